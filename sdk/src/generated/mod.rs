@@ -1,0 +1,3 @@
+//! Placeholder; replaced by `cargo xtask codegen`.
+pub mod models {}
+pub mod requests {}

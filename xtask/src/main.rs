@@ -1,0 +1,52 @@
+//! `cargo xtask <command>`: the maintainer's tool. Thin: the work happens in the `codegen` crate.
+
+mod codegen_cmd;
+mod fetch;
+mod diff;
+mod prism;
+mod paths;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command> [options]
+
+commands:
+  codegen                 regenerate sdk/src/generated from the pinned spec (fetching it when missing)
+  check                   regenerate in memory; print a unified diff and fail if the committed files differ
+  fetch-spec [--version X.Y | --from PATH|URL] [--pin]
+                          download a spec, verify it, write spec/Looker.4.0.oas.json
+  diff-spec OLD NEW [--changelog]
+                          Markdown report of what changed between two specs, with the semver bump
+  prism-spec [--out PATH] write the spec copy the Prism conformance server needs
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((command, rest)) = args.split_first() else {
+        eprint!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let result = match command.as_str() {
+        "codegen" => codegen_cmd::codegen(rest),
+        "check" => codegen_cmd::check(rest),
+        "fetch-spec" => fetch::run(rest),
+        "diff-spec" => diff::run(rest),
+        "prism-spec" => prism::run(rest),
+        "-h" | "--help" | "help" => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        other => Err(format!("unknown command {other:?}\n\n{USAGE}")),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Result of a command: an exit code, or a message for the user.
+pub type CmdResult = Result<ExitCode, String>;

@@ -1,0 +1,7 @@
+//! `cargo xtask prism` (not yet implemented).
+
+use crate::CmdResult;
+
+pub fn run(_args: &[String]) -> CmdResult {
+    Err("not implemented yet".into())
+}
