@@ -192,7 +192,7 @@ fn is_schema_pointer(pointer: &str) -> bool {
     match parents.last() {
         // `/components/schemas/X`, `.../properties/X`
         Some(&"schemas") => parents.len() >= 2 && parents[parents.len() - 2] == "components",
-        Some(&"properties") => is_schema_pointer(&parents_pointer(parents)),
+        Some(&"properties") => is_schema_pointer(&parents_pointer(&parents[..parents.len() - 1])),
         _ => match *last {
             "schema" => true,
             "items" | "additionalProperties" => is_schema_pointer(&parents_pointer(parents)),

@@ -1,11 +1,174 @@
-//! `cargo xtask codegen` and `cargo xtask check`.
+//! `cargo xtask codegen` (write the generated files) and `cargo xtask check` (compare them).
 
-use crate::CmdResult;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
 
-pub fn codegen(_args: &[String]) -> CmdResult {
-    Err("not implemented yet".into())
+use crate::{paths, CmdResult};
+
+const FEATURES_BEGIN: &str = "# BEGIN GENERATED FEATURES";
+const FEATURES_END: &str = "# END GENERATED FEATURES";
+
+/// A file as it should be on disk.
+struct Planned {
+    path: PathBuf,
+    contents: String,
 }
 
-pub fn check(_args: &[String]) -> CmdResult {
-    Err("not implemented yet".into())
+struct Plan {
+    files: Vec<Planned>,
+    /// Generated files present on disk that the spec no longer produces.
+    stale: Vec<PathBuf>,
+    output: codegen::Output,
+    elapsed: std::time::Duration,
+    spec_path: PathBuf,
+}
+
+fn parse_spec_arg(args: &[String]) -> Result<Option<PathBuf>, String> {
+    match args {
+        [] => Ok(None),
+        [flag, path] if flag == "--spec" => Ok(Some(PathBuf::from(path))),
+        other => Err(format!("unexpected arguments {other:?}; usage: cargo xtask codegen|check [--spec PATH]")),
+    }
+}
+
+/// Generates everything in memory for the workspace at `root`.
+fn plan(root: &Path, spec_path: Option<PathBuf>) -> Result<Plan, String> {
+    let spec_path = match spec_path {
+        Some(path) => path,
+        None => crate::fetch::ensure_pinned_spec()?,
+    };
+    let text = fs::read_to_string(&spec_path).map_err(|e| format!("cannot read {}: {e}", spec_path.display()))?;
+    let start = Instant::now();
+    let output = codegen::generate(&text).map_err(|e| format!("{}: {e}", spec_path.display()))?;
+    let elapsed = start.elapsed();
+
+    let mut files: Vec<Planned> = output
+        .files
+        .iter()
+        .map(|f| Planned { path: root.join(&f.path), contents: f.contents.clone() })
+        .collect();
+    let manifest = root.join("sdk").join("Cargo.toml");
+    let current = fs::read_to_string(&manifest).map_err(|e| format!("cannot read {}: {e}", manifest.display()))?;
+    files.push(Planned { path: manifest, contents: splice_features(&current, &output.cargo_features)? });
+
+    let mut stale = Vec::new();
+    collect_rs_files(&root.join(codegen::SDK_GENERATED_DIR), &mut stale);
+    stale.retain(|p| !files.iter().any(|f| &f.path == p));
+    stale.sort();
+    Ok(Plan { files, stale, output, elapsed, spec_path })
+}
+
+/// Replaces the lines between the feature markers of `sdk/Cargo.toml`.
+fn splice_features(manifest: &str, features: &str) -> Result<String, String> {
+    let begin = manifest
+        .find(FEATURES_BEGIN)
+        .ok_or_else(|| format!("sdk/Cargo.toml lacks the line {FEATURES_BEGIN:?}"))?;
+    let after_begin = manifest[begin..].find('\n').map_or(manifest.len(), |n| begin + n + 1);
+    let end = manifest[after_begin..]
+        .find(FEATURES_END)
+        .map(|e| after_begin + e)
+        .ok_or_else(|| format!("sdk/Cargo.toml lacks the line {FEATURES_END:?} after {FEATURES_BEGIN:?}"))?;
+    Ok(format!("{}{features}{}", &manifest[..after_begin], &manifest[end..]))
+}
+
+fn collect_rs_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect_rs_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+fn print_report(plan: &Plan) {
+    let out = &plan.output;
+    let s = &out.stats;
+    println!("spec      {} ({}), sha256 {}", out.version, plan.spec_path.display(), out.sha256);
+    println!("fixups    {} repairs by the normalizer:", out.fixups.total());
+    print!("{}", out.fixups);
+    println!(
+        "generated {} operations, {} schemas, {} Write types, {} enums, {} tags (features)",
+        s.operations, s.schemas, s.write_types, s.enums, s.tags
+    );
+    println!("          {} SDK lines in {:.0?} (parse to formatted text)", s.sdk_lines, plan.elapsed);
+}
+
+/// The sha256 recorded in the committed banner, if any.
+fn committed_sha(root: &Path) -> Option<String> {
+    let text = fs::read_to_string(root.join(codegen::SDK_GENERATED_DIR).join("mod.rs")).ok()?;
+    let at = text.find("spec sha256 ")?;
+    Some(text[at + 12..].chars().take_while(|c| c.is_ascii_hexdigit()).collect())
+}
+
+pub fn codegen(args: &[String]) -> CmdResult {
+    let root = paths::root();
+    let plan = plan(&root, parse_spec_arg(args)?)?;
+    if let Some(previous) = committed_sha(&root).filter(|sha| *sha != plan.output.sha256) {
+        println!("the spec changed since the committed generation (sha256 {previous} → {})", plan.output.sha256);
+        println!("run `cargo xtask diff-spec OLD NEW` for the full report of what changed.");
+    }
+    print_report(&plan);
+    let mut written = 0;
+    for file in &plan.files {
+        if fs::read_to_string(&file.path).ok().as_deref() == Some(file.contents.as_str()) {
+            continue;
+        }
+        if let Some(parent) = file.path.parent() {
+            fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        }
+        fs::write(&file.path, &file.contents).map_err(|e| format!("cannot write {}: {e}", file.path.display()))?;
+        written += 1;
+    }
+    for path in &plan.stale {
+        fs::remove_file(path).map_err(|e| format!("cannot remove stale {}: {e}", path.display()))?;
+    }
+    println!("wrote     {written} changed files, removed {} stale files", plan.stale.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn check(args: &[String]) -> CmdResult {
+    let root = paths::root();
+    let plan = plan(&root, parse_spec_arg(args)?)?;
+    let mut differences = 0;
+    for file in &plan.files {
+        let current = fs::read_to_string(&file.path).unwrap_or_default();
+        if current != file.contents {
+            differences += 1;
+            let name = file.path.strip_prefix(&root).unwrap_or(&file.path).display().to_string();
+            let diff = similar::TextDiff::from_lines(&current, &file.contents);
+            print!("{}", diff.unified_diff().context_radius(3).header(&format!("a/{name} (committed)"), &format!("b/{name} (generated)")));
+        }
+    }
+    for path in &plan.stale {
+        differences += 1;
+        println!("stale generated file (the spec no longer produces it): {}", path.display());
+    }
+    if differences == 0 {
+        println!("generated code is up to date ({} files, spec {})", plan.files.len(), plan.output.version);
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("{differences} generated files differ from the spec; run `cargo xtask codegen` and commit the result");
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn features_are_spliced_between_the_markers_only() {
+        let manifest = "[features]\nnative-tls = []\n# BEGIN GENERATED FEATURES (x)\nold = []\n# END GENERATED FEATURES\n";
+        let spliced = splice_features(manifest, "default = [\"a\"]\na = []\n").unwrap();
+        assert_eq!(
+            spliced,
+            "[features]\nnative-tls = []\n# BEGIN GENERATED FEATURES (x)\ndefault = [\"a\"]\na = []\n# END GENERATED FEATURES\n"
+        );
+        assert!(splice_features("[features]\n", "").unwrap_err().contains("BEGIN"));
+    }
 }

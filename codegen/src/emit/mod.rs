@@ -1,0 +1,86 @@
+//! Stage 4: IR → token streams, one per generated file. No spec logic lives here.
+//!
+//! Generated code names runtime items by full path (`crate::call::…`, `crate::models::…`) so
+//! spec-derived names can never clash with them.
+
+pub mod cases;
+pub mod docs;
+mod models;
+mod requests;
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote;
+
+use crate::ir::{Api, TypeRef};
+
+pub use models::models_file;
+pub use requests::{requests_mod_file, tag_file};
+
+/// An identifier token from an already-escaped name (`r#type` becomes a raw identifier).
+pub(crate) fn ident(name: &str) -> Ident {
+    match name.strip_prefix("r#") {
+        Some(raw) => Ident::new_raw(raw, Span::call_site()),
+        None => Ident::new(name, Span::call_site()),
+    }
+}
+
+/// `#[doc = "…"]` attributes, one per line, from sanitized markdown.
+pub(crate) fn doc_attrs(lines: &[String]) -> TokenStream {
+    let lines = lines.iter().map(|l| if l.is_empty() { String::new() } else { format!(" {l}") });
+    quote! { #( #[doc = #lines] )* }
+}
+
+/// Where a type is named from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scope {
+    /// Inside `models.rs`: model names are in scope.
+    Models,
+    /// Anywhere else: models are named through `crate::models`.
+    Crate,
+    /// Outside the SDK crate (the conformance table): `looker_sdk::models`.
+    External,
+}
+
+/// The Rust type for a [`TypeRef`].
+pub(crate) fn rust_type(ty: &TypeRef, scope: Scope) -> TokenStream {
+    match ty {
+        TypeRef::String => quote!(String),
+        TypeRef::Bool => quote!(bool),
+        TypeRef::Int => quote!(i64),
+        TypeRef::Float => quote!(f64),
+        TypeRef::Json => quote!(serde_json::Value),
+        TypeRef::Array(inner) => {
+            let inner = rust_type(inner, scope);
+            quote!(Vec<#inner>)
+        }
+        TypeRef::Map(inner) => {
+            let inner = rust_type(inner, scope);
+            quote!(std::collections::HashMap<String, #inner>)
+        }
+        TypeRef::Named(name) => {
+            let name = ident(name);
+            match scope {
+                Scope::Models => quote!(#name),
+                Scope::Crate => quote!(crate::models::#name),
+                Scope::External => quote!(looker_sdk::models::#name),
+            }
+        }
+    }
+}
+
+/// `#[cfg(any(feature = "a", …))]` for a feature list; nothing for an empty one.
+pub(crate) fn cfg_features(features: &[String]) -> TokenStream {
+    match features {
+        [] => quote!(),
+        [one] => quote!(#[cfg(feature = #one)]),
+        many => quote!(#[cfg(any( #(feature = #many),* ))]),
+    }
+}
+
+/// The `generated/mod.rs` file.
+pub fn generated_mod_file(_api: &Api) -> TokenStream {
+    quote! {
+        pub mod models;
+        pub mod requests;
+    }
+}

@@ -1,0 +1,161 @@
+//! `models.rs`: structs, open enums and aliases.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::{cfg_features, doc_attrs, docs::doc_lines, ident, rust_type, Scope};
+use crate::ir::{Api, EnumVariant, Field, Status, TypeDef, TypeKind, TypeRef};
+
+/// All model types.
+pub fn models_file(api: &Api) -> TokenStream {
+    let items = api.types.iter().map(type_def);
+    quote! {
+        //! Models: every schema of the Looker API, the derived `Write*` request types, and open enums.
+        //!
+        //! Every field is an `Option`: responses honour `fields=` and omit what was not asked for,
+        //! and the spec's `required` is not reliable. Unknown JSON fields are ignored.
+        #(#items)*
+    }
+}
+
+fn status_line(status: Status) -> Option<&'static str> {
+    match status {
+        Status::Beta => Some("**Beta**: this type may receive breaking changes."),
+        Status::Alpha => Some("**Alpha**: this type is experimental and may change or disappear."),
+        Status::Deprecated => Some("**Deprecated.**"),
+        Status::Stable | Status::Unspecified => None,
+    }
+}
+
+fn type_docs(def: &TypeDef) -> TokenStream {
+    let mut lines = match &def.description {
+        Some(d) if !d.trim().is_empty() => doc_lines(d),
+        _ => vec![format!("The `{}` schema.", def.spec_name)],
+    };
+    if let Some(status) = status_line(def.status) {
+        lines.push(String::new());
+        lines.push(status.to_owned());
+    }
+    doc_attrs(&lines)
+}
+
+fn type_def(def: &TypeDef) -> TokenStream {
+    let docs = type_docs(def);
+    let cfg = cfg_features(&def.features);
+    let name = ident(&def.name);
+    match &def.kind {
+        TypeKind::Struct(fields) => {
+            let fields = fields.iter().map(field);
+            quote! {
+                #docs
+                #cfg
+                #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+                pub struct #name { #(#fields)* }
+            }
+        }
+        TypeKind::Alias(ty) => {
+            let ty = rust_type(ty, Scope::Models);
+            quote! { #docs #cfg pub type #name = #ty; }
+        }
+        TypeKind::Enum(variants) => open_enum(def, variants, docs, cfg),
+    }
+}
+
+fn field(field: &Field) -> TokenStream {
+    let mut lines = field.description.as_deref().map(doc_lines).unwrap_or_default();
+    let mut notes = Vec::new();
+    if field.read_only {
+        notes.push("Read-only: returned by the server, ignored on write.");
+    }
+    if field.write_only {
+        notes.push("Write-only: accepted on write, never returned.");
+    }
+    if field.deprecated {
+        notes.push("**Deprecated.**");
+    }
+    if !notes.is_empty() {
+        if !lines.is_empty() {
+            lines.push(String::new());
+        }
+        lines.push(notes.join(" "));
+    }
+    if lines.is_empty() {
+        lines.push(format!("`{}`", field.json_name));
+    }
+    let docs = doc_attrs(&lines);
+    let name = ident(&field.rust_name);
+    let ty = rust_type(&field.ty, Scope::Models);
+    let rename = (crate::ir::names::unraw(&field.rust_name) != field.json_name).then(|| {
+        let json = &field.json_name;
+        quote!(rename = #json,)
+    });
+    let lenient = (field.lenient_string && field.ty == TypeRef::String)
+        .then(|| quote!(default, deserialize_with = "crate::lenient::string",));
+    quote! {
+        #docs
+        #[serde(#rename #lenient skip_serializing_if = "Option::is_none")]
+        pub #name: Option<#ty>,
+    }
+}
+
+fn open_enum(def: &TypeDef, variants: &[EnumVariant], docs: TokenStream, cfg: TokenStream) -> TokenStream {
+    let name = ident(&def.name);
+    let idents: Vec<_> = variants.iter().map(|v| ident(&v.name)).collect();
+    let values: Vec<_> = variants.iter().map(|v| v.value.as_str()).collect();
+    let variant_docs = values.iter().map(|v| format!(" `{v}`"));
+    quote! {
+        #docs
+        ///
+        /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
+        /// failing the response.
+        #cfg
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub enum #name {
+            #( #[doc = #variant_docs] #idents, )*
+            /// A value not known to this SDK version, kept as sent.
+            Unknown(String),
+        }
+
+        #cfg
+        impl #name {
+            /// The JSON string for this value.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    #( Self::#idents => #values, )*
+                    Self::Unknown(value) => value,
+                }
+            }
+        }
+
+        #cfg
+        impl From<&str> for #name {
+            fn from(value: &str) -> Self {
+                match value {
+                    #( #values => Self::#idents, )*
+                    other => Self::Unknown(other.to_owned()),
+                }
+            }
+        }
+
+        #cfg
+        impl std::fmt::Display for #name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        #cfg
+        impl serde::Serialize for #name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        #cfg
+        impl<'de> serde::Deserialize<'de> for #name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                crate::lenient::open_enum(deserializer)
+            }
+        }
+    }
+}

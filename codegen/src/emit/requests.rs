@@ -1,0 +1,389 @@
+//! `requests/*.rs`: one request builder per operation and the client methods that create them,
+//! one file per tag (each behind its Cargo feature).
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::{doc_attrs, docs::doc_lines, ident, rust_type, Scope};
+use crate::ir::{Api, Body, Operation, Param, ParamLocation, ParamType, Response, Status, Tag, TypeRef};
+
+/// `requests/mod.rs`: the per-tag modules behind their features.
+pub fn requests_mod_file(api: &Api) -> TokenStream {
+    let modules = api.tags.iter().map(|tag| {
+        let module = ident(&tag.feature);
+        let feature = &tag.feature;
+        let doc = format!(" Request builders for the `{}` API area (Cargo feature `{feature}`).", tag.name);
+        quote! {
+            #[doc = #doc]
+            #[cfg(feature = #feature)]
+            pub mod #module;
+            #[cfg(feature = #feature)]
+            pub use #module::*;
+        }
+    });
+    quote! {
+        //! Request builders: one per operation, returned by the [`LookerSdk`](crate::LookerSdk)
+        //! methods. Set optional parameters with their setters, then `.await` the builder.
+        #(#modules)*
+    }
+}
+
+/// One tag's file: builders plus an `impl LookerSdk` block with the methods.
+pub fn tag_file(api: &Api, tag: &Tag) -> TokenStream {
+    let ops: Vec<&Operation> = api.operations.iter().filter(|op| op.tag == tag.name).collect();
+    let header = match &tag.description {
+        Some(d) => format!(" {}: {}", tag.name, d.trim()),
+        None => format!(" {}", tag.name),
+    };
+    let methods = ops.iter().map(|op| method(op));
+    let builders = ops.iter().map(|op| builder(op));
+    quote! {
+        #![doc = #header]
+        impl crate::LookerSdk {
+            #(#methods)*
+        }
+        #(#builders)*
+    }
+}
+
+/// The Rust type a successful call resolves to.
+fn output_type(op: &Operation) -> TokenStream {
+    match &op.response {
+        Response::Unit => quote!(()),
+        Response::Json(ty) => rust_type(ty, Scope::Crate),
+        Response::OptionalJson(ty) => {
+            let ty = rust_type(ty, Scope::Crate);
+            quote!(Option<#ty>)
+        }
+        Response::Raw => quote!(crate::call::ResponseBody),
+        Response::ByStatus(_) => {
+            let name = ident(op.response_enum_name.as_deref().unwrap_or("Response"));
+            quote!(#name)
+        }
+    }
+}
+
+fn decoder(op: &Operation) -> TokenStream {
+    match &op.response {
+        Response::Unit => quote!(crate::call::unit),
+        Response::Json(_) => quote!(crate::call::json),
+        Response::OptionalJson(_) => quote!(crate::call::json_or_none),
+        Response::Raw => quote!(crate::call::body),
+        Response::ByStatus(_) => {
+            let f = format_ident!("decode_{}", crate::ir::names::unraw(&op.method_name));
+            quote!(#f)
+        }
+    }
+}
+
+fn status_marker(status: Status) -> Option<&'static str> {
+    match status {
+        Status::Beta => Some("**Beta**: this endpoint may receive breaking changes."),
+        Status::Alpha => Some("**Alpha**: this endpoint is experimental and may change or disappear."),
+        Status::Deprecated => Some("**Deprecated**: this endpoint will be removed in a future release."),
+        Status::Stable | Status::Unspecified => None,
+    }
+}
+
+/// The type of a required argument.
+fn arg_type(param: &Param) -> TokenStream {
+    match &param.ty {
+        ParamType::String => quote!(&str),
+        ParamType::Bool => quote!(bool),
+        ParamType::Int => quote!(i64),
+        ParamType::Float => quote!(f64),
+        ParamType::CsvStrings => quote!(impl IntoIterator<Item = impl Into<String>>),
+        ParamType::Json(ty) => {
+            let ty = rust_type(ty, Scope::Crate);
+            quote!(&#ty)
+        }
+    }
+}
+
+/// The statement that puts a query or form value into `call`.
+fn set_value(param: &Param, value: TokenStream) -> TokenStream {
+    let name = &param.name;
+    match (&param.ty, param.location) {
+        (ParamType::CsvStrings, _) => quote!(call.query_csv(#name, #value);),
+        (ParamType::Json(_), _) => quote!(call.query_json(#name, #value);),
+        (_, ParamLocation::Form) => quote!(call.form(#name, #value);),
+        _ => quote!(call.query(#name, #value);),
+    }
+}
+
+/// The type a body argument is taken as.
+fn body_arg_type(ty: &TypeRef) -> TokenStream {
+    match ty {
+        TypeRef::String => quote!(&str),
+        TypeRef::Array(inner) => {
+            let inner = rust_type(inner, Scope::Crate);
+            quote!(&[#inner])
+        }
+        other => {
+            let ty = rust_type(other, Scope::Crate);
+            quote!(&#ty)
+        }
+    }
+}
+
+fn method(op: &Operation) -> TokenStream {
+    let mut lines = Vec::new();
+    let summary = op.summary.clone().unwrap_or_else(|| op.id.clone());
+    lines.push(summary.trim().to_owned());
+    if let Some(marker) = status_marker(op.status) {
+        lines.push(String::new());
+        lines.push(marker.to_owned());
+    }
+    if let Some(description) = &op.description {
+        let description = doc_lines(description);
+        if !description.is_empty() {
+            lines.push(String::new());
+            lines.extend(description);
+        }
+    }
+    let required: Vec<&Param> = op.params.iter().filter(|p| p.required).collect();
+    let body_required = match &op.body {
+        Some(Body::Json { required: true, description, .. }) | Some(Body::Text { required: true, description }) => {
+            Some(description.clone())
+        }
+        _ => None,
+    };
+    if !required.is_empty() || body_required.is_some() {
+        lines.push(String::new());
+        lines.push("# Arguments".into());
+        lines.push(String::new());
+        for p in &required {
+            let desc = p.description.as_deref().map(one_line).unwrap_or_default();
+            lines.push(format!("- `{}`: {desc}", crate::ir::names::unraw(&p.rust_name)));
+        }
+        if let Some(desc) = &body_required {
+            lines.push(format!("- `body`: {}", desc.as_deref().map(one_line).unwrap_or_default()));
+        }
+    }
+    lines.push(String::new());
+    lines.push(format!(
+        "`{} {}` · tag `{}`{}",
+        op.http_method,
+        op.path,
+        op.tag,
+        op.activity_type.as_deref().map(|a| format!(" · activity `{a}`")).unwrap_or_default()
+    ));
+    let docs = doc_attrs(&lines);
+    let deprecated = op.deprecated.then(|| quote!(#[deprecated(note = "deprecated in the Looker API spec")]));
+
+    let method_name = ident(&op.method_name);
+    let builder = ident(&op.builder_name);
+    let op_id = &op.id;
+    let http_method = ident(&op.http_method);
+    let decode = decoder(op);
+
+    let mut args = Vec::new();
+    let mut setup = Vec::new();
+    for p in &required {
+        let name = ident(&p.rust_name);
+        let ty = arg_type(p);
+        args.push(quote!(#name: #ty));
+        if p.location != ParamLocation::Path {
+            setup.push(set_value(p, quote!(#name)));
+        }
+    }
+    match &op.body {
+        Some(Body::Json { ty, required: true, .. }) => {
+            let ty = body_arg_type(ty);
+            args.push(quote!(body: #ty));
+            setup.push(quote!(call.json_body(body);));
+        }
+        Some(Body::Text { required: true, .. }) => {
+            args.push(quote!(body: &str));
+            setup.push(quote!(call.text_body(body.to_owned());));
+        }
+        _ => {}
+    }
+    if op.unauthenticated {
+        setup.push(quote!(call.without_auth();));
+    }
+    let path = path_expr(op);
+    let call_mut = if setup.is_empty() { quote!(let call) } else { quote!(let mut call) };
+    quote! {
+        #docs
+        #deprecated
+        pub fn #method_name(&self, #(#args),*) -> #builder<'_> {
+            #call_mut = crate::call::Call::new(self, #op_id, reqwest::Method::#http_method, #path, #decode);
+            #(#setup)*
+            #builder { call }
+        }
+    }
+}
+
+fn one_line(text: &str) -> String {
+    doc_lines(text).join(" ").trim().to_owned()
+}
+
+/// The expression building the encoded path.
+fn path_expr(op: &Operation) -> TokenStream {
+    if op.path_params.is_empty() {
+        let literal = &op.path_literals[0];
+        return quote!(String::from(#literal));
+    }
+    let literals = &op.path_literals;
+    let params = op.path_params.iter().map(|name| {
+        let param = op.params.iter().find(|p| p.location == ParamLocation::Path && &p.name == name);
+        let rust = ident(param.map_or(name.as_str(), |p| p.rust_name.as_str()));
+        match param.map(|p| &p.ty) {
+            Some(ParamType::String) | None => quote!(#rust),
+            Some(_) => quote!(&#rust.to_string()),
+        }
+    });
+    quote!(crate::call::path(&[#(#literals),*], &[#(#params),*]))
+}
+
+fn builder(op: &Operation) -> TokenStream {
+    let builder = ident(&op.builder_name);
+    let method_name = &op.method_name;
+    let output = output_type(op);
+    let doc = format!(
+        " Request builder for [`LookerSdk::{}`](crate::LookerSdk::{}) (`{} {}`).",
+        crate::ir::names::unraw(method_name),
+        crate::ir::names::unraw(method_name),
+        op.http_method,
+        op.path
+    );
+    let setters = op.params.iter().filter(|p| !p.required).map(setter);
+    let body_setter = match &op.body {
+        Some(Body::Json { ty, required: false, description }) => {
+            let ty = body_arg_type(ty);
+            let docs = doc_attrs(&description.as_deref().map(doc_lines).unwrap_or_else(|| vec!["The request body.".into()]));
+            Some(quote! { #docs pub fn body(mut self, body: #ty) -> Self { self.call.json_body(body); self } })
+        }
+        Some(Body::Text { required: false, description }) => {
+            let docs = doc_attrs(&description.as_deref().map(doc_lines).unwrap_or_else(|| vec!["The request body.".into()]));
+            Some(quote! { #docs pub fn body(mut self, body: &str) -> Self { self.call.text_body(body.to_owned()); self } })
+        }
+        _ => None,
+    };
+    let stream = matches!(op.response, Response::Raw).then(|| {
+        quote! {
+            /// Sends the request and returns the body as a byte stream, without buffering it:
+            /// memory use stays constant however large the result.
+            pub fn stream(self) -> crate::call::Pending<'a, crate::call::ByteStream> {
+                self.call.stream()
+            }
+        }
+    });
+    let response_enum = response_enum(op);
+    quote! {
+        #[doc = #doc]
+        ///
+        /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
+        #[must_use = "a request does nothing until it is awaited or sent"]
+        pub struct #builder<'a> {
+            call: crate::call::Call<'a, #output>,
+        }
+
+        impl<'a> #builder<'a> {
+            #(#setters)*
+            #body_setter
+            /// Sets a timeout for this call only (overrides the client's default).
+            pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+                self.call.set_timeout(timeout);
+                self
+            }
+            /// Adds an HTTP header to this call only.
+            pub fn header(mut self, name: &str, value: &str) -> Self {
+                self.call.set_header(name, value);
+                self
+            }
+            /// Sends the request; the same as `.await`ing the builder.
+            pub fn send(self) -> crate::call::Pending<'a, #output> {
+                self.call.send()
+            }
+            #stream
+        }
+
+        impl<'a> std::future::IntoFuture for #builder<'a> {
+            type Output = crate::Result<#output>;
+            type IntoFuture = crate::call::Pending<'a, #output>;
+            fn into_future(self) -> Self::IntoFuture {
+                self.call.send()
+            }
+        }
+
+        #response_enum
+    }
+}
+
+fn setter(param: &Param) -> TokenStream {
+    let name = ident(&param.rust_name);
+    let mut lines = param.description.as_deref().map(doc_lines).unwrap_or_else(|| vec![format!("`{}`", param.name)]);
+    if param.ty == ParamType::CsvStrings {
+        lines.push(String::new());
+        lines.push("Sent as one comma-delimited value.".into());
+    }
+    let docs = doc_attrs(&lines);
+    let deprecated = param.deprecated.then(|| quote!(#[deprecated(note = "deprecated in the Looker API spec")]));
+    let (ty, value) = match &param.ty {
+        ParamType::String => (quote!(impl Into<String>), quote!(Into::<String>::into(#name))),
+        _ => (arg_type(param), quote!(#name)),
+    };
+    let set = set_value(param, value);
+    quote! {
+        #docs
+        #deprecated
+        pub fn #name(mut self, #name: #ty) -> Self {
+            let call = &mut self.call;
+            #set
+            self
+        }
+    }
+}
+
+fn response_enum(op: &Operation) -> TokenStream {
+    let (Response::ByStatus(statuses), Some(enum_name)) = (&op.response, &op.response_enum_name) else {
+        return quote!();
+    };
+    let name = ident(enum_name);
+    let doc = format!(
+        " What [`LookerSdk::{m}`](crate::LookerSdk::{m}) returns: the body depends on the HTTP status.",
+        m = crate::ir::names::unraw(&op.method_name)
+    );
+    let variants = statuses.iter().map(|s| {
+        let variant = ident(&s.variant);
+        let doc = format!(" `{}`: {}", s.status, s.description.trim());
+        match &s.ty {
+            Some(ty) => {
+                let ty = rust_type(ty, Scope::Crate);
+                quote!(#[doc = #doc] #variant(#ty),)
+            }
+            None => quote!(#[doc = #doc] #variant,),
+        }
+    });
+    let fallback = statuses.iter().find(|s| s.status == 200).or(statuses.first());
+    let arms = statuses.iter().filter(|s| Some(*s) != fallback).map(|s| {
+        let code = s.status;
+        let variant = ident(&s.variant);
+        match &s.ty {
+            Some(_) => quote!(#code => crate::call::json(response).map(#name::#variant),),
+            None => quote!(#code => Ok(#name::#variant),),
+        }
+    });
+    let fallback_arm = fallback.map(|s| {
+        let variant = ident(&s.variant);
+        match &s.ty {
+            Some(_) => quote!(_ => crate::call::json(response).map(#name::#variant),),
+            None => quote!(_ => Ok(#name::#variant),),
+        }
+    });
+    let decode = format_ident!("decode_{}", crate::ir::names::unraw(&op.method_name));
+    quote! {
+        #[doc = #doc]
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum #name { #(#variants)* }
+
+        fn #decode(response: crate::call::Response) -> crate::Result<#name> {
+            match response.status() {
+                #(#arms)*
+                #fallback_arm
+            }
+        }
+    }
+}
