@@ -25,7 +25,7 @@
 //! | param type, location or required changed | breaking | argument/setter type or position changes |
 //! | body added | breaking if required (new positional argument), additive if optional |
 //! | body removed, body type or media type changed, body required flipped | breaking |
-//! | success response (2xx) type changed, success status added/removed | breaking | the method's return type may change; changes to a `204` body are additive (a 204 is never decoded) |
+//! | success response (2xx) type changed, success status added/removed | breaking | the method's return type changes (`T`, `Option<T>` when a 204 sits next to a body, or a per-status enum); a 204 added/removed on an operation without another success body, and any change to a 204's declared body, are additive (a 204 is never decoded) |
 //! | error response (4xx/5xx) added/removed | additive | all errors are one `Error` type |
 //! | schema added | additive | a new model |
 //! | schema removed | breaking |
@@ -48,8 +48,8 @@ use std::fmt::Write as _;
 
 use indexmap::IndexMap;
 use openapiv3::{
-    AdditionalProperties, OpenAPI, Operation, Parameter, ReferenceOr, RequestBody, Response, Schema, SchemaKind,
-    StatusCode, Type,
+    AdditionalProperties, OpenAPI, Operation, Parameter, ReferenceOr, RequestBody, Response,
+    Schema, SchemaKind, StatusCode, Type,
 };
 
 use crate::parse::Spec;
@@ -311,7 +311,10 @@ fn flatten(spec: &Spec, warnings: &mut Vec<String>, side: &str) -> Flat {
             continue;
         };
         for (method, op) in item.iter() {
-            let id = op.operation_id.clone().unwrap_or_else(|| format!("{} {path}", method.to_uppercase()));
+            let id = op
+                .operation_id
+                .clone()
+                .unwrap_or_else(|| format!("{} {path}", method.to_uppercase()));
             let flat = flatten_op(api, path, method, op, &item.parameters);
             ops.insert(id, flat);
         }
@@ -339,14 +342,25 @@ fn flatten(spec: &Spec, warnings: &mut Vec<String>, side: &str) -> Flat {
             IndexMap::new()
         }
     };
-    let write_kept =
-        writes.iter().map(|(k, w)| (k.clone(), w.kept(api).into_iter().map(String::from).collect())).collect();
+    let write_kept = writes
+        .iter()
+        .map(|(k, w)| {
+            (
+                k.clone(),
+                w.kept(api).into_iter().map(String::from).collect(),
+            )
+        })
+        .collect();
     Flat {
         version: api.info.version.clone(),
-        release: api.info.extensions.get("x-looker-release-version").map(|v| match v.as_str() {
-            Some(s) => s.to_string(),
-            None => v.to_string(),
-        }),
+        release: api
+            .info
+            .extensions
+            .get("x-looker-release-version")
+            .map(|v| match v.as_str() {
+                Some(s) => s.to_string(),
+                None => v.to_string(),
+            }),
         ops,
         models,
         writes,
@@ -369,7 +383,10 @@ fn flatten_op(
     op: &Operation,
     path_params: &[ReferenceOr<Parameter>],
 ) -> Op {
-    let doc = vec![op.summary.clone().unwrap_or_default(), op.description.clone().unwrap_or_default()];
+    let doc = vec![
+        op.summary.clone().unwrap_or_default(),
+        op.description.clone().unwrap_or_default(),
+    ];
     let mut text = Vec::new();
     let mut params = IndexMap::new();
     for param in path_params.iter().chain(op.parameters.iter()) {
@@ -406,9 +423,13 @@ fn flatten_op(
         };
         let (ty, enum_values) = match &data.format {
             openapiv3::ParameterSchemaOrContent::Schema(s) => (type_of(s), enum_of_ref(s)),
-            openapiv3::ParameterSchemaOrContent::Content(content) => {
-                (format!("content({})", content.keys().cloned().collect::<Vec<_>>().join(", ")), None)
-            }
+            openapiv3::ParameterSchemaOrContent::Content(content) => (
+                format!(
+                    "content({})",
+                    content.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+                None,
+            ),
         };
         text.push(data.description.clone().unwrap_or_default());
         params.insert(
@@ -422,13 +443,22 @@ fn flatten_op(
             },
         );
     }
-    let body = op.request_body.as_ref().map(|body| match resolve_body(api, body) {
-        Some(body) => {
-            text.push(body.description.clone().unwrap_or_default());
-            Body { required: body.required, content: content_types(&body.content) }
-        }
-        None => Body { required: true, content: IndexMap::from([("?".to_string(), "unresolved $ref".to_string())]) },
-    });
+    let body = op
+        .request_body
+        .as_ref()
+        .map(|body| match resolve_body(api, body) {
+            Some(body) => {
+                text.push(body.description.clone().unwrap_or_default());
+                Body {
+                    required: body.required,
+                    content: content_types(&body.content),
+                }
+            }
+            None => Body {
+                required: true,
+                content: IndexMap::from([("?".to_string(), "unresolved $ref".to_string())]),
+            },
+        });
     let mut responses = IndexMap::new();
     for (status, response) in &op.responses.responses {
         let key = match status {
@@ -445,7 +475,9 @@ fn flatten_op(
         responses.insert(key, content);
     }
     if let Some(default) = &op.responses.default {
-        let content = resolve_response(api, default).map(|r| content_types(&r.content)).unwrap_or_default();
+        let content = resolve_response(api, default)
+            .map(|r| content_types(&r.content))
+            .unwrap_or_default();
         responses.insert("default".to_string(), content);
     }
     Op {
@@ -463,7 +495,10 @@ fn flatten_op(
     }
 }
 
-fn resolve_body<'a>(api: &'a OpenAPI, body: &'a ReferenceOr<RequestBody>) -> Option<&'a RequestBody> {
+fn resolve_body<'a>(
+    api: &'a OpenAPI,
+    body: &'a ReferenceOr<RequestBody>,
+) -> Option<&'a RequestBody> {
     match body {
         ReferenceOr::Item(b) => Some(b),
         ReferenceOr::Reference { reference } => api
@@ -475,12 +510,18 @@ fn resolve_body<'a>(api: &'a OpenAPI, body: &'a ReferenceOr<RequestBody>) -> Opt
     }
 }
 
-fn resolve_response<'a>(api: &'a OpenAPI, response: &'a ReferenceOr<Response>) -> Option<&'a Response> {
+fn resolve_response<'a>(
+    api: &'a OpenAPI,
+    response: &'a ReferenceOr<Response>,
+) -> Option<&'a Response> {
     match response {
         ReferenceOr::Item(r) => Some(r),
-        ReferenceOr::Reference { reference } => {
-            api.components.as_ref()?.responses.get(reference.strip_prefix("#/components/responses/")?)?.as_item()
-        }
+        ReferenceOr::Reference { reference } => api
+            .components
+            .as_ref()?
+            .responses
+            .get(reference.strip_prefix("#/components/responses/")?)?
+            .as_item(),
     }
 }
 
@@ -507,7 +548,7 @@ fn flatten_model(schema: &Schema) -> Model {
     let status = ext_str(&schema.schema_data.extensions, "x-looker-status");
     let description = schema.schema_data.description.clone();
     match object_properties(schema) {
-        Some((props, required)) => {
+        Some((props, required)) if !props.is_empty() => {
             let props = props
                 .iter()
                 .map(|(name, p)| {
@@ -534,14 +575,29 @@ fn flatten_model(schema: &Schema) -> Model {
                     (name.clone(), prop)
                 })
                 .collect();
-            Model { status, description, props: Some(props), ty: "object".into(), enum_values: None }
+            Model {
+                status,
+                description,
+                props: Some(props),
+                ty: "object".into(),
+                enum_values: None,
+            }
         }
-        None => Model { status, description, props: None, ty: schema_type(schema), enum_values: enum_of(schema) },
+        _ => Model {
+            status,
+            description,
+            props: None,
+            ty: schema_type(schema),
+            enum_values: enum_of(schema),
+        },
     }
 }
 
 fn ref_name(reference: &str) -> String {
-    reference.strip_prefix("#/components/schemas/").unwrap_or(reference).to_string()
+    reference
+        .strip_prefix("#/components/schemas/")
+        .unwrap_or(reference)
+        .to_string()
 }
 
 fn type_of<T: std::borrow::Borrow<Schema>>(s: &ReferenceOr<T>) -> String {
@@ -574,7 +630,9 @@ fn with_format(base: &str, format: &str) -> String {
 fn additional(ap: &Option<AdditionalProperties>) -> Option<String> {
     match ap {
         Some(AdditionalProperties::Any(true)) => Some("map<string, any>".into()),
-        Some(AdditionalProperties::Schema(inner)) => Some(format!("map<string, {}>", type_of(inner))),
+        Some(AdditionalProperties::Schema(inner)) => {
+            Some(format!("map<string, {}>", type_of(inner)))
+        }
         _ => None,
     }
 }
@@ -587,7 +645,13 @@ fn schema_type(schema: &Schema) -> String {
         SchemaKind::Type(Type::Number(n)) => with_format("number", &format_name(&n.format)),
         SchemaKind::Type(Type::Boolean(_)) => "boolean".into(),
         SchemaKind::Type(Type::Array(a)) => {
-            format!("[{}]", a.items.as_ref().map(type_of).unwrap_or_else(|| "any".into()))
+            format!(
+                "[{}]",
+                a.items
+                    .as_ref()
+                    .map(type_of)
+                    .unwrap_or_else(|| "any".into())
+            )
         }
         SchemaKind::Type(Type::Object(o)) => {
             if let Some(map) = additional(&o.additional_properties) {
@@ -595,19 +659,44 @@ fn schema_type(schema: &Schema) -> String {
             } else if o.properties.is_empty() {
                 "object".into()
             } else {
-                format!("object{{{}}}", o.properties.keys().cloned().collect::<Vec<_>>().join(", "))
+                format!(
+                    "object{{{}}}",
+                    o.properties.keys().cloned().collect::<Vec<_>>().join(", ")
+                )
             }
         }
-        SchemaKind::OneOf { one_of } => format!("oneOf({})", one_of.iter().map(type_of).collect::<Vec<_>>().join(" | ")),
-        SchemaKind::AnyOf { any_of } => format!("anyOf({})", any_of.iter().map(type_of).collect::<Vec<_>>().join(" | ")),
-        SchemaKind::AllOf { all_of } => format!("allOf({})", all_of.iter().map(type_of).collect::<Vec<_>>().join(" & ")),
+        SchemaKind::OneOf { one_of } => format!(
+            "oneOf({})",
+            one_of.iter().map(type_of).collect::<Vec<_>>().join(" | ")
+        ),
+        SchemaKind::AnyOf { any_of } => format!(
+            "anyOf({})",
+            any_of.iter().map(type_of).collect::<Vec<_>>().join(" | ")
+        ),
+        SchemaKind::AllOf { all_of } => format!(
+            "allOf({})",
+            all_of.iter().map(type_of).collect::<Vec<_>>().join(" & ")
+        ),
         SchemaKind::Not { not } => format!("not({})", type_of(not)),
         SchemaKind::Any(any) => {
             let format = any.format.clone().unwrap_or_default();
             match any.typ.as_deref() {
-                Some("array") => format!("[{}]", any.items.as_ref().map(type_of).unwrap_or_else(|| "any".into())),
+                Some("array") => format!(
+                    "[{}]",
+                    any.items
+                        .as_ref()
+                        .map(type_of)
+                        .unwrap_or_else(|| "any".into())
+                ),
                 Some("object") | None if !any.properties.is_empty() => {
-                    format!("object{{{}}}", any.properties.keys().cloned().collect::<Vec<_>>().join(", "))
+                    format!(
+                        "object{{{}}}",
+                        any.properties
+                            .keys()
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
                 }
                 Some("object") | None if additional(&any.additional_properties).is_some() => {
                     additional(&any.additional_properties).unwrap_or_default()
@@ -633,16 +722,26 @@ fn enum_of_ref<T: std::borrow::Borrow<Schema>>(s: &ReferenceOr<T>) -> Option<Vec
 /// Enum values of a schema, or of its array items (the normalizer moves array-level enums there).
 fn enum_of(schema: &Schema) -> Option<Vec<String>> {
     let values: Vec<String> = match &schema.schema_kind {
-        SchemaKind::Type(Type::String(s)) => s.enumeration.iter().map(|v| v.clone().unwrap_or_else(|| "null".into())).collect(),
-        SchemaKind::Type(Type::Integer(i)) => {
-            i.enumeration.iter().map(|v| v.map(|n| n.to_string()).unwrap_or_else(|| "null".into())).collect()
-        }
-        SchemaKind::Type(Type::Number(n)) => {
-            n.enumeration.iter().map(|v| v.map(|n| n.to_string()).unwrap_or_else(|| "null".into())).collect()
-        }
-        SchemaKind::Type(Type::Boolean(b)) => {
-            b.enumeration.iter().map(|v| v.map(|n| n.to_string()).unwrap_or_else(|| "null".into())).collect()
-        }
+        SchemaKind::Type(Type::String(s)) => s
+            .enumeration
+            .iter()
+            .map(|v| v.clone().unwrap_or_else(|| "null".into()))
+            .collect(),
+        SchemaKind::Type(Type::Integer(i)) => i
+            .enumeration
+            .iter()
+            .map(|v| v.map(|n| n.to_string()).unwrap_or_else(|| "null".into()))
+            .collect(),
+        SchemaKind::Type(Type::Number(n)) => n
+            .enumeration
+            .iter()
+            .map(|v| v.map(|n| n.to_string()).unwrap_or_else(|| "null".into()))
+            .collect(),
+        SchemaKind::Type(Type::Boolean(b)) => b
+            .enumeration
+            .iter()
+            .map(|v| v.map(|n| n.to_string()).unwrap_or_else(|| "null".into()))
+            .collect(),
         SchemaKind::Type(Type::Array(a)) => return a.items.as_ref().and_then(enum_of_ref),
         SchemaKind::Any(any) if !any.enumeration.is_empty() => any
             .enumeration
@@ -723,11 +822,21 @@ fn op_info(id: &str, op: &Op) -> OperationInfo {
 }
 
 fn push(d: &mut SpecDiff, impact: Impact, kind: Kind, area: Area, subject: &str, detail: String) {
-    d.changes.push(Change { impact, kind, area, subject: subject.to_string(), detail });
+    d.changes.push(Change {
+        impact,
+        kind,
+        area,
+        subject: subject.to_string(),
+        detail,
+    });
 }
 
 fn code_list(values: &[String]) -> String {
-    values.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
+    values
+        .iter()
+        .map(|v| format!("`{v}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn status_label(status: &str, deprecated: bool) -> String {
@@ -749,7 +858,13 @@ fn diff_operations(old: &Flat, new: &Flat, d: &mut SpecDiff) {
                 Kind::OperationAdded,
                 Area::Operation,
                 id,
-                format!("added: `{} {}` ({}, tag {})", op.method, op.path, status_label(&op.status, op.deprecated), op.tag),
+                format!(
+                    "added: `{} {}` ({}, tag {})",
+                    op.method,
+                    op.path,
+                    status_label(&op.status, op.deprecated),
+                    op.tag
+                ),
             );
             continue;
         };
@@ -780,7 +895,10 @@ fn diff_operations(old: &Flat, new: &Flat, d: &mut SpecDiff) {
                 Kind::OperationRemoved,
                 Area::Operation,
                 id,
-                format!("removed: `{} {}` (the method disappears)", op.method, op.path),
+                format!(
+                    "removed: `{} {}` (the method disappears)",
+                    op.method, op.path
+                ),
             );
         }
     }
@@ -802,24 +920,50 @@ fn diff_operation(id: &str, old: &Op, new: &Op, d: &mut SpecDiff) {
         );
     }
     if old.path != new.path {
-        push(d, Impact::Additive, Kind::PathChanged, area, id, format!("path `{}` → `{}`", old.path, new.path));
+        push(
+            d,
+            Impact::Additive,
+            Kind::PathChanged,
+            area,
+            id,
+            format!("path `{}` → `{}`", old.path, new.path),
+        );
     }
     let merged_deprecation = new.deprecated && !old.deprecated && new.status == "deprecated";
     if old.status != new.status {
-        let note = if merged_deprecation { " (`#[deprecated]`)" } else { "" };
+        let note = if merged_deprecation {
+            " (`#[deprecated]`)"
+        } else {
+            ""
+        };
         push(
             d,
             Impact::Additive,
             Kind::StatusChanged,
             area,
             id,
-            format!("status {} → {}{note}", status_label(&old.status, false), status_label(&new.status, false)),
+            format!(
+                "status {} → {}{note}",
+                status_label(&old.status, false),
+                status_label(&new.status, false)
+            ),
         );
     }
     if old.deprecated != new.deprecated && !(merged_deprecation && old.status != new.status) {
-        let detail =
-            if new.deprecated { "now `deprecated` (`#[deprecated]`)" } else { "no longer deprecated" }.to_string();
-        push(d, Impact::Additive, Kind::DeprecatedChanged, area, id, detail);
+        let detail = if new.deprecated {
+            "now `deprecated` (`#[deprecated]`)"
+        } else {
+            "no longer deprecated"
+        }
+        .to_string();
+        push(
+            d,
+            Impact::Additive,
+            Kind::DeprecatedChanged,
+            area,
+            id,
+            detail,
+        );
     }
     if old.tag != new.tag {
         push(
@@ -828,7 +972,10 @@ fn diff_operation(id: &str, old: &Op, new: &Op, d: &mut SpecDiff) {
             Kind::TagChanged,
             area,
             id,
-            format!("tag `{}` → `{}` (moves to another Cargo feature)", old.tag, new.tag),
+            format!(
+                "tag `{}` → `{}` (moves to another Cargo feature)",
+                old.tag, new.tag
+            ),
         );
     }
     if old.activity != new.activity {
@@ -856,7 +1003,10 @@ fn diff_operation(id: &str, old: &Op, new: &Op, d: &mut SpecDiff) {
                     Kind::ParamAdded,
                     area,
                     id,
-                    format!("parameter `{name}` added ({}, `{}`, {how})", p.location, p.ty),
+                    format!(
+                        "parameter `{name}` added ({}, `{}`, {how})",
+                        p.location, p.ty
+                    ),
                 );
             }
             Some(before) => {
@@ -873,8 +1023,15 @@ fn diff_operation(id: &str, old: &Op, new: &Op, d: &mut SpecDiff) {
                 if before.enum_values != p.enum_values {
                     what.push(format!(
                         "enum {} → {}",
-                        before.enum_values.as_deref().map(code_list).unwrap_or_else(|| "(none)".into()),
-                        p.enum_values.as_deref().map(code_list).unwrap_or_else(|| "(none)".into())
+                        before
+                            .enum_values
+                            .as_deref()
+                            .map(code_list)
+                            .unwrap_or_else(|| "(none)".into()),
+                        p.enum_values
+                            .as_deref()
+                            .map(code_list)
+                            .unwrap_or_else(|| "(none)".into())
                     ));
                 }
                 if !what.is_empty() {
@@ -896,7 +1053,11 @@ fn diff_operation(id: &str, old: &Op, new: &Op, d: &mut SpecDiff) {
                         id,
                         format!(
                             "parameter `{name}` {}",
-                            if p.deprecated { "now deprecated" } else { "no longer deprecated" }
+                            if p.deprecated {
+                                "now deprecated"
+                            } else {
+                                "no longer deprecated"
+                            }
                         ),
                     );
                 }
@@ -923,7 +1084,14 @@ fn diff_operation(id: &str, old: &Op, new: &Op, d: &mut SpecDiff) {
             } else {
                 (Impact::Additive, "optional")
             };
-            push(d, impact, Kind::BodyAdded, area, id, format!("request body added: {} ({how})", content_label(&b.content)));
+            push(
+                d,
+                impact,
+                Kind::BodyAdded,
+                area,
+                id,
+                format!("request body added: {} ({how})", content_label(&b.content)),
+            );
         }
         (Some(b), None) => push(
             d,
@@ -941,7 +1109,11 @@ fn diff_operation(id: &str, old: &Op, new: &Op, d: &mut SpecDiff) {
                     Kind::BodyChanged,
                     area,
                     id,
-                    format!("request body {} → {}", content_label(&a.content), content_label(&b.content)),
+                    format!(
+                        "request body {} → {}",
+                        content_label(&a.content),
+                        content_label(&b.content)
+                    ),
                 );
             }
             if a.required != b.required {
@@ -964,26 +1136,42 @@ fn diff_operation(id: &str, old: &Op, new: &Op, d: &mut SpecDiff) {
         let success = is_success(status);
         match old.responses.get(status) {
             None if success => {
-                let impact = if status == "204" { Impact::Additive } else { Impact::Breaking };
+                // A 204 next to a success body turns `T` into `Option<T>`.
+                let impact = if status == "204" && !has_success_body(&new.responses, "204") {
+                    Impact::Additive
+                } else {
+                    Impact::Breaking
+                };
                 push(
                     d,
                     impact,
                     Kind::ResponseAdded,
                     area,
                     id,
-                    format!("success response `{status}` added: {}", content_label(content)),
+                    format!(
+                        "success response `{status}` added: {}",
+                        content_label(content)
+                    ),
                 );
             }
             None => errors_added.push(status.clone()),
             Some(before) if success && before != content => {
-                let impact = if status == "204" { Impact::Additive } else { Impact::Breaking };
+                let impact = if status == "204" {
+                    Impact::Additive
+                } else {
+                    Impact::Breaking
+                };
                 push(
                     d,
                     impact,
                     Kind::ResponseChanged,
                     area,
                     id,
-                    format!("response `{status}` {} → {}", content_label(before), content_label(content)),
+                    format!(
+                        "response `{status}` {} → {}",
+                        content_label(before),
+                        content_label(content)
+                    ),
                 );
             }
             Some(_) => {}
@@ -994,7 +1182,7 @@ fn diff_operation(id: &str, old: &Op, new: &Op, d: &mut SpecDiff) {
             continue;
         }
         if is_success(status) {
-            let impact = if status == "204" && new.responses.keys().any(|s| is_success(s)) {
+            let impact = if status == "204" && !has_success_body(&old.responses, "204") {
                 Impact::Additive
             } else {
                 Impact::Breaking
@@ -1005,7 +1193,10 @@ fn diff_operation(id: &str, old: &Op, new: &Op, d: &mut SpecDiff) {
                 Kind::ResponseRemoved,
                 area,
                 id,
-                format!("success response `{status}` removed (was {})", content_label(content)),
+                format!(
+                    "success response `{status}` removed (was {})",
+                    content_label(content)
+                ),
             );
         } else {
             errors_removed.push(status.clone());
@@ -1020,9 +1211,19 @@ fn diff_operation(id: &str, old: &Op, new: &Op, d: &mut SpecDiff) {
             Kind::ErrorResponsesChanged,
             area,
             id,
-            format!("error responses {} (all errors are `Error`)", parts.join(", ")),
+            format!(
+                "error responses {} (all errors are `Error`)",
+                parts.join(", ")
+            ),
         );
     }
+}
+
+/// Does any success status other than `except` declare a body?
+fn has_success_body(responses: &IndexMap<String, Content>, except: &str) -> bool {
+    responses
+        .iter()
+        .any(|(status, content)| is_success(status) && status != except && !content.is_empty())
 }
 
 fn is_success(status: &str) -> bool {
@@ -1033,7 +1234,11 @@ fn content_label(content: &Content) -> String {
     if content.is_empty() {
         return "no content".into();
     }
-    content.iter().map(|(media, ty)| format!("`{ty}` ({media})")).collect::<Vec<_>>().join(", ")
+    content
+        .iter()
+        .map(|(media, ty)| format!("`{ty}` ({media})"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn diff_schemas(old: &Flat, new: &Flat, d: &mut SpecDiff) {
@@ -1041,14 +1246,21 @@ fn diff_schemas(old: &Flat, new: &Flat, d: &mut SpecDiff) {
     for (name, model) in &new.models {
         let Some(before) = old.models.get(name) else {
             let properties = model.props.as_ref().map_or(0, |p| p.len());
-            d.schemas_added.push(SchemaInfo { name: name.clone(), status: model.status.clone(), properties });
+            d.schemas_added.push(SchemaInfo {
+                name: name.clone(),
+                status: model.status.clone(),
+                properties,
+            });
             push(
                 d,
                 Impact::Additive,
                 Kind::SchemaAdded,
                 area,
                 name,
-                format!("added ({}, {properties} properties)", status_label(&model.status, false)),
+                format!(
+                    "added ({}, {properties} properties)",
+                    status_label(&model.status, false)
+                ),
             );
             continue;
         };
@@ -1063,11 +1275,18 @@ fn diff_schemas(old: &Flat, new: &Flat, d: &mut SpecDiff) {
                 Kind::StatusChanged,
                 area,
                 name,
-                format!("status {} → {}", status_label(&before.status, false), status_label(&model.status, false)),
+                format!(
+                    "status {} → {}",
+                    status_label(&before.status, false),
+                    status_label(&model.status, false)
+                ),
             );
         }
         match (&before.props, &model.props) {
             (Some(a), Some(b)) => diff_props(name, a, b, d),
+            // An empty object gaining properties, or losing all of them.
+            (None, Some(b)) if before.ty == "object" => diff_props(name, &IndexMap::new(), b, d),
+            (Some(a), None) if model.ty == "object" => diff_props(name, a, &IndexMap::new(), d),
             _ => {
                 if before.ty != model.ty {
                     push(
@@ -1089,13 +1308,29 @@ fn diff_schemas(old: &Flat, new: &Flat, d: &mut SpecDiff) {
     for (name, model) in &old.models {
         if !new.models.contains_key(name) {
             let properties = model.props.as_ref().map_or(0, |p| p.len());
-            d.schemas_removed.push(SchemaInfo { name: name.clone(), status: model.status.clone(), properties });
-            push(d, Impact::Breaking, Kind::SchemaRemoved, area, name, "removed (the model disappears)".to_string());
+            d.schemas_removed.push(SchemaInfo {
+                name: name.clone(),
+                status: model.status.clone(),
+                properties,
+            });
+            push(
+                d,
+                Impact::Breaking,
+                Kind::SchemaRemoved,
+                area,
+                name,
+                "removed (the model disappears)".to_string(),
+            );
         }
     }
 }
 
-fn diff_props(schema: &str, old: &IndexMap<String, Prop>, new: &IndexMap<String, Prop>, d: &mut SpecDiff) {
+fn diff_props(
+    schema: &str,
+    old: &IndexMap<String, Prop>,
+    new: &IndexMap<String, Prop>,
+    d: &mut SpecDiff,
+) {
     let area = Area::Schema;
     for (name, p) in new {
         let Some(before) = old.get(name) else {
@@ -1107,7 +1342,14 @@ fn diff_props(schema: &str, old: &IndexMap<String, Prop>, new: &IndexMap<String,
             if p.read_only {
                 ty.push_str(", readOnly");
             }
-            push(d, Impact::Additive, Kind::PropertyAdded, area, schema, format!("property `{name}` added ({ty})"));
+            push(
+                d,
+                Impact::Additive,
+                Kind::PropertyAdded,
+                area,
+                schema,
+                format!("property `{name}` added ({ty})"),
+            );
             continue;
         };
         if before.description != p.description {
@@ -1132,7 +1374,10 @@ fn diff_props(schema: &str, old: &IndexMap<String, Prop>, new: &IndexMap<String,
                 Kind::NullableChanged,
                 area,
                 schema,
-                format!("property `{name}`: nullable {} → {} (fields are `Option` either way)", before.nullable, p.nullable),
+                format!(
+                    "property `{name}`: nullable {} → {} (fields are `Option` either way)",
+                    before.nullable, p.nullable
+                ),
             );
         }
         if before.read_only != p.read_only {
@@ -1146,7 +1391,11 @@ fn diff_props(schema: &str, old: &IndexMap<String, Prop>, new: &IndexMap<String,
                     "property `{name}`: readOnly {} → {} ({})",
                     before.read_only,
                     p.read_only,
-                    if p.read_only { "no longer writable" } else { "now writable" }
+                    if p.read_only {
+                        "no longer writable"
+                    } else {
+                        "now writable"
+                    }
                 ),
             );
         }
@@ -1157,7 +1406,10 @@ fn diff_props(schema: &str, old: &IndexMap<String, Prop>, new: &IndexMap<String,
                 Kind::RequiredChanged,
                 area,
                 schema,
-                format!("property `{name}`: required {} → {} (fields are `Option` either way)", before.required, p.required),
+                format!(
+                    "property `{name}`: required {} → {} (fields are `Option` either way)",
+                    before.required, p.required
+                ),
             );
         }
         if before.deprecated != p.deprecated {
@@ -1167,7 +1419,14 @@ fn diff_props(schema: &str, old: &IndexMap<String, Prop>, new: &IndexMap<String,
                 Kind::DeprecatedChanged,
                 area,
                 schema,
-                format!("property `{name}` {}", if p.deprecated { "now deprecated" } else { "no longer deprecated" }),
+                format!(
+                    "property `{name}` {}",
+                    if p.deprecated {
+                        "now deprecated"
+                    } else {
+                        "no longer deprecated"
+                    }
+                ),
             );
         }
     }
@@ -1186,7 +1445,13 @@ fn diff_props(schema: &str, old: &IndexMap<String, Prop>, new: &IndexMap<String,
     }
 }
 
-fn diff_enum(schema: &str, prop: Option<&str>, old: &Option<Vec<String>>, new: &Option<Vec<String>>, d: &mut SpecDiff) {
+fn diff_enum(
+    schema: &str,
+    prop: Option<&str>,
+    old: &Option<Vec<String>>,
+    new: &Option<Vec<String>>,
+    d: &mut SpecDiff,
+) {
     let what = match prop {
         Some(p) => format!("property `{p}`"),
         None => "enum".to_string(),
@@ -1199,7 +1464,10 @@ fn diff_enum(schema: &str, prop: Option<&str>, old: &Option<Vec<String>>, new: &
             Kind::PropertyRetyped,
             Area::Schema,
             schema,
-            format!("{what} became an enum ({}): its Rust type changes", code_list(values)),
+            format!(
+                "{what} became an enum ({}): its Rust type changes",
+                code_list(values)
+            ),
         ),
         (Some(_), None) => push(
             d,
@@ -1219,7 +1487,10 @@ fn diff_enum(schema: &str, prop: Option<&str>, old: &Option<Vec<String>>, new: &
                     Kind::EnumValuesAdded,
                     Area::Schema,
                     schema,
-                    format!("{what}: enum values added {} (enums are open)", code_list(&added)),
+                    format!(
+                        "{what}: enum values added {} (enums are open)",
+                        code_list(&added)
+                    ),
                 );
             }
             if !removed.is_empty() {
@@ -1229,7 +1500,10 @@ fn diff_enum(schema: &str, prop: Option<&str>, old: &Option<Vec<String>>, new: &
                     Kind::EnumValuesRemoved,
                     Area::Schema,
                     schema,
-                    format!("{what}: enum values removed {} (their variants disappear)", code_list(&removed)),
+                    format!(
+                        "{what}: enum values removed {} (their variants disappear)",
+                        code_list(&removed)
+                    ),
                 );
             }
         }
@@ -1242,7 +1516,10 @@ fn diff_write_types(old: &Flat, new: &Flat, d: &mut SpecDiff) {
         let Some(before) = old.writes.get(base) else {
             let existed = old.models.contains_key(base);
             let (impact, why) = if existed {
-                (Impact::Breaking, format!("bodies and fields typed `{base}` become `{}`", w.name))
+                (
+                    Impact::Breaking,
+                    format!("bodies and fields typed `{base}` become `{}`", w.name),
+                )
             } else {
                 (Impact::Additive, "new schema".to_string())
             };
@@ -1266,8 +1543,16 @@ fn diff_write_types(old: &Flat, new: &Flat, d: &mut SpecDiff) {
         let empty = Vec::new();
         let kept_old: &Vec<String> = old.write_kept.get(base).unwrap_or(&empty);
         let kept_new: &Vec<String> = new.write_kept.get(base).unwrap_or(&empty);
-        let gained: Vec<String> = kept_new.iter().filter(|p| !kept_old.contains(p)).cloned().collect();
-        let lost: Vec<String> = kept_old.iter().filter(|p| !kept_new.contains(p)).cloned().collect();
+        let gained: Vec<String> = kept_new
+            .iter()
+            .filter(|p| !kept_old.contains(p))
+            .cloned()
+            .collect();
+        let lost: Vec<String> = kept_old
+            .iter()
+            .filter(|p| !kept_new.contains(p))
+            .cloned()
+            .collect();
         if !gained.is_empty() {
             push(
                 d,
@@ -1290,9 +1575,13 @@ fn diff_write_types(old: &Flat, new: &Flat, d: &mut SpecDiff) {
         }
         let old_rt: BTreeSet<&String> = before.retyped.iter().collect();
         let new_rt: BTreeSet<&String> = w.retyped.iter().collect();
-        let kept_both: HashSet<&String> = kept_old.iter().filter(|p| kept_new.contains(p)).collect();
-        let flipped: Vec<String> =
-            old_rt.symmetric_difference(&new_rt).filter(|p| kept_both.contains(*p)).map(|p| (*p).clone()).collect();
+        let kept_both: HashSet<&String> =
+            kept_old.iter().filter(|p| kept_new.contains(p)).collect();
+        let flipped: Vec<String> = old_rt
+            .symmetric_difference(&new_rt)
+            .filter(|p| kept_both.contains(*p))
+            .map(|p| (*p).clone())
+            .collect();
         if !flipped.is_empty() {
             push(
                 d,
@@ -1300,7 +1589,10 @@ fn diff_write_types(old: &Flat, new: &Flat, d: &mut SpecDiff) {
                 Kind::WriteTypeChanged,
                 area,
                 &w.name,
-                format!("properties {} change between `X` and `WriteX`", code_list(&flipped)),
+                format!(
+                    "properties {} change between `X` and `WriteX`",
+                    code_list(&flipped)
+                ),
             );
         }
     }
@@ -1312,7 +1604,10 @@ fn diff_write_types(old: &Flat, new: &Flat, d: &mut SpecDiff) {
                 Kind::WriteTypeRemoved,
                 area,
                 &w.name,
-                format!("removed (bodies and fields typed `{}` become `{base}`)", w.name),
+                format!(
+                    "removed (bodies and fields typed `{}` become `{base}`)",
+                    w.name
+                ),
             );
         }
     }
@@ -1396,7 +1691,11 @@ impl SpecDiff {
             let _ = writeln!(s, "  breaking: {}: {}", c.subject, strip_ticks(&c.detail));
         }
         if breaking > 5 {
-            let _ = writeln!(s, "  … and {} more (cargo xtask diff-spec OLD NEW)", breaking - 5);
+            let _ = writeln!(
+                s,
+                "  … and {} more (cargo xtask diff-spec OLD NEW)",
+                breaking - 5
+            );
         }
         s
     }
@@ -1404,9 +1703,21 @@ impl SpecDiff {
     /// The full Markdown report.
     pub fn to_markdown(&self, old_label: &str, new_label: &str) -> String {
         let mut s = String::new();
-        let _ = writeln!(s, "# Looker API spec changes: {} → {}\n", self.old_version, self.new_version);
-        let _ = writeln!(s, "- Old: `{old_label}`: {}", Self::version_label(&self.old_version, &self.old_release));
-        let _ = writeln!(s, "- New: `{new_label}`: {}", Self::version_label(&self.new_version, &self.new_release));
+        let _ = writeln!(
+            s,
+            "# Looker API spec changes: {} → {}\n",
+            self.old_version, self.new_version
+        );
+        let _ = writeln!(
+            s,
+            "- Old: `{old_label}`: {}",
+            Self::version_label(&self.old_version, &self.old_release)
+        );
+        let _ = writeln!(
+            s,
+            "- New: `{new_label}`: {}",
+            Self::version_label(&self.new_version, &self.new_release)
+        );
         let breaking = self.breaking().count();
         let additive = self.additive().count();
         let _ = writeln!(
@@ -1448,7 +1759,10 @@ impl SpecDiff {
         );
         let w_added = self.of_kind(Kind::WriteTypeAdded).count();
         let w_removed = self.of_kind(Kind::WriteTypeRemoved).count();
-        let w_changed: BTreeSet<&str> = self.of_kind(Kind::WriteTypeChanged).map(|c| c.subject.as_str()).collect();
+        let w_changed: BTreeSet<&str> = self
+            .of_kind(Kind::WriteTypeChanged)
+            .map(|c| c.subject.as_str())
+            .collect();
         let _ = writeln!(
             s,
             "| Write types | {} | {} | {} | {} | {} |\n",
@@ -1474,18 +1788,29 @@ impl SpecDiff {
 
         let _ = writeln!(s, "## Breaking changes ({breaking})\n");
         if breaking == 0 {
-            let _ = writeln!(s, "None: code written against the previous SDK keeps compiling.\n");
+            let _ = writeln!(
+                s,
+                "None: code written against the previous SDK keeps compiling.\n"
+            );
         } else {
             render_grouped(&mut s, self.breaking());
         }
 
         let _ = writeln!(s, "## Additive changes ({additive})\n");
         if !self.operations_added.is_empty() {
-            let _ = writeln!(s, "### Operations added ({})\n", self.operations_added.len());
+            let _ = writeln!(
+                s,
+                "### Operations added ({})\n",
+                self.operations_added.len()
+            );
             let _ = writeln!(s, "| operation | method | path | status | tag |");
             let _ = writeln!(s, "|---|---|---|---|---|");
             for o in &self.operations_added {
-                let _ = writeln!(s, "| `{}` | {} | `{}` | {} | {} |", o.id, o.method, o.path, o.status, o.tag);
+                let _ = writeln!(
+                    s,
+                    "| `{}` | {} | `{}` | {} | {} |",
+                    o.id, o.method, o.path, o.status, o.tag
+                );
             }
             s.push('\n');
         }
@@ -1517,7 +1842,11 @@ impl SpecDiff {
             Bump::Minor => format!("{additive} additive change(s) and no breaking change"),
             Bump::Patch => "no change visible to Rust code".to_string(),
         };
-        let _ = writeln!(s, "**Implied bump: {}** ({why}).", bump.as_str().to_uppercase());
+        let _ = writeln!(
+            s,
+            "**Implied bump: {}** ({why}).",
+            bump.as_str().to_uppercase()
+        );
         s
     }
 
@@ -1547,11 +1876,11 @@ impl SpecDiff {
         let mut added = Vec::new();
         if !self.operations_added.is_empty() {
             let ids: Vec<String> = self.operations_added.iter().map(|o| o.id.clone()).collect();
-            added.push(format!("{} operations: {}", ids.len(), code_list(&ids)));
+            added.push(format!("Operations ({}): {}", ids.len(), code_list(&ids)));
         }
         if !self.schemas_added.is_empty() {
             let names: Vec<String> = self.schemas_added.iter().map(|m| m.name.clone()).collect();
-            added.push(format!("{} models: {}", names.len(), code_list(&names)));
+            added.push(format!("Models ({}): {}", names.len(), code_list(&names)));
         }
         let new_writes: Vec<String> = self
             .of_kind(Kind::WriteTypeAdded)
@@ -1559,11 +1888,21 @@ impl SpecDiff {
             .map(|c| c.subject.clone())
             .collect();
         if !new_writes.is_empty() {
-            added.push(format!("{} Write types: {}", new_writes.len(), code_list(&new_writes)));
+            added.push(format!(
+                "Write types ({}): {}",
+                new_writes.len(),
+                code_list(&new_writes)
+            ));
         }
         let is_addition = |c: &Change| {
-            matches!(c.kind, Kind::PropertyAdded | Kind::ParamAdded | Kind::BodyAdded | Kind::EnumValuesAdded | Kind::ResponseAdded)
-                || (c.kind == Kind::WriteTypeChanged && c.impact == Impact::Additive)
+            matches!(
+                c.kind,
+                Kind::PropertyAdded
+                    | Kind::ParamAdded
+                    | Kind::BodyAdded
+                    | Kind::EnumValuesAdded
+                    | Kind::ResponseAdded
+            ) || (c.kind == Kind::WriteTypeChanged && c.impact == Impact::Additive)
         };
         for c in self.additive().filter(|c| is_addition(c)) {
             added.push(format!("`{}`: {}", c.subject, c.detail));
@@ -1577,7 +1916,12 @@ impl SpecDiff {
         }
         let changed: Vec<&Change> = self
             .additive()
-            .filter(|c| !matches!(c.kind, Kind::OperationAdded | Kind::SchemaAdded | Kind::WriteTypeAdded))
+            .filter(|c| {
+                !matches!(
+                    c.kind,
+                    Kind::OperationAdded | Kind::SchemaAdded | Kind::WriteTypeAdded
+                )
+            })
             .filter(|c| !is_addition(c))
             .collect();
         if !changed.is_empty() {
@@ -1598,7 +1942,10 @@ impl SpecDiff {
 fn render_grouped<'a>(s: &mut String, changes: impl Iterator<Item = &'a Change>) {
     let mut groups: IndexMap<(Area, &str), Vec<&Change>> = IndexMap::new();
     for c in changes {
-        groups.entry((c.area, c.subject.as_str())).or_default().push(c);
+        groups
+            .entry((c.area, c.subject.as_str()))
+            .or_default()
+            .push(c);
     }
     for area in [Area::Operation, Area::Schema, Area::WriteType] {
         let in_area: Vec<_> = groups.iter().filter(|((a, _), _)| *a == area).collect();

@@ -15,7 +15,10 @@ pub struct Error {
 impl Error {
     /// An error at a JSON-pointer location.
     pub fn at(location: impl Into<String>, message: impl Into<String>) -> Self {
-        Error { location: location.into(), message: message.into() }
+        Error {
+            location: location.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -38,7 +41,10 @@ pub fn pointer_token(token: &str) -> String {
 
 /// Builds a JSON pointer from tokens.
 pub fn pointer<'a>(tokens: impl IntoIterator<Item = &'a str>) -> String {
-    tokens.into_iter().map(|t| format!("/{}", pointer_token(t))).collect()
+    tokens
+        .into_iter()
+        .map(|t| format!("/{}", pointer_token(t)))
+        .collect()
 }
 
 /// Shorthand for results in this crate.

@@ -95,7 +95,8 @@ pub const FIXUPS: &[Fixup] = &[
     },
     Fixup {
         name: "ArrayLevelEnum",
-        description: "`enum` written on a `type: array` schema constrains its items: it moves into `items`",
+        description:
+            "`enum` written on a `type: array` schema constrains its items: it moves into `items`",
         apply: array_level_enum,
     },
     Fixup {
@@ -111,16 +112,23 @@ pub fn normalize(spec: &mut Value) -> Report {
     Report {
         fixups: FIXUPS
             .iter()
-            .map(|fixup| FixupReport { name: fixup.name, locations: fixup.apply(spec) })
+            .map(|fixup| FixupReport {
+                name: fixup.name,
+                locations: fixup.apply(spec),
+            })
             .collect(),
     }
 }
 
 /// Calls `visit(pointer, operation)` for every operation object under `/paths`.
 fn for_each_operation(spec: &mut Value, visit: &mut dyn FnMut(&str, &mut Map<String, Value>)) {
-    let Some(paths) = spec.get_mut("paths").and_then(Value::as_object_mut) else { return };
+    let Some(paths) = spec.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
     for (path, item) in paths.iter_mut() {
-        let Some(item) = item.as_object_mut() else { continue };
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
         for (method, op) in item.iter_mut() {
             if let Some(op) = op.as_object_mut() {
                 let pointer = format!("/paths/{}/{}", pointer_token(path), pointer_token(method));
@@ -133,7 +141,9 @@ fn for_each_operation(spec: &mut Value, visit: &mut dyn FnMut(&str, &mut Map<Str
 /// Calls `visit(pointer, parameter)` for every inline parameter of every operation.
 fn for_each_parameter(spec: &mut Value, visit: &mut dyn FnMut(&str, &mut Map<String, Value>)) {
     for_each_operation(spec, &mut |op_ptr, op| {
-        let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else { return };
+        let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
+            return;
+        };
         for (i, param) in params.iter_mut().enumerate() {
             if let Some(param) = param.as_object_mut() {
                 visit(&format!("{op_ptr}/parameters/{i}"), param);
@@ -188,7 +198,9 @@ fn for_each_schema(spec: &mut Value, visit: &mut dyn FnMut(&str, &mut Map<String
 /// Whether a JSON pointer addresses a schema object.
 fn is_schema_pointer(pointer: &str) -> bool {
     let tokens: Vec<&str> = pointer.split('/').skip(1).collect();
-    let Some((last, parents)) = tokens.split_last() else { return false };
+    let Some((last, parents)) = tokens.split_last() else {
+        return false;
+    };
     match parents.last() {
         // `/components/schemas/X`, `.../properties/X`
         Some(&"schemas") => parents.len() >= 2 && parents[parents.len() - 2] == "components",
@@ -219,12 +231,19 @@ fn query_style_simple(spec: &mut Value, fired: &mut Vec<String>) {
 
 fn null_response_description(spec: &mut Value, fired: &mut Vec<String>) {
     for_each_operation(spec, &mut |op_ptr, op| {
-        let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else { return };
+        let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+            return;
+        };
         for (code, response) in responses.iter_mut() {
-            let Some(response) = response.as_object_mut() else { continue };
+            let Some(response) = response.as_object_mut() else {
+                continue;
+            };
             if matches!(response.get("description"), Some(Value::Null)) {
                 response.insert("description".into(), Value::from(""));
-                fired.push(format!("{op_ptr}/responses/{}/description", pointer_token(code)));
+                fired.push(format!(
+                    "{op_ptr}/responses/{}/description",
+                    pointer_token(code)
+                ));
             }
         }
     });
@@ -232,8 +251,12 @@ fn null_response_description(spec: &mut Value, fired: &mut Vec<String>) {
 
 fn parameter_additional_properties(spec: &mut Value, fired: &mut Vec<String>) {
     for_each_parameter(spec, &mut |ptr, param| {
-        let Some(extra) = param.remove("additionalProperties") else { return };
-        let schema = param.entry("schema").or_insert_with(|| Value::Object(Map::new()));
+        let Some(extra) = param.remove("additionalProperties") else {
+            return;
+        };
+        let schema = param
+            .entry("schema")
+            .or_insert_with(|| Value::Object(Map::new()));
         if let Some(schema) = schema.as_object_mut() {
             schema.entry("additionalProperties").or_insert(extra);
         }
@@ -265,8 +288,12 @@ fn array_level_enum(spec: &mut Value, fired: &mut Vec<String>) {
         if schema.get("type").and_then(Value::as_str) != Some("array") {
             return;
         }
-        let Some(values) = schema.remove("enum") else { return };
-        let items = schema.entry("items").or_insert_with(|| Value::Object(Map::new()));
+        let Some(values) = schema.remove("enum") else {
+            return;
+        };
+        let items = schema
+            .entry("items")
+            .or_insert_with(|| Value::Object(Map::new()));
         if let Some(items) = items.as_object_mut() {
             items.entry("enum").or_insert(values);
         }
@@ -295,7 +322,13 @@ mod tests {
     use serde_json::json;
 
     fn fired(report: &Report, name: &str) -> Vec<String> {
-        report.fixups.iter().find(|f| f.name == name).unwrap().locations.clone()
+        report
+            .fixups
+            .iter()
+            .find(|f| f.name == name)
+            .unwrap()
+            .locations
+            .clone()
     }
 
     #[test]
@@ -309,14 +342,21 @@ mod tests {
         assert_eq!(p[0]["style"], "form");
         assert_eq!(p[0]["explode"], false);
         assert_eq!(p[1]["style"], "simple", "path params may be simple");
-        assert_eq!(fired(&report, "QueryStyleSimple"), ["/paths/~1users/get/parameters/0/style"]);
+        assert_eq!(
+            fired(&report, "QueryStyleSimple"),
+            ["/paths/~1users/get/parameters/0/style"]
+        );
     }
 
     #[test]
     fn null_response_description_becomes_empty() {
-        let mut spec = json!({"paths": {"/x": {"get": {"responses": {"200": {"description": null}}}}}});
+        let mut spec =
+            json!({"paths": {"/x": {"get": {"responses": {"200": {"description": null}}}}}});
         let report = normalize(&mut spec);
-        assert_eq!(spec["paths"]["/x"]["get"]["responses"]["200"]["description"], "");
+        assert_eq!(
+            spec["paths"]["/x"]["get"]["responses"]["200"]["description"],
+            ""
+        );
         assert_eq!(report.total(), 1);
     }
 
@@ -338,7 +378,11 @@ mod tests {
         }}}}}}});
         normalize(&mut spec);
         let keys: Vec<_> = spec["paths"]["/x"]["get"]["responses"]["200"]["content"]
-            .as_object().unwrap().keys().cloned().collect();
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
         assert_eq!(keys, ["text/plain", "application/json"]);
     }
 

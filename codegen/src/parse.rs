@@ -23,7 +23,10 @@ pub fn read_document(text: &str) -> Result<Value> {
     }
     if text.trim_start().starts_with('{') {
         serde_json::from_str(text).map_err(|e| {
-            Error::at(format!("line {} column {}", e.line(), e.column()), format!("invalid JSON: {e}"))
+            Error::at(
+                format!("line {} column {}", e.line(), e.column()),
+                format!("invalid JSON: {e}"),
+            )
         })
     } else {
         let value: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
@@ -33,7 +36,8 @@ pub fn read_document(text: &str) -> Result<Value> {
                 .unwrap_or_default();
             Error::at(location, format!("invalid YAML: {e}"))
         })?;
-        serde_json::to_value(value).map_err(|e| Error::at("", format!("YAML is not representable as JSON: {e}")))
+        serde_json::to_value(value)
+            .map_err(|e| Error::at("", format!("YAML is not representable as JSON: {e}")))
     }
 }
 
@@ -45,20 +49,108 @@ pub fn parse(text: &str) -> Result<Spec> {
     }
     match document.get("openapi").and_then(Value::as_str) {
         Some(v) if v.starts_with("3.0") => {}
-        Some(v) => return Err(Error::at("/openapi", format!("unsupported OpenAPI version {v:?}; expected 3.0.x"))),
-        None => return Err(Error::at("/openapi", "missing `openapi` version; is this an OpenAPI 3.0 document?")),
+        Some(v) => {
+            return Err(Error::at(
+                "/openapi",
+                format!("unsupported OpenAPI version {v:?}; expected 3.0.x"),
+            ))
+        }
+        None => {
+            return Err(Error::at(
+                "/openapi",
+                "missing `openapi` version; is this an OpenAPI 3.0 document?",
+            ))
+        }
     }
     let fixups = normalize::normalize(&mut document);
     let api = parse_openapi(&document)?;
-    Ok(Spec { document, api, fixups })
+    Ok(Spec {
+        document,
+        api,
+        fixups,
+    })
 }
 
 /// Deserializes a normalized document, reporting the JSON pointer of the first failing node.
 pub fn parse_openapi(document: &Value) -> Result<openapiv3::OpenAPI> {
     serde_path_to_error::deserialize(document).map_err(|e| {
         let location = path_to_pointer(e.path());
-        Error::at(location, format!("not valid OpenAPI 3.0: {}", e.inner()))
+        // openapiv3 flattens extensions into some maps, which hides the inner path from
+        // serde_path_to_error; deserializing the parts one by one finds the failing node.
+        let narrowed =
+            narrow(document).unwrap_or_else(|| Error::at(location, e.inner().to_string()));
+        Error::at(
+            narrowed.location,
+            format!("not valid OpenAPI 3.0: {}", narrowed.message),
+        )
     })
+}
+
+/// Tries the parts that openapiv3 deserializes through flattened maps, in document order.
+fn narrow(document: &Value) -> Option<Error> {
+    use openapiv3::{Operation, Parameter, PathItem, RequestBody, Response, Schema};
+    fn check<T: serde::de::DeserializeOwned>(value: &Value, base: &str) -> Option<Error> {
+        serde_path_to_error::deserialize::<_, T>(value)
+            .err()
+            .map(|e| {
+                Error::at(
+                    format!("{base}{}", path_to_pointer(e.path())),
+                    e.inner().to_string(),
+                )
+            })
+    }
+    let token = crate::error::pointer_token;
+    for (path, item) in document.get("paths")?.as_object()? {
+        let item_ptr = format!("/paths/{}", token(path));
+        if check::<PathItem>(item, &item_ptr).is_none() {
+            continue;
+        }
+        for (method, op) in item.as_object()? {
+            let op_ptr = format!("{item_ptr}/{}", token(method));
+            if check::<Operation>(op, &op_ptr).is_none() {
+                continue;
+            }
+            for (i, param) in op
+                .get("parameters")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                if let Some(e) = check::<Parameter>(param, &format!("{op_ptr}/parameters/{i}")) {
+                    return Some(e);
+                }
+            }
+            if let Some(body) = op.get("requestBody") {
+                if let Some(e) = check::<RequestBody>(body, &format!("{op_ptr}/requestBody")) {
+                    return Some(e);
+                }
+            }
+            for (code, response) in op
+                .get("responses")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(e) =
+                    check::<Response>(response, &format!("{op_ptr}/responses/{}", token(code)))
+                {
+                    return Some(e);
+                }
+            }
+            return check::<Operation>(op, &op_ptr);
+        }
+    }
+    let schemas = document
+        .get("components")
+        .and_then(|c| c.get("schemas"))
+        .and_then(Value::as_object);
+    for (name, schema) in schemas.into_iter().flatten() {
+        if let Some(e) = check::<Schema>(schema, &format!("/components/schemas/{}", token(name))) {
+            return Some(e);
+        }
+    }
+    None
 }
 
 fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
@@ -105,9 +197,13 @@ mod tests {
     #[test]
     fn structural_error_names_the_pointer() {
         let text = r#"{"openapi": "3.0.0", "info": {"title": "t", "version": "1"},
-            "paths": {"/x": {"get": {"responses": {"200": {"description": 5}}}}}}"#;
+            "paths": {"/ok": {"get": {"responses": {"200": {"description": "fine"}}}},
+                      "/x": {"get": {"responses": {"200": {"description": 5}}}}}}"#;
         let err = parse(text).unwrap_err();
-        assert!(err.location.starts_with("/paths/~1x/get/responses"), "{err}");
+        assert_eq!(
+            err.location, "/paths/~1x/get/responses/200/description",
+            "{err}"
+        );
     }
 
     #[test]

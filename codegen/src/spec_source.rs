@@ -32,17 +32,26 @@ pub fn real_spec_dir() -> Result<PathBuf, String> {
             how_to()
         ));
     }
-    let fallback = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("..").join("shared").join("spec");
+    let fallback = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("..")
+        .join("shared")
+        .join("spec");
     if fallback.join(CURRENT).is_file() {
         return Ok(fallback);
     }
-    Err(format!("the real Looker specs were not found ({SPEC_DIR_ENV} is unset and {} does not exist); {}", fallback.display(), how_to()))
+    Err(format!(
+        "the real Looker specs were not found ({SPEC_DIR_ENV} is unset and {} does not exist); {}",
+        fallback.display(),
+        how_to()
+    ))
 }
 
 /// Reads one real spec file (e.g. [`V25_20`]) from [`real_spec_dir`].
 pub fn read_real_spec(file_name: &str) -> Result<String, String> {
     let path = real_spec_dir()?.join(file_name);
-    std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}; {}", path.display(), how_to()))
+    std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}; {}", path.display(), how_to()))
 }
 
 fn how_to() -> String {

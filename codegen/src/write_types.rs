@@ -29,6 +29,9 @@ use openapiv3::{AdditionalProperties, OpenAPI, ReferenceOr, Schema, SchemaKind, 
 
 use crate::error::{pointer, Error, Result};
 
+/// The properties of an object schema, in spec order.
+pub type Properties = IndexMap<String, ReferenceOr<Box<Schema>>>;
+
 /// Prefix of every derived Write type name.
 pub const WRITE_PREFIX: &str = "Write";
 
@@ -55,7 +58,11 @@ impl WriteType {
         component(api, &self.schema)
             .and_then(object_properties)
             .map(|(props, _)| {
-                props.keys().map(String::as_str).filter(|p| !removed.contains(p)).collect()
+                props
+                    .keys()
+                    .map(String::as_str)
+                    .filter(|p| !removed.contains(p))
+                    .collect()
             })
             .unwrap_or_default()
     }
@@ -66,7 +73,11 @@ impl WriteType {
 /// Errors (never panics) on a `$ref` that does not point at an existing component schema, with
 /// the JSON pointer of the offending reference.
 pub fn derive_write_types(api: &OpenAPI) -> Result<IndexMap<String, WriteType>> {
-    let mut deriver = Deriver { api, memo: HashMap::new(), visiting: HashSet::new() };
+    let mut deriver = Deriver {
+        api,
+        memo: HashMap::new(),
+        visiting: HashSet::new(),
+    };
     for (name, location) in body_schemas(api)? {
         deriver.write_type(&name, &location)?;
     }
@@ -88,17 +99,32 @@ pub fn body_schemas(api: &OpenAPI) -> Result<Vec<(String, String)>> {
     let mut out = Vec::new();
     for (path, item) in api.paths.iter() {
         let Some(item) = item.as_item() else { continue };
-        for (method, op) in [("post", &item.post), ("put", &item.put), ("patch", &item.patch)] {
+        for (method, op) in [
+            ("post", &item.post),
+            ("put", &item.put),
+            ("patch", &item.patch),
+        ] {
             let Some(op) = op else { continue };
-            let Some(body) = &op.request_body else { continue };
+            let Some(body) = &op.request_body else {
+                continue;
+            };
             let op_ptr = pointer(["paths", path.as_str(), method]);
             let body = match body {
                 ReferenceOr::Item(body) => body,
                 ReferenceOr::Reference { reference } => {
-                    let name = reference.strip_prefix("#/components/requestBodies/").ok_or_else(|| {
-                        Error::at(format!("{op_ptr}/requestBody"), format!("unsupported $ref {reference:?}"))
-                    })?;
-                    match api.components.as_ref().and_then(|c| c.request_bodies.get(name)) {
+                    let name = reference
+                        .strip_prefix("#/components/requestBodies/")
+                        .ok_or_else(|| {
+                            Error::at(
+                                format!("{op_ptr}/requestBody"),
+                                format!("unsupported $ref {reference:?}"),
+                            )
+                        })?;
+                    match api
+                        .components
+                        .as_ref()
+                        .and_then(|c| c.request_bodies.get(name))
+                    {
                         Some(ReferenceOr::Item(body)) => body,
                         _ => {
                             return Err(Error::at(
@@ -111,7 +137,10 @@ pub fn body_schemas(api: &OpenAPI) -> Result<Vec<(String, String)>> {
             };
             for (media, content) in &body.content {
                 if let Some(ReferenceOr::Reference { reference }) = &content.schema {
-                    let location = format!("{op_ptr}/requestBody/content/{}/schema", crate::error::pointer_token(media));
+                    let location = format!(
+                        "{op_ptr}/requestBody/content/{}/schema",
+                        crate::error::pointer_token(media)
+                    );
                     let name = schema_ref_name(reference, &location)?;
                     if component(api, name).is_none() {
                         return Err(Error::at(location, format!("dangling $ref {reference:?}")));
@@ -153,7 +182,9 @@ impl Deriver<'_> {
     fn derive(&mut self, name: &str, location: &str) -> Result<Option<WriteType>> {
         let schema = component(self.api, name)
             .ok_or_else(|| Error::at(location, format!("dangling $ref to schema {name:?}")))?;
-        let Some((props, _)) = object_properties(schema) else { return Ok(None) };
+        let Some((props, _)) = object_properties(schema) else {
+            return Ok(None);
+        };
         if props.is_empty() {
             return Ok(None);
         }
@@ -179,13 +210,23 @@ impl Deriver<'_> {
         }
         let write_name = format!("{WRITE_PREFIX}{name}");
         let clashes_with_spec_schema = component(self.api, &write_name).is_some();
-        Ok(Some(WriteType { schema: name.to_string(), name: write_name, removed, retyped, clashes_with_spec_schema }))
+        Ok(Some(WriteType {
+            schema: name.to_string(),
+            name: write_name,
+            removed,
+            retyped,
+            clashes_with_spec_schema,
+        }))
     }
 }
 
 /// Does the Write type drop this property? True if it is `readOnly`, or its type is read-only
 /// (a `$ref` to an all-read-only schema, or an array/map whose element type is).
-fn is_read_only_property(api: &OpenAPI, prop: &ReferenceOr<Box<Schema>>, location: &str) -> Result<bool> {
+fn is_read_only_property(
+    api: &OpenAPI,
+    prop: &ReferenceOr<Box<Schema>>,
+    location: &str,
+) -> Result<bool> {
     match prop {
         ReferenceOr::Item(schema) => {
             if schema.schema_data.read_only {
@@ -208,11 +249,15 @@ fn element_is_read_only(api: &OpenAPI, schema: &Schema, location: &str) -> Resul
         SchemaKind::Type(Type::Array(array)) => array.items.as_ref(),
         SchemaKind::Any(any) if any.items.is_some() => any.items.as_ref(),
         SchemaKind::Type(Type::Object(object)) => match &object.additional_properties {
-            Some(AdditionalProperties::Schema(inner)) => return ref_or_schema_read_only(api, inner, location),
+            Some(AdditionalProperties::Schema(inner)) => {
+                return ref_or_schema_read_only(api, inner, location)
+            }
             _ => None,
         },
         SchemaKind::Any(any) => match &any.additional_properties {
-            Some(AdditionalProperties::Schema(inner)) => return ref_or_schema_read_only(api, inner, location),
+            Some(AdditionalProperties::Schema(inner)) => {
+                return ref_or_schema_read_only(api, inner, location)
+            }
             _ => None,
         },
         _ => None,
@@ -229,7 +274,11 @@ fn element_is_read_only(api: &OpenAPI, schema: &Schema, location: &str) -> Resul
     }
 }
 
-fn ref_or_schema_read_only(api: &OpenAPI, value: &ReferenceOr<Schema>, location: &str) -> Result<bool> {
+fn ref_or_schema_read_only(
+    api: &OpenAPI,
+    value: &ReferenceOr<Schema>,
+    location: &str,
+) -> Result<bool> {
     match value {
         ReferenceOr::Item(inner) => element_is_read_only(api, inner, location),
         ReferenceOr::Reference { reference } => {
@@ -255,10 +304,12 @@ pub fn all_read_only(schema: &Schema) -> bool {
 
 /// The properties and `required` list of an object-like schema: `type: object`, or (as for every
 /// Looker component schema) a type-less schema that has `properties`.
-pub fn object_properties(schema: &Schema) -> Option<(&IndexMap<String, ReferenceOr<Box<Schema>>>, &Vec<String>)> {
+pub fn object_properties(schema: &Schema) -> Option<(&Properties, &Vec<String>)> {
     match &schema.schema_kind {
         SchemaKind::Type(Type::Object(object)) => Some((&object.properties, &object.required)),
-        SchemaKind::Any(any) if !any.properties.is_empty() || any.typ.as_deref() == Some("object") => {
+        SchemaKind::Any(any)
+            if !any.properties.is_empty() || any.typ.as_deref() == Some("object") =>
+        {
             Some((&any.properties, &any.required))
         }
         _ => None,
@@ -276,7 +327,12 @@ pub fn schema_ref_name<'r>(reference: &'r str, location: &str) -> Result<&'r str
     reference
         .strip_prefix("#/components/schemas/")
         .filter(|name| !name.is_empty() && !name.contains('/'))
-        .ok_or_else(|| Error::at(location, format!("unsupported $ref {reference:?} (expected #/components/schemas/NAME)")))
+        .ok_or_else(|| {
+            Error::at(
+                location,
+                format!("unsupported $ref {reference:?} (expected #/components/schemas/NAME)"),
+            )
+        })
 }
 
 #[cfg(test)]
@@ -445,7 +501,10 @@ paths:
       responses: {"204": {description: ok}}
 "##;
         let err = derive_write_types(&api(spec)).unwrap_err();
-        assert_eq!(err.location, "/paths/~1a/post/requestBody/content/application~1json/schema");
+        assert_eq!(
+            err.location,
+            "/paths/~1a/post/requestBody/content/application~1json/schema"
+        );
         assert!(err.message.contains("dangling"), "{err}");
     }
 

@@ -39,13 +39,28 @@ fn spec_26_12_has_72_write_types() {
     ] {
         assert!(!types.contains_key(all_ro), "unexpected Write{all_ro}");
     }
+    // SPEC_NOTES §8 counts: 94 distinct direct `$ref` bodies; 63 of them get a Write type, and
+    // the other 9 Write types are nested-only.
+    let spec = codegen::parse::parse(&read_real_spec(CURRENT).unwrap()).unwrap();
+    let bodies: Vec<String> = codegen::write_types::body_schemas(&spec.api)
+        .unwrap()
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    assert_eq!(bodies.len(), 94);
+    let direct = types.keys().filter(|k| bodies.contains(k)).count();
+    assert_eq!((direct, types.len() - direct), (63, 9));
     // Array bodies get none.
     assert!(!types.contains_key("UpdateArtifact"));
     // McpTools has no read-only props; it is retyped only.
     assert!(types["McpTools"].removed.is_empty());
     assert!(!types["McpTools"].retyped.is_empty());
     // The clash with the spec's own WriteScheduledPlan, which has the same 33 props.
-    let clashing: Vec<_> = types.values().filter(|w| w.clashes_with_spec_schema).map(|w| w.name.as_str()).collect();
+    let clashing: Vec<_> = types
+        .values()
+        .filter(|w| w.clashes_with_spec_schema)
+        .map(|w| w.name.as_str())
+        .collect();
     assert_eq!(clashing, ["WriteScheduledPlan"]);
     let spec = codegen::parse::parse(&read_real_spec(CURRENT).unwrap()).unwrap();
     let plan = &types["ScheduledPlan"];
@@ -54,7 +69,13 @@ fn spec_26_12_has_72_write_types() {
     let official = codegen::write_types::component(&spec.api, "WriteScheduledPlan").unwrap();
     let (official_props, _) = codegen::write_types::object_properties(official).unwrap();
     assert_eq!(kept.len(), 33);
-    assert_eq!(kept, official_props.keys().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(
+        kept,
+        official_props
+            .keys()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -62,9 +83,24 @@ fn spec_25_20_has_65_write_types() {
     let old = write_types(V25_20);
     assert_eq!(old.len(), 65);
     let new = write_types(CURRENT);
-    let mut added: Vec<_> = new.keys().filter(|k| !old.contains_key(*k)).cloned().collect();
+    let mut added: Vec<_> = new
+        .keys()
+        .filter(|k| !old.contains_key(*k))
+        .cloned()
+        .collect();
     added.sort();
-    assert_eq!(added, ["Agent", "Conversation", "ConversationMessage", "GitDiagnosticReport", "GoldenQuery", "McpToolSetting", "McpTools"]);
+    assert_eq!(
+        added,
+        [
+            "Agent",
+            "Conversation",
+            "ConversationMessage",
+            "GitDiagnosticReport",
+            "GoldenQuery",
+            "McpToolSetting",
+            "McpTools"
+        ]
+    );
     assert!(old.keys().all(|k| new.contains_key(k)));
 }
 

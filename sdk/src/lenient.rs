@@ -119,7 +119,13 @@ mod tests {
         let m: M = serde_json::from_str(r#"{"id": "x", "kind": "brand_new"}"#).unwrap();
         assert_eq!(m.kind, Some(Kind::Unknown("brand_new".into())));
         let m: M = serde_json::from_str(r#"{"id": null, "kind": null}"#).unwrap();
-        assert_eq!(m, M { id: None, kind: None });
+        assert_eq!(
+            m,
+            M {
+                id: None,
+                kind: None
+            }
+        );
         let m: M = serde_json::from_str(r#"{}"#).unwrap();
         assert_eq!(m.id, None);
         assert!(serde_json::from_str::<M>(r#"{"id": [1]}"#).is_err());

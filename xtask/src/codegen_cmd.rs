@@ -23,13 +23,16 @@ struct Plan {
     output: codegen::Output,
     elapsed: std::time::Duration,
     spec_path: PathBuf,
+    spec_text: String,
 }
 
 fn parse_spec_arg(args: &[String]) -> Result<Option<PathBuf>, String> {
     match args {
         [] => Ok(None),
         [flag, path] if flag == "--spec" => Ok(Some(PathBuf::from(path))),
-        other => Err(format!("unexpected arguments {other:?}; usage: cargo xtask codegen|check [--spec PATH]")),
+        other => Err(format!(
+            "unexpected arguments {other:?}; usage: cargo xtask codegen|check [--spec PATH]"
+        )),
     }
 }
 
@@ -39,7 +42,8 @@ fn plan(root: &Path, spec_path: Option<PathBuf>) -> Result<Plan, String> {
         Some(path) => path,
         None => crate::fetch::ensure_pinned_spec()?,
     };
-    let text = fs::read_to_string(&spec_path).map_err(|e| format!("cannot read {}: {e}", spec_path.display()))?;
+    let text = fs::read_to_string(&spec_path)
+        .map_err(|e| format!("cannot read {}: {e}", spec_path.display()))?;
     let start = Instant::now();
     let output = codegen::generate(&text).map_err(|e| format!("{}: {e}", spec_path.display()))?;
     let elapsed = start.elapsed();
@@ -47,17 +51,31 @@ fn plan(root: &Path, spec_path: Option<PathBuf>) -> Result<Plan, String> {
     let mut files: Vec<Planned> = output
         .files
         .iter()
-        .map(|f| Planned { path: root.join(&f.path), contents: f.contents.clone() })
+        .map(|f| Planned {
+            path: root.join(&f.path),
+            contents: f.contents.clone(),
+        })
         .collect();
     let manifest = root.join("sdk").join("Cargo.toml");
-    let current = fs::read_to_string(&manifest).map_err(|e| format!("cannot read {}: {e}", manifest.display()))?;
-    files.push(Planned { path: manifest, contents: splice_features(&current, &output.cargo_features)? });
+    let current = fs::read_to_string(&manifest)
+        .map_err(|e| format!("cannot read {}: {e}", manifest.display()))?;
+    files.push(Planned {
+        path: manifest,
+        contents: splice_features(&current, &output.cargo_features)?,
+    });
 
     let mut stale = Vec::new();
     collect_rs_files(&root.join(codegen::SDK_GENERATED_DIR), &mut stale);
     stale.retain(|p| !files.iter().any(|f| &f.path == p));
     stale.sort();
-    Ok(Plan { files, stale, output, elapsed, spec_path })
+    Ok(Plan {
+        files,
+        stale,
+        output,
+        elapsed,
+        spec_path,
+        spec_text: text,
+    })
 }
 
 /// Replaces the lines between the feature markers of `sdk/Cargo.toml`.
@@ -65,16 +83,26 @@ fn splice_features(manifest: &str, features: &str) -> Result<String, String> {
     let begin = manifest
         .find(FEATURES_BEGIN)
         .ok_or_else(|| format!("sdk/Cargo.toml lacks the line {FEATURES_BEGIN:?}"))?;
-    let after_begin = manifest[begin..].find('\n').map_or(manifest.len(), |n| begin + n + 1);
+    let after_begin = manifest[begin..]
+        .find('\n')
+        .map_or(manifest.len(), |n| begin + n + 1);
     let end = manifest[after_begin..]
         .find(FEATURES_END)
         .map(|e| after_begin + e)
-        .ok_or_else(|| format!("sdk/Cargo.toml lacks the line {FEATURES_END:?} after {FEATURES_BEGIN:?}"))?;
-    Ok(format!("{}{features}{}", &manifest[..after_begin], &manifest[end..]))
+        .ok_or_else(|| {
+            format!("sdk/Cargo.toml lacks the line {FEATURES_END:?} after {FEATURES_BEGIN:?}")
+        })?;
+    Ok(format!(
+        "{}{features}{}",
+        &manifest[..after_begin],
+        &manifest[end..]
+    ))
 }
 
 fn collect_rs_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = fs::read_dir(dir) else { return };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
@@ -88,29 +116,47 @@ fn collect_rs_files(dir: &Path, out: &mut Vec<PathBuf>) {
 fn print_report(plan: &Plan) {
     let out = &plan.output;
     let s = &out.stats;
-    println!("spec      {} ({}), sha256 {}", out.version, plan.spec_path.display(), out.sha256);
-    println!("fixups    {} repairs by the normalizer:", out.fixups.total());
+    println!(
+        "spec      {} ({}), sha256 {}",
+        out.version,
+        plan.spec_path.display(),
+        out.sha256
+    );
+    println!(
+        "fixups    {} repairs by the normalizer:",
+        out.fixups.total()
+    );
     print!("{}", out.fixups);
     println!(
         "generated {} operations, {} schemas, {} Write types, {} enums, {} tags (features)",
         s.operations, s.schemas, s.write_types, s.enums, s.tags
     );
-    println!("          {} SDK lines in {:.0?} (parse to formatted text)", s.sdk_lines, plan.elapsed);
+    println!(
+        "          {} SDK lines in {:.0?} (parse to formatted text)",
+        s.sdk_lines, plan.elapsed
+    );
 }
 
 /// The sha256 recorded in the committed banner, if any.
 fn committed_sha(root: &Path) -> Option<String> {
     let text = fs::read_to_string(root.join(codegen::SDK_GENERATED_DIR).join("mod.rs")).ok()?;
     let at = text.find("spec sha256 ")?;
-    Some(text[at + 12..].chars().take_while(|c| c.is_ascii_hexdigit()).collect())
+    Some(
+        text[at + 12..]
+            .chars()
+            .take_while(|c| c.is_ascii_hexdigit())
+            .collect(),
+    )
 }
 
 pub fn codegen(args: &[String]) -> CmdResult {
     let root = paths::root();
     let plan = plan(&root, parse_spec_arg(args)?)?;
     if let Some(previous) = committed_sha(&root).filter(|sha| *sha != plan.output.sha256) {
-        println!("the spec changed since the committed generation (sha256 {previous} → {})", plan.output.sha256);
-        println!("run `cargo xtask diff-spec OLD NEW` for the full report of what changed.");
+        print!(
+            "{}",
+            crate::diff::summary_for_regeneration(&root, &previous, &plan.spec_text)
+        );
     }
     print_report(&plan);
     let mut written = 0;
@@ -119,15 +165,21 @@ pub fn codegen(args: &[String]) -> CmdResult {
             continue;
         }
         if let Some(parent) = file.path.parent() {
-            fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+            fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
         }
-        fs::write(&file.path, &file.contents).map_err(|e| format!("cannot write {}: {e}", file.path.display()))?;
+        fs::write(&file.path, &file.contents)
+            .map_err(|e| format!("cannot write {}: {e}", file.path.display()))?;
         written += 1;
     }
     for path in &plan.stale {
-        fs::remove_file(path).map_err(|e| format!("cannot remove stale {}: {e}", path.display()))?;
+        fs::remove_file(path)
+            .map_err(|e| format!("cannot remove stale {}: {e}", path.display()))?;
     }
-    println!("wrote     {written} changed files, removed {} stale files", plan.stale.len());
+    println!(
+        "wrote     {written} changed files, removed {} stale files",
+        plan.stale.len()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -139,17 +191,35 @@ pub fn check(args: &[String]) -> CmdResult {
         let current = fs::read_to_string(&file.path).unwrap_or_default();
         if current != file.contents {
             differences += 1;
-            let name = file.path.strip_prefix(&root).unwrap_or(&file.path).display().to_string();
+            let name = file
+                .path
+                .strip_prefix(&root)
+                .unwrap_or(&file.path)
+                .display()
+                .to_string();
             let diff = similar::TextDiff::from_lines(&current, &file.contents);
-            print!("{}", diff.unified_diff().context_radius(3).header(&format!("a/{name} (committed)"), &format!("b/{name} (generated)")));
+            print!(
+                "{}",
+                diff.unified_diff().context_radius(3).header(
+                    &format!("a/{name} (committed)"),
+                    &format!("b/{name} (generated)")
+                )
+            );
         }
     }
     for path in &plan.stale {
         differences += 1;
-        println!("stale generated file (the spec no longer produces it): {}", path.display());
+        println!(
+            "stale generated file (the spec no longer produces it): {}",
+            path.display()
+        );
     }
     if differences == 0 {
-        println!("generated code is up to date ({} files, spec {})", plan.files.len(), plan.output.version);
+        println!(
+            "generated code is up to date ({} files, spec {})",
+            plan.files.len(),
+            plan.output.version
+        );
         Ok(ExitCode::SUCCESS)
     } else {
         eprintln!("{differences} generated files differ from the spec; run `cargo xtask codegen` and commit the result");
@@ -169,6 +239,8 @@ mod tests {
             spliced,
             "[features]\nnative-tls = []\n# BEGIN GENERATED FEATURES (x)\ndefault = [\"a\"]\na = []\n# END GENERATED FEATURES\n"
         );
-        assert!(splice_features("[features]\n", "").unwrap_err().contains("BEGIN"));
+        assert!(splice_features("[features]\n", "")
+            .unwrap_err()
+            .contains("BEGIN"));
     }
 }

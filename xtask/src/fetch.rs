@@ -39,11 +39,17 @@ const USAGE: &str = "usage: cargo xtask fetch-spec [--version X.Y | --from PATH|
 /// The upstream URL of the spec published for Looker release `X.Y` (or `X.Y.Z`).
 pub fn url_for_version(version: &str) -> Result<String, String> {
     let parts: Vec<&str> = version.split('.').collect();
-    let numeric = parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let numeric = parts
+        .iter()
+        .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
     let tag = match parts.len() {
         2 if numeric => format!("{version}.0"),
         3 if numeric => version.to_string(),
-        _ => return Err(format!("--version expects a Looker release like 26.14, got {version:?}")),
+        _ => {
+            return Err(format!(
+                "--version expects a Looker release like 26.14, got {version:?}"
+            ))
+        }
     };
     Ok(format!(
         "https://raw.githubusercontent.com/looker-open-source/sdk-codegen/sdk-codegen-v{tag}/spec/{SPEC_FILE_NAME}"
@@ -62,7 +68,8 @@ pub struct Pin {
 impl Pin {
     /// Reads a pin file.
     pub fn load(path: &Path) -> Result<Pin, String> {
-        let text = fs::read_to_string(path).map_err(|e| format!("cannot read the pin {}: {e}", path.display()))?;
+        let text = fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the pin {}: {e}", path.display()))?;
         toml::from_str(&text).map_err(|e| format!("invalid pin {}: {e}", path.display()))
     }
 
@@ -133,7 +140,10 @@ impl Request {
                 _ => (arg.as_str(), None),
             };
             let mut value = |name: &str| {
-                inline.clone().or_else(|| it.next().cloned()).ok_or_else(|| format!("{name} needs a value\n{USAGE}"))
+                inline
+                    .clone()
+                    .or_else(|| it.next().cloned())
+                    .ok_or_else(|| format!("{name} needs a value\n{USAGE}"))
             };
             let new = match flag {
                 "--version" => Source::Url(url_for_version(&value("--version")?)?),
@@ -156,7 +166,10 @@ impl Request {
                 return Err(format!("give at most one of --version and --from\n{USAGE}"));
             }
         }
-        Ok(Request { source: source.unwrap_or(Source::Pinned), pin })
+        Ok(Request {
+            source: source.unwrap_or(Source::Pinned),
+            pin,
+        })
     }
 }
 
@@ -178,22 +191,44 @@ pub struct Outcome {
 /// `cargo xtask fetch-spec …`
 pub fn run(args: &[String]) -> CmdResult {
     let request = Request::parse(args)?;
-    let spec_dir = std::env::var_os(SPEC_DIR_ENV).filter(|d| !d.is_empty()).map(PathBuf::from);
-    let outcome = fetch_into(&crate::paths::root(), &request, spec_dir.as_deref())?;
+    let spec_dir = std::env::var_os(SPEC_DIR_ENV)
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from);
     let root = crate::paths::root();
-    let shown = outcome.path.strip_prefix(&root).unwrap_or(&outcome.path).display().to_string();
+    let outcome = fetch_into(&root, &request, spec_dir.as_deref())?;
+    let spec_file = crate::paths::spec_file();
+    let shown = spec_file
+        .strip_prefix(&root)
+        .unwrap_or(&spec_file)
+        .display()
+        .to_string();
     println!(
         "{shown} {} from {} (version {}, sha256 {})",
-        if outcome.changed { "written" } else { "unchanged" },
+        if outcome.changed {
+            "written"
+        } else {
+            "unchanged"
+        },
         outcome.origin,
         outcome.version,
         outcome.sha256
     );
     if let Some((old, new)) = &outcome.pin_moved {
         if old == new {
-            println!("spec/pin.toml already pins this spec");
+            println!(
+                "{} already pins this spec",
+                crate::paths::pin_file().display()
+            );
         } else {
-            println!("spec/pin.toml moved: {} ({}) → {} ({})", old.version, old.release, new.version, new.release);
+            let pin = crate::paths::pin_file();
+            println!(
+                "{} moved: {} ({}) → {} ({})",
+                pin.display(),
+                old.version,
+                old.release,
+                new.version,
+                new.release
+            );
             println!("next: cargo xtask diff-spec OLD_SPEC {shown}; cargo xtask codegen");
         }
     }
@@ -203,7 +238,9 @@ pub fn run(args: &[String]) -> CmdResult {
 /// Returns the pinned spec file, fetching it (from `LOOKER_SPEC_DIR` or the pin's URL) when it
 /// is missing or does not match the pin's sha256. `cargo xtask codegen` calls this.
 pub fn ensure_pinned_spec() -> Result<PathBuf, String> {
-    let spec_dir = std::env::var_os(SPEC_DIR_ENV).filter(|d| !d.is_empty()).map(PathBuf::from);
+    let spec_dir = std::env::var_os(SPEC_DIR_ENV)
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from);
     ensure_pinned_spec_in(&crate::paths::root(), spec_dir.as_deref())
 }
 
@@ -215,11 +252,26 @@ pub fn ensure_pinned_spec_in(root: &Path, spec_dir: Option<&Path>) -> Result<Pat
         if sha256_hex(&bytes) == pin.sha256 {
             return Ok(path);
         }
-        eprintln!("{} does not match the pin (sha256 {}); fetching the pinned spec", path.display(), pin.sha256);
+        eprintln!(
+            "{} does not match the pin (sha256 {}); fetching the pinned spec",
+            path.display(),
+            pin.sha256
+        );
     } else {
-        eprintln!("{} is missing; fetching the pinned spec {}", path.display(), pin.version);
+        eprintln!(
+            "{} is missing; fetching the pinned spec {}",
+            path.display(),
+            pin.version
+        );
     }
-    let outcome = fetch_into(root, &Request { source: Source::Pinned, pin: false }, spec_dir)?;
+    let outcome = fetch_into(
+        root,
+        &Request {
+            source: Source::Pinned,
+            pin: false,
+        },
+        spec_dir,
+    )?;
     eprintln!("fetched {} from {}", pin.version, outcome.origin);
     Ok(outcome.path)
 }
@@ -234,22 +286,37 @@ fn pin_path(root: &Path) -> PathBuf {
 
 /// Hex sha256 of bytes.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The whole fetch for the workspace at `root`. `spec_dir` plays the role of `LOOKER_SPEC_DIR`.
-pub fn fetch_into(root: &Path, request: &Request, spec_dir: Option<&Path>) -> Result<Outcome, String> {
+pub fn fetch_into(
+    root: &Path,
+    request: &Request,
+    spec_dir: Option<&Path>,
+) -> Result<Outcome, String> {
     let pin_file = pin_path(root);
     let pin = Pin::load(&pin_file)?;
 
     // 1. Get the bytes (nothing on disk changes here).
     let (bytes, origin, url) = match &request.source {
         Source::Pinned => {
-            let local = spec_dir.map(|d| d.join(SPEC_FILE_NAME)).filter(|p| p.is_file());
+            let local = spec_dir
+                .map(|d| d.join(SPEC_FILE_NAME))
+                .filter(|p| p.is_file());
             match local.map(|p| (fs::read(&p), p)) {
-                Some((Ok(bytes), p)) if sha256_hex(&bytes) == pin.sha256 => (bytes, p.display().to_string(), pin.url.clone()),
+                Some((Ok(bytes), p)) if sha256_hex(&bytes) == pin.sha256 => {
+                    (bytes, p.display().to_string(), pin.url.clone())
+                }
                 Some((_, p)) => {
-                    eprintln!("note: {} does not match the pin; downloading {}", p.display(), pin.url);
+                    eprintln!(
+                        "note: {} does not match the pin; downloading {}",
+                        p.display(),
+                        pin.url
+                    );
                     (download(&pin.url)?, pin.url.clone(), pin.url.clone())
                 }
                 None => (download(&pin.url)?, pin.url.clone(), pin.url.clone()),
@@ -257,37 +324,57 @@ pub fn fetch_into(root: &Path, request: &Request, spec_dir: Option<&Path>) -> Re
         }
         Source::Url(url) => (download(url)?, url.clone(), url.clone()),
         Source::File(path) => {
-            let bytes = fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let bytes =
+                fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
             (bytes, path.display().to_string(), String::new())
         }
     };
 
     // 2. Verify.
     let sha256 = sha256_hex(&bytes);
-    let text = std::str::from_utf8(&bytes).map_err(|e| format!("{origin} is not UTF-8 text: {e}"))?;
+    let text =
+        std::str::from_utf8(&bytes).map_err(|e| format!("{origin} is not UTF-8 text: {e}"))?;
     let document: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-        format!("{origin} is not valid JSON (line {} column {}): {e}; nothing was changed", e.line(), e.column())
+        format!(
+            "{origin} is not valid JSON (line {} column {}): {e}; nothing was changed",
+            e.line(),
+            e.column()
+        )
     })?;
     let version = document
         .pointer("/info/version")
         .and_then(|v| v.as_str())
-        .ok_or_else(|| format!("{origin} has no info.version; is it a Looker OpenAPI spec? Nothing was changed"))?
+        .ok_or_else(|| {
+            format!(
+                "{origin} has no info.version; is it a Looker OpenAPI spec? Nothing was changed"
+            )
+        })?
         .to_string();
     let new_pin = if request.pin {
-        codegen::parse::parse(text).map_err(|e| format!("{origin} is not a usable spec: {e}; nothing was changed"))?;
+        codegen::parse::parse(text)
+            .map_err(|e| format!("{origin} is not a usable spec: {e}; nothing was changed"))?;
         let release = document
             .pointer("/info/x-looker-release-version")
             .and_then(|v| v.as_str())
             .unwrap_or_default()
             .to_string();
-        let url = if url.is_empty() { upstream_url_for_release(&release).unwrap_or_default() } else { url };
+        let url = if url.is_empty() {
+            upstream_url_for_release(&release).unwrap_or_default()
+        } else {
+            url
+        };
         if url.is_empty() {
             return Err(format!(
                 "{origin}: cannot derive an upstream URL (info.x-looker-release-version is {release:?}); \
                  use --version X.Y or --from URL to pin. Nothing was changed"
             ));
         }
-        Some(Pin { version: version.clone(), release, url, sha256: sha256.clone() })
+        Some(Pin {
+            version: version.clone(),
+            release,
+            url,
+            sha256: sha256.clone(),
+        })
     } else {
         if sha256 != pin.sha256 {
             return Err(format!(
@@ -301,20 +388,51 @@ pub fn fetch_into(root: &Path, request: &Request, spec_dir: Option<&Path>) -> Re
 
     // 3. Install atomically: temp files next to the targets, then renames.
     let target = spec_path(root);
-    let changed = fs::read(&target).map(|old| old != bytes).unwrap_or(true);
+    let previous = fs::read(&target).ok();
+    let changed = previous.as_deref() != Some(bytes.as_slice());
+    // Keep every spec seen, by sha256, so `cargo xtask codegen` can diff against the one the
+    // committed code was generated from (best effort; under the gitignored target/).
+    if let Some(previous) = &previous {
+        archive(root, previous);
+    }
+    archive(root, &bytes);
+    let pin_changed = new_pin.as_ref().is_some_and(|p| *p != pin);
+    if !changed && !pin_changed {
+        // Already installed (and pinned): leave the files alone, timestamps included.
+        return Ok(Outcome {
+            path: target,
+            origin,
+            version,
+            sha256,
+            pin_moved: new_pin.map(|p| (pin, p)),
+            changed,
+        });
+    }
     let spec_tmp = TempFile::write(&root.join("spec"), SPEC_FILE_NAME, &bytes)?;
     let pin_tmp = match &new_pin {
         Some(p) => {
-            let current = fs::read_to_string(&pin_file).map_err(|e| format!("cannot read {}: {e}", pin_file.display()))?;
-            Some(TempFile::write(&root.join("spec"), "pin.toml", p.render_over(&current).as_bytes())?)
+            let current = fs::read_to_string(&pin_file)
+                .map_err(|e| format!("cannot read {}: {e}", pin_file.display()))?;
+            Some(TempFile::write(
+                &root.join("spec"),
+                "pin.toml",
+                p.render_over(&current).as_bytes(),
+            )?)
         }
         None => None,
     };
     // Keep the old spec until the pin is in place, so a failed pin rename can be rolled back.
     let backup = if target.exists() && pin_tmp.is_some() {
-        let backup = root.join("spec").join(format!(".{SPEC_FILE_NAME}.{}.backup.partial", std::process::id()));
-        fs::copy(&target, &backup).map_err(|e| format!("cannot back up {}: {e}", target.display()))?;
-        Some(TempFile { path: backup, keep: false })
+        let backup = root.join("spec").join(format!(
+            ".{SPEC_FILE_NAME}.{}.backup.partial",
+            std::process::id()
+        ));
+        fs::copy(&target, &backup)
+            .map_err(|e| format!("cannot back up {}: {e}", target.display()))?;
+        Some(TempFile {
+            path: backup,
+            keep: false,
+        })
     } else {
         None
     };
@@ -333,7 +451,44 @@ pub fn fetch_into(root: &Path, request: &Request, spec_dir: Option<&Path>) -> Re
         }
     }
     drop(backup);
-    Ok(Outcome { path: target, origin, version, sha256, pin_moved: new_pin.map(|p| (pin, p)), changed })
+    Ok(Outcome {
+        path: target,
+        origin,
+        version,
+        sha256,
+        pin_moved: new_pin.map(|p| (pin, p)),
+        changed,
+    })
+}
+
+/// Where installed specs are kept by sha256: `target/looker-spec/` (gitignored).
+pub fn archive_dir(root: &Path) -> PathBuf {
+    root.join("target").join("looker-spec")
+}
+
+/// The archived copy of the spec with this sha256, if any.
+pub fn archived_spec(root: &Path, sha256: &str) -> Option<PathBuf> {
+    let path = archive_dir(root).join(format!("{sha256}.oas.json"));
+    path.is_file().then_some(path)
+}
+
+/// Stores `bytes` as `target/looker-spec/<sha256>.oas.json` unless present. Best effort.
+fn archive(root: &Path, bytes: &[u8]) {
+    let sha = sha256_hex(bytes);
+    if archived_spec(root, &sha).is_some() {
+        return;
+    }
+    let dir = archive_dir(root);
+    let stored = fs::create_dir_all(&dir)
+        .map_err(|e| e.to_string())
+        .and_then(|()| TempFile::write(&dir, &format!("{sha}.oas.json"), bytes))
+        .and_then(|tmp| tmp.persist(&dir.join(format!("{sha}.oas.json"))));
+    if let Err(e) = stored {
+        eprintln!(
+            "note: could not keep a copy of spec {sha} under {}: {e}",
+            dir.display()
+        );
+    }
 }
 
 /// `https://…/sdk-codegen-vX.Y.0/spec/Looker.4.0.oas.json` for a release `X.Y[.Z]`.
@@ -351,21 +506,35 @@ pub fn download(url: &str) -> Result<Vec<u8>, String> {
         .timeout_read(Duration::from_secs(60))
         .build();
     let response = agent.get(url).call().map_err(|e| match e {
-        ureq::Error::Status(code, _) => format!("download of {url} failed: HTTP {code}; nothing was changed"),
+        ureq::Error::Status(code, _) => {
+            format!("download of {url} failed: HTTP {code}; nothing was changed")
+        }
         ureq::Error::Transport(t) => format!("download of {url} failed: {t}; nothing was changed"),
     })?;
-    let expected: Option<u64> = response.header("Content-Length").and_then(|v| v.trim().parse().ok());
+    let expected: Option<u64> = response
+        .header("Content-Length")
+        .and_then(|v| v.trim().parse().ok());
     if expected.is_some_and(|n| n > MAX_BYTES) {
-        return Err(format!("download of {url} refused: {} bytes is more than a spec should be", expected.unwrap_or(0)));
+        return Err(format!(
+            "download of {url} refused: {} bytes is more than a spec should be",
+            expected.unwrap_or(0)
+        ));
     }
     let mut bytes = Vec::new();
     response
         .into_reader()
         .take(MAX_BYTES + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| format!("download of {url} was interrupted after {} bytes: {e}; nothing was changed", bytes.len()))?;
+        .map_err(|e| {
+            format!(
+                "download of {url} was interrupted after {} bytes: {e}; nothing was changed",
+                bytes.len()
+            )
+        })?;
     if bytes.len() as u64 > MAX_BYTES {
-        return Err(format!("download of {url} refused: more than {MAX_BYTES} bytes"));
+        return Err(format!(
+            "download of {url} refused: more than {MAX_BYTES} bytes"
+        ));
     }
     if let Some(n) = expected {
         if bytes.len() as u64 != n {
@@ -389,7 +558,8 @@ impl TempFile {
     fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<TempFile, String> {
         let path = dir.join(format!(".{name}.{}.partial", std::process::id()));
         let temp = TempFile { path, keep: false };
-        let mut file = fs::File::create(&temp.path).map_err(|e| format!("cannot create {}: {e}", temp.path.display()))?;
+        let mut file = fs::File::create(&temp.path)
+            .map_err(|e| format!("cannot create {}: {e}", temp.path.display()))?;
         file.write_all(bytes)
             .and_then(|()| file.sync_all())
             .map_err(|e| format!("cannot write {}: {e}", temp.path.display()))?;
@@ -398,7 +568,8 @@ impl TempFile {
 
     /// Atomically renames the file onto `target`.
     fn persist(mut self, target: &Path) -> Result<(), String> {
-        fs::rename(&self.path, target).map_err(|e| format!("cannot replace {}: {e}", target.display()))?;
+        fs::rename(&self.path, target)
+            .map_err(|e| format!("cannot replace {}: {e}", target.display()))?;
         self.keep = true;
         Ok(())
     }
@@ -419,7 +590,8 @@ mod tests {
     use std::io::BufRead;
     use std::net::TcpListener;
 
-    const OLD_SPEC: &str = r#"{"openapi":"3.0.0","info":{"title":"old","version":"4.0.1.0"},"paths":{}}"#;
+    const OLD_SPEC: &str =
+        r#"{"openapi":"3.0.0","info":{"title":"old","version":"4.0.1.0"},"paths":{}}"#;
 
     fn new_spec(version: &str, release: &str) -> String {
         format!(
@@ -450,7 +622,10 @@ mod tests {
                 if path.is_dir() {
                     walk(&path, root, out);
                 } else {
-                    out.insert(path.strip_prefix(root).unwrap().to_path_buf(), fs::read(&path).unwrap());
+                    out.insert(
+                        path.strip_prefix(root).unwrap().to_path_buf(),
+                        fs::read(&path).unwrap(),
+                    );
                 }
             }
         }
@@ -462,7 +637,10 @@ mod tests {
     fn from_file(root: &Path, name: &str, contents: &str, pin: bool) -> Result<Outcome, String> {
         let source = root.join(name);
         fs::write(&source, contents).unwrap();
-        let request = Request { source: Source::File(source.clone()), pin };
+        let request = Request {
+            source: Source::File(source.clone()),
+            pin,
+        };
         let result = fetch_into(root, &request, None);
         fs::remove_file(source).unwrap();
         result
@@ -495,7 +673,13 @@ mod tests {
     fn wrong_checksum_leaves_the_tree_untouched() {
         let ws = workspace("the pinned bytes");
         let before = tree(ws.path());
-        let err = from_file(ws.path(), "other.json", &new_spec("4.0.26.14", "26.14.0"), false).unwrap_err();
+        let err = from_file(
+            ws.path(),
+            "other.json",
+            &new_spec("4.0.26.14", "26.14.0"),
+            false,
+        )
+        .unwrap_err();
         assert!(err.contains("checksum mismatch"), "{err}");
         assert!(err.contains("--pin"), "{err}");
         assert_eq!(tree(ws.path()), before);
@@ -506,19 +690,35 @@ mod tests {
         let ws = workspace("the pinned bytes");
         let before = tree(ws.path());
         let body = new_spec("4.0.26.14", "26.14.0");
-        let mut response = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len() * 10).into_bytes();
+        let mut response = format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n",
+            body.len() * 10
+        )
+        .into_bytes();
         response.extend_from_slice(&body.as_bytes()[..body.len() / 2]);
         let url = serve(response, 1);
         for pin in [false, true] {
             let url = if pin { serve_again(&body) } else { url.clone() };
-            let err = fetch_into(ws.path(), &Request { source: Source::Url(url), pin }, None).unwrap_err();
+            let err = fetch_into(
+                ws.path(),
+                &Request {
+                    source: Source::Url(url),
+                    pin,
+                },
+                None,
+            )
+            .unwrap_err();
             assert!(err.contains("interrupted"), "{err}");
             assert_eq!(tree(ws.path()), before);
         }
     }
 
     fn serve_again(body: &str) -> String {
-        let mut response = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len() + 100).into_bytes();
+        let mut response = format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n",
+            body.len() + 100
+        )
+        .into_bytes();
         response.extend_from_slice(body.as_bytes());
         serve(response, 1)
     }
@@ -527,8 +727,19 @@ mod tests {
     fn http_error_and_refused_connection_leave_the_tree_untouched() {
         let ws = workspace("the pinned bytes");
         let before = tree(ws.path());
-        let url = serve(b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found".to_vec(), 1);
-        let err = fetch_into(ws.path(), &Request { source: Source::Url(url), pin: true }, None).unwrap_err();
+        let url = serve(
+            b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found".to_vec(),
+            1,
+        );
+        let err = fetch_into(
+            ws.path(),
+            &Request {
+                source: Source::Url(url),
+                pin: true,
+            },
+            None,
+        )
+        .unwrap_err();
         assert!(err.contains("HTTP 404"), "{err}");
         let closed = {
             let l = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -536,7 +747,15 @@ mod tests {
             drop(l);
             format!("http://{a}/x.json")
         };
-        let err = fetch_into(ws.path(), &Request { source: Source::Url(closed), pin: true }, None).unwrap_err();
+        let err = fetch_into(
+            ws.path(),
+            &Request {
+                source: Source::Url(closed),
+                pin: true,
+            },
+            None,
+        )
+        .unwrap_err();
         assert!(err.contains("download of"), "{err}");
         assert_eq!(tree(ws.path()), before);
     }
@@ -545,10 +764,17 @@ mod tests {
     fn invalid_json_leaves_the_tree_untouched() {
         let ws = workspace("the pinned bytes");
         let before = tree(ws.path());
-        let err = from_file(ws.path(), "bad.json", "{\"openapi\": \"3.0.0\", \"info\": ", true).unwrap_err();
+        let err = from_file(
+            ws.path(),
+            "bad.json",
+            "{\"openapi\": \"3.0.0\", \"info\": ",
+            true,
+        )
+        .unwrap_err();
         assert!(err.contains("not valid JSON"), "{err}");
         // Valid JSON that is not an OpenAPI document is refused by --pin too.
-        let err = from_file(ws.path(), "bad.json", r#"{"info":{"version":"1"}}"#, true).unwrap_err();
+        let err =
+            from_file(ws.path(), "bad.json", r#"{"info":{"version":"1"}}"#, true).unwrap_err();
         assert!(err.contains("not a usable spec"), "{err}");
         assert_eq!(tree(ws.path()), before);
     }
@@ -561,22 +787,50 @@ mod tests {
         let outcome = from_file(ws.path(), "good.json", &good, false).unwrap();
         assert!(outcome.changed);
         assert_eq!(outcome.version, "4.0.26.12");
-        assert_eq!(fs::read_to_string(ws.path().join("spec").join(SPEC_FILE_NAME)).unwrap(), good);
-        assert_eq!(fs::read(ws.path().join("spec/pin.toml")).unwrap(), pin_before);
+        assert_eq!(
+            fs::read_to_string(ws.path().join("spec").join(SPEC_FILE_NAME)).unwrap(),
+            good
+        );
+        assert_eq!(
+            fs::read(ws.path().join("spec/pin.toml")).unwrap(),
+            pin_before
+        );
         // No temporary files left behind.
-        let leftovers: Vec<_> = tree(ws.path()).into_keys().filter(|p| p.to_string_lossy().contains("partial")).collect();
+        let leftovers: Vec<_> = tree(ws.path())
+            .into_keys()
+            .filter(|p| p.to_string_lossy().contains("partial"))
+            .collect();
         assert!(leftovers.is_empty(), "{leftovers:?}");
+        // Fetching the same file again changes nothing, not even the timestamp.
+        let spec = ws.path().join("spec").join(SPEC_FILE_NAME);
+        let mtime = fs::metadata(&spec).unwrap().modified().unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        let again = from_file(ws.path(), "good.json", &good, false).unwrap();
+        assert!(!again.changed);
+        assert_eq!(fs::metadata(&spec).unwrap().modified().unwrap(), mtime);
     }
 
     #[test]
     fn good_download_is_installed() {
         let good = new_spec("4.0.26.12", "26.12.3");
         let ws = workspace(&good);
-        let mut response = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", good.len()).into_bytes();
+        let mut response =
+            format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", good.len()).into_bytes();
         response.extend_from_slice(good.as_bytes());
         let url = serve(response, 1);
-        fetch_into(ws.path(), &Request { source: Source::Url(url), pin: false }, None).unwrap();
-        assert_eq!(fs::read_to_string(ws.path().join("spec").join(SPEC_FILE_NAME)).unwrap(), good);
+        fetch_into(
+            ws.path(),
+            &Request {
+                source: Source::Url(url),
+                pin: false,
+            },
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            fs::read_to_string(ws.path().join("spec").join(SPEC_FILE_NAME)).unwrap(),
+            good
+        );
     }
 
     #[test]
@@ -594,9 +848,18 @@ mod tests {
                 sha256: sha256_hex(next.as_bytes()),
             }
         );
-        assert!(fs::read_to_string(ws.path().join("spec/pin.toml")).unwrap().starts_with("# The upstream spec.\n"));
+        assert!(fs::read_to_string(ws.path().join("spec/pin.toml"))
+            .unwrap()
+            .starts_with("# The upstream spec.\n"));
         assert_eq!(outcome.pin_moved.unwrap().1, pin);
-        assert_eq!(fs::read_to_string(ws.path().join("spec").join(SPEC_FILE_NAME)).unwrap(), next);
+        assert_eq!(
+            fs::read_to_string(ws.path().join("spec").join(SPEC_FILE_NAME)).unwrap(),
+            next
+        );
+        // Both the replaced and the new spec are kept by sha256 for later diffs.
+        let old = archived_spec(ws.path(), &sha256_hex(OLD_SPEC.as_bytes())).unwrap();
+        assert_eq!(fs::read_to_string(old).unwrap(), OLD_SPEC);
+        assert!(archived_spec(ws.path(), &sha256_hex(next.as_bytes())).is_some());
         // And now the same file verifies without --pin.
         from_file(ws.path(), "next.json", &next, false).unwrap();
     }
@@ -614,7 +877,10 @@ mod tests {
         // A LOOKER_SPEC_DIR holding the pinned file is used.
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join(SPEC_FILE_NAME), &good).unwrap();
-        assert_eq!(ensure_pinned_spec_in(ws.path(), Some(dir.path())).unwrap(), spec);
+        assert_eq!(
+            ensure_pinned_spec_in(ws.path(), Some(dir.path())).unwrap(),
+            spec
+        );
         assert_eq!(fs::read_to_string(&spec).unwrap(), good);
         // Present and valid: returned as is, no source needed.
         assert_eq!(ensure_pinned_spec_in(ws.path(), None).unwrap(), spec);
@@ -622,8 +888,15 @@ mod tests {
 
     #[test]
     fn arguments() {
-        let args = |a: &[&str]| Request::parse(&a.iter().map(|s| s.to_string()).collect::<Vec<_>>());
-        assert_eq!(args(&[]).unwrap(), Request { source: Source::Pinned, pin: false });
+        let args =
+            |a: &[&str]| Request::parse(&a.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(
+            args(&[]).unwrap(),
+            Request {
+                source: Source::Pinned,
+                pin: false
+            }
+        );
         assert_eq!(
             args(&["--version", "26.14", "--pin"]).unwrap(),
             Request {
@@ -634,8 +907,14 @@ mod tests {
                 pin: true
             }
         );
-        assert_eq!(args(&["--from=../x.json"]).unwrap().source, Source::File("../x.json".into()));
-        assert_eq!(args(&["--from", "https://h/x.json"]).unwrap().source, Source::Url("https://h/x.json".into()));
+        assert_eq!(
+            args(&["--from=../x.json"]).unwrap().source,
+            Source::File("../x.json".into())
+        );
+        assert_eq!(
+            args(&["--from", "https://h/x.json"]).unwrap().source,
+            Source::Url("https://h/x.json".into())
+        );
         assert!(args(&["--version", "26"]).is_err());
         assert!(args(&["--version", "26.14", "--from", "x"]).is_err());
         assert!(args(&["--bogus"]).is_err());

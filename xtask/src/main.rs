@@ -1,10 +1,10 @@
 //! `cargo xtask <command>`: the maintainer's tool. Thin: the work happens in the `codegen` crate.
 
 mod codegen_cmd;
-mod fetch;
 mod diff;
-mod prism;
+mod fetch;
 mod paths;
+mod prism;
 
 use std::process::ExitCode;
 

@@ -8,7 +8,9 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::{ident, rust_type, Scope};
-use crate::ir::{Api, Body, Operation, Param, ParamLocation, ParamType, TypeDef, TypeKind, TypeRef};
+use crate::ir::{
+    Api, Body, Operation, Param, ParamLocation, ParamType, TypeDef, TypeKind, TypeRef,
+};
 
 /// How deep nested required structs are filled before giving up with `Default`.
 const MAX_DEPTH: usize = 4;
@@ -46,7 +48,9 @@ fn case_fn(op: &Operation, types: &HashMap<&str, &TypeDef>) -> TokenStream {
         args.push(param_value(p, types));
     }
     match &op.body {
-        Some(Body::Json { ty, required: true, .. }) => {
+        Some(Body::Json {
+            ty, required: true, ..
+        }) => {
             let value = body_value(ty, types);
             lets.push(quote!(let body = #value;));
             args.push(match ty {
@@ -78,7 +82,9 @@ fn case_fn(op: &Operation, types: &HashMap<&str, &TypeDef>) -> TokenStream {
 
 fn param_value(p: &Param, types: &HashMap<&str, &TypeDef>) -> TokenStream {
     match &p.ty {
-        ParamType::String if p.location == ParamLocation::Path && p.name == "result_format" => quote!("json"),
+        ParamType::String if p.location == ParamLocation::Path && p.name == "result_format" => {
+            quote!("json")
+        }
         ParamType::String => quote!("1"),
         ParamType::Bool => quote!(true),
         ParamType::Int => quote!(1),

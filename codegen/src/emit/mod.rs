@@ -26,7 +26,13 @@ pub(crate) fn ident(name: &str) -> Ident {
 
 /// `#[doc = "…"]` attributes, one per line, from sanitized markdown.
 pub(crate) fn doc_attrs(lines: &[String]) -> TokenStream {
-    let lines = lines.iter().map(|l| if l.is_empty() { String::new() } else { format!(" {l}") });
+    let lines = lines.iter().map(|l| {
+        if l.is_empty() {
+            String::new()
+        } else {
+            format!(" {l}")
+        }
+    });
     quote! { #( #[doc = #lines] )* }
 }
 

@@ -62,7 +62,11 @@ fn type_def(def: &TypeDef) -> TokenStream {
 }
 
 fn field(field: &Field) -> TokenStream {
-    let mut lines = field.description.as_deref().map(doc_lines).unwrap_or_default();
+    let mut lines = field
+        .description
+        .as_deref()
+        .map(doc_lines)
+        .unwrap_or_default();
     let mut notes = Vec::new();
     if field.read_only {
         notes.push("Read-only: returned by the server, ignored on write.");
@@ -98,7 +102,12 @@ fn field(field: &Field) -> TokenStream {
     }
 }
 
-fn open_enum(def: &TypeDef, variants: &[EnumVariant], docs: TokenStream, cfg: TokenStream) -> TokenStream {
+fn open_enum(
+    def: &TypeDef,
+    variants: &[EnumVariant],
+    docs: TokenStream,
+    cfg: TokenStream,
+) -> TokenStream {
     let name = ident(&def.name);
     let idents: Vec<_> = variants.iter().map(|v| ident(&v.name)).collect();
     let values: Vec<_> = variants.iter().map(|v| v.value.as_str()).collect();
@@ -107,9 +116,10 @@ fn open_enum(def: &TypeDef, variants: &[EnumVariant], docs: TokenStream, cfg: To
         #docs
         ///
         /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
-        /// failing the response.
+        /// failing the response. Non-exhaustive: a new Looker release may add values.
         #cfg
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
         pub enum #name {
             #( #[doc = #variant_docs] #idents, )*
             /// A value not known to this SDK version, kept as sent.

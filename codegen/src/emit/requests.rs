@@ -5,14 +5,19 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::{doc_attrs, docs::doc_lines, ident, rust_type, Scope};
-use crate::ir::{Api, Body, Operation, Param, ParamLocation, ParamType, Response, Status, Tag, TypeRef};
+use crate::ir::{
+    Api, Body, Operation, Param, ParamLocation, ParamType, Response, Status, Tag, TypeRef,
+};
 
 /// `requests/mod.rs`: the per-tag modules behind their features.
 pub fn requests_mod_file(api: &Api) -> TokenStream {
     let modules = api.tags.iter().map(|tag| {
         let module = ident(&tag.feature);
         let feature = &tag.feature;
-        let doc = format!(" Request builders for the `{}` API area (Cargo feature `{feature}`).", tag.name);
+        let doc = format!(
+            " Request builders for the `{}` API area (Cargo feature `{feature}`).",
+            tag.name
+        );
         quote! {
             #[doc = #doc]
             #[cfg(feature = #feature)]
@@ -30,7 +35,11 @@ pub fn requests_mod_file(api: &Api) -> TokenStream {
 
 /// One tag's file: builders plus an `impl LookerSdk` block with the methods.
 pub fn tag_file(api: &Api, tag: &Tag) -> TokenStream {
-    let ops: Vec<&Operation> = api.operations.iter().filter(|op| op.tag == tag.name).collect();
+    let ops: Vec<&Operation> = api
+        .operations
+        .iter()
+        .filter(|op| op.tag == tag.name)
+        .collect();
     let header = match &tag.description {
         Some(d) => format!(" {}: {}", tag.name, d.trim()),
         None => format!(" {}", tag.name),
@@ -79,8 +88,12 @@ fn decoder(op: &Operation) -> TokenStream {
 fn status_marker(status: Status) -> Option<&'static str> {
     match status {
         Status::Beta => Some("**Beta**: this endpoint may receive breaking changes."),
-        Status::Alpha => Some("**Alpha**: this endpoint is experimental and may change or disappear."),
-        Status::Deprecated => Some("**Deprecated**: this endpoint will be removed in a future release."),
+        Status::Alpha => {
+            Some("**Alpha**: this endpoint is experimental and may change or disappear.")
+        }
+        Status::Deprecated => {
+            Some("**Deprecated**: this endpoint will be removed in a future release.")
+        }
         Status::Stable | Status::Unspecified => None,
     }
 }
@@ -143,9 +156,15 @@ fn method(op: &Operation) -> TokenStream {
     }
     let required: Vec<&Param> = op.params.iter().filter(|p| p.required).collect();
     let body_required = match &op.body {
-        Some(Body::Json { required: true, description, .. }) | Some(Body::Text { required: true, description }) => {
-            Some(description.clone())
-        }
+        Some(Body::Json {
+            required: true,
+            description,
+            ..
+        })
+        | Some(Body::Text {
+            required: true,
+            description,
+        }) => Some(description.clone()),
         _ => None,
     };
     if !required.is_empty() || body_required.is_some() {
@@ -154,10 +173,16 @@ fn method(op: &Operation) -> TokenStream {
         lines.push(String::new());
         for p in &required {
             let desc = p.description.as_deref().map(one_line).unwrap_or_default();
-            lines.push(format!("- `{}`: {desc}", crate::ir::names::unraw(&p.rust_name)));
+            lines.push(format!(
+                "- `{}`: {desc}",
+                crate::ir::names::unraw(&p.rust_name)
+            ));
         }
         if let Some(desc) = &body_required {
-            lines.push(format!("- `body`: {}", desc.as_deref().map(one_line).unwrap_or_default()));
+            lines.push(format!(
+                "- `body`: {}",
+                desc.as_deref().map(one_line).unwrap_or_default()
+            ));
         }
     }
     lines.push(String::new());
@@ -166,10 +191,15 @@ fn method(op: &Operation) -> TokenStream {
         op.http_method,
         op.path,
         op.tag,
-        op.activity_type.as_deref().map(|a| format!(" · activity `{a}`")).unwrap_or_default()
+        op.activity_type
+            .as_deref()
+            .map(|a| format!(" · activity `{a}`"))
+            .unwrap_or_default()
     ));
     let docs = doc_attrs(&lines);
-    let deprecated = op.deprecated.then(|| quote!(#[deprecated(note = "deprecated in the Looker API spec")]));
+    let deprecated = op
+        .deprecated
+        .then(|| quote!(#[deprecated(note = "deprecated in the Looker API spec")]));
 
     let method_name = ident(&op.method_name);
     let builder = ident(&op.builder_name);
@@ -188,7 +218,9 @@ fn method(op: &Operation) -> TokenStream {
         }
     }
     match &op.body {
-        Some(Body::Json { ty, required: true, .. }) => {
+        Some(Body::Json {
+            ty, required: true, ..
+        }) => {
             let ty = body_arg_type(ty);
             args.push(quote!(body: #ty));
             setup.push(quote!(call.json_body(body);));
@@ -203,7 +235,11 @@ fn method(op: &Operation) -> TokenStream {
         setup.push(quote!(call.without_auth();));
     }
     let path = path_expr(op);
-    let call_mut = if setup.is_empty() { quote!(let call) } else { quote!(let mut call) };
+    let call_mut = if setup.is_empty() {
+        quote!(let call)
+    } else {
+        quote!(let mut call)
+    };
     quote! {
         #docs
         #deprecated
@@ -227,7 +263,10 @@ fn path_expr(op: &Operation) -> TokenStream {
     }
     let literals = &op.path_literals;
     let params = op.path_params.iter().map(|name| {
-        let param = op.params.iter().find(|p| p.location == ParamLocation::Path && &p.name == name);
+        let param = op
+            .params
+            .iter()
+            .find(|p| p.location == ParamLocation::Path && &p.name == name);
         let rust = ident(param.map_or(name.as_str(), |p| p.rust_name.as_str()));
         match param.map(|p| &p.ty) {
             Some(ParamType::String) | None => quote!(#rust),
@@ -250,14 +289,35 @@ fn builder(op: &Operation) -> TokenStream {
     );
     let setters = op.params.iter().filter(|p| !p.required).map(setter);
     let body_setter = match &op.body {
-        Some(Body::Json { ty, required: false, description }) => {
+        Some(Body::Json {
+            ty,
+            required: false,
+            description,
+        }) => {
             let ty = body_arg_type(ty);
-            let docs = doc_attrs(&description.as_deref().map(doc_lines).unwrap_or_else(|| vec!["The request body.".into()]));
-            Some(quote! { #docs pub fn body(mut self, body: #ty) -> Self { self.call.json_body(body); self } })
+            let docs = doc_attrs(
+                &description
+                    .as_deref()
+                    .map(doc_lines)
+                    .unwrap_or_else(|| vec!["The request body.".into()]),
+            );
+            Some(
+                quote! { #docs pub fn body(mut self, body: #ty) -> Self { self.call.json_body(body); self } },
+            )
         }
-        Some(Body::Text { required: false, description }) => {
-            let docs = doc_attrs(&description.as_deref().map(doc_lines).unwrap_or_else(|| vec!["The request body.".into()]));
-            Some(quote! { #docs pub fn body(mut self, body: &str) -> Self { self.call.text_body(body.to_owned()); self } })
+        Some(Body::Text {
+            required: false,
+            description,
+        }) => {
+            let docs = doc_attrs(
+                &description
+                    .as_deref()
+                    .map(doc_lines)
+                    .unwrap_or_else(|| vec!["The request body.".into()]),
+            );
+            Some(
+                quote! { #docs pub fn body(mut self, body: &str) -> Self { self.call.text_body(body.to_owned()); self } },
+            )
         }
         _ => None,
     };
@@ -314,15 +374,24 @@ fn builder(op: &Operation) -> TokenStream {
 
 fn setter(param: &Param) -> TokenStream {
     let name = ident(&param.rust_name);
-    let mut lines = param.description.as_deref().map(doc_lines).unwrap_or_else(|| vec![format!("`{}`", param.name)]);
+    let mut lines = param
+        .description
+        .as_deref()
+        .map(doc_lines)
+        .unwrap_or_else(|| vec![format!("`{}`", param.name)]);
     if param.ty == ParamType::CsvStrings {
         lines.push(String::new());
         lines.push("Sent as one comma-delimited value.".into());
     }
     let docs = doc_attrs(&lines);
-    let deprecated = param.deprecated.then(|| quote!(#[deprecated(note = "deprecated in the Looker API spec")]));
+    let deprecated = param
+        .deprecated
+        .then(|| quote!(#[deprecated(note = "deprecated in the Looker API spec")]));
     let (ty, value) = match &param.ty {
-        ParamType::String => (quote!(impl Into<String>), quote!(Into::<String>::into(#name))),
+        ParamType::String => (
+            quote!(impl Into<String>),
+            quote!(Into::<String>::into(#name)),
+        ),
         _ => (arg_type(param), quote!(#name)),
     };
     let set = set_value(param, value);
@@ -338,7 +407,8 @@ fn setter(param: &Param) -> TokenStream {
 }
 
 fn response_enum(op: &Operation) -> TokenStream {
-    let (Response::ByStatus(statuses), Some(enum_name)) = (&op.response, &op.response_enum_name) else {
+    let (Response::ByStatus(statuses), Some(enum_name)) = (&op.response, &op.response_enum_name)
+    else {
         return quote!();
     };
     let name = ident(enum_name);
@@ -350,6 +420,11 @@ fn response_enum(op: &Operation) -> TokenStream {
         let variant = ident(&s.variant);
         let doc = format!(" `{}`: {}", s.status, s.description.trim());
         match &s.ty {
+            // Structs are boxed so that the enum stays small whichever status arrived.
+            Some(ty @ TypeRef::Named(_)) => {
+                let ty = rust_type(ty, Scope::Crate);
+                quote!(#[doc = #doc] #variant(Box<#ty>),)
+            }
             Some(ty) => {
                 let ty = rust_type(ty, Scope::Crate);
                 quote!(#[doc = #doc] #variant(#ty),)
@@ -357,7 +432,10 @@ fn response_enum(op: &Operation) -> TokenStream {
             None => quote!(#[doc = #doc] #variant,),
         }
     });
-    let fallback = statuses.iter().find(|s| s.status == 200).or(statuses.first());
+    let fallback = statuses
+        .iter()
+        .find(|s| s.status == 200)
+        .or(statuses.first());
     let arms = statuses.iter().filter(|s| Some(*s) != fallback).map(|s| {
         let code = s.status;
         let variant = ident(&s.variant);

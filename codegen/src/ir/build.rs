@@ -25,7 +25,12 @@ pub fn build(api: &OpenAPI) -> Result<Api> {
     Ok(Api {
         title: api.info.title.clone(),
         version: api.info.version.clone(),
-        release: api.info.extensions.get("x-looker-release-version").and_then(|v| v.as_str()).map(String::from),
+        release: api
+            .info
+            .extensions
+            .get("x-looker-release-version")
+            .and_then(|v| v.as_str())
+            .map(String::from),
         tags,
         operations,
         types,
@@ -55,8 +60,13 @@ struct Builder<'a> {
 
 impl<'a> Builder<'a> {
     fn new(api: &'a OpenAPI) -> Result<Self> {
-        static EMPTY: std::sync::OnceLock<IndexMap<String, ReferenceOr<Schema>>> = std::sync::OnceLock::new();
-        let schemas = api.components.as_ref().map(|c| &c.schemas).unwrap_or_else(|| EMPTY.get_or_init(IndexMap::new));
+        static EMPTY: std::sync::OnceLock<IndexMap<String, ReferenceOr<Schema>>> =
+            std::sync::OnceLock::new();
+        let schemas = api
+            .components
+            .as_ref()
+            .map(|c| &c.schemas)
+            .unwrap_or_else(|| EMPTY.get_or_init(IndexMap::new));
         let mut types_ns = Namespace::default();
         let mut schema_names = HashMap::new();
         for name in schemas.keys() {
@@ -89,16 +99,25 @@ impl<'a> Builder<'a> {
     fn collect_enums(&mut self) -> Result<()> {
         let mut by_name: HashMap<String, usize> = HashMap::new();
         for (schema_name, schema) in self.schemas {
-            let ReferenceOr::Item(schema) = schema else { continue };
+            let ReferenceOr::Item(schema) = schema else {
+                continue;
+            };
             for (prop, prop_schema) in object_properties(schema).into_iter().flatten() {
-                let ReferenceOr::Item(prop_schema) = prop_schema else { continue };
-                let Some(values) = string_enum(prop_schema).or_else(|| array_item_enum(prop_schema)) else { continue };
+                let ReferenceOr::Item(prop_schema) = prop_schema else {
+                    continue;
+                };
+                let Some(values) =
+                    string_enum(prop_schema).or_else(|| array_item_enum(prop_schema))
+                else {
+                    continue;
+                };
                 let preferred = names::type_ident(prop);
                 let index = match by_name.get(&preferred) {
                     Some(&i) if self.enums[i].values == values => i,
                     _ => {
                         let name = if self.types_ns.contains(&preferred) {
-                            self.types_ns.claim(&format!("{}{}", self.schema_names[schema_name], preferred))
+                            self.types_ns
+                                .claim(&format!("{}{}", self.schema_names[schema_name], preferred))
                         } else {
                             self.types_ns.claim(&preferred)
                         };
@@ -111,7 +130,8 @@ impl<'a> Builder<'a> {
                         self.enums.len() - 1
                     }
                 };
-                self.enum_of.insert((schema_name.clone(), prop.clone()), index);
+                self.enum_of
+                    .insert((schema_name.clone(), prop.clone()), index);
             }
         }
         Ok(())
@@ -129,7 +149,10 @@ impl<'a> Builder<'a> {
                     kind: TypeKind::Enum(
                         decl.values
                             .iter()
-                            .map(|v| EnumVariant { name: variants_ns.claim(&names::variant_ident(v)), value: v.clone() })
+                            .map(|v| EnumVariant {
+                                name: variants_ns.claim(&names::variant_ident(v)),
+                                value: v.clone(),
+                            })
                             .collect(),
                     ),
                     description: decl.description.clone(),
@@ -146,18 +169,34 @@ impl<'a> Builder<'a> {
             let ptr = pointer(["components", "schemas", name]);
             let rust = self.schema_names[name].clone();
             let (kind, description, status) = match schema {
-                ReferenceOr::Reference { reference } => {
-                    (TypeKind::Alias(self.reference(reference, &ptr)?), None, Status::Unspecified)
-                }
+                ReferenceOr::Reference { reference } => (
+                    TypeKind::Alias(self.reference(reference, &ptr)?),
+                    None,
+                    Status::Unspecified,
+                ),
                 ReferenceOr::Item(schema) => {
                     let kind = match object_properties(schema) {
                         Some(props) => TypeKind::Struct(self.fields(name, schema, props, &ptr)?),
-                        None => TypeKind::Alias(self.type_ref(&ReferenceOr::Item(schema.clone()), &ptr)?),
+                        None => TypeKind::Alias(
+                            self.type_ref(&ReferenceOr::Item(schema.clone()), &ptr)?,
+                        ),
                     };
-                    (kind, schema.schema_data.description.clone(), status_of(&schema.schema_data.extensions))
+                    (
+                        kind,
+                        schema.schema_data.description.clone(),
+                        status_of(&schema.schema_data.extensions),
+                    )
                 }
             };
-            types.push(TypeDef { name: rust, spec_name: name.clone(), kind, origin: Origin::Schema, description, status, features: Vec::new() });
+            types.push(TypeDef {
+                name: rust,
+                spec_name: name.clone(),
+                kind,
+                origin: Origin::Schema,
+                description,
+                status,
+                features: Vec::new(),
+            });
         }
         Ok(types)
     }
@@ -178,7 +217,11 @@ impl<'a> Builder<'a> {
             let ty = match (enum_index, prop_schema) {
                 (Some(&i), ReferenceOr::Item(s)) => {
                     let named = TypeRef::Named(self.enums[i].name.clone());
-                    if is_array(s) { TypeRef::Array(Box::new(named)) } else { named }
+                    if is_array(s) {
+                        TypeRef::Array(Box::new(named))
+                    } else {
+                        named
+                    }
                 }
                 _ => self.type_ref(&unbox(prop_schema), &prop_ptr)?,
             };
@@ -194,7 +237,12 @@ impl<'a> Builder<'a> {
                 ty,
                 description: data.and_then(|d| d.description.clone()),
                 read_only: data.is_some_and(|d| d.read_only),
-                write_only: data.is_some_and(|d| d.extensions.get("x-looker-write-only").and_then(|v| v.as_bool()) == Some(true)),
+                write_only: data.is_some_and(|d| {
+                    d.extensions
+                        .get("x-looker-write-only")
+                        .and_then(|v| v.as_bool())
+                        == Some(true)
+                }),
                 deprecated: data.is_some_and(|d| d.deprecated),
                 required: required.contains(prop),
                 lenient_string,
@@ -213,7 +261,10 @@ impl<'a> Builder<'a> {
             }
             let ptr = pointer(["components", "schemas", base]);
             let Some(ReferenceOr::Item(schema)) = self.schemas.get(base) else {
-                return Err(Error::at(ptr, "a Write type was derived for a schema that is not an inline object"));
+                return Err(Error::at(
+                    ptr,
+                    "a Write type was derived for a schema that is not an inline object",
+                ));
             };
             let mut fields = match object_properties(schema) {
                 Some(props) => self.fields(base, schema, props, &ptr)?,
@@ -225,7 +276,11 @@ impl<'a> Builder<'a> {
                     retype_to_write(&mut field.ty, &self.schema_names, &self.write_names);
                 }
             }
-            let removed = if write.removed.is_empty() { "nothing".to_owned() } else { write.removed.join(", ") };
+            let removed = if write.removed.is_empty() {
+                "nothing".to_owned()
+            } else {
+                write.removed.join(", ")
+            };
             out.push(TypeDef {
                 name: self.write_names[base].clone(),
                 spec_name: write.name.clone(),
@@ -258,15 +313,17 @@ impl<'a> Builder<'a> {
         };
         let item = |items: &Option<ReferenceOr<Box<Schema>>>| -> Result<TypeRef> {
             match items {
-                Some(items) => Ok(TypeRef::Array(Box::new(self.type_ref(&unbox(items), &format!("{ptr}/items"))?))),
+                Some(items) => Ok(TypeRef::Array(Box::new(
+                    self.type_ref(&unbox(items), &format!("{ptr}/items"))?,
+                ))),
                 None => Ok(TypeRef::Array(Box::new(TypeRef::Json))),
             }
         };
         let map = |additional: &Option<openapiv3::AdditionalProperties>| -> Result<TypeRef> {
             Ok(match additional {
-                Some(openapiv3::AdditionalProperties::Schema(s)) => {
-                    TypeRef::Map(Box::new(self.type_ref(s, &format!("{ptr}/additionalProperties"))?))
-                }
+                Some(openapiv3::AdditionalProperties::Schema(s)) => TypeRef::Map(Box::new(
+                    self.type_ref(s, &format!("{ptr}/additionalProperties"))?,
+                )),
                 _ => TypeRef::Map(Box::new(TypeRef::Json)),
             })
         };
@@ -276,7 +333,9 @@ impl<'a> Builder<'a> {
             SchemaKind::Type(Type::Integer(_)) => TypeRef::Int,
             SchemaKind::Type(Type::Number(_)) => TypeRef::Float,
             SchemaKind::Type(Type::Array(a)) => item(&a.items)?,
-            SchemaKind::Type(Type::Object(o)) if o.properties.is_empty() => map(&o.additional_properties)?,
+            SchemaKind::Type(Type::Object(o)) if o.properties.is_empty() => {
+                map(&o.additional_properties)?
+            }
             // Inline objects with properties, and compositions, are kept as raw JSON: nothing is lost.
             SchemaKind::Type(Type::Object(_))
             | SchemaKind::OneOf { .. }
@@ -295,7 +354,10 @@ impl<'a> Builder<'a> {
                 Some("object") if any.properties.is_empty() => map(&any.additional_properties)?,
                 Some("object") => TypeRef::Json,
                 Some(other) => {
-                    return Err(Error::at(format!("{ptr}/type"), format!("unknown schema type {other:?}")))
+                    return Err(Error::at(
+                        format!("{ptr}/type"),
+                        format!("unknown schema type {other:?}"),
+                    ))
                 }
             },
         })
@@ -325,7 +387,16 @@ impl<'a> Builder<'a> {
                 }
                 let mut all_params: Vec<&ReferenceOr<Parameter>> = item.parameters.iter().collect();
                 all_params.extend(op.parameters.iter());
-                ops.push(self.operation(&id, method, path, op, &all_params, &ptr, &mut method_ns, &mut builder_ns)?);
+                ops.push(self.operation(
+                    &id,
+                    method,
+                    path,
+                    op,
+                    &all_params,
+                    &ptr,
+                    &mut method_ns,
+                    &mut builder_ns,
+                )?);
             }
         }
         Ok(ops)
@@ -358,8 +429,14 @@ impl<'a> Builder<'a> {
         }
         let (path_literals, path_params) = split_path(path, ptr)?;
         for name in &path_params {
-            if !ir_params.iter().any(|p| p.location == ParamLocation::Path && &p.name == name) {
-                return Err(Error::at(ptr, format!("path parameter {{{name}}} is not declared")));
+            if !ir_params
+                .iter()
+                .any(|p| p.location == ParamLocation::Path && &p.name == name)
+            {
+                return Err(Error::at(
+                    ptr,
+                    format!("path parameter {{{name}}} is not declared"),
+                ));
             }
         }
         let response = self.response(op, ptr)?;
@@ -382,7 +459,11 @@ impl<'a> Builder<'a> {
             tag: op.tags.first().cloned().unwrap_or_else(|| "Other".into()),
             status: status_of(&op.extensions),
             deprecated: op.deprecated,
-            activity_type: op.extensions.get("x-looker-activity-type").and_then(|v| v.as_str()).map(String::from),
+            activity_type: op
+                .extensions
+                .get("x-looker-activity-type")
+                .and_then(|v| v.as_str())
+                .map(String::from),
             summary: op.summary.clone(),
             description: op.description.clone(),
             unauthenticated: path == "/login",
@@ -390,7 +471,11 @@ impl<'a> Builder<'a> {
         })
     }
 
-    fn resolve_parameter<'p>(&'p self, param: &'p ReferenceOr<Parameter>, ptr: &str) -> Result<&'p Parameter> {
+    fn resolve_parameter<'p>(
+        &'p self,
+        param: &'p ReferenceOr<Parameter>,
+        ptr: &str,
+    ) -> Result<&'p Parameter> {
         match param {
             ReferenceOr::Item(p) => Ok(p),
             ReferenceOr::Reference { reference } => {
@@ -398,28 +483,50 @@ impl<'a> Builder<'a> {
                 let found = name.and_then(|n| self.api.components.as_ref()?.parameters.get(n));
                 match found {
                     Some(ReferenceOr::Item(p)) => Ok(p),
-                    _ => Err(Error::at(ptr, format!("dangling or nested parameter $ref {reference:?}"))),
+                    _ => Err(Error::at(
+                        ptr,
+                        format!("dangling or nested parameter $ref {reference:?}"),
+                    )),
                 }
             }
         }
     }
 
-    fn param(&self, param: &Parameter, form: bool, ptr: &str, arg_ns: &mut Namespace) -> Result<Param> {
+    fn param(
+        &self,
+        param: &Parameter,
+        form: bool,
+        ptr: &str,
+        arg_ns: &mut Namespace,
+    ) -> Result<Param> {
         let data = param.parameter_data_ref();
         let (location, explode) = match param {
             Parameter::Path { .. } => (ParamLocation::Path, false),
             Parameter::Query { style, .. } => {
                 let explode = data.explode.unwrap_or(matches!(style, QueryStyle::Form));
-                (if form { ParamLocation::Form } else { ParamLocation::Query }, explode)
+                (
+                    if form {
+                        ParamLocation::Form
+                    } else {
+                        ParamLocation::Query
+                    },
+                    explode,
+                )
             }
             Parameter::Header { .. } | Parameter::Cookie { .. } => {
-                return Err(Error::at(ptr, "header and cookie parameters are not supported"));
+                return Err(Error::at(
+                    ptr,
+                    "header and cookie parameters are not supported",
+                ));
             }
         };
         let schema = match &data.format {
             ParameterSchemaOrContent::Schema(schema) => schema,
             ParameterSchemaOrContent::Content(_) => {
-                return Err(Error::at(ptr, "parameters with `content` (instead of `schema`) are not supported"));
+                return Err(Error::at(
+                    ptr,
+                    "parameters with `content` (instead of `schema`) are not supported",
+                ));
             }
         };
         let ty = match self.type_ref(schema, &format!("{ptr}/schema"))? {
@@ -454,7 +561,12 @@ impl<'a> Builder<'a> {
                 let name = reference.strip_prefix("#/components/requestBodies/");
                 match name.and_then(|n| self.api.components.as_ref()?.request_bodies.get(n)) {
                     Some(ReferenceOr::Item(b)) => b,
-                    _ => return Err(Error::at(ptr, format!("dangling or nested requestBody $ref {reference:?}"))),
+                    _ => {
+                        return Err(Error::at(
+                            ptr,
+                            format!("dangling or nested requestBody $ref {reference:?}"),
+                        ))
+                    }
                 }
             }
         };
@@ -468,16 +580,27 @@ impl<'a> Builder<'a> {
                             let base = reference.trim_start_matches("#/components/schemas/");
                             match self.write_names.get(base) {
                                 Some(write) => TypeRef::Named(write.clone()),
-                                None => self.reference(reference, &format!("{content_ptr}/schema"))?,
+                                None => {
+                                    self.reference(reference, &format!("{content_ptr}/schema"))?
+                                }
                             }
                         }
                         Some(schema) => self.type_ref(schema, &format!("{content_ptr}/schema"))?,
                         None => TypeRef::Json,
                     };
-                    return Ok(Body::Json { ty, required: body.required, description });
+                    return Ok(Body::Json {
+                        ty,
+                        required: body.required,
+                        description,
+                    });
                 }
                 MediaKind::Form => return Ok(Body::Form),
-                MediaKind::Text => return Ok(Body::Text { required: body.required, description }),
+                MediaKind::Text => {
+                    return Ok(Body::Text {
+                        required: body.required,
+                        description,
+                    })
+                }
                 MediaKind::Binary => {}
             }
         }
@@ -495,7 +618,9 @@ impl<'a> Builder<'a> {
         let mut statuses: Vec<StatusBody> = Vec::new();
         let mut raw = false;
         for (code, response) in &op.responses.responses {
-            let openapiv3::StatusCode::Code(code) = code else { continue };
+            let openapiv3::StatusCode::Code(code) = code else {
+                continue;
+            };
             if !(200..300).contains(code) {
                 continue;
             }
@@ -506,7 +631,12 @@ impl<'a> Builder<'a> {
                     let name = reference.strip_prefix("#/components/responses/");
                     match name.and_then(|n| self.api.components.as_ref()?.responses.get(n)) {
                         Some(ReferenceOr::Item(r)) => r,
-                        _ => return Err(Error::at(response_ptr, format!("dangling or nested response $ref {reference:?}"))),
+                        _ => {
+                            return Err(Error::at(
+                                response_ptr,
+                                format!("dangling or nested response $ref {reference:?}"),
+                            ))
+                        }
                     }
                 }
             };
@@ -516,7 +646,8 @@ impl<'a> Builder<'a> {
                 for (media, content) in &response.content {
                     match media_kind(media) {
                         MediaKind::Json if ty.is_none() => {
-                            let schema_ptr = format!("{response_ptr}/content/{}/schema", pointer_token(media));
+                            let schema_ptr =
+                                format!("{response_ptr}/content/{}/schema", pointer_token(media));
                             ty = Some(match &content.schema {
                                 Some(schema) => self.type_ref(schema, &schema_ptr)?,
                                 None => TypeRef::Json,
@@ -542,8 +673,16 @@ impl<'a> Builder<'a> {
         Ok(match distinct.len() {
             0 => Response::Unit,
             1 => {
-                let ty = distinct.into_iter().next().cloned().unwrap_or(TypeRef::Json);
-                if has_empty { Response::OptionalJson(ty) } else { Response::Json(ty) }
+                let ty = distinct
+                    .into_iter()
+                    .next()
+                    .cloned()
+                    .unwrap_or(TypeRef::Json);
+                if has_empty {
+                    Response::OptionalJson(ty)
+                } else {
+                    Response::Json(ty)
+                }
             }
             _ => Response::ByStatus(statuses),
         })
@@ -557,7 +696,11 @@ impl<'a> Builder<'a> {
                 return;
             }
             let feature = feature_ns.claim_snake(names::unraw(&names::snake_ident(name)));
-            tags.push(Tag { name: name.to_owned(), feature, description });
+            tags.push(Tag {
+                name: name.to_owned(),
+                feature,
+                description,
+            });
         };
         for tag in &self.api.tags {
             if operations.iter().any(|op| op.tag == tag.name) {
@@ -574,11 +717,22 @@ impl<'a> Builder<'a> {
 /// Marks each type with the features (tags) of the operations that use it, directly or through
 /// fields of other types, so a user who enables a few tags compiles only the models they need.
 fn assign_features(types: &mut [TypeDef], operations: &[Operation], tags: &[Tag]) {
-    let index: HashMap<String, usize> = types.iter().enumerate().map(|(i, t)| (t.name.clone(), i)).collect();
-    let feature_of: HashMap<&str, &str> = tags.iter().map(|t| (t.name.as_str(), t.feature.as_str())).collect();
+    let index: HashMap<String, usize> = types
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.name.clone(), i))
+        .collect();
+    let feature_of: HashMap<&str, &str> = tags
+        .iter()
+        .map(|t| (t.name.as_str(), t.feature.as_str()))
+        .collect();
     let mut features: Vec<BTreeSet<String>> = vec![BTreeSet::new(); types.len()];
     for op in operations {
-        let feature = feature_of.get(op.tag.as_str()).copied().unwrap_or_default().to_owned();
+        let feature = feature_of
+            .get(op.tag.as_str())
+            .copied()
+            .unwrap_or_default()
+            .to_owned();
         let mut stack: Vec<usize> = Vec::new();
         let mut roots = Vec::new();
         for p in &op.params {
@@ -591,7 +745,10 @@ fn assign_features(types: &mut [TypeDef], operations: &[Operation], tags: &[Tag]
         }
         match &op.response {
             Response::Json(ty) | Response::OptionalJson(ty) => named_in(ty, &mut roots),
-            Response::ByStatus(statuses) => statuses.iter().filter_map(|s| s.ty.as_ref()).for_each(|ty| named_in(ty, &mut roots)),
+            Response::ByStatus(statuses) => statuses
+                .iter()
+                .filter_map(|s| s.ty.as_ref())
+                .for_each(|ty| named_in(ty, &mut roots)),
             Response::Unit | Response::Raw => {}
         }
         stack.extend(roots.iter().filter_map(|name| index.get(name.as_str())));
@@ -610,9 +767,29 @@ fn assign_features(types: &mut [TypeDef], operations: &[Operation], tags: &[Tag]
             }
         }
     }
-    for (ty, set) in types.iter_mut().zip(features) {
-        // Used by every tag, or by none: always compiled.
-        ty.features = if set.len() == tags.len() { Vec::new() } else { set.into_iter().collect() };
+    // Types used by every tag, or by none, are always compiled, and so is everything they use.
+    let mut always: Vec<bool> = vec![false; types.len()];
+    let mut stack: Vec<usize> = (0..types.len())
+        .filter(|&i| features[i].is_empty() || features[i].len() == tags.len())
+        .collect();
+    while let Some(i) = stack.pop() {
+        if std::mem::replace(&mut always[i], true) {
+            continue;
+        }
+        let mut children = Vec::new();
+        match &types[i].kind {
+            TypeKind::Struct(fields) => fields.iter().for_each(|f| named_in(&f.ty, &mut children)),
+            TypeKind::Alias(ty) => named_in(ty, &mut children),
+            TypeKind::Enum(_) => {}
+        }
+        stack.extend(children.iter().filter_map(|name| index.get(name.as_str())));
+    }
+    for ((ty, set), always) in types.iter_mut().zip(features).zip(always) {
+        ty.features = if always {
+            Vec::new()
+        } else {
+            set.into_iter().collect()
+        };
     }
 }
 
@@ -624,7 +801,11 @@ fn named_in(ty: &TypeRef, out: &mut Vec<String>) {
     }
 }
 
-fn retype_to_write(ty: &mut TypeRef, schema_names: &HashMap<String, String>, write_names: &HashMap<String, String>) {
+fn retype_to_write(
+    ty: &mut TypeRef,
+    schema_names: &HashMap<String, String>,
+    write_names: &HashMap<String, String>,
+) {
     match ty {
         TypeRef::Named(rust) => {
             if let Some((spec, _)) = schema_names.iter().find(|(_, r)| *r == rust) {
@@ -633,7 +814,9 @@ fn retype_to_write(ty: &mut TypeRef, schema_names: &HashMap<String, String>, wri
                 }
             }
         }
-        TypeRef::Array(inner) | TypeRef::Map(inner) => retype_to_write(inner, schema_names, write_names),
+        TypeRef::Array(inner) | TypeRef::Map(inner) => {
+            retype_to_write(inner, schema_names, write_names)
+        }
         _ => {}
     }
 }
@@ -648,7 +831,12 @@ enum MediaKind {
 }
 
 fn media_kind(media: &str) -> MediaKind {
-    let essence = media.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = media
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     if essence == "application/json" || essence.ends_with("+json") {
         MediaKind::Json
     } else if essence == "application/x-www-form-urlencoded" {
@@ -684,7 +872,7 @@ fn status_of(extensions: &IndexMap<String, serde_json::Value>) -> Status {
 
 /// Splits `/users/{id}/roles` into literals `["/users/", "/roles"]` and params `["id"]`.
 fn split_path(path: &str, ptr: &str) -> Result<(Vec<String>, Vec<String>)> {
-    let mut literals = vec![String::new()];
+    let mut literals = Vec::new();
     let mut params = Vec::new();
     let mut rest = path;
     while let Some(open) = rest.find('{') {
@@ -692,18 +880,19 @@ fn split_path(path: &str, ptr: &str) -> Result<(Vec<String>, Vec<String>)> {
             .find('}')
             .map(|c| open + c)
             .ok_or_else(|| Error::at(ptr, format!("unclosed `{{` in path {path:?}")))?;
-        literals.last_mut().map(|l| l.push_str(&rest[..open]));
+        literals.push(rest[..open].to_owned());
         params.push(rest[open + 1..close].to_owned());
-        literals.push(String::new());
         rest = &rest[close + 1..];
     }
-    literals.last_mut().map(|l| l.push_str(rest));
+    literals.push(rest.to_owned());
     Ok((literals, params))
 }
 
 fn unbox(schema: &ReferenceOr<Box<Schema>>) -> ReferenceOr<Schema> {
     match schema {
-        ReferenceOr::Reference { reference } => ReferenceOr::Reference { reference: reference.clone() },
+        ReferenceOr::Reference { reference } => ReferenceOr::Reference {
+            reference: reference.clone(),
+        },
         ReferenceOr::Item(s) => ReferenceOr::Item((**s).clone()),
     }
 }
@@ -714,7 +903,9 @@ fn object_properties(schema: &Schema) -> Option<&IndexMap<String, ReferenceOr<Bo
 }
 
 fn object_required(schema: &Schema) -> Vec<String> {
-    crate::write_types::object_properties(schema).map(|(_, required)| required.clone()).unwrap_or_default()
+    crate::write_types::object_properties(schema)
+        .map(|(_, required)| required.clone())
+        .unwrap_or_default()
 }
 
 fn is_array(schema: &Schema) -> bool {
@@ -726,9 +917,11 @@ fn is_array(schema: &Schema) -> bool {
 fn string_enum(schema: &Schema) -> Option<Vec<String>> {
     let values: Vec<String> = match &schema.schema_kind {
         SchemaKind::Type(Type::String(s)) => s.enumeration.iter().flatten().cloned().collect(),
-        SchemaKind::Any(any) if any.typ.as_deref() == Some("string") => {
-            any.enumeration.iter().filter_map(|v| v.as_str().map(String::from)).collect()
-        }
+        SchemaKind::Any(any) if any.typ.as_deref() == Some("string") => any
+            .enumeration
+            .iter()
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect(),
         _ => Vec::new(),
     };
     (!values.is_empty()).then_some(values)

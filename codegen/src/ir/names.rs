@@ -6,9 +6,9 @@ use heck::{ToSnakeCase, ToUpperCamelCase};
 const KEYWORDS: &[&str] = &[
     "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
     "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub",
-    "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type", "unsafe",
-    "use", "where", "while", "abstract", "become", "box", "do", "final", "gen", "macro", "override",
-    "priv", "try", "typeof", "unsized", "virtual", "yield",
+    "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type",
+    "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final", "gen", "macro",
+    "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
 ];
 
 /// Keywords that cannot be raw identifiers.
@@ -16,14 +16,43 @@ const NOT_RAW: &[&str] = &["crate", "self", "Self", "super"];
 
 /// Names of prelude items and types the generated code uses unqualified; a model may not shadow them.
 const RESERVED_TYPE_NAMES: &[&str] = &[
-    "Option", "Some", "None", "Result", "Ok", "Err", "String", "Vec", "Box", "Default", "Clone",
-    "Copy", "Send", "Sync", "Sized", "Debug", "PartialEq", "Eq", "Hash", "ToString", "Iterator",
-    "IntoIterator", "From", "Into", "Drop", "Fn", "FnMut", "FnOnce",
+    "Option",
+    "Some",
+    "None",
+    "Result",
+    "Ok",
+    "Err",
+    "String",
+    "Vec",
+    "Box",
+    "Default",
+    "Clone",
+    "Copy",
+    "Send",
+    "Sync",
+    "Sized",
+    "Debug",
+    "PartialEq",
+    "Eq",
+    "Hash",
+    "ToString",
+    "Iterator",
+    "IntoIterator",
+    "From",
+    "Into",
+    "Drop",
+    "Fn",
+    "FnMut",
+    "FnOnce",
 ];
 
 /// Escapes a snake_case identifier: `type` → `r#type`, `self` → `self_`, `2x` → `_2x`.
 pub fn escape_ident(name: &str) -> String {
-    let name = if name.starts_with(|c: char| c.is_ascii_digit()) { format!("_{name}") } else { name.to_owned() };
+    let name = if name.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("_{name}")
+    } else {
+        name.to_owned()
+    };
     if NOT_RAW.contains(&name.as_str()) {
         format!("{name}_")
     } else if KEYWORDS.contains(&name.as_str()) {
@@ -40,14 +69,20 @@ pub fn unraw(ident: &str) -> &str {
 
 /// A field/parameter/method name: snake_case, only `[a-z0-9_]`, escaped.
 pub fn snake_ident(name: &str) -> String {
-    let cleaned: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    let cleaned: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
     let snake = cleaned.to_snake_case();
     escape_ident(if snake.is_empty() { "field" } else { &snake })
 }
 
 /// A type name: UpperCamelCase, only `[A-Za-z0-9]`, never a keyword or a prelude name.
 pub fn type_ident(name: &str) -> String {
-    let cleaned: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    let cleaned: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
     let mut camel = cleaned.to_upper_camel_case();
     if camel.is_empty() {
         camel = "Unnamed".into();
@@ -63,7 +98,10 @@ pub fn type_ident(name: &str) -> String {
 
 /// An enum variant from a JSON value: `inline_json` → `InlineJson`, `TLSv1_2` → `TlSv12`-free camel.
 pub fn variant_ident(value: &str) -> String {
-    let cleaned: String = value.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    let cleaned: String = value
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
     let camel = cleaned.to_upper_camel_case();
     if camel.is_empty() {
         "Empty".into()

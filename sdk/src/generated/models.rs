@@ -18320,9 +18320,10 @@ pub struct WritePrivatelabelConfiguration {
 /// Values of `Alert.comparison_type`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
-/// failing the response.
+/// failing the response. Non-exhaustive: a new Looker release may add values.
 #[cfg(feature = "alert")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ComparisonType {
     /// `EQUAL_TO`
     EqualTo,
@@ -18399,9 +18400,10 @@ impl<'de> serde::Deserialize<'de> for ComparisonType {
 /// Values of `Alert.enhancements`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
-/// failing the response.
+/// failing the response. Non-exhaustive: a new Looker release may add values.
 #[cfg(feature = "alert")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Enhancements {
     /// `NONE`
     None,
@@ -18454,9 +18456,10 @@ impl<'de> serde::Deserialize<'de> for Enhancements {
 /// Values of `Alert.investigative_content_type`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
-/// failing the response.
+/// failing the response. Non-exhaustive: a new Looker release may add values.
 #[cfg(feature = "alert")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum InvestigativeContentType {
     /// `dashboard`
     Dashboard,
@@ -18505,9 +18508,10 @@ impl<'de> serde::Deserialize<'de> for InvestigativeContentType {
 /// Values of `AlertDestination.destination_type`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
-/// failing the response.
+/// failing the response. Non-exhaustive: a new Looker release may add values.
 #[cfg(feature = "alert")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum DestinationType {
     /// `EMAIL`
     Email,
@@ -18560,7 +18564,7 @@ impl<'de> serde::Deserialize<'de> for DestinationType {
 /// Values of `Certification.certification_status`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
-/// failing the response.
+/// failing the response. Non-exhaustive: a new Looker release may add values.
 #[cfg(
     any(
         feature = "content",
@@ -18572,6 +18576,7 @@ impl<'de> serde::Deserialize<'de> for DestinationType {
     )
 )]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum CertificationStatus {
     /// `certified`
     Certified,
@@ -18669,9 +18674,10 @@ impl<'de> serde::Deserialize<'de> for CertificationStatus {
 /// Values of `ContentMetaGroupUser.permission_type`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
-/// failing the response.
+/// failing the response. Non-exhaustive: a new Looker release may add values.
 #[cfg(feature = "content")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum PermissionType {
     /// `view`
     View,
@@ -18724,9 +18730,10 @@ impl<'de> serde::Deserialize<'de> for PermissionType {
 /// Values of `EmbedSecret.secret_type`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
-/// failing the response.
+/// failing the response. Non-exhaustive: a new Looker release may add values.
 #[cfg(feature = "auth")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum SecretType {
     /// `SSO`
     Sso,
@@ -18779,9 +18786,10 @@ impl<'de> serde::Deserialize<'de> for SecretType {
 /// Values of `SmtpSettings.ssl_version`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
-/// failing the response.
+/// failing the response. Non-exhaustive: a new Looker release may add values.
 #[cfg(feature = "config")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum SslVersion {
     /// `TLSv1_1`
     TlSv11,
@@ -18838,9 +18846,10 @@ impl<'de> serde::Deserialize<'de> for SslVersion {
 /// Values of `Integration.supported_formats`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
-/// failing the response.
+/// failing the response. Non-exhaustive: a new Looker release may add values.
 #[cfg(feature = "integration")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum SupportedFormats {
     /// `txt`
     Txt,
@@ -18941,9 +18950,10 @@ impl<'de> serde::Deserialize<'de> for SupportedFormats {
 /// Values of `Integration.supported_action_types`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
-/// failing the response.
+/// failing the response. Non-exhaustive: a new Looker release may add values.
 #[cfg(feature = "integration")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum SupportedActionTypes {
     /// `cell`
     Cell,
@@ -19004,9 +19014,10 @@ impl<'de> serde::Deserialize<'de> for SupportedActionTypes {
 /// Values of `Integration.supported_formattings`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
-/// failing the response.
+/// failing the response. Non-exhaustive: a new Looker release may add values.
 #[cfg(feature = "integration")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum SupportedFormattings {
     /// `formatted`
     Formatted,
@@ -19059,9 +19070,10 @@ impl<'de> serde::Deserialize<'de> for SupportedFormattings {
 /// Values of `Integration.supported_visualization_formattings`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
-/// failing the response.
+/// failing the response. Non-exhaustive: a new Looker release may add values.
 #[cfg(feature = "integration")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum SupportedVisualizationFormattings {
     /// `apply`
     Apply,
@@ -19114,9 +19126,10 @@ impl<'de> serde::Deserialize<'de> for SupportedVisualizationFormattings {
 /// Values of `Integration.supported_download_settings`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
-/// failing the response.
+/// failing the response. Non-exhaustive: a new Looker release may add values.
 #[cfg(feature = "integration")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum SupportedDownloadSettings {
     /// `push`
     Push,
@@ -19169,9 +19182,10 @@ impl<'de> serde::Deserialize<'de> for SupportedDownloadSettings {
 /// Values of `LookmlModelExploreField.align`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
-/// failing the response.
+/// failing the response. Non-exhaustive: a new Looker release may add values.
 #[cfg(feature = "lookml_model")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Align {
     /// `left`
     Left,
@@ -19224,9 +19238,10 @@ impl<'de> serde::Deserialize<'de> for Align {
 /// Values of `LookmlModelExploreField.category`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
-/// failing the response.
+/// failing the response. Non-exhaustive: a new Looker release may add values.
 #[cfg(feature = "lookml_model")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Category {
     /// `parameter`
     Parameter,
@@ -19287,9 +19302,10 @@ impl<'de> serde::Deserialize<'de> for Category {
 /// Values of `LookmlModelExploreField.fill_style`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
-/// failing the response.
+/// failing the response. Non-exhaustive: a new Looker release may add values.
 #[cfg(feature = "lookml_model")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum FillStyle {
     /// `enumeration`
     Enumeration,
@@ -19342,9 +19358,10 @@ impl<'de> serde::Deserialize<'de> for FillStyle {
 /// Values of `LookmlModelExploreField.user_attribute_filter_types`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
-/// failing the response.
+/// failing the response. Non-exhaustive: a new Looker release may add values.
 #[cfg(feature = "lookml_model")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum UserAttributeFilterTypes {
     /// `advanced_filter_string`
     AdvancedFilterString,
@@ -19425,9 +19442,10 @@ impl<'de> serde::Deserialize<'de> for UserAttributeFilterTypes {
 /// Values of `LookmlModelExploreField.week_start_day`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
-/// failing the response.
+/// failing the response. Non-exhaustive: a new Looker release may add values.
 #[cfg(feature = "lookml_model")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum WeekStartDay {
     /// `monday`
     Monday,
@@ -19500,9 +19518,10 @@ impl<'de> serde::Deserialize<'de> for WeekStartDay {
 /// Values of `LookmlModelExploreFieldTimeInterval.name`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
-/// failing the response.
+/// failing the response. Non-exhaustive: a new Looker release may add values.
 #[cfg(feature = "lookml_model")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Name {
     /// `day`
     Day,
@@ -19587,9 +19606,10 @@ impl<'de> serde::Deserialize<'de> for Name {
 /// Values of `LookmlModelExploreFieldPeriodOverPeriodParams.period`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
-/// failing the response.
+/// failing the response. Non-exhaustive: a new Looker release may add values.
 #[cfg(feature = "lookml_model")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Period {
     /// `year`
     Year,
@@ -19662,9 +19682,10 @@ impl<'de> serde::Deserialize<'de> for Period {
 /// Values of `LookmlModelExploreFieldPeriodOverPeriodParams.kind`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
-/// failing the response.
+/// failing the response. Non-exhaustive: a new Looker release may add values.
 #[cfg(feature = "lookml_model")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Kind {
     /// `previous`
     Previous,
@@ -19721,9 +19742,10 @@ impl<'de> serde::Deserialize<'de> for Kind {
 /// Values of `LookmlModelExploreFieldMapLayer.format`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
-/// failing the response.
+/// failing the response. Non-exhaustive: a new Looker release may add values.
 #[cfg(feature = "lookml_model")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Format {
     /// `topojson`
     Topojson,
@@ -19776,9 +19798,10 @@ impl<'de> serde::Deserialize<'de> for Format {
 /// Values of `MobileToken.device_type`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
-/// failing the response.
+/// failing the response. Non-exhaustive: a new Looker release may add values.
 #[cfg(feature = "auth")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum DeviceType {
     /// `android`
     Android,
@@ -19831,9 +19854,10 @@ impl<'de> serde::Deserialize<'de> for DeviceType {
 /// Values of `Project.pull_request_mode`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
-/// failing the response.
+/// failing the response. Non-exhaustive: a new Looker release may add values.
 #[cfg(any(feature = "project", feature = "workspace"))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum PullRequestMode {
     /// `off`
     Off,
@@ -19894,9 +19918,10 @@ impl<'de> serde::Deserialize<'de> for PullRequestMode {
 /// Values of `ProjectWorkspace.dependency_status`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
-/// failing the response.
+/// failing the response. Non-exhaustive: a new Looker release may add values.
 #[cfg(feature = "project")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum DependencyStatus {
     /// `lock_optional`
     LockOptional,
@@ -19957,9 +19982,9 @@ impl<'de> serde::Deserialize<'de> for DependencyStatus {
 /// Values of `CreateQueryTask.result_format`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
-/// failing the response.
-#[cfg(feature = "query")]
+/// failing the response. Non-exhaustive: a new Looker release may add values.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ResultFormat {
     /// `inline_json`
     InlineJson,
@@ -19990,7 +20015,6 @@ pub enum ResultFormat {
     /// A value not known to this SDK version, kept as sent.
     Unknown(String),
 }
-#[cfg(feature = "query")]
 impl ResultFormat {
     /// The JSON string for this value.
     pub fn as_str(&self) -> &str {
@@ -20012,7 +20036,6 @@ impl ResultFormat {
         }
     }
 }
-#[cfg(feature = "query")]
 impl From<&str> for ResultFormat {
     fn from(value: &str) -> Self {
         match value {
@@ -20033,19 +20056,16 @@ impl From<&str> for ResultFormat {
         }
     }
 }
-#[cfg(feature = "query")]
 impl std::fmt::Display for ResultFormat {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(feature = "query")]
 impl serde::Serialize for ResultFormat {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(feature = "query")]
 impl<'de> serde::Deserialize<'de> for ResultFormat {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,

@@ -120,7 +120,7 @@ impl crate::LookerSdk {
     /// This embed URL can then be used to instantiate a Looker embed session in a
     /// "Powered by Looker" (PBL) web application.
     ///
-    /// This is similar to Private Embedding (https://docs.cloud.google.com/looker/docs/r/admin/embed/private-embed). Instead of
+    /// This is similar to Private Embedding (<https://docs.cloud.google.com/looker/docs/r/admin/embed/private-embed>). Instead of
     /// logging into the Web UI to authenticate, the user has already authenticated against the API to be able to
     /// make this call. However, unlike Private Embed where the user has access to any other part of the Looker UI,
     /// the embed web session created by requesting the EmbedUrlResponse.url in a browser only has access to
@@ -272,8 +272,8 @@ impl crate::LookerSdk {
     /// The generate tokens endpoint is used to create new tokens of type:
     /// - Api token.
     /// - Navigation token.
-    /// The generate tokens endpoint should be called every time the Looker client asks for a token (except for the
-    /// first time when the tokens returned by the acquire_session endpoint should be used).
+    ///   The generate tokens endpoint should be called every time the Looker client asks for a token (except for the
+    ///   first time when the tokens returned by the acquire_session endpoint should be used).
     ///
     /// #### Embed session expiration handling
     ///

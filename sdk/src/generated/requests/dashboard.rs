@@ -2593,7 +2593,7 @@ impl<'a> std::future::IntoFuture for CreateDashboardFilterStateRequest<'a> {
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateDashboardFilterStateResponse {
     /// `200`: Dashboard Filter State
-    Ok(crate::models::Dashboard),
+    Ok(Box<crate::models::Dashboard>),
     /// `201`: JSON with GUID
     Created(String),
 }

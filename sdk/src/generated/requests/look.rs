@@ -767,9 +767,9 @@ impl<'a> std::future::IntoFuture for CopyLookRequest<'a> {
 #[derive(Debug, Clone, PartialEq)]
 pub enum CopyLookResponse {
     /// `200`: Look
-    Ok(crate::models::LookWithQuery),
+    Ok(Box<crate::models::LookWithQuery>),
     /// `201`: look
-    Created(crate::models::Look),
+    Created(Box<crate::models::Look>),
 }
 fn decode_copy_look(response: crate::call::Response) -> crate::Result<CopyLookResponse> {
     match response.status() {
@@ -811,9 +811,9 @@ impl<'a> std::future::IntoFuture for MoveLookRequest<'a> {
 #[derive(Debug, Clone, PartialEq)]
 pub enum MoveLookResponse {
     /// `200`: Look
-    Ok(crate::models::LookWithQuery),
+    Ok(Box<crate::models::LookWithQuery>),
     /// `201`: look
-    Created(crate::models::Look),
+    Created(Box<crate::models::Look>),
 }
 fn decode_move_look(response: crate::call::Response) -> crate::Result<MoveLookResponse> {
     match response.status() {
