@@ -50,6 +50,21 @@ impl<'de> Visitor<'de> for StringOrNumber {
     }
 }
 
+/// Reads the current map value with [`string`].
+pub(crate) fn next_string<'de, A: de::MapAccess<'de>>(map: &mut A) -> Result<Option<String>, A::Error> {
+    map.next_value_seed(LenientString)
+}
+
+struct LenientString;
+
+impl<'de> de::DeserializeSeed<'de> for LenientString {
+    type Value = Option<String>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<String>, D::Error> {
+        string(deserializer)
+    }
+}
+
 /// An open enum: any string (or number) becomes `T::from(&str)`, whose fallback variant keeps
 /// values this SDK does not know.
 #[allow(dead_code)]

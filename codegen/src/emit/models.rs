@@ -45,12 +45,14 @@ fn type_def(def: &TypeDef) -> TokenStream {
     let name = ident(&def.name);
     match &def.kind {
         TypeKind::Struct(fields) => {
+            let serde_impls = struct_serde(def, fields, &cfg);
             let fields = fields.iter().map(field);
             quote! {
                 #docs
                 #cfg
-                #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[derive(Debug, Clone, Default, PartialEq)]
                 pub struct #name { #(#fields)* }
+                #serde_impls
             }
         }
         TypeKind::Alias(ty) => {
@@ -89,16 +91,50 @@ fn field(field: &Field) -> TokenStream {
     let docs = doc_attrs(&lines);
     let name = ident(&field.rust_name);
     let ty = rust_type(&field.ty, Scope::Models);
-    let rename = (crate::ir::names::unraw(&field.rust_name) != field.json_name).then(|| {
-        let json = &field.json_name;
-        quote!(rename = #json,)
-    });
-    let lenient = (field.lenient_string && field.ty == TypeRef::String)
-        .then(|| quote!(default, deserialize_with = "crate::lenient::string",));
     quote! {
         #docs
-        #[serde(#rename #lenient skip_serializing_if = "Option::is_none")]
         pub #name: Option<#ty>,
+    }
+}
+
+/// `Serialize`/`Deserialize` through `crate::model` (see there for why not `#[derive]`), with
+/// one line per field: absent fields are not written; unknown members are skipped.
+fn struct_serde(def: &TypeDef, fields: &[Field], cfg: &TokenStream) -> TokenStream {
+    let name = ident(&def.name);
+    let entries = fields.iter().map(|f| {
+        let key = &f.json_name;
+        let member = ident(&f.rust_name);
+        quote!(crate::model::entry(map, #key, &self.#member)?;)
+    });
+    let arms = fields.iter().map(|f| {
+        let key = &f.json_name;
+        let member = ident(&f.rust_name);
+        if f.lenient_string && f.ty == TypeRef::String {
+            quote!(#key => self.#member = crate::lenient::next_string(map)?,)
+        } else {
+            quote!(#key => self.#member = map.next_value()?,)
+        }
+    });
+    let map_arg = if fields.is_empty() { quote!(_map) } else { quote!(map) };
+    quote! {
+        #cfg
+        crate::model::impl_serde!(#name);
+
+        #cfg
+        impl crate::model::Model for #name {
+            fn read_field<'de, A: serde::de::MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error> {
+                match key {
+                    #(#arms)*
+                    _ => crate::model::skip(map)?,
+                }
+                Ok(())
+            }
+
+            fn write_fields<M: serde::ser::SerializeMap>(&self, #map_arg: &mut M) -> Result<(), M::Error> {
+                #(#entries)*
+                Ok(())
+            }
+        }
     }
 }
 

@@ -331,6 +331,16 @@ fn builder(op: &Operation) -> TokenStream {
         }
     });
     let response_enum = response_enum(op);
+    let setters: Vec<TokenStream> = setters.collect();
+    let inherent = (!setters.is_empty() || body_setter.is_some() || stream.is_some()).then(|| {
+        quote! {
+            impl<'a> #builder<'a> {
+                #(#setters)*
+                #body_setter
+                #stream
+            }
+        }
+    });
     quote! {
         #[doc = #doc]
         ///
@@ -340,33 +350,9 @@ fn builder(op: &Operation) -> TokenStream {
             call: crate::call::Call<'a, #output>,
         }
 
-        impl<'a> #builder<'a> {
-            #(#setters)*
-            #body_setter
-            /// Sets a timeout for this call only (overrides the client's default).
-            pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-                self.call.set_timeout(timeout);
-                self
-            }
-            /// Adds an HTTP header to this call only.
-            pub fn header(mut self, name: &str, value: &str) -> Self {
-                self.call.set_header(name, value);
-                self
-            }
-            /// Sends the request; the same as `.await`ing the builder.
-            pub fn send(self) -> crate::call::Pending<'a, #output> {
-                self.call.send()
-            }
-            #stream
-        }
+        #inherent
 
-        impl<'a> std::future::IntoFuture for #builder<'a> {
-            type Output = crate::Result<#output>;
-            type IntoFuture = crate::call::Pending<'a, #output>;
-            fn into_future(self) -> Self::IntoFuture {
-                self.call.send()
-            }
-        }
+        crate::builder::request_builder!(#builder => #output);
 
         #response_enum
     }
@@ -437,7 +423,7 @@ fn response_enum(op: &Operation) -> TokenStream {
         .find(|s| s.status == 200)
         .or(statuses.first());
     let arms = statuses.iter().filter(|s| Some(*s) != fallback).map(|s| {
-        let code = s.status;
+        let code = proc_macro2::Literal::u16_unsuffixed(s.status);
         let variant = ident(&s.variant);
         match &s.ty {
             Some(_) => quote!(#code => crate::call::json(response).map(#name::#variant),),

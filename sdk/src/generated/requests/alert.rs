@@ -273,29 +273,7 @@ impl crate::LookerSdk {
 pub struct FollowAlertRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> FollowAlertRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for FollowAlertRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(FollowAlertRequest => ());
 /// Request builder for [`LookerSdk::unfollow_alert`](crate::LookerSdk::unfollow_alert) (`DELETE /alerts/{alert_id}/follow`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -303,29 +281,7 @@ impl<'a> std::future::IntoFuture for FollowAlertRequest<'a> {
 pub struct UnfollowAlertRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> UnfollowAlertRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for UnfollowAlertRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(UnfollowAlertRequest => ());
 /// Request builder for [`LookerSdk::search_alerts`](crate::LookerSdk::search_alerts) (`GET /alerts/search`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -394,28 +350,8 @@ impl<'a> SearchAlertsRequest<'a> {
         call.query("all_owners", all_owners);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::Alert>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for SearchAlertsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::Alert>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::Alert>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(SearchAlertsRequest => Vec < crate ::models::Alert >);
 /// Request builder for [`LookerSdk::get_alert`](crate::LookerSdk::get_alert) (`GET /alerts/{alert_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -423,29 +359,7 @@ impl<'a> std::future::IntoFuture for SearchAlertsRequest<'a> {
 pub struct GetAlertRequest<'a> {
     call: crate::call::Call<'a, crate::models::Alert>,
 }
-impl<'a> GetAlertRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Alert> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for GetAlertRequest<'a> {
-    type Output = crate::Result<crate::models::Alert>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Alert>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(GetAlertRequest => crate ::models::Alert);
 /// Request builder for [`LookerSdk::update_alert`](crate::LookerSdk::update_alert) (`PUT /alerts/{alert_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -453,29 +367,7 @@ impl<'a> std::future::IntoFuture for GetAlertRequest<'a> {
 pub struct UpdateAlertRequest<'a> {
     call: crate::call::Call<'a, crate::models::Alert>,
 }
-impl<'a> UpdateAlertRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Alert> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for UpdateAlertRequest<'a> {
-    type Output = crate::Result<crate::models::Alert>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Alert>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(UpdateAlertRequest => crate ::models::Alert);
 /// Request builder for [`LookerSdk::delete_alert`](crate::LookerSdk::delete_alert) (`DELETE /alerts/{alert_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -483,29 +375,7 @@ impl<'a> std::future::IntoFuture for UpdateAlertRequest<'a> {
 pub struct DeleteAlertRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteAlertRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteAlertRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteAlertRequest => ());
 /// Request builder for [`LookerSdk::update_alert_field`](crate::LookerSdk::update_alert_field) (`PATCH /alerts/{alert_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -513,29 +383,7 @@ impl<'a> std::future::IntoFuture for DeleteAlertRequest<'a> {
 pub struct UpdateAlertFieldRequest<'a> {
     call: crate::call::Call<'a, crate::models::Alert>,
 }
-impl<'a> UpdateAlertFieldRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Alert> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for UpdateAlertFieldRequest<'a> {
-    type Output = crate::Result<crate::models::Alert>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Alert>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(UpdateAlertFieldRequest => crate ::models::Alert);
 /// Request builder for [`LookerSdk::create_alert`](crate::LookerSdk::create_alert) (`POST /alerts`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -543,29 +391,7 @@ impl<'a> std::future::IntoFuture for UpdateAlertFieldRequest<'a> {
 pub struct CreateAlertRequest<'a> {
     call: crate::call::Call<'a, crate::models::Alert>,
 }
-impl<'a> CreateAlertRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Alert> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for CreateAlertRequest<'a> {
-    type Output = crate::Result<crate::models::Alert>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Alert>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(CreateAlertRequest => crate ::models::Alert);
 /// Request builder for [`LookerSdk::enqueue_alert`](crate::LookerSdk::enqueue_alert) (`POST /alerts/{alert_id}/enqueue`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -580,28 +406,8 @@ impl<'a> EnqueueAlertRequest<'a> {
         call.query("force", force);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for EnqueueAlertRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(EnqueueAlertRequest => ());
 /// Request builder for [`LookerSdk::alert_notifications`](crate::LookerSdk::alert_notifications) (`GET /alert_notifications`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -622,30 +428,10 @@ impl<'a> AlertNotificationsRequest<'a> {
         call.query("offset", offset);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(
-        self,
-    ) -> crate::call::Pending<'a, Vec<crate::models::AlertNotifications>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for AlertNotificationsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::AlertNotifications>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::AlertNotifications>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AlertNotificationsRequest => Vec < crate ::models::AlertNotifications >
+);
 /// Request builder for [`LookerSdk::read_alert_notification`](crate::LookerSdk::read_alert_notification) (`PATCH /alert_notifications/{alert_notification_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -653,26 +439,6 @@ impl<'a> std::future::IntoFuture for AlertNotificationsRequest<'a> {
 pub struct ReadAlertNotificationRequest<'a> {
     call: crate::call::Call<'a, crate::models::AlertNotifications>,
 }
-impl<'a> ReadAlertNotificationRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::AlertNotifications> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for ReadAlertNotificationRequest<'a> {
-    type Output = crate::Result<crate::models::AlertNotifications>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::AlertNotifications>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    ReadAlertNotificationRequest => crate ::models::AlertNotifications
+);

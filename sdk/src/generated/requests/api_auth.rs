@@ -121,28 +121,8 @@ impl<'a> LoginRequest<'a> {
         call.form("client_secret", Into::<String>::into(client_secret));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::AccessToken> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for LoginRequest<'a> {
-    type Output = crate::Result<crate::models::AccessToken>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::AccessToken>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(LoginRequest => crate ::models::AccessToken);
 /// Request builder for [`LookerSdk::login_user`](crate::LookerSdk::login_user) (`POST /login/{user_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -150,29 +130,7 @@ impl<'a> std::future::IntoFuture for LoginRequest<'a> {
 pub struct LoginUserRequest<'a> {
     call: crate::call::Call<'a, crate::models::AccessToken>,
 }
-impl<'a> LoginUserRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::AccessToken> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for LoginUserRequest<'a> {
-    type Output = crate::Result<crate::models::AccessToken>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::AccessToken>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(LoginUserRequest => crate ::models::AccessToken);
 /// Request builder for [`LookerSdk::logout`](crate::LookerSdk::logout) (`DELETE /logout`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -180,26 +138,4 @@ impl<'a> std::future::IntoFuture for LoginUserRequest<'a> {
 pub struct LogoutRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> LogoutRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for LogoutRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(LogoutRequest => ());

@@ -251,28 +251,8 @@ impl<'a> ArtifactUsageRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::ArtifactUsage> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for ArtifactUsageRequest<'a> {
-    type Output = crate::Result<crate::models::ArtifactUsage>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::ArtifactUsage>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(ArtifactUsageRequest => crate ::models::ArtifactUsage);
 /// Request builder for [`LookerSdk::artifact_namespaces`](crate::LookerSdk::artifact_namespaces) (`GET /artifact/namespaces`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -299,30 +279,10 @@ impl<'a> ArtifactNamespacesRequest<'a> {
         call.query("offset", offset);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(
-        self,
-    ) -> crate::call::Pending<'a, Vec<crate::models::ArtifactNamespace>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for ArtifactNamespacesRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::ArtifactNamespace>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::ArtifactNamespace>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    ArtifactNamespacesRequest => Vec < crate ::models::ArtifactNamespace >
+);
 /// Request builder for [`LookerSdk::artifact_value`](crate::LookerSdk::artifact_value) (`GET /artifact/{namespace}/value`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -337,28 +297,8 @@ impl<'a> ArtifactValueRequest<'a> {
         call.query("key", Into::<String>::into(key));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, String> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for ArtifactValueRequest<'a> {
-    type Output = crate::Result<String>;
-    type IntoFuture = crate::call::Pending<'a, String>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(ArtifactValueRequest => String);
 /// Request builder for [`LookerSdk::purge_artifacts`](crate::LookerSdk::purge_artifacts) (`DELETE /artifact/{namespace}/purge`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -366,29 +306,7 @@ impl<'a> std::future::IntoFuture for ArtifactValueRequest<'a> {
 pub struct PurgeArtifactsRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> PurgeArtifactsRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for PurgeArtifactsRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(PurgeArtifactsRequest => ());
 /// Request builder for [`LookerSdk::search_artifacts`](crate::LookerSdk::search_artifacts) (`GET /artifact/{namespace}/search`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -445,28 +363,10 @@ impl<'a> SearchArtifactsRequest<'a> {
         call.query("tally", tally);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::Artifact>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for SearchArtifactsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::Artifact>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::Artifact>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    SearchArtifactsRequest => Vec < crate ::models::Artifact >
+);
 /// Request builder for [`LookerSdk::artifact`](crate::LookerSdk::artifact) (`GET /artifact/{namespace}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -499,28 +399,8 @@ impl<'a> ArtifactRequest<'a> {
         call.query("tally", tally);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::Artifact>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for ArtifactRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::Artifact>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::Artifact>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(ArtifactRequest => Vec < crate ::models::Artifact >);
 /// Request builder for [`LookerSdk::delete_artifact`](crate::LookerSdk::delete_artifact) (`DELETE /artifact/{namespace}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -528,29 +408,7 @@ impl<'a> std::future::IntoFuture for ArtifactRequest<'a> {
 pub struct DeleteArtifactRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteArtifactRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteArtifactRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteArtifactRequest => ());
 /// Request builder for [`LookerSdk::update_artifacts`](crate::LookerSdk::update_artifacts) (`PUT /artifacts/{namespace}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -565,25 +423,7 @@ impl<'a> UpdateArtifactsRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::Artifact>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for UpdateArtifactsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::Artifact>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::Artifact>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UpdateArtifactsRequest => Vec < crate ::models::Artifact >
+);

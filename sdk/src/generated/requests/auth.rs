@@ -1492,28 +1492,10 @@ impl<'a> CreateEmbedSecretRequest<'a> {
         self.call.json_body(body);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::EmbedSecret> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for CreateEmbedSecretRequest<'a> {
-    type Output = crate::Result<crate::models::EmbedSecret>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::EmbedSecret>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CreateEmbedSecretRequest => crate ::models::EmbedSecret
+);
 /// Request builder for [`LookerSdk::delete_embed_secret`](crate::LookerSdk::delete_embed_secret) (`DELETE /embed_config/secrets/{embed_secret_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1521,29 +1503,7 @@ impl<'a> std::future::IntoFuture for CreateEmbedSecretRequest<'a> {
 pub struct DeleteEmbedSecretRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteEmbedSecretRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteEmbedSecretRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteEmbedSecretRequest => ());
 /// Request builder for [`LookerSdk::create_sso_embed_url`](crate::LookerSdk::create_sso_embed_url) (`POST /embed/sso_url`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1551,29 +1511,9 @@ impl<'a> std::future::IntoFuture for DeleteEmbedSecretRequest<'a> {
 pub struct CreateSsoEmbedUrlRequest<'a> {
     call: crate::call::Call<'a, crate::models::EmbedUrlResponse>,
 }
-impl<'a> CreateSsoEmbedUrlRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::EmbedUrlResponse> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for CreateSsoEmbedUrlRequest<'a> {
-    type Output = crate::Result<crate::models::EmbedUrlResponse>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::EmbedUrlResponse>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CreateSsoEmbedUrlRequest => crate ::models::EmbedUrlResponse
+);
 /// Request builder for [`LookerSdk::create_embed_url_as_me`](crate::LookerSdk::create_embed_url_as_me) (`POST /embed/token_url/me`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1581,29 +1521,9 @@ impl<'a> std::future::IntoFuture for CreateSsoEmbedUrlRequest<'a> {
 pub struct CreateEmbedUrlAsMeRequest<'a> {
     call: crate::call::Call<'a, crate::models::EmbedUrlResponse>,
 }
-impl<'a> CreateEmbedUrlAsMeRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::EmbedUrlResponse> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for CreateEmbedUrlAsMeRequest<'a> {
-    type Output = crate::Result<crate::models::EmbedUrlResponse>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::EmbedUrlResponse>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CreateEmbedUrlAsMeRequest => crate ::models::EmbedUrlResponse
+);
 /// Request builder for [`LookerSdk::validate_embed_url`](crate::LookerSdk::validate_embed_url) (`GET /embed/sso/validate`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1618,28 +1538,10 @@ impl<'a> ValidateEmbedUrlRequest<'a> {
         call.query("url", Into::<String>::into(url));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::EmbedUrlResponse> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for ValidateEmbedUrlRequest<'a> {
-    type Output = crate::Result<crate::models::EmbedUrlResponse>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::EmbedUrlResponse>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    ValidateEmbedUrlRequest => crate ::models::EmbedUrlResponse
+);
 /// Request builder for [`LookerSdk::acquire_embed_cookieless_session`](crate::LookerSdk::acquire_embed_cookieless_session) (`POST /embed/cookieless_session/acquire`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1647,34 +1549,10 @@ impl<'a> std::future::IntoFuture for ValidateEmbedUrlRequest<'a> {
 pub struct AcquireEmbedCookielessSessionRequest<'a> {
     call: crate::call::Call<'a, crate::models::EmbedCookielessSessionAcquireResponse>,
 }
-impl<'a> AcquireEmbedCookielessSessionRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(
-        self,
-    ) -> crate::call::Pending<'a, crate::models::EmbedCookielessSessionAcquireResponse> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for AcquireEmbedCookielessSessionRequest<'a> {
-    type Output = crate::Result<crate::models::EmbedCookielessSessionAcquireResponse>;
-    type IntoFuture = crate::call::Pending<
-        'a,
-        crate::models::EmbedCookielessSessionAcquireResponse,
-    >;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AcquireEmbedCookielessSessionRequest => crate
+    ::models::EmbedCookielessSessionAcquireResponse
+);
 /// Request builder for [`LookerSdk::delete_embed_cookieless_session`](crate::LookerSdk::delete_embed_cookieless_session) (`DELETE /embed/cookieless_session/{session_reference_token}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1682,29 +1560,7 @@ impl<'a> std::future::IntoFuture for AcquireEmbedCookielessSessionRequest<'a> {
 pub struct DeleteEmbedCookielessSessionRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteEmbedCookielessSessionRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteEmbedCookielessSessionRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteEmbedCookielessSessionRequest => ());
 /// Request builder for [`LookerSdk::generate_tokens_for_cookieless_session`](crate::LookerSdk::generate_tokens_for_cookieless_session) (`PUT /embed/cookieless_session/generate_tokens`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1715,39 +1571,10 @@ pub struct GenerateTokensForCookielessSessionRequest<'a> {
         crate::models::EmbedCookielessSessionGenerateTokensResponse,
     >,
 }
-impl<'a> GenerateTokensForCookielessSessionRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(
-        self,
-    ) -> crate::call::Pending<
-        'a,
-        crate::models::EmbedCookielessSessionGenerateTokensResponse,
-    > {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for GenerateTokensForCookielessSessionRequest<'a> {
-    type Output = crate::Result<
-        crate::models::EmbedCookielessSessionGenerateTokensResponse,
-    >;
-    type IntoFuture = crate::call::Pending<
-        'a,
-        crate::models::EmbedCookielessSessionGenerateTokensResponse,
-    >;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    GenerateTokensForCookielessSessionRequest => crate
+    ::models::EmbedCookielessSessionGenerateTokensResponse
+);
 /// Request builder for [`LookerSdk::ldap_config`](crate::LookerSdk::ldap_config) (`GET /ldap_config`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1755,29 +1582,7 @@ impl<'a> std::future::IntoFuture for GenerateTokensForCookielessSessionRequest<'
 pub struct LdapConfigRequest<'a> {
     call: crate::call::Call<'a, crate::models::LdapConfig>,
 }
-impl<'a> LdapConfigRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::LdapConfig> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for LdapConfigRequest<'a> {
-    type Output = crate::Result<crate::models::LdapConfig>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::LdapConfig>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(LdapConfigRequest => crate ::models::LdapConfig);
 /// Request builder for [`LookerSdk::update_ldap_config`](crate::LookerSdk::update_ldap_config) (`PATCH /ldap_config`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1785,29 +1590,7 @@ impl<'a> std::future::IntoFuture for LdapConfigRequest<'a> {
 pub struct UpdateLdapConfigRequest<'a> {
     call: crate::call::Call<'a, crate::models::LdapConfig>,
 }
-impl<'a> UpdateLdapConfigRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::LdapConfig> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for UpdateLdapConfigRequest<'a> {
-    type Output = crate::Result<crate::models::LdapConfig>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::LdapConfig>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(UpdateLdapConfigRequest => crate ::models::LdapConfig);
 /// Request builder for [`LookerSdk::test_ldap_config_connection`](crate::LookerSdk::test_ldap_config_connection) (`PUT /ldap_config/test_connection`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1815,29 +1598,9 @@ impl<'a> std::future::IntoFuture for UpdateLdapConfigRequest<'a> {
 pub struct TestLdapConfigConnectionRequest<'a> {
     call: crate::call::Call<'a, crate::models::LdapConfigTestResult>,
 }
-impl<'a> TestLdapConfigConnectionRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::LdapConfigTestResult> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for TestLdapConfigConnectionRequest<'a> {
-    type Output = crate::Result<crate::models::LdapConfigTestResult>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::LdapConfigTestResult>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    TestLdapConfigConnectionRequest => crate ::models::LdapConfigTestResult
+);
 /// Request builder for [`LookerSdk::test_ldap_config_auth`](crate::LookerSdk::test_ldap_config_auth) (`PUT /ldap_config/test_auth`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1845,29 +1608,9 @@ impl<'a> std::future::IntoFuture for TestLdapConfigConnectionRequest<'a> {
 pub struct TestLdapConfigAuthRequest<'a> {
     call: crate::call::Call<'a, crate::models::LdapConfigTestResult>,
 }
-impl<'a> TestLdapConfigAuthRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::LdapConfigTestResult> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for TestLdapConfigAuthRequest<'a> {
-    type Output = crate::Result<crate::models::LdapConfigTestResult>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::LdapConfigTestResult>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    TestLdapConfigAuthRequest => crate ::models::LdapConfigTestResult
+);
 /// Request builder for [`LookerSdk::test_ldap_config_user_info`](crate::LookerSdk::test_ldap_config_user_info) (`PUT /ldap_config/test_user_info`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1875,29 +1618,9 @@ impl<'a> std::future::IntoFuture for TestLdapConfigAuthRequest<'a> {
 pub struct TestLdapConfigUserInfoRequest<'a> {
     call: crate::call::Call<'a, crate::models::LdapConfigTestResult>,
 }
-impl<'a> TestLdapConfigUserInfoRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::LdapConfigTestResult> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for TestLdapConfigUserInfoRequest<'a> {
-    type Output = crate::Result<crate::models::LdapConfigTestResult>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::LdapConfigTestResult>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    TestLdapConfigUserInfoRequest => crate ::models::LdapConfigTestResult
+);
 /// Request builder for [`LookerSdk::test_ldap_config_user_auth`](crate::LookerSdk::test_ldap_config_user_auth) (`PUT /ldap_config/test_user_auth`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1905,29 +1628,9 @@ impl<'a> std::future::IntoFuture for TestLdapConfigUserInfoRequest<'a> {
 pub struct TestLdapConfigUserAuthRequest<'a> {
     call: crate::call::Call<'a, crate::models::LdapConfigTestResult>,
 }
-impl<'a> TestLdapConfigUserAuthRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::LdapConfigTestResult> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for TestLdapConfigUserAuthRequest<'a> {
-    type Output = crate::Result<crate::models::LdapConfigTestResult>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::LdapConfigTestResult>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    TestLdapConfigUserAuthRequest => crate ::models::LdapConfigTestResult
+);
 /// Request builder for [`LookerSdk::register_mobile_device`](crate::LookerSdk::register_mobile_device) (`POST /mobile/device`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1935,29 +1638,9 @@ impl<'a> std::future::IntoFuture for TestLdapConfigUserAuthRequest<'a> {
 pub struct RegisterMobileDeviceRequest<'a> {
     call: crate::call::Call<'a, crate::models::MobileToken>,
 }
-impl<'a> RegisterMobileDeviceRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::MobileToken> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for RegisterMobileDeviceRequest<'a> {
-    type Output = crate::Result<crate::models::MobileToken>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::MobileToken>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    RegisterMobileDeviceRequest => crate ::models::MobileToken
+);
 /// Request builder for [`LookerSdk::deregister_mobile_device`](crate::LookerSdk::deregister_mobile_device) (`DELETE /mobile/device/{device_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1965,29 +1648,7 @@ impl<'a> std::future::IntoFuture for RegisterMobileDeviceRequest<'a> {
 pub struct DeregisterMobileDeviceRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeregisterMobileDeviceRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeregisterMobileDeviceRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeregisterMobileDeviceRequest => ());
 /// Request builder for [`LookerSdk::update_mobile_device_registration`](crate::LookerSdk::update_mobile_device_registration) (`PATCH /mobile/device/{device_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1995,29 +1656,9 @@ impl<'a> std::future::IntoFuture for DeregisterMobileDeviceRequest<'a> {
 pub struct UpdateMobileDeviceRegistrationRequest<'a> {
     call: crate::call::Call<'a, crate::models::MobileToken>,
 }
-impl<'a> UpdateMobileDeviceRegistrationRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::MobileToken> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for UpdateMobileDeviceRegistrationRequest<'a> {
-    type Output = crate::Result<crate::models::MobileToken>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::MobileToken>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UpdateMobileDeviceRegistrationRequest => crate ::models::MobileToken
+);
 /// Request builder for [`LookerSdk::all_oauth_client_apps`](crate::LookerSdk::all_oauth_client_apps) (`GET /oauth_client_apps`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2032,28 +1673,10 @@ impl<'a> AllOauthClientAppsRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::OauthClientApp>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for AllOauthClientAppsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::OauthClientApp>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::OauthClientApp>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AllOauthClientAppsRequest => Vec < crate ::models::OauthClientApp >
+);
 /// Request builder for [`LookerSdk::oauth_client_app`](crate::LookerSdk::oauth_client_app) (`GET /oauth_client_apps/{client_guid}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2068,28 +1691,10 @@ impl<'a> OauthClientAppRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::OauthClientApp> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for OauthClientAppRequest<'a> {
-    type Output = crate::Result<crate::models::OauthClientApp>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::OauthClientApp>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    OauthClientAppRequest => crate ::models::OauthClientApp
+);
 /// Request builder for [`LookerSdk::register_oauth_client_app`](crate::LookerSdk::register_oauth_client_app) (`POST /oauth_client_apps/{client_guid}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2104,28 +1709,10 @@ impl<'a> RegisterOauthClientAppRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::OauthClientApp> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for RegisterOauthClientAppRequest<'a> {
-    type Output = crate::Result<crate::models::OauthClientApp>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::OauthClientApp>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    RegisterOauthClientAppRequest => crate ::models::OauthClientApp
+);
 /// Request builder for [`LookerSdk::delete_oauth_client_app`](crate::LookerSdk::delete_oauth_client_app) (`DELETE /oauth_client_apps/{client_guid}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2133,29 +1720,7 @@ impl<'a> std::future::IntoFuture for RegisterOauthClientAppRequest<'a> {
 pub struct DeleteOauthClientAppRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteOauthClientAppRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteOauthClientAppRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteOauthClientAppRequest => ());
 /// Request builder for [`LookerSdk::update_oauth_client_app`](crate::LookerSdk::update_oauth_client_app) (`PATCH /oauth_client_apps/{client_guid}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2170,28 +1735,10 @@ impl<'a> UpdateOauthClientAppRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::OauthClientApp> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for UpdateOauthClientAppRequest<'a> {
-    type Output = crate::Result<crate::models::OauthClientApp>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::OauthClientApp>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UpdateOauthClientAppRequest => crate ::models::OauthClientApp
+);
 /// Request builder for [`LookerSdk::invalidate_tokens`](crate::LookerSdk::invalidate_tokens) (`DELETE /oauth_client_apps/{client_guid}/tokens`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2199,29 +1746,7 @@ impl<'a> std::future::IntoFuture for UpdateOauthClientAppRequest<'a> {
 pub struct InvalidateTokensRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> InvalidateTokensRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for InvalidateTokensRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(InvalidateTokensRequest => ());
 /// Request builder for [`LookerSdk::activate_app_user`](crate::LookerSdk::activate_app_user) (`POST /oauth_client_apps/{client_guid}/users/{user_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2236,28 +1761,8 @@ impl<'a> ActivateAppUserRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Option<String>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for ActivateAppUserRequest<'a> {
-    type Output = crate::Result<Option<String>>;
-    type IntoFuture = crate::call::Pending<'a, Option<String>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(ActivateAppUserRequest => Option < String >);
 /// Request builder for [`LookerSdk::deactivate_app_user`](crate::LookerSdk::deactivate_app_user) (`DELETE /oauth_client_apps/{client_guid}/users/{user_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2272,28 +1777,8 @@ impl<'a> DeactivateAppUserRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for DeactivateAppUserRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeactivateAppUserRequest => ());
 /// Request builder for [`LookerSdk::oidc_config`](crate::LookerSdk::oidc_config) (`GET /oidc_config`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2301,29 +1786,7 @@ impl<'a> std::future::IntoFuture for DeactivateAppUserRequest<'a> {
 pub struct OidcConfigRequest<'a> {
     call: crate::call::Call<'a, crate::models::OidcConfig>,
 }
-impl<'a> OidcConfigRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::OidcConfig> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for OidcConfigRequest<'a> {
-    type Output = crate::Result<crate::models::OidcConfig>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::OidcConfig>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(OidcConfigRequest => crate ::models::OidcConfig);
 /// Request builder for [`LookerSdk::update_oidc_config`](crate::LookerSdk::update_oidc_config) (`PATCH /oidc_config`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2331,29 +1794,7 @@ impl<'a> std::future::IntoFuture for OidcConfigRequest<'a> {
 pub struct UpdateOidcConfigRequest<'a> {
     call: crate::call::Call<'a, crate::models::OidcConfig>,
 }
-impl<'a> UpdateOidcConfigRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::OidcConfig> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for UpdateOidcConfigRequest<'a> {
-    type Output = crate::Result<crate::models::OidcConfig>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::OidcConfig>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(UpdateOidcConfigRequest => crate ::models::OidcConfig);
 /// Request builder for [`LookerSdk::oidc_test_config`](crate::LookerSdk::oidc_test_config) (`GET /oidc_test_configs/{test_slug}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2361,29 +1802,7 @@ impl<'a> std::future::IntoFuture for UpdateOidcConfigRequest<'a> {
 pub struct OidcTestConfigRequest<'a> {
     call: crate::call::Call<'a, crate::models::OidcConfig>,
 }
-impl<'a> OidcTestConfigRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::OidcConfig> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for OidcTestConfigRequest<'a> {
-    type Output = crate::Result<crate::models::OidcConfig>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::OidcConfig>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(OidcTestConfigRequest => crate ::models::OidcConfig);
 /// Request builder for [`LookerSdk::delete_oidc_test_config`](crate::LookerSdk::delete_oidc_test_config) (`DELETE /oidc_test_configs/{test_slug}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2391,29 +1810,7 @@ impl<'a> std::future::IntoFuture for OidcTestConfigRequest<'a> {
 pub struct DeleteOidcTestConfigRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteOidcTestConfigRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteOidcTestConfigRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteOidcTestConfigRequest => ());
 /// Request builder for [`LookerSdk::create_oidc_test_config`](crate::LookerSdk::create_oidc_test_config) (`POST /oidc_test_configs`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2421,29 +1818,9 @@ impl<'a> std::future::IntoFuture for DeleteOidcTestConfigRequest<'a> {
 pub struct CreateOidcTestConfigRequest<'a> {
     call: crate::call::Call<'a, crate::models::OidcConfig>,
 }
-impl<'a> CreateOidcTestConfigRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::OidcConfig> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for CreateOidcTestConfigRequest<'a> {
-    type Output = crate::Result<crate::models::OidcConfig>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::OidcConfig>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CreateOidcTestConfigRequest => crate ::models::OidcConfig
+);
 /// Request builder for [`LookerSdk::password_config`](crate::LookerSdk::password_config) (`GET /password_config`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2451,29 +1828,9 @@ impl<'a> std::future::IntoFuture for CreateOidcTestConfigRequest<'a> {
 pub struct PasswordConfigRequest<'a> {
     call: crate::call::Call<'a, crate::models::PasswordConfig>,
 }
-impl<'a> PasswordConfigRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::PasswordConfig> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for PasswordConfigRequest<'a> {
-    type Output = crate::Result<crate::models::PasswordConfig>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::PasswordConfig>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    PasswordConfigRequest => crate ::models::PasswordConfig
+);
 /// Request builder for [`LookerSdk::update_password_config`](crate::LookerSdk::update_password_config) (`PATCH /password_config`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2481,29 +1838,9 @@ impl<'a> std::future::IntoFuture for PasswordConfigRequest<'a> {
 pub struct UpdatePasswordConfigRequest<'a> {
     call: crate::call::Call<'a, crate::models::PasswordConfig>,
 }
-impl<'a> UpdatePasswordConfigRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::PasswordConfig> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for UpdatePasswordConfigRequest<'a> {
-    type Output = crate::Result<crate::models::PasswordConfig>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::PasswordConfig>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UpdatePasswordConfigRequest => crate ::models::PasswordConfig
+);
 /// Request builder for [`LookerSdk::force_password_reset_at_next_login_for_all_users`](crate::LookerSdk::force_password_reset_at_next_login_for_all_users) (`PUT /password_config/force_password_reset_at_next_login_for_all_users`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2511,30 +1848,9 @@ impl<'a> std::future::IntoFuture for UpdatePasswordConfigRequest<'a> {
 pub struct ForcePasswordResetAtNextLoginForAllUsersRequest<'a> {
     call: crate::call::Call<'a, String>,
 }
-impl<'a> ForcePasswordResetAtNextLoginForAllUsersRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, String> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture
-for ForcePasswordResetAtNextLoginForAllUsersRequest<'a> {
-    type Output = crate::Result<String>;
-    type IntoFuture = crate::call::Pending<'a, String>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    ForcePasswordResetAtNextLoginForAllUsersRequest => String
+);
 /// Request builder for [`LookerSdk::saml_config`](crate::LookerSdk::saml_config) (`GET /saml_config`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2542,29 +1858,7 @@ for ForcePasswordResetAtNextLoginForAllUsersRequest<'a> {
 pub struct SamlConfigRequest<'a> {
     call: crate::call::Call<'a, crate::models::SamlConfig>,
 }
-impl<'a> SamlConfigRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::SamlConfig> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for SamlConfigRequest<'a> {
-    type Output = crate::Result<crate::models::SamlConfig>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::SamlConfig>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(SamlConfigRequest => crate ::models::SamlConfig);
 /// Request builder for [`LookerSdk::update_saml_config`](crate::LookerSdk::update_saml_config) (`PATCH /saml_config`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2572,29 +1866,7 @@ impl<'a> std::future::IntoFuture for SamlConfigRequest<'a> {
 pub struct UpdateSamlConfigRequest<'a> {
     call: crate::call::Call<'a, crate::models::SamlConfig>,
 }
-impl<'a> UpdateSamlConfigRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::SamlConfig> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for UpdateSamlConfigRequest<'a> {
-    type Output = crate::Result<crate::models::SamlConfig>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::SamlConfig>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(UpdateSamlConfigRequest => crate ::models::SamlConfig);
 /// Request builder for [`LookerSdk::saml_test_config`](crate::LookerSdk::saml_test_config) (`GET /saml_test_configs/{test_slug}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2602,29 +1874,7 @@ impl<'a> std::future::IntoFuture for UpdateSamlConfigRequest<'a> {
 pub struct SamlTestConfigRequest<'a> {
     call: crate::call::Call<'a, crate::models::SamlConfig>,
 }
-impl<'a> SamlTestConfigRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::SamlConfig> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for SamlTestConfigRequest<'a> {
-    type Output = crate::Result<crate::models::SamlConfig>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::SamlConfig>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(SamlTestConfigRequest => crate ::models::SamlConfig);
 /// Request builder for [`LookerSdk::delete_saml_test_config`](crate::LookerSdk::delete_saml_test_config) (`DELETE /saml_test_configs/{test_slug}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2632,29 +1882,7 @@ impl<'a> std::future::IntoFuture for SamlTestConfigRequest<'a> {
 pub struct DeleteSamlTestConfigRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteSamlTestConfigRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteSamlTestConfigRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteSamlTestConfigRequest => ());
 /// Request builder for [`LookerSdk::create_saml_test_config`](crate::LookerSdk::create_saml_test_config) (`POST /saml_test_configs`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2662,29 +1890,9 @@ impl<'a> std::future::IntoFuture for DeleteSamlTestConfigRequest<'a> {
 pub struct CreateSamlTestConfigRequest<'a> {
     call: crate::call::Call<'a, crate::models::SamlConfig>,
 }
-impl<'a> CreateSamlTestConfigRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::SamlConfig> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for CreateSamlTestConfigRequest<'a> {
-    type Output = crate::Result<crate::models::SamlConfig>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::SamlConfig>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CreateSamlTestConfigRequest => crate ::models::SamlConfig
+);
 /// Request builder for [`LookerSdk::parse_saml_idp_metadata`](crate::LookerSdk::parse_saml_idp_metadata) (`POST /parse_saml_idp_metadata`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2692,31 +1900,9 @@ impl<'a> std::future::IntoFuture for CreateSamlTestConfigRequest<'a> {
 pub struct ParseSamlIdpMetadataRequest<'a> {
     call: crate::call::Call<'a, crate::models::SamlMetadataParseResult>,
 }
-impl<'a> ParseSamlIdpMetadataRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(
-        self,
-    ) -> crate::call::Pending<'a, crate::models::SamlMetadataParseResult> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for ParseSamlIdpMetadataRequest<'a> {
-    type Output = crate::Result<crate::models::SamlMetadataParseResult>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::SamlMetadataParseResult>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    ParseSamlIdpMetadataRequest => crate ::models::SamlMetadataParseResult
+);
 /// Request builder for [`LookerSdk::fetch_and_parse_saml_idp_metadata`](crate::LookerSdk::fetch_and_parse_saml_idp_metadata) (`POST /fetch_and_parse_saml_idp_metadata`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2724,31 +1910,9 @@ impl<'a> std::future::IntoFuture for ParseSamlIdpMetadataRequest<'a> {
 pub struct FetchAndParseSamlIdpMetadataRequest<'a> {
     call: crate::call::Call<'a, crate::models::SamlMetadataParseResult>,
 }
-impl<'a> FetchAndParseSamlIdpMetadataRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(
-        self,
-    ) -> crate::call::Pending<'a, crate::models::SamlMetadataParseResult> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for FetchAndParseSamlIdpMetadataRequest<'a> {
-    type Output = crate::Result<crate::models::SamlMetadataParseResult>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::SamlMetadataParseResult>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    FetchAndParseSamlIdpMetadataRequest => crate ::models::SamlMetadataParseResult
+);
 /// Request builder for [`LookerSdk::session_config`](crate::LookerSdk::session_config) (`GET /session_config`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2756,29 +1920,7 @@ impl<'a> std::future::IntoFuture for FetchAndParseSamlIdpMetadataRequest<'a> {
 pub struct SessionConfigRequest<'a> {
     call: crate::call::Call<'a, crate::models::SessionConfig>,
 }
-impl<'a> SessionConfigRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::SessionConfig> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for SessionConfigRequest<'a> {
-    type Output = crate::Result<crate::models::SessionConfig>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::SessionConfig>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(SessionConfigRequest => crate ::models::SessionConfig);
 /// Request builder for [`LookerSdk::update_session_config`](crate::LookerSdk::update_session_config) (`PATCH /session_config`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2786,29 +1928,9 @@ impl<'a> std::future::IntoFuture for SessionConfigRequest<'a> {
 pub struct UpdateSessionConfigRequest<'a> {
     call: crate::call::Call<'a, crate::models::SessionConfig>,
 }
-impl<'a> UpdateSessionConfigRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::SessionConfig> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for UpdateSessionConfigRequest<'a> {
-    type Output = crate::Result<crate::models::SessionConfig>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::SessionConfig>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UpdateSessionConfigRequest => crate ::models::SessionConfig
+);
 /// Request builder for [`LookerSdk::get_support_access_allowlist_entries`](crate::LookerSdk::get_support_access_allowlist_entries) (`GET /support_access/allowlist`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2823,33 +1945,11 @@ impl<'a> GetSupportAccessAllowlistEntriesRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(
-        self,
-    ) -> crate::call::Pending<'a, Vec<crate::models::SupportAccessAllowlistEntry>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for GetSupportAccessAllowlistEntriesRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::SupportAccessAllowlistEntry>>;
-    type IntoFuture = crate::call::Pending<
-        'a,
-        Vec<crate::models::SupportAccessAllowlistEntry>,
-    >;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    GetSupportAccessAllowlistEntriesRequest => Vec < crate
+    ::models::SupportAccessAllowlistEntry >
+);
 /// Request builder for [`LookerSdk::add_support_access_allowlist_entries`](crate::LookerSdk::add_support_access_allowlist_entries) (`POST /support_access/allowlist`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2857,34 +1957,10 @@ impl<'a> std::future::IntoFuture for GetSupportAccessAllowlistEntriesRequest<'a>
 pub struct AddSupportAccessAllowlistEntriesRequest<'a> {
     call: crate::call::Call<'a, Vec<crate::models::SupportAccessAllowlistEntry>>,
 }
-impl<'a> AddSupportAccessAllowlistEntriesRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(
-        self,
-    ) -> crate::call::Pending<'a, Vec<crate::models::SupportAccessAllowlistEntry>> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for AddSupportAccessAllowlistEntriesRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::SupportAccessAllowlistEntry>>;
-    type IntoFuture = crate::call::Pending<
-        'a,
-        Vec<crate::models::SupportAccessAllowlistEntry>,
-    >;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AddSupportAccessAllowlistEntriesRequest => Vec < crate
+    ::models::SupportAccessAllowlistEntry >
+);
 /// Request builder for [`LookerSdk::delete_support_access_allowlist_entry`](crate::LookerSdk::delete_support_access_allowlist_entry) (`DELETE /support_access/allowlist/{entry_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2892,29 +1968,7 @@ impl<'a> std::future::IntoFuture for AddSupportAccessAllowlistEntriesRequest<'a>
 pub struct DeleteSupportAccessAllowlistEntryRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteSupportAccessAllowlistEntryRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteSupportAccessAllowlistEntryRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteSupportAccessAllowlistEntryRequest => ());
 /// Request builder for [`LookerSdk::enable_support_access`](crate::LookerSdk::enable_support_access) (`PUT /support_access/enable`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2922,29 +1976,9 @@ impl<'a> std::future::IntoFuture for DeleteSupportAccessAllowlistEntryRequest<'a
 pub struct EnableSupportAccessRequest<'a> {
     call: crate::call::Call<'a, crate::models::SupportAccessStatus>,
 }
-impl<'a> EnableSupportAccessRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::SupportAccessStatus> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for EnableSupportAccessRequest<'a> {
-    type Output = crate::Result<crate::models::SupportAccessStatus>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::SupportAccessStatus>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    EnableSupportAccessRequest => crate ::models::SupportAccessStatus
+);
 /// Request builder for [`LookerSdk::disable_support_access`](crate::LookerSdk::disable_support_access) (`PUT /support_access/disable`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2952,29 +1986,9 @@ impl<'a> std::future::IntoFuture for EnableSupportAccessRequest<'a> {
 pub struct DisableSupportAccessRequest<'a> {
     call: crate::call::Call<'a, crate::models::SupportAccessStatus>,
 }
-impl<'a> DisableSupportAccessRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::SupportAccessStatus> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DisableSupportAccessRequest<'a> {
-    type Output = crate::Result<crate::models::SupportAccessStatus>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::SupportAccessStatus>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    DisableSupportAccessRequest => crate ::models::SupportAccessStatus
+);
 /// Request builder for [`LookerSdk::support_access_status`](crate::LookerSdk::support_access_status) (`GET /support_access/status`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2982,29 +1996,9 @@ impl<'a> std::future::IntoFuture for DisableSupportAccessRequest<'a> {
 pub struct SupportAccessStatusRequest<'a> {
     call: crate::call::Call<'a, crate::models::SupportAccessStatus>,
 }
-impl<'a> SupportAccessStatusRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::SupportAccessStatus> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for SupportAccessStatusRequest<'a> {
-    type Output = crate::Result<crate::models::SupportAccessStatus>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::SupportAccessStatus>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    SupportAccessStatusRequest => crate ::models::SupportAccessStatus
+);
 /// Request builder for [`LookerSdk::all_user_login_lockouts`](crate::LookerSdk::all_user_login_lockouts) (`GET /user_login_lockouts`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -3019,28 +2013,10 @@ impl<'a> AllUserLoginLockoutsRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::UserLoginLockout>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for AllUserLoginLockoutsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::UserLoginLockout>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::UserLoginLockout>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AllUserLoginLockoutsRequest => Vec < crate ::models::UserLoginLockout >
+);
 /// Request builder for [`LookerSdk::search_user_login_lockouts`](crate::LookerSdk::search_user_login_lockouts) (`GET /user_login_lockouts/search`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -3117,28 +2093,10 @@ impl<'a> SearchUserLoginLockoutsRequest<'a> {
         call.query("filter_or", filter_or);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::UserLoginLockout>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for SearchUserLoginLockoutsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::UserLoginLockout>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::UserLoginLockout>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    SearchUserLoginLockoutsRequest => Vec < crate ::models::UserLoginLockout >
+);
 /// Request builder for [`LookerSdk::delete_user_login_lockout`](crate::LookerSdk::delete_user_login_lockout) (`DELETE /user_login_lockout/{key}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -3146,26 +2104,4 @@ impl<'a> std::future::IntoFuture for SearchUserLoginLockoutsRequest<'a> {
 pub struct DeleteUserLoginLockoutRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteUserLoginLockoutRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteUserLoginLockoutRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteUserLoginLockoutRequest => ());

@@ -360,28 +360,8 @@ impl<'a> AllBoardsRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::Board>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for AllBoardsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::Board>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::Board>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(AllBoardsRequest => Vec < crate ::models::Board >);
 /// Request builder for [`LookerSdk::create_board`](crate::LookerSdk::create_board) (`POST /boards`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -396,28 +376,8 @@ impl<'a> CreateBoardRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Board> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for CreateBoardRequest<'a> {
-    type Output = crate::Result<crate::models::Board>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Board>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(CreateBoardRequest => crate ::models::Board);
 /// Request builder for [`LookerSdk::search_boards`](crate::LookerSdk::search_boards) (`GET /boards/search`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -512,28 +472,8 @@ impl<'a> SearchBoardsRequest<'a> {
         call.query("permission", Into::<String>::into(permission));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::Board>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for SearchBoardsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::Board>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::Board>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(SearchBoardsRequest => Vec < crate ::models::Board >);
 /// Request builder for [`LookerSdk::board`](crate::LookerSdk::board) (`GET /boards/{board_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -548,28 +488,8 @@ impl<'a> BoardRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Board> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for BoardRequest<'a> {
-    type Output = crate::Result<crate::models::Board>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Board>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(BoardRequest => crate ::models::Board);
 /// Request builder for [`LookerSdk::delete_board`](crate::LookerSdk::delete_board) (`DELETE /boards/{board_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -577,29 +497,7 @@ impl<'a> std::future::IntoFuture for BoardRequest<'a> {
 pub struct DeleteBoardRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteBoardRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteBoardRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteBoardRequest => ());
 /// Request builder for [`LookerSdk::update_board`](crate::LookerSdk::update_board) (`PATCH /boards/{board_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -614,28 +512,8 @@ impl<'a> UpdateBoardRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Board> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for UpdateBoardRequest<'a> {
-    type Output = crate::Result<crate::models::Board>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Board>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(UpdateBoardRequest => crate ::models::Board);
 /// Request builder for [`LookerSdk::all_board_items`](crate::LookerSdk::all_board_items) (`GET /board_items`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -662,28 +540,10 @@ impl<'a> AllBoardItemsRequest<'a> {
         call.query("board_section_id", Into::<String>::into(board_section_id));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::BoardItem>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for AllBoardItemsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::BoardItem>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::BoardItem>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AllBoardItemsRequest => Vec < crate ::models::BoardItem >
+);
 /// Request builder for [`LookerSdk::create_board_item`](crate::LookerSdk::create_board_item) (`POST /board_items`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -698,28 +558,8 @@ impl<'a> CreateBoardItemRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::BoardItem> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for CreateBoardItemRequest<'a> {
-    type Output = crate::Result<crate::models::BoardItem>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::BoardItem>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(CreateBoardItemRequest => crate ::models::BoardItem);
 /// Request builder for [`LookerSdk::board_item`](crate::LookerSdk::board_item) (`GET /board_items/{board_item_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -734,28 +574,8 @@ impl<'a> BoardItemRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::BoardItem> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for BoardItemRequest<'a> {
-    type Output = crate::Result<crate::models::BoardItem>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::BoardItem>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(BoardItemRequest => crate ::models::BoardItem);
 /// Request builder for [`LookerSdk::delete_board_item`](crate::LookerSdk::delete_board_item) (`DELETE /board_items/{board_item_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -763,29 +583,7 @@ impl<'a> std::future::IntoFuture for BoardItemRequest<'a> {
 pub struct DeleteBoardItemRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteBoardItemRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteBoardItemRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteBoardItemRequest => ());
 /// Request builder for [`LookerSdk::update_board_item`](crate::LookerSdk::update_board_item) (`PATCH /board_items/{board_item_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -800,28 +598,8 @@ impl<'a> UpdateBoardItemRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::BoardItem> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for UpdateBoardItemRequest<'a> {
-    type Output = crate::Result<crate::models::BoardItem>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::BoardItem>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(UpdateBoardItemRequest => crate ::models::BoardItem);
 /// Request builder for [`LookerSdk::all_board_sections`](crate::LookerSdk::all_board_sections) (`GET /board_sections`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -842,28 +620,10 @@ impl<'a> AllBoardSectionsRequest<'a> {
         call.query("sorts", Into::<String>::into(sorts));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::BoardSection>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for AllBoardSectionsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::BoardSection>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::BoardSection>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AllBoardSectionsRequest => Vec < crate ::models::BoardSection >
+);
 /// Request builder for [`LookerSdk::create_board_section`](crate::LookerSdk::create_board_section) (`POST /board_sections`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -878,28 +638,10 @@ impl<'a> CreateBoardSectionRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::BoardSection> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for CreateBoardSectionRequest<'a> {
-    type Output = crate::Result<crate::models::BoardSection>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::BoardSection>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CreateBoardSectionRequest => crate ::models::BoardSection
+);
 /// Request builder for [`LookerSdk::board_section`](crate::LookerSdk::board_section) (`GET /board_sections/{board_section_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -914,28 +656,8 @@ impl<'a> BoardSectionRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::BoardSection> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for BoardSectionRequest<'a> {
-    type Output = crate::Result<crate::models::BoardSection>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::BoardSection>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(BoardSectionRequest => crate ::models::BoardSection);
 /// Request builder for [`LookerSdk::delete_board_section`](crate::LookerSdk::delete_board_section) (`DELETE /board_sections/{board_section_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -943,29 +665,7 @@ impl<'a> std::future::IntoFuture for BoardSectionRequest<'a> {
 pub struct DeleteBoardSectionRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteBoardSectionRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteBoardSectionRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteBoardSectionRequest => ());
 /// Request builder for [`LookerSdk::update_board_section`](crate::LookerSdk::update_board_section) (`PATCH /board_sections/{board_section_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -980,25 +680,7 @@ impl<'a> UpdateBoardSectionRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::BoardSection> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for UpdateBoardSectionRequest<'a> {
-    type Output = crate::Result<crate::models::BoardSection>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::BoardSection>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UpdateBoardSectionRequest => crate ::models::BoardSection
+);

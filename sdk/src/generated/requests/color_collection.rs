@@ -253,28 +253,10 @@ impl<'a> AllColorCollectionsRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::ColorCollection>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for AllColorCollectionsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::ColorCollection>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::ColorCollection>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AllColorCollectionsRequest => Vec < crate ::models::ColorCollection >
+);
 /// Request builder for [`LookerSdk::create_color_collection`](crate::LookerSdk::create_color_collection) (`POST /color_collections`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -282,29 +264,9 @@ impl<'a> std::future::IntoFuture for AllColorCollectionsRequest<'a> {
 pub struct CreateColorCollectionRequest<'a> {
     call: crate::call::Call<'a, crate::models::ColorCollection>,
 }
-impl<'a> CreateColorCollectionRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::ColorCollection> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for CreateColorCollectionRequest<'a> {
-    type Output = crate::Result<crate::models::ColorCollection>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::ColorCollection>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CreateColorCollectionRequest => crate ::models::ColorCollection
+);
 /// Request builder for [`LookerSdk::color_collections_custom`](crate::LookerSdk::color_collections_custom) (`GET /color_collections/custom`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -319,28 +281,10 @@ impl<'a> ColorCollectionsCustomRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::ColorCollection>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for ColorCollectionsCustomRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::ColorCollection>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::ColorCollection>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    ColorCollectionsCustomRequest => Vec < crate ::models::ColorCollection >
+);
 /// Request builder for [`LookerSdk::color_collections_standard`](crate::LookerSdk::color_collections_standard) (`GET /color_collections/standard`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -355,28 +299,10 @@ impl<'a> ColorCollectionsStandardRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::ColorCollection>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for ColorCollectionsStandardRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::ColorCollection>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::ColorCollection>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    ColorCollectionsStandardRequest => Vec < crate ::models::ColorCollection >
+);
 /// Request builder for [`LookerSdk::default_color_collection`](crate::LookerSdk::default_color_collection) (`GET /color_collections/default`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -384,29 +310,9 @@ impl<'a> std::future::IntoFuture for ColorCollectionsStandardRequest<'a> {
 pub struct DefaultColorCollectionRequest<'a> {
     call: crate::call::Call<'a, crate::models::ColorCollection>,
 }
-impl<'a> DefaultColorCollectionRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::ColorCollection> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DefaultColorCollectionRequest<'a> {
-    type Output = crate::Result<crate::models::ColorCollection>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::ColorCollection>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    DefaultColorCollectionRequest => crate ::models::ColorCollection
+);
 /// Request builder for [`LookerSdk::set_default_color_collection`](crate::LookerSdk::set_default_color_collection) (`PUT /color_collections/default`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -414,29 +320,9 @@ impl<'a> std::future::IntoFuture for DefaultColorCollectionRequest<'a> {
 pub struct SetDefaultColorCollectionRequest<'a> {
     call: crate::call::Call<'a, crate::models::ColorCollection>,
 }
-impl<'a> SetDefaultColorCollectionRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::ColorCollection> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for SetDefaultColorCollectionRequest<'a> {
-    type Output = crate::Result<crate::models::ColorCollection>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::ColorCollection>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    SetDefaultColorCollectionRequest => crate ::models::ColorCollection
+);
 /// Request builder for [`LookerSdk::color_collection`](crate::LookerSdk::color_collection) (`GET /color_collections/{collection_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -451,28 +337,10 @@ impl<'a> ColorCollectionRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::ColorCollection> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for ColorCollectionRequest<'a> {
-    type Output = crate::Result<crate::models::ColorCollection>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::ColorCollection>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    ColorCollectionRequest => crate ::models::ColorCollection
+);
 /// Request builder for [`LookerSdk::delete_color_collection`](crate::LookerSdk::delete_color_collection) (`DELETE /color_collections/{collection_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -480,29 +348,7 @@ impl<'a> std::future::IntoFuture for ColorCollectionRequest<'a> {
 pub struct DeleteColorCollectionRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteColorCollectionRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteColorCollectionRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteColorCollectionRequest => ());
 /// Request builder for [`LookerSdk::update_color_collection`](crate::LookerSdk::update_color_collection) (`PATCH /color_collections/{collection_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -510,26 +356,6 @@ impl<'a> std::future::IntoFuture for DeleteColorCollectionRequest<'a> {
 pub struct UpdateColorCollectionRequest<'a> {
     call: crate::call::Call<'a, crate::models::ColorCollection>,
 }
-impl<'a> UpdateColorCollectionRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::ColorCollection> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for UpdateColorCollectionRequest<'a> {
-    type Output = crate::Result<crate::models::ColorCollection>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::ColorCollection>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UpdateColorCollectionRequest => crate ::models::ColorCollection
+);

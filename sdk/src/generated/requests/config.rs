@@ -639,29 +639,9 @@ impl crate::LookerSdk {
 pub struct CloudStorageConfigurationRequest<'a> {
     call: crate::call::Call<'a, crate::models::BackupConfiguration>,
 }
-impl<'a> CloudStorageConfigurationRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::BackupConfiguration> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for CloudStorageConfigurationRequest<'a> {
-    type Output = crate::Result<crate::models::BackupConfiguration>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::BackupConfiguration>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CloudStorageConfigurationRequest => crate ::models::BackupConfiguration
+);
 /// Request builder for [`LookerSdk::update_cloud_storage_configuration`](crate::LookerSdk::update_cloud_storage_configuration) (`PATCH /cloud_storage`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -669,29 +649,9 @@ impl<'a> std::future::IntoFuture for CloudStorageConfigurationRequest<'a> {
 pub struct UpdateCloudStorageConfigurationRequest<'a> {
     call: crate::call::Call<'a, crate::models::BackupConfiguration>,
 }
-impl<'a> UpdateCloudStorageConfigurationRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::BackupConfiguration> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for UpdateCloudStorageConfigurationRequest<'a> {
-    type Output = crate::Result<crate::models::BackupConfiguration>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::BackupConfiguration>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UpdateCloudStorageConfigurationRequest => crate ::models::BackupConfiguration
+);
 /// Request builder for [`LookerSdk::custom_welcome_email`](crate::LookerSdk::custom_welcome_email) (`GET /custom_welcome_email`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -699,29 +659,9 @@ impl<'a> std::future::IntoFuture for UpdateCloudStorageConfigurationRequest<'a> 
 pub struct CustomWelcomeEmailRequest<'a> {
     call: crate::call::Call<'a, crate::models::CustomWelcomeEmail>,
 }
-impl<'a> CustomWelcomeEmailRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::CustomWelcomeEmail> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for CustomWelcomeEmailRequest<'a> {
-    type Output = crate::Result<crate::models::CustomWelcomeEmail>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::CustomWelcomeEmail>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CustomWelcomeEmailRequest => crate ::models::CustomWelcomeEmail
+);
 /// Request builder for [`LookerSdk::update_custom_welcome_email`](crate::LookerSdk::update_custom_welcome_email) (`PATCH /custom_welcome_email`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -736,28 +676,10 @@ impl<'a> UpdateCustomWelcomeEmailRequest<'a> {
         call.query("send_test_welcome_email", send_test_welcome_email);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::CustomWelcomeEmail> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for UpdateCustomWelcomeEmailRequest<'a> {
-    type Output = crate::Result<crate::models::CustomWelcomeEmail>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::CustomWelcomeEmail>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UpdateCustomWelcomeEmailRequest => crate ::models::CustomWelcomeEmail
+);
 /// Request builder for [`LookerSdk::update_custom_welcome_email_test`](crate::LookerSdk::update_custom_welcome_email_test) (`PUT /custom_welcome_email_test`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -765,29 +687,9 @@ impl<'a> std::future::IntoFuture for UpdateCustomWelcomeEmailRequest<'a> {
 pub struct UpdateCustomWelcomeEmailTestRequest<'a> {
     call: crate::call::Call<'a, crate::models::WelcomeEmailTest>,
 }
-impl<'a> UpdateCustomWelcomeEmailTestRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::WelcomeEmailTest> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for UpdateCustomWelcomeEmailTestRequest<'a> {
-    type Output = crate::Result<crate::models::WelcomeEmailTest>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::WelcomeEmailTest>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UpdateCustomWelcomeEmailTestRequest => crate ::models::WelcomeEmailTest
+);
 /// Request builder for [`LookerSdk::digest_emails_enabled`](crate::LookerSdk::digest_emails_enabled) (`GET /digest_emails_enabled`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -795,29 +697,9 @@ impl<'a> std::future::IntoFuture for UpdateCustomWelcomeEmailTestRequest<'a> {
 pub struct DigestEmailsEnabledRequest<'a> {
     call: crate::call::Call<'a, crate::models::DigestEmails>,
 }
-impl<'a> DigestEmailsEnabledRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::DigestEmails> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DigestEmailsEnabledRequest<'a> {
-    type Output = crate::Result<crate::models::DigestEmails>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::DigestEmails>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    DigestEmailsEnabledRequest => crate ::models::DigestEmails
+);
 /// Request builder for [`LookerSdk::update_digest_emails_enabled`](crate::LookerSdk::update_digest_emails_enabled) (`PATCH /digest_emails_enabled`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -825,29 +707,9 @@ impl<'a> std::future::IntoFuture for DigestEmailsEnabledRequest<'a> {
 pub struct UpdateDigestEmailsEnabledRequest<'a> {
     call: crate::call::Call<'a, crate::models::DigestEmails>,
 }
-impl<'a> UpdateDigestEmailsEnabledRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::DigestEmails> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for UpdateDigestEmailsEnabledRequest<'a> {
-    type Output = crate::Result<crate::models::DigestEmails>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::DigestEmails>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UpdateDigestEmailsEnabledRequest => crate ::models::DigestEmails
+);
 /// Request builder for [`LookerSdk::create_digest_email_send`](crate::LookerSdk::create_digest_email_send) (`POST /digest_email_send`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -855,29 +717,9 @@ impl<'a> std::future::IntoFuture for UpdateDigestEmailsEnabledRequest<'a> {
 pub struct CreateDigestEmailSendRequest<'a> {
     call: crate::call::Call<'a, crate::models::DigestEmailSend>,
 }
-impl<'a> CreateDigestEmailSendRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::DigestEmailSend> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for CreateDigestEmailSendRequest<'a> {
-    type Output = crate::Result<crate::models::DigestEmailSend>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::DigestEmailSend>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CreateDigestEmailSendRequest => crate ::models::DigestEmailSend
+);
 /// Request builder for [`LookerSdk::public_egress_ip_addresses`](crate::LookerSdk::public_egress_ip_addresses) (`GET /public_egress_ip_addresses`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -885,29 +727,9 @@ impl<'a> std::future::IntoFuture for CreateDigestEmailSendRequest<'a> {
 pub struct PublicEgressIpAddressesRequest<'a> {
     call: crate::call::Call<'a, crate::models::EgressIpAddresses>,
 }
-impl<'a> PublicEgressIpAddressesRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::EgressIpAddresses> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for PublicEgressIpAddressesRequest<'a> {
-    type Output = crate::Result<crate::models::EgressIpAddresses>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::EgressIpAddresses>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    PublicEgressIpAddressesRequest => crate ::models::EgressIpAddresses
+);
 /// Request builder for [`LookerSdk::internal_help_resources_content`](crate::LookerSdk::internal_help_resources_content) (`GET /internal_help_resources_content`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -915,34 +737,9 @@ impl<'a> std::future::IntoFuture for PublicEgressIpAddressesRequest<'a> {
 pub struct InternalHelpResourcesContentRequest<'a> {
     call: crate::call::Call<'a, crate::models::InternalHelpResourcesContent>,
 }
-impl<'a> InternalHelpResourcesContentRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(
-        self,
-    ) -> crate::call::Pending<'a, crate::models::InternalHelpResourcesContent> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for InternalHelpResourcesContentRequest<'a> {
-    type Output = crate::Result<crate::models::InternalHelpResourcesContent>;
-    type IntoFuture = crate::call::Pending<
-        'a,
-        crate::models::InternalHelpResourcesContent,
-    >;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    InternalHelpResourcesContentRequest => crate ::models::InternalHelpResourcesContent
+);
 /// Request builder for [`LookerSdk::update_internal_help_resources_content`](crate::LookerSdk::update_internal_help_resources_content) (`PATCH /internal_help_resources_content`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -950,34 +747,10 @@ impl<'a> std::future::IntoFuture for InternalHelpResourcesContentRequest<'a> {
 pub struct UpdateInternalHelpResourcesContentRequest<'a> {
     call: crate::call::Call<'a, crate::models::InternalHelpResourcesContent>,
 }
-impl<'a> UpdateInternalHelpResourcesContentRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(
-        self,
-    ) -> crate::call::Pending<'a, crate::models::InternalHelpResourcesContent> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for UpdateInternalHelpResourcesContentRequest<'a> {
-    type Output = crate::Result<crate::models::InternalHelpResourcesContent>;
-    type IntoFuture = crate::call::Pending<
-        'a,
-        crate::models::InternalHelpResourcesContent,
-    >;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UpdateInternalHelpResourcesContentRequest => crate
+    ::models::InternalHelpResourcesContent
+);
 /// Request builder for [`LookerSdk::internal_help_resources`](crate::LookerSdk::internal_help_resources) (`GET /internal_help_resources_enabled`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -985,29 +758,9 @@ impl<'a> std::future::IntoFuture for UpdateInternalHelpResourcesContentRequest<'
 pub struct InternalHelpResourcesRequest<'a> {
     call: crate::call::Call<'a, crate::models::InternalHelpResources>,
 }
-impl<'a> InternalHelpResourcesRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::InternalHelpResources> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for InternalHelpResourcesRequest<'a> {
-    type Output = crate::Result<crate::models::InternalHelpResources>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::InternalHelpResources>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    InternalHelpResourcesRequest => crate ::models::InternalHelpResources
+);
 /// Request builder for [`LookerSdk::update_internal_help_resources`](crate::LookerSdk::update_internal_help_resources) (`PATCH /internal_help_resources`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1015,29 +768,9 @@ impl<'a> std::future::IntoFuture for InternalHelpResourcesRequest<'a> {
 pub struct UpdateInternalHelpResourcesRequest<'a> {
     call: crate::call::Call<'a, crate::models::InternalHelpResources>,
 }
-impl<'a> UpdateInternalHelpResourcesRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::InternalHelpResources> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for UpdateInternalHelpResourcesRequest<'a> {
-    type Output = crate::Result<crate::models::InternalHelpResources>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::InternalHelpResources>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UpdateInternalHelpResourcesRequest => crate ::models::InternalHelpResources
+);
 /// Request builder for [`LookerSdk::all_legacy_features`](crate::LookerSdk::all_legacy_features) (`GET /legacy_features`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1045,29 +778,9 @@ impl<'a> std::future::IntoFuture for UpdateInternalHelpResourcesRequest<'a> {
 pub struct AllLegacyFeaturesRequest<'a> {
     call: crate::call::Call<'a, Vec<crate::models::LegacyFeature>>,
 }
-impl<'a> AllLegacyFeaturesRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::LegacyFeature>> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for AllLegacyFeaturesRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::LegacyFeature>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::LegacyFeature>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AllLegacyFeaturesRequest => Vec < crate ::models::LegacyFeature >
+);
 /// Request builder for [`LookerSdk::legacy_feature`](crate::LookerSdk::legacy_feature) (`GET /legacy_features/{legacy_feature_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1075,29 +788,7 @@ impl<'a> std::future::IntoFuture for AllLegacyFeaturesRequest<'a> {
 pub struct LegacyFeatureRequest<'a> {
     call: crate::call::Call<'a, crate::models::LegacyFeature>,
 }
-impl<'a> LegacyFeatureRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::LegacyFeature> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for LegacyFeatureRequest<'a> {
-    type Output = crate::Result<crate::models::LegacyFeature>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::LegacyFeature>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(LegacyFeatureRequest => crate ::models::LegacyFeature);
 /// Request builder for [`LookerSdk::update_legacy_feature`](crate::LookerSdk::update_legacy_feature) (`PATCH /legacy_features/{legacy_feature_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1105,29 +796,9 @@ impl<'a> std::future::IntoFuture for LegacyFeatureRequest<'a> {
 pub struct UpdateLegacyFeatureRequest<'a> {
     call: crate::call::Call<'a, crate::models::LegacyFeature>,
 }
-impl<'a> UpdateLegacyFeatureRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::LegacyFeature> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for UpdateLegacyFeatureRequest<'a> {
-    type Output = crate::Result<crate::models::LegacyFeature>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::LegacyFeature>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UpdateLegacyFeatureRequest => crate ::models::LegacyFeature
+);
 /// Request builder for [`LookerSdk::all_locales`](crate::LookerSdk::all_locales) (`GET /locales`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1135,29 +806,7 @@ impl<'a> std::future::IntoFuture for UpdateLegacyFeatureRequest<'a> {
 pub struct AllLocalesRequest<'a> {
     call: crate::call::Call<'a, Vec<crate::models::Locale>>,
 }
-impl<'a> AllLocalesRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::Locale>> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for AllLocalesRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::Locale>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::Locale>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(AllLocalesRequest => Vec < crate ::models::Locale >);
 /// Request builder for [`LookerSdk::mobile_settings`](crate::LookerSdk::mobile_settings) (`GET /mobile/settings`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1165,29 +814,9 @@ impl<'a> std::future::IntoFuture for AllLocalesRequest<'a> {
 pub struct MobileSettingsRequest<'a> {
     call: crate::call::Call<'a, crate::models::MobileSettings>,
 }
-impl<'a> MobileSettingsRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::MobileSettings> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for MobileSettingsRequest<'a> {
-    type Output = crate::Result<crate::models::MobileSettings>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::MobileSettings>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    MobileSettingsRequest => crate ::models::MobileSettings
+);
 /// Request builder for [`LookerSdk::get_setting`](crate::LookerSdk::get_setting) (`GET /setting`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1202,28 +831,8 @@ impl<'a> GetSettingRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Setting> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for GetSettingRequest<'a> {
-    type Output = crate::Result<crate::models::Setting>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Setting>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(GetSettingRequest => crate ::models::Setting);
 /// Request builder for [`LookerSdk::set_setting`](crate::LookerSdk::set_setting) (`PATCH /setting`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1238,28 +847,8 @@ impl<'a> SetSettingRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Setting> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for SetSettingRequest<'a> {
-    type Output = crate::Result<crate::models::Setting>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Setting>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(SetSettingRequest => crate ::models::Setting);
 /// Request builder for [`LookerSdk::set_smtp_settings`](crate::LookerSdk::set_smtp_settings) (`POST /smtp_settings`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1267,29 +856,7 @@ impl<'a> std::future::IntoFuture for SetSettingRequest<'a> {
 pub struct SetSmtpSettingsRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> SetSmtpSettingsRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for SetSmtpSettingsRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(SetSmtpSettingsRequest => ());
 /// Request builder for [`LookerSdk::smtp_status`](crate::LookerSdk::smtp_status) (`GET /smtp_status`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1304,28 +871,8 @@ impl<'a> SmtpStatusRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::SmtpStatus> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for SmtpStatusRequest<'a> {
-    type Output = crate::Result<crate::models::SmtpStatus>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::SmtpStatus>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(SmtpStatusRequest => crate ::models::SmtpStatus);
 /// Request builder for [`LookerSdk::all_timezones`](crate::LookerSdk::all_timezones) (`GET /timezones`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1333,29 +880,9 @@ impl<'a> std::future::IntoFuture for SmtpStatusRequest<'a> {
 pub struct AllTimezonesRequest<'a> {
     call: crate::call::Call<'a, Vec<crate::models::Timezone>>,
 }
-impl<'a> AllTimezonesRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::Timezone>> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for AllTimezonesRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::Timezone>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::Timezone>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AllTimezonesRequest => Vec < crate ::models::Timezone >
+);
 /// Request builder for [`LookerSdk::versions`](crate::LookerSdk::versions) (`GET /versions`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1370,28 +897,8 @@ impl<'a> VersionsRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::ApiVersion> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for VersionsRequest<'a> {
-    type Output = crate::Result<crate::models::ApiVersion>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::ApiVersion>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(VersionsRequest => crate ::models::ApiVersion);
 /// Request builder for [`LookerSdk::api_spec`](crate::LookerSdk::api_spec) (`GET /api_spec/{api_version}/{specification}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1399,29 +906,7 @@ impl<'a> std::future::IntoFuture for VersionsRequest<'a> {
 pub struct ApiSpecRequest<'a> {
     call: crate::call::Call<'a, serde_json::Value>,
 }
-impl<'a> ApiSpecRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, serde_json::Value> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for ApiSpecRequest<'a> {
-    type Output = crate::Result<serde_json::Value>;
-    type IntoFuture = crate::call::Pending<'a, serde_json::Value>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(ApiSpecRequest => serde_json::Value);
 /// Request builder for [`LookerSdk::whitelabel_configuration`](crate::LookerSdk::whitelabel_configuration) (`GET /whitelabel_configuration`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1436,30 +921,10 @@ impl<'a> WhitelabelConfigurationRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(
-        self,
-    ) -> crate::call::Pending<'a, crate::models::WhitelabelConfiguration> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for WhitelabelConfigurationRequest<'a> {
-    type Output = crate::Result<crate::models::WhitelabelConfiguration>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::WhitelabelConfiguration>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    WhitelabelConfigurationRequest => crate ::models::WhitelabelConfiguration
+);
 /// Request builder for [`LookerSdk::update_whitelabel_configuration`](crate::LookerSdk::update_whitelabel_configuration) (`PUT /whitelabel_configuration`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1467,28 +932,6 @@ impl<'a> std::future::IntoFuture for WhitelabelConfigurationRequest<'a> {
 pub struct UpdateWhitelabelConfigurationRequest<'a> {
     call: crate::call::Call<'a, crate::models::WhitelabelConfiguration>,
 }
-impl<'a> UpdateWhitelabelConfigurationRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(
-        self,
-    ) -> crate::call::Pending<'a, crate::models::WhitelabelConfiguration> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for UpdateWhitelabelConfigurationRequest<'a> {
-    type Output = crate::Result<crate::models::WhitelabelConfiguration>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::WhitelabelConfiguration>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UpdateWhitelabelConfigurationRequest => crate ::models::WhitelabelConfiguration
+);

@@ -619,28 +619,10 @@ impl<'a> AllConnectionsRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::DbConnection>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for AllConnectionsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::DbConnection>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::DbConnection>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AllConnectionsRequest => Vec < crate ::models::DbConnection >
+);
 /// Request builder for [`LookerSdk::create_connection`](crate::LookerSdk::create_connection) (`POST /connections`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -648,29 +630,9 @@ impl<'a> std::future::IntoFuture for AllConnectionsRequest<'a> {
 pub struct CreateConnectionRequest<'a> {
     call: crate::call::Call<'a, crate::models::DbConnection>,
 }
-impl<'a> CreateConnectionRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::DbConnection> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for CreateConnectionRequest<'a> {
-    type Output = crate::Result<crate::models::DbConnection>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::DbConnection>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CreateConnectionRequest => crate ::models::DbConnection
+);
 /// Request builder for [`LookerSdk::connection`](crate::LookerSdk::connection) (`GET /connections/{connection_name}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -685,28 +647,8 @@ impl<'a> ConnectionRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::DbConnection> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for ConnectionRequest<'a> {
-    type Output = crate::Result<crate::models::DbConnection>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::DbConnection>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(ConnectionRequest => crate ::models::DbConnection);
 /// Request builder for [`LookerSdk::delete_connection`](crate::LookerSdk::delete_connection) (`DELETE /connections/{connection_name}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -714,29 +656,7 @@ impl<'a> std::future::IntoFuture for ConnectionRequest<'a> {
 pub struct DeleteConnectionRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteConnectionRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteConnectionRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteConnectionRequest => ());
 /// Request builder for [`LookerSdk::update_connection`](crate::LookerSdk::update_connection) (`PATCH /connections/{connection_name}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -744,29 +664,9 @@ impl<'a> std::future::IntoFuture for DeleteConnectionRequest<'a> {
 pub struct UpdateConnectionRequest<'a> {
     call: crate::call::Call<'a, crate::models::DbConnection>,
 }
-impl<'a> UpdateConnectionRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::DbConnection> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for UpdateConnectionRequest<'a> {
-    type Output = crate::Result<crate::models::DbConnection>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::DbConnection>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UpdateConnectionRequest => crate ::models::DbConnection
+);
 /// Request builder for [`LookerSdk::delete_connection_override`](crate::LookerSdk::delete_connection_override) (`DELETE /connections/{connection_name}/connection_override/{override_context}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -774,29 +674,7 @@ impl<'a> std::future::IntoFuture for UpdateConnectionRequest<'a> {
 pub struct DeleteConnectionOverrideRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteConnectionOverrideRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteConnectionOverrideRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteConnectionOverrideRequest => ());
 /// Request builder for [`LookerSdk::test_connection`](crate::LookerSdk::test_connection) (`PUT /connections/{connection_name}/test`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -813,33 +691,10 @@ impl<'a> TestConnectionRequest<'a> {
         call.query_csv("tests", tests);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(
-        self,
-    ) -> crate::call::Pending<'a, Vec<crate::models::DbConnectionTestResult>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for TestConnectionRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::DbConnectionTestResult>>;
-    type IntoFuture = crate::call::Pending<
-        'a,
-        Vec<crate::models::DbConnectionTestResult>,
-    >;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    TestConnectionRequest => Vec < crate ::models::DbConnectionTestResult >
+);
 /// Request builder for [`LookerSdk::test_connection_config`](crate::LookerSdk::test_connection_config) (`PUT /connections/test`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -856,33 +711,10 @@ impl<'a> TestConnectionConfigRequest<'a> {
         call.query_csv("tests", tests);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(
-        self,
-    ) -> crate::call::Pending<'a, Vec<crate::models::DbConnectionTestResult>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for TestConnectionConfigRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::DbConnectionTestResult>>;
-    type IntoFuture = crate::call::Pending<
-        'a,
-        Vec<crate::models::DbConnectionTestResult>,
-    >;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    TestConnectionConfigRequest => Vec < crate ::models::DbConnectionTestResult >
+);
 /// Request builder for [`LookerSdk::all_dialect_infos`](crate::LookerSdk::all_dialect_infos) (`GET /dialect_info`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -897,28 +729,10 @@ impl<'a> AllDialectInfosRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::DialectInfo>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for AllDialectInfosRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::DialectInfo>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::DialectInfo>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AllDialectInfosRequest => Vec < crate ::models::DialectInfo >
+);
 /// Request builder for [`LookerSdk::all_external_oauth_applications`](crate::LookerSdk::all_external_oauth_applications) (`GET /external_oauth_applications`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -939,33 +753,11 @@ impl<'a> AllExternalOauthApplicationsRequest<'a> {
         call.query("client_id", Into::<String>::into(client_id));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(
-        self,
-    ) -> crate::call::Pending<'a, Vec<crate::models::ExternalOauthApplication>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for AllExternalOauthApplicationsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::ExternalOauthApplication>>;
-    type IntoFuture = crate::call::Pending<
-        'a,
-        Vec<crate::models::ExternalOauthApplication>,
-    >;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AllExternalOauthApplicationsRequest => Vec < crate ::models::ExternalOauthApplication
+    >
+);
 /// Request builder for [`LookerSdk::create_external_oauth_application`](crate::LookerSdk::create_external_oauth_application) (`POST /external_oauth_applications`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -973,31 +765,9 @@ impl<'a> std::future::IntoFuture for AllExternalOauthApplicationsRequest<'a> {
 pub struct CreateExternalOauthApplicationRequest<'a> {
     call: crate::call::Call<'a, crate::models::ExternalOauthApplication>,
 }
-impl<'a> CreateExternalOauthApplicationRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(
-        self,
-    ) -> crate::call::Pending<'a, crate::models::ExternalOauthApplication> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for CreateExternalOauthApplicationRequest<'a> {
-    type Output = crate::Result<crate::models::ExternalOauthApplication>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::ExternalOauthApplication>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CreateExternalOauthApplicationRequest => crate ::models::ExternalOauthApplication
+);
 /// Request builder for [`LookerSdk::delete_external_oauth_application`](crate::LookerSdk::delete_external_oauth_application) (`DELETE /external_oauth_applications/{client_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1005,29 +775,7 @@ impl<'a> std::future::IntoFuture for CreateExternalOauthApplicationRequest<'a> {
 pub struct DeleteExternalOauthApplicationRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteExternalOauthApplicationRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteExternalOauthApplicationRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteExternalOauthApplicationRequest => ());
 /// Request builder for [`LookerSdk::update_external_oauth_application`](crate::LookerSdk::update_external_oauth_application) (`PATCH /external_oauth_applications/{client_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1035,31 +783,9 @@ impl<'a> std::future::IntoFuture for DeleteExternalOauthApplicationRequest<'a> {
 pub struct UpdateExternalOauthApplicationRequest<'a> {
     call: crate::call::Call<'a, crate::models::ExternalOauthApplication>,
 }
-impl<'a> UpdateExternalOauthApplicationRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(
-        self,
-    ) -> crate::call::Pending<'a, crate::models::ExternalOauthApplication> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for UpdateExternalOauthApplicationRequest<'a> {
-    type Output = crate::Result<crate::models::ExternalOauthApplication>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::ExternalOauthApplication>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UpdateExternalOauthApplicationRequest => crate ::models::ExternalOauthApplication
+);
 /// Request builder for [`LookerSdk::create_oauth_application_user_state`](crate::LookerSdk::create_oauth_application_user_state) (`POST /external_oauth_applications/user_state`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1067,37 +793,10 @@ impl<'a> std::future::IntoFuture for UpdateExternalOauthApplicationRequest<'a> {
 pub struct CreateOauthApplicationUserStateRequest<'a> {
     call: crate::call::Call<'a, crate::models::CreateOAuthApplicationUserStateResponse>,
 }
-impl<'a> CreateOauthApplicationUserStateRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(
-        self,
-    ) -> crate::call::Pending<
-        'a,
-        crate::models::CreateOAuthApplicationUserStateResponse,
-    > {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for CreateOauthApplicationUserStateRequest<'a> {
-    type Output = crate::Result<crate::models::CreateOAuthApplicationUserStateResponse>;
-    type IntoFuture = crate::call::Pending<
-        'a,
-        crate::models::CreateOAuthApplicationUserStateResponse,
-    >;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CreateOauthApplicationUserStateRequest => crate
+    ::models::CreateOAuthApplicationUserStateResponse
+);
 /// Request builder for [`LookerSdk::all_ssh_servers`](crate::LookerSdk::all_ssh_servers) (`GET /ssh_servers`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1112,28 +811,10 @@ impl<'a> AllSshServersRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::SshServer>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for AllSshServersRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::SshServer>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::SshServer>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AllSshServersRequest => Vec < crate ::models::SshServer >
+);
 /// Request builder for [`LookerSdk::create_ssh_server`](crate::LookerSdk::create_ssh_server) (`POST /ssh_servers`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1141,29 +822,7 @@ impl<'a> std::future::IntoFuture for AllSshServersRequest<'a> {
 pub struct CreateSshServerRequest<'a> {
     call: crate::call::Call<'a, crate::models::SshServer>,
 }
-impl<'a> CreateSshServerRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::SshServer> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for CreateSshServerRequest<'a> {
-    type Output = crate::Result<crate::models::SshServer>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::SshServer>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(CreateSshServerRequest => crate ::models::SshServer);
 /// Request builder for [`LookerSdk::ssh_server`](crate::LookerSdk::ssh_server) (`GET /ssh_server/{ssh_server_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1171,29 +830,7 @@ impl<'a> std::future::IntoFuture for CreateSshServerRequest<'a> {
 pub struct SshServerRequest<'a> {
     call: crate::call::Call<'a, crate::models::SshServer>,
 }
-impl<'a> SshServerRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::SshServer> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for SshServerRequest<'a> {
-    type Output = crate::Result<crate::models::SshServer>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::SshServer>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(SshServerRequest => crate ::models::SshServer);
 /// Request builder for [`LookerSdk::delete_ssh_server`](crate::LookerSdk::delete_ssh_server) (`DELETE /ssh_server/{ssh_server_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1201,29 +838,7 @@ impl<'a> std::future::IntoFuture for SshServerRequest<'a> {
 pub struct DeleteSshServerRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteSshServerRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteSshServerRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteSshServerRequest => ());
 /// Request builder for [`LookerSdk::update_ssh_server`](crate::LookerSdk::update_ssh_server) (`PATCH /ssh_server/{ssh_server_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1231,29 +846,7 @@ impl<'a> std::future::IntoFuture for DeleteSshServerRequest<'a> {
 pub struct UpdateSshServerRequest<'a> {
     call: crate::call::Call<'a, crate::models::SshServer>,
 }
-impl<'a> UpdateSshServerRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::SshServer> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for UpdateSshServerRequest<'a> {
-    type Output = crate::Result<crate::models::SshServer>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::SshServer>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(UpdateSshServerRequest => crate ::models::SshServer);
 /// Request builder for [`LookerSdk::test_ssh_server`](crate::LookerSdk::test_ssh_server) (`GET /ssh_server/{ssh_server_id}/test`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1261,29 +854,7 @@ impl<'a> std::future::IntoFuture for UpdateSshServerRequest<'a> {
 pub struct TestSshServerRequest<'a> {
     call: crate::call::Call<'a, crate::models::SshServer>,
 }
-impl<'a> TestSshServerRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::SshServer> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for TestSshServerRequest<'a> {
-    type Output = crate::Result<crate::models::SshServer>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::SshServer>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(TestSshServerRequest => crate ::models::SshServer);
 /// Request builder for [`LookerSdk::all_ssh_tunnels`](crate::LookerSdk::all_ssh_tunnels) (`GET /ssh_tunnels`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1298,28 +869,10 @@ impl<'a> AllSshTunnelsRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::SshTunnel>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for AllSshTunnelsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::SshTunnel>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::SshTunnel>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AllSshTunnelsRequest => Vec < crate ::models::SshTunnel >
+);
 /// Request builder for [`LookerSdk::create_ssh_tunnel`](crate::LookerSdk::create_ssh_tunnel) (`POST /ssh_tunnels`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1327,29 +880,7 @@ impl<'a> std::future::IntoFuture for AllSshTunnelsRequest<'a> {
 pub struct CreateSshTunnelRequest<'a> {
     call: crate::call::Call<'a, crate::models::SshTunnel>,
 }
-impl<'a> CreateSshTunnelRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::SshTunnel> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for CreateSshTunnelRequest<'a> {
-    type Output = crate::Result<crate::models::SshTunnel>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::SshTunnel>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(CreateSshTunnelRequest => crate ::models::SshTunnel);
 /// Request builder for [`LookerSdk::ssh_tunnel`](crate::LookerSdk::ssh_tunnel) (`GET /ssh_tunnel/{ssh_tunnel_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1357,29 +888,7 @@ impl<'a> std::future::IntoFuture for CreateSshTunnelRequest<'a> {
 pub struct SshTunnelRequest<'a> {
     call: crate::call::Call<'a, crate::models::SshTunnel>,
 }
-impl<'a> SshTunnelRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::SshTunnel> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for SshTunnelRequest<'a> {
-    type Output = crate::Result<crate::models::SshTunnel>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::SshTunnel>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(SshTunnelRequest => crate ::models::SshTunnel);
 /// Request builder for [`LookerSdk::delete_ssh_tunnel`](crate::LookerSdk::delete_ssh_tunnel) (`DELETE /ssh_tunnel/{ssh_tunnel_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1387,29 +896,7 @@ impl<'a> std::future::IntoFuture for SshTunnelRequest<'a> {
 pub struct DeleteSshTunnelRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteSshTunnelRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteSshTunnelRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteSshTunnelRequest => ());
 /// Request builder for [`LookerSdk::update_ssh_tunnel`](crate::LookerSdk::update_ssh_tunnel) (`PATCH /ssh_tunnel/{ssh_tunnel_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1417,29 +904,7 @@ impl<'a> std::future::IntoFuture for DeleteSshTunnelRequest<'a> {
 pub struct UpdateSshTunnelRequest<'a> {
     call: crate::call::Call<'a, crate::models::SshTunnel>,
 }
-impl<'a> UpdateSshTunnelRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::SshTunnel> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for UpdateSshTunnelRequest<'a> {
-    type Output = crate::Result<crate::models::SshTunnel>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::SshTunnel>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(UpdateSshTunnelRequest => crate ::models::SshTunnel);
 /// Request builder for [`LookerSdk::test_ssh_tunnel`](crate::LookerSdk::test_ssh_tunnel) (`GET /ssh_tunnel/{ssh_tunnel_id}/test`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1447,29 +912,7 @@ impl<'a> std::future::IntoFuture for UpdateSshTunnelRequest<'a> {
 pub struct TestSshTunnelRequest<'a> {
     call: crate::call::Call<'a, crate::models::SshTunnel>,
 }
-impl<'a> TestSshTunnelRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::SshTunnel> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for TestSshTunnelRequest<'a> {
-    type Output = crate::Result<crate::models::SshTunnel>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::SshTunnel>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(TestSshTunnelRequest => crate ::models::SshTunnel);
 /// Request builder for [`LookerSdk::ssh_public_key`](crate::LookerSdk::ssh_public_key) (`GET /ssh_public_key`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1477,26 +920,4 @@ impl<'a> std::future::IntoFuture for TestSshTunnelRequest<'a> {
 pub struct SshPublicKeyRequest<'a> {
     call: crate::call::Call<'a, crate::models::SshPublicKey>,
 }
-impl<'a> SshPublicKeyRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::SshPublicKey> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for SshPublicKeyRequest<'a> {
-    type Output = crate::Result<crate::models::SshPublicKey>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::SshPublicKey>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(SshPublicKeyRequest => crate ::models::SshPublicKey);

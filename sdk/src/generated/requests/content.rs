@@ -546,28 +546,10 @@ impl<'a> SearchContentFavoritesRequest<'a> {
         call.query("filter_or", filter_or);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::ContentFavorite>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for SearchContentFavoritesRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::ContentFavorite>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::ContentFavorite>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    SearchContentFavoritesRequest => Vec < crate ::models::ContentFavorite >
+);
 /// Request builder for [`LookerSdk::content_favorite`](crate::LookerSdk::content_favorite) (`GET /content_favorite/{content_favorite_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -582,28 +564,10 @@ impl<'a> ContentFavoriteRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::ContentFavorite> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for ContentFavoriteRequest<'a> {
-    type Output = crate::Result<crate::models::ContentFavorite>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::ContentFavorite>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    ContentFavoriteRequest => crate ::models::ContentFavorite
+);
 /// Request builder for [`LookerSdk::delete_content_favorite`](crate::LookerSdk::delete_content_favorite) (`DELETE /content_favorite/{content_favorite_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -611,29 +575,7 @@ impl<'a> std::future::IntoFuture for ContentFavoriteRequest<'a> {
 pub struct DeleteContentFavoriteRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteContentFavoriteRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteContentFavoriteRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteContentFavoriteRequest => ());
 /// Request builder for [`LookerSdk::create_content_favorite`](crate::LookerSdk::create_content_favorite) (`POST /content_favorite`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -641,29 +583,9 @@ impl<'a> std::future::IntoFuture for DeleteContentFavoriteRequest<'a> {
 pub struct CreateContentFavoriteRequest<'a> {
     call: crate::call::Call<'a, crate::models::ContentFavorite>,
 }
-impl<'a> CreateContentFavoriteRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::ContentFavorite> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for CreateContentFavoriteRequest<'a> {
-    type Output = crate::Result<crate::models::ContentFavorite>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::ContentFavorite>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CreateContentFavoriteRequest => crate ::models::ContentFavorite
+);
 /// Request builder for [`LookerSdk::all_content_metadatas`](crate::LookerSdk::all_content_metadatas) (`GET /content_metadata`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -678,28 +600,10 @@ impl<'a> AllContentMetadatasRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::ContentMeta>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for AllContentMetadatasRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::ContentMeta>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::ContentMeta>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AllContentMetadatasRequest => Vec < crate ::models::ContentMeta >
+);
 /// Request builder for [`LookerSdk::content_metadata`](crate::LookerSdk::content_metadata) (`GET /content_metadata/{content_metadata_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -714,28 +618,8 @@ impl<'a> ContentMetadataRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::ContentMeta> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for ContentMetadataRequest<'a> {
-    type Output = crate::Result<crate::models::ContentMeta>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::ContentMeta>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(ContentMetadataRequest => crate ::models::ContentMeta);
 /// Request builder for [`LookerSdk::update_content_metadata`](crate::LookerSdk::update_content_metadata) (`PATCH /content_metadata/{content_metadata_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -743,29 +627,9 @@ impl<'a> std::future::IntoFuture for ContentMetadataRequest<'a> {
 pub struct UpdateContentMetadataRequest<'a> {
     call: crate::call::Call<'a, crate::models::ContentMeta>,
 }
-impl<'a> UpdateContentMetadataRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::ContentMeta> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for UpdateContentMetadataRequest<'a> {
-    type Output = crate::Result<crate::models::ContentMeta>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::ContentMeta>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UpdateContentMetadataRequest => crate ::models::ContentMeta
+);
 /// Request builder for [`LookerSdk::all_content_metadata_accesses`](crate::LookerSdk::all_content_metadata_accesses) (`GET /content_metadata_access`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -780,30 +644,10 @@ impl<'a> AllContentMetadataAccessesRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(
-        self,
-    ) -> crate::call::Pending<'a, Vec<crate::models::ContentMetaGroupUser>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for AllContentMetadataAccessesRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::ContentMetaGroupUser>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::ContentMetaGroupUser>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AllContentMetadataAccessesRequest => Vec < crate ::models::ContentMetaGroupUser >
+);
 /// Request builder for [`LookerSdk::create_content_metadata_access`](crate::LookerSdk::create_content_metadata_access) (`POST /content_metadata_access`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -821,28 +665,10 @@ impl<'a> CreateContentMetadataAccessRequest<'a> {
         call.query("send_boards_notification_email", send_boards_notification_email);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::ContentMetaGroupUser> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for CreateContentMetadataAccessRequest<'a> {
-    type Output = crate::Result<crate::models::ContentMetaGroupUser>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::ContentMetaGroupUser>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CreateContentMetadataAccessRequest => crate ::models::ContentMetaGroupUser
+);
 /// Request builder for [`LookerSdk::update_content_metadata_access`](crate::LookerSdk::update_content_metadata_access) (`PUT /content_metadata_access/{content_metadata_access_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -850,29 +676,9 @@ impl<'a> std::future::IntoFuture for CreateContentMetadataAccessRequest<'a> {
 pub struct UpdateContentMetadataAccessRequest<'a> {
     call: crate::call::Call<'a, crate::models::ContentMetaGroupUser>,
 }
-impl<'a> UpdateContentMetadataAccessRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::ContentMetaGroupUser> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for UpdateContentMetadataAccessRequest<'a> {
-    type Output = crate::Result<crate::models::ContentMetaGroupUser>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::ContentMetaGroupUser>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UpdateContentMetadataAccessRequest => crate ::models::ContentMetaGroupUser
+);
 /// Request builder for [`LookerSdk::delete_content_metadata_access`](crate::LookerSdk::delete_content_metadata_access) (`DELETE /content_metadata_access/{content_metadata_access_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -880,29 +686,7 @@ impl<'a> std::future::IntoFuture for UpdateContentMetadataAccessRequest<'a> {
 pub struct DeleteContentMetadataAccessRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteContentMetadataAccessRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteContentMetadataAccessRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteContentMetadataAccessRequest => ());
 /// Request builder for [`LookerSdk::search_content`](crate::LookerSdk::search_content) (`GET /content/{terms}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -949,28 +733,10 @@ impl<'a> SearchContentRequest<'a> {
         call.query("per_page", per_page);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::ContentSearch>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for SearchContentRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::ContentSearch>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::ContentSearch>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    SearchContentRequest => Vec < crate ::models::ContentSearch >
+);
 /// Request builder for [`LookerSdk::content_summary`](crate::LookerSdk::content_summary) (`GET /content_summary`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1024,28 +790,10 @@ impl<'a> ContentSummaryRequest<'a> {
         call.query("sorts", Into::<String>::into(sorts));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::ContentSummary>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for ContentSummaryRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::ContentSummary>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::ContentSummary>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    ContentSummaryRequest => Vec < crate ::models::ContentSummary >
+);
 /// Request builder for [`LookerSdk::content_thumbnail`](crate::LookerSdk::content_thumbnail) (`GET /content_thumbnail/{type}/{resource_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1084,33 +832,13 @@ impl<'a> ContentThumbnailRequest<'a> {
         call.query("height", height);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::call::ResponseBody> {
-        self.call.send()
-    }
     /// Sends the request and returns the body as a byte stream, without buffering it:
     /// memory use stays constant however large the result.
     pub fn stream(self) -> crate::call::Pending<'a, crate::call::ByteStream> {
         self.call.stream()
     }
 }
-impl<'a> std::future::IntoFuture for ContentThumbnailRequest<'a> {
-    type Output = crate::Result<crate::call::ResponseBody>;
-    type IntoFuture = crate::call::Pending<'a, crate::call::ResponseBody>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(ContentThumbnailRequest => crate ::call::ResponseBody);
 /// Request builder for [`LookerSdk::content_validation`](crate::LookerSdk::content_validation) (`GET /content_validation`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1147,28 +875,10 @@ impl<'a> ContentValidationRequest<'a> {
         call.query_csv("space_ids", space_ids);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::ContentValidation> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for ContentValidationRequest<'a> {
-    type Output = crate::Result<crate::models::ContentValidation>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::ContentValidation>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    ContentValidationRequest => crate ::models::ContentValidation
+);
 /// Request builder for [`LookerSdk::search_content_views`](crate::LookerSdk::search_content_views) (`GET /content_view/search`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1258,28 +968,10 @@ impl<'a> SearchContentViewsRequest<'a> {
         call.query("filter_or", filter_or);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::ContentView>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for SearchContentViewsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::ContentView>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::ContentView>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    SearchContentViewsRequest => Vec < crate ::models::ContentView >
+);
 /// Request builder for [`LookerSdk::vector_thumbnail`](crate::LookerSdk::vector_thumbnail) (`GET /vector_thumbnail/{type}/{resource_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1294,30 +986,10 @@ impl<'a> VectorThumbnailRequest<'a> {
         call.query("reload", Into::<String>::into(reload));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::call::ResponseBody> {
-        self.call.send()
-    }
     /// Sends the request and returns the body as a byte stream, without buffering it:
     /// memory use stays constant however large the result.
     pub fn stream(self) -> crate::call::Pending<'a, crate::call::ByteStream> {
         self.call.stream()
     }
 }
-impl<'a> std::future::IntoFuture for VectorThumbnailRequest<'a> {
-    type Output = crate::Result<crate::call::ResponseBody>;
-    type IntoFuture = crate::call::Pending<'a, crate::call::ResponseBody>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(VectorThumbnailRequest => crate ::call::ResponseBody);

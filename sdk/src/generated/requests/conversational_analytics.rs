@@ -624,28 +624,8 @@ impl<'a> SearchAgentsRequest<'a> {
         call.query("primary_agent_id", Into::<String>::into(primary_agent_id));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::Agent>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for SearchAgentsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::Agent>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::Agent>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(SearchAgentsRequest => Vec < crate ::models::Agent >);
 /// Request builder for [`LookerSdk::create_agent`](crate::LookerSdk::create_agent) (`POST /agents`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -660,28 +640,8 @@ impl<'a> CreateAgentRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Agent> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for CreateAgentRequest<'a> {
-    type Output = crate::Result<crate::models::Agent>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Agent>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(CreateAgentRequest => crate ::models::Agent);
 /// Request builder for [`LookerSdk::delete_agent`](crate::LookerSdk::delete_agent) (`DELETE /agents`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -696,28 +656,8 @@ impl<'a> DeleteAgentRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for DeleteAgentRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteAgentRequest => ());
 /// Request builder for [`LookerSdk::get_agent`](crate::LookerSdk::get_agent) (`GET /agents/{agent_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -732,28 +672,8 @@ impl<'a> GetAgentRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Agent> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for GetAgentRequest<'a> {
-    type Output = crate::Result<crate::models::Agent>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Agent>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(GetAgentRequest => crate ::models::Agent);
 /// Request builder for [`LookerSdk::update_agent`](crate::LookerSdk::update_agent) (`PATCH /agents/{agent_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -768,28 +688,8 @@ impl<'a> UpdateAgentRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Agent> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for UpdateAgentRequest<'a> {
-    type Output = crate::Result<crate::models::Agent>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Agent>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(UpdateAgentRequest => crate ::models::Agent);
 /// Request builder for [`LookerSdk::all_conversation_messages`](crate::LookerSdk::all_conversation_messages) (`GET /conversations/{conversation_id}/messages`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -804,30 +704,10 @@ impl<'a> AllConversationMessagesRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(
-        self,
-    ) -> crate::call::Pending<'a, Vec<crate::models::ConversationMessage>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for AllConversationMessagesRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::ConversationMessage>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::ConversationMessage>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AllConversationMessagesRequest => Vec < crate ::models::ConversationMessage >
+);
 /// Request builder for [`LookerSdk::create_conversation_message`](crate::LookerSdk::create_conversation_message) (`POST /conversations/{conversation_id}/messages`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -842,30 +722,10 @@ impl<'a> CreateConversationMessageRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(
-        self,
-    ) -> crate::call::Pending<'a, Vec<crate::models::ConversationMessage>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for CreateConversationMessageRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::ConversationMessage>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::ConversationMessage>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CreateConversationMessageRequest => Vec < crate ::models::ConversationMessage >
+);
 /// Request builder for [`LookerSdk::delete_conversation_message`](crate::LookerSdk::delete_conversation_message) (`DELETE /conversations/{conversation_id}/messages`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -880,28 +740,8 @@ impl<'a> DeleteConversationMessageRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for DeleteConversationMessageRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteConversationMessageRequest => ());
 /// Request builder for [`LookerSdk::get_conversation_message`](crate::LookerSdk::get_conversation_message) (`GET /conversations/{conversation_id}/messages/{message_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -916,28 +756,10 @@ impl<'a> GetConversationMessageRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::ConversationMessage> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for GetConversationMessageRequest<'a> {
-    type Output = crate::Result<crate::models::ConversationMessage>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::ConversationMessage>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    GetConversationMessageRequest => crate ::models::ConversationMessage
+);
 /// Request builder for [`LookerSdk::update_conversation_message`](crate::LookerSdk::update_conversation_message) (`PATCH /conversations/{conversation_id}/messages/{message_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -952,28 +774,10 @@ impl<'a> UpdateConversationMessageRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::ConversationMessage> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for UpdateConversationMessageRequest<'a> {
-    type Output = crate::Result<crate::models::ConversationMessage>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::ConversationMessage>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UpdateConversationMessageRequest => crate ::models::ConversationMessage
+);
 /// Request builder for [`LookerSdk::search_conversations`](crate::LookerSdk::search_conversations) (`GET /conversations/search`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1042,28 +846,10 @@ impl<'a> SearchConversationsRequest<'a> {
         call.query("deleted", deleted);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::Conversation>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for SearchConversationsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::Conversation>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::Conversation>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    SearchConversationsRequest => Vec < crate ::models::Conversation >
+);
 /// Request builder for [`LookerSdk::create_conversation`](crate::LookerSdk::create_conversation) (`POST /conversations`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1078,28 +864,10 @@ impl<'a> CreateConversationRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Conversation> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for CreateConversationRequest<'a> {
-    type Output = crate::Result<crate::models::Conversation>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Conversation>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CreateConversationRequest => crate ::models::Conversation
+);
 /// Request builder for [`LookerSdk::delete_conversation`](crate::LookerSdk::delete_conversation) (`DELETE /conversations`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1114,28 +882,8 @@ impl<'a> DeleteConversationRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for DeleteConversationRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteConversationRequest => ());
 /// Request builder for [`LookerSdk::get_conversation`](crate::LookerSdk::get_conversation) (`GET /conversations/{conversation_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1150,28 +898,8 @@ impl<'a> GetConversationRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Conversation> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for GetConversationRequest<'a> {
-    type Output = crate::Result<crate::models::Conversation>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Conversation>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(GetConversationRequest => crate ::models::Conversation);
 /// Request builder for [`LookerSdk::update_conversation`](crate::LookerSdk::update_conversation) (`PATCH /conversations/{conversation_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1186,28 +914,10 @@ impl<'a> UpdateConversationRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Conversation> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for UpdateConversationRequest<'a> {
-    type Output = crate::Result<crate::models::Conversation>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Conversation>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UpdateConversationRequest => crate ::models::Conversation
+);
 /// Request builder for [`LookerSdk::conversational_analytics_chat`](crate::LookerSdk::conversational_analytics_chat) (`POST /conversational_analytics/chat`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1215,31 +925,9 @@ impl<'a> std::future::IntoFuture for UpdateConversationRequest<'a> {
 pub struct ConversationalAnalyticsChatRequest<'a> {
     call: crate::call::Call<'a, Option<Vec<crate::models::ChatMessage>>>,
 }
-impl<'a> ConversationalAnalyticsChatRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(
-        self,
-    ) -> crate::call::Pending<'a, Option<Vec<crate::models::ChatMessage>>> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for ConversationalAnalyticsChatRequest<'a> {
-    type Output = crate::Result<Option<Vec<crate::models::ChatMessage>>>;
-    type IntoFuture = crate::call::Pending<'a, Option<Vec<crate::models::ChatMessage>>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    ConversationalAnalyticsChatRequest => Option < Vec < crate ::models::ChatMessage > >
+);
 /// Request builder for [`LookerSdk::create_golden_query`](crate::LookerSdk::create_golden_query) (`POST /golden_queries`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1247,29 +935,9 @@ impl<'a> std::future::IntoFuture for ConversationalAnalyticsChatRequest<'a> {
 pub struct CreateGoldenQueryRequest<'a> {
     call: crate::call::Call<'a, crate::models::GoldenQuery>,
 }
-impl<'a> CreateGoldenQueryRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::GoldenQuery> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for CreateGoldenQueryRequest<'a> {
-    type Output = crate::Result<crate::models::GoldenQuery>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::GoldenQuery>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CreateGoldenQueryRequest => crate ::models::GoldenQuery
+);
 /// Request builder for [`LookerSdk::delete_golden_query`](crate::LookerSdk::delete_golden_query) (`DELETE /golden_queries/{golden_query_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1277,29 +945,7 @@ impl<'a> std::future::IntoFuture for CreateGoldenQueryRequest<'a> {
 pub struct DeleteGoldenQueryRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteGoldenQueryRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteGoldenQueryRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteGoldenQueryRequest => ());
 /// Request builder for [`LookerSdk::update_golden_query`](crate::LookerSdk::update_golden_query) (`PATCH /golden_queries/{golden_query_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1307,26 +953,6 @@ impl<'a> std::future::IntoFuture for DeleteGoldenQueryRequest<'a> {
 pub struct UpdateGoldenQueryRequest<'a> {
     call: crate::call::Call<'a, crate::models::GoldenQuery>,
 }
-impl<'a> UpdateGoldenQueryRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::GoldenQuery> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for UpdateGoldenQueryRequest<'a> {
-    type Output = crate::Result<crate::models::GoldenQuery>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::GoldenQuery>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UpdateGoldenQueryRequest => crate ::models::GoldenQuery
+);

@@ -1091,28 +1091,10 @@ impl<'a> AllDashboardsRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::DashboardBase>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for AllDashboardsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::DashboardBase>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::DashboardBase>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AllDashboardsRequest => Vec < crate ::models::DashboardBase >
+);
 /// Request builder for [`LookerSdk::create_dashboard`](crate::LookerSdk::create_dashboard) (`POST /dashboards`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1120,29 +1102,7 @@ impl<'a> std::future::IntoFuture for AllDashboardsRequest<'a> {
 pub struct CreateDashboardRequest<'a> {
     call: crate::call::Call<'a, crate::models::Dashboard>,
 }
-impl<'a> CreateDashboardRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Dashboard> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for CreateDashboardRequest<'a> {
-    type Output = crate::Result<crate::models::Dashboard>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Dashboard>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(CreateDashboardRequest => crate ::models::Dashboard);
 /// Request builder for [`LookerSdk::search_dashboards`](crate::LookerSdk::search_dashboards) (`GET /dashboards/search`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1279,28 +1239,10 @@ impl<'a> SearchDashboardsRequest<'a> {
         call.query("not_owned_by", not_owned_by);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::Dashboard>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for SearchDashboardsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::Dashboard>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::Dashboard>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    SearchDashboardsRequest => Vec < crate ::models::Dashboard >
+);
 /// Request builder for [`LookerSdk::import_lookml_dashboard`](crate::LookerSdk::import_lookml_dashboard) (`POST /dashboards/{lookml_dashboard_id}/import/{space_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1320,28 +1262,10 @@ impl<'a> ImportLookmlDashboardRequest<'a> {
         self.call.json_body(body);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Dashboard> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for ImportLookmlDashboardRequest<'a> {
-    type Output = crate::Result<crate::models::Dashboard>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Dashboard>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    ImportLookmlDashboardRequest => crate ::models::Dashboard
+);
 /// Request builder for [`LookerSdk::sync_lookml_dashboard`](crate::LookerSdk::sync_lookml_dashboard) (`PATCH /dashboards/{lookml_dashboard_id}/sync`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1367,28 +1291,8 @@ impl<'a> SyncLookmlDashboardRequest<'a> {
         call.query_csv("dashboard_ids", dashboard_ids);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<i64>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for SyncLookmlDashboardRequest<'a> {
-    type Output = crate::Result<Vec<i64>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<i64>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(SyncLookmlDashboardRequest => Vec < i64 >);
 /// Request builder for [`LookerSdk::dashboard`](crate::LookerSdk::dashboard) (`GET /dashboards/{dashboard_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1403,28 +1307,8 @@ impl<'a> DashboardRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Dashboard> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for DashboardRequest<'a> {
-    type Output = crate::Result<crate::models::Dashboard>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Dashboard>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DashboardRequest => crate ::models::Dashboard);
 /// Request builder for [`LookerSdk::delete_dashboard`](crate::LookerSdk::delete_dashboard) (`DELETE /dashboards/{dashboard_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1432,29 +1316,7 @@ impl<'a> std::future::IntoFuture for DashboardRequest<'a> {
 pub struct DeleteDashboardRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteDashboardRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteDashboardRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteDashboardRequest => ());
 /// Request builder for [`LookerSdk::update_dashboard`](crate::LookerSdk::update_dashboard) (`PATCH /dashboards/{dashboard_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1462,29 +1324,7 @@ impl<'a> std::future::IntoFuture for DeleteDashboardRequest<'a> {
 pub struct UpdateDashboardRequest<'a> {
     call: crate::call::Call<'a, crate::models::Dashboard>,
 }
-impl<'a> UpdateDashboardRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Dashboard> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for UpdateDashboardRequest<'a> {
-    type Output = crate::Result<crate::models::Dashboard>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Dashboard>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(UpdateDashboardRequest => crate ::models::Dashboard);
 /// Request builder for [`LookerSdk::dashboard_aggregate_table_lookml`](crate::LookerSdk::dashboard_aggregate_table_lookml) (`GET /dashboards/aggregate_table_lookml/{dashboard_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1492,34 +1332,9 @@ impl<'a> std::future::IntoFuture for UpdateDashboardRequest<'a> {
 pub struct DashboardAggregateTableLookmlRequest<'a> {
     call: crate::call::Call<'a, crate::models::DashboardAggregateTableLookml>,
 }
-impl<'a> DashboardAggregateTableLookmlRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(
-        self,
-    ) -> crate::call::Pending<'a, crate::models::DashboardAggregateTableLookml> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DashboardAggregateTableLookmlRequest<'a> {
-    type Output = crate::Result<crate::models::DashboardAggregateTableLookml>;
-    type IntoFuture = crate::call::Pending<
-        'a,
-        crate::models::DashboardAggregateTableLookml,
-    >;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    DashboardAggregateTableLookmlRequest => crate ::models::DashboardAggregateTableLookml
+);
 /// Request builder for [`LookerSdk::search_lookml_dashboards`](crate::LookerSdk::search_lookml_dashboards) (`GET /dashboards/lookml/search`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1573,28 +1388,10 @@ impl<'a> SearchLookmlDashboardsRequest<'a> {
         call.query("sorts", Into::<String>::into(sorts));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::DashboardLookml> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for SearchLookmlDashboardsRequest<'a> {
-    type Output = crate::Result<crate::models::DashboardLookml>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::DashboardLookml>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    SearchLookmlDashboardsRequest => crate ::models::DashboardLookml
+);
 /// Request builder for [`LookerSdk::dashboard_lookml`](crate::LookerSdk::dashboard_lookml) (`GET /dashboards/lookml/{dashboard_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1602,29 +1399,9 @@ impl<'a> std::future::IntoFuture for SearchLookmlDashboardsRequest<'a> {
 pub struct DashboardLookmlRequest<'a> {
     call: crate::call::Call<'a, crate::models::DashboardLookml>,
 }
-impl<'a> DashboardLookmlRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::DashboardLookml> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DashboardLookmlRequest<'a> {
-    type Output = crate::Result<crate::models::DashboardLookml>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::DashboardLookml>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    DashboardLookmlRequest => crate ::models::DashboardLookml
+);
 /// Request builder for [`LookerSdk::move_dashboard`](crate::LookerSdk::move_dashboard) (`PATCH /dashboards/{dashboard_id}/move`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1632,29 +1409,7 @@ impl<'a> std::future::IntoFuture for DashboardLookmlRequest<'a> {
 pub struct MoveDashboardRequest<'a> {
     call: crate::call::Call<'a, crate::models::Dashboard>,
 }
-impl<'a> MoveDashboardRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Dashboard> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for MoveDashboardRequest<'a> {
-    type Output = crate::Result<crate::models::Dashboard>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Dashboard>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(MoveDashboardRequest => crate ::models::Dashboard);
 /// Request builder for [`LookerSdk::import_dashboard_from_lookml`](crate::LookerSdk::import_dashboard_from_lookml) (`POST /dashboards/lookml`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1662,29 +1417,9 @@ impl<'a> std::future::IntoFuture for MoveDashboardRequest<'a> {
 pub struct ImportDashboardFromLookmlRequest<'a> {
     call: crate::call::Call<'a, crate::models::Dashboard>,
 }
-impl<'a> ImportDashboardFromLookmlRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Dashboard> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for ImportDashboardFromLookmlRequest<'a> {
-    type Output = crate::Result<crate::models::Dashboard>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Dashboard>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    ImportDashboardFromLookmlRequest => crate ::models::Dashboard
+);
 /// Request builder for [`LookerSdk::create_dashboard_from_lookml`](crate::LookerSdk::create_dashboard_from_lookml) (`POST /dashboards/from_lookml`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1692,29 +1427,9 @@ impl<'a> std::future::IntoFuture for ImportDashboardFromLookmlRequest<'a> {
 pub struct CreateDashboardFromLookmlRequest<'a> {
     call: crate::call::Call<'a, crate::models::Dashboard>,
 }
-impl<'a> CreateDashboardFromLookmlRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Dashboard> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for CreateDashboardFromLookmlRequest<'a> {
-    type Output = crate::Result<crate::models::Dashboard>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Dashboard>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CreateDashboardFromLookmlRequest => crate ::models::Dashboard
+);
 /// Request builder for [`LookerSdk::copy_dashboard`](crate::LookerSdk::copy_dashboard) (`POST /dashboards/{dashboard_id}/copy`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1729,28 +1444,8 @@ impl<'a> CopyDashboardRequest<'a> {
         call.query("folder_id", Into::<String>::into(folder_id));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Dashboard> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for CopyDashboardRequest<'a> {
-    type Output = crate::Result<crate::models::Dashboard>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Dashboard>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(CopyDashboardRequest => crate ::models::Dashboard);
 /// Request builder for [`LookerSdk::update_dashboard_certification`](crate::LookerSdk::update_dashboard_certification) (`PATCH /dashboards/{dashboard_id}/certification`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1758,29 +1453,9 @@ impl<'a> std::future::IntoFuture for CopyDashboardRequest<'a> {
 pub struct UpdateDashboardCertificationRequest<'a> {
     call: crate::call::Call<'a, crate::models::Dashboard>,
 }
-impl<'a> UpdateDashboardCertificationRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Dashboard> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for UpdateDashboardCertificationRequest<'a> {
-    type Output = crate::Result<crate::models::Dashboard>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Dashboard>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UpdateDashboardCertificationRequest => crate ::models::Dashboard
+);
 /// Request builder for [`LookerSdk::update_lookml_certification`](crate::LookerSdk::update_lookml_certification) (`PATCH /dashboards/lookml/{dashboard_id}/certification`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1788,29 +1463,9 @@ impl<'a> std::future::IntoFuture for UpdateDashboardCertificationRequest<'a> {
 pub struct UpdateLookmlCertificationRequest<'a> {
     call: crate::call::Call<'a, crate::models::Dashboard>,
 }
-impl<'a> UpdateLookmlCertificationRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Dashboard> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for UpdateLookmlCertificationRequest<'a> {
-    type Output = crate::Result<crate::models::Dashboard>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Dashboard>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UpdateLookmlCertificationRequest => crate ::models::Dashboard
+);
 /// Request builder for [`LookerSdk::search_dashboard_elements`](crate::LookerSdk::search_dashboard_elements) (`GET /dashboard_elements/search`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1861,28 +1516,10 @@ impl<'a> SearchDashboardElementsRequest<'a> {
         call.query("sorts", Into::<String>::into(sorts));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::DashboardElement>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for SearchDashboardElementsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::DashboardElement>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::DashboardElement>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    SearchDashboardElementsRequest => Vec < crate ::models::DashboardElement >
+);
 /// Request builder for [`LookerSdk::dashboard_element`](crate::LookerSdk::dashboard_element) (`GET /dashboard_elements/{dashboard_element_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1897,28 +1534,10 @@ impl<'a> DashboardElementRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::DashboardElement> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for DashboardElementRequest<'a> {
-    type Output = crate::Result<crate::models::DashboardElement>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::DashboardElement>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    DashboardElementRequest => crate ::models::DashboardElement
+);
 /// Request builder for [`LookerSdk::delete_dashboard_element`](crate::LookerSdk::delete_dashboard_element) (`DELETE /dashboard_elements/{dashboard_element_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1926,29 +1545,7 @@ impl<'a> std::future::IntoFuture for DashboardElementRequest<'a> {
 pub struct DeleteDashboardElementRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteDashboardElementRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteDashboardElementRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteDashboardElementRequest => ());
 /// Request builder for [`LookerSdk::update_dashboard_element`](crate::LookerSdk::update_dashboard_element) (`PATCH /dashboard_elements/{dashboard_element_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1963,28 +1560,10 @@ impl<'a> UpdateDashboardElementRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::DashboardElement> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for UpdateDashboardElementRequest<'a> {
-    type Output = crate::Result<crate::models::DashboardElement>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::DashboardElement>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UpdateDashboardElementRequest => crate ::models::DashboardElement
+);
 /// Request builder for [`LookerSdk::dashboard_dashboard_elements`](crate::LookerSdk::dashboard_dashboard_elements) (`GET /dashboards/{dashboard_id}/dashboard_elements`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1999,28 +1578,10 @@ impl<'a> DashboardDashboardElementsRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::DashboardElement>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for DashboardDashboardElementsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::DashboardElement>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::DashboardElement>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    DashboardDashboardElementsRequest => Vec < crate ::models::DashboardElement >
+);
 /// Request builder for [`LookerSdk::create_dashboard_element`](crate::LookerSdk::create_dashboard_element) (`POST /dashboard_elements`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2041,28 +1602,10 @@ impl<'a> CreateDashboardElementRequest<'a> {
         call.query("apply_filters", apply_filters);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::DashboardElement> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for CreateDashboardElementRequest<'a> {
-    type Output = crate::Result<crate::models::DashboardElement>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::DashboardElement>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CreateDashboardElementRequest => crate ::models::DashboardElement
+);
 /// Request builder for [`LookerSdk::dashboard_filter`](crate::LookerSdk::dashboard_filter) (`GET /dashboard_filters/{dashboard_filter_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2077,28 +1620,10 @@ impl<'a> DashboardFilterRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::DashboardFilter> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for DashboardFilterRequest<'a> {
-    type Output = crate::Result<crate::models::DashboardFilter>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::DashboardFilter>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    DashboardFilterRequest => crate ::models::DashboardFilter
+);
 /// Request builder for [`LookerSdk::delete_dashboard_filter`](crate::LookerSdk::delete_dashboard_filter) (`DELETE /dashboard_filters/{dashboard_filter_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2106,29 +1631,7 @@ impl<'a> std::future::IntoFuture for DashboardFilterRequest<'a> {
 pub struct DeleteDashboardFilterRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteDashboardFilterRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteDashboardFilterRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteDashboardFilterRequest => ());
 /// Request builder for [`LookerSdk::update_dashboard_filter`](crate::LookerSdk::update_dashboard_filter) (`PATCH /dashboard_filters/{dashboard_filter_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2143,28 +1646,10 @@ impl<'a> UpdateDashboardFilterRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::DashboardFilter> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for UpdateDashboardFilterRequest<'a> {
-    type Output = crate::Result<crate::models::DashboardFilter>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::DashboardFilter>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UpdateDashboardFilterRequest => crate ::models::DashboardFilter
+);
 /// Request builder for [`LookerSdk::dashboard_dashboard_filters`](crate::LookerSdk::dashboard_dashboard_filters) (`GET /dashboards/{dashboard_id}/dashboard_filters`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2179,28 +1664,10 @@ impl<'a> DashboardDashboardFiltersRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::DashboardFilter>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for DashboardDashboardFiltersRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::DashboardFilter>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::DashboardFilter>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    DashboardDashboardFiltersRequest => Vec < crate ::models::DashboardFilter >
+);
 /// Request builder for [`LookerSdk::create_dashboard_filter`](crate::LookerSdk::create_dashboard_filter) (`POST /dashboard_filters`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2215,28 +1682,10 @@ impl<'a> CreateDashboardFilterRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::DashboardFilter> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for CreateDashboardFilterRequest<'a> {
-    type Output = crate::Result<crate::models::DashboardFilter>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::DashboardFilter>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CreateDashboardFilterRequest => crate ::models::DashboardFilter
+);
 /// Request builder for [`LookerSdk::dashboard_layout_component`](crate::LookerSdk::dashboard_layout_component) (`GET /dashboard_layout_components/{dashboard_layout_component_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2251,30 +1700,10 @@ impl<'a> DashboardLayoutComponentRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(
-        self,
-    ) -> crate::call::Pending<'a, crate::models::DashboardLayoutComponent> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for DashboardLayoutComponentRequest<'a> {
-    type Output = crate::Result<crate::models::DashboardLayoutComponent>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::DashboardLayoutComponent>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    DashboardLayoutComponentRequest => crate ::models::DashboardLayoutComponent
+);
 /// Request builder for [`LookerSdk::update_dashboard_layout_component`](crate::LookerSdk::update_dashboard_layout_component) (`PATCH /dashboard_layout_components/{dashboard_layout_component_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2289,30 +1718,10 @@ impl<'a> UpdateDashboardLayoutComponentRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(
-        self,
-    ) -> crate::call::Pending<'a, crate::models::DashboardLayoutComponent> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for UpdateDashboardLayoutComponentRequest<'a> {
-    type Output = crate::Result<crate::models::DashboardLayoutComponent>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::DashboardLayoutComponent>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UpdateDashboardLayoutComponentRequest => crate ::models::DashboardLayoutComponent
+);
 /// Request builder for [`LookerSdk::dashboard_layout_dashboard_layout_components`](crate::LookerSdk::dashboard_layout_dashboard_layout_components) (`GET /dashboard_layouts/{dashboard_layout_id}/dashboard_layout_components`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2327,34 +1736,11 @@ impl<'a> DashboardLayoutDashboardLayoutComponentsRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(
-        self,
-    ) -> crate::call::Pending<'a, Vec<crate::models::DashboardLayoutComponent>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture
-for DashboardLayoutDashboardLayoutComponentsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::DashboardLayoutComponent>>;
-    type IntoFuture = crate::call::Pending<
-        'a,
-        Vec<crate::models::DashboardLayoutComponent>,
-    >;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    DashboardLayoutDashboardLayoutComponentsRequest => Vec < crate
+    ::models::DashboardLayoutComponent >
+);
 /// Request builder for [`LookerSdk::dashboard_layout`](crate::LookerSdk::dashboard_layout) (`GET /dashboard_layouts/{dashboard_layout_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2369,28 +1755,10 @@ impl<'a> DashboardLayoutRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::DashboardLayout> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for DashboardLayoutRequest<'a> {
-    type Output = crate::Result<crate::models::DashboardLayout>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::DashboardLayout>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    DashboardLayoutRequest => crate ::models::DashboardLayout
+);
 /// Request builder for [`LookerSdk::delete_dashboard_layout`](crate::LookerSdk::delete_dashboard_layout) (`DELETE /dashboard_layouts/{dashboard_layout_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2398,29 +1766,7 @@ impl<'a> std::future::IntoFuture for DashboardLayoutRequest<'a> {
 pub struct DeleteDashboardLayoutRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteDashboardLayoutRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteDashboardLayoutRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteDashboardLayoutRequest => ());
 /// Request builder for [`LookerSdk::update_dashboard_layout`](crate::LookerSdk::update_dashboard_layout) (`PATCH /dashboard_layouts/{dashboard_layout_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2435,28 +1781,10 @@ impl<'a> UpdateDashboardLayoutRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::DashboardLayout> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for UpdateDashboardLayoutRequest<'a> {
-    type Output = crate::Result<crate::models::DashboardLayout>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::DashboardLayout>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UpdateDashboardLayoutRequest => crate ::models::DashboardLayout
+);
 /// Request builder for [`LookerSdk::dashboard_dashboard_layouts`](crate::LookerSdk::dashboard_dashboard_layouts) (`GET /dashboards/{dashboard_id}/dashboard_layouts`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2471,28 +1799,10 @@ impl<'a> DashboardDashboardLayoutsRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::DashboardLayout>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for DashboardDashboardLayoutsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::DashboardLayout>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::DashboardLayout>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    DashboardDashboardLayoutsRequest => Vec < crate ::models::DashboardLayout >
+);
 /// Request builder for [`LookerSdk::create_dashboard_layout`](crate::LookerSdk::create_dashboard_layout) (`POST /dashboard_layouts`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2507,28 +1817,10 @@ impl<'a> CreateDashboardLayoutRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::DashboardLayout> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for CreateDashboardLayoutRequest<'a> {
-    type Output = crate::Result<crate::models::DashboardLayout>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::DashboardLayout>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CreateDashboardLayoutRequest => crate ::models::DashboardLayout
+);
 /// Request builder for [`LookerSdk::dashboard_filter_state`](crate::LookerSdk::dashboard_filter_state) (`GET /dashboard_filter_state/{guid}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2536,29 +1828,7 @@ impl<'a> std::future::IntoFuture for CreateDashboardLayoutRequest<'a> {
 pub struct DashboardFilterStateRequest<'a> {
     call: crate::call::Call<'a, String>,
 }
-impl<'a> DashboardFilterStateRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, String> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DashboardFilterStateRequest<'a> {
-    type Output = crate::Result<String>;
-    type IntoFuture = crate::call::Pending<'a, String>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DashboardFilterStateRequest => String);
 /// Request builder for [`LookerSdk::create_dashboard_filter_state`](crate::LookerSdk::create_dashboard_filter_state) (`POST /dashboard_filter_state`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2566,29 +1836,9 @@ impl<'a> std::future::IntoFuture for DashboardFilterStateRequest<'a> {
 pub struct CreateDashboardFilterStateRequest<'a> {
     call: crate::call::Call<'a, CreateDashboardFilterStateResponse>,
 }
-impl<'a> CreateDashboardFilterStateRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, CreateDashboardFilterStateResponse> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for CreateDashboardFilterStateRequest<'a> {
-    type Output = crate::Result<CreateDashboardFilterStateResponse>;
-    type IntoFuture = crate::call::Pending<'a, CreateDashboardFilterStateResponse>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CreateDashboardFilterStateRequest => CreateDashboardFilterStateResponse
+);
 /// What [`LookerSdk::create_dashboard_filter_state`](crate::LookerSdk::create_dashboard_filter_state) returns: the body depends on the HTTP status.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateDashboardFilterStateResponse {
@@ -2601,7 +1851,7 @@ fn decode_create_dashboard_filter_state(
     response: crate::call::Response,
 ) -> crate::Result<CreateDashboardFilterStateResponse> {
     match response.status() {
-        201u16 => {
+        201 => {
             crate::call::json(response).map(CreateDashboardFilterStateResponse::Created)
         }
         _ => crate::call::json(response).map(CreateDashboardFilterStateResponse::Ok),

@@ -59,29 +59,9 @@ impl crate::LookerSdk {
 pub struct PerformDataActionRequest<'a> {
     call: crate::call::Call<'a, crate::models::DataActionResponse>,
 }
-impl<'a> PerformDataActionRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::DataActionResponse> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for PerformDataActionRequest<'a> {
-    type Output = crate::Result<crate::models::DataActionResponse>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::DataActionResponse>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    PerformDataActionRequest => crate ::models::DataActionResponse
+);
 /// Request builder for [`LookerSdk::fetch_remote_data_action_form`](crate::LookerSdk::fetch_remote_data_action_form) (`POST /data_actions/form`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -89,26 +69,6 @@ impl<'a> std::future::IntoFuture for PerformDataActionRequest<'a> {
 pub struct FetchRemoteDataActionFormRequest<'a> {
     call: crate::call::Call<'a, crate::models::DataActionForm>,
 }
-impl<'a> FetchRemoteDataActionFormRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::DataActionForm> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for FetchRemoteDataActionFormRequest<'a> {
-    type Output = crate::Result<crate::models::DataActionForm>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::DataActionForm>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    FetchRemoteDataActionFormRequest => crate ::models::DataActionForm
+);

@@ -70,29 +70,9 @@ impl crate::LookerSdk {
 pub struct AllDatagroupsRequest<'a> {
     call: crate::call::Call<'a, Vec<crate::models::Datagroup>>,
 }
-impl<'a> AllDatagroupsRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::Datagroup>> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for AllDatagroupsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::Datagroup>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::Datagroup>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AllDatagroupsRequest => Vec < crate ::models::Datagroup >
+);
 /// Request builder for [`LookerSdk::datagroup`](crate::LookerSdk::datagroup) (`GET /datagroups/{datagroup_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -100,29 +80,7 @@ impl<'a> std::future::IntoFuture for AllDatagroupsRequest<'a> {
 pub struct DatagroupRequest<'a> {
     call: crate::call::Call<'a, crate::models::Datagroup>,
 }
-impl<'a> DatagroupRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Datagroup> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DatagroupRequest<'a> {
-    type Output = crate::Result<crate::models::Datagroup>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Datagroup>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DatagroupRequest => crate ::models::Datagroup);
 /// Request builder for [`LookerSdk::update_datagroup`](crate::LookerSdk::update_datagroup) (`PATCH /datagroups/{datagroup_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -130,26 +88,4 @@ impl<'a> std::future::IntoFuture for DatagroupRequest<'a> {
 pub struct UpdateDatagroupRequest<'a> {
     call: crate::call::Call<'a, crate::models::Datagroup>,
 }
-impl<'a> UpdateDatagroupRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Datagroup> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for UpdateDatagroupRequest<'a> {
-    type Output = crate::Result<crate::models::Datagroup>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Datagroup>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(UpdateDatagroupRequest => crate ::models::Datagroup);

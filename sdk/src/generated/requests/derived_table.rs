@@ -137,28 +137,10 @@ impl<'a> GraphDerivedTablesForModelRequest<'a> {
         call.query("color", Into::<String>::into(color));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::DependencyGraph> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for GraphDerivedTablesForModelRequest<'a> {
-    type Output = crate::Result<crate::models::DependencyGraph>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::DependencyGraph>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    GraphDerivedTablesForModelRequest => crate ::models::DependencyGraph
+);
 /// Request builder for [`LookerSdk::graph_derived_tables_for_view`](crate::LookerSdk::graph_derived_tables_for_view) (`GET /derived_table/graph/view/{view}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -179,28 +161,10 @@ impl<'a> GraphDerivedTablesForViewRequest<'a> {
         call.query("workspace", Into::<String>::into(workspace));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::DependencyGraph> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for GraphDerivedTablesForViewRequest<'a> {
-    type Output = crate::Result<crate::models::DependencyGraph>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::DependencyGraph>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    GraphDerivedTablesForViewRequest => crate ::models::DependencyGraph
+);
 /// Request builder for [`LookerSdk::start_pdt_build`](crate::LookerSdk::start_pdt_build) (`GET /derived_table/{model_name}/{view_name}/start`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -239,28 +203,8 @@ impl<'a> StartPdtBuildRequest<'a> {
         call.query("source", Into::<String>::into(source));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::MaterializePdt> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for StartPdtBuildRequest<'a> {
-    type Output = crate::Result<crate::models::MaterializePdt>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::MaterializePdt>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(StartPdtBuildRequest => crate ::models::MaterializePdt);
 /// Request builder for [`LookerSdk::check_pdt_build`](crate::LookerSdk::check_pdt_build) (`GET /derived_table/{materialization_id}/status`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -268,29 +212,7 @@ impl<'a> std::future::IntoFuture for StartPdtBuildRequest<'a> {
 pub struct CheckPdtBuildRequest<'a> {
     call: crate::call::Call<'a, crate::models::MaterializePdt>,
 }
-impl<'a> CheckPdtBuildRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::MaterializePdt> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for CheckPdtBuildRequest<'a> {
-    type Output = crate::Result<crate::models::MaterializePdt>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::MaterializePdt>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(CheckPdtBuildRequest => crate ::models::MaterializePdt);
 /// Request builder for [`LookerSdk::stop_pdt_build`](crate::LookerSdk::stop_pdt_build) (`GET /derived_table/{materialization_id}/stop`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -305,25 +227,5 @@ impl<'a> StopPdtBuildRequest<'a> {
         call.query("source", Into::<String>::into(source));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::MaterializePdt> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for StopPdtBuildRequest<'a> {
-    type Output = crate::Result<crate::models::MaterializePdt>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::MaterializePdt>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(StopPdtBuildRequest => crate ::models::MaterializePdt);

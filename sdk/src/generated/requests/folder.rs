@@ -334,28 +334,8 @@ impl<'a> SearchFoldersRequest<'a> {
         call.query("is_users_root", is_users_root);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::Folder>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for SearchFoldersRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::Folder>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::Folder>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(SearchFoldersRequest => Vec < crate ::models::Folder >);
 /// Request builder for [`LookerSdk::folder`](crate::LookerSdk::folder) (`GET /folders/{folder_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -370,28 +350,8 @@ impl<'a> FolderRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Folder> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for FolderRequest<'a> {
-    type Output = crate::Result<crate::models::Folder>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Folder>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(FolderRequest => crate ::models::Folder);
 /// Request builder for [`LookerSdk::delete_folder`](crate::LookerSdk::delete_folder) (`DELETE /folders/{folder_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -399,29 +359,7 @@ impl<'a> std::future::IntoFuture for FolderRequest<'a> {
 pub struct DeleteFolderRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteFolderRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteFolderRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteFolderRequest => ());
 /// Request builder for [`LookerSdk::update_folder`](crate::LookerSdk::update_folder) (`PATCH /folders/{folder_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -429,29 +367,7 @@ impl<'a> std::future::IntoFuture for DeleteFolderRequest<'a> {
 pub struct UpdateFolderRequest<'a> {
     call: crate::call::Call<'a, crate::models::Folder>,
 }
-impl<'a> UpdateFolderRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Folder> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for UpdateFolderRequest<'a> {
-    type Output = crate::Result<crate::models::Folder>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Folder>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(UpdateFolderRequest => crate ::models::Folder);
 /// Request builder for [`LookerSdk::all_folders`](crate::LookerSdk::all_folders) (`GET /folders`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -466,28 +382,10 @@ impl<'a> AllFoldersRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::FolderBase>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for AllFoldersRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::FolderBase>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::FolderBase>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AllFoldersRequest => Vec < crate ::models::FolderBase >
+);
 /// Request builder for [`LookerSdk::create_folder`](crate::LookerSdk::create_folder) (`POST /folders`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -495,29 +393,7 @@ impl<'a> std::future::IntoFuture for AllFoldersRequest<'a> {
 pub struct CreateFolderRequest<'a> {
     call: crate::call::Call<'a, crate::models::Folder>,
 }
-impl<'a> CreateFolderRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Folder> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for CreateFolderRequest<'a> {
-    type Output = crate::Result<crate::models::Folder>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Folder>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(CreateFolderRequest => crate ::models::Folder);
 /// Request builder for [`LookerSdk::folder_children`](crate::LookerSdk::folder_children) (`GET /folders/{folder_id}/children`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -564,28 +440,10 @@ impl<'a> FolderChildrenRequest<'a> {
         call.query("sorts", Into::<String>::into(sorts));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::Folder>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for FolderChildrenRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::Folder>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::Folder>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    FolderChildrenRequest => Vec < crate ::models::Folder >
+);
 /// Request builder for [`LookerSdk::folder_children_search`](crate::LookerSdk::folder_children_search) (`GET /folders/{folder_id}/children/search`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -612,28 +470,10 @@ impl<'a> FolderChildrenSearchRequest<'a> {
         call.query("name", Into::<String>::into(name));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::Folder>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for FolderChildrenSearchRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::Folder>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::Folder>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    FolderChildrenSearchRequest => Vec < crate ::models::Folder >
+);
 /// Request builder for [`LookerSdk::folder_parent`](crate::LookerSdk::folder_parent) (`GET /folders/{folder_id}/parent`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -648,28 +488,8 @@ impl<'a> FolderParentRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Folder> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for FolderParentRequest<'a> {
-    type Output = crate::Result<crate::models::Folder>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Folder>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(FolderParentRequest => crate ::models::Folder);
 /// Request builder for [`LookerSdk::folder_ancestors`](crate::LookerSdk::folder_ancestors) (`GET /folders/{folder_id}/ancestors`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -684,28 +504,10 @@ impl<'a> FolderAncestorsRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::Folder>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for FolderAncestorsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::Folder>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::Folder>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    FolderAncestorsRequest => Vec < crate ::models::Folder >
+);
 /// Request builder for [`LookerSdk::folder_looks`](crate::LookerSdk::folder_looks) (`GET /folders/{folder_id}/looks`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -720,28 +522,10 @@ impl<'a> FolderLooksRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::LookWithQuery>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for FolderLooksRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::LookWithQuery>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::LookWithQuery>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    FolderLooksRequest => Vec < crate ::models::LookWithQuery >
+);
 /// Request builder for [`LookerSdk::folder_dashboards`](crate::LookerSdk::folder_dashboards) (`GET /folders/{folder_id}/dashboards`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -756,25 +540,7 @@ impl<'a> FolderDashboardsRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::Dashboard>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for FolderDashboardsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::Dashboard>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::Dashboard>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    FolderDashboardsRequest => Vec < crate ::models::Dashboard >
+);

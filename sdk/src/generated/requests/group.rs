@@ -500,28 +500,8 @@ impl<'a> AllGroupsRequest<'a> {
         call.query("can_add_to_content_metadata", can_add_to_content_metadata);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::Group>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for AllGroupsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::Group>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::Group>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(AllGroupsRequest => Vec < crate ::models::Group >);
 /// Request builder for [`LookerSdk::create_group`](crate::LookerSdk::create_group) (`POST /groups`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -536,28 +516,8 @@ impl<'a> CreateGroupRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Group> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for CreateGroupRequest<'a> {
-    type Output = crate::Result<crate::models::Group>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Group>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(CreateGroupRequest => crate ::models::Group);
 /// Request builder for [`LookerSdk::search_groups`](crate::LookerSdk::search_groups) (`GET /groups/search`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -626,28 +586,8 @@ impl<'a> SearchGroupsRequest<'a> {
         call.query("externally_orphaned", externally_orphaned);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::Group>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for SearchGroupsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::Group>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::Group>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(SearchGroupsRequest => Vec < crate ::models::Group >);
 /// Request builder for [`LookerSdk::search_groups_with_roles`](crate::LookerSdk::search_groups_with_roles) (`GET /groups/search/with_roles`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -716,28 +656,10 @@ impl<'a> SearchGroupsWithRolesRequest<'a> {
         call.query("externally_orphaned", externally_orphaned);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::GroupSearch>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for SearchGroupsWithRolesRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::GroupSearch>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::GroupSearch>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    SearchGroupsWithRolesRequest => Vec < crate ::models::GroupSearch >
+);
 /// Request builder for [`LookerSdk::search_groups_with_hierarchy`](crate::LookerSdk::search_groups_with_hierarchy) (`GET /groups/search/with_hierarchy`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -806,28 +728,10 @@ impl<'a> SearchGroupsWithHierarchyRequest<'a> {
         call.query("externally_orphaned", externally_orphaned);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::GroupHierarchy>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for SearchGroupsWithHierarchyRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::GroupHierarchy>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::GroupHierarchy>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    SearchGroupsWithHierarchyRequest => Vec < crate ::models::GroupHierarchy >
+);
 /// Request builder for [`LookerSdk::group`](crate::LookerSdk::group) (`GET /groups/{group_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -842,28 +746,8 @@ impl<'a> GroupRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Group> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for GroupRequest<'a> {
-    type Output = crate::Result<crate::models::Group>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Group>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(GroupRequest => crate ::models::Group);
 /// Request builder for [`LookerSdk::delete_group`](crate::LookerSdk::delete_group) (`DELETE /groups/{group_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -871,29 +755,7 @@ impl<'a> std::future::IntoFuture for GroupRequest<'a> {
 pub struct DeleteGroupRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteGroupRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteGroupRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteGroupRequest => ());
 /// Request builder for [`LookerSdk::update_group`](crate::LookerSdk::update_group) (`PATCH /groups/{group_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -908,28 +770,8 @@ impl<'a> UpdateGroupRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Group> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for UpdateGroupRequest<'a> {
-    type Output = crate::Result<crate::models::Group>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Group>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(UpdateGroupRequest => crate ::models::Group);
 /// Request builder for [`LookerSdk::all_group_groups`](crate::LookerSdk::all_group_groups) (`GET /groups/{group_id}/groups`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -944,28 +786,8 @@ impl<'a> AllGroupGroupsRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::Group>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for AllGroupGroupsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::Group>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::Group>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(AllGroupGroupsRequest => Vec < crate ::models::Group >);
 /// Request builder for [`LookerSdk::add_group_group`](crate::LookerSdk::add_group_group) (`POST /groups/{group_id}/groups`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -973,29 +795,7 @@ impl<'a> std::future::IntoFuture for AllGroupGroupsRequest<'a> {
 pub struct AddGroupGroupRequest<'a> {
     call: crate::call::Call<'a, crate::models::Group>,
 }
-impl<'a> AddGroupGroupRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Group> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for AddGroupGroupRequest<'a> {
-    type Output = crate::Result<crate::models::Group>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Group>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(AddGroupGroupRequest => crate ::models::Group);
 /// Request builder for [`LookerSdk::all_group_users`](crate::LookerSdk::all_group_users) (`GET /groups/{group_id}/users`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1042,28 +842,8 @@ impl<'a> AllGroupUsersRequest<'a> {
         call.query("sorts", Into::<String>::into(sorts));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::User>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for AllGroupUsersRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::User>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::User>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(AllGroupUsersRequest => Vec < crate ::models::User >);
 /// Request builder for [`LookerSdk::add_group_user`](crate::LookerSdk::add_group_user) (`POST /groups/{group_id}/users`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1071,29 +851,7 @@ impl<'a> std::future::IntoFuture for AllGroupUsersRequest<'a> {
 pub struct AddGroupUserRequest<'a> {
     call: crate::call::Call<'a, crate::models::User>,
 }
-impl<'a> AddGroupUserRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::User> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for AddGroupUserRequest<'a> {
-    type Output = crate::Result<crate::models::User>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::User>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(AddGroupUserRequest => crate ::models::User);
 /// Request builder for [`LookerSdk::delete_group_user`](crate::LookerSdk::delete_group_user) (`DELETE /groups/{group_id}/users/{user_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1101,29 +859,7 @@ impl<'a> std::future::IntoFuture for AddGroupUserRequest<'a> {
 pub struct DeleteGroupUserRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteGroupUserRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteGroupUserRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteGroupUserRequest => ());
 /// Request builder for [`LookerSdk::delete_group_from_group`](crate::LookerSdk::delete_group_from_group) (`DELETE /groups/{group_id}/groups/{deleting_group_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1131,29 +867,7 @@ impl<'a> std::future::IntoFuture for DeleteGroupUserRequest<'a> {
 pub struct DeleteGroupFromGroupRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteGroupFromGroupRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteGroupFromGroupRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteGroupFromGroupRequest => ());
 /// Request builder for [`LookerSdk::delete_user_attribute_group_value`](crate::LookerSdk::delete_user_attribute_group_value) (`DELETE /groups/{group_id}/attribute_values/{user_attribute_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1161,29 +875,7 @@ impl<'a> std::future::IntoFuture for DeleteGroupFromGroupRequest<'a> {
 pub struct DeleteUserAttributeGroupValueRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteUserAttributeGroupValueRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteUserAttributeGroupValueRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteUserAttributeGroupValueRequest => ());
 /// Request builder for [`LookerSdk::update_user_attribute_group_value`](crate::LookerSdk::update_user_attribute_group_value) (`PATCH /groups/{group_id}/attribute_values/{user_attribute_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1191,28 +883,6 @@ impl<'a> std::future::IntoFuture for DeleteUserAttributeGroupValueRequest<'a> {
 pub struct UpdateUserAttributeGroupValueRequest<'a> {
     call: crate::call::Call<'a, crate::models::UserAttributeGroupValue>,
 }
-impl<'a> UpdateUserAttributeGroupValueRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(
-        self,
-    ) -> crate::call::Pending<'a, crate::models::UserAttributeGroupValue> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for UpdateUserAttributeGroupValueRequest<'a> {
-    type Output = crate::Result<crate::models::UserAttributeGroupValue>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::UserAttributeGroupValue>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UpdateUserAttributeGroupValueRequest => crate ::models::UserAttributeGroupValue
+);

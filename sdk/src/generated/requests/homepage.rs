@@ -37,25 +37,7 @@ impl<'a> AllPrimaryHomepageSectionsRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::HomepageSection>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for AllPrimaryHomepageSectionsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::HomepageSection>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::HomepageSection>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AllPrimaryHomepageSectionsRequest => Vec < crate ::models::HomepageSection >
+);

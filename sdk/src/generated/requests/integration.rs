@@ -288,28 +288,10 @@ impl<'a> AllIntegrationHubsRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::IntegrationHub>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for AllIntegrationHubsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::IntegrationHub>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::IntegrationHub>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AllIntegrationHubsRequest => Vec < crate ::models::IntegrationHub >
+);
 /// Request builder for [`LookerSdk::create_integration_hub`](crate::LookerSdk::create_integration_hub) (`POST /integration_hubs`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -324,28 +306,10 @@ impl<'a> CreateIntegrationHubRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::IntegrationHub> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for CreateIntegrationHubRequest<'a> {
-    type Output = crate::Result<crate::models::IntegrationHub>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::IntegrationHub>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CreateIntegrationHubRequest => crate ::models::IntegrationHub
+);
 /// Request builder for [`LookerSdk::integration_hub`](crate::LookerSdk::integration_hub) (`GET /integration_hubs/{integration_hub_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -360,28 +324,10 @@ impl<'a> IntegrationHubRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::IntegrationHub> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for IntegrationHubRequest<'a> {
-    type Output = crate::Result<crate::models::IntegrationHub>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::IntegrationHub>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    IntegrationHubRequest => crate ::models::IntegrationHub
+);
 /// Request builder for [`LookerSdk::delete_integration_hub`](crate::LookerSdk::delete_integration_hub) (`DELETE /integration_hubs/{integration_hub_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -389,29 +335,7 @@ impl<'a> std::future::IntoFuture for IntegrationHubRequest<'a> {
 pub struct DeleteIntegrationHubRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteIntegrationHubRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteIntegrationHubRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteIntegrationHubRequest => ());
 /// Request builder for [`LookerSdk::update_integration_hub`](crate::LookerSdk::update_integration_hub) (`PATCH /integration_hubs/{integration_hub_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -426,28 +350,10 @@ impl<'a> UpdateIntegrationHubRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::IntegrationHub> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for UpdateIntegrationHubRequest<'a> {
-    type Output = crate::Result<crate::models::IntegrationHub>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::IntegrationHub>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UpdateIntegrationHubRequest => crate ::models::IntegrationHub
+);
 /// Request builder for [`LookerSdk::get_integration_hub_health`](crate::LookerSdk::get_integration_hub_health) (`GET /integration_hubs/{integration_hub_id}/health`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -462,33 +368,10 @@ impl<'a> GetIntegrationHubHealthRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(
-        self,
-    ) -> crate::call::Pending<'a, crate::models::IntegrationHubHealthResult> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for GetIntegrationHubHealthRequest<'a> {
-    type Output = crate::Result<crate::models::IntegrationHubHealthResult>;
-    type IntoFuture = crate::call::Pending<
-        'a,
-        crate::models::IntegrationHubHealthResult,
-    >;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    GetIntegrationHubHealthRequest => crate ::models::IntegrationHubHealthResult
+);
 /// Request builder for [`LookerSdk::accept_integration_hub_legal_agreement`](crate::LookerSdk::accept_integration_hub_legal_agreement) (`POST /integration_hubs/{integration_hub_id}/accept_legal_agreement`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -496,29 +379,9 @@ impl<'a> std::future::IntoFuture for GetIntegrationHubHealthRequest<'a> {
 pub struct AcceptIntegrationHubLegalAgreementRequest<'a> {
     call: crate::call::Call<'a, crate::models::IntegrationHub>,
 }
-impl<'a> AcceptIntegrationHubLegalAgreementRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::IntegrationHub> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for AcceptIntegrationHubLegalAgreementRequest<'a> {
-    type Output = crate::Result<crate::models::IntegrationHub>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::IntegrationHub>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AcceptIntegrationHubLegalAgreementRequest => crate ::models::IntegrationHub
+);
 /// Request builder for [`LookerSdk::all_integrations`](crate::LookerSdk::all_integrations) (`GET /integrations`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -539,28 +402,10 @@ impl<'a> AllIntegrationsRequest<'a> {
         call.query("integration_hub_id", Into::<String>::into(integration_hub_id));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::Integration>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for AllIntegrationsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::Integration>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::Integration>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AllIntegrationsRequest => Vec < crate ::models::Integration >
+);
 /// Request builder for [`LookerSdk::integration`](crate::LookerSdk::integration) (`GET /integrations/{integration_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -575,28 +420,8 @@ impl<'a> IntegrationRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Integration> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for IntegrationRequest<'a> {
-    type Output = crate::Result<crate::models::Integration>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Integration>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(IntegrationRequest => crate ::models::Integration);
 /// Request builder for [`LookerSdk::update_integration`](crate::LookerSdk::update_integration) (`PATCH /integrations/{integration_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -611,28 +436,10 @@ impl<'a> UpdateIntegrationRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Integration> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for UpdateIntegrationRequest<'a> {
-    type Output = crate::Result<crate::models::Integration>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Integration>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UpdateIntegrationRequest => crate ::models::Integration
+);
 /// Request builder for [`LookerSdk::fetch_integration_form`](crate::LookerSdk::fetch_integration_form) (`POST /integrations/{integration_id}/form`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -646,28 +453,10 @@ impl<'a> FetchIntegrationFormRequest<'a> {
         self.call.json_body(body);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::DataActionForm> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for FetchIntegrationFormRequest<'a> {
-    type Output = crate::Result<crate::models::DataActionForm>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::DataActionForm>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    FetchIntegrationFormRequest => crate ::models::DataActionForm
+);
 /// Request builder for [`LookerSdk::test_integration`](crate::LookerSdk::test_integration) (`POST /integrations/{integration_id}/test`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -675,26 +464,6 @@ impl<'a> std::future::IntoFuture for FetchIntegrationFormRequest<'a> {
 pub struct TestIntegrationRequest<'a> {
     call: crate::call::Call<'a, crate::models::IntegrationTestResult>,
 }
-impl<'a> TestIntegrationRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::IntegrationTestResult> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for TestIntegrationRequest<'a> {
-    type Output = crate::Result<crate::models::IntegrationTestResult>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::IntegrationTestResult>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    TestIntegrationRequest => crate ::models::IntegrationTestResult
+);

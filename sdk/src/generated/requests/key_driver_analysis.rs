@@ -47,26 +47,6 @@ impl crate::LookerSdk {
 pub struct RunKeyDriverAnalysisRequest<'a> {
     call: crate::call::Call<'a, crate::models::KdaResponsePayload>,
 }
-impl<'a> RunKeyDriverAnalysisRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::KdaResponsePayload> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for RunKeyDriverAnalysisRequest<'a> {
-    type Output = crate::Result<crate::models::KdaResponsePayload>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::KdaResponsePayload>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    RunKeyDriverAnalysisRequest => crate ::models::KdaResponsePayload
+);

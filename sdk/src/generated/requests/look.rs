@@ -317,28 +317,8 @@ impl<'a> AllLooksRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::Look>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for AllLooksRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::Look>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::Look>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(AllLooksRequest => Vec < crate ::models::Look >);
 /// Request builder for [`LookerSdk::create_look`](crate::LookerSdk::create_look) (`POST /looks`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -353,28 +333,8 @@ impl<'a> CreateLookRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::LookWithQuery> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for CreateLookRequest<'a> {
-    type Output = crate::Result<crate::models::LookWithQuery>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::LookWithQuery>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(CreateLookRequest => crate ::models::LookWithQuery);
 /// Request builder for [`LookerSdk::search_looks`](crate::LookerSdk::search_looks) (`GET /looks/search`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -496,28 +456,8 @@ impl<'a> SearchLooksRequest<'a> {
         call.query("filter_or", filter_or);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::Look>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for SearchLooksRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::Look>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::Look>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(SearchLooksRequest => Vec < crate ::models::Look >);
 /// Request builder for [`LookerSdk::look`](crate::LookerSdk::look) (`GET /looks/{look_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -532,28 +472,8 @@ impl<'a> LookRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::LookWithQuery> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for LookRequest<'a> {
-    type Output = crate::Result<crate::models::LookWithQuery>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::LookWithQuery>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(LookRequest => crate ::models::LookWithQuery);
 /// Request builder for [`LookerSdk::delete_look`](crate::LookerSdk::delete_look) (`DELETE /looks/{look_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -561,29 +481,7 @@ impl<'a> std::future::IntoFuture for LookRequest<'a> {
 pub struct DeleteLookRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteLookRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteLookRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteLookRequest => ());
 /// Request builder for [`LookerSdk::update_look`](crate::LookerSdk::update_look) (`PATCH /looks/{look_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -598,28 +496,8 @@ impl<'a> UpdateLookRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::LookWithQuery> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for UpdateLookRequest<'a> {
-    type Output = crate::Result<crate::models::LookWithQuery>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::LookWithQuery>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(UpdateLookRequest => crate ::models::LookWithQuery);
 /// Request builder for [`LookerSdk::run_look`](crate::LookerSdk::run_look) (`GET /looks/{look_id}/run/{result_format}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -700,33 +578,13 @@ impl<'a> RunLookRequest<'a> {
         call.query("server_table_calcs", server_table_calcs);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::call::ResponseBody> {
-        self.call.send()
-    }
     /// Sends the request and returns the body as a byte stream, without buffering it:
     /// memory use stays constant however large the result.
     pub fn stream(self) -> crate::call::Pending<'a, crate::call::ByteStream> {
         self.call.stream()
     }
 }
-impl<'a> std::future::IntoFuture for RunLookRequest<'a> {
-    type Output = crate::Result<crate::call::ResponseBody>;
-    type IntoFuture = crate::call::Pending<'a, crate::call::ResponseBody>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(RunLookRequest => crate ::call::ResponseBody);
 /// Request builder for [`LookerSdk::copy_look`](crate::LookerSdk::copy_look) (`POST /looks/{look_id}/copy`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -741,28 +599,8 @@ impl<'a> CopyLookRequest<'a> {
         call.query("folder_id", Into::<String>::into(folder_id));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, CopyLookResponse> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for CopyLookRequest<'a> {
-    type Output = crate::Result<CopyLookResponse>;
-    type IntoFuture = crate::call::Pending<'a, CopyLookResponse>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(CopyLookRequest => CopyLookResponse);
 /// What [`LookerSdk::copy_look`](crate::LookerSdk::copy_look) returns: the body depends on the HTTP status.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CopyLookResponse {
@@ -773,7 +611,7 @@ pub enum CopyLookResponse {
 }
 fn decode_copy_look(response: crate::call::Response) -> crate::Result<CopyLookResponse> {
     match response.status() {
-        201u16 => crate::call::json(response).map(CopyLookResponse::Created),
+        201 => crate::call::json(response).map(CopyLookResponse::Created),
         _ => crate::call::json(response).map(CopyLookResponse::Ok),
     }
 }
@@ -784,29 +622,7 @@ fn decode_copy_look(response: crate::call::Response) -> crate::Result<CopyLookRe
 pub struct MoveLookRequest<'a> {
     call: crate::call::Call<'a, MoveLookResponse>,
 }
-impl<'a> MoveLookRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, MoveLookResponse> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for MoveLookRequest<'a> {
-    type Output = crate::Result<MoveLookResponse>;
-    type IntoFuture = crate::call::Pending<'a, MoveLookResponse>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(MoveLookRequest => MoveLookResponse);
 /// What [`LookerSdk::move_look`](crate::LookerSdk::move_look) returns: the body depends on the HTTP status.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MoveLookResponse {
@@ -817,7 +633,7 @@ pub enum MoveLookResponse {
 }
 fn decode_move_look(response: crate::call::Response) -> crate::Result<MoveLookResponse> {
     match response.status() {
-        201u16 => crate::call::json(response).map(MoveLookResponse::Created),
+        201 => crate::call::json(response).map(MoveLookResponse::Created),
         _ => crate::call::json(response).map(MoveLookResponse::Ok),
     }
 }
@@ -828,26 +644,4 @@ fn decode_move_look(response: crate::call::Response) -> crate::Result<MoveLookRe
 pub struct UpdateLookCertificationRequest<'a> {
     call: crate::call::Call<'a, crate::models::Look>,
 }
-impl<'a> UpdateLookCertificationRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Look> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for UpdateLookCertificationRequest<'a> {
-    type Output = crate::Result<crate::models::Look>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Look>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(UpdateLookCertificationRequest => crate ::models::Look);

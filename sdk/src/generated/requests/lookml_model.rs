@@ -185,28 +185,10 @@ impl<'a> AllLookmlModelsRequest<'a> {
         call.query("include_self_service", include_self_service);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::LookmlModel>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for AllLookmlModelsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::LookmlModel>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::LookmlModel>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AllLookmlModelsRequest => Vec < crate ::models::LookmlModel >
+);
 /// Request builder for [`LookerSdk::create_lookml_model`](crate::LookerSdk::create_lookml_model) (`POST /lookml_models`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -214,29 +196,9 @@ impl<'a> std::future::IntoFuture for AllLookmlModelsRequest<'a> {
 pub struct CreateLookmlModelRequest<'a> {
     call: crate::call::Call<'a, crate::models::LookmlModel>,
 }
-impl<'a> CreateLookmlModelRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::LookmlModel> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for CreateLookmlModelRequest<'a> {
-    type Output = crate::Result<crate::models::LookmlModel>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::LookmlModel>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CreateLookmlModelRequest => crate ::models::LookmlModel
+);
 /// Request builder for [`LookerSdk::lookml_model`](crate::LookerSdk::lookml_model) (`GET /lookml_models/{lookml_model_name}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -251,28 +213,8 @@ impl<'a> LookmlModelRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::LookmlModel> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for LookmlModelRequest<'a> {
-    type Output = crate::Result<crate::models::LookmlModel>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::LookmlModel>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(LookmlModelRequest => crate ::models::LookmlModel);
 /// Request builder for [`LookerSdk::delete_lookml_model`](crate::LookerSdk::delete_lookml_model) (`DELETE /lookml_models/{lookml_model_name}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -280,29 +222,7 @@ impl<'a> std::future::IntoFuture for LookmlModelRequest<'a> {
 pub struct DeleteLookmlModelRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteLookmlModelRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteLookmlModelRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteLookmlModelRequest => ());
 /// Request builder for [`LookerSdk::update_lookml_model`](crate::LookerSdk::update_lookml_model) (`PATCH /lookml_models/{lookml_model_name}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -310,29 +230,9 @@ impl<'a> std::future::IntoFuture for DeleteLookmlModelRequest<'a> {
 pub struct UpdateLookmlModelRequest<'a> {
     call: crate::call::Call<'a, crate::models::LookmlModel>,
 }
-impl<'a> UpdateLookmlModelRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::LookmlModel> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for UpdateLookmlModelRequest<'a> {
-    type Output = crate::Result<crate::models::LookmlModel>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::LookmlModel>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UpdateLookmlModelRequest => crate ::models::LookmlModel
+);
 /// Request builder for [`LookerSdk::lookml_model_explore`](crate::LookerSdk::lookml_model_explore) (`GET /lookml_models/{lookml_model_name}/explores/{explore_name}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -353,25 +253,7 @@ impl<'a> LookmlModelExploreRequest<'a> {
         call.query("add_drills_metadata", add_drills_metadata);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::LookmlModelExplore> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for LookmlModelExploreRequest<'a> {
-    type Output = crate::Result<crate::models::LookmlModelExplore>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::LookmlModelExplore>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    LookmlModelExploreRequest => crate ::models::LookmlModelExplore
+);

@@ -277,28 +277,10 @@ impl<'a> ModelFieldnameSuggestionsRequest<'a> {
         call.query_json("filters", filters);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::ModelFieldSuggestions> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for ModelFieldnameSuggestionsRequest<'a> {
-    type Output = crate::Result<crate::models::ModelFieldSuggestions>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::ModelFieldSuggestions>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    ModelFieldnameSuggestionsRequest => crate ::models::ModelFieldSuggestions
+);
 /// Request builder for [`LookerSdk::get_model`](crate::LookerSdk::get_model) (`GET /models/{model_name}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -306,29 +288,7 @@ impl<'a> std::future::IntoFuture for ModelFieldnameSuggestionsRequest<'a> {
 pub struct GetModelRequest<'a> {
     call: crate::call::Call<'a, crate::models::Model>,
 }
-impl<'a> GetModelRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Model> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for GetModelRequest<'a> {
-    type Output = crate::Result<crate::models::Model>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Model>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(GetModelRequest => crate ::models::Model);
 /// Request builder for [`LookerSdk::connection_databases`](crate::LookerSdk::connection_databases) (`GET /connections/{connection_name}/databases`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -336,29 +296,7 @@ impl<'a> std::future::IntoFuture for GetModelRequest<'a> {
 pub struct ConnectionDatabasesRequest<'a> {
     call: crate::call::Call<'a, Vec<String>>,
 }
-impl<'a> ConnectionDatabasesRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<String>> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for ConnectionDatabasesRequest<'a> {
-    type Output = crate::Result<Vec<String>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<String>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(ConnectionDatabasesRequest => Vec < String >);
 /// Request builder for [`LookerSdk::connection_features`](crate::LookerSdk::connection_features) (`GET /connections/{connection_name}/features`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -373,28 +311,10 @@ impl<'a> ConnectionFeaturesRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::ConnectionFeatures> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for ConnectionFeaturesRequest<'a> {
-    type Output = crate::Result<crate::models::ConnectionFeatures>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::ConnectionFeatures>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    ConnectionFeaturesRequest => crate ::models::ConnectionFeatures
+);
 /// Request builder for [`LookerSdk::connection_schemas`](crate::LookerSdk::connection_schemas) (`GET /connections/{connection_name}/schemas`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -421,28 +341,10 @@ impl<'a> ConnectionSchemasRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::Schema>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for ConnectionSchemasRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::Schema>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::Schema>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    ConnectionSchemasRequest => Vec < crate ::models::Schema >
+);
 /// Request builder for [`LookerSdk::connection_tables`](crate::LookerSdk::connection_tables) (`GET /connections/{connection_name}/tables`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -487,28 +389,10 @@ impl<'a> ConnectionTablesRequest<'a> {
         call.query("table_limit", table_limit);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::SchemaTables>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for ConnectionTablesRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::SchemaTables>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::SchemaTables>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    ConnectionTablesRequest => Vec < crate ::models::SchemaTables >
+);
 /// Request builder for [`LookerSdk::connection_columns`](crate::LookerSdk::connection_columns) (`GET /connections/{connection_name}/columns`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -553,28 +437,10 @@ impl<'a> ConnectionColumnsRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::SchemaColumns>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for ConnectionColumnsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::SchemaColumns>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::SchemaColumns>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    ConnectionColumnsRequest => Vec < crate ::models::SchemaColumns >
+);
 /// Request builder for [`LookerSdk::connection_search_columns`](crate::LookerSdk::connection_search_columns) (`GET /connections/{connection_name}/search_columns`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -595,28 +461,10 @@ impl<'a> ConnectionSearchColumnsRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::ColumnSearch>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for ConnectionSearchColumnsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::ColumnSearch>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::ColumnSearch>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    ConnectionSearchColumnsRequest => Vec < crate ::models::ColumnSearch >
+);
 /// Request builder for [`LookerSdk::connection_cost_estimate`](crate::LookerSdk::connection_cost_estimate) (`POST /connections/{connection_name}/cost_estimate`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -631,25 +479,7 @@ impl<'a> ConnectionCostEstimateRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::CostEstimate> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for ConnectionCostEstimateRequest<'a> {
-    type Output = crate::Result<crate::models::CostEstimate>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::CostEstimate>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    ConnectionCostEstimateRequest => crate ::models::CostEstimate
+);

@@ -1155,28 +1155,8 @@ impl<'a> GetCiRunRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::ProjectRun> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for GetCiRunRequest<'a> {
-    type Output = crate::Result<crate::models::ProjectRun>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::ProjectRun>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(GetCiRunRequest => crate ::models::ProjectRun);
 /// Request builder for [`LookerSdk::create_ci_run`](crate::LookerSdk::create_ci_run) (`POST /projects/{project_id}/ci/run`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1191,28 +1171,10 @@ impl<'a> CreateCiRunRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::CreateCiRunResponse> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for CreateCiRunRequest<'a> {
-    type Output = crate::Result<crate::models::CreateCiRunResponse>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::CreateCiRunResponse>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CreateCiRunRequest => crate ::models::CreateCiRunResponse
+);
 /// Request builder for [`LookerSdk::create_continuous_integration_run`](crate::LookerSdk::create_continuous_integration_run) (`POST /projects/{project_id}/continuous_integration/runs`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1227,28 +1189,10 @@ impl<'a> CreateContinuousIntegrationRunRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Option<crate::models::CiRun>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for CreateContinuousIntegrationRunRequest<'a> {
-    type Output = crate::Result<Option<crate::models::CiRun>>;
-    type IntoFuture = crate::call::Pending<'a, Option<crate::models::CiRun>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CreateContinuousIntegrationRunRequest => Option < crate ::models::CiRun >
+);
 /// Request builder for [`LookerSdk::get_continuous_integration_run`](crate::LookerSdk::get_continuous_integration_run) (`GET /projects/{project_id}/continuous_integration/runs/{run_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1263,28 +1207,10 @@ impl<'a> GetContinuousIntegrationRunRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::CiRun> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for GetContinuousIntegrationRunRequest<'a> {
-    type Output = crate::Result<crate::models::CiRun>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::CiRun>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    GetContinuousIntegrationRunRequest => crate ::models::CiRun
+);
 /// Request builder for [`LookerSdk::lock_all`](crate::LookerSdk::lock_all) (`POST /projects/{project_id}/manifest/lock_all`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1299,28 +1225,8 @@ impl<'a> LockAllRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Option<String>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for LockAllRequest<'a> {
-    type Output = crate::Result<Option<String>>;
-    type IntoFuture = crate::call::Pending<'a, Option<String>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(LockAllRequest => Option < String >);
 /// Request builder for [`LookerSdk::all_git_branches`](crate::LookerSdk::all_git_branches) (`GET /projects/{project_id}/git_branches`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1328,29 +1234,9 @@ impl<'a> std::future::IntoFuture for LockAllRequest<'a> {
 pub struct AllGitBranchesRequest<'a> {
     call: crate::call::Call<'a, Vec<crate::models::GitBranch>>,
 }
-impl<'a> AllGitBranchesRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::GitBranch>> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for AllGitBranchesRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::GitBranch>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::GitBranch>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AllGitBranchesRequest => Vec < crate ::models::GitBranch >
+);
 /// Request builder for [`LookerSdk::git_branch`](crate::LookerSdk::git_branch) (`GET /projects/{project_id}/git_branch`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1358,29 +1244,7 @@ impl<'a> std::future::IntoFuture for AllGitBranchesRequest<'a> {
 pub struct GitBranchRequest<'a> {
     call: crate::call::Call<'a, crate::models::GitBranch>,
 }
-impl<'a> GitBranchRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::GitBranch> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for GitBranchRequest<'a> {
-    type Output = crate::Result<crate::models::GitBranch>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::GitBranch>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(GitBranchRequest => crate ::models::GitBranch);
 /// Request builder for [`LookerSdk::update_git_branch`](crate::LookerSdk::update_git_branch) (`PUT /projects/{project_id}/git_branch`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1388,29 +1252,7 @@ impl<'a> std::future::IntoFuture for GitBranchRequest<'a> {
 pub struct UpdateGitBranchRequest<'a> {
     call: crate::call::Call<'a, crate::models::GitBranch>,
 }
-impl<'a> UpdateGitBranchRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::GitBranch> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for UpdateGitBranchRequest<'a> {
-    type Output = crate::Result<crate::models::GitBranch>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::GitBranch>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(UpdateGitBranchRequest => crate ::models::GitBranch);
 /// Request builder for [`LookerSdk::create_git_branch`](crate::LookerSdk::create_git_branch) (`POST /projects/{project_id}/git_branch`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1418,29 +1260,7 @@ impl<'a> std::future::IntoFuture for UpdateGitBranchRequest<'a> {
 pub struct CreateGitBranchRequest<'a> {
     call: crate::call::Call<'a, crate::models::GitBranch>,
 }
-impl<'a> CreateGitBranchRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::GitBranch> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for CreateGitBranchRequest<'a> {
-    type Output = crate::Result<crate::models::GitBranch>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::GitBranch>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(CreateGitBranchRequest => crate ::models::GitBranch);
 /// Request builder for [`LookerSdk::find_git_branch`](crate::LookerSdk::find_git_branch) (`GET /projects/{project_id}/git_branch/{branch_name}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1448,29 +1268,7 @@ impl<'a> std::future::IntoFuture for CreateGitBranchRequest<'a> {
 pub struct FindGitBranchRequest<'a> {
     call: crate::call::Call<'a, crate::models::GitBranch>,
 }
-impl<'a> FindGitBranchRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::GitBranch> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for FindGitBranchRequest<'a> {
-    type Output = crate::Result<crate::models::GitBranch>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::GitBranch>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(FindGitBranchRequest => crate ::models::GitBranch);
 /// Request builder for [`LookerSdk::delete_git_branch`](crate::LookerSdk::delete_git_branch) (`DELETE /projects/{project_id}/git_branch/{branch_name}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1478,29 +1276,7 @@ impl<'a> std::future::IntoFuture for FindGitBranchRequest<'a> {
 pub struct DeleteGitBranchRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteGitBranchRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteGitBranchRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteGitBranchRequest => ());
 /// Request builder for [`LookerSdk::deploy_ref_to_production`](crate::LookerSdk::deploy_ref_to_production) (`POST /projects/{project_id}/deploy_ref_to_production`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1521,28 +1297,8 @@ impl<'a> DeployRefToProductionRequest<'a> {
         call.query("ref", Into::<String>::into(r#ref));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Option<String>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for DeployRefToProductionRequest<'a> {
-    type Output = crate::Result<Option<String>>;
-    type IntoFuture = crate::call::Pending<'a, Option<String>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeployRefToProductionRequest => Option < String >);
 /// Request builder for [`LookerSdk::async_deploy_ref_to_production`](crate::LookerSdk::async_deploy_ref_to_production) (`POST /projects/{project_id}/async_deploy_ref_to_production`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1563,28 +1319,10 @@ impl<'a> AsyncDeployRefToProductionRequest<'a> {
         call.query("ref", Into::<String>::into(r#ref));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::AsyncDeployResponse> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for AsyncDeployRefToProductionRequest<'a> {
-    type Output = crate::Result<crate::models::AsyncDeployResponse>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::AsyncDeployResponse>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AsyncDeployRefToProductionRequest => crate ::models::AsyncDeployResponse
+);
 /// Request builder for [`LookerSdk::async_deploy_status`](crate::LookerSdk::async_deploy_status) (`GET /projects/{project_id}/deploy_status/{deployment_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1592,29 +1330,9 @@ impl<'a> std::future::IntoFuture for AsyncDeployRefToProductionRequest<'a> {
 pub struct AsyncDeployStatusRequest<'a> {
     call: crate::call::Call<'a, crate::models::DeployStatusResponse>,
 }
-impl<'a> AsyncDeployStatusRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::DeployStatusResponse> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for AsyncDeployStatusRequest<'a> {
-    type Output = crate::Result<crate::models::DeployStatusResponse>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::DeployStatusResponse>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AsyncDeployStatusRequest => crate ::models::DeployStatusResponse
+);
 /// Request builder for [`LookerSdk::deploy_to_production`](crate::LookerSdk::deploy_to_production) (`POST /projects/{project_id}/deploy_to_production`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1622,29 +1340,7 @@ impl<'a> std::future::IntoFuture for AsyncDeployStatusRequest<'a> {
 pub struct DeployToProductionRequest<'a> {
     call: crate::call::Call<'a, Option<String>>,
 }
-impl<'a> DeployToProductionRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Option<String>> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeployToProductionRequest<'a> {
-    type Output = crate::Result<Option<String>>;
-    type IntoFuture = crate::call::Pending<'a, Option<String>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeployToProductionRequest => Option < String >);
 /// Request builder for [`LookerSdk::reset_project_to_production`](crate::LookerSdk::reset_project_to_production) (`POST /projects/{project_id}/reset_to_production`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1652,29 +1348,7 @@ impl<'a> std::future::IntoFuture for DeployToProductionRequest<'a> {
 pub struct ResetProjectToProductionRequest<'a> {
     call: crate::call::Call<'a, Option<String>>,
 }
-impl<'a> ResetProjectToProductionRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Option<String>> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for ResetProjectToProductionRequest<'a> {
-    type Output = crate::Result<Option<String>>;
-    type IntoFuture = crate::call::Pending<'a, Option<String>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(ResetProjectToProductionRequest => Option < String >);
 /// Request builder for [`LookerSdk::reset_project_to_remote`](crate::LookerSdk::reset_project_to_remote) (`POST /projects/{project_id}/reset_to_remote`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1682,29 +1356,7 @@ impl<'a> std::future::IntoFuture for ResetProjectToProductionRequest<'a> {
 pub struct ResetProjectToRemoteRequest<'a> {
     call: crate::call::Call<'a, Option<String>>,
 }
-impl<'a> ResetProjectToRemoteRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Option<String>> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for ResetProjectToRemoteRequest<'a> {
-    type Output = crate::Result<Option<String>>;
-    type IntoFuture = crate::call::Pending<'a, Option<String>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(ResetProjectToRemoteRequest => Option < String >);
 /// Request builder for [`LookerSdk::all_projects`](crate::LookerSdk::all_projects) (`GET /projects`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1719,28 +1371,8 @@ impl<'a> AllProjectsRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::Project>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for AllProjectsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::Project>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::Project>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(AllProjectsRequest => Vec < crate ::models::Project >);
 /// Request builder for [`LookerSdk::create_project`](crate::LookerSdk::create_project) (`POST /projects`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1748,29 +1380,7 @@ impl<'a> std::future::IntoFuture for AllProjectsRequest<'a> {
 pub struct CreateProjectRequest<'a> {
     call: crate::call::Call<'a, crate::models::Project>,
 }
-impl<'a> CreateProjectRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Project> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for CreateProjectRequest<'a> {
-    type Output = crate::Result<crate::models::Project>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Project>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(CreateProjectRequest => crate ::models::Project);
 /// Request builder for [`LookerSdk::project`](crate::LookerSdk::project) (`GET /projects/{project_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1785,28 +1395,8 @@ impl<'a> ProjectRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Project> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for ProjectRequest<'a> {
-    type Output = crate::Result<crate::models::Project>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Project>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(ProjectRequest => crate ::models::Project);
 /// Request builder for [`LookerSdk::update_project`](crate::LookerSdk::update_project) (`PATCH /projects/{project_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1821,28 +1411,8 @@ impl<'a> UpdateProjectRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Project> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for UpdateProjectRequest<'a> {
-    type Output = crate::Result<crate::models::Project>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Project>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(UpdateProjectRequest => crate ::models::Project);
 /// Request builder for [`LookerSdk::manifest`](crate::LookerSdk::manifest) (`GET /projects/{project_id}/manifest`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1850,29 +1420,7 @@ impl<'a> std::future::IntoFuture for UpdateProjectRequest<'a> {
 pub struct ManifestRequest<'a> {
     call: crate::call::Call<'a, crate::models::Manifest>,
 }
-impl<'a> ManifestRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Manifest> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for ManifestRequest<'a> {
-    type Output = crate::Result<crate::models::Manifest>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Manifest>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(ManifestRequest => crate ::models::Manifest);
 /// Request builder for [`LookerSdk::git_deploy_key`](crate::LookerSdk::git_deploy_key) (`GET /projects/{project_id}/git/deploy_key`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1881,33 +1429,13 @@ pub struct GitDeployKeyRequest<'a> {
     call: crate::call::Call<'a, crate::call::ResponseBody>,
 }
 impl<'a> GitDeployKeyRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::call::ResponseBody> {
-        self.call.send()
-    }
     /// Sends the request and returns the body as a byte stream, without buffering it:
     /// memory use stays constant however large the result.
     pub fn stream(self) -> crate::call::Pending<'a, crate::call::ByteStream> {
         self.call.stream()
     }
 }
-impl<'a> std::future::IntoFuture for GitDeployKeyRequest<'a> {
-    type Output = crate::Result<crate::call::ResponseBody>;
-    type IntoFuture = crate::call::Pending<'a, crate::call::ResponseBody>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(GitDeployKeyRequest => crate ::call::ResponseBody);
 /// Request builder for [`LookerSdk::create_git_deploy_key`](crate::LookerSdk::create_git_deploy_key) (`POST /projects/{project_id}/git/deploy_key`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1916,33 +1444,15 @@ pub struct CreateGitDeployKeyRequest<'a> {
     call: crate::call::Call<'a, crate::call::ResponseBody>,
 }
 impl<'a> CreateGitDeployKeyRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::call::ResponseBody> {
-        self.call.send()
-    }
     /// Sends the request and returns the body as a byte stream, without buffering it:
     /// memory use stays constant however large the result.
     pub fn stream(self) -> crate::call::Pending<'a, crate::call::ByteStream> {
         self.call.stream()
     }
 }
-impl<'a> std::future::IntoFuture for CreateGitDeployKeyRequest<'a> {
-    type Output = crate::Result<crate::call::ResponseBody>;
-    type IntoFuture = crate::call::Pending<'a, crate::call::ResponseBody>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CreateGitDeployKeyRequest => crate ::call::ResponseBody
+);
 /// Request builder for [`LookerSdk::project_validation_results`](crate::LookerSdk::project_validation_results) (`GET /projects/{project_id}/validate`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1957,33 +1467,10 @@ impl<'a> ProjectValidationResultsRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(
-        self,
-    ) -> crate::call::Pending<'a, Option<crate::models::ProjectValidationCache>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for ProjectValidationResultsRequest<'a> {
-    type Output = crate::Result<Option<crate::models::ProjectValidationCache>>;
-    type IntoFuture = crate::call::Pending<
-        'a,
-        Option<crate::models::ProjectValidationCache>,
-    >;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    ProjectValidationResultsRequest => Option < crate ::models::ProjectValidationCache >
+);
 /// Request builder for [`LookerSdk::validate_project`](crate::LookerSdk::validate_project) (`POST /projects/{project_id}/validate`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1998,28 +1485,10 @@ impl<'a> ValidateProjectRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::ProjectValidation> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for ValidateProjectRequest<'a> {
-    type Output = crate::Result<crate::models::ProjectValidation>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::ProjectValidation>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    ValidateProjectRequest => crate ::models::ProjectValidation
+);
 /// Request builder for [`LookerSdk::project_workspace`](crate::LookerSdk::project_workspace) (`GET /projects/{project_id}/current_workspace`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2034,28 +1503,10 @@ impl<'a> ProjectWorkspaceRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::ProjectWorkspace> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for ProjectWorkspaceRequest<'a> {
-    type Output = crate::Result<crate::models::ProjectWorkspace>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::ProjectWorkspace>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    ProjectWorkspaceRequest => crate ::models::ProjectWorkspace
+);
 /// Request builder for [`LookerSdk::all_project_files`](crate::LookerSdk::all_project_files) (`GET /projects/{project_id}/files`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2070,28 +1521,10 @@ impl<'a> AllProjectFilesRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::ProjectFile>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for AllProjectFilesRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::ProjectFile>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::ProjectFile>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AllProjectFilesRequest => Vec < crate ::models::ProjectFile >
+);
 /// Request builder for [`LookerSdk::project_file`](crate::LookerSdk::project_file) (`GET /projects/{project_id}/files/file`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2106,28 +1539,8 @@ impl<'a> ProjectFileRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::ProjectFile> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for ProjectFileRequest<'a> {
-    type Output = crate::Result<crate::models::ProjectFile>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::ProjectFile>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(ProjectFileRequest => crate ::models::ProjectFile);
 /// Request builder for [`LookerSdk::all_git_connection_tests`](crate::LookerSdk::all_git_connection_tests) (`GET /projects/{project_id}/git_connection_tests`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2142,30 +1555,10 @@ impl<'a> AllGitConnectionTestsRequest<'a> {
         call.query("remote_url", Into::<String>::into(remote_url));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(
-        self,
-    ) -> crate::call::Pending<'a, Vec<crate::models::GitConnectionTest>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for AllGitConnectionTestsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::GitConnectionTest>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::GitConnectionTest>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AllGitConnectionTestsRequest => Vec < crate ::models::GitConnectionTest >
+);
 /// Request builder for [`LookerSdk::run_git_connection_test`](crate::LookerSdk::run_git_connection_test) (`GET /projects/{project_id}/git_connection_tests/{test_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2186,30 +1579,10 @@ impl<'a> RunGitConnectionTestRequest<'a> {
         call.query("use_production", Into::<String>::into(use_production));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(
-        self,
-    ) -> crate::call::Pending<'a, crate::models::GitConnectionTestResult> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for RunGitConnectionTestRequest<'a> {
-    type Output = crate::Result<crate::models::GitConnectionTestResult>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::GitConnectionTestResult>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    RunGitConnectionTestRequest => crate ::models::GitConnectionTestResult
+);
 /// Request builder for [`LookerSdk::all_lookml_tests`](crate::LookerSdk::all_lookml_tests) (`GET /projects/{project_id}/lookml_tests`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2224,28 +1597,10 @@ impl<'a> AllLookmlTestsRequest<'a> {
         call.query("file_id", Into::<String>::into(file_id));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::LookmlTest>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for AllLookmlTestsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::LookmlTest>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::LookmlTest>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AllLookmlTestsRequest => Vec < crate ::models::LookmlTest >
+);
 /// Request builder for [`LookerSdk::run_lookml_test`](crate::LookerSdk::run_lookml_test) (`GET /projects/{project_id}/lookml_tests/run`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2272,28 +1627,10 @@ impl<'a> RunLookmlTestRequest<'a> {
         call.query("model", Into::<String>::into(model));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::LookmlTestResult>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for RunLookmlTestRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::LookmlTestResult>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::LookmlTestResult>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    RunLookmlTestRequest => Vec < crate ::models::LookmlTestResult >
+);
 /// Request builder for [`LookerSdk::tag_ref`](crate::LookerSdk::tag_ref) (`POST /projects/{project_id}/tag`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2320,28 +1657,8 @@ impl<'a> TagRefRequest<'a> {
         call.query("tag_message", Into::<String>::into(tag_message));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Option<crate::models::Project>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for TagRefRequest<'a> {
-    type Output = crate::Result<Option<crate::models::Project>>;
-    type IntoFuture = crate::call::Pending<'a, Option<crate::models::Project>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(TagRefRequest => Option < crate ::models::Project >);
 /// Request builder for [`LookerSdk::create_git_diagnostic_report`](crate::LookerSdk::create_git_diagnostic_report) (`POST /projects/{project_id}/git_diagnostic_report`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2349,29 +1666,9 @@ impl<'a> std::future::IntoFuture for TagRefRequest<'a> {
 pub struct CreateGitDiagnosticReportRequest<'a> {
     call: crate::call::Call<'a, crate::models::GitDiagnosticReport>,
 }
-impl<'a> CreateGitDiagnosticReportRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::GitDiagnosticReport> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for CreateGitDiagnosticReportRequest<'a> {
-    type Output = crate::Result<crate::models::GitDiagnosticReport>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::GitDiagnosticReport>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CreateGitDiagnosticReportRequest => crate ::models::GitDiagnosticReport
+);
 /// Request builder for [`LookerSdk::get_git_diagnostic_report`](crate::LookerSdk::get_git_diagnostic_report) (`GET /projects/{project_id}/git_diagnostic_report/{report_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2379,29 +1676,9 @@ impl<'a> std::future::IntoFuture for CreateGitDiagnosticReportRequest<'a> {
 pub struct GetGitDiagnosticReportRequest<'a> {
     call: crate::call::Call<'a, crate::models::GitDiagnosticReport>,
 }
-impl<'a> GetGitDiagnosticReportRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::GitDiagnosticReport> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for GetGitDiagnosticReportRequest<'a> {
-    type Output = crate::Result<crate::models::GitDiagnosticReport>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::GitDiagnosticReport>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    GetGitDiagnosticReportRequest => crate ::models::GitDiagnosticReport
+);
 /// Request builder for [`LookerSdk::repair_git_diagnostic_report`](crate::LookerSdk::repair_git_diagnostic_report) (`POST /projects/{project_id}/git_diagnostic_report/{report_id}/repair`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2409,29 +1686,9 @@ impl<'a> std::future::IntoFuture for GetGitDiagnosticReportRequest<'a> {
 pub struct RepairGitDiagnosticReportRequest<'a> {
     call: crate::call::Call<'a, crate::models::GitDiagnosticReport>,
 }
-impl<'a> RepairGitDiagnosticReportRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::GitDiagnosticReport> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for RepairGitDiagnosticReportRequest<'a> {
-    type Output = crate::Result<crate::models::GitDiagnosticReport>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::GitDiagnosticReport>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    RepairGitDiagnosticReportRequest => crate ::models::GitDiagnosticReport
+);
 /// Request builder for [`LookerSdk::update_repository_credential`](crate::LookerSdk::update_repository_credential) (`PUT /projects/{root_project_id}/credential/{credential_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2439,29 +1696,9 @@ impl<'a> std::future::IntoFuture for RepairGitDiagnosticReportRequest<'a> {
 pub struct UpdateRepositoryCredentialRequest<'a> {
     call: crate::call::Call<'a, crate::models::RepositoryCredential>,
 }
-impl<'a> UpdateRepositoryCredentialRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::RepositoryCredential> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for UpdateRepositoryCredentialRequest<'a> {
-    type Output = crate::Result<crate::models::RepositoryCredential>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::RepositoryCredential>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UpdateRepositoryCredentialRequest => crate ::models::RepositoryCredential
+);
 /// Request builder for [`LookerSdk::delete_repository_credential`](crate::LookerSdk::delete_repository_credential) (`DELETE /projects/{root_project_id}/credential/{credential_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2469,29 +1706,7 @@ impl<'a> std::future::IntoFuture for UpdateRepositoryCredentialRequest<'a> {
 pub struct DeleteRepositoryCredentialRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteRepositoryCredentialRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteRepositoryCredentialRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteRepositoryCredentialRequest => ());
 /// Request builder for [`LookerSdk::get_all_repository_credentials`](crate::LookerSdk::get_all_repository_credentials) (`GET /projects/{root_project_id}/credentials`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2499,28 +1714,6 @@ impl<'a> std::future::IntoFuture for DeleteRepositoryCredentialRequest<'a> {
 pub struct GetAllRepositoryCredentialsRequest<'a> {
     call: crate::call::Call<'a, Vec<crate::models::RepositoryCredential>>,
 }
-impl<'a> GetAllRepositoryCredentialsRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(
-        self,
-    ) -> crate::call::Pending<'a, Vec<crate::models::RepositoryCredential>> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for GetAllRepositoryCredentialsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::RepositoryCredential>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::RepositoryCredential>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    GetAllRepositoryCredentialsRequest => Vec < crate ::models::RepositoryCredential >
+);

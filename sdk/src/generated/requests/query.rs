@@ -657,28 +657,8 @@ impl<'a> CreateQueryTaskRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::QueryTask> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for CreateQueryTaskRequest<'a> {
-    type Output = crate::Result<crate::models::QueryTask>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::QueryTask>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(CreateQueryTaskRequest => crate ::models::QueryTask);
 /// Request builder for [`LookerSdk::query_task_multi_results`](crate::LookerSdk::query_task_multi_results) (`GET /query_tasks/multi_results`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -686,34 +666,10 @@ impl<'a> std::future::IntoFuture for CreateQueryTaskRequest<'a> {
 pub struct QueryTaskMultiResultsRequest<'a> {
     call: crate::call::Call<'a, std::collections::HashMap<String, serde_json::Value>>,
 }
-impl<'a> QueryTaskMultiResultsRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(
-        self,
-    ) -> crate::call::Pending<'a, std::collections::HashMap<String, serde_json::Value>> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for QueryTaskMultiResultsRequest<'a> {
-    type Output = crate::Result<std::collections::HashMap<String, serde_json::Value>>;
-    type IntoFuture = crate::call::Pending<
-        'a,
-        std::collections::HashMap<String, serde_json::Value>,
-    >;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    QueryTaskMultiResultsRequest => std::collections::HashMap < String, serde_json::Value
+    >
+);
 /// Request builder for [`LookerSdk::query_task`](crate::LookerSdk::query_task) (`GET /query_tasks/{query_task_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -728,28 +684,8 @@ impl<'a> QueryTaskRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::QueryTask> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for QueryTaskRequest<'a> {
-    type Output = crate::Result<crate::models::QueryTask>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::QueryTask>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(QueryTaskRequest => crate ::models::QueryTask);
 /// Request builder for [`LookerSdk::query_task_results`](crate::LookerSdk::query_task_results) (`GET /query_tasks/{query_task_id}/results`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -758,33 +694,13 @@ pub struct QueryTaskResultsRequest<'a> {
     call: crate::call::Call<'a, crate::call::ResponseBody>,
 }
 impl<'a> QueryTaskResultsRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::call::ResponseBody> {
-        self.call.send()
-    }
     /// Sends the request and returns the body as a byte stream, without buffering it:
     /// memory use stays constant however large the result.
     pub fn stream(self) -> crate::call::Pending<'a, crate::call::ByteStream> {
         self.call.stream()
     }
 }
-impl<'a> std::future::IntoFuture for QueryTaskResultsRequest<'a> {
-    type Output = crate::Result<crate::call::ResponseBody>;
-    type IntoFuture = crate::call::Pending<'a, crate::call::ResponseBody>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(QueryTaskResultsRequest => crate ::call::ResponseBody);
 /// Request builder for [`LookerSdk::query`](crate::LookerSdk::query) (`GET /queries/{query_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -799,28 +715,8 @@ impl<'a> QueryRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Query> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for QueryRequest<'a> {
-    type Output = crate::Result<crate::models::Query>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Query>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(QueryRequest => crate ::models::Query);
 /// Request builder for [`LookerSdk::query_for_slug`](crate::LookerSdk::query_for_slug) (`GET /queries/slug/{slug}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -835,28 +731,8 @@ impl<'a> QueryForSlugRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Query> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for QueryForSlugRequest<'a> {
-    type Output = crate::Result<crate::models::Query>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Query>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(QueryForSlugRequest => crate ::models::Query);
 /// Request builder for [`LookerSdk::create_query`](crate::LookerSdk::create_query) (`POST /queries`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -871,28 +747,8 @@ impl<'a> CreateQueryRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Query> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for CreateQueryRequest<'a> {
-    type Output = crate::Result<crate::models::Query>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Query>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(CreateQueryRequest => crate ::models::Query);
 /// Request builder for [`LookerSdk::run_query`](crate::LookerSdk::run_query) (`GET /queries/{query_id}/run/{result_format}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -973,33 +829,13 @@ impl<'a> RunQueryRequest<'a> {
         call.query("server_table_calcs", server_table_calcs);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::call::ResponseBody> {
-        self.call.send()
-    }
     /// Sends the request and returns the body as a byte stream, without buffering it:
     /// memory use stays constant however large the result.
     pub fn stream(self) -> crate::call::Pending<'a, crate::call::ByteStream> {
         self.call.stream()
     }
 }
-impl<'a> std::future::IntoFuture for RunQueryRequest<'a> {
-    type Output = crate::Result<crate::call::ResponseBody>;
-    type IntoFuture = crate::call::Pending<'a, crate::call::ResponseBody>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(RunQueryRequest => crate ::call::ResponseBody);
 /// Request builder for [`LookerSdk::run_inline_query`](crate::LookerSdk::run_inline_query) (`POST /queries/run/{result_format}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1080,33 +916,13 @@ impl<'a> RunInlineQueryRequest<'a> {
         call.query("server_table_calcs", server_table_calcs);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::call::ResponseBody> {
-        self.call.send()
-    }
     /// Sends the request and returns the body as a byte stream, without buffering it:
     /// memory use stays constant however large the result.
     pub fn stream(self) -> crate::call::Pending<'a, crate::call::ByteStream> {
         self.call.stream()
     }
 }
-impl<'a> std::future::IntoFuture for RunInlineQueryRequest<'a> {
-    type Output = crate::Result<crate::call::ResponseBody>;
-    type IntoFuture = crate::call::Pending<'a, crate::call::ResponseBody>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(RunInlineQueryRequest => crate ::call::ResponseBody);
 /// Request builder for [`LookerSdk::run_url_encoded_query`](crate::LookerSdk::run_url_encoded_query) (`GET /queries/models/{model_name}/views/{view_name}/run/{result_format}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1115,33 +931,15 @@ pub struct RunUrlEncodedQueryRequest<'a> {
     call: crate::call::Call<'a, crate::call::ResponseBody>,
 }
 impl<'a> RunUrlEncodedQueryRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::call::ResponseBody> {
-        self.call.send()
-    }
     /// Sends the request and returns the body as a byte stream, without buffering it:
     /// memory use stays constant however large the result.
     pub fn stream(self) -> crate::call::Pending<'a, crate::call::ByteStream> {
         self.call.stream()
     }
 }
-impl<'a> std::future::IntoFuture for RunUrlEncodedQueryRequest<'a> {
-    type Output = crate::Result<crate::call::ResponseBody>;
-    type IntoFuture = crate::call::Pending<'a, crate::call::ResponseBody>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    RunUrlEncodedQueryRequest => crate ::call::ResponseBody
+);
 /// Request builder for [`LookerSdk::merge_query`](crate::LookerSdk::merge_query) (`GET /merge_queries/{merge_query_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1156,28 +954,8 @@ impl<'a> MergeQueryRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::MergeQuery> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for MergeQueryRequest<'a> {
-    type Output = crate::Result<crate::models::MergeQuery>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::MergeQuery>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(MergeQueryRequest => crate ::models::MergeQuery);
 /// Request builder for [`LookerSdk::create_merge_query`](crate::LookerSdk::create_merge_query) (`POST /merge_queries`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1197,28 +975,8 @@ impl<'a> CreateMergeQueryRequest<'a> {
         self.call.json_body(body);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::MergeQuery> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for CreateMergeQueryRequest<'a> {
-    type Output = crate::Result<crate::models::MergeQuery>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::MergeQuery>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(CreateMergeQueryRequest => crate ::models::MergeQuery);
 /// Request builder for [`LookerSdk::all_running_queries`](crate::LookerSdk::all_running_queries) (`GET /running_queries`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1226,29 +984,9 @@ impl<'a> std::future::IntoFuture for CreateMergeQueryRequest<'a> {
 pub struct AllRunningQueriesRequest<'a> {
     call: crate::call::Call<'a, Vec<crate::models::RunningQueries>>,
 }
-impl<'a> AllRunningQueriesRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::RunningQueries>> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for AllRunningQueriesRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::RunningQueries>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::RunningQueries>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AllRunningQueriesRequest => Vec < crate ::models::RunningQueries >
+);
 /// Request builder for [`LookerSdk::kill_query`](crate::LookerSdk::kill_query) (`DELETE /running_queries/{query_task_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1256,29 +994,7 @@ impl<'a> std::future::IntoFuture for AllRunningQueriesRequest<'a> {
 pub struct KillQueryRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> KillQueryRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for KillQueryRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(KillQueryRequest => ());
 /// Request builder for [`LookerSdk::create_sql_query`](crate::LookerSdk::create_sql_query) (`POST /sql_queries`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1286,29 +1002,7 @@ impl<'a> std::future::IntoFuture for KillQueryRequest<'a> {
 pub struct CreateSqlQueryRequest<'a> {
     call: crate::call::Call<'a, crate::models::SqlQuery>,
 }
-impl<'a> CreateSqlQueryRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::SqlQuery> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for CreateSqlQueryRequest<'a> {
-    type Output = crate::Result<crate::models::SqlQuery>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::SqlQuery>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(CreateSqlQueryRequest => crate ::models::SqlQuery);
 /// Request builder for [`LookerSdk::sql_query`](crate::LookerSdk::sql_query) (`GET /sql_queries/{slug}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1316,29 +1010,7 @@ impl<'a> std::future::IntoFuture for CreateSqlQueryRequest<'a> {
 pub struct SqlQueryRequest<'a> {
     call: crate::call::Call<'a, crate::models::SqlQuery>,
 }
-impl<'a> SqlQueryRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::SqlQuery> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for SqlQueryRequest<'a> {
-    type Output = crate::Result<crate::models::SqlQuery>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::SqlQuery>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(SqlQueryRequest => crate ::models::SqlQuery);
 /// Request builder for [`LookerSdk::run_sql_query`](crate::LookerSdk::run_sql_query) (`POST /sql_queries/{slug}/run/{result_format}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1353,30 +1025,10 @@ impl<'a> RunSqlQueryRequest<'a> {
         call.query("download", Into::<String>::into(download));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::call::ResponseBody> {
-        self.call.send()
-    }
     /// Sends the request and returns the body as a byte stream, without buffering it:
     /// memory use stays constant however large the result.
     pub fn stream(self) -> crate::call::Pending<'a, crate::call::ByteStream> {
         self.call.stream()
     }
 }
-impl<'a> std::future::IntoFuture for RunSqlQueryRequest<'a> {
-    type Output = crate::Result<crate::call::ResponseBody>;
-    type IntoFuture = crate::call::Pending<'a, crate::call::ResponseBody>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(RunSqlQueryRequest => crate ::call::ResponseBody);

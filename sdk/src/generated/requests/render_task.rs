@@ -238,28 +238,10 @@ impl<'a> CreateLookRenderTaskRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::RenderTask> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for CreateLookRenderTaskRequest<'a> {
-    type Output = crate::Result<crate::models::RenderTask>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::RenderTask>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CreateLookRenderTaskRequest => crate ::models::RenderTask
+);
 /// Request builder for [`LookerSdk::create_query_render_task`](crate::LookerSdk::create_query_render_task) (`POST /render_tasks/queries/{query_id}/{result_format}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -274,28 +256,10 @@ impl<'a> CreateQueryRenderTaskRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::RenderTask> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for CreateQueryRenderTaskRequest<'a> {
-    type Output = crate::Result<crate::models::RenderTask>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::RenderTask>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CreateQueryRenderTaskRequest => crate ::models::RenderTask
+);
 /// Request builder for [`LookerSdk::create_dashboard_render_task`](crate::LookerSdk::create_dashboard_render_task) (`POST /render_tasks/dashboards/{dashboard_id}/{result_format}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -334,28 +298,10 @@ impl<'a> CreateDashboardRenderTaskRequest<'a> {
         call.query("theme", Into::<String>::into(theme));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::RenderTask> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for CreateDashboardRenderTaskRequest<'a> {
-    type Output = crate::Result<crate::models::RenderTask>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::RenderTask>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CreateDashboardRenderTaskRequest => crate ::models::RenderTask
+);
 /// Request builder for [`LookerSdk::render_task`](crate::LookerSdk::render_task) (`GET /render_tasks/{render_task_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -370,28 +316,8 @@ impl<'a> RenderTaskRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::RenderTask> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for RenderTaskRequest<'a> {
-    type Output = crate::Result<crate::models::RenderTask>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::RenderTask>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(RenderTaskRequest => crate ::models::RenderTask);
 /// Request builder for [`LookerSdk::render_task_results`](crate::LookerSdk::render_task_results) (`GET /render_tasks/{render_task_id}/results`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -400,33 +326,13 @@ pub struct RenderTaskResultsRequest<'a> {
     call: crate::call::Call<'a, crate::call::ResponseBody>,
 }
 impl<'a> RenderTaskResultsRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::call::ResponseBody> {
-        self.call.send()
-    }
     /// Sends the request and returns the body as a byte stream, without buffering it:
     /// memory use stays constant however large the result.
     pub fn stream(self) -> crate::call::Pending<'a, crate::call::ByteStream> {
         self.call.stream()
     }
 }
-impl<'a> std::future::IntoFuture for RenderTaskResultsRequest<'a> {
-    type Output = crate::Result<crate::call::ResponseBody>;
-    type IntoFuture = crate::call::Pending<'a, crate::call::ResponseBody>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(RenderTaskResultsRequest => crate ::call::ResponseBody);
 /// Request builder for [`LookerSdk::create_dashboard_element_render_task`](crate::LookerSdk::create_dashboard_element_render_task) (`POST /render_tasks/dashboard_elements/{dashboard_element_id}/{result_format}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -441,25 +347,7 @@ impl<'a> CreateDashboardElementRenderTaskRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::RenderTask> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for CreateDashboardElementRenderTaskRequest<'a> {
-    type Output = crate::Result<crate::models::RenderTask>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::RenderTask>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CreateDashboardElementRenderTaskRequest => crate ::models::RenderTask
+);

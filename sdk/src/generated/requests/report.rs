@@ -106,25 +106,5 @@ impl<'a> SearchReportsRequest<'a> {
         call.query("next_page_token", Into::<String>::into(next_page_token));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::Report>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for SearchReportsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::Report>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::Report>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(SearchReportsRequest => Vec < crate ::models::Report >);

@@ -635,28 +635,10 @@ impl<'a> SearchModelSetsRequest<'a> {
         call.query("models", Into::<String>::into(models));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::ModelSet>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for SearchModelSetsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::ModelSet>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::ModelSet>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    SearchModelSetsRequest => Vec < crate ::models::ModelSet >
+);
 /// Request builder for [`LookerSdk::model_set`](crate::LookerSdk::model_set) (`GET /model_sets/{model_set_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -671,28 +653,8 @@ impl<'a> ModelSetRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::ModelSet> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for ModelSetRequest<'a> {
-    type Output = crate::Result<crate::models::ModelSet>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::ModelSet>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(ModelSetRequest => crate ::models::ModelSet);
 /// Request builder for [`LookerSdk::delete_model_set`](crate::LookerSdk::delete_model_set) (`DELETE /model_sets/{model_set_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -700,29 +662,7 @@ impl<'a> std::future::IntoFuture for ModelSetRequest<'a> {
 pub struct DeleteModelSetRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteModelSetRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteModelSetRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteModelSetRequest => ());
 /// Request builder for [`LookerSdk::update_model_set`](crate::LookerSdk::update_model_set) (`PATCH /model_sets/{model_set_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -730,29 +670,7 @@ impl<'a> std::future::IntoFuture for DeleteModelSetRequest<'a> {
 pub struct UpdateModelSetRequest<'a> {
     call: crate::call::Call<'a, crate::models::ModelSet>,
 }
-impl<'a> UpdateModelSetRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::ModelSet> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for UpdateModelSetRequest<'a> {
-    type Output = crate::Result<crate::models::ModelSet>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::ModelSet>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(UpdateModelSetRequest => crate ::models::ModelSet);
 /// Request builder for [`LookerSdk::all_model_sets`](crate::LookerSdk::all_model_sets) (`GET /model_sets`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -767,28 +685,10 @@ impl<'a> AllModelSetsRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::ModelSet>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for AllModelSetsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::ModelSet>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::ModelSet>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AllModelSetsRequest => Vec < crate ::models::ModelSet >
+);
 /// Request builder for [`LookerSdk::create_model_set`](crate::LookerSdk::create_model_set) (`POST /model_sets`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -796,29 +696,7 @@ impl<'a> std::future::IntoFuture for AllModelSetsRequest<'a> {
 pub struct CreateModelSetRequest<'a> {
     call: crate::call::Call<'a, crate::models::ModelSet>,
 }
-impl<'a> CreateModelSetRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::ModelSet> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for CreateModelSetRequest<'a> {
-    type Output = crate::Result<crate::models::ModelSet>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::ModelSet>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(CreateModelSetRequest => crate ::models::ModelSet);
 /// Request builder for [`LookerSdk::all_permissions`](crate::LookerSdk::all_permissions) (`GET /permissions`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -826,29 +704,9 @@ impl<'a> std::future::IntoFuture for CreateModelSetRequest<'a> {
 pub struct AllPermissionsRequest<'a> {
     call: crate::call::Call<'a, Vec<crate::models::Permission>>,
 }
-impl<'a> AllPermissionsRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::Permission>> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for AllPermissionsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::Permission>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::Permission>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AllPermissionsRequest => Vec < crate ::models::Permission >
+);
 /// Request builder for [`LookerSdk::search_permission_sets`](crate::LookerSdk::search_permission_sets) (`GET /permission_sets/search`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -917,28 +775,10 @@ impl<'a> SearchPermissionSetsRequest<'a> {
         call.query("permissions", Into::<String>::into(permissions));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::PermissionSet>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for SearchPermissionSetsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::PermissionSet>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::PermissionSet>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    SearchPermissionSetsRequest => Vec < crate ::models::PermissionSet >
+);
 /// Request builder for [`LookerSdk::permission_set`](crate::LookerSdk::permission_set) (`GET /permission_sets/{permission_set_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -953,28 +793,8 @@ impl<'a> PermissionSetRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::PermissionSet> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for PermissionSetRequest<'a> {
-    type Output = crate::Result<crate::models::PermissionSet>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::PermissionSet>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(PermissionSetRequest => crate ::models::PermissionSet);
 /// Request builder for [`LookerSdk::delete_permission_set`](crate::LookerSdk::delete_permission_set) (`DELETE /permission_sets/{permission_set_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -982,29 +802,7 @@ impl<'a> std::future::IntoFuture for PermissionSetRequest<'a> {
 pub struct DeletePermissionSetRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeletePermissionSetRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeletePermissionSetRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeletePermissionSetRequest => ());
 /// Request builder for [`LookerSdk::update_permission_set`](crate::LookerSdk::update_permission_set) (`PATCH /permission_sets/{permission_set_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1012,29 +810,9 @@ impl<'a> std::future::IntoFuture for DeletePermissionSetRequest<'a> {
 pub struct UpdatePermissionSetRequest<'a> {
     call: crate::call::Call<'a, crate::models::PermissionSet>,
 }
-impl<'a> UpdatePermissionSetRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::PermissionSet> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for UpdatePermissionSetRequest<'a> {
-    type Output = crate::Result<crate::models::PermissionSet>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::PermissionSet>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UpdatePermissionSetRequest => crate ::models::PermissionSet
+);
 /// Request builder for [`LookerSdk::all_permission_sets`](crate::LookerSdk::all_permission_sets) (`GET /permission_sets`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1049,28 +827,10 @@ impl<'a> AllPermissionSetsRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::PermissionSet>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for AllPermissionSetsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::PermissionSet>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::PermissionSet>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AllPermissionSetsRequest => Vec < crate ::models::PermissionSet >
+);
 /// Request builder for [`LookerSdk::create_permission_set`](crate::LookerSdk::create_permission_set) (`POST /permission_sets`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1078,29 +838,9 @@ impl<'a> std::future::IntoFuture for AllPermissionSetsRequest<'a> {
 pub struct CreatePermissionSetRequest<'a> {
     call: crate::call::Call<'a, crate::models::PermissionSet>,
 }
-impl<'a> CreatePermissionSetRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::PermissionSet> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for CreatePermissionSetRequest<'a> {
-    type Output = crate::Result<crate::models::PermissionSet>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::PermissionSet>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CreatePermissionSetRequest => crate ::models::PermissionSet
+);
 /// Request builder for [`LookerSdk::all_roles`](crate::LookerSdk::all_roles) (`GET /roles`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1129,28 +869,8 @@ impl<'a> AllRolesRequest<'a> {
         call.query("get_all_support_roles", get_all_support_roles);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::Role>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for AllRolesRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::Role>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::Role>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(AllRolesRequest => Vec < crate ::models::Role >);
 /// Request builder for [`LookerSdk::create_role`](crate::LookerSdk::create_role) (`POST /roles`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1158,29 +878,7 @@ impl<'a> std::future::IntoFuture for AllRolesRequest<'a> {
 pub struct CreateRoleRequest<'a> {
     call: crate::call::Call<'a, crate::models::Role>,
 }
-impl<'a> CreateRoleRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Role> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for CreateRoleRequest<'a> {
-    type Output = crate::Result<crate::models::Role>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Role>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(CreateRoleRequest => crate ::models::Role);
 /// Request builder for [`LookerSdk::search_roles`](crate::LookerSdk::search_roles) (`GET /roles/search`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1249,28 +947,8 @@ impl<'a> SearchRolesRequest<'a> {
         call.query("filter_or", filter_or);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::Role>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for SearchRolesRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::Role>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::Role>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(SearchRolesRequest => Vec < crate ::models::Role >);
 /// Request builder for [`LookerSdk::search_roles_with_user_count`](crate::LookerSdk::search_roles_with_user_count) (`GET /roles/search/with_user_count`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1327,28 +1005,10 @@ impl<'a> SearchRolesWithUserCountRequest<'a> {
         call.query("filter_or", filter_or);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::RoleSearch>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for SearchRolesWithUserCountRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::RoleSearch>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::RoleSearch>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    SearchRolesWithUserCountRequest => Vec < crate ::models::RoleSearch >
+);
 /// Request builder for [`LookerSdk::role`](crate::LookerSdk::role) (`GET /roles/{role_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1356,29 +1016,7 @@ impl<'a> std::future::IntoFuture for SearchRolesWithUserCountRequest<'a> {
 pub struct RoleRequest<'a> {
     call: crate::call::Call<'a, crate::models::Role>,
 }
-impl<'a> RoleRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Role> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for RoleRequest<'a> {
-    type Output = crate::Result<crate::models::Role>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Role>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(RoleRequest => crate ::models::Role);
 /// Request builder for [`LookerSdk::delete_role`](crate::LookerSdk::delete_role) (`DELETE /roles/{role_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1386,29 +1024,7 @@ impl<'a> std::future::IntoFuture for RoleRequest<'a> {
 pub struct DeleteRoleRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteRoleRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteRoleRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteRoleRequest => ());
 /// Request builder for [`LookerSdk::update_role`](crate::LookerSdk::update_role) (`PATCH /roles/{role_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1416,29 +1032,7 @@ impl<'a> std::future::IntoFuture for DeleteRoleRequest<'a> {
 pub struct UpdateRoleRequest<'a> {
     call: crate::call::Call<'a, crate::models::Role>,
 }
-impl<'a> UpdateRoleRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Role> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for UpdateRoleRequest<'a> {
-    type Output = crate::Result<crate::models::Role>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Role>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(UpdateRoleRequest => crate ::models::Role);
 /// Request builder for [`LookerSdk::role_groups`](crate::LookerSdk::role_groups) (`GET /roles/{role_id}/groups`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1453,28 +1047,8 @@ impl<'a> RoleGroupsRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::Group>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for RoleGroupsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::Group>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::Group>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(RoleGroupsRequest => Vec < crate ::models::Group >);
 /// Request builder for [`LookerSdk::set_role_groups`](crate::LookerSdk::set_role_groups) (`PUT /roles/{role_id}/groups`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1482,29 +1056,7 @@ impl<'a> std::future::IntoFuture for RoleGroupsRequest<'a> {
 pub struct SetRoleGroupsRequest<'a> {
     call: crate::call::Call<'a, Vec<crate::models::Group>>,
 }
-impl<'a> SetRoleGroupsRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::Group>> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for SetRoleGroupsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::Group>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::Group>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(SetRoleGroupsRequest => Vec < crate ::models::Group >);
 /// Request builder for [`LookerSdk::role_users`](crate::LookerSdk::role_users) (`GET /roles/{role_id}/users`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1525,28 +1077,8 @@ impl<'a> RoleUsersRequest<'a> {
         call.query("direct_association_only", direct_association_only);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::User>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for RoleUsersRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::User>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::User>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(RoleUsersRequest => Vec < crate ::models::User >);
 /// Request builder for [`LookerSdk::set_role_users`](crate::LookerSdk::set_role_users) (`PUT /roles/{role_id}/users`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1554,26 +1086,4 @@ impl<'a> std::future::IntoFuture for RoleUsersRequest<'a> {
 pub struct SetRoleUsersRequest<'a> {
     call: crate::call::Call<'a, Vec<crate::models::User>>,
 }
-impl<'a> SetRoleUsersRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::User>> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for SetRoleUsersRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::User>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::User>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(SetRoleUsersRequest => Vec < crate ::models::User >);

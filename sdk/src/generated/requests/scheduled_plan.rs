@@ -527,28 +527,10 @@ impl<'a> ScheduledPlansForSpaceRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::ScheduledPlan>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for ScheduledPlansForSpaceRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::ScheduledPlan>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::ScheduledPlan>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    ScheduledPlansForSpaceRequest => Vec < crate ::models::ScheduledPlan >
+);
 /// Request builder for [`LookerSdk::scheduled_plan`](crate::LookerSdk::scheduled_plan) (`GET /scheduled_plans/{scheduled_plan_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -563,28 +545,8 @@ impl<'a> ScheduledPlanRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::ScheduledPlan> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for ScheduledPlanRequest<'a> {
-    type Output = crate::Result<crate::models::ScheduledPlan>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::ScheduledPlan>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(ScheduledPlanRequest => crate ::models::ScheduledPlan);
 /// Request builder for [`LookerSdk::delete_scheduled_plan`](crate::LookerSdk::delete_scheduled_plan) (`DELETE /scheduled_plans/{scheduled_plan_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -592,29 +554,7 @@ impl<'a> std::future::IntoFuture for ScheduledPlanRequest<'a> {
 pub struct DeleteScheduledPlanRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteScheduledPlanRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteScheduledPlanRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteScheduledPlanRequest => ());
 /// Request builder for [`LookerSdk::update_scheduled_plan`](crate::LookerSdk::update_scheduled_plan) (`PATCH /scheduled_plans/{scheduled_plan_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -622,29 +562,9 @@ impl<'a> std::future::IntoFuture for DeleteScheduledPlanRequest<'a> {
 pub struct UpdateScheduledPlanRequest<'a> {
     call: crate::call::Call<'a, crate::models::ScheduledPlan>,
 }
-impl<'a> UpdateScheduledPlanRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::ScheduledPlan> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for UpdateScheduledPlanRequest<'a> {
-    type Output = crate::Result<crate::models::ScheduledPlan>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::ScheduledPlan>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UpdateScheduledPlanRequest => crate ::models::ScheduledPlan
+);
 /// Request builder for [`LookerSdk::all_scheduled_plans`](crate::LookerSdk::all_scheduled_plans) (`GET /scheduled_plans`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -671,28 +591,10 @@ impl<'a> AllScheduledPlansRequest<'a> {
         call.query("all_users", all_users);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::ScheduledPlan>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for AllScheduledPlansRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::ScheduledPlan>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::ScheduledPlan>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AllScheduledPlansRequest => Vec < crate ::models::ScheduledPlan >
+);
 /// Request builder for [`LookerSdk::create_scheduled_plan`](crate::LookerSdk::create_scheduled_plan) (`POST /scheduled_plans`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -700,29 +602,9 @@ impl<'a> std::future::IntoFuture for AllScheduledPlansRequest<'a> {
 pub struct CreateScheduledPlanRequest<'a> {
     call: crate::call::Call<'a, crate::models::ScheduledPlan>,
 }
-impl<'a> CreateScheduledPlanRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::ScheduledPlan> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for CreateScheduledPlanRequest<'a> {
-    type Output = crate::Result<crate::models::ScheduledPlan>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::ScheduledPlan>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CreateScheduledPlanRequest => crate ::models::ScheduledPlan
+);
 /// Request builder for [`LookerSdk::scheduled_plan_run_once`](crate::LookerSdk::scheduled_plan_run_once) (`POST /scheduled_plans/run_once`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -730,29 +612,9 @@ impl<'a> std::future::IntoFuture for CreateScheduledPlanRequest<'a> {
 pub struct ScheduledPlanRunOnceRequest<'a> {
     call: crate::call::Call<'a, crate::models::ScheduledPlan>,
 }
-impl<'a> ScheduledPlanRunOnceRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::ScheduledPlan> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for ScheduledPlanRunOnceRequest<'a> {
-    type Output = crate::Result<crate::models::ScheduledPlan>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::ScheduledPlan>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    ScheduledPlanRunOnceRequest => crate ::models::ScheduledPlan
+);
 /// Request builder for [`LookerSdk::search_scheduled_plans`](crate::LookerSdk::search_scheduled_plans) (`GET /scheduled_plans/search`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -860,28 +722,10 @@ impl<'a> SearchScheduledPlansRequest<'a> {
         call.query("filter_or", filter_or);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::ScheduledPlan>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for SearchScheduledPlansRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::ScheduledPlan>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::ScheduledPlan>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    SearchScheduledPlansRequest => Vec < crate ::models::ScheduledPlan >
+);
 /// Request builder for [`LookerSdk::scheduled_plans_for_look`](crate::LookerSdk::scheduled_plans_for_look) (`GET /scheduled_plans/look/{look_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -908,28 +752,10 @@ impl<'a> ScheduledPlansForLookRequest<'a> {
         call.query("all_users", all_users);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::ScheduledPlan>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for ScheduledPlansForLookRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::ScheduledPlan>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::ScheduledPlan>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    ScheduledPlansForLookRequest => Vec < crate ::models::ScheduledPlan >
+);
 /// Request builder for [`LookerSdk::scheduled_plans_for_dashboard`](crate::LookerSdk::scheduled_plans_for_dashboard) (`GET /scheduled_plans/dashboard/{dashboard_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -956,28 +782,10 @@ impl<'a> ScheduledPlansForDashboardRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::ScheduledPlan>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for ScheduledPlansForDashboardRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::ScheduledPlan>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::ScheduledPlan>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    ScheduledPlansForDashboardRequest => Vec < crate ::models::ScheduledPlan >
+);
 /// Request builder for [`LookerSdk::scheduled_plans_for_lookml_dashboard`](crate::LookerSdk::scheduled_plans_for_lookml_dashboard) (`GET /scheduled_plans/lookml_dashboard/{lookml_dashboard_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1004,28 +812,10 @@ impl<'a> ScheduledPlansForLookmlDashboardRequest<'a> {
         call.query("all_users", all_users);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::ScheduledPlan>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for ScheduledPlansForLookmlDashboardRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::ScheduledPlan>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::ScheduledPlan>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    ScheduledPlansForLookmlDashboardRequest => Vec < crate ::models::ScheduledPlan >
+);
 /// Request builder for [`LookerSdk::scheduled_plan_run_once_by_id`](crate::LookerSdk::scheduled_plan_run_once_by_id) (`POST /scheduled_plans/{scheduled_plan_id}/run_once`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1039,25 +829,7 @@ impl<'a> ScheduledPlanRunOnceByIdRequest<'a> {
         self.call.json_body(body);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::ScheduledPlan> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for ScheduledPlanRunOnceByIdRequest<'a> {
-    type Output = crate::Result<crate::models::ScheduledPlan>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::ScheduledPlan>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    ScheduledPlanRunOnceByIdRequest => crate ::models::ScheduledPlan
+);

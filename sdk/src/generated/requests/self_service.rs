@@ -100,28 +100,10 @@ impl<'a> GetSelfServiceModelAllowedConnectionsRequest<'a> {
         call.query("google_sheets", google_sheets);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<String>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for GetSelfServiceModelAllowedConnectionsRequest<'a> {
-    type Output = crate::Result<Vec<String>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<String>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    GetSelfServiceModelAllowedConnectionsRequest => Vec < String >
+);
 /// Request builder for [`LookerSdk::get_self_service_model_lookml`](crate::LookerSdk::get_self_service_model_lookml) (`GET /self_service_models/{model_name}/lookml`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -129,29 +111,7 @@ impl<'a> std::future::IntoFuture for GetSelfServiceModelAllowedConnectionsReques
 pub struct GetSelfServiceModelLookmlRequest<'a> {
     call: crate::call::Call<'a, String>,
 }
-impl<'a> GetSelfServiceModelLookmlRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, String> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for GetSelfServiceModelLookmlRequest<'a> {
-    type Output = crate::Result<String>;
-    type IntoFuture = crate::call::Pending<'a, String>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(GetSelfServiceModelLookmlRequest => String);
 /// Request builder for [`LookerSdk::update_self_service_explore_certification`](crate::LookerSdk::update_self_service_explore_certification) (`PATCH /self_service_models/{model_name}/certification`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -159,26 +119,6 @@ impl<'a> std::future::IntoFuture for GetSelfServiceModelLookmlRequest<'a> {
 pub struct UpdateSelfServiceExploreCertificationRequest<'a> {
     call: crate::call::Call<'a, crate::models::Certification>,
 }
-impl<'a> UpdateSelfServiceExploreCertificationRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Certification> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for UpdateSelfServiceExploreCertificationRequest<'a> {
-    type Output = crate::Result<crate::models::Certification>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Certification>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UpdateSelfServiceExploreCertificationRequest => crate ::models::Certification
+);

@@ -70,29 +70,7 @@ impl crate::LookerSdk {
 pub struct SessionRequest<'a> {
     call: crate::call::Call<'a, crate::models::ApiSession>,
 }
-impl<'a> SessionRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::ApiSession> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for SessionRequest<'a> {
-    type Output = crate::Result<crate::models::ApiSession>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::ApiSession>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(SessionRequest => crate ::models::ApiSession);
 /// Request builder for [`LookerSdk::update_session`](crate::LookerSdk::update_session) (`PATCH /session`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -100,26 +78,4 @@ impl<'a> std::future::IntoFuture for SessionRequest<'a> {
 pub struct UpdateSessionRequest<'a> {
     call: crate::call::Call<'a, crate::models::ApiSession>,
 }
-impl<'a> UpdateSessionRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::ApiSession> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for UpdateSessionRequest<'a> {
-    type Output = crate::Result<crate::models::ApiSession>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::ApiSession>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(UpdateSessionRequest => crate ::models::ApiSession);

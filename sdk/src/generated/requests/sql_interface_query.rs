@@ -112,30 +112,10 @@ impl<'a> SqlInterfaceMetadataRequest<'a> {
         call.query("avatica_request", Into::<String>::into(avatica_request));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(
-        self,
-    ) -> crate::call::Pending<'a, crate::models::SqlInterfaceQueryMetadata> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for SqlInterfaceMetadataRequest<'a> {
-    type Output = crate::Result<crate::models::SqlInterfaceQueryMetadata>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::SqlInterfaceQueryMetadata>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    SqlInterfaceMetadataRequest => crate ::models::SqlInterfaceQueryMetadata
+);
 /// Request builder for [`LookerSdk::run_sql_interface_query`](crate::LookerSdk::run_sql_interface_query) (`GET /sql_interface_queries/{query_id}/run/{result_format}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -144,33 +124,15 @@ pub struct RunSqlInterfaceQueryRequest<'a> {
     call: crate::call::Call<'a, crate::call::ResponseBody>,
 }
 impl<'a> RunSqlInterfaceQueryRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::call::ResponseBody> {
-        self.call.send()
-    }
     /// Sends the request and returns the body as a byte stream, without buffering it:
     /// memory use stays constant however large the result.
     pub fn stream(self) -> crate::call::Pending<'a, crate::call::ByteStream> {
         self.call.stream()
     }
 }
-impl<'a> std::future::IntoFuture for RunSqlInterfaceQueryRequest<'a> {
-    type Output = crate::Result<crate::call::ResponseBody>;
-    type IntoFuture = crate::call::Pending<'a, crate::call::ResponseBody>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    RunSqlInterfaceQueryRequest => crate ::call::ResponseBody
+);
 /// Request builder for [`LookerSdk::create_sql_interface_query`](crate::LookerSdk::create_sql_interface_query) (`POST /sql_interface_queries`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -178,26 +140,6 @@ impl<'a> std::future::IntoFuture for RunSqlInterfaceQueryRequest<'a> {
 pub struct CreateSqlInterfaceQueryRequest<'a> {
     call: crate::call::Call<'a, crate::models::SqlInterfaceQuery>,
 }
-impl<'a> CreateSqlInterfaceQueryRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::SqlInterfaceQuery> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for CreateSqlInterfaceQueryRequest<'a> {
-    type Output = crate::Result<crate::models::SqlInterfaceQuery>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::SqlInterfaceQuery>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CreateSqlInterfaceQueryRequest => crate ::models::SqlInterfaceQuery
+);

@@ -416,28 +416,8 @@ impl<'a> AllThemesRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::Theme>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for AllThemesRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::Theme>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::Theme>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(AllThemesRequest => Vec < crate ::models::Theme >);
 /// Request builder for [`LookerSdk::create_theme`](crate::LookerSdk::create_theme) (`POST /themes`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -445,29 +425,7 @@ impl<'a> std::future::IntoFuture for AllThemesRequest<'a> {
 pub struct CreateThemeRequest<'a> {
     call: crate::call::Call<'a, crate::models::Theme>,
 }
-impl<'a> CreateThemeRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Theme> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for CreateThemeRequest<'a> {
-    type Output = crate::Result<crate::models::Theme>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Theme>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(CreateThemeRequest => crate ::models::Theme);
 /// Request builder for [`LookerSdk::search_themes`](crate::LookerSdk::search_themes) (`GET /themes/search`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -536,28 +494,8 @@ impl<'a> SearchThemesRequest<'a> {
         call.query("theme_type", Into::<String>::into(theme_type));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::Theme>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for SearchThemesRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::Theme>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::Theme>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(SearchThemesRequest => Vec < crate ::models::Theme >);
 /// Request builder for [`LookerSdk::default_theme`](crate::LookerSdk::default_theme) (`GET /themes/default`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -572,28 +510,8 @@ impl<'a> DefaultThemeRequest<'a> {
         call.query("ts", Into::<String>::into(ts));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Theme> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for DefaultThemeRequest<'a> {
-    type Output = crate::Result<crate::models::Theme>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Theme>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DefaultThemeRequest => crate ::models::Theme);
 /// Request builder for [`LookerSdk::set_default_theme`](crate::LookerSdk::set_default_theme) (`PUT /themes/default`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -601,29 +519,7 @@ impl<'a> std::future::IntoFuture for DefaultThemeRequest<'a> {
 pub struct SetDefaultThemeRequest<'a> {
     call: crate::call::Call<'a, crate::models::Theme>,
 }
-impl<'a> SetDefaultThemeRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Theme> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for SetDefaultThemeRequest<'a> {
-    type Output = crate::Result<crate::models::Theme>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Theme>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(SetDefaultThemeRequest => crate ::models::Theme);
 /// Request builder for [`LookerSdk::default_theme_by_type`](crate::LookerSdk::default_theme_by_type) (`GET /themes/default_theme`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -638,28 +534,8 @@ impl<'a> DefaultThemeByTypeRequest<'a> {
         call.query("ts", Into::<String>::into(ts));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Theme> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for DefaultThemeByTypeRequest<'a> {
-    type Output = crate::Result<crate::models::Theme>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Theme>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DefaultThemeByTypeRequest => crate ::models::Theme);
 /// Request builder for [`LookerSdk::set_default_theme_by_type`](crate::LookerSdk::set_default_theme_by_type) (`PUT /themes/default_theme`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -667,29 +543,7 @@ impl<'a> std::future::IntoFuture for DefaultThemeByTypeRequest<'a> {
 pub struct SetDefaultThemeByTypeRequest<'a> {
     call: crate::call::Call<'a, crate::models::Theme>,
 }
-impl<'a> SetDefaultThemeByTypeRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Theme> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for SetDefaultThemeByTypeRequest<'a> {
-    type Output = crate::Result<crate::models::Theme>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Theme>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(SetDefaultThemeByTypeRequest => crate ::models::Theme);
 /// Request builder for [`LookerSdk::active_themes`](crate::LookerSdk::active_themes) (`GET /themes/active`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -722,28 +576,8 @@ impl<'a> ActiveThemesRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::Theme>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for ActiveThemesRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::Theme>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::Theme>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(ActiveThemesRequest => Vec < crate ::models::Theme >);
 /// Request builder for [`LookerSdk::theme_or_default`](crate::LookerSdk::theme_or_default) (`GET /themes/theme_or_default`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -758,28 +592,8 @@ impl<'a> ThemeOrDefaultRequest<'a> {
         call.query("ts", Into::<String>::into(ts));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Theme> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for ThemeOrDefaultRequest<'a> {
-    type Output = crate::Result<crate::models::Theme>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Theme>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(ThemeOrDefaultRequest => crate ::models::Theme);
 /// Request builder for [`LookerSdk::validate_theme`](crate::LookerSdk::validate_theme) (`POST /themes/validate`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -787,31 +601,9 @@ impl<'a> std::future::IntoFuture for ThemeOrDefaultRequest<'a> {
 pub struct ValidateThemeRequest<'a> {
     call: crate::call::Call<'a, Option<crate::models::ValidationError>>,
 }
-impl<'a> ValidateThemeRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(
-        self,
-    ) -> crate::call::Pending<'a, Option<crate::models::ValidationError>> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for ValidateThemeRequest<'a> {
-    type Output = crate::Result<Option<crate::models::ValidationError>>;
-    type IntoFuture = crate::call::Pending<'a, Option<crate::models::ValidationError>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    ValidateThemeRequest => Option < crate ::models::ValidationError >
+);
 /// Request builder for [`LookerSdk::theme`](crate::LookerSdk::theme) (`GET /themes/{theme_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -826,28 +618,8 @@ impl<'a> ThemeRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Theme> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for ThemeRequest<'a> {
-    type Output = crate::Result<crate::models::Theme>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Theme>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(ThemeRequest => crate ::models::Theme);
 /// Request builder for [`LookerSdk::delete_theme`](crate::LookerSdk::delete_theme) (`DELETE /themes/{theme_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -855,29 +627,7 @@ impl<'a> std::future::IntoFuture for ThemeRequest<'a> {
 pub struct DeleteThemeRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteThemeRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteThemeRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteThemeRequest => ());
 /// Request builder for [`LookerSdk::update_theme`](crate::LookerSdk::update_theme) (`PATCH /themes/{theme_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -885,26 +635,4 @@ impl<'a> std::future::IntoFuture for DeleteThemeRequest<'a> {
 pub struct UpdateThemeRequest<'a> {
     call: crate::call::Call<'a, crate::models::Theme>,
 }
-impl<'a> UpdateThemeRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Theme> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for UpdateThemeRequest<'a> {
-    type Output = crate::Result<crate::models::Theme>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Theme>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(UpdateThemeRequest => crate ::models::Theme);

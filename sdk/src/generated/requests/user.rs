@@ -1447,33 +1447,10 @@ impl<'a> SearchCredentialsEmailRequest<'a> {
         call.query("filter_or", filter_or);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(
-        self,
-    ) -> crate::call::Pending<'a, Vec<crate::models::CredentialsEmailSearch>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for SearchCredentialsEmailRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::CredentialsEmailSearch>>;
-    type IntoFuture = crate::call::Pending<
-        'a,
-        Vec<crate::models::CredentialsEmailSearch>,
-    >;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    SearchCredentialsEmailRequest => Vec < crate ::models::CredentialsEmailSearch >
+);
 /// Request builder for [`LookerSdk::me`](crate::LookerSdk::me) (`GET /user`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1488,28 +1465,8 @@ impl<'a> MeRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::User> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for MeRequest<'a> {
-    type Output = crate::Result<crate::models::User>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::User>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(MeRequest => crate ::models::User);
 /// Request builder for [`LookerSdk::all_users`](crate::LookerSdk::all_users) (`GET /users`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1564,28 +1521,8 @@ impl<'a> AllUsersRequest<'a> {
         call.query_csv("ids", ids);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::User>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for AllUsersRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::User>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::User>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(AllUsersRequest => Vec < crate ::models::User >);
 /// Request builder for [`LookerSdk::create_user`](crate::LookerSdk::create_user) (`POST /users`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1605,28 +1542,8 @@ impl<'a> CreateUserRequest<'a> {
         self.call.json_body(body);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::User> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for CreateUserRequest<'a> {
-    type Output = crate::Result<crate::models::User>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::User>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(CreateUserRequest => crate ::models::User);
 /// Request builder for [`LookerSdk::search_users`](crate::LookerSdk::search_users) (`GET /users/search`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1754,28 +1671,8 @@ impl<'a> SearchUsersRequest<'a> {
         call.query("is_service_account", is_service_account);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::User>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for SearchUsersRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::User>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::User>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(SearchUsersRequest => Vec < crate ::models::User >);
 /// Request builder for [`LookerSdk::search_users_names`](crate::LookerSdk::search_users_names) (`GET /users/search/names/{pattern}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1858,28 +1755,10 @@ impl<'a> SearchUsersNamesRequest<'a> {
         call.query("is_disabled", is_disabled);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::User>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for SearchUsersNamesRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::User>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::User>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    SearchUsersNamesRequest => Vec < crate ::models::User >
+);
 /// Request builder for [`LookerSdk::user`](crate::LookerSdk::user) (`GET /users/{user_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1894,28 +1773,8 @@ impl<'a> UserRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::User> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for UserRequest<'a> {
-    type Output = crate::Result<crate::models::User>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::User>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(UserRequest => crate ::models::User);
 /// Request builder for [`LookerSdk::delete_user`](crate::LookerSdk::delete_user) (`DELETE /users/{user_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1923,29 +1782,7 @@ impl<'a> std::future::IntoFuture for UserRequest<'a> {
 pub struct DeleteUserRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteUserRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteUserRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteUserRequest => ());
 /// Request builder for [`LookerSdk::update_user`](crate::LookerSdk::update_user) (`PATCH /users/{user_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1960,28 +1797,8 @@ impl<'a> UpdateUserRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::User> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for UpdateUserRequest<'a> {
-    type Output = crate::Result<crate::models::User>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::User>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(UpdateUserRequest => crate ::models::User);
 /// Request builder for [`LookerSdk::user_for_credential`](crate::LookerSdk::user_for_credential) (`GET /users/credential/{credential_type}/{credential_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1996,28 +1813,8 @@ impl<'a> UserForCredentialRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::User> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for UserForCredentialRequest<'a> {
-    type Output = crate::Result<crate::models::User>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::User>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(UserForCredentialRequest => crate ::models::User);
 /// Request builder for [`LookerSdk::delete_service_account`](crate::LookerSdk::delete_service_account) (`DELETE /users/service_accounts/{user_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2025,29 +1822,7 @@ impl<'a> std::future::IntoFuture for UserForCredentialRequest<'a> {
 pub struct DeleteServiceAccountRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteServiceAccountRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteServiceAccountRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteServiceAccountRequest => ());
 /// Request builder for [`LookerSdk::update_service_account`](crate::LookerSdk::update_service_account) (`PATCH /users/service_accounts/{user_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2062,28 +1837,10 @@ impl<'a> UpdateServiceAccountRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::ServiceAccount> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for UpdateServiceAccountRequest<'a> {
-    type Output = crate::Result<crate::models::ServiceAccount>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::ServiceAccount>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UpdateServiceAccountRequest => crate ::models::ServiceAccount
+);
 /// Request builder for [`LookerSdk::user_credentials_email`](crate::LookerSdk::user_credentials_email) (`GET /users/{user_id}/credentials_email`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2098,28 +1855,10 @@ impl<'a> UserCredentialsEmailRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::CredentialsEmail> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for UserCredentialsEmailRequest<'a> {
-    type Output = crate::Result<crate::models::CredentialsEmail>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::CredentialsEmail>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UserCredentialsEmailRequest => crate ::models::CredentialsEmail
+);
 /// Request builder for [`LookerSdk::create_user_credentials_email`](crate::LookerSdk::create_user_credentials_email) (`POST /users/{user_id}/credentials_email`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2134,28 +1873,10 @@ impl<'a> CreateUserCredentialsEmailRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::CredentialsEmail> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for CreateUserCredentialsEmailRequest<'a> {
-    type Output = crate::Result<crate::models::CredentialsEmail>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::CredentialsEmail>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CreateUserCredentialsEmailRequest => crate ::models::CredentialsEmail
+);
 /// Request builder for [`LookerSdk::delete_user_credentials_email`](crate::LookerSdk::delete_user_credentials_email) (`DELETE /users/{user_id}/credentials_email`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2163,29 +1884,7 @@ impl<'a> std::future::IntoFuture for CreateUserCredentialsEmailRequest<'a> {
 pub struct DeleteUserCredentialsEmailRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteUserCredentialsEmailRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteUserCredentialsEmailRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteUserCredentialsEmailRequest => ());
 /// Request builder for [`LookerSdk::update_user_credentials_email`](crate::LookerSdk::update_user_credentials_email) (`PATCH /users/{user_id}/credentials_email`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2200,28 +1899,10 @@ impl<'a> UpdateUserCredentialsEmailRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::CredentialsEmail> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for UpdateUserCredentialsEmailRequest<'a> {
-    type Output = crate::Result<crate::models::CredentialsEmail>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::CredentialsEmail>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UpdateUserCredentialsEmailRequest => crate ::models::CredentialsEmail
+);
 /// Request builder for [`LookerSdk::user_credentials_totp`](crate::LookerSdk::user_credentials_totp) (`GET /users/{user_id}/credentials_totp`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2236,28 +1917,10 @@ impl<'a> UserCredentialsTotpRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::CredentialsTotp> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for UserCredentialsTotpRequest<'a> {
-    type Output = crate::Result<crate::models::CredentialsTotp>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::CredentialsTotp>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UserCredentialsTotpRequest => crate ::models::CredentialsTotp
+);
 /// Request builder for [`LookerSdk::create_user_credentials_totp`](crate::LookerSdk::create_user_credentials_totp) (`POST /users/{user_id}/credentials_totp`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2277,28 +1940,10 @@ impl<'a> CreateUserCredentialsTotpRequest<'a> {
         self.call.json_body(body);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::CredentialsTotp> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for CreateUserCredentialsTotpRequest<'a> {
-    type Output = crate::Result<crate::models::CredentialsTotp>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::CredentialsTotp>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CreateUserCredentialsTotpRequest => crate ::models::CredentialsTotp
+);
 /// Request builder for [`LookerSdk::delete_user_credentials_totp`](crate::LookerSdk::delete_user_credentials_totp) (`DELETE /users/{user_id}/credentials_totp`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2306,29 +1951,7 @@ impl<'a> std::future::IntoFuture for CreateUserCredentialsTotpRequest<'a> {
 pub struct DeleteUserCredentialsTotpRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteUserCredentialsTotpRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteUserCredentialsTotpRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteUserCredentialsTotpRequest => ());
 /// Request builder for [`LookerSdk::user_credentials_ldap`](crate::LookerSdk::user_credentials_ldap) (`GET /users/{user_id}/credentials_ldap`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2343,28 +1966,10 @@ impl<'a> UserCredentialsLdapRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::CredentialsLdap> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for UserCredentialsLdapRequest<'a> {
-    type Output = crate::Result<crate::models::CredentialsLdap>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::CredentialsLdap>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UserCredentialsLdapRequest => crate ::models::CredentialsLdap
+);
 /// Request builder for [`LookerSdk::delete_user_credentials_ldap`](crate::LookerSdk::delete_user_credentials_ldap) (`DELETE /users/{user_id}/credentials_ldap`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2372,29 +1977,7 @@ impl<'a> std::future::IntoFuture for UserCredentialsLdapRequest<'a> {
 pub struct DeleteUserCredentialsLdapRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteUserCredentialsLdapRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteUserCredentialsLdapRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteUserCredentialsLdapRequest => ());
 /// Request builder for [`LookerSdk::user_credentials_google`](crate::LookerSdk::user_credentials_google) (`GET /users/{user_id}/credentials_google`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2409,28 +1992,10 @@ impl<'a> UserCredentialsGoogleRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::CredentialsGoogle> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for UserCredentialsGoogleRequest<'a> {
-    type Output = crate::Result<crate::models::CredentialsGoogle>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::CredentialsGoogle>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UserCredentialsGoogleRequest => crate ::models::CredentialsGoogle
+);
 /// Request builder for [`LookerSdk::delete_user_credentials_google`](crate::LookerSdk::delete_user_credentials_google) (`DELETE /users/{user_id}/credentials_google`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2438,29 +2003,7 @@ impl<'a> std::future::IntoFuture for UserCredentialsGoogleRequest<'a> {
 pub struct DeleteUserCredentialsGoogleRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteUserCredentialsGoogleRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteUserCredentialsGoogleRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteUserCredentialsGoogleRequest => ());
 /// Request builder for [`LookerSdk::user_credentials_saml`](crate::LookerSdk::user_credentials_saml) (`GET /users/{user_id}/credentials_saml`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2475,28 +2018,10 @@ impl<'a> UserCredentialsSamlRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::CredentialsSaml> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for UserCredentialsSamlRequest<'a> {
-    type Output = crate::Result<crate::models::CredentialsSaml>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::CredentialsSaml>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UserCredentialsSamlRequest => crate ::models::CredentialsSaml
+);
 /// Request builder for [`LookerSdk::delete_user_credentials_saml`](crate::LookerSdk::delete_user_credentials_saml) (`DELETE /users/{user_id}/credentials_saml`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2504,29 +2029,7 @@ impl<'a> std::future::IntoFuture for UserCredentialsSamlRequest<'a> {
 pub struct DeleteUserCredentialsSamlRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteUserCredentialsSamlRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteUserCredentialsSamlRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteUserCredentialsSamlRequest => ());
 /// Request builder for [`LookerSdk::user_credentials_oidc`](crate::LookerSdk::user_credentials_oidc) (`GET /users/{user_id}/credentials_oidc`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2541,28 +2044,10 @@ impl<'a> UserCredentialsOidcRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::CredentialsOidc> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for UserCredentialsOidcRequest<'a> {
-    type Output = crate::Result<crate::models::CredentialsOidc>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::CredentialsOidc>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UserCredentialsOidcRequest => crate ::models::CredentialsOidc
+);
 /// Request builder for [`LookerSdk::delete_user_credentials_oidc`](crate::LookerSdk::delete_user_credentials_oidc) (`DELETE /users/{user_id}/credentials_oidc`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2570,29 +2055,7 @@ impl<'a> std::future::IntoFuture for UserCredentialsOidcRequest<'a> {
 pub struct DeleteUserCredentialsOidcRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteUserCredentialsOidcRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteUserCredentialsOidcRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteUserCredentialsOidcRequest => ());
 /// Request builder for [`LookerSdk::user_credentials_api3`](crate::LookerSdk::user_credentials_api3) (`GET /users/{user_id}/credentials_api3/{credentials_api3_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2607,28 +2070,10 @@ impl<'a> UserCredentialsApi3Request<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::CredentialsApi3> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for UserCredentialsApi3Request<'a> {
-    type Output = crate::Result<crate::models::CredentialsApi3>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::CredentialsApi3>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UserCredentialsApi3Request => crate ::models::CredentialsApi3
+);
 /// Request builder for [`LookerSdk::delete_user_credentials_api3`](crate::LookerSdk::delete_user_credentials_api3) (`DELETE /users/{user_id}/credentials_api3/{credentials_api3_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2636,29 +2081,7 @@ impl<'a> std::future::IntoFuture for UserCredentialsApi3Request<'a> {
 pub struct DeleteUserCredentialsApi3Request<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteUserCredentialsApi3Request<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteUserCredentialsApi3Request<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteUserCredentialsApi3Request => ());
 /// Request builder for [`LookerSdk::update_user_credentials_api3`](crate::LookerSdk::update_user_credentials_api3) (`PATCH /users/{user_id}/credentials_api3/{credentials_api3_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2673,28 +2096,10 @@ impl<'a> UpdateUserCredentialsApi3Request<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::CredentialsApi3> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for UpdateUserCredentialsApi3Request<'a> {
-    type Output = crate::Result<crate::models::CredentialsApi3>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::CredentialsApi3>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UpdateUserCredentialsApi3Request => crate ::models::CredentialsApi3
+);
 /// Request builder for [`LookerSdk::all_user_credentials_api3s`](crate::LookerSdk::all_user_credentials_api3s) (`GET /users/{user_id}/credentials_api3`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2709,28 +2114,10 @@ impl<'a> AllUserCredentialsApi3sRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::CredentialsApi3>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for AllUserCredentialsApi3sRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::CredentialsApi3>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::CredentialsApi3>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AllUserCredentialsApi3sRequest => Vec < crate ::models::CredentialsApi3 >
+);
 /// Request builder for [`LookerSdk::create_user_credentials_api3`](crate::LookerSdk::create_user_credentials_api3) (`POST /users/{user_id}/credentials_api3`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2745,28 +2132,10 @@ impl<'a> CreateUserCredentialsApi3Request<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::CreateCredentialsApi3> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for CreateUserCredentialsApi3Request<'a> {
-    type Output = crate::Result<crate::models::CreateCredentialsApi3>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::CreateCredentialsApi3>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CreateUserCredentialsApi3Request => crate ::models::CreateCredentialsApi3
+);
 /// Request builder for [`LookerSdk::user_credentials_embed`](crate::LookerSdk::user_credentials_embed) (`GET /users/{user_id}/credentials_embed/{credentials_embed_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2781,28 +2150,10 @@ impl<'a> UserCredentialsEmbedRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::CredentialsEmbed> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for UserCredentialsEmbedRequest<'a> {
-    type Output = crate::Result<crate::models::CredentialsEmbed>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::CredentialsEmbed>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UserCredentialsEmbedRequest => crate ::models::CredentialsEmbed
+);
 /// Request builder for [`LookerSdk::delete_user_credentials_embed`](crate::LookerSdk::delete_user_credentials_embed) (`DELETE /users/{user_id}/credentials_embed/{credentials_embed_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2810,29 +2161,7 @@ impl<'a> std::future::IntoFuture for UserCredentialsEmbedRequest<'a> {
 pub struct DeleteUserCredentialsEmbedRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteUserCredentialsEmbedRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteUserCredentialsEmbedRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteUserCredentialsEmbedRequest => ());
 /// Request builder for [`LookerSdk::all_user_credentials_embeds`](crate::LookerSdk::all_user_credentials_embeds) (`GET /users/{user_id}/credentials_embed`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2847,28 +2176,10 @@ impl<'a> AllUserCredentialsEmbedsRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::CredentialsEmbed>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for AllUserCredentialsEmbedsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::CredentialsEmbed>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::CredentialsEmbed>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AllUserCredentialsEmbedsRequest => Vec < crate ::models::CredentialsEmbed >
+);
 /// Request builder for [`LookerSdk::user_credentials_looker_openid`](crate::LookerSdk::user_credentials_looker_openid) (`GET /users/{user_id}/credentials_looker_openid`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2883,30 +2194,10 @@ impl<'a> UserCredentialsLookerOpenidRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(
-        self,
-    ) -> crate::call::Pending<'a, crate::models::CredentialsLookerOpenid> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for UserCredentialsLookerOpenidRequest<'a> {
-    type Output = crate::Result<crate::models::CredentialsLookerOpenid>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::CredentialsLookerOpenid>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UserCredentialsLookerOpenidRequest => crate ::models::CredentialsLookerOpenid
+);
 /// Request builder for [`LookerSdk::delete_user_credentials_looker_openid`](crate::LookerSdk::delete_user_credentials_looker_openid) (`DELETE /users/{user_id}/credentials_looker_openid`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2914,29 +2205,7 @@ impl<'a> std::future::IntoFuture for UserCredentialsLookerOpenidRequest<'a> {
 pub struct DeleteUserCredentialsLookerOpenidRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteUserCredentialsLookerOpenidRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteUserCredentialsLookerOpenidRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteUserCredentialsLookerOpenidRequest => ());
 /// Request builder for [`LookerSdk::user_session`](crate::LookerSdk::user_session) (`GET /users/{user_id}/sessions/{session_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2951,28 +2220,8 @@ impl<'a> UserSessionRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Session> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for UserSessionRequest<'a> {
-    type Output = crate::Result<crate::models::Session>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Session>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(UserSessionRequest => crate ::models::Session);
 /// Request builder for [`LookerSdk::delete_user_session`](crate::LookerSdk::delete_user_session) (`DELETE /users/{user_id}/sessions/{session_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2980,29 +2229,7 @@ impl<'a> std::future::IntoFuture for UserSessionRequest<'a> {
 pub struct DeleteUserSessionRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteUserSessionRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteUserSessionRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteUserSessionRequest => ());
 /// Request builder for [`LookerSdk::all_user_sessions`](crate::LookerSdk::all_user_sessions) (`GET /users/{user_id}/sessions`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -3017,28 +2244,10 @@ impl<'a> AllUserSessionsRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::Session>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for AllUserSessionsRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::Session>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::Session>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AllUserSessionsRequest => Vec < crate ::models::Session >
+);
 /// Request builder for [`LookerSdk::create_user_credentials_email_password_reset`](crate::LookerSdk::create_user_credentials_email_password_reset) (`POST /users/{user_id}/credentials_email/password_reset`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -3059,28 +2268,10 @@ impl<'a> CreateUserCredentialsEmailPasswordResetRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::CredentialsEmail> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for CreateUserCredentialsEmailPasswordResetRequest<'a> {
-    type Output = crate::Result<crate::models::CredentialsEmail>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::CredentialsEmail>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CreateUserCredentialsEmailPasswordResetRequest => crate ::models::CredentialsEmail
+);
 /// Request builder for [`LookerSdk::user_roles`](crate::LookerSdk::user_roles) (`GET /users/{user_id}/roles`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -3101,28 +2292,8 @@ impl<'a> UserRolesRequest<'a> {
         call.query("direct_association_only", direct_association_only);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::Role>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for UserRolesRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::Role>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::Role>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(UserRolesRequest => Vec < crate ::models::Role >);
 /// Request builder for [`LookerSdk::set_user_roles`](crate::LookerSdk::set_user_roles) (`PUT /users/{user_id}/roles`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -3137,28 +2308,8 @@ impl<'a> SetUserRolesRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::Role>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for SetUserRolesRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::Role>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::Role>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(SetUserRolesRequest => Vec < crate ::models::Role >);
 /// Request builder for [`LookerSdk::user_attribute_user_values`](crate::LookerSdk::user_attribute_user_values) (`GET /users/{user_id}/attribute_values`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -3196,33 +2347,10 @@ impl<'a> UserAttributeUserValuesRequest<'a> {
         call.query("include_unset", include_unset);
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(
-        self,
-    ) -> crate::call::Pending<'a, Vec<crate::models::UserAttributeWithValue>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for UserAttributeUserValuesRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::UserAttributeWithValue>>;
-    type IntoFuture = crate::call::Pending<
-        'a,
-        Vec<crate::models::UserAttributeWithValue>,
-    >;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UserAttributeUserValuesRequest => Vec < crate ::models::UserAttributeWithValue >
+);
 /// Request builder for [`LookerSdk::delete_user_attribute_user_value`](crate::LookerSdk::delete_user_attribute_user_value) (`DELETE /users/{user_id}/attribute_values/{user_attribute_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -3230,29 +2358,7 @@ impl<'a> std::future::IntoFuture for UserAttributeUserValuesRequest<'a> {
 pub struct DeleteUserAttributeUserValueRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteUserAttributeUserValueRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteUserAttributeUserValueRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteUserAttributeUserValueRequest => ());
 /// Request builder for [`LookerSdk::set_user_attribute_user_value`](crate::LookerSdk::set_user_attribute_user_value) (`PATCH /users/{user_id}/attribute_values/{user_attribute_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -3260,31 +2366,9 @@ impl<'a> std::future::IntoFuture for DeleteUserAttributeUserValueRequest<'a> {
 pub struct SetUserAttributeUserValueRequest<'a> {
     call: crate::call::Call<'a, crate::models::UserAttributeWithValue>,
 }
-impl<'a> SetUserAttributeUserValueRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(
-        self,
-    ) -> crate::call::Pending<'a, crate::models::UserAttributeWithValue> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for SetUserAttributeUserValueRequest<'a> {
-    type Output = crate::Result<crate::models::UserAttributeWithValue>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::UserAttributeWithValue>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    SetUserAttributeUserValueRequest => crate ::models::UserAttributeWithValue
+);
 /// Request builder for [`LookerSdk::send_user_credentials_email_password_reset`](crate::LookerSdk::send_user_credentials_email_password_reset) (`POST /users/{user_id}/credentials_email/send_password_reset`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -3299,28 +2383,10 @@ impl<'a> SendUserCredentialsEmailPasswordResetRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::CredentialsEmail> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for SendUserCredentialsEmailPasswordResetRequest<'a> {
-    type Output = crate::Result<crate::models::CredentialsEmail>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::CredentialsEmail>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    SendUserCredentialsEmailPasswordResetRequest => crate ::models::CredentialsEmail
+);
 /// Request builder for [`LookerSdk::wipeout_user_emails`](crate::LookerSdk::wipeout_user_emails) (`POST /users/{user_id}/update_emails`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -3335,28 +2401,8 @@ impl<'a> WipeoutUserEmailsRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::User> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for WipeoutUserEmailsRequest<'a> {
-    type Output = crate::Result<crate::models::User>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::User>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(WipeoutUserEmailsRequest => crate ::models::User);
 /// Request builder for [`LookerSdk::create_embed_user`](crate::LookerSdk::create_embed_user) (`POST /users/embed_user`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -3364,29 +2410,7 @@ impl<'a> std::future::IntoFuture for WipeoutUserEmailsRequest<'a> {
 pub struct CreateEmbedUserRequest<'a> {
     call: crate::call::Call<'a, crate::models::UserPublic>,
 }
-impl<'a> CreateEmbedUserRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::UserPublic> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for CreateEmbedUserRequest<'a> {
-    type Output = crate::Result<crate::models::UserPublic>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::UserPublic>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(CreateEmbedUserRequest => crate ::models::UserPublic);
 /// Request builder for [`LookerSdk::create_service_account`](crate::LookerSdk::create_service_account) (`POST /users/service_accounts`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -3401,25 +2425,7 @@ impl<'a> CreateServiceAccountRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::ServiceAccount> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for CreateServiceAccountRequest<'a> {
-    type Output = crate::Result<crate::models::ServiceAccount>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::ServiceAccount>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CreateServiceAccountRequest => crate ::models::ServiceAccount
+);

@@ -219,28 +219,10 @@ impl<'a> AllUserAttributesRequest<'a> {
         call.query("sorts", Into::<String>::into(sorts));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::UserAttribute>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for AllUserAttributesRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::UserAttribute>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::UserAttribute>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AllUserAttributesRequest => Vec < crate ::models::UserAttribute >
+);
 /// Request builder for [`LookerSdk::create_user_attribute`](crate::LookerSdk::create_user_attribute) (`POST /user_attributes`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -255,28 +237,10 @@ impl<'a> CreateUserAttributeRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::UserAttribute> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for CreateUserAttributeRequest<'a> {
-    type Output = crate::Result<crate::models::UserAttribute>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::UserAttribute>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    CreateUserAttributeRequest => crate ::models::UserAttribute
+);
 /// Request builder for [`LookerSdk::user_attribute`](crate::LookerSdk::user_attribute) (`GET /user_attributes/{user_attribute_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -291,28 +255,8 @@ impl<'a> UserAttributeRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::UserAttribute> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for UserAttributeRequest<'a> {
-    type Output = crate::Result<crate::models::UserAttribute>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::UserAttribute>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(UserAttributeRequest => crate ::models::UserAttribute);
 /// Request builder for [`LookerSdk::delete_user_attribute`](crate::LookerSdk::delete_user_attribute) (`DELETE /user_attributes/{user_attribute_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -320,29 +264,7 @@ impl<'a> std::future::IntoFuture for UserAttributeRequest<'a> {
 pub struct DeleteUserAttributeRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-impl<'a> DeleteUserAttributeRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, ()> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for DeleteUserAttributeRequest<'a> {
-    type Output = crate::Result<()>;
-    type IntoFuture = crate::call::Pending<'a, ()>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(DeleteUserAttributeRequest => ());
 /// Request builder for [`LookerSdk::update_user_attribute`](crate::LookerSdk::update_user_attribute) (`PATCH /user_attributes/{user_attribute_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -357,28 +279,10 @@ impl<'a> UpdateUserAttributeRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::UserAttribute> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for UpdateUserAttributeRequest<'a> {
-    type Output = crate::Result<crate::models::UserAttribute>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::UserAttribute>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    UpdateUserAttributeRequest => crate ::models::UserAttribute
+);
 /// Request builder for [`LookerSdk::all_user_attribute_group_values`](crate::LookerSdk::all_user_attribute_group_values) (`GET /user_attributes/{user_attribute_id}/group_values`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -393,33 +297,10 @@ impl<'a> AllUserAttributeGroupValuesRequest<'a> {
         call.query("fields", Into::<String>::into(fields));
         self
     }
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(
-        self,
-    ) -> crate::call::Pending<'a, Vec<crate::models::UserAttributeGroupValue>> {
-        self.call.send()
-    }
 }
-impl<'a> std::future::IntoFuture for AllUserAttributeGroupValuesRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::UserAttributeGroupValue>>;
-    type IntoFuture = crate::call::Pending<
-        'a,
-        Vec<crate::models::UserAttributeGroupValue>,
-    >;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AllUserAttributeGroupValuesRequest => Vec < crate ::models::UserAttributeGroupValue >
+);
 /// Request builder for [`LookerSdk::set_user_attribute_group_values`](crate::LookerSdk::set_user_attribute_group_values) (`POST /user_attributes/{user_attribute_id}/group_values`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -427,31 +308,6 @@ impl<'a> std::future::IntoFuture for AllUserAttributeGroupValuesRequest<'a> {
 pub struct SetUserAttributeGroupValuesRequest<'a> {
     call: crate::call::Call<'a, Vec<crate::models::UserAttributeGroupValue>>,
 }
-impl<'a> SetUserAttributeGroupValuesRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(
-        self,
-    ) -> crate::call::Pending<'a, Vec<crate::models::UserAttributeGroupValue>> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for SetUserAttributeGroupValuesRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::UserAttributeGroupValue>>;
-    type IntoFuture = crate::call::Pending<
-        'a,
-        Vec<crate::models::UserAttributeGroupValue>,
-    >;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    SetUserAttributeGroupValuesRequest => Vec < crate ::models::UserAttributeGroupValue >
+);

@@ -75,29 +75,9 @@ impl crate::LookerSdk {
 pub struct AllWorkspacesRequest<'a> {
     call: crate::call::Call<'a, Vec<crate::models::Workspace>>,
 }
-impl<'a> AllWorkspacesRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, Vec<crate::models::Workspace>> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for AllWorkspacesRequest<'a> {
-    type Output = crate::Result<Vec<crate::models::Workspace>>;
-    type IntoFuture = crate::call::Pending<'a, Vec<crate::models::Workspace>>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(
+    AllWorkspacesRequest => Vec < crate ::models::Workspace >
+);
 /// Request builder for [`LookerSdk::workspace`](crate::LookerSdk::workspace) (`GET /workspaces/{workspace_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -105,26 +85,4 @@ impl<'a> std::future::IntoFuture for AllWorkspacesRequest<'a> {
 pub struct WorkspaceRequest<'a> {
     call: crate::call::Call<'a, crate::models::Workspace>,
 }
-impl<'a> WorkspaceRequest<'a> {
-    /// Sets a timeout for this call only (overrides the client's default).
-    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.call.set_timeout(timeout);
-        self
-    }
-    /// Adds an HTTP header to this call only.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.set_header(name, value);
-        self
-    }
-    /// Sends the request; the same as `.await`ing the builder.
-    pub fn send(self) -> crate::call::Pending<'a, crate::models::Workspace> {
-        self.call.send()
-    }
-}
-impl<'a> std::future::IntoFuture for WorkspaceRequest<'a> {
-    type Output = crate::Result<crate::models::Workspace>;
-    type IntoFuture = crate::call::Pending<'a, crate::models::Workspace>;
-    fn into_future(self) -> Self::IntoFuture {
-        self.call.send()
-    }
-}
+crate::builder::request_builder!(WorkspaceRequest => crate ::models::Workspace);

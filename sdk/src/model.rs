@@ -1,0 +1,203 @@
+//! Serialization support for the generated models.
+//!
+//! The models' `Serialize`/`Deserialize` impls are generated as a few lines per field that call
+//! into this module, instead of `#[derive(Serialize, Deserialize)]`. The derive expands every one
+//! of the ~440 model types into a field-identifier enum and two visitors; that expansion was the
+//! largest share of this crate's compile time. Behaviour matches what the models need: unknown
+//! keys are skipped, missing keys and `null` leave a field `None`, absent fields are not written.
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::ser::SerializeMap;
+use std::fmt;
+use std::marker::PhantomData;
+
+/// A generated model: reads one JSON member into the matching field, writes the set fields.
+pub(crate) trait Model: Default {
+    /// Reads the value for `key` from `map` (skipping it if `key` is not a field).
+    fn read_field<'de, A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error>;
+
+    /// Writes every field that is set.
+    fn write_fields<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error>;
+}
+
+/// Implements `Serialize` and `Deserialize` for a [`Model`] type.
+macro_rules! impl_serde {
+    ($name:ident) => {
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                crate::model::serialize(self, serializer)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                crate::model::deserialize(deserializer, stringify!($name))
+            }
+        }
+    };
+}
+pub(crate) use impl_serde;
+
+/// Serializes a model as a JSON object of its set fields.
+pub(crate) fn serialize<T: Model, S: serde::Serializer>(model: &T, serializer: S) -> Result<S::Ok, S::Error> {
+    let mut map = serializer.serialize_map(None)?;
+    model.write_fields(&mut map)?;
+    map.end()
+}
+
+/// Deserializes a model from a JSON object.
+pub(crate) fn deserialize<'de, D: Deserializer<'de>, T: Model>(
+    deserializer: D,
+    name: &'static str,
+) -> Result<T, D::Error> {
+    deserializer.deserialize_map(ModelVisitor { name, marker: PhantomData })
+}
+
+/// Skips the value of an unknown member.
+pub(crate) fn skip<'de, A: MapAccess<'de>>(map: &mut A) -> Result<(), A::Error> {
+    map.next_value::<de::IgnoredAny>().map(drop)
+}
+
+/// Writes `key: value` when the field is set.
+pub(crate) fn entry<M: SerializeMap, T: serde::Serialize>(
+    map: &mut M,
+    key: &'static str,
+    value: &Option<T>,
+) -> Result<(), M::Error> {
+    match value {
+        Some(value) => map.serialize_entry(key, value),
+        None => Ok(()),
+    }
+}
+
+struct ModelVisitor<T> {
+    name: &'static str,
+    marker: PhantomData<fn() -> T>,
+}
+
+impl<'de, T: Model> Visitor<'de> for ModelVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a {} object", self.name)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+        let mut value = T::default();
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            value.read_field(key.as_str(), &mut map)?;
+        }
+        Ok(value)
+    }
+}
+
+/// A member name, kept inline when short (all Looker property names are) to avoid an allocation.
+enum Key {
+    Inline { bytes: [u8; 48], len: usize },
+    Heap(String),
+}
+
+impl Key {
+    fn as_str(&self) -> &str {
+        match self {
+            // Only ever filled from a `&str`, cut at a full string's length.
+            Key::Inline { bytes, len } => std::str::from_utf8(&bytes[..*len]).unwrap_or(""),
+            Key::Heap(s) => s,
+        }
+    }
+}
+
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Key;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Key, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Key;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a member name")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
+        if v.len() <= 48 {
+            let mut bytes = [0u8; 48];
+            bytes[..v.len()].copy_from_slice(v.as_bytes());
+            Ok(Key::Inline { bytes, len: v.len() })
+        } else {
+            Ok(Key::Heap(v.to_owned()))
+        }
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Key, E> {
+        Ok(Key::Heap(v))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Default, PartialEq)]
+    struct Probe {
+        id: Option<String>,
+        count: Option<i64>,
+        nested: Option<Box<Probe>>,
+    }
+
+    impl Model for Probe {
+        fn read_field<'de, A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error> {
+            match key {
+                "id" => self.id = crate::lenient::next_string(map)?,
+                "count" => self.count = map.next_value()?,
+                "nested" => self.nested = map.next_value()?,
+                _ => skip(map)?,
+            }
+            Ok(())
+        }
+
+        fn write_fields<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+            entry(map, "id", &self.id)?;
+            entry(map, "count", &self.count)?;
+            entry(map, "nested", &self.nested)
+        }
+    }
+
+    impl_serde!(Probe);
+
+    #[test]
+    fn reads_known_skips_unknown_and_tolerates_nulls_and_numeric_ids() {
+        let json = r#"{"id": 7, "extra": {"deep": [1, 2]}, "count": null,
+                       "nested": {"id": "x", "count": 3}, "a_very_long_member_name_that_does_not_fit_inline_storage": 1}"#;
+        let probe: Probe = serde_json::from_str(json).unwrap();
+        assert_eq!(
+            probe,
+            Probe {
+                id: Some("7".into()),
+                count: None,
+                nested: Some(Box::new(Probe { id: Some("x".into()), count: Some(3), nested: None })),
+            }
+        );
+    }
+
+    #[test]
+    fn writes_only_set_fields_and_round_trips() {
+        let probe = Probe { id: Some("1".into()), count: None, nested: Some(Box::default()) };
+        let json = serde_json::to_string(&probe).unwrap();
+        assert_eq!(json, r#"{"id":"1","nested":{}}"#);
+        assert_eq!(serde_json::from_str::<Probe>(&json).unwrap(), probe);
+    }
+
+    #[test]
+    fn type_errors_name_the_member() {
+        let err = serde_json::from_str::<Probe>(r#"{"count": "many"}"#).unwrap_err();
+        assert!(err.to_string().contains("invalid type"), "{err}");
+        let err = serde_json::from_str::<Probe>(r#"[1, 2]"#).unwrap_err();
+        assert!(err.to_string().contains("a Probe object"), "{err}");
+    }
+}
