@@ -1,7 +1,7 @@
 //! The looker-sdk generator: Looker's OpenAPI 4.0 spec text in, formatted Rust files out.
 //!
 //! Pure by design: no network, no disk writes. The pipeline has one module per stage:
-//! [`normalize`] → [`parse`] → [`ir`] → [`emit`] → [`format`]. `xtask` writes the files.
+//! [`normalize`] → [`parse`] → [`ir`] → [`emit`] → [`mod@format`]. `xtask` writes the files.
 //!
 //! ```no_run
 //! let spec = std::fs::read_to_string("spec/Looker.4.0.oas.json")?;
@@ -83,6 +83,75 @@ pub fn sha256_hex(text: &str) -> String {
         .collect()
 }
 
+/// One unit of emit + format work; independent of the others, so they run in parallel.
+enum Job<'a> {
+    Mod,
+    Models(std::ops::Range<usize>),
+    RequestsMod,
+    Tag(&'a ir::Tag),
+    Cases,
+}
+
+/// Types per models.rs chunk: small enough to spread models.rs over the cores.
+const MODELS_CHUNK: usize = 64;
+
+/// Emits and formats every file, spreading the work over the available cores. The result does
+/// not depend on the number of threads: each job's text lands in its own slot.
+fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
+    let mut jobs = vec![Job::Mod];
+    let models_start = jobs.len();
+    let types = api.types.len();
+    jobs.extend((0..types.max(1)).step_by(MODELS_CHUNK).map(|start| Job::Models(start..(start + MODELS_CHUNK).min(types))));
+    let models_end = jobs.len();
+    jobs.push(Job::RequestsMod);
+    jobs.extend(api.tags.iter().map(Job::Tag));
+    jobs.push(Job::Cases);
+
+    let run = |job: &Job| -> Result<String> {
+        let (tokens, name) = match job {
+            Job::Mod => (emit::generated_mod_file(api), "mod.rs".to_owned()),
+            Job::Models(range) => (emit::models_chunk(api, range.clone()), "models.rs".to_owned()),
+            Job::RequestsMod => (emit::requests_mod_file(api), "requests/mod.rs".to_owned()),
+            Job::Tag(tag) => (emit::tag_file(api, tag), format!("requests/{}.rs", tag.feature)),
+            Job::Cases => (emit::cases::cases_file(api), CASES_FILE.to_owned()),
+        };
+        format::format_file(tokens, "", &name)
+    };
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let slots: Vec<std::sync::Mutex<Option<Result<String>>>> = jobs.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(job) = jobs.get(i) else { break };
+                let text = run(job);
+                if let Ok(mut slot) = slots[i].lock() {
+                    *slot = Some(text);
+                }
+            });
+        }
+    });
+    let mut texts = Vec::with_capacity(jobs.len());
+    for slot in slots {
+        let text = slot.into_inner().ok().flatten().unwrap_or_else(|| Err(Error::at("", "a generator thread failed")))?;
+        texts.push(text);
+    }
+
+    let file = |path: String, body: String| GeneratedFile { path, contents: format!("{banner}{body}") };
+    let mut files = Vec::new();
+    let mut texts = texts.into_iter();
+    files.push(file(format!("{SDK_GENERATED_DIR}/mod.rs"), texts.next().unwrap_or_default()));
+    let models: String = texts.by_ref().take(models_end - models_start).collect();
+    files.push(file(format!("{SDK_GENERATED_DIR}/models.rs"), models));
+    files.push(file(format!("{SDK_GENERATED_DIR}/requests/mod.rs"), texts.next().unwrap_or_default()));
+    for tag in &api.tags {
+        files.push(file(format!("{SDK_GENERATED_DIR}/requests/{}.rs", tag.feature), texts.next().unwrap_or_default()));
+    }
+    files.push(file(CASES_FILE.to_owned(), texts.next().unwrap_or_default()));
+    Ok(files)
+}
+
 /// Runs the whole pipeline on spec text (JSON or YAML).
 pub fn generate(spec_text: &str) -> Result<Output> {
     let spec = parse::parse(spec_text)?;
@@ -98,32 +167,12 @@ pub fn generate(spec_text: &str) -> Result<Output> {
          // Source: {} {}{release}, spec sha256 {sha256}\n\n",
         api.title, api.version
     );
-    let file = |path: String, tokens| -> Result<GeneratedFile> {
-        let contents = format::format_file(tokens, &banner, &path)?;
-        Ok(GeneratedFile { path, contents })
-    };
-    let mut files = vec![
-        file(
-            format!("{SDK_GENERATED_DIR}/mod.rs"),
-            emit::generated_mod_file(&api),
-        )?,
-        file(
-            format!("{SDK_GENERATED_DIR}/models.rs"),
-            emit::models_file(&api),
-        )?,
-        file(
-            format!("{SDK_GENERATED_DIR}/requests/mod.rs"),
-            emit::requests_mod_file(&api),
-        )?,
-    ];
-    for tag in &api.tags {
-        files.push(file(
-            format!("{SDK_GENERATED_DIR}/requests/{}.rs", tag.feature),
-            emit::tag_file(&api, tag),
-        )?);
-    }
-    let sdk_lines = files.iter().map(|f| f.contents.lines().count()).sum();
-    files.push(file(CASES_FILE.to_owned(), emit::cases::cases_file(&api))?);
+    let files = emit_files(&api, &banner)?;
+    let sdk_lines = files
+        .iter()
+        .filter(|f| f.path.starts_with(SDK_GENERATED_DIR))
+        .map(|f| f.contents.lines().count())
+        .sum();
 
     let mut cargo_features = String::from("default = [");
     cargo_features.push_str(

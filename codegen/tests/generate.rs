@@ -131,3 +131,18 @@ fn truncated_and_invalid_files_are_errors() {
     assert!(err.message.contains("invalid YAML"), "{err}");
     assert!(codegen::generate("").is_err());
 }
+
+#[test]
+fn models_formatted_in_chunks_equal_models_formatted_whole() {
+    let spec = codegen::parse::parse(&fixture("constructs.yaml")).unwrap();
+    let api = codegen::ir::build(&spec.api).unwrap();
+    let whole = codegen::format::format_file(codegen::emit::models_file(&api), "", "models.rs").unwrap();
+    let chunked: String = (0..api.types.len())
+        .step_by(3)
+        .map(|start| {
+            let tokens = codegen::emit::models_chunk(&api, start..(start + 3).min(api.types.len()));
+            codegen::format::format_file(tokens, "", "models.rs").unwrap()
+        })
+        .collect();
+    assert_eq!(whole, chunked);
+}

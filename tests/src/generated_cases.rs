@@ -5387,7 +5387,7 @@ fn call_create_sso_embed_url<'a>(
 ) -> CaseFuture<'a> {
     Box::pin(async move {
         let body = looker_sdk::models::EmbedSsoParams {
-            target_url: Some(String::from("1")),
+            target_url: Some(String::from("https://example.com/")),
             ..Default::default()
         };
         let mut request = sdk.create_sso_embed_url(&body);
@@ -5404,7 +5404,7 @@ fn call_create_embed_url_as_me<'a>(
 ) -> CaseFuture<'a> {
     Box::pin(async move {
         let body = looker_sdk::models::EmbedParams {
-            target_url: Some(String::from("1")),
+            target_url: Some(String::from("https://example.com/")),
             ..Default::default()
         };
         let mut request = sdk.create_embed_url_as_me(&body);
@@ -5535,7 +5535,7 @@ fn call_create_oauth_application_user_state<'a>(
             user_id: Some(String::from("1")),
             oauth_application_id: Some(String::from("1")),
             access_token: Some(String::from("1")),
-            access_token_expires_at: Some(String::from("1")),
+            access_token_expires_at: Some(String::from("2026-01-01T00:00:00Z")),
             ..Default::default()
         };
         let mut request = sdk.create_oauth_application_user_state(&body);
@@ -5554,7 +5554,6 @@ fn call_conversational_analytics_chat<'a>(
         let body = looker_sdk::models::ConversationalAnalyticsChatRequest {
             conversation_id: Some(String::from("1")),
             user_message: Some(String::from("1")),
-            ..Default::default()
         };
         let mut request = sdk.conversational_analytics_chat(&body);
         for (name, value) in headers {
@@ -6871,7 +6870,6 @@ fn call_register_mobile_device<'a>(
         let body = looker_sdk::models::WriteMobileToken {
             device_token: Some(String::from("1")),
             device_type: Some(looker_sdk::models::DeviceType::Android),
-            ..Default::default()
         };
         let mut request = sdk.register_mobile_device(&body);
         for (name, value) in headers {
@@ -8402,7 +8400,6 @@ fn call_create_folder<'a>(
         let body = looker_sdk::models::CreateFolder {
             name: Some(String::from("1")),
             parent_id: Some(String::from("1")),
-            ..Default::default()
         };
         let mut request = sdk.create_folder(&body);
         for (name, value) in headers {
@@ -8633,7 +8630,6 @@ fn call_enable_support_access<'a>(
     Box::pin(async move {
         let body = looker_sdk::models::SupportAccessEnable {
             duration_in_seconds: Some(1),
-            ..Default::default()
         };
         let mut request = sdk.enable_support_access(&body);
         for (name, value) in headers {
@@ -9781,7 +9777,6 @@ fn call_wipeout_user_emails<'a>(
     Box::pin(async move {
         let body = looker_sdk::models::UserEmailOnly {
             email: Some(String::from("1")),
-            ..Default::default()
         };
         let mut request = sdk.wipeout_user_emails("1", &body);
         for (name, value) in headers {
@@ -9798,7 +9793,6 @@ fn call_create_embed_user<'a>(
     Box::pin(async move {
         let body = looker_sdk::models::CreateEmbedUserRequest {
             external_user_id: Some(String::from("1")),
-            ..Default::default()
         };
         let mut request = sdk.create_embed_user(&body);
         for (name, value) in headers {

@@ -18,7 +18,8 @@ commands:
                           download a spec, verify it, write spec/Looker.4.0.oas.json
   diff-spec OLD NEW [--changelog]
                           Markdown report of what changed between two specs, with the semver bump
-  prism-spec [--out PATH] write the spec copy the Prism conformance server needs
+  prism-spec [--spec PATH] [--out PATH] [--require-auth]
+                          write the spec copy the Prism conformance server needs
 ";
 
 fn main() -> ExitCode {

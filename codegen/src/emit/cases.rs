@@ -107,6 +107,17 @@ fn body_value(ty: &TypeRef, types: &HashMap<&str, &TypeDef>) -> TokenStream {
     }
 }
 
+/// A valid string for a JSON-Schema `format` (Prism validates them).
+fn formatted_string(format: &str) -> TokenStream {
+    match format {
+        "date-time" => quote!(String::from("2026-01-01T00:00:00Z")),
+        "date" => quote!(String::from("2026-01-01")),
+        "uri" | "uri-reference" => quote!(String::from("https://example.com/")),
+        "email" => quote!(String::from("user@example.com")),
+        _ => quote!(String::from("1")),
+    }
+}
+
 /// A valid value of `ty` with every required field filled in.
 fn value_of(ty: &TypeRef, types: &HashMap<&str, &TypeDef>, depth: usize) -> TokenStream {
     match ty {
@@ -134,14 +145,18 @@ fn value_of(ty: &TypeRef, types: &HashMap<&str, &TypeDef>, depth: usize) -> Toke
                         .filter(|f| f.required)
                         .map(|f| {
                             let name = ident(&f.rust_name);
-                            let value = value_of(&f.ty, types, depth + 1);
+                            let value = match (&f.ty, f.format.as_deref()) {
+                                (TypeRef::String, Some(format)) => formatted_string(format),
+                                (ty, _) => value_of(ty, types, depth + 1),
+                            };
                             quote!(#name: Some(#value),)
                         })
                         .collect();
+                    let rest = (required.len() < fields.len()).then(|| quote!(..Default::default()));
                     if required.is_empty() {
                         quote!(#path::default())
                     } else {
-                        quote!(#path { #(#required)* ..Default::default() })
+                        quote!(#path { #(#required)* #rest })
                     }
                 }
                 _ => quote!(Default::default()),

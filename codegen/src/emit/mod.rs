@@ -13,7 +13,7 @@ use quote::quote;
 
 use crate::ir::{Api, TypeRef};
 
-pub use models::models_file;
+pub use models::{models_chunk, models_file};
 pub use requests::{requests_mod_file, tag_file};
 
 /// An identifier token from an already-escaped name (`r#type` becomes a raw identifier).

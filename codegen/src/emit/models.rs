@@ -8,12 +8,23 @@ use crate::ir::{Api, EnumVariant, Field, Status, TypeDef, TypeKind, TypeRef};
 
 /// All model types.
 pub fn models_file(api: &Api) -> TokenStream {
-    let items = api.types.iter().map(type_def);
+    models_chunk(api, 0..api.types.len())
+}
+
+/// The model types `range` of `api.types`; the chunk starting at 0 carries the module docs.
+/// Formatting chunks separately and joining the text gives the same file as formatting it whole.
+pub fn models_chunk(api: &Api, range: std::ops::Range<usize>) -> TokenStream {
+    let header = (range.start == 0).then(|| {
+        quote! {
+            //! Models: every schema of the Looker API, the derived `Write*` request types, and open enums.
+            //!
+            //! Every field is an `Option`: responses honour `fields=` and omit what was not asked for,
+            //! and the spec's `required` is not reliable. Unknown JSON fields are ignored.
+        }
+    });
+    let items = api.types[range].iter().map(type_def);
     quote! {
-        //! Models: every schema of the Looker API, the derived `Write*` request types, and open enums.
-        //!
-        //! Every field is an `Option`: responses honour `fields=` and omit what was not asked for,
-        //! and the spec's `required` is not reliable. Unknown JSON fields are ignored.
+        #header
         #(#items)*
     }
 }

@@ -246,6 +246,7 @@ impl<'a> Builder<'a> {
                 deprecated: data.is_some_and(|d| d.deprecated),
                 required: required.contains(prop),
                 lenient_string,
+                format: data.and_then(|_| schema_format(prop_schema)),
             });
         }
         Ok(fields)
@@ -886,6 +887,26 @@ fn split_path(path: &str, ptr: &str) -> Result<(Vec<String>, Vec<String>)> {
     }
     literals.push(rest.to_owned());
     Ok((literals, params))
+}
+
+/// The `format` of an inline schema.
+fn schema_format(schema: &ReferenceOr<Box<Schema>>) -> Option<String> {
+    let ReferenceOr::Item(schema) = schema else { return None };
+    let format = match &schema.schema_kind {
+        SchemaKind::Type(Type::String(s)) => &s.format,
+        SchemaKind::Type(Type::Integer(i)) => return variant_name(&i.format),
+        SchemaKind::Type(Type::Number(n)) => return variant_name(&n.format),
+        _ => return None,
+    };
+    variant_name(format)
+}
+
+fn variant_name<T: serde::Serialize>(format: &openapiv3::VariantOrUnknownOrEmpty<T>) -> Option<String> {
+    match format {
+        openapiv3::VariantOrUnknownOrEmpty::Item(item) => serde_json::to_value(item).ok()?.as_str().map(String::from),
+        openapiv3::VariantOrUnknownOrEmpty::Unknown(name) => Some(name.clone()),
+        openapiv3::VariantOrUnknownOrEmpty::Empty => None,
+    }
 }
 
 fn unbox(schema: &ReferenceOr<Box<Schema>>) -> ReferenceOr<Schema> {

@@ -278,6 +278,8 @@ pub struct Field {
     pub required: bool,
     /// Whether numbers are accepted for this string field (ids).
     pub lenient_string: bool,
+    /// The schema `format` (`date-time`, `int64`, `uri-reference`, …), informational.
+    pub format: Option<String>,
 }
 
 /// One value of an open enum.
