@@ -10,10 +10,11 @@ fn main() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/Looker.4.0.oas.json");
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
-        Err(_) => codegen::spec_source::read_real_spec(codegen::spec_source::CURRENT).unwrap_or_else(|e| {
-            eprintln!("no spec: {e}\nrun `cargo xtask fetch-spec` first");
-            std::process::exit(1)
-        }),
+        Err(_) => codegen::spec_source::read_real_spec(codegen::spec_source::CURRENT)
+            .unwrap_or_else(|e| {
+                eprintln!("no spec: {e}\nrun `cargo xtask fetch-spec` first");
+                std::process::exit(1)
+            }),
     };
     let runs = 15;
     let mut times: Vec<Duration> = Vec::with_capacity(runs);

@@ -101,7 +101,11 @@ fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
     let mut jobs = vec![Job::Mod];
     let models_start = jobs.len();
     let types = api.types.len();
-    jobs.extend((0..types.max(1)).step_by(MODELS_CHUNK).map(|start| Job::Models(start..(start + MODELS_CHUNK).min(types))));
+    jobs.extend(
+        (0..types.max(1))
+            .step_by(MODELS_CHUNK)
+            .map(|start| Job::Models(start..(start + MODELS_CHUNK).min(types))),
+    );
     let models_end = jobs.len();
     jobs.push(Job::RequestsMod);
     jobs.extend(api.tags.iter().map(Job::Tag));
@@ -110,16 +114,25 @@ fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
     let run = |job: &Job| -> Result<String> {
         let (tokens, name) = match job {
             Job::Mod => (emit::generated_mod_file(api), "mod.rs".to_owned()),
-            Job::Models(range) => (emit::models_chunk(api, range.clone()), "models.rs".to_owned()),
+            Job::Models(range) => (
+                emit::models_chunk(api, range.clone()),
+                "models.rs".to_owned(),
+            ),
             Job::RequestsMod => (emit::requests_mod_file(api), "requests/mod.rs".to_owned()),
-            Job::Tag(tag) => (emit::tag_file(api, tag), format!("requests/{}.rs", tag.feature)),
+            Job::Tag(tag) => (
+                emit::tag_file(api, tag),
+                format!("requests/{}.rs", tag.feature),
+            ),
             Job::Cases => (emit::cases::cases_file(api), CASES_FILE.to_owned()),
         };
         format::format_file(tokens, "", &name)
     };
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let slots: Vec<std::sync::Mutex<Option<Result<String>>>> = jobs.iter().map(|_| std::sync::Mutex::new(None)).collect();
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let slots: Vec<std::sync::Mutex<Option<Result<String>>>> =
+        jobs.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| loop {
@@ -134,21 +147,40 @@ fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
     });
     let mut texts = Vec::with_capacity(jobs.len());
     for slot in slots {
-        let text = slot.into_inner().ok().flatten().unwrap_or_else(|| Err(Error::at("", "a generator thread failed")))?;
+        let text = slot
+            .into_inner()
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| Err(Error::at("", "a generator thread failed")))?;
         texts.push(text);
     }
 
-    let file = |path: String, body: String| GeneratedFile { path, contents: format!("{banner}{body}") };
+    let file = |path: String, body: String| GeneratedFile {
+        path,
+        contents: format!("{banner}{body}"),
+    };
     let mut files = Vec::new();
     let mut texts = texts.into_iter();
-    files.push(file(format!("{SDK_GENERATED_DIR}/mod.rs"), texts.next().unwrap_or_default()));
+    files.push(file(
+        format!("{SDK_GENERATED_DIR}/mod.rs"),
+        texts.next().unwrap_or_default(),
+    ));
     let models: String = texts.by_ref().take(models_end - models_start).collect();
     files.push(file(format!("{SDK_GENERATED_DIR}/models.rs"), models));
-    files.push(file(format!("{SDK_GENERATED_DIR}/requests/mod.rs"), texts.next().unwrap_or_default()));
+    files.push(file(
+        format!("{SDK_GENERATED_DIR}/requests/mod.rs"),
+        texts.next().unwrap_or_default(),
+    ));
     for tag in &api.tags {
-        files.push(file(format!("{SDK_GENERATED_DIR}/requests/{}.rs", tag.feature), texts.next().unwrap_or_default()));
+        files.push(file(
+            format!("{SDK_GENERATED_DIR}/requests/{}.rs", tag.feature),
+            texts.next().unwrap_or_default(),
+        ));
     }
-    files.push(file(CASES_FILE.to_owned(), texts.next().unwrap_or_default()));
+    files.push(file(
+        CASES_FILE.to_owned(),
+        texts.next().unwrap_or_default(),
+    ));
     Ok(files)
 }
 

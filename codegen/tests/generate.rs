@@ -4,8 +4,11 @@
 use std::path::PathBuf;
 
 fn fixture(name: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../spec/fixtures").join(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read fixture {}: {e}", path.display()))
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../spec/fixtures")
+        .join(name);
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read fixture {}: {e}", path.display()))
 }
 
 fn snapshot_all(fixture_name: &str, prefix: &str) {
@@ -36,9 +39,19 @@ fn constructs_fixture_counts() {
     assert_eq!(s.tags, 3);
     // Widget (readOnly fields dropped, `base`/`owner` retyped or dropped), WidgetBase (nested).
     // MemberInclusion is all-readOnly (no Write type); WritePlan already exists in the spec.
-    assert_eq!(s.write_types, 2, "{:?}", output.files.iter().map(|f| &f.path).collect::<Vec<_>>());
+    assert_eq!(
+        s.write_types,
+        2,
+        "{:?}",
+        output.files.iter().map(|f| &f.path).collect::<Vec<_>>()
+    );
     assert_eq!(s.enums, 3);
-    let fixed: Vec<(&str, usize)> = output.fixups.fixups.iter().map(|f| (f.name, f.locations.len())).collect();
+    let fixed: Vec<(&str, usize)> = output
+        .fixups
+        .fixups
+        .iter()
+        .map(|f| (f.name, f.locations.len()))
+        .collect();
     assert_eq!(
         fixed,
         [
@@ -72,8 +85,14 @@ fn error_for(mutate: impl FnOnce(&mut serde_json::Value)) -> codegen::Error {
 
 #[test]
 fn dangling_ref_names_its_location() {
-    let err = error_for(|s| s["components"]["schemas"]["User"]["properties"]["home"] = serde_json::json!({"$ref": "#/components/schemas/Folder"}));
-    assert_eq!(err.location, "/components/schemas/User/properties/home", "{err}");
+    let err = error_for(|s| {
+        s["components"]["schemas"]["User"]["properties"]["home"] =
+            serde_json::json!({"$ref": "#/components/schemas/Folder"})
+    });
+    assert_eq!(
+        err.location, "/components/schemas/User/properties/home",
+        "{err}"
+    );
     assert!(err.message.contains("Folder"), "{err}");
 }
 
@@ -83,13 +102,22 @@ fn dangling_ref_in_a_response_names_its_location() {
         s["paths"]["/me"]["get"]["responses"]["200"]["content"]["application/json"]["schema"] =
             serde_json::json!({"$ref": "#/components/schemas/Nope"})
     });
-    assert_eq!(err.location, "/paths/~1me/get/responses/200/content/application~1json/schema", "{err}");
+    assert_eq!(
+        err.location, "/paths/~1me/get/responses/200/content/application~1json/schema",
+        "{err}"
+    );
 }
 
 #[test]
 fn unknown_type_names_its_location() {
-    let err = error_for(|s| s["components"]["schemas"]["User"]["properties"]["first_name"] = serde_json::json!({"type": "strnig"}));
-    assert_eq!(err.location, "/components/schemas/User/properties/first_name/type", "{err}");
+    let err = error_for(|s| {
+        s["components"]["schemas"]["User"]["properties"]["first_name"] =
+            serde_json::json!({"type": "strnig"})
+    });
+    assert_eq!(
+        err.location, "/components/schemas/User/properties/first_name/type",
+        "{err}"
+    );
     assert!(err.message.contains("strnig"), "{err}");
 }
 
@@ -136,7 +164,8 @@ fn truncated_and_invalid_files_are_errors() {
 fn models_formatted_in_chunks_equal_models_formatted_whole() {
     let spec = codegen::parse::parse(&fixture("constructs.yaml")).unwrap();
     let api = codegen::ir::build(&spec.api).unwrap();
-    let whole = codegen::format::format_file(codegen::emit::models_file(&api), "", "models.rs").unwrap();
+    let whole =
+        codegen::format::format_file(codegen::emit::models_file(&api), "", "models.rs").unwrap();
     let chunked: String = (0..api.types.len())
         .step_by(3)
         .map(|start| {

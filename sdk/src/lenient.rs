@@ -51,7 +51,9 @@ impl<'de> Visitor<'de> for StringOrNumber {
 }
 
 /// Reads the current map value with [`string`].
-pub(crate) fn next_string<'de, A: de::MapAccess<'de>>(map: &mut A) -> Result<Option<String>, A::Error> {
+pub(crate) fn next_string<'de, A: de::MapAccess<'de>>(
+    map: &mut A,
+) -> Result<Option<String>, A::Error> {
     map.next_value_seed(LenientString)
 }
 
@@ -60,7 +62,10 @@ struct LenientString;
 impl<'de> de::DeserializeSeed<'de> for LenientString {
     type Value = Option<String>;
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<String>, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Option<String>, D::Error> {
         string(deserializer)
     }
 }

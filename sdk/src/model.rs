@@ -14,7 +14,11 @@ use std::marker::PhantomData;
 /// A generated model: reads one JSON member into the matching field, writes the set fields.
 pub(crate) trait Model: Default {
     /// Reads the value for `key` from `map` (skipping it if `key` is not a field).
-    fn read_field<'de, A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error>;
+    fn read_field<'de, A: MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> Result<(), A::Error>;
 
     /// Writes every field that is set.
     fn write_fields<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error>;
@@ -39,7 +43,10 @@ macro_rules! impl_serde {
 pub(crate) use impl_serde;
 
 /// Serializes a model as a JSON object of its set fields.
-pub(crate) fn serialize<T: Model, S: serde::Serializer>(model: &T, serializer: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn serialize<T: Model, S: serde::Serializer>(
+    model: &T,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     let mut map = serializer.serialize_map(None)?;
     model.write_fields(&mut map)?;
     map.end()
@@ -50,7 +57,10 @@ pub(crate) fn deserialize<'de, D: Deserializer<'de>, T: Model>(
     deserializer: D,
     name: &'static str,
 ) -> Result<T, D::Error> {
-    deserializer.deserialize_map(ModelVisitor { name, marker: PhantomData })
+    deserializer.deserialize_map(ModelVisitor {
+        name,
+        marker: PhantomData,
+    })
 }
 
 /// Skips the value of an unknown member.
@@ -128,7 +138,10 @@ impl<'de> Visitor<'de> for KeySeed {
         if v.len() <= 48 {
             let mut bytes = [0u8; 48];
             bytes[..v.len()].copy_from_slice(v.as_bytes());
-            Ok(Key::Inline { bytes, len: v.len() })
+            Ok(Key::Inline {
+                bytes,
+                len: v.len(),
+            })
         } else {
             Ok(Key::Heap(v.to_owned()))
         }
@@ -151,7 +164,11 @@ mod tests {
     }
 
     impl Model for Probe {
-        fn read_field<'de, A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error> {
+        fn read_field<'de, A: MapAccess<'de>>(
+            &mut self,
+            key: &str,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
             match key {
                 "id" => self.id = crate::lenient::next_string(map)?,
                 "count" => self.count = map.next_value()?,
@@ -180,14 +197,22 @@ mod tests {
             Probe {
                 id: Some("7".into()),
                 count: None,
-                nested: Some(Box::new(Probe { id: Some("x".into()), count: Some(3), nested: None })),
+                nested: Some(Box::new(Probe {
+                    id: Some("x".into()),
+                    count: Some(3),
+                    nested: None
+                })),
             }
         );
     }
 
     #[test]
     fn writes_only_set_fields_and_round_trips() {
-        let probe = Probe { id: Some("1".into()), count: None, nested: Some(Box::default()) };
+        let probe = Probe {
+            id: Some("1".into()),
+            count: None,
+            nested: Some(Box::default()),
+        };
         let json = serde_json::to_string(&probe).unwrap();
         assert_eq!(json, r#"{"id":"1","nested":{}}"#);
         assert_eq!(serde_json::from_str::<Probe>(&json).unwrap(), probe);

@@ -1,1 +1,12 @@
 //! Shared helpers for the cross-crate tests.
+//!
+//! * [`prism`] — runs Stoplight Prism on the Prism copy of the pinned spec.
+//! * [`proxy`] — a recording proxy between the SDK and Prism that keeps Prism's verdicts.
+//! * [`conformance`] — the case table type, the runner and the judge.
+//! * [`generated_cases`] — one case per operation, written by `cargo xtask codegen`.
+
+pub mod conformance;
+#[rustfmt::skip] // written by `cargo xtask codegen`
+pub mod generated_cases;
+pub mod prism;
+pub mod proxy;

@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is inside the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is inside the workspace")
+        .to_path_buf()
 }
 
 fn read(path: &Path) -> String {
@@ -18,13 +21,17 @@ fn read(path: &Path) -> String {
 
 fn write(path: &Path, contents: &str) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, contents).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+    std::fs::write(path, contents)
+        .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
 }
 
 /// The `[dependencies]` of `sdk/Cargo.toml` with `workspace = true` resolved against the root.
 fn resolved_sdk_dependencies() -> toml::Table {
     let workspace: toml::Table = read(&root().join("Cargo.toml")).parse().unwrap();
-    let shared = workspace["workspace"]["dependencies"].as_table().unwrap().clone();
+    let shared = workspace["workspace"]["dependencies"]
+        .as_table()
+        .unwrap()
+        .clone();
     let sdk: toml::Table = read(&root().join("sdk/Cargo.toml")).parse().unwrap();
     let mut out = toml::Table::new();
     for (name, spec) in sdk["dependencies"].as_table().unwrap() {
@@ -39,8 +46,13 @@ fn resolved_sdk_dependencies() -> toml::Table {
                 other => other.as_table().unwrap().clone(),
             };
             if let Some(extra) = spec.get("features").and_then(|f| f.as_array()) {
-                let features = base.entry("features").or_insert_with(|| toml::Value::Array(vec![]));
-                features.as_array_mut().unwrap().extend(extra.iter().cloned());
+                let features = base
+                    .entry("features")
+                    .or_insert_with(|| toml::Value::Array(vec![]));
+                features
+                    .as_array_mut()
+                    .unwrap()
+                    .extend(extra.iter().cloned());
             }
             toml::Value::Table(base)
         } else {
@@ -91,7 +103,11 @@ fn check_generated_sdk(name: &str, spec_text: &str) -> codegen::Output {
             }
         }
     }
-    for file in output.files.iter().filter(|f| f.path.starts_with(codegen::SDK_GENERATED_DIR)) {
+    for file in output
+        .files
+        .iter()
+        .filter(|f| f.path.starts_with(codegen::SDK_GENERATED_DIR))
+    {
         let rel = file.path.strip_prefix("sdk/").unwrap();
         write(&dir.join(rel), &file.contents);
     }
@@ -104,7 +120,10 @@ fn check_generated_sdk(name: &str, spec_text: &str) -> codegen::Output {
     manifest.insert("dependencies".into(), resolved_sdk_dependencies().into());
     manifest.insert("workspace".into(), toml::Table::new().into());
     let features = format!("[features]\n{}", output.cargo_features);
-    write(&dir.join("Cargo.toml"), &format!("{}\n{features}", toml::to_string(&manifest).unwrap()));
+    write(
+        &dir.join("Cargo.toml"),
+        &format!("{}\n{features}", toml::to_string(&manifest).unwrap()),
+    );
     cargo_check(&dir);
     output
 }
@@ -142,10 +161,19 @@ fn code_written_for_26_10_compiles_against_26_12() {
     let old = codegen::parse::parse(&real_spec("Looker.4.0.26.10.oas.json")).unwrap();
     let new = codegen::parse::parse(&real_spec("Looker.4.0.oas.json")).unwrap();
     let report = codegen::diff::diff(&old, &new);
-    assert_eq!(report.semver_bump(), codegen::diff::Bump::Minor, "{}", report.summary());
+    assert_eq!(
+        report.semver_bump(),
+        codegen::diff::Bump::Minor,
+        "{}",
+        report.summary()
+    );
 
     let old_output = codegen::generate(&real_spec("Looker.4.0.26.10.oas.json")).unwrap();
-    let cases = old_output.files.iter().find(|f| f.path == codegen::CASES_FILE).expect("cases file");
+    let cases = old_output
+        .files
+        .iter()
+        .find(|f| f.path == codegen::CASES_FILE)
+        .expect("cases file");
     let dir = root().join("target/regen/upgrade-26-10");
     let _ = std::fs::remove_dir_all(&dir);
     let sdk_path = root().join("sdk").display().to_string().replace('\\', "/");

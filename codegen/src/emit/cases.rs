@@ -152,7 +152,8 @@ fn value_of(ty: &TypeRef, types: &HashMap<&str, &TypeDef>, depth: usize) -> Toke
                             quote!(#name: Some(#value),)
                         })
                         .collect();
-                    let rest = (required.len() < fields.len()).then(|| quote!(..Default::default()));
+                    let rest =
+                        (required.len() < fields.len()).then(|| quote!(..Default::default()));
                     if required.is_empty() {
                         quote!(#path::default())
                     } else {

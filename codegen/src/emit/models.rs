@@ -126,7 +126,11 @@ fn struct_serde(def: &TypeDef, fields: &[Field], cfg: &TokenStream) -> TokenStre
             quote!(#key => self.#member = map.next_value()?,)
         }
     });
-    let map_arg = if fields.is_empty() { quote!(_map) } else { quote!(map) };
+    let map_arg = if fields.is_empty() {
+        quote!(_map)
+    } else {
+        quote!(map)
+    };
     quote! {
         #cfg
         crate::model::impl_serde!(#name);

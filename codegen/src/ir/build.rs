@@ -891,7 +891,9 @@ fn split_path(path: &str, ptr: &str) -> Result<(Vec<String>, Vec<String>)> {
 
 /// The `format` of an inline schema.
 fn schema_format(schema: &ReferenceOr<Box<Schema>>) -> Option<String> {
-    let ReferenceOr::Item(schema) = schema else { return None };
+    let ReferenceOr::Item(schema) = schema else {
+        return None;
+    };
     let format = match &schema.schema_kind {
         SchemaKind::Type(Type::String(s)) => &s.format,
         SchemaKind::Type(Type::Integer(i)) => return variant_name(&i.format),
@@ -901,9 +903,13 @@ fn schema_format(schema: &ReferenceOr<Box<Schema>>) -> Option<String> {
     variant_name(format)
 }
 
-fn variant_name<T: serde::Serialize>(format: &openapiv3::VariantOrUnknownOrEmpty<T>) -> Option<String> {
+fn variant_name<T: serde::Serialize>(
+    format: &openapiv3::VariantOrUnknownOrEmpty<T>,
+) -> Option<String> {
     match format {
-        openapiv3::VariantOrUnknownOrEmpty::Item(item) => serde_json::to_value(item).ok()?.as_str().map(String::from),
+        openapiv3::VariantOrUnknownOrEmpty::Item(item) => {
+            serde_json::to_value(item).ok()?.as_str().map(String::from)
+        }
         openapiv3::VariantOrUnknownOrEmpty::Unknown(name) => Some(name.clone()),
         openapiv3::VariantOrUnknownOrEmpty::Empty => None,
     }

@@ -1,0 +1,276 @@
+//! Auth session: token cache, single-flight login/refresh, 401 invalidation, sudo, logout.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+
+use crate::call::{decode_json, RequestParts};
+use crate::error::Error;
+use crate::settings::Secret;
+use crate::{LookerSdk, Result};
+
+/// Tokens are renewed this long before they expire.
+pub(crate) const REFRESH_LAG: Duration = Duration::from_secs(10);
+
+static TOKEN_IDS: AtomicU64 = AtomicU64::new(1);
+
+#[derive(Clone)]
+pub(crate) struct Token {
+    pub(crate) id: u64,
+    pub(crate) value: Secret,
+    expires_at: Option<Instant>,
+}
+
+impl Token {
+    pub(crate) fn new(value: Secret, expires_in: Option<u64>) -> Self {
+        Token {
+            id: TOKEN_IDS.fetch_add(1, Ordering::Relaxed),
+            value,
+            expires_at: expires_in.map(|s| Instant::now() + Duration::from_secs(s)),
+        }
+    }
+
+    fn fresh(&self) -> bool {
+        match self.expires_at {
+            None => true,
+            Some(t) => Instant::now() + REFRESH_LAG < t,
+        }
+    }
+}
+
+pub(crate) enum Mode {
+    /// API3 credentials: log in with `POST /login`.
+    Credentials,
+    /// A preset token only: cannot log in again.
+    Preset,
+    /// Acting as another user: `POST /login/{user_id}` with the parent's token.
+    Sudo { parent: LookerSdk, user_id: String },
+}
+
+pub(crate) struct Session {
+    pub(crate) mode: Mode,
+    current: RwLock<Option<Token>>,
+    refresh: tokio::sync::Mutex<()>,
+    logins: AtomicU64,
+}
+
+#[derive(Deserialize)]
+struct AccessToken {
+    access_token: String,
+    #[serde(default)]
+    expires_in: Option<serde_json::Value>,
+}
+
+impl Session {
+    pub(crate) fn new(mode: Mode, preset: Option<Token>) -> Self {
+        Session {
+            mode,
+            current: RwLock::new(preset),
+            refresh: tokio::sync::Mutex::new(()),
+            logins: AtomicU64::new(0),
+        }
+    }
+
+    fn cached(&self) -> Option<Token> {
+        let guard = self.current.read().unwrap_or_else(|p| p.into_inner());
+        guard.as_ref().filter(|t| t.fresh()).cloned()
+    }
+
+    fn store(&self, token: Option<Token>) {
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = token;
+    }
+
+    pub(crate) fn has_token(&self) -> bool {
+        self.cached().is_some()
+    }
+
+    pub(crate) fn login_count(&self) -> u64 {
+        self.logins.load(Ordering::Relaxed)
+    }
+
+    /// Whether a rejected token can be replaced by logging in again.
+    pub(crate) fn can_relogin(&self, sdk: &LookerSdk) -> bool {
+        match self.mode {
+            Mode::Credentials => sdk.inner.settings.has_credentials(),
+            Mode::Preset => false,
+            Mode::Sudo { .. } => true,
+        }
+    }
+
+    /// Forgets `token` if it is still the current one (so concurrent 401s cause one login).
+    pub(crate) fn invalidate(&self, token_id: u64) {
+        let mut guard = self.current.write().unwrap_or_else(|p| p.into_inner());
+        if guard.as_ref().is_some_and(|t| t.id == token_id) {
+            *guard = None;
+        }
+    }
+
+    /// A valid token: the cached one, or a new one from exactly one login while concurrent
+    /// callers wait for it.
+    pub(crate) async fn token(&self, sdk: &LookerSdk) -> Result<Token> {
+        if let Some(t) = self.cached() {
+            return Ok(t);
+        }
+        let _flight = self.refresh.lock().await;
+        if let Some(t) = self.cached() {
+            return Ok(t);
+        }
+        let t = self.login(sdk).await?;
+        self.store(Some(t.clone()));
+        Ok(t)
+    }
+
+    /// Logs in now (replacing any cached token).
+    pub(crate) async fn force_login(&self, sdk: &LookerSdk) -> Result<()> {
+        let _flight = self.refresh.lock().await;
+        let t = self.login(sdk).await?;
+        self.store(Some(t));
+        Ok(())
+    }
+
+    async fn login(&self, sdk: &LookerSdk) -> Result<Token> {
+        self.logins.fetch_add(1, Ordering::Relaxed);
+        let parts = match &self.mode {
+            Mode::Credentials => {
+                let s = &sdk.inner.settings;
+                let (Some(id), Some(secret)) = (&s.client_id, &s.client_secret) else {
+                    return Err(Error::auth(
+                        "no credentials configured (set LOOKERSDK_CLIENT_ID and LOOKERSDK_CLIENT_SECRET, or an access token)",
+                        None,
+                    ));
+                };
+                let mut p = RequestParts::new("login", reqwest::Method::POST, "/login".into());
+                p.auth = false;
+                p.set_form("client_id".into(), id.clone());
+                p.set_form("client_secret".into(), secret.expose().to_owned());
+                p
+            }
+            Mode::Preset => {
+                return Err(Error::auth(
+                    "the preset access token expired or was rejected, and no credentials are configured to log in again",
+                    None,
+                ))
+            }
+            Mode::Sudo { parent, user_id } => {
+                let path = crate::call::path(&["/login/", ""], &[user_id]);
+                let p = RequestParts::new("login_user", reqwest::Method::POST, path);
+                // Executed with the parent's session (its token, its re-login on 401).
+                let raw = parent.execute(p, false).await.map_err(|e| {
+                    Error::auth("sudo login (POST /login/{user_id}) failed", Some(e))
+                })?;
+                return token_from(raw.into_full().bytes.as_ref(), "login_user");
+            }
+        };
+        let raw = sdk
+            .execute(parts, false)
+            .await
+            .map_err(|e| Error::auth("login (POST /login) failed", Some(e)))?;
+        token_from(raw.into_full().bytes.as_ref(), "login")
+    }
+
+    /// Revokes the current token on the server (`DELETE /logout`) and forgets it.
+    pub(crate) async fn logout(&self, sdk: &LookerSdk) -> Result<bool> {
+        let _flight = self.refresh.lock().await;
+        let token = {
+            let guard = self.current.read().unwrap_or_else(|p| p.into_inner());
+            guard.clone()
+        };
+        let Some(token) = token else {
+            return Ok(false);
+        };
+        self.store(None);
+        let mut p = RequestParts::new("logout", reqwest::Method::DELETE, "/logout".into());
+        p.auth = false;
+        let mut value =
+            reqwest::header::HeaderValue::from_str(&format!("token {}", token.value.expose()))
+                .map_err(|_| Error::auth("the access token is not a valid header value", None))?;
+        value.set_sensitive(true);
+        p.headers.push((reqwest::header::AUTHORIZATION, value));
+        sdk.execute(p, false).await?;
+        Ok(true)
+    }
+}
+
+fn token_from(bytes: &[u8], operation: &str) -> Result<Token> {
+    let t: AccessToken = decode_json(operation, bytes).map_err(|e| {
+        // Never echo the body: it holds the token.
+        let path = match e {
+            Error::Decode { json_path, .. } => json_path,
+            _ => String::new(),
+        };
+        Error::auth(
+            format!("the login response is not an access token (at `{path}`)"),
+            None,
+        )
+    })?;
+    let expires_in = match t.expires_in {
+        Some(serde_json::Value::Number(n)) => n.as_u64(),
+        Some(serde_json::Value::String(s)) => s.parse().ok(),
+        _ => None,
+    };
+    Ok(Token::new(Secret::new(t.access_token), expires_in))
+}
+
+/// Authentication controls of a [`LookerSdk`]; see [`LookerSdk::auth`].
+pub struct Auth<'a> {
+    pub(crate) sdk: &'a LookerSdk,
+}
+
+impl std::fmt::Debug for Auth<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Auth")
+            .field("authenticated", &self.is_authenticated())
+            .finish()
+    }
+}
+
+impl Auth<'_> {
+    /// Logs in now (normally not needed: the first call logs in automatically).
+    pub async fn login(&self) -> Result<()> {
+        self.sdk.session.force_login(self.sdk).await
+    }
+
+    /// Revokes the current token on the server (`DELETE /api/4.0/logout`) and forgets it.
+    /// Returns `false` if there was no token. The next call logs in again (if it can).
+    pub async fn logout(&self) -> Result<bool> {
+        self.sdk.session.logout(self.sdk).await
+    }
+
+    /// Whether a token is cached and not about to expire.
+    pub fn is_authenticated(&self) -> bool {
+        self.sdk.session.has_token()
+    }
+
+    /// How many times this session has logged in (for diagnostics and tests).
+    pub fn login_count(&self) -> u64 {
+        self.sdk.session.login_count()
+    }
+
+    /// The user id this client acts as, for a client made by [`LookerSdk::sudo`].
+    pub fn sudo_user_id(&self) -> Option<&str> {
+        match &self.sdk.session.mode {
+            Mode::Sudo { user_id, .. } => Some(user_id),
+            _ => None,
+        }
+    }
+
+    /// Replaces the cached token (e.g. one obtained elsewhere). `expires_in` in seconds.
+    pub fn set_token(&self, access_token: impl Into<String>, expires_in: Option<u64>) {
+        self.sdk.session.store(Some(Token::new(
+            Secret::new(access_token.into()),
+            expires_in,
+        )));
+    }
+}
+
+pub(crate) fn sudo_session(parent: &LookerSdk, user_id: &str) -> Arc<Session> {
+    Arc::new(Session::new(
+        Mode::Sudo {
+            parent: parent.clone(),
+            user_id: user_id.to_owned(),
+        },
+        None,
+    ))
+}

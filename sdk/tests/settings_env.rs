@@ -1,0 +1,109 @@
+//! Settings precedence with the real process environment and a real ini file.
+//! One test only: it mutates process environment variables.
+
+use std::time::Duration;
+
+use looker_sdk::{Error, LookerSdk, SettingSource};
+
+#[test]
+fn defaults_ini_env_and_code_layer_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let ini = dir.path().join("looker.ini");
+    std::fs::write(
+        &ini,
+        "[Looker]\nbase_url=https://ini.example.com:19999\nclient_id=ini-id\nclient_secret=ini-secret\nverify_ssl=false\ntimeout=30\n",
+    )
+    .unwrap();
+    for v in [
+        "BASE_URL",
+        "CLIENT_ID",
+        "CLIENT_SECRET",
+        "VERIFY_SSL",
+        "TIMEOUT",
+    ] {
+        std::env::remove_var(format!("LOOKERSDK_{v}"));
+    }
+
+    // ini only (defaults fill the rest).
+    let sdk = LookerSdk::from_ini(&ini).unwrap();
+    let s = sdk.settings();
+    assert_eq!(s.base_url(), "https://ini.example.com:19999");
+    assert_eq!(sdk.api_root(), "https://ini.example.com:19999/api/4.0");
+    assert!(!s.verify_ssl());
+    assert_eq!(s.timeout(), Some(Duration::from_secs(30)));
+    assert!(s.has_credentials());
+    assert_eq!(s.app_id(), "looker-sdk-rust");
+
+    // env overrides ini.
+    std::env::set_var("LOOKERSDK_BASE_URL", "https://env.example.com");
+    std::env::set_var("LOOKERSDK_TIMEOUT", "60");
+    std::env::set_var("LOOKERSDK_VERIFY_SSL", "true");
+    let sdk = LookerSdk::from_ini(&ini).unwrap();
+    assert_eq!(sdk.settings().base_url(), "https://env.example.com");
+    assert_eq!(sdk.settings().timeout(), Some(Duration::from_secs(60)));
+    assert!(sdk.settings().verify_ssl());
+
+    // code overrides env.
+    let sdk = LookerSdk::builder()
+        .ini_file(&ini)
+        .timeout(Duration::from_secs(7))
+        .build()
+        .unwrap();
+    assert_eq!(sdk.settings().timeout(), Some(Duration::from_secs(7)));
+    assert_eq!(sdk.settings().base_url(), "https://env.example.com");
+
+    // Invalid env values are errors naming the setting and the variable.
+    std::env::set_var("LOOKERSDK_TIMEOUT", "ten");
+    let err = LookerSdk::from_ini(&ini).unwrap_err();
+    match &err {
+        Error::Config {
+            setting, origin, ..
+        } => {
+            assert_eq!(setting, "timeout");
+            assert_eq!(origin, &SettingSource::Env("LOOKERSDK_TIMEOUT".into()));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(err.to_string().contains("LOOKERSDK_TIMEOUT"), "{err}");
+    std::env::set_var("LOOKERSDK_TIMEOUT", "60");
+
+    std::env::set_var("LOOKERSDK_VERIFY_SSL", "perhaps");
+    let err = LookerSdk::from_ini(&ini).unwrap_err();
+    assert!(err.to_string().contains("verify_ssl"), "{err}");
+    std::env::remove_var("LOOKERSDK_VERIFY_SSL");
+
+    std::env::set_var("LOOKERSDK_BASE_URL", "ftp://nope");
+    let err = LookerSdk::from_ini(&ini).unwrap_err();
+    assert!(err.to_string().contains("base_url"), "{err}");
+    assert!(err.to_string().contains("LOOKERSDK_BASE_URL"), "{err}");
+
+    // Secrets from env never show up, even in errors about them.
+    std::env::set_var("LOOKERSDK_BASE_URL", "https://env.example.com");
+    std::env::set_var("LOOKERSDK_CLIENT_SECRET", "env-secret-123");
+    let sdk = LookerSdk::from_ini(&ini).unwrap();
+    let dbg = format!("{sdk:?}");
+    assert!(
+        !dbg.contains("env-secret-123") && !dbg.contains("ini-secret"),
+        "{dbg}"
+    );
+
+    // A missing ini file given explicitly is an error; ignore_env ignores the environment.
+    let err = LookerSdk::from_ini(dir.path().join("missing.ini")).unwrap_err();
+    assert!(err.to_string().contains("missing.ini"), "{err}");
+    let sdk = LookerSdk::builder()
+        .ini_file(&ini)
+        .ignore_env()
+        .build()
+        .unwrap();
+    assert_eq!(sdk.settings().base_url(), "https://ini.example.com:19999");
+
+    for v in [
+        "BASE_URL",
+        "CLIENT_ID",
+        "CLIENT_SECRET",
+        "VERIFY_SSL",
+        "TIMEOUT",
+    ] {
+        std::env::remove_var(format!("LOOKERSDK_{v}"));
+    }
+}
