@@ -1,5 +1,6 @@
 //! `cargo xtask <command>`: the maintainer's tool. Thin: the work happens in the `codegen` crate.
 
+mod bench;
 mod codegen_cmd;
 mod diff;
 mod fetch;
@@ -20,6 +21,7 @@ commands:
                           Markdown report of what changed between two specs, with the semver bump
   prism-spec [--spec PATH] [--out PATH] [--require-auth]
                           write the spec copy the Prism conformance server needs
+  bench-build             time `cargo check` and a debug build of looker-sdk (dependencies prebuilt)
 ";
 
 fn main() -> ExitCode {
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
         "fetch-spec" => fetch::run(rest),
         "diff-spec" => diff::run(rest),
         "prism-spec" => prism::run(rest),
+        "bench-build" => bench::run(rest),
         "-h" | "--help" | "help" => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

@@ -113,14 +113,14 @@ fn arg_type(param: &Param) -> TokenStream {
     }
 }
 
-/// The statement that puts a query or form value into `call`.
-fn set_value(param: &Param, value: TokenStream) -> TokenStream {
+/// The statement that puts a query or form value into the `Call` named by `call`.
+fn set_value(param: &Param, call: TokenStream, value: TokenStream) -> TokenStream {
     let name = &param.name;
     match (&param.ty, param.location) {
-        (ParamType::CsvStrings, _) => quote!(call.query_csv(#name, #value);),
-        (ParamType::Json(_), _) => quote!(call.query_json(#name, #value);),
-        (_, ParamLocation::Form) => quote!(call.form(#name, #value);),
-        _ => quote!(call.query(#name, #value);),
+        (ParamType::CsvStrings, _) => quote!(#call.query_csv(#name, #value);),
+        (ParamType::Json(_), _) => quote!(#call.query_json(#name, #value);),
+        (_, ParamLocation::Form) => quote!(#call.form(#name, #value);),
+        _ => quote!(#call.query(#name, #value);),
     }
 }
 
@@ -214,7 +214,7 @@ fn method(op: &Operation) -> TokenStream {
         let ty = arg_type(p);
         args.push(quote!(#name: #ty));
         if p.location != ParamLocation::Path {
-            setup.push(set_value(p, quote!(#name)));
+            setup.push(set_value(p, quote!(call), quote!(#name)));
         }
     }
     match &op.body {
@@ -380,12 +380,11 @@ fn setter(param: &Param) -> TokenStream {
         ),
         _ => (arg_type(param), quote!(#name)),
     };
-    let set = set_value(param, value);
+    let set = set_value(param, quote!(self.call), value);
     quote! {
         #docs
         #deprecated
         pub fn #name(mut self, #name: #ty) -> Self {
-            let call = &mut self.call;
             #set
             self
         }

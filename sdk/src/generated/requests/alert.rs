@@ -292,62 +292,52 @@ pub struct SearchAlertsRequest<'a> {
 impl<'a> SearchAlertsRequest<'a> {
     /// (Optional) Number of results to return (used with `offset`).
     pub fn limit(mut self, limit: i64) -> Self {
-        let call = &mut self.call;
-        call.query("limit", limit);
+        self.call.query("limit", limit);
         self
     }
     /// (Optional) Number of results to skip before returning any (used with `limit`).
     pub fn offset(mut self, offset: i64) -> Self {
-        let call = &mut self.call;
-        call.query("offset", offset);
+        self.call.query("offset", offset);
         self
     }
     /// (Optional) Dimension by which to order the results(`dashboard` | `owner`)
     pub fn group_by(mut self, group_by: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("group_by", Into::<String>::into(group_by));
+        self.call.query("group_by", Into::<String>::into(group_by));
         self
     }
     /// (Optional) Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// (Optional) Filter on returning only enabled or disabled alerts.
     pub fn disabled(mut self, disabled: bool) -> Self {
-        let call = &mut self.call;
-        call.query("disabled", disabled);
+        self.call.query("disabled", disabled);
         self
     }
     /// (Optional) Filter on alert frequency, such as: monthly, weekly, daily, hourly, minutes
     pub fn frequency(mut self, frequency: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("frequency", Into::<String>::into(frequency));
+        self.call.query("frequency", Into::<String>::into(frequency));
         self
     }
     /// (Optional) Filter on whether the alert has met its condition when it last executed
     pub fn condition_met(mut self, condition_met: bool) -> Self {
-        let call = &mut self.call;
-        call.query("condition_met", condition_met);
+        self.call.query("condition_met", condition_met);
         self
     }
     /// (Optional) Filter on the start range of the last time the alerts were run. Example: 2021-01-01T01:01:01-08:00.
     pub fn last_run_start(mut self, last_run_start: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("last_run_start", Into::<String>::into(last_run_start));
+        self.call.query("last_run_start", Into::<String>::into(last_run_start));
         self
     }
     /// (Optional) Filter on the start range of the last time the alerts were run. Example: 2021-01-01T01:01:01-08:00.
     pub fn last_run_end(mut self, last_run_end: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("last_run_end", Into::<String>::into(last_run_end));
+        self.call.query("last_run_end", Into::<String>::into(last_run_end));
         self
     }
     /// (Admin only) (Optional) Filter for all owners.
     pub fn all_owners(mut self, all_owners: bool) -> Self {
-        let call = &mut self.call;
-        call.query("all_owners", all_owners);
+        self.call.query("all_owners", all_owners);
         self
     }
 }
@@ -402,8 +392,7 @@ pub struct EnqueueAlertRequest<'a> {
 impl<'a> EnqueueAlertRequest<'a> {
     /// Whether to enqueue an alert again if its already running.
     pub fn force(mut self, force: bool) -> Self {
-        let call = &mut self.call;
-        call.query("force", force);
+        self.call.query("force", force);
         self
     }
 }
@@ -418,14 +407,12 @@ pub struct AlertNotificationsRequest<'a> {
 impl<'a> AlertNotificationsRequest<'a> {
     /// (Optional) Number of results to return (used with `offset`).
     pub fn limit(mut self, limit: i64) -> Self {
-        let call = &mut self.call;
-        call.query("limit", limit);
+        self.call.query("limit", limit);
         self
     }
     /// (Optional) Number of results to skip before returning any (used with `limit`).
     pub fn offset(mut self, offset: i64) -> Self {
-        let call = &mut self.call;
-        call.query("offset", offset);
+        self.call.query("offset", offset);
         self
     }
 }

@@ -111,14 +111,12 @@ pub struct LoginRequest<'a> {
 impl<'a> LoginRequest<'a> {
     /// client_id part of API Key.
     pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.form("client_id", Into::<String>::into(client_id));
+        self.call.form("client_id", Into::<String>::into(client_id));
         self
     }
     /// client_secret part of API Key.
     pub fn client_secret(mut self, client_secret: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.form("client_secret", Into::<String>::into(client_secret));
+        self.call.form("client_secret", Into::<String>::into(client_secret));
         self
     }
 }

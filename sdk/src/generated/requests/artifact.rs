@@ -247,8 +247,7 @@ pub struct ArtifactUsageRequest<'a> {
 impl<'a> ArtifactUsageRequest<'a> {
     /// Comma-delimited names of fields to return in responses. Omit for all fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -263,20 +262,17 @@ pub struct ArtifactNamespacesRequest<'a> {
 impl<'a> ArtifactNamespacesRequest<'a> {
     /// Comma-delimited names of fields to return in responses. Omit for all fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// Number of results to return. (used with offset)
     pub fn limit(mut self, limit: i64) -> Self {
-        let call = &mut self.call;
-        call.query("limit", limit);
+        self.call.query("limit", limit);
         self
     }
     /// Number of results to skip before returning any. (used with limit)
     pub fn offset(mut self, offset: i64) -> Self {
-        let call = &mut self.call;
-        call.query("offset", offset);
+        self.call.query("offset", offset);
         self
     }
 }
@@ -293,8 +289,7 @@ pub struct ArtifactValueRequest<'a> {
 impl<'a> ArtifactValueRequest<'a> {
     /// Artifact storage key. Namespace + Key must be unique
     pub fn key(mut self, key: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("key", Into::<String>::into(key));
+        self.call.query("key", Into::<String>::into(key));
         self
     }
 }
@@ -317,50 +312,42 @@ pub struct SearchArtifactsRequest<'a> {
 impl<'a> SearchArtifactsRequest<'a> {
     /// Comma-delimited names of fields to return in responses. Omit for all fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// Key pattern to match
     pub fn key(mut self, key: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("key", Into::<String>::into(key));
+        self.call.query("key", Into::<String>::into(key));
         self
     }
     /// Ids of users who created or updated the artifact (comma-delimited list)
     pub fn user_ids(mut self, user_ids: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("user_ids", Into::<String>::into(user_ids));
+        self.call.query("user_ids", Into::<String>::into(user_ids));
         self
     }
     /// Minimum storage size of the artifact
     pub fn min_size(mut self, min_size: i64) -> Self {
-        let call = &mut self.call;
-        call.query("min_size", min_size);
+        self.call.query("min_size", min_size);
         self
     }
     /// Maximum storage size of the artifact
     pub fn max_size(mut self, max_size: i64) -> Self {
-        let call = &mut self.call;
-        call.query("max_size", max_size);
+        self.call.query("max_size", max_size);
         self
     }
     /// Number of results to return. (used with offset)
     pub fn limit(mut self, limit: i64) -> Self {
-        let call = &mut self.call;
-        call.query("limit", limit);
+        self.call.query("limit", limit);
         self
     }
     /// Number of results to skip before returning any. (used with limit)
     pub fn offset(mut self, offset: i64) -> Self {
-        let call = &mut self.call;
-        call.query("offset", offset);
+        self.call.query("offset", offset);
         self
     }
     /// Return the full count of results in the X-Total-Count response header. (Slight performance hit.)
     pub fn tally(mut self, tally: bool) -> Self {
-        let call = &mut self.call;
-        call.query("tally", tally);
+        self.call.query("tally", tally);
         self
     }
 }
@@ -377,26 +364,22 @@ pub struct ArtifactRequest<'a> {
 impl<'a> ArtifactRequest<'a> {
     /// Comma-delimited names of fields to return in responses. Omit for all fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// Number of results to return. (used with offset)
     pub fn limit(mut self, limit: i64) -> Self {
-        let call = &mut self.call;
-        call.query("limit", limit);
+        self.call.query("limit", limit);
         self
     }
     /// Number of results to skip before returning any. (used with limit)
     pub fn offset(mut self, offset: i64) -> Self {
-        let call = &mut self.call;
-        call.query("offset", offset);
+        self.call.query("offset", offset);
         self
     }
     /// Return the full count of results in the X-Total-Count response header. (Slight performance hit.)
     pub fn tally(mut self, tally: bool) -> Self {
-        let call = &mut self.call;
-        call.query("tally", tally);
+        self.call.query("tally", tally);
         self
     }
 }
@@ -419,8 +402,7 @@ pub struct UpdateArtifactsRequest<'a> {
 impl<'a> UpdateArtifactsRequest<'a> {
     /// Comma-delimited names of fields to return in responses. Omit for all fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }

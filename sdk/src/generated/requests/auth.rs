@@ -1534,8 +1534,7 @@ pub struct ValidateEmbedUrlRequest<'a> {
 impl<'a> ValidateEmbedUrlRequest<'a> {
     /// URL to validate
     pub fn url(mut self, url: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("url", Into::<String>::into(url));
+        self.call.query("url", Into::<String>::into(url));
         self
     }
 }
@@ -1669,8 +1668,7 @@ pub struct AllOauthClientAppsRequest<'a> {
 impl<'a> AllOauthClientAppsRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1687,8 +1685,7 @@ pub struct OauthClientAppRequest<'a> {
 impl<'a> OauthClientAppRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1705,8 +1702,7 @@ pub struct RegisterOauthClientAppRequest<'a> {
 impl<'a> RegisterOauthClientAppRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1731,8 +1727,7 @@ pub struct UpdateOauthClientAppRequest<'a> {
 impl<'a> UpdateOauthClientAppRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1757,8 +1752,7 @@ pub struct ActivateAppUserRequest<'a> {
 impl<'a> ActivateAppUserRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1773,8 +1767,7 @@ pub struct DeactivateAppUserRequest<'a> {
 impl<'a> DeactivateAppUserRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1941,8 +1934,7 @@ pub struct GetSupportAccessAllowlistEntriesRequest<'a> {
 impl<'a> GetSupportAccessAllowlistEntriesRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -2009,8 +2001,7 @@ pub struct AllUserLoginLockoutsRequest<'a> {
 impl<'a> AllUserLoginLockoutsRequest<'a> {
     /// Include only these fields in the response
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -2027,70 +2018,59 @@ pub struct SearchUserLoginLockoutsRequest<'a> {
 impl<'a> SearchUserLoginLockoutsRequest<'a> {
     /// Include only these fields in the response
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// DEPRECATED. Use limit and offset instead. Return only page N of paginated results
     #[deprecated(note = "deprecated in the Looker API spec")]
     pub fn page(mut self, page: i64) -> Self {
-        let call = &mut self.call;
-        call.query("page", page);
+        self.call.query("page", page);
         self
     }
     /// DEPRECATED. Use limit and offset instead. Return N rows of data per page
     #[deprecated(note = "deprecated in the Looker API spec")]
     pub fn per_page(mut self, per_page: i64) -> Self {
-        let call = &mut self.call;
-        call.query("per_page", per_page);
+        self.call.query("per_page", per_page);
         self
     }
     /// Number of results to return. (used with offset and takes priority over page and per_page)
     pub fn limit(mut self, limit: i64) -> Self {
-        let call = &mut self.call;
-        call.query("limit", limit);
+        self.call.query("limit", limit);
         self
     }
     /// Number of results to skip before returning any. (used with limit and takes priority over page and per_page)
     pub fn offset(mut self, offset: i64) -> Self {
-        let call = &mut self.call;
-        call.query("offset", offset);
+        self.call.query("offset", offset);
         self
     }
     /// Fields to sort by.
     pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("sorts", Into::<String>::into(sorts));
+        self.call.query("sorts", Into::<String>::into(sorts));
         self
     }
     /// Auth type user is locked out for (email, ldap, totp, api)
     pub fn auth_type(mut self, auth_type: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("auth_type", Into::<String>::into(auth_type));
+        self.call.query("auth_type", Into::<String>::into(auth_type));
         self
     }
     /// Match name
     pub fn full_name(mut self, full_name: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("full_name", Into::<String>::into(full_name));
+        self.call.query("full_name", Into::<String>::into(full_name));
         self
     }
     /// Match email
     pub fn email(mut self, email: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("email", Into::<String>::into(email));
+        self.call.query("email", Into::<String>::into(email));
         self
     }
     /// Match remote LDAP ID
     pub fn remote_id(mut self, remote_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("remote_id", Into::<String>::into(remote_id));
+        self.call.query("remote_id", Into::<String>::into(remote_id));
         self
     }
     /// Combine given search criteria in a boolean OR expression
     pub fn filter_or(mut self, filter_or: bool) -> Self {
-        let call = &mut self.call;
-        call.query("filter_or", filter_or);
+        self.call.query("filter_or", filter_or);
         self
     }
 }

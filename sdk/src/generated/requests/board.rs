@@ -356,8 +356,7 @@ pub struct AllBoardsRequest<'a> {
 impl<'a> AllBoardsRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -372,8 +371,7 @@ pub struct CreateBoardRequest<'a> {
 impl<'a> CreateBoardRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -388,88 +386,74 @@ pub struct SearchBoardsRequest<'a> {
 impl<'a> SearchBoardsRequest<'a> {
     /// Matches board title.
     pub fn title(mut self, title: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("title", Into::<String>::into(title));
+        self.call.query("title", Into::<String>::into(title));
         self
     }
     /// Matches the timestamp for when the board was created.
     pub fn created_at(mut self, created_at: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("created_at", Into::<String>::into(created_at));
+        self.call.query("created_at", Into::<String>::into(created_at));
         self
     }
     /// The first name of the user who created this board.
     pub fn first_name(mut self, first_name: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("first_name", Into::<String>::into(first_name));
+        self.call.query("first_name", Into::<String>::into(first_name));
         self
     }
     /// The last name of the user who created this board.
     pub fn last_name(mut self, last_name: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("last_name", Into::<String>::into(last_name));
+        self.call.query("last_name", Into::<String>::into(last_name));
         self
     }
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// Return favorited boards when true.
     pub fn favorited(mut self, favorited: bool) -> Self {
-        let call = &mut self.call;
-        call.query("favorited", favorited);
+        self.call.query("favorited", favorited);
         self
     }
     /// Filter on boards created by a particular user.
     pub fn creator_id(mut self, creator_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("creator_id", Into::<String>::into(creator_id));
+        self.call.query("creator_id", Into::<String>::into(creator_id));
         self
     }
     /// The fields to sort the results by
     pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("sorts", Into::<String>::into(sorts));
+        self.call.query("sorts", Into::<String>::into(sorts));
         self
     }
     /// DEPRECATED. Use limit and offset instead. Return only page N of paginated results
     #[deprecated(note = "deprecated in the Looker API spec")]
     pub fn page(mut self, page: i64) -> Self {
-        let call = &mut self.call;
-        call.query("page", page);
+        self.call.query("page", page);
         self
     }
     /// DEPRECATED. Use limit and offset instead. Return N rows of data per page
     #[deprecated(note = "deprecated in the Looker API spec")]
     pub fn per_page(mut self, per_page: i64) -> Self {
-        let call = &mut self.call;
-        call.query("per_page", per_page);
+        self.call.query("per_page", per_page);
         self
     }
     /// Number of results to return. (used with offset and takes priority over page and per_page)
     pub fn offset(mut self, offset: i64) -> Self {
-        let call = &mut self.call;
-        call.query("offset", offset);
+        self.call.query("offset", offset);
         self
     }
     /// Number of results to skip before returning any. (used with limit and takes priority over page and per_page)
     pub fn limit(mut self, limit: i64) -> Self {
-        let call = &mut self.call;
-        call.query("limit", limit);
+        self.call.query("limit", limit);
         self
     }
     /// Combine given search criteria in a boolean OR expression
     pub fn filter_or(mut self, filter_or: bool) -> Self {
-        let call = &mut self.call;
-        call.query("filter_or", filter_or);
+        self.call.query("filter_or", filter_or);
         self
     }
     /// Filter results based on permission, either show (default) or update
     pub fn permission(mut self, permission: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("permission", Into::<String>::into(permission));
+        self.call.query("permission", Into::<String>::into(permission));
         self
     }
 }
@@ -484,8 +468,7 @@ pub struct BoardRequest<'a> {
 impl<'a> BoardRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -508,8 +491,7 @@ pub struct UpdateBoardRequest<'a> {
 impl<'a> UpdateBoardRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -524,20 +506,17 @@ pub struct AllBoardItemsRequest<'a> {
 impl<'a> AllBoardItemsRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// Fields to sort by.
     pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("sorts", Into::<String>::into(sorts));
+        self.call.query("sorts", Into::<String>::into(sorts));
         self
     }
     /// Filter to a specific board section
     pub fn board_section_id(mut self, board_section_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("board_section_id", Into::<String>::into(board_section_id));
+        self.call.query("board_section_id", Into::<String>::into(board_section_id));
         self
     }
 }
@@ -554,8 +533,7 @@ pub struct CreateBoardItemRequest<'a> {
 impl<'a> CreateBoardItemRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -570,8 +548,7 @@ pub struct BoardItemRequest<'a> {
 impl<'a> BoardItemRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -594,8 +571,7 @@ pub struct UpdateBoardItemRequest<'a> {
 impl<'a> UpdateBoardItemRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -610,14 +586,12 @@ pub struct AllBoardSectionsRequest<'a> {
 impl<'a> AllBoardSectionsRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// Fields to sort by.
     pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("sorts", Into::<String>::into(sorts));
+        self.call.query("sorts", Into::<String>::into(sorts));
         self
     }
 }
@@ -634,8 +608,7 @@ pub struct CreateBoardSectionRequest<'a> {
 impl<'a> CreateBoardSectionRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -652,8 +625,7 @@ pub struct BoardSectionRequest<'a> {
 impl<'a> BoardSectionRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -676,8 +648,7 @@ pub struct UpdateBoardSectionRequest<'a> {
 impl<'a> UpdateBoardSectionRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }

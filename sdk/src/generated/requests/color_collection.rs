@@ -249,8 +249,7 @@ pub struct AllColorCollectionsRequest<'a> {
 impl<'a> AllColorCollectionsRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -277,8 +276,7 @@ pub struct ColorCollectionsCustomRequest<'a> {
 impl<'a> ColorCollectionsCustomRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -295,8 +293,7 @@ pub struct ColorCollectionsStandardRequest<'a> {
 impl<'a> ColorCollectionsStandardRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -333,8 +330,7 @@ pub struct ColorCollectionRequest<'a> {
 impl<'a> ColorCollectionRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }

@@ -672,8 +672,7 @@ pub struct UpdateCustomWelcomeEmailRequest<'a> {
 impl<'a> UpdateCustomWelcomeEmailRequest<'a> {
     /// If true a test email with the content from the request will be sent to the current user after saving
     pub fn send_test_welcome_email(mut self, send_test_welcome_email: bool) -> Self {
-        let call = &mut self.call;
-        call.query("send_test_welcome_email", send_test_welcome_email);
+        self.call.query("send_test_welcome_email", send_test_welcome_email);
         self
     }
 }
@@ -827,8 +826,7 @@ pub struct GetSettingRequest<'a> {
 impl<'a> GetSettingRequest<'a> {
     /// Requested fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -843,8 +841,7 @@ pub struct SetSettingRequest<'a> {
 impl<'a> SetSettingRequest<'a> {
     /// Requested fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -867,8 +864,7 @@ pub struct SmtpStatusRequest<'a> {
 impl<'a> SmtpStatusRequest<'a> {
     /// Include only these fields in the response
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -893,8 +889,7 @@ pub struct VersionsRequest<'a> {
 impl<'a> VersionsRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -917,8 +912,7 @@ pub struct WhitelabelConfigurationRequest<'a> {
 impl<'a> WhitelabelConfigurationRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }

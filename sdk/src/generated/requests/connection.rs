@@ -615,8 +615,7 @@ pub struct AllConnectionsRequest<'a> {
 impl<'a> AllConnectionsRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -643,8 +642,7 @@ pub struct ConnectionRequest<'a> {
 impl<'a> ConnectionRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -687,8 +685,7 @@ impl<'a> TestConnectionRequest<'a> {
     ///
     /// Sent as one comma-delimited value.
     pub fn tests(mut self, tests: impl IntoIterator<Item = impl Into<String>>) -> Self {
-        let call = &mut self.call;
-        call.query_csv("tests", tests);
+        self.call.query_csv("tests", tests);
         self
     }
 }
@@ -707,8 +704,7 @@ impl<'a> TestConnectionConfigRequest<'a> {
     ///
     /// Sent as one comma-delimited value.
     pub fn tests(mut self, tests: impl IntoIterator<Item = impl Into<String>>) -> Self {
-        let call = &mut self.call;
-        call.query_csv("tests", tests);
+        self.call.query_csv("tests", tests);
         self
     }
 }
@@ -725,8 +721,7 @@ pub struct AllDialectInfosRequest<'a> {
 impl<'a> AllDialectInfosRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -743,14 +738,12 @@ pub struct AllExternalOauthApplicationsRequest<'a> {
 impl<'a> AllExternalOauthApplicationsRequest<'a> {
     /// Application name
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("name", Into::<String>::into(name));
+        self.call.query("name", Into::<String>::into(name));
         self
     }
     /// Application Client ID
     pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("client_id", Into::<String>::into(client_id));
+        self.call.query("client_id", Into::<String>::into(client_id));
         self
     }
 }
@@ -807,8 +800,7 @@ pub struct AllSshServersRequest<'a> {
 impl<'a> AllSshServersRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -865,8 +857,7 @@ pub struct AllSshTunnelsRequest<'a> {
 impl<'a> AllSshTunnelsRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }

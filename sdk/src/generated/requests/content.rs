@@ -464,14 +464,12 @@ pub struct SearchContentFavoritesRequest<'a> {
 impl<'a> SearchContentFavoritesRequest<'a> {
     /// Match content favorite id(s)
     pub fn id(mut self, id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("id", Into::<String>::into(id));
+        self.call.query("id", Into::<String>::into(id));
         self
     }
     /// Match user id(s). To create a list of multiple ids, use commas as separators
     pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("user_id", Into::<String>::into(user_id));
+        self.call.query("user_id", Into::<String>::into(user_id));
         self
     }
     /// Match content metadata id(s). To create a list of multiple ids, use commas as separators
@@ -479,26 +477,23 @@ impl<'a> SearchContentFavoritesRequest<'a> {
         mut self,
         content_metadata_id: impl Into<String>,
     ) -> Self {
-        let call = &mut self.call;
-        call.query("content_metadata_id", Into::<String>::into(content_metadata_id));
+        self.call
+            .query("content_metadata_id", Into::<String>::into(content_metadata_id));
         self
     }
     /// Match dashboard id(s). To create a list of multiple ids, use commas as separators
     pub fn dashboard_id(mut self, dashboard_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("dashboard_id", Into::<String>::into(dashboard_id));
+        self.call.query("dashboard_id", Into::<String>::into(dashboard_id));
         self
     }
     /// Match look id(s). To create a list of multiple ids, use commas as separators
     pub fn look_id(mut self, look_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("look_id", Into::<String>::into(look_id));
+        self.call.query("look_id", Into::<String>::into(look_id));
         self
     }
     /// Match board id(s). To create a list of multiple ids, use commas as separators
     pub fn board_id(mut self, board_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("board_id", Into::<String>::into(board_id));
+        self.call.query("board_id", Into::<String>::into(board_id));
         self
     }
     /// Match lookml dashboard id(s). To create a list of multiple ids, use commas as separators
@@ -506,44 +501,38 @@ impl<'a> SearchContentFavoritesRequest<'a> {
         mut self,
         lookml_dashboard_id: impl Into<String>,
     ) -> Self {
-        let call = &mut self.call;
-        call.query("lookml_dashboard_id", Into::<String>::into(lookml_dashboard_id));
+        self.call
+            .query("lookml_dashboard_id", Into::<String>::into(lookml_dashboard_id));
         self
     }
     /// If true, and board_id is provided, returns the content favorites for all items on the board. If false, returns the content favorite for the board itself.
     pub fn include_board_items(mut self, include_board_items: bool) -> Self {
-        let call = &mut self.call;
-        call.query("include_board_items", include_board_items);
+        self.call.query("include_board_items", include_board_items);
         self
     }
     /// Number of results to return. (used with offset)
     pub fn limit(mut self, limit: i64) -> Self {
-        let call = &mut self.call;
-        call.query("limit", limit);
+        self.call.query("limit", limit);
         self
     }
     /// Number of results to skip before returning any. (used with limit)
     pub fn offset(mut self, offset: i64) -> Self {
-        let call = &mut self.call;
-        call.query("offset", offset);
+        self.call.query("offset", offset);
         self
     }
     /// Fields to sort by.
     pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("sorts", Into::<String>::into(sorts));
+        self.call.query("sorts", Into::<String>::into(sorts));
         self
     }
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// Combine given search criteria in a boolean OR expression
     pub fn filter_or(mut self, filter_or: bool) -> Self {
-        let call = &mut self.call;
-        call.query("filter_or", filter_or);
+        self.call.query("filter_or", filter_or);
         self
     }
 }
@@ -560,8 +549,7 @@ pub struct ContentFavoriteRequest<'a> {
 impl<'a> ContentFavoriteRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -596,8 +584,7 @@ pub struct AllContentMetadatasRequest<'a> {
 impl<'a> AllContentMetadatasRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -614,8 +601,7 @@ pub struct ContentMetadataRequest<'a> {
 impl<'a> ContentMetadataRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -640,8 +626,7 @@ pub struct AllContentMetadataAccessesRequest<'a> {
 impl<'a> AllContentMetadataAccessesRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -661,8 +646,8 @@ impl<'a> CreateContentMetadataAccessRequest<'a> {
         mut self,
         send_boards_notification_email: bool,
     ) -> Self {
-        let call = &mut self.call;
-        call.query("send_boards_notification_email", send_boards_notification_email);
+        self.call
+            .query("send_boards_notification_email", send_boards_notification_email);
         self
     }
 }
@@ -697,40 +682,34 @@ pub struct SearchContentRequest<'a> {
 impl<'a> SearchContentRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// Content types requested (dashboard, look, lookml_dashboard).
     pub fn types(mut self, types: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("types", Into::<String>::into(types));
+        self.call.query("types", Into::<String>::into(types));
         self
     }
     /// Number of results to return. (used with offset and takes priority over page and per_page)
     pub fn limit(mut self, limit: i64) -> Self {
-        let call = &mut self.call;
-        call.query("limit", limit);
+        self.call.query("limit", limit);
         self
     }
     /// Number of results to skip before returning any. (used with limit and takes priority over page and per_page)
     pub fn offset(mut self, offset: i64) -> Self {
-        let call = &mut self.call;
-        call.query("offset", offset);
+        self.call.query("offset", offset);
         self
     }
     /// DEPRECATED. Use limit and offset instead. Return only page N of paginated results
     #[deprecated(note = "deprecated in the Looker API spec")]
     pub fn page(mut self, page: i64) -> Self {
-        let call = &mut self.call;
-        call.query("page", page);
+        self.call.query("page", page);
         self
     }
     /// DEPRECATED. Use limit and offset instead. Return N rows of data per page
     #[deprecated(note = "deprecated in the Looker API spec")]
     pub fn per_page(mut self, per_page: i64) -> Self {
-        let call = &mut self.call;
-        call.query("per_page", per_page);
+        self.call.query("per_page", per_page);
         self
     }
 }
@@ -747,32 +726,27 @@ pub struct ContentSummaryRequest<'a> {
 impl<'a> ContentSummaryRequest<'a> {
     /// Comma-delimited names of fields to return in responses. Omit for all fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// Number of results to return. (used with offset)
     pub fn limit(mut self, limit: i64) -> Self {
-        let call = &mut self.call;
-        call.query("limit", limit);
+        self.call.query("limit", limit);
         self
     }
     /// Number of results to skip before returning any. (used with limit)
     pub fn offset(mut self, offset: i64) -> Self {
-        let call = &mut self.call;
-        call.query("offset", offset);
+        self.call.query("offset", offset);
         self
     }
     /// Match group id
     pub fn target_group_id(mut self, target_group_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("target_group_id", Into::<String>::into(target_group_id));
+        self.call.query("target_group_id", Into::<String>::into(target_group_id));
         self
     }
     /// Match user id
     pub fn target_user_id(mut self, target_user_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("target_user_id", Into::<String>::into(target_user_id));
+        self.call.query("target_user_id", Into::<String>::into(target_user_id));
         self
     }
     /// Content type to match, options are: look, dashboard. Can be provided as a comma delimited list.
@@ -780,14 +754,13 @@ impl<'a> ContentSummaryRequest<'a> {
         mut self,
         target_content_type: impl Into<String>,
     ) -> Self {
-        let call = &mut self.call;
-        call.query("target_content_type", Into::<String>::into(target_content_type));
+        self.call
+            .query("target_content_type", Into::<String>::into(target_content_type));
         self
     }
     /// Fields to sort by
     pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("sorts", Into::<String>::into(sorts));
+        self.call.query("sorts", Into::<String>::into(sorts));
         self
     }
 }
@@ -804,32 +777,27 @@ pub struct ContentThumbnailRequest<'a> {
 impl<'a> ContentThumbnailRequest<'a> {
     /// Whether or not to refresh the rendered image with the latest content
     pub fn reload(mut self, reload: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("reload", Into::<String>::into(reload));
+        self.call.query("reload", Into::<String>::into(reload));
         self
     }
     /// Light or dark background. Default is "light"
     pub fn theme(mut self, theme: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("theme", Into::<String>::into(theme));
+        self.call.query("theme", Into::<String>::into(theme));
         self
     }
     /// A value of png produces a thumbnail in PNG format instead of SVG (default)
     pub fn format(mut self, format: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("format", Into::<String>::into(format));
+        self.call.query("format", Into::<String>::into(format));
         self
     }
     /// The width of the image if format is supplied
     pub fn width(mut self, width: i64) -> Self {
-        let call = &mut self.call;
-        call.query("width", width);
+        self.call.query("width", width);
         self
     }
     /// The height of the image if format is supplied
     pub fn height(mut self, height: i64) -> Self {
-        let call = &mut self.call;
-        call.query("height", height);
+        self.call.query("height", height);
         self
     }
     /// Sends the request and returns the body as a byte stream, without buffering it:
@@ -849,8 +817,7 @@ pub struct ContentValidationRequest<'a> {
 impl<'a> ContentValidationRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// Optional list of project names to filter by
@@ -860,8 +827,7 @@ impl<'a> ContentValidationRequest<'a> {
         mut self,
         project_names: impl IntoIterator<Item = impl Into<String>>,
     ) -> Self {
-        let call = &mut self.call;
-        call.query_csv("project_names", project_names);
+        self.call.query_csv("project_names", project_names);
         self
     }
     /// Optional list of space ids to filter by
@@ -871,8 +837,7 @@ impl<'a> ContentValidationRequest<'a> {
         mut self,
         space_ids: impl IntoIterator<Item = impl Into<String>>,
     ) -> Self {
-        let call = &mut self.call;
-        call.query_csv("space_ids", space_ids);
+        self.call.query_csv("space_ids", space_ids);
         self
     }
 }
@@ -889,26 +854,22 @@ pub struct SearchContentViewsRequest<'a> {
 impl<'a> SearchContentViewsRequest<'a> {
     /// Match view count
     pub fn view_count(mut self, view_count: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("view_count", Into::<String>::into(view_count));
+        self.call.query("view_count", Into::<String>::into(view_count));
         self
     }
     /// Match Group Id
     pub fn group_id(mut self, group_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("group_id", Into::<String>::into(group_id));
+        self.call.query("group_id", Into::<String>::into(group_id));
         self
     }
     /// Match look_id
     pub fn look_id(mut self, look_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("look_id", Into::<String>::into(look_id));
+        self.call.query("look_id", Into::<String>::into(look_id));
         self
     }
     /// Match dashboard_id
     pub fn dashboard_id(mut self, dashboard_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("dashboard_id", Into::<String>::into(dashboard_id));
+        self.call.query("dashboard_id", Into::<String>::into(dashboard_id));
         self
     }
     /// Match content metadata id
@@ -916,56 +877,48 @@ impl<'a> SearchContentViewsRequest<'a> {
         mut self,
         content_metadata_id: impl Into<String>,
     ) -> Self {
-        let call = &mut self.call;
-        call.query("content_metadata_id", Into::<String>::into(content_metadata_id));
+        self.call
+            .query("content_metadata_id", Into::<String>::into(content_metadata_id));
         self
     }
     /// Match start of week date (format is "YYYY-MM-DD")
     pub fn start_of_week_date(mut self, start_of_week_date: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("start_of_week_date", Into::<String>::into(start_of_week_date));
+        self.call.query("start_of_week_date", Into::<String>::into(start_of_week_date));
         self
     }
     /// True if only all time view records should be returned
     pub fn all_time(mut self, all_time: bool) -> Self {
-        let call = &mut self.call;
-        call.query("all_time", all_time);
+        self.call.query("all_time", all_time);
         self
     }
     /// Match user id
     pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("user_id", Into::<String>::into(user_id));
+        self.call.query("user_id", Into::<String>::into(user_id));
         self
     }
     /// Requested fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// Number of results to return. Use with `offset` to manage pagination of results
     pub fn limit(mut self, limit: i64) -> Self {
-        let call = &mut self.call;
-        call.query("limit", limit);
+        self.call.query("limit", limit);
         self
     }
     /// Number of results to skip before returning data
     pub fn offset(mut self, offset: i64) -> Self {
-        let call = &mut self.call;
-        call.query("offset", offset);
+        self.call.query("offset", offset);
         self
     }
     /// Fields to sort by
     pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("sorts", Into::<String>::into(sorts));
+        self.call.query("sorts", Into::<String>::into(sorts));
         self
     }
     /// Combine given search criteria in a boolean OR expression
     pub fn filter_or(mut self, filter_or: bool) -> Self {
-        let call = &mut self.call;
-        call.query("filter_or", filter_or);
+        self.call.query("filter_or", filter_or);
         self
     }
 }
@@ -982,8 +935,7 @@ pub struct VectorThumbnailRequest<'a> {
 impl<'a> VectorThumbnailRequest<'a> {
     /// Whether or not to refresh the rendered image with the latest content
     pub fn reload(mut self, reload: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("reload", Into::<String>::into(reload));
+        self.call.query("reload", Into::<String>::into(reload));
         self
     }
     /// Sends the request and returns the body as a byte stream, without buffering it:

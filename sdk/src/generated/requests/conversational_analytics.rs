@@ -548,80 +548,67 @@ pub struct SearchAgentsRequest<'a> {
 impl<'a> SearchAgentsRequest<'a> {
     /// Match agent id. Can be a comma-separated list of ids.
     pub fn id(mut self, id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("id", Into::<String>::into(id));
+        self.call.query("id", Into::<String>::into(id));
         self
     }
     /// Match agent name.
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("name", Into::<String>::into(name));
+        self.call.query("name", Into::<String>::into(name));
         self
     }
     /// Match agent description.
     pub fn description(mut self, description: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("description", Into::<String>::into(description));
+        self.call.query("description", Into::<String>::into(description));
         self
     }
     /// Filter on agents created by a particular user.
     pub fn created_by_user_id(mut self, created_by_user_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("created_by_user_id", Into::<String>::into(created_by_user_id));
+        self.call.query("created_by_user_id", Into::<String>::into(created_by_user_id));
         self
     }
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// Number of results to return. (used with offset)
     pub fn limit(mut self, limit: i64) -> Self {
-        let call = &mut self.call;
-        call.query("limit", limit);
+        self.call.query("limit", limit);
         self
     }
     /// Filter on agent category. Can be a comma-separated list of categories.
     pub fn category(mut self, category: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("category", Into::<String>::into(category));
+        self.call.query("category", Into::<String>::into(category));
         self
     }
     /// Number of results to skip before returning. (used with limit)
     pub fn offset(mut self, offset: i64) -> Self {
-        let call = &mut self.call;
-        call.query("offset", offset);
+        self.call.query("offset", offset);
         self
     }
     /// One or more fields to sort by. Sortable fields: \[:id, :name, :description, :created_by_user_id, :created_at, :content_metadata_id, :category\]
     pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("sorts", Into::<String>::into(sorts));
+        self.call.query("sorts", Into::<String>::into(sorts));
         self
     }
     /// Combine given search criteria in a boolean OR expression
     pub fn filter_or(mut self, filter_or: bool) -> Self {
-        let call = &mut self.call;
-        call.query("filter_or", filter_or);
+        self.call.query("filter_or", filter_or);
         self
     }
     /// Filter out the agents owned by the user passed at the :created_by_user_id params
     pub fn not_owned_by(mut self, not_owned_by: bool) -> Self {
-        let call = &mut self.call;
-        call.query("not_owned_by", not_owned_by);
+        self.call.query("not_owned_by", not_owned_by);
         self
     }
     /// Filter on soft deleted agents.
     pub fn deleted(mut self, deleted: bool) -> Self {
-        let call = &mut self.call;
-        call.query("deleted", deleted);
+        self.call.query("deleted", deleted);
         self
     }
     /// Match workflow agents with a particular primary agent (parent). Pass "null" to find agents with no primary agent.
     pub fn primary_agent_id(mut self, primary_agent_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("primary_agent_id", Into::<String>::into(primary_agent_id));
+        self.call.query("primary_agent_id", Into::<String>::into(primary_agent_id));
         self
     }
 }
@@ -636,8 +623,7 @@ pub struct CreateAgentRequest<'a> {
 impl<'a> CreateAgentRequest<'a> {
     /// Requested fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -652,8 +638,7 @@ pub struct DeleteAgentRequest<'a> {
 impl<'a> DeleteAgentRequest<'a> {
     /// Requested fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -668,8 +653,7 @@ pub struct GetAgentRequest<'a> {
 impl<'a> GetAgentRequest<'a> {
     /// Requested fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -684,8 +668,7 @@ pub struct UpdateAgentRequest<'a> {
 impl<'a> UpdateAgentRequest<'a> {
     /// Requested fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -700,8 +683,7 @@ pub struct AllConversationMessagesRequest<'a> {
 impl<'a> AllConversationMessagesRequest<'a> {
     /// Requested fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -718,8 +700,7 @@ pub struct CreateConversationMessageRequest<'a> {
 impl<'a> CreateConversationMessageRequest<'a> {
     /// Requested fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -736,8 +717,7 @@ pub struct DeleteConversationMessageRequest<'a> {
 impl<'a> DeleteConversationMessageRequest<'a> {
     /// Requested fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -752,8 +732,7 @@ pub struct GetConversationMessageRequest<'a> {
 impl<'a> GetConversationMessageRequest<'a> {
     /// Requested fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -770,8 +749,7 @@ pub struct UpdateConversationMessageRequest<'a> {
 impl<'a> UpdateConversationMessageRequest<'a> {
     /// Requested fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -788,62 +766,52 @@ pub struct SearchConversationsRequest<'a> {
 impl<'a> SearchConversationsRequest<'a> {
     /// Match conversation id. Can be a comma-separated list of ids.
     pub fn id(mut self, id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("id", Into::<String>::into(id));
+        self.call.query("id", Into::<String>::into(id));
         self
     }
     /// Match conversation name.
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("name", Into::<String>::into(name));
+        self.call.query("name", Into::<String>::into(name));
         self
     }
     /// Match conversations with a particular agent. Pass "null" to find conversations with no agent, or "not null" to find conversations with any agent.
     pub fn agent_id(mut self, agent_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("agent_id", Into::<String>::into(agent_id));
+        self.call.query("agent_id", Into::<String>::into(agent_id));
         self
     }
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// Number of results to return. (used with offset)
     pub fn limit(mut self, limit: i64) -> Self {
-        let call = &mut self.call;
-        call.query("limit", limit);
+        self.call.query("limit", limit);
         self
     }
     /// Number of results to skip before returning. (used with limit)
     pub fn offset(mut self, offset: i64) -> Self {
-        let call = &mut self.call;
-        call.query("offset", offset);
+        self.call.query("offset", offset);
         self
     }
     /// One or more fields to sort by. Sortable fields: \[:id, :name, :user_id, :agent_id, :created_at, :updated_at, :category\]
     pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("sorts", Into::<String>::into(sorts));
+        self.call.query("sorts", Into::<String>::into(sorts));
         self
     }
     /// Combine given search criteria in a boolean OR expression
     pub fn filter_or(mut self, filter_or: bool) -> Self {
-        let call = &mut self.call;
-        call.query("filter_or", filter_or);
+        self.call.query("filter_or", filter_or);
         self
     }
     /// Filter on conversation category. Can be a comma-separated list of categories.
     pub fn category(mut self, category: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("category", Into::<String>::into(category));
+        self.call.query("category", Into::<String>::into(category));
         self
     }
     /// Filter on soft deleted conversations.
     pub fn deleted(mut self, deleted: bool) -> Self {
-        let call = &mut self.call;
-        call.query("deleted", deleted);
+        self.call.query("deleted", deleted);
         self
     }
 }
@@ -860,8 +828,7 @@ pub struct CreateConversationRequest<'a> {
 impl<'a> CreateConversationRequest<'a> {
     /// Requested fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -878,8 +845,7 @@ pub struct DeleteConversationRequest<'a> {
 impl<'a> DeleteConversationRequest<'a> {
     /// Requested fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -894,8 +860,7 @@ pub struct GetConversationRequest<'a> {
 impl<'a> GetConversationRequest<'a> {
     /// Requested fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -910,8 +875,7 @@ pub struct UpdateConversationRequest<'a> {
 impl<'a> UpdateConversationRequest<'a> {
     /// Requested fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }

@@ -1087,8 +1087,7 @@ pub struct AllDashboardsRequest<'a> {
 impl<'a> AllDashboardsRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1113,26 +1112,22 @@ pub struct SearchDashboardsRequest<'a> {
 impl<'a> SearchDashboardsRequest<'a> {
     /// Match dashboard id.
     pub fn id(mut self, id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("id", Into::<String>::into(id));
+        self.call.query("id", Into::<String>::into(id));
         self
     }
     /// Match dashboard slug.
     pub fn slug(mut self, slug: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("slug", Into::<String>::into(slug));
+        self.call.query("slug", Into::<String>::into(slug));
         self
     }
     /// Match Dashboard title.
     pub fn title(mut self, title: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("title", Into::<String>::into(title));
+        self.call.query("title", Into::<String>::into(title));
         self
     }
     /// Match Dashboard description.
     pub fn description(mut self, description: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("description", Into::<String>::into(description));
+        self.call.query("description", Into::<String>::into(description));
         self
     }
     /// Filter on a content favorite id.
@@ -1140,32 +1135,28 @@ impl<'a> SearchDashboardsRequest<'a> {
         mut self,
         content_favorite_id: impl Into<String>,
     ) -> Self {
-        let call = &mut self.call;
-        call.query("content_favorite_id", Into::<String>::into(content_favorite_id));
+        self.call
+            .query("content_favorite_id", Into::<String>::into(content_favorite_id));
         self
     }
     /// Filter on a particular folder.
     pub fn folder_id(mut self, folder_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("folder_id", Into::<String>::into(folder_id));
+        self.call.query("folder_id", Into::<String>::into(folder_id));
         self
     }
     /// Filter on dashboards deleted status.
     pub fn deleted(mut self, deleted: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("deleted", Into::<String>::into(deleted));
+        self.call.query("deleted", Into::<String>::into(deleted));
         self
     }
     /// Filter on dashboards created by a particular user.
     pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("user_id", Into::<String>::into(user_id));
+        self.call.query("user_id", Into::<String>::into(user_id));
         self
     }
     /// Filter on a particular value of view_count
     pub fn view_count(mut self, view_count: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("view_count", Into::<String>::into(view_count));
+        self.call.query("view_count", Into::<String>::into(view_count));
         self
     }
     /// Filter on a content favorite id.
@@ -1173,70 +1164,60 @@ impl<'a> SearchDashboardsRequest<'a> {
         mut self,
         content_metadata_id: impl Into<String>,
     ) -> Self {
-        let call = &mut self.call;
-        call.query("content_metadata_id", Into::<String>::into(content_metadata_id));
+        self.call
+            .query("content_metadata_id", Into::<String>::into(content_metadata_id));
         self
     }
     /// Exclude items that exist only in personal spaces other than the users
     pub fn curate(mut self, curate: bool) -> Self {
-        let call = &mut self.call;
-        call.query("curate", curate);
+        self.call.query("curate", curate);
         self
     }
     /// Select dashboards based on when they were last viewed
     pub fn last_viewed_at(mut self, last_viewed_at: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("last_viewed_at", Into::<String>::into(last_viewed_at));
+        self.call.query("last_viewed_at", Into::<String>::into(last_viewed_at));
         self
     }
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// DEPRECATED. Use limit and offset instead. Return only page N of paginated results
     #[deprecated(note = "deprecated in the Looker API spec")]
     pub fn page(mut self, page: i64) -> Self {
-        let call = &mut self.call;
-        call.query("page", page);
+        self.call.query("page", page);
         self
     }
     /// DEPRECATED. Use limit and offset instead. Return N rows of data per page
     #[deprecated(note = "deprecated in the Looker API spec")]
     pub fn per_page(mut self, per_page: i64) -> Self {
-        let call = &mut self.call;
-        call.query("per_page", per_page);
+        self.call.query("per_page", per_page);
         self
     }
     /// Number of results to return. (used with offset and takes priority over page and per_page)
     pub fn limit(mut self, limit: i64) -> Self {
-        let call = &mut self.call;
-        call.query("limit", limit);
+        self.call.query("limit", limit);
         self
     }
     /// Number of results to skip before returning any. (used with limit and takes priority over page and per_page)
     pub fn offset(mut self, offset: i64) -> Self {
-        let call = &mut self.call;
-        call.query("offset", offset);
+        self.call.query("offset", offset);
         self
     }
     /// One or more fields to sort by. Sortable fields: \[:title, :user_id, :id, :created_at, :space_id, :folder_id, :description, :view_count, :favorite_count, :slug, :content_favorite_id, :content_metadata_id, :deleted, :deleted_at, :last_viewed_at, :last_accessed_at, :certification_status\]
     pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("sorts", Into::<String>::into(sorts));
+        self.call.query("sorts", Into::<String>::into(sorts));
         self
     }
     /// Combine given search criteria in a boolean OR expression
     pub fn filter_or(mut self, filter_or: bool) -> Self {
-        let call = &mut self.call;
-        call.query("filter_or", filter_or);
+        self.call.query("filter_or", filter_or);
         self
     }
     /// Filter out the dashboards owned by the user passed at the :user_id params
     pub fn not_owned_by(mut self, not_owned_by: bool) -> Self {
-        let call = &mut self.call;
-        call.query("not_owned_by", not_owned_by);
+        self.call.query("not_owned_by", not_owned_by);
         self
     }
 }
@@ -1253,8 +1234,7 @@ pub struct ImportLookmlDashboardRequest<'a> {
 impl<'a> ImportLookmlDashboardRequest<'a> {
     /// If true, and this dashboard is localized, export it with the raw keys, not localized.
     pub fn raw_locale(mut self, raw_locale: bool) -> Self {
-        let call = &mut self.call;
-        call.query("raw_locale", raw_locale);
+        self.call.query("raw_locale", raw_locale);
         self
     }
     /// Dashboard
@@ -1276,8 +1256,7 @@ pub struct SyncLookmlDashboardRequest<'a> {
 impl<'a> SyncLookmlDashboardRequest<'a> {
     /// If true, and this dashboard is localized, export it with the raw keys, not localized.
     pub fn raw_locale(mut self, raw_locale: bool) -> Self {
-        let call = &mut self.call;
-        call.query("raw_locale", raw_locale);
+        self.call.query("raw_locale", raw_locale);
         self
     }
     /// An array of UDD dashboard IDs to sync. If not specified, all UDD dashboards will be synced.
@@ -1287,8 +1266,7 @@ impl<'a> SyncLookmlDashboardRequest<'a> {
         mut self,
         dashboard_ids: impl IntoIterator<Item = impl Into<String>>,
     ) -> Self {
-        let call = &mut self.call;
-        call.query_csv("dashboard_ids", dashboard_ids);
+        self.call.query_csv("dashboard_ids", dashboard_ids);
         self
     }
 }
@@ -1303,8 +1281,7 @@ pub struct DashboardRequest<'a> {
 impl<'a> DashboardRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1345,14 +1322,12 @@ pub struct SearchLookmlDashboardsRequest<'a> {
 impl<'a> SearchLookmlDashboardsRequest<'a> {
     /// Filter on a particular folder.
     pub fn folder_id(mut self, folder_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("folder_id", Into::<String>::into(folder_id));
+        self.call.query("folder_id", Into::<String>::into(folder_id));
         self
     }
     /// Match LookML Dashboard title.
     pub fn title(mut self, title: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("title", Into::<String>::into(title));
+        self.call.query("title", Into::<String>::into(title));
         self
     }
     /// Filter on a content favorite id.
@@ -1360,32 +1335,28 @@ impl<'a> SearchLookmlDashboardsRequest<'a> {
         mut self,
         content_favorite_id: impl Into<String>,
     ) -> Self {
-        let call = &mut self.call;
-        call.query("content_favorite_id", Into::<String>::into(content_favorite_id));
+        self.call
+            .query("content_favorite_id", Into::<String>::into(content_favorite_id));
         self
     }
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// Number of results to return. (used with offset and takes priority over page and per_page)
     pub fn limit(mut self, limit: i64) -> Self {
-        let call = &mut self.call;
-        call.query("limit", limit);
+        self.call.query("limit", limit);
         self
     }
     /// Number of results to skip before returning any. (used with limit and takes priority over page and per_page)
     pub fn offset(mut self, offset: i64) -> Self {
-        let call = &mut self.call;
-        call.query("offset", offset);
+        self.call.query("offset", offset);
         self
     }
     /// One or more fields to sort by. Sortable fields: \[:title, :id, :folder_id, :content_favorite_id, :content_metadata_id, :certification_status\]
     pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("sorts", Into::<String>::into(sorts));
+        self.call.query("sorts", Into::<String>::into(sorts));
         self
     }
 }
@@ -1440,8 +1411,7 @@ pub struct CopyDashboardRequest<'a> {
 impl<'a> CopyDashboardRequest<'a> {
     /// Folder id to copy to.
     pub fn folder_id(mut self, folder_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("folder_id", Into::<String>::into(folder_id));
+        self.call.query("folder_id", Into::<String>::into(folder_id));
         self
     }
 }
@@ -1476,44 +1446,37 @@ pub struct SearchDashboardElementsRequest<'a> {
 impl<'a> SearchDashboardElementsRequest<'a> {
     /// Select elements that refer to a given dashboard id
     pub fn dashboard_id(mut self, dashboard_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("dashboard_id", Into::<String>::into(dashboard_id));
+        self.call.query("dashboard_id", Into::<String>::into(dashboard_id));
         self
     }
     /// Select elements that refer to a given look id
     pub fn look_id(mut self, look_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("look_id", Into::<String>::into(look_id));
+        self.call.query("look_id", Into::<String>::into(look_id));
         self
     }
     /// Match the title of element
     pub fn title(mut self, title: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("title", Into::<String>::into(title));
+        self.call.query("title", Into::<String>::into(title));
         self
     }
     /// Select soft-deleted dashboard elements
     pub fn deleted(mut self, deleted: bool) -> Self {
-        let call = &mut self.call;
-        call.query("deleted", deleted);
+        self.call.query("deleted", deleted);
         self
     }
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// Combine given search criteria in a boolean OR expression
     pub fn filter_or(mut self, filter_or: bool) -> Self {
-        let call = &mut self.call;
-        call.query("filter_or", filter_or);
+        self.call.query("filter_or", filter_or);
         self
     }
     /// Fields to sort by. Sortable fields: \[:look_id, :dashboard_id, :deleted, :title\]
     pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("sorts", Into::<String>::into(sorts));
+        self.call.query("sorts", Into::<String>::into(sorts));
         self
     }
 }
@@ -1530,8 +1493,7 @@ pub struct DashboardElementRequest<'a> {
 impl<'a> DashboardElementRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1556,8 +1518,7 @@ pub struct UpdateDashboardElementRequest<'a> {
 impl<'a> UpdateDashboardElementRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1574,8 +1535,7 @@ pub struct DashboardDashboardElementsRequest<'a> {
 impl<'a> DashboardDashboardElementsRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1592,14 +1552,12 @@ pub struct CreateDashboardElementRequest<'a> {
 impl<'a> CreateDashboardElementRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// Apply relevant filters on dashboard to this tile
     pub fn apply_filters(mut self, apply_filters: bool) -> Self {
-        let call = &mut self.call;
-        call.query("apply_filters", apply_filters);
+        self.call.query("apply_filters", apply_filters);
         self
     }
 }
@@ -1616,8 +1574,7 @@ pub struct DashboardFilterRequest<'a> {
 impl<'a> DashboardFilterRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1642,8 +1599,7 @@ pub struct UpdateDashboardFilterRequest<'a> {
 impl<'a> UpdateDashboardFilterRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1660,8 +1616,7 @@ pub struct DashboardDashboardFiltersRequest<'a> {
 impl<'a> DashboardDashboardFiltersRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1678,8 +1633,7 @@ pub struct CreateDashboardFilterRequest<'a> {
 impl<'a> CreateDashboardFilterRequest<'a> {
     /// Requested fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1696,8 +1650,7 @@ pub struct DashboardLayoutComponentRequest<'a> {
 impl<'a> DashboardLayoutComponentRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1714,8 +1667,7 @@ pub struct UpdateDashboardLayoutComponentRequest<'a> {
 impl<'a> UpdateDashboardLayoutComponentRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1732,8 +1684,7 @@ pub struct DashboardLayoutDashboardLayoutComponentsRequest<'a> {
 impl<'a> DashboardLayoutDashboardLayoutComponentsRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1751,8 +1702,7 @@ pub struct DashboardLayoutRequest<'a> {
 impl<'a> DashboardLayoutRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1777,8 +1727,7 @@ pub struct UpdateDashboardLayoutRequest<'a> {
 impl<'a> UpdateDashboardLayoutRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1795,8 +1744,7 @@ pub struct DashboardDashboardLayoutsRequest<'a> {
 impl<'a> DashboardDashboardLayoutsRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1813,8 +1761,7 @@ pub struct CreateDashboardLayoutRequest<'a> {
 impl<'a> CreateDashboardLayoutRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }

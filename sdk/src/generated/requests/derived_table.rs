@@ -127,14 +127,12 @@ pub struct GraphDerivedTablesForModelRequest<'a> {
 impl<'a> GraphDerivedTablesForModelRequest<'a> {
     /// The format of the graph. Valid values are \[dot\]. Default is `dot`
     pub fn format(mut self, format: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("format", Into::<String>::into(format));
+        self.call.query("format", Into::<String>::into(format));
         self
     }
     /// Color denoting the build status of the graph. Grey = not built, green = built, yellow = building, red = error.
     pub fn color(mut self, color: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("color", Into::<String>::into(color));
+        self.call.query("color", Into::<String>::into(color));
         self
     }
 }
@@ -151,14 +149,12 @@ pub struct GraphDerivedTablesForViewRequest<'a> {
 impl<'a> GraphDerivedTablesForViewRequest<'a> {
     /// The models where this derived table is defined.
     pub fn models(mut self, models: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("models", Into::<String>::into(models));
+        self.call.query("models", Into::<String>::into(models));
         self
     }
     /// The model directory to look in, either `dev` or `production`.
     pub fn workspace(mut self, workspace: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("workspace", Into::<String>::into(workspace));
+        self.call.query("workspace", Into::<String>::into(workspace));
         self
     }
 }
@@ -175,8 +171,7 @@ pub struct StartPdtBuildRequest<'a> {
 impl<'a> StartPdtBuildRequest<'a> {
     /// Force rebuild of required dependent PDTs, even if they are already materialized.
     pub fn force_rebuild(mut self, force_rebuild: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("force_rebuild", Into::<String>::into(force_rebuild));
+        self.call.query("force_rebuild", Into::<String>::into(force_rebuild));
         self
     }
     /// Force involved incremental PDTs to fully re-materialize.
@@ -184,23 +179,21 @@ impl<'a> StartPdtBuildRequest<'a> {
         mut self,
         force_full_incremental: impl Into<String>,
     ) -> Self {
-        let call = &mut self.call;
-        call.query(
-            "force_full_incremental",
-            Into::<String>::into(force_full_incremental),
-        );
+        self.call
+            .query(
+                "force_full_incremental",
+                Into::<String>::into(force_full_incremental),
+            );
         self
     }
     /// Workspace in which to materialize selected PDT ('dev' or default 'production').
     pub fn workspace(mut self, workspace: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("workspace", Into::<String>::into(workspace));
+        self.call.query("workspace", Into::<String>::into(workspace));
         self
     }
     /// The source of this request.
     pub fn source(mut self, source: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("source", Into::<String>::into(source));
+        self.call.query("source", Into::<String>::into(source));
         self
     }
 }
@@ -223,8 +216,7 @@ pub struct StopPdtBuildRequest<'a> {
 impl<'a> StopPdtBuildRequest<'a> {
     /// The source of this request.
     pub fn source(mut self, source: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("source", Into::<String>::into(source));
+        self.call.query("source", Into::<String>::into(source));
         self
     }
 }

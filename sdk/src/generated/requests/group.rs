@@ -438,48 +438,41 @@ pub struct AllGroupsRequest<'a> {
 impl<'a> AllGroupsRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// DEPRECATED. Use limit and offset instead. Return only page N of paginated results
     #[deprecated(note = "deprecated in the Looker API spec")]
     pub fn page(mut self, page: i64) -> Self {
-        let call = &mut self.call;
-        call.query("page", page);
+        self.call.query("page", page);
         self
     }
     /// DEPRECATED. Use limit and offset instead. Return N rows of data per page
     #[deprecated(note = "deprecated in the Looker API spec")]
     pub fn per_page(mut self, per_page: i64) -> Self {
-        let call = &mut self.call;
-        call.query("per_page", per_page);
+        self.call.query("per_page", per_page);
         self
     }
     /// Number of results to return. (used with offset and takes priority over page and per_page)
     pub fn limit(mut self, limit: i64) -> Self {
-        let call = &mut self.call;
-        call.query("limit", limit);
+        self.call.query("limit", limit);
         self
     }
     /// Number of results to skip before returning any. (used with limit and takes priority over page and per_page)
     pub fn offset(mut self, offset: i64) -> Self {
-        let call = &mut self.call;
-        call.query("offset", offset);
+        self.call.query("offset", offset);
         self
     }
     /// Fields to sort by.
     pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("sorts", Into::<String>::into(sorts));
+        self.call.query("sorts", Into::<String>::into(sorts));
         self
     }
     /// Optional of ids to get specific groups.
     ///
     /// Sent as one comma-delimited value.
     pub fn ids(mut self, ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
-        let call = &mut self.call;
-        call.query_csv("ids", ids);
+        self.call.query_csv("ids", ids);
         self
     }
     /// Id of content metadata to which groups must have access.
@@ -487,8 +480,8 @@ impl<'a> AllGroupsRequest<'a> {
         mut self,
         content_metadata_id: impl Into<String>,
     ) -> Self {
-        let call = &mut self.call;
-        call.query("content_metadata_id", Into::<String>::into(content_metadata_id));
+        self.call
+            .query("content_metadata_id", Into::<String>::into(content_metadata_id));
         self
     }
     /// Select only groups that either can/cannot be given access to content.
@@ -496,8 +489,7 @@ impl<'a> AllGroupsRequest<'a> {
         mut self,
         can_add_to_content_metadata: bool,
     ) -> Self {
-        let call = &mut self.call;
-        call.query("can_add_to_content_metadata", can_add_to_content_metadata);
+        self.call.query("can_add_to_content_metadata", can_add_to_content_metadata);
         self
     }
 }
@@ -512,8 +504,7 @@ pub struct CreateGroupRequest<'a> {
 impl<'a> CreateGroupRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -528,62 +519,52 @@ pub struct SearchGroupsRequest<'a> {
 impl<'a> SearchGroupsRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// Number of results to return (used with `offset`).
     pub fn limit(mut self, limit: i64) -> Self {
-        let call = &mut self.call;
-        call.query("limit", limit);
+        self.call.query("limit", limit);
         self
     }
     /// Number of results to skip before returning any (used with `limit`).
     pub fn offset(mut self, offset: i64) -> Self {
-        let call = &mut self.call;
-        call.query("offset", offset);
+        self.call.query("offset", offset);
         self
     }
     /// Fields to sort by.
     pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("sorts", Into::<String>::into(sorts));
+        self.call.query("sorts", Into::<String>::into(sorts));
         self
     }
     /// Combine given search criteria in a boolean OR expression
     pub fn filter_or(mut self, filter_or: bool) -> Self {
-        let call = &mut self.call;
-        call.query("filter_or", filter_or);
+        self.call.query("filter_or", filter_or);
         self
     }
     /// Match group id.
     pub fn id(mut self, id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("id", Into::<String>::into(id));
+        self.call.query("id", Into::<String>::into(id));
         self
     }
     /// Match group name.
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("name", Into::<String>::into(name));
+        self.call.query("name", Into::<String>::into(name));
         self
     }
     /// Match group external_group_id.
     pub fn external_group_id(mut self, external_group_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("external_group_id", Into::<String>::into(external_group_id));
+        self.call.query("external_group_id", Into::<String>::into(external_group_id));
         self
     }
     /// Match group externally_managed.
     pub fn externally_managed(mut self, externally_managed: bool) -> Self {
-        let call = &mut self.call;
-        call.query("externally_managed", externally_managed);
+        self.call.query("externally_managed", externally_managed);
         self
     }
     /// Match group externally_orphaned.
     pub fn externally_orphaned(mut self, externally_orphaned: bool) -> Self {
-        let call = &mut self.call;
-        call.query("externally_orphaned", externally_orphaned);
+        self.call.query("externally_orphaned", externally_orphaned);
         self
     }
 }
@@ -598,62 +579,52 @@ pub struct SearchGroupsWithRolesRequest<'a> {
 impl<'a> SearchGroupsWithRolesRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// Number of results to return (used with `offset`).
     pub fn limit(mut self, limit: i64) -> Self {
-        let call = &mut self.call;
-        call.query("limit", limit);
+        self.call.query("limit", limit);
         self
     }
     /// Number of results to skip before returning any (used with `limit`).
     pub fn offset(mut self, offset: i64) -> Self {
-        let call = &mut self.call;
-        call.query("offset", offset);
+        self.call.query("offset", offset);
         self
     }
     /// Fields to sort by.
     pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("sorts", Into::<String>::into(sorts));
+        self.call.query("sorts", Into::<String>::into(sorts));
         self
     }
     /// Combine given search criteria in a boolean OR expression
     pub fn filter_or(mut self, filter_or: bool) -> Self {
-        let call = &mut self.call;
-        call.query("filter_or", filter_or);
+        self.call.query("filter_or", filter_or);
         self
     }
     /// Match group id.
     pub fn id(mut self, id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("id", Into::<String>::into(id));
+        self.call.query("id", Into::<String>::into(id));
         self
     }
     /// Match group name.
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("name", Into::<String>::into(name));
+        self.call.query("name", Into::<String>::into(name));
         self
     }
     /// Match group external_group_id.
     pub fn external_group_id(mut self, external_group_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("external_group_id", Into::<String>::into(external_group_id));
+        self.call.query("external_group_id", Into::<String>::into(external_group_id));
         self
     }
     /// Match group externally_managed.
     pub fn externally_managed(mut self, externally_managed: bool) -> Self {
-        let call = &mut self.call;
-        call.query("externally_managed", externally_managed);
+        self.call.query("externally_managed", externally_managed);
         self
     }
     /// Match group externally_orphaned.
     pub fn externally_orphaned(mut self, externally_orphaned: bool) -> Self {
-        let call = &mut self.call;
-        call.query("externally_orphaned", externally_orphaned);
+        self.call.query("externally_orphaned", externally_orphaned);
         self
     }
 }
@@ -670,62 +641,52 @@ pub struct SearchGroupsWithHierarchyRequest<'a> {
 impl<'a> SearchGroupsWithHierarchyRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// Number of results to return (used with `offset`).
     pub fn limit(mut self, limit: i64) -> Self {
-        let call = &mut self.call;
-        call.query("limit", limit);
+        self.call.query("limit", limit);
         self
     }
     /// Number of results to skip before returning any (used with `limit`).
     pub fn offset(mut self, offset: i64) -> Self {
-        let call = &mut self.call;
-        call.query("offset", offset);
+        self.call.query("offset", offset);
         self
     }
     /// Fields to sort by.
     pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("sorts", Into::<String>::into(sorts));
+        self.call.query("sorts", Into::<String>::into(sorts));
         self
     }
     /// Combine given search criteria in a boolean OR expression
     pub fn filter_or(mut self, filter_or: bool) -> Self {
-        let call = &mut self.call;
-        call.query("filter_or", filter_or);
+        self.call.query("filter_or", filter_or);
         self
     }
     /// Match group id.
     pub fn id(mut self, id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("id", Into::<String>::into(id));
+        self.call.query("id", Into::<String>::into(id));
         self
     }
     /// Match group name.
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("name", Into::<String>::into(name));
+        self.call.query("name", Into::<String>::into(name));
         self
     }
     /// Match group external_group_id.
     pub fn external_group_id(mut self, external_group_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("external_group_id", Into::<String>::into(external_group_id));
+        self.call.query("external_group_id", Into::<String>::into(external_group_id));
         self
     }
     /// Match group externally_managed.
     pub fn externally_managed(mut self, externally_managed: bool) -> Self {
-        let call = &mut self.call;
-        call.query("externally_managed", externally_managed);
+        self.call.query("externally_managed", externally_managed);
         self
     }
     /// Match group externally_orphaned.
     pub fn externally_orphaned(mut self, externally_orphaned: bool) -> Self {
-        let call = &mut self.call;
-        call.query("externally_orphaned", externally_orphaned);
+        self.call.query("externally_orphaned", externally_orphaned);
         self
     }
 }
@@ -742,8 +703,7 @@ pub struct GroupRequest<'a> {
 impl<'a> GroupRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -766,8 +726,7 @@ pub struct UpdateGroupRequest<'a> {
 impl<'a> UpdateGroupRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -782,8 +741,7 @@ pub struct AllGroupGroupsRequest<'a> {
 impl<'a> AllGroupGroupsRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -806,40 +764,34 @@ pub struct AllGroupUsersRequest<'a> {
 impl<'a> AllGroupUsersRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// DEPRECATED. Use limit and offset instead. Return only page N of paginated results
     #[deprecated(note = "deprecated in the Looker API spec")]
     pub fn page(mut self, page: i64) -> Self {
-        let call = &mut self.call;
-        call.query("page", page);
+        self.call.query("page", page);
         self
     }
     /// DEPRECATED. Use limit and offset instead. Return N rows of data per page
     #[deprecated(note = "deprecated in the Looker API spec")]
     pub fn per_page(mut self, per_page: i64) -> Self {
-        let call = &mut self.call;
-        call.query("per_page", per_page);
+        self.call.query("per_page", per_page);
         self
     }
     /// Number of results to return. (used with offset and takes priority over page and per_page)
     pub fn limit(mut self, limit: i64) -> Self {
-        let call = &mut self.call;
-        call.query("limit", limit);
+        self.call.query("limit", limit);
         self
     }
     /// Number of results to skip before returning any. (used with limit and takes priority over page and per_page)
     pub fn offset(mut self, offset: i64) -> Self {
-        let call = &mut self.call;
-        call.query("offset", offset);
+        self.call.query("offset", offset);
         self
     }
     /// Fields to sort by.
     pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("sorts", Into::<String>::into(sorts));
+        self.call.query("sorts", Into::<String>::into(sorts));
         self
     }
 }

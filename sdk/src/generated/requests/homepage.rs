@@ -33,8 +33,7 @@ pub struct AllPrimaryHomepageSectionsRequest<'a> {
 impl<'a> AllPrimaryHomepageSectionsRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }

@@ -284,8 +284,7 @@ pub struct AllIntegrationHubsRequest<'a> {
 impl<'a> AllIntegrationHubsRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -302,8 +301,7 @@ pub struct CreateIntegrationHubRequest<'a> {
 impl<'a> CreateIntegrationHubRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -320,8 +318,7 @@ pub struct IntegrationHubRequest<'a> {
 impl<'a> IntegrationHubRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -346,8 +343,7 @@ pub struct UpdateIntegrationHubRequest<'a> {
 impl<'a> UpdateIntegrationHubRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -364,8 +360,7 @@ pub struct GetIntegrationHubHealthRequest<'a> {
 impl<'a> GetIntegrationHubHealthRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -392,14 +387,12 @@ pub struct AllIntegrationsRequest<'a> {
 impl<'a> AllIntegrationsRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// Filter to a specific provider
     pub fn integration_hub_id(mut self, integration_hub_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("integration_hub_id", Into::<String>::into(integration_hub_id));
+        self.call.query("integration_hub_id", Into::<String>::into(integration_hub_id));
         self
     }
 }
@@ -416,8 +409,7 @@ pub struct IntegrationRequest<'a> {
 impl<'a> IntegrationRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -432,8 +424,7 @@ pub struct UpdateIntegrationRequest<'a> {
 impl<'a> UpdateIntegrationRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }

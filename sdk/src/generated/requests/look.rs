@@ -313,8 +313,7 @@ pub struct AllLooksRequest<'a> {
 impl<'a> AllLooksRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -329,8 +328,7 @@ pub struct CreateLookRequest<'a> {
 impl<'a> CreateLookRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -345,20 +343,17 @@ pub struct SearchLooksRequest<'a> {
 impl<'a> SearchLooksRequest<'a> {
     /// Match look id.
     pub fn id(mut self, id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("id", Into::<String>::into(id));
+        self.call.query("id", Into::<String>::into(id));
         self
     }
     /// Match Look title.
     pub fn title(mut self, title: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("title", Into::<String>::into(title));
+        self.call.query("title", Into::<String>::into(title));
         self
     }
     /// Match Look description.
     pub fn description(mut self, description: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("description", Into::<String>::into(description));
+        self.call.query("description", Into::<String>::into(description));
         self
     }
     /// Select looks with a particular content favorite id
@@ -366,94 +361,80 @@ impl<'a> SearchLooksRequest<'a> {
         mut self,
         content_favorite_id: impl Into<String>,
     ) -> Self {
-        let call = &mut self.call;
-        call.query("content_favorite_id", Into::<String>::into(content_favorite_id));
+        self.call
+            .query("content_favorite_id", Into::<String>::into(content_favorite_id));
         self
     }
     /// Select looks in a particular folder.
     pub fn folder_id(mut self, folder_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("folder_id", Into::<String>::into(folder_id));
+        self.call.query("folder_id", Into::<String>::into(folder_id));
         self
     }
     /// Select looks created by a particular user.
     pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("user_id", Into::<String>::into(user_id));
+        self.call.query("user_id", Into::<String>::into(user_id));
         self
     }
     /// Select looks with particular view_count value
     pub fn view_count(mut self, view_count: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("view_count", Into::<String>::into(view_count));
+        self.call.query("view_count", Into::<String>::into(view_count));
         self
     }
     /// Select soft-deleted looks
     pub fn deleted(mut self, deleted: bool) -> Self {
-        let call = &mut self.call;
-        call.query("deleted", deleted);
+        self.call.query("deleted", deleted);
         self
     }
     /// Select looks that reference a particular query by query_id
     pub fn query_id(mut self, query_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("query_id", Into::<String>::into(query_id));
+        self.call.query("query_id", Into::<String>::into(query_id));
         self
     }
     /// Exclude items that exist only in personal spaces other than the users
     pub fn curate(mut self, curate: bool) -> Self {
-        let call = &mut self.call;
-        call.query("curate", curate);
+        self.call.query("curate", curate);
         self
     }
     /// Select looks based on when they were last viewed
     pub fn last_viewed_at(mut self, last_viewed_at: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("last_viewed_at", Into::<String>::into(last_viewed_at));
+        self.call.query("last_viewed_at", Into::<String>::into(last_viewed_at));
         self
     }
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// DEPRECATED. Use limit and offset instead. Return only page N of paginated results
     #[deprecated(note = "deprecated in the Looker API spec")]
     pub fn page(mut self, page: i64) -> Self {
-        let call = &mut self.call;
-        call.query("page", page);
+        self.call.query("page", page);
         self
     }
     /// DEPRECATED. Use limit and offset instead. Return N rows of data per page
     #[deprecated(note = "deprecated in the Looker API spec")]
     pub fn per_page(mut self, per_page: i64) -> Self {
-        let call = &mut self.call;
-        call.query("per_page", per_page);
+        self.call.query("per_page", per_page);
         self
     }
     /// Number of results to return. (used with offset and takes priority over page and per_page)
     pub fn limit(mut self, limit: i64) -> Self {
-        let call = &mut self.call;
-        call.query("limit", limit);
+        self.call.query("limit", limit);
         self
     }
     /// Number of results to skip before returning any. (used with limit and takes priority over page and per_page)
     pub fn offset(mut self, offset: i64) -> Self {
-        let call = &mut self.call;
-        call.query("offset", offset);
+        self.call.query("offset", offset);
         self
     }
     /// One or more fields to sort results by. Sortable fields: \[:title, :user_id, :id, :created_at, :space_id, :folder_id, :description, :updated_at, :last_updater_id, :view_count, :favorite_count, :content_favorite_id, :deleted, :deleted_at, :last_viewed_at, :last_accessed_at, :query_id, :certification_status\]
     pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("sorts", Into::<String>::into(sorts));
+        self.call.query("sorts", Into::<String>::into(sorts));
         self
     }
     /// Combine given search criteria in a boolean OR expression
     pub fn filter_or(mut self, filter_or: bool) -> Self {
-        let call = &mut self.call;
-        call.query("filter_or", filter_or);
+        self.call.query("filter_or", filter_or);
         self
     }
 }
@@ -468,8 +449,7 @@ pub struct LookRequest<'a> {
 impl<'a> LookRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -492,8 +472,7 @@ pub struct UpdateLookRequest<'a> {
 impl<'a> UpdateLookRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -508,74 +487,62 @@ pub struct RunLookRequest<'a> {
 impl<'a> RunLookRequest<'a> {
     /// Row limit (may override the limit in the saved query).
     pub fn limit(mut self, limit: i64) -> Self {
-        let call = &mut self.call;
-        call.query("limit", limit);
+        self.call.query("limit", limit);
         self
     }
     /// Apply model-specified formatting to each result.
     pub fn apply_formatting(mut self, apply_formatting: bool) -> Self {
-        let call = &mut self.call;
-        call.query("apply_formatting", apply_formatting);
+        self.call.query("apply_formatting", apply_formatting);
         self
     }
     /// Apply visualization options to results.
     pub fn apply_vis(mut self, apply_vis: bool) -> Self {
-        let call = &mut self.call;
-        call.query("apply_vis", apply_vis);
+        self.call.query("apply_vis", apply_vis);
         self
     }
     /// Get results from cache if available.
     pub fn cache(mut self, cache: bool) -> Self {
-        let call = &mut self.call;
-        call.query("cache", cache);
+        self.call.query("cache", cache);
         self
     }
     /// Render width for image formats.
     pub fn image_width(mut self, image_width: i64) -> Self {
-        let call = &mut self.call;
-        call.query("image_width", image_width);
+        self.call.query("image_width", image_width);
         self
     }
     /// Render height for image formats.
     pub fn image_height(mut self, image_height: i64) -> Self {
-        let call = &mut self.call;
-        call.query("image_height", image_height);
+        self.call.query("image_height", image_height);
         self
     }
     /// Generate drill links (only applicable to 'json_detail' format.
     pub fn generate_drill_links(mut self, generate_drill_links: bool) -> Self {
-        let call = &mut self.call;
-        call.query("generate_drill_links", generate_drill_links);
+        self.call.query("generate_drill_links", generate_drill_links);
         self
     }
     /// Force use of production models even if the user is in development mode. Note that this flag being false does not guarantee development models will be used.
     pub fn force_production(mut self, force_production: bool) -> Self {
-        let call = &mut self.call;
-        call.query("force_production", force_production);
+        self.call.query("force_production", force_production);
         self
     }
     /// Retrieve any results from cache even if the results have expired.
     pub fn cache_only(mut self, cache_only: bool) -> Self {
-        let call = &mut self.call;
-        call.query("cache_only", cache_only);
+        self.call.query("cache_only", cache_only);
         self
     }
     /// Prefix to use for drill links (url encoded).
     pub fn path_prefix(mut self, path_prefix: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("path_prefix", Into::<String>::into(path_prefix));
+        self.call.query("path_prefix", Into::<String>::into(path_prefix));
         self
     }
     /// Rebuild PDTS used in query.
     pub fn rebuild_pdts(mut self, rebuild_pdts: bool) -> Self {
-        let call = &mut self.call;
-        call.query("rebuild_pdts", rebuild_pdts);
+        self.call.query("rebuild_pdts", rebuild_pdts);
         self
     }
     /// Perform table calculations on query results
     pub fn server_table_calcs(mut self, server_table_calcs: bool) -> Self {
-        let call = &mut self.call;
-        call.query("server_table_calcs", server_table_calcs);
+        self.call.query("server_table_calcs", server_table_calcs);
         self
     }
     /// Sends the request and returns the body as a byte stream, without buffering it:
@@ -595,8 +562,7 @@ pub struct CopyLookRequest<'a> {
 impl<'a> CopyLookRequest<'a> {
     /// Folder id to copy to.
     pub fn folder_id(mut self, folder_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("folder_id", Into::<String>::into(folder_id));
+        self.call.query("folder_id", Into::<String>::into(folder_id));
         self
     }
 }

@@ -145,44 +145,37 @@ pub struct AllLookmlModelsRequest<'a> {
 impl<'a> AllLookmlModelsRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// Number of results to return. (can be used with offset)
     pub fn limit(mut self, limit: i64) -> Self {
-        let call = &mut self.call;
-        call.query("limit", limit);
+        self.call.query("limit", limit);
         self
     }
     /// Number of results to skip before returning any. (Defaults to 0 if not set when limit is used)
     pub fn offset(mut self, offset: i64) -> Self {
-        let call = &mut self.call;
-        call.query("offset", offset);
+        self.call.query("offset", offset);
         self
     }
     /// Whether or not to exclude models with no explores from the response (Defaults to false)
     pub fn exclude_empty(mut self, exclude_empty: bool) -> Self {
-        let call = &mut self.call;
-        call.query("exclude_empty", exclude_empty);
+        self.call.query("exclude_empty", exclude_empty);
         self
     }
     /// Whether or not to exclude hidden explores from the response (Defaults to false)
     pub fn exclude_hidden(mut self, exclude_hidden: bool) -> Self {
-        let call = &mut self.call;
-        call.query("exclude_hidden", exclude_hidden);
+        self.call.query("exclude_hidden", exclude_hidden);
         self
     }
     /// Whether or not to include built-in models such as System Activity (Defaults to false)
     pub fn include_internal(mut self, include_internal: bool) -> Self {
-        let call = &mut self.call;
-        call.query("include_internal", include_internal);
+        self.call.query("include_internal", include_internal);
         self
     }
     /// Whether or not to include self service models (Defaults to false)
     pub fn include_self_service(mut self, include_self_service: bool) -> Self {
-        let call = &mut self.call;
-        call.query("include_self_service", include_self_service);
+        self.call.query("include_self_service", include_self_service);
         self
     }
 }
@@ -209,8 +202,7 @@ pub struct LookmlModelRequest<'a> {
 impl<'a> LookmlModelRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -243,14 +235,12 @@ pub struct LookmlModelExploreRequest<'a> {
 impl<'a> LookmlModelExploreRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// Whether response should include drill field metadata.
     pub fn add_drills_metadata(mut self, add_drills_metadata: bool) -> Self {
-        let call = &mut self.call;
-        call.query("add_drills_metadata", add_drills_metadata);
+        self.call.query("add_drills_metadata", add_drills_metadata);
         self
     }
 }

@@ -264,8 +264,7 @@ pub struct ModelFieldnameSuggestionsRequest<'a> {
 impl<'a> ModelFieldnameSuggestionsRequest<'a> {
     /// Search term pattern (evaluated as as `%term%`)
     pub fn term(mut self, term: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("term", Into::<String>::into(term));
+        self.call.query("term", Into::<String>::into(term));
         self
     }
     /// Suggestion filters with field name keys and comparison expressions
@@ -273,8 +272,7 @@ impl<'a> ModelFieldnameSuggestionsRequest<'a> {
         mut self,
         filters: &std::collections::HashMap<String, String>,
     ) -> Self {
-        let call = &mut self.call;
-        call.query_json("filters", filters);
+        self.call.query_json("filters", filters);
         self
     }
 }
@@ -307,8 +305,7 @@ pub struct ConnectionFeaturesRequest<'a> {
 impl<'a> ConnectionFeaturesRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -325,20 +322,17 @@ pub struct ConnectionSchemasRequest<'a> {
 impl<'a> ConnectionSchemasRequest<'a> {
     /// For dialects that support multiple databases, optionally identify which to use
     pub fn database(mut self, database: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("database", Into::<String>::into(database));
+        self.call.query("database", Into::<String>::into(database));
         self
     }
     /// True to use fetch from cache, false to load fresh
     pub fn cache(mut self, cache: bool) -> Self {
-        let call = &mut self.call;
-        call.query("cache", cache);
+        self.call.query("cache", cache);
         self
     }
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -355,38 +349,32 @@ pub struct ConnectionTablesRequest<'a> {
 impl<'a> ConnectionTablesRequest<'a> {
     /// Optional. Name of database to use for the query, only if applicable
     pub fn database(mut self, database: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("database", Into::<String>::into(database));
+        self.call.query("database", Into::<String>::into(database));
         self
     }
     /// Optional. Return only tables for this schema
     pub fn schema_name(mut self, schema_name: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("schema_name", Into::<String>::into(schema_name));
+        self.call.query("schema_name", Into::<String>::into(schema_name));
         self
     }
     /// True to fetch from cache, false to load fresh
     pub fn cache(mut self, cache: bool) -> Self {
-        let call = &mut self.call;
-        call.query("cache", cache);
+        self.call.query("cache", cache);
         self
     }
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// Optional. Return tables with names that contain this value
     pub fn table_filter(mut self, table_filter: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("table_filter", Into::<String>::into(table_filter));
+        self.call.query("table_filter", Into::<String>::into(table_filter));
         self
     }
     /// Optional. Return tables up to the table_limit
     pub fn table_limit(mut self, table_limit: i64) -> Self {
-        let call = &mut self.call;
-        call.query("table_limit", table_limit);
+        self.call.query("table_limit", table_limit);
         self
     }
 }
@@ -403,38 +391,32 @@ pub struct ConnectionColumnsRequest<'a> {
 impl<'a> ConnectionColumnsRequest<'a> {
     /// For dialects that support multiple databases, optionally identify which to use
     pub fn database(mut self, database: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("database", Into::<String>::into(database));
+        self.call.query("database", Into::<String>::into(database));
         self
     }
     /// Name of schema to use.
     pub fn schema_name(mut self, schema_name: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("schema_name", Into::<String>::into(schema_name));
+        self.call.query("schema_name", Into::<String>::into(schema_name));
         self
     }
     /// True to fetch from cache, false to load fresh
     pub fn cache(mut self, cache: bool) -> Self {
-        let call = &mut self.call;
-        call.query("cache", cache);
+        self.call.query("cache", cache);
         self
     }
     /// limits the tables per schema returned
     pub fn table_limit(mut self, table_limit: i64) -> Self {
-        let call = &mut self.call;
-        call.query("table_limit", table_limit);
+        self.call.query("table_limit", table_limit);
         self
     }
     /// only fetch columns for a given (comma-separated) list of tables
     pub fn table_names(mut self, table_names: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("table_names", Into::<String>::into(table_names));
+        self.call.query("table_names", Into::<String>::into(table_names));
         self
     }
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -451,14 +433,12 @@ pub struct ConnectionSearchColumnsRequest<'a> {
 impl<'a> ConnectionSearchColumnsRequest<'a> {
     /// Column name to find
     pub fn column_name(mut self, column_name: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("column_name", Into::<String>::into(column_name));
+        self.call.query("column_name", Into::<String>::into(column_name));
         self
     }
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -475,8 +455,7 @@ pub struct ConnectionCostEstimateRequest<'a> {
 impl<'a> ConnectionCostEstimateRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }

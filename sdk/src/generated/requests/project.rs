@@ -1151,8 +1151,7 @@ pub struct GetCiRunRequest<'a> {
 impl<'a> GetCiRunRequest<'a> {
     /// Requested fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1167,8 +1166,7 @@ pub struct CreateCiRunRequest<'a> {
 impl<'a> CreateCiRunRequest<'a> {
     /// Requested fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1185,8 +1183,7 @@ pub struct CreateContinuousIntegrationRunRequest<'a> {
 impl<'a> CreateContinuousIntegrationRunRequest<'a> {
     /// Requested fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1203,8 +1200,7 @@ pub struct GetContinuousIntegrationRunRequest<'a> {
 impl<'a> GetContinuousIntegrationRunRequest<'a> {
     /// Requested fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1221,8 +1217,7 @@ pub struct LockAllRequest<'a> {
 impl<'a> LockAllRequest<'a> {
     /// Requested fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1287,14 +1282,12 @@ pub struct DeployRefToProductionRequest<'a> {
 impl<'a> DeployRefToProductionRequest<'a> {
     /// Branch to deploy to production
     pub fn branch(mut self, branch: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("branch", Into::<String>::into(branch));
+        self.call.query("branch", Into::<String>::into(branch));
         self
     }
     /// Ref to deploy to production
     pub fn r#ref(mut self, r#ref: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("ref", Into::<String>::into(r#ref));
+        self.call.query("ref", Into::<String>::into(r#ref));
         self
     }
 }
@@ -1309,14 +1302,12 @@ pub struct AsyncDeployRefToProductionRequest<'a> {
 impl<'a> AsyncDeployRefToProductionRequest<'a> {
     /// Branch to deploy to production
     pub fn branch(mut self, branch: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("branch", Into::<String>::into(branch));
+        self.call.query("branch", Into::<String>::into(branch));
         self
     }
     /// Ref to deploy to production
     pub fn r#ref(mut self, r#ref: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("ref", Into::<String>::into(r#ref));
+        self.call.query("ref", Into::<String>::into(r#ref));
         self
     }
 }
@@ -1367,8 +1358,7 @@ pub struct AllProjectsRequest<'a> {
 impl<'a> AllProjectsRequest<'a> {
     /// Requested fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1391,8 +1381,7 @@ pub struct ProjectRequest<'a> {
 impl<'a> ProjectRequest<'a> {
     /// Requested fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1407,8 +1396,7 @@ pub struct UpdateProjectRequest<'a> {
 impl<'a> UpdateProjectRequest<'a> {
     /// Requested fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1463,8 +1451,7 @@ pub struct ProjectValidationResultsRequest<'a> {
 impl<'a> ProjectValidationResultsRequest<'a> {
     /// Requested fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1481,8 +1468,7 @@ pub struct ValidateProjectRequest<'a> {
 impl<'a> ValidateProjectRequest<'a> {
     /// Requested fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1499,8 +1485,7 @@ pub struct ProjectWorkspaceRequest<'a> {
 impl<'a> ProjectWorkspaceRequest<'a> {
     /// Requested fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1517,8 +1502,7 @@ pub struct AllProjectFilesRequest<'a> {
 impl<'a> AllProjectFilesRequest<'a> {
     /// Requested fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1535,8 +1519,7 @@ pub struct ProjectFileRequest<'a> {
 impl<'a> ProjectFileRequest<'a> {
     /// Requested fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1551,8 +1534,7 @@ pub struct AllGitConnectionTestsRequest<'a> {
 impl<'a> AllGitConnectionTestsRequest<'a> {
     /// (Optional: leave blank for root project) The remote url for remote dependency to test.
     pub fn remote_url(mut self, remote_url: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("remote_url", Into::<String>::into(remote_url));
+        self.call.query("remote_url", Into::<String>::into(remote_url));
         self
     }
 }
@@ -1569,14 +1551,12 @@ pub struct RunGitConnectionTestRequest<'a> {
 impl<'a> RunGitConnectionTestRequest<'a> {
     /// (Optional: leave blank for root project) The remote url for remote dependency to test.
     pub fn remote_url(mut self, remote_url: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("remote_url", Into::<String>::into(remote_url));
+        self.call.query("remote_url", Into::<String>::into(remote_url));
         self
     }
     /// (Optional: leave blank for dev credentials) Whether to use git production credentials.
     pub fn use_production(mut self, use_production: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("use_production", Into::<String>::into(use_production));
+        self.call.query("use_production", Into::<String>::into(use_production));
         self
     }
 }
@@ -1593,8 +1573,7 @@ pub struct AllLookmlTestsRequest<'a> {
 impl<'a> AllLookmlTestsRequest<'a> {
     /// File Id
     pub fn file_id(mut self, file_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("file_id", Into::<String>::into(file_id));
+        self.call.query("file_id", Into::<String>::into(file_id));
         self
     }
 }
@@ -1611,20 +1590,17 @@ pub struct RunLookmlTestRequest<'a> {
 impl<'a> RunLookmlTestRequest<'a> {
     /// File Name
     pub fn file_id(mut self, file_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("file_id", Into::<String>::into(file_id));
+        self.call.query("file_id", Into::<String>::into(file_id));
         self
     }
     /// Test Name
     pub fn test(mut self, test: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("test", Into::<String>::into(test));
+        self.call.query("test", Into::<String>::into(test));
         self
     }
     /// Model Name
     pub fn model(mut self, model: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("model", Into::<String>::into(model));
+        self.call.query("model", Into::<String>::into(model));
         self
     }
 }
@@ -1641,20 +1617,17 @@ pub struct TagRefRequest<'a> {
 impl<'a> TagRefRequest<'a> {
     /// (Optional): Commit Sha to Tag
     pub fn commit_sha(mut self, commit_sha: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("commit_sha", Into::<String>::into(commit_sha));
+        self.call.query("commit_sha", Into::<String>::into(commit_sha));
         self
     }
     /// Tag Name
     pub fn tag_name(mut self, tag_name: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("tag_name", Into::<String>::into(tag_name));
+        self.call.query("tag_name", Into::<String>::into(tag_name));
         self
     }
     /// (Optional): Tag Message
     pub fn tag_message(mut self, tag_message: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("tag_message", Into::<String>::into(tag_message));
+        self.call.query("tag_message", Into::<String>::into(tag_message));
         self
     }
 }

@@ -593,68 +593,57 @@ pub struct CreateQueryTaskRequest<'a> {
 impl<'a> CreateQueryTaskRequest<'a> {
     /// Row limit (may override the limit in the saved query).
     pub fn limit(mut self, limit: i64) -> Self {
-        let call = &mut self.call;
-        call.query("limit", limit);
+        self.call.query("limit", limit);
         self
     }
     /// Apply model-specified formatting to each result.
     pub fn apply_formatting(mut self, apply_formatting: bool) -> Self {
-        let call = &mut self.call;
-        call.query("apply_formatting", apply_formatting);
+        self.call.query("apply_formatting", apply_formatting);
         self
     }
     /// Apply visualization options to results.
     pub fn apply_vis(mut self, apply_vis: bool) -> Self {
-        let call = &mut self.call;
-        call.query("apply_vis", apply_vis);
+        self.call.query("apply_vis", apply_vis);
         self
     }
     /// Get results from cache if available.
     pub fn cache(mut self, cache: bool) -> Self {
-        let call = &mut self.call;
-        call.query("cache", cache);
+        self.call.query("cache", cache);
         self
     }
     /// Generate drill links (only applicable to 'json_detail' format.
     pub fn generate_drill_links(mut self, generate_drill_links: bool) -> Self {
-        let call = &mut self.call;
-        call.query("generate_drill_links", generate_drill_links);
+        self.call.query("generate_drill_links", generate_drill_links);
         self
     }
     /// Force use of production models even if the user is in development mode. Note that this flag being false does not guarantee development models will be used.
     pub fn force_production(mut self, force_production: bool) -> Self {
-        let call = &mut self.call;
-        call.query("force_production", force_production);
+        self.call.query("force_production", force_production);
         self
     }
     /// Retrieve any results from cache even if the results have expired.
     pub fn cache_only(mut self, cache_only: bool) -> Self {
-        let call = &mut self.call;
-        call.query("cache_only", cache_only);
+        self.call.query("cache_only", cache_only);
         self
     }
     /// Prefix to use for drill links (url encoded).
     pub fn path_prefix(mut self, path_prefix: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("path_prefix", Into::<String>::into(path_prefix));
+        self.call.query("path_prefix", Into::<String>::into(path_prefix));
         self
     }
     /// Rebuild PDTS used in query.
     pub fn rebuild_pdts(mut self, rebuild_pdts: bool) -> Self {
-        let call = &mut self.call;
-        call.query("rebuild_pdts", rebuild_pdts);
+        self.call.query("rebuild_pdts", rebuild_pdts);
         self
     }
     /// Perform table calculations on query results
     pub fn server_table_calcs(mut self, server_table_calcs: bool) -> Self {
-        let call = &mut self.call;
-        call.query("server_table_calcs", server_table_calcs);
+        self.call.query("server_table_calcs", server_table_calcs);
         self
     }
     /// Requested fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -680,8 +669,7 @@ pub struct QueryTaskRequest<'a> {
 impl<'a> QueryTaskRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -711,8 +699,7 @@ pub struct QueryRequest<'a> {
 impl<'a> QueryRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -727,8 +714,7 @@ pub struct QueryForSlugRequest<'a> {
 impl<'a> QueryForSlugRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -743,8 +729,7 @@ pub struct CreateQueryRequest<'a> {
 impl<'a> CreateQueryRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -759,74 +744,62 @@ pub struct RunQueryRequest<'a> {
 impl<'a> RunQueryRequest<'a> {
     /// Row limit (may override the limit in the saved query).
     pub fn limit(mut self, limit: i64) -> Self {
-        let call = &mut self.call;
-        call.query("limit", limit);
+        self.call.query("limit", limit);
         self
     }
     /// Apply model-specified formatting to each result.
     pub fn apply_formatting(mut self, apply_formatting: bool) -> Self {
-        let call = &mut self.call;
-        call.query("apply_formatting", apply_formatting);
+        self.call.query("apply_formatting", apply_formatting);
         self
     }
     /// Apply visualization options to results.
     pub fn apply_vis(mut self, apply_vis: bool) -> Self {
-        let call = &mut self.call;
-        call.query("apply_vis", apply_vis);
+        self.call.query("apply_vis", apply_vis);
         self
     }
     /// Get results from cache if available.
     pub fn cache(mut self, cache: bool) -> Self {
-        let call = &mut self.call;
-        call.query("cache", cache);
+        self.call.query("cache", cache);
         self
     }
     /// Render width for image formats.
     pub fn image_width(mut self, image_width: i64) -> Self {
-        let call = &mut self.call;
-        call.query("image_width", image_width);
+        self.call.query("image_width", image_width);
         self
     }
     /// Render height for image formats.
     pub fn image_height(mut self, image_height: i64) -> Self {
-        let call = &mut self.call;
-        call.query("image_height", image_height);
+        self.call.query("image_height", image_height);
         self
     }
     /// Generate drill links (only applicable to 'json_detail' format.
     pub fn generate_drill_links(mut self, generate_drill_links: bool) -> Self {
-        let call = &mut self.call;
-        call.query("generate_drill_links", generate_drill_links);
+        self.call.query("generate_drill_links", generate_drill_links);
         self
     }
     /// Force use of production models even if the user is in development mode. Note that this flag being false does not guarantee development models will be used.
     pub fn force_production(mut self, force_production: bool) -> Self {
-        let call = &mut self.call;
-        call.query("force_production", force_production);
+        self.call.query("force_production", force_production);
         self
     }
     /// Retrieve any results from cache even if the results have expired.
     pub fn cache_only(mut self, cache_only: bool) -> Self {
-        let call = &mut self.call;
-        call.query("cache_only", cache_only);
+        self.call.query("cache_only", cache_only);
         self
     }
     /// Prefix to use for drill links (url encoded).
     pub fn path_prefix(mut self, path_prefix: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("path_prefix", Into::<String>::into(path_prefix));
+        self.call.query("path_prefix", Into::<String>::into(path_prefix));
         self
     }
     /// Rebuild PDTS used in query.
     pub fn rebuild_pdts(mut self, rebuild_pdts: bool) -> Self {
-        let call = &mut self.call;
-        call.query("rebuild_pdts", rebuild_pdts);
+        self.call.query("rebuild_pdts", rebuild_pdts);
         self
     }
     /// Perform table calculations on query results
     pub fn server_table_calcs(mut self, server_table_calcs: bool) -> Self {
-        let call = &mut self.call;
-        call.query("server_table_calcs", server_table_calcs);
+        self.call.query("server_table_calcs", server_table_calcs);
         self
     }
     /// Sends the request and returns the body as a byte stream, without buffering it:
@@ -846,74 +819,62 @@ pub struct RunInlineQueryRequest<'a> {
 impl<'a> RunInlineQueryRequest<'a> {
     /// Row limit (may override the limit in the saved query).
     pub fn limit(mut self, limit: i64) -> Self {
-        let call = &mut self.call;
-        call.query("limit", limit);
+        self.call.query("limit", limit);
         self
     }
     /// Apply model-specified formatting to each result.
     pub fn apply_formatting(mut self, apply_formatting: bool) -> Self {
-        let call = &mut self.call;
-        call.query("apply_formatting", apply_formatting);
+        self.call.query("apply_formatting", apply_formatting);
         self
     }
     /// Apply visualization options to results.
     pub fn apply_vis(mut self, apply_vis: bool) -> Self {
-        let call = &mut self.call;
-        call.query("apply_vis", apply_vis);
+        self.call.query("apply_vis", apply_vis);
         self
     }
     /// Get results from cache if available.
     pub fn cache(mut self, cache: bool) -> Self {
-        let call = &mut self.call;
-        call.query("cache", cache);
+        self.call.query("cache", cache);
         self
     }
     /// Render width for image formats.
     pub fn image_width(mut self, image_width: i64) -> Self {
-        let call = &mut self.call;
-        call.query("image_width", image_width);
+        self.call.query("image_width", image_width);
         self
     }
     /// Render height for image formats.
     pub fn image_height(mut self, image_height: i64) -> Self {
-        let call = &mut self.call;
-        call.query("image_height", image_height);
+        self.call.query("image_height", image_height);
         self
     }
     /// Generate drill links (only applicable to 'json_detail' format.
     pub fn generate_drill_links(mut self, generate_drill_links: bool) -> Self {
-        let call = &mut self.call;
-        call.query("generate_drill_links", generate_drill_links);
+        self.call.query("generate_drill_links", generate_drill_links);
         self
     }
     /// Force use of production models even if the user is in development mode. Note that this flag being false does not guarantee development models will be used.
     pub fn force_production(mut self, force_production: bool) -> Self {
-        let call = &mut self.call;
-        call.query("force_production", force_production);
+        self.call.query("force_production", force_production);
         self
     }
     /// Retrieve any results from cache even if the results have expired.
     pub fn cache_only(mut self, cache_only: bool) -> Self {
-        let call = &mut self.call;
-        call.query("cache_only", cache_only);
+        self.call.query("cache_only", cache_only);
         self
     }
     /// Prefix to use for drill links (url encoded).
     pub fn path_prefix(mut self, path_prefix: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("path_prefix", Into::<String>::into(path_prefix));
+        self.call.query("path_prefix", Into::<String>::into(path_prefix));
         self
     }
     /// Rebuild PDTS used in query.
     pub fn rebuild_pdts(mut self, rebuild_pdts: bool) -> Self {
-        let call = &mut self.call;
-        call.query("rebuild_pdts", rebuild_pdts);
+        self.call.query("rebuild_pdts", rebuild_pdts);
         self
     }
     /// Perform table calculations on query results
     pub fn server_table_calcs(mut self, server_table_calcs: bool) -> Self {
-        let call = &mut self.call;
-        call.query("server_table_calcs", server_table_calcs);
+        self.call.query("server_table_calcs", server_table_calcs);
         self
     }
     /// Sends the request and returns the body as a byte stream, without buffering it:
@@ -950,8 +911,7 @@ pub struct MergeQueryRequest<'a> {
 impl<'a> MergeQueryRequest<'a> {
     /// Requested fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -966,8 +926,7 @@ pub struct CreateMergeQueryRequest<'a> {
 impl<'a> CreateMergeQueryRequest<'a> {
     /// Requested fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// Merge Query
@@ -1021,8 +980,7 @@ pub struct RunSqlQueryRequest<'a> {
 impl<'a> RunSqlQueryRequest<'a> {
     /// Defaults to false. If set to true, the HTTP response will have content-disposition and other headers set to make the HTTP response behave as a downloadable attachment instead of as inline content.
     pub fn download(mut self, download: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("download", Into::<String>::into(download));
+        self.call.query("download", Into::<String>::into(download));
         self
     }
     /// Sends the request and returns the body as a byte stream, without buffering it:

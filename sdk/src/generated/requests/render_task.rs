@@ -234,8 +234,7 @@ pub struct CreateLookRenderTaskRequest<'a> {
 impl<'a> CreateLookRenderTaskRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -252,8 +251,7 @@ pub struct CreateQueryRenderTaskRequest<'a> {
 impl<'a> CreateQueryRenderTaskRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -270,32 +268,27 @@ pub struct CreateDashboardRenderTaskRequest<'a> {
 impl<'a> CreateDashboardRenderTaskRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// Paper size for pdf. Value can be one of: \["letter","legal","tabloid","a0","a1","a2","a3","a4","a5"\]
     pub fn pdf_paper_size(mut self, pdf_paper_size: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("pdf_paper_size", Into::<String>::into(pdf_paper_size));
+        self.call.query("pdf_paper_size", Into::<String>::into(pdf_paper_size));
         self
     }
     /// Whether to render pdf in landscape paper orientation
     pub fn pdf_landscape(mut self, pdf_landscape: bool) -> Self {
-        let call = &mut self.call;
-        call.query("pdf_landscape", pdf_landscape);
+        self.call.query("pdf_landscape", pdf_landscape);
         self
     }
     /// Whether or not to expand table vis to full length
     pub fn long_tables(mut self, long_tables: bool) -> Self {
-        let call = &mut self.call;
-        call.query("long_tables", long_tables);
+        self.call.query("long_tables", long_tables);
         self
     }
     /// Theme to apply. Will render embedded version of dashboard if valid
     pub fn theme(mut self, theme: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("theme", Into::<String>::into(theme));
+        self.call.query("theme", Into::<String>::into(theme));
         self
     }
 }
@@ -312,8 +305,7 @@ pub struct RenderTaskRequest<'a> {
 impl<'a> RenderTaskRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -343,8 +335,7 @@ pub struct CreateDashboardElementRenderTaskRequest<'a> {
 impl<'a> CreateDashboardElementRenderTaskRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }

@@ -54,56 +54,47 @@ pub struct SearchReportsRequest<'a> {
 impl<'a> SearchReportsRequest<'a> {
     /// Select reports in a particular folder.
     pub fn folder_id(mut self, folder_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("folder_id", Into::<String>::into(folder_id));
+        self.call.query("folder_id", Into::<String>::into(folder_id));
         self
     }
     /// Select favorite reports.
     pub fn favorite(mut self, favorite: bool) -> Self {
-        let call = &mut self.call;
-        call.query("favorite", favorite);
+        self.call.query("favorite", favorite);
         self
     }
     /// Select reports viewed recently.
     pub fn recent(mut self, recent: bool) -> Self {
-        let call = &mut self.call;
-        call.query("recent", recent);
+        self.call.query("recent", recent);
         self
     }
     /// Match report id.
     pub fn id(mut self, id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("id", Into::<String>::into(id));
+        self.call.query("id", Into::<String>::into(id));
         self
     }
     /// Match report title.
     pub fn title(mut self, title: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("title", Into::<String>::into(title));
+        self.call.query("title", Into::<String>::into(title));
         self
     }
     /// One or more fields to sort results by.
     pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("sorts", Into::<String>::into(sorts));
+        self.call.query("sorts", Into::<String>::into(sorts));
         self
     }
     /// Number of results to return.(used with next_page_token)
     pub fn limit(mut self, limit: i64) -> Self {
-        let call = &mut self.call;
-        call.query("limit", limit);
+        self.call.query("limit", limit);
         self
     }
     /// Comma delimited list of field names. If provided, only the fields specified will be included in the response.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// Contains a token that can be used to return up to Number of results to return.(used with next_page_token) additional results. A next_page_token will not be returned if there are no additional results to display.
     pub fn next_page_token(mut self, next_page_token: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("next_page_token", Into::<String>::into(next_page_token));
+        self.call.query("next_page_token", Into::<String>::into(next_page_token));
         self
     }
 }

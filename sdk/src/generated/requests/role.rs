@@ -577,62 +577,52 @@ pub struct SearchModelSetsRequest<'a> {
 impl<'a> SearchModelSetsRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// Number of results to return (used with `offset`).
     pub fn limit(mut self, limit: i64) -> Self {
-        let call = &mut self.call;
-        call.query("limit", limit);
+        self.call.query("limit", limit);
         self
     }
     /// Number of results to skip before returning any (used with `limit`).
     pub fn offset(mut self, offset: i64) -> Self {
-        let call = &mut self.call;
-        call.query("offset", offset);
+        self.call.query("offset", offset);
         self
     }
     /// Fields to sort by.
     pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("sorts", Into::<String>::into(sorts));
+        self.call.query("sorts", Into::<String>::into(sorts));
         self
     }
     /// Match model set id.
     pub fn id(mut self, id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("id", Into::<String>::into(id));
+        self.call.query("id", Into::<String>::into(id));
         self
     }
     /// Match model set name.
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("name", Into::<String>::into(name));
+        self.call.query("name", Into::<String>::into(name));
         self
     }
     /// Match model sets by all_access status.
     pub fn all_access(mut self, all_access: bool) -> Self {
-        let call = &mut self.call;
-        call.query("all_access", all_access);
+        self.call.query("all_access", all_access);
         self
     }
     /// Match model sets by built_in status.
     pub fn built_in(mut self, built_in: bool) -> Self {
-        let call = &mut self.call;
-        call.query("built_in", built_in);
+        self.call.query("built_in", built_in);
         self
     }
     /// Combine given search criteria in a boolean OR expression.
     pub fn filter_or(mut self, filter_or: bool) -> Self {
-        let call = &mut self.call;
-        call.query("filter_or", filter_or);
+        self.call.query("filter_or", filter_or);
         self
     }
     /// Matches model sets that contain all of the specified models (comma separated). This is an experimental feature and may not yet be available on your instance.
     pub fn models(mut self, models: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("models", Into::<String>::into(models));
+        self.call.query("models", Into::<String>::into(models));
         self
     }
 }
@@ -649,8 +639,7 @@ pub struct ModelSetRequest<'a> {
 impl<'a> ModelSetRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -681,8 +670,7 @@ pub struct AllModelSetsRequest<'a> {
 impl<'a> AllModelSetsRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -717,62 +705,52 @@ pub struct SearchPermissionSetsRequest<'a> {
 impl<'a> SearchPermissionSetsRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// Number of results to return (used with `offset`).
     pub fn limit(mut self, limit: i64) -> Self {
-        let call = &mut self.call;
-        call.query("limit", limit);
+        self.call.query("limit", limit);
         self
     }
     /// Number of results to skip before returning any (used with `limit`).
     pub fn offset(mut self, offset: i64) -> Self {
-        let call = &mut self.call;
-        call.query("offset", offset);
+        self.call.query("offset", offset);
         self
     }
     /// Fields to sort by.
     pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("sorts", Into::<String>::into(sorts));
+        self.call.query("sorts", Into::<String>::into(sorts));
         self
     }
     /// Match permission set id.
     pub fn id(mut self, id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("id", Into::<String>::into(id));
+        self.call.query("id", Into::<String>::into(id));
         self
     }
     /// Match permission set name.
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("name", Into::<String>::into(name));
+        self.call.query("name", Into::<String>::into(name));
         self
     }
     /// Match permission sets by all_access status.
     pub fn all_access(mut self, all_access: bool) -> Self {
-        let call = &mut self.call;
-        call.query("all_access", all_access);
+        self.call.query("all_access", all_access);
         self
     }
     /// Match permission sets by built_in status.
     pub fn built_in(mut self, built_in: bool) -> Self {
-        let call = &mut self.call;
-        call.query("built_in", built_in);
+        self.call.query("built_in", built_in);
         self
     }
     /// Combine given search criteria in a boolean OR expression.
     pub fn filter_or(mut self, filter_or: bool) -> Self {
-        let call = &mut self.call;
-        call.query("filter_or", filter_or);
+        self.call.query("filter_or", filter_or);
         self
     }
     /// Matches permission sets that contain all of the specified permissions (comma separated). This is an experimental feature and may not yet be available on your instance.
     pub fn permissions(mut self, permissions: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("permissions", Into::<String>::into(permissions));
+        self.call.query("permissions", Into::<String>::into(permissions));
         self
     }
 }
@@ -789,8 +767,7 @@ pub struct PermissionSetRequest<'a> {
 impl<'a> PermissionSetRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -823,8 +800,7 @@ pub struct AllPermissionSetsRequest<'a> {
 impl<'a> AllPermissionSetsRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -851,22 +827,19 @@ pub struct AllRolesRequest<'a> {
 impl<'a> AllRolesRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// Optional list of ids to get specific roles.
     ///
     /// Sent as one comma-delimited value.
     pub fn ids(mut self, ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
-        let call = &mut self.call;
-        call.query_csv("ids", ids);
+        self.call.query_csv("ids", ids);
         self
     }
     /// Get all Looker support roles.
     pub fn get_all_support_roles(mut self, get_all_support_roles: bool) -> Self {
-        let call = &mut self.call;
-        call.query("get_all_support_roles", get_all_support_roles);
+        self.call.query("get_all_support_roles", get_all_support_roles);
         self
     }
 }
@@ -889,62 +862,52 @@ pub struct SearchRolesRequest<'a> {
 impl<'a> SearchRolesRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// Number of results to return (used with `offset`).
     pub fn limit(mut self, limit: i64) -> Self {
-        let call = &mut self.call;
-        call.query("limit", limit);
+        self.call.query("limit", limit);
         self
     }
     /// Number of results to skip before returning any (used with `limit`).
     pub fn offset(mut self, offset: i64) -> Self {
-        let call = &mut self.call;
-        call.query("offset", offset);
+        self.call.query("offset", offset);
         self
     }
     /// Fields to sort by.
     pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("sorts", Into::<String>::into(sorts));
+        self.call.query("sorts", Into::<String>::into(sorts));
         self
     }
     /// Match role id.
     pub fn id(mut self, id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("id", Into::<String>::into(id));
+        self.call.query("id", Into::<String>::into(id));
         self
     }
     /// Match roles with these model set ids (comma separated). This is an experimental feature and may not yet be available on your instance.
     pub fn model_set_ids(mut self, model_set_ids: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("model_set_ids", Into::<String>::into(model_set_ids));
+        self.call.query("model_set_ids", Into::<String>::into(model_set_ids));
         self
     }
     /// Match roles with these permission set ids (comma separated). This is an experimental feature and may not yet be available on your instance.
     pub fn permission_set_ids(mut self, permission_set_ids: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("permission_set_ids", Into::<String>::into(permission_set_ids));
+        self.call.query("permission_set_ids", Into::<String>::into(permission_set_ids));
         self
     }
     /// Match role name.
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("name", Into::<String>::into(name));
+        self.call.query("name", Into::<String>::into(name));
         self
     }
     /// Match roles by built_in status.
     pub fn built_in(mut self, built_in: bool) -> Self {
-        let call = &mut self.call;
-        call.query("built_in", built_in);
+        self.call.query("built_in", built_in);
         self
     }
     /// Combine given search criteria in a boolean OR expression.
     pub fn filter_or(mut self, filter_or: bool) -> Self {
-        let call = &mut self.call;
-        call.query("filter_or", filter_or);
+        self.call.query("filter_or", filter_or);
         self
     }
 }
@@ -959,50 +922,42 @@ pub struct SearchRolesWithUserCountRequest<'a> {
 impl<'a> SearchRolesWithUserCountRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// Number of results to return (used with `offset`).
     pub fn limit(mut self, limit: i64) -> Self {
-        let call = &mut self.call;
-        call.query("limit", limit);
+        self.call.query("limit", limit);
         self
     }
     /// Number of results to skip before returning any (used with `limit`).
     pub fn offset(mut self, offset: i64) -> Self {
-        let call = &mut self.call;
-        call.query("offset", offset);
+        self.call.query("offset", offset);
         self
     }
     /// Fields to sort by.
     pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("sorts", Into::<String>::into(sorts));
+        self.call.query("sorts", Into::<String>::into(sorts));
         self
     }
     /// Match role id.
     pub fn id(mut self, id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("id", Into::<String>::into(id));
+        self.call.query("id", Into::<String>::into(id));
         self
     }
     /// Match role name.
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("name", Into::<String>::into(name));
+        self.call.query("name", Into::<String>::into(name));
         self
     }
     /// Match roles by built_in status.
     pub fn built_in(mut self, built_in: bool) -> Self {
-        let call = &mut self.call;
-        call.query("built_in", built_in);
+        self.call.query("built_in", built_in);
         self
     }
     /// Combine given search criteria in a boolean OR expression.
     pub fn filter_or(mut self, filter_or: bool) -> Self {
-        let call = &mut self.call;
-        call.query("filter_or", filter_or);
+        self.call.query("filter_or", filter_or);
         self
     }
 }
@@ -1043,8 +998,7 @@ pub struct RoleGroupsRequest<'a> {
 impl<'a> RoleGroupsRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1067,14 +1021,12 @@ pub struct RoleUsersRequest<'a> {
 impl<'a> RoleUsersRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// Get only users associated directly with the role: exclude those only associated through groups.
     pub fn direct_association_only(mut self, direct_association_only: bool) -> Self {
-        let call = &mut self.call;
-        call.query("direct_association_only", direct_association_only);
+        self.call.query("direct_association_only", direct_association_only);
         self
     }
 }

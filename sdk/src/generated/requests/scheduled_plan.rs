@@ -523,8 +523,7 @@ pub struct ScheduledPlansForSpaceRequest<'a> {
 impl<'a> ScheduledPlansForSpaceRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -541,8 +540,7 @@ pub struct ScheduledPlanRequest<'a> {
 impl<'a> ScheduledPlanRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -575,20 +573,17 @@ pub struct AllScheduledPlansRequest<'a> {
 impl<'a> AllScheduledPlansRequest<'a> {
     /// Return scheduled plans belonging to this user_id. If not provided, returns scheduled plans owned by the caller.
     pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("user_id", Into::<String>::into(user_id));
+        self.call.query("user_id", Into::<String>::into(user_id));
         self
     }
     /// Comma delimited list of field names. If provided, only the fields specified will be included in the response
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// Return scheduled plans belonging to all users (caller needs see_schedules permission)
     pub fn all_users(mut self, all_users: bool) -> Self {
-        let call = &mut self.call;
-        call.query("all_users", all_users);
+        self.call.query("all_users", all_users);
         self
     }
 }
@@ -625,68 +620,57 @@ pub struct SearchScheduledPlansRequest<'a> {
 impl<'a> SearchScheduledPlansRequest<'a> {
     /// Return scheduled plans belonging to this user_id. If not provided, returns scheduled plans owned by the caller.
     pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("user_id", Into::<String>::into(user_id));
+        self.call.query("user_id", Into::<String>::into(user_id));
         self
     }
     /// Comma delimited list of field names. If provided, only the fields specified will be included in the response
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// Return scheduled plans belonging to all users (caller needs see_schedules permission)
     pub fn all_users(mut self, all_users: bool) -> Self {
-        let call = &mut self.call;
-        call.query("all_users", all_users);
+        self.call.query("all_users", all_users);
         self
     }
     /// Number of results to return. (used with offset and takes priority over page and per_page)
     pub fn limit(mut self, limit: i64) -> Self {
-        let call = &mut self.call;
-        call.query("limit", limit);
+        self.call.query("limit", limit);
         self
     }
     /// Number of results to skip before returning any. (used with limit and takes priority over page and per_page)
     pub fn offset(mut self, offset: i64) -> Self {
-        let call = &mut self.call;
-        call.query("offset", offset);
+        self.call.query("offset", offset);
         self
     }
     /// Fields to sort by.
     pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("sorts", Into::<String>::into(sorts));
+        self.call.query("sorts", Into::<String>::into(sorts));
         self
     }
     /// Match Scheduled plan's name.
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("name", Into::<String>::into(name));
+        self.call.query("name", Into::<String>::into(name));
         self
     }
     /// Returns scheduled plans belonging to user with this first name.
     pub fn user_first_name(mut self, user_first_name: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("user_first_name", Into::<String>::into(user_first_name));
+        self.call.query("user_first_name", Into::<String>::into(user_first_name));
         self
     }
     /// Returns scheduled plans belonging to user with this last name.
     pub fn user_last_name(mut self, user_last_name: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("user_last_name", Into::<String>::into(user_last_name));
+        self.call.query("user_last_name", Into::<String>::into(user_last_name));
         self
     }
     /// Returns scheduled plans created on this Dashboard.
     pub fn dashboard_id(mut self, dashboard_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("dashboard_id", Into::<String>::into(dashboard_id));
+        self.call.query("dashboard_id", Into::<String>::into(dashboard_id));
         self
     }
     /// Returns scheduled plans created on this Look.
     pub fn look_id(mut self, look_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("look_id", Into::<String>::into(look_id));
+        self.call.query("look_id", Into::<String>::into(look_id));
         self
     }
     /// Returns scheduled plans created on this LookML Dashboard.
@@ -694,32 +678,28 @@ impl<'a> SearchScheduledPlansRequest<'a> {
         mut self,
         lookml_dashboard_id: impl Into<String>,
     ) -> Self {
-        let call = &mut self.call;
-        call.query("lookml_dashboard_id", Into::<String>::into(lookml_dashboard_id));
+        self.call
+            .query("lookml_dashboard_id", Into::<String>::into(lookml_dashboard_id));
         self
     }
     /// Match recipient address.
     pub fn recipient(mut self, recipient: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("recipient", Into::<String>::into(recipient));
+        self.call.query("recipient", Into::<String>::into(recipient));
         self
     }
     /// Match scheduled plan's destination type.
     pub fn destination_type(mut self, destination_type: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("destination_type", Into::<String>::into(destination_type));
+        self.call.query("destination_type", Into::<String>::into(destination_type));
         self
     }
     /// Match scheduled plan's delivery format.
     pub fn delivery_format(mut self, delivery_format: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("delivery_format", Into::<String>::into(delivery_format));
+        self.call.query("delivery_format", Into::<String>::into(delivery_format));
         self
     }
     /// Combine given search criteria in a boolean OR expression
     pub fn filter_or(mut self, filter_or: bool) -> Self {
-        let call = &mut self.call;
-        call.query("filter_or", filter_or);
+        self.call.query("filter_or", filter_or);
         self
     }
 }
@@ -736,20 +716,17 @@ pub struct ScheduledPlansForLookRequest<'a> {
 impl<'a> ScheduledPlansForLookRequest<'a> {
     /// User Id (default is requesting user if not specified)
     pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("user_id", Into::<String>::into(user_id));
+        self.call.query("user_id", Into::<String>::into(user_id));
         self
     }
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// Return scheduled plans belonging to all users for the look
     pub fn all_users(mut self, all_users: bool) -> Self {
-        let call = &mut self.call;
-        call.query("all_users", all_users);
+        self.call.query("all_users", all_users);
         self
     }
 }
@@ -766,20 +743,17 @@ pub struct ScheduledPlansForDashboardRequest<'a> {
 impl<'a> ScheduledPlansForDashboardRequest<'a> {
     /// User Id (default is requesting user if not specified)
     pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("user_id", Into::<String>::into(user_id));
+        self.call.query("user_id", Into::<String>::into(user_id));
         self
     }
     /// Return scheduled plans belonging to all users for the dashboard
     pub fn all_users(mut self, all_users: bool) -> Self {
-        let call = &mut self.call;
-        call.query("all_users", all_users);
+        self.call.query("all_users", all_users);
         self
     }
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -796,20 +770,17 @@ pub struct ScheduledPlansForLookmlDashboardRequest<'a> {
 impl<'a> ScheduledPlansForLookmlDashboardRequest<'a> {
     /// User Id (default is requesting user if not specified)
     pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("user_id", Into::<String>::into(user_id));
+        self.call.query("user_id", Into::<String>::into(user_id));
         self
     }
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// Return scheduled plans belonging to all users for the dashboard
     pub fn all_users(mut self, all_users: bool) -> Self {
-        let call = &mut self.call;
-        call.query("all_users", all_users);
+        self.call.query("all_users", all_users);
         self
     }
 }

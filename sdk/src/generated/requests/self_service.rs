@@ -96,8 +96,7 @@ pub struct GetSelfServiceModelAllowedConnectionsRequest<'a> {
 impl<'a> GetSelfServiceModelAllowedConnectionsRequest<'a> {
     /// Include connections allowed for Google Sheets.
     pub fn google_sheets(mut self, google_sheets: bool) -> Self {
-        let call = &mut self.call;
-        call.query("google_sheets", google_sheets);
+        self.call.query("google_sheets", google_sheets);
         self
     }
 }

@@ -108,8 +108,7 @@ pub struct SqlInterfaceMetadataRequest<'a> {
 impl<'a> SqlInterfaceMetadataRequest<'a> {
     /// Avatica RPC request
     pub fn avatica_request(mut self, avatica_request: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("avatica_request", Into::<String>::into(avatica_request));
+        self.call.query("avatica_request", Into::<String>::into(avatica_request));
         self
     }
 }

@@ -412,8 +412,7 @@ pub struct AllThemesRequest<'a> {
 impl<'a> AllThemesRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -436,62 +435,52 @@ pub struct SearchThemesRequest<'a> {
 impl<'a> SearchThemesRequest<'a> {
     /// Match theme id.
     pub fn id(mut self, id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("id", Into::<String>::into(id));
+        self.call.query("id", Into::<String>::into(id));
         self
     }
     /// Match theme name.
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("name", Into::<String>::into(name));
+        self.call.query("name", Into::<String>::into(name));
         self
     }
     /// Timestamp for activation.
     pub fn begin_at(mut self, begin_at: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("begin_at", Into::<String>::into(begin_at));
+        self.call.query("begin_at", Into::<String>::into(begin_at));
         self
     }
     /// Timestamp for expiration.
     pub fn end_at(mut self, end_at: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("end_at", Into::<String>::into(end_at));
+        self.call.query("end_at", Into::<String>::into(end_at));
         self
     }
     /// Number of results to return (used with `offset`).
     pub fn limit(mut self, limit: i64) -> Self {
-        let call = &mut self.call;
-        call.query("limit", limit);
+        self.call.query("limit", limit);
         self
     }
     /// Number of results to skip before returning any (used with `limit`).
     pub fn offset(mut self, offset: i64) -> Self {
-        let call = &mut self.call;
-        call.query("offset", offset);
+        self.call.query("offset", offset);
         self
     }
     /// Fields to sort by.
     pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("sorts", Into::<String>::into(sorts));
+        self.call.query("sorts", Into::<String>::into(sorts));
         self
     }
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// Combine given search criteria in a boolean OR expression
     pub fn filter_or(mut self, filter_or: bool) -> Self {
-        let call = &mut self.call;
-        call.query("filter_or", filter_or);
+        self.call.query("filter_or", filter_or);
         self
     }
     /// Match theme type ('internal', 'embed', or 'all').
     pub fn theme_type(mut self, theme_type: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("theme_type", Into::<String>::into(theme_type));
+        self.call.query("theme_type", Into::<String>::into(theme_type));
         self
     }
 }
@@ -506,8 +495,7 @@ pub struct DefaultThemeRequest<'a> {
 impl<'a> DefaultThemeRequest<'a> {
     /// Timestamp representing the target datetime for the active period. Defaults to 'now'
     pub fn ts(mut self, ts: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("ts", Into::<String>::into(ts));
+        self.call.query("ts", Into::<String>::into(ts));
         self
     }
 }
@@ -530,8 +518,7 @@ pub struct DefaultThemeByTypeRequest<'a> {
 impl<'a> DefaultThemeByTypeRequest<'a> {
     /// Timestamp representing the target datetime for the active period. Defaults to 'now'
     pub fn ts(mut self, ts: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("ts", Into::<String>::into(ts));
+        self.call.query("ts", Into::<String>::into(ts));
         self
     }
 }
@@ -554,26 +541,22 @@ pub struct ActiveThemesRequest<'a> {
 impl<'a> ActiveThemesRequest<'a> {
     /// Name of theme
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("name", Into::<String>::into(name));
+        self.call.query("name", Into::<String>::into(name));
         self
     }
     /// Timestamp representing the target datetime for the active period. Defaults to 'now'
     pub fn ts(mut self, ts: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("ts", Into::<String>::into(ts));
+        self.call.query("ts", Into::<String>::into(ts));
         self
     }
     /// Theme type.
     pub fn theme_type(mut self, theme_type: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("theme_type", Into::<String>::into(theme_type));
+        self.call.query("theme_type", Into::<String>::into(theme_type));
         self
     }
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -588,8 +571,7 @@ pub struct ThemeOrDefaultRequest<'a> {
 impl<'a> ThemeOrDefaultRequest<'a> {
     /// Timestamp representing the target datetime for the active period. Defaults to 'now'
     pub fn ts(mut self, ts: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("ts", Into::<String>::into(ts));
+        self.call.query("ts", Into::<String>::into(ts));
         self
     }
 }
@@ -614,8 +596,7 @@ pub struct ThemeRequest<'a> {
 impl<'a> ThemeRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }

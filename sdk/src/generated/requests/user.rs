@@ -1401,50 +1401,42 @@ pub struct SearchCredentialsEmailRequest<'a> {
 impl<'a> SearchCredentialsEmailRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// Number of results to return (used with `offset`).
     pub fn limit(mut self, limit: i64) -> Self {
-        let call = &mut self.call;
-        call.query("limit", limit);
+        self.call.query("limit", limit);
         self
     }
     /// Number of results to skip before returning any (used with `limit`).
     pub fn offset(mut self, offset: i64) -> Self {
-        let call = &mut self.call;
-        call.query("offset", offset);
+        self.call.query("offset", offset);
         self
     }
     /// Fields to sort by.
     pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("sorts", Into::<String>::into(sorts));
+        self.call.query("sorts", Into::<String>::into(sorts));
         self
     }
     /// Match credentials_email id.
     pub fn id(mut self, id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("id", Into::<String>::into(id));
+        self.call.query("id", Into::<String>::into(id));
         self
     }
     /// Match credentials_email email.
     pub fn email(mut self, email: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("email", Into::<String>::into(email));
+        self.call.query("email", Into::<String>::into(email));
         self
     }
     /// Find credentials_email that match given emails.
     pub fn emails(mut self, emails: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("emails", Into::<String>::into(emails));
+        self.call.query("emails", Into::<String>::into(emails));
         self
     }
     /// Combine given search criteria in a boolean OR expression.
     pub fn filter_or(mut self, filter_or: bool) -> Self {
-        let call = &mut self.call;
-        call.query("filter_or", filter_or);
+        self.call.query("filter_or", filter_or);
         self
     }
 }
@@ -1461,8 +1453,7 @@ pub struct MeRequest<'a> {
 impl<'a> MeRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1477,48 +1468,41 @@ pub struct AllUsersRequest<'a> {
 impl<'a> AllUsersRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// DEPRECATED. Use limit and offset instead. Return only page N of paginated results
     #[deprecated(note = "deprecated in the Looker API spec")]
     pub fn page(mut self, page: i64) -> Self {
-        let call = &mut self.call;
-        call.query("page", page);
+        self.call.query("page", page);
         self
     }
     /// DEPRECATED. Use limit and offset instead. Return N rows of data per page
     #[deprecated(note = "deprecated in the Looker API spec")]
     pub fn per_page(mut self, per_page: i64) -> Self {
-        let call = &mut self.call;
-        call.query("per_page", per_page);
+        self.call.query("per_page", per_page);
         self
     }
     /// Number of results to return. (used with offset and takes priority over page and per_page)
     pub fn limit(mut self, limit: i64) -> Self {
-        let call = &mut self.call;
-        call.query("limit", limit);
+        self.call.query("limit", limit);
         self
     }
     /// Number of results to skip before returning any. (used with limit and takes priority over page and per_page)
     pub fn offset(mut self, offset: i64) -> Self {
-        let call = &mut self.call;
-        call.query("offset", offset);
+        self.call.query("offset", offset);
         self
     }
     /// Fields to sort by.
     pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("sorts", Into::<String>::into(sorts));
+        self.call.query("sorts", Into::<String>::into(sorts));
         self
     }
     /// Optional list of ids to get specific users.
     ///
     /// Sent as one comma-delimited value.
     pub fn ids(mut self, ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
-        let call = &mut self.call;
-        call.query_csv("ids", ids);
+        self.call.query_csv("ids", ids);
         self
     }
 }
@@ -1533,8 +1517,7 @@ pub struct CreateUserRequest<'a> {
 impl<'a> CreateUserRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// User
@@ -1554,94 +1537,79 @@ pub struct SearchUsersRequest<'a> {
 impl<'a> SearchUsersRequest<'a> {
     /// Include only these fields in the response
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// DEPRECATED. Use limit and offset instead. Return only page N of paginated results
     #[deprecated(note = "deprecated in the Looker API spec")]
     pub fn page(mut self, page: i64) -> Self {
-        let call = &mut self.call;
-        call.query("page", page);
+        self.call.query("page", page);
         self
     }
     /// DEPRECATED. Use limit and offset instead. Return N rows of data per page
     #[deprecated(note = "deprecated in the Looker API spec")]
     pub fn per_page(mut self, per_page: i64) -> Self {
-        let call = &mut self.call;
-        call.query("per_page", per_page);
+        self.call.query("per_page", per_page);
         self
     }
     /// Number of results to return. (used with offset and takes priority over page and per_page)
     pub fn limit(mut self, limit: i64) -> Self {
-        let call = &mut self.call;
-        call.query("limit", limit);
+        self.call.query("limit", limit);
         self
     }
     /// Number of results to skip before returning any. (used with limit and takes priority over page and per_page)
     pub fn offset(mut self, offset: i64) -> Self {
-        let call = &mut self.call;
-        call.query("offset", offset);
+        self.call.query("offset", offset);
         self
     }
     /// Fields to sort by.
     pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("sorts", Into::<String>::into(sorts));
+        self.call.query("sorts", Into::<String>::into(sorts));
         self
     }
     /// Match User Id.
     pub fn id(mut self, id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("id", Into::<String>::into(id));
+        self.call.query("id", Into::<String>::into(id));
         self
     }
     /// Match First name.
     pub fn first_name(mut self, first_name: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("first_name", Into::<String>::into(first_name));
+        self.call.query("first_name", Into::<String>::into(first_name));
         self
     }
     /// Match Last name.
     pub fn last_name(mut self, last_name: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("last_name", Into::<String>::into(last_name));
+        self.call.query("last_name", Into::<String>::into(last_name));
         self
     }
     /// Match Full name (First Last).
     pub fn full_name(mut self, full_name: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("full_name", Into::<String>::into(full_name));
+        self.call.query("full_name", Into::<String>::into(full_name));
         self
     }
     /// Search for user accounts associated with Looker employees. Availability of this filter is limited to users with permission to view complete user details.
     pub fn verified_looker_employee(mut self, verified_looker_employee: bool) -> Self {
-        let call = &mut self.call;
-        call.query("verified_looker_employee", verified_looker_employee);
+        self.call.query("verified_looker_employee", verified_looker_employee);
         self
     }
     /// Search for only embed users
     pub fn embed_user(mut self, embed_user: bool) -> Self {
-        let call = &mut self.call;
-        call.query("embed_user", embed_user);
+        self.call.query("embed_user", embed_user);
         self
     }
     /// Search for the user with this email address. Availability of this filter is limited to users with permission to view complete user details.
     pub fn email(mut self, email: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("email", Into::<String>::into(email));
+        self.call.query("email", Into::<String>::into(email));
         self
     }
     /// Search for disabled user accounts. Availability of this filter is limited to users with permission to view complete user details.
     pub fn is_disabled(mut self, is_disabled: bool) -> Self {
-        let call = &mut self.call;
-        call.query("is_disabled", is_disabled);
+        self.call.query("is_disabled", is_disabled);
         self
     }
     /// Combine given search criteria in a boolean OR expression
     pub fn filter_or(mut self, filter_or: bool) -> Self {
-        let call = &mut self.call;
-        call.query("filter_or", filter_or);
+        self.call.query("filter_or", filter_or);
         self
     }
     /// Search for users who have access to this content_metadata item
@@ -1649,26 +1617,23 @@ impl<'a> SearchUsersRequest<'a> {
         mut self,
         content_metadata_id: impl Into<String>,
     ) -> Self {
-        let call = &mut self.call;
-        call.query("content_metadata_id", Into::<String>::into(content_metadata_id));
+        self.call
+            .query("content_metadata_id", Into::<String>::into(content_metadata_id));
         self
     }
     /// Search for users who are direct members of this group
     pub fn group_id(mut self, group_id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("group_id", Into::<String>::into(group_id));
+        self.call.query("group_id", Into::<String>::into(group_id));
         self
     }
     /// Search for users who can manage API3 credentials. Availability of this filter is limited to users with permission to view complete user details. This is an experimental feature and may not yet be available on your instance.
     pub fn can_manage_api3_creds(mut self, can_manage_api3_creds: bool) -> Self {
-        let call = &mut self.call;
-        call.query("can_manage_api3_creds", can_manage_api3_creds);
+        self.call.query("can_manage_api3_creds", can_manage_api3_creds);
         self
     }
     /// Search for service account users. Send true to get only service accounts, or false to get all other types of users. Availability of this filter is limited to users with permission to view complete user details.
     pub fn is_service_account(mut self, is_service_account: bool) -> Self {
-        let call = &mut self.call;
-        call.query("is_service_account", is_service_account);
+        self.call.query("is_service_account", is_service_account);
         self
     }
 }
@@ -1683,76 +1648,64 @@ pub struct SearchUsersNamesRequest<'a> {
 impl<'a> SearchUsersNamesRequest<'a> {
     /// Include only these fields in the response
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// DEPRECATED. Use limit and offset instead. Return only page N of paginated results
     #[deprecated(note = "deprecated in the Looker API spec")]
     pub fn page(mut self, page: i64) -> Self {
-        let call = &mut self.call;
-        call.query("page", page);
+        self.call.query("page", page);
         self
     }
     /// DEPRECATED. Use limit and offset instead. Return N rows of data per page
     #[deprecated(note = "deprecated in the Looker API spec")]
     pub fn per_page(mut self, per_page: i64) -> Self {
-        let call = &mut self.call;
-        call.query("per_page", per_page);
+        self.call.query("per_page", per_page);
         self
     }
     /// Number of results to return. (used with offset and takes priority over page and per_page)
     pub fn limit(mut self, limit: i64) -> Self {
-        let call = &mut self.call;
-        call.query("limit", limit);
+        self.call.query("limit", limit);
         self
     }
     /// Number of results to skip before returning any. (used with limit and takes priority over page and per_page)
     pub fn offset(mut self, offset: i64) -> Self {
-        let call = &mut self.call;
-        call.query("offset", offset);
+        self.call.query("offset", offset);
         self
     }
     /// Fields to sort by
     pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("sorts", Into::<String>::into(sorts));
+        self.call.query("sorts", Into::<String>::into(sorts));
         self
     }
     /// Match User Id
     pub fn id(mut self, id: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("id", Into::<String>::into(id));
+        self.call.query("id", Into::<String>::into(id));
         self
     }
     /// Match First name
     pub fn first_name(mut self, first_name: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("first_name", Into::<String>::into(first_name));
+        self.call.query("first_name", Into::<String>::into(first_name));
         self
     }
     /// Match Last name
     pub fn last_name(mut self, last_name: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("last_name", Into::<String>::into(last_name));
+        self.call.query("last_name", Into::<String>::into(last_name));
         self
     }
     /// Match Verified Looker employee
     pub fn verified_looker_employee(mut self, verified_looker_employee: bool) -> Self {
-        let call = &mut self.call;
-        call.query("verified_looker_employee", verified_looker_employee);
+        self.call.query("verified_looker_employee", verified_looker_employee);
         self
     }
     /// Match Email Address
     pub fn email(mut self, email: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("email", Into::<String>::into(email));
+        self.call.query("email", Into::<String>::into(email));
         self
     }
     /// Include or exclude disabled accounts in the results
     pub fn is_disabled(mut self, is_disabled: bool) -> Self {
-        let call = &mut self.call;
-        call.query("is_disabled", is_disabled);
+        self.call.query("is_disabled", is_disabled);
         self
     }
 }
@@ -1769,8 +1722,7 @@ pub struct UserRequest<'a> {
 impl<'a> UserRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1793,8 +1745,7 @@ pub struct UpdateUserRequest<'a> {
 impl<'a> UpdateUserRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1809,8 +1760,7 @@ pub struct UserForCredentialRequest<'a> {
 impl<'a> UserForCredentialRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1833,8 +1783,7 @@ pub struct UpdateServiceAccountRequest<'a> {
 impl<'a> UpdateServiceAccountRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1851,8 +1800,7 @@ pub struct UserCredentialsEmailRequest<'a> {
 impl<'a> UserCredentialsEmailRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1869,8 +1817,7 @@ pub struct CreateUserCredentialsEmailRequest<'a> {
 impl<'a> CreateUserCredentialsEmailRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1895,8 +1842,7 @@ pub struct UpdateUserCredentialsEmailRequest<'a> {
 impl<'a> UpdateUserCredentialsEmailRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1913,8 +1859,7 @@ pub struct UserCredentialsTotpRequest<'a> {
 impl<'a> UserCredentialsTotpRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1931,8 +1876,7 @@ pub struct CreateUserCredentialsTotpRequest<'a> {
 impl<'a> CreateUserCredentialsTotpRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// Two-Factor Credential
@@ -1962,8 +1906,7 @@ pub struct UserCredentialsLdapRequest<'a> {
 impl<'a> UserCredentialsLdapRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -1988,8 +1931,7 @@ pub struct UserCredentialsGoogleRequest<'a> {
 impl<'a> UserCredentialsGoogleRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -2014,8 +1956,7 @@ pub struct UserCredentialsSamlRequest<'a> {
 impl<'a> UserCredentialsSamlRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -2040,8 +1981,7 @@ pub struct UserCredentialsOidcRequest<'a> {
 impl<'a> UserCredentialsOidcRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -2066,8 +2006,7 @@ pub struct UserCredentialsApi3Request<'a> {
 impl<'a> UserCredentialsApi3Request<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -2092,8 +2031,7 @@ pub struct UpdateUserCredentialsApi3Request<'a> {
 impl<'a> UpdateUserCredentialsApi3Request<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -2110,8 +2048,7 @@ pub struct AllUserCredentialsApi3sRequest<'a> {
 impl<'a> AllUserCredentialsApi3sRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -2128,8 +2065,7 @@ pub struct CreateUserCredentialsApi3Request<'a> {
 impl<'a> CreateUserCredentialsApi3Request<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -2146,8 +2082,7 @@ pub struct UserCredentialsEmbedRequest<'a> {
 impl<'a> UserCredentialsEmbedRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -2172,8 +2107,7 @@ pub struct AllUserCredentialsEmbedsRequest<'a> {
 impl<'a> AllUserCredentialsEmbedsRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -2190,8 +2124,7 @@ pub struct UserCredentialsLookerOpenidRequest<'a> {
 impl<'a> UserCredentialsLookerOpenidRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -2216,8 +2149,7 @@ pub struct UserSessionRequest<'a> {
 impl<'a> UserSessionRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -2240,8 +2172,7 @@ pub struct AllUserSessionsRequest<'a> {
 impl<'a> AllUserSessionsRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -2258,14 +2189,12 @@ pub struct CreateUserCredentialsEmailPasswordResetRequest<'a> {
 impl<'a> CreateUserCredentialsEmailPasswordResetRequest<'a> {
     /// Expiring token.
     pub fn expires(mut self, expires: bool) -> Self {
-        let call = &mut self.call;
-        call.query("expires", expires);
+        self.call.query("expires", expires);
         self
     }
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -2282,14 +2211,12 @@ pub struct UserRolesRequest<'a> {
 impl<'a> UserRolesRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// Get only roles associated directly with the user: exclude those only associated through groups.
     pub fn direct_association_only(mut self, direct_association_only: bool) -> Self {
-        let call = &mut self.call;
-        call.query("direct_association_only", direct_association_only);
+        self.call.query("direct_association_only", direct_association_only);
         self
     }
 }
@@ -2304,8 +2231,7 @@ pub struct SetUserRolesRequest<'a> {
 impl<'a> SetUserRolesRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -2320,8 +2246,7 @@ pub struct UserAttributeUserValuesRequest<'a> {
 impl<'a> UserAttributeUserValuesRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
     /// Specific user attributes to request. Omit or leave blank to request all user attributes.
@@ -2331,20 +2256,17 @@ impl<'a> UserAttributeUserValuesRequest<'a> {
         mut self,
         user_attribute_ids: impl IntoIterator<Item = impl Into<String>>,
     ) -> Self {
-        let call = &mut self.call;
-        call.query_csv("user_attribute_ids", user_attribute_ids);
+        self.call.query_csv("user_attribute_ids", user_attribute_ids);
         self
     }
     /// If true, returns all values in the search path instead of just the first value found. Useful for debugging group precedence.
     pub fn all_values(mut self, all_values: bool) -> Self {
-        let call = &mut self.call;
-        call.query("all_values", all_values);
+        self.call.query("all_values", all_values);
         self
     }
     /// If true, returns an empty record for each requested attribute that has no user, group, or default value.
     pub fn include_unset(mut self, include_unset: bool) -> Self {
-        let call = &mut self.call;
-        call.query("include_unset", include_unset);
+        self.call.query("include_unset", include_unset);
         self
     }
 }
@@ -2379,8 +2301,7 @@ pub struct SendUserCredentialsEmailPasswordResetRequest<'a> {
 impl<'a> SendUserCredentialsEmailPasswordResetRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -2397,8 +2318,7 @@ pub struct WipeoutUserEmailsRequest<'a> {
 impl<'a> WipeoutUserEmailsRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
@@ -2421,8 +2341,7 @@ pub struct CreateServiceAccountRequest<'a> {
 impl<'a> CreateServiceAccountRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        let call = &mut self.call;
-        call.query("fields", Into::<String>::into(fields));
+        self.call.query("fields", Into::<String>::into(fields));
         self
     }
 }
