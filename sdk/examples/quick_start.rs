@@ -14,21 +14,18 @@ async fn main() -> Result<(), Error> {
     let sdk = LookerSdk::from_env()?;
 
     // The first call logs in; the token is cached and renewed automatically.
-    let me: serde_json::Value = sdk.get_json("/user").await?;
+    let me = sdk.me().await?;
     println!(
         "logged in as {} (id {})",
-        me["display_name"].as_str().unwrap_or("?"),
-        me["id"]
+        me.display_name.as_deref().unwrap_or("?"),
+        me.id.as_deref().unwrap_or("?")
     );
 
     // Errors carry the HTTP status and Looker's error document.
-    match sdk
-        .get_json::<serde_json::Value>("/dashboards/does-not-exist")
-        .await
-    {
+    match sdk.dashboard("does-not-exist").fields("id,title").await {
         Err(e) if e.is_not_found() => println!("no such dashboard: {e}"),
         Err(e) => return Err(e),
-        Ok(d) => println!("found {}", d["title"]),
+        Ok(d) => println!("found {}", d.title.as_deref().unwrap_or("?")),
     }
 
     sdk.auth().logout().await?;

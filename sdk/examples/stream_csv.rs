@@ -5,8 +5,8 @@
 //!     order_items.created_date,order_items.count results.csv
 //! ```
 
-use looker_sdk::reqwest::Method;
-use looker_sdk::{call, LookerSdk};
+use looker_sdk::models::WriteQuery;
+use looker_sdk::LookerSdk;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -17,22 +17,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let sdk = LookerSdk::from_env()?;
 
-    let query: serde_json::Value = sdk
-        .request(Method::POST, "/queries")
-        .json(&serde_json::json!({
-            "model": model,
-            "view": view,
-            "fields": fields.split(',').collect::<Vec<_>>(),
-            "limit": "-1",
-        }))
-        .json_into()
+    let query = sdk
+        .create_query(&WriteQuery {
+            model: Some(model.clone()),
+            view: Some(view.clone()),
+            fields: Some(fields.split(',').map(String::from).collect()),
+            limit: Some("-1".into()),
+            ..Default::default()
+        })
         .await?;
-    let id = query["id"].as_str().ok_or("the new query has no id")?;
+    let id = query.id.ok_or("the new query has no id")?;
 
     // Long-running queries: give this call more than the default 120 s.
-    let path = call::path(&["/queries/", "/run/", ""], &[id, "csv"]);
     let stream = sdk
-        .request(Method::GET, &path)
+        .run_query(&id, "csv")
         .timeout(std::time::Duration::from_secs(600))
         .stream()
         .await?; // a non-2xx status is an error here, before any byte is written

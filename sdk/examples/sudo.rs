@@ -13,13 +13,17 @@ async fn main() -> Result<(), looker_sdk::Error> {
     let admin = LookerSdk::from_env()?;
 
     let as_user = admin.sudo(&user_id).await?;
-    let me: serde_json::Value = as_user.get_json("/user").await?;
-    println!("acting as {} ({})", me["display_name"], me["id"]);
+    let me = as_user.me().await?;
+    println!(
+        "acting as {} ({})",
+        me.display_name.as_deref().unwrap_or("?"),
+        me.id.as_deref().unwrap_or("?")
+    );
 
-    let admin_me: serde_json::Value = admin.get_json("/user").await?;
+    let admin_me = admin.me().fields("display_name").await?;
     println!(
         "still admin on the parent client: {}",
-        admin_me["display_name"]
+        admin_me.display_name.as_deref().unwrap_or("?")
     );
 
     // Revoke the sudo token when done.

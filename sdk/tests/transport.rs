@@ -413,3 +413,59 @@ async fn proxy_from_settings_is_used() {
     assert_eq!(seen[0].uri, "http://looker.invalid:19999/api/4.0/user");
     assert!(!format!("{sdk:?}").contains(&proxy));
 }
+
+/// A server that reads each request and then drops the connection without answering.
+async fn hang_up_server() -> (String, Arc<AtomicUsize>) {
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let count = Arc::new(AtomicUsize::new(0));
+    let c = count.clone();
+    tokio::spawn(async move {
+        loop {
+            let (mut sock, _) = listener.accept().await.unwrap();
+            let c = c.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                let mut seen = Vec::new();
+                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match sock.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    }
+                }
+                c.fetch_add(1, Ordering::SeqCst);
+                drop(sock); // the request was sent; no response
+            });
+        }
+    });
+    (format!("http://{addr}"), count)
+}
+
+#[tokio::test]
+async fn sent_requests_are_retried_only_when_idempotent() {
+    let (base, count) = hang_up_server().await;
+    let sdk = builder(&base).build().unwrap();
+    sdk.auth().set_token("t", None);
+
+    let err = sdk
+        .request(Method::POST, "/queries")
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert_eq!(
+        count.load(Ordering::SeqCst),
+        1,
+        "POST may have been processed: no retry"
+    );
+
+    let err = sdk
+        .request(Method::GET, "/queries/1")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert_eq!(count.load(Ordering::SeqCst), 1 + 4, "GET is retried");
+}

@@ -183,38 +183,48 @@ pub fn codegen(args: &[String]) -> CmdResult {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn check(args: &[String]) -> CmdResult {
-    let root = paths::root();
-    let plan = plan(&root, parse_spec_arg(args)?)?;
-    let mut differences = 0;
+/// The unified diff between the files on disk and the plan, and how many files differ.
+fn differences(root: &Path, plan: &Plan) -> (usize, String) {
+    let mut count = 0;
+    let mut report = String::new();
     for file in &plan.files {
         let current = fs::read_to_string(&file.path).unwrap_or_default();
         if current != file.contents {
-            differences += 1;
+            count += 1;
             let name = file
                 .path
-                .strip_prefix(&root)
+                .strip_prefix(root)
                 .unwrap_or(&file.path)
                 .display()
                 .to_string();
             let diff = similar::TextDiff::from_lines(&current, &file.contents);
-            print!(
-                "{}",
-                diff.unified_diff().context_radius(3).header(
-                    &format!("a/{name} (committed)"),
-                    &format!("b/{name} (generated)")
-                )
+            report.push_str(
+                &diff
+                    .unified_diff()
+                    .context_radius(3)
+                    .header(
+                        &format!("a/{name} (committed)"),
+                        &format!("b/{name} (generated)"),
+                    )
+                    .to_string(),
             );
         }
     }
     for path in &plan.stale {
-        differences += 1;
-        println!(
-            "stale generated file (the spec no longer produces it): {}",
+        count += 1;
+        report.push_str(&format!(
+            "stale generated file (the spec no longer produces it): {}\n",
             path.display()
-        );
+        ));
     }
-    if differences == 0 {
+    (count, report)
+}
+
+pub fn check(args: &[String]) -> CmdResult {
+    let root = paths::root();
+    let plan = plan(&root, parse_spec_arg(args)?)?;
+    let (count, report) = differences(&root, &plan);
+    if count == 0 {
         println!(
             "generated code is up to date ({} files, spec {})",
             plan.files.len(),
@@ -222,7 +232,8 @@ pub fn check(args: &[String]) -> CmdResult {
         );
         Ok(ExitCode::SUCCESS)
     } else {
-        eprintln!("{differences} generated files differ from the spec; run `cargo xtask codegen` and commit the result");
+        print!("{report}");
+        eprintln!("{count} generated files differ from the spec; run `cargo xtask codegen` and commit the result");
         Ok(ExitCode::FAILURE)
     }
 }
@@ -230,6 +241,59 @@ pub fn check(args: &[String]) -> CmdResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A workspace root holding the generated output of the constructs fixture.
+    fn generated_root() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = paths::root().join("sdk/Cargo.toml");
+        fs::create_dir_all(dir.path().join("sdk")).unwrap();
+        fs::copy(&manifest, dir.path().join("sdk/Cargo.toml")).unwrap();
+        let spec = paths::root().join("spec/fixtures/constructs.yaml");
+        let plan = plan(dir.path(), Some(spec.clone())).unwrap();
+        for file in &plan.files {
+            fs::create_dir_all(file.path.parent().unwrap()).unwrap();
+            fs::write(&file.path, &file.contents).unwrap();
+        }
+        (dir, spec)
+    }
+
+    #[test]
+    fn check_passes_on_fresh_output_and_shows_a_diff_for_one_edited_line() {
+        let (dir, spec) = generated_root();
+        let root = dir.path();
+        assert_eq!(
+            differences(root, &plan(root, Some(spec.clone())).unwrap()).0,
+            0
+        );
+
+        let models = root.join(codegen::SDK_GENERATED_DIR).join("models.rs");
+        let text = fs::read_to_string(&models).unwrap();
+        fs::write(
+            &models,
+            text.replacen("pub title: Option<String>,", "pub title: Option<i64>,", 1),
+        )
+        .unwrap();
+        let (count, report) = differences(root, &plan(root, Some(spec.clone())).unwrap());
+        assert_eq!(count, 1, "{report}");
+        assert!(report.contains("-    pub title: Option<i64>,"), "{report}");
+        assert!(
+            report.contains("+    pub title: Option<String>,"),
+            "{report}"
+        );
+    }
+
+    #[test]
+    fn check_reports_stale_generated_files() {
+        let (dir, spec) = generated_root();
+        let stale = dir
+            .path()
+            .join(codegen::SDK_GENERATED_DIR)
+            .join("requests/removed_tag.rs");
+        fs::write(&stale, "// left over").unwrap();
+        let (count, report) = differences(dir.path(), &plan(dir.path(), Some(spec)).unwrap());
+        assert_eq!(count, 1);
+        assert!(report.contains("removed_tag.rs"), "{report}");
+    }
 
     #[test]
     fn features_are_spliced_between_the_markers_only() {

@@ -321,6 +321,16 @@ fn builder(op: &Operation) -> TokenStream {
         }
         _ => None,
     };
+    let null_field = matches!(op.body, Some(Body::Json { .. })).then(|| {
+        quote! {
+            /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+            /// `None` fields are left out, which leaves them unchanged).
+            pub fn null_field(mut self, name: &'static str) -> Self {
+                self.call.null_field(name);
+                self
+            }
+        }
+    });
     let stream = matches!(op.response, Response::Raw).then(|| {
         quote! {
             /// Sends the request and returns the body as a byte stream, without buffering it:
@@ -332,15 +342,18 @@ fn builder(op: &Operation) -> TokenStream {
     });
     let response_enum = response_enum(op);
     let setters: Vec<TokenStream> = setters.collect();
-    let inherent = (!setters.is_empty() || body_setter.is_some() || stream.is_some()).then(|| {
-        quote! {
-            impl<'a> #builder<'a> {
-                #(#setters)*
-                #body_setter
-                #stream
-            }
-        }
-    });
+    let inherent =
+        (!setters.is_empty() || body_setter.is_some() || null_field.is_some() || stream.is_some())
+            .then(|| {
+                quote! {
+                    impl<'a> #builder<'a> {
+                        #(#setters)*
+                        #body_setter
+                        #null_field
+                        #stream
+                    }
+                }
+            });
     quote! {
         #[doc = #doc]
         ///

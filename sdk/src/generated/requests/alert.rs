@@ -357,6 +357,14 @@ crate::builder::request_builder!(GetAlertRequest => crate ::models::Alert);
 pub struct UpdateAlertRequest<'a> {
     call: crate::call::Call<'a, crate::models::Alert>,
 }
+impl<'a> UpdateAlertRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(UpdateAlertRequest => crate ::models::Alert);
 /// Request builder for [`LookerSdk::delete_alert`](crate::LookerSdk::delete_alert) (`DELETE /alerts/{alert_id}`).
 ///
@@ -373,6 +381,14 @@ crate::builder::request_builder!(DeleteAlertRequest => ());
 pub struct UpdateAlertFieldRequest<'a> {
     call: crate::call::Call<'a, crate::models::Alert>,
 }
+impl<'a> UpdateAlertFieldRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(UpdateAlertFieldRequest => crate ::models::Alert);
 /// Request builder for [`LookerSdk::create_alert`](crate::LookerSdk::create_alert) (`POST /alerts`).
 ///
@@ -380,6 +396,14 @@ crate::builder::request_builder!(UpdateAlertFieldRequest => crate ::models::Aler
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateAlertRequest<'a> {
     call: crate::call::Call<'a, crate::models::Alert>,
+}
+impl<'a> CreateAlertRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(CreateAlertRequest => crate ::models::Alert);
 /// Request builder for [`LookerSdk::enqueue_alert`](crate::LookerSdk::enqueue_alert) (`POST /alerts/{alert_id}/enqueue`).

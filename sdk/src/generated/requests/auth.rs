@@ -1492,6 +1492,12 @@ impl<'a> CreateEmbedSecretRequest<'a> {
         self.call.json_body(body);
         self
     }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     CreateEmbedSecretRequest => crate ::models::EmbedSecret
@@ -1511,6 +1517,14 @@ crate::builder::request_builder!(DeleteEmbedSecretRequest => ());
 pub struct CreateSsoEmbedUrlRequest<'a> {
     call: crate::call::Call<'a, crate::models::EmbedUrlResponse>,
 }
+impl<'a> CreateSsoEmbedUrlRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(
     CreateSsoEmbedUrlRequest => crate ::models::EmbedUrlResponse
 );
@@ -1520,6 +1534,14 @@ crate::builder::request_builder!(
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateEmbedUrlAsMeRequest<'a> {
     call: crate::call::Call<'a, crate::models::EmbedUrlResponse>,
+}
+impl<'a> CreateEmbedUrlAsMeRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     CreateEmbedUrlAsMeRequest => crate ::models::EmbedUrlResponse
@@ -1548,6 +1570,14 @@ crate::builder::request_builder!(
 pub struct AcquireEmbedCookielessSessionRequest<'a> {
     call: crate::call::Call<'a, crate::models::EmbedCookielessSessionAcquireResponse>,
 }
+impl<'a> AcquireEmbedCookielessSessionRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(
     AcquireEmbedCookielessSessionRequest => crate
     ::models::EmbedCookielessSessionAcquireResponse
@@ -1570,6 +1600,14 @@ pub struct GenerateTokensForCookielessSessionRequest<'a> {
         crate::models::EmbedCookielessSessionGenerateTokensResponse,
     >,
 }
+impl<'a> GenerateTokensForCookielessSessionRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(
     GenerateTokensForCookielessSessionRequest => crate
     ::models::EmbedCookielessSessionGenerateTokensResponse
@@ -1589,6 +1627,14 @@ crate::builder::request_builder!(LdapConfigRequest => crate ::models::LdapConfig
 pub struct UpdateLdapConfigRequest<'a> {
     call: crate::call::Call<'a, crate::models::LdapConfig>,
 }
+impl<'a> UpdateLdapConfigRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(UpdateLdapConfigRequest => crate ::models::LdapConfig);
 /// Request builder for [`LookerSdk::test_ldap_config_connection`](crate::LookerSdk::test_ldap_config_connection) (`PUT /ldap_config/test_connection`).
 ///
@@ -1596,6 +1642,14 @@ crate::builder::request_builder!(UpdateLdapConfigRequest => crate ::models::Ldap
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct TestLdapConfigConnectionRequest<'a> {
     call: crate::call::Call<'a, crate::models::LdapConfigTestResult>,
+}
+impl<'a> TestLdapConfigConnectionRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     TestLdapConfigConnectionRequest => crate ::models::LdapConfigTestResult
@@ -1607,6 +1661,14 @@ crate::builder::request_builder!(
 pub struct TestLdapConfigAuthRequest<'a> {
     call: crate::call::Call<'a, crate::models::LdapConfigTestResult>,
 }
+impl<'a> TestLdapConfigAuthRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(
     TestLdapConfigAuthRequest => crate ::models::LdapConfigTestResult
 );
@@ -1616,6 +1678,14 @@ crate::builder::request_builder!(
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct TestLdapConfigUserInfoRequest<'a> {
     call: crate::call::Call<'a, crate::models::LdapConfigTestResult>,
+}
+impl<'a> TestLdapConfigUserInfoRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     TestLdapConfigUserInfoRequest => crate ::models::LdapConfigTestResult
@@ -1627,6 +1697,14 @@ crate::builder::request_builder!(
 pub struct TestLdapConfigUserAuthRequest<'a> {
     call: crate::call::Call<'a, crate::models::LdapConfigTestResult>,
 }
+impl<'a> TestLdapConfigUserAuthRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(
     TestLdapConfigUserAuthRequest => crate ::models::LdapConfigTestResult
 );
@@ -1636,6 +1714,14 @@ crate::builder::request_builder!(
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct RegisterMobileDeviceRequest<'a> {
     call: crate::call::Call<'a, crate::models::MobileToken>,
+}
+impl<'a> RegisterMobileDeviceRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     RegisterMobileDeviceRequest => crate ::models::MobileToken
@@ -1705,6 +1791,12 @@ impl<'a> RegisterOauthClientAppRequest<'a> {
         self.call.query("fields", Into::<String>::into(fields));
         self
     }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     RegisterOauthClientAppRequest => crate ::models::OauthClientApp
@@ -1728,6 +1820,12 @@ impl<'a> UpdateOauthClientAppRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
         self.call.query("fields", Into::<String>::into(fields));
+        self
+    }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
         self
     }
 }
@@ -1787,6 +1885,14 @@ crate::builder::request_builder!(OidcConfigRequest => crate ::models::OidcConfig
 pub struct UpdateOidcConfigRequest<'a> {
     call: crate::call::Call<'a, crate::models::OidcConfig>,
 }
+impl<'a> UpdateOidcConfigRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(UpdateOidcConfigRequest => crate ::models::OidcConfig);
 /// Request builder for [`LookerSdk::oidc_test_config`](crate::LookerSdk::oidc_test_config) (`GET /oidc_test_configs/{test_slug}`).
 ///
@@ -1811,6 +1917,14 @@ crate::builder::request_builder!(DeleteOidcTestConfigRequest => ());
 pub struct CreateOidcTestConfigRequest<'a> {
     call: crate::call::Call<'a, crate::models::OidcConfig>,
 }
+impl<'a> CreateOidcTestConfigRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(
     CreateOidcTestConfigRequest => crate ::models::OidcConfig
 );
@@ -1830,6 +1944,14 @@ crate::builder::request_builder!(
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdatePasswordConfigRequest<'a> {
     call: crate::call::Call<'a, crate::models::PasswordConfig>,
+}
+impl<'a> UpdatePasswordConfigRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     UpdatePasswordConfigRequest => crate ::models::PasswordConfig
@@ -1859,6 +1981,14 @@ crate::builder::request_builder!(SamlConfigRequest => crate ::models::SamlConfig
 pub struct UpdateSamlConfigRequest<'a> {
     call: crate::call::Call<'a, crate::models::SamlConfig>,
 }
+impl<'a> UpdateSamlConfigRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(UpdateSamlConfigRequest => crate ::models::SamlConfig);
 /// Request builder for [`LookerSdk::saml_test_config`](crate::LookerSdk::saml_test_config) (`GET /saml_test_configs/{test_slug}`).
 ///
@@ -1882,6 +2012,14 @@ crate::builder::request_builder!(DeleteSamlTestConfigRequest => ());
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateSamlTestConfigRequest<'a> {
     call: crate::call::Call<'a, crate::models::SamlConfig>,
+}
+impl<'a> CreateSamlTestConfigRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     CreateSamlTestConfigRequest => crate ::models::SamlConfig
@@ -1921,6 +2059,14 @@ crate::builder::request_builder!(SessionConfigRequest => crate ::models::Session
 pub struct UpdateSessionConfigRequest<'a> {
     call: crate::call::Call<'a, crate::models::SessionConfig>,
 }
+impl<'a> UpdateSessionConfigRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(
     UpdateSessionConfigRequest => crate ::models::SessionConfig
 );
@@ -1949,6 +2095,14 @@ crate::builder::request_builder!(
 pub struct AddSupportAccessAllowlistEntriesRequest<'a> {
     call: crate::call::Call<'a, Vec<crate::models::SupportAccessAllowlistEntry>>,
 }
+impl<'a> AddSupportAccessAllowlistEntriesRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(
     AddSupportAccessAllowlistEntriesRequest => Vec < crate
     ::models::SupportAccessAllowlistEntry >
@@ -1967,6 +2121,14 @@ crate::builder::request_builder!(DeleteSupportAccessAllowlistEntryRequest => ())
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct EnableSupportAccessRequest<'a> {
     call: crate::call::Call<'a, crate::models::SupportAccessStatus>,
+}
+impl<'a> EnableSupportAccessRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     EnableSupportAccessRequest => crate ::models::SupportAccessStatus

@@ -374,6 +374,12 @@ impl<'a> CreateBoardRequest<'a> {
         self.call.query("fields", Into::<String>::into(fields));
         self
     }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(CreateBoardRequest => crate ::models::Board);
 /// Request builder for [`LookerSdk::search_boards`](crate::LookerSdk::search_boards) (`GET /boards/search`).
@@ -494,6 +500,12 @@ impl<'a> UpdateBoardRequest<'a> {
         self.call.query("fields", Into::<String>::into(fields));
         self
     }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(UpdateBoardRequest => crate ::models::Board);
 /// Request builder for [`LookerSdk::all_board_items`](crate::LookerSdk::all_board_items) (`GET /board_items`).
@@ -536,6 +548,12 @@ impl<'a> CreateBoardItemRequest<'a> {
         self.call.query("fields", Into::<String>::into(fields));
         self
     }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(CreateBoardItemRequest => crate ::models::BoardItem);
 /// Request builder for [`LookerSdk::board_item`](crate::LookerSdk::board_item) (`GET /board_items/{board_item_id}`).
@@ -574,6 +592,12 @@ impl<'a> UpdateBoardItemRequest<'a> {
         self.call.query("fields", Into::<String>::into(fields));
         self
     }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(UpdateBoardItemRequest => crate ::models::BoardItem);
 /// Request builder for [`LookerSdk::all_board_sections`](crate::LookerSdk::all_board_sections) (`GET /board_sections`).
@@ -609,6 +633,12 @@ impl<'a> CreateBoardSectionRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
         self.call.query("fields", Into::<String>::into(fields));
+        self
+    }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
         self
     }
 }
@@ -649,6 +679,12 @@ impl<'a> UpdateBoardSectionRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
         self.call.query("fields", Into::<String>::into(fields));
+        self
+    }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
         self
     }
 }

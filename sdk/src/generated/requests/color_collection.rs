@@ -263,6 +263,14 @@ crate::builder::request_builder!(
 pub struct CreateColorCollectionRequest<'a> {
     call: crate::call::Call<'a, crate::models::ColorCollection>,
 }
+impl<'a> CreateColorCollectionRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(
     CreateColorCollectionRequest => crate ::models::ColorCollection
 );
@@ -351,6 +359,14 @@ crate::builder::request_builder!(DeleteColorCollectionRequest => ());
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateColorCollectionRequest<'a> {
     call: crate::call::Call<'a, crate::models::ColorCollection>,
+}
+impl<'a> UpdateColorCollectionRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     UpdateColorCollectionRequest => crate ::models::ColorCollection

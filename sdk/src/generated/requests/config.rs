@@ -649,6 +649,14 @@ crate::builder::request_builder!(
 pub struct UpdateCloudStorageConfigurationRequest<'a> {
     call: crate::call::Call<'a, crate::models::BackupConfiguration>,
 }
+impl<'a> UpdateCloudStorageConfigurationRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(
     UpdateCloudStorageConfigurationRequest => crate ::models::BackupConfiguration
 );
@@ -675,6 +683,12 @@ impl<'a> UpdateCustomWelcomeEmailRequest<'a> {
         self.call.query("send_test_welcome_email", send_test_welcome_email);
         self
     }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     UpdateCustomWelcomeEmailRequest => crate ::models::CustomWelcomeEmail
@@ -685,6 +699,14 @@ crate::builder::request_builder!(
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateCustomWelcomeEmailTestRequest<'a> {
     call: crate::call::Call<'a, crate::models::WelcomeEmailTest>,
+}
+impl<'a> UpdateCustomWelcomeEmailTestRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     UpdateCustomWelcomeEmailTestRequest => crate ::models::WelcomeEmailTest
@@ -705,6 +727,14 @@ crate::builder::request_builder!(
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateDigestEmailsEnabledRequest<'a> {
     call: crate::call::Call<'a, crate::models::DigestEmails>,
+}
+impl<'a> UpdateDigestEmailsEnabledRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     UpdateDigestEmailsEnabledRequest => crate ::models::DigestEmails
@@ -746,6 +776,14 @@ crate::builder::request_builder!(
 pub struct UpdateInternalHelpResourcesContentRequest<'a> {
     call: crate::call::Call<'a, crate::models::InternalHelpResourcesContent>,
 }
+impl<'a> UpdateInternalHelpResourcesContentRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(
     UpdateInternalHelpResourcesContentRequest => crate
     ::models::InternalHelpResourcesContent
@@ -766,6 +804,14 @@ crate::builder::request_builder!(
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateInternalHelpResourcesRequest<'a> {
     call: crate::call::Call<'a, crate::models::InternalHelpResources>,
+}
+impl<'a> UpdateInternalHelpResourcesRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     UpdateInternalHelpResourcesRequest => crate ::models::InternalHelpResources
@@ -794,6 +840,14 @@ crate::builder::request_builder!(LegacyFeatureRequest => crate ::models::LegacyF
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateLegacyFeatureRequest<'a> {
     call: crate::call::Call<'a, crate::models::LegacyFeature>,
+}
+impl<'a> UpdateLegacyFeatureRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     UpdateLegacyFeatureRequest => crate ::models::LegacyFeature
@@ -844,6 +898,12 @@ impl<'a> SetSettingRequest<'a> {
         self.call.query("fields", Into::<String>::into(fields));
         self
     }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(SetSettingRequest => crate ::models::Setting);
 /// Request builder for [`LookerSdk::set_smtp_settings`](crate::LookerSdk::set_smtp_settings) (`POST /smtp_settings`).
@@ -852,6 +912,14 @@ crate::builder::request_builder!(SetSettingRequest => crate ::models::Setting);
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct SetSmtpSettingsRequest<'a> {
     call: crate::call::Call<'a, ()>,
+}
+impl<'a> SetSmtpSettingsRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(SetSmtpSettingsRequest => ());
 /// Request builder for [`LookerSdk::smtp_status`](crate::LookerSdk::smtp_status) (`GET /smtp_status`).
@@ -925,6 +993,14 @@ crate::builder::request_builder!(
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateWhitelabelConfigurationRequest<'a> {
     call: crate::call::Call<'a, crate::models::WhitelabelConfiguration>,
+}
+impl<'a> UpdateWhitelabelConfigurationRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     UpdateWhitelabelConfigurationRequest => crate ::models::WhitelabelConfiguration

@@ -629,6 +629,14 @@ crate::builder::request_builder!(
 pub struct CreateConnectionRequest<'a> {
     call: crate::call::Call<'a, crate::models::DbConnection>,
 }
+impl<'a> CreateConnectionRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(
     CreateConnectionRequest => crate ::models::DbConnection
 );
@@ -661,6 +669,14 @@ crate::builder::request_builder!(DeleteConnectionRequest => ());
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateConnectionRequest<'a> {
     call: crate::call::Call<'a, crate::models::DbConnection>,
+}
+impl<'a> UpdateConnectionRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     UpdateConnectionRequest => crate ::models::DbConnection
@@ -705,6 +721,12 @@ impl<'a> TestConnectionConfigRequest<'a> {
     /// Sent as one comma-delimited value.
     pub fn tests(mut self, tests: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.call.query_csv("tests", tests);
+        self
+    }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
         self
     }
 }
@@ -758,6 +780,14 @@ crate::builder::request_builder!(
 pub struct CreateExternalOauthApplicationRequest<'a> {
     call: crate::call::Call<'a, crate::models::ExternalOauthApplication>,
 }
+impl<'a> CreateExternalOauthApplicationRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(
     CreateExternalOauthApplicationRequest => crate ::models::ExternalOauthApplication
 );
@@ -776,6 +806,14 @@ crate::builder::request_builder!(DeleteExternalOauthApplicationRequest => ());
 pub struct UpdateExternalOauthApplicationRequest<'a> {
     call: crate::call::Call<'a, crate::models::ExternalOauthApplication>,
 }
+impl<'a> UpdateExternalOauthApplicationRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(
     UpdateExternalOauthApplicationRequest => crate ::models::ExternalOauthApplication
 );
@@ -785,6 +823,14 @@ crate::builder::request_builder!(
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateOauthApplicationUserStateRequest<'a> {
     call: crate::call::Call<'a, crate::models::CreateOAuthApplicationUserStateResponse>,
+}
+impl<'a> CreateOauthApplicationUserStateRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     CreateOauthApplicationUserStateRequest => crate
@@ -814,6 +860,14 @@ crate::builder::request_builder!(
 pub struct CreateSshServerRequest<'a> {
     call: crate::call::Call<'a, crate::models::SshServer>,
 }
+impl<'a> CreateSshServerRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(CreateSshServerRequest => crate ::models::SshServer);
 /// Request builder for [`LookerSdk::ssh_server`](crate::LookerSdk::ssh_server) (`GET /ssh_server/{ssh_server_id}`).
 ///
@@ -837,6 +891,14 @@ crate::builder::request_builder!(DeleteSshServerRequest => ());
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateSshServerRequest<'a> {
     call: crate::call::Call<'a, crate::models::SshServer>,
+}
+impl<'a> UpdateSshServerRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(UpdateSshServerRequest => crate ::models::SshServer);
 /// Request builder for [`LookerSdk::test_ssh_server`](crate::LookerSdk::test_ssh_server) (`GET /ssh_server/{ssh_server_id}/test`).
@@ -871,6 +933,14 @@ crate::builder::request_builder!(
 pub struct CreateSshTunnelRequest<'a> {
     call: crate::call::Call<'a, crate::models::SshTunnel>,
 }
+impl<'a> CreateSshTunnelRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(CreateSshTunnelRequest => crate ::models::SshTunnel);
 /// Request builder for [`LookerSdk::ssh_tunnel`](crate::LookerSdk::ssh_tunnel) (`GET /ssh_tunnel/{ssh_tunnel_id}`).
 ///
@@ -894,6 +964,14 @@ crate::builder::request_builder!(DeleteSshTunnelRequest => ());
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateSshTunnelRequest<'a> {
     call: crate::call::Call<'a, crate::models::SshTunnel>,
+}
+impl<'a> UpdateSshTunnelRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(UpdateSshTunnelRequest => crate ::models::SshTunnel);
 /// Request builder for [`LookerSdk::test_ssh_tunnel`](crate::LookerSdk::test_ssh_tunnel) (`GET /ssh_tunnel/{ssh_tunnel_id}/test`).

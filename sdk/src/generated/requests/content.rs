@@ -571,6 +571,14 @@ crate::builder::request_builder!(DeleteContentFavoriteRequest => ());
 pub struct CreateContentFavoriteRequest<'a> {
     call: crate::call::Call<'a, crate::models::ContentFavorite>,
 }
+impl<'a> CreateContentFavoriteRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(
     CreateContentFavoriteRequest => crate ::models::ContentFavorite
 );
@@ -613,6 +621,14 @@ crate::builder::request_builder!(ContentMetadataRequest => crate ::models::Conte
 pub struct UpdateContentMetadataRequest<'a> {
     call: crate::call::Call<'a, crate::models::ContentMeta>,
 }
+impl<'a> UpdateContentMetadataRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(
     UpdateContentMetadataRequest => crate ::models::ContentMeta
 );
@@ -650,6 +666,12 @@ impl<'a> CreateContentMetadataAccessRequest<'a> {
             .query("send_boards_notification_email", send_boards_notification_email);
         self
     }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     CreateContentMetadataAccessRequest => crate ::models::ContentMetaGroupUser
@@ -660,6 +682,14 @@ crate::builder::request_builder!(
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateContentMetadataAccessRequest<'a> {
     call: crate::call::Call<'a, crate::models::ContentMetaGroupUser>,
+}
+impl<'a> UpdateContentMetadataAccessRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     UpdateContentMetadataAccessRequest => crate ::models::ContentMetaGroupUser

@@ -626,6 +626,12 @@ impl<'a> CreateAgentRequest<'a> {
         self.call.query("fields", Into::<String>::into(fields));
         self
     }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(CreateAgentRequest => crate ::models::Agent);
 /// Request builder for [`LookerSdk::delete_agent`](crate::LookerSdk::delete_agent) (`DELETE /agents`).
@@ -671,6 +677,12 @@ impl<'a> UpdateAgentRequest<'a> {
         self.call.query("fields", Into::<String>::into(fields));
         self
     }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(UpdateAgentRequest => crate ::models::Agent);
 /// Request builder for [`LookerSdk::all_conversation_messages`](crate::LookerSdk::all_conversation_messages) (`GET /conversations/{conversation_id}/messages`).
@@ -701,6 +713,12 @@ impl<'a> CreateConversationMessageRequest<'a> {
     /// Requested fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
         self.call.query("fields", Into::<String>::into(fields));
+        self
+    }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
         self
     }
 }
@@ -750,6 +768,12 @@ impl<'a> UpdateConversationMessageRequest<'a> {
     /// Requested fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
         self.call.query("fields", Into::<String>::into(fields));
+        self
+    }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
         self
     }
 }
@@ -831,6 +855,12 @@ impl<'a> CreateConversationRequest<'a> {
         self.call.query("fields", Into::<String>::into(fields));
         self
     }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     CreateConversationRequest => crate ::models::Conversation
@@ -878,6 +908,12 @@ impl<'a> UpdateConversationRequest<'a> {
         self.call.query("fields", Into::<String>::into(fields));
         self
     }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     UpdateConversationRequest => crate ::models::Conversation
@@ -889,6 +925,14 @@ crate::builder::request_builder!(
 pub struct ConversationalAnalyticsChatRequest<'a> {
     call: crate::call::Call<'a, Option<Vec<crate::models::ChatMessage>>>,
 }
+impl<'a> ConversationalAnalyticsChatRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(
     ConversationalAnalyticsChatRequest => Option < Vec < crate ::models::ChatMessage > >
 );
@@ -898,6 +942,14 @@ crate::builder::request_builder!(
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateGoldenQueryRequest<'a> {
     call: crate::call::Call<'a, crate::models::GoldenQuery>,
+}
+impl<'a> CreateGoldenQueryRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     CreateGoldenQueryRequest => crate ::models::GoldenQuery
@@ -916,6 +968,14 @@ crate::builder::request_builder!(DeleteGoldenQueryRequest => ());
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateGoldenQueryRequest<'a> {
     call: crate::call::Call<'a, crate::models::GoldenQuery>,
+}
+impl<'a> UpdateGoldenQueryRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     UpdateGoldenQueryRequest => crate ::models::GoldenQuery

@@ -1101,6 +1101,14 @@ crate::builder::request_builder!(
 pub struct CreateDashboardRequest<'a> {
     call: crate::call::Call<'a, crate::models::Dashboard>,
 }
+impl<'a> CreateDashboardRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(CreateDashboardRequest => crate ::models::Dashboard);
 /// Request builder for [`LookerSdk::search_dashboards`](crate::LookerSdk::search_dashboards) (`GET /dashboards/search`).
 ///
@@ -1242,6 +1250,12 @@ impl<'a> ImportLookmlDashboardRequest<'a> {
         self.call.json_body(body);
         self
     }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     ImportLookmlDashboardRequest => crate ::models::Dashboard
@@ -1300,6 +1314,14 @@ crate::builder::request_builder!(DeleteDashboardRequest => ());
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateDashboardRequest<'a> {
     call: crate::call::Call<'a, crate::models::Dashboard>,
+}
+impl<'a> UpdateDashboardRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(UpdateDashboardRequest => crate ::models::Dashboard);
 /// Request builder for [`LookerSdk::dashboard_aggregate_table_lookml`](crate::LookerSdk::dashboard_aggregate_table_lookml) (`GET /dashboards/aggregate_table_lookml/{dashboard_id}`).
@@ -1388,6 +1410,14 @@ crate::builder::request_builder!(MoveDashboardRequest => crate ::models::Dashboa
 pub struct ImportDashboardFromLookmlRequest<'a> {
     call: crate::call::Call<'a, crate::models::Dashboard>,
 }
+impl<'a> ImportDashboardFromLookmlRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(
     ImportDashboardFromLookmlRequest => crate ::models::Dashboard
 );
@@ -1397,6 +1427,14 @@ crate::builder::request_builder!(
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateDashboardFromLookmlRequest<'a> {
     call: crate::call::Call<'a, crate::models::Dashboard>,
+}
+impl<'a> CreateDashboardFromLookmlRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     CreateDashboardFromLookmlRequest => crate ::models::Dashboard
@@ -1423,6 +1461,14 @@ crate::builder::request_builder!(CopyDashboardRequest => crate ::models::Dashboa
 pub struct UpdateDashboardCertificationRequest<'a> {
     call: crate::call::Call<'a, crate::models::Dashboard>,
 }
+impl<'a> UpdateDashboardCertificationRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(
     UpdateDashboardCertificationRequest => crate ::models::Dashboard
 );
@@ -1432,6 +1478,14 @@ crate::builder::request_builder!(
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateLookmlCertificationRequest<'a> {
     call: crate::call::Call<'a, crate::models::Dashboard>,
+}
+impl<'a> UpdateLookmlCertificationRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     UpdateLookmlCertificationRequest => crate ::models::Dashboard
@@ -1521,6 +1575,12 @@ impl<'a> UpdateDashboardElementRequest<'a> {
         self.call.query("fields", Into::<String>::into(fields));
         self
     }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     UpdateDashboardElementRequest => crate ::models::DashboardElement
@@ -1558,6 +1618,12 @@ impl<'a> CreateDashboardElementRequest<'a> {
     /// Apply relevant filters on dashboard to this tile
     pub fn apply_filters(mut self, apply_filters: bool) -> Self {
         self.call.query("apply_filters", apply_filters);
+        self
+    }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
         self
     }
 }
@@ -1602,6 +1668,12 @@ impl<'a> UpdateDashboardFilterRequest<'a> {
         self.call.query("fields", Into::<String>::into(fields));
         self
     }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     UpdateDashboardFilterRequest => crate ::models::DashboardFilter
@@ -1636,6 +1708,12 @@ impl<'a> CreateDashboardFilterRequest<'a> {
         self.call.query("fields", Into::<String>::into(fields));
         self
     }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     CreateDashboardFilterRequest => crate ::models::DashboardFilter
@@ -1668,6 +1746,12 @@ impl<'a> UpdateDashboardLayoutComponentRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
         self.call.query("fields", Into::<String>::into(fields));
+        self
+    }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
         self
     }
 }
@@ -1730,6 +1814,12 @@ impl<'a> UpdateDashboardLayoutRequest<'a> {
         self.call.query("fields", Into::<String>::into(fields));
         self
     }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     UpdateDashboardLayoutRequest => crate ::models::DashboardLayout
@@ -1764,6 +1854,12 @@ impl<'a> CreateDashboardLayoutRequest<'a> {
         self.call.query("fields", Into::<String>::into(fields));
         self
     }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     CreateDashboardLayoutRequest => crate ::models::DashboardLayout
@@ -1782,6 +1878,14 @@ crate::builder::request_builder!(DashboardFilterStateRequest => String);
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateDashboardFilterStateRequest<'a> {
     call: crate::call::Call<'a, CreateDashboardFilterStateResponse>,
+}
+impl<'a> CreateDashboardFilterStateRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     CreateDashboardFilterStateRequest => CreateDashboardFilterStateResponse

@@ -59,6 +59,14 @@ impl crate::LookerSdk {
 pub struct PerformDataActionRequest<'a> {
     call: crate::call::Call<'a, crate::models::DataActionResponse>,
 }
+impl<'a> PerformDataActionRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(
     PerformDataActionRequest => crate ::models::DataActionResponse
 );
@@ -68,6 +76,14 @@ crate::builder::request_builder!(
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct FetchRemoteDataActionFormRequest<'a> {
     call: crate::call::Call<'a, crate::models::DataActionForm>,
+}
+impl<'a> FetchRemoteDataActionFormRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     FetchRemoteDataActionFormRequest => crate ::models::DataActionForm

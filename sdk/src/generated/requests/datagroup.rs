@@ -88,4 +88,12 @@ crate::builder::request_builder!(DatagroupRequest => crate ::models::Datagroup);
 pub struct UpdateDatagroupRequest<'a> {
     call: crate::call::Call<'a, crate::models::Datagroup>,
 }
+impl<'a> UpdateDatagroupRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(UpdateDatagroupRequest => crate ::models::Datagroup);

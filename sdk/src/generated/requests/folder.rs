@@ -353,6 +353,14 @@ crate::builder::request_builder!(DeleteFolderRequest => ());
 pub struct UpdateFolderRequest<'a> {
     call: crate::call::Call<'a, crate::models::Folder>,
 }
+impl<'a> UpdateFolderRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(UpdateFolderRequest => crate ::models::Folder);
 /// Request builder for [`LookerSdk::all_folders`](crate::LookerSdk::all_folders) (`GET /folders`).
 ///
@@ -377,6 +385,14 @@ crate::builder::request_builder!(
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateFolderRequest<'a> {
     call: crate::call::Call<'a, crate::models::Folder>,
+}
+impl<'a> CreateFolderRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(CreateFolderRequest => crate ::models::Folder);
 /// Request builder for [`LookerSdk::folder_children`](crate::LookerSdk::folder_children) (`GET /folders/{folder_id}/children`).

@@ -507,6 +507,12 @@ impl<'a> CreateGroupRequest<'a> {
         self.call.query("fields", Into::<String>::into(fields));
         self
     }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(CreateGroupRequest => crate ::models::Group);
 /// Request builder for [`LookerSdk::search_groups`](crate::LookerSdk::search_groups) (`GET /groups/search`).
@@ -729,6 +735,12 @@ impl<'a> UpdateGroupRequest<'a> {
         self.call.query("fields", Into::<String>::into(fields));
         self
     }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(UpdateGroupRequest => crate ::models::Group);
 /// Request builder for [`LookerSdk::all_group_groups`](crate::LookerSdk::all_group_groups) (`GET /groups/{group_id}/groups`).
@@ -752,6 +764,14 @@ crate::builder::request_builder!(AllGroupGroupsRequest => Vec < crate ::models::
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct AddGroupGroupRequest<'a> {
     call: crate::call::Call<'a, crate::models::Group>,
+}
+impl<'a> AddGroupGroupRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(AddGroupGroupRequest => crate ::models::Group);
 /// Request builder for [`LookerSdk::all_group_users`](crate::LookerSdk::all_group_users) (`GET /groups/{group_id}/users`).
@@ -803,6 +823,14 @@ crate::builder::request_builder!(AllGroupUsersRequest => Vec < crate ::models::U
 pub struct AddGroupUserRequest<'a> {
     call: crate::call::Call<'a, crate::models::User>,
 }
+impl<'a> AddGroupUserRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(AddGroupUserRequest => crate ::models::User);
 /// Request builder for [`LookerSdk::delete_group_user`](crate::LookerSdk::delete_group_user) (`DELETE /groups/{group_id}/users/{user_id}`).
 ///
@@ -834,6 +862,14 @@ crate::builder::request_builder!(DeleteUserAttributeGroupValueRequest => ());
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateUserAttributeGroupValueRequest<'a> {
     call: crate::call::Call<'a, crate::models::UserAttributeGroupValue>,
+}
+impl<'a> UpdateUserAttributeGroupValueRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     UpdateUserAttributeGroupValueRequest => crate ::models::UserAttributeGroupValue

@@ -47,6 +47,14 @@ impl crate::LookerSdk {
 pub struct RunKeyDriverAnalysisRequest<'a> {
     call: crate::call::Call<'a, crate::models::KdaResponsePayload>,
 }
+impl<'a> RunKeyDriverAnalysisRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(
     RunKeyDriverAnalysisRequest => crate ::models::KdaResponsePayload
 );

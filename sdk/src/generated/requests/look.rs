@@ -331,6 +331,12 @@ impl<'a> CreateLookRequest<'a> {
         self.call.query("fields", Into::<String>::into(fields));
         self
     }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(CreateLookRequest => crate ::models::LookWithQuery);
 /// Request builder for [`LookerSdk::search_looks`](crate::LookerSdk::search_looks) (`GET /looks/search`).
@@ -475,6 +481,12 @@ impl<'a> UpdateLookRequest<'a> {
         self.call.query("fields", Into::<String>::into(fields));
         self
     }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(UpdateLookRequest => crate ::models::LookWithQuery);
 /// Request builder for [`LookerSdk::run_look`](crate::LookerSdk::run_look) (`GET /looks/{look_id}/run/{result_format}`).
@@ -609,5 +621,13 @@ fn decode_move_look(response: crate::call::Response) -> crate::Result<MoveLookRe
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateLookCertificationRequest<'a> {
     call: crate::call::Call<'a, crate::models::Look>,
+}
+impl<'a> UpdateLookCertificationRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(UpdateLookCertificationRequest => crate ::models::Look);

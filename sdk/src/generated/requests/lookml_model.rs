@@ -189,6 +189,14 @@ crate::builder::request_builder!(
 pub struct CreateLookmlModelRequest<'a> {
     call: crate::call::Call<'a, crate::models::LookmlModel>,
 }
+impl<'a> CreateLookmlModelRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(
     CreateLookmlModelRequest => crate ::models::LookmlModel
 );
@@ -221,6 +229,14 @@ crate::builder::request_builder!(DeleteLookmlModelRequest => ());
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateLookmlModelRequest<'a> {
     call: crate::call::Call<'a, crate::models::LookmlModel>,
+}
+impl<'a> UpdateLookmlModelRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     UpdateLookmlModelRequest => crate ::models::LookmlModel

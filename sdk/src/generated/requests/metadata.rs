@@ -458,6 +458,12 @@ impl<'a> ConnectionCostEstimateRequest<'a> {
         self.call.query("fields", Into::<String>::into(fields));
         self
     }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     ConnectionCostEstimateRequest => crate ::models::CostEstimate

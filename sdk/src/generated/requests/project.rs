@@ -1169,6 +1169,12 @@ impl<'a> CreateCiRunRequest<'a> {
         self.call.query("fields", Into::<String>::into(fields));
         self
     }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     CreateCiRunRequest => crate ::models::CreateCiRunResponse
@@ -1184,6 +1190,12 @@ impl<'a> CreateContinuousIntegrationRunRequest<'a> {
     /// Requested fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
         self.call.query("fields", Into::<String>::into(fields));
+        self
+    }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
         self
     }
 }
@@ -1247,6 +1259,14 @@ crate::builder::request_builder!(GitBranchRequest => crate ::models::GitBranch);
 pub struct UpdateGitBranchRequest<'a> {
     call: crate::call::Call<'a, crate::models::GitBranch>,
 }
+impl<'a> UpdateGitBranchRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(UpdateGitBranchRequest => crate ::models::GitBranch);
 /// Request builder for [`LookerSdk::create_git_branch`](crate::LookerSdk::create_git_branch) (`POST /projects/{project_id}/git_branch`).
 ///
@@ -1254,6 +1274,14 @@ crate::builder::request_builder!(UpdateGitBranchRequest => crate ::models::GitBr
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateGitBranchRequest<'a> {
     call: crate::call::Call<'a, crate::models::GitBranch>,
+}
+impl<'a> CreateGitBranchRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(CreateGitBranchRequest => crate ::models::GitBranch);
 /// Request builder for [`LookerSdk::find_git_branch`](crate::LookerSdk::find_git_branch) (`GET /projects/{project_id}/git_branch/{branch_name}`).
@@ -1370,6 +1398,14 @@ crate::builder::request_builder!(AllProjectsRequest => Vec < crate ::models::Pro
 pub struct CreateProjectRequest<'a> {
     call: crate::call::Call<'a, crate::models::Project>,
 }
+impl<'a> CreateProjectRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(CreateProjectRequest => crate ::models::Project);
 /// Request builder for [`LookerSdk::project`](crate::LookerSdk::project) (`GET /projects/{project_id}`).
 ///
@@ -1397,6 +1433,12 @@ impl<'a> UpdateProjectRequest<'a> {
     /// Requested fields
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
         self.call.query("fields", Into::<String>::into(fields));
+        self
+    }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
         self
     }
 }
@@ -1630,6 +1672,12 @@ impl<'a> TagRefRequest<'a> {
         self.call.query("tag_message", Into::<String>::into(tag_message));
         self
     }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(TagRefRequest => Option < crate ::models::Project >);
 /// Request builder for [`LookerSdk::create_git_diagnostic_report`](crate::LookerSdk::create_git_diagnostic_report) (`POST /projects/{project_id}/git_diagnostic_report`).
@@ -1638,6 +1686,14 @@ crate::builder::request_builder!(TagRefRequest => Option < crate ::models::Proje
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateGitDiagnosticReportRequest<'a> {
     call: crate::call::Call<'a, crate::models::GitDiagnosticReport>,
+}
+impl<'a> CreateGitDiagnosticReportRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     CreateGitDiagnosticReportRequest => crate ::models::GitDiagnosticReport
@@ -1659,6 +1715,14 @@ crate::builder::request_builder!(
 pub struct RepairGitDiagnosticReportRequest<'a> {
     call: crate::call::Call<'a, crate::models::GitDiagnosticReport>,
 }
+impl<'a> RepairGitDiagnosticReportRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(
     RepairGitDiagnosticReportRequest => crate ::models::GitDiagnosticReport
 );
@@ -1668,6 +1732,14 @@ crate::builder::request_builder!(
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateRepositoryCredentialRequest<'a> {
     call: crate::call::Call<'a, crate::models::RepositoryCredential>,
+}
+impl<'a> UpdateRepositoryCredentialRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     UpdateRepositoryCredentialRequest => crate ::models::RepositoryCredential

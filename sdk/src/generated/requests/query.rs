@@ -646,6 +646,12 @@ impl<'a> CreateQueryTaskRequest<'a> {
         self.call.query("fields", Into::<String>::into(fields));
         self
     }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(CreateQueryTaskRequest => crate ::models::QueryTask);
 /// Request builder for [`LookerSdk::query_task_multi_results`](crate::LookerSdk::query_task_multi_results) (`GET /query_tasks/multi_results`).
@@ -730,6 +736,12 @@ impl<'a> CreateQueryRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
         self.call.query("fields", Into::<String>::into(fields));
+        self
+    }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
         self
     }
 }
@@ -877,6 +889,12 @@ impl<'a> RunInlineQueryRequest<'a> {
         self.call.query("server_table_calcs", server_table_calcs);
         self
     }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
     /// Sends the request and returns the body as a byte stream, without buffering it:
     /// memory use stays constant however large the result.
     pub fn stream(self) -> crate::call::Pending<'a, crate::call::ByteStream> {
@@ -934,6 +952,12 @@ impl<'a> CreateMergeQueryRequest<'a> {
         self.call.json_body(body);
         self
     }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(CreateMergeQueryRequest => crate ::models::MergeQuery);
 /// Request builder for [`LookerSdk::all_running_queries`](crate::LookerSdk::all_running_queries) (`GET /running_queries`).
@@ -960,6 +984,14 @@ crate::builder::request_builder!(KillQueryRequest => ());
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateSqlQueryRequest<'a> {
     call: crate::call::Call<'a, crate::models::SqlQuery>,
+}
+impl<'a> CreateSqlQueryRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(CreateSqlQueryRequest => crate ::models::SqlQuery);
 /// Request builder for [`LookerSdk::sql_query`](crate::LookerSdk::sql_query) (`GET /sql_queries/{slug}`).

@@ -291,6 +291,12 @@ impl<'a> CreateDashboardRenderTaskRequest<'a> {
         self.call.query("theme", Into::<String>::into(theme));
         self
     }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     CreateDashboardRenderTaskRequest => crate ::models::RenderTask

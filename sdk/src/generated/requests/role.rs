@@ -659,6 +659,14 @@ crate::builder::request_builder!(DeleteModelSetRequest => ());
 pub struct UpdateModelSetRequest<'a> {
     call: crate::call::Call<'a, crate::models::ModelSet>,
 }
+impl<'a> UpdateModelSetRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(UpdateModelSetRequest => crate ::models::ModelSet);
 /// Request builder for [`LookerSdk::all_model_sets`](crate::LookerSdk::all_model_sets) (`GET /model_sets`).
 ///
@@ -683,6 +691,14 @@ crate::builder::request_builder!(
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateModelSetRequest<'a> {
     call: crate::call::Call<'a, crate::models::ModelSet>,
+}
+impl<'a> CreateModelSetRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(CreateModelSetRequest => crate ::models::ModelSet);
 /// Request builder for [`LookerSdk::all_permissions`](crate::LookerSdk::all_permissions) (`GET /permissions`).
@@ -787,6 +803,14 @@ crate::builder::request_builder!(DeletePermissionSetRequest => ());
 pub struct UpdatePermissionSetRequest<'a> {
     call: crate::call::Call<'a, crate::models::PermissionSet>,
 }
+impl<'a> UpdatePermissionSetRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(
     UpdatePermissionSetRequest => crate ::models::PermissionSet
 );
@@ -813,6 +837,14 @@ crate::builder::request_builder!(
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreatePermissionSetRequest<'a> {
     call: crate::call::Call<'a, crate::models::PermissionSet>,
+}
+impl<'a> CreatePermissionSetRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     CreatePermissionSetRequest => crate ::models::PermissionSet
@@ -850,6 +882,14 @@ crate::builder::request_builder!(AllRolesRequest => Vec < crate ::models::Role >
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateRoleRequest<'a> {
     call: crate::call::Call<'a, crate::models::Role>,
+}
+impl<'a> CreateRoleRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(CreateRoleRequest => crate ::models::Role);
 /// Request builder for [`LookerSdk::search_roles`](crate::LookerSdk::search_roles) (`GET /roles/search`).
@@ -987,6 +1027,14 @@ crate::builder::request_builder!(DeleteRoleRequest => ());
 pub struct UpdateRoleRequest<'a> {
     call: crate::call::Call<'a, crate::models::Role>,
 }
+impl<'a> UpdateRoleRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(UpdateRoleRequest => crate ::models::Role);
 /// Request builder for [`LookerSdk::role_groups`](crate::LookerSdk::role_groups) (`GET /roles/{role_id}/groups`).
 ///
@@ -1009,6 +1057,14 @@ crate::builder::request_builder!(RoleGroupsRequest => Vec < crate ::models::Grou
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct SetRoleGroupsRequest<'a> {
     call: crate::call::Call<'a, Vec<crate::models::Group>>,
+}
+impl<'a> SetRoleGroupsRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(SetRoleGroupsRequest => Vec < crate ::models::Group >);
 /// Request builder for [`LookerSdk::role_users`](crate::LookerSdk::role_users) (`GET /roles/{role_id}/users`).
@@ -1037,5 +1093,13 @@ crate::builder::request_builder!(RoleUsersRequest => Vec < crate ::models::User 
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct SetRoleUsersRequest<'a> {
     call: crate::call::Call<'a, Vec<crate::models::User>>,
+}
+impl<'a> SetRoleUsersRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(SetRoleUsersRequest => Vec < crate ::models::User >);

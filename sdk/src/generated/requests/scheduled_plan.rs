@@ -560,6 +560,14 @@ crate::builder::request_builder!(DeleteScheduledPlanRequest => ());
 pub struct UpdateScheduledPlanRequest<'a> {
     call: crate::call::Call<'a, crate::models::ScheduledPlan>,
 }
+impl<'a> UpdateScheduledPlanRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(
     UpdateScheduledPlanRequest => crate ::models::ScheduledPlan
 );
@@ -597,6 +605,14 @@ crate::builder::request_builder!(
 pub struct CreateScheduledPlanRequest<'a> {
     call: crate::call::Call<'a, crate::models::ScheduledPlan>,
 }
+impl<'a> CreateScheduledPlanRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(
     CreateScheduledPlanRequest => crate ::models::ScheduledPlan
 );
@@ -606,6 +622,14 @@ crate::builder::request_builder!(
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ScheduledPlanRunOnceRequest<'a> {
     call: crate::call::Call<'a, crate::models::ScheduledPlan>,
+}
+impl<'a> ScheduledPlanRunOnceRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     ScheduledPlanRunOnceRequest => crate ::models::ScheduledPlan
@@ -798,6 +822,12 @@ impl<'a> ScheduledPlanRunOnceByIdRequest<'a> {
     /// Property values to apply to the newly copied scheduled plan before running it
     pub fn body(mut self, body: &crate::models::WriteScheduledPlan) -> Self {
         self.call.json_body(body);
+        self
+    }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
         self
     }
 }

@@ -118,6 +118,14 @@ crate::builder::request_builder!(GetSelfServiceModelLookmlRequest => String);
 pub struct UpdateSelfServiceExploreCertificationRequest<'a> {
     call: crate::call::Call<'a, crate::models::Certification>,
 }
+impl<'a> UpdateSelfServiceExploreCertificationRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(
     UpdateSelfServiceExploreCertificationRequest => crate ::models::Certification
 );

@@ -78,4 +78,12 @@ crate::builder::request_builder!(SessionRequest => crate ::models::ApiSession);
 pub struct UpdateSessionRequest<'a> {
     call: crate::call::Call<'a, crate::models::ApiSession>,
 }
+impl<'a> UpdateSessionRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(UpdateSessionRequest => crate ::models::ApiSession);

@@ -139,6 +139,14 @@ crate::builder::request_builder!(
 pub struct CreateSqlInterfaceQueryRequest<'a> {
     call: crate::call::Call<'a, crate::models::SqlInterfaceQuery>,
 }
+impl<'a> CreateSqlInterfaceQueryRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(
     CreateSqlInterfaceQueryRequest => crate ::models::SqlInterfaceQuery
 );

@@ -424,6 +424,14 @@ crate::builder::request_builder!(AllThemesRequest => Vec < crate ::models::Theme
 pub struct CreateThemeRequest<'a> {
     call: crate::call::Call<'a, crate::models::Theme>,
 }
+impl<'a> CreateThemeRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(CreateThemeRequest => crate ::models::Theme);
 /// Request builder for [`LookerSdk::search_themes`](crate::LookerSdk::search_themes) (`GET /themes/search`).
 ///
@@ -583,6 +591,14 @@ crate::builder::request_builder!(ThemeOrDefaultRequest => crate ::models::Theme)
 pub struct ValidateThemeRequest<'a> {
     call: crate::call::Call<'a, Option<crate::models::ValidationError>>,
 }
+impl<'a> ValidateThemeRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(
     ValidateThemeRequest => Option < crate ::models::ValidationError >
 );
@@ -615,5 +631,13 @@ crate::builder::request_builder!(DeleteThemeRequest => ());
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateThemeRequest<'a> {
     call: crate::call::Call<'a, crate::models::Theme>,
+}
+impl<'a> UpdateThemeRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(UpdateThemeRequest => crate ::models::Theme);

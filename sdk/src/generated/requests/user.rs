@@ -1525,6 +1525,12 @@ impl<'a> CreateUserRequest<'a> {
         self.call.json_body(body);
         self
     }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(CreateUserRequest => crate ::models::User);
 /// Request builder for [`LookerSdk::search_users`](crate::LookerSdk::search_users) (`GET /users/search`).
@@ -1748,6 +1754,12 @@ impl<'a> UpdateUserRequest<'a> {
         self.call.query("fields", Into::<String>::into(fields));
         self
     }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(UpdateUserRequest => crate ::models::User);
 /// Request builder for [`LookerSdk::user_for_credential`](crate::LookerSdk::user_for_credential) (`GET /users/credential/{credential_type}/{credential_id}`).
@@ -1786,6 +1798,12 @@ impl<'a> UpdateServiceAccountRequest<'a> {
         self.call.query("fields", Into::<String>::into(fields));
         self
     }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     UpdateServiceAccountRequest => crate ::models::ServiceAccount
@@ -1820,6 +1838,12 @@ impl<'a> CreateUserCredentialsEmailRequest<'a> {
         self.call.query("fields", Into::<String>::into(fields));
         self
     }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     CreateUserCredentialsEmailRequest => crate ::models::CredentialsEmail
@@ -1843,6 +1867,12 @@ impl<'a> UpdateUserCredentialsEmailRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
         self.call.query("fields", Into::<String>::into(fields));
+        self
+    }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
         self
     }
 }
@@ -1882,6 +1912,12 @@ impl<'a> CreateUserCredentialsTotpRequest<'a> {
     /// Two-Factor Credential
     pub fn body(mut self, body: &crate::models::CredentialsTotp) -> Self {
         self.call.json_body(body);
+        self
+    }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
         self
     }
 }
@@ -2032,6 +2068,12 @@ impl<'a> UpdateUserCredentialsApi3Request<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
         self.call.query("fields", Into::<String>::into(fields));
+        self
+    }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
         self
     }
 }
@@ -2234,6 +2276,12 @@ impl<'a> SetUserRolesRequest<'a> {
         self.call.query("fields", Into::<String>::into(fields));
         self
     }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(SetUserRolesRequest => Vec < crate ::models::Role >);
 /// Request builder for [`LookerSdk::user_attribute_user_values`](crate::LookerSdk::user_attribute_user_values) (`GET /users/{user_id}/attribute_values`).
@@ -2288,6 +2336,14 @@ crate::builder::request_builder!(DeleteUserAttributeUserValueRequest => ());
 pub struct SetUserAttributeUserValueRequest<'a> {
     call: crate::call::Call<'a, crate::models::UserAttributeWithValue>,
 }
+impl<'a> SetUserAttributeUserValueRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
+}
 crate::builder::request_builder!(
     SetUserAttributeUserValueRequest => crate ::models::UserAttributeWithValue
 );
@@ -2321,6 +2377,12 @@ impl<'a> WipeoutUserEmailsRequest<'a> {
         self.call.query("fields", Into::<String>::into(fields));
         self
     }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(WipeoutUserEmailsRequest => crate ::models::User);
 /// Request builder for [`LookerSdk::create_embed_user`](crate::LookerSdk::create_embed_user) (`POST /users/embed_user`).
@@ -2329,6 +2391,14 @@ crate::builder::request_builder!(WipeoutUserEmailsRequest => crate ::models::Use
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateEmbedUserRequest<'a> {
     call: crate::call::Call<'a, crate::models::UserPublic>,
+}
+impl<'a> CreateEmbedUserRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(CreateEmbedUserRequest => crate ::models::UserPublic);
 /// Request builder for [`LookerSdk::create_service_account`](crate::LookerSdk::create_service_account) (`POST /users/service_accounts`).
@@ -2342,6 +2412,12 @@ impl<'a> CreateServiceAccountRequest<'a> {
     /// Requested fields.
     pub fn fields(mut self, fields: impl Into<String>) -> Self {
         self.call.query("fields", Into::<String>::into(fields));
+        self
+    }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
         self
     }
 }

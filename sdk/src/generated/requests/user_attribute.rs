@@ -234,6 +234,12 @@ impl<'a> CreateUserAttributeRequest<'a> {
         self.call.query("fields", Into::<String>::into(fields));
         self
     }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     CreateUserAttributeRequest => crate ::models::UserAttribute
@@ -274,6 +280,12 @@ impl<'a> UpdateUserAttributeRequest<'a> {
         self.call.query("fields", Into::<String>::into(fields));
         self
     }
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     UpdateUserAttributeRequest => crate ::models::UserAttribute
@@ -301,6 +313,14 @@ crate::builder::request_builder!(
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct SetUserAttributeGroupValuesRequest<'a> {
     call: crate::call::Call<'a, Vec<crate::models::UserAttributeGroupValue>>,
+}
+impl<'a> SetUserAttributeGroupValuesRequest<'a> {
+    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
+    /// `None` fields are left out, which leaves them unchanged).
+    pub fn null_field(mut self, name: &'static str) -> Self {
+        self.call.null_field(name);
+        self
+    }
 }
 crate::builder::request_builder!(
     SetUserAttributeGroupValuesRequest => Vec < crate ::models::UserAttributeGroupValue >
