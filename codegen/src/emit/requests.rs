@@ -289,35 +289,32 @@ fn builder(op: &Operation) -> TokenStream {
     );
     let setters = op.params.iter().filter(|p| !p.required).map(setter);
     let body_setter = match &op.body {
-        Some(Body::Json {
-            ty,
-            required: false,
-            description,
-        }) => {
-            let ty = body_arg_type(ty);
+        Some(
+            Body::Json {
+                required: false,
+                description,
+                ..
+            }
+            | Body::Text {
+                required: false,
+                description,
+            },
+        ) => {
             let docs = doc_attrs(
                 &description
                     .as_deref()
                     .map(doc_lines)
                     .unwrap_or_else(|| vec!["The request body.".into()]),
             );
-            Some(
-                quote! { #docs pub fn body(mut self, body: #ty) -> Self { self.call.json_body(body); self } },
-            )
-        }
-        Some(Body::Text {
-            required: false,
-            description,
-        }) => {
-            let docs = doc_attrs(
-                &description
-                    .as_deref()
-                    .map(doc_lines)
-                    .unwrap_or_else(|| vec!["The request body.".into()]),
-            );
-            Some(
-                quote! { #docs pub fn body(mut self, body: &str) -> Self { self.call.text_body(body.to_owned()); self } },
-            )
+            Some(match &op.body {
+                Some(Body::Json { ty, .. }) => {
+                    let ty = body_arg_type(ty);
+                    quote! { #docs pub fn body(mut self, body: #ty) -> Self { self.call.json_body(body); self } }
+                }
+                _ => {
+                    quote! { #docs pub fn body(mut self, body: &str) -> Self { self.call.text_body(body.to_owned()); self } }
+                }
+            })
         }
         _ => None,
     };

@@ -477,20 +477,12 @@ impl<'a> Builder<'a> {
         param: &'p ReferenceOr<Parameter>,
         ptr: &str,
     ) -> Result<&'p Parameter> {
-        match param {
-            ReferenceOr::Item(p) => Ok(p),
-            ReferenceOr::Reference { reference } => {
-                let name = reference.strip_prefix("#/components/parameters/");
-                let found = name.and_then(|n| self.api.components.as_ref()?.parameters.get(n));
-                match found {
-                    Some(ReferenceOr::Item(p)) => Ok(p),
-                    _ => Err(Error::at(
-                        ptr,
-                        format!("dangling or nested parameter $ref {reference:?}"),
-                    )),
-                }
-            }
-        }
+        resolve(
+            param,
+            "parameters",
+            ptr,
+            self.api.components.as_ref().map(|c| &c.parameters),
+        )
     }
 
     fn param(
@@ -556,21 +548,8 @@ impl<'a> Builder<'a> {
     }
 
     fn body(&self, body: &ReferenceOr<RequestBody>, ptr: &str) -> Result<Body> {
-        let body = match body {
-            ReferenceOr::Item(b) => b,
-            ReferenceOr::Reference { reference } => {
-                let name = reference.strip_prefix("#/components/requestBodies/");
-                match name.and_then(|n| self.api.components.as_ref()?.request_bodies.get(n)) {
-                    Some(ReferenceOr::Item(b)) => b,
-                    _ => {
-                        return Err(Error::at(
-                            ptr,
-                            format!("dangling or nested requestBody $ref {reference:?}"),
-                        ))
-                    }
-                }
-            }
-        };
+        let components = self.api.components.as_ref().map(|c| &c.request_bodies);
+        let body = resolve(body, "requestBodies", ptr, components)?;
         let description = body.description.clone();
         for (media, content) in &body.content {
             let content_ptr = format!("{ptr}/content/{}", pointer_token(media));
@@ -626,21 +605,8 @@ impl<'a> Builder<'a> {
                 continue;
             }
             let response_ptr = format!("{ptr}/responses/{code}");
-            let response = match response {
-                ReferenceOr::Item(r) => r,
-                ReferenceOr::Reference { reference } => {
-                    let name = reference.strip_prefix("#/components/responses/");
-                    match name.and_then(|n| self.api.components.as_ref()?.responses.get(n)) {
-                        Some(ReferenceOr::Item(r)) => r,
-                        _ => {
-                            return Err(Error::at(
-                                response_ptr,
-                                format!("dangling or nested response $ref {reference:?}"),
-                            ))
-                        }
-                    }
-                }
-            };
+            let components = self.api.components.as_ref().map(|c| &c.responses);
+            let response = resolve(response, "responses", &response_ptr, components)?;
             let mut ty = None;
             // A 204 has no content by definition, whatever the spec declares.
             if *code != 204 {
@@ -712,6 +678,30 @@ impl<'a> Builder<'a> {
             add(&op.tag, None, &mut tags);
         }
         tags
+    }
+}
+
+/// Follows a `#/components/{kind}/NAME` reference (one level: components that are themselves
+/// references are not supported), or returns the inline item.
+fn resolve<'s, T>(
+    item: &'s ReferenceOr<T>,
+    kind: &str,
+    ptr: &str,
+    components: Option<&'s IndexMap<String, ReferenceOr<T>>>,
+) -> Result<&'s T> {
+    match item {
+        ReferenceOr::Item(item) => Ok(item),
+        ReferenceOr::Reference { reference } => {
+            let name = reference.strip_prefix(&format!("#/components/{kind}/"));
+            match name.and_then(|n| components?.get(n)) {
+                Some(ReferenceOr::Item(item)) => Ok(item),
+                Some(ReferenceOr::Reference { .. }) => Err(Error::at(
+                    ptr,
+                    format!("nested $ref {reference:?} is not supported"),
+                )),
+                None => Err(Error::at(ptr, format!("dangling $ref {reference:?}"))),
+            }
+        }
     }
 }
 
