@@ -129,7 +129,7 @@ impl RequestParts {
 pub(crate) struct Call<'a, T> {
     sdk: &'a LookerSdk,
     parts: RequestParts,
-    decode: Decode<T>,
+    output: std::marker::PhantomData<fn() -> T>,
 }
 
 #[allow(dead_code)] // some helpers are only used by generated code
@@ -141,12 +141,11 @@ impl<'a, T: Send + 'a> Call<'a, T> {
         operation: &'static str,
         method: reqwest::Method,
         path: String,
-        decode: Decode<T>,
     ) -> Self {
         Call {
             sdk,
             parts: RequestParts::new(operation, method, path),
-            decode,
+            output: std::marker::PhantomData,
         }
     }
 
@@ -221,12 +220,15 @@ impl<'a, T: Send + 'a> Call<'a, T> {
         self.parts.set_header(name, value);
     }
 
-    /// Sends the request and decodes the response.
+    /// Sends the request and decodes the response with `decode`.
     ///
+    /// The decoder is named here, at the call site, and this is `#[inline]`: a response type's
+    /// decoding is compiled by the crate that sends that operation, not for all 483 up front.
     /// The request future is boxed once, with the same type for every operation; only the tiny
-    /// [`Decoding`] wrapper is generic, so the per-response-type code stays small.
-    pub(crate) fn send(self) -> Pending<'a, T> {
-        let Call { sdk, parts, decode } = self;
+    /// [`Decoding`] wrapper is generic.
+    #[inline]
+    pub(crate) fn send(self, decode: Decode<T>) -> Pending<'a, T> {
+        let Call { sdk, parts, .. } = self;
         let request = sdk.execute(parts, false);
         Box::pin(Decoding { request, decode })
     }

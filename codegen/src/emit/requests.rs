@@ -205,7 +205,6 @@ fn method(op: &Operation) -> TokenStream {
     let builder = ident(&op.builder_name);
     let op_id = &op.id;
     let http_method = ident(&op.http_method);
-    let decode = decoder(op);
 
     let mut args = Vec::new();
     let mut setup = Vec::new();
@@ -244,7 +243,7 @@ fn method(op: &Operation) -> TokenStream {
         #docs
         #deprecated
         pub fn #method_name(&self, #(#args),*) -> #builder<'_> {
-            #call_mut = crate::call::Call::new(self, #op_id, reqwest::Method::#http_method, #path, #decode);
+            #call_mut = crate::call::Call::new(self, #op_id, reqwest::Method::#http_method, #path);
             #(#setup)*
             #builder { call }
         }
@@ -280,6 +279,7 @@ fn builder(op: &Operation) -> TokenStream {
     let builder = ident(&op.builder_name);
     let method_name = &op.method_name;
     let output = output_type(op);
+    let decode = decoder(op);
     let doc = format!(
         " Request builder for [`LookerSdk::{}`](crate::LookerSdk::{}) (`{} {}`).",
         crate::ir::names::unraw(method_name),
@@ -362,7 +362,7 @@ fn builder(op: &Operation) -> TokenStream {
 
         #inherent
 
-        crate::builder::request_builder!(#builder => #output);
+        crate::builder::request_builder!(#builder => #output, #decode);
 
         #response_enum
     }
@@ -452,6 +452,7 @@ fn response_enum(op: &Operation) -> TokenStream {
         #[derive(Debug, Clone, PartialEq)]
         pub enum #name { #(#variants)* }
 
+        #[inline]
         fn #decode(response: crate::call::Response) -> crate::Result<#name> {
             match response.status() {
                 #(#arms)*

@@ -18,7 +18,6 @@ impl crate::LookerSdk {
             "follow_alert",
             reqwest::Method::POST,
             crate::call::path(&["/alerts/", "/follow"], &[alert_id]),
-            crate::call::unit,
         );
         FollowAlertRequest { call }
     }
@@ -37,7 +36,6 @@ impl crate::LookerSdk {
             "unfollow_alert",
             reqwest::Method::DELETE,
             crate::call::path(&["/alerts/", "/follow"], &[alert_id]),
-            crate::call::unit,
         );
         UnfollowAlertRequest { call }
     }
@@ -52,7 +50,6 @@ impl crate::LookerSdk {
             "search_alerts",
             reqwest::Method::GET,
             String::from("/alerts/search"),
-            crate::call::json,
         );
         SearchAlertsRequest { call }
     }
@@ -71,7 +68,6 @@ impl crate::LookerSdk {
             "get_alert",
             reqwest::Method::GET,
             crate::call::path(&["/alerts/", ""], &[alert_id]),
-            crate::call::json,
         );
         GetAlertRequest { call }
     }
@@ -97,7 +93,6 @@ impl crate::LookerSdk {
             "update_alert",
             reqwest::Method::PUT,
             crate::call::path(&["/alerts/", ""], &[alert_id]),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateAlertRequest { call }
@@ -117,7 +112,6 @@ impl crate::LookerSdk {
             "delete_alert",
             reqwest::Method::DELETE,
             crate::call::path(&["/alerts/", ""], &[alert_id]),
-            crate::call::unit,
         );
         DeleteAlertRequest { call }
     }
@@ -143,7 +137,6 @@ impl crate::LookerSdk {
             "update_alert_field",
             reqwest::Method::PATCH,
             crate::call::path(&["/alerts/", ""], &[alert_id]),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateAlertFieldRequest { call }
@@ -200,7 +193,6 @@ impl crate::LookerSdk {
             "create_alert",
             reqwest::Method::POST,
             String::from("/alerts"),
-            crate::call::json,
         );
         call.json_body(body);
         CreateAlertRequest { call }
@@ -220,7 +212,6 @@ impl crate::LookerSdk {
             "enqueue_alert",
             reqwest::Method::POST,
             crate::call::path(&["/alerts/", "/enqueue"], &[alert_id]),
-            crate::call::unit,
         );
         EnqueueAlertRequest { call }
     }
@@ -236,7 +227,6 @@ impl crate::LookerSdk {
             "alert_notifications",
             reqwest::Method::GET,
             String::from("/alert_notifications"),
-            crate::call::json,
         );
         AlertNotificationsRequest { call }
     }
@@ -259,7 +249,6 @@ impl crate::LookerSdk {
             "read_alert_notification",
             reqwest::Method::PATCH,
             crate::call::path(&["/alert_notifications/", ""], &[alert_notification_id]),
-            crate::call::json,
         );
         ReadAlertNotificationRequest {
             call,
@@ -273,7 +262,7 @@ impl crate::LookerSdk {
 pub struct FollowAlertRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(FollowAlertRequest => ());
+crate::builder::request_builder!(FollowAlertRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::unfollow_alert`](crate::LookerSdk::unfollow_alert) (`DELETE /alerts/{alert_id}/follow`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -281,7 +270,7 @@ crate::builder::request_builder!(FollowAlertRequest => ());
 pub struct UnfollowAlertRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(UnfollowAlertRequest => ());
+crate::builder::request_builder!(UnfollowAlertRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::search_alerts`](crate::LookerSdk::search_alerts) (`GET /alerts/search`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -341,7 +330,9 @@ impl<'a> SearchAlertsRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(SearchAlertsRequest => Vec < crate ::models::Alert >);
+crate::builder::request_builder!(
+    SearchAlertsRequest => Vec < crate ::models::Alert >, crate ::call::json
+);
 /// Request builder for [`LookerSdk::get_alert`](crate::LookerSdk::get_alert) (`GET /alerts/{alert_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -349,7 +340,9 @@ crate::builder::request_builder!(SearchAlertsRequest => Vec < crate ::models::Al
 pub struct GetAlertRequest<'a> {
     call: crate::call::Call<'a, crate::models::Alert>,
 }
-crate::builder::request_builder!(GetAlertRequest => crate ::models::Alert);
+crate::builder::request_builder!(
+    GetAlertRequest => crate ::models::Alert, crate ::call::json
+);
 /// Request builder for [`LookerSdk::update_alert`](crate::LookerSdk::update_alert) (`PUT /alerts/{alert_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -365,7 +358,9 @@ impl<'a> UpdateAlertRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(UpdateAlertRequest => crate ::models::Alert);
+crate::builder::request_builder!(
+    UpdateAlertRequest => crate ::models::Alert, crate ::call::json
+);
 /// Request builder for [`LookerSdk::delete_alert`](crate::LookerSdk::delete_alert) (`DELETE /alerts/{alert_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -373,7 +368,7 @@ crate::builder::request_builder!(UpdateAlertRequest => crate ::models::Alert);
 pub struct DeleteAlertRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteAlertRequest => ());
+crate::builder::request_builder!(DeleteAlertRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_alert_field`](crate::LookerSdk::update_alert_field) (`PATCH /alerts/{alert_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -389,7 +384,9 @@ impl<'a> UpdateAlertFieldRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(UpdateAlertFieldRequest => crate ::models::Alert);
+crate::builder::request_builder!(
+    UpdateAlertFieldRequest => crate ::models::Alert, crate ::call::json
+);
 /// Request builder for [`LookerSdk::create_alert`](crate::LookerSdk::create_alert) (`POST /alerts`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -405,7 +402,9 @@ impl<'a> CreateAlertRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(CreateAlertRequest => crate ::models::Alert);
+crate::builder::request_builder!(
+    CreateAlertRequest => crate ::models::Alert, crate ::call::json
+);
 /// Request builder for [`LookerSdk::enqueue_alert`](crate::LookerSdk::enqueue_alert) (`POST /alerts/{alert_id}/enqueue`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -420,7 +419,7 @@ impl<'a> EnqueueAlertRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(EnqueueAlertRequest => ());
+crate::builder::request_builder!(EnqueueAlertRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::alert_notifications`](crate::LookerSdk::alert_notifications) (`GET /alert_notifications`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -441,7 +440,8 @@ impl<'a> AlertNotificationsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AlertNotificationsRequest => Vec < crate ::models::AlertNotifications >
+    AlertNotificationsRequest => Vec < crate ::models::AlertNotifications >, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::read_alert_notification`](crate::LookerSdk::read_alert_notification) (`PATCH /alert_notifications/{alert_notification_id}`).
 ///
@@ -451,5 +451,6 @@ pub struct ReadAlertNotificationRequest<'a> {
     call: crate::call::Call<'a, crate::models::AlertNotifications>,
 }
 crate::builder::request_builder!(
-    ReadAlertNotificationRequest => crate ::models::AlertNotifications
+    ReadAlertNotificationRequest => crate ::models::AlertNotifications, crate
+    ::call::json
 );

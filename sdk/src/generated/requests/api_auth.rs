@@ -41,7 +41,6 @@ impl crate::LookerSdk {
             "login",
             reqwest::Method::POST,
             String::from("/login"),
-            crate::call::json,
         );
         call.without_auth();
         LoginRequest { call }
@@ -81,7 +80,6 @@ impl crate::LookerSdk {
             "login_user",
             reqwest::Method::POST,
             crate::call::path(&["/login/", ""], &[user_id]),
-            crate::call::json,
         );
         LoginUserRequest { call }
     }
@@ -96,7 +94,6 @@ impl crate::LookerSdk {
             "logout",
             reqwest::Method::DELETE,
             String::from("/logout"),
-            crate::call::unit,
         );
         LogoutRequest { call }
     }
@@ -120,7 +117,9 @@ impl<'a> LoginRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(LoginRequest => crate ::models::AccessToken);
+crate::builder::request_builder!(
+    LoginRequest => crate ::models::AccessToken, crate ::call::json
+);
 /// Request builder for [`LookerSdk::login_user`](crate::LookerSdk::login_user) (`POST /login/{user_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -128,7 +127,9 @@ crate::builder::request_builder!(LoginRequest => crate ::models::AccessToken);
 pub struct LoginUserRequest<'a> {
     call: crate::call::Call<'a, crate::models::AccessToken>,
 }
-crate::builder::request_builder!(LoginUserRequest => crate ::models::AccessToken);
+crate::builder::request_builder!(
+    LoginUserRequest => crate ::models::AccessToken, crate ::call::json
+);
 /// Request builder for [`LookerSdk::logout`](crate::LookerSdk::logout) (`DELETE /logout`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -136,4 +137,4 @@ crate::builder::request_builder!(LoginUserRequest => crate ::models::AccessToken
 pub struct LogoutRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(LogoutRequest => ());
+crate::builder::request_builder!(LogoutRequest => (), crate ::call::unit);

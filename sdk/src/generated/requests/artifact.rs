@@ -18,7 +18,6 @@ impl crate::LookerSdk {
             "artifact_usage",
             reqwest::Method::GET,
             String::from("/artifact/usage"),
-            crate::call::json,
         );
         ArtifactUsageRequest { call }
     }
@@ -37,7 +36,6 @@ impl crate::LookerSdk {
             "artifact_namespaces",
             reqwest::Method::GET,
             String::from("/artifact/namespaces"),
-            crate::call::json,
         );
         ArtifactNamespacesRequest { call }
     }
@@ -62,7 +60,6 @@ impl crate::LookerSdk {
             "artifact_value",
             reqwest::Method::GET,
             crate::call::path(&["/artifact/", "/value"], &[namespace]),
-            crate::call::json,
         );
         ArtifactValueRequest { call }
     }
@@ -85,7 +82,6 @@ impl crate::LookerSdk {
             "purge_artifacts",
             reqwest::Method::DELETE,
             crate::call::path(&["/artifact/", "/purge"], &[namespace]),
-            crate::call::unit,
         );
         PurgeArtifactsRequest { call }
     }
@@ -122,7 +118,6 @@ impl crate::LookerSdk {
             "search_artifacts",
             reqwest::Method::GET,
             crate::call::path(&["/artifact/", "/search"], &[namespace]),
-            crate::call::json,
         );
         SearchArtifactsRequest { call }
     }
@@ -148,7 +143,6 @@ impl crate::LookerSdk {
             "artifact",
             reqwest::Method::GET,
             crate::call::path(&["/artifact/", ""], &[namespace]),
-            crate::call::json,
         );
         call.query("key", key);
         ArtifactRequest { call }
@@ -179,7 +173,6 @@ impl crate::LookerSdk {
             "delete_artifact",
             reqwest::Method::DELETE,
             crate::call::path(&["/artifact/", ""], &[namespace]),
-            crate::call::unit,
         );
         call.query("key", key);
         DeleteArtifactRequest { call }
@@ -231,7 +224,6 @@ impl crate::LookerSdk {
             "update_artifacts",
             reqwest::Method::PUT,
             crate::call::path(&["/artifacts/", ""], &[namespace]),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateArtifactsRequest { call }
@@ -251,7 +243,9 @@ impl<'a> ArtifactUsageRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(ArtifactUsageRequest => crate ::models::ArtifactUsage);
+crate::builder::request_builder!(
+    ArtifactUsageRequest => crate ::models::ArtifactUsage, crate ::call::json
+);
 /// Request builder for [`LookerSdk::artifact_namespaces`](crate::LookerSdk::artifact_namespaces) (`GET /artifact/namespaces`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -277,7 +271,8 @@ impl<'a> ArtifactNamespacesRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ArtifactNamespacesRequest => Vec < crate ::models::ArtifactNamespace >
+    ArtifactNamespacesRequest => Vec < crate ::models::ArtifactNamespace >, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::artifact_value`](crate::LookerSdk::artifact_value) (`GET /artifact/{namespace}/value`).
 ///
@@ -293,7 +288,7 @@ impl<'a> ArtifactValueRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(ArtifactValueRequest => String);
+crate::builder::request_builder!(ArtifactValueRequest => String, crate ::call::json);
 /// Request builder for [`LookerSdk::purge_artifacts`](crate::LookerSdk::purge_artifacts) (`DELETE /artifact/{namespace}/purge`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -301,7 +296,7 @@ crate::builder::request_builder!(ArtifactValueRequest => String);
 pub struct PurgeArtifactsRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(PurgeArtifactsRequest => ());
+crate::builder::request_builder!(PurgeArtifactsRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::search_artifacts`](crate::LookerSdk::search_artifacts) (`GET /artifact/{namespace}/search`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -352,7 +347,7 @@ impl<'a> SearchArtifactsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SearchArtifactsRequest => Vec < crate ::models::Artifact >
+    SearchArtifactsRequest => Vec < crate ::models::Artifact >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::artifact`](crate::LookerSdk::artifact) (`GET /artifact/{namespace}`).
 ///
@@ -383,7 +378,9 @@ impl<'a> ArtifactRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(ArtifactRequest => Vec < crate ::models::Artifact >);
+crate::builder::request_builder!(
+    ArtifactRequest => Vec < crate ::models::Artifact >, crate ::call::json
+);
 /// Request builder for [`LookerSdk::delete_artifact`](crate::LookerSdk::delete_artifact) (`DELETE /artifact/{namespace}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -391,7 +388,7 @@ crate::builder::request_builder!(ArtifactRequest => Vec < crate ::models::Artifa
 pub struct DeleteArtifactRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteArtifactRequest => ());
+crate::builder::request_builder!(DeleteArtifactRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_artifacts`](crate::LookerSdk::update_artifacts) (`PUT /artifacts/{namespace}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -413,5 +410,5 @@ impl<'a> UpdateArtifactsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateArtifactsRequest => Vec < crate ::models::Artifact >
+    UpdateArtifactsRequest => Vec < crate ::models::Artifact >, crate ::call::json
 );

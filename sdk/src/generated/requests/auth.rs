@@ -18,7 +18,6 @@ impl crate::LookerSdk {
             "create_embed_secret",
             reqwest::Method::POST,
             String::from("/embed_config/secrets"),
-            crate::call::json,
         );
         CreateEmbedSecretRequest { call }
     }
@@ -42,7 +41,6 @@ impl crate::LookerSdk {
             "delete_embed_secret",
             reqwest::Method::DELETE,
             crate::call::path(&["/embed_config/secrets/", ""], &[embed_secret_id]),
-            crate::call::unit,
         );
         DeleteEmbedSecretRequest { call }
     }
@@ -107,7 +105,6 @@ impl crate::LookerSdk {
             "create_sso_embed_url",
             reqwest::Method::POST,
             String::from("/embed/sso_url"),
-            crate::call::json,
         );
         call.json_body(body);
         CreateSsoEmbedUrlRequest { call }
@@ -154,7 +151,6 @@ impl crate::LookerSdk {
             "create_embed_url_as_me",
             reqwest::Method::POST,
             String::from("/embed/token_url/me"),
-            crate::call::json,
         );
         call.json_body(body);
         CreateEmbedUrlAsMeRequest { call }
@@ -172,7 +168,6 @@ impl crate::LookerSdk {
             "validate_embed_url",
             reqwest::Method::GET,
             String::from("/embed/sso/validate"),
-            crate::call::json,
         );
         ValidateEmbedUrlRequest { call }
     }
@@ -225,7 +220,6 @@ impl crate::LookerSdk {
             "acquire_embed_cookieless_session",
             reqwest::Method::POST,
             String::from("/embed/cookieless_session/acquire"),
-            crate::call::json,
         );
         call.json_body(body);
         AcquireEmbedCookielessSessionRequest {
@@ -259,7 +253,6 @@ impl crate::LookerSdk {
                 &["/embed/cookieless_session/", ""],
                 &[session_reference_token],
             ),
-            crate::call::unit,
         );
         DeleteEmbedCookielessSessionRequest {
             call,
@@ -298,7 +291,6 @@ impl crate::LookerSdk {
             "generate_tokens_for_cookieless_session",
             reqwest::Method::PUT,
             String::from("/embed/cookieless_session/generate_tokens"),
-            crate::call::json,
         );
         call.json_body(body);
         GenerateTokensForCookielessSessionRequest {
@@ -333,7 +325,6 @@ impl crate::LookerSdk {
             "ldap_config",
             reqwest::Method::GET,
             String::from("/ldap_config"),
-            crate::call::json,
         );
         LdapConfigRequest { call }
     }
@@ -367,7 +358,6 @@ impl crate::LookerSdk {
             "update_ldap_config",
             reqwest::Method::PATCH,
             String::from("/ldap_config"),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateLdapConfigRequest { call }
@@ -409,7 +399,6 @@ impl crate::LookerSdk {
             "test_ldap_config_connection",
             reqwest::Method::PUT,
             String::from("/ldap_config/test_connection"),
-            crate::call::json,
         );
         call.json_body(body);
         TestLdapConfigConnectionRequest {
@@ -455,7 +444,6 @@ impl crate::LookerSdk {
             "test_ldap_config_auth",
             reqwest::Method::PUT,
             String::from("/ldap_config/test_auth"),
-            crate::call::json,
         );
         call.json_body(body);
         TestLdapConfigAuthRequest { call }
@@ -488,7 +476,6 @@ impl crate::LookerSdk {
             "test_ldap_config_user_info",
             reqwest::Method::PUT,
             String::from("/ldap_config/test_user_info"),
-            crate::call::json,
         );
         call.json_body(body);
         TestLdapConfigUserInfoRequest {
@@ -523,7 +510,6 @@ impl crate::LookerSdk {
             "test_ldap_config_user_auth",
             reqwest::Method::PUT,
             String::from("/ldap_config/test_user_auth"),
-            crate::call::json,
         );
         call.json_body(body);
         TestLdapConfigUserAuthRequest {
@@ -551,7 +537,6 @@ impl crate::LookerSdk {
             "register_mobile_device",
             reqwest::Method::POST,
             String::from("/mobile/device"),
-            crate::call::json,
         );
         call.json_body(body);
         RegisterMobileDeviceRequest {
@@ -578,7 +563,6 @@ impl crate::LookerSdk {
             "deregister_mobile_device",
             reqwest::Method::DELETE,
             crate::call::path(&["/mobile/device/", ""], &[device_id]),
-            crate::call::unit,
         );
         DeregisterMobileDeviceRequest {
             call,
@@ -604,7 +588,6 @@ impl crate::LookerSdk {
             "update_mobile_device_registration",
             reqwest::Method::PATCH,
             crate::call::path(&["/mobile/device/", ""], &[device_id]),
-            crate::call::json,
         );
         UpdateMobileDeviceRegistrationRequest {
             call,
@@ -627,7 +610,6 @@ impl crate::LookerSdk {
             "all_oauth_client_apps",
             reqwest::Method::GET,
             String::from("/oauth_client_apps"),
-            crate::call::json,
         );
         AllOauthClientAppsRequest { call }
     }
@@ -648,7 +630,6 @@ impl crate::LookerSdk {
             "oauth_client_app",
             reqwest::Method::GET,
             crate::call::path(&["/oauth_client_apps/", ""], &[client_guid]),
-            crate::call::json,
         );
         OauthClientAppRequest { call }
     }
@@ -677,7 +658,6 @@ impl crate::LookerSdk {
             "register_oauth_client_app",
             reqwest::Method::POST,
             crate::call::path(&["/oauth_client_apps/", ""], &[client_guid]),
-            crate::call::json,
         );
         call.json_body(body);
         RegisterOauthClientAppRequest {
@@ -710,7 +690,6 @@ impl crate::LookerSdk {
             "delete_oauth_client_app",
             reqwest::Method::DELETE,
             crate::call::path(&["/oauth_client_apps/", ""], &[client_guid]),
-            crate::call::unit,
         );
         DeleteOauthClientAppRequest {
             call,
@@ -738,7 +717,6 @@ impl crate::LookerSdk {
             "update_oauth_client_app",
             reqwest::Method::PATCH,
             crate::call::path(&["/oauth_client_apps/", ""], &[client_guid]),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateOauthClientAppRequest {
@@ -765,7 +743,6 @@ impl crate::LookerSdk {
             "invalidate_tokens",
             reqwest::Method::DELETE,
             crate::call::path(&["/oauth_client_apps/", "/tokens"], &[client_guid]),
-            crate::call::unit,
         );
         InvalidateTokensRequest { call }
     }
@@ -800,7 +777,6 @@ impl crate::LookerSdk {
                 &["/oauth_client_apps/", "/users/", ""],
                 &[client_guid, user_id],
             ),
-            crate::call::json_or_none,
         );
         ActivateAppUserRequest { call }
     }
@@ -838,7 +814,6 @@ impl crate::LookerSdk {
                 &["/oauth_client_apps/", "/users/", ""],
                 &[client_guid, user_id],
             ),
-            crate::call::unit,
         );
         DeactivateAppUserRequest { call }
     }
@@ -866,7 +841,6 @@ impl crate::LookerSdk {
             "oidc_config",
             reqwest::Method::GET,
             String::from("/oidc_config"),
-            crate::call::json,
         );
         OidcConfigRequest { call }
     }
@@ -898,7 +872,6 @@ impl crate::LookerSdk {
             "update_oidc_config",
             reqwest::Method::PATCH,
             String::from("/oidc_config"),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateOidcConfigRequest { call }
@@ -920,7 +893,6 @@ impl crate::LookerSdk {
             "oidc_test_config",
             reqwest::Method::GET,
             crate::call::path(&["/oidc_test_configs/", ""], &[test_slug]),
-            crate::call::json,
         );
         OidcTestConfigRequest { call }
     }
@@ -944,7 +916,6 @@ impl crate::LookerSdk {
             "delete_oidc_test_config",
             reqwest::Method::DELETE,
             crate::call::path(&["/oidc_test_configs/", ""], &[test_slug]),
-            crate::call::unit,
         );
         DeleteOidcTestConfigRequest {
             call,
@@ -970,7 +941,6 @@ impl crate::LookerSdk {
             "create_oidc_test_config",
             reqwest::Method::POST,
             String::from("/oidc_test_configs"),
-            crate::call::json,
         );
         call.json_body(body);
         CreateOidcTestConfigRequest {
@@ -990,7 +960,6 @@ impl crate::LookerSdk {
             "password_config",
             reqwest::Method::GET,
             String::from("/password_config"),
-            crate::call::json,
         );
         PasswordConfigRequest { call }
     }
@@ -1014,7 +983,6 @@ impl crate::LookerSdk {
             "update_password_config",
             reqwest::Method::PATCH,
             String::from("/password_config"),
-            crate::call::json,
         );
         call.json_body(body);
         UpdatePasswordConfigRequest {
@@ -1038,7 +1006,6 @@ impl crate::LookerSdk {
             String::from(
                 "/password_config/force_password_reset_at_next_login_for_all_users",
             ),
-            crate::call::json,
         );
         ForcePasswordResetAtNextLoginForAllUsersRequest {
             call,
@@ -1068,7 +1035,6 @@ impl crate::LookerSdk {
             "saml_config",
             reqwest::Method::GET,
             String::from("/saml_config"),
-            crate::call::json,
         );
         SamlConfigRequest { call }
     }
@@ -1100,7 +1066,6 @@ impl crate::LookerSdk {
             "update_saml_config",
             reqwest::Method::PATCH,
             String::from("/saml_config"),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateSamlConfigRequest { call }
@@ -1122,7 +1087,6 @@ impl crate::LookerSdk {
             "saml_test_config",
             reqwest::Method::GET,
             crate::call::path(&["/saml_test_configs/", ""], &[test_slug]),
-            crate::call::json,
         );
         SamlTestConfigRequest { call }
     }
@@ -1146,7 +1110,6 @@ impl crate::LookerSdk {
             "delete_saml_test_config",
             reqwest::Method::DELETE,
             crate::call::path(&["/saml_test_configs/", ""], &[test_slug]),
-            crate::call::unit,
         );
         DeleteSamlTestConfigRequest {
             call,
@@ -1172,7 +1135,6 @@ impl crate::LookerSdk {
             "create_saml_test_config",
             reqwest::Method::POST,
             String::from("/saml_test_configs"),
-            crate::call::json,
         );
         call.json_body(body);
         CreateSamlTestConfigRequest {
@@ -1199,7 +1161,6 @@ impl crate::LookerSdk {
             "parse_saml_idp_metadata",
             reqwest::Method::POST,
             String::from("/parse_saml_idp_metadata"),
-            crate::call::json,
         );
         call.text_body(body.to_owned());
         ParseSamlIdpMetadataRequest {
@@ -1228,7 +1189,6 @@ impl crate::LookerSdk {
             "fetch_and_parse_saml_idp_metadata",
             reqwest::Method::POST,
             String::from("/fetch_and_parse_saml_idp_metadata"),
-            crate::call::json,
         );
         call.text_body(body.to_owned());
         FetchAndParseSamlIdpMetadataRequest {
@@ -1246,7 +1206,6 @@ impl crate::LookerSdk {
             "session_config",
             reqwest::Method::GET,
             String::from("/session_config"),
-            crate::call::json,
         );
         SessionConfigRequest { call }
     }
@@ -1268,7 +1227,6 @@ impl crate::LookerSdk {
             "update_session_config",
             reqwest::Method::PATCH,
             String::from("/session_config"),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateSessionConfigRequest { call }
@@ -1290,7 +1248,6 @@ impl crate::LookerSdk {
             "get_support_access_allowlist_entries",
             reqwest::Method::GET,
             String::from("/support_access/allowlist"),
-            crate::call::json,
         );
         GetSupportAccessAllowlistEntriesRequest {
             call,
@@ -1318,7 +1275,6 @@ impl crate::LookerSdk {
             "add_support_access_allowlist_entries",
             reqwest::Method::POST,
             String::from("/support_access/allowlist"),
-            crate::call::json,
         );
         call.json_body(body);
         AddSupportAccessAllowlistEntriesRequest {
@@ -1347,7 +1303,6 @@ impl crate::LookerSdk {
             "delete_support_access_allowlist_entry",
             reqwest::Method::DELETE,
             crate::call::path(&["/support_access/allowlist/", ""], &[entry_id]),
-            crate::call::unit,
         );
         DeleteSupportAccessAllowlistEntryRequest {
             call,
@@ -1375,7 +1330,6 @@ impl crate::LookerSdk {
             "enable_support_access",
             reqwest::Method::PUT,
             String::from("/support_access/enable"),
-            crate::call::json,
         );
         call.json_body(body);
         EnableSupportAccessRequest { call }
@@ -1395,7 +1349,6 @@ impl crate::LookerSdk {
             "disable_support_access",
             reqwest::Method::PUT,
             String::from("/support_access/disable"),
-            crate::call::json,
         );
         DisableSupportAccessRequest {
             call,
@@ -1416,7 +1369,6 @@ impl crate::LookerSdk {
             "support_access_status",
             reqwest::Method::GET,
             String::from("/support_access/status"),
-            crate::call::json,
         );
         SupportAccessStatusRequest { call }
     }
@@ -1431,7 +1383,6 @@ impl crate::LookerSdk {
             "all_user_login_lockouts",
             reqwest::Method::GET,
             String::from("/user_login_lockouts"),
-            crate::call::json,
         );
         AllUserLoginLockoutsRequest {
             call,
@@ -1448,7 +1399,6 @@ impl crate::LookerSdk {
             "search_user_login_lockouts",
             reqwest::Method::GET,
             String::from("/user_login_lockouts/search"),
-            crate::call::json,
         );
         SearchUserLoginLockoutsRequest {
             call,
@@ -1472,7 +1422,6 @@ impl crate::LookerSdk {
             "delete_user_login_lockout",
             reqwest::Method::DELETE,
             crate::call::path(&["/user_login_lockout/", ""], &[key]),
-            crate::call::unit,
         );
         DeleteUserLoginLockoutRequest {
             call,
@@ -1500,7 +1449,7 @@ impl<'a> CreateEmbedSecretRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateEmbedSecretRequest => crate ::models::EmbedSecret
+    CreateEmbedSecretRequest => crate ::models::EmbedSecret, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_embed_secret`](crate::LookerSdk::delete_embed_secret) (`DELETE /embed_config/secrets/{embed_secret_id}`).
 ///
@@ -1509,7 +1458,7 @@ crate::builder::request_builder!(
 pub struct DeleteEmbedSecretRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteEmbedSecretRequest => ());
+crate::builder::request_builder!(DeleteEmbedSecretRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::create_sso_embed_url`](crate::LookerSdk::create_sso_embed_url) (`POST /embed/sso_url`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1526,7 +1475,7 @@ impl<'a> CreateSsoEmbedUrlRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateSsoEmbedUrlRequest => crate ::models::EmbedUrlResponse
+    CreateSsoEmbedUrlRequest => crate ::models::EmbedUrlResponse, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_embed_url_as_me`](crate::LookerSdk::create_embed_url_as_me) (`POST /embed/token_url/me`).
 ///
@@ -1544,7 +1493,7 @@ impl<'a> CreateEmbedUrlAsMeRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateEmbedUrlAsMeRequest => crate ::models::EmbedUrlResponse
+    CreateEmbedUrlAsMeRequest => crate ::models::EmbedUrlResponse, crate ::call::json
 );
 /// Request builder for [`LookerSdk::validate_embed_url`](crate::LookerSdk::validate_embed_url) (`GET /embed/sso/validate`).
 ///
@@ -1561,7 +1510,7 @@ impl<'a> ValidateEmbedUrlRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ValidateEmbedUrlRequest => crate ::models::EmbedUrlResponse
+    ValidateEmbedUrlRequest => crate ::models::EmbedUrlResponse, crate ::call::json
 );
 /// Request builder for [`LookerSdk::acquire_embed_cookieless_session`](crate::LookerSdk::acquire_embed_cookieless_session) (`POST /embed/cookieless_session/acquire`).
 ///
@@ -1580,7 +1529,7 @@ impl<'a> AcquireEmbedCookielessSessionRequest<'a> {
 }
 crate::builder::request_builder!(
     AcquireEmbedCookielessSessionRequest => crate
-    ::models::EmbedCookielessSessionAcquireResponse
+    ::models::EmbedCookielessSessionAcquireResponse, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_embed_cookieless_session`](crate::LookerSdk::delete_embed_cookieless_session) (`DELETE /embed/cookieless_session/{session_reference_token}`).
 ///
@@ -1589,7 +1538,9 @@ crate::builder::request_builder!(
 pub struct DeleteEmbedCookielessSessionRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteEmbedCookielessSessionRequest => ());
+crate::builder::request_builder!(
+    DeleteEmbedCookielessSessionRequest => (), crate ::call::unit
+);
 /// Request builder for [`LookerSdk::generate_tokens_for_cookieless_session`](crate::LookerSdk::generate_tokens_for_cookieless_session) (`PUT /embed/cookieless_session/generate_tokens`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1610,7 +1561,7 @@ impl<'a> GenerateTokensForCookielessSessionRequest<'a> {
 }
 crate::builder::request_builder!(
     GenerateTokensForCookielessSessionRequest => crate
-    ::models::EmbedCookielessSessionGenerateTokensResponse
+    ::models::EmbedCookielessSessionGenerateTokensResponse, crate ::call::json
 );
 /// Request builder for [`LookerSdk::ldap_config`](crate::LookerSdk::ldap_config) (`GET /ldap_config`).
 ///
@@ -1619,7 +1570,9 @@ crate::builder::request_builder!(
 pub struct LdapConfigRequest<'a> {
     call: crate::call::Call<'a, crate::models::LdapConfig>,
 }
-crate::builder::request_builder!(LdapConfigRequest => crate ::models::LdapConfig);
+crate::builder::request_builder!(
+    LdapConfigRequest => crate ::models::LdapConfig, crate ::call::json
+);
 /// Request builder for [`LookerSdk::update_ldap_config`](crate::LookerSdk::update_ldap_config) (`PATCH /ldap_config`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1635,7 +1588,9 @@ impl<'a> UpdateLdapConfigRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(UpdateLdapConfigRequest => crate ::models::LdapConfig);
+crate::builder::request_builder!(
+    UpdateLdapConfigRequest => crate ::models::LdapConfig, crate ::call::json
+);
 /// Request builder for [`LookerSdk::test_ldap_config_connection`](crate::LookerSdk::test_ldap_config_connection) (`PUT /ldap_config/test_connection`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1652,7 +1607,8 @@ impl<'a> TestLdapConfigConnectionRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    TestLdapConfigConnectionRequest => crate ::models::LdapConfigTestResult
+    TestLdapConfigConnectionRequest => crate ::models::LdapConfigTestResult, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::test_ldap_config_auth`](crate::LookerSdk::test_ldap_config_auth) (`PUT /ldap_config/test_auth`).
 ///
@@ -1670,7 +1626,7 @@ impl<'a> TestLdapConfigAuthRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    TestLdapConfigAuthRequest => crate ::models::LdapConfigTestResult
+    TestLdapConfigAuthRequest => crate ::models::LdapConfigTestResult, crate ::call::json
 );
 /// Request builder for [`LookerSdk::test_ldap_config_user_info`](crate::LookerSdk::test_ldap_config_user_info) (`PUT /ldap_config/test_user_info`).
 ///
@@ -1688,7 +1644,8 @@ impl<'a> TestLdapConfigUserInfoRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    TestLdapConfigUserInfoRequest => crate ::models::LdapConfigTestResult
+    TestLdapConfigUserInfoRequest => crate ::models::LdapConfigTestResult, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::test_ldap_config_user_auth`](crate::LookerSdk::test_ldap_config_user_auth) (`PUT /ldap_config/test_user_auth`).
 ///
@@ -1706,7 +1663,8 @@ impl<'a> TestLdapConfigUserAuthRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    TestLdapConfigUserAuthRequest => crate ::models::LdapConfigTestResult
+    TestLdapConfigUserAuthRequest => crate ::models::LdapConfigTestResult, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::register_mobile_device`](crate::LookerSdk::register_mobile_device) (`POST /mobile/device`).
 ///
@@ -1724,7 +1682,7 @@ impl<'a> RegisterMobileDeviceRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    RegisterMobileDeviceRequest => crate ::models::MobileToken
+    RegisterMobileDeviceRequest => crate ::models::MobileToken, crate ::call::json
 );
 /// Request builder for [`LookerSdk::deregister_mobile_device`](crate::LookerSdk::deregister_mobile_device) (`DELETE /mobile/device/{device_id}`).
 ///
@@ -1733,7 +1691,9 @@ crate::builder::request_builder!(
 pub struct DeregisterMobileDeviceRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeregisterMobileDeviceRequest => ());
+crate::builder::request_builder!(
+    DeregisterMobileDeviceRequest => (), crate ::call::unit
+);
 /// Request builder for [`LookerSdk::update_mobile_device_registration`](crate::LookerSdk::update_mobile_device_registration) (`PATCH /mobile/device/{device_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1742,7 +1702,8 @@ pub struct UpdateMobileDeviceRegistrationRequest<'a> {
     call: crate::call::Call<'a, crate::models::MobileToken>,
 }
 crate::builder::request_builder!(
-    UpdateMobileDeviceRegistrationRequest => crate ::models::MobileToken
+    UpdateMobileDeviceRegistrationRequest => crate ::models::MobileToken, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::all_oauth_client_apps`](crate::LookerSdk::all_oauth_client_apps) (`GET /oauth_client_apps`).
 ///
@@ -1759,7 +1720,8 @@ impl<'a> AllOauthClientAppsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllOauthClientAppsRequest => Vec < crate ::models::OauthClientApp >
+    AllOauthClientAppsRequest => Vec < crate ::models::OauthClientApp >, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::oauth_client_app`](crate::LookerSdk::oauth_client_app) (`GET /oauth_client_apps/{client_guid}`).
 ///
@@ -1776,7 +1738,7 @@ impl<'a> OauthClientAppRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    OauthClientAppRequest => crate ::models::OauthClientApp
+    OauthClientAppRequest => crate ::models::OauthClientApp, crate ::call::json
 );
 /// Request builder for [`LookerSdk::register_oauth_client_app`](crate::LookerSdk::register_oauth_client_app) (`POST /oauth_client_apps/{client_guid}`).
 ///
@@ -1799,7 +1761,7 @@ impl<'a> RegisterOauthClientAppRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    RegisterOauthClientAppRequest => crate ::models::OauthClientApp
+    RegisterOauthClientAppRequest => crate ::models::OauthClientApp, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_oauth_client_app`](crate::LookerSdk::delete_oauth_client_app) (`DELETE /oauth_client_apps/{client_guid}`).
 ///
@@ -1808,7 +1770,7 @@ crate::builder::request_builder!(
 pub struct DeleteOauthClientAppRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteOauthClientAppRequest => ());
+crate::builder::request_builder!(DeleteOauthClientAppRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_oauth_client_app`](crate::LookerSdk::update_oauth_client_app) (`PATCH /oauth_client_apps/{client_guid}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1830,7 +1792,7 @@ impl<'a> UpdateOauthClientAppRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateOauthClientAppRequest => crate ::models::OauthClientApp
+    UpdateOauthClientAppRequest => crate ::models::OauthClientApp, crate ::call::json
 );
 /// Request builder for [`LookerSdk::invalidate_tokens`](crate::LookerSdk::invalidate_tokens) (`DELETE /oauth_client_apps/{client_guid}/tokens`).
 ///
@@ -1839,7 +1801,7 @@ crate::builder::request_builder!(
 pub struct InvalidateTokensRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(InvalidateTokensRequest => ());
+crate::builder::request_builder!(InvalidateTokensRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::activate_app_user`](crate::LookerSdk::activate_app_user) (`POST /oauth_client_apps/{client_guid}/users/{user_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1854,7 +1816,9 @@ impl<'a> ActivateAppUserRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(ActivateAppUserRequest => Option < String >);
+crate::builder::request_builder!(
+    ActivateAppUserRequest => Option < String >, crate ::call::json_or_none
+);
 /// Request builder for [`LookerSdk::deactivate_app_user`](crate::LookerSdk::deactivate_app_user) (`DELETE /oauth_client_apps/{client_guid}/users/{user_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1869,7 +1833,7 @@ impl<'a> DeactivateAppUserRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(DeactivateAppUserRequest => ());
+crate::builder::request_builder!(DeactivateAppUserRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::oidc_config`](crate::LookerSdk::oidc_config) (`GET /oidc_config`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1877,7 +1841,9 @@ crate::builder::request_builder!(DeactivateAppUserRequest => ());
 pub struct OidcConfigRequest<'a> {
     call: crate::call::Call<'a, crate::models::OidcConfig>,
 }
-crate::builder::request_builder!(OidcConfigRequest => crate ::models::OidcConfig);
+crate::builder::request_builder!(
+    OidcConfigRequest => crate ::models::OidcConfig, crate ::call::json
+);
 /// Request builder for [`LookerSdk::update_oidc_config`](crate::LookerSdk::update_oidc_config) (`PATCH /oidc_config`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1893,7 +1859,9 @@ impl<'a> UpdateOidcConfigRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(UpdateOidcConfigRequest => crate ::models::OidcConfig);
+crate::builder::request_builder!(
+    UpdateOidcConfigRequest => crate ::models::OidcConfig, crate ::call::json
+);
 /// Request builder for [`LookerSdk::oidc_test_config`](crate::LookerSdk::oidc_test_config) (`GET /oidc_test_configs/{test_slug}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1901,7 +1869,9 @@ crate::builder::request_builder!(UpdateOidcConfigRequest => crate ::models::Oidc
 pub struct OidcTestConfigRequest<'a> {
     call: crate::call::Call<'a, crate::models::OidcConfig>,
 }
-crate::builder::request_builder!(OidcTestConfigRequest => crate ::models::OidcConfig);
+crate::builder::request_builder!(
+    OidcTestConfigRequest => crate ::models::OidcConfig, crate ::call::json
+);
 /// Request builder for [`LookerSdk::delete_oidc_test_config`](crate::LookerSdk::delete_oidc_test_config) (`DELETE /oidc_test_configs/{test_slug}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1909,7 +1879,7 @@ crate::builder::request_builder!(OidcTestConfigRequest => crate ::models::OidcCo
 pub struct DeleteOidcTestConfigRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteOidcTestConfigRequest => ());
+crate::builder::request_builder!(DeleteOidcTestConfigRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::create_oidc_test_config`](crate::LookerSdk::create_oidc_test_config) (`POST /oidc_test_configs`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1926,7 +1896,7 @@ impl<'a> CreateOidcTestConfigRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateOidcTestConfigRequest => crate ::models::OidcConfig
+    CreateOidcTestConfigRequest => crate ::models::OidcConfig, crate ::call::json
 );
 /// Request builder for [`LookerSdk::password_config`](crate::LookerSdk::password_config) (`GET /password_config`).
 ///
@@ -1936,7 +1906,7 @@ pub struct PasswordConfigRequest<'a> {
     call: crate::call::Call<'a, crate::models::PasswordConfig>,
 }
 crate::builder::request_builder!(
-    PasswordConfigRequest => crate ::models::PasswordConfig
+    PasswordConfigRequest => crate ::models::PasswordConfig, crate ::call::json
 );
 /// Request builder for [`LookerSdk::update_password_config`](crate::LookerSdk::update_password_config) (`PATCH /password_config`).
 ///
@@ -1954,7 +1924,7 @@ impl<'a> UpdatePasswordConfigRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdatePasswordConfigRequest => crate ::models::PasswordConfig
+    UpdatePasswordConfigRequest => crate ::models::PasswordConfig, crate ::call::json
 );
 /// Request builder for [`LookerSdk::force_password_reset_at_next_login_for_all_users`](crate::LookerSdk::force_password_reset_at_next_login_for_all_users) (`PUT /password_config/force_password_reset_at_next_login_for_all_users`).
 ///
@@ -1964,7 +1934,7 @@ pub struct ForcePasswordResetAtNextLoginForAllUsersRequest<'a> {
     call: crate::call::Call<'a, String>,
 }
 crate::builder::request_builder!(
-    ForcePasswordResetAtNextLoginForAllUsersRequest => String
+    ForcePasswordResetAtNextLoginForAllUsersRequest => String, crate ::call::json
 );
 /// Request builder for [`LookerSdk::saml_config`](crate::LookerSdk::saml_config) (`GET /saml_config`).
 ///
@@ -1973,7 +1943,9 @@ crate::builder::request_builder!(
 pub struct SamlConfigRequest<'a> {
     call: crate::call::Call<'a, crate::models::SamlConfig>,
 }
-crate::builder::request_builder!(SamlConfigRequest => crate ::models::SamlConfig);
+crate::builder::request_builder!(
+    SamlConfigRequest => crate ::models::SamlConfig, crate ::call::json
+);
 /// Request builder for [`LookerSdk::update_saml_config`](crate::LookerSdk::update_saml_config) (`PATCH /saml_config`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1989,7 +1961,9 @@ impl<'a> UpdateSamlConfigRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(UpdateSamlConfigRequest => crate ::models::SamlConfig);
+crate::builder::request_builder!(
+    UpdateSamlConfigRequest => crate ::models::SamlConfig, crate ::call::json
+);
 /// Request builder for [`LookerSdk::saml_test_config`](crate::LookerSdk::saml_test_config) (`GET /saml_test_configs/{test_slug}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1997,7 +1971,9 @@ crate::builder::request_builder!(UpdateSamlConfigRequest => crate ::models::Saml
 pub struct SamlTestConfigRequest<'a> {
     call: crate::call::Call<'a, crate::models::SamlConfig>,
 }
-crate::builder::request_builder!(SamlTestConfigRequest => crate ::models::SamlConfig);
+crate::builder::request_builder!(
+    SamlTestConfigRequest => crate ::models::SamlConfig, crate ::call::json
+);
 /// Request builder for [`LookerSdk::delete_saml_test_config`](crate::LookerSdk::delete_saml_test_config) (`DELETE /saml_test_configs/{test_slug}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2005,7 +1981,7 @@ crate::builder::request_builder!(SamlTestConfigRequest => crate ::models::SamlCo
 pub struct DeleteSamlTestConfigRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteSamlTestConfigRequest => ());
+crate::builder::request_builder!(DeleteSamlTestConfigRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::create_saml_test_config`](crate::LookerSdk::create_saml_test_config) (`POST /saml_test_configs`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2022,7 +1998,7 @@ impl<'a> CreateSamlTestConfigRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateSamlTestConfigRequest => crate ::models::SamlConfig
+    CreateSamlTestConfigRequest => crate ::models::SamlConfig, crate ::call::json
 );
 /// Request builder for [`LookerSdk::parse_saml_idp_metadata`](crate::LookerSdk::parse_saml_idp_metadata) (`POST /parse_saml_idp_metadata`).
 ///
@@ -2032,7 +2008,8 @@ pub struct ParseSamlIdpMetadataRequest<'a> {
     call: crate::call::Call<'a, crate::models::SamlMetadataParseResult>,
 }
 crate::builder::request_builder!(
-    ParseSamlIdpMetadataRequest => crate ::models::SamlMetadataParseResult
+    ParseSamlIdpMetadataRequest => crate ::models::SamlMetadataParseResult, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::fetch_and_parse_saml_idp_metadata`](crate::LookerSdk::fetch_and_parse_saml_idp_metadata) (`POST /fetch_and_parse_saml_idp_metadata`).
 ///
@@ -2042,7 +2019,8 @@ pub struct FetchAndParseSamlIdpMetadataRequest<'a> {
     call: crate::call::Call<'a, crate::models::SamlMetadataParseResult>,
 }
 crate::builder::request_builder!(
-    FetchAndParseSamlIdpMetadataRequest => crate ::models::SamlMetadataParseResult
+    FetchAndParseSamlIdpMetadataRequest => crate ::models::SamlMetadataParseResult, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::session_config`](crate::LookerSdk::session_config) (`GET /session_config`).
 ///
@@ -2051,7 +2029,9 @@ crate::builder::request_builder!(
 pub struct SessionConfigRequest<'a> {
     call: crate::call::Call<'a, crate::models::SessionConfig>,
 }
-crate::builder::request_builder!(SessionConfigRequest => crate ::models::SessionConfig);
+crate::builder::request_builder!(
+    SessionConfigRequest => crate ::models::SessionConfig, crate ::call::json
+);
 /// Request builder for [`LookerSdk::update_session_config`](crate::LookerSdk::update_session_config) (`PATCH /session_config`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2068,7 +2048,7 @@ impl<'a> UpdateSessionConfigRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateSessionConfigRequest => crate ::models::SessionConfig
+    UpdateSessionConfigRequest => crate ::models::SessionConfig, crate ::call::json
 );
 /// Request builder for [`LookerSdk::get_support_access_allowlist_entries`](crate::LookerSdk::get_support_access_allowlist_entries) (`GET /support_access/allowlist`).
 ///
@@ -2086,7 +2066,7 @@ impl<'a> GetSupportAccessAllowlistEntriesRequest<'a> {
 }
 crate::builder::request_builder!(
     GetSupportAccessAllowlistEntriesRequest => Vec < crate
-    ::models::SupportAccessAllowlistEntry >
+    ::models::SupportAccessAllowlistEntry >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::add_support_access_allowlist_entries`](crate::LookerSdk::add_support_access_allowlist_entries) (`POST /support_access/allowlist`).
 ///
@@ -2105,7 +2085,7 @@ impl<'a> AddSupportAccessAllowlistEntriesRequest<'a> {
 }
 crate::builder::request_builder!(
     AddSupportAccessAllowlistEntriesRequest => Vec < crate
-    ::models::SupportAccessAllowlistEntry >
+    ::models::SupportAccessAllowlistEntry >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_support_access_allowlist_entry`](crate::LookerSdk::delete_support_access_allowlist_entry) (`DELETE /support_access/allowlist/{entry_id}`).
 ///
@@ -2114,7 +2094,9 @@ crate::builder::request_builder!(
 pub struct DeleteSupportAccessAllowlistEntryRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteSupportAccessAllowlistEntryRequest => ());
+crate::builder::request_builder!(
+    DeleteSupportAccessAllowlistEntryRequest => (), crate ::call::unit
+);
 /// Request builder for [`LookerSdk::enable_support_access`](crate::LookerSdk::enable_support_access) (`PUT /support_access/enable`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2131,7 +2113,7 @@ impl<'a> EnableSupportAccessRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    EnableSupportAccessRequest => crate ::models::SupportAccessStatus
+    EnableSupportAccessRequest => crate ::models::SupportAccessStatus, crate ::call::json
 );
 /// Request builder for [`LookerSdk::disable_support_access`](crate::LookerSdk::disable_support_access) (`PUT /support_access/disable`).
 ///
@@ -2141,7 +2123,8 @@ pub struct DisableSupportAccessRequest<'a> {
     call: crate::call::Call<'a, crate::models::SupportAccessStatus>,
 }
 crate::builder::request_builder!(
-    DisableSupportAccessRequest => crate ::models::SupportAccessStatus
+    DisableSupportAccessRequest => crate ::models::SupportAccessStatus, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::support_access_status`](crate::LookerSdk::support_access_status) (`GET /support_access/status`).
 ///
@@ -2151,7 +2134,7 @@ pub struct SupportAccessStatusRequest<'a> {
     call: crate::call::Call<'a, crate::models::SupportAccessStatus>,
 }
 crate::builder::request_builder!(
-    SupportAccessStatusRequest => crate ::models::SupportAccessStatus
+    SupportAccessStatusRequest => crate ::models::SupportAccessStatus, crate ::call::json
 );
 /// Request builder for [`LookerSdk::all_user_login_lockouts`](crate::LookerSdk::all_user_login_lockouts) (`GET /user_login_lockouts`).
 ///
@@ -2168,7 +2151,8 @@ impl<'a> AllUserLoginLockoutsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllUserLoginLockoutsRequest => Vec < crate ::models::UserLoginLockout >
+    AllUserLoginLockoutsRequest => Vec < crate ::models::UserLoginLockout >, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::search_user_login_lockouts`](crate::LookerSdk::search_user_login_lockouts) (`GET /user_login_lockouts/search`).
 ///
@@ -2237,7 +2221,8 @@ impl<'a> SearchUserLoginLockoutsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SearchUserLoginLockoutsRequest => Vec < crate ::models::UserLoginLockout >
+    SearchUserLoginLockoutsRequest => Vec < crate ::models::UserLoginLockout >, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::delete_user_login_lockout`](crate::LookerSdk::delete_user_login_lockout) (`DELETE /user_login_lockout/{key}`).
 ///
@@ -2246,4 +2231,6 @@ crate::builder::request_builder!(
 pub struct DeleteUserLoginLockoutRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteUserLoginLockoutRequest => ());
+crate::builder::request_builder!(
+    DeleteUserLoginLockoutRequest => (), crate ::call::unit
+);

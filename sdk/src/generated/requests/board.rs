@@ -14,7 +14,6 @@ impl crate::LookerSdk {
             "all_boards",
             reqwest::Method::GET,
             String::from("/boards"),
-            crate::call::json,
         );
         AllBoardsRequest { call }
     }
@@ -36,7 +35,6 @@ impl crate::LookerSdk {
             "create_board",
             reqwest::Method::POST,
             String::from("/boards"),
-            crate::call::json,
         );
         call.json_body(body);
         CreateBoardRequest { call }
@@ -73,7 +71,6 @@ impl crate::LookerSdk {
             "search_boards",
             reqwest::Method::GET,
             String::from("/boards/search"),
-            crate::call::json,
         );
         SearchBoardsRequest { call }
     }
@@ -92,7 +89,6 @@ impl crate::LookerSdk {
             "board",
             reqwest::Method::GET,
             crate::call::path(&["/boards/", ""], &[board_id]),
-            crate::call::json,
         );
         BoardRequest { call }
     }
@@ -111,7 +107,6 @@ impl crate::LookerSdk {
             "delete_board",
             reqwest::Method::DELETE,
             crate::call::path(&["/boards/", ""], &[board_id]),
-            crate::call::unit,
         );
         DeleteBoardRequest { call }
     }
@@ -135,7 +130,6 @@ impl crate::LookerSdk {
             "update_board",
             reqwest::Method::PATCH,
             crate::call::path(&["/boards/", ""], &[board_id]),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateBoardRequest { call }
@@ -151,7 +145,6 @@ impl crate::LookerSdk {
             "all_board_items",
             reqwest::Method::GET,
             String::from("/board_items"),
-            crate::call::json,
         );
         AllBoardItemsRequest { call }
     }
@@ -173,7 +166,6 @@ impl crate::LookerSdk {
             "create_board_item",
             reqwest::Method::POST,
             String::from("/board_items"),
-            crate::call::json,
         );
         call.json_body(body);
         CreateBoardItemRequest { call }
@@ -193,7 +185,6 @@ impl crate::LookerSdk {
             "board_item",
             reqwest::Method::GET,
             crate::call::path(&["/board_items/", ""], &[board_item_id]),
-            crate::call::json,
         );
         BoardItemRequest { call }
     }
@@ -212,7 +203,6 @@ impl crate::LookerSdk {
             "delete_board_item",
             reqwest::Method::DELETE,
             crate::call::path(&["/board_items/", ""], &[board_item_id]),
-            crate::call::unit,
         );
         DeleteBoardItemRequest { call }
     }
@@ -236,7 +226,6 @@ impl crate::LookerSdk {
             "update_board_item",
             reqwest::Method::PATCH,
             crate::call::path(&["/board_items/", ""], &[board_item_id]),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateBoardItemRequest { call }
@@ -252,7 +241,6 @@ impl crate::LookerSdk {
             "all_board_sections",
             reqwest::Method::GET,
             String::from("/board_sections"),
-            crate::call::json,
         );
         AllBoardSectionsRequest { call }
     }
@@ -274,7 +262,6 @@ impl crate::LookerSdk {
             "create_board_section",
             reqwest::Method::POST,
             String::from("/board_sections"),
-            crate::call::json,
         );
         call.json_body(body);
         CreateBoardSectionRequest { call }
@@ -294,7 +281,6 @@ impl crate::LookerSdk {
             "board_section",
             reqwest::Method::GET,
             crate::call::path(&["/board_sections/", ""], &[board_section_id]),
-            crate::call::json,
         );
         BoardSectionRequest { call }
     }
@@ -316,7 +302,6 @@ impl crate::LookerSdk {
             "delete_board_section",
             reqwest::Method::DELETE,
             crate::call::path(&["/board_sections/", ""], &[board_section_id]),
-            crate::call::unit,
         );
         DeleteBoardSectionRequest { call }
     }
@@ -340,7 +325,6 @@ impl crate::LookerSdk {
             "update_board_section",
             reqwest::Method::PATCH,
             crate::call::path(&["/board_sections/", ""], &[board_section_id]),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateBoardSectionRequest { call }
@@ -360,7 +344,9 @@ impl<'a> AllBoardsRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(AllBoardsRequest => Vec < crate ::models::Board >);
+crate::builder::request_builder!(
+    AllBoardsRequest => Vec < crate ::models::Board >, crate ::call::json
+);
 /// Request builder for [`LookerSdk::create_board`](crate::LookerSdk::create_board) (`POST /boards`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -381,7 +367,9 @@ impl<'a> CreateBoardRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(CreateBoardRequest => crate ::models::Board);
+crate::builder::request_builder!(
+    CreateBoardRequest => crate ::models::Board, crate ::call::json
+);
 /// Request builder for [`LookerSdk::search_boards`](crate::LookerSdk::search_boards) (`GET /boards/search`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -463,7 +451,9 @@ impl<'a> SearchBoardsRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(SearchBoardsRequest => Vec < crate ::models::Board >);
+crate::builder::request_builder!(
+    SearchBoardsRequest => Vec < crate ::models::Board >, crate ::call::json
+);
 /// Request builder for [`LookerSdk::board`](crate::LookerSdk::board) (`GET /boards/{board_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -478,7 +468,9 @@ impl<'a> BoardRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(BoardRequest => crate ::models::Board);
+crate::builder::request_builder!(
+    BoardRequest => crate ::models::Board, crate ::call::json
+);
 /// Request builder for [`LookerSdk::delete_board`](crate::LookerSdk::delete_board) (`DELETE /boards/{board_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -486,7 +478,7 @@ crate::builder::request_builder!(BoardRequest => crate ::models::Board);
 pub struct DeleteBoardRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteBoardRequest => ());
+crate::builder::request_builder!(DeleteBoardRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_board`](crate::LookerSdk::update_board) (`PATCH /boards/{board_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -507,7 +499,9 @@ impl<'a> UpdateBoardRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(UpdateBoardRequest => crate ::models::Board);
+crate::builder::request_builder!(
+    UpdateBoardRequest => crate ::models::Board, crate ::call::json
+);
 /// Request builder for [`LookerSdk::all_board_items`](crate::LookerSdk::all_board_items) (`GET /board_items`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -533,7 +527,7 @@ impl<'a> AllBoardItemsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllBoardItemsRequest => Vec < crate ::models::BoardItem >
+    AllBoardItemsRequest => Vec < crate ::models::BoardItem >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_board_item`](crate::LookerSdk::create_board_item) (`POST /board_items`).
 ///
@@ -555,7 +549,9 @@ impl<'a> CreateBoardItemRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(CreateBoardItemRequest => crate ::models::BoardItem);
+crate::builder::request_builder!(
+    CreateBoardItemRequest => crate ::models::BoardItem, crate ::call::json
+);
 /// Request builder for [`LookerSdk::board_item`](crate::LookerSdk::board_item) (`GET /board_items/{board_item_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -570,7 +566,9 @@ impl<'a> BoardItemRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(BoardItemRequest => crate ::models::BoardItem);
+crate::builder::request_builder!(
+    BoardItemRequest => crate ::models::BoardItem, crate ::call::json
+);
 /// Request builder for [`LookerSdk::delete_board_item`](crate::LookerSdk::delete_board_item) (`DELETE /board_items/{board_item_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -578,7 +576,7 @@ crate::builder::request_builder!(BoardItemRequest => crate ::models::BoardItem);
 pub struct DeleteBoardItemRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteBoardItemRequest => ());
+crate::builder::request_builder!(DeleteBoardItemRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_board_item`](crate::LookerSdk::update_board_item) (`PATCH /board_items/{board_item_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -599,7 +597,9 @@ impl<'a> UpdateBoardItemRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(UpdateBoardItemRequest => crate ::models::BoardItem);
+crate::builder::request_builder!(
+    UpdateBoardItemRequest => crate ::models::BoardItem, crate ::call::json
+);
 /// Request builder for [`LookerSdk::all_board_sections`](crate::LookerSdk::all_board_sections) (`GET /board_sections`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -620,7 +620,7 @@ impl<'a> AllBoardSectionsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllBoardSectionsRequest => Vec < crate ::models::BoardSection >
+    AllBoardSectionsRequest => Vec < crate ::models::BoardSection >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_board_section`](crate::LookerSdk::create_board_section) (`POST /board_sections`).
 ///
@@ -643,7 +643,7 @@ impl<'a> CreateBoardSectionRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateBoardSectionRequest => crate ::models::BoardSection
+    CreateBoardSectionRequest => crate ::models::BoardSection, crate ::call::json
 );
 /// Request builder for [`LookerSdk::board_section`](crate::LookerSdk::board_section) (`GET /board_sections/{board_section_id}`).
 ///
@@ -659,7 +659,9 @@ impl<'a> BoardSectionRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(BoardSectionRequest => crate ::models::BoardSection);
+crate::builder::request_builder!(
+    BoardSectionRequest => crate ::models::BoardSection, crate ::call::json
+);
 /// Request builder for [`LookerSdk::delete_board_section`](crate::LookerSdk::delete_board_section) (`DELETE /board_sections/{board_section_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -667,7 +669,7 @@ crate::builder::request_builder!(BoardSectionRequest => crate ::models::BoardSec
 pub struct DeleteBoardSectionRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteBoardSectionRequest => ());
+crate::builder::request_builder!(DeleteBoardSectionRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_board_section`](crate::LookerSdk::update_board_section) (`PATCH /board_sections/{board_section_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -689,5 +691,5 @@ impl<'a> UpdateBoardSectionRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateBoardSectionRequest => crate ::models::BoardSection
+    UpdateBoardSectionRequest => crate ::models::BoardSection, crate ::call::json
 );

@@ -21,7 +21,6 @@ impl crate::LookerSdk {
             "all_color_collections",
             reqwest::Method::GET,
             String::from("/color_collections"),
-            crate::call::json,
         );
         AllColorCollectionsRequest { call }
     }
@@ -51,7 +50,6 @@ impl crate::LookerSdk {
             "create_color_collection",
             reqwest::Method::POST,
             String::from("/color_collections"),
-            crate::call::json,
         );
         call.json_body(body);
         CreateColorCollectionRequest {
@@ -74,7 +72,6 @@ impl crate::LookerSdk {
             "color_collections_custom",
             reqwest::Method::GET,
             String::from("/color_collections/custom"),
-            crate::call::json,
         );
         ColorCollectionsCustomRequest {
             call,
@@ -96,7 +93,6 @@ impl crate::LookerSdk {
             "color_collections_standard",
             reqwest::Method::GET,
             String::from("/color_collections/standard"),
-            crate::call::json,
         );
         ColorCollectionsStandardRequest {
             call,
@@ -117,7 +113,6 @@ impl crate::LookerSdk {
             "default_color_collection",
             reqwest::Method::GET,
             String::from("/color_collections/default"),
-            crate::call::json,
         );
         DefaultColorCollectionRequest {
             call,
@@ -144,7 +139,6 @@ impl crate::LookerSdk {
             "set_default_color_collection",
             reqwest::Method::PUT,
             String::from("/color_collections/default"),
-            crate::call::json,
         );
         call.query("collection_id", collection_id);
         SetDefaultColorCollectionRequest {
@@ -175,7 +169,6 @@ impl crate::LookerSdk {
             "color_collection",
             reqwest::Method::GET,
             crate::call::path(&["/color_collections/", ""], &[collection_id]),
-            crate::call::json,
         );
         ColorCollectionRequest { call }
     }
@@ -204,7 +197,6 @@ impl crate::LookerSdk {
             "delete_color_collection",
             reqwest::Method::DELETE,
             crate::call::path(&["/color_collections/", ""], &[collection_id]),
-            crate::call::unit,
         );
         DeleteColorCollectionRequest {
             call,
@@ -231,7 +223,6 @@ impl crate::LookerSdk {
             "update_color_collection",
             reqwest::Method::PATCH,
             crate::call::path(&["/color_collections/", ""], &[collection_id]),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateColorCollectionRequest {
@@ -254,7 +245,8 @@ impl<'a> AllColorCollectionsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllColorCollectionsRequest => Vec < crate ::models::ColorCollection >
+    AllColorCollectionsRequest => Vec < crate ::models::ColorCollection >, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::create_color_collection`](crate::LookerSdk::create_color_collection) (`POST /color_collections`).
 ///
@@ -272,7 +264,7 @@ impl<'a> CreateColorCollectionRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateColorCollectionRequest => crate ::models::ColorCollection
+    CreateColorCollectionRequest => crate ::models::ColorCollection, crate ::call::json
 );
 /// Request builder for [`LookerSdk::color_collections_custom`](crate::LookerSdk::color_collections_custom) (`GET /color_collections/custom`).
 ///
@@ -289,7 +281,8 @@ impl<'a> ColorCollectionsCustomRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ColorCollectionsCustomRequest => Vec < crate ::models::ColorCollection >
+    ColorCollectionsCustomRequest => Vec < crate ::models::ColorCollection >, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::color_collections_standard`](crate::LookerSdk::color_collections_standard) (`GET /color_collections/standard`).
 ///
@@ -306,7 +299,8 @@ impl<'a> ColorCollectionsStandardRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ColorCollectionsStandardRequest => Vec < crate ::models::ColorCollection >
+    ColorCollectionsStandardRequest => Vec < crate ::models::ColorCollection >, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::default_color_collection`](crate::LookerSdk::default_color_collection) (`GET /color_collections/default`).
 ///
@@ -316,7 +310,7 @@ pub struct DefaultColorCollectionRequest<'a> {
     call: crate::call::Call<'a, crate::models::ColorCollection>,
 }
 crate::builder::request_builder!(
-    DefaultColorCollectionRequest => crate ::models::ColorCollection
+    DefaultColorCollectionRequest => crate ::models::ColorCollection, crate ::call::json
 );
 /// Request builder for [`LookerSdk::set_default_color_collection`](crate::LookerSdk::set_default_color_collection) (`PUT /color_collections/default`).
 ///
@@ -326,7 +320,8 @@ pub struct SetDefaultColorCollectionRequest<'a> {
     call: crate::call::Call<'a, crate::models::ColorCollection>,
 }
 crate::builder::request_builder!(
-    SetDefaultColorCollectionRequest => crate ::models::ColorCollection
+    SetDefaultColorCollectionRequest => crate ::models::ColorCollection, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::color_collection`](crate::LookerSdk::color_collection) (`GET /color_collections/{collection_id}`).
 ///
@@ -343,7 +338,7 @@ impl<'a> ColorCollectionRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ColorCollectionRequest => crate ::models::ColorCollection
+    ColorCollectionRequest => crate ::models::ColorCollection, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_color_collection`](crate::LookerSdk::delete_color_collection) (`DELETE /color_collections/{collection_id}`).
 ///
@@ -352,7 +347,7 @@ crate::builder::request_builder!(
 pub struct DeleteColorCollectionRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteColorCollectionRequest => ());
+crate::builder::request_builder!(DeleteColorCollectionRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_color_collection`](crate::LookerSdk::update_color_collection) (`PATCH /color_collections/{collection_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -369,5 +364,5 @@ impl<'a> UpdateColorCollectionRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateColorCollectionRequest => crate ::models::ColorCollection
+    UpdateColorCollectionRequest => crate ::models::ColorCollection, crate ::call::json
 );

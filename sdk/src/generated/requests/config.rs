@@ -14,7 +14,6 @@ impl crate::LookerSdk {
             "cloud_storage_configuration",
             reqwest::Method::GET,
             String::from("/cloud_storage"),
-            crate::call::json,
         );
         CloudStorageConfigurationRequest {
             call,
@@ -38,7 +37,6 @@ impl crate::LookerSdk {
             "update_cloud_storage_configuration",
             reqwest::Method::PATCH,
             String::from("/cloud_storage"),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateCloudStorageConfigurationRequest {
@@ -59,7 +57,6 @@ impl crate::LookerSdk {
             "custom_welcome_email",
             reqwest::Method::GET,
             String::from("/custom_welcome_email"),
-            crate::call::json,
         );
         CustomWelcomeEmailRequest { call }
     }
@@ -84,7 +81,6 @@ impl crate::LookerSdk {
             "update_custom_welcome_email",
             reqwest::Method::PATCH,
             String::from("/custom_welcome_email"),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateCustomWelcomeEmailRequest {
@@ -109,7 +105,6 @@ impl crate::LookerSdk {
             "update_custom_welcome_email_test",
             reqwest::Method::PUT,
             String::from("/custom_welcome_email_test"),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateCustomWelcomeEmailTestRequest {
@@ -127,7 +122,6 @@ impl crate::LookerSdk {
             "digest_emails_enabled",
             reqwest::Method::GET,
             String::from("/digest_emails_enabled"),
-            crate::call::json,
         );
         DigestEmailsEnabledRequest { call }
     }
@@ -149,7 +143,6 @@ impl crate::LookerSdk {
             "update_digest_emails_enabled",
             reqwest::Method::PATCH,
             String::from("/digest_emails_enabled"),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateDigestEmailsEnabledRequest {
@@ -169,7 +162,6 @@ impl crate::LookerSdk {
             "create_digest_email_send",
             reqwest::Method::POST,
             String::from("/digest_email_send"),
-            crate::call::json,
         );
         CreateDigestEmailSendRequest {
             call,
@@ -190,7 +182,6 @@ impl crate::LookerSdk {
             "public_egress_ip_addresses",
             reqwest::Method::GET,
             String::from("/public_egress_ip_addresses"),
-            crate::call::json,
         );
         PublicEgressIpAddressesRequest {
             call,
@@ -209,7 +200,6 @@ impl crate::LookerSdk {
             "internal_help_resources_content",
             reqwest::Method::GET,
             String::from("/internal_help_resources_content"),
-            crate::call::json,
         );
         InternalHelpResourcesContentRequest {
             call,
@@ -233,7 +223,6 @@ impl crate::LookerSdk {
             "update_internal_help_resources_content",
             reqwest::Method::PATCH,
             String::from("/internal_help_resources_content"),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateInternalHelpResourcesContentRequest {
@@ -251,7 +240,6 @@ impl crate::LookerSdk {
             "internal_help_resources",
             reqwest::Method::GET,
             String::from("/internal_help_resources_enabled"),
-            crate::call::json,
         );
         InternalHelpResourcesRequest {
             call,
@@ -275,7 +263,6 @@ impl crate::LookerSdk {
             "update_internal_help_resources",
             reqwest::Method::PATCH,
             String::from("/internal_help_resources"),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateInternalHelpResourcesRequest {
@@ -295,7 +282,6 @@ impl crate::LookerSdk {
             "all_legacy_features",
             reqwest::Method::GET,
             String::from("/legacy_features"),
-            crate::call::json,
         );
         AllLegacyFeaturesRequest { call }
     }
@@ -316,7 +302,6 @@ impl crate::LookerSdk {
             "legacy_feature",
             reqwest::Method::GET,
             crate::call::path(&["/legacy_features/", ""], &[legacy_feature_id]),
-            crate::call::json,
         );
         LegacyFeatureRequest { call }
     }
@@ -342,7 +327,6 @@ impl crate::LookerSdk {
             "update_legacy_feature",
             reqwest::Method::PATCH,
             crate::call::path(&["/legacy_features/", ""], &[legacy_feature_id]),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateLegacyFeatureRequest { call }
@@ -358,7 +342,6 @@ impl crate::LookerSdk {
             "all_locales",
             reqwest::Method::GET,
             String::from("/locales"),
-            crate::call::json,
         );
         AllLocalesRequest { call }
     }
@@ -375,7 +358,6 @@ impl crate::LookerSdk {
             "mobile_settings",
             reqwest::Method::GET,
             String::from("/mobile/settings"),
-            crate::call::json,
         );
         MobileSettingsRequest { call }
     }
@@ -420,7 +402,6 @@ impl crate::LookerSdk {
             "get_setting",
             reqwest::Method::GET,
             String::from("/setting"),
-            crate::call::json,
         );
         GetSettingRequest { call }
     }
@@ -476,7 +457,6 @@ impl crate::LookerSdk {
             "set_setting",
             reqwest::Method::PATCH,
             String::from("/setting"),
-            crate::call::json,
         );
         call.json_body(body);
         SetSettingRequest { call }
@@ -501,7 +481,6 @@ impl crate::LookerSdk {
             "set_smtp_settings",
             reqwest::Method::POST,
             String::from("/smtp_settings"),
-            crate::call::unit,
         );
         call.json_body(body);
         SetSmtpSettingsRequest { call }
@@ -517,7 +496,6 @@ impl crate::LookerSdk {
             "smtp_status",
             reqwest::Method::GET,
             String::from("/smtp_status"),
-            crate::call::json,
         );
         SmtpStatusRequest { call }
     }
@@ -532,7 +510,6 @@ impl crate::LookerSdk {
             "all_timezones",
             reqwest::Method::GET,
             String::from("/timezones"),
-            crate::call::json,
         );
         AllTimezonesRequest { call }
     }
@@ -547,7 +524,6 @@ impl crate::LookerSdk {
             "versions",
             reqwest::Method::GET,
             String::from("/versions"),
-            crate::call::json,
         );
         VersionsRequest { call }
     }
@@ -573,7 +549,6 @@ impl crate::LookerSdk {
             "api_spec",
             reqwest::Method::GET,
             crate::call::path(&["/api_spec/", "/", ""], &[api_version, specification]),
-            crate::call::json,
         );
         ApiSpecRequest { call }
     }
@@ -595,7 +570,6 @@ impl crate::LookerSdk {
             "whitelabel_configuration",
             reqwest::Method::GET,
             String::from("/whitelabel_configuration"),
-            crate::call::json,
         );
         WhitelabelConfigurationRequest {
             call,
@@ -624,7 +598,6 @@ impl crate::LookerSdk {
             "update_whitelabel_configuration",
             reqwest::Method::PUT,
             String::from("/whitelabel_configuration"),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateWhitelabelConfigurationRequest {
@@ -640,7 +613,8 @@ pub struct CloudStorageConfigurationRequest<'a> {
     call: crate::call::Call<'a, crate::models::BackupConfiguration>,
 }
 crate::builder::request_builder!(
-    CloudStorageConfigurationRequest => crate ::models::BackupConfiguration
+    CloudStorageConfigurationRequest => crate ::models::BackupConfiguration, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::update_cloud_storage_configuration`](crate::LookerSdk::update_cloud_storage_configuration) (`PATCH /cloud_storage`).
 ///
@@ -658,7 +632,8 @@ impl<'a> UpdateCloudStorageConfigurationRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateCloudStorageConfigurationRequest => crate ::models::BackupConfiguration
+    UpdateCloudStorageConfigurationRequest => crate ::models::BackupConfiguration, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::custom_welcome_email`](crate::LookerSdk::custom_welcome_email) (`GET /custom_welcome_email`).
 ///
@@ -668,7 +643,7 @@ pub struct CustomWelcomeEmailRequest<'a> {
     call: crate::call::Call<'a, crate::models::CustomWelcomeEmail>,
 }
 crate::builder::request_builder!(
-    CustomWelcomeEmailRequest => crate ::models::CustomWelcomeEmail
+    CustomWelcomeEmailRequest => crate ::models::CustomWelcomeEmail, crate ::call::json
 );
 /// Request builder for [`LookerSdk::update_custom_welcome_email`](crate::LookerSdk::update_custom_welcome_email) (`PATCH /custom_welcome_email`).
 ///
@@ -691,7 +666,8 @@ impl<'a> UpdateCustomWelcomeEmailRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateCustomWelcomeEmailRequest => crate ::models::CustomWelcomeEmail
+    UpdateCustomWelcomeEmailRequest => crate ::models::CustomWelcomeEmail, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::update_custom_welcome_email_test`](crate::LookerSdk::update_custom_welcome_email_test) (`PUT /custom_welcome_email_test`).
 ///
@@ -709,7 +685,8 @@ impl<'a> UpdateCustomWelcomeEmailTestRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateCustomWelcomeEmailTestRequest => crate ::models::WelcomeEmailTest
+    UpdateCustomWelcomeEmailTestRequest => crate ::models::WelcomeEmailTest, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::digest_emails_enabled`](crate::LookerSdk::digest_emails_enabled) (`GET /digest_emails_enabled`).
 ///
@@ -719,7 +696,7 @@ pub struct DigestEmailsEnabledRequest<'a> {
     call: crate::call::Call<'a, crate::models::DigestEmails>,
 }
 crate::builder::request_builder!(
-    DigestEmailsEnabledRequest => crate ::models::DigestEmails
+    DigestEmailsEnabledRequest => crate ::models::DigestEmails, crate ::call::json
 );
 /// Request builder for [`LookerSdk::update_digest_emails_enabled`](crate::LookerSdk::update_digest_emails_enabled) (`PATCH /digest_emails_enabled`).
 ///
@@ -737,7 +714,7 @@ impl<'a> UpdateDigestEmailsEnabledRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateDigestEmailsEnabledRequest => crate ::models::DigestEmails
+    UpdateDigestEmailsEnabledRequest => crate ::models::DigestEmails, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_digest_email_send`](crate::LookerSdk::create_digest_email_send) (`POST /digest_email_send`).
 ///
@@ -747,7 +724,7 @@ pub struct CreateDigestEmailSendRequest<'a> {
     call: crate::call::Call<'a, crate::models::DigestEmailSend>,
 }
 crate::builder::request_builder!(
-    CreateDigestEmailSendRequest => crate ::models::DigestEmailSend
+    CreateDigestEmailSendRequest => crate ::models::DigestEmailSend, crate ::call::json
 );
 /// Request builder for [`LookerSdk::public_egress_ip_addresses`](crate::LookerSdk::public_egress_ip_addresses) (`GET /public_egress_ip_addresses`).
 ///
@@ -757,7 +734,8 @@ pub struct PublicEgressIpAddressesRequest<'a> {
     call: crate::call::Call<'a, crate::models::EgressIpAddresses>,
 }
 crate::builder::request_builder!(
-    PublicEgressIpAddressesRequest => crate ::models::EgressIpAddresses
+    PublicEgressIpAddressesRequest => crate ::models::EgressIpAddresses, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::internal_help_resources_content`](crate::LookerSdk::internal_help_resources_content) (`GET /internal_help_resources_content`).
 ///
@@ -767,7 +745,8 @@ pub struct InternalHelpResourcesContentRequest<'a> {
     call: crate::call::Call<'a, crate::models::InternalHelpResourcesContent>,
 }
 crate::builder::request_builder!(
-    InternalHelpResourcesContentRequest => crate ::models::InternalHelpResourcesContent
+    InternalHelpResourcesContentRequest => crate ::models::InternalHelpResourcesContent,
+    crate ::call::json
 );
 /// Request builder for [`LookerSdk::update_internal_help_resources_content`](crate::LookerSdk::update_internal_help_resources_content) (`PATCH /internal_help_resources_content`).
 ///
@@ -786,7 +765,7 @@ impl<'a> UpdateInternalHelpResourcesContentRequest<'a> {
 }
 crate::builder::request_builder!(
     UpdateInternalHelpResourcesContentRequest => crate
-    ::models::InternalHelpResourcesContent
+    ::models::InternalHelpResourcesContent, crate ::call::json
 );
 /// Request builder for [`LookerSdk::internal_help_resources`](crate::LookerSdk::internal_help_resources) (`GET /internal_help_resources_enabled`).
 ///
@@ -796,7 +775,8 @@ pub struct InternalHelpResourcesRequest<'a> {
     call: crate::call::Call<'a, crate::models::InternalHelpResources>,
 }
 crate::builder::request_builder!(
-    InternalHelpResourcesRequest => crate ::models::InternalHelpResources
+    InternalHelpResourcesRequest => crate ::models::InternalHelpResources, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::update_internal_help_resources`](crate::LookerSdk::update_internal_help_resources) (`PATCH /internal_help_resources`).
 ///
@@ -814,7 +794,8 @@ impl<'a> UpdateInternalHelpResourcesRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateInternalHelpResourcesRequest => crate ::models::InternalHelpResources
+    UpdateInternalHelpResourcesRequest => crate ::models::InternalHelpResources, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::all_legacy_features`](crate::LookerSdk::all_legacy_features) (`GET /legacy_features`).
 ///
@@ -824,7 +805,7 @@ pub struct AllLegacyFeaturesRequest<'a> {
     call: crate::call::Call<'a, Vec<crate::models::LegacyFeature>>,
 }
 crate::builder::request_builder!(
-    AllLegacyFeaturesRequest => Vec < crate ::models::LegacyFeature >
+    AllLegacyFeaturesRequest => Vec < crate ::models::LegacyFeature >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::legacy_feature`](crate::LookerSdk::legacy_feature) (`GET /legacy_features/{legacy_feature_id}`).
 ///
@@ -833,7 +814,9 @@ crate::builder::request_builder!(
 pub struct LegacyFeatureRequest<'a> {
     call: crate::call::Call<'a, crate::models::LegacyFeature>,
 }
-crate::builder::request_builder!(LegacyFeatureRequest => crate ::models::LegacyFeature);
+crate::builder::request_builder!(
+    LegacyFeatureRequest => crate ::models::LegacyFeature, crate ::call::json
+);
 /// Request builder for [`LookerSdk::update_legacy_feature`](crate::LookerSdk::update_legacy_feature) (`PATCH /legacy_features/{legacy_feature_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -850,7 +833,7 @@ impl<'a> UpdateLegacyFeatureRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateLegacyFeatureRequest => crate ::models::LegacyFeature
+    UpdateLegacyFeatureRequest => crate ::models::LegacyFeature, crate ::call::json
 );
 /// Request builder for [`LookerSdk::all_locales`](crate::LookerSdk::all_locales) (`GET /locales`).
 ///
@@ -859,7 +842,9 @@ crate::builder::request_builder!(
 pub struct AllLocalesRequest<'a> {
     call: crate::call::Call<'a, Vec<crate::models::Locale>>,
 }
-crate::builder::request_builder!(AllLocalesRequest => Vec < crate ::models::Locale >);
+crate::builder::request_builder!(
+    AllLocalesRequest => Vec < crate ::models::Locale >, crate ::call::json
+);
 /// Request builder for [`LookerSdk::mobile_settings`](crate::LookerSdk::mobile_settings) (`GET /mobile/settings`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -868,7 +853,7 @@ pub struct MobileSettingsRequest<'a> {
     call: crate::call::Call<'a, crate::models::MobileSettings>,
 }
 crate::builder::request_builder!(
-    MobileSettingsRequest => crate ::models::MobileSettings
+    MobileSettingsRequest => crate ::models::MobileSettings, crate ::call::json
 );
 /// Request builder for [`LookerSdk::get_setting`](crate::LookerSdk::get_setting) (`GET /setting`).
 ///
@@ -884,7 +869,9 @@ impl<'a> GetSettingRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(GetSettingRequest => crate ::models::Setting);
+crate::builder::request_builder!(
+    GetSettingRequest => crate ::models::Setting, crate ::call::json
+);
 /// Request builder for [`LookerSdk::set_setting`](crate::LookerSdk::set_setting) (`PATCH /setting`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -905,7 +892,9 @@ impl<'a> SetSettingRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(SetSettingRequest => crate ::models::Setting);
+crate::builder::request_builder!(
+    SetSettingRequest => crate ::models::Setting, crate ::call::json
+);
 /// Request builder for [`LookerSdk::set_smtp_settings`](crate::LookerSdk::set_smtp_settings) (`POST /smtp_settings`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -921,7 +910,7 @@ impl<'a> SetSmtpSettingsRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(SetSmtpSettingsRequest => ());
+crate::builder::request_builder!(SetSmtpSettingsRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::smtp_status`](crate::LookerSdk::smtp_status) (`GET /smtp_status`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -936,7 +925,9 @@ impl<'a> SmtpStatusRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(SmtpStatusRequest => crate ::models::SmtpStatus);
+crate::builder::request_builder!(
+    SmtpStatusRequest => crate ::models::SmtpStatus, crate ::call::json
+);
 /// Request builder for [`LookerSdk::all_timezones`](crate::LookerSdk::all_timezones) (`GET /timezones`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -945,7 +936,7 @@ pub struct AllTimezonesRequest<'a> {
     call: crate::call::Call<'a, Vec<crate::models::Timezone>>,
 }
 crate::builder::request_builder!(
-    AllTimezonesRequest => Vec < crate ::models::Timezone >
+    AllTimezonesRequest => Vec < crate ::models::Timezone >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::versions`](crate::LookerSdk::versions) (`GET /versions`).
 ///
@@ -961,7 +952,9 @@ impl<'a> VersionsRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(VersionsRequest => crate ::models::ApiVersion);
+crate::builder::request_builder!(
+    VersionsRequest => crate ::models::ApiVersion, crate ::call::json
+);
 /// Request builder for [`LookerSdk::api_spec`](crate::LookerSdk::api_spec) (`GET /api_spec/{api_version}/{specification}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -969,7 +962,9 @@ crate::builder::request_builder!(VersionsRequest => crate ::models::ApiVersion);
 pub struct ApiSpecRequest<'a> {
     call: crate::call::Call<'a, serde_json::Value>,
 }
-crate::builder::request_builder!(ApiSpecRequest => serde_json::Value);
+crate::builder::request_builder!(
+    ApiSpecRequest => serde_json::Value, crate ::call::json
+);
 /// Request builder for [`LookerSdk::whitelabel_configuration`](crate::LookerSdk::whitelabel_configuration) (`GET /whitelabel_configuration`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -985,7 +980,8 @@ impl<'a> WhitelabelConfigurationRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    WhitelabelConfigurationRequest => crate ::models::WhitelabelConfiguration
+    WhitelabelConfigurationRequest => crate ::models::WhitelabelConfiguration, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::update_whitelabel_configuration`](crate::LookerSdk::update_whitelabel_configuration) (`PUT /whitelabel_configuration`).
 ///
@@ -1003,5 +999,6 @@ impl<'a> UpdateWhitelabelConfigurationRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateWhitelabelConfigurationRequest => crate ::models::WhitelabelConfiguration
+    UpdateWhitelabelConfigurationRequest => crate ::models::WhitelabelConfiguration,
+    crate ::call::json
 );

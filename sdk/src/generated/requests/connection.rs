@@ -14,7 +14,6 @@ impl crate::LookerSdk {
             "all_connections",
             reqwest::Method::GET,
             String::from("/connections"),
-            crate::call::json,
         );
         AllConnectionsRequest { call }
     }
@@ -36,7 +35,6 @@ impl crate::LookerSdk {
             "create_connection",
             reqwest::Method::POST,
             String::from("/connections"),
-            crate::call::json,
         );
         call.json_body(body);
         CreateConnectionRequest { call }
@@ -56,7 +54,6 @@ impl crate::LookerSdk {
             "connection",
             reqwest::Method::GET,
             crate::call::path(&["/connections/", ""], &[connection_name]),
-            crate::call::json,
         );
         ConnectionRequest { call }
     }
@@ -78,7 +75,6 @@ impl crate::LookerSdk {
             "delete_connection",
             reqwest::Method::DELETE,
             crate::call::path(&["/connections/", ""], &[connection_name]),
-            crate::call::unit,
         );
         DeleteConnectionRequest { call }
     }
@@ -102,7 +98,6 @@ impl crate::LookerSdk {
             "update_connection",
             reqwest::Method::PATCH,
             crate::call::path(&["/connections/", ""], &[connection_name]),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateConnectionRequest { call }
@@ -130,7 +125,6 @@ impl crate::LookerSdk {
                 &["/connections/", "/connection_override/", ""],
                 &[connection_name, override_context],
             ),
-            crate::call::unit,
         );
         DeleteConnectionOverrideRequest {
             call,
@@ -158,7 +152,6 @@ impl crate::LookerSdk {
             "test_connection",
             reqwest::Method::PUT,
             crate::call::path(&["/connections/", "/test"], &[connection_name]),
-            crate::call::json,
         );
         TestConnectionRequest { call }
     }
@@ -187,7 +180,6 @@ impl crate::LookerSdk {
             "test_connection_config",
             reqwest::Method::PUT,
             String::from("/connections/test"),
-            crate::call::json,
         );
         call.json_body(body);
         TestConnectionConfigRequest {
@@ -205,7 +197,6 @@ impl crate::LookerSdk {
             "all_dialect_infos",
             reqwest::Method::GET,
             String::from("/dialect_info"),
-            crate::call::json,
         );
         AllDialectInfosRequest { call }
     }
@@ -226,7 +217,6 @@ impl crate::LookerSdk {
             "all_external_oauth_applications",
             reqwest::Method::GET,
             String::from("/external_oauth_applications"),
-            crate::call::json,
         );
         AllExternalOauthApplicationsRequest {
             call,
@@ -254,7 +244,6 @@ impl crate::LookerSdk {
             "create_external_oauth_application",
             reqwest::Method::POST,
             String::from("/external_oauth_applications"),
-            crate::call::json,
         );
         call.json_body(body);
         CreateExternalOauthApplicationRequest {
@@ -283,7 +272,6 @@ impl crate::LookerSdk {
             "delete_external_oauth_application",
             reqwest::Method::DELETE,
             crate::call::path(&["/external_oauth_applications/", ""], &[client_id]),
-            crate::call::unit,
         );
         DeleteExternalOauthApplicationRequest {
             call,
@@ -313,7 +301,6 @@ impl crate::LookerSdk {
             "update_external_oauth_application",
             reqwest::Method::PATCH,
             crate::call::path(&["/external_oauth_applications/", ""], &[client_id]),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateExternalOauthApplicationRequest {
@@ -340,7 +327,6 @@ impl crate::LookerSdk {
             "create_oauth_application_user_state",
             reqwest::Method::POST,
             String::from("/external_oauth_applications/user_state"),
-            crate::call::json,
         );
         call.json_body(body);
         CreateOauthApplicationUserStateRequest {
@@ -358,7 +344,6 @@ impl crate::LookerSdk {
             "all_ssh_servers",
             reqwest::Method::GET,
             String::from("/ssh_servers"),
-            crate::call::json,
         );
         AllSshServersRequest { call }
     }
@@ -380,7 +365,6 @@ impl crate::LookerSdk {
             "create_ssh_server",
             reqwest::Method::POST,
             String::from("/ssh_servers"),
-            crate::call::json,
         );
         call.json_body(body);
         CreateSshServerRequest { call }
@@ -400,7 +384,6 @@ impl crate::LookerSdk {
             "ssh_server",
             reqwest::Method::GET,
             crate::call::path(&["/ssh_server/", ""], &[ssh_server_id]),
-            crate::call::json,
         );
         SshServerRequest { call }
     }
@@ -419,7 +402,6 @@ impl crate::LookerSdk {
             "delete_ssh_server",
             reqwest::Method::DELETE,
             crate::call::path(&["/ssh_server/", ""], &[ssh_server_id]),
-            crate::call::unit,
         );
         DeleteSshServerRequest { call }
     }
@@ -443,7 +425,6 @@ impl crate::LookerSdk {
             "update_ssh_server",
             reqwest::Method::PATCH,
             crate::call::path(&["/ssh_server/", ""], &[ssh_server_id]),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateSshServerRequest { call }
@@ -463,7 +444,6 @@ impl crate::LookerSdk {
             "test_ssh_server",
             reqwest::Method::GET,
             crate::call::path(&["/ssh_server/", "/test"], &[ssh_server_id]),
-            crate::call::json,
         );
         TestSshServerRequest { call }
     }
@@ -478,7 +458,6 @@ impl crate::LookerSdk {
             "all_ssh_tunnels",
             reqwest::Method::GET,
             String::from("/ssh_tunnels"),
-            crate::call::json,
         );
         AllSshTunnelsRequest { call }
     }
@@ -500,7 +479,6 @@ impl crate::LookerSdk {
             "create_ssh_tunnel",
             reqwest::Method::POST,
             String::from("/ssh_tunnels"),
-            crate::call::json,
         );
         call.json_body(body);
         CreateSshTunnelRequest { call }
@@ -520,7 +498,6 @@ impl crate::LookerSdk {
             "ssh_tunnel",
             reqwest::Method::GET,
             crate::call::path(&["/ssh_tunnel/", ""], &[ssh_tunnel_id]),
-            crate::call::json,
         );
         SshTunnelRequest { call }
     }
@@ -539,7 +516,6 @@ impl crate::LookerSdk {
             "delete_ssh_tunnel",
             reqwest::Method::DELETE,
             crate::call::path(&["/ssh_tunnel/", ""], &[ssh_tunnel_id]),
-            crate::call::unit,
         );
         DeleteSshTunnelRequest { call }
     }
@@ -563,7 +539,6 @@ impl crate::LookerSdk {
             "update_ssh_tunnel",
             reqwest::Method::PATCH,
             crate::call::path(&["/ssh_tunnel/", ""], &[ssh_tunnel_id]),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateSshTunnelRequest { call }
@@ -583,7 +558,6 @@ impl crate::LookerSdk {
             "test_ssh_tunnel",
             reqwest::Method::GET,
             crate::call::path(&["/ssh_tunnel/", "/test"], &[ssh_tunnel_id]),
-            crate::call::json,
         );
         TestSshTunnelRequest { call }
     }
@@ -600,7 +574,6 @@ impl crate::LookerSdk {
             "ssh_public_key",
             reqwest::Method::GET,
             String::from("/ssh_public_key"),
-            crate::call::json,
         );
         SshPublicKeyRequest { call }
     }
@@ -620,7 +593,7 @@ impl<'a> AllConnectionsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllConnectionsRequest => Vec < crate ::models::DbConnection >
+    AllConnectionsRequest => Vec < crate ::models::DbConnection >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_connection`](crate::LookerSdk::create_connection) (`POST /connections`).
 ///
@@ -638,7 +611,7 @@ impl<'a> CreateConnectionRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateConnectionRequest => crate ::models::DbConnection
+    CreateConnectionRequest => crate ::models::DbConnection, crate ::call::json
 );
 /// Request builder for [`LookerSdk::connection`](crate::LookerSdk::connection) (`GET /connections/{connection_name}`).
 ///
@@ -654,7 +627,9 @@ impl<'a> ConnectionRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(ConnectionRequest => crate ::models::DbConnection);
+crate::builder::request_builder!(
+    ConnectionRequest => crate ::models::DbConnection, crate ::call::json
+);
 /// Request builder for [`LookerSdk::delete_connection`](crate::LookerSdk::delete_connection) (`DELETE /connections/{connection_name}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -662,7 +637,7 @@ crate::builder::request_builder!(ConnectionRequest => crate ::models::DbConnecti
 pub struct DeleteConnectionRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteConnectionRequest => ());
+crate::builder::request_builder!(DeleteConnectionRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_connection`](crate::LookerSdk::update_connection) (`PATCH /connections/{connection_name}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -679,7 +654,7 @@ impl<'a> UpdateConnectionRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateConnectionRequest => crate ::models::DbConnection
+    UpdateConnectionRequest => crate ::models::DbConnection, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_connection_override`](crate::LookerSdk::delete_connection_override) (`DELETE /connections/{connection_name}/connection_override/{override_context}`).
 ///
@@ -688,7 +663,9 @@ crate::builder::request_builder!(
 pub struct DeleteConnectionOverrideRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteConnectionOverrideRequest => ());
+crate::builder::request_builder!(
+    DeleteConnectionOverrideRequest => (), crate ::call::unit
+);
 /// Request builder for [`LookerSdk::test_connection`](crate::LookerSdk::test_connection) (`PUT /connections/{connection_name}/test`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -706,7 +683,8 @@ impl<'a> TestConnectionRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    TestConnectionRequest => Vec < crate ::models::DbConnectionTestResult >
+    TestConnectionRequest => Vec < crate ::models::DbConnectionTestResult >, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::test_connection_config`](crate::LookerSdk::test_connection_config) (`PUT /connections/test`).
 ///
@@ -731,7 +709,8 @@ impl<'a> TestConnectionConfigRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    TestConnectionConfigRequest => Vec < crate ::models::DbConnectionTestResult >
+    TestConnectionConfigRequest => Vec < crate ::models::DbConnectionTestResult >, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::all_dialect_infos`](crate::LookerSdk::all_dialect_infos) (`GET /dialect_info`).
 ///
@@ -748,7 +727,7 @@ impl<'a> AllDialectInfosRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllDialectInfosRequest => Vec < crate ::models::DialectInfo >
+    AllDialectInfosRequest => Vec < crate ::models::DialectInfo >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::all_external_oauth_applications`](crate::LookerSdk::all_external_oauth_applications) (`GET /external_oauth_applications`).
 ///
@@ -771,7 +750,7 @@ impl<'a> AllExternalOauthApplicationsRequest<'a> {
 }
 crate::builder::request_builder!(
     AllExternalOauthApplicationsRequest => Vec < crate ::models::ExternalOauthApplication
-    >
+    >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_external_oauth_application`](crate::LookerSdk::create_external_oauth_application) (`POST /external_oauth_applications`).
 ///
@@ -789,7 +768,8 @@ impl<'a> CreateExternalOauthApplicationRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateExternalOauthApplicationRequest => crate ::models::ExternalOauthApplication
+    CreateExternalOauthApplicationRequest => crate ::models::ExternalOauthApplication,
+    crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_external_oauth_application`](crate::LookerSdk::delete_external_oauth_application) (`DELETE /external_oauth_applications/{client_id}`).
 ///
@@ -798,7 +778,9 @@ crate::builder::request_builder!(
 pub struct DeleteExternalOauthApplicationRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteExternalOauthApplicationRequest => ());
+crate::builder::request_builder!(
+    DeleteExternalOauthApplicationRequest => (), crate ::call::unit
+);
 /// Request builder for [`LookerSdk::update_external_oauth_application`](crate::LookerSdk::update_external_oauth_application) (`PATCH /external_oauth_applications/{client_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -815,7 +797,8 @@ impl<'a> UpdateExternalOauthApplicationRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateExternalOauthApplicationRequest => crate ::models::ExternalOauthApplication
+    UpdateExternalOauthApplicationRequest => crate ::models::ExternalOauthApplication,
+    crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_oauth_application_user_state`](crate::LookerSdk::create_oauth_application_user_state) (`POST /external_oauth_applications/user_state`).
 ///
@@ -834,7 +817,7 @@ impl<'a> CreateOauthApplicationUserStateRequest<'a> {
 }
 crate::builder::request_builder!(
     CreateOauthApplicationUserStateRequest => crate
-    ::models::CreateOAuthApplicationUserStateResponse
+    ::models::CreateOAuthApplicationUserStateResponse, crate ::call::json
 );
 /// Request builder for [`LookerSdk::all_ssh_servers`](crate::LookerSdk::all_ssh_servers) (`GET /ssh_servers`).
 ///
@@ -851,7 +834,7 @@ impl<'a> AllSshServersRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllSshServersRequest => Vec < crate ::models::SshServer >
+    AllSshServersRequest => Vec < crate ::models::SshServer >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_ssh_server`](crate::LookerSdk::create_ssh_server) (`POST /ssh_servers`).
 ///
@@ -868,7 +851,9 @@ impl<'a> CreateSshServerRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(CreateSshServerRequest => crate ::models::SshServer);
+crate::builder::request_builder!(
+    CreateSshServerRequest => crate ::models::SshServer, crate ::call::json
+);
 /// Request builder for [`LookerSdk::ssh_server`](crate::LookerSdk::ssh_server) (`GET /ssh_server/{ssh_server_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -876,7 +861,9 @@ crate::builder::request_builder!(CreateSshServerRequest => crate ::models::SshSe
 pub struct SshServerRequest<'a> {
     call: crate::call::Call<'a, crate::models::SshServer>,
 }
-crate::builder::request_builder!(SshServerRequest => crate ::models::SshServer);
+crate::builder::request_builder!(
+    SshServerRequest => crate ::models::SshServer, crate ::call::json
+);
 /// Request builder for [`LookerSdk::delete_ssh_server`](crate::LookerSdk::delete_ssh_server) (`DELETE /ssh_server/{ssh_server_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -884,7 +871,7 @@ crate::builder::request_builder!(SshServerRequest => crate ::models::SshServer);
 pub struct DeleteSshServerRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteSshServerRequest => ());
+crate::builder::request_builder!(DeleteSshServerRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_ssh_server`](crate::LookerSdk::update_ssh_server) (`PATCH /ssh_server/{ssh_server_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -900,7 +887,9 @@ impl<'a> UpdateSshServerRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(UpdateSshServerRequest => crate ::models::SshServer);
+crate::builder::request_builder!(
+    UpdateSshServerRequest => crate ::models::SshServer, crate ::call::json
+);
 /// Request builder for [`LookerSdk::test_ssh_server`](crate::LookerSdk::test_ssh_server) (`GET /ssh_server/{ssh_server_id}/test`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -908,7 +897,9 @@ crate::builder::request_builder!(UpdateSshServerRequest => crate ::models::SshSe
 pub struct TestSshServerRequest<'a> {
     call: crate::call::Call<'a, crate::models::SshServer>,
 }
-crate::builder::request_builder!(TestSshServerRequest => crate ::models::SshServer);
+crate::builder::request_builder!(
+    TestSshServerRequest => crate ::models::SshServer, crate ::call::json
+);
 /// Request builder for [`LookerSdk::all_ssh_tunnels`](crate::LookerSdk::all_ssh_tunnels) (`GET /ssh_tunnels`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -924,7 +915,7 @@ impl<'a> AllSshTunnelsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllSshTunnelsRequest => Vec < crate ::models::SshTunnel >
+    AllSshTunnelsRequest => Vec < crate ::models::SshTunnel >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_ssh_tunnel`](crate::LookerSdk::create_ssh_tunnel) (`POST /ssh_tunnels`).
 ///
@@ -941,7 +932,9 @@ impl<'a> CreateSshTunnelRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(CreateSshTunnelRequest => crate ::models::SshTunnel);
+crate::builder::request_builder!(
+    CreateSshTunnelRequest => crate ::models::SshTunnel, crate ::call::json
+);
 /// Request builder for [`LookerSdk::ssh_tunnel`](crate::LookerSdk::ssh_tunnel) (`GET /ssh_tunnel/{ssh_tunnel_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -949,7 +942,9 @@ crate::builder::request_builder!(CreateSshTunnelRequest => crate ::models::SshTu
 pub struct SshTunnelRequest<'a> {
     call: crate::call::Call<'a, crate::models::SshTunnel>,
 }
-crate::builder::request_builder!(SshTunnelRequest => crate ::models::SshTunnel);
+crate::builder::request_builder!(
+    SshTunnelRequest => crate ::models::SshTunnel, crate ::call::json
+);
 /// Request builder for [`LookerSdk::delete_ssh_tunnel`](crate::LookerSdk::delete_ssh_tunnel) (`DELETE /ssh_tunnel/{ssh_tunnel_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -957,7 +952,7 @@ crate::builder::request_builder!(SshTunnelRequest => crate ::models::SshTunnel);
 pub struct DeleteSshTunnelRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteSshTunnelRequest => ());
+crate::builder::request_builder!(DeleteSshTunnelRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_ssh_tunnel`](crate::LookerSdk::update_ssh_tunnel) (`PATCH /ssh_tunnel/{ssh_tunnel_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -973,7 +968,9 @@ impl<'a> UpdateSshTunnelRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(UpdateSshTunnelRequest => crate ::models::SshTunnel);
+crate::builder::request_builder!(
+    UpdateSshTunnelRequest => crate ::models::SshTunnel, crate ::call::json
+);
 /// Request builder for [`LookerSdk::test_ssh_tunnel`](crate::LookerSdk::test_ssh_tunnel) (`GET /ssh_tunnel/{ssh_tunnel_id}/test`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -981,7 +978,9 @@ crate::builder::request_builder!(UpdateSshTunnelRequest => crate ::models::SshTu
 pub struct TestSshTunnelRequest<'a> {
     call: crate::call::Call<'a, crate::models::SshTunnel>,
 }
-crate::builder::request_builder!(TestSshTunnelRequest => crate ::models::SshTunnel);
+crate::builder::request_builder!(
+    TestSshTunnelRequest => crate ::models::SshTunnel, crate ::call::json
+);
 /// Request builder for [`LookerSdk::ssh_public_key`](crate::LookerSdk::ssh_public_key) (`GET /ssh_public_key`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -989,4 +988,6 @@ crate::builder::request_builder!(TestSshTunnelRequest => crate ::models::SshTunn
 pub struct SshPublicKeyRequest<'a> {
     call: crate::call::Call<'a, crate::models::SshPublicKey>,
 }
-crate::builder::request_builder!(SshPublicKeyRequest => crate ::models::SshPublicKey);
+crate::builder::request_builder!(
+    SshPublicKeyRequest => crate ::models::SshPublicKey, crate ::call::json
+);

@@ -35,7 +35,6 @@ impl crate::LookerSdk {
             "search_content_favorites",
             reqwest::Method::GET,
             String::from("/content_favorite/search"),
-            crate::call::json,
         );
         SearchContentFavoritesRequest {
             call,
@@ -59,7 +58,6 @@ impl crate::LookerSdk {
             "content_favorite",
             reqwest::Method::GET,
             crate::call::path(&["/content_favorite/", ""], &[content_favorite_id]),
-            crate::call::json,
         );
         ContentFavoriteRequest { call }
     }
@@ -81,7 +79,6 @@ impl crate::LookerSdk {
             "delete_content_favorite",
             reqwest::Method::DELETE,
             crate::call::path(&["/content_favorite/", ""], &[content_favorite_id]),
-            crate::call::unit,
         );
         DeleteContentFavoriteRequest {
             call,
@@ -105,7 +102,6 @@ impl crate::LookerSdk {
             "create_content_favorite",
             reqwest::Method::POST,
             String::from("/content_favorite"),
-            crate::call::json,
         );
         call.json_body(body);
         CreateContentFavoriteRequest {
@@ -130,7 +126,6 @@ impl crate::LookerSdk {
             "all_content_metadatas",
             reqwest::Method::GET,
             String::from("/content_metadata"),
-            crate::call::json,
         );
         call.query("parent_id", parent_id);
         AllContentMetadatasRequest { call }
@@ -153,7 +148,6 @@ impl crate::LookerSdk {
             "content_metadata",
             reqwest::Method::GET,
             crate::call::path(&["/content_metadata/", ""], &[content_metadata_id]),
-            crate::call::json,
         );
         ContentMetadataRequest { call }
     }
@@ -177,7 +171,6 @@ impl crate::LookerSdk {
             "update_content_metadata",
             reqwest::Method::PATCH,
             crate::call::path(&["/content_metadata/", ""], &[content_metadata_id]),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateContentMetadataRequest {
@@ -202,7 +195,6 @@ impl crate::LookerSdk {
             "all_content_metadata_accesses",
             reqwest::Method::GET,
             String::from("/content_metadata_access"),
-            crate::call::json,
         );
         call.query("content_metadata_id", content_metadata_id);
         AllContentMetadataAccessesRequest {
@@ -227,7 +219,6 @@ impl crate::LookerSdk {
             "create_content_metadata_access",
             reqwest::Method::POST,
             String::from("/content_metadata_access"),
-            crate::call::json,
         );
         call.json_body(body);
         CreateContentMetadataAccessRequest {
@@ -257,7 +248,6 @@ impl crate::LookerSdk {
                 &["/content_metadata_access/", ""],
                 &[content_metadata_access_id],
             ),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateContentMetadataAccessRequest {
@@ -285,7 +275,6 @@ impl crate::LookerSdk {
                 &["/content_metadata_access/", ""],
                 &[content_metadata_access_id],
             ),
-            crate::call::unit,
         );
         DeleteContentMetadataAccessRequest {
             call,
@@ -316,7 +305,6 @@ impl crate::LookerSdk {
             "search_content",
             reqwest::Method::GET,
             crate::call::path(&["/content/", ""], &[terms]),
-            crate::call::json,
         );
         SearchContentRequest { call }
     }
@@ -336,7 +324,6 @@ impl crate::LookerSdk {
             "content_summary",
             reqwest::Method::GET,
             String::from("/content_summary"),
-            crate::call::json,
         );
         ContentSummaryRequest { call }
     }
@@ -363,7 +350,6 @@ impl crate::LookerSdk {
             "content_thumbnail",
             reqwest::Method::GET,
             crate::call::path(&["/content_thumbnail/", "/", ""], &[r#type, resource_id]),
-            crate::call::body,
         );
         ContentThumbnailRequest { call }
     }
@@ -381,7 +367,6 @@ impl crate::LookerSdk {
             "content_validation",
             reqwest::Method::GET,
             String::from("/content_validation"),
-            crate::call::json,
         );
         ContentValidationRequest { call }
     }
@@ -417,7 +402,6 @@ impl crate::LookerSdk {
             "search_content_views",
             reqwest::Method::GET,
             String::from("/content_view/search"),
-            crate::call::json,
         );
         SearchContentViewsRequest { call }
     }
@@ -449,7 +433,6 @@ impl crate::LookerSdk {
             "vector_thumbnail",
             reqwest::Method::GET,
             crate::call::path(&["/vector_thumbnail/", "/", ""], &[r#type, resource_id]),
-            crate::call::body,
         );
         VectorThumbnailRequest { call }
     }
@@ -537,7 +520,8 @@ impl<'a> SearchContentFavoritesRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SearchContentFavoritesRequest => Vec < crate ::models::ContentFavorite >
+    SearchContentFavoritesRequest => Vec < crate ::models::ContentFavorite >, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::content_favorite`](crate::LookerSdk::content_favorite) (`GET /content_favorite/{content_favorite_id}`).
 ///
@@ -554,7 +538,7 @@ impl<'a> ContentFavoriteRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ContentFavoriteRequest => crate ::models::ContentFavorite
+    ContentFavoriteRequest => crate ::models::ContentFavorite, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_content_favorite`](crate::LookerSdk::delete_content_favorite) (`DELETE /content_favorite/{content_favorite_id}`).
 ///
@@ -563,7 +547,7 @@ crate::builder::request_builder!(
 pub struct DeleteContentFavoriteRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteContentFavoriteRequest => ());
+crate::builder::request_builder!(DeleteContentFavoriteRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::create_content_favorite`](crate::LookerSdk::create_content_favorite) (`POST /content_favorite`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -580,7 +564,7 @@ impl<'a> CreateContentFavoriteRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateContentFavoriteRequest => crate ::models::ContentFavorite
+    CreateContentFavoriteRequest => crate ::models::ContentFavorite, crate ::call::json
 );
 /// Request builder for [`LookerSdk::all_content_metadatas`](crate::LookerSdk::all_content_metadatas) (`GET /content_metadata`).
 ///
@@ -597,7 +581,7 @@ impl<'a> AllContentMetadatasRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllContentMetadatasRequest => Vec < crate ::models::ContentMeta >
+    AllContentMetadatasRequest => Vec < crate ::models::ContentMeta >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::content_metadata`](crate::LookerSdk::content_metadata) (`GET /content_metadata/{content_metadata_id}`).
 ///
@@ -613,7 +597,9 @@ impl<'a> ContentMetadataRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(ContentMetadataRequest => crate ::models::ContentMeta);
+crate::builder::request_builder!(
+    ContentMetadataRequest => crate ::models::ContentMeta, crate ::call::json
+);
 /// Request builder for [`LookerSdk::update_content_metadata`](crate::LookerSdk::update_content_metadata) (`PATCH /content_metadata/{content_metadata_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -630,7 +616,7 @@ impl<'a> UpdateContentMetadataRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateContentMetadataRequest => crate ::models::ContentMeta
+    UpdateContentMetadataRequest => crate ::models::ContentMeta, crate ::call::json
 );
 /// Request builder for [`LookerSdk::all_content_metadata_accesses`](crate::LookerSdk::all_content_metadata_accesses) (`GET /content_metadata_access`).
 ///
@@ -647,7 +633,8 @@ impl<'a> AllContentMetadataAccessesRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllContentMetadataAccessesRequest => Vec < crate ::models::ContentMetaGroupUser >
+    AllContentMetadataAccessesRequest => Vec < crate ::models::ContentMetaGroupUser >,
+    crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_content_metadata_access`](crate::LookerSdk::create_content_metadata_access) (`POST /content_metadata_access`).
 ///
@@ -674,7 +661,8 @@ impl<'a> CreateContentMetadataAccessRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateContentMetadataAccessRequest => crate ::models::ContentMetaGroupUser
+    CreateContentMetadataAccessRequest => crate ::models::ContentMetaGroupUser, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::update_content_metadata_access`](crate::LookerSdk::update_content_metadata_access) (`PUT /content_metadata_access/{content_metadata_access_id}`).
 ///
@@ -692,7 +680,8 @@ impl<'a> UpdateContentMetadataAccessRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateContentMetadataAccessRequest => crate ::models::ContentMetaGroupUser
+    UpdateContentMetadataAccessRequest => crate ::models::ContentMetaGroupUser, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::delete_content_metadata_access`](crate::LookerSdk::delete_content_metadata_access) (`DELETE /content_metadata_access/{content_metadata_access_id}`).
 ///
@@ -701,7 +690,9 @@ crate::builder::request_builder!(
 pub struct DeleteContentMetadataAccessRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteContentMetadataAccessRequest => ());
+crate::builder::request_builder!(
+    DeleteContentMetadataAccessRequest => (), crate ::call::unit
+);
 /// Request builder for [`LookerSdk::search_content`](crate::LookerSdk::search_content) (`GET /content/{terms}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -744,7 +735,7 @@ impl<'a> SearchContentRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SearchContentRequest => Vec < crate ::models::ContentSearch >
+    SearchContentRequest => Vec < crate ::models::ContentSearch >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::content_summary`](crate::LookerSdk::content_summary) (`GET /content_summary`).
 ///
@@ -795,7 +786,7 @@ impl<'a> ContentSummaryRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ContentSummaryRequest => Vec < crate ::models::ContentSummary >
+    ContentSummaryRequest => Vec < crate ::models::ContentSummary >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::content_thumbnail`](crate::LookerSdk::content_thumbnail) (`GET /content_thumbnail/{type}/{resource_id}`).
 ///
@@ -836,7 +827,9 @@ impl<'a> ContentThumbnailRequest<'a> {
         self.call.stream()
     }
 }
-crate::builder::request_builder!(ContentThumbnailRequest => crate ::call::ResponseBody);
+crate::builder::request_builder!(
+    ContentThumbnailRequest => crate ::call::ResponseBody, crate ::call::body
+);
 /// Request builder for [`LookerSdk::content_validation`](crate::LookerSdk::content_validation) (`GET /content_validation`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -872,7 +865,7 @@ impl<'a> ContentValidationRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ContentValidationRequest => crate ::models::ContentValidation
+    ContentValidationRequest => crate ::models::ContentValidation, crate ::call::json
 );
 /// Request builder for [`LookerSdk::search_content_views`](crate::LookerSdk::search_content_views) (`GET /content_view/search`).
 ///
@@ -953,7 +946,7 @@ impl<'a> SearchContentViewsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SearchContentViewsRequest => Vec < crate ::models::ContentView >
+    SearchContentViewsRequest => Vec < crate ::models::ContentView >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::vector_thumbnail`](crate::LookerSdk::vector_thumbnail) (`GET /vector_thumbnail/{type}/{resource_id}`).
 ///
@@ -974,4 +967,6 @@ impl<'a> VectorThumbnailRequest<'a> {
         self.call.stream()
     }
 }
-crate::builder::request_builder!(VectorThumbnailRequest => crate ::call::ResponseBody);
+crate::builder::request_builder!(
+    VectorThumbnailRequest => crate ::call::ResponseBody, crate ::call::body
+);

@@ -22,7 +22,6 @@ impl crate::LookerSdk {
             "search_agents",
             reqwest::Method::GET,
             String::from("/agents/search"),
-            crate::call::json,
         );
         SearchAgentsRequest { call }
     }
@@ -49,7 +48,6 @@ impl crate::LookerSdk {
             "create_agent",
             reqwest::Method::POST,
             String::from("/agents"),
-            crate::call::json,
         );
         call.json_body(body);
         CreateAgentRequest { call }
@@ -73,7 +71,6 @@ impl crate::LookerSdk {
             "delete_agent",
             reqwest::Method::DELETE,
             String::from("/agents"),
-            crate::call::unit,
         );
         call.query("id", id);
         DeleteAgentRequest { call }
@@ -97,7 +94,6 @@ impl crate::LookerSdk {
             "get_agent",
             reqwest::Method::GET,
             crate::call::path(&["/agents/", ""], &[agent_id]),
-            crate::call::json,
         );
         GetAgentRequest { call }
     }
@@ -125,7 +121,6 @@ impl crate::LookerSdk {
             "update_agent",
             reqwest::Method::PATCH,
             crate::call::path(&["/agents/", ""], &[agent_id]),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateAgentRequest { call }
@@ -152,7 +147,6 @@ impl crate::LookerSdk {
             "all_conversation_messages",
             reqwest::Method::GET,
             crate::call::path(&["/conversations/", "/messages"], &[conversation_id]),
-            crate::call::json,
         );
         AllConversationMessagesRequest {
             call,
@@ -186,7 +180,6 @@ impl crate::LookerSdk {
             "create_conversation_message",
             reqwest::Method::POST,
             crate::call::path(&["/conversations/", "/messages"], &[conversation_id]),
-            crate::call::json,
         );
         call.json_body(body);
         CreateConversationMessageRequest {
@@ -217,7 +210,6 @@ impl crate::LookerSdk {
             "delete_conversation_message",
             reqwest::Method::DELETE,
             crate::call::path(&["/conversations/", "/messages"], &[conversation_id]),
-            crate::call::unit,
         );
         call.query("id", id);
         DeleteConversationMessageRequest {
@@ -251,7 +243,6 @@ impl crate::LookerSdk {
                 &["/conversations/", "/messages/", ""],
                 &[conversation_id, message_id],
             ),
-            crate::call::json,
         );
         GetConversationMessageRequest {
             call,
@@ -286,7 +277,6 @@ impl crate::LookerSdk {
                 &["/conversations/", "/messages/", ""],
                 &[conversation_id, message_id],
             ),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateConversationMessageRequest {
@@ -313,7 +303,6 @@ impl crate::LookerSdk {
             "search_conversations",
             reqwest::Method::GET,
             String::from("/conversations/search"),
-            crate::call::json,
         );
         SearchConversationsRequest { call }
     }
@@ -340,7 +329,6 @@ impl crate::LookerSdk {
             "create_conversation",
             reqwest::Method::POST,
             String::from("/conversations"),
-            crate::call::json,
         );
         call.json_body(body);
         CreateConversationRequest { call }
@@ -364,7 +352,6 @@ impl crate::LookerSdk {
             "delete_conversation",
             reqwest::Method::DELETE,
             String::from("/conversations"),
-            crate::call::unit,
         );
         call.query("id", id);
         DeleteConversationRequest { call }
@@ -388,7 +375,6 @@ impl crate::LookerSdk {
             "get_conversation",
             reqwest::Method::GET,
             crate::call::path(&["/conversations/", ""], &[conversation_id]),
-            crate::call::json,
         );
         GetConversationRequest { call }
     }
@@ -416,7 +402,6 @@ impl crate::LookerSdk {
             "update_conversation",
             reqwest::Method::PATCH,
             crate::call::path(&["/conversations/", ""], &[conversation_id]),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateConversationRequest { call }
@@ -442,7 +427,6 @@ impl crate::LookerSdk {
             "conversational_analytics_chat",
             reqwest::Method::POST,
             String::from("/conversational_analytics/chat"),
-            crate::call::json_or_none,
         );
         call.json_body(body);
         ConversationalAnalyticsChatRequest {
@@ -471,7 +455,6 @@ impl crate::LookerSdk {
             "create_golden_query",
             reqwest::Method::POST,
             String::from("/golden_queries"),
-            crate::call::json,
         );
         call.json_body(body);
         CreateGoldenQueryRequest { call }
@@ -497,11 +480,7 @@ impl crate::LookerSdk {
             self,
             "delete_golden_query",
             reqwest::Method::DELETE,
-            crate::call::path(
-                &["/golden_queries/", ""],
-                &[&golden_query_id.to_string()],
-            ),
-            crate::call::unit,
+            crate::call::path(&["/golden_queries/", ""], &[&golden_query_id.to_string()]),
         );
         DeleteGoldenQueryRequest { call }
     }
@@ -528,11 +507,7 @@ impl crate::LookerSdk {
             self,
             "update_golden_query",
             reqwest::Method::PATCH,
-            crate::call::path(
-                &["/golden_queries/", ""],
-                &[&golden_query_id.to_string()],
-            ),
-            crate::call::json,
+            crate::call::path(&["/golden_queries/", ""], &[&golden_query_id.to_string()]),
         );
         call.json_body(body);
         UpdateGoldenQueryRequest { call }
@@ -612,7 +587,9 @@ impl<'a> SearchAgentsRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(SearchAgentsRequest => Vec < crate ::models::Agent >);
+crate::builder::request_builder!(
+    SearchAgentsRequest => Vec < crate ::models::Agent >, crate ::call::json
+);
 /// Request builder for [`LookerSdk::create_agent`](crate::LookerSdk::create_agent) (`POST /agents`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -633,7 +610,9 @@ impl<'a> CreateAgentRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(CreateAgentRequest => crate ::models::Agent);
+crate::builder::request_builder!(
+    CreateAgentRequest => crate ::models::Agent, crate ::call::json
+);
 /// Request builder for [`LookerSdk::delete_agent`](crate::LookerSdk::delete_agent) (`DELETE /agents`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -648,7 +627,7 @@ impl<'a> DeleteAgentRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(DeleteAgentRequest => ());
+crate::builder::request_builder!(DeleteAgentRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::get_agent`](crate::LookerSdk::get_agent) (`GET /agents/{agent_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -663,7 +642,9 @@ impl<'a> GetAgentRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(GetAgentRequest => crate ::models::Agent);
+crate::builder::request_builder!(
+    GetAgentRequest => crate ::models::Agent, crate ::call::json
+);
 /// Request builder for [`LookerSdk::update_agent`](crate::LookerSdk::update_agent) (`PATCH /agents/{agent_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -684,7 +665,9 @@ impl<'a> UpdateAgentRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(UpdateAgentRequest => crate ::models::Agent);
+crate::builder::request_builder!(
+    UpdateAgentRequest => crate ::models::Agent, crate ::call::json
+);
 /// Request builder for [`LookerSdk::all_conversation_messages`](crate::LookerSdk::all_conversation_messages) (`GET /conversations/{conversation_id}/messages`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -700,7 +683,8 @@ impl<'a> AllConversationMessagesRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllConversationMessagesRequest => Vec < crate ::models::ConversationMessage >
+    AllConversationMessagesRequest => Vec < crate ::models::ConversationMessage >, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::create_conversation_message`](crate::LookerSdk::create_conversation_message) (`POST /conversations/{conversation_id}/messages`).
 ///
@@ -723,7 +707,8 @@ impl<'a> CreateConversationMessageRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateConversationMessageRequest => Vec < crate ::models::ConversationMessage >
+    CreateConversationMessageRequest => Vec < crate ::models::ConversationMessage >,
+    crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_conversation_message`](crate::LookerSdk::delete_conversation_message) (`DELETE /conversations/{conversation_id}/messages`).
 ///
@@ -739,7 +724,9 @@ impl<'a> DeleteConversationMessageRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(DeleteConversationMessageRequest => ());
+crate::builder::request_builder!(
+    DeleteConversationMessageRequest => (), crate ::call::unit
+);
 /// Request builder for [`LookerSdk::get_conversation_message`](crate::LookerSdk::get_conversation_message) (`GET /conversations/{conversation_id}/messages/{message_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -755,7 +742,8 @@ impl<'a> GetConversationMessageRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    GetConversationMessageRequest => crate ::models::ConversationMessage
+    GetConversationMessageRequest => crate ::models::ConversationMessage, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::update_conversation_message`](crate::LookerSdk::update_conversation_message) (`PATCH /conversations/{conversation_id}/messages/{message_id}`).
 ///
@@ -778,7 +766,8 @@ impl<'a> UpdateConversationMessageRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateConversationMessageRequest => crate ::models::ConversationMessage
+    UpdateConversationMessageRequest => crate ::models::ConversationMessage, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::search_conversations`](crate::LookerSdk::search_conversations) (`GET /conversations/search`).
 ///
@@ -840,7 +829,8 @@ impl<'a> SearchConversationsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SearchConversationsRequest => Vec < crate ::models::Conversation >
+    SearchConversationsRequest => Vec < crate ::models::Conversation >, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::create_conversation`](crate::LookerSdk::create_conversation) (`POST /conversations`).
 ///
@@ -863,7 +853,7 @@ impl<'a> CreateConversationRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateConversationRequest => crate ::models::Conversation
+    CreateConversationRequest => crate ::models::Conversation, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_conversation`](crate::LookerSdk::delete_conversation) (`DELETE /conversations`).
 ///
@@ -879,7 +869,7 @@ impl<'a> DeleteConversationRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(DeleteConversationRequest => ());
+crate::builder::request_builder!(DeleteConversationRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::get_conversation`](crate::LookerSdk::get_conversation) (`GET /conversations/{conversation_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -894,7 +884,9 @@ impl<'a> GetConversationRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(GetConversationRequest => crate ::models::Conversation);
+crate::builder::request_builder!(
+    GetConversationRequest => crate ::models::Conversation, crate ::call::json
+);
 /// Request builder for [`LookerSdk::update_conversation`](crate::LookerSdk::update_conversation) (`PATCH /conversations/{conversation_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -916,7 +908,7 @@ impl<'a> UpdateConversationRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateConversationRequest => crate ::models::Conversation
+    UpdateConversationRequest => crate ::models::Conversation, crate ::call::json
 );
 /// Request builder for [`LookerSdk::conversational_analytics_chat`](crate::LookerSdk::conversational_analytics_chat) (`POST /conversational_analytics/chat`).
 ///
@@ -934,7 +926,8 @@ impl<'a> ConversationalAnalyticsChatRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ConversationalAnalyticsChatRequest => Option < Vec < crate ::models::ChatMessage > >
+    ConversationalAnalyticsChatRequest => Option < Vec < crate ::models::ChatMessage > >,
+    crate ::call::json_or_none
 );
 /// Request builder for [`LookerSdk::create_golden_query`](crate::LookerSdk::create_golden_query) (`POST /golden_queries`).
 ///
@@ -952,7 +945,7 @@ impl<'a> CreateGoldenQueryRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateGoldenQueryRequest => crate ::models::GoldenQuery
+    CreateGoldenQueryRequest => crate ::models::GoldenQuery, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_golden_query`](crate::LookerSdk::delete_golden_query) (`DELETE /golden_queries/{golden_query_id}`).
 ///
@@ -961,7 +954,7 @@ crate::builder::request_builder!(
 pub struct DeleteGoldenQueryRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteGoldenQueryRequest => ());
+crate::builder::request_builder!(DeleteGoldenQueryRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_golden_query`](crate::LookerSdk::update_golden_query) (`PATCH /golden_queries/{golden_query_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -978,5 +971,5 @@ impl<'a> UpdateGoldenQueryRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateGoldenQueryRequest => crate ::models::GoldenQuery
+    UpdateGoldenQueryRequest => crate ::models::GoldenQuery, crate ::call::json
 );

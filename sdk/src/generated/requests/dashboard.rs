@@ -20,7 +20,6 @@ impl crate::LookerSdk {
             "all_dashboards",
             reqwest::Method::GET,
             String::from("/dashboards"),
-            crate::call::json,
         );
         AllDashboardsRequest { call }
     }
@@ -55,7 +54,6 @@ impl crate::LookerSdk {
             "create_dashboard",
             reqwest::Method::POST,
             String::from("/dashboards"),
-            crate::call::json,
         );
         call.json_body(body);
         CreateDashboardRequest { call }
@@ -100,7 +98,6 @@ impl crate::LookerSdk {
             "search_dashboards",
             reqwest::Method::GET,
             String::from("/dashboards/search"),
-            crate::call::json,
         );
         SearchDashboardsRequest { call }
     }
@@ -138,7 +135,6 @@ impl crate::LookerSdk {
                 &["/dashboards/", "/import/", ""],
                 &[lookml_dashboard_id, space_id],
             ),
-            crate::call::json,
         );
         ImportLookmlDashboardRequest {
             call,
@@ -172,7 +168,6 @@ impl crate::LookerSdk {
             "sync_lookml_dashboard",
             reqwest::Method::PATCH,
             crate::call::path(&["/dashboards/", "/sync"], &[lookml_dashboard_id]),
-            crate::call::json,
         );
         SyncLookmlDashboardRequest { call }
     }
@@ -197,7 +192,6 @@ impl crate::LookerSdk {
             "dashboard",
             reqwest::Method::GET,
             crate::call::path(&["/dashboards/", ""], &[dashboard_id]),
-            crate::call::json,
         );
         DashboardRequest { call }
     }
@@ -222,7 +216,6 @@ impl crate::LookerSdk {
             "delete_dashboard",
             reqwest::Method::DELETE,
             crate::call::path(&["/dashboards/", ""], &[dashboard_id]),
-            crate::call::unit,
         );
         DeleteDashboardRequest { call }
     }
@@ -255,7 +248,6 @@ impl crate::LookerSdk {
             "update_dashboard",
             reqwest::Method::PATCH,
             crate::call::path(&["/dashboards/", ""], &[dashboard_id]),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateDashboardRequest { call }
@@ -283,7 +275,6 @@ impl crate::LookerSdk {
                 &["/dashboards/aggregate_table_lookml/", ""],
                 &[dashboard_id],
             ),
-            crate::call::json,
         );
         DashboardAggregateTableLookmlRequest {
             call,
@@ -329,7 +320,6 @@ impl crate::LookerSdk {
             "search_lookml_dashboards",
             reqwest::Method::GET,
             String::from("/dashboards/lookml/search"),
-            crate::call::json,
         );
         SearchLookmlDashboardsRequest {
             call,
@@ -352,7 +342,6 @@ impl crate::LookerSdk {
             "dashboard_lookml",
             reqwest::Method::GET,
             crate::call::path(&["/dashboards/lookml/", ""], &[dashboard_id]),
-            crate::call::json,
         );
         DashboardLookmlRequest { call }
     }
@@ -381,7 +370,6 @@ impl crate::LookerSdk {
             "move_dashboard",
             reqwest::Method::PATCH,
             crate::call::path(&["/dashboards/", "/move"], &[dashboard_id]),
-            crate::call::json,
         );
         call.query("folder_id", folder_id);
         MoveDashboardRequest { call }
@@ -418,7 +406,6 @@ impl crate::LookerSdk {
             "import_dashboard_from_lookml",
             reqwest::Method::POST,
             String::from("/dashboards/lookml"),
-            crate::call::json,
         );
         call.json_body(body);
         ImportDashboardFromLookmlRequest {
@@ -443,7 +430,6 @@ impl crate::LookerSdk {
             "create_dashboard_from_lookml",
             reqwest::Method::POST,
             String::from("/dashboards/from_lookml"),
-            crate::call::json,
         );
         call.json_body(body);
         CreateDashboardFromLookmlRequest {
@@ -473,7 +459,6 @@ impl crate::LookerSdk {
             "copy_dashboard",
             reqwest::Method::POST,
             crate::call::path(&["/dashboards/", "/copy"], &[dashboard_id]),
-            crate::call::json,
         );
         CopyDashboardRequest { call }
     }
@@ -499,7 +484,6 @@ impl crate::LookerSdk {
             "update_dashboard_certification",
             reqwest::Method::PATCH,
             crate::call::path(&["/dashboards/", "/certification"], &[dashboard_id]),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateDashboardCertificationRequest {
@@ -531,7 +515,6 @@ impl crate::LookerSdk {
                 &["/dashboards/lookml/", "/certification"],
                 &[dashboard_id],
             ),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateLookmlCertificationRequest {
@@ -572,7 +555,6 @@ impl crate::LookerSdk {
             "search_dashboard_elements",
             reqwest::Method::GET,
             String::from("/dashboard_elements/search"),
-            crate::call::json,
         );
         SearchDashboardElementsRequest {
             call,
@@ -596,7 +578,6 @@ impl crate::LookerSdk {
             "dashboard_element",
             reqwest::Method::GET,
             crate::call::path(&["/dashboard_elements/", ""], &[dashboard_element_id]),
-            crate::call::json,
         );
         DashboardElementRequest { call }
     }
@@ -618,7 +599,6 @@ impl crate::LookerSdk {
             "delete_dashboard_element",
             reqwest::Method::DELETE,
             crate::call::path(&["/dashboard_elements/", ""], &[dashboard_element_id]),
-            crate::call::unit,
         );
         DeleteDashboardElementRequest {
             call,
@@ -644,7 +624,6 @@ impl crate::LookerSdk {
             "update_dashboard_element",
             reqwest::Method::PATCH,
             crate::call::path(&["/dashboard_elements/", ""], &[dashboard_element_id]),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateDashboardElementRequest {
@@ -669,7 +648,6 @@ impl crate::LookerSdk {
             "dashboard_dashboard_elements",
             reqwest::Method::GET,
             crate::call::path(&["/dashboards/", "/dashboard_elements"], &[dashboard_id]),
-            crate::call::json,
         );
         DashboardDashboardElementsRequest {
             call,
@@ -693,7 +671,6 @@ impl crate::LookerSdk {
             "create_dashboard_element",
             reqwest::Method::POST,
             String::from("/dashboard_elements"),
-            crate::call::json,
         );
         call.json_body(body);
         CreateDashboardElementRequest {
@@ -718,7 +695,6 @@ impl crate::LookerSdk {
             "dashboard_filter",
             reqwest::Method::GET,
             crate::call::path(&["/dashboard_filters/", ""], &[dashboard_filter_id]),
-            crate::call::json,
         );
         DashboardFilterRequest { call }
     }
@@ -740,7 +716,6 @@ impl crate::LookerSdk {
             "delete_dashboard_filter",
             reqwest::Method::DELETE,
             crate::call::path(&["/dashboard_filters/", ""], &[dashboard_filter_id]),
-            crate::call::unit,
         );
         DeleteDashboardFilterRequest {
             call,
@@ -766,7 +741,6 @@ impl crate::LookerSdk {
             "update_dashboard_filter",
             reqwest::Method::PATCH,
             crate::call::path(&["/dashboard_filters/", ""], &[dashboard_filter_id]),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateDashboardFilterRequest {
@@ -791,7 +765,6 @@ impl crate::LookerSdk {
             "dashboard_dashboard_filters",
             reqwest::Method::GET,
             crate::call::path(&["/dashboards/", "/dashboard_filters"], &[dashboard_id]),
-            crate::call::json,
         );
         DashboardDashboardFiltersRequest {
             call,
@@ -815,7 +788,6 @@ impl crate::LookerSdk {
             "create_dashboard_filter",
             reqwest::Method::POST,
             String::from("/dashboard_filters"),
-            crate::call::json,
         );
         call.json_body(body);
         CreateDashboardFilterRequest {
@@ -843,7 +815,6 @@ impl crate::LookerSdk {
                 &["/dashboard_layout_components/", ""],
                 &[dashboard_layout_component_id],
             ),
-            crate::call::json,
         );
         DashboardLayoutComponentRequest {
             call,
@@ -872,7 +843,6 @@ impl crate::LookerSdk {
                 &["/dashboard_layout_components/", ""],
                 &[dashboard_layout_component_id],
             ),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateDashboardLayoutComponentRequest {
@@ -900,7 +870,6 @@ impl crate::LookerSdk {
                 &["/dashboard_layouts/", "/dashboard_layout_components"],
                 &[dashboard_layout_id],
             ),
-            crate::call::json,
         );
         DashboardLayoutDashboardLayoutComponentsRequest {
             call,
@@ -924,7 +893,6 @@ impl crate::LookerSdk {
             "dashboard_layout",
             reqwest::Method::GET,
             crate::call::path(&["/dashboard_layouts/", ""], &[dashboard_layout_id]),
-            crate::call::json,
         );
         DashboardLayoutRequest { call }
     }
@@ -946,7 +914,6 @@ impl crate::LookerSdk {
             "delete_dashboard_layout",
             reqwest::Method::DELETE,
             crate::call::path(&["/dashboard_layouts/", ""], &[dashboard_layout_id]),
-            crate::call::unit,
         );
         DeleteDashboardLayoutRequest {
             call,
@@ -972,7 +939,6 @@ impl crate::LookerSdk {
             "update_dashboard_layout",
             reqwest::Method::PATCH,
             crate::call::path(&["/dashboard_layouts/", ""], &[dashboard_layout_id]),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateDashboardLayoutRequest {
@@ -997,7 +963,6 @@ impl crate::LookerSdk {
             "dashboard_dashboard_layouts",
             reqwest::Method::GET,
             crate::call::path(&["/dashboards/", "/dashboard_layouts"], &[dashboard_id]),
-            crate::call::json,
         );
         DashboardDashboardLayoutsRequest {
             call,
@@ -1021,7 +986,6 @@ impl crate::LookerSdk {
             "create_dashboard_layout",
             reqwest::Method::POST,
             String::from("/dashboard_layouts"),
-            crate::call::json,
         );
         call.json_body(body);
         CreateDashboardLayoutRequest {
@@ -1044,7 +1008,6 @@ impl crate::LookerSdk {
             "dashboard_filter_state",
             reqwest::Method::GET,
             crate::call::path(&["/dashboard_filter_state/", ""], &[guid]),
-            crate::call::json,
         );
         DashboardFilterStateRequest {
             call,
@@ -1069,7 +1032,6 @@ impl crate::LookerSdk {
             "create_dashboard_filter_state",
             reqwest::Method::POST,
             String::from("/dashboard_filter_state"),
-            decode_create_dashboard_filter_state,
         );
         call.json_body(body);
         CreateDashboardFilterStateRequest {
@@ -1092,7 +1054,7 @@ impl<'a> AllDashboardsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllDashboardsRequest => Vec < crate ::models::DashboardBase >
+    AllDashboardsRequest => Vec < crate ::models::DashboardBase >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_dashboard`](crate::LookerSdk::create_dashboard) (`POST /dashboards`).
 ///
@@ -1109,7 +1071,9 @@ impl<'a> CreateDashboardRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(CreateDashboardRequest => crate ::models::Dashboard);
+crate::builder::request_builder!(
+    CreateDashboardRequest => crate ::models::Dashboard, crate ::call::json
+);
 /// Request builder for [`LookerSdk::search_dashboards`](crate::LookerSdk::search_dashboards) (`GET /dashboards/search`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1230,7 +1194,7 @@ impl<'a> SearchDashboardsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SearchDashboardsRequest => Vec < crate ::models::Dashboard >
+    SearchDashboardsRequest => Vec < crate ::models::Dashboard >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::import_lookml_dashboard`](crate::LookerSdk::import_lookml_dashboard) (`POST /dashboards/{lookml_dashboard_id}/import/{space_id}`).
 ///
@@ -1258,7 +1222,7 @@ impl<'a> ImportLookmlDashboardRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ImportLookmlDashboardRequest => crate ::models::Dashboard
+    ImportLookmlDashboardRequest => crate ::models::Dashboard, crate ::call::json
 );
 /// Request builder for [`LookerSdk::sync_lookml_dashboard`](crate::LookerSdk::sync_lookml_dashboard) (`PATCH /dashboards/{lookml_dashboard_id}/sync`).
 ///
@@ -1284,7 +1248,9 @@ impl<'a> SyncLookmlDashboardRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(SyncLookmlDashboardRequest => Vec < i64 >);
+crate::builder::request_builder!(
+    SyncLookmlDashboardRequest => Vec < i64 >, crate ::call::json
+);
 /// Request builder for [`LookerSdk::dashboard`](crate::LookerSdk::dashboard) (`GET /dashboards/{dashboard_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1299,7 +1265,9 @@ impl<'a> DashboardRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(DashboardRequest => crate ::models::Dashboard);
+crate::builder::request_builder!(
+    DashboardRequest => crate ::models::Dashboard, crate ::call::json
+);
 /// Request builder for [`LookerSdk::delete_dashboard`](crate::LookerSdk::delete_dashboard) (`DELETE /dashboards/{dashboard_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1307,7 +1275,7 @@ crate::builder::request_builder!(DashboardRequest => crate ::models::Dashboard);
 pub struct DeleteDashboardRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteDashboardRequest => ());
+crate::builder::request_builder!(DeleteDashboardRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_dashboard`](crate::LookerSdk::update_dashboard) (`PATCH /dashboards/{dashboard_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1323,7 +1291,9 @@ impl<'a> UpdateDashboardRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(UpdateDashboardRequest => crate ::models::Dashboard);
+crate::builder::request_builder!(
+    UpdateDashboardRequest => crate ::models::Dashboard, crate ::call::json
+);
 /// Request builder for [`LookerSdk::dashboard_aggregate_table_lookml`](crate::LookerSdk::dashboard_aggregate_table_lookml) (`GET /dashboards/aggregate_table_lookml/{dashboard_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1332,7 +1302,8 @@ pub struct DashboardAggregateTableLookmlRequest<'a> {
     call: crate::call::Call<'a, crate::models::DashboardAggregateTableLookml>,
 }
 crate::builder::request_builder!(
-    DashboardAggregateTableLookmlRequest => crate ::models::DashboardAggregateTableLookml
+    DashboardAggregateTableLookmlRequest => crate
+    ::models::DashboardAggregateTableLookml, crate ::call::json
 );
 /// Request builder for [`LookerSdk::search_lookml_dashboards`](crate::LookerSdk::search_lookml_dashboards) (`GET /dashboards/lookml/search`).
 ///
@@ -1383,7 +1354,7 @@ impl<'a> SearchLookmlDashboardsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SearchLookmlDashboardsRequest => crate ::models::DashboardLookml
+    SearchLookmlDashboardsRequest => crate ::models::DashboardLookml, crate ::call::json
 );
 /// Request builder for [`LookerSdk::dashboard_lookml`](crate::LookerSdk::dashboard_lookml) (`GET /dashboards/lookml/{dashboard_id}`).
 ///
@@ -1393,7 +1364,7 @@ pub struct DashboardLookmlRequest<'a> {
     call: crate::call::Call<'a, crate::models::DashboardLookml>,
 }
 crate::builder::request_builder!(
-    DashboardLookmlRequest => crate ::models::DashboardLookml
+    DashboardLookmlRequest => crate ::models::DashboardLookml, crate ::call::json
 );
 /// Request builder for [`LookerSdk::move_dashboard`](crate::LookerSdk::move_dashboard) (`PATCH /dashboards/{dashboard_id}/move`).
 ///
@@ -1402,7 +1373,9 @@ crate::builder::request_builder!(
 pub struct MoveDashboardRequest<'a> {
     call: crate::call::Call<'a, crate::models::Dashboard>,
 }
-crate::builder::request_builder!(MoveDashboardRequest => crate ::models::Dashboard);
+crate::builder::request_builder!(
+    MoveDashboardRequest => crate ::models::Dashboard, crate ::call::json
+);
 /// Request builder for [`LookerSdk::import_dashboard_from_lookml`](crate::LookerSdk::import_dashboard_from_lookml) (`POST /dashboards/lookml`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1419,7 +1392,7 @@ impl<'a> ImportDashboardFromLookmlRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ImportDashboardFromLookmlRequest => crate ::models::Dashboard
+    ImportDashboardFromLookmlRequest => crate ::models::Dashboard, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_dashboard_from_lookml`](crate::LookerSdk::create_dashboard_from_lookml) (`POST /dashboards/from_lookml`).
 ///
@@ -1437,7 +1410,7 @@ impl<'a> CreateDashboardFromLookmlRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateDashboardFromLookmlRequest => crate ::models::Dashboard
+    CreateDashboardFromLookmlRequest => crate ::models::Dashboard, crate ::call::json
 );
 /// Request builder for [`LookerSdk::copy_dashboard`](crate::LookerSdk::copy_dashboard) (`POST /dashboards/{dashboard_id}/copy`).
 ///
@@ -1453,7 +1426,9 @@ impl<'a> CopyDashboardRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(CopyDashboardRequest => crate ::models::Dashboard);
+crate::builder::request_builder!(
+    CopyDashboardRequest => crate ::models::Dashboard, crate ::call::json
+);
 /// Request builder for [`LookerSdk::update_dashboard_certification`](crate::LookerSdk::update_dashboard_certification) (`PATCH /dashboards/{dashboard_id}/certification`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1470,7 +1445,7 @@ impl<'a> UpdateDashboardCertificationRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateDashboardCertificationRequest => crate ::models::Dashboard
+    UpdateDashboardCertificationRequest => crate ::models::Dashboard, crate ::call::json
 );
 /// Request builder for [`LookerSdk::update_lookml_certification`](crate::LookerSdk::update_lookml_certification) (`PATCH /dashboards/lookml/{dashboard_id}/certification`).
 ///
@@ -1488,7 +1463,7 @@ impl<'a> UpdateLookmlCertificationRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateLookmlCertificationRequest => crate ::models::Dashboard
+    UpdateLookmlCertificationRequest => crate ::models::Dashboard, crate ::call::json
 );
 /// Request builder for [`LookerSdk::search_dashboard_elements`](crate::LookerSdk::search_dashboard_elements) (`GET /dashboard_elements/search`).
 ///
@@ -1535,7 +1510,8 @@ impl<'a> SearchDashboardElementsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SearchDashboardElementsRequest => Vec < crate ::models::DashboardElement >
+    SearchDashboardElementsRequest => Vec < crate ::models::DashboardElement >, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::dashboard_element`](crate::LookerSdk::dashboard_element) (`GET /dashboard_elements/{dashboard_element_id}`).
 ///
@@ -1552,7 +1528,7 @@ impl<'a> DashboardElementRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    DashboardElementRequest => crate ::models::DashboardElement
+    DashboardElementRequest => crate ::models::DashboardElement, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_dashboard_element`](crate::LookerSdk::delete_dashboard_element) (`DELETE /dashboard_elements/{dashboard_element_id}`).
 ///
@@ -1561,7 +1537,9 @@ crate::builder::request_builder!(
 pub struct DeleteDashboardElementRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteDashboardElementRequest => ());
+crate::builder::request_builder!(
+    DeleteDashboardElementRequest => (), crate ::call::unit
+);
 /// Request builder for [`LookerSdk::update_dashboard_element`](crate::LookerSdk::update_dashboard_element) (`PATCH /dashboard_elements/{dashboard_element_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1583,7 +1561,7 @@ impl<'a> UpdateDashboardElementRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateDashboardElementRequest => crate ::models::DashboardElement
+    UpdateDashboardElementRequest => crate ::models::DashboardElement, crate ::call::json
 );
 /// Request builder for [`LookerSdk::dashboard_dashboard_elements`](crate::LookerSdk::dashboard_dashboard_elements) (`GET /dashboards/{dashboard_id}/dashboard_elements`).
 ///
@@ -1600,7 +1578,8 @@ impl<'a> DashboardDashboardElementsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    DashboardDashboardElementsRequest => Vec < crate ::models::DashboardElement >
+    DashboardDashboardElementsRequest => Vec < crate ::models::DashboardElement >, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::create_dashboard_element`](crate::LookerSdk::create_dashboard_element) (`POST /dashboard_elements`).
 ///
@@ -1628,7 +1607,7 @@ impl<'a> CreateDashboardElementRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateDashboardElementRequest => crate ::models::DashboardElement
+    CreateDashboardElementRequest => crate ::models::DashboardElement, crate ::call::json
 );
 /// Request builder for [`LookerSdk::dashboard_filter`](crate::LookerSdk::dashboard_filter) (`GET /dashboard_filters/{dashboard_filter_id}`).
 ///
@@ -1645,7 +1624,7 @@ impl<'a> DashboardFilterRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    DashboardFilterRequest => crate ::models::DashboardFilter
+    DashboardFilterRequest => crate ::models::DashboardFilter, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_dashboard_filter`](crate::LookerSdk::delete_dashboard_filter) (`DELETE /dashboard_filters/{dashboard_filter_id}`).
 ///
@@ -1654,7 +1633,7 @@ crate::builder::request_builder!(
 pub struct DeleteDashboardFilterRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteDashboardFilterRequest => ());
+crate::builder::request_builder!(DeleteDashboardFilterRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_dashboard_filter`](crate::LookerSdk::update_dashboard_filter) (`PATCH /dashboard_filters/{dashboard_filter_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1676,7 +1655,7 @@ impl<'a> UpdateDashboardFilterRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateDashboardFilterRequest => crate ::models::DashboardFilter
+    UpdateDashboardFilterRequest => crate ::models::DashboardFilter, crate ::call::json
 );
 /// Request builder for [`LookerSdk::dashboard_dashboard_filters`](crate::LookerSdk::dashboard_dashboard_filters) (`GET /dashboards/{dashboard_id}/dashboard_filters`).
 ///
@@ -1693,7 +1672,8 @@ impl<'a> DashboardDashboardFiltersRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    DashboardDashboardFiltersRequest => Vec < crate ::models::DashboardFilter >
+    DashboardDashboardFiltersRequest => Vec < crate ::models::DashboardFilter >, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::create_dashboard_filter`](crate::LookerSdk::create_dashboard_filter) (`POST /dashboard_filters`).
 ///
@@ -1716,7 +1696,7 @@ impl<'a> CreateDashboardFilterRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateDashboardFilterRequest => crate ::models::DashboardFilter
+    CreateDashboardFilterRequest => crate ::models::DashboardFilter, crate ::call::json
 );
 /// Request builder for [`LookerSdk::dashboard_layout_component`](crate::LookerSdk::dashboard_layout_component) (`GET /dashboard_layout_components/{dashboard_layout_component_id}`).
 ///
@@ -1733,7 +1713,8 @@ impl<'a> DashboardLayoutComponentRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    DashboardLayoutComponentRequest => crate ::models::DashboardLayoutComponent
+    DashboardLayoutComponentRequest => crate ::models::DashboardLayoutComponent, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::update_dashboard_layout_component`](crate::LookerSdk::update_dashboard_layout_component) (`PATCH /dashboard_layout_components/{dashboard_layout_component_id}`).
 ///
@@ -1756,7 +1737,8 @@ impl<'a> UpdateDashboardLayoutComponentRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateDashboardLayoutComponentRequest => crate ::models::DashboardLayoutComponent
+    UpdateDashboardLayoutComponentRequest => crate ::models::DashboardLayoutComponent,
+    crate ::call::json
 );
 /// Request builder for [`LookerSdk::dashboard_layout_dashboard_layout_components`](crate::LookerSdk::dashboard_layout_dashboard_layout_components) (`GET /dashboard_layouts/{dashboard_layout_id}/dashboard_layout_components`).
 ///
@@ -1774,7 +1756,7 @@ impl<'a> DashboardLayoutDashboardLayoutComponentsRequest<'a> {
 }
 crate::builder::request_builder!(
     DashboardLayoutDashboardLayoutComponentsRequest => Vec < crate
-    ::models::DashboardLayoutComponent >
+    ::models::DashboardLayoutComponent >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::dashboard_layout`](crate::LookerSdk::dashboard_layout) (`GET /dashboard_layouts/{dashboard_layout_id}`).
 ///
@@ -1791,7 +1773,7 @@ impl<'a> DashboardLayoutRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    DashboardLayoutRequest => crate ::models::DashboardLayout
+    DashboardLayoutRequest => crate ::models::DashboardLayout, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_dashboard_layout`](crate::LookerSdk::delete_dashboard_layout) (`DELETE /dashboard_layouts/{dashboard_layout_id}`).
 ///
@@ -1800,7 +1782,7 @@ crate::builder::request_builder!(
 pub struct DeleteDashboardLayoutRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteDashboardLayoutRequest => ());
+crate::builder::request_builder!(DeleteDashboardLayoutRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_dashboard_layout`](crate::LookerSdk::update_dashboard_layout) (`PATCH /dashboard_layouts/{dashboard_layout_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1822,7 +1804,7 @@ impl<'a> UpdateDashboardLayoutRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateDashboardLayoutRequest => crate ::models::DashboardLayout
+    UpdateDashboardLayoutRequest => crate ::models::DashboardLayout, crate ::call::json
 );
 /// Request builder for [`LookerSdk::dashboard_dashboard_layouts`](crate::LookerSdk::dashboard_dashboard_layouts) (`GET /dashboards/{dashboard_id}/dashboard_layouts`).
 ///
@@ -1839,7 +1821,8 @@ impl<'a> DashboardDashboardLayoutsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    DashboardDashboardLayoutsRequest => Vec < crate ::models::DashboardLayout >
+    DashboardDashboardLayoutsRequest => Vec < crate ::models::DashboardLayout >, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::create_dashboard_layout`](crate::LookerSdk::create_dashboard_layout) (`POST /dashboard_layouts`).
 ///
@@ -1862,7 +1845,7 @@ impl<'a> CreateDashboardLayoutRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateDashboardLayoutRequest => crate ::models::DashboardLayout
+    CreateDashboardLayoutRequest => crate ::models::DashboardLayout, crate ::call::json
 );
 /// Request builder for [`LookerSdk::dashboard_filter_state`](crate::LookerSdk::dashboard_filter_state) (`GET /dashboard_filter_state/{guid}`).
 ///
@@ -1871,7 +1854,9 @@ crate::builder::request_builder!(
 pub struct DashboardFilterStateRequest<'a> {
     call: crate::call::Call<'a, String>,
 }
-crate::builder::request_builder!(DashboardFilterStateRequest => String);
+crate::builder::request_builder!(
+    DashboardFilterStateRequest => String, crate ::call::json
+);
 /// Request builder for [`LookerSdk::create_dashboard_filter_state`](crate::LookerSdk::create_dashboard_filter_state) (`POST /dashboard_filter_state`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1888,7 +1873,8 @@ impl<'a> CreateDashboardFilterStateRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateDashboardFilterStateRequest => CreateDashboardFilterStateResponse
+    CreateDashboardFilterStateRequest => CreateDashboardFilterStateResponse,
+    decode_create_dashboard_filter_state
 );
 /// What [`LookerSdk::create_dashboard_filter_state`](crate::LookerSdk::create_dashboard_filter_state) returns: the body depends on the HTTP status.
 #[derive(Debug, Clone, PartialEq)]
@@ -1898,6 +1884,7 @@ pub enum CreateDashboardFilterStateResponse {
     /// `201`: JSON with GUID
     Created(String),
 }
+#[inline]
 fn decode_create_dashboard_filter_state(
     response: crate::call::Response,
 ) -> crate::Result<CreateDashboardFilterStateResponse> {

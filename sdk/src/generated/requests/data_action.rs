@@ -21,7 +21,6 @@ impl crate::LookerSdk {
             "perform_data_action",
             reqwest::Method::POST,
             String::from("/data_actions"),
-            crate::call::json,
         );
         call.json_body(body);
         PerformDataActionRequest { call }
@@ -44,7 +43,6 @@ impl crate::LookerSdk {
             "fetch_remote_data_action_form",
             reqwest::Method::POST,
             String::from("/data_actions/form"),
-            crate::call::json,
         );
         call.json_body(body);
         FetchRemoteDataActionFormRequest {
@@ -68,7 +66,7 @@ impl<'a> PerformDataActionRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    PerformDataActionRequest => crate ::models::DataActionResponse
+    PerformDataActionRequest => crate ::models::DataActionResponse, crate ::call::json
 );
 /// Request builder for [`LookerSdk::fetch_remote_data_action_form`](crate::LookerSdk::fetch_remote_data_action_form) (`POST /data_actions/form`).
 ///
@@ -86,5 +84,6 @@ impl<'a> FetchRemoteDataActionFormRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    FetchRemoteDataActionFormRequest => crate ::models::DataActionForm
+    FetchRemoteDataActionFormRequest => crate ::models::DataActionForm, crate
+    ::call::json
 );

@@ -14,7 +14,6 @@ impl crate::LookerSdk {
             "all_datagroups",
             reqwest::Method::GET,
             String::from("/datagroups"),
-            crate::call::json,
         );
         AllDatagroupsRequest { call }
     }
@@ -33,7 +32,6 @@ impl crate::LookerSdk {
             "datagroup",
             reqwest::Method::GET,
             crate::call::path(&["/datagroups/", ""], &[datagroup_id]),
-            crate::call::json,
         );
         DatagroupRequest { call }
     }
@@ -57,7 +55,6 @@ impl crate::LookerSdk {
             "update_datagroup",
             reqwest::Method::PATCH,
             crate::call::path(&["/datagroups/", ""], &[datagroup_id]),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateDatagroupRequest { call }
@@ -71,7 +68,7 @@ pub struct AllDatagroupsRequest<'a> {
     call: crate::call::Call<'a, Vec<crate::models::Datagroup>>,
 }
 crate::builder::request_builder!(
-    AllDatagroupsRequest => Vec < crate ::models::Datagroup >
+    AllDatagroupsRequest => Vec < crate ::models::Datagroup >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::datagroup`](crate::LookerSdk::datagroup) (`GET /datagroups/{datagroup_id}`).
 ///
@@ -80,7 +77,9 @@ crate::builder::request_builder!(
 pub struct DatagroupRequest<'a> {
     call: crate::call::Call<'a, crate::models::Datagroup>,
 }
-crate::builder::request_builder!(DatagroupRequest => crate ::models::Datagroup);
+crate::builder::request_builder!(
+    DatagroupRequest => crate ::models::Datagroup, crate ::call::json
+);
 /// Request builder for [`LookerSdk::update_datagroup`](crate::LookerSdk::update_datagroup) (`PATCH /datagroups/{datagroup_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -96,4 +95,6 @@ impl<'a> UpdateDatagroupRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(UpdateDatagroupRequest => crate ::models::Datagroup);
+crate::builder::request_builder!(
+    UpdateDatagroupRequest => crate ::models::Datagroup, crate ::call::json
+);

@@ -21,7 +21,6 @@ impl crate::LookerSdk {
             "graph_derived_tables_for_model",
             reqwest::Method::GET,
             crate::call::path(&["/derived_table/graph/model/", ""], &[model]),
-            crate::call::json,
         );
         GraphDerivedTablesForModelRequest {
             call,
@@ -45,7 +44,6 @@ impl crate::LookerSdk {
             "graph_derived_tables_for_view",
             reqwest::Method::GET,
             crate::call::path(&["/derived_table/graph/view/", ""], &[view]),
-            crate::call::json,
         );
         GraphDerivedTablesForViewRequest {
             call,
@@ -74,7 +72,6 @@ impl crate::LookerSdk {
                 &["/derived_table/", "/", "/start"],
                 &[model_name, view_name],
             ),
-            crate::call::json,
         );
         StartPdtBuildRequest { call }
     }
@@ -93,7 +90,6 @@ impl crate::LookerSdk {
             "check_pdt_build",
             reqwest::Method::GET,
             crate::call::path(&["/derived_table/", "/status"], &[materialization_id]),
-            crate::call::json,
         );
         CheckPdtBuildRequest { call }
     }
@@ -112,7 +108,6 @@ impl crate::LookerSdk {
             "stop_pdt_build",
             reqwest::Method::GET,
             crate::call::path(&["/derived_table/", "/stop"], &[materialization_id]),
-            crate::call::json,
         );
         StopPdtBuildRequest { call }
     }
@@ -137,7 +132,8 @@ impl<'a> GraphDerivedTablesForModelRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    GraphDerivedTablesForModelRequest => crate ::models::DependencyGraph
+    GraphDerivedTablesForModelRequest => crate ::models::DependencyGraph, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::graph_derived_tables_for_view`](crate::LookerSdk::graph_derived_tables_for_view) (`GET /derived_table/graph/view/{view}`).
 ///
@@ -159,7 +155,8 @@ impl<'a> GraphDerivedTablesForViewRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    GraphDerivedTablesForViewRequest => crate ::models::DependencyGraph
+    GraphDerivedTablesForViewRequest => crate ::models::DependencyGraph, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::start_pdt_build`](crate::LookerSdk::start_pdt_build) (`GET /derived_table/{model_name}/{view_name}/start`).
 ///
@@ -197,7 +194,9 @@ impl<'a> StartPdtBuildRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(StartPdtBuildRequest => crate ::models::MaterializePdt);
+crate::builder::request_builder!(
+    StartPdtBuildRequest => crate ::models::MaterializePdt, crate ::call::json
+);
 /// Request builder for [`LookerSdk::check_pdt_build`](crate::LookerSdk::check_pdt_build) (`GET /derived_table/{materialization_id}/status`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -205,7 +204,9 @@ crate::builder::request_builder!(StartPdtBuildRequest => crate ::models::Materia
 pub struct CheckPdtBuildRequest<'a> {
     call: crate::call::Call<'a, crate::models::MaterializePdt>,
 }
-crate::builder::request_builder!(CheckPdtBuildRequest => crate ::models::MaterializePdt);
+crate::builder::request_builder!(
+    CheckPdtBuildRequest => crate ::models::MaterializePdt, crate ::call::json
+);
 /// Request builder for [`LookerSdk::stop_pdt_build`](crate::LookerSdk::stop_pdt_build) (`GET /derived_table/{materialization_id}/stop`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -220,4 +221,6 @@ impl<'a> StopPdtBuildRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(StopPdtBuildRequest => crate ::models::MaterializePdt);
+crate::builder::request_builder!(
+    StopPdtBuildRequest => crate ::models::MaterializePdt, crate ::call::json
+);

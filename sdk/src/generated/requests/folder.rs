@@ -14,7 +14,6 @@ impl crate::LookerSdk {
             "search_folders",
             reqwest::Method::GET,
             String::from("/folders/search"),
-            crate::call::json,
         );
         SearchFoldersRequest { call }
     }
@@ -33,7 +32,6 @@ impl crate::LookerSdk {
             "folder",
             reqwest::Method::GET,
             crate::call::path(&["/folders/", ""], &[folder_id]),
-            crate::call::json,
         );
         FolderRequest { call }
     }
@@ -53,7 +51,6 @@ impl crate::LookerSdk {
             "delete_folder",
             reqwest::Method::DELETE,
             crate::call::path(&["/folders/", ""], &[folder_id]),
-            crate::call::unit,
         );
         DeleteFolderRequest { call }
     }
@@ -77,7 +74,6 @@ impl crate::LookerSdk {
             "update_folder",
             reqwest::Method::PATCH,
             crate::call::path(&["/folders/", ""], &[folder_id]),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateFolderRequest { call }
@@ -95,7 +91,6 @@ impl crate::LookerSdk {
             "all_folders",
             reqwest::Method::GET,
             String::from("/folders"),
-            crate::call::json,
         );
         AllFoldersRequest { call }
     }
@@ -120,7 +115,6 @@ impl crate::LookerSdk {
             "create_folder",
             reqwest::Method::POST,
             String::from("/folders"),
-            crate::call::json,
         );
         call.json_body(body);
         CreateFolderRequest { call }
@@ -140,7 +134,6 @@ impl crate::LookerSdk {
             "folder_children",
             reqwest::Method::GET,
             crate::call::path(&["/folders/", "/children"], &[folder_id]),
-            crate::call::json,
         );
         FolderChildrenRequest { call }
     }
@@ -162,7 +155,6 @@ impl crate::LookerSdk {
             "folder_children_search",
             reqwest::Method::GET,
             crate::call::path(&["/folders/", "/children/search"], &[folder_id]),
-            crate::call::json,
         );
         FolderChildrenSearchRequest {
             call,
@@ -183,7 +175,6 @@ impl crate::LookerSdk {
             "folder_parent",
             reqwest::Method::GET,
             crate::call::path(&["/folders/", "/parent"], &[folder_id]),
-            crate::call::json,
         );
         FolderParentRequest { call }
     }
@@ -202,7 +193,6 @@ impl crate::LookerSdk {
             "folder_ancestors",
             reqwest::Method::GET,
             crate::call::path(&["/folders/", "/ancestors"], &[folder_id]),
-            crate::call::json,
         );
         FolderAncestorsRequest { call }
     }
@@ -222,7 +212,6 @@ impl crate::LookerSdk {
             "folder_looks",
             reqwest::Method::GET,
             crate::call::path(&["/folders/", "/looks"], &[folder_id]),
-            crate::call::json,
         );
         FolderLooksRequest { call }
     }
@@ -241,7 +230,6 @@ impl crate::LookerSdk {
             "folder_dashboards",
             reqwest::Method::GET,
             crate::call::path(&["/folders/", "/dashboards"], &[folder_id]),
-            crate::call::json,
         );
         FolderDashboardsRequest { call }
     }
@@ -322,7 +310,9 @@ impl<'a> SearchFoldersRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(SearchFoldersRequest => Vec < crate ::models::Folder >);
+crate::builder::request_builder!(
+    SearchFoldersRequest => Vec < crate ::models::Folder >, crate ::call::json
+);
 /// Request builder for [`LookerSdk::folder`](crate::LookerSdk::folder) (`GET /folders/{folder_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -337,7 +327,9 @@ impl<'a> FolderRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(FolderRequest => crate ::models::Folder);
+crate::builder::request_builder!(
+    FolderRequest => crate ::models::Folder, crate ::call::json
+);
 /// Request builder for [`LookerSdk::delete_folder`](crate::LookerSdk::delete_folder) (`DELETE /folders/{folder_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -345,7 +337,7 @@ crate::builder::request_builder!(FolderRequest => crate ::models::Folder);
 pub struct DeleteFolderRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteFolderRequest => ());
+crate::builder::request_builder!(DeleteFolderRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_folder`](crate::LookerSdk::update_folder) (`PATCH /folders/{folder_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -361,7 +353,9 @@ impl<'a> UpdateFolderRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(UpdateFolderRequest => crate ::models::Folder);
+crate::builder::request_builder!(
+    UpdateFolderRequest => crate ::models::Folder, crate ::call::json
+);
 /// Request builder for [`LookerSdk::all_folders`](crate::LookerSdk::all_folders) (`GET /folders`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -377,7 +371,7 @@ impl<'a> AllFoldersRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllFoldersRequest => Vec < crate ::models::FolderBase >
+    AllFoldersRequest => Vec < crate ::models::FolderBase >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_folder`](crate::LookerSdk::create_folder) (`POST /folders`).
 ///
@@ -394,7 +388,9 @@ impl<'a> CreateFolderRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(CreateFolderRequest => crate ::models::Folder);
+crate::builder::request_builder!(
+    CreateFolderRequest => crate ::models::Folder, crate ::call::json
+);
 /// Request builder for [`LookerSdk::folder_children`](crate::LookerSdk::folder_children) (`GET /folders/{folder_id}/children`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -437,7 +433,7 @@ impl<'a> FolderChildrenRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    FolderChildrenRequest => Vec < crate ::models::Folder >
+    FolderChildrenRequest => Vec < crate ::models::Folder >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::folder_children_search`](crate::LookerSdk::folder_children_search) (`GET /folders/{folder_id}/children/search`).
 ///
@@ -464,7 +460,7 @@ impl<'a> FolderChildrenSearchRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    FolderChildrenSearchRequest => Vec < crate ::models::Folder >
+    FolderChildrenSearchRequest => Vec < crate ::models::Folder >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::folder_parent`](crate::LookerSdk::folder_parent) (`GET /folders/{folder_id}/parent`).
 ///
@@ -480,7 +476,9 @@ impl<'a> FolderParentRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(FolderParentRequest => crate ::models::Folder);
+crate::builder::request_builder!(
+    FolderParentRequest => crate ::models::Folder, crate ::call::json
+);
 /// Request builder for [`LookerSdk::folder_ancestors`](crate::LookerSdk::folder_ancestors) (`GET /folders/{folder_id}/ancestors`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -496,7 +494,7 @@ impl<'a> FolderAncestorsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    FolderAncestorsRequest => Vec < crate ::models::Folder >
+    FolderAncestorsRequest => Vec < crate ::models::Folder >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::folder_looks`](crate::LookerSdk::folder_looks) (`GET /folders/{folder_id}/looks`).
 ///
@@ -513,7 +511,7 @@ impl<'a> FolderLooksRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    FolderLooksRequest => Vec < crate ::models::LookWithQuery >
+    FolderLooksRequest => Vec < crate ::models::LookWithQuery >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::folder_dashboards`](crate::LookerSdk::folder_dashboards) (`GET /folders/{folder_id}/dashboards`).
 ///
@@ -530,5 +528,5 @@ impl<'a> FolderDashboardsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    FolderDashboardsRequest => Vec < crate ::models::Dashboard >
+    FolderDashboardsRequest => Vec < crate ::models::Dashboard >, crate ::call::json
 );

@@ -14,7 +14,6 @@ impl crate::LookerSdk {
             "all_groups",
             reqwest::Method::GET,
             String::from("/groups"),
-            crate::call::json,
         );
         AllGroupsRequest { call }
     }
@@ -36,7 +35,6 @@ impl crate::LookerSdk {
             "create_group",
             reqwest::Method::POST,
             String::from("/groups"),
-            crate::call::json,
         );
         call.json_body(body);
         CreateGroupRequest { call }
@@ -75,7 +73,6 @@ impl crate::LookerSdk {
             "search_groups",
             reqwest::Method::GET,
             String::from("/groups/search"),
-            crate::call::json,
         );
         SearchGroupsRequest { call }
     }
@@ -113,7 +110,6 @@ impl crate::LookerSdk {
             "search_groups_with_roles",
             reqwest::Method::GET,
             String::from("/groups/search/with_roles"),
-            crate::call::json,
         );
         SearchGroupsWithRolesRequest {
             call,
@@ -154,7 +150,6 @@ impl crate::LookerSdk {
             "search_groups_with_hierarchy",
             reqwest::Method::GET,
             String::from("/groups/search/with_hierarchy"),
-            crate::call::json,
         );
         SearchGroupsWithHierarchyRequest {
             call,
@@ -175,7 +170,6 @@ impl crate::LookerSdk {
             "group",
             reqwest::Method::GET,
             crate::call::path(&["/groups/", ""], &[group_id]),
-            crate::call::json,
         );
         GroupRequest { call }
     }
@@ -194,7 +188,6 @@ impl crate::LookerSdk {
             "delete_group",
             reqwest::Method::DELETE,
             crate::call::path(&["/groups/", ""], &[group_id]),
-            crate::call::unit,
         );
         DeleteGroupRequest { call }
     }
@@ -218,7 +211,6 @@ impl crate::LookerSdk {
             "update_group",
             reqwest::Method::PATCH,
             crate::call::path(&["/groups/", ""], &[group_id]),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateGroupRequest { call }
@@ -238,7 +230,6 @@ impl crate::LookerSdk {
             "all_group_groups",
             reqwest::Method::GET,
             crate::call::path(&["/groups/", "/groups"], &[group_id]),
-            crate::call::json,
         );
         AllGroupGroupsRequest { call }
     }
@@ -262,7 +253,6 @@ impl crate::LookerSdk {
             "add_group_group",
             reqwest::Method::POST,
             crate::call::path(&["/groups/", "/groups"], &[group_id]),
-            crate::call::json,
         );
         call.json_body(body);
         AddGroupGroupRequest { call }
@@ -282,7 +272,6 @@ impl crate::LookerSdk {
             "all_group_users",
             reqwest::Method::GET,
             crate::call::path(&["/groups/", "/users"], &[group_id]),
-            crate::call::json,
         );
         AllGroupUsersRequest { call }
     }
@@ -306,7 +295,6 @@ impl crate::LookerSdk {
             "add_group_user",
             reqwest::Method::POST,
             crate::call::path(&["/groups/", "/users"], &[group_id]),
-            crate::call::json,
         );
         call.json_body(body);
         AddGroupUserRequest { call }
@@ -331,7 +319,6 @@ impl crate::LookerSdk {
             "delete_group_user",
             reqwest::Method::DELETE,
             crate::call::path(&["/groups/", "/users/", ""], &[group_id, user_id]),
-            crate::call::unit,
         );
         DeleteGroupUserRequest { call }
     }
@@ -358,7 +345,6 @@ impl crate::LookerSdk {
                 &["/groups/", "/groups/", ""],
                 &[group_id, deleting_group_id],
             ),
-            crate::call::unit,
         );
         DeleteGroupFromGroupRequest {
             call,
@@ -387,7 +373,6 @@ impl crate::LookerSdk {
                 &["/groups/", "/attribute_values/", ""],
                 &[group_id, user_attribute_id],
             ),
-            crate::call::unit,
         );
         DeleteUserAttributeGroupValueRequest {
             call,
@@ -420,7 +405,6 @@ impl crate::LookerSdk {
                 &["/groups/", "/attribute_values/", ""],
                 &[group_id, user_attribute_id],
             ),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateUserAttributeGroupValueRequest {
@@ -493,7 +477,9 @@ impl<'a> AllGroupsRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(AllGroupsRequest => Vec < crate ::models::Group >);
+crate::builder::request_builder!(
+    AllGroupsRequest => Vec < crate ::models::Group >, crate ::call::json
+);
 /// Request builder for [`LookerSdk::create_group`](crate::LookerSdk::create_group) (`POST /groups`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -514,7 +500,9 @@ impl<'a> CreateGroupRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(CreateGroupRequest => crate ::models::Group);
+crate::builder::request_builder!(
+    CreateGroupRequest => crate ::models::Group, crate ::call::json
+);
 /// Request builder for [`LookerSdk::search_groups`](crate::LookerSdk::search_groups) (`GET /groups/search`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -574,7 +562,9 @@ impl<'a> SearchGroupsRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(SearchGroupsRequest => Vec < crate ::models::Group >);
+crate::builder::request_builder!(
+    SearchGroupsRequest => Vec < crate ::models::Group >, crate ::call::json
+);
 /// Request builder for [`LookerSdk::search_groups_with_roles`](crate::LookerSdk::search_groups_with_roles) (`GET /groups/search/with_roles`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -635,7 +625,8 @@ impl<'a> SearchGroupsWithRolesRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SearchGroupsWithRolesRequest => Vec < crate ::models::GroupSearch >
+    SearchGroupsWithRolesRequest => Vec < crate ::models::GroupSearch >, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::search_groups_with_hierarchy`](crate::LookerSdk::search_groups_with_hierarchy) (`GET /groups/search/with_hierarchy`).
 ///
@@ -697,7 +688,8 @@ impl<'a> SearchGroupsWithHierarchyRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SearchGroupsWithHierarchyRequest => Vec < crate ::models::GroupHierarchy >
+    SearchGroupsWithHierarchyRequest => Vec < crate ::models::GroupHierarchy >, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::group`](crate::LookerSdk::group) (`GET /groups/{group_id}`).
 ///
@@ -713,7 +705,9 @@ impl<'a> GroupRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(GroupRequest => crate ::models::Group);
+crate::builder::request_builder!(
+    GroupRequest => crate ::models::Group, crate ::call::json
+);
 /// Request builder for [`LookerSdk::delete_group`](crate::LookerSdk::delete_group) (`DELETE /groups/{group_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -721,7 +715,7 @@ crate::builder::request_builder!(GroupRequest => crate ::models::Group);
 pub struct DeleteGroupRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteGroupRequest => ());
+crate::builder::request_builder!(DeleteGroupRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_group`](crate::LookerSdk::update_group) (`PATCH /groups/{group_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -742,7 +736,9 @@ impl<'a> UpdateGroupRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(UpdateGroupRequest => crate ::models::Group);
+crate::builder::request_builder!(
+    UpdateGroupRequest => crate ::models::Group, crate ::call::json
+);
 /// Request builder for [`LookerSdk::all_group_groups`](crate::LookerSdk::all_group_groups) (`GET /groups/{group_id}/groups`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -757,7 +753,9 @@ impl<'a> AllGroupGroupsRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(AllGroupGroupsRequest => Vec < crate ::models::Group >);
+crate::builder::request_builder!(
+    AllGroupGroupsRequest => Vec < crate ::models::Group >, crate ::call::json
+);
 /// Request builder for [`LookerSdk::add_group_group`](crate::LookerSdk::add_group_group) (`POST /groups/{group_id}/groups`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -773,7 +771,9 @@ impl<'a> AddGroupGroupRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(AddGroupGroupRequest => crate ::models::Group);
+crate::builder::request_builder!(
+    AddGroupGroupRequest => crate ::models::Group, crate ::call::json
+);
 /// Request builder for [`LookerSdk::all_group_users`](crate::LookerSdk::all_group_users) (`GET /groups/{group_id}/users`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -815,7 +815,9 @@ impl<'a> AllGroupUsersRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(AllGroupUsersRequest => Vec < crate ::models::User >);
+crate::builder::request_builder!(
+    AllGroupUsersRequest => Vec < crate ::models::User >, crate ::call::json
+);
 /// Request builder for [`LookerSdk::add_group_user`](crate::LookerSdk::add_group_user) (`POST /groups/{group_id}/users`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -831,7 +833,9 @@ impl<'a> AddGroupUserRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(AddGroupUserRequest => crate ::models::User);
+crate::builder::request_builder!(
+    AddGroupUserRequest => crate ::models::User, crate ::call::json
+);
 /// Request builder for [`LookerSdk::delete_group_user`](crate::LookerSdk::delete_group_user) (`DELETE /groups/{group_id}/users/{user_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -839,7 +843,7 @@ crate::builder::request_builder!(AddGroupUserRequest => crate ::models::User);
 pub struct DeleteGroupUserRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteGroupUserRequest => ());
+crate::builder::request_builder!(DeleteGroupUserRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::delete_group_from_group`](crate::LookerSdk::delete_group_from_group) (`DELETE /groups/{group_id}/groups/{deleting_group_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -847,7 +851,7 @@ crate::builder::request_builder!(DeleteGroupUserRequest => ());
 pub struct DeleteGroupFromGroupRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteGroupFromGroupRequest => ());
+crate::builder::request_builder!(DeleteGroupFromGroupRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::delete_user_attribute_group_value`](crate::LookerSdk::delete_user_attribute_group_value) (`DELETE /groups/{group_id}/attribute_values/{user_attribute_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -855,7 +859,9 @@ crate::builder::request_builder!(DeleteGroupFromGroupRequest => ());
 pub struct DeleteUserAttributeGroupValueRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteUserAttributeGroupValueRequest => ());
+crate::builder::request_builder!(
+    DeleteUserAttributeGroupValueRequest => (), crate ::call::unit
+);
 /// Request builder for [`LookerSdk::update_user_attribute_group_value`](crate::LookerSdk::update_user_attribute_group_value) (`PATCH /groups/{group_id}/attribute_values/{user_attribute_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -872,5 +878,6 @@ impl<'a> UpdateUserAttributeGroupValueRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateUserAttributeGroupValueRequest => crate ::models::UserAttributeGroupValue
+    UpdateUserAttributeGroupValueRequest => crate ::models::UserAttributeGroupValue,
+    crate ::call::json
 );

@@ -16,7 +16,6 @@ impl crate::LookerSdk {
             "all_primary_homepage_sections",
             reqwest::Method::GET,
             String::from("/primary_homepage_sections"),
-            crate::call::json,
         );
         AllPrimaryHomepageSectionsRequest {
             call,
@@ -38,5 +37,6 @@ impl<'a> AllPrimaryHomepageSectionsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllPrimaryHomepageSectionsRequest => Vec < crate ::models::HomepageSection >
+    AllPrimaryHomepageSectionsRequest => Vec < crate ::models::HomepageSection >, crate
+    ::call::json
 );

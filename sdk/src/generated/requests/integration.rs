@@ -14,7 +14,6 @@ impl crate::LookerSdk {
             "all_integration_hubs",
             reqwest::Method::GET,
             String::from("/integration_hubs"),
-            crate::call::json,
         );
         AllIntegrationHubsRequest { call }
     }
@@ -38,7 +37,6 @@ impl crate::LookerSdk {
             "create_integration_hub",
             reqwest::Method::POST,
             String::from("/integration_hubs"),
-            crate::call::json,
         );
         call.json_body(body);
         CreateIntegrationHubRequest {
@@ -63,7 +61,6 @@ impl crate::LookerSdk {
             "integration_hub",
             reqwest::Method::GET,
             crate::call::path(&["/integration_hubs/", ""], &[integration_hub_id]),
-            crate::call::json,
         );
         IntegrationHubRequest { call }
     }
@@ -85,7 +82,6 @@ impl crate::LookerSdk {
             "delete_integration_hub",
             reqwest::Method::DELETE,
             crate::call::path(&["/integration_hubs/", ""], &[integration_hub_id]),
-            crate::call::unit,
         );
         DeleteIntegrationHubRequest {
             call,
@@ -113,7 +109,6 @@ impl crate::LookerSdk {
             "update_integration_hub",
             reqwest::Method::PATCH,
             crate::call::path(&["/integration_hubs/", ""], &[integration_hub_id]),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateIntegrationHubRequest {
@@ -138,7 +133,6 @@ impl crate::LookerSdk {
             "get_integration_hub_health",
             reqwest::Method::GET,
             crate::call::path(&["/integration_hubs/", "/health"], &[integration_hub_id]),
-            crate::call::json,
         );
         GetIntegrationHubHealthRequest {
             call,
@@ -165,7 +159,6 @@ impl crate::LookerSdk {
                 &["/integration_hubs/", "/accept_legal_agreement"],
                 &[integration_hub_id],
             ),
-            crate::call::json,
         );
         AcceptIntegrationHubLegalAgreementRequest {
             call,
@@ -182,7 +175,6 @@ impl crate::LookerSdk {
             "all_integrations",
             reqwest::Method::GET,
             String::from("/integrations"),
-            crate::call::json,
         );
         AllIntegrationsRequest { call }
     }
@@ -201,7 +193,6 @@ impl crate::LookerSdk {
             "integration",
             reqwest::Method::GET,
             crate::call::path(&["/integrations/", ""], &[integration_id]),
-            crate::call::json,
         );
         IntegrationRequest { call }
     }
@@ -225,7 +216,6 @@ impl crate::LookerSdk {
             "update_integration",
             reqwest::Method::PATCH,
             crate::call::path(&["/integrations/", ""], &[integration_id]),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateIntegrationRequest { call }
@@ -248,7 +238,6 @@ impl crate::LookerSdk {
             "fetch_integration_form",
             reqwest::Method::POST,
             crate::call::path(&["/integrations/", "/form"], &[integration_id]),
-            crate::call::json,
         );
         FetchIntegrationFormRequest {
             call,
@@ -269,7 +258,6 @@ impl crate::LookerSdk {
             "test_integration",
             reqwest::Method::POST,
             crate::call::path(&["/integrations/", "/test"], &[integration_id]),
-            crate::call::json,
         );
         TestIntegrationRequest { call }
     }
@@ -289,7 +277,8 @@ impl<'a> AllIntegrationHubsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllIntegrationHubsRequest => Vec < crate ::models::IntegrationHub >
+    AllIntegrationHubsRequest => Vec < crate ::models::IntegrationHub >, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::create_integration_hub`](crate::LookerSdk::create_integration_hub) (`POST /integration_hubs`).
 ///
@@ -312,7 +301,7 @@ impl<'a> CreateIntegrationHubRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateIntegrationHubRequest => crate ::models::IntegrationHub
+    CreateIntegrationHubRequest => crate ::models::IntegrationHub, crate ::call::json
 );
 /// Request builder for [`LookerSdk::integration_hub`](crate::LookerSdk::integration_hub) (`GET /integration_hubs/{integration_hub_id}`).
 ///
@@ -329,7 +318,7 @@ impl<'a> IntegrationHubRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    IntegrationHubRequest => crate ::models::IntegrationHub
+    IntegrationHubRequest => crate ::models::IntegrationHub, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_integration_hub`](crate::LookerSdk::delete_integration_hub) (`DELETE /integration_hubs/{integration_hub_id}`).
 ///
@@ -338,7 +327,7 @@ crate::builder::request_builder!(
 pub struct DeleteIntegrationHubRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteIntegrationHubRequest => ());
+crate::builder::request_builder!(DeleteIntegrationHubRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_integration_hub`](crate::LookerSdk::update_integration_hub) (`PATCH /integration_hubs/{integration_hub_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -360,7 +349,7 @@ impl<'a> UpdateIntegrationHubRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateIntegrationHubRequest => crate ::models::IntegrationHub
+    UpdateIntegrationHubRequest => crate ::models::IntegrationHub, crate ::call::json
 );
 /// Request builder for [`LookerSdk::get_integration_hub_health`](crate::LookerSdk::get_integration_hub_health) (`GET /integration_hubs/{integration_hub_id}/health`).
 ///
@@ -377,7 +366,8 @@ impl<'a> GetIntegrationHubHealthRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    GetIntegrationHubHealthRequest => crate ::models::IntegrationHubHealthResult
+    GetIntegrationHubHealthRequest => crate ::models::IntegrationHubHealthResult, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::accept_integration_hub_legal_agreement`](crate::LookerSdk::accept_integration_hub_legal_agreement) (`POST /integration_hubs/{integration_hub_id}/accept_legal_agreement`).
 ///
@@ -387,7 +377,8 @@ pub struct AcceptIntegrationHubLegalAgreementRequest<'a> {
     call: crate::call::Call<'a, crate::models::IntegrationHub>,
 }
 crate::builder::request_builder!(
-    AcceptIntegrationHubLegalAgreementRequest => crate ::models::IntegrationHub
+    AcceptIntegrationHubLegalAgreementRequest => crate ::models::IntegrationHub, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::all_integrations`](crate::LookerSdk::all_integrations) (`GET /integrations`).
 ///
@@ -409,7 +400,7 @@ impl<'a> AllIntegrationsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllIntegrationsRequest => Vec < crate ::models::Integration >
+    AllIntegrationsRequest => Vec < crate ::models::Integration >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::integration`](crate::LookerSdk::integration) (`GET /integrations/{integration_id}`).
 ///
@@ -425,7 +416,9 @@ impl<'a> IntegrationRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(IntegrationRequest => crate ::models::Integration);
+crate::builder::request_builder!(
+    IntegrationRequest => crate ::models::Integration, crate ::call::json
+);
 /// Request builder for [`LookerSdk::update_integration`](crate::LookerSdk::update_integration) (`PATCH /integrations/{integration_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -447,7 +440,7 @@ impl<'a> UpdateIntegrationRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateIntegrationRequest => crate ::models::Integration
+    UpdateIntegrationRequest => crate ::models::Integration, crate ::call::json
 );
 /// Request builder for [`LookerSdk::fetch_integration_form`](crate::LookerSdk::fetch_integration_form) (`POST /integrations/{integration_id}/form`).
 ///
@@ -470,7 +463,7 @@ impl<'a> FetchIntegrationFormRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    FetchIntegrationFormRequest => crate ::models::DataActionForm
+    FetchIntegrationFormRequest => crate ::models::DataActionForm, crate ::call::json
 );
 /// Request builder for [`LookerSdk::test_integration`](crate::LookerSdk::test_integration) (`POST /integrations/{integration_id}/test`).
 ///
@@ -480,5 +473,5 @@ pub struct TestIntegrationRequest<'a> {
     call: crate::call::Call<'a, crate::models::IntegrationTestResult>,
 }
 crate::builder::request_builder!(
-    TestIntegrationRequest => crate ::models::IntegrationTestResult
+    TestIntegrationRequest => crate ::models::IntegrationTestResult, crate ::call::json
 );

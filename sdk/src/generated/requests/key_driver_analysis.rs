@@ -32,7 +32,6 @@ impl crate::LookerSdk {
             "run_key_driver_analysis",
             reqwest::Method::POST,
             String::from("/internal/kda/analyze"),
-            crate::call::json,
         );
         call.json_body(body);
         RunKeyDriverAnalysisRequest {
@@ -56,5 +55,5 @@ impl<'a> RunKeyDriverAnalysisRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    RunKeyDriverAnalysisRequest => crate ::models::KdaResponsePayload
+    RunKeyDriverAnalysisRequest => crate ::models::KdaResponsePayload, crate ::call::json
 );

@@ -20,7 +20,6 @@ impl crate::LookerSdk {
             "all_looks",
             reqwest::Method::GET,
             String::from("/looks"),
-            crate::call::json,
         );
         AllLooksRequest { call }
     }
@@ -48,7 +47,6 @@ impl crate::LookerSdk {
             "create_look",
             reqwest::Method::POST,
             String::from("/looks"),
-            crate::call::json,
         );
         call.json_body(body);
         CreateLookRequest { call }
@@ -90,7 +88,6 @@ impl crate::LookerSdk {
             "search_looks",
             reqwest::Method::GET,
             String::from("/looks/search"),
-            crate::call::json,
         );
         SearchLooksRequest { call }
     }
@@ -111,7 +108,6 @@ impl crate::LookerSdk {
             "look",
             reqwest::Method::GET,
             crate::call::path(&["/looks/", ""], &[look_id]),
-            crate::call::json,
         );
         LookRequest { call }
     }
@@ -136,7 +132,6 @@ impl crate::LookerSdk {
             "delete_look",
             reqwest::Method::DELETE,
             crate::call::path(&["/looks/", ""], &[look_id]),
-            crate::call::unit,
         );
         DeleteLookRequest { call }
     }
@@ -179,7 +174,6 @@ impl crate::LookerSdk {
             "update_look",
             reqwest::Method::PATCH,
             crate::call::path(&["/looks/", ""], &[look_id]),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateLookRequest { call }
@@ -218,7 +212,6 @@ impl crate::LookerSdk {
             "run_look",
             reqwest::Method::GET,
             crate::call::path(&["/looks/", "/run/", ""], &[look_id, result_format]),
-            crate::call::body,
         );
         RunLookRequest { call }
     }
@@ -243,7 +236,6 @@ impl crate::LookerSdk {
             "copy_look",
             reqwest::Method::POST,
             crate::call::path(&["/looks/", "/copy"], &[look_id]),
-            decode_copy_look,
         );
         CopyLookRequest { call }
     }
@@ -268,7 +260,6 @@ impl crate::LookerSdk {
             "move_look",
             reqwest::Method::PATCH,
             crate::call::path(&["/looks/", "/move"], &[look_id]),
-            decode_move_look,
         );
         call.query("folder_id", folder_id);
         MoveLookRequest { call }
@@ -295,7 +286,6 @@ impl crate::LookerSdk {
             "update_look_certification",
             reqwest::Method::PATCH,
             crate::call::path(&["/looks/", "/certification"], &[look_id]),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateLookCertificationRequest {
@@ -317,7 +307,9 @@ impl<'a> AllLooksRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(AllLooksRequest => Vec < crate ::models::Look >);
+crate::builder::request_builder!(
+    AllLooksRequest => Vec < crate ::models::Look >, crate ::call::json
+);
 /// Request builder for [`LookerSdk::create_look`](crate::LookerSdk::create_look) (`POST /looks`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -338,7 +330,9 @@ impl<'a> CreateLookRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(CreateLookRequest => crate ::models::LookWithQuery);
+crate::builder::request_builder!(
+    CreateLookRequest => crate ::models::LookWithQuery, crate ::call::json
+);
 /// Request builder for [`LookerSdk::search_looks`](crate::LookerSdk::search_looks) (`GET /looks/search`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -444,7 +438,9 @@ impl<'a> SearchLooksRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(SearchLooksRequest => Vec < crate ::models::Look >);
+crate::builder::request_builder!(
+    SearchLooksRequest => Vec < crate ::models::Look >, crate ::call::json
+);
 /// Request builder for [`LookerSdk::look`](crate::LookerSdk::look) (`GET /looks/{look_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -459,7 +455,9 @@ impl<'a> LookRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(LookRequest => crate ::models::LookWithQuery);
+crate::builder::request_builder!(
+    LookRequest => crate ::models::LookWithQuery, crate ::call::json
+);
 /// Request builder for [`LookerSdk::delete_look`](crate::LookerSdk::delete_look) (`DELETE /looks/{look_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -467,7 +465,7 @@ crate::builder::request_builder!(LookRequest => crate ::models::LookWithQuery);
 pub struct DeleteLookRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteLookRequest => ());
+crate::builder::request_builder!(DeleteLookRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_look`](crate::LookerSdk::update_look) (`PATCH /looks/{look_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -488,7 +486,9 @@ impl<'a> UpdateLookRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(UpdateLookRequest => crate ::models::LookWithQuery);
+crate::builder::request_builder!(
+    UpdateLookRequest => crate ::models::LookWithQuery, crate ::call::json
+);
 /// Request builder for [`LookerSdk::run_look`](crate::LookerSdk::run_look) (`GET /looks/{look_id}/run/{result_format}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -563,7 +563,9 @@ impl<'a> RunLookRequest<'a> {
         self.call.stream()
     }
 }
-crate::builder::request_builder!(RunLookRequest => crate ::call::ResponseBody);
+crate::builder::request_builder!(
+    RunLookRequest => crate ::call::ResponseBody, crate ::call::body
+);
 /// Request builder for [`LookerSdk::copy_look`](crate::LookerSdk::copy_look) (`POST /looks/{look_id}/copy`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -578,7 +580,7 @@ impl<'a> CopyLookRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(CopyLookRequest => CopyLookResponse);
+crate::builder::request_builder!(CopyLookRequest => CopyLookResponse, decode_copy_look);
 /// What [`LookerSdk::copy_look`](crate::LookerSdk::copy_look) returns: the body depends on the HTTP status.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CopyLookResponse {
@@ -587,6 +589,7 @@ pub enum CopyLookResponse {
     /// `201`: look
     Created(Box<crate::models::Look>),
 }
+#[inline]
 fn decode_copy_look(response: crate::call::Response) -> crate::Result<CopyLookResponse> {
     match response.status() {
         201 => crate::call::json(response).map(CopyLookResponse::Created),
@@ -600,7 +603,7 @@ fn decode_copy_look(response: crate::call::Response) -> crate::Result<CopyLookRe
 pub struct MoveLookRequest<'a> {
     call: crate::call::Call<'a, MoveLookResponse>,
 }
-crate::builder::request_builder!(MoveLookRequest => MoveLookResponse);
+crate::builder::request_builder!(MoveLookRequest => MoveLookResponse, decode_move_look);
 /// What [`LookerSdk::move_look`](crate::LookerSdk::move_look) returns: the body depends on the HTTP status.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MoveLookResponse {
@@ -609,6 +612,7 @@ pub enum MoveLookResponse {
     /// `201`: look
     Created(Box<crate::models::Look>),
 }
+#[inline]
 fn decode_move_look(response: crate::call::Response) -> crate::Result<MoveLookResponse> {
     match response.status() {
         201 => crate::call::json(response).map(MoveLookResponse::Created),
@@ -630,4 +634,6 @@ impl<'a> UpdateLookCertificationRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(UpdateLookCertificationRequest => crate ::models::Look);
+crate::builder::request_builder!(
+    UpdateLookCertificationRequest => crate ::models::Look, crate ::call::json
+);

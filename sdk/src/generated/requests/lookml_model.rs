@@ -14,7 +14,6 @@ impl crate::LookerSdk {
             "all_lookml_models",
             reqwest::Method::GET,
             String::from("/lookml_models"),
-            crate::call::json,
         );
         AllLookmlModelsRequest { call }
     }
@@ -36,7 +35,6 @@ impl crate::LookerSdk {
             "create_lookml_model",
             reqwest::Method::POST,
             String::from("/lookml_models"),
-            crate::call::json,
         );
         call.json_body(body);
         CreateLookmlModelRequest { call }
@@ -56,7 +54,6 @@ impl crate::LookerSdk {
             "lookml_model",
             reqwest::Method::GET,
             crate::call::path(&["/lookml_models/", ""], &[lookml_model_name]),
-            crate::call::json,
         );
         LookmlModelRequest { call }
     }
@@ -78,7 +75,6 @@ impl crate::LookerSdk {
             "delete_lookml_model",
             reqwest::Method::DELETE,
             crate::call::path(&["/lookml_models/", ""], &[lookml_model_name]),
-            crate::call::unit,
         );
         DeleteLookmlModelRequest { call }
     }
@@ -102,7 +98,6 @@ impl crate::LookerSdk {
             "update_lookml_model",
             reqwest::Method::PATCH,
             crate::call::path(&["/lookml_models/", ""], &[lookml_model_name]),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateLookmlModelRequest { call }
@@ -130,7 +125,6 @@ impl crate::LookerSdk {
                 &["/lookml_models/", "/explores/", ""],
                 &[lookml_model_name, explore_name],
             ),
-            crate::call::json,
         );
         LookmlModelExploreRequest { call }
     }
@@ -180,7 +174,7 @@ impl<'a> AllLookmlModelsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllLookmlModelsRequest => Vec < crate ::models::LookmlModel >
+    AllLookmlModelsRequest => Vec < crate ::models::LookmlModel >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_lookml_model`](crate::LookerSdk::create_lookml_model) (`POST /lookml_models`).
 ///
@@ -198,7 +192,7 @@ impl<'a> CreateLookmlModelRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateLookmlModelRequest => crate ::models::LookmlModel
+    CreateLookmlModelRequest => crate ::models::LookmlModel, crate ::call::json
 );
 /// Request builder for [`LookerSdk::lookml_model`](crate::LookerSdk::lookml_model) (`GET /lookml_models/{lookml_model_name}`).
 ///
@@ -214,7 +208,9 @@ impl<'a> LookmlModelRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(LookmlModelRequest => crate ::models::LookmlModel);
+crate::builder::request_builder!(
+    LookmlModelRequest => crate ::models::LookmlModel, crate ::call::json
+);
 /// Request builder for [`LookerSdk::delete_lookml_model`](crate::LookerSdk::delete_lookml_model) (`DELETE /lookml_models/{lookml_model_name}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -222,7 +218,7 @@ crate::builder::request_builder!(LookmlModelRequest => crate ::models::LookmlMod
 pub struct DeleteLookmlModelRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteLookmlModelRequest => ());
+crate::builder::request_builder!(DeleteLookmlModelRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_lookml_model`](crate::LookerSdk::update_lookml_model) (`PATCH /lookml_models/{lookml_model_name}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -239,7 +235,7 @@ impl<'a> UpdateLookmlModelRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateLookmlModelRequest => crate ::models::LookmlModel
+    UpdateLookmlModelRequest => crate ::models::LookmlModel, crate ::call::json
 );
 /// Request builder for [`LookerSdk::lookml_model_explore`](crate::LookerSdk::lookml_model_explore) (`GET /lookml_models/{lookml_model_name}/explores/{explore_name}`).
 ///
@@ -261,5 +257,5 @@ impl<'a> LookmlModelExploreRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    LookmlModelExploreRequest => crate ::models::LookmlModelExplore
+    LookmlModelExploreRequest => crate ::models::LookmlModelExplore, crate ::call::json
 );

@@ -46,7 +46,6 @@ impl crate::LookerSdk {
                 &["/models/", "/views/", "/fields/", "/suggestions"],
                 &[model_name, view_name, field_name],
             ),
-            crate::call::json,
         );
         ModelFieldnameSuggestionsRequest {
             call,
@@ -67,7 +66,6 @@ impl crate::LookerSdk {
             "get_model",
             reqwest::Method::GET,
             crate::call::path(&["/models/", ""], &[model_name]),
-            crate::call::json,
         );
         GetModelRequest { call }
     }
@@ -97,7 +95,6 @@ impl crate::LookerSdk {
             "connection_databases",
             reqwest::Method::GET,
             crate::call::path(&["/connections/", "/databases"], &[connection_name]),
-            crate::call::json,
         );
         ConnectionDatabasesRequest { call }
     }
@@ -121,7 +118,6 @@ impl crate::LookerSdk {
             "connection_features",
             reqwest::Method::GET,
             crate::call::path(&["/connections/", "/features"], &[connection_name]),
-            crate::call::json,
         );
         ConnectionFeaturesRequest { call }
     }
@@ -143,7 +139,6 @@ impl crate::LookerSdk {
             "connection_schemas",
             reqwest::Method::GET,
             crate::call::path(&["/connections/", "/schemas"], &[connection_name]),
-            crate::call::json,
         );
         ConnectionSchemasRequest { call }
     }
@@ -170,7 +165,6 @@ impl crate::LookerSdk {
             "connection_tables",
             reqwest::Method::GET,
             crate::call::path(&["/connections/", "/tables"], &[connection_name]),
-            crate::call::json,
         );
         ConnectionTablesRequest { call }
     }
@@ -192,7 +186,6 @@ impl crate::LookerSdk {
             "connection_columns",
             reqwest::Method::GET,
             crate::call::path(&["/connections/", "/columns"], &[connection_name]),
-            crate::call::json,
         );
         ConnectionColumnsRequest { call }
     }
@@ -216,7 +209,6 @@ impl crate::LookerSdk {
             "connection_search_columns",
             reqwest::Method::GET,
             crate::call::path(&["/connections/", "/search_columns"], &[connection_name]),
-            crate::call::json,
         );
         ConnectionSearchColumnsRequest {
             call,
@@ -246,7 +238,6 @@ impl crate::LookerSdk {
             "connection_cost_estimate",
             reqwest::Method::POST,
             crate::call::path(&["/connections/", "/cost_estimate"], &[connection_name]),
-            crate::call::json,
         );
         call.json_body(body);
         ConnectionCostEstimateRequest {
@@ -277,7 +268,8 @@ impl<'a> ModelFieldnameSuggestionsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ModelFieldnameSuggestionsRequest => crate ::models::ModelFieldSuggestions
+    ModelFieldnameSuggestionsRequest => crate ::models::ModelFieldSuggestions, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::get_model`](crate::LookerSdk::get_model) (`GET /models/{model_name}`).
 ///
@@ -286,7 +278,9 @@ crate::builder::request_builder!(
 pub struct GetModelRequest<'a> {
     call: crate::call::Call<'a, crate::models::Model>,
 }
-crate::builder::request_builder!(GetModelRequest => crate ::models::Model);
+crate::builder::request_builder!(
+    GetModelRequest => crate ::models::Model, crate ::call::json
+);
 /// Request builder for [`LookerSdk::connection_databases`](crate::LookerSdk::connection_databases) (`GET /connections/{connection_name}/databases`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -294,7 +288,9 @@ crate::builder::request_builder!(GetModelRequest => crate ::models::Model);
 pub struct ConnectionDatabasesRequest<'a> {
     call: crate::call::Call<'a, Vec<String>>,
 }
-crate::builder::request_builder!(ConnectionDatabasesRequest => Vec < String >);
+crate::builder::request_builder!(
+    ConnectionDatabasesRequest => Vec < String >, crate ::call::json
+);
 /// Request builder for [`LookerSdk::connection_features`](crate::LookerSdk::connection_features) (`GET /connections/{connection_name}/features`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -310,7 +306,7 @@ impl<'a> ConnectionFeaturesRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ConnectionFeaturesRequest => crate ::models::ConnectionFeatures
+    ConnectionFeaturesRequest => crate ::models::ConnectionFeatures, crate ::call::json
 );
 /// Request builder for [`LookerSdk::connection_schemas`](crate::LookerSdk::connection_schemas) (`GET /connections/{connection_name}/schemas`).
 ///
@@ -337,7 +333,7 @@ impl<'a> ConnectionSchemasRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ConnectionSchemasRequest => Vec < crate ::models::Schema >
+    ConnectionSchemasRequest => Vec < crate ::models::Schema >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::connection_tables`](crate::LookerSdk::connection_tables) (`GET /connections/{connection_name}/tables`).
 ///
@@ -379,7 +375,7 @@ impl<'a> ConnectionTablesRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ConnectionTablesRequest => Vec < crate ::models::SchemaTables >
+    ConnectionTablesRequest => Vec < crate ::models::SchemaTables >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::connection_columns`](crate::LookerSdk::connection_columns) (`GET /connections/{connection_name}/columns`).
 ///
@@ -421,7 +417,7 @@ impl<'a> ConnectionColumnsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ConnectionColumnsRequest => Vec < crate ::models::SchemaColumns >
+    ConnectionColumnsRequest => Vec < crate ::models::SchemaColumns >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::connection_search_columns`](crate::LookerSdk::connection_search_columns) (`GET /connections/{connection_name}/search_columns`).
 ///
@@ -443,7 +439,8 @@ impl<'a> ConnectionSearchColumnsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ConnectionSearchColumnsRequest => Vec < crate ::models::ColumnSearch >
+    ConnectionSearchColumnsRequest => Vec < crate ::models::ColumnSearch >, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::connection_cost_estimate`](crate::LookerSdk::connection_cost_estimate) (`POST /connections/{connection_name}/cost_estimate`).
 ///
@@ -466,5 +463,5 @@ impl<'a> ConnectionCostEstimateRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ConnectionCostEstimateRequest => crate ::models::CostEstimate
+    ConnectionCostEstimateRequest => crate ::models::CostEstimate, crate ::call::json
 );

@@ -24,7 +24,6 @@ impl crate::LookerSdk {
             "get_ci_run",
             reqwest::Method::GET,
             crate::call::path(&["/projects/", "/ci/runs/", ""], &[project_id, run_id]),
-            crate::call::json,
         );
         GetCiRunRequest { call }
     }
@@ -53,7 +52,6 @@ impl crate::LookerSdk {
             "create_ci_run",
             reqwest::Method::POST,
             crate::call::path(&["/projects/", "/ci/run"], &[project_id]),
-            crate::call::json,
         );
         call.json_body(body);
         CreateCiRunRequest { call }
@@ -83,7 +81,6 @@ impl crate::LookerSdk {
                 &["/projects/", "/continuous_integration/runs"],
                 &[project_id],
             ),
-            crate::call::json_or_none,
         );
         call.json_body(body);
         CreateContinuousIntegrationRunRequest {
@@ -115,7 +112,6 @@ impl crate::LookerSdk {
                 &["/projects/", "/continuous_integration/runs/", ""],
                 &[project_id, run_id],
             ),
-            crate::call::json,
         );
         GetContinuousIntegrationRunRequest {
             call,
@@ -142,7 +138,6 @@ impl crate::LookerSdk {
             "lock_all",
             reqwest::Method::POST,
             crate::call::path(&["/projects/", "/manifest/lock_all"], &[project_id]),
-            crate::call::json_or_none,
         );
         LockAllRequest { call }
     }
@@ -163,7 +158,6 @@ impl crate::LookerSdk {
             "all_git_branches",
             reqwest::Method::GET,
             crate::call::path(&["/projects/", "/git_branches"], &[project_id]),
-            crate::call::json,
         );
         AllGitBranchesRequest { call }
     }
@@ -184,7 +178,6 @@ impl crate::LookerSdk {
             "git_branch",
             reqwest::Method::GET,
             crate::call::path(&["/projects/", "/git_branch"], &[project_id]),
-            crate::call::json,
         );
         GitBranchRequest { call }
     }
@@ -216,7 +209,6 @@ impl crate::LookerSdk {
             "update_git_branch",
             reqwest::Method::PUT,
             crate::call::path(&["/projects/", "/git_branch"], &[project_id]),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateGitBranchRequest { call }
@@ -248,7 +240,6 @@ impl crate::LookerSdk {
             "create_git_branch",
             reqwest::Method::POST,
             crate::call::path(&["/projects/", "/git_branch"], &[project_id]),
-            crate::call::json,
         );
         call.json_body(body);
         CreateGitBranchRequest { call }
@@ -278,7 +269,6 @@ impl crate::LookerSdk {
                 &["/projects/", "/git_branch/", ""],
                 &[project_id, branch_name],
             ),
-            crate::call::json,
         );
         FindGitBranchRequest { call }
     }
@@ -307,7 +297,6 @@ impl crate::LookerSdk {
                 &["/projects/", "/git_branch/", ""],
                 &[project_id, branch_name],
             ),
-            crate::call::unit,
         );
         DeleteGitBranchRequest { call }
     }
@@ -340,7 +329,6 @@ impl crate::LookerSdk {
                 &["/projects/", "/deploy_ref_to_production"],
                 &[project_id],
             ),
-            crate::call::json_or_none,
         );
         DeployRefToProductionRequest {
             call,
@@ -374,7 +362,6 @@ impl crate::LookerSdk {
                 &["/projects/", "/async_deploy_ref_to_production"],
                 &[project_id],
             ),
-            crate::call::json,
         );
         AsyncDeployRefToProductionRequest {
             call,
@@ -406,7 +393,6 @@ impl crate::LookerSdk {
                 &["/projects/", "/deploy_status/", ""],
                 &[project_id, &deployment_id.to_string()],
             ),
-            crate::call::json,
         );
         AsyncDeployStatusRequest { call }
     }
@@ -439,7 +425,6 @@ impl crate::LookerSdk {
             "deploy_to_production",
             reqwest::Method::POST,
             crate::call::path(&["/projects/", "/deploy_to_production"], &[project_id]),
-            crate::call::json_or_none,
         );
         DeployToProductionRequest { call }
     }
@@ -463,7 +448,6 @@ impl crate::LookerSdk {
             "reset_project_to_production",
             reqwest::Method::POST,
             crate::call::path(&["/projects/", "/reset_to_production"], &[project_id]),
-            crate::call::json_or_none,
         );
         ResetProjectToProductionRequest {
             call,
@@ -489,7 +473,6 @@ impl crate::LookerSdk {
             "reset_project_to_remote",
             reqwest::Method::POST,
             crate::call::path(&["/projects/", "/reset_to_remote"], &[project_id]),
-            crate::call::json_or_none,
         );
         ResetProjectToRemoteRequest {
             call,
@@ -508,7 +491,6 @@ impl crate::LookerSdk {
             "all_projects",
             reqwest::Method::GET,
             String::from("/projects"),
-            crate::call::json,
         );
         AllProjectsRequest { call }
     }
@@ -536,7 +518,6 @@ impl crate::LookerSdk {
             "create_project",
             reqwest::Method::POST,
             String::from("/projects"),
-            crate::call::json,
         );
         call.json_body(body);
         CreateProjectRequest { call }
@@ -558,7 +539,6 @@ impl crate::LookerSdk {
             "project",
             reqwest::Method::GET,
             crate::call::path(&["/projects/", ""], &[project_id]),
-            crate::call::json,
         );
         ProjectRequest { call }
     }
@@ -607,7 +587,6 @@ impl crate::LookerSdk {
             "update_project",
             reqwest::Method::PATCH,
             crate::call::path(&["/projects/", ""], &[project_id]),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateProjectRequest { call }
@@ -629,7 +608,6 @@ impl crate::LookerSdk {
             "manifest",
             reqwest::Method::GET,
             crate::call::path(&["/projects/", "/manifest"], &[project_id]),
-            crate::call::json,
         );
         ManifestRequest { call }
     }
@@ -650,7 +628,6 @@ impl crate::LookerSdk {
             "git_deploy_key",
             reqwest::Method::GET,
             crate::call::path(&["/projects/", "/git/deploy_key"], &[project_id]),
-            crate::call::body,
         );
         GitDeployKeyRequest { call }
     }
@@ -680,7 +657,6 @@ impl crate::LookerSdk {
             "create_git_deploy_key",
             reqwest::Method::POST,
             crate::call::path(&["/projects/", "/git/deploy_key"], &[project_id]),
-            crate::call::body,
         );
         CreateGitDeployKeyRequest { call }
     }
@@ -713,7 +689,6 @@ impl crate::LookerSdk {
             "project_validation_results",
             reqwest::Method::GET,
             crate::call::path(&["/projects/", "/validate"], &[project_id]),
-            crate::call::json_or_none,
         );
         ProjectValidationResultsRequest {
             call,
@@ -742,7 +717,6 @@ impl crate::LookerSdk {
             "validate_project",
             reqwest::Method::POST,
             crate::call::path(&["/projects/", "/validate"], &[project_id]),
-            crate::call::json,
         );
         ValidateProjectRequest { call }
     }
@@ -763,7 +737,6 @@ impl crate::LookerSdk {
             "project_workspace",
             reqwest::Method::GET,
             crate::call::path(&["/projects/", "/current_workspace"], &[project_id]),
-            crate::call::json,
         );
         ProjectWorkspaceRequest { call }
     }
@@ -784,7 +757,6 @@ impl crate::LookerSdk {
             "all_project_files",
             reqwest::Method::GET,
             crate::call::path(&["/projects/", "/files"], &[project_id]),
-            crate::call::json,
         );
         AllProjectFilesRequest { call }
     }
@@ -810,7 +782,6 @@ impl crate::LookerSdk {
             "project_file",
             reqwest::Method::GET,
             crate::call::path(&["/projects/", "/files/file"], &[project_id]),
-            crate::call::json,
         );
         call.query("file_id", file_id);
         ProjectFileRequest { call }
@@ -839,7 +810,6 @@ impl crate::LookerSdk {
             "all_git_connection_tests",
             reqwest::Method::GET,
             crate::call::path(&["/projects/", "/git_connection_tests"], &[project_id]),
-            crate::call::json,
         );
         AllGitConnectionTestsRequest {
             call,
@@ -874,7 +844,6 @@ impl crate::LookerSdk {
                 &["/projects/", "/git_connection_tests/", ""],
                 &[project_id, test_id],
             ),
-            crate::call::json,
         );
         RunGitConnectionTestRequest {
             call,
@@ -899,7 +868,6 @@ impl crate::LookerSdk {
             "all_lookml_tests",
             reqwest::Method::GET,
             crate::call::path(&["/projects/", "/lookml_tests"], &[project_id]),
-            crate::call::json,
         );
         AllLookmlTestsRequest { call }
     }
@@ -920,7 +888,6 @@ impl crate::LookerSdk {
             "run_lookml_test",
             reqwest::Method::GET,
             crate::call::path(&["/projects/", "/lookml_tests/run"], &[project_id]),
-            crate::call::json,
         );
         RunLookmlTestRequest { call }
     }
@@ -944,7 +911,6 @@ impl crate::LookerSdk {
             "tag_ref",
             reqwest::Method::POST,
             crate::call::path(&["/projects/", "/tag"], &[project_id]),
-            crate::call::json_or_none,
         );
         call.json_body(body);
         TagRefRequest { call }
@@ -971,7 +937,6 @@ impl crate::LookerSdk {
             "create_git_diagnostic_report",
             reqwest::Method::POST,
             crate::call::path(&["/projects/", "/git_diagnostic_report"], &[project_id]),
-            crate::call::json,
         );
         call.json_body(body);
         CreateGitDiagnosticReportRequest {
@@ -1003,7 +968,6 @@ impl crate::LookerSdk {
                 &["/projects/", "/git_diagnostic_report/", ""],
                 &[project_id, report_id],
             ),
-            crate::call::json,
         );
         GetGitDiagnosticReportRequest {
             call,
@@ -1036,7 +1000,6 @@ impl crate::LookerSdk {
                 &["/projects/", "/git_diagnostic_report/", "/repair"],
                 &[project_id, report_id],
             ),
-            crate::call::json,
         );
         call.json_body(body);
         RepairGitDiagnosticReportRequest {
@@ -1073,7 +1036,6 @@ impl crate::LookerSdk {
                 &["/projects/", "/credential/", ""],
                 &[root_project_id, credential_id],
             ),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateRepositoryCredentialRequest {
@@ -1108,7 +1070,6 @@ impl crate::LookerSdk {
                 &["/projects/", "/credential/", ""],
                 &[root_project_id, credential_id],
             ),
-            crate::call::unit,
         );
         DeleteRepositoryCredentialRequest {
             call,
@@ -1134,7 +1095,6 @@ impl crate::LookerSdk {
             "get_all_repository_credentials",
             reqwest::Method::GET,
             crate::call::path(&["/projects/", "/credentials"], &[root_project_id]),
-            crate::call::json,
         );
         GetAllRepositoryCredentialsRequest {
             call,
@@ -1155,7 +1115,9 @@ impl<'a> GetCiRunRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(GetCiRunRequest => crate ::models::ProjectRun);
+crate::builder::request_builder!(
+    GetCiRunRequest => crate ::models::ProjectRun, crate ::call::json
+);
 /// Request builder for [`LookerSdk::create_ci_run`](crate::LookerSdk::create_ci_run) (`POST /projects/{project_id}/ci/run`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1177,7 +1139,7 @@ impl<'a> CreateCiRunRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateCiRunRequest => crate ::models::CreateCiRunResponse
+    CreateCiRunRequest => crate ::models::CreateCiRunResponse, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_continuous_integration_run`](crate::LookerSdk::create_continuous_integration_run) (`POST /projects/{project_id}/continuous_integration/runs`).
 ///
@@ -1200,7 +1162,8 @@ impl<'a> CreateContinuousIntegrationRunRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateContinuousIntegrationRunRequest => Option < crate ::models::CiRun >
+    CreateContinuousIntegrationRunRequest => Option < crate ::models::CiRun >, crate
+    ::call::json_or_none
 );
 /// Request builder for [`LookerSdk::get_continuous_integration_run`](crate::LookerSdk::get_continuous_integration_run) (`GET /projects/{project_id}/continuous_integration/runs/{run_id}`).
 ///
@@ -1217,7 +1180,7 @@ impl<'a> GetContinuousIntegrationRunRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    GetContinuousIntegrationRunRequest => crate ::models::CiRun
+    GetContinuousIntegrationRunRequest => crate ::models::CiRun, crate ::call::json
 );
 /// Request builder for [`LookerSdk::lock_all`](crate::LookerSdk::lock_all) (`POST /projects/{project_id}/manifest/lock_all`).
 ///
@@ -1233,7 +1196,9 @@ impl<'a> LockAllRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(LockAllRequest => Option < String >);
+crate::builder::request_builder!(
+    LockAllRequest => Option < String >, crate ::call::json_or_none
+);
 /// Request builder for [`LookerSdk::all_git_branches`](crate::LookerSdk::all_git_branches) (`GET /projects/{project_id}/git_branches`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1242,7 +1207,7 @@ pub struct AllGitBranchesRequest<'a> {
     call: crate::call::Call<'a, Vec<crate::models::GitBranch>>,
 }
 crate::builder::request_builder!(
-    AllGitBranchesRequest => Vec < crate ::models::GitBranch >
+    AllGitBranchesRequest => Vec < crate ::models::GitBranch >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::git_branch`](crate::LookerSdk::git_branch) (`GET /projects/{project_id}/git_branch`).
 ///
@@ -1251,7 +1216,9 @@ crate::builder::request_builder!(
 pub struct GitBranchRequest<'a> {
     call: crate::call::Call<'a, crate::models::GitBranch>,
 }
-crate::builder::request_builder!(GitBranchRequest => crate ::models::GitBranch);
+crate::builder::request_builder!(
+    GitBranchRequest => crate ::models::GitBranch, crate ::call::json
+);
 /// Request builder for [`LookerSdk::update_git_branch`](crate::LookerSdk::update_git_branch) (`PUT /projects/{project_id}/git_branch`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1267,7 +1234,9 @@ impl<'a> UpdateGitBranchRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(UpdateGitBranchRequest => crate ::models::GitBranch);
+crate::builder::request_builder!(
+    UpdateGitBranchRequest => crate ::models::GitBranch, crate ::call::json
+);
 /// Request builder for [`LookerSdk::create_git_branch`](crate::LookerSdk::create_git_branch) (`POST /projects/{project_id}/git_branch`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1283,7 +1252,9 @@ impl<'a> CreateGitBranchRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(CreateGitBranchRequest => crate ::models::GitBranch);
+crate::builder::request_builder!(
+    CreateGitBranchRequest => crate ::models::GitBranch, crate ::call::json
+);
 /// Request builder for [`LookerSdk::find_git_branch`](crate::LookerSdk::find_git_branch) (`GET /projects/{project_id}/git_branch/{branch_name}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1291,7 +1262,9 @@ crate::builder::request_builder!(CreateGitBranchRequest => crate ::models::GitBr
 pub struct FindGitBranchRequest<'a> {
     call: crate::call::Call<'a, crate::models::GitBranch>,
 }
-crate::builder::request_builder!(FindGitBranchRequest => crate ::models::GitBranch);
+crate::builder::request_builder!(
+    FindGitBranchRequest => crate ::models::GitBranch, crate ::call::json
+);
 /// Request builder for [`LookerSdk::delete_git_branch`](crate::LookerSdk::delete_git_branch) (`DELETE /projects/{project_id}/git_branch/{branch_name}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1299,7 +1272,7 @@ crate::builder::request_builder!(FindGitBranchRequest => crate ::models::GitBran
 pub struct DeleteGitBranchRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteGitBranchRequest => ());
+crate::builder::request_builder!(DeleteGitBranchRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::deploy_ref_to_production`](crate::LookerSdk::deploy_ref_to_production) (`POST /projects/{project_id}/deploy_ref_to_production`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1319,7 +1292,9 @@ impl<'a> DeployRefToProductionRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(DeployRefToProductionRequest => Option < String >);
+crate::builder::request_builder!(
+    DeployRefToProductionRequest => Option < String >, crate ::call::json_or_none
+);
 /// Request builder for [`LookerSdk::async_deploy_ref_to_production`](crate::LookerSdk::async_deploy_ref_to_production) (`POST /projects/{project_id}/async_deploy_ref_to_production`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1340,7 +1315,8 @@ impl<'a> AsyncDeployRefToProductionRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AsyncDeployRefToProductionRequest => crate ::models::AsyncDeployResponse
+    AsyncDeployRefToProductionRequest => crate ::models::AsyncDeployResponse, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::async_deploy_status`](crate::LookerSdk::async_deploy_status) (`GET /projects/{project_id}/deploy_status/{deployment_id}`).
 ///
@@ -1350,7 +1326,7 @@ pub struct AsyncDeployStatusRequest<'a> {
     call: crate::call::Call<'a, crate::models::DeployStatusResponse>,
 }
 crate::builder::request_builder!(
-    AsyncDeployStatusRequest => crate ::models::DeployStatusResponse
+    AsyncDeployStatusRequest => crate ::models::DeployStatusResponse, crate ::call::json
 );
 /// Request builder for [`LookerSdk::deploy_to_production`](crate::LookerSdk::deploy_to_production) (`POST /projects/{project_id}/deploy_to_production`).
 ///
@@ -1359,7 +1335,9 @@ crate::builder::request_builder!(
 pub struct DeployToProductionRequest<'a> {
     call: crate::call::Call<'a, Option<String>>,
 }
-crate::builder::request_builder!(DeployToProductionRequest => Option < String >);
+crate::builder::request_builder!(
+    DeployToProductionRequest => Option < String >, crate ::call::json_or_none
+);
 /// Request builder for [`LookerSdk::reset_project_to_production`](crate::LookerSdk::reset_project_to_production) (`POST /projects/{project_id}/reset_to_production`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1367,7 +1345,9 @@ crate::builder::request_builder!(DeployToProductionRequest => Option < String >)
 pub struct ResetProjectToProductionRequest<'a> {
     call: crate::call::Call<'a, Option<String>>,
 }
-crate::builder::request_builder!(ResetProjectToProductionRequest => Option < String >);
+crate::builder::request_builder!(
+    ResetProjectToProductionRequest => Option < String >, crate ::call::json_or_none
+);
 /// Request builder for [`LookerSdk::reset_project_to_remote`](crate::LookerSdk::reset_project_to_remote) (`POST /projects/{project_id}/reset_to_remote`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1375,7 +1355,9 @@ crate::builder::request_builder!(ResetProjectToProductionRequest => Option < Str
 pub struct ResetProjectToRemoteRequest<'a> {
     call: crate::call::Call<'a, Option<String>>,
 }
-crate::builder::request_builder!(ResetProjectToRemoteRequest => Option < String >);
+crate::builder::request_builder!(
+    ResetProjectToRemoteRequest => Option < String >, crate ::call::json_or_none
+);
 /// Request builder for [`LookerSdk::all_projects`](crate::LookerSdk::all_projects) (`GET /projects`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1390,7 +1372,9 @@ impl<'a> AllProjectsRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(AllProjectsRequest => Vec < crate ::models::Project >);
+crate::builder::request_builder!(
+    AllProjectsRequest => Vec < crate ::models::Project >, crate ::call::json
+);
 /// Request builder for [`LookerSdk::create_project`](crate::LookerSdk::create_project) (`POST /projects`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1406,7 +1390,9 @@ impl<'a> CreateProjectRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(CreateProjectRequest => crate ::models::Project);
+crate::builder::request_builder!(
+    CreateProjectRequest => crate ::models::Project, crate ::call::json
+);
 /// Request builder for [`LookerSdk::project`](crate::LookerSdk::project) (`GET /projects/{project_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1421,7 +1407,9 @@ impl<'a> ProjectRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(ProjectRequest => crate ::models::Project);
+crate::builder::request_builder!(
+    ProjectRequest => crate ::models::Project, crate ::call::json
+);
 /// Request builder for [`LookerSdk::update_project`](crate::LookerSdk::update_project) (`PATCH /projects/{project_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1442,7 +1430,9 @@ impl<'a> UpdateProjectRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(UpdateProjectRequest => crate ::models::Project);
+crate::builder::request_builder!(
+    UpdateProjectRequest => crate ::models::Project, crate ::call::json
+);
 /// Request builder for [`LookerSdk::manifest`](crate::LookerSdk::manifest) (`GET /projects/{project_id}/manifest`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1450,7 +1440,9 @@ crate::builder::request_builder!(UpdateProjectRequest => crate ::models::Project
 pub struct ManifestRequest<'a> {
     call: crate::call::Call<'a, crate::models::Manifest>,
 }
-crate::builder::request_builder!(ManifestRequest => crate ::models::Manifest);
+crate::builder::request_builder!(
+    ManifestRequest => crate ::models::Manifest, crate ::call::json
+);
 /// Request builder for [`LookerSdk::git_deploy_key`](crate::LookerSdk::git_deploy_key) (`GET /projects/{project_id}/git/deploy_key`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1465,7 +1457,9 @@ impl<'a> GitDeployKeyRequest<'a> {
         self.call.stream()
     }
 }
-crate::builder::request_builder!(GitDeployKeyRequest => crate ::call::ResponseBody);
+crate::builder::request_builder!(
+    GitDeployKeyRequest => crate ::call::ResponseBody, crate ::call::body
+);
 /// Request builder for [`LookerSdk::create_git_deploy_key`](crate::LookerSdk::create_git_deploy_key) (`POST /projects/{project_id}/git/deploy_key`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1481,7 +1475,7 @@ impl<'a> CreateGitDeployKeyRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateGitDeployKeyRequest => crate ::call::ResponseBody
+    CreateGitDeployKeyRequest => crate ::call::ResponseBody, crate ::call::body
 );
 /// Request builder for [`LookerSdk::project_validation_results`](crate::LookerSdk::project_validation_results) (`GET /projects/{project_id}/validate`).
 ///
@@ -1498,7 +1492,8 @@ impl<'a> ProjectValidationResultsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ProjectValidationResultsRequest => Option < crate ::models::ProjectValidationCache >
+    ProjectValidationResultsRequest => Option < crate ::models::ProjectValidationCache >,
+    crate ::call::json_or_none
 );
 /// Request builder for [`LookerSdk::validate_project`](crate::LookerSdk::validate_project) (`POST /projects/{project_id}/validate`).
 ///
@@ -1515,7 +1510,7 @@ impl<'a> ValidateProjectRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ValidateProjectRequest => crate ::models::ProjectValidation
+    ValidateProjectRequest => crate ::models::ProjectValidation, crate ::call::json
 );
 /// Request builder for [`LookerSdk::project_workspace`](crate::LookerSdk::project_workspace) (`GET /projects/{project_id}/current_workspace`).
 ///
@@ -1532,7 +1527,7 @@ impl<'a> ProjectWorkspaceRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ProjectWorkspaceRequest => crate ::models::ProjectWorkspace
+    ProjectWorkspaceRequest => crate ::models::ProjectWorkspace, crate ::call::json
 );
 /// Request builder for [`LookerSdk::all_project_files`](crate::LookerSdk::all_project_files) (`GET /projects/{project_id}/files`).
 ///
@@ -1549,7 +1544,7 @@ impl<'a> AllProjectFilesRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllProjectFilesRequest => Vec < crate ::models::ProjectFile >
+    AllProjectFilesRequest => Vec < crate ::models::ProjectFile >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::project_file`](crate::LookerSdk::project_file) (`GET /projects/{project_id}/files/file`).
 ///
@@ -1565,7 +1560,9 @@ impl<'a> ProjectFileRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(ProjectFileRequest => crate ::models::ProjectFile);
+crate::builder::request_builder!(
+    ProjectFileRequest => crate ::models::ProjectFile, crate ::call::json
+);
 /// Request builder for [`LookerSdk::all_git_connection_tests`](crate::LookerSdk::all_git_connection_tests) (`GET /projects/{project_id}/git_connection_tests`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1581,7 +1578,8 @@ impl<'a> AllGitConnectionTestsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllGitConnectionTestsRequest => Vec < crate ::models::GitConnectionTest >
+    AllGitConnectionTestsRequest => Vec < crate ::models::GitConnectionTest >, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::run_git_connection_test`](crate::LookerSdk::run_git_connection_test) (`GET /projects/{project_id}/git_connection_tests/{test_id}`).
 ///
@@ -1603,7 +1601,8 @@ impl<'a> RunGitConnectionTestRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    RunGitConnectionTestRequest => crate ::models::GitConnectionTestResult
+    RunGitConnectionTestRequest => crate ::models::GitConnectionTestResult, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::all_lookml_tests`](crate::LookerSdk::all_lookml_tests) (`GET /projects/{project_id}/lookml_tests`).
 ///
@@ -1620,7 +1619,7 @@ impl<'a> AllLookmlTestsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllLookmlTestsRequest => Vec < crate ::models::LookmlTest >
+    AllLookmlTestsRequest => Vec < crate ::models::LookmlTest >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::run_lookml_test`](crate::LookerSdk::run_lookml_test) (`GET /projects/{project_id}/lookml_tests/run`).
 ///
@@ -1647,7 +1646,7 @@ impl<'a> RunLookmlTestRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    RunLookmlTestRequest => Vec < crate ::models::LookmlTestResult >
+    RunLookmlTestRequest => Vec < crate ::models::LookmlTestResult >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::tag_ref`](crate::LookerSdk::tag_ref) (`POST /projects/{project_id}/tag`).
 ///
@@ -1679,7 +1678,9 @@ impl<'a> TagRefRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(TagRefRequest => Option < crate ::models::Project >);
+crate::builder::request_builder!(
+    TagRefRequest => Option < crate ::models::Project >, crate ::call::json_or_none
+);
 /// Request builder for [`LookerSdk::create_git_diagnostic_report`](crate::LookerSdk::create_git_diagnostic_report) (`POST /projects/{project_id}/git_diagnostic_report`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1696,7 +1697,8 @@ impl<'a> CreateGitDiagnosticReportRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateGitDiagnosticReportRequest => crate ::models::GitDiagnosticReport
+    CreateGitDiagnosticReportRequest => crate ::models::GitDiagnosticReport, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::get_git_diagnostic_report`](crate::LookerSdk::get_git_diagnostic_report) (`GET /projects/{project_id}/git_diagnostic_report/{report_id}`).
 ///
@@ -1706,7 +1708,8 @@ pub struct GetGitDiagnosticReportRequest<'a> {
     call: crate::call::Call<'a, crate::models::GitDiagnosticReport>,
 }
 crate::builder::request_builder!(
-    GetGitDiagnosticReportRequest => crate ::models::GitDiagnosticReport
+    GetGitDiagnosticReportRequest => crate ::models::GitDiagnosticReport, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::repair_git_diagnostic_report`](crate::LookerSdk::repair_git_diagnostic_report) (`POST /projects/{project_id}/git_diagnostic_report/{report_id}/repair`).
 ///
@@ -1724,7 +1727,8 @@ impl<'a> RepairGitDiagnosticReportRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    RepairGitDiagnosticReportRequest => crate ::models::GitDiagnosticReport
+    RepairGitDiagnosticReportRequest => crate ::models::GitDiagnosticReport, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::update_repository_credential`](crate::LookerSdk::update_repository_credential) (`PUT /projects/{root_project_id}/credential/{credential_id}`).
 ///
@@ -1742,7 +1746,8 @@ impl<'a> UpdateRepositoryCredentialRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateRepositoryCredentialRequest => crate ::models::RepositoryCredential
+    UpdateRepositoryCredentialRequest => crate ::models::RepositoryCredential, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::delete_repository_credential`](crate::LookerSdk::delete_repository_credential) (`DELETE /projects/{root_project_id}/credential/{credential_id}`).
 ///
@@ -1751,7 +1756,9 @@ crate::builder::request_builder!(
 pub struct DeleteRepositoryCredentialRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteRepositoryCredentialRequest => ());
+crate::builder::request_builder!(
+    DeleteRepositoryCredentialRequest => (), crate ::call::unit
+);
 /// Request builder for [`LookerSdk::get_all_repository_credentials`](crate::LookerSdk::get_all_repository_credentials) (`GET /projects/{root_project_id}/credentials`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1760,5 +1767,6 @@ pub struct GetAllRepositoryCredentialsRequest<'a> {
     call: crate::call::Call<'a, Vec<crate::models::RepositoryCredential>>,
 }
 crate::builder::request_builder!(
-    GetAllRepositoryCredentialsRequest => Vec < crate ::models::RepositoryCredential >
+    GetAllRepositoryCredentialsRequest => Vec < crate ::models::RepositoryCredential >,
+    crate ::call::json
 );

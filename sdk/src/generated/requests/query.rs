@@ -26,7 +26,6 @@ impl crate::LookerSdk {
             "create_query_task",
             reqwest::Method::POST,
             String::from("/query_tasks"),
-            crate::call::json,
         );
         call.json_body(body);
         CreateQueryTaskRequest { call }
@@ -55,7 +54,6 @@ impl crate::LookerSdk {
             "query_task_multi_results",
             reqwest::Method::GET,
             String::from("/query_tasks/multi_results"),
-            crate::call::json,
         );
         call.query_csv("query_task_ids", query_task_ids);
         QueryTaskMultiResultsRequest {
@@ -83,7 +81,6 @@ impl crate::LookerSdk {
             "query_task",
             reqwest::Method::GET,
             crate::call::path(&["/query_tasks/", ""], &[query_task_id]),
-            crate::call::json,
         );
         QueryTaskRequest { call }
     }
@@ -127,7 +124,6 @@ impl crate::LookerSdk {
             "query_task_results",
             reqwest::Method::GET,
             crate::call::path(&["/query_tasks/", "/results"], &[query_task_id]),
-            crate::call::body,
         );
         QueryTaskResultsRequest { call }
     }
@@ -162,7 +158,6 @@ impl crate::LookerSdk {
             "query",
             reqwest::Method::GET,
             crate::call::path(&["/queries/", ""], &[query_id]),
-            crate::call::json,
         );
         QueryRequest { call }
     }
@@ -197,7 +192,6 @@ impl crate::LookerSdk {
             "query_for_slug",
             reqwest::Method::GET,
             crate::call::path(&["/queries/slug/", ""], &[slug]),
-            crate::call::json,
         );
         QueryForSlugRequest { call }
     }
@@ -226,7 +220,6 @@ impl crate::LookerSdk {
             "create_query",
             reqwest::Method::POST,
             String::from("/queries"),
-            crate::call::json,
         );
         call.json_body(body);
         CreateQueryRequest { call }
@@ -268,7 +261,6 @@ impl crate::LookerSdk {
             "run_query",
             reqwest::Method::GET,
             crate::call::path(&["/queries/", "/run/", ""], &[query_id, result_format]),
-            crate::call::body,
         );
         RunQueryRequest { call }
     }
@@ -342,7 +334,6 @@ impl crate::LookerSdk {
             "run_inline_query",
             reqwest::Method::POST,
             crate::call::path(&["/queries/run/", ""], &[result_format]),
-            crate::call::body,
         );
         call.json_body(body);
         RunInlineQueryRequest { call }
@@ -424,7 +415,6 @@ impl crate::LookerSdk {
                 &["/queries/models/", "/views/", "/run/", ""],
                 &[model_name, view_name, result_format],
             ),
-            crate::call::body,
         );
         RunUrlEncodedQueryRequest { call }
     }
@@ -445,7 +435,6 @@ impl crate::LookerSdk {
             "merge_query",
             reqwest::Method::GET,
             crate::call::path(&["/merge_queries/", ""], &[merge_query_id]),
-            crate::call::json,
         );
         MergeQueryRequest { call }
     }
@@ -476,7 +465,6 @@ impl crate::LookerSdk {
             "create_merge_query",
             reqwest::Method::POST,
             String::from("/merge_queries"),
-            crate::call::json,
         );
         CreateMergeQueryRequest { call }
     }
@@ -491,7 +479,6 @@ impl crate::LookerSdk {
             "all_running_queries",
             reqwest::Method::GET,
             String::from("/running_queries"),
-            crate::call::json,
         );
         AllRunningQueriesRequest { call }
     }
@@ -510,7 +497,6 @@ impl crate::LookerSdk {
             "kill_query",
             reqwest::Method::DELETE,
             crate::call::path(&["/running_queries/", ""], &[query_task_id]),
-            crate::call::unit,
         );
         KillQueryRequest { call }
     }
@@ -534,7 +520,6 @@ impl crate::LookerSdk {
             "create_sql_query",
             reqwest::Method::POST,
             String::from("/sql_queries"),
-            crate::call::json,
         );
         call.json_body(body);
         CreateSqlQueryRequest { call }
@@ -554,7 +539,6 @@ impl crate::LookerSdk {
             "sql_query",
             reqwest::Method::GET,
             crate::call::path(&["/sql_queries/", ""], &[slug]),
-            crate::call::json,
         );
         SqlQueryRequest { call }
     }
@@ -578,7 +562,6 @@ impl crate::LookerSdk {
             "run_sql_query",
             reqwest::Method::POST,
             crate::call::path(&["/sql_queries/", "/run/", ""], &[slug, result_format]),
-            crate::call::body,
         );
         RunSqlQueryRequest { call }
     }
@@ -653,7 +636,9 @@ impl<'a> CreateQueryTaskRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(CreateQueryTaskRequest => crate ::models::QueryTask);
+crate::builder::request_builder!(
+    CreateQueryTaskRequest => crate ::models::QueryTask, crate ::call::json
+);
 /// Request builder for [`LookerSdk::query_task_multi_results`](crate::LookerSdk::query_task_multi_results) (`GET /query_tasks/multi_results`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -663,7 +648,7 @@ pub struct QueryTaskMultiResultsRequest<'a> {
 }
 crate::builder::request_builder!(
     QueryTaskMultiResultsRequest => std::collections::HashMap < String, serde_json::Value
-    >
+    >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::query_task`](crate::LookerSdk::query_task) (`GET /query_tasks/{query_task_id}`).
 ///
@@ -679,7 +664,9 @@ impl<'a> QueryTaskRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(QueryTaskRequest => crate ::models::QueryTask);
+crate::builder::request_builder!(
+    QueryTaskRequest => crate ::models::QueryTask, crate ::call::json
+);
 /// Request builder for [`LookerSdk::query_task_results`](crate::LookerSdk::query_task_results) (`GET /query_tasks/{query_task_id}/results`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -694,7 +681,9 @@ impl<'a> QueryTaskResultsRequest<'a> {
         self.call.stream()
     }
 }
-crate::builder::request_builder!(QueryTaskResultsRequest => crate ::call::ResponseBody);
+crate::builder::request_builder!(
+    QueryTaskResultsRequest => crate ::call::ResponseBody, crate ::call::body
+);
 /// Request builder for [`LookerSdk::query`](crate::LookerSdk::query) (`GET /queries/{query_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -709,7 +698,9 @@ impl<'a> QueryRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(QueryRequest => crate ::models::Query);
+crate::builder::request_builder!(
+    QueryRequest => crate ::models::Query, crate ::call::json
+);
 /// Request builder for [`LookerSdk::query_for_slug`](crate::LookerSdk::query_for_slug) (`GET /queries/slug/{slug}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -724,7 +715,9 @@ impl<'a> QueryForSlugRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(QueryForSlugRequest => crate ::models::Query);
+crate::builder::request_builder!(
+    QueryForSlugRequest => crate ::models::Query, crate ::call::json
+);
 /// Request builder for [`LookerSdk::create_query`](crate::LookerSdk::create_query) (`POST /queries`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -745,7 +738,9 @@ impl<'a> CreateQueryRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(CreateQueryRequest => crate ::models::Query);
+crate::builder::request_builder!(
+    CreateQueryRequest => crate ::models::Query, crate ::call::json
+);
 /// Request builder for [`LookerSdk::run_query`](crate::LookerSdk::run_query) (`GET /queries/{query_id}/run/{result_format}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -820,7 +815,9 @@ impl<'a> RunQueryRequest<'a> {
         self.call.stream()
     }
 }
-crate::builder::request_builder!(RunQueryRequest => crate ::call::ResponseBody);
+crate::builder::request_builder!(
+    RunQueryRequest => crate ::call::ResponseBody, crate ::call::body
+);
 /// Request builder for [`LookerSdk::run_inline_query`](crate::LookerSdk::run_inline_query) (`POST /queries/run/{result_format}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -901,7 +898,9 @@ impl<'a> RunInlineQueryRequest<'a> {
         self.call.stream()
     }
 }
-crate::builder::request_builder!(RunInlineQueryRequest => crate ::call::ResponseBody);
+crate::builder::request_builder!(
+    RunInlineQueryRequest => crate ::call::ResponseBody, crate ::call::body
+);
 /// Request builder for [`LookerSdk::run_url_encoded_query`](crate::LookerSdk::run_url_encoded_query) (`GET /queries/models/{model_name}/views/{view_name}/run/{result_format}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -917,7 +916,7 @@ impl<'a> RunUrlEncodedQueryRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    RunUrlEncodedQueryRequest => crate ::call::ResponseBody
+    RunUrlEncodedQueryRequest => crate ::call::ResponseBody, crate ::call::body
 );
 /// Request builder for [`LookerSdk::merge_query`](crate::LookerSdk::merge_query) (`GET /merge_queries/{merge_query_id}`).
 ///
@@ -933,7 +932,9 @@ impl<'a> MergeQueryRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(MergeQueryRequest => crate ::models::MergeQuery);
+crate::builder::request_builder!(
+    MergeQueryRequest => crate ::models::MergeQuery, crate ::call::json
+);
 /// Request builder for [`LookerSdk::create_merge_query`](crate::LookerSdk::create_merge_query) (`POST /merge_queries`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -959,7 +960,9 @@ impl<'a> CreateMergeQueryRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(CreateMergeQueryRequest => crate ::models::MergeQuery);
+crate::builder::request_builder!(
+    CreateMergeQueryRequest => crate ::models::MergeQuery, crate ::call::json
+);
 /// Request builder for [`LookerSdk::all_running_queries`](crate::LookerSdk::all_running_queries) (`GET /running_queries`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -968,7 +971,8 @@ pub struct AllRunningQueriesRequest<'a> {
     call: crate::call::Call<'a, Vec<crate::models::RunningQueries>>,
 }
 crate::builder::request_builder!(
-    AllRunningQueriesRequest => Vec < crate ::models::RunningQueries >
+    AllRunningQueriesRequest => Vec < crate ::models::RunningQueries >, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::kill_query`](crate::LookerSdk::kill_query) (`DELETE /running_queries/{query_task_id}`).
 ///
@@ -977,7 +981,7 @@ crate::builder::request_builder!(
 pub struct KillQueryRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(KillQueryRequest => ());
+crate::builder::request_builder!(KillQueryRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::create_sql_query`](crate::LookerSdk::create_sql_query) (`POST /sql_queries`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -993,7 +997,9 @@ impl<'a> CreateSqlQueryRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(CreateSqlQueryRequest => crate ::models::SqlQuery);
+crate::builder::request_builder!(
+    CreateSqlQueryRequest => crate ::models::SqlQuery, crate ::call::json
+);
 /// Request builder for [`LookerSdk::sql_query`](crate::LookerSdk::sql_query) (`GET /sql_queries/{slug}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1001,7 +1007,9 @@ crate::builder::request_builder!(CreateSqlQueryRequest => crate ::models::SqlQue
 pub struct SqlQueryRequest<'a> {
     call: crate::call::Call<'a, crate::models::SqlQuery>,
 }
-crate::builder::request_builder!(SqlQueryRequest => crate ::models::SqlQuery);
+crate::builder::request_builder!(
+    SqlQueryRequest => crate ::models::SqlQuery, crate ::call::json
+);
 /// Request builder for [`LookerSdk::run_sql_query`](crate::LookerSdk::run_sql_query) (`POST /sql_queries/{slug}/run/{result_format}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1021,4 +1029,6 @@ impl<'a> RunSqlQueryRequest<'a> {
         self.call.stream()
     }
 }
-crate::builder::request_builder!(RunSqlQueryRequest => crate ::call::ResponseBody);
+crate::builder::request_builder!(
+    RunSqlQueryRequest => crate ::call::ResponseBody, crate ::call::body
+);

@@ -34,7 +34,6 @@ impl crate::LookerSdk {
                 &["/render_tasks/looks/", "/", ""],
                 &[look_id, result_format],
             ),
-            crate::call::json,
         );
         call.query("width", width);
         call.query("height", height);
@@ -73,7 +72,6 @@ impl crate::LookerSdk {
                 &["/render_tasks/queries/", "/", ""],
                 &[query_id, result_format],
             ),
-            crate::call::json,
         );
         call.query("width", width);
         call.query("height", height);
@@ -114,7 +112,6 @@ impl crate::LookerSdk {
                 &["/render_tasks/dashboards/", "/", ""],
                 &[dashboard_id, result_format],
             ),
-            crate::call::json,
         );
         call.query("width", width);
         call.query("height", height);
@@ -142,7 +139,6 @@ impl crate::LookerSdk {
             "render_task",
             reqwest::Method::GET,
             crate::call::path(&["/render_tasks/", ""], &[render_task_id]),
-            crate::call::json,
         );
         RenderTaskRequest { call }
     }
@@ -180,7 +176,6 @@ impl crate::LookerSdk {
             "render_task_results",
             reqwest::Method::GET,
             crate::call::path(&["/render_tasks/", "/results"], &[render_task_id]),
-            crate::call::body,
         );
         RenderTaskResultsRequest { call }
     }
@@ -215,7 +210,6 @@ impl crate::LookerSdk {
                 &["/render_tasks/dashboard_elements/", "/", ""],
                 &[dashboard_element_id, result_format],
             ),
-            crate::call::json,
         );
         call.query("width", width);
         call.query("height", height);
@@ -239,7 +233,7 @@ impl<'a> CreateLookRenderTaskRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateLookRenderTaskRequest => crate ::models::RenderTask
+    CreateLookRenderTaskRequest => crate ::models::RenderTask, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_query_render_task`](crate::LookerSdk::create_query_render_task) (`POST /render_tasks/queries/{query_id}/{result_format}`).
 ///
@@ -256,7 +250,7 @@ impl<'a> CreateQueryRenderTaskRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateQueryRenderTaskRequest => crate ::models::RenderTask
+    CreateQueryRenderTaskRequest => crate ::models::RenderTask, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_dashboard_render_task`](crate::LookerSdk::create_dashboard_render_task) (`POST /render_tasks/dashboards/{dashboard_id}/{result_format}`).
 ///
@@ -299,7 +293,7 @@ impl<'a> CreateDashboardRenderTaskRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateDashboardRenderTaskRequest => crate ::models::RenderTask
+    CreateDashboardRenderTaskRequest => crate ::models::RenderTask, crate ::call::json
 );
 /// Request builder for [`LookerSdk::render_task`](crate::LookerSdk::render_task) (`GET /render_tasks/{render_task_id}`).
 ///
@@ -315,7 +309,9 @@ impl<'a> RenderTaskRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(RenderTaskRequest => crate ::models::RenderTask);
+crate::builder::request_builder!(
+    RenderTaskRequest => crate ::models::RenderTask, crate ::call::json
+);
 /// Request builder for [`LookerSdk::render_task_results`](crate::LookerSdk::render_task_results) (`GET /render_tasks/{render_task_id}/results`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -330,7 +326,9 @@ impl<'a> RenderTaskResultsRequest<'a> {
         self.call.stream()
     }
 }
-crate::builder::request_builder!(RenderTaskResultsRequest => crate ::call::ResponseBody);
+crate::builder::request_builder!(
+    RenderTaskResultsRequest => crate ::call::ResponseBody, crate ::call::body
+);
 /// Request builder for [`LookerSdk::create_dashboard_element_render_task`](crate::LookerSdk::create_dashboard_element_render_task) (`POST /render_tasks/dashboard_elements/{dashboard_element_id}/{result_format}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -346,5 +344,6 @@ impl<'a> CreateDashboardElementRenderTaskRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateDashboardElementRenderTaskRequest => crate ::models::RenderTask
+    CreateDashboardElementRenderTaskRequest => crate ::models::RenderTask, crate
+    ::call::json
 );

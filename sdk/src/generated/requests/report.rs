@@ -39,7 +39,6 @@ impl crate::LookerSdk {
             "search_reports",
             reqwest::Method::GET,
             String::from("/reports/search"),
-            crate::call::json,
         );
         SearchReportsRequest { call }
     }
@@ -98,4 +97,6 @@ impl<'a> SearchReportsRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(SearchReportsRequest => Vec < crate ::models::Report >);
+crate::builder::request_builder!(
+    SearchReportsRequest => Vec < crate ::models::Report >, crate ::call::json
+);

@@ -35,7 +35,6 @@ impl crate::LookerSdk {
             "search_model_sets",
             reqwest::Method::GET,
             String::from("/model_sets/search"),
-            crate::call::json,
         );
         SearchModelSetsRequest { call }
     }
@@ -54,7 +53,6 @@ impl crate::LookerSdk {
             "model_set",
             reqwest::Method::GET,
             crate::call::path(&["/model_sets/", ""], &[model_set_id]),
-            crate::call::json,
         );
         ModelSetRequest { call }
     }
@@ -73,7 +71,6 @@ impl crate::LookerSdk {
             "delete_model_set",
             reqwest::Method::DELETE,
             crate::call::path(&["/model_sets/", ""], &[model_set_id]),
-            crate::call::unit,
         );
         DeleteModelSetRequest { call }
     }
@@ -97,7 +94,6 @@ impl crate::LookerSdk {
             "update_model_set",
             reqwest::Method::PATCH,
             crate::call::path(&["/model_sets/", ""], &[model_set_id]),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateModelSetRequest { call }
@@ -113,7 +109,6 @@ impl crate::LookerSdk {
             "all_model_sets",
             reqwest::Method::GET,
             String::from("/model_sets"),
-            crate::call::json,
         );
         AllModelSetsRequest { call }
     }
@@ -135,7 +130,6 @@ impl crate::LookerSdk {
             "create_model_set",
             reqwest::Method::POST,
             String::from("/model_sets"),
-            crate::call::json,
         );
         call.json_body(body);
         CreateModelSetRequest { call }
@@ -151,7 +145,6 @@ impl crate::LookerSdk {
             "all_permissions",
             reqwest::Method::GET,
             String::from("/permissions"),
-            crate::call::json,
         );
         AllPermissionsRequest { call }
     }
@@ -187,7 +180,6 @@ impl crate::LookerSdk {
             "search_permission_sets",
             reqwest::Method::GET,
             String::from("/permission_sets/search"),
-            crate::call::json,
         );
         SearchPermissionSetsRequest {
             call,
@@ -208,7 +200,6 @@ impl crate::LookerSdk {
             "permission_set",
             reqwest::Method::GET,
             crate::call::path(&["/permission_sets/", ""], &[permission_set_id]),
-            crate::call::json,
         );
         PermissionSetRequest { call }
     }
@@ -230,7 +221,6 @@ impl crate::LookerSdk {
             "delete_permission_set",
             reqwest::Method::DELETE,
             crate::call::path(&["/permission_sets/", ""], &[permission_set_id]),
-            crate::call::unit,
         );
         DeletePermissionSetRequest { call }
     }
@@ -255,7 +245,6 @@ impl crate::LookerSdk {
             "update_permission_set",
             reqwest::Method::PATCH,
             crate::call::path(&["/permission_sets/", ""], &[permission_set_id]),
-            crate::call::json,
         );
         call.json_body(body);
         UpdatePermissionSetRequest { call }
@@ -271,7 +260,6 @@ impl crate::LookerSdk {
             "all_permission_sets",
             reqwest::Method::GET,
             String::from("/permission_sets"),
-            crate::call::json,
         );
         AllPermissionSetsRequest { call }
     }
@@ -294,7 +282,6 @@ impl crate::LookerSdk {
             "create_permission_set",
             reqwest::Method::POST,
             String::from("/permission_sets"),
-            crate::call::json,
         );
         call.json_body(body);
         CreatePermissionSetRequest { call }
@@ -310,7 +297,6 @@ impl crate::LookerSdk {
             "all_roles",
             reqwest::Method::GET,
             String::from("/roles"),
-            crate::call::json,
         );
         AllRolesRequest { call }
     }
@@ -329,7 +315,6 @@ impl crate::LookerSdk {
             "create_role",
             reqwest::Method::POST,
             String::from("/roles"),
-            crate::call::json,
         );
         call.json_body(body);
         CreateRoleRequest { call }
@@ -368,7 +353,6 @@ impl crate::LookerSdk {
             "search_roles",
             reqwest::Method::GET,
             String::from("/roles/search"),
-            crate::call::json,
         );
         SearchRolesRequest { call }
     }
@@ -407,7 +391,6 @@ impl crate::LookerSdk {
             "search_roles_with_user_count",
             reqwest::Method::GET,
             String::from("/roles/search/with_user_count"),
-            crate::call::json,
         );
         SearchRolesWithUserCountRequest {
             call,
@@ -428,7 +411,6 @@ impl crate::LookerSdk {
             "role",
             reqwest::Method::GET,
             crate::call::path(&["/roles/", ""], &[role_id]),
-            crate::call::json,
         );
         RoleRequest { call }
     }
@@ -447,7 +429,6 @@ impl crate::LookerSdk {
             "delete_role",
             reqwest::Method::DELETE,
             crate::call::path(&["/roles/", ""], &[role_id]),
-            crate::call::unit,
         );
         DeleteRoleRequest { call }
     }
@@ -471,7 +452,6 @@ impl crate::LookerSdk {
             "update_role",
             reqwest::Method::PATCH,
             crate::call::path(&["/roles/", ""], &[role_id]),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateRoleRequest { call }
@@ -491,7 +471,6 @@ impl crate::LookerSdk {
             "role_groups",
             reqwest::Method::GET,
             crate::call::path(&["/roles/", "/groups"], &[role_id]),
-            crate::call::json,
         );
         RoleGroupsRequest { call }
     }
@@ -517,7 +496,6 @@ impl crate::LookerSdk {
             "set_role_groups",
             reqwest::Method::PUT,
             crate::call::path(&["/roles/", "/groups"], &[role_id]),
-            crate::call::json,
         );
         call.json_body(body);
         SetRoleGroupsRequest { call }
@@ -537,7 +515,6 @@ impl crate::LookerSdk {
             "role_users",
             reqwest::Method::GET,
             crate::call::path(&["/roles/", "/users"], &[role_id]),
-            crate::call::json,
         );
         RoleUsersRequest { call }
     }
@@ -561,7 +538,6 @@ impl crate::LookerSdk {
             "set_role_users",
             reqwest::Method::PUT,
             crate::call::path(&["/roles/", "/users"], &[role_id]),
-            crate::call::json,
         );
         call.json_body(body);
         SetRoleUsersRequest { call }
@@ -627,7 +603,7 @@ impl<'a> SearchModelSetsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SearchModelSetsRequest => Vec < crate ::models::ModelSet >
+    SearchModelSetsRequest => Vec < crate ::models::ModelSet >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::model_set`](crate::LookerSdk::model_set) (`GET /model_sets/{model_set_id}`).
 ///
@@ -643,7 +619,9 @@ impl<'a> ModelSetRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(ModelSetRequest => crate ::models::ModelSet);
+crate::builder::request_builder!(
+    ModelSetRequest => crate ::models::ModelSet, crate ::call::json
+);
 /// Request builder for [`LookerSdk::delete_model_set`](crate::LookerSdk::delete_model_set) (`DELETE /model_sets/{model_set_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -651,7 +629,7 @@ crate::builder::request_builder!(ModelSetRequest => crate ::models::ModelSet);
 pub struct DeleteModelSetRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteModelSetRequest => ());
+crate::builder::request_builder!(DeleteModelSetRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_model_set`](crate::LookerSdk::update_model_set) (`PATCH /model_sets/{model_set_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -667,7 +645,9 @@ impl<'a> UpdateModelSetRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(UpdateModelSetRequest => crate ::models::ModelSet);
+crate::builder::request_builder!(
+    UpdateModelSetRequest => crate ::models::ModelSet, crate ::call::json
+);
 /// Request builder for [`LookerSdk::all_model_sets`](crate::LookerSdk::all_model_sets) (`GET /model_sets`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -683,7 +663,7 @@ impl<'a> AllModelSetsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllModelSetsRequest => Vec < crate ::models::ModelSet >
+    AllModelSetsRequest => Vec < crate ::models::ModelSet >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_model_set`](crate::LookerSdk::create_model_set) (`POST /model_sets`).
 ///
@@ -700,7 +680,9 @@ impl<'a> CreateModelSetRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(CreateModelSetRequest => crate ::models::ModelSet);
+crate::builder::request_builder!(
+    CreateModelSetRequest => crate ::models::ModelSet, crate ::call::json
+);
 /// Request builder for [`LookerSdk::all_permissions`](crate::LookerSdk::all_permissions) (`GET /permissions`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -709,7 +691,7 @@ pub struct AllPermissionsRequest<'a> {
     call: crate::call::Call<'a, Vec<crate::models::Permission>>,
 }
 crate::builder::request_builder!(
-    AllPermissionsRequest => Vec < crate ::models::Permission >
+    AllPermissionsRequest => Vec < crate ::models::Permission >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::search_permission_sets`](crate::LookerSdk::search_permission_sets) (`GET /permission_sets/search`).
 ///
@@ -771,7 +753,8 @@ impl<'a> SearchPermissionSetsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SearchPermissionSetsRequest => Vec < crate ::models::PermissionSet >
+    SearchPermissionSetsRequest => Vec < crate ::models::PermissionSet >, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::permission_set`](crate::LookerSdk::permission_set) (`GET /permission_sets/{permission_set_id}`).
 ///
@@ -787,7 +770,9 @@ impl<'a> PermissionSetRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(PermissionSetRequest => crate ::models::PermissionSet);
+crate::builder::request_builder!(
+    PermissionSetRequest => crate ::models::PermissionSet, crate ::call::json
+);
 /// Request builder for [`LookerSdk::delete_permission_set`](crate::LookerSdk::delete_permission_set) (`DELETE /permission_sets/{permission_set_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -795,7 +780,7 @@ crate::builder::request_builder!(PermissionSetRequest => crate ::models::Permiss
 pub struct DeletePermissionSetRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeletePermissionSetRequest => ());
+crate::builder::request_builder!(DeletePermissionSetRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_permission_set`](crate::LookerSdk::update_permission_set) (`PATCH /permission_sets/{permission_set_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -812,7 +797,7 @@ impl<'a> UpdatePermissionSetRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdatePermissionSetRequest => crate ::models::PermissionSet
+    UpdatePermissionSetRequest => crate ::models::PermissionSet, crate ::call::json
 );
 /// Request builder for [`LookerSdk::all_permission_sets`](crate::LookerSdk::all_permission_sets) (`GET /permission_sets`).
 ///
@@ -829,7 +814,7 @@ impl<'a> AllPermissionSetsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllPermissionSetsRequest => Vec < crate ::models::PermissionSet >
+    AllPermissionSetsRequest => Vec < crate ::models::PermissionSet >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_permission_set`](crate::LookerSdk::create_permission_set) (`POST /permission_sets`).
 ///
@@ -847,7 +832,7 @@ impl<'a> CreatePermissionSetRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreatePermissionSetRequest => crate ::models::PermissionSet
+    CreatePermissionSetRequest => crate ::models::PermissionSet, crate ::call::json
 );
 /// Request builder for [`LookerSdk::all_roles`](crate::LookerSdk::all_roles) (`GET /roles`).
 ///
@@ -875,7 +860,9 @@ impl<'a> AllRolesRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(AllRolesRequest => Vec < crate ::models::Role >);
+crate::builder::request_builder!(
+    AllRolesRequest => Vec < crate ::models::Role >, crate ::call::json
+);
 /// Request builder for [`LookerSdk::create_role`](crate::LookerSdk::create_role) (`POST /roles`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -891,7 +878,9 @@ impl<'a> CreateRoleRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(CreateRoleRequest => crate ::models::Role);
+crate::builder::request_builder!(
+    CreateRoleRequest => crate ::models::Role, crate ::call::json
+);
 /// Request builder for [`LookerSdk::search_roles`](crate::LookerSdk::search_roles) (`GET /roles/search`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -951,7 +940,9 @@ impl<'a> SearchRolesRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(SearchRolesRequest => Vec < crate ::models::Role >);
+crate::builder::request_builder!(
+    SearchRolesRequest => Vec < crate ::models::Role >, crate ::call::json
+);
 /// Request builder for [`LookerSdk::search_roles_with_user_count`](crate::LookerSdk::search_roles_with_user_count) (`GET /roles/search/with_user_count`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1002,7 +993,8 @@ impl<'a> SearchRolesWithUserCountRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SearchRolesWithUserCountRequest => Vec < crate ::models::RoleSearch >
+    SearchRolesWithUserCountRequest => Vec < crate ::models::RoleSearch >, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::role`](crate::LookerSdk::role) (`GET /roles/{role_id}`).
 ///
@@ -1011,7 +1003,9 @@ crate::builder::request_builder!(
 pub struct RoleRequest<'a> {
     call: crate::call::Call<'a, crate::models::Role>,
 }
-crate::builder::request_builder!(RoleRequest => crate ::models::Role);
+crate::builder::request_builder!(
+    RoleRequest => crate ::models::Role, crate ::call::json
+);
 /// Request builder for [`LookerSdk::delete_role`](crate::LookerSdk::delete_role) (`DELETE /roles/{role_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1019,7 +1013,7 @@ crate::builder::request_builder!(RoleRequest => crate ::models::Role);
 pub struct DeleteRoleRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteRoleRequest => ());
+crate::builder::request_builder!(DeleteRoleRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_role`](crate::LookerSdk::update_role) (`PATCH /roles/{role_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1035,7 +1029,9 @@ impl<'a> UpdateRoleRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(UpdateRoleRequest => crate ::models::Role);
+crate::builder::request_builder!(
+    UpdateRoleRequest => crate ::models::Role, crate ::call::json
+);
 /// Request builder for [`LookerSdk::role_groups`](crate::LookerSdk::role_groups) (`GET /roles/{role_id}/groups`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1050,7 +1046,9 @@ impl<'a> RoleGroupsRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(RoleGroupsRequest => Vec < crate ::models::Group >);
+crate::builder::request_builder!(
+    RoleGroupsRequest => Vec < crate ::models::Group >, crate ::call::json
+);
 /// Request builder for [`LookerSdk::set_role_groups`](crate::LookerSdk::set_role_groups) (`PUT /roles/{role_id}/groups`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1066,7 +1064,9 @@ impl<'a> SetRoleGroupsRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(SetRoleGroupsRequest => Vec < crate ::models::Group >);
+crate::builder::request_builder!(
+    SetRoleGroupsRequest => Vec < crate ::models::Group >, crate ::call::json
+);
 /// Request builder for [`LookerSdk::role_users`](crate::LookerSdk::role_users) (`GET /roles/{role_id}/users`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1086,7 +1086,9 @@ impl<'a> RoleUsersRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(RoleUsersRequest => Vec < crate ::models::User >);
+crate::builder::request_builder!(
+    RoleUsersRequest => Vec < crate ::models::User >, crate ::call::json
+);
 /// Request builder for [`LookerSdk::set_role_users`](crate::LookerSdk::set_role_users) (`PUT /roles/{role_id}/users`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1102,4 +1104,6 @@ impl<'a> SetRoleUsersRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(SetRoleUsersRequest => Vec < crate ::models::User >);
+crate::builder::request_builder!(
+    SetRoleUsersRequest => Vec < crate ::models::User >, crate ::call::json
+);

@@ -23,7 +23,6 @@ impl crate::LookerSdk {
             "scheduled_plans_for_space",
             reqwest::Method::GET,
             crate::call::path(&["/scheduled_plans/space/", ""], &[space_id]),
-            crate::call::json,
         );
         ScheduledPlansForSpaceRequest {
             call,
@@ -46,7 +45,6 @@ impl crate::LookerSdk {
             "scheduled_plan",
             reqwest::Method::GET,
             crate::call::path(&["/scheduled_plans/", ""], &[scheduled_plan_id]),
-            crate::call::json,
         );
         ScheduledPlanRequest { call }
     }
@@ -72,7 +70,6 @@ impl crate::LookerSdk {
             "delete_scheduled_plan",
             reqwest::Method::DELETE,
             crate::call::path(&["/scheduled_plans/", ""], &[scheduled_plan_id]),
-            crate::call::unit,
         );
         DeleteScheduledPlanRequest { call }
     }
@@ -137,7 +134,6 @@ impl crate::LookerSdk {
             "update_scheduled_plan",
             reqwest::Method::PATCH,
             crate::call::path(&["/scheduled_plans/", ""], &[scheduled_plan_id]),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateScheduledPlanRequest { call }
@@ -163,7 +159,6 @@ impl crate::LookerSdk {
             "all_scheduled_plans",
             reqwest::Method::GET,
             String::from("/scheduled_plans"),
-            crate::call::json,
         );
         AllScheduledPlansRequest { call }
     }
@@ -242,7 +237,6 @@ impl crate::LookerSdk {
             "create_scheduled_plan",
             reqwest::Method::POST,
             String::from("/scheduled_plans"),
-            crate::call::json,
         );
         call.json_body(body);
         CreateScheduledPlanRequest { call }
@@ -301,7 +295,6 @@ impl crate::LookerSdk {
             "scheduled_plan_run_once",
             reqwest::Method::POST,
             String::from("/scheduled_plans/run_once"),
-            crate::call::json,
         );
         call.json_body(body);
         ScheduledPlanRunOnceRequest {
@@ -331,7 +324,6 @@ impl crate::LookerSdk {
             "search_scheduled_plans",
             reqwest::Method::GET,
             String::from("/scheduled_plans/search"),
-            crate::call::json,
         );
         SearchScheduledPlansRequest {
             call,
@@ -365,7 +357,6 @@ impl crate::LookerSdk {
             "scheduled_plans_for_look",
             reqwest::Method::GET,
             crate::call::path(&["/scheduled_plans/look/", ""], &[look_id]),
-            crate::call::json,
         );
         ScheduledPlansForLookRequest {
             call,
@@ -399,7 +390,6 @@ impl crate::LookerSdk {
             "scheduled_plans_for_dashboard",
             reqwest::Method::GET,
             crate::call::path(&["/scheduled_plans/dashboard/", ""], &[dashboard_id]),
-            crate::call::json,
         );
         ScheduledPlansForDashboardRequest {
             call,
@@ -436,7 +426,6 @@ impl crate::LookerSdk {
                 &["/scheduled_plans/lookml_dashboard/", ""],
                 &[lookml_dashboard_id],
             ),
-            crate::call::json,
         );
         ScheduledPlansForLookmlDashboardRequest {
             call,
@@ -506,7 +495,6 @@ impl crate::LookerSdk {
             "scheduled_plan_run_once_by_id",
             reqwest::Method::POST,
             crate::call::path(&["/scheduled_plans/", "/run_once"], &[scheduled_plan_id]),
-            crate::call::json,
         );
         ScheduledPlanRunOnceByIdRequest {
             call,
@@ -528,7 +516,8 @@ impl<'a> ScheduledPlansForSpaceRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ScheduledPlansForSpaceRequest => Vec < crate ::models::ScheduledPlan >
+    ScheduledPlansForSpaceRequest => Vec < crate ::models::ScheduledPlan >, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::scheduled_plan`](crate::LookerSdk::scheduled_plan) (`GET /scheduled_plans/{scheduled_plan_id}`).
 ///
@@ -544,7 +533,9 @@ impl<'a> ScheduledPlanRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(ScheduledPlanRequest => crate ::models::ScheduledPlan);
+crate::builder::request_builder!(
+    ScheduledPlanRequest => crate ::models::ScheduledPlan, crate ::call::json
+);
 /// Request builder for [`LookerSdk::delete_scheduled_plan`](crate::LookerSdk::delete_scheduled_plan) (`DELETE /scheduled_plans/{scheduled_plan_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -552,7 +543,7 @@ crate::builder::request_builder!(ScheduledPlanRequest => crate ::models::Schedul
 pub struct DeleteScheduledPlanRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteScheduledPlanRequest => ());
+crate::builder::request_builder!(DeleteScheduledPlanRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_scheduled_plan`](crate::LookerSdk::update_scheduled_plan) (`PATCH /scheduled_plans/{scheduled_plan_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -569,7 +560,7 @@ impl<'a> UpdateScheduledPlanRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateScheduledPlanRequest => crate ::models::ScheduledPlan
+    UpdateScheduledPlanRequest => crate ::models::ScheduledPlan, crate ::call::json
 );
 /// Request builder for [`LookerSdk::all_scheduled_plans`](crate::LookerSdk::all_scheduled_plans) (`GET /scheduled_plans`).
 ///
@@ -596,7 +587,7 @@ impl<'a> AllScheduledPlansRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllScheduledPlansRequest => Vec < crate ::models::ScheduledPlan >
+    AllScheduledPlansRequest => Vec < crate ::models::ScheduledPlan >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_scheduled_plan`](crate::LookerSdk::create_scheduled_plan) (`POST /scheduled_plans`).
 ///
@@ -614,7 +605,7 @@ impl<'a> CreateScheduledPlanRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateScheduledPlanRequest => crate ::models::ScheduledPlan
+    CreateScheduledPlanRequest => crate ::models::ScheduledPlan, crate ::call::json
 );
 /// Request builder for [`LookerSdk::scheduled_plan_run_once`](crate::LookerSdk::scheduled_plan_run_once) (`POST /scheduled_plans/run_once`).
 ///
@@ -632,7 +623,7 @@ impl<'a> ScheduledPlanRunOnceRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ScheduledPlanRunOnceRequest => crate ::models::ScheduledPlan
+    ScheduledPlanRunOnceRequest => crate ::models::ScheduledPlan, crate ::call::json
 );
 /// Request builder for [`LookerSdk::search_scheduled_plans`](crate::LookerSdk::search_scheduled_plans) (`GET /scheduled_plans/search`).
 ///
@@ -728,7 +719,8 @@ impl<'a> SearchScheduledPlansRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SearchScheduledPlansRequest => Vec < crate ::models::ScheduledPlan >
+    SearchScheduledPlansRequest => Vec < crate ::models::ScheduledPlan >, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::scheduled_plans_for_look`](crate::LookerSdk::scheduled_plans_for_look) (`GET /scheduled_plans/look/{look_id}`).
 ///
@@ -755,7 +747,8 @@ impl<'a> ScheduledPlansForLookRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ScheduledPlansForLookRequest => Vec < crate ::models::ScheduledPlan >
+    ScheduledPlansForLookRequest => Vec < crate ::models::ScheduledPlan >, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::scheduled_plans_for_dashboard`](crate::LookerSdk::scheduled_plans_for_dashboard) (`GET /scheduled_plans/dashboard/{dashboard_id}`).
 ///
@@ -782,7 +775,8 @@ impl<'a> ScheduledPlansForDashboardRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ScheduledPlansForDashboardRequest => Vec < crate ::models::ScheduledPlan >
+    ScheduledPlansForDashboardRequest => Vec < crate ::models::ScheduledPlan >, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::scheduled_plans_for_lookml_dashboard`](crate::LookerSdk::scheduled_plans_for_lookml_dashboard) (`GET /scheduled_plans/lookml_dashboard/{lookml_dashboard_id}`).
 ///
@@ -809,7 +803,8 @@ impl<'a> ScheduledPlansForLookmlDashboardRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ScheduledPlansForLookmlDashboardRequest => Vec < crate ::models::ScheduledPlan >
+    ScheduledPlansForLookmlDashboardRequest => Vec < crate ::models::ScheduledPlan >,
+    crate ::call::json
 );
 /// Request builder for [`LookerSdk::scheduled_plan_run_once_by_id`](crate::LookerSdk::scheduled_plan_run_once_by_id) (`POST /scheduled_plans/{scheduled_plan_id}/run_once`).
 ///
@@ -832,5 +827,5 @@ impl<'a> ScheduledPlanRunOnceByIdRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ScheduledPlanRunOnceByIdRequest => crate ::models::ScheduledPlan
+    ScheduledPlanRunOnceByIdRequest => crate ::models::ScheduledPlan, crate ::call::json
 );

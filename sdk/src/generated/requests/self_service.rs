@@ -21,7 +21,6 @@ impl crate::LookerSdk {
             "get_self_service_model_allowed_connections",
             reqwest::Method::GET,
             String::from("/self_service_models/allowed_connections"),
-            crate::call::json,
         );
         GetSelfServiceModelAllowedConnectionsRequest {
             call,
@@ -47,7 +46,6 @@ impl crate::LookerSdk {
             "get_self_service_model_lookml",
             reqwest::Method::GET,
             crate::call::path(&["/self_service_models/", "/lookml"], &[model_name]),
-            crate::call::json,
         );
         GetSelfServiceModelLookmlRequest {
             call,
@@ -78,7 +76,6 @@ impl crate::LookerSdk {
                 &["/self_service_models/", "/certification"],
                 &[model_name],
             ),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateSelfServiceExploreCertificationRequest {
@@ -101,7 +98,7 @@ impl<'a> GetSelfServiceModelAllowedConnectionsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    GetSelfServiceModelAllowedConnectionsRequest => Vec < String >
+    GetSelfServiceModelAllowedConnectionsRequest => Vec < String >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::get_self_service_model_lookml`](crate::LookerSdk::get_self_service_model_lookml) (`GET /self_service_models/{model_name}/lookml`).
 ///
@@ -110,7 +107,9 @@ crate::builder::request_builder!(
 pub struct GetSelfServiceModelLookmlRequest<'a> {
     call: crate::call::Call<'a, String>,
 }
-crate::builder::request_builder!(GetSelfServiceModelLookmlRequest => String);
+crate::builder::request_builder!(
+    GetSelfServiceModelLookmlRequest => String, crate ::call::json
+);
 /// Request builder for [`LookerSdk::update_self_service_explore_certification`](crate::LookerSdk::update_self_service_explore_certification) (`PATCH /self_service_models/{model_name}/certification`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -127,5 +126,6 @@ impl<'a> UpdateSelfServiceExploreCertificationRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateSelfServiceExploreCertificationRequest => crate ::models::Certification
+    UpdateSelfServiceExploreCertificationRequest => crate ::models::Certification, crate
+    ::call::json
 );

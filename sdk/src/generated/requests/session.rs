@@ -16,7 +16,6 @@ impl crate::LookerSdk {
             "session",
             reqwest::Method::GET,
             String::from("/session"),
-            crate::call::json,
         );
         SessionRequest { call }
     }
@@ -57,7 +56,6 @@ impl crate::LookerSdk {
             "update_session",
             reqwest::Method::PATCH,
             String::from("/session"),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateSessionRequest { call }
@@ -70,7 +68,9 @@ impl crate::LookerSdk {
 pub struct SessionRequest<'a> {
     call: crate::call::Call<'a, crate::models::ApiSession>,
 }
-crate::builder::request_builder!(SessionRequest => crate ::models::ApiSession);
+crate::builder::request_builder!(
+    SessionRequest => crate ::models::ApiSession, crate ::call::json
+);
 /// Request builder for [`LookerSdk::update_session`](crate::LookerSdk::update_session) (`PATCH /session`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -86,4 +86,6 @@ impl<'a> UpdateSessionRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(UpdateSessionRequest => crate ::models::ApiSession);
+crate::builder::request_builder!(
+    UpdateSessionRequest => crate ::models::ApiSession, crate ::call::json
+);

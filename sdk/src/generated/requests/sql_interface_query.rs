@@ -16,7 +16,6 @@ impl crate::LookerSdk {
             "sql_interface_metadata",
             reqwest::Method::GET,
             String::from("/sql_interface_queries/metadata"),
-            crate::call::json,
         );
         SqlInterfaceMetadataRequest {
             call,
@@ -57,7 +56,6 @@ impl crate::LookerSdk {
                 &["/sql_interface_queries/", "/run/", ""],
                 &[&query_id.to_string(), result_format],
             ),
-            crate::call::body,
         );
         RunSqlInterfaceQueryRequest {
             call,
@@ -90,7 +88,6 @@ impl crate::LookerSdk {
             "create_sql_interface_query",
             reqwest::Method::POST,
             String::from("/sql_interface_queries"),
-            crate::call::json,
         );
         call.json_body(body);
         CreateSqlInterfaceQueryRequest {
@@ -113,7 +110,8 @@ impl<'a> SqlInterfaceMetadataRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SqlInterfaceMetadataRequest => crate ::models::SqlInterfaceQueryMetadata
+    SqlInterfaceMetadataRequest => crate ::models::SqlInterfaceQueryMetadata, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::run_sql_interface_query`](crate::LookerSdk::run_sql_interface_query) (`GET /sql_interface_queries/{query_id}/run/{result_format}`).
 ///
@@ -130,7 +128,7 @@ impl<'a> RunSqlInterfaceQueryRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    RunSqlInterfaceQueryRequest => crate ::call::ResponseBody
+    RunSqlInterfaceQueryRequest => crate ::call::ResponseBody, crate ::call::body
 );
 /// Request builder for [`LookerSdk::create_sql_interface_query`](crate::LookerSdk::create_sql_interface_query) (`POST /sql_interface_queries`).
 ///
@@ -148,5 +146,6 @@ impl<'a> CreateSqlInterfaceQueryRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateSqlInterfaceQueryRequest => crate ::models::SqlInterfaceQuery
+    CreateSqlInterfaceQueryRequest => crate ::models::SqlInterfaceQuery, crate
+    ::call::json
 );

@@ -20,7 +20,6 @@ impl crate::LookerSdk {
             "all_themes",
             reqwest::Method::GET,
             String::from("/themes"),
-            crate::call::json,
         );
         AllThemesRequest { call }
     }
@@ -56,7 +55,6 @@ impl crate::LookerSdk {
             "create_theme",
             reqwest::Method::POST,
             String::from("/themes"),
-            crate::call::json,
         );
         call.json_body(body);
         CreateThemeRequest { call }
@@ -109,7 +107,6 @@ impl crate::LookerSdk {
             "search_themes",
             reqwest::Method::GET,
             String::from("/themes/search"),
-            crate::call::json,
         );
         SearchThemesRequest { call }
     }
@@ -135,7 +132,6 @@ impl crate::LookerSdk {
             "default_theme",
             reqwest::Method::GET,
             String::from("/themes/default"),
-            crate::call::json,
         );
         DefaultThemeRequest { call }
     }
@@ -169,7 +165,6 @@ impl crate::LookerSdk {
             "set_default_theme",
             reqwest::Method::PUT,
             String::from("/themes/default"),
-            crate::call::json,
         );
         call.query("name", name);
         SetDefaultThemeRequest { call }
@@ -202,7 +197,6 @@ impl crate::LookerSdk {
             "default_theme_by_type",
             reqwest::Method::GET,
             String::from("/themes/default_theme"),
-            crate::call::json,
         );
         call.query("theme_type", theme_type);
         DefaultThemeByTypeRequest { call }
@@ -239,7 +233,6 @@ impl crate::LookerSdk {
             "set_default_theme_by_type",
             reqwest::Method::PUT,
             String::from("/themes/default_theme"),
-            crate::call::json,
         );
         call.query("name", name);
         call.query("theme_type", theme_type);
@@ -266,7 +259,6 @@ impl crate::LookerSdk {
             "active_themes",
             reqwest::Method::GET,
             String::from("/themes/active"),
-            crate::call::json,
         );
         ActiveThemesRequest { call }
     }
@@ -290,7 +282,6 @@ impl crate::LookerSdk {
             "theme_or_default",
             reqwest::Method::GET,
             String::from("/themes/theme_or_default"),
-            crate::call::json,
         );
         call.query("name", name);
         ThemeOrDefaultRequest { call }
@@ -319,7 +310,6 @@ impl crate::LookerSdk {
             "validate_theme",
             reqwest::Method::POST,
             String::from("/themes/validate"),
-            crate::call::json_or_none,
         );
         call.json_body(body);
         ValidateThemeRequest { call }
@@ -343,7 +333,6 @@ impl crate::LookerSdk {
             "theme",
             reqwest::Method::GET,
             crate::call::path(&["/themes/", ""], &[theme_id]),
-            crate::call::json,
         );
         ThemeRequest { call }
     }
@@ -370,7 +359,6 @@ impl crate::LookerSdk {
             "delete_theme",
             reqwest::Method::DELETE,
             crate::call::path(&["/themes/", ""], &[theme_id]),
-            crate::call::unit,
         );
         DeleteThemeRequest { call }
     }
@@ -396,7 +384,6 @@ impl crate::LookerSdk {
             "update_theme",
             reqwest::Method::PATCH,
             crate::call::path(&["/themes/", ""], &[theme_id]),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateThemeRequest { call }
@@ -416,7 +403,9 @@ impl<'a> AllThemesRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(AllThemesRequest => Vec < crate ::models::Theme >);
+crate::builder::request_builder!(
+    AllThemesRequest => Vec < crate ::models::Theme >, crate ::call::json
+);
 /// Request builder for [`LookerSdk::create_theme`](crate::LookerSdk::create_theme) (`POST /themes`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -432,7 +421,9 @@ impl<'a> CreateThemeRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(CreateThemeRequest => crate ::models::Theme);
+crate::builder::request_builder!(
+    CreateThemeRequest => crate ::models::Theme, crate ::call::json
+);
 /// Request builder for [`LookerSdk::search_themes`](crate::LookerSdk::search_themes) (`GET /themes/search`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -492,7 +483,9 @@ impl<'a> SearchThemesRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(SearchThemesRequest => Vec < crate ::models::Theme >);
+crate::builder::request_builder!(
+    SearchThemesRequest => Vec < crate ::models::Theme >, crate ::call::json
+);
 /// Request builder for [`LookerSdk::default_theme`](crate::LookerSdk::default_theme) (`GET /themes/default`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -507,7 +500,9 @@ impl<'a> DefaultThemeRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(DefaultThemeRequest => crate ::models::Theme);
+crate::builder::request_builder!(
+    DefaultThemeRequest => crate ::models::Theme, crate ::call::json
+);
 /// Request builder for [`LookerSdk::set_default_theme`](crate::LookerSdk::set_default_theme) (`PUT /themes/default`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -515,7 +510,9 @@ crate::builder::request_builder!(DefaultThemeRequest => crate ::models::Theme);
 pub struct SetDefaultThemeRequest<'a> {
     call: crate::call::Call<'a, crate::models::Theme>,
 }
-crate::builder::request_builder!(SetDefaultThemeRequest => crate ::models::Theme);
+crate::builder::request_builder!(
+    SetDefaultThemeRequest => crate ::models::Theme, crate ::call::json
+);
 /// Request builder for [`LookerSdk::default_theme_by_type`](crate::LookerSdk::default_theme_by_type) (`GET /themes/default_theme`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -530,7 +527,9 @@ impl<'a> DefaultThemeByTypeRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(DefaultThemeByTypeRequest => crate ::models::Theme);
+crate::builder::request_builder!(
+    DefaultThemeByTypeRequest => crate ::models::Theme, crate ::call::json
+);
 /// Request builder for [`LookerSdk::set_default_theme_by_type`](crate::LookerSdk::set_default_theme_by_type) (`PUT /themes/default_theme`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -538,7 +537,9 @@ crate::builder::request_builder!(DefaultThemeByTypeRequest => crate ::models::Th
 pub struct SetDefaultThemeByTypeRequest<'a> {
     call: crate::call::Call<'a, crate::models::Theme>,
 }
-crate::builder::request_builder!(SetDefaultThemeByTypeRequest => crate ::models::Theme);
+crate::builder::request_builder!(
+    SetDefaultThemeByTypeRequest => crate ::models::Theme, crate ::call::json
+);
 /// Request builder for [`LookerSdk::active_themes`](crate::LookerSdk::active_themes) (`GET /themes/active`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -568,7 +569,9 @@ impl<'a> ActiveThemesRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(ActiveThemesRequest => Vec < crate ::models::Theme >);
+crate::builder::request_builder!(
+    ActiveThemesRequest => Vec < crate ::models::Theme >, crate ::call::json
+);
 /// Request builder for [`LookerSdk::theme_or_default`](crate::LookerSdk::theme_or_default) (`GET /themes/theme_or_default`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -583,7 +586,9 @@ impl<'a> ThemeOrDefaultRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(ThemeOrDefaultRequest => crate ::models::Theme);
+crate::builder::request_builder!(
+    ThemeOrDefaultRequest => crate ::models::Theme, crate ::call::json
+);
 /// Request builder for [`LookerSdk::validate_theme`](crate::LookerSdk::validate_theme) (`POST /themes/validate`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -600,7 +605,8 @@ impl<'a> ValidateThemeRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ValidateThemeRequest => Option < crate ::models::ValidationError >
+    ValidateThemeRequest => Option < crate ::models::ValidationError >, crate
+    ::call::json_or_none
 );
 /// Request builder for [`LookerSdk::theme`](crate::LookerSdk::theme) (`GET /themes/{theme_id}`).
 ///
@@ -616,7 +622,9 @@ impl<'a> ThemeRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(ThemeRequest => crate ::models::Theme);
+crate::builder::request_builder!(
+    ThemeRequest => crate ::models::Theme, crate ::call::json
+);
 /// Request builder for [`LookerSdk::delete_theme`](crate::LookerSdk::delete_theme) (`DELETE /themes/{theme_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -624,7 +632,7 @@ crate::builder::request_builder!(ThemeRequest => crate ::models::Theme);
 pub struct DeleteThemeRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteThemeRequest => ());
+crate::builder::request_builder!(DeleteThemeRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_theme`](crate::LookerSdk::update_theme) (`PATCH /themes/{theme_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -640,4 +648,6 @@ impl<'a> UpdateThemeRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(UpdateThemeRequest => crate ::models::Theme);
+crate::builder::request_builder!(
+    UpdateThemeRequest => crate ::models::Theme, crate ::call::json
+);

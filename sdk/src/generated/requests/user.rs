@@ -40,7 +40,6 @@ impl crate::LookerSdk {
             "search_credentials_email",
             reqwest::Method::GET,
             String::from("/credentials_email/search"),
-            crate::call::json,
         );
         SearchCredentialsEmailRequest {
             call,
@@ -57,7 +56,6 @@ impl crate::LookerSdk {
             "me",
             reqwest::Method::GET,
             String::from("/user"),
-            crate::call::json,
         );
         MeRequest { call }
     }
@@ -72,7 +70,6 @@ impl crate::LookerSdk {
             "all_users",
             reqwest::Method::GET,
             String::from("/users"),
-            crate::call::json,
         );
         AllUsersRequest { call }
     }
@@ -87,7 +84,6 @@ impl crate::LookerSdk {
             "create_user",
             reqwest::Method::POST,
             String::from("/users"),
-            crate::call::json,
         );
         CreateUserRequest { call }
     }
@@ -131,7 +127,6 @@ impl crate::LookerSdk {
             "search_users",
             reqwest::Method::GET,
             String::from("/users/search"),
-            crate::call::json,
         );
         SearchUsersRequest { call }
     }
@@ -155,7 +150,6 @@ impl crate::LookerSdk {
             "search_users_names",
             reqwest::Method::GET,
             crate::call::path(&["/users/search/names/", ""], &[pattern]),
-            crate::call::json,
         );
         SearchUsersNamesRequest { call }
     }
@@ -178,7 +172,6 @@ impl crate::LookerSdk {
             "user",
             reqwest::Method::GET,
             crate::call::path(&["/users/", ""], &[user_id]),
-            crate::call::json,
         );
         UserRequest { call }
     }
@@ -211,7 +204,6 @@ impl crate::LookerSdk {
             "delete_user",
             reqwest::Method::DELETE,
             crate::call::path(&["/users/", ""], &[user_id]),
-            crate::call::unit,
         );
         DeleteUserRequest { call }
     }
@@ -235,7 +227,6 @@ impl crate::LookerSdk {
             "update_user",
             reqwest::Method::PATCH,
             crate::call::path(&["/users/", ""], &[user_id]),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateUserRequest { call }
@@ -292,7 +283,6 @@ impl crate::LookerSdk {
                 &["/users/credential/", "/", ""],
                 &[credential_type, credential_id],
             ),
-            crate::call::json,
         );
         UserForCredentialRequest { call }
     }
@@ -326,7 +316,6 @@ impl crate::LookerSdk {
             "delete_service_account",
             reqwest::Method::DELETE,
             crate::call::path(&["/users/service_accounts/", ""], &[user_id]),
-            crate::call::unit,
         );
         DeleteServiceAccountRequest {
             call,
@@ -356,7 +345,6 @@ impl crate::LookerSdk {
             "update_service_account",
             reqwest::Method::PATCH,
             crate::call::path(&["/users/service_accounts/", ""], &[user_id]),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateServiceAccountRequest {
@@ -383,7 +371,6 @@ impl crate::LookerSdk {
             "user_credentials_email",
             reqwest::Method::GET,
             crate::call::path(&["/users/", "/credentials_email"], &[user_id]),
-            crate::call::json,
         );
         UserCredentialsEmailRequest {
             call,
@@ -411,7 +398,6 @@ impl crate::LookerSdk {
             "create_user_credentials_email",
             reqwest::Method::POST,
             crate::call::path(&["/users/", "/credentials_email"], &[user_id]),
-            crate::call::json,
         );
         call.json_body(body);
         CreateUserCredentialsEmailRequest {
@@ -438,7 +424,6 @@ impl crate::LookerSdk {
             "delete_user_credentials_email",
             reqwest::Method::DELETE,
             crate::call::path(&["/users/", "/credentials_email"], &[user_id]),
-            crate::call::unit,
         );
         DeleteUserCredentialsEmailRequest {
             call,
@@ -466,7 +451,6 @@ impl crate::LookerSdk {
             "update_user_credentials_email",
             reqwest::Method::PATCH,
             crate::call::path(&["/users/", "/credentials_email"], &[user_id]),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateUserCredentialsEmailRequest {
@@ -493,7 +477,6 @@ impl crate::LookerSdk {
             "user_credentials_totp",
             reqwest::Method::GET,
             crate::call::path(&["/users/", "/credentials_totp"], &[user_id]),
-            crate::call::json,
         );
         UserCredentialsTotpRequest { call }
     }
@@ -517,7 +500,6 @@ impl crate::LookerSdk {
             "create_user_credentials_totp",
             reqwest::Method::POST,
             crate::call::path(&["/users/", "/credentials_totp"], &[user_id]),
-            crate::call::json,
         );
         CreateUserCredentialsTotpRequest {
             call,
@@ -543,7 +525,6 @@ impl crate::LookerSdk {
             "delete_user_credentials_totp",
             reqwest::Method::DELETE,
             crate::call::path(&["/users/", "/credentials_totp"], &[user_id]),
-            crate::call::unit,
         );
         DeleteUserCredentialsTotpRequest {
             call,
@@ -569,7 +550,6 @@ impl crate::LookerSdk {
             "user_credentials_ldap",
             reqwest::Method::GET,
             crate::call::path(&["/users/", "/credentials_ldap"], &[user_id]),
-            crate::call::json,
         );
         UserCredentialsLdapRequest { call }
     }
@@ -593,7 +573,6 @@ impl crate::LookerSdk {
             "delete_user_credentials_ldap",
             reqwest::Method::DELETE,
             crate::call::path(&["/users/", "/credentials_ldap"], &[user_id]),
-            crate::call::unit,
         );
         DeleteUserCredentialsLdapRequest {
             call,
@@ -617,7 +596,6 @@ impl crate::LookerSdk {
             "user_credentials_google",
             reqwest::Method::GET,
             crate::call::path(&["/users/", "/credentials_google"], &[user_id]),
-            crate::call::json,
         );
         UserCredentialsGoogleRequest {
             call,
@@ -641,7 +619,6 @@ impl crate::LookerSdk {
             "delete_user_credentials_google",
             reqwest::Method::DELETE,
             crate::call::path(&["/users/", "/credentials_google"], &[user_id]),
-            crate::call::unit,
         );
         DeleteUserCredentialsGoogleRequest {
             call,
@@ -665,7 +642,6 @@ impl crate::LookerSdk {
             "user_credentials_saml",
             reqwest::Method::GET,
             crate::call::path(&["/users/", "/credentials_saml"], &[user_id]),
-            crate::call::json,
         );
         UserCredentialsSamlRequest { call }
     }
@@ -687,7 +663,6 @@ impl crate::LookerSdk {
             "delete_user_credentials_saml",
             reqwest::Method::DELETE,
             crate::call::path(&["/users/", "/credentials_saml"], &[user_id]),
-            crate::call::unit,
         );
         DeleteUserCredentialsSamlRequest {
             call,
@@ -711,7 +686,6 @@ impl crate::LookerSdk {
             "user_credentials_oidc",
             reqwest::Method::GET,
             crate::call::path(&["/users/", "/credentials_oidc"], &[user_id]),
-            crate::call::json,
         );
         UserCredentialsOidcRequest { call }
     }
@@ -733,7 +707,6 @@ impl crate::LookerSdk {
             "delete_user_credentials_oidc",
             reqwest::Method::DELETE,
             crate::call::path(&["/users/", "/credentials_oidc"], &[user_id]),
-            crate::call::unit,
         );
         DeleteUserCredentialsOidcRequest {
             call,
@@ -762,7 +735,6 @@ impl crate::LookerSdk {
                 &["/users/", "/credentials_api3/", ""],
                 &[user_id, credentials_api3_id],
             ),
-            crate::call::json,
         );
         UserCredentialsApi3Request { call }
     }
@@ -789,7 +761,6 @@ impl crate::LookerSdk {
                 &["/users/", "/credentials_api3/", ""],
                 &[user_id, credentials_api3_id],
             ),
-            crate::call::unit,
         );
         DeleteUserCredentialsApi3Request {
             call,
@@ -820,7 +791,6 @@ impl crate::LookerSdk {
                 &["/users/", "/credentials_api3/", ""],
                 &[user_id, credentials_api3_id],
             ),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateUserCredentialsApi3Request {
@@ -845,7 +815,6 @@ impl crate::LookerSdk {
             "all_user_credentials_api3s",
             reqwest::Method::GET,
             crate::call::path(&["/users/", "/credentials_api3"], &[user_id]),
-            crate::call::json,
         );
         AllUserCredentialsApi3sRequest {
             call,
@@ -869,7 +838,6 @@ impl crate::LookerSdk {
             "create_user_credentials_api3",
             reqwest::Method::POST,
             crate::call::path(&["/users/", "/credentials_api3"], &[user_id]),
-            crate::call::json,
         );
         CreateUserCredentialsApi3Request {
             call,
@@ -900,7 +868,6 @@ impl crate::LookerSdk {
                 &["/users/", "/credentials_embed/", ""],
                 &[user_id, credentials_embed_id],
             ),
-            crate::call::json,
         );
         UserCredentialsEmbedRequest {
             call,
@@ -931,7 +898,6 @@ impl crate::LookerSdk {
                 &["/users/", "/credentials_embed/", ""],
                 &[user_id, credentials_embed_id],
             ),
-            crate::call::unit,
         );
         DeleteUserCredentialsEmbedRequest {
             call,
@@ -957,7 +923,6 @@ impl crate::LookerSdk {
             "all_user_credentials_embeds",
             reqwest::Method::GET,
             crate::call::path(&["/users/", "/credentials_embed"], &[user_id]),
-            crate::call::json,
         );
         AllUserCredentialsEmbedsRequest {
             call,
@@ -983,7 +948,6 @@ impl crate::LookerSdk {
             "user_credentials_looker_openid",
             reqwest::Method::GET,
             crate::call::path(&["/users/", "/credentials_looker_openid"], &[user_id]),
-            crate::call::json,
         );
         UserCredentialsLookerOpenidRequest {
             call,
@@ -1009,7 +973,6 @@ impl crate::LookerSdk {
             "delete_user_credentials_looker_openid",
             reqwest::Method::DELETE,
             crate::call::path(&["/users/", "/credentials_looker_openid"], &[user_id]),
-            crate::call::unit,
         );
         DeleteUserCredentialsLookerOpenidRequest {
             call,
@@ -1035,7 +998,6 @@ impl crate::LookerSdk {
             "user_session",
             reqwest::Method::GET,
             crate::call::path(&["/users/", "/sessions/", ""], &[user_id, session_id]),
-            crate::call::json,
         );
         UserSessionRequest { call }
     }
@@ -1059,7 +1021,6 @@ impl crate::LookerSdk {
             "delete_user_session",
             reqwest::Method::DELETE,
             crate::call::path(&["/users/", "/sessions/", ""], &[user_id, session_id]),
-            crate::call::unit,
         );
         DeleteUserSessionRequest { call }
     }
@@ -1078,7 +1039,6 @@ impl crate::LookerSdk {
             "all_user_sessions",
             reqwest::Method::GET,
             crate::call::path(&["/users/", "/sessions"], &[user_id]),
-            crate::call::json,
         );
         AllUserSessionsRequest { call }
     }
@@ -1113,7 +1073,6 @@ impl crate::LookerSdk {
                 &["/users/", "/credentials_email/password_reset"],
                 &[user_id],
             ),
-            crate::call::json,
         );
         CreateUserCredentialsEmailPasswordResetRequest {
             call,
@@ -1134,7 +1093,6 @@ impl crate::LookerSdk {
             "user_roles",
             reqwest::Method::GET,
             crate::call::path(&["/users/", "/roles"], &[user_id]),
-            crate::call::json,
         );
         UserRolesRequest { call }
     }
@@ -1158,7 +1116,6 @@ impl crate::LookerSdk {
             "set_user_roles",
             reqwest::Method::PUT,
             crate::call::path(&["/users/", "/roles"], &[user_id]),
-            crate::call::json,
         );
         call.json_body(body);
         SetUserRolesRequest { call }
@@ -1196,7 +1153,6 @@ impl crate::LookerSdk {
             "user_attribute_user_values",
             reqwest::Method::GET,
             crate::call::path(&["/users/", "/attribute_values"], &[user_id]),
-            crate::call::json,
         );
         UserAttributeUserValuesRequest {
             call,
@@ -1230,7 +1186,6 @@ impl crate::LookerSdk {
                 &["/users/", "/attribute_values/", ""],
                 &[user_id, user_attribute_id],
             ),
-            crate::call::unit,
         );
         DeleteUserAttributeUserValueRequest {
             call,
@@ -1263,7 +1218,6 @@ impl crate::LookerSdk {
                 &["/users/", "/attribute_values/", ""],
                 &[user_id, user_attribute_id],
             ),
-            crate::call::json,
         );
         call.json_body(body);
         SetUserAttributeUserValueRequest {
@@ -1299,7 +1253,6 @@ impl crate::LookerSdk {
                 &["/users/", "/credentials_email/send_password_reset"],
                 &[user_id],
             ),
-            crate::call::json,
         );
         SendUserCredentialsEmailPasswordResetRequest {
             call,
@@ -1333,7 +1286,6 @@ impl crate::LookerSdk {
             "wipeout_user_emails",
             reqwest::Method::POST,
             crate::call::path(&["/users/", "/update_emails"], &[user_id]),
-            crate::call::json,
         );
         call.json_body(body);
         WipeoutUserEmailsRequest { call }
@@ -1358,7 +1310,6 @@ impl crate::LookerSdk {
             "create_embed_user",
             reqwest::Method::POST,
             String::from("/users/embed_user"),
-            crate::call::json,
         );
         call.json_body(body);
         CreateEmbedUserRequest { call }
@@ -1383,7 +1334,6 @@ impl crate::LookerSdk {
             "create_service_account",
             reqwest::Method::POST,
             String::from("/users/service_accounts"),
-            crate::call::json,
         );
         call.json_body(body);
         CreateServiceAccountRequest {
@@ -1441,7 +1391,8 @@ impl<'a> SearchCredentialsEmailRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SearchCredentialsEmailRequest => Vec < crate ::models::CredentialsEmailSearch >
+    SearchCredentialsEmailRequest => Vec < crate ::models::CredentialsEmailSearch >,
+    crate ::call::json
 );
 /// Request builder for [`LookerSdk::me`](crate::LookerSdk::me) (`GET /user`).
 ///
@@ -1457,7 +1408,7 @@ impl<'a> MeRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(MeRequest => crate ::models::User);
+crate::builder::request_builder!(MeRequest => crate ::models::User, crate ::call::json);
 /// Request builder for [`LookerSdk::all_users`](crate::LookerSdk::all_users) (`GET /users`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1506,7 +1457,9 @@ impl<'a> AllUsersRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(AllUsersRequest => Vec < crate ::models::User >);
+crate::builder::request_builder!(
+    AllUsersRequest => Vec < crate ::models::User >, crate ::call::json
+);
 /// Request builder for [`LookerSdk::create_user`](crate::LookerSdk::create_user) (`POST /users`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1532,7 +1485,9 @@ impl<'a> CreateUserRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(CreateUserRequest => crate ::models::User);
+crate::builder::request_builder!(
+    CreateUserRequest => crate ::models::User, crate ::call::json
+);
 /// Request builder for [`LookerSdk::search_users`](crate::LookerSdk::search_users) (`GET /users/search`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1643,7 +1598,9 @@ impl<'a> SearchUsersRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(SearchUsersRequest => Vec < crate ::models::User >);
+crate::builder::request_builder!(
+    SearchUsersRequest => Vec < crate ::models::User >, crate ::call::json
+);
 /// Request builder for [`LookerSdk::search_users_names`](crate::LookerSdk::search_users_names) (`GET /users/search/names/{pattern}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1716,7 +1673,7 @@ impl<'a> SearchUsersNamesRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SearchUsersNamesRequest => Vec < crate ::models::User >
+    SearchUsersNamesRequest => Vec < crate ::models::User >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::user`](crate::LookerSdk::user) (`GET /users/{user_id}`).
 ///
@@ -1732,7 +1689,9 @@ impl<'a> UserRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(UserRequest => crate ::models::User);
+crate::builder::request_builder!(
+    UserRequest => crate ::models::User, crate ::call::json
+);
 /// Request builder for [`LookerSdk::delete_user`](crate::LookerSdk::delete_user) (`DELETE /users/{user_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1740,7 +1699,7 @@ crate::builder::request_builder!(UserRequest => crate ::models::User);
 pub struct DeleteUserRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteUserRequest => ());
+crate::builder::request_builder!(DeleteUserRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_user`](crate::LookerSdk::update_user) (`PATCH /users/{user_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1761,7 +1720,9 @@ impl<'a> UpdateUserRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(UpdateUserRequest => crate ::models::User);
+crate::builder::request_builder!(
+    UpdateUserRequest => crate ::models::User, crate ::call::json
+);
 /// Request builder for [`LookerSdk::user_for_credential`](crate::LookerSdk::user_for_credential) (`GET /users/credential/{credential_type}/{credential_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1776,7 +1737,9 @@ impl<'a> UserForCredentialRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(UserForCredentialRequest => crate ::models::User);
+crate::builder::request_builder!(
+    UserForCredentialRequest => crate ::models::User, crate ::call::json
+);
 /// Request builder for [`LookerSdk::delete_service_account`](crate::LookerSdk::delete_service_account) (`DELETE /users/service_accounts/{user_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1784,7 +1747,7 @@ crate::builder::request_builder!(UserForCredentialRequest => crate ::models::Use
 pub struct DeleteServiceAccountRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteServiceAccountRequest => ());
+crate::builder::request_builder!(DeleteServiceAccountRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_service_account`](crate::LookerSdk::update_service_account) (`PATCH /users/service_accounts/{user_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1806,7 +1769,7 @@ impl<'a> UpdateServiceAccountRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateServiceAccountRequest => crate ::models::ServiceAccount
+    UpdateServiceAccountRequest => crate ::models::ServiceAccount, crate ::call::json
 );
 /// Request builder for [`LookerSdk::user_credentials_email`](crate::LookerSdk::user_credentials_email) (`GET /users/{user_id}/credentials_email`).
 ///
@@ -1823,7 +1786,7 @@ impl<'a> UserCredentialsEmailRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UserCredentialsEmailRequest => crate ::models::CredentialsEmail
+    UserCredentialsEmailRequest => crate ::models::CredentialsEmail, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_user_credentials_email`](crate::LookerSdk::create_user_credentials_email) (`POST /users/{user_id}/credentials_email`).
 ///
@@ -1846,7 +1809,8 @@ impl<'a> CreateUserCredentialsEmailRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateUserCredentialsEmailRequest => crate ::models::CredentialsEmail
+    CreateUserCredentialsEmailRequest => crate ::models::CredentialsEmail, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::delete_user_credentials_email`](crate::LookerSdk::delete_user_credentials_email) (`DELETE /users/{user_id}/credentials_email`).
 ///
@@ -1855,7 +1819,9 @@ crate::builder::request_builder!(
 pub struct DeleteUserCredentialsEmailRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteUserCredentialsEmailRequest => ());
+crate::builder::request_builder!(
+    DeleteUserCredentialsEmailRequest => (), crate ::call::unit
+);
 /// Request builder for [`LookerSdk::update_user_credentials_email`](crate::LookerSdk::update_user_credentials_email) (`PATCH /users/{user_id}/credentials_email`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1877,7 +1843,8 @@ impl<'a> UpdateUserCredentialsEmailRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateUserCredentialsEmailRequest => crate ::models::CredentialsEmail
+    UpdateUserCredentialsEmailRequest => crate ::models::CredentialsEmail, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::user_credentials_totp`](crate::LookerSdk::user_credentials_totp) (`GET /users/{user_id}/credentials_totp`).
 ///
@@ -1894,7 +1861,7 @@ impl<'a> UserCredentialsTotpRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UserCredentialsTotpRequest => crate ::models::CredentialsTotp
+    UserCredentialsTotpRequest => crate ::models::CredentialsTotp, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_user_credentials_totp`](crate::LookerSdk::create_user_credentials_totp) (`POST /users/{user_id}/credentials_totp`).
 ///
@@ -1922,7 +1889,8 @@ impl<'a> CreateUserCredentialsTotpRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateUserCredentialsTotpRequest => crate ::models::CredentialsTotp
+    CreateUserCredentialsTotpRequest => crate ::models::CredentialsTotp, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::delete_user_credentials_totp`](crate::LookerSdk::delete_user_credentials_totp) (`DELETE /users/{user_id}/credentials_totp`).
 ///
@@ -1931,7 +1899,9 @@ crate::builder::request_builder!(
 pub struct DeleteUserCredentialsTotpRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteUserCredentialsTotpRequest => ());
+crate::builder::request_builder!(
+    DeleteUserCredentialsTotpRequest => (), crate ::call::unit
+);
 /// Request builder for [`LookerSdk::user_credentials_ldap`](crate::LookerSdk::user_credentials_ldap) (`GET /users/{user_id}/credentials_ldap`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1947,7 +1917,7 @@ impl<'a> UserCredentialsLdapRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UserCredentialsLdapRequest => crate ::models::CredentialsLdap
+    UserCredentialsLdapRequest => crate ::models::CredentialsLdap, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_user_credentials_ldap`](crate::LookerSdk::delete_user_credentials_ldap) (`DELETE /users/{user_id}/credentials_ldap`).
 ///
@@ -1956,7 +1926,9 @@ crate::builder::request_builder!(
 pub struct DeleteUserCredentialsLdapRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteUserCredentialsLdapRequest => ());
+crate::builder::request_builder!(
+    DeleteUserCredentialsLdapRequest => (), crate ::call::unit
+);
 /// Request builder for [`LookerSdk::user_credentials_google`](crate::LookerSdk::user_credentials_google) (`GET /users/{user_id}/credentials_google`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1972,7 +1944,7 @@ impl<'a> UserCredentialsGoogleRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UserCredentialsGoogleRequest => crate ::models::CredentialsGoogle
+    UserCredentialsGoogleRequest => crate ::models::CredentialsGoogle, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_user_credentials_google`](crate::LookerSdk::delete_user_credentials_google) (`DELETE /users/{user_id}/credentials_google`).
 ///
@@ -1981,7 +1953,9 @@ crate::builder::request_builder!(
 pub struct DeleteUserCredentialsGoogleRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteUserCredentialsGoogleRequest => ());
+crate::builder::request_builder!(
+    DeleteUserCredentialsGoogleRequest => (), crate ::call::unit
+);
 /// Request builder for [`LookerSdk::user_credentials_saml`](crate::LookerSdk::user_credentials_saml) (`GET /users/{user_id}/credentials_saml`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -1997,7 +1971,7 @@ impl<'a> UserCredentialsSamlRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UserCredentialsSamlRequest => crate ::models::CredentialsSaml
+    UserCredentialsSamlRequest => crate ::models::CredentialsSaml, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_user_credentials_saml`](crate::LookerSdk::delete_user_credentials_saml) (`DELETE /users/{user_id}/credentials_saml`).
 ///
@@ -2006,7 +1980,9 @@ crate::builder::request_builder!(
 pub struct DeleteUserCredentialsSamlRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteUserCredentialsSamlRequest => ());
+crate::builder::request_builder!(
+    DeleteUserCredentialsSamlRequest => (), crate ::call::unit
+);
 /// Request builder for [`LookerSdk::user_credentials_oidc`](crate::LookerSdk::user_credentials_oidc) (`GET /users/{user_id}/credentials_oidc`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2022,7 +1998,7 @@ impl<'a> UserCredentialsOidcRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UserCredentialsOidcRequest => crate ::models::CredentialsOidc
+    UserCredentialsOidcRequest => crate ::models::CredentialsOidc, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_user_credentials_oidc`](crate::LookerSdk::delete_user_credentials_oidc) (`DELETE /users/{user_id}/credentials_oidc`).
 ///
@@ -2031,7 +2007,9 @@ crate::builder::request_builder!(
 pub struct DeleteUserCredentialsOidcRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteUserCredentialsOidcRequest => ());
+crate::builder::request_builder!(
+    DeleteUserCredentialsOidcRequest => (), crate ::call::unit
+);
 /// Request builder for [`LookerSdk::user_credentials_api3`](crate::LookerSdk::user_credentials_api3) (`GET /users/{user_id}/credentials_api3/{credentials_api3_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2047,7 +2025,7 @@ impl<'a> UserCredentialsApi3Request<'a> {
     }
 }
 crate::builder::request_builder!(
-    UserCredentialsApi3Request => crate ::models::CredentialsApi3
+    UserCredentialsApi3Request => crate ::models::CredentialsApi3, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_user_credentials_api3`](crate::LookerSdk::delete_user_credentials_api3) (`DELETE /users/{user_id}/credentials_api3/{credentials_api3_id}`).
 ///
@@ -2056,7 +2034,9 @@ crate::builder::request_builder!(
 pub struct DeleteUserCredentialsApi3Request<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteUserCredentialsApi3Request => ());
+crate::builder::request_builder!(
+    DeleteUserCredentialsApi3Request => (), crate ::call::unit
+);
 /// Request builder for [`LookerSdk::update_user_credentials_api3`](crate::LookerSdk::update_user_credentials_api3) (`PATCH /users/{user_id}/credentials_api3/{credentials_api3_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2078,7 +2058,8 @@ impl<'a> UpdateUserCredentialsApi3Request<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateUserCredentialsApi3Request => crate ::models::CredentialsApi3
+    UpdateUserCredentialsApi3Request => crate ::models::CredentialsApi3, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::all_user_credentials_api3s`](crate::LookerSdk::all_user_credentials_api3s) (`GET /users/{user_id}/credentials_api3`).
 ///
@@ -2095,7 +2076,8 @@ impl<'a> AllUserCredentialsApi3sRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllUserCredentialsApi3sRequest => Vec < crate ::models::CredentialsApi3 >
+    AllUserCredentialsApi3sRequest => Vec < crate ::models::CredentialsApi3 >, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::create_user_credentials_api3`](crate::LookerSdk::create_user_credentials_api3) (`POST /users/{user_id}/credentials_api3`).
 ///
@@ -2112,7 +2094,8 @@ impl<'a> CreateUserCredentialsApi3Request<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateUserCredentialsApi3Request => crate ::models::CreateCredentialsApi3
+    CreateUserCredentialsApi3Request => crate ::models::CreateCredentialsApi3, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::user_credentials_embed`](crate::LookerSdk::user_credentials_embed) (`GET /users/{user_id}/credentials_embed/{credentials_embed_id}`).
 ///
@@ -2129,7 +2112,7 @@ impl<'a> UserCredentialsEmbedRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UserCredentialsEmbedRequest => crate ::models::CredentialsEmbed
+    UserCredentialsEmbedRequest => crate ::models::CredentialsEmbed, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_user_credentials_embed`](crate::LookerSdk::delete_user_credentials_embed) (`DELETE /users/{user_id}/credentials_embed/{credentials_embed_id}`).
 ///
@@ -2138,7 +2121,9 @@ crate::builder::request_builder!(
 pub struct DeleteUserCredentialsEmbedRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteUserCredentialsEmbedRequest => ());
+crate::builder::request_builder!(
+    DeleteUserCredentialsEmbedRequest => (), crate ::call::unit
+);
 /// Request builder for [`LookerSdk::all_user_credentials_embeds`](crate::LookerSdk::all_user_credentials_embeds) (`GET /users/{user_id}/credentials_embed`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2154,7 +2139,8 @@ impl<'a> AllUserCredentialsEmbedsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllUserCredentialsEmbedsRequest => Vec < crate ::models::CredentialsEmbed >
+    AllUserCredentialsEmbedsRequest => Vec < crate ::models::CredentialsEmbed >, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::user_credentials_looker_openid`](crate::LookerSdk::user_credentials_looker_openid) (`GET /users/{user_id}/credentials_looker_openid`).
 ///
@@ -2171,7 +2157,8 @@ impl<'a> UserCredentialsLookerOpenidRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UserCredentialsLookerOpenidRequest => crate ::models::CredentialsLookerOpenid
+    UserCredentialsLookerOpenidRequest => crate ::models::CredentialsLookerOpenid, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::delete_user_credentials_looker_openid`](crate::LookerSdk::delete_user_credentials_looker_openid) (`DELETE /users/{user_id}/credentials_looker_openid`).
 ///
@@ -2180,7 +2167,9 @@ crate::builder::request_builder!(
 pub struct DeleteUserCredentialsLookerOpenidRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteUserCredentialsLookerOpenidRequest => ());
+crate::builder::request_builder!(
+    DeleteUserCredentialsLookerOpenidRequest => (), crate ::call::unit
+);
 /// Request builder for [`LookerSdk::user_session`](crate::LookerSdk::user_session) (`GET /users/{user_id}/sessions/{session_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2195,7 +2184,9 @@ impl<'a> UserSessionRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(UserSessionRequest => crate ::models::Session);
+crate::builder::request_builder!(
+    UserSessionRequest => crate ::models::Session, crate ::call::json
+);
 /// Request builder for [`LookerSdk::delete_user_session`](crate::LookerSdk::delete_user_session) (`DELETE /users/{user_id}/sessions/{session_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2203,7 +2194,7 @@ crate::builder::request_builder!(UserSessionRequest => crate ::models::Session);
 pub struct DeleteUserSessionRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteUserSessionRequest => ());
+crate::builder::request_builder!(DeleteUserSessionRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::all_user_sessions`](crate::LookerSdk::all_user_sessions) (`GET /users/{user_id}/sessions`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2219,7 +2210,7 @@ impl<'a> AllUserSessionsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllUserSessionsRequest => Vec < crate ::models::Session >
+    AllUserSessionsRequest => Vec < crate ::models::Session >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_user_credentials_email_password_reset`](crate::LookerSdk::create_user_credentials_email_password_reset) (`POST /users/{user_id}/credentials_email/password_reset`).
 ///
@@ -2241,7 +2232,8 @@ impl<'a> CreateUserCredentialsEmailPasswordResetRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateUserCredentialsEmailPasswordResetRequest => crate ::models::CredentialsEmail
+    CreateUserCredentialsEmailPasswordResetRequest => crate ::models::CredentialsEmail,
+    crate ::call::json
 );
 /// Request builder for [`LookerSdk::user_roles`](crate::LookerSdk::user_roles) (`GET /users/{user_id}/roles`).
 ///
@@ -2262,7 +2254,9 @@ impl<'a> UserRolesRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(UserRolesRequest => Vec < crate ::models::Role >);
+crate::builder::request_builder!(
+    UserRolesRequest => Vec < crate ::models::Role >, crate ::call::json
+);
 /// Request builder for [`LookerSdk::set_user_roles`](crate::LookerSdk::set_user_roles) (`PUT /users/{user_id}/roles`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2283,7 +2277,9 @@ impl<'a> SetUserRolesRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(SetUserRolesRequest => Vec < crate ::models::Role >);
+crate::builder::request_builder!(
+    SetUserRolesRequest => Vec < crate ::models::Role >, crate ::call::json
+);
 /// Request builder for [`LookerSdk::user_attribute_user_values`](crate::LookerSdk::user_attribute_user_values) (`GET /users/{user_id}/attribute_values`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2319,7 +2315,8 @@ impl<'a> UserAttributeUserValuesRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UserAttributeUserValuesRequest => Vec < crate ::models::UserAttributeWithValue >
+    UserAttributeUserValuesRequest => Vec < crate ::models::UserAttributeWithValue >,
+    crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_user_attribute_user_value`](crate::LookerSdk::delete_user_attribute_user_value) (`DELETE /users/{user_id}/attribute_values/{user_attribute_id}`).
 ///
@@ -2328,7 +2325,9 @@ crate::builder::request_builder!(
 pub struct DeleteUserAttributeUserValueRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteUserAttributeUserValueRequest => ());
+crate::builder::request_builder!(
+    DeleteUserAttributeUserValueRequest => (), crate ::call::unit
+);
 /// Request builder for [`LookerSdk::set_user_attribute_user_value`](crate::LookerSdk::set_user_attribute_user_value) (`PATCH /users/{user_id}/attribute_values/{user_attribute_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2345,7 +2344,8 @@ impl<'a> SetUserAttributeUserValueRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SetUserAttributeUserValueRequest => crate ::models::UserAttributeWithValue
+    SetUserAttributeUserValueRequest => crate ::models::UserAttributeWithValue, crate
+    ::call::json
 );
 /// Request builder for [`LookerSdk::send_user_credentials_email_password_reset`](crate::LookerSdk::send_user_credentials_email_password_reset) (`POST /users/{user_id}/credentials_email/send_password_reset`).
 ///
@@ -2362,7 +2362,8 @@ impl<'a> SendUserCredentialsEmailPasswordResetRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SendUserCredentialsEmailPasswordResetRequest => crate ::models::CredentialsEmail
+    SendUserCredentialsEmailPasswordResetRequest => crate ::models::CredentialsEmail,
+    crate ::call::json
 );
 /// Request builder for [`LookerSdk::wipeout_user_emails`](crate::LookerSdk::wipeout_user_emails) (`POST /users/{user_id}/update_emails`).
 ///
@@ -2384,7 +2385,9 @@ impl<'a> WipeoutUserEmailsRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(WipeoutUserEmailsRequest => crate ::models::User);
+crate::builder::request_builder!(
+    WipeoutUserEmailsRequest => crate ::models::User, crate ::call::json
+);
 /// Request builder for [`LookerSdk::create_embed_user`](crate::LookerSdk::create_embed_user) (`POST /users/embed_user`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2400,7 +2403,9 @@ impl<'a> CreateEmbedUserRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(CreateEmbedUserRequest => crate ::models::UserPublic);
+crate::builder::request_builder!(
+    CreateEmbedUserRequest => crate ::models::UserPublic, crate ::call::json
+);
 /// Request builder for [`LookerSdk::create_service_account`](crate::LookerSdk::create_service_account) (`POST /users/service_accounts`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -2422,5 +2427,5 @@ impl<'a> CreateServiceAccountRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateServiceAccountRequest => crate ::models::ServiceAccount
+    CreateServiceAccountRequest => crate ::models::ServiceAccount, crate ::call::json
 );

@@ -14,7 +14,6 @@ impl crate::LookerSdk {
             "all_user_attributes",
             reqwest::Method::GET,
             String::from("/user_attributes"),
-            crate::call::json,
         );
         AllUserAttributesRequest { call }
     }
@@ -45,7 +44,6 @@ impl crate::LookerSdk {
             "create_user_attribute",
             reqwest::Method::POST,
             String::from("/user_attributes"),
-            crate::call::json,
         );
         call.json_body(body);
         CreateUserAttributeRequest { call }
@@ -65,7 +63,6 @@ impl crate::LookerSdk {
             "user_attribute",
             reqwest::Method::GET,
             crate::call::path(&["/user_attributes/", ""], &[user_attribute_id]),
-            crate::call::json,
         );
         UserAttributeRequest { call }
     }
@@ -87,7 +84,6 @@ impl crate::LookerSdk {
             "delete_user_attribute",
             reqwest::Method::DELETE,
             crate::call::path(&["/user_attributes/", ""], &[user_attribute_id]),
-            crate::call::unit,
         );
         DeleteUserAttributeRequest { call }
     }
@@ -111,7 +107,6 @@ impl crate::LookerSdk {
             "update_user_attribute",
             reqwest::Method::PATCH,
             crate::call::path(&["/user_attributes/", ""], &[user_attribute_id]),
-            crate::call::json,
         );
         call.json_body(body);
         UpdateUserAttributeRequest { call }
@@ -143,7 +138,6 @@ impl crate::LookerSdk {
                 &["/user_attributes/", "/group_values"],
                 &[user_attribute_id],
             ),
-            crate::call::json,
         );
         AllUserAttributeGroupValuesRequest {
             call,
@@ -191,7 +185,6 @@ impl crate::LookerSdk {
                 &["/user_attributes/", "/group_values"],
                 &[user_attribute_id],
             ),
-            crate::call::json,
         );
         call.json_body(body);
         SetUserAttributeGroupValuesRequest {
@@ -219,7 +212,7 @@ impl<'a> AllUserAttributesRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllUserAttributesRequest => Vec < crate ::models::UserAttribute >
+    AllUserAttributesRequest => Vec < crate ::models::UserAttribute >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_user_attribute`](crate::LookerSdk::create_user_attribute) (`POST /user_attributes`).
 ///
@@ -242,7 +235,7 @@ impl<'a> CreateUserAttributeRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateUserAttributeRequest => crate ::models::UserAttribute
+    CreateUserAttributeRequest => crate ::models::UserAttribute, crate ::call::json
 );
 /// Request builder for [`LookerSdk::user_attribute`](crate::LookerSdk::user_attribute) (`GET /user_attributes/{user_attribute_id}`).
 ///
@@ -258,7 +251,9 @@ impl<'a> UserAttributeRequest<'a> {
         self
     }
 }
-crate::builder::request_builder!(UserAttributeRequest => crate ::models::UserAttribute);
+crate::builder::request_builder!(
+    UserAttributeRequest => crate ::models::UserAttribute, crate ::call::json
+);
 /// Request builder for [`LookerSdk::delete_user_attribute`](crate::LookerSdk::delete_user_attribute) (`DELETE /user_attributes/{user_attribute_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -266,7 +261,7 @@ crate::builder::request_builder!(UserAttributeRequest => crate ::models::UserAtt
 pub struct DeleteUserAttributeRequest<'a> {
     call: crate::call::Call<'a, ()>,
 }
-crate::builder::request_builder!(DeleteUserAttributeRequest => ());
+crate::builder::request_builder!(DeleteUserAttributeRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_user_attribute`](crate::LookerSdk::update_user_attribute) (`PATCH /user_attributes/{user_attribute_id}`).
 ///
 /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
@@ -288,7 +283,7 @@ impl<'a> UpdateUserAttributeRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateUserAttributeRequest => crate ::models::UserAttribute
+    UpdateUserAttributeRequest => crate ::models::UserAttribute, crate ::call::json
 );
 /// Request builder for [`LookerSdk::all_user_attribute_group_values`](crate::LookerSdk::all_user_attribute_group_values) (`GET /user_attributes/{user_attribute_id}/group_values`).
 ///
@@ -305,7 +300,8 @@ impl<'a> AllUserAttributeGroupValuesRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllUserAttributeGroupValuesRequest => Vec < crate ::models::UserAttributeGroupValue >
+    AllUserAttributeGroupValuesRequest => Vec < crate ::models::UserAttributeGroupValue
+    >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::set_user_attribute_group_values`](crate::LookerSdk::set_user_attribute_group_values) (`POST /user_attributes/{user_attribute_id}/group_values`).
 ///
@@ -323,5 +319,6 @@ impl<'a> SetUserAttributeGroupValuesRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SetUserAttributeGroupValuesRequest => Vec < crate ::models::UserAttributeGroupValue >
+    SetUserAttributeGroupValuesRequest => Vec < crate ::models::UserAttributeGroupValue
+    >, crate ::call::json
 );

@@ -16,7 +16,6 @@ impl crate::LookerSdk {
             "all_workspaces",
             reqwest::Method::GET,
             String::from("/workspaces"),
-            crate::call::json,
         );
         AllWorkspacesRequest { call }
     }
@@ -63,7 +62,6 @@ impl crate::LookerSdk {
             "workspace",
             reqwest::Method::GET,
             crate::call::path(&["/workspaces/", ""], &[workspace_id]),
-            crate::call::json,
         );
         WorkspaceRequest { call }
     }
@@ -76,7 +74,7 @@ pub struct AllWorkspacesRequest<'a> {
     call: crate::call::Call<'a, Vec<crate::models::Workspace>>,
 }
 crate::builder::request_builder!(
-    AllWorkspacesRequest => Vec < crate ::models::Workspace >
+    AllWorkspacesRequest => Vec < crate ::models::Workspace >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::workspace`](crate::LookerSdk::workspace) (`GET /workspaces/{workspace_id}`).
 ///
@@ -85,4 +83,6 @@ crate::builder::request_builder!(
 pub struct WorkspaceRequest<'a> {
     call: crate::call::Call<'a, crate::models::Workspace>,
 }
-crate::builder::request_builder!(WorkspaceRequest => crate ::models::Workspace);
+crate::builder::request_builder!(
+    WorkspaceRequest => crate ::models::Workspace, crate ::call::json
+);
