@@ -12,7 +12,8 @@ use crate::ir::{
 /// `requests/mod.rs`: the per-tag modules behind their features.
 pub fn requests_mod_file(api: &Api) -> TokenStream {
     let modules = api.tags.iter().map(|tag| {
-        let module = ident(&tag.feature);
+        // A tag named like a keyword (`Type`) still makes a valid module (`r#type`, file type.rs).
+        let module = ident(&crate::ir::names::escape_ident(&tag.feature));
         let feature = &tag.feature;
         let doc = format!(
             " Request builders for the `{}` API area (Cargo feature `{feature}`).",
