@@ -96,36 +96,39 @@ enum Job<'a> {
 const MODELS_CHUNK: usize = 64;
 
 /// Emits and formats every file, spreading the work over the available cores. The result does
-/// not depend on the number of threads: each job's text lands in its own slot.
+/// not depend on the number of threads: each job's text lands in its own slot, and consecutive
+/// jobs for the same path (the models.rs chunks) are joined in order.
 fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
-    let mut jobs = vec![Job::Mod];
-    let models_start = jobs.len();
+    let models = format!("{SDK_GENERATED_DIR}/models.rs");
     let types = api.types.len();
-    jobs.extend(
-        (0..types.max(1))
-            .step_by(MODELS_CHUNK)
-            .map(|start| Job::Models(start..(start + MODELS_CHUNK).min(types))),
-    );
-    let models_end = jobs.len();
-    jobs.push(Job::RequestsMod);
-    jobs.extend(api.tags.iter().map(Job::Tag));
-    jobs.push(Job::Cases);
+    let mut jobs: Vec<(String, Job)> = vec![(format!("{SDK_GENERATED_DIR}/mod.rs"), Job::Mod)];
+    jobs.extend((0..types.max(1)).step_by(MODELS_CHUNK).map(|start| {
+        (
+            models.clone(),
+            Job::Models(start..(start + MODELS_CHUNK).min(types)),
+        )
+    }));
+    jobs.push((
+        format!("{SDK_GENERATED_DIR}/requests/mod.rs"),
+        Job::RequestsMod,
+    ));
+    jobs.extend(api.tags.iter().map(|tag| {
+        (
+            format!("{SDK_GENERATED_DIR}/requests/{}.rs", tag.feature),
+            Job::Tag(tag),
+        )
+    }));
+    jobs.push((CASES_FILE.to_owned(), Job::Cases));
 
-    let run = |job: &Job| -> Result<String> {
-        let (tokens, name) = match job {
-            Job::Mod => (emit::generated_mod_file(api), "mod.rs".to_owned()),
-            Job::Models(range) => (
-                emit::models_chunk(api, range.clone()),
-                "models.rs".to_owned(),
-            ),
-            Job::RequestsMod => (emit::requests_mod_file(api), "requests/mod.rs".to_owned()),
-            Job::Tag(tag) => (
-                emit::tag_file(api, tag),
-                format!("requests/{}.rs", tag.feature),
-            ),
-            Job::Cases => (emit::cases::cases_file(api), CASES_FILE.to_owned()),
+    let run = |(path, job): &(String, Job)| -> Result<String> {
+        let tokens = match job {
+            Job::Mod => emit::generated_mod_file(api),
+            Job::Models(range) => emit::models_chunk(api, range.clone()),
+            Job::RequestsMod => emit::requests_mod_file(api),
+            Job::Tag(tag) => emit::tag_file(api, tag),
+            Job::Cases => emit::cases::cases_file(api),
         };
-        format::format_file(tokens, "", &name)
+        format::format_file(tokens, "", path)
     };
     let next = std::sync::atomic::AtomicUsize::new(0);
     let slots: Vec<std::sync::Mutex<Option<Result<String>>>> =
@@ -145,42 +148,22 @@ fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
             });
         }
     });
-    let mut texts = Vec::with_capacity(jobs.len());
-    for slot in slots {
+
+    let mut files: Vec<GeneratedFile> = Vec::new();
+    for ((path, _), slot) in jobs.iter().zip(slots) {
         let text = slot
             .into_inner()
             .ok()
             .flatten()
             .unwrap_or_else(|| Err(Error::at("", "a generator thread failed")))?;
-        texts.push(text);
+        match files.last_mut() {
+            Some(file) if file.path == *path => file.contents.push_str(&text),
+            _ => files.push(GeneratedFile {
+                path: path.clone(),
+                contents: format!("{banner}{text}"),
+            }),
+        }
     }
-
-    let file = |path: String, body: String| GeneratedFile {
-        path,
-        contents: format!("{banner}{body}"),
-    };
-    let mut files = Vec::new();
-    let mut texts = texts.into_iter();
-    files.push(file(
-        format!("{SDK_GENERATED_DIR}/mod.rs"),
-        texts.next().unwrap_or_default(),
-    ));
-    let models: String = texts.by_ref().take(models_end - models_start).collect();
-    files.push(file(format!("{SDK_GENERATED_DIR}/models.rs"), models));
-    files.push(file(
-        format!("{SDK_GENERATED_DIR}/requests/mod.rs"),
-        texts.next().unwrap_or_default(),
-    ));
-    for tag in &api.tags {
-        files.push(file(
-            format!("{SDK_GENERATED_DIR}/requests/{}.rs", tag.feature),
-            texts.next().unwrap_or_default(),
-        ));
-    }
-    files.push(file(
-        CASES_FILE.to_owned(),
-        texts.next().unwrap_or_default(),
-    ));
     Ok(files)
 }
 
