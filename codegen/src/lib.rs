@@ -75,9 +75,9 @@ pub const SDK_GENERATED_DIR: &str = "sdk/src/generated";
 /// The generated conformance table.
 pub const CASES_FILE: &str = "tests/src/generated_cases.rs";
 
-/// Hex sha256 of a text.
-pub fn sha256_hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
+/// Hex sha256 of bytes (the spec pin, the banner, the fetch archive all use this one).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
@@ -171,7 +171,7 @@ fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
 pub fn generate(spec_text: &str) -> Result<Output> {
     let spec = parse::parse(spec_text)?;
     let api = ir::build(&spec.api)?;
-    let sha256 = sha256_hex(spec_text);
+    let sha256 = sha256_hex(spec_text.as_bytes());
     let release = api
         .release
         .as_deref()

@@ -152,14 +152,14 @@ pub fn find_spec_by_sha(root: &Path, sha256: &str) -> Option<PathBuf> {
         .filter_map(|dir| fs::read_dir(dir).ok())
         .flat_map(|entries| entries.flatten().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "json") && p.is_file())
-        .find(|p| fs::read(p).is_ok_and(|bytes| crate::fetch::sha256_hex(&bytes) == sha256))
+        .find(|p| fs::read(p).is_ok_and(|bytes| codegen::sha256_hex(&bytes) == sha256))
 }
 
 /// What `cargo xtask codegen` prints when the spec's sha256 differs from the one in the committed
 /// banner (`previous_sha`): the diff summary against that spec if it can be found locally
 /// ([`find_spec_by_sha`]), else a note on how to get the full report.
 pub fn summary_for_regeneration(root: &Path, previous_sha: &str, new_spec_text: &str) -> String {
-    let new_sha = crate::fetch::sha256_hex(new_spec_text.as_bytes());
+    let new_sha = codegen::sha256_hex(new_spec_text.as_bytes());
     let Some(path) = find_spec_by_sha(root, previous_sha) else {
         return format!(
             "the spec changed since the committed generation (sha256 {previous_sha} → {new_sha}); the \
@@ -245,7 +245,7 @@ mod tests {
         let fixtures = crate::paths::root().join("spec/fixtures/diff");
         let base = fs::read_to_string(fixtures.join("base.yaml")).unwrap();
         let additive = fs::read_to_string(fixtures.join("additive.yaml")).unwrap();
-        let base_sha = crate::fetch::sha256_hex(base.as_bytes());
+        let base_sha = codegen::sha256_hex(base.as_bytes());
         let missing = summary_for_regeneration(ws.path(), &base_sha, &additive);
         assert!(missing.contains("not available locally"), "{missing}");
         let archive = crate::fetch::archive_dir(ws.path());

@@ -22,8 +22,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use codegen::sha256_hex;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 use crate::CmdResult;
 
@@ -282,14 +282,6 @@ fn spec_path(root: &Path) -> PathBuf {
 
 fn pin_path(root: &Path) -> PathBuf {
     root.join("spec").join("pin.toml")
-}
-
-/// Hex sha256 of bytes.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// The whole fetch for the workspace at `root`. `spec_dir` plays the role of `LOOKER_SPEC_DIR`.
