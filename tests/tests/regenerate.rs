@@ -5,15 +5,11 @@
 //! Each test writes a small crate under `target/regen/` (outside the workspace) and runs
 //! `cargo check` on it, sharing one target directory so dependencies are built once.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ is inside the workspace")
-        .to_path_buf()
-}
+use codegen::spec_source::{CURRENT, V25_20, V26_10};
+use looker_sdk_tests::prism::workspace_root as root;
 
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
@@ -129,8 +125,7 @@ fn check_generated_sdk(name: &str, spec_text: &str) -> codegen::Output {
 }
 
 fn real_spec(name: &str) -> String {
-    let dir = codegen::spec_source::real_spec_dir().unwrap_or_else(|e| panic!("{e}"));
-    read(&dir.join(name))
+    codegen::spec_source::read_real_spec(name).unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[test]
@@ -143,13 +138,13 @@ fn fixture_specs_generate_compiling_sdks() {
 
 #[test]
 fn sdk_generated_from_25_20_compiles() {
-    let output = check_generated_sdk("v25-20", &real_spec("Looker.4.0.25.20.oas.json"));
+    let output = check_generated_sdk("v25-20", &real_spec(V25_20));
     assert_eq!(output.stats.operations, 444);
 }
 
 #[test]
 fn sdk_generated_from_26_10_compiles() {
-    let output = check_generated_sdk("v26-10", &real_spec("Looker.4.0.26.10.oas.json"));
+    let output = check_generated_sdk("v26-10", &real_spec(V26_10));
     assert_eq!(output.stats.operations, 477);
 }
 
@@ -158,8 +153,8 @@ fn sdk_generated_from_26_10_compiles() {
 /// promises; and the report really says so.
 #[test]
 fn code_written_for_26_10_compiles_against_26_12() {
-    let old = codegen::parse::parse(&real_spec("Looker.4.0.26.10.oas.json")).unwrap();
-    let new = codegen::parse::parse(&real_spec("Looker.4.0.oas.json")).unwrap();
+    let old = codegen::parse::parse(&real_spec(V26_10)).unwrap();
+    let new = codegen::parse::parse(&real_spec(CURRENT)).unwrap();
     let report = codegen::diff::diff(&old, &new);
     assert_eq!(
         report.semver_bump(),
@@ -168,7 +163,7 @@ fn code_written_for_26_10_compiles_against_26_12() {
         report.summary()
     );
 
-    let old_output = codegen::generate(&real_spec("Looker.4.0.26.10.oas.json")).unwrap();
+    let old_output = codegen::generate(&real_spec(V26_10)).unwrap();
     let cases = old_output
         .files
         .iter()
