@@ -74,6 +74,23 @@ pub(crate) fn rust_type(ty: &TypeRef, scope: Scope) -> TokenStream {
     }
 }
 
+/// The visible lifecycle marker (`x-looker-status`) for the docs of a type or an endpoint.
+pub(crate) fn status_note(status: crate::ir::Status, what: &str) -> Option<String> {
+    use crate::ir::Status;
+    match status {
+        Status::Beta => Some(format!(
+            "**Beta**: this {what} may receive breaking changes."
+        )),
+        Status::Alpha => Some(format!(
+            "**Alpha**: this {what} is experimental and may change or disappear."
+        )),
+        Status::Deprecated => Some(format!(
+            "**Deprecated**: this {what} will be removed in a future release."
+        )),
+        Status::Stable | Status::Unspecified => None,
+    }
+}
+
 /// `#[cfg(any(feature = "a", …))]` for a feature list; nothing for an empty one.
 pub(crate) fn cfg_features(features: &[String]) -> TokenStream {
     match features {

@@ -3,8 +3,8 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{cfg_features, doc_attrs, docs::doc_lines, ident, rust_type, Scope};
-use crate::ir::{Api, EnumVariant, Field, Status, TypeDef, TypeKind, TypeRef};
+use super::{cfg_features, doc_attrs, docs::doc_lines, ident, rust_type, status_note, Scope};
+use crate::ir::{Api, EnumVariant, Field, TypeDef, TypeKind, TypeRef};
 
 /// All model types.
 pub fn models_file(api: &Api) -> TokenStream {
@@ -29,23 +29,14 @@ pub fn models_chunk(api: &Api, range: std::ops::Range<usize>) -> TokenStream {
     }
 }
 
-fn status_line(status: Status) -> Option<&'static str> {
-    match status {
-        Status::Beta => Some("**Beta**: this type may receive breaking changes."),
-        Status::Alpha => Some("**Alpha**: this type is experimental and may change or disappear."),
-        Status::Deprecated => Some("**Deprecated.**"),
-        Status::Stable | Status::Unspecified => None,
-    }
-}
-
 fn type_docs(def: &TypeDef) -> TokenStream {
     let mut lines = match &def.description {
         Some(d) if !d.trim().is_empty() => doc_lines(d),
         _ => vec![format!("The `{}` schema.", def.spec_name)],
     };
-    if let Some(status) = status_line(def.status) {
+    if let Some(status) = status_note(def.status, "type") {
         lines.push(String::new());
-        lines.push(status.to_owned());
+        lines.push(status);
     }
     doc_attrs(&lines)
 }

@@ -4,10 +4,8 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::{doc_attrs, docs::doc_lines, ident, rust_type, Scope};
-use crate::ir::{
-    Api, Body, Operation, Param, ParamLocation, ParamType, Response, Status, Tag, TypeRef,
-};
+use super::{doc_attrs, docs::doc_lines, ident, rust_type, status_note, Scope};
+use crate::ir::{Api, Body, Operation, Param, ParamLocation, ParamType, Response, Tag, TypeRef};
 
 /// `requests/mod.rs`: the per-tag modules behind their features.
 pub fn requests_mod_file(api: &Api) -> TokenStream {
@@ -86,19 +84,6 @@ fn decoder(op: &Operation) -> TokenStream {
     }
 }
 
-fn status_marker(status: Status) -> Option<&'static str> {
-    match status {
-        Status::Beta => Some("**Beta**: this endpoint may receive breaking changes."),
-        Status::Alpha => {
-            Some("**Alpha**: this endpoint is experimental and may change or disappear.")
-        }
-        Status::Deprecated => {
-            Some("**Deprecated**: this endpoint will be removed in a future release.")
-        }
-        Status::Stable | Status::Unspecified => None,
-    }
-}
-
 /// The type of a required argument.
 fn arg_type(param: &Param) -> TokenStream {
     match &param.ty {
@@ -144,9 +129,9 @@ fn method(op: &Operation) -> TokenStream {
     let mut lines = Vec::new();
     let summary = op.summary.clone().unwrap_or_else(|| op.id.clone());
     lines.push(summary.trim().to_owned());
-    if let Some(marker) = status_marker(op.status) {
+    if let Some(marker) = status_note(op.status, "endpoint") {
         lines.push(String::new());
-        lines.push(marker.to_owned());
+        lines.push(marker);
     }
     if let Some(description) = &op.description {
         let description = doc_lines(description);
