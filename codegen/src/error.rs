@@ -36,7 +36,20 @@ impl std::error::Error for Error {}
 
 /// Escapes one JSON-pointer token (`~` → `~0`, `/` → `~1`).
 pub fn pointer_token(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
+    let mut out = String::with_capacity(token.len());
+    push_pointer_token(&mut out, token);
+    out
+}
+
+/// Appends `token` escaped for a JSON pointer (`~` → `~0`, `/` → `~1`) to `out`.
+pub fn push_pointer_token(out: &mut String, token: &str) {
+    for c in token.chars() {
+        match c {
+            '~' => out.push_str("~0"),
+            '/' => out.push_str("~1"),
+            c => out.push(c),
+        }
+    }
 }
 
 /// Builds a JSON pointer from tokens.

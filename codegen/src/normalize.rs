@@ -8,9 +8,11 @@
 //!
 //! The same normalizer feeds the code generator, the spec diff and the Prism test copy.
 
+use std::fmt::Write as _;
+
 use serde_json::{Map, Value};
 
-use crate::error::pointer_token;
+use crate::error::{pointer_token, push_pointer_token};
 
 /// One named repair of the raw spec document.
 #[derive(Debug, Clone, Copy)]
@@ -164,7 +166,7 @@ fn for_each_object(
             for (key, child) in map.iter_mut() {
                 let len = pointer.len();
                 pointer.push('/');
-                pointer.push_str(&pointer_token(key));
+                push_pointer_token(pointer, key);
                 for_each_object(child, pointer, visit);
                 pointer.truncate(len);
             }
@@ -172,7 +174,8 @@ fn for_each_object(
         Value::Array(items) => {
             for (i, child) in items.iter_mut().enumerate() {
                 let len = pointer.len();
-                pointer.push_str(&format!("/{i}"));
+                // Writing to a String cannot fail.
+                let _ = write!(pointer, "/{i}");
                 for_each_object(child, pointer, visit);
                 pointer.truncate(len);
             }
@@ -198,23 +201,24 @@ fn for_each_schema(spec: &mut Value, visit: &mut dyn FnMut(&str, &mut Map<String
 /// Whether a JSON pointer addresses a schema object.
 fn is_schema_pointer(pointer: &str) -> bool {
     let tokens: Vec<&str> = pointer.split('/').skip(1).collect();
+    is_schema_tokens(&tokens)
+}
+
+/// [`is_schema_pointer`] on the pointer's tokens.
+fn is_schema_tokens(tokens: &[&str]) -> bool {
     let Some((last, parents)) = tokens.split_last() else {
         return false;
     };
-    match parents.last() {
+    match parents.split_last() {
         // `/components/schemas/X`, `.../properties/X`
-        Some(&"schemas") => parents.len() >= 2 && parents[parents.len() - 2] == "components",
-        Some(&"properties") => is_schema_pointer(&parents_pointer(&parents[..parents.len() - 1])),
+        Some((&"schemas", rest)) => rest.last() == Some(&"components"),
+        Some((&"properties", rest)) => is_schema_tokens(rest),
         _ => match *last {
             "schema" => true,
-            "items" | "additionalProperties" => is_schema_pointer(&parents_pointer(parents)),
+            "items" | "additionalProperties" => is_schema_tokens(parents),
             _ => false,
         },
     }
-}
-
-fn parents_pointer(tokens: &[&str]) -> String {
-    tokens.iter().map(|t| format!("/{t}")).collect()
 }
 
 fn query_style_simple(spec: &mut Value, fired: &mut Vec<String>) {

@@ -1,5 +1,6 @@
 //! Stage 2: spec text (JSON or YAML) → normalized `serde_json::Value` → `openapiv3::OpenAPI`.
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
@@ -73,6 +74,10 @@ pub fn parse(text: &str) -> Result<Spec> {
 
 /// Deserializes a normalized document, reporting the JSON pointer of the first failing node.
 pub fn parse_openapi(document: &Value) -> Result<openapiv3::OpenAPI> {
+    // The plain deserializer is fast; the path-tracking one runs only to locate an error.
+    if let Ok(api) = openapiv3::OpenAPI::deserialize(document) {
+        return Ok(api);
+    }
     serde_path_to_error::deserialize(document).map_err(|e| {
         let location = path_to_pointer(e.path());
         // openapiv3 flattens extensions into some maps, which hides the inner path from

@@ -9,6 +9,11 @@ mod prism;
 
 use std::process::ExitCode;
 
+// Code generation is allocation-bound (token streams, syn trees); mimalloc makes it ~30% faster
+// than the system allocator on this workload (see the generate bench).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const USAGE: &str = "\
 usage: cargo xtask <command> [options]
 
