@@ -121,14 +121,14 @@ fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
     jobs.push((CASES_FILE.to_owned(), Job::Cases));
 
     let run = |(path, job): &(String, Job)| -> Result<String> {
-        let tokens = match job {
-            Job::Mod => emit::generated_mod_file(api),
+        let source: format::Source = match job {
+            Job::Mod => emit::generated_mod_file(api).into(),
             Job::Models(range) => emit::models_chunk(api, range.clone()),
-            Job::RequestsMod => emit::requests_mod_file(api),
-            Job::Tag(tag) => emit::tag_file(api, tag),
-            Job::Cases => emit::cases::cases_file(api),
+            Job::RequestsMod => emit::requests_mod_file(api).into(),
+            Job::Tag(tag) => emit::tag_file(api, tag).into(),
+            Job::Cases => emit::cases::cases_file(api).into(),
         };
-        format::format_file(tokens, "", path)
+        format::format_file(source, "", path)
     };
     let next = std::sync::atomic::AtomicUsize::new(0);
     let slots: Vec<std::sync::Mutex<Option<Result<String>>>> =

@@ -125,15 +125,15 @@ impl RequestParts {
     }
 }
 
-/// One request being described; `T` is the decoded output.
-pub(crate) struct Call<'a, T> {
+/// One request being described. Generated builders wrap one and pass it along by value
+/// (`Self(self.0.query("limit", limit))`); the output type is named only when it is sent.
+pub(crate) struct Call<'a> {
     sdk: &'a LookerSdk,
     parts: RequestParts,
-    output: std::marker::PhantomData<fn() -> T>,
 }
 
 #[allow(dead_code)] // some helpers are only used by generated code
-impl<'a, T: Send + 'a> Call<'a, T> {
+impl<'a> Call<'a> {
     /// Starts describing a request. `path` is relative to the API root and already encoded
     /// (see [`path`]).
     pub(crate) fn new(
@@ -145,23 +145,53 @@ impl<'a, T: Send + 'a> Call<'a, T> {
         Call {
             sdk,
             parts: RequestParts::new(operation, method, path),
-            output: std::marker::PhantomData,
         }
     }
 
+    /// A `GET` of `path` (see [`new`](Self::new)).
+    pub(crate) fn get(sdk: &'a LookerSdk, operation: &'static str, path: impl Into<String>) -> Self {
+        Self::new(sdk, operation, reqwest::Method::GET, path.into())
+    }
+
+    /// A `POST` of `path`.
+    pub(crate) fn post(sdk: &'a LookerSdk, operation: &'static str, path: impl Into<String>) -> Self {
+        Self::new(sdk, operation, reqwest::Method::POST, path.into())
+    }
+
+    /// A `PUT` of `path`.
+    pub(crate) fn put(sdk: &'a LookerSdk, operation: &'static str, path: impl Into<String>) -> Self {
+        Self::new(sdk, operation, reqwest::Method::PUT, path.into())
+    }
+
+    /// A `PATCH` of `path`.
+    pub(crate) fn patch(sdk: &'a LookerSdk, operation: &'static str, path: impl Into<String>) -> Self {
+        Self::new(sdk, operation, reqwest::Method::PATCH, path.into())
+    }
+
+    /// A `DELETE` of `path`.
+    pub(crate) fn delete(
+        sdk: &'a LookerSdk,
+        operation: &'static str,
+        path: impl Into<String>,
+    ) -> Self {
+        Self::new(sdk, operation, reqwest::Method::DELETE, path.into())
+    }
+
     /// No `Authorization` header and no automatic login (the `login` operation).
-    pub(crate) fn without_auth(&mut self) {
+    pub(crate) fn without_auth(mut self) -> Self {
         self.parts.auth = false;
+        self
     }
 
     /// Sets (replaces) one query parameter.
-    pub(crate) fn query(&mut self, name: &'static str, value: impl QueryValue) {
+    pub(crate) fn query(mut self, name: &'static str, value: impl QueryValue) -> Self {
         self.parts
             .set_query(Cow::Borrowed(name), value.to_query_value());
+        self
     }
 
     /// Sets a comma-delimited array query parameter (`a,b,c`).
-    pub(crate) fn query_csv<I, S>(&mut self, name: &'static str, values: I)
+    pub(crate) fn query_csv<I, S>(mut self, name: &'static str, values: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
@@ -172,52 +202,60 @@ impl<'a, T: Send + 'a> Call<'a, T> {
             .collect::<Vec<String>>()
             .join(",");
         self.parts.set_query(Cow::Borrowed(name), joined);
+        self
     }
 
     /// Sets a query parameter to the JSON text of `value` (object-typed parameters).
     pub(crate) fn query_json<V: serde::Serialize + ?Sized>(
-        &mut self,
+        mut self,
         name: &'static str,
         value: &V,
-    ) {
+    ) -> Self {
         match serde_json::to_string(value) {
             Ok(s) => self.parts.set_query(Cow::Borrowed(name), s),
             Err(e) => self
                 .parts
                 .fail(format!("cannot serialize query parameter `{name}`: {e}")),
         }
+        self
     }
 
     /// Adds a field to an `application/x-www-form-urlencoded` body.
-    pub(crate) fn form(&mut self, name: &'static str, value: impl QueryValue) {
+    pub(crate) fn form(mut self, name: &'static str, value: impl QueryValue) -> Self {
         self.parts
             .set_form(Cow::Borrowed(name), value.to_query_value());
+        self
     }
 
     /// Sets a JSON body. Serialization errors are returned by `send()`.
-    pub(crate) fn json_body<B: serde::Serialize + ?Sized>(&mut self, body: &B) {
+    pub(crate) fn json_body<B: serde::Serialize + ?Sized>(mut self, body: &B) -> Self {
         self.parts.set_json(body);
+        self
     }
 
     /// Forces a top-level field of the JSON body to an explicit `null` (to clear a field in a
     /// PATCH). Applied when the request is sent, after `json_body`.
-    pub(crate) fn null_field(&mut self, name: impl Into<Cow<'static, str>>) {
+    pub(crate) fn null_field(mut self, name: impl Into<Cow<'static, str>>) -> Self {
         self.parts.null_fields.push(name.into());
+        self
     }
 
     /// Sets a `text/plain` body.
-    pub(crate) fn text_body(&mut self, body: String) {
-        self.parts.body = BodyParts::Text(body);
+    pub(crate) fn text_body(mut self, body: impl Into<String>) -> Self {
+        self.parts.body = BodyParts::Text(body.into());
+        self
     }
 
     /// Per-call timeout (replaces the client's default).
-    pub(crate) fn set_timeout(&mut self, timeout: Duration) {
+    pub(crate) fn set_timeout(mut self, timeout: Duration) -> Self {
         self.parts.timeout = Some(timeout);
+        self
     }
 
     /// Per-call extra header; an invalid name or value is returned as an error by `send()`.
-    pub(crate) fn set_header(&mut self, name: &str, value: &str) {
+    pub(crate) fn set_header(mut self, name: &str, value: &str) -> Self {
         self.parts.set_header(name, value);
+        self
     }
 
     /// Sends the request and decodes the response with `decode`.
@@ -227,10 +265,16 @@ impl<'a, T: Send + 'a> Call<'a, T> {
     /// The request future is boxed once, with the same type for every operation; only the tiny
     /// [`Decoding`] wrapper is generic.
     #[inline]
-    pub(crate) fn send(self, decode: Decode<T>) -> Pending<'a, T> {
-        let Call { sdk, parts, .. } = self;
-        let request = sdk.execute(parts, false);
+    pub(crate) fn send<T: Send + 'a>(self, decode: Decode<T>) -> Pending<'a, T> {
+        let request = self.sdk.execute(self.parts, false);
         Box::pin(Decoding { request, decode })
+    }
+
+    /// Sends the request and returns the body as a stream (constant memory). The status is
+    /// checked before the stream is returned.
+    pub(crate) fn stream(self) -> Pending<'a, ByteStream> {
+        let Call { sdk, parts } = self;
+        Box::pin(async move { Ok(sdk.execute(parts, true).await?.into_stream()) })
     }
 }
 
@@ -249,16 +293,6 @@ impl<T> std::future::Future for Decoding<'_, T> {
             .as_mut()
             .poll(cx)
             .map(|raw| raw.and_then(|raw| decode(raw.into_full())))
-    }
-}
-
-#[allow(dead_code)] // used by generated code
-impl<'a> Call<'a, ResponseBody> {
-    /// Sends the request and returns the body as a stream (constant memory). The status is
-    /// checked before the stream is returned.
-    pub(crate) fn stream(self) -> Pending<'a, ByteStream> {
-        let Call { sdk, parts, .. } = self;
-        Box::pin(async move { Ok(sdk.execute(parts, true).await?.into_stream()) })
     }
 }
 

@@ -24,6 +24,41 @@ pub(crate) trait Model: Default {
     fn write_fields<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error>;
 }
 
+/// Implements [`Model`], `Serialize` and `Deserialize` for a generated struct, from its list of
+/// `"json name" => field` entries. `: lenient_id` after a field reads it with
+/// [`read::lenient_id`] (an id that may arrive as a number) instead of [`read()`].
+///
+/// Every entry expands to one call without `?`: that keeps the type-checking and borrow-checking
+/// of the ~3,300 generated fields cheap, which is most of this crate's compile time.
+macro_rules! impl_model {
+    ($name:ident { $($json:literal => $field:ident $(: $read:ident)?,)* }) => {
+        crate::model::impl_serde!($name);
+
+        impl crate::model::Model for $name {
+            fn read_field<'de, A: serde::de::MapAccess<'de>>(
+                &mut self,
+                key: &str,
+                map: &mut A,
+            ) -> Result<(), A::Error> {
+                match key {
+                    $($json => crate::model::read $(::$read)? (map, &mut self.$field),)*
+                    _ => crate::model::skip(map),
+                }
+            }
+
+            fn write_fields<M: serde::ser::SerializeMap>(
+                &self,
+                map: &mut M,
+            ) -> Result<(), M::Error> {
+                let fields = &mut crate::model::Fields::new(map);
+                $(fields.put($json, &self.$field);)*
+                fields.end()
+            }
+        }
+    };
+}
+pub(crate) use impl_model;
+
 /// Implements `Serialize` and `Deserialize` for a [`Model`] type.
 macro_rules! impl_serde {
     ($name:ident) => {
@@ -41,6 +76,62 @@ macro_rules! impl_serde {
     };
 }
 pub(crate) use impl_serde;
+
+/// Reads a member's value into its field (`null` leaves it `None`).
+#[inline]
+pub(crate) fn read<'de, A: MapAccess<'de>, T: serde::Deserialize<'de>>(
+    map: &mut A,
+    field: &mut Option<T>,
+) -> Result<(), A::Error> {
+    *field = map.next_value()?;
+    Ok(())
+}
+
+/// Field readers other than the default [`read()`] (a function and a module may share a name;
+/// `impl_model!` picks `read` or `read::<name>` per field).
+pub(crate) mod read {
+    use serde::de::MapAccess;
+
+    /// Reads an id that the server may send as a number or a string.
+    #[inline]
+    pub(crate) fn lenient_id<'de, A: MapAccess<'de>>(
+        map: &mut A,
+        field: &mut Option<String>,
+    ) -> Result<(), A::Error> {
+        *field = crate::lenient::next_string(map)?;
+        Ok(())
+    }
+}
+
+/// Writes the set fields of a model; the first error stops the writing and is returned by
+/// [`end`](Self::end), so each field is one statement without `?`.
+pub(crate) struct Fields<'m, M: SerializeMap> {
+    map: &'m mut M,
+    error: Option<M::Error>,
+}
+
+impl<'m, M: SerializeMap> Fields<'m, M> {
+    #[inline]
+    pub(crate) fn new(map: &'m mut M) -> Self {
+        Fields { map, error: None }
+    }
+
+    /// Writes `key: value` when the field is set (and nothing failed before).
+    #[inline]
+    pub(crate) fn put<T: serde::Serialize>(&mut self, key: &'static str, value: &Option<T>) {
+        if let (None, Some(value)) = (&self.error, value) {
+            if let Err(e) = self.map.serialize_entry(key, value) {
+                self.error = Some(e);
+            }
+        }
+    }
+
+    /// The first error, if any.
+    #[inline]
+    pub(crate) fn end(&mut self) -> Result<(), M::Error> {
+        self.error.take().map_or(Ok(()), Err)
+    }
+}
 
 /// Serializes a model as a JSON object of its set fields.
 pub(crate) fn serialize<T: Model, S: serde::Serializer>(
@@ -66,18 +157,6 @@ pub(crate) fn deserialize<'de, D: Deserializer<'de>, T: Model>(
 /// Skips the value of an unknown member.
 pub(crate) fn skip<'de, A: MapAccess<'de>>(map: &mut A) -> Result<(), A::Error> {
     map.next_value::<de::IgnoredAny>().map(drop)
-}
-
-/// Writes `key: value` when the field is set.
-pub(crate) fn entry<M: SerializeMap, T: serde::Serialize>(
-    map: &mut M,
-    key: &'static str,
-    value: &Option<T>,
-) -> Result<(), M::Error> {
-    match value {
-        Some(value) => map.serialize_entry(key, value),
-        None => Ok(()),
-    }
 }
 
 struct ModelVisitor<T> {
@@ -154,8 +233,6 @@ impl<'de> Visitor<'de> for KeySeed {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[derive(Debug, Default, PartialEq)]
     struct Probe {
         id: Option<String>,
@@ -163,29 +240,11 @@ mod tests {
         nested: Option<Box<Probe>>,
     }
 
-    impl Model for Probe {
-        fn read_field<'de, A: MapAccess<'de>>(
-            &mut self,
-            key: &str,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match key {
-                "id" => self.id = crate::lenient::next_string(map)?,
-                "count" => self.count = map.next_value()?,
-                "nested" => self.nested = map.next_value()?,
-                _ => skip(map)?,
-            }
-            Ok(())
-        }
-
-        fn write_fields<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
-            entry(map, "id", &self.id)?;
-            entry(map, "count", &self.count)?;
-            entry(map, "nested", &self.nested)
-        }
-    }
-
-    impl_serde!(Probe);
+    impl_model!(Probe {
+        "id" => id: lenient_id,
+        "count" => count,
+        "nested" => nested,
+    });
 
     #[test]
     fn reads_known_skips_unknown_and_tolerates_nulls_and_numeric_ids() {
@@ -224,5 +283,54 @@ mod tests {
         assert!(err.to_string().contains("invalid type"), "{err}");
         let err = serde_json::from_str::<Probe>(r#"[1, 2]"#).unwrap_err();
         assert!(err.to_string().contains("a Probe object"), "{err}");
+    }
+
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    struct Failing;
+
+    impl serde::Serialize for Failing {
+        fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+            Err(serde::ser::Error::custom("cannot write this field"))
+        }
+    }
+
+    #[derive(Debug, Default, PartialEq)]
+    struct Writes {
+        a: Option<i64>,
+        bad: Option<Failing>,
+        c: Option<i64>,
+    }
+
+    impl_model!(Writes {
+        "a" => a,
+        "bad" => bad,
+        "c" => c,
+    });
+
+    #[derive(Debug, Default, PartialEq)]
+    struct Empty {}
+
+    impl_model!(Empty {});
+
+    #[test]
+    fn a_field_that_fails_to_write_fails_the_whole_model() {
+        let ok = Writes {
+            a: Some(1),
+            bad: None,
+            c: Some(3),
+        };
+        assert_eq!(serde_json::to_string(&ok).unwrap(), r#"{"a":1,"c":3}"#);
+        let failing = Writes {
+            bad: Some(Failing),
+            ..ok
+        };
+        let err = serde_json::to_string(&failing).unwrap_err();
+        assert!(err.to_string().contains("cannot write this field"), "{err}");
+    }
+
+    #[test]
+    fn a_model_without_fields_reads_any_object_and_writes_an_empty_one() {
+        let empty: Empty = serde_json::from_str(r#"{"x": [1, {"y": null}]}"#).unwrap();
+        assert_eq!(serde_json::to_string(&empty).unwrap(), "{}");
     }
 }

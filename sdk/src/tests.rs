@@ -81,26 +81,26 @@ struct WriteThing {
 #[tokio::test]
 async fn call_describes_query_body_and_headers() {
     let (sdk, seen) = server(200, "application/json", r#"{"id": "1"}"#).await;
-    let mut c: Call<'_, serde_json::Value> = Call::new(
+    let c = Call::new(
         &sdk,
         "update_thing",
         Method::PATCH,
         call::path(&["/things/", ""], &["a b"]),
-    );
-    c.query("fields", "id,title");
-    c.query("fields", "id"); // replaces
-    c.query_csv("ids", ["1", "2", "3"]);
-    c.query_json("filters", &serde_json::json!({"a": "b"}));
-    c.query("limit", 10i64);
-    c.query("all", false);
-    c.json_body(&WriteThing {
+    )
+    .query("fields", "id,title")
+    .query("fields", "id") // replaces
+    .query_csv("ids", ["1", "2", "3"])
+    .query_json("filters", &serde_json::json!({"a": "b"}))
+    .query("limit", 10i64)
+    .query("all", false)
+    .json_body(&WriteThing {
         title: Some("T".into()),
         description: None,
-    });
-    c.null_field("description");
-    c.set_header("x-extra", "1");
-    c.set_timeout(Duration::from_secs(5));
-    let v = c.send(call::json).await.unwrap();
+    })
+    .null_field("description")
+    .set_header("x-extra", "1")
+    .set_timeout(Duration::from_secs(5));
+    let v: serde_json::Value = c.send(call::json).await.unwrap();
     assert_eq!(v["id"], "1");
     let s = seen.lock().unwrap()[0].clone();
     assert_eq!(s.method, "PATCH");
@@ -117,15 +117,18 @@ async fn call_describes_query_body_and_headers() {
 #[tokio::test]
 async fn form_text_and_without_auth() {
     let (sdk, seen) = server(200, "application/json", r#"{"access_token":"x"}"#).await;
-    let mut c: Call<'_, serde_json::Value> =
-        Call::new(&sdk, "login", Method::POST, "/login".into());
-    c.without_auth();
-    c.form("client_id", "id");
-    c.form("client_secret", "s&=");
-    c.send(call::json).await.unwrap();
-    let mut c: Call<'_, ()> = Call::new(&sdk, "t", Method::POST, "/text".into());
-    c.text_body("hello".into());
-    c.send(call::unit).await.unwrap();
+    Call::post(&sdk, "login", "/login")
+        .without_auth()
+        .form("client_id", "id")
+        .form("client_secret", "s&=")
+        .send(call::json::<serde_json::Value>)
+        .await
+        .unwrap();
+    Call::post(&sdk, "t", "/text")
+        .text_body("hello")
+        .send(call::unit)
+        .await
+        .unwrap();
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen[0].auth, None);
     assert_eq!(
@@ -144,8 +147,7 @@ async fn form_text_and_without_auth() {
 #[tokio::test]
 async fn request_building_errors_come_from_send() {
     let (sdk, seen) = server(200, "application/json", "{}").await;
-    let mut c: Call<'_, ()> = Call::new(&sdk, "t", Method::GET, "/x".into());
-    c.set_header("bad header", "v");
+    let c = Call::get(&sdk, "t", "/x").set_header("bad header", "v");
     let err = c.send(call::unit).await.unwrap_err();
     assert!(matches!(err, Error::Request { .. }), "{err:?}");
 
@@ -155,8 +157,7 @@ async fn request_building_errors_come_from_send() {
             Err(serde::ser::Error::custom("nope"))
         }
     }
-    let mut c: Call<'_, ()> = Call::new(&sdk, "t", Method::POST, "/x".into());
-    c.json_body(&Unserializable);
+    let c = Call::post(&sdk, "t", "/x").json_body(&Unserializable);
     let err = c.send(call::unit).await.unwrap_err();
     assert!(err.to_string().contains("nope"), "{err}");
     assert!(seen.lock().unwrap().is_empty());
@@ -165,29 +166,29 @@ async fn request_building_errors_come_from_send() {
 #[tokio::test]
 async fn decoders() {
     let (sdk, _) = server(204, "application/json", "").await;
-    let c: Call<'_, Option<serde_json::Value>> = Call::new(&sdk, "t", Method::GET, "/x".into());
-    assert_eq!(c.send(call::json_or_none).await.unwrap(), None);
-    let c: Call<'_, ()> = Call::new(&sdk, "t", Method::DELETE, "/x".into());
+    let c = Call::get(&sdk, "t", "/x");
+    assert_eq!(c.send(call::json_or_none::<serde_json::Value>).await.unwrap(), None);
+    let c = Call::delete(&sdk, "t", "/x");
     c.send(call::unit).await.unwrap();
 
     let (sdk, _) = server(200, "text/csv; charset=utf-8", "a,b\n1,2\n").await;
-    let c: Call<'_, call::ResponseBody> = Call::new(&sdk, "run_query", Method::GET, "/q".into());
+    let c = Call::get(&sdk, "run_query", "/q");
     let b = c.send(call::body).await.unwrap();
     assert_eq!(b.text(), "a,b\n1,2\n");
     assert_eq!(b.mime_type().as_deref(), Some("text/csv"));
-    let c: Call<'_, call::ResponseBody> = Call::new(&sdk, "run_query", Method::GET, "/q".into());
+    let c = Call::get(&sdk, "run_query", "/q");
     let s = c.stream().await.unwrap();
     assert_eq!(s.collect().await.unwrap().as_ref(), b"a,b\n1,2\n");
 
     let (sdk, _) = server(200, "application/json", r#"{"id": 1}"#).await;
-    let c: Call<'_, Option<serde_json::Value>> = Call::new(&sdk, "t", Method::GET, "/x".into());
-    assert!(c.send(call::json_or_none).await.unwrap().is_some());
+    let c = Call::get(&sdk, "t", "/x");
+    assert!(c.send(call::json_or_none::<serde_json::Value>).await.unwrap().is_some());
 
     // Non-2xx never reaches the decoder.
     let (sdk, _) = server(404, "application/json", r#"{"message":"Not found"}"#).await;
-    let c: Call<'_, ()> = Call::new(&sdk, "t", Method::GET, "/x".into());
+    let c = Call::get(&sdk, "t", "/x");
     assert_eq!(c.send(call::unit).await.unwrap_err().status(), Some(404));
-    let c: Call<'_, call::ResponseBody> = Call::new(&sdk, "t", Method::GET, "/x".into());
+    let c = Call::get(&sdk, "t", "/x");
     assert_eq!(c.stream().await.unwrap_err().status(), Some(404));
 }
 
@@ -195,7 +196,7 @@ async fn decoders() {
 async fn generated_logout_forgets_the_token() {
     let (sdk, seen) = server(204, "application/json", "").await;
     assert!(sdk.auth().is_authenticated());
-    let c: Call<'_, ()> = Call::new(&sdk, "logout", Method::DELETE, "/logout".into());
+    let c = Call::delete(&sdk, "logout", "/logout");
     c.send(call::unit).await.unwrap();
     assert_eq!(seen.lock().unwrap()[0].auth.as_deref(), Some("token tok"));
     assert!(!sdk.auth().is_authenticated());

@@ -100,6 +100,18 @@ pub(crate) fn cfg_features(features: &[String]) -> TokenStream {
     }
 }
 
+/// [`cfg_features`] as text, for items the emitter lays out itself (ends in a newline; empty
+/// for no features).
+pub(crate) fn cfg_text(features: &[String]) -> String {
+    let features: Vec<String> = features.iter().map(|f| format!("feature = {f:?}")).collect();
+    match features.as_slice() {
+        [] => String::new(),
+        [one] => format!("#[cfg({one})]\n"),
+        many if many.join(", ").len() <= 80 => format!("#[cfg(any({}))]\n", many.join(", ")),
+        many => format!("#[cfg(any(\n    {},\n))]\n", many.join(",\n    ")),
+    }
+}
+
 /// The `generated/mod.rs` file.
 pub fn generated_mod_file(_api: &Api) -> TokenStream {
     quote! {

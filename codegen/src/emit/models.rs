@@ -3,30 +3,34 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{cfg_features, doc_attrs, docs::doc_lines, ident, rust_type, status_note, Scope};
+use super::{cfg_features, cfg_text, doc_attrs, docs::doc_lines, ident, rust_type, status_note, Scope};
+use crate::format::Source;
 use crate::ir::{Api, EnumVariant, Field, TypeDef, TypeKind, TypeRef};
 
 /// All model types.
-pub fn models_file(api: &Api) -> TokenStream {
+pub fn models_file(api: &Api) -> Source {
     models_chunk(api, 0..api.types.len())
 }
 
 /// The model types `range` of `api.types`; the chunk starting at 0 carries the module docs.
 /// Formatting chunks separately and joining the text gives the same file as formatting it whole.
-pub fn models_chunk(api: &Api, range: std::ops::Range<usize>) -> TokenStream {
-    let header = (range.start == 0).then(|| {
-        quote! {
+pub fn models_chunk(api: &Api, range: std::ops::Range<usize>) -> Source {
+    let mut source = Source::default();
+    if range.start == 0 {
+        source.push_tokens(quote! {
             //! Models: every schema of the Looker API, the derived `Write*` request types, and open enums.
             //!
             //! Every field is an `Option`: responses honour `fields=` and omit what was not asked for,
             //! and the spec's `required` is not reliable. Unknown JSON fields are ignored.
-        }
-    });
-    let items = api.types[range].iter().map(type_def);
-    quote! {
-        #header
-        #(#items)*
+            //!
+            //! Fields marked *(read-only)* are returned by the server and ignored on write; fields
+            //! marked *(write-only)* are accepted on write and never returned.
+        });
     }
+    for def in &api.types[range] {
+        type_def(def, &mut source);
+    }
+    source
 }
 
 fn type_docs(def: &TypeDef) -> TokenStream {
@@ -41,27 +45,26 @@ fn type_docs(def: &TypeDef) -> TokenStream {
     doc_attrs(&lines)
 }
 
-fn type_def(def: &TypeDef) -> TokenStream {
+fn type_def(def: &TypeDef, source: &mut Source) {
     let docs = type_docs(def);
     let cfg = cfg_features(&def.features);
     let name = ident(&def.name);
     match &def.kind {
         TypeKind::Struct(fields) => {
-            let serde_impls = struct_serde(def, fields, &cfg);
-            let fields = fields.iter().map(field);
-            quote! {
+            let members = fields.iter().map(field);
+            source.push_tokens(quote! {
                 #docs
                 #cfg
                 #[derive(Debug, Clone, Default, PartialEq)]
-                pub struct #name { #(#fields)* }
-                #serde_impls
-            }
+                pub struct #name { #(#members)* }
+            });
+            source.push_text(impl_model(def, fields));
         }
         TypeKind::Alias(ty) => {
             let ty = rust_type(ty, Scope::Models);
-            quote! { #docs #cfg pub type #name = #ty; }
+            source.push_tokens(quote! { #docs #cfg pub type #name = #ty; });
         }
-        TypeKind::Enum(variants) => open_enum(def, variants, docs, cfg),
+        TypeKind::Enum(variants) => source.push_tokens(open_enum(def, variants, docs, cfg)),
     }
 }
 
@@ -73,22 +76,28 @@ fn field(field: &Field) -> TokenStream {
         .unwrap_or_default();
     let mut notes = Vec::new();
     if field.read_only {
-        notes.push("Read-only: returned by the server, ignored on write.");
+        notes.push("*(read-only)*");
     }
     if field.write_only {
-        notes.push("Write-only: accepted on write, never returned.");
+        notes.push("*(write-only)*");
     }
     if field.deprecated {
         notes.push("**Deprecated.**");
     }
-    if !notes.is_empty() {
-        if !lines.is_empty() {
-            lines.push(String::new());
-        }
-        lines.push(notes.join(" "));
-    }
     if lines.is_empty() {
         lines.push(format!("`{}`", field.json_name));
+    }
+    if !notes.is_empty() {
+        let notes = notes.join(" ");
+        // The notes end the description's last line, unless that line closes a code block or
+        // is a table row, where they would change its meaning.
+        match lines.last_mut() {
+            Some(last) if !last.is_empty() && !last.starts_with("```") && !last.starts_with('|') => {
+                last.push(' ');
+                last.push_str(&notes);
+            }
+            _ => lines.push(notes),
+        }
     }
     let docs = doc_attrs(&lines);
     let name = ident(&field.rust_name);
@@ -99,49 +108,27 @@ fn field(field: &Field) -> TokenStream {
     }
 }
 
-/// `Serialize`/`Deserialize` through `crate::model` (see there for why not `#[derive]`), with
-/// one line per field: absent fields are not written; unknown members are skipped.
-fn struct_serde(def: &TypeDef, fields: &[Field], cfg: &TokenStream) -> TokenStream {
-    let name = ident(&def.name);
-    let entries = fields.iter().map(|f| {
-        let key = &f.json_name;
-        let member = ident(&f.rust_name);
-        quote!(crate::model::entry(map, #key, &self.#member)?;)
-    });
-    let arms = fields.iter().map(|f| {
-        let key = &f.json_name;
-        let member = ident(&f.rust_name);
-        if f.lenient_string && f.ty == TypeRef::String {
-            quote!(#key => self.#member = crate::lenient::next_string(map)?,)
-        } else {
-            quote!(#key => self.#member = map.next_value()?,)
-        }
-    });
-    let map_arg = if fields.is_empty() {
-        quote!(_map)
-    } else {
-        quote!(map)
-    };
-    quote! {
-        #cfg
-        crate::model::impl_serde!(#name);
-
-        #cfg
-        impl crate::model::Model for #name {
-            fn read_field<'de, A: serde::de::MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error> {
-                match key {
-                    #(#arms)*
-                    _ => crate::model::skip(map)?,
-                }
-                Ok(())
-            }
-
-            fn write_fields<M: serde::ser::SerializeMap>(&self, #map_arg: &mut M) -> Result<(), M::Error> {
-                #(#entries)*
-                Ok(())
-            }
-        }
+/// The `crate::model::impl_model!` invocation (`Model`, `Serialize`, `Deserialize`; see
+/// `sdk/src/model.rs` for why not `#[derive]`): one `"json name" => field` line per field.
+fn impl_model(def: &TypeDef, fields: &[Field]) -> String {
+    let mut text = cfg_text(&def.features);
+    text.push_str(&format!("crate::model::impl_model!({} {{", def.name));
+    if !fields.is_empty() {
+        text.push('\n');
     }
+    for f in fields {
+        let lenient = if f.lenient_string && f.ty == TypeRef::String {
+            ": lenient_id"
+        } else {
+            ""
+        };
+        text.push_str(&format!(
+            "    {:?} => {}{lenient},\n",
+            f.json_name, f.rust_name
+        ));
+    }
+    text.push_str("});\n");
+    text
 }
 
 fn open_enum(

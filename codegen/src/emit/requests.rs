@@ -27,7 +27,8 @@ pub fn requests_mod_file(api: &Api) -> TokenStream {
     });
     quote! {
         //! Request builders: one per operation, returned by the [`LookerSdk`](crate::LookerSdk)
-        //! methods. Set optional parameters with their setters, then `.await` the builder.
+        //! methods. Set optional parameters with their setters, then `.await` the builder (or call
+        //! its `send`). Every builder also takes a `timeout` and extra `header`s for that call only.
         #(#modules)*
     }
 }
@@ -47,6 +48,7 @@ pub fn tag_file(api: &Api, tag: &Tag) -> TokenStream {
     let builders = ops.iter().map(|op| builder(op));
     quote! {
         #![doc = #header]
+        use crate::call::Call;
         impl crate::LookerSdk {
             #(#methods)*
         }
@@ -99,14 +101,14 @@ fn arg_type(param: &Param) -> TokenStream {
     }
 }
 
-/// The statement that puts a query or form value into the `Call` named by `call`.
+/// `call` with a query or form value set (the `Call` methods take and return it by value).
 fn set_value(param: &Param, call: TokenStream, value: TokenStream) -> TokenStream {
     let name = &param.name;
     match (&param.ty, param.location) {
-        (ParamType::CsvStrings, _) => quote!(#call.query_csv(#name, #value);),
-        (ParamType::Json(_), _) => quote!(#call.query_json(#name, #value);),
-        (_, ParamLocation::Form) => quote!(#call.form(#name, #value);),
-        _ => quote!(#call.query(#name, #value);),
+        (ParamType::CsvStrings, _) => quote!(#call.query_csv(#name, #value)),
+        (ParamType::Json(_), _) => quote!(#call.query_json(#name, #value)),
+        (_, ParamLocation::Form) => quote!(#call.form(#name, #value)),
+        _ => quote!(#call.query(#name, #value)),
     }
 }
 
@@ -190,16 +192,17 @@ fn method(op: &Operation) -> TokenStream {
     let method_name = ident(&op.method_name);
     let builder = ident(&op.builder_name);
     let op_id = &op.id;
-    let http_method = ident(&op.http_method);
 
+    let constructor = format_ident!("{}", op.http_method.to_lowercase());
+    let path = path_expr(op);
+    let mut call = quote!(Call::#constructor(self, #op_id, #path));
     let mut args = Vec::new();
-    let mut setup = Vec::new();
     for p in &required {
         let name = ident(&p.rust_name);
         let ty = arg_type(p);
         args.push(quote!(#name: #ty));
         if p.location != ParamLocation::Path {
-            setup.push(set_value(p, quote!(call), quote!(#name)));
+            call = set_value(p, call, quote!(#name));
         }
     }
     match &op.body {
@@ -208,30 +211,22 @@ fn method(op: &Operation) -> TokenStream {
         }) => {
             let ty = body_arg_type(ty);
             args.push(quote!(body: #ty));
-            setup.push(quote!(call.json_body(body);));
+            call = quote!(#call.json_body(body));
         }
         Some(Body::Text { required: true, .. }) => {
             args.push(quote!(body: &str));
-            setup.push(quote!(call.text_body(body.to_owned());));
+            call = quote!(#call.text_body(body));
         }
         _ => {}
     }
     if op.unauthenticated {
-        setup.push(quote!(call.without_auth();));
+        call = quote!(#call.without_auth());
     }
-    let path = path_expr(op);
-    let call_mut = if setup.is_empty() {
-        quote!(let call)
-    } else {
-        quote!(let mut call)
-    };
     quote! {
         #docs
         #deprecated
         pub fn #method_name(&self, #(#args),*) -> #builder<'_> {
-            #call_mut = crate::call::Call::new(self, #op_id, reqwest::Method::#http_method, #path);
-            #(#setup)*
-            #builder { call }
+            #builder(#call)
         }
     }
 }
@@ -244,7 +239,7 @@ fn one_line(text: &str) -> String {
 fn path_expr(op: &Operation) -> TokenStream {
     if op.path_params.is_empty() {
         let literal = &op.path_literals[0];
-        return quote!(String::from(#literal));
+        return quote!(#literal);
     }
     let literals = &op.path_literals;
     let params = op.path_params.iter().map(|name| {
@@ -295,60 +290,46 @@ fn builder(op: &Operation) -> TokenStream {
             Some(match &op.body {
                 Some(Body::Json { ty, .. }) => {
                     let ty = body_arg_type(ty);
-                    quote! { #docs pub fn body(mut self, body: #ty) -> Self { self.call.json_body(body); self } }
+                    quote! { #docs pub fn body(self, body: #ty) -> Self { Self(self.0.json_body(body)) } }
                 }
                 _ => {
-                    quote! { #docs pub fn body(mut self, body: &str) -> Self { self.call.text_body(body.to_owned()); self } }
+                    quote! { #docs pub fn body(self, body: &str) -> Self { Self(self.0.text_body(body)) } }
                 }
             })
         }
         _ => None,
     };
-    let null_field = matches!(op.body, Some(Body::Json { .. })).then(|| {
-        quote! {
-            /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-            /// `None` fields are left out, which leaves them unchanged).
-            pub fn null_field(mut self, name: &'static str) -> Self {
-                self.call.null_field(name);
-                self
-            }
-        }
-    });
+    let null_field = matches!(op.body, Some(Body::Json { .. })).then(|| quote!(, null_field));
     let stream = matches!(op.response, Response::Raw).then(|| {
         quote! {
             /// Sends the request and returns the body as a byte stream, without buffering it:
             /// memory use stays constant however large the result.
             pub fn stream(self) -> crate::call::Pending<'a, crate::call::ByteStream> {
-                self.call.stream()
+                self.0.stream()
             }
         }
     });
     let response_enum = response_enum(op);
     let setters: Vec<TokenStream> = setters.collect();
     let inherent =
-        (!setters.is_empty() || body_setter.is_some() || null_field.is_some() || stream.is_some())
+        (!setters.is_empty() || body_setter.is_some() || stream.is_some())
             .then(|| {
                 quote! {
                     impl<'a> #builder<'a> {
                         #(#setters)*
                         #body_setter
-                        #null_field
                         #stream
                     }
                 }
             });
     quote! {
         #[doc = #doc]
-        ///
-        /// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
         #[must_use = "a request does nothing until it is awaited or sent"]
-        pub struct #builder<'a> {
-            call: crate::call::Call<'a, #output>,
-        }
+        pub struct #builder<'a>(Call<'a>);
 
         #inherent
 
-        crate::builder::request_builder!(#builder => #output, #decode);
+        crate::builder::request_builder!(#builder => #output, #decode #null_field);
 
         #response_enum
     }
@@ -376,13 +357,12 @@ fn setter(param: &Param) -> TokenStream {
         ),
         _ => (arg_type(param), quote!(#name)),
     };
-    let set = set_value(param, quote!(self.call), value);
+    let set = set_value(param, quote!(self.0), value);
     quote! {
         #docs
         #deprecated
-        pub fn #name(mut self, #name: #ty) -> Self {
-            #set
-            self
+        pub fn #name(self, #name: #ty) -> Self {
+            Self(#set)
         }
     }
 }

@@ -2,6 +2,7 @@
 // Source: Looker API 4.0 Reference 4.0.26.12 (release 26.12.3), spec sha256 c64144684b2d375b6815d85870919c74bb1dbae2ab8eb5405ddaa6df71cb7746
 
 //! Alert: Alert
+use crate::call::Call;
 impl crate::LookerSdk {
     /// Follow an alert
     ///
@@ -13,13 +14,13 @@ impl crate::LookerSdk {
     ///
     /// `POST /alerts/{alert_id}/follow` · tag `Alert` · activity `non_query`
     pub fn follow_alert(&self, alert_id: &str) -> FollowAlertRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "follow_alert",
-            reqwest::Method::POST,
-            crate::call::path(&["/alerts/", "/follow"], &[alert_id]),
-        );
-        FollowAlertRequest { call }
+        FollowAlertRequest(
+            Call::post(
+                self,
+                "follow_alert",
+                crate::call::path(&["/alerts/", "/follow"], &[alert_id]),
+            ),
+        )
     }
     /// Unfollow an alert
     ///
@@ -31,13 +32,13 @@ impl crate::LookerSdk {
     ///
     /// `DELETE /alerts/{alert_id}/follow` · tag `Alert` · activity `non_query`
     pub fn unfollow_alert(&self, alert_id: &str) -> UnfollowAlertRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "unfollow_alert",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/alerts/", "/follow"], &[alert_id]),
-        );
-        UnfollowAlertRequest { call }
+        UnfollowAlertRequest(
+            Call::delete(
+                self,
+                "unfollow_alert",
+                crate::call::path(&["/alerts/", "/follow"], &[alert_id]),
+            ),
+        )
     }
     /// Search Alerts
     ///
@@ -45,13 +46,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /alerts/search` · tag `Alert` · activity `non_query`
     pub fn search_alerts(&self) -> SearchAlertsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "search_alerts",
-            reqwest::Method::GET,
-            String::from("/alerts/search"),
-        );
-        SearchAlertsRequest { call }
+        SearchAlertsRequest(Call::get(self, "search_alerts", "/alerts/search"))
     }
     /// Get an alert
     ///
@@ -63,13 +58,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /alerts/{alert_id}` · tag `Alert` · activity `non_query`
     pub fn get_alert(&self, alert_id: &str) -> GetAlertRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "get_alert",
-            reqwest::Method::GET,
-            crate::call::path(&["/alerts/", ""], &[alert_id]),
-        );
-        GetAlertRequest { call }
+        GetAlertRequest(
+            Call::get(
+                self,
+                "get_alert",
+                crate::call::path(&["/alerts/", ""], &[alert_id]),
+            ),
+        )
     }
     /// Update an alert
     ///
@@ -88,14 +83,14 @@ impl crate::LookerSdk {
         alert_id: &str,
         body: &crate::models::WriteAlert,
     ) -> UpdateAlertRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_alert",
-            reqwest::Method::PUT,
-            crate::call::path(&["/alerts/", ""], &[alert_id]),
-        );
-        call.json_body(body);
-        UpdateAlertRequest { call }
+        UpdateAlertRequest(
+            Call::put(
+                    self,
+                    "update_alert",
+                    crate::call::path(&["/alerts/", ""], &[alert_id]),
+                )
+                .json_body(body),
+        )
     }
     /// Delete an alert
     ///
@@ -107,13 +102,13 @@ impl crate::LookerSdk {
     ///
     /// `DELETE /alerts/{alert_id}` · tag `Alert` · activity `non_query`
     pub fn delete_alert(&self, alert_id: &str) -> DeleteAlertRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_alert",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/alerts/", ""], &[alert_id]),
-        );
-        DeleteAlertRequest { call }
+        DeleteAlertRequest(
+            Call::delete(
+                self,
+                "delete_alert",
+                crate::call::path(&["/alerts/", ""], &[alert_id]),
+            ),
+        )
     }
     /// Update select fields on an alert
     ///
@@ -132,14 +127,14 @@ impl crate::LookerSdk {
         alert_id: &str,
         body: &crate::models::AlertPatch,
     ) -> UpdateAlertFieldRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_alert_field",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/alerts/", ""], &[alert_id]),
-        );
-        call.json_body(body);
-        UpdateAlertFieldRequest { call }
+        UpdateAlertFieldRequest(
+            Call::patch(
+                    self,
+                    "update_alert_field",
+                    crate::call::path(&["/alerts/", ""], &[alert_id]),
+                )
+                .json_body(body),
+        )
     }
     /// Create an alert
     ///
@@ -188,14 +183,7 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteAlert,
     ) -> CreateAlertRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_alert",
-            reqwest::Method::POST,
-            String::from("/alerts"),
-        );
-        call.json_body(body);
-        CreateAlertRequest { call }
+        CreateAlertRequest(Call::post(self, "create_alert", "/alerts").json_body(body))
     }
     /// Enqueue an alert
     ///
@@ -207,13 +195,13 @@ impl crate::LookerSdk {
     ///
     /// `POST /alerts/{alert_id}/enqueue` · tag `Alert` · activity `non_query`
     pub fn enqueue_alert(&self, alert_id: &str) -> EnqueueAlertRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "enqueue_alert",
-            reqwest::Method::POST,
-            crate::call::path(&["/alerts/", "/enqueue"], &[alert_id]),
-        );
-        EnqueueAlertRequest { call }
+        EnqueueAlertRequest(
+            Call::post(
+                self,
+                "enqueue_alert",
+                crate::call::path(&["/alerts/", "/enqueue"], &[alert_id]),
+            ),
+        )
     }
     /// Alert Notifications
     ///
@@ -222,13 +210,9 @@ impl crate::LookerSdk {
     ///
     /// `GET /alert_notifications` · tag `Alert` · activity `non_query`
     pub fn alert_notifications(&self) -> AlertNotificationsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "alert_notifications",
-            reqwest::Method::GET,
-            String::from("/alert_notifications"),
-        );
-        AlertNotificationsRequest { call }
+        AlertNotificationsRequest(
+            Call::get(self, "alert_notifications", "/alert_notifications"),
+        )
     }
     /// Read a Notification
     ///
@@ -244,199 +228,123 @@ impl crate::LookerSdk {
         &self,
         alert_notification_id: &str,
     ) -> ReadAlertNotificationRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "read_alert_notification",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/alert_notifications/", ""], &[alert_notification_id]),
-        );
-        ReadAlertNotificationRequest {
-            call,
-        }
+        ReadAlertNotificationRequest(
+            Call::patch(
+                self,
+                "read_alert_notification",
+                crate::call::path(
+                    &["/alert_notifications/", ""],
+                    &[alert_notification_id],
+                ),
+            ),
+        )
     }
 }
 /// Request builder for [`LookerSdk::follow_alert`](crate::LookerSdk::follow_alert) (`POST /alerts/{alert_id}/follow`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct FollowAlertRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct FollowAlertRequest<'a>(Call<'a>);
 crate::builder::request_builder!(FollowAlertRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::unfollow_alert`](crate::LookerSdk::unfollow_alert) (`DELETE /alerts/{alert_id}/follow`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UnfollowAlertRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct UnfollowAlertRequest<'a>(Call<'a>);
 crate::builder::request_builder!(UnfollowAlertRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::search_alerts`](crate::LookerSdk::search_alerts) (`GET /alerts/search`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SearchAlertsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::Alert>>,
-}
+pub struct SearchAlertsRequest<'a>(Call<'a>);
 impl<'a> SearchAlertsRequest<'a> {
     /// (Optional) Number of results to return (used with `offset`).
-    pub fn limit(mut self, limit: i64) -> Self {
-        self.call.query("limit", limit);
-        self
+    pub fn limit(self, limit: i64) -> Self {
+        Self(self.0.query("limit", limit))
     }
     /// (Optional) Number of results to skip before returning any (used with `limit`).
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.call.query("offset", offset);
-        self
+    pub fn offset(self, offset: i64) -> Self {
+        Self(self.0.query("offset", offset))
     }
     /// (Optional) Dimension by which to order the results(`dashboard` | `owner`)
-    pub fn group_by(mut self, group_by: impl Into<String>) -> Self {
-        self.call.query("group_by", Into::<String>::into(group_by));
-        self
+    pub fn group_by(self, group_by: impl Into<String>) -> Self {
+        Self(self.0.query("group_by", Into::<String>::into(group_by)))
     }
     /// (Optional) Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// (Optional) Filter on returning only enabled or disabled alerts.
-    pub fn disabled(mut self, disabled: bool) -> Self {
-        self.call.query("disabled", disabled);
-        self
+    pub fn disabled(self, disabled: bool) -> Self {
+        Self(self.0.query("disabled", disabled))
     }
     /// (Optional) Filter on alert frequency, such as: monthly, weekly, daily, hourly, minutes
-    pub fn frequency(mut self, frequency: impl Into<String>) -> Self {
-        self.call.query("frequency", Into::<String>::into(frequency));
-        self
+    pub fn frequency(self, frequency: impl Into<String>) -> Self {
+        Self(self.0.query("frequency", Into::<String>::into(frequency)))
     }
     /// (Optional) Filter on whether the alert has met its condition when it last executed
-    pub fn condition_met(mut self, condition_met: bool) -> Self {
-        self.call.query("condition_met", condition_met);
-        self
+    pub fn condition_met(self, condition_met: bool) -> Self {
+        Self(self.0.query("condition_met", condition_met))
     }
     /// (Optional) Filter on the start range of the last time the alerts were run. Example: 2021-01-01T01:01:01-08:00.
-    pub fn last_run_start(mut self, last_run_start: impl Into<String>) -> Self {
-        self.call.query("last_run_start", Into::<String>::into(last_run_start));
-        self
+    pub fn last_run_start(self, last_run_start: impl Into<String>) -> Self {
+        Self(self.0.query("last_run_start", Into::<String>::into(last_run_start)))
     }
     /// (Optional) Filter on the start range of the last time the alerts were run. Example: 2021-01-01T01:01:01-08:00.
-    pub fn last_run_end(mut self, last_run_end: impl Into<String>) -> Self {
-        self.call.query("last_run_end", Into::<String>::into(last_run_end));
-        self
+    pub fn last_run_end(self, last_run_end: impl Into<String>) -> Self {
+        Self(self.0.query("last_run_end", Into::<String>::into(last_run_end)))
     }
     /// (Admin only) (Optional) Filter for all owners.
-    pub fn all_owners(mut self, all_owners: bool) -> Self {
-        self.call.query("all_owners", all_owners);
-        self
+    pub fn all_owners(self, all_owners: bool) -> Self {
+        Self(self.0.query("all_owners", all_owners))
     }
 }
 crate::builder::request_builder!(
     SearchAlertsRequest => Vec < crate ::models::Alert >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::get_alert`](crate::LookerSdk::get_alert) (`GET /alerts/{alert_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GetAlertRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Alert>,
-}
+pub struct GetAlertRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     GetAlertRequest => crate ::models::Alert, crate ::call::json
 );
 /// Request builder for [`LookerSdk::update_alert`](crate::LookerSdk::update_alert) (`PUT /alerts/{alert_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateAlertRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Alert>,
-}
-impl<'a> UpdateAlertRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct UpdateAlertRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateAlertRequest => crate ::models::Alert, crate ::call::json
+    UpdateAlertRequest => crate ::models::Alert, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::delete_alert`](crate::LookerSdk::delete_alert) (`DELETE /alerts/{alert_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteAlertRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteAlertRequest<'a>(Call<'a>);
 crate::builder::request_builder!(DeleteAlertRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_alert_field`](crate::LookerSdk::update_alert_field) (`PATCH /alerts/{alert_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateAlertFieldRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Alert>,
-}
-impl<'a> UpdateAlertFieldRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct UpdateAlertFieldRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateAlertFieldRequest => crate ::models::Alert, crate ::call::json
+    UpdateAlertFieldRequest => crate ::models::Alert, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::create_alert`](crate::LookerSdk::create_alert) (`POST /alerts`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateAlertRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Alert>,
-}
-impl<'a> CreateAlertRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct CreateAlertRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateAlertRequest => crate ::models::Alert, crate ::call::json
+    CreateAlertRequest => crate ::models::Alert, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::enqueue_alert`](crate::LookerSdk::enqueue_alert) (`POST /alerts/{alert_id}/enqueue`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct EnqueueAlertRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct EnqueueAlertRequest<'a>(Call<'a>);
 impl<'a> EnqueueAlertRequest<'a> {
     /// Whether to enqueue an alert again if its already running.
-    pub fn force(mut self, force: bool) -> Self {
-        self.call.query("force", force);
-        self
+    pub fn force(self, force: bool) -> Self {
+        Self(self.0.query("force", force))
     }
 }
 crate::builder::request_builder!(EnqueueAlertRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::alert_notifications`](crate::LookerSdk::alert_notifications) (`GET /alert_notifications`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AlertNotificationsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::AlertNotifications>>,
-}
+pub struct AlertNotificationsRequest<'a>(Call<'a>);
 impl<'a> AlertNotificationsRequest<'a> {
     /// (Optional) Number of results to return (used with `offset`).
-    pub fn limit(mut self, limit: i64) -> Self {
-        self.call.query("limit", limit);
-        self
+    pub fn limit(self, limit: i64) -> Self {
+        Self(self.0.query("limit", limit))
     }
     /// (Optional) Number of results to skip before returning any (used with `limit`).
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.call.query("offset", offset);
-        self
+    pub fn offset(self, offset: i64) -> Self {
+        Self(self.0.query("offset", offset))
     }
 }
 crate::builder::request_builder!(
@@ -444,12 +352,8 @@ crate::builder::request_builder!(
     ::call::json
 );
 /// Request builder for [`LookerSdk::read_alert_notification`](crate::LookerSdk::read_alert_notification) (`PATCH /alert_notifications/{alert_notification_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ReadAlertNotificationRequest<'a> {
-    call: crate::call::Call<'a, crate::models::AlertNotifications>,
-}
+pub struct ReadAlertNotificationRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     ReadAlertNotificationRequest => crate ::models::AlertNotifications, crate
     ::call::json

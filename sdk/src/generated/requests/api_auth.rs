@@ -2,6 +2,7 @@
 // Source: Looker API 4.0 Reference 4.0.26.12 (release 26.12.3), spec sha256 c64144684b2d375b6815d85870919c74bb1dbae2ab8eb5405ddaa6df71cb7746
 
 //! ApiAuth: API Authentication
+use crate::call::Call;
 impl crate::LookerSdk {
     /// Login
     ///
@@ -36,14 +37,7 @@ impl crate::LookerSdk {
     ///
     /// `POST /login` · tag `ApiAuth` · activity `none`
     pub fn login(&self) -> LoginRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "login",
-            reqwest::Method::POST,
-            String::from("/login"),
-        );
-        call.without_auth();
-        LoginRequest { call }
+        LoginRequest(Call::post(self, "login", "/login").without_auth())
     }
     /// Login user
     ///
@@ -75,13 +69,13 @@ impl crate::LookerSdk {
     ///
     /// `POST /login/{user_id}` · tag `ApiAuth` · activity `none`
     pub fn login_user(&self, user_id: &str) -> LoginUserRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "login_user",
-            reqwest::Method::POST,
-            crate::call::path(&["/login/", ""], &[user_id]),
-        );
-        LoginUserRequest { call }
+        LoginUserRequest(
+            Call::post(
+                self,
+                "login_user",
+                crate::call::path(&["/login/", ""], &[user_id]),
+            ),
+        )
     }
     /// Logout
     ///
@@ -89,52 +83,32 @@ impl crate::LookerSdk {
     ///
     /// `DELETE /logout` · tag `ApiAuth` · activity `none`
     pub fn logout(&self) -> LogoutRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "logout",
-            reqwest::Method::DELETE,
-            String::from("/logout"),
-        );
-        LogoutRequest { call }
+        LogoutRequest(Call::delete(self, "logout", "/logout"))
     }
 }
 /// Request builder for [`LookerSdk::login`](crate::LookerSdk::login) (`POST /login`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct LoginRequest<'a> {
-    call: crate::call::Call<'a, crate::models::AccessToken>,
-}
+pub struct LoginRequest<'a>(Call<'a>);
 impl<'a> LoginRequest<'a> {
     /// client_id part of API Key.
-    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
-        self.call.form("client_id", Into::<String>::into(client_id));
-        self
+    pub fn client_id(self, client_id: impl Into<String>) -> Self {
+        Self(self.0.form("client_id", Into::<String>::into(client_id)))
     }
     /// client_secret part of API Key.
-    pub fn client_secret(mut self, client_secret: impl Into<String>) -> Self {
-        self.call.form("client_secret", Into::<String>::into(client_secret));
-        self
+    pub fn client_secret(self, client_secret: impl Into<String>) -> Self {
+        Self(self.0.form("client_secret", Into::<String>::into(client_secret)))
     }
 }
 crate::builder::request_builder!(
     LoginRequest => crate ::models::AccessToken, crate ::call::json
 );
 /// Request builder for [`LookerSdk::login_user`](crate::LookerSdk::login_user) (`POST /login/{user_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct LoginUserRequest<'a> {
-    call: crate::call::Call<'a, crate::models::AccessToken>,
-}
+pub struct LoginUserRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     LoginUserRequest => crate ::models::AccessToken, crate ::call::json
 );
 /// Request builder for [`LookerSdk::logout`](crate::LookerSdk::logout) (`DELETE /logout`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct LogoutRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct LogoutRequest<'a>(Call<'a>);
 crate::builder::request_builder!(LogoutRequest => (), crate ::call::unit);

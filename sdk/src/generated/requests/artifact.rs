@@ -2,6 +2,7 @@
 // Source: Looker API 4.0 Reference 4.0.26.12 (release 26.12.3), spec sha256 c64144684b2d375b6815d85870919c74bb1dbae2ab8eb5405ddaa6df71cb7746
 
 //! Artifact: Artifact Storage
+use crate::call::Call;
 impl crate::LookerSdk {
     /// Artifact store usage
     ///
@@ -13,13 +14,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /artifact/usage` · tag `Artifact` · activity `non_query`
     pub fn artifact_usage(&self) -> ArtifactUsageRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "artifact_usage",
-            reqwest::Method::GET,
-            String::from("/artifact/usage"),
-        );
-        ArtifactUsageRequest { call }
+        ArtifactUsageRequest(Call::get(self, "artifact_usage", "/artifact/usage"))
     }
     /// Get namespaces and counts
     ///
@@ -31,13 +26,9 @@ impl crate::LookerSdk {
     ///
     /// `GET /artifact/namespaces` · tag `Artifact` · activity `non_query`
     pub fn artifact_namespaces(&self) -> ArtifactNamespacesRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "artifact_namespaces",
-            reqwest::Method::GET,
-            String::from("/artifact/namespaces"),
-        );
-        ArtifactNamespacesRequest { call }
+        ArtifactNamespacesRequest(
+            Call::get(self, "artifact_namespaces", "/artifact/namespaces"),
+        )
     }
     /// Get an artifact value
     ///
@@ -55,13 +46,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /artifact/{namespace}/value` · tag `Artifact` · activity `non_query`
     pub fn artifact_value(&self, namespace: &str) -> ArtifactValueRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "artifact_value",
-            reqwest::Method::GET,
-            crate::call::path(&["/artifact/", "/value"], &[namespace]),
-        );
-        ArtifactValueRequest { call }
+        ArtifactValueRequest(
+            Call::get(
+                self,
+                "artifact_value",
+                crate::call::path(&["/artifact/", "/value"], &[namespace]),
+            ),
+        )
     }
     /// Purge artifacts
     ///
@@ -77,13 +68,13 @@ impl crate::LookerSdk {
     ///
     /// `DELETE /artifact/{namespace}/purge` · tag `Artifact` · activity `non_query`
     pub fn purge_artifacts(&self, namespace: &str) -> PurgeArtifactsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "purge_artifacts",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/artifact/", "/purge"], &[namespace]),
-        );
-        PurgeArtifactsRequest { call }
+        PurgeArtifactsRequest(
+            Call::delete(
+                self,
+                "purge_artifacts",
+                crate::call::path(&["/artifact/", "/purge"], &[namespace]),
+            ),
+        )
     }
     /// Search artifacts
     ///
@@ -113,13 +104,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /artifact/{namespace}/search` · tag `Artifact` · activity `non_query`
     pub fn search_artifacts(&self, namespace: &str) -> SearchArtifactsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "search_artifacts",
-            reqwest::Method::GET,
-            crate::call::path(&["/artifact/", "/search"], &[namespace]),
-        );
-        SearchArtifactsRequest { call }
+        SearchArtifactsRequest(
+            Call::get(
+                self,
+                "search_artifacts",
+                crate::call::path(&["/artifact/", "/search"], &[namespace]),
+            ),
+        )
     }
     /// Get one or more artifacts
     ///
@@ -138,14 +129,14 @@ impl crate::LookerSdk {
     ///
     /// `GET /artifact/{namespace}` · tag `Artifact` · activity `non_query`
     pub fn artifact(&self, namespace: &str, key: &str) -> ArtifactRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "artifact",
-            reqwest::Method::GET,
-            crate::call::path(&["/artifact/", ""], &[namespace]),
-        );
-        call.query("key", key);
-        ArtifactRequest { call }
+        ArtifactRequest(
+            Call::get(
+                    self,
+                    "artifact",
+                    crate::call::path(&["/artifact/", ""], &[namespace]),
+                )
+                .query("key", key),
+        )
     }
     /// Delete one or more artifacts
     ///
@@ -168,14 +159,14 @@ impl crate::LookerSdk {
         namespace: &str,
         key: &str,
     ) -> DeleteArtifactRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "delete_artifact",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/artifact/", ""], &[namespace]),
-        );
-        call.query("key", key);
-        DeleteArtifactRequest { call }
+        DeleteArtifactRequest(
+            Call::delete(
+                    self,
+                    "delete_artifact",
+                    crate::call::path(&["/artifact/", ""], &[namespace]),
+                )
+                .query("key", key),
+        )
     }
     /// Create or update artifacts
     ///
@@ -219,55 +210,43 @@ impl crate::LookerSdk {
         namespace: &str,
         body: &[crate::models::UpdateArtifact],
     ) -> UpdateArtifactsRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_artifacts",
-            reqwest::Method::PUT,
-            crate::call::path(&["/artifacts/", ""], &[namespace]),
-        );
-        call.json_body(body);
-        UpdateArtifactsRequest { call }
+        UpdateArtifactsRequest(
+            Call::put(
+                    self,
+                    "update_artifacts",
+                    crate::call::path(&["/artifacts/", ""], &[namespace]),
+                )
+                .json_body(body),
+        )
     }
 }
 /// Request builder for [`LookerSdk::artifact_usage`](crate::LookerSdk::artifact_usage) (`GET /artifact/usage`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ArtifactUsageRequest<'a> {
-    call: crate::call::Call<'a, crate::models::ArtifactUsage>,
-}
+pub struct ArtifactUsageRequest<'a>(Call<'a>);
 impl<'a> ArtifactUsageRequest<'a> {
     /// Comma-delimited names of fields to return in responses. Omit for all fields
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     ArtifactUsageRequest => crate ::models::ArtifactUsage, crate ::call::json
 );
 /// Request builder for [`LookerSdk::artifact_namespaces`](crate::LookerSdk::artifact_namespaces) (`GET /artifact/namespaces`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ArtifactNamespacesRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::ArtifactNamespace>>,
-}
+pub struct ArtifactNamespacesRequest<'a>(Call<'a>);
 impl<'a> ArtifactNamespacesRequest<'a> {
     /// Comma-delimited names of fields to return in responses. Omit for all fields
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Number of results to return. (used with offset)
-    pub fn limit(mut self, limit: i64) -> Self {
-        self.call.query("limit", limit);
-        self
+    pub fn limit(self, limit: i64) -> Self {
+        Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any. (used with limit)
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.call.query("offset", offset);
-        self
+    pub fn offset(self, offset: i64) -> Self {
+        Self(self.0.query("offset", offset))
     }
 }
 crate::builder::request_builder!(
@@ -275,140 +254,97 @@ crate::builder::request_builder!(
     ::call::json
 );
 /// Request builder for [`LookerSdk::artifact_value`](crate::LookerSdk::artifact_value) (`GET /artifact/{namespace}/value`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ArtifactValueRequest<'a> {
-    call: crate::call::Call<'a, String>,
-}
+pub struct ArtifactValueRequest<'a>(Call<'a>);
 impl<'a> ArtifactValueRequest<'a> {
     /// Artifact storage key. Namespace + Key must be unique
-    pub fn key(mut self, key: impl Into<String>) -> Self {
-        self.call.query("key", Into::<String>::into(key));
-        self
+    pub fn key(self, key: impl Into<String>) -> Self {
+        Self(self.0.query("key", Into::<String>::into(key)))
     }
 }
 crate::builder::request_builder!(ArtifactValueRequest => String, crate ::call::json);
 /// Request builder for [`LookerSdk::purge_artifacts`](crate::LookerSdk::purge_artifacts) (`DELETE /artifact/{namespace}/purge`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct PurgeArtifactsRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct PurgeArtifactsRequest<'a>(Call<'a>);
 crate::builder::request_builder!(PurgeArtifactsRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::search_artifacts`](crate::LookerSdk::search_artifacts) (`GET /artifact/{namespace}/search`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SearchArtifactsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::Artifact>>,
-}
+pub struct SearchArtifactsRequest<'a>(Call<'a>);
 impl<'a> SearchArtifactsRequest<'a> {
     /// Comma-delimited names of fields to return in responses. Omit for all fields
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Key pattern to match
-    pub fn key(mut self, key: impl Into<String>) -> Self {
-        self.call.query("key", Into::<String>::into(key));
-        self
+    pub fn key(self, key: impl Into<String>) -> Self {
+        Self(self.0.query("key", Into::<String>::into(key)))
     }
     /// Ids of users who created or updated the artifact (comma-delimited list)
-    pub fn user_ids(mut self, user_ids: impl Into<String>) -> Self {
-        self.call.query("user_ids", Into::<String>::into(user_ids));
-        self
+    pub fn user_ids(self, user_ids: impl Into<String>) -> Self {
+        Self(self.0.query("user_ids", Into::<String>::into(user_ids)))
     }
     /// Minimum storage size of the artifact
-    pub fn min_size(mut self, min_size: i64) -> Self {
-        self.call.query("min_size", min_size);
-        self
+    pub fn min_size(self, min_size: i64) -> Self {
+        Self(self.0.query("min_size", min_size))
     }
     /// Maximum storage size of the artifact
-    pub fn max_size(mut self, max_size: i64) -> Self {
-        self.call.query("max_size", max_size);
-        self
+    pub fn max_size(self, max_size: i64) -> Self {
+        Self(self.0.query("max_size", max_size))
     }
     /// Number of results to return. (used with offset)
-    pub fn limit(mut self, limit: i64) -> Self {
-        self.call.query("limit", limit);
-        self
+    pub fn limit(self, limit: i64) -> Self {
+        Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any. (used with limit)
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.call.query("offset", offset);
-        self
+    pub fn offset(self, offset: i64) -> Self {
+        Self(self.0.query("offset", offset))
     }
     /// Return the full count of results in the X-Total-Count response header. (Slight performance hit.)
-    pub fn tally(mut self, tally: bool) -> Self {
-        self.call.query("tally", tally);
-        self
+    pub fn tally(self, tally: bool) -> Self {
+        Self(self.0.query("tally", tally))
     }
 }
 crate::builder::request_builder!(
     SearchArtifactsRequest => Vec < crate ::models::Artifact >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::artifact`](crate::LookerSdk::artifact) (`GET /artifact/{namespace}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ArtifactRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::Artifact>>,
-}
+pub struct ArtifactRequest<'a>(Call<'a>);
 impl<'a> ArtifactRequest<'a> {
     /// Comma-delimited names of fields to return in responses. Omit for all fields
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Number of results to return. (used with offset)
-    pub fn limit(mut self, limit: i64) -> Self {
-        self.call.query("limit", limit);
-        self
+    pub fn limit(self, limit: i64) -> Self {
+        Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any. (used with limit)
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.call.query("offset", offset);
-        self
+    pub fn offset(self, offset: i64) -> Self {
+        Self(self.0.query("offset", offset))
     }
     /// Return the full count of results in the X-Total-Count response header. (Slight performance hit.)
-    pub fn tally(mut self, tally: bool) -> Self {
-        self.call.query("tally", tally);
-        self
+    pub fn tally(self, tally: bool) -> Self {
+        Self(self.0.query("tally", tally))
     }
 }
 crate::builder::request_builder!(
     ArtifactRequest => Vec < crate ::models::Artifact >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_artifact`](crate::LookerSdk::delete_artifact) (`DELETE /artifact/{namespace}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteArtifactRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteArtifactRequest<'a>(Call<'a>);
 crate::builder::request_builder!(DeleteArtifactRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_artifacts`](crate::LookerSdk::update_artifacts) (`PUT /artifacts/{namespace}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateArtifactsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::Artifact>>,
-}
+pub struct UpdateArtifactsRequest<'a>(Call<'a>);
 impl<'a> UpdateArtifactsRequest<'a> {
     /// Comma-delimited names of fields to return in responses. Omit for all fields
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
-    UpdateArtifactsRequest => Vec < crate ::models::Artifact >, crate ::call::json
+    UpdateArtifactsRequest => Vec < crate ::models::Artifact >, crate ::call::json,
+    null_field
 );

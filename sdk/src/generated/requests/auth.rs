@@ -2,6 +2,7 @@
 // Source: Looker API 4.0 Reference 4.0.26.12 (release 26.12.3), spec sha256 c64144684b2d375b6815d85870919c74bb1dbae2ab8eb5405ddaa6df71cb7746
 
 //! Auth: Manage User Authentication Configuration
+use crate::call::Call;
 impl crate::LookerSdk {
     /// Create Embed Secret
     ///
@@ -13,13 +14,9 @@ impl crate::LookerSdk {
     ///
     /// `POST /embed_config/secrets` · tag `Auth` · activity `non_query`
     pub fn create_embed_secret(&self) -> CreateEmbedSecretRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "create_embed_secret",
-            reqwest::Method::POST,
-            String::from("/embed_config/secrets"),
-        );
-        CreateEmbedSecretRequest { call }
+        CreateEmbedSecretRequest(
+            Call::post(self, "create_embed_secret", "/embed_config/secrets"),
+        )
     }
     /// Delete Embed Secret
     ///
@@ -36,13 +33,13 @@ impl crate::LookerSdk {
         &self,
         embed_secret_id: &str,
     ) -> DeleteEmbedSecretRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_embed_secret",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/embed_config/secrets/", ""], &[embed_secret_id]),
-        );
-        DeleteEmbedSecretRequest { call }
+        DeleteEmbedSecretRequest(
+            Call::delete(
+                self,
+                "delete_embed_secret",
+                crate::call::path(&["/embed_config/secrets/", ""], &[embed_secret_id]),
+            ),
+        )
     }
     /// Create Signed Embed Url
     ///
@@ -100,14 +97,9 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::EmbedSsoParams,
     ) -> CreateSsoEmbedUrlRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_sso_embed_url",
-            reqwest::Method::POST,
-            String::from("/embed/sso_url"),
-        );
-        call.json_body(body);
-        CreateSsoEmbedUrlRequest { call }
+        CreateSsoEmbedUrlRequest(
+            Call::post(self, "create_sso_embed_url", "/embed/sso_url").json_body(body),
+        )
     }
     /// Create Embed URL
     ///
@@ -146,14 +138,10 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::EmbedParams,
     ) -> CreateEmbedUrlAsMeRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_embed_url_as_me",
-            reqwest::Method::POST,
-            String::from("/embed/token_url/me"),
-        );
-        call.json_body(body);
-        CreateEmbedUrlAsMeRequest { call }
+        CreateEmbedUrlAsMeRequest(
+            Call::post(self, "create_embed_url_as_me", "/embed/token_url/me")
+                .json_body(body),
+        )
     }
     /// Get Embed URL Validation
     ///
@@ -163,13 +151,9 @@ impl crate::LookerSdk {
     ///
     /// `GET /embed/sso/validate` · tag `Auth` · activity `non_query`
     pub fn validate_embed_url(&self) -> ValidateEmbedUrlRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "validate_embed_url",
-            reqwest::Method::GET,
-            String::from("/embed/sso/validate"),
-        );
-        ValidateEmbedUrlRequest { call }
+        ValidateEmbedUrlRequest(
+            Call::get(self, "validate_embed_url", "/embed/sso/validate"),
+        )
     }
     /// Create Acquire cookieless embed session
     ///
@@ -215,16 +199,14 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::EmbedCookielessSessionAcquire,
     ) -> AcquireEmbedCookielessSessionRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "acquire_embed_cookieless_session",
-            reqwest::Method::POST,
-            String::from("/embed/cookieless_session/acquire"),
-        );
-        call.json_body(body);
-        AcquireEmbedCookielessSessionRequest {
-            call,
-        }
+        AcquireEmbedCookielessSessionRequest(
+            Call::post(
+                    self,
+                    "acquire_embed_cookieless_session",
+                    "/embed/cookieless_session/acquire",
+                )
+                .json_body(body),
+        )
     }
     /// Delete cookieless embed session
     ///
@@ -245,18 +227,16 @@ impl crate::LookerSdk {
         &self,
         session_reference_token: &str,
     ) -> DeleteEmbedCookielessSessionRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_embed_cookieless_session",
-            reqwest::Method::DELETE,
-            crate::call::path(
-                &["/embed/cookieless_session/", ""],
-                &[session_reference_token],
+        DeleteEmbedCookielessSessionRequest(
+            Call::delete(
+                self,
+                "delete_embed_cookieless_session",
+                crate::call::path(
+                    &["/embed/cookieless_session/", ""],
+                    &[session_reference_token],
+                ),
             ),
-        );
-        DeleteEmbedCookielessSessionRequest {
-            call,
-        }
+        )
     }
     /// Generate tokens for cookieless embed session
     ///
@@ -286,16 +266,14 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::EmbedCookielessSessionGenerateTokens,
     ) -> GenerateTokensForCookielessSessionRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "generate_tokens_for_cookieless_session",
-            reqwest::Method::PUT,
-            String::from("/embed/cookieless_session/generate_tokens"),
-        );
-        call.json_body(body);
-        GenerateTokensForCookielessSessionRequest {
-            call,
-        }
+        GenerateTokensForCookielessSessionRequest(
+            Call::put(
+                    self,
+                    "generate_tokens_for_cookieless_session",
+                    "/embed/cookieless_session/generate_tokens",
+                )
+                .json_body(body),
+        )
     }
     /// Get LDAP Configuration
     ///
@@ -320,13 +298,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /ldap_config` · tag `Auth` · activity `non_query`
     pub fn ldap_config(&self) -> LdapConfigRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "ldap_config",
-            reqwest::Method::GET,
-            String::from("/ldap_config"),
-        );
-        LdapConfigRequest { call }
+        LdapConfigRequest(Call::get(self, "ldap_config", "/ldap_config"))
     }
     /// Update LDAP Configuration
     ///
@@ -353,14 +325,9 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteLdapConfig,
     ) -> UpdateLdapConfigRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_ldap_config",
-            reqwest::Method::PATCH,
-            String::from("/ldap_config"),
-        );
-        call.json_body(body);
-        UpdateLdapConfigRequest { call }
+        UpdateLdapConfigRequest(
+            Call::patch(self, "update_ldap_config", "/ldap_config").json_body(body),
+        )
     }
     /// Test LDAP Connection
     ///
@@ -394,16 +361,14 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteLdapConfig,
     ) -> TestLdapConfigConnectionRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "test_ldap_config_connection",
-            reqwest::Method::PUT,
-            String::from("/ldap_config/test_connection"),
-        );
-        call.json_body(body);
-        TestLdapConfigConnectionRequest {
-            call,
-        }
+        TestLdapConfigConnectionRequest(
+            Call::put(
+                    self,
+                    "test_ldap_config_connection",
+                    "/ldap_config/test_connection",
+                )
+                .json_body(body),
+        )
     }
     /// Test LDAP Auth
     ///
@@ -439,14 +404,10 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteLdapConfig,
     ) -> TestLdapConfigAuthRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "test_ldap_config_auth",
-            reqwest::Method::PUT,
-            String::from("/ldap_config/test_auth"),
-        );
-        call.json_body(body);
-        TestLdapConfigAuthRequest { call }
+        TestLdapConfigAuthRequest(
+            Call::put(self, "test_ldap_config_auth", "/ldap_config/test_auth")
+                .json_body(body),
+        )
     }
     /// Test LDAP User Info
     ///
@@ -471,16 +432,10 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteLdapConfig,
     ) -> TestLdapConfigUserInfoRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "test_ldap_config_user_info",
-            reqwest::Method::PUT,
-            String::from("/ldap_config/test_user_info"),
-        );
-        call.json_body(body);
-        TestLdapConfigUserInfoRequest {
-            call,
-        }
+        TestLdapConfigUserInfoRequest(
+            Call::put(self, "test_ldap_config_user_info", "/ldap_config/test_user_info")
+                .json_body(body),
+        )
     }
     /// Test LDAP User Auth
     ///
@@ -505,16 +460,10 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteLdapConfig,
     ) -> TestLdapConfigUserAuthRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "test_ldap_config_user_auth",
-            reqwest::Method::PUT,
-            String::from("/ldap_config/test_user_auth"),
-        );
-        call.json_body(body);
-        TestLdapConfigUserAuthRequest {
-            call,
-        }
+        TestLdapConfigUserAuthRequest(
+            Call::put(self, "test_ldap_config_user_auth", "/ldap_config/test_user_auth")
+                .json_body(body),
+        )
     }
     /// Register Mobile Device
     ///
@@ -532,16 +481,9 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteMobileToken,
     ) -> RegisterMobileDeviceRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "register_mobile_device",
-            reqwest::Method::POST,
-            String::from("/mobile/device"),
-        );
-        call.json_body(body);
-        RegisterMobileDeviceRequest {
-            call,
-        }
+        RegisterMobileDeviceRequest(
+            Call::post(self, "register_mobile_device", "/mobile/device").json_body(body),
+        )
     }
     /// Deregister Mobile Device
     ///
@@ -558,15 +500,13 @@ impl crate::LookerSdk {
         &self,
         device_id: &str,
     ) -> DeregisterMobileDeviceRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "deregister_mobile_device",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/mobile/device/", ""], &[device_id]),
-        );
-        DeregisterMobileDeviceRequest {
-            call,
-        }
+        DeregisterMobileDeviceRequest(
+            Call::delete(
+                self,
+                "deregister_mobile_device",
+                crate::call::path(&["/mobile/device/", ""], &[device_id]),
+            ),
+        )
     }
     /// Update Mobile Device Registration
     ///
@@ -583,15 +523,13 @@ impl crate::LookerSdk {
         &self,
         device_id: &str,
     ) -> UpdateMobileDeviceRegistrationRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "update_mobile_device_registration",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/mobile/device/", ""], &[device_id]),
-        );
-        UpdateMobileDeviceRegistrationRequest {
-            call,
-        }
+        UpdateMobileDeviceRegistrationRequest(
+            Call::patch(
+                self,
+                "update_mobile_device_registration",
+                crate::call::path(&["/mobile/device/", ""], &[device_id]),
+            ),
+        )
     }
     /// Get All OAuth Client Apps
     ///
@@ -605,13 +543,9 @@ impl crate::LookerSdk {
     ///
     /// `GET /oauth_client_apps` · tag `Auth` · activity `non_query`
     pub fn all_oauth_client_apps(&self) -> AllOauthClientAppsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_oauth_client_apps",
-            reqwest::Method::GET,
-            String::from("/oauth_client_apps"),
-        );
-        AllOauthClientAppsRequest { call }
+        AllOauthClientAppsRequest(
+            Call::get(self, "all_oauth_client_apps", "/oauth_client_apps"),
+        )
     }
     /// Get OAuth Client App
     ///
@@ -625,13 +559,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /oauth_client_apps/{client_guid}` · tag `Auth` · activity `non_query`
     pub fn oauth_client_app(&self, client_guid: &str) -> OauthClientAppRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "oauth_client_app",
-            reqwest::Method::GET,
-            crate::call::path(&["/oauth_client_apps/", ""], &[client_guid]),
-        );
-        OauthClientAppRequest { call }
+        OauthClientAppRequest(
+            Call::get(
+                self,
+                "oauth_client_app",
+                crate::call::path(&["/oauth_client_apps/", ""], &[client_guid]),
+            ),
+        )
     }
     /// Register OAuth App
     ///
@@ -653,16 +587,14 @@ impl crate::LookerSdk {
         client_guid: &str,
         body: &crate::models::WriteOauthClientApp,
     ) -> RegisterOauthClientAppRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "register_oauth_client_app",
-            reqwest::Method::POST,
-            crate::call::path(&["/oauth_client_apps/", ""], &[client_guid]),
-        );
-        call.json_body(body);
-        RegisterOauthClientAppRequest {
-            call,
-        }
+        RegisterOauthClientAppRequest(
+            Call::post(
+                    self,
+                    "register_oauth_client_app",
+                    crate::call::path(&["/oauth_client_apps/", ""], &[client_guid]),
+                )
+                .json_body(body),
+        )
     }
     /// Delete OAuth Client App
     ///
@@ -685,15 +617,13 @@ impl crate::LookerSdk {
         &self,
         client_guid: &str,
     ) -> DeleteOauthClientAppRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_oauth_client_app",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/oauth_client_apps/", ""], &[client_guid]),
-        );
-        DeleteOauthClientAppRequest {
-            call,
-        }
+        DeleteOauthClientAppRequest(
+            Call::delete(
+                self,
+                "delete_oauth_client_app",
+                crate::call::path(&["/oauth_client_apps/", ""], &[client_guid]),
+            ),
+        )
     }
     /// Update OAuth App
     ///
@@ -712,16 +642,14 @@ impl crate::LookerSdk {
         client_guid: &str,
         body: &crate::models::WriteOauthClientApp,
     ) -> UpdateOauthClientAppRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_oauth_client_app",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/oauth_client_apps/", ""], &[client_guid]),
-        );
-        call.json_body(body);
-        UpdateOauthClientAppRequest {
-            call,
-        }
+        UpdateOauthClientAppRequest(
+            Call::patch(
+                    self,
+                    "update_oauth_client_app",
+                    crate::call::path(&["/oauth_client_apps/", ""], &[client_guid]),
+                )
+                .json_body(body),
+        )
     }
     /// Invalidate Tokens
     ///
@@ -738,13 +666,13 @@ impl crate::LookerSdk {
     ///
     /// `DELETE /oauth_client_apps/{client_guid}/tokens` · tag `Auth` · activity `non_query`
     pub fn invalidate_tokens(&self, client_guid: &str) -> InvalidateTokensRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "invalidate_tokens",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/oauth_client_apps/", "/tokens"], &[client_guid]),
-        );
-        InvalidateTokensRequest { call }
+        InvalidateTokensRequest(
+            Call::delete(
+                self,
+                "invalidate_tokens",
+                crate::call::path(&["/oauth_client_apps/", "/tokens"], &[client_guid]),
+            ),
+        )
     }
     /// Activate OAuth App User
     ///
@@ -769,16 +697,16 @@ impl crate::LookerSdk {
         client_guid: &str,
         user_id: &str,
     ) -> ActivateAppUserRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "activate_app_user",
-            reqwest::Method::POST,
-            crate::call::path(
-                &["/oauth_client_apps/", "/users/", ""],
-                &[client_guid, user_id],
+        ActivateAppUserRequest(
+            Call::post(
+                self,
+                "activate_app_user",
+                crate::call::path(
+                    &["/oauth_client_apps/", "/users/", ""],
+                    &[client_guid, user_id],
+                ),
             ),
-        );
-        ActivateAppUserRequest { call }
+        )
     }
     /// Deactivate OAuth App User
     ///
@@ -806,16 +734,16 @@ impl crate::LookerSdk {
         client_guid: &str,
         user_id: &str,
     ) -> DeactivateAppUserRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "deactivate_app_user",
-            reqwest::Method::DELETE,
-            crate::call::path(
-                &["/oauth_client_apps/", "/users/", ""],
-                &[client_guid, user_id],
+        DeactivateAppUserRequest(
+            Call::delete(
+                self,
+                "deactivate_app_user",
+                crate::call::path(
+                    &["/oauth_client_apps/", "/users/", ""],
+                    &[client_guid, user_id],
+                ),
             ),
-        );
-        DeactivateAppUserRequest { call }
+        )
     }
     /// Get OIDC Configuration
     ///
@@ -836,13 +764,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /oidc_config` · tag `Auth` · activity `non_query`
     pub fn oidc_config(&self) -> OidcConfigRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "oidc_config",
-            reqwest::Method::GET,
-            String::from("/oidc_config"),
-        );
-        OidcConfigRequest { call }
+        OidcConfigRequest(Call::get(self, "oidc_config", "/oidc_config"))
     }
     /// Update OIDC Configuration
     ///
@@ -867,14 +789,9 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteOidcConfig,
     ) -> UpdateOidcConfigRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_oidc_config",
-            reqwest::Method::PATCH,
-            String::from("/oidc_config"),
-        );
-        call.json_body(body);
-        UpdateOidcConfigRequest { call }
+        UpdateOidcConfigRequest(
+            Call::patch(self, "update_oidc_config", "/oidc_config").json_body(body),
+        )
     }
     /// Get OIDC Test Configuration
     ///
@@ -888,13 +805,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /oidc_test_configs/{test_slug}` · tag `Auth` · activity `non_query`
     pub fn oidc_test_config(&self, test_slug: &str) -> OidcTestConfigRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "oidc_test_config",
-            reqwest::Method::GET,
-            crate::call::path(&["/oidc_test_configs/", ""], &[test_slug]),
-        );
-        OidcTestConfigRequest { call }
+        OidcTestConfigRequest(
+            Call::get(
+                self,
+                "oidc_test_config",
+                crate::call::path(&["/oidc_test_configs/", ""], &[test_slug]),
+            ),
+        )
     }
     /// Delete OIDC Test Configuration
     ///
@@ -911,15 +828,13 @@ impl crate::LookerSdk {
         &self,
         test_slug: &str,
     ) -> DeleteOidcTestConfigRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_oidc_test_config",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/oidc_test_configs/", ""], &[test_slug]),
-        );
-        DeleteOidcTestConfigRequest {
-            call,
-        }
+        DeleteOidcTestConfigRequest(
+            Call::delete(
+                self,
+                "delete_oidc_test_config",
+                crate::call::path(&["/oidc_test_configs/", ""], &[test_slug]),
+            ),
+        )
     }
     /// Create OIDC Test Configuration
     ///
@@ -936,16 +851,10 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteOidcConfig,
     ) -> CreateOidcTestConfigRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_oidc_test_config",
-            reqwest::Method::POST,
-            String::from("/oidc_test_configs"),
-        );
-        call.json_body(body);
-        CreateOidcTestConfigRequest {
-            call,
-        }
+        CreateOidcTestConfigRequest(
+            Call::post(self, "create_oidc_test_config", "/oidc_test_configs")
+                .json_body(body),
+        )
     }
     /// Get Password Config
     ///
@@ -955,13 +864,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /password_config` · tag `Auth` · activity `non_query`
     pub fn password_config(&self) -> PasswordConfigRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "password_config",
-            reqwest::Method::GET,
-            String::from("/password_config"),
-        );
-        PasswordConfigRequest { call }
+        PasswordConfigRequest(Call::get(self, "password_config", "/password_config"))
     }
     /// Update Password Config
     ///
@@ -978,16 +881,10 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WritePasswordConfig,
     ) -> UpdatePasswordConfigRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_password_config",
-            reqwest::Method::PATCH,
-            String::from("/password_config"),
-        );
-        call.json_body(body);
-        UpdatePasswordConfigRequest {
-            call,
-        }
+        UpdatePasswordConfigRequest(
+            Call::patch(self, "update_password_config", "/password_config")
+                .json_body(body),
+        )
     }
     /// Force password reset
     ///
@@ -999,17 +896,13 @@ impl crate::LookerSdk {
     pub fn force_password_reset_at_next_login_for_all_users(
         &self,
     ) -> ForcePasswordResetAtNextLoginForAllUsersRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "force_password_reset_at_next_login_for_all_users",
-            reqwest::Method::PUT,
-            String::from(
+        ForcePasswordResetAtNextLoginForAllUsersRequest(
+            Call::put(
+                self,
+                "force_password_reset_at_next_login_for_all_users",
                 "/password_config/force_password_reset_at_next_login_for_all_users",
             ),
-        );
-        ForcePasswordResetAtNextLoginForAllUsersRequest {
-            call,
-        }
+        )
     }
     /// Get SAML Configuration
     ///
@@ -1030,13 +923,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /saml_config` · tag `Auth` · activity `non_query`
     pub fn saml_config(&self) -> SamlConfigRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "saml_config",
-            reqwest::Method::GET,
-            String::from("/saml_config"),
-        );
-        SamlConfigRequest { call }
+        SamlConfigRequest(Call::get(self, "saml_config", "/saml_config"))
     }
     /// Update SAML Configuration
     ///
@@ -1061,14 +948,9 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteSamlConfig,
     ) -> UpdateSamlConfigRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_saml_config",
-            reqwest::Method::PATCH,
-            String::from("/saml_config"),
-        );
-        call.json_body(body);
-        UpdateSamlConfigRequest { call }
+        UpdateSamlConfigRequest(
+            Call::patch(self, "update_saml_config", "/saml_config").json_body(body),
+        )
     }
     /// Get SAML Test Configuration
     ///
@@ -1082,13 +964,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /saml_test_configs/{test_slug}` · tag `Auth` · activity `non_query`
     pub fn saml_test_config(&self, test_slug: &str) -> SamlTestConfigRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "saml_test_config",
-            reqwest::Method::GET,
-            crate::call::path(&["/saml_test_configs/", ""], &[test_slug]),
-        );
-        SamlTestConfigRequest { call }
+        SamlTestConfigRequest(
+            Call::get(
+                self,
+                "saml_test_config",
+                crate::call::path(&["/saml_test_configs/", ""], &[test_slug]),
+            ),
+        )
     }
     /// Delete SAML Test Configuration
     ///
@@ -1105,15 +987,13 @@ impl crate::LookerSdk {
         &self,
         test_slug: &str,
     ) -> DeleteSamlTestConfigRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_saml_test_config",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/saml_test_configs/", ""], &[test_slug]),
-        );
-        DeleteSamlTestConfigRequest {
-            call,
-        }
+        DeleteSamlTestConfigRequest(
+            Call::delete(
+                self,
+                "delete_saml_test_config",
+                crate::call::path(&["/saml_test_configs/", ""], &[test_slug]),
+            ),
+        )
     }
     /// Create SAML Test Configuration
     ///
@@ -1130,16 +1010,10 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteSamlConfig,
     ) -> CreateSamlTestConfigRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_saml_test_config",
-            reqwest::Method::POST,
-            String::from("/saml_test_configs"),
-        );
-        call.json_body(body);
-        CreateSamlTestConfigRequest {
-            call,
-        }
+        CreateSamlTestConfigRequest(
+            Call::post(self, "create_saml_test_config", "/saml_test_configs")
+                .json_body(body),
+        )
     }
     /// Parse SAML IdP XML
     ///
@@ -1156,16 +1030,10 @@ impl crate::LookerSdk {
         &self,
         body: &str,
     ) -> ParseSamlIdpMetadataRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "parse_saml_idp_metadata",
-            reqwest::Method::POST,
-            String::from("/parse_saml_idp_metadata"),
-        );
-        call.text_body(body.to_owned());
-        ParseSamlIdpMetadataRequest {
-            call,
-        }
+        ParseSamlIdpMetadataRequest(
+            Call::post(self, "parse_saml_idp_metadata", "/parse_saml_idp_metadata")
+                .text_body(body),
+        )
     }
     /// Parse SAML IdP Url
     ///
@@ -1184,16 +1052,14 @@ impl crate::LookerSdk {
         &self,
         body: &str,
     ) -> FetchAndParseSamlIdpMetadataRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "fetch_and_parse_saml_idp_metadata",
-            reqwest::Method::POST,
-            String::from("/fetch_and_parse_saml_idp_metadata"),
-        );
-        call.text_body(body.to_owned());
-        FetchAndParseSamlIdpMetadataRequest {
-            call,
-        }
+        FetchAndParseSamlIdpMetadataRequest(
+            Call::post(
+                    self,
+                    "fetch_and_parse_saml_idp_metadata",
+                    "/fetch_and_parse_saml_idp_metadata",
+                )
+                .text_body(body),
+        )
     }
     /// Get Session Config
     ///
@@ -1201,13 +1067,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /session_config` · tag `Auth` · activity `non_query`
     pub fn session_config(&self) -> SessionConfigRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "session_config",
-            reqwest::Method::GET,
-            String::from("/session_config"),
-        );
-        SessionConfigRequest { call }
+        SessionConfigRequest(Call::get(self, "session_config", "/session_config"))
     }
     /// Update Session Config
     ///
@@ -1222,14 +1082,9 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteSessionConfig,
     ) -> UpdateSessionConfigRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_session_config",
-            reqwest::Method::PATCH,
-            String::from("/session_config"),
-        );
-        call.json_body(body);
-        UpdateSessionConfigRequest { call }
+        UpdateSessionConfigRequest(
+            Call::patch(self, "update_session_config", "/session_config").json_body(body),
+        )
     }
     /// Get Support Access Allowlist Users
     ///
@@ -1243,15 +1098,13 @@ impl crate::LookerSdk {
     pub fn get_support_access_allowlist_entries(
         &self,
     ) -> GetSupportAccessAllowlistEntriesRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "get_support_access_allowlist_entries",
-            reqwest::Method::GET,
-            String::from("/support_access/allowlist"),
-        );
-        GetSupportAccessAllowlistEntriesRequest {
-            call,
-        }
+        GetSupportAccessAllowlistEntriesRequest(
+            Call::get(
+                self,
+                "get_support_access_allowlist_entries",
+                "/support_access/allowlist",
+            ),
+        )
     }
     /// Add Support Access Allowlist Users
     ///
@@ -1270,16 +1123,14 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::SupportAccessAddEntries,
     ) -> AddSupportAccessAllowlistEntriesRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "add_support_access_allowlist_entries",
-            reqwest::Method::POST,
-            String::from("/support_access/allowlist"),
-        );
-        call.json_body(body);
-        AddSupportAccessAllowlistEntriesRequest {
-            call,
-        }
+        AddSupportAccessAllowlistEntriesRequest(
+            Call::post(
+                    self,
+                    "add_support_access_allowlist_entries",
+                    "/support_access/allowlist",
+                )
+                .json_body(body),
+        )
     }
     /// Delete Support Access Allowlist Entry
     ///
@@ -1298,15 +1149,13 @@ impl crate::LookerSdk {
         &self,
         entry_id: &str,
     ) -> DeleteSupportAccessAllowlistEntryRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_support_access_allowlist_entry",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/support_access/allowlist/", ""], &[entry_id]),
-        );
-        DeleteSupportAccessAllowlistEntryRequest {
-            call,
-        }
+        DeleteSupportAccessAllowlistEntryRequest(
+            Call::delete(
+                self,
+                "delete_support_access_allowlist_entry",
+                crate::call::path(&["/support_access/allowlist/", ""], &[entry_id]),
+            ),
+        )
     }
     /// Enable Support Access
     ///
@@ -1325,14 +1174,10 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::SupportAccessEnable,
     ) -> EnableSupportAccessRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "enable_support_access",
-            reqwest::Method::PUT,
-            String::from("/support_access/enable"),
-        );
-        call.json_body(body);
-        EnableSupportAccessRequest { call }
+        EnableSupportAccessRequest(
+            Call::put(self, "enable_support_access", "/support_access/enable")
+                .json_body(body),
+        )
     }
     /// Disable Support Access
     ///
@@ -1344,15 +1189,9 @@ impl crate::LookerSdk {
     ///
     /// `PUT /support_access/disable` · tag `Auth` · activity `non_query`
     pub fn disable_support_access(&self) -> DisableSupportAccessRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "disable_support_access",
-            reqwest::Method::PUT,
-            String::from("/support_access/disable"),
-        );
-        DisableSupportAccessRequest {
-            call,
-        }
+        DisableSupportAccessRequest(
+            Call::put(self, "disable_support_access", "/support_access/disable"),
+        )
     }
     /// Support Access Status
     ///
@@ -1364,13 +1203,9 @@ impl crate::LookerSdk {
     ///
     /// `GET /support_access/status` · tag `Auth` · activity `non_query`
     pub fn support_access_status(&self) -> SupportAccessStatusRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "support_access_status",
-            reqwest::Method::GET,
-            String::from("/support_access/status"),
-        );
-        SupportAccessStatusRequest { call }
+        SupportAccessStatusRequest(
+            Call::get(self, "support_access_status", "/support_access/status"),
+        )
     }
     /// Get All User Login Lockouts
     ///
@@ -1378,15 +1213,9 @@ impl crate::LookerSdk {
     ///
     /// `GET /user_login_lockouts` · tag `Auth` · activity `non_query`
     pub fn all_user_login_lockouts(&self) -> AllUserLoginLockoutsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_user_login_lockouts",
-            reqwest::Method::GET,
-            String::from("/user_login_lockouts"),
-        );
-        AllUserLoginLockoutsRequest {
-            call,
-        }
+        AllUserLoginLockoutsRequest(
+            Call::get(self, "all_user_login_lockouts", "/user_login_lockouts"),
+        )
     }
     /// Search User Login Lockouts
     ///
@@ -1394,15 +1223,9 @@ impl crate::LookerSdk {
     ///
     /// `GET /user_login_lockouts/search` · tag `Auth` · activity `non_query`
     pub fn search_user_login_lockouts(&self) -> SearchUserLoginLockoutsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "search_user_login_lockouts",
-            reqwest::Method::GET,
-            String::from("/user_login_lockouts/search"),
-        );
-        SearchUserLoginLockoutsRequest {
-            call,
-        }
+        SearchUserLoginLockoutsRequest(
+            Call::get(self, "search_user_login_lockouts", "/user_login_lockouts/search"),
+        )
     }
     /// Delete User Login Lockout
     ///
@@ -1417,306 +1240,146 @@ impl crate::LookerSdk {
         &self,
         key: &str,
     ) -> DeleteUserLoginLockoutRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_user_login_lockout",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/user_login_lockout/", ""], &[key]),
-        );
-        DeleteUserLoginLockoutRequest {
-            call,
-        }
+        DeleteUserLoginLockoutRequest(
+            Call::delete(
+                self,
+                "delete_user_login_lockout",
+                crate::call::path(&["/user_login_lockout/", ""], &[key]),
+            ),
+        )
     }
 }
 /// Request builder for [`LookerSdk::create_embed_secret`](crate::LookerSdk::create_embed_secret) (`POST /embed_config/secrets`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateEmbedSecretRequest<'a> {
-    call: crate::call::Call<'a, crate::models::EmbedSecret>,
-}
+pub struct CreateEmbedSecretRequest<'a>(Call<'a>);
 impl<'a> CreateEmbedSecretRequest<'a> {
     /// embed secret
-    pub fn body(mut self, body: &crate::models::WriteEmbedSecret) -> Self {
-        self.call.json_body(body);
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn body(self, body: &crate::models::WriteEmbedSecret) -> Self {
+        Self(self.0.json_body(body))
     }
 }
 crate::builder::request_builder!(
-    CreateEmbedSecretRequest => crate ::models::EmbedSecret, crate ::call::json
+    CreateEmbedSecretRequest => crate ::models::EmbedSecret, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::delete_embed_secret`](crate::LookerSdk::delete_embed_secret) (`DELETE /embed_config/secrets/{embed_secret_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteEmbedSecretRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteEmbedSecretRequest<'a>(Call<'a>);
 crate::builder::request_builder!(DeleteEmbedSecretRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::create_sso_embed_url`](crate::LookerSdk::create_sso_embed_url) (`POST /embed/sso_url`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateSsoEmbedUrlRequest<'a> {
-    call: crate::call::Call<'a, crate::models::EmbedUrlResponse>,
-}
-impl<'a> CreateSsoEmbedUrlRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct CreateSsoEmbedUrlRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateSsoEmbedUrlRequest => crate ::models::EmbedUrlResponse, crate ::call::json
+    CreateSsoEmbedUrlRequest => crate ::models::EmbedUrlResponse, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::create_embed_url_as_me`](crate::LookerSdk::create_embed_url_as_me) (`POST /embed/token_url/me`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateEmbedUrlAsMeRequest<'a> {
-    call: crate::call::Call<'a, crate::models::EmbedUrlResponse>,
-}
-impl<'a> CreateEmbedUrlAsMeRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct CreateEmbedUrlAsMeRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateEmbedUrlAsMeRequest => crate ::models::EmbedUrlResponse, crate ::call::json
+    CreateEmbedUrlAsMeRequest => crate ::models::EmbedUrlResponse, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::validate_embed_url`](crate::LookerSdk::validate_embed_url) (`GET /embed/sso/validate`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ValidateEmbedUrlRequest<'a> {
-    call: crate::call::Call<'a, crate::models::EmbedUrlResponse>,
-}
+pub struct ValidateEmbedUrlRequest<'a>(Call<'a>);
 impl<'a> ValidateEmbedUrlRequest<'a> {
     /// URL to validate
-    pub fn url(mut self, url: impl Into<String>) -> Self {
-        self.call.query("url", Into::<String>::into(url));
-        self
+    pub fn url(self, url: impl Into<String>) -> Self {
+        Self(self.0.query("url", Into::<String>::into(url)))
     }
 }
 crate::builder::request_builder!(
     ValidateEmbedUrlRequest => crate ::models::EmbedUrlResponse, crate ::call::json
 );
 /// Request builder for [`LookerSdk::acquire_embed_cookieless_session`](crate::LookerSdk::acquire_embed_cookieless_session) (`POST /embed/cookieless_session/acquire`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AcquireEmbedCookielessSessionRequest<'a> {
-    call: crate::call::Call<'a, crate::models::EmbedCookielessSessionAcquireResponse>,
-}
-impl<'a> AcquireEmbedCookielessSessionRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct AcquireEmbedCookielessSessionRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     AcquireEmbedCookielessSessionRequest => crate
-    ::models::EmbedCookielessSessionAcquireResponse, crate ::call::json
+    ::models::EmbedCookielessSessionAcquireResponse, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::delete_embed_cookieless_session`](crate::LookerSdk::delete_embed_cookieless_session) (`DELETE /embed/cookieless_session/{session_reference_token}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteEmbedCookielessSessionRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteEmbedCookielessSessionRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     DeleteEmbedCookielessSessionRequest => (), crate ::call::unit
 );
 /// Request builder for [`LookerSdk::generate_tokens_for_cookieless_session`](crate::LookerSdk::generate_tokens_for_cookieless_session) (`PUT /embed/cookieless_session/generate_tokens`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GenerateTokensForCookielessSessionRequest<'a> {
-    call: crate::call::Call<
-        'a,
-        crate::models::EmbedCookielessSessionGenerateTokensResponse,
-    >,
-}
-impl<'a> GenerateTokensForCookielessSessionRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct GenerateTokensForCookielessSessionRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     GenerateTokensForCookielessSessionRequest => crate
-    ::models::EmbedCookielessSessionGenerateTokensResponse, crate ::call::json
+    ::models::EmbedCookielessSessionGenerateTokensResponse, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::ldap_config`](crate::LookerSdk::ldap_config) (`GET /ldap_config`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct LdapConfigRequest<'a> {
-    call: crate::call::Call<'a, crate::models::LdapConfig>,
-}
+pub struct LdapConfigRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     LdapConfigRequest => crate ::models::LdapConfig, crate ::call::json
 );
 /// Request builder for [`LookerSdk::update_ldap_config`](crate::LookerSdk::update_ldap_config) (`PATCH /ldap_config`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateLdapConfigRequest<'a> {
-    call: crate::call::Call<'a, crate::models::LdapConfig>,
-}
-impl<'a> UpdateLdapConfigRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct UpdateLdapConfigRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateLdapConfigRequest => crate ::models::LdapConfig, crate ::call::json
+    UpdateLdapConfigRequest => crate ::models::LdapConfig, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::test_ldap_config_connection`](crate::LookerSdk::test_ldap_config_connection) (`PUT /ldap_config/test_connection`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct TestLdapConfigConnectionRequest<'a> {
-    call: crate::call::Call<'a, crate::models::LdapConfigTestResult>,
-}
-impl<'a> TestLdapConfigConnectionRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct TestLdapConfigConnectionRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     TestLdapConfigConnectionRequest => crate ::models::LdapConfigTestResult, crate
-    ::call::json
+    ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::test_ldap_config_auth`](crate::LookerSdk::test_ldap_config_auth) (`PUT /ldap_config/test_auth`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct TestLdapConfigAuthRequest<'a> {
-    call: crate::call::Call<'a, crate::models::LdapConfigTestResult>,
-}
-impl<'a> TestLdapConfigAuthRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct TestLdapConfigAuthRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    TestLdapConfigAuthRequest => crate ::models::LdapConfigTestResult, crate ::call::json
+    TestLdapConfigAuthRequest => crate ::models::LdapConfigTestResult, crate
+    ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::test_ldap_config_user_info`](crate::LookerSdk::test_ldap_config_user_info) (`PUT /ldap_config/test_user_info`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct TestLdapConfigUserInfoRequest<'a> {
-    call: crate::call::Call<'a, crate::models::LdapConfigTestResult>,
-}
-impl<'a> TestLdapConfigUserInfoRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct TestLdapConfigUserInfoRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     TestLdapConfigUserInfoRequest => crate ::models::LdapConfigTestResult, crate
-    ::call::json
+    ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::test_ldap_config_user_auth`](crate::LookerSdk::test_ldap_config_user_auth) (`PUT /ldap_config/test_user_auth`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct TestLdapConfigUserAuthRequest<'a> {
-    call: crate::call::Call<'a, crate::models::LdapConfigTestResult>,
-}
-impl<'a> TestLdapConfigUserAuthRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct TestLdapConfigUserAuthRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     TestLdapConfigUserAuthRequest => crate ::models::LdapConfigTestResult, crate
-    ::call::json
+    ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::register_mobile_device`](crate::LookerSdk::register_mobile_device) (`POST /mobile/device`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct RegisterMobileDeviceRequest<'a> {
-    call: crate::call::Call<'a, crate::models::MobileToken>,
-}
-impl<'a> RegisterMobileDeviceRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct RegisterMobileDeviceRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    RegisterMobileDeviceRequest => crate ::models::MobileToken, crate ::call::json
+    RegisterMobileDeviceRequest => crate ::models::MobileToken, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::deregister_mobile_device`](crate::LookerSdk::deregister_mobile_device) (`DELETE /mobile/device/{device_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeregisterMobileDeviceRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeregisterMobileDeviceRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     DeregisterMobileDeviceRequest => (), crate ::call::unit
 );
 /// Request builder for [`LookerSdk::update_mobile_device_registration`](crate::LookerSdk::update_mobile_device_registration) (`PATCH /mobile/device/{device_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateMobileDeviceRegistrationRequest<'a> {
-    call: crate::call::Call<'a, crate::models::MobileToken>,
-}
+pub struct UpdateMobileDeviceRegistrationRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     UpdateMobileDeviceRegistrationRequest => crate ::models::MobileToken, crate
     ::call::json
 );
 /// Request builder for [`LookerSdk::all_oauth_client_apps`](crate::LookerSdk::all_oauth_client_apps) (`GET /oauth_client_apps`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllOauthClientAppsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::OauthClientApp>>,
-}
+pub struct AllOauthClientAppsRequest<'a>(Call<'a>);
 impl<'a> AllOauthClientAppsRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
@@ -1724,344 +1387,184 @@ crate::builder::request_builder!(
     ::call::json
 );
 /// Request builder for [`LookerSdk::oauth_client_app`](crate::LookerSdk::oauth_client_app) (`GET /oauth_client_apps/{client_guid}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct OauthClientAppRequest<'a> {
-    call: crate::call::Call<'a, crate::models::OauthClientApp>,
-}
+pub struct OauthClientAppRequest<'a>(Call<'a>);
 impl<'a> OauthClientAppRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     OauthClientAppRequest => crate ::models::OauthClientApp, crate ::call::json
 );
 /// Request builder for [`LookerSdk::register_oauth_client_app`](crate::LookerSdk::register_oauth_client_app) (`POST /oauth_client_apps/{client_guid}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct RegisterOauthClientAppRequest<'a> {
-    call: crate::call::Call<'a, crate::models::OauthClientApp>,
-}
+pub struct RegisterOauthClientAppRequest<'a>(Call<'a>);
 impl<'a> RegisterOauthClientAppRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
-    RegisterOauthClientAppRequest => crate ::models::OauthClientApp, crate ::call::json
+    RegisterOauthClientAppRequest => crate ::models::OauthClientApp, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::delete_oauth_client_app`](crate::LookerSdk::delete_oauth_client_app) (`DELETE /oauth_client_apps/{client_guid}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteOauthClientAppRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteOauthClientAppRequest<'a>(Call<'a>);
 crate::builder::request_builder!(DeleteOauthClientAppRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_oauth_client_app`](crate::LookerSdk::update_oauth_client_app) (`PATCH /oauth_client_apps/{client_guid}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateOauthClientAppRequest<'a> {
-    call: crate::call::Call<'a, crate::models::OauthClientApp>,
-}
+pub struct UpdateOauthClientAppRequest<'a>(Call<'a>);
 impl<'a> UpdateOauthClientAppRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
-    UpdateOauthClientAppRequest => crate ::models::OauthClientApp, crate ::call::json
+    UpdateOauthClientAppRequest => crate ::models::OauthClientApp, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::invalidate_tokens`](crate::LookerSdk::invalidate_tokens) (`DELETE /oauth_client_apps/{client_guid}/tokens`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct InvalidateTokensRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct InvalidateTokensRequest<'a>(Call<'a>);
 crate::builder::request_builder!(InvalidateTokensRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::activate_app_user`](crate::LookerSdk::activate_app_user) (`POST /oauth_client_apps/{client_guid}/users/{user_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ActivateAppUserRequest<'a> {
-    call: crate::call::Call<'a, Option<String>>,
-}
+pub struct ActivateAppUserRequest<'a>(Call<'a>);
 impl<'a> ActivateAppUserRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     ActivateAppUserRequest => Option < String >, crate ::call::json_or_none
 );
 /// Request builder for [`LookerSdk::deactivate_app_user`](crate::LookerSdk::deactivate_app_user) (`DELETE /oauth_client_apps/{client_guid}/users/{user_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeactivateAppUserRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeactivateAppUserRequest<'a>(Call<'a>);
 impl<'a> DeactivateAppUserRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(DeactivateAppUserRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::oidc_config`](crate::LookerSdk::oidc_config) (`GET /oidc_config`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct OidcConfigRequest<'a> {
-    call: crate::call::Call<'a, crate::models::OidcConfig>,
-}
+pub struct OidcConfigRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     OidcConfigRequest => crate ::models::OidcConfig, crate ::call::json
 );
 /// Request builder for [`LookerSdk::update_oidc_config`](crate::LookerSdk::update_oidc_config) (`PATCH /oidc_config`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateOidcConfigRequest<'a> {
-    call: crate::call::Call<'a, crate::models::OidcConfig>,
-}
-impl<'a> UpdateOidcConfigRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct UpdateOidcConfigRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateOidcConfigRequest => crate ::models::OidcConfig, crate ::call::json
+    UpdateOidcConfigRequest => crate ::models::OidcConfig, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::oidc_test_config`](crate::LookerSdk::oidc_test_config) (`GET /oidc_test_configs/{test_slug}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct OidcTestConfigRequest<'a> {
-    call: crate::call::Call<'a, crate::models::OidcConfig>,
-}
+pub struct OidcTestConfigRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     OidcTestConfigRequest => crate ::models::OidcConfig, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_oidc_test_config`](crate::LookerSdk::delete_oidc_test_config) (`DELETE /oidc_test_configs/{test_slug}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteOidcTestConfigRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteOidcTestConfigRequest<'a>(Call<'a>);
 crate::builder::request_builder!(DeleteOidcTestConfigRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::create_oidc_test_config`](crate::LookerSdk::create_oidc_test_config) (`POST /oidc_test_configs`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateOidcTestConfigRequest<'a> {
-    call: crate::call::Call<'a, crate::models::OidcConfig>,
-}
-impl<'a> CreateOidcTestConfigRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct CreateOidcTestConfigRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateOidcTestConfigRequest => crate ::models::OidcConfig, crate ::call::json
+    CreateOidcTestConfigRequest => crate ::models::OidcConfig, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::password_config`](crate::LookerSdk::password_config) (`GET /password_config`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct PasswordConfigRequest<'a> {
-    call: crate::call::Call<'a, crate::models::PasswordConfig>,
-}
+pub struct PasswordConfigRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     PasswordConfigRequest => crate ::models::PasswordConfig, crate ::call::json
 );
 /// Request builder for [`LookerSdk::update_password_config`](crate::LookerSdk::update_password_config) (`PATCH /password_config`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdatePasswordConfigRequest<'a> {
-    call: crate::call::Call<'a, crate::models::PasswordConfig>,
-}
-impl<'a> UpdatePasswordConfigRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct UpdatePasswordConfigRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdatePasswordConfigRequest => crate ::models::PasswordConfig, crate ::call::json
+    UpdatePasswordConfigRequest => crate ::models::PasswordConfig, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::force_password_reset_at_next_login_for_all_users`](crate::LookerSdk::force_password_reset_at_next_login_for_all_users) (`PUT /password_config/force_password_reset_at_next_login_for_all_users`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ForcePasswordResetAtNextLoginForAllUsersRequest<'a> {
-    call: crate::call::Call<'a, String>,
-}
+pub struct ForcePasswordResetAtNextLoginForAllUsersRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     ForcePasswordResetAtNextLoginForAllUsersRequest => String, crate ::call::json
 );
 /// Request builder for [`LookerSdk::saml_config`](crate::LookerSdk::saml_config) (`GET /saml_config`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SamlConfigRequest<'a> {
-    call: crate::call::Call<'a, crate::models::SamlConfig>,
-}
+pub struct SamlConfigRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     SamlConfigRequest => crate ::models::SamlConfig, crate ::call::json
 );
 /// Request builder for [`LookerSdk::update_saml_config`](crate::LookerSdk::update_saml_config) (`PATCH /saml_config`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateSamlConfigRequest<'a> {
-    call: crate::call::Call<'a, crate::models::SamlConfig>,
-}
-impl<'a> UpdateSamlConfigRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct UpdateSamlConfigRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateSamlConfigRequest => crate ::models::SamlConfig, crate ::call::json
+    UpdateSamlConfigRequest => crate ::models::SamlConfig, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::saml_test_config`](crate::LookerSdk::saml_test_config) (`GET /saml_test_configs/{test_slug}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SamlTestConfigRequest<'a> {
-    call: crate::call::Call<'a, crate::models::SamlConfig>,
-}
+pub struct SamlTestConfigRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     SamlTestConfigRequest => crate ::models::SamlConfig, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_saml_test_config`](crate::LookerSdk::delete_saml_test_config) (`DELETE /saml_test_configs/{test_slug}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteSamlTestConfigRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteSamlTestConfigRequest<'a>(Call<'a>);
 crate::builder::request_builder!(DeleteSamlTestConfigRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::create_saml_test_config`](crate::LookerSdk::create_saml_test_config) (`POST /saml_test_configs`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateSamlTestConfigRequest<'a> {
-    call: crate::call::Call<'a, crate::models::SamlConfig>,
-}
-impl<'a> CreateSamlTestConfigRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct CreateSamlTestConfigRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateSamlTestConfigRequest => crate ::models::SamlConfig, crate ::call::json
+    CreateSamlTestConfigRequest => crate ::models::SamlConfig, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::parse_saml_idp_metadata`](crate::LookerSdk::parse_saml_idp_metadata) (`POST /parse_saml_idp_metadata`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ParseSamlIdpMetadataRequest<'a> {
-    call: crate::call::Call<'a, crate::models::SamlMetadataParseResult>,
-}
+pub struct ParseSamlIdpMetadataRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     ParseSamlIdpMetadataRequest => crate ::models::SamlMetadataParseResult, crate
     ::call::json
 );
 /// Request builder for [`LookerSdk::fetch_and_parse_saml_idp_metadata`](crate::LookerSdk::fetch_and_parse_saml_idp_metadata) (`POST /fetch_and_parse_saml_idp_metadata`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct FetchAndParseSamlIdpMetadataRequest<'a> {
-    call: crate::call::Call<'a, crate::models::SamlMetadataParseResult>,
-}
+pub struct FetchAndParseSamlIdpMetadataRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     FetchAndParseSamlIdpMetadataRequest => crate ::models::SamlMetadataParseResult, crate
     ::call::json
 );
 /// Request builder for [`LookerSdk::session_config`](crate::LookerSdk::session_config) (`GET /session_config`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SessionConfigRequest<'a> {
-    call: crate::call::Call<'a, crate::models::SessionConfig>,
-}
+pub struct SessionConfigRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     SessionConfigRequest => crate ::models::SessionConfig, crate ::call::json
 );
 /// Request builder for [`LookerSdk::update_session_config`](crate::LookerSdk::update_session_config) (`PATCH /session_config`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateSessionConfigRequest<'a> {
-    call: crate::call::Call<'a, crate::models::SessionConfig>,
-}
-impl<'a> UpdateSessionConfigRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct UpdateSessionConfigRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateSessionConfigRequest => crate ::models::SessionConfig, crate ::call::json
+    UpdateSessionConfigRequest => crate ::models::SessionConfig, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::get_support_access_allowlist_entries`](crate::LookerSdk::get_support_access_allowlist_entries) (`GET /support_access/allowlist`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GetSupportAccessAllowlistEntriesRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::SupportAccessAllowlistEntry>>,
-}
+pub struct GetSupportAccessAllowlistEntriesRequest<'a>(Call<'a>);
 impl<'a> GetSupportAccessAllowlistEntriesRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
@@ -2069,85 +1572,45 @@ crate::builder::request_builder!(
     ::models::SupportAccessAllowlistEntry >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::add_support_access_allowlist_entries`](crate::LookerSdk::add_support_access_allowlist_entries) (`POST /support_access/allowlist`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AddSupportAccessAllowlistEntriesRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::SupportAccessAllowlistEntry>>,
-}
-impl<'a> AddSupportAccessAllowlistEntriesRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct AddSupportAccessAllowlistEntriesRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     AddSupportAccessAllowlistEntriesRequest => Vec < crate
-    ::models::SupportAccessAllowlistEntry >, crate ::call::json
+    ::models::SupportAccessAllowlistEntry >, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::delete_support_access_allowlist_entry`](crate::LookerSdk::delete_support_access_allowlist_entry) (`DELETE /support_access/allowlist/{entry_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteSupportAccessAllowlistEntryRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteSupportAccessAllowlistEntryRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     DeleteSupportAccessAllowlistEntryRequest => (), crate ::call::unit
 );
 /// Request builder for [`LookerSdk::enable_support_access`](crate::LookerSdk::enable_support_access) (`PUT /support_access/enable`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct EnableSupportAccessRequest<'a> {
-    call: crate::call::Call<'a, crate::models::SupportAccessStatus>,
-}
-impl<'a> EnableSupportAccessRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct EnableSupportAccessRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    EnableSupportAccessRequest => crate ::models::SupportAccessStatus, crate ::call::json
+    EnableSupportAccessRequest => crate ::models::SupportAccessStatus, crate
+    ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::disable_support_access`](crate::LookerSdk::disable_support_access) (`PUT /support_access/disable`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DisableSupportAccessRequest<'a> {
-    call: crate::call::Call<'a, crate::models::SupportAccessStatus>,
-}
+pub struct DisableSupportAccessRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     DisableSupportAccessRequest => crate ::models::SupportAccessStatus, crate
     ::call::json
 );
 /// Request builder for [`LookerSdk::support_access_status`](crate::LookerSdk::support_access_status) (`GET /support_access/status`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SupportAccessStatusRequest<'a> {
-    call: crate::call::Call<'a, crate::models::SupportAccessStatus>,
-}
+pub struct SupportAccessStatusRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     SupportAccessStatusRequest => crate ::models::SupportAccessStatus, crate ::call::json
 );
 /// Request builder for [`LookerSdk::all_user_login_lockouts`](crate::LookerSdk::all_user_login_lockouts) (`GET /user_login_lockouts`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllUserLoginLockoutsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::UserLoginLockout>>,
-}
+pub struct AllUserLoginLockoutsRequest<'a>(Call<'a>);
 impl<'a> AllUserLoginLockoutsRequest<'a> {
     /// Include only these fields in the response
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
@@ -2155,69 +1618,54 @@ crate::builder::request_builder!(
     ::call::json
 );
 /// Request builder for [`LookerSdk::search_user_login_lockouts`](crate::LookerSdk::search_user_login_lockouts) (`GET /user_login_lockouts/search`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SearchUserLoginLockoutsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::UserLoginLockout>>,
-}
+pub struct SearchUserLoginLockoutsRequest<'a>(Call<'a>);
 impl<'a> SearchUserLoginLockoutsRequest<'a> {
     /// Include only these fields in the response
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// DEPRECATED. Use limit and offset instead. Return only page N of paginated results
     #[deprecated(note = "deprecated in the Looker API spec")]
-    pub fn page(mut self, page: i64) -> Self {
-        self.call.query("page", page);
-        self
+    pub fn page(self, page: i64) -> Self {
+        Self(self.0.query("page", page))
     }
     /// DEPRECATED. Use limit and offset instead. Return N rows of data per page
     #[deprecated(note = "deprecated in the Looker API spec")]
-    pub fn per_page(mut self, per_page: i64) -> Self {
-        self.call.query("per_page", per_page);
-        self
+    pub fn per_page(self, per_page: i64) -> Self {
+        Self(self.0.query("per_page", per_page))
     }
     /// Number of results to return. (used with offset and takes priority over page and per_page)
-    pub fn limit(mut self, limit: i64) -> Self {
-        self.call.query("limit", limit);
-        self
+    pub fn limit(self, limit: i64) -> Self {
+        Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any. (used with limit and takes priority over page and per_page)
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.call.query("offset", offset);
-        self
+    pub fn offset(self, offset: i64) -> Self {
+        Self(self.0.query("offset", offset))
     }
     /// Fields to sort by.
-    pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        self.call.query("sorts", Into::<String>::into(sorts));
-        self
+    pub fn sorts(self, sorts: impl Into<String>) -> Self {
+        Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
     /// Auth type user is locked out for (email, ldap, totp, api)
-    pub fn auth_type(mut self, auth_type: impl Into<String>) -> Self {
-        self.call.query("auth_type", Into::<String>::into(auth_type));
-        self
+    pub fn auth_type(self, auth_type: impl Into<String>) -> Self {
+        Self(self.0.query("auth_type", Into::<String>::into(auth_type)))
     }
     /// Match name
-    pub fn full_name(mut self, full_name: impl Into<String>) -> Self {
-        self.call.query("full_name", Into::<String>::into(full_name));
-        self
+    pub fn full_name(self, full_name: impl Into<String>) -> Self {
+        Self(self.0.query("full_name", Into::<String>::into(full_name)))
     }
     /// Match email
-    pub fn email(mut self, email: impl Into<String>) -> Self {
-        self.call.query("email", Into::<String>::into(email));
-        self
+    pub fn email(self, email: impl Into<String>) -> Self {
+        Self(self.0.query("email", Into::<String>::into(email)))
     }
     /// Match remote LDAP ID
-    pub fn remote_id(mut self, remote_id: impl Into<String>) -> Self {
-        self.call.query("remote_id", Into::<String>::into(remote_id));
-        self
+    pub fn remote_id(self, remote_id: impl Into<String>) -> Self {
+        Self(self.0.query("remote_id", Into::<String>::into(remote_id)))
     }
     /// Combine given search criteria in a boolean OR expression
-    pub fn filter_or(mut self, filter_or: bool) -> Self {
-        self.call.query("filter_or", filter_or);
-        self
+    pub fn filter_or(self, filter_or: bool) -> Self {
+        Self(self.0.query("filter_or", filter_or))
     }
 }
 crate::builder::request_builder!(
@@ -2225,12 +1673,8 @@ crate::builder::request_builder!(
     ::call::json
 );
 /// Request builder for [`LookerSdk::delete_user_login_lockout`](crate::LookerSdk::delete_user_login_lockout) (`DELETE /user_login_lockout/{key}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteUserLoginLockoutRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteUserLoginLockoutRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     DeleteUserLoginLockoutRequest => (), crate ::call::unit
 );

@@ -2,6 +2,7 @@
 // Source: Looker API 4.0 Reference 4.0.26.12 (release 26.12.3), spec sha256 c64144684b2d375b6815d85870919c74bb1dbae2ab8eb5405ddaa6df71cb7746
 
 //! Board: Manage Boards
+use crate::call::Call;
 impl crate::LookerSdk {
     /// Get All Boards
     ///
@@ -9,13 +10,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /boards` · tag `Board` · activity `non_query`
     pub fn all_boards(&self) -> AllBoardsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_boards",
-            reqwest::Method::GET,
-            String::from("/boards"),
-        );
-        AllBoardsRequest { call }
+        AllBoardsRequest(Call::get(self, "all_boards", "/boards"))
     }
     /// Create Board
     ///
@@ -30,14 +25,7 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteBoard,
     ) -> CreateBoardRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_board",
-            reqwest::Method::POST,
-            String::from("/boards"),
-        );
-        call.json_body(body);
-        CreateBoardRequest { call }
+        CreateBoardRequest(Call::post(self, "create_board", "/boards").json_body(body))
     }
     /// Search Boards
     ///
@@ -66,13 +54,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /boards/search` · tag `Board` · activity `non_query`
     pub fn search_boards(&self) -> SearchBoardsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "search_boards",
-            reqwest::Method::GET,
-            String::from("/boards/search"),
-        );
-        SearchBoardsRequest { call }
+        SearchBoardsRequest(Call::get(self, "search_boards", "/boards/search"))
     }
     /// Get Board
     ///
@@ -84,13 +66,9 @@ impl crate::LookerSdk {
     ///
     /// `GET /boards/{board_id}` · tag `Board` · activity `non_query`
     pub fn board(&self, board_id: &str) -> BoardRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "board",
-            reqwest::Method::GET,
-            crate::call::path(&["/boards/", ""], &[board_id]),
-        );
-        BoardRequest { call }
+        BoardRequest(
+            Call::get(self, "board", crate::call::path(&["/boards/", ""], &[board_id])),
+        )
     }
     /// Delete Board
     ///
@@ -102,13 +80,13 @@ impl crate::LookerSdk {
     ///
     /// `DELETE /boards/{board_id}` · tag `Board` · activity `non_query`
     pub fn delete_board(&self, board_id: &str) -> DeleteBoardRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_board",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/boards/", ""], &[board_id]),
-        );
-        DeleteBoardRequest { call }
+        DeleteBoardRequest(
+            Call::delete(
+                self,
+                "delete_board",
+                crate::call::path(&["/boards/", ""], &[board_id]),
+            ),
+        )
     }
     /// Update Board
     ///
@@ -125,14 +103,14 @@ impl crate::LookerSdk {
         board_id: &str,
         body: &crate::models::WriteBoard,
     ) -> UpdateBoardRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_board",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/boards/", ""], &[board_id]),
-        );
-        call.json_body(body);
-        UpdateBoardRequest { call }
+        UpdateBoardRequest(
+            Call::patch(
+                    self,
+                    "update_board",
+                    crate::call::path(&["/boards/", ""], &[board_id]),
+                )
+                .json_body(body),
+        )
     }
     /// Get All Board Items
     ///
@@ -140,13 +118,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /board_items` · tag `Board` · activity `non_query`
     pub fn all_board_items(&self) -> AllBoardItemsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_board_items",
-            reqwest::Method::GET,
-            String::from("/board_items"),
-        );
-        AllBoardItemsRequest { call }
+        AllBoardItemsRequest(Call::get(self, "all_board_items", "/board_items"))
     }
     /// Create Board Item
     ///
@@ -161,14 +133,9 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteBoardItem,
     ) -> CreateBoardItemRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_board_item",
-            reqwest::Method::POST,
-            String::from("/board_items"),
-        );
-        call.json_body(body);
-        CreateBoardItemRequest { call }
+        CreateBoardItemRequest(
+            Call::post(self, "create_board_item", "/board_items").json_body(body),
+        )
     }
     /// Get Board Item
     ///
@@ -180,13 +147,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /board_items/{board_item_id}` · tag `Board` · activity `non_query`
     pub fn board_item(&self, board_item_id: &str) -> BoardItemRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "board_item",
-            reqwest::Method::GET,
-            crate::call::path(&["/board_items/", ""], &[board_item_id]),
-        );
-        BoardItemRequest { call }
+        BoardItemRequest(
+            Call::get(
+                self,
+                "board_item",
+                crate::call::path(&["/board_items/", ""], &[board_item_id]),
+            ),
+        )
     }
     /// Delete Board Item
     ///
@@ -198,13 +165,13 @@ impl crate::LookerSdk {
     ///
     /// `DELETE /board_items/{board_item_id}` · tag `Board` · activity `non_query`
     pub fn delete_board_item(&self, board_item_id: &str) -> DeleteBoardItemRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_board_item",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/board_items/", ""], &[board_item_id]),
-        );
-        DeleteBoardItemRequest { call }
+        DeleteBoardItemRequest(
+            Call::delete(
+                self,
+                "delete_board_item",
+                crate::call::path(&["/board_items/", ""], &[board_item_id]),
+            ),
+        )
     }
     /// Update Board Item
     ///
@@ -221,14 +188,14 @@ impl crate::LookerSdk {
         board_item_id: &str,
         body: &crate::models::WriteBoardItem,
     ) -> UpdateBoardItemRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_board_item",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/board_items/", ""], &[board_item_id]),
-        );
-        call.json_body(body);
-        UpdateBoardItemRequest { call }
+        UpdateBoardItemRequest(
+            Call::patch(
+                    self,
+                    "update_board_item",
+                    crate::call::path(&["/board_items/", ""], &[board_item_id]),
+                )
+                .json_body(body),
+        )
     }
     /// Get All Board sections
     ///
@@ -236,13 +203,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /board_sections` · tag `Board` · activity `non_query`
     pub fn all_board_sections(&self) -> AllBoardSectionsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_board_sections",
-            reqwest::Method::GET,
-            String::from("/board_sections"),
-        );
-        AllBoardSectionsRequest { call }
+        AllBoardSectionsRequest(Call::get(self, "all_board_sections", "/board_sections"))
     }
     /// Create Board section
     ///
@@ -257,14 +218,9 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteBoardSection,
     ) -> CreateBoardSectionRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_board_section",
-            reqwest::Method::POST,
-            String::from("/board_sections"),
-        );
-        call.json_body(body);
-        CreateBoardSectionRequest { call }
+        CreateBoardSectionRequest(
+            Call::post(self, "create_board_section", "/board_sections").json_body(body),
+        )
     }
     /// Get Board section
     ///
@@ -276,13 +232,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /board_sections/{board_section_id}` · tag `Board` · activity `non_query`
     pub fn board_section(&self, board_section_id: &str) -> BoardSectionRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "board_section",
-            reqwest::Method::GET,
-            crate::call::path(&["/board_sections/", ""], &[board_section_id]),
-        );
-        BoardSectionRequest { call }
+        BoardSectionRequest(
+            Call::get(
+                self,
+                "board_section",
+                crate::call::path(&["/board_sections/", ""], &[board_section_id]),
+            ),
+        )
     }
     /// Delete Board section
     ///
@@ -297,13 +253,13 @@ impl crate::LookerSdk {
         &self,
         board_section_id: &str,
     ) -> DeleteBoardSectionRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_board_section",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/board_sections/", ""], &[board_section_id]),
-        );
-        DeleteBoardSectionRequest { call }
+        DeleteBoardSectionRequest(
+            Call::delete(
+                self,
+                "delete_board_section",
+                crate::call::path(&["/board_sections/", ""], &[board_section_id]),
+            ),
+        )
     }
     /// Update Board section
     ///
@@ -320,376 +276,249 @@ impl crate::LookerSdk {
         board_section_id: &str,
         body: &crate::models::WriteBoardSection,
     ) -> UpdateBoardSectionRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_board_section",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/board_sections/", ""], &[board_section_id]),
-        );
-        call.json_body(body);
-        UpdateBoardSectionRequest { call }
+        UpdateBoardSectionRequest(
+            Call::patch(
+                    self,
+                    "update_board_section",
+                    crate::call::path(&["/board_sections/", ""], &[board_section_id]),
+                )
+                .json_body(body),
+        )
     }
 }
 /// Request builder for [`LookerSdk::all_boards`](crate::LookerSdk::all_boards) (`GET /boards`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllBoardsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::Board>>,
-}
+pub struct AllBoardsRequest<'a>(Call<'a>);
 impl<'a> AllBoardsRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     AllBoardsRequest => Vec < crate ::models::Board >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_board`](crate::LookerSdk::create_board) (`POST /boards`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateBoardRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Board>,
-}
+pub struct CreateBoardRequest<'a>(Call<'a>);
 impl<'a> CreateBoardRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
-    CreateBoardRequest => crate ::models::Board, crate ::call::json
+    CreateBoardRequest => crate ::models::Board, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::search_boards`](crate::LookerSdk::search_boards) (`GET /boards/search`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SearchBoardsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::Board>>,
-}
+pub struct SearchBoardsRequest<'a>(Call<'a>);
 impl<'a> SearchBoardsRequest<'a> {
     /// Matches board title.
-    pub fn title(mut self, title: impl Into<String>) -> Self {
-        self.call.query("title", Into::<String>::into(title));
-        self
+    pub fn title(self, title: impl Into<String>) -> Self {
+        Self(self.0.query("title", Into::<String>::into(title)))
     }
     /// Matches the timestamp for when the board was created.
-    pub fn created_at(mut self, created_at: impl Into<String>) -> Self {
-        self.call.query("created_at", Into::<String>::into(created_at));
-        self
+    pub fn created_at(self, created_at: impl Into<String>) -> Self {
+        Self(self.0.query("created_at", Into::<String>::into(created_at)))
     }
     /// The first name of the user who created this board.
-    pub fn first_name(mut self, first_name: impl Into<String>) -> Self {
-        self.call.query("first_name", Into::<String>::into(first_name));
-        self
+    pub fn first_name(self, first_name: impl Into<String>) -> Self {
+        Self(self.0.query("first_name", Into::<String>::into(first_name)))
     }
     /// The last name of the user who created this board.
-    pub fn last_name(mut self, last_name: impl Into<String>) -> Self {
-        self.call.query("last_name", Into::<String>::into(last_name));
-        self
+    pub fn last_name(self, last_name: impl Into<String>) -> Self {
+        Self(self.0.query("last_name", Into::<String>::into(last_name)))
     }
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Return favorited boards when true.
-    pub fn favorited(mut self, favorited: bool) -> Self {
-        self.call.query("favorited", favorited);
-        self
+    pub fn favorited(self, favorited: bool) -> Self {
+        Self(self.0.query("favorited", favorited))
     }
     /// Filter on boards created by a particular user.
-    pub fn creator_id(mut self, creator_id: impl Into<String>) -> Self {
-        self.call.query("creator_id", Into::<String>::into(creator_id));
-        self
+    pub fn creator_id(self, creator_id: impl Into<String>) -> Self {
+        Self(self.0.query("creator_id", Into::<String>::into(creator_id)))
     }
     /// The fields to sort the results by
-    pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        self.call.query("sorts", Into::<String>::into(sorts));
-        self
+    pub fn sorts(self, sorts: impl Into<String>) -> Self {
+        Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
     /// DEPRECATED. Use limit and offset instead. Return only page N of paginated results
     #[deprecated(note = "deprecated in the Looker API spec")]
-    pub fn page(mut self, page: i64) -> Self {
-        self.call.query("page", page);
-        self
+    pub fn page(self, page: i64) -> Self {
+        Self(self.0.query("page", page))
     }
     /// DEPRECATED. Use limit and offset instead. Return N rows of data per page
     #[deprecated(note = "deprecated in the Looker API spec")]
-    pub fn per_page(mut self, per_page: i64) -> Self {
-        self.call.query("per_page", per_page);
-        self
+    pub fn per_page(self, per_page: i64) -> Self {
+        Self(self.0.query("per_page", per_page))
     }
     /// Number of results to return. (used with offset and takes priority over page and per_page)
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.call.query("offset", offset);
-        self
+    pub fn offset(self, offset: i64) -> Self {
+        Self(self.0.query("offset", offset))
     }
     /// Number of results to skip before returning any. (used with limit and takes priority over page and per_page)
-    pub fn limit(mut self, limit: i64) -> Self {
-        self.call.query("limit", limit);
-        self
+    pub fn limit(self, limit: i64) -> Self {
+        Self(self.0.query("limit", limit))
     }
     /// Combine given search criteria in a boolean OR expression
-    pub fn filter_or(mut self, filter_or: bool) -> Self {
-        self.call.query("filter_or", filter_or);
-        self
+    pub fn filter_or(self, filter_or: bool) -> Self {
+        Self(self.0.query("filter_or", filter_or))
     }
     /// Filter results based on permission, either show (default) or update
-    pub fn permission(mut self, permission: impl Into<String>) -> Self {
-        self.call.query("permission", Into::<String>::into(permission));
-        self
+    pub fn permission(self, permission: impl Into<String>) -> Self {
+        Self(self.0.query("permission", Into::<String>::into(permission)))
     }
 }
 crate::builder::request_builder!(
     SearchBoardsRequest => Vec < crate ::models::Board >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::board`](crate::LookerSdk::board) (`GET /boards/{board_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct BoardRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Board>,
-}
+pub struct BoardRequest<'a>(Call<'a>);
 impl<'a> BoardRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     BoardRequest => crate ::models::Board, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_board`](crate::LookerSdk::delete_board) (`DELETE /boards/{board_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteBoardRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteBoardRequest<'a>(Call<'a>);
 crate::builder::request_builder!(DeleteBoardRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_board`](crate::LookerSdk::update_board) (`PATCH /boards/{board_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateBoardRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Board>,
-}
+pub struct UpdateBoardRequest<'a>(Call<'a>);
 impl<'a> UpdateBoardRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
-    UpdateBoardRequest => crate ::models::Board, crate ::call::json
+    UpdateBoardRequest => crate ::models::Board, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::all_board_items`](crate::LookerSdk::all_board_items) (`GET /board_items`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllBoardItemsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::BoardItem>>,
-}
+pub struct AllBoardItemsRequest<'a>(Call<'a>);
 impl<'a> AllBoardItemsRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Fields to sort by.
-    pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        self.call.query("sorts", Into::<String>::into(sorts));
-        self
+    pub fn sorts(self, sorts: impl Into<String>) -> Self {
+        Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
     /// Filter to a specific board section
-    pub fn board_section_id(mut self, board_section_id: impl Into<String>) -> Self {
-        self.call.query("board_section_id", Into::<String>::into(board_section_id));
-        self
+    pub fn board_section_id(self, board_section_id: impl Into<String>) -> Self {
+        Self(self.0.query("board_section_id", Into::<String>::into(board_section_id)))
     }
 }
 crate::builder::request_builder!(
     AllBoardItemsRequest => Vec < crate ::models::BoardItem >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_board_item`](crate::LookerSdk::create_board_item) (`POST /board_items`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateBoardItemRequest<'a> {
-    call: crate::call::Call<'a, crate::models::BoardItem>,
-}
+pub struct CreateBoardItemRequest<'a>(Call<'a>);
 impl<'a> CreateBoardItemRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
-    CreateBoardItemRequest => crate ::models::BoardItem, crate ::call::json
+    CreateBoardItemRequest => crate ::models::BoardItem, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::board_item`](crate::LookerSdk::board_item) (`GET /board_items/{board_item_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct BoardItemRequest<'a> {
-    call: crate::call::Call<'a, crate::models::BoardItem>,
-}
+pub struct BoardItemRequest<'a>(Call<'a>);
 impl<'a> BoardItemRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     BoardItemRequest => crate ::models::BoardItem, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_board_item`](crate::LookerSdk::delete_board_item) (`DELETE /board_items/{board_item_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteBoardItemRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteBoardItemRequest<'a>(Call<'a>);
 crate::builder::request_builder!(DeleteBoardItemRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_board_item`](crate::LookerSdk::update_board_item) (`PATCH /board_items/{board_item_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateBoardItemRequest<'a> {
-    call: crate::call::Call<'a, crate::models::BoardItem>,
-}
+pub struct UpdateBoardItemRequest<'a>(Call<'a>);
 impl<'a> UpdateBoardItemRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
-    UpdateBoardItemRequest => crate ::models::BoardItem, crate ::call::json
+    UpdateBoardItemRequest => crate ::models::BoardItem, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::all_board_sections`](crate::LookerSdk::all_board_sections) (`GET /board_sections`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllBoardSectionsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::BoardSection>>,
-}
+pub struct AllBoardSectionsRequest<'a>(Call<'a>);
 impl<'a> AllBoardSectionsRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Fields to sort by.
-    pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        self.call.query("sorts", Into::<String>::into(sorts));
-        self
+    pub fn sorts(self, sorts: impl Into<String>) -> Self {
+        Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
 }
 crate::builder::request_builder!(
     AllBoardSectionsRequest => Vec < crate ::models::BoardSection >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_board_section`](crate::LookerSdk::create_board_section) (`POST /board_sections`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateBoardSectionRequest<'a> {
-    call: crate::call::Call<'a, crate::models::BoardSection>,
-}
+pub struct CreateBoardSectionRequest<'a>(Call<'a>);
 impl<'a> CreateBoardSectionRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
-    CreateBoardSectionRequest => crate ::models::BoardSection, crate ::call::json
+    CreateBoardSectionRequest => crate ::models::BoardSection, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::board_section`](crate::LookerSdk::board_section) (`GET /board_sections/{board_section_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct BoardSectionRequest<'a> {
-    call: crate::call::Call<'a, crate::models::BoardSection>,
-}
+pub struct BoardSectionRequest<'a>(Call<'a>);
 impl<'a> BoardSectionRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     BoardSectionRequest => crate ::models::BoardSection, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_board_section`](crate::LookerSdk::delete_board_section) (`DELETE /board_sections/{board_section_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteBoardSectionRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteBoardSectionRequest<'a>(Call<'a>);
 crate::builder::request_builder!(DeleteBoardSectionRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_board_section`](crate::LookerSdk::update_board_section) (`PATCH /board_sections/{board_section_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateBoardSectionRequest<'a> {
-    call: crate::call::Call<'a, crate::models::BoardSection>,
-}
+pub struct UpdateBoardSectionRequest<'a>(Call<'a>);
 impl<'a> UpdateBoardSectionRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
-    UpdateBoardSectionRequest => crate ::models::BoardSection, crate ::call::json
+    UpdateBoardSectionRequest => crate ::models::BoardSection, crate ::call::json,
+    null_field
 );

@@ -2,6 +2,7 @@
 // Source: Looker API 4.0 Reference 4.0.26.12 (release 26.12.3), spec sha256 c64144684b2d375b6815d85870919c74bb1dbae2ab8eb5405ddaa6df71cb7746
 
 //! ColorCollection: Manage Color Collections
+use crate::call::Call;
 impl crate::LookerSdk {
     /// Get all Color Collections
     ///
@@ -16,13 +17,9 @@ impl crate::LookerSdk {
     ///
     /// `GET /color_collections` · tag `ColorCollection` · activity `non_query`
     pub fn all_color_collections(&self) -> AllColorCollectionsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_color_collections",
-            reqwest::Method::GET,
-            String::from("/color_collections"),
-        );
-        AllColorCollectionsRequest { call }
+        AllColorCollectionsRequest(
+            Call::get(self, "all_color_collections", "/color_collections"),
+        )
     }
     /// Create ColorCollection
     ///
@@ -45,16 +42,10 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteColorCollection,
     ) -> CreateColorCollectionRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_color_collection",
-            reqwest::Method::POST,
-            String::from("/color_collections"),
-        );
-        call.json_body(body);
-        CreateColorCollectionRequest {
-            call,
-        }
+        CreateColorCollectionRequest(
+            Call::post(self, "create_color_collection", "/color_collections")
+                .json_body(body),
+        )
     }
     /// Get all Custom Color Collections
     ///
@@ -67,15 +58,9 @@ impl crate::LookerSdk {
     ///
     /// `GET /color_collections/custom` · tag `ColorCollection` · activity `non_query`
     pub fn color_collections_custom(&self) -> ColorCollectionsCustomRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "color_collections_custom",
-            reqwest::Method::GET,
-            String::from("/color_collections/custom"),
-        );
-        ColorCollectionsCustomRequest {
-            call,
-        }
+        ColorCollectionsCustomRequest(
+            Call::get(self, "color_collections_custom", "/color_collections/custom"),
+        )
     }
     /// Get all Standard Color Collections
     ///
@@ -88,15 +73,9 @@ impl crate::LookerSdk {
     ///
     /// `GET /color_collections/standard` · tag `ColorCollection` · activity `non_query`
     pub fn color_collections_standard(&self) -> ColorCollectionsStandardRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "color_collections_standard",
-            reqwest::Method::GET,
-            String::from("/color_collections/standard"),
-        );
-        ColorCollectionsStandardRequest {
-            call,
-        }
+        ColorCollectionsStandardRequest(
+            Call::get(self, "color_collections_standard", "/color_collections/standard"),
+        )
     }
     /// Get Default Color Collection
     ///
@@ -108,15 +87,9 @@ impl crate::LookerSdk {
     ///
     /// `GET /color_collections/default` · tag `ColorCollection` · activity `non_query`
     pub fn default_color_collection(&self) -> DefaultColorCollectionRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "default_color_collection",
-            reqwest::Method::GET,
-            String::from("/color_collections/default"),
-        );
-        DefaultColorCollectionRequest {
-            call,
-        }
+        DefaultColorCollectionRequest(
+            Call::get(self, "default_color_collection", "/color_collections/default"),
+        )
     }
     /// Set Default Color Collection
     ///
@@ -134,16 +107,10 @@ impl crate::LookerSdk {
         &self,
         collection_id: &str,
     ) -> SetDefaultColorCollectionRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "set_default_color_collection",
-            reqwest::Method::PUT,
-            String::from("/color_collections/default"),
-        );
-        call.query("collection_id", collection_id);
-        SetDefaultColorCollectionRequest {
-            call,
-        }
+        SetDefaultColorCollectionRequest(
+            Call::put(self, "set_default_color_collection", "/color_collections/default")
+                .query("collection_id", collection_id),
+        )
     }
     /// Get Color Collection by ID
     ///
@@ -164,13 +131,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /color_collections/{collection_id}` · tag `ColorCollection` · activity `non_query`
     pub fn color_collection(&self, collection_id: &str) -> ColorCollectionRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "color_collection",
-            reqwest::Method::GET,
-            crate::call::path(&["/color_collections/", ""], &[collection_id]),
-        );
-        ColorCollectionRequest { call }
+        ColorCollectionRequest(
+            Call::get(
+                self,
+                "color_collection",
+                crate::call::path(&["/color_collections/", ""], &[collection_id]),
+            ),
+        )
     }
     /// Delete ColorCollection
     ///
@@ -192,15 +159,13 @@ impl crate::LookerSdk {
         &self,
         collection_id: &str,
     ) -> DeleteColorCollectionRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_color_collection",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/color_collections/", ""], &[collection_id]),
-        );
-        DeleteColorCollectionRequest {
-            call,
-        }
+        DeleteColorCollectionRequest(
+            Call::delete(
+                self,
+                "delete_color_collection",
+                crate::call::path(&["/color_collections/", ""], &[collection_id]),
+            ),
+        )
     }
     /// Update Custom Color collection
     ///
@@ -218,30 +183,23 @@ impl crate::LookerSdk {
         collection_id: &str,
         body: &crate::models::WriteColorCollection,
     ) -> UpdateColorCollectionRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_color_collection",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/color_collections/", ""], &[collection_id]),
-        );
-        call.json_body(body);
-        UpdateColorCollectionRequest {
-            call,
-        }
+        UpdateColorCollectionRequest(
+            Call::patch(
+                    self,
+                    "update_color_collection",
+                    crate::call::path(&["/color_collections/", ""], &[collection_id]),
+                )
+                .json_body(body),
+        )
     }
 }
 /// Request builder for [`LookerSdk::all_color_collections`](crate::LookerSdk::all_color_collections) (`GET /color_collections`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllColorCollectionsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::ColorCollection>>,
-}
+pub struct AllColorCollectionsRequest<'a>(Call<'a>);
 impl<'a> AllColorCollectionsRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
@@ -249,35 +207,19 @@ crate::builder::request_builder!(
     ::call::json
 );
 /// Request builder for [`LookerSdk::create_color_collection`](crate::LookerSdk::create_color_collection) (`POST /color_collections`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateColorCollectionRequest<'a> {
-    call: crate::call::Call<'a, crate::models::ColorCollection>,
-}
-impl<'a> CreateColorCollectionRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct CreateColorCollectionRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateColorCollectionRequest => crate ::models::ColorCollection, crate ::call::json
+    CreateColorCollectionRequest => crate ::models::ColorCollection, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::color_collections_custom`](crate::LookerSdk::color_collections_custom) (`GET /color_collections/custom`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ColorCollectionsCustomRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::ColorCollection>>,
-}
+pub struct ColorCollectionsCustomRequest<'a>(Call<'a>);
 impl<'a> ColorCollectionsCustomRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
@@ -285,17 +227,12 @@ crate::builder::request_builder!(
     ::call::json
 );
 /// Request builder for [`LookerSdk::color_collections_standard`](crate::LookerSdk::color_collections_standard) (`GET /color_collections/standard`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ColorCollectionsStandardRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::ColorCollection>>,
-}
+pub struct ColorCollectionsStandardRequest<'a>(Call<'a>);
 impl<'a> ColorCollectionsStandardRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
@@ -303,66 +240,38 @@ crate::builder::request_builder!(
     ::call::json
 );
 /// Request builder for [`LookerSdk::default_color_collection`](crate::LookerSdk::default_color_collection) (`GET /color_collections/default`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DefaultColorCollectionRequest<'a> {
-    call: crate::call::Call<'a, crate::models::ColorCollection>,
-}
+pub struct DefaultColorCollectionRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     DefaultColorCollectionRequest => crate ::models::ColorCollection, crate ::call::json
 );
 /// Request builder for [`LookerSdk::set_default_color_collection`](crate::LookerSdk::set_default_color_collection) (`PUT /color_collections/default`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SetDefaultColorCollectionRequest<'a> {
-    call: crate::call::Call<'a, crate::models::ColorCollection>,
-}
+pub struct SetDefaultColorCollectionRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     SetDefaultColorCollectionRequest => crate ::models::ColorCollection, crate
     ::call::json
 );
 /// Request builder for [`LookerSdk::color_collection`](crate::LookerSdk::color_collection) (`GET /color_collections/{collection_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ColorCollectionRequest<'a> {
-    call: crate::call::Call<'a, crate::models::ColorCollection>,
-}
+pub struct ColorCollectionRequest<'a>(Call<'a>);
 impl<'a> ColorCollectionRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     ColorCollectionRequest => crate ::models::ColorCollection, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_color_collection`](crate::LookerSdk::delete_color_collection) (`DELETE /color_collections/{collection_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteColorCollectionRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteColorCollectionRequest<'a>(Call<'a>);
 crate::builder::request_builder!(DeleteColorCollectionRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_color_collection`](crate::LookerSdk::update_color_collection) (`PATCH /color_collections/{collection_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateColorCollectionRequest<'a> {
-    call: crate::call::Call<'a, crate::models::ColorCollection>,
-}
-impl<'a> UpdateColorCollectionRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct UpdateColorCollectionRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateColorCollectionRequest => crate ::models::ColorCollection, crate ::call::json
+    UpdateColorCollectionRequest => crate ::models::ColorCollection, crate ::call::json,
+    null_field
 );

@@ -2,6 +2,7 @@
 // Source: Looker API 4.0 Reference 4.0.26.12 (release 26.12.3), spec sha256 c64144684b2d375b6815d85870919c74bb1dbae2ab8eb5405ddaa6df71cb7746
 
 //! Config: Manage General Configuration
+use crate::call::Call;
 impl crate::LookerSdk {
     /// Get Cloud Storage
     ///
@@ -9,15 +10,9 @@ impl crate::LookerSdk {
     ///
     /// `GET /cloud_storage` · tag `Config` · activity `non_query`
     pub fn cloud_storage_configuration(&self) -> CloudStorageConfigurationRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "cloud_storage_configuration",
-            reqwest::Method::GET,
-            String::from("/cloud_storage"),
-        );
-        CloudStorageConfigurationRequest {
-            call,
-        }
+        CloudStorageConfigurationRequest(
+            Call::get(self, "cloud_storage_configuration", "/cloud_storage"),
+        )
     }
     /// Update Cloud Storage
     ///
@@ -32,16 +27,10 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteBackupConfiguration,
     ) -> UpdateCloudStorageConfigurationRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_cloud_storage_configuration",
-            reqwest::Method::PATCH,
-            String::from("/cloud_storage"),
-        );
-        call.json_body(body);
-        UpdateCloudStorageConfigurationRequest {
-            call,
-        }
+        UpdateCloudStorageConfigurationRequest(
+            Call::patch(self, "update_cloud_storage_configuration", "/cloud_storage")
+                .json_body(body),
+        )
     }
     /// Get Custom Welcome Email
     ///
@@ -52,13 +41,9 @@ impl crate::LookerSdk {
     /// `GET /custom_welcome_email` · tag `Config` · activity `non_query`
     #[deprecated(note = "deprecated in the Looker API spec")]
     pub fn custom_welcome_email(&self) -> CustomWelcomeEmailRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "custom_welcome_email",
-            reqwest::Method::GET,
-            String::from("/custom_welcome_email"),
-        );
-        CustomWelcomeEmailRequest { call }
+        CustomWelcomeEmailRequest(
+            Call::get(self, "custom_welcome_email", "/custom_welcome_email"),
+        )
     }
     /// Update Custom Welcome Email Content
     ///
@@ -76,16 +61,10 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::CustomWelcomeEmail,
     ) -> UpdateCustomWelcomeEmailRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_custom_welcome_email",
-            reqwest::Method::PATCH,
-            String::from("/custom_welcome_email"),
-        );
-        call.json_body(body);
-        UpdateCustomWelcomeEmailRequest {
-            call,
-        }
+        UpdateCustomWelcomeEmailRequest(
+            Call::patch(self, "update_custom_welcome_email", "/custom_welcome_email")
+                .json_body(body),
+        )
     }
     /// Send a test welcome email to the currently logged in user with the supplied content
     ///
@@ -100,16 +79,14 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WelcomeEmailTest,
     ) -> UpdateCustomWelcomeEmailTestRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_custom_welcome_email_test",
-            reqwest::Method::PUT,
-            String::from("/custom_welcome_email_test"),
-        );
-        call.json_body(body);
-        UpdateCustomWelcomeEmailTestRequest {
-            call,
-        }
+        UpdateCustomWelcomeEmailTestRequest(
+            Call::put(
+                    self,
+                    "update_custom_welcome_email_test",
+                    "/custom_welcome_email_test",
+                )
+                .json_body(body),
+        )
     }
     /// Get Digest_emails
     ///
@@ -117,13 +94,9 @@ impl crate::LookerSdk {
     ///
     /// `GET /digest_emails_enabled` · tag `Config` · activity `non_query`
     pub fn digest_emails_enabled(&self) -> DigestEmailsEnabledRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "digest_emails_enabled",
-            reqwest::Method::GET,
-            String::from("/digest_emails_enabled"),
-        );
-        DigestEmailsEnabledRequest { call }
+        DigestEmailsEnabledRequest(
+            Call::get(self, "digest_emails_enabled", "/digest_emails_enabled"),
+        )
     }
     /// Update Digest_emails
     ///
@@ -138,16 +111,10 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::DigestEmails,
     ) -> UpdateDigestEmailsEnabledRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_digest_emails_enabled",
-            reqwest::Method::PATCH,
-            String::from("/digest_emails_enabled"),
-        );
-        call.json_body(body);
-        UpdateDigestEmailsEnabledRequest {
-            call,
-        }
+        UpdateDigestEmailsEnabledRequest(
+            Call::patch(self, "update_digest_emails_enabled", "/digest_emails_enabled")
+                .json_body(body),
+        )
     }
     /// Deliver digest email contents
     ///
@@ -157,15 +124,9 @@ impl crate::LookerSdk {
     ///
     /// `POST /digest_email_send` · tag `Config` · activity `none`
     pub fn create_digest_email_send(&self) -> CreateDigestEmailSendRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "create_digest_email_send",
-            reqwest::Method::POST,
-            String::from("/digest_email_send"),
-        );
-        CreateDigestEmailSendRequest {
-            call,
-        }
+        CreateDigestEmailSendRequest(
+            Call::post(self, "create_digest_email_send", "/digest_email_send"),
+        )
     }
     /// Public Egress IP Addresses
     ///
@@ -177,15 +138,9 @@ impl crate::LookerSdk {
     ///
     /// `GET /public_egress_ip_addresses` · tag `Config` · activity `non_query`
     pub fn public_egress_ip_addresses(&self) -> PublicEgressIpAddressesRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "public_egress_ip_addresses",
-            reqwest::Method::GET,
-            String::from("/public_egress_ip_addresses"),
-        );
-        PublicEgressIpAddressesRequest {
-            call,
-        }
+        PublicEgressIpAddressesRequest(
+            Call::get(self, "public_egress_ip_addresses", "/public_egress_ip_addresses"),
+        )
     }
     /// Get Internal Help Resources Content
     ///
@@ -195,15 +150,13 @@ impl crate::LookerSdk {
     pub fn internal_help_resources_content(
         &self,
     ) -> InternalHelpResourcesContentRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "internal_help_resources_content",
-            reqwest::Method::GET,
-            String::from("/internal_help_resources_content"),
-        );
-        InternalHelpResourcesContentRequest {
-            call,
-        }
+        InternalHelpResourcesContentRequest(
+            Call::get(
+                self,
+                "internal_help_resources_content",
+                "/internal_help_resources_content",
+            ),
+        )
     }
     /// Update internal help resources content
     ///
@@ -218,16 +171,14 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteInternalHelpResourcesContent,
     ) -> UpdateInternalHelpResourcesContentRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_internal_help_resources_content",
-            reqwest::Method::PATCH,
-            String::from("/internal_help_resources_content"),
-        );
-        call.json_body(body);
-        UpdateInternalHelpResourcesContentRequest {
-            call,
-        }
+        UpdateInternalHelpResourcesContentRequest(
+            Call::patch(
+                    self,
+                    "update_internal_help_resources_content",
+                    "/internal_help_resources_content",
+                )
+                .json_body(body),
+        )
     }
     /// Get Internal Help Resources
     ///
@@ -235,15 +186,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /internal_help_resources_enabled` · tag `Config` · activity `non_query`
     pub fn internal_help_resources(&self) -> InternalHelpResourcesRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "internal_help_resources",
-            reqwest::Method::GET,
-            String::from("/internal_help_resources_enabled"),
-        );
-        InternalHelpResourcesRequest {
-            call,
-        }
+        InternalHelpResourcesRequest(
+            Call::get(
+                self,
+                "internal_help_resources",
+                "/internal_help_resources_enabled",
+            ),
+        )
     }
     /// Update internal help resources configuration
     ///
@@ -258,16 +207,14 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteInternalHelpResources,
     ) -> UpdateInternalHelpResourcesRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_internal_help_resources",
-            reqwest::Method::PATCH,
-            String::from("/internal_help_resources"),
-        );
-        call.json_body(body);
-        UpdateInternalHelpResourcesRequest {
-            call,
-        }
+        UpdateInternalHelpResourcesRequest(
+            Call::patch(
+                    self,
+                    "update_internal_help_resources",
+                    "/internal_help_resources",
+                )
+                .json_body(body),
+        )
     }
     /// Get All Legacy Features
     ///
@@ -277,13 +224,9 @@ impl crate::LookerSdk {
     ///
     /// `GET /legacy_features` · tag `Config` · activity `non_query`
     pub fn all_legacy_features(&self) -> AllLegacyFeaturesRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_legacy_features",
-            reqwest::Method::GET,
-            String::from("/legacy_features"),
-        );
-        AllLegacyFeaturesRequest { call }
+        AllLegacyFeaturesRequest(
+            Call::get(self, "all_legacy_features", "/legacy_features"),
+        )
     }
     /// Get Legacy Feature
     ///
@@ -297,13 +240,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /legacy_features/{legacy_feature_id}` · tag `Config` · activity `non_query`
     pub fn legacy_feature(&self, legacy_feature_id: &str) -> LegacyFeatureRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "legacy_feature",
-            reqwest::Method::GET,
-            crate::call::path(&["/legacy_features/", ""], &[legacy_feature_id]),
-        );
-        LegacyFeatureRequest { call }
+        LegacyFeatureRequest(
+            Call::get(
+                self,
+                "legacy_feature",
+                crate::call::path(&["/legacy_features/", ""], &[legacy_feature_id]),
+            ),
+        )
     }
     /// Update Legacy Feature
     ///
@@ -322,14 +265,14 @@ impl crate::LookerSdk {
         legacy_feature_id: &str,
         body: &crate::models::WriteLegacyFeature,
     ) -> UpdateLegacyFeatureRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_legacy_feature",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/legacy_features/", ""], &[legacy_feature_id]),
-        );
-        call.json_body(body);
-        UpdateLegacyFeatureRequest { call }
+        UpdateLegacyFeatureRequest(
+            Call::patch(
+                    self,
+                    "update_legacy_feature",
+                    crate::call::path(&["/legacy_features/", ""], &[legacy_feature_id]),
+                )
+                .json_body(body),
+        )
     }
     /// Get All Locales
     ///
@@ -337,13 +280,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /locales` · tag `Config` · activity `non_query`
     pub fn all_locales(&self) -> AllLocalesRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_locales",
-            reqwest::Method::GET,
-            String::from("/locales"),
-        );
-        AllLocalesRequest { call }
+        AllLocalesRequest(Call::get(self, "all_locales", "/locales"))
     }
     /// Get Mobile_Settings
     ///
@@ -353,13 +290,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /mobile/settings` · tag `Config` · activity `non_query`
     pub fn mobile_settings(&self) -> MobileSettingsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "mobile_settings",
-            reqwest::Method::GET,
-            String::from("/mobile/settings"),
-        );
-        MobileSettingsRequest { call }
+        MobileSettingsRequest(Call::get(self, "mobile_settings", "/mobile/settings"))
     }
     /// Get Setting
     ///
@@ -397,13 +328,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /setting` · tag `Config` · activity `non_query`
     pub fn get_setting(&self) -> GetSettingRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "get_setting",
-            reqwest::Method::GET,
-            String::from("/setting"),
-        );
-        GetSettingRequest { call }
+        GetSettingRequest(Call::get(self, "get_setting", "/setting"))
     }
     /// Set Setting
     ///
@@ -452,14 +377,7 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteSetting,
     ) -> SetSettingRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "set_setting",
-            reqwest::Method::PATCH,
-            String::from("/setting"),
-        );
-        call.json_body(body);
-        SetSettingRequest { call }
+        SetSettingRequest(Call::patch(self, "set_setting", "/setting").json_body(body))
     }
     /// Set SMTP Setting
     ///
@@ -476,14 +394,9 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::SmtpSettings,
     ) -> SetSmtpSettingsRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "set_smtp_settings",
-            reqwest::Method::POST,
-            String::from("/smtp_settings"),
-        );
-        call.json_body(body);
-        SetSmtpSettingsRequest { call }
+        SetSmtpSettingsRequest(
+            Call::post(self, "set_smtp_settings", "/smtp_settings").json_body(body),
+        )
     }
     /// Get SMTP Status
     ///
@@ -491,13 +404,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /smtp_status` · tag `Config` · activity `non_query`
     pub fn smtp_status(&self) -> SmtpStatusRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "smtp_status",
-            reqwest::Method::GET,
-            String::from("/smtp_status"),
-        );
-        SmtpStatusRequest { call }
+        SmtpStatusRequest(Call::get(self, "smtp_status", "/smtp_status"))
     }
     /// Get All Timezones
     ///
@@ -505,13 +412,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /timezones` · tag `Config` · activity `non_query`
     pub fn all_timezones(&self) -> AllTimezonesRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_timezones",
-            reqwest::Method::GET,
-            String::from("/timezones"),
-        );
-        AllTimezonesRequest { call }
+        AllTimezonesRequest(Call::get(self, "all_timezones", "/timezones"))
     }
     /// Get ApiVersion
     ///
@@ -519,13 +420,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /versions` · tag `Config` · activity `none`
     pub fn versions(&self) -> VersionsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "versions",
-            reqwest::Method::GET,
-            String::from("/versions"),
-        );
-        VersionsRequest { call }
+        VersionsRequest(Call::get(self, "versions", "/versions"))
     }
     /// Get an API specification
     ///
@@ -544,13 +439,16 @@ impl crate::LookerSdk {
         api_version: &str,
         specification: &str,
     ) -> ApiSpecRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "api_spec",
-            reqwest::Method::GET,
-            crate::call::path(&["/api_spec/", "/", ""], &[api_version, specification]),
-        );
-        ApiSpecRequest { call }
+        ApiSpecRequest(
+            Call::get(
+                self,
+                "api_spec",
+                crate::call::path(
+                    &["/api_spec/", "/", ""],
+                    &[api_version, specification],
+                ),
+            ),
+        )
     }
     /// Get Private label configuration
     ///
@@ -565,15 +463,9 @@ impl crate::LookerSdk {
     /// `GET /whitelabel_configuration` · tag `Config` · activity `non_query`
     #[deprecated(note = "deprecated in the Looker API spec")]
     pub fn whitelabel_configuration(&self) -> WhitelabelConfigurationRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "whitelabel_configuration",
-            reqwest::Method::GET,
-            String::from("/whitelabel_configuration"),
-        );
-        WhitelabelConfigurationRequest {
-            call,
-        }
+        WhitelabelConfigurationRequest(
+            Call::get(self, "whitelabel_configuration", "/whitelabel_configuration"),
+        )
     }
     /// Update Private label configuration
     ///
@@ -593,390 +485,214 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteWhitelabelConfiguration,
     ) -> UpdateWhitelabelConfigurationRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_whitelabel_configuration",
-            reqwest::Method::PUT,
-            String::from("/whitelabel_configuration"),
-        );
-        call.json_body(body);
-        UpdateWhitelabelConfigurationRequest {
-            call,
-        }
+        UpdateWhitelabelConfigurationRequest(
+            Call::put(
+                    self,
+                    "update_whitelabel_configuration",
+                    "/whitelabel_configuration",
+                )
+                .json_body(body),
+        )
     }
 }
 /// Request builder for [`LookerSdk::cloud_storage_configuration`](crate::LookerSdk::cloud_storage_configuration) (`GET /cloud_storage`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CloudStorageConfigurationRequest<'a> {
-    call: crate::call::Call<'a, crate::models::BackupConfiguration>,
-}
+pub struct CloudStorageConfigurationRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     CloudStorageConfigurationRequest => crate ::models::BackupConfiguration, crate
     ::call::json
 );
 /// Request builder for [`LookerSdk::update_cloud_storage_configuration`](crate::LookerSdk::update_cloud_storage_configuration) (`PATCH /cloud_storage`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateCloudStorageConfigurationRequest<'a> {
-    call: crate::call::Call<'a, crate::models::BackupConfiguration>,
-}
-impl<'a> UpdateCloudStorageConfigurationRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct UpdateCloudStorageConfigurationRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     UpdateCloudStorageConfigurationRequest => crate ::models::BackupConfiguration, crate
-    ::call::json
+    ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::custom_welcome_email`](crate::LookerSdk::custom_welcome_email) (`GET /custom_welcome_email`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CustomWelcomeEmailRequest<'a> {
-    call: crate::call::Call<'a, crate::models::CustomWelcomeEmail>,
-}
+pub struct CustomWelcomeEmailRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     CustomWelcomeEmailRequest => crate ::models::CustomWelcomeEmail, crate ::call::json
 );
 /// Request builder for [`LookerSdk::update_custom_welcome_email`](crate::LookerSdk::update_custom_welcome_email) (`PATCH /custom_welcome_email`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateCustomWelcomeEmailRequest<'a> {
-    call: crate::call::Call<'a, crate::models::CustomWelcomeEmail>,
-}
+pub struct UpdateCustomWelcomeEmailRequest<'a>(Call<'a>);
 impl<'a> UpdateCustomWelcomeEmailRequest<'a> {
     /// If true a test email with the content from the request will be sent to the current user after saving
-    pub fn send_test_welcome_email(mut self, send_test_welcome_email: bool) -> Self {
-        self.call.query("send_test_welcome_email", send_test_welcome_email);
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn send_test_welcome_email(self, send_test_welcome_email: bool) -> Self {
+        Self(self.0.query("send_test_welcome_email", send_test_welcome_email))
     }
 }
 crate::builder::request_builder!(
     UpdateCustomWelcomeEmailRequest => crate ::models::CustomWelcomeEmail, crate
-    ::call::json
+    ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::update_custom_welcome_email_test`](crate::LookerSdk::update_custom_welcome_email_test) (`PUT /custom_welcome_email_test`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateCustomWelcomeEmailTestRequest<'a> {
-    call: crate::call::Call<'a, crate::models::WelcomeEmailTest>,
-}
-impl<'a> UpdateCustomWelcomeEmailTestRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct UpdateCustomWelcomeEmailTestRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     UpdateCustomWelcomeEmailTestRequest => crate ::models::WelcomeEmailTest, crate
-    ::call::json
+    ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::digest_emails_enabled`](crate::LookerSdk::digest_emails_enabled) (`GET /digest_emails_enabled`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DigestEmailsEnabledRequest<'a> {
-    call: crate::call::Call<'a, crate::models::DigestEmails>,
-}
+pub struct DigestEmailsEnabledRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     DigestEmailsEnabledRequest => crate ::models::DigestEmails, crate ::call::json
 );
 /// Request builder for [`LookerSdk::update_digest_emails_enabled`](crate::LookerSdk::update_digest_emails_enabled) (`PATCH /digest_emails_enabled`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateDigestEmailsEnabledRequest<'a> {
-    call: crate::call::Call<'a, crate::models::DigestEmails>,
-}
-impl<'a> UpdateDigestEmailsEnabledRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct UpdateDigestEmailsEnabledRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateDigestEmailsEnabledRequest => crate ::models::DigestEmails, crate ::call::json
+    UpdateDigestEmailsEnabledRequest => crate ::models::DigestEmails, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::create_digest_email_send`](crate::LookerSdk::create_digest_email_send) (`POST /digest_email_send`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateDigestEmailSendRequest<'a> {
-    call: crate::call::Call<'a, crate::models::DigestEmailSend>,
-}
+pub struct CreateDigestEmailSendRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     CreateDigestEmailSendRequest => crate ::models::DigestEmailSend, crate ::call::json
 );
 /// Request builder for [`LookerSdk::public_egress_ip_addresses`](crate::LookerSdk::public_egress_ip_addresses) (`GET /public_egress_ip_addresses`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct PublicEgressIpAddressesRequest<'a> {
-    call: crate::call::Call<'a, crate::models::EgressIpAddresses>,
-}
+pub struct PublicEgressIpAddressesRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     PublicEgressIpAddressesRequest => crate ::models::EgressIpAddresses, crate
     ::call::json
 );
 /// Request builder for [`LookerSdk::internal_help_resources_content`](crate::LookerSdk::internal_help_resources_content) (`GET /internal_help_resources_content`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct InternalHelpResourcesContentRequest<'a> {
-    call: crate::call::Call<'a, crate::models::InternalHelpResourcesContent>,
-}
+pub struct InternalHelpResourcesContentRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     InternalHelpResourcesContentRequest => crate ::models::InternalHelpResourcesContent,
     crate ::call::json
 );
 /// Request builder for [`LookerSdk::update_internal_help_resources_content`](crate::LookerSdk::update_internal_help_resources_content) (`PATCH /internal_help_resources_content`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateInternalHelpResourcesContentRequest<'a> {
-    call: crate::call::Call<'a, crate::models::InternalHelpResourcesContent>,
-}
-impl<'a> UpdateInternalHelpResourcesContentRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct UpdateInternalHelpResourcesContentRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     UpdateInternalHelpResourcesContentRequest => crate
-    ::models::InternalHelpResourcesContent, crate ::call::json
+    ::models::InternalHelpResourcesContent, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::internal_help_resources`](crate::LookerSdk::internal_help_resources) (`GET /internal_help_resources_enabled`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct InternalHelpResourcesRequest<'a> {
-    call: crate::call::Call<'a, crate::models::InternalHelpResources>,
-}
+pub struct InternalHelpResourcesRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     InternalHelpResourcesRequest => crate ::models::InternalHelpResources, crate
     ::call::json
 );
 /// Request builder for [`LookerSdk::update_internal_help_resources`](crate::LookerSdk::update_internal_help_resources) (`PATCH /internal_help_resources`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateInternalHelpResourcesRequest<'a> {
-    call: crate::call::Call<'a, crate::models::InternalHelpResources>,
-}
-impl<'a> UpdateInternalHelpResourcesRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct UpdateInternalHelpResourcesRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     UpdateInternalHelpResourcesRequest => crate ::models::InternalHelpResources, crate
-    ::call::json
+    ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::all_legacy_features`](crate::LookerSdk::all_legacy_features) (`GET /legacy_features`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllLegacyFeaturesRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::LegacyFeature>>,
-}
+pub struct AllLegacyFeaturesRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     AllLegacyFeaturesRequest => Vec < crate ::models::LegacyFeature >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::legacy_feature`](crate::LookerSdk::legacy_feature) (`GET /legacy_features/{legacy_feature_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct LegacyFeatureRequest<'a> {
-    call: crate::call::Call<'a, crate::models::LegacyFeature>,
-}
+pub struct LegacyFeatureRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     LegacyFeatureRequest => crate ::models::LegacyFeature, crate ::call::json
 );
 /// Request builder for [`LookerSdk::update_legacy_feature`](crate::LookerSdk::update_legacy_feature) (`PATCH /legacy_features/{legacy_feature_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateLegacyFeatureRequest<'a> {
-    call: crate::call::Call<'a, crate::models::LegacyFeature>,
-}
-impl<'a> UpdateLegacyFeatureRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct UpdateLegacyFeatureRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateLegacyFeatureRequest => crate ::models::LegacyFeature, crate ::call::json
+    UpdateLegacyFeatureRequest => crate ::models::LegacyFeature, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::all_locales`](crate::LookerSdk::all_locales) (`GET /locales`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllLocalesRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::Locale>>,
-}
+pub struct AllLocalesRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     AllLocalesRequest => Vec < crate ::models::Locale >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::mobile_settings`](crate::LookerSdk::mobile_settings) (`GET /mobile/settings`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct MobileSettingsRequest<'a> {
-    call: crate::call::Call<'a, crate::models::MobileSettings>,
-}
+pub struct MobileSettingsRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     MobileSettingsRequest => crate ::models::MobileSettings, crate ::call::json
 );
 /// Request builder for [`LookerSdk::get_setting`](crate::LookerSdk::get_setting) (`GET /setting`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GetSettingRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Setting>,
-}
+pub struct GetSettingRequest<'a>(Call<'a>);
 impl<'a> GetSettingRequest<'a> {
     /// Requested fields
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     GetSettingRequest => crate ::models::Setting, crate ::call::json
 );
 /// Request builder for [`LookerSdk::set_setting`](crate::LookerSdk::set_setting) (`PATCH /setting`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SetSettingRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Setting>,
-}
+pub struct SetSettingRequest<'a>(Call<'a>);
 impl<'a> SetSettingRequest<'a> {
     /// Requested fields
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
-    SetSettingRequest => crate ::models::Setting, crate ::call::json
+    SetSettingRequest => crate ::models::Setting, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::set_smtp_settings`](crate::LookerSdk::set_smtp_settings) (`POST /smtp_settings`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SetSmtpSettingsRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
-impl<'a> SetSmtpSettingsRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
-crate::builder::request_builder!(SetSmtpSettingsRequest => (), crate ::call::unit);
+pub struct SetSmtpSettingsRequest<'a>(Call<'a>);
+crate::builder::request_builder!(
+    SetSmtpSettingsRequest => (), crate ::call::unit, null_field
+);
 /// Request builder for [`LookerSdk::smtp_status`](crate::LookerSdk::smtp_status) (`GET /smtp_status`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SmtpStatusRequest<'a> {
-    call: crate::call::Call<'a, crate::models::SmtpStatus>,
-}
+pub struct SmtpStatusRequest<'a>(Call<'a>);
 impl<'a> SmtpStatusRequest<'a> {
     /// Include only these fields in the response
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     SmtpStatusRequest => crate ::models::SmtpStatus, crate ::call::json
 );
 /// Request builder for [`LookerSdk::all_timezones`](crate::LookerSdk::all_timezones) (`GET /timezones`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllTimezonesRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::Timezone>>,
-}
+pub struct AllTimezonesRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     AllTimezonesRequest => Vec < crate ::models::Timezone >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::versions`](crate::LookerSdk::versions) (`GET /versions`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct VersionsRequest<'a> {
-    call: crate::call::Call<'a, crate::models::ApiVersion>,
-}
+pub struct VersionsRequest<'a>(Call<'a>);
 impl<'a> VersionsRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     VersionsRequest => crate ::models::ApiVersion, crate ::call::json
 );
 /// Request builder for [`LookerSdk::api_spec`](crate::LookerSdk::api_spec) (`GET /api_spec/{api_version}/{specification}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ApiSpecRequest<'a> {
-    call: crate::call::Call<'a, serde_json::Value>,
-}
+pub struct ApiSpecRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     ApiSpecRequest => serde_json::Value, crate ::call::json
 );
 /// Request builder for [`LookerSdk::whitelabel_configuration`](crate::LookerSdk::whitelabel_configuration) (`GET /whitelabel_configuration`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct WhitelabelConfigurationRequest<'a> {
-    call: crate::call::Call<'a, crate::models::WhitelabelConfiguration>,
-}
+pub struct WhitelabelConfigurationRequest<'a>(Call<'a>);
 impl<'a> WhitelabelConfigurationRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
@@ -984,21 +700,9 @@ crate::builder::request_builder!(
     ::call::json
 );
 /// Request builder for [`LookerSdk::update_whitelabel_configuration`](crate::LookerSdk::update_whitelabel_configuration) (`PUT /whitelabel_configuration`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateWhitelabelConfigurationRequest<'a> {
-    call: crate::call::Call<'a, crate::models::WhitelabelConfiguration>,
-}
-impl<'a> UpdateWhitelabelConfigurationRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct UpdateWhitelabelConfigurationRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     UpdateWhitelabelConfigurationRequest => crate ::models::WhitelabelConfiguration,
-    crate ::call::json
+    crate ::call::json, null_field
 );

@@ -2,6 +2,7 @@
 // Source: Looker API 4.0 Reference 4.0.26.12 (release 26.12.3), spec sha256 c64144684b2d375b6815d85870919c74bb1dbae2ab8eb5405ddaa6df71cb7746
 
 //! Connection: Manage Database Connections
+use crate::call::Call;
 impl crate::LookerSdk {
     /// Get All Connections
     ///
@@ -9,13 +10,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /connections` · tag `Connection` · activity `non_query`
     pub fn all_connections(&self) -> AllConnectionsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_connections",
-            reqwest::Method::GET,
-            String::from("/connections"),
-        );
-        AllConnectionsRequest { call }
+        AllConnectionsRequest(Call::get(self, "all_connections", "/connections"))
     }
     /// Create Connection
     ///
@@ -30,14 +25,9 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteDbConnection,
     ) -> CreateConnectionRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_connection",
-            reqwest::Method::POST,
-            String::from("/connections"),
-        );
-        call.json_body(body);
-        CreateConnectionRequest { call }
+        CreateConnectionRequest(
+            Call::post(self, "create_connection", "/connections").json_body(body),
+        )
     }
     /// Get Connection
     ///
@@ -49,13 +39,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /connections/{connection_name}` · tag `Connection` · activity `non_query`
     pub fn connection(&self, connection_name: &str) -> ConnectionRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "connection",
-            reqwest::Method::GET,
-            crate::call::path(&["/connections/", ""], &[connection_name]),
-        );
-        ConnectionRequest { call }
+        ConnectionRequest(
+            Call::get(
+                self,
+                "connection",
+                crate::call::path(&["/connections/", ""], &[connection_name]),
+            ),
+        )
     }
     /// Delete Connection
     ///
@@ -70,13 +60,13 @@ impl crate::LookerSdk {
         &self,
         connection_name: &str,
     ) -> DeleteConnectionRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_connection",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/connections/", ""], &[connection_name]),
-        );
-        DeleteConnectionRequest { call }
+        DeleteConnectionRequest(
+            Call::delete(
+                self,
+                "delete_connection",
+                crate::call::path(&["/connections/", ""], &[connection_name]),
+            ),
+        )
     }
     /// Update Connection
     ///
@@ -93,14 +83,14 @@ impl crate::LookerSdk {
         connection_name: &str,
         body: &crate::models::WriteDbConnection,
     ) -> UpdateConnectionRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_connection",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/connections/", ""], &[connection_name]),
-        );
-        call.json_body(body);
-        UpdateConnectionRequest { call }
+        UpdateConnectionRequest(
+            Call::patch(
+                    self,
+                    "update_connection",
+                    crate::call::path(&["/connections/", ""], &[connection_name]),
+                )
+                .json_body(body),
+        )
     }
     /// Delete Connection Override
     ///
@@ -117,18 +107,16 @@ impl crate::LookerSdk {
         connection_name: &str,
         override_context: &str,
     ) -> DeleteConnectionOverrideRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_connection_override",
-            reqwest::Method::DELETE,
-            crate::call::path(
-                &["/connections/", "/connection_override/", ""],
-                &[connection_name, override_context],
+        DeleteConnectionOverrideRequest(
+            Call::delete(
+                self,
+                "delete_connection_override",
+                crate::call::path(
+                    &["/connections/", "/connection_override/", ""],
+                    &[connection_name, override_context],
+                ),
             ),
-        );
-        DeleteConnectionOverrideRequest {
-            call,
-        }
+        )
     }
     /// Test Connection
     ///
@@ -147,13 +135,13 @@ impl crate::LookerSdk {
     ///
     /// `PUT /connections/{connection_name}/test` · tag `Connection` · activity `non_query`
     pub fn test_connection(&self, connection_name: &str) -> TestConnectionRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "test_connection",
-            reqwest::Method::PUT,
-            crate::call::path(&["/connections/", "/test"], &[connection_name]),
-        );
-        TestConnectionRequest { call }
+        TestConnectionRequest(
+            Call::put(
+                self,
+                "test_connection",
+                crate::call::path(&["/connections/", "/test"], &[connection_name]),
+            ),
+        )
     }
     /// Test Connection Configuration
     ///
@@ -175,16 +163,10 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteDbConnection,
     ) -> TestConnectionConfigRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "test_connection_config",
-            reqwest::Method::PUT,
-            String::from("/connections/test"),
-        );
-        call.json_body(body);
-        TestConnectionConfigRequest {
-            call,
-        }
+        TestConnectionConfigRequest(
+            Call::put(self, "test_connection_config", "/connections/test")
+                .json_body(body),
+        )
     }
     /// Get All Dialect Infos
     ///
@@ -192,13 +174,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /dialect_info` · tag `Connection` · activity `non_query`
     pub fn all_dialect_infos(&self) -> AllDialectInfosRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_dialect_infos",
-            reqwest::Method::GET,
-            String::from("/dialect_info"),
-        );
-        AllDialectInfosRequest { call }
+        AllDialectInfosRequest(Call::get(self, "all_dialect_infos", "/dialect_info"))
     }
     /// Get All External OAuth Applications
     ///
@@ -212,15 +188,13 @@ impl crate::LookerSdk {
     pub fn all_external_oauth_applications(
         &self,
     ) -> AllExternalOauthApplicationsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_external_oauth_applications",
-            reqwest::Method::GET,
-            String::from("/external_oauth_applications"),
-        );
-        AllExternalOauthApplicationsRequest {
-            call,
-        }
+        AllExternalOauthApplicationsRequest(
+            Call::get(
+                self,
+                "all_external_oauth_applications",
+                "/external_oauth_applications",
+            ),
+        )
     }
     /// Create External OAuth Application
     ///
@@ -239,16 +213,14 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteExternalOauthApplication,
     ) -> CreateExternalOauthApplicationRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_external_oauth_application",
-            reqwest::Method::POST,
-            String::from("/external_oauth_applications"),
-        );
-        call.json_body(body);
-        CreateExternalOauthApplicationRequest {
-            call,
-        }
+        CreateExternalOauthApplicationRequest(
+            Call::post(
+                    self,
+                    "create_external_oauth_application",
+                    "/external_oauth_applications",
+                )
+                .json_body(body),
+        )
     }
     /// Delete External OAuth Application
     ///
@@ -267,15 +239,13 @@ impl crate::LookerSdk {
         &self,
         client_id: &str,
     ) -> DeleteExternalOauthApplicationRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_external_oauth_application",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/external_oauth_applications/", ""], &[client_id]),
-        );
-        DeleteExternalOauthApplicationRequest {
-            call,
-        }
+        DeleteExternalOauthApplicationRequest(
+            Call::delete(
+                self,
+                "delete_external_oauth_application",
+                crate::call::path(&["/external_oauth_applications/", ""], &[client_id]),
+            ),
+        )
     }
     /// Update External OAuth Application
     ///
@@ -296,16 +266,17 @@ impl crate::LookerSdk {
         client_id: &str,
         body: &crate::models::WriteExternalOauthApplication,
     ) -> UpdateExternalOauthApplicationRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_external_oauth_application",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/external_oauth_applications/", ""], &[client_id]),
-        );
-        call.json_body(body);
-        UpdateExternalOauthApplicationRequest {
-            call,
-        }
+        UpdateExternalOauthApplicationRequest(
+            Call::patch(
+                    self,
+                    "update_external_oauth_application",
+                    crate::call::path(
+                        &["/external_oauth_applications/", ""],
+                        &[client_id],
+                    ),
+                )
+                .json_body(body),
+        )
     }
     /// Create Create OAuth user state.
     ///
@@ -322,16 +293,14 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::CreateOAuthApplicationUserStateRequest,
     ) -> CreateOauthApplicationUserStateRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_oauth_application_user_state",
-            reqwest::Method::POST,
-            String::from("/external_oauth_applications/user_state"),
-        );
-        call.json_body(body);
-        CreateOauthApplicationUserStateRequest {
-            call,
-        }
+        CreateOauthApplicationUserStateRequest(
+            Call::post(
+                    self,
+                    "create_oauth_application_user_state",
+                    "/external_oauth_applications/user_state",
+                )
+                .json_body(body),
+        )
     }
     /// Get All SSH Servers
     ///
@@ -339,13 +308,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /ssh_servers` · tag `Connection` · activity `non_query`
     pub fn all_ssh_servers(&self) -> AllSshServersRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_ssh_servers",
-            reqwest::Method::GET,
-            String::from("/ssh_servers"),
-        );
-        AllSshServersRequest { call }
+        AllSshServersRequest(Call::get(self, "all_ssh_servers", "/ssh_servers"))
     }
     /// Create SSH Server
     ///
@@ -360,14 +323,9 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteSshServer,
     ) -> CreateSshServerRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_ssh_server",
-            reqwest::Method::POST,
-            String::from("/ssh_servers"),
-        );
-        call.json_body(body);
-        CreateSshServerRequest { call }
+        CreateSshServerRequest(
+            Call::post(self, "create_ssh_server", "/ssh_servers").json_body(body),
+        )
     }
     /// Get SSH Server
     ///
@@ -379,13 +337,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /ssh_server/{ssh_server_id}` · tag `Connection` · activity `non_query`
     pub fn ssh_server(&self, ssh_server_id: &str) -> SshServerRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "ssh_server",
-            reqwest::Method::GET,
-            crate::call::path(&["/ssh_server/", ""], &[ssh_server_id]),
-        );
-        SshServerRequest { call }
+        SshServerRequest(
+            Call::get(
+                self,
+                "ssh_server",
+                crate::call::path(&["/ssh_server/", ""], &[ssh_server_id]),
+            ),
+        )
     }
     /// Delete SSH Server
     ///
@@ -397,13 +355,13 @@ impl crate::LookerSdk {
     ///
     /// `DELETE /ssh_server/{ssh_server_id}` · tag `Connection` · activity `non_query`
     pub fn delete_ssh_server(&self, ssh_server_id: &str) -> DeleteSshServerRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_ssh_server",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/ssh_server/", ""], &[ssh_server_id]),
-        );
-        DeleteSshServerRequest { call }
+        DeleteSshServerRequest(
+            Call::delete(
+                self,
+                "delete_ssh_server",
+                crate::call::path(&["/ssh_server/", ""], &[ssh_server_id]),
+            ),
+        )
     }
     /// Update SSH Server
     ///
@@ -420,14 +378,14 @@ impl crate::LookerSdk {
         ssh_server_id: &str,
         body: &crate::models::WriteSshServer,
     ) -> UpdateSshServerRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_ssh_server",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/ssh_server/", ""], &[ssh_server_id]),
-        );
-        call.json_body(body);
-        UpdateSshServerRequest { call }
+        UpdateSshServerRequest(
+            Call::patch(
+                    self,
+                    "update_ssh_server",
+                    crate::call::path(&["/ssh_server/", ""], &[ssh_server_id]),
+                )
+                .json_body(body),
+        )
     }
     /// Test SSH Server
     ///
@@ -439,13 +397,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /ssh_server/{ssh_server_id}/test` · tag `Connection` · activity `non_query`
     pub fn test_ssh_server(&self, ssh_server_id: &str) -> TestSshServerRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "test_ssh_server",
-            reqwest::Method::GET,
-            crate::call::path(&["/ssh_server/", "/test"], &[ssh_server_id]),
-        );
-        TestSshServerRequest { call }
+        TestSshServerRequest(
+            Call::get(
+                self,
+                "test_ssh_server",
+                crate::call::path(&["/ssh_server/", "/test"], &[ssh_server_id]),
+            ),
+        )
     }
     /// Get All SSH Tunnels
     ///
@@ -453,13 +411,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /ssh_tunnels` · tag `Connection` · activity `non_query`
     pub fn all_ssh_tunnels(&self) -> AllSshTunnelsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_ssh_tunnels",
-            reqwest::Method::GET,
-            String::from("/ssh_tunnels"),
-        );
-        AllSshTunnelsRequest { call }
+        AllSshTunnelsRequest(Call::get(self, "all_ssh_tunnels", "/ssh_tunnels"))
     }
     /// Create SSH Tunnel
     ///
@@ -474,14 +426,9 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteSshTunnel,
     ) -> CreateSshTunnelRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_ssh_tunnel",
-            reqwest::Method::POST,
-            String::from("/ssh_tunnels"),
-        );
-        call.json_body(body);
-        CreateSshTunnelRequest { call }
+        CreateSshTunnelRequest(
+            Call::post(self, "create_ssh_tunnel", "/ssh_tunnels").json_body(body),
+        )
     }
     /// Get SSH Tunnel
     ///
@@ -493,13 +440,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /ssh_tunnel/{ssh_tunnel_id}` · tag `Connection` · activity `non_query`
     pub fn ssh_tunnel(&self, ssh_tunnel_id: &str) -> SshTunnelRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "ssh_tunnel",
-            reqwest::Method::GET,
-            crate::call::path(&["/ssh_tunnel/", ""], &[ssh_tunnel_id]),
-        );
-        SshTunnelRequest { call }
+        SshTunnelRequest(
+            Call::get(
+                self,
+                "ssh_tunnel",
+                crate::call::path(&["/ssh_tunnel/", ""], &[ssh_tunnel_id]),
+            ),
+        )
     }
     /// Delete SSH Tunnel
     ///
@@ -511,13 +458,13 @@ impl crate::LookerSdk {
     ///
     /// `DELETE /ssh_tunnel/{ssh_tunnel_id}` · tag `Connection` · activity `non_query`
     pub fn delete_ssh_tunnel(&self, ssh_tunnel_id: &str) -> DeleteSshTunnelRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_ssh_tunnel",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/ssh_tunnel/", ""], &[ssh_tunnel_id]),
-        );
-        DeleteSshTunnelRequest { call }
+        DeleteSshTunnelRequest(
+            Call::delete(
+                self,
+                "delete_ssh_tunnel",
+                crate::call::path(&["/ssh_tunnel/", ""], &[ssh_tunnel_id]),
+            ),
+        )
     }
     /// Update SSH Tunnel
     ///
@@ -534,14 +481,14 @@ impl crate::LookerSdk {
         ssh_tunnel_id: &str,
         body: &crate::models::WriteSshTunnel,
     ) -> UpdateSshTunnelRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_ssh_tunnel",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/ssh_tunnel/", ""], &[ssh_tunnel_id]),
-        );
-        call.json_body(body);
-        UpdateSshTunnelRequest { call }
+        UpdateSshTunnelRequest(
+            Call::patch(
+                    self,
+                    "update_ssh_tunnel",
+                    crate::call::path(&["/ssh_tunnel/", ""], &[ssh_tunnel_id]),
+                )
+                .json_body(body),
+        )
     }
     /// Test SSH Tunnel
     ///
@@ -553,13 +500,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /ssh_tunnel/{ssh_tunnel_id}/test` · tag `Connection` · activity `non_query`
     pub fn test_ssh_tunnel(&self, ssh_tunnel_id: &str) -> TestSshTunnelRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "test_ssh_tunnel",
-            reqwest::Method::GET,
-            crate::call::path(&["/ssh_tunnel/", "/test"], &[ssh_tunnel_id]),
-        );
-        TestSshTunnelRequest { call }
+        TestSshTunnelRequest(
+            Call::get(
+                self,
+                "test_ssh_tunnel",
+                crate::call::path(&["/ssh_tunnel/", "/test"], &[ssh_tunnel_id]),
+            ),
+        )
     }
     /// Get SSH Public Key
     ///
@@ -569,117 +516,66 @@ impl crate::LookerSdk {
     ///
     /// `GET /ssh_public_key` · tag `Connection` · activity `non_query`
     pub fn ssh_public_key(&self) -> SshPublicKeyRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "ssh_public_key",
-            reqwest::Method::GET,
-            String::from("/ssh_public_key"),
-        );
-        SshPublicKeyRequest { call }
+        SshPublicKeyRequest(Call::get(self, "ssh_public_key", "/ssh_public_key"))
     }
 }
 /// Request builder for [`LookerSdk::all_connections`](crate::LookerSdk::all_connections) (`GET /connections`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllConnectionsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::DbConnection>>,
-}
+pub struct AllConnectionsRequest<'a>(Call<'a>);
 impl<'a> AllConnectionsRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     AllConnectionsRequest => Vec < crate ::models::DbConnection >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_connection`](crate::LookerSdk::create_connection) (`POST /connections`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateConnectionRequest<'a> {
-    call: crate::call::Call<'a, crate::models::DbConnection>,
-}
-impl<'a> CreateConnectionRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct CreateConnectionRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateConnectionRequest => crate ::models::DbConnection, crate ::call::json
+    CreateConnectionRequest => crate ::models::DbConnection, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::connection`](crate::LookerSdk::connection) (`GET /connections/{connection_name}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ConnectionRequest<'a> {
-    call: crate::call::Call<'a, crate::models::DbConnection>,
-}
+pub struct ConnectionRequest<'a>(Call<'a>);
 impl<'a> ConnectionRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     ConnectionRequest => crate ::models::DbConnection, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_connection`](crate::LookerSdk::delete_connection) (`DELETE /connections/{connection_name}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteConnectionRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteConnectionRequest<'a>(Call<'a>);
 crate::builder::request_builder!(DeleteConnectionRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_connection`](crate::LookerSdk::update_connection) (`PATCH /connections/{connection_name}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateConnectionRequest<'a> {
-    call: crate::call::Call<'a, crate::models::DbConnection>,
-}
-impl<'a> UpdateConnectionRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct UpdateConnectionRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateConnectionRequest => crate ::models::DbConnection, crate ::call::json
+    UpdateConnectionRequest => crate ::models::DbConnection, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::delete_connection_override`](crate::LookerSdk::delete_connection_override) (`DELETE /connections/{connection_name}/connection_override/{override_context}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteConnectionOverrideRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteConnectionOverrideRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     DeleteConnectionOverrideRequest => (), crate ::call::unit
 );
 /// Request builder for [`LookerSdk::test_connection`](crate::LookerSdk::test_connection) (`PUT /connections/{connection_name}/test`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct TestConnectionRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::DbConnectionTestResult>>,
-}
+pub struct TestConnectionRequest<'a>(Call<'a>);
 impl<'a> TestConnectionRequest<'a> {
     /// Array of names of tests to run
     ///
     /// Sent as one comma-delimited value.
-    pub fn tests(mut self, tests: impl IntoIterator<Item = impl Into<String>>) -> Self {
-        self.call.query_csv("tests", tests);
-        self
+    pub fn tests(self, tests: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        Self(self.0.query_csv("tests", tests))
     }
 }
 crate::builder::request_builder!(
@@ -687,65 +583,43 @@ crate::builder::request_builder!(
     ::call::json
 );
 /// Request builder for [`LookerSdk::test_connection_config`](crate::LookerSdk::test_connection_config) (`PUT /connections/test`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct TestConnectionConfigRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::DbConnectionTestResult>>,
-}
+pub struct TestConnectionConfigRequest<'a>(Call<'a>);
 impl<'a> TestConnectionConfigRequest<'a> {
     /// Array of names of tests to run
     ///
     /// Sent as one comma-delimited value.
-    pub fn tests(mut self, tests: impl IntoIterator<Item = impl Into<String>>) -> Self {
-        self.call.query_csv("tests", tests);
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn tests(self, tests: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        Self(self.0.query_csv("tests", tests))
     }
 }
 crate::builder::request_builder!(
     TestConnectionConfigRequest => Vec < crate ::models::DbConnectionTestResult >, crate
-    ::call::json
+    ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::all_dialect_infos`](crate::LookerSdk::all_dialect_infos) (`GET /dialect_info`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllDialectInfosRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::DialectInfo>>,
-}
+pub struct AllDialectInfosRequest<'a>(Call<'a>);
 impl<'a> AllDialectInfosRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     AllDialectInfosRequest => Vec < crate ::models::DialectInfo >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::all_external_oauth_applications`](crate::LookerSdk::all_external_oauth_applications) (`GET /external_oauth_applications`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllExternalOauthApplicationsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::ExternalOauthApplication>>,
-}
+pub struct AllExternalOauthApplicationsRequest<'a>(Call<'a>);
 impl<'a> AllExternalOauthApplicationsRequest<'a> {
     /// Application name
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.call.query("name", Into::<String>::into(name));
-        self
+    pub fn name(self, name: impl Into<String>) -> Self {
+        Self(self.0.query("name", Into::<String>::into(name)))
     }
     /// Application Client ID
-    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
-        self.call.query("client_id", Into::<String>::into(client_id));
-        self
+    pub fn client_id(self, client_id: impl Into<String>) -> Self {
+        Self(self.0.query("client_id", Into::<String>::into(client_id)))
     }
 }
 crate::builder::request_builder!(
@@ -753,241 +627,115 @@ crate::builder::request_builder!(
     >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_external_oauth_application`](crate::LookerSdk::create_external_oauth_application) (`POST /external_oauth_applications`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateExternalOauthApplicationRequest<'a> {
-    call: crate::call::Call<'a, crate::models::ExternalOauthApplication>,
-}
-impl<'a> CreateExternalOauthApplicationRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct CreateExternalOauthApplicationRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     CreateExternalOauthApplicationRequest => crate ::models::ExternalOauthApplication,
-    crate ::call::json
+    crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::delete_external_oauth_application`](crate::LookerSdk::delete_external_oauth_application) (`DELETE /external_oauth_applications/{client_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteExternalOauthApplicationRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteExternalOauthApplicationRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     DeleteExternalOauthApplicationRequest => (), crate ::call::unit
 );
 /// Request builder for [`LookerSdk::update_external_oauth_application`](crate::LookerSdk::update_external_oauth_application) (`PATCH /external_oauth_applications/{client_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateExternalOauthApplicationRequest<'a> {
-    call: crate::call::Call<'a, crate::models::ExternalOauthApplication>,
-}
-impl<'a> UpdateExternalOauthApplicationRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct UpdateExternalOauthApplicationRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     UpdateExternalOauthApplicationRequest => crate ::models::ExternalOauthApplication,
-    crate ::call::json
+    crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::create_oauth_application_user_state`](crate::LookerSdk::create_oauth_application_user_state) (`POST /external_oauth_applications/user_state`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateOauthApplicationUserStateRequest<'a> {
-    call: crate::call::Call<'a, crate::models::CreateOAuthApplicationUserStateResponse>,
-}
-impl<'a> CreateOauthApplicationUserStateRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct CreateOauthApplicationUserStateRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     CreateOauthApplicationUserStateRequest => crate
-    ::models::CreateOAuthApplicationUserStateResponse, crate ::call::json
+    ::models::CreateOAuthApplicationUserStateResponse, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::all_ssh_servers`](crate::LookerSdk::all_ssh_servers) (`GET /ssh_servers`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllSshServersRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::SshServer>>,
-}
+pub struct AllSshServersRequest<'a>(Call<'a>);
 impl<'a> AllSshServersRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     AllSshServersRequest => Vec < crate ::models::SshServer >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_ssh_server`](crate::LookerSdk::create_ssh_server) (`POST /ssh_servers`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateSshServerRequest<'a> {
-    call: crate::call::Call<'a, crate::models::SshServer>,
-}
-impl<'a> CreateSshServerRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct CreateSshServerRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateSshServerRequest => crate ::models::SshServer, crate ::call::json
+    CreateSshServerRequest => crate ::models::SshServer, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::ssh_server`](crate::LookerSdk::ssh_server) (`GET /ssh_server/{ssh_server_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SshServerRequest<'a> {
-    call: crate::call::Call<'a, crate::models::SshServer>,
-}
+pub struct SshServerRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     SshServerRequest => crate ::models::SshServer, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_ssh_server`](crate::LookerSdk::delete_ssh_server) (`DELETE /ssh_server/{ssh_server_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteSshServerRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteSshServerRequest<'a>(Call<'a>);
 crate::builder::request_builder!(DeleteSshServerRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_ssh_server`](crate::LookerSdk::update_ssh_server) (`PATCH /ssh_server/{ssh_server_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateSshServerRequest<'a> {
-    call: crate::call::Call<'a, crate::models::SshServer>,
-}
-impl<'a> UpdateSshServerRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct UpdateSshServerRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateSshServerRequest => crate ::models::SshServer, crate ::call::json
+    UpdateSshServerRequest => crate ::models::SshServer, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::test_ssh_server`](crate::LookerSdk::test_ssh_server) (`GET /ssh_server/{ssh_server_id}/test`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct TestSshServerRequest<'a> {
-    call: crate::call::Call<'a, crate::models::SshServer>,
-}
+pub struct TestSshServerRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     TestSshServerRequest => crate ::models::SshServer, crate ::call::json
 );
 /// Request builder for [`LookerSdk::all_ssh_tunnels`](crate::LookerSdk::all_ssh_tunnels) (`GET /ssh_tunnels`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllSshTunnelsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::SshTunnel>>,
-}
+pub struct AllSshTunnelsRequest<'a>(Call<'a>);
 impl<'a> AllSshTunnelsRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     AllSshTunnelsRequest => Vec < crate ::models::SshTunnel >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_ssh_tunnel`](crate::LookerSdk::create_ssh_tunnel) (`POST /ssh_tunnels`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateSshTunnelRequest<'a> {
-    call: crate::call::Call<'a, crate::models::SshTunnel>,
-}
-impl<'a> CreateSshTunnelRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct CreateSshTunnelRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateSshTunnelRequest => crate ::models::SshTunnel, crate ::call::json
+    CreateSshTunnelRequest => crate ::models::SshTunnel, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::ssh_tunnel`](crate::LookerSdk::ssh_tunnel) (`GET /ssh_tunnel/{ssh_tunnel_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SshTunnelRequest<'a> {
-    call: crate::call::Call<'a, crate::models::SshTunnel>,
-}
+pub struct SshTunnelRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     SshTunnelRequest => crate ::models::SshTunnel, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_ssh_tunnel`](crate::LookerSdk::delete_ssh_tunnel) (`DELETE /ssh_tunnel/{ssh_tunnel_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteSshTunnelRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteSshTunnelRequest<'a>(Call<'a>);
 crate::builder::request_builder!(DeleteSshTunnelRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_ssh_tunnel`](crate::LookerSdk::update_ssh_tunnel) (`PATCH /ssh_tunnel/{ssh_tunnel_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateSshTunnelRequest<'a> {
-    call: crate::call::Call<'a, crate::models::SshTunnel>,
-}
-impl<'a> UpdateSshTunnelRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct UpdateSshTunnelRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateSshTunnelRequest => crate ::models::SshTunnel, crate ::call::json
+    UpdateSshTunnelRequest => crate ::models::SshTunnel, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::test_ssh_tunnel`](crate::LookerSdk::test_ssh_tunnel) (`GET /ssh_tunnel/{ssh_tunnel_id}/test`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct TestSshTunnelRequest<'a> {
-    call: crate::call::Call<'a, crate::models::SshTunnel>,
-}
+pub struct TestSshTunnelRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     TestSshTunnelRequest => crate ::models::SshTunnel, crate ::call::json
 );
 /// Request builder for [`LookerSdk::ssh_public_key`](crate::LookerSdk::ssh_public_key) (`GET /ssh_public_key`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SshPublicKeyRequest<'a> {
-    call: crate::call::Call<'a, crate::models::SshPublicKey>,
-}
+pub struct SshPublicKeyRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     SshPublicKeyRequest => crate ::models::SshPublicKey, crate ::call::json
 );

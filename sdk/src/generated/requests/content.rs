@@ -2,6 +2,7 @@
 // Source: Looker API 4.0 Reference 4.0.26.12 (release 26.12.3), spec sha256 c64144684b2d375b6815d85870919c74bb1dbae2ab8eb5405ddaa6df71cb7746
 
 //! Content: Manage Content
+use crate::call::Call;
 impl crate::LookerSdk {
     /// Search Favorite Contents
     ///
@@ -30,15 +31,9 @@ impl crate::LookerSdk {
     ///
     /// `GET /content_favorite/search` · tag `Content` · activity `non_query`
     pub fn search_content_favorites(&self) -> SearchContentFavoritesRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "search_content_favorites",
-            reqwest::Method::GET,
-            String::from("/content_favorite/search"),
-        );
-        SearchContentFavoritesRequest {
-            call,
-        }
+        SearchContentFavoritesRequest(
+            Call::get(self, "search_content_favorites", "/content_favorite/search"),
+        )
     }
     /// Get Favorite Content
     ///
@@ -53,13 +48,13 @@ impl crate::LookerSdk {
         &self,
         content_favorite_id: &str,
     ) -> ContentFavoriteRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "content_favorite",
-            reqwest::Method::GET,
-            crate::call::path(&["/content_favorite/", ""], &[content_favorite_id]),
-        );
-        ContentFavoriteRequest { call }
+        ContentFavoriteRequest(
+            Call::get(
+                self,
+                "content_favorite",
+                crate::call::path(&["/content_favorite/", ""], &[content_favorite_id]),
+            ),
+        )
     }
     /// Delete Favorite Content
     ///
@@ -74,15 +69,13 @@ impl crate::LookerSdk {
         &self,
         content_favorite_id: &str,
     ) -> DeleteContentFavoriteRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_content_favorite",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/content_favorite/", ""], &[content_favorite_id]),
-        );
-        DeleteContentFavoriteRequest {
-            call,
-        }
+        DeleteContentFavoriteRequest(
+            Call::delete(
+                self,
+                "delete_content_favorite",
+                crate::call::path(&["/content_favorite/", ""], &[content_favorite_id]),
+            ),
+        )
     }
     /// Create Favorite Content
     ///
@@ -97,16 +90,10 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteContentFavorite,
     ) -> CreateContentFavoriteRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_content_favorite",
-            reqwest::Method::POST,
-            String::from("/content_favorite"),
-        );
-        call.json_body(body);
-        CreateContentFavoriteRequest {
-            call,
-        }
+        CreateContentFavoriteRequest(
+            Call::post(self, "create_content_favorite", "/content_favorite")
+                .json_body(body),
+        )
     }
     /// Get All Content Metadatas
     ///
@@ -121,14 +108,10 @@ impl crate::LookerSdk {
         &self,
         parent_id: &str,
     ) -> AllContentMetadatasRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "all_content_metadatas",
-            reqwest::Method::GET,
-            String::from("/content_metadata"),
-        );
-        call.query("parent_id", parent_id);
-        AllContentMetadatasRequest { call }
+        AllContentMetadatasRequest(
+            Call::get(self, "all_content_metadatas", "/content_metadata")
+                .query("parent_id", parent_id),
+        )
     }
     /// Get Content Metadata
     ///
@@ -143,13 +126,13 @@ impl crate::LookerSdk {
         &self,
         content_metadata_id: &str,
     ) -> ContentMetadataRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "content_metadata",
-            reqwest::Method::GET,
-            crate::call::path(&["/content_metadata/", ""], &[content_metadata_id]),
-        );
-        ContentMetadataRequest { call }
+        ContentMetadataRequest(
+            Call::get(
+                self,
+                "content_metadata",
+                crate::call::path(&["/content_metadata/", ""], &[content_metadata_id]),
+            ),
+        )
     }
     /// Update Content Metadata
     ///
@@ -166,16 +149,17 @@ impl crate::LookerSdk {
         content_metadata_id: &str,
         body: &crate::models::WriteContentMeta,
     ) -> UpdateContentMetadataRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_content_metadata",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/content_metadata/", ""], &[content_metadata_id]),
-        );
-        call.json_body(body);
-        UpdateContentMetadataRequest {
-            call,
-        }
+        UpdateContentMetadataRequest(
+            Call::patch(
+                    self,
+                    "update_content_metadata",
+                    crate::call::path(
+                        &["/content_metadata/", ""],
+                        &[content_metadata_id],
+                    ),
+                )
+                .json_body(body),
+        )
     }
     /// Get All Content Metadata Accesses
     ///
@@ -190,16 +174,10 @@ impl crate::LookerSdk {
         &self,
         content_metadata_id: &str,
     ) -> AllContentMetadataAccessesRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "all_content_metadata_accesses",
-            reqwest::Method::GET,
-            String::from("/content_metadata_access"),
-        );
-        call.query("content_metadata_id", content_metadata_id);
-        AllContentMetadataAccessesRequest {
-            call,
-        }
+        AllContentMetadataAccessesRequest(
+            Call::get(self, "all_content_metadata_accesses", "/content_metadata_access")
+                .query("content_metadata_id", content_metadata_id),
+        )
     }
     /// Create Content Metadata Access
     ///
@@ -214,16 +192,14 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::ContentMetaGroupUser,
     ) -> CreateContentMetadataAccessRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_content_metadata_access",
-            reqwest::Method::POST,
-            String::from("/content_metadata_access"),
-        );
-        call.json_body(body);
-        CreateContentMetadataAccessRequest {
-            call,
-        }
+        CreateContentMetadataAccessRequest(
+            Call::post(
+                    self,
+                    "create_content_metadata_access",
+                    "/content_metadata_access",
+                )
+                .json_body(body),
+        )
     }
     /// Update Content Metadata Access
     ///
@@ -240,19 +216,17 @@ impl crate::LookerSdk {
         content_metadata_access_id: &str,
         body: &crate::models::ContentMetaGroupUser,
     ) -> UpdateContentMetadataAccessRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_content_metadata_access",
-            reqwest::Method::PUT,
-            crate::call::path(
-                &["/content_metadata_access/", ""],
-                &[content_metadata_access_id],
-            ),
-        );
-        call.json_body(body);
-        UpdateContentMetadataAccessRequest {
-            call,
-        }
+        UpdateContentMetadataAccessRequest(
+            Call::put(
+                    self,
+                    "update_content_metadata_access",
+                    crate::call::path(
+                        &["/content_metadata_access/", ""],
+                        &[content_metadata_access_id],
+                    ),
+                )
+                .json_body(body),
+        )
     }
     /// Delete Content Metadata Access
     ///
@@ -267,18 +241,16 @@ impl crate::LookerSdk {
         &self,
         content_metadata_access_id: &str,
     ) -> DeleteContentMetadataAccessRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_content_metadata_access",
-            reqwest::Method::DELETE,
-            crate::call::path(
-                &["/content_metadata_access/", ""],
-                &[content_metadata_access_id],
+        DeleteContentMetadataAccessRequest(
+            Call::delete(
+                self,
+                "delete_content_metadata_access",
+                crate::call::path(
+                    &["/content_metadata_access/", ""],
+                    &[content_metadata_access_id],
+                ),
             ),
-        );
-        DeleteContentMetadataAccessRequest {
-            call,
-        }
+        )
     }
     /// Search Content
     ///
@@ -300,13 +272,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /content/{terms}` · tag `Content` · activity `non_query`
     pub fn search_content(&self, terms: &str) -> SearchContentRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "search_content",
-            reqwest::Method::GET,
-            crate::call::path(&["/content/", ""], &[terms]),
-        );
-        SearchContentRequest { call }
+        SearchContentRequest(
+            Call::get(
+                self,
+                "search_content",
+                crate::call::path(&["/content/", ""], &[terms]),
+            ),
+        )
     }
     /// Search Content Summaries
     ///
@@ -319,13 +291,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /content_summary` · tag `Content` · activity `non_query`
     pub fn content_summary(&self) -> ContentSummaryRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "content_summary",
-            reqwest::Method::GET,
-            String::from("/content_summary"),
-        );
-        ContentSummaryRequest { call }
+        ContentSummaryRequest(Call::get(self, "content_summary", "/content_summary"))
     }
     /// Get Content Thumbnail
     ///
@@ -345,13 +311,16 @@ impl crate::LookerSdk {
         r#type: &str,
         resource_id: &str,
     ) -> ContentThumbnailRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "content_thumbnail",
-            reqwest::Method::GET,
-            crate::call::path(&["/content_thumbnail/", "/", ""], &[r#type, resource_id]),
-        );
-        ContentThumbnailRequest { call }
+        ContentThumbnailRequest(
+            Call::get(
+                self,
+                "content_thumbnail",
+                crate::call::path(
+                    &["/content_thumbnail/", "/", ""],
+                    &[r#type, resource_id],
+                ),
+            ),
+        )
     }
     /// Validate Content
     ///
@@ -362,13 +331,9 @@ impl crate::LookerSdk {
     ///
     /// `GET /content_validation` · tag `Content` · activity `non_query`
     pub fn content_validation(&self) -> ContentValidationRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "content_validation",
-            reqwest::Method::GET,
-            String::from("/content_validation"),
-        );
-        ContentValidationRequest { call }
+        ContentValidationRequest(
+            Call::get(self, "content_validation", "/content_validation"),
+        )
     }
     /// Search Content Views
     ///
@@ -397,13 +362,9 @@ impl crate::LookerSdk {
     ///
     /// `GET /content_view/search` · tag `Content` · activity `non_query`
     pub fn search_content_views(&self) -> SearchContentViewsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "search_content_views",
-            reqwest::Method::GET,
-            String::from("/content_view/search"),
-        );
-        SearchContentViewsRequest { call }
+        SearchContentViewsRequest(
+            Call::get(self, "search_content_views", "/content_view/search"),
+        )
     }
     /// Get Vector Thumbnail
     ///
@@ -428,95 +389,81 @@ impl crate::LookerSdk {
         r#type: &str,
         resource_id: &str,
     ) -> VectorThumbnailRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "vector_thumbnail",
-            reqwest::Method::GET,
-            crate::call::path(&["/vector_thumbnail/", "/", ""], &[r#type, resource_id]),
-        );
-        VectorThumbnailRequest { call }
+        VectorThumbnailRequest(
+            Call::get(
+                self,
+                "vector_thumbnail",
+                crate::call::path(
+                    &["/vector_thumbnail/", "/", ""],
+                    &[r#type, resource_id],
+                ),
+            ),
+        )
     }
 }
 /// Request builder for [`LookerSdk::search_content_favorites`](crate::LookerSdk::search_content_favorites) (`GET /content_favorite/search`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SearchContentFavoritesRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::ContentFavorite>>,
-}
+pub struct SearchContentFavoritesRequest<'a>(Call<'a>);
 impl<'a> SearchContentFavoritesRequest<'a> {
     /// Match content favorite id(s)
-    pub fn id(mut self, id: impl Into<String>) -> Self {
-        self.call.query("id", Into::<String>::into(id));
-        self
+    pub fn id(self, id: impl Into<String>) -> Self {
+        Self(self.0.query("id", Into::<String>::into(id)))
     }
     /// Match user id(s). To create a list of multiple ids, use commas as separators
-    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
-        self.call.query("user_id", Into::<String>::into(user_id));
-        self
+    pub fn user_id(self, user_id: impl Into<String>) -> Self {
+        Self(self.0.query("user_id", Into::<String>::into(user_id)))
     }
     /// Match content metadata id(s). To create a list of multiple ids, use commas as separators
-    pub fn content_metadata_id(
-        mut self,
-        content_metadata_id: impl Into<String>,
-    ) -> Self {
-        self.call
-            .query("content_metadata_id", Into::<String>::into(content_metadata_id));
-        self
+    pub fn content_metadata_id(self, content_metadata_id: impl Into<String>) -> Self {
+        Self(
+            self
+                .0
+                .query("content_metadata_id", Into::<String>::into(content_metadata_id)),
+        )
     }
     /// Match dashboard id(s). To create a list of multiple ids, use commas as separators
-    pub fn dashboard_id(mut self, dashboard_id: impl Into<String>) -> Self {
-        self.call.query("dashboard_id", Into::<String>::into(dashboard_id));
-        self
+    pub fn dashboard_id(self, dashboard_id: impl Into<String>) -> Self {
+        Self(self.0.query("dashboard_id", Into::<String>::into(dashboard_id)))
     }
     /// Match look id(s). To create a list of multiple ids, use commas as separators
-    pub fn look_id(mut self, look_id: impl Into<String>) -> Self {
-        self.call.query("look_id", Into::<String>::into(look_id));
-        self
+    pub fn look_id(self, look_id: impl Into<String>) -> Self {
+        Self(self.0.query("look_id", Into::<String>::into(look_id)))
     }
     /// Match board id(s). To create a list of multiple ids, use commas as separators
-    pub fn board_id(mut self, board_id: impl Into<String>) -> Self {
-        self.call.query("board_id", Into::<String>::into(board_id));
-        self
+    pub fn board_id(self, board_id: impl Into<String>) -> Self {
+        Self(self.0.query("board_id", Into::<String>::into(board_id)))
     }
     /// Match lookml dashboard id(s). To create a list of multiple ids, use commas as separators
-    pub fn lookml_dashboard_id(
-        mut self,
-        lookml_dashboard_id: impl Into<String>,
-    ) -> Self {
-        self.call
-            .query("lookml_dashboard_id", Into::<String>::into(lookml_dashboard_id));
-        self
+    pub fn lookml_dashboard_id(self, lookml_dashboard_id: impl Into<String>) -> Self {
+        Self(
+            self
+                .0
+                .query("lookml_dashboard_id", Into::<String>::into(lookml_dashboard_id)),
+        )
     }
     /// If true, and board_id is provided, returns the content favorites for all items on the board. If false, returns the content favorite for the board itself.
-    pub fn include_board_items(mut self, include_board_items: bool) -> Self {
-        self.call.query("include_board_items", include_board_items);
-        self
+    pub fn include_board_items(self, include_board_items: bool) -> Self {
+        Self(self.0.query("include_board_items", include_board_items))
     }
     /// Number of results to return. (used with offset)
-    pub fn limit(mut self, limit: i64) -> Self {
-        self.call.query("limit", limit);
-        self
+    pub fn limit(self, limit: i64) -> Self {
+        Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any. (used with limit)
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.call.query("offset", offset);
-        self
+    pub fn offset(self, offset: i64) -> Self {
+        Self(self.0.query("offset", offset))
     }
     /// Fields to sort by.
-    pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        self.call.query("sorts", Into::<String>::into(sorts));
-        self
+    pub fn sorts(self, sorts: impl Into<String>) -> Self {
+        Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Combine given search criteria in a boolean OR expression
-    pub fn filter_or(mut self, filter_or: bool) -> Self {
-        self.call.query("filter_or", filter_or);
-        self
+    pub fn filter_or(self, filter_or: bool) -> Self {
+        Self(self.0.query("filter_or", filter_or))
     }
 }
 crate::builder::request_builder!(
@@ -524,112 +471,66 @@ crate::builder::request_builder!(
     ::call::json
 );
 /// Request builder for [`LookerSdk::content_favorite`](crate::LookerSdk::content_favorite) (`GET /content_favorite/{content_favorite_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ContentFavoriteRequest<'a> {
-    call: crate::call::Call<'a, crate::models::ContentFavorite>,
-}
+pub struct ContentFavoriteRequest<'a>(Call<'a>);
 impl<'a> ContentFavoriteRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     ContentFavoriteRequest => crate ::models::ContentFavorite, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_content_favorite`](crate::LookerSdk::delete_content_favorite) (`DELETE /content_favorite/{content_favorite_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteContentFavoriteRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteContentFavoriteRequest<'a>(Call<'a>);
 crate::builder::request_builder!(DeleteContentFavoriteRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::create_content_favorite`](crate::LookerSdk::create_content_favorite) (`POST /content_favorite`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateContentFavoriteRequest<'a> {
-    call: crate::call::Call<'a, crate::models::ContentFavorite>,
-}
-impl<'a> CreateContentFavoriteRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct CreateContentFavoriteRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateContentFavoriteRequest => crate ::models::ContentFavorite, crate ::call::json
+    CreateContentFavoriteRequest => crate ::models::ContentFavorite, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::all_content_metadatas`](crate::LookerSdk::all_content_metadatas) (`GET /content_metadata`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllContentMetadatasRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::ContentMeta>>,
-}
+pub struct AllContentMetadatasRequest<'a>(Call<'a>);
 impl<'a> AllContentMetadatasRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     AllContentMetadatasRequest => Vec < crate ::models::ContentMeta >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::content_metadata`](crate::LookerSdk::content_metadata) (`GET /content_metadata/{content_metadata_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ContentMetadataRequest<'a> {
-    call: crate::call::Call<'a, crate::models::ContentMeta>,
-}
+pub struct ContentMetadataRequest<'a>(Call<'a>);
 impl<'a> ContentMetadataRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     ContentMetadataRequest => crate ::models::ContentMeta, crate ::call::json
 );
 /// Request builder for [`LookerSdk::update_content_metadata`](crate::LookerSdk::update_content_metadata) (`PATCH /content_metadata/{content_metadata_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateContentMetadataRequest<'a> {
-    call: crate::call::Call<'a, crate::models::ContentMeta>,
-}
-impl<'a> UpdateContentMetadataRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct UpdateContentMetadataRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateContentMetadataRequest => crate ::models::ContentMeta, crate ::call::json
+    UpdateContentMetadataRequest => crate ::models::ContentMeta, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::all_content_metadata_accesses`](crate::LookerSdk::all_content_metadata_accesses) (`GET /content_metadata_access`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllContentMetadataAccessesRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::ContentMetaGroupUser>>,
-}
+pub struct AllContentMetadataAccessesRequest<'a>(Call<'a>);
 impl<'a> AllContentMetadataAccessesRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
@@ -637,334 +538,253 @@ crate::builder::request_builder!(
     crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_content_metadata_access`](crate::LookerSdk::create_content_metadata_access) (`POST /content_metadata_access`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateContentMetadataAccessRequest<'a> {
-    call: crate::call::Call<'a, crate::models::ContentMetaGroupUser>,
-}
+pub struct CreateContentMetadataAccessRequest<'a>(Call<'a>);
 impl<'a> CreateContentMetadataAccessRequest<'a> {
     /// Optionally sends notification email when granting access to a board.
     pub fn send_boards_notification_email(
-        mut self,
+        self,
         send_boards_notification_email: bool,
     ) -> Self {
-        self.call
-            .query("send_boards_notification_email", send_boards_notification_email);
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+        Self(
+            self
+                .0
+                .query("send_boards_notification_email", send_boards_notification_email),
+        )
     }
 }
 crate::builder::request_builder!(
     CreateContentMetadataAccessRequest => crate ::models::ContentMetaGroupUser, crate
-    ::call::json
+    ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::update_content_metadata_access`](crate::LookerSdk::update_content_metadata_access) (`PUT /content_metadata_access/{content_metadata_access_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateContentMetadataAccessRequest<'a> {
-    call: crate::call::Call<'a, crate::models::ContentMetaGroupUser>,
-}
-impl<'a> UpdateContentMetadataAccessRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct UpdateContentMetadataAccessRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     UpdateContentMetadataAccessRequest => crate ::models::ContentMetaGroupUser, crate
-    ::call::json
+    ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::delete_content_metadata_access`](crate::LookerSdk::delete_content_metadata_access) (`DELETE /content_metadata_access/{content_metadata_access_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteContentMetadataAccessRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteContentMetadataAccessRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     DeleteContentMetadataAccessRequest => (), crate ::call::unit
 );
 /// Request builder for [`LookerSdk::search_content`](crate::LookerSdk::search_content) (`GET /content/{terms}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SearchContentRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::ContentSearch>>,
-}
+pub struct SearchContentRequest<'a>(Call<'a>);
 impl<'a> SearchContentRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Content types requested (dashboard, look, lookml_dashboard).
-    pub fn types(mut self, types: impl Into<String>) -> Self {
-        self.call.query("types", Into::<String>::into(types));
-        self
+    pub fn types(self, types: impl Into<String>) -> Self {
+        Self(self.0.query("types", Into::<String>::into(types)))
     }
     /// Number of results to return. (used with offset and takes priority over page and per_page)
-    pub fn limit(mut self, limit: i64) -> Self {
-        self.call.query("limit", limit);
-        self
+    pub fn limit(self, limit: i64) -> Self {
+        Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any. (used with limit and takes priority over page and per_page)
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.call.query("offset", offset);
-        self
+    pub fn offset(self, offset: i64) -> Self {
+        Self(self.0.query("offset", offset))
     }
     /// DEPRECATED. Use limit and offset instead. Return only page N of paginated results
     #[deprecated(note = "deprecated in the Looker API spec")]
-    pub fn page(mut self, page: i64) -> Self {
-        self.call.query("page", page);
-        self
+    pub fn page(self, page: i64) -> Self {
+        Self(self.0.query("page", page))
     }
     /// DEPRECATED. Use limit and offset instead. Return N rows of data per page
     #[deprecated(note = "deprecated in the Looker API spec")]
-    pub fn per_page(mut self, per_page: i64) -> Self {
-        self.call.query("per_page", per_page);
-        self
+    pub fn per_page(self, per_page: i64) -> Self {
+        Self(self.0.query("per_page", per_page))
     }
 }
 crate::builder::request_builder!(
     SearchContentRequest => Vec < crate ::models::ContentSearch >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::content_summary`](crate::LookerSdk::content_summary) (`GET /content_summary`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ContentSummaryRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::ContentSummary>>,
-}
+pub struct ContentSummaryRequest<'a>(Call<'a>);
 impl<'a> ContentSummaryRequest<'a> {
     /// Comma-delimited names of fields to return in responses. Omit for all fields
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Number of results to return. (used with offset)
-    pub fn limit(mut self, limit: i64) -> Self {
-        self.call.query("limit", limit);
-        self
+    pub fn limit(self, limit: i64) -> Self {
+        Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any. (used with limit)
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.call.query("offset", offset);
-        self
+    pub fn offset(self, offset: i64) -> Self {
+        Self(self.0.query("offset", offset))
     }
     /// Match group id
-    pub fn target_group_id(mut self, target_group_id: impl Into<String>) -> Self {
-        self.call.query("target_group_id", Into::<String>::into(target_group_id));
-        self
+    pub fn target_group_id(self, target_group_id: impl Into<String>) -> Self {
+        Self(self.0.query("target_group_id", Into::<String>::into(target_group_id)))
     }
     /// Match user id
-    pub fn target_user_id(mut self, target_user_id: impl Into<String>) -> Self {
-        self.call.query("target_user_id", Into::<String>::into(target_user_id));
-        self
+    pub fn target_user_id(self, target_user_id: impl Into<String>) -> Self {
+        Self(self.0.query("target_user_id", Into::<String>::into(target_user_id)))
     }
     /// Content type to match, options are: look, dashboard. Can be provided as a comma delimited list.
-    pub fn target_content_type(
-        mut self,
-        target_content_type: impl Into<String>,
-    ) -> Self {
-        self.call
-            .query("target_content_type", Into::<String>::into(target_content_type));
-        self
+    pub fn target_content_type(self, target_content_type: impl Into<String>) -> Self {
+        Self(
+            self
+                .0
+                .query("target_content_type", Into::<String>::into(target_content_type)),
+        )
     }
     /// Fields to sort by
-    pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        self.call.query("sorts", Into::<String>::into(sorts));
-        self
+    pub fn sorts(self, sorts: impl Into<String>) -> Self {
+        Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
 }
 crate::builder::request_builder!(
     ContentSummaryRequest => Vec < crate ::models::ContentSummary >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::content_thumbnail`](crate::LookerSdk::content_thumbnail) (`GET /content_thumbnail/{type}/{resource_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ContentThumbnailRequest<'a> {
-    call: crate::call::Call<'a, crate::call::ResponseBody>,
-}
+pub struct ContentThumbnailRequest<'a>(Call<'a>);
 impl<'a> ContentThumbnailRequest<'a> {
     /// Whether or not to refresh the rendered image with the latest content
-    pub fn reload(mut self, reload: impl Into<String>) -> Self {
-        self.call.query("reload", Into::<String>::into(reload));
-        self
+    pub fn reload(self, reload: impl Into<String>) -> Self {
+        Self(self.0.query("reload", Into::<String>::into(reload)))
     }
     /// Light or dark background. Default is "light"
-    pub fn theme(mut self, theme: impl Into<String>) -> Self {
-        self.call.query("theme", Into::<String>::into(theme));
-        self
+    pub fn theme(self, theme: impl Into<String>) -> Self {
+        Self(self.0.query("theme", Into::<String>::into(theme)))
     }
     /// A value of png produces a thumbnail in PNG format instead of SVG (default)
-    pub fn format(mut self, format: impl Into<String>) -> Self {
-        self.call.query("format", Into::<String>::into(format));
-        self
+    pub fn format(self, format: impl Into<String>) -> Self {
+        Self(self.0.query("format", Into::<String>::into(format)))
     }
     /// The width of the image if format is supplied
-    pub fn width(mut self, width: i64) -> Self {
-        self.call.query("width", width);
-        self
+    pub fn width(self, width: i64) -> Self {
+        Self(self.0.query("width", width))
     }
     /// The height of the image if format is supplied
-    pub fn height(mut self, height: i64) -> Self {
-        self.call.query("height", height);
-        self
+    pub fn height(self, height: i64) -> Self {
+        Self(self.0.query("height", height))
     }
     /// Sends the request and returns the body as a byte stream, without buffering it:
     /// memory use stays constant however large the result.
     pub fn stream(self) -> crate::call::Pending<'a, crate::call::ByteStream> {
-        self.call.stream()
+        self.0.stream()
     }
 }
 crate::builder::request_builder!(
     ContentThumbnailRequest => crate ::call::ResponseBody, crate ::call::body
 );
 /// Request builder for [`LookerSdk::content_validation`](crate::LookerSdk::content_validation) (`GET /content_validation`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ContentValidationRequest<'a> {
-    call: crate::call::Call<'a, crate::models::ContentValidation>,
-}
+pub struct ContentValidationRequest<'a>(Call<'a>);
 impl<'a> ContentValidationRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Optional list of project names to filter by
     ///
     /// Sent as one comma-delimited value.
     pub fn project_names(
-        mut self,
+        self,
         project_names: impl IntoIterator<Item = impl Into<String>>,
     ) -> Self {
-        self.call.query_csv("project_names", project_names);
-        self
+        Self(self.0.query_csv("project_names", project_names))
     }
     /// Optional list of space ids to filter by
     ///
     /// Sent as one comma-delimited value.
     pub fn space_ids(
-        mut self,
+        self,
         space_ids: impl IntoIterator<Item = impl Into<String>>,
     ) -> Self {
-        self.call.query_csv("space_ids", space_ids);
-        self
+        Self(self.0.query_csv("space_ids", space_ids))
     }
 }
 crate::builder::request_builder!(
     ContentValidationRequest => crate ::models::ContentValidation, crate ::call::json
 );
 /// Request builder for [`LookerSdk::search_content_views`](crate::LookerSdk::search_content_views) (`GET /content_view/search`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SearchContentViewsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::ContentView>>,
-}
+pub struct SearchContentViewsRequest<'a>(Call<'a>);
 impl<'a> SearchContentViewsRequest<'a> {
     /// Match view count
-    pub fn view_count(mut self, view_count: impl Into<String>) -> Self {
-        self.call.query("view_count", Into::<String>::into(view_count));
-        self
+    pub fn view_count(self, view_count: impl Into<String>) -> Self {
+        Self(self.0.query("view_count", Into::<String>::into(view_count)))
     }
     /// Match Group Id
-    pub fn group_id(mut self, group_id: impl Into<String>) -> Self {
-        self.call.query("group_id", Into::<String>::into(group_id));
-        self
+    pub fn group_id(self, group_id: impl Into<String>) -> Self {
+        Self(self.0.query("group_id", Into::<String>::into(group_id)))
     }
     /// Match look_id
-    pub fn look_id(mut self, look_id: impl Into<String>) -> Self {
-        self.call.query("look_id", Into::<String>::into(look_id));
-        self
+    pub fn look_id(self, look_id: impl Into<String>) -> Self {
+        Self(self.0.query("look_id", Into::<String>::into(look_id)))
     }
     /// Match dashboard_id
-    pub fn dashboard_id(mut self, dashboard_id: impl Into<String>) -> Self {
-        self.call.query("dashboard_id", Into::<String>::into(dashboard_id));
-        self
+    pub fn dashboard_id(self, dashboard_id: impl Into<String>) -> Self {
+        Self(self.0.query("dashboard_id", Into::<String>::into(dashboard_id)))
     }
     /// Match content metadata id
-    pub fn content_metadata_id(
-        mut self,
-        content_metadata_id: impl Into<String>,
-    ) -> Self {
-        self.call
-            .query("content_metadata_id", Into::<String>::into(content_metadata_id));
-        self
+    pub fn content_metadata_id(self, content_metadata_id: impl Into<String>) -> Self {
+        Self(
+            self
+                .0
+                .query("content_metadata_id", Into::<String>::into(content_metadata_id)),
+        )
     }
     /// Match start of week date (format is "YYYY-MM-DD")
-    pub fn start_of_week_date(mut self, start_of_week_date: impl Into<String>) -> Self {
-        self.call.query("start_of_week_date", Into::<String>::into(start_of_week_date));
-        self
+    pub fn start_of_week_date(self, start_of_week_date: impl Into<String>) -> Self {
+        Self(
+            self.0.query("start_of_week_date", Into::<String>::into(start_of_week_date)),
+        )
     }
     /// True if only all time view records should be returned
-    pub fn all_time(mut self, all_time: bool) -> Self {
-        self.call.query("all_time", all_time);
-        self
+    pub fn all_time(self, all_time: bool) -> Self {
+        Self(self.0.query("all_time", all_time))
     }
     /// Match user id
-    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
-        self.call.query("user_id", Into::<String>::into(user_id));
-        self
+    pub fn user_id(self, user_id: impl Into<String>) -> Self {
+        Self(self.0.query("user_id", Into::<String>::into(user_id)))
     }
     /// Requested fields
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Number of results to return. Use with `offset` to manage pagination of results
-    pub fn limit(mut self, limit: i64) -> Self {
-        self.call.query("limit", limit);
-        self
+    pub fn limit(self, limit: i64) -> Self {
+        Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning data
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.call.query("offset", offset);
-        self
+    pub fn offset(self, offset: i64) -> Self {
+        Self(self.0.query("offset", offset))
     }
     /// Fields to sort by
-    pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        self.call.query("sorts", Into::<String>::into(sorts));
-        self
+    pub fn sorts(self, sorts: impl Into<String>) -> Self {
+        Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
     /// Combine given search criteria in a boolean OR expression
-    pub fn filter_or(mut self, filter_or: bool) -> Self {
-        self.call.query("filter_or", filter_or);
-        self
+    pub fn filter_or(self, filter_or: bool) -> Self {
+        Self(self.0.query("filter_or", filter_or))
     }
 }
 crate::builder::request_builder!(
     SearchContentViewsRequest => Vec < crate ::models::ContentView >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::vector_thumbnail`](crate::LookerSdk::vector_thumbnail) (`GET /vector_thumbnail/{type}/{resource_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct VectorThumbnailRequest<'a> {
-    call: crate::call::Call<'a, crate::call::ResponseBody>,
-}
+pub struct VectorThumbnailRequest<'a>(Call<'a>);
 impl<'a> VectorThumbnailRequest<'a> {
     /// Whether or not to refresh the rendered image with the latest content
-    pub fn reload(mut self, reload: impl Into<String>) -> Self {
-        self.call.query("reload", Into::<String>::into(reload));
-        self
+    pub fn reload(self, reload: impl Into<String>) -> Self {
+        Self(self.0.query("reload", Into::<String>::into(reload)))
     }
     /// Sends the request and returns the body as a byte stream, without buffering it:
     /// memory use stays constant however large the result.
     pub fn stream(self) -> crate::call::Pending<'a, crate::call::ByteStream> {
-        self.call.stream()
+        self.0.stream()
     }
 }
 crate::builder::request_builder!(

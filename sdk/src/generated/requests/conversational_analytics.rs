@@ -2,6 +2,7 @@
 // Source: Looker API 4.0 Reference 4.0.26.12 (release 26.12.3), spec sha256 c64144684b2d375b6815d85870919c74bb1dbae2ab8eb5405ddaa6df71cb7746
 
 //! ConversationalAnalytics: Manage Conversations, Agents and Messages
+use crate::call::Call;
 impl crate::LookerSdk {
     /// Search Agents
     ///
@@ -17,13 +18,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /agents/search` · tag `ConversationalAnalytics` · activity `non_query`
     pub fn search_agents(&self) -> SearchAgentsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "search_agents",
-            reqwest::Method::GET,
-            String::from("/agents/search"),
-        );
-        SearchAgentsRequest { call }
+        SearchAgentsRequest(Call::get(self, "search_agents", "/agents/search"))
     }
     /// Create Agent
     ///
@@ -43,14 +38,7 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteAgent,
     ) -> CreateAgentRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_agent",
-            reqwest::Method::POST,
-            String::from("/agents"),
-        );
-        call.json_body(body);
-        CreateAgentRequest { call }
+        CreateAgentRequest(Call::post(self, "create_agent", "/agents").json_body(body))
     }
     /// Delete Agent
     ///
@@ -66,14 +54,7 @@ impl crate::LookerSdk {
     ///
     /// `DELETE /agents` · tag `ConversationalAnalytics` · activity `db_query`
     pub fn delete_agent(&self, id: &str) -> DeleteAgentRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "delete_agent",
-            reqwest::Method::DELETE,
-            String::from("/agents"),
-        );
-        call.query("id", id);
-        DeleteAgentRequest { call }
+        DeleteAgentRequest(Call::delete(self, "delete_agent", "/agents").query("id", id))
     }
     /// Get Agent
     ///
@@ -89,13 +70,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /agents/{agent_id}` · tag `ConversationalAnalytics` · activity `db_query`
     pub fn get_agent(&self, agent_id: &str) -> GetAgentRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "get_agent",
-            reqwest::Method::GET,
-            crate::call::path(&["/agents/", ""], &[agent_id]),
-        );
-        GetAgentRequest { call }
+        GetAgentRequest(
+            Call::get(
+                self,
+                "get_agent",
+                crate::call::path(&["/agents/", ""], &[agent_id]),
+            ),
+        )
     }
     /// Update Agent
     ///
@@ -116,14 +97,14 @@ impl crate::LookerSdk {
         agent_id: &str,
         body: &crate::models::WriteAgent,
     ) -> UpdateAgentRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_agent",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/agents/", ""], &[agent_id]),
-        );
-        call.json_body(body);
-        UpdateAgentRequest { call }
+        UpdateAgentRequest(
+            Call::patch(
+                    self,
+                    "update_agent",
+                    crate::call::path(&["/agents/", ""], &[agent_id]),
+                )
+                .json_body(body),
+        )
     }
     /// Get All Conversation Messages
     ///
@@ -142,15 +123,13 @@ impl crate::LookerSdk {
         &self,
         conversation_id: &str,
     ) -> AllConversationMessagesRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_conversation_messages",
-            reqwest::Method::GET,
-            crate::call::path(&["/conversations/", "/messages"], &[conversation_id]),
-        );
-        AllConversationMessagesRequest {
-            call,
-        }
+        AllConversationMessagesRequest(
+            Call::get(
+                self,
+                "all_conversation_messages",
+                crate::call::path(&["/conversations/", "/messages"], &[conversation_id]),
+            ),
+        )
     }
     /// Create Conversation Message
     ///
@@ -175,16 +154,17 @@ impl crate::LookerSdk {
         conversation_id: &str,
         body: &crate::models::WriteConversationMessages,
     ) -> CreateConversationMessageRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_conversation_message",
-            reqwest::Method::POST,
-            crate::call::path(&["/conversations/", "/messages"], &[conversation_id]),
-        );
-        call.json_body(body);
-        CreateConversationMessageRequest {
-            call,
-        }
+        CreateConversationMessageRequest(
+            Call::post(
+                    self,
+                    "create_conversation_message",
+                    crate::call::path(
+                        &["/conversations/", "/messages"],
+                        &[conversation_id],
+                    ),
+                )
+                .json_body(body),
+        )
     }
     /// Delete Conversation Message
     ///
@@ -205,16 +185,17 @@ impl crate::LookerSdk {
         conversation_id: &str,
         id: &str,
     ) -> DeleteConversationMessageRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "delete_conversation_message",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/conversations/", "/messages"], &[conversation_id]),
-        );
-        call.query("id", id);
-        DeleteConversationMessageRequest {
-            call,
-        }
+        DeleteConversationMessageRequest(
+            Call::delete(
+                    self,
+                    "delete_conversation_message",
+                    crate::call::path(
+                        &["/conversations/", "/messages"],
+                        &[conversation_id],
+                    ),
+                )
+                .query("id", id),
+        )
     }
     /// Get Conversation Message
     ///
@@ -235,18 +216,16 @@ impl crate::LookerSdk {
         conversation_id: &str,
         message_id: &str,
     ) -> GetConversationMessageRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "get_conversation_message",
-            reqwest::Method::GET,
-            crate::call::path(
-                &["/conversations/", "/messages/", ""],
-                &[conversation_id, message_id],
+        GetConversationMessageRequest(
+            Call::get(
+                self,
+                "get_conversation_message",
+                crate::call::path(
+                    &["/conversations/", "/messages/", ""],
+                    &[conversation_id, message_id],
+                ),
             ),
-        );
-        GetConversationMessageRequest {
-            call,
-        }
+        )
     }
     /// Update Conversation Message
     ///
@@ -269,19 +248,17 @@ impl crate::LookerSdk {
         message_id: &str,
         body: &crate::models::WriteConversationMessage,
     ) -> UpdateConversationMessageRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_conversation_message",
-            reqwest::Method::PATCH,
-            crate::call::path(
-                &["/conversations/", "/messages/", ""],
-                &[conversation_id, message_id],
-            ),
-        );
-        call.json_body(body);
-        UpdateConversationMessageRequest {
-            call,
-        }
+        UpdateConversationMessageRequest(
+            Call::patch(
+                    self,
+                    "update_conversation_message",
+                    crate::call::path(
+                        &["/conversations/", "/messages/", ""],
+                        &[conversation_id, message_id],
+                    ),
+                )
+                .json_body(body),
+        )
     }
     /// Search Conversations
     ///
@@ -298,13 +275,9 @@ impl crate::LookerSdk {
     ///
     /// `GET /conversations/search` · tag `ConversationalAnalytics` · activity `non_query`
     pub fn search_conversations(&self) -> SearchConversationsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "search_conversations",
-            reqwest::Method::GET,
-            String::from("/conversations/search"),
-        );
-        SearchConversationsRequest { call }
+        SearchConversationsRequest(
+            Call::get(self, "search_conversations", "/conversations/search"),
+        )
     }
     /// Create Conversation
     ///
@@ -324,14 +297,9 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteConversation,
     ) -> CreateConversationRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_conversation",
-            reqwest::Method::POST,
-            String::from("/conversations"),
-        );
-        call.json_body(body);
-        CreateConversationRequest { call }
+        CreateConversationRequest(
+            Call::post(self, "create_conversation", "/conversations").json_body(body),
+        )
     }
     /// Delete Conversation
     ///
@@ -347,14 +315,9 @@ impl crate::LookerSdk {
     ///
     /// `DELETE /conversations` · tag `ConversationalAnalytics` · activity `db_query`
     pub fn delete_conversation(&self, id: &str) -> DeleteConversationRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "delete_conversation",
-            reqwest::Method::DELETE,
-            String::from("/conversations"),
-        );
-        call.query("id", id);
-        DeleteConversationRequest { call }
+        DeleteConversationRequest(
+            Call::delete(self, "delete_conversation", "/conversations").query("id", id),
+        )
     }
     /// Get Conversation
     ///
@@ -370,13 +333,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /conversations/{conversation_id}` · tag `ConversationalAnalytics` · activity `db_query`
     pub fn get_conversation(&self, conversation_id: &str) -> GetConversationRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "get_conversation",
-            reqwest::Method::GET,
-            crate::call::path(&["/conversations/", ""], &[conversation_id]),
-        );
-        GetConversationRequest { call }
+        GetConversationRequest(
+            Call::get(
+                self,
+                "get_conversation",
+                crate::call::path(&["/conversations/", ""], &[conversation_id]),
+            ),
+        )
     }
     /// Update Conversation
     ///
@@ -397,14 +360,14 @@ impl crate::LookerSdk {
         conversation_id: &str,
         body: &crate::models::WriteConversation,
     ) -> UpdateConversationRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_conversation",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/conversations/", ""], &[conversation_id]),
-        );
-        call.json_body(body);
-        UpdateConversationRequest { call }
+        UpdateConversationRequest(
+            Call::patch(
+                    self,
+                    "update_conversation",
+                    crate::call::path(&["/conversations/", ""], &[conversation_id]),
+                )
+                .json_body(body),
+        )
     }
     /// Chat
     ///
@@ -422,16 +385,14 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::ConversationalAnalyticsChatRequest,
     ) -> ConversationalAnalyticsChatRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "conversational_analytics_chat",
-            reqwest::Method::POST,
-            String::from("/conversational_analytics/chat"),
-        );
-        call.json_body(body);
-        ConversationalAnalyticsChatRequest {
-            call,
-        }
+        ConversationalAnalyticsChatRequest(
+            Call::post(
+                    self,
+                    "conversational_analytics_chat",
+                    "/conversational_analytics/chat",
+                )
+                .json_body(body),
+        )
     }
     /// Create Golden Query
     ///
@@ -450,14 +411,9 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteGoldenQuery,
     ) -> CreateGoldenQueryRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_golden_query",
-            reqwest::Method::POST,
-            String::from("/golden_queries"),
-        );
-        call.json_body(body);
-        CreateGoldenQueryRequest { call }
+        CreateGoldenQueryRequest(
+            Call::post(self, "create_golden_query", "/golden_queries").json_body(body),
+        )
     }
     /// Delete Golden Query
     ///
@@ -476,13 +432,16 @@ impl crate::LookerSdk {
         &self,
         golden_query_id: i64,
     ) -> DeleteGoldenQueryRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_golden_query",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/golden_queries/", ""], &[&golden_query_id.to_string()]),
-        );
-        DeleteGoldenQueryRequest { call }
+        DeleteGoldenQueryRequest(
+            Call::delete(
+                self,
+                "delete_golden_query",
+                crate::call::path(
+                    &["/golden_queries/", ""],
+                    &[&golden_query_id.to_string()],
+                ),
+            ),
+        )
     }
     /// Update Golden Query
     ///
@@ -503,183 +462,134 @@ impl crate::LookerSdk {
         golden_query_id: i64,
         body: &crate::models::WriteGoldenQuery,
     ) -> UpdateGoldenQueryRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_golden_query",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/golden_queries/", ""], &[&golden_query_id.to_string()]),
-        );
-        call.json_body(body);
-        UpdateGoldenQueryRequest { call }
+        UpdateGoldenQueryRequest(
+            Call::patch(
+                    self,
+                    "update_golden_query",
+                    crate::call::path(
+                        &["/golden_queries/", ""],
+                        &[&golden_query_id.to_string()],
+                    ),
+                )
+                .json_body(body),
+        )
     }
 }
 /// Request builder for [`LookerSdk::search_agents`](crate::LookerSdk::search_agents) (`GET /agents/search`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SearchAgentsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::Agent>>,
-}
+pub struct SearchAgentsRequest<'a>(Call<'a>);
 impl<'a> SearchAgentsRequest<'a> {
     /// Match agent id. Can be a comma-separated list of ids.
-    pub fn id(mut self, id: impl Into<String>) -> Self {
-        self.call.query("id", Into::<String>::into(id));
-        self
+    pub fn id(self, id: impl Into<String>) -> Self {
+        Self(self.0.query("id", Into::<String>::into(id)))
     }
     /// Match agent name.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.call.query("name", Into::<String>::into(name));
-        self
+    pub fn name(self, name: impl Into<String>) -> Self {
+        Self(self.0.query("name", Into::<String>::into(name)))
     }
     /// Match agent description.
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.call.query("description", Into::<String>::into(description));
-        self
+    pub fn description(self, description: impl Into<String>) -> Self {
+        Self(self.0.query("description", Into::<String>::into(description)))
     }
     /// Filter on agents created by a particular user.
-    pub fn created_by_user_id(mut self, created_by_user_id: impl Into<String>) -> Self {
-        self.call.query("created_by_user_id", Into::<String>::into(created_by_user_id));
-        self
+    pub fn created_by_user_id(self, created_by_user_id: impl Into<String>) -> Self {
+        Self(
+            self.0.query("created_by_user_id", Into::<String>::into(created_by_user_id)),
+        )
     }
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Number of results to return. (used with offset)
-    pub fn limit(mut self, limit: i64) -> Self {
-        self.call.query("limit", limit);
-        self
+    pub fn limit(self, limit: i64) -> Self {
+        Self(self.0.query("limit", limit))
     }
     /// Filter on agent category. Can be a comma-separated list of categories.
-    pub fn category(mut self, category: impl Into<String>) -> Self {
-        self.call.query("category", Into::<String>::into(category));
-        self
+    pub fn category(self, category: impl Into<String>) -> Self {
+        Self(self.0.query("category", Into::<String>::into(category)))
     }
     /// Number of results to skip before returning. (used with limit)
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.call.query("offset", offset);
-        self
+    pub fn offset(self, offset: i64) -> Self {
+        Self(self.0.query("offset", offset))
     }
     /// One or more fields to sort by. Sortable fields: \[:id, :name, :description, :created_by_user_id, :created_at, :content_metadata_id, :category\]
-    pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        self.call.query("sorts", Into::<String>::into(sorts));
-        self
+    pub fn sorts(self, sorts: impl Into<String>) -> Self {
+        Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
     /// Combine given search criteria in a boolean OR expression
-    pub fn filter_or(mut self, filter_or: bool) -> Self {
-        self.call.query("filter_or", filter_or);
-        self
+    pub fn filter_or(self, filter_or: bool) -> Self {
+        Self(self.0.query("filter_or", filter_or))
     }
     /// Filter out the agents owned by the user passed at the :created_by_user_id params
-    pub fn not_owned_by(mut self, not_owned_by: bool) -> Self {
-        self.call.query("not_owned_by", not_owned_by);
-        self
+    pub fn not_owned_by(self, not_owned_by: bool) -> Self {
+        Self(self.0.query("not_owned_by", not_owned_by))
     }
     /// Filter on soft deleted agents.
-    pub fn deleted(mut self, deleted: bool) -> Self {
-        self.call.query("deleted", deleted);
-        self
+    pub fn deleted(self, deleted: bool) -> Self {
+        Self(self.0.query("deleted", deleted))
     }
     /// Match workflow agents with a particular primary agent (parent). Pass "null" to find agents with no primary agent.
-    pub fn primary_agent_id(mut self, primary_agent_id: impl Into<String>) -> Self {
-        self.call.query("primary_agent_id", Into::<String>::into(primary_agent_id));
-        self
+    pub fn primary_agent_id(self, primary_agent_id: impl Into<String>) -> Self {
+        Self(self.0.query("primary_agent_id", Into::<String>::into(primary_agent_id)))
     }
 }
 crate::builder::request_builder!(
     SearchAgentsRequest => Vec < crate ::models::Agent >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_agent`](crate::LookerSdk::create_agent) (`POST /agents`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateAgentRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Agent>,
-}
+pub struct CreateAgentRequest<'a>(Call<'a>);
 impl<'a> CreateAgentRequest<'a> {
     /// Requested fields
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
-    CreateAgentRequest => crate ::models::Agent, crate ::call::json
+    CreateAgentRequest => crate ::models::Agent, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::delete_agent`](crate::LookerSdk::delete_agent) (`DELETE /agents`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteAgentRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteAgentRequest<'a>(Call<'a>);
 impl<'a> DeleteAgentRequest<'a> {
     /// Requested fields
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(DeleteAgentRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::get_agent`](crate::LookerSdk::get_agent) (`GET /agents/{agent_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GetAgentRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Agent>,
-}
+pub struct GetAgentRequest<'a>(Call<'a>);
 impl<'a> GetAgentRequest<'a> {
     /// Requested fields
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     GetAgentRequest => crate ::models::Agent, crate ::call::json
 );
 /// Request builder for [`LookerSdk::update_agent`](crate::LookerSdk::update_agent) (`PATCH /agents/{agent_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateAgentRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Agent>,
-}
+pub struct UpdateAgentRequest<'a>(Call<'a>);
 impl<'a> UpdateAgentRequest<'a> {
     /// Requested fields
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
-    UpdateAgentRequest => crate ::models::Agent, crate ::call::json
+    UpdateAgentRequest => crate ::models::Agent, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::all_conversation_messages`](crate::LookerSdk::all_conversation_messages) (`GET /conversations/{conversation_id}/messages`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllConversationMessagesRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::ConversationMessage>>,
-}
+pub struct AllConversationMessagesRequest<'a>(Call<'a>);
 impl<'a> AllConversationMessagesRequest<'a> {
     /// Requested fields
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
@@ -687,58 +597,37 @@ crate::builder::request_builder!(
     ::call::json
 );
 /// Request builder for [`LookerSdk::create_conversation_message`](crate::LookerSdk::create_conversation_message) (`POST /conversations/{conversation_id}/messages`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateConversationMessageRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::ConversationMessage>>,
-}
+pub struct CreateConversationMessageRequest<'a>(Call<'a>);
 impl<'a> CreateConversationMessageRequest<'a> {
     /// Requested fields
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     CreateConversationMessageRequest => Vec < crate ::models::ConversationMessage >,
-    crate ::call::json
+    crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::delete_conversation_message`](crate::LookerSdk::delete_conversation_message) (`DELETE /conversations/{conversation_id}/messages`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteConversationMessageRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteConversationMessageRequest<'a>(Call<'a>);
 impl<'a> DeleteConversationMessageRequest<'a> {
     /// Requested fields
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     DeleteConversationMessageRequest => (), crate ::call::unit
 );
 /// Request builder for [`LookerSdk::get_conversation_message`](crate::LookerSdk::get_conversation_message) (`GET /conversations/{conversation_id}/messages/{message_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GetConversationMessageRequest<'a> {
-    call: crate::call::Call<'a, crate::models::ConversationMessage>,
-}
+pub struct GetConversationMessageRequest<'a>(Call<'a>);
 impl<'a> GetConversationMessageRequest<'a> {
     /// Requested fields
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
@@ -746,86 +635,61 @@ crate::builder::request_builder!(
     ::call::json
 );
 /// Request builder for [`LookerSdk::update_conversation_message`](crate::LookerSdk::update_conversation_message) (`PATCH /conversations/{conversation_id}/messages/{message_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateConversationMessageRequest<'a> {
-    call: crate::call::Call<'a, crate::models::ConversationMessage>,
-}
+pub struct UpdateConversationMessageRequest<'a>(Call<'a>);
 impl<'a> UpdateConversationMessageRequest<'a> {
     /// Requested fields
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     UpdateConversationMessageRequest => crate ::models::ConversationMessage, crate
-    ::call::json
+    ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::search_conversations`](crate::LookerSdk::search_conversations) (`GET /conversations/search`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SearchConversationsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::Conversation>>,
-}
+pub struct SearchConversationsRequest<'a>(Call<'a>);
 impl<'a> SearchConversationsRequest<'a> {
     /// Match conversation id. Can be a comma-separated list of ids.
-    pub fn id(mut self, id: impl Into<String>) -> Self {
-        self.call.query("id", Into::<String>::into(id));
-        self
+    pub fn id(self, id: impl Into<String>) -> Self {
+        Self(self.0.query("id", Into::<String>::into(id)))
     }
     /// Match conversation name.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.call.query("name", Into::<String>::into(name));
-        self
+    pub fn name(self, name: impl Into<String>) -> Self {
+        Self(self.0.query("name", Into::<String>::into(name)))
     }
     /// Match conversations with a particular agent. Pass "null" to find conversations with no agent, or "not null" to find conversations with any agent.
-    pub fn agent_id(mut self, agent_id: impl Into<String>) -> Self {
-        self.call.query("agent_id", Into::<String>::into(agent_id));
-        self
+    pub fn agent_id(self, agent_id: impl Into<String>) -> Self {
+        Self(self.0.query("agent_id", Into::<String>::into(agent_id)))
     }
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Number of results to return. (used with offset)
-    pub fn limit(mut self, limit: i64) -> Self {
-        self.call.query("limit", limit);
-        self
+    pub fn limit(self, limit: i64) -> Self {
+        Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning. (used with limit)
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.call.query("offset", offset);
-        self
+    pub fn offset(self, offset: i64) -> Self {
+        Self(self.0.query("offset", offset))
     }
     /// One or more fields to sort by. Sortable fields: \[:id, :name, :user_id, :agent_id, :created_at, :updated_at, :category\]
-    pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        self.call.query("sorts", Into::<String>::into(sorts));
-        self
+    pub fn sorts(self, sorts: impl Into<String>) -> Self {
+        Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
     /// Combine given search criteria in a boolean OR expression
-    pub fn filter_or(mut self, filter_or: bool) -> Self {
-        self.call.query("filter_or", filter_or);
-        self
+    pub fn filter_or(self, filter_or: bool) -> Self {
+        Self(self.0.query("filter_or", filter_or))
     }
     /// Filter on conversation category. Can be a comma-separated list of categories.
-    pub fn category(mut self, category: impl Into<String>) -> Self {
-        self.call.query("category", Into::<String>::into(category));
-        self
+    pub fn category(self, category: impl Into<String>) -> Self {
+        Self(self.0.query("category", Into::<String>::into(category)))
     }
     /// Filter on soft deleted conversations.
-    pub fn deleted(mut self, deleted: bool) -> Self {
-        self.call.query("deleted", deleted);
-        self
+    pub fn deleted(self, deleted: bool) -> Self {
+        Self(self.0.query("deleted", deleted))
     }
 }
 crate::builder::request_builder!(
@@ -833,143 +697,75 @@ crate::builder::request_builder!(
     ::call::json
 );
 /// Request builder for [`LookerSdk::create_conversation`](crate::LookerSdk::create_conversation) (`POST /conversations`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateConversationRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Conversation>,
-}
+pub struct CreateConversationRequest<'a>(Call<'a>);
 impl<'a> CreateConversationRequest<'a> {
     /// Requested fields
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
-    CreateConversationRequest => crate ::models::Conversation, crate ::call::json
+    CreateConversationRequest => crate ::models::Conversation, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::delete_conversation`](crate::LookerSdk::delete_conversation) (`DELETE /conversations`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteConversationRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteConversationRequest<'a>(Call<'a>);
 impl<'a> DeleteConversationRequest<'a> {
     /// Requested fields
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(DeleteConversationRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::get_conversation`](crate::LookerSdk::get_conversation) (`GET /conversations/{conversation_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GetConversationRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Conversation>,
-}
+pub struct GetConversationRequest<'a>(Call<'a>);
 impl<'a> GetConversationRequest<'a> {
     /// Requested fields
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     GetConversationRequest => crate ::models::Conversation, crate ::call::json
 );
 /// Request builder for [`LookerSdk::update_conversation`](crate::LookerSdk::update_conversation) (`PATCH /conversations/{conversation_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateConversationRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Conversation>,
-}
+pub struct UpdateConversationRequest<'a>(Call<'a>);
 impl<'a> UpdateConversationRequest<'a> {
     /// Requested fields
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
-    UpdateConversationRequest => crate ::models::Conversation, crate ::call::json
+    UpdateConversationRequest => crate ::models::Conversation, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::conversational_analytics_chat`](crate::LookerSdk::conversational_analytics_chat) (`POST /conversational_analytics/chat`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ConversationalAnalyticsChatRequest<'a> {
-    call: crate::call::Call<'a, Option<Vec<crate::models::ChatMessage>>>,
-}
-impl<'a> ConversationalAnalyticsChatRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct ConversationalAnalyticsChatRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     ConversationalAnalyticsChatRequest => Option < Vec < crate ::models::ChatMessage > >,
-    crate ::call::json_or_none
+    crate ::call::json_or_none, null_field
 );
 /// Request builder for [`LookerSdk::create_golden_query`](crate::LookerSdk::create_golden_query) (`POST /golden_queries`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateGoldenQueryRequest<'a> {
-    call: crate::call::Call<'a, crate::models::GoldenQuery>,
-}
-impl<'a> CreateGoldenQueryRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct CreateGoldenQueryRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateGoldenQueryRequest => crate ::models::GoldenQuery, crate ::call::json
+    CreateGoldenQueryRequest => crate ::models::GoldenQuery, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::delete_golden_query`](crate::LookerSdk::delete_golden_query) (`DELETE /golden_queries/{golden_query_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteGoldenQueryRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteGoldenQueryRequest<'a>(Call<'a>);
 crate::builder::request_builder!(DeleteGoldenQueryRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_golden_query`](crate::LookerSdk::update_golden_query) (`PATCH /golden_queries/{golden_query_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateGoldenQueryRequest<'a> {
-    call: crate::call::Call<'a, crate::models::GoldenQuery>,
-}
-impl<'a> UpdateGoldenQueryRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct UpdateGoldenQueryRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateGoldenQueryRequest => crate ::models::GoldenQuery, crate ::call::json
+    UpdateGoldenQueryRequest => crate ::models::GoldenQuery, crate ::call::json,
+    null_field
 );

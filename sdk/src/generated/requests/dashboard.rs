@@ -2,6 +2,7 @@
 // Source: Looker API 4.0 Reference 4.0.26.12 (release 26.12.3), spec sha256 c64144684b2d375b6815d85870919c74bb1dbae2ab8eb5405ddaa6df71cb7746
 
 //! Dashboard: Manage Dashboards
+use crate::call::Call;
 impl crate::LookerSdk {
     /// Get All Dashboards
     ///
@@ -15,13 +16,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /dashboards` · tag `Dashboard` · activity `non_query`
     pub fn all_dashboards(&self) -> AllDashboardsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_dashboards",
-            reqwest::Method::GET,
-            String::from("/dashboards"),
-        );
-        AllDashboardsRequest { call }
+        AllDashboardsRequest(Call::get(self, "all_dashboards", "/dashboards"))
     }
     /// Create Dashboard
     ///
@@ -49,14 +44,9 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteDashboard,
     ) -> CreateDashboardRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_dashboard",
-            reqwest::Method::POST,
-            String::from("/dashboards"),
-        );
-        call.json_body(body);
-        CreateDashboardRequest { call }
+        CreateDashboardRequest(
+            Call::post(self, "create_dashboard", "/dashboards").json_body(body),
+        )
     }
     /// Search Dashboards
     ///
@@ -93,13 +83,9 @@ impl crate::LookerSdk {
     ///
     /// `GET /dashboards/search` · tag `Dashboard` · activity `non_query`
     pub fn search_dashboards(&self) -> SearchDashboardsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "search_dashboards",
-            reqwest::Method::GET,
-            String::from("/dashboards/search"),
-        );
-        SearchDashboardsRequest { call }
+        SearchDashboardsRequest(
+            Call::get(self, "search_dashboards", "/dashboards/search"),
+        )
     }
     /// Import LookML Dashboard
     ///
@@ -127,18 +113,16 @@ impl crate::LookerSdk {
         lookml_dashboard_id: &str,
         space_id: &str,
     ) -> ImportLookmlDashboardRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "import_lookml_dashboard",
-            reqwest::Method::POST,
-            crate::call::path(
-                &["/dashboards/", "/import/", ""],
-                &[lookml_dashboard_id, space_id],
+        ImportLookmlDashboardRequest(
+            Call::post(
+                self,
+                "import_lookml_dashboard",
+                crate::call::path(
+                    &["/dashboards/", "/import/", ""],
+                    &[lookml_dashboard_id, space_id],
+                ),
             ),
-        );
-        ImportLookmlDashboardRequest {
-            call,
-        }
+        )
     }
     /// Sync LookML Dashboard
     ///
@@ -163,13 +147,13 @@ impl crate::LookerSdk {
         &self,
         lookml_dashboard_id: &str,
     ) -> SyncLookmlDashboardRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "sync_lookml_dashboard",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/dashboards/", "/sync"], &[lookml_dashboard_id]),
-        );
-        SyncLookmlDashboardRequest { call }
+        SyncLookmlDashboardRequest(
+            Call::patch(
+                self,
+                "sync_lookml_dashboard",
+                crate::call::path(&["/dashboards/", "/sync"], &[lookml_dashboard_id]),
+            ),
+        )
     }
     /// Get Dashboard
     ///
@@ -187,13 +171,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /dashboards/{dashboard_id}` · tag `Dashboard` · activity `non_query`
     pub fn dashboard(&self, dashboard_id: &str) -> DashboardRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "dashboard",
-            reqwest::Method::GET,
-            crate::call::path(&["/dashboards/", ""], &[dashboard_id]),
-        );
-        DashboardRequest { call }
+        DashboardRequest(
+            Call::get(
+                self,
+                "dashboard",
+                crate::call::path(&["/dashboards/", ""], &[dashboard_id]),
+            ),
+        )
     }
     /// Delete Dashboard
     ///
@@ -211,13 +195,13 @@ impl crate::LookerSdk {
     ///
     /// `DELETE /dashboards/{dashboard_id}` · tag `Dashboard` · activity `non_query`
     pub fn delete_dashboard(&self, dashboard_id: &str) -> DeleteDashboardRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_dashboard",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/dashboards/", ""], &[dashboard_id]),
-        );
-        DeleteDashboardRequest { call }
+        DeleteDashboardRequest(
+            Call::delete(
+                self,
+                "delete_dashboard",
+                crate::call::path(&["/dashboards/", ""], &[dashboard_id]),
+            ),
+        )
     }
     /// Update Dashboard
     ///
@@ -243,14 +227,14 @@ impl crate::LookerSdk {
         dashboard_id: &str,
         body: &crate::models::WriteDashboard,
     ) -> UpdateDashboardRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_dashboard",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/dashboards/", ""], &[dashboard_id]),
-        );
-        call.json_body(body);
-        UpdateDashboardRequest { call }
+        UpdateDashboardRequest(
+            Call::patch(
+                    self,
+                    "update_dashboard",
+                    crate::call::path(&["/dashboards/", ""], &[dashboard_id]),
+                )
+                .json_body(body),
+        )
     }
     /// Get Aggregate Table LookML for a dashboard
     ///
@@ -267,18 +251,16 @@ impl crate::LookerSdk {
         &self,
         dashboard_id: &str,
     ) -> DashboardAggregateTableLookmlRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "dashboard_aggregate_table_lookml",
-            reqwest::Method::GET,
-            crate::call::path(
-                &["/dashboards/aggregate_table_lookml/", ""],
-                &[dashboard_id],
+        DashboardAggregateTableLookmlRequest(
+            Call::get(
+                self,
+                "dashboard_aggregate_table_lookml",
+                crate::call::path(
+                    &["/dashboards/aggregate_table_lookml/", ""],
+                    &[dashboard_id],
+                ),
             ),
-        );
-        DashboardAggregateTableLookmlRequest {
-            call,
-        }
+        )
     }
     /// Search LookML Dashboards
     ///
@@ -315,15 +297,9 @@ impl crate::LookerSdk {
     ///
     /// `GET /dashboards/lookml/search` · tag `Dashboard` · activity `non_query`
     pub fn search_lookml_dashboards(&self) -> SearchLookmlDashboardsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "search_lookml_dashboards",
-            reqwest::Method::GET,
-            String::from("/dashboards/lookml/search"),
-        );
-        SearchLookmlDashboardsRequest {
-            call,
-        }
+        SearchLookmlDashboardsRequest(
+            Call::get(self, "search_lookml_dashboards", "/dashboards/lookml/search"),
+        )
     }
     /// Get lookml of a UDD
     ///
@@ -337,13 +313,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /dashboards/lookml/{dashboard_id}` · tag `Dashboard` · activity `non_query`
     pub fn dashboard_lookml(&self, dashboard_id: &str) -> DashboardLookmlRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "dashboard_lookml",
-            reqwest::Method::GET,
-            crate::call::path(&["/dashboards/lookml/", ""], &[dashboard_id]),
-        );
-        DashboardLookmlRequest { call }
+        DashboardLookmlRequest(
+            Call::get(
+                self,
+                "dashboard_lookml",
+                crate::call::path(&["/dashboards/lookml/", ""], &[dashboard_id]),
+            ),
+        )
     }
     /// Move Dashboard
     ///
@@ -365,14 +341,14 @@ impl crate::LookerSdk {
         dashboard_id: &str,
         folder_id: &str,
     ) -> MoveDashboardRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "move_dashboard",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/dashboards/", "/move"], &[dashboard_id]),
-        );
-        call.query("folder_id", folder_id);
-        MoveDashboardRequest { call }
+        MoveDashboardRequest(
+            Call::patch(
+                    self,
+                    "move_dashboard",
+                    crate::call::path(&["/dashboards/", "/move"], &[dashboard_id]),
+                )
+                .query("folder_id", folder_id),
+        )
     }
     /// Import Dashboard from LookML
     ///
@@ -401,16 +377,10 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteDashboardLookml,
     ) -> ImportDashboardFromLookmlRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "import_dashboard_from_lookml",
-            reqwest::Method::POST,
-            String::from("/dashboards/lookml"),
-        );
-        call.json_body(body);
-        ImportDashboardFromLookmlRequest {
-            call,
-        }
+        ImportDashboardFromLookmlRequest(
+            Call::post(self, "import_dashboard_from_lookml", "/dashboards/lookml")
+                .json_body(body),
+        )
     }
     /// Create Dashboard from LookML
     ///
@@ -425,16 +395,10 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteDashboardLookml,
     ) -> CreateDashboardFromLookmlRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_dashboard_from_lookml",
-            reqwest::Method::POST,
-            String::from("/dashboards/from_lookml"),
-        );
-        call.json_body(body);
-        CreateDashboardFromLookmlRequest {
-            call,
-        }
+        CreateDashboardFromLookmlRequest(
+            Call::post(self, "create_dashboard_from_lookml", "/dashboards/from_lookml")
+                .json_body(body),
+        )
     }
     /// Copy Dashboard
     ///
@@ -454,13 +418,13 @@ impl crate::LookerSdk {
     ///
     /// `POST /dashboards/{dashboard_id}/copy` · tag `Dashboard` · activity `non_query`
     pub fn copy_dashboard(&self, dashboard_id: &str) -> CopyDashboardRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "copy_dashboard",
-            reqwest::Method::POST,
-            crate::call::path(&["/dashboards/", "/copy"], &[dashboard_id]),
-        );
-        CopyDashboardRequest { call }
+        CopyDashboardRequest(
+            Call::post(
+                self,
+                "copy_dashboard",
+                crate::call::path(&["/dashboards/", "/copy"], &[dashboard_id]),
+            ),
+        )
     }
     /// Update Dashboard Certification
     ///
@@ -479,16 +443,17 @@ impl crate::LookerSdk {
         dashboard_id: &str,
         body: &crate::models::WriteCertification,
     ) -> UpdateDashboardCertificationRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_dashboard_certification",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/dashboards/", "/certification"], &[dashboard_id]),
-        );
-        call.json_body(body);
-        UpdateDashboardCertificationRequest {
-            call,
-        }
+        UpdateDashboardCertificationRequest(
+            Call::patch(
+                    self,
+                    "update_dashboard_certification",
+                    crate::call::path(
+                        &["/dashboards/", "/certification"],
+                        &[dashboard_id],
+                    ),
+                )
+                .json_body(body),
+        )
     }
     /// Update LookML Dashboard Certification
     ///
@@ -507,19 +472,17 @@ impl crate::LookerSdk {
         dashboard_id: &str,
         body: &crate::models::WriteCertification,
     ) -> UpdateLookmlCertificationRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_lookml_certification",
-            reqwest::Method::PATCH,
-            crate::call::path(
-                &["/dashboards/lookml/", "/certification"],
-                &[dashboard_id],
-            ),
-        );
-        call.json_body(body);
-        UpdateLookmlCertificationRequest {
-            call,
-        }
+        UpdateLookmlCertificationRequest(
+            Call::patch(
+                    self,
+                    "update_lookml_certification",
+                    crate::call::path(
+                        &["/dashboards/lookml/", "/certification"],
+                        &[dashboard_id],
+                    ),
+                )
+                .json_body(body),
+        )
     }
     /// Search Dashboard Elements
     ///
@@ -550,15 +513,9 @@ impl crate::LookerSdk {
     ///
     /// `GET /dashboard_elements/search` · tag `Dashboard` · activity `non_query`
     pub fn search_dashboard_elements(&self) -> SearchDashboardElementsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "search_dashboard_elements",
-            reqwest::Method::GET,
-            String::from("/dashboard_elements/search"),
-        );
-        SearchDashboardElementsRequest {
-            call,
-        }
+        SearchDashboardElementsRequest(
+            Call::get(self, "search_dashboard_elements", "/dashboard_elements/search"),
+        )
     }
     /// Get DashboardElement
     ///
@@ -573,13 +530,13 @@ impl crate::LookerSdk {
         &self,
         dashboard_element_id: &str,
     ) -> DashboardElementRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "dashboard_element",
-            reqwest::Method::GET,
-            crate::call::path(&["/dashboard_elements/", ""], &[dashboard_element_id]),
-        );
-        DashboardElementRequest { call }
+        DashboardElementRequest(
+            Call::get(
+                self,
+                "dashboard_element",
+                crate::call::path(&["/dashboard_elements/", ""], &[dashboard_element_id]),
+            ),
+        )
     }
     /// Delete DashboardElement
     ///
@@ -594,15 +551,13 @@ impl crate::LookerSdk {
         &self,
         dashboard_element_id: &str,
     ) -> DeleteDashboardElementRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_dashboard_element",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/dashboard_elements/", ""], &[dashboard_element_id]),
-        );
-        DeleteDashboardElementRequest {
-            call,
-        }
+        DeleteDashboardElementRequest(
+            Call::delete(
+                self,
+                "delete_dashboard_element",
+                crate::call::path(&["/dashboard_elements/", ""], &[dashboard_element_id]),
+            ),
+        )
     }
     /// Update DashboardElement
     ///
@@ -619,16 +574,17 @@ impl crate::LookerSdk {
         dashboard_element_id: &str,
         body: &crate::models::WriteDashboardElement,
     ) -> UpdateDashboardElementRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_dashboard_element",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/dashboard_elements/", ""], &[dashboard_element_id]),
-        );
-        call.json_body(body);
-        UpdateDashboardElementRequest {
-            call,
-        }
+        UpdateDashboardElementRequest(
+            Call::patch(
+                    self,
+                    "update_dashboard_element",
+                    crate::call::path(
+                        &["/dashboard_elements/", ""],
+                        &[dashboard_element_id],
+                    ),
+                )
+                .json_body(body),
+        )
     }
     /// Get All DashboardElements
     ///
@@ -643,15 +599,16 @@ impl crate::LookerSdk {
         &self,
         dashboard_id: &str,
     ) -> DashboardDashboardElementsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "dashboard_dashboard_elements",
-            reqwest::Method::GET,
-            crate::call::path(&["/dashboards/", "/dashboard_elements"], &[dashboard_id]),
-        );
-        DashboardDashboardElementsRequest {
-            call,
-        }
+        DashboardDashboardElementsRequest(
+            Call::get(
+                self,
+                "dashboard_dashboard_elements",
+                crate::call::path(
+                    &["/dashboards/", "/dashboard_elements"],
+                    &[dashboard_id],
+                ),
+            ),
+        )
     }
     /// Create DashboardElement
     ///
@@ -666,16 +623,10 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteDashboardElement,
     ) -> CreateDashboardElementRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_dashboard_element",
-            reqwest::Method::POST,
-            String::from("/dashboard_elements"),
-        );
-        call.json_body(body);
-        CreateDashboardElementRequest {
-            call,
-        }
+        CreateDashboardElementRequest(
+            Call::post(self, "create_dashboard_element", "/dashboard_elements")
+                .json_body(body),
+        )
     }
     /// Get Dashboard Filter
     ///
@@ -690,13 +641,13 @@ impl crate::LookerSdk {
         &self,
         dashboard_filter_id: &str,
     ) -> DashboardFilterRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "dashboard_filter",
-            reqwest::Method::GET,
-            crate::call::path(&["/dashboard_filters/", ""], &[dashboard_filter_id]),
-        );
-        DashboardFilterRequest { call }
+        DashboardFilterRequest(
+            Call::get(
+                self,
+                "dashboard_filter",
+                crate::call::path(&["/dashboard_filters/", ""], &[dashboard_filter_id]),
+            ),
+        )
     }
     /// Delete Dashboard Filter
     ///
@@ -711,15 +662,13 @@ impl crate::LookerSdk {
         &self,
         dashboard_filter_id: &str,
     ) -> DeleteDashboardFilterRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_dashboard_filter",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/dashboard_filters/", ""], &[dashboard_filter_id]),
-        );
-        DeleteDashboardFilterRequest {
-            call,
-        }
+        DeleteDashboardFilterRequest(
+            Call::delete(
+                self,
+                "delete_dashboard_filter",
+                crate::call::path(&["/dashboard_filters/", ""], &[dashboard_filter_id]),
+            ),
+        )
     }
     /// Update Dashboard Filter
     ///
@@ -736,16 +685,17 @@ impl crate::LookerSdk {
         dashboard_filter_id: &str,
         body: &crate::models::WriteDashboardFilter,
     ) -> UpdateDashboardFilterRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_dashboard_filter",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/dashboard_filters/", ""], &[dashboard_filter_id]),
-        );
-        call.json_body(body);
-        UpdateDashboardFilterRequest {
-            call,
-        }
+        UpdateDashboardFilterRequest(
+            Call::patch(
+                    self,
+                    "update_dashboard_filter",
+                    crate::call::path(
+                        &["/dashboard_filters/", ""],
+                        &[dashboard_filter_id],
+                    ),
+                )
+                .json_body(body),
+        )
     }
     /// Get All Dashboard Filters
     ///
@@ -760,15 +710,16 @@ impl crate::LookerSdk {
         &self,
         dashboard_id: &str,
     ) -> DashboardDashboardFiltersRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "dashboard_dashboard_filters",
-            reqwest::Method::GET,
-            crate::call::path(&["/dashboards/", "/dashboard_filters"], &[dashboard_id]),
-        );
-        DashboardDashboardFiltersRequest {
-            call,
-        }
+        DashboardDashboardFiltersRequest(
+            Call::get(
+                self,
+                "dashboard_dashboard_filters",
+                crate::call::path(
+                    &["/dashboards/", "/dashboard_filters"],
+                    &[dashboard_id],
+                ),
+            ),
+        )
     }
     /// Create Dashboard Filter
     ///
@@ -783,16 +734,10 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteCreateDashboardFilter,
     ) -> CreateDashboardFilterRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_dashboard_filter",
-            reqwest::Method::POST,
-            String::from("/dashboard_filters"),
-        );
-        call.json_body(body);
-        CreateDashboardFilterRequest {
-            call,
-        }
+        CreateDashboardFilterRequest(
+            Call::post(self, "create_dashboard_filter", "/dashboard_filters")
+                .json_body(body),
+        )
     }
     /// Get DashboardLayoutComponent
     ///
@@ -807,18 +752,16 @@ impl crate::LookerSdk {
         &self,
         dashboard_layout_component_id: &str,
     ) -> DashboardLayoutComponentRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "dashboard_layout_component",
-            reqwest::Method::GET,
-            crate::call::path(
-                &["/dashboard_layout_components/", ""],
-                &[dashboard_layout_component_id],
+        DashboardLayoutComponentRequest(
+            Call::get(
+                self,
+                "dashboard_layout_component",
+                crate::call::path(
+                    &["/dashboard_layout_components/", ""],
+                    &[dashboard_layout_component_id],
+                ),
             ),
-        );
-        DashboardLayoutComponentRequest {
-            call,
-        }
+        )
     }
     /// Update DashboardLayoutComponent
     ///
@@ -835,19 +778,17 @@ impl crate::LookerSdk {
         dashboard_layout_component_id: &str,
         body: &crate::models::WriteDashboardLayoutComponent,
     ) -> UpdateDashboardLayoutComponentRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_dashboard_layout_component",
-            reqwest::Method::PATCH,
-            crate::call::path(
-                &["/dashboard_layout_components/", ""],
-                &[dashboard_layout_component_id],
-            ),
-        );
-        call.json_body(body);
-        UpdateDashboardLayoutComponentRequest {
-            call,
-        }
+        UpdateDashboardLayoutComponentRequest(
+            Call::patch(
+                    self,
+                    "update_dashboard_layout_component",
+                    crate::call::path(
+                        &["/dashboard_layout_components/", ""],
+                        &[dashboard_layout_component_id],
+                    ),
+                )
+                .json_body(body),
+        )
     }
     /// Get All DashboardLayoutComponents
     ///
@@ -862,18 +803,16 @@ impl crate::LookerSdk {
         &self,
         dashboard_layout_id: &str,
     ) -> DashboardLayoutDashboardLayoutComponentsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "dashboard_layout_dashboard_layout_components",
-            reqwest::Method::GET,
-            crate::call::path(
-                &["/dashboard_layouts/", "/dashboard_layout_components"],
-                &[dashboard_layout_id],
+        DashboardLayoutDashboardLayoutComponentsRequest(
+            Call::get(
+                self,
+                "dashboard_layout_dashboard_layout_components",
+                crate::call::path(
+                    &["/dashboard_layouts/", "/dashboard_layout_components"],
+                    &[dashboard_layout_id],
+                ),
             ),
-        );
-        DashboardLayoutDashboardLayoutComponentsRequest {
-            call,
-        }
+        )
     }
     /// Get DashboardLayout
     ///
@@ -888,13 +827,13 @@ impl crate::LookerSdk {
         &self,
         dashboard_layout_id: &str,
     ) -> DashboardLayoutRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "dashboard_layout",
-            reqwest::Method::GET,
-            crate::call::path(&["/dashboard_layouts/", ""], &[dashboard_layout_id]),
-        );
-        DashboardLayoutRequest { call }
+        DashboardLayoutRequest(
+            Call::get(
+                self,
+                "dashboard_layout",
+                crate::call::path(&["/dashboard_layouts/", ""], &[dashboard_layout_id]),
+            ),
+        )
     }
     /// Delete DashboardLayout
     ///
@@ -909,15 +848,13 @@ impl crate::LookerSdk {
         &self,
         dashboard_layout_id: &str,
     ) -> DeleteDashboardLayoutRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_dashboard_layout",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/dashboard_layouts/", ""], &[dashboard_layout_id]),
-        );
-        DeleteDashboardLayoutRequest {
-            call,
-        }
+        DeleteDashboardLayoutRequest(
+            Call::delete(
+                self,
+                "delete_dashboard_layout",
+                crate::call::path(&["/dashboard_layouts/", ""], &[dashboard_layout_id]),
+            ),
+        )
     }
     /// Update DashboardLayout
     ///
@@ -934,16 +871,17 @@ impl crate::LookerSdk {
         dashboard_layout_id: &str,
         body: &crate::models::WriteDashboardLayout,
     ) -> UpdateDashboardLayoutRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_dashboard_layout",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/dashboard_layouts/", ""], &[dashboard_layout_id]),
-        );
-        call.json_body(body);
-        UpdateDashboardLayoutRequest {
-            call,
-        }
+        UpdateDashboardLayoutRequest(
+            Call::patch(
+                    self,
+                    "update_dashboard_layout",
+                    crate::call::path(
+                        &["/dashboard_layouts/", ""],
+                        &[dashboard_layout_id],
+                    ),
+                )
+                .json_body(body),
+        )
     }
     /// Get All DashboardLayouts
     ///
@@ -958,15 +896,16 @@ impl crate::LookerSdk {
         &self,
         dashboard_id: &str,
     ) -> DashboardDashboardLayoutsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "dashboard_dashboard_layouts",
-            reqwest::Method::GET,
-            crate::call::path(&["/dashboards/", "/dashboard_layouts"], &[dashboard_id]),
-        );
-        DashboardDashboardLayoutsRequest {
-            call,
-        }
+        DashboardDashboardLayoutsRequest(
+            Call::get(
+                self,
+                "dashboard_dashboard_layouts",
+                crate::call::path(
+                    &["/dashboards/", "/dashboard_layouts"],
+                    &[dashboard_id],
+                ),
+            ),
+        )
     }
     /// Create DashboardLayout
     ///
@@ -981,16 +920,10 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteDashboardLayout,
     ) -> CreateDashboardLayoutRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_dashboard_layout",
-            reqwest::Method::POST,
-            String::from("/dashboard_layouts"),
-        );
-        call.json_body(body);
-        CreateDashboardLayoutRequest {
-            call,
-        }
+        CreateDashboardLayoutRequest(
+            Call::post(self, "create_dashboard_layout", "/dashboard_layouts")
+                .json_body(body),
+        )
     }
     /// Get Dashboard Filter State
     ///
@@ -1003,15 +936,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /dashboard_filter_state/{guid}` · tag `Dashboard` · activity `non_query`
     pub fn dashboard_filter_state(&self, guid: &str) -> DashboardFilterStateRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "dashboard_filter_state",
-            reqwest::Method::GET,
-            crate::call::path(&["/dashboard_filter_state/", ""], &[guid]),
-        );
-        DashboardFilterStateRequest {
-            call,
-        }
+        DashboardFilterStateRequest(
+            Call::get(
+                self,
+                "dashboard_filter_state",
+                crate::call::path(&["/dashboard_filter_state/", ""], &[guid]),
+            ),
+        )
     }
     /// Create Dashboard Filter State
     ///
@@ -1027,486 +958,318 @@ impl crate::LookerSdk {
         &self,
         body: &str,
     ) -> CreateDashboardFilterStateRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_dashboard_filter_state",
-            reqwest::Method::POST,
-            String::from("/dashboard_filter_state"),
-        );
-        call.json_body(body);
-        CreateDashboardFilterStateRequest {
-            call,
-        }
+        CreateDashboardFilterStateRequest(
+            Call::post(self, "create_dashboard_filter_state", "/dashboard_filter_state")
+                .json_body(body),
+        )
     }
 }
 /// Request builder for [`LookerSdk::all_dashboards`](crate::LookerSdk::all_dashboards) (`GET /dashboards`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllDashboardsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::DashboardBase>>,
-}
+pub struct AllDashboardsRequest<'a>(Call<'a>);
 impl<'a> AllDashboardsRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     AllDashboardsRequest => Vec < crate ::models::DashboardBase >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_dashboard`](crate::LookerSdk::create_dashboard) (`POST /dashboards`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateDashboardRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Dashboard>,
-}
-impl<'a> CreateDashboardRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct CreateDashboardRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateDashboardRequest => crate ::models::Dashboard, crate ::call::json
+    CreateDashboardRequest => crate ::models::Dashboard, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::search_dashboards`](crate::LookerSdk::search_dashboards) (`GET /dashboards/search`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SearchDashboardsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::Dashboard>>,
-}
+pub struct SearchDashboardsRequest<'a>(Call<'a>);
 impl<'a> SearchDashboardsRequest<'a> {
     /// Match dashboard id.
-    pub fn id(mut self, id: impl Into<String>) -> Self {
-        self.call.query("id", Into::<String>::into(id));
-        self
+    pub fn id(self, id: impl Into<String>) -> Self {
+        Self(self.0.query("id", Into::<String>::into(id)))
     }
     /// Match dashboard slug.
-    pub fn slug(mut self, slug: impl Into<String>) -> Self {
-        self.call.query("slug", Into::<String>::into(slug));
-        self
+    pub fn slug(self, slug: impl Into<String>) -> Self {
+        Self(self.0.query("slug", Into::<String>::into(slug)))
     }
     /// Match Dashboard title.
-    pub fn title(mut self, title: impl Into<String>) -> Self {
-        self.call.query("title", Into::<String>::into(title));
-        self
+    pub fn title(self, title: impl Into<String>) -> Self {
+        Self(self.0.query("title", Into::<String>::into(title)))
     }
     /// Match Dashboard description.
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.call.query("description", Into::<String>::into(description));
-        self
+    pub fn description(self, description: impl Into<String>) -> Self {
+        Self(self.0.query("description", Into::<String>::into(description)))
     }
     /// Filter on a content favorite id.
-    pub fn content_favorite_id(
-        mut self,
-        content_favorite_id: impl Into<String>,
-    ) -> Self {
-        self.call
-            .query("content_favorite_id", Into::<String>::into(content_favorite_id));
-        self
+    pub fn content_favorite_id(self, content_favorite_id: impl Into<String>) -> Self {
+        Self(
+            self
+                .0
+                .query("content_favorite_id", Into::<String>::into(content_favorite_id)),
+        )
     }
     /// Filter on a particular folder.
-    pub fn folder_id(mut self, folder_id: impl Into<String>) -> Self {
-        self.call.query("folder_id", Into::<String>::into(folder_id));
-        self
+    pub fn folder_id(self, folder_id: impl Into<String>) -> Self {
+        Self(self.0.query("folder_id", Into::<String>::into(folder_id)))
     }
     /// Filter on dashboards deleted status.
-    pub fn deleted(mut self, deleted: impl Into<String>) -> Self {
-        self.call.query("deleted", Into::<String>::into(deleted));
-        self
+    pub fn deleted(self, deleted: impl Into<String>) -> Self {
+        Self(self.0.query("deleted", Into::<String>::into(deleted)))
     }
     /// Filter on dashboards created by a particular user.
-    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
-        self.call.query("user_id", Into::<String>::into(user_id));
-        self
+    pub fn user_id(self, user_id: impl Into<String>) -> Self {
+        Self(self.0.query("user_id", Into::<String>::into(user_id)))
     }
     /// Filter on a particular value of view_count
-    pub fn view_count(mut self, view_count: impl Into<String>) -> Self {
-        self.call.query("view_count", Into::<String>::into(view_count));
-        self
+    pub fn view_count(self, view_count: impl Into<String>) -> Self {
+        Self(self.0.query("view_count", Into::<String>::into(view_count)))
     }
     /// Filter on a content favorite id.
-    pub fn content_metadata_id(
-        mut self,
-        content_metadata_id: impl Into<String>,
-    ) -> Self {
-        self.call
-            .query("content_metadata_id", Into::<String>::into(content_metadata_id));
-        self
+    pub fn content_metadata_id(self, content_metadata_id: impl Into<String>) -> Self {
+        Self(
+            self
+                .0
+                .query("content_metadata_id", Into::<String>::into(content_metadata_id)),
+        )
     }
     /// Exclude items that exist only in personal spaces other than the users
-    pub fn curate(mut self, curate: bool) -> Self {
-        self.call.query("curate", curate);
-        self
+    pub fn curate(self, curate: bool) -> Self {
+        Self(self.0.query("curate", curate))
     }
     /// Select dashboards based on when they were last viewed
-    pub fn last_viewed_at(mut self, last_viewed_at: impl Into<String>) -> Self {
-        self.call.query("last_viewed_at", Into::<String>::into(last_viewed_at));
-        self
+    pub fn last_viewed_at(self, last_viewed_at: impl Into<String>) -> Self {
+        Self(self.0.query("last_viewed_at", Into::<String>::into(last_viewed_at)))
     }
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// DEPRECATED. Use limit and offset instead. Return only page N of paginated results
     #[deprecated(note = "deprecated in the Looker API spec")]
-    pub fn page(mut self, page: i64) -> Self {
-        self.call.query("page", page);
-        self
+    pub fn page(self, page: i64) -> Self {
+        Self(self.0.query("page", page))
     }
     /// DEPRECATED. Use limit and offset instead. Return N rows of data per page
     #[deprecated(note = "deprecated in the Looker API spec")]
-    pub fn per_page(mut self, per_page: i64) -> Self {
-        self.call.query("per_page", per_page);
-        self
+    pub fn per_page(self, per_page: i64) -> Self {
+        Self(self.0.query("per_page", per_page))
     }
     /// Number of results to return. (used with offset and takes priority over page and per_page)
-    pub fn limit(mut self, limit: i64) -> Self {
-        self.call.query("limit", limit);
-        self
+    pub fn limit(self, limit: i64) -> Self {
+        Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any. (used with limit and takes priority over page and per_page)
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.call.query("offset", offset);
-        self
+    pub fn offset(self, offset: i64) -> Self {
+        Self(self.0.query("offset", offset))
     }
     /// One or more fields to sort by. Sortable fields: \[:title, :user_id, :id, :created_at, :space_id, :folder_id, :description, :view_count, :favorite_count, :slug, :content_favorite_id, :content_metadata_id, :deleted, :deleted_at, :last_viewed_at, :last_accessed_at, :certification_status\]
-    pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        self.call.query("sorts", Into::<String>::into(sorts));
-        self
+    pub fn sorts(self, sorts: impl Into<String>) -> Self {
+        Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
     /// Combine given search criteria in a boolean OR expression
-    pub fn filter_or(mut self, filter_or: bool) -> Self {
-        self.call.query("filter_or", filter_or);
-        self
+    pub fn filter_or(self, filter_or: bool) -> Self {
+        Self(self.0.query("filter_or", filter_or))
     }
     /// Filter out the dashboards owned by the user passed at the :user_id params
-    pub fn not_owned_by(mut self, not_owned_by: bool) -> Self {
-        self.call.query("not_owned_by", not_owned_by);
-        self
+    pub fn not_owned_by(self, not_owned_by: bool) -> Self {
+        Self(self.0.query("not_owned_by", not_owned_by))
     }
 }
 crate::builder::request_builder!(
     SearchDashboardsRequest => Vec < crate ::models::Dashboard >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::import_lookml_dashboard`](crate::LookerSdk::import_lookml_dashboard) (`POST /dashboards/{lookml_dashboard_id}/import/{space_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ImportLookmlDashboardRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Dashboard>,
-}
+pub struct ImportLookmlDashboardRequest<'a>(Call<'a>);
 impl<'a> ImportLookmlDashboardRequest<'a> {
     /// If true, and this dashboard is localized, export it with the raw keys, not localized.
-    pub fn raw_locale(mut self, raw_locale: bool) -> Self {
-        self.call.query("raw_locale", raw_locale);
-        self
+    pub fn raw_locale(self, raw_locale: bool) -> Self {
+        Self(self.0.query("raw_locale", raw_locale))
     }
     /// Dashboard
-    pub fn body(mut self, body: &crate::models::WriteDashboard) -> Self {
-        self.call.json_body(body);
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn body(self, body: &crate::models::WriteDashboard) -> Self {
+        Self(self.0.json_body(body))
     }
 }
 crate::builder::request_builder!(
-    ImportLookmlDashboardRequest => crate ::models::Dashboard, crate ::call::json
+    ImportLookmlDashboardRequest => crate ::models::Dashboard, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::sync_lookml_dashboard`](crate::LookerSdk::sync_lookml_dashboard) (`PATCH /dashboards/{lookml_dashboard_id}/sync`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SyncLookmlDashboardRequest<'a> {
-    call: crate::call::Call<'a, Vec<i64>>,
-}
+pub struct SyncLookmlDashboardRequest<'a>(Call<'a>);
 impl<'a> SyncLookmlDashboardRequest<'a> {
     /// If true, and this dashboard is localized, export it with the raw keys, not localized.
-    pub fn raw_locale(mut self, raw_locale: bool) -> Self {
-        self.call.query("raw_locale", raw_locale);
-        self
+    pub fn raw_locale(self, raw_locale: bool) -> Self {
+        Self(self.0.query("raw_locale", raw_locale))
     }
     /// An array of UDD dashboard IDs to sync. If not specified, all UDD dashboards will be synced.
     ///
     /// Sent as one comma-delimited value.
     pub fn dashboard_ids(
-        mut self,
+        self,
         dashboard_ids: impl IntoIterator<Item = impl Into<String>>,
     ) -> Self {
-        self.call.query_csv("dashboard_ids", dashboard_ids);
-        self
+        Self(self.0.query_csv("dashboard_ids", dashboard_ids))
     }
 }
 crate::builder::request_builder!(
     SyncLookmlDashboardRequest => Vec < i64 >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::dashboard`](crate::LookerSdk::dashboard) (`GET /dashboards/{dashboard_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DashboardRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Dashboard>,
-}
+pub struct DashboardRequest<'a>(Call<'a>);
 impl<'a> DashboardRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     DashboardRequest => crate ::models::Dashboard, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_dashboard`](crate::LookerSdk::delete_dashboard) (`DELETE /dashboards/{dashboard_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteDashboardRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteDashboardRequest<'a>(Call<'a>);
 crate::builder::request_builder!(DeleteDashboardRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_dashboard`](crate::LookerSdk::update_dashboard) (`PATCH /dashboards/{dashboard_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateDashboardRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Dashboard>,
-}
-impl<'a> UpdateDashboardRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct UpdateDashboardRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateDashboardRequest => crate ::models::Dashboard, crate ::call::json
+    UpdateDashboardRequest => crate ::models::Dashboard, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::dashboard_aggregate_table_lookml`](crate::LookerSdk::dashboard_aggregate_table_lookml) (`GET /dashboards/aggregate_table_lookml/{dashboard_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DashboardAggregateTableLookmlRequest<'a> {
-    call: crate::call::Call<'a, crate::models::DashboardAggregateTableLookml>,
-}
+pub struct DashboardAggregateTableLookmlRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     DashboardAggregateTableLookmlRequest => crate
     ::models::DashboardAggregateTableLookml, crate ::call::json
 );
 /// Request builder for [`LookerSdk::search_lookml_dashboards`](crate::LookerSdk::search_lookml_dashboards) (`GET /dashboards/lookml/search`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SearchLookmlDashboardsRequest<'a> {
-    call: crate::call::Call<'a, crate::models::DashboardLookml>,
-}
+pub struct SearchLookmlDashboardsRequest<'a>(Call<'a>);
 impl<'a> SearchLookmlDashboardsRequest<'a> {
     /// Filter on a particular folder.
-    pub fn folder_id(mut self, folder_id: impl Into<String>) -> Self {
-        self.call.query("folder_id", Into::<String>::into(folder_id));
-        self
+    pub fn folder_id(self, folder_id: impl Into<String>) -> Self {
+        Self(self.0.query("folder_id", Into::<String>::into(folder_id)))
     }
     /// Match LookML Dashboard title.
-    pub fn title(mut self, title: impl Into<String>) -> Self {
-        self.call.query("title", Into::<String>::into(title));
-        self
+    pub fn title(self, title: impl Into<String>) -> Self {
+        Self(self.0.query("title", Into::<String>::into(title)))
     }
     /// Filter on a content favorite id.
-    pub fn content_favorite_id(
-        mut self,
-        content_favorite_id: impl Into<String>,
-    ) -> Self {
-        self.call
-            .query("content_favorite_id", Into::<String>::into(content_favorite_id));
-        self
+    pub fn content_favorite_id(self, content_favorite_id: impl Into<String>) -> Self {
+        Self(
+            self
+                .0
+                .query("content_favorite_id", Into::<String>::into(content_favorite_id)),
+        )
     }
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Number of results to return. (used with offset and takes priority over page and per_page)
-    pub fn limit(mut self, limit: i64) -> Self {
-        self.call.query("limit", limit);
-        self
+    pub fn limit(self, limit: i64) -> Self {
+        Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any. (used with limit and takes priority over page and per_page)
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.call.query("offset", offset);
-        self
+    pub fn offset(self, offset: i64) -> Self {
+        Self(self.0.query("offset", offset))
     }
     /// One or more fields to sort by. Sortable fields: \[:title, :id, :folder_id, :content_favorite_id, :content_metadata_id, :certification_status\]
-    pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        self.call.query("sorts", Into::<String>::into(sorts));
-        self
+    pub fn sorts(self, sorts: impl Into<String>) -> Self {
+        Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
 }
 crate::builder::request_builder!(
     SearchLookmlDashboardsRequest => crate ::models::DashboardLookml, crate ::call::json
 );
 /// Request builder for [`LookerSdk::dashboard_lookml`](crate::LookerSdk::dashboard_lookml) (`GET /dashboards/lookml/{dashboard_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DashboardLookmlRequest<'a> {
-    call: crate::call::Call<'a, crate::models::DashboardLookml>,
-}
+pub struct DashboardLookmlRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     DashboardLookmlRequest => crate ::models::DashboardLookml, crate ::call::json
 );
 /// Request builder for [`LookerSdk::move_dashboard`](crate::LookerSdk::move_dashboard) (`PATCH /dashboards/{dashboard_id}/move`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct MoveDashboardRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Dashboard>,
-}
+pub struct MoveDashboardRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     MoveDashboardRequest => crate ::models::Dashboard, crate ::call::json
 );
 /// Request builder for [`LookerSdk::import_dashboard_from_lookml`](crate::LookerSdk::import_dashboard_from_lookml) (`POST /dashboards/lookml`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ImportDashboardFromLookmlRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Dashboard>,
-}
-impl<'a> ImportDashboardFromLookmlRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct ImportDashboardFromLookmlRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    ImportDashboardFromLookmlRequest => crate ::models::Dashboard, crate ::call::json
+    ImportDashboardFromLookmlRequest => crate ::models::Dashboard, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::create_dashboard_from_lookml`](crate::LookerSdk::create_dashboard_from_lookml) (`POST /dashboards/from_lookml`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateDashboardFromLookmlRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Dashboard>,
-}
-impl<'a> CreateDashboardFromLookmlRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct CreateDashboardFromLookmlRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateDashboardFromLookmlRequest => crate ::models::Dashboard, crate ::call::json
+    CreateDashboardFromLookmlRequest => crate ::models::Dashboard, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::copy_dashboard`](crate::LookerSdk::copy_dashboard) (`POST /dashboards/{dashboard_id}/copy`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CopyDashboardRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Dashboard>,
-}
+pub struct CopyDashboardRequest<'a>(Call<'a>);
 impl<'a> CopyDashboardRequest<'a> {
     /// Folder id to copy to.
-    pub fn folder_id(mut self, folder_id: impl Into<String>) -> Self {
-        self.call.query("folder_id", Into::<String>::into(folder_id));
-        self
+    pub fn folder_id(self, folder_id: impl Into<String>) -> Self {
+        Self(self.0.query("folder_id", Into::<String>::into(folder_id)))
     }
 }
 crate::builder::request_builder!(
     CopyDashboardRequest => crate ::models::Dashboard, crate ::call::json
 );
 /// Request builder for [`LookerSdk::update_dashboard_certification`](crate::LookerSdk::update_dashboard_certification) (`PATCH /dashboards/{dashboard_id}/certification`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateDashboardCertificationRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Dashboard>,
-}
-impl<'a> UpdateDashboardCertificationRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct UpdateDashboardCertificationRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateDashboardCertificationRequest => crate ::models::Dashboard, crate ::call::json
+    UpdateDashboardCertificationRequest => crate ::models::Dashboard, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::update_lookml_certification`](crate::LookerSdk::update_lookml_certification) (`PATCH /dashboards/lookml/{dashboard_id}/certification`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateLookmlCertificationRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Dashboard>,
-}
-impl<'a> UpdateLookmlCertificationRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct UpdateLookmlCertificationRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateLookmlCertificationRequest => crate ::models::Dashboard, crate ::call::json
+    UpdateLookmlCertificationRequest => crate ::models::Dashboard, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::search_dashboard_elements`](crate::LookerSdk::search_dashboard_elements) (`GET /dashboard_elements/search`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SearchDashboardElementsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::DashboardElement>>,
-}
+pub struct SearchDashboardElementsRequest<'a>(Call<'a>);
 impl<'a> SearchDashboardElementsRequest<'a> {
     /// Select elements that refer to a given dashboard id
-    pub fn dashboard_id(mut self, dashboard_id: impl Into<String>) -> Self {
-        self.call.query("dashboard_id", Into::<String>::into(dashboard_id));
-        self
+    pub fn dashboard_id(self, dashboard_id: impl Into<String>) -> Self {
+        Self(self.0.query("dashboard_id", Into::<String>::into(dashboard_id)))
     }
     /// Select elements that refer to a given look id
-    pub fn look_id(mut self, look_id: impl Into<String>) -> Self {
-        self.call.query("look_id", Into::<String>::into(look_id));
-        self
+    pub fn look_id(self, look_id: impl Into<String>) -> Self {
+        Self(self.0.query("look_id", Into::<String>::into(look_id)))
     }
     /// Match the title of element
-    pub fn title(mut self, title: impl Into<String>) -> Self {
-        self.call.query("title", Into::<String>::into(title));
-        self
+    pub fn title(self, title: impl Into<String>) -> Self {
+        Self(self.0.query("title", Into::<String>::into(title)))
     }
     /// Select soft-deleted dashboard elements
-    pub fn deleted(mut self, deleted: bool) -> Self {
-        self.call.query("deleted", deleted);
-        self
+    pub fn deleted(self, deleted: bool) -> Self {
+        Self(self.0.query("deleted", deleted))
     }
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Combine given search criteria in a boolean OR expression
-    pub fn filter_or(mut self, filter_or: bool) -> Self {
-        self.call.query("filter_or", filter_or);
-        self
+    pub fn filter_or(self, filter_or: bool) -> Self {
+        Self(self.0.query("filter_or", filter_or))
     }
     /// Fields to sort by. Sortable fields: \[:look_id, :dashboard_id, :deleted, :title\]
-    pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        self.call.query("sorts", Into::<String>::into(sorts));
-        self
+    pub fn sorts(self, sorts: impl Into<String>) -> Self {
+        Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
 }
 crate::builder::request_builder!(
@@ -1514,67 +1277,43 @@ crate::builder::request_builder!(
     ::call::json
 );
 /// Request builder for [`LookerSdk::dashboard_element`](crate::LookerSdk::dashboard_element) (`GET /dashboard_elements/{dashboard_element_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DashboardElementRequest<'a> {
-    call: crate::call::Call<'a, crate::models::DashboardElement>,
-}
+pub struct DashboardElementRequest<'a>(Call<'a>);
 impl<'a> DashboardElementRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     DashboardElementRequest => crate ::models::DashboardElement, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_dashboard_element`](crate::LookerSdk::delete_dashboard_element) (`DELETE /dashboard_elements/{dashboard_element_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteDashboardElementRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteDashboardElementRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     DeleteDashboardElementRequest => (), crate ::call::unit
 );
 /// Request builder for [`LookerSdk::update_dashboard_element`](crate::LookerSdk::update_dashboard_element) (`PATCH /dashboard_elements/{dashboard_element_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateDashboardElementRequest<'a> {
-    call: crate::call::Call<'a, crate::models::DashboardElement>,
-}
+pub struct UpdateDashboardElementRequest<'a>(Call<'a>);
 impl<'a> UpdateDashboardElementRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
-    UpdateDashboardElementRequest => crate ::models::DashboardElement, crate ::call::json
+    UpdateDashboardElementRequest => crate ::models::DashboardElement, crate
+    ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::dashboard_dashboard_elements`](crate::LookerSdk::dashboard_dashboard_elements) (`GET /dashboards/{dashboard_id}/dashboard_elements`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DashboardDashboardElementsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::DashboardElement>>,
-}
+pub struct DashboardDashboardElementsRequest<'a>(Call<'a>);
 impl<'a> DashboardDashboardElementsRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
@@ -1582,93 +1321,58 @@ crate::builder::request_builder!(
     ::call::json
 );
 /// Request builder for [`LookerSdk::create_dashboard_element`](crate::LookerSdk::create_dashboard_element) (`POST /dashboard_elements`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateDashboardElementRequest<'a> {
-    call: crate::call::Call<'a, crate::models::DashboardElement>,
-}
+pub struct CreateDashboardElementRequest<'a>(Call<'a>);
 impl<'a> CreateDashboardElementRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Apply relevant filters on dashboard to this tile
-    pub fn apply_filters(mut self, apply_filters: bool) -> Self {
-        self.call.query("apply_filters", apply_filters);
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn apply_filters(self, apply_filters: bool) -> Self {
+        Self(self.0.query("apply_filters", apply_filters))
     }
 }
 crate::builder::request_builder!(
-    CreateDashboardElementRequest => crate ::models::DashboardElement, crate ::call::json
+    CreateDashboardElementRequest => crate ::models::DashboardElement, crate
+    ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::dashboard_filter`](crate::LookerSdk::dashboard_filter) (`GET /dashboard_filters/{dashboard_filter_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DashboardFilterRequest<'a> {
-    call: crate::call::Call<'a, crate::models::DashboardFilter>,
-}
+pub struct DashboardFilterRequest<'a>(Call<'a>);
 impl<'a> DashboardFilterRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     DashboardFilterRequest => crate ::models::DashboardFilter, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_dashboard_filter`](crate::LookerSdk::delete_dashboard_filter) (`DELETE /dashboard_filters/{dashboard_filter_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteDashboardFilterRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteDashboardFilterRequest<'a>(Call<'a>);
 crate::builder::request_builder!(DeleteDashboardFilterRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_dashboard_filter`](crate::LookerSdk::update_dashboard_filter) (`PATCH /dashboard_filters/{dashboard_filter_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateDashboardFilterRequest<'a> {
-    call: crate::call::Call<'a, crate::models::DashboardFilter>,
-}
+pub struct UpdateDashboardFilterRequest<'a>(Call<'a>);
 impl<'a> UpdateDashboardFilterRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
-    UpdateDashboardFilterRequest => crate ::models::DashboardFilter, crate ::call::json
+    UpdateDashboardFilterRequest => crate ::models::DashboardFilter, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::dashboard_dashboard_filters`](crate::LookerSdk::dashboard_dashboard_filters) (`GET /dashboards/{dashboard_id}/dashboard_filters`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DashboardDashboardFiltersRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::DashboardFilter>>,
-}
+pub struct DashboardDashboardFiltersRequest<'a>(Call<'a>);
 impl<'a> DashboardDashboardFiltersRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
@@ -1676,40 +1380,25 @@ crate::builder::request_builder!(
     ::call::json
 );
 /// Request builder for [`LookerSdk::create_dashboard_filter`](crate::LookerSdk::create_dashboard_filter) (`POST /dashboard_filters`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateDashboardFilterRequest<'a> {
-    call: crate::call::Call<'a, crate::models::DashboardFilter>,
-}
+pub struct CreateDashboardFilterRequest<'a>(Call<'a>);
 impl<'a> CreateDashboardFilterRequest<'a> {
     /// Requested fields
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
-    CreateDashboardFilterRequest => crate ::models::DashboardFilter, crate ::call::json
+    CreateDashboardFilterRequest => crate ::models::DashboardFilter, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::dashboard_layout_component`](crate::LookerSdk::dashboard_layout_component) (`GET /dashboard_layout_components/{dashboard_layout_component_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DashboardLayoutComponentRequest<'a> {
-    call: crate::call::Call<'a, crate::models::DashboardLayoutComponent>,
-}
+pub struct DashboardLayoutComponentRequest<'a>(Call<'a>);
 impl<'a> DashboardLayoutComponentRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
@@ -1717,41 +1406,25 @@ crate::builder::request_builder!(
     ::call::json
 );
 /// Request builder for [`LookerSdk::update_dashboard_layout_component`](crate::LookerSdk::update_dashboard_layout_component) (`PATCH /dashboard_layout_components/{dashboard_layout_component_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateDashboardLayoutComponentRequest<'a> {
-    call: crate::call::Call<'a, crate::models::DashboardLayoutComponent>,
-}
+pub struct UpdateDashboardLayoutComponentRequest<'a>(Call<'a>);
 impl<'a> UpdateDashboardLayoutComponentRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     UpdateDashboardLayoutComponentRequest => crate ::models::DashboardLayoutComponent,
-    crate ::call::json
+    crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::dashboard_layout_dashboard_layout_components`](crate::LookerSdk::dashboard_layout_dashboard_layout_components) (`GET /dashboard_layouts/{dashboard_layout_id}/dashboard_layout_components`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DashboardLayoutDashboardLayoutComponentsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::DashboardLayoutComponent>>,
-}
+pub struct DashboardLayoutDashboardLayoutComponentsRequest<'a>(Call<'a>);
 impl<'a> DashboardLayoutDashboardLayoutComponentsRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
@@ -1759,65 +1432,41 @@ crate::builder::request_builder!(
     ::models::DashboardLayoutComponent >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::dashboard_layout`](crate::LookerSdk::dashboard_layout) (`GET /dashboard_layouts/{dashboard_layout_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DashboardLayoutRequest<'a> {
-    call: crate::call::Call<'a, crate::models::DashboardLayout>,
-}
+pub struct DashboardLayoutRequest<'a>(Call<'a>);
 impl<'a> DashboardLayoutRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     DashboardLayoutRequest => crate ::models::DashboardLayout, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_dashboard_layout`](crate::LookerSdk::delete_dashboard_layout) (`DELETE /dashboard_layouts/{dashboard_layout_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteDashboardLayoutRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteDashboardLayoutRequest<'a>(Call<'a>);
 crate::builder::request_builder!(DeleteDashboardLayoutRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_dashboard_layout`](crate::LookerSdk::update_dashboard_layout) (`PATCH /dashboard_layouts/{dashboard_layout_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateDashboardLayoutRequest<'a> {
-    call: crate::call::Call<'a, crate::models::DashboardLayout>,
-}
+pub struct UpdateDashboardLayoutRequest<'a>(Call<'a>);
 impl<'a> UpdateDashboardLayoutRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
-    UpdateDashboardLayoutRequest => crate ::models::DashboardLayout, crate ::call::json
+    UpdateDashboardLayoutRequest => crate ::models::DashboardLayout, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::dashboard_dashboard_layouts`](crate::LookerSdk::dashboard_dashboard_layouts) (`GET /dashboards/{dashboard_id}/dashboard_layouts`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DashboardDashboardLayoutsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::DashboardLayout>>,
-}
+pub struct DashboardDashboardLayoutsRequest<'a>(Call<'a>);
 impl<'a> DashboardDashboardLayoutsRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
@@ -1825,56 +1474,30 @@ crate::builder::request_builder!(
     ::call::json
 );
 /// Request builder for [`LookerSdk::create_dashboard_layout`](crate::LookerSdk::create_dashboard_layout) (`POST /dashboard_layouts`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateDashboardLayoutRequest<'a> {
-    call: crate::call::Call<'a, crate::models::DashboardLayout>,
-}
+pub struct CreateDashboardLayoutRequest<'a>(Call<'a>);
 impl<'a> CreateDashboardLayoutRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
-    CreateDashboardLayoutRequest => crate ::models::DashboardLayout, crate ::call::json
+    CreateDashboardLayoutRequest => crate ::models::DashboardLayout, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::dashboard_filter_state`](crate::LookerSdk::dashboard_filter_state) (`GET /dashboard_filter_state/{guid}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DashboardFilterStateRequest<'a> {
-    call: crate::call::Call<'a, String>,
-}
+pub struct DashboardFilterStateRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     DashboardFilterStateRequest => String, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_dashboard_filter_state`](crate::LookerSdk::create_dashboard_filter_state) (`POST /dashboard_filter_state`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateDashboardFilterStateRequest<'a> {
-    call: crate::call::Call<'a, CreateDashboardFilterStateResponse>,
-}
-impl<'a> CreateDashboardFilterStateRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct CreateDashboardFilterStateRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     CreateDashboardFilterStateRequest => CreateDashboardFilterStateResponse,
-    decode_create_dashboard_filter_state
+    decode_create_dashboard_filter_state, null_field
 );
 /// What [`LookerSdk::create_dashboard_filter_state`](crate::LookerSdk::create_dashboard_filter_state) returns: the body depends on the HTTP status.
 #[derive(Debug, Clone, PartialEq)]

@@ -2,6 +2,7 @@
 // Source: Looker API 4.0 Reference 4.0.26.12 (release 26.12.3), spec sha256 c64144684b2d375b6815d85870919c74bb1dbae2ab8eb5405ddaa6df71cb7746
 
 //! DataAction: Run Data Actions
+use crate::call::Call;
 impl crate::LookerSdk {
     /// Send a Data Action
     ///
@@ -16,14 +17,9 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::DataActionRequest,
     ) -> PerformDataActionRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "perform_data_action",
-            reqwest::Method::POST,
-            String::from("/data_actions"),
-        );
-        call.json_body(body);
-        PerformDataActionRequest { call }
+        PerformDataActionRequest(
+            Call::post(self, "perform_data_action", "/data_actions").json_body(body),
+        )
     }
     /// Fetch Remote Data Action Form
     ///
@@ -38,52 +34,23 @@ impl crate::LookerSdk {
         &self,
         body: &std::collections::HashMap<String, String>,
     ) -> FetchRemoteDataActionFormRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "fetch_remote_data_action_form",
-            reqwest::Method::POST,
-            String::from("/data_actions/form"),
-        );
-        call.json_body(body);
-        FetchRemoteDataActionFormRequest {
-            call,
-        }
+        FetchRemoteDataActionFormRequest(
+            Call::post(self, "fetch_remote_data_action_form", "/data_actions/form")
+                .json_body(body),
+        )
     }
 }
 /// Request builder for [`LookerSdk::perform_data_action`](crate::LookerSdk::perform_data_action) (`POST /data_actions`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct PerformDataActionRequest<'a> {
-    call: crate::call::Call<'a, crate::models::DataActionResponse>,
-}
-impl<'a> PerformDataActionRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct PerformDataActionRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    PerformDataActionRequest => crate ::models::DataActionResponse, crate ::call::json
+    PerformDataActionRequest => crate ::models::DataActionResponse, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::fetch_remote_data_action_form`](crate::LookerSdk::fetch_remote_data_action_form) (`POST /data_actions/form`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct FetchRemoteDataActionFormRequest<'a> {
-    call: crate::call::Call<'a, crate::models::DataActionForm>,
-}
-impl<'a> FetchRemoteDataActionFormRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct FetchRemoteDataActionFormRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     FetchRemoteDataActionFormRequest => crate ::models::DataActionForm, crate
-    ::call::json
+    ::call::json, null_field
 );

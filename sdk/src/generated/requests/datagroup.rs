@@ -2,6 +2,7 @@
 // Source: Looker API 4.0 Reference 4.0.26.12 (release 26.12.3), spec sha256 c64144684b2d375b6815d85870919c74bb1dbae2ab8eb5405ddaa6df71cb7746
 
 //! Datagroup: Manage Datagroups
+use crate::call::Call;
 impl crate::LookerSdk {
     /// Get All Datagroups
     ///
@@ -9,13 +10,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /datagroups` · tag `Datagroup` · activity `non_query`
     pub fn all_datagroups(&self) -> AllDatagroupsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_datagroups",
-            reqwest::Method::GET,
-            String::from("/datagroups"),
-        );
-        AllDatagroupsRequest { call }
+        AllDatagroupsRequest(Call::get(self, "all_datagroups", "/datagroups"))
     }
     /// Get Datagroup
     ///
@@ -27,13 +22,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /datagroups/{datagroup_id}` · tag `Datagroup` · activity `non_query`
     pub fn datagroup(&self, datagroup_id: &str) -> DatagroupRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "datagroup",
-            reqwest::Method::GET,
-            crate::call::path(&["/datagroups/", ""], &[datagroup_id]),
-        );
-        DatagroupRequest { call }
+        DatagroupRequest(
+            Call::get(
+                self,
+                "datagroup",
+                crate::call::path(&["/datagroups/", ""], &[datagroup_id]),
+            ),
+        )
     }
     /// Update Datagroup
     ///
@@ -50,51 +45,31 @@ impl crate::LookerSdk {
         datagroup_id: &str,
         body: &crate::models::WriteDatagroup,
     ) -> UpdateDatagroupRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_datagroup",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/datagroups/", ""], &[datagroup_id]),
-        );
-        call.json_body(body);
-        UpdateDatagroupRequest { call }
+        UpdateDatagroupRequest(
+            Call::patch(
+                    self,
+                    "update_datagroup",
+                    crate::call::path(&["/datagroups/", ""], &[datagroup_id]),
+                )
+                .json_body(body),
+        )
     }
 }
 /// Request builder for [`LookerSdk::all_datagroups`](crate::LookerSdk::all_datagroups) (`GET /datagroups`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllDatagroupsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::Datagroup>>,
-}
+pub struct AllDatagroupsRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     AllDatagroupsRequest => Vec < crate ::models::Datagroup >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::datagroup`](crate::LookerSdk::datagroup) (`GET /datagroups/{datagroup_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DatagroupRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Datagroup>,
-}
+pub struct DatagroupRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     DatagroupRequest => crate ::models::Datagroup, crate ::call::json
 );
 /// Request builder for [`LookerSdk::update_datagroup`](crate::LookerSdk::update_datagroup) (`PATCH /datagroups/{datagroup_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateDatagroupRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Datagroup>,
-}
-impl<'a> UpdateDatagroupRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct UpdateDatagroupRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateDatagroupRequest => crate ::models::Datagroup, crate ::call::json
+    UpdateDatagroupRequest => crate ::models::Datagroup, crate ::call::json, null_field
 );

@@ -2,6 +2,7 @@
 // Source: Looker API 4.0 Reference 4.0.26.12 (release 26.12.3), spec sha256 c64144684b2d375b6815d85870919c74bb1dbae2ab8eb5405ddaa6df71cb7746
 
 //! DerivedTable: View Derived Table graphs
+use crate::call::Call;
 impl crate::LookerSdk {
     /// Get Derived Table graph for model
     ///
@@ -16,15 +17,13 @@ impl crate::LookerSdk {
         &self,
         model: &str,
     ) -> GraphDerivedTablesForModelRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "graph_derived_tables_for_model",
-            reqwest::Method::GET,
-            crate::call::path(&["/derived_table/graph/model/", ""], &[model]),
-        );
-        GraphDerivedTablesForModelRequest {
-            call,
-        }
+        GraphDerivedTablesForModelRequest(
+            Call::get(
+                self,
+                "graph_derived_tables_for_model",
+                crate::call::path(&["/derived_table/graph/model/", ""], &[model]),
+            ),
+        )
     }
     /// Get subgraph of derived table and dependencies
     ///
@@ -39,15 +38,13 @@ impl crate::LookerSdk {
         &self,
         view: &str,
     ) -> GraphDerivedTablesForViewRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "graph_derived_tables_for_view",
-            reqwest::Method::GET,
-            crate::call::path(&["/derived_table/graph/view/", ""], &[view]),
-        );
-        GraphDerivedTablesForViewRequest {
-            call,
-        }
+        GraphDerivedTablesForViewRequest(
+            Call::get(
+                self,
+                "graph_derived_tables_for_view",
+                crate::call::path(&["/derived_table/graph/view/", ""], &[view]),
+            ),
+        )
     }
     /// Start a PDT materialization
     ///
@@ -64,16 +61,16 @@ impl crate::LookerSdk {
         model_name: &str,
         view_name: &str,
     ) -> StartPdtBuildRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "start_pdt_build",
-            reqwest::Method::GET,
-            crate::call::path(
-                &["/derived_table/", "/", "/start"],
-                &[model_name, view_name],
+        StartPdtBuildRequest(
+            Call::get(
+                self,
+                "start_pdt_build",
+                crate::call::path(
+                    &["/derived_table/", "/", "/start"],
+                    &[model_name, view_name],
+                ),
             ),
-        );
-        StartPdtBuildRequest { call }
+        )
     }
     /// Check status of a PDT materialization
     ///
@@ -85,13 +82,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /derived_table/{materialization_id}/status` · tag `DerivedTable` · activity `non_query`
     pub fn check_pdt_build(&self, materialization_id: &str) -> CheckPdtBuildRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "check_pdt_build",
-            reqwest::Method::GET,
-            crate::call::path(&["/derived_table/", "/status"], &[materialization_id]),
-        );
-        CheckPdtBuildRequest { call }
+        CheckPdtBuildRequest(
+            Call::get(
+                self,
+                "check_pdt_build",
+                crate::call::path(&["/derived_table/", "/status"], &[materialization_id]),
+            ),
+        )
     }
     /// Stop a PDT materialization
     ///
@@ -103,32 +100,26 @@ impl crate::LookerSdk {
     ///
     /// `GET /derived_table/{materialization_id}/stop` · tag `DerivedTable` · activity `non_query`
     pub fn stop_pdt_build(&self, materialization_id: &str) -> StopPdtBuildRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "stop_pdt_build",
-            reqwest::Method::GET,
-            crate::call::path(&["/derived_table/", "/stop"], &[materialization_id]),
-        );
-        StopPdtBuildRequest { call }
+        StopPdtBuildRequest(
+            Call::get(
+                self,
+                "stop_pdt_build",
+                crate::call::path(&["/derived_table/", "/stop"], &[materialization_id]),
+            ),
+        )
     }
 }
 /// Request builder for [`LookerSdk::graph_derived_tables_for_model`](crate::LookerSdk::graph_derived_tables_for_model) (`GET /derived_table/graph/model/{model}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GraphDerivedTablesForModelRequest<'a> {
-    call: crate::call::Call<'a, crate::models::DependencyGraph>,
-}
+pub struct GraphDerivedTablesForModelRequest<'a>(Call<'a>);
 impl<'a> GraphDerivedTablesForModelRequest<'a> {
     /// The format of the graph. Valid values are \[dot\]. Default is `dot`
-    pub fn format(mut self, format: impl Into<String>) -> Self {
-        self.call.query("format", Into::<String>::into(format));
-        self
+    pub fn format(self, format: impl Into<String>) -> Self {
+        Self(self.0.query("format", Into::<String>::into(format)))
     }
     /// Color denoting the build status of the graph. Grey = not built, green = built, yellow = building, red = error.
-    pub fn color(mut self, color: impl Into<String>) -> Self {
-        self.call.query("color", Into::<String>::into(color));
-        self
+    pub fn color(self, color: impl Into<String>) -> Self {
+        Self(self.0.query("color", Into::<String>::into(color)))
     }
 }
 crate::builder::request_builder!(
@@ -136,22 +127,16 @@ crate::builder::request_builder!(
     ::call::json
 );
 /// Request builder for [`LookerSdk::graph_derived_tables_for_view`](crate::LookerSdk::graph_derived_tables_for_view) (`GET /derived_table/graph/view/{view}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GraphDerivedTablesForViewRequest<'a> {
-    call: crate::call::Call<'a, crate::models::DependencyGraph>,
-}
+pub struct GraphDerivedTablesForViewRequest<'a>(Call<'a>);
 impl<'a> GraphDerivedTablesForViewRequest<'a> {
     /// The models where this derived table is defined.
-    pub fn models(mut self, models: impl Into<String>) -> Self {
-        self.call.query("models", Into::<String>::into(models));
-        self
+    pub fn models(self, models: impl Into<String>) -> Self {
+        Self(self.0.query("models", Into::<String>::into(models)))
     }
     /// The model directory to look in, either `dev` or `production`.
-    pub fn workspace(mut self, workspace: impl Into<String>) -> Self {
-        self.call.query("workspace", Into::<String>::into(workspace));
-        self
+    pub fn workspace(self, workspace: impl Into<String>) -> Self {
+        Self(self.0.query("workspace", Into::<String>::into(workspace)))
     }
 }
 crate::builder::request_builder!(
@@ -159,66 +144,52 @@ crate::builder::request_builder!(
     ::call::json
 );
 /// Request builder for [`LookerSdk::start_pdt_build`](crate::LookerSdk::start_pdt_build) (`GET /derived_table/{model_name}/{view_name}/start`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct StartPdtBuildRequest<'a> {
-    call: crate::call::Call<'a, crate::models::MaterializePdt>,
-}
+pub struct StartPdtBuildRequest<'a>(Call<'a>);
 impl<'a> StartPdtBuildRequest<'a> {
     /// Force rebuild of required dependent PDTs, even if they are already materialized.
-    pub fn force_rebuild(mut self, force_rebuild: impl Into<String>) -> Self {
-        self.call.query("force_rebuild", Into::<String>::into(force_rebuild));
-        self
+    pub fn force_rebuild(self, force_rebuild: impl Into<String>) -> Self {
+        Self(self.0.query("force_rebuild", Into::<String>::into(force_rebuild)))
     }
     /// Force involved incremental PDTs to fully re-materialize.
     pub fn force_full_incremental(
-        mut self,
+        self,
         force_full_incremental: impl Into<String>,
     ) -> Self {
-        self.call
-            .query(
-                "force_full_incremental",
-                Into::<String>::into(force_full_incremental),
-            );
-        self
+        Self(
+            self
+                .0
+                .query(
+                    "force_full_incremental",
+                    Into::<String>::into(force_full_incremental),
+                ),
+        )
     }
     /// Workspace in which to materialize selected PDT ('dev' or default 'production').
-    pub fn workspace(mut self, workspace: impl Into<String>) -> Self {
-        self.call.query("workspace", Into::<String>::into(workspace));
-        self
+    pub fn workspace(self, workspace: impl Into<String>) -> Self {
+        Self(self.0.query("workspace", Into::<String>::into(workspace)))
     }
     /// The source of this request.
-    pub fn source(mut self, source: impl Into<String>) -> Self {
-        self.call.query("source", Into::<String>::into(source));
-        self
+    pub fn source(self, source: impl Into<String>) -> Self {
+        Self(self.0.query("source", Into::<String>::into(source)))
     }
 }
 crate::builder::request_builder!(
     StartPdtBuildRequest => crate ::models::MaterializePdt, crate ::call::json
 );
 /// Request builder for [`LookerSdk::check_pdt_build`](crate::LookerSdk::check_pdt_build) (`GET /derived_table/{materialization_id}/status`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CheckPdtBuildRequest<'a> {
-    call: crate::call::Call<'a, crate::models::MaterializePdt>,
-}
+pub struct CheckPdtBuildRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     CheckPdtBuildRequest => crate ::models::MaterializePdt, crate ::call::json
 );
 /// Request builder for [`LookerSdk::stop_pdt_build`](crate::LookerSdk::stop_pdt_build) (`GET /derived_table/{materialization_id}/stop`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct StopPdtBuildRequest<'a> {
-    call: crate::call::Call<'a, crate::models::MaterializePdt>,
-}
+pub struct StopPdtBuildRequest<'a>(Call<'a>);
 impl<'a> StopPdtBuildRequest<'a> {
     /// The source of this request.
-    pub fn source(mut self, source: impl Into<String>) -> Self {
-        self.call.query("source", Into::<String>::into(source));
-        self
+    pub fn source(self, source: impl Into<String>) -> Self {
+        Self(self.0.query("source", Into::<String>::into(source)))
     }
 }
 crate::builder::request_builder!(

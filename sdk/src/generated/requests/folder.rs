@@ -2,6 +2,7 @@
 // Source: Looker API 4.0 Reference 4.0.26.12 (release 26.12.3), spec sha256 c64144684b2d375b6815d85870919c74bb1dbae2ab8eb5405ddaa6df71cb7746
 
 //! Folder: Manage Folders
+use crate::call::Call;
 impl crate::LookerSdk {
     /// Search Folders
     ///
@@ -9,13 +10,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /folders/search` · tag `Folder` · activity `non_query`
     pub fn search_folders(&self) -> SearchFoldersRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "search_folders",
-            reqwest::Method::GET,
-            String::from("/folders/search"),
-        );
-        SearchFoldersRequest { call }
+        SearchFoldersRequest(Call::get(self, "search_folders", "/folders/search"))
     }
     /// Get Folder
     ///
@@ -27,13 +22,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /folders/{folder_id}` · tag `Folder` · activity `non_query`
     pub fn folder(&self, folder_id: &str) -> FolderRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "folder",
-            reqwest::Method::GET,
-            crate::call::path(&["/folders/", ""], &[folder_id]),
-        );
-        FolderRequest { call }
+        FolderRequest(
+            Call::get(
+                self,
+                "folder",
+                crate::call::path(&["/folders/", ""], &[folder_id]),
+            ),
+        )
     }
     /// Delete Folder
     ///
@@ -46,13 +41,13 @@ impl crate::LookerSdk {
     ///
     /// `DELETE /folders/{folder_id}` · tag `Folder` · activity `non_query`
     pub fn delete_folder(&self, folder_id: &str) -> DeleteFolderRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_folder",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/folders/", ""], &[folder_id]),
-        );
-        DeleteFolderRequest { call }
+        DeleteFolderRequest(
+            Call::delete(
+                self,
+                "delete_folder",
+                crate::call::path(&["/folders/", ""], &[folder_id]),
+            ),
+        )
     }
     /// Update Folder
     ///
@@ -69,14 +64,14 @@ impl crate::LookerSdk {
         folder_id: &str,
         body: &crate::models::UpdateFolder,
     ) -> UpdateFolderRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_folder",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/folders/", ""], &[folder_id]),
-        );
-        call.json_body(body);
-        UpdateFolderRequest { call }
+        UpdateFolderRequest(
+            Call::patch(
+                    self,
+                    "update_folder",
+                    crate::call::path(&["/folders/", ""], &[folder_id]),
+                )
+                .json_body(body),
+        )
     }
     /// Get All Folders
     ///
@@ -86,13 +81,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /folders` · tag `Folder` · activity `non_query`
     pub fn all_folders(&self) -> AllFoldersRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_folders",
-            reqwest::Method::GET,
-            String::from("/folders"),
-        );
-        AllFoldersRequest { call }
+        AllFoldersRequest(Call::get(self, "all_folders", "/folders"))
     }
     /// Create Folder
     ///
@@ -110,14 +99,9 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::CreateFolder,
     ) -> CreateFolderRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_folder",
-            reqwest::Method::POST,
-            String::from("/folders"),
-        );
-        call.json_body(body);
-        CreateFolderRequest { call }
+        CreateFolderRequest(
+            Call::post(self, "create_folder", "/folders").json_body(body),
+        )
     }
     /// Get Folder Children
     ///
@@ -129,13 +113,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /folders/{folder_id}/children` · tag `Folder` · activity `non_query`
     pub fn folder_children(&self, folder_id: &str) -> FolderChildrenRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "folder_children",
-            reqwest::Method::GET,
-            crate::call::path(&["/folders/", "/children"], &[folder_id]),
-        );
-        FolderChildrenRequest { call }
+        FolderChildrenRequest(
+            Call::get(
+                self,
+                "folder_children",
+                crate::call::path(&["/folders/", "/children"], &[folder_id]),
+            ),
+        )
     }
     /// Search Folder Children
     ///
@@ -150,15 +134,13 @@ impl crate::LookerSdk {
         &self,
         folder_id: &str,
     ) -> FolderChildrenSearchRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "folder_children_search",
-            reqwest::Method::GET,
-            crate::call::path(&["/folders/", "/children/search"], &[folder_id]),
-        );
-        FolderChildrenSearchRequest {
-            call,
-        }
+        FolderChildrenSearchRequest(
+            Call::get(
+                self,
+                "folder_children_search",
+                crate::call::path(&["/folders/", "/children/search"], &[folder_id]),
+            ),
+        )
     }
     /// Get Folder Parent
     ///
@@ -170,13 +152,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /folders/{folder_id}/parent` · tag `Folder` · activity `non_query`
     pub fn folder_parent(&self, folder_id: &str) -> FolderParentRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "folder_parent",
-            reqwest::Method::GET,
-            crate::call::path(&["/folders/", "/parent"], &[folder_id]),
-        );
-        FolderParentRequest { call }
+        FolderParentRequest(
+            Call::get(
+                self,
+                "folder_parent",
+                crate::call::path(&["/folders/", "/parent"], &[folder_id]),
+            ),
+        )
     }
     /// Get Folder Ancestors
     ///
@@ -188,13 +170,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /folders/{folder_id}/ancestors` · tag `Folder` · activity `non_query`
     pub fn folder_ancestors(&self, folder_id: &str) -> FolderAncestorsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "folder_ancestors",
-            reqwest::Method::GET,
-            crate::call::path(&["/folders/", "/ancestors"], &[folder_id]),
-        );
-        FolderAncestorsRequest { call }
+        FolderAncestorsRequest(
+            Call::get(
+                self,
+                "folder_ancestors",
+                crate::call::path(&["/folders/", "/ancestors"], &[folder_id]),
+            ),
+        )
     }
     /// Get Folder Looks
     ///
@@ -207,13 +189,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /folders/{folder_id}/looks` · tag `Folder` · activity `non_query`
     pub fn folder_looks(&self, folder_id: &str) -> FolderLooksRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "folder_looks",
-            reqwest::Method::GET,
-            crate::call::path(&["/folders/", "/looks"], &[folder_id]),
-        );
-        FolderLooksRequest { call }
+        FolderLooksRequest(
+            Call::get(
+                self,
+                "folder_looks",
+                crate::call::path(&["/folders/", "/looks"], &[folder_id]),
+            ),
+        )
     }
     /// Get Folder Dashboards
     ///
@@ -225,306 +207,214 @@ impl crate::LookerSdk {
     ///
     /// `GET /folders/{folder_id}/dashboards` · tag `Folder` · activity `non_query`
     pub fn folder_dashboards(&self, folder_id: &str) -> FolderDashboardsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "folder_dashboards",
-            reqwest::Method::GET,
-            crate::call::path(&["/folders/", "/dashboards"], &[folder_id]),
-        );
-        FolderDashboardsRequest { call }
+        FolderDashboardsRequest(
+            Call::get(
+                self,
+                "folder_dashboards",
+                crate::call::path(&["/folders/", "/dashboards"], &[folder_id]),
+            ),
+        )
     }
 }
 /// Request builder for [`LookerSdk::search_folders`](crate::LookerSdk::search_folders) (`GET /folders/search`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SearchFoldersRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::Folder>>,
-}
+pub struct SearchFoldersRequest<'a>(Call<'a>);
 impl<'a> SearchFoldersRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// DEPRECATED. Use limit and offset instead. Return only page N of paginated results
     #[deprecated(note = "deprecated in the Looker API spec")]
-    pub fn page(mut self, page: i64) -> Self {
-        self.call.query("page", page);
-        self
+    pub fn page(self, page: i64) -> Self {
+        Self(self.0.query("page", page))
     }
     /// DEPRECATED. Use limit and offset instead. Return N rows of data per page
     #[deprecated(note = "deprecated in the Looker API spec")]
-    pub fn per_page(mut self, per_page: i64) -> Self {
-        self.call.query("per_page", per_page);
-        self
+    pub fn per_page(self, per_page: i64) -> Self {
+        Self(self.0.query("per_page", per_page))
     }
     /// Number of results to return. (used with offset and takes priority over page and per_page)
-    pub fn limit(mut self, limit: i64) -> Self {
-        self.call.query("limit", limit);
-        self
+    pub fn limit(self, limit: i64) -> Self {
+        Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any. (used with limit and takes priority over page and per_page)
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.call.query("offset", offset);
-        self
+    pub fn offset(self, offset: i64) -> Self {
+        Self(self.0.query("offset", offset))
     }
     /// Fields to sort by.
-    pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        self.call.query("sorts", Into::<String>::into(sorts));
-        self
+    pub fn sorts(self, sorts: impl Into<String>) -> Self {
+        Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
     /// Match Space title.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.call.query("name", Into::<String>::into(name));
-        self
+    pub fn name(self, name: impl Into<String>) -> Self {
+        Self(self.0.query("name", Into::<String>::into(name)))
     }
     /// Match Space id
-    pub fn id(mut self, id: impl Into<String>) -> Self {
-        self.call.query("id", Into::<String>::into(id));
-        self
+    pub fn id(self, id: impl Into<String>) -> Self {
+        Self(self.0.query("id", Into::<String>::into(id)))
     }
     /// Filter on a children of a particular folder.
-    pub fn parent_id(mut self, parent_id: impl Into<String>) -> Self {
-        self.call.query("parent_id", Into::<String>::into(parent_id));
-        self
+    pub fn parent_id(self, parent_id: impl Into<String>) -> Self {
+        Self(self.0.query("parent_id", Into::<String>::into(parent_id)))
     }
     /// Filter on folder created by a particular user.
-    pub fn creator_id(mut self, creator_id: impl Into<String>) -> Self {
-        self.call.query("creator_id", Into::<String>::into(creator_id));
-        self
+    pub fn creator_id(self, creator_id: impl Into<String>) -> Self {
+        Self(self.0.query("creator_id", Into::<String>::into(creator_id)))
     }
     /// Combine given search criteria in a boolean OR expression
-    pub fn filter_or(mut self, filter_or: bool) -> Self {
-        self.call.query("filter_or", filter_or);
-        self
+    pub fn filter_or(self, filter_or: bool) -> Self {
+        Self(self.0.query("filter_or", filter_or))
     }
     /// Match is shared root
-    pub fn is_shared_root(mut self, is_shared_root: bool) -> Self {
-        self.call.query("is_shared_root", is_shared_root);
-        self
+    pub fn is_shared_root(self, is_shared_root: bool) -> Self {
+        Self(self.0.query("is_shared_root", is_shared_root))
     }
     /// Match is users root
-    pub fn is_users_root(mut self, is_users_root: bool) -> Self {
-        self.call.query("is_users_root", is_users_root);
-        self
+    pub fn is_users_root(self, is_users_root: bool) -> Self {
+        Self(self.0.query("is_users_root", is_users_root))
     }
 }
 crate::builder::request_builder!(
     SearchFoldersRequest => Vec < crate ::models::Folder >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::folder`](crate::LookerSdk::folder) (`GET /folders/{folder_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct FolderRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Folder>,
-}
+pub struct FolderRequest<'a>(Call<'a>);
 impl<'a> FolderRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     FolderRequest => crate ::models::Folder, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_folder`](crate::LookerSdk::delete_folder) (`DELETE /folders/{folder_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteFolderRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteFolderRequest<'a>(Call<'a>);
 crate::builder::request_builder!(DeleteFolderRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_folder`](crate::LookerSdk::update_folder) (`PATCH /folders/{folder_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateFolderRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Folder>,
-}
-impl<'a> UpdateFolderRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct UpdateFolderRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateFolderRequest => crate ::models::Folder, crate ::call::json
+    UpdateFolderRequest => crate ::models::Folder, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::all_folders`](crate::LookerSdk::all_folders) (`GET /folders`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllFoldersRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::FolderBase>>,
-}
+pub struct AllFoldersRequest<'a>(Call<'a>);
 impl<'a> AllFoldersRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     AllFoldersRequest => Vec < crate ::models::FolderBase >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_folder`](crate::LookerSdk::create_folder) (`POST /folders`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateFolderRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Folder>,
-}
-impl<'a> CreateFolderRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct CreateFolderRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateFolderRequest => crate ::models::Folder, crate ::call::json
+    CreateFolderRequest => crate ::models::Folder, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::folder_children`](crate::LookerSdk::folder_children) (`GET /folders/{folder_id}/children`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct FolderChildrenRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::Folder>>,
-}
+pub struct FolderChildrenRequest<'a>(Call<'a>);
 impl<'a> FolderChildrenRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// DEPRECATED. Use limit and offset instead. Return only page N of paginated results
     #[deprecated(note = "deprecated in the Looker API spec")]
-    pub fn page(mut self, page: i64) -> Self {
-        self.call.query("page", page);
-        self
+    pub fn page(self, page: i64) -> Self {
+        Self(self.0.query("page", page))
     }
     /// DEPRECATED. Use limit and offset instead. Return N rows of data per page
     #[deprecated(note = "deprecated in the Looker API spec")]
-    pub fn per_page(mut self, per_page: i64) -> Self {
-        self.call.query("per_page", per_page);
-        self
+    pub fn per_page(self, per_page: i64) -> Self {
+        Self(self.0.query("per_page", per_page))
     }
     /// Number of results to return. (used with offset and takes priority over page and per_page)
-    pub fn limit(mut self, limit: i64) -> Self {
-        self.call.query("limit", limit);
-        self
+    pub fn limit(self, limit: i64) -> Self {
+        Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any. (used with limit and takes priority over page and per_page)
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.call.query("offset", offset);
-        self
+    pub fn offset(self, offset: i64) -> Self {
+        Self(self.0.query("offset", offset))
     }
     /// Fields to sort by.
-    pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        self.call.query("sorts", Into::<String>::into(sorts));
-        self
+    pub fn sorts(self, sorts: impl Into<String>) -> Self {
+        Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
 }
 crate::builder::request_builder!(
     FolderChildrenRequest => Vec < crate ::models::Folder >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::folder_children_search`](crate::LookerSdk::folder_children_search) (`GET /folders/{folder_id}/children/search`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct FolderChildrenSearchRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::Folder>>,
-}
+pub struct FolderChildrenSearchRequest<'a>(Call<'a>);
 impl<'a> FolderChildrenSearchRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Fields to sort by.
-    pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        self.call.query("sorts", Into::<String>::into(sorts));
-        self
+    pub fn sorts(self, sorts: impl Into<String>) -> Self {
+        Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
     /// Match folder name.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.call.query("name", Into::<String>::into(name));
-        self
+    pub fn name(self, name: impl Into<String>) -> Self {
+        Self(self.0.query("name", Into::<String>::into(name)))
     }
 }
 crate::builder::request_builder!(
     FolderChildrenSearchRequest => Vec < crate ::models::Folder >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::folder_parent`](crate::LookerSdk::folder_parent) (`GET /folders/{folder_id}/parent`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct FolderParentRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Folder>,
-}
+pub struct FolderParentRequest<'a>(Call<'a>);
 impl<'a> FolderParentRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     FolderParentRequest => crate ::models::Folder, crate ::call::json
 );
 /// Request builder for [`LookerSdk::folder_ancestors`](crate::LookerSdk::folder_ancestors) (`GET /folders/{folder_id}/ancestors`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct FolderAncestorsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::Folder>>,
-}
+pub struct FolderAncestorsRequest<'a>(Call<'a>);
 impl<'a> FolderAncestorsRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     FolderAncestorsRequest => Vec < crate ::models::Folder >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::folder_looks`](crate::LookerSdk::folder_looks) (`GET /folders/{folder_id}/looks`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct FolderLooksRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::LookWithQuery>>,
-}
+pub struct FolderLooksRequest<'a>(Call<'a>);
 impl<'a> FolderLooksRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     FolderLooksRequest => Vec < crate ::models::LookWithQuery >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::folder_dashboards`](crate::LookerSdk::folder_dashboards) (`GET /folders/{folder_id}/dashboards`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct FolderDashboardsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::Dashboard>>,
-}
+pub struct FolderDashboardsRequest<'a>(Call<'a>);
 impl<'a> FolderDashboardsRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(

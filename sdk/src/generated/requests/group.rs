@@ -2,6 +2,7 @@
 // Source: Looker API 4.0 Reference 4.0.26.12 (release 26.12.3), spec sha256 c64144684b2d375b6815d85870919c74bb1dbae2ab8eb5405ddaa6df71cb7746
 
 //! Group: Manage Groups
+use crate::call::Call;
 impl crate::LookerSdk {
     /// Get All Groups
     ///
@@ -9,13 +10,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /groups` · tag `Group` · activity `non_query`
     pub fn all_groups(&self) -> AllGroupsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_groups",
-            reqwest::Method::GET,
-            String::from("/groups"),
-        );
-        AllGroupsRequest { call }
+        AllGroupsRequest(Call::get(self, "all_groups", "/groups"))
     }
     /// Create Group
     ///
@@ -30,14 +25,7 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteGroup,
     ) -> CreateGroupRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_group",
-            reqwest::Method::POST,
-            String::from("/groups"),
-        );
-        call.json_body(body);
-        CreateGroupRequest { call }
+        CreateGroupRequest(Call::post(self, "create_group", "/groups").json_body(body))
     }
     /// Search Groups
     ///
@@ -68,13 +56,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /groups/search` · tag `Group` · activity `non_query`
     pub fn search_groups(&self) -> SearchGroupsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "search_groups",
-            reqwest::Method::GET,
-            String::from("/groups/search"),
-        );
-        SearchGroupsRequest { call }
+        SearchGroupsRequest(Call::get(self, "search_groups", "/groups/search"))
     }
     /// Search Groups with Roles
     ///
@@ -105,15 +87,9 @@ impl crate::LookerSdk {
     ///
     /// `GET /groups/search/with_roles` · tag `Group` · activity `non_query`
     pub fn search_groups_with_roles(&self) -> SearchGroupsWithRolesRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "search_groups_with_roles",
-            reqwest::Method::GET,
-            String::from("/groups/search/with_roles"),
-        );
-        SearchGroupsWithRolesRequest {
-            call,
-        }
+        SearchGroupsWithRolesRequest(
+            Call::get(self, "search_groups_with_roles", "/groups/search/with_roles"),
+        )
     }
     /// Search Groups with Hierarchy
     ///
@@ -145,15 +121,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /groups/search/with_hierarchy` · tag `Group` · activity `non_query`
     pub fn search_groups_with_hierarchy(&self) -> SearchGroupsWithHierarchyRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "search_groups_with_hierarchy",
-            reqwest::Method::GET,
-            String::from("/groups/search/with_hierarchy"),
-        );
-        SearchGroupsWithHierarchyRequest {
-            call,
-        }
+        SearchGroupsWithHierarchyRequest(
+            Call::get(
+                self,
+                "search_groups_with_hierarchy",
+                "/groups/search/with_hierarchy",
+            ),
+        )
     }
     /// Get Group
     ///
@@ -165,13 +139,9 @@ impl crate::LookerSdk {
     ///
     /// `GET /groups/{group_id}` · tag `Group` · activity `non_query`
     pub fn group(&self, group_id: &str) -> GroupRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "group",
-            reqwest::Method::GET,
-            crate::call::path(&["/groups/", ""], &[group_id]),
-        );
-        GroupRequest { call }
+        GroupRequest(
+            Call::get(self, "group", crate::call::path(&["/groups/", ""], &[group_id])),
+        )
     }
     /// Delete Group
     ///
@@ -183,13 +153,13 @@ impl crate::LookerSdk {
     ///
     /// `DELETE /groups/{group_id}` · tag `Group` · activity `non_query`
     pub fn delete_group(&self, group_id: &str) -> DeleteGroupRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_group",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/groups/", ""], &[group_id]),
-        );
-        DeleteGroupRequest { call }
+        DeleteGroupRequest(
+            Call::delete(
+                self,
+                "delete_group",
+                crate::call::path(&["/groups/", ""], &[group_id]),
+            ),
+        )
     }
     /// Update Group
     ///
@@ -206,14 +176,14 @@ impl crate::LookerSdk {
         group_id: &str,
         body: &crate::models::WriteGroup,
     ) -> UpdateGroupRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_group",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/groups/", ""], &[group_id]),
-        );
-        call.json_body(body);
-        UpdateGroupRequest { call }
+        UpdateGroupRequest(
+            Call::patch(
+                    self,
+                    "update_group",
+                    crate::call::path(&["/groups/", ""], &[group_id]),
+                )
+                .json_body(body),
+        )
     }
     /// Get All Groups in Group
     ///
@@ -225,13 +195,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /groups/{group_id}/groups` · tag `Group` · activity `non_query`
     pub fn all_group_groups(&self, group_id: &str) -> AllGroupGroupsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_group_groups",
-            reqwest::Method::GET,
-            crate::call::path(&["/groups/", "/groups"], &[group_id]),
-        );
-        AllGroupGroupsRequest { call }
+        AllGroupGroupsRequest(
+            Call::get(
+                self,
+                "all_group_groups",
+                crate::call::path(&["/groups/", "/groups"], &[group_id]),
+            ),
+        )
     }
     /// Add a Group to Group
     ///
@@ -248,14 +218,14 @@ impl crate::LookerSdk {
         group_id: &str,
         body: &crate::models::GroupIdForGroupInclusion,
     ) -> AddGroupGroupRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "add_group_group",
-            reqwest::Method::POST,
-            crate::call::path(&["/groups/", "/groups"], &[group_id]),
-        );
-        call.json_body(body);
-        AddGroupGroupRequest { call }
+        AddGroupGroupRequest(
+            Call::post(
+                    self,
+                    "add_group_group",
+                    crate::call::path(&["/groups/", "/groups"], &[group_id]),
+                )
+                .json_body(body),
+        )
     }
     /// Get All Users in Group
     ///
@@ -267,13 +237,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /groups/{group_id}/users` · tag `Group` · activity `non_query`
     pub fn all_group_users(&self, group_id: &str) -> AllGroupUsersRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_group_users",
-            reqwest::Method::GET,
-            crate::call::path(&["/groups/", "/users"], &[group_id]),
-        );
-        AllGroupUsersRequest { call }
+        AllGroupUsersRequest(
+            Call::get(
+                self,
+                "all_group_users",
+                crate::call::path(&["/groups/", "/users"], &[group_id]),
+            ),
+        )
     }
     /// Add a User to Group
     ///
@@ -290,14 +260,14 @@ impl crate::LookerSdk {
         group_id: &str,
         body: &crate::models::GroupIdForGroupUserInclusion,
     ) -> AddGroupUserRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "add_group_user",
-            reqwest::Method::POST,
-            crate::call::path(&["/groups/", "/users"], &[group_id]),
-        );
-        call.json_body(body);
-        AddGroupUserRequest { call }
+        AddGroupUserRequest(
+            Call::post(
+                    self,
+                    "add_group_user",
+                    crate::call::path(&["/groups/", "/users"], &[group_id]),
+                )
+                .json_body(body),
+        )
     }
     /// Remove a User from Group
     ///
@@ -314,13 +284,13 @@ impl crate::LookerSdk {
         group_id: &str,
         user_id: &str,
     ) -> DeleteGroupUserRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_group_user",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/groups/", "/users/", ""], &[group_id, user_id]),
-        );
-        DeleteGroupUserRequest { call }
+        DeleteGroupUserRequest(
+            Call::delete(
+                self,
+                "delete_group_user",
+                crate::call::path(&["/groups/", "/users/", ""], &[group_id, user_id]),
+            ),
+        )
     }
     /// Deletes a Group from Group
     ///
@@ -337,18 +307,16 @@ impl crate::LookerSdk {
         group_id: &str,
         deleting_group_id: &str,
     ) -> DeleteGroupFromGroupRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_group_from_group",
-            reqwest::Method::DELETE,
-            crate::call::path(
-                &["/groups/", "/groups/", ""],
-                &[group_id, deleting_group_id],
+        DeleteGroupFromGroupRequest(
+            Call::delete(
+                self,
+                "delete_group_from_group",
+                crate::call::path(
+                    &["/groups/", "/groups/", ""],
+                    &[group_id, deleting_group_id],
+                ),
             ),
-        );
-        DeleteGroupFromGroupRequest {
-            call,
-        }
+        )
     }
     /// Delete User Attribute Group Value
     ///
@@ -365,18 +333,16 @@ impl crate::LookerSdk {
         group_id: &str,
         user_attribute_id: &str,
     ) -> DeleteUserAttributeGroupValueRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_user_attribute_group_value",
-            reqwest::Method::DELETE,
-            crate::call::path(
-                &["/groups/", "/attribute_values/", ""],
-                &[group_id, user_attribute_id],
+        DeleteUserAttributeGroupValueRequest(
+            Call::delete(
+                self,
+                "delete_user_attribute_group_value",
+                crate::call::path(
+                    &["/groups/", "/attribute_values/", ""],
+                    &[group_id, user_attribute_id],
+                ),
             ),
-        );
-        DeleteUserAttributeGroupValueRequest {
-            call,
-        }
+        )
     }
     /// Set User Attribute Group Value
     ///
@@ -397,231 +363,174 @@ impl crate::LookerSdk {
         user_attribute_id: &str,
         body: &crate::models::UserAttributeGroupValue,
     ) -> UpdateUserAttributeGroupValueRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_user_attribute_group_value",
-            reqwest::Method::PATCH,
-            crate::call::path(
-                &["/groups/", "/attribute_values/", ""],
-                &[group_id, user_attribute_id],
-            ),
-        );
-        call.json_body(body);
-        UpdateUserAttributeGroupValueRequest {
-            call,
-        }
+        UpdateUserAttributeGroupValueRequest(
+            Call::patch(
+                    self,
+                    "update_user_attribute_group_value",
+                    crate::call::path(
+                        &["/groups/", "/attribute_values/", ""],
+                        &[group_id, user_attribute_id],
+                    ),
+                )
+                .json_body(body),
+        )
     }
 }
 /// Request builder for [`LookerSdk::all_groups`](crate::LookerSdk::all_groups) (`GET /groups`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllGroupsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::Group>>,
-}
+pub struct AllGroupsRequest<'a>(Call<'a>);
 impl<'a> AllGroupsRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// DEPRECATED. Use limit and offset instead. Return only page N of paginated results
     #[deprecated(note = "deprecated in the Looker API spec")]
-    pub fn page(mut self, page: i64) -> Self {
-        self.call.query("page", page);
-        self
+    pub fn page(self, page: i64) -> Self {
+        Self(self.0.query("page", page))
     }
     /// DEPRECATED. Use limit and offset instead. Return N rows of data per page
     #[deprecated(note = "deprecated in the Looker API spec")]
-    pub fn per_page(mut self, per_page: i64) -> Self {
-        self.call.query("per_page", per_page);
-        self
+    pub fn per_page(self, per_page: i64) -> Self {
+        Self(self.0.query("per_page", per_page))
     }
     /// Number of results to return. (used with offset and takes priority over page and per_page)
-    pub fn limit(mut self, limit: i64) -> Self {
-        self.call.query("limit", limit);
-        self
+    pub fn limit(self, limit: i64) -> Self {
+        Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any. (used with limit and takes priority over page and per_page)
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.call.query("offset", offset);
-        self
+    pub fn offset(self, offset: i64) -> Self {
+        Self(self.0.query("offset", offset))
     }
     /// Fields to sort by.
-    pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        self.call.query("sorts", Into::<String>::into(sorts));
-        self
+    pub fn sorts(self, sorts: impl Into<String>) -> Self {
+        Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
     /// Optional of ids to get specific groups.
     ///
     /// Sent as one comma-delimited value.
-    pub fn ids(mut self, ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
-        self.call.query_csv("ids", ids);
-        self
+    pub fn ids(self, ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        Self(self.0.query_csv("ids", ids))
     }
     /// Id of content metadata to which groups must have access.
-    pub fn content_metadata_id(
-        mut self,
-        content_metadata_id: impl Into<String>,
-    ) -> Self {
-        self.call
-            .query("content_metadata_id", Into::<String>::into(content_metadata_id));
-        self
+    pub fn content_metadata_id(self, content_metadata_id: impl Into<String>) -> Self {
+        Self(
+            self
+                .0
+                .query("content_metadata_id", Into::<String>::into(content_metadata_id)),
+        )
     }
     /// Select only groups that either can/cannot be given access to content.
-    pub fn can_add_to_content_metadata(
-        mut self,
-        can_add_to_content_metadata: bool,
-    ) -> Self {
-        self.call.query("can_add_to_content_metadata", can_add_to_content_metadata);
-        self
+    pub fn can_add_to_content_metadata(self, can_add_to_content_metadata: bool) -> Self {
+        Self(self.0.query("can_add_to_content_metadata", can_add_to_content_metadata))
     }
 }
 crate::builder::request_builder!(
     AllGroupsRequest => Vec < crate ::models::Group >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_group`](crate::LookerSdk::create_group) (`POST /groups`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateGroupRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Group>,
-}
+pub struct CreateGroupRequest<'a>(Call<'a>);
 impl<'a> CreateGroupRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
-    CreateGroupRequest => crate ::models::Group, crate ::call::json
+    CreateGroupRequest => crate ::models::Group, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::search_groups`](crate::LookerSdk::search_groups) (`GET /groups/search`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SearchGroupsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::Group>>,
-}
+pub struct SearchGroupsRequest<'a>(Call<'a>);
 impl<'a> SearchGroupsRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Number of results to return (used with `offset`).
-    pub fn limit(mut self, limit: i64) -> Self {
-        self.call.query("limit", limit);
-        self
+    pub fn limit(self, limit: i64) -> Self {
+        Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any (used with `limit`).
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.call.query("offset", offset);
-        self
+    pub fn offset(self, offset: i64) -> Self {
+        Self(self.0.query("offset", offset))
     }
     /// Fields to sort by.
-    pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        self.call.query("sorts", Into::<String>::into(sorts));
-        self
+    pub fn sorts(self, sorts: impl Into<String>) -> Self {
+        Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
     /// Combine given search criteria in a boolean OR expression
-    pub fn filter_or(mut self, filter_or: bool) -> Self {
-        self.call.query("filter_or", filter_or);
-        self
+    pub fn filter_or(self, filter_or: bool) -> Self {
+        Self(self.0.query("filter_or", filter_or))
     }
     /// Match group id.
-    pub fn id(mut self, id: impl Into<String>) -> Self {
-        self.call.query("id", Into::<String>::into(id));
-        self
+    pub fn id(self, id: impl Into<String>) -> Self {
+        Self(self.0.query("id", Into::<String>::into(id)))
     }
     /// Match group name.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.call.query("name", Into::<String>::into(name));
-        self
+    pub fn name(self, name: impl Into<String>) -> Self {
+        Self(self.0.query("name", Into::<String>::into(name)))
     }
     /// Match group external_group_id.
-    pub fn external_group_id(mut self, external_group_id: impl Into<String>) -> Self {
-        self.call.query("external_group_id", Into::<String>::into(external_group_id));
-        self
+    pub fn external_group_id(self, external_group_id: impl Into<String>) -> Self {
+        Self(self.0.query("external_group_id", Into::<String>::into(external_group_id)))
     }
     /// Match group externally_managed.
-    pub fn externally_managed(mut self, externally_managed: bool) -> Self {
-        self.call.query("externally_managed", externally_managed);
-        self
+    pub fn externally_managed(self, externally_managed: bool) -> Self {
+        Self(self.0.query("externally_managed", externally_managed))
     }
     /// Match group externally_orphaned.
-    pub fn externally_orphaned(mut self, externally_orphaned: bool) -> Self {
-        self.call.query("externally_orphaned", externally_orphaned);
-        self
+    pub fn externally_orphaned(self, externally_orphaned: bool) -> Self {
+        Self(self.0.query("externally_orphaned", externally_orphaned))
     }
 }
 crate::builder::request_builder!(
     SearchGroupsRequest => Vec < crate ::models::Group >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::search_groups_with_roles`](crate::LookerSdk::search_groups_with_roles) (`GET /groups/search/with_roles`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SearchGroupsWithRolesRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::GroupSearch>>,
-}
+pub struct SearchGroupsWithRolesRequest<'a>(Call<'a>);
 impl<'a> SearchGroupsWithRolesRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Number of results to return (used with `offset`).
-    pub fn limit(mut self, limit: i64) -> Self {
-        self.call.query("limit", limit);
-        self
+    pub fn limit(self, limit: i64) -> Self {
+        Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any (used with `limit`).
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.call.query("offset", offset);
-        self
+    pub fn offset(self, offset: i64) -> Self {
+        Self(self.0.query("offset", offset))
     }
     /// Fields to sort by.
-    pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        self.call.query("sorts", Into::<String>::into(sorts));
-        self
+    pub fn sorts(self, sorts: impl Into<String>) -> Self {
+        Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
     /// Combine given search criteria in a boolean OR expression
-    pub fn filter_or(mut self, filter_or: bool) -> Self {
-        self.call.query("filter_or", filter_or);
-        self
+    pub fn filter_or(self, filter_or: bool) -> Self {
+        Self(self.0.query("filter_or", filter_or))
     }
     /// Match group id.
-    pub fn id(mut self, id: impl Into<String>) -> Self {
-        self.call.query("id", Into::<String>::into(id));
-        self
+    pub fn id(self, id: impl Into<String>) -> Self {
+        Self(self.0.query("id", Into::<String>::into(id)))
     }
     /// Match group name.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.call.query("name", Into::<String>::into(name));
-        self
+    pub fn name(self, name: impl Into<String>) -> Self {
+        Self(self.0.query("name", Into::<String>::into(name)))
     }
     /// Match group external_group_id.
-    pub fn external_group_id(mut self, external_group_id: impl Into<String>) -> Self {
-        self.call.query("external_group_id", Into::<String>::into(external_group_id));
-        self
+    pub fn external_group_id(self, external_group_id: impl Into<String>) -> Self {
+        Self(self.0.query("external_group_id", Into::<String>::into(external_group_id)))
     }
     /// Match group externally_managed.
-    pub fn externally_managed(mut self, externally_managed: bool) -> Self {
-        self.call.query("externally_managed", externally_managed);
-        self
+    pub fn externally_managed(self, externally_managed: bool) -> Self {
+        Self(self.0.query("externally_managed", externally_managed))
     }
     /// Match group externally_orphaned.
-    pub fn externally_orphaned(mut self, externally_orphaned: bool) -> Self {
-        self.call.query("externally_orphaned", externally_orphaned);
-        self
+    pub fn externally_orphaned(self, externally_orphaned: bool) -> Self {
+        Self(self.0.query("externally_orphaned", externally_orphaned))
     }
 }
 crate::builder::request_builder!(
@@ -629,62 +538,48 @@ crate::builder::request_builder!(
     ::call::json
 );
 /// Request builder for [`LookerSdk::search_groups_with_hierarchy`](crate::LookerSdk::search_groups_with_hierarchy) (`GET /groups/search/with_hierarchy`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SearchGroupsWithHierarchyRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::GroupHierarchy>>,
-}
+pub struct SearchGroupsWithHierarchyRequest<'a>(Call<'a>);
 impl<'a> SearchGroupsWithHierarchyRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Number of results to return (used with `offset`).
-    pub fn limit(mut self, limit: i64) -> Self {
-        self.call.query("limit", limit);
-        self
+    pub fn limit(self, limit: i64) -> Self {
+        Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any (used with `limit`).
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.call.query("offset", offset);
-        self
+    pub fn offset(self, offset: i64) -> Self {
+        Self(self.0.query("offset", offset))
     }
     /// Fields to sort by.
-    pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        self.call.query("sorts", Into::<String>::into(sorts));
-        self
+    pub fn sorts(self, sorts: impl Into<String>) -> Self {
+        Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
     /// Combine given search criteria in a boolean OR expression
-    pub fn filter_or(mut self, filter_or: bool) -> Self {
-        self.call.query("filter_or", filter_or);
-        self
+    pub fn filter_or(self, filter_or: bool) -> Self {
+        Self(self.0.query("filter_or", filter_or))
     }
     /// Match group id.
-    pub fn id(mut self, id: impl Into<String>) -> Self {
-        self.call.query("id", Into::<String>::into(id));
-        self
+    pub fn id(self, id: impl Into<String>) -> Self {
+        Self(self.0.query("id", Into::<String>::into(id)))
     }
     /// Match group name.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.call.query("name", Into::<String>::into(name));
-        self
+    pub fn name(self, name: impl Into<String>) -> Self {
+        Self(self.0.query("name", Into::<String>::into(name)))
     }
     /// Match group external_group_id.
-    pub fn external_group_id(mut self, external_group_id: impl Into<String>) -> Self {
-        self.call.query("external_group_id", Into::<String>::into(external_group_id));
-        self
+    pub fn external_group_id(self, external_group_id: impl Into<String>) -> Self {
+        Self(self.0.query("external_group_id", Into::<String>::into(external_group_id)))
     }
     /// Match group externally_managed.
-    pub fn externally_managed(mut self, externally_managed: bool) -> Self {
-        self.call.query("externally_managed", externally_managed);
-        self
+    pub fn externally_managed(self, externally_managed: bool) -> Self {
+        Self(self.0.query("externally_managed", externally_managed))
     }
     /// Match group externally_orphaned.
-    pub fn externally_orphaned(mut self, externally_orphaned: bool) -> Self {
-        self.call.query("externally_orphaned", externally_orphaned);
-        self
+    pub fn externally_orphaned(self, externally_orphaned: bool) -> Self {
+        Self(self.0.query("externally_orphaned", externally_orphaned))
     }
 }
 crate::builder::request_builder!(
@@ -692,192 +587,109 @@ crate::builder::request_builder!(
     ::call::json
 );
 /// Request builder for [`LookerSdk::group`](crate::LookerSdk::group) (`GET /groups/{group_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GroupRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Group>,
-}
+pub struct GroupRequest<'a>(Call<'a>);
 impl<'a> GroupRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     GroupRequest => crate ::models::Group, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_group`](crate::LookerSdk::delete_group) (`DELETE /groups/{group_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteGroupRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteGroupRequest<'a>(Call<'a>);
 crate::builder::request_builder!(DeleteGroupRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_group`](crate::LookerSdk::update_group) (`PATCH /groups/{group_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateGroupRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Group>,
-}
+pub struct UpdateGroupRequest<'a>(Call<'a>);
 impl<'a> UpdateGroupRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
-    UpdateGroupRequest => crate ::models::Group, crate ::call::json
+    UpdateGroupRequest => crate ::models::Group, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::all_group_groups`](crate::LookerSdk::all_group_groups) (`GET /groups/{group_id}/groups`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllGroupGroupsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::Group>>,
-}
+pub struct AllGroupGroupsRequest<'a>(Call<'a>);
 impl<'a> AllGroupGroupsRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     AllGroupGroupsRequest => Vec < crate ::models::Group >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::add_group_group`](crate::LookerSdk::add_group_group) (`POST /groups/{group_id}/groups`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AddGroupGroupRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Group>,
-}
-impl<'a> AddGroupGroupRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct AddGroupGroupRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    AddGroupGroupRequest => crate ::models::Group, crate ::call::json
+    AddGroupGroupRequest => crate ::models::Group, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::all_group_users`](crate::LookerSdk::all_group_users) (`GET /groups/{group_id}/users`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllGroupUsersRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::User>>,
-}
+pub struct AllGroupUsersRequest<'a>(Call<'a>);
 impl<'a> AllGroupUsersRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// DEPRECATED. Use limit and offset instead. Return only page N of paginated results
     #[deprecated(note = "deprecated in the Looker API spec")]
-    pub fn page(mut self, page: i64) -> Self {
-        self.call.query("page", page);
-        self
+    pub fn page(self, page: i64) -> Self {
+        Self(self.0.query("page", page))
     }
     /// DEPRECATED. Use limit and offset instead. Return N rows of data per page
     #[deprecated(note = "deprecated in the Looker API spec")]
-    pub fn per_page(mut self, per_page: i64) -> Self {
-        self.call.query("per_page", per_page);
-        self
+    pub fn per_page(self, per_page: i64) -> Self {
+        Self(self.0.query("per_page", per_page))
     }
     /// Number of results to return. (used with offset and takes priority over page and per_page)
-    pub fn limit(mut self, limit: i64) -> Self {
-        self.call.query("limit", limit);
-        self
+    pub fn limit(self, limit: i64) -> Self {
+        Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any. (used with limit and takes priority over page and per_page)
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.call.query("offset", offset);
-        self
+    pub fn offset(self, offset: i64) -> Self {
+        Self(self.0.query("offset", offset))
     }
     /// Fields to sort by.
-    pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        self.call.query("sorts", Into::<String>::into(sorts));
-        self
+    pub fn sorts(self, sorts: impl Into<String>) -> Self {
+        Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
 }
 crate::builder::request_builder!(
     AllGroupUsersRequest => Vec < crate ::models::User >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::add_group_user`](crate::LookerSdk::add_group_user) (`POST /groups/{group_id}/users`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AddGroupUserRequest<'a> {
-    call: crate::call::Call<'a, crate::models::User>,
-}
-impl<'a> AddGroupUserRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct AddGroupUserRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    AddGroupUserRequest => crate ::models::User, crate ::call::json
+    AddGroupUserRequest => crate ::models::User, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::delete_group_user`](crate::LookerSdk::delete_group_user) (`DELETE /groups/{group_id}/users/{user_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteGroupUserRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteGroupUserRequest<'a>(Call<'a>);
 crate::builder::request_builder!(DeleteGroupUserRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::delete_group_from_group`](crate::LookerSdk::delete_group_from_group) (`DELETE /groups/{group_id}/groups/{deleting_group_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteGroupFromGroupRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteGroupFromGroupRequest<'a>(Call<'a>);
 crate::builder::request_builder!(DeleteGroupFromGroupRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::delete_user_attribute_group_value`](crate::LookerSdk::delete_user_attribute_group_value) (`DELETE /groups/{group_id}/attribute_values/{user_attribute_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteUserAttributeGroupValueRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteUserAttributeGroupValueRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     DeleteUserAttributeGroupValueRequest => (), crate ::call::unit
 );
 /// Request builder for [`LookerSdk::update_user_attribute_group_value`](crate::LookerSdk::update_user_attribute_group_value) (`PATCH /groups/{group_id}/attribute_values/{user_attribute_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateUserAttributeGroupValueRequest<'a> {
-    call: crate::call::Call<'a, crate::models::UserAttributeGroupValue>,
-}
-impl<'a> UpdateUserAttributeGroupValueRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct UpdateUserAttributeGroupValueRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     UpdateUserAttributeGroupValueRequest => crate ::models::UserAttributeGroupValue,
-    crate ::call::json
+    crate ::call::json, null_field
 );

@@ -2,6 +2,7 @@
 // Source: Looker API 4.0 Reference 4.0.26.12 (release 26.12.3), spec sha256 c64144684b2d375b6815d85870919c74bb1dbae2ab8eb5405ddaa6df71cb7746
 
 //! Homepage: Manage Homepage
+use crate::call::Call;
 impl crate::LookerSdk {
     /// Get All Primary homepage sections
     ///
@@ -11,29 +12,22 @@ impl crate::LookerSdk {
     pub fn all_primary_homepage_sections(
         &self,
     ) -> AllPrimaryHomepageSectionsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_primary_homepage_sections",
-            reqwest::Method::GET,
-            String::from("/primary_homepage_sections"),
-        );
-        AllPrimaryHomepageSectionsRequest {
-            call,
-        }
+        AllPrimaryHomepageSectionsRequest(
+            Call::get(
+                self,
+                "all_primary_homepage_sections",
+                "/primary_homepage_sections",
+            ),
+        )
     }
 }
 /// Request builder for [`LookerSdk::all_primary_homepage_sections`](crate::LookerSdk::all_primary_homepage_sections) (`GET /primary_homepage_sections`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllPrimaryHomepageSectionsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::HomepageSection>>,
-}
+pub struct AllPrimaryHomepageSectionsRequest<'a>(Call<'a>);
 impl<'a> AllPrimaryHomepageSectionsRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(

@@ -2,6 +2,7 @@
 // Source: Looker API 4.0 Reference 4.0.26.12 (release 26.12.3), spec sha256 c64144684b2d375b6815d85870919c74bb1dbae2ab8eb5405ddaa6df71cb7746
 
 //! Integration: Manage Integrations
+use crate::call::Call;
 impl crate::LookerSdk {
     /// Get All Integration Hubs
     ///
@@ -9,13 +10,9 @@ impl crate::LookerSdk {
     ///
     /// `GET /integration_hubs` · tag `Integration` · activity `non_query`
     pub fn all_integration_hubs(&self) -> AllIntegrationHubsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_integration_hubs",
-            reqwest::Method::GET,
-            String::from("/integration_hubs"),
-        );
-        AllIntegrationHubsRequest { call }
+        AllIntegrationHubsRequest(
+            Call::get(self, "all_integration_hubs", "/integration_hubs"),
+        )
     }
     /// Create Integration Hub
     ///
@@ -32,16 +29,10 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteIntegrationHub,
     ) -> CreateIntegrationHubRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_integration_hub",
-            reqwest::Method::POST,
-            String::from("/integration_hubs"),
-        );
-        call.json_body(body);
-        CreateIntegrationHubRequest {
-            call,
-        }
+        CreateIntegrationHubRequest(
+            Call::post(self, "create_integration_hub", "/integration_hubs")
+                .json_body(body),
+        )
     }
     /// Get Integration Hub
     ///
@@ -56,13 +47,13 @@ impl crate::LookerSdk {
         &self,
         integration_hub_id: &str,
     ) -> IntegrationHubRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "integration_hub",
-            reqwest::Method::GET,
-            crate::call::path(&["/integration_hubs/", ""], &[integration_hub_id]),
-        );
-        IntegrationHubRequest { call }
+        IntegrationHubRequest(
+            Call::get(
+                self,
+                "integration_hub",
+                crate::call::path(&["/integration_hubs/", ""], &[integration_hub_id]),
+            ),
+        )
     }
     /// Delete Integration Hub
     ///
@@ -77,15 +68,13 @@ impl crate::LookerSdk {
         &self,
         integration_hub_id: &str,
     ) -> DeleteIntegrationHubRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_integration_hub",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/integration_hubs/", ""], &[integration_hub_id]),
-        );
-        DeleteIntegrationHubRequest {
-            call,
-        }
+        DeleteIntegrationHubRequest(
+            Call::delete(
+                self,
+                "delete_integration_hub",
+                crate::call::path(&["/integration_hubs/", ""], &[integration_hub_id]),
+            ),
+        )
     }
     /// Update Integration Hub
     ///
@@ -104,16 +93,14 @@ impl crate::LookerSdk {
         integration_hub_id: &str,
         body: &crate::models::WriteIntegrationHub,
     ) -> UpdateIntegrationHubRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_integration_hub",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/integration_hubs/", ""], &[integration_hub_id]),
-        );
-        call.json_body(body);
-        UpdateIntegrationHubRequest {
-            call,
-        }
+        UpdateIntegrationHubRequest(
+            Call::patch(
+                    self,
+                    "update_integration_hub",
+                    crate::call::path(&["/integration_hubs/", ""], &[integration_hub_id]),
+                )
+                .json_body(body),
+        )
     }
     /// Check the health of Integration Hub
     ///
@@ -128,15 +115,16 @@ impl crate::LookerSdk {
         &self,
         integration_hub_id: &str,
     ) -> GetIntegrationHubHealthRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "get_integration_hub_health",
-            reqwest::Method::GET,
-            crate::call::path(&["/integration_hubs/", "/health"], &[integration_hub_id]),
-        );
-        GetIntegrationHubHealthRequest {
-            call,
-        }
+        GetIntegrationHubHealthRequest(
+            Call::get(
+                self,
+                "get_integration_hub_health",
+                crate::call::path(
+                    &["/integration_hubs/", "/health"],
+                    &[integration_hub_id],
+                ),
+            ),
+        )
     }
     /// Accept Integration Hub Legal Agreement
     ///
@@ -151,18 +139,16 @@ impl crate::LookerSdk {
         &self,
         integration_hub_id: &str,
     ) -> AcceptIntegrationHubLegalAgreementRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "accept_integration_hub_legal_agreement",
-            reqwest::Method::POST,
-            crate::call::path(
-                &["/integration_hubs/", "/accept_legal_agreement"],
-                &[integration_hub_id],
+        AcceptIntegrationHubLegalAgreementRequest(
+            Call::post(
+                self,
+                "accept_integration_hub_legal_agreement",
+                crate::call::path(
+                    &["/integration_hubs/", "/accept_legal_agreement"],
+                    &[integration_hub_id],
+                ),
             ),
-        );
-        AcceptIntegrationHubLegalAgreementRequest {
-            call,
-        }
+        )
     }
     /// Get All Integrations
     ///
@@ -170,13 +156,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /integrations` · tag `Integration` · activity `non_query`
     pub fn all_integrations(&self) -> AllIntegrationsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_integrations",
-            reqwest::Method::GET,
-            String::from("/integrations"),
-        );
-        AllIntegrationsRequest { call }
+        AllIntegrationsRequest(Call::get(self, "all_integrations", "/integrations"))
     }
     /// Get Integration
     ///
@@ -188,13 +168,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /integrations/{integration_id}` · tag `Integration` · activity `non_query`
     pub fn integration(&self, integration_id: &str) -> IntegrationRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "integration",
-            reqwest::Method::GET,
-            crate::call::path(&["/integrations/", ""], &[integration_id]),
-        );
-        IntegrationRequest { call }
+        IntegrationRequest(
+            Call::get(
+                self,
+                "integration",
+                crate::call::path(&["/integrations/", ""], &[integration_id]),
+            ),
+        )
     }
     /// Update Integration
     ///
@@ -211,14 +191,14 @@ impl crate::LookerSdk {
         integration_id: &str,
         body: &crate::models::WriteIntegration,
     ) -> UpdateIntegrationRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_integration",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/integrations/", ""], &[integration_id]),
-        );
-        call.json_body(body);
-        UpdateIntegrationRequest { call }
+        UpdateIntegrationRequest(
+            Call::patch(
+                    self,
+                    "update_integration",
+                    crate::call::path(&["/integrations/", ""], &[integration_id]),
+                )
+                .json_body(body),
+        )
     }
     /// Fetch Remote Integration Form
     ///
@@ -233,15 +213,13 @@ impl crate::LookerSdk {
         &self,
         integration_id: &str,
     ) -> FetchIntegrationFormRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "fetch_integration_form",
-            reqwest::Method::POST,
-            crate::call::path(&["/integrations/", "/form"], &[integration_id]),
-        );
-        FetchIntegrationFormRequest {
-            call,
-        }
+        FetchIntegrationFormRequest(
+            Call::post(
+                self,
+                "fetch_integration_form",
+                crate::call::path(&["/integrations/", "/form"], &[integration_id]),
+            ),
+        )
     }
     /// Test integration
     ///
@@ -253,27 +231,22 @@ impl crate::LookerSdk {
     ///
     /// `POST /integrations/{integration_id}/test` · tag `Integration` · activity `non_query`
     pub fn test_integration(&self, integration_id: &str) -> TestIntegrationRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "test_integration",
-            reqwest::Method::POST,
-            crate::call::path(&["/integrations/", "/test"], &[integration_id]),
-        );
-        TestIntegrationRequest { call }
+        TestIntegrationRequest(
+            Call::post(
+                self,
+                "test_integration",
+                crate::call::path(&["/integrations/", "/test"], &[integration_id]),
+            ),
+        )
     }
 }
 /// Request builder for [`LookerSdk::all_integration_hubs`](crate::LookerSdk::all_integration_hubs) (`GET /integration_hubs`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllIntegrationHubsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::IntegrationHub>>,
-}
+pub struct AllIntegrationHubsRequest<'a>(Call<'a>);
 impl<'a> AllIntegrationHubsRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
@@ -281,88 +254,54 @@ crate::builder::request_builder!(
     ::call::json
 );
 /// Request builder for [`LookerSdk::create_integration_hub`](crate::LookerSdk::create_integration_hub) (`POST /integration_hubs`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateIntegrationHubRequest<'a> {
-    call: crate::call::Call<'a, crate::models::IntegrationHub>,
-}
+pub struct CreateIntegrationHubRequest<'a>(Call<'a>);
 impl<'a> CreateIntegrationHubRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
-    CreateIntegrationHubRequest => crate ::models::IntegrationHub, crate ::call::json
+    CreateIntegrationHubRequest => crate ::models::IntegrationHub, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::integration_hub`](crate::LookerSdk::integration_hub) (`GET /integration_hubs/{integration_hub_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct IntegrationHubRequest<'a> {
-    call: crate::call::Call<'a, crate::models::IntegrationHub>,
-}
+pub struct IntegrationHubRequest<'a>(Call<'a>);
 impl<'a> IntegrationHubRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     IntegrationHubRequest => crate ::models::IntegrationHub, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_integration_hub`](crate::LookerSdk::delete_integration_hub) (`DELETE /integration_hubs/{integration_hub_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteIntegrationHubRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteIntegrationHubRequest<'a>(Call<'a>);
 crate::builder::request_builder!(DeleteIntegrationHubRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_integration_hub`](crate::LookerSdk::update_integration_hub) (`PATCH /integration_hubs/{integration_hub_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateIntegrationHubRequest<'a> {
-    call: crate::call::Call<'a, crate::models::IntegrationHub>,
-}
+pub struct UpdateIntegrationHubRequest<'a>(Call<'a>);
 impl<'a> UpdateIntegrationHubRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
-    UpdateIntegrationHubRequest => crate ::models::IntegrationHub, crate ::call::json
+    UpdateIntegrationHubRequest => crate ::models::IntegrationHub, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::get_integration_hub_health`](crate::LookerSdk::get_integration_hub_health) (`GET /integration_hubs/{integration_hub_id}/health`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GetIntegrationHubHealthRequest<'a> {
-    call: crate::call::Call<'a, crate::models::IntegrationHubHealthResult>,
-}
+pub struct GetIntegrationHubHealthRequest<'a>(Call<'a>);
 impl<'a> GetIntegrationHubHealthRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
@@ -370,108 +309,71 @@ crate::builder::request_builder!(
     ::call::json
 );
 /// Request builder for [`LookerSdk::accept_integration_hub_legal_agreement`](crate::LookerSdk::accept_integration_hub_legal_agreement) (`POST /integration_hubs/{integration_hub_id}/accept_legal_agreement`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AcceptIntegrationHubLegalAgreementRequest<'a> {
-    call: crate::call::Call<'a, crate::models::IntegrationHub>,
-}
+pub struct AcceptIntegrationHubLegalAgreementRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     AcceptIntegrationHubLegalAgreementRequest => crate ::models::IntegrationHub, crate
     ::call::json
 );
 /// Request builder for [`LookerSdk::all_integrations`](crate::LookerSdk::all_integrations) (`GET /integrations`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllIntegrationsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::Integration>>,
-}
+pub struct AllIntegrationsRequest<'a>(Call<'a>);
 impl<'a> AllIntegrationsRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Filter to a specific provider
-    pub fn integration_hub_id(mut self, integration_hub_id: impl Into<String>) -> Self {
-        self.call.query("integration_hub_id", Into::<String>::into(integration_hub_id));
-        self
+    pub fn integration_hub_id(self, integration_hub_id: impl Into<String>) -> Self {
+        Self(
+            self.0.query("integration_hub_id", Into::<String>::into(integration_hub_id)),
+        )
     }
 }
 crate::builder::request_builder!(
     AllIntegrationsRequest => Vec < crate ::models::Integration >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::integration`](crate::LookerSdk::integration) (`GET /integrations/{integration_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct IntegrationRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Integration>,
-}
+pub struct IntegrationRequest<'a>(Call<'a>);
 impl<'a> IntegrationRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     IntegrationRequest => crate ::models::Integration, crate ::call::json
 );
 /// Request builder for [`LookerSdk::update_integration`](crate::LookerSdk::update_integration) (`PATCH /integrations/{integration_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateIntegrationRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Integration>,
-}
+pub struct UpdateIntegrationRequest<'a>(Call<'a>);
 impl<'a> UpdateIntegrationRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
-    UpdateIntegrationRequest => crate ::models::Integration, crate ::call::json
+    UpdateIntegrationRequest => crate ::models::Integration, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::fetch_integration_form`](crate::LookerSdk::fetch_integration_form) (`POST /integrations/{integration_id}/form`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct FetchIntegrationFormRequest<'a> {
-    call: crate::call::Call<'a, crate::models::DataActionForm>,
-}
+pub struct FetchIntegrationFormRequest<'a>(Call<'a>);
 impl<'a> FetchIntegrationFormRequest<'a> {
     /// Integration Form Request
-    pub fn body(mut self, body: &std::collections::HashMap<String, String>) -> Self {
-        self.call.json_body(body);
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn body(self, body: &std::collections::HashMap<String, String>) -> Self {
+        Self(self.0.json_body(body))
     }
 }
 crate::builder::request_builder!(
-    FetchIntegrationFormRequest => crate ::models::DataActionForm, crate ::call::json
+    FetchIntegrationFormRequest => crate ::models::DataActionForm, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::test_integration`](crate::LookerSdk::test_integration) (`POST /integrations/{integration_id}/test`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct TestIntegrationRequest<'a> {
-    call: crate::call::Call<'a, crate::models::IntegrationTestResult>,
-}
+pub struct TestIntegrationRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     TestIntegrationRequest => crate ::models::IntegrationTestResult, crate ::call::json
 );

@@ -2,6 +2,7 @@
 // Source: Looker API 4.0 Reference 4.0.26.12 (release 26.12.3), spec sha256 c64144684b2d375b6815d85870919c74bb1dbae2ab8eb5405ddaa6df71cb7746
 
 //! KeyDriverAnalysis: Run Key Driver Analysis
+use crate::call::Call;
 impl crate::LookerSdk {
     /// Analyze Key Drivers
     ///
@@ -27,33 +28,16 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::KdaRequestPayload,
     ) -> RunKeyDriverAnalysisRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "run_key_driver_analysis",
-            reqwest::Method::POST,
-            String::from("/internal/kda/analyze"),
-        );
-        call.json_body(body);
-        RunKeyDriverAnalysisRequest {
-            call,
-        }
+        RunKeyDriverAnalysisRequest(
+            Call::post(self, "run_key_driver_analysis", "/internal/kda/analyze")
+                .json_body(body),
+        )
     }
 }
 /// Request builder for [`LookerSdk::run_key_driver_analysis`](crate::LookerSdk::run_key_driver_analysis) (`POST /internal/kda/analyze`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct RunKeyDriverAnalysisRequest<'a> {
-    call: crate::call::Call<'a, crate::models::KdaResponsePayload>,
-}
-impl<'a> RunKeyDriverAnalysisRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct RunKeyDriverAnalysisRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    RunKeyDriverAnalysisRequest => crate ::models::KdaResponsePayload, crate ::call::json
+    RunKeyDriverAnalysisRequest => crate ::models::KdaResponsePayload, crate
+    ::call::json, null_field
 );

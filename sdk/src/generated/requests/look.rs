@@ -2,6 +2,7 @@
 // Source: Looker API 4.0 Reference 4.0.26.12 (release 26.12.3), spec sha256 c64144684b2d375b6815d85870919c74bb1dbae2ab8eb5405ddaa6df71cb7746
 
 //! Look: Run and Manage Looks
+use crate::call::Call;
 impl crate::LookerSdk {
     /// Get All Looks
     ///
@@ -15,13 +16,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /looks` · tag `Look` · activity `non_query`
     pub fn all_looks(&self) -> AllLooksRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_looks",
-            reqwest::Method::GET,
-            String::from("/looks"),
-        );
-        AllLooksRequest { call }
+        AllLooksRequest(Call::get(self, "all_looks", "/looks"))
     }
     /// Create Look
     ///
@@ -42,14 +37,7 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteLookWithQuery,
     ) -> CreateLookRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_look",
-            reqwest::Method::POST,
-            String::from("/looks"),
-        );
-        call.json_body(body);
-        CreateLookRequest { call }
+        CreateLookRequest(Call::post(self, "create_look", "/looks").json_body(body))
     }
     /// Search Looks
     ///
@@ -83,13 +71,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /looks/search` · tag `Look` · activity `non_query`
     pub fn search_looks(&self) -> SearchLooksRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "search_looks",
-            reqwest::Method::GET,
-            String::from("/looks/search"),
-        );
-        SearchLooksRequest { call }
+        SearchLooksRequest(Call::get(self, "search_looks", "/looks/search"))
     }
     /// Get Look
     ///
@@ -103,13 +85,9 @@ impl crate::LookerSdk {
     ///
     /// `GET /looks/{look_id}` · tag `Look` · activity `non_query`
     pub fn look(&self, look_id: &str) -> LookRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "look",
-            reqwest::Method::GET,
-            crate::call::path(&["/looks/", ""], &[look_id]),
-        );
-        LookRequest { call }
+        LookRequest(
+            Call::get(self, "look", crate::call::path(&["/looks/", ""], &[look_id])),
+        )
     }
     /// Delete Look
     ///
@@ -127,13 +105,13 @@ impl crate::LookerSdk {
     ///
     /// `DELETE /looks/{look_id}` · tag `Look` · activity `non_query`
     pub fn delete_look(&self, look_id: &str) -> DeleteLookRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_look",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/looks/", ""], &[look_id]),
-        );
-        DeleteLookRequest { call }
+        DeleteLookRequest(
+            Call::delete(
+                self,
+                "delete_look",
+                crate::call::path(&["/looks/", ""], &[look_id]),
+            ),
+        )
     }
     /// Update Look
     ///
@@ -169,14 +147,14 @@ impl crate::LookerSdk {
         look_id: &str,
         body: &crate::models::WriteLookWithQuery,
     ) -> UpdateLookRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_look",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/looks/", ""], &[look_id]),
-        );
-        call.json_body(body);
-        UpdateLookRequest { call }
+        UpdateLookRequest(
+            Call::patch(
+                    self,
+                    "update_look",
+                    crate::call::path(&["/looks/", ""], &[look_id]),
+                )
+                .json_body(body),
+        )
     }
     /// Run Look
     ///
@@ -207,13 +185,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /looks/{look_id}/run/{result_format}` · tag `Look` · activity `db_query`
     pub fn run_look(&self, look_id: &str, result_format: &str) -> RunLookRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "run_look",
-            reqwest::Method::GET,
-            crate::call::path(&["/looks/", "/run/", ""], &[look_id, result_format]),
-        );
-        RunLookRequest { call }
+        RunLookRequest(
+            Call::get(
+                self,
+                "run_look",
+                crate::call::path(&["/looks/", "/run/", ""], &[look_id, result_format]),
+            ),
+        )
     }
     /// Copy Look
     ///
@@ -231,13 +209,13 @@ impl crate::LookerSdk {
     ///
     /// `POST /looks/{look_id}/copy` · tag `Look` · activity `non_query`
     pub fn copy_look(&self, look_id: &str) -> CopyLookRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "copy_look",
-            reqwest::Method::POST,
-            crate::call::path(&["/looks/", "/copy"], &[look_id]),
-        );
-        CopyLookRequest { call }
+        CopyLookRequest(
+            Call::post(
+                self,
+                "copy_look",
+                crate::call::path(&["/looks/", "/copy"], &[look_id]),
+            ),
+        )
     }
     /// Move Look
     ///
@@ -255,14 +233,14 @@ impl crate::LookerSdk {
     ///
     /// `PATCH /looks/{look_id}/move` · tag `Look` · activity `non_query`
     pub fn move_look(&self, look_id: &str, folder_id: &str) -> MoveLookRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "move_look",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/looks/", "/move"], &[look_id]),
-        );
-        call.query("folder_id", folder_id);
-        MoveLookRequest { call }
+        MoveLookRequest(
+            Call::patch(
+                    self,
+                    "move_look",
+                    crate::call::path(&["/looks/", "/move"], &[look_id]),
+                )
+                .query("folder_id", folder_id),
+        )
     }
     /// Update Look Certification
     ///
@@ -281,303 +259,222 @@ impl crate::LookerSdk {
         look_id: &str,
         body: &crate::models::WriteCertification,
     ) -> UpdateLookCertificationRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_look_certification",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/looks/", "/certification"], &[look_id]),
-        );
-        call.json_body(body);
-        UpdateLookCertificationRequest {
-            call,
-        }
+        UpdateLookCertificationRequest(
+            Call::patch(
+                    self,
+                    "update_look_certification",
+                    crate::call::path(&["/looks/", "/certification"], &[look_id]),
+                )
+                .json_body(body),
+        )
     }
 }
 /// Request builder for [`LookerSdk::all_looks`](crate::LookerSdk::all_looks) (`GET /looks`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllLooksRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::Look>>,
-}
+pub struct AllLooksRequest<'a>(Call<'a>);
 impl<'a> AllLooksRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     AllLooksRequest => Vec < crate ::models::Look >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_look`](crate::LookerSdk::create_look) (`POST /looks`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateLookRequest<'a> {
-    call: crate::call::Call<'a, crate::models::LookWithQuery>,
-}
+pub struct CreateLookRequest<'a>(Call<'a>);
 impl<'a> CreateLookRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
-    CreateLookRequest => crate ::models::LookWithQuery, crate ::call::json
+    CreateLookRequest => crate ::models::LookWithQuery, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::search_looks`](crate::LookerSdk::search_looks) (`GET /looks/search`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SearchLooksRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::Look>>,
-}
+pub struct SearchLooksRequest<'a>(Call<'a>);
 impl<'a> SearchLooksRequest<'a> {
     /// Match look id.
-    pub fn id(mut self, id: impl Into<String>) -> Self {
-        self.call.query("id", Into::<String>::into(id));
-        self
+    pub fn id(self, id: impl Into<String>) -> Self {
+        Self(self.0.query("id", Into::<String>::into(id)))
     }
     /// Match Look title.
-    pub fn title(mut self, title: impl Into<String>) -> Self {
-        self.call.query("title", Into::<String>::into(title));
-        self
+    pub fn title(self, title: impl Into<String>) -> Self {
+        Self(self.0.query("title", Into::<String>::into(title)))
     }
     /// Match Look description.
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.call.query("description", Into::<String>::into(description));
-        self
+    pub fn description(self, description: impl Into<String>) -> Self {
+        Self(self.0.query("description", Into::<String>::into(description)))
     }
     /// Select looks with a particular content favorite id
-    pub fn content_favorite_id(
-        mut self,
-        content_favorite_id: impl Into<String>,
-    ) -> Self {
-        self.call
-            .query("content_favorite_id", Into::<String>::into(content_favorite_id));
-        self
+    pub fn content_favorite_id(self, content_favorite_id: impl Into<String>) -> Self {
+        Self(
+            self
+                .0
+                .query("content_favorite_id", Into::<String>::into(content_favorite_id)),
+        )
     }
     /// Select looks in a particular folder.
-    pub fn folder_id(mut self, folder_id: impl Into<String>) -> Self {
-        self.call.query("folder_id", Into::<String>::into(folder_id));
-        self
+    pub fn folder_id(self, folder_id: impl Into<String>) -> Self {
+        Self(self.0.query("folder_id", Into::<String>::into(folder_id)))
     }
     /// Select looks created by a particular user.
-    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
-        self.call.query("user_id", Into::<String>::into(user_id));
-        self
+    pub fn user_id(self, user_id: impl Into<String>) -> Self {
+        Self(self.0.query("user_id", Into::<String>::into(user_id)))
     }
     /// Select looks with particular view_count value
-    pub fn view_count(mut self, view_count: impl Into<String>) -> Self {
-        self.call.query("view_count", Into::<String>::into(view_count));
-        self
+    pub fn view_count(self, view_count: impl Into<String>) -> Self {
+        Self(self.0.query("view_count", Into::<String>::into(view_count)))
     }
     /// Select soft-deleted looks
-    pub fn deleted(mut self, deleted: bool) -> Self {
-        self.call.query("deleted", deleted);
-        self
+    pub fn deleted(self, deleted: bool) -> Self {
+        Self(self.0.query("deleted", deleted))
     }
     /// Select looks that reference a particular query by query_id
-    pub fn query_id(mut self, query_id: impl Into<String>) -> Self {
-        self.call.query("query_id", Into::<String>::into(query_id));
-        self
+    pub fn query_id(self, query_id: impl Into<String>) -> Self {
+        Self(self.0.query("query_id", Into::<String>::into(query_id)))
     }
     /// Exclude items that exist only in personal spaces other than the users
-    pub fn curate(mut self, curate: bool) -> Self {
-        self.call.query("curate", curate);
-        self
+    pub fn curate(self, curate: bool) -> Self {
+        Self(self.0.query("curate", curate))
     }
     /// Select looks based on when they were last viewed
-    pub fn last_viewed_at(mut self, last_viewed_at: impl Into<String>) -> Self {
-        self.call.query("last_viewed_at", Into::<String>::into(last_viewed_at));
-        self
+    pub fn last_viewed_at(self, last_viewed_at: impl Into<String>) -> Self {
+        Self(self.0.query("last_viewed_at", Into::<String>::into(last_viewed_at)))
     }
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// DEPRECATED. Use limit and offset instead. Return only page N of paginated results
     #[deprecated(note = "deprecated in the Looker API spec")]
-    pub fn page(mut self, page: i64) -> Self {
-        self.call.query("page", page);
-        self
+    pub fn page(self, page: i64) -> Self {
+        Self(self.0.query("page", page))
     }
     /// DEPRECATED. Use limit and offset instead. Return N rows of data per page
     #[deprecated(note = "deprecated in the Looker API spec")]
-    pub fn per_page(mut self, per_page: i64) -> Self {
-        self.call.query("per_page", per_page);
-        self
+    pub fn per_page(self, per_page: i64) -> Self {
+        Self(self.0.query("per_page", per_page))
     }
     /// Number of results to return. (used with offset and takes priority over page and per_page)
-    pub fn limit(mut self, limit: i64) -> Self {
-        self.call.query("limit", limit);
-        self
+    pub fn limit(self, limit: i64) -> Self {
+        Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any. (used with limit and takes priority over page and per_page)
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.call.query("offset", offset);
-        self
+    pub fn offset(self, offset: i64) -> Self {
+        Self(self.0.query("offset", offset))
     }
     /// One or more fields to sort results by. Sortable fields: \[:title, :user_id, :id, :created_at, :space_id, :folder_id, :description, :updated_at, :last_updater_id, :view_count, :favorite_count, :content_favorite_id, :deleted, :deleted_at, :last_viewed_at, :last_accessed_at, :query_id, :certification_status\]
-    pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        self.call.query("sorts", Into::<String>::into(sorts));
-        self
+    pub fn sorts(self, sorts: impl Into<String>) -> Self {
+        Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
     /// Combine given search criteria in a boolean OR expression
-    pub fn filter_or(mut self, filter_or: bool) -> Self {
-        self.call.query("filter_or", filter_or);
-        self
+    pub fn filter_or(self, filter_or: bool) -> Self {
+        Self(self.0.query("filter_or", filter_or))
     }
 }
 crate::builder::request_builder!(
     SearchLooksRequest => Vec < crate ::models::Look >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::look`](crate::LookerSdk::look) (`GET /looks/{look_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct LookRequest<'a> {
-    call: crate::call::Call<'a, crate::models::LookWithQuery>,
-}
+pub struct LookRequest<'a>(Call<'a>);
 impl<'a> LookRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     LookRequest => crate ::models::LookWithQuery, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_look`](crate::LookerSdk::delete_look) (`DELETE /looks/{look_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteLookRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteLookRequest<'a>(Call<'a>);
 crate::builder::request_builder!(DeleteLookRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_look`](crate::LookerSdk::update_look) (`PATCH /looks/{look_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateLookRequest<'a> {
-    call: crate::call::Call<'a, crate::models::LookWithQuery>,
-}
+pub struct UpdateLookRequest<'a>(Call<'a>);
 impl<'a> UpdateLookRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
-    UpdateLookRequest => crate ::models::LookWithQuery, crate ::call::json
+    UpdateLookRequest => crate ::models::LookWithQuery, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::run_look`](crate::LookerSdk::run_look) (`GET /looks/{look_id}/run/{result_format}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct RunLookRequest<'a> {
-    call: crate::call::Call<'a, crate::call::ResponseBody>,
-}
+pub struct RunLookRequest<'a>(Call<'a>);
 impl<'a> RunLookRequest<'a> {
     /// Row limit (may override the limit in the saved query).
-    pub fn limit(mut self, limit: i64) -> Self {
-        self.call.query("limit", limit);
-        self
+    pub fn limit(self, limit: i64) -> Self {
+        Self(self.0.query("limit", limit))
     }
     /// Apply model-specified formatting to each result.
-    pub fn apply_formatting(mut self, apply_formatting: bool) -> Self {
-        self.call.query("apply_formatting", apply_formatting);
-        self
+    pub fn apply_formatting(self, apply_formatting: bool) -> Self {
+        Self(self.0.query("apply_formatting", apply_formatting))
     }
     /// Apply visualization options to results.
-    pub fn apply_vis(mut self, apply_vis: bool) -> Self {
-        self.call.query("apply_vis", apply_vis);
-        self
+    pub fn apply_vis(self, apply_vis: bool) -> Self {
+        Self(self.0.query("apply_vis", apply_vis))
     }
     /// Get results from cache if available.
-    pub fn cache(mut self, cache: bool) -> Self {
-        self.call.query("cache", cache);
-        self
+    pub fn cache(self, cache: bool) -> Self {
+        Self(self.0.query("cache", cache))
     }
     /// Render width for image formats.
-    pub fn image_width(mut self, image_width: i64) -> Self {
-        self.call.query("image_width", image_width);
-        self
+    pub fn image_width(self, image_width: i64) -> Self {
+        Self(self.0.query("image_width", image_width))
     }
     /// Render height for image formats.
-    pub fn image_height(mut self, image_height: i64) -> Self {
-        self.call.query("image_height", image_height);
-        self
+    pub fn image_height(self, image_height: i64) -> Self {
+        Self(self.0.query("image_height", image_height))
     }
     /// Generate drill links (only applicable to 'json_detail' format.
-    pub fn generate_drill_links(mut self, generate_drill_links: bool) -> Self {
-        self.call.query("generate_drill_links", generate_drill_links);
-        self
+    pub fn generate_drill_links(self, generate_drill_links: bool) -> Self {
+        Self(self.0.query("generate_drill_links", generate_drill_links))
     }
     /// Force use of production models even if the user is in development mode. Note that this flag being false does not guarantee development models will be used.
-    pub fn force_production(mut self, force_production: bool) -> Self {
-        self.call.query("force_production", force_production);
-        self
+    pub fn force_production(self, force_production: bool) -> Self {
+        Self(self.0.query("force_production", force_production))
     }
     /// Retrieve any results from cache even if the results have expired.
-    pub fn cache_only(mut self, cache_only: bool) -> Self {
-        self.call.query("cache_only", cache_only);
-        self
+    pub fn cache_only(self, cache_only: bool) -> Self {
+        Self(self.0.query("cache_only", cache_only))
     }
     /// Prefix to use for drill links (url encoded).
-    pub fn path_prefix(mut self, path_prefix: impl Into<String>) -> Self {
-        self.call.query("path_prefix", Into::<String>::into(path_prefix));
-        self
+    pub fn path_prefix(self, path_prefix: impl Into<String>) -> Self {
+        Self(self.0.query("path_prefix", Into::<String>::into(path_prefix)))
     }
     /// Rebuild PDTS used in query.
-    pub fn rebuild_pdts(mut self, rebuild_pdts: bool) -> Self {
-        self.call.query("rebuild_pdts", rebuild_pdts);
-        self
+    pub fn rebuild_pdts(self, rebuild_pdts: bool) -> Self {
+        Self(self.0.query("rebuild_pdts", rebuild_pdts))
     }
     /// Perform table calculations on query results
-    pub fn server_table_calcs(mut self, server_table_calcs: bool) -> Self {
-        self.call.query("server_table_calcs", server_table_calcs);
-        self
+    pub fn server_table_calcs(self, server_table_calcs: bool) -> Self {
+        Self(self.0.query("server_table_calcs", server_table_calcs))
     }
     /// Sends the request and returns the body as a byte stream, without buffering it:
     /// memory use stays constant however large the result.
     pub fn stream(self) -> crate::call::Pending<'a, crate::call::ByteStream> {
-        self.call.stream()
+        self.0.stream()
     }
 }
 crate::builder::request_builder!(
     RunLookRequest => crate ::call::ResponseBody, crate ::call::body
 );
 /// Request builder for [`LookerSdk::copy_look`](crate::LookerSdk::copy_look) (`POST /looks/{look_id}/copy`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CopyLookRequest<'a> {
-    call: crate::call::Call<'a, CopyLookResponse>,
-}
+pub struct CopyLookRequest<'a>(Call<'a>);
 impl<'a> CopyLookRequest<'a> {
     /// Folder id to copy to.
-    pub fn folder_id(mut self, folder_id: impl Into<String>) -> Self {
-        self.call.query("folder_id", Into::<String>::into(folder_id));
-        self
+    pub fn folder_id(self, folder_id: impl Into<String>) -> Self {
+        Self(self.0.query("folder_id", Into::<String>::into(folder_id)))
     }
 }
 crate::builder::request_builder!(CopyLookRequest => CopyLookResponse, decode_copy_look);
@@ -597,12 +494,8 @@ fn decode_copy_look(response: crate::call::Response) -> crate::Result<CopyLookRe
     }
 }
 /// Request builder for [`LookerSdk::move_look`](crate::LookerSdk::move_look) (`PATCH /looks/{look_id}/move`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct MoveLookRequest<'a> {
-    call: crate::call::Call<'a, MoveLookResponse>,
-}
+pub struct MoveLookRequest<'a>(Call<'a>);
 crate::builder::request_builder!(MoveLookRequest => MoveLookResponse, decode_move_look);
 /// What [`LookerSdk::move_look`](crate::LookerSdk::move_look) returns: the body depends on the HTTP status.
 #[derive(Debug, Clone, PartialEq)]
@@ -620,20 +513,9 @@ fn decode_move_look(response: crate::call::Response) -> crate::Result<MoveLookRe
     }
 }
 /// Request builder for [`LookerSdk::update_look_certification`](crate::LookerSdk::update_look_certification) (`PATCH /looks/{look_id}/certification`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateLookCertificationRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Look>,
-}
-impl<'a> UpdateLookCertificationRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct UpdateLookCertificationRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateLookCertificationRequest => crate ::models::Look, crate ::call::json
+    UpdateLookCertificationRequest => crate ::models::Look, crate ::call::json,
+    null_field
 );

@@ -2,6 +2,7 @@
 // Source: Looker API 4.0 Reference 4.0.26.12 (release 26.12.3), spec sha256 c64144684b2d375b6815d85870919c74bb1dbae2ab8eb5405ddaa6df71cb7746
 
 //! LookmlModel: Manage LookML Models
+use crate::call::Call;
 impl crate::LookerSdk {
     /// Get All LookML Models
     ///
@@ -9,13 +10,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /lookml_models` · tag `LookmlModel` · activity `non_query`
     pub fn all_lookml_models(&self) -> AllLookmlModelsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_lookml_models",
-            reqwest::Method::GET,
-            String::from("/lookml_models"),
-        );
-        AllLookmlModelsRequest { call }
+        AllLookmlModelsRequest(Call::get(self, "all_lookml_models", "/lookml_models"))
     }
     /// Create LookML Model
     ///
@@ -30,14 +25,9 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteLookmlModel,
     ) -> CreateLookmlModelRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_lookml_model",
-            reqwest::Method::POST,
-            String::from("/lookml_models"),
-        );
-        call.json_body(body);
-        CreateLookmlModelRequest { call }
+        CreateLookmlModelRequest(
+            Call::post(self, "create_lookml_model", "/lookml_models").json_body(body),
+        )
     }
     /// Get LookML Model
     ///
@@ -49,13 +39,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /lookml_models/{lookml_model_name}` · tag `LookmlModel` · activity `non_query`
     pub fn lookml_model(&self, lookml_model_name: &str) -> LookmlModelRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "lookml_model",
-            reqwest::Method::GET,
-            crate::call::path(&["/lookml_models/", ""], &[lookml_model_name]),
-        );
-        LookmlModelRequest { call }
+        LookmlModelRequest(
+            Call::get(
+                self,
+                "lookml_model",
+                crate::call::path(&["/lookml_models/", ""], &[lookml_model_name]),
+            ),
+        )
     }
     /// Delete LookML Model
     ///
@@ -70,13 +60,13 @@ impl crate::LookerSdk {
         &self,
         lookml_model_name: &str,
     ) -> DeleteLookmlModelRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_lookml_model",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/lookml_models/", ""], &[lookml_model_name]),
-        );
-        DeleteLookmlModelRequest { call }
+        DeleteLookmlModelRequest(
+            Call::delete(
+                self,
+                "delete_lookml_model",
+                crate::call::path(&["/lookml_models/", ""], &[lookml_model_name]),
+            ),
+        )
     }
     /// Update LookML Model
     ///
@@ -93,14 +83,14 @@ impl crate::LookerSdk {
         lookml_model_name: &str,
         body: &crate::models::WriteLookmlModel,
     ) -> UpdateLookmlModelRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_lookml_model",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/lookml_models/", ""], &[lookml_model_name]),
-        );
-        call.json_body(body);
-        UpdateLookmlModelRequest { call }
+        UpdateLookmlModelRequest(
+            Call::patch(
+                    self,
+                    "update_lookml_model",
+                    crate::call::path(&["/lookml_models/", ""], &[lookml_model_name]),
+                )
+                .json_body(body),
+        )
     }
     /// Get LookML Model Explore
     ///
@@ -117,143 +107,95 @@ impl crate::LookerSdk {
         lookml_model_name: &str,
         explore_name: &str,
     ) -> LookmlModelExploreRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "lookml_model_explore",
-            reqwest::Method::GET,
-            crate::call::path(
-                &["/lookml_models/", "/explores/", ""],
-                &[lookml_model_name, explore_name],
+        LookmlModelExploreRequest(
+            Call::get(
+                self,
+                "lookml_model_explore",
+                crate::call::path(
+                    &["/lookml_models/", "/explores/", ""],
+                    &[lookml_model_name, explore_name],
+                ),
             ),
-        );
-        LookmlModelExploreRequest { call }
+        )
     }
 }
 /// Request builder for [`LookerSdk::all_lookml_models`](crate::LookerSdk::all_lookml_models) (`GET /lookml_models`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllLookmlModelsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::LookmlModel>>,
-}
+pub struct AllLookmlModelsRequest<'a>(Call<'a>);
 impl<'a> AllLookmlModelsRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Number of results to return. (can be used with offset)
-    pub fn limit(mut self, limit: i64) -> Self {
-        self.call.query("limit", limit);
-        self
+    pub fn limit(self, limit: i64) -> Self {
+        Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any. (Defaults to 0 if not set when limit is used)
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.call.query("offset", offset);
-        self
+    pub fn offset(self, offset: i64) -> Self {
+        Self(self.0.query("offset", offset))
     }
     /// Whether or not to exclude models with no explores from the response (Defaults to false)
-    pub fn exclude_empty(mut self, exclude_empty: bool) -> Self {
-        self.call.query("exclude_empty", exclude_empty);
-        self
+    pub fn exclude_empty(self, exclude_empty: bool) -> Self {
+        Self(self.0.query("exclude_empty", exclude_empty))
     }
     /// Whether or not to exclude hidden explores from the response (Defaults to false)
-    pub fn exclude_hidden(mut self, exclude_hidden: bool) -> Self {
-        self.call.query("exclude_hidden", exclude_hidden);
-        self
+    pub fn exclude_hidden(self, exclude_hidden: bool) -> Self {
+        Self(self.0.query("exclude_hidden", exclude_hidden))
     }
     /// Whether or not to include built-in models such as System Activity (Defaults to false)
-    pub fn include_internal(mut self, include_internal: bool) -> Self {
-        self.call.query("include_internal", include_internal);
-        self
+    pub fn include_internal(self, include_internal: bool) -> Self {
+        Self(self.0.query("include_internal", include_internal))
     }
     /// Whether or not to include self service models (Defaults to false)
-    pub fn include_self_service(mut self, include_self_service: bool) -> Self {
-        self.call.query("include_self_service", include_self_service);
-        self
+    pub fn include_self_service(self, include_self_service: bool) -> Self {
+        Self(self.0.query("include_self_service", include_self_service))
     }
 }
 crate::builder::request_builder!(
     AllLookmlModelsRequest => Vec < crate ::models::LookmlModel >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_lookml_model`](crate::LookerSdk::create_lookml_model) (`POST /lookml_models`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateLookmlModelRequest<'a> {
-    call: crate::call::Call<'a, crate::models::LookmlModel>,
-}
-impl<'a> CreateLookmlModelRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct CreateLookmlModelRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateLookmlModelRequest => crate ::models::LookmlModel, crate ::call::json
+    CreateLookmlModelRequest => crate ::models::LookmlModel, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::lookml_model`](crate::LookerSdk::lookml_model) (`GET /lookml_models/{lookml_model_name}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct LookmlModelRequest<'a> {
-    call: crate::call::Call<'a, crate::models::LookmlModel>,
-}
+pub struct LookmlModelRequest<'a>(Call<'a>);
 impl<'a> LookmlModelRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     LookmlModelRequest => crate ::models::LookmlModel, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_lookml_model`](crate::LookerSdk::delete_lookml_model) (`DELETE /lookml_models/{lookml_model_name}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteLookmlModelRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteLookmlModelRequest<'a>(Call<'a>);
 crate::builder::request_builder!(DeleteLookmlModelRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_lookml_model`](crate::LookerSdk::update_lookml_model) (`PATCH /lookml_models/{lookml_model_name}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateLookmlModelRequest<'a> {
-    call: crate::call::Call<'a, crate::models::LookmlModel>,
-}
-impl<'a> UpdateLookmlModelRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct UpdateLookmlModelRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateLookmlModelRequest => crate ::models::LookmlModel, crate ::call::json
+    UpdateLookmlModelRequest => crate ::models::LookmlModel, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::lookml_model_explore`](crate::LookerSdk::lookml_model_explore) (`GET /lookml_models/{lookml_model_name}/explores/{explore_name}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct LookmlModelExploreRequest<'a> {
-    call: crate::call::Call<'a, crate::models::LookmlModelExplore>,
-}
+pub struct LookmlModelExploreRequest<'a>(Call<'a>);
 impl<'a> LookmlModelExploreRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Whether response should include drill field metadata.
-    pub fn add_drills_metadata(mut self, add_drills_metadata: bool) -> Self {
-        self.call.query("add_drills_metadata", add_drills_metadata);
-        self
+    pub fn add_drills_metadata(self, add_drills_metadata: bool) -> Self {
+        Self(self.0.query("add_drills_metadata", add_drills_metadata))
     }
 }
 crate::builder::request_builder!(

@@ -2,6 +2,7 @@
 // Source: Looker API 4.0 Reference 4.0.26.12 (release 26.12.3), spec sha256 c64144684b2d375b6815d85870919c74bb1dbae2ab8eb5405ddaa6df71cb7746
 
 //! Metadata: Connection Metadata Features
+use crate::call::Call;
 impl crate::LookerSdk {
     /// Model field name suggestions
     ///
@@ -38,18 +39,16 @@ impl crate::LookerSdk {
         view_name: &str,
         field_name: &str,
     ) -> ModelFieldnameSuggestionsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "model_fieldname_suggestions",
-            reqwest::Method::GET,
-            crate::call::path(
-                &["/models/", "/views/", "/fields/", "/suggestions"],
-                &[model_name, view_name, field_name],
+        ModelFieldnameSuggestionsRequest(
+            Call::get(
+                self,
+                "model_fieldname_suggestions",
+                crate::call::path(
+                    &["/models/", "/views/", "/fields/", "/suggestions"],
+                    &[model_name, view_name, field_name],
+                ),
             ),
-        );
-        ModelFieldnameSuggestionsRequest {
-            call,
-        }
+        )
     }
     /// Get a single model
     ///
@@ -61,13 +60,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /models/{model_name}` · tag `Metadata` · activity `non_query`
     pub fn get_model(&self, model_name: &str) -> GetModelRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "get_model",
-            reqwest::Method::GET,
-            crate::call::path(&["/models/", ""], &[model_name]),
-        );
-        GetModelRequest { call }
+        GetModelRequest(
+            Call::get(
+                self,
+                "get_model",
+                crate::call::path(&["/models/", ""], &[model_name]),
+            ),
+        )
     }
     /// List accessible databases to this connection
     ///
@@ -90,13 +89,13 @@ impl crate::LookerSdk {
         &self,
         connection_name: &str,
     ) -> ConnectionDatabasesRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "connection_databases",
-            reqwest::Method::GET,
-            crate::call::path(&["/connections/", "/databases"], &[connection_name]),
-        );
-        ConnectionDatabasesRequest { call }
+        ConnectionDatabasesRequest(
+            Call::get(
+                self,
+                "connection_databases",
+                crate::call::path(&["/connections/", "/databases"], &[connection_name]),
+            ),
+        )
     }
     /// Metadata features supported by this connection
     ///
@@ -113,13 +112,13 @@ impl crate::LookerSdk {
         &self,
         connection_name: &str,
     ) -> ConnectionFeaturesRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "connection_features",
-            reqwest::Method::GET,
-            crate::call::path(&["/connections/", "/features"], &[connection_name]),
-        );
-        ConnectionFeaturesRequest { call }
+        ConnectionFeaturesRequest(
+            Call::get(
+                self,
+                "connection_features",
+                crate::call::path(&["/connections/", "/features"], &[connection_name]),
+            ),
+        )
     }
     /// Get schemas for a connection
     ///
@@ -134,13 +133,13 @@ impl crate::LookerSdk {
         &self,
         connection_name: &str,
     ) -> ConnectionSchemasRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "connection_schemas",
-            reqwest::Method::GET,
-            crate::call::path(&["/connections/", "/schemas"], &[connection_name]),
-        );
-        ConnectionSchemasRequest { call }
+        ConnectionSchemasRequest(
+            Call::get(
+                self,
+                "connection_schemas",
+                crate::call::path(&["/connections/", "/schemas"], &[connection_name]),
+            ),
+        )
     }
     /// Get tables for a connection
     ///
@@ -160,13 +159,13 @@ impl crate::LookerSdk {
         &self,
         connection_name: &str,
     ) -> ConnectionTablesRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "connection_tables",
-            reqwest::Method::GET,
-            crate::call::path(&["/connections/", "/tables"], &[connection_name]),
-        );
-        ConnectionTablesRequest { call }
+        ConnectionTablesRequest(
+            Call::get(
+                self,
+                "connection_tables",
+                crate::call::path(&["/connections/", "/tables"], &[connection_name]),
+            ),
+        )
     }
     /// Get columns for a connection
     ///
@@ -181,13 +180,13 @@ impl crate::LookerSdk {
         &self,
         connection_name: &str,
     ) -> ConnectionColumnsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "connection_columns",
-            reqwest::Method::GET,
-            crate::call::path(&["/connections/", "/columns"], &[connection_name]),
-        );
-        ConnectionColumnsRequest { call }
+        ConnectionColumnsRequest(
+            Call::get(
+                self,
+                "connection_columns",
+                crate::call::path(&["/connections/", "/columns"], &[connection_name]),
+            ),
+        )
     }
     /// Search a connection for columns
     ///
@@ -204,15 +203,16 @@ impl crate::LookerSdk {
         &self,
         connection_name: &str,
     ) -> ConnectionSearchColumnsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "connection_search_columns",
-            reqwest::Method::GET,
-            crate::call::path(&["/connections/", "/search_columns"], &[connection_name]),
-        );
-        ConnectionSearchColumnsRequest {
-            call,
-        }
+        ConnectionSearchColumnsRequest(
+            Call::get(
+                self,
+                "connection_search_columns",
+                crate::call::path(
+                    &["/connections/", "/search_columns"],
+                    &[connection_name],
+                ),
+            ),
+        )
     }
     /// Estimate costs for a connection
     ///
@@ -233,38 +233,30 @@ impl crate::LookerSdk {
         connection_name: &str,
         body: &crate::models::CreateCostEstimate,
     ) -> ConnectionCostEstimateRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "connection_cost_estimate",
-            reqwest::Method::POST,
-            crate::call::path(&["/connections/", "/cost_estimate"], &[connection_name]),
-        );
-        call.json_body(body);
-        ConnectionCostEstimateRequest {
-            call,
-        }
+        ConnectionCostEstimateRequest(
+            Call::post(
+                    self,
+                    "connection_cost_estimate",
+                    crate::call::path(
+                        &["/connections/", "/cost_estimate"],
+                        &[connection_name],
+                    ),
+                )
+                .json_body(body),
+        )
     }
 }
 /// Request builder for [`LookerSdk::model_fieldname_suggestions`](crate::LookerSdk::model_fieldname_suggestions) (`GET /models/{model_name}/views/{view_name}/fields/{field_name}/suggestions`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ModelFieldnameSuggestionsRequest<'a> {
-    call: crate::call::Call<'a, crate::models::ModelFieldSuggestions>,
-}
+pub struct ModelFieldnameSuggestionsRequest<'a>(Call<'a>);
 impl<'a> ModelFieldnameSuggestionsRequest<'a> {
     /// Search term pattern (evaluated as as `%term%`)
-    pub fn term(mut self, term: impl Into<String>) -> Self {
-        self.call.query("term", Into::<String>::into(term));
-        self
+    pub fn term(self, term: impl Into<String>) -> Self {
+        Self(self.0.query("term", Into::<String>::into(term)))
     }
     /// Suggestion filters with field name keys and comparison expressions
-    pub fn filters(
-        mut self,
-        filters: &std::collections::HashMap<String, String>,
-    ) -> Self {
-        self.call.query_json("filters", filters);
-        self
+    pub fn filters(self, filters: &std::collections::HashMap<String, String>) -> Self {
+        Self(self.0.query_json("filters", filters))
     }
 }
 crate::builder::request_builder!(
@@ -272,170 +264,124 @@ crate::builder::request_builder!(
     ::call::json
 );
 /// Request builder for [`LookerSdk::get_model`](crate::LookerSdk::get_model) (`GET /models/{model_name}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GetModelRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Model>,
-}
+pub struct GetModelRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     GetModelRequest => crate ::models::Model, crate ::call::json
 );
 /// Request builder for [`LookerSdk::connection_databases`](crate::LookerSdk::connection_databases) (`GET /connections/{connection_name}/databases`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ConnectionDatabasesRequest<'a> {
-    call: crate::call::Call<'a, Vec<String>>,
-}
+pub struct ConnectionDatabasesRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     ConnectionDatabasesRequest => Vec < String >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::connection_features`](crate::LookerSdk::connection_features) (`GET /connections/{connection_name}/features`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ConnectionFeaturesRequest<'a> {
-    call: crate::call::Call<'a, crate::models::ConnectionFeatures>,
-}
+pub struct ConnectionFeaturesRequest<'a>(Call<'a>);
 impl<'a> ConnectionFeaturesRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     ConnectionFeaturesRequest => crate ::models::ConnectionFeatures, crate ::call::json
 );
 /// Request builder for [`LookerSdk::connection_schemas`](crate::LookerSdk::connection_schemas) (`GET /connections/{connection_name}/schemas`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ConnectionSchemasRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::Schema>>,
-}
+pub struct ConnectionSchemasRequest<'a>(Call<'a>);
 impl<'a> ConnectionSchemasRequest<'a> {
     /// For dialects that support multiple databases, optionally identify which to use
-    pub fn database(mut self, database: impl Into<String>) -> Self {
-        self.call.query("database", Into::<String>::into(database));
-        self
+    pub fn database(self, database: impl Into<String>) -> Self {
+        Self(self.0.query("database", Into::<String>::into(database)))
     }
     /// True to use fetch from cache, false to load fresh
-    pub fn cache(mut self, cache: bool) -> Self {
-        self.call.query("cache", cache);
-        self
+    pub fn cache(self, cache: bool) -> Self {
+        Self(self.0.query("cache", cache))
     }
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     ConnectionSchemasRequest => Vec < crate ::models::Schema >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::connection_tables`](crate::LookerSdk::connection_tables) (`GET /connections/{connection_name}/tables`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ConnectionTablesRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::SchemaTables>>,
-}
+pub struct ConnectionTablesRequest<'a>(Call<'a>);
 impl<'a> ConnectionTablesRequest<'a> {
     /// Optional. Name of database to use for the query, only if applicable
-    pub fn database(mut self, database: impl Into<String>) -> Self {
-        self.call.query("database", Into::<String>::into(database));
-        self
+    pub fn database(self, database: impl Into<String>) -> Self {
+        Self(self.0.query("database", Into::<String>::into(database)))
     }
     /// Optional. Return only tables for this schema
-    pub fn schema_name(mut self, schema_name: impl Into<String>) -> Self {
-        self.call.query("schema_name", Into::<String>::into(schema_name));
-        self
+    pub fn schema_name(self, schema_name: impl Into<String>) -> Self {
+        Self(self.0.query("schema_name", Into::<String>::into(schema_name)))
     }
     /// True to fetch from cache, false to load fresh
-    pub fn cache(mut self, cache: bool) -> Self {
-        self.call.query("cache", cache);
-        self
+    pub fn cache(self, cache: bool) -> Self {
+        Self(self.0.query("cache", cache))
     }
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Optional. Return tables with names that contain this value
-    pub fn table_filter(mut self, table_filter: impl Into<String>) -> Self {
-        self.call.query("table_filter", Into::<String>::into(table_filter));
-        self
+    pub fn table_filter(self, table_filter: impl Into<String>) -> Self {
+        Self(self.0.query("table_filter", Into::<String>::into(table_filter)))
     }
     /// Optional. Return tables up to the table_limit
-    pub fn table_limit(mut self, table_limit: i64) -> Self {
-        self.call.query("table_limit", table_limit);
-        self
+    pub fn table_limit(self, table_limit: i64) -> Self {
+        Self(self.0.query("table_limit", table_limit))
     }
 }
 crate::builder::request_builder!(
     ConnectionTablesRequest => Vec < crate ::models::SchemaTables >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::connection_columns`](crate::LookerSdk::connection_columns) (`GET /connections/{connection_name}/columns`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ConnectionColumnsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::SchemaColumns>>,
-}
+pub struct ConnectionColumnsRequest<'a>(Call<'a>);
 impl<'a> ConnectionColumnsRequest<'a> {
     /// For dialects that support multiple databases, optionally identify which to use
-    pub fn database(mut self, database: impl Into<String>) -> Self {
-        self.call.query("database", Into::<String>::into(database));
-        self
+    pub fn database(self, database: impl Into<String>) -> Self {
+        Self(self.0.query("database", Into::<String>::into(database)))
     }
     /// Name of schema to use.
-    pub fn schema_name(mut self, schema_name: impl Into<String>) -> Self {
-        self.call.query("schema_name", Into::<String>::into(schema_name));
-        self
+    pub fn schema_name(self, schema_name: impl Into<String>) -> Self {
+        Self(self.0.query("schema_name", Into::<String>::into(schema_name)))
     }
     /// True to fetch from cache, false to load fresh
-    pub fn cache(mut self, cache: bool) -> Self {
-        self.call.query("cache", cache);
-        self
+    pub fn cache(self, cache: bool) -> Self {
+        Self(self.0.query("cache", cache))
     }
     /// limits the tables per schema returned
-    pub fn table_limit(mut self, table_limit: i64) -> Self {
-        self.call.query("table_limit", table_limit);
-        self
+    pub fn table_limit(self, table_limit: i64) -> Self {
+        Self(self.0.query("table_limit", table_limit))
     }
     /// only fetch columns for a given (comma-separated) list of tables
-    pub fn table_names(mut self, table_names: impl Into<String>) -> Self {
-        self.call.query("table_names", Into::<String>::into(table_names));
-        self
+    pub fn table_names(self, table_names: impl Into<String>) -> Self {
+        Self(self.0.query("table_names", Into::<String>::into(table_names)))
     }
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     ConnectionColumnsRequest => Vec < crate ::models::SchemaColumns >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::connection_search_columns`](crate::LookerSdk::connection_search_columns) (`GET /connections/{connection_name}/search_columns`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ConnectionSearchColumnsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::ColumnSearch>>,
-}
+pub struct ConnectionSearchColumnsRequest<'a>(Call<'a>);
 impl<'a> ConnectionSearchColumnsRequest<'a> {
     /// Column name to find
-    pub fn column_name(mut self, column_name: impl Into<String>) -> Self {
-        self.call.query("column_name", Into::<String>::into(column_name));
-        self
+    pub fn column_name(self, column_name: impl Into<String>) -> Self {
+        Self(self.0.query("column_name", Into::<String>::into(column_name)))
     }
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
@@ -443,25 +389,15 @@ crate::builder::request_builder!(
     ::call::json
 );
 /// Request builder for [`LookerSdk::connection_cost_estimate`](crate::LookerSdk::connection_cost_estimate) (`POST /connections/{connection_name}/cost_estimate`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ConnectionCostEstimateRequest<'a> {
-    call: crate::call::Call<'a, crate::models::CostEstimate>,
-}
+pub struct ConnectionCostEstimateRequest<'a>(Call<'a>);
 impl<'a> ConnectionCostEstimateRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
-    ConnectionCostEstimateRequest => crate ::models::CostEstimate, crate ::call::json
+    ConnectionCostEstimateRequest => crate ::models::CostEstimate, crate ::call::json,
+    null_field
 );

@@ -2,7 +2,8 @@
 // Source: Looker API 4.0 Reference 4.0.26.12 (release 26.12.3), spec sha256 c64144684b2d375b6815d85870919c74bb1dbae2ab8eb5405ddaa6df71cb7746
 
 //! Request builders: one per operation, returned by the [`LookerSdk`](crate::LookerSdk)
-//! methods. Set optional parameters with their setters, then `.await` the builder.
+//! methods. Set optional parameters with their setters, then `.await` the builder (or call
+//! its `send`). Every builder also takes a `timeout` and extra `header`s for that call only.
 /// Request builders for the `Alert` API area (Cargo feature `alert`).
 #[cfg(feature = "alert")]
 pub mod alert;

@@ -2,6 +2,7 @@
 // Source: Looker API 4.0 Reference 4.0.26.12 (release 26.12.3), spec sha256 c64144684b2d375b6815d85870919c74bb1dbae2ab8eb5405ddaa6df71cb7746
 
 //! Project: Manage Projects
+use crate::call::Call;
 impl crate::LookerSdk {
     /// Fetch Continuous Integration run
     ///
@@ -19,13 +20,16 @@ impl crate::LookerSdk {
     /// `GET /projects/{project_id}/ci/runs/{run_id}` · tag `Project` · activity `non_query`
     #[deprecated(note = "deprecated in the Looker API spec")]
     pub fn get_ci_run(&self, project_id: &str, run_id: &str) -> GetCiRunRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "get_ci_run",
-            reqwest::Method::GET,
-            crate::call::path(&["/projects/", "/ci/runs/", ""], &[project_id, run_id]),
-        );
-        GetCiRunRequest { call }
+        GetCiRunRequest(
+            Call::get(
+                self,
+                "get_ci_run",
+                crate::call::path(
+                    &["/projects/", "/ci/runs/", ""],
+                    &[project_id, run_id],
+                ),
+            ),
+        )
     }
     /// Create a Continuous Integration run
     ///
@@ -47,14 +51,14 @@ impl crate::LookerSdk {
         project_id: &str,
         body: &crate::models::CreateCiRunRequest,
     ) -> CreateCiRunRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_ci_run",
-            reqwest::Method::POST,
-            crate::call::path(&["/projects/", "/ci/run"], &[project_id]),
-        );
-        call.json_body(body);
-        CreateCiRunRequest { call }
+        CreateCiRunRequest(
+            Call::post(
+                    self,
+                    "create_ci_run",
+                    crate::call::path(&["/projects/", "/ci/run"], &[project_id]),
+                )
+                .json_body(body),
+        )
     }
     /// Create and queue a Continuous Integration run
     ///
@@ -73,19 +77,17 @@ impl crate::LookerSdk {
         project_id: &str,
         body: &crate::models::CreateContinuousIntegrationRunRequest,
     ) -> CreateContinuousIntegrationRunRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_continuous_integration_run",
-            reqwest::Method::POST,
-            crate::call::path(
-                &["/projects/", "/continuous_integration/runs"],
-                &[project_id],
-            ),
-        );
-        call.json_body(body);
-        CreateContinuousIntegrationRunRequest {
-            call,
-        }
+        CreateContinuousIntegrationRunRequest(
+            Call::post(
+                    self,
+                    "create_continuous_integration_run",
+                    crate::call::path(
+                        &["/projects/", "/continuous_integration/runs"],
+                        &[project_id],
+                    ),
+                )
+                .json_body(body),
+        )
     }
     /// Get a Continuous Integration run
     ///
@@ -104,18 +106,16 @@ impl crate::LookerSdk {
         project_id: &str,
         run_id: &str,
     ) -> GetContinuousIntegrationRunRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "get_continuous_integration_run",
-            reqwest::Method::GET,
-            crate::call::path(
-                &["/projects/", "/continuous_integration/runs/", ""],
-                &[project_id, run_id],
+        GetContinuousIntegrationRunRequest(
+            Call::get(
+                self,
+                "get_continuous_integration_run",
+                crate::call::path(
+                    &["/projects/", "/continuous_integration/runs/", ""],
+                    &[project_id, run_id],
+                ),
             ),
-        );
-        GetContinuousIntegrationRunRequest {
-            call,
-        }
+        )
     }
     /// Lock All
     ///
@@ -133,13 +133,13 @@ impl crate::LookerSdk {
     ///
     /// `POST /projects/{project_id}/manifest/lock_all` · tag `Project` · activity `non_query`
     pub fn lock_all(&self, project_id: &str) -> LockAllRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "lock_all",
-            reqwest::Method::POST,
-            crate::call::path(&["/projects/", "/manifest/lock_all"], &[project_id]),
-        );
-        LockAllRequest { call }
+        LockAllRequest(
+            Call::post(
+                self,
+                "lock_all",
+                crate::call::path(&["/projects/", "/manifest/lock_all"], &[project_id]),
+            ),
+        )
     }
     /// Get All Git Branches
     ///
@@ -153,13 +153,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /projects/{project_id}/git_branches` · tag `Project` · activity `non_query`
     pub fn all_git_branches(&self, project_id: &str) -> AllGitBranchesRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_git_branches",
-            reqwest::Method::GET,
-            crate::call::path(&["/projects/", "/git_branches"], &[project_id]),
-        );
-        AllGitBranchesRequest { call }
+        AllGitBranchesRequest(
+            Call::get(
+                self,
+                "all_git_branches",
+                crate::call::path(&["/projects/", "/git_branches"], &[project_id]),
+            ),
+        )
     }
     /// Get Active Git Branch
     ///
@@ -173,13 +173,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /projects/{project_id}/git_branch` · tag `Project` · activity `non_query`
     pub fn git_branch(&self, project_id: &str) -> GitBranchRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "git_branch",
-            reqwest::Method::GET,
-            crate::call::path(&["/projects/", "/git_branch"], &[project_id]),
-        );
-        GitBranchRequest { call }
+        GitBranchRequest(
+            Call::get(
+                self,
+                "git_branch",
+                crate::call::path(&["/projects/", "/git_branch"], &[project_id]),
+            ),
+        )
     }
     /// Update Project Git Branch
     ///
@@ -204,14 +204,14 @@ impl crate::LookerSdk {
         project_id: &str,
         body: &crate::models::WriteGitBranch,
     ) -> UpdateGitBranchRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_git_branch",
-            reqwest::Method::PUT,
-            crate::call::path(&["/projects/", "/git_branch"], &[project_id]),
-        );
-        call.json_body(body);
-        UpdateGitBranchRequest { call }
+        UpdateGitBranchRequest(
+            Call::put(
+                    self,
+                    "update_git_branch",
+                    crate::call::path(&["/projects/", "/git_branch"], &[project_id]),
+                )
+                .json_body(body),
+        )
     }
     /// Checkout New Git Branch
     ///
@@ -235,14 +235,14 @@ impl crate::LookerSdk {
         project_id: &str,
         body: &crate::models::WriteGitBranch,
     ) -> CreateGitBranchRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_git_branch",
-            reqwest::Method::POST,
-            crate::call::path(&["/projects/", "/git_branch"], &[project_id]),
-        );
-        call.json_body(body);
-        CreateGitBranchRequest { call }
+        CreateGitBranchRequest(
+            Call::post(
+                    self,
+                    "create_git_branch",
+                    crate::call::path(&["/projects/", "/git_branch"], &[project_id]),
+                )
+                .json_body(body),
+        )
     }
     /// Find a Git Branch
     ///
@@ -261,16 +261,16 @@ impl crate::LookerSdk {
         project_id: &str,
         branch_name: &str,
     ) -> FindGitBranchRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "find_git_branch",
-            reqwest::Method::GET,
-            crate::call::path(
-                &["/projects/", "/git_branch/", ""],
-                &[project_id, branch_name],
+        FindGitBranchRequest(
+            Call::get(
+                self,
+                "find_git_branch",
+                crate::call::path(
+                    &["/projects/", "/git_branch/", ""],
+                    &[project_id, branch_name],
+                ),
             ),
-        );
-        FindGitBranchRequest { call }
+        )
     }
     /// Delete a Git Branch
     ///
@@ -289,16 +289,16 @@ impl crate::LookerSdk {
         project_id: &str,
         branch_name: &str,
     ) -> DeleteGitBranchRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_git_branch",
-            reqwest::Method::DELETE,
-            crate::call::path(
-                &["/projects/", "/git_branch/", ""],
-                &[project_id, branch_name],
+        DeleteGitBranchRequest(
+            Call::delete(
+                self,
+                "delete_git_branch",
+                crate::call::path(
+                    &["/projects/", "/git_branch/", ""],
+                    &[project_id, branch_name],
+                ),
             ),
-        );
-        DeleteGitBranchRequest { call }
+        )
     }
     /// Deploy Remote Branch or Ref to Production
     ///
@@ -321,18 +321,16 @@ impl crate::LookerSdk {
         &self,
         project_id: &str,
     ) -> DeployRefToProductionRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "deploy_ref_to_production",
-            reqwest::Method::POST,
-            crate::call::path(
-                &["/projects/", "/deploy_ref_to_production"],
-                &[project_id],
+        DeployRefToProductionRequest(
+            Call::post(
+                self,
+                "deploy_ref_to_production",
+                crate::call::path(
+                    &["/projects/", "/deploy_ref_to_production"],
+                    &[project_id],
+                ),
             ),
-        );
-        DeployRefToProductionRequest {
-            call,
-        }
+        )
     }
     /// Asynchronously Deploy Remote Branch or Ref to Production
     ///
@@ -354,18 +352,16 @@ impl crate::LookerSdk {
         &self,
         project_id: &str,
     ) -> AsyncDeployRefToProductionRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "async_deploy_ref_to_production",
-            reqwest::Method::POST,
-            crate::call::path(
-                &["/projects/", "/async_deploy_ref_to_production"],
-                &[project_id],
+        AsyncDeployRefToProductionRequest(
+            Call::post(
+                self,
+                "async_deploy_ref_to_production",
+                crate::call::path(
+                    &["/projects/", "/async_deploy_ref_to_production"],
+                    &[project_id],
+                ),
             ),
-        );
-        AsyncDeployRefToProductionRequest {
-            call,
-        }
+        )
     }
     /// Check Async Deploy Status
     ///
@@ -385,16 +381,16 @@ impl crate::LookerSdk {
         project_id: &str,
         deployment_id: i64,
     ) -> AsyncDeployStatusRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "async_deploy_status",
-            reqwest::Method::GET,
-            crate::call::path(
-                &["/projects/", "/deploy_status/", ""],
-                &[project_id, &deployment_id.to_string()],
+        AsyncDeployStatusRequest(
+            Call::get(
+                self,
+                "async_deploy_status",
+                crate::call::path(
+                    &["/projects/", "/deploy_status/", ""],
+                    &[project_id, &deployment_id.to_string()],
+                ),
             ),
-        );
-        AsyncDeployStatusRequest { call }
+        )
     }
     /// Deploy To Production
     ///
@@ -420,13 +416,16 @@ impl crate::LookerSdk {
         &self,
         project_id: &str,
     ) -> DeployToProductionRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "deploy_to_production",
-            reqwest::Method::POST,
-            crate::call::path(&["/projects/", "/deploy_to_production"], &[project_id]),
-        );
-        DeployToProductionRequest { call }
+        DeployToProductionRequest(
+            Call::post(
+                self,
+                "deploy_to_production",
+                crate::call::path(
+                    &["/projects/", "/deploy_to_production"],
+                    &[project_id],
+                ),
+            ),
+        )
     }
     /// Reset To Production
     ///
@@ -443,15 +442,13 @@ impl crate::LookerSdk {
         &self,
         project_id: &str,
     ) -> ResetProjectToProductionRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "reset_project_to_production",
-            reqwest::Method::POST,
-            crate::call::path(&["/projects/", "/reset_to_production"], &[project_id]),
-        );
-        ResetProjectToProductionRequest {
-            call,
-        }
+        ResetProjectToProductionRequest(
+            Call::post(
+                self,
+                "reset_project_to_production",
+                crate::call::path(&["/projects/", "/reset_to_production"], &[project_id]),
+            ),
+        )
     }
     /// Reset To Remote
     ///
@@ -468,15 +465,13 @@ impl crate::LookerSdk {
         &self,
         project_id: &str,
     ) -> ResetProjectToRemoteRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "reset_project_to_remote",
-            reqwest::Method::POST,
-            crate::call::path(&["/projects/", "/reset_to_remote"], &[project_id]),
-        );
-        ResetProjectToRemoteRequest {
-            call,
-        }
+        ResetProjectToRemoteRequest(
+            Call::post(
+                self,
+                "reset_project_to_remote",
+                crate::call::path(&["/projects/", "/reset_to_remote"], &[project_id]),
+            ),
+        )
     }
     /// Get All Projects
     ///
@@ -486,13 +481,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /projects` · tag `Project` · activity `non_query`
     pub fn all_projects(&self) -> AllProjectsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_projects",
-            reqwest::Method::GET,
-            String::from("/projects"),
-        );
-        AllProjectsRequest { call }
+        AllProjectsRequest(Call::get(self, "all_projects", "/projects"))
     }
     /// Create Project
     ///
@@ -513,14 +502,9 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteProject,
     ) -> CreateProjectRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_project",
-            reqwest::Method::POST,
-            String::from("/projects"),
-        );
-        call.json_body(body);
-        CreateProjectRequest { call }
+        CreateProjectRequest(
+            Call::post(self, "create_project", "/projects").json_body(body),
+        )
     }
     /// Get Project
     ///
@@ -534,13 +518,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /projects/{project_id}` · tag `Project` · activity `non_query`
     pub fn project(&self, project_id: &str) -> ProjectRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "project",
-            reqwest::Method::GET,
-            crate::call::path(&["/projects/", ""], &[project_id]),
-        );
-        ProjectRequest { call }
+        ProjectRequest(
+            Call::get(
+                self,
+                "project",
+                crate::call::path(&["/projects/", ""], &[project_id]),
+            ),
+        )
     }
     /// Update Project
     ///
@@ -582,14 +566,14 @@ impl crate::LookerSdk {
         project_id: &str,
         body: &crate::models::WriteProject,
     ) -> UpdateProjectRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_project",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/projects/", ""], &[project_id]),
-        );
-        call.json_body(body);
-        UpdateProjectRequest { call }
+        UpdateProjectRequest(
+            Call::patch(
+                    self,
+                    "update_project",
+                    crate::call::path(&["/projects/", ""], &[project_id]),
+                )
+                .json_body(body),
+        )
     }
     /// Get Manifest
     ///
@@ -603,13 +587,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /projects/{project_id}/manifest` · tag `Project` · activity `non_query`
     pub fn manifest(&self, project_id: &str) -> ManifestRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "manifest",
-            reqwest::Method::GET,
-            crate::call::path(&["/projects/", "/manifest"], &[project_id]),
-        );
-        ManifestRequest { call }
+        ManifestRequest(
+            Call::get(
+                self,
+                "manifest",
+                crate::call::path(&["/projects/", "/manifest"], &[project_id]),
+            ),
+        )
     }
     /// Git Deploy Key
     ///
@@ -623,13 +607,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /projects/{project_id}/git/deploy_key` · tag `Project` · activity `non_query`
     pub fn git_deploy_key(&self, project_id: &str) -> GitDeployKeyRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "git_deploy_key",
-            reqwest::Method::GET,
-            crate::call::path(&["/projects/", "/git/deploy_key"], &[project_id]),
-        );
-        GitDeployKeyRequest { call }
+        GitDeployKeyRequest(
+            Call::get(
+                self,
+                "git_deploy_key",
+                crate::call::path(&["/projects/", "/git/deploy_key"], &[project_id]),
+            ),
+        )
     }
     /// Create Deploy Key
     ///
@@ -652,13 +636,13 @@ impl crate::LookerSdk {
         &self,
         project_id: &str,
     ) -> CreateGitDeployKeyRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "create_git_deploy_key",
-            reqwest::Method::POST,
-            crate::call::path(&["/projects/", "/git/deploy_key"], &[project_id]),
-        );
-        CreateGitDeployKeyRequest { call }
+        CreateGitDeployKeyRequest(
+            Call::post(
+                self,
+                "create_git_deploy_key",
+                crate::call::path(&["/projects/", "/git/deploy_key"], &[project_id]),
+            ),
+        )
     }
     /// Cached Project Validation Results
     ///
@@ -684,15 +668,13 @@ impl crate::LookerSdk {
         &self,
         project_id: &str,
     ) -> ProjectValidationResultsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "project_validation_results",
-            reqwest::Method::GET,
-            crate::call::path(&["/projects/", "/validate"], &[project_id]),
-        );
-        ProjectValidationResultsRequest {
-            call,
-        }
+        ProjectValidationResultsRequest(
+            Call::get(
+                self,
+                "project_validation_results",
+                crate::call::path(&["/projects/", "/validate"], &[project_id]),
+            ),
+        )
     }
     /// Validate Project
     ///
@@ -712,13 +694,13 @@ impl crate::LookerSdk {
     ///
     /// `POST /projects/{project_id}/validate` · tag `Project` · activity `non_query`
     pub fn validate_project(&self, project_id: &str) -> ValidateProjectRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "validate_project",
-            reqwest::Method::POST,
-            crate::call::path(&["/projects/", "/validate"], &[project_id]),
-        );
-        ValidateProjectRequest { call }
+        ValidateProjectRequest(
+            Call::post(
+                self,
+                "validate_project",
+                crate::call::path(&["/projects/", "/validate"], &[project_id]),
+            ),
+        )
     }
     /// Get Project Workspace
     ///
@@ -732,13 +714,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /projects/{project_id}/current_workspace` · tag `Project` · activity `non_query`
     pub fn project_workspace(&self, project_id: &str) -> ProjectWorkspaceRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "project_workspace",
-            reqwest::Method::GET,
-            crate::call::path(&["/projects/", "/current_workspace"], &[project_id]),
-        );
-        ProjectWorkspaceRequest { call }
+        ProjectWorkspaceRequest(
+            Call::get(
+                self,
+                "project_workspace",
+                crate::call::path(&["/projects/", "/current_workspace"], &[project_id]),
+            ),
+        )
     }
     /// Get All Project Files
     ///
@@ -752,13 +734,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /projects/{project_id}/files` · tag `Project` · activity `non_query`
     pub fn all_project_files(&self, project_id: &str) -> AllProjectFilesRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_project_files",
-            reqwest::Method::GET,
-            crate::call::path(&["/projects/", "/files"], &[project_id]),
-        );
-        AllProjectFilesRequest { call }
+        AllProjectFilesRequest(
+            Call::get(
+                self,
+                "all_project_files",
+                crate::call::path(&["/projects/", "/files"], &[project_id]),
+            ),
+        )
     }
     /// Get Project File
     ///
@@ -777,14 +759,14 @@ impl crate::LookerSdk {
         project_id: &str,
         file_id: &str,
     ) -> ProjectFileRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "project_file",
-            reqwest::Method::GET,
-            crate::call::path(&["/projects/", "/files/file"], &[project_id]),
-        );
-        call.query("file_id", file_id);
-        ProjectFileRequest { call }
+        ProjectFileRequest(
+            Call::get(
+                    self,
+                    "project_file",
+                    crate::call::path(&["/projects/", "/files/file"], &[project_id]),
+                )
+                .query("file_id", file_id),
+        )
     }
     /// Get All Git Connection Tests
     ///
@@ -805,15 +787,16 @@ impl crate::LookerSdk {
         &self,
         project_id: &str,
     ) -> AllGitConnectionTestsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_git_connection_tests",
-            reqwest::Method::GET,
-            crate::call::path(&["/projects/", "/git_connection_tests"], &[project_id]),
-        );
-        AllGitConnectionTestsRequest {
-            call,
-        }
+        AllGitConnectionTestsRequest(
+            Call::get(
+                self,
+                "all_git_connection_tests",
+                crate::call::path(
+                    &["/projects/", "/git_connection_tests"],
+                    &[project_id],
+                ),
+            ),
+        )
     }
     /// Run Git Connection Test
     ///
@@ -836,18 +819,16 @@ impl crate::LookerSdk {
         project_id: &str,
         test_id: &str,
     ) -> RunGitConnectionTestRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "run_git_connection_test",
-            reqwest::Method::GET,
-            crate::call::path(
-                &["/projects/", "/git_connection_tests/", ""],
-                &[project_id, test_id],
+        RunGitConnectionTestRequest(
+            Call::get(
+                self,
+                "run_git_connection_test",
+                crate::call::path(
+                    &["/projects/", "/git_connection_tests/", ""],
+                    &[project_id, test_id],
+                ),
             ),
-        );
-        RunGitConnectionTestRequest {
-            call,
-        }
+        )
     }
     /// Get All LookML Tests
     ///
@@ -863,13 +844,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /projects/{project_id}/lookml_tests` · tag `Project` · activity `non_query`
     pub fn all_lookml_tests(&self, project_id: &str) -> AllLookmlTestsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_lookml_tests",
-            reqwest::Method::GET,
-            crate::call::path(&["/projects/", "/lookml_tests"], &[project_id]),
-        );
-        AllLookmlTestsRequest { call }
+        AllLookmlTestsRequest(
+            Call::get(
+                self,
+                "all_lookml_tests",
+                crate::call::path(&["/projects/", "/lookml_tests"], &[project_id]),
+            ),
+        )
     }
     /// Run LookML Test
     ///
@@ -883,13 +864,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /projects/{project_id}/lookml_tests/run` · tag `Project` · activity `non_query`
     pub fn run_lookml_test(&self, project_id: &str) -> RunLookmlTestRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "run_lookml_test",
-            reqwest::Method::GET,
-            crate::call::path(&["/projects/", "/lookml_tests/run"], &[project_id]),
-        );
-        RunLookmlTestRequest { call }
+        RunLookmlTestRequest(
+            Call::get(
+                self,
+                "run_lookml_test",
+                crate::call::path(&["/projects/", "/lookml_tests/run"], &[project_id]),
+            ),
+        )
     }
     /// Tag Ref
     ///
@@ -906,14 +887,14 @@ impl crate::LookerSdk {
         project_id: &str,
         body: &crate::models::WriteProject,
     ) -> TagRefRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "tag_ref",
-            reqwest::Method::POST,
-            crate::call::path(&["/projects/", "/tag"], &[project_id]),
-        );
-        call.json_body(body);
-        TagRefRequest { call }
+        TagRefRequest(
+            Call::post(
+                    self,
+                    "tag_ref",
+                    crate::call::path(&["/projects/", "/tag"], &[project_id]),
+                )
+                .json_body(body),
+        )
     }
     /// Initiate Git Diagnosis
     ///
@@ -932,16 +913,17 @@ impl crate::LookerSdk {
         project_id: &str,
         body: &crate::models::WriteGitDiagnosticReport,
     ) -> CreateGitDiagnosticReportRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_git_diagnostic_report",
-            reqwest::Method::POST,
-            crate::call::path(&["/projects/", "/git_diagnostic_report"], &[project_id]),
-        );
-        call.json_body(body);
-        CreateGitDiagnosticReportRequest {
-            call,
-        }
+        CreateGitDiagnosticReportRequest(
+            Call::post(
+                    self,
+                    "create_git_diagnostic_report",
+                    crate::call::path(
+                        &["/projects/", "/git_diagnostic_report"],
+                        &[project_id],
+                    ),
+                )
+                .json_body(body),
+        )
     }
     /// Get Live Git Diagnosis
     ///
@@ -960,18 +942,16 @@ impl crate::LookerSdk {
         project_id: &str,
         report_id: &str,
     ) -> GetGitDiagnosticReportRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "get_git_diagnostic_report",
-            reqwest::Method::GET,
-            crate::call::path(
-                &["/projects/", "/git_diagnostic_report/", ""],
-                &[project_id, report_id],
+        GetGitDiagnosticReportRequest(
+            Call::get(
+                self,
+                "get_git_diagnostic_report",
+                crate::call::path(
+                    &["/projects/", "/git_diagnostic_report/", ""],
+                    &[project_id, report_id],
+                ),
             ),
-        );
-        GetGitDiagnosticReportRequest {
-            call,
-        }
+        )
     }
     /// Repair Git Configuration
     ///
@@ -992,19 +972,17 @@ impl crate::LookerSdk {
         report_id: &str,
         body: &crate::models::WriteGitDiagnosticReport,
     ) -> RepairGitDiagnosticReportRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "repair_git_diagnostic_report",
-            reqwest::Method::POST,
-            crate::call::path(
-                &["/projects/", "/git_diagnostic_report/", "/repair"],
-                &[project_id, report_id],
-            ),
-        );
-        call.json_body(body);
-        RepairGitDiagnosticReportRequest {
-            call,
-        }
+        RepairGitDiagnosticReportRequest(
+            Call::post(
+                    self,
+                    "repair_git_diagnostic_report",
+                    crate::call::path(
+                        &["/projects/", "/git_diagnostic_report/", "/repair"],
+                        &[project_id, report_id],
+                    ),
+                )
+                .json_body(body),
+        )
     }
     /// Create Repository Credential
     ///
@@ -1028,19 +1006,17 @@ impl crate::LookerSdk {
         credential_id: &str,
         body: &crate::models::WriteRepositoryCredential,
     ) -> UpdateRepositoryCredentialRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_repository_credential",
-            reqwest::Method::PUT,
-            crate::call::path(
-                &["/projects/", "/credential/", ""],
-                &[root_project_id, credential_id],
-            ),
-        );
-        call.json_body(body);
-        UpdateRepositoryCredentialRequest {
-            call,
-        }
+        UpdateRepositoryCredentialRequest(
+            Call::put(
+                    self,
+                    "update_repository_credential",
+                    crate::call::path(
+                        &["/projects/", "/credential/", ""],
+                        &[root_project_id, credential_id],
+                    ),
+                )
+                .json_body(body),
+        )
     }
     /// Delete Repository Credential
     ///
@@ -1062,18 +1038,16 @@ impl crate::LookerSdk {
         root_project_id: &str,
         credential_id: &str,
     ) -> DeleteRepositoryCredentialRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_repository_credential",
-            reqwest::Method::DELETE,
-            crate::call::path(
-                &["/projects/", "/credential/", ""],
-                &[root_project_id, credential_id],
+        DeleteRepositoryCredentialRequest(
+            Call::delete(
+                self,
+                "delete_repository_credential",
+                crate::call::path(
+                    &["/projects/", "/credential/", ""],
+                    &[root_project_id, credential_id],
+                ),
             ),
-        );
-        DeleteRepositoryCredentialRequest {
-            call,
-        }
+        )
     }
     /// Get All Repository Credentials
     ///
@@ -1090,228 +1064,138 @@ impl crate::LookerSdk {
         &self,
         root_project_id: &str,
     ) -> GetAllRepositoryCredentialsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "get_all_repository_credentials",
-            reqwest::Method::GET,
-            crate::call::path(&["/projects/", "/credentials"], &[root_project_id]),
-        );
-        GetAllRepositoryCredentialsRequest {
-            call,
-        }
+        GetAllRepositoryCredentialsRequest(
+            Call::get(
+                self,
+                "get_all_repository_credentials",
+                crate::call::path(&["/projects/", "/credentials"], &[root_project_id]),
+            ),
+        )
     }
 }
 /// Request builder for [`LookerSdk::get_ci_run`](crate::LookerSdk::get_ci_run) (`GET /projects/{project_id}/ci/runs/{run_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GetCiRunRequest<'a> {
-    call: crate::call::Call<'a, crate::models::ProjectRun>,
-}
+pub struct GetCiRunRequest<'a>(Call<'a>);
 impl<'a> GetCiRunRequest<'a> {
     /// Requested fields
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     GetCiRunRequest => crate ::models::ProjectRun, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_ci_run`](crate::LookerSdk::create_ci_run) (`POST /projects/{project_id}/ci/run`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateCiRunRequest<'a> {
-    call: crate::call::Call<'a, crate::models::CreateCiRunResponse>,
-}
+pub struct CreateCiRunRequest<'a>(Call<'a>);
 impl<'a> CreateCiRunRequest<'a> {
     /// Requested fields
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
-    CreateCiRunRequest => crate ::models::CreateCiRunResponse, crate ::call::json
+    CreateCiRunRequest => crate ::models::CreateCiRunResponse, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::create_continuous_integration_run`](crate::LookerSdk::create_continuous_integration_run) (`POST /projects/{project_id}/continuous_integration/runs`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateContinuousIntegrationRunRequest<'a> {
-    call: crate::call::Call<'a, Option<crate::models::CiRun>>,
-}
+pub struct CreateContinuousIntegrationRunRequest<'a>(Call<'a>);
 impl<'a> CreateContinuousIntegrationRunRequest<'a> {
     /// Requested fields
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     CreateContinuousIntegrationRunRequest => Option < crate ::models::CiRun >, crate
-    ::call::json_or_none
+    ::call::json_or_none, null_field
 );
 /// Request builder for [`LookerSdk::get_continuous_integration_run`](crate::LookerSdk::get_continuous_integration_run) (`GET /projects/{project_id}/continuous_integration/runs/{run_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GetContinuousIntegrationRunRequest<'a> {
-    call: crate::call::Call<'a, crate::models::CiRun>,
-}
+pub struct GetContinuousIntegrationRunRequest<'a>(Call<'a>);
 impl<'a> GetContinuousIntegrationRunRequest<'a> {
     /// Requested fields
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     GetContinuousIntegrationRunRequest => crate ::models::CiRun, crate ::call::json
 );
 /// Request builder for [`LookerSdk::lock_all`](crate::LookerSdk::lock_all) (`POST /projects/{project_id}/manifest/lock_all`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct LockAllRequest<'a> {
-    call: crate::call::Call<'a, Option<String>>,
-}
+pub struct LockAllRequest<'a>(Call<'a>);
 impl<'a> LockAllRequest<'a> {
     /// Requested fields
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     LockAllRequest => Option < String >, crate ::call::json_or_none
 );
 /// Request builder for [`LookerSdk::all_git_branches`](crate::LookerSdk::all_git_branches) (`GET /projects/{project_id}/git_branches`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllGitBranchesRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::GitBranch>>,
-}
+pub struct AllGitBranchesRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     AllGitBranchesRequest => Vec < crate ::models::GitBranch >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::git_branch`](crate::LookerSdk::git_branch) (`GET /projects/{project_id}/git_branch`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GitBranchRequest<'a> {
-    call: crate::call::Call<'a, crate::models::GitBranch>,
-}
+pub struct GitBranchRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     GitBranchRequest => crate ::models::GitBranch, crate ::call::json
 );
 /// Request builder for [`LookerSdk::update_git_branch`](crate::LookerSdk::update_git_branch) (`PUT /projects/{project_id}/git_branch`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateGitBranchRequest<'a> {
-    call: crate::call::Call<'a, crate::models::GitBranch>,
-}
-impl<'a> UpdateGitBranchRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct UpdateGitBranchRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateGitBranchRequest => crate ::models::GitBranch, crate ::call::json
+    UpdateGitBranchRequest => crate ::models::GitBranch, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::create_git_branch`](crate::LookerSdk::create_git_branch) (`POST /projects/{project_id}/git_branch`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateGitBranchRequest<'a> {
-    call: crate::call::Call<'a, crate::models::GitBranch>,
-}
-impl<'a> CreateGitBranchRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct CreateGitBranchRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateGitBranchRequest => crate ::models::GitBranch, crate ::call::json
+    CreateGitBranchRequest => crate ::models::GitBranch, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::find_git_branch`](crate::LookerSdk::find_git_branch) (`GET /projects/{project_id}/git_branch/{branch_name}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct FindGitBranchRequest<'a> {
-    call: crate::call::Call<'a, crate::models::GitBranch>,
-}
+pub struct FindGitBranchRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     FindGitBranchRequest => crate ::models::GitBranch, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_git_branch`](crate::LookerSdk::delete_git_branch) (`DELETE /projects/{project_id}/git_branch/{branch_name}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteGitBranchRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteGitBranchRequest<'a>(Call<'a>);
 crate::builder::request_builder!(DeleteGitBranchRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::deploy_ref_to_production`](crate::LookerSdk::deploy_ref_to_production) (`POST /projects/{project_id}/deploy_ref_to_production`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeployRefToProductionRequest<'a> {
-    call: crate::call::Call<'a, Option<String>>,
-}
+pub struct DeployRefToProductionRequest<'a>(Call<'a>);
 impl<'a> DeployRefToProductionRequest<'a> {
     /// Branch to deploy to production
-    pub fn branch(mut self, branch: impl Into<String>) -> Self {
-        self.call.query("branch", Into::<String>::into(branch));
-        self
+    pub fn branch(self, branch: impl Into<String>) -> Self {
+        Self(self.0.query("branch", Into::<String>::into(branch)))
     }
     /// Ref to deploy to production
-    pub fn r#ref(mut self, r#ref: impl Into<String>) -> Self {
-        self.call.query("ref", Into::<String>::into(r#ref));
-        self
+    pub fn r#ref(self, r#ref: impl Into<String>) -> Self {
+        Self(self.0.query("ref", Into::<String>::into(r#ref)))
     }
 }
 crate::builder::request_builder!(
     DeployRefToProductionRequest => Option < String >, crate ::call::json_or_none
 );
 /// Request builder for [`LookerSdk::async_deploy_ref_to_production`](crate::LookerSdk::async_deploy_ref_to_production) (`POST /projects/{project_id}/async_deploy_ref_to_production`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AsyncDeployRefToProductionRequest<'a> {
-    call: crate::call::Call<'a, crate::models::AsyncDeployResponse>,
-}
+pub struct AsyncDeployRefToProductionRequest<'a>(Call<'a>);
 impl<'a> AsyncDeployRefToProductionRequest<'a> {
     /// Branch to deploy to production
-    pub fn branch(mut self, branch: impl Into<String>) -> Self {
-        self.call.query("branch", Into::<String>::into(branch));
-        self
+    pub fn branch(self, branch: impl Into<String>) -> Self {
+        Self(self.0.query("branch", Into::<String>::into(branch)))
     }
     /// Ref to deploy to production
-    pub fn r#ref(mut self, r#ref: impl Into<String>) -> Self {
-        self.call.query("ref", Into::<String>::into(r#ref));
-        self
+    pub fn r#ref(self, r#ref: impl Into<String>) -> Self {
+        Self(self.0.query("ref", Into::<String>::into(r#ref)))
     }
 }
 crate::builder::request_builder!(
@@ -1319,176 +1203,110 @@ crate::builder::request_builder!(
     ::call::json
 );
 /// Request builder for [`LookerSdk::async_deploy_status`](crate::LookerSdk::async_deploy_status) (`GET /projects/{project_id}/deploy_status/{deployment_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AsyncDeployStatusRequest<'a> {
-    call: crate::call::Call<'a, crate::models::DeployStatusResponse>,
-}
+pub struct AsyncDeployStatusRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     AsyncDeployStatusRequest => crate ::models::DeployStatusResponse, crate ::call::json
 );
 /// Request builder for [`LookerSdk::deploy_to_production`](crate::LookerSdk::deploy_to_production) (`POST /projects/{project_id}/deploy_to_production`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeployToProductionRequest<'a> {
-    call: crate::call::Call<'a, Option<String>>,
-}
+pub struct DeployToProductionRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     DeployToProductionRequest => Option < String >, crate ::call::json_or_none
 );
 /// Request builder for [`LookerSdk::reset_project_to_production`](crate::LookerSdk::reset_project_to_production) (`POST /projects/{project_id}/reset_to_production`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ResetProjectToProductionRequest<'a> {
-    call: crate::call::Call<'a, Option<String>>,
-}
+pub struct ResetProjectToProductionRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     ResetProjectToProductionRequest => Option < String >, crate ::call::json_or_none
 );
 /// Request builder for [`LookerSdk::reset_project_to_remote`](crate::LookerSdk::reset_project_to_remote) (`POST /projects/{project_id}/reset_to_remote`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ResetProjectToRemoteRequest<'a> {
-    call: crate::call::Call<'a, Option<String>>,
-}
+pub struct ResetProjectToRemoteRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     ResetProjectToRemoteRequest => Option < String >, crate ::call::json_or_none
 );
 /// Request builder for [`LookerSdk::all_projects`](crate::LookerSdk::all_projects) (`GET /projects`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllProjectsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::Project>>,
-}
+pub struct AllProjectsRequest<'a>(Call<'a>);
 impl<'a> AllProjectsRequest<'a> {
     /// Requested fields
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     AllProjectsRequest => Vec < crate ::models::Project >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_project`](crate::LookerSdk::create_project) (`POST /projects`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateProjectRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Project>,
-}
-impl<'a> CreateProjectRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct CreateProjectRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateProjectRequest => crate ::models::Project, crate ::call::json
+    CreateProjectRequest => crate ::models::Project, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::project`](crate::LookerSdk::project) (`GET /projects/{project_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ProjectRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Project>,
-}
+pub struct ProjectRequest<'a>(Call<'a>);
 impl<'a> ProjectRequest<'a> {
     /// Requested fields
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     ProjectRequest => crate ::models::Project, crate ::call::json
 );
 /// Request builder for [`LookerSdk::update_project`](crate::LookerSdk::update_project) (`PATCH /projects/{project_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateProjectRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Project>,
-}
+pub struct UpdateProjectRequest<'a>(Call<'a>);
 impl<'a> UpdateProjectRequest<'a> {
     /// Requested fields
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
-    UpdateProjectRequest => crate ::models::Project, crate ::call::json
+    UpdateProjectRequest => crate ::models::Project, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::manifest`](crate::LookerSdk::manifest) (`GET /projects/{project_id}/manifest`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ManifestRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Manifest>,
-}
+pub struct ManifestRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     ManifestRequest => crate ::models::Manifest, crate ::call::json
 );
 /// Request builder for [`LookerSdk::git_deploy_key`](crate::LookerSdk::git_deploy_key) (`GET /projects/{project_id}/git/deploy_key`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GitDeployKeyRequest<'a> {
-    call: crate::call::Call<'a, crate::call::ResponseBody>,
-}
+pub struct GitDeployKeyRequest<'a>(Call<'a>);
 impl<'a> GitDeployKeyRequest<'a> {
     /// Sends the request and returns the body as a byte stream, without buffering it:
     /// memory use stays constant however large the result.
     pub fn stream(self) -> crate::call::Pending<'a, crate::call::ByteStream> {
-        self.call.stream()
+        self.0.stream()
     }
 }
 crate::builder::request_builder!(
     GitDeployKeyRequest => crate ::call::ResponseBody, crate ::call::body
 );
 /// Request builder for [`LookerSdk::create_git_deploy_key`](crate::LookerSdk::create_git_deploy_key) (`POST /projects/{project_id}/git/deploy_key`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateGitDeployKeyRequest<'a> {
-    call: crate::call::Call<'a, crate::call::ResponseBody>,
-}
+pub struct CreateGitDeployKeyRequest<'a>(Call<'a>);
 impl<'a> CreateGitDeployKeyRequest<'a> {
     /// Sends the request and returns the body as a byte stream, without buffering it:
     /// memory use stays constant however large the result.
     pub fn stream(self) -> crate::call::Pending<'a, crate::call::ByteStream> {
-        self.call.stream()
+        self.0.stream()
     }
 }
 crate::builder::request_builder!(
     CreateGitDeployKeyRequest => crate ::call::ResponseBody, crate ::call::body
 );
 /// Request builder for [`LookerSdk::project_validation_results`](crate::LookerSdk::project_validation_results) (`GET /projects/{project_id}/validate`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ProjectValidationResultsRequest<'a> {
-    call: crate::call::Call<'a, Option<crate::models::ProjectValidationCache>>,
-}
+pub struct ProjectValidationResultsRequest<'a>(Call<'a>);
 impl<'a> ProjectValidationResultsRequest<'a> {
     /// Requested fields
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
@@ -1496,85 +1314,60 @@ crate::builder::request_builder!(
     crate ::call::json_or_none
 );
 /// Request builder for [`LookerSdk::validate_project`](crate::LookerSdk::validate_project) (`POST /projects/{project_id}/validate`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ValidateProjectRequest<'a> {
-    call: crate::call::Call<'a, crate::models::ProjectValidation>,
-}
+pub struct ValidateProjectRequest<'a>(Call<'a>);
 impl<'a> ValidateProjectRequest<'a> {
     /// Requested fields
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     ValidateProjectRequest => crate ::models::ProjectValidation, crate ::call::json
 );
 /// Request builder for [`LookerSdk::project_workspace`](crate::LookerSdk::project_workspace) (`GET /projects/{project_id}/current_workspace`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ProjectWorkspaceRequest<'a> {
-    call: crate::call::Call<'a, crate::models::ProjectWorkspace>,
-}
+pub struct ProjectWorkspaceRequest<'a>(Call<'a>);
 impl<'a> ProjectWorkspaceRequest<'a> {
     /// Requested fields
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     ProjectWorkspaceRequest => crate ::models::ProjectWorkspace, crate ::call::json
 );
 /// Request builder for [`LookerSdk::all_project_files`](crate::LookerSdk::all_project_files) (`GET /projects/{project_id}/files`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllProjectFilesRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::ProjectFile>>,
-}
+pub struct AllProjectFilesRequest<'a>(Call<'a>);
 impl<'a> AllProjectFilesRequest<'a> {
     /// Requested fields
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     AllProjectFilesRequest => Vec < crate ::models::ProjectFile >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::project_file`](crate::LookerSdk::project_file) (`GET /projects/{project_id}/files/file`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ProjectFileRequest<'a> {
-    call: crate::call::Call<'a, crate::models::ProjectFile>,
-}
+pub struct ProjectFileRequest<'a>(Call<'a>);
 impl<'a> ProjectFileRequest<'a> {
     /// Requested fields
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     ProjectFileRequest => crate ::models::ProjectFile, crate ::call::json
 );
 /// Request builder for [`LookerSdk::all_git_connection_tests`](crate::LookerSdk::all_git_connection_tests) (`GET /projects/{project_id}/git_connection_tests`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllGitConnectionTestsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::GitConnectionTest>>,
-}
+pub struct AllGitConnectionTestsRequest<'a>(Call<'a>);
 impl<'a> AllGitConnectionTestsRequest<'a> {
     /// (Optional: leave blank for root project) The remote url for remote dependency to test.
-    pub fn remote_url(mut self, remote_url: impl Into<String>) -> Self {
-        self.call.query("remote_url", Into::<String>::into(remote_url));
-        self
+    pub fn remote_url(self, remote_url: impl Into<String>) -> Self {
+        Self(self.0.query("remote_url", Into::<String>::into(remote_url)))
     }
 }
 crate::builder::request_builder!(
@@ -1582,22 +1375,16 @@ crate::builder::request_builder!(
     ::call::json
 );
 /// Request builder for [`LookerSdk::run_git_connection_test`](crate::LookerSdk::run_git_connection_test) (`GET /projects/{project_id}/git_connection_tests/{test_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct RunGitConnectionTestRequest<'a> {
-    call: crate::call::Call<'a, crate::models::GitConnectionTestResult>,
-}
+pub struct RunGitConnectionTestRequest<'a>(Call<'a>);
 impl<'a> RunGitConnectionTestRequest<'a> {
     /// (Optional: leave blank for root project) The remote url for remote dependency to test.
-    pub fn remote_url(mut self, remote_url: impl Into<String>) -> Self {
-        self.call.query("remote_url", Into::<String>::into(remote_url));
-        self
+    pub fn remote_url(self, remote_url: impl Into<String>) -> Self {
+        Self(self.0.query("remote_url", Into::<String>::into(remote_url)))
     }
     /// (Optional: leave blank for dev credentials) Whether to use git production credentials.
-    pub fn use_production(mut self, use_production: impl Into<String>) -> Self {
-        self.call.query("use_production", Into::<String>::into(use_production));
-        self
+    pub fn use_production(self, use_production: impl Into<String>) -> Self {
+        Self(self.0.query("use_production", Into::<String>::into(use_production)))
     }
 }
 crate::builder::request_builder!(
@@ -1605,167 +1392,95 @@ crate::builder::request_builder!(
     ::call::json
 );
 /// Request builder for [`LookerSdk::all_lookml_tests`](crate::LookerSdk::all_lookml_tests) (`GET /projects/{project_id}/lookml_tests`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllLookmlTestsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::LookmlTest>>,
-}
+pub struct AllLookmlTestsRequest<'a>(Call<'a>);
 impl<'a> AllLookmlTestsRequest<'a> {
     /// File Id
-    pub fn file_id(mut self, file_id: impl Into<String>) -> Self {
-        self.call.query("file_id", Into::<String>::into(file_id));
-        self
+    pub fn file_id(self, file_id: impl Into<String>) -> Self {
+        Self(self.0.query("file_id", Into::<String>::into(file_id)))
     }
 }
 crate::builder::request_builder!(
     AllLookmlTestsRequest => Vec < crate ::models::LookmlTest >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::run_lookml_test`](crate::LookerSdk::run_lookml_test) (`GET /projects/{project_id}/lookml_tests/run`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct RunLookmlTestRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::LookmlTestResult>>,
-}
+pub struct RunLookmlTestRequest<'a>(Call<'a>);
 impl<'a> RunLookmlTestRequest<'a> {
     /// File Name
-    pub fn file_id(mut self, file_id: impl Into<String>) -> Self {
-        self.call.query("file_id", Into::<String>::into(file_id));
-        self
+    pub fn file_id(self, file_id: impl Into<String>) -> Self {
+        Self(self.0.query("file_id", Into::<String>::into(file_id)))
     }
     /// Test Name
-    pub fn test(mut self, test: impl Into<String>) -> Self {
-        self.call.query("test", Into::<String>::into(test));
-        self
+    pub fn test(self, test: impl Into<String>) -> Self {
+        Self(self.0.query("test", Into::<String>::into(test)))
     }
     /// Model Name
-    pub fn model(mut self, model: impl Into<String>) -> Self {
-        self.call.query("model", Into::<String>::into(model));
-        self
+    pub fn model(self, model: impl Into<String>) -> Self {
+        Self(self.0.query("model", Into::<String>::into(model)))
     }
 }
 crate::builder::request_builder!(
     RunLookmlTestRequest => Vec < crate ::models::LookmlTestResult >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::tag_ref`](crate::LookerSdk::tag_ref) (`POST /projects/{project_id}/tag`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct TagRefRequest<'a> {
-    call: crate::call::Call<'a, Option<crate::models::Project>>,
-}
+pub struct TagRefRequest<'a>(Call<'a>);
 impl<'a> TagRefRequest<'a> {
     /// (Optional): Commit Sha to Tag
-    pub fn commit_sha(mut self, commit_sha: impl Into<String>) -> Self {
-        self.call.query("commit_sha", Into::<String>::into(commit_sha));
-        self
+    pub fn commit_sha(self, commit_sha: impl Into<String>) -> Self {
+        Self(self.0.query("commit_sha", Into::<String>::into(commit_sha)))
     }
     /// Tag Name
-    pub fn tag_name(mut self, tag_name: impl Into<String>) -> Self {
-        self.call.query("tag_name", Into::<String>::into(tag_name));
-        self
+    pub fn tag_name(self, tag_name: impl Into<String>) -> Self {
+        Self(self.0.query("tag_name", Into::<String>::into(tag_name)))
     }
     /// (Optional): Tag Message
-    pub fn tag_message(mut self, tag_message: impl Into<String>) -> Self {
-        self.call.query("tag_message", Into::<String>::into(tag_message));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn tag_message(self, tag_message: impl Into<String>) -> Self {
+        Self(self.0.query("tag_message", Into::<String>::into(tag_message)))
     }
 }
 crate::builder::request_builder!(
-    TagRefRequest => Option < crate ::models::Project >, crate ::call::json_or_none
+    TagRefRequest => Option < crate ::models::Project >, crate ::call::json_or_none,
+    null_field
 );
 /// Request builder for [`LookerSdk::create_git_diagnostic_report`](crate::LookerSdk::create_git_diagnostic_report) (`POST /projects/{project_id}/git_diagnostic_report`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateGitDiagnosticReportRequest<'a> {
-    call: crate::call::Call<'a, crate::models::GitDiagnosticReport>,
-}
-impl<'a> CreateGitDiagnosticReportRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct CreateGitDiagnosticReportRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     CreateGitDiagnosticReportRequest => crate ::models::GitDiagnosticReport, crate
-    ::call::json
+    ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::get_git_diagnostic_report`](crate::LookerSdk::get_git_diagnostic_report) (`GET /projects/{project_id}/git_diagnostic_report/{report_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GetGitDiagnosticReportRequest<'a> {
-    call: crate::call::Call<'a, crate::models::GitDiagnosticReport>,
-}
+pub struct GetGitDiagnosticReportRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     GetGitDiagnosticReportRequest => crate ::models::GitDiagnosticReport, crate
     ::call::json
 );
 /// Request builder for [`LookerSdk::repair_git_diagnostic_report`](crate::LookerSdk::repair_git_diagnostic_report) (`POST /projects/{project_id}/git_diagnostic_report/{report_id}/repair`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct RepairGitDiagnosticReportRequest<'a> {
-    call: crate::call::Call<'a, crate::models::GitDiagnosticReport>,
-}
-impl<'a> RepairGitDiagnosticReportRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct RepairGitDiagnosticReportRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     RepairGitDiagnosticReportRequest => crate ::models::GitDiagnosticReport, crate
-    ::call::json
+    ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::update_repository_credential`](crate::LookerSdk::update_repository_credential) (`PUT /projects/{root_project_id}/credential/{credential_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateRepositoryCredentialRequest<'a> {
-    call: crate::call::Call<'a, crate::models::RepositoryCredential>,
-}
-impl<'a> UpdateRepositoryCredentialRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct UpdateRepositoryCredentialRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     UpdateRepositoryCredentialRequest => crate ::models::RepositoryCredential, crate
-    ::call::json
+    ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::delete_repository_credential`](crate::LookerSdk::delete_repository_credential) (`DELETE /projects/{root_project_id}/credential/{credential_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteRepositoryCredentialRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteRepositoryCredentialRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     DeleteRepositoryCredentialRequest => (), crate ::call::unit
 );
 /// Request builder for [`LookerSdk::get_all_repository_credentials`](crate::LookerSdk::get_all_repository_credentials) (`GET /projects/{root_project_id}/credentials`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GetAllRepositoryCredentialsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::RepositoryCredential>>,
-}
+pub struct GetAllRepositoryCredentialsRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     GetAllRepositoryCredentialsRequest => Vec < crate ::models::RepositoryCredential >,
     crate ::call::json

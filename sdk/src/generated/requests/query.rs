@@ -2,6 +2,7 @@
 // Source: Looker API 4.0 Reference 4.0.26.12 (release 26.12.3), spec sha256 c64144684b2d375b6815d85870919c74bb1dbae2ab8eb5405ddaa6df71cb7746
 
 //! Query: Run and Manage Queries
+use crate::call::Call;
 impl crate::LookerSdk {
     /// Run Query Async
     ///
@@ -21,14 +22,9 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteCreateQueryTask,
     ) -> CreateQueryTaskRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_query_task",
-            reqwest::Method::POST,
-            String::from("/query_tasks"),
-        );
-        call.json_body(body);
-        CreateQueryTaskRequest { call }
+        CreateQueryTaskRequest(
+            Call::post(self, "create_query_task", "/query_tasks").json_body(body),
+        )
     }
     /// Get Multiple Async Query Results
     ///
@@ -49,16 +45,10 @@ impl crate::LookerSdk {
         &self,
         query_task_ids: impl IntoIterator<Item = impl Into<String>>,
     ) -> QueryTaskMultiResultsRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "query_task_multi_results",
-            reqwest::Method::GET,
-            String::from("/query_tasks/multi_results"),
-        );
-        call.query_csv("query_task_ids", query_task_ids);
-        QueryTaskMultiResultsRequest {
-            call,
-        }
+        QueryTaskMultiResultsRequest(
+            Call::get(self, "query_task_multi_results", "/query_tasks/multi_results")
+                .query_csv("query_task_ids", query_task_ids),
+        )
     }
     /// Get Async Query Info
     ///
@@ -76,13 +66,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /query_tasks/{query_task_id}` · tag `Query` · activity `db_query`
     pub fn query_task(&self, query_task_id: &str) -> QueryTaskRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "query_task",
-            reqwest::Method::GET,
-            crate::call::path(&["/query_tasks/", ""], &[query_task_id]),
-        );
-        QueryTaskRequest { call }
+        QueryTaskRequest(
+            Call::get(
+                self,
+                "query_task",
+                crate::call::path(&["/query_tasks/", ""], &[query_task_id]),
+            ),
+        )
     }
     /// Get Async Query Results
     ///
@@ -119,13 +109,13 @@ impl crate::LookerSdk {
         &self,
         query_task_id: &str,
     ) -> QueryTaskResultsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "query_task_results",
-            reqwest::Method::GET,
-            crate::call::path(&["/query_tasks/", "/results"], &[query_task_id]),
-        );
-        QueryTaskResultsRequest { call }
+        QueryTaskResultsRequest(
+            Call::get(
+                self,
+                "query_task_results",
+                crate::call::path(&["/query_tasks/", "/results"], &[query_task_id]),
+            ),
+        )
     }
     /// Get Query
     ///
@@ -153,13 +143,9 @@ impl crate::LookerSdk {
     ///
     /// `GET /queries/{query_id}` · tag `Query` · activity `db_query`
     pub fn query(&self, query_id: &str) -> QueryRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "query",
-            reqwest::Method::GET,
-            crate::call::path(&["/queries/", ""], &[query_id]),
-        );
-        QueryRequest { call }
+        QueryRequest(
+            Call::get(self, "query", crate::call::path(&["/queries/", ""], &[query_id])),
+        )
     }
     /// Get Query for Slug
     ///
@@ -187,13 +173,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /queries/slug/{slug}` · tag `Query` · activity `db_query`
     pub fn query_for_slug(&self, slug: &str) -> QueryForSlugRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "query_for_slug",
-            reqwest::Method::GET,
-            crate::call::path(&["/queries/slug/", ""], &[slug]),
-        );
-        QueryForSlugRequest { call }
+        QueryForSlugRequest(
+            Call::get(
+                self,
+                "query_for_slug",
+                crate::call::path(&["/queries/slug/", ""], &[slug]),
+            ),
+        )
     }
     /// Create Query
     ///
@@ -215,14 +201,7 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteQuery,
     ) -> CreateQueryRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_query",
-            reqwest::Method::POST,
-            String::from("/queries"),
-        );
-        call.json_body(body);
-        CreateQueryRequest { call }
+        CreateQueryRequest(Call::post(self, "create_query", "/queries").json_body(body))
     }
     /// Run Query
     ///
@@ -256,13 +235,16 @@ impl crate::LookerSdk {
     ///
     /// `GET /queries/{query_id}/run/{result_format}` · tag `Query` · activity `db_query`
     pub fn run_query(&self, query_id: &str, result_format: &str) -> RunQueryRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "run_query",
-            reqwest::Method::GET,
-            crate::call::path(&["/queries/", "/run/", ""], &[query_id, result_format]),
-        );
-        RunQueryRequest { call }
+        RunQueryRequest(
+            Call::get(
+                self,
+                "run_query",
+                crate::call::path(
+                    &["/queries/", "/run/", ""],
+                    &[query_id, result_format],
+                ),
+            ),
+        )
     }
     /// Run Inline Query
     ///
@@ -329,14 +311,14 @@ impl crate::LookerSdk {
         result_format: &str,
         body: &crate::models::WriteQuery,
     ) -> RunInlineQueryRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "run_inline_query",
-            reqwest::Method::POST,
-            crate::call::path(&["/queries/run/", ""], &[result_format]),
-        );
-        call.json_body(body);
-        RunInlineQueryRequest { call }
+        RunInlineQueryRequest(
+            Call::post(
+                    self,
+                    "run_inline_query",
+                    crate::call::path(&["/queries/run/", ""], &[result_format]),
+                )
+                .json_body(body),
+        )
     }
     /// Run Url Encoded Query
     ///
@@ -407,16 +389,16 @@ impl crate::LookerSdk {
         view_name: &str,
         result_format: &str,
     ) -> RunUrlEncodedQueryRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "run_url_encoded_query",
-            reqwest::Method::GET,
-            crate::call::path(
-                &["/queries/models/", "/views/", "/run/", ""],
-                &[model_name, view_name, result_format],
+        RunUrlEncodedQueryRequest(
+            Call::get(
+                self,
+                "run_url_encoded_query",
+                crate::call::path(
+                    &["/queries/models/", "/views/", "/run/", ""],
+                    &[model_name, view_name, result_format],
+                ),
             ),
-        );
-        RunUrlEncodedQueryRequest { call }
+        )
     }
     /// Get Merge Query
     ///
@@ -430,13 +412,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /merge_queries/{merge_query_id}` · tag `Query` · activity `db_query`
     pub fn merge_query(&self, merge_query_id: &str) -> MergeQueryRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "merge_query",
-            reqwest::Method::GET,
-            crate::call::path(&["/merge_queries/", ""], &[merge_query_id]),
-        );
-        MergeQueryRequest { call }
+        MergeQueryRequest(
+            Call::get(
+                self,
+                "merge_query",
+                crate::call::path(&["/merge_queries/", ""], &[merge_query_id]),
+            ),
+        )
     }
     /// Create Merge Query
     ///
@@ -460,13 +442,7 @@ impl crate::LookerSdk {
     ///
     /// `POST /merge_queries` · tag `Query` · activity `db_query`
     pub fn create_merge_query(&self) -> CreateMergeQueryRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "create_merge_query",
-            reqwest::Method::POST,
-            String::from("/merge_queries"),
-        );
-        CreateMergeQueryRequest { call }
+        CreateMergeQueryRequest(Call::post(self, "create_merge_query", "/merge_queries"))
     }
     /// Get All Running Queries
     ///
@@ -474,13 +450,9 @@ impl crate::LookerSdk {
     ///
     /// `GET /running_queries` · tag `Query` · activity `db_query`
     pub fn all_running_queries(&self) -> AllRunningQueriesRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_running_queries",
-            reqwest::Method::GET,
-            String::from("/running_queries"),
-        );
-        AllRunningQueriesRequest { call }
+        AllRunningQueriesRequest(
+            Call::get(self, "all_running_queries", "/running_queries"),
+        )
     }
     /// Kill Running Query
     ///
@@ -492,13 +464,13 @@ impl crate::LookerSdk {
     ///
     /// `DELETE /running_queries/{query_task_id}` · tag `Query` · activity `db_query`
     pub fn kill_query(&self, query_task_id: &str) -> KillQueryRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "kill_query",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/running_queries/", ""], &[query_task_id]),
-        );
-        KillQueryRequest { call }
+        KillQueryRequest(
+            Call::delete(
+                self,
+                "kill_query",
+                crate::call::path(&["/running_queries/", ""], &[query_task_id]),
+            ),
+        )
     }
     /// Create SQL Runner Query
     ///
@@ -515,14 +487,9 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::SqlQueryCreate,
     ) -> CreateSqlQueryRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_sql_query",
-            reqwest::Method::POST,
-            String::from("/sql_queries"),
-        );
-        call.json_body(body);
-        CreateSqlQueryRequest { call }
+        CreateSqlQueryRequest(
+            Call::post(self, "create_sql_query", "/sql_queries").json_body(body),
+        )
     }
     /// Get SQL Runner Query
     ///
@@ -534,13 +501,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /sql_queries/{slug}` · tag `Query` · activity `db_query`
     pub fn sql_query(&self, slug: &str) -> SqlQueryRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "sql_query",
-            reqwest::Method::GET,
-            crate::call::path(&["/sql_queries/", ""], &[slug]),
-        );
-        SqlQueryRequest { call }
+        SqlQueryRequest(
+            Call::get(
+                self,
+                "sql_query",
+                crate::call::path(&["/sql_queries/", ""], &[slug]),
+            ),
+        )
     }
     /// Run SQL Runner Query
     ///
@@ -557,476 +524,336 @@ impl crate::LookerSdk {
         slug: &str,
         result_format: &str,
     ) -> RunSqlQueryRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "run_sql_query",
-            reqwest::Method::POST,
-            crate::call::path(&["/sql_queries/", "/run/", ""], &[slug, result_format]),
-        );
-        RunSqlQueryRequest { call }
+        RunSqlQueryRequest(
+            Call::post(
+                self,
+                "run_sql_query",
+                crate::call::path(
+                    &["/sql_queries/", "/run/", ""],
+                    &[slug, result_format],
+                ),
+            ),
+        )
     }
 }
 /// Request builder for [`LookerSdk::create_query_task`](crate::LookerSdk::create_query_task) (`POST /query_tasks`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateQueryTaskRequest<'a> {
-    call: crate::call::Call<'a, crate::models::QueryTask>,
-}
+pub struct CreateQueryTaskRequest<'a>(Call<'a>);
 impl<'a> CreateQueryTaskRequest<'a> {
     /// Row limit (may override the limit in the saved query).
-    pub fn limit(mut self, limit: i64) -> Self {
-        self.call.query("limit", limit);
-        self
+    pub fn limit(self, limit: i64) -> Self {
+        Self(self.0.query("limit", limit))
     }
     /// Apply model-specified formatting to each result.
-    pub fn apply_formatting(mut self, apply_formatting: bool) -> Self {
-        self.call.query("apply_formatting", apply_formatting);
-        self
+    pub fn apply_formatting(self, apply_formatting: bool) -> Self {
+        Self(self.0.query("apply_formatting", apply_formatting))
     }
     /// Apply visualization options to results.
-    pub fn apply_vis(mut self, apply_vis: bool) -> Self {
-        self.call.query("apply_vis", apply_vis);
-        self
+    pub fn apply_vis(self, apply_vis: bool) -> Self {
+        Self(self.0.query("apply_vis", apply_vis))
     }
     /// Get results from cache if available.
-    pub fn cache(mut self, cache: bool) -> Self {
-        self.call.query("cache", cache);
-        self
+    pub fn cache(self, cache: bool) -> Self {
+        Self(self.0.query("cache", cache))
     }
     /// Generate drill links (only applicable to 'json_detail' format.
-    pub fn generate_drill_links(mut self, generate_drill_links: bool) -> Self {
-        self.call.query("generate_drill_links", generate_drill_links);
-        self
+    pub fn generate_drill_links(self, generate_drill_links: bool) -> Self {
+        Self(self.0.query("generate_drill_links", generate_drill_links))
     }
     /// Force use of production models even if the user is in development mode. Note that this flag being false does not guarantee development models will be used.
-    pub fn force_production(mut self, force_production: bool) -> Self {
-        self.call.query("force_production", force_production);
-        self
+    pub fn force_production(self, force_production: bool) -> Self {
+        Self(self.0.query("force_production", force_production))
     }
     /// Retrieve any results from cache even if the results have expired.
-    pub fn cache_only(mut self, cache_only: bool) -> Self {
-        self.call.query("cache_only", cache_only);
-        self
+    pub fn cache_only(self, cache_only: bool) -> Self {
+        Self(self.0.query("cache_only", cache_only))
     }
     /// Prefix to use for drill links (url encoded).
-    pub fn path_prefix(mut self, path_prefix: impl Into<String>) -> Self {
-        self.call.query("path_prefix", Into::<String>::into(path_prefix));
-        self
+    pub fn path_prefix(self, path_prefix: impl Into<String>) -> Self {
+        Self(self.0.query("path_prefix", Into::<String>::into(path_prefix)))
     }
     /// Rebuild PDTS used in query.
-    pub fn rebuild_pdts(mut self, rebuild_pdts: bool) -> Self {
-        self.call.query("rebuild_pdts", rebuild_pdts);
-        self
+    pub fn rebuild_pdts(self, rebuild_pdts: bool) -> Self {
+        Self(self.0.query("rebuild_pdts", rebuild_pdts))
     }
     /// Perform table calculations on query results
-    pub fn server_table_calcs(mut self, server_table_calcs: bool) -> Self {
-        self.call.query("server_table_calcs", server_table_calcs);
-        self
+    pub fn server_table_calcs(self, server_table_calcs: bool) -> Self {
+        Self(self.0.query("server_table_calcs", server_table_calcs))
     }
     /// Requested fields
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
-    CreateQueryTaskRequest => crate ::models::QueryTask, crate ::call::json
+    CreateQueryTaskRequest => crate ::models::QueryTask, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::query_task_multi_results`](crate::LookerSdk::query_task_multi_results) (`GET /query_tasks/multi_results`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct QueryTaskMultiResultsRequest<'a> {
-    call: crate::call::Call<'a, std::collections::HashMap<String, serde_json::Value>>,
-}
+pub struct QueryTaskMultiResultsRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     QueryTaskMultiResultsRequest => std::collections::HashMap < String, serde_json::Value
     >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::query_task`](crate::LookerSdk::query_task) (`GET /query_tasks/{query_task_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct QueryTaskRequest<'a> {
-    call: crate::call::Call<'a, crate::models::QueryTask>,
-}
+pub struct QueryTaskRequest<'a>(Call<'a>);
 impl<'a> QueryTaskRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     QueryTaskRequest => crate ::models::QueryTask, crate ::call::json
 );
 /// Request builder for [`LookerSdk::query_task_results`](crate::LookerSdk::query_task_results) (`GET /query_tasks/{query_task_id}/results`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct QueryTaskResultsRequest<'a> {
-    call: crate::call::Call<'a, crate::call::ResponseBody>,
-}
+pub struct QueryTaskResultsRequest<'a>(Call<'a>);
 impl<'a> QueryTaskResultsRequest<'a> {
     /// Sends the request and returns the body as a byte stream, without buffering it:
     /// memory use stays constant however large the result.
     pub fn stream(self) -> crate::call::Pending<'a, crate::call::ByteStream> {
-        self.call.stream()
+        self.0.stream()
     }
 }
 crate::builder::request_builder!(
     QueryTaskResultsRequest => crate ::call::ResponseBody, crate ::call::body
 );
 /// Request builder for [`LookerSdk::query`](crate::LookerSdk::query) (`GET /queries/{query_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct QueryRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Query>,
-}
+pub struct QueryRequest<'a>(Call<'a>);
 impl<'a> QueryRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     QueryRequest => crate ::models::Query, crate ::call::json
 );
 /// Request builder for [`LookerSdk::query_for_slug`](crate::LookerSdk::query_for_slug) (`GET /queries/slug/{slug}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct QueryForSlugRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Query>,
-}
+pub struct QueryForSlugRequest<'a>(Call<'a>);
 impl<'a> QueryForSlugRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     QueryForSlugRequest => crate ::models::Query, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_query`](crate::LookerSdk::create_query) (`POST /queries`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateQueryRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Query>,
-}
+pub struct CreateQueryRequest<'a>(Call<'a>);
 impl<'a> CreateQueryRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
-    CreateQueryRequest => crate ::models::Query, crate ::call::json
+    CreateQueryRequest => crate ::models::Query, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::run_query`](crate::LookerSdk::run_query) (`GET /queries/{query_id}/run/{result_format}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct RunQueryRequest<'a> {
-    call: crate::call::Call<'a, crate::call::ResponseBody>,
-}
+pub struct RunQueryRequest<'a>(Call<'a>);
 impl<'a> RunQueryRequest<'a> {
     /// Row limit (may override the limit in the saved query).
-    pub fn limit(mut self, limit: i64) -> Self {
-        self.call.query("limit", limit);
-        self
+    pub fn limit(self, limit: i64) -> Self {
+        Self(self.0.query("limit", limit))
     }
     /// Apply model-specified formatting to each result.
-    pub fn apply_formatting(mut self, apply_formatting: bool) -> Self {
-        self.call.query("apply_formatting", apply_formatting);
-        self
+    pub fn apply_formatting(self, apply_formatting: bool) -> Self {
+        Self(self.0.query("apply_formatting", apply_formatting))
     }
     /// Apply visualization options to results.
-    pub fn apply_vis(mut self, apply_vis: bool) -> Self {
-        self.call.query("apply_vis", apply_vis);
-        self
+    pub fn apply_vis(self, apply_vis: bool) -> Self {
+        Self(self.0.query("apply_vis", apply_vis))
     }
     /// Get results from cache if available.
-    pub fn cache(mut self, cache: bool) -> Self {
-        self.call.query("cache", cache);
-        self
+    pub fn cache(self, cache: bool) -> Self {
+        Self(self.0.query("cache", cache))
     }
     /// Render width for image formats.
-    pub fn image_width(mut self, image_width: i64) -> Self {
-        self.call.query("image_width", image_width);
-        self
+    pub fn image_width(self, image_width: i64) -> Self {
+        Self(self.0.query("image_width", image_width))
     }
     /// Render height for image formats.
-    pub fn image_height(mut self, image_height: i64) -> Self {
-        self.call.query("image_height", image_height);
-        self
+    pub fn image_height(self, image_height: i64) -> Self {
+        Self(self.0.query("image_height", image_height))
     }
     /// Generate drill links (only applicable to 'json_detail' format.
-    pub fn generate_drill_links(mut self, generate_drill_links: bool) -> Self {
-        self.call.query("generate_drill_links", generate_drill_links);
-        self
+    pub fn generate_drill_links(self, generate_drill_links: bool) -> Self {
+        Self(self.0.query("generate_drill_links", generate_drill_links))
     }
     /// Force use of production models even if the user is in development mode. Note that this flag being false does not guarantee development models will be used.
-    pub fn force_production(mut self, force_production: bool) -> Self {
-        self.call.query("force_production", force_production);
-        self
+    pub fn force_production(self, force_production: bool) -> Self {
+        Self(self.0.query("force_production", force_production))
     }
     /// Retrieve any results from cache even if the results have expired.
-    pub fn cache_only(mut self, cache_only: bool) -> Self {
-        self.call.query("cache_only", cache_only);
-        self
+    pub fn cache_only(self, cache_only: bool) -> Self {
+        Self(self.0.query("cache_only", cache_only))
     }
     /// Prefix to use for drill links (url encoded).
-    pub fn path_prefix(mut self, path_prefix: impl Into<String>) -> Self {
-        self.call.query("path_prefix", Into::<String>::into(path_prefix));
-        self
+    pub fn path_prefix(self, path_prefix: impl Into<String>) -> Self {
+        Self(self.0.query("path_prefix", Into::<String>::into(path_prefix)))
     }
     /// Rebuild PDTS used in query.
-    pub fn rebuild_pdts(mut self, rebuild_pdts: bool) -> Self {
-        self.call.query("rebuild_pdts", rebuild_pdts);
-        self
+    pub fn rebuild_pdts(self, rebuild_pdts: bool) -> Self {
+        Self(self.0.query("rebuild_pdts", rebuild_pdts))
     }
     /// Perform table calculations on query results
-    pub fn server_table_calcs(mut self, server_table_calcs: bool) -> Self {
-        self.call.query("server_table_calcs", server_table_calcs);
-        self
+    pub fn server_table_calcs(self, server_table_calcs: bool) -> Self {
+        Self(self.0.query("server_table_calcs", server_table_calcs))
     }
     /// Sends the request and returns the body as a byte stream, without buffering it:
     /// memory use stays constant however large the result.
     pub fn stream(self) -> crate::call::Pending<'a, crate::call::ByteStream> {
-        self.call.stream()
+        self.0.stream()
     }
 }
 crate::builder::request_builder!(
     RunQueryRequest => crate ::call::ResponseBody, crate ::call::body
 );
 /// Request builder for [`LookerSdk::run_inline_query`](crate::LookerSdk::run_inline_query) (`POST /queries/run/{result_format}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct RunInlineQueryRequest<'a> {
-    call: crate::call::Call<'a, crate::call::ResponseBody>,
-}
+pub struct RunInlineQueryRequest<'a>(Call<'a>);
 impl<'a> RunInlineQueryRequest<'a> {
     /// Row limit (may override the limit in the saved query).
-    pub fn limit(mut self, limit: i64) -> Self {
-        self.call.query("limit", limit);
-        self
+    pub fn limit(self, limit: i64) -> Self {
+        Self(self.0.query("limit", limit))
     }
     /// Apply model-specified formatting to each result.
-    pub fn apply_formatting(mut self, apply_formatting: bool) -> Self {
-        self.call.query("apply_formatting", apply_formatting);
-        self
+    pub fn apply_formatting(self, apply_formatting: bool) -> Self {
+        Self(self.0.query("apply_formatting", apply_formatting))
     }
     /// Apply visualization options to results.
-    pub fn apply_vis(mut self, apply_vis: bool) -> Self {
-        self.call.query("apply_vis", apply_vis);
-        self
+    pub fn apply_vis(self, apply_vis: bool) -> Self {
+        Self(self.0.query("apply_vis", apply_vis))
     }
     /// Get results from cache if available.
-    pub fn cache(mut self, cache: bool) -> Self {
-        self.call.query("cache", cache);
-        self
+    pub fn cache(self, cache: bool) -> Self {
+        Self(self.0.query("cache", cache))
     }
     /// Render width for image formats.
-    pub fn image_width(mut self, image_width: i64) -> Self {
-        self.call.query("image_width", image_width);
-        self
+    pub fn image_width(self, image_width: i64) -> Self {
+        Self(self.0.query("image_width", image_width))
     }
     /// Render height for image formats.
-    pub fn image_height(mut self, image_height: i64) -> Self {
-        self.call.query("image_height", image_height);
-        self
+    pub fn image_height(self, image_height: i64) -> Self {
+        Self(self.0.query("image_height", image_height))
     }
     /// Generate drill links (only applicable to 'json_detail' format.
-    pub fn generate_drill_links(mut self, generate_drill_links: bool) -> Self {
-        self.call.query("generate_drill_links", generate_drill_links);
-        self
+    pub fn generate_drill_links(self, generate_drill_links: bool) -> Self {
+        Self(self.0.query("generate_drill_links", generate_drill_links))
     }
     /// Force use of production models even if the user is in development mode. Note that this flag being false does not guarantee development models will be used.
-    pub fn force_production(mut self, force_production: bool) -> Self {
-        self.call.query("force_production", force_production);
-        self
+    pub fn force_production(self, force_production: bool) -> Self {
+        Self(self.0.query("force_production", force_production))
     }
     /// Retrieve any results from cache even if the results have expired.
-    pub fn cache_only(mut self, cache_only: bool) -> Self {
-        self.call.query("cache_only", cache_only);
-        self
+    pub fn cache_only(self, cache_only: bool) -> Self {
+        Self(self.0.query("cache_only", cache_only))
     }
     /// Prefix to use for drill links (url encoded).
-    pub fn path_prefix(mut self, path_prefix: impl Into<String>) -> Self {
-        self.call.query("path_prefix", Into::<String>::into(path_prefix));
-        self
+    pub fn path_prefix(self, path_prefix: impl Into<String>) -> Self {
+        Self(self.0.query("path_prefix", Into::<String>::into(path_prefix)))
     }
     /// Rebuild PDTS used in query.
-    pub fn rebuild_pdts(mut self, rebuild_pdts: bool) -> Self {
-        self.call.query("rebuild_pdts", rebuild_pdts);
-        self
+    pub fn rebuild_pdts(self, rebuild_pdts: bool) -> Self {
+        Self(self.0.query("rebuild_pdts", rebuild_pdts))
     }
     /// Perform table calculations on query results
-    pub fn server_table_calcs(mut self, server_table_calcs: bool) -> Self {
-        self.call.query("server_table_calcs", server_table_calcs);
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn server_table_calcs(self, server_table_calcs: bool) -> Self {
+        Self(self.0.query("server_table_calcs", server_table_calcs))
     }
     /// Sends the request and returns the body as a byte stream, without buffering it:
     /// memory use stays constant however large the result.
     pub fn stream(self) -> crate::call::Pending<'a, crate::call::ByteStream> {
-        self.call.stream()
+        self.0.stream()
     }
 }
 crate::builder::request_builder!(
-    RunInlineQueryRequest => crate ::call::ResponseBody, crate ::call::body
+    RunInlineQueryRequest => crate ::call::ResponseBody, crate ::call::body, null_field
 );
 /// Request builder for [`LookerSdk::run_url_encoded_query`](crate::LookerSdk::run_url_encoded_query) (`GET /queries/models/{model_name}/views/{view_name}/run/{result_format}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct RunUrlEncodedQueryRequest<'a> {
-    call: crate::call::Call<'a, crate::call::ResponseBody>,
-}
+pub struct RunUrlEncodedQueryRequest<'a>(Call<'a>);
 impl<'a> RunUrlEncodedQueryRequest<'a> {
     /// Sends the request and returns the body as a byte stream, without buffering it:
     /// memory use stays constant however large the result.
     pub fn stream(self) -> crate::call::Pending<'a, crate::call::ByteStream> {
-        self.call.stream()
+        self.0.stream()
     }
 }
 crate::builder::request_builder!(
     RunUrlEncodedQueryRequest => crate ::call::ResponseBody, crate ::call::body
 );
 /// Request builder for [`LookerSdk::merge_query`](crate::LookerSdk::merge_query) (`GET /merge_queries/{merge_query_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct MergeQueryRequest<'a> {
-    call: crate::call::Call<'a, crate::models::MergeQuery>,
-}
+pub struct MergeQueryRequest<'a>(Call<'a>);
 impl<'a> MergeQueryRequest<'a> {
     /// Requested fields
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     MergeQueryRequest => crate ::models::MergeQuery, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_merge_query`](crate::LookerSdk::create_merge_query) (`POST /merge_queries`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateMergeQueryRequest<'a> {
-    call: crate::call::Call<'a, crate::models::MergeQuery>,
-}
+pub struct CreateMergeQueryRequest<'a>(Call<'a>);
 impl<'a> CreateMergeQueryRequest<'a> {
     /// Requested fields
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Merge Query
-    pub fn body(mut self, body: &crate::models::WriteMergeQuery) -> Self {
-        self.call.json_body(body);
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn body(self, body: &crate::models::WriteMergeQuery) -> Self {
+        Self(self.0.json_body(body))
     }
 }
 crate::builder::request_builder!(
-    CreateMergeQueryRequest => crate ::models::MergeQuery, crate ::call::json
+    CreateMergeQueryRequest => crate ::models::MergeQuery, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::all_running_queries`](crate::LookerSdk::all_running_queries) (`GET /running_queries`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllRunningQueriesRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::RunningQueries>>,
-}
+pub struct AllRunningQueriesRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     AllRunningQueriesRequest => Vec < crate ::models::RunningQueries >, crate
     ::call::json
 );
 /// Request builder for [`LookerSdk::kill_query`](crate::LookerSdk::kill_query) (`DELETE /running_queries/{query_task_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct KillQueryRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct KillQueryRequest<'a>(Call<'a>);
 crate::builder::request_builder!(KillQueryRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::create_sql_query`](crate::LookerSdk::create_sql_query) (`POST /sql_queries`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateSqlQueryRequest<'a> {
-    call: crate::call::Call<'a, crate::models::SqlQuery>,
-}
-impl<'a> CreateSqlQueryRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct CreateSqlQueryRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateSqlQueryRequest => crate ::models::SqlQuery, crate ::call::json
+    CreateSqlQueryRequest => crate ::models::SqlQuery, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::sql_query`](crate::LookerSdk::sql_query) (`GET /sql_queries/{slug}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SqlQueryRequest<'a> {
-    call: crate::call::Call<'a, crate::models::SqlQuery>,
-}
+pub struct SqlQueryRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     SqlQueryRequest => crate ::models::SqlQuery, crate ::call::json
 );
 /// Request builder for [`LookerSdk::run_sql_query`](crate::LookerSdk::run_sql_query) (`POST /sql_queries/{slug}/run/{result_format}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct RunSqlQueryRequest<'a> {
-    call: crate::call::Call<'a, crate::call::ResponseBody>,
-}
+pub struct RunSqlQueryRequest<'a>(Call<'a>);
 impl<'a> RunSqlQueryRequest<'a> {
     /// Defaults to false. If set to true, the HTTP response will have content-disposition and other headers set to make the HTTP response behave as a downloadable attachment instead of as inline content.
-    pub fn download(mut self, download: impl Into<String>) -> Self {
-        self.call.query("download", Into::<String>::into(download));
-        self
+    pub fn download(self, download: impl Into<String>) -> Self {
+        Self(self.0.query("download", Into::<String>::into(download)))
     }
     /// Sends the request and returns the body as a byte stream, without buffering it:
     /// memory use stays constant however large the result.
     pub fn stream(self) -> crate::call::Pending<'a, crate::call::ByteStream> {
-        self.call.stream()
+        self.0.stream()
     }
 }
 crate::builder::request_builder!(

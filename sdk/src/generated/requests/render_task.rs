@@ -2,6 +2,7 @@
 // Source: Looker API 4.0 Reference 4.0.26.12 (release 26.12.3), spec sha256 c64144684b2d375b6815d85870919c74bb1dbae2ab8eb5405ddaa6df71cb7746
 
 //! RenderTask: Manage Render Tasks
+use crate::call::Call;
 impl crate::LookerSdk {
     /// Create Look Render Task
     ///
@@ -26,20 +27,18 @@ impl crate::LookerSdk {
         width: i64,
         height: i64,
     ) -> CreateLookRenderTaskRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_look_render_task",
-            reqwest::Method::POST,
-            crate::call::path(
-                &["/render_tasks/looks/", "/", ""],
-                &[look_id, result_format],
-            ),
-        );
-        call.query("width", width);
-        call.query("height", height);
-        CreateLookRenderTaskRequest {
-            call,
-        }
+        CreateLookRenderTaskRequest(
+            Call::post(
+                    self,
+                    "create_look_render_task",
+                    crate::call::path(
+                        &["/render_tasks/looks/", "/", ""],
+                        &[look_id, result_format],
+                    ),
+                )
+                .query("width", width)
+                .query("height", height),
+        )
     }
     /// Create Query Render Task
     ///
@@ -64,20 +63,18 @@ impl crate::LookerSdk {
         width: i64,
         height: i64,
     ) -> CreateQueryRenderTaskRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_query_render_task",
-            reqwest::Method::POST,
-            crate::call::path(
-                &["/render_tasks/queries/", "/", ""],
-                &[query_id, result_format],
-            ),
-        );
-        call.query("width", width);
-        call.query("height", height);
-        CreateQueryRenderTaskRequest {
-            call,
-        }
+        CreateQueryRenderTaskRequest(
+            Call::post(
+                    self,
+                    "create_query_render_task",
+                    crate::call::path(
+                        &["/render_tasks/queries/", "/", ""],
+                        &[query_id, result_format],
+                    ),
+                )
+                .query("width", width)
+                .query("height", height),
+        )
     }
     /// Create Dashboard Render Task
     ///
@@ -104,21 +101,19 @@ impl crate::LookerSdk {
         height: i64,
         body: &crate::models::CreateDashboardRenderTask,
     ) -> CreateDashboardRenderTaskRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_dashboard_render_task",
-            reqwest::Method::POST,
-            crate::call::path(
-                &["/render_tasks/dashboards/", "/", ""],
-                &[dashboard_id, result_format],
-            ),
-        );
-        call.query("width", width);
-        call.query("height", height);
-        call.json_body(body);
-        CreateDashboardRenderTaskRequest {
-            call,
-        }
+        CreateDashboardRenderTaskRequest(
+            Call::post(
+                    self,
+                    "create_dashboard_render_task",
+                    crate::call::path(
+                        &["/render_tasks/dashboards/", "/", ""],
+                        &[dashboard_id, result_format],
+                    ),
+                )
+                .query("width", width)
+                .query("height", height)
+                .json_body(body),
+        )
     }
     /// Get Render Task
     ///
@@ -134,13 +129,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /render_tasks/{render_task_id}` · tag `RenderTask` · activity `db_query`
     pub fn render_task(&self, render_task_id: &str) -> RenderTaskRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "render_task",
-            reqwest::Method::GET,
-            crate::call::path(&["/render_tasks/", ""], &[render_task_id]),
-        );
-        RenderTaskRequest { call }
+        RenderTaskRequest(
+            Call::get(
+                self,
+                "render_task",
+                crate::call::path(&["/render_tasks/", ""], &[render_task_id]),
+            ),
+        )
     }
     /// Render Task Results
     ///
@@ -171,13 +166,13 @@ impl crate::LookerSdk {
         &self,
         render_task_id: &str,
     ) -> RenderTaskResultsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "render_task_results",
-            reqwest::Method::GET,
-            crate::call::path(&["/render_tasks/", "/results"], &[render_task_id]),
-        );
-        RenderTaskResultsRequest { call }
+        RenderTaskResultsRequest(
+            Call::get(
+                self,
+                "render_task_results",
+                crate::call::path(&["/render_tasks/", "/results"], &[render_task_id]),
+            ),
+        )
     }
     /// Create Dashboard Element Render Task
     ///
@@ -202,145 +197,105 @@ impl crate::LookerSdk {
         width: i64,
         height: i64,
     ) -> CreateDashboardElementRenderTaskRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_dashboard_element_render_task",
-            reqwest::Method::POST,
-            crate::call::path(
-                &["/render_tasks/dashboard_elements/", "/", ""],
-                &[dashboard_element_id, result_format],
-            ),
-        );
-        call.query("width", width);
-        call.query("height", height);
-        CreateDashboardElementRenderTaskRequest {
-            call,
-        }
+        CreateDashboardElementRenderTaskRequest(
+            Call::post(
+                    self,
+                    "create_dashboard_element_render_task",
+                    crate::call::path(
+                        &["/render_tasks/dashboard_elements/", "/", ""],
+                        &[dashboard_element_id, result_format],
+                    ),
+                )
+                .query("width", width)
+                .query("height", height),
+        )
     }
 }
 /// Request builder for [`LookerSdk::create_look_render_task`](crate::LookerSdk::create_look_render_task) (`POST /render_tasks/looks/{look_id}/{result_format}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateLookRenderTaskRequest<'a> {
-    call: crate::call::Call<'a, crate::models::RenderTask>,
-}
+pub struct CreateLookRenderTaskRequest<'a>(Call<'a>);
 impl<'a> CreateLookRenderTaskRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     CreateLookRenderTaskRequest => crate ::models::RenderTask, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_query_render_task`](crate::LookerSdk::create_query_render_task) (`POST /render_tasks/queries/{query_id}/{result_format}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateQueryRenderTaskRequest<'a> {
-    call: crate::call::Call<'a, crate::models::RenderTask>,
-}
+pub struct CreateQueryRenderTaskRequest<'a>(Call<'a>);
 impl<'a> CreateQueryRenderTaskRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     CreateQueryRenderTaskRequest => crate ::models::RenderTask, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_dashboard_render_task`](crate::LookerSdk::create_dashboard_render_task) (`POST /render_tasks/dashboards/{dashboard_id}/{result_format}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateDashboardRenderTaskRequest<'a> {
-    call: crate::call::Call<'a, crate::models::RenderTask>,
-}
+pub struct CreateDashboardRenderTaskRequest<'a>(Call<'a>);
 impl<'a> CreateDashboardRenderTaskRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Paper size for pdf. Value can be one of: \["letter","legal","tabloid","a0","a1","a2","a3","a4","a5"\]
-    pub fn pdf_paper_size(mut self, pdf_paper_size: impl Into<String>) -> Self {
-        self.call.query("pdf_paper_size", Into::<String>::into(pdf_paper_size));
-        self
+    pub fn pdf_paper_size(self, pdf_paper_size: impl Into<String>) -> Self {
+        Self(self.0.query("pdf_paper_size", Into::<String>::into(pdf_paper_size)))
     }
     /// Whether to render pdf in landscape paper orientation
-    pub fn pdf_landscape(mut self, pdf_landscape: bool) -> Self {
-        self.call.query("pdf_landscape", pdf_landscape);
-        self
+    pub fn pdf_landscape(self, pdf_landscape: bool) -> Self {
+        Self(self.0.query("pdf_landscape", pdf_landscape))
     }
     /// Whether or not to expand table vis to full length
-    pub fn long_tables(mut self, long_tables: bool) -> Self {
-        self.call.query("long_tables", long_tables);
-        self
+    pub fn long_tables(self, long_tables: bool) -> Self {
+        Self(self.0.query("long_tables", long_tables))
     }
     /// Theme to apply. Will render embedded version of dashboard if valid
-    pub fn theme(mut self, theme: impl Into<String>) -> Self {
-        self.call.query("theme", Into::<String>::into(theme));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn theme(self, theme: impl Into<String>) -> Self {
+        Self(self.0.query("theme", Into::<String>::into(theme)))
     }
 }
 crate::builder::request_builder!(
-    CreateDashboardRenderTaskRequest => crate ::models::RenderTask, crate ::call::json
+    CreateDashboardRenderTaskRequest => crate ::models::RenderTask, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::render_task`](crate::LookerSdk::render_task) (`GET /render_tasks/{render_task_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct RenderTaskRequest<'a> {
-    call: crate::call::Call<'a, crate::models::RenderTask>,
-}
+pub struct RenderTaskRequest<'a>(Call<'a>);
 impl<'a> RenderTaskRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     RenderTaskRequest => crate ::models::RenderTask, crate ::call::json
 );
 /// Request builder for [`LookerSdk::render_task_results`](crate::LookerSdk::render_task_results) (`GET /render_tasks/{render_task_id}/results`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct RenderTaskResultsRequest<'a> {
-    call: crate::call::Call<'a, crate::call::ResponseBody>,
-}
+pub struct RenderTaskResultsRequest<'a>(Call<'a>);
 impl<'a> RenderTaskResultsRequest<'a> {
     /// Sends the request and returns the body as a byte stream, without buffering it:
     /// memory use stays constant however large the result.
     pub fn stream(self) -> crate::call::Pending<'a, crate::call::ByteStream> {
-        self.call.stream()
+        self.0.stream()
     }
 }
 crate::builder::request_builder!(
     RenderTaskResultsRequest => crate ::call::ResponseBody, crate ::call::body
 );
 /// Request builder for [`LookerSdk::create_dashboard_element_render_task`](crate::LookerSdk::create_dashboard_element_render_task) (`POST /render_tasks/dashboard_elements/{dashboard_element_id}/{result_format}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateDashboardElementRenderTaskRequest<'a> {
-    call: crate::call::Call<'a, crate::models::RenderTask>,
-}
+pub struct CreateDashboardElementRenderTaskRequest<'a>(Call<'a>);
 impl<'a> CreateDashboardElementRenderTaskRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(

@@ -2,6 +2,7 @@
 // Source: Looker API 4.0 Reference 4.0.26.12 (release 26.12.3), spec sha256 c64144684b2d375b6815d85870919c74bb1dbae2ab8eb5405ddaa6df71cb7746
 
 //! Report: Report
+use crate::call::Call;
 impl crate::LookerSdk {
     /// Search Reports
     ///
@@ -34,67 +35,48 @@ impl crate::LookerSdk {
     ///
     /// `GET /reports/search` · tag `Report` · activity `non_query`
     pub fn search_reports(&self) -> SearchReportsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "search_reports",
-            reqwest::Method::GET,
-            String::from("/reports/search"),
-        );
-        SearchReportsRequest { call }
+        SearchReportsRequest(Call::get(self, "search_reports", "/reports/search"))
     }
 }
 /// Request builder for [`LookerSdk::search_reports`](crate::LookerSdk::search_reports) (`GET /reports/search`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SearchReportsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::Report>>,
-}
+pub struct SearchReportsRequest<'a>(Call<'a>);
 impl<'a> SearchReportsRequest<'a> {
     /// Select reports in a particular folder.
-    pub fn folder_id(mut self, folder_id: impl Into<String>) -> Self {
-        self.call.query("folder_id", Into::<String>::into(folder_id));
-        self
+    pub fn folder_id(self, folder_id: impl Into<String>) -> Self {
+        Self(self.0.query("folder_id", Into::<String>::into(folder_id)))
     }
     /// Select favorite reports.
-    pub fn favorite(mut self, favorite: bool) -> Self {
-        self.call.query("favorite", favorite);
-        self
+    pub fn favorite(self, favorite: bool) -> Self {
+        Self(self.0.query("favorite", favorite))
     }
     /// Select reports viewed recently.
-    pub fn recent(mut self, recent: bool) -> Self {
-        self.call.query("recent", recent);
-        self
+    pub fn recent(self, recent: bool) -> Self {
+        Self(self.0.query("recent", recent))
     }
     /// Match report id.
-    pub fn id(mut self, id: impl Into<String>) -> Self {
-        self.call.query("id", Into::<String>::into(id));
-        self
+    pub fn id(self, id: impl Into<String>) -> Self {
+        Self(self.0.query("id", Into::<String>::into(id)))
     }
     /// Match report title.
-    pub fn title(mut self, title: impl Into<String>) -> Self {
-        self.call.query("title", Into::<String>::into(title));
-        self
+    pub fn title(self, title: impl Into<String>) -> Self {
+        Self(self.0.query("title", Into::<String>::into(title)))
     }
     /// One or more fields to sort results by.
-    pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        self.call.query("sorts", Into::<String>::into(sorts));
-        self
+    pub fn sorts(self, sorts: impl Into<String>) -> Self {
+        Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
     /// Number of results to return.(used with next_page_token)
-    pub fn limit(mut self, limit: i64) -> Self {
-        self.call.query("limit", limit);
-        self
+    pub fn limit(self, limit: i64) -> Self {
+        Self(self.0.query("limit", limit))
     }
     /// Comma delimited list of field names. If provided, only the fields specified will be included in the response.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Contains a token that can be used to return up to Number of results to return.(used with next_page_token) additional results. A next_page_token will not be returned if there are no additional results to display.
-    pub fn next_page_token(mut self, next_page_token: impl Into<String>) -> Self {
-        self.call.query("next_page_token", Into::<String>::into(next_page_token));
-        self
+    pub fn next_page_token(self, next_page_token: impl Into<String>) -> Self {
+        Self(self.0.query("next_page_token", Into::<String>::into(next_page_token)))
     }
 }
 crate::builder::request_builder!(

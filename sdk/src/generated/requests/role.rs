@@ -2,6 +2,7 @@
 // Source: Looker API 4.0 Reference 4.0.26.12 (release 26.12.3), spec sha256 c64144684b2d375b6815d85870919c74bb1dbae2ab8eb5405ddaa6df71cb7746
 
 //! Role: Manage Roles
+use crate::call::Call;
 impl crate::LookerSdk {
     /// Search Model Sets
     ///
@@ -30,13 +31,9 @@ impl crate::LookerSdk {
     ///
     /// `GET /model_sets/search` · tag `Role` · activity `non_query`
     pub fn search_model_sets(&self) -> SearchModelSetsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "search_model_sets",
-            reqwest::Method::GET,
-            String::from("/model_sets/search"),
-        );
-        SearchModelSetsRequest { call }
+        SearchModelSetsRequest(
+            Call::get(self, "search_model_sets", "/model_sets/search"),
+        )
     }
     /// Get Model Set
     ///
@@ -48,13 +45,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /model_sets/{model_set_id}` · tag `Role` · activity `non_query`
     pub fn model_set(&self, model_set_id: &str) -> ModelSetRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "model_set",
-            reqwest::Method::GET,
-            crate::call::path(&["/model_sets/", ""], &[model_set_id]),
-        );
-        ModelSetRequest { call }
+        ModelSetRequest(
+            Call::get(
+                self,
+                "model_set",
+                crate::call::path(&["/model_sets/", ""], &[model_set_id]),
+            ),
+        )
     }
     /// Delete Model Set
     ///
@@ -66,13 +63,13 @@ impl crate::LookerSdk {
     ///
     /// `DELETE /model_sets/{model_set_id}` · tag `Role` · activity `non_query`
     pub fn delete_model_set(&self, model_set_id: &str) -> DeleteModelSetRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_model_set",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/model_sets/", ""], &[model_set_id]),
-        );
-        DeleteModelSetRequest { call }
+        DeleteModelSetRequest(
+            Call::delete(
+                self,
+                "delete_model_set",
+                crate::call::path(&["/model_sets/", ""], &[model_set_id]),
+            ),
+        )
     }
     /// Update Model Set
     ///
@@ -89,14 +86,14 @@ impl crate::LookerSdk {
         model_set_id: &str,
         body: &crate::models::WriteModelSet,
     ) -> UpdateModelSetRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_model_set",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/model_sets/", ""], &[model_set_id]),
-        );
-        call.json_body(body);
-        UpdateModelSetRequest { call }
+        UpdateModelSetRequest(
+            Call::patch(
+                    self,
+                    "update_model_set",
+                    crate::call::path(&["/model_sets/", ""], &[model_set_id]),
+                )
+                .json_body(body),
+        )
     }
     /// Get All Model Sets
     ///
@@ -104,13 +101,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /model_sets` · tag `Role` · activity `non_query`
     pub fn all_model_sets(&self) -> AllModelSetsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_model_sets",
-            reqwest::Method::GET,
-            String::from("/model_sets"),
-        );
-        AllModelSetsRequest { call }
+        AllModelSetsRequest(Call::get(self, "all_model_sets", "/model_sets"))
     }
     /// Create Model Set
     ///
@@ -125,14 +116,9 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteModelSet,
     ) -> CreateModelSetRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_model_set",
-            reqwest::Method::POST,
-            String::from("/model_sets"),
-        );
-        call.json_body(body);
-        CreateModelSetRequest { call }
+        CreateModelSetRequest(
+            Call::post(self, "create_model_set", "/model_sets").json_body(body),
+        )
     }
     /// Get All Permissions
     ///
@@ -140,13 +126,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /permissions` · tag `Role` · activity `non_query`
     pub fn all_permissions(&self) -> AllPermissionsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_permissions",
-            reqwest::Method::GET,
-            String::from("/permissions"),
-        );
-        AllPermissionsRequest { call }
+        AllPermissionsRequest(Call::get(self, "all_permissions", "/permissions"))
     }
     /// Search Permission Sets
     ///
@@ -175,15 +155,9 @@ impl crate::LookerSdk {
     ///
     /// `GET /permission_sets/search` · tag `Role` · activity `non_query`
     pub fn search_permission_sets(&self) -> SearchPermissionSetsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "search_permission_sets",
-            reqwest::Method::GET,
-            String::from("/permission_sets/search"),
-        );
-        SearchPermissionSetsRequest {
-            call,
-        }
+        SearchPermissionSetsRequest(
+            Call::get(self, "search_permission_sets", "/permission_sets/search"),
+        )
     }
     /// Get Permission Set
     ///
@@ -195,13 +169,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /permission_sets/{permission_set_id}` · tag `Role` · activity `non_query`
     pub fn permission_set(&self, permission_set_id: &str) -> PermissionSetRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "permission_set",
-            reqwest::Method::GET,
-            crate::call::path(&["/permission_sets/", ""], &[permission_set_id]),
-        );
-        PermissionSetRequest { call }
+        PermissionSetRequest(
+            Call::get(
+                self,
+                "permission_set",
+                crate::call::path(&["/permission_sets/", ""], &[permission_set_id]),
+            ),
+        )
     }
     /// Delete Permission Set
     ///
@@ -216,13 +190,13 @@ impl crate::LookerSdk {
         &self,
         permission_set_id: &str,
     ) -> DeletePermissionSetRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_permission_set",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/permission_sets/", ""], &[permission_set_id]),
-        );
-        DeletePermissionSetRequest { call }
+        DeletePermissionSetRequest(
+            Call::delete(
+                self,
+                "delete_permission_set",
+                crate::call::path(&["/permission_sets/", ""], &[permission_set_id]),
+            ),
+        )
     }
     /// Update Permission Set
     ///
@@ -240,14 +214,14 @@ impl crate::LookerSdk {
         permission_set_id: &str,
         body: &crate::models::WritePermissionSet,
     ) -> UpdatePermissionSetRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_permission_set",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/permission_sets/", ""], &[permission_set_id]),
-        );
-        call.json_body(body);
-        UpdatePermissionSetRequest { call }
+        UpdatePermissionSetRequest(
+            Call::patch(
+                    self,
+                    "update_permission_set",
+                    crate::call::path(&["/permission_sets/", ""], &[permission_set_id]),
+                )
+                .json_body(body),
+        )
     }
     /// Get All Permission Sets
     ///
@@ -255,13 +229,9 @@ impl crate::LookerSdk {
     ///
     /// `GET /permission_sets` · tag `Role` · activity `non_query`
     pub fn all_permission_sets(&self) -> AllPermissionSetsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_permission_sets",
-            reqwest::Method::GET,
-            String::from("/permission_sets"),
-        );
-        AllPermissionSetsRequest { call }
+        AllPermissionSetsRequest(
+            Call::get(self, "all_permission_sets", "/permission_sets"),
+        )
     }
     /// Create Permission Set
     ///
@@ -277,14 +247,9 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WritePermissionSet,
     ) -> CreatePermissionSetRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_permission_set",
-            reqwest::Method::POST,
-            String::from("/permission_sets"),
-        );
-        call.json_body(body);
-        CreatePermissionSetRequest { call }
+        CreatePermissionSetRequest(
+            Call::post(self, "create_permission_set", "/permission_sets").json_body(body),
+        )
     }
     /// Get All Roles
     ///
@@ -292,13 +257,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /roles` · tag `Role` · activity `non_query`
     pub fn all_roles(&self) -> AllRolesRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_roles",
-            reqwest::Method::GET,
-            String::from("/roles"),
-        );
-        AllRolesRequest { call }
+        AllRolesRequest(Call::get(self, "all_roles", "/roles"))
     }
     /// Create Role
     ///
@@ -310,14 +269,7 @@ impl crate::LookerSdk {
     ///
     /// `POST /roles` · tag `Role` · activity `non_query`
     pub fn create_role(&self, body: &crate::models::WriteRole) -> CreateRoleRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_role",
-            reqwest::Method::POST,
-            String::from("/roles"),
-        );
-        call.json_body(body);
-        CreateRoleRequest { call }
+        CreateRoleRequest(Call::post(self, "create_role", "/roles").json_body(body))
     }
     /// Search Roles
     ///
@@ -348,13 +300,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /roles/search` · tag `Role` · activity `non_query`
     pub fn search_roles(&self) -> SearchRolesRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "search_roles",
-            reqwest::Method::GET,
-            String::from("/roles/search"),
-        );
-        SearchRolesRequest { call }
+        SearchRolesRequest(Call::get(self, "search_roles", "/roles/search"))
     }
     /// Search Roles with User Count
     ///
@@ -386,15 +332,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /roles/search/with_user_count` · tag `Role` · activity `non_query`
     pub fn search_roles_with_user_count(&self) -> SearchRolesWithUserCountRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "search_roles_with_user_count",
-            reqwest::Method::GET,
-            String::from("/roles/search/with_user_count"),
-        );
-        SearchRolesWithUserCountRequest {
-            call,
-        }
+        SearchRolesWithUserCountRequest(
+            Call::get(
+                self,
+                "search_roles_with_user_count",
+                "/roles/search/with_user_count",
+            ),
+        )
     }
     /// Get Role
     ///
@@ -406,13 +350,9 @@ impl crate::LookerSdk {
     ///
     /// `GET /roles/{role_id}` · tag `Role` · activity `non_query`
     pub fn role(&self, role_id: &str) -> RoleRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "role",
-            reqwest::Method::GET,
-            crate::call::path(&["/roles/", ""], &[role_id]),
-        );
-        RoleRequest { call }
+        RoleRequest(
+            Call::get(self, "role", crate::call::path(&["/roles/", ""], &[role_id])),
+        )
     }
     /// Delete Role
     ///
@@ -424,13 +364,13 @@ impl crate::LookerSdk {
     ///
     /// `DELETE /roles/{role_id}` · tag `Role` · activity `non_query`
     pub fn delete_role(&self, role_id: &str) -> DeleteRoleRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_role",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/roles/", ""], &[role_id]),
-        );
-        DeleteRoleRequest { call }
+        DeleteRoleRequest(
+            Call::delete(
+                self,
+                "delete_role",
+                crate::call::path(&["/roles/", ""], &[role_id]),
+            ),
+        )
     }
     /// Update Role
     ///
@@ -447,14 +387,14 @@ impl crate::LookerSdk {
         role_id: &str,
         body: &crate::models::WriteRole,
     ) -> UpdateRoleRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_role",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/roles/", ""], &[role_id]),
-        );
-        call.json_body(body);
-        UpdateRoleRequest { call }
+        UpdateRoleRequest(
+            Call::patch(
+                    self,
+                    "update_role",
+                    crate::call::path(&["/roles/", ""], &[role_id]),
+                )
+                .json_body(body),
+        )
     }
     /// Get Role Groups
     ///
@@ -466,13 +406,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /roles/{role_id}/groups` · tag `Role` · activity `non_query`
     pub fn role_groups(&self, role_id: &str) -> RoleGroupsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "role_groups",
-            reqwest::Method::GET,
-            crate::call::path(&["/roles/", "/groups"], &[role_id]),
-        );
-        RoleGroupsRequest { call }
+        RoleGroupsRequest(
+            Call::get(
+                self,
+                "role_groups",
+                crate::call::path(&["/roles/", "/groups"], &[role_id]),
+            ),
+        )
     }
     /// Update Role Groups
     ///
@@ -491,14 +431,14 @@ impl crate::LookerSdk {
         role_id: &str,
         body: &[String],
     ) -> SetRoleGroupsRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "set_role_groups",
-            reqwest::Method::PUT,
-            crate::call::path(&["/roles/", "/groups"], &[role_id]),
-        );
-        call.json_body(body);
-        SetRoleGroupsRequest { call }
+        SetRoleGroupsRequest(
+            Call::put(
+                    self,
+                    "set_role_groups",
+                    crate::call::path(&["/roles/", "/groups"], &[role_id]),
+                )
+                .json_body(body),
+        )
     }
     /// Get Role Users
     ///
@@ -510,13 +450,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /roles/{role_id}/users` · tag `Role` · activity `non_query`
     pub fn role_users(&self, role_id: &str) -> RoleUsersRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "role_users",
-            reqwest::Method::GET,
-            crate::call::path(&["/roles/", "/users"], &[role_id]),
-        );
-        RoleUsersRequest { call }
+        RoleUsersRequest(
+            Call::get(
+                self,
+                "role_users",
+                crate::call::path(&["/roles/", "/users"], &[role_id]),
+            ),
+        )
     }
     /// Update Role Users
     ///
@@ -533,223 +473,153 @@ impl crate::LookerSdk {
         role_id: &str,
         body: &[String],
     ) -> SetRoleUsersRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "set_role_users",
-            reqwest::Method::PUT,
-            crate::call::path(&["/roles/", "/users"], &[role_id]),
-        );
-        call.json_body(body);
-        SetRoleUsersRequest { call }
+        SetRoleUsersRequest(
+            Call::put(
+                    self,
+                    "set_role_users",
+                    crate::call::path(&["/roles/", "/users"], &[role_id]),
+                )
+                .json_body(body),
+        )
     }
 }
 /// Request builder for [`LookerSdk::search_model_sets`](crate::LookerSdk::search_model_sets) (`GET /model_sets/search`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SearchModelSetsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::ModelSet>>,
-}
+pub struct SearchModelSetsRequest<'a>(Call<'a>);
 impl<'a> SearchModelSetsRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Number of results to return (used with `offset`).
-    pub fn limit(mut self, limit: i64) -> Self {
-        self.call.query("limit", limit);
-        self
+    pub fn limit(self, limit: i64) -> Self {
+        Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any (used with `limit`).
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.call.query("offset", offset);
-        self
+    pub fn offset(self, offset: i64) -> Self {
+        Self(self.0.query("offset", offset))
     }
     /// Fields to sort by.
-    pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        self.call.query("sorts", Into::<String>::into(sorts));
-        self
+    pub fn sorts(self, sorts: impl Into<String>) -> Self {
+        Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
     /// Match model set id.
-    pub fn id(mut self, id: impl Into<String>) -> Self {
-        self.call.query("id", Into::<String>::into(id));
-        self
+    pub fn id(self, id: impl Into<String>) -> Self {
+        Self(self.0.query("id", Into::<String>::into(id)))
     }
     /// Match model set name.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.call.query("name", Into::<String>::into(name));
-        self
+    pub fn name(self, name: impl Into<String>) -> Self {
+        Self(self.0.query("name", Into::<String>::into(name)))
     }
     /// Match model sets by all_access status.
-    pub fn all_access(mut self, all_access: bool) -> Self {
-        self.call.query("all_access", all_access);
-        self
+    pub fn all_access(self, all_access: bool) -> Self {
+        Self(self.0.query("all_access", all_access))
     }
     /// Match model sets by built_in status.
-    pub fn built_in(mut self, built_in: bool) -> Self {
-        self.call.query("built_in", built_in);
-        self
+    pub fn built_in(self, built_in: bool) -> Self {
+        Self(self.0.query("built_in", built_in))
     }
     /// Combine given search criteria in a boolean OR expression.
-    pub fn filter_or(mut self, filter_or: bool) -> Self {
-        self.call.query("filter_or", filter_or);
-        self
+    pub fn filter_or(self, filter_or: bool) -> Self {
+        Self(self.0.query("filter_or", filter_or))
     }
     /// Matches model sets that contain all of the specified models (comma separated). This is an experimental feature and may not yet be available on your instance.
-    pub fn models(mut self, models: impl Into<String>) -> Self {
-        self.call.query("models", Into::<String>::into(models));
-        self
+    pub fn models(self, models: impl Into<String>) -> Self {
+        Self(self.0.query("models", Into::<String>::into(models)))
     }
 }
 crate::builder::request_builder!(
     SearchModelSetsRequest => Vec < crate ::models::ModelSet >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::model_set`](crate::LookerSdk::model_set) (`GET /model_sets/{model_set_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ModelSetRequest<'a> {
-    call: crate::call::Call<'a, crate::models::ModelSet>,
-}
+pub struct ModelSetRequest<'a>(Call<'a>);
 impl<'a> ModelSetRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     ModelSetRequest => crate ::models::ModelSet, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_model_set`](crate::LookerSdk::delete_model_set) (`DELETE /model_sets/{model_set_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteModelSetRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteModelSetRequest<'a>(Call<'a>);
 crate::builder::request_builder!(DeleteModelSetRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_model_set`](crate::LookerSdk::update_model_set) (`PATCH /model_sets/{model_set_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateModelSetRequest<'a> {
-    call: crate::call::Call<'a, crate::models::ModelSet>,
-}
-impl<'a> UpdateModelSetRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct UpdateModelSetRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateModelSetRequest => crate ::models::ModelSet, crate ::call::json
+    UpdateModelSetRequest => crate ::models::ModelSet, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::all_model_sets`](crate::LookerSdk::all_model_sets) (`GET /model_sets`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllModelSetsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::ModelSet>>,
-}
+pub struct AllModelSetsRequest<'a>(Call<'a>);
 impl<'a> AllModelSetsRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     AllModelSetsRequest => Vec < crate ::models::ModelSet >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_model_set`](crate::LookerSdk::create_model_set) (`POST /model_sets`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateModelSetRequest<'a> {
-    call: crate::call::Call<'a, crate::models::ModelSet>,
-}
-impl<'a> CreateModelSetRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct CreateModelSetRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateModelSetRequest => crate ::models::ModelSet, crate ::call::json
+    CreateModelSetRequest => crate ::models::ModelSet, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::all_permissions`](crate::LookerSdk::all_permissions) (`GET /permissions`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllPermissionsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::Permission>>,
-}
+pub struct AllPermissionsRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     AllPermissionsRequest => Vec < crate ::models::Permission >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::search_permission_sets`](crate::LookerSdk::search_permission_sets) (`GET /permission_sets/search`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SearchPermissionSetsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::PermissionSet>>,
-}
+pub struct SearchPermissionSetsRequest<'a>(Call<'a>);
 impl<'a> SearchPermissionSetsRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Number of results to return (used with `offset`).
-    pub fn limit(mut self, limit: i64) -> Self {
-        self.call.query("limit", limit);
-        self
+    pub fn limit(self, limit: i64) -> Self {
+        Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any (used with `limit`).
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.call.query("offset", offset);
-        self
+    pub fn offset(self, offset: i64) -> Self {
+        Self(self.0.query("offset", offset))
     }
     /// Fields to sort by.
-    pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        self.call.query("sorts", Into::<String>::into(sorts));
-        self
+    pub fn sorts(self, sorts: impl Into<String>) -> Self {
+        Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
     /// Match permission set id.
-    pub fn id(mut self, id: impl Into<String>) -> Self {
-        self.call.query("id", Into::<String>::into(id));
-        self
+    pub fn id(self, id: impl Into<String>) -> Self {
+        Self(self.0.query("id", Into::<String>::into(id)))
     }
     /// Match permission set name.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.call.query("name", Into::<String>::into(name));
-        self
+    pub fn name(self, name: impl Into<String>) -> Self {
+        Self(self.0.query("name", Into::<String>::into(name)))
     }
     /// Match permission sets by all_access status.
-    pub fn all_access(mut self, all_access: bool) -> Self {
-        self.call.query("all_access", all_access);
-        self
+    pub fn all_access(self, all_access: bool) -> Self {
+        Self(self.0.query("all_access", all_access))
     }
     /// Match permission sets by built_in status.
-    pub fn built_in(mut self, built_in: bool) -> Self {
-        self.call.query("built_in", built_in);
-        self
+    pub fn built_in(self, built_in: bool) -> Self {
+        Self(self.0.query("built_in", built_in))
     }
     /// Combine given search criteria in a boolean OR expression.
-    pub fn filter_or(mut self, filter_or: bool) -> Self {
-        self.call.query("filter_or", filter_or);
-        self
+    pub fn filter_or(self, filter_or: bool) -> Self {
+        Self(self.0.query("filter_or", filter_or))
     }
     /// Matches permission sets that contain all of the specified permissions (comma separated). This is an experimental feature and may not yet be available on your instance.
-    pub fn permissions(mut self, permissions: impl Into<String>) -> Self {
-        self.call.query("permissions", Into::<String>::into(permissions));
-        self
+    pub fn permissions(self, permissions: impl Into<String>) -> Self {
+        Self(self.0.query("permissions", Into::<String>::into(permissions)))
     }
 }
 crate::builder::request_builder!(
@@ -757,239 +627,160 @@ crate::builder::request_builder!(
     ::call::json
 );
 /// Request builder for [`LookerSdk::permission_set`](crate::LookerSdk::permission_set) (`GET /permission_sets/{permission_set_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct PermissionSetRequest<'a> {
-    call: crate::call::Call<'a, crate::models::PermissionSet>,
-}
+pub struct PermissionSetRequest<'a>(Call<'a>);
 impl<'a> PermissionSetRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     PermissionSetRequest => crate ::models::PermissionSet, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_permission_set`](crate::LookerSdk::delete_permission_set) (`DELETE /permission_sets/{permission_set_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeletePermissionSetRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeletePermissionSetRequest<'a>(Call<'a>);
 crate::builder::request_builder!(DeletePermissionSetRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_permission_set`](crate::LookerSdk::update_permission_set) (`PATCH /permission_sets/{permission_set_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdatePermissionSetRequest<'a> {
-    call: crate::call::Call<'a, crate::models::PermissionSet>,
-}
-impl<'a> UpdatePermissionSetRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct UpdatePermissionSetRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdatePermissionSetRequest => crate ::models::PermissionSet, crate ::call::json
+    UpdatePermissionSetRequest => crate ::models::PermissionSet, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::all_permission_sets`](crate::LookerSdk::all_permission_sets) (`GET /permission_sets`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllPermissionSetsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::PermissionSet>>,
-}
+pub struct AllPermissionSetsRequest<'a>(Call<'a>);
 impl<'a> AllPermissionSetsRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     AllPermissionSetsRequest => Vec < crate ::models::PermissionSet >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_permission_set`](crate::LookerSdk::create_permission_set) (`POST /permission_sets`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreatePermissionSetRequest<'a> {
-    call: crate::call::Call<'a, crate::models::PermissionSet>,
-}
-impl<'a> CreatePermissionSetRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct CreatePermissionSetRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreatePermissionSetRequest => crate ::models::PermissionSet, crate ::call::json
+    CreatePermissionSetRequest => crate ::models::PermissionSet, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::all_roles`](crate::LookerSdk::all_roles) (`GET /roles`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllRolesRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::Role>>,
-}
+pub struct AllRolesRequest<'a>(Call<'a>);
 impl<'a> AllRolesRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Optional list of ids to get specific roles.
     ///
     /// Sent as one comma-delimited value.
-    pub fn ids(mut self, ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
-        self.call.query_csv("ids", ids);
-        self
+    pub fn ids(self, ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        Self(self.0.query_csv("ids", ids))
     }
     /// Get all Looker support roles.
-    pub fn get_all_support_roles(mut self, get_all_support_roles: bool) -> Self {
-        self.call.query("get_all_support_roles", get_all_support_roles);
-        self
+    pub fn get_all_support_roles(self, get_all_support_roles: bool) -> Self {
+        Self(self.0.query("get_all_support_roles", get_all_support_roles))
     }
 }
 crate::builder::request_builder!(
     AllRolesRequest => Vec < crate ::models::Role >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_role`](crate::LookerSdk::create_role) (`POST /roles`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateRoleRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Role>,
-}
-impl<'a> CreateRoleRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct CreateRoleRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateRoleRequest => crate ::models::Role, crate ::call::json
+    CreateRoleRequest => crate ::models::Role, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::search_roles`](crate::LookerSdk::search_roles) (`GET /roles/search`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SearchRolesRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::Role>>,
-}
+pub struct SearchRolesRequest<'a>(Call<'a>);
 impl<'a> SearchRolesRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Number of results to return (used with `offset`).
-    pub fn limit(mut self, limit: i64) -> Self {
-        self.call.query("limit", limit);
-        self
+    pub fn limit(self, limit: i64) -> Self {
+        Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any (used with `limit`).
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.call.query("offset", offset);
-        self
+    pub fn offset(self, offset: i64) -> Self {
+        Self(self.0.query("offset", offset))
     }
     /// Fields to sort by.
-    pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        self.call.query("sorts", Into::<String>::into(sorts));
-        self
+    pub fn sorts(self, sorts: impl Into<String>) -> Self {
+        Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
     /// Match role id.
-    pub fn id(mut self, id: impl Into<String>) -> Self {
-        self.call.query("id", Into::<String>::into(id));
-        self
+    pub fn id(self, id: impl Into<String>) -> Self {
+        Self(self.0.query("id", Into::<String>::into(id)))
     }
     /// Match roles with these model set ids (comma separated). This is an experimental feature and may not yet be available on your instance.
-    pub fn model_set_ids(mut self, model_set_ids: impl Into<String>) -> Self {
-        self.call.query("model_set_ids", Into::<String>::into(model_set_ids));
-        self
+    pub fn model_set_ids(self, model_set_ids: impl Into<String>) -> Self {
+        Self(self.0.query("model_set_ids", Into::<String>::into(model_set_ids)))
     }
     /// Match roles with these permission set ids (comma separated). This is an experimental feature and may not yet be available on your instance.
-    pub fn permission_set_ids(mut self, permission_set_ids: impl Into<String>) -> Self {
-        self.call.query("permission_set_ids", Into::<String>::into(permission_set_ids));
-        self
+    pub fn permission_set_ids(self, permission_set_ids: impl Into<String>) -> Self {
+        Self(
+            self.0.query("permission_set_ids", Into::<String>::into(permission_set_ids)),
+        )
     }
     /// Match role name.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.call.query("name", Into::<String>::into(name));
-        self
+    pub fn name(self, name: impl Into<String>) -> Self {
+        Self(self.0.query("name", Into::<String>::into(name)))
     }
     /// Match roles by built_in status.
-    pub fn built_in(mut self, built_in: bool) -> Self {
-        self.call.query("built_in", built_in);
-        self
+    pub fn built_in(self, built_in: bool) -> Self {
+        Self(self.0.query("built_in", built_in))
     }
     /// Combine given search criteria in a boolean OR expression.
-    pub fn filter_or(mut self, filter_or: bool) -> Self {
-        self.call.query("filter_or", filter_or);
-        self
+    pub fn filter_or(self, filter_or: bool) -> Self {
+        Self(self.0.query("filter_or", filter_or))
     }
 }
 crate::builder::request_builder!(
     SearchRolesRequest => Vec < crate ::models::Role >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::search_roles_with_user_count`](crate::LookerSdk::search_roles_with_user_count) (`GET /roles/search/with_user_count`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SearchRolesWithUserCountRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::RoleSearch>>,
-}
+pub struct SearchRolesWithUserCountRequest<'a>(Call<'a>);
 impl<'a> SearchRolesWithUserCountRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Number of results to return (used with `offset`).
-    pub fn limit(mut self, limit: i64) -> Self {
-        self.call.query("limit", limit);
-        self
+    pub fn limit(self, limit: i64) -> Self {
+        Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any (used with `limit`).
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.call.query("offset", offset);
-        self
+    pub fn offset(self, offset: i64) -> Self {
+        Self(self.0.query("offset", offset))
     }
     /// Fields to sort by.
-    pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        self.call.query("sorts", Into::<String>::into(sorts));
-        self
+    pub fn sorts(self, sorts: impl Into<String>) -> Self {
+        Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
     /// Match role id.
-    pub fn id(mut self, id: impl Into<String>) -> Self {
-        self.call.query("id", Into::<String>::into(id));
-        self
+    pub fn id(self, id: impl Into<String>) -> Self {
+        Self(self.0.query("id", Into::<String>::into(id)))
     }
     /// Match role name.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.call.query("name", Into::<String>::into(name));
-        self
+    pub fn name(self, name: impl Into<String>) -> Self {
+        Self(self.0.query("name", Into::<String>::into(name)))
     }
     /// Match roles by built_in status.
-    pub fn built_in(mut self, built_in: bool) -> Self {
-        self.call.query("built_in", built_in);
-        self
+    pub fn built_in(self, built_in: bool) -> Self {
+        Self(self.0.query("built_in", built_in))
     }
     /// Combine given search criteria in a boolean OR expression.
-    pub fn filter_or(mut self, filter_or: bool) -> Self {
-        self.call.query("filter_or", filter_or);
-        self
+    pub fn filter_or(self, filter_or: bool) -> Self {
+        Self(self.0.query("filter_or", filter_or))
     }
 }
 crate::builder::request_builder!(
@@ -997,113 +788,58 @@ crate::builder::request_builder!(
     ::call::json
 );
 /// Request builder for [`LookerSdk::role`](crate::LookerSdk::role) (`GET /roles/{role_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct RoleRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Role>,
-}
+pub struct RoleRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     RoleRequest => crate ::models::Role, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_role`](crate::LookerSdk::delete_role) (`DELETE /roles/{role_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteRoleRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteRoleRequest<'a>(Call<'a>);
 crate::builder::request_builder!(DeleteRoleRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_role`](crate::LookerSdk::update_role) (`PATCH /roles/{role_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateRoleRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Role>,
-}
-impl<'a> UpdateRoleRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct UpdateRoleRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateRoleRequest => crate ::models::Role, crate ::call::json
+    UpdateRoleRequest => crate ::models::Role, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::role_groups`](crate::LookerSdk::role_groups) (`GET /roles/{role_id}/groups`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct RoleGroupsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::Group>>,
-}
+pub struct RoleGroupsRequest<'a>(Call<'a>);
 impl<'a> RoleGroupsRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     RoleGroupsRequest => Vec < crate ::models::Group >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::set_role_groups`](crate::LookerSdk::set_role_groups) (`PUT /roles/{role_id}/groups`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SetRoleGroupsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::Group>>,
-}
-impl<'a> SetRoleGroupsRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct SetRoleGroupsRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    SetRoleGroupsRequest => Vec < crate ::models::Group >, crate ::call::json
+    SetRoleGroupsRequest => Vec < crate ::models::Group >, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::role_users`](crate::LookerSdk::role_users) (`GET /roles/{role_id}/users`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct RoleUsersRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::User>>,
-}
+pub struct RoleUsersRequest<'a>(Call<'a>);
 impl<'a> RoleUsersRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Get only users associated directly with the role: exclude those only associated through groups.
-    pub fn direct_association_only(mut self, direct_association_only: bool) -> Self {
-        self.call.query("direct_association_only", direct_association_only);
-        self
+    pub fn direct_association_only(self, direct_association_only: bool) -> Self {
+        Self(self.0.query("direct_association_only", direct_association_only))
     }
 }
 crate::builder::request_builder!(
     RoleUsersRequest => Vec < crate ::models::User >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::set_role_users`](crate::LookerSdk::set_role_users) (`PUT /roles/{role_id}/users`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SetRoleUsersRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::User>>,
-}
-impl<'a> SetRoleUsersRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct SetRoleUsersRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    SetRoleUsersRequest => Vec < crate ::models::User >, crate ::call::json
+    SetRoleUsersRequest => Vec < crate ::models::User >, crate ::call::json, null_field
 );

@@ -2,6 +2,7 @@
 // Source: Looker API 4.0 Reference 4.0.26.12 (release 26.12.3), spec sha256 c64144684b2d375b6815d85870919c74bb1dbae2ab8eb5405ddaa6df71cb7746
 
 //! ScheduledPlan: Manage Scheduled Plans
+use crate::call::Call;
 impl crate::LookerSdk {
     /// Scheduled Plans for Space
     ///
@@ -18,15 +19,13 @@ impl crate::LookerSdk {
         &self,
         space_id: &str,
     ) -> ScheduledPlansForSpaceRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "scheduled_plans_for_space",
-            reqwest::Method::GET,
-            crate::call::path(&["/scheduled_plans/space/", ""], &[space_id]),
-        );
-        ScheduledPlansForSpaceRequest {
-            call,
-        }
+        ScheduledPlansForSpaceRequest(
+            Call::get(
+                self,
+                "scheduled_plans_for_space",
+                crate::call::path(&["/scheduled_plans/space/", ""], &[space_id]),
+            ),
+        )
     }
     /// Get Scheduled Plan
     ///
@@ -40,13 +39,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /scheduled_plans/{scheduled_plan_id}` · tag `ScheduledPlan` · activity `db_query`
     pub fn scheduled_plan(&self, scheduled_plan_id: &str) -> ScheduledPlanRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "scheduled_plan",
-            reqwest::Method::GET,
-            crate::call::path(&["/scheduled_plans/", ""], &[scheduled_plan_id]),
-        );
-        ScheduledPlanRequest { call }
+        ScheduledPlanRequest(
+            Call::get(
+                self,
+                "scheduled_plan",
+                crate::call::path(&["/scheduled_plans/", ""], &[scheduled_plan_id]),
+            ),
+        )
     }
     /// Delete Scheduled Plan
     ///
@@ -65,13 +64,13 @@ impl crate::LookerSdk {
         &self,
         scheduled_plan_id: &str,
     ) -> DeleteScheduledPlanRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_scheduled_plan",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/scheduled_plans/", ""], &[scheduled_plan_id]),
-        );
-        DeleteScheduledPlanRequest { call }
+        DeleteScheduledPlanRequest(
+            Call::delete(
+                self,
+                "delete_scheduled_plan",
+                crate::call::path(&["/scheduled_plans/", ""], &[scheduled_plan_id]),
+            ),
+        )
     }
     /// Update Scheduled Plan
     ///
@@ -129,14 +128,14 @@ impl crate::LookerSdk {
         scheduled_plan_id: &str,
         body: &crate::models::WriteScheduledPlan,
     ) -> UpdateScheduledPlanRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_scheduled_plan",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/scheduled_plans/", ""], &[scheduled_plan_id]),
-        );
-        call.json_body(body);
-        UpdateScheduledPlanRequest { call }
+        UpdateScheduledPlanRequest(
+            Call::patch(
+                    self,
+                    "update_scheduled_plan",
+                    crate::call::path(&["/scheduled_plans/", ""], &[scheduled_plan_id]),
+                )
+                .json_body(body),
+        )
     }
     /// Get All Scheduled Plans
     ///
@@ -154,13 +153,9 @@ impl crate::LookerSdk {
     ///
     /// `GET /scheduled_plans` · tag `ScheduledPlan` · activity `db_query`
     pub fn all_scheduled_plans(&self) -> AllScheduledPlansRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_scheduled_plans",
-            reqwest::Method::GET,
-            String::from("/scheduled_plans"),
-        );
-        AllScheduledPlansRequest { call }
+        AllScheduledPlansRequest(
+            Call::get(self, "all_scheduled_plans", "/scheduled_plans"),
+        )
     }
     /// Create Scheduled Plan
     ///
@@ -232,14 +227,9 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteScheduledPlan,
     ) -> CreateScheduledPlanRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_scheduled_plan",
-            reqwest::Method::POST,
-            String::from("/scheduled_plans"),
-        );
-        call.json_body(body);
-        CreateScheduledPlanRequest { call }
+        CreateScheduledPlanRequest(
+            Call::post(self, "create_scheduled_plan", "/scheduled_plans").json_body(body),
+        )
     }
     /// Run Scheduled Plan Once
     ///
@@ -290,16 +280,10 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteScheduledPlan,
     ) -> ScheduledPlanRunOnceRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "scheduled_plan_run_once",
-            reqwest::Method::POST,
-            String::from("/scheduled_plans/run_once"),
-        );
-        call.json_body(body);
-        ScheduledPlanRunOnceRequest {
-            call,
-        }
+        ScheduledPlanRunOnceRequest(
+            Call::post(self, "scheduled_plan_run_once", "/scheduled_plans/run_once")
+                .json_body(body),
+        )
     }
     /// Search Scheduled Plans
     ///
@@ -319,15 +303,9 @@ impl crate::LookerSdk {
     ///
     /// `GET /scheduled_plans/search` · tag `ScheduledPlan` · activity `db_query`
     pub fn search_scheduled_plans(&self) -> SearchScheduledPlansRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "search_scheduled_plans",
-            reqwest::Method::GET,
-            String::from("/scheduled_plans/search"),
-        );
-        SearchScheduledPlansRequest {
-            call,
-        }
+        SearchScheduledPlansRequest(
+            Call::get(self, "search_scheduled_plans", "/scheduled_plans/search"),
+        )
     }
     /// Scheduled Plans for Look
     ///
@@ -352,15 +330,13 @@ impl crate::LookerSdk {
         &self,
         look_id: &str,
     ) -> ScheduledPlansForLookRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "scheduled_plans_for_look",
-            reqwest::Method::GET,
-            crate::call::path(&["/scheduled_plans/look/", ""], &[look_id]),
-        );
-        ScheduledPlansForLookRequest {
-            call,
-        }
+        ScheduledPlansForLookRequest(
+            Call::get(
+                self,
+                "scheduled_plans_for_look",
+                crate::call::path(&["/scheduled_plans/look/", ""], &[look_id]),
+            ),
+        )
     }
     /// Scheduled Plans for Dashboard
     ///
@@ -385,15 +361,13 @@ impl crate::LookerSdk {
         &self,
         dashboard_id: &str,
     ) -> ScheduledPlansForDashboardRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "scheduled_plans_for_dashboard",
-            reqwest::Method::GET,
-            crate::call::path(&["/scheduled_plans/dashboard/", ""], &[dashboard_id]),
-        );
-        ScheduledPlansForDashboardRequest {
-            call,
-        }
+        ScheduledPlansForDashboardRequest(
+            Call::get(
+                self,
+                "scheduled_plans_for_dashboard",
+                crate::call::path(&["/scheduled_plans/dashboard/", ""], &[dashboard_id]),
+            ),
+        )
     }
     /// Scheduled Plans for LookML Dashboard
     ///
@@ -418,18 +392,16 @@ impl crate::LookerSdk {
         &self,
         lookml_dashboard_id: &str,
     ) -> ScheduledPlansForLookmlDashboardRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "scheduled_plans_for_lookml_dashboard",
-            reqwest::Method::GET,
-            crate::call::path(
-                &["/scheduled_plans/lookml_dashboard/", ""],
-                &[lookml_dashboard_id],
+        ScheduledPlansForLookmlDashboardRequest(
+            Call::get(
+                self,
+                "scheduled_plans_for_lookml_dashboard",
+                crate::call::path(
+                    &["/scheduled_plans/lookml_dashboard/", ""],
+                    &[lookml_dashboard_id],
+                ),
             ),
-        );
-        ScheduledPlansForLookmlDashboardRequest {
-            call,
-        }
+        )
     }
     /// Run Scheduled Plan Once by Id
     ///
@@ -490,29 +462,25 @@ impl crate::LookerSdk {
         &self,
         scheduled_plan_id: &str,
     ) -> ScheduledPlanRunOnceByIdRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "scheduled_plan_run_once_by_id",
-            reqwest::Method::POST,
-            crate::call::path(&["/scheduled_plans/", "/run_once"], &[scheduled_plan_id]),
-        );
-        ScheduledPlanRunOnceByIdRequest {
-            call,
-        }
+        ScheduledPlanRunOnceByIdRequest(
+            Call::post(
+                self,
+                "scheduled_plan_run_once_by_id",
+                crate::call::path(
+                    &["/scheduled_plans/", "/run_once"],
+                    &[scheduled_plan_id],
+                ),
+            ),
+        )
     }
 }
 /// Request builder for [`LookerSdk::scheduled_plans_for_space`](crate::LookerSdk::scheduled_plans_for_space) (`GET /scheduled_plans/space/{space_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ScheduledPlansForSpaceRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::ScheduledPlan>>,
-}
+pub struct ScheduledPlansForSpaceRequest<'a>(Call<'a>);
 impl<'a> ScheduledPlansForSpaceRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
@@ -520,202 +488,133 @@ crate::builder::request_builder!(
     ::call::json
 );
 /// Request builder for [`LookerSdk::scheduled_plan`](crate::LookerSdk::scheduled_plan) (`GET /scheduled_plans/{scheduled_plan_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ScheduledPlanRequest<'a> {
-    call: crate::call::Call<'a, crate::models::ScheduledPlan>,
-}
+pub struct ScheduledPlanRequest<'a>(Call<'a>);
 impl<'a> ScheduledPlanRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     ScheduledPlanRequest => crate ::models::ScheduledPlan, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_scheduled_plan`](crate::LookerSdk::delete_scheduled_plan) (`DELETE /scheduled_plans/{scheduled_plan_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteScheduledPlanRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteScheduledPlanRequest<'a>(Call<'a>);
 crate::builder::request_builder!(DeleteScheduledPlanRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_scheduled_plan`](crate::LookerSdk::update_scheduled_plan) (`PATCH /scheduled_plans/{scheduled_plan_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateScheduledPlanRequest<'a> {
-    call: crate::call::Call<'a, crate::models::ScheduledPlan>,
-}
-impl<'a> UpdateScheduledPlanRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct UpdateScheduledPlanRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateScheduledPlanRequest => crate ::models::ScheduledPlan, crate ::call::json
+    UpdateScheduledPlanRequest => crate ::models::ScheduledPlan, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::all_scheduled_plans`](crate::LookerSdk::all_scheduled_plans) (`GET /scheduled_plans`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllScheduledPlansRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::ScheduledPlan>>,
-}
+pub struct AllScheduledPlansRequest<'a>(Call<'a>);
 impl<'a> AllScheduledPlansRequest<'a> {
     /// Return scheduled plans belonging to this user_id. If not provided, returns scheduled plans owned by the caller.
-    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
-        self.call.query("user_id", Into::<String>::into(user_id));
-        self
+    pub fn user_id(self, user_id: impl Into<String>) -> Self {
+        Self(self.0.query("user_id", Into::<String>::into(user_id)))
     }
     /// Comma delimited list of field names. If provided, only the fields specified will be included in the response
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Return scheduled plans belonging to all users (caller needs see_schedules permission)
-    pub fn all_users(mut self, all_users: bool) -> Self {
-        self.call.query("all_users", all_users);
-        self
+    pub fn all_users(self, all_users: bool) -> Self {
+        Self(self.0.query("all_users", all_users))
     }
 }
 crate::builder::request_builder!(
     AllScheduledPlansRequest => Vec < crate ::models::ScheduledPlan >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_scheduled_plan`](crate::LookerSdk::create_scheduled_plan) (`POST /scheduled_plans`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateScheduledPlanRequest<'a> {
-    call: crate::call::Call<'a, crate::models::ScheduledPlan>,
-}
-impl<'a> CreateScheduledPlanRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct CreateScheduledPlanRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateScheduledPlanRequest => crate ::models::ScheduledPlan, crate ::call::json
+    CreateScheduledPlanRequest => crate ::models::ScheduledPlan, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::scheduled_plan_run_once`](crate::LookerSdk::scheduled_plan_run_once) (`POST /scheduled_plans/run_once`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ScheduledPlanRunOnceRequest<'a> {
-    call: crate::call::Call<'a, crate::models::ScheduledPlan>,
-}
-impl<'a> ScheduledPlanRunOnceRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct ScheduledPlanRunOnceRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    ScheduledPlanRunOnceRequest => crate ::models::ScheduledPlan, crate ::call::json
+    ScheduledPlanRunOnceRequest => crate ::models::ScheduledPlan, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::search_scheduled_plans`](crate::LookerSdk::search_scheduled_plans) (`GET /scheduled_plans/search`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SearchScheduledPlansRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::ScheduledPlan>>,
-}
+pub struct SearchScheduledPlansRequest<'a>(Call<'a>);
 impl<'a> SearchScheduledPlansRequest<'a> {
     /// Return scheduled plans belonging to this user_id. If not provided, returns scheduled plans owned by the caller.
-    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
-        self.call.query("user_id", Into::<String>::into(user_id));
-        self
+    pub fn user_id(self, user_id: impl Into<String>) -> Self {
+        Self(self.0.query("user_id", Into::<String>::into(user_id)))
     }
     /// Comma delimited list of field names. If provided, only the fields specified will be included in the response
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Return scheduled plans belonging to all users (caller needs see_schedules permission)
-    pub fn all_users(mut self, all_users: bool) -> Self {
-        self.call.query("all_users", all_users);
-        self
+    pub fn all_users(self, all_users: bool) -> Self {
+        Self(self.0.query("all_users", all_users))
     }
     /// Number of results to return. (used with offset and takes priority over page and per_page)
-    pub fn limit(mut self, limit: i64) -> Self {
-        self.call.query("limit", limit);
-        self
+    pub fn limit(self, limit: i64) -> Self {
+        Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any. (used with limit and takes priority over page and per_page)
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.call.query("offset", offset);
-        self
+    pub fn offset(self, offset: i64) -> Self {
+        Self(self.0.query("offset", offset))
     }
     /// Fields to sort by.
-    pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        self.call.query("sorts", Into::<String>::into(sorts));
-        self
+    pub fn sorts(self, sorts: impl Into<String>) -> Self {
+        Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
     /// Match Scheduled plan's name.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.call.query("name", Into::<String>::into(name));
-        self
+    pub fn name(self, name: impl Into<String>) -> Self {
+        Self(self.0.query("name", Into::<String>::into(name)))
     }
     /// Returns scheduled plans belonging to user with this first name.
-    pub fn user_first_name(mut self, user_first_name: impl Into<String>) -> Self {
-        self.call.query("user_first_name", Into::<String>::into(user_first_name));
-        self
+    pub fn user_first_name(self, user_first_name: impl Into<String>) -> Self {
+        Self(self.0.query("user_first_name", Into::<String>::into(user_first_name)))
     }
     /// Returns scheduled plans belonging to user with this last name.
-    pub fn user_last_name(mut self, user_last_name: impl Into<String>) -> Self {
-        self.call.query("user_last_name", Into::<String>::into(user_last_name));
-        self
+    pub fn user_last_name(self, user_last_name: impl Into<String>) -> Self {
+        Self(self.0.query("user_last_name", Into::<String>::into(user_last_name)))
     }
     /// Returns scheduled plans created on this Dashboard.
-    pub fn dashboard_id(mut self, dashboard_id: impl Into<String>) -> Self {
-        self.call.query("dashboard_id", Into::<String>::into(dashboard_id));
-        self
+    pub fn dashboard_id(self, dashboard_id: impl Into<String>) -> Self {
+        Self(self.0.query("dashboard_id", Into::<String>::into(dashboard_id)))
     }
     /// Returns scheduled plans created on this Look.
-    pub fn look_id(mut self, look_id: impl Into<String>) -> Self {
-        self.call.query("look_id", Into::<String>::into(look_id));
-        self
+    pub fn look_id(self, look_id: impl Into<String>) -> Self {
+        Self(self.0.query("look_id", Into::<String>::into(look_id)))
     }
     /// Returns scheduled plans created on this LookML Dashboard.
-    pub fn lookml_dashboard_id(
-        mut self,
-        lookml_dashboard_id: impl Into<String>,
-    ) -> Self {
-        self.call
-            .query("lookml_dashboard_id", Into::<String>::into(lookml_dashboard_id));
-        self
+    pub fn lookml_dashboard_id(self, lookml_dashboard_id: impl Into<String>) -> Self {
+        Self(
+            self
+                .0
+                .query("lookml_dashboard_id", Into::<String>::into(lookml_dashboard_id)),
+        )
     }
     /// Match recipient address.
-    pub fn recipient(mut self, recipient: impl Into<String>) -> Self {
-        self.call.query("recipient", Into::<String>::into(recipient));
-        self
+    pub fn recipient(self, recipient: impl Into<String>) -> Self {
+        Self(self.0.query("recipient", Into::<String>::into(recipient)))
     }
     /// Match scheduled plan's destination type.
-    pub fn destination_type(mut self, destination_type: impl Into<String>) -> Self {
-        self.call.query("destination_type", Into::<String>::into(destination_type));
-        self
+    pub fn destination_type(self, destination_type: impl Into<String>) -> Self {
+        Self(self.0.query("destination_type", Into::<String>::into(destination_type)))
     }
     /// Match scheduled plan's delivery format.
-    pub fn delivery_format(mut self, delivery_format: impl Into<String>) -> Self {
-        self.call.query("delivery_format", Into::<String>::into(delivery_format));
-        self
+    pub fn delivery_format(self, delivery_format: impl Into<String>) -> Self {
+        Self(self.0.query("delivery_format", Into::<String>::into(delivery_format)))
     }
     /// Combine given search criteria in a boolean OR expression
-    pub fn filter_or(mut self, filter_or: bool) -> Self {
-        self.call.query("filter_or", filter_or);
-        self
+    pub fn filter_or(self, filter_or: bool) -> Self {
+        Self(self.0.query("filter_or", filter_or))
     }
 }
 crate::builder::request_builder!(
@@ -723,27 +622,20 @@ crate::builder::request_builder!(
     ::call::json
 );
 /// Request builder for [`LookerSdk::scheduled_plans_for_look`](crate::LookerSdk::scheduled_plans_for_look) (`GET /scheduled_plans/look/{look_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ScheduledPlansForLookRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::ScheduledPlan>>,
-}
+pub struct ScheduledPlansForLookRequest<'a>(Call<'a>);
 impl<'a> ScheduledPlansForLookRequest<'a> {
     /// User Id (default is requesting user if not specified)
-    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
-        self.call.query("user_id", Into::<String>::into(user_id));
-        self
+    pub fn user_id(self, user_id: impl Into<String>) -> Self {
+        Self(self.0.query("user_id", Into::<String>::into(user_id)))
     }
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Return scheduled plans belonging to all users for the look
-    pub fn all_users(mut self, all_users: bool) -> Self {
-        self.call.query("all_users", all_users);
-        self
+    pub fn all_users(self, all_users: bool) -> Self {
+        Self(self.0.query("all_users", all_users))
     }
 }
 crate::builder::request_builder!(
@@ -751,27 +643,20 @@ crate::builder::request_builder!(
     ::call::json
 );
 /// Request builder for [`LookerSdk::scheduled_plans_for_dashboard`](crate::LookerSdk::scheduled_plans_for_dashboard) (`GET /scheduled_plans/dashboard/{dashboard_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ScheduledPlansForDashboardRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::ScheduledPlan>>,
-}
+pub struct ScheduledPlansForDashboardRequest<'a>(Call<'a>);
 impl<'a> ScheduledPlansForDashboardRequest<'a> {
     /// User Id (default is requesting user if not specified)
-    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
-        self.call.query("user_id", Into::<String>::into(user_id));
-        self
+    pub fn user_id(self, user_id: impl Into<String>) -> Self {
+        Self(self.0.query("user_id", Into::<String>::into(user_id)))
     }
     /// Return scheduled plans belonging to all users for the dashboard
-    pub fn all_users(mut self, all_users: bool) -> Self {
-        self.call.query("all_users", all_users);
-        self
+    pub fn all_users(self, all_users: bool) -> Self {
+        Self(self.0.query("all_users", all_users))
     }
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
@@ -779,27 +664,20 @@ crate::builder::request_builder!(
     ::call::json
 );
 /// Request builder for [`LookerSdk::scheduled_plans_for_lookml_dashboard`](crate::LookerSdk::scheduled_plans_for_lookml_dashboard) (`GET /scheduled_plans/lookml_dashboard/{lookml_dashboard_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ScheduledPlansForLookmlDashboardRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::ScheduledPlan>>,
-}
+pub struct ScheduledPlansForLookmlDashboardRequest<'a>(Call<'a>);
 impl<'a> ScheduledPlansForLookmlDashboardRequest<'a> {
     /// User Id (default is requesting user if not specified)
-    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
-        self.call.query("user_id", Into::<String>::into(user_id));
-        self
+    pub fn user_id(self, user_id: impl Into<String>) -> Self {
+        Self(self.0.query("user_id", Into::<String>::into(user_id)))
     }
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Return scheduled plans belonging to all users for the dashboard
-    pub fn all_users(mut self, all_users: bool) -> Self {
-        self.call.query("all_users", all_users);
-        self
+    pub fn all_users(self, all_users: bool) -> Self {
+        Self(self.0.query("all_users", all_users))
     }
 }
 crate::builder::request_builder!(
@@ -807,25 +685,15 @@ crate::builder::request_builder!(
     crate ::call::json
 );
 /// Request builder for [`LookerSdk::scheduled_plan_run_once_by_id`](crate::LookerSdk::scheduled_plan_run_once_by_id) (`POST /scheduled_plans/{scheduled_plan_id}/run_once`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ScheduledPlanRunOnceByIdRequest<'a> {
-    call: crate::call::Call<'a, crate::models::ScheduledPlan>,
-}
+pub struct ScheduledPlanRunOnceByIdRequest<'a>(Call<'a>);
 impl<'a> ScheduledPlanRunOnceByIdRequest<'a> {
     /// Property values to apply to the newly copied scheduled plan before running it
-    pub fn body(mut self, body: &crate::models::WriteScheduledPlan) -> Self {
-        self.call.json_body(body);
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn body(self, body: &crate::models::WriteScheduledPlan) -> Self {
+        Self(self.0.json_body(body))
     }
 }
 crate::builder::request_builder!(
-    ScheduledPlanRunOnceByIdRequest => crate ::models::ScheduledPlan, crate ::call::json
+    ScheduledPlanRunOnceByIdRequest => crate ::models::ScheduledPlan, crate ::call::json,
+    null_field
 );

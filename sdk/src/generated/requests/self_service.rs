@@ -2,6 +2,7 @@
 // Source: Looker API 4.0 Reference 4.0.26.12 (release 26.12.3), spec sha256 c64144684b2d375b6815d85870919c74bb1dbae2ab8eb5405ddaa6df71cb7746
 
 //! SelfService: Self Service Models
+use crate::call::Call;
 impl crate::LookerSdk {
     /// Get self service allowed connections
     ///
@@ -16,15 +17,13 @@ impl crate::LookerSdk {
     pub fn get_self_service_model_allowed_connections(
         &self,
     ) -> GetSelfServiceModelAllowedConnectionsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "get_self_service_model_allowed_connections",
-            reqwest::Method::GET,
-            String::from("/self_service_models/allowed_connections"),
-        );
-        GetSelfServiceModelAllowedConnectionsRequest {
-            call,
-        }
+        GetSelfServiceModelAllowedConnectionsRequest(
+            Call::get(
+                self,
+                "get_self_service_model_allowed_connections",
+                "/self_service_models/allowed_connections",
+            ),
+        )
     }
     /// Get Self Service LookML
     ///
@@ -41,15 +40,13 @@ impl crate::LookerSdk {
         &self,
         model_name: &str,
     ) -> GetSelfServiceModelLookmlRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "get_self_service_model_lookml",
-            reqwest::Method::GET,
-            crate::call::path(&["/self_service_models/", "/lookml"], &[model_name]),
-        );
-        GetSelfServiceModelLookmlRequest {
-            call,
-        }
+        GetSelfServiceModelLookmlRequest(
+            Call::get(
+                self,
+                "get_self_service_model_lookml",
+                crate::call::path(&["/self_service_models/", "/lookml"], &[model_name]),
+            ),
+        )
     }
     /// Update certification for a Self Service Explore
     ///
@@ -68,64 +65,41 @@ impl crate::LookerSdk {
         model_name: &str,
         body: &crate::models::WriteCertification,
     ) -> UpdateSelfServiceExploreCertificationRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_self_service_explore_certification",
-            reqwest::Method::PATCH,
-            crate::call::path(
-                &["/self_service_models/", "/certification"],
-                &[model_name],
-            ),
-        );
-        call.json_body(body);
-        UpdateSelfServiceExploreCertificationRequest {
-            call,
-        }
+        UpdateSelfServiceExploreCertificationRequest(
+            Call::patch(
+                    self,
+                    "update_self_service_explore_certification",
+                    crate::call::path(
+                        &["/self_service_models/", "/certification"],
+                        &[model_name],
+                    ),
+                )
+                .json_body(body),
+        )
     }
 }
 /// Request builder for [`LookerSdk::get_self_service_model_allowed_connections`](crate::LookerSdk::get_self_service_model_allowed_connections) (`GET /self_service_models/allowed_connections`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GetSelfServiceModelAllowedConnectionsRequest<'a> {
-    call: crate::call::Call<'a, Vec<String>>,
-}
+pub struct GetSelfServiceModelAllowedConnectionsRequest<'a>(Call<'a>);
 impl<'a> GetSelfServiceModelAllowedConnectionsRequest<'a> {
     /// Include connections allowed for Google Sheets.
-    pub fn google_sheets(mut self, google_sheets: bool) -> Self {
-        self.call.query("google_sheets", google_sheets);
-        self
+    pub fn google_sheets(self, google_sheets: bool) -> Self {
+        Self(self.0.query("google_sheets", google_sheets))
     }
 }
 crate::builder::request_builder!(
     GetSelfServiceModelAllowedConnectionsRequest => Vec < String >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::get_self_service_model_lookml`](crate::LookerSdk::get_self_service_model_lookml) (`GET /self_service_models/{model_name}/lookml`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GetSelfServiceModelLookmlRequest<'a> {
-    call: crate::call::Call<'a, String>,
-}
+pub struct GetSelfServiceModelLookmlRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     GetSelfServiceModelLookmlRequest => String, crate ::call::json
 );
 /// Request builder for [`LookerSdk::update_self_service_explore_certification`](crate::LookerSdk::update_self_service_explore_certification) (`PATCH /self_service_models/{model_name}/certification`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateSelfServiceExploreCertificationRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Certification>,
-}
-impl<'a> UpdateSelfServiceExploreCertificationRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct UpdateSelfServiceExploreCertificationRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     UpdateSelfServiceExploreCertificationRequest => crate ::models::Certification, crate
-    ::call::json
+    ::call::json, null_field
 );

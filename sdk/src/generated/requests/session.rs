@@ -2,6 +2,7 @@
 // Source: Looker API 4.0 Reference 4.0.26.12 (release 26.12.3), spec sha256 c64144684b2d375b6815d85870919c74bb1dbae2ab8eb5405ddaa6df71cb7746
 
 //! Session: Session Information
+use crate::call::Call;
 impl crate::LookerSdk {
     /// Get Auth
     ///
@@ -11,13 +12,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /session` · tag `Session` · activity `non_query`
     pub fn session(&self) -> SessionRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "session",
-            reqwest::Method::GET,
-            String::from("/session"),
-        );
-        SessionRequest { call }
+        SessionRequest(Call::get(self, "session", "/session"))
     }
     /// Update Auth
     ///
@@ -51,41 +46,20 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteApiSession,
     ) -> UpdateSessionRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_session",
-            reqwest::Method::PATCH,
-            String::from("/session"),
-        );
-        call.json_body(body);
-        UpdateSessionRequest { call }
+        UpdateSessionRequest(
+            Call::patch(self, "update_session", "/session").json_body(body),
+        )
     }
 }
 /// Request builder for [`LookerSdk::session`](crate::LookerSdk::session) (`GET /session`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SessionRequest<'a> {
-    call: crate::call::Call<'a, crate::models::ApiSession>,
-}
+pub struct SessionRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     SessionRequest => crate ::models::ApiSession, crate ::call::json
 );
 /// Request builder for [`LookerSdk::update_session`](crate::LookerSdk::update_session) (`PATCH /session`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateSessionRequest<'a> {
-    call: crate::call::Call<'a, crate::models::ApiSession>,
-}
-impl<'a> UpdateSessionRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct UpdateSessionRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateSessionRequest => crate ::models::ApiSession, crate ::call::json
+    UpdateSessionRequest => crate ::models::ApiSession, crate ::call::json, null_field
 );

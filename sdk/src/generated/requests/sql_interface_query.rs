@@ -2,6 +2,7 @@
 // Source: Looker API 4.0 Reference 4.0.26.12 (release 26.12.3), spec sha256 c64144684b2d375b6815d85870919c74bb1dbae2ab8eb5405ddaa6df71cb7746
 
 //! SqlInterfaceQuery: Run and Manage SQL Interface Queries
+use crate::call::Call;
 impl crate::LookerSdk {
     /// Get SQL Interface Query Metadata
     ///
@@ -11,15 +12,9 @@ impl crate::LookerSdk {
     ///
     /// `GET /sql_interface_queries/metadata` · tag `SqlInterfaceQuery` · activity `non_query`
     pub fn sql_interface_metadata(&self) -> SqlInterfaceMetadataRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "sql_interface_metadata",
-            reqwest::Method::GET,
-            String::from("/sql_interface_queries/metadata"),
-        );
-        SqlInterfaceMetadataRequest {
-            call,
-        }
+        SqlInterfaceMetadataRequest(
+            Call::get(self, "sql_interface_metadata", "/sql_interface_queries/metadata"),
+        )
     }
     /// Run SQL Interface Query
     ///
@@ -48,18 +43,16 @@ impl crate::LookerSdk {
         query_id: i64,
         result_format: &str,
     ) -> RunSqlInterfaceQueryRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "run_sql_interface_query",
-            reqwest::Method::GET,
-            crate::call::path(
-                &["/sql_interface_queries/", "/run/", ""],
-                &[&query_id.to_string(), result_format],
+        RunSqlInterfaceQueryRequest(
+            Call::get(
+                self,
+                "run_sql_interface_query",
+                crate::call::path(
+                    &["/sql_interface_queries/", "/run/", ""],
+                    &[&query_id.to_string(), result_format],
+                ),
             ),
-        );
-        RunSqlInterfaceQueryRequest {
-            call,
-        }
+        )
     }
     /// Create SQL Interface Query
     ///
@@ -83,30 +76,19 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteSqlInterfaceQueryCreate,
     ) -> CreateSqlInterfaceQueryRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_sql_interface_query",
-            reqwest::Method::POST,
-            String::from("/sql_interface_queries"),
-        );
-        call.json_body(body);
-        CreateSqlInterfaceQueryRequest {
-            call,
-        }
+        CreateSqlInterfaceQueryRequest(
+            Call::post(self, "create_sql_interface_query", "/sql_interface_queries")
+                .json_body(body),
+        )
     }
 }
 /// Request builder for [`LookerSdk::sql_interface_metadata`](crate::LookerSdk::sql_interface_metadata) (`GET /sql_interface_queries/metadata`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SqlInterfaceMetadataRequest<'a> {
-    call: crate::call::Call<'a, crate::models::SqlInterfaceQueryMetadata>,
-}
+pub struct SqlInterfaceMetadataRequest<'a>(Call<'a>);
 impl<'a> SqlInterfaceMetadataRequest<'a> {
     /// Avatica RPC request
-    pub fn avatica_request(mut self, avatica_request: impl Into<String>) -> Self {
-        self.call.query("avatica_request", Into::<String>::into(avatica_request));
-        self
+    pub fn avatica_request(self, avatica_request: impl Into<String>) -> Self {
+        Self(self.0.query("avatica_request", Into::<String>::into(avatica_request)))
     }
 }
 crate::builder::request_builder!(
@@ -114,38 +96,22 @@ crate::builder::request_builder!(
     ::call::json
 );
 /// Request builder for [`LookerSdk::run_sql_interface_query`](crate::LookerSdk::run_sql_interface_query) (`GET /sql_interface_queries/{query_id}/run/{result_format}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct RunSqlInterfaceQueryRequest<'a> {
-    call: crate::call::Call<'a, crate::call::ResponseBody>,
-}
+pub struct RunSqlInterfaceQueryRequest<'a>(Call<'a>);
 impl<'a> RunSqlInterfaceQueryRequest<'a> {
     /// Sends the request and returns the body as a byte stream, without buffering it:
     /// memory use stays constant however large the result.
     pub fn stream(self) -> crate::call::Pending<'a, crate::call::ByteStream> {
-        self.call.stream()
+        self.0.stream()
     }
 }
 crate::builder::request_builder!(
     RunSqlInterfaceQueryRequest => crate ::call::ResponseBody, crate ::call::body
 );
 /// Request builder for [`LookerSdk::create_sql_interface_query`](crate::LookerSdk::create_sql_interface_query) (`POST /sql_interface_queries`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateSqlInterfaceQueryRequest<'a> {
-    call: crate::call::Call<'a, crate::models::SqlInterfaceQuery>,
-}
-impl<'a> CreateSqlInterfaceQueryRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct CreateSqlInterfaceQueryRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     CreateSqlInterfaceQueryRequest => crate ::models::SqlInterfaceQuery, crate
-    ::call::json
+    ::call::json, null_field
 );

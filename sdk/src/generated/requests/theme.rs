@@ -2,6 +2,7 @@
 // Source: Looker API 4.0 Reference 4.0.26.12 (release 26.12.3), spec sha256 c64144684b2d375b6815d85870919c74bb1dbae2ab8eb5405ddaa6df71cb7746
 
 //! Theme: Manage Themes
+use crate::call::Call;
 impl crate::LookerSdk {
     /// Get All Themes
     ///
@@ -15,13 +16,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /themes` · tag `Theme` · activity `non_query`
     pub fn all_themes(&self) -> AllThemesRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_themes",
-            reqwest::Method::GET,
-            String::from("/themes"),
-        );
-        AllThemesRequest { call }
+        AllThemesRequest(Call::get(self, "all_themes", "/themes"))
     }
     /// Create Theme
     ///
@@ -50,14 +45,7 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteTheme,
     ) -> CreateThemeRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_theme",
-            reqwest::Method::POST,
-            String::from("/themes"),
-        );
-        call.json_body(body);
-        CreateThemeRequest { call }
+        CreateThemeRequest(Call::post(self, "create_theme", "/themes").json_body(body))
     }
     /// Search Themes
     ///
@@ -102,13 +90,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /themes/search` · tag `Theme` · activity `non_query`
     pub fn search_themes(&self) -> SearchThemesRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "search_themes",
-            reqwest::Method::GET,
-            String::from("/themes/search"),
-        );
-        SearchThemesRequest { call }
+        SearchThemesRequest(Call::get(self, "search_themes", "/themes/search"))
     }
     /// Get Default Theme
     ///
@@ -127,13 +109,7 @@ impl crate::LookerSdk {
     /// `GET /themes/default` · tag `Theme` · activity `non_query`
     #[deprecated(note = "deprecated in the Looker API spec")]
     pub fn default_theme(&self) -> DefaultThemeRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "default_theme",
-            reqwest::Method::GET,
-            String::from("/themes/default"),
-        );
-        DefaultThemeRequest { call }
+        DefaultThemeRequest(Call::get(self, "default_theme", "/themes/default"))
     }
     /// Set Default Theme
     ///
@@ -160,14 +136,9 @@ impl crate::LookerSdk {
     /// `PUT /themes/default` · tag `Theme` · activity `non_query`
     #[deprecated(note = "deprecated in the Looker API spec")]
     pub fn set_default_theme(&self, name: &str) -> SetDefaultThemeRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "set_default_theme",
-            reqwest::Method::PUT,
-            String::from("/themes/default"),
-        );
-        call.query("name", name);
-        SetDefaultThemeRequest { call }
+        SetDefaultThemeRequest(
+            Call::put(self, "set_default_theme", "/themes/default").query("name", name),
+        )
     }
     /// Get Default Theme (with type)
     ///
@@ -192,14 +163,10 @@ impl crate::LookerSdk {
         &self,
         theme_type: &str,
     ) -> DefaultThemeByTypeRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "default_theme_by_type",
-            reqwest::Method::GET,
-            String::from("/themes/default_theme"),
-        );
-        call.query("theme_type", theme_type);
-        DefaultThemeByTypeRequest { call }
+        DefaultThemeByTypeRequest(
+            Call::get(self, "default_theme_by_type", "/themes/default_theme")
+                .query("theme_type", theme_type),
+        )
     }
     /// Set Default Theme (with type)
     ///
@@ -228,17 +195,11 @@ impl crate::LookerSdk {
         name: &str,
         theme_type: &str,
     ) -> SetDefaultThemeByTypeRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "set_default_theme_by_type",
-            reqwest::Method::PUT,
-            String::from("/themes/default_theme"),
-        );
-        call.query("name", name);
-        call.query("theme_type", theme_type);
-        SetDefaultThemeByTypeRequest {
-            call,
-        }
+        SetDefaultThemeByTypeRequest(
+            Call::put(self, "set_default_theme_by_type", "/themes/default_theme")
+                .query("name", name)
+                .query("theme_type", theme_type),
+        )
     }
     /// Get Active Themes
     ///
@@ -254,13 +215,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /themes/active` · tag `Theme` · activity `non_query`
     pub fn active_themes(&self) -> ActiveThemesRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "active_themes",
-            reqwest::Method::GET,
-            String::from("/themes/active"),
-        );
-        ActiveThemesRequest { call }
+        ActiveThemesRequest(Call::get(self, "active_themes", "/themes/active"))
     }
     /// Get Theme or Default
     ///
@@ -277,14 +232,10 @@ impl crate::LookerSdk {
     ///
     /// `GET /themes/theme_or_default` · tag `Theme` · activity `non_query`
     pub fn theme_or_default(&self, name: &str) -> ThemeOrDefaultRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "theme_or_default",
-            reqwest::Method::GET,
-            String::from("/themes/theme_or_default"),
-        );
-        call.query("name", name);
-        ThemeOrDefaultRequest { call }
+        ThemeOrDefaultRequest(
+            Call::get(self, "theme_or_default", "/themes/theme_or_default")
+                .query("name", name),
+        )
     }
     /// Validate Theme
     ///
@@ -305,14 +256,9 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteTheme,
     ) -> ValidateThemeRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "validate_theme",
-            reqwest::Method::POST,
-            String::from("/themes/validate"),
-        );
-        call.json_body(body);
-        ValidateThemeRequest { call }
+        ValidateThemeRequest(
+            Call::post(self, "validate_theme", "/themes/validate").json_body(body),
+        )
     }
     /// Get Theme
     ///
@@ -328,13 +274,9 @@ impl crate::LookerSdk {
     ///
     /// `GET /themes/{theme_id}` · tag `Theme` · activity `non_query`
     pub fn theme(&self, theme_id: &str) -> ThemeRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "theme",
-            reqwest::Method::GET,
-            crate::call::path(&["/themes/", ""], &[theme_id]),
-        );
-        ThemeRequest { call }
+        ThemeRequest(
+            Call::get(self, "theme", crate::call::path(&["/themes/", ""], &[theme_id])),
+        )
     }
     /// Delete Theme
     ///
@@ -354,13 +296,13 @@ impl crate::LookerSdk {
     ///
     /// `DELETE /themes/{theme_id}` · tag `Theme` · activity `non_query`
     pub fn delete_theme(&self, theme_id: &str) -> DeleteThemeRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_theme",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/themes/", ""], &[theme_id]),
-        );
-        DeleteThemeRequest { call }
+        DeleteThemeRequest(
+            Call::delete(
+                self,
+                "delete_theme",
+                crate::call::path(&["/themes/", ""], &[theme_id]),
+            ),
+        )
     }
     /// Update Theme
     ///
@@ -379,275 +321,180 @@ impl crate::LookerSdk {
         theme_id: &str,
         body: &crate::models::WriteTheme,
     ) -> UpdateThemeRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_theme",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/themes/", ""], &[theme_id]),
-        );
-        call.json_body(body);
-        UpdateThemeRequest { call }
+        UpdateThemeRequest(
+            Call::patch(
+                    self,
+                    "update_theme",
+                    crate::call::path(&["/themes/", ""], &[theme_id]),
+                )
+                .json_body(body),
+        )
     }
 }
 /// Request builder for [`LookerSdk::all_themes`](crate::LookerSdk::all_themes) (`GET /themes`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllThemesRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::Theme>>,
-}
+pub struct AllThemesRequest<'a>(Call<'a>);
 impl<'a> AllThemesRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     AllThemesRequest => Vec < crate ::models::Theme >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_theme`](crate::LookerSdk::create_theme) (`POST /themes`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateThemeRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Theme>,
-}
-impl<'a> CreateThemeRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct CreateThemeRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateThemeRequest => crate ::models::Theme, crate ::call::json
+    CreateThemeRequest => crate ::models::Theme, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::search_themes`](crate::LookerSdk::search_themes) (`GET /themes/search`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SearchThemesRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::Theme>>,
-}
+pub struct SearchThemesRequest<'a>(Call<'a>);
 impl<'a> SearchThemesRequest<'a> {
     /// Match theme id.
-    pub fn id(mut self, id: impl Into<String>) -> Self {
-        self.call.query("id", Into::<String>::into(id));
-        self
+    pub fn id(self, id: impl Into<String>) -> Self {
+        Self(self.0.query("id", Into::<String>::into(id)))
     }
     /// Match theme name.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.call.query("name", Into::<String>::into(name));
-        self
+    pub fn name(self, name: impl Into<String>) -> Self {
+        Self(self.0.query("name", Into::<String>::into(name)))
     }
     /// Timestamp for activation.
-    pub fn begin_at(mut self, begin_at: impl Into<String>) -> Self {
-        self.call.query("begin_at", Into::<String>::into(begin_at));
-        self
+    pub fn begin_at(self, begin_at: impl Into<String>) -> Self {
+        Self(self.0.query("begin_at", Into::<String>::into(begin_at)))
     }
     /// Timestamp for expiration.
-    pub fn end_at(mut self, end_at: impl Into<String>) -> Self {
-        self.call.query("end_at", Into::<String>::into(end_at));
-        self
+    pub fn end_at(self, end_at: impl Into<String>) -> Self {
+        Self(self.0.query("end_at", Into::<String>::into(end_at)))
     }
     /// Number of results to return (used with `offset`).
-    pub fn limit(mut self, limit: i64) -> Self {
-        self.call.query("limit", limit);
-        self
+    pub fn limit(self, limit: i64) -> Self {
+        Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any (used with `limit`).
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.call.query("offset", offset);
-        self
+    pub fn offset(self, offset: i64) -> Self {
+        Self(self.0.query("offset", offset))
     }
     /// Fields to sort by.
-    pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        self.call.query("sorts", Into::<String>::into(sorts));
-        self
+    pub fn sorts(self, sorts: impl Into<String>) -> Self {
+        Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Combine given search criteria in a boolean OR expression
-    pub fn filter_or(mut self, filter_or: bool) -> Self {
-        self.call.query("filter_or", filter_or);
-        self
+    pub fn filter_or(self, filter_or: bool) -> Self {
+        Self(self.0.query("filter_or", filter_or))
     }
     /// Match theme type ('internal', 'embed', or 'all').
-    pub fn theme_type(mut self, theme_type: impl Into<String>) -> Self {
-        self.call.query("theme_type", Into::<String>::into(theme_type));
-        self
+    pub fn theme_type(self, theme_type: impl Into<String>) -> Self {
+        Self(self.0.query("theme_type", Into::<String>::into(theme_type)))
     }
 }
 crate::builder::request_builder!(
     SearchThemesRequest => Vec < crate ::models::Theme >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::default_theme`](crate::LookerSdk::default_theme) (`GET /themes/default`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DefaultThemeRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Theme>,
-}
+pub struct DefaultThemeRequest<'a>(Call<'a>);
 impl<'a> DefaultThemeRequest<'a> {
     /// Timestamp representing the target datetime for the active period. Defaults to 'now'
-    pub fn ts(mut self, ts: impl Into<String>) -> Self {
-        self.call.query("ts", Into::<String>::into(ts));
-        self
+    pub fn ts(self, ts: impl Into<String>) -> Self {
+        Self(self.0.query("ts", Into::<String>::into(ts)))
     }
 }
 crate::builder::request_builder!(
     DefaultThemeRequest => crate ::models::Theme, crate ::call::json
 );
 /// Request builder for [`LookerSdk::set_default_theme`](crate::LookerSdk::set_default_theme) (`PUT /themes/default`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SetDefaultThemeRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Theme>,
-}
+pub struct SetDefaultThemeRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     SetDefaultThemeRequest => crate ::models::Theme, crate ::call::json
 );
 /// Request builder for [`LookerSdk::default_theme_by_type`](crate::LookerSdk::default_theme_by_type) (`GET /themes/default_theme`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DefaultThemeByTypeRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Theme>,
-}
+pub struct DefaultThemeByTypeRequest<'a>(Call<'a>);
 impl<'a> DefaultThemeByTypeRequest<'a> {
     /// Timestamp representing the target datetime for the active period. Defaults to 'now'
-    pub fn ts(mut self, ts: impl Into<String>) -> Self {
-        self.call.query("ts", Into::<String>::into(ts));
-        self
+    pub fn ts(self, ts: impl Into<String>) -> Self {
+        Self(self.0.query("ts", Into::<String>::into(ts)))
     }
 }
 crate::builder::request_builder!(
     DefaultThemeByTypeRequest => crate ::models::Theme, crate ::call::json
 );
 /// Request builder for [`LookerSdk::set_default_theme_by_type`](crate::LookerSdk::set_default_theme_by_type) (`PUT /themes/default_theme`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SetDefaultThemeByTypeRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Theme>,
-}
+pub struct SetDefaultThemeByTypeRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     SetDefaultThemeByTypeRequest => crate ::models::Theme, crate ::call::json
 );
 /// Request builder for [`LookerSdk::active_themes`](crate::LookerSdk::active_themes) (`GET /themes/active`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ActiveThemesRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::Theme>>,
-}
+pub struct ActiveThemesRequest<'a>(Call<'a>);
 impl<'a> ActiveThemesRequest<'a> {
     /// Name of theme
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.call.query("name", Into::<String>::into(name));
-        self
+    pub fn name(self, name: impl Into<String>) -> Self {
+        Self(self.0.query("name", Into::<String>::into(name)))
     }
     /// Timestamp representing the target datetime for the active period. Defaults to 'now'
-    pub fn ts(mut self, ts: impl Into<String>) -> Self {
-        self.call.query("ts", Into::<String>::into(ts));
-        self
+    pub fn ts(self, ts: impl Into<String>) -> Self {
+        Self(self.0.query("ts", Into::<String>::into(ts)))
     }
     /// Theme type.
-    pub fn theme_type(mut self, theme_type: impl Into<String>) -> Self {
-        self.call.query("theme_type", Into::<String>::into(theme_type));
-        self
+    pub fn theme_type(self, theme_type: impl Into<String>) -> Self {
+        Self(self.0.query("theme_type", Into::<String>::into(theme_type)))
     }
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     ActiveThemesRequest => Vec < crate ::models::Theme >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::theme_or_default`](crate::LookerSdk::theme_or_default) (`GET /themes/theme_or_default`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ThemeOrDefaultRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Theme>,
-}
+pub struct ThemeOrDefaultRequest<'a>(Call<'a>);
 impl<'a> ThemeOrDefaultRequest<'a> {
     /// Timestamp representing the target datetime for the active period. Defaults to 'now'
-    pub fn ts(mut self, ts: impl Into<String>) -> Self {
-        self.call.query("ts", Into::<String>::into(ts));
-        self
+    pub fn ts(self, ts: impl Into<String>) -> Self {
+        Self(self.0.query("ts", Into::<String>::into(ts)))
     }
 }
 crate::builder::request_builder!(
     ThemeOrDefaultRequest => crate ::models::Theme, crate ::call::json
 );
 /// Request builder for [`LookerSdk::validate_theme`](crate::LookerSdk::validate_theme) (`POST /themes/validate`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ValidateThemeRequest<'a> {
-    call: crate::call::Call<'a, Option<crate::models::ValidationError>>,
-}
-impl<'a> ValidateThemeRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct ValidateThemeRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     ValidateThemeRequest => Option < crate ::models::ValidationError >, crate
-    ::call::json_or_none
+    ::call::json_or_none, null_field
 );
 /// Request builder for [`LookerSdk::theme`](crate::LookerSdk::theme) (`GET /themes/{theme_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct ThemeRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Theme>,
-}
+pub struct ThemeRequest<'a>(Call<'a>);
 impl<'a> ThemeRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     ThemeRequest => crate ::models::Theme, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_theme`](crate::LookerSdk::delete_theme) (`DELETE /themes/{theme_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteThemeRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteThemeRequest<'a>(Call<'a>);
 crate::builder::request_builder!(DeleteThemeRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_theme`](crate::LookerSdk::update_theme) (`PATCH /themes/{theme_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateThemeRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Theme>,
-}
-impl<'a> UpdateThemeRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct UpdateThemeRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateThemeRequest => crate ::models::Theme, crate ::call::json
+    UpdateThemeRequest => crate ::models::Theme, crate ::call::json, null_field
 );

@@ -2,6 +2,7 @@
 // Source: Looker API 4.0 Reference 4.0.26.12 (release 26.12.3), spec sha256 c64144684b2d375b6815d85870919c74bb1dbae2ab8eb5405ddaa6df71cb7746
 
 //! User: Manage Users
+use crate::call::Call;
 impl crate::LookerSdk {
     /// Search CredentialsEmail
     ///
@@ -35,15 +36,9 @@ impl crate::LookerSdk {
     ///
     /// `GET /credentials_email/search` · tag `User` · activity `non_query`
     pub fn search_credentials_email(&self) -> SearchCredentialsEmailRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "search_credentials_email",
-            reqwest::Method::GET,
-            String::from("/credentials_email/search"),
-        );
-        SearchCredentialsEmailRequest {
-            call,
-        }
+        SearchCredentialsEmailRequest(
+            Call::get(self, "search_credentials_email", "/credentials_email/search"),
+        )
     }
     /// Get Current User
     ///
@@ -51,13 +46,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /user` · tag `User` · activity `non_query`
     pub fn me(&self) -> MeRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "me",
-            reqwest::Method::GET,
-            String::from("/user"),
-        );
-        MeRequest { call }
+        MeRequest(Call::get(self, "me", "/user"))
     }
     /// Get All Users
     ///
@@ -65,13 +54,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /users` · tag `User` · activity `non_query`
     pub fn all_users(&self) -> AllUsersRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_users",
-            reqwest::Method::GET,
-            String::from("/users"),
-        );
-        AllUsersRequest { call }
+        AllUsersRequest(Call::get(self, "all_users", "/users"))
     }
     /// Create User
     ///
@@ -79,13 +62,7 @@ impl crate::LookerSdk {
     ///
     /// `POST /users` · tag `User` · activity `non_query`
     pub fn create_user(&self) -> CreateUserRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "create_user",
-            reqwest::Method::POST,
-            String::from("/users"),
-        );
-        CreateUserRequest { call }
+        CreateUserRequest(Call::post(self, "create_user", "/users"))
     }
     /// Search Users
     ///
@@ -122,13 +99,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /users/search` · tag `User` · activity `non_query`
     pub fn search_users(&self) -> SearchUsersRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "search_users",
-            reqwest::Method::GET,
-            String::from("/users/search"),
-        );
-        SearchUsersRequest { call }
+        SearchUsersRequest(Call::get(self, "search_users", "/users/search"))
     }
     /// Search User Names
     ///
@@ -145,13 +116,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /users/search/names/{pattern}` · tag `User` · activity `non_query`
     pub fn search_users_names(&self, pattern: &str) -> SearchUsersNamesRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "search_users_names",
-            reqwest::Method::GET,
-            crate::call::path(&["/users/search/names/", ""], &[pattern]),
-        );
-        SearchUsersNamesRequest { call }
+        SearchUsersNamesRequest(
+            Call::get(
+                self,
+                "search_users_names",
+                crate::call::path(&["/users/search/names/", ""], &[pattern]),
+            ),
+        )
     }
     /// Get User by Id
     ///
@@ -167,13 +138,9 @@ impl crate::LookerSdk {
     ///
     /// `GET /users/{user_id}` · tag `User` · activity `non_query`
     pub fn user(&self, user_id: &str) -> UserRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "user",
-            reqwest::Method::GET,
-            crate::call::path(&["/users/", ""], &[user_id]),
-        );
-        UserRequest { call }
+        UserRequest(
+            Call::get(self, "user", crate::call::path(&["/users/", ""], &[user_id])),
+        )
     }
     /// Delete User
     ///
@@ -199,13 +166,13 @@ impl crate::LookerSdk {
     ///
     /// `DELETE /users/{user_id}` · tag `User` · activity `non_query`
     pub fn delete_user(&self, user_id: &str) -> DeleteUserRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_user",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/users/", ""], &[user_id]),
-        );
-        DeleteUserRequest { call }
+        DeleteUserRequest(
+            Call::delete(
+                self,
+                "delete_user",
+                crate::call::path(&["/users/", ""], &[user_id]),
+            ),
+        )
     }
     /// Update User
     ///
@@ -222,14 +189,14 @@ impl crate::LookerSdk {
         user_id: &str,
         body: &crate::models::WriteUser,
     ) -> UpdateUserRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_user",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/users/", ""], &[user_id]),
-        );
-        call.json_body(body);
-        UpdateUserRequest { call }
+        UpdateUserRequest(
+            Call::patch(
+                    self,
+                    "update_user",
+                    crate::call::path(&["/users/", ""], &[user_id]),
+                )
+                .json_body(body),
+        )
     }
     /// Get User by Credential Id
     ///
@@ -275,16 +242,16 @@ impl crate::LookerSdk {
         credential_type: &str,
         credential_id: &str,
     ) -> UserForCredentialRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "user_for_credential",
-            reqwest::Method::GET,
-            crate::call::path(
-                &["/users/credential/", "/", ""],
-                &[credential_type, credential_id],
+        UserForCredentialRequest(
+            Call::get(
+                self,
+                "user_for_credential",
+                crate::call::path(
+                    &["/users/credential/", "/", ""],
+                    &[credential_type, credential_id],
+                ),
             ),
-        );
-        UserForCredentialRequest { call }
+        )
     }
     /// Delete Service Account
     ///
@@ -311,15 +278,13 @@ impl crate::LookerSdk {
         &self,
         user_id: &str,
     ) -> DeleteServiceAccountRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_service_account",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/users/service_accounts/", ""], &[user_id]),
-        );
-        DeleteServiceAccountRequest {
-            call,
-        }
+        DeleteServiceAccountRequest(
+            Call::delete(
+                self,
+                "delete_service_account",
+                crate::call::path(&["/users/service_accounts/", ""], &[user_id]),
+            ),
+        )
     }
     /// Update Service Account
     ///
@@ -340,16 +305,14 @@ impl crate::LookerSdk {
         user_id: &str,
         body: &crate::models::WriteServiceAccount,
     ) -> UpdateServiceAccountRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_service_account",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/users/service_accounts/", ""], &[user_id]),
-        );
-        call.json_body(body);
-        UpdateServiceAccountRequest {
-            call,
-        }
+        UpdateServiceAccountRequest(
+            Call::patch(
+                    self,
+                    "update_service_account",
+                    crate::call::path(&["/users/service_accounts/", ""], &[user_id]),
+                )
+                .json_body(body),
+        )
     }
     /// Get Email/Password Credential
     ///
@@ -366,15 +329,13 @@ impl crate::LookerSdk {
         &self,
         user_id: &str,
     ) -> UserCredentialsEmailRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "user_credentials_email",
-            reqwest::Method::GET,
-            crate::call::path(&["/users/", "/credentials_email"], &[user_id]),
-        );
-        UserCredentialsEmailRequest {
-            call,
-        }
+        UserCredentialsEmailRequest(
+            Call::get(
+                self,
+                "user_credentials_email",
+                crate::call::path(&["/users/", "/credentials_email"], &[user_id]),
+            ),
+        )
     }
     /// Create Email/Password Credential
     ///
@@ -393,16 +354,14 @@ impl crate::LookerSdk {
         user_id: &str,
         body: &crate::models::WriteCredentialsEmail,
     ) -> CreateUserCredentialsEmailRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_user_credentials_email",
-            reqwest::Method::POST,
-            crate::call::path(&["/users/", "/credentials_email"], &[user_id]),
-        );
-        call.json_body(body);
-        CreateUserCredentialsEmailRequest {
-            call,
-        }
+        CreateUserCredentialsEmailRequest(
+            Call::post(
+                    self,
+                    "create_user_credentials_email",
+                    crate::call::path(&["/users/", "/credentials_email"], &[user_id]),
+                )
+                .json_body(body),
+        )
     }
     /// Delete Email/Password Credential
     ///
@@ -419,15 +378,13 @@ impl crate::LookerSdk {
         &self,
         user_id: &str,
     ) -> DeleteUserCredentialsEmailRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_user_credentials_email",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/users/", "/credentials_email"], &[user_id]),
-        );
-        DeleteUserCredentialsEmailRequest {
-            call,
-        }
+        DeleteUserCredentialsEmailRequest(
+            Call::delete(
+                self,
+                "delete_user_credentials_email",
+                crate::call::path(&["/users/", "/credentials_email"], &[user_id]),
+            ),
+        )
     }
     /// Update Email/Password Credential
     ///
@@ -446,16 +403,14 @@ impl crate::LookerSdk {
         user_id: &str,
         body: &crate::models::WriteCredentialsEmail,
     ) -> UpdateUserCredentialsEmailRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_user_credentials_email",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/users/", "/credentials_email"], &[user_id]),
-        );
-        call.json_body(body);
-        UpdateUserCredentialsEmailRequest {
-            call,
-        }
+        UpdateUserCredentialsEmailRequest(
+            Call::patch(
+                    self,
+                    "update_user_credentials_email",
+                    crate::call::path(&["/users/", "/credentials_email"], &[user_id]),
+                )
+                .json_body(body),
+        )
     }
     /// Get Two-Factor Credential
     ///
@@ -472,13 +427,13 @@ impl crate::LookerSdk {
         &self,
         user_id: &str,
     ) -> UserCredentialsTotpRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "user_credentials_totp",
-            reqwest::Method::GET,
-            crate::call::path(&["/users/", "/credentials_totp"], &[user_id]),
-        );
-        UserCredentialsTotpRequest { call }
+        UserCredentialsTotpRequest(
+            Call::get(
+                self,
+                "user_credentials_totp",
+                crate::call::path(&["/users/", "/credentials_totp"], &[user_id]),
+            ),
+        )
     }
     /// Create Two-Factor Credential
     ///
@@ -495,15 +450,13 @@ impl crate::LookerSdk {
         &self,
         user_id: &str,
     ) -> CreateUserCredentialsTotpRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "create_user_credentials_totp",
-            reqwest::Method::POST,
-            crate::call::path(&["/users/", "/credentials_totp"], &[user_id]),
-        );
-        CreateUserCredentialsTotpRequest {
-            call,
-        }
+        CreateUserCredentialsTotpRequest(
+            Call::post(
+                self,
+                "create_user_credentials_totp",
+                crate::call::path(&["/users/", "/credentials_totp"], &[user_id]),
+            ),
+        )
     }
     /// Delete Two-Factor Credential
     ///
@@ -520,15 +473,13 @@ impl crate::LookerSdk {
         &self,
         user_id: &str,
     ) -> DeleteUserCredentialsTotpRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_user_credentials_totp",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/users/", "/credentials_totp"], &[user_id]),
-        );
-        DeleteUserCredentialsTotpRequest {
-            call,
-        }
+        DeleteUserCredentialsTotpRequest(
+            Call::delete(
+                self,
+                "delete_user_credentials_totp",
+                crate::call::path(&["/users/", "/credentials_totp"], &[user_id]),
+            ),
+        )
     }
     /// Get LDAP Credential
     ///
@@ -545,13 +496,13 @@ impl crate::LookerSdk {
         &self,
         user_id: &str,
     ) -> UserCredentialsLdapRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "user_credentials_ldap",
-            reqwest::Method::GET,
-            crate::call::path(&["/users/", "/credentials_ldap"], &[user_id]),
-        );
-        UserCredentialsLdapRequest { call }
+        UserCredentialsLdapRequest(
+            Call::get(
+                self,
+                "user_credentials_ldap",
+                crate::call::path(&["/users/", "/credentials_ldap"], &[user_id]),
+            ),
+        )
     }
     /// Delete LDAP Credential
     ///
@@ -568,15 +519,13 @@ impl crate::LookerSdk {
         &self,
         user_id: &str,
     ) -> DeleteUserCredentialsLdapRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_user_credentials_ldap",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/users/", "/credentials_ldap"], &[user_id]),
-        );
-        DeleteUserCredentialsLdapRequest {
-            call,
-        }
+        DeleteUserCredentialsLdapRequest(
+            Call::delete(
+                self,
+                "delete_user_credentials_ldap",
+                crate::call::path(&["/users/", "/credentials_ldap"], &[user_id]),
+            ),
+        )
     }
     /// Get Google Auth Credential
     ///
@@ -591,15 +540,13 @@ impl crate::LookerSdk {
         &self,
         user_id: &str,
     ) -> UserCredentialsGoogleRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "user_credentials_google",
-            reqwest::Method::GET,
-            crate::call::path(&["/users/", "/credentials_google"], &[user_id]),
-        );
-        UserCredentialsGoogleRequest {
-            call,
-        }
+        UserCredentialsGoogleRequest(
+            Call::get(
+                self,
+                "user_credentials_google",
+                crate::call::path(&["/users/", "/credentials_google"], &[user_id]),
+            ),
+        )
     }
     /// Delete Google Auth Credential
     ///
@@ -614,15 +561,13 @@ impl crate::LookerSdk {
         &self,
         user_id: &str,
     ) -> DeleteUserCredentialsGoogleRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_user_credentials_google",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/users/", "/credentials_google"], &[user_id]),
-        );
-        DeleteUserCredentialsGoogleRequest {
-            call,
-        }
+        DeleteUserCredentialsGoogleRequest(
+            Call::delete(
+                self,
+                "delete_user_credentials_google",
+                crate::call::path(&["/users/", "/credentials_google"], &[user_id]),
+            ),
+        )
     }
     /// Get Saml Auth Credential
     ///
@@ -637,13 +582,13 @@ impl crate::LookerSdk {
         &self,
         user_id: &str,
     ) -> UserCredentialsSamlRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "user_credentials_saml",
-            reqwest::Method::GET,
-            crate::call::path(&["/users/", "/credentials_saml"], &[user_id]),
-        );
-        UserCredentialsSamlRequest { call }
+        UserCredentialsSamlRequest(
+            Call::get(
+                self,
+                "user_credentials_saml",
+                crate::call::path(&["/users/", "/credentials_saml"], &[user_id]),
+            ),
+        )
     }
     /// Delete Saml Auth Credential
     ///
@@ -658,15 +603,13 @@ impl crate::LookerSdk {
         &self,
         user_id: &str,
     ) -> DeleteUserCredentialsSamlRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_user_credentials_saml",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/users/", "/credentials_saml"], &[user_id]),
-        );
-        DeleteUserCredentialsSamlRequest {
-            call,
-        }
+        DeleteUserCredentialsSamlRequest(
+            Call::delete(
+                self,
+                "delete_user_credentials_saml",
+                crate::call::path(&["/users/", "/credentials_saml"], &[user_id]),
+            ),
+        )
     }
     /// Get OIDC Auth Credential
     ///
@@ -681,13 +624,13 @@ impl crate::LookerSdk {
         &self,
         user_id: &str,
     ) -> UserCredentialsOidcRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "user_credentials_oidc",
-            reqwest::Method::GET,
-            crate::call::path(&["/users/", "/credentials_oidc"], &[user_id]),
-        );
-        UserCredentialsOidcRequest { call }
+        UserCredentialsOidcRequest(
+            Call::get(
+                self,
+                "user_credentials_oidc",
+                crate::call::path(&["/users/", "/credentials_oidc"], &[user_id]),
+            ),
+        )
     }
     /// Delete OIDC Auth Credential
     ///
@@ -702,15 +645,13 @@ impl crate::LookerSdk {
         &self,
         user_id: &str,
     ) -> DeleteUserCredentialsOidcRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_user_credentials_oidc",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/users/", "/credentials_oidc"], &[user_id]),
-        );
-        DeleteUserCredentialsOidcRequest {
-            call,
-        }
+        DeleteUserCredentialsOidcRequest(
+            Call::delete(
+                self,
+                "delete_user_credentials_oidc",
+                crate::call::path(&["/users/", "/credentials_oidc"], &[user_id]),
+            ),
+        )
     }
     /// Get API Credential
     ///
@@ -727,16 +668,16 @@ impl crate::LookerSdk {
         user_id: &str,
         credentials_api3_id: &str,
     ) -> UserCredentialsApi3Request<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "user_credentials_api3",
-            reqwest::Method::GET,
-            crate::call::path(
-                &["/users/", "/credentials_api3/", ""],
-                &[user_id, credentials_api3_id],
+        UserCredentialsApi3Request(
+            Call::get(
+                self,
+                "user_credentials_api3",
+                crate::call::path(
+                    &["/users/", "/credentials_api3/", ""],
+                    &[user_id, credentials_api3_id],
+                ),
             ),
-        );
-        UserCredentialsApi3Request { call }
+        )
     }
     /// Delete API Credential
     ///
@@ -753,18 +694,16 @@ impl crate::LookerSdk {
         user_id: &str,
         credentials_api3_id: &str,
     ) -> DeleteUserCredentialsApi3Request<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_user_credentials_api3",
-            reqwest::Method::DELETE,
-            crate::call::path(
-                &["/users/", "/credentials_api3/", ""],
-                &[user_id, credentials_api3_id],
+        DeleteUserCredentialsApi3Request(
+            Call::delete(
+                self,
+                "delete_user_credentials_api3",
+                crate::call::path(
+                    &["/users/", "/credentials_api3/", ""],
+                    &[user_id, credentials_api3_id],
+                ),
             ),
-        );
-        DeleteUserCredentialsApi3Request {
-            call,
-        }
+        )
     }
     /// Update API Credential
     ///
@@ -783,19 +722,17 @@ impl crate::LookerSdk {
         credentials_api3_id: &str,
         body: &crate::models::WriteCredentialsApi3,
     ) -> UpdateUserCredentialsApi3Request<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_user_credentials_api3",
-            reqwest::Method::PATCH,
-            crate::call::path(
-                &["/users/", "/credentials_api3/", ""],
-                &[user_id, credentials_api3_id],
-            ),
-        );
-        call.json_body(body);
-        UpdateUserCredentialsApi3Request {
-            call,
-        }
+        UpdateUserCredentialsApi3Request(
+            Call::patch(
+                    self,
+                    "update_user_credentials_api3",
+                    crate::call::path(
+                        &["/users/", "/credentials_api3/", ""],
+                        &[user_id, credentials_api3_id],
+                    ),
+                )
+                .json_body(body),
+        )
     }
     /// Get All API Credentials
     ///
@@ -810,15 +747,13 @@ impl crate::LookerSdk {
         &self,
         user_id: &str,
     ) -> AllUserCredentialsApi3sRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_user_credentials_api3s",
-            reqwest::Method::GET,
-            crate::call::path(&["/users/", "/credentials_api3"], &[user_id]),
-        );
-        AllUserCredentialsApi3sRequest {
-            call,
-        }
+        AllUserCredentialsApi3sRequest(
+            Call::get(
+                self,
+                "all_user_credentials_api3s",
+                crate::call::path(&["/users/", "/credentials_api3"], &[user_id]),
+            ),
+        )
     }
     /// Create API Credential
     ///
@@ -833,15 +768,13 @@ impl crate::LookerSdk {
         &self,
         user_id: &str,
     ) -> CreateUserCredentialsApi3Request<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "create_user_credentials_api3",
-            reqwest::Method::POST,
-            crate::call::path(&["/users/", "/credentials_api3"], &[user_id]),
-        );
-        CreateUserCredentialsApi3Request {
-            call,
-        }
+        CreateUserCredentialsApi3Request(
+            Call::post(
+                self,
+                "create_user_credentials_api3",
+                crate::call::path(&["/users/", "/credentials_api3"], &[user_id]),
+            ),
+        )
     }
     /// Get Embedding Credential
     ///
@@ -860,18 +793,16 @@ impl crate::LookerSdk {
         user_id: &str,
         credentials_embed_id: &str,
     ) -> UserCredentialsEmbedRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "user_credentials_embed",
-            reqwest::Method::GET,
-            crate::call::path(
-                &["/users/", "/credentials_embed/", ""],
-                &[user_id, credentials_embed_id],
+        UserCredentialsEmbedRequest(
+            Call::get(
+                self,
+                "user_credentials_embed",
+                crate::call::path(
+                    &["/users/", "/credentials_embed/", ""],
+                    &[user_id, credentials_embed_id],
+                ),
             ),
-        );
-        UserCredentialsEmbedRequest {
-            call,
-        }
+        )
     }
     /// Delete Embedding Credential
     ///
@@ -890,18 +821,16 @@ impl crate::LookerSdk {
         user_id: &str,
         credentials_embed_id: &str,
     ) -> DeleteUserCredentialsEmbedRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_user_credentials_embed",
-            reqwest::Method::DELETE,
-            crate::call::path(
-                &["/users/", "/credentials_embed/", ""],
-                &[user_id, credentials_embed_id],
+        DeleteUserCredentialsEmbedRequest(
+            Call::delete(
+                self,
+                "delete_user_credentials_embed",
+                crate::call::path(
+                    &["/users/", "/credentials_embed/", ""],
+                    &[user_id, credentials_embed_id],
+                ),
             ),
-        );
-        DeleteUserCredentialsEmbedRequest {
-            call,
-        }
+        )
     }
     /// Get All Embedding Credentials
     ///
@@ -918,15 +847,13 @@ impl crate::LookerSdk {
         &self,
         user_id: &str,
     ) -> AllUserCredentialsEmbedsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_user_credentials_embeds",
-            reqwest::Method::GET,
-            crate::call::path(&["/users/", "/credentials_embed"], &[user_id]),
-        );
-        AllUserCredentialsEmbedsRequest {
-            call,
-        }
+        AllUserCredentialsEmbedsRequest(
+            Call::get(
+                self,
+                "all_user_credentials_embeds",
+                crate::call::path(&["/users/", "/credentials_embed"], &[user_id]),
+            ),
+        )
     }
     /// Get Looker OpenId Credential
     ///
@@ -943,15 +870,13 @@ impl crate::LookerSdk {
         &self,
         user_id: &str,
     ) -> UserCredentialsLookerOpenidRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "user_credentials_looker_openid",
-            reqwest::Method::GET,
-            crate::call::path(&["/users/", "/credentials_looker_openid"], &[user_id]),
-        );
-        UserCredentialsLookerOpenidRequest {
-            call,
-        }
+        UserCredentialsLookerOpenidRequest(
+            Call::get(
+                self,
+                "user_credentials_looker_openid",
+                crate::call::path(&["/users/", "/credentials_looker_openid"], &[user_id]),
+            ),
+        )
     }
     /// Delete Looker OpenId Credential
     ///
@@ -968,15 +893,13 @@ impl crate::LookerSdk {
         &self,
         user_id: &str,
     ) -> DeleteUserCredentialsLookerOpenidRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_user_credentials_looker_openid",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/users/", "/credentials_looker_openid"], &[user_id]),
-        );
-        DeleteUserCredentialsLookerOpenidRequest {
-            call,
-        }
+        DeleteUserCredentialsLookerOpenidRequest(
+            Call::delete(
+                self,
+                "delete_user_credentials_looker_openid",
+                crate::call::path(&["/users/", "/credentials_looker_openid"], &[user_id]),
+            ),
+        )
     }
     /// Get Web Login Session
     ///
@@ -993,13 +916,13 @@ impl crate::LookerSdk {
         user_id: &str,
         session_id: &str,
     ) -> UserSessionRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "user_session",
-            reqwest::Method::GET,
-            crate::call::path(&["/users/", "/sessions/", ""], &[user_id, session_id]),
-        );
-        UserSessionRequest { call }
+        UserSessionRequest(
+            Call::get(
+                self,
+                "user_session",
+                crate::call::path(&["/users/", "/sessions/", ""], &[user_id, session_id]),
+            ),
+        )
     }
     /// Delete Web Login Session
     ///
@@ -1016,13 +939,13 @@ impl crate::LookerSdk {
         user_id: &str,
         session_id: &str,
     ) -> DeleteUserSessionRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_user_session",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/users/", "/sessions/", ""], &[user_id, session_id]),
-        );
-        DeleteUserSessionRequest { call }
+        DeleteUserSessionRequest(
+            Call::delete(
+                self,
+                "delete_user_session",
+                crate::call::path(&["/users/", "/sessions/", ""], &[user_id, session_id]),
+            ),
+        )
     }
     /// Get All Web Login Sessions
     ///
@@ -1034,13 +957,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /users/{user_id}/sessions` · tag `User` · activity `non_query`
     pub fn all_user_sessions(&self, user_id: &str) -> AllUserSessionsRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_user_sessions",
-            reqwest::Method::GET,
-            crate::call::path(&["/users/", "/sessions"], &[user_id]),
-        );
-        AllUserSessionsRequest { call }
+        AllUserSessionsRequest(
+            Call::get(
+                self,
+                "all_user_sessions",
+                crate::call::path(&["/users/", "/sessions"], &[user_id]),
+            ),
+        )
     }
     /// Create Password Reset Token
     ///
@@ -1065,18 +988,16 @@ impl crate::LookerSdk {
         &self,
         user_id: &str,
     ) -> CreateUserCredentialsEmailPasswordResetRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "create_user_credentials_email_password_reset",
-            reqwest::Method::POST,
-            crate::call::path(
-                &["/users/", "/credentials_email/password_reset"],
-                &[user_id],
+        CreateUserCredentialsEmailPasswordResetRequest(
+            Call::post(
+                self,
+                "create_user_credentials_email_password_reset",
+                crate::call::path(
+                    &["/users/", "/credentials_email/password_reset"],
+                    &[user_id],
+                ),
             ),
-        );
-        CreateUserCredentialsEmailPasswordResetRequest {
-            call,
-        }
+        )
     }
     /// Get User Roles
     ///
@@ -1088,13 +1009,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /users/{user_id}/roles` · tag `User` · activity `non_query`
     pub fn user_roles(&self, user_id: &str) -> UserRolesRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "user_roles",
-            reqwest::Method::GET,
-            crate::call::path(&["/users/", "/roles"], &[user_id]),
-        );
-        UserRolesRequest { call }
+        UserRolesRequest(
+            Call::get(
+                self,
+                "user_roles",
+                crate::call::path(&["/users/", "/roles"], &[user_id]),
+            ),
+        )
     }
     /// Set User Roles
     ///
@@ -1111,14 +1032,14 @@ impl crate::LookerSdk {
         user_id: &str,
         body: &[String],
     ) -> SetUserRolesRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "set_user_roles",
-            reqwest::Method::PUT,
-            crate::call::path(&["/users/", "/roles"], &[user_id]),
-        );
-        call.json_body(body);
-        SetUserRolesRequest { call }
+        SetUserRolesRequest(
+            Call::put(
+                    self,
+                    "set_user_roles",
+                    crate::call::path(&["/users/", "/roles"], &[user_id]),
+                )
+                .json_body(body),
+        )
     }
     /// Get User Attribute Values
     ///
@@ -1148,15 +1069,13 @@ impl crate::LookerSdk {
         &self,
         user_id: &str,
     ) -> UserAttributeUserValuesRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "user_attribute_user_values",
-            reqwest::Method::GET,
-            crate::call::path(&["/users/", "/attribute_values"], &[user_id]),
-        );
-        UserAttributeUserValuesRequest {
-            call,
-        }
+        UserAttributeUserValuesRequest(
+            Call::get(
+                self,
+                "user_attribute_user_values",
+                crate::call::path(&["/users/", "/attribute_values"], &[user_id]),
+            ),
+        )
     }
     /// Delete User Attribute User Value
     ///
@@ -1178,18 +1097,16 @@ impl crate::LookerSdk {
         user_id: &str,
         user_attribute_id: &str,
     ) -> DeleteUserAttributeUserValueRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_user_attribute_user_value",
-            reqwest::Method::DELETE,
-            crate::call::path(
-                &["/users/", "/attribute_values/", ""],
-                &[user_id, user_attribute_id],
+        DeleteUserAttributeUserValueRequest(
+            Call::delete(
+                self,
+                "delete_user_attribute_user_value",
+                crate::call::path(
+                    &["/users/", "/attribute_values/", ""],
+                    &[user_id, user_attribute_id],
+                ),
             ),
-        );
-        DeleteUserAttributeUserValueRequest {
-            call,
-        }
+        )
     }
     /// Set User Attribute User Value
     ///
@@ -1210,19 +1127,17 @@ impl crate::LookerSdk {
         user_attribute_id: &str,
         body: &crate::models::WriteUserAttributeWithValue,
     ) -> SetUserAttributeUserValueRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "set_user_attribute_user_value",
-            reqwest::Method::PATCH,
-            crate::call::path(
-                &["/users/", "/attribute_values/", ""],
-                &[user_id, user_attribute_id],
-            ),
-        );
-        call.json_body(body);
-        SetUserAttributeUserValueRequest {
-            call,
-        }
+        SetUserAttributeUserValueRequest(
+            Call::patch(
+                    self,
+                    "set_user_attribute_user_value",
+                    crate::call::path(
+                        &["/users/", "/attribute_values/", ""],
+                        &[user_id, user_attribute_id],
+                    ),
+                )
+                .json_body(body),
+        )
     }
     /// Send Password Reset Token
     ///
@@ -1245,18 +1160,16 @@ impl crate::LookerSdk {
         &self,
         user_id: &str,
     ) -> SendUserCredentialsEmailPasswordResetRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "send_user_credentials_email_password_reset",
-            reqwest::Method::POST,
-            crate::call::path(
-                &["/users/", "/credentials_email/send_password_reset"],
-                &[user_id],
+        SendUserCredentialsEmailPasswordResetRequest(
+            Call::post(
+                self,
+                "send_user_credentials_email_password_reset",
+                crate::call::path(
+                    &["/users/", "/credentials_email/send_password_reset"],
+                    &[user_id],
+                ),
             ),
-        );
-        SendUserCredentialsEmailPasswordResetRequest {
-            call,
-        }
+        )
     }
     /// Wipeout User Emails
     ///
@@ -1281,14 +1194,14 @@ impl crate::LookerSdk {
         user_id: &str,
         body: &crate::models::UserEmailOnly,
     ) -> WipeoutUserEmailsRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "wipeout_user_emails",
-            reqwest::Method::POST,
-            crate::call::path(&["/users/", "/update_emails"], &[user_id]),
-        );
-        call.json_body(body);
-        WipeoutUserEmailsRequest { call }
+        WipeoutUserEmailsRequest(
+            Call::post(
+                    self,
+                    "wipeout_user_emails",
+                    crate::call::path(&["/users/", "/update_emails"], &[user_id]),
+                )
+                .json_body(body),
+        )
     }
     /// Create an embed user from an external user ID
     ///
@@ -1305,14 +1218,9 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::CreateEmbedUserRequest,
     ) -> CreateEmbedUserRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_embed_user",
-            reqwest::Method::POST,
-            String::from("/users/embed_user"),
-        );
-        call.json_body(body);
-        CreateEmbedUserRequest { call }
+        CreateEmbedUserRequest(
+            Call::post(self, "create_embed_user", "/users/embed_user").json_body(body),
+        )
     }
     /// Create Service Account
     ///
@@ -1329,65 +1237,47 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteServiceAccount,
     ) -> CreateServiceAccountRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_service_account",
-            reqwest::Method::POST,
-            String::from("/users/service_accounts"),
-        );
-        call.json_body(body);
-        CreateServiceAccountRequest {
-            call,
-        }
+        CreateServiceAccountRequest(
+            Call::post(self, "create_service_account", "/users/service_accounts")
+                .json_body(body),
+        )
     }
 }
 /// Request builder for [`LookerSdk::search_credentials_email`](crate::LookerSdk::search_credentials_email) (`GET /credentials_email/search`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SearchCredentialsEmailRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::CredentialsEmailSearch>>,
-}
+pub struct SearchCredentialsEmailRequest<'a>(Call<'a>);
 impl<'a> SearchCredentialsEmailRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Number of results to return (used with `offset`).
-    pub fn limit(mut self, limit: i64) -> Self {
-        self.call.query("limit", limit);
-        self
+    pub fn limit(self, limit: i64) -> Self {
+        Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any (used with `limit`).
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.call.query("offset", offset);
-        self
+    pub fn offset(self, offset: i64) -> Self {
+        Self(self.0.query("offset", offset))
     }
     /// Fields to sort by.
-    pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        self.call.query("sorts", Into::<String>::into(sorts));
-        self
+    pub fn sorts(self, sorts: impl Into<String>) -> Self {
+        Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
     /// Match credentials_email id.
-    pub fn id(mut self, id: impl Into<String>) -> Self {
-        self.call.query("id", Into::<String>::into(id));
-        self
+    pub fn id(self, id: impl Into<String>) -> Self {
+        Self(self.0.query("id", Into::<String>::into(id)))
     }
     /// Match credentials_email email.
-    pub fn email(mut self, email: impl Into<String>) -> Self {
-        self.call.query("email", Into::<String>::into(email));
-        self
+    pub fn email(self, email: impl Into<String>) -> Self {
+        Self(self.0.query("email", Into::<String>::into(email)))
     }
     /// Find credentials_email that match given emails.
-    pub fn emails(mut self, emails: impl Into<String>) -> Self {
-        self.call.query("emails", Into::<String>::into(emails));
-        self
+    pub fn emails(self, emails: impl Into<String>) -> Self {
+        Self(self.0.query("emails", Into::<String>::into(emails)))
     }
     /// Combine given search criteria in a boolean OR expression.
-    pub fn filter_or(mut self, filter_or: bool) -> Self {
-        self.call.query("filter_or", filter_or);
-        self
+    pub fn filter_or(self, filter_or: bool) -> Self {
+        Self(self.0.query("filter_or", filter_or))
     }
 }
 crate::builder::request_builder!(
@@ -1395,684 +1285,465 @@ crate::builder::request_builder!(
     crate ::call::json
 );
 /// Request builder for [`LookerSdk::me`](crate::LookerSdk::me) (`GET /user`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct MeRequest<'a> {
-    call: crate::call::Call<'a, crate::models::User>,
-}
+pub struct MeRequest<'a>(Call<'a>);
 impl<'a> MeRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(MeRequest => crate ::models::User, crate ::call::json);
 /// Request builder for [`LookerSdk::all_users`](crate::LookerSdk::all_users) (`GET /users`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllUsersRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::User>>,
-}
+pub struct AllUsersRequest<'a>(Call<'a>);
 impl<'a> AllUsersRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// DEPRECATED. Use limit and offset instead. Return only page N of paginated results
     #[deprecated(note = "deprecated in the Looker API spec")]
-    pub fn page(mut self, page: i64) -> Self {
-        self.call.query("page", page);
-        self
+    pub fn page(self, page: i64) -> Self {
+        Self(self.0.query("page", page))
     }
     /// DEPRECATED. Use limit and offset instead. Return N rows of data per page
     #[deprecated(note = "deprecated in the Looker API spec")]
-    pub fn per_page(mut self, per_page: i64) -> Self {
-        self.call.query("per_page", per_page);
-        self
+    pub fn per_page(self, per_page: i64) -> Self {
+        Self(self.0.query("per_page", per_page))
     }
     /// Number of results to return. (used with offset and takes priority over page and per_page)
-    pub fn limit(mut self, limit: i64) -> Self {
-        self.call.query("limit", limit);
-        self
+    pub fn limit(self, limit: i64) -> Self {
+        Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any. (used with limit and takes priority over page and per_page)
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.call.query("offset", offset);
-        self
+    pub fn offset(self, offset: i64) -> Self {
+        Self(self.0.query("offset", offset))
     }
     /// Fields to sort by.
-    pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        self.call.query("sorts", Into::<String>::into(sorts));
-        self
+    pub fn sorts(self, sorts: impl Into<String>) -> Self {
+        Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
     /// Optional list of ids to get specific users.
     ///
     /// Sent as one comma-delimited value.
-    pub fn ids(mut self, ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
-        self.call.query_csv("ids", ids);
-        self
+    pub fn ids(self, ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        Self(self.0.query_csv("ids", ids))
     }
 }
 crate::builder::request_builder!(
     AllUsersRequest => Vec < crate ::models::User >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_user`](crate::LookerSdk::create_user) (`POST /users`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateUserRequest<'a> {
-    call: crate::call::Call<'a, crate::models::User>,
-}
+pub struct CreateUserRequest<'a>(Call<'a>);
 impl<'a> CreateUserRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// User
-    pub fn body(mut self, body: &crate::models::WriteUser) -> Self {
-        self.call.json_body(body);
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn body(self, body: &crate::models::WriteUser) -> Self {
+        Self(self.0.json_body(body))
     }
 }
 crate::builder::request_builder!(
-    CreateUserRequest => crate ::models::User, crate ::call::json
+    CreateUserRequest => crate ::models::User, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::search_users`](crate::LookerSdk::search_users) (`GET /users/search`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SearchUsersRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::User>>,
-}
+pub struct SearchUsersRequest<'a>(Call<'a>);
 impl<'a> SearchUsersRequest<'a> {
     /// Include only these fields in the response
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// DEPRECATED. Use limit and offset instead. Return only page N of paginated results
     #[deprecated(note = "deprecated in the Looker API spec")]
-    pub fn page(mut self, page: i64) -> Self {
-        self.call.query("page", page);
-        self
+    pub fn page(self, page: i64) -> Self {
+        Self(self.0.query("page", page))
     }
     /// DEPRECATED. Use limit and offset instead. Return N rows of data per page
     #[deprecated(note = "deprecated in the Looker API spec")]
-    pub fn per_page(mut self, per_page: i64) -> Self {
-        self.call.query("per_page", per_page);
-        self
+    pub fn per_page(self, per_page: i64) -> Self {
+        Self(self.0.query("per_page", per_page))
     }
     /// Number of results to return. (used with offset and takes priority over page and per_page)
-    pub fn limit(mut self, limit: i64) -> Self {
-        self.call.query("limit", limit);
-        self
+    pub fn limit(self, limit: i64) -> Self {
+        Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any. (used with limit and takes priority over page and per_page)
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.call.query("offset", offset);
-        self
+    pub fn offset(self, offset: i64) -> Self {
+        Self(self.0.query("offset", offset))
     }
     /// Fields to sort by.
-    pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        self.call.query("sorts", Into::<String>::into(sorts));
-        self
+    pub fn sorts(self, sorts: impl Into<String>) -> Self {
+        Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
     /// Match User Id.
-    pub fn id(mut self, id: impl Into<String>) -> Self {
-        self.call.query("id", Into::<String>::into(id));
-        self
+    pub fn id(self, id: impl Into<String>) -> Self {
+        Self(self.0.query("id", Into::<String>::into(id)))
     }
     /// Match First name.
-    pub fn first_name(mut self, first_name: impl Into<String>) -> Self {
-        self.call.query("first_name", Into::<String>::into(first_name));
-        self
+    pub fn first_name(self, first_name: impl Into<String>) -> Self {
+        Self(self.0.query("first_name", Into::<String>::into(first_name)))
     }
     /// Match Last name.
-    pub fn last_name(mut self, last_name: impl Into<String>) -> Self {
-        self.call.query("last_name", Into::<String>::into(last_name));
-        self
+    pub fn last_name(self, last_name: impl Into<String>) -> Self {
+        Self(self.0.query("last_name", Into::<String>::into(last_name)))
     }
     /// Match Full name (First Last).
-    pub fn full_name(mut self, full_name: impl Into<String>) -> Self {
-        self.call.query("full_name", Into::<String>::into(full_name));
-        self
+    pub fn full_name(self, full_name: impl Into<String>) -> Self {
+        Self(self.0.query("full_name", Into::<String>::into(full_name)))
     }
     /// Search for user accounts associated with Looker employees. Availability of this filter is limited to users with permission to view complete user details.
-    pub fn verified_looker_employee(mut self, verified_looker_employee: bool) -> Self {
-        self.call.query("verified_looker_employee", verified_looker_employee);
-        self
+    pub fn verified_looker_employee(self, verified_looker_employee: bool) -> Self {
+        Self(self.0.query("verified_looker_employee", verified_looker_employee))
     }
     /// Search for only embed users
-    pub fn embed_user(mut self, embed_user: bool) -> Self {
-        self.call.query("embed_user", embed_user);
-        self
+    pub fn embed_user(self, embed_user: bool) -> Self {
+        Self(self.0.query("embed_user", embed_user))
     }
     /// Search for the user with this email address. Availability of this filter is limited to users with permission to view complete user details.
-    pub fn email(mut self, email: impl Into<String>) -> Self {
-        self.call.query("email", Into::<String>::into(email));
-        self
+    pub fn email(self, email: impl Into<String>) -> Self {
+        Self(self.0.query("email", Into::<String>::into(email)))
     }
     /// Search for disabled user accounts. Availability of this filter is limited to users with permission to view complete user details.
-    pub fn is_disabled(mut self, is_disabled: bool) -> Self {
-        self.call.query("is_disabled", is_disabled);
-        self
+    pub fn is_disabled(self, is_disabled: bool) -> Self {
+        Self(self.0.query("is_disabled", is_disabled))
     }
     /// Combine given search criteria in a boolean OR expression
-    pub fn filter_or(mut self, filter_or: bool) -> Self {
-        self.call.query("filter_or", filter_or);
-        self
+    pub fn filter_or(self, filter_or: bool) -> Self {
+        Self(self.0.query("filter_or", filter_or))
     }
     /// Search for users who have access to this content_metadata item
-    pub fn content_metadata_id(
-        mut self,
-        content_metadata_id: impl Into<String>,
-    ) -> Self {
-        self.call
-            .query("content_metadata_id", Into::<String>::into(content_metadata_id));
-        self
+    pub fn content_metadata_id(self, content_metadata_id: impl Into<String>) -> Self {
+        Self(
+            self
+                .0
+                .query("content_metadata_id", Into::<String>::into(content_metadata_id)),
+        )
     }
     /// Search for users who are direct members of this group
-    pub fn group_id(mut self, group_id: impl Into<String>) -> Self {
-        self.call.query("group_id", Into::<String>::into(group_id));
-        self
+    pub fn group_id(self, group_id: impl Into<String>) -> Self {
+        Self(self.0.query("group_id", Into::<String>::into(group_id)))
     }
     /// Search for users who can manage API3 credentials. Availability of this filter is limited to users with permission to view complete user details. This is an experimental feature and may not yet be available on your instance.
-    pub fn can_manage_api3_creds(mut self, can_manage_api3_creds: bool) -> Self {
-        self.call.query("can_manage_api3_creds", can_manage_api3_creds);
-        self
+    pub fn can_manage_api3_creds(self, can_manage_api3_creds: bool) -> Self {
+        Self(self.0.query("can_manage_api3_creds", can_manage_api3_creds))
     }
     /// Search for service account users. Send true to get only service accounts, or false to get all other types of users. Availability of this filter is limited to users with permission to view complete user details.
-    pub fn is_service_account(mut self, is_service_account: bool) -> Self {
-        self.call.query("is_service_account", is_service_account);
-        self
+    pub fn is_service_account(self, is_service_account: bool) -> Self {
+        Self(self.0.query("is_service_account", is_service_account))
     }
 }
 crate::builder::request_builder!(
     SearchUsersRequest => Vec < crate ::models::User >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::search_users_names`](crate::LookerSdk::search_users_names) (`GET /users/search/names/{pattern}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SearchUsersNamesRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::User>>,
-}
+pub struct SearchUsersNamesRequest<'a>(Call<'a>);
 impl<'a> SearchUsersNamesRequest<'a> {
     /// Include only these fields in the response
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// DEPRECATED. Use limit and offset instead. Return only page N of paginated results
     #[deprecated(note = "deprecated in the Looker API spec")]
-    pub fn page(mut self, page: i64) -> Self {
-        self.call.query("page", page);
-        self
+    pub fn page(self, page: i64) -> Self {
+        Self(self.0.query("page", page))
     }
     /// DEPRECATED. Use limit and offset instead. Return N rows of data per page
     #[deprecated(note = "deprecated in the Looker API spec")]
-    pub fn per_page(mut self, per_page: i64) -> Self {
-        self.call.query("per_page", per_page);
-        self
+    pub fn per_page(self, per_page: i64) -> Self {
+        Self(self.0.query("per_page", per_page))
     }
     /// Number of results to return. (used with offset and takes priority over page and per_page)
-    pub fn limit(mut self, limit: i64) -> Self {
-        self.call.query("limit", limit);
-        self
+    pub fn limit(self, limit: i64) -> Self {
+        Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any. (used with limit and takes priority over page and per_page)
-    pub fn offset(mut self, offset: i64) -> Self {
-        self.call.query("offset", offset);
-        self
+    pub fn offset(self, offset: i64) -> Self {
+        Self(self.0.query("offset", offset))
     }
     /// Fields to sort by
-    pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        self.call.query("sorts", Into::<String>::into(sorts));
-        self
+    pub fn sorts(self, sorts: impl Into<String>) -> Self {
+        Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
     /// Match User Id
-    pub fn id(mut self, id: impl Into<String>) -> Self {
-        self.call.query("id", Into::<String>::into(id));
-        self
+    pub fn id(self, id: impl Into<String>) -> Self {
+        Self(self.0.query("id", Into::<String>::into(id)))
     }
     /// Match First name
-    pub fn first_name(mut self, first_name: impl Into<String>) -> Self {
-        self.call.query("first_name", Into::<String>::into(first_name));
-        self
+    pub fn first_name(self, first_name: impl Into<String>) -> Self {
+        Self(self.0.query("first_name", Into::<String>::into(first_name)))
     }
     /// Match Last name
-    pub fn last_name(mut self, last_name: impl Into<String>) -> Self {
-        self.call.query("last_name", Into::<String>::into(last_name));
-        self
+    pub fn last_name(self, last_name: impl Into<String>) -> Self {
+        Self(self.0.query("last_name", Into::<String>::into(last_name)))
     }
     /// Match Verified Looker employee
-    pub fn verified_looker_employee(mut self, verified_looker_employee: bool) -> Self {
-        self.call.query("verified_looker_employee", verified_looker_employee);
-        self
+    pub fn verified_looker_employee(self, verified_looker_employee: bool) -> Self {
+        Self(self.0.query("verified_looker_employee", verified_looker_employee))
     }
     /// Match Email Address
-    pub fn email(mut self, email: impl Into<String>) -> Self {
-        self.call.query("email", Into::<String>::into(email));
-        self
+    pub fn email(self, email: impl Into<String>) -> Self {
+        Self(self.0.query("email", Into::<String>::into(email)))
     }
     /// Include or exclude disabled accounts in the results
-    pub fn is_disabled(mut self, is_disabled: bool) -> Self {
-        self.call.query("is_disabled", is_disabled);
-        self
+    pub fn is_disabled(self, is_disabled: bool) -> Self {
+        Self(self.0.query("is_disabled", is_disabled))
     }
 }
 crate::builder::request_builder!(
     SearchUsersNamesRequest => Vec < crate ::models::User >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::user`](crate::LookerSdk::user) (`GET /users/{user_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UserRequest<'a> {
-    call: crate::call::Call<'a, crate::models::User>,
-}
+pub struct UserRequest<'a>(Call<'a>);
 impl<'a> UserRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     UserRequest => crate ::models::User, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_user`](crate::LookerSdk::delete_user) (`DELETE /users/{user_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteUserRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteUserRequest<'a>(Call<'a>);
 crate::builder::request_builder!(DeleteUserRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_user`](crate::LookerSdk::update_user) (`PATCH /users/{user_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateUserRequest<'a> {
-    call: crate::call::Call<'a, crate::models::User>,
-}
+pub struct UpdateUserRequest<'a>(Call<'a>);
 impl<'a> UpdateUserRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
-    UpdateUserRequest => crate ::models::User, crate ::call::json
+    UpdateUserRequest => crate ::models::User, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::user_for_credential`](crate::LookerSdk::user_for_credential) (`GET /users/credential/{credential_type}/{credential_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UserForCredentialRequest<'a> {
-    call: crate::call::Call<'a, crate::models::User>,
-}
+pub struct UserForCredentialRequest<'a>(Call<'a>);
 impl<'a> UserForCredentialRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     UserForCredentialRequest => crate ::models::User, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_service_account`](crate::LookerSdk::delete_service_account) (`DELETE /users/service_accounts/{user_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteServiceAccountRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteServiceAccountRequest<'a>(Call<'a>);
 crate::builder::request_builder!(DeleteServiceAccountRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_service_account`](crate::LookerSdk::update_service_account) (`PATCH /users/service_accounts/{user_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateServiceAccountRequest<'a> {
-    call: crate::call::Call<'a, crate::models::ServiceAccount>,
-}
+pub struct UpdateServiceAccountRequest<'a>(Call<'a>);
 impl<'a> UpdateServiceAccountRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
-    UpdateServiceAccountRequest => crate ::models::ServiceAccount, crate ::call::json
+    UpdateServiceAccountRequest => crate ::models::ServiceAccount, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::user_credentials_email`](crate::LookerSdk::user_credentials_email) (`GET /users/{user_id}/credentials_email`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UserCredentialsEmailRequest<'a> {
-    call: crate::call::Call<'a, crate::models::CredentialsEmail>,
-}
+pub struct UserCredentialsEmailRequest<'a>(Call<'a>);
 impl<'a> UserCredentialsEmailRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     UserCredentialsEmailRequest => crate ::models::CredentialsEmail, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_user_credentials_email`](crate::LookerSdk::create_user_credentials_email) (`POST /users/{user_id}/credentials_email`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateUserCredentialsEmailRequest<'a> {
-    call: crate::call::Call<'a, crate::models::CredentialsEmail>,
-}
+pub struct CreateUserCredentialsEmailRequest<'a>(Call<'a>);
 impl<'a> CreateUserCredentialsEmailRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     CreateUserCredentialsEmailRequest => crate ::models::CredentialsEmail, crate
-    ::call::json
+    ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::delete_user_credentials_email`](crate::LookerSdk::delete_user_credentials_email) (`DELETE /users/{user_id}/credentials_email`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteUserCredentialsEmailRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteUserCredentialsEmailRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     DeleteUserCredentialsEmailRequest => (), crate ::call::unit
 );
 /// Request builder for [`LookerSdk::update_user_credentials_email`](crate::LookerSdk::update_user_credentials_email) (`PATCH /users/{user_id}/credentials_email`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateUserCredentialsEmailRequest<'a> {
-    call: crate::call::Call<'a, crate::models::CredentialsEmail>,
-}
+pub struct UpdateUserCredentialsEmailRequest<'a>(Call<'a>);
 impl<'a> UpdateUserCredentialsEmailRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     UpdateUserCredentialsEmailRequest => crate ::models::CredentialsEmail, crate
-    ::call::json
+    ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::user_credentials_totp`](crate::LookerSdk::user_credentials_totp) (`GET /users/{user_id}/credentials_totp`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UserCredentialsTotpRequest<'a> {
-    call: crate::call::Call<'a, crate::models::CredentialsTotp>,
-}
+pub struct UserCredentialsTotpRequest<'a>(Call<'a>);
 impl<'a> UserCredentialsTotpRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     UserCredentialsTotpRequest => crate ::models::CredentialsTotp, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_user_credentials_totp`](crate::LookerSdk::create_user_credentials_totp) (`POST /users/{user_id}/credentials_totp`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateUserCredentialsTotpRequest<'a> {
-    call: crate::call::Call<'a, crate::models::CredentialsTotp>,
-}
+pub struct CreateUserCredentialsTotpRequest<'a>(Call<'a>);
 impl<'a> CreateUserCredentialsTotpRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Two-Factor Credential
-    pub fn body(mut self, body: &crate::models::CredentialsTotp) -> Self {
-        self.call.json_body(body);
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn body(self, body: &crate::models::CredentialsTotp) -> Self {
+        Self(self.0.json_body(body))
     }
 }
 crate::builder::request_builder!(
     CreateUserCredentialsTotpRequest => crate ::models::CredentialsTotp, crate
-    ::call::json
+    ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::delete_user_credentials_totp`](crate::LookerSdk::delete_user_credentials_totp) (`DELETE /users/{user_id}/credentials_totp`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteUserCredentialsTotpRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteUserCredentialsTotpRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     DeleteUserCredentialsTotpRequest => (), crate ::call::unit
 );
 /// Request builder for [`LookerSdk::user_credentials_ldap`](crate::LookerSdk::user_credentials_ldap) (`GET /users/{user_id}/credentials_ldap`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UserCredentialsLdapRequest<'a> {
-    call: crate::call::Call<'a, crate::models::CredentialsLdap>,
-}
+pub struct UserCredentialsLdapRequest<'a>(Call<'a>);
 impl<'a> UserCredentialsLdapRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     UserCredentialsLdapRequest => crate ::models::CredentialsLdap, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_user_credentials_ldap`](crate::LookerSdk::delete_user_credentials_ldap) (`DELETE /users/{user_id}/credentials_ldap`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteUserCredentialsLdapRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteUserCredentialsLdapRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     DeleteUserCredentialsLdapRequest => (), crate ::call::unit
 );
 /// Request builder for [`LookerSdk::user_credentials_google`](crate::LookerSdk::user_credentials_google) (`GET /users/{user_id}/credentials_google`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UserCredentialsGoogleRequest<'a> {
-    call: crate::call::Call<'a, crate::models::CredentialsGoogle>,
-}
+pub struct UserCredentialsGoogleRequest<'a>(Call<'a>);
 impl<'a> UserCredentialsGoogleRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     UserCredentialsGoogleRequest => crate ::models::CredentialsGoogle, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_user_credentials_google`](crate::LookerSdk::delete_user_credentials_google) (`DELETE /users/{user_id}/credentials_google`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteUserCredentialsGoogleRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteUserCredentialsGoogleRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     DeleteUserCredentialsGoogleRequest => (), crate ::call::unit
 );
 /// Request builder for [`LookerSdk::user_credentials_saml`](crate::LookerSdk::user_credentials_saml) (`GET /users/{user_id}/credentials_saml`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UserCredentialsSamlRequest<'a> {
-    call: crate::call::Call<'a, crate::models::CredentialsSaml>,
-}
+pub struct UserCredentialsSamlRequest<'a>(Call<'a>);
 impl<'a> UserCredentialsSamlRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     UserCredentialsSamlRequest => crate ::models::CredentialsSaml, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_user_credentials_saml`](crate::LookerSdk::delete_user_credentials_saml) (`DELETE /users/{user_id}/credentials_saml`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteUserCredentialsSamlRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteUserCredentialsSamlRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     DeleteUserCredentialsSamlRequest => (), crate ::call::unit
 );
 /// Request builder for [`LookerSdk::user_credentials_oidc`](crate::LookerSdk::user_credentials_oidc) (`GET /users/{user_id}/credentials_oidc`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UserCredentialsOidcRequest<'a> {
-    call: crate::call::Call<'a, crate::models::CredentialsOidc>,
-}
+pub struct UserCredentialsOidcRequest<'a>(Call<'a>);
 impl<'a> UserCredentialsOidcRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     UserCredentialsOidcRequest => crate ::models::CredentialsOidc, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_user_credentials_oidc`](crate::LookerSdk::delete_user_credentials_oidc) (`DELETE /users/{user_id}/credentials_oidc`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteUserCredentialsOidcRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteUserCredentialsOidcRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     DeleteUserCredentialsOidcRequest => (), crate ::call::unit
 );
 /// Request builder for [`LookerSdk::user_credentials_api3`](crate::LookerSdk::user_credentials_api3) (`GET /users/{user_id}/credentials_api3/{credentials_api3_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UserCredentialsApi3Request<'a> {
-    call: crate::call::Call<'a, crate::models::CredentialsApi3>,
-}
+pub struct UserCredentialsApi3Request<'a>(Call<'a>);
 impl<'a> UserCredentialsApi3Request<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     UserCredentialsApi3Request => crate ::models::CredentialsApi3, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_user_credentials_api3`](crate::LookerSdk::delete_user_credentials_api3) (`DELETE /users/{user_id}/credentials_api3/{credentials_api3_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteUserCredentialsApi3Request<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteUserCredentialsApi3Request<'a>(Call<'a>);
 crate::builder::request_builder!(
     DeleteUserCredentialsApi3Request => (), crate ::call::unit
 );
 /// Request builder for [`LookerSdk::update_user_credentials_api3`](crate::LookerSdk::update_user_credentials_api3) (`PATCH /users/{user_id}/credentials_api3/{credentials_api3_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateUserCredentialsApi3Request<'a> {
-    call: crate::call::Call<'a, crate::models::CredentialsApi3>,
-}
+pub struct UpdateUserCredentialsApi3Request<'a>(Call<'a>);
 impl<'a> UpdateUserCredentialsApi3Request<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     UpdateUserCredentialsApi3Request => crate ::models::CredentialsApi3, crate
-    ::call::json
+    ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::all_user_credentials_api3s`](crate::LookerSdk::all_user_credentials_api3s) (`GET /users/{user_id}/credentials_api3`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllUserCredentialsApi3sRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::CredentialsApi3>>,
-}
+pub struct AllUserCredentialsApi3sRequest<'a>(Call<'a>);
 impl<'a> AllUserCredentialsApi3sRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
@@ -2080,17 +1751,12 @@ crate::builder::request_builder!(
     ::call::json
 );
 /// Request builder for [`LookerSdk::create_user_credentials_api3`](crate::LookerSdk::create_user_credentials_api3) (`POST /users/{user_id}/credentials_api3`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateUserCredentialsApi3Request<'a> {
-    call: crate::call::Call<'a, crate::models::CreateCredentialsApi3>,
-}
+pub struct CreateUserCredentialsApi3Request<'a>(Call<'a>);
 impl<'a> CreateUserCredentialsApi3Request<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
@@ -2098,44 +1764,30 @@ crate::builder::request_builder!(
     ::call::json
 );
 /// Request builder for [`LookerSdk::user_credentials_embed`](crate::LookerSdk::user_credentials_embed) (`GET /users/{user_id}/credentials_embed/{credentials_embed_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UserCredentialsEmbedRequest<'a> {
-    call: crate::call::Call<'a, crate::models::CredentialsEmbed>,
-}
+pub struct UserCredentialsEmbedRequest<'a>(Call<'a>);
 impl<'a> UserCredentialsEmbedRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     UserCredentialsEmbedRequest => crate ::models::CredentialsEmbed, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_user_credentials_embed`](crate::LookerSdk::delete_user_credentials_embed) (`DELETE /users/{user_id}/credentials_embed/{credentials_embed_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteUserCredentialsEmbedRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteUserCredentialsEmbedRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     DeleteUserCredentialsEmbedRequest => (), crate ::call::unit
 );
 /// Request builder for [`LookerSdk::all_user_credentials_embeds`](crate::LookerSdk::all_user_credentials_embeds) (`GET /users/{user_id}/credentials_embed`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllUserCredentialsEmbedsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::CredentialsEmbed>>,
-}
+pub struct AllUserCredentialsEmbedsRequest<'a>(Call<'a>);
 impl<'a> AllUserCredentialsEmbedsRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
@@ -2143,17 +1795,12 @@ crate::builder::request_builder!(
     ::call::json
 );
 /// Request builder for [`LookerSdk::user_credentials_looker_openid`](crate::LookerSdk::user_credentials_looker_openid) (`GET /users/{user_id}/credentials_looker_openid`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UserCredentialsLookerOpenidRequest<'a> {
-    call: crate::call::Call<'a, crate::models::CredentialsLookerOpenid>,
-}
+pub struct UserCredentialsLookerOpenidRequest<'a>(Call<'a>);
 impl<'a> UserCredentialsLookerOpenidRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
@@ -2161,74 +1808,50 @@ crate::builder::request_builder!(
     ::call::json
 );
 /// Request builder for [`LookerSdk::delete_user_credentials_looker_openid`](crate::LookerSdk::delete_user_credentials_looker_openid) (`DELETE /users/{user_id}/credentials_looker_openid`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteUserCredentialsLookerOpenidRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteUserCredentialsLookerOpenidRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     DeleteUserCredentialsLookerOpenidRequest => (), crate ::call::unit
 );
 /// Request builder for [`LookerSdk::user_session`](crate::LookerSdk::user_session) (`GET /users/{user_id}/sessions/{session_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UserSessionRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Session>,
-}
+pub struct UserSessionRequest<'a>(Call<'a>);
 impl<'a> UserSessionRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     UserSessionRequest => crate ::models::Session, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_user_session`](crate::LookerSdk::delete_user_session) (`DELETE /users/{user_id}/sessions/{session_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteUserSessionRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteUserSessionRequest<'a>(Call<'a>);
 crate::builder::request_builder!(DeleteUserSessionRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::all_user_sessions`](crate::LookerSdk::all_user_sessions) (`GET /users/{user_id}/sessions`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllUserSessionsRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::Session>>,
-}
+pub struct AllUserSessionsRequest<'a>(Call<'a>);
 impl<'a> AllUserSessionsRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     AllUserSessionsRequest => Vec < crate ::models::Session >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_user_credentials_email_password_reset`](crate::LookerSdk::create_user_credentials_email_password_reset) (`POST /users/{user_id}/credentials_email/password_reset`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateUserCredentialsEmailPasswordResetRequest<'a> {
-    call: crate::call::Call<'a, crate::models::CredentialsEmail>,
-}
+pub struct CreateUserCredentialsEmailPasswordResetRequest<'a>(Call<'a>);
 impl<'a> CreateUserCredentialsEmailPasswordResetRequest<'a> {
     /// Expiring token.
-    pub fn expires(mut self, expires: bool) -> Self {
-        self.call.query("expires", expires);
-        self
+    pub fn expires(self, expires: bool) -> Self {
+        Self(self.0.query("expires", expires))
     }
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
@@ -2236,82 +1859,57 @@ crate::builder::request_builder!(
     crate ::call::json
 );
 /// Request builder for [`LookerSdk::user_roles`](crate::LookerSdk::user_roles) (`GET /users/{user_id}/roles`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UserRolesRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::Role>>,
-}
+pub struct UserRolesRequest<'a>(Call<'a>);
 impl<'a> UserRolesRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Get only roles associated directly with the user: exclude those only associated through groups.
-    pub fn direct_association_only(mut self, direct_association_only: bool) -> Self {
-        self.call.query("direct_association_only", direct_association_only);
-        self
+    pub fn direct_association_only(self, direct_association_only: bool) -> Self {
+        Self(self.0.query("direct_association_only", direct_association_only))
     }
 }
 crate::builder::request_builder!(
     UserRolesRequest => Vec < crate ::models::Role >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::set_user_roles`](crate::LookerSdk::set_user_roles) (`PUT /users/{user_id}/roles`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SetUserRolesRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::Role>>,
-}
+pub struct SetUserRolesRequest<'a>(Call<'a>);
 impl<'a> SetUserRolesRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
-    SetUserRolesRequest => Vec < crate ::models::Role >, crate ::call::json
+    SetUserRolesRequest => Vec < crate ::models::Role >, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::user_attribute_user_values`](crate::LookerSdk::user_attribute_user_values) (`GET /users/{user_id}/attribute_values`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UserAttributeUserValuesRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::UserAttributeWithValue>>,
-}
+pub struct UserAttributeUserValuesRequest<'a>(Call<'a>);
 impl<'a> UserAttributeUserValuesRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Specific user attributes to request. Omit or leave blank to request all user attributes.
     ///
     /// Sent as one comma-delimited value.
     pub fn user_attribute_ids(
-        mut self,
+        self,
         user_attribute_ids: impl IntoIterator<Item = impl Into<String>>,
     ) -> Self {
-        self.call.query_csv("user_attribute_ids", user_attribute_ids);
-        self
+        Self(self.0.query_csv("user_attribute_ids", user_attribute_ids))
     }
     /// If true, returns all values in the search path instead of just the first value found. Useful for debugging group precedence.
-    pub fn all_values(mut self, all_values: bool) -> Self {
-        self.call.query("all_values", all_values);
-        self
+    pub fn all_values(self, all_values: bool) -> Self {
+        Self(self.0.query("all_values", all_values))
     }
     /// If true, returns an empty record for each requested attribute that has no user, group, or default value.
-    pub fn include_unset(mut self, include_unset: bool) -> Self {
-        self.call.query("include_unset", include_unset);
-        self
+    pub fn include_unset(self, include_unset: bool) -> Self {
+        Self(self.0.query("include_unset", include_unset))
     }
 }
 crate::builder::request_builder!(
@@ -2319,46 +1917,25 @@ crate::builder::request_builder!(
     crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_user_attribute_user_value`](crate::LookerSdk::delete_user_attribute_user_value) (`DELETE /users/{user_id}/attribute_values/{user_attribute_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteUserAttributeUserValueRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteUserAttributeUserValueRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     DeleteUserAttributeUserValueRequest => (), crate ::call::unit
 );
 /// Request builder for [`LookerSdk::set_user_attribute_user_value`](crate::LookerSdk::set_user_attribute_user_value) (`PATCH /users/{user_id}/attribute_values/{user_attribute_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SetUserAttributeUserValueRequest<'a> {
-    call: crate::call::Call<'a, crate::models::UserAttributeWithValue>,
-}
-impl<'a> SetUserAttributeUserValueRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct SetUserAttributeUserValueRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     SetUserAttributeUserValueRequest => crate ::models::UserAttributeWithValue, crate
-    ::call::json
+    ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::send_user_credentials_email_password_reset`](crate::LookerSdk::send_user_credentials_email_password_reset) (`POST /users/{user_id}/credentials_email/send_password_reset`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SendUserCredentialsEmailPasswordResetRequest<'a> {
-    call: crate::call::Call<'a, crate::models::CredentialsEmail>,
-}
+pub struct SendUserCredentialsEmailPasswordResetRequest<'a>(Call<'a>);
 impl<'a> SendUserCredentialsEmailPasswordResetRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
@@ -2366,66 +1943,33 @@ crate::builder::request_builder!(
     crate ::call::json
 );
 /// Request builder for [`LookerSdk::wipeout_user_emails`](crate::LookerSdk::wipeout_user_emails) (`POST /users/{user_id}/update_emails`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct WipeoutUserEmailsRequest<'a> {
-    call: crate::call::Call<'a, crate::models::User>,
-}
+pub struct WipeoutUserEmailsRequest<'a>(Call<'a>);
 impl<'a> WipeoutUserEmailsRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
-    WipeoutUserEmailsRequest => crate ::models::User, crate ::call::json
+    WipeoutUserEmailsRequest => crate ::models::User, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::create_embed_user`](crate::LookerSdk::create_embed_user) (`POST /users/embed_user`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateEmbedUserRequest<'a> {
-    call: crate::call::Call<'a, crate::models::UserPublic>,
-}
-impl<'a> CreateEmbedUserRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct CreateEmbedUserRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateEmbedUserRequest => crate ::models::UserPublic, crate ::call::json
+    CreateEmbedUserRequest => crate ::models::UserPublic, crate ::call::json, null_field
 );
 /// Request builder for [`LookerSdk::create_service_account`](crate::LookerSdk::create_service_account) (`POST /users/service_accounts`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateServiceAccountRequest<'a> {
-    call: crate::call::Call<'a, crate::models::ServiceAccount>,
-}
+pub struct CreateServiceAccountRequest<'a>(Call<'a>);
 impl<'a> CreateServiceAccountRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
-    CreateServiceAccountRequest => crate ::models::ServiceAccount, crate ::call::json
+    CreateServiceAccountRequest => crate ::models::ServiceAccount, crate ::call::json,
+    null_field
 );

@@ -2,6 +2,7 @@
 // Source: Looker API 4.0 Reference 4.0.26.12 (release 26.12.3), spec sha256 c64144684b2d375b6815d85870919c74bb1dbae2ab8eb5405ddaa6df71cb7746
 
 //! UserAttribute: Manage User Attributes
+use crate::call::Call;
 impl crate::LookerSdk {
     /// Get All User Attributes
     ///
@@ -9,13 +10,9 @@ impl crate::LookerSdk {
     ///
     /// `GET /user_attributes` · tag `UserAttribute` · activity `non_query`
     pub fn all_user_attributes(&self) -> AllUserAttributesRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_user_attributes",
-            reqwest::Method::GET,
-            String::from("/user_attributes"),
-        );
-        AllUserAttributesRequest { call }
+        AllUserAttributesRequest(
+            Call::get(self, "all_user_attributes", "/user_attributes"),
+        )
     }
     /// Create User Attribute
     ///
@@ -39,14 +36,9 @@ impl crate::LookerSdk {
         &self,
         body: &crate::models::WriteUserAttribute,
     ) -> CreateUserAttributeRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "create_user_attribute",
-            reqwest::Method::POST,
-            String::from("/user_attributes"),
-        );
-        call.json_body(body);
-        CreateUserAttributeRequest { call }
+        CreateUserAttributeRequest(
+            Call::post(self, "create_user_attribute", "/user_attributes").json_body(body),
+        )
     }
     /// Get User Attribute
     ///
@@ -58,13 +50,13 @@ impl crate::LookerSdk {
     ///
     /// `GET /user_attributes/{user_attribute_id}` · tag `UserAttribute` · activity `non_query`
     pub fn user_attribute(&self, user_attribute_id: &str) -> UserAttributeRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "user_attribute",
-            reqwest::Method::GET,
-            crate::call::path(&["/user_attributes/", ""], &[user_attribute_id]),
-        );
-        UserAttributeRequest { call }
+        UserAttributeRequest(
+            Call::get(
+                self,
+                "user_attribute",
+                crate::call::path(&["/user_attributes/", ""], &[user_attribute_id]),
+            ),
+        )
     }
     /// Delete User Attribute
     ///
@@ -79,13 +71,13 @@ impl crate::LookerSdk {
         &self,
         user_attribute_id: &str,
     ) -> DeleteUserAttributeRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "delete_user_attribute",
-            reqwest::Method::DELETE,
-            crate::call::path(&["/user_attributes/", ""], &[user_attribute_id]),
-        );
-        DeleteUserAttributeRequest { call }
+        DeleteUserAttributeRequest(
+            Call::delete(
+                self,
+                "delete_user_attribute",
+                crate::call::path(&["/user_attributes/", ""], &[user_attribute_id]),
+            ),
+        )
     }
     /// Update User Attribute
     ///
@@ -102,14 +94,14 @@ impl crate::LookerSdk {
         user_attribute_id: &str,
         body: &crate::models::WriteUserAttribute,
     ) -> UpdateUserAttributeRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "update_user_attribute",
-            reqwest::Method::PATCH,
-            crate::call::path(&["/user_attributes/", ""], &[user_attribute_id]),
-        );
-        call.json_body(body);
-        UpdateUserAttributeRequest { call }
+        UpdateUserAttributeRequest(
+            Call::patch(
+                    self,
+                    "update_user_attribute",
+                    crate::call::path(&["/user_attributes/", ""], &[user_attribute_id]),
+                )
+                .json_body(body),
+        )
     }
     /// Get User Attribute Group Values
     ///
@@ -130,18 +122,16 @@ impl crate::LookerSdk {
         &self,
         user_attribute_id: &str,
     ) -> AllUserAttributeGroupValuesRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_user_attribute_group_values",
-            reqwest::Method::GET,
-            crate::call::path(
-                &["/user_attributes/", "/group_values"],
-                &[user_attribute_id],
+        AllUserAttributeGroupValuesRequest(
+            Call::get(
+                self,
+                "all_user_attribute_group_values",
+                crate::call::path(
+                    &["/user_attributes/", "/group_values"],
+                    &[user_attribute_id],
+                ),
             ),
-        );
-        AllUserAttributeGroupValuesRequest {
-            call,
-        }
+        )
     }
     /// Set User Attribute Group Values
     ///
@@ -177,126 +167,84 @@ impl crate::LookerSdk {
         user_attribute_id: &str,
         body: &[crate::models::UserAttributeGroupValue],
     ) -> SetUserAttributeGroupValuesRequest<'_> {
-        let mut call = crate::call::Call::new(
-            self,
-            "set_user_attribute_group_values",
-            reqwest::Method::POST,
-            crate::call::path(
-                &["/user_attributes/", "/group_values"],
-                &[user_attribute_id],
-            ),
-        );
-        call.json_body(body);
-        SetUserAttributeGroupValuesRequest {
-            call,
-        }
+        SetUserAttributeGroupValuesRequest(
+            Call::post(
+                    self,
+                    "set_user_attribute_group_values",
+                    crate::call::path(
+                        &["/user_attributes/", "/group_values"],
+                        &[user_attribute_id],
+                    ),
+                )
+                .json_body(body),
+        )
     }
 }
 /// Request builder for [`LookerSdk::all_user_attributes`](crate::LookerSdk::all_user_attributes) (`GET /user_attributes`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllUserAttributesRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::UserAttribute>>,
-}
+pub struct AllUserAttributesRequest<'a>(Call<'a>);
 impl<'a> AllUserAttributesRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Fields to order the results by. Sortable fields include: name, label
-    pub fn sorts(mut self, sorts: impl Into<String>) -> Self {
-        self.call.query("sorts", Into::<String>::into(sorts));
-        self
+    pub fn sorts(self, sorts: impl Into<String>) -> Self {
+        Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
 }
 crate::builder::request_builder!(
     AllUserAttributesRequest => Vec < crate ::models::UserAttribute >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::create_user_attribute`](crate::LookerSdk::create_user_attribute) (`POST /user_attributes`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateUserAttributeRequest<'a> {
-    call: crate::call::Call<'a, crate::models::UserAttribute>,
-}
+pub struct CreateUserAttributeRequest<'a>(Call<'a>);
 impl<'a> CreateUserAttributeRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
-    CreateUserAttributeRequest => crate ::models::UserAttribute, crate ::call::json
+    CreateUserAttributeRequest => crate ::models::UserAttribute, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::user_attribute`](crate::LookerSdk::user_attribute) (`GET /user_attributes/{user_attribute_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UserAttributeRequest<'a> {
-    call: crate::call::Call<'a, crate::models::UserAttribute>,
-}
+pub struct UserAttributeRequest<'a>(Call<'a>);
 impl<'a> UserAttributeRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
     UserAttributeRequest => crate ::models::UserAttribute, crate ::call::json
 );
 /// Request builder for [`LookerSdk::delete_user_attribute`](crate::LookerSdk::delete_user_attribute) (`DELETE /user_attributes/{user_attribute_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteUserAttributeRequest<'a> {
-    call: crate::call::Call<'a, ()>,
-}
+pub struct DeleteUserAttributeRequest<'a>(Call<'a>);
 crate::builder::request_builder!(DeleteUserAttributeRequest => (), crate ::call::unit);
 /// Request builder for [`LookerSdk::update_user_attribute`](crate::LookerSdk::update_user_attribute) (`PATCH /user_attributes/{user_attribute_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateUserAttributeRequest<'a> {
-    call: crate::call::Call<'a, crate::models::UserAttribute>,
-}
+pub struct UpdateUserAttributeRequest<'a>(Call<'a>);
 impl<'a> UpdateUserAttributeRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
-    }
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
-    UpdateUserAttributeRequest => crate ::models::UserAttribute, crate ::call::json
+    UpdateUserAttributeRequest => crate ::models::UserAttribute, crate ::call::json,
+    null_field
 );
 /// Request builder for [`LookerSdk::all_user_attribute_group_values`](crate::LookerSdk::all_user_attribute_group_values) (`GET /user_attributes/{user_attribute_id}/group_values`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllUserAttributeGroupValuesRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::UserAttributeGroupValue>>,
-}
+pub struct AllUserAttributeGroupValuesRequest<'a>(Call<'a>);
 impl<'a> AllUserAttributeGroupValuesRequest<'a> {
     /// Requested fields.
-    pub fn fields(mut self, fields: impl Into<String>) -> Self {
-        self.call.query("fields", Into::<String>::into(fields));
-        self
+    pub fn fields(self, fields: impl Into<String>) -> Self {
+        Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
 crate::builder::request_builder!(
@@ -304,21 +252,9 @@ crate::builder::request_builder!(
     >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::set_user_attribute_group_values`](crate::LookerSdk::set_user_attribute_group_values) (`POST /user_attributes/{user_attribute_id}/group_values`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SetUserAttributeGroupValuesRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::UserAttributeGroupValue>>,
-}
-impl<'a> SetUserAttributeGroupValuesRequest<'a> {
-    /// Sends `name` as an explicit JSON `null` in the body (to clear a field: the body's
-    /// `None` fields are left out, which leaves them unchanged).
-    pub fn null_field(mut self, name: &'static str) -> Self {
-        self.call.null_field(name);
-        self
-    }
-}
+pub struct SetUserAttributeGroupValuesRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     SetUserAttributeGroupValuesRequest => Vec < crate ::models::UserAttributeGroupValue
-    >, crate ::call::json
+    >, crate ::call::json, null_field
 );

@@ -2,6 +2,7 @@
 // Source: Looker API 4.0 Reference 4.0.26.12 (release 26.12.3), spec sha256 c64144684b2d375b6815d85870919c74bb1dbae2ab8eb5405ddaa6df71cb7746
 
 //! Workspace: Manage Workspaces
+use crate::call::Call;
 impl crate::LookerSdk {
     /// Get All Workspaces
     ///
@@ -11,13 +12,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /workspaces` · tag `Workspace` · activity `non_query`
     pub fn all_workspaces(&self) -> AllWorkspacesRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "all_workspaces",
-            reqwest::Method::GET,
-            String::from("/workspaces"),
-        );
-        AllWorkspacesRequest { call }
+        AllWorkspacesRequest(Call::get(self, "all_workspaces", "/workspaces"))
     }
     /// Get Workspace
     ///
@@ -57,32 +52,24 @@ impl crate::LookerSdk {
     ///
     /// `GET /workspaces/{workspace_id}` · tag `Workspace` · activity `non_query`
     pub fn workspace(&self, workspace_id: &str) -> WorkspaceRequest<'_> {
-        let call = crate::call::Call::new(
-            self,
-            "workspace",
-            reqwest::Method::GET,
-            crate::call::path(&["/workspaces/", ""], &[workspace_id]),
-        );
-        WorkspaceRequest { call }
+        WorkspaceRequest(
+            Call::get(
+                self,
+                "workspace",
+                crate::call::path(&["/workspaces/", ""], &[workspace_id]),
+            ),
+        )
     }
 }
 /// Request builder for [`LookerSdk::all_workspaces`](crate::LookerSdk::all_workspaces) (`GET /workspaces`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct AllWorkspacesRequest<'a> {
-    call: crate::call::Call<'a, Vec<crate::models::Workspace>>,
-}
+pub struct AllWorkspacesRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     AllWorkspacesRequest => Vec < crate ::models::Workspace >, crate ::call::json
 );
 /// Request builder for [`LookerSdk::workspace`](crate::LookerSdk::workspace) (`GET /workspaces/{workspace_id}`).
-///
-/// Set optional parameters with the setters, then `.await` it (or call [`send`](Self::send)).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct WorkspaceRequest<'a> {
-    call: crate::call::Call<'a, crate::models::Workspace>,
-}
+pub struct WorkspaceRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
     WorkspaceRequest => crate ::models::Workspace, crate ::call::json
 );
