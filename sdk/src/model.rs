@@ -34,6 +34,20 @@ macro_rules! impl_model {
     ($name:ident { $($json:literal => $field:ident $(: $read:ident)?,)* }) => {
         crate::model::impl_serde!($name);
 
+        impl Default for $name {
+            #[inline]
+            fn default() -> Self {
+                Self { $($field: None,)* }
+            }
+        }
+
+        impl std::fmt::Debug for $name {
+            #[inline]
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                crate::model::debug(self, stringify!($name), f)
+            }
+        }
+
         impl crate::model::Model for $name {
             fn read_field<'de, A: serde::de::MapAccess<'de>>(
                 &mut self,
@@ -130,6 +144,60 @@ impl<'m, M: SerializeMap> Fields<'m, M> {
     #[inline]
     pub(crate) fn end(&mut self) -> Result<(), M::Error> {
         self.error.take().map_or(Ok(()), Err)
+    }
+}
+
+/// `Debug` for a model: its set fields, each value shown as its JSON text (the same as the wire
+/// format; `None` fields are left out).
+pub(crate) fn debug<T: Model>(model: &T, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let mut out = f.debug_struct(name);
+    let mut fields = DebugFields {
+        out: &mut out,
+        key: None,
+    };
+    model
+        .write_fields(&mut fields)
+        .map_err(|_: serde::de::value::Error| fmt::Error)?;
+    out.finish()
+}
+
+/// The JSON text of a value, printed as is by `Debug`.
+struct JsonText(String);
+
+impl fmt::Debug for JsonText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Feeds a model's fields to a `DebugStruct`.
+struct DebugFields<'o, 'f, 'b> {
+    out: &'o mut fmt::DebugStruct<'f, 'b>,
+    key: Option<String>,
+}
+
+fn json_text<V: serde::Serialize + ?Sized>(value: &V) -> Result<String, serde::de::value::Error> {
+    serde_json::to_string(value).map_err(serde::ser::Error::custom)
+}
+
+impl SerializeMap for DebugFields<'_, '_, '_> {
+    type Ok = ();
+    type Error = serde::de::value::Error;
+
+    fn serialize_key<K: serde::Serialize + ?Sized>(&mut self, key: &K) -> Result<(), Self::Error> {
+        let key = json_text(key)?;
+        self.key = Some(serde_json::from_str::<String>(&key).unwrap_or(key));
+        Ok(())
+    }
+
+    fn serialize_value<V: serde::Serialize + ?Sized>(&mut self, value: &V) -> Result<(), Self::Error> {
+        let key = self.key.take().unwrap_or_default();
+        self.out.field(&key, &JsonText(json_text(value)?));
+        Ok(())
+    }
+
+    fn end(self) -> Result<(), Self::Error> {
+        Ok(())
     }
 }
 
@@ -233,7 +301,7 @@ impl<'de> Visitor<'de> for KeySeed {
 
 #[cfg(test)]
 mod tests {
-    #[derive(Debug, Default, PartialEq)]
+    #[derive(PartialEq)]
     struct Probe {
         id: Option<String>,
         count: Option<i64>,
@@ -294,7 +362,7 @@ mod tests {
         }
     }
 
-    #[derive(Debug, Default, PartialEq)]
+    #[derive(PartialEq)]
     struct Writes {
         a: Option<i64>,
         bad: Option<Failing>,
@@ -307,7 +375,7 @@ mod tests {
         "c" => c,
     });
 
-    #[derive(Debug, Default, PartialEq)]
+    #[derive(PartialEq)]
     struct Empty {}
 
     impl_model!(Empty {});
@@ -326,6 +394,23 @@ mod tests {
         };
         let err = serde_json::to_string(&failing).unwrap_err();
         assert!(err.to_string().contains("cannot write this field"), "{err}");
+    }
+
+    #[test]
+    fn debug_shows_the_set_fields_as_json() {
+        let probe = Probe {
+            id: Some("7".into()),
+            count: None,
+            nested: Some(Box::new(Probe {
+                count: Some(3),
+                ..Probe::default()
+            })),
+        };
+        assert_eq!(
+            format!("{probe:?}"),
+            r#"Probe { id: "7", nested: {"count":3} }"#
+        );
+        assert_eq!(format!("{:?}", Empty::default()), "Empty");
     }
 
     #[test]

@@ -55,7 +55,7 @@ fn type_def(def: &TypeDef, source: &mut Source) {
             source.push_tokens(quote! {
                 #docs
                 #cfg
-                #[derive(Debug, Clone, Default, PartialEq)]
+                #[derive(Clone, PartialEq)]
                 pub struct #name { #(#members)* }
             });
             source.push_text(impl_model(def, fields));

@@ -9,7 +9,7 @@
 //! Fields marked *(read-only)* are returned by the server and ignored on write; fields
 //! marked *(write-only)* are accepted on write and never returned.
 /// The `Error` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Error {
     /// Error details *(read-only)*
     pub message: Option<String>,
@@ -22,7 +22,7 @@ crate::model::impl_model!(Error {
 });
 /// The `DashboardBase` schema.
 #[cfg(any(feature = "content", feature = "dashboard", feature = "folder"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct DashboardBase {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -81,7 +81,7 @@ crate::model::impl_model!(DashboardBase {
 });
 /// The `HomepageSection` schema.
 #[cfg(feature = "homepage")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct HomepageSection {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -128,7 +128,7 @@ crate::model::impl_model!(HomepageSection {
 });
 /// The `HomepageItem` schema.
 #[cfg(feature = "homepage")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct HomepageItem {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -220,7 +220,7 @@ crate::model::impl_model!(HomepageItem {
 });
 /// The `ValidationError` schema.
 #[cfg(any(feature = "data_action", feature = "theme"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ValidationError {
     /// Error details *(read-only)*
     pub message: Option<String>,
@@ -237,7 +237,7 @@ crate::model::impl_model!(ValidationError {
 });
 /// The `ValidationErrorDetail` schema.
 #[cfg(any(feature = "data_action", feature = "theme"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ValidationErrorDetail {
     /// Field with error *(read-only)*
     pub field: Option<String>,
@@ -257,7 +257,7 @@ crate::model::impl_model!(ValidationErrorDetail {
 });
 /// The `AccessToken` schema.
 #[cfg(feature = "api_auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct AccessToken {
     /// Access Token used for API calls *(read-only)*
     pub access_token: Option<String>,
@@ -279,7 +279,7 @@ crate::model::impl_model!(AccessToken {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Agent {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -355,7 +355,7 @@ crate::model::impl_model!(Agent {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Source {
     /// Source model
     pub model: Option<String>,
@@ -371,7 +371,7 @@ crate::model::impl_model!(Source {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Context {
     /// Agent instructions
     pub instructions: Option<String>,
@@ -384,7 +384,7 @@ crate::model::impl_model!(Context {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WorkflowDestination {
     /// Defines the delivery mechanism ('email' or 'action_hub').
     pub r#type: Option<String>,
@@ -400,7 +400,7 @@ crate::model::impl_model!(WorkflowDestination {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WorkflowParams {
     /// The ID of the primary parent agent
     pub primary_agent: Option<String>,
@@ -419,7 +419,7 @@ crate::model::impl_model!(WorkflowParams {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ConversationalAnalyticsChatRequest {
     /// A unique identifier for the conversation.
     pub conversation_id: Option<String>,
@@ -433,7 +433,7 @@ crate::model::impl_model!(ConversationalAnalyticsChatRequest {
 });
 /// The `AlertFieldFilter` schema.
 #[cfg(feature = "alert")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct AlertFieldFilter {
     /// Field Name. Has format `<view>.<field>`
     pub field_name: Option<String>,
@@ -450,7 +450,7 @@ crate::model::impl_model!(AlertFieldFilter {
 });
 /// The `AlertAppliedDashboardFilter` schema.
 #[cfg(feature = "alert")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct AlertAppliedDashboardFilter {
     /// Field Title. Refer to `DashboardFilter.title` in [DashboardFilter](#!/types/DashboardFilter). Example `Name`
     pub filter_title: Option<String>,
@@ -470,7 +470,7 @@ crate::model::impl_model!(AlertAppliedDashboardFilter {
 });
 /// The `AlertField` schema.
 #[cfg(feature = "alert")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct AlertField {
     /// Field's title. Usually auto-generated to reflect field name and its filters
     pub title: Option<String>,
@@ -487,7 +487,7 @@ crate::model::impl_model!(AlertField {
 });
 /// The `AlertConditionState` schema.
 #[cfg(feature = "alert")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct AlertConditionState {
     /// (Write-Only) The second latest time string the alert has seen. *(write-only)*
     pub previous_time_series_id: Option<String>,
@@ -501,7 +501,7 @@ crate::model::impl_model!(AlertConditionState {
 });
 /// The `Alert` schema.
 #[cfg(feature = "alert")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Alert {
     /// Filters coming from the dashboard that are applied. Example `[{ "filter_title": "Name", "field_name": "distribution_centers.name", "filter_value": "Los Angeles CA" }]`
     pub applied_dashboard_filters: Option<Vec<AlertAppliedDashboardFilter>>,
@@ -596,7 +596,7 @@ crate::model::impl_model!(Alert {
 });
 /// The `MobilePayload` schema.
 #[cfg(feature = "alert")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct MobilePayload {
     /// Title of the alert *(read-only)*
     pub title: Option<String>,
@@ -625,7 +625,7 @@ crate::model::impl_model!(MobilePayload {
 });
 /// The `AlertNotifications` schema.
 #[cfg(feature = "alert")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct AlertNotifications {
     /// ID of the notification *(read-only)*
     pub notification_id: Option<String>,
@@ -663,7 +663,7 @@ crate::model::impl_model!(AlertNotifications {
 });
 /// The `AlertDestination` schema.
 #[cfg(feature = "alert")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct AlertDestination {
     /// Type of destination that the alert will be sent to Valid values are: "EMAIL", "ACTION_HUB".
     pub destination_type: Option<DestinationType>,
@@ -683,7 +683,7 @@ crate::model::impl_model!(AlertDestination {
 });
 /// The `AlertPatch` schema.
 #[cfg(feature = "alert")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct AlertPatch {
     /// New owner ID of the alert
     pub owner_id: Option<String>,
@@ -709,7 +709,7 @@ crate::model::impl_model!(AlertPatch {
 });
 /// The `ApiSession` schema.
 #[cfg(feature = "session")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ApiSession {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -728,7 +728,7 @@ crate::model::impl_model!(ApiSession {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "artifact")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ArtifactUsage {
     /// The configured maximum size in bytes of the entire artifact store. *(read-only)*
     pub max_size: Option<i64>,
@@ -744,7 +744,7 @@ crate::model::impl_model!(ArtifactUsage {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "artifact")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ArtifactNamespace {
     /// Artifact storage namespace. *(read-only)*
     pub namespace: Option<String>,
@@ -760,7 +760,7 @@ crate::model::impl_model!(ArtifactNamespace {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "artifact")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct UpdateArtifact {
     /// Key of value to store. Namespace + Key must be unique.
     pub key: Option<String>,
@@ -782,7 +782,7 @@ crate::model::impl_model!(UpdateArtifact {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "artifact")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Artifact {
     /// Key of value to store. Namespace + Key must be unique.
     pub key: Option<String>,
@@ -820,7 +820,7 @@ crate::model::impl_model!(Artifact {
 });
 /// The `BackupConfiguration` schema.
 #[cfg(feature = "config")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct BackupConfiguration {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -849,7 +849,7 @@ crate::model::impl_model!(BackupConfiguration {
 });
 /// The `BoardItem` schema.
 #[cfg(feature = "board")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct BoardItem {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -938,7 +938,7 @@ crate::model::impl_model!(BoardItem {
 });
 /// The `Board` schema.
 #[cfg(feature = "board")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Board {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -982,7 +982,7 @@ crate::model::impl_model!(Board {
 });
 /// The `BoardSection` schema.
 #[cfg(feature = "board")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct BoardSection {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -1032,7 +1032,7 @@ crate::model::impl_model!(BoardSection {
         feature = "self_service"
     )
 )]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Certification {
     /// Certification status: "certified" or "revoked" Valid values are: "certified", "revoked".
     pub certification_status: Option<CertificationStatus>,
@@ -1064,7 +1064,7 @@ crate::model::impl_model!(Certification {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CiRun {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -1167,7 +1167,7 @@ crate::model::impl_model!(CiRun {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CiGenericError {
     /// A URI reference that identifies the problem type
     pub r#type: Option<String>,
@@ -1192,7 +1192,7 @@ crate::model::impl_model!(CiGenericError {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CiRunResult {
     /// `sql_result`
     pub sql_result: Option<CiSqlValidatorResult>,
@@ -1229,7 +1229,7 @@ crate::model::impl_model!(CiRunResult {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CiAssertValidatorResult {
     /// Name of the validator (assert)
     pub name: Option<String>,
@@ -1248,7 +1248,7 @@ crate::model::impl_model!(CiAssertValidatorResult {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CiAssertValidatorTestedExplore {
     /// LookML model that was tested
     pub model: Option<String>,
@@ -1282,7 +1282,7 @@ crate::model::impl_model!(CiAssertValidatorTestedExplore {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CiAssertValidatorTestSuccess {
     /// LookML model that contains the data test
     pub model: Option<String>,
@@ -1307,7 +1307,7 @@ crate::model::impl_model!(CiAssertValidatorTestSuccess {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CiAssertValidatorErrorItem {
     /// `assert_error`
     pub assert_error: Option<CiAssertValidatorTestError>,
@@ -1323,7 +1323,7 @@ crate::model::impl_model!(CiAssertValidatorErrorItem {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CiAssertValidatorTestError {
     /// LookML model that contains the data test
     pub model: Option<String>,
@@ -1351,7 +1351,7 @@ crate::model::impl_model!(CiAssertValidatorTestError {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CiContentValidatorResult {
     /// Name of the validator (content)
     pub name: Option<String>,
@@ -1373,7 +1373,7 @@ crate::model::impl_model!(CiContentValidatorResult {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CiContentValidatorTestedExplore {
     /// LookML model that was tested
     pub model: Option<String>,
@@ -1401,7 +1401,7 @@ crate::model::impl_model!(CiContentValidatorTestedExplore {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CiContentValidatorErrorItem {
     /// `content_error`
     pub content_error: Option<CiContentValidatorContentError>,
@@ -1417,7 +1417,7 @@ crate::model::impl_model!(CiContentValidatorErrorItem {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CiContentValidatorContentError {
     /// A URI reference that identifies the problem type
     pub r#type: Option<String>,
@@ -1469,7 +1469,7 @@ crate::model::impl_model!(CiContentValidatorContentError {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CiLookMlValidatorResult {
     /// Name of the validator (lookml)
     pub name: Option<String>,
@@ -1491,7 +1491,7 @@ crate::model::impl_model!(CiLookMlValidatorResult {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CiLookMlValidatorErrorItem {
     /// `lookml_error`
     pub lookml_error: Option<CiLookMlValidatorError>,
@@ -1507,7 +1507,7 @@ crate::model::impl_model!(CiLookMlValidatorErrorItem {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CiLookMlValidatorError {
     /// A URI reference that identifies the problem type
     pub r#type: Option<String>,
@@ -1556,7 +1556,7 @@ crate::model::impl_model!(CiLookMlValidatorError {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CiSqlValidatorResult {
     /// Name of the validator (sql)
     pub name: Option<String>,
@@ -1578,7 +1578,7 @@ crate::model::impl_model!(CiSqlValidatorResult {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CiSqlValidatorTestedExplore {
     /// LookML model that was tested
     pub model: Option<String>,
@@ -1606,7 +1606,7 @@ crate::model::impl_model!(CiSqlValidatorTestedExplore {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CiSqlValidatorErrorItem {
     /// `sql_error`
     pub sql_error: Option<CiSqlValidatorError>,
@@ -1622,7 +1622,7 @@ crate::model::impl_model!(CiSqlValidatorErrorItem {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CiSqlValidatorError {
     /// A URI reference that identifies the problem type
     pub r#type: Option<String>,
@@ -1668,7 +1668,7 @@ crate::model::impl_model!(CiSqlValidatorError {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CiRunUserAttribute {
     /// ID of the user attribute
     pub id: Option<i64>,
@@ -1687,7 +1687,7 @@ crate::model::impl_model!(CiRunUserAttribute {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct UserAttributeOverride {
     /// Name of user attribute that should be overridden for CI Run
     pub name: Option<String>,
@@ -1703,7 +1703,7 @@ crate::model::impl_model!(UserAttributeOverride {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CreateContinuousIntegrationRunRequest {
     /// The suite ID.
     pub suite_id: Option<String>,
@@ -1723,7 +1723,7 @@ crate::model::impl_model!(CreateContinuousIntegrationRunRequest {
 });
 /// The `ColorStop` schema.
 #[cfg(feature = "color_collection")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ColorStop {
     /// CSS color string
     pub color: Option<String>,
@@ -1737,7 +1737,7 @@ crate::model::impl_model!(ColorStop {
 });
 /// The `ContinuousPalette` schema.
 #[cfg(feature = "color_collection")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ContinuousPalette {
     /// Unique identity string *(read-only)*
     pub id: Option<String>,
@@ -1757,7 +1757,7 @@ crate::model::impl_model!(ContinuousPalette {
 });
 /// The `DiscretePalette` schema.
 #[cfg(feature = "color_collection")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct DiscretePalette {
     /// Unique identity string *(read-only)*
     pub id: Option<String>,
@@ -1777,7 +1777,7 @@ crate::model::impl_model!(DiscretePalette {
 });
 /// The `ColorCollection` schema.
 #[cfg(feature = "color_collection")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ColorCollection {
     /// Unique Id *(read-only)*
     pub id: Option<String>,
@@ -1800,7 +1800,7 @@ crate::model::impl_model!(ColorCollection {
 });
 /// The `ContentFavorite` schema.
 #[cfg(feature = "content")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ContentFavorite {
     /// Unique Id *(read-only)*
     pub id: Option<String>,
@@ -1838,7 +1838,7 @@ crate::model::impl_model!(ContentFavorite {
 });
 /// The `ContentMetaGroupUser` schema.
 #[cfg(feature = "content")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ContentMetaGroupUser {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -1864,7 +1864,7 @@ crate::model::impl_model!(ContentMetaGroupUser {
 });
 /// The `ContentMeta` schema.
 #[cfg(feature = "content")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ContentMeta {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -1913,7 +1913,7 @@ crate::model::impl_model!(ContentMeta {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "content")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ContentSearch {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -1962,7 +1962,7 @@ crate::model::impl_model!(ContentSearch {
 ///
 /// **Alpha**: this type is experimental and may change or disappear.
 #[cfg(feature = "content")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ContentSummary {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -2030,7 +2030,7 @@ crate::model::impl_model!(ContentSummary {
 });
 /// The `ContentValidation` schema.
 #[cfg(feature = "content")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ContentValidation {
     /// A list of content errors *(read-only)*
     pub content_with_errors: Option<Vec<ContentValidatorError>>,
@@ -2062,7 +2062,7 @@ crate::model::impl_model!(ContentValidation {
 });
 /// The `ContentValidatorError` schema.
 #[cfg(feature = "content")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ContentValidatorError {
     /// `look`
     pub look: Option<ContentValidationLook>,
@@ -2100,7 +2100,7 @@ crate::model::impl_model!(ContentValidatorError {
 });
 /// The `ContentValidationFolder` schema.
 #[cfg(feature = "content")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ContentValidationFolder {
     /// Unique Name
     pub name: Option<String>,
@@ -2114,7 +2114,7 @@ crate::model::impl_model!(ContentValidationFolder {
 });
 /// The `ContentValidationLook` schema.
 #[cfg(feature = "content")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ContentValidationLook {
     /// Unique Id *(read-only)*
     pub id: Option<String>,
@@ -2134,7 +2134,7 @@ crate::model::impl_model!(ContentValidationLook {
 });
 /// The `ContentValidationDashboard` schema.
 #[cfg(feature = "content")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ContentValidationDashboard {
     /// Description
     pub description: Option<String>,
@@ -2157,7 +2157,7 @@ crate::model::impl_model!(ContentValidationDashboard {
 });
 /// The `ContentValidationDashboardElement` schema.
 #[cfg(feature = "content")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ContentValidationDashboardElement {
     /// Text tile body text
     pub body_text: Option<String>,
@@ -2219,7 +2219,7 @@ crate::model::impl_model!(ContentValidationDashboardElement {
 });
 /// The `ContentValidationError` schema.
 #[cfg(feature = "content")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ContentValidationError {
     /// Error message *(read-only)*
     pub message: Option<String>,
@@ -2242,7 +2242,7 @@ crate::model::impl_model!(ContentValidationError {
 });
 /// The `ContentValidationDashboardFilter` schema.
 #[cfg(feature = "content")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ContentValidationDashboardFilter {
     /// Unique Id *(read-only)*
     pub id: Option<String>,
@@ -2277,7 +2277,7 @@ crate::model::impl_model!(ContentValidationDashboardFilter {
 });
 /// The `ContentValidationScheduledPlan` schema.
 #[cfg(feature = "content")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ContentValidationScheduledPlan {
     /// Name of this scheduled plan
     pub name: Option<String>,
@@ -2294,7 +2294,7 @@ crate::model::impl_model!(ContentValidationScheduledPlan {
 });
 /// The `ContentValidationAlert` schema.
 #[cfg(feature = "content")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ContentValidationAlert {
     /// ID of the alert
     pub id: Option<String>,
@@ -2326,7 +2326,7 @@ crate::model::impl_model!(ContentValidationAlert {
 });
 /// The `ContentValidationLookMLDashboard` schema.
 #[cfg(feature = "content")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ContentValidationLookMlDashboard {
     /// ID of the LookML Dashboard *(read-only)*
     pub id: Option<String>,
@@ -2343,7 +2343,7 @@ crate::model::impl_model!(ContentValidationLookMlDashboard {
 });
 /// The `ContentValidationLookMLDashboardElement` schema.
 #[cfg(feature = "content")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ContentValidationLookMlDashboardElement {
     /// Link ID of the LookML Dashboard Element *(read-only)*
     pub lookml_link_id: Option<String>,
@@ -2357,7 +2357,7 @@ crate::model::impl_model!(ContentValidationLookMlDashboardElement {
 });
 /// The `ContentView` schema.
 #[cfg(feature = "content")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ContentView {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -2403,7 +2403,7 @@ crate::model::impl_model!(ContentView {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Conversation {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -2455,7 +2455,7 @@ crate::model::impl_model!(Conversation {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ConversationMessage {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -2480,7 +2480,7 @@ crate::model::impl_model!(ConversationMessage {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteConversationMessages {
     /// Array of conversation messages to create
     pub messages: Option<Vec<serde_json::Value>>,
@@ -2493,7 +2493,7 @@ crate::model::impl_model!(WriteConversationMessages {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CreateCiRunRequest {
     /// ID of the CI suite
     pub suite_id: Option<String>,
@@ -2512,7 +2512,7 @@ crate::model::impl_model!(CreateCiRunRequest {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CreateCiRunResponse {
     /// ID of the CI run *(read-only)*
     pub run_id: Option<String>,
@@ -2526,7 +2526,7 @@ crate::model::impl_model!(CreateCiRunResponse {
 });
 /// The `CreateEmbedUserRequest` schema.
 #[cfg(feature = "user")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CreateEmbedUserRequest {
     /// `external_user_id`
     pub external_user_id: Option<String>,
@@ -2539,7 +2539,7 @@ crate::model::impl_model!(CreateEmbedUserRequest {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "connection")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CreateOAuthApplicationUserStateRequest {
     /// `user_id`
     pub user_id: Option<String>,
@@ -2567,7 +2567,7 @@ crate::model::impl_model!(CreateOAuthApplicationUserStateRequest {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "connection")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CreateOAuthApplicationUserStateResponse {
     /// User Id *(read-only)*
     pub user_id: Option<String>,
@@ -2581,7 +2581,7 @@ crate::model::impl_model!(CreateOAuthApplicationUserStateResponse {
 });
 /// The `CredentialsApi3` schema.
 #[cfg(any(feature = "group", feature = "role", feature = "user"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CredentialsApi3 {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -2613,7 +2613,7 @@ crate::model::impl_model!(CredentialsApi3 {
 });
 /// The `CreateCredentialsApi3` schema.
 #[cfg(feature = "user")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CreateCredentialsApi3 {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -2648,7 +2648,7 @@ crate::model::impl_model!(CreateCredentialsApi3 {
 });
 /// The `CredentialsEmail` schema.
 #[cfg(any(feature = "group", feature = "role", feature = "user"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CredentialsEmail {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -2698,7 +2698,7 @@ crate::model::impl_model!(CredentialsEmail {
 });
 /// The `CredentialsEmailSearch` schema.
 #[cfg(feature = "user")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CredentialsEmailSearch {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -2748,7 +2748,7 @@ crate::model::impl_model!(CredentialsEmailSearch {
 });
 /// The `CredentialsEmbed` schema.
 #[cfg(any(feature = "group", feature = "role", feature = "user"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CredentialsEmbed {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -2783,7 +2783,7 @@ crate::model::impl_model!(CredentialsEmbed {
 });
 /// The `CredentialsGoogle` schema.
 #[cfg(any(feature = "group", feature = "role", feature = "user"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CredentialsGoogle {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -2818,7 +2818,7 @@ crate::model::impl_model!(CredentialsGoogle {
 });
 /// The `CredentialsLDAP` schema.
 #[cfg(any(feature = "group", feature = "role", feature = "user"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CredentialsLdap {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -2853,7 +2853,7 @@ crate::model::impl_model!(CredentialsLdap {
 });
 /// The `CredentialsLookerOpenid` schema.
 #[cfg(any(feature = "group", feature = "role", feature = "user"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CredentialsLookerOpenid {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -2888,7 +2888,7 @@ crate::model::impl_model!(CredentialsLookerOpenid {
 });
 /// The `CredentialsOIDC` schema.
 #[cfg(any(feature = "group", feature = "role", feature = "user"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CredentialsOidc {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -2920,7 +2920,7 @@ crate::model::impl_model!(CredentialsOidc {
 });
 /// The `CredentialsSaml` schema.
 #[cfg(any(feature = "group", feature = "role", feature = "user"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CredentialsSaml {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -2952,7 +2952,7 @@ crate::model::impl_model!(CredentialsSaml {
 });
 /// The `CredentialsTotp` schema.
 #[cfg(any(feature = "group", feature = "role", feature = "user"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CredentialsTotp {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -2978,7 +2978,7 @@ crate::model::impl_model!(CredentialsTotp {
 });
 /// The `CredentialsWorkforce` schema.
 #[cfg(any(feature = "group", feature = "role", feature = "user"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CredentialsWorkforce {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -3010,7 +3010,7 @@ crate::model::impl_model!(CredentialsWorkforce {
 });
 /// The `CustomWelcomeEmail` schema.
 #[cfg(feature = "config")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CustomWelcomeEmail {
     /// If true, custom email content will replace the default body of welcome emails
     pub enabled: Option<bool>,
@@ -3030,7 +3030,7 @@ crate::model::impl_model!(CustomWelcomeEmail {
 });
 /// The `DashboardAggregateTableLookml` schema.
 #[cfg(feature = "dashboard")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct DashboardAggregateTableLookml {
     /// Dashboard Id *(read-only)*
     pub dashboard_id: Option<String>,
@@ -3044,7 +3044,7 @@ crate::model::impl_model!(DashboardAggregateTableLookml {
 });
 /// The `DashboardAppearance` schema.
 #[cfg(any(feature = "dashboard", feature = "folder"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct DashboardAppearance {
     /// Page margin (side) width
     pub page_side_margins: Option<i64>,
@@ -3076,7 +3076,7 @@ crate::model::impl_model!(DashboardAppearance {
 });
 /// The `DashboardDownloadSettings` schema.
 #[cfg(any(feature = "dashboard", feature = "folder"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct DashboardDownloadSettings {
     /// Format option
     pub format_option: Option<String>,
@@ -3102,7 +3102,7 @@ crate::model::impl_model!(DashboardDownloadSettings {
 });
 /// The `DashboardElement` schema.
 #[cfg(any(feature = "dashboard", feature = "folder"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct DashboardElement {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -3212,7 +3212,7 @@ crate::model::impl_model!(DashboardElement {
 });
 /// The `DashboardFilter` schema.
 #[cfg(any(feature = "dashboard", feature = "folder"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct DashboardFilter {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -3267,7 +3267,7 @@ crate::model::impl_model!(DashboardFilter {
     "ui_config" => ui_config,
 });
 /// The `CreateDashboardFilter` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CreateDashboardFilter {
     /// Unique Id *(read-only)*
     pub id: Option<String>,
@@ -3319,7 +3319,7 @@ crate::model::impl_model!(CreateDashboardFilter {
 });
 /// The `DashboardLayoutComponent` schema.
 #[cfg(any(feature = "dashboard", feature = "folder"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct DashboardLayoutComponent {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -3375,7 +3375,7 @@ crate::model::impl_model!(DashboardLayoutComponent {
 });
 /// The `DashboardLayout` schema.
 #[cfg(any(feature = "dashboard", feature = "folder"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct DashboardLayout {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -3425,7 +3425,7 @@ crate::model::impl_model!(DashboardLayout {
 });
 /// The `DashboardLookml` schema.
 #[cfg(feature = "dashboard")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct DashboardLookml {
     /// Id of Dashboard *(read-only)*
     pub dashboard_id: Option<String>,
@@ -3442,7 +3442,7 @@ crate::model::impl_model!(DashboardLookml {
 });
 /// The `Dashboard` schema.
 #[cfg(any(feature = "dashboard", feature = "folder"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Dashboard {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -3615,7 +3615,7 @@ crate::model::impl_model!(Dashboard {
 });
 /// The `DataActionFormField` schema.
 #[cfg(any(feature = "data_action", feature = "integration"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct DataActionFormField {
     /// Name *(read-only)*
     pub name: Option<String>,
@@ -3650,7 +3650,7 @@ crate::model::impl_model!(DataActionFormField {
 });
 /// The `DataActionForm` schema.
 #[cfg(any(feature = "data_action", feature = "integration"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct DataActionForm {
     /// `state`
     pub state: Option<DataActionUserState>,
@@ -3664,7 +3664,7 @@ crate::model::impl_model!(DataActionForm {
 });
 /// The `DataActionFormSelectOption` schema.
 #[cfg(any(feature = "data_action", feature = "integration"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct DataActionFormSelectOption {
     /// Name *(read-only)*
     pub name: Option<String>,
@@ -3678,7 +3678,7 @@ crate::model::impl_model!(DataActionFormSelectOption {
 });
 /// The `DataActionRequest` schema.
 #[cfg(feature = "data_action")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct DataActionRequest {
     /// The JSON describing the data action. This JSON should be considered opaque and should be passed through unmodified from the query result it came from.
     pub action: Option<std::collections::HashMap<String, serde_json::Value>>,
@@ -3692,7 +3692,7 @@ crate::model::impl_model!(DataActionRequest {
 });
 /// The `DataActionResponse` schema.
 #[cfg(feature = "data_action")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct DataActionResponse {
     /// ID of the webhook event that sent this data action. In some error conditions, this may be null. *(read-only)*
     pub webhook_id: Option<String>,
@@ -3715,7 +3715,7 @@ crate::model::impl_model!(DataActionResponse {
 });
 /// The `DataActionUserState` schema.
 #[cfg(any(feature = "data_action", feature = "integration"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct DataActionUserState {
     /// User state data *(read-only)*
     pub data: Option<String>,
@@ -3729,7 +3729,7 @@ crate::model::impl_model!(DataActionUserState {
 });
 /// The `Datagroup` schema.
 #[cfg(feature = "datagroup")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Datagroup {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -3767,7 +3767,7 @@ crate::model::impl_model!(Datagroup {
 });
 /// The `DBConnectionBase` schema.
 #[cfg(feature = "query")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct DbConnectionBase {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -3790,7 +3790,7 @@ crate::model::impl_model!(DbConnectionBase {
 });
 /// The `DBConnection` schema.
 #[cfg(feature = "connection")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct DbConnection {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -3993,7 +3993,7 @@ crate::model::impl_model!(DbConnection {
 });
 /// The `DBConnectionOverride` schema.
 #[cfg(feature = "connection")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct DbConnectionOverride {
     /// Context in which to override (`pdt` is the only allowed value)
     pub context: Option<String>,
@@ -4070,7 +4070,7 @@ crate::model::impl_model!(DbConnectionOverride {
 });
 /// The `DBConnectionTestResult` schema.
 #[cfg(feature = "connection")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct DbConnectionTestResult {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -4093,7 +4093,7 @@ crate::model::impl_model!(DbConnectionTestResult {
 });
 /// The `DelegateOauthTest` schema.
 #[cfg(feature = "integration")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct DelegateOauthTest {
     /// Delegate Oauth Connection Name *(read-only)*
     pub name: Option<String>,
@@ -4113,7 +4113,7 @@ crate::model::impl_model!(DelegateOauthTest {
 });
 /// The `DependencyGraph` schema.
 #[cfg(feature = "derived_table")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct DependencyGraph {
     /// The graph structure in the dot language that can be rendered into an image. *(read-only)*
     pub graph_text: Option<String>,
@@ -4124,7 +4124,7 @@ crate::model::impl_model!(DependencyGraph {
 });
 /// The `DialectDriverNamesVersion` schema.
 #[cfg(feature = "connection")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct DialectDriverNamesVersion {
     /// Name to be passed to the backend *(read-only)*
     pub name: Option<String>,
@@ -4138,7 +4138,7 @@ crate::model::impl_model!(DialectDriverNamesVersion {
 });
 /// The `DialectInfo` schema.
 #[cfg(feature = "connection")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct DialectInfo {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -4185,7 +4185,7 @@ crate::model::impl_model!(DialectInfo {
 });
 /// The `DialectInfoOptions` schema.
 #[cfg(feature = "connection")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct DialectInfoOptions {
     /// Has additional params support *(read-only)*
     pub additional_params: Option<bool>,
@@ -4265,7 +4265,7 @@ crate::model::impl_model!(DialectInfoOptions {
 });
 /// The `Dialect` schema.
 #[cfg(any(feature = "connection", feature = "query"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Dialect {
     /// The name of the dialect *(read-only)*
     pub name: Option<String>,
@@ -4315,7 +4315,7 @@ crate::model::impl_model!(Dialect {
 });
 /// The `DigestEmailSend` schema.
 #[cfg(feature = "config")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct DigestEmailSend {
     /// True if content was successfully generated and delivered
     pub configuration_delivered: Option<bool>,
@@ -4326,7 +4326,7 @@ crate::model::impl_model!(DigestEmailSend {
 });
 /// The `DigestEmails` schema.
 #[cfg(feature = "config")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct DigestEmails {
     /// Whether or not digest emails are enabled
     pub is_enabled: Option<bool>,
@@ -4337,7 +4337,7 @@ crate::model::impl_model!(DigestEmails {
 });
 /// The `EgressIpAddresses` schema.
 #[cfg(feature = "config")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct EgressIpAddresses {
     /// Egress IP addresses *(read-only)*
     pub egress_ip_addresses: Option<Vec<String>>,
@@ -4348,7 +4348,7 @@ crate::model::impl_model!(EgressIpAddresses {
 });
 /// The `EmbedConfig` schema.
 #[cfg(feature = "config")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct EmbedConfig {
     /// List of domains to allow for embedding
     pub domain_allowlist: Option<Vec<String>>,
@@ -4395,7 +4395,7 @@ crate::model::impl_model!(EmbedConfig {
 });
 /// The `EmbedParams` schema.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct EmbedParams {
     /// The complete URL of the Looker UI page to display in the embed context. For example, to display the dashboard with id 34, `target_url` would look like: `https://mycompany.looker.com:9999/dashboards/34`. `target_uri` MUST contain a scheme (HTTPS), domain name, and URL path. Port must be included if it is required to reach the Looker server from browser clients. If the Looker instance is behind a load balancer or other proxy, `target_uri` must be the public-facing domain name and port required to reach the Looker instance, not the actual internal network machine name of the Looker instance.
     pub target_url: Option<String>,
@@ -4412,7 +4412,7 @@ crate::model::impl_model!(EmbedParams {
 });
 /// The `EmbedSsoParams` schema.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct EmbedSsoParams {
     /// The complete URL of the Looker UI page to display in the embed context. For example, to display the dashboard with id 34, `target_url` would look like: `https://mycompany.looker.com:9999/dashboards/34`. `target_uri` MUST contain a scheme (HTTPS), domain name, and URL path. Port must be included if it is required to reach the Looker server from browser clients. If the Looker instance is behind a load balancer or other proxy, `target_uri` must be the public-facing domain name and port required to reach the Looker instance, not the actual internal network machine name of the Looker instance.
     pub target_url: Option<String>,
@@ -4462,7 +4462,7 @@ crate::model::impl_model!(EmbedSsoParams {
 });
 /// The `EmbedCookielessSessionAcquire` schema.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct EmbedCookielessSessionAcquire {
     /// Number of seconds the signed embed session will be valid after the embed session is started. Defaults to 300 seconds. Maximum session length accepted is 2592000 seconds (30 days).
     pub session_length: Option<i64>,
@@ -4509,7 +4509,7 @@ crate::model::impl_model!(EmbedCookielessSessionAcquire {
 });
 /// The `EmbedCookielessSessionAcquireResponse` schema.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct EmbedCookielessSessionAcquireResponse {
     /// One time token used to create or to attach to an embedded session in the Looker application server.
     pub authentication_token: Option<String>,
@@ -4541,7 +4541,7 @@ crate::model::impl_model!(EmbedCookielessSessionAcquireResponse {
 });
 /// The `EmbedCookielessSessionGenerateTokens` schema.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct EmbedCookielessSessionGenerateTokens {
     /// Token referencing the embed session and is used to generate new authentication, navigation and api tokens.
     pub session_reference_token: Option<String>,
@@ -4558,7 +4558,7 @@ crate::model::impl_model!(EmbedCookielessSessionGenerateTokens {
 });
 /// The `EmbedCookielessSessionGenerateTokensResponse` schema.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct EmbedCookielessSessionGenerateTokensResponse {
     /// Token used to load and navigate between Looker pages.
     pub navigation_token: Option<String>,
@@ -4584,7 +4584,7 @@ crate::model::impl_model!(EmbedCookielessSessionGenerateTokensResponse {
 });
 /// The `EmbedSecret` schema.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct EmbedSecret {
     /// Signing algorithm to use with this secret. Either `hmac/sha-256`(default) or `hmac/sha-1`
     pub algorithm: Option<String>,
@@ -4613,7 +4613,7 @@ crate::model::impl_model!(EmbedSecret {
 });
 /// The `EmbedUrlResponse` schema.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct EmbedUrlResponse {
     /// The embed URL. Any modification to this string will make the URL unusable. *(read-only)*
     pub url: Option<String>,
@@ -4624,7 +4624,7 @@ crate::model::impl_model!(EmbedUrlResponse {
 });
 /// The `SmtpSettings` schema.
 #[cfg(feature = "config")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SmtpSettings {
     /// SMTP Server url
     pub address: Option<String>,
@@ -4673,7 +4673,7 @@ crate::model::impl_model!(SmtpSettings {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "connection")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ExternalOauthApplication {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -4716,7 +4716,7 @@ crate::model::impl_model!(ExternalOauthApplication {
         feature = "report"
     )
 )]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct FolderBase {
     /// Unique Name
     pub name: Option<String>,
@@ -4778,7 +4778,7 @@ crate::model::impl_model!(FolderBase {
 });
 /// The `CreateFolder` schema.
 #[cfg(feature = "folder")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CreateFolder {
     /// Unique Name
     pub name: Option<String>,
@@ -4792,7 +4792,7 @@ crate::model::impl_model!(CreateFolder {
 });
 /// The `UpdateFolder` schema.
 #[cfg(feature = "folder")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct UpdateFolder {
     /// Unique Name
     pub name: Option<String>,
@@ -4806,7 +4806,7 @@ crate::model::impl_model!(UpdateFolder {
 });
 /// The `Folder` schema.
 #[cfg(feature = "folder")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Folder {
     /// Unique Name
     pub name: Option<String>,
@@ -4870,7 +4870,7 @@ crate::model::impl_model!(Folder {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ChatMessage {
     /// The time at which the message was received or generated. *(read-only)*
     pub timestamp: Option<String>,
@@ -4892,7 +4892,7 @@ crate::model::impl_model!(ChatMessage {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct UserMessage {
     /// Text content of the user message. *(read-only)*
     pub text: Option<String>,
@@ -4905,7 +4905,7 @@ crate::model::impl_model!(UserMessage {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Blob {
     /// The IANA standard MIME type of the message data. *(read-only)*
     pub mime_type: Option<String>,
@@ -4921,7 +4921,7 @@ crate::model::impl_model!(Blob {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SystemMessage {
     /// `text`
     pub text: Option<TextMessage>,
@@ -4955,7 +4955,7 @@ crate::model::impl_model!(SystemMessage {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct TextMessage {
     /// The parts of the message. *(read-only)*
     pub parts: Option<Vec<String>>,
@@ -4971,7 +4971,7 @@ crate::model::impl_model!(TextMessage {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SchemaMessage {
     /// `query`
     pub query: Option<SchemaQuery>,
@@ -4987,7 +4987,7 @@ crate::model::impl_model!(SchemaMessage {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SchemaQuery {
     /// The question for schema resolution. *(read-only)*
     pub question: Option<String>,
@@ -5000,7 +5000,7 @@ crate::model::impl_model!(SchemaQuery {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SchemaResult {
     /// The datasources used to resolve the schema query. *(read-only)*
     pub datasources: Option<Vec<Datasource>>,
@@ -5013,7 +5013,7 @@ crate::model::impl_model!(SchemaResult {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct DataMessage {
     /// `query`
     pub query: Option<DataQuery>,
@@ -5038,7 +5038,7 @@ crate::model::impl_model!(DataMessage {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct DataQuery {
     /// A natural language question to answer. *(read-only)*
     pub question: Option<String>,
@@ -5060,7 +5060,7 @@ crate::model::impl_model!(DataQuery {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct DataResult {
     /// A snake-case name for the data result. *(read-only)*
     pub name: Option<String>,
@@ -5079,7 +5079,7 @@ crate::model::impl_model!(DataResult {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct BigQueryJob {
     /// The project that the job belongs to. *(read-only)*
     pub project_id: Option<String>,
@@ -5104,7 +5104,7 @@ crate::model::impl_model!(BigQueryJob {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct AnalysisMessage {
     /// `query`
     pub query: Option<AnalysisQuery>,
@@ -5120,7 +5120,7 @@ crate::model::impl_model!(AnalysisMessage {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct AnalysisQuery {
     /// An analysis question. *(read-only)*
     pub question: Option<String>,
@@ -5136,7 +5136,7 @@ crate::model::impl_model!(AnalysisQuery {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct AnalysisEvent {
     /// Python codegen planner's reasoning. *(read-only)*
     pub planner_reasoning: Option<String>,
@@ -5176,7 +5176,7 @@ crate::model::impl_model!(AnalysisEvent {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ChartMessage {
     /// `query`
     pub query: Option<ChartQuery>,
@@ -5192,7 +5192,7 @@ crate::model::impl_model!(ChartMessage {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ChartQuery {
     /// Natural language instructions for generating the chart. *(read-only)*
     pub instructions: Option<String>,
@@ -5208,7 +5208,7 @@ crate::model::impl_model!(ChartQuery {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ChartResult {
     /// A generated Vega chart config. *(read-only)*
     pub vega_config: Option<String>,
@@ -5224,7 +5224,7 @@ crate::model::impl_model!(ChartResult {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ErrorMessage {
     /// The text of the error. *(read-only)*
     pub text: Option<String>,
@@ -5237,7 +5237,7 @@ crate::model::impl_model!(ErrorMessage {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ExampleQueries {
     /// A list of derived and authored example queries. *(read-only)*
     pub example_queries: Option<Vec<ExampleQuery>>,
@@ -5250,7 +5250,7 @@ crate::model::impl_model!(ExampleQueries {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct BigQueryTableReference {
     /// The project that the table belongs to. *(read-only)*
     pub project_id: Option<String>,
@@ -5272,7 +5272,7 @@ crate::model::impl_model!(BigQueryTableReference {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LookerExploreReference {
     /// The base url of the Looker instance. *(read-only)*
     pub looker_instance_uri: Option<String>,
@@ -5297,7 +5297,7 @@ crate::model::impl_model!(LookerExploreReference {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct PrivateLookerInstanceInfo {
     /// The Looker instance id. *(read-only)*
     pub looker_instance_id: Option<String>,
@@ -5313,7 +5313,7 @@ crate::model::impl_model!(PrivateLookerInstanceInfo {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Datasource {
     /// `lookerExploreReference`
     pub looker_explore_reference: Option<LookerExploreReference>,
@@ -5332,7 +5332,7 @@ crate::model::impl_model!(Datasource {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct DataSourceSchema {
     /// The fields in the schema. *(read-only)*
     pub fields: Option<Vec<Field>>,
@@ -5360,7 +5360,7 @@ crate::model::impl_model!(DataSourceSchema {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Field {
     /// The name of the field. *(read-only)*
     pub name: Option<String>,
@@ -5400,7 +5400,7 @@ crate::model::impl_model!(Field {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct DataFilter {
     /// The field to filter on. *(read-only)*
     pub field: Option<String>,
@@ -5419,7 +5419,7 @@ crate::model::impl_model!(DataFilter {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ExampleQuery {
     /// A natural language question that a user might ask. *(read-only)*
     pub natural_language_question: Option<String>,
@@ -5433,7 +5433,7 @@ crate::model::impl_model!(ExampleQuery {
 });
 /// The `GitBranch` schema.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct GitBranch {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -5492,7 +5492,7 @@ crate::model::impl_model!(GitBranch {
 });
 /// The `GitConnectionTest` schema.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct GitConnectionTest {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -5509,7 +5509,7 @@ crate::model::impl_model!(GitConnectionTest {
 });
 /// The `GitConnectionTestResult` schema.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct GitConnectionTestResult {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -5531,7 +5531,7 @@ crate::model::impl_model!(GitConnectionTestResult {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct GitDiagnosticIssue {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -5571,7 +5571,7 @@ crate::model::impl_model!(GitDiagnosticIssue {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct GitDiagnosticReport {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -5609,7 +5609,7 @@ crate::model::impl_model!(GitDiagnosticReport {
 });
 /// The `GitStatus` schema.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct GitStatus {
     /// Git action: add, delete, etc *(read-only)*
     pub action: Option<String>,
@@ -5631,7 +5631,7 @@ crate::model::impl_model!(GitStatus {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct GoldenQuery {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -5690,7 +5690,7 @@ crate::model::impl_model!(GoldenQuery {
 });
 /// The `GroupIdForGroupInclusion` schema.
 #[cfg(feature = "group")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct GroupIdForGroupInclusion {
     /// Id of group *(read-only)*
     pub group_id: Option<String>,
@@ -5701,7 +5701,7 @@ crate::model::impl_model!(GroupIdForGroupInclusion {
 });
 /// The `Group` schema.
 #[cfg(any(feature = "auth", feature = "group", feature = "role"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Group {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -5736,7 +5736,7 @@ crate::model::impl_model!(Group {
 });
 /// The `GroupSearch` schema.
 #[cfg(feature = "group")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct GroupSearch {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -5774,7 +5774,7 @@ crate::model::impl_model!(GroupSearch {
 });
 /// The `GroupHierarchy` schema.
 #[cfg(feature = "group")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct GroupHierarchy {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -5815,7 +5815,7 @@ crate::model::impl_model!(GroupHierarchy {
 });
 /// The `GroupIdForGroupUserInclusion` schema.
 #[cfg(feature = "group")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct GroupIdForGroupUserInclusion {
     /// Id of user *(read-only)*
     pub user_id: Option<String>,
@@ -5826,7 +5826,7 @@ crate::model::impl_model!(GroupIdForGroupUserInclusion {
 });
 /// The `ImportedProject` schema.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ImportedProject {
     /// Dependency name *(read-only)*
     pub name: Option<String>,
@@ -5846,7 +5846,7 @@ crate::model::impl_model!(ImportedProject {
 });
 /// The `IntegrationHubHealthResult` schema.
 #[cfg(feature = "integration")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct IntegrationHubHealthResult {
     /// Whether or not the health check was successful *(read-only)*
     pub success: Option<bool>,
@@ -5860,7 +5860,7 @@ crate::model::impl_model!(IntegrationHubHealthResult {
 });
 /// The `IntegrationHub` schema.
 #[cfg(feature = "integration")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct IntegrationHub {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -5901,7 +5901,7 @@ crate::model::impl_model!(IntegrationHub {
 });
 /// The `Integration` schema.
 #[cfg(feature = "integration")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Integration {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -5965,7 +5965,7 @@ crate::model::impl_model!(Integration {
 });
 /// The `IntegrationParam` schema.
 #[cfg(feature = "integration")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct IntegrationParam {
     /// Name of the parameter.
     pub name: Option<String>,
@@ -6003,7 +6003,7 @@ crate::model::impl_model!(IntegrationParam {
 });
 /// The `IntegrationRequiredField` schema.
 #[cfg(feature = "integration")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct IntegrationRequiredField {
     /// Matches a field that has this tag. *(read-only)*
     pub tag: Option<String>,
@@ -6020,7 +6020,7 @@ crate::model::impl_model!(IntegrationRequiredField {
 });
 /// The `IntegrationTestResult` schema.
 #[cfg(feature = "integration")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct IntegrationTestResult {
     /// Whether or not the test was successful *(read-only)*
     pub success: Option<bool>,
@@ -6037,7 +6037,7 @@ crate::model::impl_model!(IntegrationTestResult {
 });
 /// The `InternalHelpResourcesContent` schema.
 #[cfg(feature = "config")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct InternalHelpResourcesContent {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -6054,7 +6054,7 @@ crate::model::impl_model!(InternalHelpResourcesContent {
 });
 /// The `InternalHelpResources` schema.
 #[cfg(feature = "config")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct InternalHelpResources {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -6067,7 +6067,7 @@ crate::model::impl_model!(InternalHelpResources {
     "enabled" => enabled,
 });
 /// The `JsonBi` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct JsonBi {
     /// `metadata`
     pub metadata: Option<JsonBiMetadata>,
@@ -6079,7 +6079,7 @@ crate::model::impl_model!(JsonBi {
     "rows" => rows,
 });
 /// The `JsonBiMetadata` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct JsonBiMetadata {
     /// `big_query_metadata`
     pub big_query_metadata: Option<JsonBiBigQueryMetadata>,
@@ -6112,7 +6112,7 @@ crate::model::impl_model!(JsonBiMetadata {
     "sql" => sql,
 });
 /// The `JsonBiFields` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct JsonBiFields {
     /// Dimensions represent a column in a table, or a computed value based on some sort of column manipulation or combination *(read-only)*
     pub dimensions: Option<Vec<JsonBiField>>,
@@ -6130,7 +6130,7 @@ crate::model::impl_model!(JsonBiFields {
     "table_calculations" => table_calculations,
 });
 /// The `JsonBiField` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct JsonBiField {
     /// SQL expressions for the field *(read-only)*
     pub sql: Option<String>,
@@ -6172,7 +6172,7 @@ crate::model::impl_model!(JsonBiField {
     "description" => description,
 });
 /// The `JsonBiTableCalc` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct JsonBiTableCalc {
     /// Table Calc Name *(read-only)*
     pub name: Option<String>,
@@ -6196,7 +6196,7 @@ crate::model::impl_model!(JsonBiTableCalc {
     "measure" => measure,
 });
 /// The `JsonBiBigQueryMetadata` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct JsonBiBigQueryMetadata {
     /// Total bytes processed by the BigQuery job *(read-only)*
     pub total_bytes_processed: Option<i64>,
@@ -6208,7 +6208,7 @@ crate::model::impl_model!(JsonBiBigQueryMetadata {
     "backend_cache_hit" => backend_cache_hit,
 });
 /// The `JsonBiPivots` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct JsonBiPivots {
     /// Pivot Column Value *(read-only)*
     pub key: Option<String>,
@@ -6229,7 +6229,7 @@ crate::model::impl_model!(JsonBiPivots {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "key_driver_analysis")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct KdaDataSource {
     /// `query_id`
     pub query_id: Option<String>,
@@ -6248,7 +6248,7 @@ crate::model::impl_model!(KdaDataSource {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "key_driver_analysis")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct KdaRequestPayload {
     /// `data_source`
     pub data_source: Option<KdaDataSource>,
@@ -6276,7 +6276,7 @@ crate::model::impl_model!(KdaRequestPayload {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "key_driver_analysis")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct KdaResponsePayload {
     /// Status of the analysis (e.g., 'SUCCESS', 'FAILED') *(read-only)*
     pub status: Option<String>,
@@ -6293,7 +6293,7 @@ crate::model::impl_model!(KdaResponsePayload {
 });
 /// The `LDAPConfig` schema.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LdapConfig {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -6430,7 +6430,7 @@ crate::model::impl_model!(LdapConfig {
 });
 /// The `LDAPConfigTestResult` schema.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LdapConfigTestResult {
     /// Additional details for error cases *(read-only)*
     pub details: Option<String>,
@@ -6459,7 +6459,7 @@ crate::model::impl_model!(LdapConfigTestResult {
 });
 /// The `LDAPConfigTestIssue` schema.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LdapConfigTestIssue {
     /// Severity of the issue. Error or Warning *(read-only)*
     pub severity: Option<String>,
@@ -6473,7 +6473,7 @@ crate::model::impl_model!(LdapConfigTestIssue {
 });
 /// The `LDAPGroupRead` schema.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LdapGroupRead {
     /// Unique Id *(read-only)*
     pub id: Option<String>,
@@ -6499,7 +6499,7 @@ crate::model::impl_model!(LdapGroupRead {
 });
 /// The `LDAPGroupWrite` schema.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LdapGroupWrite {
     /// Unique Id
     pub id: Option<String>,
@@ -6525,7 +6525,7 @@ crate::model::impl_model!(LdapGroupWrite {
 });
 /// The `LDAPUserAttributeRead` schema.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LdapUserAttributeRead {
     /// Name of User Attribute in LDAP *(read-only)*
     pub name: Option<String>,
@@ -6545,7 +6545,7 @@ crate::model::impl_model!(LdapUserAttributeRead {
 });
 /// The `LDAPUserAttributeWrite` schema.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LdapUserAttributeWrite {
     /// Name of User Attribute in LDAP
     pub name: Option<String>,
@@ -6565,7 +6565,7 @@ crate::model::impl_model!(LdapUserAttributeWrite {
 });
 /// The `LDAPUser` schema.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LdapUser {
     /// Array of user's email addresses and aliases for use in migration *(read-only)*
     pub all_emails: Option<Vec<String>>,
@@ -6603,7 +6603,7 @@ crate::model::impl_model!(LdapUser {
 });
 /// The `LegacyFeature` schema.
 #[cfg(feature = "config")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LegacyFeature {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -6650,7 +6650,7 @@ crate::model::impl_model!(LegacyFeature {
 });
 /// The `Locale` schema.
 #[cfg(feature = "config")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Locale {
     /// Code for Locale *(read-only)*
     pub code: Option<String>,
@@ -6667,7 +6667,7 @@ crate::model::impl_model!(Locale {
 });
 /// The `LocalizationSettings` schema.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LocalizationSettings {
     /// Default locale for localization *(read-only)*
     pub default_locale: Option<String>,
@@ -6681,7 +6681,7 @@ crate::model::impl_model!(LocalizationSettings {
 });
 /// The `LookBasic` schema.
 #[cfg(any(feature = "content", feature = "query"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LookBasic {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -6707,7 +6707,7 @@ crate::model::impl_model!(LookBasic {
 });
 /// The `Look` schema.
 #[cfg(feature = "look")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Look {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -6817,7 +6817,7 @@ crate::model::impl_model!(Look {
 });
 /// The `LookWithQuery` schema.
 #[cfg(any(feature = "dashboard", feature = "folder", feature = "look"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LookWithQuery {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -6933,7 +6933,7 @@ crate::model::impl_model!(LookWithQuery {
 });
 /// The `LookWithDashboards` schema.
 #[cfg(feature = "folder")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LookWithDashboards {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -7048,7 +7048,7 @@ crate::model::impl_model!(LookWithDashboards {
 #[cfg(
     any(feature = "content", feature = "dashboard", feature = "folder", feature = "look")
 )]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LookModel {
     /// Model Id *(read-only)*
     pub id: Option<String>,
@@ -7062,7 +7062,7 @@ crate::model::impl_model!(LookModel {
 });
 /// The `LookmlModelNavExplore` schema.
 #[cfg(feature = "lookml_model")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LookmlModelNavExplore {
     /// Name of the explore *(read-only)*
     pub name: Option<String>,
@@ -7085,7 +7085,7 @@ crate::model::impl_model!(LookmlModelNavExplore {
 });
 /// The `LookmlModelExplore` schema.
 #[cfg(feature = "lookml_model")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LookmlModelExplore {
     /// Fully qualified explore name (model name plus explore name) *(read-only)*
     pub id: Option<String>,
@@ -7216,7 +7216,7 @@ crate::model::impl_model!(LookmlModelExplore {
 });
 /// The `LookmlModelExploreSupportedMeasureType` schema.
 #[cfg(feature = "lookml_model")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LookmlModelExploreSupportedMeasureType {
     /// `dimension_type` *(read-only)*
     pub dimension_type: Option<String>,
@@ -7230,7 +7230,7 @@ crate::model::impl_model!(LookmlModelExploreSupportedMeasureType {
 });
 /// The `LookmlModelExploreAccessFilter` schema.
 #[cfg(feature = "lookml_model")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LookmlModelExploreAccessFilter {
     /// Field to be filtered *(read-only)*
     pub field: Option<String>,
@@ -7244,7 +7244,7 @@ crate::model::impl_model!(LookmlModelExploreAccessFilter {
 });
 /// The `LookmlModelExploreConditionallyFilter` schema.
 #[cfg(feature = "lookml_model")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LookmlModelExploreConditionallyFilter {
     /// Name *(read-only)*
     pub name: Option<String>,
@@ -7258,7 +7258,7 @@ crate::model::impl_model!(LookmlModelExploreConditionallyFilter {
 });
 /// The `LookmlModelExploreAlwaysFilter` schema.
 #[cfg(feature = "lookml_model")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LookmlModelExploreAlwaysFilter {
     /// Name *(read-only)*
     pub name: Option<String>,
@@ -7272,7 +7272,7 @@ crate::model::impl_model!(LookmlModelExploreAlwaysFilter {
 });
 /// The `LookmlModelExploreAlias` schema.
 #[cfg(feature = "lookml_model")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LookmlModelExploreAlias {
     /// Name *(read-only)*
     pub name: Option<String>,
@@ -7286,7 +7286,7 @@ crate::model::impl_model!(LookmlModelExploreAlias {
 });
 /// The `LookmlModelExploreSet` schema.
 #[cfg(feature = "lookml_model")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LookmlModelExploreSet {
     /// Name *(read-only)*
     pub name: Option<String>,
@@ -7300,7 +7300,7 @@ crate::model::impl_model!(LookmlModelExploreSet {
 });
 /// The `LookmlModelExploreError` schema.
 #[cfg(feature = "lookml_model")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LookmlModelExploreError {
     /// Error Message *(read-only)*
     pub message: Option<String>,
@@ -7320,7 +7320,7 @@ crate::model::impl_model!(LookmlModelExploreError {
 });
 /// The `LookmlModelExploreFieldset` schema.
 #[cfg(feature = "lookml_model")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LookmlModelExploreFieldset {
     /// Array of dimensions *(read-only)*
     pub dimensions: Option<Vec<LookmlModelExploreField>>,
@@ -7340,7 +7340,7 @@ crate::model::impl_model!(LookmlModelExploreFieldset {
 });
 /// The `LookmlModelExploreField` schema.
 #[cfg(feature = "lookml_model")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LookmlModelExploreField {
     /// The appropriate horizontal text alignment the values of this field should be displayed in. Valid values are: "left", "right". *(read-only)*
     pub align: Option<Align>,
@@ -7540,7 +7540,7 @@ crate::model::impl_model!(LookmlModelExploreField {
 });
 /// The `LookmlModelExploreFieldEnumeration` schema.
 #[cfg(feature = "lookml_model")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LookmlModelExploreFieldEnumeration {
     /// Label *(read-only)*
     pub label: Option<String>,
@@ -7554,7 +7554,7 @@ crate::model::impl_model!(LookmlModelExploreFieldEnumeration {
 });
 /// The `LookmlModelExploreFieldTimeInterval` schema.
 #[cfg(feature = "lookml_model")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LookmlModelExploreFieldTimeInterval {
     /// The type of time interval this field represents a grouping of. Valid values are: "day", "hour", "minute", "second", "millisecond", "microsecond", "week", "month", "quarter", "year". *(read-only)*
     pub name: Option<Name>,
@@ -7568,7 +7568,7 @@ crate::model::impl_model!(LookmlModelExploreFieldTimeInterval {
 });
 /// The `LookmlModelExploreFieldSqlCase` schema.
 #[cfg(feature = "lookml_model")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LookmlModelExploreFieldSqlCase {
     /// SQL Case label value *(read-only)*
     pub value: Option<String>,
@@ -7582,7 +7582,7 @@ crate::model::impl_model!(LookmlModelExploreFieldSqlCase {
 });
 /// The `LookmlModelExploreFieldMeasureFilters` schema.
 #[cfg(feature = "lookml_model")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LookmlModelExploreFieldMeasureFilters {
     /// Filter field name *(read-only)*
     pub field: Option<String>,
@@ -7596,7 +7596,7 @@ crate::model::impl_model!(LookmlModelExploreFieldMeasureFilters {
 });
 /// The `LookmlModelExploreFieldPeriodOverPeriodParams` schema.
 #[cfg(feature = "lookml_model")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LookmlModelExploreFieldPeriodOverPeriodParams {
     /// Specifies the measure that will be calculated over the different periods. *(read-only)*
     pub based_on: Option<String>,
@@ -7619,7 +7619,7 @@ crate::model::impl_model!(LookmlModelExploreFieldPeriodOverPeriodParams {
 });
 /// The `LookmlModelExploreFieldMapLayer` schema.
 #[cfg(feature = "lookml_model")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LookmlModelExploreFieldMapLayer {
     /// URL to the map layer resource. *(read-only)*
     pub url: Option<String>,
@@ -7657,7 +7657,7 @@ crate::model::impl_model!(LookmlModelExploreFieldMapLayer {
 });
 /// The `LookmlFieldLink` schema.
 #[cfg(feature = "lookml_model")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LookmlFieldLink {
     /// The name of the link as it would appear to users. *(read-only)*
     pub label: Option<String>,
@@ -7674,7 +7674,7 @@ crate::model::impl_model!(LookmlFieldLink {
 });
 /// The `LookmlModelExploreJoins` schema.
 #[cfg(feature = "lookml_model")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LookmlModelExploreJoins {
     /// Name of this join (and name of the view to join) *(read-only)*
     pub name: Option<String>,
@@ -7721,7 +7721,7 @@ crate::model::impl_model!(LookmlModelExploreJoins {
 });
 /// The `SelfServiceModelUploadData` schema.
 #[cfg(feature = "lookml_model")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SelfServiceModelUploadData {
     /// Type of the upload (e.g. 'csv', 'sheet')
     pub upload_type: Option<String>,
@@ -7741,7 +7741,7 @@ crate::model::impl_model!(SelfServiceModelUploadData {
 });
 /// The `LookmlModel` schema.
 #[cfg(feature = "lookml_model")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LookmlModel {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -7773,7 +7773,7 @@ crate::model::impl_model!(LookmlModel {
 });
 /// The `LookmlTest` schema.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LookmlTest {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -7802,7 +7802,7 @@ crate::model::impl_model!(LookmlTest {
 });
 /// The `LookmlTestResult` schema.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LookmlTestResult {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -7834,7 +7834,7 @@ crate::model::impl_model!(LookmlTestResult {
 });
 /// The `Manifest` schema.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Manifest {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -7854,7 +7854,7 @@ crate::model::impl_model!(Manifest {
 });
 /// The `MarketplaceAutomation` schema.
 #[cfg(feature = "config")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct MarketplaceAutomation {
     /// Whether marketplace auto installation is enabled
     pub install_enabled: Option<bool>,
@@ -7871,7 +7871,7 @@ crate::model::impl_model!(MarketplaceAutomation {
 });
 /// The `MaterializePDT` schema.
 #[cfg(feature = "derived_table")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct MaterializePdt {
     /// The ID of the enqueued materialization task *(read-only)*
     pub materialization_id: Option<String>,
@@ -7885,7 +7885,7 @@ crate::model::impl_model!(MaterializePdt {
 });
 /// The `McpToolSetting` schema.
 #[cfg(feature = "config")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct McpToolSetting {
     /// Is this tool enabled
     pub enabled: Option<bool>,
@@ -7905,7 +7905,7 @@ crate::model::impl_model!(McpToolSetting {
 });
 /// The `McpTools` schema.
 #[cfg(feature = "config")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct McpTools {
     /// Enable all MCP tools
     pub enable_all: Option<bool>,
@@ -8036,7 +8036,7 @@ crate::model::impl_model!(McpTools {
 });
 /// The `MergeQuery` schema.
 #[cfg(feature = "query")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct MergeQuery {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -8077,7 +8077,7 @@ crate::model::impl_model!(MergeQuery {
 });
 /// The `MergeQuerySourceQuery` schema.
 #[cfg(feature = "query")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct MergeQuerySourceQuery {
     /// An array defining which fields of the source query are mapped onto fields of the merge query
     pub merge_fields: Option<Vec<MergeFields>>,
@@ -8097,7 +8097,7 @@ crate::model::impl_model!(MergeQuerySourceQuery {
 });
 /// The `MergeFields` schema.
 #[cfg(feature = "query")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct MergeFields {
     /// Field name to map onto in the merged results
     pub field_name: Option<String>,
@@ -8113,7 +8113,7 @@ crate::model::impl_model!(MergeFields {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "config")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct MobileSettings {
     /// Specifies whether the force authentication option is enabled for mobile *(read-only)*
     pub mobile_force_authentication: Option<bool>,
@@ -8132,7 +8132,7 @@ crate::model::impl_model!(MobileSettings {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "config")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct MobileFeatureFlags {
     /// Specifies the name of feature flag. *(read-only)*
     pub feature_flag_name: Option<String>,
@@ -8148,7 +8148,7 @@ crate::model::impl_model!(MobileFeatureFlags {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct MobileToken {
     /// Unique ID. *(read-only)*
     pub id: Option<String>,
@@ -8165,7 +8165,7 @@ crate::model::impl_model!(MobileToken {
 });
 /// The `ModelSet` schema.
 #[cfg(any(feature = "auth", feature = "group", feature = "role", feature = "user"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ModelSet {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -8194,7 +8194,7 @@ crate::model::impl_model!(ModelSet {
 });
 /// The `OauthClientApp` schema.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct OauthClientApp {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -8229,7 +8229,7 @@ crate::model::impl_model!(OauthClientApp {
 });
 /// The `OIDCConfig` schema.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct OidcConfig {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -8336,7 +8336,7 @@ crate::model::impl_model!(OidcConfig {
 });
 /// The `OIDCGroupRead` schema.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct OidcGroupRead {
     /// Unique Id *(read-only)*
     pub id: Option<String>,
@@ -8359,7 +8359,7 @@ crate::model::impl_model!(OidcGroupRead {
 });
 /// The `OIDCGroupWrite` schema.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct OidcGroupWrite {
     /// Unique Id
     pub id: Option<String>,
@@ -8382,7 +8382,7 @@ crate::model::impl_model!(OidcGroupWrite {
 });
 /// The `OIDCUserAttributeRead` schema.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct OidcUserAttributeRead {
     /// Name of User Attribute in OIDC *(read-only)*
     pub name: Option<String>,
@@ -8399,7 +8399,7 @@ crate::model::impl_model!(OidcUserAttributeRead {
 });
 /// The `OIDCUserAttributeWrite` schema.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct OidcUserAttributeWrite {
     /// Name of User Attribute in OIDC
     pub name: Option<String>,
@@ -8416,7 +8416,7 @@ crate::model::impl_model!(OidcUserAttributeWrite {
 });
 /// The `PasswordConfig` schema.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct PasswordConfig {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -8448,7 +8448,7 @@ crate::model::impl_model!(PasswordConfig {
 });
 /// The `Permission` schema.
 #[cfg(feature = "role")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Permission {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -8468,7 +8468,7 @@ crate::model::impl_model!(Permission {
 });
 /// The `PermissionSet` schema.
 #[cfg(any(feature = "auth", feature = "group", feature = "role", feature = "user"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct PermissionSet {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -8497,7 +8497,7 @@ crate::model::impl_model!(PermissionSet {
 });
 /// The `ProjectFile` schema.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ProjectFile {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -8532,7 +8532,7 @@ crate::model::impl_model!(ProjectFile {
 });
 /// The `Project` schema.
 #[cfg(any(feature = "project", feature = "workspace"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Project {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -8614,7 +8614,7 @@ crate::model::impl_model!(Project {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct AsyncDeployResponse {
     /// Status of the async deploy request (e.g., 'queued') *(read-only)*
     pub status: Option<String>,
@@ -8627,7 +8627,7 @@ crate::model::impl_model!(AsyncDeployResponse {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct DeployStatusResponse {
     /// Status of the deploy (e.g., 'PENDING', 'COMPILING', 'SUCCESS', 'FAILED') *(read-only)*
     pub status: Option<String>,
@@ -8646,7 +8646,7 @@ crate::model::impl_model!(DeployStatusResponse {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ProjectRun {
     /// `run`
     pub run: Option<Run>,
@@ -8659,7 +8659,7 @@ crate::model::impl_model!(ProjectRun {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Run {
     /// ID of the CI run *(read-only)*
     pub run_id: Option<String>,
@@ -8717,7 +8717,7 @@ crate::model::impl_model!(Run {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CiGitState {
     /// Git branch that the CI run validates *(read-only)*
     pub branch: Option<String>,
@@ -8739,7 +8739,7 @@ crate::model::impl_model!(CiGitState {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CiScheduleTrigger {
     /// Whether the CI run schedule is active *(read-only)*
     pub enabled: Option<bool>,
@@ -8761,7 +8761,7 @@ crate::model::impl_model!(CiScheduleTrigger {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CiChangeRequest {
     /// Numeric identifier of the change request *(read-only)*
     pub change_request_number: Option<i64>,
@@ -8783,7 +8783,7 @@ crate::model::impl_model!(CiChangeRequest {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct GenericError {
     /// A URI reference that identifies the problem type *(read-only)*
     pub r#type: Option<String>,
@@ -8808,7 +8808,7 @@ crate::model::impl_model!(GenericError {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct RunResult {
     /// `sql_result`
     pub sql_result: Option<SqlValidatorResult>,
@@ -8845,7 +8845,7 @@ crate::model::impl_model!(RunResult {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct AssertValidatorResult {
     /// Name of the validator (assert) *(read-only)*
     pub name: Option<String>,
@@ -8864,7 +8864,7 @@ crate::model::impl_model!(AssertValidatorResult {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct AssertValidatorTestedExplore {
     /// Total number of failed data tests *(read-only)*
     pub error_count: Option<i64>,
@@ -8886,7 +8886,7 @@ crate::model::impl_model!(AssertValidatorTestedExplore {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct AssertValidatorTestSuccess {
     /// LookML model that contains the data test *(read-only)*
     pub model: Option<String>,
@@ -8911,7 +8911,7 @@ crate::model::impl_model!(AssertValidatorTestSuccess {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct AssertValidatorErrorItem {
     /// `assert_error`
     pub assert_error: Option<AssertValidatorTestError>,
@@ -8927,7 +8927,7 @@ crate::model::impl_model!(AssertValidatorErrorItem {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct AssertValidatorTestError {
     /// LookML model that contains the data test *(read-only)*
     pub model: Option<String>,
@@ -8955,7 +8955,7 @@ crate::model::impl_model!(AssertValidatorTestError {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ContentValidatorResult {
     /// Name of the validator (content) *(read-only)*
     pub name: Option<String>,
@@ -8977,7 +8977,7 @@ crate::model::impl_model!(ContentValidatorResult {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ContentValidatorTestedExplore {
     /// Total number of failed content validations *(read-only)*
     pub error_count: Option<i64>,
@@ -8993,7 +8993,7 @@ crate::model::impl_model!(ContentValidatorTestedExplore {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ContentValidatorErrorItem {
     /// `content_error`
     pub content_error: Option<ContentValidatorContentError>,
@@ -9009,7 +9009,7 @@ crate::model::impl_model!(ContentValidatorErrorItem {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ContentValidatorContentError {
     /// A URI reference that identifies the problem type *(read-only)*
     pub r#type: Option<String>,
@@ -9061,7 +9061,7 @@ crate::model::impl_model!(ContentValidatorContentError {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LookMlValidatorResult {
     /// Name of the validator (lookml) *(read-only)*
     pub name: Option<String>,
@@ -9083,7 +9083,7 @@ crate::model::impl_model!(LookMlValidatorResult {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LookMlValidatorErrorItem {
     /// `lookml_error`
     pub lookml_error: Option<LookMlValidatorError>,
@@ -9099,7 +9099,7 @@ crate::model::impl_model!(LookMlValidatorErrorItem {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LookMlValidatorError {
     /// A URI reference that identifies the problem type *(read-only)*
     pub r#type: Option<String>,
@@ -9148,7 +9148,7 @@ crate::model::impl_model!(LookMlValidatorError {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SqlValidatorResult {
     /// Name of the validator (sql) *(read-only)*
     pub name: Option<String>,
@@ -9170,7 +9170,7 @@ crate::model::impl_model!(SqlValidatorResult {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SqlValidatorTestedExplore {
     /// LookML model that was tested *(read-only)*
     pub model: Option<String>,
@@ -9198,7 +9198,7 @@ crate::model::impl_model!(SqlValidatorTestedExplore {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SqlValidatorErrorItem {
     /// `sql_error`
     pub sql_error: Option<SqlValidatorError>,
@@ -9214,7 +9214,7 @@ crate::model::impl_model!(SqlValidatorErrorItem {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SqlValidatorError {
     /// A URI reference that identifies the problem type *(read-only)*
     pub r#type: Option<String>,
@@ -9258,7 +9258,7 @@ crate::model::impl_model!(SqlValidatorError {
 });
 /// The `ProjectError` schema.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ProjectError {
     /// A stable token that uniquely identifies this class of error, ignoring parameter values. Error message text may vary due to parameters or localization, but error codes do not. For example, a "File not found" error will have the same error code regardless of the filename in question or the user's display language *(read-only)*
     pub code: Option<String>,
@@ -9302,7 +9302,7 @@ crate::model::impl_model!(ProjectError {
 });
 /// The `ModelsNotValidated` schema.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ModelsNotValidated {
     /// Model name *(read-only)*
     pub name: Option<String>,
@@ -9316,7 +9316,7 @@ crate::model::impl_model!(ModelsNotValidated {
 });
 /// The `ProjectValidation` schema.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ProjectValidation {
     /// A list of project errors *(read-only)*
     pub errors: Option<Vec<ProjectError>>,
@@ -9336,7 +9336,7 @@ crate::model::impl_model!(ProjectValidation {
 });
 /// The `ProjectValidationCache` schema.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ProjectValidationCache {
     /// A list of project errors *(read-only)*
     pub errors: Option<Vec<ProjectError>>,
@@ -9359,7 +9359,7 @@ crate::model::impl_model!(ProjectValidationCache {
 });
 /// The `ProjectWorkspace` schema.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ProjectWorkspace {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -9399,7 +9399,7 @@ crate::model::impl_model!(ProjectWorkspace {
         feature = "query"
     )
 )]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Query {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -9490,7 +9490,7 @@ crate::model::impl_model!(Query {
     "has_table_calculations" => has_table_calculations,
 });
 /// The `CreateQueryTask` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CreateQueryTask {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -9518,7 +9518,7 @@ crate::model::impl_model!(CreateQueryTask {
 });
 /// The `QueryTask` schema.
 #[cfg(feature = "query")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct QueryTask {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -9583,7 +9583,7 @@ crate::model::impl_model!(QueryTask {
 });
 /// The `RenderTask` schema.
 #[cfg(feature = "render_task")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct RenderTask {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -9651,7 +9651,7 @@ crate::model::impl_model!(RenderTask {
 });
 /// The `CreateDashboardRenderTask` schema.
 #[cfg(feature = "render_task")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CreateDashboardRenderTask {
     /// Filter values to apply to the dashboard queries, in URL query format
     pub dashboard_filters: Option<String>,
@@ -9668,7 +9668,7 @@ crate::model::impl_model!(CreateDashboardRenderTask {
 });
 /// The `RepositoryCredential` schema.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct RepositoryCredential {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -9700,7 +9700,7 @@ crate::model::impl_model!(RepositoryCredential {
 });
 /// The `ResultMakerFilterablesListen` schema.
 #[cfg(any(feature = "dashboard", feature = "folder"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ResultMakerFilterablesListen {
     /// The name of a dashboard filter to listen to.
     pub dashboard_filter_name: Option<String>,
@@ -9714,7 +9714,7 @@ crate::model::impl_model!(ResultMakerFilterablesListen {
 });
 /// The `ResultMakerFilterables` schema.
 #[cfg(any(feature = "dashboard", feature = "folder"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ResultMakerFilterables {
     /// The model this filterable comes from (used for field suggestions).
     pub model: Option<String>,
@@ -9734,7 +9734,7 @@ crate::model::impl_model!(ResultMakerFilterables {
 });
 /// The `ResultMakerWithIdVisConfigAndDynamicFields` schema.
 #[cfg(any(feature = "dashboard", feature = "folder"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ResultMakerWithIdVisConfigAndDynamicFields {
     /// Unique Id. *(read-only)*
     pub id: Option<String>,
@@ -9772,7 +9772,7 @@ crate::model::impl_model!(ResultMakerWithIdVisConfigAndDynamicFields {
 });
 /// The `Role` schema.
 #[cfg(any(feature = "auth", feature = "group", feature = "role", feature = "user"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Role {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -9810,7 +9810,7 @@ crate::model::impl_model!(Role {
 });
 /// The `RoleSearch` schema.
 #[cfg(feature = "role")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct RoleSearch {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -9851,7 +9851,7 @@ crate::model::impl_model!(RoleSearch {
 });
 /// The `RunningQueries` schema.
 #[cfg(feature = "query")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct RunningQueries {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -9925,7 +9925,7 @@ crate::model::impl_model!(RunningQueries {
 });
 /// The `SamlConfig` schema.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SamlConfig {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -10038,7 +10038,7 @@ crate::model::impl_model!(SamlConfig {
 });
 /// The `SamlGroupRead` schema.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SamlGroupRead {
     /// Unique Id *(read-only)*
     pub id: Option<String>,
@@ -10064,7 +10064,7 @@ crate::model::impl_model!(SamlGroupRead {
 });
 /// The `SamlGroupWrite` schema.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SamlGroupWrite {
     /// Unique Id
     pub id: Option<String>,
@@ -10090,7 +10090,7 @@ crate::model::impl_model!(SamlGroupWrite {
 });
 /// The `SamlIdpCertMulti` schema.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SamlIdpCertMulti {
     /// List of signing certificates. Values should be without pre-encapsulation and post-encapsulation boundaries
     pub signing: Option<Vec<String>>,
@@ -10101,7 +10101,7 @@ crate::model::impl_model!(SamlIdpCertMulti {
 });
 /// The `SamlMetadataParseResult` schema.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SamlMetadataParseResult {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -10124,7 +10124,7 @@ crate::model::impl_model!(SamlMetadataParseResult {
 });
 /// The `SamlUserAttributeRead` schema.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SamlUserAttributeRead {
     /// Name of User Attribute in Saml *(read-only)*
     pub name: Option<String>,
@@ -10144,7 +10144,7 @@ crate::model::impl_model!(SamlUserAttributeRead {
 });
 /// The `SamlUserAttributeWrite` schema.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SamlUserAttributeWrite {
     /// Name of User Attribute in Saml
     pub name: Option<String>,
@@ -10164,7 +10164,7 @@ crate::model::impl_model!(SamlUserAttributeWrite {
 });
 /// The `ScheduledPlanDestination` schema.
 #[cfg(feature = "scheduled_plan")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ScheduledPlanDestination {
     /// Unique Id *(read-only)*
     pub id: Option<String>,
@@ -10205,7 +10205,7 @@ crate::model::impl_model!(ScheduledPlanDestination {
 });
 /// The `WriteScheduledPlan` schema.
 #[cfg(feature = "scheduled_plan")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteScheduledPlan {
     /// Name of this scheduled plan
     pub name: Option<String>,
@@ -10312,7 +10312,7 @@ crate::model::impl_model!(WriteScheduledPlan {
 });
 /// The `ScheduledPlan` schema.
 #[cfg(feature = "scheduled_plan")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ScheduledPlan {
     /// Name of this scheduled plan
     pub name: Option<String>,
@@ -10443,7 +10443,7 @@ crate::model::impl_model!(ScheduledPlan {
 });
 /// The `SchemaColumn` schema.
 #[cfg(feature = "metadata")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SchemaColumn {
     /// Schema item name *(read-only)*
     pub name: Option<String>,
@@ -10478,7 +10478,7 @@ crate::model::impl_model!(SchemaColumn {
 });
 /// The `SchemaTable` schema.
 #[cfg(feature = "metadata")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SchemaTable {
     /// Schema item name *(read-only)*
     pub name: Option<String>,
@@ -10504,7 +10504,7 @@ crate::model::impl_model!(SchemaTable {
 });
 /// The `ConnectionFeatures` schema.
 #[cfg(feature = "metadata")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ConnectionFeatures {
     /// Name of the dialect for this connection *(read-only)*
     pub dialect_name: Option<String>,
@@ -10560,7 +10560,7 @@ crate::model::impl_model!(ConnectionFeatures {
 });
 /// The `Schema` schema.
 #[cfg(feature = "metadata")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Schema {
     /// Schema name *(read-only)*
     pub name: Option<String>,
@@ -10574,7 +10574,7 @@ crate::model::impl_model!(Schema {
 });
 /// The `SchemaTables` schema.
 #[cfg(feature = "metadata")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SchemaTables {
     /// Schema name *(read-only)*
     pub name: Option<String>,
@@ -10594,7 +10594,7 @@ crate::model::impl_model!(SchemaTables {
 });
 /// The `SchemaColumns` schema.
 #[cfg(feature = "metadata")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SchemaColumns {
     /// Schema item name *(read-only)*
     pub name: Option<String>,
@@ -10614,7 +10614,7 @@ crate::model::impl_model!(SchemaColumns {
 });
 /// The `ColumnSearch` schema.
 #[cfg(feature = "metadata")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ColumnSearch {
     /// Name of schema containing the table *(read-only)*
     pub schema_name: Option<String>,
@@ -10634,7 +10634,7 @@ crate::model::impl_model!(ColumnSearch {
 });
 /// The `CreateCostEstimate` schema.
 #[cfg(feature = "metadata")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CreateCostEstimate {
     /// SQL statement to estimate *(read-only)*
     pub sql: Option<String>,
@@ -10645,7 +10645,7 @@ crate::model::impl_model!(CreateCostEstimate {
 });
 /// The `CostEstimate` schema.
 #[cfg(feature = "metadata")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CostEstimate {
     /// Cost of SQL statement *(read-only)*
     pub cost: Option<i64>,
@@ -10665,7 +10665,7 @@ crate::model::impl_model!(CostEstimate {
 });
 /// The `ModelFieldSuggestions` schema.
 #[cfg(feature = "metadata")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ModelFieldSuggestions {
     /// List of suggestions *(read-only)*
     pub suggestions: Option<Vec<String>>,
@@ -10688,7 +10688,7 @@ crate::model::impl_model!(ModelFieldSuggestions {
 });
 /// The `ModelNamedValueFormats` schema.
 #[cfg(feature = "metadata")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ModelNamedValueFormats {
     /// `format_string` *(read-only)*
     pub format_string: Option<String>,
@@ -10708,7 +10708,7 @@ crate::model::impl_model!(ModelNamedValueFormats {
 });
 /// The `Model` schema.
 #[cfg(feature = "metadata")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Model {
     /// `connection` *(read-only)*
     pub connection: Option<String>,
@@ -10725,7 +10725,7 @@ crate::model::impl_model!(Model {
 });
 /// The `SessionConfig` schema.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SessionConfig {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -10751,7 +10751,7 @@ crate::model::impl_model!(SessionConfig {
 });
 /// The `Session` schema.
 #[cfg(any(feature = "group", feature = "role", feature = "user"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Session {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -10804,7 +10804,7 @@ crate::model::impl_model!(Session {
 });
 /// The `InstanceConfig` schema.
 #[cfg(feature = "config")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct InstanceConfig {
     /// Feature flags enabled on the instance *(read-only)*
     pub feature_flags: Option<std::collections::HashMap<String, bool>>,
@@ -10818,7 +10818,7 @@ crate::model::impl_model!(InstanceConfig {
 });
 /// The `Setting` schema.
 #[cfg(feature = "config")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Setting {
     /// `instance_config`
     pub instance_config: Option<InstanceConfig>,
@@ -10922,7 +10922,7 @@ crate::model::impl_model!(Setting {
 });
 /// The `SmtpStatus` schema.
 #[cfg(feature = "config")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SmtpStatus {
     /// Overall SMTP status of cluster *(read-only)*
     pub is_valid: Option<bool>,
@@ -10939,7 +10939,7 @@ crate::model::impl_model!(SmtpStatus {
 });
 /// The `SmtpNodeStatus` schema.
 #[cfg(feature = "config")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SmtpNodeStatus {
     /// SMTP status of node *(read-only)*
     pub is_valid: Option<bool>,
@@ -10956,7 +10956,7 @@ crate::model::impl_model!(SmtpNodeStatus {
 });
 /// The `Snippet` schema.
 #[cfg(any(feature = "connection", feature = "metadata", feature = "query"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Snippet {
     /// Name of the snippet *(read-only)*
     pub name: Option<String>,
@@ -10972,7 +10972,7 @@ crate::model::impl_model!(Snippet {
     "sql" => sql,
 });
 /// The `SqlInterfaceQueryCreate` schema.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SqlInterfaceQueryCreate {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -10990,7 +10990,7 @@ crate::model::impl_model!(SqlInterfaceQueryCreate {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "sql_interface_query")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SqlInterfaceQuery {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -11009,7 +11009,7 @@ crate::model::impl_model!(SqlInterfaceQuery {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "sql_interface_query")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SqlInterfaceQueryMetadata {
     /// JDBC Metadata to inflate Avatica response classes. *(read-only)*
     pub results: Option<String>,
@@ -11020,7 +11020,7 @@ crate::model::impl_model!(SqlInterfaceQueryMetadata {
 });
 /// The `SqlQueryCreate` schema.
 #[cfg(feature = "query")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SqlQueryCreate {
     /// Name of the db connection on which to run this query
     pub connection_name: Option<String>,
@@ -11043,7 +11043,7 @@ crate::model::impl_model!(SqlQueryCreate {
 });
 /// The `SqlQuery` schema.
 #[cfg(feature = "query")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SqlQuery {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -11093,7 +11093,7 @@ crate::model::impl_model!(SqlQuery {
 });
 /// The `SshPublicKey` schema.
 #[cfg(feature = "connection")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SshPublicKey {
     /// The SSH public key created for this instance *(read-only)*
     pub public_key: Option<String>,
@@ -11104,7 +11104,7 @@ crate::model::impl_model!(SshPublicKey {
 });
 /// The `SshServer` schema.
 #[cfg(feature = "connection")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SshServer {
     /// A unique id used to identify this SSH Server *(read-only)*
     pub ssh_server_id: Option<String>,
@@ -11139,7 +11139,7 @@ crate::model::impl_model!(SshServer {
 });
 /// The `SshTunnel` schema.
 #[cfg(feature = "connection")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SshTunnel {
     /// Unique ID for the tunnel *(read-only)*
     pub tunnel_id: Option<String>,
@@ -11182,7 +11182,7 @@ crate::model::impl_model!(SshTunnel {
 ///
 /// **Alpha**: this type is experimental and may change or disappear.
 #[cfg(feature = "report")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Report {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -11247,7 +11247,7 @@ crate::model::impl_model!(Report {
 });
 /// The `SupportAccessAllowlistEntry` schema.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SupportAccessAllowlistEntry {
     /// Unique ID *(read-only)*
     pub id: Option<String>,
@@ -11270,7 +11270,7 @@ crate::model::impl_model!(SupportAccessAllowlistEntry {
 });
 /// The `SupportAccessAddEntries` schema.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SupportAccessAddEntries {
     /// An array of emails to add to the Allowlist
     pub emails: Option<Vec<String>>,
@@ -11284,7 +11284,7 @@ crate::model::impl_model!(SupportAccessAddEntries {
 });
 /// The `SupportAccessEnable` schema.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SupportAccessEnable {
     /// Duration Support Access will remain enabled
     pub duration_in_seconds: Option<i64>,
@@ -11295,7 +11295,7 @@ crate::model::impl_model!(SupportAccessEnable {
 });
 /// The `SupportAccessStatus` schema.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SupportAccessStatus {
     /// Whether or not Support Access is open *(read-only)*
     pub open: Option<bool>,
@@ -11309,7 +11309,7 @@ crate::model::impl_model!(SupportAccessStatus {
 });
 /// The `ThemeSettings` schema.
 #[cfg(feature = "theme")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ThemeSettings {
     /// Default background color
     pub background_color: Option<String>,
@@ -11452,7 +11452,7 @@ crate::model::impl_model!(ThemeSettings {
 });
 /// The `Theme` schema.
 #[cfg(feature = "theme")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Theme {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -11478,7 +11478,7 @@ crate::model::impl_model!(Theme {
 });
 /// The `Timezone` schema.
 #[cfg(feature = "config")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Timezone {
     /// Timezone *(read-only)*
     pub value: Option<String>,
@@ -11495,7 +11495,7 @@ crate::model::impl_model!(Timezone {
 });
 /// The `UserAttribute` schema.
 #[cfg(any(feature = "auth", feature = "user_attribute"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct UserAttribute {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -11545,7 +11545,7 @@ crate::model::impl_model!(UserAttribute {
 });
 /// The `UserAttributeGroupValue` schema.
 #[cfg(any(feature = "group", feature = "user_attribute"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct UserAttributeGroupValue {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -11574,7 +11574,7 @@ crate::model::impl_model!(UserAttributeGroupValue {
 });
 /// The `UserAttributeWithValue` schema.
 #[cfg(feature = "user")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct UserAttributeWithValue {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -11615,7 +11615,7 @@ crate::model::impl_model!(UserAttributeWithValue {
 });
 /// The `UserEmailOnly` schema.
 #[cfg(feature = "user")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct UserEmailOnly {
     /// Email Address
     pub email: Option<String>,
@@ -11626,7 +11626,7 @@ crate::model::impl_model!(UserEmailOnly {
 });
 /// The `UserLoginLockout` schema.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct UserLoginLockout {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -11664,7 +11664,7 @@ crate::model::impl_model!(UserLoginLockout {
 });
 /// The `User` schema.
 #[cfg(any(feature = "group", feature = "role", feature = "user"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct User {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -11797,7 +11797,7 @@ crate::model::impl_model!(User {
 ///
 /// **Alpha**: this type is experimental and may change or disappear.
 #[cfg(feature = "user")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ServiceAccount {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -11842,7 +11842,7 @@ crate::model::impl_model!(ServiceAccount {
         feature = "user"
     )
 )]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct UserPublic {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -11876,7 +11876,7 @@ crate::model::impl_model!(UserPublic {
 });
 /// The `ApiVersionElement` schema.
 #[cfg(feature = "config")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ApiVersionElement {
     /// Version number as it appears in '/api/xxx/' urls *(read-only)*
     pub version: Option<String>,
@@ -11896,7 +11896,7 @@ crate::model::impl_model!(ApiVersionElement {
 });
 /// The `ApiVersion` schema.
 #[cfg(feature = "config")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ApiVersion {
     /// Current Looker release version number *(read-only)*
     pub looker_release_version: Option<String>,
@@ -11919,7 +11919,7 @@ crate::model::impl_model!(ApiVersion {
 });
 /// The `WelcomeEmailTest` schema.
 #[cfg(feature = "config")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WelcomeEmailTest {
     /// The content that would be sent in the body of a custom welcome email
     pub content: Option<String>,
@@ -11936,7 +11936,7 @@ crate::model::impl_model!(WelcomeEmailTest {
 });
 /// The `WhitelabelConfiguration` schema.
 #[cfg(feature = "config")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WhitelabelConfiguration {
     /// Unique Id *(read-only)*
     pub id: Option<String>,
@@ -11992,7 +11992,7 @@ crate::model::impl_model!(WhitelabelConfiguration {
 });
 /// The `PrivatelabelConfiguration` schema.
 #[cfg(feature = "config")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct PrivatelabelConfiguration {
     /// Customer logo image. Expected base64 encoded data (write-only)
     pub logo_file: Option<String>,
@@ -12045,7 +12045,7 @@ crate::model::impl_model!(PrivatelabelConfiguration {
 });
 /// The `Workspace` schema.
 #[cfg(feature = "workspace")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Workspace {
     /// Operations the current user is able to perform on this object *(read-only)*
     pub can: Option<std::collections::HashMap<String, bool>>,
@@ -12062,7 +12062,7 @@ crate::model::impl_model!(Workspace {
 });
 /// Dynamic writeable type for \[`DashboardBase`\] removes: can, content_favorite_id, content_metadata_id, description, hidden, id, model, query_timezone, readonly, refresh_interval, refresh_interval_to_i, title, user_id, slug, preferred_viewer.
 #[cfg(feature = "content")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteDashboardBase {
     /// `folder`
     pub folder: Option<WriteFolderBase>,
@@ -12078,7 +12078,7 @@ crate::model::impl_model!(WriteDashboardBase {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteAgent {
     /// User that created the Agent
     pub created_by_user_id: Option<String>,
@@ -12116,7 +12116,7 @@ crate::model::impl_model!(WriteAgent {
 });
 /// Dynamic writeable type for \[`Alert`\] removes: followed, followable, id, investigative_content_title, owner_display_name.
 #[cfg(feature = "alert")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteAlert {
     /// Filters coming from the dashboard that are applied. Example `[{ "filter_title": "Name", "field_name": "distribution_centers.name", "filter_value": "Los Angeles CA" }]`
     pub applied_dashboard_filters: Option<Vec<AlertAppliedDashboardFilter>>,
@@ -12196,7 +12196,7 @@ crate::model::impl_model!(WriteAlert {
 });
 /// Dynamic writeable type for \[`ApiSession`\] removes: can, sudo_user_id.
 #[cfg(feature = "session")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteApiSession {
     /// The id of active workspace for this session
     pub workspace_id: Option<String>,
@@ -12207,7 +12207,7 @@ crate::model::impl_model!(WriteApiSession {
 });
 /// Dynamic writeable type for \[`BackupConfiguration`\] removes: can, url.
 #[cfg(feature = "config")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteBackupConfiguration {
     /// Type of backup: looker-s3 or custom-s3
     pub r#type: Option<String>,
@@ -12230,7 +12230,7 @@ crate::model::impl_model!(WriteBackupConfiguration {
 });
 /// Dynamic writeable type for \[`BoardItem`\] removes: can, content_created_by, content_favorite_id, content_metadata_id, content_updated_at, description, favorite_count, id, image_url, location, title, url, view_count, custom_image_url.
 #[cfg(feature = "board")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteBoardItem {
     /// Custom description entered by the user, if present
     pub custom_description: Option<String>,
@@ -12277,7 +12277,7 @@ crate::model::impl_model!(WriteBoardItem {
 });
 /// Dynamic writeable type for \[`Board`\] removes: can, content_metadata_id, created_at, board_sections, id, updated_at, primary_homepage.
 #[cfg(feature = "board")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteBoard {
     /// Date of board deletion
     pub deleted_at: Option<String>,
@@ -12300,7 +12300,7 @@ crate::model::impl_model!(WriteBoard {
 });
 /// Dynamic writeable type for \[`BoardSection`\] removes: can, created_at, board_items, id, visible_item_order, updated_at.
 #[cfg(feature = "board")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteBoardSection {
     /// Time at which this section was deleted.
     pub deleted_at: Option<String>,
@@ -12330,7 +12330,7 @@ crate::model::impl_model!(WriteBoardSection {
         feature = "self_service"
     )
 )]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteCertification {
     /// Certification status: "certified" or "revoked" Valid values are: "certified", "revoked".
     pub certification_status: Option<CertificationStatus>,
@@ -12349,7 +12349,7 @@ crate::model::impl_model!(WriteCertification {
 });
 /// Dynamic writeable type for \[`ColorCollection`\] removes: id.
 #[cfg(feature = "color_collection")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteColorCollection {
     /// Label of color collection
     pub label: Option<String>,
@@ -12369,7 +12369,7 @@ crate::model::impl_model!(WriteColorCollection {
 });
 /// Dynamic writeable type for \[`ContentFavorite`\] removes: id, look_id, dashboard_id, board_id, lookml_dashboard_id.
 #[cfg(feature = "content")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteContentFavorite {
     /// User Id which owns this ContentFavorite
     pub user_id: Option<String>,
@@ -12392,7 +12392,7 @@ crate::model::impl_model!(WriteContentFavorite {
 });
 /// Dynamic writeable type for \[`ContentMeta`\] removes: can, id, name, parent_id, dashboard_id, look_id, folder_id, homepage_id, agent_id, content_type, inheriting_id, slug.
 #[cfg(feature = "content")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteContentMeta {
     /// Whether content inherits its access levels from parent. Can be false only if the associated content is a folder, an agent or a board.
     pub inherits: Option<bool>,
@@ -12405,7 +12405,7 @@ crate::model::impl_model!(WriteContentMeta {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteConversation {
     /// Conversation name
     pub name: Option<String>,
@@ -12433,7 +12433,7 @@ crate::model::impl_model!(WriteConversation {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteConversationMessage {
     /// Message content
     pub message: Option<std::collections::HashMap<String, serde_json::Value>>,
@@ -12447,7 +12447,7 @@ crate::model::impl_model!(WriteConversationMessage {
 });
 /// Dynamic writeable type for \[`CredentialsApi3`\] removes: can, id, client_id, created_at, is_disabled, type, url.
 #[cfg(feature = "user")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteCredentialsApi3 {
     /// User defined purpose for this credential.
     pub purpose: Option<String>,
@@ -12458,7 +12458,7 @@ crate::model::impl_model!(WriteCredentialsApi3 {
 });
 /// Dynamic writeable type for \[`CredentialsEmail`\] removes: can, created_at, user_id, is_disabled, logged_in_at, password_reset_url, account_setup_url, password_reset_url_expired, account_setup_url_expired, type, url, user_url.
 #[cfg(feature = "user")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteCredentialsEmail {
     /// EMail address used for user login
     pub email: Option<String>,
@@ -12472,7 +12472,7 @@ crate::model::impl_model!(WriteCredentialsEmail {
 });
 /// Dynamic writeable type for \[`DashboardElement`\] removes: can, body_text_as_html, edit_uri, id, lookml_link_id, note_text_as_html, refresh_interval_to_i, alert_count, title_text_as_html, subtitle_text_as_html.
 #[cfg(feature = "dashboard")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteDashboardElement {
     /// Text tile body text
     pub body_text: Option<String>,
@@ -12552,7 +12552,7 @@ crate::model::impl_model!(WriteDashboardElement {
 });
 /// Dynamic writeable type for \[`DashboardFilter`\] removes: can, id, dashboard_id, field.
 #[cfg(feature = "dashboard")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteDashboardFilter {
     /// Name of filter
     pub name: Option<String>,
@@ -12596,7 +12596,7 @@ crate::model::impl_model!(WriteDashboardFilter {
 });
 /// Dynamic writeable type for \[`CreateDashboardFilter`\] removes: id, field.
 #[cfg(feature = "dashboard")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteCreateDashboardFilter {
     /// Id of Dashboard
     pub dashboard_id: Option<String>,
@@ -12643,7 +12643,7 @@ crate::model::impl_model!(WriteCreateDashboardFilter {
 });
 /// Dynamic writeable type for \[`DashboardLayoutComponent`\] removes: can, id, element_title, element_title_hidden, vis_type.
 #[cfg(feature = "dashboard")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteDashboardLayoutComponent {
     /// Id of Dashboard Layout
     pub dashboard_layout_id: Option<String>,
@@ -12684,7 +12684,7 @@ crate::model::impl_model!(WriteDashboardLayoutComponent {
 });
 /// Dynamic writeable type for \[`DashboardLayout`\] removes: can, id, deleted, dashboard_title, dashboard_layout_components.
 #[cfg(feature = "dashboard")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteDashboardLayout {
     /// Id of Dashboard
     pub dashboard_id: Option<String>,
@@ -12719,7 +12719,7 @@ crate::model::impl_model!(WriteDashboardLayout {
 });
 /// Dynamic writeable type for \[`DashboardLookml`\] removes: dashboard_id.
 #[cfg(feature = "dashboard")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteDashboardLookml {
     /// (Write-Only) Id of the folder *(write-only)*
     pub folder_id: Option<String>,
@@ -12733,7 +12733,7 @@ crate::model::impl_model!(WriteDashboardLookml {
 });
 /// Dynamic writeable type for \[`Dashboard`\] removes: can, content_favorite_id, content_metadata_id, id, model, readonly, refresh_interval_to_i, created_at, dashboard_elements, dashboard_filters, dashboard_layouts, deleted_at, deleter_id, edit_uri, favorite_count, last_accessed_at, last_viewed_at, updated_at, last_updater_id, last_updater_name, user_name, view_count, usage_count, is_owner_disabled, url.
 #[cfg(feature = "dashboard")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteDashboard {
     /// Description
     pub description: Option<String>,
@@ -12831,7 +12831,7 @@ crate::model::impl_model!(WriteDashboard {
 });
 /// Dynamic writeable type for \[`Datagroup`\] removes: can, created_at, id, model_name, name, trigger_check_at, trigger_error, trigger_value.
 #[cfg(feature = "datagroup")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteDatagroup {
     /// UNIX timestamp before which cache entries are considered stale. Cannot be in the future.
     pub stale_before: Option<i64>,
@@ -12845,7 +12845,7 @@ crate::model::impl_model!(WriteDatagroup {
 });
 /// Dynamic writeable type for \[`DbConnection`\] removes: can, dialect, snippets, pdts_enabled, named_driver_version_actual, has_password, uses_oauth, uses_instance_oauth, uses_service_auth, supports_data_studio_link, created_at, user_id, example, last_regen_at, last_reap_at, managed, default_bq_connection, p4sa_name.
 #[cfg(feature = "connection")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteDbConnection {
     /// Name of the connection. Also used as the unique identifier
     pub name: Option<String>,
@@ -12994,7 +12994,7 @@ crate::model::impl_model!(WriteDbConnection {
 });
 /// Dynamic writeable type for \[`DbConnectionOverride`\] removes: has_password.
 #[cfg(feature = "connection")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteDbConnectionOverride {
     /// Context in which to override (`pdt` is the only allowed value)
     pub context: Option<String>,
@@ -13068,7 +13068,7 @@ crate::model::impl_model!(WriteDbConnectionOverride {
 });
 /// Dynamic writeable type for \[`EmbedConfig`\] removes: permissions, embed_enabled.
 #[cfg(feature = "config")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteEmbedConfig {
     /// List of domains to allow for embedding
     pub domain_allowlist: Option<Vec<String>>,
@@ -13109,7 +13109,7 @@ crate::model::impl_model!(WriteEmbedConfig {
 });
 /// Dynamic writeable type for \[`EmbedSecret`\] removes: created_at, id, secret, user_id.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteEmbedSecret {
     /// Signing algorithm to use with this secret. Either `hmac/sha-256`(default) or `hmac/sha-1`
     pub algorithm: Option<String>,
@@ -13128,7 +13128,7 @@ crate::model::impl_model!(WriteEmbedSecret {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "connection")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteExternalOauthApplication {
     /// The name of this application.  For Snowflake connections, this should be the name of the host database.
     pub name: Option<String>,
@@ -13154,7 +13154,7 @@ crate::model::impl_model!(WriteExternalOauthApplication {
 });
 /// Dynamic writeable type for \[`FolderBase`\] removes: id, content_metadata_id, created_at, creator_id, child_count, external_id, is_embed, is_embed_shared_root, is_embed_users_root, is_personal, is_personal_descendant, is_shared_root, is_users_root, can.
 #[cfg(any(feature = "content", feature = "dashboard", feature = "look"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteFolderBase {
     /// Unique Name
     pub name: Option<String>,
@@ -13168,7 +13168,7 @@ crate::model::impl_model!(WriteFolderBase {
 });
 /// Dynamic writeable type for \[`GitBranch`\] removes: can, remote, remote_name, error, message, owner_name, readonly, personal, is_local, is_remote, is_production, ahead_count, behind_count, commit_at, remote_ref.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteGitBranch {
     /// The short name on the local. Updating `name` results in `git checkout <new_name>`
     pub name: Option<String>,
@@ -13184,7 +13184,7 @@ crate::model::impl_model!(WriteGitBranch {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteGitDiagnosticReport {
     /// Project structure type.
     pub project_type: Option<String>,
@@ -13197,7 +13197,7 @@ crate::model::impl_model!(WriteGitDiagnosticReport {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "conversational_analytics")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteGoldenQuery {
     /// Variations of the golden question text
     pub questions: Option<Vec<String>>,
@@ -13214,7 +13214,7 @@ crate::model::impl_model!(WriteGoldenQuery {
 });
 /// Dynamic writeable type for \[`Group`\] removes: can, contains_current_user, external_group_id, externally_managed, id, include_by_default, user_count.
 #[cfg(feature = "group")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteGroup {
     /// Group can be used in content access controls
     pub can_add_to_content_metadata: Option<bool>,
@@ -13228,7 +13228,7 @@ crate::model::impl_model!(WriteGroup {
 });
 /// Dynamic writeable type for \[`IntegrationHub`\] removes: can, id, label, official, fetch_error_message, has_authorization_token, legal_agreement_signed, legal_agreement_required, legal_agreement_text.
 #[cfg(feature = "integration")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteIntegrationHub {
     /// URL of the hub.
     pub url: Option<String>,
@@ -13242,7 +13242,7 @@ crate::model::impl_model!(WriteIntegrationHub {
 });
 /// Dynamic writeable type for \[`Integration`\] removes: can, id, integration_hub_id, label, description, supported_formats, supported_action_types, supported_formattings, supported_visualization_formattings, supported_download_settings, icon_url, uses_oauth, required_fields, privacy_link, delegate_oauth.
 #[cfg(feature = "integration")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteIntegration {
     /// Whether the integration is available to users.
     pub enabled: Option<bool>,
@@ -13259,7 +13259,7 @@ crate::model::impl_model!(WriteIntegration {
 });
 /// Dynamic writeable type for \[`InternalHelpResourcesContent`\] removes: can.
 #[cfg(feature = "config")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteInternalHelpResourcesContent {
     /// Text to display in the help menu item which will display the internal help resources
     pub organization_name: Option<String>,
@@ -13273,7 +13273,7 @@ crate::model::impl_model!(WriteInternalHelpResourcesContent {
 });
 /// Dynamic writeable type for \[`InternalHelpResources`\] removes: can.
 #[cfg(feature = "config")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteInternalHelpResources {
     /// If true and internal help resources content is not blank then the link for internal help resources will be shown in the help menu and the content displayed within Looker
     pub enabled: Option<bool>,
@@ -13284,7 +13284,7 @@ crate::model::impl_model!(WriteInternalHelpResources {
 });
 /// Dynamic writeable type for \[`LdapConfig`\] removes: can, default_new_user_groups, default_new_user_roles, groups, has_auth_password, modified_at, modified_by, user_attributes, url.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteLdapConfig {
     /// Allow alternate email-based login via '/login/email' for admins and for specified users with the 'login_special_email' permission. This option is useful as a fallback during ldap setup, if ldap config problems occur later, or if you need to support some users who are not in your ldap directory. Looker email/password logins are always disabled for regular users when ldap is enabled.
     pub alternate_email_login_allowed: Option<bool>,
@@ -13394,7 +13394,7 @@ crate::model::impl_model!(WriteLdapConfig {
 });
 /// Dynamic writeable type for \[`LegacyFeature`\] removes: can, id, name, description, enabled, disallowed_as_of_version, disable_on_upgrade_to_version, end_of_life_version, documentation_url, approximate_disable_date, approximate_end_of_life_date, has_disabled_on_upgrade.
 #[cfg(feature = "config")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteLegacyFeature {
     /// Whether this feature has been enabled by a user
     pub enabled_locally: Option<bool>,
@@ -13405,7 +13405,7 @@ crate::model::impl_model!(WriteLegacyFeature {
 });
 /// Dynamic writeable type for \[`LookBasic`\] removes: can, content_metadata_id, id, title.
 #[cfg(feature = "content")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteLookBasic {
     /// User Id
     pub user_id: Option<String>,
@@ -13419,7 +13419,7 @@ crate::model::impl_model!(WriteLookBasic {
 });
 /// Dynamic writeable type for \[`LookWithQuery`\] removes: can, content_metadata_id, id, content_favorite_id, created_at, deleted_at, deleter_id, embed_url, excel_file_url, favorite_count, google_spreadsheet_formula, image_embed_url, last_accessed_at, last_updater_id, last_viewed_at, model, public_slug, public_url, short_url, updated_at, user_name, view_count, usage_count, is_owner_disabled, url.
 #[cfg(any(feature = "dashboard", feature = "look"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteLookWithQuery {
     /// Look Title
     pub title: Option<String>,
@@ -13460,7 +13460,7 @@ crate::model::impl_model!(WriteLookWithQuery {
 });
 /// Dynamic writeable type for \[`LookmlModel`\] removes: can, explores, has_content, label.
 #[cfg(feature = "lookml_model")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteLookmlModel {
     /// Array of names of connections this model is allowed to use
     pub allowed_db_connection_names: Option<Vec<String>>,
@@ -13480,7 +13480,7 @@ crate::model::impl_model!(WriteLookmlModel {
 });
 /// Dynamic writeable type for \[`McpToolSetting`\] removes: description, category, access_level.
 #[cfg(feature = "config")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteMcpToolSetting {
     /// Is this tool enabled
     pub enabled: Option<bool>,
@@ -13491,7 +13491,7 @@ crate::model::impl_model!(WriteMcpToolSetting {
 });
 /// Dynamic writeable type for \[`McpTools`\] removes: nothing.
 #[cfg(feature = "config")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteMcpTools {
     /// Enable all MCP tools
     pub enable_all: Option<bool>,
@@ -13622,7 +13622,7 @@ crate::model::impl_model!(WriteMcpTools {
 });
 /// Dynamic writeable type for \[`MergeQuery`\] removes: can, id, result_maker_id.
 #[cfg(feature = "query")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteMergeQuery {
     /// Column Limit
     pub column_limit: Option<String>,
@@ -13656,7 +13656,7 @@ crate::model::impl_model!(WriteMergeQuery {
 ///
 /// **Beta**: this type may receive breaking changes.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteMobileToken {
     /// Specifies the device token
     pub device_token: Option<String>,
@@ -13670,7 +13670,7 @@ crate::model::impl_model!(WriteMobileToken {
 });
 /// Dynamic writeable type for \[`ModelSet`\] removes: can, all_access, built_in, id, url.
 #[cfg(feature = "role")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteModelSet {
     /// `models`
     pub models: Option<Vec<String>>,
@@ -13684,7 +13684,7 @@ crate::model::impl_model!(WriteModelSet {
 });
 /// Dynamic writeable type for \[`OauthClientApp`\] removes: can, client_guid, tokens_invalid_before, activated_users.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteOauthClientApp {
     /// The uri with which this application will receive an auth code by browser redirect.
     pub redirect_uri: Option<String>,
@@ -13707,7 +13707,7 @@ crate::model::impl_model!(WriteOauthClientApp {
 });
 /// Dynamic writeable type for \[`OidcConfig`\] removes: can, default_new_user_groups, default_new_user_roles, groups, modified_at, modified_by, test_slug, user_attributes, url.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteOidcConfig {
     /// Allow alternate email-based login via '/login/email' for admins and for specified users with the 'login_special_email' permission. This option is useful as a fallback during ldap setup, if ldap config problems occur later, or if you need to support some users who are not in your ldap directory. Looker email/password logins are always disabled for regular users when ldap is enabled.
     pub alternate_email_login_allowed: Option<bool>,
@@ -13787,7 +13787,7 @@ crate::model::impl_model!(WriteOidcConfig {
 });
 /// Dynamic writeable type for \[`PasswordConfig`\] removes: can, policy_enabled_at.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WritePasswordConfig {
     /// Minimum number of characters required for a new password.  Must be between 7 and 100
     pub min_length: Option<i64>,
@@ -13813,7 +13813,7 @@ crate::model::impl_model!(WritePasswordConfig {
 });
 /// Dynamic writeable type for \[`PermissionSet`\] removes: can, all_access, built_in, id, url.
 #[cfg(feature = "role")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WritePermissionSet {
     /// Name of PermissionSet
     pub name: Option<String>,
@@ -13827,7 +13827,7 @@ crate::model::impl_model!(WritePermissionSet {
 });
 /// Dynamic writeable type for \[`Project`\] removes: can, id, uses_git, is_git_dev_locked, is_example, has_production_counterpart.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteProject {
     /// Project display name
     pub name: Option<String>,
@@ -13889,7 +13889,7 @@ crate::model::impl_model!(WriteProject {
 });
 /// Dynamic writeable type for \[`Query`\] removes: can, id, slug, share_url, expanded_share_url, url, has_table_calculations.
 #[cfg(any(feature = "dashboard", feature = "look", feature = "query"))]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteQuery {
     /// Model
     pub model: Option<String>,
@@ -13954,7 +13954,7 @@ crate::model::impl_model!(WriteQuery {
 });
 /// Dynamic writeable type for \[`CreateQueryTask`\] removes: can.
 #[cfg(feature = "query")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteCreateQueryTask {
     /// Id of query to run
     pub query_id: Option<String>,
@@ -13980,7 +13980,7 @@ crate::model::impl_model!(WriteCreateQueryTask {
 });
 /// Dynamic writeable type for \[`RepositoryCredential`\] removes: can, id, root_project_id, remote_url, is_configured.
 #[cfg(feature = "project")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteRepositoryCredential {
     /// Git username for HTTPS authentication.
     pub git_username: Option<String>,
@@ -13997,7 +13997,7 @@ crate::model::impl_model!(WriteRepositoryCredential {
 });
 /// Dynamic writeable type for \[`ResultMakerWithIdVisConfigAndDynamicFields`\] removes: id, query_id.
 #[cfg(feature = "dashboard")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteResultMakerWithIdVisConfigAndDynamicFields {
     /// JSON string of dynamic field information.
     pub dynamic_fields: Option<String>,
@@ -14029,7 +14029,7 @@ crate::model::impl_model!(WriteResultMakerWithIdVisConfigAndDynamicFields {
 });
 /// Dynamic writeable type for \[`Role`\] removes: can, id, internal, url, users_url.
 #[cfg(feature = "role")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteRole {
     /// Name of Role
     pub name: Option<String>,
@@ -14052,7 +14052,7 @@ crate::model::impl_model!(WriteRole {
 });
 /// Dynamic writeable type for \[`SamlConfig`\] removes: can, test_slug, modified_at, modified_by, default_new_user_roles, default_new_user_groups, groups, user_attributes, url.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteSamlConfig {
     /// Enable/Disable Saml authentication for the server
     pub enabled: Option<bool>,
@@ -14138,7 +14138,7 @@ crate::model::impl_model!(WriteSamlConfig {
 });
 /// Dynamic writeable type for \[`SessionConfig`\] removes: can.
 #[cfg(feature = "auth")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteSessionConfig {
     /// Allow users to have persistent sessions when they login
     pub allow_persistent_sessions: Option<bool>,
@@ -14161,7 +14161,7 @@ crate::model::impl_model!(WriteSessionConfig {
 });
 /// Dynamic writeable type for \[`Setting`\] removes: instance_config, marketplace_site, embed_enabled, login_notification_enabled, login_notification_text.
 #[cfg(feature = "config")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteSetting {
     /// Toggle extension framework on or off
     pub extension_framework_enabled: Option<bool>,
@@ -14250,7 +14250,7 @@ crate::model::impl_model!(WriteSetting {
 });
 /// Dynamic writeable type for \[`SqlInterfaceQueryCreate`\] removes: can.
 #[cfg(feature = "sql_interface_query")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteSqlInterfaceQueryCreate {
     /// Original SQL request
     pub sql: Option<String>,
@@ -14264,7 +14264,7 @@ crate::model::impl_model!(WriteSqlInterfaceQueryCreate {
 });
 /// Dynamic writeable type for \[`SshServer`\] removes: ssh_server_id, finger_print, sha_finger_print, public_key, status.
 #[cfg(feature = "connection")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteSshServer {
     /// The name to identify this SSH Server
     pub ssh_server_name: Option<String>,
@@ -14284,7 +14284,7 @@ crate::model::impl_model!(WriteSshServer {
 });
 /// Dynamic writeable type for \[`SshTunnel`\] removes: tunnel_id, ssh_server_name, ssh_server_host, ssh_server_port, ssh_server_user, last_attempt, status.
 #[cfg(feature = "connection")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteSshTunnel {
     /// SSH Server ID
     pub ssh_server_id: Option<String>,
@@ -14304,7 +14304,7 @@ crate::model::impl_model!(WriteSshTunnel {
 });
 /// Dynamic writeable type for \[`Theme`\] removes: can, id.
 #[cfg(feature = "theme")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteTheme {
     /// Timestamp for when this theme becomes active. Null=always
     pub begin_at: Option<String>,
@@ -14324,7 +14324,7 @@ crate::model::impl_model!(WriteTheme {
 });
 /// Dynamic writeable type for \[`UserAttribute`\] removes: can, id, is_system, is_permanent.
 #[cfg(feature = "user_attribute")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteUserAttribute {
     /// Name of user attribute
     pub name: Option<String>,
@@ -14362,7 +14362,7 @@ crate::model::impl_model!(WriteUserAttribute {
 });
 /// Dynamic writeable type for \[`UserAttributeWithValue`\] removes: can, name, label, rank, user_id, user_can_edit, value_is_hidden, user_attribute_id, source, hidden_value_domain_whitelist.
 #[cfg(feature = "user")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteUserAttributeWithValue {
     /// Value of attribute for user
     pub value: Option<String>,
@@ -14373,7 +14373,7 @@ crate::model::impl_model!(WriteUserAttributeWithValue {
 });
 /// Dynamic writeable type for \[`User`\] removes: can, avatar_url, avatar_url_without_sizing, credentials_api3, credentials_embed, credentials_google, credentials_ldap, credentials_looker_openid, credentials_oidc, credentials_saml, credentials_totp, credentials_workforce, display_name, email, embed_group_space_id, group_ids, id, looker_versions, personal_folder_id, presumed_looker_employee, role_ids, sessions, verified_looker_employee, roles_externally_managed, allow_direct_roles, allow_normal_group_membership, allow_roles_from_normal_groups, embed_group_folder_id, is_iam_admin, is_service_account, service_account_name, url.
 #[cfg(feature = "user")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteUser {
     /// `credentials_email`
     pub credentials_email: Option<WriteCredentialsEmail>,
@@ -14410,7 +14410,7 @@ crate::model::impl_model!(WriteUser {
 ///
 /// **Alpha**: this type is experimental and may change or disappear.
 #[cfg(feature = "user")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteServiceAccount {
     /// Display name of the service account.
     pub service_account_name: Option<String>,
@@ -14424,7 +14424,7 @@ crate::model::impl_model!(WriteServiceAccount {
 });
 /// Dynamic writeable type for \[`WhitelabelConfiguration`\] removes: id, logo_url, favicon_url.
 #[cfg(feature = "config")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WriteWhitelabelConfiguration {
     /// Customer logo image. Expected base64 encoded data (write-only)
     pub logo_file: Option<String>,
@@ -14471,7 +14471,7 @@ crate::model::impl_model!(WriteWhitelabelConfiguration {
 });
 /// Dynamic writeable type for \[`PrivatelabelConfiguration`\] removes: logo_url, favicon_url.
 #[cfg(feature = "config")]
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WritePrivatelabelConfiguration {
     /// Customer logo image. Expected base64 encoded data (write-only)
     pub logo_file: Option<String>,
