@@ -222,9 +222,12 @@ fn method(op: &Operation) -> TokenStream {
     if op.unauthenticated {
         call = quote!(#call.without_auth());
     }
+    // A JSON body's serialization is compiled where the operation is used, not for every one.
+    let inline = matches!(op.body, Some(Body::Json { required: true, .. })).then(|| quote!(#[inline]));
     quote! {
         #docs
         #deprecated
+        #inline
         pub fn #method_name(&self, #(#args),*) -> #builder<'_> {
             #builder(#call)
         }
@@ -290,7 +293,7 @@ fn builder(op: &Operation) -> TokenStream {
             Some(match &op.body {
                 Some(Body::Json { ty, .. }) => {
                     let ty = body_arg_type(ty);
-                    quote! { #docs pub fn body(self, body: #ty) -> Self { Self(self.0.json_body(body)) } }
+                    quote! { #docs #[inline] pub fn body(self, body: #ty) -> Self { Self(self.0.json_body(body)) } }
                 }
                 _ => {
                     quote! { #docs pub fn body(self, body: &str) -> Self { Self(self.0.text_body(body)) } }

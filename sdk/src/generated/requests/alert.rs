@@ -78,6 +78,7 @@ impl crate::LookerSdk {
     /// - `body`: Alert
     ///
     /// `PUT /alerts/{alert_id}` · tag `Alert` · activity `non_query`
+    #[inline]
     pub fn update_alert(
         &self,
         alert_id: &str,
@@ -122,6 +123,7 @@ impl crate::LookerSdk {
     /// - `body`: Alert
     ///
     /// `PATCH /alerts/{alert_id}` · tag `Alert` · activity `non_query`
+    #[inline]
     pub fn update_alert_field(
         &self,
         alert_id: &str,
@@ -179,6 +181,7 @@ impl crate::LookerSdk {
     /// - `body`: Alert
     ///
     /// `POST /alerts` · tag `Alert` · activity `non_query`
+    #[inline]
     pub fn create_alert(
         &self,
         body: &crate::models::WriteAlert,

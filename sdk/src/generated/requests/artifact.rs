@@ -205,6 +205,7 @@ impl crate::LookerSdk {
     /// - `body`: Artifacts to create or update
     ///
     /// `PUT /artifacts/{namespace}` · tag `Artifact` · activity `non_query`
+    #[inline]
     pub fn update_artifacts(
         &self,
         namespace: &str,

@@ -93,6 +93,7 @@ impl crate::LookerSdk {
     /// - `body`: Signed Embed URL parameters
     ///
     /// `POST /embed/sso_url` · tag `Auth` · activity `none`
+    #[inline]
     pub fn create_sso_embed_url(
         &self,
         body: &crate::models::EmbedSsoParams,
@@ -134,6 +135,7 @@ impl crate::LookerSdk {
     /// - `body`: Embed parameters
     ///
     /// `POST /embed/token_url/me` · tag `Auth` · activity `none`
+    #[inline]
     pub fn create_embed_url_as_me(
         &self,
         body: &crate::models::EmbedParams,
@@ -195,6 +197,7 @@ impl crate::LookerSdk {
     /// - `body`: Embed user details
     ///
     /// `POST /embed/cookieless_session/acquire` · tag `Auth` · activity `none`
+    #[inline]
     pub fn acquire_embed_cookieless_session(
         &self,
         body: &crate::models::EmbedCookielessSessionAcquire,
@@ -262,6 +265,7 @@ impl crate::LookerSdk {
     /// - `body`: Embed session reference token
     ///
     /// `PUT /embed/cookieless_session/generate_tokens` · tag `Auth` · activity `none`
+    #[inline]
     pub fn generate_tokens_for_cookieless_session(
         &self,
         body: &crate::models::EmbedCookielessSessionGenerateTokens,
@@ -321,6 +325,7 @@ impl crate::LookerSdk {
     /// - `body`: LDAP Config
     ///
     /// `PATCH /ldap_config` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn update_ldap_config(
         &self,
         body: &crate::models::WriteLdapConfig,
@@ -357,6 +362,7 @@ impl crate::LookerSdk {
     /// - `body`: LDAP Config
     ///
     /// `PUT /ldap_config/test_connection` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn test_ldap_config_connection(
         &self,
         body: &crate::models::WriteLdapConfig,
@@ -400,6 +406,7 @@ impl crate::LookerSdk {
     /// - `body`: LDAP Config
     ///
     /// `PUT /ldap_config/test_auth` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn test_ldap_config_auth(
         &self,
         body: &crate::models::WriteLdapConfig,
@@ -428,6 +435,7 @@ impl crate::LookerSdk {
     /// - `body`: LDAP Config
     ///
     /// `PUT /ldap_config/test_user_info` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn test_ldap_config_user_info(
         &self,
         body: &crate::models::WriteLdapConfig,
@@ -456,6 +464,7 @@ impl crate::LookerSdk {
     /// - `body`: LDAP Config
     ///
     /// `PUT /ldap_config/test_user_auth` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn test_ldap_config_user_auth(
         &self,
         body: &crate::models::WriteLdapConfig,
@@ -477,6 +486,7 @@ impl crate::LookerSdk {
     /// - `body`: Writable device parameters.
     ///
     /// `POST /mobile/device` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn register_mobile_device(
         &self,
         body: &crate::models::WriteMobileToken,
@@ -582,6 +592,7 @@ impl crate::LookerSdk {
     /// - `body`: OAuth Client App
     ///
     /// `POST /oauth_client_apps/{client_guid}` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn register_oauth_client_app(
         &self,
         client_guid: &str,
@@ -637,6 +648,7 @@ impl crate::LookerSdk {
     /// - `body`: OAuth Client App
     ///
     /// `PATCH /oauth_client_apps/{client_guid}` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn update_oauth_client_app(
         &self,
         client_guid: &str,
@@ -785,6 +797,7 @@ impl crate::LookerSdk {
     /// - `body`: OIDC Config
     ///
     /// `PATCH /oidc_config` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn update_oidc_config(
         &self,
         body: &crate::models::WriteOidcConfig,
@@ -847,6 +860,7 @@ impl crate::LookerSdk {
     /// - `body`: OIDC test config
     ///
     /// `POST /oidc_test_configs` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn create_oidc_test_config(
         &self,
         body: &crate::models::WriteOidcConfig,
@@ -877,6 +891,7 @@ impl crate::LookerSdk {
     /// - `body`: Password Config
     ///
     /// `PATCH /password_config` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn update_password_config(
         &self,
         body: &crate::models::WritePasswordConfig,
@@ -944,6 +959,7 @@ impl crate::LookerSdk {
     /// - `body`: SAML Config
     ///
     /// `PATCH /saml_config` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn update_saml_config(
         &self,
         body: &crate::models::WriteSamlConfig,
@@ -1006,6 +1022,7 @@ impl crate::LookerSdk {
     /// - `body`: SAML test config
     ///
     /// `POST /saml_test_configs` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn create_saml_test_config(
         &self,
         body: &crate::models::WriteSamlConfig,
@@ -1078,6 +1095,7 @@ impl crate::LookerSdk {
     /// - `body`: Session Config
     ///
     /// `PATCH /session_config` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn update_session_config(
         &self,
         body: &crate::models::WriteSessionConfig,
@@ -1119,6 +1137,7 @@ impl crate::LookerSdk {
     /// - `body`: Request params.
     ///
     /// `POST /support_access/allowlist` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn add_support_access_allowlist_entries(
         &self,
         body: &crate::models::SupportAccessAddEntries,
@@ -1170,6 +1189,7 @@ impl crate::LookerSdk {
     /// - `body`: Enable Support Access request params.
     ///
     /// `PUT /support_access/enable` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn enable_support_access(
         &self,
         body: &crate::models::SupportAccessEnable,
@@ -1254,6 +1274,7 @@ impl crate::LookerSdk {
 pub struct CreateEmbedSecretRequest<'a>(Call<'a>);
 impl<'a> CreateEmbedSecretRequest<'a> {
     /// embed secret
+    #[inline]
     pub fn body(self, body: &crate::models::WriteEmbedSecret) -> Self {
         Self(self.0.json_body(body))
     }

@@ -21,6 +21,7 @@ impl crate::LookerSdk {
     /// - `body`: Board
     ///
     /// `POST /boards` · tag `Board` · activity `non_query`
+    #[inline]
     pub fn create_board(
         &self,
         body: &crate::models::WriteBoard,
@@ -98,6 +99,7 @@ impl crate::LookerSdk {
     /// - `body`: Board
     ///
     /// `PATCH /boards/{board_id}` · tag `Board` · activity `non_query`
+    #[inline]
     pub fn update_board(
         &self,
         board_id: &str,
@@ -129,6 +131,7 @@ impl crate::LookerSdk {
     /// - `body`: Board Item
     ///
     /// `POST /board_items` · tag `Board` · activity `non_query`
+    #[inline]
     pub fn create_board_item(
         &self,
         body: &crate::models::WriteBoardItem,
@@ -183,6 +186,7 @@ impl crate::LookerSdk {
     /// - `body`: Board Item
     ///
     /// `PATCH /board_items/{board_item_id}` · tag `Board` · activity `non_query`
+    #[inline]
     pub fn update_board_item(
         &self,
         board_item_id: &str,
@@ -214,6 +218,7 @@ impl crate::LookerSdk {
     /// - `body`: Board section
     ///
     /// `POST /board_sections` · tag `Board` · activity `non_query`
+    #[inline]
     pub fn create_board_section(
         &self,
         body: &crate::models::WriteBoardSection,
@@ -271,6 +276,7 @@ impl crate::LookerSdk {
     /// - `body`: Board section
     ///
     /// `PATCH /board_sections/{board_section_id}` · tag `Board` · activity `non_query`
+    #[inline]
     pub fn update_board_section(
         &self,
         board_section_id: &str,

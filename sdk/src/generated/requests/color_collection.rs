@@ -38,6 +38,7 @@ impl crate::LookerSdk {
     /// - `body`: ColorCollection
     ///
     /// `POST /color_collections` · tag `ColorCollection` · activity `non_query`
+    #[inline]
     pub fn create_color_collection(
         &self,
         body: &crate::models::WriteColorCollection,
@@ -178,6 +179,7 @@ impl crate::LookerSdk {
     /// - `body`: ColorCollection
     ///
     /// `PATCH /color_collections/{collection_id}` · tag `ColorCollection` · activity `non_query`
+    #[inline]
     pub fn update_color_collection(
         &self,
         collection_id: &str,

@@ -23,6 +23,7 @@ impl crate::LookerSdk {
     /// - `body`: Options for Cloud Storage Configuration
     ///
     /// `PATCH /cloud_storage` · tag `Config` · activity `non_query`
+    #[inline]
     pub fn update_cloud_storage_configuration(
         &self,
         body: &crate::models::WriteBackupConfiguration,
@@ -57,6 +58,7 @@ impl crate::LookerSdk {
     ///
     /// `PATCH /custom_welcome_email` · tag `Config` · activity `non_query`
     #[deprecated(note = "deprecated in the Looker API spec")]
+    #[inline]
     pub fn update_custom_welcome_email(
         &self,
         body: &crate::models::CustomWelcomeEmail,
@@ -75,6 +77,7 @@ impl crate::LookerSdk {
     /// - `body`: Subject, header, and Body of the email to be sent.
     ///
     /// `PUT /custom_welcome_email_test` · tag `Config` · activity `non_query`
+    #[inline]
     pub fn update_custom_welcome_email_test(
         &self,
         body: &crate::models::WelcomeEmailTest,
@@ -107,6 +110,7 @@ impl crate::LookerSdk {
     /// - `body`: Digest_emails
     ///
     /// `PATCH /digest_emails_enabled` · tag `Config` · activity `non_query`
+    #[inline]
     pub fn update_digest_emails_enabled(
         &self,
         body: &crate::models::DigestEmails,
@@ -167,6 +171,7 @@ impl crate::LookerSdk {
     /// - `body`: Internal Help Resources Content
     ///
     /// `PATCH /internal_help_resources_content` · tag `Config` · activity `non_query`
+    #[inline]
     pub fn update_internal_help_resources_content(
         &self,
         body: &crate::models::WriteInternalHelpResourcesContent,
@@ -203,6 +208,7 @@ impl crate::LookerSdk {
     /// - `body`: Custom Welcome Email
     ///
     /// `PATCH /internal_help_resources` · tag `Config` · activity `non_query`
+    #[inline]
     pub fn update_internal_help_resources(
         &self,
         body: &crate::models::WriteInternalHelpResources,
@@ -260,6 +266,7 @@ impl crate::LookerSdk {
     /// - `body`: Legacy Feature
     ///
     /// `PATCH /legacy_features/{legacy_feature_id}` · tag `Config` · activity `non_query`
+    #[inline]
     pub fn update_legacy_feature(
         &self,
         legacy_feature_id: &str,
@@ -373,6 +380,7 @@ impl crate::LookerSdk {
     /// - `body`: Looker Setting Configuration
     ///
     /// `PATCH /setting` · tag `Config` · activity `non_query`
+    #[inline]
     pub fn set_setting(
         &self,
         body: &crate::models::WriteSetting,
@@ -390,6 +398,7 @@ impl crate::LookerSdk {
     /// - `body`: SMTP Setting Configuration
     ///
     /// `POST /smtp_settings` · tag `Config` · activity `non_query`
+    #[inline]
     pub fn set_smtp_settings(
         &self,
         body: &crate::models::SmtpSettings,
@@ -481,6 +490,7 @@ impl crate::LookerSdk {
     ///
     /// `PUT /whitelabel_configuration` · tag `Config` · activity `non_query`
     #[deprecated(note = "deprecated in the Looker API spec")]
+    #[inline]
     pub fn update_whitelabel_configuration(
         &self,
         body: &crate::models::WriteWhitelabelConfiguration,

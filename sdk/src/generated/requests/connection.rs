@@ -21,6 +21,7 @@ impl crate::LookerSdk {
     /// - `body`: Connection
     ///
     /// `POST /connections` · tag `Connection` · activity `non_query`
+    #[inline]
     pub fn create_connection(
         &self,
         body: &crate::models::WriteDbConnection,
@@ -78,6 +79,7 @@ impl crate::LookerSdk {
     /// - `body`: Connection
     ///
     /// `PATCH /connections/{connection_name}` · tag `Connection` · activity `non_query`
+    #[inline]
     pub fn update_connection(
         &self,
         connection_name: &str,
@@ -159,6 +161,7 @@ impl crate::LookerSdk {
     /// - `body`: Connection
     ///
     /// `PUT /connections/test` · tag `Connection` · activity `non_query`
+    #[inline]
     pub fn test_connection_config(
         &self,
         body: &crate::models::WriteDbConnection,
@@ -209,6 +212,7 @@ impl crate::LookerSdk {
     /// - `body`: External OAuth Application
     ///
     /// `POST /external_oauth_applications` · tag `Connection` · activity `non_query`
+    #[inline]
     pub fn create_external_oauth_application(
         &self,
         body: &crate::models::WriteExternalOauthApplication,
@@ -261,6 +265,7 @@ impl crate::LookerSdk {
     /// - `body`: External OAuth Application
     ///
     /// `PATCH /external_oauth_applications/{client_id}` · tag `Connection` · activity `non_query`
+    #[inline]
     pub fn update_external_oauth_application(
         &self,
         client_id: &str,
@@ -289,6 +294,7 @@ impl crate::LookerSdk {
     /// - `body`: Create OAuth user state.
     ///
     /// `POST /external_oauth_applications/user_state` · tag `Connection` · activity `non_query`
+    #[inline]
     pub fn create_oauth_application_user_state(
         &self,
         body: &crate::models::CreateOAuthApplicationUserStateRequest,
@@ -319,6 +325,7 @@ impl crate::LookerSdk {
     /// - `body`: SSH Server
     ///
     /// `POST /ssh_servers` · tag `Connection` · activity `non_query`
+    #[inline]
     pub fn create_ssh_server(
         &self,
         body: &crate::models::WriteSshServer,
@@ -373,6 +380,7 @@ impl crate::LookerSdk {
     /// - `body`: SSH Server
     ///
     /// `PATCH /ssh_server/{ssh_server_id}` · tag `Connection` · activity `non_query`
+    #[inline]
     pub fn update_ssh_server(
         &self,
         ssh_server_id: &str,
@@ -422,6 +430,7 @@ impl crate::LookerSdk {
     /// - `body`: SSH Tunnel
     ///
     /// `POST /ssh_tunnels` · tag `Connection` · activity `non_query`
+    #[inline]
     pub fn create_ssh_tunnel(
         &self,
         body: &crate::models::WriteSshTunnel,
@@ -476,6 +485,7 @@ impl crate::LookerSdk {
     /// - `body`: SSH Tunnel
     ///
     /// `PATCH /ssh_tunnel/{ssh_tunnel_id}` · tag `Connection` · activity `non_query`
+    #[inline]
     pub fn update_ssh_tunnel(
         &self,
         ssh_tunnel_id: &str,

@@ -86,6 +86,7 @@ impl crate::LookerSdk {
     /// - `body`: Favorite Content
     ///
     /// `POST /content_favorite` · tag `Content` · activity `non_query`
+    #[inline]
     pub fn create_content_favorite(
         &self,
         body: &crate::models::WriteContentFavorite,
@@ -144,6 +145,7 @@ impl crate::LookerSdk {
     /// - `body`: Content Metadata
     ///
     /// `PATCH /content_metadata/{content_metadata_id}` · tag `Content` · activity `non_query`
+    #[inline]
     pub fn update_content_metadata(
         &self,
         content_metadata_id: &str,
@@ -188,6 +190,7 @@ impl crate::LookerSdk {
     /// - `body`: Content Metadata Access
     ///
     /// `POST /content_metadata_access` · tag `Content` · activity `non_query`
+    #[inline]
     pub fn create_content_metadata_access(
         &self,
         body: &crate::models::ContentMetaGroupUser,
@@ -211,6 +214,7 @@ impl crate::LookerSdk {
     /// - `body`: Content Metadata Access
     ///
     /// `PUT /content_metadata_access/{content_metadata_access_id}` · tag `Content` · activity `non_query`
+    #[inline]
     pub fn update_content_metadata_access(
         &self,
         content_metadata_access_id: &str,

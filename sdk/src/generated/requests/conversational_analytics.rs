@@ -34,6 +34,7 @@ impl crate::LookerSdk {
     /// - `body`: Agent
     ///
     /// `POST /agents` · tag `ConversationalAnalytics` · activity `db_query`
+    #[inline]
     pub fn create_agent(
         &self,
         body: &crate::models::WriteAgent,
@@ -92,6 +93,7 @@ impl crate::LookerSdk {
     /// - `body`: Agent
     ///
     /// `PATCH /agents/{agent_id}` · tag `ConversationalAnalytics` · activity `db_query`
+    #[inline]
     pub fn update_agent(
         &self,
         agent_id: &str,
@@ -149,6 +151,7 @@ impl crate::LookerSdk {
     /// - `body`: Conversation messages to create
     ///
     /// `POST /conversations/{conversation_id}/messages` · tag `ConversationalAnalytics` · activity `db_query`
+    #[inline]
     pub fn create_conversation_message(
         &self,
         conversation_id: &str,
@@ -242,6 +245,7 @@ impl crate::LookerSdk {
     /// - `body`: Conversation Message
     ///
     /// `PATCH /conversations/{conversation_id}/messages/{message_id}` · tag `ConversationalAnalytics` · activity `db_query`
+    #[inline]
     pub fn update_conversation_message(
         &self,
         conversation_id: &str,
@@ -293,6 +297,7 @@ impl crate::LookerSdk {
     /// - `body`: Conversation
     ///
     /// `POST /conversations` · tag `ConversationalAnalytics` · activity `db_query`
+    #[inline]
     pub fn create_conversation(
         &self,
         body: &crate::models::WriteConversation,
@@ -355,6 +360,7 @@ impl crate::LookerSdk {
     /// - `body`: Conversation
     ///
     /// `PATCH /conversations/{conversation_id}` · tag `ConversationalAnalytics` · activity `db_query`
+    #[inline]
     pub fn update_conversation(
         &self,
         conversation_id: &str,
@@ -381,6 +387,7 @@ impl crate::LookerSdk {
     /// - `body`: Conversation context necessary for generating new messages.
     ///
     /// `POST /conversational_analytics/chat` · tag `ConversationalAnalytics` · activity `non_query`
+    #[inline]
     pub fn conversational_analytics_chat(
         &self,
         body: &crate::models::ConversationalAnalyticsChatRequest,
@@ -407,6 +414,7 @@ impl crate::LookerSdk {
     /// - `body`: Golden Query
     ///
     /// `POST /golden_queries` · tag `ConversationalAnalytics` · activity `db_query`
+    #[inline]
     pub fn create_golden_query(
         &self,
         body: &crate::models::WriteGoldenQuery,
@@ -457,6 +465,7 @@ impl crate::LookerSdk {
     /// - `body`: Golden Query
     ///
     /// `PATCH /golden_queries/{golden_query_id}` · tag `ConversationalAnalytics` · activity `db_query`
+    #[inline]
     pub fn update_golden_query(
         &self,
         golden_query_id: i64,

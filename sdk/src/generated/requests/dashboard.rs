@@ -40,6 +40,7 @@ impl crate::LookerSdk {
     /// - `body`: Dashboard
     ///
     /// `POST /dashboards` · tag `Dashboard` · activity `non_query`
+    #[inline]
     pub fn create_dashboard(
         &self,
         body: &crate::models::WriteDashboard,
@@ -222,6 +223,7 @@ impl crate::LookerSdk {
     /// - `body`: Dashboard
     ///
     /// `PATCH /dashboards/{dashboard_id}` · tag `Dashboard` · activity `non_query`
+    #[inline]
     pub fn update_dashboard(
         &self,
         dashboard_id: &str,
@@ -373,6 +375,7 @@ impl crate::LookerSdk {
     /// - `body`: DashboardLookML
     ///
     /// `POST /dashboards/lookml` · tag `Dashboard` · activity `non_query`
+    #[inline]
     pub fn import_dashboard_from_lookml(
         &self,
         body: &crate::models::WriteDashboardLookml,
@@ -391,6 +394,7 @@ impl crate::LookerSdk {
     /// - `body`: DashboardLookML
     ///
     /// `POST /dashboards/from_lookml` · tag `Dashboard` · activity `non_query`
+    #[inline]
     pub fn create_dashboard_from_lookml(
         &self,
         body: &crate::models::WriteDashboardLookml,
@@ -438,6 +442,7 @@ impl crate::LookerSdk {
     /// - `body`: Certification Data
     ///
     /// `PATCH /dashboards/{dashboard_id}/certification` · tag `Dashboard` · activity `non_query`
+    #[inline]
     pub fn update_dashboard_certification(
         &self,
         dashboard_id: &str,
@@ -467,6 +472,7 @@ impl crate::LookerSdk {
     /// - `body`: Certification Data
     ///
     /// `PATCH /dashboards/lookml/{dashboard_id}/certification` · tag `Dashboard` · activity `non_query`
+    #[inline]
     pub fn update_lookml_certification(
         &self,
         dashboard_id: &str,
@@ -569,6 +575,7 @@ impl crate::LookerSdk {
     /// - `body`: DashboardElement
     ///
     /// `PATCH /dashboard_elements/{dashboard_element_id}` · tag `Dashboard` · activity `non_query`
+    #[inline]
     pub fn update_dashboard_element(
         &self,
         dashboard_element_id: &str,
@@ -619,6 +626,7 @@ impl crate::LookerSdk {
     /// - `body`: DashboardElement
     ///
     /// `POST /dashboard_elements` · tag `Dashboard` · activity `non_query`
+    #[inline]
     pub fn create_dashboard_element(
         &self,
         body: &crate::models::WriteDashboardElement,
@@ -680,6 +688,7 @@ impl crate::LookerSdk {
     /// - `body`: Dashboard Filter
     ///
     /// `PATCH /dashboard_filters/{dashboard_filter_id}` · tag `Dashboard` · activity `non_query`
+    #[inline]
     pub fn update_dashboard_filter(
         &self,
         dashboard_filter_id: &str,
@@ -730,6 +739,7 @@ impl crate::LookerSdk {
     /// - `body`: Dashboard Filter
     ///
     /// `POST /dashboard_filters` · tag `Dashboard` · activity `non_query`
+    #[inline]
     pub fn create_dashboard_filter(
         &self,
         body: &crate::models::WriteCreateDashboardFilter,
@@ -773,6 +783,7 @@ impl crate::LookerSdk {
     /// - `body`: DashboardLayoutComponent
     ///
     /// `PATCH /dashboard_layout_components/{dashboard_layout_component_id}` · tag `Dashboard` · activity `non_query`
+    #[inline]
     pub fn update_dashboard_layout_component(
         &self,
         dashboard_layout_component_id: &str,
@@ -866,6 +877,7 @@ impl crate::LookerSdk {
     /// - `body`: DashboardLayout
     ///
     /// `PATCH /dashboard_layouts/{dashboard_layout_id}` · tag `Dashboard` · activity `non_query`
+    #[inline]
     pub fn update_dashboard_layout(
         &self,
         dashboard_layout_id: &str,
@@ -916,6 +928,7 @@ impl crate::LookerSdk {
     /// - `body`: DashboardLayout
     ///
     /// `POST /dashboard_layouts` · tag `Dashboard` · activity `non_query`
+    #[inline]
     pub fn create_dashboard_layout(
         &self,
         body: &crate::models::WriteDashboardLayout,
@@ -954,6 +967,7 @@ impl crate::LookerSdk {
     /// - `body`: JSON string of filter state
     ///
     /// `POST /dashboard_filter_state` · tag `Dashboard` · activity `non_query`
+    #[inline]
     pub fn create_dashboard_filter_state(
         &self,
         body: &str,
@@ -1089,6 +1103,7 @@ impl<'a> ImportLookmlDashboardRequest<'a> {
         Self(self.0.query("raw_locale", raw_locale))
     }
     /// Dashboard
+    #[inline]
     pub fn body(self, body: &crate::models::WriteDashboard) -> Self {
         Self(self.0.json_body(body))
     }

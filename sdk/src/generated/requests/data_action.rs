@@ -13,6 +13,7 @@ impl crate::LookerSdk {
     /// - `body`: Data Action Request
     ///
     /// `POST /data_actions` · tag `DataAction` · activity `non_query`
+    #[inline]
     pub fn perform_data_action(
         &self,
         body: &crate::models::DataActionRequest,
@@ -30,6 +31,7 @@ impl crate::LookerSdk {
     /// - `body`: Data Action Request
     ///
     /// `POST /data_actions/form` · tag `DataAction` · activity `non_query`
+    #[inline]
     pub fn fetch_remote_data_action_form(
         &self,
         body: &std::collections::HashMap<String, String>,

@@ -40,6 +40,7 @@ impl crate::LookerSdk {
     /// - `body`: Datagroup
     ///
     /// `PATCH /datagroups/{datagroup_id}` · tag `Datagroup` · activity `non_query`
+    #[inline]
     pub fn update_datagroup(
         &self,
         datagroup_id: &str,

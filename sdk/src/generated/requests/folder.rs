@@ -59,6 +59,7 @@ impl crate::LookerSdk {
     /// - `body`: Folder parameters
     ///
     /// `PATCH /folders/{folder_id}` · tag `Folder` · activity `non_query`
+    #[inline]
     pub fn update_folder(
         &self,
         folder_id: &str,
@@ -95,6 +96,7 @@ impl crate::LookerSdk {
     /// - `body`: Folder parameters
     ///
     /// `POST /folders` · tag `Folder` · activity `non_query`
+    #[inline]
     pub fn create_folder(
         &self,
         body: &crate::models::CreateFolder,

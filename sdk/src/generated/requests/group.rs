@@ -21,6 +21,7 @@ impl crate::LookerSdk {
     /// - `body`: Group
     ///
     /// `POST /groups` · tag `Group` · activity `non_query`
+    #[inline]
     pub fn create_group(
         &self,
         body: &crate::models::WriteGroup,
@@ -171,6 +172,7 @@ impl crate::LookerSdk {
     /// - `body`: Group
     ///
     /// `PATCH /groups/{group_id}` · tag `Group` · activity `non_query`
+    #[inline]
     pub fn update_group(
         &self,
         group_id: &str,
@@ -213,6 +215,7 @@ impl crate::LookerSdk {
     /// - `body`: Group id to add
     ///
     /// `POST /groups/{group_id}/groups` · tag `Group` · activity `non_query`
+    #[inline]
     pub fn add_group_group(
         &self,
         group_id: &str,
@@ -255,6 +258,7 @@ impl crate::LookerSdk {
     /// - `body`: User id to add
     ///
     /// `POST /groups/{group_id}/users` · tag `Group` · activity `non_query`
+    #[inline]
     pub fn add_group_user(
         &self,
         group_id: &str,
@@ -357,6 +361,7 @@ impl crate::LookerSdk {
     /// - `body`: New value for group.
     ///
     /// `PATCH /groups/{group_id}/attribute_values/{user_attribute_id}` · tag `Group` · activity `non_query`
+    #[inline]
     pub fn update_user_attribute_group_value(
         &self,
         group_id: &str,

@@ -25,6 +25,7 @@ impl crate::LookerSdk {
     /// - `body`: Integration Hub
     ///
     /// `POST /integration_hubs` · tag `Integration` · activity `non_query`
+    #[inline]
     pub fn create_integration_hub(
         &self,
         body: &crate::models::WriteIntegrationHub,
@@ -88,6 +89,7 @@ impl crate::LookerSdk {
     /// - `body`: Integration Hub
     ///
     /// `PATCH /integration_hubs/{integration_hub_id}` · tag `Integration` · activity `non_query`
+    #[inline]
     pub fn update_integration_hub(
         &self,
         integration_hub_id: &str,
@@ -186,6 +188,7 @@ impl crate::LookerSdk {
     /// - `body`: Integration
     ///
     /// `PATCH /integrations/{integration_id}` · tag `Integration` · activity `non_query`
+    #[inline]
     pub fn update_integration(
         &self,
         integration_id: &str,
@@ -363,6 +366,7 @@ crate::builder::request_builder!(
 pub struct FetchIntegrationFormRequest<'a>(Call<'a>);
 impl<'a> FetchIntegrationFormRequest<'a> {
     /// Integration Form Request
+    #[inline]
     pub fn body(self, body: &std::collections::HashMap<String, String>) -> Self {
         Self(self.0.json_body(body))
     }

@@ -24,6 +24,7 @@ impl crate::LookerSdk {
     /// - `body`: Analysis parameters
     ///
     /// `POST /internal/kda/analyze` · tag `KeyDriverAnalysis` · activity `db_query`
+    #[inline]
     pub fn run_key_driver_analysis(
         &self,
         body: &crate::models::KdaRequestPayload,

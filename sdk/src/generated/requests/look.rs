@@ -33,6 +33,7 @@ impl crate::LookerSdk {
     /// - `body`: Look
     ///
     /// `POST /looks` · tag `Look` · activity `non_query`
+    #[inline]
     pub fn create_look(
         &self,
         body: &crate::models::WriteLookWithQuery,
@@ -142,6 +143,7 @@ impl crate::LookerSdk {
     /// - `body`: Look
     ///
     /// `PATCH /looks/{look_id}` · tag `Look` · activity `non_query`
+    #[inline]
     pub fn update_look(
         &self,
         look_id: &str,
@@ -254,6 +256,7 @@ impl crate::LookerSdk {
     /// - `body`: Certification Data
     ///
     /// `PATCH /looks/{look_id}/certification` · tag `Look` · activity `non_query`
+    #[inline]
     pub fn update_look_certification(
         &self,
         look_id: &str,

@@ -21,6 +21,7 @@ impl crate::LookerSdk {
     /// - `body`: LookML Model
     ///
     /// `POST /lookml_models` · tag `LookmlModel` · activity `non_query`
+    #[inline]
     pub fn create_lookml_model(
         &self,
         body: &crate::models::WriteLookmlModel,
@@ -78,6 +79,7 @@ impl crate::LookerSdk {
     /// - `body`: LookML Model
     ///
     /// `PATCH /lookml_models/{lookml_model_name}` · tag `LookmlModel` · activity `non_query`
+    #[inline]
     pub fn update_lookml_model(
         &self,
         lookml_model_name: &str,

@@ -228,6 +228,7 @@ impl crate::LookerSdk {
     /// - `body`: SQL statement to estimate
     ///
     /// `POST /connections/{connection_name}/cost_estimate` · tag `Metadata` · activity `db_query`
+    #[inline]
     pub fn connection_cost_estimate(
         &self,
         connection_name: &str,

@@ -46,6 +46,7 @@ impl crate::LookerSdk {
     ///
     /// `POST /projects/{project_id}/ci/run` · tag `Project` · activity `non_query`
     #[deprecated(note = "deprecated in the Looker API spec")]
+    #[inline]
     pub fn create_ci_run(
         &self,
         project_id: &str,
@@ -72,6 +73,7 @@ impl crate::LookerSdk {
     /// - `body`: Options for creating a Continuous Integration run
     ///
     /// `POST /projects/{project_id}/continuous_integration/runs` · tag `Project` · activity `non_query`
+    #[inline]
     pub fn create_continuous_integration_run(
         &self,
         project_id: &str,
@@ -199,6 +201,7 @@ impl crate::LookerSdk {
     /// - `body`: Git Branch
     ///
     /// `PUT /projects/{project_id}/git_branch` · tag `Project` · activity `non_query`
+    #[inline]
     pub fn update_git_branch(
         &self,
         project_id: &str,
@@ -230,6 +233,7 @@ impl crate::LookerSdk {
     /// - `body`: Git Branch
     ///
     /// `POST /projects/{project_id}/git_branch` · tag `Project` · activity `non_query`
+    #[inline]
     pub fn create_git_branch(
         &self,
         project_id: &str,
@@ -498,6 +502,7 @@ impl crate::LookerSdk {
     /// - `body`: Project
     ///
     /// `POST /projects` · tag `Project` · activity `non_query`
+    #[inline]
     pub fn create_project(
         &self,
         body: &crate::models::WriteProject,
@@ -561,6 +566,7 @@ impl crate::LookerSdk {
     /// - `body`: Project
     ///
     /// `PATCH /projects/{project_id}` · tag `Project` · activity `non_query`
+    #[inline]
     pub fn update_project(
         &self,
         project_id: &str,
@@ -882,6 +888,7 @@ impl crate::LookerSdk {
     /// - `body`: Project
     ///
     /// `POST /projects/{project_id}/tag` · tag `Project` · activity `non_query`
+    #[inline]
     pub fn tag_ref(
         &self,
         project_id: &str,
@@ -908,6 +915,7 @@ impl crate::LookerSdk {
     /// - `body`: GitDiagnosticReport
     ///
     /// `POST /projects/{project_id}/git_diagnostic_report` · tag `Project` · activity `non_query`
+    #[inline]
     pub fn create_git_diagnostic_report(
         &self,
         project_id: &str,
@@ -966,6 +974,7 @@ impl crate::LookerSdk {
     /// - `body`: GitDiagnosticReport
     ///
     /// `POST /projects/{project_id}/git_diagnostic_report/{report_id}/repair` · tag `Project` · activity `non_query`
+    #[inline]
     pub fn repair_git_diagnostic_report(
         &self,
         project_id: &str,
@@ -1000,6 +1009,7 @@ impl crate::LookerSdk {
     /// - `body`: Remote Project Information
     ///
     /// `PUT /projects/{root_project_id}/credential/{credential_id}` · tag `Project` · activity `non_query`
+    #[inline]
     pub fn update_repository_credential(
         &self,
         root_project_id: &str,

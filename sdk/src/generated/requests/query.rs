@@ -18,6 +18,7 @@ impl crate::LookerSdk {
     /// - `body`: Query parameters
     ///
     /// `POST /query_tasks` · tag `Query` · activity `db_query`
+    #[inline]
     pub fn create_query_task(
         &self,
         body: &crate::models::WriteCreateQueryTask,
@@ -197,6 +198,7 @@ impl crate::LookerSdk {
     /// - `body`: Query
     ///
     /// `POST /queries` · tag `Query` · activity `db_query`
+    #[inline]
     pub fn create_query(
         &self,
         body: &crate::models::WriteQuery,
@@ -306,6 +308,7 @@ impl crate::LookerSdk {
     /// - `body`: inline query
     ///
     /// `POST /queries/run/{result_format}` · tag `Query` · activity `db_query`
+    #[inline]
     pub fn run_inline_query(
         &self,
         result_format: &str,
@@ -483,6 +486,7 @@ impl crate::LookerSdk {
     /// - `body`: SQL Runner Query
     ///
     /// `POST /sql_queries` · tag `Query` · activity `db_query`
+    #[inline]
     pub fn create_sql_query(
         &self,
         body: &crate::models::SqlQueryCreate,
@@ -812,6 +816,7 @@ impl<'a> CreateMergeQueryRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Merge Query
+    #[inline]
     pub fn body(self, body: &crate::models::WriteMergeQuery) -> Self {
         Self(self.0.json_body(body))
     }

@@ -93,6 +93,7 @@ impl crate::LookerSdk {
     /// - `body`: Dashboard render task parameters
     ///
     /// `POST /render_tasks/dashboards/{dashboard_id}/{result_format}` · tag `RenderTask` · activity `db_query`
+    #[inline]
     pub fn create_dashboard_render_task(
         &self,
         dashboard_id: &str,

@@ -81,6 +81,7 @@ impl crate::LookerSdk {
     /// - `body`: ModelSet
     ///
     /// `PATCH /model_sets/{model_set_id}` · tag `Role` · activity `non_query`
+    #[inline]
     pub fn update_model_set(
         &self,
         model_set_id: &str,
@@ -112,6 +113,7 @@ impl crate::LookerSdk {
     /// - `body`: ModelSet
     ///
     /// `POST /model_sets` · tag `Role` · activity `non_query`
+    #[inline]
     pub fn create_model_set(
         &self,
         body: &crate::models::WriteModelSet,
@@ -209,6 +211,7 @@ impl crate::LookerSdk {
     /// - `body`: Permission Set
     ///
     /// `PATCH /permission_sets/{permission_set_id}` · tag `Role` · activity `non_query`
+    #[inline]
     pub fn update_permission_set(
         &self,
         permission_set_id: &str,
@@ -243,6 +246,7 @@ impl crate::LookerSdk {
     /// - `body`: Permission Set
     ///
     /// `POST /permission_sets` · tag `Role` · activity `non_query`
+    #[inline]
     pub fn create_permission_set(
         &self,
         body: &crate::models::WritePermissionSet,
@@ -268,6 +272,7 @@ impl crate::LookerSdk {
     /// - `body`: Role
     ///
     /// `POST /roles` · tag `Role` · activity `non_query`
+    #[inline]
     pub fn create_role(&self, body: &crate::models::WriteRole) -> CreateRoleRequest<'_> {
         CreateRoleRequest(Call::post(self, "create_role", "/roles").json_body(body))
     }
@@ -382,6 +387,7 @@ impl crate::LookerSdk {
     /// - `body`: Role
     ///
     /// `PATCH /roles/{role_id}` · tag `Role` · activity `non_query`
+    #[inline]
     pub fn update_role(
         &self,
         role_id: &str,
@@ -426,6 +432,7 @@ impl crate::LookerSdk {
     /// - `body`: Array of Group Ids
     ///
     /// `PUT /roles/{role_id}/groups` · tag `Role` · activity `non_query`
+    #[inline]
     pub fn set_role_groups(
         &self,
         role_id: &str,
@@ -468,6 +475,7 @@ impl crate::LookerSdk {
     /// - `body`: array of user ids for role
     ///
     /// `PUT /roles/{role_id}/users` · tag `Role` · activity `non_query`
+    #[inline]
     pub fn set_role_users(
         &self,
         role_id: &str,

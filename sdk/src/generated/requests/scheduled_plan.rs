@@ -123,6 +123,7 @@ impl crate::LookerSdk {
     /// - `body`: Scheduled Plan
     ///
     /// `PATCH /scheduled_plans/{scheduled_plan_id}` · tag `ScheduledPlan` · activity `db_query`
+    #[inline]
     pub fn update_scheduled_plan(
         &self,
         scheduled_plan_id: &str,
@@ -223,6 +224,7 @@ impl crate::LookerSdk {
     /// - `body`: Scheduled Plan
     ///
     /// `POST /scheduled_plans` · tag `ScheduledPlan` · activity `db_query`
+    #[inline]
     pub fn create_scheduled_plan(
         &self,
         body: &crate::models::WriteScheduledPlan,
@@ -276,6 +278,7 @@ impl crate::LookerSdk {
     /// - `body`: Scheduled Plan
     ///
     /// `POST /scheduled_plans/run_once` · tag `ScheduledPlan` · activity `db_query`
+    #[inline]
     pub fn scheduled_plan_run_once(
         &self,
         body: &crate::models::WriteScheduledPlan,
@@ -689,6 +692,7 @@ crate::builder::request_builder!(
 pub struct ScheduledPlanRunOnceByIdRequest<'a>(Call<'a>);
 impl<'a> ScheduledPlanRunOnceByIdRequest<'a> {
     /// Property values to apply to the newly copied scheduled plan before running it
+    #[inline]
     pub fn body(self, body: &crate::models::WriteScheduledPlan) -> Self {
         Self(self.0.json_body(body))
     }

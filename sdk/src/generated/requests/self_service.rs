@@ -60,6 +60,7 @@ impl crate::LookerSdk {
     /// - `body`: Certification Information
     ///
     /// `PATCH /self_service_models/{model_name}/certification` · tag `SelfService` · activity `non_query`
+    #[inline]
     pub fn update_self_service_explore_certification(
         &self,
         model_name: &str,

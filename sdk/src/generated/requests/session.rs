@@ -42,6 +42,7 @@ impl crate::LookerSdk {
     /// - `body`: Auth
     ///
     /// `PATCH /session` · tag `Session` · activity `non_query`
+    #[inline]
     pub fn update_session(
         &self,
         body: &crate::models::WriteApiSession,

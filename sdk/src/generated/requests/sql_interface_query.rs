@@ -72,6 +72,7 @@ impl crate::LookerSdk {
     /// - `body`: SQL Interface Query Create
     ///
     /// `POST /sql_interface_queries` · tag `SqlInterfaceQuery` · activity `db_query`
+    #[inline]
     pub fn create_sql_interface_query(
         &self,
         body: &crate::models::WriteSqlInterfaceQueryCreate,

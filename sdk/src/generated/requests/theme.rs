@@ -41,6 +41,7 @@ impl crate::LookerSdk {
     /// - `body`: Theme
     ///
     /// `POST /themes` · tag `Theme` · activity `non_query`
+    #[inline]
     pub fn create_theme(
         &self,
         body: &crate::models::WriteTheme,
@@ -252,6 +253,7 @@ impl crate::LookerSdk {
     /// - `body`: Theme
     ///
     /// `POST /themes/validate` · tag `Theme` · activity `non_query`
+    #[inline]
     pub fn validate_theme(
         &self,
         body: &crate::models::WriteTheme,
@@ -316,6 +318,7 @@ impl crate::LookerSdk {
     /// - `body`: Theme
     ///
     /// `PATCH /themes/{theme_id}` · tag `Theme` · activity `non_query`
+    #[inline]
     pub fn update_theme(
         &self,
         theme_id: &str,

@@ -184,6 +184,7 @@ impl crate::LookerSdk {
     /// - `body`: User
     ///
     /// `PATCH /users/{user_id}` · tag `User` · activity `non_query`
+    #[inline]
     pub fn update_user(
         &self,
         user_id: &str,
@@ -300,6 +301,7 @@ impl crate::LookerSdk {
     /// - `body`: Service Account
     ///
     /// `PATCH /users/service_accounts/{user_id}` · tag `User` · activity `non_query`
+    #[inline]
     pub fn update_service_account(
         &self,
         user_id: &str,
@@ -349,6 +351,7 @@ impl crate::LookerSdk {
     /// - `body`: Email/Password Credential
     ///
     /// `POST /users/{user_id}/credentials_email` · tag `User` · activity `non_query`
+    #[inline]
     pub fn create_user_credentials_email(
         &self,
         user_id: &str,
@@ -398,6 +401,7 @@ impl crate::LookerSdk {
     /// - `body`: Email/Password Credential
     ///
     /// `PATCH /users/{user_id}/credentials_email` · tag `User` · activity `non_query`
+    #[inline]
     pub fn update_user_credentials_email(
         &self,
         user_id: &str,
@@ -716,6 +720,7 @@ impl crate::LookerSdk {
     /// - `body`: API Credential
     ///
     /// `PATCH /users/{user_id}/credentials_api3/{credentials_api3_id}` · tag `User` · activity `non_query`
+    #[inline]
     pub fn update_user_credentials_api3(
         &self,
         user_id: &str,
@@ -1027,6 +1032,7 @@ impl crate::LookerSdk {
     /// - `body`: array of roles ids for user
     ///
     /// `PUT /users/{user_id}/roles` · tag `User` · activity `non_query`
+    #[inline]
     pub fn set_user_roles(
         &self,
         user_id: &str,
@@ -1121,6 +1127,7 @@ impl crate::LookerSdk {
     /// - `body`: New attribute value for user.
     ///
     /// `PATCH /users/{user_id}/attribute_values/{user_attribute_id}` · tag `User` · activity `non_query`
+    #[inline]
     pub fn set_user_attribute_user_value(
         &self,
         user_id: &str,
@@ -1189,6 +1196,7 @@ impl crate::LookerSdk {
     /// - `body`:
     ///
     /// `POST /users/{user_id}/update_emails` · tag `User` · activity `non_query`
+    #[inline]
     pub fn wipeout_user_emails(
         &self,
         user_id: &str,
@@ -1214,6 +1222,7 @@ impl crate::LookerSdk {
     /// - `body`:
     ///
     /// `POST /users/embed_user` · tag `User` · activity `non_query`
+    #[inline]
     pub fn create_embed_user(
         &self,
         body: &crate::models::CreateEmbedUserRequest,
@@ -1233,6 +1242,7 @@ impl crate::LookerSdk {
     /// - `body`: Service Account
     ///
     /// `POST /users/service_accounts` · tag `User` · activity `non_query`
+    #[inline]
     pub fn create_service_account(
         &self,
         body: &crate::models::WriteServiceAccount,
@@ -1343,6 +1353,7 @@ impl<'a> CreateUserRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// User
+    #[inline]
     pub fn body(self, body: &crate::models::WriteUser) -> Self {
         Self(self.0.json_body(body))
     }
@@ -1620,6 +1631,7 @@ impl<'a> CreateUserCredentialsTotpRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Two-Factor Credential
+    #[inline]
     pub fn body(self, body: &crate::models::CredentialsTotp) -> Self {
         Self(self.0.json_body(body))
     }

@@ -32,6 +32,7 @@ impl crate::LookerSdk {
     /// - `body`: User Attribute
     ///
     /// `POST /user_attributes` · tag `UserAttribute` · activity `non_query`
+    #[inline]
     pub fn create_user_attribute(
         &self,
         body: &crate::models::WriteUserAttribute,
@@ -89,6 +90,7 @@ impl crate::LookerSdk {
     /// - `body`: User Attribute
     ///
     /// `PATCH /user_attributes/{user_attribute_id}` · tag `UserAttribute` · activity `non_query`
+    #[inline]
     pub fn update_user_attribute(
         &self,
         user_attribute_id: &str,
@@ -162,6 +164,7 @@ impl crate::LookerSdk {
     /// - `body`: Array of group values.
     ///
     /// `POST /user_attributes/{user_attribute_id}/group_values` · tag `UserAttribute` · activity `non_query`
+    #[inline]
     pub fn set_user_attribute_group_values(
         &self,
         user_attribute_id: &str,
