@@ -222,12 +222,10 @@ fn method(op: &Operation) -> TokenStream {
     if op.unauthenticated {
         call = quote!(#call.without_auth());
     }
-    // A JSON body's serialization is compiled where the operation is used, not for every one.
-    let inline = matches!(op.body, Some(Body::Json { required: true, .. })).then(|| quote!(#[inline]));
     quote! {
         #docs
         #deprecated
-        #inline
+        #[inline]
         pub fn #method_name(&self, #(#args),*) -> #builder<'_> {
             #builder(#call)
         }
@@ -361,9 +359,12 @@ fn setter(param: &Param) -> TokenStream {
         _ => (arg_type(param), quote!(#name)),
     };
     let set = set_value(param, quote!(self.0), value);
+    // Generic setters are compiled where used anyway; the others are made so by `#[inline]`.
+    let inline = (!matches!(param.ty, ParamType::String | ParamType::CsvStrings)).then(|| quote!(#[inline]));
     quote! {
         #docs
         #deprecated
+        #inline
         pub fn #name(self, #name: #ty) -> Self {
             Self(#set)
         }

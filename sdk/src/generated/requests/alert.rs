@@ -13,6 +13,7 @@ impl crate::LookerSdk {
     /// - `alert_id`: ID of an alert
     ///
     /// `POST /alerts/{alert_id}/follow` · tag `Alert` · activity `non_query`
+    #[inline]
     pub fn follow_alert(&self, alert_id: &str) -> FollowAlertRequest<'_> {
         FollowAlertRequest(
             Call::post(
@@ -31,6 +32,7 @@ impl crate::LookerSdk {
     /// - `alert_id`: ID of an alert
     ///
     /// `DELETE /alerts/{alert_id}/follow` · tag `Alert` · activity `non_query`
+    #[inline]
     pub fn unfollow_alert(&self, alert_id: &str) -> UnfollowAlertRequest<'_> {
         UnfollowAlertRequest(
             Call::delete(
@@ -45,6 +47,7 @@ impl crate::LookerSdk {
     /// ### Search Alerts
     ///
     /// `GET /alerts/search` · tag `Alert` · activity `non_query`
+    #[inline]
     pub fn search_alerts(&self) -> SearchAlertsRequest<'_> {
         SearchAlertsRequest(Call::get(self, "search_alerts", "/alerts/search"))
     }
@@ -57,6 +60,7 @@ impl crate::LookerSdk {
     /// - `alert_id`: ID of an alert
     ///
     /// `GET /alerts/{alert_id}` · tag `Alert` · activity `non_query`
+    #[inline]
     pub fn get_alert(&self, alert_id: &str) -> GetAlertRequest<'_> {
         GetAlertRequest(
             Call::get(
@@ -102,6 +106,7 @@ impl crate::LookerSdk {
     /// - `alert_id`: ID of an alert
     ///
     /// `DELETE /alerts/{alert_id}` · tag `Alert` · activity `non_query`
+    #[inline]
     pub fn delete_alert(&self, alert_id: &str) -> DeleteAlertRequest<'_> {
         DeleteAlertRequest(
             Call::delete(
@@ -197,6 +202,7 @@ impl crate::LookerSdk {
     /// - `alert_id`: ID of an alert
     ///
     /// `POST /alerts/{alert_id}/enqueue` · tag `Alert` · activity `non_query`
+    #[inline]
     pub fn enqueue_alert(&self, alert_id: &str) -> EnqueueAlertRequest<'_> {
         EnqueueAlertRequest(
             Call::post(
@@ -212,6 +218,7 @@ impl crate::LookerSdk {
     ///   The endpoint returns all the alert notifications received by the user on email in the past 7 days. It also returns whether the notifications have been read by the user.
     ///
     /// `GET /alert_notifications` · tag `Alert` · activity `non_query`
+    #[inline]
     pub fn alert_notifications(&self) -> AlertNotificationsRequest<'_> {
         AlertNotificationsRequest(
             Call::get(self, "alert_notifications", "/alert_notifications"),
@@ -227,6 +234,7 @@ impl crate::LookerSdk {
     /// - `alert_notification_id`: ID of a notification
     ///
     /// `PATCH /alert_notifications/{alert_notification_id}` · tag `Alert` · activity `non_query`
+    #[inline]
     pub fn read_alert_notification(
         &self,
         alert_notification_id: &str,
@@ -256,10 +264,12 @@ crate::builder::request_builder!(UnfollowAlertRequest => (), crate ::call::unit)
 pub struct SearchAlertsRequest<'a>(Call<'a>);
 impl<'a> SearchAlertsRequest<'a> {
     /// (Optional) Number of results to return (used with `offset`).
+    #[inline]
     pub fn limit(self, limit: i64) -> Self {
         Self(self.0.query("limit", limit))
     }
     /// (Optional) Number of results to skip before returning any (used with `limit`).
+    #[inline]
     pub fn offset(self, offset: i64) -> Self {
         Self(self.0.query("offset", offset))
     }
@@ -272,6 +282,7 @@ impl<'a> SearchAlertsRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// (Optional) Filter on returning only enabled or disabled alerts.
+    #[inline]
     pub fn disabled(self, disabled: bool) -> Self {
         Self(self.0.query("disabled", disabled))
     }
@@ -280,6 +291,7 @@ impl<'a> SearchAlertsRequest<'a> {
         Self(self.0.query("frequency", Into::<String>::into(frequency)))
     }
     /// (Optional) Filter on whether the alert has met its condition when it last executed
+    #[inline]
     pub fn condition_met(self, condition_met: bool) -> Self {
         Self(self.0.query("condition_met", condition_met))
     }
@@ -292,6 +304,7 @@ impl<'a> SearchAlertsRequest<'a> {
         Self(self.0.query("last_run_end", Into::<String>::into(last_run_end)))
     }
     /// (Admin only) (Optional) Filter for all owners.
+    #[inline]
     pub fn all_owners(self, all_owners: bool) -> Self {
         Self(self.0.query("all_owners", all_owners))
     }
@@ -332,6 +345,7 @@ crate::builder::request_builder!(
 pub struct EnqueueAlertRequest<'a>(Call<'a>);
 impl<'a> EnqueueAlertRequest<'a> {
     /// Whether to enqueue an alert again if its already running.
+    #[inline]
     pub fn force(self, force: bool) -> Self {
         Self(self.0.query("force", force))
     }
@@ -342,10 +356,12 @@ crate::builder::request_builder!(EnqueueAlertRequest => (), crate ::call::unit);
 pub struct AlertNotificationsRequest<'a>(Call<'a>);
 impl<'a> AlertNotificationsRequest<'a> {
     /// (Optional) Number of results to return (used with `offset`).
+    #[inline]
     pub fn limit(self, limit: i64) -> Self {
         Self(self.0.query("limit", limit))
     }
     /// (Optional) Number of results to skip before returning any (used with `limit`).
+    #[inline]
     pub fn offset(self, offset: i64) -> Self {
         Self(self.0.query("offset", offset))
     }

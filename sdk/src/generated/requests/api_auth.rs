@@ -36,6 +36,7 @@ impl crate::LookerSdk {
     /// before the end of 2026.
     ///
     /// `POST /login` · tag `ApiAuth` · activity `none`
+    #[inline]
     pub fn login(&self) -> LoginRequest<'_> {
         LoginRequest(Call::post(self, "login", "/login").without_auth())
     }
@@ -68,6 +69,7 @@ impl crate::LookerSdk {
     /// - `user_id`: Id of user.
     ///
     /// `POST /login/{user_id}` · tag `ApiAuth` · activity `none`
+    #[inline]
     pub fn login_user(&self, user_id: &str) -> LoginUserRequest<'_> {
         LoginUserRequest(
             Call::post(
@@ -82,6 +84,7 @@ impl crate::LookerSdk {
     /// ### Logout of the API and invalidate the current access token.
     ///
     /// `DELETE /logout` · tag `ApiAuth` · activity `none`
+    #[inline]
     pub fn logout(&self) -> LogoutRequest<'_> {
         LogoutRequest(Call::delete(self, "logout", "/logout"))
     }

@@ -13,6 +13,7 @@ impl crate::LookerSdk {
     /// **Note**: The artifact storage API can only be used by Looker-built extensions.
     ///
     /// `GET /artifact/usage` · tag `Artifact` · activity `non_query`
+    #[inline]
     pub fn artifact_usage(&self) -> ArtifactUsageRequest<'_> {
         ArtifactUsageRequest(Call::get(self, "artifact_usage", "/artifact/usage"))
     }
@@ -25,6 +26,7 @@ impl crate::LookerSdk {
     /// **Note**: The artifact storage API can only be used by Looker-built extensions.
     ///
     /// `GET /artifact/namespaces` · tag `Artifact` · activity `non_query`
+    #[inline]
     pub fn artifact_namespaces(&self) -> ArtifactNamespacesRequest<'_> {
         ArtifactNamespacesRequest(
             Call::get(self, "artifact_namespaces", "/artifact/namespaces"),
@@ -45,6 +47,7 @@ impl crate::LookerSdk {
     /// - `namespace`: Artifact storage namespace
     ///
     /// `GET /artifact/{namespace}/value` · tag `Artifact` · activity `non_query`
+    #[inline]
     pub fn artifact_value(&self, namespace: &str) -> ArtifactValueRequest<'_> {
         ArtifactValueRequest(
             Call::get(
@@ -67,6 +70,7 @@ impl crate::LookerSdk {
     /// - `namespace`: Artifact storage namespace
     ///
     /// `DELETE /artifact/{namespace}/purge` · tag `Artifact` · activity `non_query`
+    #[inline]
     pub fn purge_artifacts(&self, namespace: &str) -> PurgeArtifactsRequest<'_> {
         PurgeArtifactsRequest(
             Call::delete(
@@ -103,6 +107,7 @@ impl crate::LookerSdk {
     /// - `namespace`: Artifact storage namespace
     ///
     /// `GET /artifact/{namespace}/search` · tag `Artifact` · activity `non_query`
+    #[inline]
     pub fn search_artifacts(&self, namespace: &str) -> SearchArtifactsRequest<'_> {
         SearchArtifactsRequest(
             Call::get(
@@ -128,6 +133,7 @@ impl crate::LookerSdk {
     /// - `key`: Comma-delimited list of keys. Wildcards not allowed.
     ///
     /// `GET /artifact/{namespace}` · tag `Artifact` · activity `non_query`
+    #[inline]
     pub fn artifact(&self, namespace: &str, key: &str) -> ArtifactRequest<'_> {
         ArtifactRequest(
             Call::get(
@@ -154,6 +160,7 @@ impl crate::LookerSdk {
     /// - `key`: Comma-delimited list of keys. Wildcards not allowed.
     ///
     /// `DELETE /artifact/{namespace}` · tag `Artifact` · activity `non_query`
+    #[inline]
     pub fn delete_artifact(
         &self,
         namespace: &str,
@@ -242,10 +249,12 @@ impl<'a> ArtifactNamespacesRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Number of results to return. (used with offset)
+    #[inline]
     pub fn limit(self, limit: i64) -> Self {
         Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any. (used with limit)
+    #[inline]
     pub fn offset(self, offset: i64) -> Self {
         Self(self.0.query("offset", offset))
     }
@@ -285,22 +294,27 @@ impl<'a> SearchArtifactsRequest<'a> {
         Self(self.0.query("user_ids", Into::<String>::into(user_ids)))
     }
     /// Minimum storage size of the artifact
+    #[inline]
     pub fn min_size(self, min_size: i64) -> Self {
         Self(self.0.query("min_size", min_size))
     }
     /// Maximum storage size of the artifact
+    #[inline]
     pub fn max_size(self, max_size: i64) -> Self {
         Self(self.0.query("max_size", max_size))
     }
     /// Number of results to return. (used with offset)
+    #[inline]
     pub fn limit(self, limit: i64) -> Self {
         Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any. (used with limit)
+    #[inline]
     pub fn offset(self, offset: i64) -> Self {
         Self(self.0.query("offset", offset))
     }
     /// Return the full count of results in the X-Total-Count response header. (Slight performance hit.)
+    #[inline]
     pub fn tally(self, tally: bool) -> Self {
         Self(self.0.query("tally", tally))
     }
@@ -317,14 +331,17 @@ impl<'a> ArtifactRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Number of results to return. (used with offset)
+    #[inline]
     pub fn limit(self, limit: i64) -> Self {
         Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any. (used with limit)
+    #[inline]
     pub fn offset(self, offset: i64) -> Self {
         Self(self.0.query("offset", offset))
     }
     /// Return the full count of results in the X-Total-Count response header. (Slight performance hit.)
+    #[inline]
     pub fn tally(self, tally: bool) -> Self {
         Self(self.0.query("tally", tally))
     }

@@ -13,6 +13,7 @@ impl crate::LookerSdk {
     /// **NOTE**: Calls to this endpoint require [Embedding](https://docs.cloud.google.com/looker/docs/r/looker-core-feature-embed) to be enabled. Usage of this endpoint is not authorized for Looker Core Standard and Looker Core Enterprise.
     ///
     /// `POST /embed_config/secrets` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn create_embed_secret(&self) -> CreateEmbedSecretRequest<'_> {
         CreateEmbedSecretRequest(
             Call::post(self, "create_embed_secret", "/embed_config/secrets"),
@@ -29,6 +30,7 @@ impl crate::LookerSdk {
     /// - `embed_secret_id`: Id of Embed Secret
     ///
     /// `DELETE /embed_config/secrets/{embed_secret_id}` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn delete_embed_secret(
         &self,
         embed_secret_id: &str,
@@ -152,6 +154,7 @@ impl crate::LookerSdk {
     /// ### Validate a Signed Embed URL
     ///
     /// `GET /embed/sso/validate` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn validate_embed_url(&self) -> ValidateEmbedUrlRequest<'_> {
         ValidateEmbedUrlRequest(
             Call::get(self, "validate_embed_url", "/embed/sso/validate"),
@@ -226,6 +229,7 @@ impl crate::LookerSdk {
     /// - `session_reference_token`: Embed session reference token
     ///
     /// `DELETE /embed/cookieless_session/{session_reference_token}` · tag `Auth` · activity `none`
+    #[inline]
     pub fn delete_embed_cookieless_session(
         &self,
         session_reference_token: &str,
@@ -301,6 +305,7 @@ impl crate::LookerSdk {
     /// Calls to this endpoint may be denied by [Looker (Google Cloud core)](https://docs.cloud.google.com/looker/docs/r/looker-core/overview).
     ///
     /// `GET /ldap_config` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn ldap_config(&self) -> LdapConfigRequest<'_> {
         LdapConfigRequest(Call::get(self, "ldap_config", "/ldap_config"))
     }
@@ -506,6 +511,7 @@ impl crate::LookerSdk {
     /// - `device_id`: Unique id of the device.
     ///
     /// `DELETE /mobile/device/{device_id}` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn deregister_mobile_device(
         &self,
         device_id: &str,
@@ -529,6 +535,7 @@ impl crate::LookerSdk {
     /// - `device_id`: Unique id of the device.
     ///
     /// `PATCH /mobile/device/{device_id}` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn update_mobile_device_registration(
         &self,
         device_id: &str,
@@ -552,6 +559,7 @@ impl crate::LookerSdk {
     /// has permission to see.
     ///
     /// `GET /oauth_client_apps` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn all_oauth_client_apps(&self) -> AllOauthClientAppsRequest<'_> {
         AllOauthClientAppsRequest(
             Call::get(self, "all_oauth_client_apps", "/oauth_client_apps"),
@@ -568,6 +576,7 @@ impl crate::LookerSdk {
     /// - `client_guid`: The unique id of this application
     ///
     /// `GET /oauth_client_apps/{client_guid}` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn oauth_client_app(&self, client_guid: &str) -> OauthClientAppRequest<'_> {
         OauthClientAppRequest(
             Call::get(
@@ -624,6 +633,7 @@ impl crate::LookerSdk {
     /// - `client_guid`: The unique id of this application
     ///
     /// `DELETE /oauth_client_apps/{client_guid}` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn delete_oauth_client_app(
         &self,
         client_guid: &str,
@@ -677,6 +687,7 @@ impl crate::LookerSdk {
     /// - `client_guid`: The unique id of the application
     ///
     /// `DELETE /oauth_client_apps/{client_guid}/tokens` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn invalidate_tokens(&self, client_guid: &str) -> InvalidateTokensRequest<'_> {
         InvalidateTokensRequest(
             Call::delete(
@@ -704,6 +715,7 @@ impl crate::LookerSdk {
     /// - `user_id`: The id of the user to enable use of this app
     ///
     /// `POST /oauth_client_apps/{client_guid}/users/{user_id}` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn activate_app_user(
         &self,
         client_guid: &str,
@@ -741,6 +753,7 @@ impl crate::LookerSdk {
     /// - `user_id`: The id of the user to enable use of this app
     ///
     /// `DELETE /oauth_client_apps/{client_guid}/users/{user_id}` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn deactivate_app_user(
         &self,
         client_guid: &str,
@@ -775,6 +788,7 @@ impl crate::LookerSdk {
     /// Calls to this endpoint may be denied by [Looker (Google Cloud core)](https://docs.cloud.google.com/looker/docs/r/looker-core/overview).
     ///
     /// `GET /oidc_config` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn oidc_config(&self) -> OidcConfigRequest<'_> {
         OidcConfigRequest(Call::get(self, "oidc_config", "/oidc_config"))
     }
@@ -817,6 +831,7 @@ impl crate::LookerSdk {
     /// - `test_slug`: Slug of test config
     ///
     /// `GET /oidc_test_configs/{test_slug}` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn oidc_test_config(&self, test_slug: &str) -> OidcTestConfigRequest<'_> {
         OidcTestConfigRequest(
             Call::get(
@@ -837,6 +852,7 @@ impl crate::LookerSdk {
     /// - `test_slug`: Slug of test config
     ///
     /// `DELETE /oidc_test_configs/{test_slug}` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn delete_oidc_test_config(
         &self,
         test_slug: &str,
@@ -877,6 +893,7 @@ impl crate::LookerSdk {
     /// Calls to this endpoint may be denied by [Looker (Google Cloud core)](https://docs.cloud.google.com/looker/docs/r/looker-core/overview).
     ///
     /// `GET /password_config` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn password_config(&self) -> PasswordConfigRequest<'_> {
         PasswordConfigRequest(Call::get(self, "password_config", "/password_config"))
     }
@@ -908,6 +925,7 @@ impl crate::LookerSdk {
     /// Calls to this endpoint may be denied by [Looker (Google Cloud core)](https://docs.cloud.google.com/looker/docs/r/looker-core/overview).
     ///
     /// `PUT /password_config/force_password_reset_at_next_login_for_all_users` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn force_password_reset_at_next_login_for_all_users(
         &self,
     ) -> ForcePasswordResetAtNextLoginForAllUsersRequest<'_> {
@@ -937,6 +955,7 @@ impl crate::LookerSdk {
     /// Calls to this endpoint may be denied by [Looker (Google Cloud core)](https://docs.cloud.google.com/looker/docs/r/looker-core/overview).
     ///
     /// `GET /saml_config` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn saml_config(&self) -> SamlConfigRequest<'_> {
         SamlConfigRequest(Call::get(self, "saml_config", "/saml_config"))
     }
@@ -979,6 +998,7 @@ impl crate::LookerSdk {
     /// - `test_slug`: Slug of test config
     ///
     /// `GET /saml_test_configs/{test_slug}` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn saml_test_config(&self, test_slug: &str) -> SamlTestConfigRequest<'_> {
         SamlTestConfigRequest(
             Call::get(
@@ -999,6 +1019,7 @@ impl crate::LookerSdk {
     /// - `test_slug`: Slug of test config
     ///
     /// `DELETE /saml_test_configs/{test_slug}` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn delete_saml_test_config(
         &self,
         test_slug: &str,
@@ -1043,6 +1064,7 @@ impl crate::LookerSdk {
     /// - `body`: SAML IdP metadata xml
     ///
     /// `POST /parse_saml_idp_metadata` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn parse_saml_idp_metadata(
         &self,
         body: &str,
@@ -1065,6 +1087,7 @@ impl crate::LookerSdk {
     /// - `body`: SAML IdP metadata public url
     ///
     /// `POST /fetch_and_parse_saml_idp_metadata` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn fetch_and_parse_saml_idp_metadata(
         &self,
         body: &str,
@@ -1083,6 +1106,7 @@ impl crate::LookerSdk {
     /// ### Get session config.
     ///
     /// `GET /session_config` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn session_config(&self) -> SessionConfigRequest<'_> {
         SessionConfigRequest(Call::get(self, "session_config", "/session_config"))
     }
@@ -1113,6 +1137,7 @@ impl crate::LookerSdk {
     /// Calls to this endpoint may be denied by [Looker (Google Cloud core)](https://docs.cloud.google.com/looker/docs/r/looker-core/overview).
     ///
     /// `GET /support_access/allowlist` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn get_support_access_allowlist_entries(
         &self,
     ) -> GetSupportAccessAllowlistEntriesRequest<'_> {
@@ -1164,6 +1189,7 @@ impl crate::LookerSdk {
     /// - `entry_id`: Id of Allowlist Entry
     ///
     /// `DELETE /support_access/allowlist/{entry_id}` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn delete_support_access_allowlist_entry(
         &self,
         entry_id: &str,
@@ -1208,6 +1234,7 @@ impl crate::LookerSdk {
     /// Calls to this endpoint may be denied by [Looker (Google Cloud core)](https://docs.cloud.google.com/looker/docs/r/looker-core/overview).
     ///
     /// `PUT /support_access/disable` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn disable_support_access(&self) -> DisableSupportAccessRequest<'_> {
         DisableSupportAccessRequest(
             Call::put(self, "disable_support_access", "/support_access/disable"),
@@ -1222,6 +1249,7 @@ impl crate::LookerSdk {
     /// Calls to this endpoint may be denied by [Looker (Google Cloud core)](https://docs.cloud.google.com/looker/docs/r/looker-core/overview).
     ///
     /// `GET /support_access/status` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn support_access_status(&self) -> SupportAccessStatusRequest<'_> {
         SupportAccessStatusRequest(
             Call::get(self, "support_access_status", "/support_access/status"),
@@ -1232,6 +1260,7 @@ impl crate::LookerSdk {
     /// ### Get currently locked-out users.
     ///
     /// `GET /user_login_lockouts` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn all_user_login_lockouts(&self) -> AllUserLoginLockoutsRequest<'_> {
         AllUserLoginLockoutsRequest(
             Call::get(self, "all_user_login_lockouts", "/user_login_lockouts"),
@@ -1242,6 +1271,7 @@ impl crate::LookerSdk {
     /// ### Search currently locked-out users.
     ///
     /// `GET /user_login_lockouts/search` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn search_user_login_lockouts(&self) -> SearchUserLoginLockoutsRequest<'_> {
         SearchUserLoginLockoutsRequest(
             Call::get(self, "search_user_login_lockouts", "/user_login_lockouts/search"),
@@ -1256,6 +1286,7 @@ impl crate::LookerSdk {
     /// - `key`: The key associated with the locked user
     ///
     /// `DELETE /user_login_lockout/{key}` · tag `Auth` · activity `non_query`
+    #[inline]
     pub fn delete_user_login_lockout(
         &self,
         key: &str,
@@ -1648,19 +1679,23 @@ impl<'a> SearchUserLoginLockoutsRequest<'a> {
     }
     /// DEPRECATED. Use limit and offset instead. Return only page N of paginated results
     #[deprecated(note = "deprecated in the Looker API spec")]
+    #[inline]
     pub fn page(self, page: i64) -> Self {
         Self(self.0.query("page", page))
     }
     /// DEPRECATED. Use limit and offset instead. Return N rows of data per page
     #[deprecated(note = "deprecated in the Looker API spec")]
+    #[inline]
     pub fn per_page(self, per_page: i64) -> Self {
         Self(self.0.query("per_page", per_page))
     }
     /// Number of results to return. (used with offset and takes priority over page and per_page)
+    #[inline]
     pub fn limit(self, limit: i64) -> Self {
         Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any. (used with limit and takes priority over page and per_page)
+    #[inline]
     pub fn offset(self, offset: i64) -> Self {
         Self(self.0.query("offset", offset))
     }
@@ -1685,6 +1720,7 @@ impl<'a> SearchUserLoginLockoutsRequest<'a> {
         Self(self.0.query("remote_id", Into::<String>::into(remote_id)))
     }
     /// Combine given search criteria in a boolean OR expression
+    #[inline]
     pub fn filter_or(self, filter_or: bool) -> Self {
         Self(self.0.query("filter_or", filter_or))
     }

@@ -9,6 +9,7 @@ impl crate::LookerSdk {
     /// ### Get information about all boards.
     ///
     /// `GET /boards` · tag `Board` · activity `non_query`
+    #[inline]
     pub fn all_boards(&self) -> AllBoardsRequest<'_> {
         AllBoardsRequest(Call::get(self, "all_boards", "/boards"))
     }
@@ -54,6 +55,7 @@ impl crate::LookerSdk {
     /// Boolean search params accept only "true" and "false" as values.
     ///
     /// `GET /boards/search` · tag `Board` · activity `non_query`
+    #[inline]
     pub fn search_boards(&self) -> SearchBoardsRequest<'_> {
         SearchBoardsRequest(Call::get(self, "search_boards", "/boards/search"))
     }
@@ -66,6 +68,7 @@ impl crate::LookerSdk {
     /// - `board_id`: Id of board
     ///
     /// `GET /boards/{board_id}` · tag `Board` · activity `non_query`
+    #[inline]
     pub fn board(&self, board_id: &str) -> BoardRequest<'_> {
         BoardRequest(
             Call::get(self, "board", crate::call::path(&["/boards/", ""], &[board_id])),
@@ -80,6 +83,7 @@ impl crate::LookerSdk {
     /// - `board_id`: Id of board
     ///
     /// `DELETE /boards/{board_id}` · tag `Board` · activity `non_query`
+    #[inline]
     pub fn delete_board(&self, board_id: &str) -> DeleteBoardRequest<'_> {
         DeleteBoardRequest(
             Call::delete(
@@ -119,6 +123,7 @@ impl crate::LookerSdk {
     /// ### Get information about all board items.
     ///
     /// `GET /board_items` · tag `Board` · activity `non_query`
+    #[inline]
     pub fn all_board_items(&self) -> AllBoardItemsRequest<'_> {
         AllBoardItemsRequest(Call::get(self, "all_board_items", "/board_items"))
     }
@@ -149,6 +154,7 @@ impl crate::LookerSdk {
     /// - `board_item_id`: Id of board item
     ///
     /// `GET /board_items/{board_item_id}` · tag `Board` · activity `non_query`
+    #[inline]
     pub fn board_item(&self, board_item_id: &str) -> BoardItemRequest<'_> {
         BoardItemRequest(
             Call::get(
@@ -167,6 +173,7 @@ impl crate::LookerSdk {
     /// - `board_item_id`: Id of board item
     ///
     /// `DELETE /board_items/{board_item_id}` · tag `Board` · activity `non_query`
+    #[inline]
     pub fn delete_board_item(&self, board_item_id: &str) -> DeleteBoardItemRequest<'_> {
         DeleteBoardItemRequest(
             Call::delete(
@@ -206,6 +213,7 @@ impl crate::LookerSdk {
     /// ### Get information about all board sections.
     ///
     /// `GET /board_sections` · tag `Board` · activity `non_query`
+    #[inline]
     pub fn all_board_sections(&self) -> AllBoardSectionsRequest<'_> {
         AllBoardSectionsRequest(Call::get(self, "all_board_sections", "/board_sections"))
     }
@@ -236,6 +244,7 @@ impl crate::LookerSdk {
     /// - `board_section_id`: Id of board section
     ///
     /// `GET /board_sections/{board_section_id}` · tag `Board` · activity `non_query`
+    #[inline]
     pub fn board_section(&self, board_section_id: &str) -> BoardSectionRequest<'_> {
         BoardSectionRequest(
             Call::get(
@@ -254,6 +263,7 @@ impl crate::LookerSdk {
     /// - `board_section_id`: Id of board section
     ///
     /// `DELETE /board_sections/{board_section_id}` · tag `Board` · activity `non_query`
+    #[inline]
     pub fn delete_board_section(
         &self,
         board_section_id: &str,
@@ -341,6 +351,7 @@ impl<'a> SearchBoardsRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Return favorited boards when true.
+    #[inline]
     pub fn favorited(self, favorited: bool) -> Self {
         Self(self.0.query("favorited", favorited))
     }
@@ -354,23 +365,28 @@ impl<'a> SearchBoardsRequest<'a> {
     }
     /// DEPRECATED. Use limit and offset instead. Return only page N of paginated results
     #[deprecated(note = "deprecated in the Looker API spec")]
+    #[inline]
     pub fn page(self, page: i64) -> Self {
         Self(self.0.query("page", page))
     }
     /// DEPRECATED. Use limit and offset instead. Return N rows of data per page
     #[deprecated(note = "deprecated in the Looker API spec")]
+    #[inline]
     pub fn per_page(self, per_page: i64) -> Self {
         Self(self.0.query("per_page", per_page))
     }
     /// Number of results to return. (used with offset and takes priority over page and per_page)
+    #[inline]
     pub fn offset(self, offset: i64) -> Self {
         Self(self.0.query("offset", offset))
     }
     /// Number of results to skip before returning any. (used with limit and takes priority over page and per_page)
+    #[inline]
     pub fn limit(self, limit: i64) -> Self {
         Self(self.0.query("limit", limit))
     }
     /// Combine given search criteria in a boolean OR expression
+    #[inline]
     pub fn filter_or(self, filter_or: bool) -> Self {
         Self(self.0.query("filter_or", filter_or))
     }

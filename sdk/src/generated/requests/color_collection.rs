@@ -16,6 +16,7 @@ impl crate::LookerSdk {
     /// **Note**: Only an API user with the Admin role can call this endpoint. Unauthorized requests will return `Not Found` (404) errors.
     ///
     /// `GET /color_collections` · tag `ColorCollection` · activity `non_query`
+    #[inline]
     pub fn all_color_collections(&self) -> AllColorCollectionsRequest<'_> {
         AllColorCollectionsRequest(
             Call::get(self, "all_color_collections", "/color_collections"),
@@ -58,6 +59,7 @@ impl crate::LookerSdk {
     /// **Note**: Only an API user with the Admin role can call this endpoint. Unauthorized requests will return `Not Found` (404) errors.
     ///
     /// `GET /color_collections/custom` · tag `ColorCollection` · activity `non_query`
+    #[inline]
     pub fn color_collections_custom(&self) -> ColorCollectionsCustomRequest<'_> {
         ColorCollectionsCustomRequest(
             Call::get(self, "color_collections_custom", "/color_collections/custom"),
@@ -73,6 +75,7 @@ impl crate::LookerSdk {
     /// **Note**: Only an API user with the Admin role can call this endpoint. Unauthorized requests will return `Not Found` (404) errors.
     ///
     /// `GET /color_collections/standard` · tag `ColorCollection` · activity `non_query`
+    #[inline]
     pub fn color_collections_standard(&self) -> ColorCollectionsStandardRequest<'_> {
         ColorCollectionsStandardRequest(
             Call::get(self, "color_collections_standard", "/color_collections/standard"),
@@ -87,6 +90,7 @@ impl crate::LookerSdk {
     /// Set the default color collection with [ColorCollection](#!/ColorCollection/set_default_color_collection)
     ///
     /// `GET /color_collections/default` · tag `ColorCollection` · activity `non_query`
+    #[inline]
     pub fn default_color_collection(&self) -> DefaultColorCollectionRequest<'_> {
         DefaultColorCollectionRequest(
             Call::get(self, "default_color_collection", "/color_collections/default"),
@@ -104,6 +108,7 @@ impl crate::LookerSdk {
     /// - `collection_id`: ID of color collection to set as default
     ///
     /// `PUT /color_collections/default` · tag `ColorCollection` · activity `non_query`
+    #[inline]
     pub fn set_default_color_collection(
         &self,
         collection_id: &str,
@@ -131,6 +136,7 @@ impl crate::LookerSdk {
     /// - `collection_id`: Id of Color Collection
     ///
     /// `GET /color_collections/{collection_id}` · tag `ColorCollection` · activity `non_query`
+    #[inline]
     pub fn color_collection(&self, collection_id: &str) -> ColorCollectionRequest<'_> {
         ColorCollectionRequest(
             Call::get(
@@ -156,6 +162,7 @@ impl crate::LookerSdk {
     /// - `collection_id`: Id of Color Collection
     ///
     /// `DELETE /color_collections/{collection_id}` · tag `ColorCollection` · activity `non_query`
+    #[inline]
     pub fn delete_color_collection(
         &self,
         collection_id: &str,

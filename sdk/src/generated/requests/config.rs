@@ -9,6 +9,7 @@ impl crate::LookerSdk {
     /// Get the current Cloud Storage Configuration.
     ///
     /// `GET /cloud_storage` · tag `Config` · activity `non_query`
+    #[inline]
     pub fn cloud_storage_configuration(&self) -> CloudStorageConfigurationRequest<'_> {
         CloudStorageConfigurationRequest(
             Call::get(self, "cloud_storage_configuration", "/cloud_storage"),
@@ -41,6 +42,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /custom_welcome_email` · tag `Config` · activity `non_query`
     #[deprecated(note = "deprecated in the Looker API spec")]
+    #[inline]
     pub fn custom_welcome_email(&self) -> CustomWelcomeEmailRequest<'_> {
         CustomWelcomeEmailRequest(
             Call::get(self, "custom_welcome_email", "/custom_welcome_email"),
@@ -96,6 +98,7 @@ impl crate::LookerSdk {
     /// ### Retrieve the value for whether or not digest emails is enabled
     ///
     /// `GET /digest_emails_enabled` · tag `Config` · activity `non_query`
+    #[inline]
     pub fn digest_emails_enabled(&self) -> DigestEmailsEnabledRequest<'_> {
         DigestEmailsEnabledRequest(
             Call::get(self, "digest_emails_enabled", "/digest_emails_enabled"),
@@ -127,6 +130,7 @@ impl crate::LookerSdk {
     /// Emails will be sent at a later time from Looker's internal system if the Digest Emails feature is enabled in settings.
     ///
     /// `POST /digest_email_send` · tag `Config` · activity `none`
+    #[inline]
     pub fn create_digest_email_send(&self) -> CreateDigestEmailSendRequest<'_> {
         CreateDigestEmailSendRequest(
             Call::post(self, "create_digest_email_send", "/digest_email_send"),
@@ -141,6 +145,7 @@ impl crate::LookerSdk {
     /// Calls to this endpoint may be denied by [Looker (Google Cloud core)](https://docs.cloud.google.com/looker/docs/r/looker-core/overview).
     ///
     /// `GET /public_egress_ip_addresses` · tag `Config` · activity `non_query`
+    #[inline]
     pub fn public_egress_ip_addresses(&self) -> PublicEgressIpAddressesRequest<'_> {
         PublicEgressIpAddressesRequest(
             Call::get(self, "public_egress_ip_addresses", "/public_egress_ip_addresses"),
@@ -151,6 +156,7 @@ impl crate::LookerSdk {
     /// ### Set the menu item name and content for internal help resources
     ///
     /// `GET /internal_help_resources_content` · tag `Config` · activity `non_query`
+    #[inline]
     pub fn internal_help_resources_content(
         &self,
     ) -> InternalHelpResourcesContentRequest<'_> {
@@ -190,6 +196,7 @@ impl crate::LookerSdk {
     /// ### Get and set the options for internal help resources
     ///
     /// `GET /internal_help_resources_enabled` · tag `Config` · activity `non_query`
+    #[inline]
     pub fn internal_help_resources(&self) -> InternalHelpResourcesRequest<'_> {
         InternalHelpResourcesRequest(
             Call::get(
@@ -229,6 +236,7 @@ impl crate::LookerSdk {
     /// Calls to this endpoint may be denied by [Looker (Google Cloud core)](https://docs.cloud.google.com/looker/docs/r/looker-core/overview).
     ///
     /// `GET /legacy_features` · tag `Config` · activity `non_query`
+    #[inline]
     pub fn all_legacy_features(&self) -> AllLegacyFeaturesRequest<'_> {
         AllLegacyFeaturesRequest(
             Call::get(self, "all_legacy_features", "/legacy_features"),
@@ -245,6 +253,7 @@ impl crate::LookerSdk {
     /// - `legacy_feature_id`: id of legacy feature
     ///
     /// `GET /legacy_features/{legacy_feature_id}` · tag `Config` · activity `non_query`
+    #[inline]
     pub fn legacy_feature(&self, legacy_feature_id: &str) -> LegacyFeatureRequest<'_> {
         LegacyFeatureRequest(
             Call::get(
@@ -286,6 +295,7 @@ impl crate::LookerSdk {
     /// ### Get a list of locales that Looker supports.
     ///
     /// `GET /locales` · tag `Config` · activity `non_query`
+    #[inline]
     pub fn all_locales(&self) -> AllLocalesRequest<'_> {
         AllLocalesRequest(Call::get(self, "all_locales", "/locales"))
     }
@@ -296,6 +306,7 @@ impl crate::LookerSdk {
     /// ### Get all mobile settings.
     ///
     /// `GET /mobile/settings` · tag `Config` · activity `non_query`
+    #[inline]
     pub fn mobile_settings(&self) -> MobileSettingsRequest<'_> {
         MobileSettingsRequest(Call::get(self, "mobile_settings", "/mobile/settings"))
     }
@@ -334,6 +345,7 @@ impl crate::LookerSdk {
     ///  - mcp_tools
     ///
     /// `GET /setting` · tag `Config` · activity `non_query`
+    #[inline]
     pub fn get_setting(&self) -> GetSettingRequest<'_> {
         GetSettingRequest(Call::get(self, "get_setting", "/setting"))
     }
@@ -412,6 +424,7 @@ impl crate::LookerSdk {
     /// ### Get current SMTP status.
     ///
     /// `GET /smtp_status` · tag `Config` · activity `non_query`
+    #[inline]
     pub fn smtp_status(&self) -> SmtpStatusRequest<'_> {
         SmtpStatusRequest(Call::get(self, "smtp_status", "/smtp_status"))
     }
@@ -420,6 +433,7 @@ impl crate::LookerSdk {
     /// ### Get a list of timezones that Looker supports (e.g. useful for scheduling tasks).
     ///
     /// `GET /timezones` · tag `Config` · activity `non_query`
+    #[inline]
     pub fn all_timezones(&self) -> AllTimezonesRequest<'_> {
         AllTimezonesRequest(Call::get(self, "all_timezones", "/timezones"))
     }
@@ -428,6 +442,7 @@ impl crate::LookerSdk {
     /// ### Get information about all API versions supported by this Looker instance.
     ///
     /// `GET /versions` · tag `Config` · activity `none`
+    #[inline]
     pub fn versions(&self) -> VersionsRequest<'_> {
         VersionsRequest(Call::get(self, "versions", "/versions"))
     }
@@ -443,6 +458,7 @@ impl crate::LookerSdk {
     /// - `specification`: Specification name. Typically, this is "swagger.json"
     ///
     /// `GET /api_spec/{api_version}/{specification}` · tag `Config` · activity `none`
+    #[inline]
     pub fn api_spec(
         &self,
         api_version: &str,
@@ -471,6 +487,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /whitelabel_configuration` · tag `Config` · activity `non_query`
     #[deprecated(note = "deprecated in the Looker API spec")]
+    #[inline]
     pub fn whitelabel_configuration(&self) -> WhitelabelConfigurationRequest<'_> {
         WhitelabelConfigurationRequest(
             Call::get(self, "whitelabel_configuration", "/whitelabel_configuration"),
@@ -530,6 +547,7 @@ crate::builder::request_builder!(
 pub struct UpdateCustomWelcomeEmailRequest<'a>(Call<'a>);
 impl<'a> UpdateCustomWelcomeEmailRequest<'a> {
     /// If true a test email with the content from the request will be sent to the current user after saving
+    #[inline]
     pub fn send_test_welcome_email(self, send_test_welcome_email: bool) -> Self {
         Self(self.0.query("send_test_welcome_email", send_test_welcome_email))
     }

@@ -9,6 +9,7 @@ impl crate::LookerSdk {
     /// ### Get information about all connections.
     ///
     /// `GET /connections` · tag `Connection` · activity `non_query`
+    #[inline]
     pub fn all_connections(&self) -> AllConnectionsRequest<'_> {
         AllConnectionsRequest(Call::get(self, "all_connections", "/connections"))
     }
@@ -39,6 +40,7 @@ impl crate::LookerSdk {
     /// - `connection_name`: Name of connection
     ///
     /// `GET /connections/{connection_name}` · tag `Connection` · activity `non_query`
+    #[inline]
     pub fn connection(&self, connection_name: &str) -> ConnectionRequest<'_> {
         ConnectionRequest(
             Call::get(
@@ -57,6 +59,7 @@ impl crate::LookerSdk {
     /// - `connection_name`: Name of connection
     ///
     /// `DELETE /connections/{connection_name}` · tag `Connection` · activity `non_query`
+    #[inline]
     pub fn delete_connection(
         &self,
         connection_name: &str,
@@ -104,6 +107,7 @@ impl crate::LookerSdk {
     /// - `override_context`: Context of connection override
     ///
     /// `DELETE /connections/{connection_name}/connection_override/{override_context}` · tag `Connection` · activity `non_query`
+    #[inline]
     pub fn delete_connection_override(
         &self,
         connection_name: &str,
@@ -136,6 +140,7 @@ impl crate::LookerSdk {
     /// - `connection_name`: Name of connection
     ///
     /// `PUT /connections/{connection_name}/test` · tag `Connection` · activity `non_query`
+    #[inline]
     pub fn test_connection(&self, connection_name: &str) -> TestConnectionRequest<'_> {
         TestConnectionRequest(
             Call::put(
@@ -176,6 +181,7 @@ impl crate::LookerSdk {
     /// ### Get information about all dialects.
     ///
     /// `GET /dialect_info` · tag `Connection` · activity `non_query`
+    #[inline]
     pub fn all_dialect_infos(&self) -> AllDialectInfosRequest<'_> {
         AllDialectInfosRequest(Call::get(self, "all_dialect_infos", "/dialect_info"))
     }
@@ -188,6 +194,7 @@ impl crate::LookerSdk {
     /// This is an OAuth Application which Looker uses to access external systems.
     ///
     /// `GET /external_oauth_applications` · tag `Connection` · activity `non_query`
+    #[inline]
     pub fn all_external_oauth_applications(
         &self,
     ) -> AllExternalOauthApplicationsRequest<'_> {
@@ -239,6 +246,7 @@ impl crate::LookerSdk {
     /// - `client_id`: The client ID of the OAuth App to delete
     ///
     /// `DELETE /external_oauth_applications/{client_id}` · tag `Connection` · activity `non_query`
+    #[inline]
     pub fn delete_external_oauth_application(
         &self,
         client_id: &str,
@@ -313,6 +321,7 @@ impl crate::LookerSdk {
     /// ### Get information about all SSH Servers.
     ///
     /// `GET /ssh_servers` · tag `Connection` · activity `non_query`
+    #[inline]
     pub fn all_ssh_servers(&self) -> AllSshServersRequest<'_> {
         AllSshServersRequest(Call::get(self, "all_ssh_servers", "/ssh_servers"))
     }
@@ -343,6 +352,7 @@ impl crate::LookerSdk {
     /// - `ssh_server_id`: Id of SSH Server
     ///
     /// `GET /ssh_server/{ssh_server_id}` · tag `Connection` · activity `non_query`
+    #[inline]
     pub fn ssh_server(&self, ssh_server_id: &str) -> SshServerRequest<'_> {
         SshServerRequest(
             Call::get(
@@ -361,6 +371,7 @@ impl crate::LookerSdk {
     /// - `ssh_server_id`: Id of SSH Server
     ///
     /// `DELETE /ssh_server/{ssh_server_id}` · tag `Connection` · activity `non_query`
+    #[inline]
     pub fn delete_ssh_server(&self, ssh_server_id: &str) -> DeleteSshServerRequest<'_> {
         DeleteSshServerRequest(
             Call::delete(
@@ -404,6 +415,7 @@ impl crate::LookerSdk {
     /// - `ssh_server_id`: Id of SSH Server
     ///
     /// `GET /ssh_server/{ssh_server_id}/test` · tag `Connection` · activity `non_query`
+    #[inline]
     pub fn test_ssh_server(&self, ssh_server_id: &str) -> TestSshServerRequest<'_> {
         TestSshServerRequest(
             Call::get(
@@ -418,6 +430,7 @@ impl crate::LookerSdk {
     /// ### Get information about all SSH Tunnels.
     ///
     /// `GET /ssh_tunnels` · tag `Connection` · activity `non_query`
+    #[inline]
     pub fn all_ssh_tunnels(&self) -> AllSshTunnelsRequest<'_> {
         AllSshTunnelsRequest(Call::get(self, "all_ssh_tunnels", "/ssh_tunnels"))
     }
@@ -448,6 +461,7 @@ impl crate::LookerSdk {
     /// - `ssh_tunnel_id`: Id of SSH Tunnel
     ///
     /// `GET /ssh_tunnel/{ssh_tunnel_id}` · tag `Connection` · activity `non_query`
+    #[inline]
     pub fn ssh_tunnel(&self, ssh_tunnel_id: &str) -> SshTunnelRequest<'_> {
         SshTunnelRequest(
             Call::get(
@@ -466,6 +480,7 @@ impl crate::LookerSdk {
     /// - `ssh_tunnel_id`: Id of SSH Tunnel
     ///
     /// `DELETE /ssh_tunnel/{ssh_tunnel_id}` · tag `Connection` · activity `non_query`
+    #[inline]
     pub fn delete_ssh_tunnel(&self, ssh_tunnel_id: &str) -> DeleteSshTunnelRequest<'_> {
         DeleteSshTunnelRequest(
             Call::delete(
@@ -509,6 +524,7 @@ impl crate::LookerSdk {
     /// - `ssh_tunnel_id`: Id of SSH Tunnel
     ///
     /// `GET /ssh_tunnel/{ssh_tunnel_id}/test` · tag `Connection` · activity `non_query`
+    #[inline]
     pub fn test_ssh_tunnel(&self, ssh_tunnel_id: &str) -> TestSshTunnelRequest<'_> {
         TestSshTunnelRequest(
             Call::get(
@@ -525,6 +541,7 @@ impl crate::LookerSdk {
     /// Get the public key created for this instance to identify itself to a remote SSH server.
     ///
     /// `GET /ssh_public_key` · tag `Connection` · activity `non_query`
+    #[inline]
     pub fn ssh_public_key(&self) -> SshPublicKeyRequest<'_> {
         SshPublicKeyRequest(Call::get(self, "ssh_public_key", "/ssh_public_key"))
     }

@@ -30,6 +30,7 @@ impl crate::LookerSdk {
     /// Boolean search params accept only "true" and "false" as values.
     ///
     /// `GET /content_favorite/search` · tag `Content` · activity `non_query`
+    #[inline]
     pub fn search_content_favorites(&self) -> SearchContentFavoritesRequest<'_> {
         SearchContentFavoritesRequest(
             Call::get(self, "search_content_favorites", "/content_favorite/search"),
@@ -44,6 +45,7 @@ impl crate::LookerSdk {
     /// - `content_favorite_id`: Id of favorite content
     ///
     /// `GET /content_favorite/{content_favorite_id}` · tag `Content` · activity `non_query`
+    #[inline]
     pub fn content_favorite(
         &self,
         content_favorite_id: &str,
@@ -65,6 +67,7 @@ impl crate::LookerSdk {
     /// - `content_favorite_id`: Id of favorite content
     ///
     /// `DELETE /content_favorite/{content_favorite_id}` · tag `Content` · activity `non_query`
+    #[inline]
     pub fn delete_content_favorite(
         &self,
         content_favorite_id: &str,
@@ -105,6 +108,7 @@ impl crate::LookerSdk {
     /// - `parent_id`: Parent space of content.
     ///
     /// `GET /content_metadata` · tag `Content` · activity `non_query`
+    #[inline]
     pub fn all_content_metadatas(
         &self,
         parent_id: &str,
@@ -123,6 +127,7 @@ impl crate::LookerSdk {
     /// - `content_metadata_id`: Id of content metadata
     ///
     /// `GET /content_metadata/{content_metadata_id}` · tag `Content` · activity `non_query`
+    #[inline]
     pub fn content_metadata(
         &self,
         content_metadata_id: &str,
@@ -172,6 +177,7 @@ impl crate::LookerSdk {
     /// - `content_metadata_id`: Id of content metadata
     ///
     /// `GET /content_metadata_access` · tag `Content` · activity `non_query`
+    #[inline]
     pub fn all_content_metadata_accesses(
         &self,
         content_metadata_id: &str,
@@ -241,6 +247,7 @@ impl crate::LookerSdk {
     /// - `content_metadata_access_id`: Id of content metadata access
     ///
     /// `DELETE /content_metadata_access/{content_metadata_access_id}` · tag `Content` · activity `non_query`
+    #[inline]
     pub fn delete_content_metadata_access(
         &self,
         content_metadata_access_id: &str,
@@ -275,6 +282,7 @@ impl crate::LookerSdk {
     /// - `terms`: Search terms
     ///
     /// `GET /content/{terms}` · tag `Content` · activity `non_query`
+    #[inline]
     pub fn search_content(&self, terms: &str) -> SearchContentRequest<'_> {
         SearchContentRequest(
             Call::get(
@@ -294,6 +302,7 @@ impl crate::LookerSdk {
     /// favorites and scheduled items.
     ///
     /// `GET /content_summary` · tag `Content` · activity `non_query`
+    #[inline]
     pub fn content_summary(&self) -> ContentSummaryRequest<'_> {
         ContentSummaryRequest(Call::get(self, "content_summary", "/content_summary"))
     }
@@ -310,6 +319,7 @@ impl crate::LookerSdk {
     /// - `resource_id`: ID of the dashboard or look to render
     ///
     /// `GET /content_thumbnail/{type}/{resource_id}` · tag `Content` · activity `db_query`
+    #[inline]
     pub fn content_thumbnail(
         &self,
         r#type: &str,
@@ -334,6 +344,7 @@ impl crate::LookerSdk {
     /// Returns a list of errors found as well as metadata about the content validation run.
     ///
     /// `GET /content_validation` · tag `Content` · activity `non_query`
+    #[inline]
     pub fn content_validation(&self) -> ContentValidationRequest<'_> {
         ContentValidationRequest(
             Call::get(self, "content_validation", "/content_validation"),
@@ -365,6 +376,7 @@ impl crate::LookerSdk {
     /// Boolean search params accept only "true" and "false" as values.
     ///
     /// `GET /content_view/search` · tag `Content` · activity `non_query`
+    #[inline]
     pub fn search_content_views(&self) -> SearchContentViewsRequest<'_> {
         SearchContentViewsRequest(
             Call::get(self, "search_content_views", "/content_view/search"),
@@ -388,6 +400,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /vector_thumbnail/{type}/{resource_id}` · tag `Content` · activity `db_query`
     #[deprecated(note = "deprecated in the Looker API spec")]
+    #[inline]
     pub fn vector_thumbnail(
         &self,
         r#type: &str,
@@ -446,14 +459,17 @@ impl<'a> SearchContentFavoritesRequest<'a> {
         )
     }
     /// If true, and board_id is provided, returns the content favorites for all items on the board. If false, returns the content favorite for the board itself.
+    #[inline]
     pub fn include_board_items(self, include_board_items: bool) -> Self {
         Self(self.0.query("include_board_items", include_board_items))
     }
     /// Number of results to return. (used with offset)
+    #[inline]
     pub fn limit(self, limit: i64) -> Self {
         Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any. (used with limit)
+    #[inline]
     pub fn offset(self, offset: i64) -> Self {
         Self(self.0.query("offset", offset))
     }
@@ -466,6 +482,7 @@ impl<'a> SearchContentFavoritesRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Combine given search criteria in a boolean OR expression
+    #[inline]
     pub fn filter_or(self, filter_or: bool) -> Self {
         Self(self.0.query("filter_or", filter_or))
     }
@@ -546,6 +563,7 @@ crate::builder::request_builder!(
 pub struct CreateContentMetadataAccessRequest<'a>(Call<'a>);
 impl<'a> CreateContentMetadataAccessRequest<'a> {
     /// Optionally sends notification email when granting access to a board.
+    #[inline]
     pub fn send_boards_notification_email(
         self,
         send_boards_notification_email: bool,
@@ -587,20 +605,24 @@ impl<'a> SearchContentRequest<'a> {
         Self(self.0.query("types", Into::<String>::into(types)))
     }
     /// Number of results to return. (used with offset and takes priority over page and per_page)
+    #[inline]
     pub fn limit(self, limit: i64) -> Self {
         Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any. (used with limit and takes priority over page and per_page)
+    #[inline]
     pub fn offset(self, offset: i64) -> Self {
         Self(self.0.query("offset", offset))
     }
     /// DEPRECATED. Use limit and offset instead. Return only page N of paginated results
     #[deprecated(note = "deprecated in the Looker API spec")]
+    #[inline]
     pub fn page(self, page: i64) -> Self {
         Self(self.0.query("page", page))
     }
     /// DEPRECATED. Use limit and offset instead. Return N rows of data per page
     #[deprecated(note = "deprecated in the Looker API spec")]
+    #[inline]
     pub fn per_page(self, per_page: i64) -> Self {
         Self(self.0.query("per_page", per_page))
     }
@@ -617,10 +639,12 @@ impl<'a> ContentSummaryRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Number of results to return. (used with offset)
+    #[inline]
     pub fn limit(self, limit: i64) -> Self {
         Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any. (used with limit)
+    #[inline]
     pub fn offset(self, offset: i64) -> Self {
         Self(self.0.query("offset", offset))
     }
@@ -665,10 +689,12 @@ impl<'a> ContentThumbnailRequest<'a> {
         Self(self.0.query("format", Into::<String>::into(format)))
     }
     /// The width of the image if format is supplied
+    #[inline]
     pub fn width(self, width: i64) -> Self {
         Self(self.0.query("width", width))
     }
     /// The height of the image if format is supplied
+    #[inline]
     pub fn height(self, height: i64) -> Self {
         Self(self.0.query("height", height))
     }
@@ -746,6 +772,7 @@ impl<'a> SearchContentViewsRequest<'a> {
         )
     }
     /// True if only all time view records should be returned
+    #[inline]
     pub fn all_time(self, all_time: bool) -> Self {
         Self(self.0.query("all_time", all_time))
     }
@@ -758,10 +785,12 @@ impl<'a> SearchContentViewsRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Number of results to return. Use with `offset` to manage pagination of results
+    #[inline]
     pub fn limit(self, limit: i64) -> Self {
         Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning data
+    #[inline]
     pub fn offset(self, offset: i64) -> Self {
         Self(self.0.query("offset", offset))
     }
@@ -770,6 +799,7 @@ impl<'a> SearchContentViewsRequest<'a> {
         Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
     /// Combine given search criteria in a boolean OR expression
+    #[inline]
     pub fn filter_or(self, filter_or: bool) -> Self {
         Self(self.0.query("filter_or", filter_or))
     }

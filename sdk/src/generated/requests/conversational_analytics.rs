@@ -17,6 +17,7 @@ impl crate::LookerSdk {
     /// Get a **single agent** by id with [get_agent()](#!/Agent/get_agent)
     ///
     /// `GET /agents/search` · tag `ConversationalAnalytics` · activity `non_query`
+    #[inline]
     pub fn search_agents(&self) -> SearchAgentsRequest<'_> {
         SearchAgentsRequest(Call::get(self, "search_agents", "/agents/search"))
     }
@@ -54,6 +55,7 @@ impl crate::LookerSdk {
     /// - `id`: Agent id. Can be a comma-separated list of ids.
     ///
     /// `DELETE /agents` · tag `ConversationalAnalytics` · activity `db_query`
+    #[inline]
     pub fn delete_agent(&self, id: &str) -> DeleteAgentRequest<'_> {
         DeleteAgentRequest(Call::delete(self, "delete_agent", "/agents").query("id", id))
     }
@@ -70,6 +72,7 @@ impl crate::LookerSdk {
     /// - `agent_id`: Agent ID
     ///
     /// `GET /agents/{agent_id}` · tag `ConversationalAnalytics` · activity `db_query`
+    #[inline]
     pub fn get_agent(&self, agent_id: &str) -> GetAgentRequest<'_> {
         GetAgentRequest(
             Call::get(
@@ -121,6 +124,7 @@ impl crate::LookerSdk {
     /// - `conversation_id`: Conversation ID
     ///
     /// `GET /conversations/{conversation_id}/messages` · tag `ConversationalAnalytics` · activity `db_query`
+    #[inline]
     pub fn all_conversation_messages(
         &self,
         conversation_id: &str,
@@ -183,6 +187,7 @@ impl crate::LookerSdk {
     /// - `id`: Conversation message id. Can be a comma-separated list of ids.
     ///
     /// `DELETE /conversations/{conversation_id}/messages` · tag `ConversationalAnalytics` · activity `db_query`
+    #[inline]
     pub fn delete_conversation_message(
         &self,
         conversation_id: &str,
@@ -214,6 +219,7 @@ impl crate::LookerSdk {
     /// - `message_id`: Conversation Message ID
     ///
     /// `GET /conversations/{conversation_id}/messages/{message_id}` · tag `ConversationalAnalytics` · activity `db_query`
+    #[inline]
     pub fn get_conversation_message(
         &self,
         conversation_id: &str,
@@ -278,6 +284,7 @@ impl crate::LookerSdk {
     /// Get a **single conversation** by id with [get_conversation()](#!/Conversation/get_conversation)
     ///
     /// `GET /conversations/search` · tag `ConversationalAnalytics` · activity `non_query`
+    #[inline]
     pub fn search_conversations(&self) -> SearchConversationsRequest<'_> {
         SearchConversationsRequest(
             Call::get(self, "search_conversations", "/conversations/search"),
@@ -319,6 +326,7 @@ impl crate::LookerSdk {
     /// - `id`: Conversation id. Can be a comma-separated list of ids.
     ///
     /// `DELETE /conversations` · tag `ConversationalAnalytics` · activity `db_query`
+    #[inline]
     pub fn delete_conversation(&self, id: &str) -> DeleteConversationRequest<'_> {
         DeleteConversationRequest(
             Call::delete(self, "delete_conversation", "/conversations").query("id", id),
@@ -337,6 +345,7 @@ impl crate::LookerSdk {
     /// - `conversation_id`: Conversation ID
     ///
     /// `GET /conversations/{conversation_id}` · tag `ConversationalAnalytics` · activity `db_query`
+    #[inline]
     pub fn get_conversation(&self, conversation_id: &str) -> GetConversationRequest<'_> {
         GetConversationRequest(
             Call::get(
@@ -436,6 +445,7 @@ impl crate::LookerSdk {
     /// - `golden_query_id`: Golden Query ID
     ///
     /// `DELETE /golden_queries/{golden_query_id}` · tag `ConversationalAnalytics` · activity `db_query`
+    #[inline]
     pub fn delete_golden_query(
         &self,
         golden_query_id: i64,
@@ -511,6 +521,7 @@ impl<'a> SearchAgentsRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Number of results to return. (used with offset)
+    #[inline]
     pub fn limit(self, limit: i64) -> Self {
         Self(self.0.query("limit", limit))
     }
@@ -519,6 +530,7 @@ impl<'a> SearchAgentsRequest<'a> {
         Self(self.0.query("category", Into::<String>::into(category)))
     }
     /// Number of results to skip before returning. (used with limit)
+    #[inline]
     pub fn offset(self, offset: i64) -> Self {
         Self(self.0.query("offset", offset))
     }
@@ -527,14 +539,17 @@ impl<'a> SearchAgentsRequest<'a> {
         Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
     /// Combine given search criteria in a boolean OR expression
+    #[inline]
     pub fn filter_or(self, filter_or: bool) -> Self {
         Self(self.0.query("filter_or", filter_or))
     }
     /// Filter out the agents owned by the user passed at the :created_by_user_id params
+    #[inline]
     pub fn not_owned_by(self, not_owned_by: bool) -> Self {
         Self(self.0.query("not_owned_by", not_owned_by))
     }
     /// Filter on soft deleted agents.
+    #[inline]
     pub fn deleted(self, deleted: bool) -> Self {
         Self(self.0.query("deleted", deleted))
     }
@@ -677,10 +692,12 @@ impl<'a> SearchConversationsRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Number of results to return. (used with offset)
+    #[inline]
     pub fn limit(self, limit: i64) -> Self {
         Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning. (used with limit)
+    #[inline]
     pub fn offset(self, offset: i64) -> Self {
         Self(self.0.query("offset", offset))
     }
@@ -689,6 +706,7 @@ impl<'a> SearchConversationsRequest<'a> {
         Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
     /// Combine given search criteria in a boolean OR expression
+    #[inline]
     pub fn filter_or(self, filter_or: bool) -> Self {
         Self(self.0.query("filter_or", filter_or))
     }
@@ -697,6 +715,7 @@ impl<'a> SearchConversationsRequest<'a> {
         Self(self.0.query("category", Into::<String>::into(category)))
     }
     /// Filter on soft deleted conversations.
+    #[inline]
     pub fn deleted(self, deleted: bool) -> Self {
         Self(self.0.query("deleted", deleted))
     }

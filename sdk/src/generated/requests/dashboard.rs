@@ -15,6 +15,7 @@ impl crate::LookerSdk {
     /// Find **deleted dashboards** with [search_dashboards()](#!/Dashboard/search_dashboards)
     ///
     /// `GET /dashboards` · tag `Dashboard` · activity `non_query`
+    #[inline]
     pub fn all_dashboards(&self) -> AllDashboardsRequest<'_> {
         AllDashboardsRequest(Call::get(self, "all_dashboards", "/dashboards"))
     }
@@ -83,6 +84,7 @@ impl crate::LookerSdk {
     /// Get a **single dashboard** by id with [dashboard()](#!/Dashboard/dashboard)
     ///
     /// `GET /dashboards/search` · tag `Dashboard` · activity `non_query`
+    #[inline]
     pub fn search_dashboards(&self) -> SearchDashboardsRequest<'_> {
         SearchDashboardsRequest(
             Call::get(self, "search_dashboards", "/dashboards/search"),
@@ -109,6 +111,7 @@ impl crate::LookerSdk {
     /// - `space_id`: Id of space to import the dashboard to
     ///
     /// `POST /dashboards/{lookml_dashboard_id}/import/{space_id}` · tag `Dashboard` · activity `non_query`
+    #[inline]
     pub fn import_lookml_dashboard(
         &self,
         lookml_dashboard_id: &str,
@@ -144,6 +147,7 @@ impl crate::LookerSdk {
     /// - `lookml_dashboard_id`: Id of LookML dashboard, in the form 'model::dashboardname'
     ///
     /// `PATCH /dashboards/{lookml_dashboard_id}/sync` · tag `Dashboard` · activity `non_query`
+    #[inline]
     pub fn sync_lookml_dashboard(
         &self,
         lookml_dashboard_id: &str,
@@ -171,6 +175,7 @@ impl crate::LookerSdk {
     /// - `dashboard_id`: Id of dashboard
     ///
     /// `GET /dashboards/{dashboard_id}` · tag `Dashboard` · activity `non_query`
+    #[inline]
     pub fn dashboard(&self, dashboard_id: &str) -> DashboardRequest<'_> {
         DashboardRequest(
             Call::get(
@@ -195,6 +200,7 @@ impl crate::LookerSdk {
     /// - `dashboard_id`: Id of dashboard
     ///
     /// `DELETE /dashboards/{dashboard_id}` · tag `Dashboard` · activity `non_query`
+    #[inline]
     pub fn delete_dashboard(&self, dashboard_id: &str) -> DeleteDashboardRequest<'_> {
         DeleteDashboardRequest(
             Call::delete(
@@ -249,6 +255,7 @@ impl crate::LookerSdk {
     /// - `dashboard_id`: Id of dashboard
     ///
     /// `GET /dashboards/aggregate_table_lookml/{dashboard_id}` · tag `Dashboard` · activity `non_query`
+    #[inline]
     pub fn dashboard_aggregate_table_lookml(
         &self,
         dashboard_id: &str,
@@ -298,6 +305,7 @@ impl crate::LookerSdk {
     /// Get a **single LookML dashboard** by id with [dashboard_lookml()](#!/Dashboard/dashboard_lookml)
     ///
     /// `GET /dashboards/lookml/search` · tag `Dashboard` · activity `non_query`
+    #[inline]
     pub fn search_lookml_dashboards(&self) -> SearchLookmlDashboardsRequest<'_> {
         SearchLookmlDashboardsRequest(
             Call::get(self, "search_lookml_dashboards", "/dashboards/lookml/search"),
@@ -314,6 +322,7 @@ impl crate::LookerSdk {
     /// - `dashboard_id`: Id of dashboard
     ///
     /// `GET /dashboards/lookml/{dashboard_id}` · tag `Dashboard` · activity `non_query`
+    #[inline]
     pub fn dashboard_lookml(&self, dashboard_id: &str) -> DashboardLookmlRequest<'_> {
         DashboardLookmlRequest(
             Call::get(
@@ -338,6 +347,7 @@ impl crate::LookerSdk {
     /// - `folder_id`: Folder id to move to.
     ///
     /// `PATCH /dashboards/{dashboard_id}/move` · tag `Dashboard` · activity `non_query`
+    #[inline]
     pub fn move_dashboard(
         &self,
         dashboard_id: &str,
@@ -421,6 +431,7 @@ impl crate::LookerSdk {
     /// - `dashboard_id`: Dashboard id to copy.
     ///
     /// `POST /dashboards/{dashboard_id}/copy` · tag `Dashboard` · activity `non_query`
+    #[inline]
     pub fn copy_dashboard(&self, dashboard_id: &str) -> CopyDashboardRequest<'_> {
         CopyDashboardRequest(
             Call::post(
@@ -518,6 +529,7 @@ impl crate::LookerSdk {
     /// Boolean search params accept only "true" and "false" as values.
     ///
     /// `GET /dashboard_elements/search` · tag `Dashboard` · activity `non_query`
+    #[inline]
     pub fn search_dashboard_elements(&self) -> SearchDashboardElementsRequest<'_> {
         SearchDashboardElementsRequest(
             Call::get(self, "search_dashboard_elements", "/dashboard_elements/search"),
@@ -532,6 +544,7 @@ impl crate::LookerSdk {
     /// - `dashboard_element_id`: Id of dashboard element
     ///
     /// `GET /dashboard_elements/{dashboard_element_id}` · tag `Dashboard` · activity `non_query`
+    #[inline]
     pub fn dashboard_element(
         &self,
         dashboard_element_id: &str,
@@ -553,6 +566,7 @@ impl crate::LookerSdk {
     /// - `dashboard_element_id`: Id of dashboard element
     ///
     /// `DELETE /dashboard_elements/{dashboard_element_id}` · tag `Dashboard` · activity `non_query`
+    #[inline]
     pub fn delete_dashboard_element(
         &self,
         dashboard_element_id: &str,
@@ -602,6 +616,7 @@ impl crate::LookerSdk {
     /// - `dashboard_id`: Id of dashboard
     ///
     /// `GET /dashboards/{dashboard_id}/dashboard_elements` · tag `Dashboard` · activity `non_query`
+    #[inline]
     pub fn dashboard_dashboard_elements(
         &self,
         dashboard_id: &str,
@@ -645,6 +660,7 @@ impl crate::LookerSdk {
     /// - `dashboard_filter_id`: Id of dashboard filters
     ///
     /// `GET /dashboard_filters/{dashboard_filter_id}` · tag `Dashboard` · activity `non_query`
+    #[inline]
     pub fn dashboard_filter(
         &self,
         dashboard_filter_id: &str,
@@ -666,6 +682,7 @@ impl crate::LookerSdk {
     /// - `dashboard_filter_id`: Id of dashboard filter
     ///
     /// `DELETE /dashboard_filters/{dashboard_filter_id}` · tag `Dashboard` · activity `non_query`
+    #[inline]
     pub fn delete_dashboard_filter(
         &self,
         dashboard_filter_id: &str,
@@ -715,6 +732,7 @@ impl crate::LookerSdk {
     /// - `dashboard_id`: Id of dashboard
     ///
     /// `GET /dashboards/{dashboard_id}/dashboard_filters` · tag `Dashboard` · activity `non_query`
+    #[inline]
     pub fn dashboard_dashboard_filters(
         &self,
         dashboard_id: &str,
@@ -758,6 +776,7 @@ impl crate::LookerSdk {
     /// - `dashboard_layout_component_id`: Id of dashboard layout component
     ///
     /// `GET /dashboard_layout_components/{dashboard_layout_component_id}` · tag `Dashboard` · activity `non_query`
+    #[inline]
     pub fn dashboard_layout_component(
         &self,
         dashboard_layout_component_id: &str,
@@ -810,6 +829,7 @@ impl crate::LookerSdk {
     /// - `dashboard_layout_id`: Id of dashboard layout component
     ///
     /// `GET /dashboard_layouts/{dashboard_layout_id}/dashboard_layout_components` · tag `Dashboard` · activity `non_query`
+    #[inline]
     pub fn dashboard_layout_dashboard_layout_components(
         &self,
         dashboard_layout_id: &str,
@@ -834,6 +854,7 @@ impl crate::LookerSdk {
     /// - `dashboard_layout_id`: Id of dashboard layouts
     ///
     /// `GET /dashboard_layouts/{dashboard_layout_id}` · tag `Dashboard` · activity `non_query`
+    #[inline]
     pub fn dashboard_layout(
         &self,
         dashboard_layout_id: &str,
@@ -855,6 +876,7 @@ impl crate::LookerSdk {
     /// - `dashboard_layout_id`: Id of dashboard layout
     ///
     /// `DELETE /dashboard_layouts/{dashboard_layout_id}` · tag `Dashboard` · activity `non_query`
+    #[inline]
     pub fn delete_dashboard_layout(
         &self,
         dashboard_layout_id: &str,
@@ -904,6 +926,7 @@ impl crate::LookerSdk {
     /// - `dashboard_id`: Id of dashboard
     ///
     /// `GET /dashboards/{dashboard_id}/dashboard_layouts` · tag `Dashboard` · activity `non_query`
+    #[inline]
     pub fn dashboard_dashboard_layouts(
         &self,
         dashboard_id: &str,
@@ -948,6 +971,7 @@ impl crate::LookerSdk {
     /// - `guid`: GUID of the filter state
     ///
     /// `GET /dashboard_filter_state/{guid}` · tag `Dashboard` · activity `non_query`
+    #[inline]
     pub fn dashboard_filter_state(&self, guid: &str) -> DashboardFilterStateRequest<'_> {
         DashboardFilterStateRequest(
             Call::get(
@@ -1049,6 +1073,7 @@ impl<'a> SearchDashboardsRequest<'a> {
         )
     }
     /// Exclude items that exist only in personal spaces other than the users
+    #[inline]
     pub fn curate(self, curate: bool) -> Self {
         Self(self.0.query("curate", curate))
     }
@@ -1062,19 +1087,23 @@ impl<'a> SearchDashboardsRequest<'a> {
     }
     /// DEPRECATED. Use limit and offset instead. Return only page N of paginated results
     #[deprecated(note = "deprecated in the Looker API spec")]
+    #[inline]
     pub fn page(self, page: i64) -> Self {
         Self(self.0.query("page", page))
     }
     /// DEPRECATED. Use limit and offset instead. Return N rows of data per page
     #[deprecated(note = "deprecated in the Looker API spec")]
+    #[inline]
     pub fn per_page(self, per_page: i64) -> Self {
         Self(self.0.query("per_page", per_page))
     }
     /// Number of results to return. (used with offset and takes priority over page and per_page)
+    #[inline]
     pub fn limit(self, limit: i64) -> Self {
         Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any. (used with limit and takes priority over page and per_page)
+    #[inline]
     pub fn offset(self, offset: i64) -> Self {
         Self(self.0.query("offset", offset))
     }
@@ -1083,10 +1112,12 @@ impl<'a> SearchDashboardsRequest<'a> {
         Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
     /// Combine given search criteria in a boolean OR expression
+    #[inline]
     pub fn filter_or(self, filter_or: bool) -> Self {
         Self(self.0.query("filter_or", filter_or))
     }
     /// Filter out the dashboards owned by the user passed at the :user_id params
+    #[inline]
     pub fn not_owned_by(self, not_owned_by: bool) -> Self {
         Self(self.0.query("not_owned_by", not_owned_by))
     }
@@ -1099,6 +1130,7 @@ crate::builder::request_builder!(
 pub struct ImportLookmlDashboardRequest<'a>(Call<'a>);
 impl<'a> ImportLookmlDashboardRequest<'a> {
     /// If true, and this dashboard is localized, export it with the raw keys, not localized.
+    #[inline]
     pub fn raw_locale(self, raw_locale: bool) -> Self {
         Self(self.0.query("raw_locale", raw_locale))
     }
@@ -1117,6 +1149,7 @@ crate::builder::request_builder!(
 pub struct SyncLookmlDashboardRequest<'a>(Call<'a>);
 impl<'a> SyncLookmlDashboardRequest<'a> {
     /// If true, and this dashboard is localized, export it with the raw keys, not localized.
+    #[inline]
     pub fn raw_locale(self, raw_locale: bool) -> Self {
         Self(self.0.query("raw_locale", raw_locale))
     }
@@ -1187,10 +1220,12 @@ impl<'a> SearchLookmlDashboardsRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Number of results to return. (used with offset and takes priority over page and per_page)
+    #[inline]
     pub fn limit(self, limit: i64) -> Self {
         Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any. (used with limit and takes priority over page and per_page)
+    #[inline]
     pub fn offset(self, offset: i64) -> Self {
         Self(self.0.query("offset", offset))
     }
@@ -1271,6 +1306,7 @@ impl<'a> SearchDashboardElementsRequest<'a> {
         Self(self.0.query("title", Into::<String>::into(title)))
     }
     /// Select soft-deleted dashboard elements
+    #[inline]
     pub fn deleted(self, deleted: bool) -> Self {
         Self(self.0.query("deleted", deleted))
     }
@@ -1279,6 +1315,7 @@ impl<'a> SearchDashboardElementsRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Combine given search criteria in a boolean OR expression
+    #[inline]
     pub fn filter_or(self, filter_or: bool) -> Self {
         Self(self.0.query("filter_or", filter_or))
     }
@@ -1344,6 +1381,7 @@ impl<'a> CreateDashboardElementRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Apply relevant filters on dashboard to this tile
+    #[inline]
     pub fn apply_filters(self, apply_filters: bool) -> Self {
         Self(self.0.query("apply_filters", apply_filters))
     }

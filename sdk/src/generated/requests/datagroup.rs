@@ -9,6 +9,7 @@ impl crate::LookerSdk {
     /// ### Get information about all datagroups.
     ///
     /// `GET /datagroups` · tag `Datagroup` · activity `non_query`
+    #[inline]
     pub fn all_datagroups(&self) -> AllDatagroupsRequest<'_> {
         AllDatagroupsRequest(Call::get(self, "all_datagroups", "/datagroups"))
     }
@@ -21,6 +22,7 @@ impl crate::LookerSdk {
     /// - `datagroup_id`: ID of datagroup.
     ///
     /// `GET /datagroups/{datagroup_id}` · tag `Datagroup` · activity `non_query`
+    #[inline]
     pub fn datagroup(&self, datagroup_id: &str) -> DatagroupRequest<'_> {
         DatagroupRequest(
             Call::get(

@@ -13,6 +13,7 @@ impl crate::LookerSdk {
     /// - `model`: The name of the Lookml model.
     ///
     /// `GET /derived_table/graph/model/{model}` · tag `DerivedTable` · activity `non_query`
+    #[inline]
     pub fn graph_derived_tables_for_model(
         &self,
         model: &str,
@@ -34,6 +35,7 @@ impl crate::LookerSdk {
     /// - `view`: The derived table's view name.
     ///
     /// `GET /derived_table/graph/view/{view}` · tag `DerivedTable` · activity `non_query`
+    #[inline]
     pub fn graph_derived_tables_for_view(
         &self,
         view: &str,
@@ -56,6 +58,7 @@ impl crate::LookerSdk {
     /// - `view_name`: The view name of the PDT to start building.
     ///
     /// `GET /derived_table/{model_name}/{view_name}/start` · tag `DerivedTable` · activity `non_query`
+    #[inline]
     pub fn start_pdt_build(
         &self,
         model_name: &str,
@@ -81,6 +84,7 @@ impl crate::LookerSdk {
     /// - `materialization_id`: The materialization id to check status for.
     ///
     /// `GET /derived_table/{materialization_id}/status` · tag `DerivedTable` · activity `non_query`
+    #[inline]
     pub fn check_pdt_build(&self, materialization_id: &str) -> CheckPdtBuildRequest<'_> {
         CheckPdtBuildRequest(
             Call::get(
@@ -99,6 +103,7 @@ impl crate::LookerSdk {
     /// - `materialization_id`: The materialization id to stop.
     ///
     /// `GET /derived_table/{materialization_id}/stop` · tag `DerivedTable` · activity `non_query`
+    #[inline]
     pub fn stop_pdt_build(&self, materialization_id: &str) -> StopPdtBuildRequest<'_> {
         StopPdtBuildRequest(
             Call::get(

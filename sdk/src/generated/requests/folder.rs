@@ -9,6 +9,7 @@ impl crate::LookerSdk {
     /// Search for folders by creator id, parent id, name, etc
     ///
     /// `GET /folders/search` · tag `Folder` · activity `non_query`
+    #[inline]
     pub fn search_folders(&self) -> SearchFoldersRequest<'_> {
         SearchFoldersRequest(Call::get(self, "search_folders", "/folders/search"))
     }
@@ -21,6 +22,7 @@ impl crate::LookerSdk {
     /// - `folder_id`: Id of folder
     ///
     /// `GET /folders/{folder_id}` · tag `Folder` · activity `non_query`
+    #[inline]
     pub fn folder(&self, folder_id: &str) -> FolderRequest<'_> {
         FolderRequest(
             Call::get(
@@ -40,6 +42,7 @@ impl crate::LookerSdk {
     /// - `folder_id`: Id of folder
     ///
     /// `DELETE /folders/{folder_id}` · tag `Folder` · activity `non_query`
+    #[inline]
     pub fn delete_folder(&self, folder_id: &str) -> DeleteFolderRequest<'_> {
         DeleteFolderRequest(
             Call::delete(
@@ -81,6 +84,7 @@ impl crate::LookerSdk {
     /// All personal folders will be returned.
     ///
     /// `GET /folders` · tag `Folder` · activity `non_query`
+    #[inline]
     pub fn all_folders(&self) -> AllFoldersRequest<'_> {
         AllFoldersRequest(Call::get(self, "all_folders", "/folders"))
     }
@@ -114,6 +118,7 @@ impl crate::LookerSdk {
     /// - `folder_id`: Id of folder
     ///
     /// `GET /folders/{folder_id}/children` · tag `Folder` · activity `non_query`
+    #[inline]
     pub fn folder_children(&self, folder_id: &str) -> FolderChildrenRequest<'_> {
         FolderChildrenRequest(
             Call::get(
@@ -132,6 +137,7 @@ impl crate::LookerSdk {
     /// - `folder_id`: Id of folder
     ///
     /// `GET /folders/{folder_id}/children/search` · tag `Folder` · activity `non_query`
+    #[inline]
     pub fn folder_children_search(
         &self,
         folder_id: &str,
@@ -153,6 +159,7 @@ impl crate::LookerSdk {
     /// - `folder_id`: Id of folder
     ///
     /// `GET /folders/{folder_id}/parent` · tag `Folder` · activity `non_query`
+    #[inline]
     pub fn folder_parent(&self, folder_id: &str) -> FolderParentRequest<'_> {
         FolderParentRequest(
             Call::get(
@@ -171,6 +178,7 @@ impl crate::LookerSdk {
     /// - `folder_id`: Id of folder
     ///
     /// `GET /folders/{folder_id}/ancestors` · tag `Folder` · activity `non_query`
+    #[inline]
     pub fn folder_ancestors(&self, folder_id: &str) -> FolderAncestorsRequest<'_> {
         FolderAncestorsRequest(
             Call::get(
@@ -190,6 +198,7 @@ impl crate::LookerSdk {
     /// - `folder_id`: Id of folder
     ///
     /// `GET /folders/{folder_id}/looks` · tag `Folder` · activity `non_query`
+    #[inline]
     pub fn folder_looks(&self, folder_id: &str) -> FolderLooksRequest<'_> {
         FolderLooksRequest(
             Call::get(
@@ -208,6 +217,7 @@ impl crate::LookerSdk {
     /// - `folder_id`: Id of folder
     ///
     /// `GET /folders/{folder_id}/dashboards` · tag `Folder` · activity `non_query`
+    #[inline]
     pub fn folder_dashboards(&self, folder_id: &str) -> FolderDashboardsRequest<'_> {
         FolderDashboardsRequest(
             Call::get(
@@ -228,19 +238,23 @@ impl<'a> SearchFoldersRequest<'a> {
     }
     /// DEPRECATED. Use limit and offset instead. Return only page N of paginated results
     #[deprecated(note = "deprecated in the Looker API spec")]
+    #[inline]
     pub fn page(self, page: i64) -> Self {
         Self(self.0.query("page", page))
     }
     /// DEPRECATED. Use limit and offset instead. Return N rows of data per page
     #[deprecated(note = "deprecated in the Looker API spec")]
+    #[inline]
     pub fn per_page(self, per_page: i64) -> Self {
         Self(self.0.query("per_page", per_page))
     }
     /// Number of results to return. (used with offset and takes priority over page and per_page)
+    #[inline]
     pub fn limit(self, limit: i64) -> Self {
         Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any. (used with limit and takes priority over page and per_page)
+    #[inline]
     pub fn offset(self, offset: i64) -> Self {
         Self(self.0.query("offset", offset))
     }
@@ -265,14 +279,17 @@ impl<'a> SearchFoldersRequest<'a> {
         Self(self.0.query("creator_id", Into::<String>::into(creator_id)))
     }
     /// Combine given search criteria in a boolean OR expression
+    #[inline]
     pub fn filter_or(self, filter_or: bool) -> Self {
         Self(self.0.query("filter_or", filter_or))
     }
     /// Match is shared root
+    #[inline]
     pub fn is_shared_root(self, is_shared_root: bool) -> Self {
         Self(self.0.query("is_shared_root", is_shared_root))
     }
     /// Match is users root
+    #[inline]
     pub fn is_users_root(self, is_users_root: bool) -> Self {
         Self(self.0.query("is_users_root", is_users_root))
     }
@@ -330,19 +347,23 @@ impl<'a> FolderChildrenRequest<'a> {
     }
     /// DEPRECATED. Use limit and offset instead. Return only page N of paginated results
     #[deprecated(note = "deprecated in the Looker API spec")]
+    #[inline]
     pub fn page(self, page: i64) -> Self {
         Self(self.0.query("page", page))
     }
     /// DEPRECATED. Use limit and offset instead. Return N rows of data per page
     #[deprecated(note = "deprecated in the Looker API spec")]
+    #[inline]
     pub fn per_page(self, per_page: i64) -> Self {
         Self(self.0.query("per_page", per_page))
     }
     /// Number of results to return. (used with offset and takes priority over page and per_page)
+    #[inline]
     pub fn limit(self, limit: i64) -> Self {
         Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any. (used with limit and takes priority over page and per_page)
+    #[inline]
     pub fn offset(self, offset: i64) -> Self {
         Self(self.0.query("offset", offset))
     }

@@ -9,6 +9,7 @@ impl crate::LookerSdk {
     /// ### Get information about all groups.
     ///
     /// `GET /groups` · tag `Group` · activity `non_query`
+    #[inline]
     pub fn all_groups(&self) -> AllGroupsRequest<'_> {
         AllGroupsRequest(Call::get(self, "all_groups", "/groups"))
     }
@@ -56,6 +57,7 @@ impl crate::LookerSdk {
     /// Boolean search params accept only "true" and "false" as values.
     ///
     /// `GET /groups/search` · tag `Group` · activity `non_query`
+    #[inline]
     pub fn search_groups(&self) -> SearchGroupsRequest<'_> {
         SearchGroupsRequest(Call::get(self, "search_groups", "/groups/search"))
     }
@@ -87,6 +89,7 @@ impl crate::LookerSdk {
     /// Boolean search params accept only "true" and "false" as values.
     ///
     /// `GET /groups/search/with_roles` · tag `Group` · activity `non_query`
+    #[inline]
     pub fn search_groups_with_roles(&self) -> SearchGroupsWithRolesRequest<'_> {
         SearchGroupsWithRolesRequest(
             Call::get(self, "search_groups_with_roles", "/groups/search/with_roles"),
@@ -121,6 +124,7 @@ impl crate::LookerSdk {
     /// Boolean search params accept only "true" and "false" as values.
     ///
     /// `GET /groups/search/with_hierarchy` · tag `Group` · activity `non_query`
+    #[inline]
     pub fn search_groups_with_hierarchy(&self) -> SearchGroupsWithHierarchyRequest<'_> {
         SearchGroupsWithHierarchyRequest(
             Call::get(
@@ -139,6 +143,7 @@ impl crate::LookerSdk {
     /// - `group_id`: Id of group
     ///
     /// `GET /groups/{group_id}` · tag `Group` · activity `non_query`
+    #[inline]
     pub fn group(&self, group_id: &str) -> GroupRequest<'_> {
         GroupRequest(
             Call::get(self, "group", crate::call::path(&["/groups/", ""], &[group_id])),
@@ -153,6 +158,7 @@ impl crate::LookerSdk {
     /// - `group_id`: Id of group
     ///
     /// `DELETE /groups/{group_id}` · tag `Group` · activity `non_query`
+    #[inline]
     pub fn delete_group(&self, group_id: &str) -> DeleteGroupRequest<'_> {
         DeleteGroupRequest(
             Call::delete(
@@ -196,6 +202,7 @@ impl crate::LookerSdk {
     /// - `group_id`: Id of group
     ///
     /// `GET /groups/{group_id}/groups` · tag `Group` · activity `non_query`
+    #[inline]
     pub fn all_group_groups(&self, group_id: &str) -> AllGroupGroupsRequest<'_> {
         AllGroupGroupsRequest(
             Call::get(
@@ -239,6 +246,7 @@ impl crate::LookerSdk {
     /// - `group_id`: Id of group
     ///
     /// `GET /groups/{group_id}/users` · tag `Group` · activity `non_query`
+    #[inline]
     pub fn all_group_users(&self, group_id: &str) -> AllGroupUsersRequest<'_> {
         AllGroupUsersRequest(
             Call::get(
@@ -283,6 +291,7 @@ impl crate::LookerSdk {
     /// - `user_id`: Id of user to remove from group
     ///
     /// `DELETE /groups/{group_id}/users/{user_id}` · tag `Group` · activity `non_query`
+    #[inline]
     pub fn delete_group_user(
         &self,
         group_id: &str,
@@ -306,6 +315,7 @@ impl crate::LookerSdk {
     /// - `deleting_group_id`: Id of group to delete
     ///
     /// `DELETE /groups/{group_id}/groups/{deleting_group_id}` · tag `Group` · activity `non_query`
+    #[inline]
     pub fn delete_group_from_group(
         &self,
         group_id: &str,
@@ -332,6 +342,7 @@ impl crate::LookerSdk {
     /// - `user_attribute_id`: Id of user attribute
     ///
     /// `DELETE /groups/{group_id}/attribute_values/{user_attribute_id}` · tag `Group` · activity `non_query`
+    #[inline]
     pub fn delete_user_attribute_group_value(
         &self,
         group_id: &str,
@@ -391,19 +402,23 @@ impl<'a> AllGroupsRequest<'a> {
     }
     /// DEPRECATED. Use limit and offset instead. Return only page N of paginated results
     #[deprecated(note = "deprecated in the Looker API spec")]
+    #[inline]
     pub fn page(self, page: i64) -> Self {
         Self(self.0.query("page", page))
     }
     /// DEPRECATED. Use limit and offset instead. Return N rows of data per page
     #[deprecated(note = "deprecated in the Looker API spec")]
+    #[inline]
     pub fn per_page(self, per_page: i64) -> Self {
         Self(self.0.query("per_page", per_page))
     }
     /// Number of results to return. (used with offset and takes priority over page and per_page)
+    #[inline]
     pub fn limit(self, limit: i64) -> Self {
         Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any. (used with limit and takes priority over page and per_page)
+    #[inline]
     pub fn offset(self, offset: i64) -> Self {
         Self(self.0.query("offset", offset))
     }
@@ -426,6 +441,7 @@ impl<'a> AllGroupsRequest<'a> {
         )
     }
     /// Select only groups that either can/cannot be given access to content.
+    #[inline]
     pub fn can_add_to_content_metadata(self, can_add_to_content_metadata: bool) -> Self {
         Self(self.0.query("can_add_to_content_metadata", can_add_to_content_metadata))
     }
@@ -454,10 +470,12 @@ impl<'a> SearchGroupsRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Number of results to return (used with `offset`).
+    #[inline]
     pub fn limit(self, limit: i64) -> Self {
         Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any (used with `limit`).
+    #[inline]
     pub fn offset(self, offset: i64) -> Self {
         Self(self.0.query("offset", offset))
     }
@@ -466,6 +484,7 @@ impl<'a> SearchGroupsRequest<'a> {
         Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
     /// Combine given search criteria in a boolean OR expression
+    #[inline]
     pub fn filter_or(self, filter_or: bool) -> Self {
         Self(self.0.query("filter_or", filter_or))
     }
@@ -482,10 +501,12 @@ impl<'a> SearchGroupsRequest<'a> {
         Self(self.0.query("external_group_id", Into::<String>::into(external_group_id)))
     }
     /// Match group externally_managed.
+    #[inline]
     pub fn externally_managed(self, externally_managed: bool) -> Self {
         Self(self.0.query("externally_managed", externally_managed))
     }
     /// Match group externally_orphaned.
+    #[inline]
     pub fn externally_orphaned(self, externally_orphaned: bool) -> Self {
         Self(self.0.query("externally_orphaned", externally_orphaned))
     }
@@ -502,10 +523,12 @@ impl<'a> SearchGroupsWithRolesRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Number of results to return (used with `offset`).
+    #[inline]
     pub fn limit(self, limit: i64) -> Self {
         Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any (used with `limit`).
+    #[inline]
     pub fn offset(self, offset: i64) -> Self {
         Self(self.0.query("offset", offset))
     }
@@ -514,6 +537,7 @@ impl<'a> SearchGroupsWithRolesRequest<'a> {
         Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
     /// Combine given search criteria in a boolean OR expression
+    #[inline]
     pub fn filter_or(self, filter_or: bool) -> Self {
         Self(self.0.query("filter_or", filter_or))
     }
@@ -530,10 +554,12 @@ impl<'a> SearchGroupsWithRolesRequest<'a> {
         Self(self.0.query("external_group_id", Into::<String>::into(external_group_id)))
     }
     /// Match group externally_managed.
+    #[inline]
     pub fn externally_managed(self, externally_managed: bool) -> Self {
         Self(self.0.query("externally_managed", externally_managed))
     }
     /// Match group externally_orphaned.
+    #[inline]
     pub fn externally_orphaned(self, externally_orphaned: bool) -> Self {
         Self(self.0.query("externally_orphaned", externally_orphaned))
     }
@@ -551,10 +577,12 @@ impl<'a> SearchGroupsWithHierarchyRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Number of results to return (used with `offset`).
+    #[inline]
     pub fn limit(self, limit: i64) -> Self {
         Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any (used with `limit`).
+    #[inline]
     pub fn offset(self, offset: i64) -> Self {
         Self(self.0.query("offset", offset))
     }
@@ -563,6 +591,7 @@ impl<'a> SearchGroupsWithHierarchyRequest<'a> {
         Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
     /// Combine given search criteria in a boolean OR expression
+    #[inline]
     pub fn filter_or(self, filter_or: bool) -> Self {
         Self(self.0.query("filter_or", filter_or))
     }
@@ -579,10 +608,12 @@ impl<'a> SearchGroupsWithHierarchyRequest<'a> {
         Self(self.0.query("external_group_id", Into::<String>::into(external_group_id)))
     }
     /// Match group externally_managed.
+    #[inline]
     pub fn externally_managed(self, externally_managed: bool) -> Self {
         Self(self.0.query("externally_managed", externally_managed))
     }
     /// Match group externally_orphaned.
+    #[inline]
     pub fn externally_orphaned(self, externally_orphaned: bool) -> Self {
         Self(self.0.query("externally_orphaned", externally_orphaned))
     }
@@ -647,19 +678,23 @@ impl<'a> AllGroupUsersRequest<'a> {
     }
     /// DEPRECATED. Use limit and offset instead. Return only page N of paginated results
     #[deprecated(note = "deprecated in the Looker API spec")]
+    #[inline]
     pub fn page(self, page: i64) -> Self {
         Self(self.0.query("page", page))
     }
     /// DEPRECATED. Use limit and offset instead. Return N rows of data per page
     #[deprecated(note = "deprecated in the Looker API spec")]
+    #[inline]
     pub fn per_page(self, per_page: i64) -> Self {
         Self(self.0.query("per_page", per_page))
     }
     /// Number of results to return. (used with offset and takes priority over page and per_page)
+    #[inline]
     pub fn limit(self, limit: i64) -> Self {
         Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any. (used with limit and takes priority over page and per_page)
+    #[inline]
     pub fn offset(self, offset: i64) -> Self {
         Self(self.0.query("offset", offset))
     }

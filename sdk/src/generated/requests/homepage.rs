@@ -9,6 +9,7 @@ impl crate::LookerSdk {
     /// ### Get information about the primary homepage's sections.
     ///
     /// `GET /primary_homepage_sections` · tag `Homepage` · activity `non_query`
+    #[inline]
     pub fn all_primary_homepage_sections(
         &self,
     ) -> AllPrimaryHomepageSectionsRequest<'_> {

@@ -9,6 +9,7 @@ impl crate::LookerSdk {
     /// ### Get information about all Integration Hubs.
     ///
     /// `GET /integration_hubs` · tag `Integration` · activity `non_query`
+    #[inline]
     pub fn all_integration_hubs(&self) -> AllIntegrationHubsRequest<'_> {
         AllIntegrationHubsRequest(
             Call::get(self, "all_integration_hubs", "/integration_hubs"),
@@ -44,6 +45,7 @@ impl crate::LookerSdk {
     /// - `integration_hub_id`: Id of integration_hub
     ///
     /// `GET /integration_hubs/{integration_hub_id}` · tag `Integration` · activity `non_query`
+    #[inline]
     pub fn integration_hub(
         &self,
         integration_hub_id: &str,
@@ -65,6 +67,7 @@ impl crate::LookerSdk {
     /// - `integration_hub_id`: Id of integration_hub
     ///
     /// `DELETE /integration_hubs/{integration_hub_id}` · tag `Integration` · activity `non_query`
+    #[inline]
     pub fn delete_integration_hub(
         &self,
         integration_hub_id: &str,
@@ -113,6 +116,7 @@ impl crate::LookerSdk {
     /// - `integration_hub_id`: Id of integration_hub
     ///
     /// `GET /integration_hubs/{integration_hub_id}/health` · tag `Integration` · activity `non_query`
+    #[inline]
     pub fn get_integration_hub_health(
         &self,
         integration_hub_id: &str,
@@ -137,6 +141,7 @@ impl crate::LookerSdk {
     /// - `integration_hub_id`: Id of integration_hub
     ///
     /// `POST /integration_hubs/{integration_hub_id}/accept_legal_agreement` · tag `Integration` · activity `non_query`
+    #[inline]
     pub fn accept_integration_hub_legal_agreement(
         &self,
         integration_hub_id: &str,
@@ -157,6 +162,7 @@ impl crate::LookerSdk {
     /// ### Get information about all Integrations.
     ///
     /// `GET /integrations` · tag `Integration` · activity `non_query`
+    #[inline]
     pub fn all_integrations(&self) -> AllIntegrationsRequest<'_> {
         AllIntegrationsRequest(Call::get(self, "all_integrations", "/integrations"))
     }
@@ -169,6 +175,7 @@ impl crate::LookerSdk {
     /// - `integration_id`: Id of integration
     ///
     /// `GET /integrations/{integration_id}` · tag `Integration` · activity `non_query`
+    #[inline]
     pub fn integration(&self, integration_id: &str) -> IntegrationRequest<'_> {
         IntegrationRequest(
             Call::get(
@@ -212,6 +219,7 @@ impl crate::LookerSdk {
     /// - `integration_id`: Id of integration
     ///
     /// `POST /integrations/{integration_id}/form` · tag `Integration` · activity `non_query`
+    #[inline]
     pub fn fetch_integration_form(
         &self,
         integration_id: &str,
@@ -233,6 +241,7 @@ impl crate::LookerSdk {
     /// - `integration_id`: Id of integration
     ///
     /// `POST /integrations/{integration_id}/test` · tag `Integration` · activity `non_query`
+    #[inline]
     pub fn test_integration(&self, integration_id: &str) -> TestIntegrationRequest<'_> {
         TestIntegrationRequest(
             Call::post(

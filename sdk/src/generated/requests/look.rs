@@ -15,6 +15,7 @@ impl crate::LookerSdk {
     /// Find **soft-deleted looks** with [search_looks()](#!/Look/search_looks)
     ///
     /// `GET /looks` · tag `Look` · activity `non_query`
+    #[inline]
     pub fn all_looks(&self) -> AllLooksRequest<'_> {
         AllLooksRequest(Call::get(self, "all_looks", "/looks"))
     }
@@ -71,6 +72,7 @@ impl crate::LookerSdk {
     /// Get a **single look** by id with [look(id)](#!/Look/look)
     ///
     /// `GET /looks/search` · tag `Look` · activity `non_query`
+    #[inline]
     pub fn search_looks(&self) -> SearchLooksRequest<'_> {
         SearchLooksRequest(Call::get(self, "search_looks", "/looks/search"))
     }
@@ -85,6 +87,7 @@ impl crate::LookerSdk {
     /// - `look_id`: Id of look
     ///
     /// `GET /looks/{look_id}` · tag `Look` · activity `non_query`
+    #[inline]
     pub fn look(&self, look_id: &str) -> LookRequest<'_> {
         LookRequest(
             Call::get(self, "look", crate::call::path(&["/looks/", ""], &[look_id])),
@@ -105,6 +108,7 @@ impl crate::LookerSdk {
     /// - `look_id`: Id of look
     ///
     /// `DELETE /looks/{look_id}` · tag `Look` · activity `non_query`
+    #[inline]
     pub fn delete_look(&self, look_id: &str) -> DeleteLookRequest<'_> {
         DeleteLookRequest(
             Call::delete(
@@ -186,6 +190,7 @@ impl crate::LookerSdk {
     /// - `result_format`: Format of result
     ///
     /// `GET /looks/{look_id}/run/{result_format}` · tag `Look` · activity `db_query`
+    #[inline]
     pub fn run_look(&self, look_id: &str, result_format: &str) -> RunLookRequest<'_> {
         RunLookRequest(
             Call::get(
@@ -210,6 +215,7 @@ impl crate::LookerSdk {
     /// - `look_id`: Look id to copy.
     ///
     /// `POST /looks/{look_id}/copy` · tag `Look` · activity `non_query`
+    #[inline]
     pub fn copy_look(&self, look_id: &str) -> CopyLookRequest<'_> {
         CopyLookRequest(
             Call::post(
@@ -234,6 +240,7 @@ impl crate::LookerSdk {
     /// - `folder_id`: Folder id to move to.
     ///
     /// `PATCH /looks/{look_id}/move` · tag `Look` · activity `non_query`
+    #[inline]
     pub fn move_look(&self, look_id: &str, folder_id: &str) -> MoveLookRequest<'_> {
         MoveLookRequest(
             Call::patch(
@@ -333,6 +340,7 @@ impl<'a> SearchLooksRequest<'a> {
         Self(self.0.query("view_count", Into::<String>::into(view_count)))
     }
     /// Select soft-deleted looks
+    #[inline]
     pub fn deleted(self, deleted: bool) -> Self {
         Self(self.0.query("deleted", deleted))
     }
@@ -341,6 +349,7 @@ impl<'a> SearchLooksRequest<'a> {
         Self(self.0.query("query_id", Into::<String>::into(query_id)))
     }
     /// Exclude items that exist only in personal spaces other than the users
+    #[inline]
     pub fn curate(self, curate: bool) -> Self {
         Self(self.0.query("curate", curate))
     }
@@ -354,19 +363,23 @@ impl<'a> SearchLooksRequest<'a> {
     }
     /// DEPRECATED. Use limit and offset instead. Return only page N of paginated results
     #[deprecated(note = "deprecated in the Looker API spec")]
+    #[inline]
     pub fn page(self, page: i64) -> Self {
         Self(self.0.query("page", page))
     }
     /// DEPRECATED. Use limit and offset instead. Return N rows of data per page
     #[deprecated(note = "deprecated in the Looker API spec")]
+    #[inline]
     pub fn per_page(self, per_page: i64) -> Self {
         Self(self.0.query("per_page", per_page))
     }
     /// Number of results to return. (used with offset and takes priority over page and per_page)
+    #[inline]
     pub fn limit(self, limit: i64) -> Self {
         Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any. (used with limit and takes priority over page and per_page)
+    #[inline]
     pub fn offset(self, offset: i64) -> Self {
         Self(self.0.query("offset", offset))
     }
@@ -375,6 +388,7 @@ impl<'a> SearchLooksRequest<'a> {
         Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
     /// Combine given search criteria in a boolean OR expression
+    #[inline]
     pub fn filter_or(self, filter_or: bool) -> Self {
         Self(self.0.query("filter_or", filter_or))
     }
@@ -415,38 +429,47 @@ crate::builder::request_builder!(
 pub struct RunLookRequest<'a>(Call<'a>);
 impl<'a> RunLookRequest<'a> {
     /// Row limit (may override the limit in the saved query).
+    #[inline]
     pub fn limit(self, limit: i64) -> Self {
         Self(self.0.query("limit", limit))
     }
     /// Apply model-specified formatting to each result.
+    #[inline]
     pub fn apply_formatting(self, apply_formatting: bool) -> Self {
         Self(self.0.query("apply_formatting", apply_formatting))
     }
     /// Apply visualization options to results.
+    #[inline]
     pub fn apply_vis(self, apply_vis: bool) -> Self {
         Self(self.0.query("apply_vis", apply_vis))
     }
     /// Get results from cache if available.
+    #[inline]
     pub fn cache(self, cache: bool) -> Self {
         Self(self.0.query("cache", cache))
     }
     /// Render width for image formats.
+    #[inline]
     pub fn image_width(self, image_width: i64) -> Self {
         Self(self.0.query("image_width", image_width))
     }
     /// Render height for image formats.
+    #[inline]
     pub fn image_height(self, image_height: i64) -> Self {
         Self(self.0.query("image_height", image_height))
     }
     /// Generate drill links (only applicable to 'json_detail' format.
+    #[inline]
     pub fn generate_drill_links(self, generate_drill_links: bool) -> Self {
         Self(self.0.query("generate_drill_links", generate_drill_links))
     }
     /// Force use of production models even if the user is in development mode. Note that this flag being false does not guarantee development models will be used.
+    #[inline]
     pub fn force_production(self, force_production: bool) -> Self {
         Self(self.0.query("force_production", force_production))
     }
     /// Retrieve any results from cache even if the results have expired.
+    #[inline]
     pub fn cache_only(self, cache_only: bool) -> Self {
         Self(self.0.query("cache_only", cache_only))
     }
@@ -455,10 +478,12 @@ impl<'a> RunLookRequest<'a> {
         Self(self.0.query("path_prefix", Into::<String>::into(path_prefix)))
     }
     /// Rebuild PDTS used in query.
+    #[inline]
     pub fn rebuild_pdts(self, rebuild_pdts: bool) -> Self {
         Self(self.0.query("rebuild_pdts", rebuild_pdts))
     }
     /// Perform table calculations on query results
+    #[inline]
     pub fn server_table_calcs(self, server_table_calcs: bool) -> Self {
         Self(self.0.query("server_table_calcs", server_table_calcs))
     }

@@ -9,6 +9,7 @@ impl crate::LookerSdk {
     /// ### Get information about all lookml models.
     ///
     /// `GET /lookml_models` · tag `LookmlModel` · activity `non_query`
+    #[inline]
     pub fn all_lookml_models(&self) -> AllLookmlModelsRequest<'_> {
         AllLookmlModelsRequest(Call::get(self, "all_lookml_models", "/lookml_models"))
     }
@@ -39,6 +40,7 @@ impl crate::LookerSdk {
     /// - `lookml_model_name`: Name of lookml model.
     ///
     /// `GET /lookml_models/{lookml_model_name}` · tag `LookmlModel` · activity `non_query`
+    #[inline]
     pub fn lookml_model(&self, lookml_model_name: &str) -> LookmlModelRequest<'_> {
         LookmlModelRequest(
             Call::get(
@@ -57,6 +59,7 @@ impl crate::LookerSdk {
     /// - `lookml_model_name`: Name of lookml model.
     ///
     /// `DELETE /lookml_models/{lookml_model_name}` · tag `LookmlModel` · activity `non_query`
+    #[inline]
     pub fn delete_lookml_model(
         &self,
         lookml_model_name: &str,
@@ -104,6 +107,7 @@ impl crate::LookerSdk {
     /// - `explore_name`: Name of explore.
     ///
     /// `GET /lookml_models/{lookml_model_name}/explores/{explore_name}` · tag `LookmlModel` · activity `non_query`
+    #[inline]
     pub fn lookml_model_explore(
         &self,
         lookml_model_name: &str,
@@ -130,26 +134,32 @@ impl<'a> AllLookmlModelsRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Number of results to return. (can be used with offset)
+    #[inline]
     pub fn limit(self, limit: i64) -> Self {
         Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any. (Defaults to 0 if not set when limit is used)
+    #[inline]
     pub fn offset(self, offset: i64) -> Self {
         Self(self.0.query("offset", offset))
     }
     /// Whether or not to exclude models with no explores from the response (Defaults to false)
+    #[inline]
     pub fn exclude_empty(self, exclude_empty: bool) -> Self {
         Self(self.0.query("exclude_empty", exclude_empty))
     }
     /// Whether or not to exclude hidden explores from the response (Defaults to false)
+    #[inline]
     pub fn exclude_hidden(self, exclude_hidden: bool) -> Self {
         Self(self.0.query("exclude_hidden", exclude_hidden))
     }
     /// Whether or not to include built-in models such as System Activity (Defaults to false)
+    #[inline]
     pub fn include_internal(self, include_internal: bool) -> Self {
         Self(self.0.query("include_internal", include_internal))
     }
     /// Whether or not to include self service models (Defaults to false)
+    #[inline]
     pub fn include_self_service(self, include_self_service: bool) -> Self {
         Self(self.0.query("include_self_service", include_self_service))
     }
@@ -196,6 +206,7 @@ impl<'a> LookmlModelExploreRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Whether response should include drill field metadata.
+    #[inline]
     pub fn add_drills_metadata(self, add_drills_metadata: bool) -> Self {
         Self(self.0.query("add_drills_metadata", add_drills_metadata))
     }

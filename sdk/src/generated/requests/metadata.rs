@@ -33,6 +33,7 @@ impl crate::LookerSdk {
     /// - `field_name`: Name of field to use for suggestions
     ///
     /// `GET /models/{model_name}/views/{view_name}/fields/{field_name}/suggestions` · tag `Metadata` · activity `non_query`
+    #[inline]
     pub fn model_fieldname_suggestions(
         &self,
         model_name: &str,
@@ -59,6 +60,7 @@ impl crate::LookerSdk {
     /// - `model_name`: Name of model
     ///
     /// `GET /models/{model_name}` · tag `Metadata` · activity `non_query`
+    #[inline]
     pub fn get_model(&self, model_name: &str) -> GetModelRequest<'_> {
         GetModelRequest(
             Call::get(
@@ -85,6 +87,7 @@ impl crate::LookerSdk {
     /// - `connection_name`: Name of connection
     ///
     /// `GET /connections/{connection_name}/databases` · tag `Metadata` · activity `db_query`
+    #[inline]
     pub fn connection_databases(
         &self,
         connection_name: &str,
@@ -108,6 +111,7 @@ impl crate::LookerSdk {
     /// - `connection_name`: Name of connection
     ///
     /// `GET /connections/{connection_name}/features` · tag `Metadata` · activity `non_query`
+    #[inline]
     pub fn connection_features(
         &self,
         connection_name: &str,
@@ -129,6 +133,7 @@ impl crate::LookerSdk {
     /// - `connection_name`: Name of connection
     ///
     /// `GET /connections/{connection_name}/schemas` · tag `Metadata` · activity `non_query`
+    #[inline]
     pub fn connection_schemas(
         &self,
         connection_name: &str,
@@ -155,6 +160,7 @@ impl crate::LookerSdk {
     /// - `connection_name`: Name of connection
     ///
     /// `GET /connections/{connection_name}/tables` · tag `Metadata` · activity `non_query`
+    #[inline]
     pub fn connection_tables(
         &self,
         connection_name: &str,
@@ -176,6 +182,7 @@ impl crate::LookerSdk {
     /// - `connection_name`: Name of connection
     ///
     /// `GET /connections/{connection_name}/columns` · tag `Metadata` · activity `non_query`
+    #[inline]
     pub fn connection_columns(
         &self,
         connection_name: &str,
@@ -199,6 +206,7 @@ impl crate::LookerSdk {
     /// - `connection_name`: Name of connection
     ///
     /// `GET /connections/{connection_name}/search_columns` · tag `Metadata` · activity `non_query`
+    #[inline]
     pub fn connection_search_columns(
         &self,
         connection_name: &str,
@@ -256,6 +264,7 @@ impl<'a> ModelFieldnameSuggestionsRequest<'a> {
         Self(self.0.query("term", Into::<String>::into(term)))
     }
     /// Suggestion filters with field name keys and comparison expressions
+    #[inline]
     pub fn filters(self, filters: &std::collections::HashMap<String, String>) -> Self {
         Self(self.0.query_json("filters", filters))
     }
@@ -297,6 +306,7 @@ impl<'a> ConnectionSchemasRequest<'a> {
         Self(self.0.query("database", Into::<String>::into(database)))
     }
     /// True to use fetch from cache, false to load fresh
+    #[inline]
     pub fn cache(self, cache: bool) -> Self {
         Self(self.0.query("cache", cache))
     }
@@ -321,6 +331,7 @@ impl<'a> ConnectionTablesRequest<'a> {
         Self(self.0.query("schema_name", Into::<String>::into(schema_name)))
     }
     /// True to fetch from cache, false to load fresh
+    #[inline]
     pub fn cache(self, cache: bool) -> Self {
         Self(self.0.query("cache", cache))
     }
@@ -333,6 +344,7 @@ impl<'a> ConnectionTablesRequest<'a> {
         Self(self.0.query("table_filter", Into::<String>::into(table_filter)))
     }
     /// Optional. Return tables up to the table_limit
+    #[inline]
     pub fn table_limit(self, table_limit: i64) -> Self {
         Self(self.0.query("table_limit", table_limit))
     }
@@ -353,10 +365,12 @@ impl<'a> ConnectionColumnsRequest<'a> {
         Self(self.0.query("schema_name", Into::<String>::into(schema_name)))
     }
     /// True to fetch from cache, false to load fresh
+    #[inline]
     pub fn cache(self, cache: bool) -> Self {
         Self(self.0.query("cache", cache))
     }
     /// limits the tables per schema returned
+    #[inline]
     pub fn table_limit(self, table_limit: i64) -> Self {
         Self(self.0.query("table_limit", table_limit))
     }

@@ -19,6 +19,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /projects/{project_id}/ci/runs/{run_id}` · tag `Project` · activity `non_query`
     #[deprecated(note = "deprecated in the Looker API spec")]
+    #[inline]
     pub fn get_ci_run(&self, project_id: &str, run_id: &str) -> GetCiRunRequest<'_> {
         GetCiRunRequest(
             Call::get(
@@ -103,6 +104,7 @@ impl crate::LookerSdk {
     /// - `run_id`: Run Id
     ///
     /// `GET /projects/{project_id}/continuous_integration/runs/{run_id}` · tag `Project` · activity `non_query`
+    #[inline]
     pub fn get_continuous_integration_run(
         &self,
         project_id: &str,
@@ -134,6 +136,7 @@ impl crate::LookerSdk {
     /// - `project_id`: Id of project
     ///
     /// `POST /projects/{project_id}/manifest/lock_all` · tag `Project` · activity `non_query`
+    #[inline]
     pub fn lock_all(&self, project_id: &str) -> LockAllRequest<'_> {
         LockAllRequest(
             Call::post(
@@ -154,6 +157,7 @@ impl crate::LookerSdk {
     /// - `project_id`: Project Id
     ///
     /// `GET /projects/{project_id}/git_branches` · tag `Project` · activity `non_query`
+    #[inline]
     pub fn all_git_branches(&self, project_id: &str) -> AllGitBranchesRequest<'_> {
         AllGitBranchesRequest(
             Call::get(
@@ -174,6 +178,7 @@ impl crate::LookerSdk {
     /// - `project_id`: Project Id
     ///
     /// `GET /projects/{project_id}/git_branch` · tag `Project` · activity `non_query`
+    #[inline]
     pub fn git_branch(&self, project_id: &str) -> GitBranchRequest<'_> {
         GitBranchRequest(
             Call::get(
@@ -260,6 +265,7 @@ impl crate::LookerSdk {
     /// - `branch_name`: Branch Name
     ///
     /// `GET /projects/{project_id}/git_branch/{branch_name}` · tag `Project` · activity `non_query`
+    #[inline]
     pub fn find_git_branch(
         &self,
         project_id: &str,
@@ -288,6 +294,7 @@ impl crate::LookerSdk {
     /// - `branch_name`: Branch Name
     ///
     /// `DELETE /projects/{project_id}/git_branch/{branch_name}` · tag `Project` · activity `non_query`
+    #[inline]
     pub fn delete_git_branch(
         &self,
         project_id: &str,
@@ -321,6 +328,7 @@ impl crate::LookerSdk {
     /// - `project_id`: Id of project
     ///
     /// `POST /projects/{project_id}/deploy_ref_to_production` · tag `Project` · activity `non_query`
+    #[inline]
     pub fn deploy_ref_to_production(
         &self,
         project_id: &str,
@@ -352,6 +360,7 @@ impl crate::LookerSdk {
     /// - `project_id`: Id of project
     ///
     /// `POST /projects/{project_id}/async_deploy_ref_to_production` · tag `Project` · activity `non_query`
+    #[inline]
     pub fn async_deploy_ref_to_production(
         &self,
         project_id: &str,
@@ -380,6 +389,7 @@ impl crate::LookerSdk {
     /// - `deployment_id`: Id of deployment
     ///
     /// `GET /projects/{project_id}/deploy_status/{deployment_id}` · tag `Project` · activity `non_query`
+    #[inline]
     pub fn async_deploy_status(
         &self,
         project_id: &str,
@@ -416,6 +426,7 @@ impl crate::LookerSdk {
     /// - `project_id`: Id of project
     ///
     /// `POST /projects/{project_id}/deploy_to_production` · tag `Project` · activity `non_query`
+    #[inline]
     pub fn deploy_to_production(
         &self,
         project_id: &str,
@@ -442,6 +453,7 @@ impl crate::LookerSdk {
     /// - `project_id`: Id of project
     ///
     /// `POST /projects/{project_id}/reset_to_production` · tag `Project` · activity `non_query`
+    #[inline]
     pub fn reset_project_to_production(
         &self,
         project_id: &str,
@@ -465,6 +477,7 @@ impl crate::LookerSdk {
     /// - `project_id`: Id of project
     ///
     /// `POST /projects/{project_id}/reset_to_remote` · tag `Project` · activity `non_query`
+    #[inline]
     pub fn reset_project_to_remote(
         &self,
         project_id: &str,
@@ -484,6 +497,7 @@ impl crate::LookerSdk {
     /// Returns all projects visible to the current user
     ///
     /// `GET /projects` · tag `Project` · activity `non_query`
+    #[inline]
     pub fn all_projects(&self) -> AllProjectsRequest<'_> {
         AllProjectsRequest(Call::get(self, "all_projects", "/projects"))
     }
@@ -522,6 +536,7 @@ impl crate::LookerSdk {
     /// - `project_id`: Project Id
     ///
     /// `GET /projects/{project_id}` · tag `Project` · activity `non_query`
+    #[inline]
     pub fn project(&self, project_id: &str) -> ProjectRequest<'_> {
         ProjectRequest(
             Call::get(
@@ -592,6 +607,7 @@ impl crate::LookerSdk {
     /// - `project_id`: Project Id
     ///
     /// `GET /projects/{project_id}/manifest` · tag `Project` · activity `non_query`
+    #[inline]
     pub fn manifest(&self, project_id: &str) -> ManifestRequest<'_> {
         ManifestRequest(
             Call::get(
@@ -612,6 +628,7 @@ impl crate::LookerSdk {
     /// - `project_id`: Project Id
     ///
     /// `GET /projects/{project_id}/git/deploy_key` · tag `Project` · activity `non_query`
+    #[inline]
     pub fn git_deploy_key(&self, project_id: &str) -> GitDeployKeyRequest<'_> {
         GitDeployKeyRequest(
             Call::get(
@@ -638,6 +655,7 @@ impl crate::LookerSdk {
     /// - `project_id`: Project Id
     ///
     /// `POST /projects/{project_id}/git/deploy_key` · tag `Project` · activity `non_query`
+    #[inline]
     pub fn create_git_deploy_key(
         &self,
         project_id: &str,
@@ -670,6 +688,7 @@ impl crate::LookerSdk {
     /// - `project_id`: Project Id
     ///
     /// `GET /projects/{project_id}/validate` · tag `Project` · activity `non_query`
+    #[inline]
     pub fn project_validation_results(
         &self,
         project_id: &str,
@@ -699,6 +718,7 @@ impl crate::LookerSdk {
     /// - `project_id`: Project Id
     ///
     /// `POST /projects/{project_id}/validate` · tag `Project` · activity `non_query`
+    #[inline]
     pub fn validate_project(&self, project_id: &str) -> ValidateProjectRequest<'_> {
         ValidateProjectRequest(
             Call::post(
@@ -719,6 +739,7 @@ impl crate::LookerSdk {
     /// - `project_id`: Project Id
     ///
     /// `GET /projects/{project_id}/current_workspace` · tag `Project` · activity `non_query`
+    #[inline]
     pub fn project_workspace(&self, project_id: &str) -> ProjectWorkspaceRequest<'_> {
         ProjectWorkspaceRequest(
             Call::get(
@@ -739,6 +760,7 @@ impl crate::LookerSdk {
     /// - `project_id`: Project Id
     ///
     /// `GET /projects/{project_id}/files` · tag `Project` · activity `non_query`
+    #[inline]
     pub fn all_project_files(&self, project_id: &str) -> AllProjectFilesRequest<'_> {
         AllProjectFilesRequest(
             Call::get(
@@ -760,6 +782,7 @@ impl crate::LookerSdk {
     /// - `file_id`: File Id
     ///
     /// `GET /projects/{project_id}/files/file` · tag `Project` · activity `non_query`
+    #[inline]
     pub fn project_file(
         &self,
         project_id: &str,
@@ -789,6 +812,7 @@ impl crate::LookerSdk {
     /// - `project_id`: Project Id
     ///
     /// `GET /projects/{project_id}/git_connection_tests` · tag `Project` · activity `non_query`
+    #[inline]
     pub fn all_git_connection_tests(
         &self,
         project_id: &str,
@@ -820,6 +844,7 @@ impl crate::LookerSdk {
     /// - `test_id`: Test Id
     ///
     /// `GET /projects/{project_id}/git_connection_tests/{test_id}` · tag `Project` · activity `non_query`
+    #[inline]
     pub fn run_git_connection_test(
         &self,
         project_id: &str,
@@ -849,6 +874,7 @@ impl crate::LookerSdk {
     /// - `project_id`: Project Id
     ///
     /// `GET /projects/{project_id}/lookml_tests` · tag `Project` · activity `non_query`
+    #[inline]
     pub fn all_lookml_tests(&self, project_id: &str) -> AllLookmlTestsRequest<'_> {
         AllLookmlTestsRequest(
             Call::get(
@@ -869,6 +895,7 @@ impl crate::LookerSdk {
     /// - `project_id`: Project Id
     ///
     /// `GET /projects/{project_id}/lookml_tests/run` · tag `Project` · activity `non_query`
+    #[inline]
     pub fn run_lookml_test(&self, project_id: &str) -> RunLookmlTestRequest<'_> {
         RunLookmlTestRequest(
             Call::get(
@@ -945,6 +972,7 @@ impl crate::LookerSdk {
     /// - `report_id`: Report ID
     ///
     /// `GET /projects/{project_id}/git_diagnostic_report/{report_id}` · tag `Project` · activity `non_query`
+    #[inline]
     pub fn get_git_diagnostic_report(
         &self,
         project_id: &str,
@@ -1043,6 +1071,7 @@ impl crate::LookerSdk {
     /// - `credential_id`: Credential Id
     ///
     /// `DELETE /projects/{root_project_id}/credential/{credential_id}` · tag `Project` · activity `non_query`
+    #[inline]
     pub fn delete_repository_credential(
         &self,
         root_project_id: &str,
@@ -1070,6 +1099,7 @@ impl crate::LookerSdk {
     /// - `root_project_id`: Root Project Id
     ///
     /// `GET /projects/{root_project_id}/credentials` · tag `Project` · activity `non_query`
+    #[inline]
     pub fn get_all_repository_credentials(
         &self,
         root_project_id: &str,

@@ -42,6 +42,7 @@ impl crate::LookerSdk {
     /// - `query_task_ids`: List of Query Task IDs
     ///
     /// `GET /query_tasks/multi_results` · tag `Query` · activity `db_query`
+    #[inline]
     pub fn query_task_multi_results(
         &self,
         query_task_ids: impl IntoIterator<Item = impl Into<String>>,
@@ -66,6 +67,7 @@ impl crate::LookerSdk {
     /// - `query_task_id`: ID of the Query Task
     ///
     /// `GET /query_tasks/{query_task_id}` · tag `Query` · activity `db_query`
+    #[inline]
     pub fn query_task(&self, query_task_id: &str) -> QueryTaskRequest<'_> {
         QueryTaskRequest(
             Call::get(
@@ -106,6 +108,7 @@ impl crate::LookerSdk {
     /// - `query_task_id`: ID of the Query Task
     ///
     /// `GET /query_tasks/{query_task_id}/results` · tag `Query` · activity `db_query`
+    #[inline]
     pub fn query_task_results(
         &self,
         query_task_id: &str,
@@ -143,6 +146,7 @@ impl crate::LookerSdk {
     /// - `query_id`: Id of query
     ///
     /// `GET /queries/{query_id}` · tag `Query` · activity `db_query`
+    #[inline]
     pub fn query(&self, query_id: &str) -> QueryRequest<'_> {
         QueryRequest(
             Call::get(self, "query", crate::call::path(&["/queries/", ""], &[query_id])),
@@ -173,6 +177,7 @@ impl crate::LookerSdk {
     /// - `slug`: Slug of query
     ///
     /// `GET /queries/slug/{slug}` · tag `Query` · activity `db_query`
+    #[inline]
     pub fn query_for_slug(&self, slug: &str) -> QueryForSlugRequest<'_> {
         QueryForSlugRequest(
             Call::get(
@@ -236,6 +241,7 @@ impl crate::LookerSdk {
     /// - `result_format`: Format of result
     ///
     /// `GET /queries/{query_id}/run/{result_format}` · tag `Query` · activity `db_query`
+    #[inline]
     pub fn run_query(&self, query_id: &str, result_format: &str) -> RunQueryRequest<'_> {
         RunQueryRequest(
             Call::get(
@@ -386,6 +392,7 @@ impl crate::LookerSdk {
     /// - `result_format`: Format of result
     ///
     /// `GET /queries/models/{model_name}/views/{view_name}/run/{result_format}` · tag `Query` · activity `db_query`
+    #[inline]
     pub fn run_url_encoded_query(
         &self,
         model_name: &str,
@@ -414,6 +421,7 @@ impl crate::LookerSdk {
     /// - `merge_query_id`: Merge Query Id
     ///
     /// `GET /merge_queries/{merge_query_id}` · tag `Query` · activity `db_query`
+    #[inline]
     pub fn merge_query(&self, merge_query_id: &str) -> MergeQueryRequest<'_> {
         MergeQueryRequest(
             Call::get(
@@ -444,6 +452,7 @@ impl crate::LookerSdk {
     /// change to the contents of a merge query will produce a new object with a new id.
     ///
     /// `POST /merge_queries` · tag `Query` · activity `db_query`
+    #[inline]
     pub fn create_merge_query(&self) -> CreateMergeQueryRequest<'_> {
         CreateMergeQueryRequest(Call::post(self, "create_merge_query", "/merge_queries"))
     }
@@ -452,6 +461,7 @@ impl crate::LookerSdk {
     /// Get information about all running queries.
     ///
     /// `GET /running_queries` · tag `Query` · activity `db_query`
+    #[inline]
     pub fn all_running_queries(&self) -> AllRunningQueriesRequest<'_> {
         AllRunningQueriesRequest(
             Call::get(self, "all_running_queries", "/running_queries"),
@@ -466,6 +476,7 @@ impl crate::LookerSdk {
     /// - `query_task_id`: Query task id.
     ///
     /// `DELETE /running_queries/{query_task_id}` · tag `Query` · activity `db_query`
+    #[inline]
     pub fn kill_query(&self, query_task_id: &str) -> KillQueryRequest<'_> {
         KillQueryRequest(
             Call::delete(
@@ -504,6 +515,7 @@ impl crate::LookerSdk {
     /// - `slug`: slug of query
     ///
     /// `GET /sql_queries/{slug}` · tag `Query` · activity `db_query`
+    #[inline]
     pub fn sql_query(&self, slug: &str) -> SqlQueryRequest<'_> {
         SqlQueryRequest(
             Call::get(
@@ -523,6 +535,7 @@ impl crate::LookerSdk {
     /// - `result_format`: Format of result, options are: \["inline_json", "json", "json_detail", "json_fe", "json_bi", "csv", "html", "md", "txt", "xlsx", "gsxml", "sql", "odc", "json_label"\]
     ///
     /// `POST /sql_queries/{slug}/run/{result_format}` · tag `Query` · activity `db_query`
+    #[inline]
     pub fn run_sql_query(
         &self,
         slug: &str,
@@ -545,30 +558,37 @@ impl crate::LookerSdk {
 pub struct CreateQueryTaskRequest<'a>(Call<'a>);
 impl<'a> CreateQueryTaskRequest<'a> {
     /// Row limit (may override the limit in the saved query).
+    #[inline]
     pub fn limit(self, limit: i64) -> Self {
         Self(self.0.query("limit", limit))
     }
     /// Apply model-specified formatting to each result.
+    #[inline]
     pub fn apply_formatting(self, apply_formatting: bool) -> Self {
         Self(self.0.query("apply_formatting", apply_formatting))
     }
     /// Apply visualization options to results.
+    #[inline]
     pub fn apply_vis(self, apply_vis: bool) -> Self {
         Self(self.0.query("apply_vis", apply_vis))
     }
     /// Get results from cache if available.
+    #[inline]
     pub fn cache(self, cache: bool) -> Self {
         Self(self.0.query("cache", cache))
     }
     /// Generate drill links (only applicable to 'json_detail' format.
+    #[inline]
     pub fn generate_drill_links(self, generate_drill_links: bool) -> Self {
         Self(self.0.query("generate_drill_links", generate_drill_links))
     }
     /// Force use of production models even if the user is in development mode. Note that this flag being false does not guarantee development models will be used.
+    #[inline]
     pub fn force_production(self, force_production: bool) -> Self {
         Self(self.0.query("force_production", force_production))
     }
     /// Retrieve any results from cache even if the results have expired.
+    #[inline]
     pub fn cache_only(self, cache_only: bool) -> Self {
         Self(self.0.query("cache_only", cache_only))
     }
@@ -577,10 +597,12 @@ impl<'a> CreateQueryTaskRequest<'a> {
         Self(self.0.query("path_prefix", Into::<String>::into(path_prefix)))
     }
     /// Rebuild PDTS used in query.
+    #[inline]
     pub fn rebuild_pdts(self, rebuild_pdts: bool) -> Self {
         Self(self.0.query("rebuild_pdts", rebuild_pdts))
     }
     /// Perform table calculations on query results
+    #[inline]
     pub fn server_table_calcs(self, server_table_calcs: bool) -> Self {
         Self(self.0.query("server_table_calcs", server_table_calcs))
     }
@@ -665,38 +687,47 @@ crate::builder::request_builder!(
 pub struct RunQueryRequest<'a>(Call<'a>);
 impl<'a> RunQueryRequest<'a> {
     /// Row limit (may override the limit in the saved query).
+    #[inline]
     pub fn limit(self, limit: i64) -> Self {
         Self(self.0.query("limit", limit))
     }
     /// Apply model-specified formatting to each result.
+    #[inline]
     pub fn apply_formatting(self, apply_formatting: bool) -> Self {
         Self(self.0.query("apply_formatting", apply_formatting))
     }
     /// Apply visualization options to results.
+    #[inline]
     pub fn apply_vis(self, apply_vis: bool) -> Self {
         Self(self.0.query("apply_vis", apply_vis))
     }
     /// Get results from cache if available.
+    #[inline]
     pub fn cache(self, cache: bool) -> Self {
         Self(self.0.query("cache", cache))
     }
     /// Render width for image formats.
+    #[inline]
     pub fn image_width(self, image_width: i64) -> Self {
         Self(self.0.query("image_width", image_width))
     }
     /// Render height for image formats.
+    #[inline]
     pub fn image_height(self, image_height: i64) -> Self {
         Self(self.0.query("image_height", image_height))
     }
     /// Generate drill links (only applicable to 'json_detail' format.
+    #[inline]
     pub fn generate_drill_links(self, generate_drill_links: bool) -> Self {
         Self(self.0.query("generate_drill_links", generate_drill_links))
     }
     /// Force use of production models even if the user is in development mode. Note that this flag being false does not guarantee development models will be used.
+    #[inline]
     pub fn force_production(self, force_production: bool) -> Self {
         Self(self.0.query("force_production", force_production))
     }
     /// Retrieve any results from cache even if the results have expired.
+    #[inline]
     pub fn cache_only(self, cache_only: bool) -> Self {
         Self(self.0.query("cache_only", cache_only))
     }
@@ -705,10 +736,12 @@ impl<'a> RunQueryRequest<'a> {
         Self(self.0.query("path_prefix", Into::<String>::into(path_prefix)))
     }
     /// Rebuild PDTS used in query.
+    #[inline]
     pub fn rebuild_pdts(self, rebuild_pdts: bool) -> Self {
         Self(self.0.query("rebuild_pdts", rebuild_pdts))
     }
     /// Perform table calculations on query results
+    #[inline]
     pub fn server_table_calcs(self, server_table_calcs: bool) -> Self {
         Self(self.0.query("server_table_calcs", server_table_calcs))
     }
@@ -726,38 +759,47 @@ crate::builder::request_builder!(
 pub struct RunInlineQueryRequest<'a>(Call<'a>);
 impl<'a> RunInlineQueryRequest<'a> {
     /// Row limit (may override the limit in the saved query).
+    #[inline]
     pub fn limit(self, limit: i64) -> Self {
         Self(self.0.query("limit", limit))
     }
     /// Apply model-specified formatting to each result.
+    #[inline]
     pub fn apply_formatting(self, apply_formatting: bool) -> Self {
         Self(self.0.query("apply_formatting", apply_formatting))
     }
     /// Apply visualization options to results.
+    #[inline]
     pub fn apply_vis(self, apply_vis: bool) -> Self {
         Self(self.0.query("apply_vis", apply_vis))
     }
     /// Get results from cache if available.
+    #[inline]
     pub fn cache(self, cache: bool) -> Self {
         Self(self.0.query("cache", cache))
     }
     /// Render width for image formats.
+    #[inline]
     pub fn image_width(self, image_width: i64) -> Self {
         Self(self.0.query("image_width", image_width))
     }
     /// Render height for image formats.
+    #[inline]
     pub fn image_height(self, image_height: i64) -> Self {
         Self(self.0.query("image_height", image_height))
     }
     /// Generate drill links (only applicable to 'json_detail' format.
+    #[inline]
     pub fn generate_drill_links(self, generate_drill_links: bool) -> Self {
         Self(self.0.query("generate_drill_links", generate_drill_links))
     }
     /// Force use of production models even if the user is in development mode. Note that this flag being false does not guarantee development models will be used.
+    #[inline]
     pub fn force_production(self, force_production: bool) -> Self {
         Self(self.0.query("force_production", force_production))
     }
     /// Retrieve any results from cache even if the results have expired.
+    #[inline]
     pub fn cache_only(self, cache_only: bool) -> Self {
         Self(self.0.query("cache_only", cache_only))
     }
@@ -766,10 +808,12 @@ impl<'a> RunInlineQueryRequest<'a> {
         Self(self.0.query("path_prefix", Into::<String>::into(path_prefix)))
     }
     /// Rebuild PDTS used in query.
+    #[inline]
     pub fn rebuild_pdts(self, rebuild_pdts: bool) -> Self {
         Self(self.0.query("rebuild_pdts", rebuild_pdts))
     }
     /// Perform table calculations on query results
+    #[inline]
     pub fn server_table_calcs(self, server_table_calcs: bool) -> Self {
         Self(self.0.query("server_table_calcs", server_table_calcs))
     }

@@ -20,6 +20,7 @@ impl crate::LookerSdk {
     /// - `height`: Output height in pixels
     ///
     /// `POST /render_tasks/looks/{look_id}/{result_format}` · tag `RenderTask` · activity `db_query`
+    #[inline]
     pub fn create_look_render_task(
         &self,
         look_id: &str,
@@ -56,6 +57,7 @@ impl crate::LookerSdk {
     /// - `height`: Output height in pixels
     ///
     /// `POST /render_tasks/queries/{query_id}/{result_format}` · tag `RenderTask` · activity `db_query`
+    #[inline]
     pub fn create_query_render_task(
         &self,
         query_id: &str,
@@ -129,6 +131,7 @@ impl crate::LookerSdk {
     /// - `render_task_id`: Id of render task
     ///
     /// `GET /render_tasks/{render_task_id}` · tag `RenderTask` · activity `db_query`
+    #[inline]
     pub fn render_task(&self, render_task_id: &str) -> RenderTaskRequest<'_> {
         RenderTaskRequest(
             Call::get(
@@ -163,6 +166,7 @@ impl crate::LookerSdk {
     /// - `render_task_id`: Id of render task
     ///
     /// `GET /render_tasks/{render_task_id}/results` · tag `RenderTask` · activity `db_query`
+    #[inline]
     pub fn render_task_results(
         &self,
         render_task_id: &str,
@@ -191,6 +195,7 @@ impl crate::LookerSdk {
     /// - `height`: Output height in pixels
     ///
     /// `POST /render_tasks/dashboard_elements/{dashboard_element_id}/{result_format}` · tag `RenderTask` · activity `db_query`
+    #[inline]
     pub fn create_dashboard_element_render_task(
         &self,
         dashboard_element_id: &str,
@@ -249,10 +254,12 @@ impl<'a> CreateDashboardRenderTaskRequest<'a> {
         Self(self.0.query("pdf_paper_size", Into::<String>::into(pdf_paper_size)))
     }
     /// Whether to render pdf in landscape paper orientation
+    #[inline]
     pub fn pdf_landscape(self, pdf_landscape: bool) -> Self {
         Self(self.0.query("pdf_landscape", pdf_landscape))
     }
     /// Whether or not to expand table vis to full length
+    #[inline]
     pub fn long_tables(self, long_tables: bool) -> Self {
         Self(self.0.query("long_tables", long_tables))
     }

@@ -34,6 +34,7 @@ impl crate::LookerSdk {
     /// Boolean search params accept only "true" and "false" as values.
     ///
     /// `GET /reports/search` · tag `Report` · activity `non_query`
+    #[inline]
     pub fn search_reports(&self) -> SearchReportsRequest<'_> {
         SearchReportsRequest(Call::get(self, "search_reports", "/reports/search"))
     }
@@ -47,10 +48,12 @@ impl<'a> SearchReportsRequest<'a> {
         Self(self.0.query("folder_id", Into::<String>::into(folder_id)))
     }
     /// Select favorite reports.
+    #[inline]
     pub fn favorite(self, favorite: bool) -> Self {
         Self(self.0.query("favorite", favorite))
     }
     /// Select reports viewed recently.
+    #[inline]
     pub fn recent(self, recent: bool) -> Self {
         Self(self.0.query("recent", recent))
     }
@@ -67,6 +70,7 @@ impl<'a> SearchReportsRequest<'a> {
         Self(self.0.query("sorts", Into::<String>::into(sorts)))
     }
     /// Number of results to return.(used with next_page_token)
+    #[inline]
     pub fn limit(self, limit: i64) -> Self {
         Self(self.0.query("limit", limit))
     }

@@ -30,6 +30,7 @@ impl crate::LookerSdk {
     /// Boolean search params accept only "true" and "false" as values.
     ///
     /// `GET /model_sets/search` · tag `Role` · activity `non_query`
+    #[inline]
     pub fn search_model_sets(&self) -> SearchModelSetsRequest<'_> {
         SearchModelSetsRequest(
             Call::get(self, "search_model_sets", "/model_sets/search"),
@@ -44,6 +45,7 @@ impl crate::LookerSdk {
     /// - `model_set_id`: Id of model set
     ///
     /// `GET /model_sets/{model_set_id}` · tag `Role` · activity `non_query`
+    #[inline]
     pub fn model_set(&self, model_set_id: &str) -> ModelSetRequest<'_> {
         ModelSetRequest(
             Call::get(
@@ -62,6 +64,7 @@ impl crate::LookerSdk {
     /// - `model_set_id`: id of model set
     ///
     /// `DELETE /model_sets/{model_set_id}` · tag `Role` · activity `non_query`
+    #[inline]
     pub fn delete_model_set(&self, model_set_id: &str) -> DeleteModelSetRequest<'_> {
         DeleteModelSetRequest(
             Call::delete(
@@ -101,6 +104,7 @@ impl crate::LookerSdk {
     /// ### Get information about all model sets.
     ///
     /// `GET /model_sets` · tag `Role` · activity `non_query`
+    #[inline]
     pub fn all_model_sets(&self) -> AllModelSetsRequest<'_> {
         AllModelSetsRequest(Call::get(self, "all_model_sets", "/model_sets"))
     }
@@ -127,6 +131,7 @@ impl crate::LookerSdk {
     /// ### Get all supported permissions.
     ///
     /// `GET /permissions` · tag `Role` · activity `non_query`
+    #[inline]
     pub fn all_permissions(&self) -> AllPermissionsRequest<'_> {
         AllPermissionsRequest(Call::get(self, "all_permissions", "/permissions"))
     }
@@ -156,6 +161,7 @@ impl crate::LookerSdk {
     /// Boolean search params accept only "true" and "false" as values.
     ///
     /// `GET /permission_sets/search` · tag `Role` · activity `non_query`
+    #[inline]
     pub fn search_permission_sets(&self) -> SearchPermissionSetsRequest<'_> {
         SearchPermissionSetsRequest(
             Call::get(self, "search_permission_sets", "/permission_sets/search"),
@@ -170,6 +176,7 @@ impl crate::LookerSdk {
     /// - `permission_set_id`: Id of permission set
     ///
     /// `GET /permission_sets/{permission_set_id}` · tag `Role` · activity `non_query`
+    #[inline]
     pub fn permission_set(&self, permission_set_id: &str) -> PermissionSetRequest<'_> {
         PermissionSetRequest(
             Call::get(
@@ -188,6 +195,7 @@ impl crate::LookerSdk {
     /// - `permission_set_id`: Id of permission set
     ///
     /// `DELETE /permission_sets/{permission_set_id}` · tag `Role` · activity `non_query`
+    #[inline]
     pub fn delete_permission_set(
         &self,
         permission_set_id: &str,
@@ -231,6 +239,7 @@ impl crate::LookerSdk {
     /// ### Get information about all permission sets.
     ///
     /// `GET /permission_sets` · tag `Role` · activity `non_query`
+    #[inline]
     pub fn all_permission_sets(&self) -> AllPermissionSetsRequest<'_> {
         AllPermissionSetsRequest(
             Call::get(self, "all_permission_sets", "/permission_sets"),
@@ -260,6 +269,7 @@ impl crate::LookerSdk {
     /// ### Get information about all roles.
     ///
     /// `GET /roles` · tag `Role` · activity `non_query`
+    #[inline]
     pub fn all_roles(&self) -> AllRolesRequest<'_> {
         AllRolesRequest(Call::get(self, "all_roles", "/roles"))
     }
@@ -304,6 +314,7 @@ impl crate::LookerSdk {
     /// Boolean search params accept only "true" and "false" as values.
     ///
     /// `GET /roles/search` · tag `Role` · activity `non_query`
+    #[inline]
     pub fn search_roles(&self) -> SearchRolesRequest<'_> {
         SearchRolesRequest(Call::get(self, "search_roles", "/roles/search"))
     }
@@ -336,6 +347,7 @@ impl crate::LookerSdk {
     /// Boolean search params accept only "true" and "false" as values.
     ///
     /// `GET /roles/search/with_user_count` · tag `Role` · activity `non_query`
+    #[inline]
     pub fn search_roles_with_user_count(&self) -> SearchRolesWithUserCountRequest<'_> {
         SearchRolesWithUserCountRequest(
             Call::get(
@@ -354,6 +366,7 @@ impl crate::LookerSdk {
     /// - `role_id`: id of role
     ///
     /// `GET /roles/{role_id}` · tag `Role` · activity `non_query`
+    #[inline]
     pub fn role(&self, role_id: &str) -> RoleRequest<'_> {
         RoleRequest(
             Call::get(self, "role", crate::call::path(&["/roles/", ""], &[role_id])),
@@ -368,6 +381,7 @@ impl crate::LookerSdk {
     /// - `role_id`: id of role
     ///
     /// `DELETE /roles/{role_id}` · tag `Role` · activity `non_query`
+    #[inline]
     pub fn delete_role(&self, role_id: &str) -> DeleteRoleRequest<'_> {
         DeleteRoleRequest(
             Call::delete(
@@ -411,6 +425,7 @@ impl crate::LookerSdk {
     /// - `role_id`: id of role
     ///
     /// `GET /roles/{role_id}/groups` · tag `Role` · activity `non_query`
+    #[inline]
     pub fn role_groups(&self, role_id: &str) -> RoleGroupsRequest<'_> {
         RoleGroupsRequest(
             Call::get(
@@ -456,6 +471,7 @@ impl crate::LookerSdk {
     /// - `role_id`: id of role
     ///
     /// `GET /roles/{role_id}/users` · tag `Role` · activity `non_query`
+    #[inline]
     pub fn role_users(&self, role_id: &str) -> RoleUsersRequest<'_> {
         RoleUsersRequest(
             Call::get(
@@ -500,10 +516,12 @@ impl<'a> SearchModelSetsRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Number of results to return (used with `offset`).
+    #[inline]
     pub fn limit(self, limit: i64) -> Self {
         Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any (used with `limit`).
+    #[inline]
     pub fn offset(self, offset: i64) -> Self {
         Self(self.0.query("offset", offset))
     }
@@ -520,14 +538,17 @@ impl<'a> SearchModelSetsRequest<'a> {
         Self(self.0.query("name", Into::<String>::into(name)))
     }
     /// Match model sets by all_access status.
+    #[inline]
     pub fn all_access(self, all_access: bool) -> Self {
         Self(self.0.query("all_access", all_access))
     }
     /// Match model sets by built_in status.
+    #[inline]
     pub fn built_in(self, built_in: bool) -> Self {
         Self(self.0.query("built_in", built_in))
     }
     /// Combine given search criteria in a boolean OR expression.
+    #[inline]
     pub fn filter_or(self, filter_or: bool) -> Self {
         Self(self.0.query("filter_or", filter_or))
     }
@@ -594,10 +615,12 @@ impl<'a> SearchPermissionSetsRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Number of results to return (used with `offset`).
+    #[inline]
     pub fn limit(self, limit: i64) -> Self {
         Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any (used with `limit`).
+    #[inline]
     pub fn offset(self, offset: i64) -> Self {
         Self(self.0.query("offset", offset))
     }
@@ -614,14 +637,17 @@ impl<'a> SearchPermissionSetsRequest<'a> {
         Self(self.0.query("name", Into::<String>::into(name)))
     }
     /// Match permission sets by all_access status.
+    #[inline]
     pub fn all_access(self, all_access: bool) -> Self {
         Self(self.0.query("all_access", all_access))
     }
     /// Match permission sets by built_in status.
+    #[inline]
     pub fn built_in(self, built_in: bool) -> Self {
         Self(self.0.query("built_in", built_in))
     }
     /// Combine given search criteria in a boolean OR expression.
+    #[inline]
     pub fn filter_or(self, filter_or: bool) -> Self {
         Self(self.0.query("filter_or", filter_or))
     }
@@ -691,6 +717,7 @@ impl<'a> AllRolesRequest<'a> {
         Self(self.0.query_csv("ids", ids))
     }
     /// Get all Looker support roles.
+    #[inline]
     pub fn get_all_support_roles(self, get_all_support_roles: bool) -> Self {
         Self(self.0.query("get_all_support_roles", get_all_support_roles))
     }
@@ -713,10 +740,12 @@ impl<'a> SearchRolesRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Number of results to return (used with `offset`).
+    #[inline]
     pub fn limit(self, limit: i64) -> Self {
         Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any (used with `limit`).
+    #[inline]
     pub fn offset(self, offset: i64) -> Self {
         Self(self.0.query("offset", offset))
     }
@@ -743,10 +772,12 @@ impl<'a> SearchRolesRequest<'a> {
         Self(self.0.query("name", Into::<String>::into(name)))
     }
     /// Match roles by built_in status.
+    #[inline]
     pub fn built_in(self, built_in: bool) -> Self {
         Self(self.0.query("built_in", built_in))
     }
     /// Combine given search criteria in a boolean OR expression.
+    #[inline]
     pub fn filter_or(self, filter_or: bool) -> Self {
         Self(self.0.query("filter_or", filter_or))
     }
@@ -763,10 +794,12 @@ impl<'a> SearchRolesWithUserCountRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Number of results to return (used with `offset`).
+    #[inline]
     pub fn limit(self, limit: i64) -> Self {
         Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any (used with `limit`).
+    #[inline]
     pub fn offset(self, offset: i64) -> Self {
         Self(self.0.query("offset", offset))
     }
@@ -783,10 +816,12 @@ impl<'a> SearchRolesWithUserCountRequest<'a> {
         Self(self.0.query("name", Into::<String>::into(name)))
     }
     /// Match roles by built_in status.
+    #[inline]
     pub fn built_in(self, built_in: bool) -> Self {
         Self(self.0.query("built_in", built_in))
     }
     /// Combine given search criteria in a boolean OR expression.
+    #[inline]
     pub fn filter_or(self, filter_or: bool) -> Self {
         Self(self.0.query("filter_or", filter_or))
     }
@@ -838,6 +873,7 @@ impl<'a> RoleUsersRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Get only users associated directly with the role: exclude those only associated through groups.
+    #[inline]
     pub fn direct_association_only(self, direct_association_only: bool) -> Self {
         Self(self.0.query("direct_association_only", direct_association_only))
     }

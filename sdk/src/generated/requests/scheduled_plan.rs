@@ -15,6 +15,7 @@ impl crate::LookerSdk {
     /// - `space_id`: Space Id
     ///
     /// `GET /scheduled_plans/space/{space_id}` · tag `ScheduledPlan` · activity `db_query`
+    #[inline]
     pub fn scheduled_plans_for_space(
         &self,
         space_id: &str,
@@ -38,6 +39,7 @@ impl crate::LookerSdk {
     /// - `scheduled_plan_id`: Scheduled Plan Id
     ///
     /// `GET /scheduled_plans/{scheduled_plan_id}` · tag `ScheduledPlan` · activity `db_query`
+    #[inline]
     pub fn scheduled_plan(&self, scheduled_plan_id: &str) -> ScheduledPlanRequest<'_> {
         ScheduledPlanRequest(
             Call::get(
@@ -60,6 +62,7 @@ impl crate::LookerSdk {
     /// - `scheduled_plan_id`: Scheduled Plan Id
     ///
     /// `DELETE /scheduled_plans/{scheduled_plan_id}` · tag `ScheduledPlan` · activity `db_query`
+    #[inline]
     pub fn delete_scheduled_plan(
         &self,
         scheduled_plan_id: &str,
@@ -153,6 +156,7 @@ impl crate::LookerSdk {
     /// The caller must have `see_schedules` permission to see other users' scheduled plans.
     ///
     /// `GET /scheduled_plans` · tag `ScheduledPlan` · activity `db_query`
+    #[inline]
     pub fn all_scheduled_plans(&self) -> AllScheduledPlansRequest<'_> {
         AllScheduledPlansRequest(
             Call::get(self, "all_scheduled_plans", "/scheduled_plans"),
@@ -305,6 +309,7 @@ impl crate::LookerSdk {
     /// The caller must have `see_schedules` permission to see other users' scheduled plans.
     ///
     /// `GET /scheduled_plans/search` · tag `ScheduledPlan` · activity `db_query`
+    #[inline]
     pub fn search_scheduled_plans(&self) -> SearchScheduledPlansRequest<'_> {
         SearchScheduledPlansRequest(
             Call::get(self, "search_scheduled_plans", "/scheduled_plans/search"),
@@ -329,6 +334,7 @@ impl crate::LookerSdk {
     /// - `look_id`: Look Id
     ///
     /// `GET /scheduled_plans/look/{look_id}` · tag `ScheduledPlan` · activity `db_query`
+    #[inline]
     pub fn scheduled_plans_for_look(
         &self,
         look_id: &str,
@@ -360,6 +366,7 @@ impl crate::LookerSdk {
     /// - `dashboard_id`: Dashboard Id
     ///
     /// `GET /scheduled_plans/dashboard/{dashboard_id}` · tag `ScheduledPlan` · activity `db_query`
+    #[inline]
     pub fn scheduled_plans_for_dashboard(
         &self,
         dashboard_id: &str,
@@ -391,6 +398,7 @@ impl crate::LookerSdk {
     /// - `lookml_dashboard_id`: LookML Dashboard Id
     ///
     /// `GET /scheduled_plans/lookml_dashboard/{lookml_dashboard_id}` · tag `ScheduledPlan` · activity `db_query`
+    #[inline]
     pub fn scheduled_plans_for_lookml_dashboard(
         &self,
         lookml_dashboard_id: &str,
@@ -461,6 +469,7 @@ impl crate::LookerSdk {
     /// - `scheduled_plan_id`: Id of schedule plan to copy and run
     ///
     /// `POST /scheduled_plans/{scheduled_plan_id}/run_once` · tag `ScheduledPlan` · activity `db_query`
+    #[inline]
     pub fn scheduled_plan_run_once_by_id(
         &self,
         scheduled_plan_id: &str,
@@ -526,6 +535,7 @@ impl<'a> AllScheduledPlansRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Return scheduled plans belonging to all users (caller needs see_schedules permission)
+    #[inline]
     pub fn all_users(self, all_users: bool) -> Self {
         Self(self.0.query("all_users", all_users))
     }
@@ -560,14 +570,17 @@ impl<'a> SearchScheduledPlansRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Return scheduled plans belonging to all users (caller needs see_schedules permission)
+    #[inline]
     pub fn all_users(self, all_users: bool) -> Self {
         Self(self.0.query("all_users", all_users))
     }
     /// Number of results to return. (used with offset and takes priority over page and per_page)
+    #[inline]
     pub fn limit(self, limit: i64) -> Self {
         Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any. (used with limit and takes priority over page and per_page)
+    #[inline]
     pub fn offset(self, offset: i64) -> Self {
         Self(self.0.query("offset", offset))
     }
@@ -616,6 +629,7 @@ impl<'a> SearchScheduledPlansRequest<'a> {
         Self(self.0.query("delivery_format", Into::<String>::into(delivery_format)))
     }
     /// Combine given search criteria in a boolean OR expression
+    #[inline]
     pub fn filter_or(self, filter_or: bool) -> Self {
         Self(self.0.query("filter_or", filter_or))
     }
@@ -637,6 +651,7 @@ impl<'a> ScheduledPlansForLookRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Return scheduled plans belonging to all users for the look
+    #[inline]
     pub fn all_users(self, all_users: bool) -> Self {
         Self(self.0.query("all_users", all_users))
     }
@@ -654,6 +669,7 @@ impl<'a> ScheduledPlansForDashboardRequest<'a> {
         Self(self.0.query("user_id", Into::<String>::into(user_id)))
     }
     /// Return scheduled plans belonging to all users for the dashboard
+    #[inline]
     pub fn all_users(self, all_users: bool) -> Self {
         Self(self.0.query("all_users", all_users))
     }
@@ -679,6 +695,7 @@ impl<'a> ScheduledPlansForLookmlDashboardRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Return scheduled plans belonging to all users for the dashboard
+    #[inline]
     pub fn all_users(self, all_users: bool) -> Self {
         Self(self.0.query("all_users", all_users))
     }

@@ -14,6 +14,7 @@ impl crate::LookerSdk {
     /// when advanced connection governance is enabled.
     ///
     /// `GET /self_service_models/allowed_connections` · tag `SelfService` · activity `non_query`
+    #[inline]
     pub fn get_self_service_model_allowed_connections(
         &self,
     ) -> GetSelfServiceModelAllowedConnectionsRequest<'_> {
@@ -36,6 +37,7 @@ impl crate::LookerSdk {
     /// - `model_name`: Name of self service model
     ///
     /// `GET /self_service_models/{model_name}/lookml` · tag `SelfService` · activity `non_query`
+    #[inline]
     pub fn get_self_service_model_lookml(
         &self,
         model_name: &str,
@@ -84,6 +86,7 @@ impl crate::LookerSdk {
 pub struct GetSelfServiceModelAllowedConnectionsRequest<'a>(Call<'a>);
 impl<'a> GetSelfServiceModelAllowedConnectionsRequest<'a> {
     /// Include connections allowed for Google Sheets.
+    #[inline]
     pub fn google_sheets(self, google_sheets: bool) -> Self {
         Self(self.0.query("google_sheets", google_sheets))
     }

@@ -11,6 +11,7 @@ impl crate::LookerSdk {
     /// Returns information about the current API session, such as which workspace is selected for the session.
     ///
     /// `GET /session` · tag `Session` · activity `non_query`
+    #[inline]
     pub fn session(&self) -> SessionRequest<'_> {
         SessionRequest(Call::get(self, "session", "/session"))
     }

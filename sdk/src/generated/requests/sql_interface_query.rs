@@ -11,6 +11,7 @@ impl crate::LookerSdk {
     /// ### Handles Avatica RPC metadata requests for SQL Interface queries
     ///
     /// `GET /sql_interface_queries/metadata` · tag `SqlInterfaceQuery` · activity `non_query`
+    #[inline]
     pub fn sql_interface_metadata(&self) -> SqlInterfaceMetadataRequest<'_> {
         SqlInterfaceMetadataRequest(
             Call::get(self, "sql_interface_metadata", "/sql_interface_queries/metadata"),
@@ -38,6 +39,7 @@ impl crate::LookerSdk {
     /// - `result_format`: Format of result, options are: \["json_bi"\]
     ///
     /// `GET /sql_interface_queries/{query_id}/run/{result_format}` · tag `SqlInterfaceQuery` · activity `db_query`
+    #[inline]
     pub fn run_sql_interface_query(
         &self,
         query_id: i64,

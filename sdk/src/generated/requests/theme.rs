@@ -15,6 +15,7 @@ impl crate::LookerSdk {
     /// **Note**: Custom themes needs to be enabled by Looker. Unless custom themes are enabled, only the automatically generated default theme can be used. Please contact your Account Manager or <https://console.cloud.google.com/support/cases/> to update your license for this feature.
     ///
     /// `GET /themes` · tag `Theme` · activity `non_query`
+    #[inline]
     pub fn all_themes(&self) -> AllThemesRequest<'_> {
         AllThemesRequest(Call::get(self, "all_themes", "/themes"))
     }
@@ -90,6 +91,7 @@ impl crate::LookerSdk {
     /// **Note**: Custom themes needs to be enabled by Looker. Unless custom themes are enabled, only the automatically generated default theme can be used. Please contact your Account Manager or <https://console.cloud.google.com/support/cases/> to update your license for this feature.
     ///
     /// `GET /themes/search` · tag `Theme` · activity `non_query`
+    #[inline]
     pub fn search_themes(&self) -> SearchThemesRequest<'_> {
         SearchThemesRequest(Call::get(self, "search_themes", "/themes/search"))
     }
@@ -109,6 +111,7 @@ impl crate::LookerSdk {
     ///
     /// `GET /themes/default` · tag `Theme` · activity `non_query`
     #[deprecated(note = "deprecated in the Looker API spec")]
+    #[inline]
     pub fn default_theme(&self) -> DefaultThemeRequest<'_> {
         DefaultThemeRequest(Call::get(self, "default_theme", "/themes/default"))
     }
@@ -136,6 +139,7 @@ impl crate::LookerSdk {
     ///
     /// `PUT /themes/default` · tag `Theme` · activity `non_query`
     #[deprecated(note = "deprecated in the Looker API spec")]
+    #[inline]
     pub fn set_default_theme(&self, name: &str) -> SetDefaultThemeRequest<'_> {
         SetDefaultThemeRequest(
             Call::put(self, "set_default_theme", "/themes/default").query("name", name),
@@ -160,6 +164,7 @@ impl crate::LookerSdk {
     /// - `theme_type`: Theme type.
     ///
     /// `GET /themes/default_theme` · tag `Theme` · activity `non_query`
+    #[inline]
     pub fn default_theme_by_type(
         &self,
         theme_type: &str,
@@ -191,6 +196,7 @@ impl crate::LookerSdk {
     /// - `theme_type`: Theme type.
     ///
     /// `PUT /themes/default_theme` · tag `Theme` · activity `non_query`
+    #[inline]
     pub fn set_default_theme_by_type(
         &self,
         name: &str,
@@ -215,6 +221,7 @@ impl crate::LookerSdk {
     /// **Note**: Custom themes needs to be enabled by Looker. Unless custom themes are enabled, only the automatically generated default theme can be used. Please contact your Account Manager or <https://console.cloud.google.com/support/cases/> to update your license for this feature.
     ///
     /// `GET /themes/active` · tag `Theme` · activity `non_query`
+    #[inline]
     pub fn active_themes(&self) -> ActiveThemesRequest<'_> {
         ActiveThemesRequest(Call::get(self, "active_themes", "/themes/active"))
     }
@@ -232,6 +239,7 @@ impl crate::LookerSdk {
     /// - `name`: Name of theme
     ///
     /// `GET /themes/theme_or_default` · tag `Theme` · activity `non_query`
+    #[inline]
     pub fn theme_or_default(&self, name: &str) -> ThemeOrDefaultRequest<'_> {
         ThemeOrDefaultRequest(
             Call::get(self, "theme_or_default", "/themes/theme_or_default")
@@ -275,6 +283,7 @@ impl crate::LookerSdk {
     /// - `theme_id`: Id of theme
     ///
     /// `GET /themes/{theme_id}` · tag `Theme` · activity `non_query`
+    #[inline]
     pub fn theme(&self, theme_id: &str) -> ThemeRequest<'_> {
         ThemeRequest(
             Call::get(self, "theme", crate::call::path(&["/themes/", ""], &[theme_id])),
@@ -297,6 +306,7 @@ impl crate::LookerSdk {
     /// - `theme_id`: Id of theme
     ///
     /// `DELETE /themes/{theme_id}` · tag `Theme` · activity `non_query`
+    #[inline]
     pub fn delete_theme(&self, theme_id: &str) -> DeleteThemeRequest<'_> {
         DeleteThemeRequest(
             Call::delete(
@@ -373,10 +383,12 @@ impl<'a> SearchThemesRequest<'a> {
         Self(self.0.query("end_at", Into::<String>::into(end_at)))
     }
     /// Number of results to return (used with `offset`).
+    #[inline]
     pub fn limit(self, limit: i64) -> Self {
         Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any (used with `limit`).
+    #[inline]
     pub fn offset(self, offset: i64) -> Self {
         Self(self.0.query("offset", offset))
     }
@@ -389,6 +401,7 @@ impl<'a> SearchThemesRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Combine given search criteria in a boolean OR expression
+    #[inline]
     pub fn filter_or(self, filter_or: bool) -> Self {
         Self(self.0.query("filter_or", filter_or))
     }

@@ -35,6 +35,7 @@ impl crate::LookerSdk {
     /// Calls to this endpoint may be denied by [Looker (Google Cloud core)](https://docs.cloud.google.com/looker/docs/r/looker-core/overview).
     ///
     /// `GET /credentials_email/search` · tag `User` · activity `non_query`
+    #[inline]
     pub fn search_credentials_email(&self) -> SearchCredentialsEmailRequest<'_> {
         SearchCredentialsEmailRequest(
             Call::get(self, "search_credentials_email", "/credentials_email/search"),
@@ -45,6 +46,7 @@ impl crate::LookerSdk {
     /// ### Get information about the current user; i.e. the user account currently calling the API.
     ///
     /// `GET /user` · tag `User` · activity `non_query`
+    #[inline]
     pub fn me(&self) -> MeRequest<'_> {
         MeRequest(Call::get(self, "me", "/user"))
     }
@@ -53,6 +55,7 @@ impl crate::LookerSdk {
     /// ### Get information about all users.
     ///
     /// `GET /users` · tag `User` · activity `non_query`
+    #[inline]
     pub fn all_users(&self) -> AllUsersRequest<'_> {
         AllUsersRequest(Call::get(self, "all_users", "/users"))
     }
@@ -61,6 +64,7 @@ impl crate::LookerSdk {
     /// ### Create a user with the specified information.
     ///
     /// `POST /users` · tag `User` · activity `non_query`
+    #[inline]
     pub fn create_user(&self) -> CreateUserRequest<'_> {
         CreateUserRequest(Call::post(self, "create_user", "/users"))
     }
@@ -98,6 +102,7 @@ impl crate::LookerSdk {
     /// names of other users who are members of the same group as the user.
     ///
     /// `GET /users/search` · tag `User` · activity `non_query`
+    #[inline]
     pub fn search_users(&self) -> SearchUsersRequest<'_> {
         SearchUsersRequest(Call::get(self, "search_users", "/users/search"))
     }
@@ -115,6 +120,7 @@ impl crate::LookerSdk {
     /// - `pattern`: Pattern to match
     ///
     /// `GET /users/search/names/{pattern}` · tag `User` · activity `non_query`
+    #[inline]
     pub fn search_users_names(&self, pattern: &str) -> SearchUsersNamesRequest<'_> {
         SearchUsersNamesRequest(
             Call::get(
@@ -137,6 +143,7 @@ impl crate::LookerSdk {
     /// - `user_id`: Id of user
     ///
     /// `GET /users/{user_id}` · tag `User` · activity `non_query`
+    #[inline]
     pub fn user(&self, user_id: &str) -> UserRequest<'_> {
         UserRequest(
             Call::get(self, "user", crate::call::path(&["/users/", ""], &[user_id])),
@@ -165,6 +172,7 @@ impl crate::LookerSdk {
     /// - `user_id`: Id of user
     ///
     /// `DELETE /users/{user_id}` · tag `User` · activity `non_query`
+    #[inline]
     pub fn delete_user(&self, user_id: &str) -> DeleteUserRequest<'_> {
         DeleteUserRequest(
             Call::delete(
@@ -238,6 +246,7 @@ impl crate::LookerSdk {
     /// - `credential_id`: Id of credential
     ///
     /// `GET /users/credential/{credential_type}/{credential_id}` · tag `User` · activity `non_query`
+    #[inline]
     pub fn user_for_credential(
         &self,
         credential_type: &str,
@@ -275,6 +284,7 @@ impl crate::LookerSdk {
     /// - `user_id`: Id of service account user
     ///
     /// `DELETE /users/service_accounts/{user_id}` · tag `User` · activity `non_query`
+    #[inline]
     pub fn delete_service_account(
         &self,
         user_id: &str,
@@ -327,6 +337,7 @@ impl crate::LookerSdk {
     /// - `user_id`: Id of user
     ///
     /// `GET /users/{user_id}/credentials_email` · tag `User` · activity `non_query`
+    #[inline]
     pub fn user_credentials_email(
         &self,
         user_id: &str,
@@ -377,6 +388,7 @@ impl crate::LookerSdk {
     /// - `user_id`: Id of user
     ///
     /// `DELETE /users/{user_id}/credentials_email` · tag `User` · activity `non_query`
+    #[inline]
     pub fn delete_user_credentials_email(
         &self,
         user_id: &str,
@@ -427,6 +439,7 @@ impl crate::LookerSdk {
     /// - `user_id`: Id of user
     ///
     /// `GET /users/{user_id}/credentials_totp` · tag `User` · activity `non_query`
+    #[inline]
     pub fn user_credentials_totp(
         &self,
         user_id: &str,
@@ -450,6 +463,7 @@ impl crate::LookerSdk {
     /// - `user_id`: Id of user
     ///
     /// `POST /users/{user_id}/credentials_totp` · tag `User` · activity `non_query`
+    #[inline]
     pub fn create_user_credentials_totp(
         &self,
         user_id: &str,
@@ -473,6 +487,7 @@ impl crate::LookerSdk {
     /// - `user_id`: Id of user
     ///
     /// `DELETE /users/{user_id}/credentials_totp` · tag `User` · activity `non_query`
+    #[inline]
     pub fn delete_user_credentials_totp(
         &self,
         user_id: &str,
@@ -496,6 +511,7 @@ impl crate::LookerSdk {
     /// - `user_id`: Id of user
     ///
     /// `GET /users/{user_id}/credentials_ldap` · tag `User` · activity `non_query`
+    #[inline]
     pub fn user_credentials_ldap(
         &self,
         user_id: &str,
@@ -519,6 +535,7 @@ impl crate::LookerSdk {
     /// - `user_id`: Id of user
     ///
     /// `DELETE /users/{user_id}/credentials_ldap` · tag `User` · activity `non_query`
+    #[inline]
     pub fn delete_user_credentials_ldap(
         &self,
         user_id: &str,
@@ -540,6 +557,7 @@ impl crate::LookerSdk {
     /// - `user_id`: Id of user
     ///
     /// `GET /users/{user_id}/credentials_google` · tag `User` · activity `non_query`
+    #[inline]
     pub fn user_credentials_google(
         &self,
         user_id: &str,
@@ -561,6 +579,7 @@ impl crate::LookerSdk {
     /// - `user_id`: Id of user
     ///
     /// `DELETE /users/{user_id}/credentials_google` · tag `User` · activity `non_query`
+    #[inline]
     pub fn delete_user_credentials_google(
         &self,
         user_id: &str,
@@ -582,6 +601,7 @@ impl crate::LookerSdk {
     /// - `user_id`: Id of user
     ///
     /// `GET /users/{user_id}/credentials_saml` · tag `User` · activity `non_query`
+    #[inline]
     pub fn user_credentials_saml(
         &self,
         user_id: &str,
@@ -603,6 +623,7 @@ impl crate::LookerSdk {
     /// - `user_id`: Id of user
     ///
     /// `DELETE /users/{user_id}/credentials_saml` · tag `User` · activity `non_query`
+    #[inline]
     pub fn delete_user_credentials_saml(
         &self,
         user_id: &str,
@@ -624,6 +645,7 @@ impl crate::LookerSdk {
     /// - `user_id`: Id of user
     ///
     /// `GET /users/{user_id}/credentials_oidc` · tag `User` · activity `non_query`
+    #[inline]
     pub fn user_credentials_oidc(
         &self,
         user_id: &str,
@@ -645,6 +667,7 @@ impl crate::LookerSdk {
     /// - `user_id`: Id of user
     ///
     /// `DELETE /users/{user_id}/credentials_oidc` · tag `User` · activity `non_query`
+    #[inline]
     pub fn delete_user_credentials_oidc(
         &self,
         user_id: &str,
@@ -667,6 +690,7 @@ impl crate::LookerSdk {
     /// - `credentials_api3_id`: Id of API Credential
     ///
     /// `GET /users/{user_id}/credentials_api3/{credentials_api3_id}` · tag `User` · activity `non_query`
+    #[inline]
     pub fn user_credentials_api3(
         &self,
         user_id: &str,
@@ -693,6 +717,7 @@ impl crate::LookerSdk {
     /// - `credentials_api3_id`: Id of API Credential
     ///
     /// `DELETE /users/{user_id}/credentials_api3/{credentials_api3_id}` · tag `User` · activity `non_query`
+    #[inline]
     pub fn delete_user_credentials_api3(
         &self,
         user_id: &str,
@@ -748,6 +773,7 @@ impl crate::LookerSdk {
     /// - `user_id`: Id of user
     ///
     /// `GET /users/{user_id}/credentials_api3` · tag `User` · activity `non_query`
+    #[inline]
     pub fn all_user_credentials_api3s(
         &self,
         user_id: &str,
@@ -769,6 +795,7 @@ impl crate::LookerSdk {
     /// - `user_id`: Id of user
     ///
     /// `POST /users/{user_id}/credentials_api3` · tag `User` · activity `non_query`
+    #[inline]
     pub fn create_user_credentials_api3(
         &self,
         user_id: &str,
@@ -793,6 +820,7 @@ impl crate::LookerSdk {
     /// - `credentials_embed_id`: Id of Embedding Credential
     ///
     /// `GET /users/{user_id}/credentials_embed/{credentials_embed_id}` · tag `User` · activity `non_query`
+    #[inline]
     pub fn user_credentials_embed(
         &self,
         user_id: &str,
@@ -821,6 +849,7 @@ impl crate::LookerSdk {
     /// - `credentials_embed_id`: Id of Embedding Credential
     ///
     /// `DELETE /users/{user_id}/credentials_embed/{credentials_embed_id}` · tag `User` · activity `non_query`
+    #[inline]
     pub fn delete_user_credentials_embed(
         &self,
         user_id: &str,
@@ -848,6 +877,7 @@ impl crate::LookerSdk {
     /// - `user_id`: Id of user
     ///
     /// `GET /users/{user_id}/credentials_embed` · tag `User` · activity `non_query`
+    #[inline]
     pub fn all_user_credentials_embeds(
         &self,
         user_id: &str,
@@ -871,6 +901,7 @@ impl crate::LookerSdk {
     /// - `user_id`: Id of user
     ///
     /// `GET /users/{user_id}/credentials_looker_openid` · tag `User` · activity `non_query`
+    #[inline]
     pub fn user_credentials_looker_openid(
         &self,
         user_id: &str,
@@ -894,6 +925,7 @@ impl crate::LookerSdk {
     /// - `user_id`: Id of user
     ///
     /// `DELETE /users/{user_id}/credentials_looker_openid` · tag `User` · activity `non_query`
+    #[inline]
     pub fn delete_user_credentials_looker_openid(
         &self,
         user_id: &str,
@@ -916,6 +948,7 @@ impl crate::LookerSdk {
     /// - `session_id`: Id of Web Login Session
     ///
     /// `GET /users/{user_id}/sessions/{session_id}` · tag `User` · activity `non_query`
+    #[inline]
     pub fn user_session(
         &self,
         user_id: &str,
@@ -939,6 +972,7 @@ impl crate::LookerSdk {
     /// - `session_id`: Id of Web Login Session
     ///
     /// `DELETE /users/{user_id}/sessions/{session_id}` · tag `User` · activity `non_query`
+    #[inline]
     pub fn delete_user_session(
         &self,
         user_id: &str,
@@ -961,6 +995,7 @@ impl crate::LookerSdk {
     /// - `user_id`: Id of user
     ///
     /// `GET /users/{user_id}/sessions` · tag `User` · activity `non_query`
+    #[inline]
     pub fn all_user_sessions(&self, user_id: &str) -> AllUserSessionsRequest<'_> {
         AllUserSessionsRequest(
             Call::get(
@@ -989,6 +1024,7 @@ impl crate::LookerSdk {
     /// - `user_id`: Id of user
     ///
     /// `POST /users/{user_id}/credentials_email/password_reset` · tag `User` · activity `non_query`
+    #[inline]
     pub fn create_user_credentials_email_password_reset(
         &self,
         user_id: &str,
@@ -1013,6 +1049,7 @@ impl crate::LookerSdk {
     /// - `user_id`: Id of user
     ///
     /// `GET /users/{user_id}/roles` · tag `User` · activity `non_query`
+    #[inline]
     pub fn user_roles(&self, user_id: &str) -> UserRolesRequest<'_> {
         UserRolesRequest(
             Call::get(
@@ -1071,6 +1108,7 @@ impl crate::LookerSdk {
     /// - `user_id`: Id of user
     ///
     /// `GET /users/{user_id}/attribute_values` · tag `User` · activity `non_query`
+    #[inline]
     pub fn user_attribute_user_values(
         &self,
         user_id: &str,
@@ -1098,6 +1136,7 @@ impl crate::LookerSdk {
     /// - `user_attribute_id`: Id of user attribute
     ///
     /// `DELETE /users/{user_id}/attribute_values/{user_attribute_id}` · tag `User` · activity `non_query`
+    #[inline]
     pub fn delete_user_attribute_user_value(
         &self,
         user_id: &str,
@@ -1163,6 +1202,7 @@ impl crate::LookerSdk {
     /// - `user_id`: Id of user
     ///
     /// `POST /users/{user_id}/credentials_email/send_password_reset` · tag `User` · activity `non_query`
+    #[inline]
     pub fn send_user_credentials_email_password_reset(
         &self,
         user_id: &str,
@@ -1262,10 +1302,12 @@ impl<'a> SearchCredentialsEmailRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Number of results to return (used with `offset`).
+    #[inline]
     pub fn limit(self, limit: i64) -> Self {
         Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any (used with `limit`).
+    #[inline]
     pub fn offset(self, offset: i64) -> Self {
         Self(self.0.query("offset", offset))
     }
@@ -1286,6 +1328,7 @@ impl<'a> SearchCredentialsEmailRequest<'a> {
         Self(self.0.query("emails", Into::<String>::into(emails)))
     }
     /// Combine given search criteria in a boolean OR expression.
+    #[inline]
     pub fn filter_or(self, filter_or: bool) -> Self {
         Self(self.0.query("filter_or", filter_or))
     }
@@ -1314,19 +1357,23 @@ impl<'a> AllUsersRequest<'a> {
     }
     /// DEPRECATED. Use limit and offset instead. Return only page N of paginated results
     #[deprecated(note = "deprecated in the Looker API spec")]
+    #[inline]
     pub fn page(self, page: i64) -> Self {
         Self(self.0.query("page", page))
     }
     /// DEPRECATED. Use limit and offset instead. Return N rows of data per page
     #[deprecated(note = "deprecated in the Looker API spec")]
+    #[inline]
     pub fn per_page(self, per_page: i64) -> Self {
         Self(self.0.query("per_page", per_page))
     }
     /// Number of results to return. (used with offset and takes priority over page and per_page)
+    #[inline]
     pub fn limit(self, limit: i64) -> Self {
         Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any. (used with limit and takes priority over page and per_page)
+    #[inline]
     pub fn offset(self, offset: i64) -> Self {
         Self(self.0.query("offset", offset))
     }
@@ -1371,19 +1418,23 @@ impl<'a> SearchUsersRequest<'a> {
     }
     /// DEPRECATED. Use limit and offset instead. Return only page N of paginated results
     #[deprecated(note = "deprecated in the Looker API spec")]
+    #[inline]
     pub fn page(self, page: i64) -> Self {
         Self(self.0.query("page", page))
     }
     /// DEPRECATED. Use limit and offset instead. Return N rows of data per page
     #[deprecated(note = "deprecated in the Looker API spec")]
+    #[inline]
     pub fn per_page(self, per_page: i64) -> Self {
         Self(self.0.query("per_page", per_page))
     }
     /// Number of results to return. (used with offset and takes priority over page and per_page)
+    #[inline]
     pub fn limit(self, limit: i64) -> Self {
         Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any. (used with limit and takes priority over page and per_page)
+    #[inline]
     pub fn offset(self, offset: i64) -> Self {
         Self(self.0.query("offset", offset))
     }
@@ -1408,10 +1459,12 @@ impl<'a> SearchUsersRequest<'a> {
         Self(self.0.query("full_name", Into::<String>::into(full_name)))
     }
     /// Search for user accounts associated with Looker employees. Availability of this filter is limited to users with permission to view complete user details.
+    #[inline]
     pub fn verified_looker_employee(self, verified_looker_employee: bool) -> Self {
         Self(self.0.query("verified_looker_employee", verified_looker_employee))
     }
     /// Search for only embed users
+    #[inline]
     pub fn embed_user(self, embed_user: bool) -> Self {
         Self(self.0.query("embed_user", embed_user))
     }
@@ -1420,10 +1473,12 @@ impl<'a> SearchUsersRequest<'a> {
         Self(self.0.query("email", Into::<String>::into(email)))
     }
     /// Search for disabled user accounts. Availability of this filter is limited to users with permission to view complete user details.
+    #[inline]
     pub fn is_disabled(self, is_disabled: bool) -> Self {
         Self(self.0.query("is_disabled", is_disabled))
     }
     /// Combine given search criteria in a boolean OR expression
+    #[inline]
     pub fn filter_or(self, filter_or: bool) -> Self {
         Self(self.0.query("filter_or", filter_or))
     }
@@ -1440,10 +1495,12 @@ impl<'a> SearchUsersRequest<'a> {
         Self(self.0.query("group_id", Into::<String>::into(group_id)))
     }
     /// Search for users who can manage API3 credentials. Availability of this filter is limited to users with permission to view complete user details. This is an experimental feature and may not yet be available on your instance.
+    #[inline]
     pub fn can_manage_api3_creds(self, can_manage_api3_creds: bool) -> Self {
         Self(self.0.query("can_manage_api3_creds", can_manage_api3_creds))
     }
     /// Search for service account users. Send true to get only service accounts, or false to get all other types of users. Availability of this filter is limited to users with permission to view complete user details.
+    #[inline]
     pub fn is_service_account(self, is_service_account: bool) -> Self {
         Self(self.0.query("is_service_account", is_service_account))
     }
@@ -1461,19 +1518,23 @@ impl<'a> SearchUsersNamesRequest<'a> {
     }
     /// DEPRECATED. Use limit and offset instead. Return only page N of paginated results
     #[deprecated(note = "deprecated in the Looker API spec")]
+    #[inline]
     pub fn page(self, page: i64) -> Self {
         Self(self.0.query("page", page))
     }
     /// DEPRECATED. Use limit and offset instead. Return N rows of data per page
     #[deprecated(note = "deprecated in the Looker API spec")]
+    #[inline]
     pub fn per_page(self, per_page: i64) -> Self {
         Self(self.0.query("per_page", per_page))
     }
     /// Number of results to return. (used with offset and takes priority over page and per_page)
+    #[inline]
     pub fn limit(self, limit: i64) -> Self {
         Self(self.0.query("limit", limit))
     }
     /// Number of results to skip before returning any. (used with limit and takes priority over page and per_page)
+    #[inline]
     pub fn offset(self, offset: i64) -> Self {
         Self(self.0.query("offset", offset))
     }
@@ -1494,6 +1555,7 @@ impl<'a> SearchUsersNamesRequest<'a> {
         Self(self.0.query("last_name", Into::<String>::into(last_name)))
     }
     /// Match Verified Looker employee
+    #[inline]
     pub fn verified_looker_employee(self, verified_looker_employee: bool) -> Self {
         Self(self.0.query("verified_looker_employee", verified_looker_employee))
     }
@@ -1502,6 +1564,7 @@ impl<'a> SearchUsersNamesRequest<'a> {
         Self(self.0.query("email", Into::<String>::into(email)))
     }
     /// Include or exclude disabled accounts in the results
+    #[inline]
     pub fn is_disabled(self, is_disabled: bool) -> Self {
         Self(self.0.query("is_disabled", is_disabled))
     }
@@ -1858,6 +1921,7 @@ crate::builder::request_builder!(
 pub struct CreateUserCredentialsEmailPasswordResetRequest<'a>(Call<'a>);
 impl<'a> CreateUserCredentialsEmailPasswordResetRequest<'a> {
     /// Expiring token.
+    #[inline]
     pub fn expires(self, expires: bool) -> Self {
         Self(self.0.query("expires", expires))
     }
@@ -1879,6 +1943,7 @@ impl<'a> UserRolesRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
     /// Get only roles associated directly with the user: exclude those only associated through groups.
+    #[inline]
     pub fn direct_association_only(self, direct_association_only: bool) -> Self {
         Self(self.0.query("direct_association_only", direct_association_only))
     }
@@ -1916,10 +1981,12 @@ impl<'a> UserAttributeUserValuesRequest<'a> {
         Self(self.0.query_csv("user_attribute_ids", user_attribute_ids))
     }
     /// If true, returns all values in the search path instead of just the first value found. Useful for debugging group precedence.
+    #[inline]
     pub fn all_values(self, all_values: bool) -> Self {
         Self(self.0.query("all_values", all_values))
     }
     /// If true, returns an empty record for each requested attribute that has no user, group, or default value.
+    #[inline]
     pub fn include_unset(self, include_unset: bool) -> Self {
         Self(self.0.query("include_unset", include_unset))
     }

@@ -9,6 +9,7 @@ impl crate::LookerSdk {
     /// ### Get information about all user attributes.
     ///
     /// `GET /user_attributes` · tag `UserAttribute` · activity `non_query`
+    #[inline]
     pub fn all_user_attributes(&self) -> AllUserAttributesRequest<'_> {
         AllUserAttributesRequest(
             Call::get(self, "all_user_attributes", "/user_attributes"),
@@ -50,6 +51,7 @@ impl crate::LookerSdk {
     /// - `user_attribute_id`: Id of user attribute
     ///
     /// `GET /user_attributes/{user_attribute_id}` · tag `UserAttribute` · activity `non_query`
+    #[inline]
     pub fn user_attribute(&self, user_attribute_id: &str) -> UserAttributeRequest<'_> {
         UserAttributeRequest(
             Call::get(
@@ -68,6 +70,7 @@ impl crate::LookerSdk {
     /// - `user_attribute_id`: Id of user attribute
     ///
     /// `DELETE /user_attributes/{user_attribute_id}` · tag `UserAttribute` · activity `non_query`
+    #[inline]
     pub fn delete_user_attribute(
         &self,
         user_attribute_id: &str,
@@ -120,6 +123,7 @@ impl crate::LookerSdk {
     /// - `user_attribute_id`: Id of user attribute
     ///
     /// `GET /user_attributes/{user_attribute_id}/group_values` · tag `UserAttribute` · activity `non_query`
+    #[inline]
     pub fn all_user_attribute_group_values(
         &self,
         user_attribute_id: &str,

@@ -11,6 +11,7 @@ impl crate::LookerSdk {
     /// Returns all workspaces available to the calling user.
     ///
     /// `GET /workspaces` · tag `Workspace` · activity `non_query`
+    #[inline]
     pub fn all_workspaces(&self) -> AllWorkspacesRequest<'_> {
         AllWorkspacesRequest(Call::get(self, "all_workspaces", "/workspaces"))
     }
@@ -51,6 +52,7 @@ impl crate::LookerSdk {
     /// - `workspace_id`: Id of the workspace
     ///
     /// `GET /workspaces/{workspace_id}` · tag `Workspace` · activity `non_query`
+    #[inline]
     pub fn workspace(&self, workspace_id: &str) -> WorkspaceRequest<'_> {
         WorkspaceRequest(
             Call::get(
