@@ -149,22 +149,38 @@ impl<'a> Call<'a> {
     }
 
     /// A `GET` of `path` (see [`new`](Self::new)).
-    pub(crate) fn get(sdk: &'a LookerSdk, operation: &'static str, path: impl Into<String>) -> Self {
+    pub(crate) fn get(
+        sdk: &'a LookerSdk,
+        operation: &'static str,
+        path: impl Into<String>,
+    ) -> Self {
         Self::new(sdk, operation, reqwest::Method::GET, path.into())
     }
 
     /// A `POST` of `path`.
-    pub(crate) fn post(sdk: &'a LookerSdk, operation: &'static str, path: impl Into<String>) -> Self {
+    pub(crate) fn post(
+        sdk: &'a LookerSdk,
+        operation: &'static str,
+        path: impl Into<String>,
+    ) -> Self {
         Self::new(sdk, operation, reqwest::Method::POST, path.into())
     }
 
     /// A `PUT` of `path`.
-    pub(crate) fn put(sdk: &'a LookerSdk, operation: &'static str, path: impl Into<String>) -> Self {
+    pub(crate) fn put(
+        sdk: &'a LookerSdk,
+        operation: &'static str,
+        path: impl Into<String>,
+    ) -> Self {
         Self::new(sdk, operation, reqwest::Method::PUT, path.into())
     }
 
     /// A `PATCH` of `path`.
-    pub(crate) fn patch(sdk: &'a LookerSdk, operation: &'static str, path: impl Into<String>) -> Self {
+    pub(crate) fn patch(
+        sdk: &'a LookerSdk,
+        operation: &'static str,
+        path: impl Into<String>,
+    ) -> Self {
         Self::new(sdk, operation, reqwest::Method::PATCH, path.into())
     }
 

@@ -190,7 +190,10 @@ impl SerializeMap for DebugFields<'_, '_, '_> {
         Ok(())
     }
 
-    fn serialize_value<V: serde::Serialize + ?Sized>(&mut self, value: &V) -> Result<(), Self::Error> {
+    fn serialize_value<V: serde::Serialize + ?Sized>(
+        &mut self,
+        value: &V,
+    ) -> Result<(), Self::Error> {
         let key = self.key.take().unwrap_or_default();
         self.out.field(&key, &JsonText(json_text(value)?));
         Ok(())

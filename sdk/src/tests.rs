@@ -167,7 +167,12 @@ async fn request_building_errors_come_from_send() {
 async fn decoders() {
     let (sdk, _) = server(204, "application/json", "").await;
     let c = Call::get(&sdk, "t", "/x");
-    assert_eq!(c.send(call::json_or_none::<serde_json::Value>).await.unwrap(), None);
+    assert_eq!(
+        c.send(call::json_or_none::<serde_json::Value>)
+            .await
+            .unwrap(),
+        None
+    );
     let c = Call::delete(&sdk, "t", "/x");
     c.send(call::unit).await.unwrap();
 
@@ -182,7 +187,11 @@ async fn decoders() {
 
     let (sdk, _) = server(200, "application/json", r#"{"id": 1}"#).await;
     let c = Call::get(&sdk, "t", "/x");
-    assert!(c.send(call::json_or_none::<serde_json::Value>).await.unwrap().is_some());
+    assert!(c
+        .send(call::json_or_none::<serde_json::Value>)
+        .await
+        .unwrap()
+        .is_some());
 
     // Non-2xx never reaches the decoder.
     let (sdk, _) = server(404, "application/json", r#"{"message":"Not found"}"#).await;

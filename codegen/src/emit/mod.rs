@@ -103,7 +103,10 @@ pub(crate) fn cfg_features(features: &[String]) -> TokenStream {
 /// [`cfg_features`] as text, for items the emitter lays out itself (ends in a newline; empty
 /// for no features).
 pub(crate) fn cfg_text(features: &[String]) -> String {
-    let features: Vec<String> = features.iter().map(|f| format!("feature = {f:?}")).collect();
+    let features: Vec<String> = features
+        .iter()
+        .map(|f| format!("feature = {f:?}"))
+        .collect();
     match features.as_slice() {
         [] => String::new(),
         [one] => format!("#[cfg({one})]\n"),

@@ -3,7 +3,9 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{cfg_features, cfg_text, doc_attrs, docs::doc_lines, ident, rust_type, status_note, Scope};
+use super::{
+    cfg_features, cfg_text, doc_attrs, docs::doc_lines, ident, rust_type, status_note, Scope,
+};
 use crate::format::Source;
 use crate::ir::{Api, EnumVariant, Field, TypeDef, TypeKind, TypeRef};
 
@@ -92,7 +94,9 @@ fn field(field: &Field) -> TokenStream {
         // The notes end the description's last line, unless that line closes a code block or
         // is a table row, where they would change its meaning.
         match lines.last_mut() {
-            Some(last) if !last.is_empty() && !last.starts_with("```") && !last.starts_with('|') => {
+            Some(last)
+                if !last.is_empty() && !last.starts_with("```") && !last.starts_with('|') =>
+            {
                 last.push(' ');
                 last.push_str(&notes);
             }

@@ -312,17 +312,15 @@ fn builder(op: &Operation) -> TokenStream {
     });
     let response_enum = response_enum(op);
     let setters: Vec<TokenStream> = setters.collect();
-    let inherent =
-        (!setters.is_empty() || body_setter.is_some() || stream.is_some())
-            .then(|| {
-                quote! {
-                    impl<'a> #builder<'a> {
-                        #(#setters)*
-                        #body_setter
-                        #stream
-                    }
-                }
-            });
+    let inherent = (!setters.is_empty() || body_setter.is_some() || stream.is_some()).then(|| {
+        quote! {
+            impl<'a> #builder<'a> {
+                #(#setters)*
+                #body_setter
+                #stream
+            }
+        }
+    });
     quote! {
         #[doc = #doc]
         #[must_use = "a request does nothing until it is awaited or sent"]
@@ -360,7 +358,8 @@ fn setter(param: &Param) -> TokenStream {
     };
     let set = set_value(param, quote!(self.0), value);
     // Generic setters are compiled where used anyway; the others are made so by `#[inline]`.
-    let inline = (!matches!(param.ty, ParamType::String | ParamType::CsvStrings)).then(|| quote!(#[inline]));
+    let inline =
+        (!matches!(param.ty, ParamType::String | ParamType::CsvStrings)).then(|| quote!(#[inline]));
     quote! {
         #docs
         #deprecated
