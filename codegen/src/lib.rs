@@ -130,6 +130,22 @@ fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
         };
         format::format_file(source, "", path)
     };
+    // Workers take the biggest jobs first (the conformance table, then models.rs chunks, then
+    // tag files by operation count), so that no core is left with one large job at the end.
+    let weight = |job: &Job| match job {
+        Job::Cases => usize::MAX,
+        Job::Models(range) => range.len() * 2,
+        Job::Tag(tag) => {
+            api.operations
+                .iter()
+                .filter(|op| op.tag == tag.name)
+                .count()
+                * 3
+        }
+        Job::Mod | Job::RequestsMod => 0,
+    };
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(weight(&jobs[i].1)));
     let next = std::sync::atomic::AtomicUsize::new(0);
     let slots: Vec<std::sync::Mutex<Option<Result<String>>>> =
         jobs.iter().map(|_| std::sync::Mutex::new(None)).collect();
@@ -139,8 +155,9 @@ fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(job) = jobs.get(i) else { break };
+                let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(&i) = order.get(n) else { break };
+                let job = &jobs[i];
                 let text = run(job);
                 if let Ok(mut slot) = slots[i].lock() {
                     *slot = Some(text);
