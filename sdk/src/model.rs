@@ -1,10 +1,12 @@
 //! Serialization support for the generated models.
 //!
-//! The models' `Serialize`/`Deserialize` impls are generated as a few lines per field that call
-//! into this module, instead of `#[derive(Serialize, Deserialize)]`. The derive expands every one
-//! of the ~440 model types into a field-identifier enum and two visitors; that expansion was the
-//! largest share of this crate's compile time. Behaviour matches what the models need: unknown
-//! keys are skipped, missing keys and `null` leave a field `None`, absent fields are not written.
+//! Each generated model is a plain struct plus one [`impl_model!`] invocation that lists its
+//! `"json name" => field` pairs; the macro implements `Serialize`, `Deserialize`, `Default` and
+//! `Debug` through the generic functions here, instead of `#[derive(...)]`. The serde derive
+//! expands every one of the ~440 model types into a field-identifier enum and two visitors; that
+//! expansion was the largest share of this crate's compile time. Behaviour matches what the models
+//! need: unknown keys are skipped, missing keys and `null` leave a field `None`, absent fields are
+//! not written.
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde::ser::SerializeMap;
@@ -24,8 +26,8 @@ pub(crate) trait Model: Default {
     fn write_fields<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error>;
 }
 
-/// Implements [`Model`], `Serialize` and `Deserialize` for a generated struct, from its list of
-/// `"json name" => field` entries. `: lenient_id` after a field reads it with
+/// Implements [`Model`], `Serialize`, `Deserialize`, `Default` (every field `None`) and `Debug`
+/// (see [`debug`]) for a generated struct, from its list of `"json name" => field` entries. `: lenient_id` after a field reads it with
 /// [`read::lenient_id`] (an id that may arrive as a number) instead of [`read()`].
 ///
 /// Every entry expands to one call without `?`: that keeps the type-checking and borrow-checking

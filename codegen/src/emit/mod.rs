@@ -1,7 +1,8 @@
 //! Stage 4: IR → token streams, one per generated file. No spec logic lives here.
 //!
 //! Generated code names runtime items by full path (`crate::call::…`, `crate::models::…`) so
-//! spec-derived names can never clash with them.
+//! spec-derived names can never clash with them. The one import, `crate::call::Call` in the tag
+//! files, cannot clash either: the only types defined there end in `Request` or `Response`.
 
 pub mod cases;
 pub mod docs;
@@ -111,7 +112,7 @@ pub(crate) fn cfg_text(features: &[String]) -> String {
         [] => String::new(),
         [one] => format!("#[cfg({one})]\n"),
         many if many.join(", ").len() <= 80 => format!("#[cfg(any({}))]\n", many.join(", ")),
-        many => format!("#[cfg(any(\n    {},\n))]\n", many.join(",\n    ")),
+        many => format!("#[cfg(any(\n    {}\n))]\n", many.join(",\n    ")),
     }
 }
 
@@ -120,5 +121,44 @@ pub fn generated_mod_file(_api: &Api) -> TokenStream {
     quote! {
         pub mod models;
         pub mod requests;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn features(names: &[&str]) -> Vec<String> {
+        names.iter().map(|n| n.to_string()).collect()
+    }
+
+    /// The text form means the same as the token form, whatever its layout.
+    fn same_as_tokens(names: &[&str]) -> String {
+        let text = cfg_text(&features(names));
+        let parsed: syn::ItemStruct = syn::parse_str(&format!("{text}struct X;")).unwrap();
+        let cfg = cfg_features(&features(names));
+        let expected: syn::ItemStruct = syn::parse2(quote!(#cfg struct X;)).unwrap();
+        assert_eq!(
+            quote!(#parsed).to_string(),
+            quote!(#expected).to_string(),
+            "{text}"
+        );
+        text
+    }
+
+    #[test]
+    fn cfg_text_matches_cfg_features() {
+        assert_eq!(same_as_tokens(&[]), "");
+        assert_eq!(same_as_tokens(&["look"]), "#[cfg(feature = \"look\")]\n");
+        assert_eq!(
+            same_as_tokens(&["look", "query"]),
+            "#[cfg(any(feature = \"look\", feature = \"query\"))]\n"
+        );
+        let long = same_as_tokens(&["content", "dashboard", "folder", "look", "query"]);
+        assert!(
+            long.starts_with("#[cfg(any(\n    feature = \"content\",\n"),
+            "{long}"
+        );
+        assert!(long.lines().all(|l| l.len() <= 100), "{long}");
     }
 }

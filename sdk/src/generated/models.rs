@@ -1051,7 +1051,7 @@ pub struct Certification {
     feature = "folder",
     feature = "look",
     feature = "query",
-    feature = "self_service",
+    feature = "self_service"
 ))]
 crate::model::impl_model!(Certification {
     "certification_status" => certification_status,
@@ -4756,7 +4756,7 @@ pub struct FolderBase {
     feature = "dashboard",
     feature = "folder",
     feature = "look",
-    feature = "report",
+    feature = "report"
 ))]
 crate::model::impl_model!(FolderBase {
     "name" => name,
@@ -9459,7 +9459,7 @@ pub struct Query {
     feature = "dashboard",
     feature = "folder",
     feature = "look",
-    feature = "query",
+    feature = "query"
 ))]
 crate::model::impl_model!(Query {
     "can" => can,
@@ -11863,7 +11863,7 @@ pub struct UserPublic {
     feature = "auth",
     feature = "query",
     feature = "scheduled_plan",
-    feature = "user",
+    feature = "user"
 ))]
 crate::model::impl_model!(UserPublic {
     "can" => can,
@@ -12341,7 +12341,7 @@ pub struct WriteCertification {
     feature = "content",
     feature = "dashboard",
     feature = "look",
-    feature = "self_service",
+    feature = "self_service"
 ))]
 crate::model::impl_model!(WriteCertification {
     "certification_status" => certification_status,
