@@ -70,6 +70,51 @@ impl<'de> de::DeserializeSeed<'de> for LenientString {
     }
 }
 
+/// Implements `as_str`, `From<&str>`, `Display`, `Serialize` and `Deserialize` for a generated
+/// open enum (an enum with an `Unknown(String)` variant) from its `Variant = "value"` entries. A
+/// value not listed becomes `Unknown(value)` instead of a decoding error.
+macro_rules! impl_open_enum {
+    ($name:ident { $($variant:ident = $value:literal,)* }) => {
+        impl $name {
+            /// The JSON string for this value.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(Self::$variant => $value,)*
+                    Self::Unknown(value) => value,
+                }
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(value: &str) -> Self {
+                match value {
+                    $($value => Self::$variant,)*
+                    other => Self::Unknown(other.to_owned()),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                crate::lenient::open_enum(deserializer)
+            }
+        }
+    };
+}
+pub(crate) use impl_open_enum;
+
 /// An open enum: any string (or number) becomes `T::from(&str)`, whose fallback variant keeps
 /// values this SDK does not know.
 #[allow(dead_code)]
@@ -117,19 +162,10 @@ mod tests {
         A,
         Unknown(String),
     }
-    impl From<&str> for Kind {
-        fn from(s: &str) -> Self {
-            match s {
-                "a" => Kind::A,
-                o => Kind::Unknown(o.to_owned()),
-            }
-        }
-    }
-    impl<'de> Deserialize<'de> for Kind {
-        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            super::open_enum(d)
-        }
-    }
+
+    super::impl_open_enum!(Kind {
+        A = "a",
+    });
 
     #[test]
     fn ids_and_enums_are_lenient() {
@@ -149,5 +185,16 @@ mod tests {
         let m: M = serde_json::from_str(r#"{}"#).unwrap();
         assert_eq!(m.id, None);
         assert!(serde_json::from_str::<M>(r#"{"id": [1]}"#).is_err());
+        let m: M = serde_json::from_str(r#"{"kind": 7}"#).unwrap();
+        assert_eq!(m.kind, Some(Kind::Unknown("7".into())));
+    }
+
+    #[test]
+    fn open_enums_write_and_show_the_raw_value() {
+        assert_eq!(serde_json::to_string(&Kind::A).unwrap(), r#""a""#);
+        let unknown = Kind::from("brand_new");
+        assert_eq!(unknown.as_str(), "brand_new");
+        assert_eq!(unknown.to_string(), "brand_new");
+        assert_eq!(serde_json::to_string(&unknown).unwrap(), r#""brand_new""#);
     }
 }

@@ -66,7 +66,7 @@ fn type_def(def: &TypeDef, source: &mut Source) {
             let ty = rust_type(ty, Scope::Models);
             source.push_tokens(quote! { #docs #cfg pub type #name = #ty; });
         }
-        TypeKind::Enum(variants) => source.push_tokens(open_enum(def, variants, docs, cfg)),
+        TypeKind::Enum(variants) => open_enum(def, variants, docs, source),
     }
 }
 
@@ -135,17 +135,12 @@ fn impl_model(def: &TypeDef, fields: &[Field]) -> String {
     text
 }
 
-fn open_enum(
-    def: &TypeDef,
-    variants: &[EnumVariant],
-    docs: TokenStream,
-    cfg: TokenStream,
-) -> TokenStream {
+fn open_enum(def: &TypeDef, variants: &[EnumVariant], docs: TokenStream, source: &mut Source) {
+    let cfg = cfg_features(&def.features);
     let name = ident(&def.name);
     let idents: Vec<_> = variants.iter().map(|v| ident(&v.name)).collect();
-    let values: Vec<_> = variants.iter().map(|v| v.value.as_str()).collect();
-    let variant_docs = values.iter().map(|v| format!(" `{v}`"));
-    quote! {
+    let variant_docs = variants.iter().map(|v| format!(" `{}`", v.value));
+    source.push_tokens(quote! {
         #docs
         ///
         /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
@@ -158,47 +153,16 @@ fn open_enum(
             /// A value not known to this SDK version, kept as sent.
             Unknown(String),
         }
-
-        #cfg
-        impl #name {
-            /// The JSON string for this value.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    #( Self::#idents => #values, )*
-                    Self::Unknown(value) => value,
-                }
-            }
-        }
-
-        #cfg
-        impl From<&str> for #name {
-            fn from(value: &str) -> Self {
-                match value {
-                    #( #values => Self::#idents, )*
-                    other => Self::Unknown(other.to_owned()),
-                }
-            }
-        }
-
-        #cfg
-        impl std::fmt::Display for #name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        #cfg
-        impl serde::Serialize for #name {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-
-        #cfg
-        impl<'de> serde::Deserialize<'de> for #name {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                crate::lenient::open_enum(deserializer)
-            }
-        }
+    });
+    // `as_str`, `From<&str>`, `Display`, `Serialize`, `Deserialize`: `sdk/src/lenient.rs`.
+    let mut text = cfg_text(&def.features);
+    text.push_str(&format!(
+        "crate::lenient::impl_open_enum!({} {{\n",
+        def.name
+    ));
+    for v in variants {
+        text.push_str(&format!("    {} = {:?},\n", v.name, v.value));
     }
+    text.push_str("});\n");
+    source.push_text(text);
 }

@@ -14544,58 +14544,16 @@ pub enum ComparisonType {
     Unknown(String),
 }
 #[cfg(feature = "alert")]
-impl ComparisonType {
-    /// The JSON string for this value.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::EqualTo => "EQUAL_TO",
-            Self::GreaterThan => "GREATER_THAN",
-            Self::GreaterThanOrEqualTo => "GREATER_THAN_OR_EQUAL_TO",
-            Self::LessThan => "LESS_THAN",
-            Self::LessThanOrEqualTo => "LESS_THAN_OR_EQUAL_TO",
-            Self::IncreasesBy => "INCREASES_BY",
-            Self::DecreasesBy => "DECREASES_BY",
-            Self::ChangesBy => "CHANGES_BY",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-#[cfg(feature = "alert")]
-impl From<&str> for ComparisonType {
-    fn from(value: &str) -> Self {
-        match value {
-            "EQUAL_TO" => Self::EqualTo,
-            "GREATER_THAN" => Self::GreaterThan,
-            "GREATER_THAN_OR_EQUAL_TO" => Self::GreaterThanOrEqualTo,
-            "LESS_THAN" => Self::LessThan,
-            "LESS_THAN_OR_EQUAL_TO" => Self::LessThanOrEqualTo,
-            "INCREASES_BY" => Self::IncreasesBy,
-            "DECREASES_BY" => Self::DecreasesBy,
-            "CHANGES_BY" => Self::ChangesBy,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-#[cfg(feature = "alert")]
-impl std::fmt::Display for ComparisonType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "alert")]
-impl serde::Serialize for ComparisonType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "alert")]
-impl<'de> serde::Deserialize<'de> for ComparisonType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::lenient::open_enum(deserializer)
-    }
-}
+crate::lenient::impl_open_enum!(ComparisonType {
+    EqualTo = "EQUAL_TO",
+    GreaterThan = "GREATER_THAN",
+    GreaterThanOrEqualTo = "GREATER_THAN_OR_EQUAL_TO",
+    LessThan = "LESS_THAN",
+    LessThanOrEqualTo = "LESS_THAN_OR_EQUAL_TO",
+    IncreasesBy = "INCREASES_BY",
+    DecreasesBy = "DECREASES_BY",
+    ChangesBy = "CHANGES_BY",
+});
 /// Values of `Alert.enhancements`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
@@ -14612,46 +14570,10 @@ pub enum Enhancements {
     Unknown(String),
 }
 #[cfg(feature = "alert")]
-impl Enhancements {
-    /// The JSON string for this value.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::None => "NONE",
-            Self::StrategicNarrative => "STRATEGIC_NARRATIVE",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-#[cfg(feature = "alert")]
-impl From<&str> for Enhancements {
-    fn from(value: &str) -> Self {
-        match value {
-            "NONE" => Self::None,
-            "STRATEGIC_NARRATIVE" => Self::StrategicNarrative,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-#[cfg(feature = "alert")]
-impl std::fmt::Display for Enhancements {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "alert")]
-impl serde::Serialize for Enhancements {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "alert")]
-impl<'de> serde::Deserialize<'de> for Enhancements {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::lenient::open_enum(deserializer)
-    }
-}
+crate::lenient::impl_open_enum!(Enhancements {
+    None = "NONE",
+    StrategicNarrative = "STRATEGIC_NARRATIVE",
+});
 /// Values of `Alert.investigative_content_type`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
@@ -14666,44 +14588,9 @@ pub enum InvestigativeContentType {
     Unknown(String),
 }
 #[cfg(feature = "alert")]
-impl InvestigativeContentType {
-    /// The JSON string for this value.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Dashboard => "dashboard",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-#[cfg(feature = "alert")]
-impl From<&str> for InvestigativeContentType {
-    fn from(value: &str) -> Self {
-        match value {
-            "dashboard" => Self::Dashboard,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-#[cfg(feature = "alert")]
-impl std::fmt::Display for InvestigativeContentType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "alert")]
-impl serde::Serialize for InvestigativeContentType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "alert")]
-impl<'de> serde::Deserialize<'de> for InvestigativeContentType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::lenient::open_enum(deserializer)
-    }
-}
+crate::lenient::impl_open_enum!(InvestigativeContentType {
+    Dashboard = "dashboard",
+});
 /// Values of `AlertDestination.destination_type`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
@@ -14720,46 +14607,10 @@ pub enum DestinationType {
     Unknown(String),
 }
 #[cfg(feature = "alert")]
-impl DestinationType {
-    /// The JSON string for this value.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Email => "EMAIL",
-            Self::ActionHub => "ACTION_HUB",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-#[cfg(feature = "alert")]
-impl From<&str> for DestinationType {
-    fn from(value: &str) -> Self {
-        match value {
-            "EMAIL" => Self::Email,
-            "ACTION_HUB" => Self::ActionHub,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-#[cfg(feature = "alert")]
-impl std::fmt::Display for DestinationType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "alert")]
-impl serde::Serialize for DestinationType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "alert")]
-impl<'de> serde::Deserialize<'de> for DestinationType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::lenient::open_enum(deserializer)
-    }
-}
+crate::lenient::impl_open_enum!(DestinationType {
+    Email = "EMAIL",
+    ActionHub = "ACTION_HUB",
+});
 /// Values of `Certification.certification_status`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
@@ -14784,92 +14635,18 @@ pub enum CertificationStatus {
     /// A value not known to this SDK version, kept as sent.
     Unknown(String),
 }
-#[cfg(
-    any(
-        feature = "content",
-        feature = "dashboard",
-        feature = "folder",
-        feature = "look",
-        feature = "query",
-        feature = "self_service"
-    )
-)]
-impl CertificationStatus {
-    /// The JSON string for this value.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Certified => "certified",
-            Self::Revoked => "revoked",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "content",
-        feature = "dashboard",
-        feature = "folder",
-        feature = "look",
-        feature = "query",
-        feature = "self_service"
-    )
-)]
-impl From<&str> for CertificationStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "certified" => Self::Certified,
-            "revoked" => Self::Revoked,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-#[cfg(
-    any(
-        feature = "content",
-        feature = "dashboard",
-        feature = "folder",
-        feature = "look",
-        feature = "query",
-        feature = "self_service"
-    )
-)]
-impl std::fmt::Display for CertificationStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "content",
-        feature = "dashboard",
-        feature = "folder",
-        feature = "look",
-        feature = "query",
-        feature = "self_service"
-    )
-)]
-impl serde::Serialize for CertificationStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(
-    any(
-        feature = "content",
-        feature = "dashboard",
-        feature = "folder",
-        feature = "look",
-        feature = "query",
-        feature = "self_service"
-    )
-)]
-impl<'de> serde::Deserialize<'de> for CertificationStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::lenient::open_enum(deserializer)
-    }
-}
+#[cfg(any(
+    feature = "content",
+    feature = "dashboard",
+    feature = "folder",
+    feature = "look",
+    feature = "query",
+    feature = "self_service"
+))]
+crate::lenient::impl_open_enum!(CertificationStatus {
+    Certified = "certified",
+    Revoked = "revoked",
+});
 /// Values of `ContentMetaGroupUser.permission_type`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
@@ -14886,46 +14663,10 @@ pub enum PermissionType {
     Unknown(String),
 }
 #[cfg(feature = "content")]
-impl PermissionType {
-    /// The JSON string for this value.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::View => "view",
-            Self::Edit => "edit",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-#[cfg(feature = "content")]
-impl From<&str> for PermissionType {
-    fn from(value: &str) -> Self {
-        match value {
-            "view" => Self::View,
-            "edit" => Self::Edit,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-#[cfg(feature = "content")]
-impl std::fmt::Display for PermissionType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "content")]
-impl serde::Serialize for PermissionType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "content")]
-impl<'de> serde::Deserialize<'de> for PermissionType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::lenient::open_enum(deserializer)
-    }
-}
+crate::lenient::impl_open_enum!(PermissionType {
+    View = "view",
+    Edit = "edit",
+});
 /// Values of `EmbedSecret.secret_type`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
@@ -14942,46 +14683,10 @@ pub enum SecretType {
     Unknown(String),
 }
 #[cfg(feature = "auth")]
-impl SecretType {
-    /// The JSON string for this value.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Sso => "SSO",
-            Self::Jwt => "JWT",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-#[cfg(feature = "auth")]
-impl From<&str> for SecretType {
-    fn from(value: &str) -> Self {
-        match value {
-            "SSO" => Self::Sso,
-            "JWT" => Self::Jwt,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-#[cfg(feature = "auth")]
-impl std::fmt::Display for SecretType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "auth")]
-impl serde::Serialize for SecretType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "auth")]
-impl<'de> serde::Deserialize<'de> for SecretType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::lenient::open_enum(deserializer)
-    }
-}
+crate::lenient::impl_open_enum!(SecretType {
+    Sso = "SSO",
+    Jwt = "JWT",
+});
 /// Values of `SmtpSettings.ssl_version`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
@@ -15000,48 +14705,11 @@ pub enum SslVersion {
     Unknown(String),
 }
 #[cfg(feature = "config")]
-impl SslVersion {
-    /// The JSON string for this value.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::TlSv11 => "TLSv1_1",
-            Self::SsLv23 => "SSLv23",
-            Self::TlSv12 => "TLSv1_2",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-#[cfg(feature = "config")]
-impl From<&str> for SslVersion {
-    fn from(value: &str) -> Self {
-        match value {
-            "TLSv1_1" => Self::TlSv11,
-            "SSLv23" => Self::SsLv23,
-            "TLSv1_2" => Self::TlSv12,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-#[cfg(feature = "config")]
-impl std::fmt::Display for SslVersion {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "config")]
-impl serde::Serialize for SslVersion {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "config")]
-impl<'de> serde::Deserialize<'de> for SslVersion {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::lenient::open_enum(deserializer)
-    }
-}
+crate::lenient::impl_open_enum!(SslVersion {
+    TlSv11 = "TLSv1_1",
+    SsLv23 = "SSLv23",
+    TlSv12 = "TLSv1_2",
+});
 /// Values of `Integration.supported_formats`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
@@ -15082,70 +14750,22 @@ pub enum SupportedFormats {
     Unknown(String),
 }
 #[cfg(feature = "integration")]
-impl SupportedFormats {
-    /// The JSON string for this value.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Txt => "txt",
-            Self::Csv => "csv",
-            Self::InlineJson => "inline_json",
-            Self::Json => "json",
-            Self::JsonLabel => "json_label",
-            Self::JsonDetail => "json_detail",
-            Self::JsonDetailLiteStream => "json_detail_lite_stream",
-            Self::JsonBi => "json_bi",
-            Self::Xlsx => "xlsx",
-            Self::Html => "html",
-            Self::WysiwygPdf => "wysiwyg_pdf",
-            Self::AssembledPdf => "assembled_pdf",
-            Self::WysiwygPng => "wysiwyg_png",
-            Self::CsvZip => "csv_zip",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-#[cfg(feature = "integration")]
-impl From<&str> for SupportedFormats {
-    fn from(value: &str) -> Self {
-        match value {
-            "txt" => Self::Txt,
-            "csv" => Self::Csv,
-            "inline_json" => Self::InlineJson,
-            "json" => Self::Json,
-            "json_label" => Self::JsonLabel,
-            "json_detail" => Self::JsonDetail,
-            "json_detail_lite_stream" => Self::JsonDetailLiteStream,
-            "json_bi" => Self::JsonBi,
-            "xlsx" => Self::Xlsx,
-            "html" => Self::Html,
-            "wysiwyg_pdf" => Self::WysiwygPdf,
-            "assembled_pdf" => Self::AssembledPdf,
-            "wysiwyg_png" => Self::WysiwygPng,
-            "csv_zip" => Self::CsvZip,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-#[cfg(feature = "integration")]
-impl std::fmt::Display for SupportedFormats {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "integration")]
-impl serde::Serialize for SupportedFormats {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "integration")]
-impl<'de> serde::Deserialize<'de> for SupportedFormats {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::lenient::open_enum(deserializer)
-    }
-}
+crate::lenient::impl_open_enum!(SupportedFormats {
+    Txt = "txt",
+    Csv = "csv",
+    InlineJson = "inline_json",
+    Json = "json",
+    JsonLabel = "json_label",
+    JsonDetail = "json_detail",
+    JsonDetailLiteStream = "json_detail_lite_stream",
+    JsonBi = "json_bi",
+    Xlsx = "xlsx",
+    Html = "html",
+    WysiwygPdf = "wysiwyg_pdf",
+    AssembledPdf = "assembled_pdf",
+    WysiwygPng = "wysiwyg_png",
+    CsvZip = "csv_zip",
+});
 /// Values of `Integration.supported_action_types`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
@@ -15166,50 +14786,12 @@ pub enum SupportedActionTypes {
     Unknown(String),
 }
 #[cfg(feature = "integration")]
-impl SupportedActionTypes {
-    /// The JSON string for this value.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Cell => "cell",
-            Self::Query => "query",
-            Self::Dashboard => "dashboard",
-            Self::None => "none",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-#[cfg(feature = "integration")]
-impl From<&str> for SupportedActionTypes {
-    fn from(value: &str) -> Self {
-        match value {
-            "cell" => Self::Cell,
-            "query" => Self::Query,
-            "dashboard" => Self::Dashboard,
-            "none" => Self::None,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-#[cfg(feature = "integration")]
-impl std::fmt::Display for SupportedActionTypes {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "integration")]
-impl serde::Serialize for SupportedActionTypes {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "integration")]
-impl<'de> serde::Deserialize<'de> for SupportedActionTypes {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::lenient::open_enum(deserializer)
-    }
-}
+crate::lenient::impl_open_enum!(SupportedActionTypes {
+    Cell = "cell",
+    Query = "query",
+    Dashboard = "dashboard",
+    None = "none",
+});
 /// Values of `Integration.supported_formattings`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
@@ -15226,46 +14808,10 @@ pub enum SupportedFormattings {
     Unknown(String),
 }
 #[cfg(feature = "integration")]
-impl SupportedFormattings {
-    /// The JSON string for this value.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Formatted => "formatted",
-            Self::Unformatted => "unformatted",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-#[cfg(feature = "integration")]
-impl From<&str> for SupportedFormattings {
-    fn from(value: &str) -> Self {
-        match value {
-            "formatted" => Self::Formatted,
-            "unformatted" => Self::Unformatted,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-#[cfg(feature = "integration")]
-impl std::fmt::Display for SupportedFormattings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "integration")]
-impl serde::Serialize for SupportedFormattings {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "integration")]
-impl<'de> serde::Deserialize<'de> for SupportedFormattings {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::lenient::open_enum(deserializer)
-    }
-}
+crate::lenient::impl_open_enum!(SupportedFormattings {
+    Formatted = "formatted",
+    Unformatted = "unformatted",
+});
 /// Values of `Integration.supported_visualization_formattings`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
@@ -15282,46 +14828,10 @@ pub enum SupportedVisualizationFormattings {
     Unknown(String),
 }
 #[cfg(feature = "integration")]
-impl SupportedVisualizationFormattings {
-    /// The JSON string for this value.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Apply => "apply",
-            Self::Noapply => "noapply",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-#[cfg(feature = "integration")]
-impl From<&str> for SupportedVisualizationFormattings {
-    fn from(value: &str) -> Self {
-        match value {
-            "apply" => Self::Apply,
-            "noapply" => Self::Noapply,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-#[cfg(feature = "integration")]
-impl std::fmt::Display for SupportedVisualizationFormattings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "integration")]
-impl serde::Serialize for SupportedVisualizationFormattings {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "integration")]
-impl<'de> serde::Deserialize<'de> for SupportedVisualizationFormattings {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::lenient::open_enum(deserializer)
-    }
-}
+crate::lenient::impl_open_enum!(SupportedVisualizationFormattings {
+    Apply = "apply",
+    Noapply = "noapply",
+});
 /// Values of `Integration.supported_download_settings`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
@@ -15338,46 +14848,10 @@ pub enum SupportedDownloadSettings {
     Unknown(String),
 }
 #[cfg(feature = "integration")]
-impl SupportedDownloadSettings {
-    /// The JSON string for this value.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Push => "push",
-            Self::Url => "url",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-#[cfg(feature = "integration")]
-impl From<&str> for SupportedDownloadSettings {
-    fn from(value: &str) -> Self {
-        match value {
-            "push" => Self::Push,
-            "url" => Self::Url,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-#[cfg(feature = "integration")]
-impl std::fmt::Display for SupportedDownloadSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "integration")]
-impl serde::Serialize for SupportedDownloadSettings {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "integration")]
-impl<'de> serde::Deserialize<'de> for SupportedDownloadSettings {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::lenient::open_enum(deserializer)
-    }
-}
+crate::lenient::impl_open_enum!(SupportedDownloadSettings {
+    Push = "push",
+    Url = "url",
+});
 /// Values of `LookmlModelExploreField.align`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
@@ -15394,46 +14868,10 @@ pub enum Align {
     Unknown(String),
 }
 #[cfg(feature = "lookml_model")]
-impl Align {
-    /// The JSON string for this value.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Left => "left",
-            Self::Right => "right",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-#[cfg(feature = "lookml_model")]
-impl From<&str> for Align {
-    fn from(value: &str) -> Self {
-        match value {
-            "left" => Self::Left,
-            "right" => Self::Right,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-#[cfg(feature = "lookml_model")]
-impl std::fmt::Display for Align {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "lookml_model")]
-impl serde::Serialize for Align {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "lookml_model")]
-impl<'de> serde::Deserialize<'de> for Align {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::lenient::open_enum(deserializer)
-    }
-}
+crate::lenient::impl_open_enum!(Align {
+    Left = "left",
+    Right = "right",
+});
 /// Values of `LookmlModelExploreField.category`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
@@ -15454,50 +14892,12 @@ pub enum Category {
     Unknown(String),
 }
 #[cfg(feature = "lookml_model")]
-impl Category {
-    /// The JSON string for this value.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Parameter => "parameter",
-            Self::Filter => "filter",
-            Self::Measure => "measure",
-            Self::Dimension => "dimension",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-#[cfg(feature = "lookml_model")]
-impl From<&str> for Category {
-    fn from(value: &str) -> Self {
-        match value {
-            "parameter" => Self::Parameter,
-            "filter" => Self::Filter,
-            "measure" => Self::Measure,
-            "dimension" => Self::Dimension,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-#[cfg(feature = "lookml_model")]
-impl std::fmt::Display for Category {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "lookml_model")]
-impl serde::Serialize for Category {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "lookml_model")]
-impl<'de> serde::Deserialize<'de> for Category {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::lenient::open_enum(deserializer)
-    }
-}
+crate::lenient::impl_open_enum!(Category {
+    Parameter = "parameter",
+    Filter = "filter",
+    Measure = "measure",
+    Dimension = "dimension",
+});
 /// Values of `LookmlModelExploreField.fill_style`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
@@ -15514,46 +14914,10 @@ pub enum FillStyle {
     Unknown(String),
 }
 #[cfg(feature = "lookml_model")]
-impl FillStyle {
-    /// The JSON string for this value.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Enumeration => "enumeration",
-            Self::Range => "range",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-#[cfg(feature = "lookml_model")]
-impl From<&str> for FillStyle {
-    fn from(value: &str) -> Self {
-        match value {
-            "enumeration" => Self::Enumeration,
-            "range" => Self::Range,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-#[cfg(feature = "lookml_model")]
-impl std::fmt::Display for FillStyle {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "lookml_model")]
-impl serde::Serialize for FillStyle {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "lookml_model")]
-impl<'de> serde::Deserialize<'de> for FillStyle {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::lenient::open_enum(deserializer)
-    }
-}
+crate::lenient::impl_open_enum!(FillStyle {
+    Enumeration = "enumeration",
+    Range = "range",
+});
 /// Values of `LookmlModelExploreField.user_attribute_filter_types`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
@@ -15584,60 +14948,17 @@ pub enum UserAttributeFilterTypes {
     Unknown(String),
 }
 #[cfg(feature = "lookml_model")]
-impl UserAttributeFilterTypes {
-    /// The JSON string for this value.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::AdvancedFilterString => "advanced_filter_string",
-            Self::AdvancedFilterNumber => "advanced_filter_number",
-            Self::AdvancedFilterDatetime => "advanced_filter_datetime",
-            Self::String => "string",
-            Self::Number => "number",
-            Self::Datetime => "datetime",
-            Self::RelativeUrl => "relative_url",
-            Self::Yesno => "yesno",
-            Self::Zipcode => "zipcode",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-#[cfg(feature = "lookml_model")]
-impl From<&str> for UserAttributeFilterTypes {
-    fn from(value: &str) -> Self {
-        match value {
-            "advanced_filter_string" => Self::AdvancedFilterString,
-            "advanced_filter_number" => Self::AdvancedFilterNumber,
-            "advanced_filter_datetime" => Self::AdvancedFilterDatetime,
-            "string" => Self::String,
-            "number" => Self::Number,
-            "datetime" => Self::Datetime,
-            "relative_url" => Self::RelativeUrl,
-            "yesno" => Self::Yesno,
-            "zipcode" => Self::Zipcode,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-#[cfg(feature = "lookml_model")]
-impl std::fmt::Display for UserAttributeFilterTypes {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "lookml_model")]
-impl serde::Serialize for UserAttributeFilterTypes {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "lookml_model")]
-impl<'de> serde::Deserialize<'de> for UserAttributeFilterTypes {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::lenient::open_enum(deserializer)
-    }
-}
+crate::lenient::impl_open_enum!(UserAttributeFilterTypes {
+    AdvancedFilterString = "advanced_filter_string",
+    AdvancedFilterNumber = "advanced_filter_number",
+    AdvancedFilterDatetime = "advanced_filter_datetime",
+    String = "string",
+    Number = "number",
+    Datetime = "datetime",
+    RelativeUrl = "relative_url",
+    Yesno = "yesno",
+    Zipcode = "zipcode",
+});
 /// Values of `LookmlModelExploreField.week_start_day`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
@@ -15664,56 +14985,15 @@ pub enum WeekStartDay {
     Unknown(String),
 }
 #[cfg(feature = "lookml_model")]
-impl WeekStartDay {
-    /// The JSON string for this value.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Monday => "monday",
-            Self::Tuesday => "tuesday",
-            Self::Wednesday => "wednesday",
-            Self::Thursday => "thursday",
-            Self::Friday => "friday",
-            Self::Saturday => "saturday",
-            Self::Sunday => "sunday",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-#[cfg(feature = "lookml_model")]
-impl From<&str> for WeekStartDay {
-    fn from(value: &str) -> Self {
-        match value {
-            "monday" => Self::Monday,
-            "tuesday" => Self::Tuesday,
-            "wednesday" => Self::Wednesday,
-            "thursday" => Self::Thursday,
-            "friday" => Self::Friday,
-            "saturday" => Self::Saturday,
-            "sunday" => Self::Sunday,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-#[cfg(feature = "lookml_model")]
-impl std::fmt::Display for WeekStartDay {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "lookml_model")]
-impl serde::Serialize for WeekStartDay {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "lookml_model")]
-impl<'de> serde::Deserialize<'de> for WeekStartDay {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::lenient::open_enum(deserializer)
-    }
-}
+crate::lenient::impl_open_enum!(WeekStartDay {
+    Monday = "monday",
+    Tuesday = "tuesday",
+    Wednesday = "wednesday",
+    Thursday = "thursday",
+    Friday = "friday",
+    Saturday = "saturday",
+    Sunday = "sunday",
+});
 /// Values of `LookmlModelExploreFieldTimeInterval.name`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
@@ -15746,62 +15026,18 @@ pub enum Name {
     Unknown(String),
 }
 #[cfg(feature = "lookml_model")]
-impl Name {
-    /// The JSON string for this value.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Day => "day",
-            Self::Hour => "hour",
-            Self::Minute => "minute",
-            Self::Second => "second",
-            Self::Millisecond => "millisecond",
-            Self::Microsecond => "microsecond",
-            Self::Week => "week",
-            Self::Month => "month",
-            Self::Quarter => "quarter",
-            Self::Year => "year",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-#[cfg(feature = "lookml_model")]
-impl From<&str> for Name {
-    fn from(value: &str) -> Self {
-        match value {
-            "day" => Self::Day,
-            "hour" => Self::Hour,
-            "minute" => Self::Minute,
-            "second" => Self::Second,
-            "millisecond" => Self::Millisecond,
-            "microsecond" => Self::Microsecond,
-            "week" => Self::Week,
-            "month" => Self::Month,
-            "quarter" => Self::Quarter,
-            "year" => Self::Year,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-#[cfg(feature = "lookml_model")]
-impl std::fmt::Display for Name {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "lookml_model")]
-impl serde::Serialize for Name {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "lookml_model")]
-impl<'de> serde::Deserialize<'de> for Name {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::lenient::open_enum(deserializer)
-    }
-}
+crate::lenient::impl_open_enum!(Name {
+    Day = "day",
+    Hour = "hour",
+    Minute = "minute",
+    Second = "second",
+    Millisecond = "millisecond",
+    Microsecond = "microsecond",
+    Week = "week",
+    Month = "month",
+    Quarter = "quarter",
+    Year = "year",
+});
 /// Values of `LookmlModelExploreFieldPeriodOverPeriodParams.period`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
@@ -15828,56 +15064,15 @@ pub enum Period {
     Unknown(String),
 }
 #[cfg(feature = "lookml_model")]
-impl Period {
-    /// The JSON string for this value.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Year => "year",
-            Self::FiscalYear => "fiscal_year",
-            Self::Quarter => "quarter",
-            Self::FiscalQuarter => "fiscal_quarter",
-            Self::Month => "month",
-            Self::Week => "week",
-            Self::Date => "date",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-#[cfg(feature = "lookml_model")]
-impl From<&str> for Period {
-    fn from(value: &str) -> Self {
-        match value {
-            "year" => Self::Year,
-            "fiscal_year" => Self::FiscalYear,
-            "quarter" => Self::Quarter,
-            "fiscal_quarter" => Self::FiscalQuarter,
-            "month" => Self::Month,
-            "week" => Self::Week,
-            "date" => Self::Date,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-#[cfg(feature = "lookml_model")]
-impl std::fmt::Display for Period {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "lookml_model")]
-impl serde::Serialize for Period {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "lookml_model")]
-impl<'de> serde::Deserialize<'de> for Period {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::lenient::open_enum(deserializer)
-    }
-}
+crate::lenient::impl_open_enum!(Period {
+    Year = "year",
+    FiscalYear = "fiscal_year",
+    Quarter = "quarter",
+    FiscalQuarter = "fiscal_quarter",
+    Month = "month",
+    Week = "week",
+    Date = "date",
+});
 /// Values of `LookmlModelExploreFieldPeriodOverPeriodParams.kind`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
@@ -15896,48 +15091,11 @@ pub enum Kind {
     Unknown(String),
 }
 #[cfg(feature = "lookml_model")]
-impl Kind {
-    /// The JSON string for this value.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Previous => "previous",
-            Self::Difference => "difference",
-            Self::RelativeChange => "relative_change",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-#[cfg(feature = "lookml_model")]
-impl From<&str> for Kind {
-    fn from(value: &str) -> Self {
-        match value {
-            "previous" => Self::Previous,
-            "difference" => Self::Difference,
-            "relative_change" => Self::RelativeChange,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-#[cfg(feature = "lookml_model")]
-impl std::fmt::Display for Kind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "lookml_model")]
-impl serde::Serialize for Kind {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "lookml_model")]
-impl<'de> serde::Deserialize<'de> for Kind {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::lenient::open_enum(deserializer)
-    }
-}
+crate::lenient::impl_open_enum!(Kind {
+    Previous = "previous",
+    Difference = "difference",
+    RelativeChange = "relative_change",
+});
 /// Values of `LookmlModelExploreFieldMapLayer.format`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
@@ -15954,46 +15112,10 @@ pub enum Format {
     Unknown(String),
 }
 #[cfg(feature = "lookml_model")]
-impl Format {
-    /// The JSON string for this value.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Topojson => "topojson",
-            Self::VectorTileRegion => "vector_tile_region",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-#[cfg(feature = "lookml_model")]
-impl From<&str> for Format {
-    fn from(value: &str) -> Self {
-        match value {
-            "topojson" => Self::Topojson,
-            "vector_tile_region" => Self::VectorTileRegion,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-#[cfg(feature = "lookml_model")]
-impl std::fmt::Display for Format {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "lookml_model")]
-impl serde::Serialize for Format {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "lookml_model")]
-impl<'de> serde::Deserialize<'de> for Format {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::lenient::open_enum(deserializer)
-    }
-}
+crate::lenient::impl_open_enum!(Format {
+    Topojson = "topojson",
+    VectorTileRegion = "vector_tile_region",
+});
 /// Values of `MobileToken.device_type`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
@@ -16010,46 +15132,10 @@ pub enum DeviceType {
     Unknown(String),
 }
 #[cfg(feature = "auth")]
-impl DeviceType {
-    /// The JSON string for this value.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Android => "android",
-            Self::Ios => "ios",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-#[cfg(feature = "auth")]
-impl From<&str> for DeviceType {
-    fn from(value: &str) -> Self {
-        match value {
-            "android" => Self::Android,
-            "ios" => Self::Ios,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-#[cfg(feature = "auth")]
-impl std::fmt::Display for DeviceType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "auth")]
-impl serde::Serialize for DeviceType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "auth")]
-impl<'de> serde::Deserialize<'de> for DeviceType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::lenient::open_enum(deserializer)
-    }
-}
+crate::lenient::impl_open_enum!(DeviceType {
+    Android = "android",
+    Ios = "ios",
+});
 /// Values of `Project.pull_request_mode`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
@@ -16070,50 +15156,12 @@ pub enum PullRequestMode {
     Unknown(String),
 }
 #[cfg(any(feature = "project", feature = "workspace"))]
-impl PullRequestMode {
-    /// The JSON string for this value.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Off => "off",
-            Self::Links => "links",
-            Self::Recommended => "recommended",
-            Self::Required => "required",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-#[cfg(any(feature = "project", feature = "workspace"))]
-impl From<&str> for PullRequestMode {
-    fn from(value: &str) -> Self {
-        match value {
-            "off" => Self::Off,
-            "links" => Self::Links,
-            "recommended" => Self::Recommended,
-            "required" => Self::Required,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-#[cfg(any(feature = "project", feature = "workspace"))]
-impl std::fmt::Display for PullRequestMode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(any(feature = "project", feature = "workspace"))]
-impl serde::Serialize for PullRequestMode {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(any(feature = "project", feature = "workspace"))]
-impl<'de> serde::Deserialize<'de> for PullRequestMode {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::lenient::open_enum(deserializer)
-    }
-}
+crate::lenient::impl_open_enum!(PullRequestMode {
+    Off = "off",
+    Links = "links",
+    Recommended = "recommended",
+    Required = "required",
+});
 /// Values of `ProjectWorkspace.dependency_status`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
@@ -16134,50 +15182,12 @@ pub enum DependencyStatus {
     Unknown(String),
 }
 #[cfg(feature = "project")]
-impl DependencyStatus {
-    /// The JSON string for this value.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::LockOptional => "lock_optional",
-            Self::LockRequired => "lock_required",
-            Self::LockError => "lock_error",
-            Self::InstallNone => "install_none",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-#[cfg(feature = "project")]
-impl From<&str> for DependencyStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "lock_optional" => Self::LockOptional,
-            "lock_required" => Self::LockRequired,
-            "lock_error" => Self::LockError,
-            "install_none" => Self::InstallNone,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-#[cfg(feature = "project")]
-impl std::fmt::Display for DependencyStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "project")]
-impl serde::Serialize for DependencyStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "project")]
-impl<'de> serde::Deserialize<'de> for DependencyStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::lenient::open_enum(deserializer)
-    }
-}
+crate::lenient::impl_open_enum!(DependencyStatus {
+    LockOptional = "lock_optional",
+    LockRequired = "lock_required",
+    LockError = "lock_error",
+    InstallNone = "install_none",
+});
 /// Values of `CreateQueryTask.result_format`.
 ///
 /// Open: a value this SDK version does not know is kept in [`Self::Unknown`] instead of
@@ -16214,61 +15224,18 @@ pub enum ResultFormat {
     /// A value not known to this SDK version, kept as sent.
     Unknown(String),
 }
-impl ResultFormat {
-    /// The JSON string for this value.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::InlineJson => "inline_json",
-            Self::Json => "json",
-            Self::JsonDetail => "json_detail",
-            Self::JsonFe => "json_fe",
-            Self::JsonBi => "json_bi",
-            Self::Csv => "csv",
-            Self::Html => "html",
-            Self::Md => "md",
-            Self::Txt => "txt",
-            Self::Xlsx => "xlsx",
-            Self::Gsxml => "gsxml",
-            Self::Sql => "sql",
-            Self::Odc => "odc",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-impl From<&str> for ResultFormat {
-    fn from(value: &str) -> Self {
-        match value {
-            "inline_json" => Self::InlineJson,
-            "json" => Self::Json,
-            "json_detail" => Self::JsonDetail,
-            "json_fe" => Self::JsonFe,
-            "json_bi" => Self::JsonBi,
-            "csv" => Self::Csv,
-            "html" => Self::Html,
-            "md" => Self::Md,
-            "txt" => Self::Txt,
-            "xlsx" => Self::Xlsx,
-            "gsxml" => Self::Gsxml,
-            "sql" => Self::Sql,
-            "odc" => Self::Odc,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-impl std::fmt::Display for ResultFormat {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl serde::Serialize for ResultFormat {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ResultFormat {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::lenient::open_enum(deserializer)
-    }
-}
+crate::lenient::impl_open_enum!(ResultFormat {
+    InlineJson = "inline_json",
+    Json = "json",
+    JsonDetail = "json_detail",
+    JsonFe = "json_fe",
+    JsonBi = "json_bi",
+    Csv = "csv",
+    Html = "html",
+    Md = "md",
+    Txt = "txt",
+    Xlsx = "xlsx",
+    Gsxml = "gsxml",
+    Sql = "sql",
+    Odc = "odc",
+});
