@@ -131,9 +131,15 @@ fn print_report(plan: &Plan) {
         "generated {} operations, {} schemas, {} Write types, {} enums, {} tags (features)",
         s.operations, s.schemas, s.write_types, s.enums, s.tags
     );
+    let profile = if cfg!(debug_assertions) {
+        "; xtask is a debug build, `cargo bench -p looker-codegen --bench generate` times release"
+    } else {
+        ""
+    };
     println!(
-        "          {} SDK lines in {:.0?} (parse to formatted text)",
-        s.sdk_lines, plan.elapsed
+        "          {} SDK lines in {:.2} s (parse to formatted text{profile})",
+        s.sdk_lines,
+        plan.elapsed.as_secs_f64()
     );
 }
 
