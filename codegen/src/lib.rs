@@ -125,7 +125,7 @@ fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
             Job::Mod => emit::generated_mod_file(api).into(),
             Job::Models(range) => emit::models_chunk(api, range.clone()),
             Job::RequestsMod => emit::requests_mod_file(api).into(),
-            Job::Tag(tag) => emit::tag_file(api, tag).into(),
+            Job::Tag(tag) => emit::tag_file(api, tag),
             Job::Cases => emit::cases::cases_file(api).into(),
         };
         format::format_file(source, "", path)

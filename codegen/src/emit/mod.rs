@@ -75,6 +75,13 @@ pub(crate) fn rust_type(ty: &TypeRef, scope: Scope) -> TokenStream {
     }
 }
 
+/// A type or path as compact text (`Vec<crate::models::User>`), for macro input the emitter lays
+/// out itself. Only for tokens made of paths, `<>`, `()` and commas, where no two words are
+/// adjacent: spaces can then all go.
+pub(crate) fn token_text(tokens: &TokenStream) -> String {
+    tokens.to_string().replace(' ', "").replace(',', ", ")
+}
+
 /// The visible lifecycle marker (`x-looker-status`) for the docs of a type or an endpoint.
 pub(crate) fn status_note(status: crate::ir::Status, what: &str) -> Option<String> {
     use crate::ir::Status;
@@ -144,6 +151,35 @@ mod tests {
             "{text}"
         );
         text
+    }
+
+    #[test]
+    fn token_text_keeps_the_meaning_of_types() {
+        let user = TypeRef::Named("User".into());
+        let nested = TypeRef::Array(Box::new(TypeRef::Map(Box::new(TypeRef::Array(Box::new(
+            user.clone(),
+        ))))));
+        for (ty, expected) in [
+            (
+                nested,
+                "Vec<std::collections::HashMap<String, Vec<crate::models::User>>>",
+            ),
+            (TypeRef::Json, "serde_json::Value"),
+            (user, "crate::models::User"),
+        ] {
+            let tokens = rust_type(&ty, Scope::Crate);
+            let text = token_text(&tokens);
+            assert_eq!(text, expected);
+            // The same type once parsed (the text's `>>` lexes as one joint pair, so the raw
+            // token streams differ in spacing only).
+            let from_text: syn::Type = syn::parse_str(&text).unwrap();
+            let from_tokens: syn::Type = syn::parse2(tokens).unwrap();
+            assert_eq!(
+                quote!(#from_text).to_string(),
+                quote!(#from_tokens).to_string()
+            );
+        }
+        assert_eq!(token_text(&quote!(Option<()>)), "Option<()>");
     }
 
     #[test]

@@ -4,7 +4,8 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::{doc_attrs, docs::doc_lines, ident, rust_type, status_note, Scope};
+use super::{doc_attrs, docs::doc_lines, ident, rust_type, status_note, token_text, Scope};
+use crate::format::Source;
 use crate::ir::{Api, Body, Operation, Param, ParamLocation, ParamType, Response, Tag, TypeRef};
 
 /// `requests/mod.rs`: the per-tag modules behind their features.
@@ -34,7 +35,7 @@ pub fn requests_mod_file(api: &Api) -> TokenStream {
 }
 
 /// One tag's file: builders plus an `impl LookerSdk` block with the methods.
-pub fn tag_file(api: &Api, tag: &Tag) -> TokenStream {
+pub fn tag_file(api: &Api, tag: &Tag) -> Source {
     let ops: Vec<&Operation> = api
         .operations
         .iter()
@@ -45,15 +46,17 @@ pub fn tag_file(api: &Api, tag: &Tag) -> TokenStream {
         None => format!(" {}", tag.name),
     };
     let methods = ops.iter().map(|op| method(op));
-    let builders = ops.iter().map(|op| builder(op));
-    quote! {
+    let mut source = Source::from(quote! {
         #![doc = #header]
         use crate::call::Call;
         impl crate::LookerSdk {
             #(#methods)*
         }
-        #(#builders)*
+    });
+    for op in ops {
+        builder(op, &mut source);
     }
+    source
 }
 
 /// The Rust type a successful call resolves to.
@@ -257,7 +260,7 @@ fn path_expr(op: &Operation) -> TokenStream {
     quote!(crate::call::path(&[#(#literals),*], &[#(#params),*]))
 }
 
-fn builder(op: &Operation) -> TokenStream {
+fn builder(op: &Operation, source: &mut Source) {
     let builder = ident(&op.builder_name);
     let method_name = &op.method_name;
     let output = output_type(op);
@@ -300,7 +303,7 @@ fn builder(op: &Operation) -> TokenStream {
         }
         _ => None,
     };
-    let null_field = matches!(op.body, Some(Body::Json { .. })).then(|| quote!(, null_field));
+    let null_field = matches!(op.body, Some(Body::Json { .. }));
     let stream = matches!(op.response, Response::Raw).then(|| {
         quote! {
             /// Sends the request and returns the body as a byte stream, without buffering it:
@@ -321,17 +324,28 @@ fn builder(op: &Operation) -> TokenStream {
             }
         }
     });
-    quote! {
+    source.push_tokens(quote! {
         #[doc = #doc]
         #[must_use = "a request does nothing until it is awaited or sent"]
         pub struct #builder<'a>(Call<'a>);
 
         #inherent
-
-        crate::builder::request_builder!(#builder => #output, #decode #null_field);
-
-        #response_enum
-    }
+    });
+    // Laid out here: prettyplease would space the types inside the macro input (`Vec < X >`).
+    let args = format!(
+        "{} => {}, {}{}",
+        op.builder_name,
+        token_text(&output),
+        token_text(&decode),
+        if null_field { ", null_field" } else { "" }
+    );
+    let one_line = format!("crate::builder::request_builder!({args});\n");
+    source.push_text(if one_line.len() <= 101 {
+        one_line
+    } else {
+        format!("crate::builder::request_builder!(\n    {args}\n);\n")
+    });
+    source.push_tokens(response_enum);
 }
 
 fn setter(param: &Param) -> TokenStream {

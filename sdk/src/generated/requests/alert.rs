@@ -254,11 +254,11 @@ impl crate::LookerSdk {
 /// Request builder for [`LookerSdk::follow_alert`](crate::LookerSdk::follow_alert) (`POST /alerts/{alert_id}/follow`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct FollowAlertRequest<'a>(Call<'a>);
-crate::builder::request_builder!(FollowAlertRequest => (), crate ::call::unit);
+crate::builder::request_builder!(FollowAlertRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::unfollow_alert`](crate::LookerSdk::unfollow_alert) (`DELETE /alerts/{alert_id}/follow`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UnfollowAlertRequest<'a>(Call<'a>);
-crate::builder::request_builder!(UnfollowAlertRequest => (), crate ::call::unit);
+crate::builder::request_builder!(UnfollowAlertRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::search_alerts`](crate::LookerSdk::search_alerts) (`GET /alerts/search`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct SearchAlertsRequest<'a>(Call<'a>);
@@ -310,35 +310,33 @@ impl<'a> SearchAlertsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SearchAlertsRequest => Vec < crate ::models::Alert >, crate ::call::json
+    SearchAlertsRequest => Vec<crate::models::Alert>, crate::call::json
 );
 /// Request builder for [`LookerSdk::get_alert`](crate::LookerSdk::get_alert) (`GET /alerts/{alert_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct GetAlertRequest<'a>(Call<'a>);
-crate::builder::request_builder!(
-    GetAlertRequest => crate ::models::Alert, crate ::call::json
-);
+crate::builder::request_builder!(GetAlertRequest => crate::models::Alert, crate::call::json);
 /// Request builder for [`LookerSdk::update_alert`](crate::LookerSdk::update_alert) (`PUT /alerts/{alert_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateAlertRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateAlertRequest => crate ::models::Alert, crate ::call::json, null_field
+    UpdateAlertRequest => crate::models::Alert, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::delete_alert`](crate::LookerSdk::delete_alert) (`DELETE /alerts/{alert_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteAlertRequest<'a>(Call<'a>);
-crate::builder::request_builder!(DeleteAlertRequest => (), crate ::call::unit);
+crate::builder::request_builder!(DeleteAlertRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::update_alert_field`](crate::LookerSdk::update_alert_field) (`PATCH /alerts/{alert_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateAlertFieldRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateAlertFieldRequest => crate ::models::Alert, crate ::call::json, null_field
+    UpdateAlertFieldRequest => crate::models::Alert, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::create_alert`](crate::LookerSdk::create_alert) (`POST /alerts`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateAlertRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateAlertRequest => crate ::models::Alert, crate ::call::json, null_field
+    CreateAlertRequest => crate::models::Alert, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::enqueue_alert`](crate::LookerSdk::enqueue_alert) (`POST /alerts/{alert_id}/enqueue`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -350,7 +348,7 @@ impl<'a> EnqueueAlertRequest<'a> {
         Self(self.0.query("force", force))
     }
 }
-crate::builder::request_builder!(EnqueueAlertRequest => (), crate ::call::unit);
+crate::builder::request_builder!(EnqueueAlertRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::alert_notifications`](crate::LookerSdk::alert_notifications) (`GET /alert_notifications`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct AlertNotificationsRequest<'a>(Call<'a>);
@@ -367,13 +365,11 @@ impl<'a> AlertNotificationsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AlertNotificationsRequest => Vec < crate ::models::AlertNotifications >, crate
-    ::call::json
+    AlertNotificationsRequest => Vec<crate::models::AlertNotifications>, crate::call::json
 );
 /// Request builder for [`LookerSdk::read_alert_notification`](crate::LookerSdk::read_alert_notification) (`PATCH /alert_notifications/{alert_notification_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ReadAlertNotificationRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    ReadAlertNotificationRequest => crate ::models::AlertNotifications, crate
-    ::call::json
+    ReadAlertNotificationRequest => crate::models::AlertNotifications, crate::call::json
 );

@@ -102,16 +102,12 @@ impl<'a> LoginRequest<'a> {
         Self(self.0.form("client_secret", Into::<String>::into(client_secret)))
     }
 }
-crate::builder::request_builder!(
-    LoginRequest => crate ::models::AccessToken, crate ::call::json
-);
+crate::builder::request_builder!(LoginRequest => crate::models::AccessToken, crate::call::json);
 /// Request builder for [`LookerSdk::login_user`](crate::LookerSdk::login_user) (`POST /login/{user_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct LoginUserRequest<'a>(Call<'a>);
-crate::builder::request_builder!(
-    LoginUserRequest => crate ::models::AccessToken, crate ::call::json
-);
+crate::builder::request_builder!(LoginUserRequest => crate::models::AccessToken, crate::call::json);
 /// Request builder for [`LookerSdk::logout`](crate::LookerSdk::logout) (`DELETE /logout`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct LogoutRequest<'a>(Call<'a>);
-crate::builder::request_builder!(LogoutRequest => (), crate ::call::unit);
+crate::builder::request_builder!(LogoutRequest => (), crate::call::unit);

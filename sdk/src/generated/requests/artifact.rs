@@ -238,7 +238,7 @@ impl<'a> ArtifactUsageRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ArtifactUsageRequest => crate ::models::ArtifactUsage, crate ::call::json
+    ArtifactUsageRequest => crate::models::ArtifactUsage, crate::call::json
 );
 /// Request builder for [`LookerSdk::artifact_namespaces`](crate::LookerSdk::artifact_namespaces) (`GET /artifact/namespaces`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -260,8 +260,7 @@ impl<'a> ArtifactNamespacesRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ArtifactNamespacesRequest => Vec < crate ::models::ArtifactNamespace >, crate
-    ::call::json
+    ArtifactNamespacesRequest => Vec<crate::models::ArtifactNamespace>, crate::call::json
 );
 /// Request builder for [`LookerSdk::artifact_value`](crate::LookerSdk::artifact_value) (`GET /artifact/{namespace}/value`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -272,11 +271,11 @@ impl<'a> ArtifactValueRequest<'a> {
         Self(self.0.query("key", Into::<String>::into(key)))
     }
 }
-crate::builder::request_builder!(ArtifactValueRequest => String, crate ::call::json);
+crate::builder::request_builder!(ArtifactValueRequest => String, crate::call::json);
 /// Request builder for [`LookerSdk::purge_artifacts`](crate::LookerSdk::purge_artifacts) (`DELETE /artifact/{namespace}/purge`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct PurgeArtifactsRequest<'a>(Call<'a>);
-crate::builder::request_builder!(PurgeArtifactsRequest => (), crate ::call::unit);
+crate::builder::request_builder!(PurgeArtifactsRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::search_artifacts`](crate::LookerSdk::search_artifacts) (`GET /artifact/{namespace}/search`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct SearchArtifactsRequest<'a>(Call<'a>);
@@ -320,7 +319,7 @@ impl<'a> SearchArtifactsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SearchArtifactsRequest => Vec < crate ::models::Artifact >, crate ::call::json
+    SearchArtifactsRequest => Vec<crate::models::Artifact>, crate::call::json
 );
 /// Request builder for [`LookerSdk::artifact`](crate::LookerSdk::artifact) (`GET /artifact/{namespace}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -347,12 +346,12 @@ impl<'a> ArtifactRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ArtifactRequest => Vec < crate ::models::Artifact >, crate ::call::json
+    ArtifactRequest => Vec<crate::models::Artifact>, crate::call::json
 );
 /// Request builder for [`LookerSdk::delete_artifact`](crate::LookerSdk::delete_artifact) (`DELETE /artifact/{namespace}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteArtifactRequest<'a>(Call<'a>);
-crate::builder::request_builder!(DeleteArtifactRequest => (), crate ::call::unit);
+crate::builder::request_builder!(DeleteArtifactRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::update_artifacts`](crate::LookerSdk::update_artifacts) (`PUT /artifacts/{namespace}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateArtifactsRequest<'a>(Call<'a>);
@@ -363,6 +362,5 @@ impl<'a> UpdateArtifactsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateArtifactsRequest => Vec < crate ::models::Artifact >, crate ::call::json,
-    null_field
+    UpdateArtifactsRequest => Vec<crate::models::Artifact>, crate::call::json, null_field
 );

@@ -1311,26 +1311,23 @@ impl<'a> CreateEmbedSecretRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateEmbedSecretRequest => crate ::models::EmbedSecret, crate ::call::json,
-    null_field
+    CreateEmbedSecretRequest => crate::models::EmbedSecret, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::delete_embed_secret`](crate::LookerSdk::delete_embed_secret) (`DELETE /embed_config/secrets/{embed_secret_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteEmbedSecretRequest<'a>(Call<'a>);
-crate::builder::request_builder!(DeleteEmbedSecretRequest => (), crate ::call::unit);
+crate::builder::request_builder!(DeleteEmbedSecretRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::create_sso_embed_url`](crate::LookerSdk::create_sso_embed_url) (`POST /embed/sso_url`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateSsoEmbedUrlRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateSsoEmbedUrlRequest => crate ::models::EmbedUrlResponse, crate ::call::json,
-    null_field
+    CreateSsoEmbedUrlRequest => crate::models::EmbedUrlResponse, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::create_embed_url_as_me`](crate::LookerSdk::create_embed_url_as_me) (`POST /embed/token_url/me`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateEmbedUrlAsMeRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateEmbedUrlAsMeRequest => crate ::models::EmbedUrlResponse, crate ::call::json,
-    null_field
+    CreateEmbedUrlAsMeRequest => crate::models::EmbedUrlResponse, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::validate_embed_url`](crate::LookerSdk::validate_embed_url) (`GET /embed/sso/validate`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1342,88 +1339,73 @@ impl<'a> ValidateEmbedUrlRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ValidateEmbedUrlRequest => crate ::models::EmbedUrlResponse, crate ::call::json
+    ValidateEmbedUrlRequest => crate::models::EmbedUrlResponse, crate::call::json
 );
 /// Request builder for [`LookerSdk::acquire_embed_cookieless_session`](crate::LookerSdk::acquire_embed_cookieless_session) (`POST /embed/cookieless_session/acquire`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct AcquireEmbedCookielessSessionRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    AcquireEmbedCookielessSessionRequest => crate
-    ::models::EmbedCookielessSessionAcquireResponse, crate ::call::json, null_field
+    AcquireEmbedCookielessSessionRequest => crate::models::EmbedCookielessSessionAcquireResponse, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::delete_embed_cookieless_session`](crate::LookerSdk::delete_embed_cookieless_session) (`DELETE /embed/cookieless_session/{session_reference_token}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteEmbedCookielessSessionRequest<'a>(Call<'a>);
-crate::builder::request_builder!(
-    DeleteEmbedCookielessSessionRequest => (), crate ::call::unit
-);
+crate::builder::request_builder!(DeleteEmbedCookielessSessionRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::generate_tokens_for_cookieless_session`](crate::LookerSdk::generate_tokens_for_cookieless_session) (`PUT /embed/cookieless_session/generate_tokens`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct GenerateTokensForCookielessSessionRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    GenerateTokensForCookielessSessionRequest => crate
-    ::models::EmbedCookielessSessionGenerateTokensResponse, crate ::call::json,
-    null_field
+    GenerateTokensForCookielessSessionRequest => crate::models::EmbedCookielessSessionGenerateTokensResponse, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::ldap_config`](crate::LookerSdk::ldap_config) (`GET /ldap_config`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct LdapConfigRequest<'a>(Call<'a>);
-crate::builder::request_builder!(
-    LdapConfigRequest => crate ::models::LdapConfig, crate ::call::json
-);
+crate::builder::request_builder!(LdapConfigRequest => crate::models::LdapConfig, crate::call::json);
 /// Request builder for [`LookerSdk::update_ldap_config`](crate::LookerSdk::update_ldap_config) (`PATCH /ldap_config`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateLdapConfigRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateLdapConfigRequest => crate ::models::LdapConfig, crate ::call::json, null_field
+    UpdateLdapConfigRequest => crate::models::LdapConfig, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::test_ldap_config_connection`](crate::LookerSdk::test_ldap_config_connection) (`PUT /ldap_config/test_connection`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct TestLdapConfigConnectionRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    TestLdapConfigConnectionRequest => crate ::models::LdapConfigTestResult, crate
-    ::call::json, null_field
+    TestLdapConfigConnectionRequest => crate::models::LdapConfigTestResult, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::test_ldap_config_auth`](crate::LookerSdk::test_ldap_config_auth) (`PUT /ldap_config/test_auth`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct TestLdapConfigAuthRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    TestLdapConfigAuthRequest => crate ::models::LdapConfigTestResult, crate
-    ::call::json, null_field
+    TestLdapConfigAuthRequest => crate::models::LdapConfigTestResult, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::test_ldap_config_user_info`](crate::LookerSdk::test_ldap_config_user_info) (`PUT /ldap_config/test_user_info`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct TestLdapConfigUserInfoRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    TestLdapConfigUserInfoRequest => crate ::models::LdapConfigTestResult, crate
-    ::call::json, null_field
+    TestLdapConfigUserInfoRequest => crate::models::LdapConfigTestResult, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::test_ldap_config_user_auth`](crate::LookerSdk::test_ldap_config_user_auth) (`PUT /ldap_config/test_user_auth`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct TestLdapConfigUserAuthRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    TestLdapConfigUserAuthRequest => crate ::models::LdapConfigTestResult, crate
-    ::call::json, null_field
+    TestLdapConfigUserAuthRequest => crate::models::LdapConfigTestResult, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::register_mobile_device`](crate::LookerSdk::register_mobile_device) (`POST /mobile/device`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct RegisterMobileDeviceRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    RegisterMobileDeviceRequest => crate ::models::MobileToken, crate ::call::json,
-    null_field
+    RegisterMobileDeviceRequest => crate::models::MobileToken, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::deregister_mobile_device`](crate::LookerSdk::deregister_mobile_device) (`DELETE /mobile/device/{device_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeregisterMobileDeviceRequest<'a>(Call<'a>);
-crate::builder::request_builder!(
-    DeregisterMobileDeviceRequest => (), crate ::call::unit
-);
+crate::builder::request_builder!(DeregisterMobileDeviceRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::update_mobile_device_registration`](crate::LookerSdk::update_mobile_device_registration) (`PATCH /mobile/device/{device_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateMobileDeviceRegistrationRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateMobileDeviceRegistrationRequest => crate ::models::MobileToken, crate
-    ::call::json
+    UpdateMobileDeviceRegistrationRequest => crate::models::MobileToken, crate::call::json
 );
 /// Request builder for [`LookerSdk::all_oauth_client_apps`](crate::LookerSdk::all_oauth_client_apps) (`GET /oauth_client_apps`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1435,8 +1417,7 @@ impl<'a> AllOauthClientAppsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllOauthClientAppsRequest => Vec < crate ::models::OauthClientApp >, crate
-    ::call::json
+    AllOauthClientAppsRequest => Vec<crate::models::OauthClientApp>, crate::call::json
 );
 /// Request builder for [`LookerSdk::oauth_client_app`](crate::LookerSdk::oauth_client_app) (`GET /oauth_client_apps/{client_guid}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1448,7 +1429,7 @@ impl<'a> OauthClientAppRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    OauthClientAppRequest => crate ::models::OauthClientApp, crate ::call::json
+    OauthClientAppRequest => crate::models::OauthClientApp, crate::call::json
 );
 /// Request builder for [`LookerSdk::register_oauth_client_app`](crate::LookerSdk::register_oauth_client_app) (`POST /oauth_client_apps/{client_guid}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1460,13 +1441,12 @@ impl<'a> RegisterOauthClientAppRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    RegisterOauthClientAppRequest => crate ::models::OauthClientApp, crate ::call::json,
-    null_field
+    RegisterOauthClientAppRequest => crate::models::OauthClientApp, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::delete_oauth_client_app`](crate::LookerSdk::delete_oauth_client_app) (`DELETE /oauth_client_apps/{client_guid}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteOauthClientAppRequest<'a>(Call<'a>);
-crate::builder::request_builder!(DeleteOauthClientAppRequest => (), crate ::call::unit);
+crate::builder::request_builder!(DeleteOauthClientAppRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::update_oauth_client_app`](crate::LookerSdk::update_oauth_client_app) (`PATCH /oauth_client_apps/{client_guid}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateOauthClientAppRequest<'a>(Call<'a>);
@@ -1477,13 +1457,12 @@ impl<'a> UpdateOauthClientAppRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateOauthClientAppRequest => crate ::models::OauthClientApp, crate ::call::json,
-    null_field
+    UpdateOauthClientAppRequest => crate::models::OauthClientApp, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::invalidate_tokens`](crate::LookerSdk::invalidate_tokens) (`DELETE /oauth_client_apps/{client_guid}/tokens`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct InvalidateTokensRequest<'a>(Call<'a>);
-crate::builder::request_builder!(InvalidateTokensRequest => (), crate ::call::unit);
+crate::builder::request_builder!(InvalidateTokensRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::activate_app_user`](crate::LookerSdk::activate_app_user) (`POST /oauth_client_apps/{client_guid}/users/{user_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ActivateAppUserRequest<'a>(Call<'a>);
@@ -1494,7 +1473,7 @@ impl<'a> ActivateAppUserRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ActivateAppUserRequest => Option < String >, crate ::call::json_or_none
+    ActivateAppUserRequest => Option<String>, crate::call::json_or_none
 );
 /// Request builder for [`LookerSdk::deactivate_app_user`](crate::LookerSdk::deactivate_app_user) (`DELETE /oauth_client_apps/{client_guid}/users/{user_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1505,110 +1484,100 @@ impl<'a> DeactivateAppUserRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
-crate::builder::request_builder!(DeactivateAppUserRequest => (), crate ::call::unit);
+crate::builder::request_builder!(DeactivateAppUserRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::oidc_config`](crate::LookerSdk::oidc_config) (`GET /oidc_config`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct OidcConfigRequest<'a>(Call<'a>);
-crate::builder::request_builder!(
-    OidcConfigRequest => crate ::models::OidcConfig, crate ::call::json
-);
+crate::builder::request_builder!(OidcConfigRequest => crate::models::OidcConfig, crate::call::json);
 /// Request builder for [`LookerSdk::update_oidc_config`](crate::LookerSdk::update_oidc_config) (`PATCH /oidc_config`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateOidcConfigRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateOidcConfigRequest => crate ::models::OidcConfig, crate ::call::json, null_field
+    UpdateOidcConfigRequest => crate::models::OidcConfig, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::oidc_test_config`](crate::LookerSdk::oidc_test_config) (`GET /oidc_test_configs/{test_slug}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct OidcTestConfigRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    OidcTestConfigRequest => crate ::models::OidcConfig, crate ::call::json
+    OidcTestConfigRequest => crate::models::OidcConfig, crate::call::json
 );
 /// Request builder for [`LookerSdk::delete_oidc_test_config`](crate::LookerSdk::delete_oidc_test_config) (`DELETE /oidc_test_configs/{test_slug}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteOidcTestConfigRequest<'a>(Call<'a>);
-crate::builder::request_builder!(DeleteOidcTestConfigRequest => (), crate ::call::unit);
+crate::builder::request_builder!(DeleteOidcTestConfigRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::create_oidc_test_config`](crate::LookerSdk::create_oidc_test_config) (`POST /oidc_test_configs`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateOidcTestConfigRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateOidcTestConfigRequest => crate ::models::OidcConfig, crate ::call::json,
-    null_field
+    CreateOidcTestConfigRequest => crate::models::OidcConfig, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::password_config`](crate::LookerSdk::password_config) (`GET /password_config`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct PasswordConfigRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    PasswordConfigRequest => crate ::models::PasswordConfig, crate ::call::json
+    PasswordConfigRequest => crate::models::PasswordConfig, crate::call::json
 );
 /// Request builder for [`LookerSdk::update_password_config`](crate::LookerSdk::update_password_config) (`PATCH /password_config`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdatePasswordConfigRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdatePasswordConfigRequest => crate ::models::PasswordConfig, crate ::call::json,
-    null_field
+    UpdatePasswordConfigRequest => crate::models::PasswordConfig, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::force_password_reset_at_next_login_for_all_users`](crate::LookerSdk::force_password_reset_at_next_login_for_all_users) (`PUT /password_config/force_password_reset_at_next_login_for_all_users`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ForcePasswordResetAtNextLoginForAllUsersRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    ForcePasswordResetAtNextLoginForAllUsersRequest => String, crate ::call::json
+    ForcePasswordResetAtNextLoginForAllUsersRequest => String, crate::call::json
 );
 /// Request builder for [`LookerSdk::saml_config`](crate::LookerSdk::saml_config) (`GET /saml_config`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct SamlConfigRequest<'a>(Call<'a>);
-crate::builder::request_builder!(
-    SamlConfigRequest => crate ::models::SamlConfig, crate ::call::json
-);
+crate::builder::request_builder!(SamlConfigRequest => crate::models::SamlConfig, crate::call::json);
 /// Request builder for [`LookerSdk::update_saml_config`](crate::LookerSdk::update_saml_config) (`PATCH /saml_config`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateSamlConfigRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateSamlConfigRequest => crate ::models::SamlConfig, crate ::call::json, null_field
+    UpdateSamlConfigRequest => crate::models::SamlConfig, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::saml_test_config`](crate::LookerSdk::saml_test_config) (`GET /saml_test_configs/{test_slug}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct SamlTestConfigRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    SamlTestConfigRequest => crate ::models::SamlConfig, crate ::call::json
+    SamlTestConfigRequest => crate::models::SamlConfig, crate::call::json
 );
 /// Request builder for [`LookerSdk::delete_saml_test_config`](crate::LookerSdk::delete_saml_test_config) (`DELETE /saml_test_configs/{test_slug}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteSamlTestConfigRequest<'a>(Call<'a>);
-crate::builder::request_builder!(DeleteSamlTestConfigRequest => (), crate ::call::unit);
+crate::builder::request_builder!(DeleteSamlTestConfigRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::create_saml_test_config`](crate::LookerSdk::create_saml_test_config) (`POST /saml_test_configs`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateSamlTestConfigRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateSamlTestConfigRequest => crate ::models::SamlConfig, crate ::call::json,
-    null_field
+    CreateSamlTestConfigRequest => crate::models::SamlConfig, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::parse_saml_idp_metadata`](crate::LookerSdk::parse_saml_idp_metadata) (`POST /parse_saml_idp_metadata`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ParseSamlIdpMetadataRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    ParseSamlIdpMetadataRequest => crate ::models::SamlMetadataParseResult, crate
-    ::call::json
+    ParseSamlIdpMetadataRequest => crate::models::SamlMetadataParseResult, crate::call::json
 );
 /// Request builder for [`LookerSdk::fetch_and_parse_saml_idp_metadata`](crate::LookerSdk::fetch_and_parse_saml_idp_metadata) (`POST /fetch_and_parse_saml_idp_metadata`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct FetchAndParseSamlIdpMetadataRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    FetchAndParseSamlIdpMetadataRequest => crate ::models::SamlMetadataParseResult, crate
-    ::call::json
+    FetchAndParseSamlIdpMetadataRequest => crate::models::SamlMetadataParseResult, crate::call::json
 );
 /// Request builder for [`LookerSdk::session_config`](crate::LookerSdk::session_config) (`GET /session_config`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct SessionConfigRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    SessionConfigRequest => crate ::models::SessionConfig, crate ::call::json
+    SessionConfigRequest => crate::models::SessionConfig, crate::call::json
 );
 /// Request builder for [`LookerSdk::update_session_config`](crate::LookerSdk::update_session_config) (`PATCH /session_config`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateSessionConfigRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateSessionConfigRequest => crate ::models::SessionConfig, crate ::call::json,
-    null_field
+    UpdateSessionConfigRequest => crate::models::SessionConfig, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::get_support_access_allowlist_entries`](crate::LookerSdk::get_support_access_allowlist_entries) (`GET /support_access/allowlist`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1620,41 +1589,35 @@ impl<'a> GetSupportAccessAllowlistEntriesRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    GetSupportAccessAllowlistEntriesRequest => Vec < crate
-    ::models::SupportAccessAllowlistEntry >, crate ::call::json
+    GetSupportAccessAllowlistEntriesRequest => Vec<crate::models::SupportAccessAllowlistEntry>, crate::call::json
 );
 /// Request builder for [`LookerSdk::add_support_access_allowlist_entries`](crate::LookerSdk::add_support_access_allowlist_entries) (`POST /support_access/allowlist`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct AddSupportAccessAllowlistEntriesRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    AddSupportAccessAllowlistEntriesRequest => Vec < crate
-    ::models::SupportAccessAllowlistEntry >, crate ::call::json, null_field
+    AddSupportAccessAllowlistEntriesRequest => Vec<crate::models::SupportAccessAllowlistEntry>, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::delete_support_access_allowlist_entry`](crate::LookerSdk::delete_support_access_allowlist_entry) (`DELETE /support_access/allowlist/{entry_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteSupportAccessAllowlistEntryRequest<'a>(Call<'a>);
-crate::builder::request_builder!(
-    DeleteSupportAccessAllowlistEntryRequest => (), crate ::call::unit
-);
+crate::builder::request_builder!(DeleteSupportAccessAllowlistEntryRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::enable_support_access`](crate::LookerSdk::enable_support_access) (`PUT /support_access/enable`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct EnableSupportAccessRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    EnableSupportAccessRequest => crate ::models::SupportAccessStatus, crate
-    ::call::json, null_field
+    EnableSupportAccessRequest => crate::models::SupportAccessStatus, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::disable_support_access`](crate::LookerSdk::disable_support_access) (`PUT /support_access/disable`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DisableSupportAccessRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    DisableSupportAccessRequest => crate ::models::SupportAccessStatus, crate
-    ::call::json
+    DisableSupportAccessRequest => crate::models::SupportAccessStatus, crate::call::json
 );
 /// Request builder for [`LookerSdk::support_access_status`](crate::LookerSdk::support_access_status) (`GET /support_access/status`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct SupportAccessStatusRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    SupportAccessStatusRequest => crate ::models::SupportAccessStatus, crate ::call::json
+    SupportAccessStatusRequest => crate::models::SupportAccessStatus, crate::call::json
 );
 /// Request builder for [`LookerSdk::all_user_login_lockouts`](crate::LookerSdk::all_user_login_lockouts) (`GET /user_login_lockouts`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1666,8 +1629,7 @@ impl<'a> AllUserLoginLockoutsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllUserLoginLockoutsRequest => Vec < crate ::models::UserLoginLockout >, crate
-    ::call::json
+    AllUserLoginLockoutsRequest => Vec<crate::models::UserLoginLockout>, crate::call::json
 );
 /// Request builder for [`LookerSdk::search_user_login_lockouts`](crate::LookerSdk::search_user_login_lockouts) (`GET /user_login_lockouts/search`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1726,12 +1688,9 @@ impl<'a> SearchUserLoginLockoutsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SearchUserLoginLockoutsRequest => Vec < crate ::models::UserLoginLockout >, crate
-    ::call::json
+    SearchUserLoginLockoutsRequest => Vec<crate::models::UserLoginLockout>, crate::call::json
 );
 /// Request builder for [`LookerSdk::delete_user_login_lockout`](crate::LookerSdk::delete_user_login_lockout) (`DELETE /user_login_lockout/{key}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteUserLoginLockoutRequest<'a>(Call<'a>);
-crate::builder::request_builder!(
-    DeleteUserLoginLockoutRequest => (), crate ::call::unit
-);
+crate::builder::request_builder!(DeleteUserLoginLockoutRequest => (), crate::call::unit);

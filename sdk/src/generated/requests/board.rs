@@ -311,9 +311,7 @@ impl<'a> AllBoardsRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
-crate::builder::request_builder!(
-    AllBoardsRequest => Vec < crate ::models::Board >, crate ::call::json
-);
+crate::builder::request_builder!(AllBoardsRequest => Vec<crate::models::Board>, crate::call::json);
 /// Request builder for [`LookerSdk::create_board`](crate::LookerSdk::create_board) (`POST /boards`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateBoardRequest<'a>(Call<'a>);
@@ -324,7 +322,7 @@ impl<'a> CreateBoardRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateBoardRequest => crate ::models::Board, crate ::call::json, null_field
+    CreateBoardRequest => crate::models::Board, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::search_boards`](crate::LookerSdk::search_boards) (`GET /boards/search`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -396,7 +394,7 @@ impl<'a> SearchBoardsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SearchBoardsRequest => Vec < crate ::models::Board >, crate ::call::json
+    SearchBoardsRequest => Vec<crate::models::Board>, crate::call::json
 );
 /// Request builder for [`LookerSdk::board`](crate::LookerSdk::board) (`GET /boards/{board_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -407,13 +405,11 @@ impl<'a> BoardRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
-crate::builder::request_builder!(
-    BoardRequest => crate ::models::Board, crate ::call::json
-);
+crate::builder::request_builder!(BoardRequest => crate::models::Board, crate::call::json);
 /// Request builder for [`LookerSdk::delete_board`](crate::LookerSdk::delete_board) (`DELETE /boards/{board_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteBoardRequest<'a>(Call<'a>);
-crate::builder::request_builder!(DeleteBoardRequest => (), crate ::call::unit);
+crate::builder::request_builder!(DeleteBoardRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::update_board`](crate::LookerSdk::update_board) (`PATCH /boards/{board_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateBoardRequest<'a>(Call<'a>);
@@ -424,7 +420,7 @@ impl<'a> UpdateBoardRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateBoardRequest => crate ::models::Board, crate ::call::json, null_field
+    UpdateBoardRequest => crate::models::Board, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::all_board_items`](crate::LookerSdk::all_board_items) (`GET /board_items`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -444,7 +440,7 @@ impl<'a> AllBoardItemsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllBoardItemsRequest => Vec < crate ::models::BoardItem >, crate ::call::json
+    AllBoardItemsRequest => Vec<crate::models::BoardItem>, crate::call::json
 );
 /// Request builder for [`LookerSdk::create_board_item`](crate::LookerSdk::create_board_item) (`POST /board_items`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -456,7 +452,7 @@ impl<'a> CreateBoardItemRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateBoardItemRequest => crate ::models::BoardItem, crate ::call::json, null_field
+    CreateBoardItemRequest => crate::models::BoardItem, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::board_item`](crate::LookerSdk::board_item) (`GET /board_items/{board_item_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -467,13 +463,11 @@ impl<'a> BoardItemRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
-crate::builder::request_builder!(
-    BoardItemRequest => crate ::models::BoardItem, crate ::call::json
-);
+crate::builder::request_builder!(BoardItemRequest => crate::models::BoardItem, crate::call::json);
 /// Request builder for [`LookerSdk::delete_board_item`](crate::LookerSdk::delete_board_item) (`DELETE /board_items/{board_item_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteBoardItemRequest<'a>(Call<'a>);
-crate::builder::request_builder!(DeleteBoardItemRequest => (), crate ::call::unit);
+crate::builder::request_builder!(DeleteBoardItemRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::update_board_item`](crate::LookerSdk::update_board_item) (`PATCH /board_items/{board_item_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateBoardItemRequest<'a>(Call<'a>);
@@ -484,7 +478,7 @@ impl<'a> UpdateBoardItemRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateBoardItemRequest => crate ::models::BoardItem, crate ::call::json, null_field
+    UpdateBoardItemRequest => crate::models::BoardItem, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::all_board_sections`](crate::LookerSdk::all_board_sections) (`GET /board_sections`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -500,7 +494,7 @@ impl<'a> AllBoardSectionsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllBoardSectionsRequest => Vec < crate ::models::BoardSection >, crate ::call::json
+    AllBoardSectionsRequest => Vec<crate::models::BoardSection>, crate::call::json
 );
 /// Request builder for [`LookerSdk::create_board_section`](crate::LookerSdk::create_board_section) (`POST /board_sections`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -512,8 +506,7 @@ impl<'a> CreateBoardSectionRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateBoardSectionRequest => crate ::models::BoardSection, crate ::call::json,
-    null_field
+    CreateBoardSectionRequest => crate::models::BoardSection, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::board_section`](crate::LookerSdk::board_section) (`GET /board_sections/{board_section_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -525,12 +518,12 @@ impl<'a> BoardSectionRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    BoardSectionRequest => crate ::models::BoardSection, crate ::call::json
+    BoardSectionRequest => crate::models::BoardSection, crate::call::json
 );
 /// Request builder for [`LookerSdk::delete_board_section`](crate::LookerSdk::delete_board_section) (`DELETE /board_sections/{board_section_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteBoardSectionRequest<'a>(Call<'a>);
-crate::builder::request_builder!(DeleteBoardSectionRequest => (), crate ::call::unit);
+crate::builder::request_builder!(DeleteBoardSectionRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::update_board_section`](crate::LookerSdk::update_board_section) (`PATCH /board_sections/{board_section_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateBoardSectionRequest<'a>(Call<'a>);
@@ -541,6 +534,5 @@ impl<'a> UpdateBoardSectionRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateBoardSectionRequest => crate ::models::BoardSection, crate ::call::json,
-    null_field
+    UpdateBoardSectionRequest => crate::models::BoardSection, crate::call::json, null_field
 );

@@ -212,15 +212,13 @@ impl<'a> AllColorCollectionsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllColorCollectionsRequest => Vec < crate ::models::ColorCollection >, crate
-    ::call::json
+    AllColorCollectionsRequest => Vec<crate::models::ColorCollection>, crate::call::json
 );
 /// Request builder for [`LookerSdk::create_color_collection`](crate::LookerSdk::create_color_collection) (`POST /color_collections`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateColorCollectionRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateColorCollectionRequest => crate ::models::ColorCollection, crate ::call::json,
-    null_field
+    CreateColorCollectionRequest => crate::models::ColorCollection, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::color_collections_custom`](crate::LookerSdk::color_collections_custom) (`GET /color_collections/custom`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -232,8 +230,7 @@ impl<'a> ColorCollectionsCustomRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ColorCollectionsCustomRequest => Vec < crate ::models::ColorCollection >, crate
-    ::call::json
+    ColorCollectionsCustomRequest => Vec<crate::models::ColorCollection>, crate::call::json
 );
 /// Request builder for [`LookerSdk::color_collections_standard`](crate::LookerSdk::color_collections_standard) (`GET /color_collections/standard`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -245,21 +242,19 @@ impl<'a> ColorCollectionsStandardRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ColorCollectionsStandardRequest => Vec < crate ::models::ColorCollection >, crate
-    ::call::json
+    ColorCollectionsStandardRequest => Vec<crate::models::ColorCollection>, crate::call::json
 );
 /// Request builder for [`LookerSdk::default_color_collection`](crate::LookerSdk::default_color_collection) (`GET /color_collections/default`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DefaultColorCollectionRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    DefaultColorCollectionRequest => crate ::models::ColorCollection, crate ::call::json
+    DefaultColorCollectionRequest => crate::models::ColorCollection, crate::call::json
 );
 /// Request builder for [`LookerSdk::set_default_color_collection`](crate::LookerSdk::set_default_color_collection) (`PUT /color_collections/default`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct SetDefaultColorCollectionRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    SetDefaultColorCollectionRequest => crate ::models::ColorCollection, crate
-    ::call::json
+    SetDefaultColorCollectionRequest => crate::models::ColorCollection, crate::call::json
 );
 /// Request builder for [`LookerSdk::color_collection`](crate::LookerSdk::color_collection) (`GET /color_collections/{collection_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -271,16 +266,15 @@ impl<'a> ColorCollectionRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ColorCollectionRequest => crate ::models::ColorCollection, crate ::call::json
+    ColorCollectionRequest => crate::models::ColorCollection, crate::call::json
 );
 /// Request builder for [`LookerSdk::delete_color_collection`](crate::LookerSdk::delete_color_collection) (`DELETE /color_collections/{collection_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteColorCollectionRequest<'a>(Call<'a>);
-crate::builder::request_builder!(DeleteColorCollectionRequest => (), crate ::call::unit);
+crate::builder::request_builder!(DeleteColorCollectionRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::update_color_collection`](crate::LookerSdk::update_color_collection) (`PATCH /color_collections/{collection_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateColorCollectionRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateColorCollectionRequest => crate ::models::ColorCollection, crate ::call::json,
-    null_field
+    UpdateColorCollectionRequest => crate::models::ColorCollection, crate::call::json, null_field
 );

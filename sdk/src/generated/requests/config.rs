@@ -526,21 +526,19 @@ impl crate::LookerSdk {
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CloudStorageConfigurationRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CloudStorageConfigurationRequest => crate ::models::BackupConfiguration, crate
-    ::call::json
+    CloudStorageConfigurationRequest => crate::models::BackupConfiguration, crate::call::json
 );
 /// Request builder for [`LookerSdk::update_cloud_storage_configuration`](crate::LookerSdk::update_cloud_storage_configuration) (`PATCH /cloud_storage`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateCloudStorageConfigurationRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateCloudStorageConfigurationRequest => crate ::models::BackupConfiguration, crate
-    ::call::json, null_field
+    UpdateCloudStorageConfigurationRequest => crate::models::BackupConfiguration, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::custom_welcome_email`](crate::LookerSdk::custom_welcome_email) (`GET /custom_welcome_email`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CustomWelcomeEmailRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CustomWelcomeEmailRequest => crate ::models::CustomWelcomeEmail, crate ::call::json
+    CustomWelcomeEmailRequest => crate::models::CustomWelcomeEmail, crate::call::json
 );
 /// Request builder for [`LookerSdk::update_custom_welcome_email`](crate::LookerSdk::update_custom_welcome_email) (`PATCH /custom_welcome_email`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -553,100 +551,91 @@ impl<'a> UpdateCustomWelcomeEmailRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateCustomWelcomeEmailRequest => crate ::models::CustomWelcomeEmail, crate
-    ::call::json, null_field
+    UpdateCustomWelcomeEmailRequest => crate::models::CustomWelcomeEmail, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::update_custom_welcome_email_test`](crate::LookerSdk::update_custom_welcome_email_test) (`PUT /custom_welcome_email_test`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateCustomWelcomeEmailTestRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateCustomWelcomeEmailTestRequest => crate ::models::WelcomeEmailTest, crate
-    ::call::json, null_field
+    UpdateCustomWelcomeEmailTestRequest => crate::models::WelcomeEmailTest, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::digest_emails_enabled`](crate::LookerSdk::digest_emails_enabled) (`GET /digest_emails_enabled`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DigestEmailsEnabledRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    DigestEmailsEnabledRequest => crate ::models::DigestEmails, crate ::call::json
+    DigestEmailsEnabledRequest => crate::models::DigestEmails, crate::call::json
 );
 /// Request builder for [`LookerSdk::update_digest_emails_enabled`](crate::LookerSdk::update_digest_emails_enabled) (`PATCH /digest_emails_enabled`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateDigestEmailsEnabledRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateDigestEmailsEnabledRequest => crate ::models::DigestEmails, crate ::call::json,
-    null_field
+    UpdateDigestEmailsEnabledRequest => crate::models::DigestEmails, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::create_digest_email_send`](crate::LookerSdk::create_digest_email_send) (`POST /digest_email_send`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateDigestEmailSendRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateDigestEmailSendRequest => crate ::models::DigestEmailSend, crate ::call::json
+    CreateDigestEmailSendRequest => crate::models::DigestEmailSend, crate::call::json
 );
 /// Request builder for [`LookerSdk::public_egress_ip_addresses`](crate::LookerSdk::public_egress_ip_addresses) (`GET /public_egress_ip_addresses`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct PublicEgressIpAddressesRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    PublicEgressIpAddressesRequest => crate ::models::EgressIpAddresses, crate
-    ::call::json
+    PublicEgressIpAddressesRequest => crate::models::EgressIpAddresses, crate::call::json
 );
 /// Request builder for [`LookerSdk::internal_help_resources_content`](crate::LookerSdk::internal_help_resources_content) (`GET /internal_help_resources_content`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct InternalHelpResourcesContentRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    InternalHelpResourcesContentRequest => crate ::models::InternalHelpResourcesContent,
-    crate ::call::json
+    InternalHelpResourcesContentRequest => crate::models::InternalHelpResourcesContent, crate::call::json
 );
 /// Request builder for [`LookerSdk::update_internal_help_resources_content`](crate::LookerSdk::update_internal_help_resources_content) (`PATCH /internal_help_resources_content`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateInternalHelpResourcesContentRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateInternalHelpResourcesContentRequest => crate
-    ::models::InternalHelpResourcesContent, crate ::call::json, null_field
+    UpdateInternalHelpResourcesContentRequest => crate::models::InternalHelpResourcesContent, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::internal_help_resources`](crate::LookerSdk::internal_help_resources) (`GET /internal_help_resources_enabled`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct InternalHelpResourcesRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    InternalHelpResourcesRequest => crate ::models::InternalHelpResources, crate
-    ::call::json
+    InternalHelpResourcesRequest => crate::models::InternalHelpResources, crate::call::json
 );
 /// Request builder for [`LookerSdk::update_internal_help_resources`](crate::LookerSdk::update_internal_help_resources) (`PATCH /internal_help_resources`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateInternalHelpResourcesRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateInternalHelpResourcesRequest => crate ::models::InternalHelpResources, crate
-    ::call::json, null_field
+    UpdateInternalHelpResourcesRequest => crate::models::InternalHelpResources, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::all_legacy_features`](crate::LookerSdk::all_legacy_features) (`GET /legacy_features`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct AllLegacyFeaturesRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    AllLegacyFeaturesRequest => Vec < crate ::models::LegacyFeature >, crate ::call::json
+    AllLegacyFeaturesRequest => Vec<crate::models::LegacyFeature>, crate::call::json
 );
 /// Request builder for [`LookerSdk::legacy_feature`](crate::LookerSdk::legacy_feature) (`GET /legacy_features/{legacy_feature_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct LegacyFeatureRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    LegacyFeatureRequest => crate ::models::LegacyFeature, crate ::call::json
+    LegacyFeatureRequest => crate::models::LegacyFeature, crate::call::json
 );
 /// Request builder for [`LookerSdk::update_legacy_feature`](crate::LookerSdk::update_legacy_feature) (`PATCH /legacy_features/{legacy_feature_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateLegacyFeatureRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateLegacyFeatureRequest => crate ::models::LegacyFeature, crate ::call::json,
-    null_field
+    UpdateLegacyFeatureRequest => crate::models::LegacyFeature, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::all_locales`](crate::LookerSdk::all_locales) (`GET /locales`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct AllLocalesRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    AllLocalesRequest => Vec < crate ::models::Locale >, crate ::call::json
+    AllLocalesRequest => Vec<crate::models::Locale>, crate::call::json
 );
 /// Request builder for [`LookerSdk::mobile_settings`](crate::LookerSdk::mobile_settings) (`GET /mobile/settings`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct MobileSettingsRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    MobileSettingsRequest => crate ::models::MobileSettings, crate ::call::json
+    MobileSettingsRequest => crate::models::MobileSettings, crate::call::json
 );
 /// Request builder for [`LookerSdk::get_setting`](crate::LookerSdk::get_setting) (`GET /setting`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -657,9 +646,7 @@ impl<'a> GetSettingRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
-crate::builder::request_builder!(
-    GetSettingRequest => crate ::models::Setting, crate ::call::json
-);
+crate::builder::request_builder!(GetSettingRequest => crate::models::Setting, crate::call::json);
 /// Request builder for [`LookerSdk::set_setting`](crate::LookerSdk::set_setting) (`PATCH /setting`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct SetSettingRequest<'a>(Call<'a>);
@@ -670,14 +657,12 @@ impl<'a> SetSettingRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SetSettingRequest => crate ::models::Setting, crate ::call::json, null_field
+    SetSettingRequest => crate::models::Setting, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::set_smtp_settings`](crate::LookerSdk::set_smtp_settings) (`POST /smtp_settings`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct SetSmtpSettingsRequest<'a>(Call<'a>);
-crate::builder::request_builder!(
-    SetSmtpSettingsRequest => (), crate ::call::unit, null_field
-);
+crate::builder::request_builder!(SetSmtpSettingsRequest => (), crate::call::unit, null_field);
 /// Request builder for [`LookerSdk::smtp_status`](crate::LookerSdk::smtp_status) (`GET /smtp_status`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct SmtpStatusRequest<'a>(Call<'a>);
@@ -687,14 +672,12 @@ impl<'a> SmtpStatusRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
-crate::builder::request_builder!(
-    SmtpStatusRequest => crate ::models::SmtpStatus, crate ::call::json
-);
+crate::builder::request_builder!(SmtpStatusRequest => crate::models::SmtpStatus, crate::call::json);
 /// Request builder for [`LookerSdk::all_timezones`](crate::LookerSdk::all_timezones) (`GET /timezones`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct AllTimezonesRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    AllTimezonesRequest => Vec < crate ::models::Timezone >, crate ::call::json
+    AllTimezonesRequest => Vec<crate::models::Timezone>, crate::call::json
 );
 /// Request builder for [`LookerSdk::versions`](crate::LookerSdk::versions) (`GET /versions`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -705,15 +688,11 @@ impl<'a> VersionsRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
-crate::builder::request_builder!(
-    VersionsRequest => crate ::models::ApiVersion, crate ::call::json
-);
+crate::builder::request_builder!(VersionsRequest => crate::models::ApiVersion, crate::call::json);
 /// Request builder for [`LookerSdk::api_spec`](crate::LookerSdk::api_spec) (`GET /api_spec/{api_version}/{specification}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ApiSpecRequest<'a>(Call<'a>);
-crate::builder::request_builder!(
-    ApiSpecRequest => serde_json::Value, crate ::call::json
-);
+crate::builder::request_builder!(ApiSpecRequest => serde_json::Value, crate::call::json);
 /// Request builder for [`LookerSdk::whitelabel_configuration`](crate::LookerSdk::whitelabel_configuration) (`GET /whitelabel_configuration`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct WhitelabelConfigurationRequest<'a>(Call<'a>);
@@ -724,13 +703,11 @@ impl<'a> WhitelabelConfigurationRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    WhitelabelConfigurationRequest => crate ::models::WhitelabelConfiguration, crate
-    ::call::json
+    WhitelabelConfigurationRequest => crate::models::WhitelabelConfiguration, crate::call::json
 );
 /// Request builder for [`LookerSdk::update_whitelabel_configuration`](crate::LookerSdk::update_whitelabel_configuration) (`PUT /whitelabel_configuration`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateWhitelabelConfigurationRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateWhitelabelConfigurationRequest => crate ::models::WhitelabelConfiguration,
-    crate ::call::json, null_field
+    UpdateWhitelabelConfigurationRequest => crate::models::WhitelabelConfiguration, crate::call::json, null_field
 );

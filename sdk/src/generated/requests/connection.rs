@@ -556,14 +556,13 @@ impl<'a> AllConnectionsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllConnectionsRequest => Vec < crate ::models::DbConnection >, crate ::call::json
+    AllConnectionsRequest => Vec<crate::models::DbConnection>, crate::call::json
 );
 /// Request builder for [`LookerSdk::create_connection`](crate::LookerSdk::create_connection) (`POST /connections`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateConnectionRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateConnectionRequest => crate ::models::DbConnection, crate ::call::json,
-    null_field
+    CreateConnectionRequest => crate::models::DbConnection, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::connection`](crate::LookerSdk::connection) (`GET /connections/{connection_name}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -575,25 +574,22 @@ impl<'a> ConnectionRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ConnectionRequest => crate ::models::DbConnection, crate ::call::json
+    ConnectionRequest => crate::models::DbConnection, crate::call::json
 );
 /// Request builder for [`LookerSdk::delete_connection`](crate::LookerSdk::delete_connection) (`DELETE /connections/{connection_name}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteConnectionRequest<'a>(Call<'a>);
-crate::builder::request_builder!(DeleteConnectionRequest => (), crate ::call::unit);
+crate::builder::request_builder!(DeleteConnectionRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::update_connection`](crate::LookerSdk::update_connection) (`PATCH /connections/{connection_name}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateConnectionRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateConnectionRequest => crate ::models::DbConnection, crate ::call::json,
-    null_field
+    UpdateConnectionRequest => crate::models::DbConnection, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::delete_connection_override`](crate::LookerSdk::delete_connection_override) (`DELETE /connections/{connection_name}/connection_override/{override_context}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteConnectionOverrideRequest<'a>(Call<'a>);
-crate::builder::request_builder!(
-    DeleteConnectionOverrideRequest => (), crate ::call::unit
-);
+crate::builder::request_builder!(DeleteConnectionOverrideRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::test_connection`](crate::LookerSdk::test_connection) (`PUT /connections/{connection_name}/test`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct TestConnectionRequest<'a>(Call<'a>);
@@ -606,8 +602,7 @@ impl<'a> TestConnectionRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    TestConnectionRequest => Vec < crate ::models::DbConnectionTestResult >, crate
-    ::call::json
+    TestConnectionRequest => Vec<crate::models::DbConnectionTestResult>, crate::call::json
 );
 /// Request builder for [`LookerSdk::test_connection_config`](crate::LookerSdk::test_connection_config) (`PUT /connections/test`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -621,8 +616,7 @@ impl<'a> TestConnectionConfigRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    TestConnectionConfigRequest => Vec < crate ::models::DbConnectionTestResult >, crate
-    ::call::json, null_field
+    TestConnectionConfigRequest => Vec<crate::models::DbConnectionTestResult>, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::all_dialect_infos`](crate::LookerSdk::all_dialect_infos) (`GET /dialect_info`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -634,7 +628,7 @@ impl<'a> AllDialectInfosRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllDialectInfosRequest => Vec < crate ::models::DialectInfo >, crate ::call::json
+    AllDialectInfosRequest => Vec<crate::models::DialectInfo>, crate::call::json
 );
 /// Request builder for [`LookerSdk::all_external_oauth_applications`](crate::LookerSdk::all_external_oauth_applications) (`GET /external_oauth_applications`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -650,35 +644,29 @@ impl<'a> AllExternalOauthApplicationsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllExternalOauthApplicationsRequest => Vec < crate ::models::ExternalOauthApplication
-    >, crate ::call::json
+    AllExternalOauthApplicationsRequest => Vec<crate::models::ExternalOauthApplication>, crate::call::json
 );
 /// Request builder for [`LookerSdk::create_external_oauth_application`](crate::LookerSdk::create_external_oauth_application) (`POST /external_oauth_applications`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateExternalOauthApplicationRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateExternalOauthApplicationRequest => crate ::models::ExternalOauthApplication,
-    crate ::call::json, null_field
+    CreateExternalOauthApplicationRequest => crate::models::ExternalOauthApplication, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::delete_external_oauth_application`](crate::LookerSdk::delete_external_oauth_application) (`DELETE /external_oauth_applications/{client_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteExternalOauthApplicationRequest<'a>(Call<'a>);
-crate::builder::request_builder!(
-    DeleteExternalOauthApplicationRequest => (), crate ::call::unit
-);
+crate::builder::request_builder!(DeleteExternalOauthApplicationRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::update_external_oauth_application`](crate::LookerSdk::update_external_oauth_application) (`PATCH /external_oauth_applications/{client_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateExternalOauthApplicationRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateExternalOauthApplicationRequest => crate ::models::ExternalOauthApplication,
-    crate ::call::json, null_field
+    UpdateExternalOauthApplicationRequest => crate::models::ExternalOauthApplication, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::create_oauth_application_user_state`](crate::LookerSdk::create_oauth_application_user_state) (`POST /external_oauth_applications/user_state`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateOauthApplicationUserStateRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateOauthApplicationUserStateRequest => crate
-    ::models::CreateOAuthApplicationUserStateResponse, crate ::call::json, null_field
+    CreateOauthApplicationUserStateRequest => crate::models::CreateOAuthApplicationUserStateResponse, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::all_ssh_servers`](crate::LookerSdk::all_ssh_servers) (`GET /ssh_servers`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -690,35 +678,33 @@ impl<'a> AllSshServersRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllSshServersRequest => Vec < crate ::models::SshServer >, crate ::call::json
+    AllSshServersRequest => Vec<crate::models::SshServer>, crate::call::json
 );
 /// Request builder for [`LookerSdk::create_ssh_server`](crate::LookerSdk::create_ssh_server) (`POST /ssh_servers`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateSshServerRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateSshServerRequest => crate ::models::SshServer, crate ::call::json, null_field
+    CreateSshServerRequest => crate::models::SshServer, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::ssh_server`](crate::LookerSdk::ssh_server) (`GET /ssh_server/{ssh_server_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct SshServerRequest<'a>(Call<'a>);
-crate::builder::request_builder!(
-    SshServerRequest => crate ::models::SshServer, crate ::call::json
-);
+crate::builder::request_builder!(SshServerRequest => crate::models::SshServer, crate::call::json);
 /// Request builder for [`LookerSdk::delete_ssh_server`](crate::LookerSdk::delete_ssh_server) (`DELETE /ssh_server/{ssh_server_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteSshServerRequest<'a>(Call<'a>);
-crate::builder::request_builder!(DeleteSshServerRequest => (), crate ::call::unit);
+crate::builder::request_builder!(DeleteSshServerRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::update_ssh_server`](crate::LookerSdk::update_ssh_server) (`PATCH /ssh_server/{ssh_server_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateSshServerRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateSshServerRequest => crate ::models::SshServer, crate ::call::json, null_field
+    UpdateSshServerRequest => crate::models::SshServer, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::test_ssh_server`](crate::LookerSdk::test_ssh_server) (`GET /ssh_server/{ssh_server_id}/test`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct TestSshServerRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    TestSshServerRequest => crate ::models::SshServer, crate ::call::json
+    TestSshServerRequest => crate::models::SshServer, crate::call::json
 );
 /// Request builder for [`LookerSdk::all_ssh_tunnels`](crate::LookerSdk::all_ssh_tunnels) (`GET /ssh_tunnels`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -730,39 +716,37 @@ impl<'a> AllSshTunnelsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllSshTunnelsRequest => Vec < crate ::models::SshTunnel >, crate ::call::json
+    AllSshTunnelsRequest => Vec<crate::models::SshTunnel>, crate::call::json
 );
 /// Request builder for [`LookerSdk::create_ssh_tunnel`](crate::LookerSdk::create_ssh_tunnel) (`POST /ssh_tunnels`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateSshTunnelRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateSshTunnelRequest => crate ::models::SshTunnel, crate ::call::json, null_field
+    CreateSshTunnelRequest => crate::models::SshTunnel, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::ssh_tunnel`](crate::LookerSdk::ssh_tunnel) (`GET /ssh_tunnel/{ssh_tunnel_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct SshTunnelRequest<'a>(Call<'a>);
-crate::builder::request_builder!(
-    SshTunnelRequest => crate ::models::SshTunnel, crate ::call::json
-);
+crate::builder::request_builder!(SshTunnelRequest => crate::models::SshTunnel, crate::call::json);
 /// Request builder for [`LookerSdk::delete_ssh_tunnel`](crate::LookerSdk::delete_ssh_tunnel) (`DELETE /ssh_tunnel/{ssh_tunnel_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteSshTunnelRequest<'a>(Call<'a>);
-crate::builder::request_builder!(DeleteSshTunnelRequest => (), crate ::call::unit);
+crate::builder::request_builder!(DeleteSshTunnelRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::update_ssh_tunnel`](crate::LookerSdk::update_ssh_tunnel) (`PATCH /ssh_tunnel/{ssh_tunnel_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateSshTunnelRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateSshTunnelRequest => crate ::models::SshTunnel, crate ::call::json, null_field
+    UpdateSshTunnelRequest => crate::models::SshTunnel, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::test_ssh_tunnel`](crate::LookerSdk::test_ssh_tunnel) (`GET /ssh_tunnel/{ssh_tunnel_id}/test`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct TestSshTunnelRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    TestSshTunnelRequest => crate ::models::SshTunnel, crate ::call::json
+    TestSshTunnelRequest => crate::models::SshTunnel, crate::call::json
 );
 /// Request builder for [`LookerSdk::ssh_public_key`](crate::LookerSdk::ssh_public_key) (`GET /ssh_public_key`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct SshPublicKeyRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    SshPublicKeyRequest => crate ::models::SshPublicKey, crate ::call::json
+    SshPublicKeyRequest => crate::models::SshPublicKey, crate::call::json
 );

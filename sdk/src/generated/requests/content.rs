@@ -488,8 +488,7 @@ impl<'a> SearchContentFavoritesRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SearchContentFavoritesRequest => Vec < crate ::models::ContentFavorite >, crate
-    ::call::json
+    SearchContentFavoritesRequest => Vec<crate::models::ContentFavorite>, crate::call::json
 );
 /// Request builder for [`LookerSdk::content_favorite`](crate::LookerSdk::content_favorite) (`GET /content_favorite/{content_favorite_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -501,18 +500,17 @@ impl<'a> ContentFavoriteRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ContentFavoriteRequest => crate ::models::ContentFavorite, crate ::call::json
+    ContentFavoriteRequest => crate::models::ContentFavorite, crate::call::json
 );
 /// Request builder for [`LookerSdk::delete_content_favorite`](crate::LookerSdk::delete_content_favorite) (`DELETE /content_favorite/{content_favorite_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteContentFavoriteRequest<'a>(Call<'a>);
-crate::builder::request_builder!(DeleteContentFavoriteRequest => (), crate ::call::unit);
+crate::builder::request_builder!(DeleteContentFavoriteRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::create_content_favorite`](crate::LookerSdk::create_content_favorite) (`POST /content_favorite`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateContentFavoriteRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateContentFavoriteRequest => crate ::models::ContentFavorite, crate ::call::json,
-    null_field
+    CreateContentFavoriteRequest => crate::models::ContentFavorite, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::all_content_metadatas`](crate::LookerSdk::all_content_metadatas) (`GET /content_metadata`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -524,7 +522,7 @@ impl<'a> AllContentMetadatasRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllContentMetadatasRequest => Vec < crate ::models::ContentMeta >, crate ::call::json
+    AllContentMetadatasRequest => Vec<crate::models::ContentMeta>, crate::call::json
 );
 /// Request builder for [`LookerSdk::content_metadata`](crate::LookerSdk::content_metadata) (`GET /content_metadata/{content_metadata_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -536,14 +534,13 @@ impl<'a> ContentMetadataRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ContentMetadataRequest => crate ::models::ContentMeta, crate ::call::json
+    ContentMetadataRequest => crate::models::ContentMeta, crate::call::json
 );
 /// Request builder for [`LookerSdk::update_content_metadata`](crate::LookerSdk::update_content_metadata) (`PATCH /content_metadata/{content_metadata_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateContentMetadataRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateContentMetadataRequest => crate ::models::ContentMeta, crate ::call::json,
-    null_field
+    UpdateContentMetadataRequest => crate::models::ContentMeta, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::all_content_metadata_accesses`](crate::LookerSdk::all_content_metadata_accesses) (`GET /content_metadata_access`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -555,8 +552,7 @@ impl<'a> AllContentMetadataAccessesRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllContentMetadataAccessesRequest => Vec < crate ::models::ContentMetaGroupUser >,
-    crate ::call::json
+    AllContentMetadataAccessesRequest => Vec<crate::models::ContentMetaGroupUser>, crate::call::json
 );
 /// Request builder for [`LookerSdk::create_content_metadata_access`](crate::LookerSdk::create_content_metadata_access) (`POST /content_metadata_access`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -576,22 +572,18 @@ impl<'a> CreateContentMetadataAccessRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateContentMetadataAccessRequest => crate ::models::ContentMetaGroupUser, crate
-    ::call::json, null_field
+    CreateContentMetadataAccessRequest => crate::models::ContentMetaGroupUser, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::update_content_metadata_access`](crate::LookerSdk::update_content_metadata_access) (`PUT /content_metadata_access/{content_metadata_access_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateContentMetadataAccessRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateContentMetadataAccessRequest => crate ::models::ContentMetaGroupUser, crate
-    ::call::json, null_field
+    UpdateContentMetadataAccessRequest => crate::models::ContentMetaGroupUser, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::delete_content_metadata_access`](crate::LookerSdk::delete_content_metadata_access) (`DELETE /content_metadata_access/{content_metadata_access_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteContentMetadataAccessRequest<'a>(Call<'a>);
-crate::builder::request_builder!(
-    DeleteContentMetadataAccessRequest => (), crate ::call::unit
-);
+crate::builder::request_builder!(DeleteContentMetadataAccessRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::search_content`](crate::LookerSdk::search_content) (`GET /content/{terms}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct SearchContentRequest<'a>(Call<'a>);
@@ -628,7 +620,7 @@ impl<'a> SearchContentRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SearchContentRequest => Vec < crate ::models::ContentSearch >, crate ::call::json
+    SearchContentRequest => Vec<crate::models::ContentSearch>, crate::call::json
 );
 /// Request builder for [`LookerSdk::content_summary`](crate::LookerSdk::content_summary) (`GET /content_summary`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -670,7 +662,7 @@ impl<'a> ContentSummaryRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ContentSummaryRequest => Vec < crate ::models::ContentSummary >, crate ::call::json
+    ContentSummaryRequest => Vec<crate::models::ContentSummary>, crate::call::json
 );
 /// Request builder for [`LookerSdk::content_thumbnail`](crate::LookerSdk::content_thumbnail) (`GET /content_thumbnail/{type}/{resource_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -705,7 +697,7 @@ impl<'a> ContentThumbnailRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ContentThumbnailRequest => crate ::call::ResponseBody, crate ::call::body
+    ContentThumbnailRequest => crate::call::ResponseBody, crate::call::body
 );
 /// Request builder for [`LookerSdk::content_validation`](crate::LookerSdk::content_validation) (`GET /content_validation`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -735,7 +727,7 @@ impl<'a> ContentValidationRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ContentValidationRequest => crate ::models::ContentValidation, crate ::call::json
+    ContentValidationRequest => crate::models::ContentValidation, crate::call::json
 );
 /// Request builder for [`LookerSdk::search_content_views`](crate::LookerSdk::search_content_views) (`GET /content_view/search`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -805,7 +797,7 @@ impl<'a> SearchContentViewsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SearchContentViewsRequest => Vec < crate ::models::ContentView >, crate ::call::json
+    SearchContentViewsRequest => Vec<crate::models::ContentView>, crate::call::json
 );
 /// Request builder for [`LookerSdk::vector_thumbnail`](crate::LookerSdk::vector_thumbnail) (`GET /vector_thumbnail/{type}/{resource_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -822,5 +814,5 @@ impl<'a> VectorThumbnailRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    VectorThumbnailRequest => crate ::call::ResponseBody, crate ::call::body
+    VectorThumbnailRequest => crate::call::ResponseBody, crate::call::body
 );

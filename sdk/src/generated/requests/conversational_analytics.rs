@@ -559,7 +559,7 @@ impl<'a> SearchAgentsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SearchAgentsRequest => Vec < crate ::models::Agent >, crate ::call::json
+    SearchAgentsRequest => Vec<crate::models::Agent>, crate::call::json
 );
 /// Request builder for [`LookerSdk::create_agent`](crate::LookerSdk::create_agent) (`POST /agents`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -571,7 +571,7 @@ impl<'a> CreateAgentRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateAgentRequest => crate ::models::Agent, crate ::call::json, null_field
+    CreateAgentRequest => crate::models::Agent, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::delete_agent`](crate::LookerSdk::delete_agent) (`DELETE /agents`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -582,7 +582,7 @@ impl<'a> DeleteAgentRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
-crate::builder::request_builder!(DeleteAgentRequest => (), crate ::call::unit);
+crate::builder::request_builder!(DeleteAgentRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::get_agent`](crate::LookerSdk::get_agent) (`GET /agents/{agent_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct GetAgentRequest<'a>(Call<'a>);
@@ -592,9 +592,7 @@ impl<'a> GetAgentRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
-crate::builder::request_builder!(
-    GetAgentRequest => crate ::models::Agent, crate ::call::json
-);
+crate::builder::request_builder!(GetAgentRequest => crate::models::Agent, crate::call::json);
 /// Request builder for [`LookerSdk::update_agent`](crate::LookerSdk::update_agent) (`PATCH /agents/{agent_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateAgentRequest<'a>(Call<'a>);
@@ -605,7 +603,7 @@ impl<'a> UpdateAgentRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateAgentRequest => crate ::models::Agent, crate ::call::json, null_field
+    UpdateAgentRequest => crate::models::Agent, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::all_conversation_messages`](crate::LookerSdk::all_conversation_messages) (`GET /conversations/{conversation_id}/messages`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -617,8 +615,7 @@ impl<'a> AllConversationMessagesRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllConversationMessagesRequest => Vec < crate ::models::ConversationMessage >, crate
-    ::call::json
+    AllConversationMessagesRequest => Vec<crate::models::ConversationMessage>, crate::call::json
 );
 /// Request builder for [`LookerSdk::create_conversation_message`](crate::LookerSdk::create_conversation_message) (`POST /conversations/{conversation_id}/messages`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -630,8 +627,7 @@ impl<'a> CreateConversationMessageRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateConversationMessageRequest => Vec < crate ::models::ConversationMessage >,
-    crate ::call::json, null_field
+    CreateConversationMessageRequest => Vec<crate::models::ConversationMessage>, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::delete_conversation_message`](crate::LookerSdk::delete_conversation_message) (`DELETE /conversations/{conversation_id}/messages`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -642,9 +638,7 @@ impl<'a> DeleteConversationMessageRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
-crate::builder::request_builder!(
-    DeleteConversationMessageRequest => (), crate ::call::unit
-);
+crate::builder::request_builder!(DeleteConversationMessageRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::get_conversation_message`](crate::LookerSdk::get_conversation_message) (`GET /conversations/{conversation_id}/messages/{message_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct GetConversationMessageRequest<'a>(Call<'a>);
@@ -655,8 +649,7 @@ impl<'a> GetConversationMessageRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    GetConversationMessageRequest => crate ::models::ConversationMessage, crate
-    ::call::json
+    GetConversationMessageRequest => crate::models::ConversationMessage, crate::call::json
 );
 /// Request builder for [`LookerSdk::update_conversation_message`](crate::LookerSdk::update_conversation_message) (`PATCH /conversations/{conversation_id}/messages/{message_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -668,8 +661,7 @@ impl<'a> UpdateConversationMessageRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateConversationMessageRequest => crate ::models::ConversationMessage, crate
-    ::call::json, null_field
+    UpdateConversationMessageRequest => crate::models::ConversationMessage, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::search_conversations`](crate::LookerSdk::search_conversations) (`GET /conversations/search`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -721,8 +713,7 @@ impl<'a> SearchConversationsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SearchConversationsRequest => Vec < crate ::models::Conversation >, crate
-    ::call::json
+    SearchConversationsRequest => Vec<crate::models::Conversation>, crate::call::json
 );
 /// Request builder for [`LookerSdk::create_conversation`](crate::LookerSdk::create_conversation) (`POST /conversations`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -734,8 +725,7 @@ impl<'a> CreateConversationRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateConversationRequest => crate ::models::Conversation, crate ::call::json,
-    null_field
+    CreateConversationRequest => crate::models::Conversation, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::delete_conversation`](crate::LookerSdk::delete_conversation) (`DELETE /conversations`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -746,7 +736,7 @@ impl<'a> DeleteConversationRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
-crate::builder::request_builder!(DeleteConversationRequest => (), crate ::call::unit);
+crate::builder::request_builder!(DeleteConversationRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::get_conversation`](crate::LookerSdk::get_conversation) (`GET /conversations/{conversation_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct GetConversationRequest<'a>(Call<'a>);
@@ -757,7 +747,7 @@ impl<'a> GetConversationRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    GetConversationRequest => crate ::models::Conversation, crate ::call::json
+    GetConversationRequest => crate::models::Conversation, crate::call::json
 );
 /// Request builder for [`LookerSdk::update_conversation`](crate::LookerSdk::update_conversation) (`PATCH /conversations/{conversation_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -769,31 +759,27 @@ impl<'a> UpdateConversationRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateConversationRequest => crate ::models::Conversation, crate ::call::json,
-    null_field
+    UpdateConversationRequest => crate::models::Conversation, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::conversational_analytics_chat`](crate::LookerSdk::conversational_analytics_chat) (`POST /conversational_analytics/chat`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ConversationalAnalyticsChatRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    ConversationalAnalyticsChatRequest => Option < Vec < crate ::models::ChatMessage > >,
-    crate ::call::json_or_none, null_field
+    ConversationalAnalyticsChatRequest => Option<Vec<crate::models::ChatMessage>>, crate::call::json_or_none, null_field
 );
 /// Request builder for [`LookerSdk::create_golden_query`](crate::LookerSdk::create_golden_query) (`POST /golden_queries`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateGoldenQueryRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateGoldenQueryRequest => crate ::models::GoldenQuery, crate ::call::json,
-    null_field
+    CreateGoldenQueryRequest => crate::models::GoldenQuery, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::delete_golden_query`](crate::LookerSdk::delete_golden_query) (`DELETE /golden_queries/{golden_query_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteGoldenQueryRequest<'a>(Call<'a>);
-crate::builder::request_builder!(DeleteGoldenQueryRequest => (), crate ::call::unit);
+crate::builder::request_builder!(DeleteGoldenQueryRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::update_golden_query`](crate::LookerSdk::update_golden_query) (`PATCH /golden_queries/{golden_query_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateGoldenQueryRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateGoldenQueryRequest => crate ::models::GoldenQuery, crate ::call::json,
-    null_field
+    UpdateGoldenQueryRequest => crate::models::GoldenQuery, crate::call::json, null_field
 );

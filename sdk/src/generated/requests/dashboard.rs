@@ -1012,13 +1012,13 @@ impl<'a> AllDashboardsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllDashboardsRequest => Vec < crate ::models::DashboardBase >, crate ::call::json
+    AllDashboardsRequest => Vec<crate::models::DashboardBase>, crate::call::json
 );
 /// Request builder for [`LookerSdk::create_dashboard`](crate::LookerSdk::create_dashboard) (`POST /dashboards`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateDashboardRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateDashboardRequest => crate ::models::Dashboard, crate ::call::json, null_field
+    CreateDashboardRequest => crate::models::Dashboard, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::search_dashboards`](crate::LookerSdk::search_dashboards) (`GET /dashboards/search`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1123,7 +1123,7 @@ impl<'a> SearchDashboardsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SearchDashboardsRequest => Vec < crate ::models::Dashboard >, crate ::call::json
+    SearchDashboardsRequest => Vec<crate::models::Dashboard>, crate::call::json
 );
 /// Request builder for [`LookerSdk::import_lookml_dashboard`](crate::LookerSdk::import_lookml_dashboard) (`POST /dashboards/{lookml_dashboard_id}/import/{space_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1141,8 +1141,7 @@ impl<'a> ImportLookmlDashboardRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ImportLookmlDashboardRequest => crate ::models::Dashboard, crate ::call::json,
-    null_field
+    ImportLookmlDashboardRequest => crate::models::Dashboard, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::sync_lookml_dashboard`](crate::LookerSdk::sync_lookml_dashboard) (`PATCH /dashboards/{lookml_dashboard_id}/sync`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1163,9 +1162,7 @@ impl<'a> SyncLookmlDashboardRequest<'a> {
         Self(self.0.query_csv("dashboard_ids", dashboard_ids))
     }
 }
-crate::builder::request_builder!(
-    SyncLookmlDashboardRequest => Vec < i64 >, crate ::call::json
-);
+crate::builder::request_builder!(SyncLookmlDashboardRequest => Vec<i64>, crate::call::json);
 /// Request builder for [`LookerSdk::dashboard`](crate::LookerSdk::dashboard) (`GET /dashboards/{dashboard_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DashboardRequest<'a>(Call<'a>);
@@ -1175,25 +1172,22 @@ impl<'a> DashboardRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
-crate::builder::request_builder!(
-    DashboardRequest => crate ::models::Dashboard, crate ::call::json
-);
+crate::builder::request_builder!(DashboardRequest => crate::models::Dashboard, crate::call::json);
 /// Request builder for [`LookerSdk::delete_dashboard`](crate::LookerSdk::delete_dashboard) (`DELETE /dashboards/{dashboard_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteDashboardRequest<'a>(Call<'a>);
-crate::builder::request_builder!(DeleteDashboardRequest => (), crate ::call::unit);
+crate::builder::request_builder!(DeleteDashboardRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::update_dashboard`](crate::LookerSdk::update_dashboard) (`PATCH /dashboards/{dashboard_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateDashboardRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateDashboardRequest => crate ::models::Dashboard, crate ::call::json, null_field
+    UpdateDashboardRequest => crate::models::Dashboard, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::dashboard_aggregate_table_lookml`](crate::LookerSdk::dashboard_aggregate_table_lookml) (`GET /dashboards/aggregate_table_lookml/{dashboard_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DashboardAggregateTableLookmlRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    DashboardAggregateTableLookmlRequest => crate
-    ::models::DashboardAggregateTableLookml, crate ::call::json
+    DashboardAggregateTableLookmlRequest => crate::models::DashboardAggregateTableLookml, crate::call::json
 );
 /// Request builder for [`LookerSdk::search_lookml_dashboards`](crate::LookerSdk::search_lookml_dashboards) (`GET /dashboards/lookml/search`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1235,33 +1229,31 @@ impl<'a> SearchLookmlDashboardsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SearchLookmlDashboardsRequest => crate ::models::DashboardLookml, crate ::call::json
+    SearchLookmlDashboardsRequest => crate::models::DashboardLookml, crate::call::json
 );
 /// Request builder for [`LookerSdk::dashboard_lookml`](crate::LookerSdk::dashboard_lookml) (`GET /dashboards/lookml/{dashboard_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DashboardLookmlRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    DashboardLookmlRequest => crate ::models::DashboardLookml, crate ::call::json
+    DashboardLookmlRequest => crate::models::DashboardLookml, crate::call::json
 );
 /// Request builder for [`LookerSdk::move_dashboard`](crate::LookerSdk::move_dashboard) (`PATCH /dashboards/{dashboard_id}/move`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct MoveDashboardRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    MoveDashboardRequest => crate ::models::Dashboard, crate ::call::json
+    MoveDashboardRequest => crate::models::Dashboard, crate::call::json
 );
 /// Request builder for [`LookerSdk::import_dashboard_from_lookml`](crate::LookerSdk::import_dashboard_from_lookml) (`POST /dashboards/lookml`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ImportDashboardFromLookmlRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    ImportDashboardFromLookmlRequest => crate ::models::Dashboard, crate ::call::json,
-    null_field
+    ImportDashboardFromLookmlRequest => crate::models::Dashboard, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::create_dashboard_from_lookml`](crate::LookerSdk::create_dashboard_from_lookml) (`POST /dashboards/from_lookml`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateDashboardFromLookmlRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateDashboardFromLookmlRequest => crate ::models::Dashboard, crate ::call::json,
-    null_field
+    CreateDashboardFromLookmlRequest => crate::models::Dashboard, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::copy_dashboard`](crate::LookerSdk::copy_dashboard) (`POST /dashboards/{dashboard_id}/copy`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1273,21 +1265,19 @@ impl<'a> CopyDashboardRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CopyDashboardRequest => crate ::models::Dashboard, crate ::call::json
+    CopyDashboardRequest => crate::models::Dashboard, crate::call::json
 );
 /// Request builder for [`LookerSdk::update_dashboard_certification`](crate::LookerSdk::update_dashboard_certification) (`PATCH /dashboards/{dashboard_id}/certification`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateDashboardCertificationRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateDashboardCertificationRequest => crate ::models::Dashboard, crate ::call::json,
-    null_field
+    UpdateDashboardCertificationRequest => crate::models::Dashboard, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::update_lookml_certification`](crate::LookerSdk::update_lookml_certification) (`PATCH /dashboards/lookml/{dashboard_id}/certification`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateLookmlCertificationRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateLookmlCertificationRequest => crate ::models::Dashboard, crate ::call::json,
-    null_field
+    UpdateLookmlCertificationRequest => crate::models::Dashboard, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::search_dashboard_elements`](crate::LookerSdk::search_dashboard_elements) (`GET /dashboard_elements/search`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1325,8 +1315,7 @@ impl<'a> SearchDashboardElementsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SearchDashboardElementsRequest => Vec < crate ::models::DashboardElement >, crate
-    ::call::json
+    SearchDashboardElementsRequest => Vec<crate::models::DashboardElement>, crate::call::json
 );
 /// Request builder for [`LookerSdk::dashboard_element`](crate::LookerSdk::dashboard_element) (`GET /dashboard_elements/{dashboard_element_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1338,14 +1327,12 @@ impl<'a> DashboardElementRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    DashboardElementRequest => crate ::models::DashboardElement, crate ::call::json
+    DashboardElementRequest => crate::models::DashboardElement, crate::call::json
 );
 /// Request builder for [`LookerSdk::delete_dashboard_element`](crate::LookerSdk::delete_dashboard_element) (`DELETE /dashboard_elements/{dashboard_element_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteDashboardElementRequest<'a>(Call<'a>);
-crate::builder::request_builder!(
-    DeleteDashboardElementRequest => (), crate ::call::unit
-);
+crate::builder::request_builder!(DeleteDashboardElementRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::update_dashboard_element`](crate::LookerSdk::update_dashboard_element) (`PATCH /dashboard_elements/{dashboard_element_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateDashboardElementRequest<'a>(Call<'a>);
@@ -1356,8 +1343,7 @@ impl<'a> UpdateDashboardElementRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateDashboardElementRequest => crate ::models::DashboardElement, crate
-    ::call::json, null_field
+    UpdateDashboardElementRequest => crate::models::DashboardElement, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::dashboard_dashboard_elements`](crate::LookerSdk::dashboard_dashboard_elements) (`GET /dashboards/{dashboard_id}/dashboard_elements`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1369,8 +1355,7 @@ impl<'a> DashboardDashboardElementsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    DashboardDashboardElementsRequest => Vec < crate ::models::DashboardElement >, crate
-    ::call::json
+    DashboardDashboardElementsRequest => Vec<crate::models::DashboardElement>, crate::call::json
 );
 /// Request builder for [`LookerSdk::create_dashboard_element`](crate::LookerSdk::create_dashboard_element) (`POST /dashboard_elements`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1387,8 +1372,7 @@ impl<'a> CreateDashboardElementRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateDashboardElementRequest => crate ::models::DashboardElement, crate
-    ::call::json, null_field
+    CreateDashboardElementRequest => crate::models::DashboardElement, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::dashboard_filter`](crate::LookerSdk::dashboard_filter) (`GET /dashboard_filters/{dashboard_filter_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1400,12 +1384,12 @@ impl<'a> DashboardFilterRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    DashboardFilterRequest => crate ::models::DashboardFilter, crate ::call::json
+    DashboardFilterRequest => crate::models::DashboardFilter, crate::call::json
 );
 /// Request builder for [`LookerSdk::delete_dashboard_filter`](crate::LookerSdk::delete_dashboard_filter) (`DELETE /dashboard_filters/{dashboard_filter_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteDashboardFilterRequest<'a>(Call<'a>);
-crate::builder::request_builder!(DeleteDashboardFilterRequest => (), crate ::call::unit);
+crate::builder::request_builder!(DeleteDashboardFilterRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::update_dashboard_filter`](crate::LookerSdk::update_dashboard_filter) (`PATCH /dashboard_filters/{dashboard_filter_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateDashboardFilterRequest<'a>(Call<'a>);
@@ -1416,8 +1400,7 @@ impl<'a> UpdateDashboardFilterRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateDashboardFilterRequest => crate ::models::DashboardFilter, crate ::call::json,
-    null_field
+    UpdateDashboardFilterRequest => crate::models::DashboardFilter, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::dashboard_dashboard_filters`](crate::LookerSdk::dashboard_dashboard_filters) (`GET /dashboards/{dashboard_id}/dashboard_filters`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1429,8 +1412,7 @@ impl<'a> DashboardDashboardFiltersRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    DashboardDashboardFiltersRequest => Vec < crate ::models::DashboardFilter >, crate
-    ::call::json
+    DashboardDashboardFiltersRequest => Vec<crate::models::DashboardFilter>, crate::call::json
 );
 /// Request builder for [`LookerSdk::create_dashboard_filter`](crate::LookerSdk::create_dashboard_filter) (`POST /dashboard_filters`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1442,8 +1424,7 @@ impl<'a> CreateDashboardFilterRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateDashboardFilterRequest => crate ::models::DashboardFilter, crate ::call::json,
-    null_field
+    CreateDashboardFilterRequest => crate::models::DashboardFilter, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::dashboard_layout_component`](crate::LookerSdk::dashboard_layout_component) (`GET /dashboard_layout_components/{dashboard_layout_component_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1455,8 +1436,7 @@ impl<'a> DashboardLayoutComponentRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    DashboardLayoutComponentRequest => crate ::models::DashboardLayoutComponent, crate
-    ::call::json
+    DashboardLayoutComponentRequest => crate::models::DashboardLayoutComponent, crate::call::json
 );
 /// Request builder for [`LookerSdk::update_dashboard_layout_component`](crate::LookerSdk::update_dashboard_layout_component) (`PATCH /dashboard_layout_components/{dashboard_layout_component_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1468,8 +1448,7 @@ impl<'a> UpdateDashboardLayoutComponentRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateDashboardLayoutComponentRequest => crate ::models::DashboardLayoutComponent,
-    crate ::call::json, null_field
+    UpdateDashboardLayoutComponentRequest => crate::models::DashboardLayoutComponent, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::dashboard_layout_dashboard_layout_components`](crate::LookerSdk::dashboard_layout_dashboard_layout_components) (`GET /dashboard_layouts/{dashboard_layout_id}/dashboard_layout_components`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1481,8 +1460,7 @@ impl<'a> DashboardLayoutDashboardLayoutComponentsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    DashboardLayoutDashboardLayoutComponentsRequest => Vec < crate
-    ::models::DashboardLayoutComponent >, crate ::call::json
+    DashboardLayoutDashboardLayoutComponentsRequest => Vec<crate::models::DashboardLayoutComponent>, crate::call::json
 );
 /// Request builder for [`LookerSdk::dashboard_layout`](crate::LookerSdk::dashboard_layout) (`GET /dashboard_layouts/{dashboard_layout_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1494,12 +1472,12 @@ impl<'a> DashboardLayoutRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    DashboardLayoutRequest => crate ::models::DashboardLayout, crate ::call::json
+    DashboardLayoutRequest => crate::models::DashboardLayout, crate::call::json
 );
 /// Request builder for [`LookerSdk::delete_dashboard_layout`](crate::LookerSdk::delete_dashboard_layout) (`DELETE /dashboard_layouts/{dashboard_layout_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteDashboardLayoutRequest<'a>(Call<'a>);
-crate::builder::request_builder!(DeleteDashboardLayoutRequest => (), crate ::call::unit);
+crate::builder::request_builder!(DeleteDashboardLayoutRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::update_dashboard_layout`](crate::LookerSdk::update_dashboard_layout) (`PATCH /dashboard_layouts/{dashboard_layout_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateDashboardLayoutRequest<'a>(Call<'a>);
@@ -1510,8 +1488,7 @@ impl<'a> UpdateDashboardLayoutRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateDashboardLayoutRequest => crate ::models::DashboardLayout, crate ::call::json,
-    null_field
+    UpdateDashboardLayoutRequest => crate::models::DashboardLayout, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::dashboard_dashboard_layouts`](crate::LookerSdk::dashboard_dashboard_layouts) (`GET /dashboards/{dashboard_id}/dashboard_layouts`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1523,8 +1500,7 @@ impl<'a> DashboardDashboardLayoutsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    DashboardDashboardLayoutsRequest => Vec < crate ::models::DashboardLayout >, crate
-    ::call::json
+    DashboardDashboardLayoutsRequest => Vec<crate::models::DashboardLayout>, crate::call::json
 );
 /// Request builder for [`LookerSdk::create_dashboard_layout`](crate::LookerSdk::create_dashboard_layout) (`POST /dashboard_layouts`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1536,21 +1512,17 @@ impl<'a> CreateDashboardLayoutRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateDashboardLayoutRequest => crate ::models::DashboardLayout, crate ::call::json,
-    null_field
+    CreateDashboardLayoutRequest => crate::models::DashboardLayout, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::dashboard_filter_state`](crate::LookerSdk::dashboard_filter_state) (`GET /dashboard_filter_state/{guid}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DashboardFilterStateRequest<'a>(Call<'a>);
-crate::builder::request_builder!(
-    DashboardFilterStateRequest => String, crate ::call::json
-);
+crate::builder::request_builder!(DashboardFilterStateRequest => String, crate::call::json);
 /// Request builder for [`LookerSdk::create_dashboard_filter_state`](crate::LookerSdk::create_dashboard_filter_state) (`POST /dashboard_filter_state`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateDashboardFilterStateRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateDashboardFilterStateRequest => CreateDashboardFilterStateResponse,
-    decode_create_dashboard_filter_state, null_field
+    CreateDashboardFilterStateRequest => CreateDashboardFilterStateResponse, decode_create_dashboard_filter_state, null_field
 );
 /// What [`LookerSdk::create_dashboard_filter_state`](crate::LookerSdk::create_dashboard_filter_state) returns: the body depends on the HTTP status.
 #[derive(Debug, Clone, PartialEq)]

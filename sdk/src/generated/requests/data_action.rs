@@ -46,13 +46,11 @@ impl crate::LookerSdk {
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct PerformDataActionRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    PerformDataActionRequest => crate ::models::DataActionResponse, crate ::call::json,
-    null_field
+    PerformDataActionRequest => crate::models::DataActionResponse, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::fetch_remote_data_action_form`](crate::LookerSdk::fetch_remote_data_action_form) (`POST /data_actions/form`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct FetchRemoteDataActionFormRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    FetchRemoteDataActionFormRequest => crate ::models::DataActionForm, crate
-    ::call::json, null_field
+    FetchRemoteDataActionFormRequest => crate::models::DataActionForm, crate::call::json, null_field
 );

@@ -62,17 +62,15 @@ impl crate::LookerSdk {
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct AllDatagroupsRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    AllDatagroupsRequest => Vec < crate ::models::Datagroup >, crate ::call::json
+    AllDatagroupsRequest => Vec<crate::models::Datagroup>, crate::call::json
 );
 /// Request builder for [`LookerSdk::datagroup`](crate::LookerSdk::datagroup) (`GET /datagroups/{datagroup_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DatagroupRequest<'a>(Call<'a>);
-crate::builder::request_builder!(
-    DatagroupRequest => crate ::models::Datagroup, crate ::call::json
-);
+crate::builder::request_builder!(DatagroupRequest => crate::models::Datagroup, crate::call::json);
 /// Request builder for [`LookerSdk::update_datagroup`](crate::LookerSdk::update_datagroup) (`PATCH /datagroups/{datagroup_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateDatagroupRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateDatagroupRequest => crate ::models::Datagroup, crate ::call::json, null_field
+    UpdateDatagroupRequest => crate::models::Datagroup, crate::call::json, null_field
 );

@@ -128,8 +128,7 @@ impl<'a> GraphDerivedTablesForModelRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    GraphDerivedTablesForModelRequest => crate ::models::DependencyGraph, crate
-    ::call::json
+    GraphDerivedTablesForModelRequest => crate::models::DependencyGraph, crate::call::json
 );
 /// Request builder for [`LookerSdk::graph_derived_tables_for_view`](crate::LookerSdk::graph_derived_tables_for_view) (`GET /derived_table/graph/view/{view}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -145,8 +144,7 @@ impl<'a> GraphDerivedTablesForViewRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    GraphDerivedTablesForViewRequest => crate ::models::DependencyGraph, crate
-    ::call::json
+    GraphDerivedTablesForViewRequest => crate::models::DependencyGraph, crate::call::json
 );
 /// Request builder for [`LookerSdk::start_pdt_build`](crate::LookerSdk::start_pdt_build) (`GET /derived_table/{model_name}/{view_name}/start`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -180,13 +178,13 @@ impl<'a> StartPdtBuildRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    StartPdtBuildRequest => crate ::models::MaterializePdt, crate ::call::json
+    StartPdtBuildRequest => crate::models::MaterializePdt, crate::call::json
 );
 /// Request builder for [`LookerSdk::check_pdt_build`](crate::LookerSdk::check_pdt_build) (`GET /derived_table/{materialization_id}/status`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CheckPdtBuildRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CheckPdtBuildRequest => crate ::models::MaterializePdt, crate ::call::json
+    CheckPdtBuildRequest => crate::models::MaterializePdt, crate::call::json
 );
 /// Request builder for [`LookerSdk::stop_pdt_build`](crate::LookerSdk::stop_pdt_build) (`GET /derived_table/{materialization_id}/stop`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -198,5 +196,5 @@ impl<'a> StopPdtBuildRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    StopPdtBuildRequest => crate ::models::MaterializePdt, crate ::call::json
+    StopPdtBuildRequest => crate::models::MaterializePdt, crate::call::json
 );

@@ -295,7 +295,7 @@ impl<'a> SearchFoldersRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SearchFoldersRequest => Vec < crate ::models::Folder >, crate ::call::json
+    SearchFoldersRequest => Vec<crate::models::Folder>, crate::call::json
 );
 /// Request builder for [`LookerSdk::folder`](crate::LookerSdk::folder) (`GET /folders/{folder_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -306,18 +306,16 @@ impl<'a> FolderRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
-crate::builder::request_builder!(
-    FolderRequest => crate ::models::Folder, crate ::call::json
-);
+crate::builder::request_builder!(FolderRequest => crate::models::Folder, crate::call::json);
 /// Request builder for [`LookerSdk::delete_folder`](crate::LookerSdk::delete_folder) (`DELETE /folders/{folder_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteFolderRequest<'a>(Call<'a>);
-crate::builder::request_builder!(DeleteFolderRequest => (), crate ::call::unit);
+crate::builder::request_builder!(DeleteFolderRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::update_folder`](crate::LookerSdk::update_folder) (`PATCH /folders/{folder_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateFolderRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateFolderRequest => crate ::models::Folder, crate ::call::json, null_field
+    UpdateFolderRequest => crate::models::Folder, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::all_folders`](crate::LookerSdk::all_folders) (`GET /folders`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -329,13 +327,13 @@ impl<'a> AllFoldersRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllFoldersRequest => Vec < crate ::models::FolderBase >, crate ::call::json
+    AllFoldersRequest => Vec<crate::models::FolderBase>, crate::call::json
 );
 /// Request builder for [`LookerSdk::create_folder`](crate::LookerSdk::create_folder) (`POST /folders`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateFolderRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateFolderRequest => crate ::models::Folder, crate ::call::json, null_field
+    CreateFolderRequest => crate::models::Folder, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::folder_children`](crate::LookerSdk::folder_children) (`GET /folders/{folder_id}/children`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -373,7 +371,7 @@ impl<'a> FolderChildrenRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    FolderChildrenRequest => Vec < crate ::models::Folder >, crate ::call::json
+    FolderChildrenRequest => Vec<crate::models::Folder>, crate::call::json
 );
 /// Request builder for [`LookerSdk::folder_children_search`](crate::LookerSdk::folder_children_search) (`GET /folders/{folder_id}/children/search`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -393,7 +391,7 @@ impl<'a> FolderChildrenSearchRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    FolderChildrenSearchRequest => Vec < crate ::models::Folder >, crate ::call::json
+    FolderChildrenSearchRequest => Vec<crate::models::Folder>, crate::call::json
 );
 /// Request builder for [`LookerSdk::folder_parent`](crate::LookerSdk::folder_parent) (`GET /folders/{folder_id}/parent`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -404,9 +402,7 @@ impl<'a> FolderParentRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
-crate::builder::request_builder!(
-    FolderParentRequest => crate ::models::Folder, crate ::call::json
-);
+crate::builder::request_builder!(FolderParentRequest => crate::models::Folder, crate::call::json);
 /// Request builder for [`LookerSdk::folder_ancestors`](crate::LookerSdk::folder_ancestors) (`GET /folders/{folder_id}/ancestors`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct FolderAncestorsRequest<'a>(Call<'a>);
@@ -417,7 +413,7 @@ impl<'a> FolderAncestorsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    FolderAncestorsRequest => Vec < crate ::models::Folder >, crate ::call::json
+    FolderAncestorsRequest => Vec<crate::models::Folder>, crate::call::json
 );
 /// Request builder for [`LookerSdk::folder_looks`](crate::LookerSdk::folder_looks) (`GET /folders/{folder_id}/looks`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -429,7 +425,7 @@ impl<'a> FolderLooksRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    FolderLooksRequest => Vec < crate ::models::LookWithQuery >, crate ::call::json
+    FolderLooksRequest => Vec<crate::models::LookWithQuery>, crate::call::json
 );
 /// Request builder for [`LookerSdk::folder_dashboards`](crate::LookerSdk::folder_dashboards) (`GET /folders/{folder_id}/dashboards`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -441,5 +437,5 @@ impl<'a> FolderDashboardsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    FolderDashboardsRequest => Vec < crate ::models::Dashboard >, crate ::call::json
+    FolderDashboardsRequest => Vec<crate::models::Dashboard>, crate::call::json
 );

@@ -446,9 +446,7 @@ impl<'a> AllGroupsRequest<'a> {
         Self(self.0.query("can_add_to_content_metadata", can_add_to_content_metadata))
     }
 }
-crate::builder::request_builder!(
-    AllGroupsRequest => Vec < crate ::models::Group >, crate ::call::json
-);
+crate::builder::request_builder!(AllGroupsRequest => Vec<crate::models::Group>, crate::call::json);
 /// Request builder for [`LookerSdk::create_group`](crate::LookerSdk::create_group) (`POST /groups`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateGroupRequest<'a>(Call<'a>);
@@ -459,7 +457,7 @@ impl<'a> CreateGroupRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateGroupRequest => crate ::models::Group, crate ::call::json, null_field
+    CreateGroupRequest => crate::models::Group, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::search_groups`](crate::LookerSdk::search_groups) (`GET /groups/search`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -512,7 +510,7 @@ impl<'a> SearchGroupsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SearchGroupsRequest => Vec < crate ::models::Group >, crate ::call::json
+    SearchGroupsRequest => Vec<crate::models::Group>, crate::call::json
 );
 /// Request builder for [`LookerSdk::search_groups_with_roles`](crate::LookerSdk::search_groups_with_roles) (`GET /groups/search/with_roles`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -565,8 +563,7 @@ impl<'a> SearchGroupsWithRolesRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SearchGroupsWithRolesRequest => Vec < crate ::models::GroupSearch >, crate
-    ::call::json
+    SearchGroupsWithRolesRequest => Vec<crate::models::GroupSearch>, crate::call::json
 );
 /// Request builder for [`LookerSdk::search_groups_with_hierarchy`](crate::LookerSdk::search_groups_with_hierarchy) (`GET /groups/search/with_hierarchy`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -619,8 +616,7 @@ impl<'a> SearchGroupsWithHierarchyRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SearchGroupsWithHierarchyRequest => Vec < crate ::models::GroupHierarchy >, crate
-    ::call::json
+    SearchGroupsWithHierarchyRequest => Vec<crate::models::GroupHierarchy>, crate::call::json
 );
 /// Request builder for [`LookerSdk::group`](crate::LookerSdk::group) (`GET /groups/{group_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -631,13 +627,11 @@ impl<'a> GroupRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
-crate::builder::request_builder!(
-    GroupRequest => crate ::models::Group, crate ::call::json
-);
+crate::builder::request_builder!(GroupRequest => crate::models::Group, crate::call::json);
 /// Request builder for [`LookerSdk::delete_group`](crate::LookerSdk::delete_group) (`DELETE /groups/{group_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteGroupRequest<'a>(Call<'a>);
-crate::builder::request_builder!(DeleteGroupRequest => (), crate ::call::unit);
+crate::builder::request_builder!(DeleteGroupRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::update_group`](crate::LookerSdk::update_group) (`PATCH /groups/{group_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateGroupRequest<'a>(Call<'a>);
@@ -648,7 +642,7 @@ impl<'a> UpdateGroupRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateGroupRequest => crate ::models::Group, crate ::call::json, null_field
+    UpdateGroupRequest => crate::models::Group, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::all_group_groups`](crate::LookerSdk::all_group_groups) (`GET /groups/{group_id}/groups`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -660,13 +654,13 @@ impl<'a> AllGroupGroupsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllGroupGroupsRequest => Vec < crate ::models::Group >, crate ::call::json
+    AllGroupGroupsRequest => Vec<crate::models::Group>, crate::call::json
 );
 /// Request builder for [`LookerSdk::add_group_group`](crate::LookerSdk::add_group_group) (`POST /groups/{group_id}/groups`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct AddGroupGroupRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    AddGroupGroupRequest => crate ::models::Group, crate ::call::json, null_field
+    AddGroupGroupRequest => crate::models::Group, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::all_group_users`](crate::LookerSdk::all_group_users) (`GET /groups/{group_id}/users`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -704,32 +698,29 @@ impl<'a> AllGroupUsersRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllGroupUsersRequest => Vec < crate ::models::User >, crate ::call::json
+    AllGroupUsersRequest => Vec<crate::models::User>, crate::call::json
 );
 /// Request builder for [`LookerSdk::add_group_user`](crate::LookerSdk::add_group_user) (`POST /groups/{group_id}/users`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct AddGroupUserRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    AddGroupUserRequest => crate ::models::User, crate ::call::json, null_field
+    AddGroupUserRequest => crate::models::User, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::delete_group_user`](crate::LookerSdk::delete_group_user) (`DELETE /groups/{group_id}/users/{user_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteGroupUserRequest<'a>(Call<'a>);
-crate::builder::request_builder!(DeleteGroupUserRequest => (), crate ::call::unit);
+crate::builder::request_builder!(DeleteGroupUserRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::delete_group_from_group`](crate::LookerSdk::delete_group_from_group) (`DELETE /groups/{group_id}/groups/{deleting_group_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteGroupFromGroupRequest<'a>(Call<'a>);
-crate::builder::request_builder!(DeleteGroupFromGroupRequest => (), crate ::call::unit);
+crate::builder::request_builder!(DeleteGroupFromGroupRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::delete_user_attribute_group_value`](crate::LookerSdk::delete_user_attribute_group_value) (`DELETE /groups/{group_id}/attribute_values/{user_attribute_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteUserAttributeGroupValueRequest<'a>(Call<'a>);
-crate::builder::request_builder!(
-    DeleteUserAttributeGroupValueRequest => (), crate ::call::unit
-);
+crate::builder::request_builder!(DeleteUserAttributeGroupValueRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::update_user_attribute_group_value`](crate::LookerSdk::update_user_attribute_group_value) (`PATCH /groups/{group_id}/attribute_values/{user_attribute_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateUserAttributeGroupValueRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateUserAttributeGroupValueRequest => crate ::models::UserAttributeGroupValue,
-    crate ::call::json, null_field
+    UpdateUserAttributeGroupValueRequest => crate::models::UserAttributeGroupValue, crate::call::json, null_field
 );

@@ -32,6 +32,5 @@ impl<'a> AllPrimaryHomepageSectionsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllPrimaryHomepageSectionsRequest => Vec < crate ::models::HomepageSection >, crate
-    ::call::json
+    AllPrimaryHomepageSectionsRequest => Vec<crate::models::HomepageSection>, crate::call::json
 );

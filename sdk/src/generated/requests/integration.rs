@@ -262,8 +262,7 @@ impl<'a> AllIntegrationHubsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllIntegrationHubsRequest => Vec < crate ::models::IntegrationHub >, crate
-    ::call::json
+    AllIntegrationHubsRequest => Vec<crate::models::IntegrationHub>, crate::call::json
 );
 /// Request builder for [`LookerSdk::create_integration_hub`](crate::LookerSdk::create_integration_hub) (`POST /integration_hubs`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -275,8 +274,7 @@ impl<'a> CreateIntegrationHubRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateIntegrationHubRequest => crate ::models::IntegrationHub, crate ::call::json,
-    null_field
+    CreateIntegrationHubRequest => crate::models::IntegrationHub, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::integration_hub`](crate::LookerSdk::integration_hub) (`GET /integration_hubs/{integration_hub_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -288,12 +286,12 @@ impl<'a> IntegrationHubRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    IntegrationHubRequest => crate ::models::IntegrationHub, crate ::call::json
+    IntegrationHubRequest => crate::models::IntegrationHub, crate::call::json
 );
 /// Request builder for [`LookerSdk::delete_integration_hub`](crate::LookerSdk::delete_integration_hub) (`DELETE /integration_hubs/{integration_hub_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteIntegrationHubRequest<'a>(Call<'a>);
-crate::builder::request_builder!(DeleteIntegrationHubRequest => (), crate ::call::unit);
+crate::builder::request_builder!(DeleteIntegrationHubRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::update_integration_hub`](crate::LookerSdk::update_integration_hub) (`PATCH /integration_hubs/{integration_hub_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateIntegrationHubRequest<'a>(Call<'a>);
@@ -304,8 +302,7 @@ impl<'a> UpdateIntegrationHubRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateIntegrationHubRequest => crate ::models::IntegrationHub, crate ::call::json,
-    null_field
+    UpdateIntegrationHubRequest => crate::models::IntegrationHub, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::get_integration_hub_health`](crate::LookerSdk::get_integration_hub_health) (`GET /integration_hubs/{integration_hub_id}/health`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -317,15 +314,13 @@ impl<'a> GetIntegrationHubHealthRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    GetIntegrationHubHealthRequest => crate ::models::IntegrationHubHealthResult, crate
-    ::call::json
+    GetIntegrationHubHealthRequest => crate::models::IntegrationHubHealthResult, crate::call::json
 );
 /// Request builder for [`LookerSdk::accept_integration_hub_legal_agreement`](crate::LookerSdk::accept_integration_hub_legal_agreement) (`POST /integration_hubs/{integration_hub_id}/accept_legal_agreement`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct AcceptIntegrationHubLegalAgreementRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    AcceptIntegrationHubLegalAgreementRequest => crate ::models::IntegrationHub, crate
-    ::call::json
+    AcceptIntegrationHubLegalAgreementRequest => crate::models::IntegrationHub, crate::call::json
 );
 /// Request builder for [`LookerSdk::all_integrations`](crate::LookerSdk::all_integrations) (`GET /integrations`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -343,7 +338,7 @@ impl<'a> AllIntegrationsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllIntegrationsRequest => Vec < crate ::models::Integration >, crate ::call::json
+    AllIntegrationsRequest => Vec<crate::models::Integration>, crate::call::json
 );
 /// Request builder for [`LookerSdk::integration`](crate::LookerSdk::integration) (`GET /integrations/{integration_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -355,7 +350,7 @@ impl<'a> IntegrationRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    IntegrationRequest => crate ::models::Integration, crate ::call::json
+    IntegrationRequest => crate::models::Integration, crate::call::json
 );
 /// Request builder for [`LookerSdk::update_integration`](crate::LookerSdk::update_integration) (`PATCH /integrations/{integration_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -367,8 +362,7 @@ impl<'a> UpdateIntegrationRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateIntegrationRequest => crate ::models::Integration, crate ::call::json,
-    null_field
+    UpdateIntegrationRequest => crate::models::Integration, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::fetch_integration_form`](crate::LookerSdk::fetch_integration_form) (`POST /integrations/{integration_id}/form`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -381,12 +375,11 @@ impl<'a> FetchIntegrationFormRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    FetchIntegrationFormRequest => crate ::models::DataActionForm, crate ::call::json,
-    null_field
+    FetchIntegrationFormRequest => crate::models::DataActionForm, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::test_integration`](crate::LookerSdk::test_integration) (`POST /integrations/{integration_id}/test`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct TestIntegrationRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    TestIntegrationRequest => crate ::models::IntegrationTestResult, crate ::call::json
+    TestIntegrationRequest => crate::models::IntegrationTestResult, crate::call::json
 );

@@ -39,6 +39,5 @@ impl crate::LookerSdk {
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct RunKeyDriverAnalysisRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    RunKeyDriverAnalysisRequest => crate ::models::KdaResponsePayload, crate
-    ::call::json, null_field
+    RunKeyDriverAnalysisRequest => crate::models::KdaResponsePayload, crate::call::json, null_field
 );

@@ -288,9 +288,7 @@ impl<'a> AllLooksRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
-crate::builder::request_builder!(
-    AllLooksRequest => Vec < crate ::models::Look >, crate ::call::json
-);
+crate::builder::request_builder!(AllLooksRequest => Vec<crate::models::Look>, crate::call::json);
 /// Request builder for [`LookerSdk::create_look`](crate::LookerSdk::create_look) (`POST /looks`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateLookRequest<'a>(Call<'a>);
@@ -301,7 +299,7 @@ impl<'a> CreateLookRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateLookRequest => crate ::models::LookWithQuery, crate ::call::json, null_field
+    CreateLookRequest => crate::models::LookWithQuery, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::search_looks`](crate::LookerSdk::search_looks) (`GET /looks/search`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -393,9 +391,7 @@ impl<'a> SearchLooksRequest<'a> {
         Self(self.0.query("filter_or", filter_or))
     }
 }
-crate::builder::request_builder!(
-    SearchLooksRequest => Vec < crate ::models::Look >, crate ::call::json
-);
+crate::builder::request_builder!(SearchLooksRequest => Vec<crate::models::Look>, crate::call::json);
 /// Request builder for [`LookerSdk::look`](crate::LookerSdk::look) (`GET /looks/{look_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct LookRequest<'a>(Call<'a>);
@@ -405,13 +401,11 @@ impl<'a> LookRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
-crate::builder::request_builder!(
-    LookRequest => crate ::models::LookWithQuery, crate ::call::json
-);
+crate::builder::request_builder!(LookRequest => crate::models::LookWithQuery, crate::call::json);
 /// Request builder for [`LookerSdk::delete_look`](crate::LookerSdk::delete_look) (`DELETE /looks/{look_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteLookRequest<'a>(Call<'a>);
-crate::builder::request_builder!(DeleteLookRequest => (), crate ::call::unit);
+crate::builder::request_builder!(DeleteLookRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::update_look`](crate::LookerSdk::update_look) (`PATCH /looks/{look_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateLookRequest<'a>(Call<'a>);
@@ -422,7 +416,7 @@ impl<'a> UpdateLookRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateLookRequest => crate ::models::LookWithQuery, crate ::call::json, null_field
+    UpdateLookRequest => crate::models::LookWithQuery, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::run_look`](crate::LookerSdk::run_look) (`GET /looks/{look_id}/run/{result_format}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -493,9 +487,7 @@ impl<'a> RunLookRequest<'a> {
         self.0.stream()
     }
 }
-crate::builder::request_builder!(
-    RunLookRequest => crate ::call::ResponseBody, crate ::call::body
-);
+crate::builder::request_builder!(RunLookRequest => crate::call::ResponseBody, crate::call::body);
 /// Request builder for [`LookerSdk::copy_look`](crate::LookerSdk::copy_look) (`POST /looks/{look_id}/copy`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CopyLookRequest<'a>(Call<'a>);
@@ -544,6 +536,5 @@ fn decode_move_look(response: crate::call::Response) -> crate::Result<MoveLookRe
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateLookCertificationRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateLookCertificationRequest => crate ::models::Look, crate ::call::json,
-    null_field
+    UpdateLookCertificationRequest => crate::models::Look, crate::call::json, null_field
 );

@@ -165,14 +165,13 @@ impl<'a> AllLookmlModelsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllLookmlModelsRequest => Vec < crate ::models::LookmlModel >, crate ::call::json
+    AllLookmlModelsRequest => Vec<crate::models::LookmlModel>, crate::call::json
 );
 /// Request builder for [`LookerSdk::create_lookml_model`](crate::LookerSdk::create_lookml_model) (`POST /lookml_models`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateLookmlModelRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateLookmlModelRequest => crate ::models::LookmlModel, crate ::call::json,
-    null_field
+    CreateLookmlModelRequest => crate::models::LookmlModel, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::lookml_model`](crate::LookerSdk::lookml_model) (`GET /lookml_models/{lookml_model_name}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -184,18 +183,17 @@ impl<'a> LookmlModelRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    LookmlModelRequest => crate ::models::LookmlModel, crate ::call::json
+    LookmlModelRequest => crate::models::LookmlModel, crate::call::json
 );
 /// Request builder for [`LookerSdk::delete_lookml_model`](crate::LookerSdk::delete_lookml_model) (`DELETE /lookml_models/{lookml_model_name}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteLookmlModelRequest<'a>(Call<'a>);
-crate::builder::request_builder!(DeleteLookmlModelRequest => (), crate ::call::unit);
+crate::builder::request_builder!(DeleteLookmlModelRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::update_lookml_model`](crate::LookerSdk::update_lookml_model) (`PATCH /lookml_models/{lookml_model_name}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateLookmlModelRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateLookmlModelRequest => crate ::models::LookmlModel, crate ::call::json,
-    null_field
+    UpdateLookmlModelRequest => crate::models::LookmlModel, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::lookml_model_explore`](crate::LookerSdk::lookml_model_explore) (`GET /lookml_models/{lookml_model_name}/explores/{explore_name}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -212,5 +210,5 @@ impl<'a> LookmlModelExploreRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    LookmlModelExploreRequest => crate ::models::LookmlModelExplore, crate ::call::json
+    LookmlModelExploreRequest => crate::models::LookmlModelExplore, crate::call::json
 );

@@ -270,21 +270,16 @@ impl<'a> ModelFieldnameSuggestionsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ModelFieldnameSuggestionsRequest => crate ::models::ModelFieldSuggestions, crate
-    ::call::json
+    ModelFieldnameSuggestionsRequest => crate::models::ModelFieldSuggestions, crate::call::json
 );
 /// Request builder for [`LookerSdk::get_model`](crate::LookerSdk::get_model) (`GET /models/{model_name}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct GetModelRequest<'a>(Call<'a>);
-crate::builder::request_builder!(
-    GetModelRequest => crate ::models::Model, crate ::call::json
-);
+crate::builder::request_builder!(GetModelRequest => crate::models::Model, crate::call::json);
 /// Request builder for [`LookerSdk::connection_databases`](crate::LookerSdk::connection_databases) (`GET /connections/{connection_name}/databases`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ConnectionDatabasesRequest<'a>(Call<'a>);
-crate::builder::request_builder!(
-    ConnectionDatabasesRequest => Vec < String >, crate ::call::json
-);
+crate::builder::request_builder!(ConnectionDatabasesRequest => Vec<String>, crate::call::json);
 /// Request builder for [`LookerSdk::connection_features`](crate::LookerSdk::connection_features) (`GET /connections/{connection_name}/features`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ConnectionFeaturesRequest<'a>(Call<'a>);
@@ -295,7 +290,7 @@ impl<'a> ConnectionFeaturesRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ConnectionFeaturesRequest => crate ::models::ConnectionFeatures, crate ::call::json
+    ConnectionFeaturesRequest => crate::models::ConnectionFeatures, crate::call::json
 );
 /// Request builder for [`LookerSdk::connection_schemas`](crate::LookerSdk::connection_schemas) (`GET /connections/{connection_name}/schemas`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -316,7 +311,7 @@ impl<'a> ConnectionSchemasRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ConnectionSchemasRequest => Vec < crate ::models::Schema >, crate ::call::json
+    ConnectionSchemasRequest => Vec<crate::models::Schema>, crate::call::json
 );
 /// Request builder for [`LookerSdk::connection_tables`](crate::LookerSdk::connection_tables) (`GET /connections/{connection_name}/tables`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -350,7 +345,7 @@ impl<'a> ConnectionTablesRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ConnectionTablesRequest => Vec < crate ::models::SchemaTables >, crate ::call::json
+    ConnectionTablesRequest => Vec<crate::models::SchemaTables>, crate::call::json
 );
 /// Request builder for [`LookerSdk::connection_columns`](crate::LookerSdk::connection_columns) (`GET /connections/{connection_name}/columns`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -384,7 +379,7 @@ impl<'a> ConnectionColumnsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ConnectionColumnsRequest => Vec < crate ::models::SchemaColumns >, crate ::call::json
+    ConnectionColumnsRequest => Vec<crate::models::SchemaColumns>, crate::call::json
 );
 /// Request builder for [`LookerSdk::connection_search_columns`](crate::LookerSdk::connection_search_columns) (`GET /connections/{connection_name}/search_columns`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -400,8 +395,7 @@ impl<'a> ConnectionSearchColumnsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ConnectionSearchColumnsRequest => Vec < crate ::models::ColumnSearch >, crate
-    ::call::json
+    ConnectionSearchColumnsRequest => Vec<crate::models::ColumnSearch>, crate::call::json
 );
 /// Request builder for [`LookerSdk::connection_cost_estimate`](crate::LookerSdk::connection_cost_estimate) (`POST /connections/{connection_name}/cost_estimate`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -413,6 +407,5 @@ impl<'a> ConnectionCostEstimateRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ConnectionCostEstimateRequest => crate ::models::CostEstimate, crate ::call::json,
-    null_field
+    ConnectionCostEstimateRequest => crate::models::CostEstimate, crate::call::json, null_field
 );

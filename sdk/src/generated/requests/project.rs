@@ -1122,9 +1122,7 @@ impl<'a> GetCiRunRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
-crate::builder::request_builder!(
-    GetCiRunRequest => crate ::models::ProjectRun, crate ::call::json
-);
+crate::builder::request_builder!(GetCiRunRequest => crate::models::ProjectRun, crate::call::json);
 /// Request builder for [`LookerSdk::create_ci_run`](crate::LookerSdk::create_ci_run) (`POST /projects/{project_id}/ci/run`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateCiRunRequest<'a>(Call<'a>);
@@ -1135,8 +1133,7 @@ impl<'a> CreateCiRunRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateCiRunRequest => crate ::models::CreateCiRunResponse, crate ::call::json,
-    null_field
+    CreateCiRunRequest => crate::models::CreateCiRunResponse, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::create_continuous_integration_run`](crate::LookerSdk::create_continuous_integration_run) (`POST /projects/{project_id}/continuous_integration/runs`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1148,8 +1145,7 @@ impl<'a> CreateContinuousIntegrationRunRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateContinuousIntegrationRunRequest => Option < crate ::models::CiRun >, crate
-    ::call::json_or_none, null_field
+    CreateContinuousIntegrationRunRequest => Option<crate::models::CiRun>, crate::call::json_or_none, null_field
 );
 /// Request builder for [`LookerSdk::get_continuous_integration_run`](crate::LookerSdk::get_continuous_integration_run) (`GET /projects/{project_id}/continuous_integration/runs/{run_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1161,7 +1157,7 @@ impl<'a> GetContinuousIntegrationRunRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    GetContinuousIntegrationRunRequest => crate ::models::CiRun, crate ::call::json
+    GetContinuousIntegrationRunRequest => crate::models::CiRun, crate::call::json
 );
 /// Request builder for [`LookerSdk::lock_all`](crate::LookerSdk::lock_all) (`POST /projects/{project_id}/manifest/lock_all`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1172,43 +1168,39 @@ impl<'a> LockAllRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
-crate::builder::request_builder!(
-    LockAllRequest => Option < String >, crate ::call::json_or_none
-);
+crate::builder::request_builder!(LockAllRequest => Option<String>, crate::call::json_or_none);
 /// Request builder for [`LookerSdk::all_git_branches`](crate::LookerSdk::all_git_branches) (`GET /projects/{project_id}/git_branches`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct AllGitBranchesRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    AllGitBranchesRequest => Vec < crate ::models::GitBranch >, crate ::call::json
+    AllGitBranchesRequest => Vec<crate::models::GitBranch>, crate::call::json
 );
 /// Request builder for [`LookerSdk::git_branch`](crate::LookerSdk::git_branch) (`GET /projects/{project_id}/git_branch`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct GitBranchRequest<'a>(Call<'a>);
-crate::builder::request_builder!(
-    GitBranchRequest => crate ::models::GitBranch, crate ::call::json
-);
+crate::builder::request_builder!(GitBranchRequest => crate::models::GitBranch, crate::call::json);
 /// Request builder for [`LookerSdk::update_git_branch`](crate::LookerSdk::update_git_branch) (`PUT /projects/{project_id}/git_branch`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateGitBranchRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateGitBranchRequest => crate ::models::GitBranch, crate ::call::json, null_field
+    UpdateGitBranchRequest => crate::models::GitBranch, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::create_git_branch`](crate::LookerSdk::create_git_branch) (`POST /projects/{project_id}/git_branch`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateGitBranchRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateGitBranchRequest => crate ::models::GitBranch, crate ::call::json, null_field
+    CreateGitBranchRequest => crate::models::GitBranch, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::find_git_branch`](crate::LookerSdk::find_git_branch) (`GET /projects/{project_id}/git_branch/{branch_name}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct FindGitBranchRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    FindGitBranchRequest => crate ::models::GitBranch, crate ::call::json
+    FindGitBranchRequest => crate::models::GitBranch, crate::call::json
 );
 /// Request builder for [`LookerSdk::delete_git_branch`](crate::LookerSdk::delete_git_branch) (`DELETE /projects/{project_id}/git_branch/{branch_name}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteGitBranchRequest<'a>(Call<'a>);
-crate::builder::request_builder!(DeleteGitBranchRequest => (), crate ::call::unit);
+crate::builder::request_builder!(DeleteGitBranchRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::deploy_ref_to_production`](crate::LookerSdk::deploy_ref_to_production) (`POST /projects/{project_id}/deploy_ref_to_production`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeployRefToProductionRequest<'a>(Call<'a>);
@@ -1223,7 +1215,7 @@ impl<'a> DeployRefToProductionRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    DeployRefToProductionRequest => Option < String >, crate ::call::json_or_none
+    DeployRefToProductionRequest => Option<String>, crate::call::json_or_none
 );
 /// Request builder for [`LookerSdk::async_deploy_ref_to_production`](crate::LookerSdk::async_deploy_ref_to_production) (`POST /projects/{project_id}/async_deploy_ref_to_production`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1239,32 +1231,31 @@ impl<'a> AsyncDeployRefToProductionRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AsyncDeployRefToProductionRequest => crate ::models::AsyncDeployResponse, crate
-    ::call::json
+    AsyncDeployRefToProductionRequest => crate::models::AsyncDeployResponse, crate::call::json
 );
 /// Request builder for [`LookerSdk::async_deploy_status`](crate::LookerSdk::async_deploy_status) (`GET /projects/{project_id}/deploy_status/{deployment_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct AsyncDeployStatusRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    AsyncDeployStatusRequest => crate ::models::DeployStatusResponse, crate ::call::json
+    AsyncDeployStatusRequest => crate::models::DeployStatusResponse, crate::call::json
 );
 /// Request builder for [`LookerSdk::deploy_to_production`](crate::LookerSdk::deploy_to_production) (`POST /projects/{project_id}/deploy_to_production`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeployToProductionRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    DeployToProductionRequest => Option < String >, crate ::call::json_or_none
+    DeployToProductionRequest => Option<String>, crate::call::json_or_none
 );
 /// Request builder for [`LookerSdk::reset_project_to_production`](crate::LookerSdk::reset_project_to_production) (`POST /projects/{project_id}/reset_to_production`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ResetProjectToProductionRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    ResetProjectToProductionRequest => Option < String >, crate ::call::json_or_none
+    ResetProjectToProductionRequest => Option<String>, crate::call::json_or_none
 );
 /// Request builder for [`LookerSdk::reset_project_to_remote`](crate::LookerSdk::reset_project_to_remote) (`POST /projects/{project_id}/reset_to_remote`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ResetProjectToRemoteRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    ResetProjectToRemoteRequest => Option < String >, crate ::call::json_or_none
+    ResetProjectToRemoteRequest => Option<String>, crate::call::json_or_none
 );
 /// Request builder for [`LookerSdk::all_projects`](crate::LookerSdk::all_projects) (`GET /projects`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1276,13 +1267,13 @@ impl<'a> AllProjectsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllProjectsRequest => Vec < crate ::models::Project >, crate ::call::json
+    AllProjectsRequest => Vec<crate::models::Project>, crate::call::json
 );
 /// Request builder for [`LookerSdk::create_project`](crate::LookerSdk::create_project) (`POST /projects`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateProjectRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateProjectRequest => crate ::models::Project, crate ::call::json, null_field
+    CreateProjectRequest => crate::models::Project, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::project`](crate::LookerSdk::project) (`GET /projects/{project_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1293,9 +1284,7 @@ impl<'a> ProjectRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
-crate::builder::request_builder!(
-    ProjectRequest => crate ::models::Project, crate ::call::json
-);
+crate::builder::request_builder!(ProjectRequest => crate::models::Project, crate::call::json);
 /// Request builder for [`LookerSdk::update_project`](crate::LookerSdk::update_project) (`PATCH /projects/{project_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateProjectRequest<'a>(Call<'a>);
@@ -1306,14 +1295,12 @@ impl<'a> UpdateProjectRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateProjectRequest => crate ::models::Project, crate ::call::json, null_field
+    UpdateProjectRequest => crate::models::Project, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::manifest`](crate::LookerSdk::manifest) (`GET /projects/{project_id}/manifest`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ManifestRequest<'a>(Call<'a>);
-crate::builder::request_builder!(
-    ManifestRequest => crate ::models::Manifest, crate ::call::json
-);
+crate::builder::request_builder!(ManifestRequest => crate::models::Manifest, crate::call::json);
 /// Request builder for [`LookerSdk::git_deploy_key`](crate::LookerSdk::git_deploy_key) (`GET /projects/{project_id}/git/deploy_key`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct GitDeployKeyRequest<'a>(Call<'a>);
@@ -1325,7 +1312,7 @@ impl<'a> GitDeployKeyRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    GitDeployKeyRequest => crate ::call::ResponseBody, crate ::call::body
+    GitDeployKeyRequest => crate::call::ResponseBody, crate::call::body
 );
 /// Request builder for [`LookerSdk::create_git_deploy_key`](crate::LookerSdk::create_git_deploy_key) (`POST /projects/{project_id}/git/deploy_key`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1338,7 +1325,7 @@ impl<'a> CreateGitDeployKeyRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateGitDeployKeyRequest => crate ::call::ResponseBody, crate ::call::body
+    CreateGitDeployKeyRequest => crate::call::ResponseBody, crate::call::body
 );
 /// Request builder for [`LookerSdk::project_validation_results`](crate::LookerSdk::project_validation_results) (`GET /projects/{project_id}/validate`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1350,8 +1337,7 @@ impl<'a> ProjectValidationResultsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ProjectValidationResultsRequest => Option < crate ::models::ProjectValidationCache >,
-    crate ::call::json_or_none
+    ProjectValidationResultsRequest => Option<crate::models::ProjectValidationCache>, crate::call::json_or_none
 );
 /// Request builder for [`LookerSdk::validate_project`](crate::LookerSdk::validate_project) (`POST /projects/{project_id}/validate`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1363,7 +1349,7 @@ impl<'a> ValidateProjectRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ValidateProjectRequest => crate ::models::ProjectValidation, crate ::call::json
+    ValidateProjectRequest => crate::models::ProjectValidation, crate::call::json
 );
 /// Request builder for [`LookerSdk::project_workspace`](crate::LookerSdk::project_workspace) (`GET /projects/{project_id}/current_workspace`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1375,7 +1361,7 @@ impl<'a> ProjectWorkspaceRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ProjectWorkspaceRequest => crate ::models::ProjectWorkspace, crate ::call::json
+    ProjectWorkspaceRequest => crate::models::ProjectWorkspace, crate::call::json
 );
 /// Request builder for [`LookerSdk::all_project_files`](crate::LookerSdk::all_project_files) (`GET /projects/{project_id}/files`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1387,7 +1373,7 @@ impl<'a> AllProjectFilesRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllProjectFilesRequest => Vec < crate ::models::ProjectFile >, crate ::call::json
+    AllProjectFilesRequest => Vec<crate::models::ProjectFile>, crate::call::json
 );
 /// Request builder for [`LookerSdk::project_file`](crate::LookerSdk::project_file) (`GET /projects/{project_id}/files/file`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1399,7 +1385,7 @@ impl<'a> ProjectFileRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ProjectFileRequest => crate ::models::ProjectFile, crate ::call::json
+    ProjectFileRequest => crate::models::ProjectFile, crate::call::json
 );
 /// Request builder for [`LookerSdk::all_git_connection_tests`](crate::LookerSdk::all_git_connection_tests) (`GET /projects/{project_id}/git_connection_tests`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1411,8 +1397,7 @@ impl<'a> AllGitConnectionTestsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllGitConnectionTestsRequest => Vec < crate ::models::GitConnectionTest >, crate
-    ::call::json
+    AllGitConnectionTestsRequest => Vec<crate::models::GitConnectionTest>, crate::call::json
 );
 /// Request builder for [`LookerSdk::run_git_connection_test`](crate::LookerSdk::run_git_connection_test) (`GET /projects/{project_id}/git_connection_tests/{test_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1428,8 +1413,7 @@ impl<'a> RunGitConnectionTestRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    RunGitConnectionTestRequest => crate ::models::GitConnectionTestResult, crate
-    ::call::json
+    RunGitConnectionTestRequest => crate::models::GitConnectionTestResult, crate::call::json
 );
 /// Request builder for [`LookerSdk::all_lookml_tests`](crate::LookerSdk::all_lookml_tests) (`GET /projects/{project_id}/lookml_tests`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1441,7 +1425,7 @@ impl<'a> AllLookmlTestsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllLookmlTestsRequest => Vec < crate ::models::LookmlTest >, crate ::call::json
+    AllLookmlTestsRequest => Vec<crate::models::LookmlTest>, crate::call::json
 );
 /// Request builder for [`LookerSdk::run_lookml_test`](crate::LookerSdk::run_lookml_test) (`GET /projects/{project_id}/lookml_tests/run`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1461,7 +1445,7 @@ impl<'a> RunLookmlTestRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    RunLookmlTestRequest => Vec < crate ::models::LookmlTestResult >, crate ::call::json
+    RunLookmlTestRequest => Vec<crate::models::LookmlTestResult>, crate::call::json
 );
 /// Request builder for [`LookerSdk::tag_ref`](crate::LookerSdk::tag_ref) (`POST /projects/{project_id}/tag`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1481,47 +1465,39 @@ impl<'a> TagRefRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    TagRefRequest => Option < crate ::models::Project >, crate ::call::json_or_none,
-    null_field
+    TagRefRequest => Option<crate::models::Project>, crate::call::json_or_none, null_field
 );
 /// Request builder for [`LookerSdk::create_git_diagnostic_report`](crate::LookerSdk::create_git_diagnostic_report) (`POST /projects/{project_id}/git_diagnostic_report`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateGitDiagnosticReportRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateGitDiagnosticReportRequest => crate ::models::GitDiagnosticReport, crate
-    ::call::json, null_field
+    CreateGitDiagnosticReportRequest => crate::models::GitDiagnosticReport, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::get_git_diagnostic_report`](crate::LookerSdk::get_git_diagnostic_report) (`GET /projects/{project_id}/git_diagnostic_report/{report_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct GetGitDiagnosticReportRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    GetGitDiagnosticReportRequest => crate ::models::GitDiagnosticReport, crate
-    ::call::json
+    GetGitDiagnosticReportRequest => crate::models::GitDiagnosticReport, crate::call::json
 );
 /// Request builder for [`LookerSdk::repair_git_diagnostic_report`](crate::LookerSdk::repair_git_diagnostic_report) (`POST /projects/{project_id}/git_diagnostic_report/{report_id}/repair`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct RepairGitDiagnosticReportRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    RepairGitDiagnosticReportRequest => crate ::models::GitDiagnosticReport, crate
-    ::call::json, null_field
+    RepairGitDiagnosticReportRequest => crate::models::GitDiagnosticReport, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::update_repository_credential`](crate::LookerSdk::update_repository_credential) (`PUT /projects/{root_project_id}/credential/{credential_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateRepositoryCredentialRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateRepositoryCredentialRequest => crate ::models::RepositoryCredential, crate
-    ::call::json, null_field
+    UpdateRepositoryCredentialRequest => crate::models::RepositoryCredential, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::delete_repository_credential`](crate::LookerSdk::delete_repository_credential) (`DELETE /projects/{root_project_id}/credential/{credential_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteRepositoryCredentialRequest<'a>(Call<'a>);
-crate::builder::request_builder!(
-    DeleteRepositoryCredentialRequest => (), crate ::call::unit
-);
+crate::builder::request_builder!(DeleteRepositoryCredentialRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::get_all_repository_credentials`](crate::LookerSdk::get_all_repository_credentials) (`GET /projects/{root_project_id}/credentials`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct GetAllRepositoryCredentialsRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    GetAllRepositoryCredentialsRequest => Vec < crate ::models::RepositoryCredential >,
-    crate ::call::json
+    GetAllRepositoryCredentialsRequest => Vec<crate::models::RepositoryCredential>, crate::call::json
 );

@@ -612,14 +612,13 @@ impl<'a> CreateQueryTaskRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateQueryTaskRequest => crate ::models::QueryTask, crate ::call::json, null_field
+    CreateQueryTaskRequest => crate::models::QueryTask, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::query_task_multi_results`](crate::LookerSdk::query_task_multi_results) (`GET /query_tasks/multi_results`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct QueryTaskMultiResultsRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    QueryTaskMultiResultsRequest => std::collections::HashMap < String, serde_json::Value
-    >, crate ::call::json
+    QueryTaskMultiResultsRequest => std::collections::HashMap<String, serde_json::Value>, crate::call::json
 );
 /// Request builder for [`LookerSdk::query_task`](crate::LookerSdk::query_task) (`GET /query_tasks/{query_task_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -630,9 +629,7 @@ impl<'a> QueryTaskRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
-crate::builder::request_builder!(
-    QueryTaskRequest => crate ::models::QueryTask, crate ::call::json
-);
+crate::builder::request_builder!(QueryTaskRequest => crate::models::QueryTask, crate::call::json);
 /// Request builder for [`LookerSdk::query_task_results`](crate::LookerSdk::query_task_results) (`GET /query_tasks/{query_task_id}/results`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct QueryTaskResultsRequest<'a>(Call<'a>);
@@ -644,7 +641,7 @@ impl<'a> QueryTaskResultsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    QueryTaskResultsRequest => crate ::call::ResponseBody, crate ::call::body
+    QueryTaskResultsRequest => crate::call::ResponseBody, crate::call::body
 );
 /// Request builder for [`LookerSdk::query`](crate::LookerSdk::query) (`GET /queries/{query_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -655,9 +652,7 @@ impl<'a> QueryRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
-crate::builder::request_builder!(
-    QueryRequest => crate ::models::Query, crate ::call::json
-);
+crate::builder::request_builder!(QueryRequest => crate::models::Query, crate::call::json);
 /// Request builder for [`LookerSdk::query_for_slug`](crate::LookerSdk::query_for_slug) (`GET /queries/slug/{slug}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct QueryForSlugRequest<'a>(Call<'a>);
@@ -667,9 +662,7 @@ impl<'a> QueryForSlugRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
-crate::builder::request_builder!(
-    QueryForSlugRequest => crate ::models::Query, crate ::call::json
-);
+crate::builder::request_builder!(QueryForSlugRequest => crate::models::Query, crate::call::json);
 /// Request builder for [`LookerSdk::create_query`](crate::LookerSdk::create_query) (`POST /queries`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateQueryRequest<'a>(Call<'a>);
@@ -680,7 +673,7 @@ impl<'a> CreateQueryRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateQueryRequest => crate ::models::Query, crate ::call::json, null_field
+    CreateQueryRequest => crate::models::Query, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::run_query`](crate::LookerSdk::run_query) (`GET /queries/{query_id}/run/{result_format}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -751,9 +744,7 @@ impl<'a> RunQueryRequest<'a> {
         self.0.stream()
     }
 }
-crate::builder::request_builder!(
-    RunQueryRequest => crate ::call::ResponseBody, crate ::call::body
-);
+crate::builder::request_builder!(RunQueryRequest => crate::call::ResponseBody, crate::call::body);
 /// Request builder for [`LookerSdk::run_inline_query`](crate::LookerSdk::run_inline_query) (`POST /queries/run/{result_format}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct RunInlineQueryRequest<'a>(Call<'a>);
@@ -824,7 +815,7 @@ impl<'a> RunInlineQueryRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    RunInlineQueryRequest => crate ::call::ResponseBody, crate ::call::body, null_field
+    RunInlineQueryRequest => crate::call::ResponseBody, crate::call::body, null_field
 );
 /// Request builder for [`LookerSdk::run_url_encoded_query`](crate::LookerSdk::run_url_encoded_query) (`GET /queries/models/{model_name}/views/{view_name}/run/{result_format}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -837,7 +828,7 @@ impl<'a> RunUrlEncodedQueryRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    RunUrlEncodedQueryRequest => crate ::call::ResponseBody, crate ::call::body
+    RunUrlEncodedQueryRequest => crate::call::ResponseBody, crate::call::body
 );
 /// Request builder for [`LookerSdk::merge_query`](crate::LookerSdk::merge_query) (`GET /merge_queries/{merge_query_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -848,9 +839,7 @@ impl<'a> MergeQueryRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
-crate::builder::request_builder!(
-    MergeQueryRequest => crate ::models::MergeQuery, crate ::call::json
-);
+crate::builder::request_builder!(MergeQueryRequest => crate::models::MergeQuery, crate::call::json);
 /// Request builder for [`LookerSdk::create_merge_query`](crate::LookerSdk::create_merge_query) (`POST /merge_queries`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateMergeQueryRequest<'a>(Call<'a>);
@@ -866,31 +855,28 @@ impl<'a> CreateMergeQueryRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateMergeQueryRequest => crate ::models::MergeQuery, crate ::call::json, null_field
+    CreateMergeQueryRequest => crate::models::MergeQuery, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::all_running_queries`](crate::LookerSdk::all_running_queries) (`GET /running_queries`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct AllRunningQueriesRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    AllRunningQueriesRequest => Vec < crate ::models::RunningQueries >, crate
-    ::call::json
+    AllRunningQueriesRequest => Vec<crate::models::RunningQueries>, crate::call::json
 );
 /// Request builder for [`LookerSdk::kill_query`](crate::LookerSdk::kill_query) (`DELETE /running_queries/{query_task_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct KillQueryRequest<'a>(Call<'a>);
-crate::builder::request_builder!(KillQueryRequest => (), crate ::call::unit);
+crate::builder::request_builder!(KillQueryRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::create_sql_query`](crate::LookerSdk::create_sql_query) (`POST /sql_queries`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateSqlQueryRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateSqlQueryRequest => crate ::models::SqlQuery, crate ::call::json, null_field
+    CreateSqlQueryRequest => crate::models::SqlQuery, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::sql_query`](crate::LookerSdk::sql_query) (`GET /sql_queries/{slug}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct SqlQueryRequest<'a>(Call<'a>);
-crate::builder::request_builder!(
-    SqlQueryRequest => crate ::models::SqlQuery, crate ::call::json
-);
+crate::builder::request_builder!(SqlQueryRequest => crate::models::SqlQuery, crate::call::json);
 /// Request builder for [`LookerSdk::run_sql_query`](crate::LookerSdk::run_sql_query) (`POST /sql_queries/{slug}/run/{result_format}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct RunSqlQueryRequest<'a>(Call<'a>);
@@ -906,5 +892,5 @@ impl<'a> RunSqlQueryRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    RunSqlQueryRequest => crate ::call::ResponseBody, crate ::call::body
+    RunSqlQueryRequest => crate::call::ResponseBody, crate::call::body
 );

@@ -227,7 +227,7 @@ impl<'a> CreateLookRenderTaskRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateLookRenderTaskRequest => crate ::models::RenderTask, crate ::call::json
+    CreateLookRenderTaskRequest => crate::models::RenderTask, crate::call::json
 );
 /// Request builder for [`LookerSdk::create_query_render_task`](crate::LookerSdk::create_query_render_task) (`POST /render_tasks/queries/{query_id}/{result_format}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -239,7 +239,7 @@ impl<'a> CreateQueryRenderTaskRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateQueryRenderTaskRequest => crate ::models::RenderTask, crate ::call::json
+    CreateQueryRenderTaskRequest => crate::models::RenderTask, crate::call::json
 );
 /// Request builder for [`LookerSdk::create_dashboard_render_task`](crate::LookerSdk::create_dashboard_render_task) (`POST /render_tasks/dashboards/{dashboard_id}/{result_format}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -269,8 +269,7 @@ impl<'a> CreateDashboardRenderTaskRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateDashboardRenderTaskRequest => crate ::models::RenderTask, crate ::call::json,
-    null_field
+    CreateDashboardRenderTaskRequest => crate::models::RenderTask, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::render_task`](crate::LookerSdk::render_task) (`GET /render_tasks/{render_task_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -281,9 +280,7 @@ impl<'a> RenderTaskRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
-crate::builder::request_builder!(
-    RenderTaskRequest => crate ::models::RenderTask, crate ::call::json
-);
+crate::builder::request_builder!(RenderTaskRequest => crate::models::RenderTask, crate::call::json);
 /// Request builder for [`LookerSdk::render_task_results`](crate::LookerSdk::render_task_results) (`GET /render_tasks/{render_task_id}/results`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct RenderTaskResultsRequest<'a>(Call<'a>);
@@ -295,7 +292,7 @@ impl<'a> RenderTaskResultsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    RenderTaskResultsRequest => crate ::call::ResponseBody, crate ::call::body
+    RenderTaskResultsRequest => crate::call::ResponseBody, crate::call::body
 );
 /// Request builder for [`LookerSdk::create_dashboard_element_render_task`](crate::LookerSdk::create_dashboard_element_render_task) (`POST /render_tasks/dashboard_elements/{dashboard_element_id}/{result_format}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -307,6 +304,5 @@ impl<'a> CreateDashboardElementRenderTaskRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateDashboardElementRenderTaskRequest => crate ::models::RenderTask, crate
-    ::call::json
+    CreateDashboardElementRenderTaskRequest => crate::models::RenderTask, crate::call::json
 );

@@ -84,5 +84,5 @@ impl<'a> SearchReportsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SearchReportsRequest => Vec < crate ::models::Report >, crate ::call::json
+    SearchReportsRequest => Vec<crate::models::Report>, crate::call::json
 );

@@ -558,7 +558,7 @@ impl<'a> SearchModelSetsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SearchModelSetsRequest => Vec < crate ::models::ModelSet >, crate ::call::json
+    SearchModelSetsRequest => Vec<crate::models::ModelSet>, crate::call::json
 );
 /// Request builder for [`LookerSdk::model_set`](crate::LookerSdk::model_set) (`GET /model_sets/{model_set_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -569,18 +569,16 @@ impl<'a> ModelSetRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
-crate::builder::request_builder!(
-    ModelSetRequest => crate ::models::ModelSet, crate ::call::json
-);
+crate::builder::request_builder!(ModelSetRequest => crate::models::ModelSet, crate::call::json);
 /// Request builder for [`LookerSdk::delete_model_set`](crate::LookerSdk::delete_model_set) (`DELETE /model_sets/{model_set_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteModelSetRequest<'a>(Call<'a>);
-crate::builder::request_builder!(DeleteModelSetRequest => (), crate ::call::unit);
+crate::builder::request_builder!(DeleteModelSetRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::update_model_set`](crate::LookerSdk::update_model_set) (`PATCH /model_sets/{model_set_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateModelSetRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateModelSetRequest => crate ::models::ModelSet, crate ::call::json, null_field
+    UpdateModelSetRequest => crate::models::ModelSet, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::all_model_sets`](crate::LookerSdk::all_model_sets) (`GET /model_sets`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -592,19 +590,19 @@ impl<'a> AllModelSetsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllModelSetsRequest => Vec < crate ::models::ModelSet >, crate ::call::json
+    AllModelSetsRequest => Vec<crate::models::ModelSet>, crate::call::json
 );
 /// Request builder for [`LookerSdk::create_model_set`](crate::LookerSdk::create_model_set) (`POST /model_sets`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateModelSetRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateModelSetRequest => crate ::models::ModelSet, crate ::call::json, null_field
+    CreateModelSetRequest => crate::models::ModelSet, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::all_permissions`](crate::LookerSdk::all_permissions) (`GET /permissions`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct AllPermissionsRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    AllPermissionsRequest => Vec < crate ::models::Permission >, crate ::call::json
+    AllPermissionsRequest => Vec<crate::models::Permission>, crate::call::json
 );
 /// Request builder for [`LookerSdk::search_permission_sets`](crate::LookerSdk::search_permission_sets) (`GET /permission_sets/search`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -657,8 +655,7 @@ impl<'a> SearchPermissionSetsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SearchPermissionSetsRequest => Vec < crate ::models::PermissionSet >, crate
-    ::call::json
+    SearchPermissionSetsRequest => Vec<crate::models::PermissionSet>, crate::call::json
 );
 /// Request builder for [`LookerSdk::permission_set`](crate::LookerSdk::permission_set) (`GET /permission_sets/{permission_set_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -670,18 +667,17 @@ impl<'a> PermissionSetRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    PermissionSetRequest => crate ::models::PermissionSet, crate ::call::json
+    PermissionSetRequest => crate::models::PermissionSet, crate::call::json
 );
 /// Request builder for [`LookerSdk::delete_permission_set`](crate::LookerSdk::delete_permission_set) (`DELETE /permission_sets/{permission_set_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeletePermissionSetRequest<'a>(Call<'a>);
-crate::builder::request_builder!(DeletePermissionSetRequest => (), crate ::call::unit);
+crate::builder::request_builder!(DeletePermissionSetRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::update_permission_set`](crate::LookerSdk::update_permission_set) (`PATCH /permission_sets/{permission_set_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdatePermissionSetRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdatePermissionSetRequest => crate ::models::PermissionSet, crate ::call::json,
-    null_field
+    UpdatePermissionSetRequest => crate::models::PermissionSet, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::all_permission_sets`](crate::LookerSdk::all_permission_sets) (`GET /permission_sets`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -693,14 +689,13 @@ impl<'a> AllPermissionSetsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllPermissionSetsRequest => Vec < crate ::models::PermissionSet >, crate ::call::json
+    AllPermissionSetsRequest => Vec<crate::models::PermissionSet>, crate::call::json
 );
 /// Request builder for [`LookerSdk::create_permission_set`](crate::LookerSdk::create_permission_set) (`POST /permission_sets`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreatePermissionSetRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreatePermissionSetRequest => crate ::models::PermissionSet, crate ::call::json,
-    null_field
+    CreatePermissionSetRequest => crate::models::PermissionSet, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::all_roles`](crate::LookerSdk::all_roles) (`GET /roles`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -722,14 +717,12 @@ impl<'a> AllRolesRequest<'a> {
         Self(self.0.query("get_all_support_roles", get_all_support_roles))
     }
 }
-crate::builder::request_builder!(
-    AllRolesRequest => Vec < crate ::models::Role >, crate ::call::json
-);
+crate::builder::request_builder!(AllRolesRequest => Vec<crate::models::Role>, crate::call::json);
 /// Request builder for [`LookerSdk::create_role`](crate::LookerSdk::create_role) (`POST /roles`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateRoleRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateRoleRequest => crate ::models::Role, crate ::call::json, null_field
+    CreateRoleRequest => crate::models::Role, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::search_roles`](crate::LookerSdk::search_roles) (`GET /roles/search`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -782,9 +775,7 @@ impl<'a> SearchRolesRequest<'a> {
         Self(self.0.query("filter_or", filter_or))
     }
 }
-crate::builder::request_builder!(
-    SearchRolesRequest => Vec < crate ::models::Role >, crate ::call::json
-);
+crate::builder::request_builder!(SearchRolesRequest => Vec<crate::models::Role>, crate::call::json);
 /// Request builder for [`LookerSdk::search_roles_with_user_count`](crate::LookerSdk::search_roles_with_user_count) (`GET /roles/search/with_user_count`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct SearchRolesWithUserCountRequest<'a>(Call<'a>);
@@ -827,24 +818,21 @@ impl<'a> SearchRolesWithUserCountRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SearchRolesWithUserCountRequest => Vec < crate ::models::RoleSearch >, crate
-    ::call::json
+    SearchRolesWithUserCountRequest => Vec<crate::models::RoleSearch>, crate::call::json
 );
 /// Request builder for [`LookerSdk::role`](crate::LookerSdk::role) (`GET /roles/{role_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct RoleRequest<'a>(Call<'a>);
-crate::builder::request_builder!(
-    RoleRequest => crate ::models::Role, crate ::call::json
-);
+crate::builder::request_builder!(RoleRequest => crate::models::Role, crate::call::json);
 /// Request builder for [`LookerSdk::delete_role`](crate::LookerSdk::delete_role) (`DELETE /roles/{role_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteRoleRequest<'a>(Call<'a>);
-crate::builder::request_builder!(DeleteRoleRequest => (), crate ::call::unit);
+crate::builder::request_builder!(DeleteRoleRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::update_role`](crate::LookerSdk::update_role) (`PATCH /roles/{role_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateRoleRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateRoleRequest => crate ::models::Role, crate ::call::json, null_field
+    UpdateRoleRequest => crate::models::Role, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::role_groups`](crate::LookerSdk::role_groups) (`GET /roles/{role_id}/groups`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -855,14 +843,12 @@ impl<'a> RoleGroupsRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
-crate::builder::request_builder!(
-    RoleGroupsRequest => Vec < crate ::models::Group >, crate ::call::json
-);
+crate::builder::request_builder!(RoleGroupsRequest => Vec<crate::models::Group>, crate::call::json);
 /// Request builder for [`LookerSdk::set_role_groups`](crate::LookerSdk::set_role_groups) (`PUT /roles/{role_id}/groups`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct SetRoleGroupsRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    SetRoleGroupsRequest => Vec < crate ::models::Group >, crate ::call::json, null_field
+    SetRoleGroupsRequest => Vec<crate::models::Group>, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::role_users`](crate::LookerSdk::role_users) (`GET /roles/{role_id}/users`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -878,12 +864,10 @@ impl<'a> RoleUsersRequest<'a> {
         Self(self.0.query("direct_association_only", direct_association_only))
     }
 }
-crate::builder::request_builder!(
-    RoleUsersRequest => Vec < crate ::models::User >, crate ::call::json
-);
+crate::builder::request_builder!(RoleUsersRequest => Vec<crate::models::User>, crate::call::json);
 /// Request builder for [`LookerSdk::set_role_users`](crate::LookerSdk::set_role_users) (`PUT /roles/{role_id}/users`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct SetRoleUsersRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    SetRoleUsersRequest => Vec < crate ::models::User >, crate ::call::json, null_field
+    SetRoleUsersRequest => Vec<crate::models::User>, crate::call::json, null_field
 );

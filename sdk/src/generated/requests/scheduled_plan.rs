@@ -496,8 +496,7 @@ impl<'a> ScheduledPlansForSpaceRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ScheduledPlansForSpaceRequest => Vec < crate ::models::ScheduledPlan >, crate
-    ::call::json
+    ScheduledPlansForSpaceRequest => Vec<crate::models::ScheduledPlan>, crate::call::json
 );
 /// Request builder for [`LookerSdk::scheduled_plan`](crate::LookerSdk::scheduled_plan) (`GET /scheduled_plans/{scheduled_plan_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -509,18 +508,17 @@ impl<'a> ScheduledPlanRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ScheduledPlanRequest => crate ::models::ScheduledPlan, crate ::call::json
+    ScheduledPlanRequest => crate::models::ScheduledPlan, crate::call::json
 );
 /// Request builder for [`LookerSdk::delete_scheduled_plan`](crate::LookerSdk::delete_scheduled_plan) (`DELETE /scheduled_plans/{scheduled_plan_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteScheduledPlanRequest<'a>(Call<'a>);
-crate::builder::request_builder!(DeleteScheduledPlanRequest => (), crate ::call::unit);
+crate::builder::request_builder!(DeleteScheduledPlanRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::update_scheduled_plan`](crate::LookerSdk::update_scheduled_plan) (`PATCH /scheduled_plans/{scheduled_plan_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateScheduledPlanRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateScheduledPlanRequest => crate ::models::ScheduledPlan, crate ::call::json,
-    null_field
+    UpdateScheduledPlanRequest => crate::models::ScheduledPlan, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::all_scheduled_plans`](crate::LookerSdk::all_scheduled_plans) (`GET /scheduled_plans`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -541,21 +539,19 @@ impl<'a> AllScheduledPlansRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllScheduledPlansRequest => Vec < crate ::models::ScheduledPlan >, crate ::call::json
+    AllScheduledPlansRequest => Vec<crate::models::ScheduledPlan>, crate::call::json
 );
 /// Request builder for [`LookerSdk::create_scheduled_plan`](crate::LookerSdk::create_scheduled_plan) (`POST /scheduled_plans`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateScheduledPlanRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateScheduledPlanRequest => crate ::models::ScheduledPlan, crate ::call::json,
-    null_field
+    CreateScheduledPlanRequest => crate::models::ScheduledPlan, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::scheduled_plan_run_once`](crate::LookerSdk::scheduled_plan_run_once) (`POST /scheduled_plans/run_once`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ScheduledPlanRunOnceRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    ScheduledPlanRunOnceRequest => crate ::models::ScheduledPlan, crate ::call::json,
-    null_field
+    ScheduledPlanRunOnceRequest => crate::models::ScheduledPlan, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::search_scheduled_plans`](crate::LookerSdk::search_scheduled_plans) (`GET /scheduled_plans/search`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -635,8 +631,7 @@ impl<'a> SearchScheduledPlansRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SearchScheduledPlansRequest => Vec < crate ::models::ScheduledPlan >, crate
-    ::call::json
+    SearchScheduledPlansRequest => Vec<crate::models::ScheduledPlan>, crate::call::json
 );
 /// Request builder for [`LookerSdk::scheduled_plans_for_look`](crate::LookerSdk::scheduled_plans_for_look) (`GET /scheduled_plans/look/{look_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -657,8 +652,7 @@ impl<'a> ScheduledPlansForLookRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ScheduledPlansForLookRequest => Vec < crate ::models::ScheduledPlan >, crate
-    ::call::json
+    ScheduledPlansForLookRequest => Vec<crate::models::ScheduledPlan>, crate::call::json
 );
 /// Request builder for [`LookerSdk::scheduled_plans_for_dashboard`](crate::LookerSdk::scheduled_plans_for_dashboard) (`GET /scheduled_plans/dashboard/{dashboard_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -679,8 +673,7 @@ impl<'a> ScheduledPlansForDashboardRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ScheduledPlansForDashboardRequest => Vec < crate ::models::ScheduledPlan >, crate
-    ::call::json
+    ScheduledPlansForDashboardRequest => Vec<crate::models::ScheduledPlan>, crate::call::json
 );
 /// Request builder for [`LookerSdk::scheduled_plans_for_lookml_dashboard`](crate::LookerSdk::scheduled_plans_for_lookml_dashboard) (`GET /scheduled_plans/lookml_dashboard/{lookml_dashboard_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -701,8 +694,7 @@ impl<'a> ScheduledPlansForLookmlDashboardRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ScheduledPlansForLookmlDashboardRequest => Vec < crate ::models::ScheduledPlan >,
-    crate ::call::json
+    ScheduledPlansForLookmlDashboardRequest => Vec<crate::models::ScheduledPlan>, crate::call::json
 );
 /// Request builder for [`LookerSdk::scheduled_plan_run_once_by_id`](crate::LookerSdk::scheduled_plan_run_once_by_id) (`POST /scheduled_plans/{scheduled_plan_id}/run_once`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -715,6 +707,5 @@ impl<'a> ScheduledPlanRunOnceByIdRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ScheduledPlanRunOnceByIdRequest => crate ::models::ScheduledPlan, crate ::call::json,
-    null_field
+    ScheduledPlanRunOnceByIdRequest => crate::models::ScheduledPlan, crate::call::json, null_field
 );

@@ -92,18 +92,15 @@ impl<'a> GetSelfServiceModelAllowedConnectionsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    GetSelfServiceModelAllowedConnectionsRequest => Vec < String >, crate ::call::json
+    GetSelfServiceModelAllowedConnectionsRequest => Vec<String>, crate::call::json
 );
 /// Request builder for [`LookerSdk::get_self_service_model_lookml`](crate::LookerSdk::get_self_service_model_lookml) (`GET /self_service_models/{model_name}/lookml`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct GetSelfServiceModelLookmlRequest<'a>(Call<'a>);
-crate::builder::request_builder!(
-    GetSelfServiceModelLookmlRequest => String, crate ::call::json
-);
+crate::builder::request_builder!(GetSelfServiceModelLookmlRequest => String, crate::call::json);
 /// Request builder for [`LookerSdk::update_self_service_explore_certification`](crate::LookerSdk::update_self_service_explore_certification) (`PATCH /self_service_models/{model_name}/certification`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateSelfServiceExploreCertificationRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateSelfServiceExploreCertificationRequest => crate ::models::Certification, crate
-    ::call::json, null_field
+    UpdateSelfServiceExploreCertificationRequest => crate::models::Certification, crate::call::json, null_field
 );

@@ -56,12 +56,10 @@ impl crate::LookerSdk {
 /// Request builder for [`LookerSdk::session`](crate::LookerSdk::session) (`GET /session`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct SessionRequest<'a>(Call<'a>);
-crate::builder::request_builder!(
-    SessionRequest => crate ::models::ApiSession, crate ::call::json
-);
+crate::builder::request_builder!(SessionRequest => crate::models::ApiSession, crate::call::json);
 /// Request builder for [`LookerSdk::update_session`](crate::LookerSdk::update_session) (`PATCH /session`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateSessionRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateSessionRequest => crate ::models::ApiSession, crate ::call::json, null_field
+    UpdateSessionRequest => crate::models::ApiSession, crate::call::json, null_field
 );

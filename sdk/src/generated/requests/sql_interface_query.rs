@@ -95,8 +95,7 @@ impl<'a> SqlInterfaceMetadataRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SqlInterfaceMetadataRequest => crate ::models::SqlInterfaceQueryMetadata, crate
-    ::call::json
+    SqlInterfaceMetadataRequest => crate::models::SqlInterfaceQueryMetadata, crate::call::json
 );
 /// Request builder for [`LookerSdk::run_sql_interface_query`](crate::LookerSdk::run_sql_interface_query) (`GET /sql_interface_queries/{query_id}/run/{result_format}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -109,12 +108,11 @@ impl<'a> RunSqlInterfaceQueryRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    RunSqlInterfaceQueryRequest => crate ::call::ResponseBody, crate ::call::body
+    RunSqlInterfaceQueryRequest => crate::call::ResponseBody, crate::call::body
 );
 /// Request builder for [`LookerSdk::create_sql_interface_query`](crate::LookerSdk::create_sql_interface_query) (`POST /sql_interface_queries`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateSqlInterfaceQueryRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateSqlInterfaceQueryRequest => crate ::models::SqlInterfaceQuery, crate
-    ::call::json, null_field
+    CreateSqlInterfaceQueryRequest => crate::models::SqlInterfaceQuery, crate::call::json, null_field
 );

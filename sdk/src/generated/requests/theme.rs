@@ -353,14 +353,12 @@ impl<'a> AllThemesRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
-crate::builder::request_builder!(
-    AllThemesRequest => Vec < crate ::models::Theme >, crate ::call::json
-);
+crate::builder::request_builder!(AllThemesRequest => Vec<crate::models::Theme>, crate::call::json);
 /// Request builder for [`LookerSdk::create_theme`](crate::LookerSdk::create_theme) (`POST /themes`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateThemeRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateThemeRequest => crate ::models::Theme, crate ::call::json, null_field
+    CreateThemeRequest => crate::models::Theme, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::search_themes`](crate::LookerSdk::search_themes) (`GET /themes/search`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -411,7 +409,7 @@ impl<'a> SearchThemesRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SearchThemesRequest => Vec < crate ::models::Theme >, crate ::call::json
+    SearchThemesRequest => Vec<crate::models::Theme>, crate::call::json
 );
 /// Request builder for [`LookerSdk::default_theme`](crate::LookerSdk::default_theme) (`GET /themes/default`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -422,15 +420,11 @@ impl<'a> DefaultThemeRequest<'a> {
         Self(self.0.query("ts", Into::<String>::into(ts)))
     }
 }
-crate::builder::request_builder!(
-    DefaultThemeRequest => crate ::models::Theme, crate ::call::json
-);
+crate::builder::request_builder!(DefaultThemeRequest => crate::models::Theme, crate::call::json);
 /// Request builder for [`LookerSdk::set_default_theme`](crate::LookerSdk::set_default_theme) (`PUT /themes/default`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct SetDefaultThemeRequest<'a>(Call<'a>);
-crate::builder::request_builder!(
-    SetDefaultThemeRequest => crate ::models::Theme, crate ::call::json
-);
+crate::builder::request_builder!(SetDefaultThemeRequest => crate::models::Theme, crate::call::json);
 /// Request builder for [`LookerSdk::default_theme_by_type`](crate::LookerSdk::default_theme_by_type) (`GET /themes/default_theme`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DefaultThemeByTypeRequest<'a>(Call<'a>);
@@ -441,13 +435,13 @@ impl<'a> DefaultThemeByTypeRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    DefaultThemeByTypeRequest => crate ::models::Theme, crate ::call::json
+    DefaultThemeByTypeRequest => crate::models::Theme, crate::call::json
 );
 /// Request builder for [`LookerSdk::set_default_theme_by_type`](crate::LookerSdk::set_default_theme_by_type) (`PUT /themes/default_theme`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct SetDefaultThemeByTypeRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    SetDefaultThemeByTypeRequest => crate ::models::Theme, crate ::call::json
+    SetDefaultThemeByTypeRequest => crate::models::Theme, crate::call::json
 );
 /// Request builder for [`LookerSdk::active_themes`](crate::LookerSdk::active_themes) (`GET /themes/active`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -471,7 +465,7 @@ impl<'a> ActiveThemesRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    ActiveThemesRequest => Vec < crate ::models::Theme >, crate ::call::json
+    ActiveThemesRequest => Vec<crate::models::Theme>, crate::call::json
 );
 /// Request builder for [`LookerSdk::theme_or_default`](crate::LookerSdk::theme_or_default) (`GET /themes/theme_or_default`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -482,15 +476,12 @@ impl<'a> ThemeOrDefaultRequest<'a> {
         Self(self.0.query("ts", Into::<String>::into(ts)))
     }
 }
-crate::builder::request_builder!(
-    ThemeOrDefaultRequest => crate ::models::Theme, crate ::call::json
-);
+crate::builder::request_builder!(ThemeOrDefaultRequest => crate::models::Theme, crate::call::json);
 /// Request builder for [`LookerSdk::validate_theme`](crate::LookerSdk::validate_theme) (`POST /themes/validate`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ValidateThemeRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    ValidateThemeRequest => Option < crate ::models::ValidationError >, crate
-    ::call::json_or_none, null_field
+    ValidateThemeRequest => Option<crate::models::ValidationError>, crate::call::json_or_none, null_field
 );
 /// Request builder for [`LookerSdk::theme`](crate::LookerSdk::theme) (`GET /themes/{theme_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -501,16 +492,14 @@ impl<'a> ThemeRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
-crate::builder::request_builder!(
-    ThemeRequest => crate ::models::Theme, crate ::call::json
-);
+crate::builder::request_builder!(ThemeRequest => crate::models::Theme, crate::call::json);
 /// Request builder for [`LookerSdk::delete_theme`](crate::LookerSdk::delete_theme) (`DELETE /themes/{theme_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteThemeRequest<'a>(Call<'a>);
-crate::builder::request_builder!(DeleteThemeRequest => (), crate ::call::unit);
+crate::builder::request_builder!(DeleteThemeRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::update_theme`](crate::LookerSdk::update_theme) (`PATCH /themes/{theme_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateThemeRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    UpdateThemeRequest => crate ::models::Theme, crate ::call::json, null_field
+    UpdateThemeRequest => crate::models::Theme, crate::call::json, null_field
 );

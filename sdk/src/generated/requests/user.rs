@@ -1334,8 +1334,7 @@ impl<'a> SearchCredentialsEmailRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SearchCredentialsEmailRequest => Vec < crate ::models::CredentialsEmailSearch >,
-    crate ::call::json
+    SearchCredentialsEmailRequest => Vec<crate::models::CredentialsEmailSearch>, crate::call::json
 );
 /// Request builder for [`LookerSdk::me`](crate::LookerSdk::me) (`GET /user`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1346,7 +1345,7 @@ impl<'a> MeRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
-crate::builder::request_builder!(MeRequest => crate ::models::User, crate ::call::json);
+crate::builder::request_builder!(MeRequest => crate::models::User, crate::call::json);
 /// Request builder for [`LookerSdk::all_users`](crate::LookerSdk::all_users) (`GET /users`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct AllUsersRequest<'a>(Call<'a>);
@@ -1388,9 +1387,7 @@ impl<'a> AllUsersRequest<'a> {
         Self(self.0.query_csv("ids", ids))
     }
 }
-crate::builder::request_builder!(
-    AllUsersRequest => Vec < crate ::models::User >, crate ::call::json
-);
+crate::builder::request_builder!(AllUsersRequest => Vec<crate::models::User>, crate::call::json);
 /// Request builder for [`LookerSdk::create_user`](crate::LookerSdk::create_user) (`POST /users`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateUserRequest<'a>(Call<'a>);
@@ -1406,7 +1403,7 @@ impl<'a> CreateUserRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateUserRequest => crate ::models::User, crate ::call::json, null_field
+    CreateUserRequest => crate::models::User, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::search_users`](crate::LookerSdk::search_users) (`GET /users/search`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1505,9 +1502,7 @@ impl<'a> SearchUsersRequest<'a> {
         Self(self.0.query("is_service_account", is_service_account))
     }
 }
-crate::builder::request_builder!(
-    SearchUsersRequest => Vec < crate ::models::User >, crate ::call::json
-);
+crate::builder::request_builder!(SearchUsersRequest => Vec<crate::models::User>, crate::call::json);
 /// Request builder for [`LookerSdk::search_users_names`](crate::LookerSdk::search_users_names) (`GET /users/search/names/{pattern}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct SearchUsersNamesRequest<'a>(Call<'a>);
@@ -1570,7 +1565,7 @@ impl<'a> SearchUsersNamesRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SearchUsersNamesRequest => Vec < crate ::models::User >, crate ::call::json
+    SearchUsersNamesRequest => Vec<crate::models::User>, crate::call::json
 );
 /// Request builder for [`LookerSdk::user`](crate::LookerSdk::user) (`GET /users/{user_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1581,13 +1576,11 @@ impl<'a> UserRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
-crate::builder::request_builder!(
-    UserRequest => crate ::models::User, crate ::call::json
-);
+crate::builder::request_builder!(UserRequest => crate::models::User, crate::call::json);
 /// Request builder for [`LookerSdk::delete_user`](crate::LookerSdk::delete_user) (`DELETE /users/{user_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteUserRequest<'a>(Call<'a>);
-crate::builder::request_builder!(DeleteUserRequest => (), crate ::call::unit);
+crate::builder::request_builder!(DeleteUserRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::update_user`](crate::LookerSdk::update_user) (`PATCH /users/{user_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateUserRequest<'a>(Call<'a>);
@@ -1598,7 +1591,7 @@ impl<'a> UpdateUserRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateUserRequest => crate ::models::User, crate ::call::json, null_field
+    UpdateUserRequest => crate::models::User, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::user_for_credential`](crate::LookerSdk::user_for_credential) (`GET /users/credential/{credential_type}/{credential_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1610,12 +1603,12 @@ impl<'a> UserForCredentialRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UserForCredentialRequest => crate ::models::User, crate ::call::json
+    UserForCredentialRequest => crate::models::User, crate::call::json
 );
 /// Request builder for [`LookerSdk::delete_service_account`](crate::LookerSdk::delete_service_account) (`DELETE /users/service_accounts/{user_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteServiceAccountRequest<'a>(Call<'a>);
-crate::builder::request_builder!(DeleteServiceAccountRequest => (), crate ::call::unit);
+crate::builder::request_builder!(DeleteServiceAccountRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::update_service_account`](crate::LookerSdk::update_service_account) (`PATCH /users/service_accounts/{user_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateServiceAccountRequest<'a>(Call<'a>);
@@ -1626,8 +1619,7 @@ impl<'a> UpdateServiceAccountRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateServiceAccountRequest => crate ::models::ServiceAccount, crate ::call::json,
-    null_field
+    UpdateServiceAccountRequest => crate::models::ServiceAccount, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::user_credentials_email`](crate::LookerSdk::user_credentials_email) (`GET /users/{user_id}/credentials_email`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1639,7 +1631,7 @@ impl<'a> UserCredentialsEmailRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UserCredentialsEmailRequest => crate ::models::CredentialsEmail, crate ::call::json
+    UserCredentialsEmailRequest => crate::models::CredentialsEmail, crate::call::json
 );
 /// Request builder for [`LookerSdk::create_user_credentials_email`](crate::LookerSdk::create_user_credentials_email) (`POST /users/{user_id}/credentials_email`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1651,15 +1643,12 @@ impl<'a> CreateUserCredentialsEmailRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateUserCredentialsEmailRequest => crate ::models::CredentialsEmail, crate
-    ::call::json, null_field
+    CreateUserCredentialsEmailRequest => crate::models::CredentialsEmail, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::delete_user_credentials_email`](crate::LookerSdk::delete_user_credentials_email) (`DELETE /users/{user_id}/credentials_email`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteUserCredentialsEmailRequest<'a>(Call<'a>);
-crate::builder::request_builder!(
-    DeleteUserCredentialsEmailRequest => (), crate ::call::unit
-);
+crate::builder::request_builder!(DeleteUserCredentialsEmailRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::update_user_credentials_email`](crate::LookerSdk::update_user_credentials_email) (`PATCH /users/{user_id}/credentials_email`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateUserCredentialsEmailRequest<'a>(Call<'a>);
@@ -1670,8 +1659,7 @@ impl<'a> UpdateUserCredentialsEmailRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateUserCredentialsEmailRequest => crate ::models::CredentialsEmail, crate
-    ::call::json, null_field
+    UpdateUserCredentialsEmailRequest => crate::models::CredentialsEmail, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::user_credentials_totp`](crate::LookerSdk::user_credentials_totp) (`GET /users/{user_id}/credentials_totp`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1683,7 +1671,7 @@ impl<'a> UserCredentialsTotpRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UserCredentialsTotpRequest => crate ::models::CredentialsTotp, crate ::call::json
+    UserCredentialsTotpRequest => crate::models::CredentialsTotp, crate::call::json
 );
 /// Request builder for [`LookerSdk::create_user_credentials_totp`](crate::LookerSdk::create_user_credentials_totp) (`POST /users/{user_id}/credentials_totp`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1700,15 +1688,12 @@ impl<'a> CreateUserCredentialsTotpRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateUserCredentialsTotpRequest => crate ::models::CredentialsTotp, crate
-    ::call::json, null_field
+    CreateUserCredentialsTotpRequest => crate::models::CredentialsTotp, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::delete_user_credentials_totp`](crate::LookerSdk::delete_user_credentials_totp) (`DELETE /users/{user_id}/credentials_totp`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteUserCredentialsTotpRequest<'a>(Call<'a>);
-crate::builder::request_builder!(
-    DeleteUserCredentialsTotpRequest => (), crate ::call::unit
-);
+crate::builder::request_builder!(DeleteUserCredentialsTotpRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::user_credentials_ldap`](crate::LookerSdk::user_credentials_ldap) (`GET /users/{user_id}/credentials_ldap`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UserCredentialsLdapRequest<'a>(Call<'a>);
@@ -1719,14 +1704,12 @@ impl<'a> UserCredentialsLdapRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UserCredentialsLdapRequest => crate ::models::CredentialsLdap, crate ::call::json
+    UserCredentialsLdapRequest => crate::models::CredentialsLdap, crate::call::json
 );
 /// Request builder for [`LookerSdk::delete_user_credentials_ldap`](crate::LookerSdk::delete_user_credentials_ldap) (`DELETE /users/{user_id}/credentials_ldap`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteUserCredentialsLdapRequest<'a>(Call<'a>);
-crate::builder::request_builder!(
-    DeleteUserCredentialsLdapRequest => (), crate ::call::unit
-);
+crate::builder::request_builder!(DeleteUserCredentialsLdapRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::user_credentials_google`](crate::LookerSdk::user_credentials_google) (`GET /users/{user_id}/credentials_google`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UserCredentialsGoogleRequest<'a>(Call<'a>);
@@ -1737,14 +1720,12 @@ impl<'a> UserCredentialsGoogleRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UserCredentialsGoogleRequest => crate ::models::CredentialsGoogle, crate ::call::json
+    UserCredentialsGoogleRequest => crate::models::CredentialsGoogle, crate::call::json
 );
 /// Request builder for [`LookerSdk::delete_user_credentials_google`](crate::LookerSdk::delete_user_credentials_google) (`DELETE /users/{user_id}/credentials_google`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteUserCredentialsGoogleRequest<'a>(Call<'a>);
-crate::builder::request_builder!(
-    DeleteUserCredentialsGoogleRequest => (), crate ::call::unit
-);
+crate::builder::request_builder!(DeleteUserCredentialsGoogleRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::user_credentials_saml`](crate::LookerSdk::user_credentials_saml) (`GET /users/{user_id}/credentials_saml`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UserCredentialsSamlRequest<'a>(Call<'a>);
@@ -1755,14 +1736,12 @@ impl<'a> UserCredentialsSamlRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UserCredentialsSamlRequest => crate ::models::CredentialsSaml, crate ::call::json
+    UserCredentialsSamlRequest => crate::models::CredentialsSaml, crate::call::json
 );
 /// Request builder for [`LookerSdk::delete_user_credentials_saml`](crate::LookerSdk::delete_user_credentials_saml) (`DELETE /users/{user_id}/credentials_saml`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteUserCredentialsSamlRequest<'a>(Call<'a>);
-crate::builder::request_builder!(
-    DeleteUserCredentialsSamlRequest => (), crate ::call::unit
-);
+crate::builder::request_builder!(DeleteUserCredentialsSamlRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::user_credentials_oidc`](crate::LookerSdk::user_credentials_oidc) (`GET /users/{user_id}/credentials_oidc`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UserCredentialsOidcRequest<'a>(Call<'a>);
@@ -1773,14 +1752,12 @@ impl<'a> UserCredentialsOidcRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UserCredentialsOidcRequest => crate ::models::CredentialsOidc, crate ::call::json
+    UserCredentialsOidcRequest => crate::models::CredentialsOidc, crate::call::json
 );
 /// Request builder for [`LookerSdk::delete_user_credentials_oidc`](crate::LookerSdk::delete_user_credentials_oidc) (`DELETE /users/{user_id}/credentials_oidc`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteUserCredentialsOidcRequest<'a>(Call<'a>);
-crate::builder::request_builder!(
-    DeleteUserCredentialsOidcRequest => (), crate ::call::unit
-);
+crate::builder::request_builder!(DeleteUserCredentialsOidcRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::user_credentials_api3`](crate::LookerSdk::user_credentials_api3) (`GET /users/{user_id}/credentials_api3/{credentials_api3_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UserCredentialsApi3Request<'a>(Call<'a>);
@@ -1791,14 +1768,12 @@ impl<'a> UserCredentialsApi3Request<'a> {
     }
 }
 crate::builder::request_builder!(
-    UserCredentialsApi3Request => crate ::models::CredentialsApi3, crate ::call::json
+    UserCredentialsApi3Request => crate::models::CredentialsApi3, crate::call::json
 );
 /// Request builder for [`LookerSdk::delete_user_credentials_api3`](crate::LookerSdk::delete_user_credentials_api3) (`DELETE /users/{user_id}/credentials_api3/{credentials_api3_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteUserCredentialsApi3Request<'a>(Call<'a>);
-crate::builder::request_builder!(
-    DeleteUserCredentialsApi3Request => (), crate ::call::unit
-);
+crate::builder::request_builder!(DeleteUserCredentialsApi3Request => (), crate::call::unit);
 /// Request builder for [`LookerSdk::update_user_credentials_api3`](crate::LookerSdk::update_user_credentials_api3) (`PATCH /users/{user_id}/credentials_api3/{credentials_api3_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateUserCredentialsApi3Request<'a>(Call<'a>);
@@ -1809,8 +1784,7 @@ impl<'a> UpdateUserCredentialsApi3Request<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateUserCredentialsApi3Request => crate ::models::CredentialsApi3, crate
-    ::call::json, null_field
+    UpdateUserCredentialsApi3Request => crate::models::CredentialsApi3, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::all_user_credentials_api3s`](crate::LookerSdk::all_user_credentials_api3s) (`GET /users/{user_id}/credentials_api3`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1822,8 +1796,7 @@ impl<'a> AllUserCredentialsApi3sRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllUserCredentialsApi3sRequest => Vec < crate ::models::CredentialsApi3 >, crate
-    ::call::json
+    AllUserCredentialsApi3sRequest => Vec<crate::models::CredentialsApi3>, crate::call::json
 );
 /// Request builder for [`LookerSdk::create_user_credentials_api3`](crate::LookerSdk::create_user_credentials_api3) (`POST /users/{user_id}/credentials_api3`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1835,8 +1808,7 @@ impl<'a> CreateUserCredentialsApi3Request<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateUserCredentialsApi3Request => crate ::models::CreateCredentialsApi3, crate
-    ::call::json
+    CreateUserCredentialsApi3Request => crate::models::CreateCredentialsApi3, crate::call::json
 );
 /// Request builder for [`LookerSdk::user_credentials_embed`](crate::LookerSdk::user_credentials_embed) (`GET /users/{user_id}/credentials_embed/{credentials_embed_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1848,14 +1820,12 @@ impl<'a> UserCredentialsEmbedRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UserCredentialsEmbedRequest => crate ::models::CredentialsEmbed, crate ::call::json
+    UserCredentialsEmbedRequest => crate::models::CredentialsEmbed, crate::call::json
 );
 /// Request builder for [`LookerSdk::delete_user_credentials_embed`](crate::LookerSdk::delete_user_credentials_embed) (`DELETE /users/{user_id}/credentials_embed/{credentials_embed_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteUserCredentialsEmbedRequest<'a>(Call<'a>);
-crate::builder::request_builder!(
-    DeleteUserCredentialsEmbedRequest => (), crate ::call::unit
-);
+crate::builder::request_builder!(DeleteUserCredentialsEmbedRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::all_user_credentials_embeds`](crate::LookerSdk::all_user_credentials_embeds) (`GET /users/{user_id}/credentials_embed`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct AllUserCredentialsEmbedsRequest<'a>(Call<'a>);
@@ -1866,8 +1836,7 @@ impl<'a> AllUserCredentialsEmbedsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllUserCredentialsEmbedsRequest => Vec < crate ::models::CredentialsEmbed >, crate
-    ::call::json
+    AllUserCredentialsEmbedsRequest => Vec<crate::models::CredentialsEmbed>, crate::call::json
 );
 /// Request builder for [`LookerSdk::user_credentials_looker_openid`](crate::LookerSdk::user_credentials_looker_openid) (`GET /users/{user_id}/credentials_looker_openid`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1879,15 +1848,12 @@ impl<'a> UserCredentialsLookerOpenidRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UserCredentialsLookerOpenidRequest => crate ::models::CredentialsLookerOpenid, crate
-    ::call::json
+    UserCredentialsLookerOpenidRequest => crate::models::CredentialsLookerOpenid, crate::call::json
 );
 /// Request builder for [`LookerSdk::delete_user_credentials_looker_openid`](crate::LookerSdk::delete_user_credentials_looker_openid) (`DELETE /users/{user_id}/credentials_looker_openid`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteUserCredentialsLookerOpenidRequest<'a>(Call<'a>);
-crate::builder::request_builder!(
-    DeleteUserCredentialsLookerOpenidRequest => (), crate ::call::unit
-);
+crate::builder::request_builder!(DeleteUserCredentialsLookerOpenidRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::user_session`](crate::LookerSdk::user_session) (`GET /users/{user_id}/sessions/{session_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UserSessionRequest<'a>(Call<'a>);
@@ -1897,13 +1863,11 @@ impl<'a> UserSessionRequest<'a> {
         Self(self.0.query("fields", Into::<String>::into(fields)))
     }
 }
-crate::builder::request_builder!(
-    UserSessionRequest => crate ::models::Session, crate ::call::json
-);
+crate::builder::request_builder!(UserSessionRequest => crate::models::Session, crate::call::json);
 /// Request builder for [`LookerSdk::delete_user_session`](crate::LookerSdk::delete_user_session) (`DELETE /users/{user_id}/sessions/{session_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteUserSessionRequest<'a>(Call<'a>);
-crate::builder::request_builder!(DeleteUserSessionRequest => (), crate ::call::unit);
+crate::builder::request_builder!(DeleteUserSessionRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::all_user_sessions`](crate::LookerSdk::all_user_sessions) (`GET /users/{user_id}/sessions`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct AllUserSessionsRequest<'a>(Call<'a>);
@@ -1914,7 +1878,7 @@ impl<'a> AllUserSessionsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllUserSessionsRequest => Vec < crate ::models::Session >, crate ::call::json
+    AllUserSessionsRequest => Vec<crate::models::Session>, crate::call::json
 );
 /// Request builder for [`LookerSdk::create_user_credentials_email_password_reset`](crate::LookerSdk::create_user_credentials_email_password_reset) (`POST /users/{user_id}/credentials_email/password_reset`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1931,8 +1895,7 @@ impl<'a> CreateUserCredentialsEmailPasswordResetRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateUserCredentialsEmailPasswordResetRequest => crate ::models::CredentialsEmail,
-    crate ::call::json
+    CreateUserCredentialsEmailPasswordResetRequest => crate::models::CredentialsEmail, crate::call::json
 );
 /// Request builder for [`LookerSdk::user_roles`](crate::LookerSdk::user_roles) (`GET /users/{user_id}/roles`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1948,9 +1911,7 @@ impl<'a> UserRolesRequest<'a> {
         Self(self.0.query("direct_association_only", direct_association_only))
     }
 }
-crate::builder::request_builder!(
-    UserRolesRequest => Vec < crate ::models::Role >, crate ::call::json
-);
+crate::builder::request_builder!(UserRolesRequest => Vec<crate::models::Role>, crate::call::json);
 /// Request builder for [`LookerSdk::set_user_roles`](crate::LookerSdk::set_user_roles) (`PUT /users/{user_id}/roles`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct SetUserRolesRequest<'a>(Call<'a>);
@@ -1961,7 +1922,7 @@ impl<'a> SetUserRolesRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SetUserRolesRequest => Vec < crate ::models::Role >, crate ::call::json, null_field
+    SetUserRolesRequest => Vec<crate::models::Role>, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::user_attribute_user_values`](crate::LookerSdk::user_attribute_user_values) (`GET /users/{user_id}/attribute_values`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -1992,21 +1953,17 @@ impl<'a> UserAttributeUserValuesRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UserAttributeUserValuesRequest => Vec < crate ::models::UserAttributeWithValue >,
-    crate ::call::json
+    UserAttributeUserValuesRequest => Vec<crate::models::UserAttributeWithValue>, crate::call::json
 );
 /// Request builder for [`LookerSdk::delete_user_attribute_user_value`](crate::LookerSdk::delete_user_attribute_user_value) (`DELETE /users/{user_id}/attribute_values/{user_attribute_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteUserAttributeUserValueRequest<'a>(Call<'a>);
-crate::builder::request_builder!(
-    DeleteUserAttributeUserValueRequest => (), crate ::call::unit
-);
+crate::builder::request_builder!(DeleteUserAttributeUserValueRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::set_user_attribute_user_value`](crate::LookerSdk::set_user_attribute_user_value) (`PATCH /users/{user_id}/attribute_values/{user_attribute_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct SetUserAttributeUserValueRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    SetUserAttributeUserValueRequest => crate ::models::UserAttributeWithValue, crate
-    ::call::json, null_field
+    SetUserAttributeUserValueRequest => crate::models::UserAttributeWithValue, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::send_user_credentials_email_password_reset`](crate::LookerSdk::send_user_credentials_email_password_reset) (`POST /users/{user_id}/credentials_email/send_password_reset`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -2018,8 +1975,7 @@ impl<'a> SendUserCredentialsEmailPasswordResetRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    SendUserCredentialsEmailPasswordResetRequest => crate ::models::CredentialsEmail,
-    crate ::call::json
+    SendUserCredentialsEmailPasswordResetRequest => crate::models::CredentialsEmail, crate::call::json
 );
 /// Request builder for [`LookerSdk::wipeout_user_emails`](crate::LookerSdk::wipeout_user_emails) (`POST /users/{user_id}/update_emails`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -2031,13 +1987,13 @@ impl<'a> WipeoutUserEmailsRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    WipeoutUserEmailsRequest => crate ::models::User, crate ::call::json, null_field
+    WipeoutUserEmailsRequest => crate::models::User, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::create_embed_user`](crate::LookerSdk::create_embed_user) (`POST /users/embed_user`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateEmbedUserRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    CreateEmbedUserRequest => crate ::models::UserPublic, crate ::call::json, null_field
+    CreateEmbedUserRequest => crate::models::UserPublic, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::create_service_account`](crate::LookerSdk::create_service_account) (`POST /users/service_accounts`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -2049,6 +2005,5 @@ impl<'a> CreateServiceAccountRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateServiceAccountRequest => crate ::models::ServiceAccount, crate ::call::json,
-    null_field
+    CreateServiceAccountRequest => crate::models::ServiceAccount, crate::call::json, null_field
 );

@@ -201,7 +201,7 @@ impl<'a> AllUserAttributesRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllUserAttributesRequest => Vec < crate ::models::UserAttribute >, crate ::call::json
+    AllUserAttributesRequest => Vec<crate::models::UserAttribute>, crate::call::json
 );
 /// Request builder for [`LookerSdk::create_user_attribute`](crate::LookerSdk::create_user_attribute) (`POST /user_attributes`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -213,8 +213,7 @@ impl<'a> CreateUserAttributeRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    CreateUserAttributeRequest => crate ::models::UserAttribute, crate ::call::json,
-    null_field
+    CreateUserAttributeRequest => crate::models::UserAttribute, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::user_attribute`](crate::LookerSdk::user_attribute) (`GET /user_attributes/{user_attribute_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -226,12 +225,12 @@ impl<'a> UserAttributeRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UserAttributeRequest => crate ::models::UserAttribute, crate ::call::json
+    UserAttributeRequest => crate::models::UserAttribute, crate::call::json
 );
 /// Request builder for [`LookerSdk::delete_user_attribute`](crate::LookerSdk::delete_user_attribute) (`DELETE /user_attributes/{user_attribute_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteUserAttributeRequest<'a>(Call<'a>);
-crate::builder::request_builder!(DeleteUserAttributeRequest => (), crate ::call::unit);
+crate::builder::request_builder!(DeleteUserAttributeRequest => (), crate::call::unit);
 /// Request builder for [`LookerSdk::update_user_attribute`](crate::LookerSdk::update_user_attribute) (`PATCH /user_attributes/{user_attribute_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateUserAttributeRequest<'a>(Call<'a>);
@@ -242,8 +241,7 @@ impl<'a> UpdateUserAttributeRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    UpdateUserAttributeRequest => crate ::models::UserAttribute, crate ::call::json,
-    null_field
+    UpdateUserAttributeRequest => crate::models::UserAttribute, crate::call::json, null_field
 );
 /// Request builder for [`LookerSdk::all_user_attribute_group_values`](crate::LookerSdk::all_user_attribute_group_values) (`GET /user_attributes/{user_attribute_id}/group_values`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -255,13 +253,11 @@ impl<'a> AllUserAttributeGroupValuesRequest<'a> {
     }
 }
 crate::builder::request_builder!(
-    AllUserAttributeGroupValuesRequest => Vec < crate ::models::UserAttributeGroupValue
-    >, crate ::call::json
+    AllUserAttributeGroupValuesRequest => Vec<crate::models::UserAttributeGroupValue>, crate::call::json
 );
 /// Request builder for [`LookerSdk::set_user_attribute_group_values`](crate::LookerSdk::set_user_attribute_group_values) (`POST /user_attributes/{user_attribute_id}/group_values`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct SetUserAttributeGroupValuesRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    SetUserAttributeGroupValuesRequest => Vec < crate ::models::UserAttributeGroupValue
-    >, crate ::call::json, null_field
+    SetUserAttributeGroupValuesRequest => Vec<crate::models::UserAttributeGroupValue>, crate::call::json, null_field
 );

@@ -67,11 +67,9 @@ impl crate::LookerSdk {
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct AllWorkspacesRequest<'a>(Call<'a>);
 crate::builder::request_builder!(
-    AllWorkspacesRequest => Vec < crate ::models::Workspace >, crate ::call::json
+    AllWorkspacesRequest => Vec<crate::models::Workspace>, crate::call::json
 );
 /// Request builder for [`LookerSdk::workspace`](crate::LookerSdk::workspace) (`GET /workspaces/{workspace_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct WorkspaceRequest<'a>(Call<'a>);
-crate::builder::request_builder!(
-    WorkspaceRequest => crate ::models::Workspace, crate ::call::json
-);
+crate::builder::request_builder!(WorkspaceRequest => crate::models::Workspace, crate::call::json);
