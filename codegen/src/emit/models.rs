@@ -66,7 +66,7 @@ fn type_def(def: &TypeDef, source: &mut Source) {
             let ty = rust_type(ty, Scope::Models);
             source.push_tokens(quote! { #docs #cfg pub type #name = #ty; });
         }
-        TypeKind::Enum(variants) => open_enum(def, variants, docs, source),
+        TypeKind::Enum(variants) => open_enum(def, variants, docs, cfg, source),
     }
 }
 
@@ -112,8 +112,9 @@ fn field(field: &Field) -> TokenStream {
     }
 }
 
-/// The `crate::model::impl_model!` invocation (`Model`, `Serialize`, `Deserialize`; see
-/// `sdk/src/model.rs` for why not `#[derive]`): one `"json name" => field` line per field.
+/// The `crate::model::impl_model!` invocation (`Model`, `Serialize`, `Deserialize`, `Default`,
+/// `Debug`; see `sdk/src/model.rs` for why not `#[derive]`): one `"json name" => field` line per
+/// field, laid out here because prettyplease would pack a macro's input into paragraphs.
 fn impl_model(def: &TypeDef, fields: &[Field]) -> String {
     let mut text = cfg_text(&def.features);
     text.push_str(&format!("crate::model::impl_model!({} {{", def.name));
@@ -135,8 +136,13 @@ fn impl_model(def: &TypeDef, fields: &[Field]) -> String {
     text
 }
 
-fn open_enum(def: &TypeDef, variants: &[EnumVariant], docs: TokenStream, source: &mut Source) {
-    let cfg = cfg_features(&def.features);
+fn open_enum(
+    def: &TypeDef,
+    variants: &[EnumVariant],
+    docs: TokenStream,
+    cfg: TokenStream,
+    source: &mut Source,
+) {
     let name = ident(&def.name);
     let idents: Vec<_> = variants.iter().map(|v| ident(&v.name)).collect();
     let variant_docs = variants.iter().map(|v| format!(" `{}`", v.value));
