@@ -611,7 +611,7 @@ fn charset_of(content_type: &str) -> Option<&str> {
     })
 }
 
-type InnerStream = Pin<Box<dyn Stream<Item = crate::Result<Bytes>> + Send>>;
+pub(crate) type InnerStream = Pin<Box<dyn Stream<Item = crate::Result<Bytes>> + Send>>;
 
 /// A streamed response body: constant memory however large the result.
 ///

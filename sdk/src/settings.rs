@@ -243,7 +243,9 @@ impl LookerSdkBuilder {
         self.code.insert("verify_ssl", verify.to_string());
         self
     }
-    /// Default timeout of one HTTP request (default 120 s); `Duration::ZERO` disables it.
+    /// Default timeout of one HTTP request (default 120 s); `Duration::ZERO` disables it. For a
+    /// streamed body (`.stream()`) it bounds the response head and then each gap between chunks,
+    /// not the whole download.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.code
             .insert("timeout", format!("{}ms", timeout.as_millis()));

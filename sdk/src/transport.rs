@@ -13,6 +13,67 @@ use crate::error::{ApiErrorBody, Error};
 use crate::settings::RetryPolicy;
 use crate::{LookerSdk, Result};
 
+/// A streamed body that ends with [`Error::Timeout`] when no data arrives for `idle` (the
+/// request's timeout). The timeout of a streamed call covers the response head and then every
+/// gap between chunks, never the whole download: a stalled server cannot hang a reader, and a
+/// large result that keeps flowing is never cut off.
+struct IdleTimeout {
+    inner: crate::call::InnerStream,
+    idle: Duration,
+    sleep: std::pin::Pin<Box<tokio::time::Sleep>>,
+    method: Method,
+    path: String,
+    done: bool,
+}
+
+impl IdleTimeout {
+    fn new(inner: crate::call::InnerStream, idle: Duration, method: Method, path: String) -> Self {
+        IdleTimeout {
+            inner,
+            idle,
+            sleep: Box::pin(tokio::time::sleep(idle)),
+            method,
+            path,
+            done: false,
+        }
+    }
+}
+
+impl futures_util::Stream for IdleTimeout {
+    type Item = Result<Bytes>;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::future::Future;
+        use std::task::Poll;
+        let this = self.get_mut();
+        if this.done {
+            return Poll::Ready(None);
+        }
+        match this.inner.as_mut().poll_next(cx) {
+            Poll::Ready(item) => {
+                this.done = item.is_none();
+                let deadline = tokio::time::Instant::now() + this.idle;
+                this.sleep.as_mut().reset(deadline);
+                Poll::Ready(item)
+            }
+            Poll::Pending => match this.sleep.as_mut().poll(cx) {
+                Poll::Ready(()) => {
+                    this.done = true;
+                    Poll::Ready(Some(Err(Error::Timeout {
+                        method: this.method.clone(),
+                        path: this.path.clone(),
+                        after: this.idle,
+                    })))
+                }
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+}
+
 /// Largest error body read into an [`Error::Api`].
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
@@ -280,10 +341,19 @@ impl LookerSdk {
                                 source: e,
                             })
                         });
+                        let stream: crate::call::InnerStream = match timeout {
+                            Some(idle) => Box::pin(IdleTimeout::new(
+                                Box::pin(stream),
+                                idle,
+                                method.clone(),
+                                full_path.clone(),
+                            )),
+                            None => Box::pin(stream),
+                        };
                         return Ok(Attempt::Done(RawResponse::Stream(ByteStream::new(
                             content_type,
                             len,
-                            Box::pin(stream),
+                            stream,
                         ))));
                     }
                     let bytes = match resp.bytes().await {

@@ -375,6 +375,79 @@ async fn streaming_checks_status_and_writes_to_a_file() {
     assert_eq!(err.status(), Some(404));
 }
 
+/// A body that sends `chunks` chunks `gap` apart, then (with `stall`) stops sending without
+/// closing the connection.
+fn dribble(chunks: usize, gap: Duration, stall: bool) -> axum::body::Body {
+    let stream = futures_util::stream::unfold(0usize, move |i| async move {
+        if i > 0 {
+            tokio::time::sleep(gap).await;
+        }
+        if i == chunks {
+            if !stall {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+        Some((
+            Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"0123456789")),
+            i + 1,
+        ))
+    });
+    axum::body::Body::from_stream(stream)
+}
+
+#[tokio::test]
+async fn a_stalled_stream_ends_with_a_timeout_but_a_slow_steady_one_completes() {
+    let app = axum::Router::new()
+        .route(
+            "/api/4.0/stall",
+            axum::routing::get(|| async { dribble(1, Duration::ZERO, true) }),
+        )
+        .route(
+            "/api/4.0/steady",
+            axum::routing::get(|| async { dribble(8, Duration::from_millis(100), false) }),
+        );
+    let base = serve(app).await;
+    let sdk = builder(&base)
+        .timeout(Duration::from_millis(400))
+        .build()
+        .unwrap();
+    sdk.auth().set_token("t", None);
+
+    // The first chunk arrives, then nothing: the reader gets a timeout, not a hang.
+    let read = async {
+        let stream = sdk.request(Method::GET, "/stall").stream().await.unwrap();
+        stream.collect().await
+    };
+    let err = tokio::time::timeout(Duration::from_secs(10), read)
+        .await
+        .expect("a stalled stream must end, not hang")
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Timeout { path, after, .. }
+            if path.ends_with("/stall") && *after == Duration::from_millis(400)),
+        "{err:?}"
+    );
+
+    // 8 chunks over ~0.8 s, each gap well under the timeout: the whole body arrives although
+    // the download takes twice as long as the timeout.
+    let started = Instant::now();
+    let body = sdk
+        .request(Method::GET, "/steady")
+        .stream()
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    assert_eq!(body.len(), 80);
+    assert!(
+        started.elapsed() > Duration::from_millis(400),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
 #[tokio::test]
 async fn connection_refused_is_a_transport_error() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
