@@ -116,21 +116,28 @@ fn field(field: &Field) -> TokenStream {
 /// `Debug`; see `sdk/src/model.rs` for why not `#[derive]`): one `"json name" => field` line per
 /// field, laid out here because prettyplease would pack a macro's input into paragraphs.
 fn impl_model(def: &TypeDef, fields: &[Field]) -> String {
-    let mut text = cfg_text(&def.features);
-    text.push_str(&format!("crate::model::impl_model!({} {{", def.name));
-    if !fields.is_empty() {
-        text.push('\n');
-    }
-    for f in fields {
+    let entries = fields.iter().map(|f| {
         let lenient = if f.lenient_string && f.ty == TypeRef::String {
             ": lenient_id"
         } else {
             ""
         };
-        text.push_str(&format!(
-            "    {:?} => {}{lenient},\n",
-            f.json_name, f.rust_name
-        ));
+        format!("{:?} => {}{lenient}", f.json_name, f.rust_name)
+    });
+    macro_block(def, "crate::model::impl_model", entries)
+}
+
+/// `#[cfg(…)] path!(Name { entry, … });` with one entry per line (`{}` when there are none).
+fn macro_block(def: &TypeDef, path: &str, entries: impl Iterator<Item = String>) -> String {
+    let mut text = cfg_text(&def.features);
+    text.push_str(&format!("{path}!({} {{", def.name));
+    let mut empty = true;
+    for entry in entries {
+        if empty {
+            text.push('\n');
+            empty = false;
+        }
+        text.push_str(&format!("    {entry},\n"));
     }
     text.push_str("});\n");
     text
@@ -161,14 +168,8 @@ fn open_enum(
         }
     });
     // `as_str`, `From<&str>`, `Display`, `Serialize`, `Deserialize`: `sdk/src/lenient.rs`.
-    let mut text = cfg_text(&def.features);
-    text.push_str(&format!(
-        "crate::lenient::impl_open_enum!({} {{\n",
-        def.name
-    ));
-    for v in variants {
-        text.push_str(&format!("    {} = {:?},\n", v.name, v.value));
-    }
-    text.push_str("});\n");
-    source.push_text(text);
+    let entries = variants
+        .iter()
+        .map(|v| format!("{} = {:?}", v.name, v.value));
+    source.push_text(macro_block(def, "crate::lenient::impl_open_enum", entries));
 }
