@@ -54,10 +54,12 @@ pub fn push_pointer_token(out: &mut String, token: &str) {
 
 /// Builds a JSON pointer from tokens.
 pub fn pointer<'a>(tokens: impl IntoIterator<Item = &'a str>) -> String {
-    tokens
-        .into_iter()
-        .map(|t| format!("/{}", pointer_token(t)))
-        .collect()
+    let mut out = String::new();
+    for token in tokens {
+        out.push('/');
+        push_pointer_token(&mut out, token);
+    }
+    out
 }
 
 /// Shorthand for results in this crate.

@@ -339,9 +339,9 @@ fn builder(op: &Operation, source: &mut Source) {
         token_text(&decode),
         if null_field { ", null_field" } else { "" }
     );
-    let one_line = format!("crate::builder::request_builder!({args});\n");
-    source.push_text(if one_line.len() <= 101 {
-        one_line
+    let one_line = format!("crate::builder::request_builder!({args});");
+    source.push_text(if one_line.len() <= 100 {
+        one_line + "\n"
     } else {
         format!("crate::builder::request_builder!(\n    {args}\n);\n")
     });
