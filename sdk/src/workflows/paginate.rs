@@ -128,7 +128,11 @@ impl<'a, T: DeserializeOwned + Send + 'a> Paginator<'a, T> {
         Self::from_parts(sdk, parts, mode)
     }
 
-    pub(crate) fn from_parts(sdk: &'a LookerSdk, mut template: RequestParts, mode: PageMode) -> Self {
+    pub(crate) fn from_parts(
+        sdk: &'a LookerSdk,
+        mut template: RequestParts,
+        mode: PageMode,
+    ) -> Self {
         let error = template.take_error();
         Paginator {
             setup: Some(Setup {
