@@ -32,11 +32,11 @@ fn num(seen: &Seen, name: &str) -> Option<usize> {
     param(seen, name).map(|v| v.parse().unwrap())
 }
 
+/// The paging headers a test server adds to a page: (request, offset, limit, total) → headers.
+type PageHeaders = fn(&Seen, usize, usize, usize) -> Vec<(String, String)>;
+
 /// `total` users served by offset/limit, honouring both, with headers chosen by `headers`.
-fn users(
-    total: usize,
-    headers: fn(&Seen, usize, usize, usize) -> Vec<(String, String)>,
-) -> common::Handler {
+fn users(total: usize, headers: PageHeaders) -> common::Handler {
     handler(move |seen, _| {
         let offset = num(seen, "offset").unwrap_or(0);
         let limit = num(seen, "limit").unwrap_or(total);
