@@ -3,7 +3,9 @@
 //! Both read 20,000 users in pages of 100 (201 requests, the last one empty). Runs alternate,
 //! 15 of each; the minimum and median are printed.
 //!
-//! Run: `cargo bench -p looker-sdk --bench paginate`.
+//! Run: `cargo bench -p looker-sdk --bench paginate`. For instruction counts, run the built
+//! binary under `valgrind --tool=callgrind` with `PAGINATE_ONLY=hand` and then
+//! `PAGINATE_ONLY=paginate`: both make the same warm-up requests, then three runs of one variant.
 
 use std::time::{Duration, Instant};
 
@@ -96,6 +98,17 @@ async fn main() {
         .unwrap();
     assert_eq!(hand_loop(&sdk).await, USERS);
     assert_eq!(paginated(&sdk).await, USERS);
+    // One variant alone, for an instruction count under
+    // `valgrind --tool=callgrind` (load-independent, unlike the timings below).
+    if let Ok(variant) = std::env::var("PAGINATE_ONLY") {
+        for _ in 0..3 {
+            match variant.as_str() {
+                "hand" => hand_loop(&sdk).await,
+                _ => paginated(&sdk).await,
+            };
+        }
+        return;
+    }
     let (mut hand, mut pager) = (Vec::new(), Vec::new());
     let (mut hand_cpu, mut pager_cpu) = (Duration::ZERO, Duration::ZERO);
     for _ in 0..15 {
