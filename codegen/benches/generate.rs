@@ -11,7 +11,11 @@ use std::time::{Duration, Instant};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/Looker.4.0.oas.json");
+    let root = codegen::workspace::root().unwrap_or_else(|e| {
+        eprintln!("{e}");
+        std::process::exit(1)
+    });
+    let path = root.join("spec/Looker.4.0.oas.json");
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(_) => codegen::spec_source::read_real_spec(codegen::spec_source::CURRENT)

@@ -21,6 +21,7 @@ pub mod normalize;
 pub mod parse;
 pub mod prism;
 pub mod spec_source;
+pub mod workspace;
 pub mod write_types;
 
 use sha2::{Digest, Sha256};

@@ -6,7 +6,7 @@
 //! Otherwise the lookup fails with a message saying how to provide the specs, so a test that
 //! needs them fails loudly instead of passing silently.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The environment variable naming the directory that holds the real specs.
 pub const SPEC_DIR_ENV: &str = "LOOKER_SPEC_DIR";
@@ -32,8 +32,7 @@ pub fn real_spec_dir() -> Result<PathBuf, String> {
             how_to()
         ));
     }
-    let fallback = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
+    let fallback = crate::workspace::root()?
         .join("..")
         .join("shared")
         .join("spec");

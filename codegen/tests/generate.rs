@@ -3,10 +3,13 @@
 
 use std::path::PathBuf;
 
+/// The checkout under test, found at run time (see `codegen::workspace`).
+fn root() -> PathBuf {
+    codegen::workspace::root().unwrap_or_else(|e| panic!("{e}"))
+}
+
 fn fixture(name: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../spec/fixtures")
-        .join(name);
+    let path = root().join("spec/fixtures").join(name);
     std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read fixture {}: {e}", path.display()))
 }

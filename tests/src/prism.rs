@@ -244,13 +244,14 @@ impl Drop for Prism {
 
 /// The `tests/` directory (holds package.json and node_modules).
 pub fn tests_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    workspace_root().join("tests")
 }
 
-/// The workspace root.
+/// The workspace root of the checkout under test, found at run time (cargo sets
+/// `CARGO_MANIFEST_DIR` when it runs a test; see [`codegen::workspace`]), so a test binary
+/// reused from another checkout through a shared target dir still reads this one.
 pub fn workspace_root() -> PathBuf {
-    let tests = tests_dir();
-    tests.parent().map(Path::to_path_buf).unwrap_or(tests)
+    codegen::workspace::root().unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The pinned spec (gitignored; `cargo xtask fetch-spec` downloads it).

@@ -194,9 +194,9 @@ pub fn run(args: &[String]) -> CmdResult {
     let spec_dir = std::env::var_os(SPEC_DIR_ENV)
         .filter(|d| !d.is_empty())
         .map(PathBuf::from);
-    let root = crate::paths::root();
+    let root = crate::paths::root()?;
     let outcome = fetch_into(&root, &request, spec_dir.as_deref())?;
-    let spec_file = crate::paths::spec_file();
+    let spec_file = spec_path(&root);
     let shown = spec_file
         .strip_prefix(&root)
         .unwrap_or(&spec_file)
@@ -215,12 +215,9 @@ pub fn run(args: &[String]) -> CmdResult {
     );
     if let Some((old, new)) = &outcome.pin_moved {
         if old == new {
-            println!(
-                "{} already pins this spec",
-                crate::paths::pin_file().display()
-            );
+            println!("{} already pins this spec", pin_path(&root).display());
         } else {
-            let pin = crate::paths::pin_file();
+            let pin = pin_path(&root);
             println!(
                 "{} moved: {} ({}) → {} ({})",
                 pin.display(),
@@ -241,7 +238,7 @@ pub fn ensure_pinned_spec() -> Result<PathBuf, String> {
     let spec_dir = std::env::var_os(SPEC_DIR_ENV)
         .filter(|d| !d.is_empty())
         .map(PathBuf::from);
-    ensure_pinned_spec_in(&crate::paths::root(), spec_dir.as_deref())
+    ensure_pinned_spec_in(&crate::paths::root()?, spec_dir.as_deref())
 }
 
 /// [`ensure_pinned_spec`] for the workspace at `root`.
