@@ -178,3 +178,35 @@ fn models_formatted_in_chunks_equal_models_formatted_whole() {
         .collect();
     assert_eq!(whole, chunked);
 }
+
+#[test]
+fn ids_and_arrays_of_ids_are_read_leniently_and_nothing_else_is() {
+    let mut spec: serde_json::Value = serde_json::from_str(&fixture("minimal.json")).unwrap();
+    let props = &mut spec["components"]["schemas"]["User"]["properties"];
+    for (name, items) in [
+        ("role_ids", "string"),
+        ("ids", "string"),
+        ("rank_ids", "integer"),
+        ("roles", "string"),
+    ] {
+        props[name] = serde_json::json!({"type": "array", "items": {"type": items}});
+    }
+    let output = codegen::generate(&spec.to_string()).unwrap();
+    let models = &output
+        .files
+        .iter()
+        .find(|f| f.path == "sdk/src/generated/models.rs")
+        .unwrap()
+        .contents;
+    for entry in [
+        "\"id\" => id: lenient_id,",
+        "\"home_folder_id\" => home_folder_id: lenient_id,",
+        "\"role_ids\" => role_ids: lenient_ids,",
+        "\"ids\" => ids: lenient_ids,",
+        "\"rank_ids\" => rank_ids,",
+        "\"roles\" => roles,",
+        "\"first_name\" => first_name,",
+    ] {
+        assert!(models.contains(entry), "missing `{entry}` in:\n{models}");
+    }
+}
