@@ -452,9 +452,9 @@ crate::model::impl_model!(AlertFieldFilter {
 #[cfg(feature = "alert")]
 #[derive(Clone, PartialEq)]
 pub struct AlertAppliedDashboardFilter {
-    /// Field Title. Refer to `DashboardFilter.title` in [DashboardFilter](#!/types/DashboardFilter). Example `Name`
+    /// Field Title. Refer to `DashboardFilter.title` in DashboardFilter. Example `Name`
     pub filter_title: Option<String>,
-    /// Field Name. Refer to `DashboardFilter.dimension` in [DashboardFilter](#!/types/DashboardFilter). Example `distribution_centers.name`
+    /// Field Name. Refer to `DashboardFilter.dimension` in DashboardFilter. Example `distribution_centers.name`
     pub field_name: Option<String>,
     /// Field Value. [Filter Expressions](https://docs.cloud.google.com/looker/docs/reference/filter-expressions). Example `Los Angeles CA`
     pub filter_value: Option<String>,
@@ -521,7 +521,7 @@ pub struct Alert {
     pub show_custom_url: Option<bool>,
     /// An optional, user-defined title for the alert
     pub custom_title: Option<String>,
-    /// ID of the dashboard element associated with the alert. Refer to [dashboard_element()](#!/Dashboard/DashboardElement)
+    /// ID of the dashboard element associated with the alert. Refer to dashboard_element()
     pub dashboard_element_id: Option<String>,
     /// An optional description for the alert. This supplements the title
     pub description: Option<String>,
@@ -669,9 +669,9 @@ pub struct AlertDestination {
     pub destination_type: Option<DestinationType>,
     /// Email address for the 'email' type
     pub email_address: Option<String>,
-    /// Action hub integration id for the 'action_hub' type. [Integration](#!/types/Integration)
+    /// Action hub integration id for the 'action_hub' type. Integration
     pub action_hub_integration_id: Option<String>,
-    /// Action hub form params json for the 'action_hub' type [IntegrationParam](#!/types/IntegrationParam)
+    /// Action hub form params json for the 'action_hub' type IntegrationParam
     pub action_hub_form_params_json: Option<String>,
 }
 #[cfg(feature = "alert")]
@@ -12136,7 +12136,7 @@ pub struct WriteAlert {
     pub show_custom_url: Option<bool>,
     /// An optional, user-defined title for the alert
     pub custom_title: Option<String>,
-    /// ID of the dashboard element associated with the alert. Refer to [dashboard_element()](#!/Dashboard/DashboardElement)
+    /// ID of the dashboard element associated with the alert. Refer to dashboard_element()
     pub dashboard_element_id: Option<String>,
     /// An optional description for the alert. This supplements the title
     pub description: Option<String>,
