@@ -108,7 +108,13 @@ impl<'a> RawRequest<'a> {
     /// Pages through a list endpoint by `limit` + `offset`, decoding each item as `T`
     /// (`serde_json::Value` keeps every field as sent). See [`Paginator`].
     pub fn paginate<T: DeserializeOwned + Send + 'a>(self) -> Paginator<'a, T> {
-        Paginator::from_parts(self.sdk, self.parts, PageMode::Offset { object_or_array: false })
+        Paginator::from_parts(
+            self.sdk,
+            self.parts,
+            PageMode::Offset {
+                object_or_array: false,
+            },
+        )
     }
 
     /// Pages through a list endpoint by `limit` + a continuation token sent as the query

@@ -373,9 +373,17 @@ fn paginated_args(op: &Operation, paging: &Paging) -> String {
         Paging::Offset {
             item,
             declared_array: false,
-        } => format!("{} => {}, object_or_array", op.builder_name, item_text(item)),
+        } => format!(
+            "{} => {}, object_or_array",
+            op.builder_name,
+            item_text(item)
+        ),
         Paging::Token { item, param } => {
-            format!("{} => {}, token {param:?}", op.builder_name, item_text(item))
+            format!(
+                "{} => {}, token {param:?}",
+                op.builder_name,
+                item_text(item)
+            )
         }
     }
 }

@@ -11,20 +11,24 @@
 //!
 //! [`Error::Task`]: crate::Error::Task
 
+#[cfg(feature = "project")]
+mod deploy;
 pub mod paginate;
+#[cfg(feature = "derived_table")]
+mod pdt;
 pub mod poll;
 #[cfg(feature = "query")]
 mod pool;
-#[cfg(feature = "derived_table")]
-mod pdt;
-#[cfg(feature = "project")]
-mod deploy;
 #[cfg(feature = "query")]
 mod query;
 #[cfg(feature = "render_task")]
 mod render;
 
+#[cfg(feature = "project")]
+pub use deploy::DeployWait;
 pub use paginate::{Pages, Paginator, DEFAULT_PAGE_SIZE};
+#[cfg(feature = "derived_table")]
+pub use pdt::PdtBuildWait;
 pub use poll::{Canceller, PollPolicy, TaskProgress};
 #[cfg(feature = "query")]
 pub use pool::{QueryInput, QueryPool};
@@ -32,7 +36,3 @@ pub use pool::{QueryInput, QueryPool};
 pub use query::QueryTaskWait;
 #[cfg(feature = "render_task")]
 pub use render::RenderTaskWait;
-#[cfg(feature = "derived_table")]
-pub use pdt::PdtBuildWait;
-#[cfg(feature = "project")]
-pub use deploy::DeployWait;

@@ -9,7 +9,6 @@
 //! `X-Total-Count` that has been reached ends the stream without asking for the empty page.
 
 use std::collections::VecDeque;
-use std::hash::{Hash, Hasher};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -128,7 +127,11 @@ impl<'a, T: DeserializeOwned + Send + 'a> Paginator<'a, T> {
         Self::from_parts(sdk, parts, mode)
     }
 
-    pub(crate) fn from_parts(sdk: &'a LookerSdk, mut template: RequestParts, mode: PageMode) -> Self {
+    pub(crate) fn from_parts(
+        sdk: &'a LookerSdk,
+        mut template: RequestParts,
+        mode: PageMode,
+    ) -> Self {
         let error = template.take_error();
         Paginator {
             setup: Some(Setup {
@@ -249,7 +252,8 @@ struct State<'a> {
     page_size: u64,
     cursor: Cursor,
     read: u64,
-    previous_page: Option<u64>,
+    /// The previous page's body (a cheap `Bytes` clone), to notice a repeated page.
+    previous_page: Option<bytes::Bytes>,
     done: bool,
 }
 
@@ -343,8 +347,7 @@ async fn next_page<T: DeserializeOwned>(state: &mut State<'_>) -> Result<Option<
     let mut items: Vec<T> = decode_page(operation, &response, object_or_array)?;
     let links = PageHeaders::read(&response);
 
-    let fingerprint = fingerprint(&response.bytes);
-    if !items.is_empty() && state.previous_page == Some(fingerprint) {
+    if !items.is_empty() && state.previous_page.as_ref() == Some(&response.bytes) {
         return Err(Error::Request {
             operation: operation.to_string(),
             message: format!(
@@ -354,7 +357,7 @@ async fn next_page<T: DeserializeOwned>(state: &mut State<'_>) -> Result<Option<
             ),
         });
     }
-    state.previous_page = Some(fingerprint);
+    state.previous_page = Some(response.bytes.clone());
 
     if let Some(r) = remaining {
         items.truncate(usize::try_from(r).unwrap_or(usize::MAX));
@@ -414,12 +417,6 @@ fn decode_page<T: DeserializeOwned>(
     }
 }
 
-fn fingerprint(bytes: &[u8]) -> u64 {
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    bytes.hash(&mut hasher);
-    hasher.finish()
-}
-
 /// What the paging headers say, when the server sent them.
 #[derive(Debug, Default, PartialEq)]
 struct PageHeaders {
@@ -438,13 +435,13 @@ struct PageHeaders {
 impl PageHeaders {
     fn read(response: &Response) -> Self {
         let header = |name: &str| {
-            response
+            let mut values = response
                 .headers
                 .get_all(name)
                 .iter()
-                .filter_map(|v| v.to_str().ok())
-                .collect::<Vec<_>>()
-                .join(",")
+                .filter_map(|v| v.to_str().ok());
+            let first = values.next().unwrap_or("").to_owned();
+            values.fold(first, |all, v| all + "," + v)
         };
         let link = header("link");
         let mut out = PageHeaders {

@@ -32,11 +32,15 @@ impl std::fmt::Debug for PdtBuildWait<'_> {
         if let Start::Id(id) = &self.start {
             d.field("materialization_id", id);
         }
-        d.field("policy", &self.watch.policy).finish_non_exhaustive()
+        d.field("policy", &self.watch.policy)
+            .finish_non_exhaustive()
     }
 }
 
-super::poll::wait_options!(PdtBuildWait, "stops the build on the server (`stop_pdt_build`)");
+super::poll::wait_options!(
+    PdtBuildWait,
+    "stops the build on the server (`stop_pdt_build`)"
+);
 
 impl LookerSdk {
     /// Waits for the PDT materialization `materialization_id` (from `start_pdt_build`).
@@ -72,12 +76,17 @@ impl<'a> IntoFuture for PdtBuildWait<'a> {
             let id = match start {
                 Start::Id(id) => id,
                 Start::Create(create) => {
-                    create.await?.materialization_id.ok_or_else(|| Error::Task {
-                        kind: TaskKind::PdtBuild,
-                        id: String::new(),
-                        status: "not_created".into(),
-                        message: Some("start_pdt_build answered without a materialization_id".into()),
-                    })?
+                    create
+                        .await?
+                        .materialization_id
+                        .ok_or_else(|| Error::Task {
+                            kind: TaskKind::PdtBuild,
+                            id: String::new(),
+                            status: "not_created".into(),
+                            message: Some(
+                                "start_pdt_build answered without a materialization_id".into(),
+                            ),
+                        })?
                 }
             };
             poll_until(
@@ -132,7 +141,10 @@ async fn poll_once(sdk: &LookerSdk, id: &str) -> Result<Polled<MaterializePdt>> 
 mod tests {
     #[test]
     fn reads_the_status_from_json_or_text() {
-        assert_eq!(super::status_of(Some(r#"{"status":"Running","x":1}"#)), "running");
+        assert_eq!(
+            super::status_of(Some(r#"{"status":"Running","x":1}"#)),
+            "running"
+        );
         assert_eq!(super::status_of(Some(" complete ")), "complete");
         assert_eq!(super::status_of(None), "");
     }

@@ -188,7 +188,6 @@ pub(crate) struct Watch<'a> {
     pub(crate) canceller: Canceller,
 }
 
-
 /// What one poll found.
 pub(crate) enum Polled<T> {
     /// Not done yet: the status seen, and the server's `Retry-After` if it sent one.
@@ -339,7 +338,10 @@ mod tests {
         assert!(polls <= 12, "{polls} polls for a 30 s task");
         assert!(late <= Duration::from_secs(5), "{late:?} late");
         let (polls, late) = schedule(&p, Duration::from_secs(2));
-        assert!(polls <= 5 && late < Duration::from_secs(1), "{polls} {late:?}");
+        assert!(
+            polls <= 5 && late < Duration::from_secs(1),
+            "{polls} {late:?}"
+        );
     }
 
     #[test]
@@ -350,8 +352,13 @@ mod tests {
             .max_interval(Duration::from_millis(500));
         let waits: Vec<u128> = p.intervals().take(5).map(|d| d.as_millis()).collect();
         assert_eq!(waits, vec![100, 200, 400, 500, 500]);
-        let flat = PollPolicy::new().multiplier(0.3).first_poll(Duration::from_secs(1));
-        assert!(flat.intervals().take(3).all(|d| d == Duration::from_secs(1)));
+        let flat = PollPolicy::new()
+            .multiplier(0.3)
+            .first_poll(Duration::from_secs(1));
+        assert!(flat
+            .intervals()
+            .take(3)
+            .all(|d| d == Duration::from_secs(1)));
     }
 
     #[test]

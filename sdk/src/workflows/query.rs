@@ -39,7 +39,8 @@ impl std::fmt::Debug for QueryTaskWait<'_> {
         if let Start::Id(id) = &self.start {
             d.field("id", id);
         }
-        d.field("policy", &self.watch.policy).finish_non_exhaustive()
+        d.field("policy", &self.watch.policy)
+            .finish_non_exhaustive()
     }
 }
 
@@ -82,7 +83,10 @@ impl LookerSdk {
     }
 }
 
-super::poll::wait_options!(QueryTaskWait, "kills the query on the server (`kill_query`)");
+super::poll::wait_options!(
+    QueryTaskWait,
+    "kills the query on the server (`kill_query`)"
+);
 
 impl<'a> QueryTaskWait<'a> {
     /// Waits and decodes the result as JSON (for the `json*` result formats).

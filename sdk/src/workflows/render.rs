@@ -42,7 +42,8 @@ impl std::fmt::Debug for RenderTaskWait<'_> {
         if let Start::Id(id) = &self.start {
             d.field("id", id);
         }
-        d.field("policy", &self.watch.policy).finish_non_exhaustive()
+        d.field("policy", &self.watch.policy)
+            .finish_non_exhaustive()
     }
 }
 
@@ -95,7 +96,12 @@ impl LookerSdk {
         height: i64,
     ) -> RenderTaskWait<'_> {
         let create = self
-            .create_dashboard_element_render_task(dashboard_element_id, result_format, width, height)
+            .create_dashboard_element_render_task(
+                dashboard_element_id,
+                result_format,
+                width,
+                height,
+            )
             .send();
         self.render_wait(Start::Create(create))
     }
@@ -143,7 +149,10 @@ enum File {
     Stream(ByteStream),
 }
 
-super::poll::wait_options!(RenderTaskWait, "stops waiting (the API cannot stop a render)");
+super::poll::wait_options!(
+    RenderTaskWait,
+    "stops waiting (the API cannot stop a render)"
+);
 
 impl RenderTaskWait<'_> {
     /// Waits, then streams the file into `writer` (constant memory); returns its size.
