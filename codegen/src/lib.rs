@@ -20,7 +20,6 @@ pub mod ir;
 pub mod normalize;
 pub mod parse;
 pub mod prism;
-pub mod spec_source;
 pub mod workspace;
 pub mod write_types;
 

@@ -1,8 +1,8 @@
 //! Spec diff: unit tests on the fixture specs in `spec/fixtures/diff/` and snapshot reports of the
-//! real published specs (found through `LOOKER_SPEC_DIR`, see `codegen::spec_source`).
+//! real published specs (found or fetched by `xtask::test_specs`).
 
 use codegen::diff::{diff, Bump, Impact, Kind, SpecDiff};
-use codegen::spec_source::{read_real_spec, CURRENT, V25_20, V26_10};
+use xtask::test_specs::{read as read_real_spec, CURRENT, V25_20, V26_10};
 
 /// `spec/fixtures/diff/` of the checkout under test, found at run time (see `codegen::workspace`).
 fn fixture_dir() -> std::path::PathBuf {

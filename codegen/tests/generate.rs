@@ -258,8 +258,8 @@ fn api_explorer_links_become_intra_doc_links_only_where_the_target_always_exists
 
 #[test]
 fn the_real_spec_leaves_no_api_explorer_link_in_the_sdk() {
-    let spec = codegen::spec_source::read_real_spec(codegen::spec_source::CURRENT)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let spec =
+        xtask::test_specs::read(xtask::test_specs::CURRENT).unwrap_or_else(|e| panic!("{e}"));
     let explorer_links = spec.matches("](#!/").count();
     assert!(
         explorer_links > 0,

@@ -254,23 +254,14 @@ pub fn workspace_root() -> PathBuf {
     codegen::workspace::root().unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// The pinned spec (gitignored; `cargo xtask fetch-spec` downloads it).
-pub fn spec_path() -> PathBuf {
-    workspace_root().join("spec").join("Looker.4.0.oas.json")
-}
-
-/// The pinned spec, read, normalized and parsed once per test process.
+/// The pinned spec, read, normalized and parsed once per test process. Found like every spec
+/// the tests use (`xtask::test_specs`: `LOOKER_SPEC_DIR`, the installed copy, the cache, or one
+/// checksum-verified download).
 pub fn spec() -> &'static codegen::parse::Spec {
     static SPEC: OnceLock<codegen::parse::Spec> = OnceLock::new();
     SPEC.get_or_init(|| {
-        let path = spec_path();
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-            panic!(
-                "cannot read the pinned spec {}: {e}\n\
-                 run `cargo xtask fetch-spec` (or `cargo xtask fetch-spec --from PATH`) first",
-                path.display()
-            )
-        });
+        let text = xtask::test_specs::read(xtask::test_specs::CURRENT)
+            .unwrap_or_else(|e| panic!("the pinned spec: {e}"));
         codegen::parse::parse(&text)
             .unwrap_or_else(|e| panic!("the pinned spec does not parse: {e}"))
     })

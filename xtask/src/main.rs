@@ -3,9 +3,9 @@
 mod bench;
 mod codegen_cmd;
 mod diff;
-mod fetch;
-mod paths;
 mod prism;
+
+use xtask::{fetch, paths, CmdResult};
 
 use std::process::ExitCode;
 
@@ -22,6 +22,8 @@ commands:
   check                   regenerate in memory; print a unified diff and fail if the committed files differ
   fetch-spec [--version X.Y | --from PATH|URL] [--pin]
                           download a spec, verify it, write spec/Looker.4.0.oas.json
+  fetch-spec --test-specs find or download (once, into target/looker-spec/) the specs the tests
+                          need: spec/pin.toml and spec/test-specs.toml
   diff-spec OLD NEW [--changelog]
                           Markdown report of what changed between two specs, with the semver bump
   prism-spec [--spec PATH] [--out PATH] [--require-auth]
@@ -56,6 +58,3 @@ fn main() -> ExitCode {
         }
     }
 }
-
-/// Result of a command: an exit code, or a message for the user.
-pub type CmdResult = Result<ExitCode, String>;
