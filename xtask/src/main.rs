@@ -4,6 +4,7 @@ mod bench;
 mod codegen_cmd;
 mod diff;
 mod prism;
+mod semver;
 
 use xtask::{fetch, paths, CmdResult};
 
@@ -28,6 +29,9 @@ commands:
                           Markdown report of what changed between two specs, with the semver bump
   prism-spec [--spec PATH] [--out PATH] [--require-auth]
                           write the spec copy the Prism conformance server needs
+  semver-check [--baseline REV | --baseline-root DIR] [--report-only]
+                          cargo-semver-checks on looker-sdk against a commit (default HEAD): does
+                          the Rust API break code written against it?
   bench-build             time `cargo check` and a debug build of looker-sdk (dependencies prebuilt)
 ";
 
@@ -44,6 +48,7 @@ fn main() -> ExitCode {
         "diff-spec" => diff::run(rest),
         "prism-spec" => prism::run(rest),
         "bench-build" => bench::run(rest),
+        "semver-check" => semver::run(rest),
         "-h" | "--help" | "help" => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
