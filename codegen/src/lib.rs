@@ -20,7 +20,7 @@ pub mod ir;
 pub mod normalize;
 pub mod parse;
 pub mod prism;
-pub mod spec_source;
+pub mod workspace;
 pub mod write_types;
 
 use sha2::{Digest, Sha256};
@@ -105,6 +105,8 @@ const MODELS_CHUNK: usize = 64;
 /// not depend on the number of threads: each job's text lands in its own slot, and consecutive
 /// jobs for the same path (the models.rs chunks) are joined in order.
 fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
+    // The SDK's rustdoc gets the API Explorer links resolved; other outputs keep the spec's text.
+    let sdk = emit::docs::with_rustdoc_links(api);
     let models = format!("{SDK_GENERATED_DIR}/models.rs");
     let types = api.types.len();
     let mut jobs: Vec<(String, Job)> = vec![(format!("{SDK_GENERATED_DIR}/mod.rs"), Job::Mod)];
@@ -118,7 +120,7 @@ fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
         format!("{SDK_GENERATED_DIR}/requests/mod.rs"),
         Job::RequestsMod,
     ));
-    jobs.extend(api.tags.iter().map(|tag| {
+    jobs.extend(sdk.tags.iter().map(|tag| {
         (
             format!("{SDK_GENERATED_DIR}/requests/{}.rs", tag.feature),
             Job::Tag(tag),
@@ -128,10 +130,10 @@ fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
 
     let run = |(path, job): &(String, Job)| -> Result<String> {
         let source: format::Source = match job {
-            Job::Mod => emit::generated_mod_file(api).into(),
-            Job::Models(range) => emit::models_chunk(api, range.clone()),
-            Job::RequestsMod => emit::requests_mod_file(api).into(),
-            Job::Tag(tag) => emit::tag_file(api, tag),
+            Job::Mod => emit::generated_mod_file(&sdk).into(),
+            Job::Models(range) => emit::models_chunk(&sdk, range.clone()),
+            Job::RequestsMod => emit::requests_mod_file(&sdk).into(),
+            Job::Tag(tag) => emit::tag_file(&sdk, tag),
             Job::Cases => emit::cases::cases_file(api).into(),
         };
         format::format_file(source, "", path)

@@ -58,7 +58,8 @@
 //! JSON responses decode into the models. Mixed/binary operations return [`ResponseBody`]
 //! (content type, bytes, charset-aware text, `json::<T>()`); their `.stream()` returns a
 //! [`ByteStream`] (constant memory; the status is checked before it is returned). A stream's
-//! timeout covers the response head only.
+//! timeout bounds the wait for the response head and then each gap between chunks: a stalled
+//! download ends with [`Error::Timeout`], while one that keeps flowing is never cut off.
 //!
 //! # Workflows
 //!
@@ -91,6 +92,9 @@
 //! # Ok(()) }
 //! ```
 #![warn(missing_docs)]
+// On docs.rs (nightly rustdoc, `--cfg docsrs`): show which Cargo feature enables each gated item.
+// `doc_cfg` does this by itself since Rust 1.92, which removed the separate `doc_auto_cfg`.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod auth;
 mod builder;

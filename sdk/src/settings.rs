@@ -373,13 +373,7 @@ pub(crate) fn parse_ini(
             continue;
         };
         let key = line[..idx].trim().to_ascii_lowercase();
-        let mut value = line[idx + 1..].trim();
-        if value.len() >= 2
-            && ((value.starts_with('"') && value.ends_with('"'))
-                || (value.starts_with('\'') && value.ends_with('\'')))
-        {
-            value = &value[1..value.len() - 1];
-        }
+        let value = unquote(line[idx + 1..].trim());
         if let Some((_, map)) = sections.last_mut() {
             map.insert(key, value.to_string());
         }
@@ -395,6 +389,18 @@ pub(crate) fn parse_ini(
         return None;
     }
     Some(sections.swap_remove(idx))
+}
+
+/// `value` without one matching pair of surrounding `"` or `'`, as the official SDKs read both
+/// `looker.ini` values and `LOOKERSDK_*` variables (a `.env` file often keeps the quotes).
+fn unquote(value: &str) -> &str {
+    let bytes = value.as_bytes();
+    match (bytes.first(), bytes.last()) {
+        (Some(&first @ (b'"' | b'\'')), Some(&last)) if bytes.len() >= 2 && first == last => {
+            &value[1..value.len() - 1]
+        }
+        _ => value,
+    }
 }
 
 fn parse_bool(setting: &str, origin: &SettingSource, v: &str) -> Result<bool> {
@@ -493,8 +499,9 @@ pub(crate) fn resolve(
     for key in KEYS {
         let var = format!("LOOKERSDK_{}", key.to_ascii_uppercase());
         if let Some(v) = env(&var) {
+            let v = unquote(&v);
             if !v.is_empty() {
-                raw.insert(key, (v, SettingSource::Env(var)));
+                raw.insert(key, (v.to_string(), SettingSource::Env(var)));
             }
         }
     }
@@ -649,6 +656,39 @@ mod tests {
         assert!(s.verify_ssl);
         assert_eq!(s.timeout, Some(DEFAULT_TIMEOUT));
         assert_eq!(s.app_id, DEFAULT_APP_ID);
+    }
+
+    #[test]
+    fn env_values_lose_one_matching_pair_of_quotes() {
+        let env = env_of(&[
+            ("LOOKERSDK_BASE_URL", "'https://env.example.com'"),
+            ("LOOKERSDK_CLIENT_SECRET", "\"s3cret\""),
+            ("LOOKERSDK_TIMEOUT", "\"45\""),
+            ("LOOKERSDK_VERIFY_SSL", "'false'"),
+            ("LOOKERSDK_APP_ID", "\"'my app'\""),
+            ("LOOKERSDK_CLIENT_ID", "'abc'"),
+            ("LOOKERSDK_PROXY", "\"\""),
+        ]);
+        let s = resolve(None, None, &env, &LookerSdkBuilder::default()).unwrap();
+        assert_eq!(s.base_url(), "https://env.example.com");
+        assert_eq!(s.client_secret.as_ref().unwrap().expose(), "s3cret");
+        assert_eq!(s.timeout, Some(Duration::from_secs(45)));
+        assert!(!s.verify_ssl);
+        assert_eq!(s.app_id, "'my app'", "only one pair is removed");
+        assert_eq!(s.client_id.as_deref(), Some("abc"));
+        assert_eq!(
+            s.proxy, None,
+            "a quoted empty value is unset, as in looker.ini"
+        );
+
+        // Unmatched quotes stay, so the value is still wrong and the error says which one.
+        let env = env_of(&[("LOOKERSDK_BASE_URL", "'https://env.example.com\"")]);
+        let e = resolve(None, None, &env, &LookerSdkBuilder::default()).unwrap_err();
+        assert!(e.to_string().contains("LOOKERSDK_BASE_URL"), "{e}");
+        assert_eq!(unquote("'"), "'");
+        assert_eq!(unquote("\"x"), "\"x");
+        assert_eq!(unquote("x'"), "x'");
+        assert_eq!(unquote("é''"), "é''");
     }
 
     #[test]

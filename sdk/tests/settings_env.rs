@@ -43,6 +43,15 @@ fn defaults_ini_env_and_code_layer_in_order() {
     assert_eq!(sdk.settings().timeout(), Some(Duration::from_secs(60)));
     assert!(sdk.settings().verify_ssl());
 
+    // One matching pair of quotes around an env value is dropped, as in looker.ini.
+    std::env::set_var("LOOKERSDK_BASE_URL", "'https://quoted.example.com'");
+    std::env::set_var("LOOKERSDK_TIMEOUT", "\"61\"");
+    let sdk = LookerSdk::from_ini(&ini).unwrap();
+    assert_eq!(sdk.settings().base_url(), "https://quoted.example.com");
+    assert_eq!(sdk.settings().timeout(), Some(Duration::from_secs(61)));
+    std::env::set_var("LOOKERSDK_BASE_URL", "https://env.example.com");
+    std::env::set_var("LOOKERSDK_TIMEOUT", "60");
+
     // code overrides env.
     let sdk = LookerSdk::builder()
         .ini_file(&ini)

@@ -38,7 +38,7 @@ pub fn run(args: &[String]) -> CmdResult {
     if !args.is_empty() {
         return Err("usage: cargo xtask bench-build".into());
     }
-    let root = paths::root();
+    let root = paths::root()?;
     let target = root.join("target/bench-build");
     let mut report = Vec::new();
     let measurements: [(&str, &[&str], &str); 4] = [

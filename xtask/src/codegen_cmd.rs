@@ -161,7 +161,7 @@ fn committed_sha(root: &Path) -> Option<String> {
 }
 
 pub fn codegen(args: &[String]) -> CmdResult {
-    let root = paths::root();
+    let root = paths::root()?;
     let plan = plan(&root, parse_spec_arg(args)?)?;
     if let Some(previous) = committed_sha(&root).filter(|sha| *sha != plan.output.sha256) {
         print!(
@@ -232,7 +232,7 @@ fn differences(root: &Path, plan: &Plan) -> (usize, String) {
 }
 
 pub fn check(args: &[String]) -> CmdResult {
-    let root = paths::root();
+    let root = paths::root()?;
     let plan = plan(&root, parse_spec_arg(args)?)?;
     let (count, report) = differences(&root, &plan);
     if count == 0 {
@@ -256,10 +256,10 @@ mod tests {
     /// A workspace root holding the generated output of the constructs fixture.
     fn generated_root() -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
-        let manifest = paths::root().join("sdk/Cargo.toml");
+        let manifest = paths::root().unwrap().join("sdk/Cargo.toml");
         fs::create_dir_all(dir.path().join("sdk")).unwrap();
         fs::copy(&manifest, dir.path().join("sdk/Cargo.toml")).unwrap();
-        let spec = paths::root().join("spec/fixtures/constructs.yaml");
+        let spec = paths::root().unwrap().join("spec/fixtures/constructs.yaml");
         let plan = plan(dir.path(), Some(spec.clone())).unwrap();
         for file in &plan.files {
             fs::create_dir_all(file.path.parent().unwrap()).unwrap();
