@@ -94,6 +94,8 @@ mod error;
 mod generated;
 mod lenient;
 mod model;
+#[cfg(feature = "oauth")]
+pub mod oauth;
 mod raw;
 mod settings;
 #[cfg(test)]
@@ -249,7 +251,7 @@ impl LookerSdk {
     }
 }
 
-fn build_client(s: &Settings) -> Result<reqwest::Client> {
+pub(crate) fn build_client(s: &Settings) -> Result<reqwest::Client> {
     use reqwest::header::{HeaderMap, HeaderValue};
     let mut headers = HeaderMap::new();
     headers.insert(
