@@ -61,6 +61,8 @@ pub struct Inner {
     pub auth_requests: Vec<HashMap<String, String>>,
     /// Every `/api/token` request: content type and JSON body.
     pub token_requests: Vec<(String, Value)>,
+    /// `User-Agent` of every `/auth` request.
+    pub auth_user_agents: Vec<String>,
     /// Codes issued by `/auth`.
     pub issued_codes: Vec<String>,
     /// Requests that reached the API server other than `/api/token` (method, path, auth).
@@ -121,9 +123,18 @@ pub fn s256(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
-async fn auth(State(f): State<FakeLooker>, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn auth(
+    State(f): State<FakeLooker>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let mut s = f.state();
     s.web_calls.push("/auth".into());
+    let agent = headers
+        .get("user-agent")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    s.auth_user_agents.push(agent.to_owned());
     s.auth_requests.push(q.clone());
     let bad = |m: &str| (StatusCode::BAD_REQUEST, m.to_owned()).into_response();
     if q.get("response_type").map(String::as_str) != Some("code") {
