@@ -347,7 +347,7 @@ async fn refresh_without_a_new_refresh_token_keeps_the_old_one() {
     let store = std::sync::Arc::new(MemoryStore::new());
     let sdk = builder(&urls.0, &urls.1)
         .oauth_tokens(tokens)
-        .token_store(SharedStore(store.clone()))
+        .token_store(store.clone())
         .build()
         .unwrap();
     for _ in 0..2 {
@@ -395,25 +395,6 @@ async fn refresh_without_a_new_refresh_token_keeps_the_old_one() {
         stored.refresh_token().unwrap().expose(),
         "rt-6-SECRETREFRESH"
     );
-}
-
-/// Shares one store between a test and the clients it builds.
-struct SharedStore<S>(std::sync::Arc<S>);
-
-impl<S: TokenStore> TokenStore for SharedStore<S> {
-    fn load(&self, key: &TokenKey) -> looker_sdk::Result<Option<looker_sdk::oauth::OAuthTokens>> {
-        self.0.load(key)
-    }
-    fn save(
-        &self,
-        key: &TokenKey,
-        tokens: &looker_sdk::oauth::OAuthTokens,
-    ) -> looker_sdk::Result<()> {
-        self.0.save(key, tokens)
-    }
-    fn delete(&self, key: &TokenKey) -> looker_sdk::Result<()> {
-        self.0.delete(key)
-    }
 }
 
 #[tokio::test]
@@ -564,7 +545,7 @@ async fn the_generated_logout_also_deletes_the_stored_token() {
     let tokens = logged_in(&fake, &urls, 3600).await;
     let sdk = builder(&urls.0, &urls.1)
         .oauth_tokens(tokens)
-        .token_store(SharedStore(store.clone()))
+        .token_store(store.clone())
         .build()
         .unwrap();
     let key = TokenKey::new(&urls.1, CLIENT_GUID);
@@ -734,4 +715,67 @@ async fn ini_settings_with_client_id_only_mean_an_oauth_app() {
         .await
         .unwrap_err();
     assert!(e.to_string().contains("client_secret"), "{e}");
+}
+
+/// The address a browser on another machine ends on: `/auth`'s redirect, not followed.
+async fn redirect_location(auth_url: &str) -> String {
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let resp = client.get(auth_url).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 302);
+    resp.headers()["location"].to_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_pasted_redirect_url_completes_the_login_for_remote_shells() {
+    let fake = FakeLooker::default();
+    let urls = fake.start().await;
+    let login = Login::start(&settings(&urls.0, &urls.1), LoginOptions::default())
+        .await
+        .unwrap();
+    let location = redirect_location(login.authorization_url()).await;
+    assert!(location.starts_with(login.redirect_uri()), "{location}");
+    let tokens = login
+        .finish_or_pasted(async move { Some(format!("  {location}\n")) })
+        .await
+        .unwrap();
+    assert_eq!(tokens.access_token().expose(), "at-2");
+
+    // A pasted URL from another login (other state) is refused.
+    let first = Login::start(&settings(&urls.0, &urls.1), LoginOptions::default())
+        .await
+        .unwrap();
+    let stale = redirect_location(first.authorization_url()).await;
+    drop(first);
+    let second = Login::start(&settings(&urls.0, &urls.1), LoginOptions::default())
+        .await
+        .unwrap();
+    let e = second
+        .finish_or_pasted(async move { Some(stale) })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::OAuth(OAuthError::StateMismatch)),
+        "{e:?}"
+    );
+
+    // Text that is no redirect URL is an error that says so; no input keeps the listener.
+    let third = Login::start(&settings(&urls.0, &urls.1), LoginOptions::default())
+        .await
+        .unwrap();
+    let e = third
+        .finish_or_pasted(async { Some("hello".to_owned()) })
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("not the login redirect URL"), "{e}");
+    let fourth = Login::start(&settings(&urls.0, &urls.1), LoginOptions::default())
+        .await
+        .unwrap();
+    let url = fourth.authorization_url().to_owned();
+    let (page, tokens) = tokio::join!(browse(&url), fourth.finish_or_pasted(async { None }));
+    assert_eq!(page.0, 200);
+    assert!(tokens.is_ok(), "{tokens:?}");
 }

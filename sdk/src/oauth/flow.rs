@@ -206,14 +206,42 @@ impl Login {
     /// `StateMismatch` and `Timeout` inside [`Error::OAuth`]; a code that Looker refuses is an
     /// [`Error::Auth`] with the `POST /api/token` error as its source.
     pub async fn finish(self) -> Result<OAuthTokens> {
-        let code = self
+        self.finish_or_pasted(std::future::pending()).await
+    }
+
+    /// Like [`finish`](Self::finish), but also accepts the redirect URL pasted by the user,
+    /// for a browser on another machine (a remote shell) that cannot reach the listener: the
+    /// browser shows an error page whose address is the redirect URL. `pasted` yields that URL
+    /// (e.g. a line read from stdin), or `None` to keep waiting for the listener alone.
+    pub async fn finish_or_pasted(
+        self,
+        pasted: impl std::future::Future<Output = Option<String>>,
+    ) -> Result<OAuthTokens> {
+        let wait = self
             .listener
-            .wait(&self.redirect_path, &self.state, self.timeout)
-            .await?;
+            .wait(&self.redirect_path, &self.state, self.timeout);
+        tokio::pin!(wait);
+        tokio::pin!(pasted);
+        let mut pasted_done = false;
+        let code = loop {
+            tokio::select! {
+                code = &mut wait => break code?,
+                text = &mut pasted, if !pasted_done => match text {
+                    Some(text) => {
+                        break super::listener::code_from_pasted(&text, &self.redirect_path, &self.state)?
+                    }
+                    None => pasted_done = true,
+                },
+            }
+        };
+        self.exchange(&code).await
+    }
+
+    async fn exchange(&self, code: &str) -> Result<OAuthTokens> {
         let body = TokenRequest {
             grant_type: "authorization_code",
             client_id: &self.client_id,
-            code: Some(&code),
+            code: Some(code),
             code_verifier: Some(self.verifier.expose()),
             redirect_uri: Some(&self.redirect_uri),
             refresh_token: None,
@@ -234,9 +262,14 @@ impl Login {
 /// The whole browser login in one call: starts it, prints the authorization URL to stderr,
 /// opens the browser unless [`LoginOptions::open_browser`] is `false`, and returns the tokens.
 ///
+/// Without a browser (a remote shell) and with a terminal on stdin, it also accepts the
+/// address the browser ends on, pasted by the user: on another machine the redirect to the
+/// loopback listener cannot arrive by itself (unless the port is forwarded, `ssh -L`).
+///
 /// Give the tokens to [`LookerSdkBuilder::oauth_tokens`](crate::LookerSdkBuilder::oauth_tokens)
 /// (with a [`TokenStore`](super::TokenStore) to keep them for the next run).
 pub async fn login_interactive(settings: &Settings, options: LoginOptions) -> Result<OAuthTokens> {
+    use std::io::IsTerminal as _;
     let open = options.open_browser;
     let login = Login::start(settings, options).await?;
     let url = login.authorization_url().to_owned();
@@ -249,7 +282,29 @@ pub async fn login_interactive(settings: &Settings, options: LoginOptions) -> Re
             Ok(Err(_)) => eprintln!("Could not open a browser; open the URL yourself."),
             _ => {}
         }
+        eprintln!("Waiting for the login to complete in the browser...");
+        return login.finish().await;
     }
-    eprintln!("Waiting for the login to complete in the browser...");
-    login.finish().await
+    if !std::io::stdin().is_terminal() {
+        eprintln!("Waiting for the login to complete in the browser...");
+        return login.finish().await;
+    }
+    eprintln!(
+        "Waiting for the login to complete in the browser. If the browser runs on another machine,\n\
+         paste the address it ends on (starting with {}) here and press Enter:",
+        login.redirect_uri()
+    );
+    login.finish_or_pasted(read_stdin_line()).await
+}
+
+/// One line from stdin, read on a detached thread (a blocking read must not keep the runtime
+/// or the process alive once the login is done another way).
+async fn read_stdin_line() -> Option<String> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let read = std::io::stdin().read_line(&mut line);
+        let _ = tx.send(read.ok().filter(|n| *n > 0).map(|_| line));
+    });
+    rx.await.ok().flatten()
 }

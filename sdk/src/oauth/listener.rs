@@ -80,7 +80,7 @@ impl Listener {
 
     /// Waits up to `timeout` for the redirect to `path` and answers the browser. Checks `state`
     /// and turns error redirects into [`OAuthError::Redirect`]; returns the code.
-    pub(crate) async fn wait(self, path: &str, state: &str, timeout: Duration) -> Result<String> {
+    pub(crate) async fn wait(&self, path: &str, state: &str, timeout: Duration) -> Result<String> {
         let deadline = tokio::time::sleep(timeout);
         tokio::pin!(deadline);
         type Head = Pin<Box<dyn Future<Output = Option<(TcpStream, String, String)>> + Send>>;
@@ -110,6 +110,26 @@ impl Listener {
                 }
             }
         }
+    }
+}
+
+/// The code from a redirect URL the user copied from the browser's address bar (when the
+/// browser runs on another machine and cannot reach the listener).
+pub(crate) fn code_from_pasted(pasted: &str, path: &str, state: &str) -> Result<String> {
+    let not_redirect = || {
+        Error::auth(
+            "the pasted text is not the login redirect URL (it should carry ?code=…&state=…)",
+            None,
+        )
+    };
+    let url = reqwest::Url::parse(pasted.trim()).map_err(|_| not_redirect())?;
+    let target = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_owned(),
+    };
+    match classify("GET", &target, path) {
+        Classified::Redirect(r) => decide(r, state).0,
+        Classified::Stray(..) => Err(not_redirect()),
     }
 }
 

@@ -60,6 +60,19 @@ pub trait TokenStore: Send + Sync {
     fn delete(&self, key: &TokenKey) -> Result<()>;
 }
 
+/// A shared store: the builder and the app can hold the same one.
+impl<T: TokenStore + ?Sized> TokenStore for std::sync::Arc<T> {
+    fn load(&self, key: &TokenKey) -> Result<Option<OAuthTokens>> {
+        (**self).load(key)
+    }
+    fn save(&self, key: &TokenKey, tokens: &OAuthTokens) -> Result<()> {
+        (**self).save(key, tokens)
+    }
+    fn delete(&self, key: &TokenKey) -> Result<()> {
+        (**self).delete(key)
+    }
+}
+
 /// Tokens kept in memory only, for the life of the store (tests, or apps that log in at every
 /// start).
 #[derive(Default)]
