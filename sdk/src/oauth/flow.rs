@@ -275,9 +275,13 @@ pub async fn login_interactive(settings: &Settings, options: LoginOptions) -> Re
     let url = login.authorization_url().to_owned();
     eprintln!("To log in to Looker, open this URL in a browser:\n\n    {url}\n");
     if open {
-        let opened = tokio::task::spawn_blocking(move || webbrowser::open(&url));
-        // A text-mode browser blocks until it exits: do not wait for it.
-        match tokio::time::timeout(Duration::from_secs(3), opened).await {
+        // On a detached thread: a text-mode browser blocks until it exits, and must not keep
+        // the runtime from shutting down.
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(webbrowser::open(&url));
+        });
+        match tokio::time::timeout(Duration::from_secs(3), rx).await {
             Ok(Ok(Err(e))) => eprintln!("Could not open a browser ({e}); open the URL yourself."),
             Ok(Err(_)) => eprintln!("Could not open a browser; open the URL yourself."),
             _ => {}

@@ -87,11 +87,11 @@ impl Listener {
         let mut heads: FuturesUnordered<Head> = FuturesUnordered::new();
         loop {
             tokio::select! {
-                accepted = accept_any(&self.sockets) => {
-                    if let Ok(stream) = accepted {
-                        heads.push(Box::pin(read_head(stream)));
-                    }
-                }
+                accepted = accept_any(&self.sockets) => match accepted {
+                    Ok(stream) => heads.push(Box::pin(read_head(stream))),
+                    // E.g. out of file descriptors: do not spin, try again shortly.
+                    Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+                },
                 Some(head) = heads.next(), if !heads.is_empty() => {
                     let Some((mut stream, method, target)) = head else { continue };
                     match classify(&method, &target, path) {

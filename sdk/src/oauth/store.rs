@@ -118,6 +118,7 @@ impl TokenStore for MemoryStore {
 /// Every change writes a new file next to it (created with mode 0600 on Unix, flushed to disk)
 /// and renames it over the old one, so the file is never seen half-written, and a crash
 /// leaves the previous version intact. Missing parent directories are created (mode 0700).
+/// Two processes saving at the same moment do not corrupt the file; the last one wins.
 /// A command-line tool keeps it under the user's config directory (e.g.
 /// `$XDG_CONFIG_HOME/looker/tokens.json`).
 #[derive(Debug, Clone)]
