@@ -341,9 +341,10 @@ impl LookerSdkBuilder {
         self.oauth_tokens = Some(tokens);
         self
     }
-    /// Keep OAuth tokens in `store`: when no client secret is configured, [`build`](Self::build)
-    /// loads the tokens stored for (`base_url`, `client_id`), refreshes save the new ones, and
-    /// logout deletes them. Ignored for API3 credentials.
+    /// Keep OAuth tokens in `store`: with a `client_id` and no client secret,
+    /// [`build`](Self::build) loads the tokens stored for (`base_url`, `client_id`), refreshes
+    /// save the new ones, and logout deletes them. Not used with API3 credentials or a preset
+    /// [`access_token`](Self::access_token).
     #[cfg(feature = "oauth")]
     pub fn token_store(mut self, store: impl crate::oauth::TokenStore + 'static) -> Self {
         self.token_store = Some(std::sync::Arc::new(store));

@@ -779,3 +779,55 @@ async fn a_pasted_redirect_url_completes_the_login_for_remote_shells() {
     assert_eq!(page.0, 200);
     assert!(tokens.is_ok(), "{tokens:?}");
 }
+
+#[tokio::test]
+async fn a_store_is_not_used_with_api3_credentials_or_a_preset_token() {
+    let fake = FakeLooker::default();
+    let urls = fake.start().await;
+    let store = std::sync::Arc::new(MemoryStore::new());
+    let tokens = logged_in(&fake, &urls, 3600).await;
+    store
+        .save(&TokenKey::new(&urls.1, CLIENT_GUID), &tokens)
+        .unwrap();
+    // A preset token wins over the stored one.
+    let preset = builder(&urls.0, &urls.1)
+        .access_token("preset-token")
+        .token_store(store.clone())
+        .build()
+        .unwrap();
+    let e = preset.get_json::<Value>("/user").await.unwrap_err();
+    assert_eq!(e.status(), Some(401));
+    assert_eq!(
+        fake.state().api_calls.last().unwrap().2.as_deref(),
+        Some("token preset-token")
+    );
+    // API3 credentials log in with POST /login, not with the stored OAuth token.
+    let api3 = builder(&urls.0, &urls.1)
+        .client_secret("api3-secret")
+        .token_store(store.clone())
+        .build()
+        .unwrap();
+    let _ = api3.get_json::<Value>("/user").await;
+    assert_eq!(fake.state().api_calls.last().unwrap().1, "/api/4.0/login");
+    // Without a client_id the store cannot be keyed: not used either.
+    let no_id = LookerSdk::builder()
+        .ignore_env()
+        .ignore_ini()
+        .base_url(&urls.1)
+        .token_store(store.clone())
+        .build()
+        .unwrap();
+    assert!(!no_id.auth().can_authenticate());
+    // oauth_tokens without a client_id is a config error naming it.
+    let e = LookerSdk::builder()
+        .ignore_env()
+        .ignore_ini()
+        .base_url(&urls.1)
+        .oauth_tokens(tokens)
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::Config { setting, .. } if setting == "client_id"),
+        "{e:?}"
+    );
+}

@@ -250,15 +250,20 @@ impl OAuthSession {
 }
 
 /// Turns a freshly built client into an OAuth client when the builder asked for one: with
-/// `tokens` (a login that just finished; saved to the store), or with a store and no API3
-/// credentials (tokens of an earlier run, loaded now).
+/// `tokens` (a login that just finished; saved to the store), or with a store, a `client_id`
+/// and neither API3 credentials nor a preset access token (tokens of an earlier run, loaded
+/// now). Otherwise the store is not used.
 pub(crate) fn attach(
     sdk: LookerSdk,
     tokens: Option<OAuthTokens>,
     store: Option<Arc<dyn TokenStore>>,
 ) -> Result<LookerSdk> {
     let settings = &sdk.inner.settings;
-    if tokens.is_none() && (store.is_none() || settings.has_credentials()) {
+    let from_store = store.is_some()
+        && settings.client_id.is_some()
+        && !settings.has_credentials()
+        && settings.access_token.is_none();
+    if tokens.is_none() && !from_store {
         return Ok(sdk);
     }
     let Some(key) = TokenKey::for_settings(settings) else {
