@@ -39,14 +39,24 @@ async fn login_interactive_opens_the_browser_and_returns_tokens() {
         .proxy("none")
         .settings()
         .unwrap();
+    let said = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = said.clone();
     let tokens = oauth::login_interactive(
         &settings,
-        LoginOptions::default().timeout(Duration::from_secs(30)),
+        LoginOptions::default()
+            .timeout(Duration::from_secs(30))
+            .messages(move |m| sink.lock().unwrap().push(m.to_owned())),
     )
     .await
     .unwrap();
     assert_eq!(tokens.access_token().expose(), "at-2");
     let opened = std::fs::read_to_string(&seen).unwrap();
+    let said = said.lock().unwrap().join("\n");
+    assert!(
+        said.contains(&opened),
+        "the URL is always printed too: {said}"
+    );
+    assert!(!said.contains("at-2") && !said.contains("SECRET"), "{said}");
     assert!(
         opened.starts_with(&format!("{looker_url}/auth?")),
         "{opened}"

@@ -18,6 +18,9 @@ pub const DEFAULT_LOGIN_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 /// The scope requested unless [`LoginOptions::scope`] says otherwise.
 pub const DEFAULT_SCOPE: &str = "cors_api";
 
+/// Where [`login_interactive`] writes what it tells the user.
+type Messages = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
+
 /// Options of a browser login.
 #[derive(Clone)]
 pub struct LoginOptions {
@@ -25,6 +28,7 @@ pub struct LoginOptions {
     timeout: Duration,
     scope: String,
     http_client: Option<reqwest::Client>,
+    messages: Option<Messages>,
 }
 
 impl Default for LoginOptions {
@@ -34,6 +38,7 @@ impl Default for LoginOptions {
             timeout: DEFAULT_LOGIN_TIMEOUT,
             scope: DEFAULT_SCOPE.to_owned(),
             http_client: None,
+            messages: None,
         }
     }
 }
@@ -72,6 +77,13 @@ impl LoginOptions {
     /// proxy and timeout values).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
+        self
+    }
+
+    /// Where [`login_interactive`] writes its messages to the user (the URL, what it waits
+    /// for), one call per message (default: a line each on stderr).
+    pub fn messages(mut self, write: impl Fn(&str) + Send + Sync + 'static) -> Self {
+        self.messages = Some(std::sync::Arc::new(write));
         self
     }
 }
@@ -271,9 +283,15 @@ impl Login {
 pub async fn login_interactive(settings: &Settings, options: LoginOptions) -> Result<OAuthTokens> {
     use std::io::IsTerminal as _;
     let open = options.open_browser;
+    let say = options
+        .messages
+        .clone()
+        .unwrap_or_else(|| std::sync::Arc::new(|m: &str| eprintln!("{m}")));
     let login = Login::start(settings, options).await?;
     let url = login.authorization_url().to_owned();
-    eprintln!("To log in to Looker, open this URL in a browser:\n\n    {url}\n");
+    say(&format!(
+        "To log in to Looker, open this URL in a browser:\n\n    {url}\n"
+    ));
     if open {
         // On a detached thread: a text-mode browser blocks until it exits, and must not keep
         // the runtime from shutting down.
@@ -282,22 +300,24 @@ pub async fn login_interactive(settings: &Settings, options: LoginOptions) -> Re
             let _ = tx.send(webbrowser::open(&url));
         });
         match tokio::time::timeout(Duration::from_secs(3), rx).await {
-            Ok(Ok(Err(e))) => eprintln!("Could not open a browser ({e}); open the URL yourself."),
-            Ok(Err(_)) => eprintln!("Could not open a browser; open the URL yourself."),
+            Ok(Ok(Err(e))) => say(&format!(
+                "Could not open a browser ({e}); open the URL yourself."
+            )),
+            Ok(Err(_)) => say("Could not open a browser; open the URL yourself."),
             _ => {}
         }
-        eprintln!("Waiting for the login to complete in the browser...");
+        say("Waiting for the login to complete in the browser...");
         return login.finish().await;
     }
     if !std::io::stdin().is_terminal() {
-        eprintln!("Waiting for the login to complete in the browser...");
+        say("Waiting for the login to complete in the browser...");
         return login.finish().await;
     }
-    eprintln!(
+    say(&format!(
         "Waiting for the login to complete in the browser. If the browser runs on another machine,\n\
          paste the address it ends on (starting with {}) here and press Enter:",
         login.redirect_uri()
-    );
+    ));
     login.finish_or_pasted(read_stdin_line()).await
 }
 
