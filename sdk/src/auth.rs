@@ -275,6 +275,10 @@ impl Auth<'_> {
 
     /// Revokes the current token on the server (`DELETE /api/4.0/logout`) and forgets it.
     /// Returns `false` if there was no token. The next call logs in again (if it can).
+    ///
+    /// A browser-login (OAuth) client also forgets its refresh token and deletes the tokens
+    /// from its token store, even when the server cannot be reached (the error is returned);
+    /// a 401 (the token was dead already) counts as logged out.
     pub async fn logout(&self) -> Result<bool> {
         self.sdk.session.logout(self.sdk).await
     }
