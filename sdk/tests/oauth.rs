@@ -831,3 +831,31 @@ async fn a_store_is_not_used_with_api3_credentials_or_a_preset_token() {
         "{e:?}"
     );
 }
+
+#[tokio::test]
+async fn logout_deletes_the_stored_token_even_when_the_server_is_unreachable() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let store = std::sync::Arc::new(MemoryStore::new());
+    let tokens = looker_sdk::oauth::OAuthTokens::new(
+        "at-x",
+        Some("rt-x".into()),
+        Some(std::time::SystemTime::now() + Duration::from_secs(3600)),
+    );
+    let sdk = builder(&base, &base)
+        .retry(looker_sdk::RetryPolicy::disabled())
+        .oauth_tokens(tokens)
+        .token_store(store.clone())
+        .build()
+        .unwrap();
+    let key = TokenKey::new(&base, CLIENT_GUID);
+    assert!(store.load(&key).unwrap().is_some());
+    let e = sdk.auth().logout().await.unwrap_err();
+    assert!(matches!(e, Error::Transport { .. }), "{e:?}");
+    assert!(
+        store.load(&key).unwrap().is_none(),
+        "deleted locally anyway"
+    );
+    assert!(!sdk.auth().can_authenticate());
+}
