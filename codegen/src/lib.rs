@@ -51,6 +51,8 @@ pub struct Stats {
     pub tags: usize,
     /// Lines across the SDK's generated files (not the test table).
     pub sdk_lines: usize,
+    /// Request body skeletons in the CLI table (`looker api <operation> --template`).
+    pub cli_templates: usize,
 }
 
 /// Everything a generation run produces.
@@ -74,6 +76,8 @@ pub struct Output {
 pub const SDK_GENERATED_DIR: &str = "sdk/src/generated";
 /// The generated conformance table.
 pub const CASES_FILE: &str = "tests/src/generated_cases.rs";
+/// Directory of the generated operation table of the `looker` command.
+pub const CLI_GENERATED_DIR: &str = emit::cli::CLI_GENERATED_DIR;
 
 /// Hex sha256 of bytes (the spec pin, the banner, the fetch archive all use this one).
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -90,10 +94,20 @@ enum Job<'a> {
     RequestsMod,
     Tag(&'a ir::Tag),
     Cases,
+    CliMod,
+    CliOperations,
+    CliTemplates,
 }
 
 /// Types per models.rs chunk: small enough to spread models.rs over the cores.
 const MODELS_CHUNK: usize = 64;
+
+/// A file the emitter lays out itself.
+fn text_source(text: String) -> format::Source {
+    let mut source = format::Source::default();
+    source.push_text(text);
+    source
+}
 
 /// Emits and formats every file, spreading the work over the available cores. The result does
 /// not depend on the number of threads: each job's text lands in its own slot, and consecutive
@@ -119,6 +133,15 @@ fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
         )
     }));
     jobs.push((CASES_FILE.to_owned(), Job::Cases));
+    jobs.push((format!("{CLI_GENERATED_DIR}/mod.rs"), Job::CliMod));
+    jobs.push((
+        format!("{CLI_GENERATED_DIR}/operations.rs"),
+        Job::CliOperations,
+    ));
+    jobs.push((
+        format!("{CLI_GENERATED_DIR}/templates.rs"),
+        Job::CliTemplates,
+    ));
 
     let run = |(path, job): &(String, Job)| -> Result<String> {
         let source: format::Source = match job {
@@ -127,6 +150,9 @@ fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
             Job::RequestsMod => emit::requests_mod_file(api).into(),
             Job::Tag(tag) => emit::tag_file(api, tag),
             Job::Cases => emit::cases::cases_file(api).into(),
+            Job::CliMod => text_source(emit::cli::mod_file(api)),
+            Job::CliOperations => text_source(emit::cli::operations_file(api)),
+            Job::CliTemplates => text_source(emit::cli::templates_file(api)),
         };
         format::format_file(source, "", path)
     };
@@ -142,7 +168,8 @@ fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
                 .count()
                 * 3
         }
-        Job::Mod | Job::RequestsMod => 0,
+        Job::CliOperations | Job::CliTemplates => 1,
+        Job::Mod | Job::RequestsMod | Job::CliMod => 0,
     };
     let mut order: Vec<usize> = (0..jobs.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(weight(&jobs[i].1)));
@@ -227,6 +254,7 @@ pub fn generate(spec_text: &str) -> Result<Output> {
         enums: count(ir::Origin::Enum),
         tags: api.tags.len(),
         sdk_lines,
+        cli_templates: emit::cli::template_count(&api),
     };
     Ok(Output {
         files,
