@@ -200,5 +200,18 @@ async fn completions(sub: &clap::ArgMatches, io: &mut Io) -> Result<(), CliError
     let mut cmd = args::command_with_operation_names();
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut cmd, "looker", &mut out);
+    if shell == Shell::Fish {
+        // clap_complete's fish script leaves out the values of positional arguments.
+        let names: Vec<&str> = std::iter::once("list")
+            .chain(table::OPERATIONS.iter().map(|op| op.id))
+            .collect();
+        out.extend_from_slice(
+            format!(
+                "complete -c looker -n \"__fish_looker_using_subcommand api\" -f -a \"{}\"\n",
+                names.join(" ")
+            )
+            .as_bytes(),
+        );
+    }
     write_stdout(io, &out).await
 }
