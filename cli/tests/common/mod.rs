@@ -87,7 +87,6 @@ async fn answer(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Re
         .strip_prefix("/api/4.0")
         .unwrap_or(uri.path())
         .to_owned();
-    let query = uri.query().unwrap_or("").to_owned();
     let token = token_of(&headers);
     let authed = token.as_deref() == Some(TOKEN) || token.as_deref() == Some(SUDO_TOKEN);
     match (method.as_str(), path.as_str()) {
