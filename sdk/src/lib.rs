@@ -99,12 +99,13 @@ mod settings;
 #[cfg(test)]
 mod tests;
 mod transport;
+pub mod workflows;
 
 pub use generated::{models, requests};
 
 pub use auth::Auth;
 pub use call::{ByteStream, Pending, QueryValue, ResponseBody};
-pub use error::{ApiErrorBody, Error, LookerError, SettingSource, ValidationErrorDetail};
+pub use error::{ApiErrorBody, Error, LookerError, SettingSource, TaskKind, ValidationErrorDetail};
 pub use raw::RawRequest;
 pub use settings::{
     LookerSdkBuilder, RetryPolicy, Secret, Settings, DEFAULT_APP_ID, DEFAULT_TIMEOUT,
