@@ -82,6 +82,8 @@ pub struct Output {
 pub const SDK_GENERATED_DIR: &str = "sdk/src/generated";
 /// The generated conformance table.
 pub const CASES_FILE: &str = "tests/src/generated_cases.rs";
+/// The generated conformance table of the `looker` command.
+pub const CLI_CASES_FILE: &str = "tests/src/generated_cli_cases.rs";
 /// Directory of the generated operation table of the `looker` command.
 pub const CLI_GENERATED_DIR: &str = emit::cli::CLI_GENERATED_DIR;
 
@@ -103,6 +105,7 @@ enum Job<'a> {
     CliMod,
     CliOperations,
     CliTemplates,
+    CliCases,
 }
 
 /// Types per models.rs chunk: small enough to spread models.rs over the cores.
@@ -148,6 +151,7 @@ fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
         format!("{CLI_GENERATED_DIR}/templates.rs"),
         Job::CliTemplates,
     ));
+    jobs.push((CLI_CASES_FILE.to_owned(), Job::CliCases));
 
     let run = |(path, job): &(String, Job)| -> Result<String> {
         let source: format::Source = match job {
@@ -159,6 +163,7 @@ fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
             Job::CliMod => text_source(emit::cli::mod_file(api)),
             Job::CliOperations => text_source(emit::cli::operations_file(api)),
             Job::CliTemplates => text_source(emit::cli::templates_file(api)),
+            Job::CliCases => text_source(emit::cases::cli_cases_file(api)),
         };
         format::format_file(source, "", path)
     };
@@ -174,7 +179,7 @@ fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
                 .count()
                 * 3
         }
-        Job::CliOperations | Job::CliTemplates => 1,
+        Job::CliOperations | Job::CliTemplates | Job::CliCases => 1,
         Job::Mod | Job::RequestsMod | Job::CliMod => 0,
     };
     let mut order: Vec<usize> = (0..jobs.len()).collect();
