@@ -94,6 +94,8 @@ pub fn command() -> Command {
         .args(global_args())
         .subcommand(api_command())
         .subcommand(Command::new("me").about("The current user (GET /user)"))
+        .subcommand(query_command())
+        .subcommand(render_command())
         .subcommand(
             Command::new("logout")
                 .about("Revoke the session token given with --token or LOOKERSDK_ACCESS_TOKEN"),
@@ -242,6 +244,59 @@ fn global_args() -> Vec<Arg> {
     ]
 }
 
+fn query_command() -> Command {
+    Command::new("query")
+        .about("Run queries; --format is Looker's result format (json, csv, xlsx, txt, …)")
+        .subcommand_required(true)
+        .subcommand(
+            Command::new("run")
+                .about("Run a saved query: looker query run <query_id> --format csv -o out.csv")
+                .arg(Arg::new("id").value_name("QUERY_ID").required(true)),
+        )
+        .subcommand(
+            Command::new("inline")
+                .about("Run a query given as JSON (a WriteQuery): looker query inline q.json --format csv")
+                .arg(Arg::new("file").value_name("FILE|-").required(true)),
+        )
+}
+
+fn render_command() -> Command {
+    let size = |name: &'static str, default: &'static str| {
+        Arg::new(name)
+            .long(name)
+            .value_name("PIXELS")
+            .default_value(default)
+            .value_parser(clap::value_parser!(i64).range(1..))
+            .help(if name == "width" {
+                "Width in pixels"
+            } else {
+                "Height in pixels"
+            })
+    };
+    let target = |name: &'static str, about: &'static str| {
+        Command::new(name)
+            .about(about)
+            .arg(Arg::new("id").value_name("ID").required(true))
+            .arg(size("width", "1280"))
+            .arg(size("height", "1024"))
+    };
+    Command::new("render")
+        .about("Render to a file and wait for it: looker render dashboard 42 --format pdf -o d.pdf")
+        .subcommand_required(true)
+        .subcommand(target(
+            "dashboard",
+            "Render a dashboard (--format pdf, png or jpg; default pdf)",
+        ))
+        .subcommand(target(
+            "look",
+            "Render a Look (--format png or jpg; default png)",
+        ))
+        .subcommand(target(
+            "query",
+            "Render a query (--format png or jpg; default png)",
+        ))
+}
+
 fn api_command() -> Command {
     Command::new("api")
         .about("Call any API operation: looker api <operation> [PATH_ARGS…] [--param VALUE…]")
@@ -263,6 +318,18 @@ fn api_command() -> Command {
                 .value_name("FILE|-")
                 .help("Request body: a file, or - for stdin")
                 .action(ArgAction::Set),
+        )
+        .arg(
+            Arg::new("all")
+                .long("all")
+                .help("List operations: stream every page, item by item (--limit is the page size)")
+                .action(ArgAction::SetTrue),
+        )
+        .arg(
+            Arg::new("wait")
+                .long("wait")
+                .help("Task-creating operations: wait for the task and print its result")
+                .action(ArgAction::SetTrue),
         )
         .arg(
             Arg::new("template")

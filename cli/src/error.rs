@@ -75,8 +75,10 @@ pub fn sdk_exit_code(e: &SdkError) -> i32 {
         },
         SdkError::Auth { source: None, .. } => exit::AUTH,
         SdkError::Config { .. } | SdkError::Request { .. } => exit::USAGE,
-        // Transport, Timeout, Decode (the server sent something unreadable), and any variant
-        // a newer SDK adds.
+        // A task the server ran and failed (query error, render failure) is the API's answer.
+        SdkError::Task { .. } => exit::API,
+        // Transport, Timeout, TaskDeadline (waited too long), Decode (the server sent something
+        // unreadable), and any variant a newer SDK adds.
         _ => exit::SERVER,
     }
 }

@@ -27,6 +27,7 @@ pub mod generated;
 pub mod io;
 pub mod jsonfmt;
 pub mod output;
+pub mod shortcuts;
 pub mod table;
 pub mod verbose;
 
@@ -97,8 +98,11 @@ async fn dispatch(argv: Vec<OsString>, io: &mut Io) -> Result<i32, CliError> {
             "api" => api_command(sub, operation, &globals, io).await,
             "me" => {
                 let op = table::find("me").ok_or_else(|| CliError::usage("no `me` operation"))?;
-                call(op, args::OperationArgs::default(), None, &globals, io).await
+                let none = args::OperationArgs::default();
+                call(op, none, None, api::Mode::Once, &globals, io).await
             }
+            "query" => shortcuts::query(sub, &globals, io).await,
+            "render" => shortcuts::render(sub, &globals, io).await,
             "logout" => logout(&globals, io).await,
             "login" => Err(CliError::usage(
                 "`looker login` (browser OAuth) is not available in this version; use an API key \
@@ -116,7 +120,7 @@ async fn dispatch(argv: Vec<OsString>, io: &mut Io) -> Result<i32, CliError> {
     result.map(|()| exit::OK)
 }
 
-async fn write_stdout(io: &mut Io, bytes: &[u8]) -> Result<(), CliError> {
+pub(crate) async fn write_stdout(io: &mut Io, bytes: &[u8]) -> Result<(), CliError> {
     use tokio::io::AsyncWriteExt as _;
     let write = async {
         io.stdout.write_all(bytes).await?;
@@ -154,22 +158,30 @@ async fn api_command(
     if sub.get_flag("template") {
         return write_stdout(io, api::template(op)?.as_bytes()).await;
     }
-    call(op, op_args, body, globals, io).await
+    let mode = match (sub.get_flag("all"), sub.get_flag("wait")) {
+        (true, true) => return Err(CliError::usage("--all and --wait do not go together")),
+        (true, false) => api::Mode::All,
+        (false, true) => api::Mode::Wait,
+        (false, false) => api::Mode::Once,
+    };
+    call(op, op_args, body, mode, globals, io).await
 }
 
 async fn call(
     op: &'static table::Operation,
     op_args: args::OperationArgs,
     body: Option<&str>,
+    mode: api::Mode,
     globals: &Globals,
     io: &mut Io,
 ) -> Result<(), CliError> {
     // Everything the command line can get wrong is checked before connecting.
     let prepared = api::prepare(op, op_args, body, io).await?;
+    api::check_mode(op, mode)?;
     api::headers(globals)?;
     api::shape(globals)?;
     let sdk = config::connect(globals).await?;
-    api::call(&sdk, globals, prepared, io).await
+    api::call(&sdk, globals, prepared, mode, io).await
 }
 
 async fn logout(globals: &Globals, io: &mut Io) -> Result<(), CliError> {

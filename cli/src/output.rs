@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt as _;
-use looker_sdk::ByteStream;
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt as _};
 use serde_json::{Map, Value};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
@@ -191,9 +191,19 @@ fn human(bytes: f64) -> String {
     }
 }
 
+/// A body arriving in chunks: a [`looker_sdk::ByteStream`], or bytes already read ([`once`]).
+pub trait Chunks: Stream<Item = looker_sdk::Result<Bytes>> + Unpin {}
+
+impl<S: Stream<Item = looker_sdk::Result<Bytes>> + Unpin> Chunks for S {}
+
+/// A body read whole, as [`Chunks`].
+pub fn once(bytes: Bytes) -> impl Chunks {
+    futures_util::stream::iter([Ok(bytes)])
+}
+
 /// Copies a stream to the sink as is (constant memory), with a progress line.
 pub async fn copy(
-    mut stream: ByteStream,
+    mut stream: impl Chunks,
     sink: &mut Sink<'_>,
     progress: &mut Progress,
 ) -> Result<u64, CliError> {
@@ -210,7 +220,7 @@ pub async fn copy(
 /// Writes a JSON answer in `shape`: streamed as sent or re-laid out (json, ndjson); parsed and
 /// converted (yaml, csv, table).
 pub async fn json(
-    mut stream: ByteStream,
+    mut stream: impl Chunks,
     sink: &mut Sink<'_>,
     shape: &Shape,
     progress: &mut Progress,
@@ -220,7 +230,10 @@ pub async fn json(
         None | Some(Format::Json) => None,
         Some(Format::Ndjson) => Some(Layout::Lines),
         Some(format) => {
-            let bytes = stream.collect().await?;
+            let mut bytes = Vec::new();
+            while let Some(chunk) = stream.next().await {
+                bytes.extend_from_slice(&chunk?);
+            }
             if bytes.iter().all(u8::is_ascii_whitespace) {
                 return Ok(());
             }

@@ -27,6 +27,8 @@ pub struct Operation {
     pub body: Body,
     /// What a successful answer carries.
     pub response: Response,
+    /// How the operation pages (`--all`).
+    pub paging: Paging,
     /// The spec tag, e.g. `Dashboard`.
     pub tag: &'static str,
     /// `x-looker-status`.
@@ -178,6 +180,17 @@ pub enum Response {
     Json,
     /// Bytes whose type depends on the call (CSV, PNG, PDF, or JSON chosen by a format).
     Raw,
+}
+
+/// How a list operation pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paging {
+    /// It does not.
+    None,
+    /// `limit` + `offset`.
+    Offset,
+    /// `limit` + a continuation token in this query parameter.
+    Token(&'static str),
 }
 
 /// Lifecycle status.

@@ -81,12 +81,16 @@ fn token_of(headers: &HeaderMap) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Status polls of render task `r1` so far (it reports `success` from the third on).
+static RENDER_POLLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 async fn answer(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let path = uri
         .path()
         .strip_prefix("/api/4.0")
         .unwrap_or(uri.path())
         .to_owned();
+    let query = uri.query().unwrap_or("").to_owned();
     let token = token_of(&headers);
     let authed = token.as_deref() == Some(TOKEN) || token.as_deref() == Some(SUDO_TOKEN);
     match (method.as_str(), path.as_str()) {
@@ -125,6 +129,47 @@ async fn answer(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Re
         }
         ("GET", "/user") => json(StatusCode::OK, ME),
         ("GET", "/users") => json(StatusCode::OK, USERS),
+        ("GET", "/users/search") => {
+            // Five users, paged by limit/offset; a page past the end is empty.
+            let pairs = url_pairs(&query);
+            let get = |k: &str| -> Option<usize> {
+                pairs
+                    .iter()
+                    .find(|(n, _)| n == k)
+                    .and_then(|(_, v)| v.parse().ok())
+            };
+            let (limit, offset) = (get("limit").unwrap_or(100), get("offset").unwrap_or(0));
+            let items: Vec<String> = (offset..(offset + limit).min(5))
+                .map(|i| format!(r#"{{"id":"u{i}","future_field":{i}}}"#))
+                .collect();
+            json(StatusCode::OK, &format!("[{}]", items.join(",")))
+        }
+        ("POST", p) if p.starts_with("/render_tasks/dashboards/") => json(
+            StatusCode::OK,
+            r#"{"id":"r1","status":"enqueued_for_query"}"#,
+        ),
+        ("GET", "/render_tasks/r1") => {
+            let polls = RENDER_POLLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let status = if polls < 2 { "rendering" } else { "success" };
+            json(
+                StatusCode::OK,
+                &format!(r#"{{"id":"r1","status":"{status}"}}"#),
+            )
+        }
+        ("GET", "/render_tasks/r1/results") => Response::builder()
+            .header("content-type", "application/pdf")
+            .body(Body::from(binary_payload(50_000)))
+            .unwrap(),
+        ("POST", "/queries/run/csv") => Response::builder()
+            .header("content-type", "text/csv")
+            .body(Body::from("v.x\r\n9\r\n"))
+            .unwrap(),
+        ("POST", "/query_tasks") => json(StatusCode::OK, r#"{"id":"q1","status":"added"}"#),
+        ("GET", "/query_tasks/q1") => json(StatusCode::OK, r#"{"id":"q1","status":"complete"}"#),
+        ("GET", "/query_tasks/q1/results") => Response::builder()
+            .header("content-type", "text/csv")
+            .body(Body::from("orders.count\r\n3\r\n"))
+            .unwrap(),
         ("POST", "/users") => json(
             StatusCode::UNPROCESSABLE_ENTITY,
             r#"{"message":"Validation Failed","errors":[{"field":"email","code":"invalid","message":"is not an email"},{"field":"first_name","code":"missing","message":"is required"}],"documentation_url":"https://docs.example.com/422"}"#,

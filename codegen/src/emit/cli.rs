@@ -14,8 +14,8 @@ use std::fmt::Write as _;
 use serde_json::{Map, Value};
 
 use crate::ir::{
-    Api, Body, Operation, Param, ParamLocation, ParamType, Response, Status, TypeDef, TypeKind,
-    TypeRef,
+    Api, Body, Operation, Paging, Param, ParamLocation, ParamType, Response, Status, TypeDef,
+    TypeKind, TypeRef,
 };
 
 /// Directory of the generated CLI table.
@@ -67,7 +67,7 @@ pub fn operations_file(api: &Api) -> String {
         }
     }
     out.push_str(
-        "use crate::table::{Body, Method, Operation, Param, Response, Status, Type};\n\
+        "use crate::table::{Body, Method, Operation, Paging, Param, Response, Status, Type};\n\
          \n\
          /// Every operation of the spec, in spec order.\n\
          pub static OPERATIONS: &[Operation] = &[\n",
@@ -136,6 +136,12 @@ fn operation_entry(out: &mut String, op: &Operation) {
     }
     let _ = writeln!(out, "        body: {body},");
     let _ = writeln!(out, "        response: {response},");
+    let paging = match &op.paging {
+        None => "Paging::None".to_owned(),
+        Some(Paging::Offset { .. }) => "Paging::Offset".to_owned(),
+        Some(Paging::Token { param, .. }) => format!("Paging::Token({param:?})"),
+    };
+    let _ = writeln!(out, "        paging: {paging},");
     let _ = writeln!(out, "        tag: {:?},", op.tag);
     let _ = writeln!(out, "        status: Status::{status},");
     let _ = writeln!(out, "        deprecated: {},", op.deprecated);
