@@ -656,3 +656,57 @@ fn discovery_help_template_version_and_completions() {
         assert!(c.stdout_text().contains("search_dashboards"), "{shell}");
     }
 }
+
+/// Runs `looker` on a pseudo-terminal (util-linux `script`), so that stdout is a terminal.
+fn run_on_a_terminal(server: &Server, scratch: &Scratch, args: &[&str]) -> Option<Run> {
+    let secret = scratch.path("secret");
+    let mut line = vec![env!("CARGO_BIN_EXE_looker").to_owned()];
+    line.extend(args.iter().map(|a| a.to_string()));
+    line.extend([
+        "--base-url".into(),
+        server.base_url.clone(),
+        "--client-id".into(),
+        CLIENT_ID.into(),
+        "--client-secret-file".into(),
+        secret.display().to_string(),
+    ]);
+    let quoted: Vec<String> = line.iter().map(|a| format!("'{a}'")).collect();
+    let output = std::process::Command::new("script")
+        .args(["-qec", &quoted.join(" "), "/dev/null"])
+        .env_clear()
+        .env("HOME", scratch.dir.path())
+        .current_dir(scratch.dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .ok()?;
+    Some(finish(output))
+}
+
+#[test]
+fn a_terminal_gets_pretty_json_and_never_binary() {
+    let server = Server::start();
+    let scratch = Scratch::new();
+    let Some(pretty) = run_on_a_terminal(&server, &scratch, &["api", "me"]) else {
+        eprintln!("skipped: util-linux `script` is not installed");
+        return;
+    };
+    assert_eq!(pretty.code, 0, "{}", pretty.stderr);
+    let text = pretty.stdout_text().replace("\r\n", "\n");
+    assert!(
+        text.starts_with("{\n  \"id\": \"1\",\n  \"display_name\": \"Ada Admin\",\n"),
+        "{text}"
+    );
+    // The exact digits survive pretty-printing.
+    assert!(
+        text.contains("\"big\": 123456789012345678901234567890,"),
+        "{text}"
+    );
+    let binary = run_on_a_terminal(&server, &scratch, &["api", "run_query", "100", "png"]).unwrap();
+    assert_eq!(binary.code, 2);
+    let text = binary.stdout_text();
+    assert!(
+        text.contains("not writing image/png to the terminal"),
+        "{text}"
+    );
+    assert!(!text.contains('\u{7}'), "binary bytes reached the terminal");
+}
