@@ -534,6 +534,38 @@ mod tests {
         );
     }
 
+    async fn items(terminal: bool, format: Option<Format>, values: Vec<Value>) -> String {
+        let mut out: Vec<u8> = Vec::new();
+        {
+            let mut sink = Sink::stdout(&mut out, terminal);
+            let shape = Shape {
+                format,
+                columns: None,
+            };
+            let mut writer = ItemWriter::new(&shape, &sink);
+            for v in values {
+                writer.item(&mut sink, v).await.unwrap();
+            }
+            writer.finish(&mut sink).await.unwrap();
+        }
+        String::from_utf8(out).unwrap()
+    }
+
+    #[tokio::test]
+    async fn items_make_one_json_array_pretty_or_compact() {
+        let values = vec![json!({"a": 1, "b": [true]}), json!("x")];
+        let compact = items(false, None, values.clone()).await;
+        assert_eq!(compact, "[{\"a\":1,\"b\":[true]},\"x\"]\n");
+        let pretty = items(true, None, values.clone()).await;
+        let expected = serde_json::to_string_pretty(&Value::Array(values.clone())).unwrap() + "\n";
+        assert_eq!(pretty, expected);
+        assert_eq!(items(false, None, vec![]).await, "[]\n");
+        assert_eq!(
+            items(true, Some(Format::Table), values).await,
+            "a  b       value\n1  [true]\n           x\n"
+        );
+    }
+
     #[test]
     fn yaml_and_ndjson() {
         let v = json!([{"a": 1}, {"b": [true]}]);
