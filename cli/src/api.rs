@@ -598,7 +598,7 @@ pub async fn call(
     }
     let stream = request(sdk, &prepared, &headers, &[]).stream().await?;
     if g.verbose > 0 {
-        io.stderr.line(&format!("< status: {}", stream.status()));
+        // The status line comes from the SDK's span (verbose::Tracer), with every attempt.
         if let Some(ct) = stream.content_type() {
             io.stderr.line(&format!("< content-type: {ct}"));
         }
