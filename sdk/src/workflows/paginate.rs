@@ -9,7 +9,6 @@
 //! `X-Total-Count` that has been reached ends the stream without asking for the empty page.
 
 use std::collections::VecDeque;
-use std::hash::{Hash, Hasher};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -253,7 +252,8 @@ struct State<'a> {
     page_size: u64,
     cursor: Cursor,
     read: u64,
-    previous_page: Option<u64>,
+    /// The previous page's body (a cheap `Bytes` clone), to notice a repeated page.
+    previous_page: Option<bytes::Bytes>,
     done: bool,
 }
 
@@ -347,8 +347,7 @@ async fn next_page<T: DeserializeOwned>(state: &mut State<'_>) -> Result<Option<
     let mut items: Vec<T> = decode_page(operation, &response, object_or_array)?;
     let links = PageHeaders::read(&response);
 
-    let fingerprint = fingerprint(&response.bytes);
-    if !items.is_empty() && state.previous_page == Some(fingerprint) {
+    if !items.is_empty() && state.previous_page.as_ref() == Some(&response.bytes) {
         return Err(Error::Request {
             operation: operation.to_string(),
             message: format!(
@@ -358,7 +357,7 @@ async fn next_page<T: DeserializeOwned>(state: &mut State<'_>) -> Result<Option<
             ),
         });
     }
-    state.previous_page = Some(fingerprint);
+    state.previous_page = Some(response.bytes.clone());
 
     if let Some(r) = remaining {
         items.truncate(usize::try_from(r).unwrap_or(usize::MAX));
@@ -418,12 +417,6 @@ fn decode_page<T: DeserializeOwned>(
     }
 }
 
-fn fingerprint(bytes: &[u8]) -> u64 {
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    bytes.hash(&mut hasher);
-    hasher.finish()
-}
-
 /// What the paging headers say, when the server sent them.
 #[derive(Debug, Default, PartialEq)]
 struct PageHeaders {
@@ -441,29 +434,36 @@ struct PageHeaders {
 
 impl PageHeaders {
     fn read(response: &Response) -> Self {
-        let header = |name: &str| {
-            response
-                .headers
-                .get_all(name)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .collect::<Vec<_>>()
-                .join(",")
+        use reqwest::header::{HeaderName, LINK};
+        const TOTAL: HeaderName = HeaderName::from_static("x-total-count");
+        const TOKENS: [HeaderName; 2] = [
+            HeaderName::from_static("x-next-page-token"),
+            HeaderName::from_static("next_page_token"),
+        ];
+        let headers = &response.headers;
+        let text = |name: &HeaderName| {
+            let mut values = headers.get_all(name).iter().filter_map(|v| v.to_str().ok());
+            let first = values.next()?.to_owned();
+            Some(values.fold(first, |all, v| all + "," + v))
         };
-        let link = header("link");
-        let mut out = PageHeaders {
-            link_present: !link.trim().is_empty(),
-            total: header("x-total-count").trim().parse().ok(),
-            next_token: ["x-next-page-token", "next_page_token"]
-                .iter()
-                .map(|n| header(n).trim().to_owned())
-                .find(|v| !v.is_empty()),
-            ..PageHeaders::default()
-        };
-        if let Some(url) = next_link(&link) {
-            out.has_next = true;
-            out.next_query = query_pairs(url);
+        let mut out = PageHeaders::default();
+        if headers.contains_key(&LINK) {
+            let link = text(&LINK).unwrap_or_default();
+            out.link_present = !link.trim().is_empty();
+            if let Some(url) = next_link(&link) {
+                out.has_next = true;
+                out.next_query = query_pairs(url);
+            }
         }
+        out.total = headers
+            .get(&TOTAL)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok());
+        out.next_token = TOKENS
+            .iter()
+            .filter_map(|n| text(n))
+            .map(|v| v.trim().to_owned())
+            .find(|v| !v.is_empty());
         out
     }
 
