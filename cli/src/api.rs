@@ -651,7 +651,7 @@ async fn call_all(
             if given("offset").is_some() {
                 return Err(CliError::usage("--all sets --offset itself; leave it out"));
             }
-            request.paginate::<serde_json::Value>()
+            request.paginate::<Box<RawValue>>()
         }
         Paging::Token(param) => {
             if given(param).is_some() {
@@ -659,7 +659,7 @@ async fn call_all(
                     "--all sets --{param} itself; leave it out"
                 )));
             }
-            request.paginate_by_token::<serde_json::Value>(param)
+            request.paginate_by_token::<Box<RawValue>>(param)
         }
     };
     let mut pages = match given("limit").map(|l| l.parse::<u32>()) {
@@ -675,7 +675,7 @@ async fn call_all(
     let mut writer = output::ItemWriter::new(shape, &sink);
     let result = async {
         while let Some(item) = pages.next().await {
-            writer.item(&mut sink, item?).await?;
+            writer.item(&mut sink, &item?).await?;
         }
         writer.finish(&mut sink).await
     }

@@ -322,30 +322,42 @@ impl ItemWriter {
         }
     }
 
-    /// Writes one item.
-    pub async fn item(&mut self, sink: &mut Sink<'_>, item: Value) -> Result<(), CliError> {
+    /// Writes one item, given as the server sent it: json and ndjson keep its exact text (only
+    /// whitespace is re-laid out), the other formats parse it.
+    pub async fn item(
+        &mut self,
+        sink: &mut Sink<'_>,
+        item: &serde_json::value::RawValue,
+    ) -> Result<(), CliError> {
         let first = self.count == 0;
         self.count += 1;
+        let raw = item.get().as_bytes();
+        let parse = || -> Result<Value, CliError> {
+            serde_json::from_str(item.get())
+                .map_err(|e| CliError::Output(format!("an item is not JSON: {e}")))
+        };
         let text = match self.format {
-            Format::Json => {
-                let body = compact(&item);
-                let sep = if first { "[" } else { "," };
-                if self.pretty {
-                    let mut text = String::from(if first { "[\n  " } else { ",\n  " });
-                    let pretty = crate::jsonfmt::relayout(body.as_bytes(), Layout::Pretty);
-                    text.push_str(
-                        &String::from_utf8_lossy(&pretty)
-                            .trim_end()
-                            .replace('\n', "\n  "),
-                    );
-                    text
-                } else {
-                    format!("{sep}{body}")
-                }
+            Format::Json if self.pretty => {
+                let mut text = String::from(if first { "[\n  " } else { ",\n  " });
+                let pretty = crate::jsonfmt::relayout(raw, Layout::Pretty);
+                text.push_str(
+                    &String::from_utf8_lossy(&pretty)
+                        .trim_end()
+                        .replace('\n', "\n  "),
+                );
+                text
             }
-            Format::Ndjson => format!("{}\n", compact(&item)),
-            Format::Yaml => yaml(&Value::Array(vec![item]))?,
+            Format::Json => {
+                let line = crate::jsonfmt::relayout(raw, Layout::Lines);
+                let body = String::from_utf8_lossy(&line);
+                format!("{}{}", if first { "[" } else { "," }, body.trim_end())
+            }
+            Format::Ndjson => {
+                String::from_utf8_lossy(&crate::jsonfmt::relayout(raw, Layout::Lines)).into_owned()
+            }
+            Format::Yaml => yaml(&Value::Array(vec![parse()?]))?,
             Format::Csv if self.columns.is_some() => {
+                let item = parse()?;
                 let columns = self.columns.clone().unwrap_or_default();
                 let mut text = String::new();
                 if first {
@@ -356,7 +368,7 @@ impl ItemWriter {
                 text
             }
             Format::Csv | Format::Table => {
-                self.buffered.push(item);
+                self.buffered.push(parse()?);
                 return Ok(());
             }
         };
@@ -575,7 +587,8 @@ mod tests {
             };
             let mut writer = ItemWriter::new(&shape, &sink);
             for v in values {
-                writer.item(&mut sink, v).await.unwrap();
+                let raw = serde_json::value::RawValue::from_string(v.to_string()).unwrap();
+                writer.item(&mut sink, &raw).await.unwrap();
             }
             writer.finish(&mut sink).await.unwrap();
         }
@@ -591,6 +604,10 @@ mod tests {
         let expected = serde_json::to_string_pretty(&Value::Array(values.clone())).unwrap() + "\n";
         assert_eq!(pretty, expected);
         assert_eq!(items(false, None, vec![]).await, "[]\n");
+        assert_eq!(
+            items(false, Some(Format::Ndjson), values.clone()).await,
+            "{\"a\":1,\"b\":[true]}\n\"x\"\n"
+        );
         assert_eq!(
             items(true, Some(Format::Table), values).await,
             "a  b       value\n1  [true]\n           x\n"

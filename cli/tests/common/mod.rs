@@ -140,7 +140,9 @@ async fn answer(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Re
             };
             let (limit, offset) = (get("limit").unwrap_or(100), get("offset").unwrap_or(0));
             let items: Vec<String> = (offset..(offset + limit).min(5))
-                .map(|i| format!(r#"{{"id":"u{i}","future_field":{i}}}"#))
+                .map(|i| {
+                    format!(r#"{{"id":"u{i}","future_field":{i},"big":1234567890123456789012{i}}}"#)
+                })
                 .collect();
             json(StatusCode::OK, &format!("[{}]", items.join(",")))
         }
