@@ -223,4 +223,22 @@ fn main() {
         peak as f64 / 1024.0,
         mib as f64 / elapsed.as_secs_f64()
     );
+
+    // The same download to a redirected stdout.
+    let file = std::fs::File::create(dir.path().join("stdout.csv")).expect("create the file");
+    let start = Instant::now();
+    let status = looker(&base_url, dir.path())
+        .args(["api", "run_query", "1", "csv"])
+        .stdout(file)
+        .status()
+        .expect("run looker api run_query > file");
+    assert!(status.success(), "run_query > file failed");
+    let written = std::fs::metadata(dir.path().join("stdout.csv"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    assert_eq!(written, (mib * 1024 * 1024) as u64, "wrong size on stdout");
+    println!(
+        "looker api run_query > file ({mib} MiB): {:.0} MiB/s",
+        mib as f64 / start.elapsed().as_secs_f64()
+    );
 }

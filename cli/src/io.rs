@@ -24,7 +24,10 @@ impl Io {
     pub fn process() -> Io {
         use std::io::IsTerminal;
         Io {
-            stdout: Box::new(tokio::io::stdout()),
+            stdout: Box::new(Blocking(std::io::BufWriter::with_capacity(
+                256 * 1024,
+                std::io::stdout(),
+            ))),
             stdout_is_terminal: std::io::stdout().is_terminal(),
             stderr: Stderr::new(Box::new(std::io::stderr())),
             stderr_is_terminal: std::io::stderr().is_terminal(),
@@ -44,6 +47,38 @@ impl Io {
             stdin: Box::new(tokio::io::empty()),
         };
         (io, captured)
+    }
+}
+
+/// A writer used with plain blocking writes: a local file (`-o`) or the process's stdout.
+///
+/// The CLI runs one task at a time, so a short blocking write stalls nothing else; tokio's own
+/// file and stdout types hand every chunk to a blocking thread instead, which halved the
+/// download speed of `-o` (210 vs 407 MiB/s for 1 GiB). A slow reader of stdout holds the
+/// download back, as a pipe should.
+pub(crate) struct Blocking<W>(pub(crate) W);
+
+impl<W: Write + Unpin> AsyncWrite for Blocking<W> {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::task::Poll::Ready(self.get_mut().0.write(buf))
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(self.get_mut().0.flush())
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(self.get_mut().0.flush())
     }
 }
 

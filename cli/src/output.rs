@@ -75,7 +75,7 @@ impl<'a> Sink<'a> {
         let file = std::fs::File::create(path)
             .map_err(|e| CliError::Io(format!("-o: cannot create {}: {e}", path.display())))?;
         Ok(Sink {
-            writer: Box::new(Blocking(std::io::BufWriter::with_capacity(
+            writer: Box::new(crate::io::Blocking(std::io::BufWriter::with_capacity(
                 256 * 1024,
                 file,
             ))),
@@ -114,35 +114,6 @@ impl<'a> Sink<'a> {
             drop(self.writer);
             let _ = tokio::fs::remove_file(path).await;
         }
-    }
-}
-
-/// A local file written with plain blocking writes. A write to a local file is short, and the
-/// CLI's one task has nothing else to do meanwhile; going through tokio's blocking pool for
-/// every chunk cost most of the download speed.
-struct Blocking<W>(W);
-
-impl<W: std::io::Write + Unpin> AsyncWrite for Blocking<W> {
-    fn poll_write(
-        self: std::pin::Pin<&mut Self>,
-        _: &mut std::task::Context<'_>,
-        buf: &[u8],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        std::task::Poll::Ready(self.get_mut().0.write(buf))
-    }
-
-    fn poll_flush(
-        self: std::pin::Pin<&mut Self>,
-        _: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::task::Poll::Ready(self.get_mut().0.flush())
-    }
-
-    fn poll_shutdown(
-        self: std::pin::Pin<&mut Self>,
-        _: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::task::Poll::Ready(self.get_mut().0.flush())
     }
 }
 
