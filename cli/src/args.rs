@@ -77,13 +77,10 @@ fn value(
 
 /// The whole command tree.
 pub fn command() -> Command {
-    let version: &'static str = Box::leak(
-        format!(
-            "{} (Looker API {})",
-            env!("CARGO_PKG_VERSION"),
-            table::SPEC_VERSION
-        )
-        .into_boxed_str(),
+    let version = format!(
+        "{} (Looker API {})",
+        env!("CARGO_PKG_VERSION"),
+        table::SPEC_VERSION
     );
     Command::new("looker")
         .version(version)
