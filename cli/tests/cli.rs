@@ -710,3 +710,31 @@ fn a_terminal_gets_pretty_json_and_never_binary() {
     );
     assert!(!text.contains('\u{7}'), "binary bytes reached the terminal");
 }
+
+#[test]
+fn connection_flags_are_checked_before_anything_is_sent() {
+    let server = Server::start();
+    let scratch = Scratch::new();
+    for (args, needle) in [
+        (
+            vec!["me", "--ca-cert", "/nonexistent/ca.pem"],
+            "ca_cert_file",
+        ),
+        (vec!["me", "--timeout", "soon"], "--timeout"),
+        (vec!["me", "--verify-ssl=maybe"], "--verify-ssl"),
+        (vec!["me", "--proxy", "::not a url"], "proxy"),
+        (vec!["me", "-H", "no colon"], "Name: value"),
+    ] {
+        let run = run(&server, &scratch, &args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(needle), "{args:?}: {}", run.stderr);
+    }
+    assert!(server.seen().is_empty(), "{:?}", server.seen());
+    // --verify-ssl=false and --proxy none are accepted (plain http here).
+    let ok = run(
+        &server,
+        &scratch,
+        &["me", "--verify-ssl=false", "--proxy", "none"],
+    );
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+}
