@@ -165,3 +165,51 @@ async fn a_sample_conforms_through_the_looker_binary() {
     ));
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Forced 404 and 422 answers (`Prefer: code=N`) on one operation per tag that declares them:
+/// `looker` exits 1 with one line on stderr naming the status, and prints nothing on stdout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forced_errors_exit_1_with_one_line_through_the_cli() {
+    let harness = Harness::start(Mode::STATIC).await;
+    let spec = spec_operations(&prism::spec().document);
+    let base_url = harness.proxy.base_url();
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for code in [404u16, 422] {
+        let mut tags = BTreeSet::new();
+        for case in CLI_CASES {
+            let Some(op) = spec.iter().find(|o| o.operation == case.operation) else {
+                continue;
+            };
+            if op.tag == "ApiAuth"
+                || !op.responses.iter().any(|r| r == &code.to_string())
+                || !tags.insert(op.tag.clone())
+            {
+                continue;
+            }
+            let body = harness.settings.body_file(case).expect("write the body");
+            let mut args = command_line(case, &base_url, &harness.settings, body.as_deref());
+            args.splice(1..1, ["-H".to_owned(), format!("Prefer: code={code}")]);
+            let result = looker_sdk_tests::cli_conformance::run_in_process(args).await;
+            checked += 1;
+            let one_line = result.stderr.lines().count() == 1;
+            let names_status = result.stderr.contains(&format!("looker: {code} "));
+            if result.code != 1 || !result.stdout.is_empty() || !one_line || !names_status {
+                failures.push(format!(
+                    "{} ({code}): exit {}, stdout {} bytes, stderr {:?}",
+                    case.operation,
+                    result.code,
+                    result.stdout.len(),
+                    result.stderr
+                ));
+            }
+        }
+    }
+    show(&format!(
+        "cli forced errors: {} checked, {} failed",
+        checked,
+        failures.len()
+    ));
+    assert!(checked >= 30, "only {checked} forced-error samples");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
