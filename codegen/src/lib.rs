@@ -51,6 +51,8 @@ pub struct Stats {
     pub tags: usize,
     /// Lines across the SDK's generated files (not the test table).
     pub sdk_lines: usize,
+    /// Request body skeletons in the CLI table (`looker api <operation> --template`).
+    pub cli_templates: usize,
     /// Operations paged by `limit` + `offset` (each gets `.paginate()`).
     pub paged_offset: usize,
     /// Of those, the ones the spec declares to answer with one object instead of an array.
@@ -80,6 +82,10 @@ pub struct Output {
 pub const SDK_GENERATED_DIR: &str = "sdk/src/generated";
 /// The generated conformance table.
 pub const CASES_FILE: &str = "tests/src/generated_cases.rs";
+/// The generated conformance table of the `looker` command.
+pub const CLI_CASES_FILE: &str = "tests/src/generated_cli_cases.rs";
+/// Directory of the generated operation table of the `looker` command.
+pub const CLI_GENERATED_DIR: &str = emit::cli::CLI_GENERATED_DIR;
 
 /// Hex sha256 of bytes (the spec pin, the banner, the fetch archive all use this one).
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -96,10 +102,21 @@ enum Job<'a> {
     RequestsMod,
     Tag(&'a ir::Tag),
     Cases,
+    CliMod,
+    CliOperations,
+    CliTemplates,
+    CliCases,
 }
 
 /// Types per models.rs chunk: small enough to spread models.rs over the cores.
 const MODELS_CHUNK: usize = 64;
+
+/// A file the emitter lays out itself.
+fn text_source(text: String) -> format::Source {
+    let mut source = format::Source::default();
+    source.push_text(text);
+    source
+}
 
 /// Emits and formats every file, spreading the work over the available cores. The result does
 /// not depend on the number of threads: each job's text lands in its own slot, and consecutive
@@ -127,6 +144,16 @@ fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
         )
     }));
     jobs.push((CASES_FILE.to_owned(), Job::Cases));
+    jobs.push((format!("{CLI_GENERATED_DIR}/mod.rs"), Job::CliMod));
+    jobs.push((
+        format!("{CLI_GENERATED_DIR}/operations.rs"),
+        Job::CliOperations,
+    ));
+    jobs.push((
+        format!("{CLI_GENERATED_DIR}/templates.rs"),
+        Job::CliTemplates,
+    ));
+    jobs.push((CLI_CASES_FILE.to_owned(), Job::CliCases));
 
     let run = |(path, job): &(String, Job)| -> Result<String> {
         let source: format::Source = match job {
@@ -135,6 +162,10 @@ fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
             Job::RequestsMod => emit::requests_mod_file(&sdk).into(),
             Job::Tag(tag) => emit::tag_file(&sdk, tag),
             Job::Cases => emit::cases::cases_file(api).into(),
+            Job::CliMod => text_source(emit::cli::mod_file(api)),
+            Job::CliOperations => text_source(emit::cli::operations_file(api)),
+            Job::CliTemplates => text_source(emit::cli::templates_file(api)),
+            Job::CliCases => text_source(emit::cases::cli_cases_file(api)),
         };
         format::format_file(source, "", path)
     };
@@ -150,7 +181,8 @@ fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
                 .count()
                 * 3
         }
-        Job::Mod | Job::RequestsMod => 0,
+        Job::CliOperations | Job::CliTemplates | Job::CliCases => 1,
+        Job::Mod | Job::RequestsMod | Job::CliMod => 0,
     };
     let mut order: Vec<usize> = (0..jobs.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(weight(&jobs[i].1)));
@@ -241,6 +273,7 @@ pub fn generate(spec_text: &str) -> Result<Output> {
         enums: count(ir::Origin::Enum),
         tags: api.tags.len(),
         sdk_lines,
+        cli_templates: emit::cli::template_count(&api),
         paged_offset: paged(&|p| matches!(p, ir::Paging::Offset { .. })),
         paged_offset_object: paged(&|p| {
             matches!(

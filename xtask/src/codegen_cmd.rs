@@ -66,6 +66,7 @@ fn plan(root: &Path, spec_path: Option<PathBuf>) -> Result<Plan, String> {
 
     let mut stale = Vec::new();
     collect_rs_files(&root.join(codegen::SDK_GENERATED_DIR), &mut stale);
+    collect_rs_files(&root.join(codegen::CLI_GENERATED_DIR), &mut stale);
     stale.retain(|p| !files.iter().any(|f| &f.path == p));
     stale.sort();
     Ok(Plan {
@@ -145,6 +146,12 @@ fn print_report(plan: &Plan) {
         "          {} SDK lines in {:.2} s (parse to formatted text{profile})",
         s.sdk_lines,
         plan.elapsed.as_secs_f64()
+    );
+    println!(
+        "cli       {} operations, {} body templates in {}",
+        s.operations,
+        s.cli_templates,
+        codegen::CLI_GENERATED_DIR
     );
 }
 
