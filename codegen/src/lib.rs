@@ -51,6 +51,8 @@ pub struct Stats {
     pub tags: usize,
     /// Lines across the SDK's generated files (not the test table).
     pub sdk_lines: usize,
+    /// Operations with a typed test-kit stub (counted in the generated text).
+    pub stubs: usize,
 }
 
 /// Everything a generation run produces.
@@ -60,6 +62,8 @@ pub struct Output {
     pub files: Vec<GeneratedFile>,
     /// The lines between the generated-features markers of `sdk/Cargo.toml`.
     pub cargo_features: String,
+    /// The same for `testkit/Cargo.toml` (each feature forwards to the SDK's).
+    pub testkit_features: String,
     /// What the normalizer repaired.
     pub fixups: normalize::Report,
     /// Counts.
@@ -90,6 +94,9 @@ enum Job<'a> {
     RequestsMod,
     Tag(&'a ir::Tag),
     Cases,
+    TestkitMod,
+    TestkitOpsMod,
+    TestkitTag(&'a ir::Tag),
 }
 
 /// Types per models.rs chunk: small enough to spread models.rs over the cores.
@@ -119,6 +126,14 @@ fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
         )
     }));
     jobs.push((CASES_FILE.to_owned(), Job::Cases));
+    let testkit = emit::testkit::TESTKIT_GENERATED_DIR;
+    jobs.push((format!("{testkit}/mod.rs"), Job::TestkitMod));
+    jobs.push((format!("{testkit}/ops/mod.rs"), Job::TestkitOpsMod));
+    jobs.extend(
+        api.tags
+            .iter()
+            .map(|tag| (format!("{testkit}/ops/{}.rs", tag.feature), Job::TestkitTag(tag))),
+    );
 
     let run = |(path, job): &(String, Job)| -> Result<String> {
         let source: format::Source = match job {
@@ -127,6 +142,9 @@ fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
             Job::RequestsMod => emit::requests_mod_file(api).into(),
             Job::Tag(tag) => emit::tag_file(api, tag),
             Job::Cases => emit::cases::cases_file(api).into(),
+            Job::TestkitMod => emit::testkit::mod_file(api).into(),
+            Job::TestkitOpsMod => emit::testkit::ops_mod_file(api).into(),
+            Job::TestkitTag(tag) => emit::testkit::tag_file(api, tag).into(),
         };
         format::format_file(source, "", path)
     };
@@ -142,7 +160,13 @@ fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
                 .count()
                 * 3
         }
-        Job::Mod | Job::RequestsMod => 0,
+        Job::TestkitTag(tag) => api
+            .operations
+            .iter()
+            .filter(|op| op.tag == tag.name)
+            .count(),
+        Job::TestkitMod => api.operations.len(),
+        Job::Mod | Job::RequestsMod | Job::TestkitOpsMod => 0,
     };
     let mut order: Vec<usize> = (0..jobs.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(weight(&jobs[i].1)));
@@ -205,6 +229,11 @@ pub fn generate(spec_text: &str) -> Result<Output> {
         .filter(|f| f.path.starts_with(SDK_GENERATED_DIR))
         .map(|f| f.contents.lines().count())
         .sum();
+    let stubs = files
+        .iter()
+        .filter(|f| f.path.starts_with(emit::testkit::TESTKIT_GENERATED_DIR))
+        .map(|f| emit::testkit::count_stubs(&f.contents))
+        .sum();
 
     let mut cargo_features = String::from("default = [");
     cargo_features.push_str(
@@ -227,10 +256,12 @@ pub fn generate(spec_text: &str) -> Result<Output> {
         enums: count(ir::Origin::Enum),
         tags: api.tags.len(),
         sdk_lines,
+        stubs,
     };
     Ok(Output {
         files,
         cargo_features,
+        testkit_features: emit::testkit::cargo_features(&api),
         fixups: spec.fixups,
         stats,
         version: api.version,

@@ -8,6 +8,7 @@ pub mod cases;
 pub mod docs;
 mod models;
 mod requests;
+pub mod testkit;
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
