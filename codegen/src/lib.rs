@@ -129,11 +129,12 @@ fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
     let testkit = emit::testkit::TESTKIT_GENERATED_DIR;
     jobs.push((format!("{testkit}/mod.rs"), Job::TestkitMod));
     jobs.push((format!("{testkit}/ops/mod.rs"), Job::TestkitOpsMod));
-    jobs.extend(
-        api.tags
-            .iter()
-            .map(|tag| (format!("{testkit}/ops/{}.rs", tag.feature), Job::TestkitTag(tag))),
-    );
+    jobs.extend(api.tags.iter().map(|tag| {
+        (
+            format!("{testkit}/ops/{}.rs", tag.feature),
+            Job::TestkitTag(tag),
+        )
+    }));
 
     let run = |(path, job): &(String, Job)| -> Result<String> {
         let source: format::Source = match job {
@@ -142,7 +143,7 @@ fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
             Job::RequestsMod => emit::requests_mod_file(api).into(),
             Job::Tag(tag) => emit::tag_file(api, tag),
             Job::Cases => emit::cases::cases_file(api).into(),
-            Job::TestkitMod => emit::testkit::mod_file(api).into(),
+            Job::TestkitMod => emit::testkit::mod_file(api),
             Job::TestkitOpsMod => emit::testkit::ops_mod_file(api).into(),
             Job::TestkitTag(tag) => emit::testkit::tag_file(api, tag).into(),
         };

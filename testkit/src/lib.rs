@@ -195,10 +195,12 @@ impl FakeLooker {
             // Ends only when the listener fails; the kit aborts the task when dropped.
             let _ = axum::serve(listener, app).await;
         });
-        let sdk = Self::builder_for(&base_url).build().map_err(|e| StartError {
-            message: format!("looker-sdk-testkit: cannot build the LookerSdk: {e}"),
-            source: Some(Box::new(e)),
-        });
+        let sdk = Self::builder_for(&base_url)
+            .build()
+            .map_err(|e| StartError {
+                message: format!("looker-sdk-testkit: cannot build the LookerSdk: {e}"),
+                source: Some(Box::new(e)),
+            });
         let sdk = match sdk {
             Ok(sdk) => sdk,
             Err(e) => {

@@ -2,6 +2,15 @@
 
 use std::borrow::Cow;
 
+/// Decoded path parameters by name.
+pub(crate) type Params = Vec<(String, String)>;
+
+/// How a path fits a template: which segments were literal, and the parameters.
+struct Fit {
+    literals: Vec<bool>,
+    params: Params,
+}
+
 /// One operation of the spec, as the fake server routes it (the generated table holds all).
 #[derive(Debug)]
 pub(crate) struct OperationInfo {
@@ -13,27 +22,22 @@ pub(crate) struct OperationInfo {
     pub(crate) feature: &'static str,
     /// Whether Looker requires a session token for it (every operation but `login`).
     pub(crate) auth: bool,
-    /// Whether this build of the kit has its typed stub (its feature is on).
-    pub(crate) stubbed: bool,
 }
 
-impl OperationInfo {
-    pub(crate) const fn new(
-        id: &'static str,
-        method: &'static str,
-        path: &'static str,
-        feature: &'static str,
-        auth: bool,
-        stubbed: bool,
-    ) -> Self {
-        OperationInfo {
-            id,
-            method,
-            path,
-            feature,
-            auth,
-            stubbed,
-        }
+/// An entry of the generated table.
+pub(crate) const fn op(
+    id: &'static str,
+    method: &'static str,
+    path: &'static str,
+    feature: &'static str,
+    auth: bool,
+) -> OperationInfo {
+    OperationInfo {
+        id,
+        method,
+        path,
+        feature,
+        auth,
     }
 }
 
@@ -44,25 +48,22 @@ pub(crate) fn route(
     operations: &'static [OperationInfo],
     method: &str,
     path: &str,
-) -> Option<(&'static OperationInfo, Vec<(String, String)>)> {
+) -> Option<(&'static OperationInfo, Params)> {
     let segments: Vec<&str> = path.split('/').collect();
-    let mut best: Option<(Vec<bool>, &'static OperationInfo, Vec<(String, String)>)> = None;
+    let mut best: Option<(Fit, &'static OperationInfo)> = None;
     for op in operations.iter().filter(|op| op.method == method) {
-        let Some((literals, params)) = match_template(op.path, &segments) else {
+        let Some(fit) = match_template(op.path, &segments) else {
             continue;
         };
-        if best.as_ref().is_none_or(|(b, _, _)| literals > *b) {
-            best = Some((literals, op, params));
+        if best.as_ref().is_none_or(|(b, _)| fit.literals > b.literals) {
+            best = Some((fit, op));
         }
     }
-    best.map(|(_, op, params)| (op, params))
+    best.map(|(fit, op)| (op, fit.params))
 }
 
 /// Which segments of `template` are literal, and the parameters, if `segments` fit it.
-fn match_template(
-    template: &str,
-    segments: &[&str],
-) -> Option<(Vec<bool>, Vec<(String, String)>)> {
+fn match_template(template: &str, segments: &[&str]) -> Option<Fit> {
     let parts: Vec<&str> = template.split('/').collect();
     if parts.len() != segments.len() {
         return None;
@@ -82,7 +83,7 @@ fn match_template(
             None => return None,
         }
     }
-    Some((literals, params))
+    Some(Fit { literals, params })
 }
 
 /// Percent-decodes one path segment (lossy for invalid UTF-8).
@@ -95,26 +96,34 @@ mod tests {
     use super::*;
 
     static TABLE: &[OperationInfo] = &[
-        OperationInfo::new("dashboard", "GET", "/dashboards/{dashboard_id}", "d", true, true),
-        OperationInfo::new("search_dashboards", "GET", "/dashboards/search", "d", true, true),
-        OperationInfo::new("update_dashboard", "PATCH", "/dashboards/{dashboard_id}", "d", true, true),
-        OperationInfo::new(
+        op("dashboard", "GET", "/dashboards/{dashboard_id}", "d", true),
+        op("search_dashboards", "GET", "/dashboards/search", "d", true),
+        op(
+            "update_dashboard",
+            "PATCH",
+            "/dashboards/{dashboard_id}",
+            "d",
+            true,
+        ),
+        op(
             "render",
             "POST",
             "/render_tasks/dashboards/{dashboard_id}/{result_format}",
             "r",
             true,
-            true,
         ),
     ];
 
-    fn id(method: &str, path: &str) -> Option<(&'static str, Vec<(String, String)>)> {
+    fn id(method: &str, path: &str) -> Option<(&'static str, Params)> {
         route(TABLE, method, path).map(|(op, params)| (op.id, params))
     }
 
     #[test]
     fn literal_segments_win_over_parameters() {
-        assert_eq!(id("GET", "/dashboards/search"), Some(("search_dashboards", vec![])));
+        assert_eq!(
+            id("GET", "/dashboards/search"),
+            Some(("search_dashboards", vec![]))
+        );
         assert_eq!(
             id("GET", "/dashboards/42"),
             Some(("dashboard", vec![("dashboard_id".into(), "42".into())]))

@@ -115,14 +115,19 @@ fn answer_for(state: &mut KitState, call: &mut Call, info: Option<&OperationInfo
         // What Looker does; the SDK logs in first, so only hand-made requests see this.
         return Answer::error(401, "Requires authentication.");
     }
-    let found = state.stubs.iter_mut().enumerate().rev().find_map(|(id, stub)| {
-        if stub.operation != info.id || stub.mismatch(call).is_some() {
-            return None;
-        }
-        let answer = stub.answer_at(stub.hits)?.clone();
-        stub.hits += 1;
-        Some((id, answer))
-    });
+    let found = state
+        .stubs
+        .iter_mut()
+        .enumerate()
+        .rev()
+        .find_map(|(id, stub)| {
+            if stub.operation != info.id || stub.mismatch(call).is_some() {
+                return None;
+            }
+            let answer = stub.answer_at(stub.hits)?.clone();
+            stub.hits += 1;
+            Some((id, answer))
+        });
     match found {
         Some((id, answer)) => {
             call.stub = Some(id);
@@ -176,7 +181,7 @@ fn unmatched_message(state: &KitState, call: &Call, info: &OperationInfo) -> Str
         .collect();
     if same.is_empty() {
         let _ = write!(out, "\n  there is no stub of `{}`", info.id);
-        if info.stubbed {
+        if crate::generated::stubbed(info.feature) {
             let _ = write!(out, "; add one with `kit.{}()…respond(…)`", info.id);
         } else {
             let _ = write!(

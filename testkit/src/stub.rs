@@ -278,9 +278,8 @@ impl BodyMatch {
     fn mismatch(&self, call: &Call) -> Option<String> {
         let got = || excerpt(&String::from_utf8_lossy(&call.body));
         match self {
-            BodyMatch::Text(want) => (call.body != want.as_bytes()).then(|| {
-                format!("the body is {:?}, the stub wants {want:?}", got())
-            }),
+            BodyMatch::Text(want) => (call.body != want.as_bytes())
+                .then(|| format!("the body is {:?}, the stub wants {want:?}", got())),
             BodyMatch::Equals(want) | BodyMatch::Includes(want) => {
                 let Some(value) = call.json_value() else {
                     return Some(format!(
@@ -298,7 +297,10 @@ impl BodyMatch {
                     } else {
                         "wants it to include"
                     };
-                    format!("the body is {}, the stub {how} {want}", excerpt(&value.to_string()))
+                    format!(
+                        "the body is {}, the stub {how} {want}",
+                        excerpt(&value.to_string())
+                    )
                 })
             }
         }
@@ -379,7 +381,10 @@ impl<'k, O: Operation> Stub<'k, O> {
 
     /// Matches a query parameter by name, as text (`limit` = `"10"`).
     pub fn query_param(self, name: &str, value: impl Into<String>) -> Self {
-        self.matcher(Matcher::Query(name.to_owned(), Expected::Text(value.into())))
+        self.matcher(Matcher::Query(
+            name.to_owned(),
+            Expected::Text(value.into()),
+        ))
     }
 
     /// Matches a comma-delimited array query parameter (`ids` = `["1", "2"]` is `ids=1,2`).

@@ -2,9 +2,7 @@
 
 use std::time::Duration;
 
-use looker_sdk::models::{
-    CreateDashboardRenderTask, Dashboard, RenderTask, WriteDashboard,
-};
+use looker_sdk::models::{CreateDashboardRenderTask, Dashboard, RenderTask, WriteDashboard};
 use looker_sdk::{ApiErrorBody, Error};
 use looker_sdk_testkit::FakeLooker;
 use serde_json::json;
@@ -35,11 +33,19 @@ fn api_message(e: &Error) -> String {
 async fn typed_answer_reaches_the_sdk_and_path_params_select_the_stub() {
     let kit = kit().await;
     kit.dashboard().respond(&dashboard("0", "any"));
-    kit.dashboard().dashboard_id("42").respond(&dashboard("42", "Sales"));
+    kit.dashboard()
+        .dashboard_id("42")
+        .respond(&dashboard("42", "Sales"));
 
     let sdk = kit.sdk();
-    assert_eq!(sdk.dashboard("42").await.unwrap().title.as_deref(), Some("Sales"));
-    assert_eq!(sdk.dashboard("7").await.unwrap().title.as_deref(), Some("any"));
+    assert_eq!(
+        sdk.dashboard("42").await.unwrap().title.as_deref(),
+        Some("Sales")
+    );
+    assert_eq!(
+        sdk.dashboard("7").await.unwrap().title.as_deref(),
+        Some("any")
+    );
     assert_eq!(kit.operations(), ["dashboard", "dashboard"]);
     let calls = kit.calls_of("dashboard");
     assert_eq!(calls[0].path_param("dashboard_id"), Some("42"));
@@ -50,7 +56,9 @@ async fn typed_answer_reaches_the_sdk_and_path_params_select_the_stub() {
 #[tokio::test]
 async fn path_params_are_decoded_before_matching() {
     let kit = kit().await;
-    kit.dashboard().dashboard_id("a/b c").respond(&dashboard("x", "slashed"));
+    kit.dashboard()
+        .dashboard_id("a/b c")
+        .respond(&dashboard("x", "slashed"));
     let d = kit.sdk().dashboard("a/b c").await.unwrap();
     assert_eq!(d.title.as_deref(), Some("slashed"));
 }
@@ -101,10 +109,19 @@ async fn csv_and_bool_query_params_match() {
     let kit = kit().await;
     kit.all_users()
         .ids(["1", "2"])
-        .respond(&vec![looker_sdk::models::User::default()]);
+        .respond(&[looker_sdk::models::User::default()]);
     kit.search_users().is_disabled(true).respond(&[]);
-    assert_eq!(kit.sdk().all_users().ids(["1", "2"]).await.unwrap().len(), 1);
-    assert!(kit.sdk().search_users().is_disabled(true).await.unwrap().is_empty());
+    assert_eq!(
+        kit.sdk().all_users().ids(["1", "2"]).await.unwrap().len(),
+        1
+    );
+    assert!(kit
+        .sdk()
+        .search_users()
+        .is_disabled(true)
+        .await
+        .unwrap()
+        .is_empty());
     assert!(kit.sdk().search_users().is_disabled(false).await.is_err());
     kit.verify_on_drop(false);
 }
@@ -133,7 +150,9 @@ async fn typed_body_matches_as_json_and_mismatches_are_explained() {
     let err = kit.sdk().create_dashboard(&other).await.unwrap_err();
     let message = api_message(&err);
     assert!(
-        message.contains(r#"the body is {"title":"Costs"}, the stub wants {"title":"Sales","folder_id":"9"}"#),
+        message.contains(
+            r#"the body is {"title":"Costs"}, the stub wants {"title":"Sales","folder_id":"9"}"#
+        ),
         "{message}"
     );
     kit.verify_on_drop(false);
@@ -221,7 +240,11 @@ async fn empty_and_binary_answers() {
 async fn raw_answers_carry_any_status_and_headers() {
     let kit = kit().await;
     kit.dashboard()
-        .respond_raw(200, "application/json", r#"{"id": 5, "title": "from raw", "new_field": 1}"#)
+        .respond_raw(
+            200,
+            "application/json",
+            r#"{"id": 5, "title": "from raw", "new_field": 1}"#,
+        )
         .header("X-Total-Count", "1");
     let d = kit.sdk().dashboard("5").await.unwrap();
     assert_eq!(d.id.as_deref(), Some("5"), "numeric ids decode leniently");
@@ -256,7 +279,11 @@ async fn delay_makes_the_sdk_time_out() {
     kit.dashboard()
         .respond(&dashboard("1", "slow"))
         .delay(Duration::from_millis(400));
-    let sdk = kit.sdk_builder().timeout(Duration::from_millis(100)).build().unwrap();
+    let sdk = kit
+        .sdk_builder()
+        .timeout(Duration::from_millis(100))
+        .build()
+        .unwrap();
     let err = sdk.dashboard("1").await.unwrap_err();
     assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
     let d = kit.sdk().dashboard("1").await.unwrap();
@@ -269,9 +296,18 @@ async fn once_answers_one_call_then_the_next_stub_takes_over() {
     kit.dashboard().respond(&dashboard("1", "later"));
     kit.dashboard().respond(&dashboard("1", "first")).once();
     let sdk = kit.sdk();
-    assert_eq!(sdk.dashboard("1").await.unwrap().title.as_deref(), Some("first"));
-    assert_eq!(sdk.dashboard("1").await.unwrap().title.as_deref(), Some("later"));
-    assert_eq!(sdk.dashboard("1").await.unwrap().title.as_deref(), Some("later"));
+    assert_eq!(
+        sdk.dashboard("1").await.unwrap().title.as_deref(),
+        Some("first")
+    );
+    assert_eq!(
+        sdk.dashboard("1").await.unwrap().title.as_deref(),
+        Some("later")
+    );
+    assert_eq!(
+        sdk.dashboard("1").await.unwrap().title.as_deref(),
+        Some("later")
+    );
 }
 
 #[tokio::test]
@@ -283,7 +319,10 @@ async fn times_n_then_used_up() {
     assert!(sdk.dashboard("1").await.is_ok());
     let err = sdk.dashboard("1").await.unwrap_err();
     let message = api_message(&err);
-    assert!(message.contains("it is used up (answered 2 of 2)"), "{message}");
+    assert!(
+        message.contains("it is used up (answered 2 of 2)"),
+        "{message}"
+    );
     assert_eq!(stub.hits(), 2);
     kit.verify_on_drop(false);
 }
@@ -291,7 +330,9 @@ async fn times_n_then_used_up() {
 #[tokio::test]
 async fn single_answer_repeats_and_always_repeats_the_last_of_a_sequence() {
     let kit = kit().await;
-    kit.dashboard().dashboard_id("1").respond(&dashboard("1", "every time"));
+    kit.dashboard()
+        .dashboard_id("1")
+        .respond(&dashboard("1", "every time"));
     kit.dashboard()
         .dashboard_id("2")
         .respond(&dashboard("2", "first"))
@@ -299,9 +340,15 @@ async fn single_answer_repeats_and_always_repeats_the_last_of_a_sequence() {
         .always();
     let sdk = kit.sdk();
     for _ in 0..3 {
-        assert_eq!(sdk.dashboard("1").await.unwrap().title.as_deref(), Some("every time"));
+        assert_eq!(
+            sdk.dashboard("1").await.unwrap().title.as_deref(),
+            Some("every time")
+        );
     }
-    assert_eq!(sdk.dashboard("2").await.unwrap().title.as_deref(), Some("first"));
+    assert_eq!(
+        sdk.dashboard("2").await.unwrap().title.as_deref(),
+        Some("first")
+    );
     for _ in 0..3 {
         assert_eq!(
             sdk.dashboard("2").await.unwrap().title.as_deref(),
@@ -325,7 +372,12 @@ async fn sequences_serve_pages_in_order() {
     let mut all = Vec::new();
     let mut offset = 0;
     loop {
-        let batch = sdk.search_dashboards().limit(2).offset(offset).await.unwrap();
+        let batch = sdk
+            .search_dashboards()
+            .limit(2)
+            .offset(offset)
+            .await
+            .unwrap();
         let n = batch.len();
         all.extend(batch);
         if n < 2 {
@@ -368,7 +420,13 @@ async fn render_task_states_then_results() {
 
     let sdk = kit.sdk();
     let created = sdk
-        .create_dashboard_render_task("42", "pdf", 1280, 1024, &CreateDashboardRenderTask::default())
+        .create_dashboard_render_task(
+            "42",
+            "pdf",
+            1280,
+            1024,
+            &CreateDashboardRenderTask::default(),
+        )
         .await
         .unwrap();
     let id = created.id.unwrap();
@@ -391,12 +449,19 @@ async fn login_works_by_itself_and_can_be_overridden() {
     kit.me().respond(&looker_sdk::models::User::default());
     kit.sdk().me().await.unwrap();
     let login = &kit.calls_of("login")[0];
-    assert_eq!(login.form("client_id").as_deref(), Some(looker_sdk_testkit::CLIENT_ID));
+    assert_eq!(
+        login.form("client_id").as_deref(),
+        Some(looker_sdk_testkit::CLIENT_ID)
+    );
     assert_eq!(
         kit.calls_of("me")[0].header("authorization"),
         Some(format!("token {}", looker_sdk_testkit::ACCESS_TOKEN).as_str())
     );
-    assert_eq!(kit.operations(), ["me"], "built-in session calls are left out");
+    assert_eq!(
+        kit.operations(),
+        ["me"],
+        "built-in session calls are left out"
+    );
 
     let other = kit.sdk_builder().build().unwrap();
     kit.login()
@@ -405,7 +470,10 @@ async fn login_works_by_itself_and_can_be_overridden() {
     let err = other.me().await.unwrap_err();
     assert!(matches!(err, Error::Auth { .. }), "{err:?}");
     assert_eq!(err.status(), Some(403));
-    assert_eq!(err.api_body().unwrap().message(), Some("API login disabled"));
+    assert_eq!(
+        err.api_body().unwrap().message(),
+        Some("API login disabled")
+    );
 }
 
 #[tokio::test]
@@ -420,7 +488,9 @@ async fn logout_works_by_itself() {
 #[tokio::test]
 async fn calls_without_a_token_get_401() {
     let kit = kit().await;
-    kit.me().respond(&looker_sdk::models::User::default()).optional();
+    kit.me()
+        .respond(&looker_sdk::models::User::default())
+        .optional();
     let response = looker_sdk::reqwest::get(format!("{}/api/4.0/user", kit.base_url()))
         .await
         .unwrap();

@@ -32,7 +32,9 @@ async fn a_stub_never_called_fails_verify_with_its_description() {
         err.problems[0],
         "#3 `dashboard` where dashboard_id = \"42\" → 200 JSON: called 0 times, expected at least 1"
     );
-    assert!(err.to_string().starts_with("looker-sdk-testkit: verify failed (1 problem)\n- #3"));
+    assert!(err
+        .to_string()
+        .starts_with("looker-sdk-testkit: verify failed (1 problem)\n- #3"));
     kit.verify_on_drop(false);
 }
 
@@ -64,7 +66,10 @@ async fn optional_stubs_may_stay_unused() {
 #[tokio::test]
 async fn an_unmatched_call_names_the_operation_and_the_stubs_and_fails_verify() {
     let kit = kit().await;
-    kit.dashboard().dashboard_id("41").respond(&dashboard("41")).optional();
+    kit.dashboard()
+        .dashboard_id("41")
+        .respond(&dashboard("41"))
+        .optional();
     kit.all_looks().respond(&[]).optional();
     let err = kit.sdk().dashboard("7").fields("id").await.unwrap_err();
     assert_eq!(err.status(), Some(501));
@@ -107,7 +112,8 @@ async fn a_path_outside_the_spec_is_404_and_fails_verify() {
     assert_eq!(err.status(), Some(404));
     let verify = kit.try_verify().unwrap_err();
     assert!(
-        verify.problems[0].contains("no operation of the Looker API has GET /api/4.0/no/such/thing"),
+        verify.problems[0]
+            .contains("no operation of the Looker API has GET /api/4.0/no/such/thing"),
         "{verify}"
     );
     assert_eq!(kit.operations(), ["?"]);
@@ -174,5 +180,8 @@ fn a_failing_test_is_not_turned_into_an_abort_by_verify_on_drop() {
         })
     });
     let payload = result.unwrap_err();
-    assert_eq!(payload.downcast_ref::<&str>(), Some(&"the test's own failure"));
+    assert_eq!(
+        payload.downcast_ref::<&str>(),
+        Some(&"the test's own failure")
+    );
 }

@@ -7,6 +7,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::{ident, rust_type, Scope};
+use crate::format::Source;
 use crate::ir::{Api, Body, Operation, Param, ParamLocation, ParamType, Response, Tag, TypeRef};
 
 /// Directory of the test kit's generated sources.
@@ -53,31 +54,50 @@ pub fn marker_name(op: &Operation) -> String {
 }
 
 /// `testkit/src/generated/mod.rs`: the route table of every operation (always compiled, so an
-/// unmatched call is named even when its tag's feature is off) and the stub modules.
-pub fn mod_file(api: &Api) -> TokenStream {
-    let entries = api.operations.iter().map(|op| {
-        let id = &op.id;
-        let method = &op.http_method;
-        let path = &op.path;
+/// unmatched call is named even when its tag's feature is off), which features this build has,
+/// and the stub modules. The table is laid out here, one operation per line.
+pub fn mod_file(api: &Api) -> Source {
+    let arms = api.tags.iter().map(|tag| {
+        let feature = &tag.feature;
+        quote!(#[cfg(feature = #feature)] #feature => true,)
+    });
+    let mut source = Source::from(quote! {
+        //! Generated from the spec: the route table and the typed stubs per operation.
+        pub mod ops;
+
+        /// Whether the typed stubs of a tag's feature are compiled in.
+        pub(crate) fn stubbed(feature: &str) -> bool {
+            match feature {
+                #(#arms)*
+                _ => false,
+            }
+        }
+    });
+    let mut table = String::from(
+        "/// Every operation of the spec, in spec order: id, method, path, feature, whether it needs a token.\n\
+         pub(crate) static OPERATIONS: &[crate::route::OperationInfo] = &[\n",
+    );
+    for op in &api.operations {
         let feature = api
             .tags
             .iter()
             .find(|t| t.name == op.tag)
-            .map_or(String::new(), |t| t.feature.clone());
-        let auth = !op.unauthenticated;
-        quote! {
-            crate::route::OperationInfo::new(
-                #id, #method, #path, #feature, #auth, cfg!(feature = #feature),
-            ),
+            .map_or("", |t| t.feature.as_str());
+        let args = format!(
+            "{:?}, {:?}, {:?}, {:?}, {}",
+            op.id, op.http_method, op.path, feature, !op.unauthenticated
+        );
+        let line = format!("    crate::route::op({args}),");
+        if line.len() <= 100 {
+            table.push_str(&line);
+            table.push('\n');
+        } else {
+            table.push_str(&format!("    crate::route::op(\n        {args},\n    ),\n"));
         }
-    });
-    quote! {
-        //! Generated from the spec: the route table and the typed stubs per operation.
-        pub mod ops;
-
-        /// Every operation of the spec, in spec order.
-        pub(crate) static OPERATIONS: &[crate::route::OperationInfo] = &[ #(#entries)* ];
     }
+    table.push_str("];\n");
+    source.push_text(table);
+    source
 }
 
 /// `testkit/src/generated/ops/mod.rs`: one module per tag behind its Cargo feature.
@@ -107,7 +127,11 @@ pub fn ops_mod_file(api: &Api) -> TokenStream {
 
 /// One tag's stubs.
 pub fn tag_file(api: &Api, tag: &Tag) -> TokenStream {
-    let ops = api.operations.iter().filter(|op| op.tag == tag.name).map(op_items);
+    let ops = api
+        .operations
+        .iter()
+        .filter(|op| op.tag == tag.name)
+        .map(op_items);
     let header = format!(" Stubs for the `{}` operations.", tag.name);
     quote! {
         #![doc = #header]
@@ -163,7 +187,12 @@ fn op_items(op: &Operation) -> TokenStream {
             }
         }
     });
-    let setters: Vec<TokenStream> = op.params.iter().map(setter).chain(body_setter(op)).collect();
+    let setters: Vec<TokenStream> = op
+        .params
+        .iter()
+        .map(setter)
+        .chain(body_setter(op))
+        .collect();
     let setters = (!setters.is_empty()).then(|| {
         quote! {
             impl crate::Stub<'_, #marker> { #(#setters)* }
@@ -207,8 +236,14 @@ fn setter(param: &Param) -> TokenStream {
     };
     let doc = format!(" Matches the {kind} parameter `{wire}` (as the SDK sends it).");
     let (ty, call) = match &param.ty {
-        ParamType::String => (quote!(impl Into<String>), quote!(self.#runtime(#wire, value))),
-        ParamType::Bool => (quote!(bool), quote!(self.#runtime(#wire, value.to_string()))),
+        ParamType::String => (
+            quote!(impl Into<String>),
+            quote!(self.#runtime(#wire, value)),
+        ),
+        ParamType::Bool => (
+            quote!(bool),
+            quote!(self.#runtime(#wire, value.to_string())),
+        ),
         ParamType::Int => (quote!(i64), quote!(self.#runtime(#wire, value.to_string()))),
         ParamType::Float => (quote!(f64), quote!(self.#runtime(#wire, value.to_string()))),
         ParamType::CsvStrings => (
