@@ -202,7 +202,8 @@ mod tests {
     #[tokio::test]
     async fn a_failed_render_is_reported_with_looker_s_detail() {
         let kit = FakeLooker::start().await.unwrap();
-        kit.create_dashboard_render_task().respond(&task("enqueued_for_query"));
+        kit.create_dashboard_render_task()
+            .respond(&task("enqueued_for_query"));
         kit.render_task().respond(&RenderTask {
             status_detail: Some("renderer out of memory".into()),
             ..task("failure")
@@ -222,6 +223,9 @@ mod tests {
         let err = dashboard_pdf(kit.sdk(), "404", Duration::from_millis(1))
             .await
             .unwrap_err();
-        assert!(matches!(err, RenderError::Api(ref e) if e.is_not_found()), "{err:?}");
+        assert!(
+            matches!(err, RenderError::Api(ref e) if e.is_not_found()),
+            "{err:?}"
+        );
     }
 }

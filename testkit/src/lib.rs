@@ -129,7 +129,9 @@ impl fmt::Display for VerifyError {
             if n == 1 { "" } else { "s" }
         )?;
         for problem in &self.problems {
-            let problem = problem.strip_prefix("looker-sdk-testkit: ").unwrap_or(problem);
+            let problem = problem
+                .strip_prefix("looker-sdk-testkit: ")
+                .unwrap_or(problem);
             write!(f, "\n- {}", problem.replace('\n', "\n  "))?;
         }
         Ok(())
