@@ -37,6 +37,14 @@ async fn run_example(kit: &FakeLooker, name: &str, args: &[&str]) -> (Output, te
         .env_remove("LOOKERSDK_TIMEOUT")
         .env_remove("LOOKERSDK_VERIFY_SSL")
         .env_remove("LOOKERSDK_CA_CERT_FILE");
+    // What `cargo test` sets for this test (CARGO_MANIFEST_DIR, CARGO_PKG_*) would look like a
+    // changed build environment to build scripts that watch it, and rebuild them every run.
+    for (name, _) in std::env::vars() {
+        if name.starts_with("CARGO_") && !matches!(name.as_str(), "CARGO_HOME" | "CARGO_TARGET_DIR")
+        {
+            command.env_remove(name);
+        }
+    }
     let output = command.output().await.expect("cargo runs");
     (output, dir)
 }
