@@ -26,7 +26,8 @@ commands:
                           Markdown report of what changed between two specs, with the semver bump
   prism-spec [--spec PATH] [--out PATH] [--require-auth]
                           write the spec copy the Prism conformance server needs
-  bench-build             time `cargo check` and a debug build of looker-sdk (dependencies prebuilt)
+  bench-build [FILTER]    time `cargo check` and debug builds of looker-sdk and looker-sdk-testkit
+                          (dependencies prebuilt); FILTER picks measurements by label
 ";
 
 fn main() -> ExitCode {
