@@ -53,6 +53,12 @@ pub struct Stats {
     pub sdk_lines: usize,
     /// Operations with a typed test-kit stub (counted in the generated text).
     pub stubs: usize,
+    /// Operations paged by `limit` + `offset` (each gets `.paginate()`).
+    pub paged_offset: usize,
+    /// Of those, the ones the spec declares to answer with one object instead of an array.
+    pub paged_offset_object: usize,
+    /// Operations paged by a continuation token (`.paginate()` too).
+    pub paged_token: usize,
 }
 
 /// Everything a generation run produces.
@@ -250,6 +256,12 @@ pub fn generate(spec_text: &str) -> Result<Output> {
     }
 
     let count = |origin: ir::Origin| api.types.iter().filter(|t| t.origin == origin).count();
+    let paged = |pred: &dyn Fn(&ir::Paging) -> bool| {
+        api.operations
+            .iter()
+            .filter(|op| op.paging.as_ref().is_some_and(pred))
+            .count()
+    };
     let stats = Stats {
         operations: api.operations.len(),
         schemas: spec.api.components.as_ref().map_or(0, |c| c.schemas.len()),
@@ -258,6 +270,17 @@ pub fn generate(spec_text: &str) -> Result<Output> {
         tags: api.tags.len(),
         sdk_lines,
         stubs,
+        paged_offset: paged(&|p| matches!(p, ir::Paging::Offset { .. })),
+        paged_offset_object: paged(&|p| {
+            matches!(
+                p,
+                ir::Paging::Offset {
+                    declared_array: false,
+                    ..
+                }
+            )
+        }),
+        paged_token: paged(&|p| matches!(p, ir::Paging::Token { .. })),
     };
     Ok(Output {
         files,

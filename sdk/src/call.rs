@@ -77,6 +77,41 @@ impl RequestParts {
         }
     }
 
+    /// A copy to send again (a workflow's next page). The first describing error is not
+    /// copied: take it with [`take_error`](Self::take_error) before.
+    pub(crate) fn duplicate(&self) -> RequestParts {
+        RequestParts {
+            operation: self.operation,
+            method: self.method.clone(),
+            path: self.path.clone(),
+            query: self.query.clone(),
+            body: self.body.clone(),
+            headers: self.headers.clone(),
+            timeout: self.timeout,
+            auth: self.auth,
+            null_fields: self.null_fields.clone(),
+            error: None,
+        }
+    }
+
+    /// The first error found while describing the request.
+    pub(crate) fn take_error(&mut self) -> Option<Error> {
+        self.error.take()
+    }
+
+    /// The value of a query parameter, when set.
+    pub(crate) fn query_value(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Removes a query parameter.
+    pub(crate) fn remove_query(&mut self, name: &str) {
+        self.query.retain(|(n, _)| n != name);
+    }
+
     pub(crate) fn set_query(&mut self, name: Cow<'static, str>, value: String) {
         if let Some(slot) = self.query.iter_mut().find(|(n, _)| *n == name) {
             slot.1 = value;
@@ -286,6 +321,12 @@ impl<'a> Call<'a> {
         Box::pin(Decoding { request, decode })
     }
 
+    /// The client and the described request, for a workflow that sends it more than once
+    /// (the paginator).
+    pub(crate) fn into_parts(self) -> (&'a LookerSdk, RequestParts) {
+        (self.sdk, self.parts)
+    }
+
     /// Sends the request and returns the body as a stream (constant memory). The status is
     /// checked before the stream is returned.
     pub(crate) fn stream(self) -> Pending<'a, ByteStream> {
@@ -409,6 +450,8 @@ pub(crate) struct Response {
     pub(crate) operation: &'static str,
     pub(crate) status: u16,
     pub(crate) content_type: Option<String>,
+    /// The response headers (paging headers, `Retry-After` on a 202).
+    pub(crate) headers: reqwest::header::HeaderMap,
     pub(crate) bytes: Bytes,
 }
 
@@ -526,7 +569,9 @@ pub(crate) fn unit(_response: Response) -> crate::Result<()> {
 pub(crate) fn body(response: Response) -> crate::Result<ResponseBody> {
     Ok(ResponseBody {
         operation: response.operation,
+        status: response.status,
         content_type: response.content_type,
+        headers: response.headers,
         bytes: response.bytes,
     })
 }
@@ -545,13 +590,16 @@ pub(crate) fn json_or_none<T: DeserializeOwned>(response: Response) -> crate::Re
 #[derive(Clone)]
 pub struct ResponseBody {
     operation: &'static str,
+    status: u16,
     content_type: Option<String>,
+    headers: reqwest::header::HeaderMap,
     bytes: Bytes,
 }
 
 impl fmt::Debug for ResponseBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResponseBody")
+            .field("status", &self.status)
             .field("content_type", &self.content_type)
             .field("len", &self.bytes.len())
             .finish()
@@ -559,6 +607,39 @@ impl fmt::Debug for ResponseBody {
 }
 
 impl ResponseBody {
+    /// A body made by a workflow (a query pool result read from `query_task_multi_results`).
+    #[allow(dead_code)] // its user is behind the `query` feature
+    pub(crate) fn new(operation: &'static str, content_type: &str, bytes: Bytes) -> Self {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Ok(v) = reqwest::header::HeaderValue::from_str(content_type) {
+            headers.insert(reqwest::header::CONTENT_TYPE, v);
+        }
+        ResponseBody {
+            operation,
+            status: 200,
+            content_type: Some(content_type.to_owned()),
+            headers,
+            bytes,
+        }
+    }
+
+    /// The HTTP status (a 2xx: `200`, or `202` for a task result that is not ready yet).
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// A response header by name (case-insensitive), when present and valid text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// `Retry-After` (seconds or an HTTP date), when the server sent one (with a `202`).
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.headers
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(crate::transport::parse_retry_after)
+    }
+
     /// The `Content-Type` header (e.g. `text/csv; charset=utf-8`).
     pub fn content_type(&self) -> Option<&str> {
         self.content_type.as_deref()
@@ -618,6 +699,8 @@ pub(crate) type InnerStream = Pin<Box<dyn Stream<Item = crate::Result<Bytes>> + 
 /// Implements [`Stream`]`<Item = Result<Bytes>>`; [`ByteStream::copy_to`] writes it to any
 /// `tokio::io::AsyncWrite`.
 pub struct ByteStream {
+    status: u16,
+    retry_after: Option<Duration>,
     content_type: Option<String>,
     content_length: Option<u64>,
     inner: InnerStream,
@@ -626,6 +709,7 @@ pub struct ByteStream {
 impl fmt::Debug for ByteStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ByteStream")
+            .field("status", &self.status)
             .field("content_type", &self.content_type)
             .field("content_length", &self.content_length)
             .finish_non_exhaustive()
@@ -634,15 +718,29 @@ impl fmt::Debug for ByteStream {
 
 impl ByteStream {
     pub(crate) fn new(
+        status: u16,
+        retry_after: Option<Duration>,
         content_type: Option<String>,
         content_length: Option<u64>,
         inner: InnerStream,
     ) -> Self {
         ByteStream {
+            status,
+            retry_after,
             content_type,
             content_length,
             inner,
         }
+    }
+
+    /// The HTTP status (a 2xx: `200`, or `202` for a task result that is not ready yet).
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// `Retry-After` of the response, when the server sent one (with a `202`).
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
     }
 
     /// The `Content-Type` header.
@@ -718,12 +816,16 @@ mod tests {
     fn charset_aware_text() {
         let b = ResponseBody {
             operation: "t",
+            status: 200,
+            headers: Default::default(),
             content_type: Some("text/csv; charset=ISO-8859-1".into()),
             bytes: Bytes::from_static(b"caf\xe9"),
         };
         assert_eq!(b.text(), "café");
         let b = ResponseBody {
             operation: "t",
+            status: 200,
+            headers: Default::default(),
             content_type: Some("text/plain".into()),
             bytes: Bytes::from_static("café".as_bytes()),
         };

@@ -209,6 +209,57 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// A long-running task ended without a result: `error`, `failure`, `killed`, `expired`,
+    /// a task the server no longer knows (`not_found`), or `cancelled` by the caller.
+    Task {
+        /// Which kind of task.
+        kind: TaskKind,
+        /// The task's id (query task id, render task id, materialization id, deployment id).
+        id: String,
+        /// The task's terminal status as the server reported it.
+        status: String,
+        /// The task's own error message, when the server gave one.
+        message: Option<String>,
+    },
+    /// Waiting for a task hit the [`PollPolicy`](crate::workflows::PollPolicy) deadline. The
+    /// task itself may still be running on the server.
+    TaskDeadline {
+        /// Which kind of task.
+        kind: TaskKind,
+        /// The task's id.
+        id: String,
+        /// How long the wait lasted.
+        waited: Duration,
+        /// Status polls made.
+        polls: u32,
+        /// The last status seen, if any poll answered.
+        last_status: Option<String>,
+    },
+}
+
+/// The kinds of long-running tasks the [`workflows`](crate::workflows) wait for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TaskKind {
+    /// `create_query_task` → `query_task` / `query_task_results`.
+    QueryTask,
+    /// `create_*_render_task` → `render_task` → `render_task_results`.
+    RenderTask,
+    /// `start_pdt_build` → `check_pdt_build`.
+    PdtBuild,
+    /// `async_deploy_ref_to_production` → `async_deploy_status`.
+    Deploy,
+}
+
+impl fmt::Display for TaskKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TaskKind::QueryTask => "query task",
+            TaskKind::RenderTask => "render task",
+            TaskKind::PdtBuild => "PDT build",
+            TaskKind::Deploy => "deploy",
+        })
+    }
 }
 
 impl Error {
@@ -340,6 +391,35 @@ impl fmt::Display for Error {
             } => write!(f, "invalid setting `{setting}` from {origin}: {message}"),
             Error::Request { operation, message } => {
                 write!(f, "could not build the request for `{operation}`: {message}")
+            }
+            Error::Task {
+                kind,
+                id,
+                status,
+                message,
+            } => {
+                write!(f, "{kind} {id} ended with status `{status}`")?;
+                match message {
+                    Some(m) => write!(f, ": {m}"),
+                    None => Ok(()),
+                }
+            }
+            Error::TaskDeadline {
+                kind,
+                id,
+                waited,
+                polls,
+                last_status,
+            } => {
+                write!(
+                    f,
+                    "gave up waiting for {kind} {id} after {:.1} s and {polls} status polls",
+                    waited.as_secs_f64()
+                )?;
+                match last_status {
+                    Some(s) => write!(f, " (last status `{s}`)"),
+                    None => write!(f, " (no status seen)"),
+                }
             }
         }
     }

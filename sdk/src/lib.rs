@@ -60,6 +60,14 @@
 //! [`ByteStream`] (constant memory; the status is checked before it is returned). A stream's
 //! timeout covers the response head only.
 //!
+//! # Workflows
+//!
+//! [`workflows`]: `.paginate()` on every list operation (a `Stream` of items or pages, no
+//! paging headers needed), one-`.await` waiters for query tasks, render tasks, PDT builds and
+//! deploys ([`LookerSdk::render_dashboard`], [`LookerSdk::run_query_task`], …) with one
+//! [`workflows::PollPolicy`], and [`workflows::QueryPool`] for many queries within Looker's
+//! concurrency limit.
+//!
 //! # Raw requests
 //!
 //! [`LookerSdk::request`] sends any method and path (relative to `/api/4.0`) through the same
@@ -99,12 +107,13 @@ mod settings;
 #[cfg(test)]
 mod tests;
 mod transport;
+pub mod workflows;
 
 pub use generated::{models, requests};
 
 pub use auth::Auth;
 pub use call::{ByteStream, Pending, QueryValue, ResponseBody};
-pub use error::{ApiErrorBody, Error, LookerError, SettingSource, ValidationErrorDetail};
+pub use error::{ApiErrorBody, Error, LookerError, SettingSource, TaskKind, ValidationErrorDetail};
 pub use raw::RawRequest;
 pub use settings::{
     LookerSdkBuilder, RetryPolicy, Secret, Settings, DEFAULT_APP_ID, DEFAULT_TIMEOUT,

@@ -7,6 +7,8 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 
 use crate::call::{body, ByteStream, Pending, QueryValue, RequestParts, ResponseBody};
+use crate::workflows::paginate::PageMode;
+use crate::workflows::Paginator;
 use crate::LookerSdk;
 
 /// A raw API request; see [`LookerSdk::request`].
@@ -101,6 +103,27 @@ impl<'a> RawRequest<'a> {
             let r = sdk.execute(parts, false).await?.into_full();
             crate::call::json(r)
         })
+    }
+
+    /// Pages through a list endpoint by `limit` + `offset`, decoding each item as `T`
+    /// (`serde_json::Value` keeps every field as sent). See [`Paginator`].
+    pub fn paginate<T: DeserializeOwned + Send + 'a>(self) -> Paginator<'a, T> {
+        Paginator::from_parts(
+            self.sdk,
+            self.parts,
+            PageMode::Offset {
+                object_or_array: false,
+            },
+        )
+    }
+
+    /// Pages through a list endpoint by `limit` + a continuation token sent as the query
+    /// parameter `param` (`search_reports` uses `next_page_token`). See [`Paginator`].
+    pub fn paginate_by_token<T: DeserializeOwned + Send + 'a>(
+        self,
+        param: &'static str,
+    ) -> Paginator<'a, T> {
+        Paginator::from_parts(self.sdk, self.parts, PageMode::Token { param })
     }
 
     /// Sends the request and returns the body as a stream (constant memory). Non-2xx statuses

@@ -94,6 +94,8 @@ impl RawResponse {
         match self {
             RawResponse::Stream(s) => s,
             RawResponse::Full(r) => ByteStream::new(
+                r.status,
+                r.headers.get(RETRY_AFTER).and_then(parse_retry_after),
                 r.content_type,
                 Some(r.bytes.len() as u64),
                 Box::pin(futures_util::stream::iter([Ok(r.bytes)])),
@@ -332,6 +334,8 @@ impl LookerSdk {
                         .map(str::to_owned);
                     if streaming {
                         let len = resp.content_length();
+                        let retry_after =
+                            resp.headers().get(RETRY_AFTER).and_then(parse_retry_after);
                         let m = method.clone();
                         let p = full_path.clone();
                         let stream = resp.bytes_stream().map(move |r| {
@@ -351,11 +355,15 @@ impl LookerSdk {
                             None => Box::pin(stream),
                         };
                         return Ok(Attempt::Done(RawResponse::Stream(ByteStream::new(
+                            status.as_u16(),
+                            retry_after,
                             content_type,
                             len,
                             stream,
                         ))));
                     }
+                    let mut resp = resp;
+                    let headers = std::mem::take(resp.headers_mut());
                     let bytes = match resp.bytes().await {
                         Ok(b) => b,
                         Err(e) => {
@@ -366,6 +374,7 @@ impl LookerSdk {
                         operation,
                         status: status.as_u16(),
                         content_type,
+                        headers,
                         bytes,
                     })));
                 }

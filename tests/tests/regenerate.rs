@@ -132,7 +132,9 @@ fn check_generated_sdk(name: &str, spec_text: &str) -> codegen::Output {
 /// Writes the test-kit runtime plus the generated stubs of `output` as a standalone crate over
 /// the SDK crate `sdk_name` (written by [`check_generated_sdk`]) and checks it.
 fn check_generated_testkit(sdk_name: &str, output: &codegen::Output) {
-    let dir = root().join("target/regen").join(format!("{sdk_name}-testkit"));
+    let dir = root()
+        .join("target/regen")
+        .join(format!("{sdk_name}-testkit"));
     let _ = std::fs::remove_dir_all(&dir);
     let src = root().join("testkit/src");
     for entry in std::fs::read_dir(&src).unwrap().flatten() {
@@ -142,7 +144,11 @@ fn check_generated_testkit(sdk_name: &str, output: &codegen::Output) {
         }
     }
     let generated = codegen::emit::testkit::TESTKIT_GENERATED_DIR;
-    for file in output.files.iter().filter(|f| f.path.starts_with(generated)) {
+    for file in output
+        .files
+        .iter()
+        .filter(|f| f.path.starts_with(generated))
+    {
         let rel = file.path.strip_prefix("testkit/").unwrap();
         write(&dir.join(rel), &file.contents);
     }
@@ -150,7 +156,12 @@ fn check_generated_testkit(sdk_name: &str, output: &codegen::Output) {
     let mut sdk = toml::Table::new();
     sdk.insert(
         "path".into(),
-        root().join("target/regen").join(sdk_name).display().to_string().into(),
+        root()
+            .join("target/regen")
+            .join(sdk_name)
+            .display()
+            .to_string()
+            .into(),
     );
     sdk.insert("default-features".into(), false.into());
     dependencies.insert("looker-sdk".into(), sdk.into());

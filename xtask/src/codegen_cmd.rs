@@ -154,6 +154,11 @@ fn print_report(plan: &Plan) {
         "generated {} operations, {} schemas, {} Write types, {} enums, {} tags (features)",
         s.operations, s.schemas, s.write_types, s.enums, s.tags
     );
+    println!(
+        "paginate  {} limit/offset operations ({} declared as one object, paged leniently), \
+         {} token-paged: each gets .paginate()",
+        s.paged_offset, s.paged_offset_object, s.paged_token
+    );
     let profile = if cfg!(debug_assertions) {
         "; xtask is a debug build, `cargo bench -p looker-codegen --bench generate` times release"
     } else {

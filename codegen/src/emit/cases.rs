@@ -18,15 +18,18 @@ const MAX_DEPTH: usize = 4;
 /// `tests/src/generated_cases.rs`.
 pub fn cases_file(api: &Api) -> TokenStream {
     let types: HashMap<&str, &TypeDef> = api.types.iter().map(|t| (t.name.as_str(), t)).collect();
-    let fns = api.operations.iter().map(|op| case_fn(op, &types));
-    let entries = api.operations.iter().map(|op| {
-        let id = &op.id;
-        let tag = &op.tag;
-        let method = &op.http_method;
-        let path = &op.path;
-        let f = format_ident!("call_{}", crate::ir::names::unraw(&op.method_name));
-        quote!(Case { operation: #id, tag: #tag, method: #method, path: #path, run: #f },)
-    });
+    let fns = api
+        .operations
+        .iter()
+        .map(|op| case_fn(op, &types, Call::Send));
+    let entries = api.operations.iter().map(|op| entry(op, Call::Send));
+    let paged: Vec<&Operation> = api
+        .operations
+        .iter()
+        .filter(|op| op.paging.is_some())
+        .collect();
+    let paginate_fns = paged.iter().map(|op| case_fn(op, &types, Call::Paginate));
+    let paginate_entries = paged.iter().map(|op| entry(op, Call::Paginate));
     quote! {
         //! One conformance case per operation, arguments synthesized from the spec.
         use crate::conformance::{Case, CaseFuture};
@@ -35,12 +38,42 @@ pub fn cases_file(api: &Api) -> TokenStream {
         /// Every operation of the spec, in spec order.
         pub static CASES: &[Case] = &[ #(#entries)* ];
 
+        /// Every paged operation through `.paginate()` (pages of 2, at most 6 items).
+        pub static PAGINATE_CASES: &[Case] = &[ #(#paginate_entries)* ];
+
         #(#fns)*
+        #(#paginate_fns)*
     }
 }
 
-fn case_fn(op: &Operation, types: &HashMap<&str, &TypeDef>) -> TokenStream {
-    let f = format_ident!("call_{}", crate::ir::names::unraw(&op.method_name));
+/// How a case calls its operation.
+#[derive(Clone, Copy, PartialEq)]
+enum Call {
+    /// Sends it once and decodes the answer.
+    Send,
+    /// Pages through it with `.paginate()`.
+    Paginate,
+}
+
+fn case_name(op: &Operation, call: Call) -> proc_macro2::Ident {
+    let prefix = match call {
+        Call::Send => "call",
+        Call::Paginate => "paginate",
+    };
+    format_ident!("{prefix}_{}", crate::ir::names::unraw(&op.method_name))
+}
+
+fn entry(op: &Operation, call: Call) -> TokenStream {
+    let id = &op.id;
+    let tag = &op.tag;
+    let method = &op.http_method;
+    let path = &op.path;
+    let f = case_name(op, call);
+    quote!(Case { operation: #id, tag: #tag, method: #method, path: #path, run: #f },)
+}
+
+fn case_fn(op: &Operation, types: &HashMap<&str, &TypeDef>, call: Call) -> TokenStream {
+    let f = case_name(op, call);
     let method = ident(&op.method_name);
     let mut lets = Vec::new();
     let mut args = Vec::new();
@@ -64,6 +97,18 @@ fn case_fn(op: &Operation, types: &HashMap<&str, &TypeDef>) -> TokenStream {
     }
     let allow = op.deprecated.then(|| quote!(#[allow(deprecated)]));
     let doc = format!(" `{} {}`", op.http_method, op.path);
+    let finish = match call {
+        Call::Send => quote!(request.await.map(drop)),
+        Call::Paginate => {
+            quote!(request
+                .paginate()
+                .page_size(2)
+                .max_items(6)
+                .collect_all()
+                .await
+                .map(drop))
+        }
+    };
     quote! {
         #[doc = #doc]
         #allow
@@ -74,7 +119,7 @@ fn case_fn(op: &Operation, types: &HashMap<&str, &TypeDef>) -> TokenStream {
                 for (name, value) in headers {
                     request = request.header(name, value);
                 }
-                request.await.map(drop)
+                #finish
             })
         }
     }

@@ -6,7 +6,9 @@ use quote::{format_ident, quote};
 
 use super::{doc_attrs, docs::doc_lines, ident, rust_type, status_note, token_text, Scope};
 use crate::format::Source;
-use crate::ir::{Api, Body, Operation, Param, ParamLocation, ParamType, Response, Tag, TypeRef};
+use crate::ir::{
+    Api, Body, Operation, Paging, Param, ParamLocation, ParamType, Response, Tag, TypeRef,
+};
 
 /// `requests/mod.rs`: the per-tag modules behind their features.
 pub fn requests_mod_file(api: &Api) -> TokenStream {
@@ -339,13 +341,51 @@ fn builder(op: &Operation, source: &mut Source) {
         token_text(&decode),
         if null_field { ", null_field" } else { "" }
     );
-    let one_line = format!("crate::builder::request_builder!({args});");
-    source.push_text(if one_line.len() <= 100 {
+    source.push_text(macro_call("crate::builder::request_builder!", &args));
+    if let Some(paging) = &op.paging {
+        source.push_text(macro_call(
+            "crate::workflows::paginate::paginated!",
+            &paginated_args(op, paging),
+        ));
+    }
+    source.push_tokens(response_enum);
+}
+
+/// A macro invocation on one line when it fits in 100 columns, else with its input indented.
+fn macro_call(path: &str, args: &str) -> String {
+    let one_line = format!("{path}({args});");
+    if one_line.len() <= 100 {
         one_line + "\n"
     } else {
-        format!("crate::builder::request_builder!(\n    {args}\n);\n")
-    });
-    source.push_tokens(response_enum);
+        format!("{path}(\n    {args}\n);\n")
+    }
+}
+
+/// The input of `paginated!`: the builder, the item type and how it pages (the forms are
+/// documented on the macro in `sdk/src/workflows/paginate.rs`).
+fn paginated_args(op: &Operation, paging: &Paging) -> String {
+    let item_text = |item: &TypeRef| token_text(&rust_type(item, Scope::Crate));
+    match paging {
+        Paging::Offset {
+            item,
+            declared_array: true,
+        } => format!("{} => {}", op.builder_name, item_text(item)),
+        Paging::Offset {
+            item,
+            declared_array: false,
+        } => format!(
+            "{} => {}, object_or_array",
+            op.builder_name,
+            item_text(item)
+        ),
+        Paging::Token { item, param } => {
+            format!(
+                "{} => {}, token {param:?}",
+                op.builder_name,
+                item_text(item)
+            )
+        }
+    }
 }
 
 fn setter(param: &Param) -> TokenStream {

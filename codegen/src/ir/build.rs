@@ -445,6 +445,7 @@ impl<'a> Builder<'a> {
         let builder_name = builder_ns.claim(&format!("{builder_base}Request"));
         let response_enum_name = matches!(response, Response::ByStatus(_))
             .then(|| builder_ns.claim(&format!("{builder_base}Response")));
+        let paging = paging_of(&ir_params, &response);
         Ok(Operation {
             id: id.to_owned(),
             method_name: method_ns.claim_snake(&names::snake_ident(id)),
@@ -468,6 +469,7 @@ impl<'a> Builder<'a> {
             summary: op.summary.clone(),
             description: op.description.clone(),
             unauthenticated: path == "/login",
+            paging,
             pointer: ptr.to_owned(),
         })
     }
@@ -955,4 +957,34 @@ fn array_item_enum(schema: &Schema) -> Option<Vec<String>> {
         ReferenceOr::Item(items) => string_enum(items),
         ReferenceOr::Reference { .. } => None,
     }
+}
+
+/// An operation pages when it takes an integer `limit` and either an integer `offset` or a
+/// string `*page_token` query parameter, and answers with JSON. `limit` alone is a row limit
+/// (the query runners), not paging.
+fn paging_of(params: &[Param], response: &Response) -> Option<Paging> {
+    let query = |pred: &dyn Fn(&Param) -> bool| {
+        params
+            .iter()
+            .find(|p| p.location == ParamLocation::Query && pred(p))
+    };
+    query(&|p| p.name == "limit" && p.ty == ParamType::Int)?;
+    let Response::Json(ty) = response else {
+        return None;
+    };
+    let (item, declared_array) = match ty {
+        TypeRef::Array(item) => ((**item).clone(), true),
+        other => (other.clone(), false),
+    };
+    if query(&|p| p.name == "offset" && p.ty == ParamType::Int).is_some() {
+        return Some(Paging::Offset {
+            item,
+            declared_array,
+        });
+    }
+    let token = query(&|p| p.name.ends_with("page_token") && p.ty == ParamType::String)?;
+    declared_array.then(|| Paging::Token {
+        item,
+        param: token.name.clone(),
+    })
 }

@@ -92,8 +92,32 @@ pub struct Operation {
     pub description: Option<String>,
     /// Whether the call must be made without the session token (the login endpoint).
     pub unauthenticated: bool,
+    /// How the operation pages through a list, when it does (`.paginate()` on its builder).
+    pub paging: Option<Paging>,
     /// JSON pointer of the operation in the spec.
     pub pointer: String,
+}
+
+/// How a list operation pages. The SDK's paginator stops on a short or empty page and uses
+/// `Link`/`X-Total-Count` when the server sends them (the spec declares no response headers).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Paging {
+    /// `limit` + `offset` query parameters.
+    Offset {
+        /// The type of one item.
+        item: TypeRef,
+        /// `false` when the spec declares one object although the endpoint lists
+        /// (`search_lookml_dashboards`): the paginator then also accepts an object as a
+        /// one-item page.
+        declared_array: bool,
+    },
+    /// `limit` + a continuation token query parameter (`search_reports`' `next_page_token`).
+    Token {
+        /// The type of one item.
+        item: TypeRef,
+        /// The token parameter's wire name.
+        param: String,
+    },
 }
 
 /// Where a parameter goes.

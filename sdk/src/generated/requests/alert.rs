@@ -312,6 +312,7 @@ impl<'a> SearchAlertsRequest<'a> {
 crate::builder::request_builder!(
     SearchAlertsRequest => Vec<crate::models::Alert>, crate::call::json
 );
+crate::workflows::paginate::paginated!(SearchAlertsRequest => crate::models::Alert);
 /// Request builder for [`LookerSdk::get_alert`](crate::LookerSdk::get_alert) (`GET /alerts/{alert_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct GetAlertRequest<'a>(Call<'a>);
@@ -366,6 +367,9 @@ impl<'a> AlertNotificationsRequest<'a> {
 }
 crate::builder::request_builder!(
     AlertNotificationsRequest => Vec<crate::models::AlertNotifications>, crate::call::json
+);
+crate::workflows::paginate::paginated!(
+    AlertNotificationsRequest => crate::models::AlertNotifications
 );
 /// Request builder for [`LookerSdk::read_alert_notification`](crate::LookerSdk::read_alert_notification) (`PATCH /alert_notifications/{alert_notification_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]

@@ -262,6 +262,9 @@ impl<'a> ArtifactNamespacesRequest<'a> {
 crate::builder::request_builder!(
     ArtifactNamespacesRequest => Vec<crate::models::ArtifactNamespace>, crate::call::json
 );
+crate::workflows::paginate::paginated!(
+    ArtifactNamespacesRequest => crate::models::ArtifactNamespace
+);
 /// Request builder for [`LookerSdk::artifact_value`](crate::LookerSdk::artifact_value) (`GET /artifact/{namespace}/value`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ArtifactValueRequest<'a>(Call<'a>);
@@ -321,6 +324,7 @@ impl<'a> SearchArtifactsRequest<'a> {
 crate::builder::request_builder!(
     SearchArtifactsRequest => Vec<crate::models::Artifact>, crate::call::json
 );
+crate::workflows::paginate::paginated!(SearchArtifactsRequest => crate::models::Artifact);
 /// Request builder for [`LookerSdk::artifact`](crate::LookerSdk::artifact) (`GET /artifact/{namespace}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ArtifactRequest<'a>(Call<'a>);
@@ -348,6 +352,7 @@ impl<'a> ArtifactRequest<'a> {
 crate::builder::request_builder!(
     ArtifactRequest => Vec<crate::models::Artifact>, crate::call::json
 );
+crate::workflows::paginate::paginated!(ArtifactRequest => crate::models::Artifact);
 /// Request builder for [`LookerSdk::delete_artifact`](crate::LookerSdk::delete_artifact) (`DELETE /artifact/{namespace}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteArtifactRequest<'a>(Call<'a>);

@@ -1690,6 +1690,9 @@ impl<'a> SearchUserLoginLockoutsRequest<'a> {
 crate::builder::request_builder!(
     SearchUserLoginLockoutsRequest => Vec<crate::models::UserLoginLockout>, crate::call::json
 );
+crate::workflows::paginate::paginated!(
+    SearchUserLoginLockoutsRequest => crate::models::UserLoginLockout
+);
 /// Request builder for [`LookerSdk::delete_user_login_lockout`](crate::LookerSdk::delete_user_login_lockout) (`DELETE /user_login_lockout/{key}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteUserLoginLockoutRequest<'a>(Call<'a>);

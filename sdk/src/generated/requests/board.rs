@@ -396,6 +396,7 @@ impl<'a> SearchBoardsRequest<'a> {
 crate::builder::request_builder!(
     SearchBoardsRequest => Vec<crate::models::Board>, crate::call::json
 );
+crate::workflows::paginate::paginated!(SearchBoardsRequest => crate::models::Board);
 /// Request builder for [`LookerSdk::board`](crate::LookerSdk::board) (`GET /boards/{board_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct BoardRequest<'a>(Call<'a>);

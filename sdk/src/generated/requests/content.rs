@@ -490,6 +490,9 @@ impl<'a> SearchContentFavoritesRequest<'a> {
 crate::builder::request_builder!(
     SearchContentFavoritesRequest => Vec<crate::models::ContentFavorite>, crate::call::json
 );
+crate::workflows::paginate::paginated!(
+    SearchContentFavoritesRequest => crate::models::ContentFavorite
+);
 /// Request builder for [`LookerSdk::content_favorite`](crate::LookerSdk::content_favorite) (`GET /content_favorite/{content_favorite_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ContentFavoriteRequest<'a>(Call<'a>);
@@ -622,6 +625,7 @@ impl<'a> SearchContentRequest<'a> {
 crate::builder::request_builder!(
     SearchContentRequest => Vec<crate::models::ContentSearch>, crate::call::json
 );
+crate::workflows::paginate::paginated!(SearchContentRequest => crate::models::ContentSearch);
 /// Request builder for [`LookerSdk::content_summary`](crate::LookerSdk::content_summary) (`GET /content_summary`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ContentSummaryRequest<'a>(Call<'a>);
@@ -664,6 +668,7 @@ impl<'a> ContentSummaryRequest<'a> {
 crate::builder::request_builder!(
     ContentSummaryRequest => Vec<crate::models::ContentSummary>, crate::call::json
 );
+crate::workflows::paginate::paginated!(ContentSummaryRequest => crate::models::ContentSummary);
 /// Request builder for [`LookerSdk::content_thumbnail`](crate::LookerSdk::content_thumbnail) (`GET /content_thumbnail/{type}/{resource_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ContentThumbnailRequest<'a>(Call<'a>);
@@ -799,6 +804,7 @@ impl<'a> SearchContentViewsRequest<'a> {
 crate::builder::request_builder!(
     SearchContentViewsRequest => Vec<crate::models::ContentView>, crate::call::json
 );
+crate::workflows::paginate::paginated!(SearchContentViewsRequest => crate::models::ContentView);
 /// Request builder for [`LookerSdk::vector_thumbnail`](crate::LookerSdk::vector_thumbnail) (`GET /vector_thumbnail/{type}/{resource_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct VectorThumbnailRequest<'a>(Call<'a>);

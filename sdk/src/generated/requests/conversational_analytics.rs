@@ -561,6 +561,7 @@ impl<'a> SearchAgentsRequest<'a> {
 crate::builder::request_builder!(
     SearchAgentsRequest => Vec<crate::models::Agent>, crate::call::json
 );
+crate::workflows::paginate::paginated!(SearchAgentsRequest => crate::models::Agent);
 /// Request builder for [`LookerSdk::create_agent`](crate::LookerSdk::create_agent) (`POST /agents`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateAgentRequest<'a>(Call<'a>);
@@ -715,6 +716,7 @@ impl<'a> SearchConversationsRequest<'a> {
 crate::builder::request_builder!(
     SearchConversationsRequest => Vec<crate::models::Conversation>, crate::call::json
 );
+crate::workflows::paginate::paginated!(SearchConversationsRequest => crate::models::Conversation);
 /// Request builder for [`LookerSdk::create_conversation`](crate::LookerSdk::create_conversation) (`POST /conversations`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateConversationRequest<'a>(Call<'a>);

@@ -1125,6 +1125,7 @@ impl<'a> SearchDashboardsRequest<'a> {
 crate::builder::request_builder!(
     SearchDashboardsRequest => Vec<crate::models::Dashboard>, crate::call::json
 );
+crate::workflows::paginate::paginated!(SearchDashboardsRequest => crate::models::Dashboard);
 /// Request builder for [`LookerSdk::import_lookml_dashboard`](crate::LookerSdk::import_lookml_dashboard) (`POST /dashboards/{lookml_dashboard_id}/import/{space_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ImportLookmlDashboardRequest<'a>(Call<'a>);
@@ -1230,6 +1231,9 @@ impl<'a> SearchLookmlDashboardsRequest<'a> {
 }
 crate::builder::request_builder!(
     SearchLookmlDashboardsRequest => crate::models::DashboardLookml, crate::call::json
+);
+crate::workflows::paginate::paginated!(
+    SearchLookmlDashboardsRequest => crate::models::DashboardLookml, object_or_array
 );
 /// Request builder for [`LookerSdk::dashboard_lookml`](crate::LookerSdk::dashboard_lookml) (`GET /dashboards/lookml/{dashboard_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]

@@ -297,6 +297,7 @@ impl<'a> SearchFoldersRequest<'a> {
 crate::builder::request_builder!(
     SearchFoldersRequest => Vec<crate::models::Folder>, crate::call::json
 );
+crate::workflows::paginate::paginated!(SearchFoldersRequest => crate::models::Folder);
 /// Request builder for [`LookerSdk::folder`](crate::LookerSdk::folder) (`GET /folders/{folder_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct FolderRequest<'a>(Call<'a>);
@@ -373,6 +374,7 @@ impl<'a> FolderChildrenRequest<'a> {
 crate::builder::request_builder!(
     FolderChildrenRequest => Vec<crate::models::Folder>, crate::call::json
 );
+crate::workflows::paginate::paginated!(FolderChildrenRequest => crate::models::Folder);
 /// Request builder for [`LookerSdk::folder_children_search`](crate::LookerSdk::folder_children_search) (`GET /folders/{folder_id}/children/search`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct FolderChildrenSearchRequest<'a>(Call<'a>);

@@ -447,6 +447,7 @@ impl<'a> AllGroupsRequest<'a> {
     }
 }
 crate::builder::request_builder!(AllGroupsRequest => Vec<crate::models::Group>, crate::call::json);
+crate::workflows::paginate::paginated!(AllGroupsRequest => crate::models::Group);
 /// Request builder for [`LookerSdk::create_group`](crate::LookerSdk::create_group) (`POST /groups`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateGroupRequest<'a>(Call<'a>);
@@ -512,6 +513,7 @@ impl<'a> SearchGroupsRequest<'a> {
 crate::builder::request_builder!(
     SearchGroupsRequest => Vec<crate::models::Group>, crate::call::json
 );
+crate::workflows::paginate::paginated!(SearchGroupsRequest => crate::models::Group);
 /// Request builder for [`LookerSdk::search_groups_with_roles`](crate::LookerSdk::search_groups_with_roles) (`GET /groups/search/with_roles`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct SearchGroupsWithRolesRequest<'a>(Call<'a>);
@@ -565,6 +567,7 @@ impl<'a> SearchGroupsWithRolesRequest<'a> {
 crate::builder::request_builder!(
     SearchGroupsWithRolesRequest => Vec<crate::models::GroupSearch>, crate::call::json
 );
+crate::workflows::paginate::paginated!(SearchGroupsWithRolesRequest => crate::models::GroupSearch);
 /// Request builder for [`LookerSdk::search_groups_with_hierarchy`](crate::LookerSdk::search_groups_with_hierarchy) (`GET /groups/search/with_hierarchy`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct SearchGroupsWithHierarchyRequest<'a>(Call<'a>);
@@ -617,6 +620,9 @@ impl<'a> SearchGroupsWithHierarchyRequest<'a> {
 }
 crate::builder::request_builder!(
     SearchGroupsWithHierarchyRequest => Vec<crate::models::GroupHierarchy>, crate::call::json
+);
+crate::workflows::paginate::paginated!(
+    SearchGroupsWithHierarchyRequest => crate::models::GroupHierarchy
 );
 /// Request builder for [`LookerSdk::group`](crate::LookerSdk::group) (`GET /groups/{group_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -700,6 +706,7 @@ impl<'a> AllGroupUsersRequest<'a> {
 crate::builder::request_builder!(
     AllGroupUsersRequest => Vec<crate::models::User>, crate::call::json
 );
+crate::workflows::paginate::paginated!(AllGroupUsersRequest => crate::models::User);
 /// Request builder for [`LookerSdk::add_group_user`](crate::LookerSdk::add_group_user) (`POST /groups/{group_id}/users`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct AddGroupUserRequest<'a>(Call<'a>);

@@ -392,6 +392,7 @@ impl<'a> SearchLooksRequest<'a> {
     }
 }
 crate::builder::request_builder!(SearchLooksRequest => Vec<crate::models::Look>, crate::call::json);
+crate::workflows::paginate::paginated!(SearchLooksRequest => crate::models::Look);
 /// Request builder for [`LookerSdk::look`](crate::LookerSdk::look) (`GET /looks/{look_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct LookRequest<'a>(Call<'a>);

@@ -167,6 +167,7 @@ impl<'a> AllLookmlModelsRequest<'a> {
 crate::builder::request_builder!(
     AllLookmlModelsRequest => Vec<crate::models::LookmlModel>, crate::call::json
 );
+crate::workflows::paginate::paginated!(AllLookmlModelsRequest => crate::models::LookmlModel);
 /// Request builder for [`LookerSdk::create_lookml_model`](crate::LookerSdk::create_lookml_model) (`POST /lookml_models`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateLookmlModelRequest<'a>(Call<'a>);

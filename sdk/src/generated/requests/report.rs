@@ -86,3 +86,6 @@ impl<'a> SearchReportsRequest<'a> {
 crate::builder::request_builder!(
     SearchReportsRequest => Vec<crate::models::Report>, crate::call::json
 );
+crate::workflows::paginate::paginated!(
+    SearchReportsRequest => crate::models::Report, token "next_page_token"
+);

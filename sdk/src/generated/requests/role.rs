@@ -560,6 +560,7 @@ impl<'a> SearchModelSetsRequest<'a> {
 crate::builder::request_builder!(
     SearchModelSetsRequest => Vec<crate::models::ModelSet>, crate::call::json
 );
+crate::workflows::paginate::paginated!(SearchModelSetsRequest => crate::models::ModelSet);
 /// Request builder for [`LookerSdk::model_set`](crate::LookerSdk::model_set) (`GET /model_sets/{model_set_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ModelSetRequest<'a>(Call<'a>);
@@ -657,6 +658,7 @@ impl<'a> SearchPermissionSetsRequest<'a> {
 crate::builder::request_builder!(
     SearchPermissionSetsRequest => Vec<crate::models::PermissionSet>, crate::call::json
 );
+crate::workflows::paginate::paginated!(SearchPermissionSetsRequest => crate::models::PermissionSet);
 /// Request builder for [`LookerSdk::permission_set`](crate::LookerSdk::permission_set) (`GET /permission_sets/{permission_set_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct PermissionSetRequest<'a>(Call<'a>);
@@ -776,6 +778,7 @@ impl<'a> SearchRolesRequest<'a> {
     }
 }
 crate::builder::request_builder!(SearchRolesRequest => Vec<crate::models::Role>, crate::call::json);
+crate::workflows::paginate::paginated!(SearchRolesRequest => crate::models::Role);
 /// Request builder for [`LookerSdk::search_roles_with_user_count`](crate::LookerSdk::search_roles_with_user_count) (`GET /roles/search/with_user_count`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct SearchRolesWithUserCountRequest<'a>(Call<'a>);
@@ -819,6 +822,9 @@ impl<'a> SearchRolesWithUserCountRequest<'a> {
 }
 crate::builder::request_builder!(
     SearchRolesWithUserCountRequest => Vec<crate::models::RoleSearch>, crate::call::json
+);
+crate::workflows::paginate::paginated!(
+    SearchRolesWithUserCountRequest => crate::models::RoleSearch
 );
 /// Request builder for [`LookerSdk::role`](crate::LookerSdk::role) (`GET /roles/{role_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]

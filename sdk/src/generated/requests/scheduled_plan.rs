@@ -633,6 +633,7 @@ impl<'a> SearchScheduledPlansRequest<'a> {
 crate::builder::request_builder!(
     SearchScheduledPlansRequest => Vec<crate::models::ScheduledPlan>, crate::call::json
 );
+crate::workflows::paginate::paginated!(SearchScheduledPlansRequest => crate::models::ScheduledPlan);
 /// Request builder for [`LookerSdk::scheduled_plans_for_look`](crate::LookerSdk::scheduled_plans_for_look) (`GET /scheduled_plans/look/{look_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct ScheduledPlansForLookRequest<'a>(Call<'a>);

@@ -411,6 +411,7 @@ impl<'a> SearchThemesRequest<'a> {
 crate::builder::request_builder!(
     SearchThemesRequest => Vec<crate::models::Theme>, crate::call::json
 );
+crate::workflows::paginate::paginated!(SearchThemesRequest => crate::models::Theme);
 /// Request builder for [`LookerSdk::default_theme`](crate::LookerSdk::default_theme) (`GET /themes/default`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DefaultThemeRequest<'a>(Call<'a>);

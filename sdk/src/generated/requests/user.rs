@@ -1336,6 +1336,9 @@ impl<'a> SearchCredentialsEmailRequest<'a> {
 crate::builder::request_builder!(
     SearchCredentialsEmailRequest => Vec<crate::models::CredentialsEmailSearch>, crate::call::json
 );
+crate::workflows::paginate::paginated!(
+    SearchCredentialsEmailRequest => crate::models::CredentialsEmailSearch
+);
 /// Request builder for [`LookerSdk::me`](crate::LookerSdk::me) (`GET /user`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct MeRequest<'a>(Call<'a>);
@@ -1388,6 +1391,7 @@ impl<'a> AllUsersRequest<'a> {
     }
 }
 crate::builder::request_builder!(AllUsersRequest => Vec<crate::models::User>, crate::call::json);
+crate::workflows::paginate::paginated!(AllUsersRequest => crate::models::User);
 /// Request builder for [`LookerSdk::create_user`](crate::LookerSdk::create_user) (`POST /users`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct CreateUserRequest<'a>(Call<'a>);
@@ -1503,6 +1507,7 @@ impl<'a> SearchUsersRequest<'a> {
     }
 }
 crate::builder::request_builder!(SearchUsersRequest => Vec<crate::models::User>, crate::call::json);
+crate::workflows::paginate::paginated!(SearchUsersRequest => crate::models::User);
 /// Request builder for [`LookerSdk::search_users_names`](crate::LookerSdk::search_users_names) (`GET /users/search/names/{pattern}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct SearchUsersNamesRequest<'a>(Call<'a>);
@@ -1567,6 +1572,7 @@ impl<'a> SearchUsersNamesRequest<'a> {
 crate::builder::request_builder!(
     SearchUsersNamesRequest => Vec<crate::models::User>, crate::call::json
 );
+crate::workflows::paginate::paginated!(SearchUsersNamesRequest => crate::models::User);
 /// Request builder for [`LookerSdk::user`](crate::LookerSdk::user) (`GET /users/{user_id}`).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UserRequest<'a>(Call<'a>);

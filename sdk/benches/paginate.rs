@@ -1,0 +1,103 @@
+//! `.paginate()` against a hand-written offset loop over the same loopback server.
+//!
+//! Both read 20,000 users in pages of 100 (201 requests, the last one empty). Runs alternate,
+//! 15 of each; the minimum and median are printed.
+//!
+//! Run: `cargo bench -p looker-sdk --bench paginate`.
+
+use std::time::{Duration, Instant};
+
+use axum::extract::Query;
+use axum::Router;
+use looker_sdk::LookerSdk;
+
+const USERS: usize = 20_000;
+const PAGE: i64 = 100;
+
+async fn page(
+    Query(q): Query<std::collections::HashMap<String, String>>,
+) -> impl axum::response::IntoResponse {
+    let offset: usize = q.get("offset").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let limit: usize = q.get("limit").and_then(|v| v.parse().ok()).unwrap_or(USERS);
+    let end = (offset + limit).min(USERS);
+    let mut body = String::from("[");
+    for i in offset.min(end)..end {
+        if i > offset {
+            body.push(',');
+        }
+        body.push_str(&format!(
+            r#"{{"id":"{i}","email":"user{i}@example.com","first_name":"First{i}","last_name":"Last{i}","is_disabled":false}}"#
+        ));
+    }
+    body.push(']');
+    ([("content-type", "application/json")], body)
+}
+
+async fn hand_loop(sdk: &LookerSdk) -> usize {
+    let mut all = Vec::new();
+    let mut offset = 0;
+    loop {
+        let users = sdk.all_users().limit(PAGE).offset(offset).await.unwrap();
+        let n = users.len() as i64;
+        all.extend(users);
+        if n < PAGE {
+            return all.len();
+        }
+        offset += n;
+    }
+}
+
+async fn paginated(sdk: &LookerSdk) -> usize {
+    sdk.all_users()
+        .paginate()
+        .page_size(PAGE as u32)
+        .collect_all()
+        .await
+        .unwrap()
+        .len()
+}
+
+fn summary(mut runs: Vec<Duration>) -> (f64, f64) {
+    runs.sort();
+    (
+        runs[0].as_secs_f64() * 1e3,
+        runs[runs.len() / 2].as_secs_f64() * 1e3,
+    )
+}
+
+#[tokio::main]
+async fn main() {
+    let app = Router::new().fallback(axum::routing::get(page));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let sdk = LookerSdk::builder()
+        .ignore_env()
+        .ignore_ini()
+        .base_url(&base)
+        .access_token("bench")
+        .proxy("none")
+        .build()
+        .unwrap();
+    assert_eq!(hand_loop(&sdk).await, USERS);
+    assert_eq!(paginated(&sdk).await, USERS);
+    let (mut hand, mut pager) = (Vec::new(), Vec::new());
+    for _ in 0..15 {
+        let t = Instant::now();
+        hand_loop(&sdk).await;
+        hand.push(t.elapsed());
+        let t = Instant::now();
+        paginated(&sdk).await;
+        pager.push(t.elapsed());
+    }
+    let (hand_min, hand_med) = summary(hand);
+    let (pager_min, pager_med) = summary(pager);
+    println!("{USERS} users, pages of {PAGE} (201 requests), 15 alternating runs each:");
+    println!("  hand-written offset loop  min {hand_min:.1} ms  median {hand_med:.1} ms");
+    println!("  .paginate().collect_all() min {pager_min:.1} ms  median {pager_med:.1} ms");
+    println!(
+        "  overhead: {:+.1} % (min), {:+.1} % (median)",
+        (pager_min / hand_min - 1.0) * 100.0,
+        (pager_med / hand_med - 1.0) * 100.0
+    );
+}

@@ -1,0 +1,99 @@
+//! Async deploys: `async_deploy_ref_to_production` → `async_deploy_status` until it ends.
+//!
+//! In 26.12 the start call answers `{"status": "queued"}` without the deployment's id, so
+//! this waiter starts from a deployment id you have (for example from Looker's UI or logs).
+
+use std::future::IntoFuture;
+
+use super::poll::{missing, poll_until, Polled, Watch};
+use crate::call::Pending;
+use crate::error::TaskKind;
+use crate::models::DeployStatusResponse;
+use crate::{Error, LookerSdk, Result};
+
+/// A wait for an async deploy; `.await` it for the final [`DeployStatusResponse`].
+///
+/// `SUCCESS` ends the wait; `FAILED`/`ERROR` end it with [`Error::Task`] carrying the
+/// deploy's `error`. The API cannot stop a deploy, so cancelling only stops waiting.
+#[must_use = "a wait does nothing until it is awaited"]
+pub struct DeployWait<'a> {
+    sdk: &'a LookerSdk,
+    project_id: String,
+    deployment_id: i64,
+    watch: Watch<'a>,
+}
+
+impl std::fmt::Debug for DeployWait<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeployWait")
+            .field("project_id", &self.project_id)
+            .field("deployment_id", &self.deployment_id)
+            .field("policy", &self.watch.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+super::poll::wait_options!(DeployWait, "stops waiting (the API cannot stop a deploy)");
+
+impl LookerSdk {
+    /// Waits for deployment `deployment_id` of project `project_id` to finish.
+    pub fn wait_async_deploy(&self, project_id: &str, deployment_id: i64) -> DeployWait<'_> {
+        DeployWait {
+            sdk: self,
+            project_id: project_id.to_owned(),
+            deployment_id,
+            watch: Watch::default(),
+        }
+    }
+}
+
+impl<'a> IntoFuture for DeployWait<'a> {
+    type Output = Result<DeployStatusResponse>;
+    type IntoFuture = Pending<'a, DeployStatusResponse>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let DeployWait {
+                sdk,
+                project_id,
+                deployment_id,
+                mut watch,
+            } = self;
+            let id = deployment_id.to_string();
+            poll_until(
+                TaskKind::Deploy,
+                &id,
+                &mut watch,
+                || poll_once(sdk, &project_id, deployment_id),
+                || async { None },
+            )
+            .await
+        })
+    }
+}
+
+async fn poll_once(
+    sdk: &LookerSdk,
+    project_id: &str,
+    deployment_id: i64,
+) -> Result<Polled<DeployStatusResponse>> {
+    let id = deployment_id.to_string();
+    let state = sdk
+        .async_deploy_status(project_id, deployment_id)
+        .await
+        .map_err(|e| missing(TaskKind::Deploy, &id, e))?;
+    let status = state.status.clone().unwrap_or_default();
+    match status.to_ascii_uppercase().as_str() {
+        "SUCCESS" | "SUCCEEDED" | "COMPLETE" | "DEPLOYED" => Ok(Polled::Ready(state)),
+        "FAILED" | "FAILURE" | "ERROR" => Err(Error::Task {
+            kind: TaskKind::Deploy,
+            id,
+            status,
+            message: state.error,
+        }),
+        _ => Ok(Polled::Pending {
+            status,
+            retry_after: None,
+        }),
+    }
+}

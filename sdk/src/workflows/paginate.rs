@@ -1,0 +1,523 @@
+//! Pagination: every list operation as a stream of items or of pages.
+//!
+//! Looker pages with `limit` + `offset` (33 list operations in 26.12, plus
+//! `search_lookml_dashboards`) or with `limit` + `next_page_token` (`search_reports`). The spec
+//! declares no response headers, and Looker sends `Link` / `X-Total-Count` on some endpoints
+//! only, so the paginator never needs them: it stops on a short page or an empty one (Looker
+//! may answer an exactly full last page with a `next` link and then an empty page). When the
+//! headers are there they save requests: a `Link` header without `rel="next"` or an
+//! `X-Total-Count` that has been reached ends the stream without asking for the empty page.
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_util::stream::{BoxStream, Stream, StreamExt};
+use serde::de::DeserializeOwned;
+
+use crate::call::{decode_json, Call, RequestParts, Response};
+use crate::{Error, LookerSdk, Result};
+
+/// The page size when none is set: Looker's own UI pages by 100 or less, and larger pages
+/// make each request slower without making the whole list faster.
+pub const DEFAULT_PAGE_SIZE: u32 = 100;
+
+/// How an operation pages (chosen by the generator from the spec).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PageMode {
+    /// `limit` + `offset`. With `object_or_array`, a page may also be one JSON object (the spec
+    /// declares `search_lookml_dashboards` that way), read as a page of one item.
+    Offset { object_or_array: bool },
+    /// `limit` + a continuation token query parameter.
+    Token { param: &'static str },
+}
+
+/// Adds `.paginate()` to a generated request builder. Forms:
+/// - `paginated!(Builder => Item)`: `limit` + `offset`, the answer is a JSON array;
+/// - `paginated!(Builder => Item, object_or_array)`: the same, but the spec declares one object;
+/// - `paginated!(Builder => Item, token "param")`: `limit` + a continuation token.
+#[allow(unused_macros)] // the users are generated behind tag features
+macro_rules! paginated {
+    ($builder:ident => $item:ty) => {
+        $crate::workflows::paginate::paginated!(
+            @impl $builder => $item,
+            $crate::workflows::paginate::PageMode::Offset { object_or_array: false }
+        );
+    };
+    ($builder:ident => $item:ty, object_or_array) => {
+        $crate::workflows::paginate::paginated!(
+            @impl $builder => $item,
+            $crate::workflows::paginate::PageMode::Offset { object_or_array: true }
+        );
+    };
+    ($builder:ident => $item:ty, token $param:literal) => {
+        $crate::workflows::paginate::paginated!(
+            @impl $builder => $item,
+            $crate::workflows::paginate::PageMode::Token { param: $param }
+        );
+    };
+    (@impl $builder:ident => $item:ty, $mode:expr) => {
+        impl<'a> $builder<'a> {
+            /// Pages through every result: a stream of items, keeping every other parameter
+            /// set on this builder on each page. A `limit` set here is the page size unless
+            /// [`page_size`](crate::workflows::Paginator::page_size) is set; the deprecated
+            /// `page` / `per_page` are never sent. See [`Paginator`](crate::workflows::Paginator).
+            #[inline]
+            pub fn paginate(self) -> crate::workflows::Paginator<'a, $item> {
+                crate::workflows::Paginator::new(self.0, $mode)
+            }
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use paginated;
+
+/// A list operation paged through as a [`Stream`] of items; see [`pages`](Self::pages) for
+/// whole pages and [`collect_all`](Self::collect_all) for a `Vec`.
+///
+/// ```no_run
+/// # async fn demo(sdk: &looker_sdk::LookerSdk) -> looker_sdk::Result<()> {
+/// use futures_util::TryStreamExt;
+/// let mut dashboards = sdk.search_dashboards().title("Sales%").paginate().page_size(50);
+/// while let Some(dashboard) = dashboards.try_next().await? {
+///     println!("{:?}", dashboard.title);
+/// }
+/// # Ok(()) }
+/// ```
+///
+/// Every page goes through the client's normal path (auth, retries, timeouts). The stream
+/// ends after a short or empty page, when a `Link` header has no `rel="next"`, when
+/// `X-Total-Count` items have been read, or at [`max_items`](Self::max_items). A page that
+/// repeats the previous one (a server ignoring `offset`) ends it with an error instead of
+/// looping forever.
+#[must_use = "a paginator does nothing until it is polled"]
+pub struct Paginator<'a, T> {
+    setup: Option<Setup<'a>>,
+    pages: Option<BoxStream<'a, Result<Vec<T>>>>,
+    buffer: VecDeque<T>,
+}
+
+/// What the stream is built from (taken on the first poll).
+struct Setup<'a> {
+    sdk: &'a LookerSdk,
+    template: RequestParts,
+    error: Option<Error>,
+    mode: PageMode,
+    page_size: Option<u32>,
+    max_items: Option<u64>,
+}
+
+impl<T> std::fmt::Debug for Paginator<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("Paginator");
+        if let Some(s) = &self.setup {
+            d.field("operation", &s.template.operation)
+                .field("page_size", &s.page_size)
+                .field("max_items", &s.max_items);
+        }
+        d.field("buffered", &self.buffer.len()).finish()
+    }
+}
+
+impl<'a, T: DeserializeOwned + Send + 'a> Paginator<'a, T> {
+    /// From a generated builder's request (see `paginated!`).
+    #[allow(dead_code)] // its users are generated behind tag features
+    pub(crate) fn new(call: Call<'a>, mode: PageMode) -> Self {
+        let (sdk, parts) = call.into_parts();
+        Self::from_parts(sdk, parts, mode)
+    }
+
+    pub(crate) fn from_parts(
+        sdk: &'a LookerSdk,
+        mut template: RequestParts,
+        mode: PageMode,
+    ) -> Self {
+        let error = template.take_error();
+        Paginator {
+            setup: Some(Setup {
+                sdk,
+                template,
+                error,
+                mode,
+                page_size: None,
+                max_items: None,
+            }),
+            pages: None,
+            buffer: VecDeque::new(),
+        }
+    }
+
+    /// Items per request (`limit`); default [`DEFAULT_PAGE_SIZE`], or the builder's `limit`.
+    /// `0` is read as 1.
+    pub fn page_size(mut self, page_size: u32) -> Self {
+        if let Some(s) = &mut self.setup {
+            s.page_size = Some(page_size.max(1));
+        }
+        self
+    }
+
+    /// Stops after this many items in all (the last request asks for no more than needed).
+    pub fn max_items(mut self, max_items: u64) -> Self {
+        if let Some(s) = &mut self.setup {
+            s.max_items = Some(max_items);
+        }
+        self
+    }
+
+    /// The whole pages instead of single items: a stream of `Vec<T>`, one per request.
+    pub fn pages(mut self) -> Pages<'a, T> {
+        Pages(self.take_pages())
+    }
+
+    /// Reads every page and returns all items (or the first error).
+    pub async fn collect_all(self) -> Result<Vec<T>> {
+        let mut all = Vec::new();
+        let mut pages = self.pages();
+        while let Some(page) = pages.next().await {
+            all.extend(page?);
+        }
+        Ok(all)
+    }
+
+    fn take_pages(&mut self) -> BoxStream<'a, Result<Vec<T>>> {
+        if let Some(pages) = self.pages.take() {
+            return pages;
+        }
+        match self.setup.take() {
+            Some(setup) => page_stream(setup),
+            None => futures_util::stream::empty().boxed(),
+        }
+    }
+}
+
+impl<'a, T: DeserializeOwned + Send + 'a> Stream for Paginator<'a, T> {
+    type Item = Result<T>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        // `Paginator` holds no self-references: every field is `Unpin`.
+        let this = self.get_mut();
+        loop {
+            if let Some(item) = this.buffer.pop_front() {
+                return Poll::Ready(Some(Ok(item)));
+            }
+            if this.pages.is_none() {
+                let pages = this.take_pages();
+                this.pages = Some(pages);
+            }
+            let Some(pages) = this.pages.as_mut() else {
+                return Poll::Ready(None);
+            };
+            match pages.as_mut().poll_next(cx) {
+                Poll::Ready(Some(Ok(page))) => this.buffer.extend(page),
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}
+
+impl<T> Unpin for Paginator<'_, T> {}
+
+/// The pages of a [`Paginator`]: a [`Stream`] of `Result<Vec<T>>`, one item per request.
+#[must_use = "a stream does nothing until it is polled"]
+pub struct Pages<'a, T>(BoxStream<'a, Result<Vec<T>>>);
+
+impl<T> std::fmt::Debug for Pages<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pages").finish_non_exhaustive()
+    }
+}
+
+impl<T> Stream for Pages<'_, T> {
+    type Item = Result<Vec<T>>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.0.as_mut().poll_next(cx)
+    }
+}
+
+/// Where the next request starts.
+enum Cursor {
+    Offset(u64),
+    Token {
+        param: &'static str,
+        token: Option<String>,
+    },
+}
+
+/// The state carried from one page to the next.
+struct State<'a> {
+    setup: Setup<'a>,
+    page_size: u64,
+    cursor: Cursor,
+    read: u64,
+    /// The previous page's body (a cheap `Bytes` clone), to notice a repeated page.
+    previous_page: Option<bytes::Bytes>,
+    done: bool,
+}
+
+fn page_stream<'a, T: DeserializeOwned + Send + 'a>(
+    mut setup: Setup<'a>,
+) -> BoxStream<'a, Result<Vec<T>>> {
+    if let Some(error) = setup.error.take() {
+        return futures_util::stream::once(async move { Err(error) }).boxed();
+    }
+    let builder_limit = setup
+        .template
+        .query_value("limit")
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|&n| n > 0);
+    let page_size = setup
+        .page_size
+        .map(u64::from)
+        .or(builder_limit)
+        .unwrap_or(u64::from(DEFAULT_PAGE_SIZE));
+    let cursor = match setup.mode {
+        PageMode::Offset { .. } => Cursor::Offset(
+            setup
+                .template
+                .query_value("offset")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
+        ),
+        PageMode::Token { param } => Cursor::Token {
+            param,
+            token: setup.template.query_value(param).map(str::to_owned),
+        },
+    };
+    // The paginator owns paging: the builder's own values and the deprecated page/per_page
+    // are never mixed in.
+    for name in ["limit", "offset", "page", "per_page"] {
+        setup.template.remove_query(name);
+    }
+    if let PageMode::Token { param } = setup.mode {
+        setup.template.remove_query(param);
+    }
+    let state = State {
+        setup,
+        page_size,
+        cursor,
+        read: 0,
+        previous_page: None,
+        done: false,
+    };
+    futures_util::stream::unfold(state, |mut state| async move {
+        if state.done {
+            return None;
+        }
+        let page = next_page::<T>(&mut state).await;
+        if page.is_err() {
+            state.done = true;
+        }
+        match page {
+            Ok(None) => None,
+            Ok(Some(items)) => Some((Ok(items), state)),
+            Err(e) => Some((Err(e), state)),
+        }
+    })
+    .boxed()
+}
+
+/// Fetches one page; `None` when there is nothing more to ask for.
+async fn next_page<T: DeserializeOwned>(state: &mut State<'_>) -> Result<Option<Vec<T>>> {
+    let remaining = state.setup.max_items.map(|m| m.saturating_sub(state.read));
+    if remaining == Some(0) {
+        return Ok(None);
+    }
+    let limit = remaining.map_or(state.page_size, |r| r.min(state.page_size));
+    let mut parts = state.setup.template.duplicate();
+    parts.set_query("limit".into(), limit.to_string());
+    match &state.cursor {
+        Cursor::Offset(offset) => parts.set_query("offset".into(), offset.to_string()),
+        Cursor::Token {
+            param,
+            token: Some(token),
+        } => parts.set_query((*param).into(), token.clone()),
+        Cursor::Token { token: None, .. } => {}
+    }
+    let operation = parts.operation;
+    let response = state.setup.sdk.execute(parts, false).await?.into_full();
+    let object_or_array = matches!(
+        state.setup.mode,
+        PageMode::Offset {
+            object_or_array: true
+        }
+    );
+    let mut items: Vec<T> = decode_page(operation, &response, object_or_array)?;
+    let links = PageHeaders::read(&response);
+
+    if !items.is_empty() && state.previous_page.as_ref() == Some(&response.bytes) {
+        return Err(Error::Request {
+            operation: operation.to_string(),
+            message: format!(
+                "the server answered the page after {} items with the same items as the page \
+                 before (is it ignoring `offset`?); stopped instead of looping forever",
+                state.read
+            ),
+        });
+    }
+    state.previous_page = Some(response.bytes.clone());
+
+    if let Some(r) = remaining {
+        items.truncate(usize::try_from(r).unwrap_or(usize::MAX));
+    }
+    let got = items.len() as u64;
+    state.read += got;
+    state.done = match &mut state.cursor {
+        Cursor::Offset(offset) => {
+            let next = links
+                .next_param("offset")
+                .and_then(|v| v.parse::<u64>().ok())
+                .filter(|&n| n > *offset);
+            *offset = next.unwrap_or(*offset + got);
+            if links.has_next {
+                got == 0
+            } else {
+                links.link_present
+                    || got < limit
+                    || links.total.is_some_and(|total| *offset >= total)
+            }
+        }
+        Cursor::Token { param, token } => {
+            let next = links.next_param(param).or(links.next_token.clone());
+            let repeated = next.is_some() && next == *token;
+            if repeated && got > 0 {
+                return Err(Error::Request {
+                    operation: operation.to_string(),
+                    message: format!(
+                        "the server sent the same `{param}` twice; stopped instead of looping"
+                    ),
+                });
+            }
+            *token = next;
+            token.is_none() || got == 0
+        }
+    };
+    if got == 0 {
+        return Ok(None);
+    }
+    Ok(Some(items))
+}
+
+fn decode_page<T: DeserializeOwned>(
+    operation: &str,
+    response: &Response,
+    object_or_array: bool,
+) -> Result<Vec<T>> {
+    let first = response
+        .bytes
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .copied();
+    match first {
+        None => Ok(Vec::new()),
+        Some(b'{') if object_or_array => Ok(vec![decode_json(operation, &response.bytes)?]),
+        _ => decode_json(operation, &response.bytes),
+    }
+}
+
+/// What the paging headers say, when the server sent them.
+#[derive(Debug, Default, PartialEq)]
+struct PageHeaders {
+    /// A `Link` header was sent (then the absence of `next` means the last page).
+    link_present: bool,
+    /// It has `rel="next"`.
+    has_next: bool,
+    /// The `next` URL's query pairs.
+    next_query: Vec<(String, String)>,
+    /// `X-Total-Count`.
+    total: Option<u64>,
+    /// A token in a header of its own (`X-Next-Page-Token` or `next_page_token`).
+    next_token: Option<String>,
+}
+
+impl PageHeaders {
+    fn read(response: &Response) -> Self {
+        let header = |name: &str| {
+            let mut values = response
+                .headers
+                .get_all(name)
+                .iter()
+                .filter_map(|v| v.to_str().ok());
+            let first = values.next().unwrap_or("").to_owned();
+            values.fold(first, |all, v| all + "," + v)
+        };
+        let link = header("link");
+        let mut out = PageHeaders {
+            link_present: !link.trim().is_empty(),
+            total: header("x-total-count").trim().parse().ok(),
+            next_token: ["x-next-page-token", "next_page_token"]
+                .iter()
+                .map(|n| header(n).trim().to_owned())
+                .find(|v| !v.is_empty()),
+            ..PageHeaders::default()
+        };
+        if let Some(url) = next_link(&link) {
+            out.has_next = true;
+            out.next_query = query_pairs(url);
+        }
+        out
+    }
+
+    fn next_param(&self, name: &str) -> Option<String> {
+        self.next_query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    }
+}
+
+/// The target of the `rel="next"` entry of a `Link` header (RFC 8288).
+fn next_link(link: &str) -> Option<&str> {
+    link.split(',').find_map(|entry| {
+        let (target, params) = entry.trim().split_once('>')?;
+        let target = target.trim().strip_prefix('<')?;
+        let is_next = params.split(';').any(|p| {
+            let Some((k, v)) = p.split_once('=') else {
+                return false;
+            };
+            k.trim().eq_ignore_ascii_case("rel")
+                && v.trim()
+                    .trim_matches('"')
+                    .split_whitespace()
+                    .any(|r| r.eq_ignore_ascii_case("next"))
+        });
+        is_next.then_some(target)
+    })
+}
+
+fn query_pairs(url: &str) -> Vec<(String, String)> {
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    let query = query.split('#').next().unwrap_or("");
+    reqwest::Url::parse(&format!("x:?{query}"))
+        .map(|u| u.query_pairs().into_owned().collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_next_link_among_others() {
+        let link = r#"<https://x/api/4.0/users?limit=2&offset=0>; rel="first", <https://x/api/4.0/users?limit=2&offset=4>; rel="next", <https://x/api/4.0/users?offset=8>; rel="last""#;
+        assert_eq!(
+            next_link(link),
+            Some("https://x/api/4.0/users?limit=2&offset=4")
+        );
+        assert_eq!(next_link(r#"<https://x/a?offset=2>; rel="prev""#), None);
+        assert_eq!(next_link(""), None);
+        assert_eq!(
+            next_link("<https://x/a?next_page_token=ab%3D>;rel=next"),
+            Some("https://x/a?next_page_token=ab%3D")
+        );
+        assert_eq!(
+            query_pairs("https://x/a?next_page_token=ab%3D&limit=5"),
+            vec![
+                ("next_page_token".to_owned(), "ab=".to_owned()),
+                ("limit".to_owned(), "5".to_owned())
+            ]
+        );
+    }
+}

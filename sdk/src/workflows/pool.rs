@@ -1,0 +1,295 @@
+//! The query pool: many queries, at most K running at once, polled together.
+//!
+//! Looker runs at most 15 queries per user at a time and drops queued ones after 600 s. The
+//! pool keeps at most [`QueryPool::max_in_flight`] query tasks (default 10) between
+//! `create_query_task` and their result, and asks for all of them with one
+//! `query_task_multi_results` call per round.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use super::poll::{error_message, PollPolicy};
+use crate::call::ResponseBody;
+use crate::error::TaskKind;
+use crate::models::{ResultFormat, WriteCreateQueryTask, WriteQuery};
+use crate::{Error, LookerSdk, Result};
+
+/// The default bound on queries running at once (Looker allows 15 per user).
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 10;
+
+/// One query for a [`QueryPool`]: a saved query's id or an inline query.
+#[derive(Debug, Clone)]
+pub enum QueryInput {
+    /// The id of an existing query.
+    Id(String),
+    /// A query to create first (`create_query`).
+    Inline(Box<WriteQuery>),
+}
+
+impl From<&str> for QueryInput {
+    fn from(id: &str) -> Self {
+        QueryInput::Id(id.to_owned())
+    }
+}
+
+impl From<String> for QueryInput {
+    fn from(id: String) -> Self {
+        QueryInput::Id(id)
+    }
+}
+
+impl From<WriteQuery> for QueryInput {
+    fn from(query: WriteQuery) -> Self {
+        QueryInput::Inline(Box::new(query))
+    }
+}
+
+/// Runs many queries as query tasks with a bound on how many run at once.
+///
+/// ```no_run
+/// # async fn demo(sdk: &looker_sdk::LookerSdk) {
+/// use looker_sdk::workflows::QueryPool;
+/// let results = QueryPool::new(sdk).max_in_flight(8).run(["1", "2", "3"]).await;
+/// for (id, result) in ["1", "2", "3"].iter().zip(results) {
+///     match result {
+///         Ok(body) => println!("query {id}: {} bytes", body.bytes().len()),
+///         Err(e) => eprintln!("query {id}: {e}"),
+///     }
+/// }
+/// # }
+/// ```
+///
+/// Results come back in input order, each with its own success or error: one failing query
+/// does not fail the others. A query that runs longer than the policy's deadline ends with
+/// [`Error::TaskDeadline`] and is killed on the server.
+#[derive(Debug, Clone)]
+pub struct QueryPool<'a> {
+    sdk: &'a LookerSdk,
+    max_in_flight: usize,
+    result_format: String,
+    policy: PollPolicy,
+}
+
+struct Running {
+    index: usize,
+    task_id: String,
+    started: Instant,
+    polls: u32,
+    last_status: Option<String>,
+}
+
+impl<'a> QueryPool<'a> {
+    /// A pool with the defaults: 10 in flight, `json` results, the default [`PollPolicy`].
+    pub fn new(sdk: &'a LookerSdk) -> Self {
+        QueryPool {
+            sdk,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            result_format: "json".into(),
+            policy: PollPolicy::default(),
+        }
+    }
+
+    /// At most this many query tasks at once (at least 1).
+    pub fn max_in_flight(mut self, max: usize) -> Self {
+        self.max_in_flight = max.max(1);
+        self
+    }
+
+    /// The result format of every query task (`json`, `json_detail`, `csv`, `txt`, …).
+    pub fn result_format(mut self, format: impl Into<String>) -> Self {
+        self.result_format = format.into();
+        self
+    }
+
+    /// The polling schedule of each round, and each query's deadline.
+    pub fn policy(mut self, policy: PollPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Runs every query; the results are in input order.
+    pub async fn run<I>(&self, inputs: I) -> Vec<Result<ResponseBody>>
+    where
+        I: IntoIterator,
+        I::Item: Into<QueryInput>,
+    {
+        let mut queue: VecDeque<(usize, QueryInput)> =
+            inputs.into_iter().map(Into::into).enumerate().collect();
+        let mut results: Vec<Option<Result<ResponseBody>>> =
+            (0..queue.len()).map(|_| None).collect();
+        let mut running: Vec<Running> = Vec::new();
+        let mut intervals = self.policy.intervals();
+        loop {
+            let mut started = false;
+            while running.len() < self.max_in_flight {
+                let Some((index, input)) = queue.pop_front() else {
+                    break;
+                };
+                match self.start(input).await {
+                    Ok(task_id) => {
+                        started = true;
+                        running.push(Running {
+                            index,
+                            task_id,
+                            started: Instant::now(),
+                            polls: 0,
+                            last_status: None,
+                        });
+                    }
+                    Err(e) => results[index] = Some(Err(e)),
+                }
+            }
+            if running.is_empty() {
+                break;
+            }
+            if started {
+                // New tasks are polled soon; the schedule restarts with them.
+                intervals = self.policy.intervals();
+            }
+            tokio::time::sleep(intervals.next().unwrap_or(Duration::from_secs(1))).await;
+            self.poll_round(&mut running, &mut results).await;
+        }
+        results
+            .into_iter()
+            .map(|r| {
+                r.unwrap_or_else(|| {
+                    Err(Error::Request {
+                        operation: "query_pool".into(),
+                        message: "internal: a query was never run".into(),
+                    })
+                })
+            })
+            .collect()
+    }
+
+    async fn start(&self, input: QueryInput) -> Result<String> {
+        let query_id = match input {
+            QueryInput::Id(id) => id,
+            QueryInput::Inline(query) => {
+                self.sdk
+                    .create_query(&query)
+                    .await?
+                    .id
+                    .ok_or_else(|| Error::Request {
+                        operation: "create_query".into(),
+                        message: "the query was created without an id".into(),
+                    })?
+            }
+        };
+        let task = WriteCreateQueryTask {
+            query_id: Some(query_id.clone()),
+            result_format: Some(ResultFormat::from(self.result_format.as_str())),
+            ..Default::default()
+        };
+        self.sdk
+            .create_query_task(&task)
+            .await?
+            .id
+            .ok_or_else(|| Error::Task {
+                kind: TaskKind::QueryTask,
+                id: String::new(),
+                status: "not_created".into(),
+                message: Some(format!(
+                    "create_query_task for query {query_id} answered without a task id"
+                )),
+            })
+    }
+
+    /// One `query_task_multi_results` call for every running task; finished ones leave
+    /// `running` with their result.
+    async fn poll_round(
+        &self,
+        running: &mut Vec<Running>,
+        results: &mut [Option<Result<ResponseBody>>],
+    ) {
+        let ids: Vec<String> = running.iter().map(|r| r.task_id.clone()).collect();
+        let answer = self.sdk.query_task_multi_results(ids).await;
+        let mut still = Vec::with_capacity(running.len());
+        for mut task in running.drain(..) {
+            task.polls += 1;
+            let outcome = match &answer {
+                Ok(map) => {
+                    let entry = map.get(&task.task_id);
+                    self.outcome(&mut task, entry)
+                }
+                Err(e) => Some(Err(Error::Task {
+                    kind: TaskKind::QueryTask,
+                    id: task.task_id.clone(),
+                    status: "unknown".into(),
+                    message: Some(format!("query_task_multi_results failed: {e}")),
+                })),
+            };
+            match outcome {
+                Some(result) => results[task.index] = Some(result),
+                None if task.started.elapsed() >= self.policy.deadline_duration() => {
+                    // Free the slot on the server too; the kill's own failure changes nothing.
+                    let _ = self.sdk.kill_query(&task.task_id).await;
+                    results[task.index] = Some(Err(Error::TaskDeadline {
+                        kind: TaskKind::QueryTask,
+                        id: task.task_id.clone(),
+                        waited: task.started.elapsed(),
+                        polls: task.polls,
+                        last_status: task.last_status.clone(),
+                    }));
+                }
+                None => still.push(task),
+            }
+        }
+        *running = still;
+    }
+
+    /// The result of a finished task, `None` while it runs.
+    fn outcome(
+        &self,
+        task: &mut Running,
+        entry: Option<&serde_json::Value>,
+    ) -> Option<Result<ResponseBody>> {
+        let entry = entry?;
+        let status = entry
+            .get("status")
+            .and_then(|s| s.as_str())
+            .unwrap_or("")
+            .to_owned();
+        let data = entry.get("data").unwrap_or(&serde_json::Value::Null);
+        match status.as_str() {
+            "complete" => Some(Ok(body_of(&self.result_format, data))),
+            s if super::query::FAILED.contains(&s) => Some(Err(Error::Task {
+                kind: TaskKind::QueryTask,
+                id: task.task_id.clone(),
+                message: error_message(data.to_string().as_bytes()),
+                status,
+            })),
+            _ => {
+                task.last_status = Some(status);
+                None
+            }
+        }
+    }
+}
+
+/// A finished task's `data` as a body: text formats as their text, JSON as JSON.
+fn body_of(result_format: &str, data: &serde_json::Value) -> ResponseBody {
+    match data {
+        serde_json::Value::String(text) => {
+            let content_type = match result_format {
+                "csv" => "text/csv; charset=utf-8",
+                "html" => "text/html; charset=utf-8",
+                "md" => "text/markdown; charset=utf-8",
+                "sql" | "txt" => "text/plain; charset=utf-8",
+                _ => "application/octet-stream",
+            };
+            ResponseBody::new(
+                "query_task_multi_results",
+                content_type,
+                Bytes::from(text.clone()),
+            )
+        }
+        other => ResponseBody::new(
+            "query_task_multi_results",
+            "application/json",
+            Bytes::from(other.to_string()),
+        ),
+    }
+}

@@ -1,0 +1,173 @@
+//! Query tasks: `create_query_task` → `query_task` until done → `query_task_results`.
+
+use std::future::IntoFuture;
+
+use serde::de::DeserializeOwned;
+
+use super::poll::{error_message, missing, poll_until, Polled, Watch};
+use crate::call::{Pending, ResponseBody};
+use crate::error::TaskKind;
+use crate::models::{QueryTask, WriteCreateQueryTask};
+use crate::{Error, LookerSdk, Result};
+
+/// Query task statuses that end a task without a result.
+pub(crate) const FAILED: [&str; 4] = ["error", "killed", "expired", "failure"];
+
+/// A wait for a query task's result; `.await` it for the result as a [`ResponseBody`] in the
+/// task's `result_format`, or call [`json`](Self::json) for typed JSON.
+///
+/// Made by [`LookerSdk::wait_query_task`] (a task you created) or [`LookerSdk::run_query_task`]
+/// (create and wait in one call). It polls `query_task` on the [`PollPolicy`](crate::workflows::PollPolicy), then reads
+/// `query_task_results` (honouring `Retry-After` while that answers 202). `error`, `killed`,
+/// `expired` and a task the server does not know end it with [`Error::Task`]; the deadline
+/// with [`Error::TaskDeadline`]; [`Canceller::cancel`](crate::workflows::Canceller::cancel) sends `kill_query`.
+#[must_use = "a wait does nothing until it is awaited"]
+pub struct QueryTaskWait<'a> {
+    sdk: &'a LookerSdk,
+    start: Start<'a>,
+    watch: Watch<'a>,
+}
+
+enum Start<'a> {
+    Id(String),
+    Create(Pending<'a, QueryTask>),
+}
+
+impl std::fmt::Debug for QueryTaskWait<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("QueryTaskWait");
+        if let Start::Id(id) = &self.start {
+            d.field("id", id);
+        }
+        d.field("policy", &self.watch.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LookerSdk {
+    /// Waits for the query task `query_task_id` (from `create_query_task`) and returns its
+    /// result. See [`QueryTaskWait`].
+    ///
+    /// ```no_run
+    /// # async fn demo(sdk: &looker_sdk::LookerSdk) -> looker_sdk::Result<()> {
+    /// let rows: serde_json::Value = sdk.wait_query_task("7f3a").json().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn wait_query_task(&self, query_task_id: &str) -> QueryTaskWait<'_> {
+        QueryTaskWait {
+            sdk: self,
+            start: Start::Id(query_task_id.to_owned()),
+            watch: Watch::default(),
+        }
+    }
+
+    /// Creates a query task and waits for its result, in one call.
+    ///
+    /// ```no_run
+    /// # async fn demo(sdk: &looker_sdk::LookerSdk) -> looker_sdk::Result<()> {
+    /// use looker_sdk::models::WriteCreateQueryTask;
+    /// let task = WriteCreateQueryTask {
+    ///     query_id: Some("42".into()),
+    ///     result_format: Some("csv".into()),
+    ///     ..Default::default()
+    /// };
+    /// let csv = sdk.run_query_task(&task).await?.text();
+    /// # Ok(()) }
+    /// ```
+    pub fn run_query_task(&self, body: &WriteCreateQueryTask) -> QueryTaskWait<'_> {
+        QueryTaskWait {
+            sdk: self,
+            start: Start::Create(self.create_query_task(body).send()),
+            watch: Watch::default(),
+        }
+    }
+}
+
+super::poll::wait_options!(
+    QueryTaskWait,
+    "kills the query on the server (`kill_query`)"
+);
+
+impl<'a> QueryTaskWait<'a> {
+    /// Waits and decodes the result as JSON (for the `json*` result formats).
+    pub async fn json<T: DeserializeOwned>(self) -> Result<T> {
+        self.await?.json()
+    }
+
+    async fn run(self) -> Result<ResponseBody> {
+        let QueryTaskWait {
+            sdk,
+            start,
+            mut watch,
+        } = self;
+        let id = match start {
+            Start::Id(id) => id,
+            Start::Create(create) => create.await?.id.ok_or_else(|| Error::Task {
+                kind: TaskKind::QueryTask,
+                id: String::new(),
+                status: "not_created".into(),
+                message: Some("create_query_task answered without a task id".into()),
+            })?,
+        };
+        poll_until(
+            TaskKind::QueryTask,
+            &id,
+            &mut watch,
+            || poll_once(sdk, &id),
+            || async {
+                Some(match sdk.kill_query(&id).await {
+                    Ok(()) => "cancelled by the caller; kill_query was sent".to_owned(),
+                    Err(e) => format!("cancelled by the caller; kill_query failed: {e}"),
+                })
+            },
+        )
+        .await
+    }
+}
+
+impl<'a> IntoFuture for QueryTaskWait<'a> {
+    type Output = Result<ResponseBody>;
+    type IntoFuture = Pending<'a, ResponseBody>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.run())
+    }
+}
+
+async fn poll_once(sdk: &LookerSdk, id: &str) -> Result<Polled<ResponseBody>> {
+    let task = sdk
+        .query_task(id)
+        .await
+        .map_err(|e| missing(TaskKind::QueryTask, id, e))?;
+    let status = task.status.unwrap_or_default();
+    if FAILED.contains(&status.as_str()) {
+        // The task's own message is in its results body, when the server still has it.
+        let message = match sdk.query_task_results(id).await {
+            Ok(body) => error_message(body.bytes()),
+            Err(e) => Some(e.to_string()),
+        };
+        return Err(Error::Task {
+            kind: TaskKind::QueryTask,
+            id: id.to_owned(),
+            status,
+            message,
+        });
+    }
+    if status != "complete" {
+        return Ok(Polled::Pending {
+            status,
+            retry_after: None,
+        });
+    }
+    let body = sdk
+        .query_task_results(id)
+        .await
+        .map_err(|e| missing(TaskKind::QueryTask, id, e))?;
+    if body.status() == 202 {
+        return Ok(Polled::Pending {
+            status,
+            retry_after: body.retry_after(),
+        });
+    }
+    Ok(Polled::Ready(body))
+}

@@ -1,0 +1,272 @@
+//! Render tasks: `create_*_render_task` → `render_task` until `success` →
+//! `render_task_results` (202 with `Retry-After` until the file is ready).
+
+use std::future::IntoFuture;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::poll::{missing, poll_until, Polled, Watch};
+use crate::call::{ByteStream, Pending, ResponseBody};
+use crate::error::TaskKind;
+use crate::models::{CreateDashboardRenderTask, RenderTask};
+use crate::{Error, LookerSdk, Result};
+
+/// A wait for a render task's file (PDF, PNG, JPG); `.await` it for the bytes as a
+/// [`ResponseBody`], or use [`write_to`](Self::write_to) / [`stream`](Self::stream) to keep
+/// memory constant however large the file.
+///
+/// ```no_run
+/// # async fn demo(sdk: &looker_sdk::LookerSdk) -> looker_sdk::Result<()> {
+/// let pdf = sdk.render_dashboard("42", "pdf", 1280, 1024).await?;
+/// std::fs::write("dashboard.pdf", pdf.bytes()).expect("writable");
+/// # Ok(()) }
+/// ```
+///
+/// `failure` and a task the server does not know end the wait with [`Error::Task`] (the
+/// message is the task's `status_detail`); the deadline with [`Error::TaskDeadline`]. The API
+/// cannot stop a render, so [`Canceller::cancel`](crate::workflows::Canceller::cancel) only stops waiting.
+#[must_use = "a wait does nothing until it is awaited"]
+pub struct RenderTaskWait<'a> {
+    sdk: &'a LookerSdk,
+    start: Start<'a>,
+    watch: Watch<'a>,
+}
+
+enum Start<'a> {
+    Id(String),
+    Create(Pending<'a, RenderTask>),
+}
+
+impl std::fmt::Debug for RenderTaskWait<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("RenderTaskWait");
+        if let Start::Id(id) = &self.start {
+            d.field("id", id);
+        }
+        d.field("policy", &self.watch.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LookerSdk {
+    /// Waits for the render task `render_task_id` and returns its file. See
+    /// [`RenderTaskWait`].
+    pub fn wait_render_task(&self, render_task_id: &str) -> RenderTaskWait<'_> {
+        self.render_wait(Start::Id(render_task_id.to_owned()))
+    }
+
+    /// Renders a dashboard (`result_format` `pdf`, `png` or `jpg`, size in pixels) and waits
+    /// for the file, in one call.
+    pub fn render_dashboard(
+        &self,
+        dashboard_id: &str,
+        result_format: &str,
+        width: i64,
+        height: i64,
+    ) -> RenderTaskWait<'_> {
+        self.render_dashboard_with(
+            dashboard_id,
+            result_format,
+            width,
+            height,
+            &CreateDashboardRenderTask::default(),
+        )
+    }
+
+    /// [`render_dashboard`](Self::render_dashboard) with filters, layout style or tabs.
+    pub fn render_dashboard_with(
+        &self,
+        dashboard_id: &str,
+        result_format: &str,
+        width: i64,
+        height: i64,
+        options: &CreateDashboardRenderTask,
+    ) -> RenderTaskWait<'_> {
+        let create = self
+            .create_dashboard_render_task(dashboard_id, result_format, width, height, options)
+            .send();
+        self.render_wait(Start::Create(create))
+    }
+
+    /// Renders one dashboard element (tile) and waits for the file.
+    pub fn render_dashboard_element(
+        &self,
+        dashboard_element_id: &str,
+        result_format: &str,
+        width: i64,
+        height: i64,
+    ) -> RenderTaskWait<'_> {
+        let create = self
+            .create_dashboard_element_render_task(
+                dashboard_element_id,
+                result_format,
+                width,
+                height,
+            )
+            .send();
+        self.render_wait(Start::Create(create))
+    }
+
+    /// Renders a Look and waits for the file.
+    pub fn render_look(
+        &self,
+        look_id: &str,
+        result_format: &str,
+        width: i64,
+        height: i64,
+    ) -> RenderTaskWait<'_> {
+        let create = self
+            .create_look_render_task(look_id, result_format, width, height)
+            .send();
+        self.render_wait(Start::Create(create))
+    }
+
+    /// Renders a query and waits for the file.
+    pub fn render_query(
+        &self,
+        query_id: &str,
+        result_format: &str,
+        width: i64,
+        height: i64,
+    ) -> RenderTaskWait<'_> {
+        let create = self
+            .create_query_render_task(query_id, result_format, width, height)
+            .send();
+        self.render_wait(Start::Create(create))
+    }
+
+    fn render_wait<'a>(&'a self, start: Start<'a>) -> RenderTaskWait<'a> {
+        RenderTaskWait {
+            sdk: self,
+            start,
+            watch: Watch::default(),
+        }
+    }
+}
+
+/// The file, read whole or as a stream.
+enum File {
+    Body(ResponseBody),
+    Stream(ByteStream),
+}
+
+super::poll::wait_options!(
+    RenderTaskWait,
+    "stops waiting (the API cannot stop a render)"
+);
+
+impl RenderTaskWait<'_> {
+    /// Waits, then streams the file into `writer` (constant memory); returns its size.
+    pub async fn write_to<W>(self, writer: &mut W) -> Result<u64>
+    where
+        W: tokio::io::AsyncWrite + Unpin + ?Sized,
+    {
+        self.stream().await?.copy_to(writer).await
+    }
+
+    /// Waits, then returns the file as a stream.
+    pub async fn stream(self) -> Result<ByteStream> {
+        match self.run(true).await? {
+            File::Stream(s) => Ok(s),
+            File::Body(b) => Err(unexpected(b.status())),
+        }
+    }
+
+    async fn run(self, streaming: bool) -> Result<File> {
+        let RenderTaskWait {
+            sdk,
+            start,
+            mut watch,
+        } = self;
+        let id = match start {
+            Start::Id(id) => id,
+            Start::Create(create) => create.await?.id.ok_or_else(|| Error::Task {
+                kind: TaskKind::RenderTask,
+                id: String::new(),
+                status: "not_created".into(),
+                message: Some("the render task was created without an id".into()),
+            })?,
+        };
+        let rendered = AtomicBool::new(false);
+        poll_until(
+            TaskKind::RenderTask,
+            &id,
+            &mut watch,
+            || poll_once(sdk, &id, &rendered, streaming),
+            || async { None },
+        )
+        .await
+    }
+}
+
+impl<'a> IntoFuture for RenderTaskWait<'a> {
+    type Output = Result<ResponseBody>;
+    type IntoFuture = Pending<'a, ResponseBody>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            match self.run(false).await? {
+                File::Body(b) => Ok(b),
+                File::Stream(_) => Err(unexpected(200)),
+            }
+        })
+    }
+}
+
+fn unexpected(status: u16) -> Error {
+    Error::Request {
+        operation: "render_task_results".into(),
+        message: format!("internal: the render result came back in the wrong form ({status})"),
+    }
+}
+
+async fn poll_once(
+    sdk: &LookerSdk,
+    id: &str,
+    rendered: &AtomicBool,
+    streaming: bool,
+) -> Result<Polled<File>> {
+    if !rendered.load(Ordering::Relaxed) {
+        let task = sdk
+            .render_task(id)
+            .await
+            .map_err(|e| missing(TaskKind::RenderTask, id, e))?;
+        let status = task.status.unwrap_or_default();
+        match status.as_str() {
+            "success" => rendered.store(true, Ordering::Relaxed),
+            "failure" | "error" | "expired" | "killed" => {
+                return Err(Error::Task {
+                    kind: TaskKind::RenderTask,
+                    id: id.to_owned(),
+                    status,
+                    message: task.status_detail,
+                })
+            }
+            _ => {
+                return Ok(Polled::Pending {
+                    status,
+                    retry_after: None,
+                })
+            }
+        }
+    }
+    let results = sdk.render_task_results(id);
+    let (status, retry_after, file) = if streaming {
+        let s = results
+            .stream()
+            .await
+            .map_err(|e| missing(TaskKind::RenderTask, id, e))?;
+        (s.status(), s.retry_after(), File::Stream(s))
+    } else {
+        let b = results
+            .await
+            .map_err(|e| missing(TaskKind::RenderTask, id, e))?;
+        (b.status(), b.retry_after(), File::Body(b))
+    };
+    if status == 202 {
+        return Ok(Polled::Pending {
+            status: "success (file not ready)".into(),
+            retry_after,
+        });
+    }
+    Ok(Polled::Ready(file))
+}

@@ -1,0 +1,152 @@
+//! The query pool against a loopback server that counts running queries.
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use common::{builder, handler, json, Fake, Seen};
+use looker_sdk::models::WriteQuery;
+use looker_sdk::workflows::{PollPolicy, QueryInput, QueryPool};
+use looker_sdk::Error;
+
+fn fast() -> PollPolicy {
+    PollPolicy::new()
+        .first_poll(Duration::from_millis(5))
+        .max_interval(Duration::from_millis(15))
+}
+
+/// Query tasks that finish on their third `multi_results` round; query `13` fails.
+#[derive(Default)]
+struct Queries {
+    /// task id → (query id, rounds seen)
+    running: HashMap<String, (String, u32)>,
+    max_running: usize,
+    next: usize,
+    multi_calls: usize,
+}
+
+fn query_param(seen: &Seen, name: &str) -> Option<String> {
+    let q = seen.uri.split_once('?').map_or("", |(_, q)| q);
+    reqwest::Url::parse(&format!("x:?{q}"))
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+fn server(state: Arc<Mutex<Queries>>) -> common::Handler {
+    handler(move |seen, _| {
+        let mut s = state.lock().unwrap();
+        let path = seen.uri.split('?').next().unwrap();
+        match (seen.method.as_str(), path) {
+            ("POST", "/api/4.0/queries") => {
+                let body: serde_json::Value = serde_json::from_slice(&seen.body).unwrap();
+                let id = format!("inline-{}", body["view"].as_str().unwrap());
+                json(StatusCode::OK, serde_json::json!({"id": id}))
+            }
+            ("POST", "/api/4.0/query_tasks") => {
+                let body: serde_json::Value = serde_json::from_slice(&seen.body).unwrap();
+                s.next += 1;
+                let task = format!("task-{}", s.next);
+                let query = body["query_id"].as_str().unwrap().to_owned();
+                s.running.insert(task.clone(), (query, 0));
+                s.max_running = s.max_running.max(s.running.len());
+                json(StatusCode::OK, serde_json::json!({"id": task}))
+            }
+            ("GET", "/api/4.0/query_tasks/multi_results") => {
+                s.multi_calls += 1;
+                let ids = query_param(seen, "query_task_ids").unwrap();
+                let mut out = serde_json::Map::new();
+                for id in ids.split(',') {
+                    let Some((query, rounds)) = s.running.get_mut(id) else {
+                        panic!("polled unknown task {id}");
+                    };
+                    *rounds += 1;
+                    let entry = if *rounds < 3 {
+                        serde_json::json!({"status": "running"})
+                    } else if query == "13" {
+                        serde_json::json!({"status": "error", "data": {"errors": [{"message": "bad field"}]}})
+                    } else {
+                        serde_json::json!({"status": "complete", "data": [{"query": query.clone()}]})
+                    };
+                    if *rounds >= 3 {
+                        s.running.remove(id);
+                    }
+                    out.insert(id.to_owned(), entry);
+                }
+                json(StatusCode::OK, serde_json::Value::Object(out))
+            }
+            _ => json(
+                StatusCode::NOT_FOUND,
+                serde_json::json!({"message": "Not found"}),
+            ),
+        }
+    })
+}
+
+#[tokio::test]
+async fn never_more_than_k_run_results_keep_input_order_and_one_failure_stays_alone() {
+    let state: Arc<Mutex<Queries>> = Arc::default();
+    let fake = Fake::default();
+    let base = fake.start(server(state.clone())).await;
+    let sdk = builder(&base).build().unwrap();
+    let ids: Vec<String> = (0..25).map(|i| i.to_string()).collect();
+    let results = QueryPool::new(&sdk)
+        .max_in_flight(4)
+        .policy(fast())
+        .run(ids.clone())
+        .await;
+    assert_eq!(results.len(), 25);
+    for (id, result) in ids.iter().zip(&results) {
+        if id == "13" {
+            match result {
+                Err(Error::Task {
+                    status, message, ..
+                }) => {
+                    assert_eq!(status, "error");
+                    assert_eq!(message.as_deref(), Some("bad field"));
+                }
+                other => panic!("{other:?}"),
+            }
+        } else {
+            let rows: serde_json::Value = result.as_ref().unwrap().json().unwrap();
+            assert_eq!(
+                rows,
+                serde_json::json!([{"query": id}]),
+                "result of query {id}"
+            );
+        }
+    }
+    let s = state.lock().unwrap();
+    assert_eq!(s.max_running, 4, "the bound is reached and never passed");
+    assert!(s.running.is_empty());
+    // One multi_results call per round for all running tasks, not one call per task.
+    assert!(s.multi_calls < 25, "{} rounds", s.multi_calls);
+}
+
+#[tokio::test]
+async fn inline_queries_are_created_first_and_the_default_bound_is_ten() {
+    let state: Arc<Mutex<Queries>> = Arc::default();
+    let fake = Fake::default();
+    let base = fake.start(server(state.clone())).await;
+    let sdk = builder(&base).build().unwrap();
+    let inputs: Vec<QueryInput> = (0..12)
+        .map(|i| {
+            WriteQuery {
+                model: Some("m".into()),
+                view: Some(format!("v{i}")),
+                ..Default::default()
+            }
+            .into()
+        })
+        .collect();
+    let results = QueryPool::new(&sdk).policy(fast()).run(inputs).await;
+    for (i, result) in results.iter().enumerate() {
+        let rows: serde_json::Value = result.as_ref().unwrap().json().unwrap();
+        assert_eq!(rows, serde_json::json!([{"query": format!("inline-v{i}")}]));
+    }
+    assert_eq!(state.lock().unwrap().max_running, 10);
+}
