@@ -149,6 +149,16 @@ impl fmt::Debug for FakeLooker {
     }
 }
 
+/// A [`PollPolicy`](looker_sdk::workflows::PollPolicy) for waiters in tests: polls every 10 ms
+/// (the SDK's shortest interval) and gives up after 10 s, so that a render or query task
+/// stubbed with a few `rendering` answers finishes at once.
+pub fn fast_polling() -> looker_sdk::workflows::PollPolicy {
+    looker_sdk::workflows::PollPolicy::new()
+        .first_poll(Duration::ZERO)
+        .max_interval(looker_sdk::workflows::MIN_INTERVAL)
+        .deadline(Duration::from_secs(10))
+}
+
 /// Retries as in production, but with short waits.
 fn fast_retry() -> RetryPolicy {
     RetryPolicy::default()
