@@ -188,3 +188,86 @@ async fn stream_csv_writes_the_query_result() {
     );
     assert_eq!(create.hits(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paginate_lists_every_dashboard_and_the_first_users() {
+    let kit = FakeLooker::start().await.unwrap();
+    let dashboards: Vec<Dashboard> = (0..3)
+        .map(|i| Dashboard {
+            id: Some(format!("{i}")),
+            title: Some(format!("Sales {i}")),
+            ..Default::default()
+        })
+        .collect();
+    kit.search_dashboards()
+        .title("Sales%")
+        .fields("id,title,folder(name)")
+        .limit(100)
+        .offset(0)
+        .respond(&dashboards);
+    kit.all_users().respond(&[user("1", "a"), user("2", "b")]);
+
+    let out = stdout(&run_example(&kit, "paginate", &["Sales%"]).await.0);
+    assert!(
+        out.contains("     2  Sales 2\n3 dashboards\nfirst 2 users"),
+        "{out}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn render_pdf_waits_for_the_render_and_streams_the_file() {
+    let kit = FakeLooker::start().await.unwrap();
+    let task = |status: &str| looker_sdk::models::RenderTask {
+        id: Some("r1".into()),
+        status: Some(status.into()),
+        ..Default::default()
+    };
+    kit.create_dashboard_render_task()
+        .dashboard_id("42")
+        .result_format("pdf")
+        .respond(&task("enqueued_for_query"));
+    kit.render_task()
+        .respond(&task("rendering"))
+        .respond(&task("success"));
+    kit.render_task_results()
+        .render_task_id("r1")
+        .respond_bytes("application/pdf", &b"%PDF-1.7 fake"[..]);
+
+    let (output, dir) = run_example(&kit, "render_pdf", &["42", "out.pdf"]).await;
+    let out = stdout(&output);
+    assert!(out.contains("wrote 13 bytes to out.pdf"), "{out}");
+    assert_eq!(
+        std::fs::read(dir.path().join("out.pdf")).unwrap(),
+        b"%PDF-1.7 fake"
+    );
+    let progress = String::from_utf8_lossy(&output.stderr);
+    assert!(progress.contains("rendering"), "{progress}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn async_query_counts_the_rows_or_reports_the_task_status() {
+    let kit = FakeLooker::start().await.unwrap();
+    let task = |status: &str| looker_sdk::models::QueryTask {
+        id: Some("t1".into()),
+        status: Some(status.into()),
+        ..Default::default()
+    };
+    kit.create_query_task()
+        .body_includes(serde_json::json!({"query_id": "5", "result_format": "json"}))
+        .respond(&task("added"));
+    kit.query_task().respond(&task("complete"));
+    kit.query_task_results()
+        .respond_json(200, serde_json::json!([{"a": 1}, {"a": 2}]));
+    let out = stdout(&run_example(&kit, "async_query", &["5"]).await.0);
+    assert!(out.contains("2 rows"), "{out}");
+
+    let kit = FakeLooker::start().await.unwrap();
+    kit.create_query_task().respond(&task("added"));
+    kit.query_task().respond(&task("expired"));
+    kit.query_task_results()
+        .respond_json(200, serde_json::json!({"errors": [{"message": "too old"}]}));
+    let (output, _dir) = run_example(&kit, "async_query", &["5"]).await;
+    stdout(&output);
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("the query ended `expired`"), "{err}");
+}
