@@ -1,94 +1,54 @@
-//! A downstream function and its tests: list the dashboards of a folder and render one to PDF,
-//! tested against the fake Looker of `looker-sdk-testkit` (no Looker, no credentials).
+//! A downstream function and its tests: list the dashboards of a folder (`paginate()`) and
+//! render one to PDF (the render-task waiter), tested against the fake Looker of
+//! `looker-sdk-testkit` (no Looker, no credentials).
 //!
 //! Run it against a real Looker (LOOKERSDK_* environment):
 //! `cargo run -p looker-sdk-testkit --example dashboard_report -- FOLDER_ID out.pdf`;
 //! run its tests: `cargo test -p looker-sdk-testkit --example dashboard_report`.
 
-use std::time::Duration;
-
 use looker_sdk::models::CreateDashboardRenderTask;
+use looker_sdk::workflows::PollPolicy;
 use looker_sdk::{Error, LookerSdk};
 
-/// How many dashboards one page asks for.
-const PAGE: i64 = 100;
-
-/// The `(id, title)` of every dashboard in a folder, reading pages until a short one.
+/// The `(id, title)` of every dashboard in a folder, page after page.
 pub async fn folder_dashboards(
     sdk: &LookerSdk,
     folder_id: &str,
 ) -> Result<Vec<(String, String)>, Error> {
-    let mut out = Vec::new();
-    let mut offset = 0;
-    loop {
-        let page = sdk
-            .search_dashboards()
-            .folder_id(folder_id)
-            .fields("id,title")
-            .sorts("title")
-            .limit(PAGE)
-            .offset(offset)
-            .await?;
-        let n = page.len() as i64;
-        out.extend(page.into_iter().map(|d| {
+    let dashboards = sdk
+        .search_dashboards()
+        .folder_id(folder_id)
+        .fields("id,title")
+        .sorts("title")
+        .paginate()
+        .collect_all()
+        .await?;
+    Ok(dashboards
+        .into_iter()
+        .map(|d| {
             (
                 d.id.unwrap_or_default(),
                 d.title.unwrap_or_else(|| "(untitled)".into()),
             )
-        }));
-        if n < PAGE {
-            return Ok(out);
-        }
-        offset += PAGE;
-    }
+        })
+        .collect())
 }
 
-/// What can go wrong while rendering.
-#[derive(Debug)]
-pub enum RenderError {
-    /// The API call failed.
-    Api(Error),
-    /// Looker reported the render as failed.
-    Failed(String),
-}
-
-impl From<Error> for RenderError {
-    fn from(e: Error) -> Self {
-        RenderError::Api(e)
-    }
-}
-
-/// Renders a dashboard to a PDF: create the render task, poll it every `poll` until it
-/// succeeds, then download the result.
+/// Renders a dashboard to a tiled PDF, polling the render task on `policy`.
 pub async fn dashboard_pdf(
     sdk: &LookerSdk,
     dashboard_id: &str,
-    poll: Duration,
-) -> Result<Vec<u8>, RenderError> {
-    let task = sdk
-        .create_dashboard_render_task(
-            dashboard_id,
-            "pdf",
-            1280,
-            1024,
-            &CreateDashboardRenderTask {
-                dashboard_style: Some("tiled".into()),
-                ..Default::default()
-            },
-        )
+    policy: PollPolicy,
+) -> Result<Vec<u8>, Error> {
+    let style = CreateDashboardRenderTask {
+        dashboard_style: Some("tiled".into()),
+        ..Default::default()
+    };
+    let pdf = sdk
+        .render_dashboard_with(dashboard_id, "pdf", 1280, 1024, &style)
+        .policy(policy)
         .await?;
-    let id = task.id.unwrap_or_default();
-    loop {
-        let task = sdk.render_task(&id).await?;
-        match task.status.as_deref() {
-            Some("success") => break,
-            Some("failure") => {
-                return Err(RenderError::Failed(task.status_detail.unwrap_or_default()))
-            }
-            _ => tokio::time::sleep(poll).await,
-        }
-    }
-    Ok(sdk.render_task_results(&id).await?.into_bytes().to_vec())
+    Ok(pdf.into_bytes().to_vec())
 }
 
 #[tokio::main]
@@ -104,9 +64,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("{id}\t{title}");
     }
     if let Some((id, _)) = dashboards.first() {
-        let pdf = dashboard_pdf(&sdk, id, Duration::from_millis(500))
-            .await
-            .map_err(|e| format!("{e:?}"))?;
+        let pdf = dashboard_pdf(&sdk, id, PollPolicy::default()).await?;
         std::fs::write(out, pdf)?;
     }
     Ok(())
@@ -116,7 +74,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 mod tests {
     use super::*;
     use looker_sdk::models::{Dashboard, RenderTask};
-    use looker_sdk_testkit::FakeLooker;
+    use looker_sdk_testkit::{fast_polling, FakeLooker};
 
     fn dashboards(range: std::ops::Range<usize>) -> Vec<Dashboard> {
         range
@@ -139,6 +97,7 @@ mod tests {
     #[tokio::test]
     async fn lists_every_page_of_the_folder() {
         let kit = FakeLooker::start().await.unwrap();
+        // paginate() asks for pages of 100 (`limit`) and stops at the short one.
         kit.search_dashboards()
             .folder_id("7")
             .offset(0)
@@ -183,7 +142,7 @@ mod tests {
             .render_task_id("r1")
             .respond_bytes("application/pdf", &b"%PDF-1.4 fake"[..]);
 
-        let pdf = dashboard_pdf(kit.sdk(), "42", Duration::from_millis(1))
+        let pdf = dashboard_pdf(kit.sdk(), "42", fast_polling())
             .await
             .unwrap();
         assert_eq!(pdf, b"%PDF-1.4 fake");
@@ -208,10 +167,13 @@ mod tests {
             status_detail: Some("renderer out of memory".into()),
             ..task("failure")
         });
-        let err = dashboard_pdf(kit.sdk(), "42", Duration::from_millis(1))
+        let err = dashboard_pdf(kit.sdk(), "42", fast_polling())
             .await
             .unwrap_err();
-        assert!(matches!(err, RenderError::Failed(ref d) if d == "renderer out of memory"));
+        assert!(
+            matches!(err, Error::Task { ref message, .. } if message.as_deref() == Some("renderer out of memory")),
+            "{err:?}"
+        );
     }
 
     #[tokio::test]
@@ -220,12 +182,9 @@ mod tests {
         kit.create_dashboard_render_task()
             .dashboard_id("404")
             .respond_error(404, "Not found");
-        let err = dashboard_pdf(kit.sdk(), "404", Duration::from_millis(1))
+        let err = dashboard_pdf(kit.sdk(), "404", fast_polling())
             .await
             .unwrap_err();
-        assert!(
-            matches!(err, RenderError::Api(ref e) if e.is_not_found()),
-            "{err:?}"
-        );
+        assert!(err.is_not_found(), "{err:?}");
     }
 }
