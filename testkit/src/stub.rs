@@ -350,6 +350,13 @@ impl<'k, O: Operation> Stub<'k, O> {
     /// Adds an answer; a value that cannot be serialized becomes a setup error reported by
     /// verify (and a 500 answer).
     fn answer(self, answer: Result<Answer, String>) -> Self {
+        let answer = answer.and_then(|a| {
+            if (100..=599).contains(&a.status) {
+                Ok(a)
+            } else {
+                Err(format!("{} is not an HTTP status (100–599)", a.status))
+            }
+        });
         let answer = answer.unwrap_or_else(|message| {
             let message = format!("stub #{} `{}`: {message}", self.id, O::ID);
             self.kit.setup_error(message.clone());
@@ -497,6 +504,17 @@ impl<'k, O: Operation> Stub<'k, O> {
 
     /// Adds a response header to the last answer (`Retry-After`, `X-Total-Count`, `Link`).
     pub fn header(self, name: &str, value: &str) -> Self {
+        let valid = axum::http::HeaderName::from_bytes(name.as_bytes()).is_ok()
+            && axum::http::HeaderValue::from_str(value).is_ok();
+        if !valid {
+            let message = format!(
+                "stub #{} `{}`: {name:?}: {value:?} is not a valid HTTP header",
+                self.id,
+                O::ID
+            );
+            self.kit.setup_error(message);
+            return self;
+        }
         self.last_answer(|a| a.headers.push((name.to_owned(), value.to_owned())))
     }
 

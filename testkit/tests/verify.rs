@@ -133,6 +133,27 @@ async fn setting_a_count_before_an_answer_is_a_setup_error() {
 }
 
 #[tokio::test]
+async fn an_invalid_status_or_header_is_a_setup_error() {
+    let kit = kit().await;
+    kit.dashboard()
+        .respond_error(1000, "no such status")
+        .header("bad header", "x")
+        .optional();
+    let err = kit.sdk().dashboard("1").await.unwrap_err();
+    assert_eq!(err.status(), Some(500), "the bad answer becomes a 500");
+    let err = kit.try_verify().unwrap_err();
+    assert!(
+        err.problems[0].ends_with("1000 is not an HTTP status (100–599)"),
+        "{err}"
+    );
+    assert!(
+        err.problems[1].contains("\"bad header\": \"x\" is not a valid HTTP header"),
+        "{err}"
+    );
+    kit.verify_on_drop(false);
+}
+
+#[tokio::test]
 async fn a_stub_without_answers_fails_verify() {
     let kit = kit().await;
     kit.dashboard().dashboard_id("1");
