@@ -336,6 +336,29 @@ mod tests {
     }
 
     #[test]
+    fn check_reports_stale_testkit_files_and_an_edited_testkit_manifest() {
+        let (dir, spec) = generated_root();
+        let root = dir.path();
+        let stale = root
+            .join(codegen::emit::testkit::TESTKIT_GENERATED_DIR)
+            .join("ops/removed_tag.rs");
+        fs::write(&stale, "// left over").unwrap();
+        let manifest = root.join("testkit/Cargo.toml");
+        let text = fs::read_to_string(&manifest).unwrap();
+        fs::write(&manifest, text.replace("[\"looker-sdk/widget\"]", "[]")).unwrap();
+        let (count, report) = differences(root, &plan(root, Some(spec)).unwrap());
+        assert_eq!(count, 2, "{report}");
+        assert!(
+            report.contains("testkit/src/generated/ops/removed_tag.rs"),
+            "{report}"
+        );
+        assert!(
+            report.contains("+widget = [\"looker-sdk/widget\"]"),
+            "{report}"
+        );
+    }
+
+    #[test]
     fn features_are_spliced_between_the_markers_only() {
         let manifest = "[features]\nnative-tls = []\n# BEGIN GENERATED FEATURES (x)\nold = []\n# END GENERATED FEATURES\n";
         let spliced = splice_features(manifest, "default = [\"a\"]\na = []\n").unwrap();
