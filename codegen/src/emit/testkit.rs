@@ -209,6 +209,7 @@ fn op_items(op: &Operation) -> TokenStream {
         #setters
         impl crate::FakeLooker {
             #[doc = #method_doc]
+            #[inline]
             pub fn #method(&self) -> crate::Stub<'_, #marker> {
                 self.stub()
             }
@@ -255,8 +256,10 @@ fn setter(param: &Param) -> TokenStream {
             (quote!(&#ty), quote!(self.query_json(#wire, value)))
         }
     };
+    // `#[inline]`: compiled only in the test crates that call it (like the SDK's setters).
     quote! {
         #[doc = #doc]
+        #[inline]
         pub fn #name(self, value: #ty) -> Self {
             #call
         }
@@ -269,6 +272,7 @@ fn body_setter(op: &Operation) -> Option<TokenStream> {
             let ty = unsized_type(ty);
             Some(quote! {
                 /// Matches the JSON body: equal to this value once both are JSON.
+                #[inline]
                 pub fn body(self, body: &#ty) -> Self {
                     self.body_typed(body)
                 }
@@ -276,6 +280,7 @@ fn body_setter(op: &Operation) -> Option<TokenStream> {
         }
         Some(Body::Text { .. }) => Some(quote! {
             /// Matches the text body exactly.
+            #[inline]
             pub fn body(self, body: impl Into<String>) -> Self {
                 self.body_text(body)
             }

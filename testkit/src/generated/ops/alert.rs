@@ -10,12 +10,14 @@ impl crate::Operation for FollowAlertOp {
 }
 impl crate::Stub<'_, FollowAlertOp> {
     /// Matches the path parameter `alert_id` (as the SDK sends it).
+    #[inline]
     pub fn alert_id(self, value: impl Into<String>) -> Self {
         self.path_param("alert_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `follow_alert` (`POST /alerts/{alert_id}/follow`); see [`FollowAlertOp`].
+    #[inline]
     pub fn follow_alert(&self) -> crate::Stub<'_, FollowAlertOp> {
         self.stub()
     }
@@ -28,12 +30,14 @@ impl crate::Operation for UnfollowAlertOp {
 }
 impl crate::Stub<'_, UnfollowAlertOp> {
     /// Matches the path parameter `alert_id` (as the SDK sends it).
+    #[inline]
     pub fn alert_id(self, value: impl Into<String>) -> Self {
         self.path_param("alert_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `unfollow_alert` (`DELETE /alerts/{alert_id}/follow`); see [`UnfollowAlertOp`].
+    #[inline]
     pub fn unfollow_alert(&self) -> crate::Stub<'_, UnfollowAlertOp> {
         self.stub()
     }
@@ -50,48 +54,59 @@ impl crate::JsonOperation for SearchAlertsOp {
 }
 impl crate::Stub<'_, SearchAlertsOp> {
     /// Matches the query parameter `limit` (as the SDK sends it).
+    #[inline]
     pub fn limit(self, value: i64) -> Self {
         self.query_param("limit", value.to_string())
     }
     /// Matches the query parameter `offset` (as the SDK sends it).
+    #[inline]
     pub fn offset(self, value: i64) -> Self {
         self.query_param("offset", value.to_string())
     }
     /// Matches the query parameter `group_by` (as the SDK sends it).
+    #[inline]
     pub fn group_by(self, value: impl Into<String>) -> Self {
         self.query_param("group_by", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `disabled` (as the SDK sends it).
+    #[inline]
     pub fn disabled(self, value: bool) -> Self {
         self.query_param("disabled", value.to_string())
     }
     /// Matches the query parameter `frequency` (as the SDK sends it).
+    #[inline]
     pub fn frequency(self, value: impl Into<String>) -> Self {
         self.query_param("frequency", value)
     }
     /// Matches the query parameter `condition_met` (as the SDK sends it).
+    #[inline]
     pub fn condition_met(self, value: bool) -> Self {
         self.query_param("condition_met", value.to_string())
     }
     /// Matches the query parameter `last_run_start` (as the SDK sends it).
+    #[inline]
     pub fn last_run_start(self, value: impl Into<String>) -> Self {
         self.query_param("last_run_start", value)
     }
     /// Matches the query parameter `last_run_end` (as the SDK sends it).
+    #[inline]
     pub fn last_run_end(self, value: impl Into<String>) -> Self {
         self.query_param("last_run_end", value)
     }
     /// Matches the query parameter `all_owners` (as the SDK sends it).
+    #[inline]
     pub fn all_owners(self, value: bool) -> Self {
         self.query_param("all_owners", value.to_string())
     }
 }
 impl crate::FakeLooker {
     /// Stubs `search_alerts` (`GET /alerts/search`); see [`SearchAlertsOp`].
+    #[inline]
     pub fn search_alerts(&self) -> crate::Stub<'_, SearchAlertsOp> {
         self.stub()
     }
@@ -108,12 +123,14 @@ impl crate::JsonOperation for GetAlertOp {
 }
 impl crate::Stub<'_, GetAlertOp> {
     /// Matches the path parameter `alert_id` (as the SDK sends it).
+    #[inline]
     pub fn alert_id(self, value: impl Into<String>) -> Self {
         self.path_param("alert_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `get_alert` (`GET /alerts/{alert_id}`); see [`GetAlertOp`].
+    #[inline]
     pub fn get_alert(&self) -> crate::Stub<'_, GetAlertOp> {
         self.stub()
     }
@@ -130,16 +147,19 @@ impl crate::JsonOperation for UpdateAlertOp {
 }
 impl crate::Stub<'_, UpdateAlertOp> {
     /// Matches the path parameter `alert_id` (as the SDK sends it).
+    #[inline]
     pub fn alert_id(self, value: impl Into<String>) -> Self {
         self.path_param("alert_id", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteAlert) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_alert` (`PUT /alerts/{alert_id}`); see [`UpdateAlertOp`].
+    #[inline]
     pub fn update_alert(&self) -> crate::Stub<'_, UpdateAlertOp> {
         self.stub()
     }
@@ -152,12 +172,14 @@ impl crate::Operation for DeleteAlertOp {
 }
 impl crate::Stub<'_, DeleteAlertOp> {
     /// Matches the path parameter `alert_id` (as the SDK sends it).
+    #[inline]
     pub fn alert_id(self, value: impl Into<String>) -> Self {
         self.path_param("alert_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_alert` (`DELETE /alerts/{alert_id}`); see [`DeleteAlertOp`].
+    #[inline]
     pub fn delete_alert(&self) -> crate::Stub<'_, DeleteAlertOp> {
         self.stub()
     }
@@ -174,16 +196,19 @@ impl crate::JsonOperation for UpdateAlertFieldOp {
 }
 impl crate::Stub<'_, UpdateAlertFieldOp> {
     /// Matches the path parameter `alert_id` (as the SDK sends it).
+    #[inline]
     pub fn alert_id(self, value: impl Into<String>) -> Self {
         self.path_param("alert_id", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::AlertPatch) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_alert_field` (`PATCH /alerts/{alert_id}`); see [`UpdateAlertFieldOp`].
+    #[inline]
     pub fn update_alert_field(&self) -> crate::Stub<'_, UpdateAlertFieldOp> {
         self.stub()
     }
@@ -200,12 +225,14 @@ impl crate::JsonOperation for CreateAlertOp {
 }
 impl crate::Stub<'_, CreateAlertOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteAlert) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_alert` (`POST /alerts`); see [`CreateAlertOp`].
+    #[inline]
     pub fn create_alert(&self) -> crate::Stub<'_, CreateAlertOp> {
         self.stub()
     }
@@ -218,16 +245,19 @@ impl crate::Operation for EnqueueAlertOp {
 }
 impl crate::Stub<'_, EnqueueAlertOp> {
     /// Matches the path parameter `alert_id` (as the SDK sends it).
+    #[inline]
     pub fn alert_id(self, value: impl Into<String>) -> Self {
         self.path_param("alert_id", value)
     }
     /// Matches the query parameter `force` (as the SDK sends it).
+    #[inline]
     pub fn force(self, value: bool) -> Self {
         self.query_param("force", value.to_string())
     }
 }
 impl crate::FakeLooker {
     /// Stubs `enqueue_alert` (`POST /alerts/{alert_id}/enqueue`); see [`EnqueueAlertOp`].
+    #[inline]
     pub fn enqueue_alert(&self) -> crate::Stub<'_, EnqueueAlertOp> {
         self.stub()
     }
@@ -244,16 +274,19 @@ impl crate::JsonOperation for AlertNotificationsOp {
 }
 impl crate::Stub<'_, AlertNotificationsOp> {
     /// Matches the query parameter `limit` (as the SDK sends it).
+    #[inline]
     pub fn limit(self, value: i64) -> Self {
         self.query_param("limit", value.to_string())
     }
     /// Matches the query parameter `offset` (as the SDK sends it).
+    #[inline]
     pub fn offset(self, value: i64) -> Self {
         self.query_param("offset", value.to_string())
     }
 }
 impl crate::FakeLooker {
     /// Stubs `alert_notifications` (`GET /alert_notifications`); see [`AlertNotificationsOp`].
+    #[inline]
     pub fn alert_notifications(&self) -> crate::Stub<'_, AlertNotificationsOp> {
         self.stub()
     }
@@ -270,12 +303,14 @@ impl crate::JsonOperation for ReadAlertNotificationOp {
 }
 impl crate::Stub<'_, ReadAlertNotificationOp> {
     /// Matches the path parameter `alert_notification_id` (as the SDK sends it).
+    #[inline]
     pub fn alert_notification_id(self, value: impl Into<String>) -> Self {
         self.path_param("alert_notification_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `read_alert_notification` (`PATCH /alert_notifications/{alert_notification_id}`); see [`ReadAlertNotificationOp`].
+    #[inline]
     pub fn read_alert_notification(&self) -> crate::Stub<'_, ReadAlertNotificationOp> {
         self.stub()
     }

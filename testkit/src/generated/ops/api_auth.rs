@@ -14,16 +14,19 @@ impl crate::JsonOperation for LoginOp {
 }
 impl crate::Stub<'_, LoginOp> {
     /// Matches the form parameter `client_id` (as the SDK sends it).
+    #[inline]
     pub fn client_id(self, value: impl Into<String>) -> Self {
         self.form_param("client_id", value)
     }
     /// Matches the form parameter `client_secret` (as the SDK sends it).
+    #[inline]
     pub fn client_secret(self, value: impl Into<String>) -> Self {
         self.form_param("client_secret", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `login` (`POST /login`); see [`LoginOp`].
+    #[inline]
     pub fn login(&self) -> crate::Stub<'_, LoginOp> {
         self.stub()
     }
@@ -40,12 +43,14 @@ impl crate::JsonOperation for LoginUserOp {
 }
 impl crate::Stub<'_, LoginUserOp> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `login_user` (`POST /login/{user_id}`); see [`LoginUserOp`].
+    #[inline]
     pub fn login_user(&self) -> crate::Stub<'_, LoginUserOp> {
         self.stub()
     }
@@ -58,6 +63,7 @@ impl crate::Operation for LogoutOp {
 }
 impl crate::FakeLooker {
     /// Stubs `logout` (`DELETE /logout`); see [`LogoutOp`].
+    #[inline]
     pub fn logout(&self) -> crate::Stub<'_, LogoutOp> {
         self.stub()
     }

@@ -14,12 +14,14 @@ impl crate::JsonOperation for ArtifactUsageOp {
 }
 impl crate::Stub<'_, ArtifactUsageOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `artifact_usage` (`GET /artifact/usage`); see [`ArtifactUsageOp`].
+    #[inline]
     pub fn artifact_usage(&self) -> crate::Stub<'_, ArtifactUsageOp> {
         self.stub()
     }
@@ -36,20 +38,24 @@ impl crate::JsonOperation for ArtifactNamespacesOp {
 }
 impl crate::Stub<'_, ArtifactNamespacesOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `limit` (as the SDK sends it).
+    #[inline]
     pub fn limit(self, value: i64) -> Self {
         self.query_param("limit", value.to_string())
     }
     /// Matches the query parameter `offset` (as the SDK sends it).
+    #[inline]
     pub fn offset(self, value: i64) -> Self {
         self.query_param("offset", value.to_string())
     }
 }
 impl crate::FakeLooker {
     /// Stubs `artifact_namespaces` (`GET /artifact/namespaces`); see [`ArtifactNamespacesOp`].
+    #[inline]
     pub fn artifact_namespaces(&self) -> crate::Stub<'_, ArtifactNamespacesOp> {
         self.stub()
     }
@@ -66,16 +72,19 @@ impl crate::JsonOperation for ArtifactValueOp {
 }
 impl crate::Stub<'_, ArtifactValueOp> {
     /// Matches the path parameter `namespace` (as the SDK sends it).
+    #[inline]
     pub fn namespace(self, value: impl Into<String>) -> Self {
         self.path_param("namespace", value)
     }
     /// Matches the query parameter `key` (as the SDK sends it).
+    #[inline]
     pub fn key(self, value: impl Into<String>) -> Self {
         self.query_param("key", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `artifact_value` (`GET /artifact/{namespace}/value`); see [`ArtifactValueOp`].
+    #[inline]
     pub fn artifact_value(&self) -> crate::Stub<'_, ArtifactValueOp> {
         self.stub()
     }
@@ -88,12 +97,14 @@ impl crate::Operation for PurgeArtifactsOp {
 }
 impl crate::Stub<'_, PurgeArtifactsOp> {
     /// Matches the path parameter `namespace` (as the SDK sends it).
+    #[inline]
     pub fn namespace(self, value: impl Into<String>) -> Self {
         self.path_param("namespace", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `purge_artifacts` (`DELETE /artifact/{namespace}/purge`); see [`PurgeArtifactsOp`].
+    #[inline]
     pub fn purge_artifacts(&self) -> crate::Stub<'_, PurgeArtifactsOp> {
         self.stub()
     }
@@ -110,44 +121,54 @@ impl crate::JsonOperation for SearchArtifactsOp {
 }
 impl crate::Stub<'_, SearchArtifactsOp> {
     /// Matches the path parameter `namespace` (as the SDK sends it).
+    #[inline]
     pub fn namespace(self, value: impl Into<String>) -> Self {
         self.path_param("namespace", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `key` (as the SDK sends it).
+    #[inline]
     pub fn key(self, value: impl Into<String>) -> Self {
         self.query_param("key", value)
     }
     /// Matches the query parameter `user_ids` (as the SDK sends it).
+    #[inline]
     pub fn user_ids(self, value: impl Into<String>) -> Self {
         self.query_param("user_ids", value)
     }
     /// Matches the query parameter `min_size` (as the SDK sends it).
+    #[inline]
     pub fn min_size(self, value: i64) -> Self {
         self.query_param("min_size", value.to_string())
     }
     /// Matches the query parameter `max_size` (as the SDK sends it).
+    #[inline]
     pub fn max_size(self, value: i64) -> Self {
         self.query_param("max_size", value.to_string())
     }
     /// Matches the query parameter `limit` (as the SDK sends it).
+    #[inline]
     pub fn limit(self, value: i64) -> Self {
         self.query_param("limit", value.to_string())
     }
     /// Matches the query parameter `offset` (as the SDK sends it).
+    #[inline]
     pub fn offset(self, value: i64) -> Self {
         self.query_param("offset", value.to_string())
     }
     /// Matches the query parameter `tally` (as the SDK sends it).
+    #[inline]
     pub fn tally(self, value: bool) -> Self {
         self.query_param("tally", value.to_string())
     }
 }
 impl crate::FakeLooker {
     /// Stubs `search_artifacts` (`GET /artifact/{namespace}/search`); see [`SearchArtifactsOp`].
+    #[inline]
     pub fn search_artifacts(&self) -> crate::Stub<'_, SearchArtifactsOp> {
         self.stub()
     }
@@ -164,32 +185,39 @@ impl crate::JsonOperation for ArtifactOp {
 }
 impl crate::Stub<'_, ArtifactOp> {
     /// Matches the path parameter `namespace` (as the SDK sends it).
+    #[inline]
     pub fn namespace(self, value: impl Into<String>) -> Self {
         self.path_param("namespace", value)
     }
     /// Matches the query parameter `key` (as the SDK sends it).
+    #[inline]
     pub fn key(self, value: impl Into<String>) -> Self {
         self.query_param("key", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `limit` (as the SDK sends it).
+    #[inline]
     pub fn limit(self, value: i64) -> Self {
         self.query_param("limit", value.to_string())
     }
     /// Matches the query parameter `offset` (as the SDK sends it).
+    #[inline]
     pub fn offset(self, value: i64) -> Self {
         self.query_param("offset", value.to_string())
     }
     /// Matches the query parameter `tally` (as the SDK sends it).
+    #[inline]
     pub fn tally(self, value: bool) -> Self {
         self.query_param("tally", value.to_string())
     }
 }
 impl crate::FakeLooker {
     /// Stubs `artifact` (`GET /artifact/{namespace}`); see [`ArtifactOp`].
+    #[inline]
     pub fn artifact(&self) -> crate::Stub<'_, ArtifactOp> {
         self.stub()
     }
@@ -202,16 +230,19 @@ impl crate::Operation for DeleteArtifactOp {
 }
 impl crate::Stub<'_, DeleteArtifactOp> {
     /// Matches the path parameter `namespace` (as the SDK sends it).
+    #[inline]
     pub fn namespace(self, value: impl Into<String>) -> Self {
         self.path_param("namespace", value)
     }
     /// Matches the query parameter `key` (as the SDK sends it).
+    #[inline]
     pub fn key(self, value: impl Into<String>) -> Self {
         self.query_param("key", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_artifact` (`DELETE /artifact/{namespace}`); see [`DeleteArtifactOp`].
+    #[inline]
     pub fn delete_artifact(&self) -> crate::Stub<'_, DeleteArtifactOp> {
         self.stub()
     }
@@ -228,20 +259,24 @@ impl crate::JsonOperation for UpdateArtifactsOp {
 }
 impl crate::Stub<'_, UpdateArtifactsOp> {
     /// Matches the path parameter `namespace` (as the SDK sends it).
+    #[inline]
     pub fn namespace(self, value: impl Into<String>) -> Self {
         self.path_param("namespace", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &[looker_sdk::models::UpdateArtifact]) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_artifacts` (`PUT /artifacts/{namespace}`); see [`UpdateArtifactsOp`].
+    #[inline]
     pub fn update_artifacts(&self) -> crate::Stub<'_, UpdateArtifactsOp> {
         self.stub()
     }

@@ -14,12 +14,14 @@ impl crate::JsonOperation for CreateEmbedSecretOp {
 }
 impl crate::Stub<'_, CreateEmbedSecretOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteEmbedSecret) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_embed_secret` (`POST /embed_config/secrets`); see [`CreateEmbedSecretOp`].
+    #[inline]
     pub fn create_embed_secret(&self) -> crate::Stub<'_, CreateEmbedSecretOp> {
         self.stub()
     }
@@ -32,12 +34,14 @@ impl crate::Operation for DeleteEmbedSecretOp {
 }
 impl crate::Stub<'_, DeleteEmbedSecretOp> {
     /// Matches the path parameter `embed_secret_id` (as the SDK sends it).
+    #[inline]
     pub fn embed_secret_id(self, value: impl Into<String>) -> Self {
         self.path_param("embed_secret_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_embed_secret` (`DELETE /embed_config/secrets/{embed_secret_id}`); see [`DeleteEmbedSecretOp`].
+    #[inline]
     pub fn delete_embed_secret(&self) -> crate::Stub<'_, DeleteEmbedSecretOp> {
         self.stub()
     }
@@ -54,12 +58,14 @@ impl crate::JsonOperation for CreateSsoEmbedUrlOp {
 }
 impl crate::Stub<'_, CreateSsoEmbedUrlOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::EmbedSsoParams) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_sso_embed_url` (`POST /embed/sso_url`); see [`CreateSsoEmbedUrlOp`].
+    #[inline]
     pub fn create_sso_embed_url(&self) -> crate::Stub<'_, CreateSsoEmbedUrlOp> {
         self.stub()
     }
@@ -76,12 +82,14 @@ impl crate::JsonOperation for CreateEmbedUrlAsMeOp {
 }
 impl crate::Stub<'_, CreateEmbedUrlAsMeOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::EmbedParams) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_embed_url_as_me` (`POST /embed/token_url/me`); see [`CreateEmbedUrlAsMeOp`].
+    #[inline]
     pub fn create_embed_url_as_me(&self) -> crate::Stub<'_, CreateEmbedUrlAsMeOp> {
         self.stub()
     }
@@ -98,12 +106,14 @@ impl crate::JsonOperation for ValidateEmbedUrlOp {
 }
 impl crate::Stub<'_, ValidateEmbedUrlOp> {
     /// Matches the query parameter `url` (as the SDK sends it).
+    #[inline]
     pub fn url(self, value: impl Into<String>) -> Self {
         self.query_param("url", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `validate_embed_url` (`GET /embed/sso/validate`); see [`ValidateEmbedUrlOp`].
+    #[inline]
     pub fn validate_embed_url(&self) -> crate::Stub<'_, ValidateEmbedUrlOp> {
         self.stub()
     }
@@ -120,12 +130,14 @@ impl crate::JsonOperation for AcquireEmbedCookielessSessionOp {
 }
 impl crate::Stub<'_, AcquireEmbedCookielessSessionOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::EmbedCookielessSessionAcquire) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `acquire_embed_cookieless_session` (`POST /embed/cookieless_session/acquire`); see [`AcquireEmbedCookielessSessionOp`].
+    #[inline]
     pub fn acquire_embed_cookieless_session(
         &self,
     ) -> crate::Stub<'_, AcquireEmbedCookielessSessionOp> {
@@ -140,12 +152,14 @@ impl crate::Operation for DeleteEmbedCookielessSessionOp {
 }
 impl crate::Stub<'_, DeleteEmbedCookielessSessionOp> {
     /// Matches the path parameter `session_reference_token` (as the SDK sends it).
+    #[inline]
     pub fn session_reference_token(self, value: impl Into<String>) -> Self {
         self.path_param("session_reference_token", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_embed_cookieless_session` (`DELETE /embed/cookieless_session/{session_reference_token}`); see [`DeleteEmbedCookielessSessionOp`].
+    #[inline]
     pub fn delete_embed_cookieless_session(
         &self,
     ) -> crate::Stub<'_, DeleteEmbedCookielessSessionOp> {
@@ -164,6 +178,7 @@ impl crate::JsonOperation for GenerateTokensForCookielessSessionOp {
 }
 impl crate::Stub<'_, GenerateTokensForCookielessSessionOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(
         self,
         body: &looker_sdk::models::EmbedCookielessSessionGenerateTokens,
@@ -173,6 +188,7 @@ impl crate::Stub<'_, GenerateTokensForCookielessSessionOp> {
 }
 impl crate::FakeLooker {
     /// Stubs `generate_tokens_for_cookieless_session` (`PUT /embed/cookieless_session/generate_tokens`); see [`GenerateTokensForCookielessSessionOp`].
+    #[inline]
     pub fn generate_tokens_for_cookieless_session(
         &self,
     ) -> crate::Stub<'_, GenerateTokensForCookielessSessionOp> {
@@ -191,6 +207,7 @@ impl crate::JsonOperation for LdapConfigOp {
 }
 impl crate::FakeLooker {
     /// Stubs `ldap_config` (`GET /ldap_config`); see [`LdapConfigOp`].
+    #[inline]
     pub fn ldap_config(&self) -> crate::Stub<'_, LdapConfigOp> {
         self.stub()
     }
@@ -207,12 +224,14 @@ impl crate::JsonOperation for UpdateLdapConfigOp {
 }
 impl crate::Stub<'_, UpdateLdapConfigOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteLdapConfig) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_ldap_config` (`PATCH /ldap_config`); see [`UpdateLdapConfigOp`].
+    #[inline]
     pub fn update_ldap_config(&self) -> crate::Stub<'_, UpdateLdapConfigOp> {
         self.stub()
     }
@@ -229,12 +248,14 @@ impl crate::JsonOperation for TestLdapConfigConnectionOp {
 }
 impl crate::Stub<'_, TestLdapConfigConnectionOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteLdapConfig) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `test_ldap_config_connection` (`PUT /ldap_config/test_connection`); see [`TestLdapConfigConnectionOp`].
+    #[inline]
     pub fn test_ldap_config_connection(
         &self,
     ) -> crate::Stub<'_, TestLdapConfigConnectionOp> {
@@ -253,12 +274,14 @@ impl crate::JsonOperation for TestLdapConfigAuthOp {
 }
 impl crate::Stub<'_, TestLdapConfigAuthOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteLdapConfig) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `test_ldap_config_auth` (`PUT /ldap_config/test_auth`); see [`TestLdapConfigAuthOp`].
+    #[inline]
     pub fn test_ldap_config_auth(&self) -> crate::Stub<'_, TestLdapConfigAuthOp> {
         self.stub()
     }
@@ -275,12 +298,14 @@ impl crate::JsonOperation for TestLdapConfigUserInfoOp {
 }
 impl crate::Stub<'_, TestLdapConfigUserInfoOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteLdapConfig) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `test_ldap_config_user_info` (`PUT /ldap_config/test_user_info`); see [`TestLdapConfigUserInfoOp`].
+    #[inline]
     pub fn test_ldap_config_user_info(
         &self,
     ) -> crate::Stub<'_, TestLdapConfigUserInfoOp> {
@@ -299,12 +324,14 @@ impl crate::JsonOperation for TestLdapConfigUserAuthOp {
 }
 impl crate::Stub<'_, TestLdapConfigUserAuthOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteLdapConfig) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `test_ldap_config_user_auth` (`PUT /ldap_config/test_user_auth`); see [`TestLdapConfigUserAuthOp`].
+    #[inline]
     pub fn test_ldap_config_user_auth(
         &self,
     ) -> crate::Stub<'_, TestLdapConfigUserAuthOp> {
@@ -323,12 +350,14 @@ impl crate::JsonOperation for RegisterMobileDeviceOp {
 }
 impl crate::Stub<'_, RegisterMobileDeviceOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteMobileToken) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `register_mobile_device` (`POST /mobile/device`); see [`RegisterMobileDeviceOp`].
+    #[inline]
     pub fn register_mobile_device(&self) -> crate::Stub<'_, RegisterMobileDeviceOp> {
         self.stub()
     }
@@ -341,12 +370,14 @@ impl crate::Operation for DeregisterMobileDeviceOp {
 }
 impl crate::Stub<'_, DeregisterMobileDeviceOp> {
     /// Matches the path parameter `device_id` (as the SDK sends it).
+    #[inline]
     pub fn device_id(self, value: impl Into<String>) -> Self {
         self.path_param("device_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `deregister_mobile_device` (`DELETE /mobile/device/{device_id}`); see [`DeregisterMobileDeviceOp`].
+    #[inline]
     pub fn deregister_mobile_device(&self) -> crate::Stub<'_, DeregisterMobileDeviceOp> {
         self.stub()
     }
@@ -363,12 +394,14 @@ impl crate::JsonOperation for UpdateMobileDeviceRegistrationOp {
 }
 impl crate::Stub<'_, UpdateMobileDeviceRegistrationOp> {
     /// Matches the path parameter `device_id` (as the SDK sends it).
+    #[inline]
     pub fn device_id(self, value: impl Into<String>) -> Self {
         self.path_param("device_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_mobile_device_registration` (`PATCH /mobile/device/{device_id}`); see [`UpdateMobileDeviceRegistrationOp`].
+    #[inline]
     pub fn update_mobile_device_registration(
         &self,
     ) -> crate::Stub<'_, UpdateMobileDeviceRegistrationOp> {
@@ -387,12 +420,14 @@ impl crate::JsonOperation for AllOauthClientAppsOp {
 }
 impl crate::Stub<'_, AllOauthClientAppsOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `all_oauth_client_apps` (`GET /oauth_client_apps`); see [`AllOauthClientAppsOp`].
+    #[inline]
     pub fn all_oauth_client_apps(&self) -> crate::Stub<'_, AllOauthClientAppsOp> {
         self.stub()
     }
@@ -409,16 +444,19 @@ impl crate::JsonOperation for OauthClientAppOp {
 }
 impl crate::Stub<'_, OauthClientAppOp> {
     /// Matches the path parameter `client_guid` (as the SDK sends it).
+    #[inline]
     pub fn client_guid(self, value: impl Into<String>) -> Self {
         self.path_param("client_guid", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `oauth_client_app` (`GET /oauth_client_apps/{client_guid}`); see [`OauthClientAppOp`].
+    #[inline]
     pub fn oauth_client_app(&self) -> crate::Stub<'_, OauthClientAppOp> {
         self.stub()
     }
@@ -435,20 +473,24 @@ impl crate::JsonOperation for RegisterOauthClientAppOp {
 }
 impl crate::Stub<'_, RegisterOauthClientAppOp> {
     /// Matches the path parameter `client_guid` (as the SDK sends it).
+    #[inline]
     pub fn client_guid(self, value: impl Into<String>) -> Self {
         self.path_param("client_guid", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteOauthClientApp) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `register_oauth_client_app` (`POST /oauth_client_apps/{client_guid}`); see [`RegisterOauthClientAppOp`].
+    #[inline]
     pub fn register_oauth_client_app(
         &self,
     ) -> crate::Stub<'_, RegisterOauthClientAppOp> {
@@ -463,12 +505,14 @@ impl crate::Operation for DeleteOauthClientAppOp {
 }
 impl crate::Stub<'_, DeleteOauthClientAppOp> {
     /// Matches the path parameter `client_guid` (as the SDK sends it).
+    #[inline]
     pub fn client_guid(self, value: impl Into<String>) -> Self {
         self.path_param("client_guid", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_oauth_client_app` (`DELETE /oauth_client_apps/{client_guid}`); see [`DeleteOauthClientAppOp`].
+    #[inline]
     pub fn delete_oauth_client_app(&self) -> crate::Stub<'_, DeleteOauthClientAppOp> {
         self.stub()
     }
@@ -485,20 +529,24 @@ impl crate::JsonOperation for UpdateOauthClientAppOp {
 }
 impl crate::Stub<'_, UpdateOauthClientAppOp> {
     /// Matches the path parameter `client_guid` (as the SDK sends it).
+    #[inline]
     pub fn client_guid(self, value: impl Into<String>) -> Self {
         self.path_param("client_guid", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteOauthClientApp) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_oauth_client_app` (`PATCH /oauth_client_apps/{client_guid}`); see [`UpdateOauthClientAppOp`].
+    #[inline]
     pub fn update_oauth_client_app(&self) -> crate::Stub<'_, UpdateOauthClientAppOp> {
         self.stub()
     }
@@ -511,12 +559,14 @@ impl crate::Operation for InvalidateTokensOp {
 }
 impl crate::Stub<'_, InvalidateTokensOp> {
     /// Matches the path parameter `client_guid` (as the SDK sends it).
+    #[inline]
     pub fn client_guid(self, value: impl Into<String>) -> Self {
         self.path_param("client_guid", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `invalidate_tokens` (`DELETE /oauth_client_apps/{client_guid}/tokens`); see [`InvalidateTokensOp`].
+    #[inline]
     pub fn invalidate_tokens(&self) -> crate::Stub<'_, InvalidateTokensOp> {
         self.stub()
     }
@@ -533,20 +583,24 @@ impl crate::JsonOperation for ActivateAppUserOp {
 }
 impl crate::Stub<'_, ActivateAppUserOp> {
     /// Matches the path parameter `client_guid` (as the SDK sends it).
+    #[inline]
     pub fn client_guid(self, value: impl Into<String>) -> Self {
         self.path_param("client_guid", value)
     }
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `activate_app_user` (`POST /oauth_client_apps/{client_guid}/users/{user_id}`); see [`ActivateAppUserOp`].
+    #[inline]
     pub fn activate_app_user(&self) -> crate::Stub<'_, ActivateAppUserOp> {
         self.stub()
     }
@@ -559,20 +613,24 @@ impl crate::Operation for DeactivateAppUserOp {
 }
 impl crate::Stub<'_, DeactivateAppUserOp> {
     /// Matches the path parameter `client_guid` (as the SDK sends it).
+    #[inline]
     pub fn client_guid(self, value: impl Into<String>) -> Self {
         self.path_param("client_guid", value)
     }
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `deactivate_app_user` (`DELETE /oauth_client_apps/{client_guid}/users/{user_id}`); see [`DeactivateAppUserOp`].
+    #[inline]
     pub fn deactivate_app_user(&self) -> crate::Stub<'_, DeactivateAppUserOp> {
         self.stub()
     }
@@ -589,6 +647,7 @@ impl crate::JsonOperation for OidcConfigOp {
 }
 impl crate::FakeLooker {
     /// Stubs `oidc_config` (`GET /oidc_config`); see [`OidcConfigOp`].
+    #[inline]
     pub fn oidc_config(&self) -> crate::Stub<'_, OidcConfigOp> {
         self.stub()
     }
@@ -605,12 +664,14 @@ impl crate::JsonOperation for UpdateOidcConfigOp {
 }
 impl crate::Stub<'_, UpdateOidcConfigOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteOidcConfig) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_oidc_config` (`PATCH /oidc_config`); see [`UpdateOidcConfigOp`].
+    #[inline]
     pub fn update_oidc_config(&self) -> crate::Stub<'_, UpdateOidcConfigOp> {
         self.stub()
     }
@@ -627,12 +688,14 @@ impl crate::JsonOperation for OidcTestConfigOp {
 }
 impl crate::Stub<'_, OidcTestConfigOp> {
     /// Matches the path parameter `test_slug` (as the SDK sends it).
+    #[inline]
     pub fn test_slug(self, value: impl Into<String>) -> Self {
         self.path_param("test_slug", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `oidc_test_config` (`GET /oidc_test_configs/{test_slug}`); see [`OidcTestConfigOp`].
+    #[inline]
     pub fn oidc_test_config(&self) -> crate::Stub<'_, OidcTestConfigOp> {
         self.stub()
     }
@@ -645,12 +708,14 @@ impl crate::Operation for DeleteOidcTestConfigOp {
 }
 impl crate::Stub<'_, DeleteOidcTestConfigOp> {
     /// Matches the path parameter `test_slug` (as the SDK sends it).
+    #[inline]
     pub fn test_slug(self, value: impl Into<String>) -> Self {
         self.path_param("test_slug", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_oidc_test_config` (`DELETE /oidc_test_configs/{test_slug}`); see [`DeleteOidcTestConfigOp`].
+    #[inline]
     pub fn delete_oidc_test_config(&self) -> crate::Stub<'_, DeleteOidcTestConfigOp> {
         self.stub()
     }
@@ -667,12 +732,14 @@ impl crate::JsonOperation for CreateOidcTestConfigOp {
 }
 impl crate::Stub<'_, CreateOidcTestConfigOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteOidcConfig) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_oidc_test_config` (`POST /oidc_test_configs`); see [`CreateOidcTestConfigOp`].
+    #[inline]
     pub fn create_oidc_test_config(&self) -> crate::Stub<'_, CreateOidcTestConfigOp> {
         self.stub()
     }
@@ -689,6 +756,7 @@ impl crate::JsonOperation for PasswordConfigOp {
 }
 impl crate::FakeLooker {
     /// Stubs `password_config` (`GET /password_config`); see [`PasswordConfigOp`].
+    #[inline]
     pub fn password_config(&self) -> crate::Stub<'_, PasswordConfigOp> {
         self.stub()
     }
@@ -705,12 +773,14 @@ impl crate::JsonOperation for UpdatePasswordConfigOp {
 }
 impl crate::Stub<'_, UpdatePasswordConfigOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WritePasswordConfig) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_password_config` (`PATCH /password_config`); see [`UpdatePasswordConfigOp`].
+    #[inline]
     pub fn update_password_config(&self) -> crate::Stub<'_, UpdatePasswordConfigOp> {
         self.stub()
     }
@@ -727,6 +797,7 @@ impl crate::JsonOperation for ForcePasswordResetAtNextLoginForAllUsersOp {
 }
 impl crate::FakeLooker {
     /// Stubs `force_password_reset_at_next_login_for_all_users` (`PUT /password_config/force_password_reset_at_next_login_for_all_users`); see [`ForcePasswordResetAtNextLoginForAllUsersOp`].
+    #[inline]
     pub fn force_password_reset_at_next_login_for_all_users(
         &self,
     ) -> crate::Stub<'_, ForcePasswordResetAtNextLoginForAllUsersOp> {
@@ -745,6 +816,7 @@ impl crate::JsonOperation for SamlConfigOp {
 }
 impl crate::FakeLooker {
     /// Stubs `saml_config` (`GET /saml_config`); see [`SamlConfigOp`].
+    #[inline]
     pub fn saml_config(&self) -> crate::Stub<'_, SamlConfigOp> {
         self.stub()
     }
@@ -761,12 +833,14 @@ impl crate::JsonOperation for UpdateSamlConfigOp {
 }
 impl crate::Stub<'_, UpdateSamlConfigOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteSamlConfig) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_saml_config` (`PATCH /saml_config`); see [`UpdateSamlConfigOp`].
+    #[inline]
     pub fn update_saml_config(&self) -> crate::Stub<'_, UpdateSamlConfigOp> {
         self.stub()
     }
@@ -783,12 +857,14 @@ impl crate::JsonOperation for SamlTestConfigOp {
 }
 impl crate::Stub<'_, SamlTestConfigOp> {
     /// Matches the path parameter `test_slug` (as the SDK sends it).
+    #[inline]
     pub fn test_slug(self, value: impl Into<String>) -> Self {
         self.path_param("test_slug", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `saml_test_config` (`GET /saml_test_configs/{test_slug}`); see [`SamlTestConfigOp`].
+    #[inline]
     pub fn saml_test_config(&self) -> crate::Stub<'_, SamlTestConfigOp> {
         self.stub()
     }
@@ -801,12 +877,14 @@ impl crate::Operation for DeleteSamlTestConfigOp {
 }
 impl crate::Stub<'_, DeleteSamlTestConfigOp> {
     /// Matches the path parameter `test_slug` (as the SDK sends it).
+    #[inline]
     pub fn test_slug(self, value: impl Into<String>) -> Self {
         self.path_param("test_slug", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_saml_test_config` (`DELETE /saml_test_configs/{test_slug}`); see [`DeleteSamlTestConfigOp`].
+    #[inline]
     pub fn delete_saml_test_config(&self) -> crate::Stub<'_, DeleteSamlTestConfigOp> {
         self.stub()
     }
@@ -823,12 +901,14 @@ impl crate::JsonOperation for CreateSamlTestConfigOp {
 }
 impl crate::Stub<'_, CreateSamlTestConfigOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteSamlConfig) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_saml_test_config` (`POST /saml_test_configs`); see [`CreateSamlTestConfigOp`].
+    #[inline]
     pub fn create_saml_test_config(&self) -> crate::Stub<'_, CreateSamlTestConfigOp> {
         self.stub()
     }
@@ -845,12 +925,14 @@ impl crate::JsonOperation for ParseSamlIdpMetadataOp {
 }
 impl crate::Stub<'_, ParseSamlIdpMetadataOp> {
     /// Matches the text body exactly.
+    #[inline]
     pub fn body(self, body: impl Into<String>) -> Self {
         self.body_text(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `parse_saml_idp_metadata` (`POST /parse_saml_idp_metadata`); see [`ParseSamlIdpMetadataOp`].
+    #[inline]
     pub fn parse_saml_idp_metadata(&self) -> crate::Stub<'_, ParseSamlIdpMetadataOp> {
         self.stub()
     }
@@ -867,12 +949,14 @@ impl crate::JsonOperation for FetchAndParseSamlIdpMetadataOp {
 }
 impl crate::Stub<'_, FetchAndParseSamlIdpMetadataOp> {
     /// Matches the text body exactly.
+    #[inline]
     pub fn body(self, body: impl Into<String>) -> Self {
         self.body_text(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `fetch_and_parse_saml_idp_metadata` (`POST /fetch_and_parse_saml_idp_metadata`); see [`FetchAndParseSamlIdpMetadataOp`].
+    #[inline]
     pub fn fetch_and_parse_saml_idp_metadata(
         &self,
     ) -> crate::Stub<'_, FetchAndParseSamlIdpMetadataOp> {
@@ -891,6 +975,7 @@ impl crate::JsonOperation for SessionConfigOp {
 }
 impl crate::FakeLooker {
     /// Stubs `session_config` (`GET /session_config`); see [`SessionConfigOp`].
+    #[inline]
     pub fn session_config(&self) -> crate::Stub<'_, SessionConfigOp> {
         self.stub()
     }
@@ -907,12 +992,14 @@ impl crate::JsonOperation for UpdateSessionConfigOp {
 }
 impl crate::Stub<'_, UpdateSessionConfigOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteSessionConfig) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_session_config` (`PATCH /session_config`); see [`UpdateSessionConfigOp`].
+    #[inline]
     pub fn update_session_config(&self) -> crate::Stub<'_, UpdateSessionConfigOp> {
         self.stub()
     }
@@ -929,12 +1016,14 @@ impl crate::JsonOperation for GetSupportAccessAllowlistEntriesOp {
 }
 impl crate::Stub<'_, GetSupportAccessAllowlistEntriesOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `get_support_access_allowlist_entries` (`GET /support_access/allowlist`); see [`GetSupportAccessAllowlistEntriesOp`].
+    #[inline]
     pub fn get_support_access_allowlist_entries(
         &self,
     ) -> crate::Stub<'_, GetSupportAccessAllowlistEntriesOp> {
@@ -953,12 +1042,14 @@ impl crate::JsonOperation for AddSupportAccessAllowlistEntriesOp {
 }
 impl crate::Stub<'_, AddSupportAccessAllowlistEntriesOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::SupportAccessAddEntries) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `add_support_access_allowlist_entries` (`POST /support_access/allowlist`); see [`AddSupportAccessAllowlistEntriesOp`].
+    #[inline]
     pub fn add_support_access_allowlist_entries(
         &self,
     ) -> crate::Stub<'_, AddSupportAccessAllowlistEntriesOp> {
@@ -973,12 +1064,14 @@ impl crate::Operation for DeleteSupportAccessAllowlistEntryOp {
 }
 impl crate::Stub<'_, DeleteSupportAccessAllowlistEntryOp> {
     /// Matches the path parameter `entry_id` (as the SDK sends it).
+    #[inline]
     pub fn entry_id(self, value: impl Into<String>) -> Self {
         self.path_param("entry_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_support_access_allowlist_entry` (`DELETE /support_access/allowlist/{entry_id}`); see [`DeleteSupportAccessAllowlistEntryOp`].
+    #[inline]
     pub fn delete_support_access_allowlist_entry(
         &self,
     ) -> crate::Stub<'_, DeleteSupportAccessAllowlistEntryOp> {
@@ -997,12 +1090,14 @@ impl crate::JsonOperation for EnableSupportAccessOp {
 }
 impl crate::Stub<'_, EnableSupportAccessOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::SupportAccessEnable) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `enable_support_access` (`PUT /support_access/enable`); see [`EnableSupportAccessOp`].
+    #[inline]
     pub fn enable_support_access(&self) -> crate::Stub<'_, EnableSupportAccessOp> {
         self.stub()
     }
@@ -1019,6 +1114,7 @@ impl crate::JsonOperation for DisableSupportAccessOp {
 }
 impl crate::FakeLooker {
     /// Stubs `disable_support_access` (`PUT /support_access/disable`); see [`DisableSupportAccessOp`].
+    #[inline]
     pub fn disable_support_access(&self) -> crate::Stub<'_, DisableSupportAccessOp> {
         self.stub()
     }
@@ -1035,6 +1131,7 @@ impl crate::JsonOperation for SupportAccessStatusOp {
 }
 impl crate::FakeLooker {
     /// Stubs `support_access_status` (`GET /support_access/status`); see [`SupportAccessStatusOp`].
+    #[inline]
     pub fn support_access_status(&self) -> crate::Stub<'_, SupportAccessStatusOp> {
         self.stub()
     }
@@ -1051,12 +1148,14 @@ impl crate::JsonOperation for AllUserLoginLockoutsOp {
 }
 impl crate::Stub<'_, AllUserLoginLockoutsOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `all_user_login_lockouts` (`GET /user_login_lockouts`); see [`AllUserLoginLockoutsOp`].
+    #[inline]
     pub fn all_user_login_lockouts(&self) -> crate::Stub<'_, AllUserLoginLockoutsOp> {
         self.stub()
     }
@@ -1073,52 +1172,64 @@ impl crate::JsonOperation for SearchUserLoginLockoutsOp {
 }
 impl crate::Stub<'_, SearchUserLoginLockoutsOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `page` (as the SDK sends it).
+    #[inline]
     pub fn page(self, value: i64) -> Self {
         self.query_param("page", value.to_string())
     }
     /// Matches the query parameter `per_page` (as the SDK sends it).
+    #[inline]
     pub fn per_page(self, value: i64) -> Self {
         self.query_param("per_page", value.to_string())
     }
     /// Matches the query parameter `limit` (as the SDK sends it).
+    #[inline]
     pub fn limit(self, value: i64) -> Self {
         self.query_param("limit", value.to_string())
     }
     /// Matches the query parameter `offset` (as the SDK sends it).
+    #[inline]
     pub fn offset(self, value: i64) -> Self {
         self.query_param("offset", value.to_string())
     }
     /// Matches the query parameter `sorts` (as the SDK sends it).
+    #[inline]
     pub fn sorts(self, value: impl Into<String>) -> Self {
         self.query_param("sorts", value)
     }
     /// Matches the query parameter `auth_type` (as the SDK sends it).
+    #[inline]
     pub fn auth_type(self, value: impl Into<String>) -> Self {
         self.query_param("auth_type", value)
     }
     /// Matches the query parameter `full_name` (as the SDK sends it).
+    #[inline]
     pub fn full_name(self, value: impl Into<String>) -> Self {
         self.query_param("full_name", value)
     }
     /// Matches the query parameter `email` (as the SDK sends it).
+    #[inline]
     pub fn email(self, value: impl Into<String>) -> Self {
         self.query_param("email", value)
     }
     /// Matches the query parameter `remote_id` (as the SDK sends it).
+    #[inline]
     pub fn remote_id(self, value: impl Into<String>) -> Self {
         self.query_param("remote_id", value)
     }
     /// Matches the query parameter `filter_or` (as the SDK sends it).
+    #[inline]
     pub fn filter_or(self, value: bool) -> Self {
         self.query_param("filter_or", value.to_string())
     }
 }
 impl crate::FakeLooker {
     /// Stubs `search_user_login_lockouts` (`GET /user_login_lockouts/search`); see [`SearchUserLoginLockoutsOp`].
+    #[inline]
     pub fn search_user_login_lockouts(
         &self,
     ) -> crate::Stub<'_, SearchUserLoginLockoutsOp> {
@@ -1133,12 +1244,14 @@ impl crate::Operation for DeleteUserLoginLockoutOp {
 }
 impl crate::Stub<'_, DeleteUserLoginLockoutOp> {
     /// Matches the path parameter `key` (as the SDK sends it).
+    #[inline]
     pub fn key(self, value: impl Into<String>) -> Self {
         self.path_param("key", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_user_login_lockout` (`DELETE /user_login_lockout/{key}`); see [`DeleteUserLoginLockoutOp`].
+    #[inline]
     pub fn delete_user_login_lockout(
         &self,
     ) -> crate::Stub<'_, DeleteUserLoginLockoutOp> {

@@ -14,12 +14,14 @@ impl crate::JsonOperation for AllBoardsOp {
 }
 impl crate::Stub<'_, AllBoardsOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `all_boards` (`GET /boards`); see [`AllBoardsOp`].
+    #[inline]
     pub fn all_boards(&self) -> crate::Stub<'_, AllBoardsOp> {
         self.stub()
     }
@@ -36,16 +38,19 @@ impl crate::JsonOperation for CreateBoardOp {
 }
 impl crate::Stub<'_, CreateBoardOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteBoard) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_board` (`POST /boards`); see [`CreateBoardOp`].
+    #[inline]
     pub fn create_board(&self) -> crate::Stub<'_, CreateBoardOp> {
         self.stub()
     }
@@ -62,64 +67,79 @@ impl crate::JsonOperation for SearchBoardsOp {
 }
 impl crate::Stub<'_, SearchBoardsOp> {
     /// Matches the query parameter `title` (as the SDK sends it).
+    #[inline]
     pub fn title(self, value: impl Into<String>) -> Self {
         self.query_param("title", value)
     }
     /// Matches the query parameter `created_at` (as the SDK sends it).
+    #[inline]
     pub fn created_at(self, value: impl Into<String>) -> Self {
         self.query_param("created_at", value)
     }
     /// Matches the query parameter `first_name` (as the SDK sends it).
+    #[inline]
     pub fn first_name(self, value: impl Into<String>) -> Self {
         self.query_param("first_name", value)
     }
     /// Matches the query parameter `last_name` (as the SDK sends it).
+    #[inline]
     pub fn last_name(self, value: impl Into<String>) -> Self {
         self.query_param("last_name", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `favorited` (as the SDK sends it).
+    #[inline]
     pub fn favorited(self, value: bool) -> Self {
         self.query_param("favorited", value.to_string())
     }
     /// Matches the query parameter `creator_id` (as the SDK sends it).
+    #[inline]
     pub fn creator_id(self, value: impl Into<String>) -> Self {
         self.query_param("creator_id", value)
     }
     /// Matches the query parameter `sorts` (as the SDK sends it).
+    #[inline]
     pub fn sorts(self, value: impl Into<String>) -> Self {
         self.query_param("sorts", value)
     }
     /// Matches the query parameter `page` (as the SDK sends it).
+    #[inline]
     pub fn page(self, value: i64) -> Self {
         self.query_param("page", value.to_string())
     }
     /// Matches the query parameter `per_page` (as the SDK sends it).
+    #[inline]
     pub fn per_page(self, value: i64) -> Self {
         self.query_param("per_page", value.to_string())
     }
     /// Matches the query parameter `offset` (as the SDK sends it).
+    #[inline]
     pub fn offset(self, value: i64) -> Self {
         self.query_param("offset", value.to_string())
     }
     /// Matches the query parameter `limit` (as the SDK sends it).
+    #[inline]
     pub fn limit(self, value: i64) -> Self {
         self.query_param("limit", value.to_string())
     }
     /// Matches the query parameter `filter_or` (as the SDK sends it).
+    #[inline]
     pub fn filter_or(self, value: bool) -> Self {
         self.query_param("filter_or", value.to_string())
     }
     /// Matches the query parameter `permission` (as the SDK sends it).
+    #[inline]
     pub fn permission(self, value: impl Into<String>) -> Self {
         self.query_param("permission", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `search_boards` (`GET /boards/search`); see [`SearchBoardsOp`].
+    #[inline]
     pub fn search_boards(&self) -> crate::Stub<'_, SearchBoardsOp> {
         self.stub()
     }
@@ -136,16 +156,19 @@ impl crate::JsonOperation for BoardOp {
 }
 impl crate::Stub<'_, BoardOp> {
     /// Matches the path parameter `board_id` (as the SDK sends it).
+    #[inline]
     pub fn board_id(self, value: impl Into<String>) -> Self {
         self.path_param("board_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `board` (`GET /boards/{board_id}`); see [`BoardOp`].
+    #[inline]
     pub fn board(&self) -> crate::Stub<'_, BoardOp> {
         self.stub()
     }
@@ -158,12 +181,14 @@ impl crate::Operation for DeleteBoardOp {
 }
 impl crate::Stub<'_, DeleteBoardOp> {
     /// Matches the path parameter `board_id` (as the SDK sends it).
+    #[inline]
     pub fn board_id(self, value: impl Into<String>) -> Self {
         self.path_param("board_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_board` (`DELETE /boards/{board_id}`); see [`DeleteBoardOp`].
+    #[inline]
     pub fn delete_board(&self) -> crate::Stub<'_, DeleteBoardOp> {
         self.stub()
     }
@@ -180,20 +205,24 @@ impl crate::JsonOperation for UpdateBoardOp {
 }
 impl crate::Stub<'_, UpdateBoardOp> {
     /// Matches the path parameter `board_id` (as the SDK sends it).
+    #[inline]
     pub fn board_id(self, value: impl Into<String>) -> Self {
         self.path_param("board_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteBoard) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_board` (`PATCH /boards/{board_id}`); see [`UpdateBoardOp`].
+    #[inline]
     pub fn update_board(&self) -> crate::Stub<'_, UpdateBoardOp> {
         self.stub()
     }
@@ -210,20 +239,24 @@ impl crate::JsonOperation for AllBoardItemsOp {
 }
 impl crate::Stub<'_, AllBoardItemsOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `sorts` (as the SDK sends it).
+    #[inline]
     pub fn sorts(self, value: impl Into<String>) -> Self {
         self.query_param("sorts", value)
     }
     /// Matches the query parameter `board_section_id` (as the SDK sends it).
+    #[inline]
     pub fn board_section_id(self, value: impl Into<String>) -> Self {
         self.query_param("board_section_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `all_board_items` (`GET /board_items`); see [`AllBoardItemsOp`].
+    #[inline]
     pub fn all_board_items(&self) -> crate::Stub<'_, AllBoardItemsOp> {
         self.stub()
     }
@@ -240,16 +273,19 @@ impl crate::JsonOperation for CreateBoardItemOp {
 }
 impl crate::Stub<'_, CreateBoardItemOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteBoardItem) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_board_item` (`POST /board_items`); see [`CreateBoardItemOp`].
+    #[inline]
     pub fn create_board_item(&self) -> crate::Stub<'_, CreateBoardItemOp> {
         self.stub()
     }
@@ -266,16 +302,19 @@ impl crate::JsonOperation for BoardItemOp {
 }
 impl crate::Stub<'_, BoardItemOp> {
     /// Matches the path parameter `board_item_id` (as the SDK sends it).
+    #[inline]
     pub fn board_item_id(self, value: impl Into<String>) -> Self {
         self.path_param("board_item_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `board_item` (`GET /board_items/{board_item_id}`); see [`BoardItemOp`].
+    #[inline]
     pub fn board_item(&self) -> crate::Stub<'_, BoardItemOp> {
         self.stub()
     }
@@ -288,12 +327,14 @@ impl crate::Operation for DeleteBoardItemOp {
 }
 impl crate::Stub<'_, DeleteBoardItemOp> {
     /// Matches the path parameter `board_item_id` (as the SDK sends it).
+    #[inline]
     pub fn board_item_id(self, value: impl Into<String>) -> Self {
         self.path_param("board_item_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_board_item` (`DELETE /board_items/{board_item_id}`); see [`DeleteBoardItemOp`].
+    #[inline]
     pub fn delete_board_item(&self) -> crate::Stub<'_, DeleteBoardItemOp> {
         self.stub()
     }
@@ -310,20 +351,24 @@ impl crate::JsonOperation for UpdateBoardItemOp {
 }
 impl crate::Stub<'_, UpdateBoardItemOp> {
     /// Matches the path parameter `board_item_id` (as the SDK sends it).
+    #[inline]
     pub fn board_item_id(self, value: impl Into<String>) -> Self {
         self.path_param("board_item_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteBoardItem) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_board_item` (`PATCH /board_items/{board_item_id}`); see [`UpdateBoardItemOp`].
+    #[inline]
     pub fn update_board_item(&self) -> crate::Stub<'_, UpdateBoardItemOp> {
         self.stub()
     }
@@ -340,16 +385,19 @@ impl crate::JsonOperation for AllBoardSectionsOp {
 }
 impl crate::Stub<'_, AllBoardSectionsOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `sorts` (as the SDK sends it).
+    #[inline]
     pub fn sorts(self, value: impl Into<String>) -> Self {
         self.query_param("sorts", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `all_board_sections` (`GET /board_sections`); see [`AllBoardSectionsOp`].
+    #[inline]
     pub fn all_board_sections(&self) -> crate::Stub<'_, AllBoardSectionsOp> {
         self.stub()
     }
@@ -366,16 +414,19 @@ impl crate::JsonOperation for CreateBoardSectionOp {
 }
 impl crate::Stub<'_, CreateBoardSectionOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteBoardSection) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_board_section` (`POST /board_sections`); see [`CreateBoardSectionOp`].
+    #[inline]
     pub fn create_board_section(&self) -> crate::Stub<'_, CreateBoardSectionOp> {
         self.stub()
     }
@@ -392,16 +443,19 @@ impl crate::JsonOperation for BoardSectionOp {
 }
 impl crate::Stub<'_, BoardSectionOp> {
     /// Matches the path parameter `board_section_id` (as the SDK sends it).
+    #[inline]
     pub fn board_section_id(self, value: impl Into<String>) -> Self {
         self.path_param("board_section_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `board_section` (`GET /board_sections/{board_section_id}`); see [`BoardSectionOp`].
+    #[inline]
     pub fn board_section(&self) -> crate::Stub<'_, BoardSectionOp> {
         self.stub()
     }
@@ -414,12 +468,14 @@ impl crate::Operation for DeleteBoardSectionOp {
 }
 impl crate::Stub<'_, DeleteBoardSectionOp> {
     /// Matches the path parameter `board_section_id` (as the SDK sends it).
+    #[inline]
     pub fn board_section_id(self, value: impl Into<String>) -> Self {
         self.path_param("board_section_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_board_section` (`DELETE /board_sections/{board_section_id}`); see [`DeleteBoardSectionOp`].
+    #[inline]
     pub fn delete_board_section(&self) -> crate::Stub<'_, DeleteBoardSectionOp> {
         self.stub()
     }
@@ -436,20 +492,24 @@ impl crate::JsonOperation for UpdateBoardSectionOp {
 }
 impl crate::Stub<'_, UpdateBoardSectionOp> {
     /// Matches the path parameter `board_section_id` (as the SDK sends it).
+    #[inline]
     pub fn board_section_id(self, value: impl Into<String>) -> Self {
         self.path_param("board_section_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteBoardSection) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_board_section` (`PATCH /board_sections/{board_section_id}`); see [`UpdateBoardSectionOp`].
+    #[inline]
     pub fn update_board_section(&self) -> crate::Stub<'_, UpdateBoardSectionOp> {
         self.stub()
     }

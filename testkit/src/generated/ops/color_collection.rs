@@ -14,12 +14,14 @@ impl crate::JsonOperation for AllColorCollectionsOp {
 }
 impl crate::Stub<'_, AllColorCollectionsOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `all_color_collections` (`GET /color_collections`); see [`AllColorCollectionsOp`].
+    #[inline]
     pub fn all_color_collections(&self) -> crate::Stub<'_, AllColorCollectionsOp> {
         self.stub()
     }
@@ -36,12 +38,14 @@ impl crate::JsonOperation for CreateColorCollectionOp {
 }
 impl crate::Stub<'_, CreateColorCollectionOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteColorCollection) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_color_collection` (`POST /color_collections`); see [`CreateColorCollectionOp`].
+    #[inline]
     pub fn create_color_collection(&self) -> crate::Stub<'_, CreateColorCollectionOp> {
         self.stub()
     }
@@ -58,12 +62,14 @@ impl crate::JsonOperation for ColorCollectionsCustomOp {
 }
 impl crate::Stub<'_, ColorCollectionsCustomOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `color_collections_custom` (`GET /color_collections/custom`); see [`ColorCollectionsCustomOp`].
+    #[inline]
     pub fn color_collections_custom(&self) -> crate::Stub<'_, ColorCollectionsCustomOp> {
         self.stub()
     }
@@ -80,12 +86,14 @@ impl crate::JsonOperation for ColorCollectionsStandardOp {
 }
 impl crate::Stub<'_, ColorCollectionsStandardOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `color_collections_standard` (`GET /color_collections/standard`); see [`ColorCollectionsStandardOp`].
+    #[inline]
     pub fn color_collections_standard(
         &self,
     ) -> crate::Stub<'_, ColorCollectionsStandardOp> {
@@ -104,6 +112,7 @@ impl crate::JsonOperation for DefaultColorCollectionOp {
 }
 impl crate::FakeLooker {
     /// Stubs `default_color_collection` (`GET /color_collections/default`); see [`DefaultColorCollectionOp`].
+    #[inline]
     pub fn default_color_collection(&self) -> crate::Stub<'_, DefaultColorCollectionOp> {
         self.stub()
     }
@@ -120,12 +129,14 @@ impl crate::JsonOperation for SetDefaultColorCollectionOp {
 }
 impl crate::Stub<'_, SetDefaultColorCollectionOp> {
     /// Matches the query parameter `collection_id` (as the SDK sends it).
+    #[inline]
     pub fn collection_id(self, value: impl Into<String>) -> Self {
         self.query_param("collection_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `set_default_color_collection` (`PUT /color_collections/default`); see [`SetDefaultColorCollectionOp`].
+    #[inline]
     pub fn set_default_color_collection(
         &self,
     ) -> crate::Stub<'_, SetDefaultColorCollectionOp> {
@@ -144,16 +155,19 @@ impl crate::JsonOperation for ColorCollectionOp {
 }
 impl crate::Stub<'_, ColorCollectionOp> {
     /// Matches the path parameter `collection_id` (as the SDK sends it).
+    #[inline]
     pub fn collection_id(self, value: impl Into<String>) -> Self {
         self.path_param("collection_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `color_collection` (`GET /color_collections/{collection_id}`); see [`ColorCollectionOp`].
+    #[inline]
     pub fn color_collection(&self) -> crate::Stub<'_, ColorCollectionOp> {
         self.stub()
     }
@@ -166,12 +180,14 @@ impl crate::Operation for DeleteColorCollectionOp {
 }
 impl crate::Stub<'_, DeleteColorCollectionOp> {
     /// Matches the path parameter `collection_id` (as the SDK sends it).
+    #[inline]
     pub fn collection_id(self, value: impl Into<String>) -> Self {
         self.path_param("collection_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_color_collection` (`DELETE /color_collections/{collection_id}`); see [`DeleteColorCollectionOp`].
+    #[inline]
     pub fn delete_color_collection(&self) -> crate::Stub<'_, DeleteColorCollectionOp> {
         self.stub()
     }
@@ -188,16 +204,19 @@ impl crate::JsonOperation for UpdateColorCollectionOp {
 }
 impl crate::Stub<'_, UpdateColorCollectionOp> {
     /// Matches the path parameter `collection_id` (as the SDK sends it).
+    #[inline]
     pub fn collection_id(self, value: impl Into<String>) -> Self {
         self.path_param("collection_id", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteColorCollection) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_color_collection` (`PATCH /color_collections/{collection_id}`); see [`UpdateColorCollectionOp`].
+    #[inline]
     pub fn update_color_collection(&self) -> crate::Stub<'_, UpdateColorCollectionOp> {
         self.stub()
     }

@@ -14,6 +14,7 @@ impl crate::JsonOperation for CloudStorageConfigurationOp {
 }
 impl crate::FakeLooker {
     /// Stubs `cloud_storage_configuration` (`GET /cloud_storage`); see [`CloudStorageConfigurationOp`].
+    #[inline]
     pub fn cloud_storage_configuration(
         &self,
     ) -> crate::Stub<'_, CloudStorageConfigurationOp> {
@@ -32,12 +33,14 @@ impl crate::JsonOperation for UpdateCloudStorageConfigurationOp {
 }
 impl crate::Stub<'_, UpdateCloudStorageConfigurationOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteBackupConfiguration) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_cloud_storage_configuration` (`PATCH /cloud_storage`); see [`UpdateCloudStorageConfigurationOp`].
+    #[inline]
     pub fn update_cloud_storage_configuration(
         &self,
     ) -> crate::Stub<'_, UpdateCloudStorageConfigurationOp> {
@@ -56,6 +59,7 @@ impl crate::JsonOperation for CustomWelcomeEmailOp {
 }
 impl crate::FakeLooker {
     /// Stubs `custom_welcome_email` (`GET /custom_welcome_email`); see [`CustomWelcomeEmailOp`].
+    #[inline]
     pub fn custom_welcome_email(&self) -> crate::Stub<'_, CustomWelcomeEmailOp> {
         self.stub()
     }
@@ -72,16 +76,19 @@ impl crate::JsonOperation for UpdateCustomWelcomeEmailOp {
 }
 impl crate::Stub<'_, UpdateCustomWelcomeEmailOp> {
     /// Matches the query parameter `send_test_welcome_email` (as the SDK sends it).
+    #[inline]
     pub fn send_test_welcome_email(self, value: bool) -> Self {
         self.query_param("send_test_welcome_email", value.to_string())
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::CustomWelcomeEmail) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_custom_welcome_email` (`PATCH /custom_welcome_email`); see [`UpdateCustomWelcomeEmailOp`].
+    #[inline]
     pub fn update_custom_welcome_email(
         &self,
     ) -> crate::Stub<'_, UpdateCustomWelcomeEmailOp> {
@@ -100,12 +107,14 @@ impl crate::JsonOperation for UpdateCustomWelcomeEmailTestOp {
 }
 impl crate::Stub<'_, UpdateCustomWelcomeEmailTestOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WelcomeEmailTest) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_custom_welcome_email_test` (`PUT /custom_welcome_email_test`); see [`UpdateCustomWelcomeEmailTestOp`].
+    #[inline]
     pub fn update_custom_welcome_email_test(
         &self,
     ) -> crate::Stub<'_, UpdateCustomWelcomeEmailTestOp> {
@@ -124,6 +133,7 @@ impl crate::JsonOperation for DigestEmailsEnabledOp {
 }
 impl crate::FakeLooker {
     /// Stubs `digest_emails_enabled` (`GET /digest_emails_enabled`); see [`DigestEmailsEnabledOp`].
+    #[inline]
     pub fn digest_emails_enabled(&self) -> crate::Stub<'_, DigestEmailsEnabledOp> {
         self.stub()
     }
@@ -140,12 +150,14 @@ impl crate::JsonOperation for UpdateDigestEmailsEnabledOp {
 }
 impl crate::Stub<'_, UpdateDigestEmailsEnabledOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::DigestEmails) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_digest_emails_enabled` (`PATCH /digest_emails_enabled`); see [`UpdateDigestEmailsEnabledOp`].
+    #[inline]
     pub fn update_digest_emails_enabled(
         &self,
     ) -> crate::Stub<'_, UpdateDigestEmailsEnabledOp> {
@@ -164,6 +176,7 @@ impl crate::JsonOperation for CreateDigestEmailSendOp {
 }
 impl crate::FakeLooker {
     /// Stubs `create_digest_email_send` (`POST /digest_email_send`); see [`CreateDigestEmailSendOp`].
+    #[inline]
     pub fn create_digest_email_send(&self) -> crate::Stub<'_, CreateDigestEmailSendOp> {
         self.stub()
     }
@@ -180,6 +193,7 @@ impl crate::JsonOperation for PublicEgressIpAddressesOp {
 }
 impl crate::FakeLooker {
     /// Stubs `public_egress_ip_addresses` (`GET /public_egress_ip_addresses`); see [`PublicEgressIpAddressesOp`].
+    #[inline]
     pub fn public_egress_ip_addresses(
         &self,
     ) -> crate::Stub<'_, PublicEgressIpAddressesOp> {
@@ -198,6 +212,7 @@ impl crate::JsonOperation for InternalHelpResourcesContentOp {
 }
 impl crate::FakeLooker {
     /// Stubs `internal_help_resources_content` (`GET /internal_help_resources_content`); see [`InternalHelpResourcesContentOp`].
+    #[inline]
     pub fn internal_help_resources_content(
         &self,
     ) -> crate::Stub<'_, InternalHelpResourcesContentOp> {
@@ -216,6 +231,7 @@ impl crate::JsonOperation for UpdateInternalHelpResourcesContentOp {
 }
 impl crate::Stub<'_, UpdateInternalHelpResourcesContentOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(
         self,
         body: &looker_sdk::models::WriteInternalHelpResourcesContent,
@@ -225,6 +241,7 @@ impl crate::Stub<'_, UpdateInternalHelpResourcesContentOp> {
 }
 impl crate::FakeLooker {
     /// Stubs `update_internal_help_resources_content` (`PATCH /internal_help_resources_content`); see [`UpdateInternalHelpResourcesContentOp`].
+    #[inline]
     pub fn update_internal_help_resources_content(
         &self,
     ) -> crate::Stub<'_, UpdateInternalHelpResourcesContentOp> {
@@ -243,6 +260,7 @@ impl crate::JsonOperation for InternalHelpResourcesOp {
 }
 impl crate::FakeLooker {
     /// Stubs `internal_help_resources` (`GET /internal_help_resources_enabled`); see [`InternalHelpResourcesOp`].
+    #[inline]
     pub fn internal_help_resources(&self) -> crate::Stub<'_, InternalHelpResourcesOp> {
         self.stub()
     }
@@ -259,12 +277,14 @@ impl crate::JsonOperation for UpdateInternalHelpResourcesOp {
 }
 impl crate::Stub<'_, UpdateInternalHelpResourcesOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteInternalHelpResources) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_internal_help_resources` (`PATCH /internal_help_resources`); see [`UpdateInternalHelpResourcesOp`].
+    #[inline]
     pub fn update_internal_help_resources(
         &self,
     ) -> crate::Stub<'_, UpdateInternalHelpResourcesOp> {
@@ -283,6 +303,7 @@ impl crate::JsonOperation for AllLegacyFeaturesOp {
 }
 impl crate::FakeLooker {
     /// Stubs `all_legacy_features` (`GET /legacy_features`); see [`AllLegacyFeaturesOp`].
+    #[inline]
     pub fn all_legacy_features(&self) -> crate::Stub<'_, AllLegacyFeaturesOp> {
         self.stub()
     }
@@ -299,12 +320,14 @@ impl crate::JsonOperation for LegacyFeatureOp {
 }
 impl crate::Stub<'_, LegacyFeatureOp> {
     /// Matches the path parameter `legacy_feature_id` (as the SDK sends it).
+    #[inline]
     pub fn legacy_feature_id(self, value: impl Into<String>) -> Self {
         self.path_param("legacy_feature_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `legacy_feature` (`GET /legacy_features/{legacy_feature_id}`); see [`LegacyFeatureOp`].
+    #[inline]
     pub fn legacy_feature(&self) -> crate::Stub<'_, LegacyFeatureOp> {
         self.stub()
     }
@@ -321,16 +344,19 @@ impl crate::JsonOperation for UpdateLegacyFeatureOp {
 }
 impl crate::Stub<'_, UpdateLegacyFeatureOp> {
     /// Matches the path parameter `legacy_feature_id` (as the SDK sends it).
+    #[inline]
     pub fn legacy_feature_id(self, value: impl Into<String>) -> Self {
         self.path_param("legacy_feature_id", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteLegacyFeature) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_legacy_feature` (`PATCH /legacy_features/{legacy_feature_id}`); see [`UpdateLegacyFeatureOp`].
+    #[inline]
     pub fn update_legacy_feature(&self) -> crate::Stub<'_, UpdateLegacyFeatureOp> {
         self.stub()
     }
@@ -347,6 +373,7 @@ impl crate::JsonOperation for AllLocalesOp {
 }
 impl crate::FakeLooker {
     /// Stubs `all_locales` (`GET /locales`); see [`AllLocalesOp`].
+    #[inline]
     pub fn all_locales(&self) -> crate::Stub<'_, AllLocalesOp> {
         self.stub()
     }
@@ -363,6 +390,7 @@ impl crate::JsonOperation for MobileSettingsOp {
 }
 impl crate::FakeLooker {
     /// Stubs `mobile_settings` (`GET /mobile/settings`); see [`MobileSettingsOp`].
+    #[inline]
     pub fn mobile_settings(&self) -> crate::Stub<'_, MobileSettingsOp> {
         self.stub()
     }
@@ -379,12 +407,14 @@ impl crate::JsonOperation for GetSettingOp {
 }
 impl crate::Stub<'_, GetSettingOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `get_setting` (`GET /setting`); see [`GetSettingOp`].
+    #[inline]
     pub fn get_setting(&self) -> crate::Stub<'_, GetSettingOp> {
         self.stub()
     }
@@ -401,16 +431,19 @@ impl crate::JsonOperation for SetSettingOp {
 }
 impl crate::Stub<'_, SetSettingOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteSetting) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `set_setting` (`PATCH /setting`); see [`SetSettingOp`].
+    #[inline]
     pub fn set_setting(&self) -> crate::Stub<'_, SetSettingOp> {
         self.stub()
     }
@@ -423,12 +456,14 @@ impl crate::Operation for SetSmtpSettingsOp {
 }
 impl crate::Stub<'_, SetSmtpSettingsOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::SmtpSettings) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `set_smtp_settings` (`POST /smtp_settings`); see [`SetSmtpSettingsOp`].
+    #[inline]
     pub fn set_smtp_settings(&self) -> crate::Stub<'_, SetSmtpSettingsOp> {
         self.stub()
     }
@@ -445,12 +480,14 @@ impl crate::JsonOperation for SmtpStatusOp {
 }
 impl crate::Stub<'_, SmtpStatusOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `smtp_status` (`GET /smtp_status`); see [`SmtpStatusOp`].
+    #[inline]
     pub fn smtp_status(&self) -> crate::Stub<'_, SmtpStatusOp> {
         self.stub()
     }
@@ -467,6 +504,7 @@ impl crate::JsonOperation for AllTimezonesOp {
 }
 impl crate::FakeLooker {
     /// Stubs `all_timezones` (`GET /timezones`); see [`AllTimezonesOp`].
+    #[inline]
     pub fn all_timezones(&self) -> crate::Stub<'_, AllTimezonesOp> {
         self.stub()
     }
@@ -483,12 +521,14 @@ impl crate::JsonOperation for VersionsOp {
 }
 impl crate::Stub<'_, VersionsOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `versions` (`GET /versions`); see [`VersionsOp`].
+    #[inline]
     pub fn versions(&self) -> crate::Stub<'_, VersionsOp> {
         self.stub()
     }
@@ -505,16 +545,19 @@ impl crate::JsonOperation for ApiSpecOp {
 }
 impl crate::Stub<'_, ApiSpecOp> {
     /// Matches the path parameter `api_version` (as the SDK sends it).
+    #[inline]
     pub fn api_version(self, value: impl Into<String>) -> Self {
         self.path_param("api_version", value)
     }
     /// Matches the path parameter `specification` (as the SDK sends it).
+    #[inline]
     pub fn specification(self, value: impl Into<String>) -> Self {
         self.path_param("specification", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `api_spec` (`GET /api_spec/{api_version}/{specification}`); see [`ApiSpecOp`].
+    #[inline]
     pub fn api_spec(&self) -> crate::Stub<'_, ApiSpecOp> {
         self.stub()
     }
@@ -531,12 +574,14 @@ impl crate::JsonOperation for WhitelabelConfigurationOp {
 }
 impl crate::Stub<'_, WhitelabelConfigurationOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `whitelabel_configuration` (`GET /whitelabel_configuration`); see [`WhitelabelConfigurationOp`].
+    #[inline]
     pub fn whitelabel_configuration(
         &self,
     ) -> crate::Stub<'_, WhitelabelConfigurationOp> {
@@ -555,12 +600,14 @@ impl crate::JsonOperation for UpdateWhitelabelConfigurationOp {
 }
 impl crate::Stub<'_, UpdateWhitelabelConfigurationOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteWhitelabelConfiguration) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_whitelabel_configuration` (`PUT /whitelabel_configuration`); see [`UpdateWhitelabelConfigurationOp`].
+    #[inline]
     pub fn update_whitelabel_configuration(
         &self,
     ) -> crate::Stub<'_, UpdateWhitelabelConfigurationOp> {

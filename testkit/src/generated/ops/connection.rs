@@ -14,12 +14,14 @@ impl crate::JsonOperation for AllConnectionsOp {
 }
 impl crate::Stub<'_, AllConnectionsOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `all_connections` (`GET /connections`); see [`AllConnectionsOp`].
+    #[inline]
     pub fn all_connections(&self) -> crate::Stub<'_, AllConnectionsOp> {
         self.stub()
     }
@@ -36,12 +38,14 @@ impl crate::JsonOperation for CreateConnectionOp {
 }
 impl crate::Stub<'_, CreateConnectionOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteDbConnection) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_connection` (`POST /connections`); see [`CreateConnectionOp`].
+    #[inline]
     pub fn create_connection(&self) -> crate::Stub<'_, CreateConnectionOp> {
         self.stub()
     }
@@ -58,16 +62,19 @@ impl crate::JsonOperation for ConnectionOp {
 }
 impl crate::Stub<'_, ConnectionOp> {
     /// Matches the path parameter `connection_name` (as the SDK sends it).
+    #[inline]
     pub fn connection_name(self, value: impl Into<String>) -> Self {
         self.path_param("connection_name", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `connection` (`GET /connections/{connection_name}`); see [`ConnectionOp`].
+    #[inline]
     pub fn connection(&self) -> crate::Stub<'_, ConnectionOp> {
         self.stub()
     }
@@ -80,12 +87,14 @@ impl crate::Operation for DeleteConnectionOp {
 }
 impl crate::Stub<'_, DeleteConnectionOp> {
     /// Matches the path parameter `connection_name` (as the SDK sends it).
+    #[inline]
     pub fn connection_name(self, value: impl Into<String>) -> Self {
         self.path_param("connection_name", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_connection` (`DELETE /connections/{connection_name}`); see [`DeleteConnectionOp`].
+    #[inline]
     pub fn delete_connection(&self) -> crate::Stub<'_, DeleteConnectionOp> {
         self.stub()
     }
@@ -102,16 +111,19 @@ impl crate::JsonOperation for UpdateConnectionOp {
 }
 impl crate::Stub<'_, UpdateConnectionOp> {
     /// Matches the path parameter `connection_name` (as the SDK sends it).
+    #[inline]
     pub fn connection_name(self, value: impl Into<String>) -> Self {
         self.path_param("connection_name", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteDbConnection) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_connection` (`PATCH /connections/{connection_name}`); see [`UpdateConnectionOp`].
+    #[inline]
     pub fn update_connection(&self) -> crate::Stub<'_, UpdateConnectionOp> {
         self.stub()
     }
@@ -124,16 +136,19 @@ impl crate::Operation for DeleteConnectionOverrideOp {
 }
 impl crate::Stub<'_, DeleteConnectionOverrideOp> {
     /// Matches the path parameter `connection_name` (as the SDK sends it).
+    #[inline]
     pub fn connection_name(self, value: impl Into<String>) -> Self {
         self.path_param("connection_name", value)
     }
     /// Matches the path parameter `override_context` (as the SDK sends it).
+    #[inline]
     pub fn override_context(self, value: impl Into<String>) -> Self {
         self.path_param("override_context", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_connection_override` (`DELETE /connections/{connection_name}/connection_override/{override_context}`); see [`DeleteConnectionOverrideOp`].
+    #[inline]
     pub fn delete_connection_override(
         &self,
     ) -> crate::Stub<'_, DeleteConnectionOverrideOp> {
@@ -152,16 +167,19 @@ impl crate::JsonOperation for TestConnectionOp {
 }
 impl crate::Stub<'_, TestConnectionOp> {
     /// Matches the path parameter `connection_name` (as the SDK sends it).
+    #[inline]
     pub fn connection_name(self, value: impl Into<String>) -> Self {
         self.path_param("connection_name", value)
     }
     /// Matches the query parameter `tests` (as the SDK sends it).
+    #[inline]
     pub fn tests(self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.query_csv("tests", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `test_connection` (`PUT /connections/{connection_name}/test`); see [`TestConnectionOp`].
+    #[inline]
     pub fn test_connection(&self) -> crate::Stub<'_, TestConnectionOp> {
         self.stub()
     }
@@ -178,16 +196,19 @@ impl crate::JsonOperation for TestConnectionConfigOp {
 }
 impl crate::Stub<'_, TestConnectionConfigOp> {
     /// Matches the query parameter `tests` (as the SDK sends it).
+    #[inline]
     pub fn tests(self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.query_csv("tests", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteDbConnection) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `test_connection_config` (`PUT /connections/test`); see [`TestConnectionConfigOp`].
+    #[inline]
     pub fn test_connection_config(&self) -> crate::Stub<'_, TestConnectionConfigOp> {
         self.stub()
     }
@@ -204,12 +225,14 @@ impl crate::JsonOperation for AllDialectInfosOp {
 }
 impl crate::Stub<'_, AllDialectInfosOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `all_dialect_infos` (`GET /dialect_info`); see [`AllDialectInfosOp`].
+    #[inline]
     pub fn all_dialect_infos(&self) -> crate::Stub<'_, AllDialectInfosOp> {
         self.stub()
     }
@@ -226,16 +249,19 @@ impl crate::JsonOperation for AllExternalOauthApplicationsOp {
 }
 impl crate::Stub<'_, AllExternalOauthApplicationsOp> {
     /// Matches the query parameter `name` (as the SDK sends it).
+    #[inline]
     pub fn name(self, value: impl Into<String>) -> Self {
         self.query_param("name", value)
     }
     /// Matches the query parameter `client_id` (as the SDK sends it).
+    #[inline]
     pub fn client_id(self, value: impl Into<String>) -> Self {
         self.query_param("client_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `all_external_oauth_applications` (`GET /external_oauth_applications`); see [`AllExternalOauthApplicationsOp`].
+    #[inline]
     pub fn all_external_oauth_applications(
         &self,
     ) -> crate::Stub<'_, AllExternalOauthApplicationsOp> {
@@ -254,12 +280,14 @@ impl crate::JsonOperation for CreateExternalOauthApplicationOp {
 }
 impl crate::Stub<'_, CreateExternalOauthApplicationOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteExternalOauthApplication) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_external_oauth_application` (`POST /external_oauth_applications`); see [`CreateExternalOauthApplicationOp`].
+    #[inline]
     pub fn create_external_oauth_application(
         &self,
     ) -> crate::Stub<'_, CreateExternalOauthApplicationOp> {
@@ -274,12 +302,14 @@ impl crate::Operation for DeleteExternalOauthApplicationOp {
 }
 impl crate::Stub<'_, DeleteExternalOauthApplicationOp> {
     /// Matches the path parameter `client_id` (as the SDK sends it).
+    #[inline]
     pub fn client_id(self, value: impl Into<String>) -> Self {
         self.path_param("client_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_external_oauth_application` (`DELETE /external_oauth_applications/{client_id}`); see [`DeleteExternalOauthApplicationOp`].
+    #[inline]
     pub fn delete_external_oauth_application(
         &self,
     ) -> crate::Stub<'_, DeleteExternalOauthApplicationOp> {
@@ -298,16 +328,19 @@ impl crate::JsonOperation for UpdateExternalOauthApplicationOp {
 }
 impl crate::Stub<'_, UpdateExternalOauthApplicationOp> {
     /// Matches the path parameter `client_id` (as the SDK sends it).
+    #[inline]
     pub fn client_id(self, value: impl Into<String>) -> Self {
         self.path_param("client_id", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteExternalOauthApplication) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_external_oauth_application` (`PATCH /external_oauth_applications/{client_id}`); see [`UpdateExternalOauthApplicationOp`].
+    #[inline]
     pub fn update_external_oauth_application(
         &self,
     ) -> crate::Stub<'_, UpdateExternalOauthApplicationOp> {
@@ -326,6 +359,7 @@ impl crate::JsonOperation for CreateOauthApplicationUserStateOp {
 }
 impl crate::Stub<'_, CreateOauthApplicationUserStateOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(
         self,
         body: &looker_sdk::models::CreateOAuthApplicationUserStateRequest,
@@ -335,6 +369,7 @@ impl crate::Stub<'_, CreateOauthApplicationUserStateOp> {
 }
 impl crate::FakeLooker {
     /// Stubs `create_oauth_application_user_state` (`POST /external_oauth_applications/user_state`); see [`CreateOauthApplicationUserStateOp`].
+    #[inline]
     pub fn create_oauth_application_user_state(
         &self,
     ) -> crate::Stub<'_, CreateOauthApplicationUserStateOp> {
@@ -353,12 +388,14 @@ impl crate::JsonOperation for AllSshServersOp {
 }
 impl crate::Stub<'_, AllSshServersOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `all_ssh_servers` (`GET /ssh_servers`); see [`AllSshServersOp`].
+    #[inline]
     pub fn all_ssh_servers(&self) -> crate::Stub<'_, AllSshServersOp> {
         self.stub()
     }
@@ -375,12 +412,14 @@ impl crate::JsonOperation for CreateSshServerOp {
 }
 impl crate::Stub<'_, CreateSshServerOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteSshServer) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_ssh_server` (`POST /ssh_servers`); see [`CreateSshServerOp`].
+    #[inline]
     pub fn create_ssh_server(&self) -> crate::Stub<'_, CreateSshServerOp> {
         self.stub()
     }
@@ -397,12 +436,14 @@ impl crate::JsonOperation for SshServerOp {
 }
 impl crate::Stub<'_, SshServerOp> {
     /// Matches the path parameter `ssh_server_id` (as the SDK sends it).
+    #[inline]
     pub fn ssh_server_id(self, value: impl Into<String>) -> Self {
         self.path_param("ssh_server_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `ssh_server` (`GET /ssh_server/{ssh_server_id}`); see [`SshServerOp`].
+    #[inline]
     pub fn ssh_server(&self) -> crate::Stub<'_, SshServerOp> {
         self.stub()
     }
@@ -415,12 +456,14 @@ impl crate::Operation for DeleteSshServerOp {
 }
 impl crate::Stub<'_, DeleteSshServerOp> {
     /// Matches the path parameter `ssh_server_id` (as the SDK sends it).
+    #[inline]
     pub fn ssh_server_id(self, value: impl Into<String>) -> Self {
         self.path_param("ssh_server_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_ssh_server` (`DELETE /ssh_server/{ssh_server_id}`); see [`DeleteSshServerOp`].
+    #[inline]
     pub fn delete_ssh_server(&self) -> crate::Stub<'_, DeleteSshServerOp> {
         self.stub()
     }
@@ -437,16 +480,19 @@ impl crate::JsonOperation for UpdateSshServerOp {
 }
 impl crate::Stub<'_, UpdateSshServerOp> {
     /// Matches the path parameter `ssh_server_id` (as the SDK sends it).
+    #[inline]
     pub fn ssh_server_id(self, value: impl Into<String>) -> Self {
         self.path_param("ssh_server_id", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteSshServer) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_ssh_server` (`PATCH /ssh_server/{ssh_server_id}`); see [`UpdateSshServerOp`].
+    #[inline]
     pub fn update_ssh_server(&self) -> crate::Stub<'_, UpdateSshServerOp> {
         self.stub()
     }
@@ -463,12 +509,14 @@ impl crate::JsonOperation for TestSshServerOp {
 }
 impl crate::Stub<'_, TestSshServerOp> {
     /// Matches the path parameter `ssh_server_id` (as the SDK sends it).
+    #[inline]
     pub fn ssh_server_id(self, value: impl Into<String>) -> Self {
         self.path_param("ssh_server_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `test_ssh_server` (`GET /ssh_server/{ssh_server_id}/test`); see [`TestSshServerOp`].
+    #[inline]
     pub fn test_ssh_server(&self) -> crate::Stub<'_, TestSshServerOp> {
         self.stub()
     }
@@ -485,12 +533,14 @@ impl crate::JsonOperation for AllSshTunnelsOp {
 }
 impl crate::Stub<'_, AllSshTunnelsOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `all_ssh_tunnels` (`GET /ssh_tunnels`); see [`AllSshTunnelsOp`].
+    #[inline]
     pub fn all_ssh_tunnels(&self) -> crate::Stub<'_, AllSshTunnelsOp> {
         self.stub()
     }
@@ -507,12 +557,14 @@ impl crate::JsonOperation for CreateSshTunnelOp {
 }
 impl crate::Stub<'_, CreateSshTunnelOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteSshTunnel) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_ssh_tunnel` (`POST /ssh_tunnels`); see [`CreateSshTunnelOp`].
+    #[inline]
     pub fn create_ssh_tunnel(&self) -> crate::Stub<'_, CreateSshTunnelOp> {
         self.stub()
     }
@@ -529,12 +581,14 @@ impl crate::JsonOperation for SshTunnelOp {
 }
 impl crate::Stub<'_, SshTunnelOp> {
     /// Matches the path parameter `ssh_tunnel_id` (as the SDK sends it).
+    #[inline]
     pub fn ssh_tunnel_id(self, value: impl Into<String>) -> Self {
         self.path_param("ssh_tunnel_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `ssh_tunnel` (`GET /ssh_tunnel/{ssh_tunnel_id}`); see [`SshTunnelOp`].
+    #[inline]
     pub fn ssh_tunnel(&self) -> crate::Stub<'_, SshTunnelOp> {
         self.stub()
     }
@@ -547,12 +601,14 @@ impl crate::Operation for DeleteSshTunnelOp {
 }
 impl crate::Stub<'_, DeleteSshTunnelOp> {
     /// Matches the path parameter `ssh_tunnel_id` (as the SDK sends it).
+    #[inline]
     pub fn ssh_tunnel_id(self, value: impl Into<String>) -> Self {
         self.path_param("ssh_tunnel_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_ssh_tunnel` (`DELETE /ssh_tunnel/{ssh_tunnel_id}`); see [`DeleteSshTunnelOp`].
+    #[inline]
     pub fn delete_ssh_tunnel(&self) -> crate::Stub<'_, DeleteSshTunnelOp> {
         self.stub()
     }
@@ -569,16 +625,19 @@ impl crate::JsonOperation for UpdateSshTunnelOp {
 }
 impl crate::Stub<'_, UpdateSshTunnelOp> {
     /// Matches the path parameter `ssh_tunnel_id` (as the SDK sends it).
+    #[inline]
     pub fn ssh_tunnel_id(self, value: impl Into<String>) -> Self {
         self.path_param("ssh_tunnel_id", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteSshTunnel) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_ssh_tunnel` (`PATCH /ssh_tunnel/{ssh_tunnel_id}`); see [`UpdateSshTunnelOp`].
+    #[inline]
     pub fn update_ssh_tunnel(&self) -> crate::Stub<'_, UpdateSshTunnelOp> {
         self.stub()
     }
@@ -595,12 +654,14 @@ impl crate::JsonOperation for TestSshTunnelOp {
 }
 impl crate::Stub<'_, TestSshTunnelOp> {
     /// Matches the path parameter `ssh_tunnel_id` (as the SDK sends it).
+    #[inline]
     pub fn ssh_tunnel_id(self, value: impl Into<String>) -> Self {
         self.path_param("ssh_tunnel_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `test_ssh_tunnel` (`GET /ssh_tunnel/{ssh_tunnel_id}/test`); see [`TestSshTunnelOp`].
+    #[inline]
     pub fn test_ssh_tunnel(&self) -> crate::Stub<'_, TestSshTunnelOp> {
         self.stub()
     }
@@ -617,6 +678,7 @@ impl crate::JsonOperation for SshPublicKeyOp {
 }
 impl crate::FakeLooker {
     /// Stubs `ssh_public_key` (`GET /ssh_public_key`); see [`SshPublicKeyOp`].
+    #[inline]
     pub fn ssh_public_key(&self) -> crate::Stub<'_, SshPublicKeyOp> {
         self.stub()
     }

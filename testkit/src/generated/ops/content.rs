@@ -14,60 +14,74 @@ impl crate::JsonOperation for SearchContentFavoritesOp {
 }
 impl crate::Stub<'_, SearchContentFavoritesOp> {
     /// Matches the query parameter `id` (as the SDK sends it).
+    #[inline]
     pub fn id(self, value: impl Into<String>) -> Self {
         self.query_param("id", value)
     }
     /// Matches the query parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.query_param("user_id", value)
     }
     /// Matches the query parameter `content_metadata_id` (as the SDK sends it).
+    #[inline]
     pub fn content_metadata_id(self, value: impl Into<String>) -> Self {
         self.query_param("content_metadata_id", value)
     }
     /// Matches the query parameter `dashboard_id` (as the SDK sends it).
+    #[inline]
     pub fn dashboard_id(self, value: impl Into<String>) -> Self {
         self.query_param("dashboard_id", value)
     }
     /// Matches the query parameter `look_id` (as the SDK sends it).
+    #[inline]
     pub fn look_id(self, value: impl Into<String>) -> Self {
         self.query_param("look_id", value)
     }
     /// Matches the query parameter `board_id` (as the SDK sends it).
+    #[inline]
     pub fn board_id(self, value: impl Into<String>) -> Self {
         self.query_param("board_id", value)
     }
     /// Matches the query parameter `lookml_dashboard_id` (as the SDK sends it).
+    #[inline]
     pub fn lookml_dashboard_id(self, value: impl Into<String>) -> Self {
         self.query_param("lookml_dashboard_id", value)
     }
     /// Matches the query parameter `include_board_items` (as the SDK sends it).
+    #[inline]
     pub fn include_board_items(self, value: bool) -> Self {
         self.query_param("include_board_items", value.to_string())
     }
     /// Matches the query parameter `limit` (as the SDK sends it).
+    #[inline]
     pub fn limit(self, value: i64) -> Self {
         self.query_param("limit", value.to_string())
     }
     /// Matches the query parameter `offset` (as the SDK sends it).
+    #[inline]
     pub fn offset(self, value: i64) -> Self {
         self.query_param("offset", value.to_string())
     }
     /// Matches the query parameter `sorts` (as the SDK sends it).
+    #[inline]
     pub fn sorts(self, value: impl Into<String>) -> Self {
         self.query_param("sorts", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `filter_or` (as the SDK sends it).
+    #[inline]
     pub fn filter_or(self, value: bool) -> Self {
         self.query_param("filter_or", value.to_string())
     }
 }
 impl crate::FakeLooker {
     /// Stubs `search_content_favorites` (`GET /content_favorite/search`); see [`SearchContentFavoritesOp`].
+    #[inline]
     pub fn search_content_favorites(&self) -> crate::Stub<'_, SearchContentFavoritesOp> {
         self.stub()
     }
@@ -84,16 +98,19 @@ impl crate::JsonOperation for ContentFavoriteOp {
 }
 impl crate::Stub<'_, ContentFavoriteOp> {
     /// Matches the path parameter `content_favorite_id` (as the SDK sends it).
+    #[inline]
     pub fn content_favorite_id(self, value: impl Into<String>) -> Self {
         self.path_param("content_favorite_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `content_favorite` (`GET /content_favorite/{content_favorite_id}`); see [`ContentFavoriteOp`].
+    #[inline]
     pub fn content_favorite(&self) -> crate::Stub<'_, ContentFavoriteOp> {
         self.stub()
     }
@@ -106,12 +123,14 @@ impl crate::Operation for DeleteContentFavoriteOp {
 }
 impl crate::Stub<'_, DeleteContentFavoriteOp> {
     /// Matches the path parameter `content_favorite_id` (as the SDK sends it).
+    #[inline]
     pub fn content_favorite_id(self, value: impl Into<String>) -> Self {
         self.path_param("content_favorite_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_content_favorite` (`DELETE /content_favorite/{content_favorite_id}`); see [`DeleteContentFavoriteOp`].
+    #[inline]
     pub fn delete_content_favorite(&self) -> crate::Stub<'_, DeleteContentFavoriteOp> {
         self.stub()
     }
@@ -128,12 +147,14 @@ impl crate::JsonOperation for CreateContentFavoriteOp {
 }
 impl crate::Stub<'_, CreateContentFavoriteOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteContentFavorite) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_content_favorite` (`POST /content_favorite`); see [`CreateContentFavoriteOp`].
+    #[inline]
     pub fn create_content_favorite(&self) -> crate::Stub<'_, CreateContentFavoriteOp> {
         self.stub()
     }
@@ -150,16 +171,19 @@ impl crate::JsonOperation for AllContentMetadatasOp {
 }
 impl crate::Stub<'_, AllContentMetadatasOp> {
     /// Matches the query parameter `parent_id` (as the SDK sends it).
+    #[inline]
     pub fn parent_id(self, value: impl Into<String>) -> Self {
         self.query_param("parent_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `all_content_metadatas` (`GET /content_metadata`); see [`AllContentMetadatasOp`].
+    #[inline]
     pub fn all_content_metadatas(&self) -> crate::Stub<'_, AllContentMetadatasOp> {
         self.stub()
     }
@@ -176,16 +200,19 @@ impl crate::JsonOperation for ContentMetadataOp {
 }
 impl crate::Stub<'_, ContentMetadataOp> {
     /// Matches the path parameter `content_metadata_id` (as the SDK sends it).
+    #[inline]
     pub fn content_metadata_id(self, value: impl Into<String>) -> Self {
         self.path_param("content_metadata_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `content_metadata` (`GET /content_metadata/{content_metadata_id}`); see [`ContentMetadataOp`].
+    #[inline]
     pub fn content_metadata(&self) -> crate::Stub<'_, ContentMetadataOp> {
         self.stub()
     }
@@ -202,16 +229,19 @@ impl crate::JsonOperation for UpdateContentMetadataOp {
 }
 impl crate::Stub<'_, UpdateContentMetadataOp> {
     /// Matches the path parameter `content_metadata_id` (as the SDK sends it).
+    #[inline]
     pub fn content_metadata_id(self, value: impl Into<String>) -> Self {
         self.path_param("content_metadata_id", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteContentMeta) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_content_metadata` (`PATCH /content_metadata/{content_metadata_id}`); see [`UpdateContentMetadataOp`].
+    #[inline]
     pub fn update_content_metadata(&self) -> crate::Stub<'_, UpdateContentMetadataOp> {
         self.stub()
     }
@@ -228,16 +258,19 @@ impl crate::JsonOperation for AllContentMetadataAccessesOp {
 }
 impl crate::Stub<'_, AllContentMetadataAccessesOp> {
     /// Matches the query parameter `content_metadata_id` (as the SDK sends it).
+    #[inline]
     pub fn content_metadata_id(self, value: impl Into<String>) -> Self {
         self.query_param("content_metadata_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `all_content_metadata_accesses` (`GET /content_metadata_access`); see [`AllContentMetadataAccessesOp`].
+    #[inline]
     pub fn all_content_metadata_accesses(
         &self,
     ) -> crate::Stub<'_, AllContentMetadataAccessesOp> {
@@ -256,16 +289,19 @@ impl crate::JsonOperation for CreateContentMetadataAccessOp {
 }
 impl crate::Stub<'_, CreateContentMetadataAccessOp> {
     /// Matches the query parameter `send_boards_notification_email` (as the SDK sends it).
+    #[inline]
     pub fn send_boards_notification_email(self, value: bool) -> Self {
         self.query_param("send_boards_notification_email", value.to_string())
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::ContentMetaGroupUser) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_content_metadata_access` (`POST /content_metadata_access`); see [`CreateContentMetadataAccessOp`].
+    #[inline]
     pub fn create_content_metadata_access(
         &self,
     ) -> crate::Stub<'_, CreateContentMetadataAccessOp> {
@@ -284,16 +320,19 @@ impl crate::JsonOperation for UpdateContentMetadataAccessOp {
 }
 impl crate::Stub<'_, UpdateContentMetadataAccessOp> {
     /// Matches the path parameter `content_metadata_access_id` (as the SDK sends it).
+    #[inline]
     pub fn content_metadata_access_id(self, value: impl Into<String>) -> Self {
         self.path_param("content_metadata_access_id", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::ContentMetaGroupUser) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_content_metadata_access` (`PUT /content_metadata_access/{content_metadata_access_id}`); see [`UpdateContentMetadataAccessOp`].
+    #[inline]
     pub fn update_content_metadata_access(
         &self,
     ) -> crate::Stub<'_, UpdateContentMetadataAccessOp> {
@@ -308,12 +347,14 @@ impl crate::Operation for DeleteContentMetadataAccessOp {
 }
 impl crate::Stub<'_, DeleteContentMetadataAccessOp> {
     /// Matches the path parameter `content_metadata_access_id` (as the SDK sends it).
+    #[inline]
     pub fn content_metadata_access_id(self, value: impl Into<String>) -> Self {
         self.path_param("content_metadata_access_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_content_metadata_access` (`DELETE /content_metadata_access/{content_metadata_access_id}`); see [`DeleteContentMetadataAccessOp`].
+    #[inline]
     pub fn delete_content_metadata_access(
         &self,
     ) -> crate::Stub<'_, DeleteContentMetadataAccessOp> {
@@ -332,36 +373,44 @@ impl crate::JsonOperation for SearchContentOp {
 }
 impl crate::Stub<'_, SearchContentOp> {
     /// Matches the path parameter `terms` (as the SDK sends it).
+    #[inline]
     pub fn terms(self, value: impl Into<String>) -> Self {
         self.path_param("terms", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `types` (as the SDK sends it).
+    #[inline]
     pub fn types(self, value: impl Into<String>) -> Self {
         self.query_param("types", value)
     }
     /// Matches the query parameter `limit` (as the SDK sends it).
+    #[inline]
     pub fn limit(self, value: i64) -> Self {
         self.query_param("limit", value.to_string())
     }
     /// Matches the query parameter `offset` (as the SDK sends it).
+    #[inline]
     pub fn offset(self, value: i64) -> Self {
         self.query_param("offset", value.to_string())
     }
     /// Matches the query parameter `page` (as the SDK sends it).
+    #[inline]
     pub fn page(self, value: i64) -> Self {
         self.query_param("page", value.to_string())
     }
     /// Matches the query parameter `per_page` (as the SDK sends it).
+    #[inline]
     pub fn per_page(self, value: i64) -> Self {
         self.query_param("per_page", value.to_string())
     }
 }
 impl crate::FakeLooker {
     /// Stubs `search_content` (`GET /content/{terms}`); see [`SearchContentOp`].
+    #[inline]
     pub fn search_content(&self) -> crate::Stub<'_, SearchContentOp> {
         self.stub()
     }
@@ -378,36 +427,44 @@ impl crate::JsonOperation for ContentSummaryOp {
 }
 impl crate::Stub<'_, ContentSummaryOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `limit` (as the SDK sends it).
+    #[inline]
     pub fn limit(self, value: i64) -> Self {
         self.query_param("limit", value.to_string())
     }
     /// Matches the query parameter `offset` (as the SDK sends it).
+    #[inline]
     pub fn offset(self, value: i64) -> Self {
         self.query_param("offset", value.to_string())
     }
     /// Matches the query parameter `target_group_id` (as the SDK sends it).
+    #[inline]
     pub fn target_group_id(self, value: impl Into<String>) -> Self {
         self.query_param("target_group_id", value)
     }
     /// Matches the query parameter `target_user_id` (as the SDK sends it).
+    #[inline]
     pub fn target_user_id(self, value: impl Into<String>) -> Self {
         self.query_param("target_user_id", value)
     }
     /// Matches the query parameter `target_content_type` (as the SDK sends it).
+    #[inline]
     pub fn target_content_type(self, value: impl Into<String>) -> Self {
         self.query_param("target_content_type", value)
     }
     /// Matches the query parameter `sorts` (as the SDK sends it).
+    #[inline]
     pub fn sorts(self, value: impl Into<String>) -> Self {
         self.query_param("sorts", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `content_summary` (`GET /content_summary`); see [`ContentSummaryOp`].
+    #[inline]
     pub fn content_summary(&self) -> crate::Stub<'_, ContentSummaryOp> {
         self.stub()
     }
@@ -420,36 +477,44 @@ impl crate::Operation for ContentThumbnailOp {
 }
 impl crate::Stub<'_, ContentThumbnailOp> {
     /// Matches the path parameter `type` (as the SDK sends it).
+    #[inline]
     pub fn r#type(self, value: impl Into<String>) -> Self {
         self.path_param("type", value)
     }
     /// Matches the path parameter `resource_id` (as the SDK sends it).
+    #[inline]
     pub fn resource_id(self, value: impl Into<String>) -> Self {
         self.path_param("resource_id", value)
     }
     /// Matches the query parameter `reload` (as the SDK sends it).
+    #[inline]
     pub fn reload(self, value: impl Into<String>) -> Self {
         self.query_param("reload", value)
     }
     /// Matches the query parameter `theme` (as the SDK sends it).
+    #[inline]
     pub fn theme(self, value: impl Into<String>) -> Self {
         self.query_param("theme", value)
     }
     /// Matches the query parameter `format` (as the SDK sends it).
+    #[inline]
     pub fn format(self, value: impl Into<String>) -> Self {
         self.query_param("format", value)
     }
     /// Matches the query parameter `width` (as the SDK sends it).
+    #[inline]
     pub fn width(self, value: i64) -> Self {
         self.query_param("width", value.to_string())
     }
     /// Matches the query parameter `height` (as the SDK sends it).
+    #[inline]
     pub fn height(self, value: i64) -> Self {
         self.query_param("height", value.to_string())
     }
 }
 impl crate::FakeLooker {
     /// Stubs `content_thumbnail` (`GET /content_thumbnail/{type}/{resource_id}`); see [`ContentThumbnailOp`].
+    #[inline]
     pub fn content_thumbnail(&self) -> crate::Stub<'_, ContentThumbnailOp> {
         self.stub()
     }
@@ -466,10 +531,12 @@ impl crate::JsonOperation for ContentValidationOp {
 }
 impl crate::Stub<'_, ContentValidationOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `project_names` (as the SDK sends it).
+    #[inline]
     pub fn project_names(
         self,
         value: impl IntoIterator<Item = impl Into<String>>,
@@ -477,12 +544,14 @@ impl crate::Stub<'_, ContentValidationOp> {
         self.query_csv("project_names", value)
     }
     /// Matches the query parameter `space_ids` (as the SDK sends it).
+    #[inline]
     pub fn space_ids(self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.query_csv("space_ids", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `content_validation` (`GET /content_validation`); see [`ContentValidationOp`].
+    #[inline]
     pub fn content_validation(&self) -> crate::Stub<'_, ContentValidationOp> {
         self.stub()
     }
@@ -499,60 +568,74 @@ impl crate::JsonOperation for SearchContentViewsOp {
 }
 impl crate::Stub<'_, SearchContentViewsOp> {
     /// Matches the query parameter `view_count` (as the SDK sends it).
+    #[inline]
     pub fn view_count(self, value: impl Into<String>) -> Self {
         self.query_param("view_count", value)
     }
     /// Matches the query parameter `group_id` (as the SDK sends it).
+    #[inline]
     pub fn group_id(self, value: impl Into<String>) -> Self {
         self.query_param("group_id", value)
     }
     /// Matches the query parameter `look_id` (as the SDK sends it).
+    #[inline]
     pub fn look_id(self, value: impl Into<String>) -> Self {
         self.query_param("look_id", value)
     }
     /// Matches the query parameter `dashboard_id` (as the SDK sends it).
+    #[inline]
     pub fn dashboard_id(self, value: impl Into<String>) -> Self {
         self.query_param("dashboard_id", value)
     }
     /// Matches the query parameter `content_metadata_id` (as the SDK sends it).
+    #[inline]
     pub fn content_metadata_id(self, value: impl Into<String>) -> Self {
         self.query_param("content_metadata_id", value)
     }
     /// Matches the query parameter `start_of_week_date` (as the SDK sends it).
+    #[inline]
     pub fn start_of_week_date(self, value: impl Into<String>) -> Self {
         self.query_param("start_of_week_date", value)
     }
     /// Matches the query parameter `all_time` (as the SDK sends it).
+    #[inline]
     pub fn all_time(self, value: bool) -> Self {
         self.query_param("all_time", value.to_string())
     }
     /// Matches the query parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.query_param("user_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `limit` (as the SDK sends it).
+    #[inline]
     pub fn limit(self, value: i64) -> Self {
         self.query_param("limit", value.to_string())
     }
     /// Matches the query parameter `offset` (as the SDK sends it).
+    #[inline]
     pub fn offset(self, value: i64) -> Self {
         self.query_param("offset", value.to_string())
     }
     /// Matches the query parameter `sorts` (as the SDK sends it).
+    #[inline]
     pub fn sorts(self, value: impl Into<String>) -> Self {
         self.query_param("sorts", value)
     }
     /// Matches the query parameter `filter_or` (as the SDK sends it).
+    #[inline]
     pub fn filter_or(self, value: bool) -> Self {
         self.query_param("filter_or", value.to_string())
     }
 }
 impl crate::FakeLooker {
     /// Stubs `search_content_views` (`GET /content_view/search`); see [`SearchContentViewsOp`].
+    #[inline]
     pub fn search_content_views(&self) -> crate::Stub<'_, SearchContentViewsOp> {
         self.stub()
     }
@@ -565,20 +648,24 @@ impl crate::Operation for VectorThumbnailOp {
 }
 impl crate::Stub<'_, VectorThumbnailOp> {
     /// Matches the path parameter `type` (as the SDK sends it).
+    #[inline]
     pub fn r#type(self, value: impl Into<String>) -> Self {
         self.path_param("type", value)
     }
     /// Matches the path parameter `resource_id` (as the SDK sends it).
+    #[inline]
     pub fn resource_id(self, value: impl Into<String>) -> Self {
         self.path_param("resource_id", value)
     }
     /// Matches the query parameter `reload` (as the SDK sends it).
+    #[inline]
     pub fn reload(self, value: impl Into<String>) -> Self {
         self.query_param("reload", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `vector_thumbnail` (`GET /vector_thumbnail/{type}/{resource_id}`); see [`VectorThumbnailOp`].
+    #[inline]
     pub fn vector_thumbnail(&self) -> crate::Stub<'_, VectorThumbnailOp> {
         self.stub()
     }

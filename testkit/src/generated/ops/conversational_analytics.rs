@@ -14,60 +14,74 @@ impl crate::JsonOperation for SearchAgentsOp {
 }
 impl crate::Stub<'_, SearchAgentsOp> {
     /// Matches the query parameter `id` (as the SDK sends it).
+    #[inline]
     pub fn id(self, value: impl Into<String>) -> Self {
         self.query_param("id", value)
     }
     /// Matches the query parameter `name` (as the SDK sends it).
+    #[inline]
     pub fn name(self, value: impl Into<String>) -> Self {
         self.query_param("name", value)
     }
     /// Matches the query parameter `description` (as the SDK sends it).
+    #[inline]
     pub fn description(self, value: impl Into<String>) -> Self {
         self.query_param("description", value)
     }
     /// Matches the query parameter `created_by_user_id` (as the SDK sends it).
+    #[inline]
     pub fn created_by_user_id(self, value: impl Into<String>) -> Self {
         self.query_param("created_by_user_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `limit` (as the SDK sends it).
+    #[inline]
     pub fn limit(self, value: i64) -> Self {
         self.query_param("limit", value.to_string())
     }
     /// Matches the query parameter `category` (as the SDK sends it).
+    #[inline]
     pub fn category(self, value: impl Into<String>) -> Self {
         self.query_param("category", value)
     }
     /// Matches the query parameter `offset` (as the SDK sends it).
+    #[inline]
     pub fn offset(self, value: i64) -> Self {
         self.query_param("offset", value.to_string())
     }
     /// Matches the query parameter `sorts` (as the SDK sends it).
+    #[inline]
     pub fn sorts(self, value: impl Into<String>) -> Self {
         self.query_param("sorts", value)
     }
     /// Matches the query parameter `filter_or` (as the SDK sends it).
+    #[inline]
     pub fn filter_or(self, value: bool) -> Self {
         self.query_param("filter_or", value.to_string())
     }
     /// Matches the query parameter `not_owned_by` (as the SDK sends it).
+    #[inline]
     pub fn not_owned_by(self, value: bool) -> Self {
         self.query_param("not_owned_by", value.to_string())
     }
     /// Matches the query parameter `deleted` (as the SDK sends it).
+    #[inline]
     pub fn deleted(self, value: bool) -> Self {
         self.query_param("deleted", value.to_string())
     }
     /// Matches the query parameter `primary_agent_id` (as the SDK sends it).
+    #[inline]
     pub fn primary_agent_id(self, value: impl Into<String>) -> Self {
         self.query_param("primary_agent_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `search_agents` (`GET /agents/search`); see [`SearchAgentsOp`].
+    #[inline]
     pub fn search_agents(&self) -> crate::Stub<'_, SearchAgentsOp> {
         self.stub()
     }
@@ -84,16 +98,19 @@ impl crate::JsonOperation for CreateAgentOp {
 }
 impl crate::Stub<'_, CreateAgentOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteAgent) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_agent` (`POST /agents`); see [`CreateAgentOp`].
+    #[inline]
     pub fn create_agent(&self) -> crate::Stub<'_, CreateAgentOp> {
         self.stub()
     }
@@ -106,16 +123,19 @@ impl crate::Operation for DeleteAgentOp {
 }
 impl crate::Stub<'_, DeleteAgentOp> {
     /// Matches the query parameter `id` (as the SDK sends it).
+    #[inline]
     pub fn id(self, value: impl Into<String>) -> Self {
         self.query_param("id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_agent` (`DELETE /agents`); see [`DeleteAgentOp`].
+    #[inline]
     pub fn delete_agent(&self) -> crate::Stub<'_, DeleteAgentOp> {
         self.stub()
     }
@@ -132,16 +152,19 @@ impl crate::JsonOperation for GetAgentOp {
 }
 impl crate::Stub<'_, GetAgentOp> {
     /// Matches the path parameter `agent_id` (as the SDK sends it).
+    #[inline]
     pub fn agent_id(self, value: impl Into<String>) -> Self {
         self.path_param("agent_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `get_agent` (`GET /agents/{agent_id}`); see [`GetAgentOp`].
+    #[inline]
     pub fn get_agent(&self) -> crate::Stub<'_, GetAgentOp> {
         self.stub()
     }
@@ -158,20 +181,24 @@ impl crate::JsonOperation for UpdateAgentOp {
 }
 impl crate::Stub<'_, UpdateAgentOp> {
     /// Matches the path parameter `agent_id` (as the SDK sends it).
+    #[inline]
     pub fn agent_id(self, value: impl Into<String>) -> Self {
         self.path_param("agent_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteAgent) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_agent` (`PATCH /agents/{agent_id}`); see [`UpdateAgentOp`].
+    #[inline]
     pub fn update_agent(&self) -> crate::Stub<'_, UpdateAgentOp> {
         self.stub()
     }
@@ -188,16 +215,19 @@ impl crate::JsonOperation for AllConversationMessagesOp {
 }
 impl crate::Stub<'_, AllConversationMessagesOp> {
     /// Matches the path parameter `conversation_id` (as the SDK sends it).
+    #[inline]
     pub fn conversation_id(self, value: impl Into<String>) -> Self {
         self.path_param("conversation_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `all_conversation_messages` (`GET /conversations/{conversation_id}/messages`); see [`AllConversationMessagesOp`].
+    #[inline]
     pub fn all_conversation_messages(
         &self,
     ) -> crate::Stub<'_, AllConversationMessagesOp> {
@@ -216,20 +246,24 @@ impl crate::JsonOperation for CreateConversationMessageOp {
 }
 impl crate::Stub<'_, CreateConversationMessageOp> {
     /// Matches the path parameter `conversation_id` (as the SDK sends it).
+    #[inline]
     pub fn conversation_id(self, value: impl Into<String>) -> Self {
         self.path_param("conversation_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteConversationMessages) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_conversation_message` (`POST /conversations/{conversation_id}/messages`); see [`CreateConversationMessageOp`].
+    #[inline]
     pub fn create_conversation_message(
         &self,
     ) -> crate::Stub<'_, CreateConversationMessageOp> {
@@ -244,20 +278,24 @@ impl crate::Operation for DeleteConversationMessageOp {
 }
 impl crate::Stub<'_, DeleteConversationMessageOp> {
     /// Matches the path parameter `conversation_id` (as the SDK sends it).
+    #[inline]
     pub fn conversation_id(self, value: impl Into<String>) -> Self {
         self.path_param("conversation_id", value)
     }
     /// Matches the query parameter `id` (as the SDK sends it).
+    #[inline]
     pub fn id(self, value: impl Into<String>) -> Self {
         self.query_param("id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_conversation_message` (`DELETE /conversations/{conversation_id}/messages`); see [`DeleteConversationMessageOp`].
+    #[inline]
     pub fn delete_conversation_message(
         &self,
     ) -> crate::Stub<'_, DeleteConversationMessageOp> {
@@ -276,20 +314,24 @@ impl crate::JsonOperation for GetConversationMessageOp {
 }
 impl crate::Stub<'_, GetConversationMessageOp> {
     /// Matches the path parameter `conversation_id` (as the SDK sends it).
+    #[inline]
     pub fn conversation_id(self, value: impl Into<String>) -> Self {
         self.path_param("conversation_id", value)
     }
     /// Matches the path parameter `message_id` (as the SDK sends it).
+    #[inline]
     pub fn message_id(self, value: impl Into<String>) -> Self {
         self.path_param("message_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `get_conversation_message` (`GET /conversations/{conversation_id}/messages/{message_id}`); see [`GetConversationMessageOp`].
+    #[inline]
     pub fn get_conversation_message(&self) -> crate::Stub<'_, GetConversationMessageOp> {
         self.stub()
     }
@@ -306,24 +348,29 @@ impl crate::JsonOperation for UpdateConversationMessageOp {
 }
 impl crate::Stub<'_, UpdateConversationMessageOp> {
     /// Matches the path parameter `conversation_id` (as the SDK sends it).
+    #[inline]
     pub fn conversation_id(self, value: impl Into<String>) -> Self {
         self.path_param("conversation_id", value)
     }
     /// Matches the path parameter `message_id` (as the SDK sends it).
+    #[inline]
     pub fn message_id(self, value: impl Into<String>) -> Self {
         self.path_param("message_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteConversationMessage) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_conversation_message` (`PATCH /conversations/{conversation_id}/messages/{message_id}`); see [`UpdateConversationMessageOp`].
+    #[inline]
     pub fn update_conversation_message(
         &self,
     ) -> crate::Stub<'_, UpdateConversationMessageOp> {
@@ -342,48 +389,59 @@ impl crate::JsonOperation for SearchConversationsOp {
 }
 impl crate::Stub<'_, SearchConversationsOp> {
     /// Matches the query parameter `id` (as the SDK sends it).
+    #[inline]
     pub fn id(self, value: impl Into<String>) -> Self {
         self.query_param("id", value)
     }
     /// Matches the query parameter `name` (as the SDK sends it).
+    #[inline]
     pub fn name(self, value: impl Into<String>) -> Self {
         self.query_param("name", value)
     }
     /// Matches the query parameter `agent_id` (as the SDK sends it).
+    #[inline]
     pub fn agent_id(self, value: impl Into<String>) -> Self {
         self.query_param("agent_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `limit` (as the SDK sends it).
+    #[inline]
     pub fn limit(self, value: i64) -> Self {
         self.query_param("limit", value.to_string())
     }
     /// Matches the query parameter `offset` (as the SDK sends it).
+    #[inline]
     pub fn offset(self, value: i64) -> Self {
         self.query_param("offset", value.to_string())
     }
     /// Matches the query parameter `sorts` (as the SDK sends it).
+    #[inline]
     pub fn sorts(self, value: impl Into<String>) -> Self {
         self.query_param("sorts", value)
     }
     /// Matches the query parameter `filter_or` (as the SDK sends it).
+    #[inline]
     pub fn filter_or(self, value: bool) -> Self {
         self.query_param("filter_or", value.to_string())
     }
     /// Matches the query parameter `category` (as the SDK sends it).
+    #[inline]
     pub fn category(self, value: impl Into<String>) -> Self {
         self.query_param("category", value)
     }
     /// Matches the query parameter `deleted` (as the SDK sends it).
+    #[inline]
     pub fn deleted(self, value: bool) -> Self {
         self.query_param("deleted", value.to_string())
     }
 }
 impl crate::FakeLooker {
     /// Stubs `search_conversations` (`GET /conversations/search`); see [`SearchConversationsOp`].
+    #[inline]
     pub fn search_conversations(&self) -> crate::Stub<'_, SearchConversationsOp> {
         self.stub()
     }
@@ -400,16 +458,19 @@ impl crate::JsonOperation for CreateConversationOp {
 }
 impl crate::Stub<'_, CreateConversationOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteConversation) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_conversation` (`POST /conversations`); see [`CreateConversationOp`].
+    #[inline]
     pub fn create_conversation(&self) -> crate::Stub<'_, CreateConversationOp> {
         self.stub()
     }
@@ -422,16 +483,19 @@ impl crate::Operation for DeleteConversationOp {
 }
 impl crate::Stub<'_, DeleteConversationOp> {
     /// Matches the query parameter `id` (as the SDK sends it).
+    #[inline]
     pub fn id(self, value: impl Into<String>) -> Self {
         self.query_param("id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_conversation` (`DELETE /conversations`); see [`DeleteConversationOp`].
+    #[inline]
     pub fn delete_conversation(&self) -> crate::Stub<'_, DeleteConversationOp> {
         self.stub()
     }
@@ -448,16 +512,19 @@ impl crate::JsonOperation for GetConversationOp {
 }
 impl crate::Stub<'_, GetConversationOp> {
     /// Matches the path parameter `conversation_id` (as the SDK sends it).
+    #[inline]
     pub fn conversation_id(self, value: impl Into<String>) -> Self {
         self.path_param("conversation_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `get_conversation` (`GET /conversations/{conversation_id}`); see [`GetConversationOp`].
+    #[inline]
     pub fn get_conversation(&self) -> crate::Stub<'_, GetConversationOp> {
         self.stub()
     }
@@ -474,20 +541,24 @@ impl crate::JsonOperation for UpdateConversationOp {
 }
 impl crate::Stub<'_, UpdateConversationOp> {
     /// Matches the path parameter `conversation_id` (as the SDK sends it).
+    #[inline]
     pub fn conversation_id(self, value: impl Into<String>) -> Self {
         self.path_param("conversation_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteConversation) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_conversation` (`PATCH /conversations/{conversation_id}`); see [`UpdateConversationOp`].
+    #[inline]
     pub fn update_conversation(&self) -> crate::Stub<'_, UpdateConversationOp> {
         self.stub()
     }
@@ -504,6 +575,7 @@ impl crate::JsonOperation for ConversationalAnalyticsChatOp {
 }
 impl crate::Stub<'_, ConversationalAnalyticsChatOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(
         self,
         body: &looker_sdk::models::ConversationalAnalyticsChatRequest,
@@ -513,6 +585,7 @@ impl crate::Stub<'_, ConversationalAnalyticsChatOp> {
 }
 impl crate::FakeLooker {
     /// Stubs `conversational_analytics_chat` (`POST /conversational_analytics/chat`); see [`ConversationalAnalyticsChatOp`].
+    #[inline]
     pub fn conversational_analytics_chat(
         &self,
     ) -> crate::Stub<'_, ConversationalAnalyticsChatOp> {
@@ -531,12 +604,14 @@ impl crate::JsonOperation for CreateGoldenQueryOp {
 }
 impl crate::Stub<'_, CreateGoldenQueryOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteGoldenQuery) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_golden_query` (`POST /golden_queries`); see [`CreateGoldenQueryOp`].
+    #[inline]
     pub fn create_golden_query(&self) -> crate::Stub<'_, CreateGoldenQueryOp> {
         self.stub()
     }
@@ -549,12 +624,14 @@ impl crate::Operation for DeleteGoldenQueryOp {
 }
 impl crate::Stub<'_, DeleteGoldenQueryOp> {
     /// Matches the path parameter `golden_query_id` (as the SDK sends it).
+    #[inline]
     pub fn golden_query_id(self, value: i64) -> Self {
         self.path_param("golden_query_id", value.to_string())
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_golden_query` (`DELETE /golden_queries/{golden_query_id}`); see [`DeleteGoldenQueryOp`].
+    #[inline]
     pub fn delete_golden_query(&self) -> crate::Stub<'_, DeleteGoldenQueryOp> {
         self.stub()
     }
@@ -571,16 +648,19 @@ impl crate::JsonOperation for UpdateGoldenQueryOp {
 }
 impl crate::Stub<'_, UpdateGoldenQueryOp> {
     /// Matches the path parameter `golden_query_id` (as the SDK sends it).
+    #[inline]
     pub fn golden_query_id(self, value: i64) -> Self {
         self.path_param("golden_query_id", value.to_string())
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteGoldenQuery) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_golden_query` (`PATCH /golden_queries/{golden_query_id}`); see [`UpdateGoldenQueryOp`].
+    #[inline]
     pub fn update_golden_query(&self) -> crate::Stub<'_, UpdateGoldenQueryOp> {
         self.stub()
     }

@@ -14,12 +14,14 @@ impl crate::JsonOperation for AllDashboardsOp {
 }
 impl crate::Stub<'_, AllDashboardsOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `all_dashboards` (`GET /dashboards`); see [`AllDashboardsOp`].
+    #[inline]
     pub fn all_dashboards(&self) -> crate::Stub<'_, AllDashboardsOp> {
         self.stub()
     }
@@ -36,12 +38,14 @@ impl crate::JsonOperation for CreateDashboardOp {
 }
 impl crate::Stub<'_, CreateDashboardOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteDashboard) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_dashboard` (`POST /dashboards`); see [`CreateDashboardOp`].
+    #[inline]
     pub fn create_dashboard(&self) -> crate::Stub<'_, CreateDashboardOp> {
         self.stub()
     }
@@ -58,88 +62,109 @@ impl crate::JsonOperation for SearchDashboardsOp {
 }
 impl crate::Stub<'_, SearchDashboardsOp> {
     /// Matches the query parameter `id` (as the SDK sends it).
+    #[inline]
     pub fn id(self, value: impl Into<String>) -> Self {
         self.query_param("id", value)
     }
     /// Matches the query parameter `slug` (as the SDK sends it).
+    #[inline]
     pub fn slug(self, value: impl Into<String>) -> Self {
         self.query_param("slug", value)
     }
     /// Matches the query parameter `title` (as the SDK sends it).
+    #[inline]
     pub fn title(self, value: impl Into<String>) -> Self {
         self.query_param("title", value)
     }
     /// Matches the query parameter `description` (as the SDK sends it).
+    #[inline]
     pub fn description(self, value: impl Into<String>) -> Self {
         self.query_param("description", value)
     }
     /// Matches the query parameter `content_favorite_id` (as the SDK sends it).
+    #[inline]
     pub fn content_favorite_id(self, value: impl Into<String>) -> Self {
         self.query_param("content_favorite_id", value)
     }
     /// Matches the query parameter `folder_id` (as the SDK sends it).
+    #[inline]
     pub fn folder_id(self, value: impl Into<String>) -> Self {
         self.query_param("folder_id", value)
     }
     /// Matches the query parameter `deleted` (as the SDK sends it).
+    #[inline]
     pub fn deleted(self, value: impl Into<String>) -> Self {
         self.query_param("deleted", value)
     }
     /// Matches the query parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.query_param("user_id", value)
     }
     /// Matches the query parameter `view_count` (as the SDK sends it).
+    #[inline]
     pub fn view_count(self, value: impl Into<String>) -> Self {
         self.query_param("view_count", value)
     }
     /// Matches the query parameter `content_metadata_id` (as the SDK sends it).
+    #[inline]
     pub fn content_metadata_id(self, value: impl Into<String>) -> Self {
         self.query_param("content_metadata_id", value)
     }
     /// Matches the query parameter `curate` (as the SDK sends it).
+    #[inline]
     pub fn curate(self, value: bool) -> Self {
         self.query_param("curate", value.to_string())
     }
     /// Matches the query parameter `last_viewed_at` (as the SDK sends it).
+    #[inline]
     pub fn last_viewed_at(self, value: impl Into<String>) -> Self {
         self.query_param("last_viewed_at", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `page` (as the SDK sends it).
+    #[inline]
     pub fn page(self, value: i64) -> Self {
         self.query_param("page", value.to_string())
     }
     /// Matches the query parameter `per_page` (as the SDK sends it).
+    #[inline]
     pub fn per_page(self, value: i64) -> Self {
         self.query_param("per_page", value.to_string())
     }
     /// Matches the query parameter `limit` (as the SDK sends it).
+    #[inline]
     pub fn limit(self, value: i64) -> Self {
         self.query_param("limit", value.to_string())
     }
     /// Matches the query parameter `offset` (as the SDK sends it).
+    #[inline]
     pub fn offset(self, value: i64) -> Self {
         self.query_param("offset", value.to_string())
     }
     /// Matches the query parameter `sorts` (as the SDK sends it).
+    #[inline]
     pub fn sorts(self, value: impl Into<String>) -> Self {
         self.query_param("sorts", value)
     }
     /// Matches the query parameter `filter_or` (as the SDK sends it).
+    #[inline]
     pub fn filter_or(self, value: bool) -> Self {
         self.query_param("filter_or", value.to_string())
     }
     /// Matches the query parameter `not_owned_by` (as the SDK sends it).
+    #[inline]
     pub fn not_owned_by(self, value: bool) -> Self {
         self.query_param("not_owned_by", value.to_string())
     }
 }
 impl crate::FakeLooker {
     /// Stubs `search_dashboards` (`GET /dashboards/search`); see [`SearchDashboardsOp`].
+    #[inline]
     pub fn search_dashboards(&self) -> crate::Stub<'_, SearchDashboardsOp> {
         self.stub()
     }
@@ -156,24 +181,29 @@ impl crate::JsonOperation for ImportLookmlDashboardOp {
 }
 impl crate::Stub<'_, ImportLookmlDashboardOp> {
     /// Matches the path parameter `lookml_dashboard_id` (as the SDK sends it).
+    #[inline]
     pub fn lookml_dashboard_id(self, value: impl Into<String>) -> Self {
         self.path_param("lookml_dashboard_id", value)
     }
     /// Matches the path parameter `space_id` (as the SDK sends it).
+    #[inline]
     pub fn space_id(self, value: impl Into<String>) -> Self {
         self.path_param("space_id", value)
     }
     /// Matches the query parameter `raw_locale` (as the SDK sends it).
+    #[inline]
     pub fn raw_locale(self, value: bool) -> Self {
         self.query_param("raw_locale", value.to_string())
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteDashboard) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `import_lookml_dashboard` (`POST /dashboards/{lookml_dashboard_id}/import/{space_id}`); see [`ImportLookmlDashboardOp`].
+    #[inline]
     pub fn import_lookml_dashboard(&self) -> crate::Stub<'_, ImportLookmlDashboardOp> {
         self.stub()
     }
@@ -190,14 +220,17 @@ impl crate::JsonOperation for SyncLookmlDashboardOp {
 }
 impl crate::Stub<'_, SyncLookmlDashboardOp> {
     /// Matches the path parameter `lookml_dashboard_id` (as the SDK sends it).
+    #[inline]
     pub fn lookml_dashboard_id(self, value: impl Into<String>) -> Self {
         self.path_param("lookml_dashboard_id", value)
     }
     /// Matches the query parameter `raw_locale` (as the SDK sends it).
+    #[inline]
     pub fn raw_locale(self, value: bool) -> Self {
         self.query_param("raw_locale", value.to_string())
     }
     /// Matches the query parameter `dashboard_ids` (as the SDK sends it).
+    #[inline]
     pub fn dashboard_ids(
         self,
         value: impl IntoIterator<Item = impl Into<String>>,
@@ -207,6 +240,7 @@ impl crate::Stub<'_, SyncLookmlDashboardOp> {
 }
 impl crate::FakeLooker {
     /// Stubs `sync_lookml_dashboard` (`PATCH /dashboards/{lookml_dashboard_id}/sync`); see [`SyncLookmlDashboardOp`].
+    #[inline]
     pub fn sync_lookml_dashboard(&self) -> crate::Stub<'_, SyncLookmlDashboardOp> {
         self.stub()
     }
@@ -223,16 +257,19 @@ impl crate::JsonOperation for DashboardOp {
 }
 impl crate::Stub<'_, DashboardOp> {
     /// Matches the path parameter `dashboard_id` (as the SDK sends it).
+    #[inline]
     pub fn dashboard_id(self, value: impl Into<String>) -> Self {
         self.path_param("dashboard_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `dashboard` (`GET /dashboards/{dashboard_id}`); see [`DashboardOp`].
+    #[inline]
     pub fn dashboard(&self) -> crate::Stub<'_, DashboardOp> {
         self.stub()
     }
@@ -245,12 +282,14 @@ impl crate::Operation for DeleteDashboardOp {
 }
 impl crate::Stub<'_, DeleteDashboardOp> {
     /// Matches the path parameter `dashboard_id` (as the SDK sends it).
+    #[inline]
     pub fn dashboard_id(self, value: impl Into<String>) -> Self {
         self.path_param("dashboard_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_dashboard` (`DELETE /dashboards/{dashboard_id}`); see [`DeleteDashboardOp`].
+    #[inline]
     pub fn delete_dashboard(&self) -> crate::Stub<'_, DeleteDashboardOp> {
         self.stub()
     }
@@ -267,16 +306,19 @@ impl crate::JsonOperation for UpdateDashboardOp {
 }
 impl crate::Stub<'_, UpdateDashboardOp> {
     /// Matches the path parameter `dashboard_id` (as the SDK sends it).
+    #[inline]
     pub fn dashboard_id(self, value: impl Into<String>) -> Self {
         self.path_param("dashboard_id", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteDashboard) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_dashboard` (`PATCH /dashboards/{dashboard_id}`); see [`UpdateDashboardOp`].
+    #[inline]
     pub fn update_dashboard(&self) -> crate::Stub<'_, UpdateDashboardOp> {
         self.stub()
     }
@@ -293,12 +335,14 @@ impl crate::JsonOperation for DashboardAggregateTableLookmlOp {
 }
 impl crate::Stub<'_, DashboardAggregateTableLookmlOp> {
     /// Matches the path parameter `dashboard_id` (as the SDK sends it).
+    #[inline]
     pub fn dashboard_id(self, value: impl Into<String>) -> Self {
         self.path_param("dashboard_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `dashboard_aggregate_table_lookml` (`GET /dashboards/aggregate_table_lookml/{dashboard_id}`); see [`DashboardAggregateTableLookmlOp`].
+    #[inline]
     pub fn dashboard_aggregate_table_lookml(
         &self,
     ) -> crate::Stub<'_, DashboardAggregateTableLookmlOp> {
@@ -317,36 +361,44 @@ impl crate::JsonOperation for SearchLookmlDashboardsOp {
 }
 impl crate::Stub<'_, SearchLookmlDashboardsOp> {
     /// Matches the query parameter `folder_id` (as the SDK sends it).
+    #[inline]
     pub fn folder_id(self, value: impl Into<String>) -> Self {
         self.query_param("folder_id", value)
     }
     /// Matches the query parameter `title` (as the SDK sends it).
+    #[inline]
     pub fn title(self, value: impl Into<String>) -> Self {
         self.query_param("title", value)
     }
     /// Matches the query parameter `content_favorite_id` (as the SDK sends it).
+    #[inline]
     pub fn content_favorite_id(self, value: impl Into<String>) -> Self {
         self.query_param("content_favorite_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `limit` (as the SDK sends it).
+    #[inline]
     pub fn limit(self, value: i64) -> Self {
         self.query_param("limit", value.to_string())
     }
     /// Matches the query parameter `offset` (as the SDK sends it).
+    #[inline]
     pub fn offset(self, value: i64) -> Self {
         self.query_param("offset", value.to_string())
     }
     /// Matches the query parameter `sorts` (as the SDK sends it).
+    #[inline]
     pub fn sorts(self, value: impl Into<String>) -> Self {
         self.query_param("sorts", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `search_lookml_dashboards` (`GET /dashboards/lookml/search`); see [`SearchLookmlDashboardsOp`].
+    #[inline]
     pub fn search_lookml_dashboards(&self) -> crate::Stub<'_, SearchLookmlDashboardsOp> {
         self.stub()
     }
@@ -363,12 +415,14 @@ impl crate::JsonOperation for DashboardLookmlOp {
 }
 impl crate::Stub<'_, DashboardLookmlOp> {
     /// Matches the path parameter `dashboard_id` (as the SDK sends it).
+    #[inline]
     pub fn dashboard_id(self, value: impl Into<String>) -> Self {
         self.path_param("dashboard_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `dashboard_lookml` (`GET /dashboards/lookml/{dashboard_id}`); see [`DashboardLookmlOp`].
+    #[inline]
     pub fn dashboard_lookml(&self) -> crate::Stub<'_, DashboardLookmlOp> {
         self.stub()
     }
@@ -385,16 +439,19 @@ impl crate::JsonOperation for MoveDashboardOp {
 }
 impl crate::Stub<'_, MoveDashboardOp> {
     /// Matches the path parameter `dashboard_id` (as the SDK sends it).
+    #[inline]
     pub fn dashboard_id(self, value: impl Into<String>) -> Self {
         self.path_param("dashboard_id", value)
     }
     /// Matches the query parameter `folder_id` (as the SDK sends it).
+    #[inline]
     pub fn folder_id(self, value: impl Into<String>) -> Self {
         self.query_param("folder_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `move_dashboard` (`PATCH /dashboards/{dashboard_id}/move`); see [`MoveDashboardOp`].
+    #[inline]
     pub fn move_dashboard(&self) -> crate::Stub<'_, MoveDashboardOp> {
         self.stub()
     }
@@ -411,12 +468,14 @@ impl crate::JsonOperation for ImportDashboardFromLookmlOp {
 }
 impl crate::Stub<'_, ImportDashboardFromLookmlOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteDashboardLookml) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `import_dashboard_from_lookml` (`POST /dashboards/lookml`); see [`ImportDashboardFromLookmlOp`].
+    #[inline]
     pub fn import_dashboard_from_lookml(
         &self,
     ) -> crate::Stub<'_, ImportDashboardFromLookmlOp> {
@@ -435,12 +494,14 @@ impl crate::JsonOperation for CreateDashboardFromLookmlOp {
 }
 impl crate::Stub<'_, CreateDashboardFromLookmlOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteDashboardLookml) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_dashboard_from_lookml` (`POST /dashboards/from_lookml`); see [`CreateDashboardFromLookmlOp`].
+    #[inline]
     pub fn create_dashboard_from_lookml(
         &self,
     ) -> crate::Stub<'_, CreateDashboardFromLookmlOp> {
@@ -459,16 +520,19 @@ impl crate::JsonOperation for CopyDashboardOp {
 }
 impl crate::Stub<'_, CopyDashboardOp> {
     /// Matches the path parameter `dashboard_id` (as the SDK sends it).
+    #[inline]
     pub fn dashboard_id(self, value: impl Into<String>) -> Self {
         self.path_param("dashboard_id", value)
     }
     /// Matches the query parameter `folder_id` (as the SDK sends it).
+    #[inline]
     pub fn folder_id(self, value: impl Into<String>) -> Self {
         self.query_param("folder_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `copy_dashboard` (`POST /dashboards/{dashboard_id}/copy`); see [`CopyDashboardOp`].
+    #[inline]
     pub fn copy_dashboard(&self) -> crate::Stub<'_, CopyDashboardOp> {
         self.stub()
     }
@@ -485,16 +549,19 @@ impl crate::JsonOperation for UpdateDashboardCertificationOp {
 }
 impl crate::Stub<'_, UpdateDashboardCertificationOp> {
     /// Matches the path parameter `dashboard_id` (as the SDK sends it).
+    #[inline]
     pub fn dashboard_id(self, value: impl Into<String>) -> Self {
         self.path_param("dashboard_id", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteCertification) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_dashboard_certification` (`PATCH /dashboards/{dashboard_id}/certification`); see [`UpdateDashboardCertificationOp`].
+    #[inline]
     pub fn update_dashboard_certification(
         &self,
     ) -> crate::Stub<'_, UpdateDashboardCertificationOp> {
@@ -513,16 +580,19 @@ impl crate::JsonOperation for UpdateLookmlCertificationOp {
 }
 impl crate::Stub<'_, UpdateLookmlCertificationOp> {
     /// Matches the path parameter `dashboard_id` (as the SDK sends it).
+    #[inline]
     pub fn dashboard_id(self, value: impl Into<String>) -> Self {
         self.path_param("dashboard_id", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteCertification) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_lookml_certification` (`PATCH /dashboards/lookml/{dashboard_id}/certification`); see [`UpdateLookmlCertificationOp`].
+    #[inline]
     pub fn update_lookml_certification(
         &self,
     ) -> crate::Stub<'_, UpdateLookmlCertificationOp> {
@@ -541,36 +611,44 @@ impl crate::JsonOperation for SearchDashboardElementsOp {
 }
 impl crate::Stub<'_, SearchDashboardElementsOp> {
     /// Matches the query parameter `dashboard_id` (as the SDK sends it).
+    #[inline]
     pub fn dashboard_id(self, value: impl Into<String>) -> Self {
         self.query_param("dashboard_id", value)
     }
     /// Matches the query parameter `look_id` (as the SDK sends it).
+    #[inline]
     pub fn look_id(self, value: impl Into<String>) -> Self {
         self.query_param("look_id", value)
     }
     /// Matches the query parameter `title` (as the SDK sends it).
+    #[inline]
     pub fn title(self, value: impl Into<String>) -> Self {
         self.query_param("title", value)
     }
     /// Matches the query parameter `deleted` (as the SDK sends it).
+    #[inline]
     pub fn deleted(self, value: bool) -> Self {
         self.query_param("deleted", value.to_string())
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `filter_or` (as the SDK sends it).
+    #[inline]
     pub fn filter_or(self, value: bool) -> Self {
         self.query_param("filter_or", value.to_string())
     }
     /// Matches the query parameter `sorts` (as the SDK sends it).
+    #[inline]
     pub fn sorts(self, value: impl Into<String>) -> Self {
         self.query_param("sorts", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `search_dashboard_elements` (`GET /dashboard_elements/search`); see [`SearchDashboardElementsOp`].
+    #[inline]
     pub fn search_dashboard_elements(
         &self,
     ) -> crate::Stub<'_, SearchDashboardElementsOp> {
@@ -589,16 +667,19 @@ impl crate::JsonOperation for DashboardElementOp {
 }
 impl crate::Stub<'_, DashboardElementOp> {
     /// Matches the path parameter `dashboard_element_id` (as the SDK sends it).
+    #[inline]
     pub fn dashboard_element_id(self, value: impl Into<String>) -> Self {
         self.path_param("dashboard_element_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `dashboard_element` (`GET /dashboard_elements/{dashboard_element_id}`); see [`DashboardElementOp`].
+    #[inline]
     pub fn dashboard_element(&self) -> crate::Stub<'_, DashboardElementOp> {
         self.stub()
     }
@@ -611,12 +692,14 @@ impl crate::Operation for DeleteDashboardElementOp {
 }
 impl crate::Stub<'_, DeleteDashboardElementOp> {
     /// Matches the path parameter `dashboard_element_id` (as the SDK sends it).
+    #[inline]
     pub fn dashboard_element_id(self, value: impl Into<String>) -> Self {
         self.path_param("dashboard_element_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_dashboard_element` (`DELETE /dashboard_elements/{dashboard_element_id}`); see [`DeleteDashboardElementOp`].
+    #[inline]
     pub fn delete_dashboard_element(&self) -> crate::Stub<'_, DeleteDashboardElementOp> {
         self.stub()
     }
@@ -633,20 +716,24 @@ impl crate::JsonOperation for UpdateDashboardElementOp {
 }
 impl crate::Stub<'_, UpdateDashboardElementOp> {
     /// Matches the path parameter `dashboard_element_id` (as the SDK sends it).
+    #[inline]
     pub fn dashboard_element_id(self, value: impl Into<String>) -> Self {
         self.path_param("dashboard_element_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteDashboardElement) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_dashboard_element` (`PATCH /dashboard_elements/{dashboard_element_id}`); see [`UpdateDashboardElementOp`].
+    #[inline]
     pub fn update_dashboard_element(&self) -> crate::Stub<'_, UpdateDashboardElementOp> {
         self.stub()
     }
@@ -663,16 +750,19 @@ impl crate::JsonOperation for DashboardDashboardElementsOp {
 }
 impl crate::Stub<'_, DashboardDashboardElementsOp> {
     /// Matches the path parameter `dashboard_id` (as the SDK sends it).
+    #[inline]
     pub fn dashboard_id(self, value: impl Into<String>) -> Self {
         self.path_param("dashboard_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `dashboard_dashboard_elements` (`GET /dashboards/{dashboard_id}/dashboard_elements`); see [`DashboardDashboardElementsOp`].
+    #[inline]
     pub fn dashboard_dashboard_elements(
         &self,
     ) -> crate::Stub<'_, DashboardDashboardElementsOp> {
@@ -691,20 +781,24 @@ impl crate::JsonOperation for CreateDashboardElementOp {
 }
 impl crate::Stub<'_, CreateDashboardElementOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `apply_filters` (as the SDK sends it).
+    #[inline]
     pub fn apply_filters(self, value: bool) -> Self {
         self.query_param("apply_filters", value.to_string())
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteDashboardElement) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_dashboard_element` (`POST /dashboard_elements`); see [`CreateDashboardElementOp`].
+    #[inline]
     pub fn create_dashboard_element(&self) -> crate::Stub<'_, CreateDashboardElementOp> {
         self.stub()
     }
@@ -721,16 +815,19 @@ impl crate::JsonOperation for DashboardFilterOp {
 }
 impl crate::Stub<'_, DashboardFilterOp> {
     /// Matches the path parameter `dashboard_filter_id` (as the SDK sends it).
+    #[inline]
     pub fn dashboard_filter_id(self, value: impl Into<String>) -> Self {
         self.path_param("dashboard_filter_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `dashboard_filter` (`GET /dashboard_filters/{dashboard_filter_id}`); see [`DashboardFilterOp`].
+    #[inline]
     pub fn dashboard_filter(&self) -> crate::Stub<'_, DashboardFilterOp> {
         self.stub()
     }
@@ -743,12 +840,14 @@ impl crate::Operation for DeleteDashboardFilterOp {
 }
 impl crate::Stub<'_, DeleteDashboardFilterOp> {
     /// Matches the path parameter `dashboard_filter_id` (as the SDK sends it).
+    #[inline]
     pub fn dashboard_filter_id(self, value: impl Into<String>) -> Self {
         self.path_param("dashboard_filter_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_dashboard_filter` (`DELETE /dashboard_filters/{dashboard_filter_id}`); see [`DeleteDashboardFilterOp`].
+    #[inline]
     pub fn delete_dashboard_filter(&self) -> crate::Stub<'_, DeleteDashboardFilterOp> {
         self.stub()
     }
@@ -765,20 +864,24 @@ impl crate::JsonOperation for UpdateDashboardFilterOp {
 }
 impl crate::Stub<'_, UpdateDashboardFilterOp> {
     /// Matches the path parameter `dashboard_filter_id` (as the SDK sends it).
+    #[inline]
     pub fn dashboard_filter_id(self, value: impl Into<String>) -> Self {
         self.path_param("dashboard_filter_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteDashboardFilter) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_dashboard_filter` (`PATCH /dashboard_filters/{dashboard_filter_id}`); see [`UpdateDashboardFilterOp`].
+    #[inline]
     pub fn update_dashboard_filter(&self) -> crate::Stub<'_, UpdateDashboardFilterOp> {
         self.stub()
     }
@@ -795,16 +898,19 @@ impl crate::JsonOperation for DashboardDashboardFiltersOp {
 }
 impl crate::Stub<'_, DashboardDashboardFiltersOp> {
     /// Matches the path parameter `dashboard_id` (as the SDK sends it).
+    #[inline]
     pub fn dashboard_id(self, value: impl Into<String>) -> Self {
         self.path_param("dashboard_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `dashboard_dashboard_filters` (`GET /dashboards/{dashboard_id}/dashboard_filters`); see [`DashboardDashboardFiltersOp`].
+    #[inline]
     pub fn dashboard_dashboard_filters(
         &self,
     ) -> crate::Stub<'_, DashboardDashboardFiltersOp> {
@@ -823,16 +929,19 @@ impl crate::JsonOperation for CreateDashboardFilterOp {
 }
 impl crate::Stub<'_, CreateDashboardFilterOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteCreateDashboardFilter) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_dashboard_filter` (`POST /dashboard_filters`); see [`CreateDashboardFilterOp`].
+    #[inline]
     pub fn create_dashboard_filter(&self) -> crate::Stub<'_, CreateDashboardFilterOp> {
         self.stub()
     }
@@ -849,16 +958,19 @@ impl crate::JsonOperation for DashboardLayoutComponentOp {
 }
 impl crate::Stub<'_, DashboardLayoutComponentOp> {
     /// Matches the path parameter `dashboard_layout_component_id` (as the SDK sends it).
+    #[inline]
     pub fn dashboard_layout_component_id(self, value: impl Into<String>) -> Self {
         self.path_param("dashboard_layout_component_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `dashboard_layout_component` (`GET /dashboard_layout_components/{dashboard_layout_component_id}`); see [`DashboardLayoutComponentOp`].
+    #[inline]
     pub fn dashboard_layout_component(
         &self,
     ) -> crate::Stub<'_, DashboardLayoutComponentOp> {
@@ -877,20 +989,24 @@ impl crate::JsonOperation for UpdateDashboardLayoutComponentOp {
 }
 impl crate::Stub<'_, UpdateDashboardLayoutComponentOp> {
     /// Matches the path parameter `dashboard_layout_component_id` (as the SDK sends it).
+    #[inline]
     pub fn dashboard_layout_component_id(self, value: impl Into<String>) -> Self {
         self.path_param("dashboard_layout_component_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteDashboardLayoutComponent) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_dashboard_layout_component` (`PATCH /dashboard_layout_components/{dashboard_layout_component_id}`); see [`UpdateDashboardLayoutComponentOp`].
+    #[inline]
     pub fn update_dashboard_layout_component(
         &self,
     ) -> crate::Stub<'_, UpdateDashboardLayoutComponentOp> {
@@ -909,16 +1025,19 @@ impl crate::JsonOperation for DashboardLayoutDashboardLayoutComponentsOp {
 }
 impl crate::Stub<'_, DashboardLayoutDashboardLayoutComponentsOp> {
     /// Matches the path parameter `dashboard_layout_id` (as the SDK sends it).
+    #[inline]
     pub fn dashboard_layout_id(self, value: impl Into<String>) -> Self {
         self.path_param("dashboard_layout_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `dashboard_layout_dashboard_layout_components` (`GET /dashboard_layouts/{dashboard_layout_id}/dashboard_layout_components`); see [`DashboardLayoutDashboardLayoutComponentsOp`].
+    #[inline]
     pub fn dashboard_layout_dashboard_layout_components(
         &self,
     ) -> crate::Stub<'_, DashboardLayoutDashboardLayoutComponentsOp> {
@@ -937,16 +1056,19 @@ impl crate::JsonOperation for DashboardLayoutOp {
 }
 impl crate::Stub<'_, DashboardLayoutOp> {
     /// Matches the path parameter `dashboard_layout_id` (as the SDK sends it).
+    #[inline]
     pub fn dashboard_layout_id(self, value: impl Into<String>) -> Self {
         self.path_param("dashboard_layout_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `dashboard_layout` (`GET /dashboard_layouts/{dashboard_layout_id}`); see [`DashboardLayoutOp`].
+    #[inline]
     pub fn dashboard_layout(&self) -> crate::Stub<'_, DashboardLayoutOp> {
         self.stub()
     }
@@ -959,12 +1081,14 @@ impl crate::Operation for DeleteDashboardLayoutOp {
 }
 impl crate::Stub<'_, DeleteDashboardLayoutOp> {
     /// Matches the path parameter `dashboard_layout_id` (as the SDK sends it).
+    #[inline]
     pub fn dashboard_layout_id(self, value: impl Into<String>) -> Self {
         self.path_param("dashboard_layout_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_dashboard_layout` (`DELETE /dashboard_layouts/{dashboard_layout_id}`); see [`DeleteDashboardLayoutOp`].
+    #[inline]
     pub fn delete_dashboard_layout(&self) -> crate::Stub<'_, DeleteDashboardLayoutOp> {
         self.stub()
     }
@@ -981,20 +1105,24 @@ impl crate::JsonOperation for UpdateDashboardLayoutOp {
 }
 impl crate::Stub<'_, UpdateDashboardLayoutOp> {
     /// Matches the path parameter `dashboard_layout_id` (as the SDK sends it).
+    #[inline]
     pub fn dashboard_layout_id(self, value: impl Into<String>) -> Self {
         self.path_param("dashboard_layout_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteDashboardLayout) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_dashboard_layout` (`PATCH /dashboard_layouts/{dashboard_layout_id}`); see [`UpdateDashboardLayoutOp`].
+    #[inline]
     pub fn update_dashboard_layout(&self) -> crate::Stub<'_, UpdateDashboardLayoutOp> {
         self.stub()
     }
@@ -1011,16 +1139,19 @@ impl crate::JsonOperation for DashboardDashboardLayoutsOp {
 }
 impl crate::Stub<'_, DashboardDashboardLayoutsOp> {
     /// Matches the path parameter `dashboard_id` (as the SDK sends it).
+    #[inline]
     pub fn dashboard_id(self, value: impl Into<String>) -> Self {
         self.path_param("dashboard_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `dashboard_dashboard_layouts` (`GET /dashboards/{dashboard_id}/dashboard_layouts`); see [`DashboardDashboardLayoutsOp`].
+    #[inline]
     pub fn dashboard_dashboard_layouts(
         &self,
     ) -> crate::Stub<'_, DashboardDashboardLayoutsOp> {
@@ -1039,16 +1170,19 @@ impl crate::JsonOperation for CreateDashboardLayoutOp {
 }
 impl crate::Stub<'_, CreateDashboardLayoutOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteDashboardLayout) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_dashboard_layout` (`POST /dashboard_layouts`); see [`CreateDashboardLayoutOp`].
+    #[inline]
     pub fn create_dashboard_layout(&self) -> crate::Stub<'_, CreateDashboardLayoutOp> {
         self.stub()
     }
@@ -1065,12 +1199,14 @@ impl crate::JsonOperation for DashboardFilterStateOp {
 }
 impl crate::Stub<'_, DashboardFilterStateOp> {
     /// Matches the path parameter `guid` (as the SDK sends it).
+    #[inline]
     pub fn guid(self, value: impl Into<String>) -> Self {
         self.path_param("guid", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `dashboard_filter_state` (`GET /dashboard_filter_state/{guid}`); see [`DashboardFilterStateOp`].
+    #[inline]
     pub fn dashboard_filter_state(&self) -> crate::Stub<'_, DashboardFilterStateOp> {
         self.stub()
     }
@@ -1087,12 +1223,14 @@ impl crate::JsonOperation for CreateDashboardFilterStateOp {
 }
 impl crate::Stub<'_, CreateDashboardFilterStateOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &str) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_dashboard_filter_state` (`POST /dashboard_filter_state`); see [`CreateDashboardFilterStateOp`].
+    #[inline]
     pub fn create_dashboard_filter_state(
         &self,
     ) -> crate::Stub<'_, CreateDashboardFilterStateOp> {

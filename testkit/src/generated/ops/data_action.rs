@@ -14,12 +14,14 @@ impl crate::JsonOperation for PerformDataActionOp {
 }
 impl crate::Stub<'_, PerformDataActionOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::DataActionRequest) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `perform_data_action` (`POST /data_actions`); see [`PerformDataActionOp`].
+    #[inline]
     pub fn perform_data_action(&self) -> crate::Stub<'_, PerformDataActionOp> {
         self.stub()
     }
@@ -36,12 +38,14 @@ impl crate::JsonOperation for FetchRemoteDataActionFormOp {
 }
 impl crate::Stub<'_, FetchRemoteDataActionFormOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &std::collections::HashMap<String, String>) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `fetch_remote_data_action_form` (`POST /data_actions/form`); see [`FetchRemoteDataActionFormOp`].
+    #[inline]
     pub fn fetch_remote_data_action_form(
         &self,
     ) -> crate::Stub<'_, FetchRemoteDataActionFormOp> {

@@ -14,6 +14,7 @@ impl crate::JsonOperation for AllDatagroupsOp {
 }
 impl crate::FakeLooker {
     /// Stubs `all_datagroups` (`GET /datagroups`); see [`AllDatagroupsOp`].
+    #[inline]
     pub fn all_datagroups(&self) -> crate::Stub<'_, AllDatagroupsOp> {
         self.stub()
     }
@@ -30,12 +31,14 @@ impl crate::JsonOperation for DatagroupOp {
 }
 impl crate::Stub<'_, DatagroupOp> {
     /// Matches the path parameter `datagroup_id` (as the SDK sends it).
+    #[inline]
     pub fn datagroup_id(self, value: impl Into<String>) -> Self {
         self.path_param("datagroup_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `datagroup` (`GET /datagroups/{datagroup_id}`); see [`DatagroupOp`].
+    #[inline]
     pub fn datagroup(&self) -> crate::Stub<'_, DatagroupOp> {
         self.stub()
     }
@@ -52,16 +55,19 @@ impl crate::JsonOperation for UpdateDatagroupOp {
 }
 impl crate::Stub<'_, UpdateDatagroupOp> {
     /// Matches the path parameter `datagroup_id` (as the SDK sends it).
+    #[inline]
     pub fn datagroup_id(self, value: impl Into<String>) -> Self {
         self.path_param("datagroup_id", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteDatagroup) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_datagroup` (`PATCH /datagroups/{datagroup_id}`); see [`UpdateDatagroupOp`].
+    #[inline]
     pub fn update_datagroup(&self) -> crate::Stub<'_, UpdateDatagroupOp> {
         self.stub()
     }

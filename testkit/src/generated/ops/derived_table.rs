@@ -14,20 +14,24 @@ impl crate::JsonOperation for GraphDerivedTablesForModelOp {
 }
 impl crate::Stub<'_, GraphDerivedTablesForModelOp> {
     /// Matches the path parameter `model` (as the SDK sends it).
+    #[inline]
     pub fn model(self, value: impl Into<String>) -> Self {
         self.path_param("model", value)
     }
     /// Matches the query parameter `format` (as the SDK sends it).
+    #[inline]
     pub fn format(self, value: impl Into<String>) -> Self {
         self.query_param("format", value)
     }
     /// Matches the query parameter `color` (as the SDK sends it).
+    #[inline]
     pub fn color(self, value: impl Into<String>) -> Self {
         self.query_param("color", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `graph_derived_tables_for_model` (`GET /derived_table/graph/model/{model}`); see [`GraphDerivedTablesForModelOp`].
+    #[inline]
     pub fn graph_derived_tables_for_model(
         &self,
     ) -> crate::Stub<'_, GraphDerivedTablesForModelOp> {
@@ -46,20 +50,24 @@ impl crate::JsonOperation for GraphDerivedTablesForViewOp {
 }
 impl crate::Stub<'_, GraphDerivedTablesForViewOp> {
     /// Matches the path parameter `view` (as the SDK sends it).
+    #[inline]
     pub fn view(self, value: impl Into<String>) -> Self {
         self.path_param("view", value)
     }
     /// Matches the query parameter `models` (as the SDK sends it).
+    #[inline]
     pub fn models(self, value: impl Into<String>) -> Self {
         self.query_param("models", value)
     }
     /// Matches the query parameter `workspace` (as the SDK sends it).
+    #[inline]
     pub fn workspace(self, value: impl Into<String>) -> Self {
         self.query_param("workspace", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `graph_derived_tables_for_view` (`GET /derived_table/graph/view/{view}`); see [`GraphDerivedTablesForViewOp`].
+    #[inline]
     pub fn graph_derived_tables_for_view(
         &self,
     ) -> crate::Stub<'_, GraphDerivedTablesForViewOp> {
@@ -78,32 +86,39 @@ impl crate::JsonOperation for StartPdtBuildOp {
 }
 impl crate::Stub<'_, StartPdtBuildOp> {
     /// Matches the path parameter `model_name` (as the SDK sends it).
+    #[inline]
     pub fn model_name(self, value: impl Into<String>) -> Self {
         self.path_param("model_name", value)
     }
     /// Matches the path parameter `view_name` (as the SDK sends it).
+    #[inline]
     pub fn view_name(self, value: impl Into<String>) -> Self {
         self.path_param("view_name", value)
     }
     /// Matches the query parameter `force_rebuild` (as the SDK sends it).
+    #[inline]
     pub fn force_rebuild(self, value: impl Into<String>) -> Self {
         self.query_param("force_rebuild", value)
     }
     /// Matches the query parameter `force_full_incremental` (as the SDK sends it).
+    #[inline]
     pub fn force_full_incremental(self, value: impl Into<String>) -> Self {
         self.query_param("force_full_incremental", value)
     }
     /// Matches the query parameter `workspace` (as the SDK sends it).
+    #[inline]
     pub fn workspace(self, value: impl Into<String>) -> Self {
         self.query_param("workspace", value)
     }
     /// Matches the query parameter `source` (as the SDK sends it).
+    #[inline]
     pub fn source(self, value: impl Into<String>) -> Self {
         self.query_param("source", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `start_pdt_build` (`GET /derived_table/{model_name}/{view_name}/start`); see [`StartPdtBuildOp`].
+    #[inline]
     pub fn start_pdt_build(&self) -> crate::Stub<'_, StartPdtBuildOp> {
         self.stub()
     }
@@ -120,12 +135,14 @@ impl crate::JsonOperation for CheckPdtBuildOp {
 }
 impl crate::Stub<'_, CheckPdtBuildOp> {
     /// Matches the path parameter `materialization_id` (as the SDK sends it).
+    #[inline]
     pub fn materialization_id(self, value: impl Into<String>) -> Self {
         self.path_param("materialization_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `check_pdt_build` (`GET /derived_table/{materialization_id}/status`); see [`CheckPdtBuildOp`].
+    #[inline]
     pub fn check_pdt_build(&self) -> crate::Stub<'_, CheckPdtBuildOp> {
         self.stub()
     }
@@ -142,16 +159,19 @@ impl crate::JsonOperation for StopPdtBuildOp {
 }
 impl crate::Stub<'_, StopPdtBuildOp> {
     /// Matches the path parameter `materialization_id` (as the SDK sends it).
+    #[inline]
     pub fn materialization_id(self, value: impl Into<String>) -> Self {
         self.path_param("materialization_id", value)
     }
     /// Matches the query parameter `source` (as the SDK sends it).
+    #[inline]
     pub fn source(self, value: impl Into<String>) -> Self {
         self.query_param("source", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `stop_pdt_build` (`GET /derived_table/{materialization_id}/stop`); see [`StopPdtBuildOp`].
+    #[inline]
     pub fn stop_pdt_build(&self) -> crate::Stub<'_, StopPdtBuildOp> {
         self.stub()
     }

@@ -14,60 +14,74 @@ impl crate::JsonOperation for SearchFoldersOp {
 }
 impl crate::Stub<'_, SearchFoldersOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `page` (as the SDK sends it).
+    #[inline]
     pub fn page(self, value: i64) -> Self {
         self.query_param("page", value.to_string())
     }
     /// Matches the query parameter `per_page` (as the SDK sends it).
+    #[inline]
     pub fn per_page(self, value: i64) -> Self {
         self.query_param("per_page", value.to_string())
     }
     /// Matches the query parameter `limit` (as the SDK sends it).
+    #[inline]
     pub fn limit(self, value: i64) -> Self {
         self.query_param("limit", value.to_string())
     }
     /// Matches the query parameter `offset` (as the SDK sends it).
+    #[inline]
     pub fn offset(self, value: i64) -> Self {
         self.query_param("offset", value.to_string())
     }
     /// Matches the query parameter `sorts` (as the SDK sends it).
+    #[inline]
     pub fn sorts(self, value: impl Into<String>) -> Self {
         self.query_param("sorts", value)
     }
     /// Matches the query parameter `name` (as the SDK sends it).
+    #[inline]
     pub fn name(self, value: impl Into<String>) -> Self {
         self.query_param("name", value)
     }
     /// Matches the query parameter `id` (as the SDK sends it).
+    #[inline]
     pub fn id(self, value: impl Into<String>) -> Self {
         self.query_param("id", value)
     }
     /// Matches the query parameter `parent_id` (as the SDK sends it).
+    #[inline]
     pub fn parent_id(self, value: impl Into<String>) -> Self {
         self.query_param("parent_id", value)
     }
     /// Matches the query parameter `creator_id` (as the SDK sends it).
+    #[inline]
     pub fn creator_id(self, value: impl Into<String>) -> Self {
         self.query_param("creator_id", value)
     }
     /// Matches the query parameter `filter_or` (as the SDK sends it).
+    #[inline]
     pub fn filter_or(self, value: bool) -> Self {
         self.query_param("filter_or", value.to_string())
     }
     /// Matches the query parameter `is_shared_root` (as the SDK sends it).
+    #[inline]
     pub fn is_shared_root(self, value: bool) -> Self {
         self.query_param("is_shared_root", value.to_string())
     }
     /// Matches the query parameter `is_users_root` (as the SDK sends it).
+    #[inline]
     pub fn is_users_root(self, value: bool) -> Self {
         self.query_param("is_users_root", value.to_string())
     }
 }
 impl crate::FakeLooker {
     /// Stubs `search_folders` (`GET /folders/search`); see [`SearchFoldersOp`].
+    #[inline]
     pub fn search_folders(&self) -> crate::Stub<'_, SearchFoldersOp> {
         self.stub()
     }
@@ -84,16 +98,19 @@ impl crate::JsonOperation for FolderOp {
 }
 impl crate::Stub<'_, FolderOp> {
     /// Matches the path parameter `folder_id` (as the SDK sends it).
+    #[inline]
     pub fn folder_id(self, value: impl Into<String>) -> Self {
         self.path_param("folder_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `folder` (`GET /folders/{folder_id}`); see [`FolderOp`].
+    #[inline]
     pub fn folder(&self) -> crate::Stub<'_, FolderOp> {
         self.stub()
     }
@@ -106,12 +123,14 @@ impl crate::Operation for DeleteFolderOp {
 }
 impl crate::Stub<'_, DeleteFolderOp> {
     /// Matches the path parameter `folder_id` (as the SDK sends it).
+    #[inline]
     pub fn folder_id(self, value: impl Into<String>) -> Self {
         self.path_param("folder_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_folder` (`DELETE /folders/{folder_id}`); see [`DeleteFolderOp`].
+    #[inline]
     pub fn delete_folder(&self) -> crate::Stub<'_, DeleteFolderOp> {
         self.stub()
     }
@@ -128,16 +147,19 @@ impl crate::JsonOperation for UpdateFolderOp {
 }
 impl crate::Stub<'_, UpdateFolderOp> {
     /// Matches the path parameter `folder_id` (as the SDK sends it).
+    #[inline]
     pub fn folder_id(self, value: impl Into<String>) -> Self {
         self.path_param("folder_id", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::UpdateFolder) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_folder` (`PATCH /folders/{folder_id}`); see [`UpdateFolderOp`].
+    #[inline]
     pub fn update_folder(&self) -> crate::Stub<'_, UpdateFolderOp> {
         self.stub()
     }
@@ -154,12 +176,14 @@ impl crate::JsonOperation for AllFoldersOp {
 }
 impl crate::Stub<'_, AllFoldersOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `all_folders` (`GET /folders`); see [`AllFoldersOp`].
+    #[inline]
     pub fn all_folders(&self) -> crate::Stub<'_, AllFoldersOp> {
         self.stub()
     }
@@ -176,12 +200,14 @@ impl crate::JsonOperation for CreateFolderOp {
 }
 impl crate::Stub<'_, CreateFolderOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::CreateFolder) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_folder` (`POST /folders`); see [`CreateFolderOp`].
+    #[inline]
     pub fn create_folder(&self) -> crate::Stub<'_, CreateFolderOp> {
         self.stub()
     }
@@ -198,36 +224,44 @@ impl crate::JsonOperation for FolderChildrenOp {
 }
 impl crate::Stub<'_, FolderChildrenOp> {
     /// Matches the path parameter `folder_id` (as the SDK sends it).
+    #[inline]
     pub fn folder_id(self, value: impl Into<String>) -> Self {
         self.path_param("folder_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `page` (as the SDK sends it).
+    #[inline]
     pub fn page(self, value: i64) -> Self {
         self.query_param("page", value.to_string())
     }
     /// Matches the query parameter `per_page` (as the SDK sends it).
+    #[inline]
     pub fn per_page(self, value: i64) -> Self {
         self.query_param("per_page", value.to_string())
     }
     /// Matches the query parameter `limit` (as the SDK sends it).
+    #[inline]
     pub fn limit(self, value: i64) -> Self {
         self.query_param("limit", value.to_string())
     }
     /// Matches the query parameter `offset` (as the SDK sends it).
+    #[inline]
     pub fn offset(self, value: i64) -> Self {
         self.query_param("offset", value.to_string())
     }
     /// Matches the query parameter `sorts` (as the SDK sends it).
+    #[inline]
     pub fn sorts(self, value: impl Into<String>) -> Self {
         self.query_param("sorts", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `folder_children` (`GET /folders/{folder_id}/children`); see [`FolderChildrenOp`].
+    #[inline]
     pub fn folder_children(&self) -> crate::Stub<'_, FolderChildrenOp> {
         self.stub()
     }
@@ -244,24 +278,29 @@ impl crate::JsonOperation for FolderChildrenSearchOp {
 }
 impl crate::Stub<'_, FolderChildrenSearchOp> {
     /// Matches the path parameter `folder_id` (as the SDK sends it).
+    #[inline]
     pub fn folder_id(self, value: impl Into<String>) -> Self {
         self.path_param("folder_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `sorts` (as the SDK sends it).
+    #[inline]
     pub fn sorts(self, value: impl Into<String>) -> Self {
         self.query_param("sorts", value)
     }
     /// Matches the query parameter `name` (as the SDK sends it).
+    #[inline]
     pub fn name(self, value: impl Into<String>) -> Self {
         self.query_param("name", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `folder_children_search` (`GET /folders/{folder_id}/children/search`); see [`FolderChildrenSearchOp`].
+    #[inline]
     pub fn folder_children_search(&self) -> crate::Stub<'_, FolderChildrenSearchOp> {
         self.stub()
     }
@@ -278,16 +317,19 @@ impl crate::JsonOperation for FolderParentOp {
 }
 impl crate::Stub<'_, FolderParentOp> {
     /// Matches the path parameter `folder_id` (as the SDK sends it).
+    #[inline]
     pub fn folder_id(self, value: impl Into<String>) -> Self {
         self.path_param("folder_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `folder_parent` (`GET /folders/{folder_id}/parent`); see [`FolderParentOp`].
+    #[inline]
     pub fn folder_parent(&self) -> crate::Stub<'_, FolderParentOp> {
         self.stub()
     }
@@ -304,16 +346,19 @@ impl crate::JsonOperation for FolderAncestorsOp {
 }
 impl crate::Stub<'_, FolderAncestorsOp> {
     /// Matches the path parameter `folder_id` (as the SDK sends it).
+    #[inline]
     pub fn folder_id(self, value: impl Into<String>) -> Self {
         self.path_param("folder_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `folder_ancestors` (`GET /folders/{folder_id}/ancestors`); see [`FolderAncestorsOp`].
+    #[inline]
     pub fn folder_ancestors(&self) -> crate::Stub<'_, FolderAncestorsOp> {
         self.stub()
     }
@@ -330,16 +375,19 @@ impl crate::JsonOperation for FolderLooksOp {
 }
 impl crate::Stub<'_, FolderLooksOp> {
     /// Matches the path parameter `folder_id` (as the SDK sends it).
+    #[inline]
     pub fn folder_id(self, value: impl Into<String>) -> Self {
         self.path_param("folder_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `folder_looks` (`GET /folders/{folder_id}/looks`); see [`FolderLooksOp`].
+    #[inline]
     pub fn folder_looks(&self) -> crate::Stub<'_, FolderLooksOp> {
         self.stub()
     }
@@ -356,16 +404,19 @@ impl crate::JsonOperation for FolderDashboardsOp {
 }
 impl crate::Stub<'_, FolderDashboardsOp> {
     /// Matches the path parameter `folder_id` (as the SDK sends it).
+    #[inline]
     pub fn folder_id(self, value: impl Into<String>) -> Self {
         self.path_param("folder_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `folder_dashboards` (`GET /folders/{folder_id}/dashboards`); see [`FolderDashboardsOp`].
+    #[inline]
     pub fn folder_dashboards(&self) -> crate::Stub<'_, FolderDashboardsOp> {
         self.stub()
     }

@@ -14,44 +14,54 @@ impl crate::JsonOperation for AllGroupsOp {
 }
 impl crate::Stub<'_, AllGroupsOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `page` (as the SDK sends it).
+    #[inline]
     pub fn page(self, value: i64) -> Self {
         self.query_param("page", value.to_string())
     }
     /// Matches the query parameter `per_page` (as the SDK sends it).
+    #[inline]
     pub fn per_page(self, value: i64) -> Self {
         self.query_param("per_page", value.to_string())
     }
     /// Matches the query parameter `limit` (as the SDK sends it).
+    #[inline]
     pub fn limit(self, value: i64) -> Self {
         self.query_param("limit", value.to_string())
     }
     /// Matches the query parameter `offset` (as the SDK sends it).
+    #[inline]
     pub fn offset(self, value: i64) -> Self {
         self.query_param("offset", value.to_string())
     }
     /// Matches the query parameter `sorts` (as the SDK sends it).
+    #[inline]
     pub fn sorts(self, value: impl Into<String>) -> Self {
         self.query_param("sorts", value)
     }
     /// Matches the query parameter `ids` (as the SDK sends it).
+    #[inline]
     pub fn ids(self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.query_csv("ids", value)
     }
     /// Matches the query parameter `content_metadata_id` (as the SDK sends it).
+    #[inline]
     pub fn content_metadata_id(self, value: impl Into<String>) -> Self {
         self.query_param("content_metadata_id", value)
     }
     /// Matches the query parameter `can_add_to_content_metadata` (as the SDK sends it).
+    #[inline]
     pub fn can_add_to_content_metadata(self, value: bool) -> Self {
         self.query_param("can_add_to_content_metadata", value.to_string())
     }
 }
 impl crate::FakeLooker {
     /// Stubs `all_groups` (`GET /groups`); see [`AllGroupsOp`].
+    #[inline]
     pub fn all_groups(&self) -> crate::Stub<'_, AllGroupsOp> {
         self.stub()
     }
@@ -68,16 +78,19 @@ impl crate::JsonOperation for CreateGroupOp {
 }
 impl crate::Stub<'_, CreateGroupOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteGroup) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_group` (`POST /groups`); see [`CreateGroupOp`].
+    #[inline]
     pub fn create_group(&self) -> crate::Stub<'_, CreateGroupOp> {
         self.stub()
     }
@@ -94,48 +107,59 @@ impl crate::JsonOperation for SearchGroupsOp {
 }
 impl crate::Stub<'_, SearchGroupsOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `limit` (as the SDK sends it).
+    #[inline]
     pub fn limit(self, value: i64) -> Self {
         self.query_param("limit", value.to_string())
     }
     /// Matches the query parameter `offset` (as the SDK sends it).
+    #[inline]
     pub fn offset(self, value: i64) -> Self {
         self.query_param("offset", value.to_string())
     }
     /// Matches the query parameter `sorts` (as the SDK sends it).
+    #[inline]
     pub fn sorts(self, value: impl Into<String>) -> Self {
         self.query_param("sorts", value)
     }
     /// Matches the query parameter `filter_or` (as the SDK sends it).
+    #[inline]
     pub fn filter_or(self, value: bool) -> Self {
         self.query_param("filter_or", value.to_string())
     }
     /// Matches the query parameter `id` (as the SDK sends it).
+    #[inline]
     pub fn id(self, value: impl Into<String>) -> Self {
         self.query_param("id", value)
     }
     /// Matches the query parameter `name` (as the SDK sends it).
+    #[inline]
     pub fn name(self, value: impl Into<String>) -> Self {
         self.query_param("name", value)
     }
     /// Matches the query parameter `external_group_id` (as the SDK sends it).
+    #[inline]
     pub fn external_group_id(self, value: impl Into<String>) -> Self {
         self.query_param("external_group_id", value)
     }
     /// Matches the query parameter `externally_managed` (as the SDK sends it).
+    #[inline]
     pub fn externally_managed(self, value: bool) -> Self {
         self.query_param("externally_managed", value.to_string())
     }
     /// Matches the query parameter `externally_orphaned` (as the SDK sends it).
+    #[inline]
     pub fn externally_orphaned(self, value: bool) -> Self {
         self.query_param("externally_orphaned", value.to_string())
     }
 }
 impl crate::FakeLooker {
     /// Stubs `search_groups` (`GET /groups/search`); see [`SearchGroupsOp`].
+    #[inline]
     pub fn search_groups(&self) -> crate::Stub<'_, SearchGroupsOp> {
         self.stub()
     }
@@ -152,48 +176,59 @@ impl crate::JsonOperation for SearchGroupsWithRolesOp {
 }
 impl crate::Stub<'_, SearchGroupsWithRolesOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `limit` (as the SDK sends it).
+    #[inline]
     pub fn limit(self, value: i64) -> Self {
         self.query_param("limit", value.to_string())
     }
     /// Matches the query parameter `offset` (as the SDK sends it).
+    #[inline]
     pub fn offset(self, value: i64) -> Self {
         self.query_param("offset", value.to_string())
     }
     /// Matches the query parameter `sorts` (as the SDK sends it).
+    #[inline]
     pub fn sorts(self, value: impl Into<String>) -> Self {
         self.query_param("sorts", value)
     }
     /// Matches the query parameter `filter_or` (as the SDK sends it).
+    #[inline]
     pub fn filter_or(self, value: bool) -> Self {
         self.query_param("filter_or", value.to_string())
     }
     /// Matches the query parameter `id` (as the SDK sends it).
+    #[inline]
     pub fn id(self, value: impl Into<String>) -> Self {
         self.query_param("id", value)
     }
     /// Matches the query parameter `name` (as the SDK sends it).
+    #[inline]
     pub fn name(self, value: impl Into<String>) -> Self {
         self.query_param("name", value)
     }
     /// Matches the query parameter `external_group_id` (as the SDK sends it).
+    #[inline]
     pub fn external_group_id(self, value: impl Into<String>) -> Self {
         self.query_param("external_group_id", value)
     }
     /// Matches the query parameter `externally_managed` (as the SDK sends it).
+    #[inline]
     pub fn externally_managed(self, value: bool) -> Self {
         self.query_param("externally_managed", value.to_string())
     }
     /// Matches the query parameter `externally_orphaned` (as the SDK sends it).
+    #[inline]
     pub fn externally_orphaned(self, value: bool) -> Self {
         self.query_param("externally_orphaned", value.to_string())
     }
 }
 impl crate::FakeLooker {
     /// Stubs `search_groups_with_roles` (`GET /groups/search/with_roles`); see [`SearchGroupsWithRolesOp`].
+    #[inline]
     pub fn search_groups_with_roles(&self) -> crate::Stub<'_, SearchGroupsWithRolesOp> {
         self.stub()
     }
@@ -210,48 +245,59 @@ impl crate::JsonOperation for SearchGroupsWithHierarchyOp {
 }
 impl crate::Stub<'_, SearchGroupsWithHierarchyOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `limit` (as the SDK sends it).
+    #[inline]
     pub fn limit(self, value: i64) -> Self {
         self.query_param("limit", value.to_string())
     }
     /// Matches the query parameter `offset` (as the SDK sends it).
+    #[inline]
     pub fn offset(self, value: i64) -> Self {
         self.query_param("offset", value.to_string())
     }
     /// Matches the query parameter `sorts` (as the SDK sends it).
+    #[inline]
     pub fn sorts(self, value: impl Into<String>) -> Self {
         self.query_param("sorts", value)
     }
     /// Matches the query parameter `filter_or` (as the SDK sends it).
+    #[inline]
     pub fn filter_or(self, value: bool) -> Self {
         self.query_param("filter_or", value.to_string())
     }
     /// Matches the query parameter `id` (as the SDK sends it).
+    #[inline]
     pub fn id(self, value: impl Into<String>) -> Self {
         self.query_param("id", value)
     }
     /// Matches the query parameter `name` (as the SDK sends it).
+    #[inline]
     pub fn name(self, value: impl Into<String>) -> Self {
         self.query_param("name", value)
     }
     /// Matches the query parameter `external_group_id` (as the SDK sends it).
+    #[inline]
     pub fn external_group_id(self, value: impl Into<String>) -> Self {
         self.query_param("external_group_id", value)
     }
     /// Matches the query parameter `externally_managed` (as the SDK sends it).
+    #[inline]
     pub fn externally_managed(self, value: bool) -> Self {
         self.query_param("externally_managed", value.to_string())
     }
     /// Matches the query parameter `externally_orphaned` (as the SDK sends it).
+    #[inline]
     pub fn externally_orphaned(self, value: bool) -> Self {
         self.query_param("externally_orphaned", value.to_string())
     }
 }
 impl crate::FakeLooker {
     /// Stubs `search_groups_with_hierarchy` (`GET /groups/search/with_hierarchy`); see [`SearchGroupsWithHierarchyOp`].
+    #[inline]
     pub fn search_groups_with_hierarchy(
         &self,
     ) -> crate::Stub<'_, SearchGroupsWithHierarchyOp> {
@@ -270,16 +316,19 @@ impl crate::JsonOperation for GroupOp {
 }
 impl crate::Stub<'_, GroupOp> {
     /// Matches the path parameter `group_id` (as the SDK sends it).
+    #[inline]
     pub fn group_id(self, value: impl Into<String>) -> Self {
         self.path_param("group_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `group` (`GET /groups/{group_id}`); see [`GroupOp`].
+    #[inline]
     pub fn group(&self) -> crate::Stub<'_, GroupOp> {
         self.stub()
     }
@@ -292,12 +341,14 @@ impl crate::Operation for DeleteGroupOp {
 }
 impl crate::Stub<'_, DeleteGroupOp> {
     /// Matches the path parameter `group_id` (as the SDK sends it).
+    #[inline]
     pub fn group_id(self, value: impl Into<String>) -> Self {
         self.path_param("group_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_group` (`DELETE /groups/{group_id}`); see [`DeleteGroupOp`].
+    #[inline]
     pub fn delete_group(&self) -> crate::Stub<'_, DeleteGroupOp> {
         self.stub()
     }
@@ -314,20 +365,24 @@ impl crate::JsonOperation for UpdateGroupOp {
 }
 impl crate::Stub<'_, UpdateGroupOp> {
     /// Matches the path parameter `group_id` (as the SDK sends it).
+    #[inline]
     pub fn group_id(self, value: impl Into<String>) -> Self {
         self.path_param("group_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteGroup) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_group` (`PATCH /groups/{group_id}`); see [`UpdateGroupOp`].
+    #[inline]
     pub fn update_group(&self) -> crate::Stub<'_, UpdateGroupOp> {
         self.stub()
     }
@@ -344,16 +399,19 @@ impl crate::JsonOperation for AllGroupGroupsOp {
 }
 impl crate::Stub<'_, AllGroupGroupsOp> {
     /// Matches the path parameter `group_id` (as the SDK sends it).
+    #[inline]
     pub fn group_id(self, value: impl Into<String>) -> Self {
         self.path_param("group_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `all_group_groups` (`GET /groups/{group_id}/groups`); see [`AllGroupGroupsOp`].
+    #[inline]
     pub fn all_group_groups(&self) -> crate::Stub<'_, AllGroupGroupsOp> {
         self.stub()
     }
@@ -370,16 +428,19 @@ impl crate::JsonOperation for AddGroupGroupOp {
 }
 impl crate::Stub<'_, AddGroupGroupOp> {
     /// Matches the path parameter `group_id` (as the SDK sends it).
+    #[inline]
     pub fn group_id(self, value: impl Into<String>) -> Self {
         self.path_param("group_id", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::GroupIdForGroupInclusion) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `add_group_group` (`POST /groups/{group_id}/groups`); see [`AddGroupGroupOp`].
+    #[inline]
     pub fn add_group_group(&self) -> crate::Stub<'_, AddGroupGroupOp> {
         self.stub()
     }
@@ -396,36 +457,44 @@ impl crate::JsonOperation for AllGroupUsersOp {
 }
 impl crate::Stub<'_, AllGroupUsersOp> {
     /// Matches the path parameter `group_id` (as the SDK sends it).
+    #[inline]
     pub fn group_id(self, value: impl Into<String>) -> Self {
         self.path_param("group_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `page` (as the SDK sends it).
+    #[inline]
     pub fn page(self, value: i64) -> Self {
         self.query_param("page", value.to_string())
     }
     /// Matches the query parameter `per_page` (as the SDK sends it).
+    #[inline]
     pub fn per_page(self, value: i64) -> Self {
         self.query_param("per_page", value.to_string())
     }
     /// Matches the query parameter `limit` (as the SDK sends it).
+    #[inline]
     pub fn limit(self, value: i64) -> Self {
         self.query_param("limit", value.to_string())
     }
     /// Matches the query parameter `offset` (as the SDK sends it).
+    #[inline]
     pub fn offset(self, value: i64) -> Self {
         self.query_param("offset", value.to_string())
     }
     /// Matches the query parameter `sorts` (as the SDK sends it).
+    #[inline]
     pub fn sorts(self, value: impl Into<String>) -> Self {
         self.query_param("sorts", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `all_group_users` (`GET /groups/{group_id}/users`); see [`AllGroupUsersOp`].
+    #[inline]
     pub fn all_group_users(&self) -> crate::Stub<'_, AllGroupUsersOp> {
         self.stub()
     }
@@ -442,16 +511,19 @@ impl crate::JsonOperation for AddGroupUserOp {
 }
 impl crate::Stub<'_, AddGroupUserOp> {
     /// Matches the path parameter `group_id` (as the SDK sends it).
+    #[inline]
     pub fn group_id(self, value: impl Into<String>) -> Self {
         self.path_param("group_id", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::GroupIdForGroupUserInclusion) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `add_group_user` (`POST /groups/{group_id}/users`); see [`AddGroupUserOp`].
+    #[inline]
     pub fn add_group_user(&self) -> crate::Stub<'_, AddGroupUserOp> {
         self.stub()
     }
@@ -464,16 +536,19 @@ impl crate::Operation for DeleteGroupUserOp {
 }
 impl crate::Stub<'_, DeleteGroupUserOp> {
     /// Matches the path parameter `group_id` (as the SDK sends it).
+    #[inline]
     pub fn group_id(self, value: impl Into<String>) -> Self {
         self.path_param("group_id", value)
     }
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_group_user` (`DELETE /groups/{group_id}/users/{user_id}`); see [`DeleteGroupUserOp`].
+    #[inline]
     pub fn delete_group_user(&self) -> crate::Stub<'_, DeleteGroupUserOp> {
         self.stub()
     }
@@ -486,16 +561,19 @@ impl crate::Operation for DeleteGroupFromGroupOp {
 }
 impl crate::Stub<'_, DeleteGroupFromGroupOp> {
     /// Matches the path parameter `group_id` (as the SDK sends it).
+    #[inline]
     pub fn group_id(self, value: impl Into<String>) -> Self {
         self.path_param("group_id", value)
     }
     /// Matches the path parameter `deleting_group_id` (as the SDK sends it).
+    #[inline]
     pub fn deleting_group_id(self, value: impl Into<String>) -> Self {
         self.path_param("deleting_group_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_group_from_group` (`DELETE /groups/{group_id}/groups/{deleting_group_id}`); see [`DeleteGroupFromGroupOp`].
+    #[inline]
     pub fn delete_group_from_group(&self) -> crate::Stub<'_, DeleteGroupFromGroupOp> {
         self.stub()
     }
@@ -508,16 +586,19 @@ impl crate::Operation for DeleteUserAttributeGroupValueOp {
 }
 impl crate::Stub<'_, DeleteUserAttributeGroupValueOp> {
     /// Matches the path parameter `group_id` (as the SDK sends it).
+    #[inline]
     pub fn group_id(self, value: impl Into<String>) -> Self {
         self.path_param("group_id", value)
     }
     /// Matches the path parameter `user_attribute_id` (as the SDK sends it).
+    #[inline]
     pub fn user_attribute_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_attribute_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_user_attribute_group_value` (`DELETE /groups/{group_id}/attribute_values/{user_attribute_id}`); see [`DeleteUserAttributeGroupValueOp`].
+    #[inline]
     pub fn delete_user_attribute_group_value(
         &self,
     ) -> crate::Stub<'_, DeleteUserAttributeGroupValueOp> {
@@ -536,20 +617,24 @@ impl crate::JsonOperation for UpdateUserAttributeGroupValueOp {
 }
 impl crate::Stub<'_, UpdateUserAttributeGroupValueOp> {
     /// Matches the path parameter `group_id` (as the SDK sends it).
+    #[inline]
     pub fn group_id(self, value: impl Into<String>) -> Self {
         self.path_param("group_id", value)
     }
     /// Matches the path parameter `user_attribute_id` (as the SDK sends it).
+    #[inline]
     pub fn user_attribute_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_attribute_id", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::UserAttributeGroupValue) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_user_attribute_group_value` (`PATCH /groups/{group_id}/attribute_values/{user_attribute_id}`); see [`UpdateUserAttributeGroupValueOp`].
+    #[inline]
     pub fn update_user_attribute_group_value(
         &self,
     ) -> crate::Stub<'_, UpdateUserAttributeGroupValueOp> {

@@ -14,12 +14,14 @@ impl crate::JsonOperation for AllPrimaryHomepageSectionsOp {
 }
 impl crate::Stub<'_, AllPrimaryHomepageSectionsOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `all_primary_homepage_sections` (`GET /primary_homepage_sections`); see [`AllPrimaryHomepageSectionsOp`].
+    #[inline]
     pub fn all_primary_homepage_sections(
         &self,
     ) -> crate::Stub<'_, AllPrimaryHomepageSectionsOp> {

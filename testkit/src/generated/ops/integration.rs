@@ -14,12 +14,14 @@ impl crate::JsonOperation for AllIntegrationHubsOp {
 }
 impl crate::Stub<'_, AllIntegrationHubsOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `all_integration_hubs` (`GET /integration_hubs`); see [`AllIntegrationHubsOp`].
+    #[inline]
     pub fn all_integration_hubs(&self) -> crate::Stub<'_, AllIntegrationHubsOp> {
         self.stub()
     }
@@ -36,16 +38,19 @@ impl crate::JsonOperation for CreateIntegrationHubOp {
 }
 impl crate::Stub<'_, CreateIntegrationHubOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteIntegrationHub) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_integration_hub` (`POST /integration_hubs`); see [`CreateIntegrationHubOp`].
+    #[inline]
     pub fn create_integration_hub(&self) -> crate::Stub<'_, CreateIntegrationHubOp> {
         self.stub()
     }
@@ -62,16 +67,19 @@ impl crate::JsonOperation for IntegrationHubOp {
 }
 impl crate::Stub<'_, IntegrationHubOp> {
     /// Matches the path parameter `integration_hub_id` (as the SDK sends it).
+    #[inline]
     pub fn integration_hub_id(self, value: impl Into<String>) -> Self {
         self.path_param("integration_hub_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `integration_hub` (`GET /integration_hubs/{integration_hub_id}`); see [`IntegrationHubOp`].
+    #[inline]
     pub fn integration_hub(&self) -> crate::Stub<'_, IntegrationHubOp> {
         self.stub()
     }
@@ -84,12 +92,14 @@ impl crate::Operation for DeleteIntegrationHubOp {
 }
 impl crate::Stub<'_, DeleteIntegrationHubOp> {
     /// Matches the path parameter `integration_hub_id` (as the SDK sends it).
+    #[inline]
     pub fn integration_hub_id(self, value: impl Into<String>) -> Self {
         self.path_param("integration_hub_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_integration_hub` (`DELETE /integration_hubs/{integration_hub_id}`); see [`DeleteIntegrationHubOp`].
+    #[inline]
     pub fn delete_integration_hub(&self) -> crate::Stub<'_, DeleteIntegrationHubOp> {
         self.stub()
     }
@@ -106,20 +116,24 @@ impl crate::JsonOperation for UpdateIntegrationHubOp {
 }
 impl crate::Stub<'_, UpdateIntegrationHubOp> {
     /// Matches the path parameter `integration_hub_id` (as the SDK sends it).
+    #[inline]
     pub fn integration_hub_id(self, value: impl Into<String>) -> Self {
         self.path_param("integration_hub_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteIntegrationHub) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_integration_hub` (`PATCH /integration_hubs/{integration_hub_id}`); see [`UpdateIntegrationHubOp`].
+    #[inline]
     pub fn update_integration_hub(&self) -> crate::Stub<'_, UpdateIntegrationHubOp> {
         self.stub()
     }
@@ -136,16 +150,19 @@ impl crate::JsonOperation for GetIntegrationHubHealthOp {
 }
 impl crate::Stub<'_, GetIntegrationHubHealthOp> {
     /// Matches the path parameter `integration_hub_id` (as the SDK sends it).
+    #[inline]
     pub fn integration_hub_id(self, value: impl Into<String>) -> Self {
         self.path_param("integration_hub_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `get_integration_hub_health` (`GET /integration_hubs/{integration_hub_id}/health`); see [`GetIntegrationHubHealthOp`].
+    #[inline]
     pub fn get_integration_hub_health(
         &self,
     ) -> crate::Stub<'_, GetIntegrationHubHealthOp> {
@@ -164,12 +181,14 @@ impl crate::JsonOperation for AcceptIntegrationHubLegalAgreementOp {
 }
 impl crate::Stub<'_, AcceptIntegrationHubLegalAgreementOp> {
     /// Matches the path parameter `integration_hub_id` (as the SDK sends it).
+    #[inline]
     pub fn integration_hub_id(self, value: impl Into<String>) -> Self {
         self.path_param("integration_hub_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `accept_integration_hub_legal_agreement` (`POST /integration_hubs/{integration_hub_id}/accept_legal_agreement`); see [`AcceptIntegrationHubLegalAgreementOp`].
+    #[inline]
     pub fn accept_integration_hub_legal_agreement(
         &self,
     ) -> crate::Stub<'_, AcceptIntegrationHubLegalAgreementOp> {
@@ -188,16 +207,19 @@ impl crate::JsonOperation for AllIntegrationsOp {
 }
 impl crate::Stub<'_, AllIntegrationsOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `integration_hub_id` (as the SDK sends it).
+    #[inline]
     pub fn integration_hub_id(self, value: impl Into<String>) -> Self {
         self.query_param("integration_hub_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `all_integrations` (`GET /integrations`); see [`AllIntegrationsOp`].
+    #[inline]
     pub fn all_integrations(&self) -> crate::Stub<'_, AllIntegrationsOp> {
         self.stub()
     }
@@ -214,16 +236,19 @@ impl crate::JsonOperation for IntegrationOp {
 }
 impl crate::Stub<'_, IntegrationOp> {
     /// Matches the path parameter `integration_id` (as the SDK sends it).
+    #[inline]
     pub fn integration_id(self, value: impl Into<String>) -> Self {
         self.path_param("integration_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `integration` (`GET /integrations/{integration_id}`); see [`IntegrationOp`].
+    #[inline]
     pub fn integration(&self) -> crate::Stub<'_, IntegrationOp> {
         self.stub()
     }
@@ -240,20 +265,24 @@ impl crate::JsonOperation for UpdateIntegrationOp {
 }
 impl crate::Stub<'_, UpdateIntegrationOp> {
     /// Matches the path parameter `integration_id` (as the SDK sends it).
+    #[inline]
     pub fn integration_id(self, value: impl Into<String>) -> Self {
         self.path_param("integration_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteIntegration) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_integration` (`PATCH /integrations/{integration_id}`); see [`UpdateIntegrationOp`].
+    #[inline]
     pub fn update_integration(&self) -> crate::Stub<'_, UpdateIntegrationOp> {
         self.stub()
     }
@@ -270,16 +299,19 @@ impl crate::JsonOperation for FetchIntegrationFormOp {
 }
 impl crate::Stub<'_, FetchIntegrationFormOp> {
     /// Matches the path parameter `integration_id` (as the SDK sends it).
+    #[inline]
     pub fn integration_id(self, value: impl Into<String>) -> Self {
         self.path_param("integration_id", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &std::collections::HashMap<String, String>) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `fetch_integration_form` (`POST /integrations/{integration_id}/form`); see [`FetchIntegrationFormOp`].
+    #[inline]
     pub fn fetch_integration_form(&self) -> crate::Stub<'_, FetchIntegrationFormOp> {
         self.stub()
     }
@@ -296,12 +328,14 @@ impl crate::JsonOperation for TestIntegrationOp {
 }
 impl crate::Stub<'_, TestIntegrationOp> {
     /// Matches the path parameter `integration_id` (as the SDK sends it).
+    #[inline]
     pub fn integration_id(self, value: impl Into<String>) -> Self {
         self.path_param("integration_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `test_integration` (`POST /integrations/{integration_id}/test`); see [`TestIntegrationOp`].
+    #[inline]
     pub fn test_integration(&self) -> crate::Stub<'_, TestIntegrationOp> {
         self.stub()
     }

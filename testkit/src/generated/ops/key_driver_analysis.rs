@@ -14,12 +14,14 @@ impl crate::JsonOperation for RunKeyDriverAnalysisOp {
 }
 impl crate::Stub<'_, RunKeyDriverAnalysisOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::KdaRequestPayload) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `run_key_driver_analysis` (`POST /internal/kda/analyze`); see [`RunKeyDriverAnalysisOp`].
+    #[inline]
     pub fn run_key_driver_analysis(&self) -> crate::Stub<'_, RunKeyDriverAnalysisOp> {
         self.stub()
     }

@@ -14,12 +14,14 @@ impl crate::JsonOperation for AllLooksOp {
 }
 impl crate::Stub<'_, AllLooksOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `all_looks` (`GET /looks`); see [`AllLooksOp`].
+    #[inline]
     pub fn all_looks(&self) -> crate::Stub<'_, AllLooksOp> {
         self.stub()
     }
@@ -36,16 +38,19 @@ impl crate::JsonOperation for CreateLookOp {
 }
 impl crate::Stub<'_, CreateLookOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteLookWithQuery) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_look` (`POST /looks`); see [`CreateLookOp`].
+    #[inline]
     pub fn create_look(&self) -> crate::Stub<'_, CreateLookOp> {
         self.stub()
     }
@@ -62,80 +67,99 @@ impl crate::JsonOperation for SearchLooksOp {
 }
 impl crate::Stub<'_, SearchLooksOp> {
     /// Matches the query parameter `id` (as the SDK sends it).
+    #[inline]
     pub fn id(self, value: impl Into<String>) -> Self {
         self.query_param("id", value)
     }
     /// Matches the query parameter `title` (as the SDK sends it).
+    #[inline]
     pub fn title(self, value: impl Into<String>) -> Self {
         self.query_param("title", value)
     }
     /// Matches the query parameter `description` (as the SDK sends it).
+    #[inline]
     pub fn description(self, value: impl Into<String>) -> Self {
         self.query_param("description", value)
     }
     /// Matches the query parameter `content_favorite_id` (as the SDK sends it).
+    #[inline]
     pub fn content_favorite_id(self, value: impl Into<String>) -> Self {
         self.query_param("content_favorite_id", value)
     }
     /// Matches the query parameter `folder_id` (as the SDK sends it).
+    #[inline]
     pub fn folder_id(self, value: impl Into<String>) -> Self {
         self.query_param("folder_id", value)
     }
     /// Matches the query parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.query_param("user_id", value)
     }
     /// Matches the query parameter `view_count` (as the SDK sends it).
+    #[inline]
     pub fn view_count(self, value: impl Into<String>) -> Self {
         self.query_param("view_count", value)
     }
     /// Matches the query parameter `deleted` (as the SDK sends it).
+    #[inline]
     pub fn deleted(self, value: bool) -> Self {
         self.query_param("deleted", value.to_string())
     }
     /// Matches the query parameter `query_id` (as the SDK sends it).
+    #[inline]
     pub fn query_id(self, value: impl Into<String>) -> Self {
         self.query_param("query_id", value)
     }
     /// Matches the query parameter `curate` (as the SDK sends it).
+    #[inline]
     pub fn curate(self, value: bool) -> Self {
         self.query_param("curate", value.to_string())
     }
     /// Matches the query parameter `last_viewed_at` (as the SDK sends it).
+    #[inline]
     pub fn last_viewed_at(self, value: impl Into<String>) -> Self {
         self.query_param("last_viewed_at", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `page` (as the SDK sends it).
+    #[inline]
     pub fn page(self, value: i64) -> Self {
         self.query_param("page", value.to_string())
     }
     /// Matches the query parameter `per_page` (as the SDK sends it).
+    #[inline]
     pub fn per_page(self, value: i64) -> Self {
         self.query_param("per_page", value.to_string())
     }
     /// Matches the query parameter `limit` (as the SDK sends it).
+    #[inline]
     pub fn limit(self, value: i64) -> Self {
         self.query_param("limit", value.to_string())
     }
     /// Matches the query parameter `offset` (as the SDK sends it).
+    #[inline]
     pub fn offset(self, value: i64) -> Self {
         self.query_param("offset", value.to_string())
     }
     /// Matches the query parameter `sorts` (as the SDK sends it).
+    #[inline]
     pub fn sorts(self, value: impl Into<String>) -> Self {
         self.query_param("sorts", value)
     }
     /// Matches the query parameter `filter_or` (as the SDK sends it).
+    #[inline]
     pub fn filter_or(self, value: bool) -> Self {
         self.query_param("filter_or", value.to_string())
     }
 }
 impl crate::FakeLooker {
     /// Stubs `search_looks` (`GET /looks/search`); see [`SearchLooksOp`].
+    #[inline]
     pub fn search_looks(&self) -> crate::Stub<'_, SearchLooksOp> {
         self.stub()
     }
@@ -152,16 +176,19 @@ impl crate::JsonOperation for LookOp {
 }
 impl crate::Stub<'_, LookOp> {
     /// Matches the path parameter `look_id` (as the SDK sends it).
+    #[inline]
     pub fn look_id(self, value: impl Into<String>) -> Self {
         self.path_param("look_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `look` (`GET /looks/{look_id}`); see [`LookOp`].
+    #[inline]
     pub fn look(&self) -> crate::Stub<'_, LookOp> {
         self.stub()
     }
@@ -174,12 +201,14 @@ impl crate::Operation for DeleteLookOp {
 }
 impl crate::Stub<'_, DeleteLookOp> {
     /// Matches the path parameter `look_id` (as the SDK sends it).
+    #[inline]
     pub fn look_id(self, value: impl Into<String>) -> Self {
         self.path_param("look_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_look` (`DELETE /looks/{look_id}`); see [`DeleteLookOp`].
+    #[inline]
     pub fn delete_look(&self) -> crate::Stub<'_, DeleteLookOp> {
         self.stub()
     }
@@ -196,20 +225,24 @@ impl crate::JsonOperation for UpdateLookOp {
 }
 impl crate::Stub<'_, UpdateLookOp> {
     /// Matches the path parameter `look_id` (as the SDK sends it).
+    #[inline]
     pub fn look_id(self, value: impl Into<String>) -> Self {
         self.path_param("look_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteLookWithQuery) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_look` (`PATCH /looks/{look_id}`); see [`UpdateLookOp`].
+    #[inline]
     pub fn update_look(&self) -> crate::Stub<'_, UpdateLookOp> {
         self.stub()
     }
@@ -222,64 +255,79 @@ impl crate::Operation for RunLookOp {
 }
 impl crate::Stub<'_, RunLookOp> {
     /// Matches the path parameter `look_id` (as the SDK sends it).
+    #[inline]
     pub fn look_id(self, value: impl Into<String>) -> Self {
         self.path_param("look_id", value)
     }
     /// Matches the path parameter `result_format` (as the SDK sends it).
+    #[inline]
     pub fn result_format(self, value: impl Into<String>) -> Self {
         self.path_param("result_format", value)
     }
     /// Matches the query parameter `limit` (as the SDK sends it).
+    #[inline]
     pub fn limit(self, value: i64) -> Self {
         self.query_param("limit", value.to_string())
     }
     /// Matches the query parameter `apply_formatting` (as the SDK sends it).
+    #[inline]
     pub fn apply_formatting(self, value: bool) -> Self {
         self.query_param("apply_formatting", value.to_string())
     }
     /// Matches the query parameter `apply_vis` (as the SDK sends it).
+    #[inline]
     pub fn apply_vis(self, value: bool) -> Self {
         self.query_param("apply_vis", value.to_string())
     }
     /// Matches the query parameter `cache` (as the SDK sends it).
+    #[inline]
     pub fn cache(self, value: bool) -> Self {
         self.query_param("cache", value.to_string())
     }
     /// Matches the query parameter `image_width` (as the SDK sends it).
+    #[inline]
     pub fn image_width(self, value: i64) -> Self {
         self.query_param("image_width", value.to_string())
     }
     /// Matches the query parameter `image_height` (as the SDK sends it).
+    #[inline]
     pub fn image_height(self, value: i64) -> Self {
         self.query_param("image_height", value.to_string())
     }
     /// Matches the query parameter `generate_drill_links` (as the SDK sends it).
+    #[inline]
     pub fn generate_drill_links(self, value: bool) -> Self {
         self.query_param("generate_drill_links", value.to_string())
     }
     /// Matches the query parameter `force_production` (as the SDK sends it).
+    #[inline]
     pub fn force_production(self, value: bool) -> Self {
         self.query_param("force_production", value.to_string())
     }
     /// Matches the query parameter `cache_only` (as the SDK sends it).
+    #[inline]
     pub fn cache_only(self, value: bool) -> Self {
         self.query_param("cache_only", value.to_string())
     }
     /// Matches the query parameter `path_prefix` (as the SDK sends it).
+    #[inline]
     pub fn path_prefix(self, value: impl Into<String>) -> Self {
         self.query_param("path_prefix", value)
     }
     /// Matches the query parameter `rebuild_pdts` (as the SDK sends it).
+    #[inline]
     pub fn rebuild_pdts(self, value: bool) -> Self {
         self.query_param("rebuild_pdts", value.to_string())
     }
     /// Matches the query parameter `server_table_calcs` (as the SDK sends it).
+    #[inline]
     pub fn server_table_calcs(self, value: bool) -> Self {
         self.query_param("server_table_calcs", value.to_string())
     }
 }
 impl crate::FakeLooker {
     /// Stubs `run_look` (`GET /looks/{look_id}/run/{result_format}`); see [`RunLookOp`].
+    #[inline]
     pub fn run_look(&self) -> crate::Stub<'_, RunLookOp> {
         self.stub()
     }
@@ -296,16 +344,19 @@ impl crate::JsonOperation for CopyLookOp {
 }
 impl crate::Stub<'_, CopyLookOp> {
     /// Matches the path parameter `look_id` (as the SDK sends it).
+    #[inline]
     pub fn look_id(self, value: impl Into<String>) -> Self {
         self.path_param("look_id", value)
     }
     /// Matches the query parameter `folder_id` (as the SDK sends it).
+    #[inline]
     pub fn folder_id(self, value: impl Into<String>) -> Self {
         self.query_param("folder_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `copy_look` (`POST /looks/{look_id}/copy`); see [`CopyLookOp`].
+    #[inline]
     pub fn copy_look(&self) -> crate::Stub<'_, CopyLookOp> {
         self.stub()
     }
@@ -322,16 +373,19 @@ impl crate::JsonOperation for MoveLookOp {
 }
 impl crate::Stub<'_, MoveLookOp> {
     /// Matches the path parameter `look_id` (as the SDK sends it).
+    #[inline]
     pub fn look_id(self, value: impl Into<String>) -> Self {
         self.path_param("look_id", value)
     }
     /// Matches the query parameter `folder_id` (as the SDK sends it).
+    #[inline]
     pub fn folder_id(self, value: impl Into<String>) -> Self {
         self.query_param("folder_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `move_look` (`PATCH /looks/{look_id}/move`); see [`MoveLookOp`].
+    #[inline]
     pub fn move_look(&self) -> crate::Stub<'_, MoveLookOp> {
         self.stub()
     }
@@ -348,16 +402,19 @@ impl crate::JsonOperation for UpdateLookCertificationOp {
 }
 impl crate::Stub<'_, UpdateLookCertificationOp> {
     /// Matches the path parameter `look_id` (as the SDK sends it).
+    #[inline]
     pub fn look_id(self, value: impl Into<String>) -> Self {
         self.path_param("look_id", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteCertification) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_look_certification` (`PATCH /looks/{look_id}/certification`); see [`UpdateLookCertificationOp`].
+    #[inline]
     pub fn update_look_certification(
         &self,
     ) -> crate::Stub<'_, UpdateLookCertificationOp> {

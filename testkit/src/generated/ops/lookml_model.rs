@@ -14,36 +14,44 @@ impl crate::JsonOperation for AllLookmlModelsOp {
 }
 impl crate::Stub<'_, AllLookmlModelsOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `limit` (as the SDK sends it).
+    #[inline]
     pub fn limit(self, value: i64) -> Self {
         self.query_param("limit", value.to_string())
     }
     /// Matches the query parameter `offset` (as the SDK sends it).
+    #[inline]
     pub fn offset(self, value: i64) -> Self {
         self.query_param("offset", value.to_string())
     }
     /// Matches the query parameter `exclude_empty` (as the SDK sends it).
+    #[inline]
     pub fn exclude_empty(self, value: bool) -> Self {
         self.query_param("exclude_empty", value.to_string())
     }
     /// Matches the query parameter `exclude_hidden` (as the SDK sends it).
+    #[inline]
     pub fn exclude_hidden(self, value: bool) -> Self {
         self.query_param("exclude_hidden", value.to_string())
     }
     /// Matches the query parameter `include_internal` (as the SDK sends it).
+    #[inline]
     pub fn include_internal(self, value: bool) -> Self {
         self.query_param("include_internal", value.to_string())
     }
     /// Matches the query parameter `include_self_service` (as the SDK sends it).
+    #[inline]
     pub fn include_self_service(self, value: bool) -> Self {
         self.query_param("include_self_service", value.to_string())
     }
 }
 impl crate::FakeLooker {
     /// Stubs `all_lookml_models` (`GET /lookml_models`); see [`AllLookmlModelsOp`].
+    #[inline]
     pub fn all_lookml_models(&self) -> crate::Stub<'_, AllLookmlModelsOp> {
         self.stub()
     }
@@ -60,12 +68,14 @@ impl crate::JsonOperation for CreateLookmlModelOp {
 }
 impl crate::Stub<'_, CreateLookmlModelOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteLookmlModel) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_lookml_model` (`POST /lookml_models`); see [`CreateLookmlModelOp`].
+    #[inline]
     pub fn create_lookml_model(&self) -> crate::Stub<'_, CreateLookmlModelOp> {
         self.stub()
     }
@@ -82,16 +92,19 @@ impl crate::JsonOperation for LookmlModelOp {
 }
 impl crate::Stub<'_, LookmlModelOp> {
     /// Matches the path parameter `lookml_model_name` (as the SDK sends it).
+    #[inline]
     pub fn lookml_model_name(self, value: impl Into<String>) -> Self {
         self.path_param("lookml_model_name", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `lookml_model` (`GET /lookml_models/{lookml_model_name}`); see [`LookmlModelOp`].
+    #[inline]
     pub fn lookml_model(&self) -> crate::Stub<'_, LookmlModelOp> {
         self.stub()
     }
@@ -104,12 +117,14 @@ impl crate::Operation for DeleteLookmlModelOp {
 }
 impl crate::Stub<'_, DeleteLookmlModelOp> {
     /// Matches the path parameter `lookml_model_name` (as the SDK sends it).
+    #[inline]
     pub fn lookml_model_name(self, value: impl Into<String>) -> Self {
         self.path_param("lookml_model_name", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_lookml_model` (`DELETE /lookml_models/{lookml_model_name}`); see [`DeleteLookmlModelOp`].
+    #[inline]
     pub fn delete_lookml_model(&self) -> crate::Stub<'_, DeleteLookmlModelOp> {
         self.stub()
     }
@@ -126,16 +141,19 @@ impl crate::JsonOperation for UpdateLookmlModelOp {
 }
 impl crate::Stub<'_, UpdateLookmlModelOp> {
     /// Matches the path parameter `lookml_model_name` (as the SDK sends it).
+    #[inline]
     pub fn lookml_model_name(self, value: impl Into<String>) -> Self {
         self.path_param("lookml_model_name", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteLookmlModel) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_lookml_model` (`PATCH /lookml_models/{lookml_model_name}`); see [`UpdateLookmlModelOp`].
+    #[inline]
     pub fn update_lookml_model(&self) -> crate::Stub<'_, UpdateLookmlModelOp> {
         self.stub()
     }
@@ -152,24 +170,29 @@ impl crate::JsonOperation for LookmlModelExploreOp {
 }
 impl crate::Stub<'_, LookmlModelExploreOp> {
     /// Matches the path parameter `lookml_model_name` (as the SDK sends it).
+    #[inline]
     pub fn lookml_model_name(self, value: impl Into<String>) -> Self {
         self.path_param("lookml_model_name", value)
     }
     /// Matches the path parameter `explore_name` (as the SDK sends it).
+    #[inline]
     pub fn explore_name(self, value: impl Into<String>) -> Self {
         self.path_param("explore_name", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `add_drills_metadata` (as the SDK sends it).
+    #[inline]
     pub fn add_drills_metadata(self, value: bool) -> Self {
         self.query_param("add_drills_metadata", value.to_string())
     }
 }
 impl crate::FakeLooker {
     /// Stubs `lookml_model_explore` (`GET /lookml_models/{lookml_model_name}/explores/{explore_name}`); see [`LookmlModelExploreOp`].
+    #[inline]
     pub fn lookml_model_explore(&self) -> crate::Stub<'_, LookmlModelExploreOp> {
         self.stub()
     }

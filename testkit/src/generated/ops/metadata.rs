@@ -14,28 +14,34 @@ impl crate::JsonOperation for ModelFieldnameSuggestionsOp {
 }
 impl crate::Stub<'_, ModelFieldnameSuggestionsOp> {
     /// Matches the path parameter `model_name` (as the SDK sends it).
+    #[inline]
     pub fn model_name(self, value: impl Into<String>) -> Self {
         self.path_param("model_name", value)
     }
     /// Matches the path parameter `view_name` (as the SDK sends it).
+    #[inline]
     pub fn view_name(self, value: impl Into<String>) -> Self {
         self.path_param("view_name", value)
     }
     /// Matches the path parameter `field_name` (as the SDK sends it).
+    #[inline]
     pub fn field_name(self, value: impl Into<String>) -> Self {
         self.path_param("field_name", value)
     }
     /// Matches the query parameter `term` (as the SDK sends it).
+    #[inline]
     pub fn term(self, value: impl Into<String>) -> Self {
         self.query_param("term", value)
     }
     /// Matches the query parameter `filters` (as the SDK sends it).
+    #[inline]
     pub fn filters(self, value: &std::collections::HashMap<String, String>) -> Self {
         self.query_json("filters", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `model_fieldname_suggestions` (`GET /models/{model_name}/views/{view_name}/fields/{field_name}/suggestions`); see [`ModelFieldnameSuggestionsOp`].
+    #[inline]
     pub fn model_fieldname_suggestions(
         &self,
     ) -> crate::Stub<'_, ModelFieldnameSuggestionsOp> {
@@ -54,12 +60,14 @@ impl crate::JsonOperation for GetModelOp {
 }
 impl crate::Stub<'_, GetModelOp> {
     /// Matches the path parameter `model_name` (as the SDK sends it).
+    #[inline]
     pub fn model_name(self, value: impl Into<String>) -> Self {
         self.path_param("model_name", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `get_model` (`GET /models/{model_name}`); see [`GetModelOp`].
+    #[inline]
     pub fn get_model(&self) -> crate::Stub<'_, GetModelOp> {
         self.stub()
     }
@@ -76,12 +84,14 @@ impl crate::JsonOperation for ConnectionDatabasesOp {
 }
 impl crate::Stub<'_, ConnectionDatabasesOp> {
     /// Matches the path parameter `connection_name` (as the SDK sends it).
+    #[inline]
     pub fn connection_name(self, value: impl Into<String>) -> Self {
         self.path_param("connection_name", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `connection_databases` (`GET /connections/{connection_name}/databases`); see [`ConnectionDatabasesOp`].
+    #[inline]
     pub fn connection_databases(&self) -> crate::Stub<'_, ConnectionDatabasesOp> {
         self.stub()
     }
@@ -98,16 +108,19 @@ impl crate::JsonOperation for ConnectionFeaturesOp {
 }
 impl crate::Stub<'_, ConnectionFeaturesOp> {
     /// Matches the path parameter `connection_name` (as the SDK sends it).
+    #[inline]
     pub fn connection_name(self, value: impl Into<String>) -> Self {
         self.path_param("connection_name", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `connection_features` (`GET /connections/{connection_name}/features`); see [`ConnectionFeaturesOp`].
+    #[inline]
     pub fn connection_features(&self) -> crate::Stub<'_, ConnectionFeaturesOp> {
         self.stub()
     }
@@ -124,24 +137,29 @@ impl crate::JsonOperation for ConnectionSchemasOp {
 }
 impl crate::Stub<'_, ConnectionSchemasOp> {
     /// Matches the path parameter `connection_name` (as the SDK sends it).
+    #[inline]
     pub fn connection_name(self, value: impl Into<String>) -> Self {
         self.path_param("connection_name", value)
     }
     /// Matches the query parameter `database` (as the SDK sends it).
+    #[inline]
     pub fn database(self, value: impl Into<String>) -> Self {
         self.query_param("database", value)
     }
     /// Matches the query parameter `cache` (as the SDK sends it).
+    #[inline]
     pub fn cache(self, value: bool) -> Self {
         self.query_param("cache", value.to_string())
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `connection_schemas` (`GET /connections/{connection_name}/schemas`); see [`ConnectionSchemasOp`].
+    #[inline]
     pub fn connection_schemas(&self) -> crate::Stub<'_, ConnectionSchemasOp> {
         self.stub()
     }
@@ -158,36 +176,44 @@ impl crate::JsonOperation for ConnectionTablesOp {
 }
 impl crate::Stub<'_, ConnectionTablesOp> {
     /// Matches the path parameter `connection_name` (as the SDK sends it).
+    #[inline]
     pub fn connection_name(self, value: impl Into<String>) -> Self {
         self.path_param("connection_name", value)
     }
     /// Matches the query parameter `database` (as the SDK sends it).
+    #[inline]
     pub fn database(self, value: impl Into<String>) -> Self {
         self.query_param("database", value)
     }
     /// Matches the query parameter `schema_name` (as the SDK sends it).
+    #[inline]
     pub fn schema_name(self, value: impl Into<String>) -> Self {
         self.query_param("schema_name", value)
     }
     /// Matches the query parameter `cache` (as the SDK sends it).
+    #[inline]
     pub fn cache(self, value: bool) -> Self {
         self.query_param("cache", value.to_string())
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `table_filter` (as the SDK sends it).
+    #[inline]
     pub fn table_filter(self, value: impl Into<String>) -> Self {
         self.query_param("table_filter", value)
     }
     /// Matches the query parameter `table_limit` (as the SDK sends it).
+    #[inline]
     pub fn table_limit(self, value: i64) -> Self {
         self.query_param("table_limit", value.to_string())
     }
 }
 impl crate::FakeLooker {
     /// Stubs `connection_tables` (`GET /connections/{connection_name}/tables`); see [`ConnectionTablesOp`].
+    #[inline]
     pub fn connection_tables(&self) -> crate::Stub<'_, ConnectionTablesOp> {
         self.stub()
     }
@@ -204,36 +230,44 @@ impl crate::JsonOperation for ConnectionColumnsOp {
 }
 impl crate::Stub<'_, ConnectionColumnsOp> {
     /// Matches the path parameter `connection_name` (as the SDK sends it).
+    #[inline]
     pub fn connection_name(self, value: impl Into<String>) -> Self {
         self.path_param("connection_name", value)
     }
     /// Matches the query parameter `database` (as the SDK sends it).
+    #[inline]
     pub fn database(self, value: impl Into<String>) -> Self {
         self.query_param("database", value)
     }
     /// Matches the query parameter `schema_name` (as the SDK sends it).
+    #[inline]
     pub fn schema_name(self, value: impl Into<String>) -> Self {
         self.query_param("schema_name", value)
     }
     /// Matches the query parameter `cache` (as the SDK sends it).
+    #[inline]
     pub fn cache(self, value: bool) -> Self {
         self.query_param("cache", value.to_string())
     }
     /// Matches the query parameter `table_limit` (as the SDK sends it).
+    #[inline]
     pub fn table_limit(self, value: i64) -> Self {
         self.query_param("table_limit", value.to_string())
     }
     /// Matches the query parameter `table_names` (as the SDK sends it).
+    #[inline]
     pub fn table_names(self, value: impl Into<String>) -> Self {
         self.query_param("table_names", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `connection_columns` (`GET /connections/{connection_name}/columns`); see [`ConnectionColumnsOp`].
+    #[inline]
     pub fn connection_columns(&self) -> crate::Stub<'_, ConnectionColumnsOp> {
         self.stub()
     }
@@ -250,20 +284,24 @@ impl crate::JsonOperation for ConnectionSearchColumnsOp {
 }
 impl crate::Stub<'_, ConnectionSearchColumnsOp> {
     /// Matches the path parameter `connection_name` (as the SDK sends it).
+    #[inline]
     pub fn connection_name(self, value: impl Into<String>) -> Self {
         self.path_param("connection_name", value)
     }
     /// Matches the query parameter `column_name` (as the SDK sends it).
+    #[inline]
     pub fn column_name(self, value: impl Into<String>) -> Self {
         self.query_param("column_name", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `connection_search_columns` (`GET /connections/{connection_name}/search_columns`); see [`ConnectionSearchColumnsOp`].
+    #[inline]
     pub fn connection_search_columns(
         &self,
     ) -> crate::Stub<'_, ConnectionSearchColumnsOp> {
@@ -282,20 +320,24 @@ impl crate::JsonOperation for ConnectionCostEstimateOp {
 }
 impl crate::Stub<'_, ConnectionCostEstimateOp> {
     /// Matches the path parameter `connection_name` (as the SDK sends it).
+    #[inline]
     pub fn connection_name(self, value: impl Into<String>) -> Self {
         self.path_param("connection_name", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::CreateCostEstimate) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `connection_cost_estimate` (`POST /connections/{connection_name}/cost_estimate`); see [`ConnectionCostEstimateOp`].
+    #[inline]
     pub fn connection_cost_estimate(&self) -> crate::Stub<'_, ConnectionCostEstimateOp> {
         self.stub()
     }

@@ -14,20 +14,24 @@ impl crate::JsonOperation for GetCiRunOp {
 }
 impl crate::Stub<'_, GetCiRunOp> {
     /// Matches the path parameter `project_id` (as the SDK sends it).
+    #[inline]
     pub fn project_id(self, value: impl Into<String>) -> Self {
         self.path_param("project_id", value)
     }
     /// Matches the path parameter `run_id` (as the SDK sends it).
+    #[inline]
     pub fn run_id(self, value: impl Into<String>) -> Self {
         self.path_param("run_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `get_ci_run` (`GET /projects/{project_id}/ci/runs/{run_id}`); see [`GetCiRunOp`].
+    #[inline]
     pub fn get_ci_run(&self) -> crate::Stub<'_, GetCiRunOp> {
         self.stub()
     }
@@ -44,20 +48,24 @@ impl crate::JsonOperation for CreateCiRunOp {
 }
 impl crate::Stub<'_, CreateCiRunOp> {
     /// Matches the path parameter `project_id` (as the SDK sends it).
+    #[inline]
     pub fn project_id(self, value: impl Into<String>) -> Self {
         self.path_param("project_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::CreateCiRunRequest) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_ci_run` (`POST /projects/{project_id}/ci/run`); see [`CreateCiRunOp`].
+    #[inline]
     pub fn create_ci_run(&self) -> crate::Stub<'_, CreateCiRunOp> {
         self.stub()
     }
@@ -74,14 +82,17 @@ impl crate::JsonOperation for CreateContinuousIntegrationRunOp {
 }
 impl crate::Stub<'_, CreateContinuousIntegrationRunOp> {
     /// Matches the path parameter `project_id` (as the SDK sends it).
+    #[inline]
     pub fn project_id(self, value: impl Into<String>) -> Self {
         self.path_param("project_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(
         self,
         body: &looker_sdk::models::CreateContinuousIntegrationRunRequest,
@@ -91,6 +102,7 @@ impl crate::Stub<'_, CreateContinuousIntegrationRunOp> {
 }
 impl crate::FakeLooker {
     /// Stubs `create_continuous_integration_run` (`POST /projects/{project_id}/continuous_integration/runs`); see [`CreateContinuousIntegrationRunOp`].
+    #[inline]
     pub fn create_continuous_integration_run(
         &self,
     ) -> crate::Stub<'_, CreateContinuousIntegrationRunOp> {
@@ -109,20 +121,24 @@ impl crate::JsonOperation for GetContinuousIntegrationRunOp {
 }
 impl crate::Stub<'_, GetContinuousIntegrationRunOp> {
     /// Matches the path parameter `project_id` (as the SDK sends it).
+    #[inline]
     pub fn project_id(self, value: impl Into<String>) -> Self {
         self.path_param("project_id", value)
     }
     /// Matches the path parameter `run_id` (as the SDK sends it).
+    #[inline]
     pub fn run_id(self, value: impl Into<String>) -> Self {
         self.path_param("run_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `get_continuous_integration_run` (`GET /projects/{project_id}/continuous_integration/runs/{run_id}`); see [`GetContinuousIntegrationRunOp`].
+    #[inline]
     pub fn get_continuous_integration_run(
         &self,
     ) -> crate::Stub<'_, GetContinuousIntegrationRunOp> {
@@ -141,16 +157,19 @@ impl crate::JsonOperation for LockAllOp {
 }
 impl crate::Stub<'_, LockAllOp> {
     /// Matches the path parameter `project_id` (as the SDK sends it).
+    #[inline]
     pub fn project_id(self, value: impl Into<String>) -> Self {
         self.path_param("project_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `lock_all` (`POST /projects/{project_id}/manifest/lock_all`); see [`LockAllOp`].
+    #[inline]
     pub fn lock_all(&self) -> crate::Stub<'_, LockAllOp> {
         self.stub()
     }
@@ -167,12 +186,14 @@ impl crate::JsonOperation for AllGitBranchesOp {
 }
 impl crate::Stub<'_, AllGitBranchesOp> {
     /// Matches the path parameter `project_id` (as the SDK sends it).
+    #[inline]
     pub fn project_id(self, value: impl Into<String>) -> Self {
         self.path_param("project_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `all_git_branches` (`GET /projects/{project_id}/git_branches`); see [`AllGitBranchesOp`].
+    #[inline]
     pub fn all_git_branches(&self) -> crate::Stub<'_, AllGitBranchesOp> {
         self.stub()
     }
@@ -189,12 +210,14 @@ impl crate::JsonOperation for GitBranchOp {
 }
 impl crate::Stub<'_, GitBranchOp> {
     /// Matches the path parameter `project_id` (as the SDK sends it).
+    #[inline]
     pub fn project_id(self, value: impl Into<String>) -> Self {
         self.path_param("project_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `git_branch` (`GET /projects/{project_id}/git_branch`); see [`GitBranchOp`].
+    #[inline]
     pub fn git_branch(&self) -> crate::Stub<'_, GitBranchOp> {
         self.stub()
     }
@@ -211,16 +234,19 @@ impl crate::JsonOperation for UpdateGitBranchOp {
 }
 impl crate::Stub<'_, UpdateGitBranchOp> {
     /// Matches the path parameter `project_id` (as the SDK sends it).
+    #[inline]
     pub fn project_id(self, value: impl Into<String>) -> Self {
         self.path_param("project_id", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteGitBranch) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_git_branch` (`PUT /projects/{project_id}/git_branch`); see [`UpdateGitBranchOp`].
+    #[inline]
     pub fn update_git_branch(&self) -> crate::Stub<'_, UpdateGitBranchOp> {
         self.stub()
     }
@@ -237,16 +263,19 @@ impl crate::JsonOperation for CreateGitBranchOp {
 }
 impl crate::Stub<'_, CreateGitBranchOp> {
     /// Matches the path parameter `project_id` (as the SDK sends it).
+    #[inline]
     pub fn project_id(self, value: impl Into<String>) -> Self {
         self.path_param("project_id", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteGitBranch) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_git_branch` (`POST /projects/{project_id}/git_branch`); see [`CreateGitBranchOp`].
+    #[inline]
     pub fn create_git_branch(&self) -> crate::Stub<'_, CreateGitBranchOp> {
         self.stub()
     }
@@ -263,16 +292,19 @@ impl crate::JsonOperation for FindGitBranchOp {
 }
 impl crate::Stub<'_, FindGitBranchOp> {
     /// Matches the path parameter `project_id` (as the SDK sends it).
+    #[inline]
     pub fn project_id(self, value: impl Into<String>) -> Self {
         self.path_param("project_id", value)
     }
     /// Matches the path parameter `branch_name` (as the SDK sends it).
+    #[inline]
     pub fn branch_name(self, value: impl Into<String>) -> Self {
         self.path_param("branch_name", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `find_git_branch` (`GET /projects/{project_id}/git_branch/{branch_name}`); see [`FindGitBranchOp`].
+    #[inline]
     pub fn find_git_branch(&self) -> crate::Stub<'_, FindGitBranchOp> {
         self.stub()
     }
@@ -285,16 +317,19 @@ impl crate::Operation for DeleteGitBranchOp {
 }
 impl crate::Stub<'_, DeleteGitBranchOp> {
     /// Matches the path parameter `project_id` (as the SDK sends it).
+    #[inline]
     pub fn project_id(self, value: impl Into<String>) -> Self {
         self.path_param("project_id", value)
     }
     /// Matches the path parameter `branch_name` (as the SDK sends it).
+    #[inline]
     pub fn branch_name(self, value: impl Into<String>) -> Self {
         self.path_param("branch_name", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_git_branch` (`DELETE /projects/{project_id}/git_branch/{branch_name}`); see [`DeleteGitBranchOp`].
+    #[inline]
     pub fn delete_git_branch(&self) -> crate::Stub<'_, DeleteGitBranchOp> {
         self.stub()
     }
@@ -311,20 +346,24 @@ impl crate::JsonOperation for DeployRefToProductionOp {
 }
 impl crate::Stub<'_, DeployRefToProductionOp> {
     /// Matches the path parameter `project_id` (as the SDK sends it).
+    #[inline]
     pub fn project_id(self, value: impl Into<String>) -> Self {
         self.path_param("project_id", value)
     }
     /// Matches the query parameter `branch` (as the SDK sends it).
+    #[inline]
     pub fn branch(self, value: impl Into<String>) -> Self {
         self.query_param("branch", value)
     }
     /// Matches the query parameter `ref` (as the SDK sends it).
+    #[inline]
     pub fn r#ref(self, value: impl Into<String>) -> Self {
         self.query_param("ref", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `deploy_ref_to_production` (`POST /projects/{project_id}/deploy_ref_to_production`); see [`DeployRefToProductionOp`].
+    #[inline]
     pub fn deploy_ref_to_production(&self) -> crate::Stub<'_, DeployRefToProductionOp> {
         self.stub()
     }
@@ -341,20 +380,24 @@ impl crate::JsonOperation for AsyncDeployRefToProductionOp {
 }
 impl crate::Stub<'_, AsyncDeployRefToProductionOp> {
     /// Matches the path parameter `project_id` (as the SDK sends it).
+    #[inline]
     pub fn project_id(self, value: impl Into<String>) -> Self {
         self.path_param("project_id", value)
     }
     /// Matches the query parameter `branch` (as the SDK sends it).
+    #[inline]
     pub fn branch(self, value: impl Into<String>) -> Self {
         self.query_param("branch", value)
     }
     /// Matches the query parameter `ref` (as the SDK sends it).
+    #[inline]
     pub fn r#ref(self, value: impl Into<String>) -> Self {
         self.query_param("ref", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `async_deploy_ref_to_production` (`POST /projects/{project_id}/async_deploy_ref_to_production`); see [`AsyncDeployRefToProductionOp`].
+    #[inline]
     pub fn async_deploy_ref_to_production(
         &self,
     ) -> crate::Stub<'_, AsyncDeployRefToProductionOp> {
@@ -373,16 +416,19 @@ impl crate::JsonOperation for AsyncDeployStatusOp {
 }
 impl crate::Stub<'_, AsyncDeployStatusOp> {
     /// Matches the path parameter `project_id` (as the SDK sends it).
+    #[inline]
     pub fn project_id(self, value: impl Into<String>) -> Self {
         self.path_param("project_id", value)
     }
     /// Matches the path parameter `deployment_id` (as the SDK sends it).
+    #[inline]
     pub fn deployment_id(self, value: i64) -> Self {
         self.path_param("deployment_id", value.to_string())
     }
 }
 impl crate::FakeLooker {
     /// Stubs `async_deploy_status` (`GET /projects/{project_id}/deploy_status/{deployment_id}`); see [`AsyncDeployStatusOp`].
+    #[inline]
     pub fn async_deploy_status(&self) -> crate::Stub<'_, AsyncDeployStatusOp> {
         self.stub()
     }
@@ -399,12 +445,14 @@ impl crate::JsonOperation for DeployToProductionOp {
 }
 impl crate::Stub<'_, DeployToProductionOp> {
     /// Matches the path parameter `project_id` (as the SDK sends it).
+    #[inline]
     pub fn project_id(self, value: impl Into<String>) -> Self {
         self.path_param("project_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `deploy_to_production` (`POST /projects/{project_id}/deploy_to_production`); see [`DeployToProductionOp`].
+    #[inline]
     pub fn deploy_to_production(&self) -> crate::Stub<'_, DeployToProductionOp> {
         self.stub()
     }
@@ -421,12 +469,14 @@ impl crate::JsonOperation for ResetProjectToProductionOp {
 }
 impl crate::Stub<'_, ResetProjectToProductionOp> {
     /// Matches the path parameter `project_id` (as the SDK sends it).
+    #[inline]
     pub fn project_id(self, value: impl Into<String>) -> Self {
         self.path_param("project_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `reset_project_to_production` (`POST /projects/{project_id}/reset_to_production`); see [`ResetProjectToProductionOp`].
+    #[inline]
     pub fn reset_project_to_production(
         &self,
     ) -> crate::Stub<'_, ResetProjectToProductionOp> {
@@ -445,12 +495,14 @@ impl crate::JsonOperation for ResetProjectToRemoteOp {
 }
 impl crate::Stub<'_, ResetProjectToRemoteOp> {
     /// Matches the path parameter `project_id` (as the SDK sends it).
+    #[inline]
     pub fn project_id(self, value: impl Into<String>) -> Self {
         self.path_param("project_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `reset_project_to_remote` (`POST /projects/{project_id}/reset_to_remote`); see [`ResetProjectToRemoteOp`].
+    #[inline]
     pub fn reset_project_to_remote(&self) -> crate::Stub<'_, ResetProjectToRemoteOp> {
         self.stub()
     }
@@ -467,12 +519,14 @@ impl crate::JsonOperation for AllProjectsOp {
 }
 impl crate::Stub<'_, AllProjectsOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `all_projects` (`GET /projects`); see [`AllProjectsOp`].
+    #[inline]
     pub fn all_projects(&self) -> crate::Stub<'_, AllProjectsOp> {
         self.stub()
     }
@@ -489,12 +543,14 @@ impl crate::JsonOperation for CreateProjectOp {
 }
 impl crate::Stub<'_, CreateProjectOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteProject) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_project` (`POST /projects`); see [`CreateProjectOp`].
+    #[inline]
     pub fn create_project(&self) -> crate::Stub<'_, CreateProjectOp> {
         self.stub()
     }
@@ -511,16 +567,19 @@ impl crate::JsonOperation for ProjectOp {
 }
 impl crate::Stub<'_, ProjectOp> {
     /// Matches the path parameter `project_id` (as the SDK sends it).
+    #[inline]
     pub fn project_id(self, value: impl Into<String>) -> Self {
         self.path_param("project_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `project` (`GET /projects/{project_id}`); see [`ProjectOp`].
+    #[inline]
     pub fn project(&self) -> crate::Stub<'_, ProjectOp> {
         self.stub()
     }
@@ -537,20 +596,24 @@ impl crate::JsonOperation for UpdateProjectOp {
 }
 impl crate::Stub<'_, UpdateProjectOp> {
     /// Matches the path parameter `project_id` (as the SDK sends it).
+    #[inline]
     pub fn project_id(self, value: impl Into<String>) -> Self {
         self.path_param("project_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteProject) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_project` (`PATCH /projects/{project_id}`); see [`UpdateProjectOp`].
+    #[inline]
     pub fn update_project(&self) -> crate::Stub<'_, UpdateProjectOp> {
         self.stub()
     }
@@ -567,12 +630,14 @@ impl crate::JsonOperation for ManifestOp {
 }
 impl crate::Stub<'_, ManifestOp> {
     /// Matches the path parameter `project_id` (as the SDK sends it).
+    #[inline]
     pub fn project_id(self, value: impl Into<String>) -> Self {
         self.path_param("project_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `manifest` (`GET /projects/{project_id}/manifest`); see [`ManifestOp`].
+    #[inline]
     pub fn manifest(&self) -> crate::Stub<'_, ManifestOp> {
         self.stub()
     }
@@ -585,12 +650,14 @@ impl crate::Operation for GitDeployKeyOp {
 }
 impl crate::Stub<'_, GitDeployKeyOp> {
     /// Matches the path parameter `project_id` (as the SDK sends it).
+    #[inline]
     pub fn project_id(self, value: impl Into<String>) -> Self {
         self.path_param("project_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `git_deploy_key` (`GET /projects/{project_id}/git/deploy_key`); see [`GitDeployKeyOp`].
+    #[inline]
     pub fn git_deploy_key(&self) -> crate::Stub<'_, GitDeployKeyOp> {
         self.stub()
     }
@@ -603,12 +670,14 @@ impl crate::Operation for CreateGitDeployKeyOp {
 }
 impl crate::Stub<'_, CreateGitDeployKeyOp> {
     /// Matches the path parameter `project_id` (as the SDK sends it).
+    #[inline]
     pub fn project_id(self, value: impl Into<String>) -> Self {
         self.path_param("project_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_git_deploy_key` (`POST /projects/{project_id}/git/deploy_key`); see [`CreateGitDeployKeyOp`].
+    #[inline]
     pub fn create_git_deploy_key(&self) -> crate::Stub<'_, CreateGitDeployKeyOp> {
         self.stub()
     }
@@ -625,16 +694,19 @@ impl crate::JsonOperation for ProjectValidationResultsOp {
 }
 impl crate::Stub<'_, ProjectValidationResultsOp> {
     /// Matches the path parameter `project_id` (as the SDK sends it).
+    #[inline]
     pub fn project_id(self, value: impl Into<String>) -> Self {
         self.path_param("project_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `project_validation_results` (`GET /projects/{project_id}/validate`); see [`ProjectValidationResultsOp`].
+    #[inline]
     pub fn project_validation_results(
         &self,
     ) -> crate::Stub<'_, ProjectValidationResultsOp> {
@@ -653,16 +725,19 @@ impl crate::JsonOperation for ValidateProjectOp {
 }
 impl crate::Stub<'_, ValidateProjectOp> {
     /// Matches the path parameter `project_id` (as the SDK sends it).
+    #[inline]
     pub fn project_id(self, value: impl Into<String>) -> Self {
         self.path_param("project_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `validate_project` (`POST /projects/{project_id}/validate`); see [`ValidateProjectOp`].
+    #[inline]
     pub fn validate_project(&self) -> crate::Stub<'_, ValidateProjectOp> {
         self.stub()
     }
@@ -679,16 +754,19 @@ impl crate::JsonOperation for ProjectWorkspaceOp {
 }
 impl crate::Stub<'_, ProjectWorkspaceOp> {
     /// Matches the path parameter `project_id` (as the SDK sends it).
+    #[inline]
     pub fn project_id(self, value: impl Into<String>) -> Self {
         self.path_param("project_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `project_workspace` (`GET /projects/{project_id}/current_workspace`); see [`ProjectWorkspaceOp`].
+    #[inline]
     pub fn project_workspace(&self) -> crate::Stub<'_, ProjectWorkspaceOp> {
         self.stub()
     }
@@ -705,16 +783,19 @@ impl crate::JsonOperation for AllProjectFilesOp {
 }
 impl crate::Stub<'_, AllProjectFilesOp> {
     /// Matches the path parameter `project_id` (as the SDK sends it).
+    #[inline]
     pub fn project_id(self, value: impl Into<String>) -> Self {
         self.path_param("project_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `all_project_files` (`GET /projects/{project_id}/files`); see [`AllProjectFilesOp`].
+    #[inline]
     pub fn all_project_files(&self) -> crate::Stub<'_, AllProjectFilesOp> {
         self.stub()
     }
@@ -731,20 +812,24 @@ impl crate::JsonOperation for ProjectFileOp {
 }
 impl crate::Stub<'_, ProjectFileOp> {
     /// Matches the path parameter `project_id` (as the SDK sends it).
+    #[inline]
     pub fn project_id(self, value: impl Into<String>) -> Self {
         self.path_param("project_id", value)
     }
     /// Matches the query parameter `file_id` (as the SDK sends it).
+    #[inline]
     pub fn file_id(self, value: impl Into<String>) -> Self {
         self.query_param("file_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `project_file` (`GET /projects/{project_id}/files/file`); see [`ProjectFileOp`].
+    #[inline]
     pub fn project_file(&self) -> crate::Stub<'_, ProjectFileOp> {
         self.stub()
     }
@@ -761,16 +846,19 @@ impl crate::JsonOperation for AllGitConnectionTestsOp {
 }
 impl crate::Stub<'_, AllGitConnectionTestsOp> {
     /// Matches the path parameter `project_id` (as the SDK sends it).
+    #[inline]
     pub fn project_id(self, value: impl Into<String>) -> Self {
         self.path_param("project_id", value)
     }
     /// Matches the query parameter `remote_url` (as the SDK sends it).
+    #[inline]
     pub fn remote_url(self, value: impl Into<String>) -> Self {
         self.query_param("remote_url", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `all_git_connection_tests` (`GET /projects/{project_id}/git_connection_tests`); see [`AllGitConnectionTestsOp`].
+    #[inline]
     pub fn all_git_connection_tests(&self) -> crate::Stub<'_, AllGitConnectionTestsOp> {
         self.stub()
     }
@@ -787,24 +875,29 @@ impl crate::JsonOperation for RunGitConnectionTestOp {
 }
 impl crate::Stub<'_, RunGitConnectionTestOp> {
     /// Matches the path parameter `project_id` (as the SDK sends it).
+    #[inline]
     pub fn project_id(self, value: impl Into<String>) -> Self {
         self.path_param("project_id", value)
     }
     /// Matches the path parameter `test_id` (as the SDK sends it).
+    #[inline]
     pub fn test_id(self, value: impl Into<String>) -> Self {
         self.path_param("test_id", value)
     }
     /// Matches the query parameter `remote_url` (as the SDK sends it).
+    #[inline]
     pub fn remote_url(self, value: impl Into<String>) -> Self {
         self.query_param("remote_url", value)
     }
     /// Matches the query parameter `use_production` (as the SDK sends it).
+    #[inline]
     pub fn use_production(self, value: impl Into<String>) -> Self {
         self.query_param("use_production", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `run_git_connection_test` (`GET /projects/{project_id}/git_connection_tests/{test_id}`); see [`RunGitConnectionTestOp`].
+    #[inline]
     pub fn run_git_connection_test(&self) -> crate::Stub<'_, RunGitConnectionTestOp> {
         self.stub()
     }
@@ -821,16 +914,19 @@ impl crate::JsonOperation for AllLookmlTestsOp {
 }
 impl crate::Stub<'_, AllLookmlTestsOp> {
     /// Matches the path parameter `project_id` (as the SDK sends it).
+    #[inline]
     pub fn project_id(self, value: impl Into<String>) -> Self {
         self.path_param("project_id", value)
     }
     /// Matches the query parameter `file_id` (as the SDK sends it).
+    #[inline]
     pub fn file_id(self, value: impl Into<String>) -> Self {
         self.query_param("file_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `all_lookml_tests` (`GET /projects/{project_id}/lookml_tests`); see [`AllLookmlTestsOp`].
+    #[inline]
     pub fn all_lookml_tests(&self) -> crate::Stub<'_, AllLookmlTestsOp> {
         self.stub()
     }
@@ -847,24 +943,29 @@ impl crate::JsonOperation for RunLookmlTestOp {
 }
 impl crate::Stub<'_, RunLookmlTestOp> {
     /// Matches the path parameter `project_id` (as the SDK sends it).
+    #[inline]
     pub fn project_id(self, value: impl Into<String>) -> Self {
         self.path_param("project_id", value)
     }
     /// Matches the query parameter `file_id` (as the SDK sends it).
+    #[inline]
     pub fn file_id(self, value: impl Into<String>) -> Self {
         self.query_param("file_id", value)
     }
     /// Matches the query parameter `test` (as the SDK sends it).
+    #[inline]
     pub fn test(self, value: impl Into<String>) -> Self {
         self.query_param("test", value)
     }
     /// Matches the query parameter `model` (as the SDK sends it).
+    #[inline]
     pub fn model(self, value: impl Into<String>) -> Self {
         self.query_param("model", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `run_lookml_test` (`GET /projects/{project_id}/lookml_tests/run`); see [`RunLookmlTestOp`].
+    #[inline]
     pub fn run_lookml_test(&self) -> crate::Stub<'_, RunLookmlTestOp> {
         self.stub()
     }
@@ -881,28 +982,34 @@ impl crate::JsonOperation for TagRefOp {
 }
 impl crate::Stub<'_, TagRefOp> {
     /// Matches the path parameter `project_id` (as the SDK sends it).
+    #[inline]
     pub fn project_id(self, value: impl Into<String>) -> Self {
         self.path_param("project_id", value)
     }
     /// Matches the query parameter `commit_sha` (as the SDK sends it).
+    #[inline]
     pub fn commit_sha(self, value: impl Into<String>) -> Self {
         self.query_param("commit_sha", value)
     }
     /// Matches the query parameter `tag_name` (as the SDK sends it).
+    #[inline]
     pub fn tag_name(self, value: impl Into<String>) -> Self {
         self.query_param("tag_name", value)
     }
     /// Matches the query parameter `tag_message` (as the SDK sends it).
+    #[inline]
     pub fn tag_message(self, value: impl Into<String>) -> Self {
         self.query_param("tag_message", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteProject) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `tag_ref` (`POST /projects/{project_id}/tag`); see [`TagRefOp`].
+    #[inline]
     pub fn tag_ref(&self) -> crate::Stub<'_, TagRefOp> {
         self.stub()
     }
@@ -919,16 +1026,19 @@ impl crate::JsonOperation for CreateGitDiagnosticReportOp {
 }
 impl crate::Stub<'_, CreateGitDiagnosticReportOp> {
     /// Matches the path parameter `project_id` (as the SDK sends it).
+    #[inline]
     pub fn project_id(self, value: impl Into<String>) -> Self {
         self.path_param("project_id", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteGitDiagnosticReport) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_git_diagnostic_report` (`POST /projects/{project_id}/git_diagnostic_report`); see [`CreateGitDiagnosticReportOp`].
+    #[inline]
     pub fn create_git_diagnostic_report(
         &self,
     ) -> crate::Stub<'_, CreateGitDiagnosticReportOp> {
@@ -947,16 +1057,19 @@ impl crate::JsonOperation for GetGitDiagnosticReportOp {
 }
 impl crate::Stub<'_, GetGitDiagnosticReportOp> {
     /// Matches the path parameter `project_id` (as the SDK sends it).
+    #[inline]
     pub fn project_id(self, value: impl Into<String>) -> Self {
         self.path_param("project_id", value)
     }
     /// Matches the path parameter `report_id` (as the SDK sends it).
+    #[inline]
     pub fn report_id(self, value: impl Into<String>) -> Self {
         self.path_param("report_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `get_git_diagnostic_report` (`GET /projects/{project_id}/git_diagnostic_report/{report_id}`); see [`GetGitDiagnosticReportOp`].
+    #[inline]
     pub fn get_git_diagnostic_report(
         &self,
     ) -> crate::Stub<'_, GetGitDiagnosticReportOp> {
@@ -975,20 +1088,24 @@ impl crate::JsonOperation for RepairGitDiagnosticReportOp {
 }
 impl crate::Stub<'_, RepairGitDiagnosticReportOp> {
     /// Matches the path parameter `project_id` (as the SDK sends it).
+    #[inline]
     pub fn project_id(self, value: impl Into<String>) -> Self {
         self.path_param("project_id", value)
     }
     /// Matches the path parameter `report_id` (as the SDK sends it).
+    #[inline]
     pub fn report_id(self, value: impl Into<String>) -> Self {
         self.path_param("report_id", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteGitDiagnosticReport) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `repair_git_diagnostic_report` (`POST /projects/{project_id}/git_diagnostic_report/{report_id}/repair`); see [`RepairGitDiagnosticReportOp`].
+    #[inline]
     pub fn repair_git_diagnostic_report(
         &self,
     ) -> crate::Stub<'_, RepairGitDiagnosticReportOp> {
@@ -1007,20 +1124,24 @@ impl crate::JsonOperation for UpdateRepositoryCredentialOp {
 }
 impl crate::Stub<'_, UpdateRepositoryCredentialOp> {
     /// Matches the path parameter `root_project_id` (as the SDK sends it).
+    #[inline]
     pub fn root_project_id(self, value: impl Into<String>) -> Self {
         self.path_param("root_project_id", value)
     }
     /// Matches the path parameter `credential_id` (as the SDK sends it).
+    #[inline]
     pub fn credential_id(self, value: impl Into<String>) -> Self {
         self.path_param("credential_id", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteRepositoryCredential) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_repository_credential` (`PUT /projects/{root_project_id}/credential/{credential_id}`); see [`UpdateRepositoryCredentialOp`].
+    #[inline]
     pub fn update_repository_credential(
         &self,
     ) -> crate::Stub<'_, UpdateRepositoryCredentialOp> {
@@ -1035,16 +1156,19 @@ impl crate::Operation for DeleteRepositoryCredentialOp {
 }
 impl crate::Stub<'_, DeleteRepositoryCredentialOp> {
     /// Matches the path parameter `root_project_id` (as the SDK sends it).
+    #[inline]
     pub fn root_project_id(self, value: impl Into<String>) -> Self {
         self.path_param("root_project_id", value)
     }
     /// Matches the path parameter `credential_id` (as the SDK sends it).
+    #[inline]
     pub fn credential_id(self, value: impl Into<String>) -> Self {
         self.path_param("credential_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_repository_credential` (`DELETE /projects/{root_project_id}/credential/{credential_id}`); see [`DeleteRepositoryCredentialOp`].
+    #[inline]
     pub fn delete_repository_credential(
         &self,
     ) -> crate::Stub<'_, DeleteRepositoryCredentialOp> {
@@ -1063,12 +1187,14 @@ impl crate::JsonOperation for GetAllRepositoryCredentialsOp {
 }
 impl crate::Stub<'_, GetAllRepositoryCredentialsOp> {
     /// Matches the path parameter `root_project_id` (as the SDK sends it).
+    #[inline]
     pub fn root_project_id(self, value: impl Into<String>) -> Self {
         self.path_param("root_project_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `get_all_repository_credentials` (`GET /projects/{root_project_id}/credentials`); see [`GetAllRepositoryCredentialsOp`].
+    #[inline]
     pub fn get_all_repository_credentials(
         &self,
     ) -> crate::Stub<'_, GetAllRepositoryCredentialsOp> {

@@ -14,56 +14,69 @@ impl crate::JsonOperation for CreateQueryTaskOp {
 }
 impl crate::Stub<'_, CreateQueryTaskOp> {
     /// Matches the query parameter `limit` (as the SDK sends it).
+    #[inline]
     pub fn limit(self, value: i64) -> Self {
         self.query_param("limit", value.to_string())
     }
     /// Matches the query parameter `apply_formatting` (as the SDK sends it).
+    #[inline]
     pub fn apply_formatting(self, value: bool) -> Self {
         self.query_param("apply_formatting", value.to_string())
     }
     /// Matches the query parameter `apply_vis` (as the SDK sends it).
+    #[inline]
     pub fn apply_vis(self, value: bool) -> Self {
         self.query_param("apply_vis", value.to_string())
     }
     /// Matches the query parameter `cache` (as the SDK sends it).
+    #[inline]
     pub fn cache(self, value: bool) -> Self {
         self.query_param("cache", value.to_string())
     }
     /// Matches the query parameter `generate_drill_links` (as the SDK sends it).
+    #[inline]
     pub fn generate_drill_links(self, value: bool) -> Self {
         self.query_param("generate_drill_links", value.to_string())
     }
     /// Matches the query parameter `force_production` (as the SDK sends it).
+    #[inline]
     pub fn force_production(self, value: bool) -> Self {
         self.query_param("force_production", value.to_string())
     }
     /// Matches the query parameter `cache_only` (as the SDK sends it).
+    #[inline]
     pub fn cache_only(self, value: bool) -> Self {
         self.query_param("cache_only", value.to_string())
     }
     /// Matches the query parameter `path_prefix` (as the SDK sends it).
+    #[inline]
     pub fn path_prefix(self, value: impl Into<String>) -> Self {
         self.query_param("path_prefix", value)
     }
     /// Matches the query parameter `rebuild_pdts` (as the SDK sends it).
+    #[inline]
     pub fn rebuild_pdts(self, value: bool) -> Self {
         self.query_param("rebuild_pdts", value.to_string())
     }
     /// Matches the query parameter `server_table_calcs` (as the SDK sends it).
+    #[inline]
     pub fn server_table_calcs(self, value: bool) -> Self {
         self.query_param("server_table_calcs", value.to_string())
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteCreateQueryTask) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_query_task` (`POST /query_tasks`); see [`CreateQueryTaskOp`].
+    #[inline]
     pub fn create_query_task(&self) -> crate::Stub<'_, CreateQueryTaskOp> {
         self.stub()
     }
@@ -80,6 +93,7 @@ impl crate::JsonOperation for QueryTaskMultiResultsOp {
 }
 impl crate::Stub<'_, QueryTaskMultiResultsOp> {
     /// Matches the query parameter `query_task_ids` (as the SDK sends it).
+    #[inline]
     pub fn query_task_ids(
         self,
         value: impl IntoIterator<Item = impl Into<String>>,
@@ -89,6 +103,7 @@ impl crate::Stub<'_, QueryTaskMultiResultsOp> {
 }
 impl crate::FakeLooker {
     /// Stubs `query_task_multi_results` (`GET /query_tasks/multi_results`); see [`QueryTaskMultiResultsOp`].
+    #[inline]
     pub fn query_task_multi_results(&self) -> crate::Stub<'_, QueryTaskMultiResultsOp> {
         self.stub()
     }
@@ -105,16 +120,19 @@ impl crate::JsonOperation for QueryTaskOp {
 }
 impl crate::Stub<'_, QueryTaskOp> {
     /// Matches the path parameter `query_task_id` (as the SDK sends it).
+    #[inline]
     pub fn query_task_id(self, value: impl Into<String>) -> Self {
         self.path_param("query_task_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `query_task` (`GET /query_tasks/{query_task_id}`); see [`QueryTaskOp`].
+    #[inline]
     pub fn query_task(&self) -> crate::Stub<'_, QueryTaskOp> {
         self.stub()
     }
@@ -127,12 +145,14 @@ impl crate::Operation for QueryTaskResultsOp {
 }
 impl crate::Stub<'_, QueryTaskResultsOp> {
     /// Matches the path parameter `query_task_id` (as the SDK sends it).
+    #[inline]
     pub fn query_task_id(self, value: impl Into<String>) -> Self {
         self.path_param("query_task_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `query_task_results` (`GET /query_tasks/{query_task_id}/results`); see [`QueryTaskResultsOp`].
+    #[inline]
     pub fn query_task_results(&self) -> crate::Stub<'_, QueryTaskResultsOp> {
         self.stub()
     }
@@ -149,16 +169,19 @@ impl crate::JsonOperation for QueryOp {
 }
 impl crate::Stub<'_, QueryOp> {
     /// Matches the path parameter `query_id` (as the SDK sends it).
+    #[inline]
     pub fn query_id(self, value: impl Into<String>) -> Self {
         self.path_param("query_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `query` (`GET /queries/{query_id}`); see [`QueryOp`].
+    #[inline]
     pub fn query(&self) -> crate::Stub<'_, QueryOp> {
         self.stub()
     }
@@ -175,16 +198,19 @@ impl crate::JsonOperation for QueryForSlugOp {
 }
 impl crate::Stub<'_, QueryForSlugOp> {
     /// Matches the path parameter `slug` (as the SDK sends it).
+    #[inline]
     pub fn slug(self, value: impl Into<String>) -> Self {
         self.path_param("slug", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `query_for_slug` (`GET /queries/slug/{slug}`); see [`QueryForSlugOp`].
+    #[inline]
     pub fn query_for_slug(&self) -> crate::Stub<'_, QueryForSlugOp> {
         self.stub()
     }
@@ -201,16 +227,19 @@ impl crate::JsonOperation for CreateQueryOp {
 }
 impl crate::Stub<'_, CreateQueryOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteQuery) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_query` (`POST /queries`); see [`CreateQueryOp`].
+    #[inline]
     pub fn create_query(&self) -> crate::Stub<'_, CreateQueryOp> {
         self.stub()
     }
@@ -223,64 +252,79 @@ impl crate::Operation for RunQueryOp {
 }
 impl crate::Stub<'_, RunQueryOp> {
     /// Matches the path parameter `query_id` (as the SDK sends it).
+    #[inline]
     pub fn query_id(self, value: impl Into<String>) -> Self {
         self.path_param("query_id", value)
     }
     /// Matches the path parameter `result_format` (as the SDK sends it).
+    #[inline]
     pub fn result_format(self, value: impl Into<String>) -> Self {
         self.path_param("result_format", value)
     }
     /// Matches the query parameter `limit` (as the SDK sends it).
+    #[inline]
     pub fn limit(self, value: i64) -> Self {
         self.query_param("limit", value.to_string())
     }
     /// Matches the query parameter `apply_formatting` (as the SDK sends it).
+    #[inline]
     pub fn apply_formatting(self, value: bool) -> Self {
         self.query_param("apply_formatting", value.to_string())
     }
     /// Matches the query parameter `apply_vis` (as the SDK sends it).
+    #[inline]
     pub fn apply_vis(self, value: bool) -> Self {
         self.query_param("apply_vis", value.to_string())
     }
     /// Matches the query parameter `cache` (as the SDK sends it).
+    #[inline]
     pub fn cache(self, value: bool) -> Self {
         self.query_param("cache", value.to_string())
     }
     /// Matches the query parameter `image_width` (as the SDK sends it).
+    #[inline]
     pub fn image_width(self, value: i64) -> Self {
         self.query_param("image_width", value.to_string())
     }
     /// Matches the query parameter `image_height` (as the SDK sends it).
+    #[inline]
     pub fn image_height(self, value: i64) -> Self {
         self.query_param("image_height", value.to_string())
     }
     /// Matches the query parameter `generate_drill_links` (as the SDK sends it).
+    #[inline]
     pub fn generate_drill_links(self, value: bool) -> Self {
         self.query_param("generate_drill_links", value.to_string())
     }
     /// Matches the query parameter `force_production` (as the SDK sends it).
+    #[inline]
     pub fn force_production(self, value: bool) -> Self {
         self.query_param("force_production", value.to_string())
     }
     /// Matches the query parameter `cache_only` (as the SDK sends it).
+    #[inline]
     pub fn cache_only(self, value: bool) -> Self {
         self.query_param("cache_only", value.to_string())
     }
     /// Matches the query parameter `path_prefix` (as the SDK sends it).
+    #[inline]
     pub fn path_prefix(self, value: impl Into<String>) -> Self {
         self.query_param("path_prefix", value)
     }
     /// Matches the query parameter `rebuild_pdts` (as the SDK sends it).
+    #[inline]
     pub fn rebuild_pdts(self, value: bool) -> Self {
         self.query_param("rebuild_pdts", value.to_string())
     }
     /// Matches the query parameter `server_table_calcs` (as the SDK sends it).
+    #[inline]
     pub fn server_table_calcs(self, value: bool) -> Self {
         self.query_param("server_table_calcs", value.to_string())
     }
 }
 impl crate::FakeLooker {
     /// Stubs `run_query` (`GET /queries/{query_id}/run/{result_format}`); see [`RunQueryOp`].
+    #[inline]
     pub fn run_query(&self) -> crate::Stub<'_, RunQueryOp> {
         self.stub()
     }
@@ -293,64 +337,79 @@ impl crate::Operation for RunInlineQueryOp {
 }
 impl crate::Stub<'_, RunInlineQueryOp> {
     /// Matches the path parameter `result_format` (as the SDK sends it).
+    #[inline]
     pub fn result_format(self, value: impl Into<String>) -> Self {
         self.path_param("result_format", value)
     }
     /// Matches the query parameter `limit` (as the SDK sends it).
+    #[inline]
     pub fn limit(self, value: i64) -> Self {
         self.query_param("limit", value.to_string())
     }
     /// Matches the query parameter `apply_formatting` (as the SDK sends it).
+    #[inline]
     pub fn apply_formatting(self, value: bool) -> Self {
         self.query_param("apply_formatting", value.to_string())
     }
     /// Matches the query parameter `apply_vis` (as the SDK sends it).
+    #[inline]
     pub fn apply_vis(self, value: bool) -> Self {
         self.query_param("apply_vis", value.to_string())
     }
     /// Matches the query parameter `cache` (as the SDK sends it).
+    #[inline]
     pub fn cache(self, value: bool) -> Self {
         self.query_param("cache", value.to_string())
     }
     /// Matches the query parameter `image_width` (as the SDK sends it).
+    #[inline]
     pub fn image_width(self, value: i64) -> Self {
         self.query_param("image_width", value.to_string())
     }
     /// Matches the query parameter `image_height` (as the SDK sends it).
+    #[inline]
     pub fn image_height(self, value: i64) -> Self {
         self.query_param("image_height", value.to_string())
     }
     /// Matches the query parameter `generate_drill_links` (as the SDK sends it).
+    #[inline]
     pub fn generate_drill_links(self, value: bool) -> Self {
         self.query_param("generate_drill_links", value.to_string())
     }
     /// Matches the query parameter `force_production` (as the SDK sends it).
+    #[inline]
     pub fn force_production(self, value: bool) -> Self {
         self.query_param("force_production", value.to_string())
     }
     /// Matches the query parameter `cache_only` (as the SDK sends it).
+    #[inline]
     pub fn cache_only(self, value: bool) -> Self {
         self.query_param("cache_only", value.to_string())
     }
     /// Matches the query parameter `path_prefix` (as the SDK sends it).
+    #[inline]
     pub fn path_prefix(self, value: impl Into<String>) -> Self {
         self.query_param("path_prefix", value)
     }
     /// Matches the query parameter `rebuild_pdts` (as the SDK sends it).
+    #[inline]
     pub fn rebuild_pdts(self, value: bool) -> Self {
         self.query_param("rebuild_pdts", value.to_string())
     }
     /// Matches the query parameter `server_table_calcs` (as the SDK sends it).
+    #[inline]
     pub fn server_table_calcs(self, value: bool) -> Self {
         self.query_param("server_table_calcs", value.to_string())
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteQuery) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `run_inline_query` (`POST /queries/run/{result_format}`); see [`RunInlineQueryOp`].
+    #[inline]
     pub fn run_inline_query(&self) -> crate::Stub<'_, RunInlineQueryOp> {
         self.stub()
     }
@@ -363,20 +422,24 @@ impl crate::Operation for RunUrlEncodedQueryOp {
 }
 impl crate::Stub<'_, RunUrlEncodedQueryOp> {
     /// Matches the path parameter `model_name` (as the SDK sends it).
+    #[inline]
     pub fn model_name(self, value: impl Into<String>) -> Self {
         self.path_param("model_name", value)
     }
     /// Matches the path parameter `view_name` (as the SDK sends it).
+    #[inline]
     pub fn view_name(self, value: impl Into<String>) -> Self {
         self.path_param("view_name", value)
     }
     /// Matches the path parameter `result_format` (as the SDK sends it).
+    #[inline]
     pub fn result_format(self, value: impl Into<String>) -> Self {
         self.path_param("result_format", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `run_url_encoded_query` (`GET /queries/models/{model_name}/views/{view_name}/run/{result_format}`); see [`RunUrlEncodedQueryOp`].
+    #[inline]
     pub fn run_url_encoded_query(&self) -> crate::Stub<'_, RunUrlEncodedQueryOp> {
         self.stub()
     }
@@ -393,16 +456,19 @@ impl crate::JsonOperation for MergeQueryOp {
 }
 impl crate::Stub<'_, MergeQueryOp> {
     /// Matches the path parameter `merge_query_id` (as the SDK sends it).
+    #[inline]
     pub fn merge_query_id(self, value: impl Into<String>) -> Self {
         self.path_param("merge_query_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `merge_query` (`GET /merge_queries/{merge_query_id}`); see [`MergeQueryOp`].
+    #[inline]
     pub fn merge_query(&self) -> crate::Stub<'_, MergeQueryOp> {
         self.stub()
     }
@@ -419,16 +485,19 @@ impl crate::JsonOperation for CreateMergeQueryOp {
 }
 impl crate::Stub<'_, CreateMergeQueryOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteMergeQuery) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_merge_query` (`POST /merge_queries`); see [`CreateMergeQueryOp`].
+    #[inline]
     pub fn create_merge_query(&self) -> crate::Stub<'_, CreateMergeQueryOp> {
         self.stub()
     }
@@ -445,6 +514,7 @@ impl crate::JsonOperation for AllRunningQueriesOp {
 }
 impl crate::FakeLooker {
     /// Stubs `all_running_queries` (`GET /running_queries`); see [`AllRunningQueriesOp`].
+    #[inline]
     pub fn all_running_queries(&self) -> crate::Stub<'_, AllRunningQueriesOp> {
         self.stub()
     }
@@ -457,12 +527,14 @@ impl crate::Operation for KillQueryOp {
 }
 impl crate::Stub<'_, KillQueryOp> {
     /// Matches the path parameter `query_task_id` (as the SDK sends it).
+    #[inline]
     pub fn query_task_id(self, value: impl Into<String>) -> Self {
         self.path_param("query_task_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `kill_query` (`DELETE /running_queries/{query_task_id}`); see [`KillQueryOp`].
+    #[inline]
     pub fn kill_query(&self) -> crate::Stub<'_, KillQueryOp> {
         self.stub()
     }
@@ -479,12 +551,14 @@ impl crate::JsonOperation for CreateSqlQueryOp {
 }
 impl crate::Stub<'_, CreateSqlQueryOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::SqlQueryCreate) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_sql_query` (`POST /sql_queries`); see [`CreateSqlQueryOp`].
+    #[inline]
     pub fn create_sql_query(&self) -> crate::Stub<'_, CreateSqlQueryOp> {
         self.stub()
     }
@@ -501,12 +575,14 @@ impl crate::JsonOperation for SqlQueryOp {
 }
 impl crate::Stub<'_, SqlQueryOp> {
     /// Matches the path parameter `slug` (as the SDK sends it).
+    #[inline]
     pub fn slug(self, value: impl Into<String>) -> Self {
         self.path_param("slug", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `sql_query` (`GET /sql_queries/{slug}`); see [`SqlQueryOp`].
+    #[inline]
     pub fn sql_query(&self) -> crate::Stub<'_, SqlQueryOp> {
         self.stub()
     }
@@ -519,20 +595,24 @@ impl crate::Operation for RunSqlQueryOp {
 }
 impl crate::Stub<'_, RunSqlQueryOp> {
     /// Matches the path parameter `slug` (as the SDK sends it).
+    #[inline]
     pub fn slug(self, value: impl Into<String>) -> Self {
         self.path_param("slug", value)
     }
     /// Matches the path parameter `result_format` (as the SDK sends it).
+    #[inline]
     pub fn result_format(self, value: impl Into<String>) -> Self {
         self.path_param("result_format", value)
     }
     /// Matches the query parameter `download` (as the SDK sends it).
+    #[inline]
     pub fn download(self, value: impl Into<String>) -> Self {
         self.query_param("download", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `run_sql_query` (`POST /sql_queries/{slug}/run/{result_format}`); see [`RunSqlQueryOp`].
+    #[inline]
     pub fn run_sql_query(&self) -> crate::Stub<'_, RunSqlQueryOp> {
         self.stub()
     }

@@ -14,28 +14,34 @@ impl crate::JsonOperation for CreateLookRenderTaskOp {
 }
 impl crate::Stub<'_, CreateLookRenderTaskOp> {
     /// Matches the path parameter `look_id` (as the SDK sends it).
+    #[inline]
     pub fn look_id(self, value: impl Into<String>) -> Self {
         self.path_param("look_id", value)
     }
     /// Matches the path parameter `result_format` (as the SDK sends it).
+    #[inline]
     pub fn result_format(self, value: impl Into<String>) -> Self {
         self.path_param("result_format", value)
     }
     /// Matches the query parameter `width` (as the SDK sends it).
+    #[inline]
     pub fn width(self, value: i64) -> Self {
         self.query_param("width", value.to_string())
     }
     /// Matches the query parameter `height` (as the SDK sends it).
+    #[inline]
     pub fn height(self, value: i64) -> Self {
         self.query_param("height", value.to_string())
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_look_render_task` (`POST /render_tasks/looks/{look_id}/{result_format}`); see [`CreateLookRenderTaskOp`].
+    #[inline]
     pub fn create_look_render_task(&self) -> crate::Stub<'_, CreateLookRenderTaskOp> {
         self.stub()
     }
@@ -52,28 +58,34 @@ impl crate::JsonOperation for CreateQueryRenderTaskOp {
 }
 impl crate::Stub<'_, CreateQueryRenderTaskOp> {
     /// Matches the path parameter `query_id` (as the SDK sends it).
+    #[inline]
     pub fn query_id(self, value: impl Into<String>) -> Self {
         self.path_param("query_id", value)
     }
     /// Matches the path parameter `result_format` (as the SDK sends it).
+    #[inline]
     pub fn result_format(self, value: impl Into<String>) -> Self {
         self.path_param("result_format", value)
     }
     /// Matches the query parameter `width` (as the SDK sends it).
+    #[inline]
     pub fn width(self, value: i64) -> Self {
         self.query_param("width", value.to_string())
     }
     /// Matches the query parameter `height` (as the SDK sends it).
+    #[inline]
     pub fn height(self, value: i64) -> Self {
         self.query_param("height", value.to_string())
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_query_render_task` (`POST /render_tasks/queries/{query_id}/{result_format}`); see [`CreateQueryRenderTaskOp`].
+    #[inline]
     pub fn create_query_render_task(&self) -> crate::Stub<'_, CreateQueryRenderTaskOp> {
         self.stub()
     }
@@ -90,48 +102,59 @@ impl crate::JsonOperation for CreateDashboardRenderTaskOp {
 }
 impl crate::Stub<'_, CreateDashboardRenderTaskOp> {
     /// Matches the path parameter `dashboard_id` (as the SDK sends it).
+    #[inline]
     pub fn dashboard_id(self, value: impl Into<String>) -> Self {
         self.path_param("dashboard_id", value)
     }
     /// Matches the path parameter `result_format` (as the SDK sends it).
+    #[inline]
     pub fn result_format(self, value: impl Into<String>) -> Self {
         self.path_param("result_format", value)
     }
     /// Matches the query parameter `width` (as the SDK sends it).
+    #[inline]
     pub fn width(self, value: i64) -> Self {
         self.query_param("width", value.to_string())
     }
     /// Matches the query parameter `height` (as the SDK sends it).
+    #[inline]
     pub fn height(self, value: i64) -> Self {
         self.query_param("height", value.to_string())
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `pdf_paper_size` (as the SDK sends it).
+    #[inline]
     pub fn pdf_paper_size(self, value: impl Into<String>) -> Self {
         self.query_param("pdf_paper_size", value)
     }
     /// Matches the query parameter `pdf_landscape` (as the SDK sends it).
+    #[inline]
     pub fn pdf_landscape(self, value: bool) -> Self {
         self.query_param("pdf_landscape", value.to_string())
     }
     /// Matches the query parameter `long_tables` (as the SDK sends it).
+    #[inline]
     pub fn long_tables(self, value: bool) -> Self {
         self.query_param("long_tables", value.to_string())
     }
     /// Matches the query parameter `theme` (as the SDK sends it).
+    #[inline]
     pub fn theme(self, value: impl Into<String>) -> Self {
         self.query_param("theme", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::CreateDashboardRenderTask) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_dashboard_render_task` (`POST /render_tasks/dashboards/{dashboard_id}/{result_format}`); see [`CreateDashboardRenderTaskOp`].
+    #[inline]
     pub fn create_dashboard_render_task(
         &self,
     ) -> crate::Stub<'_, CreateDashboardRenderTaskOp> {
@@ -150,16 +173,19 @@ impl crate::JsonOperation for RenderTaskOp {
 }
 impl crate::Stub<'_, RenderTaskOp> {
     /// Matches the path parameter `render_task_id` (as the SDK sends it).
+    #[inline]
     pub fn render_task_id(self, value: impl Into<String>) -> Self {
         self.path_param("render_task_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `render_task` (`GET /render_tasks/{render_task_id}`); see [`RenderTaskOp`].
+    #[inline]
     pub fn render_task(&self) -> crate::Stub<'_, RenderTaskOp> {
         self.stub()
     }
@@ -172,12 +198,14 @@ impl crate::Operation for RenderTaskResultsOp {
 }
 impl crate::Stub<'_, RenderTaskResultsOp> {
     /// Matches the path parameter `render_task_id` (as the SDK sends it).
+    #[inline]
     pub fn render_task_id(self, value: impl Into<String>) -> Self {
         self.path_param("render_task_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `render_task_results` (`GET /render_tasks/{render_task_id}/results`); see [`RenderTaskResultsOp`].
+    #[inline]
     pub fn render_task_results(&self) -> crate::Stub<'_, RenderTaskResultsOp> {
         self.stub()
     }
@@ -194,28 +222,34 @@ impl crate::JsonOperation for CreateDashboardElementRenderTaskOp {
 }
 impl crate::Stub<'_, CreateDashboardElementRenderTaskOp> {
     /// Matches the path parameter `dashboard_element_id` (as the SDK sends it).
+    #[inline]
     pub fn dashboard_element_id(self, value: impl Into<String>) -> Self {
         self.path_param("dashboard_element_id", value)
     }
     /// Matches the path parameter `result_format` (as the SDK sends it).
+    #[inline]
     pub fn result_format(self, value: impl Into<String>) -> Self {
         self.path_param("result_format", value)
     }
     /// Matches the query parameter `width` (as the SDK sends it).
+    #[inline]
     pub fn width(self, value: i64) -> Self {
         self.query_param("width", value.to_string())
     }
     /// Matches the query parameter `height` (as the SDK sends it).
+    #[inline]
     pub fn height(self, value: i64) -> Self {
         self.query_param("height", value.to_string())
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_dashboard_element_render_task` (`POST /render_tasks/dashboard_elements/{dashboard_element_id}/{result_format}`); see [`CreateDashboardElementRenderTaskOp`].
+    #[inline]
     pub fn create_dashboard_element_render_task(
         &self,
     ) -> crate::Stub<'_, CreateDashboardElementRenderTaskOp> {

@@ -14,44 +14,54 @@ impl crate::JsonOperation for SearchReportsOp {
 }
 impl crate::Stub<'_, SearchReportsOp> {
     /// Matches the query parameter `folder_id` (as the SDK sends it).
+    #[inline]
     pub fn folder_id(self, value: impl Into<String>) -> Self {
         self.query_param("folder_id", value)
     }
     /// Matches the query parameter `favorite` (as the SDK sends it).
+    #[inline]
     pub fn favorite(self, value: bool) -> Self {
         self.query_param("favorite", value.to_string())
     }
     /// Matches the query parameter `recent` (as the SDK sends it).
+    #[inline]
     pub fn recent(self, value: bool) -> Self {
         self.query_param("recent", value.to_string())
     }
     /// Matches the query parameter `id` (as the SDK sends it).
+    #[inline]
     pub fn id(self, value: impl Into<String>) -> Self {
         self.query_param("id", value)
     }
     /// Matches the query parameter `title` (as the SDK sends it).
+    #[inline]
     pub fn title(self, value: impl Into<String>) -> Self {
         self.query_param("title", value)
     }
     /// Matches the query parameter `sorts` (as the SDK sends it).
+    #[inline]
     pub fn sorts(self, value: impl Into<String>) -> Self {
         self.query_param("sorts", value)
     }
     /// Matches the query parameter `limit` (as the SDK sends it).
+    #[inline]
     pub fn limit(self, value: i64) -> Self {
         self.query_param("limit", value.to_string())
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `next_page_token` (as the SDK sends it).
+    #[inline]
     pub fn next_page_token(self, value: impl Into<String>) -> Self {
         self.query_param("next_page_token", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `search_reports` (`GET /reports/search`); see [`SearchReportsOp`].
+    #[inline]
     pub fn search_reports(&self) -> crate::Stub<'_, SearchReportsOp> {
         self.stub()
     }

@@ -14,48 +14,59 @@ impl crate::JsonOperation for SearchModelSetsOp {
 }
 impl crate::Stub<'_, SearchModelSetsOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `limit` (as the SDK sends it).
+    #[inline]
     pub fn limit(self, value: i64) -> Self {
         self.query_param("limit", value.to_string())
     }
     /// Matches the query parameter `offset` (as the SDK sends it).
+    #[inline]
     pub fn offset(self, value: i64) -> Self {
         self.query_param("offset", value.to_string())
     }
     /// Matches the query parameter `sorts` (as the SDK sends it).
+    #[inline]
     pub fn sorts(self, value: impl Into<String>) -> Self {
         self.query_param("sorts", value)
     }
     /// Matches the query parameter `id` (as the SDK sends it).
+    #[inline]
     pub fn id(self, value: impl Into<String>) -> Self {
         self.query_param("id", value)
     }
     /// Matches the query parameter `name` (as the SDK sends it).
+    #[inline]
     pub fn name(self, value: impl Into<String>) -> Self {
         self.query_param("name", value)
     }
     /// Matches the query parameter `all_access` (as the SDK sends it).
+    #[inline]
     pub fn all_access(self, value: bool) -> Self {
         self.query_param("all_access", value.to_string())
     }
     /// Matches the query parameter `built_in` (as the SDK sends it).
+    #[inline]
     pub fn built_in(self, value: bool) -> Self {
         self.query_param("built_in", value.to_string())
     }
     /// Matches the query parameter `filter_or` (as the SDK sends it).
+    #[inline]
     pub fn filter_or(self, value: bool) -> Self {
         self.query_param("filter_or", value.to_string())
     }
     /// Matches the query parameter `models` (as the SDK sends it).
+    #[inline]
     pub fn models(self, value: impl Into<String>) -> Self {
         self.query_param("models", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `search_model_sets` (`GET /model_sets/search`); see [`SearchModelSetsOp`].
+    #[inline]
     pub fn search_model_sets(&self) -> crate::Stub<'_, SearchModelSetsOp> {
         self.stub()
     }
@@ -72,16 +83,19 @@ impl crate::JsonOperation for ModelSetOp {
 }
 impl crate::Stub<'_, ModelSetOp> {
     /// Matches the path parameter `model_set_id` (as the SDK sends it).
+    #[inline]
     pub fn model_set_id(self, value: impl Into<String>) -> Self {
         self.path_param("model_set_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `model_set` (`GET /model_sets/{model_set_id}`); see [`ModelSetOp`].
+    #[inline]
     pub fn model_set(&self) -> crate::Stub<'_, ModelSetOp> {
         self.stub()
     }
@@ -94,12 +108,14 @@ impl crate::Operation for DeleteModelSetOp {
 }
 impl crate::Stub<'_, DeleteModelSetOp> {
     /// Matches the path parameter `model_set_id` (as the SDK sends it).
+    #[inline]
     pub fn model_set_id(self, value: impl Into<String>) -> Self {
         self.path_param("model_set_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_model_set` (`DELETE /model_sets/{model_set_id}`); see [`DeleteModelSetOp`].
+    #[inline]
     pub fn delete_model_set(&self) -> crate::Stub<'_, DeleteModelSetOp> {
         self.stub()
     }
@@ -116,16 +132,19 @@ impl crate::JsonOperation for UpdateModelSetOp {
 }
 impl crate::Stub<'_, UpdateModelSetOp> {
     /// Matches the path parameter `model_set_id` (as the SDK sends it).
+    #[inline]
     pub fn model_set_id(self, value: impl Into<String>) -> Self {
         self.path_param("model_set_id", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteModelSet) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_model_set` (`PATCH /model_sets/{model_set_id}`); see [`UpdateModelSetOp`].
+    #[inline]
     pub fn update_model_set(&self) -> crate::Stub<'_, UpdateModelSetOp> {
         self.stub()
     }
@@ -142,12 +161,14 @@ impl crate::JsonOperation for AllModelSetsOp {
 }
 impl crate::Stub<'_, AllModelSetsOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `all_model_sets` (`GET /model_sets`); see [`AllModelSetsOp`].
+    #[inline]
     pub fn all_model_sets(&self) -> crate::Stub<'_, AllModelSetsOp> {
         self.stub()
     }
@@ -164,12 +185,14 @@ impl crate::JsonOperation for CreateModelSetOp {
 }
 impl crate::Stub<'_, CreateModelSetOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteModelSet) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_model_set` (`POST /model_sets`); see [`CreateModelSetOp`].
+    #[inline]
     pub fn create_model_set(&self) -> crate::Stub<'_, CreateModelSetOp> {
         self.stub()
     }
@@ -186,6 +209,7 @@ impl crate::JsonOperation for AllPermissionsOp {
 }
 impl crate::FakeLooker {
     /// Stubs `all_permissions` (`GET /permissions`); see [`AllPermissionsOp`].
+    #[inline]
     pub fn all_permissions(&self) -> crate::Stub<'_, AllPermissionsOp> {
         self.stub()
     }
@@ -202,48 +226,59 @@ impl crate::JsonOperation for SearchPermissionSetsOp {
 }
 impl crate::Stub<'_, SearchPermissionSetsOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `limit` (as the SDK sends it).
+    #[inline]
     pub fn limit(self, value: i64) -> Self {
         self.query_param("limit", value.to_string())
     }
     /// Matches the query parameter `offset` (as the SDK sends it).
+    #[inline]
     pub fn offset(self, value: i64) -> Self {
         self.query_param("offset", value.to_string())
     }
     /// Matches the query parameter `sorts` (as the SDK sends it).
+    #[inline]
     pub fn sorts(self, value: impl Into<String>) -> Self {
         self.query_param("sorts", value)
     }
     /// Matches the query parameter `id` (as the SDK sends it).
+    #[inline]
     pub fn id(self, value: impl Into<String>) -> Self {
         self.query_param("id", value)
     }
     /// Matches the query parameter `name` (as the SDK sends it).
+    #[inline]
     pub fn name(self, value: impl Into<String>) -> Self {
         self.query_param("name", value)
     }
     /// Matches the query parameter `all_access` (as the SDK sends it).
+    #[inline]
     pub fn all_access(self, value: bool) -> Self {
         self.query_param("all_access", value.to_string())
     }
     /// Matches the query parameter `built_in` (as the SDK sends it).
+    #[inline]
     pub fn built_in(self, value: bool) -> Self {
         self.query_param("built_in", value.to_string())
     }
     /// Matches the query parameter `filter_or` (as the SDK sends it).
+    #[inline]
     pub fn filter_or(self, value: bool) -> Self {
         self.query_param("filter_or", value.to_string())
     }
     /// Matches the query parameter `permissions` (as the SDK sends it).
+    #[inline]
     pub fn permissions(self, value: impl Into<String>) -> Self {
         self.query_param("permissions", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `search_permission_sets` (`GET /permission_sets/search`); see [`SearchPermissionSetsOp`].
+    #[inline]
     pub fn search_permission_sets(&self) -> crate::Stub<'_, SearchPermissionSetsOp> {
         self.stub()
     }
@@ -260,16 +295,19 @@ impl crate::JsonOperation for PermissionSetOp {
 }
 impl crate::Stub<'_, PermissionSetOp> {
     /// Matches the path parameter `permission_set_id` (as the SDK sends it).
+    #[inline]
     pub fn permission_set_id(self, value: impl Into<String>) -> Self {
         self.path_param("permission_set_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `permission_set` (`GET /permission_sets/{permission_set_id}`); see [`PermissionSetOp`].
+    #[inline]
     pub fn permission_set(&self) -> crate::Stub<'_, PermissionSetOp> {
         self.stub()
     }
@@ -282,12 +320,14 @@ impl crate::Operation for DeletePermissionSetOp {
 }
 impl crate::Stub<'_, DeletePermissionSetOp> {
     /// Matches the path parameter `permission_set_id` (as the SDK sends it).
+    #[inline]
     pub fn permission_set_id(self, value: impl Into<String>) -> Self {
         self.path_param("permission_set_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_permission_set` (`DELETE /permission_sets/{permission_set_id}`); see [`DeletePermissionSetOp`].
+    #[inline]
     pub fn delete_permission_set(&self) -> crate::Stub<'_, DeletePermissionSetOp> {
         self.stub()
     }
@@ -304,16 +344,19 @@ impl crate::JsonOperation for UpdatePermissionSetOp {
 }
 impl crate::Stub<'_, UpdatePermissionSetOp> {
     /// Matches the path parameter `permission_set_id` (as the SDK sends it).
+    #[inline]
     pub fn permission_set_id(self, value: impl Into<String>) -> Self {
         self.path_param("permission_set_id", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WritePermissionSet) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_permission_set` (`PATCH /permission_sets/{permission_set_id}`); see [`UpdatePermissionSetOp`].
+    #[inline]
     pub fn update_permission_set(&self) -> crate::Stub<'_, UpdatePermissionSetOp> {
         self.stub()
     }
@@ -330,12 +373,14 @@ impl crate::JsonOperation for AllPermissionSetsOp {
 }
 impl crate::Stub<'_, AllPermissionSetsOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `all_permission_sets` (`GET /permission_sets`); see [`AllPermissionSetsOp`].
+    #[inline]
     pub fn all_permission_sets(&self) -> crate::Stub<'_, AllPermissionSetsOp> {
         self.stub()
     }
@@ -352,12 +397,14 @@ impl crate::JsonOperation for CreatePermissionSetOp {
 }
 impl crate::Stub<'_, CreatePermissionSetOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WritePermissionSet) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_permission_set` (`POST /permission_sets`); see [`CreatePermissionSetOp`].
+    #[inline]
     pub fn create_permission_set(&self) -> crate::Stub<'_, CreatePermissionSetOp> {
         self.stub()
     }
@@ -374,20 +421,24 @@ impl crate::JsonOperation for AllRolesOp {
 }
 impl crate::Stub<'_, AllRolesOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `ids` (as the SDK sends it).
+    #[inline]
     pub fn ids(self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.query_csv("ids", value)
     }
     /// Matches the query parameter `get_all_support_roles` (as the SDK sends it).
+    #[inline]
     pub fn get_all_support_roles(self, value: bool) -> Self {
         self.query_param("get_all_support_roles", value.to_string())
     }
 }
 impl crate::FakeLooker {
     /// Stubs `all_roles` (`GET /roles`); see [`AllRolesOp`].
+    #[inline]
     pub fn all_roles(&self) -> crate::Stub<'_, AllRolesOp> {
         self.stub()
     }
@@ -404,12 +455,14 @@ impl crate::JsonOperation for CreateRoleOp {
 }
 impl crate::Stub<'_, CreateRoleOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteRole) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_role` (`POST /roles`); see [`CreateRoleOp`].
+    #[inline]
     pub fn create_role(&self) -> crate::Stub<'_, CreateRoleOp> {
         self.stub()
     }
@@ -426,48 +479,59 @@ impl crate::JsonOperation for SearchRolesOp {
 }
 impl crate::Stub<'_, SearchRolesOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `limit` (as the SDK sends it).
+    #[inline]
     pub fn limit(self, value: i64) -> Self {
         self.query_param("limit", value.to_string())
     }
     /// Matches the query parameter `offset` (as the SDK sends it).
+    #[inline]
     pub fn offset(self, value: i64) -> Self {
         self.query_param("offset", value.to_string())
     }
     /// Matches the query parameter `sorts` (as the SDK sends it).
+    #[inline]
     pub fn sorts(self, value: impl Into<String>) -> Self {
         self.query_param("sorts", value)
     }
     /// Matches the query parameter `id` (as the SDK sends it).
+    #[inline]
     pub fn id(self, value: impl Into<String>) -> Self {
         self.query_param("id", value)
     }
     /// Matches the query parameter `model_set_ids` (as the SDK sends it).
+    #[inline]
     pub fn model_set_ids(self, value: impl Into<String>) -> Self {
         self.query_param("model_set_ids", value)
     }
     /// Matches the query parameter `permission_set_ids` (as the SDK sends it).
+    #[inline]
     pub fn permission_set_ids(self, value: impl Into<String>) -> Self {
         self.query_param("permission_set_ids", value)
     }
     /// Matches the query parameter `name` (as the SDK sends it).
+    #[inline]
     pub fn name(self, value: impl Into<String>) -> Self {
         self.query_param("name", value)
     }
     /// Matches the query parameter `built_in` (as the SDK sends it).
+    #[inline]
     pub fn built_in(self, value: bool) -> Self {
         self.query_param("built_in", value.to_string())
     }
     /// Matches the query parameter `filter_or` (as the SDK sends it).
+    #[inline]
     pub fn filter_or(self, value: bool) -> Self {
         self.query_param("filter_or", value.to_string())
     }
 }
 impl crate::FakeLooker {
     /// Stubs `search_roles` (`GET /roles/search`); see [`SearchRolesOp`].
+    #[inline]
     pub fn search_roles(&self) -> crate::Stub<'_, SearchRolesOp> {
         self.stub()
     }
@@ -484,40 +548,49 @@ impl crate::JsonOperation for SearchRolesWithUserCountOp {
 }
 impl crate::Stub<'_, SearchRolesWithUserCountOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `limit` (as the SDK sends it).
+    #[inline]
     pub fn limit(self, value: i64) -> Self {
         self.query_param("limit", value.to_string())
     }
     /// Matches the query parameter `offset` (as the SDK sends it).
+    #[inline]
     pub fn offset(self, value: i64) -> Self {
         self.query_param("offset", value.to_string())
     }
     /// Matches the query parameter `sorts` (as the SDK sends it).
+    #[inline]
     pub fn sorts(self, value: impl Into<String>) -> Self {
         self.query_param("sorts", value)
     }
     /// Matches the query parameter `id` (as the SDK sends it).
+    #[inline]
     pub fn id(self, value: impl Into<String>) -> Self {
         self.query_param("id", value)
     }
     /// Matches the query parameter `name` (as the SDK sends it).
+    #[inline]
     pub fn name(self, value: impl Into<String>) -> Self {
         self.query_param("name", value)
     }
     /// Matches the query parameter `built_in` (as the SDK sends it).
+    #[inline]
     pub fn built_in(self, value: bool) -> Self {
         self.query_param("built_in", value.to_string())
     }
     /// Matches the query parameter `filter_or` (as the SDK sends it).
+    #[inline]
     pub fn filter_or(self, value: bool) -> Self {
         self.query_param("filter_or", value.to_string())
     }
 }
 impl crate::FakeLooker {
     /// Stubs `search_roles_with_user_count` (`GET /roles/search/with_user_count`); see [`SearchRolesWithUserCountOp`].
+    #[inline]
     pub fn search_roles_with_user_count(
         &self,
     ) -> crate::Stub<'_, SearchRolesWithUserCountOp> {
@@ -536,12 +609,14 @@ impl crate::JsonOperation for RoleOp {
 }
 impl crate::Stub<'_, RoleOp> {
     /// Matches the path parameter `role_id` (as the SDK sends it).
+    #[inline]
     pub fn role_id(self, value: impl Into<String>) -> Self {
         self.path_param("role_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `role` (`GET /roles/{role_id}`); see [`RoleOp`].
+    #[inline]
     pub fn role(&self) -> crate::Stub<'_, RoleOp> {
         self.stub()
     }
@@ -554,12 +629,14 @@ impl crate::Operation for DeleteRoleOp {
 }
 impl crate::Stub<'_, DeleteRoleOp> {
     /// Matches the path parameter `role_id` (as the SDK sends it).
+    #[inline]
     pub fn role_id(self, value: impl Into<String>) -> Self {
         self.path_param("role_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_role` (`DELETE /roles/{role_id}`); see [`DeleteRoleOp`].
+    #[inline]
     pub fn delete_role(&self) -> crate::Stub<'_, DeleteRoleOp> {
         self.stub()
     }
@@ -576,16 +653,19 @@ impl crate::JsonOperation for UpdateRoleOp {
 }
 impl crate::Stub<'_, UpdateRoleOp> {
     /// Matches the path parameter `role_id` (as the SDK sends it).
+    #[inline]
     pub fn role_id(self, value: impl Into<String>) -> Self {
         self.path_param("role_id", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteRole) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_role` (`PATCH /roles/{role_id}`); see [`UpdateRoleOp`].
+    #[inline]
     pub fn update_role(&self) -> crate::Stub<'_, UpdateRoleOp> {
         self.stub()
     }
@@ -602,16 +682,19 @@ impl crate::JsonOperation for RoleGroupsOp {
 }
 impl crate::Stub<'_, RoleGroupsOp> {
     /// Matches the path parameter `role_id` (as the SDK sends it).
+    #[inline]
     pub fn role_id(self, value: impl Into<String>) -> Self {
         self.path_param("role_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `role_groups` (`GET /roles/{role_id}/groups`); see [`RoleGroupsOp`].
+    #[inline]
     pub fn role_groups(&self) -> crate::Stub<'_, RoleGroupsOp> {
         self.stub()
     }
@@ -628,16 +711,19 @@ impl crate::JsonOperation for SetRoleGroupsOp {
 }
 impl crate::Stub<'_, SetRoleGroupsOp> {
     /// Matches the path parameter `role_id` (as the SDK sends it).
+    #[inline]
     pub fn role_id(self, value: impl Into<String>) -> Self {
         self.path_param("role_id", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &[String]) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `set_role_groups` (`PUT /roles/{role_id}/groups`); see [`SetRoleGroupsOp`].
+    #[inline]
     pub fn set_role_groups(&self) -> crate::Stub<'_, SetRoleGroupsOp> {
         self.stub()
     }
@@ -654,20 +740,24 @@ impl crate::JsonOperation for RoleUsersOp {
 }
 impl crate::Stub<'_, RoleUsersOp> {
     /// Matches the path parameter `role_id` (as the SDK sends it).
+    #[inline]
     pub fn role_id(self, value: impl Into<String>) -> Self {
         self.path_param("role_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `direct_association_only` (as the SDK sends it).
+    #[inline]
     pub fn direct_association_only(self, value: bool) -> Self {
         self.query_param("direct_association_only", value.to_string())
     }
 }
 impl crate::FakeLooker {
     /// Stubs `role_users` (`GET /roles/{role_id}/users`); see [`RoleUsersOp`].
+    #[inline]
     pub fn role_users(&self) -> crate::Stub<'_, RoleUsersOp> {
         self.stub()
     }
@@ -684,16 +774,19 @@ impl crate::JsonOperation for SetRoleUsersOp {
 }
 impl crate::Stub<'_, SetRoleUsersOp> {
     /// Matches the path parameter `role_id` (as the SDK sends it).
+    #[inline]
     pub fn role_id(self, value: impl Into<String>) -> Self {
         self.path_param("role_id", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &[String]) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `set_role_users` (`PUT /roles/{role_id}/users`); see [`SetRoleUsersOp`].
+    #[inline]
     pub fn set_role_users(&self) -> crate::Stub<'_, SetRoleUsersOp> {
         self.stub()
     }

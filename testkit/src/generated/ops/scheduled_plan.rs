@@ -14,16 +14,19 @@ impl crate::JsonOperation for ScheduledPlansForSpaceOp {
 }
 impl crate::Stub<'_, ScheduledPlansForSpaceOp> {
     /// Matches the path parameter `space_id` (as the SDK sends it).
+    #[inline]
     pub fn space_id(self, value: impl Into<String>) -> Self {
         self.path_param("space_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `scheduled_plans_for_space` (`GET /scheduled_plans/space/{space_id}`); see [`ScheduledPlansForSpaceOp`].
+    #[inline]
     pub fn scheduled_plans_for_space(
         &self,
     ) -> crate::Stub<'_, ScheduledPlansForSpaceOp> {
@@ -42,16 +45,19 @@ impl crate::JsonOperation for ScheduledPlanOp {
 }
 impl crate::Stub<'_, ScheduledPlanOp> {
     /// Matches the path parameter `scheduled_plan_id` (as the SDK sends it).
+    #[inline]
     pub fn scheduled_plan_id(self, value: impl Into<String>) -> Self {
         self.path_param("scheduled_plan_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `scheduled_plan` (`GET /scheduled_plans/{scheduled_plan_id}`); see [`ScheduledPlanOp`].
+    #[inline]
     pub fn scheduled_plan(&self) -> crate::Stub<'_, ScheduledPlanOp> {
         self.stub()
     }
@@ -64,12 +70,14 @@ impl crate::Operation for DeleteScheduledPlanOp {
 }
 impl crate::Stub<'_, DeleteScheduledPlanOp> {
     /// Matches the path parameter `scheduled_plan_id` (as the SDK sends it).
+    #[inline]
     pub fn scheduled_plan_id(self, value: impl Into<String>) -> Self {
         self.path_param("scheduled_plan_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_scheduled_plan` (`DELETE /scheduled_plans/{scheduled_plan_id}`); see [`DeleteScheduledPlanOp`].
+    #[inline]
     pub fn delete_scheduled_plan(&self) -> crate::Stub<'_, DeleteScheduledPlanOp> {
         self.stub()
     }
@@ -86,16 +94,19 @@ impl crate::JsonOperation for UpdateScheduledPlanOp {
 }
 impl crate::Stub<'_, UpdateScheduledPlanOp> {
     /// Matches the path parameter `scheduled_plan_id` (as the SDK sends it).
+    #[inline]
     pub fn scheduled_plan_id(self, value: impl Into<String>) -> Self {
         self.path_param("scheduled_plan_id", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteScheduledPlan) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_scheduled_plan` (`PATCH /scheduled_plans/{scheduled_plan_id}`); see [`UpdateScheduledPlanOp`].
+    #[inline]
     pub fn update_scheduled_plan(&self) -> crate::Stub<'_, UpdateScheduledPlanOp> {
         self.stub()
     }
@@ -112,20 +123,24 @@ impl crate::JsonOperation for AllScheduledPlansOp {
 }
 impl crate::Stub<'_, AllScheduledPlansOp> {
     /// Matches the query parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.query_param("user_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `all_users` (as the SDK sends it).
+    #[inline]
     pub fn all_users(self, value: bool) -> Self {
         self.query_param("all_users", value.to_string())
     }
 }
 impl crate::FakeLooker {
     /// Stubs `all_scheduled_plans` (`GET /scheduled_plans`); see [`AllScheduledPlansOp`].
+    #[inline]
     pub fn all_scheduled_plans(&self) -> crate::Stub<'_, AllScheduledPlansOp> {
         self.stub()
     }
@@ -142,12 +157,14 @@ impl crate::JsonOperation for CreateScheduledPlanOp {
 }
 impl crate::Stub<'_, CreateScheduledPlanOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteScheduledPlan) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_scheduled_plan` (`POST /scheduled_plans`); see [`CreateScheduledPlanOp`].
+    #[inline]
     pub fn create_scheduled_plan(&self) -> crate::Stub<'_, CreateScheduledPlanOp> {
         self.stub()
     }
@@ -164,12 +181,14 @@ impl crate::JsonOperation for ScheduledPlanRunOnceOp {
 }
 impl crate::Stub<'_, ScheduledPlanRunOnceOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteScheduledPlan) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `scheduled_plan_run_once` (`POST /scheduled_plans/run_once`); see [`ScheduledPlanRunOnceOp`].
+    #[inline]
     pub fn scheduled_plan_run_once(&self) -> crate::Stub<'_, ScheduledPlanRunOnceOp> {
         self.stub()
     }
@@ -186,72 +205,89 @@ impl crate::JsonOperation for SearchScheduledPlansOp {
 }
 impl crate::Stub<'_, SearchScheduledPlansOp> {
     /// Matches the query parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.query_param("user_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `all_users` (as the SDK sends it).
+    #[inline]
     pub fn all_users(self, value: bool) -> Self {
         self.query_param("all_users", value.to_string())
     }
     /// Matches the query parameter `limit` (as the SDK sends it).
+    #[inline]
     pub fn limit(self, value: i64) -> Self {
         self.query_param("limit", value.to_string())
     }
     /// Matches the query parameter `offset` (as the SDK sends it).
+    #[inline]
     pub fn offset(self, value: i64) -> Self {
         self.query_param("offset", value.to_string())
     }
     /// Matches the query parameter `sorts` (as the SDK sends it).
+    #[inline]
     pub fn sorts(self, value: impl Into<String>) -> Self {
         self.query_param("sorts", value)
     }
     /// Matches the query parameter `name` (as the SDK sends it).
+    #[inline]
     pub fn name(self, value: impl Into<String>) -> Self {
         self.query_param("name", value)
     }
     /// Matches the query parameter `user_first_name` (as the SDK sends it).
+    #[inline]
     pub fn user_first_name(self, value: impl Into<String>) -> Self {
         self.query_param("user_first_name", value)
     }
     /// Matches the query parameter `user_last_name` (as the SDK sends it).
+    #[inline]
     pub fn user_last_name(self, value: impl Into<String>) -> Self {
         self.query_param("user_last_name", value)
     }
     /// Matches the query parameter `dashboard_id` (as the SDK sends it).
+    #[inline]
     pub fn dashboard_id(self, value: impl Into<String>) -> Self {
         self.query_param("dashboard_id", value)
     }
     /// Matches the query parameter `look_id` (as the SDK sends it).
+    #[inline]
     pub fn look_id(self, value: impl Into<String>) -> Self {
         self.query_param("look_id", value)
     }
     /// Matches the query parameter `lookml_dashboard_id` (as the SDK sends it).
+    #[inline]
     pub fn lookml_dashboard_id(self, value: impl Into<String>) -> Self {
         self.query_param("lookml_dashboard_id", value)
     }
     /// Matches the query parameter `recipient` (as the SDK sends it).
+    #[inline]
     pub fn recipient(self, value: impl Into<String>) -> Self {
         self.query_param("recipient", value)
     }
     /// Matches the query parameter `destination_type` (as the SDK sends it).
+    #[inline]
     pub fn destination_type(self, value: impl Into<String>) -> Self {
         self.query_param("destination_type", value)
     }
     /// Matches the query parameter `delivery_format` (as the SDK sends it).
+    #[inline]
     pub fn delivery_format(self, value: impl Into<String>) -> Self {
         self.query_param("delivery_format", value)
     }
     /// Matches the query parameter `filter_or` (as the SDK sends it).
+    #[inline]
     pub fn filter_or(self, value: bool) -> Self {
         self.query_param("filter_or", value.to_string())
     }
 }
 impl crate::FakeLooker {
     /// Stubs `search_scheduled_plans` (`GET /scheduled_plans/search`); see [`SearchScheduledPlansOp`].
+    #[inline]
     pub fn search_scheduled_plans(&self) -> crate::Stub<'_, SearchScheduledPlansOp> {
         self.stub()
     }
@@ -268,24 +304,29 @@ impl crate::JsonOperation for ScheduledPlansForLookOp {
 }
 impl crate::Stub<'_, ScheduledPlansForLookOp> {
     /// Matches the path parameter `look_id` (as the SDK sends it).
+    #[inline]
     pub fn look_id(self, value: impl Into<String>) -> Self {
         self.path_param("look_id", value)
     }
     /// Matches the query parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.query_param("user_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `all_users` (as the SDK sends it).
+    #[inline]
     pub fn all_users(self, value: bool) -> Self {
         self.query_param("all_users", value.to_string())
     }
 }
 impl crate::FakeLooker {
     /// Stubs `scheduled_plans_for_look` (`GET /scheduled_plans/look/{look_id}`); see [`ScheduledPlansForLookOp`].
+    #[inline]
     pub fn scheduled_plans_for_look(&self) -> crate::Stub<'_, ScheduledPlansForLookOp> {
         self.stub()
     }
@@ -302,24 +343,29 @@ impl crate::JsonOperation for ScheduledPlansForDashboardOp {
 }
 impl crate::Stub<'_, ScheduledPlansForDashboardOp> {
     /// Matches the path parameter `dashboard_id` (as the SDK sends it).
+    #[inline]
     pub fn dashboard_id(self, value: impl Into<String>) -> Self {
         self.path_param("dashboard_id", value)
     }
     /// Matches the query parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.query_param("user_id", value)
     }
     /// Matches the query parameter `all_users` (as the SDK sends it).
+    #[inline]
     pub fn all_users(self, value: bool) -> Self {
         self.query_param("all_users", value.to_string())
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `scheduled_plans_for_dashboard` (`GET /scheduled_plans/dashboard/{dashboard_id}`); see [`ScheduledPlansForDashboardOp`].
+    #[inline]
     pub fn scheduled_plans_for_dashboard(
         &self,
     ) -> crate::Stub<'_, ScheduledPlansForDashboardOp> {
@@ -338,24 +384,29 @@ impl crate::JsonOperation for ScheduledPlansForLookmlDashboardOp {
 }
 impl crate::Stub<'_, ScheduledPlansForLookmlDashboardOp> {
     /// Matches the path parameter `lookml_dashboard_id` (as the SDK sends it).
+    #[inline]
     pub fn lookml_dashboard_id(self, value: impl Into<String>) -> Self {
         self.path_param("lookml_dashboard_id", value)
     }
     /// Matches the query parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.query_param("user_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `all_users` (as the SDK sends it).
+    #[inline]
     pub fn all_users(self, value: bool) -> Self {
         self.query_param("all_users", value.to_string())
     }
 }
 impl crate::FakeLooker {
     /// Stubs `scheduled_plans_for_lookml_dashboard` (`GET /scheduled_plans/lookml_dashboard/{lookml_dashboard_id}`); see [`ScheduledPlansForLookmlDashboardOp`].
+    #[inline]
     pub fn scheduled_plans_for_lookml_dashboard(
         &self,
     ) -> crate::Stub<'_, ScheduledPlansForLookmlDashboardOp> {
@@ -374,16 +425,19 @@ impl crate::JsonOperation for ScheduledPlanRunOnceByIdOp {
 }
 impl crate::Stub<'_, ScheduledPlanRunOnceByIdOp> {
     /// Matches the path parameter `scheduled_plan_id` (as the SDK sends it).
+    #[inline]
     pub fn scheduled_plan_id(self, value: impl Into<String>) -> Self {
         self.path_param("scheduled_plan_id", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteScheduledPlan) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `scheduled_plan_run_once_by_id` (`POST /scheduled_plans/{scheduled_plan_id}/run_once`); see [`ScheduledPlanRunOnceByIdOp`].
+    #[inline]
     pub fn scheduled_plan_run_once_by_id(
         &self,
     ) -> crate::Stub<'_, ScheduledPlanRunOnceByIdOp> {

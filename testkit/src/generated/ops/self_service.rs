@@ -14,12 +14,14 @@ impl crate::JsonOperation for GetSelfServiceModelAllowedConnectionsOp {
 }
 impl crate::Stub<'_, GetSelfServiceModelAllowedConnectionsOp> {
     /// Matches the query parameter `google_sheets` (as the SDK sends it).
+    #[inline]
     pub fn google_sheets(self, value: bool) -> Self {
         self.query_param("google_sheets", value.to_string())
     }
 }
 impl crate::FakeLooker {
     /// Stubs `get_self_service_model_allowed_connections` (`GET /self_service_models/allowed_connections`); see [`GetSelfServiceModelAllowedConnectionsOp`].
+    #[inline]
     pub fn get_self_service_model_allowed_connections(
         &self,
     ) -> crate::Stub<'_, GetSelfServiceModelAllowedConnectionsOp> {
@@ -38,12 +40,14 @@ impl crate::JsonOperation for GetSelfServiceModelLookmlOp {
 }
 impl crate::Stub<'_, GetSelfServiceModelLookmlOp> {
     /// Matches the path parameter `model_name` (as the SDK sends it).
+    #[inline]
     pub fn model_name(self, value: impl Into<String>) -> Self {
         self.path_param("model_name", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `get_self_service_model_lookml` (`GET /self_service_models/{model_name}/lookml`); see [`GetSelfServiceModelLookmlOp`].
+    #[inline]
     pub fn get_self_service_model_lookml(
         &self,
     ) -> crate::Stub<'_, GetSelfServiceModelLookmlOp> {
@@ -62,16 +66,19 @@ impl crate::JsonOperation for UpdateSelfServiceExploreCertificationOp {
 }
 impl crate::Stub<'_, UpdateSelfServiceExploreCertificationOp> {
     /// Matches the path parameter `model_name` (as the SDK sends it).
+    #[inline]
     pub fn model_name(self, value: impl Into<String>) -> Self {
         self.path_param("model_name", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteCertification) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_self_service_explore_certification` (`PATCH /self_service_models/{model_name}/certification`); see [`UpdateSelfServiceExploreCertificationOp`].
+    #[inline]
     pub fn update_self_service_explore_certification(
         &self,
     ) -> crate::Stub<'_, UpdateSelfServiceExploreCertificationOp> {

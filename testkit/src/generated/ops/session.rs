@@ -14,6 +14,7 @@ impl crate::JsonOperation for SessionOp {
 }
 impl crate::FakeLooker {
     /// Stubs `session` (`GET /session`); see [`SessionOp`].
+    #[inline]
     pub fn session(&self) -> crate::Stub<'_, SessionOp> {
         self.stub()
     }
@@ -30,12 +31,14 @@ impl crate::JsonOperation for UpdateSessionOp {
 }
 impl crate::Stub<'_, UpdateSessionOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteApiSession) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_session` (`PATCH /session`); see [`UpdateSessionOp`].
+    #[inline]
     pub fn update_session(&self) -> crate::Stub<'_, UpdateSessionOp> {
         self.stub()
     }

@@ -14,12 +14,14 @@ impl crate::JsonOperation for SqlInterfaceMetadataOp {
 }
 impl crate::Stub<'_, SqlInterfaceMetadataOp> {
     /// Matches the query parameter `avatica_request` (as the SDK sends it).
+    #[inline]
     pub fn avatica_request(self, value: impl Into<String>) -> Self {
         self.query_param("avatica_request", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `sql_interface_metadata` (`GET /sql_interface_queries/metadata`); see [`SqlInterfaceMetadataOp`].
+    #[inline]
     pub fn sql_interface_metadata(&self) -> crate::Stub<'_, SqlInterfaceMetadataOp> {
         self.stub()
     }
@@ -32,16 +34,19 @@ impl crate::Operation for RunSqlInterfaceQueryOp {
 }
 impl crate::Stub<'_, RunSqlInterfaceQueryOp> {
     /// Matches the path parameter `query_id` (as the SDK sends it).
+    #[inline]
     pub fn query_id(self, value: i64) -> Self {
         self.path_param("query_id", value.to_string())
     }
     /// Matches the path parameter `result_format` (as the SDK sends it).
+    #[inline]
     pub fn result_format(self, value: impl Into<String>) -> Self {
         self.path_param("result_format", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `run_sql_interface_query` (`GET /sql_interface_queries/{query_id}/run/{result_format}`); see [`RunSqlInterfaceQueryOp`].
+    #[inline]
     pub fn run_sql_interface_query(&self) -> crate::Stub<'_, RunSqlInterfaceQueryOp> {
         self.stub()
     }
@@ -58,12 +63,14 @@ impl crate::JsonOperation for CreateSqlInterfaceQueryOp {
 }
 impl crate::Stub<'_, CreateSqlInterfaceQueryOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteSqlInterfaceQueryCreate) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_sql_interface_query` (`POST /sql_interface_queries`); see [`CreateSqlInterfaceQueryOp`].
+    #[inline]
     pub fn create_sql_interface_query(
         &self,
     ) -> crate::Stub<'_, CreateSqlInterfaceQueryOp> {

@@ -14,12 +14,14 @@ impl crate::JsonOperation for AllThemesOp {
 }
 impl crate::Stub<'_, AllThemesOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `all_themes` (`GET /themes`); see [`AllThemesOp`].
+    #[inline]
     pub fn all_themes(&self) -> crate::Stub<'_, AllThemesOp> {
         self.stub()
     }
@@ -36,12 +38,14 @@ impl crate::JsonOperation for CreateThemeOp {
 }
 impl crate::Stub<'_, CreateThemeOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteTheme) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_theme` (`POST /themes`); see [`CreateThemeOp`].
+    #[inline]
     pub fn create_theme(&self) -> crate::Stub<'_, CreateThemeOp> {
         self.stub()
     }
@@ -58,48 +62,59 @@ impl crate::JsonOperation for SearchThemesOp {
 }
 impl crate::Stub<'_, SearchThemesOp> {
     /// Matches the query parameter `id` (as the SDK sends it).
+    #[inline]
     pub fn id(self, value: impl Into<String>) -> Self {
         self.query_param("id", value)
     }
     /// Matches the query parameter `name` (as the SDK sends it).
+    #[inline]
     pub fn name(self, value: impl Into<String>) -> Self {
         self.query_param("name", value)
     }
     /// Matches the query parameter `begin_at` (as the SDK sends it).
+    #[inline]
     pub fn begin_at(self, value: impl Into<String>) -> Self {
         self.query_param("begin_at", value)
     }
     /// Matches the query parameter `end_at` (as the SDK sends it).
+    #[inline]
     pub fn end_at(self, value: impl Into<String>) -> Self {
         self.query_param("end_at", value)
     }
     /// Matches the query parameter `limit` (as the SDK sends it).
+    #[inline]
     pub fn limit(self, value: i64) -> Self {
         self.query_param("limit", value.to_string())
     }
     /// Matches the query parameter `offset` (as the SDK sends it).
+    #[inline]
     pub fn offset(self, value: i64) -> Self {
         self.query_param("offset", value.to_string())
     }
     /// Matches the query parameter `sorts` (as the SDK sends it).
+    #[inline]
     pub fn sorts(self, value: impl Into<String>) -> Self {
         self.query_param("sorts", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `filter_or` (as the SDK sends it).
+    #[inline]
     pub fn filter_or(self, value: bool) -> Self {
         self.query_param("filter_or", value.to_string())
     }
     /// Matches the query parameter `theme_type` (as the SDK sends it).
+    #[inline]
     pub fn theme_type(self, value: impl Into<String>) -> Self {
         self.query_param("theme_type", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `search_themes` (`GET /themes/search`); see [`SearchThemesOp`].
+    #[inline]
     pub fn search_themes(&self) -> crate::Stub<'_, SearchThemesOp> {
         self.stub()
     }
@@ -116,12 +131,14 @@ impl crate::JsonOperation for DefaultThemeOp {
 }
 impl crate::Stub<'_, DefaultThemeOp> {
     /// Matches the query parameter `ts` (as the SDK sends it).
+    #[inline]
     pub fn ts(self, value: impl Into<String>) -> Self {
         self.query_param("ts", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `default_theme` (`GET /themes/default`); see [`DefaultThemeOp`].
+    #[inline]
     pub fn default_theme(&self) -> crate::Stub<'_, DefaultThemeOp> {
         self.stub()
     }
@@ -138,12 +155,14 @@ impl crate::JsonOperation for SetDefaultThemeOp {
 }
 impl crate::Stub<'_, SetDefaultThemeOp> {
     /// Matches the query parameter `name` (as the SDK sends it).
+    #[inline]
     pub fn name(self, value: impl Into<String>) -> Self {
         self.query_param("name", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `set_default_theme` (`PUT /themes/default`); see [`SetDefaultThemeOp`].
+    #[inline]
     pub fn set_default_theme(&self) -> crate::Stub<'_, SetDefaultThemeOp> {
         self.stub()
     }
@@ -160,16 +179,19 @@ impl crate::JsonOperation for DefaultThemeByTypeOp {
 }
 impl crate::Stub<'_, DefaultThemeByTypeOp> {
     /// Matches the query parameter `ts` (as the SDK sends it).
+    #[inline]
     pub fn ts(self, value: impl Into<String>) -> Self {
         self.query_param("ts", value)
     }
     /// Matches the query parameter `theme_type` (as the SDK sends it).
+    #[inline]
     pub fn theme_type(self, value: impl Into<String>) -> Self {
         self.query_param("theme_type", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `default_theme_by_type` (`GET /themes/default_theme`); see [`DefaultThemeByTypeOp`].
+    #[inline]
     pub fn default_theme_by_type(&self) -> crate::Stub<'_, DefaultThemeByTypeOp> {
         self.stub()
     }
@@ -186,16 +208,19 @@ impl crate::JsonOperation for SetDefaultThemeByTypeOp {
 }
 impl crate::Stub<'_, SetDefaultThemeByTypeOp> {
     /// Matches the query parameter `name` (as the SDK sends it).
+    #[inline]
     pub fn name(self, value: impl Into<String>) -> Self {
         self.query_param("name", value)
     }
     /// Matches the query parameter `theme_type` (as the SDK sends it).
+    #[inline]
     pub fn theme_type(self, value: impl Into<String>) -> Self {
         self.query_param("theme_type", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `set_default_theme_by_type` (`PUT /themes/default_theme`); see [`SetDefaultThemeByTypeOp`].
+    #[inline]
     pub fn set_default_theme_by_type(&self) -> crate::Stub<'_, SetDefaultThemeByTypeOp> {
         self.stub()
     }
@@ -212,24 +237,29 @@ impl crate::JsonOperation for ActiveThemesOp {
 }
 impl crate::Stub<'_, ActiveThemesOp> {
     /// Matches the query parameter `name` (as the SDK sends it).
+    #[inline]
     pub fn name(self, value: impl Into<String>) -> Self {
         self.query_param("name", value)
     }
     /// Matches the query parameter `ts` (as the SDK sends it).
+    #[inline]
     pub fn ts(self, value: impl Into<String>) -> Self {
         self.query_param("ts", value)
     }
     /// Matches the query parameter `theme_type` (as the SDK sends it).
+    #[inline]
     pub fn theme_type(self, value: impl Into<String>) -> Self {
         self.query_param("theme_type", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `active_themes` (`GET /themes/active`); see [`ActiveThemesOp`].
+    #[inline]
     pub fn active_themes(&self) -> crate::Stub<'_, ActiveThemesOp> {
         self.stub()
     }
@@ -246,16 +276,19 @@ impl crate::JsonOperation for ThemeOrDefaultOp {
 }
 impl crate::Stub<'_, ThemeOrDefaultOp> {
     /// Matches the query parameter `name` (as the SDK sends it).
+    #[inline]
     pub fn name(self, value: impl Into<String>) -> Self {
         self.query_param("name", value)
     }
     /// Matches the query parameter `ts` (as the SDK sends it).
+    #[inline]
     pub fn ts(self, value: impl Into<String>) -> Self {
         self.query_param("ts", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `theme_or_default` (`GET /themes/theme_or_default`); see [`ThemeOrDefaultOp`].
+    #[inline]
     pub fn theme_or_default(&self) -> crate::Stub<'_, ThemeOrDefaultOp> {
         self.stub()
     }
@@ -272,12 +305,14 @@ impl crate::JsonOperation for ValidateThemeOp {
 }
 impl crate::Stub<'_, ValidateThemeOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteTheme) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `validate_theme` (`POST /themes/validate`); see [`ValidateThemeOp`].
+    #[inline]
     pub fn validate_theme(&self) -> crate::Stub<'_, ValidateThemeOp> {
         self.stub()
     }
@@ -294,16 +329,19 @@ impl crate::JsonOperation for ThemeOp {
 }
 impl crate::Stub<'_, ThemeOp> {
     /// Matches the path parameter `theme_id` (as the SDK sends it).
+    #[inline]
     pub fn theme_id(self, value: impl Into<String>) -> Self {
         self.path_param("theme_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `theme` (`GET /themes/{theme_id}`); see [`ThemeOp`].
+    #[inline]
     pub fn theme(&self) -> crate::Stub<'_, ThemeOp> {
         self.stub()
     }
@@ -316,12 +354,14 @@ impl crate::Operation for DeleteThemeOp {
 }
 impl crate::Stub<'_, DeleteThemeOp> {
     /// Matches the path parameter `theme_id` (as the SDK sends it).
+    #[inline]
     pub fn theme_id(self, value: impl Into<String>) -> Self {
         self.path_param("theme_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_theme` (`DELETE /themes/{theme_id}`); see [`DeleteThemeOp`].
+    #[inline]
     pub fn delete_theme(&self) -> crate::Stub<'_, DeleteThemeOp> {
         self.stub()
     }
@@ -338,16 +378,19 @@ impl crate::JsonOperation for UpdateThemeOp {
 }
 impl crate::Stub<'_, UpdateThemeOp> {
     /// Matches the path parameter `theme_id` (as the SDK sends it).
+    #[inline]
     pub fn theme_id(self, value: impl Into<String>) -> Self {
         self.path_param("theme_id", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteTheme) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_theme` (`PATCH /themes/{theme_id}`); see [`UpdateThemeOp`].
+    #[inline]
     pub fn update_theme(&self) -> crate::Stub<'_, UpdateThemeOp> {
         self.stub()
     }

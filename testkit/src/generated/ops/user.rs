@@ -14,40 +14,49 @@ impl crate::JsonOperation for SearchCredentialsEmailOp {
 }
 impl crate::Stub<'_, SearchCredentialsEmailOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `limit` (as the SDK sends it).
+    #[inline]
     pub fn limit(self, value: i64) -> Self {
         self.query_param("limit", value.to_string())
     }
     /// Matches the query parameter `offset` (as the SDK sends it).
+    #[inline]
     pub fn offset(self, value: i64) -> Self {
         self.query_param("offset", value.to_string())
     }
     /// Matches the query parameter `sorts` (as the SDK sends it).
+    #[inline]
     pub fn sorts(self, value: impl Into<String>) -> Self {
         self.query_param("sorts", value)
     }
     /// Matches the query parameter `id` (as the SDK sends it).
+    #[inline]
     pub fn id(self, value: impl Into<String>) -> Self {
         self.query_param("id", value)
     }
     /// Matches the query parameter `email` (as the SDK sends it).
+    #[inline]
     pub fn email(self, value: impl Into<String>) -> Self {
         self.query_param("email", value)
     }
     /// Matches the query parameter `emails` (as the SDK sends it).
+    #[inline]
     pub fn emails(self, value: impl Into<String>) -> Self {
         self.query_param("emails", value)
     }
     /// Matches the query parameter `filter_or` (as the SDK sends it).
+    #[inline]
     pub fn filter_or(self, value: bool) -> Self {
         self.query_param("filter_or", value.to_string())
     }
 }
 impl crate::FakeLooker {
     /// Stubs `search_credentials_email` (`GET /credentials_email/search`); see [`SearchCredentialsEmailOp`].
+    #[inline]
     pub fn search_credentials_email(&self) -> crate::Stub<'_, SearchCredentialsEmailOp> {
         self.stub()
     }
@@ -64,12 +73,14 @@ impl crate::JsonOperation for MeOp {
 }
 impl crate::Stub<'_, MeOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `me` (`GET /user`); see [`MeOp`].
+    #[inline]
     pub fn me(&self) -> crate::Stub<'_, MeOp> {
         self.stub()
     }
@@ -86,36 +97,44 @@ impl crate::JsonOperation for AllUsersOp {
 }
 impl crate::Stub<'_, AllUsersOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `page` (as the SDK sends it).
+    #[inline]
     pub fn page(self, value: i64) -> Self {
         self.query_param("page", value.to_string())
     }
     /// Matches the query parameter `per_page` (as the SDK sends it).
+    #[inline]
     pub fn per_page(self, value: i64) -> Self {
         self.query_param("per_page", value.to_string())
     }
     /// Matches the query parameter `limit` (as the SDK sends it).
+    #[inline]
     pub fn limit(self, value: i64) -> Self {
         self.query_param("limit", value.to_string())
     }
     /// Matches the query parameter `offset` (as the SDK sends it).
+    #[inline]
     pub fn offset(self, value: i64) -> Self {
         self.query_param("offset", value.to_string())
     }
     /// Matches the query parameter `sorts` (as the SDK sends it).
+    #[inline]
     pub fn sorts(self, value: impl Into<String>) -> Self {
         self.query_param("sorts", value)
     }
     /// Matches the query parameter `ids` (as the SDK sends it).
+    #[inline]
     pub fn ids(self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.query_csv("ids", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `all_users` (`GET /users`); see [`AllUsersOp`].
+    #[inline]
     pub fn all_users(&self) -> crate::Stub<'_, AllUsersOp> {
         self.stub()
     }
@@ -132,16 +151,19 @@ impl crate::JsonOperation for CreateUserOp {
 }
 impl crate::Stub<'_, CreateUserOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteUser) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_user` (`POST /users`); see [`CreateUserOp`].
+    #[inline]
     pub fn create_user(&self) -> crate::Stub<'_, CreateUserOp> {
         self.stub()
     }
@@ -158,84 +180,104 @@ impl crate::JsonOperation for SearchUsersOp {
 }
 impl crate::Stub<'_, SearchUsersOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `page` (as the SDK sends it).
+    #[inline]
     pub fn page(self, value: i64) -> Self {
         self.query_param("page", value.to_string())
     }
     /// Matches the query parameter `per_page` (as the SDK sends it).
+    #[inline]
     pub fn per_page(self, value: i64) -> Self {
         self.query_param("per_page", value.to_string())
     }
     /// Matches the query parameter `limit` (as the SDK sends it).
+    #[inline]
     pub fn limit(self, value: i64) -> Self {
         self.query_param("limit", value.to_string())
     }
     /// Matches the query parameter `offset` (as the SDK sends it).
+    #[inline]
     pub fn offset(self, value: i64) -> Self {
         self.query_param("offset", value.to_string())
     }
     /// Matches the query parameter `sorts` (as the SDK sends it).
+    #[inline]
     pub fn sorts(self, value: impl Into<String>) -> Self {
         self.query_param("sorts", value)
     }
     /// Matches the query parameter `id` (as the SDK sends it).
+    #[inline]
     pub fn id(self, value: impl Into<String>) -> Self {
         self.query_param("id", value)
     }
     /// Matches the query parameter `first_name` (as the SDK sends it).
+    #[inline]
     pub fn first_name(self, value: impl Into<String>) -> Self {
         self.query_param("first_name", value)
     }
     /// Matches the query parameter `last_name` (as the SDK sends it).
+    #[inline]
     pub fn last_name(self, value: impl Into<String>) -> Self {
         self.query_param("last_name", value)
     }
     /// Matches the query parameter `full_name` (as the SDK sends it).
+    #[inline]
     pub fn full_name(self, value: impl Into<String>) -> Self {
         self.query_param("full_name", value)
     }
     /// Matches the query parameter `verified_looker_employee` (as the SDK sends it).
+    #[inline]
     pub fn verified_looker_employee(self, value: bool) -> Self {
         self.query_param("verified_looker_employee", value.to_string())
     }
     /// Matches the query parameter `embed_user` (as the SDK sends it).
+    #[inline]
     pub fn embed_user(self, value: bool) -> Self {
         self.query_param("embed_user", value.to_string())
     }
     /// Matches the query parameter `email` (as the SDK sends it).
+    #[inline]
     pub fn email(self, value: impl Into<String>) -> Self {
         self.query_param("email", value)
     }
     /// Matches the query parameter `is_disabled` (as the SDK sends it).
+    #[inline]
     pub fn is_disabled(self, value: bool) -> Self {
         self.query_param("is_disabled", value.to_string())
     }
     /// Matches the query parameter `filter_or` (as the SDK sends it).
+    #[inline]
     pub fn filter_or(self, value: bool) -> Self {
         self.query_param("filter_or", value.to_string())
     }
     /// Matches the query parameter `content_metadata_id` (as the SDK sends it).
+    #[inline]
     pub fn content_metadata_id(self, value: impl Into<String>) -> Self {
         self.query_param("content_metadata_id", value)
     }
     /// Matches the query parameter `group_id` (as the SDK sends it).
+    #[inline]
     pub fn group_id(self, value: impl Into<String>) -> Self {
         self.query_param("group_id", value)
     }
     /// Matches the query parameter `can_manage_api3_creds` (as the SDK sends it).
+    #[inline]
     pub fn can_manage_api3_creds(self, value: bool) -> Self {
         self.query_param("can_manage_api3_creds", value.to_string())
     }
     /// Matches the query parameter `is_service_account` (as the SDK sends it).
+    #[inline]
     pub fn is_service_account(self, value: bool) -> Self {
         self.query_param("is_service_account", value.to_string())
     }
 }
 impl crate::FakeLooker {
     /// Stubs `search_users` (`GET /users/search`); see [`SearchUsersOp`].
+    #[inline]
     pub fn search_users(&self) -> crate::Stub<'_, SearchUsersOp> {
         self.stub()
     }
@@ -252,60 +294,74 @@ impl crate::JsonOperation for SearchUsersNamesOp {
 }
 impl crate::Stub<'_, SearchUsersNamesOp> {
     /// Matches the path parameter `pattern` (as the SDK sends it).
+    #[inline]
     pub fn pattern(self, value: impl Into<String>) -> Self {
         self.path_param("pattern", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `page` (as the SDK sends it).
+    #[inline]
     pub fn page(self, value: i64) -> Self {
         self.query_param("page", value.to_string())
     }
     /// Matches the query parameter `per_page` (as the SDK sends it).
+    #[inline]
     pub fn per_page(self, value: i64) -> Self {
         self.query_param("per_page", value.to_string())
     }
     /// Matches the query parameter `limit` (as the SDK sends it).
+    #[inline]
     pub fn limit(self, value: i64) -> Self {
         self.query_param("limit", value.to_string())
     }
     /// Matches the query parameter `offset` (as the SDK sends it).
+    #[inline]
     pub fn offset(self, value: i64) -> Self {
         self.query_param("offset", value.to_string())
     }
     /// Matches the query parameter `sorts` (as the SDK sends it).
+    #[inline]
     pub fn sorts(self, value: impl Into<String>) -> Self {
         self.query_param("sorts", value)
     }
     /// Matches the query parameter `id` (as the SDK sends it).
+    #[inline]
     pub fn id(self, value: impl Into<String>) -> Self {
         self.query_param("id", value)
     }
     /// Matches the query parameter `first_name` (as the SDK sends it).
+    #[inline]
     pub fn first_name(self, value: impl Into<String>) -> Self {
         self.query_param("first_name", value)
     }
     /// Matches the query parameter `last_name` (as the SDK sends it).
+    #[inline]
     pub fn last_name(self, value: impl Into<String>) -> Self {
         self.query_param("last_name", value)
     }
     /// Matches the query parameter `verified_looker_employee` (as the SDK sends it).
+    #[inline]
     pub fn verified_looker_employee(self, value: bool) -> Self {
         self.query_param("verified_looker_employee", value.to_string())
     }
     /// Matches the query parameter `email` (as the SDK sends it).
+    #[inline]
     pub fn email(self, value: impl Into<String>) -> Self {
         self.query_param("email", value)
     }
     /// Matches the query parameter `is_disabled` (as the SDK sends it).
+    #[inline]
     pub fn is_disabled(self, value: bool) -> Self {
         self.query_param("is_disabled", value.to_string())
     }
 }
 impl crate::FakeLooker {
     /// Stubs `search_users_names` (`GET /users/search/names/{pattern}`); see [`SearchUsersNamesOp`].
+    #[inline]
     pub fn search_users_names(&self) -> crate::Stub<'_, SearchUsersNamesOp> {
         self.stub()
     }
@@ -322,16 +378,19 @@ impl crate::JsonOperation for UserOp {
 }
 impl crate::Stub<'_, UserOp> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `user` (`GET /users/{user_id}`); see [`UserOp`].
+    #[inline]
     pub fn user(&self) -> crate::Stub<'_, UserOp> {
         self.stub()
     }
@@ -344,12 +403,14 @@ impl crate::Operation for DeleteUserOp {
 }
 impl crate::Stub<'_, DeleteUserOp> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_user` (`DELETE /users/{user_id}`); see [`DeleteUserOp`].
+    #[inline]
     pub fn delete_user(&self) -> crate::Stub<'_, DeleteUserOp> {
         self.stub()
     }
@@ -366,20 +427,24 @@ impl crate::JsonOperation for UpdateUserOp {
 }
 impl crate::Stub<'_, UpdateUserOp> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteUser) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_user` (`PATCH /users/{user_id}`); see [`UpdateUserOp`].
+    #[inline]
     pub fn update_user(&self) -> crate::Stub<'_, UpdateUserOp> {
         self.stub()
     }
@@ -396,20 +461,24 @@ impl crate::JsonOperation for UserForCredentialOp {
 }
 impl crate::Stub<'_, UserForCredentialOp> {
     /// Matches the path parameter `credential_type` (as the SDK sends it).
+    #[inline]
     pub fn credential_type(self, value: impl Into<String>) -> Self {
         self.path_param("credential_type", value)
     }
     /// Matches the path parameter `credential_id` (as the SDK sends it).
+    #[inline]
     pub fn credential_id(self, value: impl Into<String>) -> Self {
         self.path_param("credential_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `user_for_credential` (`GET /users/credential/{credential_type}/{credential_id}`); see [`UserForCredentialOp`].
+    #[inline]
     pub fn user_for_credential(&self) -> crate::Stub<'_, UserForCredentialOp> {
         self.stub()
     }
@@ -422,12 +491,14 @@ impl crate::Operation for DeleteServiceAccountOp {
 }
 impl crate::Stub<'_, DeleteServiceAccountOp> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_service_account` (`DELETE /users/service_accounts/{user_id}`); see [`DeleteServiceAccountOp`].
+    #[inline]
     pub fn delete_service_account(&self) -> crate::Stub<'_, DeleteServiceAccountOp> {
         self.stub()
     }
@@ -444,20 +515,24 @@ impl crate::JsonOperation for UpdateServiceAccountOp {
 }
 impl crate::Stub<'_, UpdateServiceAccountOp> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteServiceAccount) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_service_account` (`PATCH /users/service_accounts/{user_id}`); see [`UpdateServiceAccountOp`].
+    #[inline]
     pub fn update_service_account(&self) -> crate::Stub<'_, UpdateServiceAccountOp> {
         self.stub()
     }
@@ -474,16 +549,19 @@ impl crate::JsonOperation for UserCredentialsEmailOp {
 }
 impl crate::Stub<'_, UserCredentialsEmailOp> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `user_credentials_email` (`GET /users/{user_id}/credentials_email`); see [`UserCredentialsEmailOp`].
+    #[inline]
     pub fn user_credentials_email(&self) -> crate::Stub<'_, UserCredentialsEmailOp> {
         self.stub()
     }
@@ -500,20 +578,24 @@ impl crate::JsonOperation for CreateUserCredentialsEmailOp {
 }
 impl crate::Stub<'_, CreateUserCredentialsEmailOp> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteCredentialsEmail) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_user_credentials_email` (`POST /users/{user_id}/credentials_email`); see [`CreateUserCredentialsEmailOp`].
+    #[inline]
     pub fn create_user_credentials_email(
         &self,
     ) -> crate::Stub<'_, CreateUserCredentialsEmailOp> {
@@ -528,12 +610,14 @@ impl crate::Operation for DeleteUserCredentialsEmailOp {
 }
 impl crate::Stub<'_, DeleteUserCredentialsEmailOp> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_user_credentials_email` (`DELETE /users/{user_id}/credentials_email`); see [`DeleteUserCredentialsEmailOp`].
+    #[inline]
     pub fn delete_user_credentials_email(
         &self,
     ) -> crate::Stub<'_, DeleteUserCredentialsEmailOp> {
@@ -552,20 +636,24 @@ impl crate::JsonOperation for UpdateUserCredentialsEmailOp {
 }
 impl crate::Stub<'_, UpdateUserCredentialsEmailOp> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteCredentialsEmail) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_user_credentials_email` (`PATCH /users/{user_id}/credentials_email`); see [`UpdateUserCredentialsEmailOp`].
+    #[inline]
     pub fn update_user_credentials_email(
         &self,
     ) -> crate::Stub<'_, UpdateUserCredentialsEmailOp> {
@@ -584,16 +672,19 @@ impl crate::JsonOperation for UserCredentialsTotpOp {
 }
 impl crate::Stub<'_, UserCredentialsTotpOp> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `user_credentials_totp` (`GET /users/{user_id}/credentials_totp`); see [`UserCredentialsTotpOp`].
+    #[inline]
     pub fn user_credentials_totp(&self) -> crate::Stub<'_, UserCredentialsTotpOp> {
         self.stub()
     }
@@ -610,20 +701,24 @@ impl crate::JsonOperation for CreateUserCredentialsTotpOp {
 }
 impl crate::Stub<'_, CreateUserCredentialsTotpOp> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::CredentialsTotp) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_user_credentials_totp` (`POST /users/{user_id}/credentials_totp`); see [`CreateUserCredentialsTotpOp`].
+    #[inline]
     pub fn create_user_credentials_totp(
         &self,
     ) -> crate::Stub<'_, CreateUserCredentialsTotpOp> {
@@ -638,12 +733,14 @@ impl crate::Operation for DeleteUserCredentialsTotpOp {
 }
 impl crate::Stub<'_, DeleteUserCredentialsTotpOp> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_user_credentials_totp` (`DELETE /users/{user_id}/credentials_totp`); see [`DeleteUserCredentialsTotpOp`].
+    #[inline]
     pub fn delete_user_credentials_totp(
         &self,
     ) -> crate::Stub<'_, DeleteUserCredentialsTotpOp> {
@@ -662,16 +759,19 @@ impl crate::JsonOperation for UserCredentialsLdapOp {
 }
 impl crate::Stub<'_, UserCredentialsLdapOp> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `user_credentials_ldap` (`GET /users/{user_id}/credentials_ldap`); see [`UserCredentialsLdapOp`].
+    #[inline]
     pub fn user_credentials_ldap(&self) -> crate::Stub<'_, UserCredentialsLdapOp> {
         self.stub()
     }
@@ -684,12 +784,14 @@ impl crate::Operation for DeleteUserCredentialsLdapOp {
 }
 impl crate::Stub<'_, DeleteUserCredentialsLdapOp> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_user_credentials_ldap` (`DELETE /users/{user_id}/credentials_ldap`); see [`DeleteUserCredentialsLdapOp`].
+    #[inline]
     pub fn delete_user_credentials_ldap(
         &self,
     ) -> crate::Stub<'_, DeleteUserCredentialsLdapOp> {
@@ -708,16 +810,19 @@ impl crate::JsonOperation for UserCredentialsGoogleOp {
 }
 impl crate::Stub<'_, UserCredentialsGoogleOp> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `user_credentials_google` (`GET /users/{user_id}/credentials_google`); see [`UserCredentialsGoogleOp`].
+    #[inline]
     pub fn user_credentials_google(&self) -> crate::Stub<'_, UserCredentialsGoogleOp> {
         self.stub()
     }
@@ -730,12 +835,14 @@ impl crate::Operation for DeleteUserCredentialsGoogleOp {
 }
 impl crate::Stub<'_, DeleteUserCredentialsGoogleOp> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_user_credentials_google` (`DELETE /users/{user_id}/credentials_google`); see [`DeleteUserCredentialsGoogleOp`].
+    #[inline]
     pub fn delete_user_credentials_google(
         &self,
     ) -> crate::Stub<'_, DeleteUserCredentialsGoogleOp> {
@@ -754,16 +861,19 @@ impl crate::JsonOperation for UserCredentialsSamlOp {
 }
 impl crate::Stub<'_, UserCredentialsSamlOp> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `user_credentials_saml` (`GET /users/{user_id}/credentials_saml`); see [`UserCredentialsSamlOp`].
+    #[inline]
     pub fn user_credentials_saml(&self) -> crate::Stub<'_, UserCredentialsSamlOp> {
         self.stub()
     }
@@ -776,12 +886,14 @@ impl crate::Operation for DeleteUserCredentialsSamlOp {
 }
 impl crate::Stub<'_, DeleteUserCredentialsSamlOp> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_user_credentials_saml` (`DELETE /users/{user_id}/credentials_saml`); see [`DeleteUserCredentialsSamlOp`].
+    #[inline]
     pub fn delete_user_credentials_saml(
         &self,
     ) -> crate::Stub<'_, DeleteUserCredentialsSamlOp> {
@@ -800,16 +912,19 @@ impl crate::JsonOperation for UserCredentialsOidcOp {
 }
 impl crate::Stub<'_, UserCredentialsOidcOp> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `user_credentials_oidc` (`GET /users/{user_id}/credentials_oidc`); see [`UserCredentialsOidcOp`].
+    #[inline]
     pub fn user_credentials_oidc(&self) -> crate::Stub<'_, UserCredentialsOidcOp> {
         self.stub()
     }
@@ -822,12 +937,14 @@ impl crate::Operation for DeleteUserCredentialsOidcOp {
 }
 impl crate::Stub<'_, DeleteUserCredentialsOidcOp> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_user_credentials_oidc` (`DELETE /users/{user_id}/credentials_oidc`); see [`DeleteUserCredentialsOidcOp`].
+    #[inline]
     pub fn delete_user_credentials_oidc(
         &self,
     ) -> crate::Stub<'_, DeleteUserCredentialsOidcOp> {
@@ -846,20 +963,24 @@ impl crate::JsonOperation for UserCredentialsApi3Op {
 }
 impl crate::Stub<'_, UserCredentialsApi3Op> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
     /// Matches the path parameter `credentials_api3_id` (as the SDK sends it).
+    #[inline]
     pub fn credentials_api3_id(self, value: impl Into<String>) -> Self {
         self.path_param("credentials_api3_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `user_credentials_api3` (`GET /users/{user_id}/credentials_api3/{credentials_api3_id}`); see [`UserCredentialsApi3Op`].
+    #[inline]
     pub fn user_credentials_api3(&self) -> crate::Stub<'_, UserCredentialsApi3Op> {
         self.stub()
     }
@@ -872,16 +993,19 @@ impl crate::Operation for DeleteUserCredentialsApi3Op {
 }
 impl crate::Stub<'_, DeleteUserCredentialsApi3Op> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
     /// Matches the path parameter `credentials_api3_id` (as the SDK sends it).
+    #[inline]
     pub fn credentials_api3_id(self, value: impl Into<String>) -> Self {
         self.path_param("credentials_api3_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_user_credentials_api3` (`DELETE /users/{user_id}/credentials_api3/{credentials_api3_id}`); see [`DeleteUserCredentialsApi3Op`].
+    #[inline]
     pub fn delete_user_credentials_api3(
         &self,
     ) -> crate::Stub<'_, DeleteUserCredentialsApi3Op> {
@@ -900,24 +1024,29 @@ impl crate::JsonOperation for UpdateUserCredentialsApi3Op {
 }
 impl crate::Stub<'_, UpdateUserCredentialsApi3Op> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
     /// Matches the path parameter `credentials_api3_id` (as the SDK sends it).
+    #[inline]
     pub fn credentials_api3_id(self, value: impl Into<String>) -> Self {
         self.path_param("credentials_api3_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteCredentialsApi3) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_user_credentials_api3` (`PATCH /users/{user_id}/credentials_api3/{credentials_api3_id}`); see [`UpdateUserCredentialsApi3Op`].
+    #[inline]
     pub fn update_user_credentials_api3(
         &self,
     ) -> crate::Stub<'_, UpdateUserCredentialsApi3Op> {
@@ -936,16 +1065,19 @@ impl crate::JsonOperation for AllUserCredentialsApi3sOp {
 }
 impl crate::Stub<'_, AllUserCredentialsApi3sOp> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `all_user_credentials_api3s` (`GET /users/{user_id}/credentials_api3`); see [`AllUserCredentialsApi3sOp`].
+    #[inline]
     pub fn all_user_credentials_api3s(
         &self,
     ) -> crate::Stub<'_, AllUserCredentialsApi3sOp> {
@@ -964,16 +1096,19 @@ impl crate::JsonOperation for CreateUserCredentialsApi3Op {
 }
 impl crate::Stub<'_, CreateUserCredentialsApi3Op> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_user_credentials_api3` (`POST /users/{user_id}/credentials_api3`); see [`CreateUserCredentialsApi3Op`].
+    #[inline]
     pub fn create_user_credentials_api3(
         &self,
     ) -> crate::Stub<'_, CreateUserCredentialsApi3Op> {
@@ -992,20 +1127,24 @@ impl crate::JsonOperation for UserCredentialsEmbedOp {
 }
 impl crate::Stub<'_, UserCredentialsEmbedOp> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
     /// Matches the path parameter `credentials_embed_id` (as the SDK sends it).
+    #[inline]
     pub fn credentials_embed_id(self, value: impl Into<String>) -> Self {
         self.path_param("credentials_embed_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `user_credentials_embed` (`GET /users/{user_id}/credentials_embed/{credentials_embed_id}`); see [`UserCredentialsEmbedOp`].
+    #[inline]
     pub fn user_credentials_embed(&self) -> crate::Stub<'_, UserCredentialsEmbedOp> {
         self.stub()
     }
@@ -1018,16 +1157,19 @@ impl crate::Operation for DeleteUserCredentialsEmbedOp {
 }
 impl crate::Stub<'_, DeleteUserCredentialsEmbedOp> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
     /// Matches the path parameter `credentials_embed_id` (as the SDK sends it).
+    #[inline]
     pub fn credentials_embed_id(self, value: impl Into<String>) -> Self {
         self.path_param("credentials_embed_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_user_credentials_embed` (`DELETE /users/{user_id}/credentials_embed/{credentials_embed_id}`); see [`DeleteUserCredentialsEmbedOp`].
+    #[inline]
     pub fn delete_user_credentials_embed(
         &self,
     ) -> crate::Stub<'_, DeleteUserCredentialsEmbedOp> {
@@ -1046,16 +1188,19 @@ impl crate::JsonOperation for AllUserCredentialsEmbedsOp {
 }
 impl crate::Stub<'_, AllUserCredentialsEmbedsOp> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `all_user_credentials_embeds` (`GET /users/{user_id}/credentials_embed`); see [`AllUserCredentialsEmbedsOp`].
+    #[inline]
     pub fn all_user_credentials_embeds(
         &self,
     ) -> crate::Stub<'_, AllUserCredentialsEmbedsOp> {
@@ -1074,16 +1219,19 @@ impl crate::JsonOperation for UserCredentialsLookerOpenidOp {
 }
 impl crate::Stub<'_, UserCredentialsLookerOpenidOp> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `user_credentials_looker_openid` (`GET /users/{user_id}/credentials_looker_openid`); see [`UserCredentialsLookerOpenidOp`].
+    #[inline]
     pub fn user_credentials_looker_openid(
         &self,
     ) -> crate::Stub<'_, UserCredentialsLookerOpenidOp> {
@@ -1098,12 +1246,14 @@ impl crate::Operation for DeleteUserCredentialsLookerOpenidOp {
 }
 impl crate::Stub<'_, DeleteUserCredentialsLookerOpenidOp> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_user_credentials_looker_openid` (`DELETE /users/{user_id}/credentials_looker_openid`); see [`DeleteUserCredentialsLookerOpenidOp`].
+    #[inline]
     pub fn delete_user_credentials_looker_openid(
         &self,
     ) -> crate::Stub<'_, DeleteUserCredentialsLookerOpenidOp> {
@@ -1122,20 +1272,24 @@ impl crate::JsonOperation for UserSessionOp {
 }
 impl crate::Stub<'_, UserSessionOp> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
     /// Matches the path parameter `session_id` (as the SDK sends it).
+    #[inline]
     pub fn session_id(self, value: impl Into<String>) -> Self {
         self.path_param("session_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `user_session` (`GET /users/{user_id}/sessions/{session_id}`); see [`UserSessionOp`].
+    #[inline]
     pub fn user_session(&self) -> crate::Stub<'_, UserSessionOp> {
         self.stub()
     }
@@ -1148,16 +1302,19 @@ impl crate::Operation for DeleteUserSessionOp {
 }
 impl crate::Stub<'_, DeleteUserSessionOp> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
     /// Matches the path parameter `session_id` (as the SDK sends it).
+    #[inline]
     pub fn session_id(self, value: impl Into<String>) -> Self {
         self.path_param("session_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_user_session` (`DELETE /users/{user_id}/sessions/{session_id}`); see [`DeleteUserSessionOp`].
+    #[inline]
     pub fn delete_user_session(&self) -> crate::Stub<'_, DeleteUserSessionOp> {
         self.stub()
     }
@@ -1174,16 +1331,19 @@ impl crate::JsonOperation for AllUserSessionsOp {
 }
 impl crate::Stub<'_, AllUserSessionsOp> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `all_user_sessions` (`GET /users/{user_id}/sessions`); see [`AllUserSessionsOp`].
+    #[inline]
     pub fn all_user_sessions(&self) -> crate::Stub<'_, AllUserSessionsOp> {
         self.stub()
     }
@@ -1200,20 +1360,24 @@ impl crate::JsonOperation for CreateUserCredentialsEmailPasswordResetOp {
 }
 impl crate::Stub<'_, CreateUserCredentialsEmailPasswordResetOp> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
     /// Matches the query parameter `expires` (as the SDK sends it).
+    #[inline]
     pub fn expires(self, value: bool) -> Self {
         self.query_param("expires", value.to_string())
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_user_credentials_email_password_reset` (`POST /users/{user_id}/credentials_email/password_reset`); see [`CreateUserCredentialsEmailPasswordResetOp`].
+    #[inline]
     pub fn create_user_credentials_email_password_reset(
         &self,
     ) -> crate::Stub<'_, CreateUserCredentialsEmailPasswordResetOp> {
@@ -1232,20 +1396,24 @@ impl crate::JsonOperation for UserRolesOp {
 }
 impl crate::Stub<'_, UserRolesOp> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `direct_association_only` (as the SDK sends it).
+    #[inline]
     pub fn direct_association_only(self, value: bool) -> Self {
         self.query_param("direct_association_only", value.to_string())
     }
 }
 impl crate::FakeLooker {
     /// Stubs `user_roles` (`GET /users/{user_id}/roles`); see [`UserRolesOp`].
+    #[inline]
     pub fn user_roles(&self) -> crate::Stub<'_, UserRolesOp> {
         self.stub()
     }
@@ -1262,20 +1430,24 @@ impl crate::JsonOperation for SetUserRolesOp {
 }
 impl crate::Stub<'_, SetUserRolesOp> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &[String]) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `set_user_roles` (`PUT /users/{user_id}/roles`); see [`SetUserRolesOp`].
+    #[inline]
     pub fn set_user_roles(&self) -> crate::Stub<'_, SetUserRolesOp> {
         self.stub()
     }
@@ -1292,14 +1464,17 @@ impl crate::JsonOperation for UserAttributeUserValuesOp {
 }
 impl crate::Stub<'_, UserAttributeUserValuesOp> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `user_attribute_ids` (as the SDK sends it).
+    #[inline]
     pub fn user_attribute_ids(
         self,
         value: impl IntoIterator<Item = impl Into<String>>,
@@ -1307,16 +1482,19 @@ impl crate::Stub<'_, UserAttributeUserValuesOp> {
         self.query_csv("user_attribute_ids", value)
     }
     /// Matches the query parameter `all_values` (as the SDK sends it).
+    #[inline]
     pub fn all_values(self, value: bool) -> Self {
         self.query_param("all_values", value.to_string())
     }
     /// Matches the query parameter `include_unset` (as the SDK sends it).
+    #[inline]
     pub fn include_unset(self, value: bool) -> Self {
         self.query_param("include_unset", value.to_string())
     }
 }
 impl crate::FakeLooker {
     /// Stubs `user_attribute_user_values` (`GET /users/{user_id}/attribute_values`); see [`UserAttributeUserValuesOp`].
+    #[inline]
     pub fn user_attribute_user_values(
         &self,
     ) -> crate::Stub<'_, UserAttributeUserValuesOp> {
@@ -1331,16 +1509,19 @@ impl crate::Operation for DeleteUserAttributeUserValueOp {
 }
 impl crate::Stub<'_, DeleteUserAttributeUserValueOp> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
     /// Matches the path parameter `user_attribute_id` (as the SDK sends it).
+    #[inline]
     pub fn user_attribute_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_attribute_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_user_attribute_user_value` (`DELETE /users/{user_id}/attribute_values/{user_attribute_id}`); see [`DeleteUserAttributeUserValueOp`].
+    #[inline]
     pub fn delete_user_attribute_user_value(
         &self,
     ) -> crate::Stub<'_, DeleteUserAttributeUserValueOp> {
@@ -1359,20 +1540,24 @@ impl crate::JsonOperation for SetUserAttributeUserValueOp {
 }
 impl crate::Stub<'_, SetUserAttributeUserValueOp> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
     /// Matches the path parameter `user_attribute_id` (as the SDK sends it).
+    #[inline]
     pub fn user_attribute_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_attribute_id", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteUserAttributeWithValue) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `set_user_attribute_user_value` (`PATCH /users/{user_id}/attribute_values/{user_attribute_id}`); see [`SetUserAttributeUserValueOp`].
+    #[inline]
     pub fn set_user_attribute_user_value(
         &self,
     ) -> crate::Stub<'_, SetUserAttributeUserValueOp> {
@@ -1391,16 +1576,19 @@ impl crate::JsonOperation for SendUserCredentialsEmailPasswordResetOp {
 }
 impl crate::Stub<'_, SendUserCredentialsEmailPasswordResetOp> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `send_user_credentials_email_password_reset` (`POST /users/{user_id}/credentials_email/send_password_reset`); see [`SendUserCredentialsEmailPasswordResetOp`].
+    #[inline]
     pub fn send_user_credentials_email_password_reset(
         &self,
     ) -> crate::Stub<'_, SendUserCredentialsEmailPasswordResetOp> {
@@ -1419,20 +1607,24 @@ impl crate::JsonOperation for WipeoutUserEmailsOp {
 }
 impl crate::Stub<'_, WipeoutUserEmailsOp> {
     /// Matches the path parameter `user_id` (as the SDK sends it).
+    #[inline]
     pub fn user_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::UserEmailOnly) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `wipeout_user_emails` (`POST /users/{user_id}/update_emails`); see [`WipeoutUserEmailsOp`].
+    #[inline]
     pub fn wipeout_user_emails(&self) -> crate::Stub<'_, WipeoutUserEmailsOp> {
         self.stub()
     }
@@ -1449,12 +1641,14 @@ impl crate::JsonOperation for CreateEmbedUserOp {
 }
 impl crate::Stub<'_, CreateEmbedUserOp> {
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::CreateEmbedUserRequest) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_embed_user` (`POST /users/embed_user`); see [`CreateEmbedUserOp`].
+    #[inline]
     pub fn create_embed_user(&self) -> crate::Stub<'_, CreateEmbedUserOp> {
         self.stub()
     }
@@ -1471,16 +1665,19 @@ impl crate::JsonOperation for CreateServiceAccountOp {
 }
 impl crate::Stub<'_, CreateServiceAccountOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteServiceAccount) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_service_account` (`POST /users/service_accounts`); see [`CreateServiceAccountOp`].
+    #[inline]
     pub fn create_service_account(&self) -> crate::Stub<'_, CreateServiceAccountOp> {
         self.stub()
     }

@@ -14,16 +14,19 @@ impl crate::JsonOperation for AllUserAttributesOp {
 }
 impl crate::Stub<'_, AllUserAttributesOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the query parameter `sorts` (as the SDK sends it).
+    #[inline]
     pub fn sorts(self, value: impl Into<String>) -> Self {
         self.query_param("sorts", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `all_user_attributes` (`GET /user_attributes`); see [`AllUserAttributesOp`].
+    #[inline]
     pub fn all_user_attributes(&self) -> crate::Stub<'_, AllUserAttributesOp> {
         self.stub()
     }
@@ -40,16 +43,19 @@ impl crate::JsonOperation for CreateUserAttributeOp {
 }
 impl crate::Stub<'_, CreateUserAttributeOp> {
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteUserAttribute) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `create_user_attribute` (`POST /user_attributes`); see [`CreateUserAttributeOp`].
+    #[inline]
     pub fn create_user_attribute(&self) -> crate::Stub<'_, CreateUserAttributeOp> {
         self.stub()
     }
@@ -66,16 +72,19 @@ impl crate::JsonOperation for UserAttributeOp {
 }
 impl crate::Stub<'_, UserAttributeOp> {
     /// Matches the path parameter `user_attribute_id` (as the SDK sends it).
+    #[inline]
     pub fn user_attribute_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_attribute_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `user_attribute` (`GET /user_attributes/{user_attribute_id}`); see [`UserAttributeOp`].
+    #[inline]
     pub fn user_attribute(&self) -> crate::Stub<'_, UserAttributeOp> {
         self.stub()
     }
@@ -88,12 +97,14 @@ impl crate::Operation for DeleteUserAttributeOp {
 }
 impl crate::Stub<'_, DeleteUserAttributeOp> {
     /// Matches the path parameter `user_attribute_id` (as the SDK sends it).
+    #[inline]
     pub fn user_attribute_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_attribute_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `delete_user_attribute` (`DELETE /user_attributes/{user_attribute_id}`); see [`DeleteUserAttributeOp`].
+    #[inline]
     pub fn delete_user_attribute(&self) -> crate::Stub<'_, DeleteUserAttributeOp> {
         self.stub()
     }
@@ -110,20 +121,24 @@ impl crate::JsonOperation for UpdateUserAttributeOp {
 }
 impl crate::Stub<'_, UpdateUserAttributeOp> {
     /// Matches the path parameter `user_attribute_id` (as the SDK sends it).
+    #[inline]
     pub fn user_attribute_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_attribute_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &looker_sdk::models::WriteUserAttribute) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `update_user_attribute` (`PATCH /user_attributes/{user_attribute_id}`); see [`UpdateUserAttributeOp`].
+    #[inline]
     pub fn update_user_attribute(&self) -> crate::Stub<'_, UpdateUserAttributeOp> {
         self.stub()
     }
@@ -140,16 +155,19 @@ impl crate::JsonOperation for AllUserAttributeGroupValuesOp {
 }
 impl crate::Stub<'_, AllUserAttributeGroupValuesOp> {
     /// Matches the path parameter `user_attribute_id` (as the SDK sends it).
+    #[inline]
     pub fn user_attribute_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_attribute_id", value)
     }
     /// Matches the query parameter `fields` (as the SDK sends it).
+    #[inline]
     pub fn fields(self, value: impl Into<String>) -> Self {
         self.query_param("fields", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `all_user_attribute_group_values` (`GET /user_attributes/{user_attribute_id}/group_values`); see [`AllUserAttributeGroupValuesOp`].
+    #[inline]
     pub fn all_user_attribute_group_values(
         &self,
     ) -> crate::Stub<'_, AllUserAttributeGroupValuesOp> {
@@ -168,16 +186,19 @@ impl crate::JsonOperation for SetUserAttributeGroupValuesOp {
 }
 impl crate::Stub<'_, SetUserAttributeGroupValuesOp> {
     /// Matches the path parameter `user_attribute_id` (as the SDK sends it).
+    #[inline]
     pub fn user_attribute_id(self, value: impl Into<String>) -> Self {
         self.path_param("user_attribute_id", value)
     }
     /// Matches the JSON body: equal to this value once both are JSON.
+    #[inline]
     pub fn body(self, body: &[looker_sdk::models::UserAttributeGroupValue]) -> Self {
         self.body_typed(body)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `set_user_attribute_group_values` (`POST /user_attributes/{user_attribute_id}/group_values`); see [`SetUserAttributeGroupValuesOp`].
+    #[inline]
     pub fn set_user_attribute_group_values(
         &self,
     ) -> crate::Stub<'_, SetUserAttributeGroupValuesOp> {

@@ -14,6 +14,7 @@ impl crate::JsonOperation for AllWorkspacesOp {
 }
 impl crate::FakeLooker {
     /// Stubs `all_workspaces` (`GET /workspaces`); see [`AllWorkspacesOp`].
+    #[inline]
     pub fn all_workspaces(&self) -> crate::Stub<'_, AllWorkspacesOp> {
         self.stub()
     }
@@ -30,12 +31,14 @@ impl crate::JsonOperation for WorkspaceOp {
 }
 impl crate::Stub<'_, WorkspaceOp> {
     /// Matches the path parameter `workspace_id` (as the SDK sends it).
+    #[inline]
     pub fn workspace_id(self, value: impl Into<String>) -> Self {
         self.path_param("workspace_id", value)
     }
 }
 impl crate::FakeLooker {
     /// Stubs `workspace` (`GET /workspaces/{workspace_id}`); see [`WorkspaceOp`].
+    #[inline]
     pub fn workspace(&self) -> crate::Stub<'_, WorkspaceOp> {
         self.stub()
     }
