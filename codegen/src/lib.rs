@@ -53,6 +53,8 @@ pub struct Stats {
     pub sdk_lines: usize,
     /// Request body skeletons in the CLI table (`looker api <operation> --template`).
     pub cli_templates: usize,
+    /// Operations with a typed test-kit stub (counted in the generated text).
+    pub stubs: usize,
     /// Operations paged by `limit` + `offset` (each gets `.paginate()`).
     pub paged_offset: usize,
     /// Of those, the ones the spec declares to answer with one object instead of an array.
@@ -68,6 +70,8 @@ pub struct Output {
     pub files: Vec<GeneratedFile>,
     /// The lines between the generated-features markers of `sdk/Cargo.toml`.
     pub cargo_features: String,
+    /// The same for `testkit/Cargo.toml` (each feature forwards to the SDK's).
+    pub testkit_features: String,
     /// What the normalizer repaired.
     pub fixups: normalize::Report,
     /// Counts.
@@ -106,6 +110,9 @@ enum Job<'a> {
     CliOperations,
     CliTemplates,
     CliCases,
+    TestkitMod,
+    TestkitOpsMod,
+    TestkitTag(&'a ir::Tag),
 }
 
 /// Types per models.rs chunk: small enough to spread models.rs over the cores.
@@ -154,6 +161,15 @@ fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
         Job::CliTemplates,
     ));
     jobs.push((CLI_CASES_FILE.to_owned(), Job::CliCases));
+    let testkit = emit::testkit::TESTKIT_GENERATED_DIR;
+    jobs.push((format!("{testkit}/mod.rs"), Job::TestkitMod));
+    jobs.push((format!("{testkit}/ops/mod.rs"), Job::TestkitOpsMod));
+    jobs.extend(api.tags.iter().map(|tag| {
+        (
+            format!("{testkit}/ops/{}.rs", tag.feature),
+            Job::TestkitTag(tag),
+        )
+    }));
 
     let run = |(path, job): &(String, Job)| -> Result<String> {
         let source: format::Source = match job {
@@ -166,6 +182,9 @@ fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
             Job::CliOperations => text_source(emit::cli::operations_file(api)),
             Job::CliTemplates => text_source(emit::cli::templates_file(api)),
             Job::CliCases => text_source(emit::cases::cli_cases_file(api)),
+            Job::TestkitMod => emit::testkit::mod_file(api),
+            Job::TestkitOpsMod => emit::testkit::ops_mod_file(api).into(),
+            Job::TestkitTag(tag) => emit::testkit::tag_file(api, tag).into(),
         };
         format::format_file(source, "", path)
     };
@@ -182,7 +201,13 @@ fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
                 * 3
         }
         Job::CliOperations | Job::CliTemplates | Job::CliCases => 1,
-        Job::Mod | Job::RequestsMod | Job::CliMod => 0,
+        Job::TestkitTag(tag) => api
+            .operations
+            .iter()
+            .filter(|op| op.tag == tag.name)
+            .count(),
+        Job::TestkitMod => api.operations.len(),
+        Job::Mod | Job::RequestsMod | Job::CliMod | Job::TestkitOpsMod => 0,
     };
     let mut order: Vec<usize> = (0..jobs.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(weight(&jobs[i].1)));
@@ -245,6 +270,11 @@ pub fn generate(spec_text: &str) -> Result<Output> {
         .filter(|f| f.path.starts_with(SDK_GENERATED_DIR))
         .map(|f| f.contents.lines().count())
         .sum();
+    let stubs = files
+        .iter()
+        .filter(|f| f.path.starts_with(emit::testkit::TESTKIT_GENERATED_DIR))
+        .map(|f| emit::testkit::count_stubs(&f.contents))
+        .sum();
 
     let mut cargo_features = String::from("default = [");
     cargo_features.push_str(
@@ -274,6 +304,7 @@ pub fn generate(spec_text: &str) -> Result<Output> {
         tags: api.tags.len(),
         sdk_lines,
         cli_templates: emit::cli::template_count(&api),
+        stubs,
         paged_offset: paged(&|p| matches!(p, ir::Paging::Offset { .. })),
         paged_offset_object: paged(&|p| {
             matches!(
@@ -289,6 +320,7 @@ pub fn generate(spec_text: &str) -> Result<Output> {
     Ok(Output {
         files,
         cargo_features,
+        testkit_features: emit::testkit::cargo_features(&api),
         fixups: spec.fixups,
         stats,
         version: api.version,
