@@ -461,7 +461,7 @@ impl PageHeaders {
             .and_then(|v| v.trim().parse().ok());
         out.next_token = TOKENS
             .iter()
-            .filter_map(|n| text(n))
+            .filter_map(text)
             .map(|v| v.trim().to_owned())
             .find(|v| !v.is_empty());
         out
