@@ -20,7 +20,7 @@ pub mod ir;
 pub mod normalize;
 pub mod parse;
 pub mod prism;
-pub mod spec_source;
+pub mod workspace;
 pub mod write_types;
 
 use sha2::{Digest, Sha256};
@@ -53,6 +53,8 @@ pub struct Stats {
     pub sdk_lines: usize,
     /// Request body skeletons in the CLI table (`looker api <operation> --template`).
     pub cli_templates: usize,
+    /// Operations with a typed test-kit stub (counted in the generated text).
+    pub stubs: usize,
     /// Operations paged by `limit` + `offset` (each gets `.paginate()`).
     pub paged_offset: usize,
     /// Of those, the ones the spec declares to answer with one object instead of an array.
@@ -68,6 +70,8 @@ pub struct Output {
     pub files: Vec<GeneratedFile>,
     /// The lines between the generated-features markers of `sdk/Cargo.toml`.
     pub cargo_features: String,
+    /// The same for `testkit/Cargo.toml` (each feature forwards to the SDK's).
+    pub testkit_features: String,
     /// What the normalizer repaired.
     pub fixups: normalize::Report,
     /// Counts.
@@ -106,6 +110,9 @@ enum Job<'a> {
     CliOperations,
     CliTemplates,
     CliCases,
+    TestkitMod,
+    TestkitOpsMod,
+    TestkitTag(&'a ir::Tag),
 }
 
 /// Types per models.rs chunk: small enough to spread models.rs over the cores.
@@ -122,6 +129,8 @@ fn text_source(text: String) -> format::Source {
 /// not depend on the number of threads: each job's text lands in its own slot, and consecutive
 /// jobs for the same path (the models.rs chunks) are joined in order.
 fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
+    // The SDK's rustdoc gets the API Explorer links resolved; other outputs keep the spec's text.
+    let sdk = emit::docs::with_rustdoc_links(api);
     let models = format!("{SDK_GENERATED_DIR}/models.rs");
     let types = api.types.len();
     let mut jobs: Vec<(String, Job)> = vec![(format!("{SDK_GENERATED_DIR}/mod.rs"), Job::Mod)];
@@ -135,7 +144,7 @@ fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
         format!("{SDK_GENERATED_DIR}/requests/mod.rs"),
         Job::RequestsMod,
     ));
-    jobs.extend(api.tags.iter().map(|tag| {
+    jobs.extend(sdk.tags.iter().map(|tag| {
         (
             format!("{SDK_GENERATED_DIR}/requests/{}.rs", tag.feature),
             Job::Tag(tag),
@@ -152,18 +161,30 @@ fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
         Job::CliTemplates,
     ));
     jobs.push((CLI_CASES_FILE.to_owned(), Job::CliCases));
+    let testkit = emit::testkit::TESTKIT_GENERATED_DIR;
+    jobs.push((format!("{testkit}/mod.rs"), Job::TestkitMod));
+    jobs.push((format!("{testkit}/ops/mod.rs"), Job::TestkitOpsMod));
+    jobs.extend(api.tags.iter().map(|tag| {
+        (
+            format!("{testkit}/ops/{}.rs", tag.feature),
+            Job::TestkitTag(tag),
+        )
+    }));
 
     let run = |(path, job): &(String, Job)| -> Result<String> {
         let source: format::Source = match job {
-            Job::Mod => emit::generated_mod_file(api).into(),
-            Job::Models(range) => emit::models_chunk(api, range.clone()),
-            Job::RequestsMod => emit::requests_mod_file(api).into(),
-            Job::Tag(tag) => emit::tag_file(api, tag),
+            Job::Mod => emit::generated_mod_file(&sdk).into(),
+            Job::Models(range) => emit::models_chunk(&sdk, range.clone()),
+            Job::RequestsMod => emit::requests_mod_file(&sdk).into(),
+            Job::Tag(tag) => emit::tag_file(&sdk, tag),
             Job::Cases => emit::cases::cases_file(api).into(),
             Job::CliMod => text_source(emit::cli::mod_file(api)),
             Job::CliOperations => text_source(emit::cli::operations_file(api)),
             Job::CliTemplates => text_source(emit::cli::templates_file(api)),
             Job::CliCases => text_source(emit::cases::cli_cases_file(api)),
+            Job::TestkitMod => emit::testkit::mod_file(api),
+            Job::TestkitOpsMod => emit::testkit::ops_mod_file(api).into(),
+            Job::TestkitTag(tag) => emit::testkit::tag_file(api, tag).into(),
         };
         format::format_file(source, "", path)
     };
@@ -180,7 +201,13 @@ fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
                 * 3
         }
         Job::CliOperations | Job::CliTemplates | Job::CliCases => 1,
-        Job::Mod | Job::RequestsMod | Job::CliMod => 0,
+        Job::TestkitTag(tag) => api
+            .operations
+            .iter()
+            .filter(|op| op.tag == tag.name)
+            .count(),
+        Job::TestkitMod => api.operations.len(),
+        Job::Mod | Job::RequestsMod | Job::CliMod | Job::TestkitOpsMod => 0,
     };
     let mut order: Vec<usize> = (0..jobs.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(weight(&jobs[i].1)));
@@ -243,6 +270,11 @@ pub fn generate(spec_text: &str) -> Result<Output> {
         .filter(|f| f.path.starts_with(SDK_GENERATED_DIR))
         .map(|f| f.contents.lines().count())
         .sum();
+    let stubs = files
+        .iter()
+        .filter(|f| f.path.starts_with(emit::testkit::TESTKIT_GENERATED_DIR))
+        .map(|f| emit::testkit::count_stubs(&f.contents))
+        .sum();
 
     let mut cargo_features = String::from("default = [");
     cargo_features.push_str(
@@ -272,6 +304,7 @@ pub fn generate(spec_text: &str) -> Result<Output> {
         tags: api.tags.len(),
         sdk_lines,
         cli_templates: emit::cli::template_count(&api),
+        stubs,
         paged_offset: paged(&|p| matches!(p, ir::Paging::Offset { .. })),
         paged_offset_object: paged(&|p| {
             matches!(
@@ -287,6 +320,7 @@ pub fn generate(spec_text: &str) -> Result<Output> {
     Ok(Output {
         files,
         cargo_features,
+        testkit_features: emit::testkit::cargo_features(&api),
         fixups: spec.fixups,
         stats,
         version: api.version,

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod docs;
 mod models;
 mod requests;
+pub mod testkit;
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
