@@ -13,7 +13,8 @@
 //! ```
 //!
 //! Layout: [`args`] (the command line), [`table`] and `generated/` (the operation table written
-//! by `cargo xtask codegen`), [`api`] (checking arguments and calling an operation),
+//! by `cargo xtask codegen`), [`api`] (describing an operation, checking its arguments),
+//! [`send`] (calling it: once, `--all`, `--wait`), [`shortcuts`] (`query`, `render`),
 //! [`config`] (settings and auth), [`output`] and [`jsonfmt`] (writing results), [`verbose`]
 //! (`-v`), [`error`] (exit codes and the one-line error).
 
@@ -27,6 +28,7 @@ pub mod generated;
 pub mod io;
 pub mod jsonfmt;
 pub mod output;
+pub mod send;
 pub mod shortcuts;
 pub mod table;
 pub mod verbose;
@@ -99,7 +101,7 @@ async fn dispatch(argv: Vec<OsString>, io: &mut Io) -> Result<i32, CliError> {
             "me" => {
                 let op = table::find("me").ok_or_else(|| CliError::usage("no `me` operation"))?;
                 let none = args::OperationArgs::default();
-                call(op, none, None, api::Mode::Once, &globals, io).await
+                call(op, none, None, send::Mode::Once, &globals, io).await
             }
             "query" => shortcuts::query(sub, &globals, io).await,
             "render" => shortcuts::render(sub, &globals, io).await,
@@ -160,9 +162,9 @@ async fn api_command(
     }
     let mode = match (sub.get_flag("all"), sub.get_flag("wait")) {
         (true, true) => return Err(CliError::usage("--all and --wait do not go together")),
-        (true, false) => api::Mode::All,
-        (false, true) => api::Mode::Wait,
-        (false, false) => api::Mode::Once,
+        (true, false) => send::Mode::All,
+        (false, true) => send::Mode::Wait,
+        (false, false) => send::Mode::Once,
     };
     call(op, op_args, body, mode, globals, io).await
 }
@@ -171,17 +173,17 @@ async fn call(
     op: &'static table::Operation,
     op_args: args::OperationArgs,
     body: Option<&str>,
-    mode: api::Mode,
+    mode: send::Mode,
     globals: &Globals,
     io: &mut Io,
 ) -> Result<(), CliError> {
     // Everything the command line can get wrong is checked before connecting.
     let prepared = api::prepare(op, op_args, body, io).await?;
-    api::check_mode(op, mode)?;
+    send::check_mode(op, mode)?;
     api::headers(globals)?;
     api::shape(globals)?;
     let sdk = config::connect(globals).await?;
-    api::call(&sdk, globals, prepared, mode, io).await
+    send::call(&sdk, globals, prepared, mode, io).await
 }
 
 async fn logout(globals: &Globals, io: &mut Io) -> Result<(), CliError> {

@@ -3,10 +3,11 @@
 
 use clap::ArgMatches;
 
-use crate::api::{self, Mode};
+use crate::api;
 use crate::args::{Globals, OperationArgs};
 use crate::error::CliError;
 use crate::io::Io;
+use crate::send::{self, Mode};
 use crate::table;
 
 fn operation(id: &str) -> Result<&'static table::Operation, CliError> {
@@ -47,7 +48,7 @@ pub async fn query(m: &ArgMatches, g: &Globals, io: &mut Io) -> Result<(), CliEr
     };
     let prepared = api::prepare(op, args, body.as_deref(), io).await?;
     let sdk = crate::config::connect(&looker_format).await?;
-    api::call(&sdk, &looker_format, prepared, Mode::Once, io).await
+    send::call(&sdk, &looker_format, prepared, Mode::Once, io).await
 }
 
 /// `looker render dashboard|look|query <id> --format pdf|png|jpg -o FILE [--width --height]`:
@@ -87,7 +88,7 @@ pub async fn render(m: &ArgMatches, g: &Globals, io: &mut Io) -> Result<(), CliE
         ..g.clone()
     };
     let sdk = crate::config::connect(&g).await?;
-    let watcher = api::status_watcher(io);
+    let watcher = send::status_watcher(io);
     let wait = match target {
         "dashboard" => sdk.render_dashboard(&id, &format, width, height),
         "look" => sdk.render_look(&id, &format, width, height),
@@ -95,5 +96,5 @@ pub async fn render(m: &ArgMatches, g: &Globals, io: &mut Io) -> Result<(), CliE
     };
     let stream = wait.on_status(watcher).stream().await?;
     let shape = api::shape(&g)?;
-    api::write_file(stream, &g, &shape, io).await
+    send::write_file(stream, &g, &shape, io).await
 }

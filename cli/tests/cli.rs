@@ -536,13 +536,14 @@ fn profiles_and_precedence() {
     let run = run_plain(&scratch, &["me"], &[]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("base_url"), "{}", run.stderr);
-    // The client id without a secret names what is missing.
+    // A client id without a secret (an OAuth app's id, to the SDK) cannot log in with API
+    // keys: an authentication error that names what is missing.
     let run = run_plain(
         &scratch,
         &["me", "--base-url", &server.base_url, "--client-id", "x"],
         &[],
     );
-    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(run.code, 3, "{}", run.stderr);
     assert!(run.stderr.contains("client_secret"), "{}", run.stderr);
 }
 
