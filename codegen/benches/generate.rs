@@ -2,7 +2,8 @@
 //!
 //! `cargo bench -p looker-codegen --bench generate` (release profile). Prints min/median over
 //! repeated runs and the size of the output. The spec is found like the tests find it
-//! (`LOOKER_SPEC_DIR`, or the fetched `spec/Looker.4.0.oas.json`).
+//! (`xtask::test_specs`: `LOOKER_SPEC_DIR`, the installed `spec/Looker.4.0.oas.json`, the cache,
+//! or a download).
 
 use std::time::{Duration, Instant};
 
@@ -11,15 +12,10 @@ use std::time::{Duration, Instant};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/Looker.4.0.oas.json");
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(_) => codegen::spec_source::read_real_spec(codegen::spec_source::CURRENT)
-            .unwrap_or_else(|e| {
-                eprintln!("no spec: {e}\nrun `cargo xtask fetch-spec` first");
-                std::process::exit(1)
-            }),
-    };
+    let text = xtask::test_specs::read(xtask::test_specs::CURRENT).unwrap_or_else(|e| {
+        eprintln!("no spec: {e}");
+        std::process::exit(1)
+    });
     let runs = 15;
     let mut times: Vec<Duration> = Vec::with_capacity(runs);
     let mut output = None;

@@ -20,7 +20,7 @@ pub mod ir;
 pub mod normalize;
 pub mod parse;
 pub mod prism;
-pub mod spec_source;
+pub mod workspace;
 pub mod write_types;
 
 use sha2::{Digest, Sha256};
@@ -51,6 +51,8 @@ pub struct Stats {
     pub tags: usize,
     /// Lines across the SDK's generated files (not the test table).
     pub sdk_lines: usize,
+    /// Request body skeletons in the CLI table (`looker api <operation> --template`).
+    pub cli_templates: usize,
     /// Operations with a typed test-kit stub (counted in the generated text).
     pub stubs: usize,
     /// Operations paged by `limit` + `offset` (each gets `.paginate()`).
@@ -84,6 +86,10 @@ pub struct Output {
 pub const SDK_GENERATED_DIR: &str = "sdk/src/generated";
 /// The generated conformance table.
 pub const CASES_FILE: &str = "tests/src/generated_cases.rs";
+/// The generated conformance table of the `looker` command.
+pub const CLI_CASES_FILE: &str = "tests/src/generated_cli_cases.rs";
+/// Directory of the generated operation table of the `looker` command.
+pub const CLI_GENERATED_DIR: &str = emit::cli::CLI_GENERATED_DIR;
 
 /// Hex sha256 of bytes (the spec pin, the banner, the fetch archive all use this one).
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -100,6 +106,10 @@ enum Job<'a> {
     RequestsMod,
     Tag(&'a ir::Tag),
     Cases,
+    CliMod,
+    CliOperations,
+    CliTemplates,
+    CliCases,
     TestkitMod,
     TestkitOpsMod,
     TestkitTag(&'a ir::Tag),
@@ -108,10 +118,19 @@ enum Job<'a> {
 /// Types per models.rs chunk: small enough to spread models.rs over the cores.
 const MODELS_CHUNK: usize = 64;
 
+/// A file the emitter lays out itself.
+fn text_source(text: String) -> format::Source {
+    let mut source = format::Source::default();
+    source.push_text(text);
+    source
+}
+
 /// Emits and formats every file, spreading the work over the available cores. The result does
 /// not depend on the number of threads: each job's text lands in its own slot, and consecutive
 /// jobs for the same path (the models.rs chunks) are joined in order.
 fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
+    // The SDK's rustdoc gets the API Explorer links resolved; other outputs keep the spec's text.
+    let sdk = emit::docs::with_rustdoc_links(api);
     let models = format!("{SDK_GENERATED_DIR}/models.rs");
     let types = api.types.len();
     let mut jobs: Vec<(String, Job)> = vec![(format!("{SDK_GENERATED_DIR}/mod.rs"), Job::Mod)];
@@ -125,13 +144,23 @@ fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
         format!("{SDK_GENERATED_DIR}/requests/mod.rs"),
         Job::RequestsMod,
     ));
-    jobs.extend(api.tags.iter().map(|tag| {
+    jobs.extend(sdk.tags.iter().map(|tag| {
         (
             format!("{SDK_GENERATED_DIR}/requests/{}.rs", tag.feature),
             Job::Tag(tag),
         )
     }));
     jobs.push((CASES_FILE.to_owned(), Job::Cases));
+    jobs.push((format!("{CLI_GENERATED_DIR}/mod.rs"), Job::CliMod));
+    jobs.push((
+        format!("{CLI_GENERATED_DIR}/operations.rs"),
+        Job::CliOperations,
+    ));
+    jobs.push((
+        format!("{CLI_GENERATED_DIR}/templates.rs"),
+        Job::CliTemplates,
+    ));
+    jobs.push((CLI_CASES_FILE.to_owned(), Job::CliCases));
     let testkit = emit::testkit::TESTKIT_GENERATED_DIR;
     jobs.push((format!("{testkit}/mod.rs"), Job::TestkitMod));
     jobs.push((format!("{testkit}/ops/mod.rs"), Job::TestkitOpsMod));
@@ -144,11 +173,15 @@ fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
 
     let run = |(path, job): &(String, Job)| -> Result<String> {
         let source: format::Source = match job {
-            Job::Mod => emit::generated_mod_file(api).into(),
-            Job::Models(range) => emit::models_chunk(api, range.clone()),
-            Job::RequestsMod => emit::requests_mod_file(api).into(),
-            Job::Tag(tag) => emit::tag_file(api, tag),
+            Job::Mod => emit::generated_mod_file(&sdk).into(),
+            Job::Models(range) => emit::models_chunk(&sdk, range.clone()),
+            Job::RequestsMod => emit::requests_mod_file(&sdk).into(),
+            Job::Tag(tag) => emit::tag_file(&sdk, tag),
             Job::Cases => emit::cases::cases_file(api).into(),
+            Job::CliMod => text_source(emit::cli::mod_file(api)),
+            Job::CliOperations => text_source(emit::cli::operations_file(api)),
+            Job::CliTemplates => text_source(emit::cli::templates_file(api)),
+            Job::CliCases => text_source(emit::cases::cli_cases_file(api)),
             Job::TestkitMod => emit::testkit::mod_file(api),
             Job::TestkitOpsMod => emit::testkit::ops_mod_file(api).into(),
             Job::TestkitTag(tag) => emit::testkit::tag_file(api, tag).into(),
@@ -167,13 +200,14 @@ fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
                 .count()
                 * 3
         }
+        Job::CliOperations | Job::CliTemplates | Job::CliCases => 1,
         Job::TestkitTag(tag) => api
             .operations
             .iter()
             .filter(|op| op.tag == tag.name)
             .count(),
         Job::TestkitMod => api.operations.len(),
-        Job::Mod | Job::RequestsMod | Job::TestkitOpsMod => 0,
+        Job::Mod | Job::RequestsMod | Job::CliMod | Job::TestkitOpsMod => 0,
     };
     let mut order: Vec<usize> = (0..jobs.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(weight(&jobs[i].1)));
@@ -269,6 +303,7 @@ pub fn generate(spec_text: &str) -> Result<Output> {
         enums: count(ir::Origin::Enum),
         tags: api.tags.len(),
         sdk_lines,
+        cli_templates: emit::cli::template_count(&api),
         stubs,
         paged_offset: paged(&|p| matches!(p, ir::Paging::Offset { .. })),
         paged_offset_object: paged(&|p| {

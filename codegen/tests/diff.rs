@@ -1,13 +1,18 @@
 //! Spec diff: unit tests on the fixture specs in `spec/fixtures/diff/` and snapshot reports of the
-//! real published specs (found through `LOOKER_SPEC_DIR`, see `codegen::spec_source`).
+//! real published specs (found or fetched by `xtask::test_specs`).
 
 use codegen::diff::{diff, Bump, Impact, Kind, SpecDiff};
-use codegen::spec_source::{read_real_spec, CURRENT, V25_20, V26_10};
+use xtask::test_specs::{read as read_real_spec, CURRENT, V25_20, V26_10};
+
+/// `spec/fixtures/diff/` of the checkout under test, found at run time (see `codegen::workspace`).
+fn fixture_dir() -> std::path::PathBuf {
+    codegen::workspace::root()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .join("spec/fixtures/diff")
+}
 
 fn fixture(name: &str) -> codegen::parse::Spec {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../spec/fixtures/diff")
-        .join(name);
+    let path = fixture_dir().join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     codegen::parse::parse(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
@@ -226,10 +231,7 @@ fn identical_specs_have_no_changes() {
 
 #[test]
 fn description_only_change_is_a_patch() {
-    let base = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/fixtures/diff/base.yaml"),
-    )
-    .unwrap();
+    let base = std::fs::read_to_string(fixture_dir().join("base.yaml")).unwrap();
     let edited = base
         .replace("Get one thing.", "Get exactly one thing.")
         .replace("Get all things", "All things");

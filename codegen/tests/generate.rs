@@ -3,10 +3,13 @@
 
 use std::path::PathBuf;
 
+/// The checkout under test, found at run time (see `codegen::workspace`).
+fn root() -> PathBuf {
+    codegen::workspace::root().unwrap_or_else(|e| panic!("{e}"))
+}
+
 fn fixture(name: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../spec/fixtures")
-        .join(name);
+    let path = root().join("spec/fixtures").join(name);
     std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read fixture {}: {e}", path.display()))
 }
@@ -179,4 +182,105 @@ fn models_formatted_in_chunks_equal_models_formatted_whole() {
         })
         .collect();
     assert_eq!(whole, chunked);
+}
+
+#[test]
+fn ids_and_arrays_of_ids_are_read_leniently_and_nothing_else_is() {
+    let mut spec: serde_json::Value = serde_json::from_str(&fixture("minimal.json")).unwrap();
+    let props = &mut spec["components"]["schemas"]["User"]["properties"];
+    for (name, items) in [
+        ("role_ids", "string"),
+        ("ids", "string"),
+        ("rank_ids", "integer"),
+        ("roles", "string"),
+    ] {
+        props[name] = serde_json::json!({"type": "array", "items": {"type": items}});
+    }
+    let output = codegen::generate(&spec.to_string()).unwrap();
+    let models = &output
+        .files
+        .iter()
+        .find(|f| f.path == "sdk/src/generated/models.rs")
+        .unwrap()
+        .contents;
+    for entry in [
+        "\"id\" => id: lenient_id,",
+        "\"home_folder_id\" => home_folder_id: lenient_id,",
+        "\"role_ids\" => role_ids: lenient_ids,",
+        "\"ids\" => ids: lenient_ids,",
+        "\"rank_ids\" => rank_ids,",
+        "\"roles\" => roles,",
+        "\"first_name\" => first_name,",
+    ] {
+        assert!(models.contains(entry), "missing `{entry}` in:\n{models}");
+    }
+}
+
+/// The SDK files of a generation run, concatenated.
+fn sdk_text(output: &codegen::Output) -> String {
+    output
+        .files
+        .iter()
+        .filter(|f| f.path.starts_with(codegen::SDK_GENERATED_DIR))
+        .map(|f| f.contents.as_str())
+        .collect()
+}
+
+#[test]
+fn api_explorer_links_become_intra_doc_links_only_where_the_target_always_exists() {
+    let mut spec: serde_json::Value = serde_json::from_str(&fixture("minimal.json")).unwrap();
+    // A second tag whose operation and model are compiled under another feature.
+    spec["paths"]["/looks/{look_id}"] = serde_json::json!({"get": {
+        "tags": ["Look"], "operationId": "look", "summary": "Get Look",
+        "description": "Same as [me()](#!/User/me) but for looks; see [Look](#!/types/Look).",
+        "parameters": [{"name": "look_id", "in": "path", "required": true, "schema": {"type": "string"}}],
+        "responses": {"200": {"description": "Look", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Look"}}}}}
+    }});
+    spec["components"]["schemas"]["Look"] = serde_json::json!({"properties": {
+        "id": {"type": "string", "description": "Read with [look()](#!/Look/look)."}
+    }});
+    spec["paths"]["/me"]["get"]["description"] = serde_json::json!(
+        "Yourself with [me()](#!/User/me), a [User](#!/types/User), not [look()](#!/Look/look) \
+         nor [Create Theme](#!/Theme/create), and [x](#!/types/Nope)."
+    );
+    let text = sdk_text(&codegen::generate(&spec.to_string()).unwrap());
+    for expected in [
+        // Same feature: linked.
+        "Yourself with [me()](crate::LookerSdk::me), a [User](crate::models::User),",
+        "Read with [look()](crate::LookerSdk::look).",
+        "see [Look](crate::models::Look).",
+        // Another feature's method or model, or no such target: the text only.
+        "not look() nor Create Theme, and x.",
+        "Same as me() but for looks;",
+    ] {
+        assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
+    }
+    assert!(
+        !text.contains("#!/"),
+        "an API Explorer link is left:\n{text}"
+    );
+}
+
+#[test]
+fn the_real_spec_leaves_no_api_explorer_link_in_the_sdk() {
+    let spec =
+        xtask::test_specs::read(xtask::test_specs::CURRENT).unwrap_or_else(|e| panic!("{e}"));
+    let explorer_links = spec.matches("](#!/").count();
+    assert!(
+        explorer_links > 0,
+        "the spec has API Explorer links to resolve"
+    );
+    let text = sdk_text(&codegen::generate(&spec).unwrap());
+    assert_eq!(text.matches("#!/").count(), 0);
+    // The same spec with every Explorer link cut to `](#!/` → `](#cut/`, a plain fragment the
+    // resolver leaves alone: the difference in intra-doc links is what the resolver made.
+    let cut = sdk_text(&codegen::generate(&spec.replace("](#!/", "](#cut/")).unwrap());
+    let intra = |t: &str| {
+        t.matches("](crate::LookerSdk::").count() + t.matches("](crate::models::").count()
+    };
+    let resolved = intra(&text) - intra(&cut);
+    assert!(
+        (60..=explorer_links).contains(&resolved),
+        "{resolved} intra-doc links made from the spec's {explorer_links} API Explorer links"
+    );
 }

@@ -1,8 +1,8 @@
-//! Write-type derivation on the real published specs (found through `LOOKER_SPEC_DIR`, see
-//! `codegen::spec_source`). Counts and names from SPEC_NOTES.md §7 and §8.
+//! Write-type derivation on the real published specs (found or fetched by
+//! `xtask::test_specs`). Counts and names from SPEC_NOTES.md §7 and §8.
 
-use codegen::spec_source::{read_real_spec, CURRENT, V25_20, V26_10};
 use codegen::write_types::derive_write_types;
+use xtask::test_specs::{read as read_real_spec, CURRENT, V25_20, V26_10};
 
 fn write_types(file: &str) -> indexmap::IndexMap<String, codegen::write_types::WriteType> {
     let text = read_real_spec(file).unwrap_or_else(|e| panic!("{e}"));

@@ -27,8 +27,10 @@ pub(crate) trait Model: Default {
 }
 
 /// Implements [`Model`], `Serialize`, `Deserialize`, `Default` (every field `None`) and `Debug`
-/// (see [`debug`]) for a generated struct, from its list of `"json name" => field` entries. `: lenient_id` after a field reads it with
-/// [`read::lenient_id`] (an id that may arrive as a number) instead of [`read()`].
+/// (see [`debug`]) for a generated struct, from its list of `"json name" => field` entries.
+/// `: lenient_id` after a field reads it with [`read::lenient_id`] (an id that may arrive as a
+/// number) instead of [`read()`], and `: lenient_ids` with [`read::lenient_ids`] (an array of such
+/// ids).
 ///
 /// Every entry expands to one call without `?`: that keeps the type-checking and borrow-checking
 /// of the ~3,300 generated fields cheap, which is most of this crate's compile time.
@@ -115,6 +117,16 @@ pub(crate) mod read {
         field: &mut Option<String>,
     ) -> Result<(), A::Error> {
         *field = crate::lenient::next_string(map)?;
+        Ok(())
+    }
+
+    /// Reads an array of ids whose elements the server may send as numbers or strings.
+    #[inline]
+    pub(crate) fn lenient_ids<'de, A: MapAccess<'de>>(
+        map: &mut A,
+        field: &mut Option<Vec<String>>,
+    ) -> Result<(), A::Error> {
+        *field = crate::lenient::next_strings(map)?;
         Ok(())
     }
 }
@@ -318,6 +330,34 @@ mod tests {
         "count" => count,
         "nested" => nested,
     });
+
+    #[derive(PartialEq)]
+    struct WithIds {
+        role_ids: Option<Vec<String>>,
+    }
+
+    impl_model!(WithIds {
+        "role_ids" => role_ids: lenient_ids,
+    });
+
+    #[test]
+    fn id_arrays_take_numbers_and_strings_and_reject_null_elements() {
+        let read = |json: &str| serde_json::from_str::<WithIds>(json).map(|m| m.role_ids);
+        assert_eq!(
+            read(r#"{"role_ids": [1, "2", 30000000000]}"#).unwrap(),
+            Some(vec!["1".into(), "2".into(), "30000000000".into()])
+        );
+        assert_eq!(read(r#"{"role_ids": []}"#).unwrap(), Some(vec![]));
+        assert_eq!(read(r#"{"role_ids": null}"#).unwrap(), None);
+        assert_eq!(read(r#"{}"#).unwrap(), None);
+        for bad in [
+            r#"{"role_ids": "1"}"#,
+            r#"{"role_ids": [1, null]}"#,
+            r#"{"role_ids": [[1]]}"#,
+        ] {
+            assert!(read(bad).is_err(), "{bad} must not decode");
+        }
+    }
 
     #[test]
     fn reads_known_skips_unknown_and_tolerates_nulls_and_numeric_ids() {

@@ -84,6 +84,40 @@ async fn lenient_decoding_of_generated_models() {
     }
 }
 
+#[tokio::test]
+async fn numbers_inside_id_arrays_decode_as_their_text() {
+    let sdk = echo_server().await;
+    let users: Vec<User> = decode(
+        &sdk,
+        br#"[{"id": 1, "role_ids": [1, "2", 30000000000], "group_ids": [7]},
+             {"id": 2, "role_ids": [], "group_ids": null}]"#,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        users[0].role_ids.as_deref(),
+        Some(&["1".to_string(), "2".into(), "30000000000".into()][..])
+    );
+    assert_eq!(users[0].group_ids.as_deref(), Some(&["7".to_string()][..]));
+    assert_eq!(users[1].role_ids.as_deref(), Some(&[][..]));
+    assert_eq!(users[1].group_ids, None);
+    // Written back as strings, as the spec declares them.
+    let json = serde_json::to_value(&users[0]).unwrap();
+    assert_eq!(
+        json["role_ids"],
+        serde_json::json!(["1", "2", "30000000000"])
+    );
+
+    // An element that is not an id is still an error naming where it is.
+    let err = decode::<Vec<User>>(&sdk, br#"[{"role_ids": [1, {"id": 2}]}]"#)
+        .await
+        .unwrap_err();
+    match err {
+        Error::Decode { json_path, .. } => assert_eq!(json_path, "[0].role_ids[1]"),
+        other => panic!("{other:?}"),
+    }
+}
+
 fn nulls_everywhere() -> serde_json::Value {
     // User fields of every kind (ids, strings, bools, arrays, maps, nested models), all null.
     let names = [

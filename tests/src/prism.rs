@@ -244,32 +244,24 @@ impl Drop for Prism {
 
 /// The `tests/` directory (holds package.json and node_modules).
 pub fn tests_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    workspace_root().join("tests")
 }
 
-/// The workspace root.
+/// The workspace root of the checkout under test, found at run time (cargo sets
+/// `CARGO_MANIFEST_DIR` when it runs a test; see [`codegen::workspace`]), so a test binary
+/// reused from another checkout through a shared target dir still reads this one.
 pub fn workspace_root() -> PathBuf {
-    let tests = tests_dir();
-    tests.parent().map(Path::to_path_buf).unwrap_or(tests)
+    codegen::workspace::root().unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// The pinned spec (gitignored; `cargo xtask fetch-spec` downloads it).
-pub fn spec_path() -> PathBuf {
-    workspace_root().join("spec").join("Looker.4.0.oas.json")
-}
-
-/// The pinned spec, read, normalized and parsed once per test process.
+/// The pinned spec, read, normalized and parsed once per test process. Found like every spec
+/// the tests use (`xtask::test_specs`: `LOOKER_SPEC_DIR`, the installed copy, the cache, or one
+/// checksum-verified download).
 pub fn spec() -> &'static codegen::parse::Spec {
     static SPEC: OnceLock<codegen::parse::Spec> = OnceLock::new();
     SPEC.get_or_init(|| {
-        let path = spec_path();
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-            panic!(
-                "cannot read the pinned spec {}: {e}\n\
-                 run `cargo xtask fetch-spec` (or `cargo xtask fetch-spec --from PATH`) first",
-                path.display()
-            )
-        });
+        let text = xtask::test_specs::read(xtask::test_specs::CURRENT)
+            .unwrap_or_else(|e| panic!("the pinned spec: {e}"));
         codegen::parse::parse(&text)
             .unwrap_or_else(|e| panic!("the pinned spec does not parse: {e}"))
     })

@@ -8,8 +8,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use codegen::spec_source::{CURRENT, V25_20, V26_10};
 use looker_sdk_tests::prism::workspace_root as root;
+use xtask::test_specs::{CURRENT, V25_20, V26_10};
 
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
@@ -182,7 +182,7 @@ fn check_generated_testkit(sdk_name: &str, output: &codegen::Output) {
 }
 
 fn real_spec(name: &str) -> String {
-    codegen::spec_source::read_real_spec(name).unwrap_or_else(|e| panic!("{e}"))
+    xtask::test_specs::read(name).unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[test]

@@ -42,7 +42,7 @@ pub fn run(args: &[String]) -> CmdResult {
         [filter] => Some(filter.as_str()),
         _ => return Err("usage: cargo xtask bench-build [FILTER]".into()),
     };
-    let root = paths::root();
+    let root = paths::root()?;
     let target = root.join("target/bench-build");
     let mut report = Vec::new();
     let measurements: [(&str, &[&str], &str); 8] = [

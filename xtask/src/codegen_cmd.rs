@@ -80,6 +80,7 @@ fn plan(root: &Path, spec_path: Option<PathBuf>) -> Result<Plan, String> {
 
     let mut stale = Vec::new();
     collect_rs_files(&root.join(codegen::SDK_GENERATED_DIR), &mut stale);
+    collect_rs_files(&root.join(codegen::CLI_GENERATED_DIR), &mut stale);
     collect_rs_files(
         &root.join(codegen::emit::testkit::TESTKIT_GENERATED_DIR),
         &mut stale,
@@ -170,6 +171,12 @@ fn print_report(plan: &Plan) {
         plan.elapsed.as_secs_f64()
     );
     println!(
+        "cli       {} operations, {} body templates in {}",
+        s.operations,
+        s.cli_templates,
+        codegen::CLI_GENERATED_DIR
+    );
+    println!(
         "testkit   {} typed stubs ({} operations)",
         s.stubs, s.operations
     );
@@ -188,7 +195,7 @@ fn committed_sha(root: &Path) -> Option<String> {
 }
 
 pub fn codegen(args: &[String]) -> CmdResult {
-    let root = paths::root();
+    let root = paths::root()?;
     let plan = plan(&root, parse_spec_arg(args)?)?;
     if let Some(previous) = committed_sha(&root).filter(|sha| *sha != plan.output.sha256) {
         print!(
@@ -259,7 +266,7 @@ fn differences(root: &Path, plan: &Plan) -> (usize, String) {
 }
 
 pub fn check(args: &[String]) -> CmdResult {
-    let root = paths::root();
+    let root = paths::root()?;
     let plan = plan(&root, parse_spec_arg(args)?)?;
     let (count, report) = differences(&root, &plan);
     if count == 0 {
@@ -286,9 +293,9 @@ mod tests {
         for manifest in ["sdk/Cargo.toml", "testkit/Cargo.toml"] {
             let dest = dir.path().join(manifest);
             fs::create_dir_all(dest.parent().unwrap()).unwrap();
-            fs::copy(paths::root().join(manifest), dest).unwrap();
+            fs::copy(paths::root().unwrap().join(manifest), dest).unwrap();
         }
-        let spec = paths::root().join("spec/fixtures/constructs.yaml");
+        let spec = paths::root().unwrap().join("spec/fixtures/constructs.yaml");
         let plan = plan(dir.path(), Some(spec.clone())).unwrap();
         for file in &plan.files {
             fs::create_dir_all(file.path.parent().unwrap()).unwrap();

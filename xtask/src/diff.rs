@@ -73,7 +73,8 @@ fn read_spec(path: &Path) -> Result<codegen::parse::Spec, String> {
 
 /// The `looker-sdk` crate version in `sdk/Cargo.toml`, if readable.
 fn sdk_version() -> Option<String> {
-    let text = fs::read_to_string(crate::paths::root().join("sdk").join("Cargo.toml")).ok()?;
+    let text =
+        fs::read_to_string(crate::paths::root().ok()?.join("sdk").join("Cargo.toml")).ok()?;
     let manifest: toml::Value = toml::from_str(&text).ok()?;
     manifest
         .get("package")?
@@ -223,7 +224,7 @@ mod tests {
 
     #[test]
     fn summary_of_fixture_specs() {
-        let dir = crate::paths::root().join("spec/fixtures/diff");
+        let dir = crate::paths::root().unwrap().join("spec/fixtures/diff");
         let base = fs::read_to_string(dir.join("base.yaml")).unwrap();
         let breaking = fs::read_to_string(dir.join("breaking.yaml")).unwrap();
         let s = summary_since(&base, &breaking);
@@ -242,7 +243,7 @@ mod tests {
     #[test]
     fn regeneration_summary_finds_the_previous_spec_by_sha() {
         let ws = tempfile::tempdir().unwrap();
-        let fixtures = crate::paths::root().join("spec/fixtures/diff");
+        let fixtures = crate::paths::root().unwrap().join("spec/fixtures/diff");
         let base = fs::read_to_string(fixtures.join("base.yaml")).unwrap();
         let additive = fs::read_to_string(fixtures.join("additive.yaml")).unwrap();
         let base_sha = codegen::sha256_hex(base.as_bytes());

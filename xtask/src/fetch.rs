@@ -34,7 +34,8 @@ pub const SPEC_FILE_NAME: &str = "Looker.4.0.oas.json";
 /// Largest spec accepted (the real one is ~2 MB).
 const MAX_BYTES: u64 = 64 * 1024 * 1024;
 
-const USAGE: &str = "usage: cargo xtask fetch-spec [--version X.Y | --from PATH|URL] [--pin]";
+const USAGE: &str =
+    "usage: cargo xtask fetch-spec [--version X.Y | --from PATH|URL] [--pin] | --test-specs";
 
 /// The upstream URL of the spec published for Looker release `X.Y` (or `X.Y.Z`).
 pub fn url_for_version(version: &str) -> Result<String, String> {
@@ -190,13 +191,16 @@ pub struct Outcome {
 
 /// `cargo xtask fetch-spec …`
 pub fn run(args: &[String]) -> CmdResult {
+    if args == ["--test-specs"] {
+        return crate::test_specs::fetch_all();
+    }
     let request = Request::parse(args)?;
     let spec_dir = std::env::var_os(SPEC_DIR_ENV)
         .filter(|d| !d.is_empty())
         .map(PathBuf::from);
-    let root = crate::paths::root();
+    let root = crate::paths::root()?;
     let outcome = fetch_into(&root, &request, spec_dir.as_deref())?;
-    let spec_file = crate::paths::spec_file();
+    let spec_file = spec_path(&root);
     let shown = spec_file
         .strip_prefix(&root)
         .unwrap_or(&spec_file)
@@ -215,12 +219,9 @@ pub fn run(args: &[String]) -> CmdResult {
     );
     if let Some((old, new)) = &outcome.pin_moved {
         if old == new {
-            println!(
-                "{} already pins this spec",
-                crate::paths::pin_file().display()
-            );
+            println!("{} already pins this spec", pin_path(&root).display());
         } else {
-            let pin = crate::paths::pin_file();
+            let pin = pin_path(&root);
             println!(
                 "{} moved: {} ({}) → {} ({})",
                 pin.display(),
@@ -241,7 +242,7 @@ pub fn ensure_pinned_spec() -> Result<PathBuf, String> {
     let spec_dir = std::env::var_os(SPEC_DIR_ENV)
         .filter(|d| !d.is_empty())
         .map(PathBuf::from);
-    ensure_pinned_spec_in(&crate::paths::root(), spec_dir.as_deref())
+    ensure_pinned_spec_in(&crate::paths::root()?, spec_dir.as_deref())
 }
 
 /// [`ensure_pinned_spec`] for the workspace at `root`.
@@ -466,21 +467,23 @@ pub fn archived_spec(root: &Path, sha256: &str) -> Option<PathBuf> {
 
 /// Stores `bytes` as `target/looker-spec/<sha256>.oas.json` unless present. Best effort.
 fn archive(root: &Path, bytes: &[u8]) {
+    if let Err(e) = store_archived(root, bytes) {
+        eprintln!("note: could not keep a copy of the spec: {e}");
+    }
+}
+
+/// Stores `bytes` as `target/looker-spec/<sha256>.oas.json` (a temporary file renamed into
+/// place) unless it is there already; returns its path.
+pub fn store_archived(root: &Path, bytes: &[u8]) -> Result<PathBuf, String> {
     let sha = sha256_hex(bytes);
-    if archived_spec(root, &sha).is_some() {
-        return;
+    if let Some(path) = archived_spec(root, &sha) {
+        return Ok(path);
     }
     let dir = archive_dir(root);
-    let stored = fs::create_dir_all(&dir)
-        .map_err(|e| e.to_string())
-        .and_then(|()| TempFile::write(&dir, &format!("{sha}.oas.json"), bytes))
-        .and_then(|tmp| tmp.persist(&dir.join(format!("{sha}.oas.json"))));
-    if let Err(e) = stored {
-        eprintln!(
-            "note: could not keep a copy of spec {sha} under {}: {e}",
-            dir.display()
-        );
-    }
+    let path = dir.join(format!("{sha}.oas.json"));
+    fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    TempFile::write(&dir, &format!("{sha}.oas.json"), bytes)?.persist(&path)?;
+    Ok(path)
 }
 
 /// `https://…/sdk-codegen-vX.Y.0/spec/Looker.4.0.oas.json` for a release `X.Y[.Z]`.

@@ -3,9 +3,10 @@
 mod bench;
 mod codegen_cmd;
 mod diff;
-mod fetch;
-mod paths;
 mod prism;
+mod semver;
+
+use xtask::{fetch, paths, CmdResult};
 
 use std::process::ExitCode;
 
@@ -22,10 +23,15 @@ commands:
   check                   regenerate in memory; print a unified diff and fail if the committed files differ
   fetch-spec [--version X.Y | --from PATH|URL] [--pin]
                           download a spec, verify it, write spec/Looker.4.0.oas.json
+  fetch-spec --test-specs find or download (once, into target/looker-spec/) the specs the tests
+                          need: spec/pin.toml and spec/test-specs.toml
   diff-spec OLD NEW [--changelog]
                           Markdown report of what changed between two specs, with the semver bump
   prism-spec [--spec PATH] [--out PATH] [--require-auth]
                           write the spec copy the Prism conformance server needs
+  semver-check [--baseline REV | --baseline-root DIR] [--report-only]
+                          cargo-semver-checks on looker-sdk against a commit (default HEAD): does
+                          the Rust API break code written against it?
   bench-build [FILTER]    time `cargo check` and debug builds of looker-sdk and looker-sdk-testkit
                           (dependencies prebuilt); FILTER picks measurements by label
 ";
@@ -43,6 +49,7 @@ fn main() -> ExitCode {
         "diff-spec" => diff::run(rest),
         "prism-spec" => prism::run(rest),
         "bench-build" => bench::run(rest),
+        "semver-check" => semver::run(rest),
         "-h" | "--help" | "help" => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -57,6 +64,3 @@ fn main() -> ExitCode {
         }
     }
 }
-
-/// Result of a command: an exit code, or a message for the user.
-pub type CmdResult = Result<ExitCode, String>;

@@ -24,7 +24,7 @@ struct Args {
 fn parse_args(args: &[String]) -> Result<Args, String> {
     let mut parsed = Args {
         spec: None,
-        out: default_out(),
+        out: default_out()?,
         require_auth: false,
     };
     let mut rest = args.iter();
@@ -49,11 +49,11 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
 }
 
 /// `target/prism/looker.prism.json` in the workspace.
-fn default_out() -> PathBuf {
-    paths::root()
+fn default_out() -> Result<PathBuf, String> {
+    Ok(paths::root()?
         .join("target")
         .join("prism")
-        .join("looker.prism.json")
+        .join("looker.prism.json"))
 }
 
 pub fn run(args: &[String]) -> CmdResult {

@@ -4,6 +4,179 @@
 //! unlabeled code fences and indented blocks into doctests that fail `cargo test`, and trip
 //! rustdoc's `invalid_html_tags`, `bare_urls` and `broken_intra_doc_links` lints. This module
 //! rewrites just enough to be safe while keeping the text as written.
+//!
+//! The API Explorer's own links (`[dashboard()](#!/Dashboard/dashboard)`,
+//! `[DashboardFilter](#!/types/DashboardFilter)`) point nowhere in rustdoc.
+//! [`with_rustdoc_links`] resolves each through the IR into an intra-doc link to our method or
+//! model, or, when there is none, leaves the link text as plain text.
+
+use std::collections::HashMap;
+
+use crate::ir::{names::unraw, Api, Body, Response, TypeKind};
+
+/// A copy of `api` whose descriptions have every API Explorer link (`[text](#!/Tag/operation)`,
+/// `[text](#!/types/Schema)`) rewritten for rustdoc, for the emitters of the SDK's docs:
+/// * to `[text](crate::LookerSdk::method)` or `[text](crate::models::Type)` when the target
+///   exists in every build in which the documented item exists. Operations and models are
+///   compiled per Cargo feature, so a link from a `query` method to a `dashboard` method would
+///   break under `--no-default-features --features query`: the target's features must include
+///   all of the item's (or the target must be always compiled);
+/// * otherwise to the plain link text (an unknown operation such as `#!/Theme/create`, or a
+///   target behind another feature).
+///
+/// Other emitters (the conformance table) keep the spec's text.
+pub fn with_rustdoc_links(api: &Api) -> Api {
+    let targets = ExplorerTargets::new(api);
+    let feature_of_tag: HashMap<&str, &str> = api
+        .tags
+        .iter()
+        .map(|t| (t.name.as_str(), t.feature.as_str()))
+        .collect();
+    let mut out = api.clone();
+    for tag in &mut out.tags {
+        let features = [tag.feature.clone()];
+        targets.rewrite_opt(&mut tag.description, &features);
+    }
+    for op in &mut out.operations {
+        let features: Vec<String> = feature_of_tag
+            .get(op.tag.as_str())
+            .map(|f| vec![f.to_string()])
+            .unwrap_or_default();
+        targets.rewrite_opt(&mut op.summary, &features);
+        targets.rewrite_opt(&mut op.description, &features);
+        for param in &mut op.params {
+            targets.rewrite_opt(&mut param.description, &features);
+        }
+        if let Some(Body::Json { description, .. } | Body::Text { description, .. }) = &mut op.body
+        {
+            targets.rewrite_opt(description, &features);
+        }
+        if let Response::ByStatus(statuses) = &mut op.response {
+            for status in statuses {
+                targets.rewrite(&mut status.description, &features);
+            }
+        }
+    }
+    for ty in &mut out.types {
+        let features = ty.features.clone();
+        targets.rewrite_opt(&mut ty.description, &features);
+        if let TypeKind::Struct(fields) = &mut ty.kind {
+            for field in fields {
+                targets.rewrite_opt(&mut field.description, &features);
+            }
+        }
+    }
+    out
+}
+
+/// What an API Explorer link can point at: operations by id, models by spec name.
+struct ExplorerTargets {
+    /// `operationId` → (rustdoc path, the features it is compiled under; empty = always).
+    operations: HashMap<String, (String, Vec<String>)>,
+    /// Spec schema name → (rustdoc path, features).
+    types: HashMap<String, (String, Vec<String>)>,
+}
+
+impl ExplorerTargets {
+    fn new(api: &Api) -> Self {
+        let feature_of_tag: HashMap<&str, &str> = api
+            .tags
+            .iter()
+            .map(|t| (t.name.as_str(), t.feature.as_str()))
+            .collect();
+        let operations = api
+            .operations
+            .iter()
+            .filter_map(|op| {
+                let feature = feature_of_tag.get(op.tag.as_str())?;
+                let path = format!("crate::LookerSdk::{}", unraw(&op.method_name));
+                Some((op.id.clone(), (path, vec![feature.to_string()])))
+            })
+            .collect();
+        let types = api
+            .types
+            .iter()
+            .map(|ty| {
+                let path = format!("crate::models::{}", unraw(&ty.name));
+                (ty.spec_name.clone(), (path, ty.features.clone()))
+            })
+            .collect();
+        ExplorerTargets { operations, types }
+    }
+
+    fn rewrite_opt(&self, text: &mut Option<String>, features: &[String]) {
+        if let Some(text) = text {
+            self.rewrite(text, features);
+        }
+    }
+
+    /// Rewrites the links in the description of an item compiled under `features`.
+    fn rewrite(&self, text: &mut String, features: &[String]) {
+        if text.contains("(#!/") {
+            *text = self.rewritten(text, features);
+        }
+    }
+
+    fn rewritten(&self, text: &str, features: &[String]) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(link) = find_explorer_link(rest) {
+            out.push_str(&rest[..link.start]);
+            match self.resolve(link.target, features) {
+                Some(path) => out.push_str(&format!("[{}]({path})", link.text)),
+                None => out.push_str(link.text),
+            }
+            rest = &rest[link.end..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    /// The rustdoc path for `Tag/operation` or `types/Schema`, if it exists wherever an item
+    /// compiled under `features` does.
+    fn resolve(&self, target: &str, features: &[String]) -> Option<&str> {
+        let (area, name) = target.split_once('/')?;
+        let (path, target_features) = match area {
+            "types" => self.types.get(name)?,
+            _ => self.operations.get(name)?,
+        };
+        let always_there = target_features.is_empty();
+        let there_with_the_item =
+            !features.is_empty() && features.iter().all(|f| target_features.contains(f));
+        (always_there || there_with_the_item).then_some(path.as_str())
+    }
+}
+
+/// `[text](#!/target)` found in a string: byte offsets of the whole link, its text and target.
+struct ExplorerLink<'a> {
+    start: usize,
+    end: usize,
+    text: &'a str,
+    target: &'a str,
+}
+
+/// The first `[text](#!/target)` in `s`.
+fn find_explorer_link(s: &str) -> Option<ExplorerLink<'_>> {
+    let mut from = 0;
+    while let Some(at) = s[from..].find("](#!/") {
+        let close = from + at;
+        let target_start = close + "](#!/".len();
+        let start = s[..close].rfind('[');
+        let end = s[target_start..].find(')').map(|p| target_start + p);
+        match (start, end) {
+            (Some(start), Some(end)) if !s[start + 1..close].contains(']') => {
+                return Some(ExplorerLink {
+                    start,
+                    end: end + 1,
+                    text: &s[start + 1..close],
+                    target: &s[target_start..end],
+                });
+            }
+            _ => from = target_start,
+        }
+    }
+    None
+}
 
 /// Splits a description into sanitized doc lines (without the leading `///`).
 pub fn doc_lines(text: &str) -> Vec<String> {
@@ -205,6 +378,18 @@ fn starts_url(chars: &[char]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn explorer_links_are_found_after_other_brackets_and_stray_targets() {
+        let text = "see [a] and [b()](#!/X/b), then ](#!/Y/c) and [d](#!/types/D)";
+        let first = find_explorer_link(text).unwrap();
+        assert_eq!((first.text, first.target), ("b()", "X/b"));
+        assert_eq!(&text[first.start..first.end], "[b()](#!/X/b)");
+        let rest = &text[first.end..];
+        let second = find_explorer_link(rest).unwrap();
+        assert_eq!((second.text, second.target), ("d", "types/D"));
+        assert!(find_explorer_link("[x](https://e.com) ](#!/Z/z)").is_none());
+    }
 
     #[test]
     fn untagged_fences_become_text() {

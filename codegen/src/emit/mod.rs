@@ -5,6 +5,7 @@
 //! files, cannot clash either: the only types defined there end in `Request` or `Response`.
 
 pub mod cases;
+pub mod cli;
 pub mod docs;
 mod models;
 mod requests;

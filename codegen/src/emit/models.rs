@@ -117,10 +117,11 @@ fn field(field: &Field) -> TokenStream {
 /// field, laid out here because prettyplease would pack a macro's input into paragraphs.
 fn impl_model(def: &TypeDef, fields: &[Field]) -> String {
     let entries = fields.iter().map(|f| {
-        let lenient = if f.lenient_string && f.ty == TypeRef::String {
-            ": lenient_id"
-        } else {
-            ""
+        let lenient = match &f.ty {
+            _ if !f.lenient_string => "",
+            TypeRef::String => ": lenient_id",
+            TypeRef::Array(item) if **item == TypeRef::String => ": lenient_ids",
+            _ => "",
         };
         format!("{:?} => {}{lenient}", f.json_name, f.rust_name)
     });

@@ -230,7 +230,13 @@ impl<'a> Builder<'a> {
                 ReferenceOr::Reference { .. } => None,
             };
             let rust_name = ns.claim_snake(&names::snake_ident(prop));
-            let lenient_string = ty == TypeRef::String && (prop == "id" || prop.ends_with("_id"));
+            let lenient_string = match &ty {
+                TypeRef::String => prop == "id" || prop.ends_with("_id"),
+                TypeRef::Array(item) => {
+                    **item == TypeRef::String && (prop == "ids" || prop.ends_with("_ids"))
+                }
+                _ => false,
+            };
             fields.push(Field {
                 json_name: prop.clone(),
                 rust_name,

@@ -300,7 +300,8 @@ pub struct Field {
     pub deprecated: bool,
     /// Listed in `required` (informational: responses honour `fields=`, so never enforced).
     pub required: bool,
-    /// Whether numbers are accepted for this string field (ids).
+    /// Whether numbers are accepted where the spec says string, for ids: a string field named
+    /// `id` or `*_id`, or the elements of a string-array field named `ids` or `*_ids`.
     pub lenient_string: bool,
     /// The schema `format` (`date-time`, `int64`, `uri-reference`, …), informational.
     pub format: Option<String>,

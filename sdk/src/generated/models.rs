@@ -452,9 +452,9 @@ crate::model::impl_model!(AlertFieldFilter {
 #[cfg(feature = "alert")]
 #[derive(Clone, PartialEq)]
 pub struct AlertAppliedDashboardFilter {
-    /// Field Title. Refer to `DashboardFilter.title` in [DashboardFilter](#!/types/DashboardFilter). Example `Name`
+    /// Field Title. Refer to `DashboardFilter.title` in DashboardFilter. Example `Name`
     pub filter_title: Option<String>,
-    /// Field Name. Refer to `DashboardFilter.dimension` in [DashboardFilter](#!/types/DashboardFilter). Example `distribution_centers.name`
+    /// Field Name. Refer to `DashboardFilter.dimension` in DashboardFilter. Example `distribution_centers.name`
     pub field_name: Option<String>,
     /// Field Value. [Filter Expressions](https://docs.cloud.google.com/looker/docs/reference/filter-expressions). Example `Los Angeles CA`
     pub filter_value: Option<String>,
@@ -521,7 +521,7 @@ pub struct Alert {
     pub show_custom_url: Option<bool>,
     /// An optional, user-defined title for the alert
     pub custom_title: Option<String>,
-    /// ID of the dashboard element associated with the alert. Refer to [dashboard_element()](#!/Dashboard/DashboardElement)
+    /// ID of the dashboard element associated with the alert. Refer to dashboard_element()
     pub dashboard_element_id: Option<String>,
     /// An optional description for the alert. This supplements the title
     pub description: Option<String>,
@@ -669,9 +669,9 @@ pub struct AlertDestination {
     pub destination_type: Option<DestinationType>,
     /// Email address for the 'email' type
     pub email_address: Option<String>,
-    /// Action hub integration id for the 'action_hub' type. [Integration](#!/types/Integration)
+    /// Action hub integration id for the 'action_hub' type. Integration
     pub action_hub_integration_id: Option<String>,
-    /// Action hub form params json for the 'action_hub' type [IntegrationParam](#!/types/IntegrationParam)
+    /// Action hub form params json for the 'action_hub' type IntegrationParam
     pub action_hub_form_params_json: Option<String>,
 }
 #[cfg(feature = "alert")]
@@ -4454,7 +4454,7 @@ crate::model::impl_model!(EmbedSsoParams {
     "user_timezone" => user_timezone,
     "permissions" => permissions,
     "models" => models,
-    "group_ids" => group_ids,
+    "group_ids" => group_ids: lenient_ids,
     "external_group_id" => external_group_id: lenient_id,
     "user_attributes" => user_attributes,
     "secret_id" => secret_id: lenient_id,
@@ -4501,7 +4501,7 @@ crate::model::impl_model!(EmbedCookielessSessionAcquire {
     "user_timezone" => user_timezone,
     "permissions" => permissions,
     "models" => models,
-    "group_ids" => group_ids,
+    "group_ids" => group_ids: lenient_ids,
     "external_group_id" => external_group_id: lenient_id,
     "user_attributes" => user_attributes,
     "embed_domain" => embed_domain,
@@ -5810,8 +5810,8 @@ crate::model::impl_model!(GroupHierarchy {
     "include_by_default" => include_by_default,
     "name" => name,
     "user_count" => user_count,
-    "parent_group_ids" => parent_group_ids,
-    "role_ids" => role_ids,
+    "parent_group_ids" => parent_group_ids: lenient_ids,
+    "role_ids" => role_ids: lenient_ids,
 });
 /// The `GroupIdForGroupUserInclusion` schema.
 #[cfg(feature = "group")]
@@ -6393,9 +6393,9 @@ crate::model::impl_model!(LdapConfig {
     "connection_port" => connection_port,
     "connection_tls" => connection_tls,
     "connection_tls_no_verify" => connection_tls_no_verify,
-    "default_new_user_group_ids" => default_new_user_group_ids,
+    "default_new_user_group_ids" => default_new_user_group_ids: lenient_ids,
     "default_new_user_groups" => default_new_user_groups,
-    "default_new_user_role_ids" => default_new_user_role_ids,
+    "default_new_user_role_ids" => default_new_user_role_ids: lenient_ids,
     "default_new_user_roles" => default_new_user_roles,
     "enabled" => enabled,
     "force_no_page" => force_no_page,
@@ -6520,7 +6520,7 @@ crate::model::impl_model!(LdapGroupWrite {
     "looker_group_id" => looker_group_id: lenient_id,
     "looker_group_name" => looker_group_name,
     "name" => name,
-    "role_ids" => role_ids,
+    "role_ids" => role_ids: lenient_ids,
     "url" => url,
 });
 /// The `LDAPUserAttributeRead` schema.
@@ -6560,7 +6560,7 @@ pub struct LdapUserAttributeWrite {
 crate::model::impl_model!(LdapUserAttributeWrite {
     "name" => name,
     "required" => required,
-    "user_attribute_ids" => user_attribute_ids,
+    "user_attribute_ids" => user_attribute_ids: lenient_ids,
     "url" => url,
 });
 /// The `LDAPUser` schema.
@@ -8305,9 +8305,9 @@ crate::model::impl_model!(OidcConfig {
     "audience" => audience,
     "auth_requires_role" => auth_requires_role,
     "authorization_endpoint" => authorization_endpoint,
-    "default_new_user_group_ids" => default_new_user_group_ids,
+    "default_new_user_group_ids" => default_new_user_group_ids: lenient_ids,
     "default_new_user_groups" => default_new_user_groups,
-    "default_new_user_role_ids" => default_new_user_role_ids,
+    "default_new_user_role_ids" => default_new_user_role_ids: lenient_ids,
     "default_new_user_roles" => default_new_user_roles,
     "enabled" => enabled,
     "groups" => groups,
@@ -8378,7 +8378,7 @@ crate::model::impl_model!(OidcGroupWrite {
     "looker_group_id" => looker_group_id: lenient_id,
     "looker_group_name" => looker_group_name,
     "name" => name,
-    "role_ids" => role_ids,
+    "role_ids" => role_ids: lenient_ids,
 });
 /// The `OIDCUserAttributeRead` schema.
 #[cfg(feature = "auth")]
@@ -8412,7 +8412,7 @@ pub struct OidcUserAttributeWrite {
 crate::model::impl_model!(OidcUserAttributeWrite {
     "name" => name,
     "required" => required,
-    "user_attribute_ids" => user_attribute_ids,
+    "user_attribute_ids" => user_attribute_ids: lenient_ids,
 });
 /// The `PasswordConfig` schema.
 #[cfg(feature = "auth")]
@@ -9664,7 +9664,7 @@ pub struct CreateDashboardRenderTask {
 crate::model::impl_model!(CreateDashboardRenderTask {
     "dashboard_filters" => dashboard_filters,
     "dashboard_style" => dashboard_style,
-    "tab_ids" => tab_ids,
+    "tab_ids" => tab_ids: lenient_ids,
 });
 /// The `RepositoryCredential` schema.
 #[cfg(feature = "project")]
@@ -10019,8 +10019,8 @@ crate::model::impl_model!(SamlConfig {
     "modified_by" => modified_by,
     "default_new_user_roles" => default_new_user_roles,
     "default_new_user_groups" => default_new_user_groups,
-    "default_new_user_role_ids" => default_new_user_role_ids,
-    "default_new_user_group_ids" => default_new_user_group_ids,
+    "default_new_user_role_ids" => default_new_user_role_ids: lenient_ids,
+    "default_new_user_group_ids" => default_new_user_group_ids: lenient_ids,
     "set_roles_from_groups" => set_roles_from_groups,
     "groups_attribute" => groups_attribute,
     "groups" => groups,
@@ -10085,7 +10085,7 @@ crate::model::impl_model!(SamlGroupWrite {
     "looker_group_id" => looker_group_id: lenient_id,
     "looker_group_name" => looker_group_name,
     "name" => name,
-    "role_ids" => role_ids,
+    "role_ids" => role_ids: lenient_ids,
     "url" => url,
 });
 /// The `SamlIdpCertMulti` schema.
@@ -10159,7 +10159,7 @@ pub struct SamlUserAttributeWrite {
 crate::model::impl_model!(SamlUserAttributeWrite {
     "name" => name,
     "required" => required,
-    "user_attribute_ids" => user_attribute_ids,
+    "user_attribute_ids" => user_attribute_ids: lenient_ids,
     "url" => url,
 });
 /// The `ScheduledPlanDestination` schema.
@@ -10306,7 +10306,7 @@ crate::model::impl_model!(WriteScheduledPlan {
     "color_theme" => color_theme,
     "long_tables" => long_tables,
     "pdf_page_breaks" => pdf_page_breaks,
-    "tab_ids" => tab_ids,
+    "tab_ids" => tab_ids: lenient_ids,
     "inline_table_width" => inline_table_width,
     "query_id" => query_id: lenient_id,
 });
@@ -10429,7 +10429,7 @@ crate::model::impl_model!(ScheduledPlan {
     "color_theme" => color_theme,
     "long_tables" => long_tables,
     "pdf_page_breaks" => pdf_page_breaks,
-    "tab_ids" => tab_ids,
+    "tab_ids" => tab_ids: lenient_ids,
     "inline_table_width" => inline_table_width,
     "query_id" => query_id: lenient_id,
     "id" => id: lenient_id,
@@ -11768,7 +11768,7 @@ crate::model::impl_model!(User {
     "email" => email,
     "embed_group_space_id" => embed_group_space_id: lenient_id,
     "first_name" => first_name,
-    "group_ids" => group_ids,
+    "group_ids" => group_ids: lenient_ids,
     "home_folder_id" => home_folder_id: lenient_id,
     "id" => id: lenient_id,
     "is_disabled" => is_disabled,
@@ -11778,7 +11778,7 @@ crate::model::impl_model!(User {
     "models_dir_validated" => models_dir_validated,
     "personal_folder_id" => personal_folder_id: lenient_id,
     "presumed_looker_employee" => presumed_looker_employee,
-    "role_ids" => role_ids,
+    "role_ids" => role_ids: lenient_ids,
     "sessions" => sessions,
     "ui_state" => ui_state,
     "verified_looker_employee" => verified_looker_employee,
@@ -11827,8 +11827,8 @@ crate::model::impl_model!(ServiceAccount {
     "service_account_name" => service_account_name,
     "is_service_account" => is_service_account,
     "is_disabled" => is_disabled,
-    "group_ids" => group_ids,
-    "role_ids" => role_ids,
+    "group_ids" => group_ids: lenient_ids,
+    "role_ids" => role_ids: lenient_ids,
     "credentials_api3" => credentials_api3,
     "created_at" => created_at,
     "url" => url,
@@ -12136,7 +12136,7 @@ pub struct WriteAlert {
     pub show_custom_url: Option<bool>,
     /// An optional, user-defined title for the alert
     pub custom_title: Option<String>,
-    /// ID of the dashboard element associated with the alert. Refer to [dashboard_element()](#!/Dashboard/DashboardElement)
+    /// ID of the dashboard element associated with the alert. Refer to dashboard_element()
     pub dashboard_element_id: Option<String>,
     /// An optional description for the alert. This supplements the title
     pub description: Option<String>,
@@ -13365,8 +13365,8 @@ crate::model::impl_model!(WriteLdapConfig {
     "connection_port" => connection_port,
     "connection_tls" => connection_tls,
     "connection_tls_no_verify" => connection_tls_no_verify,
-    "default_new_user_group_ids" => default_new_user_group_ids,
-    "default_new_user_role_ids" => default_new_user_role_ids,
+    "default_new_user_group_ids" => default_new_user_group_ids: lenient_ids,
+    "default_new_user_role_ids" => default_new_user_role_ids: lenient_ids,
     "enabled" => enabled,
     "force_no_page" => force_no_page,
     "groups_base_dn" => groups_base_dn,
@@ -13764,8 +13764,8 @@ crate::model::impl_model!(WriteOidcConfig {
     "audience" => audience,
     "auth_requires_role" => auth_requires_role,
     "authorization_endpoint" => authorization_endpoint,
-    "default_new_user_group_ids" => default_new_user_group_ids,
-    "default_new_user_role_ids" => default_new_user_role_ids,
+    "default_new_user_group_ids" => default_new_user_group_ids: lenient_ids,
+    "default_new_user_role_ids" => default_new_user_role_ids: lenient_ids,
     "enabled" => enabled,
     "groups_attribute" => groups_attribute,
     "groups_with_role_ids" => groups_with_role_ids,
@@ -14122,8 +14122,8 @@ crate::model::impl_model!(WriteSamlConfig {
     "user_attribute_map_last_name" => user_attribute_map_last_name,
     "new_user_migration_types" => new_user_migration_types,
     "alternate_email_login_allowed" => alternate_email_login_allowed,
-    "default_new_user_role_ids" => default_new_user_role_ids,
-    "default_new_user_group_ids" => default_new_user_group_ids,
+    "default_new_user_role_ids" => default_new_user_role_ids: lenient_ids,
+    "default_new_user_group_ids" => default_new_user_group_ids: lenient_ids,
     "set_roles_from_groups" => set_roles_from_groups,
     "groups_attribute" => groups_attribute,
     "groups_with_role_ids" => groups_with_role_ids,

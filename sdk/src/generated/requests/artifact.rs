@@ -98,7 +98,7 @@ impl crate::LookerSdk {
     ///
     /// **NOTE**: Artifacts are always returned in alphanumeric order by key.
     ///
-    /// Get a **single artifact** by namespace and key with [`artifact`](#!/Artifact/artifact)
+    /// Get a **single artifact** by namespace and key with [`artifact`](crate::LookerSdk::artifact)
     ///
     /// **Note**: The artifact storage API can only be used by Looker-built extensions.
     ///

@@ -7,11 +7,11 @@ impl crate::LookerSdk {
     /// Get all Color Collections
     ///
     /// ### Get an array of all existing Color Collections
-    /// Get a **single** color collection by id with [ColorCollection](#!/ColorCollection/color_collection)
+    /// Get a **single** color collection by id with [ColorCollection](crate::LookerSdk::color_collection)
     ///
-    /// Get all **standard** color collections with [ColorCollection](#!/ColorCollection/color_collections_standard)
+    /// Get all **standard** color collections with [ColorCollection](crate::LookerSdk::color_collections_standard)
     ///
-    /// Get all **custom** color collections with [ColorCollection](#!/ColorCollection/color_collections_custom)
+    /// Get all **custom** color collections with [ColorCollection](crate::LookerSdk::color_collections_custom)
     ///
     /// **Note**: Only an API user with the Admin role can call this endpoint. Unauthorized requests will return `Not Found` (404) errors.
     ///
@@ -28,9 +28,9 @@ impl crate::LookerSdk {
     ///
     /// Creates a new custom color collection object, returning the details, including the created id.
     ///
-    /// **Update** an existing color collection with [Update Color Collection](#!/ColorCollection/update_color_collection)
+    /// **Update** an existing color collection with [Update Color Collection](crate::LookerSdk::update_color_collection)
     ///
-    /// **Permanently delete** an existing custom color collection with [Delete Color Collection](#!/ColorCollection/delete_color_collection)
+    /// **Permanently delete** an existing custom color collection with [Delete Color Collection](crate::LookerSdk::delete_color_collection)
     ///
     /// **Note**: Only an API user with the Admin role can call this endpoint. Unauthorized requests will return `Not Found` (404) errors.
     ///
@@ -52,9 +52,9 @@ impl crate::LookerSdk {
     /// Get all Custom Color Collections
     ///
     /// ### Get an array of all existing **Custom** Color Collections
-    /// Get a **single** color collection by id with [ColorCollection](#!/ColorCollection/color_collection)
+    /// Get a **single** color collection by id with [ColorCollection](crate::LookerSdk::color_collection)
     ///
-    /// Get all **standard** color collections with [ColorCollection](#!/ColorCollection/color_collections_standard)
+    /// Get all **standard** color collections with [ColorCollection](crate::LookerSdk::color_collections_standard)
     ///
     /// **Note**: Only an API user with the Admin role can call this endpoint. Unauthorized requests will return `Not Found` (404) errors.
     ///
@@ -68,9 +68,9 @@ impl crate::LookerSdk {
     /// Get all Standard Color Collections
     ///
     /// ### Get an array of all existing **Standard** Color Collections
-    /// Get a **single** color collection by id with [ColorCollection](#!/ColorCollection/color_collection)
+    /// Get a **single** color collection by id with [ColorCollection](crate::LookerSdk::color_collection)
     ///
-    /// Get all **custom** color collections with [ColorCollection](#!/ColorCollection/color_collections_custom)
+    /// Get all **custom** color collections with [ColorCollection](crate::LookerSdk::color_collections_custom)
     ///
     /// **Note**: Only an API user with the Admin role can call this endpoint. Unauthorized requests will return `Not Found` (404) errors.
     ///
@@ -87,7 +87,7 @@ impl crate::LookerSdk {
     ///
     /// Use this to retrieve the default Color Collection.
     ///
-    /// Set the default color collection with [ColorCollection](#!/ColorCollection/set_default_color_collection)
+    /// Set the default color collection with [ColorCollection](crate::LookerSdk::set_default_color_collection)
     ///
     /// `GET /color_collections/default` · tag `ColorCollection` · activity `non_query`
     #[inline]
@@ -123,11 +123,11 @@ impl crate::LookerSdk {
     /// ### Get a Color Collection by ID
     ///
     /// Use this to retrieve a specific Color Collection.
-    /// Get a **single** color collection by id with [ColorCollection](#!/ColorCollection/color_collection)
+    /// Get a **single** color collection by id with [ColorCollection](crate::LookerSdk::color_collection)
     ///
-    /// Get all **standard** color collections with [ColorCollection](#!/ColorCollection/color_collections_standard)
+    /// Get all **standard** color collections with [ColorCollection](crate::LookerSdk::color_collections_standard)
     ///
-    /// Get all **custom** color collections with [ColorCollection](#!/ColorCollection/color_collections_custom)
+    /// Get all **custom** color collections with [ColorCollection](crate::LookerSdk::color_collections_custom)
     ///
     /// **Note**: Only an API user with the Admin role can call this endpoint. Unauthorized requests will return `Not Found` (404) errors.
     ///

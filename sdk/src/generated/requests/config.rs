@@ -483,7 +483,7 @@ impl crate::LookerSdk {
     ///
     /// This endpoint provides the private label configuration, which includes hiding documentation links, custom favicon uploading, etc.
     ///
-    /// This endpoint is deprecated. [Get Setting](#!/Config/get_setting) should be used to retrieve private label settings instead
+    /// This endpoint is deprecated. [Get Setting](crate::LookerSdk::get_setting) should be used to retrieve private label settings instead
     ///
     /// `GET /whitelabel_configuration` · tag `Config` · activity `non_query`
     #[deprecated(note = "deprecated in the Looker API spec")]
@@ -499,7 +499,7 @@ impl crate::LookerSdk {
     ///
     /// ### Update the private label configuration
     ///
-    /// This endpoint is deprecated. [Set Setting](#!/Config/set_setting) should be used to update private label settings instead
+    /// This endpoint is deprecated. [Set Setting](crate::LookerSdk::set_setting) should be used to update private label settings instead
     ///
     /// # Arguments
     ///

@@ -274,8 +274,8 @@ impl crate::LookerSdk {
     /// This endpoint does not return a full description of these content types. For more specific information
     /// about each type please refer to the individual content specific API endpoints.
     ///
-    /// Get the **full details** of a specific dashboard (or lookml dashboard) by id with [dashboard()](#!/Dashboard/dashboard)
-    /// Get the **full details** of a specific look by id with [look()](#!/Look/look)
+    /// Get the **full details** of a specific dashboard (or lookml dashboard) by id with dashboard()
+    /// Get the **full details** of a specific look by id with look()
     ///
     /// # Arguments
     ///
@@ -388,7 +388,7 @@ impl crate::LookerSdk {
     ///
     /// ### Get a vector image representing the contents of a dashboard or look.
     ///
-    /// # DEPRECATED:  Use [content_thumbnail()](#!/Content/content_thumbnail)
+    /// # DEPRECATED:  Use [content_thumbnail()](crate::LookerSdk::content_thumbnail)
     ///
     /// The returned thumbnail is an abstract representation of the contents of a dashboard or look and does not
     /// reflect the actual data displayed in the respective visualizations.

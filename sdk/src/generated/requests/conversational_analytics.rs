@@ -14,7 +14,7 @@ impl crate::LookerSdk {
     ///
     /// The parameters `limit`, and `offset` are recommended for fetching results in page-size chunks.
     ///
-    /// Get a **single agent** by id with [get_agent()](#!/Agent/get_agent)
+    /// Get a **single agent** by id with [get_agent()](crate::LookerSdk::get_agent)
     ///
     /// `GET /agents/search` · tag `ConversationalAnalytics` · activity `non_query`
     #[inline]
@@ -281,7 +281,7 @@ impl crate::LookerSdk {
     ///
     /// The parameters `limit`, and `offset` are recommended for fetching results in page-size chunks.
     ///
-    /// Get a **single conversation** by id with [get_conversation()](#!/Conversation/get_conversation)
+    /// Get a **single conversation** by id with [get_conversation()](crate::LookerSdk::get_conversation)
     ///
     /// `GET /conversations/search` · tag `ConversationalAnalytics` · activity `non_query`
     #[inline]

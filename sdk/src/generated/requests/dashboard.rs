@@ -10,9 +10,9 @@ impl crate::LookerSdk {
     ///
     /// Returns an array of **abbreviated dashboard objects**. Dashboards marked as deleted are excluded from this list.
     ///
-    /// Get the **full details** of a specific dashboard by id with [dashboard()](#!/Dashboard/dashboard)
+    /// Get the **full details** of a specific dashboard by id with [dashboard()](crate::LookerSdk::dashboard)
     ///
-    /// Find **deleted dashboards** with [search_dashboards()](#!/Dashboard/search_dashboards)
+    /// Find **deleted dashboards** with [search_dashboards()](crate::LookerSdk::search_dashboards)
     ///
     /// `GET /dashboards` · tag `Dashboard` · activity `non_query`
     #[inline]
@@ -32,9 +32,9 @@ impl crate::LookerSdk {
     /// If you receive a 422 error response when creating a dashboard, be sure to look at the
     /// response body for information about exactly which fields are missing or contain invalid data.
     ///
-    /// You can **update** an existing dashboard with [update_dashboard()](#!/Dashboard/update_dashboard)
+    /// You can **update** an existing dashboard with [update_dashboard()](crate::LookerSdk::update_dashboard)
     ///
-    /// You can **permanently delete** an existing dashboard with [delete_dashboard()](#!/Dashboard/delete_dashboard)
+    /// You can **permanently delete** an existing dashboard with [delete_dashboard()](crate::LookerSdk::delete_dashboard)
     ///
     /// # Arguments
     ///
@@ -55,7 +55,7 @@ impl crate::LookerSdk {
     /// ### Search Dashboards
     ///
     /// Returns an array of **user-defined dashboard** objects that match the specified search criteria.
-    /// Note, [search_dashboards()](#!/Dashboard/search_dashboards) does not return LookML dashboard objects.
+    /// Note, [search_dashboards()](crate::LookerSdk::search_dashboards) does not return LookML dashboard objects.
     ///
     /// If multiple search params are given and `filter_or` is FALSE or not specified,
     /// search params are combined in a logical AND operation.
@@ -81,7 +81,7 @@ impl crate::LookerSdk {
     ///
     /// The parameters `limit`, and `offset` are recommended for fetching results in page-size chunks.
     ///
-    /// Get a **single dashboard** by id with [dashboard()](#!/Dashboard/dashboard)
+    /// Get a **single dashboard** by id with [dashboard()](crate::LookerSdk::dashboard)
     ///
     /// `GET /dashboards/search` · tag `Dashboard` · activity `non_query`
     #[inline]
@@ -102,8 +102,8 @@ impl crate::LookerSdk {
     /// For this operation to succeed the user must have permission to see the LookML dashboard in question, and have permission to
     /// create content in the space the dashboard is being imported to.
     ///
-    /// **Sync** a linked UDD with [sync_lookml_dashboard()](#!/Dashboard/sync_lookml_dashboard)
-    /// **Unlink** a linked UDD by setting lookml_link_id to null with [update_dashboard()](#!/Dashboard/update_dashboard)
+    /// **Sync** a linked UDD with [sync_lookml_dashboard()](crate::LookerSdk::sync_lookml_dashboard)
+    /// **Unlink** a linked UDD by setting lookml_link_id to null with [update_dashboard()](crate::LookerSdk::update_dashboard)
     ///
     /// # Arguments
     ///
@@ -140,7 +140,7 @@ impl crate::LookerSdk {
     /// For this operation to succeed the user must have permission to view the LookML dashboard, and only linked dashboards
     /// that the user has permission to update will be synced.
     ///
-    /// To **link** or **unlink** a UDD set the `lookml_link_id` property with [update_dashboard()](#!/Dashboard/update_dashboard)
+    /// To **link** or **unlink** a UDD set the `lookml_link_id` property with [update_dashboard()](crate::LookerSdk::update_dashboard)
     ///
     /// # Arguments
     ///
@@ -166,9 +166,9 @@ impl crate::LookerSdk {
     ///
     /// Returns the full details of the identified dashboard object
     ///
-    /// Get a **summary list** of all active dashboards with [all_dashboards()](#!/Dashboard/all_dashboards)
+    /// Get a **summary list** of all active dashboards with [all_dashboards()](crate::LookerSdk::all_dashboards)
     ///
-    /// You can **Search** for dashboards with [search_dashboards()](#!/Dashboard/search_dashboards)
+    /// You can **Search** for dashboards with [search_dashboards()](crate::LookerSdk::search_dashboards)
     ///
     /// # Arguments
     ///
@@ -191,7 +191,7 @@ impl crate::LookerSdk {
     ///
     /// Permanently **deletes** a dashboard. (The dashboard cannot be recovered after this operation.)
     ///
-    /// "Soft" delete or hide a dashboard by setting its `deleted` status to `True` with [update_dashboard()](#!/Dashboard/update_dashboard).
+    /// "Soft" delete or hide a dashboard by setting its `deleted` status to `True` with [update_dashboard()](crate::LookerSdk::update_dashboard).
     ///
     /// Note: When a dashboard is deleted in the UI, it is soft deleted. Use this API call to permanently remove it, if desired.
     ///
@@ -217,7 +217,7 @@ impl crate::LookerSdk {
     /// You can use this function to change the string and integer properties of
     /// a dashboard. Nested objects such as filters, dashboard elements, or dashboard layout components
     /// cannot be modified by this function - use the update functions for the respective
-    /// nested object types (like [update_dashboard_filter()](#!/Dashboard/update_dashboard_filter) to change a filter)
+    /// nested object types (like [update_dashboard_filter()](crate::LookerSdk::update_dashboard_filter) to change a filter)
     /// to modify nested objects referenced by a dashboard.
     ///
     /// If you receive a 422 error response when updating a dashboard, be sure to look at the
@@ -302,7 +302,7 @@ impl crate::LookerSdk {
     ///
     /// The parameters `limit`, and `offset` are recommended for fetching results in page-size chunks.
     ///
-    /// Get a **single LookML dashboard** by id with [dashboard_lookml()](#!/Dashboard/dashboard_lookml)
+    /// Get a **single LookML dashboard** by id with [dashboard_lookml()](crate::LookerSdk::dashboard_lookml)
     ///
     /// `GET /dashboards/lookml/search` · tag `Dashboard` · activity `non_query`
     #[inline]
@@ -374,11 +374,11 @@ impl crate::LookerSdk {
     /// will remain where they were
     ///
     /// LookML must contain valid LookML YAML code. It's recommended to use the LookML format returned
-    /// from [dashboard_lookml()](#!/Dashboard/dashboard_lookml) as the input LookML (newlines replaced with
+    /// from [dashboard_lookml()](crate::LookerSdk::dashboard_lookml) as the input LookML (newlines replaced with
     /// ).
     ///
     /// Note that the created dashboard is not linked to any LookML Dashboard,
-    /// i.e. [sync_lookml_dashboard()](#!/Dashboard/sync_lookml_dashboard) will not update dashboards created by this method.
+    /// i.e. [sync_lookml_dashboard()](crate::LookerSdk::sync_lookml_dashboard) will not update dashboards created by this method.
     ///
     /// # Arguments
     ///
@@ -397,7 +397,7 @@ impl crate::LookerSdk {
     }
     /// Create Dashboard from LookML
     ///
-    /// # DEPRECATED:  Use [import_dashboard_from_lookml()](#!/Dashboard/import_dashboard_from_lookml)
+    /// # DEPRECATED:  Use [import_dashboard_from_lookml()](crate::LookerSdk::import_dashboard_from_lookml)
     ///
     /// # Arguments
     ///

@@ -363,7 +363,7 @@ impl crate::LookerSdk {
     ///
     /// ### Set the value of a user attribute for a group.
     ///
-    /// For information about how user attribute values are calculated, see [Set User Attribute Group Values](#!/UserAttribute/set_user_attribute_group_values).
+    /// For information about how user attribute values are calculated, see Set User Attribute Group Values.
     ///
     /// # Arguments
     ///

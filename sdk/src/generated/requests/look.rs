@@ -10,9 +10,9 @@ impl crate::LookerSdk {
     ///
     /// Returns an array of **abbreviated Look objects** describing all the looks that the caller has access to. Soft-deleted Looks are **not** included.
     ///
-    /// Get the **full details** of a specific look by id with [look(id)](#!/Look/look)
+    /// Get the **full details** of a specific look by id with [look(id)](crate::LookerSdk::look)
     ///
-    /// Find **soft-deleted looks** with [search_looks()](#!/Look/search_looks)
+    /// Find **soft-deleted looks** with [search_looks()](crate::LookerSdk::search_looks)
     ///
     /// `GET /looks` · tag `Look` · activity `non_query`
     #[inline]
@@ -23,7 +23,7 @@ impl crate::LookerSdk {
     ///
     /// ### Create a Look
     ///
-    /// To create a look to display query data, first create the query with [create_query()](#!/Query/create_query)
+    /// To create a look to display query data, first create the query with create_query()
     /// then assign the query's id to the `query_id` property in the call to `create_look()`.
     ///
     /// To place the look into a particular space, assign the space's id to the `space_id` property
@@ -69,7 +69,7 @@ impl crate::LookerSdk {
     /// Boolean search params accept only "true" and "false" as values.
     ///
     ///
-    /// Get a **single look** by id with [look(id)](#!/Look/look)
+    /// Get a **single look** by id with [look(id)](crate::LookerSdk::look)
     ///
     /// `GET /looks/search` · tag `Look` · activity `non_query`
     #[inline]
@@ -101,7 +101,7 @@ impl crate::LookerSdk {
     ///
     /// NOTE: There is no "undo" for this kind of delete.
     ///
-    /// For information about soft-delete (which can be undone) see [update_look()](#!/Look/update_look).
+    /// For information about soft-delete (which can be undone) see [update_look()](crate::LookerSdk::update_look).
     ///
     /// # Arguments
     ///
@@ -131,14 +131,14 @@ impl crate::LookerSdk {
     /// marked with a deleted flag ("soft-deleted"). Soft-deleted looks can be undeleted (by an admin)
     /// if the delete was in error.
     ///
-    /// To soft-delete a look via the API, use [update_look()](#!/Look/update_look) to change the look's `deleted` property to `true`.
+    /// To soft-delete a look via the API, use [update_look()](crate::LookerSdk::update_look) to change the look's `deleted` property to `true`.
     /// You can undelete a look by calling `update_look` to change the look's `deleted` property to `false`.
     ///
-    /// Soft-deleted looks are excluded from the results of [all_looks()](#!/Look/all_looks) and [search_looks()](#!/Look/search_looks), so they
+    /// Soft-deleted looks are excluded from the results of [all_looks()](crate::LookerSdk::all_looks) and [search_looks()](crate::LookerSdk::search_looks), so they
     /// essentially disappear from view even though they still reside in the db.
-    /// You can pass `deleted: true` as a parameter to [search_looks()](#!/Look/search_looks) to list soft-deleted looks.
+    /// You can pass `deleted: true` as a parameter to [search_looks()](crate::LookerSdk::search_looks) to list soft-deleted looks.
     ///
-    /// NOTE: [delete_look()](#!/Look/delete_look) performs a "hard delete" - the look data is removed from the Looker
+    /// NOTE: [delete_look()](crate::LookerSdk::delete_look) performs a "hard delete" - the look data is removed from the Looker
     /// database and destroyed. There is no "undo" for `delete_look()`.
     ///
     /// # Arguments

@@ -79,7 +79,7 @@ impl crate::LookerSdk {
     ///
     /// Connections using dialects that do not support multiple databases will return an empty array.
     ///
-    /// **Note**: [Connection Features](#!/Metadata/connection_features) can be used to determine if a connection supports
+    /// **Note**: [Connection Features](crate::LookerSdk::connection_features) can be used to determine if a connection supports
     /// multiple databases.
     ///
     /// # Arguments

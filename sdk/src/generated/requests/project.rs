@@ -10,7 +10,7 @@ impl crate::LookerSdk {
     ///
     /// ### Fetches a CI Run.
     ///
-    /// This endpoint is deprecated. [Get Continuous Integration Run](#!/Project/get_continuous_integration_run) should be used instead.
+    /// This endpoint is deprecated. [Get Continuous Integration Run](crate::LookerSdk::get_continuous_integration_run) should be used instead.
     ///
     /// # Arguments
     ///
@@ -38,7 +38,7 @@ impl crate::LookerSdk {
     ///
     /// ### Creates a CI Run.
     ///
-    /// This endpoint is deprecated. [Create Continuous Integration Run](#!/Project/create_continuous_integration_run) should be used instead.
+    /// This endpoint is deprecated. [Create Continuous Integration Run](crate::LookerSdk::create_continuous_integration_run) should be used instead.
     ///
     /// # Arguments
     ///
@@ -801,7 +801,7 @@ impl crate::LookerSdk {
     ///
     /// ### Get All Git Connection Tests
     ///
-    /// Returns a list of tests which can be run against a project's (or the dependency project for the provided remote_url) git connection. Call [Run Git Connection Test](#!/Project/run_git_connection_test) to execute each test in sequence.
+    /// Returns a list of tests which can be run against a project's (or the dependency project for the provided remote_url) git connection. Call [Run Git Connection Test](crate::LookerSdk::run_git_connection_test) to execute each test in sequence.
     ///
     /// Tests are ordered by increasing specificity. Tests should be run in the order returned because later tests require functionality tested by tests earlier in the test list.
     ///
@@ -836,7 +836,7 @@ impl crate::LookerSdk {
     /// is intended to help debug git connections when things do not work properly, to give
     /// more helpful information about why a git url is not working with Looker.
     ///
-    /// Tests should be run in the order they are returned by [Get All Git Connection Tests](#!/Project/all_git_connection_tests).
+    /// Tests should be run in the order they are returned by [Get All Git Connection Tests](crate::LookerSdk::all_git_connection_tests).
     ///
     /// # Arguments
     ///
@@ -867,7 +867,7 @@ impl crate::LookerSdk {
     ///
     /// Returns a list of tests which can be run to validate a project's LookML code and/or the underlying data,
     /// optionally filtered by the file id.
-    /// Call [Run LookML Test](#!/Project/run_lookml_test) to execute tests.
+    /// Call [Run LookML Test](crate::LookerSdk::run_lookml_test) to execute tests.
     ///
     /// # Arguments
     ///

@@ -10,8 +10,8 @@ impl crate::LookerSdk {
     ///
     /// Creates a query task (job) to run a previously created query asynchronously. Returns a Query Task ID.
     ///
-    /// Use [query_task(query_task_id)](#!/Query/query_task) to check the execution status of the query task.
-    /// After the query task status reaches "Complete", use [query_task_results(query_task_id)](#!/Query/query_task_results) to fetch the results of the query.
+    /// Use [query_task(query_task_id)](crate::LookerSdk::query_task) to check the execution status of the query task.
+    /// After the query task status reaches "Complete", use [query_task_results(query_task_id)](crate::LookerSdk::query_task_results) to fetch the results of the query.
     ///
     /// # Arguments
     ///
@@ -57,10 +57,10 @@ impl crate::LookerSdk {
     /// ### Get Query Task details
     ///
     /// Use this function to check the status of an async query task. After the status
-    /// reaches "Complete", you can call [query_task_results(query_task_id)](#!/Query/query_task_results) to
+    /// reaches "Complete", you can call [query_task_results(query_task_id)](crate::LookerSdk::query_task_results) to
     /// retrieve the results of the query.
     ///
-    /// Use [create_query_task()](#!/Query/create_query_task) to create an async query task.
+    /// Use [create_query_task()](crate::LookerSdk::create_query_task) to create an async query task.
     ///
     /// # Arguments
     ///
@@ -87,10 +87,10 @@ impl crate::LookerSdk {
     ///
     /// If the query task ID is invalid or the cached results of the query task have expired, this function returns 404 Not Found.
     ///
-    /// Use [query_task(query_task_id)](#!/Query/query_task) to check the execution status of the query task
+    /// Use [query_task(query_task_id)](crate::LookerSdk::query_task) to check the execution status of the query task
     /// Call query_task_results only after the query task status reaches "Complete".
     ///
-    /// You can also use [query_task_multi_results()](#!/Query/query_task_multi_results) retrieve the
+    /// You can also use [query_task_multi_results()](crate::LookerSdk::query_task_multi_results) retrieve the
     /// results of multiple async query tasks at the same time.
     ///
     /// #### SQL Error Handling:

@@ -9,8 +9,8 @@ impl crate::LookerSdk {
     /// ### Create a new task to render a look to an image.
     ///
     /// Returns a render task object.
-    /// To check the status of a render task, pass the render_task.id to [Get Render Task](#!/RenderTask/get_render_task).
-    /// Once the render task is complete, you can download the resulting document or image using [Get Render Task Results](#!/RenderTask/get_render_task_results).
+    /// To check the status of a render task, pass the render_task.id to Get Render Task.
+    /// Once the render task is complete, you can download the resulting document or image using Get Render Task Results.
     ///
     /// # Arguments
     ///
@@ -46,8 +46,8 @@ impl crate::LookerSdk {
     /// ### Create a new task to render an existing query to an image.
     ///
     /// Returns a render task object.
-    /// To check the status of a render task, pass the render_task.id to [Get Render Task](#!/RenderTask/get_render_task).
-    /// Once the render task is complete, you can download the resulting document or image using [Get Render Task Results](#!/RenderTask/get_render_task_results).
+    /// To check the status of a render task, pass the render_task.id to Get Render Task.
+    /// Once the render task is complete, you can download the resulting document or image using Get Render Task Results.
     ///
     /// # Arguments
     ///
@@ -83,8 +83,8 @@ impl crate::LookerSdk {
     /// ### Create a new task to render a dashboard to a document or image.
     ///
     /// Returns a render task object.
-    /// To check the status of a render task, pass the render_task.id to [Get Render Task](#!/RenderTask/get_render_task).
-    /// Once the render task is complete, you can download the resulting document or image using [Get Render Task Results](#!/RenderTask/get_render_task_results).
+    /// To check the status of a render task, pass the render_task.id to Get Render Task.
+    /// Once the render task is complete, you can download the resulting document or image using Get Render Task Results.
     ///
     /// # Arguments
     ///
@@ -123,8 +123,8 @@ impl crate::LookerSdk {
     /// ### Get information about a render task.
     ///
     /// Returns a render task object.
-    /// To check the status of a render task, pass the render_task.id to [Get Render Task](#!/RenderTask/get_render_task).
-    /// Once the render task is complete, you can download the resulting document or image using [Get Render Task Results](#!/RenderTask/get_render_task_results).
+    /// To check the status of a render task, pass the render_task.id to Get Render Task.
+    /// Once the render task is complete, you can download the resulting document or image using Get Render Task Results.
     ///
     /// # Arguments
     ///
@@ -157,7 +157,7 @@ impl crate::LookerSdk {
     /// Returns 404 if the render task cannot be found, if the cached result has expired, or if the caller
     /// does not have permission to view the results.
     ///
-    /// For detailed information about the status of the render task, use [Render Task](#!/RenderTask/render_task).
+    /// For detailed information about the status of the render task, use [Render Task](crate::LookerSdk::render_task).
     /// Polling loops waiting for completion of a render task would be better served by polling **render_task(id)** until
     /// the task status reaches completion (or error) instead of polling **render_task_results(id)** alone.
     ///
@@ -184,8 +184,8 @@ impl crate::LookerSdk {
     /// ### Create a new task to render a dashboard element to an image.
     ///
     /// Returns a render task object.
-    /// To check the status of a render task, pass the render_task.id to [Get Render Task](#!/RenderTask/get_render_task).
-    /// Once the render task is complete, you can download the resulting document or image using [Get Render Task Results](#!/RenderTask/get_render_task_results).
+    /// To check the status of a render task, pass the render_task.id to Get Render Task.
+    /// Once the render task is complete, you can download the resulting document or image using Get Render Task Results.
     ///
     /// # Arguments
     ///

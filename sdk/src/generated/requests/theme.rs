@@ -8,7 +8,7 @@ impl crate::LookerSdk {
     ///
     /// ### Get an array of all existing themes
     ///
-    /// Get a **single theme** by id with [Theme](#!/Theme/theme)
+    /// Get a **single theme** by id with [Theme](crate::LookerSdk::theme)
     ///
     /// This method returns an array of all existing themes. The active time for the theme is not considered.
     ///
@@ -29,9 +29,9 @@ impl crate::LookerSdk {
     ///
     /// The theme `name` can only contain alphanumeric characters or underscores. Theme names should not contain any confidential information, such as customer names.
     ///
-    /// **Update** an existing theme with [Update Theme](#!/Theme/update_theme)
+    /// **Update** an existing theme with [Update Theme](crate::LookerSdk::update_theme)
     ///
-    /// **Permanently delete** an existing theme with [Delete Theme](#!/Theme/delete_theme)
+    /// **Permanently delete** an existing theme with [Delete Theme](crate::LookerSdk::delete_theme)
     ///
     /// For more information, see [Creating and Applying Themes](https://docs.cloud.google.com/looker/docs/r/admin/themes).
     ///
@@ -86,7 +86,7 @@ impl crate::LookerSdk {
     /// Boolean search params accept only "true" and "false" as values.
     ///
     ///
-    /// Get a **single theme** by id with [Theme](#!/Theme/theme)
+    /// Get a **single theme** by id with [Theme](crate::LookerSdk::theme)
     ///
     /// **Note**: Custom themes needs to be enabled by Looker. Unless custom themes are enabled, only the automatically generated default theme can be used. Please contact your Account Manager or <https://console.cloud.google.com/support/cases/> to update your license for this feature.
     ///
@@ -101,7 +101,7 @@ impl crate::LookerSdk {
     ///
     /// ### Get the default theme
     ///
-    /// This endpoint is deprecated. [Get Default Theme (with type)](#!/Theme/default_theme_by_type) should be used instead.
+    /// This endpoint is deprecated. [Get Default Theme (with type)](crate::LookerSdk::default_theme_by_type) should be used instead.
     ///
     /// Returns the active theme object set as the default.
     ///
@@ -121,13 +121,13 @@ impl crate::LookerSdk {
     ///
     /// ### Set the global default theme by theme name
     ///
-    /// This endpoint is deprecated. [Set Default Theme (with type)](#!/Theme/set_default_theme_by_type) should be used instead.
+    /// This endpoint is deprecated. [Set Default Theme (with type)](crate::LookerSdk::set_default_theme_by_type) should be used instead.
     ///
     /// Only Admin users can call this function.
     ///
     /// Only an active theme with no expiration (`end_at` not set) can be assigned as the default theme. As long as a theme has an active record with no expiration, it can be set as the default.
     ///
-    /// [Create Theme](#!/Theme/create) has detailed information on rules for default and active themes
+    /// Create Theme has detailed information on rules for default and active themes
     ///
     /// Returns the new specified default theme object.
     ///
@@ -184,7 +184,7 @@ impl crate::LookerSdk {
     ///
     /// Only an active theme with no expiration (`end_at` not set) can be assigned as the default theme. As long as a theme has an active record with no expiration, it can be set as the default.
     ///
-    /// [Create Theme](#!/Theme/create) has detailed information on rules for default and active themes
+    /// Create Theme has detailed information on rules for default and active themes
     ///
     /// Returns the new specified default theme object.
     ///
@@ -252,7 +252,7 @@ impl crate::LookerSdk {
     ///
     /// Validates all values set for the theme, returning any errors encountered, or 200 OK if valid
     ///
-    /// See [Create Theme](#!/Theme/create_theme) for constraints
+    /// See [Create Theme](crate::LookerSdk::create_theme) for constraints
     ///
     /// **Note**: Custom themes needs to be enabled by Looker. Unless custom themes are enabled, only the automatically generated default theme can be used. Please contact your Account Manager or <https://console.cloud.google.com/support/cases/> to update your license for this feature.
     ///
@@ -297,7 +297,7 @@ impl crate::LookerSdk {
     ///
     /// Because multiple themes can have the same name (with different activation time spans) themes can only be deleted by ID.
     ///
-    /// All IDs associated with a theme name can be retrieved by searching for the theme name with [Theme Search](#!/Theme/search).
+    /// All IDs associated with a theme name can be retrieved by searching for the theme name with Theme Search.
     ///
     /// **Note**: Custom themes needs to be enabled by Looker. Unless custom themes are enabled, only the automatically generated default theme can be used. Please contact your Account Manager or <https://console.cloud.google.com/support/cases/> to update your license for this feature.
     ///

@@ -1127,7 +1127,7 @@ impl crate::LookerSdk {
     ///
     /// After the user attribute value is deleted from the user's account settings, subsequent requests
     /// for the user attribute value for this user will draw from the user's groups or the default
-    /// value of the user attribute. See [Get User Attribute Values](#!/User/user_attribute_user_values) for more
+    /// value of the user attribute. See [Get User Attribute Values](crate::LookerSdk::user_attribute_user_values) for more
     /// information about how user attribute values are resolved.
     ///
     /// # Arguments

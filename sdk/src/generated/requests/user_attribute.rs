@@ -22,7 +22,7 @@ impl crate::LookerSdk {
     /// Permission information for a user attribute is conveyed through the `can` and `user_can_edit` fields.
     /// The `user_can_edit` field indicates whether an attribute is user-editable _anywhere_ in the application.
     /// The `can` field gives more granular access information, with the `set_value` child field indicating whether
-    /// an attribute's value can be set by [Setting the User Attribute User Value](#!/User/set_user_attribute_user_value).
+    /// an attribute's value can be set by Setting the User Attribute User Value.
     ///
     /// Note: `name` and `label` fields must be unique across all user attributes in the Looker instance.
     /// Attempting to create a new user attribute with a name or label that duplicates an existing
@@ -114,7 +114,7 @@ impl crate::LookerSdk {
     ///
     /// A user may be a member of multiple groups which define different values for a given user attribute.
     /// The order of group-values in the response determines precedence for selecting which group-value applies
-    /// to a given user.  For more information, see [Set User Attribute Group Values](#!/UserAttribute/set_user_attribute_group_values).
+    /// to a given user.  For more information, see [Set User Attribute Group Values](crate::LookerSdk::set_user_attribute_group_values).
     ///
     /// Results will only include groups that the caller's user account has permission to see.
     ///
@@ -159,8 +159,8 @@ impl crate::LookerSdk {
     /// group-value object in the array. Lowest 'rank' value wins. If you use this technique, you must assign a
     /// rank value to every group-value object in the array.
     ///
-    ///   To set a user attribute value for a single user, see [Set User Attribute User Value](#!/User/set_user_attribute_user_value).
-    /// To set a user attribute value for all members of a group, see [Set User Attribute Group Value](#!/Group/update_user_attribute_group_value).
+    ///   To set a user attribute value for a single user, see Set User Attribute User Value.
+    /// To set a user attribute value for all members of a group, see Set User Attribute Group Value.
     ///
     /// # Arguments
     ///

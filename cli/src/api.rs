@@ -1,0 +1,788 @@
+//! `looker api`: list operations, describe one, print a body template, or call one.
+
+use std::fmt::Write as _;
+
+use serde_json::value::RawValue;
+use tokio::io::AsyncReadExt as _;
+
+use crate::args::{Globals, OperationArgs};
+use crate::error::CliError;
+use crate::io::Io;
+use crate::jsonfmt::{relayout, Layout};
+use crate::output::{self, Format, Progress, Shape, Sink};
+use crate::table::{Body, Location, Operation, Paging, Param, Response, Type, OPERATIONS};
+use crate::verbose::is_secret_header;
+
+/// `looker api list [--tag T] [--search WORD]`: one line per operation.
+pub fn list(tag: Option<&str>, search: Option<&str>) -> String {
+    let tag = tag.map(|t| t.to_ascii_lowercase().replace(['_', '-', ' '], ""));
+    let search = search.map(str::to_ascii_lowercase);
+    let selected: Vec<&Operation> = OPERATIONS
+        .iter()
+        .filter(|op| {
+            tag.as_ref()
+                .is_none_or(|t| op.tag.to_ascii_lowercase().replace(['_', '-', ' '], "") == *t)
+        })
+        .filter(|op| {
+            search.as_ref().is_none_or(|w| {
+                op.id.contains(&w.replace('-', "_"))
+                    || op.path.to_ascii_lowercase().contains(w)
+                    || op.summary.to_ascii_lowercase().contains(w)
+            })
+        })
+        .collect();
+    let width = selected.iter().map(|op| op.id.len()).max().unwrap_or(0);
+    let path_width = selected
+        .iter()
+        .map(|op| op.path.len() + op.method.as_str().len() + 1)
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    for op in selected {
+        let route = format!("{} {}", op.method.as_str(), op.path);
+        let marker = op.marker().map(|m| format!(" [{m}]")).unwrap_or_default();
+        let line = format!(
+            "{:width$}  {route:path_width$}  {}{marker}",
+            op.id, op.summary
+        );
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// `looker api <operation> --help`.
+pub fn help(op: &Operation) -> String {
+    let mut out = String::new();
+    let marker = op.marker().map(|m| format!(" [{m}]")).unwrap_or_default();
+    let _ = writeln!(out, "{}: {}{marker}", op.id, op.summary);
+    let _ = writeln!(out, "{} {}  (tag {})", op.method.as_str(), op.path, op.tag);
+    if !op.description.is_empty() {
+        let _ = writeln!(out, "\n{}", op.description);
+    }
+    let mut usage = format!("\nUsage: looker api {}", op.id);
+    for name in op.path_params {
+        let _ = write!(usage, " <{name}>");
+    }
+    let required: Vec<&Param> = op
+        .params
+        .iter()
+        .filter(|p| p.location != Location::Path && p.required)
+        .collect();
+    for p in &required {
+        let _ = write!(usage, " --{} <{}>", p.name, p.ty.name());
+    }
+    match op.body {
+        Body::Json { required: true, .. } | Body::Text { required: true } => {
+            usage.push_str(" --body FILE|-")
+        }
+        Body::Json { .. } | Body::Text { .. } => usage.push_str(" [--body FILE|-]"),
+        Body::None | Body::Form => {}
+    }
+    if op
+        .params
+        .iter()
+        .any(|p| p.location != Location::Path && !p.required)
+    {
+        usage.push_str(" [OPTIONS]");
+    }
+    let _ = writeln!(out, "{usage}");
+    let describe = |out: &mut String, p: &Param, shown: String| {
+        let mut notes = vec![p.ty.name().to_owned()];
+        if p.required {
+            notes.push("required".into());
+        }
+        if p.deprecated {
+            notes.push("deprecated".into());
+        }
+        let _ = writeln!(out, "  {shown}  ({})", notes.join(", "));
+        for line in p.description.lines().filter(|l| !l.trim().is_empty()) {
+            let _ = writeln!(out, "      {}", line.trim());
+        }
+    };
+    if !op.path_params.is_empty() {
+        let _ = writeln!(out, "\nPath arguments, in order:");
+        for name in op.path_params {
+            if let Some(p) = op.param(name) {
+                describe(&mut out, p, format!("<{name}>"));
+            }
+        }
+    }
+    let flags: Vec<&Param> = op
+        .params
+        .iter()
+        .filter(|p| p.location != Location::Path)
+        .collect();
+    if !flags.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nParameters (--name VALUE; --name-with-dashes works too):"
+        );
+        for p in flags {
+            let shown = match p.ty {
+                Type::Bool => format!("--{}[=false]", p.name),
+                Type::Strings => format!("--{} A,B  (or repeat the flag)", p.name),
+                ty => format!("--{} <{}>", p.name, ty.name()),
+            };
+            describe(&mut out, p, shown);
+        }
+    }
+    match op.body {
+        Body::Json { ty, required } => {
+            let _ = writeln!(
+                out,
+                "\nBody: {ty} as JSON{}, from --body FILE or --body - (stdin); \
+                 `looker api {} --template` prints a skeleton",
+                if required {
+                    " (required)"
+                } else {
+                    " (optional)"
+                },
+                op.id
+            );
+        }
+        Body::Text { required } => {
+            let _ = writeln!(
+                out,
+                "\nBody: text{}, from --body FILE or --body - (stdin)",
+                if required {
+                    " (required)"
+                } else {
+                    " (optional)"
+                }
+            );
+        }
+        Body::Form | Body::None => {}
+    }
+    let _ = writeln!(
+        out,
+        "\nResponse: {}",
+        match op.response {
+            Response::Json => "JSON (pretty on a terminal; --format json|ndjson|yaml|csv|table)",
+            Response::Raw =>
+                "bytes of the requested format (CSV, PNG, PDF, JSON, …): written to -o FILE or a \
+                 redirected stdout, never to a terminal unless it is JSON",
+            Response::None => "none",
+        }
+    );
+    out
+}
+
+/// `--template`: the body skeleton, pretty-printed.
+pub fn template(op: &Operation) -> Result<String, CliError> {
+    match op.template() {
+        Some(t) => {
+            Ok(String::from_utf8_lossy(&relayout(t.as_bytes(), Layout::Pretty)).into_owned())
+        }
+        None => Err(CliError::usage(format!(
+            "`{}` takes no JSON body, so it has no template",
+            op.id
+        ))),
+    }
+}
+
+/// A checked, encoded parameter value.
+fn check_value(op: &Operation, p: &Param, values: &[String]) -> Result<String, CliError> {
+    let bad = |value: &str, expected: &str| {
+        CliError::usage(format!(
+            "invalid value {value:?} for {}: expected {expected} (`{}`)",
+            shown_name(p),
+            op.id
+        ))
+    };
+    if values.len() > 1 && p.ty != Type::Strings {
+        return Err(CliError::usage(format!(
+            "{} given {} times; it takes one value (`{}`)",
+            shown_name(p),
+            values.len(),
+            op.id
+        )));
+    }
+    let value = values.last().map(String::as_str).unwrap_or("");
+    match p.ty {
+        Type::String => Ok(value.to_owned()),
+        Type::Int => value
+            .trim()
+            .parse::<i64>()
+            .map(|n| n.to_string())
+            .map_err(|_| bad(value, "an integer")),
+        Type::Float => value
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite())
+            .map(|_| value.trim().to_owned())
+            .ok_or_else(|| bad(value, "a number")),
+        Type::Bool => match value.to_ascii_lowercase().as_str() {
+            "true" => Ok("true".into()),
+            "false" => Ok("false".into()),
+            _ => Err(bad(value, "true or false")),
+        },
+        Type::Strings => Ok(values
+            .iter()
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .collect::<Vec<_>>()
+            .join(",")),
+        Type::Json(ty) => match serde_json::from_str::<serde_json::Value>(value) {
+            Ok(v) => Ok(serde_json::to_string(&v).unwrap_or_default()),
+            Err(e) => Err(bad(value, &format!("JSON ({ty}): {e}"))),
+        },
+    }
+}
+
+fn shown_name(p: &Param) -> String {
+    match p.location {
+        Location::Path => format!("<{}>", p.name),
+        _ => format!("--{}", p.name),
+    }
+}
+
+/// A request ready to send: the checked arguments of one operation.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The operation.
+    pub op: &'static Operation,
+    /// The encoded path (relative to `/api/4.0`).
+    pub path: String,
+    /// Query pairs.
+    pub query: Vec<(&'static str, String)>,
+    /// Form fields.
+    pub form: Vec<(&'static str, String)>,
+    /// The body.
+    pub body: Option<PreparedBody>,
+}
+
+/// A checked request body.
+#[derive(Debug)]
+pub enum PreparedBody {
+    /// JSON text, exactly as given.
+    Json(Box<RawValue>),
+    /// Text.
+    Text(String),
+}
+
+/// Checks the arguments against the operation (before anything is sent).
+pub async fn prepare(
+    op: &'static Operation,
+    args: OperationArgs,
+    body: Option<&str>,
+    io: &mut Io,
+) -> Result<Prepared, CliError> {
+    if args.positional.len() != op.path_params.len() {
+        let expected: Vec<String> = op.path_params.iter().map(|n| format!("<{n}>")).collect();
+        return Err(CliError::usage(format!(
+            "`{}` takes {} path argument{} ({}), got {}; see `looker api {} --help`",
+            op.id,
+            op.path_params.len(),
+            if op.path_params.len() == 1 { "" } else { "s" },
+            if expected.is_empty() {
+                "none".to_owned()
+            } else {
+                expected.join(" ")
+            },
+            args.positional.len(),
+            op.id
+        )));
+    }
+    let mut segments = Vec::with_capacity(op.path_params.len());
+    for (name, value) in op.path_params.iter().zip(&args.positional) {
+        let p = op
+            .param(name)
+            .ok_or_else(|| CliError::usage(format!("`{}` has no parameter {name}", op.id)))?;
+        if value.is_empty() {
+            return Err(CliError::usage(format!(
+                "<{name}> must not be empty (`{}`)",
+                op.id
+            )));
+        }
+        segments.push(check_value(op, p, std::slice::from_ref(value))?);
+    }
+    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let path = looker_sdk::call::path(op.literals, &segments);
+
+    let mut query = Vec::new();
+    let mut form = Vec::new();
+    for p in op.params.iter().filter(|p| p.location != Location::Path) {
+        let values: Vec<String> = args
+            .params
+            .iter()
+            .filter(|(n, _)| *n == p.name)
+            .map(|(_, v)| v.clone())
+            .collect();
+        if values.is_empty() {
+            if p.required {
+                return Err(CliError::usage(format!(
+                    "`{}` needs --{} <{}>; see `looker api {} --help`",
+                    op.id,
+                    p.name,
+                    p.ty.name(),
+                    op.id
+                )));
+            }
+            continue;
+        }
+        let value = check_value(op, p, &values)?;
+        match p.location {
+            Location::Form => form.push((p.name, value)),
+            _ => query.push((p.name, value)),
+        }
+    }
+
+    let text = match body {
+        None => None,
+        Some("-") => {
+            let mut text = String::new();
+            io.stdin
+                .read_to_string(&mut text)
+                .await
+                .map_err(|e| CliError::usage(format!("--body -: cannot read stdin: {e}")))?;
+            Some(("stdin".to_owned(), text))
+        }
+        Some(file) => Some((
+            file.to_owned(),
+            std::fs::read_to_string(file)
+                .map_err(|e| CliError::usage(format!("--body: cannot read {file}: {e}")))?,
+        )),
+    };
+    let body = match (op.body, text) {
+        (Body::Json { .. }, Some((source, text))) => {
+            let raw = RawValue::from_string(text.trim().to_owned()).map_err(|e| {
+                CliError::usage(format!("--body: {source} is not valid JSON: {e}"))
+            })?;
+            Some(PreparedBody::Json(raw))
+        }
+        (Body::Text { .. }, Some((_, text))) => Some(PreparedBody::Text(text)),
+        (Body::None | Body::Form, Some(_)) => {
+            return Err(CliError::usage(format!("`{}` takes no --body", op.id)))
+        }
+        (Body::Json { required: true, ty }, None) => {
+            return Err(CliError::usage(format!(
+                "`{}` needs a {ty} body: --body FILE or --body - (`looker api {} --template` prints a skeleton)",
+                op.id, op.id
+            )))
+        }
+        (Body::Text { required: true }, None) => {
+            return Err(CliError::usage(format!(
+                "`{}` needs a text body: --body FILE or --body -",
+                op.id
+            )))
+        }
+        (_, None) => None,
+    };
+    Ok(Prepared {
+        op,
+        path,
+        query,
+        form,
+        body,
+    })
+}
+
+/// Parsed `-H 'Name: value'` headers.
+pub fn headers(g: &Globals) -> Result<Vec<(String, String)>, CliError> {
+    g.headers
+        .iter()
+        .map(|h| {
+            let (name, value) = h
+                .split_once(':')
+                .ok_or_else(|| CliError::usage(format!("-H {h:?}: expected 'Name: value'")))?;
+            let name = name.trim();
+            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(CliError::usage(format!("-H {h:?}: invalid header name")));
+            }
+            Ok((name.to_owned(), value.trim().to_owned()))
+        })
+        .collect()
+}
+
+/// The output shape from `--format` and `--columns`.
+pub fn shape(g: &Globals) -> Result<Shape, CliError> {
+    Ok(Shape {
+        format: g.format.as_deref().map(Format::parse).transpose()?,
+        columns: g.columns.as_ref().map(|c| {
+            c.split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect()
+        }),
+    })
+}
+
+/// How a call is made: once, every page (`--all`), or waiting for the task it creates
+/// (`--wait`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// One request, its answer written.
+    Once,
+    /// Every page of a list operation, item by item.
+    All,
+    /// The task the call creates is waited for; its result is written.
+    Wait,
+}
+
+/// The tasks `--wait` knows how to wait for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Task {
+    Query,
+    Render,
+}
+
+fn task_of(op: &Operation) -> Option<Task> {
+    match op.id {
+        "create_query_task" => Some(Task::Query),
+        id if id.starts_with("create_") && id.ends_with("_render_task") => Some(Task::Render),
+        _ => None,
+    }
+}
+
+/// Checks that `mode` applies to `op` (before connecting).
+pub fn check_mode(op: &Operation, mode: Mode) -> Result<(), CliError> {
+    match mode {
+        Mode::All if op.paging == Paging::None => {
+            let paged: Vec<&str> = OPERATIONS
+                .iter()
+                .filter(|o| o.paging != Paging::None)
+                .map(|o| o.id)
+                .collect();
+            Err(CliError::usage(format!(
+                "`{}` does not page; --all applies to {}",
+                op.id,
+                paged.join(", ")
+            )))
+        }
+        Mode::Wait if task_of(op).is_none() => {
+            let tasks: Vec<&str> = OPERATIONS
+                .iter()
+                .filter(|o| task_of(o).is_some())
+                .map(|o| o.id)
+                .collect();
+            Err(CliError::usage(format!(
+                "`{}` creates no task to wait for; --wait applies to {}",
+                op.id,
+                tasks.join(", ")
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The raw request for `prepared`, leaving out the query parameters in `skip`.
+fn request<'a>(
+    sdk: &'a looker_sdk::LookerSdk,
+    prepared: &Prepared,
+    headers: &[(String, String)],
+    skip: &[&str],
+) -> looker_sdk::RawRequest<'a> {
+    let op = prepared.op;
+    let mut request = sdk.request(op.method.to_http(), &prepared.path);
+    for (name, value) in prepared.query.iter().filter(|(n, _)| !skip.contains(n)) {
+        request = request.query(*name, value.as_str());
+    }
+    for (name, value) in &prepared.form {
+        request = request.form(*name, value.as_str());
+    }
+    match &prepared.body {
+        Some(PreparedBody::Json(raw)) => request = request.json(raw),
+        Some(PreparedBody::Text(text)) => request = request.text(text.clone()),
+        None => {}
+    }
+    for (name, value) in headers {
+        request = request.header(name, value);
+    }
+    if op.unauthenticated {
+        request = request.without_auth();
+    }
+    request
+}
+
+fn show_request(io: &Io, prepared: &Prepared, headers: &[(String, String)]) {
+    let op = prepared.op;
+    let mut line = format!("> {} {}", op.method.as_str(), prepared.path);
+    for (i, (name, value)) in prepared.query.iter().enumerate() {
+        let _ = write!(line, "{}{name}={value}", if i == 0 { "?" } else { "&" });
+    }
+    io.stderr.line(&line);
+    for (name, value) in headers {
+        let shown = if is_secret_header(name) { "***" } else { value };
+        io.stderr.line(&format!("> {name}: {shown}"));
+    }
+    match &prepared.body {
+        Some(PreparedBody::Json(raw)) => io.stderr.line(&format!(
+            "> content-type: application/json ({} bytes)",
+            raw.get().len()
+        )),
+        Some(PreparedBody::Text(t)) => io
+            .stderr
+            .line(&format!("> content-type: text/plain ({} bytes)", t.len())),
+        None if !prepared.form.is_empty() => io.stderr.line(&format!(
+            "> content-type: application/x-www-form-urlencoded (fields {}; values hidden)",
+            prepared
+                .form
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        None => {}
+    }
+}
+
+/// Where the result goes: `-o FILE` or stdout.
+pub async fn open_sink<'a>(g: &Globals, io: &'a mut Io) -> Result<Sink<'a>, CliError> {
+    match &g.output {
+        Some(path) => Sink::file(path).await,
+        None => Ok(Sink::stdout(&mut *io.stdout, io.stdout_is_terminal)),
+    }
+}
+
+/// Whether a content type is JSON.
+fn is_json(content_type: Option<&str>) -> Option<bool> {
+    content_type.map(|c| {
+        let mime = c
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        mime == "application/json" || mime.ends_with("+json")
+    })
+}
+
+/// Writes one answer: JSON in the asked shape, anything else as sent (never to a terminal).
+pub async fn write_answer(
+    body: impl output::Chunks,
+    content_type: Option<&str>,
+    raw_operation: bool,
+    sink: &mut Sink<'_>,
+    shape: &Shape,
+    progress: &mut Progress,
+) -> Result<(), CliError> {
+    if is_json(content_type).unwrap_or(!raw_operation) {
+        return output::json(body, sink, shape, progress).await;
+    }
+    if sink.is_terminal() {
+        return Err(CliError::Output(format!(
+            "not writing {} to the terminal; use -o FILE or redirect stdout",
+            content_type.unwrap_or("a binary answer")
+        )));
+    }
+    if shape.format.is_some() {
+        return Err(CliError::usage(format!(
+            "--format applies to JSON answers; this one is {}",
+            content_type.unwrap_or("not JSON")
+        )));
+    }
+    output::copy(body, sink, progress).await.map(drop)
+}
+
+/// Sends a prepared request and writes its answer.
+pub async fn call(
+    sdk: &looker_sdk::LookerSdk,
+    g: &Globals,
+    prepared: Prepared,
+    mode: Mode,
+    io: &mut Io,
+) -> Result<(), CliError> {
+    let headers = headers(g)?;
+    let shape = shape(g)?;
+    let op = prepared.op;
+    if g.verbose > 0 {
+        show_request(io, &prepared, &headers);
+    }
+    match mode {
+        Mode::Once => {}
+        Mode::All => return call_all(sdk, g, &prepared, &headers, &shape, io).await,
+        Mode::Wait => return call_wait(sdk, g, &prepared, &headers, &shape, io).await,
+    }
+    let stream = request(sdk, &prepared, &headers, &[]).stream().await?;
+    if g.verbose > 0 {
+        // The status line comes from the SDK's span (verbose::Tracer), with every attempt.
+        if let Some(ct) = stream.content_type() {
+            io.stderr.line(&format!("< content-type: {ct}"));
+        }
+        if let Some(len) = stream.content_length() {
+            io.stderr.line(&format!("< content-length: {len}"));
+        }
+    }
+    let raw = op.response == Response::Raw;
+    let stderr = (raw && io.stderr_is_terminal).then(|| io.stderr.clone());
+    let mut progress = Progress::new(stderr, stream.content_length());
+    let content_type = stream.content_type().map(str::to_owned);
+    let mut sink = open_sink(g, io).await?;
+    let result = write_answer(
+        stream,
+        content_type.as_deref(),
+        raw,
+        &mut sink,
+        &shape,
+        &mut progress,
+    )
+    .await;
+    if result.is_err() {
+        sink.discard().await;
+    }
+    result
+}
+
+/// `--all`: every page, item by item (`--limit` is the page size).
+async fn call_all(
+    sdk: &looker_sdk::LookerSdk,
+    g: &Globals,
+    prepared: &Prepared,
+    headers: &[(String, String)],
+    shape: &Shape,
+    io: &mut Io,
+) -> Result<(), CliError> {
+    use futures_util::StreamExt as _;
+    let op = prepared.op;
+    let given = |name: &str| {
+        prepared
+            .query
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v)
+    };
+    let request = request(sdk, prepared, headers, &["limit", "offset"]);
+    let pages = match op.paging {
+        Paging::None => return check_mode(op, Mode::All),
+        Paging::Offset => {
+            if given("offset").is_some() {
+                return Err(CliError::usage("--all sets --offset itself; leave it out"));
+            }
+            request.paginate::<Box<RawValue>>()
+        }
+        Paging::Token(param) => {
+            if given(param).is_some() {
+                return Err(CliError::usage(format!(
+                    "--all sets --{param} itself; leave it out"
+                )));
+            }
+            request.paginate_by_token::<Box<RawValue>>(param)
+        }
+    };
+    let mut pages = match given("limit").map(|l| l.parse::<u32>()) {
+        Some(Ok(size)) if size > 0 => pages.page_size(size),
+        Some(_) => {
+            return Err(CliError::usage(
+                "--limit with --all is the page size: 1 or more",
+            ))
+        }
+        None => pages,
+    };
+    let mut sink = open_sink(g, io).await?;
+    let mut writer = output::ItemWriter::new(shape, &sink);
+    let result = async {
+        while let Some(item) = pages.next().await {
+            writer.item(&mut sink, &item?).await?;
+        }
+        writer.finish(&mut sink).await
+    }
+    .await;
+    if result.is_err() {
+        sink.discard().await;
+    }
+    result
+}
+
+/// `--wait`: create the task, wait for it, write its result.
+async fn call_wait(
+    sdk: &looker_sdk::LookerSdk,
+    g: &Globals,
+    prepared: &Prepared,
+    headers: &[(String, String)],
+    shape: &Shape,
+    io: &mut Io,
+) -> Result<(), CliError> {
+    let op = prepared.op;
+    let Some(task) = task_of(op) else {
+        return check_mode(op, Mode::Wait);
+    };
+    let created = request(sdk, prepared, headers, &[]).send().await?;
+    let id = created
+        .json::<serde_json::Value>()
+        .ok()
+        .and_then(|v| v.get("id").and_then(|id| id.as_str().map(str::to_owned)))
+        .ok_or_else(|| CliError::Output(format!("`{}` answered without a task id", op.id)))?;
+    let watcher = status_watcher(io);
+    match task {
+        Task::Query => {
+            let body = sdk.wait_query_task(&id).on_status(watcher).await?;
+            let mut progress = Progress::new(None, None);
+            let content_type = body.content_type().map(str::to_owned);
+            let mut sink = open_sink(g, io).await?;
+            let result = write_answer(
+                output::once(body.into_bytes()),
+                content_type.as_deref(),
+                true,
+                &mut sink,
+                shape,
+                &mut progress,
+            )
+            .await;
+            if result.is_err() {
+                sink.discard().await;
+            }
+            result
+        }
+        Task::Render => {
+            let stream = sdk
+                .wait_render_task(&id)
+                .on_status(watcher)
+                .stream()
+                .await?;
+            write_file(stream, g, shape, io).await
+        }
+    }
+}
+
+/// Shows a task's status changes on stderr when it is a terminal.
+pub fn status_watcher(
+    io: &Io,
+) -> impl FnMut(&looker_sdk::workflows::TaskProgress) + Send + 'static {
+    let stderr = io.stderr_is_terminal.then(|| io.stderr.clone());
+    move |p: &looker_sdk::workflows::TaskProgress| {
+        if let Some(stderr) = &stderr {
+            stderr.write(
+                format!(
+                    "\rwaiting for {} {}: {} ({:.0} s)\x1b[K",
+                    p.kind,
+                    p.id,
+                    p.status,
+                    p.elapsed.as_secs_f64()
+                )
+                .as_bytes(),
+            );
+        }
+    }
+}
+
+/// Writes a downloaded file (render results): `-o FILE` or a redirected stdout, streamed.
+pub async fn write_file(
+    stream: looker_sdk::ByteStream,
+    g: &Globals,
+    shape: &Shape,
+    io: &mut Io,
+) -> Result<(), CliError> {
+    if io.stderr_is_terminal {
+        io.stderr.write(b"\r\x1b[K");
+    }
+    let stderr = io.stderr_is_terminal.then(|| io.stderr.clone());
+    let mut progress = Progress::new(stderr, stream.content_length());
+    let content_type = stream.content_type().map(str::to_owned);
+    let mut sink = open_sink(g, io).await?;
+    let result = write_answer(
+        stream,
+        content_type.as_deref(),
+        true,
+        &mut sink,
+        shape,
+        &mut progress,
+    )
+    .await;
+    if result.is_err() {
+        sink.discard().await;
+    }
+    result
+}
