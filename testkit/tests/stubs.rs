@@ -371,7 +371,8 @@ async fn sequences_serve_pages_in_order() {
     let sdk = kit.sdk();
     let mut all = Vec::new();
     let mut offset = 0;
-    loop {
+    // Bounded, so that a kit that repeats a page fails the test instead of hanging it.
+    for _ in 0..10 {
         let batch = sdk
             .search_dashboards()
             .limit(2)
@@ -431,7 +432,7 @@ async fn render_task_states_then_results() {
         .unwrap();
     let id = created.id.unwrap();
     let mut states = Vec::new();
-    loop {
+    for _ in 0..10 {
         let status = sdk.render_task(&id).await.unwrap().status.unwrap();
         states.push(status.clone());
         if status == "success" {
