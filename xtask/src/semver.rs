@@ -119,6 +119,10 @@ pub fn check(manifest: &Path, package: &str, baseline: &Baseline) -> Result<Verd
              {TOOL_VERSION} (`cargo install cargo-semver-checks --version {TOOL_VERSION} --locked`)"
         );
     }
+    eprintln!(
+        "semver-check: cargo semver-checks on {package} (builds the rustdoc JSON of both versions; \
+         minutes for looker-sdk)"
+    );
     let mut command = Command::new(cargo());
     command
         .args(["semver-checks", "check-release", "--default-features"])
