@@ -51,6 +51,10 @@ pub struct Stats {
     pub tags: usize,
     /// Lines across the SDK's generated files (not the test table).
     pub sdk_lines: usize,
+    /// Request body skeletons in the CLI table (`looker api <operation> --template`).
+    pub cli_templates: usize,
+    /// Operations with a typed test-kit stub (counted in the generated text).
+    pub stubs: usize,
     /// Operations paged by `limit` + `offset` (each gets `.paginate()`).
     pub paged_offset: usize,
     /// Of those, the ones the spec declares to answer with one object instead of an array.
@@ -66,6 +70,8 @@ pub struct Output {
     pub files: Vec<GeneratedFile>,
     /// The lines between the generated-features markers of `sdk/Cargo.toml`.
     pub cargo_features: String,
+    /// The same for `testkit/Cargo.toml` (each feature forwards to the SDK's).
+    pub testkit_features: String,
     /// What the normalizer repaired.
     pub fixups: normalize::Report,
     /// Counts.
@@ -80,6 +86,10 @@ pub struct Output {
 pub const SDK_GENERATED_DIR: &str = "sdk/src/generated";
 /// The generated conformance table.
 pub const CASES_FILE: &str = "tests/src/generated_cases.rs";
+/// The generated conformance table of the `looker` command.
+pub const CLI_CASES_FILE: &str = "tests/src/generated_cli_cases.rs";
+/// Directory of the generated operation table of the `looker` command.
+pub const CLI_GENERATED_DIR: &str = emit::cli::CLI_GENERATED_DIR;
 
 /// Hex sha256 of bytes (the spec pin, the banner, the fetch archive all use this one).
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -96,10 +106,24 @@ enum Job<'a> {
     RequestsMod,
     Tag(&'a ir::Tag),
     Cases,
+    CliMod,
+    CliOperations,
+    CliTemplates,
+    CliCases,
+    TestkitMod,
+    TestkitOpsMod,
+    TestkitTag(&'a ir::Tag),
 }
 
 /// Types per models.rs chunk: small enough to spread models.rs over the cores.
 const MODELS_CHUNK: usize = 64;
+
+/// A file the emitter lays out itself.
+fn text_source(text: String) -> format::Source {
+    let mut source = format::Source::default();
+    source.push_text(text);
+    source
+}
 
 /// Emits and formats every file, spreading the work over the available cores. The result does
 /// not depend on the number of threads: each job's text lands in its own slot, and consecutive
@@ -127,6 +151,25 @@ fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
         )
     }));
     jobs.push((CASES_FILE.to_owned(), Job::Cases));
+    jobs.push((format!("{CLI_GENERATED_DIR}/mod.rs"), Job::CliMod));
+    jobs.push((
+        format!("{CLI_GENERATED_DIR}/operations.rs"),
+        Job::CliOperations,
+    ));
+    jobs.push((
+        format!("{CLI_GENERATED_DIR}/templates.rs"),
+        Job::CliTemplates,
+    ));
+    jobs.push((CLI_CASES_FILE.to_owned(), Job::CliCases));
+    let testkit = emit::testkit::TESTKIT_GENERATED_DIR;
+    jobs.push((format!("{testkit}/mod.rs"), Job::TestkitMod));
+    jobs.push((format!("{testkit}/ops/mod.rs"), Job::TestkitOpsMod));
+    jobs.extend(api.tags.iter().map(|tag| {
+        (
+            format!("{testkit}/ops/{}.rs", tag.feature),
+            Job::TestkitTag(tag),
+        )
+    }));
 
     let run = |(path, job): &(String, Job)| -> Result<String> {
         let source: format::Source = match job {
@@ -135,6 +178,13 @@ fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
             Job::RequestsMod => emit::requests_mod_file(&sdk).into(),
             Job::Tag(tag) => emit::tag_file(&sdk, tag),
             Job::Cases => emit::cases::cases_file(api).into(),
+            Job::CliMod => text_source(emit::cli::mod_file(api)),
+            Job::CliOperations => text_source(emit::cli::operations_file(api)),
+            Job::CliTemplates => text_source(emit::cli::templates_file(api)),
+            Job::CliCases => text_source(emit::cases::cli_cases_file(api)),
+            Job::TestkitMod => emit::testkit::mod_file(api),
+            Job::TestkitOpsMod => emit::testkit::ops_mod_file(api).into(),
+            Job::TestkitTag(tag) => emit::testkit::tag_file(api, tag).into(),
         };
         format::format_file(source, "", path)
     };
@@ -150,7 +200,14 @@ fn emit_files(api: &ir::Api, banner: &str) -> Result<Vec<GeneratedFile>> {
                 .count()
                 * 3
         }
-        Job::Mod | Job::RequestsMod => 0,
+        Job::CliOperations | Job::CliTemplates | Job::CliCases => 1,
+        Job::TestkitTag(tag) => api
+            .operations
+            .iter()
+            .filter(|op| op.tag == tag.name)
+            .count(),
+        Job::TestkitMod => api.operations.len(),
+        Job::Mod | Job::RequestsMod | Job::CliMod | Job::TestkitOpsMod => 0,
     };
     let mut order: Vec<usize> = (0..jobs.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(weight(&jobs[i].1)));
@@ -213,6 +270,11 @@ pub fn generate(spec_text: &str) -> Result<Output> {
         .filter(|f| f.path.starts_with(SDK_GENERATED_DIR))
         .map(|f| f.contents.lines().count())
         .sum();
+    let stubs = files
+        .iter()
+        .filter(|f| f.path.starts_with(emit::testkit::TESTKIT_GENERATED_DIR))
+        .map(|f| emit::testkit::count_stubs(&f.contents))
+        .sum();
 
     let mut cargo_features = String::from("default = [");
     cargo_features.push_str(
@@ -241,6 +303,8 @@ pub fn generate(spec_text: &str) -> Result<Output> {
         enums: count(ir::Origin::Enum),
         tags: api.tags.len(),
         sdk_lines,
+        cli_templates: emit::cli::template_count(&api),
+        stubs,
         paged_offset: paged(&|p| matches!(p, ir::Paging::Offset { .. })),
         paged_offset_object: paged(&|p| {
             matches!(
@@ -256,6 +320,7 @@ pub fn generate(spec_text: &str) -> Result<Output> {
     Ok(Output {
         files,
         cargo_features,
+        testkit_features: emit::testkit::cargo_features(&api),
         fixups: spec.fixups,
         stats,
         version: api.version,

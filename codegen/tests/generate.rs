@@ -21,6 +21,10 @@ fn snapshot_all(fixture_name: &str, prefix: &str) {
         insta::assert_snapshot!(name, file.contents);
     }
     insta::assert_snapshot!(format!("{prefix}__cargo_features"), output.cargo_features);
+    insta::assert_snapshot!(
+        format!("{prefix}__testkit_features"),
+        output.testkit_features
+    );
     insta::assert_snapshot!(format!("{prefix}__fixups"), output.fixups.to_string());
 }
 
@@ -39,6 +43,7 @@ fn constructs_fixture_counts() {
     let output = codegen::generate(&fixture("constructs.yaml")).unwrap();
     let s = output.stats;
     assert_eq!(s.operations, 14);
+    assert_eq!(s.stubs, 14, "one typed test-kit stub per operation");
     assert_eq!(s.tags, 3);
     // Widget (readOnly fields dropped, `base`/`owner` retyped or dropped), WidgetBase (nested).
     // MemberInclusion is all-readOnly (no Write type); WritePlan already exists in the spec.

@@ -14,10 +14,11 @@ use axum::{Json, Router};
 use looker_sdk::models::WriteCreateQueryTask;
 use looker_sdk::LookerSdk;
 
-/// Per task: when it was created, how long it runs, and the status polls it has received.
+/// Per task: its query id (the run's label), when it was created, how long it runs, and the
+/// status polls it has received.
 #[derive(Default)]
 struct Tasks {
-    tasks: HashMap<String, (Instant, Duration, u32)>,
+    tasks: HashMap<String, (String, Instant, Duration, u32)>,
     next: u32,
 }
 
@@ -27,13 +28,15 @@ async fn create(
     State(s): State<Shared>,
     Json(body): Json<serde_json::Value>,
 ) -> Json<serde_json::Value> {
-    let millis: u64 = body["query_id"].as_str().unwrap().parse().unwrap();
+    // The query id is the run's label, `{milliseconds}-{waiter|loop}`.
+    let label = body["query_id"].as_str().unwrap().to_owned();
+    let millis: u64 = label.split('-').next().unwrap().parse().unwrap();
     let mut s = s.lock().unwrap();
     s.next += 1;
     let id = format!("t{}", s.next);
     s.tasks.insert(
         id.clone(),
-        (Instant::now(), Duration::from_millis(millis), 0),
+        (label, Instant::now(), Duration::from_millis(millis), 0),
     );
     Json(serde_json::json!({"id": id, "status": "added"}))
 }
@@ -41,8 +44,8 @@ async fn create(
 async fn status(State(s): State<Shared>, Path(id): Path<String>) -> Json<serde_json::Value> {
     let mut s = s.lock().unwrap();
     let task = s.tasks.get_mut(&id).unwrap();
-    task.2 += 1;
-    let done = task.0.elapsed() >= task.1;
+    task.3 += 1;
+    let done = task.1.elapsed() >= task.2;
     Json(serde_json::json!({"id": id, "status": if done { "complete" } else { "running" }}))
 }
 
@@ -60,6 +63,14 @@ async fn fixed_loop(sdk: &LookerSdk, task: &WriteCreateQueryTask) -> looker_sdk:
             return Ok(());
         }
     }
+}
+
+fn label(seconds: u64, waiter: bool) -> String {
+    format!(
+        "{}-{}",
+        seconds * 1000,
+        if waiter { "waiter" } else { "loop" }
+    )
 }
 
 #[tokio::main]
@@ -98,7 +109,7 @@ async fn main() {
             let sdk = sdk.clone();
             async move {
                 let task = WriteCreateQueryTask {
-                    query_id: Some((s * 1000).to_string()),
+                    query_id: Some(label(s, waiter)),
                     result_format: Some("json".into()),
                     ..Default::default()
                 };
@@ -113,15 +124,13 @@ async fn main() {
         });
     let mut done = futures_util::future::join_all(runs).await;
     done.sort_by_key(|&(s, waiter, _)| (s, !waiter));
-    let polls: Vec<u32> = {
-        let tasks = shared.lock().unwrap();
-        let mut by_id: Vec<_> = tasks.tasks.iter().collect();
-        by_id.sort_by_key(|(id, _)| id[1..].parse::<u32>().unwrap());
-        by_id.iter().map(|(_, t)| t.2).collect()
-    };
-    // Tasks were created in `runs` order; map each (seconds, kind) to its poll count.
-    let mut order: Vec<(u64, bool)> = secs.iter().flat_map(|&s| [(s, true), (s, false)]).collect();
-    let polls: HashMap<(u64, bool), u32> = order.drain(..).zip(polls).collect();
+    let polls: HashMap<String, u32> = shared
+        .lock()
+        .unwrap()
+        .tasks
+        .values()
+        .map(|(label, _, _, polls)| (label.clone(), *polls))
+        .collect();
     println!("| task length | waiter: status polls | waiter: result late by | fixed 0.5 s loop: polls | loop: late by |");
     println!("|---|---|---|---|---|");
     for pair in done.chunks(2) {
@@ -131,9 +140,9 @@ async fn main() {
         let task = Duration::from_secs(*s);
         println!(
             "| {s} s | {} | {:.2} s | {} | {:.2} s |",
-            polls[&(*s, true)],
+            polls[&label(*s, true)],
             w.saturating_sub(task).as_secs_f64(),
-            polls[&(*s, false)],
+            polls[&label(*s, false)],
             l.saturating_sub(task).as_secs_f64(),
         );
     }

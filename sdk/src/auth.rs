@@ -25,10 +25,17 @@ pub(crate) struct Token {
 
 impl Token {
     pub(crate) fn new(value: Secret, expires_in: Option<u64>) -> Self {
+        Self::with_expiry(
+            value,
+            expires_in.map(|s| Instant::now() + Duration::from_secs(s)),
+        )
+    }
+
+    pub(crate) fn with_expiry(value: Secret, expires_at: Option<Instant>) -> Self {
         Token {
             id: TOKEN_IDS.fetch_add(1, Ordering::Relaxed),
             value,
-            expires_at: expires_in.map(|s| Instant::now() + Duration::from_secs(s)),
+            expires_at,
         }
     }
 
@@ -47,6 +54,9 @@ pub(crate) enum Mode {
     Preset,
     /// Acting as another user: `POST /login/{user_id}` with the parent's token.
     Sudo { parent: LookerSdk, user_id: String },
+    /// A browser login (OAuth authorization code + PKCE): renewed with the refresh token.
+    #[cfg(feature = "oauth")]
+    OAuth(Box<crate::oauth::session::OAuthSession>),
 }
 
 pub(crate) struct Session {
@@ -92,10 +102,24 @@ impl Session {
 
     /// Whether a rejected token can be replaced by logging in again.
     pub(crate) fn can_relogin(&self, sdk: &LookerSdk) -> bool {
-        match self.mode {
+        match &self.mode {
             Mode::Credentials => sdk.inner.settings.has_credentials(),
             Mode::Preset => false,
             Mode::Sudo { .. } => true,
+            #[cfg(feature = "oauth")]
+            Mode::OAuth(o) => o.can_refresh(),
+        }
+    }
+
+    /// Forgets `token` after the server revoked it (`DELETE /logout`); an OAuth session also
+    /// forgets its refresh token and deletes the stored tokens.
+    pub(crate) fn revoked(&self, token_id: u64) {
+        self.invalidate(token_id);
+        #[cfg(feature = "oauth")]
+        if let Mode::OAuth(o) = &self.mode {
+            if let Err(e) = o.forget() {
+                tracing::warn!(error = %e, "could not delete the stored OAuth tokens");
+            }
         }
     }
 
@@ -136,10 +160,12 @@ impl Session {
             Mode::Credentials => {
                 let s = &sdk.inner.settings;
                 let (Some(id), Some(secret)) = (&s.client_id, &s.client_secret) else {
-                    return Err(Error::auth(
-                        "no credentials configured (set LOOKERSDK_CLIENT_ID and LOOKERSDK_CLIENT_SECRET, or an access token)",
-                        None,
-                    ));
+                    let message = if s.client_id.is_some() {
+                        "client_id is set but client_secret is not: set LOOKERSDK_CLIENT_SECRET for an API3 login, or log in through the browser (looker_sdk::oauth) with client_id as the OAuth app's client_guid"
+                    } else {
+                        "no credentials configured (set LOOKERSDK_CLIENT_ID and LOOKERSDK_CLIENT_SECRET, or an access token)"
+                    };
+                    return Err(Error::auth(message, None));
                 };
                 let mut p = RequestParts::new("login", reqwest::Method::POST, "/login".into());
                 p.auth = false;
@@ -162,6 +188,8 @@ impl Session {
                 })?;
                 return token_from(raw.into_full().bytes.as_ref(), "login_user");
             }
+            #[cfg(feature = "oauth")]
+            Mode::OAuth(o) => return o.refresh(sdk).await,
         };
         let raw = sdk
             .execute(parts, false)
@@ -178,6 +206,10 @@ impl Session {
             guard.clone()
         };
         let Some(token) = token else {
+            #[cfg(feature = "oauth")]
+            if let Mode::OAuth(o) = &self.mode {
+                o.forget()?;
+            }
             return Ok(false);
         };
         self.store(None);
@@ -188,7 +220,16 @@ impl Session {
                 .map_err(|_| Error::auth("the access token is not a valid header value", None))?;
         value.set_sensitive(true);
         p.headers.push((reqwest::header::AUTHORIZATION, value));
-        sdk.execute(p, false).await?;
+        let revoked = sdk.execute(p, false).await;
+        #[cfg(feature = "oauth")]
+        if let Mode::OAuth(o) = &self.mode {
+            // Local tokens go whatever the server said; a 401 means the token was dead already.
+            o.forget()?;
+            if revoked.as_ref().is_err_and(|e| e.status() == Some(401)) {
+                return Ok(true);
+            }
+        }
+        revoked?;
         Ok(true)
     }
 }
@@ -234,6 +275,10 @@ impl Auth<'_> {
 
     /// Revokes the current token on the server (`DELETE /api/4.0/logout`) and forgets it.
     /// Returns `false` if there was no token. The next call logs in again (if it can).
+    ///
+    /// A browser-login (OAuth) client also forgets its refresh token and deletes the tokens
+    /// from its token store, even when the server cannot be reached (the error is returned);
+    /// a 401 (the token was dead already) counts as logged out.
     pub async fn logout(&self) -> Result<bool> {
         self.sdk.session.logout(self.sdk).await
     }
@@ -241,6 +286,12 @@ impl Auth<'_> {
     /// Whether a token is cached and not about to expire.
     pub fn is_authenticated(&self) -> bool {
         self.sdk.session.has_token()
+    }
+
+    /// Whether this client can get a token without asking the user: a valid cached token, API3
+    /// credentials, or an OAuth refresh token (e.g. one loaded from a token store).
+    pub fn can_authenticate(&self) -> bool {
+        self.is_authenticated() || self.sdk.session.can_relogin(self.sdk)
     }
 
     /// How many times this session has logged in (for diagnostics and tests).

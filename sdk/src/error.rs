@@ -202,6 +202,9 @@ pub enum Error {
         /// What is wrong with it (never contains a secret value).
         message: String,
     },
+    /// The browser login did not complete, or a token store failed (`oauth` feature).
+    #[cfg(feature = "oauth")]
+    OAuth(crate::oauth::OAuthError),
     /// The request could not be built (body serialization failed, invalid header, bad path).
     Request {
         /// Operation name.
@@ -389,6 +392,8 @@ impl fmt::Display for Error {
                 origin,
                 message,
             } => write!(f, "invalid setting `{setting}` from {origin}: {message}"),
+            #[cfg(feature = "oauth")]
+            Error::OAuth(e) => fmt::Display::fmt(e, f),
             Error::Request { operation, message } => {
                 write!(f, "could not build the request for `{operation}`: {message}")
             }
@@ -433,6 +438,8 @@ impl std::error::Error for Error {
                 source: Some(inner),
                 ..
             } => Some(inner.as_ref()),
+            #[cfg(feature = "oauth")]
+            Error::OAuth(e) => std::error::Error::source(e),
             _ => None,
         }
     }

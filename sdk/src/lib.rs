@@ -23,6 +23,7 @@
 //! | `proxy` | `LOOKERSDK_PROXY` | `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`/`NO_PROXY`; `none` disables |
 //! | `ca_cert_file` | `LOOKERSDK_CA_CERT_FILE` | none (extra trusted CA, PEM) |
 //! | `app_id` | `LOOKERSDK_APP_ID` | `looker-sdk-rust` (`x-looker-appid` header) |
+//! | `looker_url` / `redirect_uri` | `LOOKERSDK_LOOKER_URL` / `LOOKERSDK_REDIRECT_URI` | none (browser login only) |
 //!
 //! An invalid value is an [`Error::Config`] naming the setting and where it came from. Client
 //! id, secret, tokens and proxy URLs never appear in `Debug`, `Display`, logs or errors.
@@ -35,6 +36,10 @@
 //! and one retry (a second 401 is returned). With [`LookerSdkBuilder::access_token`] and no
 //! credentials the client uses that token as is. [`LookerSdk::auth`] logs in and out;
 //! [`LookerSdk::sudo`] returns a client acting as another user.
+//!
+//! Browser login without a client secret (OAuth 2 authorization code + PKCE, refresh tokens,
+//! token stores) is the `oauth` module, behind the `oauth` Cargo feature. There `client_id` is
+//! the OAuth app's client_guid and no `client_secret` is set.
 //!
 //! # Transport and retries
 //!
@@ -60,6 +65,14 @@
 //! [`ByteStream`] (constant memory; the status is checked before it is returned). A stream's
 //! timeout bounds the wait for the response head and then each gap between chunks: a stalled
 //! download ends with [`Error::Timeout`], while one that keeps flowing is never cut off.
+//!
+//! # Workflows
+//!
+//! [`workflows`]: `.paginate()` on every list operation (a `Stream` of items or pages, no
+//! paging headers needed), one-`.await` waiters for query tasks, render tasks, PDT builds and
+//! deploys ([`LookerSdk::render_dashboard`], [`LookerSdk::run_query_task`], …) with one
+//! [`workflows::PollPolicy`], and [`workflows::QueryPool`] for many queries within Looker's
+//! concurrency limit.
 //!
 //! # Raw requests
 //!
@@ -98,6 +111,8 @@ mod error;
 mod generated;
 mod lenient;
 mod model;
+#[cfg(feature = "oauth")]
+pub mod oauth;
 mod raw;
 mod settings;
 #[cfg(test)]
@@ -254,7 +269,7 @@ impl LookerSdk {
     }
 }
 
-fn build_client(s: &Settings) -> Result<reqwest::Client> {
+pub(crate) fn build_client(s: &Settings) -> Result<reqwest::Client> {
     use reqwest::header::{HeaderMap, HeaderValue};
     let mut headers = HeaderMap::new();
     headers.insert(

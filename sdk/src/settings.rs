@@ -126,6 +126,39 @@ pub struct Settings {
     pub(crate) proxy: Option<Secret>,
     pub(crate) app_id: String,
     pub(crate) retry: RetryPolicy,
+    /// The web host for browser login (`/auth`); may differ from `base_url`.
+    pub(crate) looker_url: Option<reqwest::Url>,
+    /// The OAuth app's loopback redirect URI.
+    pub(crate) redirect_uri: Option<RedirectUri>,
+}
+
+/// A loopback `redirect_uri`, kept as written (Looker compares it as text with the registered
+/// one) together with its parts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct RedirectUri {
+    pub(crate) text: String,
+    /// `127.0.0.1`, `[::1]` or `localhost`.
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    /// The path (`""` when the URI has none).
+    pub(crate) path: String,
+    /// Where the authority ends in `text`.
+    authority_end: usize,
+}
+
+impl RedirectUri {
+    /// The URI as sent to Looker when the listener got `port` (differs only for port 0).
+    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
+    pub(crate) fn with_port(&self, port: u16) -> String {
+        if port == self.port {
+            return self.text.clone();
+        }
+        format!(
+            "http://{}:{port}{}",
+            self.host,
+            &self.text[self.authority_end..]
+        )
+    }
 }
 
 impl fmt::Debug for Settings {
@@ -141,6 +174,8 @@ impl fmt::Debug for Settings {
             .field("proxy", &self.proxy.as_ref().map(|_| "***"))
             .field("app_id", &self.app_id)
             .field("retry", &self.retry)
+            .field("looker_url", &self.looker_url.as_ref().map(|u| u.as_str()))
+            .field("redirect_uri", &self.redirect_uri.as_ref().map(|r| &r.text))
             .finish()
     }
 }
@@ -166,6 +201,16 @@ impl Settings {
     pub fn app_id(&self) -> &str {
         &self.app_id
     }
+    /// The Looker web URL for browser login (`looker_url`), if set.
+    pub fn looker_url(&self) -> Option<&str> {
+        self.looker_url
+            .as_ref()
+            .map(|u| u.as_str().trim_end_matches('/'))
+    }
+    /// The OAuth app's loopback redirect URI (`redirect_uri`), as written, if set.
+    pub fn redirect_uri(&self) -> Option<&str> {
+        self.redirect_uri.as_ref().map(|r| r.text.as_str())
+    }
     /// Whether API3 client credentials are configured.
     pub fn has_credentials(&self) -> bool {
         self.client_id.is_some() && self.client_secret.is_some()
@@ -187,6 +232,8 @@ const KEYS: &[&str] = &[
     "proxy",
     "ca_cert_file",
     "app_id",
+    "looker_url",
+    "redirect_uri",
 ];
 const SECRET_KEYS: &[&str] = &["client_secret", "proxy"];
 
@@ -205,6 +252,10 @@ pub struct LookerSdkBuilder {
     ignore_env: bool,
     ignore_ini: bool,
     http_client: Option<reqwest::Client>,
+    #[cfg(feature = "oauth")]
+    oauth_tokens: Option<crate::oauth::OAuthTokens>,
+    #[cfg(feature = "oauth")]
+    token_store: Option<std::sync::Arc<dyn crate::oauth::TokenStore>>,
 }
 
 impl fmt::Debug for LookerSdkBuilder {
@@ -222,7 +273,7 @@ impl LookerSdkBuilder {
         self.code.insert("base_url", url.into());
         self
     }
-    /// API3 client id.
+    /// API3 client id; without a client secret, the OAuth app's client_guid (browser login).
     pub fn client_id(mut self, id: impl Into<String>) -> Self {
         self.code.insert("client_id", id.into());
         self
@@ -267,6 +318,36 @@ impl LookerSdkBuilder {
     /// Without it the standard proxy environment variables (and `NO_PROXY`) are honoured.
     pub fn proxy(mut self, url: impl Into<String>) -> Self {
         self.code.insert("proxy", url.into());
+        self
+    }
+    /// The Looker web URL for browser login (e.g. `https://mycompany.looker.com`); the
+    /// authorization page is `{looker_url}/auth`. It may differ from `base_url` (the API host).
+    pub fn looker_url(mut self, url: impl Into<String>) -> Self {
+        self.code.insert("looker_url", url.into());
+        self
+    }
+    /// The OAuth app's registered redirect URI: `http://` on a loopback host (`127.0.0.1`,
+    /// `[::1]` or `localhost`) with the port the login listens on, e.g.
+    /// `http://127.0.0.1:7777/callback`.
+    pub fn redirect_uri(mut self, uri: impl Into<String>) -> Self {
+        self.code.insert("redirect_uri", uri.into());
+        self
+    }
+    /// Start with the tokens of a browser login ([`oauth::login_interactive`](crate::oauth::login_interactive)).
+    /// The client refreshes them when they near expiry. With a [`token_store`](Self::token_store)
+    /// too, [`build`](Self::build) saves them there.
+    #[cfg(feature = "oauth")]
+    pub fn oauth_tokens(mut self, tokens: crate::oauth::OAuthTokens) -> Self {
+        self.oauth_tokens = Some(tokens);
+        self
+    }
+    /// Keep OAuth tokens in `store`: with a `client_id` and no client secret,
+    /// [`build`](Self::build) loads the tokens stored for (`base_url`, `client_id`), refreshes
+    /// save the new ones, and logout deletes them. Not used with API3 credentials or a preset
+    /// [`access_token`](Self::access_token).
+    #[cfg(feature = "oauth")]
+    pub fn token_store(mut self, store: impl crate::oauth::TokenStore + 'static) -> Self {
+        self.token_store = Some(std::sync::Arc::new(store));
         self
     }
     /// Value of the `x-looker-appid` header (default `looker-sdk-rust`).
@@ -350,7 +431,10 @@ impl LookerSdkBuilder {
     /// Builds the client.
     pub fn build(self) -> Result<crate::LookerSdk> {
         let settings = self.settings()?;
-        crate::LookerSdk::from_settings(settings, self.http_client)
+        let sdk = crate::LookerSdk::from_settings(settings, self.http_client)?;
+        #[cfg(feature = "oauth")]
+        let sdk = crate::oauth::session::attach(sdk, self.oauth_tokens, self.token_store)?;
+        Ok(sdk)
     }
 }
 
@@ -435,9 +519,19 @@ fn parse_timeout(origin: &SettingSource, v: &str) -> Result<Option<Duration>> {
 }
 
 fn parse_base_url(origin: &SettingSource, v: &str) -> Result<reqwest::Url> {
+    let mut url = parse_server_url("base_url", origin, v)?;
+    // Accept a base URL that already ends in /api/4.0 (a common mistake) by stripping it.
+    let path = url.path().trim_end_matches('/').to_string();
+    let path = path.strip_suffix("/api/4.0").unwrap_or(&path).to_string();
+    url.set_path(&path);
+    Ok(url)
+}
+
+/// An http(s) server root without credentials, query or fragment.
+fn parse_server_url(setting: &str, origin: &SettingSource, v: &str) -> Result<reqwest::Url> {
     let v = v.trim();
-    let bad = |msg: String| Error::config("base_url", origin.clone(), msg);
-    let mut url = reqwest::Url::parse(v).map_err(|e| bad(format!("{v:?} is not a URL: {e}")))?;
+    let bad = |msg: String| Error::config(setting, origin.clone(), msg);
+    let url = reqwest::Url::parse(v).map_err(|e| bad(format!("{v:?} is not a URL: {e}")))?;
     if url.scheme() != "https" && url.scheme() != "http" {
         return Err(bad(format!("{v:?} must start with https:// (or http://)")));
     }
@@ -450,11 +544,59 @@ fn parse_base_url(origin: &SettingSource, v: &str) -> Result<reqwest::Url> {
     if url.query().is_some() || url.fragment().is_some() {
         return Err(bad(format!("{v:?} must not have a query or fragment")));
     }
-    // Accept a base URL that already ends in /api/4.0 (a common mistake) by stripping it.
-    let path = url.path().trim_end_matches('/').to_string();
-    let path = path.strip_suffix("/api/4.0").unwrap_or(&path).to_string();
-    url.set_path(&path);
     Ok(url)
+}
+
+/// `http://` + a loopback host (`127.0.0.1`, `[::1]`, `localhost`) + an optional port and path.
+fn parse_redirect_uri(origin: &SettingSource, v: &str) -> Result<RedirectUri> {
+    let text = v.trim().to_string();
+    let bad = |msg: String| Error::config("redirect_uri", origin.clone(), msg);
+    let url = reqwest::Url::parse(&text).map_err(|e| bad(format!("{text:?} is not a URL: {e}")))?;
+    if url.scheme() != "http" {
+        return Err(bad(format!(
+            "{text:?} must start with http:// (the login listens on this machine's loopback interface)"
+        )));
+    }
+    let host_str = url.host_str().unwrap_or_default();
+    let loopback = if let Some(v6) = host_str.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        v6.parse::<std::net::Ipv6Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
+    } else {
+        host_str.eq_ignore_ascii_case("localhost")
+            || host_str
+                .parse::<std::net::Ipv4Addr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    };
+    if !loopback {
+        return Err(bad(format!(
+            "{text:?} must be on a loopback host (127.0.0.1, [::1] or localhost)"
+        )));
+    }
+    let host = host_str.to_ascii_lowercase();
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("credentials must not be part of the URL".into()));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad(format!("{text:?} must not have a query or fragment")));
+    }
+    let after_scheme = "http://".len();
+    if !text
+        .get(..after_scheme)
+        .is_some_and(|p| p.eq_ignore_ascii_case("http://"))
+    {
+        return Err(bad(format!("{text:?} must start with http://")));
+    }
+    let authority_end = text[after_scheme..]
+        .find('/')
+        .map_or(text.len(), |i| after_scheme + i);
+    let path = text[authority_end..].to_string();
+    Ok(RedirectUri {
+        port: url.port_or_known_default().unwrap_or(80),
+        host,
+        path,
+        text,
+        authority_end,
+    })
 }
 
 /// Merges the layers and validates every value.
@@ -531,20 +673,25 @@ pub(crate) fn resolve(
     let client_secret = raw
         .get("client_secret")
         .map(|(v, _)| Secret::new(v.clone()));
-    if client_id.is_some() != client_secret.is_some() {
-        let (missing, present) = if client_id.is_some() {
-            ("client_secret", &raw["client_id"].1)
-        } else {
-            ("client_id", &raw["client_secret"].1)
-        };
+    // A client_id alone is an OAuth app's client_guid (browser login); a secret needs its id.
+    if client_secret.is_some() && client_id.is_none() {
+        let present = &raw["client_secret"].1;
         return Err(Error::config(
-            missing,
+            "client_id",
             present.clone(),
             format!(
-                "not set, but its counterpart is set in {present}; set both client_id and client_secret"
+                "not set, but client_secret is set in {present}; set both client_id and client_secret"
             ),
         ));
     }
+    let looker_url = match raw.get("looker_url") {
+        Some((v, o)) => Some(parse_server_url("looker_url", o, v)?),
+        None => None,
+    };
+    let redirect_uri = match raw.get("redirect_uri") {
+        Some((v, o)) => Some(parse_redirect_uri(o, v)?),
+        None => None,
+    };
     let ca_cert_pem = match (&builder.ca_cert_pem, raw.get("ca_cert_file")) {
         (Some(pem), _) => Some(pem.clone()),
         (None, Some((path, o))) => Some(std::fs::read(path).map_err(|e| {
@@ -611,6 +758,8 @@ pub(crate) fn resolve(
         proxy,
         app_id,
         retry: builder.retry.clone().unwrap_or_default(),
+        looker_url,
+        redirect_uri,
     })
 }
 

@@ -324,7 +324,7 @@ impl LookerSdk {
                     if operation == "logout" {
                         // The generated `logout` revoked this token: forget it too.
                         if let Some(t) = &token {
-                            self.session.invalidate(t.id);
+                            self.session.revoked(t.id);
                         }
                     }
                     let content_type = resp

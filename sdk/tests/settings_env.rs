@@ -20,6 +20,8 @@ fn defaults_ini_env_and_code_layer_in_order() {
         "CLIENT_SECRET",
         "VERIFY_SSL",
         "TIMEOUT",
+        "LOOKER_URL",
+        "REDIRECT_URI",
     ] {
         std::env::remove_var(format!("LOOKERSDK_{v}"));
     }
@@ -106,12 +108,45 @@ fn defaults_ini_env_and_code_layer_in_order() {
         .unwrap();
     assert_eq!(sdk.settings().base_url(), "https://ini.example.com:19999");
 
+    // Browser-login settings: env over ini, invalid values name the variable.
+    std::env::remove_var("LOOKERSDK_CLIENT_SECRET");
+    std::fs::write(
+        &ini,
+        "[Looker]\nbase_url=https://ini.example.com:19999\nlooker_url=https://ini-web.example.com\nredirect_uri=http://127.0.0.1:7777\nclient_id=com.example.app\n",
+    )
+    .unwrap();
+    let s = LookerSdk::builder().ini_file(&ini).settings().unwrap();
+    assert_eq!(s.looker_url(), Some("https://ini-web.example.com"));
+    assert_eq!(s.redirect_uri(), Some("http://127.0.0.1:7777"));
+    assert!(
+        !s.has_credentials(),
+        "client_id without client_secret is an OAuth app"
+    );
+    std::env::set_var("LOOKERSDK_LOOKER_URL", "https://env-web.example.com");
+    std::env::set_var("LOOKERSDK_REDIRECT_URI", "http://localhost:8080/callback");
+    let s = LookerSdk::builder().ini_file(&ini).settings().unwrap();
+    assert_eq!(s.looker_url(), Some("https://env-web.example.com"));
+    assert_eq!(s.redirect_uri(), Some("http://localhost:8080/callback"));
+    std::env::set_var("LOOKERSDK_REDIRECT_URI", "https://example.com/callback");
+    let err = LookerSdk::builder().ini_file(&ini).settings().unwrap_err();
+    match &err {
+        Error::Config {
+            setting, origin, ..
+        } => {
+            assert_eq!(setting, "redirect_uri");
+            assert_eq!(origin, &SettingSource::Env("LOOKERSDK_REDIRECT_URI".into()));
+        }
+        other => panic!("{other:?}"),
+    }
+
     for v in [
         "BASE_URL",
         "CLIENT_ID",
         "CLIENT_SECRET",
         "VERIFY_SSL",
         "TIMEOUT",
+        "LOOKER_URL",
+        "REDIRECT_URI",
     ] {
         std::env::remove_var(format!("LOOKERSDK_{v}"));
     }

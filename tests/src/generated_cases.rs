@@ -3388,6 +3388,254 @@ pub static CASES: &[Case] = &[
         run: call_workspace,
     },
 ];
+/// Every paged operation through `.paginate()` (pages of 2, at most 6 items).
+pub static PAGINATE_CASES: &[Case] = &[
+    Case {
+        operation: "search_agents",
+        tag: "ConversationalAnalytics",
+        method: "GET",
+        path: "/agents/search",
+        run: paginate_search_agents,
+    },
+    Case {
+        operation: "search_alerts",
+        tag: "Alert",
+        method: "GET",
+        path: "/alerts/search",
+        run: paginate_search_alerts,
+    },
+    Case {
+        operation: "alert_notifications",
+        tag: "Alert",
+        method: "GET",
+        path: "/alert_notifications",
+        run: paginate_alert_notifications,
+    },
+    Case {
+        operation: "artifact_namespaces",
+        tag: "Artifact",
+        method: "GET",
+        path: "/artifact/namespaces",
+        run: paginate_artifact_namespaces,
+    },
+    Case {
+        operation: "search_artifacts",
+        tag: "Artifact",
+        method: "GET",
+        path: "/artifact/{namespace}/search",
+        run: paginate_search_artifacts,
+    },
+    Case {
+        operation: "artifact",
+        tag: "Artifact",
+        method: "GET",
+        path: "/artifact/{namespace}",
+        run: paginate_artifact,
+    },
+    Case {
+        operation: "search_content_favorites",
+        tag: "Content",
+        method: "GET",
+        path: "/content_favorite/search",
+        run: paginate_search_content_favorites,
+    },
+    Case {
+        operation: "search_content",
+        tag: "Content",
+        method: "GET",
+        path: "/content/{terms}",
+        run: paginate_search_content,
+    },
+    Case {
+        operation: "content_summary",
+        tag: "Content",
+        method: "GET",
+        path: "/content_summary",
+        run: paginate_content_summary,
+    },
+    Case {
+        operation: "search_content_views",
+        tag: "Content",
+        method: "GET",
+        path: "/content_view/search",
+        run: paginate_search_content_views,
+    },
+    Case {
+        operation: "search_conversations",
+        tag: "ConversationalAnalytics",
+        method: "GET",
+        path: "/conversations/search",
+        run: paginate_search_conversations,
+    },
+    Case {
+        operation: "search_credentials_email",
+        tag: "User",
+        method: "GET",
+        path: "/credentials_email/search",
+        run: paginate_search_credentials_email,
+    },
+    Case {
+        operation: "search_dashboards",
+        tag: "Dashboard",
+        method: "GET",
+        path: "/dashboards/search",
+        run: paginate_search_dashboards,
+    },
+    Case {
+        operation: "search_lookml_dashboards",
+        tag: "Dashboard",
+        method: "GET",
+        path: "/dashboards/lookml/search",
+        run: paginate_search_lookml_dashboards,
+    },
+    Case {
+        operation: "all_groups",
+        tag: "Group",
+        method: "GET",
+        path: "/groups",
+        run: paginate_all_groups,
+    },
+    Case {
+        operation: "search_groups",
+        tag: "Group",
+        method: "GET",
+        path: "/groups/search",
+        run: paginate_search_groups,
+    },
+    Case {
+        operation: "search_groups_with_roles",
+        tag: "Group",
+        method: "GET",
+        path: "/groups/search/with_roles",
+        run: paginate_search_groups_with_roles,
+    },
+    Case {
+        operation: "search_groups_with_hierarchy",
+        tag: "Group",
+        method: "GET",
+        path: "/groups/search/with_hierarchy",
+        run: paginate_search_groups_with_hierarchy,
+    },
+    Case {
+        operation: "all_group_users",
+        tag: "Group",
+        method: "GET",
+        path: "/groups/{group_id}/users",
+        run: paginate_all_group_users,
+    },
+    Case {
+        operation: "search_boards",
+        tag: "Board",
+        method: "GET",
+        path: "/boards/search",
+        run: paginate_search_boards,
+    },
+    Case {
+        operation: "search_looks",
+        tag: "Look",
+        method: "GET",
+        path: "/looks/search",
+        run: paginate_search_looks,
+    },
+    Case {
+        operation: "all_lookml_models",
+        tag: "LookmlModel",
+        method: "GET",
+        path: "/lookml_models",
+        run: paginate_all_lookml_models,
+    },
+    Case {
+        operation: "search_model_sets",
+        tag: "Role",
+        method: "GET",
+        path: "/model_sets/search",
+        run: paginate_search_model_sets,
+    },
+    Case {
+        operation: "search_permission_sets",
+        tag: "Role",
+        method: "GET",
+        path: "/permission_sets/search",
+        run: paginate_search_permission_sets,
+    },
+    Case {
+        operation: "search_roles",
+        tag: "Role",
+        method: "GET",
+        path: "/roles/search",
+        run: paginate_search_roles,
+    },
+    Case {
+        operation: "search_roles_with_user_count",
+        tag: "Role",
+        method: "GET",
+        path: "/roles/search/with_user_count",
+        run: paginate_search_roles_with_user_count,
+    },
+    Case {
+        operation: "search_scheduled_plans",
+        tag: "ScheduledPlan",
+        method: "GET",
+        path: "/scheduled_plans/search",
+        run: paginate_search_scheduled_plans,
+    },
+    Case {
+        operation: "search_folders",
+        tag: "Folder",
+        method: "GET",
+        path: "/folders/search",
+        run: paginate_search_folders,
+    },
+    Case {
+        operation: "folder_children",
+        tag: "Folder",
+        method: "GET",
+        path: "/folders/{folder_id}/children",
+        run: paginate_folder_children,
+    },
+    Case {
+        operation: "search_reports",
+        tag: "Report",
+        method: "GET",
+        path: "/reports/search",
+        run: paginate_search_reports,
+    },
+    Case {
+        operation: "search_themes",
+        tag: "Theme",
+        method: "GET",
+        path: "/themes/search",
+        run: paginate_search_themes,
+    },
+    Case {
+        operation: "search_user_login_lockouts",
+        tag: "Auth",
+        method: "GET",
+        path: "/user_login_lockouts/search",
+        run: paginate_search_user_login_lockouts,
+    },
+    Case {
+        operation: "all_users",
+        tag: "User",
+        method: "GET",
+        path: "/users",
+        run: paginate_all_users,
+    },
+    Case {
+        operation: "search_users",
+        tag: "User",
+        method: "GET",
+        path: "/users/search",
+        run: paginate_search_users,
+    },
+    Case {
+        operation: "search_users_names",
+        tag: "User",
+        method: "GET",
+        path: "/users/search/names/{pattern}",
+        run: paginate_search_users_names,
+    },
+];
 /// `POST /query_tasks`
 fn call_create_query_task<'a>(
     sdk: &'a LookerSdk,
@@ -9908,5 +10156,460 @@ fn call_workspace<'a>(
             request = request.header(name, value);
         }
         request.await.map(drop)
+    })
+}
+/// `GET /agents/search`
+fn paginate_search_agents<'a>(
+    sdk: &'a LookerSdk,
+    headers: &'a [(&'a str, &'a str)],
+) -> CaseFuture<'a> {
+    Box::pin(async move {
+        let mut request = sdk.search_agents();
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.paginate().page_size(2).max_items(6).collect_all().await.map(drop)
+    })
+}
+/// `GET /alerts/search`
+fn paginate_search_alerts<'a>(
+    sdk: &'a LookerSdk,
+    headers: &'a [(&'a str, &'a str)],
+) -> CaseFuture<'a> {
+    Box::pin(async move {
+        let mut request = sdk.search_alerts();
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.paginate().page_size(2).max_items(6).collect_all().await.map(drop)
+    })
+}
+/// `GET /alert_notifications`
+fn paginate_alert_notifications<'a>(
+    sdk: &'a LookerSdk,
+    headers: &'a [(&'a str, &'a str)],
+) -> CaseFuture<'a> {
+    Box::pin(async move {
+        let mut request = sdk.alert_notifications();
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.paginate().page_size(2).max_items(6).collect_all().await.map(drop)
+    })
+}
+/// `GET /artifact/namespaces`
+fn paginate_artifact_namespaces<'a>(
+    sdk: &'a LookerSdk,
+    headers: &'a [(&'a str, &'a str)],
+) -> CaseFuture<'a> {
+    Box::pin(async move {
+        let mut request = sdk.artifact_namespaces();
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.paginate().page_size(2).max_items(6).collect_all().await.map(drop)
+    })
+}
+/// `GET /artifact/{namespace}/search`
+fn paginate_search_artifacts<'a>(
+    sdk: &'a LookerSdk,
+    headers: &'a [(&'a str, &'a str)],
+) -> CaseFuture<'a> {
+    Box::pin(async move {
+        let mut request = sdk.search_artifacts("1");
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.paginate().page_size(2).max_items(6).collect_all().await.map(drop)
+    })
+}
+/// `GET /artifact/{namespace}`
+fn paginate_artifact<'a>(
+    sdk: &'a LookerSdk,
+    headers: &'a [(&'a str, &'a str)],
+) -> CaseFuture<'a> {
+    Box::pin(async move {
+        let mut request = sdk.artifact("1", "1");
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.paginate().page_size(2).max_items(6).collect_all().await.map(drop)
+    })
+}
+/// `GET /content_favorite/search`
+fn paginate_search_content_favorites<'a>(
+    sdk: &'a LookerSdk,
+    headers: &'a [(&'a str, &'a str)],
+) -> CaseFuture<'a> {
+    Box::pin(async move {
+        let mut request = sdk.search_content_favorites();
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.paginate().page_size(2).max_items(6).collect_all().await.map(drop)
+    })
+}
+/// `GET /content/{terms}`
+fn paginate_search_content<'a>(
+    sdk: &'a LookerSdk,
+    headers: &'a [(&'a str, &'a str)],
+) -> CaseFuture<'a> {
+    Box::pin(async move {
+        let mut request = sdk.search_content("1");
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.paginate().page_size(2).max_items(6).collect_all().await.map(drop)
+    })
+}
+/// `GET /content_summary`
+fn paginate_content_summary<'a>(
+    sdk: &'a LookerSdk,
+    headers: &'a [(&'a str, &'a str)],
+) -> CaseFuture<'a> {
+    Box::pin(async move {
+        let mut request = sdk.content_summary();
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.paginate().page_size(2).max_items(6).collect_all().await.map(drop)
+    })
+}
+/// `GET /content_view/search`
+fn paginate_search_content_views<'a>(
+    sdk: &'a LookerSdk,
+    headers: &'a [(&'a str, &'a str)],
+) -> CaseFuture<'a> {
+    Box::pin(async move {
+        let mut request = sdk.search_content_views();
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.paginate().page_size(2).max_items(6).collect_all().await.map(drop)
+    })
+}
+/// `GET /conversations/search`
+fn paginate_search_conversations<'a>(
+    sdk: &'a LookerSdk,
+    headers: &'a [(&'a str, &'a str)],
+) -> CaseFuture<'a> {
+    Box::pin(async move {
+        let mut request = sdk.search_conversations();
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.paginate().page_size(2).max_items(6).collect_all().await.map(drop)
+    })
+}
+/// `GET /credentials_email/search`
+fn paginate_search_credentials_email<'a>(
+    sdk: &'a LookerSdk,
+    headers: &'a [(&'a str, &'a str)],
+) -> CaseFuture<'a> {
+    Box::pin(async move {
+        let mut request = sdk.search_credentials_email();
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.paginate().page_size(2).max_items(6).collect_all().await.map(drop)
+    })
+}
+/// `GET /dashboards/search`
+fn paginate_search_dashboards<'a>(
+    sdk: &'a LookerSdk,
+    headers: &'a [(&'a str, &'a str)],
+) -> CaseFuture<'a> {
+    Box::pin(async move {
+        let mut request = sdk.search_dashboards();
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.paginate().page_size(2).max_items(6).collect_all().await.map(drop)
+    })
+}
+/// `GET /dashboards/lookml/search`
+fn paginate_search_lookml_dashboards<'a>(
+    sdk: &'a LookerSdk,
+    headers: &'a [(&'a str, &'a str)],
+) -> CaseFuture<'a> {
+    Box::pin(async move {
+        let mut request = sdk.search_lookml_dashboards();
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.paginate().page_size(2).max_items(6).collect_all().await.map(drop)
+    })
+}
+/// `GET /groups`
+fn paginate_all_groups<'a>(
+    sdk: &'a LookerSdk,
+    headers: &'a [(&'a str, &'a str)],
+) -> CaseFuture<'a> {
+    Box::pin(async move {
+        let mut request = sdk.all_groups();
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.paginate().page_size(2).max_items(6).collect_all().await.map(drop)
+    })
+}
+/// `GET /groups/search`
+fn paginate_search_groups<'a>(
+    sdk: &'a LookerSdk,
+    headers: &'a [(&'a str, &'a str)],
+) -> CaseFuture<'a> {
+    Box::pin(async move {
+        let mut request = sdk.search_groups();
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.paginate().page_size(2).max_items(6).collect_all().await.map(drop)
+    })
+}
+/// `GET /groups/search/with_roles`
+fn paginate_search_groups_with_roles<'a>(
+    sdk: &'a LookerSdk,
+    headers: &'a [(&'a str, &'a str)],
+) -> CaseFuture<'a> {
+    Box::pin(async move {
+        let mut request = sdk.search_groups_with_roles();
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.paginate().page_size(2).max_items(6).collect_all().await.map(drop)
+    })
+}
+/// `GET /groups/search/with_hierarchy`
+fn paginate_search_groups_with_hierarchy<'a>(
+    sdk: &'a LookerSdk,
+    headers: &'a [(&'a str, &'a str)],
+) -> CaseFuture<'a> {
+    Box::pin(async move {
+        let mut request = sdk.search_groups_with_hierarchy();
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.paginate().page_size(2).max_items(6).collect_all().await.map(drop)
+    })
+}
+/// `GET /groups/{group_id}/users`
+fn paginate_all_group_users<'a>(
+    sdk: &'a LookerSdk,
+    headers: &'a [(&'a str, &'a str)],
+) -> CaseFuture<'a> {
+    Box::pin(async move {
+        let mut request = sdk.all_group_users("1");
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.paginate().page_size(2).max_items(6).collect_all().await.map(drop)
+    })
+}
+/// `GET /boards/search`
+fn paginate_search_boards<'a>(
+    sdk: &'a LookerSdk,
+    headers: &'a [(&'a str, &'a str)],
+) -> CaseFuture<'a> {
+    Box::pin(async move {
+        let mut request = sdk.search_boards();
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.paginate().page_size(2).max_items(6).collect_all().await.map(drop)
+    })
+}
+/// `GET /looks/search`
+fn paginate_search_looks<'a>(
+    sdk: &'a LookerSdk,
+    headers: &'a [(&'a str, &'a str)],
+) -> CaseFuture<'a> {
+    Box::pin(async move {
+        let mut request = sdk.search_looks();
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.paginate().page_size(2).max_items(6).collect_all().await.map(drop)
+    })
+}
+/// `GET /lookml_models`
+fn paginate_all_lookml_models<'a>(
+    sdk: &'a LookerSdk,
+    headers: &'a [(&'a str, &'a str)],
+) -> CaseFuture<'a> {
+    Box::pin(async move {
+        let mut request = sdk.all_lookml_models();
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.paginate().page_size(2).max_items(6).collect_all().await.map(drop)
+    })
+}
+/// `GET /model_sets/search`
+fn paginate_search_model_sets<'a>(
+    sdk: &'a LookerSdk,
+    headers: &'a [(&'a str, &'a str)],
+) -> CaseFuture<'a> {
+    Box::pin(async move {
+        let mut request = sdk.search_model_sets();
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.paginate().page_size(2).max_items(6).collect_all().await.map(drop)
+    })
+}
+/// `GET /permission_sets/search`
+fn paginate_search_permission_sets<'a>(
+    sdk: &'a LookerSdk,
+    headers: &'a [(&'a str, &'a str)],
+) -> CaseFuture<'a> {
+    Box::pin(async move {
+        let mut request = sdk.search_permission_sets();
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.paginate().page_size(2).max_items(6).collect_all().await.map(drop)
+    })
+}
+/// `GET /roles/search`
+fn paginate_search_roles<'a>(
+    sdk: &'a LookerSdk,
+    headers: &'a [(&'a str, &'a str)],
+) -> CaseFuture<'a> {
+    Box::pin(async move {
+        let mut request = sdk.search_roles();
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.paginate().page_size(2).max_items(6).collect_all().await.map(drop)
+    })
+}
+/// `GET /roles/search/with_user_count`
+fn paginate_search_roles_with_user_count<'a>(
+    sdk: &'a LookerSdk,
+    headers: &'a [(&'a str, &'a str)],
+) -> CaseFuture<'a> {
+    Box::pin(async move {
+        let mut request = sdk.search_roles_with_user_count();
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.paginate().page_size(2).max_items(6).collect_all().await.map(drop)
+    })
+}
+/// `GET /scheduled_plans/search`
+fn paginate_search_scheduled_plans<'a>(
+    sdk: &'a LookerSdk,
+    headers: &'a [(&'a str, &'a str)],
+) -> CaseFuture<'a> {
+    Box::pin(async move {
+        let mut request = sdk.search_scheduled_plans();
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.paginate().page_size(2).max_items(6).collect_all().await.map(drop)
+    })
+}
+/// `GET /folders/search`
+fn paginate_search_folders<'a>(
+    sdk: &'a LookerSdk,
+    headers: &'a [(&'a str, &'a str)],
+) -> CaseFuture<'a> {
+    Box::pin(async move {
+        let mut request = sdk.search_folders();
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.paginate().page_size(2).max_items(6).collect_all().await.map(drop)
+    })
+}
+/// `GET /folders/{folder_id}/children`
+fn paginate_folder_children<'a>(
+    sdk: &'a LookerSdk,
+    headers: &'a [(&'a str, &'a str)],
+) -> CaseFuture<'a> {
+    Box::pin(async move {
+        let mut request = sdk.folder_children("1");
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.paginate().page_size(2).max_items(6).collect_all().await.map(drop)
+    })
+}
+/// `GET /reports/search`
+fn paginate_search_reports<'a>(
+    sdk: &'a LookerSdk,
+    headers: &'a [(&'a str, &'a str)],
+) -> CaseFuture<'a> {
+    Box::pin(async move {
+        let mut request = sdk.search_reports();
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.paginate().page_size(2).max_items(6).collect_all().await.map(drop)
+    })
+}
+/// `GET /themes/search`
+fn paginate_search_themes<'a>(
+    sdk: &'a LookerSdk,
+    headers: &'a [(&'a str, &'a str)],
+) -> CaseFuture<'a> {
+    Box::pin(async move {
+        let mut request = sdk.search_themes();
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.paginate().page_size(2).max_items(6).collect_all().await.map(drop)
+    })
+}
+/// `GET /user_login_lockouts/search`
+fn paginate_search_user_login_lockouts<'a>(
+    sdk: &'a LookerSdk,
+    headers: &'a [(&'a str, &'a str)],
+) -> CaseFuture<'a> {
+    Box::pin(async move {
+        let mut request = sdk.search_user_login_lockouts();
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.paginate().page_size(2).max_items(6).collect_all().await.map(drop)
+    })
+}
+/// `GET /users`
+fn paginate_all_users<'a>(
+    sdk: &'a LookerSdk,
+    headers: &'a [(&'a str, &'a str)],
+) -> CaseFuture<'a> {
+    Box::pin(async move {
+        let mut request = sdk.all_users();
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.paginate().page_size(2).max_items(6).collect_all().await.map(drop)
+    })
+}
+/// `GET /users/search`
+fn paginate_search_users<'a>(
+    sdk: &'a LookerSdk,
+    headers: &'a [(&'a str, &'a str)],
+) -> CaseFuture<'a> {
+    Box::pin(async move {
+        let mut request = sdk.search_users();
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.paginate().page_size(2).max_items(6).collect_all().await.map(drop)
+    })
+}
+/// `GET /users/search/names/{pattern}`
+fn paginate_search_users_names<'a>(
+    sdk: &'a LookerSdk,
+    headers: &'a [(&'a str, &'a str)],
+) -> CaseFuture<'a> {
+    Box::pin(async move {
+        let mut request = sdk.search_users_names("1");
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.paginate().page_size(2).max_items(6).collect_all().await.map(drop)
     })
 }

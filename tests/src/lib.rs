@@ -4,9 +4,13 @@
 //! * [`proxy`] — a recording proxy between the SDK and Prism that keeps Prism's verdicts.
 //! * [`conformance`] — the case table type, the runner and the judge.
 //! * [`generated_cases`] — one case per operation, written by `cargo xtask codegen`.
+//! * [`cli_conformance`] and [`generated_cli_cases`] — the same through the `looker` command.
 
+pub mod cli_conformance;
 pub mod conformance;
 #[rustfmt::skip] // written by `cargo xtask codegen`
 pub mod generated_cases;
+#[rustfmt::skip] // written by `cargo xtask codegen`
+pub mod generated_cli_cases;
 pub mod prism;
 pub mod proxy;

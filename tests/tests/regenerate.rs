@@ -23,12 +23,17 @@ fn write(path: &Path, contents: &str) {
 
 /// The `[dependencies]` of `sdk/Cargo.toml` with `workspace = true` resolved against the root.
 fn resolved_sdk_dependencies() -> toml::Table {
+    resolved_dependencies("sdk/Cargo.toml")
+}
+
+/// The `[dependencies]` of a member's manifest with `workspace = true` resolved against the root.
+fn resolved_dependencies(member_manifest: &str) -> toml::Table {
     let workspace: toml::Table = read(&root().join("Cargo.toml")).parse().unwrap();
     let shared = workspace["workspace"]["dependencies"]
         .as_table()
         .unwrap()
         .clone();
-    let sdk: toml::Table = read(&root().join("sdk/Cargo.toml")).parse().unwrap();
+    let sdk: toml::Table = read(&root().join(member_manifest)).parse().unwrap();
     let mut out = toml::Table::new();
     for (name, spec) in sdk["dependencies"].as_table().unwrap() {
         let inherits = spec.get("workspace").and_then(|w| w.as_bool()) == Some(true);
@@ -124,6 +129,58 @@ fn check_generated_sdk(name: &str, spec_text: &str) -> codegen::Output {
     output
 }
 
+/// Writes the test-kit runtime plus the generated stubs of `output` as a standalone crate over
+/// the SDK crate `sdk_name` (written by [`check_generated_sdk`]) and checks it.
+fn check_generated_testkit(sdk_name: &str, output: &codegen::Output) {
+    let dir = root()
+        .join("target/regen")
+        .join(format!("{sdk_name}-testkit"));
+    let _ = std::fs::remove_dir_all(&dir);
+    let src = root().join("testkit/src");
+    for entry in std::fs::read_dir(&src).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_file() {
+            write(&dir.join("src").join(entry.file_name()), &read(&path));
+        }
+    }
+    let generated = codegen::emit::testkit::TESTKIT_GENERATED_DIR;
+    for file in output
+        .files
+        .iter()
+        .filter(|f| f.path.starts_with(generated))
+    {
+        let rel = file.path.strip_prefix("testkit/").unwrap();
+        write(&dir.join(rel), &file.contents);
+    }
+    let mut dependencies = resolved_dependencies("testkit/Cargo.toml");
+    let mut sdk = toml::Table::new();
+    sdk.insert(
+        "path".into(),
+        root()
+            .join("target/regen")
+            .join(sdk_name)
+            .display()
+            .to_string()
+            .into(),
+    );
+    sdk.insert("default-features".into(), false.into());
+    dependencies.insert("looker-sdk".into(), sdk.into());
+    let mut manifest = toml::Table::new();
+    let mut package = toml::Table::new();
+    package.insert("name".into(), "looker-sdk-testkit".into());
+    package.insert("version".into(), "0.0.0".into());
+    package.insert("edition".into(), "2021".into());
+    manifest.insert("package".into(), package.into());
+    manifest.insert("dependencies".into(), dependencies.into());
+    manifest.insert("workspace".into(), toml::Table::new().into());
+    let features = format!("[features]\n{}", output.testkit_features);
+    write(
+        &dir.join("Cargo.toml"),
+        &format!("{}\n{features}", toml::to_string(&manifest).unwrap()),
+    );
+    cargo_check(&dir);
+}
+
 fn real_spec(name: &str) -> String {
     xtask::test_specs::read(name).unwrap_or_else(|e| panic!("{e}"))
 }
@@ -132,7 +189,9 @@ fn real_spec(name: &str) -> String {
 fn fixture_specs_generate_compiling_sdks() {
     for fixture in ["constructs.yaml", "minimal.json"] {
         let text = read(&root().join("spec/fixtures").join(fixture));
-        check_generated_sdk(&format!("fixture-{}", fixture.replace('.', "-")), &text);
+        let name = format!("fixture-{}", fixture.replace('.', "-"));
+        let output = check_generated_sdk(&name, &text);
+        check_generated_testkit(&name, &output);
     }
 }
 

@@ -1,8 +1,10 @@
 //! `cargo xtask bench-build`: how long `looker-sdk` takes to `cargo check` and to build (debug)
 //! once its dependencies are built, the way a downstream crate experiences it (no incremental
 //! cache for a dependency), and how long crates that use it take to build once it is built: the
-//! `tour` example (a handful of operations) and the conformance table (all of them). Prints the
-//! minimum over a few runs.
+//! `tour` example (a handful of operations) and the conformance table (all of them), and the
+//! same for the test kit (`looker-sdk-testkit`, all tags and two tags, and a downstream test
+//! that uses it). Prints the minimum over a few runs. `cargo xtask bench-build testkit` runs
+//! only the measurements whose label contains `testkit`.
 
 use std::path::Path;
 use std::process::{Command, ExitCode};
@@ -35,13 +37,15 @@ fn touch(file: &Path) -> Result<(), String> {
 }
 
 pub fn run(args: &[String]) -> CmdResult {
-    if !args.is_empty() {
-        return Err("usage: cargo xtask bench-build".into());
-    }
+    let filter = match args {
+        [] => None,
+        [filter] => Some(filter.as_str()),
+        _ => return Err("usage: cargo xtask bench-build [FILTER]".into()),
+    };
     let root = paths::root()?;
     let target = root.join("target/bench-build");
     let mut report = Vec::new();
-    let measurements: [(&str, &[&str], &str); 4] = [
+    let measurements: [(&str, &[&str], &str); 8] = [
         (
             "cargo check of looker-sdk (all features, dependencies built)",
             &["check", "-p", "looker-sdk"],
@@ -62,8 +66,45 @@ pub fn run(args: &[String]) -> CmdResult {
             &["build", "-p", "looker-sdk-tests", "--lib"],
             "tests/src/lib.rs",
         ),
+        (
+            "cargo check of looker-sdk-testkit (all features; looker-sdk built)",
+            &["check", "-p", "looker-sdk-testkit"],
+            "testkit/src/lib.rs",
+        ),
+        (
+            "cargo build (debug) of looker-sdk-testkit (all features; looker-sdk built)",
+            &["build", "-p", "looker-sdk-testkit"],
+            "testkit/src/lib.rs",
+        ),
+        (
+            "cargo check of looker-sdk-testkit with two tags (dashboard, render_task)",
+            &[
+                "check",
+                "-p",
+                "looker-sdk-testkit",
+                "--no-default-features",
+                "--features",
+                "dashboard,render_task",
+            ],
+            "testkit/src/lib.rs",
+        ),
+        (
+            "cargo test --no-run of a downstream test using the testkit (examples/dashboard_report.rs; testkit built)",
+            &[
+                "test",
+                "--no-run",
+                "-p",
+                "looker-sdk-testkit",
+                "--example",
+                "dashboard_report",
+            ],
+            "testkit/examples/dashboard_report.rs",
+        ),
     ];
     for (label, command, file) in measurements {
+        if filter.is_some_and(|f| !label.contains(f)) {
+            continue;
+        }
         cargo(&root, command, &target)?; // dependencies
         let mut best = Duration::MAX;
         for _ in 0..RUNS {

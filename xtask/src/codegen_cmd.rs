@@ -47,6 +47,13 @@ fn plan(root: &Path, spec_path: Option<PathBuf>) -> Result<Plan, String> {
     let start = Instant::now();
     let output = codegen::generate(&text).map_err(|e| format!("{}: {e}", spec_path.display()))?;
     let elapsed = start.elapsed();
+    let stats = &output.stats;
+    if stats.stubs != stats.operations {
+        return Err(format!(
+            "the test kit has {} typed stubs for {} operations (a generator bug)",
+            stats.stubs, stats.operations
+        ));
+    }
 
     let mut files: Vec<Planned> = output
         .files
@@ -63,9 +70,21 @@ fn plan(root: &Path, spec_path: Option<PathBuf>) -> Result<Plan, String> {
         path: manifest,
         contents: splice_features(&current, &output.cargo_features)?,
     });
+    let manifest = root.join("testkit").join("Cargo.toml");
+    let current = fs::read_to_string(&manifest)
+        .map_err(|e| format!("cannot read {}: {e}", manifest.display()))?;
+    files.push(Planned {
+        path: manifest,
+        contents: splice_features_in("testkit/Cargo.toml", &current, &output.testkit_features)?,
+    });
 
     let mut stale = Vec::new();
     collect_rs_files(&root.join(codegen::SDK_GENERATED_DIR), &mut stale);
+    collect_rs_files(&root.join(codegen::CLI_GENERATED_DIR), &mut stale);
+    collect_rs_files(
+        &root.join(codegen::emit::testkit::TESTKIT_GENERATED_DIR),
+        &mut stale,
+    );
     stale.retain(|p| !files.iter().any(|f| &f.path == p));
     stale.sort();
     Ok(Plan {
@@ -80,9 +99,14 @@ fn plan(root: &Path, spec_path: Option<PathBuf>) -> Result<Plan, String> {
 
 /// Replaces the lines between the feature markers of `sdk/Cargo.toml`.
 fn splice_features(manifest: &str, features: &str) -> Result<String, String> {
+    splice_features_in("sdk/Cargo.toml", manifest, features)
+}
+
+/// Replaces the lines between the feature markers of the manifest `name`.
+fn splice_features_in(name: &str, manifest: &str, features: &str) -> Result<String, String> {
     let begin = manifest
         .find(FEATURES_BEGIN)
-        .ok_or_else(|| format!("sdk/Cargo.toml lacks the line {FEATURES_BEGIN:?}"))?;
+        .ok_or_else(|| format!("{name} lacks the line {FEATURES_BEGIN:?}"))?;
     let after_begin = manifest[begin..]
         .find('\n')
         .map_or(manifest.len(), |n| begin + n + 1);
@@ -90,7 +114,7 @@ fn splice_features(manifest: &str, features: &str) -> Result<String, String> {
         .find(FEATURES_END)
         .map(|e| after_begin + e)
         .ok_or_else(|| {
-            format!("sdk/Cargo.toml lacks the line {FEATURES_END:?} after {FEATURES_BEGIN:?}")
+            format!("{name} lacks the line {FEATURES_END:?} after {FEATURES_BEGIN:?}")
         })?;
     Ok(format!(
         "{}{features}{}",
@@ -145,6 +169,16 @@ fn print_report(plan: &Plan) {
         "          {} SDK lines in {:.2} s (parse to formatted text{profile})",
         s.sdk_lines,
         plan.elapsed.as_secs_f64()
+    );
+    println!(
+        "cli       {} operations, {} body templates in {}",
+        s.operations,
+        s.cli_templates,
+        codegen::CLI_GENERATED_DIR
+    );
+    println!(
+        "testkit   {} typed stubs ({} operations)",
+        s.stubs, s.operations
     );
 }
 
@@ -256,9 +290,11 @@ mod tests {
     /// A workspace root holding the generated output of the constructs fixture.
     fn generated_root() -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
-        let manifest = paths::root().unwrap().join("sdk/Cargo.toml");
-        fs::create_dir_all(dir.path().join("sdk")).unwrap();
-        fs::copy(&manifest, dir.path().join("sdk/Cargo.toml")).unwrap();
+        for manifest in ["sdk/Cargo.toml", "testkit/Cargo.toml"] {
+            let dest = dir.path().join(manifest);
+            fs::create_dir_all(dest.parent().unwrap()).unwrap();
+            fs::copy(paths::root().unwrap().join(manifest), dest).unwrap();
+        }
         let spec = paths::root().unwrap().join("spec/fixtures/constructs.yaml");
         let plan = plan(dir.path(), Some(spec.clone())).unwrap();
         for file in &plan.files {
@@ -304,6 +340,29 @@ mod tests {
         let (count, report) = differences(dir.path(), &plan(dir.path(), Some(spec)).unwrap());
         assert_eq!(count, 1);
         assert!(report.contains("removed_tag.rs"), "{report}");
+    }
+
+    #[test]
+    fn check_reports_stale_testkit_files_and_an_edited_testkit_manifest() {
+        let (dir, spec) = generated_root();
+        let root = dir.path();
+        let stale = root
+            .join(codegen::emit::testkit::TESTKIT_GENERATED_DIR)
+            .join("ops/removed_tag.rs");
+        fs::write(&stale, "// left over").unwrap();
+        let manifest = root.join("testkit/Cargo.toml");
+        let text = fs::read_to_string(&manifest).unwrap();
+        fs::write(&manifest, text.replace("[\"looker-sdk/widget\"]", "[]")).unwrap();
+        let (count, report) = differences(root, &plan(root, Some(spec)).unwrap());
+        assert_eq!(count, 2, "{report}");
+        assert!(
+            report.contains("testkit/src/generated/ops/removed_tag.rs"),
+            "{report}"
+        );
+        assert!(
+            report.contains("+widget = [\"looker-sdk/widget\"]"),
+            "{report}"
+        );
     }
 
     #[test]

@@ -32,7 +32,8 @@ commands:
   semver-check [--baseline REV | --baseline-root DIR] [--report-only]
                           cargo-semver-checks on looker-sdk against a commit (default HEAD): does
                           the Rust API break code written against it?
-  bench-build             time `cargo check` and a debug build of looker-sdk (dependencies prebuilt)
+  bench-build [FILTER]    time `cargo check` and debug builds of looker-sdk and looker-sdk-testkit
+                          (dependencies prebuilt); FILTER picks measurements by label
 ";
 
 fn main() -> ExitCode {

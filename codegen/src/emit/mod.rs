@@ -5,9 +5,11 @@
 //! files, cannot clash either: the only types defined there end in `Request` or `Response`.
 
 pub mod cases;
+pub mod cli;
 pub mod docs;
 mod models;
 mod requests;
+pub mod testkit;
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;

@@ -2,16 +2,20 @@
 //!
 //! In 26.12 the start call answers `{"status": "queued"}` without the deployment's id, so
 //! this waiter starts from a deployment id you have (for example from Looker's UI or logs).
+//!
+//! `async_deploy_status` is new in 26.x; the waiter sends it as a raw request so that the
+//! runtime also builds with an SDK generated from an older spec, and answers with the status
+//! object as the server sent it.
 
 use std::future::IntoFuture;
 
 use super::poll::{missing, poll_until, Polled, Watch};
 use crate::call::Pending;
 use crate::error::TaskKind;
-use crate::models::DeployStatusResponse;
 use crate::{Error, LookerSdk, Result};
 
-/// A wait for an async deploy; `.await` it for the final [`DeployStatusResponse`].
+/// A wait for an async deploy; `.await` it for the final status object (`status`,
+/// `commit_sha`, …) as the server sent it.
 ///
 /// `SUCCESS` ends the wait; `FAILED`/`ERROR` end it with [`Error::Task`] carrying the
 /// deploy's `error`. The API cannot stop a deploy, so cancelling only stops waiting.
@@ -48,8 +52,8 @@ impl LookerSdk {
 }
 
 impl<'a> IntoFuture for DeployWait<'a> {
-    type Output = Result<DeployStatusResponse>;
-    type IntoFuture = Pending<'a, DeployStatusResponse>;
+    type Output = Result<serde_json::Value>;
+    type IntoFuture = Pending<'a, serde_json::Value>;
 
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
@@ -76,20 +80,23 @@ async fn poll_once(
     sdk: &LookerSdk,
     project_id: &str,
     deployment_id: i64,
-) -> Result<Polled<DeployStatusResponse>> {
+) -> Result<Polled<serde_json::Value>> {
     let id = deployment_id.to_string();
-    let state = sdk
-        .async_deploy_status(project_id, deployment_id)
+    let path = crate::call::path(&["/projects/", "/deploy_status/", ""], &[project_id, &id]);
+    let state: serde_json::Value = sdk
+        .request(reqwest::Method::GET, &path)
+        .json_into()
         .await
         .map_err(|e| missing(TaskKind::Deploy, &id, e))?;
-    let status = state.status.clone().unwrap_or_default();
+    let text = |name: &str| state.get(name).and_then(|v| v.as_str()).map(str::to_owned);
+    let status = text("status").unwrap_or_default();
     match status.to_ascii_uppercase().as_str() {
         "SUCCESS" | "SUCCEEDED" | "COMPLETE" | "DEPLOYED" => Ok(Polled::Ready(state)),
         "FAILED" | "FAILURE" | "ERROR" => Err(Error::Task {
             kind: TaskKind::Deploy,
             id,
             status,
-            message: state.error,
+            message: text("error"),
         }),
         _ => Ok(Polled::Pending {
             status,

@@ -29,7 +29,7 @@ pub use deploy::DeployWait;
 pub use paginate::{Pages, Paginator, DEFAULT_PAGE_SIZE};
 #[cfg(feature = "derived_table")]
 pub use pdt::PdtBuildWait;
-pub use poll::{Canceller, PollPolicy, TaskProgress};
+pub use poll::{Canceller, PollPolicy, TaskProgress, MIN_INTERVAL};
 #[cfg(feature = "query")]
 pub use pool::{QueryInput, QueryPool};
 #[cfg(feature = "query")]

@@ -434,29 +434,36 @@ struct PageHeaders {
 
 impl PageHeaders {
     fn read(response: &Response) -> Self {
-        let header = |name: &str| {
-            let mut values = response
-                .headers
-                .get_all(name)
-                .iter()
-                .filter_map(|v| v.to_str().ok());
-            let first = values.next().unwrap_or("").to_owned();
-            values.fold(first, |all, v| all + "," + v)
+        use reqwest::header::{HeaderName, LINK};
+        const TOTAL: HeaderName = HeaderName::from_static("x-total-count");
+        const TOKENS: [HeaderName; 2] = [
+            HeaderName::from_static("x-next-page-token"),
+            HeaderName::from_static("next_page_token"),
+        ];
+        let headers = &response.headers;
+        let text = |name: &HeaderName| {
+            let mut values = headers.get_all(name).iter().filter_map(|v| v.to_str().ok());
+            let first = values.next()?.to_owned();
+            Some(values.fold(first, |all, v| all + "," + v))
         };
-        let link = header("link");
-        let mut out = PageHeaders {
-            link_present: !link.trim().is_empty(),
-            total: header("x-total-count").trim().parse().ok(),
-            next_token: ["x-next-page-token", "next_page_token"]
-                .iter()
-                .map(|n| header(n).trim().to_owned())
-                .find(|v| !v.is_empty()),
-            ..PageHeaders::default()
-        };
-        if let Some(url) = next_link(&link) {
-            out.has_next = true;
-            out.next_query = query_pairs(url);
+        let mut out = PageHeaders::default();
+        if headers.contains_key(&LINK) {
+            let link = text(&LINK).unwrap_or_default();
+            out.link_present = !link.trim().is_empty();
+            if let Some(url) = next_link(&link) {
+                out.has_next = true;
+                out.next_query = query_pairs(url);
+            }
         }
+        out.total = headers
+            .get(&TOTAL)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok());
+        out.next_token = TOKENS
+            .iter()
+            .filter_map(text)
+            .map(|v| v.trim().to_owned())
+            .find(|v| !v.is_empty());
         out
     }
 

@@ -13,6 +13,9 @@ use std::time::{Duration, Instant};
 use crate::error::TaskKind;
 use crate::{Error, Result};
 
+/// The shortest wait between two polls after the first.
+pub const MIN_INTERVAL: Duration = Duration::from_millis(10);
+
 /// When to poll a long-running task: the first poll soon, then exponential backoff to a cap,
 /// within an overall deadline. A `Retry-After` from the server lengthens the next wait (never
 /// shortens it).
@@ -82,11 +85,16 @@ impl PollPolicy {
     }
 
     /// The waits between polls without `Retry-After`, in order (endless; the deadline is
-    /// applied by the waiter).
+    /// applied by the waiter). After the first, no wait is shorter than [`MIN_INTERVAL`], so
+    /// a zero policy cannot turn into a busy loop against the server.
     pub fn intervals(&self) -> impl Iterator<Item = Duration> {
         let policy = *self;
         std::iter::successors(Some(policy.first_poll.min(policy.max_interval)), move |d| {
-            Some(d.mul_f64(policy.multiplier).min(policy.max_interval))
+            Some(
+                d.mul_f64(policy.multiplier)
+                    .min(policy.max_interval)
+                    .max(MIN_INTERVAL),
+            )
         })
     }
 }

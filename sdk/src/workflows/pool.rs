@@ -13,7 +13,7 @@ use bytes::Bytes;
 use super::poll::{error_message, PollPolicy};
 use crate::call::ResponseBody;
 use crate::error::TaskKind;
-use crate::models::{ResultFormat, WriteCreateQueryTask, WriteQuery};
+use crate::models::{WriteCreateQueryTask, WriteQuery};
 use crate::{Error, LookerSdk, Result};
 
 /// The default bound on queries running at once (Looker allows 15 per user).
@@ -180,7 +180,7 @@ impl<'a> QueryPool<'a> {
         };
         let task = WriteCreateQueryTask {
             query_id: Some(query_id.clone()),
-            result_format: Some(ResultFormat::from(self.result_format.as_str())),
+            result_format: Some(self.result_format.as_str().into()),
             ..Default::default()
         };
         self.sdk

@@ -1,0 +1,412 @@
+//! `looker api`: list operations, describe one, print a body template, and check a call's
+//! arguments against the operation before anything is sent ([`prepare`]); [`crate::send`]
+//! sends it.
+
+use std::fmt::Write as _;
+
+use serde_json::value::RawValue;
+use tokio::io::AsyncReadExt as _;
+
+use crate::args::{Globals, OperationArgs};
+use crate::error::CliError;
+use crate::io::Io;
+use crate::jsonfmt::{relayout, Layout};
+use crate::output::{Format, Shape};
+use crate::table::{Body, Location, Operation, Param, Response, Type, OPERATIONS};
+
+/// `looker api list [--tag T] [--search WORD]`: one line per operation.
+pub fn list(tag: Option<&str>, search: Option<&str>) -> String {
+    let tag = tag.map(|t| t.to_ascii_lowercase().replace(['_', '-', ' '], ""));
+    let search = search.map(str::to_ascii_lowercase);
+    let selected: Vec<&Operation> = OPERATIONS
+        .iter()
+        .filter(|op| {
+            tag.as_ref()
+                .is_none_or(|t| op.tag.to_ascii_lowercase().replace(['_', '-', ' '], "") == *t)
+        })
+        .filter(|op| {
+            search.as_ref().is_none_or(|w| {
+                op.id.contains(&w.replace('-', "_"))
+                    || op.path.to_ascii_lowercase().contains(w)
+                    || op.summary.to_ascii_lowercase().contains(w)
+            })
+        })
+        .collect();
+    let width = selected.iter().map(|op| op.id.len()).max().unwrap_or(0);
+    let path_width = selected
+        .iter()
+        .map(|op| op.path.len() + op.method.as_str().len() + 1)
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    for op in selected {
+        let route = format!("{} {}", op.method.as_str(), op.path);
+        let marker = op.marker().map(|m| format!(" [{m}]")).unwrap_or_default();
+        let line = format!(
+            "{:width$}  {route:path_width$}  {}{marker}",
+            op.id, op.summary
+        );
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// `looker api <operation> --help`.
+pub fn help(op: &Operation) -> String {
+    let mut out = String::new();
+    let marker = op.marker().map(|m| format!(" [{m}]")).unwrap_or_default();
+    let _ = writeln!(out, "{}: {}{marker}", op.id, op.summary);
+    let _ = writeln!(out, "{} {}  (tag {})", op.method.as_str(), op.path, op.tag);
+    if !op.description.is_empty() {
+        let _ = writeln!(out, "\n{}", op.description);
+    }
+    let mut usage = format!("\nUsage: looker api {}", op.id);
+    for name in op.path_params {
+        let _ = write!(usage, " <{name}>");
+    }
+    let required: Vec<&Param> = op
+        .params
+        .iter()
+        .filter(|p| p.location != Location::Path && p.required)
+        .collect();
+    for p in &required {
+        let _ = write!(usage, " --{} <{}>", p.name, p.ty.name());
+    }
+    match op.body {
+        Body::Json { required: true, .. } | Body::Text { required: true } => {
+            usage.push_str(" --body FILE|-")
+        }
+        Body::Json { .. } | Body::Text { .. } => usage.push_str(" [--body FILE|-]"),
+        Body::None | Body::Form => {}
+    }
+    if op
+        .params
+        .iter()
+        .any(|p| p.location != Location::Path && !p.required)
+    {
+        usage.push_str(" [OPTIONS]");
+    }
+    let _ = writeln!(out, "{usage}");
+    let describe = |out: &mut String, p: &Param, shown: String| {
+        let mut notes = vec![p.ty.name().to_owned()];
+        if p.required {
+            notes.push("required".into());
+        }
+        if p.deprecated {
+            notes.push("deprecated".into());
+        }
+        let _ = writeln!(out, "  {shown}  ({})", notes.join(", "));
+        for line in p.description.lines().filter(|l| !l.trim().is_empty()) {
+            let _ = writeln!(out, "      {}", line.trim());
+        }
+    };
+    if !op.path_params.is_empty() {
+        let _ = writeln!(out, "\nPath arguments, in order:");
+        for name in op.path_params {
+            if let Some(p) = op.param(name) {
+                describe(&mut out, p, format!("<{name}>"));
+            }
+        }
+    }
+    let flags: Vec<&Param> = op
+        .params
+        .iter()
+        .filter(|p| p.location != Location::Path)
+        .collect();
+    if !flags.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nParameters (--name VALUE; --name-with-dashes works too):"
+        );
+        for p in flags {
+            let shown = match p.ty {
+                Type::Bool => format!("--{}[=false]", p.name),
+                Type::Strings => format!("--{} A,B  (or repeat the flag)", p.name),
+                ty => format!("--{} <{}>", p.name, ty.name()),
+            };
+            describe(&mut out, p, shown);
+        }
+    }
+    match op.body {
+        Body::Json { ty, required } => {
+            let _ = writeln!(
+                out,
+                "\nBody: {ty} as JSON{}, from --body FILE or --body - (stdin); \
+                 `looker api {} --template` prints a skeleton",
+                if required {
+                    " (required)"
+                } else {
+                    " (optional)"
+                },
+                op.id
+            );
+        }
+        Body::Text { required } => {
+            let _ = writeln!(
+                out,
+                "\nBody: text{}, from --body FILE or --body - (stdin)",
+                if required {
+                    " (required)"
+                } else {
+                    " (optional)"
+                }
+            );
+        }
+        Body::Form | Body::None => {}
+    }
+    let _ = writeln!(
+        out,
+        "\nResponse: {}",
+        match op.response {
+            Response::Json => "JSON (pretty on a terminal; --format json|ndjson|yaml|csv|table)",
+            Response::Raw =>
+                "bytes of the requested format (CSV, PNG, PDF, JSON, …): written to -o FILE or a \
+                 redirected stdout, never to a terminal unless it is JSON",
+            Response::None => "none",
+        }
+    );
+    out
+}
+
+/// `--template`: the body skeleton, pretty-printed.
+pub fn template(op: &Operation) -> Result<String, CliError> {
+    match op.template() {
+        Some(t) => {
+            Ok(String::from_utf8_lossy(&relayout(t.as_bytes(), Layout::Pretty)).into_owned())
+        }
+        None => Err(CliError::usage(format!(
+            "`{}` takes no JSON body, so it has no template",
+            op.id
+        ))),
+    }
+}
+
+/// A checked, encoded parameter value.
+fn check_value(op: &Operation, p: &Param, values: &[String]) -> Result<String, CliError> {
+    let bad = |value: &str, expected: &str| {
+        CliError::usage(format!(
+            "invalid value {value:?} for {}: expected {expected} (`{}`)",
+            shown_name(p),
+            op.id
+        ))
+    };
+    if values.len() > 1 && p.ty != Type::Strings {
+        return Err(CliError::usage(format!(
+            "{} given {} times; it takes one value (`{}`)",
+            shown_name(p),
+            values.len(),
+            op.id
+        )));
+    }
+    let value = values.last().map(String::as_str).unwrap_or("");
+    match p.ty {
+        Type::String => Ok(value.to_owned()),
+        Type::Int => value
+            .trim()
+            .parse::<i64>()
+            .map(|n| n.to_string())
+            .map_err(|_| bad(value, "an integer")),
+        Type::Float => value
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite())
+            .map(|_| value.trim().to_owned())
+            .ok_or_else(|| bad(value, "a number")),
+        Type::Bool => match value.to_ascii_lowercase().as_str() {
+            "true" => Ok("true".into()),
+            "false" => Ok("false".into()),
+            _ => Err(bad(value, "true or false")),
+        },
+        Type::Strings => Ok(values
+            .iter()
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .collect::<Vec<_>>()
+            .join(",")),
+        Type::Json(ty) => match serde_json::from_str::<serde_json::Value>(value) {
+            Ok(v) => Ok(serde_json::to_string(&v).unwrap_or_default()),
+            Err(e) => Err(bad(value, &format!("JSON ({ty}): {e}"))),
+        },
+    }
+}
+
+fn shown_name(p: &Param) -> String {
+    match p.location {
+        Location::Path => format!("<{}>", p.name),
+        _ => format!("--{}", p.name),
+    }
+}
+
+/// A request ready to send: the checked arguments of one operation.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The operation.
+    pub op: &'static Operation,
+    /// The encoded path (relative to `/api/4.0`).
+    pub path: String,
+    /// Query pairs.
+    pub query: Vec<(&'static str, String)>,
+    /// Form fields.
+    pub form: Vec<(&'static str, String)>,
+    /// The body.
+    pub body: Option<PreparedBody>,
+}
+
+/// A checked request body.
+#[derive(Debug)]
+pub enum PreparedBody {
+    /// JSON text, exactly as given.
+    Json(Box<RawValue>),
+    /// Text.
+    Text(String),
+}
+
+/// Checks the arguments against the operation (before anything is sent).
+pub async fn prepare(
+    op: &'static Operation,
+    args: OperationArgs,
+    body: Option<&str>,
+    io: &mut Io,
+) -> Result<Prepared, CliError> {
+    if args.positional.len() != op.path_params.len() {
+        let expected: Vec<String> = op.path_params.iter().map(|n| format!("<{n}>")).collect();
+        return Err(CliError::usage(format!(
+            "`{}` takes {} path argument{} ({}), got {}; see `looker api {} --help`",
+            op.id,
+            op.path_params.len(),
+            if op.path_params.len() == 1 { "" } else { "s" },
+            if expected.is_empty() {
+                "none".to_owned()
+            } else {
+                expected.join(" ")
+            },
+            args.positional.len(),
+            op.id
+        )));
+    }
+    let mut segments = Vec::with_capacity(op.path_params.len());
+    for (name, value) in op.path_params.iter().zip(&args.positional) {
+        let p = op
+            .param(name)
+            .ok_or_else(|| CliError::usage(format!("`{}` has no parameter {name}", op.id)))?;
+        if value.is_empty() {
+            return Err(CliError::usage(format!(
+                "<{name}> must not be empty (`{}`)",
+                op.id
+            )));
+        }
+        segments.push(check_value(op, p, std::slice::from_ref(value))?);
+    }
+    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let path = looker_sdk::call::path(op.literals, &segments);
+
+    let mut query = Vec::new();
+    let mut form = Vec::new();
+    for p in op.params.iter().filter(|p| p.location != Location::Path) {
+        let values: Vec<String> = args
+            .params
+            .iter()
+            .filter(|(n, _)| *n == p.name)
+            .map(|(_, v)| v.clone())
+            .collect();
+        if values.is_empty() {
+            if p.required {
+                return Err(CliError::usage(format!(
+                    "`{}` needs --{} <{}>; see `looker api {} --help`",
+                    op.id,
+                    p.name,
+                    p.ty.name(),
+                    op.id
+                )));
+            }
+            continue;
+        }
+        let value = check_value(op, p, &values)?;
+        match p.location {
+            Location::Form => form.push((p.name, value)),
+            _ => query.push((p.name, value)),
+        }
+    }
+
+    let text = match body {
+        None => None,
+        Some("-") => {
+            let mut text = String::new();
+            io.stdin
+                .read_to_string(&mut text)
+                .await
+                .map_err(|e| CliError::usage(format!("--body -: cannot read stdin: {e}")))?;
+            Some(("stdin".to_owned(), text))
+        }
+        Some(file) => Some((
+            file.to_owned(),
+            std::fs::read_to_string(file)
+                .map_err(|e| CliError::usage(format!("--body: cannot read {file}: {e}")))?,
+        )),
+    };
+    let body = match (op.body, text) {
+        (Body::Json { .. }, Some((source, text))) => {
+            let raw = RawValue::from_string(text.trim().to_owned()).map_err(|e| {
+                CliError::usage(format!("--body: {source} is not valid JSON: {e}"))
+            })?;
+            Some(PreparedBody::Json(raw))
+        }
+        (Body::Text { .. }, Some((_, text))) => Some(PreparedBody::Text(text)),
+        (Body::None | Body::Form, Some(_)) => {
+            return Err(CliError::usage(format!("`{}` takes no --body", op.id)))
+        }
+        (Body::Json { required: true, ty }, None) => {
+            return Err(CliError::usage(format!(
+                "`{}` needs a {ty} body: --body FILE or --body - (`looker api {} --template` prints a skeleton)",
+                op.id, op.id
+            )))
+        }
+        (Body::Text { required: true }, None) => {
+            return Err(CliError::usage(format!(
+                "`{}` needs a text body: --body FILE or --body -",
+                op.id
+            )))
+        }
+        (_, None) => None,
+    };
+    Ok(Prepared {
+        op,
+        path,
+        query,
+        form,
+        body,
+    })
+}
+
+/// Parsed `-H 'Name: value'` headers.
+pub fn headers(g: &Globals) -> Result<Vec<(String, String)>, CliError> {
+    g.headers
+        .iter()
+        .map(|h| {
+            let (name, value) = h
+                .split_once(':')
+                .ok_or_else(|| CliError::usage(format!("-H {h:?}: expected 'Name: value'")))?;
+            let name = name.trim();
+            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(CliError::usage(format!("-H {h:?}: invalid header name")));
+            }
+            Ok((name.to_owned(), value.trim().to_owned()))
+        })
+        .collect()
+}
+
+/// The output shape from `--format` and `--columns`.
+pub fn shape(g: &Globals) -> Result<Shape, CliError> {
+    Ok(Shape {
+        format: g.format.as_deref().map(Format::parse).transpose()?,
+        columns: g.columns.as_ref().map(|c| {
+            c.split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect()
+        }),
+    })
+}

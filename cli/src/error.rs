@@ -1,0 +1,148 @@
+//! What can go wrong in one `looker` run, the exit code of each kind, and the one line that
+//! describes it on stderr.
+
+use std::fmt;
+
+use looker_sdk::{ApiErrorBody, Error as SdkError};
+
+/// Exit codes, stable and documented in the README.
+pub mod exit {
+    /// Success.
+    pub const OK: i32 = 0;
+    /// The API answered with an error (a 4xx other than authentication).
+    pub const API: i32 = 1;
+    /// Usage or configuration error: unknown operation, bad flag or value, invalid setting.
+    pub const USAGE: i32 = 2;
+    /// Authentication failed.
+    pub const AUTH: i32 = 3;
+    /// Server error (5xx after retries), transport error or timeout.
+    pub const SERVER: i32 = 4;
+}
+
+/// A failed run.
+#[derive(Debug)]
+pub enum CliError {
+    /// The command line or the configuration is wrong; nothing was sent.
+    Usage(String),
+    /// The SDK reported an error.
+    Sdk(SdkError),
+    /// The server answered successfully but the answer cannot be shown as asked (for example
+    /// `--format csv` on a PNG).
+    Output(String),
+    /// Reading an input or writing the output failed.
+    Io(String),
+    /// Stdout was closed by its reader (`looker … | head`): not an error of the run.
+    BrokenPipe,
+}
+
+impl CliError {
+    /// A usage error.
+    pub fn usage(message: impl Into<String>) -> Self {
+        CliError::Usage(message.into())
+    }
+
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CliError::Usage(_) => exit::USAGE,
+            CliError::Output(_) => exit::USAGE,
+            CliError::Io(_) => exit::USAGE,
+            CliError::BrokenPipe => exit::OK,
+            CliError::Sdk(e) => sdk_exit_code(e),
+        }
+    }
+}
+
+impl From<SdkError> for CliError {
+    fn from(e: SdkError) -> Self {
+        CliError::Sdk(e)
+    }
+}
+
+/// The exit code for an SDK error: authentication problems are 3 unless the login itself
+/// failed for a server or transport reason (then 4, like any call that could not get through).
+pub fn sdk_exit_code(e: &SdkError) -> i32 {
+    match e {
+        SdkError::Api { status: 401, .. } => exit::AUTH,
+        SdkError::Api { status, .. } if *status >= 500 => exit::SERVER,
+        SdkError::Api { .. } => exit::API,
+        SdkError::Auth {
+            source: Some(inner),
+            ..
+        } => match sdk_exit_code(inner) {
+            exit::SERVER => exit::SERVER,
+            _ => exit::AUTH,
+        },
+        SdkError::Auth { source: None, .. } => exit::AUTH,
+        SdkError::Config { .. } | SdkError::Request { .. } => exit::USAGE,
+        // A task the server ran and failed (query error, render failure) is the API's answer.
+        SdkError::Task { .. } => exit::API,
+        // Transport, Timeout, TaskDeadline (waited too long), Decode (the server sent something
+        // unreadable), and any variant a newer SDK adds.
+        _ => exit::SERVER,
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CliError::Usage(m) | CliError::Output(m) | CliError::Io(m) => f.write_str(m),
+            CliError::Sdk(e) => write_sdk_error(f, e),
+            CliError::BrokenPipe => f.write_str("stdout was closed"),
+        }
+    }
+}
+
+/// `404 Not Found: GET /api/4.0/dashboards/42: Not found` with each validation error, then the
+/// chain of causes, on one line.
+fn write_sdk_error(f: &mut fmt::Formatter<'_>, e: &SdkError) -> fmt::Result {
+    match e {
+        SdkError::Api {
+            status,
+            method,
+            path,
+            body,
+            ..
+        } => {
+            let reason = looker_sdk::reqwest::StatusCode::from_u16(*status)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+                .unwrap_or("");
+            write!(f, "{status} {reason}: {method} {path}")?;
+            if let Some(message) = body.message() {
+                write!(f, ": {}", one_line(message))?;
+            }
+            if let ApiErrorBody::Looker(looker) = body {
+                for d in &looker.errors {
+                    write!(
+                        f,
+                        "; {}: {}",
+                        d.field.as_deref().unwrap_or("?"),
+                        one_line(d.message.as_deref().unwrap_or(""))
+                    )?;
+                    if let Some(code) = d.code.as_deref().filter(|c| !c.is_empty()) {
+                        write!(f, " ({code})")?;
+                    }
+                }
+                if let Some(url) = &looker.documentation_url {
+                    write!(f, " (see {url})")?;
+                }
+            }
+            Ok(())
+        }
+        other => {
+            write!(f, "{}", one_line(&other.to_string()))?;
+            let mut source = std::error::Error::source(other);
+            while let Some(inner) = source {
+                write!(f, ": {}", one_line(&inner.to_string()))?;
+                source = inner.source();
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Newlines and tabs become spaces, so that an error is always one line.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}

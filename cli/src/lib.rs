@@ -1,0 +1,231 @@
+//! `looker`: every Looker API 4.0 operation from a terminal, built on `looker-sdk`.
+//!
+//! The binary is a thin shell over [`run`], which the conformance suite also calls in-process
+//! with captured streams ([`Io::captured`]):
+//!
+//! ```no_run
+//! # async fn demo() {
+//! let (io, captured) = looker_cli::Io::captured();
+//! let code = looker_cli::run(["looker", "api", "me", "--base-url", "http://127.0.0.1:9"], io).await;
+//! assert_eq!(code, looker_cli::exit::SERVER); // nothing listens there
+//! assert!(captured.stdout().is_empty());
+//! # }
+//! ```
+//!
+//! Layout: [`args`] (the command line), [`table`] and `generated/` (the operation table written
+//! by `cargo xtask codegen`), [`api`] (describing an operation, checking its arguments),
+//! [`send`] (calling it: once, `--all`, `--wait`), [`shortcuts`] (`query`, `render`),
+//! [`config`] (settings and auth), [`output`] and [`jsonfmt`] (writing results), [`verbose`]
+//! (`-v`), [`error`] (exit codes and the one-line error).
+
+pub mod api;
+pub mod args;
+pub mod config;
+pub mod error;
+// Written by `cargo xtask codegen` (emit/cli.rs) and guarded by `cargo xtask check`.
+#[rustfmt::skip]
+pub mod generated;
+pub mod io;
+pub mod jsonfmt;
+pub mod output;
+pub mod send;
+pub mod shortcuts;
+pub mod table;
+pub mod verbose;
+
+use std::ffi::OsString;
+
+use tracing::instrument::WithSubscriber as _;
+
+pub use error::{exit, CliError};
+pub use io::{Captured, Io};
+
+use args::Globals;
+
+/// Runs one command line (`args[0]` is the program name) and returns the exit code. Errors
+/// are one line on stderr; nothing is written to stdout for an error.
+pub async fn run<I, T>(args: I, mut io: Io) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString>,
+{
+    let argv: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let stderr = io.stderr.clone();
+    match dispatch(argv, &mut io).await {
+        Ok(code) => code,
+        Err(CliError::BrokenPipe) => exit::OK,
+        Err(e) => {
+            stderr.line(&format!("looker: {e}"));
+            e.exit_code()
+        }
+    }
+}
+
+async fn dispatch(argv: Vec<OsString>, io: &mut Io) -> Result<i32, CliError> {
+    let cmd = args::command();
+    let (argv, operation) = args::split_api_args(&cmd, argv)?;
+    let matches = match cmd.try_get_matches_from(argv) {
+        Ok(m) => m,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            let text = e.render().to_string();
+            return match e.kind() {
+                ErrorKind::DisplayHelp
+                | ErrorKind::DisplayVersion
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    write_stdout(io, text.as_bytes()).await?;
+                    Ok(
+                        if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                            exit::USAGE
+                        } else {
+                            exit::OK
+                        },
+                    )
+                }
+                _ => {
+                    io.stderr.write(text.as_bytes());
+                    Ok(exit::USAGE)
+                }
+            };
+        }
+    };
+    let Some((name, sub)) = matches.subcommand() else {
+        return Err(CliError::usage("no command given; see `looker --help`"));
+    };
+    let globals = Globals::from_matches(sub);
+    let verbose = globals.verbose > 0;
+    let tracer = verbose::Tracer::new(io.stderr.clone());
+    let work = async {
+        match name {
+            "api" => api_command(sub, operation, &globals, io).await,
+            "me" => {
+                let op = table::find("me").ok_or_else(|| CliError::usage("no `me` operation"))?;
+                let none = args::OperationArgs::default();
+                call(op, none, None, send::Mode::Once, &globals, io).await
+            }
+            "query" => shortcuts::query(sub, &globals, io).await,
+            "render" => shortcuts::render(sub, &globals, io).await,
+            "logout" => logout(&globals, io).await,
+            "login" => Err(CliError::usage(
+                "`looker login` (browser OAuth) is not available in this version; use an API key \
+                 (looker.ini, LOOKERSDK_CLIENT_ID/LOOKERSDK_CLIENT_SECRET) or --token",
+            )),
+            "completions" => completions(sub, io).await,
+            other => Err(CliError::usage(format!("unknown command {other}"))),
+        }
+    };
+    let result = if verbose {
+        work.with_subscriber(tracer).await
+    } else {
+        work.await
+    };
+    result.map(|()| exit::OK)
+}
+
+pub(crate) async fn write_stdout(io: &mut Io, bytes: &[u8]) -> Result<(), CliError> {
+    use tokio::io::AsyncWriteExt as _;
+    let write = async {
+        io.stdout.write_all(bytes).await?;
+        io.stdout.flush().await
+    };
+    write.await.map_err(|e| match e.kind() {
+        std::io::ErrorKind::BrokenPipe => CliError::BrokenPipe,
+        _ => CliError::Io(format!("cannot write to stdout: {e}")),
+    })
+}
+
+async fn api_command(
+    sub: &clap::ArgMatches,
+    operation: Option<args::Invocation>,
+    globals: &Globals,
+    io: &mut Io,
+) -> Result<(), CliError> {
+    let body = sub.get_one::<String>("body").map(String::as_str);
+    let Some((op, op_args)) = operation else {
+        // `api list` (split_api_args resolves every other name to an operation).
+        let text = api::list(
+            sub.get_one::<String>("tag").map(String::as_str),
+            sub.get_one::<String>("search").map(String::as_str),
+        );
+        return write_stdout(io, text.as_bytes()).await;
+    };
+    if sub.get_one::<String>("tag").is_some() || sub.get_one::<String>("search").is_some() {
+        return Err(CliError::usage(
+            "--tag and --search apply to `looker api list` only",
+        ));
+    }
+    if op_args.help {
+        return write_stdout(io, api::help(op).as_bytes()).await;
+    }
+    if sub.get_flag("template") {
+        return write_stdout(io, api::template(op)?.as_bytes()).await;
+    }
+    let mode = match (sub.get_flag("all"), sub.get_flag("wait")) {
+        (true, true) => return Err(CliError::usage("--all and --wait do not go together")),
+        (true, false) => send::Mode::All,
+        (false, true) => send::Mode::Wait,
+        (false, false) => send::Mode::Once,
+    };
+    call(op, op_args, body, mode, globals, io).await
+}
+
+async fn call(
+    op: &'static table::Operation,
+    op_args: args::OperationArgs,
+    body: Option<&str>,
+    mode: send::Mode,
+    globals: &Globals,
+    io: &mut Io,
+) -> Result<(), CliError> {
+    // Everything the command line can get wrong is checked before connecting.
+    let prepared = api::prepare(op, op_args, body, io).await?;
+    send::check_mode(op, mode)?;
+    api::headers(globals)?;
+    api::shape(globals)?;
+    let sdk = config::connect(globals).await?;
+    send::call(&sdk, globals, prepared, mode, io).await
+}
+
+async fn logout(globals: &Globals, io: &mut Io) -> Result<(), CliError> {
+    let env = |name: &str| std::env::var(name).ok();
+    let has_token =
+        globals.token.is_some() || env(config::TOKEN_ENV).is_some_and(|t| !t.is_empty());
+    if !has_token {
+        return Err(CliError::usage(format!(
+            "no session to revoke: give the token with --token or {}; a session made from API \
+             credentials ends with the command that made it",
+            config::TOKEN_ENV
+        )));
+    }
+    let sdk = config::connect(globals).await?;
+    sdk.auth().logout().await?;
+    io.stderr.line("looker: logged out (the token is revoked)");
+    Ok(())
+}
+
+async fn completions(sub: &clap::ArgMatches, io: &mut Io) -> Result<(), CliError> {
+    use clap_complete::Shell;
+    let shell = match sub.get_one::<String>("shell").map(String::as_str) {
+        Some("bash") => Shell::Bash,
+        Some("zsh") => Shell::Zsh,
+        Some("fish") => Shell::Fish,
+        other => return Err(CliError::usage(format!("unknown shell {other:?}"))),
+    };
+    let mut cmd = args::command_with_operation_names();
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "looker", &mut out);
+    if shell == Shell::Fish {
+        // clap_complete's fish script leaves out the values of positional arguments.
+        let names: Vec<&str> = std::iter::once("list")
+            .chain(table::OPERATIONS.iter().map(|op| op.id))
+            .collect();
+        out.extend_from_slice(
+            format!(
+                "complete -c looker -n \"__fish_looker_using_subcommand api\" -f -a \"{}\"\n",
+                names.join(" ")
+            )
+            .as_bytes(),
+        );
+    }
+    write_stdout(io, &out).await
+}

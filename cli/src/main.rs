@@ -1,0 +1,19 @@
+//! The `looker` binary: runs [`looker_cli::run`] on the process's arguments and streams.
+
+fn main() -> std::process::ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("looker: cannot start the async runtime: {e}");
+            return std::process::ExitCode::from(looker_cli::exit::SERVER as u8);
+        }
+    };
+    let code = runtime.block_on(looker_cli::run(
+        std::env::args_os(),
+        looker_cli::Io::process(),
+    ));
+    std::process::ExitCode::from(u8::try_from(code).unwrap_or(1))
+}

@@ -1,0 +1,391 @@
+//! Sending a checked request ([`crate::api::Prepared`]) and writing its answer: once, every
+//! page (`--all`), or waiting for the task it creates (`--wait`).
+
+use std::fmt::Write as _;
+
+use serde_json::value::RawValue;
+
+use crate::api::{headers, shape, Prepared, PreparedBody};
+use crate::args::Globals;
+use crate::error::CliError;
+use crate::io::Io;
+use crate::output::{self, Progress, Shape, Sink};
+use crate::table::{Operation, Paging, Response, OPERATIONS};
+use crate::verbose::is_secret_header;
+
+/// How a call is made: once, every page (`--all`), or waiting for the task it creates
+/// (`--wait`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// One request, its answer written.
+    Once,
+    /// Every page of a list operation, item by item.
+    All,
+    /// The task the call creates is waited for; its result is written.
+    Wait,
+}
+
+/// The tasks `--wait` knows how to wait for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Task {
+    Query,
+    Render,
+}
+
+fn task_of(op: &Operation) -> Option<Task> {
+    match op.id {
+        "create_query_task" => Some(Task::Query),
+        id if id.starts_with("create_") && id.ends_with("_render_task") => Some(Task::Render),
+        _ => None,
+    }
+}
+
+/// Checks that `mode` applies to `op` (before connecting).
+pub fn check_mode(op: &Operation, mode: Mode) -> Result<(), CliError> {
+    match mode {
+        Mode::All if op.paging == Paging::None => {
+            let paged: Vec<&str> = OPERATIONS
+                .iter()
+                .filter(|o| o.paging != Paging::None)
+                .map(|o| o.id)
+                .collect();
+            Err(CliError::usage(format!(
+                "`{}` does not page; --all applies to {}",
+                op.id,
+                paged.join(", ")
+            )))
+        }
+        Mode::Wait if task_of(op).is_none() => {
+            let tasks: Vec<&str> = OPERATIONS
+                .iter()
+                .filter(|o| task_of(o).is_some())
+                .map(|o| o.id)
+                .collect();
+            Err(CliError::usage(format!(
+                "`{}` creates no task to wait for; --wait applies to {}",
+                op.id,
+                tasks.join(", ")
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The raw request for `prepared`, leaving out the query parameters in `skip`.
+fn request<'a>(
+    sdk: &'a looker_sdk::LookerSdk,
+    prepared: &Prepared,
+    headers: &[(String, String)],
+    skip: &[&str],
+) -> looker_sdk::RawRequest<'a> {
+    let op = prepared.op;
+    let mut request = sdk.request(op.method.to_http(), &prepared.path);
+    for (name, value) in prepared.query.iter().filter(|(n, _)| !skip.contains(n)) {
+        request = request.query(*name, value.as_str());
+    }
+    for (name, value) in &prepared.form {
+        request = request.form(*name, value.as_str());
+    }
+    match &prepared.body {
+        Some(PreparedBody::Json(raw)) => request = request.json(raw),
+        Some(PreparedBody::Text(text)) => request = request.text(text.clone()),
+        None => {}
+    }
+    for (name, value) in headers {
+        request = request.header(name, value);
+    }
+    if op.unauthenticated {
+        request = request.without_auth();
+    }
+    request
+}
+
+fn show_request(io: &Io, prepared: &Prepared, headers: &[(String, String)]) {
+    let op = prepared.op;
+    let mut line = format!("> {} {}", op.method.as_str(), prepared.path);
+    for (i, (name, value)) in prepared.query.iter().enumerate() {
+        let _ = write!(line, "{}{name}={value}", if i == 0 { "?" } else { "&" });
+    }
+    io.stderr.line(&line);
+    for (name, value) in headers {
+        let shown = if is_secret_header(name) { "***" } else { value };
+        io.stderr.line(&format!("> {name}: {shown}"));
+    }
+    match &prepared.body {
+        Some(PreparedBody::Json(raw)) => io.stderr.line(&format!(
+            "> content-type: application/json ({} bytes)",
+            raw.get().len()
+        )),
+        Some(PreparedBody::Text(t)) => io
+            .stderr
+            .line(&format!("> content-type: text/plain ({} bytes)", t.len())),
+        None if !prepared.form.is_empty() => io.stderr.line(&format!(
+            "> content-type: application/x-www-form-urlencoded (fields {}; values hidden)",
+            prepared
+                .form
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        None => {}
+    }
+}
+
+/// Where the result goes: `-o FILE` or stdout.
+pub async fn open_sink<'a>(g: &Globals, io: &'a mut Io) -> Result<Sink<'a>, CliError> {
+    match &g.output {
+        Some(path) => Sink::file(path).await,
+        None => Ok(Sink::stdout(&mut *io.stdout, io.stdout_is_terminal)),
+    }
+}
+
+/// Whether a content type is JSON.
+fn is_json(content_type: Option<&str>) -> Option<bool> {
+    content_type.map(|c| {
+        let mime = c
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        mime == "application/json" || mime.ends_with("+json")
+    })
+}
+
+/// Writes one answer: JSON in the asked shape, anything else as sent (never to a terminal).
+pub async fn write_answer(
+    body: impl output::Chunks,
+    content_type: Option<&str>,
+    raw_operation: bool,
+    sink: &mut Sink<'_>,
+    shape: &Shape,
+    progress: &mut Progress,
+) -> Result<(), CliError> {
+    if is_json(content_type).unwrap_or(!raw_operation) {
+        return output::json(body, sink, shape, progress).await;
+    }
+    if sink.is_terminal() {
+        return Err(CliError::Output(format!(
+            "not writing {} to the terminal; use -o FILE or redirect stdout",
+            content_type.unwrap_or("a binary answer")
+        )));
+    }
+    if shape.format.is_some() {
+        return Err(CliError::usage(format!(
+            "--format applies to JSON answers; this one is {}",
+            content_type.unwrap_or("not JSON")
+        )));
+    }
+    output::copy(body, sink, progress).await.map(drop)
+}
+
+/// Sends a prepared request and writes its answer.
+pub async fn call(
+    sdk: &looker_sdk::LookerSdk,
+    g: &Globals,
+    prepared: Prepared,
+    mode: Mode,
+    io: &mut Io,
+) -> Result<(), CliError> {
+    let headers = headers(g)?;
+    let shape = shape(g)?;
+    let op = prepared.op;
+    if g.verbose > 0 {
+        show_request(io, &prepared, &headers);
+    }
+    match mode {
+        Mode::Once => {}
+        Mode::All => return call_all(sdk, g, &prepared, &headers, &shape, io).await,
+        Mode::Wait => return call_wait(sdk, g, &prepared, &headers, &shape, io).await,
+    }
+    let stream = request(sdk, &prepared, &headers, &[]).stream().await?;
+    if g.verbose > 0 {
+        // The status line comes from the SDK's span (verbose::Tracer), with every attempt.
+        if let Some(ct) = stream.content_type() {
+            io.stderr.line(&format!("< content-type: {ct}"));
+        }
+        if let Some(len) = stream.content_length() {
+            io.stderr.line(&format!("< content-length: {len}"));
+        }
+    }
+    let raw = op.response == Response::Raw;
+    let stderr = (raw && io.stderr_is_terminal).then(|| io.stderr.clone());
+    let mut progress = Progress::new(stderr, stream.content_length());
+    let content_type = stream.content_type().map(str::to_owned);
+    let mut sink = open_sink(g, io).await?;
+    let result = write_answer(
+        stream,
+        content_type.as_deref(),
+        raw,
+        &mut sink,
+        &shape,
+        &mut progress,
+    )
+    .await;
+    if result.is_err() {
+        sink.discard().await;
+    }
+    result
+}
+
+/// `--all`: every page, item by item (`--limit` is the page size).
+async fn call_all(
+    sdk: &looker_sdk::LookerSdk,
+    g: &Globals,
+    prepared: &Prepared,
+    headers: &[(String, String)],
+    shape: &Shape,
+    io: &mut Io,
+) -> Result<(), CliError> {
+    use futures_util::StreamExt as _;
+    let op = prepared.op;
+    let given = |name: &str| {
+        prepared
+            .query
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v)
+    };
+    let request = request(sdk, prepared, headers, &["limit", "offset"]);
+    let pages = match op.paging {
+        Paging::None => return check_mode(op, Mode::All),
+        Paging::Offset => {
+            if given("offset").is_some() {
+                return Err(CliError::usage("--all sets --offset itself; leave it out"));
+            }
+            request.paginate::<Box<RawValue>>()
+        }
+        Paging::Token(param) => {
+            if given(param).is_some() {
+                return Err(CliError::usage(format!(
+                    "--all sets --{param} itself; leave it out"
+                )));
+            }
+            request.paginate_by_token::<Box<RawValue>>(param)
+        }
+    };
+    let mut pages = match given("limit").map(|l| l.parse::<u32>()) {
+        Some(Ok(size)) if size > 0 => pages.page_size(size),
+        Some(_) => {
+            return Err(CliError::usage(
+                "--limit with --all is the page size: 1 or more",
+            ))
+        }
+        None => pages,
+    };
+    let mut sink = open_sink(g, io).await?;
+    let mut writer = output::ItemWriter::new(shape, &sink);
+    let result = async {
+        while let Some(item) = pages.next().await {
+            writer.item(&mut sink, &item?).await?;
+        }
+        writer.finish(&mut sink).await
+    }
+    .await;
+    if result.is_err() {
+        sink.discard().await;
+    }
+    result
+}
+
+/// `--wait`: create the task, wait for it, write its result.
+async fn call_wait(
+    sdk: &looker_sdk::LookerSdk,
+    g: &Globals,
+    prepared: &Prepared,
+    headers: &[(String, String)],
+    shape: &Shape,
+    io: &mut Io,
+) -> Result<(), CliError> {
+    let op = prepared.op;
+    let Some(task) = task_of(op) else {
+        return check_mode(op, Mode::Wait);
+    };
+    let created = request(sdk, prepared, headers, &[]).send().await?;
+    let id = created
+        .json::<serde_json::Value>()
+        .ok()
+        .and_then(|v| v.get("id").and_then(|id| id.as_str().map(str::to_owned)))
+        .ok_or_else(|| CliError::Output(format!("`{}` answered without a task id", op.id)))?;
+    let watcher = status_watcher(io);
+    match task {
+        Task::Query => {
+            let body = sdk.wait_query_task(&id).on_status(watcher).await?;
+            let mut progress = Progress::new(None, None);
+            let content_type = body.content_type().map(str::to_owned);
+            let mut sink = open_sink(g, io).await?;
+            let result = write_answer(
+                output::once(body.into_bytes()),
+                content_type.as_deref(),
+                true,
+                &mut sink,
+                shape,
+                &mut progress,
+            )
+            .await;
+            if result.is_err() {
+                sink.discard().await;
+            }
+            result
+        }
+        Task::Render => {
+            let stream = sdk
+                .wait_render_task(&id)
+                .on_status(watcher)
+                .stream()
+                .await?;
+            write_file(stream, g, shape, io).await
+        }
+    }
+}
+
+/// Shows a task's status changes on stderr when it is a terminal.
+pub fn status_watcher(
+    io: &Io,
+) -> impl FnMut(&looker_sdk::workflows::TaskProgress) + Send + 'static {
+    let stderr = io.stderr_is_terminal.then(|| io.stderr.clone());
+    move |p: &looker_sdk::workflows::TaskProgress| {
+        if let Some(stderr) = &stderr {
+            stderr.write(
+                format!(
+                    "\rwaiting for {} {}: {} ({:.0} s)\x1b[K",
+                    p.kind,
+                    p.id,
+                    p.status,
+                    p.elapsed.as_secs_f64()
+                )
+                .as_bytes(),
+            );
+        }
+    }
+}
+
+/// Writes a downloaded file (render results): `-o FILE` or a redirected stdout, streamed.
+pub async fn write_file(
+    stream: looker_sdk::ByteStream,
+    g: &Globals,
+    shape: &Shape,
+    io: &mut Io,
+) -> Result<(), CliError> {
+    if io.stderr_is_terminal {
+        io.stderr.write(b"\r\x1b[K");
+    }
+    let stderr = io.stderr_is_terminal.then(|| io.stderr.clone());
+    let mut progress = Progress::new(stderr, stream.content_length());
+    let content_type = stream.content_type().map(str::to_owned);
+    let mut sink = open_sink(g, io).await?;
+    let result = write_answer(
+        stream,
+        content_type.as_deref(),
+        true,
+        &mut sink,
+        shape,
+        &mut progress,
+    )
+    .await;
+    if result.is_err() {
+        sink.discard().await;
+    }
+    result
+}

@@ -1,0 +1,337 @@
+//! The types of the generated operation table (`generated/operations.rs`) and lookups over it.
+//!
+//! The table is plain static data written by `cargo xtask codegen` from the generator's IR, one
+//! [`Operation`] per operation of the spec. `looker api` dispatches every operation through one
+//! code path that reads this data.
+
+pub use crate::generated::operations::OPERATIONS;
+pub use crate::generated::templates::TEMPLATES;
+pub use crate::generated::SPEC_VERSION;
+
+/// One API operation.
+#[derive(Debug)]
+pub struct Operation {
+    /// `operationId` (snake_case), e.g. `search_dashboards`.
+    pub id: &'static str,
+    /// HTTP method.
+    pub method: Method,
+    /// Path template relative to `/api/4.0`, e.g. `/users/{user_id}`.
+    pub path: &'static str,
+    /// The path split around its parameters: `literals.len() == path_params.len() + 1`.
+    pub literals: &'static [&'static str],
+    /// Path parameter names in template order (the positional arguments).
+    pub path_params: &'static [&'static str],
+    /// Every parameter, in spec order.
+    pub params: &'static [Param],
+    /// The request body.
+    pub body: Body,
+    /// What a successful answer carries.
+    pub response: Response,
+    /// How the operation pages (`--all`).
+    pub paging: Paging,
+    /// The spec tag, e.g. `Dashboard`.
+    pub tag: &'static str,
+    /// `x-looker-status`.
+    pub status: Status,
+    /// `deprecated: true`.
+    pub deprecated: bool,
+    /// Sent without a session token (the login endpoint).
+    pub unauthenticated: bool,
+    /// One-line summary.
+    pub summary: &'static str,
+    /// Description (markdown).
+    pub description: &'static str,
+}
+
+/// HTTP methods used by the spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// `GET`
+    Get,
+    /// `POST`
+    Post,
+    /// `PUT`
+    Put,
+    /// `PATCH`
+    Patch,
+    /// `DELETE`
+    Delete,
+    /// `HEAD`
+    Head,
+    /// `OPTIONS`
+    Options,
+}
+
+impl Method {
+    /// Upper-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+            Method::Head => "HEAD",
+            Method::Options => "OPTIONS",
+        }
+    }
+
+    /// The `reqwest` method.
+    pub fn to_http(self) -> looker_sdk::reqwest::Method {
+        use looker_sdk::reqwest::Method as M;
+        match self {
+            Method::Get => M::GET,
+            Method::Post => M::POST,
+            Method::Put => M::PUT,
+            Method::Patch => M::PATCH,
+            Method::Delete => M::DELETE,
+            Method::Head => M::HEAD,
+            Method::Options => M::OPTIONS,
+        }
+    }
+}
+
+/// Where a parameter goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    /// A path segment (a positional argument).
+    Path,
+    /// A query pair (`--name value`).
+    Query,
+    /// A field of the form-encoded body (the login credentials).
+    Form,
+}
+
+/// A parameter's type; values are checked against it before anything is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Type {
+    /// Any text.
+    String,
+    /// `true` / `false`.
+    Bool,
+    /// A 64-bit integer.
+    Int,
+    /// A number.
+    Float,
+    /// A list of strings, sent comma-delimited (a comma list or repeated flags).
+    Strings,
+    /// JSON text of the named type.
+    Json(&'static str),
+}
+
+impl Type {
+    /// How `--help` names the type.
+    pub fn name(self) -> &'static str {
+        match self {
+            Type::String => "string",
+            Type::Bool => "boolean",
+            Type::Int => "integer",
+            Type::Float => "number",
+            Type::Strings => "string,…",
+            Type::Json(name) => name,
+        }
+    }
+}
+
+/// One parameter.
+#[derive(Debug)]
+pub struct Param {
+    /// Wire name (snake_case).
+    pub name: &'static str,
+    /// Where it goes.
+    pub location: Location,
+    /// Its type.
+    pub ty: Type,
+    /// Required by the spec.
+    pub required: bool,
+    /// `deprecated: true`.
+    pub deprecated: bool,
+    /// Description.
+    pub description: &'static str,
+}
+
+/// A request body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Body {
+    /// No body.
+    None,
+    /// JSON of the named type (a key of [`TEMPLATES`]).
+    Json {
+        /// The type name, e.g. `WriteDashboard` or `[WriteQuery]`.
+        ty: &'static str,
+        /// Required by the spec.
+        required: bool,
+    },
+    /// `text/plain`.
+    Text {
+        /// Required by the spec.
+        required: bool,
+    },
+    /// Form-encoded fields: the [`Location::Form`] parameters.
+    Form,
+}
+
+/// What a successful answer carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Response {
+    /// Nothing.
+    None,
+    /// JSON.
+    Json,
+    /// Bytes whose type depends on the call (CSV, PNG, PDF, or JSON chosen by a format).
+    Raw,
+}
+
+/// How a list operation pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paging {
+    /// It does not.
+    None,
+    /// `limit` + `offset`.
+    Offset,
+    /// `limit` + a continuation token in this query parameter.
+    Token(&'static str),
+}
+
+/// Lifecycle status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Stable.
+    Stable,
+    /// Beta: may receive breaking changes.
+    Beta,
+    /// Alpha: experimental.
+    Alpha,
+    /// Deprecated.
+    Deprecated,
+    /// Not stated.
+    Unspecified,
+}
+
+impl Operation {
+    /// The lifecycle marker shown by `list` and `--help` (`beta`, `deprecated`, …), if any.
+    pub fn marker(&self) -> Option<&'static str> {
+        match (self.deprecated, self.status) {
+            (true, _) | (_, Status::Deprecated) => Some("deprecated"),
+            (_, Status::Beta) => Some("beta"),
+            (_, Status::Alpha) => Some("alpha"),
+            _ => None,
+        }
+    }
+
+    /// The parameter named `name` (snake or kebab case).
+    pub fn param(&self, name: &str) -> Option<&'static Param> {
+        let name = snake(name);
+        self.params.iter().find(|p| p.name == name)
+    }
+
+    /// The body skeleton for `--template`, if the body is JSON.
+    pub fn template(&self) -> Option<&'static str> {
+        match self.body {
+            Body::Json { ty, .. } => template(ty),
+            _ => None,
+        }
+    }
+}
+
+/// `search-dashboards` → `search_dashboards`.
+pub fn snake(name: &str) -> String {
+    name.replace('-', "_")
+}
+
+/// The operation named `name` (snake or kebab case).
+pub fn find(name: &str) -> Option<&'static Operation> {
+    let name = snake(name);
+    OPERATIONS.iter().find(|op| op.id == name)
+}
+
+/// The JSON skeleton of a body type.
+pub fn template(ty: &str) -> Option<&'static str> {
+    TEMPLATES
+        .binary_search_by(|(name, _)| (*name).cmp(ty))
+        .ok()
+        .map(|i| TEMPLATES[i].1)
+}
+
+/// Up to three operation names close to `name`, for "did you mean".
+pub fn suggestions(name: &str) -> Vec<&'static str> {
+    let name = snake(name);
+    let mut scored: Vec<(usize, &'static str)> = OPERATIONS
+        .iter()
+        .map(|op| (distance(&name, op.id), op.id))
+        .filter(|(d, id)| *d <= 3.max(name.len() / 4) || id.contains(name.as_str()))
+        .collect();
+    scored.sort();
+    scored.into_iter().take(3).map(|(_, id)| id).collect()
+}
+
+/// Levenshtein distance over bytes (names are ASCII).
+fn distance(a: &str, b: &str) -> usize {
+    let b = b.as_bytes();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.bytes().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != cb);
+            let next = (row[j + 1] + 1).min(row[j] + 1).min(prev + cost);
+            prev = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_is_consistent() {
+        assert!(OPERATIONS.len() > 400, "{}", OPERATIONS.len());
+        for op in OPERATIONS {
+            assert_eq!(op.literals.len(), op.path_params.len() + 1, "{}", op.id);
+            for name in op.path_params {
+                let p = op.param(name).unwrap_or_else(|| panic!("{} {name}", op.id));
+                assert_eq!(p.location, Location::Path, "{}", op.id);
+            }
+            if let Body::Json { ty, .. } = op.body {
+                assert!(template(ty).is_some(), "{} has no template for {ty}", op.id);
+            }
+        }
+        assert!(TEMPLATES.windows(2).all(|w| w[0].0 < w[1].0));
+    }
+
+    #[test]
+    fn operations_are_found_by_snake_or_kebab_name() {
+        assert_eq!(
+            find("search-dashboards").map(|o| o.id),
+            Some("search_dashboards")
+        );
+        assert_eq!(
+            find("search_dashboards").map(|o| o.path),
+            Some("/dashboards/search")
+        );
+        assert!(find("search_dashboard").is_none());
+        assert_eq!(suggestions("search_dashboard")[0], "search_dashboards");
+    }
+
+    #[test]
+    fn templates_are_json_of_their_type() {
+        for (name, text) in TEMPLATES {
+            let value: serde_json::Value = serde_json::from_str(text).unwrap();
+            let array = name.starts_with('[');
+            assert_eq!(value.is_array(), array, "{name}: {text}");
+            assert!(
+                array || value.is_object() || *name == "string",
+                "{name}: {text}"
+            );
+        }
+        let query: serde_json::Value =
+            serde_json::from_str(template("WriteQuery").unwrap()).unwrap();
+        assert!(
+            query.get("model").is_some() && query.get("id").is_none(),
+            "{query}"
+        );
+    }
+}

@@ -1,0 +1,297 @@
+//! The operation table of the `looker` command (`cli/src/generated/`): one static entry per
+//! operation (`looker api <operation>`), plus a JSON skeleton per request body type
+//! (`--template`).
+//!
+//! The table is data, not code: static arrays of plain structs whose types live in the CLI's
+//! hand-written `cli/src/table.rs`. The CLI dispatches all operations through one code path, so
+//! a new operation costs a few lines of data and no compile time. The text is laid out here
+//! (one parameter per line) rather than by prettyplease, which would spread every struct literal
+//! over many lines.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use serde_json::{Map, Value};
+
+use crate::ir::{
+    Api, Body, Operation, Paging, Param, ParamLocation, ParamType, Response, Status, TypeDef,
+    TypeKind, TypeRef,
+};
+
+/// Directory of the generated CLI table.
+pub const CLI_GENERATED_DIR: &str = "cli/src/generated";
+
+/// How deep nested structs are spelled out in a body skeleton before they become `{}`.
+const TEMPLATE_DEPTH: usize = 2;
+
+/// `cli/src/generated/mod.rs`.
+pub fn mod_file(api: &Api) -> String {
+    format!(
+        "//! The operation table of `looker api`, generated from {} {}.\n\
+         \n\
+         pub mod operations;\n\
+         pub mod templates;\n\
+         \n\
+         /// The spec version the table was generated from (`info.version`).\n\
+         pub const SPEC_VERSION: &str = {:?};\n",
+        api.title, api.version, api.version
+    )
+}
+
+/// `cli/src/generated/operations.rs`: the table.
+pub fn operations_file(api: &Api) -> String {
+    // Import only the locations in use: an unused import would be a warning.
+    let locations: Vec<&str> = [
+        (ParamLocation::Form, "Form"),
+        (ParamLocation::Path, "Path"),
+        (ParamLocation::Query, "Query"),
+    ]
+    .into_iter()
+    .filter(|(loc, _)| {
+        api.operations
+            .iter()
+            .any(|op| op.params.iter().any(|p| p.location == *loc))
+    })
+    .map(|(_, name)| name)
+    .collect();
+    let mut out = String::from(
+        "//! Every operation of the spec, in spec order, as data for `looker api`.\n\n",
+    );
+    match locations.as_slice() {
+        [] => {}
+        [one] => {
+            let _ = writeln!(out, "use crate::table::Location::{one};");
+        }
+        many => {
+            let _ = writeln!(out, "use crate::table::Location::{{{}}};", many.join(", "));
+        }
+    }
+    out.push_str(
+        "use crate::table::{Body, Method, Operation, Paging, Param, Response, Status, Type};\n\
+         \n\
+         /// Every operation of the spec, in spec order.\n\
+         pub static OPERATIONS: &[Operation] = &[\n",
+    );
+    for op in &api.operations {
+        operation_entry(&mut out, op);
+    }
+    out.push_str("];\n");
+    out
+}
+
+fn operation_entry(out: &mut String, op: &Operation) {
+    let method = match op.http_method.as_str() {
+        "GET" => "Get",
+        "POST" => "Post",
+        "PUT" => "Put",
+        "PATCH" => "Patch",
+        "DELETE" => "Delete",
+        "HEAD" => "Head",
+        _ => "Options",
+    };
+    let status = match op.status {
+        Status::Stable => "Stable",
+        Status::Beta => "Beta",
+        Status::Alpha => "Alpha",
+        Status::Deprecated => "Deprecated",
+        Status::Unspecified => "Unspecified",
+    };
+    let response = match &op.response {
+        Response::Unit => "Response::None",
+        Response::Raw => "Response::Raw",
+        Response::Json(_) | Response::OptionalJson(_) | Response::ByStatus(_) => "Response::Json",
+    };
+    let body = match &op.body {
+        None => "Body::None".to_owned(),
+        Some(Body::Json { ty, required, .. }) => {
+            format!(
+                "Body::Json {{ ty: {:?}, required: {required} }}",
+                type_name(ty)
+            )
+        }
+        Some(Body::Text { required, .. }) => format!("Body::Text {{ required: {required} }}"),
+        Some(Body::Form) => "Body::Form".to_owned(),
+    };
+    let strings = |items: &[String]| {
+        items
+            .iter()
+            .map(|s| format!("{s:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let _ = writeln!(out, "    Operation {{");
+    let _ = writeln!(out, "        id: {:?},", op.id);
+    let _ = writeln!(out, "        method: Method::{method},");
+    let _ = writeln!(out, "        path: {:?},", op.path);
+    let _ = writeln!(out, "        literals: &[{}],", strings(&op.path_literals));
+    let _ = writeln!(out, "        path_params: &[{}],", strings(&op.path_params));
+    if op.params.is_empty() {
+        let _ = writeln!(out, "        params: &[],");
+    } else {
+        let _ = writeln!(out, "        params: &[");
+        for p in &op.params {
+            let _ = writeln!(out, "            {},", param_entry(p));
+        }
+        let _ = writeln!(out, "        ],");
+    }
+    let _ = writeln!(out, "        body: {body},");
+    let _ = writeln!(out, "        response: {response},");
+    let paging = match &op.paging {
+        None => "Paging::None".to_owned(),
+        Some(Paging::Offset { .. }) => "Paging::Offset".to_owned(),
+        Some(Paging::Token { param, .. }) => format!("Paging::Token({param:?})"),
+    };
+    let _ = writeln!(out, "        paging: {paging},");
+    let _ = writeln!(out, "        tag: {:?},", op.tag);
+    let _ = writeln!(out, "        status: Status::{status},");
+    let _ = writeln!(out, "        deprecated: {},", op.deprecated);
+    let _ = writeln!(out, "        unauthenticated: {},", op.unauthenticated);
+    let _ = writeln!(
+        out,
+        "        summary: {:?},",
+        op.summary.as_deref().unwrap_or("").trim()
+    );
+    let _ = writeln!(
+        out,
+        "        description: {:?},",
+        op.description.as_deref().unwrap_or("").trim()
+    );
+    let _ = writeln!(out, "    }},");
+}
+
+fn param_entry(p: &Param) -> String {
+    let location = match p.location {
+        ParamLocation::Path => "Path",
+        ParamLocation::Query => "Query",
+        ParamLocation::Form => "Form",
+    };
+    let ty = match &p.ty {
+        ParamType::String => "Type::String".to_owned(),
+        ParamType::Bool => "Type::Bool".to_owned(),
+        ParamType::Int => "Type::Int".to_owned(),
+        ParamType::Float => "Type::Float".to_owned(),
+        ParamType::CsvStrings => "Type::Strings".to_owned(),
+        ParamType::Json(ty) => format!("Type::Json({:?})", type_name(ty)),
+    };
+    format!(
+        "Param {{ name: {:?}, location: {location}, ty: {ty}, required: {}, deprecated: {}, description: {:?} }}",
+        p.name,
+        p.required,
+        p.deprecated,
+        p.description.as_deref().unwrap_or("").trim()
+    )
+}
+
+/// How a type is named in `--help` and in the template keys: `WriteQuery`, `[string]`,
+/// `{string: integer}`.
+pub fn type_name(ty: &TypeRef) -> String {
+    match ty {
+        TypeRef::String => "string".into(),
+        TypeRef::Bool => "boolean".into(),
+        TypeRef::Int => "integer".into(),
+        TypeRef::Float => "number".into(),
+        TypeRef::Json => "any".into(),
+        TypeRef::Array(inner) => format!("[{}]", type_name(inner)),
+        TypeRef::Map(inner) => format!("{{string: {}}}", type_name(inner)),
+        TypeRef::Named(name) => name.clone(),
+    }
+}
+
+/// How many distinct request body types get a skeleton.
+pub fn template_count(api: &Api) -> usize {
+    templates(api).len()
+}
+
+/// `(type name, compact JSON skeleton)` of every JSON request body type, sorted, distinct.
+fn templates(api: &Api) -> Vec<(String, String)> {
+    let types: HashMap<&str, &TypeDef> = api.types.iter().map(|t| (t.name.as_str(), t)).collect();
+    let mut bodies: Vec<(String, String)> = api
+        .operations
+        .iter()
+        .filter_map(|op| match &op.body {
+            Some(Body::Json { ty, .. }) => {
+                Some((type_name(ty), Value::to_string(&skeleton(ty, &types, 0))))
+            }
+            _ => None,
+        })
+        .collect();
+    bodies.sort();
+    bodies.dedup();
+    bodies
+}
+
+/// `cli/src/generated/templates.rs`: a JSON skeleton per request body type, sorted by type
+/// name (the key `Body::Json::ty` names).
+pub fn templates_file(api: &Api) -> String {
+    let mut out = String::from(
+        "//! A JSON skeleton of every request body type (`looker api <operation> --template`):\n\
+         //! each writable field with a placeholder of its type.\n\
+         \n\
+         /// `(body type name, compact JSON skeleton)`, sorted by name.\n\
+         pub static TEMPLATES: &[(&str, &str)] = &[\n",
+    );
+    for (name, json) in &templates(api) {
+        let _ = writeln!(out, "    ({name:?}, {json:?}),");
+    }
+    out.push_str("];\n");
+    out
+}
+
+/// A placeholder value of `ty`: every writable field of a struct (nested structs spelled out to
+/// [`TEMPLATE_DEPTH`]), `""`, `0`, `false`, `[]`, `{}`, or an enum's first value.
+fn skeleton(ty: &TypeRef, types: &HashMap<&str, &TypeDef>, depth: usize) -> Value {
+    match ty {
+        TypeRef::String => Value::String(String::new()),
+        TypeRef::Bool => Value::Bool(false),
+        TypeRef::Int => Value::from(0),
+        TypeRef::Float => Value::from(0.0),
+        TypeRef::Json => Value::Null,
+        TypeRef::Array(inner) if depth == 0 => Value::Array(vec![skeleton(inner, types, 1)]),
+        TypeRef::Array(_) => Value::Array(Vec::new()),
+        TypeRef::Map(_) => Value::Object(Map::new()),
+        TypeRef::Named(name) => match types.get(name.as_str()).map(|t| &t.kind) {
+            Some(TypeKind::Enum(variants)) => {
+                variants.first().map_or(Value::String(String::new()), |v| {
+                    Value::String(v.value.clone())
+                })
+            }
+            Some(TypeKind::Alias(inner)) => skeleton(inner, types, depth),
+            Some(TypeKind::Struct(fields)) if depth <= TEMPLATE_DEPTH => {
+                // Write types already leave read-only fields out; a body sent as its full type
+                // (all fields read-only) keeps them all.
+                let writable = fields.iter().any(|f| !f.read_only);
+                Value::Object(
+                    fields
+                        .iter()
+                        .filter(|f| !f.deprecated && (!writable || !f.read_only))
+                        .map(|f| (f.json_name.clone(), skeleton(&f.ty, types, depth + 1)))
+                        .collect(),
+                )
+            }
+            _ => Value::Object(Map::new()),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_names_read_like_json_schema() {
+        let ty = TypeRef::Array(Box::new(TypeRef::Map(Box::new(TypeRef::Int))));
+        assert_eq!(type_name(&ty), "[{string: integer}]");
+        assert_eq!(
+            type_name(&TypeRef::Named("WriteQuery".into())),
+            "WriteQuery"
+        );
+    }
+
+    #[test]
+    fn generated_strings_are_valid_rust_literals() {
+        let text = "line \"one\"\n\ttab \\ back é\u{7}";
+        let literal = format!("{text:?}");
+        let parsed: syn::LitStr = syn::parse_str(&literal).unwrap();
+        assert_eq!(parsed.value(), text);
+    }
+}
