@@ -7,8 +7,13 @@ use std::process::Output;
 use looker_sdk::models::{Dashboard, Query, User};
 use looker_sdk_testkit::{FakeLooker, CLIENT_ID, CLIENT_SECRET};
 
+/// The checkout under test: `CARGO_MANIFEST_DIR` read when the test runs (cargo sets it), not
+/// baked in at compile time, which would name another checkout whose test binary a shared target
+/// dir let cargo reuse (see `codegen/src/workspace.rs`).
 fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(|dir| PathBuf::from(dir).join(".."))
+        .unwrap_or_else(|| panic!("run through cargo test: CARGO_MANIFEST_DIR is not set"))
 }
 
 /// `cargo run -p looker-sdk --example <name> -- <args>` in a scratch directory, configured for
