@@ -66,9 +66,12 @@ impl Env {
     }
 }
 
-/// Runs `looker login --no-browser`, "opens" the printed URL, returns (exit code, stderr).
-async fn login(env: &Env) -> (i32, String) {
-    let mut child = env.command(&["login", "--no-browser"]).spawn().unwrap();
+/// Runs `looker login --no-browser` (+ `extra`), "opens" the printed URL, returns (exit code,
+/// stderr).
+async fn login(env: &Env, extra: &[&str]) -> (i32, String) {
+    let mut args = vec!["login", "--no-browser"];
+    args.extend_from_slice(extra);
+    let mut child = env.command(&args).spawn().unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut seen = String::new();
     let url = loop {
@@ -111,7 +114,7 @@ async fn login_then_api_me_uses_the_stored_token_and_logout_deletes_it() {
     assert_eq!(code, 3, "{stderr}");
     assert!(stderr.contains("looker login"), "{stderr}");
 
-    let (code, stderr) = login(&env).await;
+    let (code, stderr) = login(&env, &[]).await;
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains(&format!("{looker_url}/auth?")), "{stderr}");
     assert!(
@@ -171,4 +174,45 @@ async fn a_denied_login_exits_3_and_stores_nothing() {
     assert_eq!(status.code(), Some(3), "{rest}");
     assert!(rest.contains("access_denied"), "{rest}");
     assert!(!env.token_file().exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_with_a_profile_from_looker_ini() {
+    let fake = FakeLooker::default();
+    fake.with(|b| b.echo_auth = false);
+    let (looker_url, base_url) = fake.start().await;
+    let mut env = Env::new(&looker_url, &base_url);
+    env.vars.retain(|(k, _)| !k.starts_with("LOOKERSDK_"));
+    let ini = env.home.path().join("looker.ini");
+    std::fs::write(
+        &ini,
+        format!(
+            "[prod]\nbase_url=http://127.0.0.1:9\n[dev]\nbase_url={base_url}\nlooker_url={looker_url}\n\
+             redirect_uri=http://127.0.0.1:0/cb\nclient_id={CLIENT_GUID}\nverify_ssl=false\n"
+        ),
+    )
+    .unwrap();
+    let ini = ini.display().to_string();
+    let (code, stderr) = login(
+        &env,
+        &["--ini", &ini, "--profile", "dev", "--proxy", "none"],
+    )
+    .await;
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stdout, stderr) = env
+        .run(&[
+            "api",
+            "me",
+            "--ini",
+            &ini,
+            "--profile",
+            "dev",
+            "--proxy",
+            "none",
+        ])
+        .await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("Ada Lovelace"), "{stdout}");
+    assert_eq!(fake.state().auth_requests.len(), 1);
+    assert_eq!(fake.refreshes(), 0);
 }
