@@ -94,13 +94,31 @@ pub fn command() -> Command {
         .subcommand(query_command())
         .subcommand(render_command())
         .subcommand(
-            Command::new("logout")
-                .about("Revoke the session token given with --token or LOOKERSDK_ACCESS_TOKEN"),
+            Command::new("logout").about(
+                "Revoke the session token (the one `looker login` stored, which is then deleted, \
+                 or the one given with --token or LOOKERSDK_ACCESS_TOKEN)",
+            ),
         )
         .subcommand(
-            // Browser OAuth login is issue #11 (sdk/src/oauth.rs); this is its place.
             Command::new("login")
-                .about("Log in through the browser (OAuth); not available in this version"),
+                .about("Log in through the browser (OAuth 2 + PKCE); later commands use the stored token")
+                .long_about(
+                    "Log in through the browser (OAuth 2 authorization code + PKCE): no API \
+                     secret needed. Prints the authorization URL (and opens the browser unless \
+                     --no-browser), waits for Looker's redirect on the loopback redirect_uri, and \
+                     keeps the token in the config dir (looker/tokens.json, mode 0600); later \
+                     commands use it and refresh it.\n\n\
+                     Settings (looker.ini section, LOOKERSDK_* or flags): base_url; looker_url \
+                     (the web host; default: base_url); client_id (the OAuth app's client_guid; \
+                     default: com.looker.cli, pre-registered from Looker 26.10); redirect_uri \
+                     (as registered; default: http://127.0.0.1:7777).",
+                )
+                .arg(
+                    Arg::new("no-browser")
+                        .long("no-browser")
+                        .action(clap::ArgAction::SetTrue)
+                        .help("Only print the URL (for remote shells; paste the address the browser ends on)"),
+                ),
         )
         .subcommand(
             Command::new("completions")

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use looker_sdk::oauth::{FileStore, TokenKey};
 use looker_sdk::{LookerSdk, LookerSdkBuilder, RetryPolicy};
 
 use crate::args::Globals;
@@ -24,6 +25,28 @@ pub fn default_ini_paths(env: &dyn Fn(&str) -> Option<String>) -> Vec<PathBuf> {
         paths.push(dir.join("looker").join("looker.ini"));
     }
     paths
+}
+
+/// The OAuth app `looker login` uses when no `client_id` is configured: the one Looker
+/// pre-registers from 26.10 (an admin enables it), which listens on [`DEFAULT_REDIRECT_URI`].
+pub const DEFAULT_OAUTH_CLIENT_ID: &str = "com.looker.cli";
+/// The redirect URI of [`DEFAULT_OAUTH_CLIENT_ID`] (as Looker's own `looker-cli` sends it).
+pub const DEFAULT_REDIRECT_URI: &str = "http://127.0.0.1:7777";
+
+/// The token file of `looker login` (mode 0600): `$XDG_CONFIG_HOME/looker/tokens.json`, else
+/// `looker/tokens.json` in the platform's config directory (`~/.config` on Linux,
+/// `~/Library/Application Support` on macOS, `%APPDATA%` on Windows).
+pub fn token_file(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    env("XDG_CONFIG_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            env("HOME")
+                .filter(|_| cfg!(all(unix, not(target_os = "macos"))))
+                .map(|h| Path::new(&h).join(".config"))
+        })
+        .or_else(dirs::config_dir)
+        .map(|dir| dir.join("looker").join("tokens.json"))
 }
 
 /// The ini file to read: `--ini`, else the first default that exists.
@@ -113,6 +136,15 @@ pub fn builder(
     }
     if let Some(n) = g.retries {
         b = b.retry(RetryPolicy::default().with_max_attempts(n.saturating_add(1)));
+    }
+    // Browser-login tokens: used when there is neither a token nor API credentials.
+    if let Some(path) = token_file(env) {
+        b = b.token_store(FileStore::new(path));
+        if let Ok(s) = b.settings() {
+            if TokenKey::for_settings(&s).is_none() && !s.has_credentials() {
+                b = b.client_id(DEFAULT_OAUTH_CLIENT_ID);
+            }
+        }
     }
     Ok(b)
 }

@@ -75,6 +75,8 @@ pub fn sdk_exit_code(e: &SdkError) -> i32 {
         },
         SdkError::Auth { source: None, .. } => exit::AUTH,
         SdkError::Config { .. } | SdkError::Request { .. } => exit::USAGE,
+        // The browser login did not complete (denied, timed out, …) or the token file failed.
+        SdkError::OAuth(_) => exit::AUTH,
         // A task the server ran and failed (query error, render failure) is the API's answer.
         SdkError::Task { .. } => exit::API,
         // Transport, Timeout, TaskDeadline (waited too long), Decode (the server sent something

@@ -27,6 +27,7 @@ pub mod error;
 pub mod generated;
 pub mod io;
 pub mod jsonfmt;
+pub mod login;
 pub mod output;
 pub mod send;
 pub mod shortcuts;
@@ -105,11 +106,8 @@ async fn dispatch(argv: Vec<OsString>, io: &mut Io) -> Result<i32, CliError> {
             }
             "query" => shortcuts::query(sub, &globals, io).await,
             "render" => shortcuts::render(sub, &globals, io).await,
-            "logout" => logout(&globals, io).await,
-            "login" => Err(CliError::usage(
-                "`looker login` (browser OAuth) is not available in this version; use an API key \
-                 (looker.ini, LOOKERSDK_CLIENT_ID/LOOKERSDK_CLIENT_SECRET) or --token",
-            )),
+            "logout" => login::logout(&globals, io).await,
+            "login" => login::login(sub.get_flag("no-browser"), &globals, io).await,
             "completions" => completions(sub, io).await,
             other => Err(CliError::usage(format!("unknown command {other}"))),
         }
@@ -184,23 +182,6 @@ async fn call(
     api::shape(globals)?;
     let sdk = config::connect(globals).await?;
     send::call(&sdk, globals, prepared, mode, io).await
-}
-
-async fn logout(globals: &Globals, io: &mut Io) -> Result<(), CliError> {
-    let env = |name: &str| std::env::var(name).ok();
-    let has_token =
-        globals.token.is_some() || env(config::TOKEN_ENV).is_some_and(|t| !t.is_empty());
-    if !has_token {
-        return Err(CliError::usage(format!(
-            "no session to revoke: give the token with --token or {}; a session made from API \
-             credentials ends with the command that made it",
-            config::TOKEN_ENV
-        )));
-    }
-    let sdk = config::connect(globals).await?;
-    sdk.auth().logout().await?;
-    io.stderr.line("looker: logged out (the token is revoked)");
-    Ok(())
 }
 
 async fn completions(sub: &clap::ArgMatches, io: &mut Io) -> Result<(), CliError> {

@@ -536,8 +536,8 @@ fn profiles_and_precedence() {
     let run = run_plain(&scratch, &["me"], &[]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("base_url"), "{}", run.stderr);
-    // A client id without a secret (an OAuth app's id, to the SDK) cannot log in with API
-    // keys: an authentication error that names what is missing.
+    // A client id without a secret is an OAuth app's client_guid: not logged in with it yet,
+    // and the error names both ways out.
     let run = run_plain(
         &scratch,
         &["me", "--base-url", &server.base_url, "--client-id", "x"],
@@ -545,6 +545,7 @@ fn profiles_and_precedence() {
     );
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert!(run.stderr.contains("client_secret"), "{}", run.stderr);
+    assert!(run.stderr.contains("looker login"), "{}", run.stderr);
 }
 
 #[test]

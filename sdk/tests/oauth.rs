@@ -533,7 +533,8 @@ async fn logout_revokes_the_token_and_deletes_it_from_the_store() {
     assert!(!next.auth().can_authenticate());
     let e = next.get_json::<Value>("/user").await.unwrap_err();
     assert!(matches!(e, Error::Auth { .. }), "{e:?}");
-    assert!(e.to_string().contains("log in again"), "{e}");
+    assert!(e.to_string().contains("not logged in"), "{e}");
+    assert!(e.to_string().contains("log in through the browser"), "{e}");
     assert_eq!(fake.state().auth_requests.len(), 1);
 }
 

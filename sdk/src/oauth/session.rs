@@ -197,7 +197,7 @@ impl OAuthSession {
         let Some(refresh) = self.refresh_token() else {
             return Err(Error::auth(
                 format!(
-                    "not logged in to {}: there is no OAuth token to use or refresh; log in again (looker_sdk::oauth::login_interactive)",
+                    "not logged in to {}: there is no OAuth token to use or refresh; log in through the browser first (`looker login`, or looker_sdk::oauth::login_interactive), or set client_secret too to log in with an API key",
                     settings.base_url()
                 ),
                 None,

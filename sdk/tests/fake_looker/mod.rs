@@ -33,6 +33,8 @@ pub struct Behaviour {
     pub rotate_refresh: bool,
     /// Every refresh token is refused (and echoed in the error).
     pub refuse_refresh: bool,
+    /// `GET /api/4.0/user` echoes the Authorization header as `auth`.
+    pub echo_auth: bool,
 }
 
 impl Default for Behaviour {
@@ -44,6 +46,7 @@ impl Default for Behaviour {
             expires_in: 3600,
             rotate_refresh: false,
             refuse_refresh: false,
+            echo_auth: true,
         }
     }
 }
@@ -282,7 +285,12 @@ async fn api_call(State(f): State<FakeLooker>, req: Request) -> Response {
             .into_response();
     }
     match (method.as_str(), path.as_str()) {
-        ("GET", "/api/4.0/user") => Json(json!({ "id": "7", "auth": auth })).into_response(),
+        ("GET", "/api/4.0/user") if s.behaviour.echo_auth => {
+            Json(json!({ "id": "7", "auth": auth })).into_response()
+        }
+        ("GET", "/api/4.0/user") => {
+            Json(json!({ "id": "7", "display_name": "Ada Lovelace" })).into_response()
+        }
         ("DELETE", "/api/4.0/logout") => {
             s.access_tokens.remove(&token);
             s.logouts += 1;
