@@ -70,9 +70,9 @@
 //!
 //! [`workflows`]: `.paginate()` on every list operation (a `Stream` of items or pages, no
 //! paging headers needed), one-`.await` waiters for query tasks, render tasks, PDT builds and
-//! deploys ([`LookerSdk::render_dashboard`], [`LookerSdk::run_query_task`], …) with one
-//! [`workflows::PollPolicy`], and [`workflows::QueryPool`] for many queries within Looker's
-//! concurrency limit.
+//! deploys (`render_dashboard`, `run_query_task`, … with the `render_task` / `query`
+//! features) with one [`workflows::PollPolicy`], and `workflows::QueryPool` (`query`) for many
+//! queries within Looker's concurrency limit.
 //!
 //! # Raw requests
 //!

@@ -4,7 +4,8 @@
 //! - **Pagination** ([`Paginator`]): `.paginate()` on every list operation's builder.
 //! - **Waiters** ([`PollPolicy`]): query tasks, render tasks, PDT builds and async deploys,
 //!   polled with backoff to a deadline, every terminal failure a typed [`Error::Task`].
-//! - **The query pool** ([`QueryPool`]): many queries with a bound on how many run at once.
+//! - **The query pool** (`QueryPool`, with the `query` feature): many queries with a bound on
+//!   how many run at once.
 //!
 //! Workflows call the generated operations like a user would; they need the Cargo feature of
 //! the operations they use (`query`, `render_task`, `derived_table`, `project`).

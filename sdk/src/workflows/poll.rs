@@ -99,7 +99,7 @@ impl PollPolicy {
     }
 }
 
-/// A waiter's view of its task, given to an [`on_status`](crate::workflows::QueryTaskWait::on_status)
+/// A waiter's view of its task, given to a waiter's `on_status`
 /// observer whenever the task's status changes.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
