@@ -35,7 +35,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Run Query Async",
-        description: "### Create an async query task\n\nCreates a query task (job) to run a previously created query asynchronously. Returns a Query Task ID.\n\nUse [query_task(query_task_id)](#!/Query/query_task) to check the execution status of the query task.\nAfter the query task status reaches \"Complete\", use [query_task_results(query_task_id)](#!/Query/query_task_results) to fetch the results of the query.",
+        description: "### Create an async query task\n\nCreates a query task (job) to run a previously created query asynchronously. Returns a Query Task ID.\n\nUse query_task(query_task_id) to check the execution status of the query task.\nAfter the query task status reaches \"Complete\", use query_task_results(query_task_id) to fetch the results of the query.",
     },
     Operation {
         id: "query_task_multi_results",
@@ -74,7 +74,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Get Async Query Info",
-        description: "### Get Query Task details\n\nUse this function to check the status of an async query task. After the status\nreaches \"Complete\", you can call [query_task_results(query_task_id)](#!/Query/query_task_results) to\nretrieve the results of the query.\n\nUse [create_query_task()](#!/Query/create_query_task) to create an async query task.",
+        description: "### Get Query Task details\n\nUse this function to check the status of an async query task. After the status\nreaches \"Complete\", you can call query_task_results(query_task_id) to\nretrieve the results of the query.\n\nUse create_query_task() to create an async query task.",
     },
     Operation {
         id: "query_task_results",
@@ -93,7 +93,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Get Async Query Results",
-        description: "### Get Async Query Results\n\nReturns the results of an async query task if the query has completed.\n\nIf the query task is still running or waiting to run, this function returns 202 Accepted.\n\nIf the query task ID is invalid or the cached results of the query task have expired, this function returns 404 Not Found.\n\nUse [query_task(query_task_id)](#!/Query/query_task) to check the execution status of the query task\nCall query_task_results only after the query task status reaches \"Complete\".\n\nYou can also use [query_task_multi_results()](#!/Query/query_task_multi_results) retrieve the\nresults of multiple async query tasks at the same time.\n\n#### SQL Error Handling:\nIf the query fails due to a SQL db error, how this is communicated depends on the result_format you requested in `create_query_task()`.\n\nFor `json_detail` result_format: `query_task_results()` will respond with HTTP status '200 OK' and db SQL error info\nwill be in the `errors` property of the response object. The 'data' property will be empty.\n\nFor all other result formats: `query_task_results()` will respond with HTTP status `400 Bad Request` and some db SQL error info\nwill be in the message of the 400 error response, but not as detailed as expressed in `json_detail.errors`.\nThese data formats can only carry row data, and error info is not row data.",
+        description: "### Get Async Query Results\n\nReturns the results of an async query task if the query has completed.\n\nIf the query task is still running or waiting to run, this function returns 202 Accepted.\n\nIf the query task ID is invalid or the cached results of the query task have expired, this function returns 404 Not Found.\n\nUse query_task(query_task_id) to check the execution status of the query task\nCall query_task_results only after the query task status reaches \"Complete\".\n\nYou can also use query_task_multi_results() retrieve the\nresults of multiple async query tasks at the same time.\n\n#### SQL Error Handling:\nIf the query fails due to a SQL db error, how this is communicated depends on the result_format you requested in `create_query_task()`.\n\nFor `json_detail` result_format: `query_task_results()` will respond with HTTP status '200 OK' and db SQL error info\nwill be in the `errors` property of the response object. The 'data' property will be empty.\n\nFor all other result formats: `query_task_results()` will respond with HTTP status `400 Bad Request` and some db SQL error info\nwill be in the message of the 400 error response, but not as detailed as expressed in `json_detail.errors`.\nThese data formats can only carry row data, and error info is not row data.",
     },
     Operation {
         id: "query",
@@ -323,7 +323,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Search Agents",
-        description: "### Search Agents\n\nReturns an array of agent objects that match the specified search criteria.\n\nThe parameters `limit`, and `offset` are recommended for fetching results in page-size chunks.\n\nGet a **single agent** by id with [get_agent()](#!/Agent/get_agent)",
+        description: "### Search Agents\n\nReturns an array of agent objects that match the specified search criteria.\n\nThe parameters `limit`, and `offset` are recommended for fetching results in page-size chunks.\n\nGet a **single agent** by id with get_agent()",
     },
     Operation {
         id: "create_agent",
@@ -726,7 +726,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Search artifacts",
-        description: "### Search all key/value pairs in a namespace for matching criteria.\n\nReturns an array of artifacts matching the specified search criteria.\n\nKey search patterns use case-insensitive matching and can contain `%` and `_` as SQL LIKE pattern match wildcard expressions.\n\nThe parameters `min_size` and `max_size` can be used individually or together.\n\n- `min_size` finds artifacts with sizes greater than or equal to its value\n- `max_size` finds artifacts with sizes less than or equal to its value\n- using both parameters restricts the minimum and maximum size range for artifacts\n\n**NOTE**: Artifacts are always returned in alphanumeric order by key.\n\nGet a **single artifact** by namespace and key with [`artifact`](#!/Artifact/artifact)\n\n**Note**: The artifact storage API can only be used by Looker-built extensions.",
+        description: "### Search all key/value pairs in a namespace for matching criteria.\n\nReturns an array of artifacts matching the specified search criteria.\n\nKey search patterns use case-insensitive matching and can contain `%` and `_` as SQL LIKE pattern match wildcard expressions.\n\nThe parameters `min_size` and `max_size` can be used individually or together.\n\n- `min_size` finds artifacts with sizes greater than or equal to its value\n- `max_size` finds artifacts with sizes less than or equal to its value\n- using both parameters restricts the minimum and maximum size range for artifacts\n\n**NOTE**: Artifacts are always returned in alphanumeric order by key.\n\nGet a **single artifact** by namespace and key with `artifact`\n\n**Note**: The artifact storage API can only be used by Looker-built extensions.",
     },
     Operation {
         id: "artifact",
@@ -811,7 +811,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: true,
         unauthenticated: false,
         summary: "Fetch Continuous Integration run",
-        description: "### Fetches a CI Run.\n\nThis endpoint is deprecated. [Get Continuous Integration Run](#!/Project/get_continuous_integration_run) should be used instead.",
+        description: "### Fetches a CI Run.\n\nThis endpoint is deprecated. Get Continuous Integration Run should be used instead.",
     },
     Operation {
         id: "create_ci_run",
@@ -831,7 +831,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: true,
         unauthenticated: false,
         summary: "Create a Continuous Integration run",
-        description: "### Creates a CI Run.\n\nThis endpoint is deprecated. [Create Continuous Integration Run](#!/Project/create_continuous_integration_run) should be used instead.",
+        description: "### Creates a CI Run.\n\nThis endpoint is deprecated. Create Continuous Integration Run should be used instead.",
     },
     Operation {
         id: "create_continuous_integration_run",
@@ -925,7 +925,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Get all Color Collections",
-        description: "### Get an array of all existing Color Collections\nGet a **single** color collection by id with [ColorCollection](#!/ColorCollection/color_collection)\n\nGet all **standard** color collections with [ColorCollection](#!/ColorCollection/color_collections_standard)\n\nGet all **custom** color collections with [ColorCollection](#!/ColorCollection/color_collections_custom)\n\n**Note**: Only an API user with the Admin role can call this endpoint. Unauthorized requests will return `Not Found` (404) errors.",
+        description: "### Get an array of all existing Color Collections\nGet a **single** color collection by id with ColorCollection\n\nGet all **standard** color collections with ColorCollection\n\nGet all **custom** color collections with ColorCollection\n\n**Note**: Only an API user with the Admin role can call this endpoint. Unauthorized requests will return `Not Found` (404) errors.",
     },
     Operation {
         id: "create_color_collection",
@@ -942,7 +942,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Create ColorCollection",
-        description: "### Create a custom color collection with the specified information\n\nCreates a new custom color collection object, returning the details, including the created id.\n\n**Update** an existing color collection with [Update Color Collection](#!/ColorCollection/update_color_collection)\n\n**Permanently delete** an existing custom color collection with [Delete Color Collection](#!/ColorCollection/delete_color_collection)\n\n**Note**: Only an API user with the Admin role can call this endpoint. Unauthorized requests will return `Not Found` (404) errors.",
+        description: "### Create a custom color collection with the specified information\n\nCreates a new custom color collection object, returning the details, including the created id.\n\n**Update** an existing color collection with Update Color Collection\n\n**Permanently delete** an existing custom color collection with Delete Color Collection\n\n**Note**: Only an API user with the Admin role can call this endpoint. Unauthorized requests will return `Not Found` (404) errors.",
     },
     Operation {
         id: "color_collections_custom",
@@ -961,7 +961,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Get all Custom Color Collections",
-        description: "### Get an array of all existing **Custom** Color Collections\nGet a **single** color collection by id with [ColorCollection](#!/ColorCollection/color_collection)\n\nGet all **standard** color collections with [ColorCollection](#!/ColorCollection/color_collections_standard)\n\n**Note**: Only an API user with the Admin role can call this endpoint. Unauthorized requests will return `Not Found` (404) errors.",
+        description: "### Get an array of all existing **Custom** Color Collections\nGet a **single** color collection by id with ColorCollection\n\nGet all **standard** color collections with ColorCollection\n\n**Note**: Only an API user with the Admin role can call this endpoint. Unauthorized requests will return `Not Found` (404) errors.",
     },
     Operation {
         id: "color_collections_standard",
@@ -980,7 +980,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Get all Standard Color Collections",
-        description: "### Get an array of all existing **Standard** Color Collections\nGet a **single** color collection by id with [ColorCollection](#!/ColorCollection/color_collection)\n\nGet all **custom** color collections with [ColorCollection](#!/ColorCollection/color_collections_custom)\n\n**Note**: Only an API user with the Admin role can call this endpoint. Unauthorized requests will return `Not Found` (404) errors.",
+        description: "### Get an array of all existing **Standard** Color Collections\nGet a **single** color collection by id with ColorCollection\n\nGet all **custom** color collections with ColorCollection\n\n**Note**: Only an API user with the Admin role can call this endpoint. Unauthorized requests will return `Not Found` (404) errors.",
     },
     Operation {
         id: "default_color_collection",
@@ -997,7 +997,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Get Default Color Collection",
-        description: "### Get the default color collection\n\nUse this to retrieve the default Color Collection.\n\nSet the default color collection with [ColorCollection](#!/ColorCollection/set_default_color_collection)",
+        description: "### Get the default color collection\n\nUse this to retrieve the default Color Collection.\n\nSet the default color collection with ColorCollection",
     },
     Operation {
         id: "set_default_color_collection",
@@ -1036,7 +1036,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Get Color Collection by ID",
-        description: "### Get a Color Collection by ID\n\nUse this to retrieve a specific Color Collection.\nGet a **single** color collection by id with [ColorCollection](#!/ColorCollection/color_collection)\n\nGet all **standard** color collections with [ColorCollection](#!/ColorCollection/color_collections_standard)\n\nGet all **custom** color collections with [ColorCollection](#!/ColorCollection/color_collections_custom)\n\n**Note**: Only an API user with the Admin role can call this endpoint. Unauthorized requests will return `Not Found` (404) errors.",
+        description: "### Get a Color Collection by ID\n\nUse this to retrieve a specific Color Collection.\nGet a **single** color collection by id with ColorCollection\n\nGet all **standard** color collections with ColorCollection\n\nGet all **custom** color collections with ColorCollection\n\n**Note**: Only an API user with the Admin role can call this endpoint. Unauthorized requests will return `Not Found` (404) errors.",
     },
     Operation {
         id: "delete_color_collection",
@@ -1322,7 +1322,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Search Content",
-        description: "### Search across looks, dashboards, and lookml dashboards. The terms field will be matched against the\ntitle and description of the content and the closest results are returned. Content that has been frequently\nviewed and those pieces of content stored in public folders will be ranked more highly in the results.\n\nThis endpoint does not return a full description of these content types. For more specific information\nabout each type please refer to the individual content specific API endpoints.\n\nGet the **full details** of a specific dashboard (or lookml dashboard) by id with [dashboard()](#!/Dashboard/dashboard)\nGet the **full details** of a specific look by id with [look()](#!/Look/look)",
+        description: "### Search across looks, dashboards, and lookml dashboards. The terms field will be matched against the\ntitle and description of the content and the closest results are returned. Content that has been frequently\nviewed and those pieces of content stored in public folders will be ranked more highly in the results.\n\nThis endpoint does not return a full description of these content types. For more specific information\nabout each type please refer to the individual content specific API endpoints.\n\nGet the **full details** of a specific dashboard (or lookml dashboard) by id with dashboard()\nGet the **full details** of a specific look by id with look()",
     },
     Operation {
         id: "content_summary",
@@ -1555,7 +1555,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Search Conversations",
-        description: "### Search Conversations\n\nReturns an array of conversation objects that match the specified search criteria.\nThis will only return conversations owned by the current user.\n\nThe parameters `limit`, and `offset` are recommended for fetching results in page-size chunks.\n\nGet a **single conversation** by id with [get_conversation()](#!/Conversation/get_conversation)",
+        description: "### Search Conversations\n\nReturns an array of conversation objects that match the specified search criteria.\nThis will only return conversations owned by the current user.\n\nThe parameters `limit`, and `offset` are recommended for fetching results in page-size chunks.\n\nGet a **single conversation** by id with get_conversation()",
     },
     Operation {
         id: "create_conversation",
@@ -1732,7 +1732,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Get All Dashboards",
-        description: "### Get information about all active dashboards.\n\nReturns an array of **abbreviated dashboard objects**. Dashboards marked as deleted are excluded from this list.\n\nGet the **full details** of a specific dashboard by id with [dashboard()](#!/Dashboard/dashboard)\n\nFind **deleted dashboards** with [search_dashboards()](#!/Dashboard/search_dashboards)",
+        description: "### Get information about all active dashboards.\n\nReturns an array of **abbreviated dashboard objects**. Dashboards marked as deleted are excluded from this list.\n\nGet the **full details** of a specific dashboard by id with dashboard()\n\nFind **deleted dashboards** with search_dashboards()",
     },
     Operation {
         id: "create_dashboard",
@@ -1749,7 +1749,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Create Dashboard",
-        description: "### Create a new dashboard\n\nCreates a new dashboard object and returns the details of the newly created dashboard.\n\n`Title` and `space_id` are required fields.\n`Space_id` must contain the id of an existing space.\nA dashboard's `title` must be unique within the space in which it resides.\n\nIf you receive a 422 error response when creating a dashboard, be sure to look at the\nresponse body for information about exactly which fields are missing or contain invalid data.\n\nYou can **update** an existing dashboard with [update_dashboard()](#!/Dashboard/update_dashboard)\n\nYou can **permanently delete** an existing dashboard with [delete_dashboard()](#!/Dashboard/delete_dashboard)",
+        description: "### Create a new dashboard\n\nCreates a new dashboard object and returns the details of the newly created dashboard.\n\n`Title` and `space_id` are required fields.\n`Space_id` must contain the id of an existing space.\nA dashboard's `title` must be unique within the space in which it resides.\n\nIf you receive a 422 error response when creating a dashboard, be sure to look at the\nresponse body for information about exactly which fields are missing or contain invalid data.\n\nYou can **update** an existing dashboard with update_dashboard()\n\nYou can **permanently delete** an existing dashboard with delete_dashboard()",
     },
     Operation {
         id: "search_dashboards",
@@ -1787,7 +1787,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Search Dashboards",
-        description: "### Search Dashboards\n\nReturns an array of **user-defined dashboard** objects that match the specified search criteria.\nNote, [search_dashboards()](#!/Dashboard/search_dashboards) does not return LookML dashboard objects.\n\nIf multiple search params are given and `filter_or` is FALSE or not specified,\nsearch params are combined in a logical AND operation.\nOnly rows that match *all* search param criteria will be returned.\n\nIf `filter_or` is TRUE, multiple search params are combined in a logical OR operation.\nResults will include rows that match **any** of the search criteria.\n\nString search params use case-insensitive matching.\nString search params can contain `%` and '_' as SQL LIKE pattern match wildcard expressions.\nexample=\"dan%\" will match \"danger\" and \"Danzig\" but not \"David\"\nexample=\"D_m%\" will match \"Damage\" and \"dump\"\n\nInteger search params can accept a single value or a comma separated list of values. The multiple\nvalues will be combined under a logical OR operation - results will match at least one of\nthe given values.\n\nMost search params can accept \"IS NULL\" and \"NOT NULL\" as special expressions to match\nor exclude (respectively) rows where the column is null.\n\nBoolean search params accept only \"true\" and \"false\" as values.\n\n\nThe parameters `limit`, and `offset` are recommended for fetching results in page-size chunks.\n\nGet a **single dashboard** by id with [dashboard()](#!/Dashboard/dashboard)",
+        description: "### Search Dashboards\n\nReturns an array of **user-defined dashboard** objects that match the specified search criteria.\nNote, search_dashboards() does not return LookML dashboard objects.\n\nIf multiple search params are given and `filter_or` is FALSE or not specified,\nsearch params are combined in a logical AND operation.\nOnly rows that match *all* search param criteria will be returned.\n\nIf `filter_or` is TRUE, multiple search params are combined in a logical OR operation.\nResults will include rows that match **any** of the search criteria.\n\nString search params use case-insensitive matching.\nString search params can contain `%` and '_' as SQL LIKE pattern match wildcard expressions.\nexample=\"dan%\" will match \"danger\" and \"Danzig\" but not \"David\"\nexample=\"D_m%\" will match \"Damage\" and \"dump\"\n\nInteger search params can accept a single value or a comma separated list of values. The multiple\nvalues will be combined under a logical OR operation - results will match at least one of\nthe given values.\n\nMost search params can accept \"IS NULL\" and \"NOT NULL\" as special expressions to match\nor exclude (respectively) rows where the column is null.\n\nBoolean search params accept only \"true\" and \"false\" as values.\n\n\nThe parameters `limit`, and `offset` are recommended for fetching results in page-size chunks.\n\nGet a **single dashboard** by id with dashboard()",
     },
     Operation {
         id: "import_lookml_dashboard",
@@ -1808,7 +1808,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Import LookML Dashboard",
-        description: "### Import a LookML dashboard to a space as a UDD\nCreates a UDD (a dashboard which exists in the Looker database rather than as a LookML file) from the LookML dashboard\nand places it in the space specified. The created UDD will have a lookml_link_id which links to the original LookML dashboard.\n\nTo give the imported dashboard specify a (e.g. title: \"my title\") in the body of your request, otherwise the imported\ndashboard will have the same title as the original LookML dashboard.\n\nFor this operation to succeed the user must have permission to see the LookML dashboard in question, and have permission to\ncreate content in the space the dashboard is being imported to.\n\n**Sync** a linked UDD with [sync_lookml_dashboard()](#!/Dashboard/sync_lookml_dashboard)\n**Unlink** a linked UDD by setting lookml_link_id to null with [update_dashboard()](#!/Dashboard/update_dashboard)",
+        description: "### Import a LookML dashboard to a space as a UDD\nCreates a UDD (a dashboard which exists in the Looker database rather than as a LookML file) from the LookML dashboard\nand places it in the space specified. The created UDD will have a lookml_link_id which links to the original LookML dashboard.\n\nTo give the imported dashboard specify a (e.g. title: \"my title\") in the body of your request, otherwise the imported\ndashboard will have the same title as the original LookML dashboard.\n\nFor this operation to succeed the user must have permission to see the LookML dashboard in question, and have permission to\ncreate content in the space the dashboard is being imported to.\n\n**Sync** a linked UDD with sync_lookml_dashboard()\n**Unlink** a linked UDD by setting lookml_link_id to null with update_dashboard()",
     },
     Operation {
         id: "sync_lookml_dashboard",
@@ -1829,7 +1829,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Sync LookML Dashboard",
-        description: "### Update all linked dashboards to match the specified LookML dashboard.\n\nAny UDD (a dashboard which exists in the Looker database rather than as a LookML file) which has a `lookml_link_id`\nproperty value referring to a LookML dashboard's id (model::dashboardname) will be updated so that it matches the current state of the LookML dashboard.\n\nIf the dashboard_ids parameter is specified, only the dashboards with the specified ids will be updated.\n\nFor this operation to succeed the user must have permission to view the LookML dashboard, and only linked dashboards\nthat the user has permission to update will be synced.\n\nTo **link** or **unlink** a UDD set the `lookml_link_id` property with [update_dashboard()](#!/Dashboard/update_dashboard)",
+        description: "### Update all linked dashboards to match the specified LookML dashboard.\n\nAny UDD (a dashboard which exists in the Looker database rather than as a LookML file) which has a `lookml_link_id`\nproperty value referring to a LookML dashboard's id (model::dashboardname) will be updated so that it matches the current state of the LookML dashboard.\n\nIf the dashboard_ids parameter is specified, only the dashboards with the specified ids will be updated.\n\nFor this operation to succeed the user must have permission to view the LookML dashboard, and only linked dashboards\nthat the user has permission to update will be synced.\n\nTo **link** or **unlink** a UDD set the `lookml_link_id` property with update_dashboard()",
     },
     Operation {
         id: "dashboard",
@@ -1849,7 +1849,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Get Dashboard",
-        description: "### Get information about a dashboard\n\nReturns the full details of the identified dashboard object\n\nGet a **summary list** of all active dashboards with [all_dashboards()](#!/Dashboard/all_dashboards)\n\nYou can **Search** for dashboards with [search_dashboards()](#!/Dashboard/search_dashboards)",
+        description: "### Get information about a dashboard\n\nReturns the full details of the identified dashboard object\n\nGet a **summary list** of all active dashboards with all_dashboards()\n\nYou can **Search** for dashboards with search_dashboards()",
     },
     Operation {
         id: "delete_dashboard",
@@ -1868,7 +1868,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Delete Dashboard",
-        description: "### Delete the dashboard with the specified id\n\nPermanently **deletes** a dashboard. (The dashboard cannot be recovered after this operation.)\n\n\"Soft\" delete or hide a dashboard by setting its `deleted` status to `True` with [update_dashboard()](#!/Dashboard/update_dashboard).\n\nNote: When a dashboard is deleted in the UI, it is soft deleted. Use this API call to permanently remove it, if desired.",
+        description: "### Delete the dashboard with the specified id\n\nPermanently **deletes** a dashboard. (The dashboard cannot be recovered after this operation.)\n\n\"Soft\" delete or hide a dashboard by setting its `deleted` status to `True` with update_dashboard().\n\nNote: When a dashboard is deleted in the UI, it is soft deleted. Use this API call to permanently remove it, if desired.",
     },
     Operation {
         id: "update_dashboard",
@@ -1887,7 +1887,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Update Dashboard",
-        description: "### Update a dashboard\n\nYou can use this function to change the string and integer properties of\na dashboard. Nested objects such as filters, dashboard elements, or dashboard layout components\ncannot be modified by this function - use the update functions for the respective\nnested object types (like [update_dashboard_filter()](#!/Dashboard/update_dashboard_filter) to change a filter)\nto modify nested objects referenced by a dashboard.\n\nIf you receive a 422 error response when updating a dashboard, be sure to look at the\nresponse body for information about exactly which fields are missing or contain invalid data.",
+        description: "### Update a dashboard\n\nYou can use this function to change the string and integer properties of\na dashboard. Nested objects such as filters, dashboard elements, or dashboard layout components\ncannot be modified by this function - use the update functions for the respective\nnested object types (like update_dashboard_filter() to change a filter)\nto modify nested objects referenced by a dashboard.\n\nIf you receive a 422 error response when updating a dashboard, be sure to look at the\nresponse body for information about exactly which fields are missing or contain invalid data.",
     },
     Operation {
         id: "dashboard_aggregate_table_lookml",
@@ -1931,7 +1931,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Search LookML Dashboards",
-        description: "### Search LookML Dashboards\n\nReturns an array of **LookML Dashboard** objects that match the specified search criteria.\nNote, this only returns LookML Dashboards in production.\n\nIf multiple search params are given and `filter_or` is FALSE or not specified,\nsearch params are combined in a logical AND operation.\nOnly rows that match *all* search param criteria will be returned.\n\nIf `filter_or` is TRUE, multiple search params are combined in a logical OR operation.\nResults will include rows that match **any** of the search criteria.\n\nString search params use case-insensitive matching.\nString search params can contain `%` and '_' as SQL LIKE pattern match wildcard expressions.\nexample=\"dan%\" will match \"danger\" and \"Danzig\" but not \"David\"\nexample=\"D_m%\" will match \"Damage\" and \"dump\"\n\nInteger search params can accept a single value or a comma separated list of values. The multiple\nvalues will be combined under a logical OR operation - results will match at least one of\nthe given values.\n\nMost search params can accept \"IS NULL\" and \"NOT NULL\" as special expressions to match\nor exclude (respectively) rows where the column is null.\n\nBoolean search params accept only \"true\" and \"false\" as values.\n\n\nThe parameters `limit`, and `offset` are recommended for fetching results in page-size chunks.\n\nGet a **single LookML dashboard** by id with [dashboard_lookml()](#!/Dashboard/dashboard_lookml)",
+        description: "### Search LookML Dashboards\n\nReturns an array of **LookML Dashboard** objects that match the specified search criteria.\nNote, this only returns LookML Dashboards in production.\n\nIf multiple search params are given and `filter_or` is FALSE or not specified,\nsearch params are combined in a logical AND operation.\nOnly rows that match *all* search param criteria will be returned.\n\nIf `filter_or` is TRUE, multiple search params are combined in a logical OR operation.\nResults will include rows that match **any** of the search criteria.\n\nString search params use case-insensitive matching.\nString search params can contain `%` and '_' as SQL LIKE pattern match wildcard expressions.\nexample=\"dan%\" will match \"danger\" and \"Danzig\" but not \"David\"\nexample=\"D_m%\" will match \"Damage\" and \"dump\"\n\nInteger search params can accept a single value or a comma separated list of values. The multiple\nvalues will be combined under a logical OR operation - results will match at least one of\nthe given values.\n\nMost search params can accept \"IS NULL\" and \"NOT NULL\" as special expressions to match\nor exclude (respectively) rows where the column is null.\n\nBoolean search params accept only \"true\" and \"false\" as values.\n\n\nThe parameters `limit`, and `offset` are recommended for fetching results in page-size chunks.\n\nGet a **single LookML dashboard** by id with dashboard_lookml()",
     },
     Operation {
         id: "dashboard_lookml",
@@ -1987,7 +1987,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Import Dashboard from LookML",
-        description: "### Creates a dashboard object based on LookML Dashboard YAML, and returns the details of the newly created dashboard.\n\nIf a dashboard exists with the YAML-defined \"preferred_slug\", the new dashboard will overwrite it. Otherwise, a new\ndashboard will be created. Note that when a dashboard is overwritten, alerts will not be maintained.\n\nIf a folder_id is specified: new dashboards will be placed in that folder, and overwritten dashboards will be moved to it\nIf the folder_id isn't specified: new dashboards will be placed in the caller's personal folder, and overwritten dashboards\nwill remain where they were\n\nLookML must contain valid LookML YAML code. It's recommended to use the LookML format returned\nfrom [dashboard_lookml()](#!/Dashboard/dashboard_lookml) as the input LookML (newlines replaced with \n).\n\nNote that the created dashboard is not linked to any LookML Dashboard,\ni.e. [sync_lookml_dashboard()](#!/Dashboard/sync_lookml_dashboard) will not update dashboards created by this method.",
+        description: "### Creates a dashboard object based on LookML Dashboard YAML, and returns the details of the newly created dashboard.\n\nIf a dashboard exists with the YAML-defined \"preferred_slug\", the new dashboard will overwrite it. Otherwise, a new\ndashboard will be created. Note that when a dashboard is overwritten, alerts will not be maintained.\n\nIf a folder_id is specified: new dashboards will be placed in that folder, and overwritten dashboards will be moved to it\nIf the folder_id isn't specified: new dashboards will be placed in the caller's personal folder, and overwritten dashboards\nwill remain where they were\n\nLookML must contain valid LookML YAML code. It's recommended to use the LookML format returned\nfrom dashboard_lookml() as the input LookML (newlines replaced with \n).\n\nNote that the created dashboard is not linked to any LookML Dashboard,\ni.e. sync_lookml_dashboard() will not update dashboards created by this method.",
     },
     Operation {
         id: "create_dashboard_from_lookml",
@@ -2004,7 +2004,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Create Dashboard from LookML",
-        description: "# DEPRECATED:  Use [import_dashboard_from_lookml()](#!/Dashboard/import_dashboard_from_lookml)",
+        description: "# DEPRECATED:  Use import_dashboard_from_lookml()",
     },
     Operation {
         id: "copy_dashboard",
@@ -3706,7 +3706,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Set User Attribute Group Value",
-        description: "### Set the value of a user attribute for a group.\n\nFor information about how user attribute values are calculated, see [Set User Attribute Group Values](#!/UserAttribute/set_user_attribute_group_values).",
+        description: "### Set the value of a user attribute for a group.\n\nFor information about how user attribute values are calculated, see Set User Attribute Group Values.",
     },
     Operation {
         id: "all_boards",
@@ -4563,7 +4563,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Get All Looks",
-        description: "### Get information about all active Looks\n\nReturns an array of **abbreviated Look objects** describing all the looks that the caller has access to. Soft-deleted Looks are **not** included.\n\nGet the **full details** of a specific look by id with [look(id)](#!/Look/look)\n\nFind **soft-deleted looks** with [search_looks()](#!/Look/search_looks)",
+        description: "### Get information about all active Looks\n\nReturns an array of **abbreviated Look objects** describing all the looks that the caller has access to. Soft-deleted Looks are **not** included.\n\nGet the **full details** of a specific look by id with look(id)\n\nFind **soft-deleted looks** with search_looks()",
     },
     Operation {
         id: "create_look",
@@ -4582,7 +4582,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Create Look",
-        description: "### Create a Look\n\nTo create a look to display query data, first create the query with [create_query()](#!/Query/create_query)\nthen assign the query's id to the `query_id` property in the call to `create_look()`.\n\nTo place the look into a particular space, assign the space's id to the `space_id` property\nin the call to `create_look()`.",
+        description: "### Create a Look\n\nTo create a look to display query data, first create the query with create_query()\nthen assign the query's id to the `query_id` property in the call to `create_look()`.\n\nTo place the look into a particular space, assign the space's id to the `space_id` property\nin the call to `create_look()`.",
     },
     Operation {
         id: "search_looks",
@@ -4618,7 +4618,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Search Looks",
-        description: "### Search Looks\n\nReturns an **array of Look objects** that match the specified search criteria.\n\nIf multiple search params are given and `filter_or` is FALSE or not specified,\nsearch params are combined in a logical AND operation.\nOnly rows that match *all* search param criteria will be returned.\n\nIf `filter_or` is TRUE, multiple search params are combined in a logical OR operation.\nResults will include rows that match **any** of the search criteria.\n\nString search params use case-insensitive matching.\nString search params can contain `%` and '_' as SQL LIKE pattern match wildcard expressions.\nexample=\"dan%\" will match \"danger\" and \"Danzig\" but not \"David\"\nexample=\"D_m%\" will match \"Damage\" and \"dump\"\n\nInteger search params can accept a single value or a comma separated list of values. The multiple\nvalues will be combined under a logical OR operation - results will match at least one of\nthe given values.\n\nMost search params can accept \"IS NULL\" and \"NOT NULL\" as special expressions to match\nor exclude (respectively) rows where the column is null.\n\nBoolean search params accept only \"true\" and \"false\" as values.\n\n\nGet a **single look** by id with [look(id)](#!/Look/look)",
+        description: "### Search Looks\n\nReturns an **array of Look objects** that match the specified search criteria.\n\nIf multiple search params are given and `filter_or` is FALSE or not specified,\nsearch params are combined in a logical AND operation.\nOnly rows that match *all* search param criteria will be returned.\n\nIf `filter_or` is TRUE, multiple search params are combined in a logical OR operation.\nResults will include rows that match **any** of the search criteria.\n\nString search params use case-insensitive matching.\nString search params can contain `%` and '_' as SQL LIKE pattern match wildcard expressions.\nexample=\"dan%\" will match \"danger\" and \"Danzig\" but not \"David\"\nexample=\"D_m%\" will match \"Damage\" and \"dump\"\n\nInteger search params can accept a single value or a comma separated list of values. The multiple\nvalues will be combined under a logical OR operation - results will match at least one of\nthe given values.\n\nMost search params can accept \"IS NULL\" and \"NOT NULL\" as special expressions to match\nor exclude (respectively) rows where the column is null.\n\nBoolean search params accept only \"true\" and \"false\" as values.\n\n\nGet a **single look** by id with look(id)",
     },
     Operation {
         id: "look",
@@ -4657,7 +4657,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Delete Look",
-        description: "### Permanently Delete a Look\n\nThis operation **permanently** removes a look from the Looker database.\n\nNOTE: There is no \"undo\" for this kind of delete.\n\nFor information about soft-delete (which can be undone) see [update_look()](#!/Look/update_look).",
+        description: "### Permanently Delete a Look\n\nThis operation **permanently** removes a look from the Looker database.\n\nNOTE: There is no \"undo\" for this kind of delete.\n\nFor information about soft-delete (which can be undone) see update_look().",
     },
     Operation {
         id: "update_look",
@@ -4677,7 +4677,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Update Look",
-        description: "### Modify a Look\n\nUse this function to modify parts of a look. Property values given in a call to `update_look` are\napplied to the existing look, so there's no need to include properties whose values are not changing.\nIt's best to specify only the properties you want to change and leave everything else out\nof your `update_look` call. **Look properties marked 'read-only' will be ignored.**\n\nWhen a user deletes a look in the Looker UI, the look data remains in the database but is\nmarked with a deleted flag (\"soft-deleted\"). Soft-deleted looks can be undeleted (by an admin)\nif the delete was in error.\n\nTo soft-delete a look via the API, use [update_look()](#!/Look/update_look) to change the look's `deleted` property to `true`.\nYou can undelete a look by calling `update_look` to change the look's `deleted` property to `false`.\n\nSoft-deleted looks are excluded from the results of [all_looks()](#!/Look/all_looks) and [search_looks()](#!/Look/search_looks), so they\nessentially disappear from view even though they still reside in the db.\nYou can pass `deleted: true` as a parameter to [search_looks()](#!/Look/search_looks) to list soft-deleted looks.\n\nNOTE: [delete_look()](#!/Look/delete_look) performs a \"hard delete\" - the look data is removed from the Looker\ndatabase and destroyed. There is no \"undo\" for `delete_look()`.",
+        description: "### Modify a Look\n\nUse this function to modify parts of a look. Property values given in a call to `update_look` are\napplied to the existing look, so there's no need to include properties whose values are not changing.\nIt's best to specify only the properties you want to change and leave everything else out\nof your `update_look` call. **Look properties marked 'read-only' will be ignored.**\n\nWhen a user deletes a look in the Looker UI, the look data remains in the database but is\nmarked with a deleted flag (\"soft-deleted\"). Soft-deleted looks can be undeleted (by an admin)\nif the delete was in error.\n\nTo soft-delete a look via the API, use update_look() to change the look's `deleted` property to `true`.\nYou can undelete a look by calling `update_look` to change the look's `deleted` property to `false`.\n\nSoft-deleted looks are excluded from the results of all_looks() and search_looks(), so they\nessentially disappear from view even though they still reside in the db.\nYou can pass `deleted: true` as a parameter to search_looks() to list soft-deleted looks.\n\nNOTE: delete_look() performs a \"hard delete\" - the look data is removed from the Looker\ndatabase and destroyed. There is no \"undo\" for `delete_look()`.",
     },
     Operation {
         id: "run_look",
@@ -4990,7 +4990,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "List accessible databases to this connection",
-        description: "### List databases available to this connection\n\nCertain dialects can support multiple databases per single connection.\nIf this connection supports multiple databases, the database names will be returned in an array.\n\nConnections using dialects that do not support multiple databases will return an empty array.\n\n**Note**: [Connection Features](#!/Metadata/connection_features) can be used to determine if a connection supports\nmultiple databases.",
+        description: "### List databases available to this connection\n\nCertain dialects can support multiple databases per single connection.\nIf this connection supports multiple databases, the database names will be returned in an array.\n\nConnections using dialects that do not support multiple databases will return an empty array.\n\n**Note**: Connection Features can be used to determine if a connection supports\nmultiple databases.",
     },
     Operation {
         id: "connection_features",
@@ -6128,7 +6128,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Get All Git Connection Tests",
-        description: "### Get All Git Connection Tests\n\nReturns a list of tests which can be run against a project's (or the dependency project for the provided remote_url) git connection. Call [Run Git Connection Test](#!/Project/run_git_connection_test) to execute each test in sequence.\n\nTests are ordered by increasing specificity. Tests should be run in the order returned because later tests require functionality tested by tests earlier in the test list.\n\nFor example, a late-stage test for write access is meaningless if connecting to the git server (an early test) is failing.",
+        description: "### Get All Git Connection Tests\n\nReturns a list of tests which can be run against a project's (or the dependency project for the provided remote_url) git connection. Call Run Git Connection Test to execute each test in sequence.\n\nTests are ordered by increasing specificity. Tests should be run in the order returned because later tests require functionality tested by tests earlier in the test list.\n\nFor example, a late-stage test for write access is meaningless if connecting to the git server (an early test) is failing.",
     },
     Operation {
         id: "run_git_connection_test",
@@ -6150,7 +6150,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Run Git Connection Test",
-        description: "### Run a git connection test\n\nRun the named test on the git service used by this project (or the dependency project for the provided remote_url) and return the result. This\nis intended to help debug git connections when things do not work properly, to give\nmore helpful information about why a git url is not working with Looker.\n\nTests should be run in the order they are returned by [Get All Git Connection Tests](#!/Project/all_git_connection_tests).",
+        description: "### Run a git connection test\n\nRun the named test on the git service used by this project (or the dependency project for the provided remote_url) and return the result. This\nis intended to help debug git connections when things do not work properly, to give\nmore helpful information about why a git url is not working with Looker.\n\nTests should be run in the order they are returned by Get All Git Connection Tests.",
     },
     Operation {
         id: "all_lookml_tests",
@@ -6170,7 +6170,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Get All LookML Tests",
-        description: "### Get All LookML Tests\n\nReturns a list of tests which can be run to validate a project's LookML code and/or the underlying data,\noptionally filtered by the file id.\nCall [Run LookML Test](#!/Project/run_lookml_test) to execute tests.",
+        description: "### Get All LookML Tests\n\nReturns a list of tests which can be run to validate a project's LookML code and/or the underlying data,\noptionally filtered by the file id.\nCall Run LookML Test to execute tests.",
     },
     Operation {
         id: "run_lookml_test",
@@ -6296,7 +6296,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Create Look Render Task",
-        description: "### Create a new task to render a look to an image.\n\nReturns a render task object.\nTo check the status of a render task, pass the render_task.id to [Get Render Task](#!/RenderTask/get_render_task).\nOnce the render task is complete, you can download the resulting document or image using [Get Render Task Results](#!/RenderTask/get_render_task_results).",
+        description: "### Create a new task to render a look to an image.\n\nReturns a render task object.\nTo check the status of a render task, pass the render_task.id to Get Render Task.\nOnce the render task is complete, you can download the resulting document or image using Get Render Task Results.",
     },
     Operation {
         id: "create_query_render_task",
@@ -6319,7 +6319,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Create Query Render Task",
-        description: "### Create a new task to render an existing query to an image.\n\nReturns a render task object.\nTo check the status of a render task, pass the render_task.id to [Get Render Task](#!/RenderTask/get_render_task).\nOnce the render task is complete, you can download the resulting document or image using [Get Render Task Results](#!/RenderTask/get_render_task_results).",
+        description: "### Create a new task to render an existing query to an image.\n\nReturns a render task object.\nTo check the status of a render task, pass the render_task.id to Get Render Task.\nOnce the render task is complete, you can download the resulting document or image using Get Render Task Results.",
     },
     Operation {
         id: "create_dashboard_render_task",
@@ -6346,7 +6346,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Create Dashboard Render Task",
-        description: "### Create a new task to render a dashboard to a document or image.\n\nReturns a render task object.\nTo check the status of a render task, pass the render_task.id to [Get Render Task](#!/RenderTask/get_render_task).\nOnce the render task is complete, you can download the resulting document or image using [Get Render Task Results](#!/RenderTask/get_render_task_results).",
+        description: "### Create a new task to render a dashboard to a document or image.\n\nReturns a render task object.\nTo check the status of a render task, pass the render_task.id to Get Render Task.\nOnce the render task is complete, you can download the resulting document or image using Get Render Task Results.",
     },
     Operation {
         id: "render_task",
@@ -6366,7 +6366,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Get Render Task",
-        description: "### Get information about a render task.\n\nReturns a render task object.\nTo check the status of a render task, pass the render_task.id to [Get Render Task](#!/RenderTask/get_render_task).\nOnce the render task is complete, you can download the resulting document or image using [Get Render Task Results](#!/RenderTask/get_render_task_results).",
+        description: "### Get information about a render task.\n\nReturns a render task object.\nTo check the status of a render task, pass the render_task.id to Get Render Task.\nOnce the render task is complete, you can download the resulting document or image using Get Render Task Results.",
     },
     Operation {
         id: "render_task_results",
@@ -6385,7 +6385,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Render Task Results",
-        description: "### Get the document or image produced by a completed render task.\n\nNote that the PDF or image result will be a binary blob in the HTTP response, as indicated by the\nContent-Type in the response headers. This may require specialized (or at least different) handling than text\nresponses such as JSON. You may need to tell your HTTP client that the response is binary so that it does not\nattempt to parse the binary data as text.\n\nIf the render task exists but has not finished rendering the results, the response HTTP status will be\n**202 Accepted**, the response body will be empty, and the response will have a Retry-After header indicating\nthat the caller should repeat the request at a later time.\n\nReturns 404 if the render task cannot be found, if the cached result has expired, or if the caller\ndoes not have permission to view the results.\n\nFor detailed information about the status of the render task, use [Render Task](#!/RenderTask/render_task).\nPolling loops waiting for completion of a render task would be better served by polling **render_task(id)** until\nthe task status reaches completion (or error) instead of polling **render_task_results(id)** alone.",
+        description: "### Get the document or image produced by a completed render task.\n\nNote that the PDF or image result will be a binary blob in the HTTP response, as indicated by the\nContent-Type in the response headers. This may require specialized (or at least different) handling than text\nresponses such as JSON. You may need to tell your HTTP client that the response is binary so that it does not\nattempt to parse the binary data as text.\n\nIf the render task exists but has not finished rendering the results, the response HTTP status will be\n**202 Accepted**, the response body will be empty, and the response will have a Retry-After header indicating\nthat the caller should repeat the request at a later time.\n\nReturns 404 if the render task cannot be found, if the cached result has expired, or if the caller\ndoes not have permission to view the results.\n\nFor detailed information about the status of the render task, use Render Task.\nPolling loops waiting for completion of a render task would be better served by polling **render_task(id)** until\nthe task status reaches completion (or error) instead of polling **render_task_results(id)** alone.",
     },
     Operation {
         id: "create_dashboard_element_render_task",
@@ -6408,7 +6408,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Create Dashboard Element Render Task",
-        description: "### Create a new task to render a dashboard element to an image.\n\nReturns a render task object.\nTo check the status of a render task, pass the render_task.id to [Get Render Task](#!/RenderTask/get_render_task).\nOnce the render task is complete, you can download the resulting document or image using [Get Render Task Results](#!/RenderTask/get_render_task_results).",
+        description: "### Create a new task to render a dashboard element to an image.\n\nReturns a render task object.\nTo check the status of a render task, pass the render_task.id to Get Render Task.\nOnce the render task is complete, you can download the resulting document or image using Get Render Task Results.",
     },
     Operation {
         id: "update_repository_credential",
@@ -7822,7 +7822,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Get All Themes",
-        description: "### Get an array of all existing themes\n\nGet a **single theme** by id with [Theme](#!/Theme/theme)\n\nThis method returns an array of all existing themes. The active time for the theme is not considered.\n\n**Note**: Custom themes needs to be enabled by Looker. Unless custom themes are enabled, only the automatically generated default theme can be used. Please contact your Account Manager or https://console.cloud.google.com/support/cases/ to update your license for this feature.",
+        description: "### Get an array of all existing themes\n\nGet a **single theme** by id with Theme\n\nThis method returns an array of all existing themes. The active time for the theme is not considered.\n\n**Note**: Custom themes needs to be enabled by Looker. Unless custom themes are enabled, only the automatically generated default theme can be used. Please contact your Account Manager or https://console.cloud.google.com/support/cases/ to update your license for this feature.",
     },
     Operation {
         id: "create_theme",
@@ -7839,7 +7839,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Create Theme",
-        description: "### Create a theme\n\nCreates a new theme object, returning the theme details, including the created id.\n\nIf `settings` are not specified, the default theme settings will be copied into the new theme.\n\nThe theme `name` can only contain alphanumeric characters or underscores. Theme names should not contain any confidential information, such as customer names.\n\n**Update** an existing theme with [Update Theme](#!/Theme/update_theme)\n\n**Permanently delete** an existing theme with [Delete Theme](#!/Theme/delete_theme)\n\nFor more information, see [Creating and Applying Themes](https://docs.cloud.google.com/looker/docs/r/admin/themes).\n\n**Note**: Custom themes needs to be enabled by Looker. Unless custom themes are enabled, only the automatically generated default theme can be used. Please contact your Account Manager or https://console.cloud.google.com/support/cases/ to update your license for this feature.",
+        description: "### Create a theme\n\nCreates a new theme object, returning the theme details, including the created id.\n\nIf `settings` are not specified, the default theme settings will be copied into the new theme.\n\nThe theme `name` can only contain alphanumeric characters or underscores. Theme names should not contain any confidential information, such as customer names.\n\n**Update** an existing theme with Update Theme\n\n**Permanently delete** an existing theme with Delete Theme\n\nFor more information, see [Creating and Applying Themes](https://docs.cloud.google.com/looker/docs/r/admin/themes).\n\n**Note**: Custom themes needs to be enabled by Looker. Unless custom themes are enabled, only the automatically generated default theme can be used. Please contact your Account Manager or https://console.cloud.google.com/support/cases/ to update your license for this feature.",
     },
     Operation {
         id: "search_themes",
@@ -7867,7 +7867,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Search Themes",
-        description: "### Search all themes for matching criteria.\n\nReturns an **array of theme objects** that match the specified search criteria.\n\n| Search Parameters | Description\n| :-------------------: | :------ |\n| `begin_at` only | Find themes active at or after `begin_at`\n| `end_at` only | Find themes active at or before `end_at`\n| both set | Find themes with an active inclusive period between `begin_at` and `end_at`\n\nNote: Range matching requires boolean AND logic.\nWhen using `begin_at` and `end_at` together, do not use `filter_or`=TRUE\n\nIf multiple search params are given and `filter_or` is FALSE or not specified,\nsearch params are combined in a logical AND operation.\nOnly rows that match *all* search param criteria will be returned.\n\nIf `filter_or` is TRUE, multiple search params are combined in a logical OR operation.\nResults will include rows that match **any** of the search criteria.\n\nString search params use case-insensitive matching.\nString search params can contain `%` and '_' as SQL LIKE pattern match wildcard expressions.\nexample=\"dan%\" will match \"danger\" and \"Danzig\" but not \"David\"\nexample=\"D_m%\" will match \"Damage\" and \"dump\"\n\nInteger search params can accept a single value or a comma separated list of values. The multiple\nvalues will be combined under a logical OR operation - results will match at least one of\nthe given values.\n\nMost search params can accept \"IS NULL\" and \"NOT NULL\" as special expressions to match\nor exclude (respectively) rows where the column is null.\n\nBoolean search params accept only \"true\" and \"false\" as values.\n\n\nGet a **single theme** by id with [Theme](#!/Theme/theme)\n\n**Note**: Custom themes needs to be enabled by Looker. Unless custom themes are enabled, only the automatically generated default theme can be used. Please contact your Account Manager or https://console.cloud.google.com/support/cases/ to update your license for this feature.",
+        description: "### Search all themes for matching criteria.\n\nReturns an **array of theme objects** that match the specified search criteria.\n\n| Search Parameters | Description\n| :-------------------: | :------ |\n| `begin_at` only | Find themes active at or after `begin_at`\n| `end_at` only | Find themes active at or before `end_at`\n| both set | Find themes with an active inclusive period between `begin_at` and `end_at`\n\nNote: Range matching requires boolean AND logic.\nWhen using `begin_at` and `end_at` together, do not use `filter_or`=TRUE\n\nIf multiple search params are given and `filter_or` is FALSE or not specified,\nsearch params are combined in a logical AND operation.\nOnly rows that match *all* search param criteria will be returned.\n\nIf `filter_or` is TRUE, multiple search params are combined in a logical OR operation.\nResults will include rows that match **any** of the search criteria.\n\nString search params use case-insensitive matching.\nString search params can contain `%` and '_' as SQL LIKE pattern match wildcard expressions.\nexample=\"dan%\" will match \"danger\" and \"Danzig\" but not \"David\"\nexample=\"D_m%\" will match \"Damage\" and \"dump\"\n\nInteger search params can accept a single value or a comma separated list of values. The multiple\nvalues will be combined under a logical OR operation - results will match at least one of\nthe given values.\n\nMost search params can accept \"IS NULL\" and \"NOT NULL\" as special expressions to match\nor exclude (respectively) rows where the column is null.\n\nBoolean search params accept only \"true\" and \"false\" as values.\n\n\nGet a **single theme** by id with Theme\n\n**Note**: Custom themes needs to be enabled by Looker. Unless custom themes are enabled, only the automatically generated default theme can be used. Please contact your Account Manager or https://console.cloud.google.com/support/cases/ to update your license for this feature.",
     },
     Operation {
         id: "default_theme",
@@ -7886,7 +7886,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: true,
         unauthenticated: false,
         summary: "Get Default Theme",
-        description: "### Get the default theme\n\nThis endpoint is deprecated. [Get Default Theme (with type)](#!/Theme/default_theme_by_type) should be used instead.\n\nReturns the active theme object set as the default.\n\nThe **default** theme name can be set in the UI on the Admin|Theme UI page\n\nThe optional `ts` parameter can specify a different timestamp than \"now.\" If specified, it returns the default theme at the time indicated.",
+        description: "### Get the default theme\n\nThis endpoint is deprecated. Get Default Theme (with type) should be used instead.\n\nReturns the active theme object set as the default.\n\nThe **default** theme name can be set in the UI on the Admin|Theme UI page\n\nThe optional `ts` parameter can specify a different timestamp than \"now.\" If specified, it returns the default theme at the time indicated.",
     },
     Operation {
         id: "set_default_theme",
@@ -7905,7 +7905,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: true,
         unauthenticated: false,
         summary: "Set Default Theme",
-        description: "### Set the global default theme by theme name\n\nThis endpoint is deprecated. [Set Default Theme (with type)](#!/Theme/set_default_theme_by_type) should be used instead.\n\nOnly Admin users can call this function.\n\nOnly an active theme with no expiration (`end_at` not set) can be assigned as the default theme. As long as a theme has an active record with no expiration, it can be set as the default.\n\n[Create Theme](#!/Theme/create) has detailed information on rules for default and active themes\n\nReturns the new specified default theme object.\n\n**Note**: Custom themes needs to be enabled by Looker. Unless custom themes are enabled, only the automatically generated default theme can be used. Please contact your Account Manager or https://console.cloud.google.com/support/cases/ to update your license for this feature.",
+        description: "### Set the global default theme by theme name\n\nThis endpoint is deprecated. Set Default Theme (with type) should be used instead.\n\nOnly Admin users can call this function.\n\nOnly an active theme with no expiration (`end_at` not set) can be assigned as the default theme. As long as a theme has an active record with no expiration, it can be set as the default.\n\nCreate Theme has detailed information on rules for default and active themes\n\nReturns the new specified default theme object.\n\n**Note**: Custom themes needs to be enabled by Looker. Unless custom themes are enabled, only the automatically generated default theme can be used. Please contact your Account Manager or https://console.cloud.google.com/support/cases/ to update your license for this feature.",
     },
     Operation {
         id: "default_theme_by_type",
@@ -7945,7 +7945,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Set Default Theme (with type)",
-        description: "### Set the global default theme by theme name\n\nOnly Admin users can call this function.\n\nOnly an active theme with no expiration (`end_at` not set) can be assigned as the default theme. As long as a theme has an active record with no expiration, it can be set as the default.\n\n[Create Theme](#!/Theme/create) has detailed information on rules for default and active themes\n\nReturns the new specified default theme object.\n\nThe optional `theme_type` parameter can specify the theme type to select for.",
+        description: "### Set the global default theme by theme name\n\nOnly Admin users can call this function.\n\nOnly an active theme with no expiration (`end_at` not set) can be assigned as the default theme. As long as a theme has an active record with no expiration, it can be set as the default.\n\nCreate Theme has detailed information on rules for default and active themes\n\nReturns the new specified default theme object.\n\nThe optional `theme_type` parameter can specify the theme type to select for.",
     },
     Operation {
         id: "active_themes",
@@ -8004,7 +8004,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Validate Theme",
-        description: "### Validate a theme with the specified information\n\nValidates all values set for the theme, returning any errors encountered, or 200 OK if valid\n\nSee [Create Theme](#!/Theme/create_theme) for constraints\n\n**Note**: Custom themes needs to be enabled by Looker. Unless custom themes are enabled, only the automatically generated default theme can be used. Please contact your Account Manager or https://console.cloud.google.com/support/cases/ to update your license for this feature.",
+        description: "### Validate a theme with the specified information\n\nValidates all values set for the theme, returning any errors encountered, or 200 OK if valid\n\nSee Create Theme for constraints\n\n**Note**: Custom themes needs to be enabled by Looker. Unless custom themes are enabled, only the automatically generated default theme can be used. Please contact your Account Manager or https://console.cloud.google.com/support/cases/ to update your license for this feature.",
     },
     Operation {
         id: "theme",
@@ -8043,7 +8043,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Delete Theme",
-        description: "### Delete a specific theme by id\n\nThis operation permanently deletes the identified theme from the database.\n\nBecause multiple themes can have the same name (with different activation time spans) themes can only be deleted by ID.\n\nAll IDs associated with a theme name can be retrieved by searching for the theme name with [Theme Search](#!/Theme/search).\n\n**Note**: Custom themes needs to be enabled by Looker. Unless custom themes are enabled, only the automatically generated default theme can be used. Please contact your Account Manager or https://console.cloud.google.com/support/cases/ to update your license for this feature.",
+        description: "### Delete a specific theme by id\n\nThis operation permanently deletes the identified theme from the database.\n\nBecause multiple themes can have the same name (with different activation time spans) themes can only be deleted by ID.\n\nAll IDs associated with a theme name can be retrieved by searching for the theme name with Theme Search.\n\n**Note**: Custom themes needs to be enabled by Looker. Unless custom themes are enabled, only the automatically generated default theme can be used. Please contact your Account Manager or https://console.cloud.google.com/support/cases/ to update your license for this feature.",
     },
     Operation {
         id: "update_theme",
@@ -8359,7 +8359,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Create User Attribute",
-        description: "### Create a new user attribute\n\nPermission information for a user attribute is conveyed through the `can` and `user_can_edit` fields.\nThe `user_can_edit` field indicates whether an attribute is user-editable _anywhere_ in the application.\nThe `can` field gives more granular access information, with the `set_value` child field indicating whether\nan attribute's value can be set by [Setting the User Attribute User Value](#!/User/set_user_attribute_user_value).\n\nNote: `name` and `label` fields must be unique across all user attributes in the Looker instance.\nAttempting to create a new user attribute with a name or label that duplicates an existing\nuser attribute will fail with a 422 error.",
+        description: "### Create a new user attribute\n\nPermission information for a user attribute is conveyed through the `can` and `user_can_edit` fields.\nThe `user_can_edit` field indicates whether an attribute is user-editable _anywhere_ in the application.\nThe `can` field gives more granular access information, with the `set_value` child field indicating whether\nan attribute's value can be set by Setting the User Attribute User Value.\n\nNote: `name` and `label` fields must be unique across all user attributes in the Looker instance.\nAttempting to create a new user attribute with a name or label that duplicates an existing\nuser attribute will fail with a 422 error.",
     },
     Operation {
         id: "user_attribute",
@@ -8438,7 +8438,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Get User Attribute Group Values",
-        description: "### Returns all values of a user attribute defined by user groups, in precedence order.\n\nA user may be a member of multiple groups which define different values for a given user attribute.\nThe order of group-values in the response determines precedence for selecting which group-value applies\nto a given user.  For more information, see [Set User Attribute Group Values](#!/UserAttribute/set_user_attribute_group_values).\n\nResults will only include groups that the caller's user account has permission to see.",
+        description: "### Returns all values of a user attribute defined by user groups, in precedence order.\n\nA user may be a member of multiple groups which define different values for a given user attribute.\nThe order of group-values in the response determines precedence for selecting which group-value applies\nto a given user.  For more information, see Set User Attribute Group Values.\n\nResults will only include groups that the caller's user account has permission to see.",
     },
     Operation {
         id: "set_user_attribute_group_values",
@@ -8457,7 +8457,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Set User Attribute Group Values",
-        description: "### Define values for a user attribute across a set of groups, in priority order.\n\nThis function defines all values for a user attribute defined by user groups. This is a global setting, potentially affecting\nall users in the system. This function replaces any existing group value definitions for the indicated user attribute.\n\nThe value of a user attribute for a given user is determined by searching the following locations, in this order:\n\n1. the user's account settings\n2. the groups that the user is a member of\n3. the default value of the user attribute, if any\n\nThe user may be a member of multiple groups which define different values for that user attribute. The order of items in the group_values parameter\ndetermines which group takes priority for that user. Lowest array index wins.\n\nAn alternate method to indicate the selection precedence of group-values is to assign numbers to the 'rank' property of each\ngroup-value object in the array. Lowest 'rank' value wins. If you use this technique, you must assign a\nrank value to every group-value object in the array.\n\n  To set a user attribute value for a single user, see [Set User Attribute User Value](#!/User/set_user_attribute_user_value).\nTo set a user attribute value for all members of a group, see [Set User Attribute Group Value](#!/Group/update_user_attribute_group_value).",
+        description: "### Define values for a user attribute across a set of groups, in priority order.\n\nThis function defines all values for a user attribute defined by user groups. This is a global setting, potentially affecting\nall users in the system. This function replaces any existing group value definitions for the indicated user attribute.\n\nThe value of a user attribute for a given user is determined by searching the following locations, in this order:\n\n1. the user's account settings\n2. the groups that the user is a member of\n3. the default value of the user attribute, if any\n\nThe user may be a member of multiple groups which define different values for that user attribute. The order of items in the group_values parameter\ndetermines which group takes priority for that user. Lowest array index wins.\n\nAn alternate method to indicate the selection precedence of group-values is to assign numbers to the 'rank' property of each\ngroup-value object in the array. Lowest 'rank' value wins. If you use this technique, you must assign a\nrank value to every group-value object in the array.\n\n  To set a user attribute value for a single user, see Set User Attribute User Value.\nTo set a user attribute value for all members of a group, see Set User Attribute Group Value.",
     },
     Operation {
         id: "all_user_login_lockouts",
@@ -9436,7 +9436,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: false,
         unauthenticated: false,
         summary: "Delete User Attribute User Value",
-        description: "### Delete a user attribute value from a user's account settings.\n\nAfter the user attribute value is deleted from the user's account settings, subsequent requests\nfor the user attribute value for this user will draw from the user's groups or the default\nvalue of the user attribute. See [Get User Attribute Values](#!/User/user_attribute_user_values) for more\ninformation about how user attribute values are resolved.",
+        description: "### Delete a user attribute value from a user's account settings.\n\nAfter the user attribute value is deleted from the user's account settings, subsequent requests\nfor the user attribute value for this user will draw from the user's groups or the default\nvalue of the user attribute. See Get User Attribute Values for more\ninformation about how user attribute values are resolved.",
     },
     Operation {
         id: "set_user_attribute_user_value",
@@ -9553,7 +9553,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: true,
         unauthenticated: false,
         summary: "Get Vector Thumbnail",
-        description: "### Get a vector image representing the contents of a dashboard or look.\n\n# DEPRECATED:  Use [content_thumbnail()](#!/Content/content_thumbnail)\n\nThe returned thumbnail is an abstract representation of the contents of a dashboard or look and does not\nreflect the actual data displayed in the respective visualizations.",
+        description: "### Get a vector image representing the contents of a dashboard or look.\n\n# DEPRECATED:  Use content_thumbnail()\n\nThe returned thumbnail is an abstract representation of the contents of a dashboard or look and does not\nreflect the actual data displayed in the respective visualizations.",
     },
     Operation {
         id: "versions",
@@ -9611,7 +9611,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: true,
         unauthenticated: false,
         summary: "Get Private label configuration",
-        description: "### This feature is enabled only by special license.\n\nThis endpoint provides the private label configuration, which includes hiding documentation links, custom favicon uploading, etc.\n\nThis endpoint is deprecated. [Get Setting](#!/Config/get_setting) should be used to retrieve private label settings instead",
+        description: "### This feature is enabled only by special license.\n\nThis endpoint provides the private label configuration, which includes hiding documentation links, custom favicon uploading, etc.\n\nThis endpoint is deprecated. Get Setting should be used to retrieve private label settings instead",
     },
     Operation {
         id: "update_whitelabel_configuration",
@@ -9628,7 +9628,7 @@ pub static OPERATIONS: &[Operation] = &[
         deprecated: true,
         unauthenticated: false,
         summary: "Update Private label configuration",
-        description: "### Update the private label configuration\n\nThis endpoint is deprecated. [Set Setting](#!/Config/set_setting) should be used to update private label settings instead",
+        description: "### Update the private label configuration\n\nThis endpoint is deprecated. Set Setting should be used to update private label settings instead",
     },
     Operation {
         id: "all_workspaces",

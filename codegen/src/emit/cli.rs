@@ -154,7 +154,7 @@ fn operation_entry(out: &mut String, op: &Operation) {
     let _ = writeln!(
         out,
         "        description: {:?},",
-        op.description.as_deref().unwrap_or("").trim()
+        super::docs::without_explorer_links(op.description.as_deref().unwrap_or("").trim())
     );
     let _ = writeln!(out, "    }},");
 }
@@ -178,7 +178,7 @@ fn param_entry(p: &Param) -> String {
         p.name,
         p.required,
         p.deprecated,
-        p.description.as_deref().unwrap_or("").trim()
+        super::docs::without_explorer_links(p.description.as_deref().unwrap_or("").trim())
     )
 }
 

@@ -147,6 +147,23 @@ impl ExplorerTargets {
     }
 }
 
+/// `text` with every API Explorer link `[text](#!/target)` replaced by its text, for plain-text
+/// renderings of the spec's descriptions (the CLI's `--help`).
+pub fn without_explorer_links(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("(#!/") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(link) = find_explorer_link(rest) {
+        out.push_str(&rest[..link.start]);
+        out.push_str(link.text);
+        rest = &rest[link.end..];
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
 /// `[text](#!/target)` found in a string: byte offsets of the whole link, its text and target.
 struct ExplorerLink<'a> {
     start: usize,
@@ -389,6 +406,20 @@ mod tests {
         let second = find_explorer_link(rest).unwrap();
         assert_eq!((second.text, second.target), ("d", "types/D"));
         assert!(find_explorer_link("[x](https://e.com) ](#!/Z/z)").is_none());
+    }
+
+    #[test]
+    fn explorer_links_become_their_text_in_plain_renderings() {
+        assert_eq!(
+            without_explorer_links(
+                "Use [dashboard()](#!/Dashboard/dashboard) or [see](https://x) [x](#!/types/X)."
+            ),
+            "Use dashboard() or [see](https://x) x."
+        );
+        assert!(matches!(
+            without_explorer_links("no links"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 
     #[test]
