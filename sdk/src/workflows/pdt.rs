@@ -2,7 +2,7 @@
 
 use std::future::IntoFuture;
 
-use super::poll::{missing, poll_until, Polled, Watch};
+use super::poll::{missing, poll_until, Polled, Start, Watch};
 use crate::call::Pending;
 use crate::error::TaskKind;
 use crate::models::MaterializePdt;
@@ -17,20 +17,15 @@ use crate::{Error, LookerSdk, Result};
 #[must_use = "a wait does nothing until it is awaited"]
 pub struct PdtBuildWait<'a> {
     sdk: &'a LookerSdk,
-    start: Start<'a>,
+    start: Start<'a, MaterializePdt>,
     watch: Watch<'a>,
-}
-
-enum Start<'a> {
-    Id(String),
-    Create(Pending<'a, MaterializePdt>),
 }
 
 impl std::fmt::Debug for PdtBuildWait<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut d = f.debug_struct("PdtBuildWait");
-        if let Start::Id(id) = &self.start {
-            d.field("materialization_id", id);
+        if let Some(id) = self.start.known_id() {
+            d.field("materialization_id", &id);
         }
         d.field("policy", &self.watch.policy)
             .finish_non_exhaustive()
@@ -73,22 +68,13 @@ impl<'a> IntoFuture for PdtBuildWait<'a> {
                 start,
                 mut watch,
             } = self;
-            let id = match start {
-                Start::Id(id) => id,
-                Start::Create(create) => {
-                    create
-                        .await?
-                        .materialization_id
-                        .ok_or_else(|| Error::Task {
-                            kind: TaskKind::PdtBuild,
-                            id: String::new(),
-                            status: "not_created".into(),
-                            message: Some(
-                                "start_pdt_build answered without a materialization_id".into(),
-                            ),
-                        })?
-                }
-            };
+            let id = start
+                .into_id(
+                    TaskKind::PdtBuild,
+                    |t| t.materialization_id,
+                    "start_pdt_build answered without a materialization_id",
+                )
+                .await?;
             poll_until(
                 TaskKind::PdtBuild,
                 &id,

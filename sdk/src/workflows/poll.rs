@@ -185,6 +185,44 @@ macro_rules! wait_options {
 #[allow(unused_imports)]
 pub(crate) use wait_options;
 
+/// Where a wait starts: a task id the caller has, or the call that creates the task (the
+/// one-call forms such as `run_query_task`), whose answer carries the id.
+#[allow(dead_code)] // every user is behind a tag feature
+pub(crate) enum Start<'a, T> {
+    Id(String),
+    Create(crate::call::Pending<'a, T>),
+}
+
+#[allow(dead_code)] // every user is behind a tag feature
+impl<T> Start<'_, T> {
+    /// The id, when the wait starts from one (for `Debug`).
+    pub(crate) fn known_id(&self) -> Option<&str> {
+        match self {
+            Start::Id(id) => Some(id),
+            Start::Create(_) => None,
+        }
+    }
+
+    /// The task's id: the one given, or the one in the creating call's answer (`id_of`). An
+    /// answer without one is [`Error::Task`] with status `not_created` and `message`.
+    pub(crate) async fn into_id(
+        self,
+        kind: TaskKind,
+        id_of: fn(T) -> Option<String>,
+        message: &'static str,
+    ) -> Result<String> {
+        match self {
+            Start::Id(id) => Ok(id),
+            Start::Create(create) => id_of(create.await?).ok_or_else(|| Error::Task {
+                kind,
+                id: String::new(),
+                status: "not_created".into(),
+                message: Some(message.into()),
+            }),
+        }
+    }
+}
+
 /// A status observer.
 pub(crate) type Observer<'a> = Box<dyn FnMut(&TaskProgress) + Send + 'a>;
 

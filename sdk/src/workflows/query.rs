@@ -4,7 +4,7 @@ use std::future::IntoFuture;
 
 use serde::de::DeserializeOwned;
 
-use super::poll::{error_message, missing, poll_until, Polled, Watch};
+use super::poll::{error_message, missing, poll_until, Polled, Start, Watch};
 use crate::call::{Pending, ResponseBody};
 use crate::error::TaskKind;
 use crate::models::{QueryTask, WriteCreateQueryTask};
@@ -24,20 +24,15 @@ pub(crate) const FAILED: [&str; 4] = ["error", "killed", "expired", "failure"];
 #[must_use = "a wait does nothing until it is awaited"]
 pub struct QueryTaskWait<'a> {
     sdk: &'a LookerSdk,
-    start: Start<'a>,
+    start: Start<'a, QueryTask>,
     watch: Watch<'a>,
-}
-
-enum Start<'a> {
-    Id(String),
-    Create(Pending<'a, QueryTask>),
 }
 
 impl std::fmt::Debug for QueryTaskWait<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut d = f.debug_struct("QueryTaskWait");
-        if let Start::Id(id) = &self.start {
-            d.field("id", id);
+        if let Some(id) = self.start.known_id() {
+            d.field("id", &id);
         }
         d.field("policy", &self.watch.policy)
             .finish_non_exhaustive()
@@ -100,15 +95,13 @@ impl<'a> QueryTaskWait<'a> {
             start,
             mut watch,
         } = self;
-        let id = match start {
-            Start::Id(id) => id,
-            Start::Create(create) => create.await?.id.ok_or_else(|| Error::Task {
-                kind: TaskKind::QueryTask,
-                id: String::new(),
-                status: "not_created".into(),
-                message: Some("create_query_task answered without a task id".into()),
-            })?,
-        };
+        let id = start
+            .into_id(
+                TaskKind::QueryTask,
+                |t| t.id,
+                "create_query_task answered without a task id",
+            )
+            .await?;
         poll_until(
             TaskKind::QueryTask,
             &id,

@@ -4,7 +4,7 @@
 use std::future::IntoFuture;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::poll::{missing, poll_until, Polled, Watch};
+use super::poll::{missing, poll_until, Polled, Start, Watch};
 use crate::call::{ByteStream, Pending, ResponseBody};
 use crate::error::TaskKind;
 use crate::models::{CreateDashboardRenderTask, RenderTask};
@@ -27,20 +27,15 @@ use crate::{Error, LookerSdk, Result};
 #[must_use = "a wait does nothing until it is awaited"]
 pub struct RenderTaskWait<'a> {
     sdk: &'a LookerSdk,
-    start: Start<'a>,
+    start: Start<'a, RenderTask>,
     watch: Watch<'a>,
-}
-
-enum Start<'a> {
-    Id(String),
-    Create(Pending<'a, RenderTask>),
 }
 
 impl std::fmt::Debug for RenderTaskWait<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut d = f.debug_struct("RenderTaskWait");
-        if let Start::Id(id) = &self.start {
-            d.field("id", id);
+        if let Some(id) = self.start.known_id() {
+            d.field("id", &id);
         }
         d.field("policy", &self.watch.policy)
             .finish_non_exhaustive()
@@ -134,7 +129,7 @@ impl LookerSdk {
         self.render_wait(Start::Create(create))
     }
 
-    fn render_wait<'a>(&'a self, start: Start<'a>) -> RenderTaskWait<'a> {
+    fn render_wait<'a>(&'a self, start: Start<'a, RenderTask>) -> RenderTaskWait<'a> {
         RenderTaskWait {
             sdk: self,
             start,
@@ -177,15 +172,13 @@ impl RenderTaskWait<'_> {
             start,
             mut watch,
         } = self;
-        let id = match start {
-            Start::Id(id) => id,
-            Start::Create(create) => create.await?.id.ok_or_else(|| Error::Task {
-                kind: TaskKind::RenderTask,
-                id: String::new(),
-                status: "not_created".into(),
-                message: Some("the render task was created without an id".into()),
-            })?,
-        };
+        let id = start
+            .into_id(
+                TaskKind::RenderTask,
+                |t| t.id,
+                "the render task was created without an id",
+            )
+            .await?;
         let rendered = AtomicBool::new(false);
         poll_until(
             TaskKind::RenderTask,
