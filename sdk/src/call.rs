@@ -570,7 +570,6 @@ pub(crate) fn body(response: Response) -> crate::Result<ResponseBody> {
     Ok(ResponseBody {
         operation: response.operation,
         status: response.status,
-        content_type: response.content_type,
         headers: response.headers,
         bytes: response.bytes,
     })
@@ -591,7 +590,7 @@ pub(crate) fn json_or_none<T: DeserializeOwned>(response: Response) -> crate::Re
 pub struct ResponseBody {
     operation: &'static str,
     status: u16,
-    content_type: Option<String>,
+    /// The response headers; the content type is read from them.
     headers: reqwest::header::HeaderMap,
     bytes: Bytes,
 }
@@ -600,7 +599,7 @@ impl fmt::Debug for ResponseBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResponseBody")
             .field("status", &self.status)
-            .field("content_type", &self.content_type)
+            .field("content_type", &self.content_type())
             .field("len", &self.bytes.len())
             .finish()
     }
@@ -617,7 +616,6 @@ impl ResponseBody {
         ResponseBody {
             operation,
             status: 200,
-            content_type: Some(content_type.to_owned()),
             headers,
             bytes,
         }
@@ -642,12 +640,14 @@ impl ResponseBody {
 
     /// The `Content-Type` header (e.g. `text/csv; charset=utf-8`).
     pub fn content_type(&self) -> Option<&str> {
-        self.content_type.as_deref()
+        self.headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
     }
 
     /// The MIME type without parameters, lower case (e.g. `image/png`).
     pub fn mime_type(&self) -> Option<String> {
-        self.content_type.as_deref().map(|c| {
+        self.content_type().map(|c| {
             c.split(';')
                 .next()
                 .unwrap_or("")
@@ -669,7 +669,7 @@ impl ResponseBody {
     /// The body as text, decoded with the `charset` of the content type (UTF-8 by default);
     /// invalid sequences are replaced with U+FFFD.
     pub fn text(&self) -> String {
-        let label = self.content_type.as_deref().and_then(charset_of);
+        let label = self.content_type().and_then(charset_of);
         let encoding = label
             .and_then(|l| encoding_rs::Encoding::for_label(l.as_bytes()))
             .unwrap_or(encoding_rs::UTF_8);
@@ -817,16 +817,20 @@ mod tests {
         let b = ResponseBody {
             operation: "t",
             status: 200,
-            headers: Default::default(),
-            content_type: Some("text/csv; charset=ISO-8859-1".into()),
+            headers: reqwest::header::HeaderMap::from_iter([(
+                reqwest::header::CONTENT_TYPE,
+                reqwest::header::HeaderValue::from_static("text/csv; charset=ISO-8859-1"),
+            )]),
             bytes: Bytes::from_static(b"caf\xe9"),
         };
         assert_eq!(b.text(), "café");
         let b = ResponseBody {
             operation: "t",
             status: 200,
-            headers: Default::default(),
-            content_type: Some("text/plain".into()),
+            headers: reqwest::header::HeaderMap::from_iter([(
+                reqwest::header::CONTENT_TYPE,
+                reqwest::header::HeaderValue::from_static("text/plain"),
+            )]),
             bytes: Bytes::from_static("café".as_bytes()),
         };
         assert_eq!(b.text(), "café");
