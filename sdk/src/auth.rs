@@ -4,10 +4,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use reqwest::header::HeaderValue;
 use serde::Deserialize;
 
-use crate::call::{decode_json, RequestParts};
 use crate::error::Error;
+use crate::request::RequestParts;
+use crate::response::decode_json;
 use crate::settings::Secret;
 use crate::{LookerSdk, Result};
 
@@ -16,10 +18,13 @@ pub(crate) const REFRESH_LAG: Duration = Duration::from_secs(10);
 
 static TOKEN_IDS: AtomicU64 = AtomicU64::new(1);
 
+/// A session token. Cloned for every call, so it keeps its `Authorization` header ready
+/// (a shared, reference-counted value) instead of the text it was made from.
 #[derive(Clone)]
 pub(crate) struct Token {
     pub(crate) id: u64,
-    pub(crate) value: Secret,
+    /// `token <value>`, marked sensitive; `None` when the value cannot be a header.
+    header: Option<HeaderValue>,
     expires_at: Option<Instant>,
 }
 
@@ -32,11 +37,24 @@ impl Token {
     }
 
     pub(crate) fn with_expiry(value: Secret, expires_at: Option<Instant>) -> Self {
+        let header = HeaderValue::from_str(&format!("token {}", value.expose()))
+            .ok()
+            .map(|mut v| {
+                v.set_sensitive(true);
+                v
+            });
         Token {
             id: TOKEN_IDS.fetch_add(1, Ordering::Relaxed),
-            value,
+            header,
             expires_at,
         }
+    }
+
+    /// The `Authorization` header that sends this token.
+    pub(crate) fn authorization(&self) -> Result<HeaderValue> {
+        self.header
+            .clone()
+            .ok_or_else(|| Error::auth("the access token is not a valid header value", None))
     }
 
     fn fresh(&self) -> bool {
@@ -83,7 +101,7 @@ impl Session {
         }
     }
 
-    fn cached(&self) -> Option<Token> {
+    pub(crate) fn cached(&self) -> Option<Token> {
         let guard = self.current.read().unwrap_or_else(|p| p.into_inner());
         guard.as_ref().filter(|t| t.fresh()).cloned()
     }
@@ -215,11 +233,8 @@ impl Session {
         self.store(None);
         let mut p = RequestParts::new("logout", reqwest::Method::DELETE, "/logout".into());
         p.auth = false;
-        let mut value =
-            reqwest::header::HeaderValue::from_str(&format!("token {}", token.value.expose()))
-                .map_err(|_| Error::auth("the access token is not a valid header value", None))?;
-        value.set_sensitive(true);
-        p.headers.push((reqwest::header::AUTHORIZATION, value));
+        p.headers
+            .push((reqwest::header::AUTHORIZATION, token.authorization()?));
         let revoked = sdk.execute(p, false).await;
         #[cfg(feature = "oauth")]
         if let Mode::OAuth(o) = &self.mode {

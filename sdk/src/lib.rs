@@ -114,6 +114,8 @@ mod model;
 #[cfg(feature = "oauth")]
 pub mod oauth;
 mod raw;
+mod request;
+mod response;
 mod settings;
 #[cfg(test)]
 mod tests;
@@ -123,9 +125,10 @@ pub mod workflows;
 pub use generated::{models, requests};
 
 pub use auth::Auth;
-pub use call::{ByteStream, Pending, QueryValue, ResponseBody};
+pub use call::{Pending, QueryValue};
 pub use error::{ApiErrorBody, Error, LookerError, SettingSource, TaskKind, ValidationErrorDetail};
 pub use raw::RawRequest;
+pub use response::{ByteStream, ResponseBody};
 pub use settings::{
     LookerSdkBuilder, RetryPolicy, Secret, Settings, DEFAULT_APP_ID, DEFAULT_TIMEOUT,
 };

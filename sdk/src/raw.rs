@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
-use crate::call::{body, ByteStream, Pending, QueryValue, RequestParts, ResponseBody};
+use crate::call::{body, Pending, QueryValue};
+use crate::request::{BodyParts, RequestParts};
+use crate::response::{ByteStream, ResponseBody};
 use crate::workflows::paginate::PageMode;
 use crate::workflows::Paginator;
 use crate::LookerSdk;
@@ -68,7 +70,7 @@ impl<'a> RawRequest<'a> {
 
     /// Sets a `text/plain` body.
     pub fn text(mut self, body: impl Into<String>) -> Self {
-        self.parts.body = crate::call::BodyParts::Text(body.into());
+        self.parts.body = BodyParts::Text(body.into());
         self
     }
 

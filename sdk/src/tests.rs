@@ -262,7 +262,7 @@ proptest! {
     /// Random bytes never panic the decoder; failures are Decode errors with an excerpt.
     #[test]
     fn decode_never_panics_on_bytes(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
-        match call::decode_json::<Vec<Model>>("op", &bytes) {
+        match crate::response::decode_json::<Vec<Model>>("op", &bytes) {
             Ok(_) => {}
             Err(Error::Decode { operation, .. }) => prop_assert_eq!(operation, "op"),
             Err(other) => prop_assert!(false, "unexpected {:?}", other),
@@ -274,7 +274,7 @@ proptest! {
     #[test]
     fn decode_never_panics_on_json(doc in arb_json()) {
         let bytes = serde_json::to_vec(&doc).unwrap();
-        match call::decode_json::<Model>("op", &bytes) {
+        match crate::response::decode_json::<Model>("op", &bytes) {
             Ok(_) => {}
             Err(Error::Decode { json_path, .. }) => prop_assert!(!json_path.is_empty()),
             Err(other) => prop_assert!(false, "unexpected {:?}", other),
@@ -282,7 +282,7 @@ proptest! {
         // Truncating a valid document always gives a Decode error, never a panic.
         if bytes.len() > 1 {
             let cut = &bytes[..bytes.len() / 2];
-            let _ = call::decode_json::<Model>("op", cut);
+            let _ = crate::response::decode_json::<Model>("op", cut);
         }
     }
 

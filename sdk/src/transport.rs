@@ -1,33 +1,573 @@
-//! The one non-generic execute path: auth header, retries, timeouts, tracing, error bodies.
+//! The one non-generic execute path every call goes through.
+//!
+//! A request's life is a series of named phases, each a small function tested on its own (the
+//! shape of smithy-rs's orchestrator):
+//!
+//! 1. [`prepare`] checks the described request and encodes its body, once for all attempts;
+//! 2. [`LookerSdk::authorize`] gets the `Authorization` header, logging in when needed;
+//! 3. [`Prepared::build`] makes one attempt's HTTP request;
+//! 4. [`Prepared::transmit`] sends it within the timeout;
+//! 5. [`Prepared::receive`] reads the answer into an [`Attempt`];
+//! 6. [`Retries::next`] decides what follows: return, log in again, or wait and retry.
+//!
+//! [`LookerSdk::execute`] runs phases 2–5 once per attempt, inside a `looker.request` span, and
+//! loops on phase 6.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::borrow::Cow;
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use futures_util::StreamExt;
-use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use futures_util::{Stream, StreamExt};
+use reqwest::header::{HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use tracing::Instrument;
 
-use crate::call::{BodyParts, ByteStream, RequestParts, Response};
+use crate::auth::Token;
 use crate::error::{ApiErrorBody, Error};
+use crate::request::{BodyParts, RequestParts};
+use crate::response::{parse_retry_after, ByteStream, InnerStream, RawResponse, Response};
 use crate::settings::RetryPolicy;
-use crate::{LookerSdk, Result};
+use crate::{Inner, LookerSdk, Result};
+
+/// Largest error body read into an [`Error::Api`].
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+impl LookerSdk {
+    /// The one execute path every call goes through (non-generic; boxed because login calls
+    /// it recursively).
+    pub(crate) fn execute(
+        &self,
+        parts: RequestParts,
+        streaming: bool,
+    ) -> Pin<Box<dyn std::future::Future<Output = Result<RawResponse>> + Send + '_>> {
+        Box::pin(self.execute_inner(parts, streaming))
+    }
+
+    async fn execute_inner(&self, parts: RequestParts, streaming: bool) -> Result<RawResponse> {
+        let prepared = prepare(parts, &self.inner, streaming)?;
+        let mut retries = Retries::new(&self.inner.settings.retry);
+        let start = Instant::now();
+        loop {
+            // Outside the span macro: its fields are evaluated only when a subscriber wants it.
+            let attempt = retries.begin();
+            let span = tracing::info_span!(
+                "looker.request",
+                operation = prepared.operation,
+                method = %prepared.method,
+                path = %prepared.full_path(),
+                attempt,
+                status = tracing::field::Empty,
+            );
+            let outcome = self
+                .attempt(&prepared, &span)
+                .instrument(span.clone())
+                .await;
+            let can_relogin = match &outcome {
+                Attempt::Unauthorized { token_id, .. } => {
+                    self.session.invalidate(*token_id);
+                    self.session.can_relogin(self)
+                }
+                _ => false,
+            };
+            match retries.next(outcome, can_relogin, || start.elapsed()) {
+                Step::Return(result) => return result,
+                Step::Relogin => {
+                    tracing::debug!(
+                        operation = prepared.operation,
+                        "401: logging in again and retrying once"
+                    );
+                }
+                Step::Wait(delay) => {
+                    tracing::debug!(
+                        operation = prepared.operation,
+                        attempt = retries.attempt,
+                        ?delay,
+                        "retrying"
+                    );
+                    tokio::time::sleep(delay).await;
+                }
+            }
+        }
+    }
+
+    /// One attempt: phases 2 to 5.
+    async fn attempt(&self, prepared: &Prepared<'_>, span: &tracing::Span) -> Attempt {
+        let token = match self.authorize(prepared.auth).await {
+            Ok(token) => token,
+            Err(e) => return Attempt::Fail(e),
+        };
+        let authorization = match token.as_ref().map(Token::authorization).transpose() {
+            Ok(header) => header,
+            Err(e) => return Attempt::Fail(e),
+        };
+        let request = prepared.build(&self.inner.client, authorization);
+        let response = match prepared.transmit(request).await {
+            Ok(response) => response,
+            Err(outcome) => return outcome,
+        };
+        span.record("status", response.status().as_u16());
+        if response.status().is_success() && prepared.operation == "logout" {
+            // The generated `logout` revoked this token: forget it too.
+            if let Some(t) = &token {
+                self.session.revoked(t.id);
+            }
+        }
+        prepared.receive(response, token.map(|t| t.id)).await
+    }
+
+    /// Phase 2: the session's token for a call that needs one (the cached token, or one
+    /// from a login that concurrent callers share).
+    async fn authorize(&self, auth: bool) -> Result<Option<Token>> {
+        if !auth {
+            return Ok(None);
+        }
+        if let Some(token) = self.session.cached() {
+            return Ok(Some(token));
+        }
+        // Boxed: the login future is large, and keeping it out of line keeps every call's
+        // future small (it is moved into its box once per call).
+        Box::pin(self.session.token(self)).await.map(Some)
+    }
+}
+
+/// A checked request with its body encoded: what every attempt sends.
+pub(crate) struct Prepared<'a> {
+    operation: &'static str,
+    method: Method,
+    /// The absolute URL without the query.
+    url: String,
+    /// Where the path (relative to `/api/4.0`) starts in `url`.
+    path_at: usize,
+    /// `[/prefix]/api/4.0`: errors and spans name the full path.
+    api_path: &'a str,
+    query: Vec<(Cow<'static, str>, String)>,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    body: Option<(Bytes, &'static str)>,
+    timeout: Option<Duration>,
+    auth: bool,
+    streaming: bool,
+}
+
+/// Phase 1: checks the described request and encodes its body once (attempts share the
+/// bytes). Fails with the first error found while describing it, or an [`Error::Request`].
+pub(crate) fn prepare(parts: RequestParts, inner: &Inner, streaming: bool) -> Result<Prepared<'_>> {
+    let RequestParts {
+        operation,
+        method,
+        path,
+        query,
+        body,
+        headers,
+        timeout,
+        auth,
+        null_fields,
+        error,
+    } = parts;
+    if let Some(e) = error {
+        return Err(*e);
+    }
+    let request_error = |message: String| Error::Request {
+        operation: operation.to_string(),
+        message,
+    };
+    validate_path(&path).map_err(request_error)?;
+    let body = encode_body(body, &null_fields).map_err(request_error)?;
+    let mut url = String::with_capacity(inner.api_root.len() + path.len());
+    url.push_str(&inner.api_root);
+    url.push_str(&path);
+    Ok(Prepared {
+        operation,
+        method,
+        url,
+        path_at: inner.api_root.len(),
+        api_path: &inner.api_path,
+        query,
+        headers,
+        body,
+        timeout: timeout.or(inner.settings.timeout),
+        auth,
+        streaming,
+    })
+}
+
+/// The wire form of a body and its content type; `null_fields` are set to JSON `null`.
+fn encode_body(
+    body: BodyParts,
+    null_fields: &[Cow<'static, str>],
+) -> std::result::Result<Option<(Bytes, &'static str)>, String> {
+    Ok(match body {
+        BodyParts::None => None,
+        BodyParts::Json(b) if null_fields.is_empty() => Some((b, "application/json")),
+        BodyParts::Json(b) => match serde_json::from_slice::<serde_json::Value>(&b) {
+            Ok(serde_json::Value::Object(mut map)) => {
+                for f in null_fields {
+                    map.insert(f.to_string(), serde_json::Value::Null);
+                }
+                let bytes = serde_json::to_vec(&map).expect("a JSON map serializes");
+                Some((Bytes::from(bytes), "application/json"))
+            }
+            _ => return Err("null_field needs a JSON object body".into()),
+        },
+        BodyParts::Form(fields) => {
+            let mut ser = reqwest::Url::parse("x:").expect("static url");
+            ser.query_pairs_mut()
+                .extend_pairs(fields.iter().map(|(k, v)| (k.as_ref(), v.as_str())));
+            let encoded = ser.query().unwrap_or("").to_owned();
+            Some((Bytes::from(encoded), "application/x-www-form-urlencoded"))
+        }
+        BodyParts::Text(t) => Some((Bytes::from(t), "text/plain; charset=utf-8")),
+    })
+}
+
+/// Rejects paths whose segments a URL parser would resolve (`.`/`..` in any encoding) or that
+/// have empty segments (an empty path parameter).
+fn validate_path(path: &str) -> std::result::Result<(), String> {
+    let Some(rest) = path.strip_prefix('/') else {
+        return Err(format!("path {path:?} must start with '/'"));
+    };
+    if path.contains(['?', '#']) {
+        return Err(format!(
+            "path {path:?} contains '?' or '#'; use query parameters"
+        ));
+    }
+    if rest.is_empty() {
+        return Ok(());
+    }
+    for seg in rest.split('/') {
+        if is_dot_segment(seg) {
+            return Err(format!(
+                "path segment {seg:?} is a dot segment (a path parameter cannot be '.' or '..')"
+            ));
+        }
+        if seg.is_empty() {
+            return Err("a path parameter is empty".to_string());
+        }
+    }
+    Ok(())
+}
+
+/// `.` or `..`, each dot written as `.` or `%2E` (any case).
+fn is_dot_segment(seg: &str) -> bool {
+    let b = seg.as_bytes();
+    let (mut i, mut dots) = (0, 0);
+    while i < b.len() {
+        if b[i] == b'.' {
+            i += 1;
+        } else if b.len() >= i + 3 && b[i] == b'%' && b[i + 1] == b'2' && b[i + 2] | 0x20 == b'e' {
+            i += 3;
+        } else {
+            return false;
+        }
+        dots += 1;
+    }
+    dots == 1 || dots == 2
+}
+
+/// `[/prefix]/api/4.0/path`, written into a span without building a `String`.
+struct FullPath<'p>(&'p str, &'p str);
+
+impl fmt::Display for FullPath<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)?;
+        f.write_str(self.1)
+    }
+}
+
+impl Prepared<'_> {
+    /// The path relative to `/api/4.0`.
+    fn path(&self) -> &str {
+        &self.url[self.path_at..]
+    }
+
+    fn full_path(&self) -> FullPath<'_> {
+        FullPath(self.api_path, self.path())
+    }
+
+    /// Phase 3: one attempt's request. A full read's timeout covers the whole exchange, body
+    /// included; a stream's is applied by [`transmit`](Self::transmit) and then per chunk.
+    fn build(
+        &self,
+        client: &reqwest::Client,
+        authorization: Option<HeaderValue>,
+    ) -> reqwest::RequestBuilder {
+        let mut req = client.request(self.method.clone(), &self.url);
+        if !self.query.is_empty() {
+            req = req.query(&self.query);
+        }
+        for (k, v) in &self.headers {
+            req = req.header(k.clone(), v.clone());
+        }
+        if let Some(v) = authorization {
+            req = req.header(AUTHORIZATION, v);
+        }
+        if let Some((bytes, content_type)) = &self.body {
+            req = req.header(CONTENT_TYPE, *content_type).body(bytes.clone());
+        }
+        if let (Some(t), false) = (self.timeout, self.streaming) {
+            req = req.timeout(t);
+        }
+        req
+    }
+
+    /// Phase 4: sends the request; a stream's timeout covers the response head here.
+    async fn transmit(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> std::result::Result<reqwest::Response, Attempt> {
+        let sent = match (self.timeout, self.streaming) {
+            (Some(t), true) => match tokio::time::timeout(t, request.send()).await {
+                Ok(sent) => sent,
+                Err(_) => return Err(Attempt::Fail(self.timeout_error(t))),
+            },
+            _ => request.send().await,
+        };
+        sent.map_err(|e| self.send_failure(e))
+    }
+
+    /// Phase 5: reads the answer. A 2xx is read whole, or handed over as a stream; anything
+    /// else becomes an [`Error::Api`] with the server's error body, classified for phase 6.
+    /// `token_id` is the token the request carried (a 401 invalidates it).
+    async fn receive(&self, response: reqwest::Response, token_id: Option<u64>) -> Attempt {
+        let status = response.status();
+        if status.is_success() {
+            if self.streaming {
+                return Attempt::Done(RawResponse::Stream(self.stream(response)));
+            }
+            let mut response = response;
+            let headers = std::mem::take(response.headers_mut());
+            return match response.bytes().await {
+                Ok(bytes) => Attempt::Done(RawResponse::Full(Response {
+                    operation: self.operation,
+                    status: status.as_u16(),
+                    headers,
+                    bytes,
+                })),
+                Err(e) => Attempt::Fail(self.reqwest_error(e)),
+            };
+        }
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(parse_retry_after);
+        let body = read_error_body(response).await;
+        let error = Error::Api {
+            status: status.as_u16(),
+            method: self.method.clone(),
+            path: self.full_path().to_string(),
+            body: ApiErrorBody::parse(&body),
+            retry_after,
+        };
+        match token_id {
+            Some(token_id) if status == StatusCode::UNAUTHORIZED => {
+                Attempt::Unauthorized { error, token_id }
+            }
+            _ if retryable_status(status.as_u16(), &self.method) => Attempt::Retry {
+                error,
+                delay: retry_after,
+            },
+            _ => Attempt::Fail(error),
+        }
+    }
+
+    /// A 2xx body as a stream; with a timeout, every gap between chunks is bounded by it.
+    fn stream(&self, response: reqwest::Response) -> ByteStream {
+        let status = response.status().as_u16();
+        let headers = response.headers();
+        let content_type = headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let retry_after = headers.get(RETRY_AFTER).and_then(parse_retry_after);
+        let len = response.content_length();
+        let (method, path) = (self.method.clone(), self.full_path().to_string());
+        let errors = (method.clone(), path.clone());
+        let stream = response.bytes_stream().map(move |r| {
+            r.map_err(|e| Error::Transport {
+                method: errors.0.clone(),
+                path: errors.1.clone(),
+                source: e,
+            })
+        });
+        let inner: InnerStream = match self.timeout {
+            Some(idle) => Box::pin(IdleTimeout::new(Box::pin(stream), idle, method, path)),
+            None => Box::pin(stream),
+        };
+        ByteStream::new(status, retry_after, content_type, len, inner)
+    }
+
+    fn timeout_error(&self, after: Duration) -> Error {
+        Error::Timeout {
+            method: self.method.clone(),
+            path: self.full_path().to_string(),
+            after,
+        }
+    }
+
+    /// A request that failed without an answer. A connection that could not be established
+    /// was never sent: safe to retry for any method. Any other failure may have reached the
+    /// server: only idempotent calls are retried. Timeouts are never retried (the server may
+    /// still be working on the request).
+    fn send_failure(&self, e: reqwest::Error) -> Attempt {
+        let retry = e.is_connect() || (is_idempotent(&self.method) && !e.is_timeout());
+        let error = self.reqwest_error(e);
+        if retry {
+            Attempt::Retry { error, delay: None }
+        } else {
+            Attempt::Fail(error)
+        }
+    }
+
+    fn reqwest_error(&self, e: reqwest::Error) -> Error {
+        if e.is_timeout() {
+            self.timeout_error(self.timeout.unwrap_or_default())
+        } else {
+            Error::Transport {
+                method: self.method.clone(),
+                path: self.full_path().to_string(),
+                source: e.without_url(),
+            }
+        }
+    }
+}
+
+async fn read_error_body(resp: reqwest::Response) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut stream = resp.bytes_stream();
+    while let Some(Ok(chunk)) = stream.next().await {
+        let room = MAX_ERROR_BODY - out.len();
+        out.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if out.len() >= MAX_ERROR_BODY {
+            break;
+        }
+    }
+    out
+}
+
+/// How one attempt ended.
+enum Attempt {
+    Done(RawResponse),
+    /// Worth another attempt (phase 6 decides whether there is one).
+    Retry {
+        error: Error,
+        /// The server's `Retry-After`.
+        delay: Option<Duration>,
+    },
+    /// A 401 for the token with this id.
+    Unauthorized {
+        error: Error,
+        token_id: u64,
+    },
+    Fail(Error),
+}
+
+/// What the execute loop does next.
+enum Step {
+    Return(Result<RawResponse>),
+    /// The token was rejected and a new one can be had: attempt again (once).
+    Relogin,
+    /// Attempt again after this delay.
+    Wait(Duration),
+}
+
+/// The retry loop's state: attempts begun, and whether a 401 already led to a new login.
+struct Retries<'p> {
+    policy: &'p RetryPolicy,
+    attempt: u32,
+    relogged: bool,
+}
+
+impl<'p> Retries<'p> {
+    fn new(policy: &'p RetryPolicy) -> Self {
+        Retries {
+            policy,
+            attempt: 0,
+            relogged: false,
+        }
+    }
+
+    /// Starts an attempt; returns its number (1-based).
+    fn begin(&mut self) -> u32 {
+        self.attempt += 1;
+        self.attempt
+    }
+
+    /// Phase 6. `can_relogin`: a new token can replace the one a 401 rejected; `elapsed`:
+    /// time since the first attempt began (read only when a retry is considered).
+    fn next(
+        &mut self,
+        outcome: Attempt,
+        can_relogin: bool,
+        elapsed: impl FnOnce() -> Duration,
+    ) -> Step {
+        match outcome {
+            Attempt::Done(response) => Step::Return(Ok(response)),
+            Attempt::Fail(error) => Step::Return(Err(error)),
+            Attempt::Unauthorized { error, .. } => {
+                if self.relogged || !can_relogin {
+                    return Step::Return(Err(error));
+                }
+                self.relogged = true;
+                self.attempt -= 1; // the re-login retry does not consume a retry attempt
+                Step::Relogin
+            }
+            Attempt::Retry { error, delay } => {
+                if self.attempt >= self.policy.max_attempts {
+                    return Step::Return(Err(error));
+                }
+                let delay = delay.unwrap_or_else(|| backoff(self.policy, self.attempt));
+                if elapsed().saturating_add(delay) > self.policy.max_elapsed {
+                    return Step::Return(Err(error));
+                }
+                Step::Wait(delay)
+            }
+        }
+    }
+}
+
+fn is_idempotent(m: &Method) -> bool {
+    matches!(
+        *m,
+        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS | Method::TRACE
+    )
+}
+
+fn retryable_status(status: u16, method: &Method) -> bool {
+    match status {
+        429 | 503 => true,
+        502 | 504 => is_idempotent(method),
+        _ => false,
+    }
+}
+
+/// Exponential backoff with jitter for retry number `retry` (1-based): a random delay in
+/// `[d/2, d]` where `d = min(initial * 2^(retry-1), max)`.
+pub(crate) fn backoff(policy: &RetryPolicy, retry: u32) -> Duration {
+    let exp = policy
+        .initial_backoff
+        .saturating_mul(1u32 << (retry.saturating_sub(1)).min(20));
+    let d = exp.min(policy.max_backoff);
+    let half = d / 2;
+    half + d.saturating_sub(half).mul_f64(fastrand::f64())
+}
 
 /// A streamed body that ends with [`Error::Timeout`] when no data arrives for `idle` (the
 /// request's timeout). The timeout of a streamed call covers the response head and then every
 /// gap between chunks, never the whole download: a stalled server cannot hang a reader, and a
 /// large result that keeps flowing is never cut off.
 struct IdleTimeout {
-    inner: crate::call::InnerStream,
+    inner: InnerStream,
     idle: Duration,
-    sleep: std::pin::Pin<Box<tokio::time::Sleep>>,
+    sleep: Pin<Box<tokio::time::Sleep>>,
     method: Method,
     path: String,
     done: bool,
 }
 
 impl IdleTimeout {
-    fn new(inner: crate::call::InnerStream, idle: Duration, method: Method, path: String) -> Self {
+    fn new(inner: InnerStream, idle: Duration, method: Method, path: String) -> Self {
         IdleTimeout {
             inner,
             idle,
@@ -39,15 +579,11 @@ impl IdleTimeout {
     }
 }
 
-impl futures_util::Stream for IdleTimeout {
+impl Stream for IdleTimeout {
     type Item = Result<Bytes>;
 
-    fn poll_next(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Self::Item>> {
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         use std::future::Future;
-        use std::task::Poll;
         let this = self.get_mut();
         if this.done {
             return Poll::Ready(None);
@@ -74,468 +610,5 @@ impl futures_util::Stream for IdleTimeout {
     }
 }
 
-/// Largest error body read into an [`Error::Api`].
-const MAX_ERROR_BODY: usize = 64 * 1024;
-
-/// The outcome of [`LookerSdk::execute`]: a full body or a live stream (2xx only).
-pub(crate) enum RawResponse {
-    Full(Response),
-    Stream(ByteStream),
-}
-
-impl RawResponse {
-    pub(crate) fn into_full(self) -> Response {
-        match self {
-            RawResponse::Full(r) => r,
-            RawResponse::Stream(_) => unreachable!("execute(streaming = false) returns Full"),
-        }
-    }
-    pub(crate) fn into_stream(self) -> ByteStream {
-        match self {
-            RawResponse::Stream(s) => s,
-            RawResponse::Full(r) => ByteStream::new(
-                r.status,
-                r.headers.get(RETRY_AFTER).and_then(parse_retry_after),
-                r.content_type,
-                Some(r.bytes.len() as u64),
-                Box::pin(futures_util::stream::iter([Ok(r.bytes)])),
-            ),
-        }
-    }
-}
-
-fn is_idempotent(m: &Method) -> bool {
-    matches!(
-        *m,
-        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS | Method::TRACE
-    )
-}
-
-fn retryable_status(status: u16, method: &Method) -> bool {
-    match status {
-        429 | 503 => true,
-        502 | 504 => is_idempotent(method),
-        _ => false,
-    }
-}
-
-/// Parses `Retry-After`: delta-seconds or an HTTP-date.
-pub(crate) fn parse_retry_after(value: &HeaderValue) -> Option<Duration> {
-    let s = value.to_str().ok()?.trim();
-    if let Ok(secs) = s.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let when = httpdate::parse_http_date(s).ok()?;
-    Some(
-        when.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
-}
-
-/// Exponential backoff with jitter for retry number `retry` (1-based): a random delay in
-/// `[d/2, d]` where `d = min(initial * 2^(retry-1), max)`.
-pub(crate) fn backoff(policy: &RetryPolicy, retry: u32) -> Duration {
-    let exp = policy
-        .initial_backoff
-        .saturating_mul(1u32 << (retry.saturating_sub(1)).min(20));
-    let d = exp.min(policy.max_backoff);
-    let half = d / 2;
-    half + d.saturating_sub(half).mul_f64(fastrand::f64())
-}
-
-/// Rejects paths whose segments a URL parser would resolve (`.`/`..` in any encoding) or that
-/// have empty segments (an empty path parameter).
-fn validate_path(path: &str) -> std::result::Result<(), String> {
-    if !path.starts_with('/') {
-        return Err(format!("path {path:?} must start with '/'"));
-    }
-    if path.contains(['?', '#']) {
-        return Err(format!(
-            "path {path:?} contains '?' or '#'; use query parameters"
-        ));
-    }
-    let segments: Vec<&str> = path[1..].split('/').collect();
-    for seg in &segments {
-        let lower = seg.to_ascii_lowercase();
-        let dots = lower.replace("%2e", ".");
-        if dots == "." || dots == ".." {
-            return Err(format!(
-                "path segment {seg:?} is a dot segment (a path parameter cannot be '.' or '..')"
-            ));
-        }
-        if seg.is_empty() && segments.len() != 1 {
-            return Err("a path parameter is empty".to_string());
-        }
-    }
-    Ok(())
-}
-
-enum Attempt {
-    Done(RawResponse),
-    Retry {
-        error: Error,
-        delay: Option<Duration>,
-    },
-    Unauthorized {
-        error: Error,
-        token_id: u64,
-    },
-    Fail(Error),
-}
-
-impl LookerSdk {
-    /// The one execute path every call goes through (non-generic; boxed because login calls
-    /// it recursively).
-    pub(crate) fn execute(
-        &self,
-        parts: RequestParts,
-        streaming: bool,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<RawResponse>> + Send + '_>> {
-        Box::pin(self.execute_inner(parts, streaming))
-    }
-
-    async fn execute_inner(&self, parts: RequestParts, streaming: bool) -> Result<RawResponse> {
-        let RequestParts {
-            operation,
-            method,
-            path,
-            query,
-            body,
-            headers,
-            timeout,
-            auth,
-            null_fields,
-            error,
-        } = parts;
-        if let Some(e) = error {
-            return Err(e);
-        }
-        validate_path(&path).map_err(|message| Error::Request {
-            operation: operation.to_string(),
-            message,
-        })?;
-        let inner = &self.inner;
-        let full_path = format!("{}{}", inner.api_path, path);
-        let url = format!("{}{}", inner.api_root, path);
-
-        // Encode the body once; attempts share it (Bytes clones are cheap).
-        let (body_bytes, content_type): (Option<Bytes>, Option<&'static str>) = match body {
-            BodyParts::None => (None, None),
-            BodyParts::Json(b) => {
-                let b = if null_fields.is_empty() {
-                    b
-                } else {
-                    match serde_json::from_slice::<serde_json::Value>(&b) {
-                        Ok(serde_json::Value::Object(mut map)) => {
-                            for f in &null_fields {
-                                map.insert(f.to_string(), serde_json::Value::Null);
-                            }
-                            Bytes::from(serde_json::to_vec(&map).expect("a JSON map serializes"))
-                        }
-                        _ => {
-                            return Err(Error::Request {
-                                operation: operation.to_string(),
-                                message: "null_field needs a JSON object body".into(),
-                            })
-                        }
-                    }
-                };
-                (Some(b), Some("application/json"))
-            }
-            BodyParts::Form(fields) => {
-                let mut ser = reqwest::Url::parse("x:").expect("static url");
-                ser.query_pairs_mut()
-                    .extend_pairs(fields.iter().map(|(k, v)| (k.as_ref(), v.as_str())));
-                let encoded = ser.query().unwrap_or("").to_owned();
-                (
-                    Some(Bytes::from(encoded)),
-                    Some("application/x-www-form-urlencoded"),
-                )
-            }
-            BodyParts::Text(t) => (Some(Bytes::from(t)), Some("text/plain; charset=utf-8")),
-        };
-
-        let policy = &inner.settings.retry;
-        let timeout = timeout.or(inner.settings.timeout);
-        let start = Instant::now();
-        let mut attempt: u32 = 0;
-        let mut reauthed = false;
-        loop {
-            attempt += 1;
-            let span = tracing::info_span!(
-                "looker.request",
-                operation,
-                method = %method,
-                path = %full_path,
-                attempt,
-                status = tracing::field::Empty,
-            );
-            let recorder = span.clone();
-            let outcome = async {
-                let token = if auth {
-                    Some(self.session.token(self).await?)
-                } else {
-                    None
-                };
-                let mut req = inner.client.request(method.clone(), &url);
-                if !query.is_empty() {
-                    req = req.query(&query);
-                }
-                for (k, v) in &headers {
-                    req = req.header(k.clone(), v.clone());
-                }
-                if let Some(t) = &token {
-                    let mut v = HeaderValue::from_str(&format!("token {}", t.value.expose()))
-                        .map_err(|_| {
-                            Error::auth("the access token is not a valid header value", None)
-                        })?;
-                    v.set_sensitive(true);
-                    req = req.header(AUTHORIZATION, v);
-                }
-                if let (Some(b), Some(ct)) = (&body_bytes, content_type) {
-                    req = req.header(CONTENT_TYPE, ct).body(b.clone());
-                }
-                // Non-streaming: the timeout covers the whole exchange, body included.
-                // Streaming: it covers the response head only (a stream may run for long).
-                if let (Some(t), false) = (timeout, streaming) {
-                    req = req.timeout(t);
-                }
-                let send = req.send();
-                let sent = match (timeout, streaming) {
-                    (Some(t), true) => match tokio::time::timeout(t, send).await {
-                        Ok(r) => r,
-                        Err(_) => {
-                            return Ok(Attempt::Fail(Error::Timeout {
-                                method: method.clone(),
-                                path: full_path.clone(),
-                                after: t,
-                            }))
-                        }
-                    },
-                    _ => send.await,
-                };
-                let resp = match sent {
-                    Ok(r) => r,
-                    Err(e) => return Ok(transport_outcome(e, &method, &full_path, timeout)),
-                };
-                let status = resp.status();
-                recorder.record("status", status.as_u16());
-                if status.is_success() {
-                    if operation == "logout" {
-                        // The generated `logout` revoked this token: forget it too.
-                        if let Some(t) = &token {
-                            self.session.revoked(t.id);
-                        }
-                    }
-                    let content_type = resp
-                        .headers()
-                        .get(CONTENT_TYPE)
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_owned);
-                    if streaming {
-                        let len = resp.content_length();
-                        let retry_after =
-                            resp.headers().get(RETRY_AFTER).and_then(parse_retry_after);
-                        let m = method.clone();
-                        let p = full_path.clone();
-                        let stream = resp.bytes_stream().map(move |r| {
-                            r.map_err(|e| Error::Transport {
-                                method: m.clone(),
-                                path: p.clone(),
-                                source: e,
-                            })
-                        });
-                        let stream: crate::call::InnerStream = match timeout {
-                            Some(idle) => Box::pin(IdleTimeout::new(
-                                Box::pin(stream),
-                                idle,
-                                method.clone(),
-                                full_path.clone(),
-                            )),
-                            None => Box::pin(stream),
-                        };
-                        return Ok(Attempt::Done(RawResponse::Stream(ByteStream::new(
-                            status.as_u16(),
-                            retry_after,
-                            content_type,
-                            len,
-                            stream,
-                        ))));
-                    }
-                    let mut resp = resp;
-                    let headers = std::mem::take(resp.headers_mut());
-                    let bytes = match resp.bytes().await {
-                        Ok(b) => b,
-                        Err(e) => {
-                            return Err(map_reqwest(e, &method, &full_path, timeout));
-                        }
-                    };
-                    return Ok(Attempt::Done(RawResponse::Full(Response {
-                        operation,
-                        status: status.as_u16(),
-                        content_type,
-                        headers,
-                        bytes,
-                    })));
-                }
-                let retry_after = resp.headers().get(RETRY_AFTER).and_then(parse_retry_after);
-                let body = read_error_body(resp).await;
-                let error = Error::Api {
-                    status: status.as_u16(),
-                    method: method.clone(),
-                    path: full_path.clone(),
-                    body: ApiErrorBody::parse(&body),
-                    retry_after,
-                };
-                if status == StatusCode::UNAUTHORIZED {
-                    if let Some(t) = token {
-                        return Ok(Attempt::Unauthorized {
-                            error,
-                            token_id: t.id,
-                        });
-                    }
-                }
-                if retryable_status(status.as_u16(), &method) {
-                    return Ok(Attempt::Retry {
-                        error,
-                        delay: retry_after,
-                    });
-                }
-                Err(error)
-            }
-            .instrument(span)
-            .await?;
-
-            match outcome {
-                Attempt::Done(r) => return Ok(r),
-                Attempt::Fail(e) => return Err(e),
-                Attempt::Unauthorized { error, token_id } => {
-                    self.session.invalidate(token_id);
-                    if reauthed || !self.session.can_relogin(self) {
-                        return Err(error);
-                    }
-                    reauthed = true;
-                    tracing::debug!(operation, "401: logging in again and retrying once");
-                    attempt -= 1; // the re-login retry does not consume a retry attempt
-                    continue;
-                }
-                Attempt::Retry { error, delay } => {
-                    if attempt >= policy.max_attempts {
-                        return Err(error);
-                    }
-                    let delay = delay.unwrap_or_else(|| backoff(policy, attempt));
-                    if start.elapsed().saturating_add(delay) > policy.max_elapsed {
-                        return Err(error);
-                    }
-                    tracing::debug!(operation, attempt, ?delay, "retrying");
-                    tokio::time::sleep(delay).await;
-                }
-            }
-        }
-    }
-}
-
-/// A connection that could not be established was never sent: safe to retry for any method.
-/// Any other failure may have reached the server: only idempotent calls are retried.
-/// Timeouts are never retried (the server may still be working on the request).
-fn transport_outcome(
-    e: reqwest::Error,
-    method: &Method,
-    path: &str,
-    timeout: Option<Duration>,
-) -> Attempt {
-    let retry = e.is_connect() || (is_idempotent(method) && !e.is_timeout());
-    let error = map_reqwest(e, method, path, timeout);
-    if retry {
-        Attempt::Retry { error, delay: None }
-    } else {
-        Attempt::Fail(error)
-    }
-}
-
-fn map_reqwest(e: reqwest::Error, method: &Method, path: &str, timeout: Option<Duration>) -> Error {
-    if e.is_timeout() {
-        Error::Timeout {
-            method: method.clone(),
-            path: path.to_owned(),
-            after: timeout.unwrap_or_default(),
-        }
-    } else {
-        Error::Transport {
-            method: method.clone(),
-            path: path.to_owned(),
-            source: e.without_url(),
-        }
-    }
-}
-
-async fn read_error_body(resp: reqwest::Response) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut stream = resp.bytes_stream();
-    while let Some(Ok(chunk)) = stream.next().await {
-        let room = MAX_ERROR_BODY - out.len();
-        out.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if out.len() >= MAX_ERROR_BODY {
-            break;
-        }
-    }
-    out
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retry_after_forms() {
-        assert_eq!(
-            parse_retry_after(&HeaderValue::from_static("3")),
-            Some(Duration::from_secs(3))
-        );
-        let future = SystemTime::now() + Duration::from_secs(30);
-        let v = HeaderValue::from_str(&httpdate::fmt_http_date(future)).unwrap();
-        let d = parse_retry_after(&v).unwrap();
-        assert!(
-            d > Duration::from_secs(25) && d <= Duration::from_secs(30),
-            "{d:?}"
-        );
-        let past = HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT");
-        assert_eq!(parse_retry_after(&past), Some(Duration::ZERO));
-        assert_eq!(parse_retry_after(&HeaderValue::from_static("soon")), None);
-    }
-
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        let p = RetryPolicy::default()
-            .with_initial_backoff(Duration::from_millis(100))
-            .with_max_backoff(Duration::from_millis(350));
-        for _ in 0..50 {
-            let d1 = backoff(&p, 1);
-            assert!(d1 >= Duration::from_millis(50) && d1 <= Duration::from_millis(100));
-            let d3 = backoff(&p, 3);
-            assert!(d3 >= Duration::from_millis(175) && d3 <= Duration::from_millis(350));
-            assert!(backoff(&p, 40) <= Duration::from_millis(350));
-        }
-    }
-
-    #[test]
-    fn dot_segments_and_empty_params_rejected() {
-        assert!(validate_path("/users/42").is_ok());
-        assert!(validate_path("/users/..%2Fx").is_ok());
-        assert!(validate_path("/users/%2E%2E").is_err());
-        assert!(validate_path("/users/.%2e/x").is_err());
-        assert!(validate_path("/users/").is_err());
-        assert!(validate_path("/users//roles").is_err());
-        assert!(validate_path("users").is_err());
-        assert!(validate_path("/users?x=1").is_err());
-    }
-
-    #[test]
-    fn idempotency() {
-        assert!(retryable_status(502, &Method::GET));
-        assert!(!retryable_status(502, &Method::POST));
-        assert!(retryable_status(503, &Method::POST));
-        assert!(retryable_status(429, &Method::PATCH));
-        assert!(!retryable_status(500, &Method::GET));
-    }
-}
+mod tests;

@@ -15,7 +15,9 @@ use std::task::{Context, Poll};
 use futures_util::stream::{BoxStream, Stream, StreamExt};
 use serde::de::DeserializeOwned;
 
-use crate::call::{decode_json, Call, RequestParts, Response};
+use crate::call::Call;
+use crate::request::RequestParts;
+use crate::response::{decode_json, Response};
 use crate::{Error, LookerSdk, Result};
 
 /// The page size when none is set: Looker's own UI pages by 100 or less, and larger pages

@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use super::poll::{error_message, PollPolicy};
-use crate::call::ResponseBody;
 use crate::error::TaskKind;
 use crate::models::{WriteCreateQueryTask, WriteQuery};
+use crate::response::ResponseBody;
 use crate::{Error, LookerSdk, Result};
 
 /// The default bound on queries running at once (Looker allows 15 per user).

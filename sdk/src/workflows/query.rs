@@ -5,9 +5,10 @@ use std::future::IntoFuture;
 use serde::de::DeserializeOwned;
 
 use super::poll::{error_message, missing, poll_until, Polled, Start, Watch};
-use crate::call::{Pending, ResponseBody};
+use crate::call::Pending;
 use crate::error::TaskKind;
 use crate::models::{QueryTask, WriteCreateQueryTask};
+use crate::response::ResponseBody;
 use crate::{Error, LookerSdk, Result};
 
 /// Query task statuses that end a task without a result.

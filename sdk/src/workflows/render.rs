@@ -5,9 +5,10 @@ use std::future::IntoFuture;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::poll::{missing, poll_until, Polled, Start, Watch};
-use crate::call::{ByteStream, Pending, ResponseBody};
+use crate::call::Pending;
 use crate::error::TaskKind;
 use crate::models::{CreateDashboardRenderTask, RenderTask};
+use crate::response::{ByteStream, ResponseBody};
 use crate::{Error, LookerSdk, Result};
 
 /// A wait for a render task's file (PDF, PNG, JPG); `.await` it for the bytes as a
