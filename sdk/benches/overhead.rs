@@ -16,8 +16,9 @@
 //!
 //! Run: `cargo bench -p looker-sdk --bench overhead` (`OVERHEAD_ROUNDS` sets the number of
 //! rounds, default 31). For a load-independent instruction count, run the built binary under
-//! `valgrind --tool=callgrind` with `OVERHEAD_ONLY=raw` and then `OVERHEAD_ONLY=sdk`: both make
-//! the same warm-up calls, then 2,000 sequential calls of one variant.
+//! `valgrind --tool=callgrind --separate-threads=yes` with `OVERHEAD_ONLY=raw` and then
+//! `OVERHEAD_ONLY=sdk` (the first file of each is the client thread): both make the same
+//! warm-up calls, then 1,000 sequential calls of one variant.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -291,9 +292,14 @@ fn main() {
         fx.sequential(true, 200).await;
         fx.sequential(false, 200).await;
     });
-    if let Ok(variant) = std::env::var("OVERHEAD_ONLY") {
-        seq_rt.block_on(fx.sequential(variant == "sdk", SEQ_CALLS));
-        return;
+    let only = std::env::var("OVERHEAD_ONLY").ok();
+    match only.as_deref() {
+        Some(v @ ("raw" | "sdk")) => {
+            seq_rt.block_on(fx.sequential(v == "sdk", SEQ_CALLS));
+            return;
+        }
+        Some(_) => panic!("OVERHEAD_ONLY is raw or sdk"),
+        None => {}
     }
 
     let (mut seq_wall, mut seq_cpu) = (Samples::default(), Samples::default());
