@@ -6,13 +6,14 @@
 
 use std::borrow::Cow;
 use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::de::DeserializeOwned;
 
 use crate::request::{BodyParts, RequestParts};
-use crate::response::decode_json;
+use crate::response::{decode_json, RawResponse};
 use crate::LookerSdk;
 
 // The response types live in `response` (below this module and `transport`); generated code
@@ -179,12 +180,12 @@ impl<'a> Call<'a> {
     ///
     /// The decoder is named here, at the call site, and this is `#[inline]`: a response type's
     /// decoding is compiled by the crate that sends that operation, not for all 483 up front.
-    /// The execute future is the same type for every operation and is compiled once; only the
-    /// small block around it, which awaits it and decodes, is generic. It is boxed once.
+    /// The request future is boxed once, with the same type for every operation; only the tiny
+    /// [`Decoding`] wrapper is generic.
     #[inline]
     pub(crate) fn send<T: Send + 'a>(self, decode: Decode<T>) -> Pending<'a, T> {
-        let Call { sdk, parts } = self;
-        Box::pin(async move { decode(sdk.execute(parts, false).await?.into_full()) })
+        let request = self.sdk.execute(self.parts, false);
+        Box::pin(Decoding { request, decode })
     }
 
     /// The client and the described request, for a workflow that sends it more than once
@@ -198,6 +199,24 @@ impl<'a> Call<'a> {
     pub(crate) fn stream(self) -> Pending<'a, ByteStream> {
         let Call { sdk, parts } = self;
         Box::pin(async move { Ok(sdk.execute(parts, true).await?.into_stream()) })
+    }
+}
+
+/// Decodes the response of a sent request.
+struct Decoding<'a, T> {
+    request: Pending<'a, RawResponse>,
+    decode: Decode<T>,
+}
+
+impl<T> std::future::Future for Decoding<'_, T> {
+    type Output = crate::Result<T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let decode = self.decode;
+        self.request
+            .as_mut()
+            .poll(cx)
+            .map(|raw| raw.and_then(|raw| decode(raw.into_full())))
     }
 }
 

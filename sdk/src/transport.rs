@@ -36,14 +36,17 @@ use crate::{Inner, LookerSdk, Result};
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
 impl LookerSdk {
-    /// The one execute path every call goes through. Not generic, and not boxed: a call's
-    /// `send()` boxes this future once together with its decode step. (Logging in executes a
-    /// request too; that recursion goes through the box in [`authorize`](Self::authorize).)
-    pub(crate) async fn execute(
+    /// The one execute path every call goes through (non-generic; boxed because login calls
+    /// it recursively).
+    pub(crate) fn execute(
         &self,
         parts: RequestParts,
         streaming: bool,
-    ) -> Result<RawResponse> {
+    ) -> Pin<Box<dyn std::future::Future<Output = Result<RawResponse>> + Send + '_>> {
+        Box::pin(self.execute_inner(parts, streaming))
+    }
+
+    async fn execute_inner(&self, parts: RequestParts, streaming: bool) -> Result<RawResponse> {
         let prepared = prepare(parts, &self.inner, streaming)?;
         let mut retries = Retries::new(&self.inner.settings.retry);
         let start = Instant::now();
