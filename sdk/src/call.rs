@@ -188,6 +188,11 @@ impl<'a> Call<'a> {
         Box::pin(Decoding { request, decode })
     }
 
+    /// A request described elsewhere (a raw request).
+    pub(crate) fn from_parts(sdk: &'a LookerSdk, parts: RequestParts) -> Self {
+        Call { sdk, parts }
+    }
+
     /// The client and the described request, for a workflow that sends it more than once
     /// (the paginator).
     pub(crate) fn into_parts(self) -> (&'a LookerSdk, RequestParts) {
@@ -197,8 +202,13 @@ impl<'a> Call<'a> {
     /// Sends the request and returns the body as a stream (constant memory). The status is
     /// checked before the stream is returned.
     pub(crate) fn stream(self) -> Pending<'a, ByteStream> {
-        let Call { sdk, parts } = self;
-        Box::pin(async move { Ok(sdk.execute(parts, true).await?.into_stream()) })
+        use futures_util::FutureExt;
+        // A named combinator, not an `async` block: `Send` follows from its parts.
+        Box::pin(
+            self.sdk
+                .execute(self.parts, true)
+                .map(|raw| raw.map(RawResponse::into_stream)),
+        )
     }
 }
 

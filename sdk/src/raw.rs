@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
-use crate::call::{body, Pending, QueryValue};
+use crate::call::{body, Call, Pending, QueryValue};
 use crate::request::{BodyParts, RequestParts};
 use crate::response::{ByteStream, ResponseBody};
 use crate::workflows::paginate::PageMode;
@@ -94,17 +94,12 @@ impl<'a> RawRequest<'a> {
 
     /// Sends the request; returns the body with its content type.
     pub fn send(self) -> Pending<'a, ResponseBody> {
-        let RawRequest { sdk, parts } = self;
-        Box::pin(async move { body(sdk.execute(parts, false).await?.into_full()) })
+        Call::from_parts(self.sdk, self.parts).send(body)
     }
 
     /// Sends the request and decodes the JSON response.
     pub fn json_into<T: DeserializeOwned + Send + 'a>(self) -> Pending<'a, T> {
-        let RawRequest { sdk, parts } = self;
-        Box::pin(async move {
-            let r = sdk.execute(parts, false).await?.into_full();
-            crate::call::json(r)
-        })
+        Call::from_parts(self.sdk, self.parts).send(crate::call::json::<T>)
     }
 
     /// Pages through a list endpoint by `limit` + `offset`, decoding each item as `T`
@@ -131,8 +126,7 @@ impl<'a> RawRequest<'a> {
     /// Sends the request and returns the body as a stream (constant memory). Non-2xx statuses
     /// are returned as errors before any byte is streamed.
     pub fn stream(self) -> Pending<'a, ByteStream> {
-        let RawRequest { sdk, parts } = self;
-        Box::pin(async move { Ok(sdk.execute(parts, true).await?.into_stream()) })
+        Call::from_parts(self.sdk, self.parts).stream()
     }
 }
 

@@ -9,15 +9,16 @@
 //! `X-Total-Count` that has been reached ends the stream without asking for the empty page.
 
 use std::collections::VecDeque;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use futures_util::stream::{BoxStream, Stream, StreamExt};
+use futures_util::stream::{Stream, StreamExt};
 use serde::de::DeserializeOwned;
 
-use crate::call::Call;
+use crate::call::{Call, Pending};
 use crate::request::RequestParts;
-use crate::response::{decode_json, Response};
+use crate::response::{decode_json, RawResponse, Response};
 use crate::{Error, LookerSdk, Result};
 
 /// The page size when none is set: Looker's own UI pages by 100 or less, and larger pages
@@ -95,7 +96,7 @@ pub(crate) use paginated;
 #[must_use = "a paginator does nothing until it is polled"]
 pub struct Paginator<'a, T> {
     setup: Option<Setup<'a>>,
-    pages: Option<BoxStream<'a, Result<Vec<T>>>>,
+    pages: Option<Pages<'a, T>>,
     buffer: VecDeque<T>,
 }
 
@@ -168,7 +169,7 @@ impl<'a, T: DeserializeOwned + Send + 'a> Paginator<'a, T> {
 
     /// The whole pages instead of single items: a stream of `Vec<T>`, one per request.
     pub fn pages(mut self) -> Pages<'a, T> {
-        Pages(self.take_pages())
+        self.take_pages()
     }
 
     /// Reads every page and returns all items (or the first error).
@@ -181,13 +182,13 @@ impl<'a, T: DeserializeOwned + Send + 'a> Paginator<'a, T> {
         Ok(all)
     }
 
-    fn take_pages(&mut self) -> BoxStream<'a, Result<Vec<T>>> {
+    fn take_pages(&mut self) -> Pages<'a, T> {
         if let Some(pages) = self.pages.take() {
             return pages;
         }
-        match self.setup.take() {
-            Some(setup) => page_stream(setup),
-            None => futures_util::stream::empty().boxed(),
+        Pages {
+            pager: self.setup.take().map(Pager::new),
+            item: PhantomData,
         }
     }
 }
@@ -209,7 +210,7 @@ impl<'a, T: DeserializeOwned + Send + 'a> Stream for Paginator<'a, T> {
             let Some(pages) = this.pages.as_mut() else {
                 return Poll::Ready(None);
             };
-            match pages.as_mut().poll_next(cx) {
+            match Pin::new(pages).poll_next(cx) {
                 Poll::Ready(Some(Ok(page))) => this.buffer.extend(page),
                 Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
                 Poll::Ready(None) => return Poll::Ready(None),
@@ -222,8 +223,16 @@ impl<'a, T: DeserializeOwned + Send + 'a> Stream for Paginator<'a, T> {
 impl<T> Unpin for Paginator<'_, T> {}
 
 /// The pages of a [`Paginator`]: a [`Stream`] of `Result<Vec<T>>`, one item per request.
+///
+/// Paging itself (requests, cursor, when to stop) is not generic; only decoding is. Written
+/// as a state machine, not an `async` block, so that no proof that a future is `Send` has to
+/// be made for every item type (that made `cargo check` of the crate measurably slower).
 #[must_use = "a stream does nothing until it is polled"]
-pub struct Pages<'a, T>(BoxStream<'a, Result<Vec<T>>>);
+pub struct Pages<'a, T> {
+    /// `None`: nothing to page (the paginator was already drained).
+    pager: Option<Pager<'a>>,
+    item: PhantomData<fn() -> T>,
+}
 
 impl<T> std::fmt::Debug for Pages<'_, T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -231,11 +240,43 @@ impl<T> std::fmt::Debug for Pages<'_, T> {
     }
 }
 
-impl<T> Stream for Pages<'_, T> {
+impl<T: DeserializeOwned> Stream for Pages<'_, T> {
     type Item = Result<Vec<T>>;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.0.as_mut().poll_next(cx)
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        // Every field is `Unpin` (the request future is boxed).
+        let this = self.get_mut();
+        let Some(pager) = this.pager.as_mut() else {
+            return Poll::Ready(None);
+        };
+        loop {
+            let (response, asked) = match pager.poll_answer(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
+                Poll::Ready(Some(Ok(answer))) => answer,
+            };
+            let object_or_array = matches!(
+                pager.state.setup.mode,
+                PageMode::Offset {
+                    object_or_array: true
+                }
+            );
+            let page = decode_page::<T>(response.operation, &response, object_or_array)
+                .and_then(|mut items| {
+                    let keep = pager.state.advance(&response, items.len(), asked)?;
+                    items.truncate(keep.unwrap_or(0));
+                    Ok(keep.map(|_| items))
+                });
+            match page {
+                Ok(Some(items)) => return Poll::Ready(Some(Ok(items))),
+                Ok(None) => pager.state.done = true,
+                Err(e) => {
+                    pager.state.done = true;
+                    return Poll::Ready(Some(Err(e)));
+                }
+            }
+        }
     }
 }
 
@@ -259,147 +300,188 @@ struct State<'a> {
     done: bool,
 }
 
-fn page_stream<'a, T: DeserializeOwned + Send + 'a>(
-    mut setup: Setup<'a>,
-) -> BoxStream<'a, Result<Vec<T>>> {
-    if let Some(error) = setup.error.take() {
-        return futures_util::stream::once(async move { Err(error) }).boxed();
-    }
-    let builder_limit = setup
-        .template
-        .query_value("limit")
-        .and_then(|v| v.parse::<u64>().ok())
-        .filter(|&n| n > 0);
-    let page_size = setup
-        .page_size
-        .map(u64::from)
-        .or(builder_limit)
-        .unwrap_or(u64::from(DEFAULT_PAGE_SIZE));
-    let cursor = match setup.mode {
-        PageMode::Offset { .. } => Cursor::Offset(
-            setup
-                .template
-                .query_value("offset")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0),
-        ),
-        PageMode::Token { param } => Cursor::Token {
-            param,
-            token: setup.template.query_value(param).map(str::to_owned),
-        },
-    };
-    // The paginator owns paging: the builder's own values and the deprecated page/per_page
-    // are never mixed in.
-    for name in ["limit", "offset", "page", "per_page"] {
-        setup.template.remove_query(name);
-    }
-    if let PageMode::Token { param } = setup.mode {
-        setup.template.remove_query(param);
-    }
-    let state = State {
-        setup,
-        page_size,
-        cursor,
-        read: 0,
-        previous_page: None,
-        done: false,
-    };
-    futures_util::stream::unfold(state, |mut state| async move {
-        if state.done {
-            return None;
-        }
-        let page = next_page::<T>(&mut state).await;
-        if page.is_err() {
-            state.done = true;
-        }
-        match page {
-            Ok(None) => None,
-            Ok(Some(items)) => Some((Ok(items), state)),
-            Err(e) => Some((Err(e), state)),
-        }
-    })
-    .boxed()
+/// The non-generic half of paging: one request at a time, the cursor, when to stop.
+struct Pager<'a> {
+    state: State<'a>,
+    /// The describing error, returned as the only item.
+    error: Option<Error>,
+    /// The page being fetched, with what it asked for.
+    in_flight: Option<(Pending<'a, RawResponse>, Asked)>,
 }
 
-/// Fetches one page; `None` when there is nothing more to ask for.
-async fn next_page<T: DeserializeOwned>(state: &mut State<'_>) -> Result<Option<Vec<T>>> {
-    let remaining = state.setup.max_items.map(|m| m.saturating_sub(state.read));
-    if remaining == Some(0) {
-        return Ok(None);
-    }
-    let limit = remaining.map_or(state.page_size, |r| r.min(state.page_size));
-    let mut parts = state.setup.template.duplicate();
-    parts.set_query("limit".into(), limit.to_string());
-    match &state.cursor {
-        Cursor::Offset(offset) => parts.set_query("offset".into(), offset.to_string()),
-        Cursor::Token {
-            param,
-            token: Some(token),
-        } => parts.set_query((*param).into(), token.clone()),
-        Cursor::Token { token: None, .. } => {}
-    }
-    let operation = parts.operation;
-    let response = state.setup.sdk.execute(parts, false).await?.into_full();
-    let object_or_array = matches!(
-        state.setup.mode,
-        PageMode::Offset {
-            object_or_array: true
-        }
-    );
-    let mut items: Vec<T> = decode_page(operation, &response, object_or_array)?;
-    let links = PageHeaders::read(&response);
+/// What a page's request asked for.
+#[derive(Clone, Copy)]
+struct Asked {
+    limit: u64,
+    /// Items still wanted under `max_items`.
+    remaining: Option<u64>,
+}
 
-    if !items.is_empty() && state.previous_page.as_ref() == Some(&response.bytes) {
-        return Err(Error::Request {
-            operation: operation.to_string(),
-            message: format!(
-                "the server answered the page after {} items with the same items as the page \
-                 before (is it ignoring `offset`?); stopped instead of looping forever",
-                state.read
+impl<'a> Pager<'a> {
+    fn new(mut setup: Setup<'a>) -> Self {
+        let error = setup.error.take();
+        let builder_limit = setup
+            .template
+            .query_value("limit")
+            .and_then(|v| v.parse::<u64>().ok())
+            .filter(|&n| n > 0);
+        let page_size = setup
+            .page_size
+            .map(u64::from)
+            .or(builder_limit)
+            .unwrap_or(u64::from(DEFAULT_PAGE_SIZE));
+        let cursor = match setup.mode {
+            PageMode::Offset { .. } => Cursor::Offset(
+                setup
+                    .template
+                    .query_value("offset")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0),
             ),
-        });
+            PageMode::Token { param } => Cursor::Token {
+                param,
+                token: setup.template.query_value(param).map(str::to_owned),
+            },
+        };
+        // The paginator owns paging: the builder's own values and the deprecated page/per_page
+        // are never mixed in.
+        for name in ["limit", "offset", "page", "per_page"] {
+            setup.template.remove_query(name);
+        }
+        if let PageMode::Token { param } = setup.mode {
+            setup.template.remove_query(param);
+        }
+        Pager {
+            state: State {
+                setup,
+                page_size,
+                cursor,
+                read: 0,
+                previous_page: None,
+                done: false,
+            },
+            error,
+            in_flight: None,
+        }
     }
-    state.previous_page = Some(response.bytes.clone());
 
-    if let Some(r) = remaining {
-        items.truncate(usize::try_from(r).unwrap_or(usize::MAX));
-    }
-    let got = items.len() as u64;
-    state.read += got;
-    state.done = match &mut state.cursor {
-        Cursor::Offset(offset) => {
-            let next = links
-                .next_param("offset")
-                .and_then(|v| v.parse::<u64>().ok())
-                .filter(|&n| n > *offset);
-            *offset = next.unwrap_or(*offset + got);
-            if links.has_next {
-                got == 0
-            } else {
-                links.link_present
-                    || got < limit
-                    || links.total.is_some_and(|total| *offset >= total)
-            }
+    /// The next page's answer; `None` when the list has ended. An error ends it too.
+    fn poll_answer(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<(Response, Asked)>>> {
+        if let Some(error) = self.error.take() {
+            self.state.done = true;
+            return Poll::Ready(Some(Err(error)));
         }
-        Cursor::Token { param, token } => {
-            let next = links.next_param(param).or(links.next_token.clone());
-            let repeated = next.is_some() && next == *token;
-            if repeated && got > 0 {
-                return Err(Error::Request {
-                    operation: operation.to_string(),
-                    message: format!(
-                        "the server sent the same `{param}` twice; stopped instead of looping"
-                    ),
-                });
-            }
-            *token = next;
-            token.is_none() || got == 0
+        if self.state.done {
+            return Poll::Ready(None);
         }
-    };
-    if got == 0 {
-        return Ok(None);
+        let (request, asked) = match &mut self.in_flight {
+            Some(in_flight) => in_flight,
+            None => {
+                let Some((parts, asked)) = self.state.next_request() else {
+                    self.state.done = true;
+                    return Poll::Ready(None);
+                };
+                let sdk = self.state.setup.sdk;
+                self.in_flight.insert((sdk.execute(parts, false), asked))
+            }
+        };
+        let asked = *asked;
+        let Poll::Ready(answer) = request.as_mut().poll(cx) else {
+            return Poll::Pending;
+        };
+        self.in_flight = None;
+        Poll::Ready(Some(match answer {
+            Ok(raw) => Ok((raw.into_full(), asked)),
+            Err(e) => {
+                self.state.done = true;
+                Err(e)
+            }
+        }))
     }
-    Ok(Some(items))
+}
+
+impl State<'_> {
+    /// The next page's request; `None` when there is nothing more to ask for.
+    fn next_request(&mut self) -> Option<(RequestParts, Asked)> {
+        let remaining = self.setup.max_items.map(|m| m.saturating_sub(self.read));
+        if remaining == Some(0) {
+            return None;
+        }
+        let limit = remaining.map_or(self.page_size, |r| r.min(self.page_size));
+        let mut parts = self.setup.template.duplicate();
+        parts.set_query("limit".into(), limit.to_string());
+        match &self.cursor {
+            Cursor::Offset(offset) => parts.set_query("offset".into(), offset.to_string()),
+            Cursor::Token {
+                param,
+                token: Some(token),
+            } => parts.set_query((*param).into(), token.clone()),
+            Cursor::Token { token: None, .. } => {}
+        }
+        Some((parts, Asked { limit, remaining }))
+    }
+
+    /// Moves the cursor past a page of `decoded` items. Returns how many of them to keep
+    /// (fewer under `max_items`), or `None` when the page is empty and the list has ended.
+    fn advance(
+        &mut self,
+        response: &Response,
+        decoded: usize,
+        asked: Asked,
+    ) -> Result<Option<usize>> {
+        let Asked { limit, remaining } = asked;
+        let operation = response.operation;
+        let links = PageHeaders::read(response);
+
+        if decoded > 0 && self.previous_page.as_ref() == Some(&response.bytes) {
+            return Err(Error::Request {
+                operation: operation.to_string(),
+                message: format!(
+                    "the server answered the page after {} items with the same items as the \
+                     page before (is it ignoring `offset`?); stopped instead of looping forever",
+                    self.read
+                ),
+            });
+        }
+        self.previous_page = Some(response.bytes.clone());
+
+        let kept = remaining.map_or(decoded, |r| {
+            decoded.min(usize::try_from(r).unwrap_or(usize::MAX))
+        });
+        let got = kept as u64;
+        self.read += got;
+        self.done = match &mut self.cursor {
+            Cursor::Offset(offset) => {
+                let next = links
+                    .next_param("offset")
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .filter(|&n| n > *offset);
+                *offset = next.unwrap_or(*offset + got);
+                if links.has_next {
+                    got == 0
+                } else {
+                    links.link_present
+                        || got < limit
+                        || links.total.is_some_and(|total| *offset >= total)
+                }
+            }
+            Cursor::Token { param, token } => {
+                let next = links.next_param(param).or(links.next_token.clone());
+                let repeated = next.is_some() && next == *token;
+                if repeated && got > 0 {
+                    return Err(Error::Request {
+                        operation: operation.to_string(),
+                        message: format!(
+                            "the server sent the same `{param}` twice; stopped instead of looping"
+                        ),
+                    });
+                }
+                *token = next;
+                token.is_none() || got == 0
+            }
+        };
+        Ok((got > 0).then_some(kept))
+    }
 }
 
 fn decode_page<T: DeserializeOwned>(
