@@ -32,8 +32,10 @@ commands:
   semver-check [--baseline REV | --baseline-root DIR] [--report-only]
                           cargo-semver-checks on looker-sdk against a commit (default HEAD): does
                           the Rust API break code written against it?
-  bench-build [FILTER]    time `cargo check` and debug builds of looker-sdk and looker-sdk-testkit
-                          (dependencies prebuilt); FILTER picks measurements by label
+  bench-build [--instructions] [FILTER]
+                          time `cargo check` and debug builds of looker-sdk and looker-sdk-testkit
+                          (dependencies prebuilt); FILTER picks measurements by label;
+                          --instructions counts the compiler's instructions (callgrind) instead
 ";
 
 fn main() -> ExitCode {

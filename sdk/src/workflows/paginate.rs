@@ -262,12 +262,13 @@ impl<T: DeserializeOwned> Stream for Pages<'_, T> {
                     object_or_array: true
                 }
             );
-            let page = decode_page::<T>(response.operation, &response, object_or_array)
-                .and_then(|mut items| {
+            let page = decode_page::<T>(response.operation, &response, object_or_array).and_then(
+                |mut items| {
                     let keep = pager.state.advance(&response, items.len(), asked)?;
                     items.truncate(keep.unwrap_or(0));
                     Ok(keep.map(|_| items))
-                });
+                },
+            );
             match page {
                 Ok(Some(items)) => return Poll::Ready(Some(Ok(items))),
                 Ok(None) => pager.state.done = true,
