@@ -180,8 +180,8 @@ struct Fixture {
 }
 
 impl Fixture {
-    async fn sequential(&self, sdk: bool, calls: usize) -> Duration {
-        let t = Instant::now();
+    /// `calls` calls of one variant, one after another.
+    async fn calls(&self, sdk: bool, calls: usize) {
         for _ in 0..calls {
             let d = if sdk {
                 sdk_call(&self.sdk).await
@@ -190,6 +190,11 @@ impl Fixture {
             };
             std::hint::black_box(d);
         }
+    }
+
+    async fn sequential(&self, sdk: bool, calls: usize) -> Duration {
+        let t = Instant::now();
+        self.calls(sdk, calls).await;
         t.elapsed()
     }
 }
@@ -200,16 +205,7 @@ async fn concurrent(fx: &Arc<Fixture>, sdk: bool) -> f64 {
     let tasks: Vec<_> = (0..TASKS)
         .map(|_| {
             let fx = fx.clone();
-            tokio::spawn(async move {
-                for _ in 0..CALLS_PER_TASK {
-                    let d = if sdk {
-                        sdk_call(&fx.sdk).await
-                    } else {
-                        raw_call(&fx.client, &fx.url, &fx.auth).await
-                    };
-                    std::hint::black_box(d);
-                }
-            })
+            tokio::spawn(async move { fx.calls(sdk, CALLS_PER_TASK).await })
         })
         .collect();
     for task in tasks {
