@@ -26,6 +26,10 @@ struct Queries {
     max_running: usize,
     next: usize,
     multi_calls: usize,
+    /// The next this many `multi_results` calls answer 500.
+    failing_rounds: u32,
+    /// Task ids sent `kill_query`.
+    killed: Vec<String>,
 }
 
 fn query_param(seen: &Seen, name: &str) -> Option<String> {
@@ -55,6 +59,20 @@ fn server(state: Arc<Mutex<Queries>>) -> common::Handler {
                 s.running.insert(task.clone(), (query, 0));
                 s.max_running = s.max_running.max(s.running.len());
                 json(StatusCode::OK, serde_json::json!({"id": task}))
+            }
+            ("GET", "/api/4.0/query_tasks/multi_results") if s.failing_rounds > 0 => {
+                s.failing_rounds -= 1;
+                s.multi_calls += 1;
+                json(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    serde_json::json!({"message": "database is restarting"}),
+                )
+            }
+            ("DELETE", p) if p.starts_with("/api/4.0/running_queries/") => {
+                let id = p.rsplit('/').next().unwrap().to_owned();
+                s.running.remove(&id);
+                s.killed.push(id);
+                common::empty(StatusCode::NO_CONTENT)
             }
             ("GET", "/api/4.0/query_tasks/multi_results") => {
                 s.multi_calls += 1;
@@ -149,4 +167,74 @@ async fn inline_queries_are_created_first_and_the_default_bound_is_ten() {
         assert_eq!(rows, serde_json::json!([{"query": format!("inline-v{i}")}]));
     }
     assert_eq!(state.lock().unwrap().max_running, 10);
+}
+
+#[tokio::test]
+async fn a_failed_round_is_asked_again_and_fails_no_query() {
+    let state: Arc<Mutex<Queries>> = Arc::new(Mutex::new(Queries {
+        failing_rounds: 2,
+        ..Default::default()
+    }));
+    let fake = Fake::default();
+    let base = fake.start(server(state.clone())).await;
+    let sdk = builder(&base).build().unwrap();
+    let ids: Vec<String> = (0..6).map(|i| i.to_string()).collect();
+    let results = QueryPool::new(&sdk)
+        .max_in_flight(3)
+        .policy(fast())
+        .run(ids.clone())
+        .await;
+    for (id, result) in ids.iter().zip(&results) {
+        let rows: serde_json::Value = result.as_ref().unwrap().json().unwrap();
+        assert_eq!(rows, serde_json::json!([{"query": id}]));
+    }
+    let s = state.lock().unwrap();
+    assert_eq!(s.failing_rounds, 0, "both failing rounds were asked");
+    assert!(s.killed.is_empty(), "{:?}", s.killed);
+}
+
+#[tokio::test]
+async fn rounds_failing_in_a_row_fail_the_running_queries_and_kill_them() {
+    let state: Arc<Mutex<Queries>> = Arc::new(Mutex::new(Queries {
+        failing_rounds: u32::MAX,
+        ..Default::default()
+    }));
+    let fake = Fake::default();
+    let base = fake.start(server(state.clone())).await;
+    let sdk = builder(&base).build().unwrap();
+    let results = QueryPool::new(&sdk)
+        .max_in_flight(2)
+        .policy(fast())
+        .run(["1", "2", "3", "4"])
+        .await;
+    for result in &results {
+        match result {
+            Err(Error::Task {
+                status, message, ..
+            }) => {
+                assert_eq!(status, "unknown");
+                let message = message.as_deref().unwrap();
+                assert!(
+                    message.contains("3 rounds in a row")
+                        && message.contains("database is restarting")
+                        && message.contains("kill_query was sent"),
+                    "{message}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    let s = state.lock().unwrap();
+    let mut killed = s.killed.clone();
+    killed.sort();
+    assert_eq!(killed, ["task-1", "task-2", "task-3", "task-4"]);
+    assert!(s.running.is_empty(), "every task was stopped on the server");
+    assert_eq!(
+        s.max_running, 2,
+        "the killed tasks' slots were freed before new ones started"
+    );
+    assert_eq!(
+        u32::MAX - s.failing_rounds,
+        2 * looker_sdk::workflows::MAX_FAILED_ROUNDS
+    );
 }

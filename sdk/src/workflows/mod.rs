@@ -32,7 +32,7 @@ pub use paginate::{Pages, Paginator, DEFAULT_PAGE_SIZE};
 pub use pdt::PdtBuildWait;
 pub use poll::{Canceller, PollPolicy, TaskProgress, MIN_INTERVAL};
 #[cfg(feature = "query")]
-pub use pool::{QueryInput, QueryPool};
+pub use pool::{QueryInput, QueryPool, MAX_FAILED_ROUNDS};
 #[cfg(feature = "query")]
 pub use query::QueryTaskWait;
 #[cfg(feature = "render_task")]

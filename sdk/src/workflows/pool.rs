@@ -16,6 +16,11 @@ use crate::models::{WriteCreateQueryTask, WriteQuery};
 use crate::response::ResponseBody;
 use crate::{Error, LookerSdk, Result};
 
+/// How many `query_task_multi_results` rounds in a row may fail (after the client's own
+/// retries) before the running tasks are given up: then each ends with [`Error::Task`] and is
+/// killed on the server, so that it no longer holds one of the user's query slots.
+pub const MAX_FAILED_ROUNDS: u32 = 3;
+
 /// The default bound on queries running at once (Looker allows 15 per user).
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 10;
 
@@ -121,6 +126,7 @@ impl<'a> QueryPool<'a> {
             (0..queue.len()).map(|_| None).collect();
         let mut running: Vec<Running> = Vec::new();
         let mut intervals = self.policy.intervals();
+        let mut failed_rounds = 0;
         loop {
             let mut started = false;
             while running.len() < self.max_in_flight {
@@ -149,7 +155,8 @@ impl<'a> QueryPool<'a> {
                 intervals = self.policy.intervals();
             }
             tokio::time::sleep(intervals.next().unwrap_or(Duration::from_secs(1))).await;
-            self.poll_round(&mut running, &mut results).await;
+            self.poll_round(&mut running, &mut results, &mut failed_rounds)
+                .await;
         }
         results
             .into_iter()
@@ -198,28 +205,53 @@ impl<'a> QueryPool<'a> {
     }
 
     /// One `query_task_multi_results` call for every running task; finished ones leave
-    /// `running` with their result.
+    /// `running` with their result. A failed round changes nothing (the tasks are asked for
+    /// again next round, within their deadline) until [`MAX_FAILED_ROUNDS`] fail in a row.
     async fn poll_round(
         &self,
         running: &mut Vec<Running>,
         results: &mut [Option<Result<ResponseBody>>],
+        failed_rounds: &mut u32,
     ) {
         let ids: Vec<String> = running.iter().map(|r| r.task_id.clone()).collect();
         let answer = self.sdk.query_task_multi_results(ids).await;
+        let give_up = match &answer {
+            Ok(_) => {
+                *failed_rounds = 0;
+                None
+            }
+            Err(e) => {
+                *failed_rounds += 1;
+                tracing::debug!(error = %e, failed_rounds = *failed_rounds, "a query pool round failed");
+                // Given up: the tasks started next get their own rounds.
+                (*failed_rounds >= MAX_FAILED_ROUNDS).then(|| {
+                    *failed_rounds = 0;
+                    e.to_string()
+                })
+            }
+        };
         let mut still = Vec::with_capacity(running.len());
         for mut task in running.drain(..) {
             task.polls += 1;
-            let outcome = match &answer {
-                Ok(map) => {
+            let outcome = match (&answer, &give_up) {
+                (Ok(map), _) => {
                     let entry = map.get(&task.task_id);
                     self.outcome(&mut task, entry)
                 }
-                Err(e) => Some(Err(Error::Task {
-                    kind: TaskKind::QueryTask,
-                    id: task.task_id.clone(),
-                    status: "unknown".into(),
-                    message: Some(format!("query_task_multi_results failed: {e}")),
-                })),
+                (Err(_), None) => None,
+                (Err(_), Some(e)) => {
+                    // Free the slot on the server; the kill's own failure changes nothing.
+                    let _ = self.sdk.kill_query(&task.task_id).await;
+                    Some(Err(Error::Task {
+                        kind: TaskKind::QueryTask,
+                        id: task.task_id.clone(),
+                        status: "unknown".into(),
+                        message: Some(format!(
+                            "query_task_multi_results failed {MAX_FAILED_ROUNDS} rounds in a \
+                             row (last: {e}); kill_query was sent"
+                        )),
+                    }))
+                }
             };
             match outcome {
                 Some(result) => results[task.index] = Some(result),
