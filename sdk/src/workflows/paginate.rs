@@ -168,6 +168,10 @@ impl<'a, T: DeserializeOwned + Send + 'a> Paginator<'a, T> {
     }
 
     /// The whole pages instead of single items: a stream of `Vec<T>`, one per request.
+    ///
+    /// Call it before taking any item from the paginator itself: items it has already fetched
+    /// for its item stream but not yet returned are not in the pages (the pages go on from the
+    /// next request).
     pub fn pages(mut self) -> Pages<'a, T> {
         self.take_pages()
     }
