@@ -140,6 +140,21 @@ pub async fn open_sink<'a>(g: &Globals, io: &'a mut Io) -> Result<Sink<'a>, CliE
     }
 }
 
+/// Opens the output, runs `write` into it, and removes a partly written file when `write`
+/// fails, so that no half result is left behind.
+async fn with_sink(
+    g: &Globals,
+    io: &mut Io,
+    write: impl AsyncFnOnce(&mut Sink<'_>) -> Result<(), CliError>,
+) -> Result<(), CliError> {
+    let mut sink = open_sink(g, io).await?;
+    let result = write(&mut sink).await;
+    if result.is_err() {
+        sink.discard().await;
+    }
+    result
+}
+
 /// Whether a content type is JSON.
 fn is_json(content_type: Option<&str>) -> Option<bool> {
     content_type.map(|c| {
@@ -213,20 +228,18 @@ pub async fn call(
     let stderr = (raw && io.stderr_is_terminal).then(|| io.stderr.clone());
     let mut progress = Progress::new(stderr, stream.content_length());
     let content_type = stream.content_type().map(str::to_owned);
-    let mut sink = open_sink(g, io).await?;
-    let result = write_answer(
-        stream,
-        content_type.as_deref(),
-        raw,
-        &mut sink,
-        &shape,
-        &mut progress,
-    )
-    .await;
-    if result.is_err() {
-        sink.discard().await;
-    }
-    result
+    with_sink(g, io, async |sink| {
+        write_answer(
+            stream,
+            content_type.as_deref(),
+            raw,
+            sink,
+            &shape,
+            &mut progress,
+        )
+        .await
+    })
+    .await
 }
 
 /// `--all`: every page, item by item (`--limit` is the page size).
@@ -274,19 +287,14 @@ async fn call_all(
         }
         None => pages,
     };
-    let mut sink = open_sink(g, io).await?;
-    let mut writer = output::ItemWriter::new(shape, &sink);
-    let result = async {
+    with_sink(g, io, async |sink| {
+        let mut writer = output::ItemWriter::new(shape, sink);
         while let Some(item) = pages.next().await {
-            writer.item(&mut sink, &item?).await?;
+            writer.item(sink, &item?).await?;
         }
-        writer.finish(&mut sink).await
-    }
-    .await;
-    if result.is_err() {
-        sink.discard().await;
-    }
-    result
+        writer.finish(sink).await
+    })
+    .await
 }
 
 /// `--wait`: create the task, wait for it, write its result.
@@ -314,20 +322,18 @@ async fn call_wait(
             let body = sdk.wait_query_task(&id).on_status(watcher).await?;
             let mut progress = Progress::new(None, None);
             let content_type = body.content_type().map(str::to_owned);
-            let mut sink = open_sink(g, io).await?;
-            let result = write_answer(
-                output::once(body.into_bytes()),
-                content_type.as_deref(),
-                true,
-                &mut sink,
-                shape,
-                &mut progress,
-            )
-            .await;
-            if result.is_err() {
-                sink.discard().await;
-            }
-            result
+            with_sink(g, io, async |sink| {
+                write_answer(
+                    output::once(body.into_bytes()),
+                    content_type.as_deref(),
+                    true,
+                    sink,
+                    shape,
+                    &mut progress,
+                )
+                .await
+            })
+            .await
         }
         Task::Render => {
             let stream = sdk
@@ -374,18 +380,16 @@ pub async fn write_file(
     let stderr = io.stderr_is_terminal.then(|| io.stderr.clone());
     let mut progress = Progress::new(stderr, stream.content_length());
     let content_type = stream.content_type().map(str::to_owned);
-    let mut sink = open_sink(g, io).await?;
-    let result = write_answer(
-        stream,
-        content_type.as_deref(),
-        true,
-        &mut sink,
-        shape,
-        &mut progress,
-    )
-    .await;
-    if result.is_err() {
-        sink.discard().await;
-    }
-    result
+    with_sink(g, io, async |sink| {
+        write_answer(
+            stream,
+            content_type.as_deref(),
+            true,
+            sink,
+            shape,
+            &mut progress,
+        )
+        .await
+    })
+    .await
 }
