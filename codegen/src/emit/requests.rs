@@ -10,14 +10,18 @@ use crate::ir::{
     Api, Body, Operation, Paging, Param, ParamLocation, ParamType, Response, Tag, TypeRef,
 };
 
-/// `requests/mod.rs`: the per-tag modules behind their features.
-pub fn requests_mod_file(api: &Api) -> TokenStream {
-    let modules = api.tags.iter().map(|tag| {
+/// One module per tag behind its Cargo feature, re-exported; `what` starts each module's doc
+/// ("Request builders" for the `… API area`). The SDK's requests and the test kit's stubs share it.
+pub(crate) fn tag_modules<'a>(
+    api: &'a Api,
+    what: &'a str,
+) -> impl Iterator<Item = TokenStream> + 'a {
+    api.tags.iter().map(move |tag| {
         // A tag named like a keyword (`Type`) still makes a valid module (`r#type`, file type.rs).
         let module = ident(&crate::ir::names::escape_ident(&tag.feature));
         let feature = &tag.feature;
         let doc = format!(
-            " Request builders for the `{}` API area (Cargo feature `{feature}`).",
+            " {what} for the `{}` API area (Cargo feature `{feature}`).",
             tag.name
         );
         quote! {
@@ -27,7 +31,12 @@ pub fn requests_mod_file(api: &Api) -> TokenStream {
             #[cfg(feature = #feature)]
             pub use #module::*;
         }
-    });
+    })
+}
+
+/// `requests/mod.rs`: the per-tag modules behind their features.
+pub fn requests_mod_file(api: &Api) -> TokenStream {
+    let modules = tag_modules(api, "Request builders");
     quote! {
         //! Request builders: one per operation, returned by the [`LookerSdk`](crate::LookerSdk)
         //! methods. Set optional parameters with their setters, then `.await` the builder (or call

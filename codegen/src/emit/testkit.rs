@@ -102,21 +102,7 @@ pub fn mod_file(api: &Api) -> Source {
 
 /// `testkit/src/generated/ops/mod.rs`: one module per tag behind its Cargo feature.
 pub fn ops_mod_file(api: &Api) -> TokenStream {
-    let modules = api.tags.iter().map(|tag| {
-        let module = ident(&crate::ir::names::escape_ident(&tag.feature));
-        let feature = &tag.feature;
-        let doc = format!(
-            " Stubs for the `{}` API area (Cargo feature `{feature}`).",
-            tag.name
-        );
-        quote! {
-            #[doc = #doc]
-            #[cfg(feature = #feature)]
-            pub mod #module;
-            #[cfg(feature = #feature)]
-            pub use #module::*;
-        }
-    });
+    let modules = super::requests::tag_modules(api, "Stubs");
     quote! {
         //! One marker type per operation (`DashboardOp`), named in [`Stub`](crate::Stub)'s type;
         //! start a stub with the [`FakeLooker`](crate::FakeLooker) method of the same name as the
