@@ -261,12 +261,20 @@ fn token_from(bytes: &[u8], operation: &str) -> Result<Token> {
             None,
         )
     })?;
-    let expires_in = match t.expires_in {
+    Ok(Token::new(
+        Secret::new(t.access_token),
+        expires_in_secs(t.expires_in),
+    ))
+}
+
+/// A token answer's `expires_in`: seconds as a number or as a numeric string (servers send
+/// both); anything else is no expiry.
+pub(crate) fn expires_in_secs(value: Option<serde_json::Value>) -> Option<u64> {
+    match value {
         Some(serde_json::Value::Number(n)) => n.as_u64(),
         Some(serde_json::Value::String(s)) => s.parse().ok(),
         _ => None,
-    };
-    Ok(Token::new(Secret::new(t.access_token), expires_in))
+    }
 }
 
 /// Authentication controls of a [`LookerSdk`]; see [`LookerSdk::auth`].

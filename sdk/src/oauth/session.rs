@@ -143,11 +143,7 @@ async fn exchange(
             None,
         )
     })?;
-    let expires_in = match t.expires_in {
-        Some(serde_json::Value::Number(n)) => n.as_u64(),
-        Some(serde_json::Value::String(s)) => s.parse().ok(),
-        _ => None,
-    };
+    let expires_in = crate::auth::expires_in_secs(t.expires_in);
     Ok(OAuthTokens {
         access_token: Secret::new(t.access_token),
         refresh_token: t.refresh_token.filter(|r| !r.is_empty()).map(Secret::new),
