@@ -54,10 +54,17 @@ pub struct Shape {
 }
 
 /// Where a result goes: stdout or a file (`-o`), and whether that is a terminal.
+///
+/// A regular file is written beside its target under a temporary name and renamed over it by
+/// [`Sink::commit`], so a failed download leaves an existing file as it was and no half result
+/// behind. Anything else (`/dev/null`, a named pipe, `/dev/stdout`) is written directly.
 pub struct Sink<'a> {
     writer: Box<dyn AsyncWrite + Send + Unpin + 'a>,
     terminal: bool,
-    file: Option<PathBuf>,
+    /// The file named by `-o`, for error messages.
+    path: Option<PathBuf>,
+    /// The temporary file that becomes `path` on commit.
+    staged: Option<tempfile::TempPath>,
 }
 
 impl<'a> Sink<'a> {
@@ -66,22 +73,61 @@ impl<'a> Sink<'a> {
         Sink {
             writer: Box::new(writer),
             terminal,
-            file: None,
+            path: None,
+            staged: None,
         }
     }
 
-    /// A file, created (or truncated) now.
+    /// A file: a temporary one beside `path` when `path` is (or will be) a regular file,
+    /// `path` itself otherwise.
     pub async fn file(path: &Path) -> Result<Sink<'a>, CliError> {
-        let file = std::fs::File::create(path)
-            .map_err(|e| CliError::Io(format!("-o: cannot create {}: {e}", path.display())))?;
+        let existing = std::fs::metadata(path).ok();
+        let (file, staged) = match &existing {
+            Some(meta) if !meta.is_file() => {
+                let file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .truncate(true)
+                    .open(path)
+                    .map_err(|e| {
+                        CliError::Io(format!("-o: cannot open {}: {e}", path.display()))
+                    })?;
+                (file, None)
+            }
+            _ => {
+                let (file, temp) = staged_file(path, existing.as_ref())?;
+                (file, Some(temp))
+            }
+        };
         Ok(Sink {
             writer: Box::new(crate::io::Blocking(std::io::BufWriter::with_capacity(
                 256 * 1024,
                 file,
             ))),
             terminal: false,
-            file: Some(path.to_path_buf()),
+            path: Some(path.to_path_buf()),
+            staged,
         })
+    }
+
+    /// Finishes the result: flushes it and, for a staged file, moves it into place.
+    pub async fn commit(mut self) -> Result<(), CliError> {
+        self.flush().await?;
+        drop(self.writer);
+        if let (Some(temp), Some(path)) = (self.staged, self.path) {
+            temp.persist(&path).map_err(|e| {
+                CliError::Io(format!("cannot write {}: {}", path.display(), e.error))
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Drops a partly written result after a failure: a staged file is removed, so that the
+    /// target keeps what it had before the run.
+    pub async fn discard(self) {
+        drop(self.writer);
+        if let Some(temp) = self.staged {
+            let _ = temp.close();
+        }
     }
 
     /// Whether the sink is a terminal.
@@ -101,20 +147,45 @@ impl<'a> Sink<'a> {
     }
 
     fn io_error(&self, e: std::io::Error) -> CliError {
-        match &self.file {
+        match &self.path {
             Some(path) => CliError::Io(format!("cannot write {}: {e}", path.display())),
             None if e.kind() == std::io::ErrorKind::BrokenPipe => CliError::BrokenPipe,
             None => CliError::Io(format!("cannot write to stdout: {e}")),
         }
     }
+}
 
-    /// Removes a partly written file after a failure, so that no half result is left behind.
-    pub async fn discard(self) {
-        if let Some(path) = self.file {
-            drop(self.writer);
-            let _ = tokio::fs::remove_file(path).await;
-        }
+/// Creates the temporary file that becomes `path`: in the same directory (so the rename is
+/// atomic), with the permissions a new file would get, or those of the file it replaces.
+fn staged_file(
+    path: &Path,
+    existing: Option<&std::fs::Metadata>,
+) -> Result<(std::fs::File, tempfile::TempPath), CliError> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
+    let mut builder = tempfile::Builder::new();
+    let prefix = format!(".{name}.");
+    builder.prefix(&prefix).suffix(".part");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        // A new file: 0o666 through the umask, as `File::create` makes it.
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
+    let (file, temp) = builder
+        .tempfile_in(dir)
+        .map_err(|e| CliError::Io(format!("-o: cannot create {}: {e}", path.display())))?
+        .into_parts();
+    if let Some(meta) = existing {
+        // The replaced file's own permissions, exactly (best effort: the bytes matter more).
+        let _ = file.set_permissions(meta.permissions());
+    }
+    Ok((file, temp))
 }
 
 /// A progress line on stderr (only drawn when stderr is a terminal).

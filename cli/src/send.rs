@@ -133,26 +133,28 @@ fn show_request(io: &Io, prepared: &Prepared, headers: &[(String, String)]) {
 }
 
 /// Where the result goes: `-o FILE` or stdout.
-pub async fn open_sink<'a>(g: &Globals, io: &'a mut Io) -> Result<Sink<'a>, CliError> {
+async fn open_sink<'a>(g: &Globals, io: &'a mut Io) -> Result<Sink<'a>, CliError> {
     match &g.output {
         Some(path) => Sink::file(path).await,
         None => Ok(Sink::stdout(&mut *io.stdout, io.stdout_is_terminal)),
     }
 }
 
-/// Opens the output, runs `write` into it, and removes a partly written file when `write`
-/// fails, so that no half result is left behind.
+/// Opens the output, runs `write` into it, and commits the result; when `write` fails, a file
+/// named by `-o` keeps what it had before (see [`Sink`]).
 async fn with_sink(
     g: &Globals,
     io: &mut Io,
     write: impl AsyncFnOnce(&mut Sink<'_>) -> Result<(), CliError>,
 ) -> Result<(), CliError> {
     let mut sink = open_sink(g, io).await?;
-    let result = write(&mut sink).await;
-    if result.is_err() {
-        sink.discard().await;
+    match write(&mut sink).await {
+        Ok(()) => sink.commit().await,
+        Err(e) => {
+            sink.discard().await;
+            Err(e)
+        }
     }
-    result
 }
 
 /// Whether a content type is JSON.

@@ -140,6 +140,92 @@ fn output_file_gets_the_exact_bytes_and_stdout_stays_empty() {
 }
 
 #[test]
+fn a_failed_download_leaves_the_output_file_as_it_was() {
+    let server = Server::start();
+    let scratch = Scratch::new();
+    let leftovers = || -> Vec<String> {
+        std::fs::read_dir(scratch.path(""))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".part"))
+            .collect()
+    };
+    let cut = |out: &std::path::Path| {
+        run(
+            &server,
+            &scratch,
+            &[
+                "api",
+                "run_query",
+                "cut",
+                "png",
+                "-o",
+                out.to_str().unwrap(),
+            ],
+        )
+    };
+
+    // No file before: none after, and no temporary file either.
+    let new = scratch.path("new.png");
+    let failed = cut(&new);
+    assert_eq!(failed.code, 4, "{}", failed.stderr);
+    assert!(failed.stderr.contains("response body"), "{}", failed.stderr);
+    assert!(
+        !exists(&new),
+        "a half download was left at {}",
+        new.display()
+    );
+    assert!(leftovers().is_empty(), "{:?}", leftovers());
+
+    // Last week's file: still there, byte for byte.
+    let old = scratch.write("report.png", "last week's report");
+    let failed = cut(&old);
+    assert_eq!(failed.code, 4, "{}", failed.stderr);
+    assert_eq!(std::fs::read_to_string(&old).unwrap(), "last week's report");
+    assert!(leftovers().is_empty(), "{:?}", leftovers());
+
+    // A complete download replaces it, keeping its permissions.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o640)).unwrap();
+    }
+    let ok = run(
+        &server,
+        &scratch,
+        &[
+            "api",
+            "run_query",
+            "5000",
+            "png",
+            "-o",
+            old.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    assert_eq!(std::fs::read(&old).unwrap(), binary_payload(5000));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&old).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640);
+    }
+    assert!(leftovers().is_empty(), "{:?}", leftovers());
+
+    // Not a regular file: written directly (a rename over /dev/null would replace it).
+    #[cfg(unix)]
+    {
+        let null = run(
+            &server,
+            &scratch,
+            &["api", "run_query", "5000", "png", "-o", "/dev/null"],
+        );
+        assert_eq!(null.code, 0, "{}", null.stderr);
+        assert!(!std::fs::metadata("/dev/null").unwrap().is_file());
+    }
+}
+
+#[test]
 fn formats_convert_json_results() {
     let server = Server::start();
     let scratch = Scratch::new();

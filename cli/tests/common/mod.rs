@@ -195,6 +195,22 @@ async fn answer(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Re
             StatusCode::OK,
             &format!(r#"{{"id":"{}","title":"T"}}"#, &p[12..]),
         ),
+        ("GET", "/queries/cut/run/png") => {
+            // 256 KiB of the payload, then (once the client has it) the connection breaks.
+            use futures_util::StreamExt as _;
+            let chunks = futures_util::stream::iter([true, false]).then(|first| async move {
+                if first {
+                    Ok(Bytes::from(binary_payload(256 * 1024)))
+                } else {
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    Err(std::io::Error::other("the fake cuts the download"))
+                }
+            });
+            Response::builder()
+                .header("content-type", "image/png")
+                .body(Body::from_stream(chunks))
+                .unwrap()
+        }
         ("GET", p) if p.starts_with("/queries/") && p.ends_with("/run/png") => {
             let len: usize = p[9..]
                 .split('/')
