@@ -120,14 +120,16 @@ pub(crate) mod read {
         Ok(())
     }
 
-    /// Reads an array of ids whose elements the server may send as numbers or strings.
-    #[inline]
-    pub(crate) fn lenient_ids<'de, A: MapAccess<'de>>(
-        map: &mut A,
-        field: &mut Option<Vec<String>>,
-    ) -> Result<(), A::Error> {
-        *field = crate::lenient::next_strings(map)?;
-        Ok(())
+    crate::generated::with_id_arrays! {
+        /// Reads an array of ids whose elements the server may send as numbers or strings.
+        #[inline]
+        pub(crate) fn lenient_ids<'de, A: MapAccess<'de>>(
+            map: &mut A,
+            field: &mut Option<Vec<String>>,
+        ) -> Result<(), A::Error> {
+            *field = crate::lenient::next_strings(map)?;
+            Ok(())
+        }
     }
 }
 

@@ -125,11 +125,33 @@ pub(crate) fn cfg_text(features: &[String]) -> String {
     }
 }
 
-/// The `generated/mod.rs` file.
-pub fn generated_mod_file(_api: &Api) -> TokenStream {
+/// The `generated/mod.rs` file, with two macros that gate hand-written code on what the
+/// generated code uses, so that a build with some features off has no dead code:
+/// `with_id_arrays!` (the readers of id arrays, `lenient::ids` and `model::read::lenient_ids`)
+/// and `with_operations!` (the request builders' common parts, `builder`).
+pub fn generated_mod_file(api: &Api) -> TokenStream {
+    let cfg = match models::id_array_features(api) {
+        None => quote!(),
+        Some(features) if features.is_empty() => quote!(#[cfg(test)]),
+        Some(features) => quote!(#[cfg(any(test, #(feature = #features),*))]),
+    };
+    let tags = api.tags.iter().map(|tag| &tag.feature);
     quote! {
         pub mod models;
         pub mod requests;
+
+        /// Keeps its items only in builds that compile a model with an array of ids that may come
+        /// as numbers (and in the crate's tests).
+        macro_rules! with_id_arrays {
+            ($($item:item)*) => { $( #cfg $item )* };
+        }
+        pub(crate) use with_id_arrays;
+
+        /// Keeps its items only in builds with at least one API area's operations.
+        macro_rules! with_operations {
+            ($($item:item)*) => { $( #[cfg(any( #(feature = #tags),* ))] $item )* };
+        }
+        pub(crate) use with_operations;
     }
 }
 

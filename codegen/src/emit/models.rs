@@ -117,15 +117,44 @@ fn field(field: &Field) -> TokenStream {
 /// field, laid out here because prettyplease would pack a macro's input into paragraphs.
 fn impl_model(def: &TypeDef, fields: &[Field]) -> String {
     let entries = fields.iter().map(|f| {
-        let lenient = match &f.ty {
-            _ if !f.lenient_string => "",
-            TypeRef::String => ": lenient_id",
-            TypeRef::Array(item) if **item == TypeRef::String => ": lenient_ids",
-            _ => "",
+        let lenient = match lenient_reader(f) {
+            Some(reader) => format!(": {reader}"),
+            None => String::new(),
         };
         format!("{:?} => {}{lenient}", f.json_name, f.rust_name)
     });
     macro_block(def, "crate::model::impl_model", entries)
+}
+
+/// The reader in `crate::model::read` for a field whose ids may come as numbers.
+fn lenient_reader(field: &Field) -> Option<&'static str> {
+    match &field.ty {
+        _ if !field.lenient_string => None,
+        TypeRef::String => Some("lenient_id"),
+        TypeRef::Array(item) if **item == TypeRef::String => Some("lenient_ids"),
+        _ => None,
+    }
+}
+
+/// The features under which some model has an array of lenient ids: `None` when one such model
+/// is always compiled, else the features (empty when no model has one).
+pub(crate) fn id_array_features(api: &Api) -> Option<Vec<String>> {
+    let mut features = std::collections::BTreeSet::new();
+    for def in &api.types {
+        let TypeKind::Struct(fields) = &def.kind else {
+            continue;
+        };
+        if fields
+            .iter()
+            .any(|f| lenient_reader(f) == Some("lenient_ids"))
+        {
+            if def.features.is_empty() {
+                return None;
+            }
+            features.extend(def.features.iter().cloned());
+        }
+    }
+    Some(features.into_iter().collect())
 }
 
 /// `#[cfg(…)] path!(Name { entry, … });` with one entry per line (`{}` when there are none).

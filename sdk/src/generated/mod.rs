@@ -3,3 +3,30 @@
 
 pub mod models;
 pub mod requests;
+/// Keeps its items only in builds that compile a model with an array of ids that may come
+/// as numbers (and in the crate's tests).
+macro_rules! with_id_arrays {
+    ($($item:item)*) => {
+        $(#[cfg(any(test, feature = "auth", feature = "group", feature = "render_task",
+        feature = "role", feature = "scheduled_plan", feature = "user"))] $item)*
+    };
+}
+pub(crate) use with_id_arrays;
+/// Keeps its items only in builds with at least one API area's operations.
+macro_rules! with_operations {
+    ($($item:item)*) => {
+        $(#[cfg(any(feature = "alert", feature = "api_auth", feature = "artifact",
+        feature = "auth", feature = "board", feature = "color_collection", feature =
+        "config", feature = "connection", feature = "content", feature =
+        "conversational_analytics", feature = "dashboard", feature = "data_action",
+        feature = "datagroup", feature = "derived_table", feature = "folder", feature =
+        "group", feature = "homepage", feature = "integration", feature =
+        "key_driver_analysis", feature = "look", feature = "lookml_model", feature =
+        "metadata", feature = "project", feature = "query", feature = "render_task",
+        feature = "report", feature = "role", feature = "scheduled_plan", feature =
+        "self_service", feature = "session", feature = "sql_interface_query", feature =
+        "theme", feature = "user", feature = "user_attribute", feature = "workspace"))]
+        $item)*
+    };
+}
+pub(crate) use with_operations;

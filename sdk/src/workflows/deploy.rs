@@ -9,7 +9,7 @@
 
 use std::future::IntoFuture;
 
-use super::poll::{missing, poll_until, Polled, Watch};
+use super::wait::{missing, poll_until, Polled, Watch};
 use crate::call::Pending;
 use crate::error::TaskKind;
 use crate::{Error, LookerSdk, Result};
@@ -37,7 +37,7 @@ impl std::fmt::Debug for DeployWait<'_> {
     }
 }
 
-super::poll::wait_options!(DeployWait, "stops waiting (the API cannot stop a deploy)");
+super::wait::wait_options!(DeployWait, "stops waiting (the API cannot stop a deploy)");
 
 impl LookerSdk {
     /// Waits for deployment `deployment_id` of project `project_id` to finish.

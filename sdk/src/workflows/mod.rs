@@ -24,6 +24,13 @@ mod pool;
 mod query;
 #[cfg(feature = "render_task")]
 mod render;
+#[cfg(any(
+    feature = "derived_table",
+    feature = "project",
+    feature = "query",
+    feature = "render_task"
+))]
+mod wait;
 
 #[cfg(feature = "project")]
 pub use deploy::DeployWait;

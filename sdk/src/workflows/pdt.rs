@@ -2,7 +2,7 @@
 
 use std::future::IntoFuture;
 
-use super::poll::{missing, poll_until, Polled, Start, Watch};
+use super::wait::{missing, poll_until, Polled, Start, Watch};
 use crate::call::Pending;
 use crate::error::TaskKind;
 use crate::models::MaterializePdt;
@@ -32,7 +32,7 @@ impl std::fmt::Debug for PdtBuildWait<'_> {
     }
 }
 
-super::poll::wait_options!(
+super::wait::wait_options!(
     PdtBuildWait,
     "stops the build on the server (`stop_pdt_build`)"
 );

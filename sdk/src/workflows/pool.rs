@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use super::poll::{error_message, PollPolicy};
+use super::poll::PollPolicy;
+use super::query::error_message;
 use crate::error::TaskKind;
 use crate::models::{WriteCreateQueryTask, WriteQuery};
 use crate::response::ResponseBody;

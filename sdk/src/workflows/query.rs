@@ -4,7 +4,7 @@ use std::future::IntoFuture;
 
 use serde::de::DeserializeOwned;
 
-use super::poll::{error_message, missing, poll_until, Polled, Start, Watch};
+use super::wait::{missing, poll_until, Polled, Start, Watch};
 use crate::call::Pending;
 use crate::error::TaskKind;
 use crate::models::{QueryTask, WriteCreateQueryTask};
@@ -79,7 +79,7 @@ impl LookerSdk {
     }
 }
 
-super::poll::wait_options!(
+super::wait::wait_options!(
     QueryTaskWait,
     "kills the query on the server (`kill_query`)"
 );
@@ -164,4 +164,51 @@ async fn poll_once(sdk: &LookerSdk, id: &str) -> Result<Polled<ResponseBody>> {
         });
     }
     Ok(Polled::Ready(body))
+}
+
+/// The message of a JSON error body (`{"message": …}`, `{"errors": [{"message": …}]}`, or a
+/// `data` member holding either), else its text, trimmed to a readable length.
+pub(super) fn error_message(body: &[u8]) -> Option<String> {
+    fn find(v: &serde_json::Value) -> Option<String> {
+        if let Some(m) = v.get("message").and_then(|m| m.as_str()) {
+            return Some(m.to_owned());
+        }
+        if let Some(m) = v
+            .get("errors")
+            .and_then(|e| e.as_array())
+            .and_then(|e| e.first())
+            .and_then(find)
+        {
+            return Some(m);
+        }
+        v.get("data").and_then(find)
+    }
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(v) => find(&v),
+        Err(_) => {
+            let text = String::from_utf8_lossy(body);
+            let text = text.trim();
+            (!text.is_empty()).then(|| text.chars().take(300).collect())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_messages_from_looker_bodies() {
+        assert_eq!(
+            error_message(br#"{"message":"Not found","documentation_url":"x"}"#).as_deref(),
+            Some("Not found")
+        );
+        assert_eq!(
+            error_message(br#"{"data":{"errors":[{"message":"SQL error: no column"}]}}"#)
+                .as_deref(),
+            Some("SQL error: no column")
+        );
+        assert_eq!(error_message(b"  boom \n").as_deref(), Some("boom"));
+        assert_eq!(error_message(b"{}"), None);
+    }
 }

@@ -4,7 +4,7 @@
 use std::future::IntoFuture;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::poll::{missing, poll_until, Polled, Start, Watch};
+use super::wait::{missing, poll_until, Polled, Start, Watch};
 use crate::call::Pending;
 use crate::error::TaskKind;
 use crate::models::{CreateDashboardRenderTask, RenderTask};
@@ -145,7 +145,7 @@ enum File {
     Stream(ByteStream),
 }
 
-super::poll::wait_options!(
+super::wait::wait_options!(
     RenderTaskWait,
     "stops waiting (the API cannot stop a render)"
 );
