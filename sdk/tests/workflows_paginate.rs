@@ -311,6 +311,40 @@ async fn pages_come_whole_and_a_failing_page_is_an_api_error() {
 }
 
 #[tokio::test]
+async fn pages_after_some_items_start_with_the_rest_of_their_page() {
+    use futures_util::StreamExt as _;
+    let fake = Fake::default();
+    let base = fake.start(users(7, no_headers)).await;
+    let sdk = builder(&base).build().unwrap();
+    let page_ids = |page: Vec<looker_sdk::models::User>| -> Vec<String> {
+        page.into_iter().map(|u| u.id.unwrap()).collect()
+    };
+
+    let mut items = sdk.all_users().paginate().page_size(3);
+    let first = items.next().await.unwrap().unwrap();
+    assert_eq!(first.id.as_deref(), Some("0"));
+    let pages: Vec<Vec<String>> = items
+        .pages()
+        .map(|page| page_ids(page.unwrap()))
+        .collect()
+        .await;
+    assert_eq!(pages, vec![ids(1..3), ids(3..6), ids(6..7)]);
+    let offsets: Vec<_> = fake.calls().iter().map(|s| num(s, "offset")).collect();
+    assert_eq!(
+        offsets,
+        vec![Some(0), Some(3), Some(6)],
+        "no page asked twice"
+    );
+
+    // `collect_all` after some items returns the others, none twice.
+    let mut items = sdk.all_users().paginate().page_size(3);
+    items.next().await.unwrap().unwrap();
+    items.next().await.unwrap().unwrap();
+    let rest: Vec<String> = page_ids(items.collect_all().await.unwrap());
+    assert_eq!(rest, ids(2..7));
+}
+
+#[tokio::test]
 async fn the_raw_paginator_keeps_fields_the_models_do_not_know() {
     let fake = Fake::default();
     let base = fake

@@ -9,7 +9,6 @@
 //! `X-Total-Count` that has been reached ends the stream without asking for the empty page.
 
 use std::collections::VecDeque;
-use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -169,11 +168,12 @@ impl<'a, T: DeserializeOwned + Send + 'a> Paginator<'a, T> {
 
     /// The whole pages instead of single items: a stream of `Vec<T>`, one per request.
     ///
-    /// Call it before taking any item from the paginator itself: items it has already fetched
-    /// for its item stream but not yet returned are not in the pages (the pages go on from the
-    /// next request).
+    /// Called after some items were taken from the paginator itself, the first page is what
+    /// is left of the page those came from; the others follow whole.
     pub fn pages(mut self) -> Pages<'a, T> {
-        self.take_pages()
+        let mut pages = self.take_pages();
+        pages.rest = Vec::from(std::mem::take(&mut self.buffer));
+        pages
     }
 
     /// Reads every page and returns all items (or the first error).
@@ -192,7 +192,7 @@ impl<'a, T: DeserializeOwned + Send + 'a> Paginator<'a, T> {
         }
         Pages {
             pager: self.setup.take().map(Pager::new),
-            item: PhantomData,
+            rest: Vec::new(),
         }
     }
 }
@@ -235,8 +235,12 @@ impl<T> Unpin for Paginator<'_, T> {}
 pub struct Pages<'a, T> {
     /// `None`: nothing to page (the paginator was already drained).
     pager: Option<Pager<'a>>,
-    item: PhantomData<fn() -> T>,
+    /// Items fetched for the paginator's item stream and not yet returned: the first page.
+    rest: Vec<T>,
 }
+
+// Never pinned structurally: the items are only moved out as whole pages.
+impl<T> Unpin for Pages<'_, T> {}
 
 impl<T> std::fmt::Debug for Pages<'_, T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -250,6 +254,9 @@ impl<T: DeserializeOwned> Stream for Pages<'_, T> {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         // Every field is `Unpin` (the request future is boxed).
         let this = self.get_mut();
+        if !this.rest.is_empty() {
+            return Poll::Ready(Some(Ok(std::mem::take(&mut this.rest))));
+        }
         let Some(pager) = this.pager.as_mut() else {
             return Poll::Ready(None);
         };
