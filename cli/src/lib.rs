@@ -180,8 +180,9 @@ async fn call(
     send::check_mode(op, mode)?;
     api::headers(globals)?;
     api::shape(globals)?;
+    let output = send::Output::open(globals).await?;
     let sdk = config::connect(globals).await?;
-    send::call(&sdk, globals, prepared, mode, io).await
+    send::call(&sdk, globals, prepared, mode, output, io).await
 }
 
 async fn completions(sub: &clap::ArgMatches, io: &mut Io) -> Result<(), CliError> {

@@ -132,22 +132,31 @@ fn show_request(io: &Io, prepared: &Prepared, headers: &[(String, String)]) {
     }
 }
 
-/// Where the result goes: `-o FILE` or stdout.
-async fn open_sink<'a>(g: &Globals, io: &'a mut Io) -> Result<Sink<'a>, CliError> {
-    match &g.output {
-        Some(path) => Sink::file(path).await,
-        None => Ok(Sink::stdout(&mut *io.stdout, io.stdout_is_terminal)),
+/// Where the result goes, opened before anything is sent: the file of `-o FILE` (so that an
+/// unwritable path fails before Looker runs anything), or stdout (`None`).
+pub struct Output(Option<Sink<'static>>);
+
+impl Output {
+    /// Opens `-o FILE` now; a file not written to in the end is removed when this is dropped.
+    pub async fn open(g: &Globals) -> Result<Output, CliError> {
+        match &g.output {
+            Some(path) => Ok(Output(Some(Sink::file(path).await?))),
+            None => Ok(Output(None)),
+        }
     }
 }
 
-/// Opens the output, runs `write` into it, and commits the result; when `write` fails, a file
-/// named by `-o` keeps what it had before (see [`Sink`]).
+/// Runs `write` into the output and commits the result; when `write` fails, a file named by
+/// `-o` keeps what it had before (see [`Sink`]).
 async fn with_sink(
-    g: &Globals,
+    output: Output,
     io: &mut Io,
     write: impl AsyncFnOnce(&mut Sink<'_>) -> Result<(), CliError>,
 ) -> Result<(), CliError> {
-    let mut sink = open_sink(g, io).await?;
+    let mut sink = match output.0 {
+        Some(file) => file,
+        None => Sink::stdout(&mut *io.stdout, io.stdout_is_terminal),
+    };
     match write(&mut sink).await {
         Ok(()) => sink.commit().await,
         Err(e) => {
@@ -197,12 +206,13 @@ pub async fn write_answer(
     output::copy(body, sink, progress).await.map(drop)
 }
 
-/// Sends a prepared request and writes its answer.
+/// Sends a prepared request and writes its answer to `output`.
 pub async fn call(
     sdk: &looker_sdk::LookerSdk,
     g: &Globals,
     prepared: Prepared,
     mode: Mode,
+    output: Output,
     io: &mut Io,
 ) -> Result<(), CliError> {
     let headers = headers(g)?;
@@ -213,8 +223,8 @@ pub async fn call(
     }
     match mode {
         Mode::Once => {}
-        Mode::All => return call_all(sdk, g, &prepared, &headers, &shape, io).await,
-        Mode::Wait => return call_wait(sdk, g, &prepared, &headers, &shape, io).await,
+        Mode::All => return call_all(sdk, &prepared, &headers, &shape, output, io).await,
+        Mode::Wait => return call_wait(sdk, &prepared, &headers, &shape, output, io).await,
     }
     let stream = request(sdk, &prepared, &headers, &[]).stream().await?;
     if g.verbose > 0 {
@@ -230,7 +240,7 @@ pub async fn call(
     let stderr = (raw && io.stderr_is_terminal).then(|| io.stderr.clone());
     let mut progress = Progress::new(stderr, stream.content_length());
     let content_type = stream.content_type().map(str::to_owned);
-    with_sink(g, io, async |sink| {
+    with_sink(output, io, async |sink| {
         write_answer(
             stream,
             content_type.as_deref(),
@@ -247,10 +257,10 @@ pub async fn call(
 /// `--all`: every page, item by item (`--limit` is the page size).
 async fn call_all(
     sdk: &looker_sdk::LookerSdk,
-    g: &Globals,
     prepared: &Prepared,
     headers: &[(String, String)],
     shape: &Shape,
+    output: Output,
     io: &mut Io,
 ) -> Result<(), CliError> {
     use futures_util::StreamExt as _;
@@ -289,7 +299,7 @@ async fn call_all(
         }
         None => pages,
     };
-    with_sink(g, io, async |sink| {
+    with_sink(output, io, async |sink| {
         let mut writer = output::ItemWriter::new(shape, sink);
         while let Some(item) = pages.next().await {
             writer.item(sink, &item?).await?;
@@ -302,10 +312,10 @@ async fn call_all(
 /// `--wait`: create the task, wait for it, write its result.
 async fn call_wait(
     sdk: &looker_sdk::LookerSdk,
-    g: &Globals,
     prepared: &Prepared,
     headers: &[(String, String)],
     shape: &Shape,
+    output: Output,
     io: &mut Io,
 ) -> Result<(), CliError> {
     let op = prepared.op;
@@ -324,7 +334,7 @@ async fn call_wait(
             let body = sdk.wait_query_task(&id).on_status(watcher).await?;
             let mut progress = Progress::new(None, None);
             let content_type = body.content_type().map(str::to_owned);
-            with_sink(g, io, async |sink| {
+            with_sink(output, io, async |sink| {
                 write_answer(
                     output::once(body.into_bytes()),
                     content_type.as_deref(),
@@ -343,7 +353,7 @@ async fn call_wait(
                 .on_status(watcher)
                 .stream()
                 .await?;
-            write_file(stream, g, shape, io).await
+            write_file(stream, shape, output, io).await
         }
     }
 }
@@ -372,8 +382,8 @@ pub fn status_watcher(
 /// Writes a downloaded file (render results): `-o FILE` or a redirected stdout, streamed.
 pub async fn write_file(
     stream: looker_sdk::ByteStream,
-    g: &Globals,
     shape: &Shape,
+    output: Output,
     io: &mut Io,
 ) -> Result<(), CliError> {
     if io.stderr_is_terminal {
@@ -382,7 +392,7 @@ pub async fn write_file(
     let stderr = io.stderr_is_terminal.then(|| io.stderr.clone());
     let mut progress = Progress::new(stderr, stream.content_length());
     let content_type = stream.content_type().map(str::to_owned);
-    with_sink(g, io, async |sink| {
+    with_sink(output, io, async |sink| {
         write_answer(
             stream,
             content_type.as_deref(),

@@ -47,8 +47,9 @@ pub async fn query(m: &ArgMatches, g: &Globals, io: &mut Io) -> Result<(), CliEr
         ..OperationArgs::default()
     };
     let prepared = api::prepare(op, args, body.as_deref(), io).await?;
+    let output = send::Output::open(&looker_format).await?;
     let sdk = crate::config::connect(&looker_format).await?;
-    send::call(&sdk, &looker_format, prepared, Mode::Once, io).await
+    send::call(&sdk, &looker_format, prepared, Mode::Once, output, io).await
 }
 
 /// `looker render dashboard|look|query <id> --format pdf|png|jpg -o FILE [--width --height]`:
@@ -87,6 +88,8 @@ pub async fn render(m: &ArgMatches, g: &Globals, io: &mut Io) -> Result<(), CliE
         format: None,
         ..g.clone()
     };
+    let shape = api::shape(&g)?;
+    let output = send::Output::open(&g).await?;
     let sdk = crate::config::connect(&g).await?;
     let watcher = send::status_watcher(io);
     let wait = match target {
@@ -95,6 +98,5 @@ pub async fn render(m: &ArgMatches, g: &Globals, io: &mut Io) -> Result<(), CliE
         _ => sdk.render_query(&id, &format, width, height),
     };
     let stream = wait.on_status(watcher).stream().await?;
-    let shape = api::shape(&g)?;
-    send::write_file(stream, &g, &shape, io).await
+    send::write_file(stream, &shape, output, io).await
 }

@@ -226,6 +226,31 @@ fn a_failed_download_leaves_the_output_file_as_it_was() {
 }
 
 #[test]
+fn an_unwritable_output_fails_before_anything_is_sent() {
+    let server = Server::start();
+    let scratch = Scratch::new();
+    let out = scratch.path("no-such-dir/result.pdf");
+    let out = out.to_str().unwrap();
+    for args in [
+        &["api", "me", "-o", out][..],
+        &["api", "search_users", "--all", "-o", out][..],
+        &["query", "run", "1", "-o", out][..],
+        &["render", "dashboard", "42", "-o", out][..],
+        &["api", "me", "--su", "7", "-o", out][..],
+    ] {
+        let run = run(&server, &scratch, args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("-o: cannot create") && run.stderr.contains("result.pdf"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        let seen = server.seen();
+        assert!(seen.is_empty(), "{args:?} sent {:?}", seen[0].path);
+    }
+}
+
+#[test]
 fn formats_convert_json_results() {
     let server = Server::start();
     let scratch = Scratch::new();
