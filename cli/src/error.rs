@@ -17,6 +17,8 @@ pub mod exit {
     pub const AUTH: i32 = 3;
     /// Server error (5xx after retries), transport error or timeout.
     pub const SERVER: i32 = 4;
+    /// Stopped by Ctrl-C (128 + SIGINT, as shells report it); a cancelled wait too.
+    pub const INTERRUPTED: i32 = 130;
 }
 
 /// A failed run.
@@ -33,6 +35,8 @@ pub enum CliError {
     Io(String),
     /// Stdout was closed by its reader (`looker … | head`): not an error of the run.
     BrokenPipe,
+    /// Ctrl-C stopped the run.
+    Interrupted,
 }
 
 impl CliError {
@@ -48,6 +52,7 @@ impl CliError {
             CliError::Output(_) => exit::USAGE,
             CliError::Io(_) => exit::USAGE,
             CliError::BrokenPipe => exit::OK,
+            CliError::Interrupted => exit::INTERRUPTED,
             CliError::Sdk(e) => sdk_exit_code(e),
         }
     }
@@ -78,6 +83,7 @@ pub fn sdk_exit_code(e: &SdkError) -> i32 {
         // The browser login did not complete (denied, timed out, …) or the token file failed.
         SdkError::OAuth(_) => exit::AUTH,
         // A task the server ran and failed (query error, render failure) is the API's answer.
+        SdkError::Task { status, .. } if status == "cancelled" => exit::INTERRUPTED,
         SdkError::Task { .. } => exit::API,
         // Transport, Timeout, TaskDeadline (waited too long), Decode (the server sent something
         // unreadable), and any variant a newer SDK adds.
@@ -91,6 +97,7 @@ impl fmt::Display for CliError {
             CliError::Usage(m) | CliError::Output(m) | CliError::Io(m) => f.write_str(m),
             CliError::Sdk(e) => write_sdk_error(f, e),
             CliError::BrokenPipe => f.write_str("stdout was closed"),
+            CliError::Interrupted => f.write_str("interrupted"),
         }
     }
 }

@@ -17,6 +17,8 @@ pub struct Io {
     pub stderr_is_terminal: bool,
     /// Where `--body -` is read from.
     pub stdin: Box<dyn AsyncRead + Send + Unpin>,
+    /// Ctrl-C handling, for the process's own run only (`None`: the host keeps the signal).
+    pub interrupt: Option<crate::interrupt::Interrupt>,
 }
 
 impl Io {
@@ -32,6 +34,7 @@ impl Io {
             stderr: Stderr::new(Box::new(std::io::stderr())),
             stderr_is_terminal: std::io::stderr().is_terminal(),
             stdin: Box::new(tokio::io::stdin()),
+            interrupt: Some(crate::interrupt::Interrupt::default()),
         }
     }
 
@@ -45,6 +48,7 @@ impl Io {
             stderr: Stderr::new(Box::new(SyncCapture(captured.stderr.clone()))),
             stderr_is_terminal: false,
             stdin: Box::new(tokio::io::empty()),
+            interrupt: None,
         };
         (io, captured)
     }

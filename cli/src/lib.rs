@@ -16,7 +16,7 @@
 //! by `cargo xtask codegen`), [`api`] (describing an operation, checking its arguments),
 //! [`send`] (calling it: once, `--all`, `--wait`), [`shortcuts`] (`query`, `render`),
 //! [`config`] (settings and auth), [`output`] and [`jsonfmt`] (writing results), [`verbose`]
-//! (`-v`), [`error`] (exit codes and the one-line error).
+//! (`-v`), [`error`] (exit codes and the one-line error), [`interrupt`] (Ctrl-C).
 
 pub mod api;
 pub mod args;
@@ -25,6 +25,7 @@ pub mod error;
 // Written by `cargo xtask codegen` (emit/cli.rs) and guarded by `cargo xtask check`.
 #[rustfmt::skip]
 pub mod generated;
+pub mod interrupt;
 pub mod io;
 pub mod jsonfmt;
 pub mod login;
@@ -52,7 +53,13 @@ where
 {
     let argv: Vec<OsString> = args.into_iter().map(Into::into).collect();
     let stderr = io.stderr.clone();
-    match dispatch(argv, &mut io).await {
+    let interrupt = io.interrupt.clone();
+    let work = dispatch(argv, &mut io);
+    let result = match interrupt {
+        Some(interrupt) => interrupt.run(work, &stderr).await,
+        None => work.await,
+    };
+    match result {
         Ok(code) => code,
         Err(CliError::BrokenPipe) => exit::OK,
         Err(e) => {

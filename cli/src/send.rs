@@ -8,6 +8,7 @@ use serde_json::value::RawValue;
 use crate::api::{headers, shape, Prepared, PreparedBody};
 use crate::args::Globals;
 use crate::error::CliError;
+use crate::interrupt::Interrupt;
 use crate::io::Io;
 use crate::output::{self, Progress, Shape, Sink};
 use crate::table::{Operation, Paging, Response, OPERATIONS};
@@ -331,7 +332,9 @@ async fn call_wait(
     let watcher = status_watcher(io);
     match task {
         Task::Query => {
-            let body = sdk.wait_query_task(&id).on_status(watcher).await?;
+            let wait = sdk.wait_query_task(&id).on_status(watcher);
+            let _ctrl_c = Interrupt::during_wait(io.interrupt.as_ref(), wait.canceller());
+            let body = wait.await?;
             let mut progress = Progress::new(None, None);
             let content_type = body.content_type().map(str::to_owned);
             with_sink(output, io, async |sink| {
@@ -348,11 +351,10 @@ async fn call_wait(
             .await
         }
         Task::Render => {
-            let stream = sdk
-                .wait_render_task(&id)
-                .on_status(watcher)
-                .stream()
-                .await?;
+            let wait = sdk.wait_render_task(&id).on_status(watcher);
+            let ctrl_c = Interrupt::during_wait(io.interrupt.as_ref(), wait.canceller());
+            let stream = wait.stream().await?;
+            drop(ctrl_c);
             write_file(stream, shape, output, io).await
         }
     }

@@ -97,6 +97,9 @@ pub async fn render(m: &ArgMatches, g: &Globals, io: &mut Io) -> Result<(), CliE
         "look" => sdk.render_look(&id, &format, width, height),
         _ => sdk.render_query(&id, &format, width, height),
     };
-    let stream = wait.on_status(watcher).stream().await?;
+    let wait = wait.on_status(watcher);
+    let ctrl_c = crate::interrupt::Interrupt::during_wait(io.interrupt.as_ref(), wait.canceller());
+    let stream = wait.stream().await?;
+    drop(ctrl_c);
     send::write_file(stream, &shape, output, io).await
 }

@@ -166,7 +166,21 @@ async fn answer(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Re
             .header("content-type", "text/csv")
             .body(Body::from("v.x\r\n9\r\n"))
             .unwrap(),
+        ("POST", "/query_tasks")
+            if std::str::from_utf8(&body)
+                .unwrap_or("")
+                .contains(r#""query_id":"slow""#) =>
+        {
+            json(StatusCode::OK, r#"{"id":"q-slow","status":"added"}"#)
+        }
         ("POST", "/query_tasks") => json(StatusCode::OK, r#"{"id":"q1","status":"added"}"#),
+        // A query that never finishes, until it is killed.
+        ("GET", "/query_tasks/q-slow") => {
+            json(StatusCode::OK, r#"{"id":"q-slow","status":"running"}"#)
+        }
+        ("DELETE", "/running_queries/q-slow") => {
+            Response::builder().status(204).body(Body::empty()).unwrap()
+        }
         ("GET", "/query_tasks/q1") => json(StatusCode::OK, r#"{"id":"q1","status":"complete"}"#),
         ("GET", "/query_tasks/q1/results") => Response::builder()
             .header("content-type", "text/csv")
@@ -195,6 +209,20 @@ async fn answer(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Re
             StatusCode::OK,
             &format!(r#"{{"id":"{}","title":"T"}}"#, &p[12..]),
         ),
+        ("GET", "/queries/stall/run/png") => {
+            // 256 KiB of the payload, then nothing for a minute.
+            use futures_util::StreamExt as _;
+            let chunks = futures_util::stream::iter([true, false]).then(|first| async move {
+                if !first {
+                    tokio::time::sleep(Duration::from_secs(60)).await;
+                }
+                Ok::<_, std::io::Error>(Bytes::from(binary_payload(256 * 1024)))
+            });
+            Response::builder()
+                .header("content-type", "image/png")
+                .body(Body::from_stream(chunks))
+                .unwrap()
+        }
         ("GET", "/queries/cut/run/png") => {
             // 256 KiB of the payload, then (once the client has it) the connection breaks.
             use futures_util::StreamExt as _;
