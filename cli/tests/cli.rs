@@ -177,6 +177,16 @@ fn a_failed_download_leaves_the_output_file_as_it_was() {
     );
     assert!(leftovers().is_empty(), "{:?}", leftovers());
 
+    // An API error before any byte: no file either (it was opened before the call).
+    let not_found = run(
+        &server,
+        &scratch,
+        &["api", "dashboard", "404", "-o", new.to_str().unwrap()],
+    );
+    assert_eq!(not_found.code, 1, "{}", not_found.stderr);
+    assert!(!exists(&new));
+    assert!(leftovers().is_empty(), "{:?}", leftovers());
+
     // Last week's file: still there, byte for byte.
     let old = scratch.write("report.png", "last week's report");
     let failed = cut(&old);
