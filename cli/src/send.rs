@@ -31,11 +31,23 @@ pub enum Mode {
 enum Task {
     Query,
     Render,
+    PdtBuild,
+}
+
+impl Task {
+    /// The member of the creating call's answer that names the task.
+    fn id_field(self) -> &'static str {
+        match self {
+            Task::Query | Task::Render => "id",
+            Task::PdtBuild => "materialization_id",
+        }
+    }
 }
 
 fn task_of(op: &Operation) -> Option<Task> {
     match op.id {
         "create_query_task" => Some(Task::Query),
+        "start_pdt_build" => Some(Task::PdtBuild),
         id if id.starts_with("create_") && id.ends_with("_render_task") => Some(Task::Render),
         _ => None,
     }
@@ -310,7 +322,8 @@ async fn call_all(
     .await
 }
 
-/// `--wait`: create the task, wait for it, write its result.
+/// `--wait`: create the task, wait for it, write its result (a query's result, a render's
+/// file, a PDT build's final state).
 async fn call_wait(
     sdk: &looker_sdk::LookerSdk,
     prepared: &Prepared,
@@ -324,11 +337,12 @@ async fn call_wait(
         return check_mode(op, Mode::Wait);
     };
     let created = request(sdk, prepared, headers, &[]).send().await?;
+    let field = task.id_field();
     let id = created
         .json::<serde_json::Value>()
         .ok()
-        .and_then(|v| v.get("id").and_then(|id| id.as_str().map(str::to_owned)))
-        .ok_or_else(|| CliError::Output(format!("`{}` answered without a task id", op.id)))?;
+        .and_then(|v| v.get(field).and_then(|id| id.as_str().map(str::to_owned)))
+        .ok_or_else(|| CliError::Output(format!("`{}` answered without `{field}`", op.id)))?;
     let watcher = status_watcher(io);
     match task {
         Task::Query => {
@@ -342,6 +356,26 @@ async fn call_wait(
                     output::once(body.into_bytes()),
                     content_type.as_deref(),
                     true,
+                    sink,
+                    shape,
+                    &mut progress,
+                )
+                .await
+            })
+            .await
+        }
+        Task::PdtBuild => {
+            let wait = sdk.wait_pdt_build(&id).on_status(watcher);
+            let _ctrl_c = Interrupt::during_wait(io.interrupt.as_ref(), wait.canceller());
+            let done = wait.await?;
+            let json = serde_json::to_vec(&done)
+                .map_err(|e| CliError::Output(format!("cannot write the build's state: {e}")))?;
+            let mut progress = Progress::new(None, None);
+            with_sink(output, io, async |sink| {
+                write_answer(
+                    output::once(json.into()),
+                    Some("application/json"),
+                    false,
                     sink,
                     shape,
                     &mut progress,

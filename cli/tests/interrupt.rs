@@ -101,6 +101,31 @@ fn ctrl_c_during_a_query_wait_kills_the_query_on_the_server() {
 }
 
 #[test]
+fn ctrl_c_during_a_pdt_build_wait_stops_the_build() {
+    let server = Server::start();
+    let scratch = Scratch::new();
+    let child = spawn(
+        &server,
+        &scratch,
+        &["api", "start_pdt_build", "m", "slow", "--wait"],
+    );
+    wait_for(&server, "/api/4.0/derived_table/mat-slow/status", 1);
+    sigint(&child);
+    let run = finish_within(child);
+    assert_eq!(run.code, 130, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("stop_pdt_build was sent"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        server.seen_at("/api/4.0/derived_table/mat-slow/stop").len(),
+        1
+    );
+    assert!(run.stdout.is_empty());
+}
+
+#[test]
 fn ctrl_c_during_a_download_stops_at_once_and_keeps_the_old_file() {
     let server = Server::start();
     let scratch = Scratch::new();

@@ -126,6 +126,28 @@ fn render_waits_for_the_task_and_writes_the_file() {
 }
 
 #[test]
+fn wait_on_a_pdt_build_writes_its_final_state() {
+    let server = Server::start();
+    let scratch = Scratch::new();
+    let run = run(
+        &server,
+        &scratch,
+        &["api", "start_pdt_build", "m", "v", "--wait"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let state: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(state["materialization_id"], "mat1");
+    assert_eq!(state["resp_text"], r#"{"status":"complete"}"#);
+    assert_eq!(
+        server.seen_at("/api/4.0/derived_table/mat1/status").len(),
+        2
+    );
+    assert!(server
+        .seen_at("/api/4.0/derived_table/mat1/stop")
+        .is_empty());
+}
+
+#[test]
 fn wait_and_query_shortcuts() {
     let server = Server::start();
     let scratch = Scratch::new();

@@ -83,6 +83,8 @@ fn token_of(headers: &HeaderMap) -> Option<String> {
 
 /// Status polls of render task `r1` so far (it reports `success` from the third on).
 static RENDER_POLLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+/// Status polls of PDT build `mat1` so far (it reports `complete` from the second on).
+static PDT_POLLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 async fn answer(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let path = uri
@@ -166,6 +168,33 @@ async fn answer(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Re
             .header("content-type", "text/csv")
             .body(Body::from("v.x\r\n9\r\n"))
             .unwrap(),
+        ("GET", "/derived_table/m/v/start") => json(
+            StatusCode::OK,
+            r#"{"materialization_id":"mat1","resp_text":"{\"status\":\"started\"}"}"#,
+        ),
+        ("GET", "/derived_table/mat1/status") => {
+            let polls = PDT_POLLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let status = if polls < 1 { "running" } else { "complete" };
+            json(
+                StatusCode::OK,
+                &format!(
+                    r#"{{"materialization_id":"mat1","resp_text":"{{\"status\":\"{status}\"}}"}}"#
+                ),
+            )
+        }
+        // A PDT build that never ends, until it is stopped.
+        ("GET", "/derived_table/m/slow/start") => json(
+            StatusCode::OK,
+            r#"{"materialization_id":"mat-slow","resp_text":"started"}"#,
+        ),
+        ("GET", "/derived_table/mat-slow/status") => json(
+            StatusCode::OK,
+            r#"{"materialization_id":"mat-slow","resp_text":"running"}"#,
+        ),
+        ("GET", "/derived_table/mat-slow/stop") => json(
+            StatusCode::OK,
+            r#"{"materialization_id":"mat-slow","resp_text":"stopped"}"#,
+        ),
         ("POST", "/query_tasks")
             if std::str::from_utf8(&body)
                 .unwrap_or("")
