@@ -63,8 +63,9 @@ pub struct Sink<'a> {
     terminal: bool,
     /// The file named by `-o`, for error messages.
     path: Option<PathBuf>,
-    /// The temporary file that becomes `path` on commit.
-    staged: Option<tempfile::TempPath>,
+    /// The temporary file, and the file it becomes on commit (`path`, or the file a symlink
+    /// at `path` points to).
+    staged: Option<(tempfile::TempPath, PathBuf)>,
 }
 
 impl<'a> Sink<'a> {
@@ -82,6 +83,13 @@ impl<'a> Sink<'a> {
     /// `path` itself otherwise.
     pub async fn file(path: &Path) -> Result<Sink<'a>, CliError> {
         let existing = std::fs::metadata(path).ok();
+        // Through a symlink: the file it points to is replaced, and the link stays.
+        let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+        let target = if is_link {
+            std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+        } else {
+            path.to_path_buf()
+        };
         let (file, staged) = match &existing {
             Some(meta) if !meta.is_file() => {
                 let file = std::fs::OpenOptions::new()
@@ -94,8 +102,8 @@ impl<'a> Sink<'a> {
                 (file, None)
             }
             _ => {
-                let (file, temp) = staged_file(path, existing.as_ref())?;
-                (file, Some(temp))
+                let (file, temp) = staged_file(&target, existing.as_ref())?;
+                (file, Some((temp, target)))
             }
         };
         Ok(Sink {
@@ -113,9 +121,9 @@ impl<'a> Sink<'a> {
     pub async fn commit(mut self) -> Result<(), CliError> {
         self.flush().await?;
         drop(self.writer);
-        if let (Some(temp), Some(path)) = (self.staged, self.path) {
-            temp.persist(&path).map_err(|e| {
-                CliError::Io(format!("cannot write {}: {}", path.display(), e.error))
+        if let Some((temp, target)) = self.staged {
+            temp.persist(&target).map_err(|e| {
+                CliError::Io(format!("cannot write {}: {}", target.display(), e.error))
             })?;
         }
         Ok(())
@@ -125,7 +133,7 @@ impl<'a> Sink<'a> {
     /// target keeps what it had before the run.
     pub async fn discard(self) {
         drop(self.writer);
-        if let Some(temp) = self.staged {
+        if let Some((temp, _)) = self.staged {
             let _ = temp.close();
         }
     }

@@ -222,6 +222,32 @@ fn a_failed_download_leaves_the_output_file_as_it_was() {
     }
     assert!(leftovers().is_empty(), "{:?}", leftovers());
 
+    // Through a symlink: the file it points to gets the bytes, and the link stays a link.
+    #[cfg(unix)]
+    {
+        let link = scratch.path("latest.png");
+        std::os::unix::fs::symlink(&old, &link).unwrap();
+        let ok = run(
+            &server,
+            &scratch,
+            &[
+                "api",
+                "run_query",
+                "700",
+                "png",
+                "-o",
+                link.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(ok.code, 0, "{}", ok.stderr);
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(std::fs::read(&old).unwrap(), binary_payload(700));
+        assert!(leftovers().is_empty(), "{:?}", leftovers());
+    }
+
     // Not a regular file: written directly (a rename over /dev/null would replace it).
     #[cfg(unix)]
     {
