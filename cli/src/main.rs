@@ -15,5 +15,8 @@ fn main() -> std::process::ExitCode {
         std::env::args_os(),
         looker_cli::Io::process(),
     ));
+    // Everything is written by now. A read of stdin that Ctrl-C interrupted still blocks one
+    // of tokio's threads, and a plain drop of the runtime would wait for it (until Enter).
+    runtime.shutdown_background();
     std::process::ExitCode::from(u8::try_from(code).unwrap_or(1))
 }

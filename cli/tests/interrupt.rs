@@ -156,3 +156,39 @@ fn ctrl_c_during_a_download_stops_at_once_and_keeps_the_old_file() {
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "yesterday's chart");
     assert!(leftovers(&scratch).is_empty(), "{:?}", leftovers(&scratch));
 }
+
+#[test]
+fn ctrl_c_while_reading_the_body_from_stdin_stops_at_once() {
+    let server = Server::start();
+    let scratch = Scratch::new();
+    // stdin is a pipe nobody writes to or closes: the read never ends by itself.
+    let secret = scratch.path("secret");
+    let mut child = looker(
+        &scratch,
+        &[
+            "api",
+            "create_user",
+            "--body",
+            "-",
+            "--base-url",
+            &server.base_url,
+            "--client-id",
+            CLIENT_ID,
+            "--client-secret-file",
+            secret.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let stdin = child.stdin.take();
+    std::thread::sleep(Duration::from_millis(500));
+    sigint(&child);
+    let run = finish_within(child);
+    drop(stdin);
+    assert_eq!(run.code, 130, "{}", run.stderr);
+    assert!(server.seen().is_empty(), "nothing is sent");
+}
