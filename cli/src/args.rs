@@ -233,7 +233,7 @@ fn global_args() -> Vec<Arg> {
                 .short('o')
                 .long("output")
                 .value_name("FILE")
-                .help("Write the result to FILE instead of stdout")
+                .help("Write the result to FILE instead of stdout (- is stdout)")
                 .value_parser(clap::value_parser!(PathBuf))
                 .action(ArgAction::Set),
         ),
@@ -428,7 +428,11 @@ impl Globals {
                 .get_many::<String>(id::HEADER)
                 .map(|v| v.cloned().collect())
                 .unwrap_or_default(),
-            output: m.get_one::<PathBuf>(id::OUTPUT).cloned(),
+            // `-o -` is stdout, as for curl and wget.
+            output: m
+                .get_one::<PathBuf>(id::OUTPUT)
+                .filter(|p| p.as_os_str() != "-")
+                .cloned(),
             format: s(id::FORMAT),
             columns: s(id::COLUMNS),
             verbose: m.get_count(id::VERBOSE),

@@ -133,10 +133,18 @@ fn output_file_gets_the_exact_bytes_and_stdout_stays_empty() {
     assert!(run.stdout.is_empty());
     assert_eq!(std::fs::read(&out).unwrap(), binary_payload(size));
 
-    // Redirected stdout gets the same bytes.
+    // Redirected stdout gets the same bytes, with or without `-o -`.
     let piped = common::run(&server, &scratch, &["api", "run-query", "1000", "png"]);
     assert_eq!(piped.code, 0, "{}", piped.stderr);
     assert_eq!(piped.stdout, binary_payload(1000));
+    let dash = common::run(
+        &server,
+        &scratch,
+        &["api", "run-query", "1000", "png", "-o", "-"],
+    );
+    assert_eq!(dash.code, 0, "{}", dash.stderr);
+    assert_eq!(dash.stdout, binary_payload(1000));
+    assert!(!exists(&scratch.path("-")), "`-o -` made a file named -");
 }
 
 #[test]
