@@ -30,6 +30,8 @@ struct Queries {
     failing_rounds: u32,
     /// Task ids sent `kill_query`.
     killed: Vec<String>,
+    /// Tasks never finish (until killed).
+    endless: bool,
 }
 
 fn query_param(seen: &Seen, name: &str) -> Option<String> {
@@ -79,6 +81,11 @@ fn server(state: Arc<Mutex<Queries>>) -> common::Handler {
                 let ids = query_param(seen, "query_task_ids").unwrap();
                 let mut out = serde_json::Map::new();
                 for id in ids.split(',') {
+                    if s.endless {
+                        assert!(s.running.contains_key(id), "polled unknown task {id}");
+                        out.insert(id.to_owned(), serde_json::json!({"status": "running"}));
+                        continue;
+                    }
                     let Some((query, rounds)) = s.running.get_mut(id) else {
                         panic!("polled unknown task {id}");
                     };
@@ -237,4 +244,60 @@ async fn rounds_failing_in_a_row_fail_the_running_queries_and_kill_them() {
         u32::MAX - s.failing_rounds,
         2 * looker_sdk::workflows::MAX_FAILED_ROUNDS
     );
+}
+
+#[tokio::test]
+async fn cancel_kills_the_running_queries_and_starts_no_more() {
+    let state: Arc<Mutex<Queries>> = Arc::new(Mutex::new(Queries {
+        endless: true,
+        ..Queries::default()
+    }));
+    let fake = Fake::default();
+    let base = fake.start(server(state.clone())).await;
+    let sdk = builder(&base).build().unwrap();
+    let pool = QueryPool::new(&sdk).max_in_flight(2).policy(fast());
+    let canceller = pool.canceller();
+    let watcher = {
+        let state = state.clone();
+        async move {
+            while state.lock().unwrap().multi_calls < 2 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            canceller.cancel();
+        }
+    };
+    let (results, ()) = tokio::join!(pool.run(["1", "2", "3", "4", "5"]), watcher);
+
+    assert_eq!(results.len(), 5);
+    for (i, result) in results.iter().enumerate() {
+        match result {
+            Err(Error::Task {
+                status, message, ..
+            }) if status == "cancelled" => {
+                let message = message.as_deref().unwrap_or("");
+                let expected = if i < 2 {
+                    "kill_query was sent"
+                } else {
+                    "before it started"
+                };
+                assert!(message.contains(expected), "query {i}: {message}");
+            }
+            other => panic!("query {i}: {other:?}"),
+        }
+    }
+    let s = state.lock().unwrap();
+    assert_eq!(s.next, 2, "no query started after the cancel");
+    let mut killed = s.killed.clone();
+    killed.sort();
+    assert_eq!(killed, vec!["task-1", "task-2"]);
+    assert!(s.running.is_empty());
+    drop(s);
+
+    // The pool stays cancelled: another run starts nothing.
+    let again = pool.run(["6"]).await;
+    assert!(
+        matches!(&again[0], Err(Error::Task { status, .. }) if status == "cancelled"),
+        "{again:?}"
+    );
+    assert_eq!(state.lock().unwrap().next, 2);
 }

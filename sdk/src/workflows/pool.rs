@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use super::poll::PollPolicy;
+use super::poll::{Canceller, PollPolicy};
 use super::query::error_message;
 use crate::error::TaskKind;
 use crate::models::{WriteCreateQueryTask, WriteQuery};
@@ -70,12 +70,18 @@ impl From<WriteQuery> for QueryInput {
 /// Results come back in input order, each with its own success or error: one failing query
 /// does not fail the others. A query that runs longer than the policy's deadline ends with
 /// [`Error::TaskDeadline`] and is killed on the server.
+///
+/// [`canceller`](Self::canceller) stops a run from elsewhere (a Ctrl-C handler): the running
+/// queries are killed on the server, and they and the ones not started yet end with
+/// [`Error::Task`], status `cancelled`; finished results are kept. Dropping the run's future
+/// instead leaves the running queries to finish on the server.
 #[derive(Debug, Clone)]
 pub struct QueryPool<'a> {
     sdk: &'a LookerSdk,
     max_in_flight: usize,
     result_format: String,
     policy: PollPolicy,
+    canceller: Canceller,
 }
 
 struct Running {
@@ -94,7 +100,14 @@ impl<'a> QueryPool<'a> {
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             result_format: "json".into(),
             policy: PollPolicy::default(),
+            canceller: Canceller::default(),
         }
+    }
+
+    /// A handle that cancels this pool's runs: it kills the running queries on the server. A
+    /// cancelled pool (and any clone of it) stays cancelled.
+    pub fn canceller(&self) -> Canceller {
+        self.canceller.clone()
     }
 
     /// At most this many query tasks at once (at least 1).
@@ -130,7 +143,7 @@ impl<'a> QueryPool<'a> {
         let mut failed_rounds = 0;
         loop {
             let mut started = false;
-            while running.len() < self.max_in_flight {
+            while running.len() < self.max_in_flight && !self.canceller.is_cancelled() {
                 let Some((index, input)) = queue.pop_front() else {
                     break;
                 };
@@ -148,6 +161,10 @@ impl<'a> QueryPool<'a> {
                     Err(e) => results[index] = Some(Err(e)),
                 }
             }
+            if self.canceller.is_cancelled() {
+                self.cancel(running, queue, &mut results).await;
+                break;
+            }
             if running.is_empty() {
                 break;
             }
@@ -155,7 +172,11 @@ impl<'a> QueryPool<'a> {
                 // New tasks are polled soon; the schedule restarts with them.
                 intervals = self.policy.intervals();
             }
-            tokio::time::sleep(intervals.next().unwrap_or(Duration::from_secs(1))).await;
+            let wait = intervals.next().unwrap_or(Duration::from_secs(1));
+            if self.canceller.cancelled_or_slept(wait).await {
+                self.cancel(running, queue, &mut results).await;
+                break;
+            }
             self.poll_round(&mut running, &mut results, &mut failed_rounds)
                 .await;
         }
@@ -170,6 +191,33 @@ impl<'a> QueryPool<'a> {
                 })
             })
             .collect()
+    }
+
+    /// After a cancel: kills the running tasks on the server; they and the queries not started
+    /// end with status `cancelled`.
+    async fn cancel(
+        &self,
+        running: Vec<Running>,
+        queue: VecDeque<(usize, QueryInput)>,
+        results: &mut [Option<Result<ResponseBody>>],
+    ) {
+        let cancelled = |id: String, message: String| Error::Task {
+            kind: TaskKind::QueryTask,
+            id,
+            status: "cancelled".into(),
+            message: Some(message),
+        };
+        for task in running {
+            let message = match self.sdk.kill_query(&task.task_id).await {
+                Ok(()) => "cancelled by the caller; kill_query was sent".to_owned(),
+                Err(e) => format!("cancelled by the caller; kill_query failed: {e}"),
+            };
+            results[task.index] = Some(Err(cancelled(task.task_id, message)));
+        }
+        for (index, _) in queue {
+            let message = "cancelled by the caller before it started".to_owned();
+            results[index] = Some(Err(cancelled(String::new(), message)));
+        }
     }
 
     async fn start(&self, input: QueryInput) -> Result<String> {
