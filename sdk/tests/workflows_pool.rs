@@ -285,13 +285,14 @@ async fn cancel_kills_the_running_queries_and_starts_no_more() {
             other => panic!("query {i}: {other:?}"),
         }
     }
-    let s = state.lock().unwrap();
-    assert_eq!(s.next, 2, "no query started after the cancel");
-    let mut killed = s.killed.clone();
-    killed.sort();
-    assert_eq!(killed, vec!["task-1", "task-2"]);
-    assert!(s.running.is_empty());
-    drop(s);
+    {
+        let s = state.lock().unwrap();
+        assert_eq!(s.next, 2, "no query started after the cancel");
+        let mut killed = s.killed.clone();
+        killed.sort();
+        assert_eq!(killed, vec!["task-1", "task-2"]);
+        assert!(s.running.is_empty());
+    }
 
     // The pool stays cancelled: another run starts nothing.
     let again = pool.run(["6"]).await;
