@@ -3,7 +3,7 @@
 //! second Ctrl-C, the run stops at once; a partly written `-o` file is removed as the run's
 //! future is dropped, and FILE keeps what it had.
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::sync::{Arc, Mutex};
 
 use looker_sdk::workflows::Canceller;
@@ -20,7 +20,7 @@ pub struct Interrupt {
 }
 
 /// Unregisters a wait's canceller when the wait is over.
-pub struct WaitGuard(Option<Interrupt>);
+struct WaitGuard(Option<Interrupt>);
 
 impl Drop for WaitGuard {
     fn drop(&mut self) {
@@ -32,9 +32,19 @@ impl Drop for WaitGuard {
     }
 }
 
+/// Awaits `wait`, with Ctrl-C cancelling it through `canceller` meanwhile (and only meanwhile).
+pub async fn cancel_on_ctrl_c<F: IntoFuture>(
+    interrupt: Option<&Interrupt>,
+    canceller: Canceller,
+    wait: F,
+) -> F::Output {
+    let _registered = Interrupt::during_wait(interrupt, canceller);
+    wait.await
+}
+
 impl Interrupt {
     /// Lets Ctrl-C cancel the wait behind `canceller` until the guard is dropped.
-    pub fn during_wait(this: Option<&Interrupt>, canceller: Canceller) -> WaitGuard {
+    fn during_wait(this: Option<&Interrupt>, canceller: Canceller) -> WaitGuard {
         if let Some(interrupt) = this {
             if let Ok(mut wait) = interrupt.wait.lock() {
                 *wait = Some(canceller);

@@ -8,7 +8,7 @@ use serde_json::value::RawValue;
 use crate::api::{headers, shape, Prepared, PreparedBody};
 use crate::args::Globals;
 use crate::error::CliError;
-use crate::interrupt::Interrupt;
+use crate::interrupt::cancel_on_ctrl_c;
 use crate::io::Io;
 use crate::output::{self, Progress, Shape, Sink};
 use crate::table::{Operation, Paging, Response, OPERATIONS};
@@ -347,8 +347,7 @@ async fn call_wait(
     match task {
         Task::Query => {
             let wait = sdk.wait_query_task(&id).on_status(watcher);
-            let _ctrl_c = Interrupt::during_wait(io.interrupt.as_ref(), wait.canceller());
-            let body = wait.await?;
+            let body = cancel_on_ctrl_c(io.interrupt.as_ref(), wait.canceller(), wait).await?;
             let mut progress = Progress::new(None, None);
             let content_type = body.content_type().map(str::to_owned);
             with_sink(output, io, async |sink| {
@@ -366,8 +365,7 @@ async fn call_wait(
         }
         Task::PdtBuild => {
             let wait = sdk.wait_pdt_build(&id).on_status(watcher);
-            let _ctrl_c = Interrupt::during_wait(io.interrupt.as_ref(), wait.canceller());
-            let done = wait.await?;
+            let done = cancel_on_ctrl_c(io.interrupt.as_ref(), wait.canceller(), wait).await?;
             let json = serde_json::to_vec(&done)
                 .map_err(|e| CliError::Output(format!("cannot write the build's state: {e}")))?;
             let mut progress = Progress::new(None, None);
@@ -386,9 +384,8 @@ async fn call_wait(
         }
         Task::Render => {
             let wait = sdk.wait_render_task(&id).on_status(watcher);
-            let ctrl_c = Interrupt::during_wait(io.interrupt.as_ref(), wait.canceller());
-            let stream = wait.stream().await?;
-            drop(ctrl_c);
+            let canceller = wait.canceller();
+            let stream = cancel_on_ctrl_c(io.interrupt.as_ref(), canceller, wait.stream()).await?;
             write_file(stream, shape, output, io).await
         }
     }

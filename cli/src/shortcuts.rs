@@ -98,8 +98,8 @@ pub async fn render(m: &ArgMatches, g: &Globals, io: &mut Io) -> Result<(), CliE
         _ => sdk.render_query(&id, &format, width, height),
     };
     let wait = wait.on_status(watcher);
-    let ctrl_c = crate::interrupt::Interrupt::during_wait(io.interrupt.as_ref(), wait.canceller());
-    let stream = wait.stream().await?;
-    drop(ctrl_c);
+    let canceller = wait.canceller();
+    let stream =
+        crate::interrupt::cancel_on_ctrl_c(io.interrupt.as_ref(), canceller, wait.stream()).await?;
     send::write_file(stream, &shape, output, io).await
 }
