@@ -1,5 +1,6 @@
 //! Ctrl-C. The first one during a wait cancels the wait: the SDK kills a query task on the
-//! server (`kill_query`) and the run ends with exit code 130. At any other time, or on the
+//! server (`kill_query`) or stops a PDT build (`stop_pdt_build`), and the run ends with exit
+//! code 130 (a render cannot be stopped, so only the wait ends). At any other time, or on the
 //! second Ctrl-C, the run stops at once; a partly written `-o` file is removed as the run's
 //! future is dropped, and FILE keeps what it had.
 
