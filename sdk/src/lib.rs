@@ -102,10 +102,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod auth;
-// The request builders' common parts, compiled when some API area is.
-generated::with_operations! {
-    mod builder;
-}
+mod builder;
 pub mod call;
 mod error;
 // The placeholder modules have no docs; the generator documents the items it writes.
