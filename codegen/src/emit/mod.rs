@@ -127,8 +127,8 @@ pub(crate) fn cfg_text(features: &[String]) -> String {
 
 /// The `generated/mod.rs` file, with two macros that gate hand-written code on what the
 /// generated code uses, so that a build with some features off has no dead code:
-/// `with_id_arrays!` (the readers of id arrays, `lenient::ids` and `model::read::lenient_ids`)
-/// and `with_operations!` (the request builders' common parts, `builder`).
+/// `with_id_arrays!` (the readers of id arrays in `lenient.rs` and `model::read::lenient_ids`)
+/// and `with_operations!` (`builder::request_builder!`).
 pub fn generated_mod_file(api: &Api) -> TokenStream {
     let cfg = match models::id_array_features(api) {
         None => quote!(),
