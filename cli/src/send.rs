@@ -346,22 +346,11 @@ async fn call_wait(
     let watcher = status_watcher(io);
     match task {
         Task::Query => {
+            // Streamed: a large result goes to `-o` or a pipe in constant memory.
             let wait = sdk.wait_query_task(&id).on_status(watcher);
-            let body = cancel_on_ctrl_c(io.interrupt.as_ref(), wait.canceller(), wait).await?;
-            let mut progress = Progress::new(None, None);
-            let content_type = body.content_type().map(str::to_owned);
-            with_sink(output, io, async |sink| {
-                write_answer(
-                    output::once(body.into_bytes()),
-                    content_type.as_deref(),
-                    true,
-                    sink,
-                    shape,
-                    &mut progress,
-                )
-                .await
-            })
-            .await
+            let canceller = wait.canceller();
+            let stream = cancel_on_ctrl_c(io.interrupt.as_ref(), canceller, wait.stream()).await?;
+            write_file(stream, shape, output, io).await
         }
         Task::PdtBuild => {
             let wait = sdk.wait_pdt_build(&id).on_status(watcher);
@@ -412,7 +401,8 @@ pub fn status_watcher(
     }
 }
 
-/// Writes a downloaded file (render results): `-o FILE` or a redirected stdout, streamed.
+/// Writes a downloaded result (a render's file, a query task's result): `-o FILE` or a
+/// redirected stdout, streamed.
 pub async fn write_file(
     stream: looker_sdk::ByteStream,
     shape: &Shape,

@@ -85,6 +85,65 @@ async fn a_query_task_completes_after_n_polls() {
 }
 
 #[tokio::test]
+async fn a_query_result_streams_and_a_202_result_is_asked_for_again() {
+    // 3 MiB of CSV; the first results call answers 202 (not ready yet).
+    let csv: &'static [u8] = Box::leak(
+        (0..3 * 1024 * 1024)
+            .map(|i| {
+                if i % 64 == 63 {
+                    b'\n'
+                } else {
+                    b'a' + (i % 26) as u8
+                }
+            })
+            .collect::<Vec<u8>>()
+            .into_boxed_slice(),
+    );
+    let results = Arc::new(AtomicUsize::new(0));
+    let fake = Fake::default();
+    let base = fake
+        .start(handler(move |seen, _| match path(seen) {
+            "/api/4.0/query_tasks/t1" => json(
+                StatusCode::OK,
+                serde_json::json!({"id": "t1", "status": "complete"}),
+            ),
+            "/api/4.0/query_tasks/t1/results" => {
+                if results.fetch_add(1, Ordering::SeqCst) == 0 {
+                    return common::empty(StatusCode::ACCEPTED);
+                }
+                (StatusCode::OK, [("content-type", "text/csv")], csv).into_response()
+            }
+            _ => json(
+                StatusCode::NOT_FOUND,
+                serde_json::json!({"message": "Not found"}),
+            ),
+        }))
+        .await;
+    let sdk = builder(&base).build().unwrap();
+    let mut out = Vec::new();
+    let n = sdk
+        .wait_query_task("t1")
+        .policy(fast())
+        .write_to(&mut out)
+        .await
+        .unwrap();
+    assert_eq!(n as usize, csv.len());
+    assert!(out == csv, "not the server's bytes");
+    assert_eq!(count(&fake, "/api/4.0/query_tasks/t1/results"), 2);
+    assert_eq!(count(&fake, "/api/4.0/query_tasks/t1"), 2);
+
+    // `stream()` hands over the same bytes, with the content type.
+    let stream = sdk
+        .wait_query_task("t1")
+        .policy(fast())
+        .stream()
+        .await
+        .unwrap();
+    assert_eq!(stream.content_type(), Some("text/csv"));
+    assert!(stream.collect().await.unwrap() == csv);
+}
+
+#[tokio::test]
 async fn run_query_task_creates_and_waits_in_one_call() {
     let fake = Fake::default();
     let base = fake

@@ -4,18 +4,19 @@ use std::future::IntoFuture;
 
 use serde::de::DeserializeOwned;
 
-use super::wait::{missing, poll_until, Polled, Start, Watch};
+use super::wait::{missing, poll_until, Answer, Polled, Start, Watch};
 use crate::call::Pending;
 use crate::error::TaskKind;
 use crate::models::{QueryTask, WriteCreateQueryTask};
-use crate::response::ResponseBody;
+use crate::response::{ByteStream, ResponseBody};
 use crate::{Error, LookerSdk, Result};
 
 /// Query task statuses that end a task without a result.
 pub(crate) const FAILED: [&str; 4] = ["error", "killed", "expired", "failure"];
 
 /// A wait for a query task's result; `.await` it for the result as a [`ResponseBody`] in the
-/// task's `result_format`, or call [`json`](Self::json) for typed JSON.
+/// task's `result_format`, call [`json`](Self::json) for typed JSON, or
+/// [`stream`](Self::stream) / [`write_to`](Self::write_to) to keep memory constant.
 ///
 /// Made by [`LookerSdk::wait_query_task`] (a task you created) or [`LookerSdk::run_query_task`]
 /// (create and wait in one call). It polls `query_task` on the [`PollPolicy`](crate::workflows::PollPolicy), then reads
@@ -90,7 +91,21 @@ impl<'a> QueryTaskWait<'a> {
         self.await?.json()
     }
 
-    async fn run(self) -> Result<ResponseBody> {
+    /// Waits, then returns the result as a stream: memory stays constant however large it is
+    /// (a CSV of a million rows, say).
+    pub async fn stream(self) -> Result<ByteStream> {
+        self.run(true).await?.into_stream("query_task_results")
+    }
+
+    /// Waits, then streams the result into `writer` (constant memory); returns its size.
+    pub async fn write_to<W>(self, writer: &mut W) -> Result<u64>
+    where
+        W: tokio::io::AsyncWrite + Unpin + ?Sized,
+    {
+        self.stream().await?.copy_to(writer).await
+    }
+
+    async fn run(self, streaming: bool) -> Result<Answer> {
         let QueryTaskWait {
             sdk,
             start,
@@ -107,7 +122,7 @@ impl<'a> QueryTaskWait<'a> {
             TaskKind::QueryTask,
             &id,
             &mut watch,
-            || poll_once(sdk, &id),
+            || poll_once(sdk, &id, streaming),
             || async {
                 Some(match sdk.kill_query(&id).await {
                     Ok(()) => "cancelled by the caller; kill_query was sent".to_owned(),
@@ -124,11 +139,11 @@ impl<'a> IntoFuture for QueryTaskWait<'a> {
     type IntoFuture = Pending<'a, ResponseBody>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.run())
+        Box::pin(async move { self.run(false).await?.into_body("query_task_results") })
     }
 }
 
-async fn poll_once(sdk: &LookerSdk, id: &str) -> Result<Polled<ResponseBody>> {
+async fn poll_once(sdk: &LookerSdk, id: &str, streaming: bool) -> Result<Polled<Answer>> {
     let task = sdk
         .query_task(id)
         .await
@@ -153,17 +168,20 @@ async fn poll_once(sdk: &LookerSdk, id: &str) -> Result<Polled<ResponseBody>> {
             retry_after: None,
         });
     }
-    let body = sdk
-        .query_task_results(id)
-        .await
-        .map_err(|e| missing(TaskKind::QueryTask, id, e))?;
-    if body.status() == 202 {
-        return Ok(Polled::Pending {
-            status,
-            retry_after: body.retry_after(),
-        });
+    let results = sdk.query_task_results(id);
+    let answer = if streaming {
+        results.stream().await.map(Answer::Stream)
+    } else {
+        results.await.map(Answer::Body)
     }
-    Ok(Polled::Ready(body))
+    .map_err(|e| missing(TaskKind::QueryTask, id, e))?;
+    match answer.status() {
+        (202, retry_after) => Ok(Polled::Pending {
+            status,
+            retry_after,
+        }),
+        _ => Ok(Polled::Ready(answer)),
+    }
 }
 
 /// The message of a JSON error body (`{"message": …}`, `{"errors": [{"message": …}]}`, or a

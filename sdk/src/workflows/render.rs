@@ -4,7 +4,7 @@
 use std::future::IntoFuture;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::wait::{missing, poll_until, Polled, Start, Watch};
+use super::wait::{missing, poll_until, Answer, Polled, Start, Watch};
 use crate::call::Pending;
 use crate::error::TaskKind;
 use crate::models::{CreateDashboardRenderTask, RenderTask};
@@ -139,12 +139,6 @@ impl LookerSdk {
     }
 }
 
-/// The file, read whole or as a stream.
-enum File {
-    Body(ResponseBody),
-    Stream(ByteStream),
-}
-
 super::wait::wait_options!(
     RenderTaskWait,
     "stops waiting (the API cannot stop a render)"
@@ -161,13 +155,10 @@ impl RenderTaskWait<'_> {
 
     /// Waits, then returns the file as a stream.
     pub async fn stream(self) -> Result<ByteStream> {
-        match self.run(true).await? {
-            File::Stream(s) => Ok(s),
-            File::Body(b) => Err(unexpected(b.status())),
-        }
+        self.run(true).await?.into_stream("render_task_results")
     }
 
-    async fn run(self, streaming: bool) -> Result<File> {
+    async fn run(self, streaming: bool) -> Result<Answer> {
         let RenderTaskWait {
             sdk,
             start,
@@ -197,19 +188,7 @@ impl<'a> IntoFuture for RenderTaskWait<'a> {
     type IntoFuture = Pending<'a, ResponseBody>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move {
-            match self.run(false).await? {
-                File::Body(b) => Ok(b),
-                File::Stream(_) => Err(unexpected(200)),
-            }
-        })
-    }
-}
-
-fn unexpected(status: u16) -> Error {
-    Error::Request {
-        operation: "render_task_results".into(),
-        message: format!("internal: the render result came back in the wrong form ({status})"),
+        Box::pin(async move { self.run(false).await?.into_body("render_task_results") })
     }
 }
 
@@ -218,7 +197,7 @@ async fn poll_once(
     id: &str,
     rendered: &AtomicBool,
     streaming: bool,
-) -> Result<Polled<File>> {
+) -> Result<Polled<Answer>> {
     if !rendered.load(Ordering::Relaxed) {
         let task = sdk
             .render_task(id)
@@ -244,23 +223,17 @@ async fn poll_once(
         }
     }
     let results = sdk.render_task_results(id);
-    let (status, retry_after, file) = if streaming {
-        let s = results
-            .stream()
-            .await
-            .map_err(|e| missing(TaskKind::RenderTask, id, e))?;
-        (s.status(), s.retry_after(), File::Stream(s))
+    let file = if streaming {
+        results.stream().await.map(Answer::Stream)
     } else {
-        let b = results
-            .await
-            .map_err(|e| missing(TaskKind::RenderTask, id, e))?;
-        (b.status(), b.retry_after(), File::Body(b))
-    };
-    if status == 202 {
-        return Ok(Polled::Pending {
+        results.await.map(Answer::Body)
+    }
+    .map_err(|e| missing(TaskKind::RenderTask, id, e))?;
+    match file.status() {
+        (202, retry_after) => Ok(Polled::Pending {
             status: "success (file not ready)".into(),
             retry_after,
-        });
+        }),
+        _ => Ok(Polled::Ready(file)),
     }
-    Ok(Polled::Ready(file))
 }

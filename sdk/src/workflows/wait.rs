@@ -100,6 +100,48 @@ impl<T> Start<'_, T> {
     }
 }
 
+/// A finished task's result, read whole or as a stream (query and render results).
+#[cfg(any(feature = "query", feature = "render_task"))]
+pub(crate) enum Answer {
+    Body(crate::response::ResponseBody),
+    Stream(crate::response::ByteStream),
+}
+
+#[cfg(any(feature = "query", feature = "render_task"))]
+impl Answer {
+    /// The status and `Retry-After` of the answer (202: not ready yet).
+    pub(crate) fn status(&self) -> (u16, Option<Duration>) {
+        match self {
+            Answer::Body(b) => (b.status(), b.retry_after()),
+            Answer::Stream(s) => (s.status(), s.retry_after()),
+        }
+    }
+
+    /// The whole body (the waiter asked for it that way).
+    pub(crate) fn into_body(self, operation: &str) -> Result<crate::response::ResponseBody> {
+        match self {
+            Answer::Body(b) => Ok(b),
+            Answer::Stream(_) => Err(wrong_form(operation)),
+        }
+    }
+
+    /// The stream (the waiter asked for it that way).
+    pub(crate) fn into_stream(self, operation: &str) -> Result<crate::response::ByteStream> {
+        match self {
+            Answer::Stream(s) => Ok(s),
+            Answer::Body(_) => Err(wrong_form(operation)),
+        }
+    }
+}
+
+#[cfg(any(feature = "query", feature = "render_task"))]
+fn wrong_form(operation: &str) -> Error {
+    Error::Request {
+        operation: operation.into(),
+        message: "internal: the result came back in the wrong form".into(),
+    }
+}
+
 /// A status observer.
 pub(crate) type Observer<'a> = Box<dyn FnMut(&TaskProgress) + Send + 'a>;
 
