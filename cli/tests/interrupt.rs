@@ -101,6 +101,33 @@ fn ctrl_c_during_a_query_wait_kills_the_query_on_the_server() {
 }
 
 #[test]
+fn a_second_ctrl_c_stops_a_cancel_that_hangs() {
+    let server = Server::start();
+    let scratch = Scratch::new();
+    let body = scratch.write("task.json", r#"{"query_id":"hang","result_format":"csv"}"#);
+    let child = spawn(
+        &server,
+        &scratch,
+        &[
+            "api",
+            "create_query_task",
+            "--body",
+            body.to_str().unwrap(),
+            "--wait",
+        ],
+    );
+    wait_for(&server, "/api/4.0/query_tasks/q-hang", 1);
+    sigint(&child);
+    // The cancel's kill_query is sent and never answered.
+    wait_for(&server, "/api/4.0/running_queries/q-hang", 1);
+    sigint(&child);
+    let run = finish_within(child);
+    assert_eq!(run.code, 130, "{}", run.stderr);
+    assert!(run.stderr.contains("Ctrl-C again"), "{}", run.stderr);
+    assert!(run.stderr.contains("looker: interrupted"), "{}", run.stderr);
+}
+
+#[test]
 fn ctrl_c_during_a_pdt_build_wait_stops_the_build() {
     let server = Server::start();
     let scratch = Scratch::new();

@@ -202,7 +202,22 @@ async fn answer(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Re
         {
             json(StatusCode::OK, r#"{"id":"q-slow","status":"added"}"#)
         }
+        ("POST", "/query_tasks")
+            if std::str::from_utf8(&body)
+                .unwrap_or("")
+                .contains(r#""query_id":"hang""#) =>
+        {
+            json(StatusCode::OK, r#"{"id":"q-hang","status":"added"}"#)
+        }
         ("POST", "/query_tasks") => json(StatusCode::OK, r#"{"id":"q1","status":"added"}"#),
+        // A query that never finishes, and whose kill never answers.
+        ("GET", "/query_tasks/q-hang") => {
+            json(StatusCode::OK, r#"{"id":"q-hang","status":"running"}"#)
+        }
+        ("DELETE", "/running_queries/q-hang") => {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            Response::builder().status(204).body(Body::empty()).unwrap()
+        }
         // A query that never finishes, until it is killed.
         ("GET", "/query_tasks/q-slow") => {
             json(StatusCode::OK, r#"{"id":"q-slow","status":"running"}"#)
