@@ -151,13 +151,6 @@ fn output_file_gets_the_exact_bytes_and_stdout_stays_empty() {
 fn a_failed_download_leaves_the_output_file_as_it_was() {
     let server = Server::start();
     let scratch = Scratch::new();
-    let leftovers = || -> Vec<String> {
-        std::fs::read_dir(scratch.path(""))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| n.ends_with(".part"))
-            .collect()
-    };
     let cut = |out: &std::path::Path| {
         run(
             &server,
@@ -183,7 +176,7 @@ fn a_failed_download_leaves_the_output_file_as_it_was() {
         "a half download was left at {}",
         new.display()
     );
-    assert!(leftovers().is_empty(), "{:?}", leftovers());
+    assert!(leftovers(&scratch).is_empty(), "{:?}", leftovers(&scratch));
 
     // An API error before any byte: no file either (it was opened before the call).
     let not_found = run(
@@ -193,14 +186,14 @@ fn a_failed_download_leaves_the_output_file_as_it_was() {
     );
     assert_eq!(not_found.code, 1, "{}", not_found.stderr);
     assert!(!exists(&new));
-    assert!(leftovers().is_empty(), "{:?}", leftovers());
+    assert!(leftovers(&scratch).is_empty(), "{:?}", leftovers(&scratch));
 
     // Last week's file: still there, byte for byte.
     let old = scratch.write("report.png", "last week's report");
     let failed = cut(&old);
     assert_eq!(failed.code, 4, "{}", failed.stderr);
     assert_eq!(std::fs::read_to_string(&old).unwrap(), "last week's report");
-    assert!(leftovers().is_empty(), "{:?}", leftovers());
+    assert!(leftovers(&scratch).is_empty(), "{:?}", leftovers(&scratch));
 
     // A complete download replaces it, keeping its permissions.
     #[cfg(unix)]
@@ -228,7 +221,7 @@ fn a_failed_download_leaves_the_output_file_as_it_was() {
         let mode = std::fs::metadata(&old).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o640);
     }
-    assert!(leftovers().is_empty(), "{:?}", leftovers());
+    assert!(leftovers(&scratch).is_empty(), "{:?}", leftovers(&scratch));
 
     // Through a symlink: the file it points to gets the bytes, and the link stays a link.
     #[cfg(unix)]
@@ -253,7 +246,7 @@ fn a_failed_download_leaves_the_output_file_as_it_was() {
             .file_type()
             .is_symlink());
         assert_eq!(std::fs::read(&old).unwrap(), binary_payload(700));
-        assert!(leftovers().is_empty(), "{:?}", leftovers());
+        assert!(leftovers(&scratch).is_empty(), "{:?}", leftovers(&scratch));
     }
 
     // Not a regular file: written directly (a rename over /dev/null would replace it).

@@ -11,17 +11,7 @@ use common::*;
 
 /// Starts the binary with credentials for `server`, output captured.
 fn spawn(server: &Server, scratch: &Scratch, args: &[&str]) -> Child {
-    let secret = scratch.path("secret");
-    let mut all: Vec<&str> = args.to_vec();
-    all.extend([
-        "--base-url",
-        &server.base_url,
-        "--client-id",
-        CLIENT_ID,
-        "--client-secret-file",
-        secret.to_str().unwrap(),
-    ]);
-    looker(scratch, &all, &[])
+    with_credentials(server, scratch, args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -57,14 +47,6 @@ fn finish_within(mut child: Child) -> Run {
         std::thread::sleep(Duration::from_millis(20));
     }
     finish(child.wait_with_output().unwrap())
-}
-
-fn leftovers(scratch: &Scratch) -> Vec<String> {
-    std::fs::read_dir(scratch.dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".part"))
-        .collect()
 }
 
 #[test]
@@ -189,28 +171,12 @@ fn ctrl_c_while_reading_the_body_from_stdin_stops_at_once() {
     let server = Server::start();
     let scratch = Scratch::new();
     // stdin is a pipe nobody writes to or closes: the read never ends by itself.
-    let secret = scratch.path("secret");
-    let mut child = looker(
-        &scratch,
-        &[
-            "api",
-            "create_user",
-            "--body",
-            "-",
-            "--base-url",
-            &server.base_url,
-            "--client-id",
-            CLIENT_ID,
-            "--client-secret-file",
-            secret.to_str().unwrap(),
-        ],
-        &[],
-    )
-    .stdin(Stdio::piped())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
+    let mut child = with_credentials(&server, &scratch, &["api", "create_user", "--body", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let stdin = child.stdin.take();
     std::thread::sleep(Duration::from_millis(500));
     sigint(&child);

@@ -195,21 +195,19 @@ async fn answer(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Re
             StatusCode::OK,
             r#"{"materialization_id":"mat-slow","resp_text":"stopped"}"#,
         ),
-        ("POST", "/query_tasks")
-            if std::str::from_utf8(&body)
-                .unwrap_or("")
-                .contains(r#""query_id":"slow""#) =>
-        {
-            json(StatusCode::OK, r#"{"id":"q-slow","status":"added"}"#)
+        ("POST", "/query_tasks") => {
+            // Query `slow` and `hang` make tasks that never finish; any other makes `q1`.
+            let task: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+            let id = match task["query_id"].as_str() {
+                Some("slow") => "q-slow",
+                Some("hang") => "q-hang",
+                _ => "q1",
+            };
+            json(
+                StatusCode::OK,
+                &format!(r#"{{"id":"{id}","status":"added"}}"#),
+            )
         }
-        ("POST", "/query_tasks")
-            if std::str::from_utf8(&body)
-                .unwrap_or("")
-                .contains(r#""query_id":"hang""#) =>
-        {
-            json(StatusCode::OK, r#"{"id":"q-hang","status":"added"}"#)
-        }
-        ("POST", "/query_tasks") => json(StatusCode::OK, r#"{"id":"q1","status":"added"}"#),
         // A query that never finishes, and whose kill never answers.
         ("GET", "/query_tasks/q-hang") => {
             json(StatusCode::OK, r#"{"id":"q-hang","status":"running"}"#)
@@ -428,21 +426,25 @@ pub fn finish(output: Output) -> Run {
     }
 }
 
-/// Runs the binary with credentials for `server` (flags `--base-url`, `--client-id`,
-/// `--client-secret-file`), after `args`.
-pub fn run(server: &Server, scratch: &Scratch, args: &[&str]) -> Run {
+/// A command for the binary with credentials for `server` (flags `--base-url`, `--client-id`,
+/// `--client-secret-file`) after `args`.
+pub fn with_credentials(server: &Server, scratch: &Scratch, args: &[&str]) -> Command {
     let secret = scratch.path("secret");
     let mut all: Vec<&str> = args.to_vec();
-    let secret = secret.to_str().unwrap().to_owned();
     all.extend([
         "--base-url",
         &server.base_url,
         "--client-id",
         CLIENT_ID,
         "--client-secret-file",
-        &secret,
+        secret.to_str().unwrap(),
     ]);
-    finish(looker(scratch, &all, &[]).output().unwrap())
+    looker(scratch, &all, &[])
+}
+
+/// Runs the binary with credentials for `server`, after `args`.
+pub fn run(server: &Server, scratch: &Scratch, args: &[&str]) -> Run {
+    finish(with_credentials(server, scratch, args).output().unwrap())
 }
 
 /// Runs the binary with exactly `args` and `env`.
@@ -452,4 +454,13 @@ pub fn run_plain(scratch: &Scratch, args: &[&str], env: &[(&str, &str)]) -> Run 
 
 pub fn exists(path: &Path) -> bool {
     path.exists()
+}
+
+/// The staged `-o` files (`.FILE.XXXX.part`) left in the scratch directory.
+pub fn leftovers(scratch: &Scratch) -> Vec<String> {
+    std::fs::read_dir(scratch.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".part"))
+        .collect()
 }
