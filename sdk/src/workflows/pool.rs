@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use super::poll::{Canceller, PollPolicy};
-use super::query::error_message;
+use super::query::{error_message, kill_cancelled};
 use crate::error::TaskKind;
 use crate::models::{WriteCreateQueryTask, WriteQuery};
 use crate::response::ResponseBody;
@@ -208,10 +208,7 @@ impl<'a> QueryPool<'a> {
             message: Some(message),
         };
         for task in running {
-            let message = match self.sdk.kill_query(&task.task_id).await {
-                Ok(()) => "cancelled by the caller; kill_query was sent".to_owned(),
-                Err(e) => format!("cancelled by the caller; kill_query failed: {e}"),
-            };
+            let message = kill_cancelled(self.sdk, &task.task_id).await;
             results[task.index] = Some(Err(cancelled(task.task_id, message)));
         }
         for (index, _) in queue {

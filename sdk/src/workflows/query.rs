@@ -123,12 +123,7 @@ impl<'a> QueryTaskWait<'a> {
             &id,
             &mut watch,
             || poll_once(sdk, &id, streaming),
-            || async {
-                Some(match sdk.kill_query(&id).await {
-                    Ok(()) => "cancelled by the caller; kill_query was sent".to_owned(),
-                    Err(e) => format!("cancelled by the caller; kill_query failed: {e}"),
-                })
-            },
+            || async { Some(kill_cancelled(sdk, &id).await) },
         )
         .await
     }
@@ -181,6 +176,15 @@ async fn poll_once(sdk: &LookerSdk, id: &str, streaming: bool) -> Result<Polled<
             retry_after,
         }),
         _ => Ok(Polled::Ready(answer)),
+    }
+}
+
+/// Kills a query task the caller cancelled; the message for its `Error::Task` says whether
+/// the kill went through.
+pub(super) async fn kill_cancelled(sdk: &LookerSdk, id: &str) -> String {
+    match sdk.kill_query(id).await {
+        Ok(()) => "cancelled by the caller; kill_query was sent".to_owned(),
+        Err(e) => format!("cancelled by the caller; kill_query failed: {e}"),
     }
 }
 
