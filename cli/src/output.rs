@@ -83,13 +83,6 @@ impl<'a> Sink<'a> {
     /// `path` itself otherwise.
     pub async fn file(path: &Path) -> Result<Sink<'a>, CliError> {
         let existing = std::fs::metadata(path).ok();
-        // Through a symlink: the file it points to is replaced, and the link stays.
-        let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
-        let target = if is_link {
-            std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
-        } else {
-            path.to_path_buf()
-        };
         let (file, staged) = match &existing {
             Some(meta) if !meta.is_file() => {
                 let file = std::fs::OpenOptions::new()
@@ -102,6 +95,14 @@ impl<'a> Sink<'a> {
                 (file, None)
             }
             _ => {
+                // Through a symlink: the file it points to is replaced, and the link stays.
+                let is_link =
+                    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+                let target = if is_link {
+                    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+                } else {
+                    path.to_path_buf()
+                };
                 let (file, temp) = staged_file(&target, existing.as_ref())?;
                 (file, Some((temp, target)))
             }
