@@ -21,19 +21,23 @@ pub fn kebab(id: &str) -> String {
 pub fn help(op: &Operation, width: usize) -> String {
     let mut out = String::new();
     let name = kebab(op.id);
-    let _ = writeln!(out, "{}", usage(op, &name));
+    put(&mut out, &usage(op, &name), width, "");
     let marker = op.marker().map(|m| format!(" [{m}]")).unwrap_or_default();
     out.push('\n');
     for line in markdown::render(&format!("{}{marker}", op.summary), width, "") {
         let _ = writeln!(out, "{line}");
     }
-    let _ = writeln!(
-        out,
-        "{} {}  (tag {}; operation {})",
-        op.method.as_str(),
-        op.path,
-        op.tag,
-        op.id
+    put(
+        &mut out,
+        &format!(
+            "{} {}  (tag {}; operation {})",
+            op.method.as_str(),
+            op.path,
+            op.tag,
+            op.id
+        ),
+        width,
+        "",
     );
     if !op.path_params.is_empty() {
         let _ = writeln!(out, "\nPath arguments, in order:");
@@ -49,9 +53,12 @@ pub fn help(op: &Operation, width: usize) -> String {
         .filter(|p| p.location != Location::Path)
         .collect();
     if !flags.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nParameters (--name VALUE; --name-with-dashes works too):"
+        out.push('\n');
+        put(
+            &mut out,
+            "Parameters (--name VALUE; --name-with-dashes works too):",
+            width,
+            "",
         );
         for p in flags {
             let shown = match p.ty {
@@ -72,9 +79,7 @@ pub fn help(op: &Operation, width: usize) -> String {
         Response::None => "none",
     };
     out.push('\n');
-    for line in crate::term::wrap(&format!("Response: {response}"), width, "") {
-        let _ = writeln!(out, "{line}");
-    }
+    put(&mut out, &format!("Response: {response}"), width, "");
     let mut modes = Vec::new();
     if op.paging != crate::table::Paging::None {
         modes.push("--all streams every page, item by item");
@@ -83,9 +88,7 @@ pub fn help(op: &Operation, width: usize) -> String {
         modes.push("--wait waits for the task and prints its result");
     }
     if !modes.is_empty() {
-        for line in crate::term::wrap(&format!("{}.", modes.join("; ")), width, "") {
-            let _ = writeln!(out, "{line}");
-        }
+        put(&mut out, &format!("{}.", modes.join("; ")), width, "");
     }
     if !op.description.is_empty() {
         let _ = writeln!(out, "\nDescription:");
@@ -94,6 +97,13 @@ pub fn help(op: &Operation, width: usize) -> String {
         }
     }
     out
+}
+
+/// Writes `text` wrapped between words to `width`, each line starting with `indent`.
+fn put(out: &mut String, text: &str, width: usize, indent: &str) {
+    for line in crate::term::wrap(text, width, indent) {
+        let _ = writeln!(out, "{line}");
+    }
 }
 
 /// `Usage: looker api NAME <path args> --required <type> [--body FILE|-] [OPTIONS]`.
@@ -134,7 +144,12 @@ fn describe_param(out: &mut String, p: &Param, shown: String, width: usize) {
     if p.deprecated {
         notes.push("deprecated".into());
     }
-    let _ = writeln!(out, "  {shown}  ({})", notes.join(", "));
+    put(
+        out,
+        &format!("{shown}  ({})", notes.join(", ")),
+        width,
+        "  ",
+    );
     for line in markdown::render(p.description, width, "      ") {
         let _ = writeln!(out, "{line}");
     }
@@ -152,9 +167,7 @@ fn body(out: &mut String, op: &Operation, name: &str, width: usize) {
                 needed(required)
             );
             out.push('\n');
-            for line in crate::term::wrap(&text, width, "") {
-                let _ = writeln!(out, "{line}");
-            }
+            put(out, &text, width, "");
             let fields = op.template().map_or(&[][..], |t| t.fields);
             if !fields.is_empty() {
                 let each = if ty.starts_with('[') {

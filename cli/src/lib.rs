@@ -38,6 +38,7 @@ pub mod send;
 pub mod shortcuts;
 pub mod table;
 pub mod term;
+pub mod termtable;
 pub mod verbose;
 
 use std::ffi::OsString;

@@ -43,12 +43,14 @@ fn terminal_width() -> Option<usize> {
     None
 }
 
-/// Cuts `text` to at most `width` characters, ending a cut text with `…`.
+/// Cuts `text` to at most `width` characters, ending a cut text with `…` (after its last
+/// word character, not after a space).
 pub fn truncate(text: &str, width: usize) -> String {
     if text.chars().count() <= width {
         return text.to_owned();
     }
     let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    out.truncate(out.trim_end().len());
     out.push('…');
     out
 }
