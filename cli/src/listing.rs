@@ -106,7 +106,12 @@ pub fn render(
             let compact = entries.to_string();
             Ok(String::from_utf8_lossy(&relayout(compact.as_bytes(), Layout::Pretty)).into_owned())
         }
-        other => output::render(&entries, other, shape.columns.as_deref()),
+        other => output::render_for(
+            &entries,
+            other,
+            shape.columns.as_deref(),
+            stdout_is_terminal,
+        ),
     }
 }
 

@@ -457,7 +457,7 @@ fn yaml(value: &Value) -> Result<String, CliError> {
 
 /// [`render`], except that a table without `--columns` on a terminal shows the fields that
 /// matter within the terminal's width ([`crate::termtable`]).
-fn render_for(
+pub(crate) fn render_for(
     value: &Value,
     format: Format,
     columns: Option<&[String]>,
