@@ -120,28 +120,29 @@ pub fn command() -> Command {
                         .help("Only print the URL (for remote shells; paste the address the browser ends on)"),
                 ),
         )
-        .subcommand(
-            Command::new("completions")
-                .about("Print a shell completion script")
-                .arg(
-                    Arg::new("shell")
-                        .required(true)
-                        .value_parser(["bash", "zsh", "fish"]),
-                ),
-        )
+        .subcommand(completions_command())
 }
 
-/// [`command`] with the operation names as the values of `api`'s first argument, for shell
-/// completions (kept out of [`command`] so that parsing never builds the list).
-pub fn command_with_operation_names() -> Command {
-    command().mut_subcommand("api", |api| {
-        api.mut_arg("operation", |arg| {
-            let names = std::iter::once("list")
-                .chain(table::OPERATIONS.iter().map(|op| op.id))
-                .map(clap::builder::PossibleValue::new);
-            arg.value_parser(clap::builder::PossibleValuesParser::new(names))
-        })
-    })
+/// `looker completions SHELL`.
+fn completions_command() -> Command {
+    Command::new("completions")
+        .about(
+            "Print a shell completion script: operation names (kebab and snake case), each \
+             operation's flags, --format values",
+        )
+        .long_about(
+            "Print a shell completion script: operation names (kebab and snake case), each \
+             operation's own flags, and the values of --format and --tag.\n\n\
+             bash:       source <(looker completions bash)   (e.g. in ~/.bashrc)\n\
+             zsh:        looker completions zsh > \"${fpath[1]}/_looker\"\n\
+             fish:       looker completions fish > ~/.config/fish/completions/looker.fish\n\
+             PowerShell: looker completions powershell | Out-String | Invoke-Expression",
+        )
+        .arg(
+            Arg::new("shell")
+                .required(true)
+                .value_parser(["bash", "zsh", "fish", "powershell"]),
+        )
 }
 
 fn global_args() -> Vec<Arg> {
@@ -346,26 +347,35 @@ fn api_command() -> Command {
                 .help("Task-creating operations: wait for the task and print its result")
                 .action(ArgAction::SetTrue),
         )
-        .arg(
-            Arg::new("template")
-                .long("template")
-                .help("Print a JSON skeleton of the request body and exit")
-                .action(ArgAction::SetTrue),
-        )
-        .arg(
-            Arg::new("tag")
-                .long("tag")
-                .value_name("TAG")
-                .help("`list`: only operations of this tag")
-                .action(ArgAction::Set),
-        )
-        .arg(
-            Arg::new("search")
-                .long("search")
-                .value_name("WORD")
-                .help("`list`: only operations whose name, path or summary contains WORD")
-                .action(ArgAction::Set),
-        )
+        .args(discovery_args())
+}
+
+/// `api`'s flags for finding and describing operations: `list --tag/--search`,
+/// `--template [--all-fields]`.
+fn discovery_args() -> Vec<Arg> {
+    vec![
+        Arg::new("template")
+            .long("template")
+            .help(
+                "Print a JSON skeleton of the request body (its required fields) and exit; \
+                 stderr names the required fields",
+            )
+            .action(ArgAction::SetTrue),
+        Arg::new("all-fields")
+            .long("all-fields")
+            .help("With --template: every writable field, not only the required ones")
+            .action(ArgAction::SetTrue),
+        Arg::new("tag")
+            .long("tag")
+            .value_name("TAG")
+            .help("`list`: only operations of this tag (any case)")
+            .action(ArgAction::Set),
+        Arg::new("search")
+            .long("search")
+            .value_name("WORD")
+            .help("`list`: only operations whose name, path or summary contains WORD")
+            .action(ArgAction::Set),
+    ]
 }
 
 /// Global settings from the command line.

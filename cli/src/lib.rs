@@ -20,7 +20,9 @@
 
 pub mod api;
 pub mod args;
+pub mod completion;
 pub mod config;
+pub mod describe;
 pub mod error;
 // Written by `cargo xtask codegen` (emit/cli.rs) and guarded by `cargo xtask check`.
 #[rustfmt::skip]
@@ -28,11 +30,15 @@ pub mod generated;
 pub mod interrupt;
 pub mod io;
 pub mod jsonfmt;
+pub mod listing;
 pub mod login;
+pub mod markdown;
 pub mod output;
 pub mod send;
 pub mod shortcuts;
 pub mod table;
+pub mod term;
+pub mod termtable;
 pub mod verbose;
 
 use std::ffi::OsString;
@@ -148,10 +154,13 @@ async fn api_command(
     let body = sub.get_one::<String>("body").map(String::as_str);
     let Some((op, op_args)) = operation else {
         // `api list` (split_api_args resolves every other name to an operation).
-        let text = api::list(
-            sub.get_one::<String>("tag").map(String::as_str),
-            sub.get_one::<String>("search").map(String::as_str),
-        );
+        let filter = listing::Filter {
+            tag: sub.get_one::<String>("tag").map(String::as_str),
+            search: sub.get_one::<String>("search").map(String::as_str),
+        };
+        let ops = listing::select(&filter)?;
+        let width = term::stdout_width(io.stdout_is_terminal);
+        let text = listing::render(&ops, &api::shape(globals)?, io.stdout_is_terminal, width)?;
         return write_stdout(io, text.as_bytes()).await;
     };
     if sub.get_one::<String>("tag").is_some() || sub.get_one::<String>("search").is_some() {
@@ -160,10 +169,16 @@ async fn api_command(
         ));
     }
     if op_args.help {
-        return write_stdout(io, api::help(op).as_bytes()).await;
+        let width = term::stdout_width(io.stdout_is_terminal).unwrap_or(describe::HELP_WIDTH);
+        return write_stdout(io, describe::help(op, width).as_bytes()).await;
     }
     if sub.get_flag("template") {
-        return write_stdout(io, api::template(op)?.as_bytes()).await;
+        let (text, note) = describe::template(op, sub.get_flag("all-fields"))?;
+        io.stderr.line(&note);
+        return write_stdout(io, text.as_bytes()).await;
+    }
+    if sub.get_flag("all-fields") {
+        return Err(CliError::usage("--all-fields goes with --template"));
     }
     let mode = match (sub.get_flag("all"), sub.get_flag("wait")) {
         (true, true) => return Err(CliError::usage("--all and --wait do not go together")),
@@ -193,28 +208,7 @@ async fn call(
 }
 
 async fn completions(sub: &clap::ArgMatches, io: &mut Io) -> Result<(), CliError> {
-    use clap_complete::Shell;
-    let shell = match sub.get_one::<String>("shell").map(String::as_str) {
-        Some("bash") => Shell::Bash,
-        Some("zsh") => Shell::Zsh,
-        Some("fish") => Shell::Fish,
-        other => return Err(CliError::usage(format!("unknown shell {other:?}"))),
-    };
-    let mut cmd = args::command_with_operation_names();
-    let mut out = Vec::new();
-    clap_complete::generate(shell, &mut cmd, "looker", &mut out);
-    if shell == Shell::Fish {
-        // clap_complete's fish script leaves out the values of positional arguments.
-        let names: Vec<&str> = std::iter::once("list")
-            .chain(table::OPERATIONS.iter().map(|op| op.id))
-            .collect();
-        out.extend_from_slice(
-            format!(
-                "complete -c looker -n \"__fish_looker_using_subcommand api\" -f -a \"{}\"\n",
-                names.join(" ")
-            )
-            .as_bytes(),
-        );
-    }
-    write_stdout(io, &out).await
+    let name = sub.get_one::<String>("shell").map_or("", String::as_str);
+    let script = completion::script(completion::shell(name)?);
+    write_stdout(io, &script).await
 }

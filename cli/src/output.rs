@@ -324,7 +324,7 @@ pub async fn json(
                     "the answer is not JSON ({e}); cannot show it as {format:?}"
                 ))
             })?;
-            let text = render(&value, format, shape.columns.as_deref())?;
+            let text = render_for(&value, format, shape.columns.as_deref(), sink.is_terminal())?;
             sink.write(text.as_bytes()).await?;
             return sink.flush().await;
         }
@@ -433,10 +433,11 @@ impl ItemWriter {
             Format::Json if self.pretty => "\n]\n".to_owned(),
             Format::Json => "]\n".to_owned(),
             Format::Csv | Format::Table if !self.buffered.is_empty() || self.columns.is_none() => {
-                render(
+                render_for(
                     &Value::Array(self.buffered),
                     self.format,
                     self.columns.as_deref(),
+                    self.pretty,
                 )?
             }
             _ => String::new(),
@@ -452,6 +453,20 @@ fn compact(value: &Value) -> String {
 
 fn yaml(value: &Value) -> Result<String, CliError> {
     serde_yaml::to_string(value).map_err(|e| CliError::Output(format!("cannot write YAML: {e}")))
+}
+
+/// [`render`], except that a table without `--columns` on a terminal shows the fields that
+/// matter within the terminal's width ([`crate::termtable`]).
+pub(crate) fn render_for(
+    value: &Value,
+    format: Format,
+    columns: Option<&[String]>,
+    terminal: bool,
+) -> Result<String, CliError> {
+    match (format, columns, crate::term::stdout_width(terminal)) {
+        (Format::Table, None, Some(width)) => Ok(crate::termtable::render(value, width)),
+        _ => render(value, format, columns),
+    }
 }
 
 /// Converts a parsed JSON answer to yaml, csv, table (or json/ndjson).
@@ -659,8 +674,9 @@ mod tests {
             items(false, Some(Format::Ndjson), values.clone()).await,
             "{\"a\":1,\"b\":[true]}\n\"x\"\n"
         );
+        // Off a terminal, a table has every column (on one, see crate::termtable).
         assert_eq!(
-            items(true, Some(Format::Table), values).await,
+            items(false, Some(Format::Table), values).await,
             "a  b       value\n1  [true]\n           x\n"
         );
     }

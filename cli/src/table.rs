@@ -29,6 +29,8 @@ pub struct Operation {
     pub response: Response,
     /// How the operation pages (`--all`).
     pub paging: Paging,
+    /// Whether `--wait` follows the task it starts to its result.
+    pub waitable: bool,
     /// The spec tag, e.g. `Dashboard`.
     pub tag: &'static str,
     /// `x-looker-status`.
@@ -171,6 +173,30 @@ pub enum Body {
     Form,
 }
 
+/// A request body type: its skeletons for `--template` and the fields `--help` lists.
+#[derive(Debug)]
+pub struct Template {
+    /// The type name, e.g. `WriteQuery` or `[WriteQuery]` (the key [`Body::Json::ty`] names).
+    pub ty: &'static str,
+    /// Compact JSON with every writable field (`--template --all-fields`).
+    pub all: &'static str,
+    /// Compact JSON with the required fields only (`--template`).
+    pub required: &'static str,
+    /// The top-level writable fields (of each item, for an array body).
+    pub fields: &'static [BodyField],
+}
+
+/// One writable field of a request body.
+#[derive(Debug)]
+pub struct BodyField {
+    /// JSON name.
+    pub name: &'static str,
+    /// Type name as `--help` shows it (`string`, `[integer]`, `WriteFolder`, …).
+    pub ty: &'static str,
+    /// Listed as required by the spec.
+    pub required: bool,
+}
+
 /// What a successful answer carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Response {
@@ -225,11 +251,21 @@ impl Operation {
         self.params.iter().find(|p| p.name == name)
     }
 
-    /// The body skeleton for `--template`, if the body is JSON.
-    pub fn template(&self) -> Option<&'static str> {
+    /// The body's skeletons and fields, if the body is JSON.
+    pub fn template(&self) -> Option<&'static Template> {
         match self.body {
             Body::Json { ty, .. } => template(ty),
             _ => None,
+        }
+    }
+
+    /// The lifecycle status as `api list --format json` names it: `deprecated` (by status or
+    /// flag), `beta`, `alpha`, `stable`, or `unspecified`.
+    pub fn status_name(&self) -> &'static str {
+        match (self.marker(), self.status) {
+            (Some(marker), _) => marker,
+            (None, Status::Unspecified) => "unspecified",
+            (None, _) => "stable",
         }
     }
 }
@@ -245,12 +281,12 @@ pub fn find(name: &str) -> Option<&'static Operation> {
     OPERATIONS.iter().find(|op| op.id == name)
 }
 
-/// The JSON skeleton of a body type.
-pub fn template(ty: &str) -> Option<&'static str> {
+/// The skeletons and fields of a body type.
+pub fn template(ty: &str) -> Option<&'static Template> {
     TEMPLATES
-        .binary_search_by(|(name, _)| (*name).cmp(ty))
+        .binary_search_by(|t| t.ty.cmp(ty))
         .ok()
-        .map(|i| TEMPLATES[i].1)
+        .map(|i| &TEMPLATES[i])
 }
 
 /// Up to three operation names close to `name`, for "did you mean".
@@ -266,7 +302,7 @@ pub fn suggestions(name: &str) -> Vec<&'static str> {
 }
 
 /// Levenshtein distance over bytes (names are ASCII).
-fn distance(a: &str, b: &str) -> usize {
+pub fn distance(a: &str, b: &str) -> usize {
     let b = b.as_bytes();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.bytes().enumerate() {
@@ -299,7 +335,7 @@ mod tests {
                 assert!(template(ty).is_some(), "{} has no template for {ty}", op.id);
             }
         }
-        assert!(TEMPLATES.windows(2).all(|w| w[0].0 < w[1].0));
+        assert!(TEMPLATES.windows(2).all(|w| w[0].ty < w[1].ty));
     }
 
     #[test]
@@ -318,20 +354,31 @@ mod tests {
 
     #[test]
     fn templates_are_json_of_their_type() {
-        for (name, text) in TEMPLATES {
-            let value: serde_json::Value = serde_json::from_str(text).unwrap();
-            let array = name.starts_with('[');
-            assert_eq!(value.is_array(), array, "{name}: {text}");
-            assert!(
-                array || value.is_object() || *name == "string",
-                "{name}: {text}"
-            );
+        for t in TEMPLATES {
+            for text in [t.all, t.required] {
+                let value: serde_json::Value = serde_json::from_str(text).unwrap();
+                let array = t.ty.starts_with('[');
+                assert_eq!(value.is_array(), array, "{}: {text}", t.ty);
+                assert!(
+                    array || value.is_object() || t.ty == "string",
+                    "{}: {text}",
+                    t.ty
+                );
+            }
         }
-        let query: serde_json::Value =
-            serde_json::from_str(template("WriteQuery").unwrap()).unwrap();
+        let query = template("WriteQuery").unwrap();
+        let all: serde_json::Value = serde_json::from_str(query.all).unwrap();
         assert!(
-            query.get("model").is_some() && query.get("id").is_none(),
-            "{query}"
+            all.get("model").is_some() && all.get("id").is_none(),
+            "{all}"
+        );
+        // The spec requires `model` and `view` of a query, and nothing else.
+        let required: serde_json::Value = serde_json::from_str(query.required).unwrap();
+        assert_eq!(required, serde_json::json!({"model": "", "view": ""}));
+        let fields: Vec<(&str, bool)> = query.fields.iter().map(|f| (f.name, f.required)).collect();
+        assert!(
+            fields.contains(&("model", true)) && fields.contains(&("fields", false)),
+            "{fields:?}"
         );
     }
 }

@@ -783,7 +783,11 @@ fn discovery_help_template_version_and_completions() {
     );
     assert!(text.contains("--fields <string>"), "{text}");
 
-    let template = run_plain(&scratch, &["api", "create_query", "--template"], &[]);
+    let template = run_plain(
+        &scratch,
+        &["api", "create_query", "--template", "--all-fields"],
+        &[],
+    );
     let value: serde_json::Value = serde_json::from_slice(&template.stdout).unwrap();
     assert_eq!(value["model"], "");
     assert!(value["fields"].is_array());

@@ -142,6 +142,7 @@ fn operation_entry(out: &mut String, op: &Operation) {
         Some(Paging::Token { param, .. }) => format!("Paging::Token({param:?})"),
     };
     let _ = writeln!(out, "        paging: {paging},");
+    let _ = writeln!(out, "        waitable: {},", waitable(op));
     let _ = writeln!(out, "        tag: {:?},", op.tag);
     let _ = writeln!(out, "        status: Status::{status},");
     let _ = writeln!(out, "        deprecated: {},", op.deprecated);
@@ -157,6 +158,14 @@ fn operation_entry(out: &mut String, op: &Operation) {
         super::docs::without_explorer_links(op.description.as_deref().unwrap_or("").trim())
     );
     let _ = writeln!(out, "    }},");
+}
+
+/// Whether `looker api OP --wait` follows the task `op` starts: the operations whose task the
+/// SDK's waiters poll (a query task, a render task, a PDT build).
+fn waitable(op: &Operation) -> bool {
+    op.id == "create_query_task"
+        || op.id == "start_pdt_build"
+        || (op.id.starts_with("create_") && op.id.ends_with("_render_task"))
 }
 
 fn param_entry(p: &Param) -> String {
@@ -202,16 +211,33 @@ pub fn template_count(api: &Api) -> usize {
     templates(api).len()
 }
 
-/// `(type name, compact JSON skeleton)` of every JSON request body type, sorted, distinct.
-fn templates(api: &Api) -> Vec<(String, String)> {
+/// One request body type's entry in `templates.rs`.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct Template {
+    /// The type name (`Body::Json::ty`).
+    name: String,
+    /// Compact JSON skeleton of every writable field.
+    all: String,
+    /// Compact JSON skeleton of the required writable fields only.
+    required: String,
+    /// `(name, type name, required)` of the top-level writable fields (of the items, for an
+    /// array body).
+    fields: Vec<(String, String, bool)>,
+}
+
+/// Every JSON request body type, sorted, distinct.
+fn templates(api: &Api) -> Vec<Template> {
     let types: HashMap<&str, &TypeDef> = api.types.iter().map(|t| (t.name.as_str(), t)).collect();
-    let mut bodies: Vec<(String, String)> = api
+    let mut bodies: Vec<Template> = api
         .operations
         .iter()
         .filter_map(|op| match &op.body {
-            Some(Body::Json { ty, .. }) => {
-                Some((type_name(ty), Value::to_string(&skeleton(ty, &types, 0))))
-            }
+            Some(Body::Json { ty, .. }) => Some(Template {
+                name: type_name(ty),
+                all: Value::to_string(&skeleton(ty, &types, 0, Fields::All)),
+                required: Value::to_string(&skeleton(ty, &types, 0, Fields::Required)),
+                fields: body_fields(ty, &types),
+            }),
             _ => None,
         })
         .collect();
@@ -220,33 +246,97 @@ fn templates(api: &Api) -> Vec<(String, String)> {
     bodies
 }
 
-/// `cli/src/generated/templates.rs`: a JSON skeleton per request body type, sorted by type
-/// name (the key `Body::Json::ty` names).
+/// `cli/src/generated/templates.rs`: a JSON skeleton per request body type and its fields,
+/// sorted by type name (the key `Body::Json::ty` names).
 pub fn templates_file(api: &Api) -> String {
     let mut out = String::from(
         "//! A JSON skeleton of every request body type (`looker api <operation> --template`):\n\
-         //! each writable field with a placeholder of its type.\n\
+         //! each writable field with a placeholder of its type; and the fields `--help` lists.\n\
          \n\
-         /// `(body type name, compact JSON skeleton)`, sorted by name.\n\
-         pub static TEMPLATES: &[(&str, &str)] = &[\n",
+         use crate::table::{BodyField, Template};\n\
+         \n\
+         /// Every request body type, sorted by name.\n\
+         pub static TEMPLATES: &[Template] = &[\n",
     );
-    for (name, json) in &templates(api) {
-        let _ = writeln!(out, "    ({name:?}, {json:?}),");
+    for t in &templates(api) {
+        let _ = writeln!(out, "    Template {{");
+        let _ = writeln!(out, "        ty: {:?},", t.name);
+        let _ = writeln!(out, "        all: {:?},", t.all);
+        let _ = writeln!(out, "        required: {:?},", t.required);
+        if t.fields.is_empty() {
+            let _ = writeln!(out, "        fields: &[],");
+        } else {
+            let _ = writeln!(out, "        fields: &[");
+            for (name, ty, required) in &t.fields {
+                let _ = writeln!(
+                    out,
+                    "            BodyField {{ name: {name:?}, ty: {ty:?}, required: {required} }},"
+                );
+            }
+            let _ = writeln!(out, "        ],");
+        }
+        let _ = writeln!(out, "    }},");
     }
     out.push_str("];\n");
     out
 }
 
+/// Which fields a skeleton spells out.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fields {
+    /// Every writable field.
+    All,
+    /// The fields the spec lists as `required` (at every level).
+    Required,
+}
+
+/// The struct behind `ty` (through aliases and, at the top, an array), if it is one.
+fn struct_fields<'t>(
+    ty: &TypeRef,
+    types: &HashMap<&str, &'t TypeDef>,
+) -> Option<&'t [crate::ir::Field]> {
+    match ty {
+        TypeRef::Array(inner) => struct_fields(inner, types),
+        TypeRef::Named(name) => match types.get(name.as_str()).map(|t| &t.kind) {
+            Some(TypeKind::Alias(inner)) => struct_fields(inner, types),
+            Some(TypeKind::Struct(fields)) => Some(fields),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The writable fields of a struct, as a skeleton spells them (write types already leave
+/// read-only fields out; a body sent as its full type, all fields read-only, keeps them all).
+fn writable(fields: &[crate::ir::Field]) -> impl Iterator<Item = &crate::ir::Field> {
+    let any_writable = fields.iter().any(|f| !f.read_only);
+    fields
+        .iter()
+        .filter(move |f| !f.deprecated && (!any_writable || !f.read_only))
+}
+
+/// `(name, type name, required)` of a body's top-level writable fields.
+fn body_fields(ty: &TypeRef, types: &HashMap<&str, &TypeDef>) -> Vec<(String, String, bool)> {
+    struct_fields(ty, types)
+        .map(|fields| {
+            writable(fields)
+                .map(|f| (f.json_name.clone(), type_name(&f.ty), f.required))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// A placeholder value of `ty`: every writable field of a struct (nested structs spelled out to
-/// [`TEMPLATE_DEPTH`]), `""`, `0`, `false`, `[]`, `{}`, or an enum's first value.
-fn skeleton(ty: &TypeRef, types: &HashMap<&str, &TypeDef>, depth: usize) -> Value {
+/// [`TEMPLATE_DEPTH`]), `""`, `0`, `false`, `[]`, `{}`, or an enum's first value. With
+/// [`Fields::Required`], only the required fields of each struct.
+fn skeleton(ty: &TypeRef, types: &HashMap<&str, &TypeDef>, depth: usize, which: Fields) -> Value {
     match ty {
         TypeRef::String => Value::String(String::new()),
         TypeRef::Bool => Value::Bool(false),
         TypeRef::Int => Value::from(0),
         TypeRef::Float => Value::from(0.0),
         TypeRef::Json => Value::Null,
-        TypeRef::Array(inner) if depth == 0 => Value::Array(vec![skeleton(inner, types, 1)]),
+        TypeRef::Array(inner) if depth == 0 => Value::Array(vec![skeleton(inner, types, 1, which)]),
         TypeRef::Array(_) => Value::Array(Vec::new()),
         TypeRef::Map(_) => Value::Object(Map::new()),
         TypeRef::Named(name) => match types.get(name.as_str()).map(|t| &t.kind) {
@@ -255,19 +345,18 @@ fn skeleton(ty: &TypeRef, types: &HashMap<&str, &TypeDef>, depth: usize) -> Valu
                     Value::String(v.value.clone())
                 })
             }
-            Some(TypeKind::Alias(inner)) => skeleton(inner, types, depth),
-            Some(TypeKind::Struct(fields)) if depth <= TEMPLATE_DEPTH => {
-                // Write types already leave read-only fields out; a body sent as its full type
-                // (all fields read-only) keeps them all.
-                let writable = fields.iter().any(|f| !f.read_only);
-                Value::Object(
-                    fields
-                        .iter()
-                        .filter(|f| !f.deprecated && (!writable || !f.read_only))
-                        .map(|f| (f.json_name.clone(), skeleton(&f.ty, types, depth + 1)))
-                        .collect(),
-                )
-            }
+            Some(TypeKind::Alias(inner)) => skeleton(inner, types, depth, which),
+            Some(TypeKind::Struct(fields)) if depth <= TEMPLATE_DEPTH => Value::Object(
+                writable(fields)
+                    .filter(|f| which == Fields::All || f.required)
+                    .map(|f| {
+                        (
+                            f.json_name.clone(),
+                            skeleton(&f.ty, types, depth + 1, which),
+                        )
+                    })
+                    .collect(),
+            ),
             _ => Value::Object(Map::new()),
         },
     }
