@@ -104,6 +104,8 @@
 mod auth;
 mod builder;
 pub mod call;
+#[cfg(feature = "embed")]
+pub mod embed;
 mod error;
 // The placeholder modules have no docs; the generator documents the items it writes.
 #[allow(missing_docs)]
