@@ -37,6 +37,7 @@
 //! refresh (the broker treats any refusal as an expired session).
 
 mod signed_url;
+mod urls;
 mod verify;
 
 use std::fmt;
@@ -44,6 +45,7 @@ use std::fmt;
 pub use signed_url::{
     Algorithm, EmbedSecret, SignedUrl, SignedUrlBuilder, DEFAULT_SESSION_LENGTH, MAX_SESSION_LENGTH,
 };
+pub use urls::{create_sso_url, create_url_as_me, validate_url};
 pub use verify::{verify, VerifiedUrl};
 
 /// What can go wrong in this module (inside [`Error::Embed`](crate::Error::Embed)). No
