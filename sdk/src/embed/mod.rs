@@ -36,12 +36,17 @@
 //! `validate_embed_url` answers, and how Looker reports a `User-Agent` mismatch on a token
 //! refresh (the broker treats any refusal as an expired session).
 
+mod cookieless;
 mod signed_url;
 mod urls;
 mod verify;
 
 use std::fmt;
 
+pub use cookieless::{
+    AcquiredTokens, BrowserTokens, CookielessSessions, MemorySessionStore, SessionKey,
+    SessionStore, StoredSession, TokenRefresh,
+};
 pub use signed_url::{
     Algorithm, EmbedSecret, SignedUrl, SignedUrlBuilder, DEFAULT_SESSION_LENGTH, MAX_SESSION_LENGTH,
 };
