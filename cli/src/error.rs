@@ -82,6 +82,9 @@ pub fn sdk_exit_code(e: &SdkError) -> i32 {
         SdkError::Config { .. } | SdkError::Request { .. } => exit::USAGE,
         // The browser login did not complete (denied, timed out, …) or the token file failed.
         SdkError::OAuth(_) => exit::AUTH,
+        // `looker embed verify`: the signature does not match; other embed errors are bad input.
+        SdkError::Embed(looker_sdk::embed::EmbedError::SignatureMismatch) => exit::API,
+        SdkError::Embed(_) => exit::USAGE,
         // A task the server ran and failed (query error, render failure) is the API's answer.
         SdkError::Task { status, .. } if status == "cancelled" => exit::INTERRUPTED,
         SdkError::Task { .. } => exit::API,

@@ -23,6 +23,7 @@ pub mod args;
 pub mod completion;
 pub mod config;
 pub mod describe;
+pub mod embed;
 pub mod error;
 // Written by `cargo xtask codegen` (emit/cli.rs) and guarded by `cargo xtask check`.
 #[rustfmt::skip]
@@ -119,6 +120,7 @@ async fn dispatch(argv: Vec<OsString>, io: &mut Io) -> Result<i32, CliError> {
             }
             "query" => shortcuts::query(sub, &globals, io).await,
             "render" => shortcuts::render(sub, &globals, io).await,
+            "embed" => embed::run(sub, &globals, io).await,
             "logout" => login::logout(&globals, io).await,
             "login" => login::login(sub.get_flag("no-browser"), &globals, io).await,
             "completions" => completions(sub, io).await,

@@ -205,6 +205,10 @@ pub enum Error {
     /// The browser login did not complete, or a token store failed (`oauth` feature).
     #[cfg(feature = "oauth")]
     OAuth(crate::oauth::OAuthError),
+    /// A signed embed URL could not be made or verified, or an embed session store failed
+    /// (`embed` feature).
+    #[cfg(feature = "embed")]
+    Embed(crate::embed::EmbedError),
     /// The request could not be built (body serialization failed, invalid header, bad path).
     Request {
         /// Operation name.
@@ -394,6 +398,8 @@ impl fmt::Display for Error {
             } => write!(f, "invalid setting `{setting}` from {origin}: {message}"),
             #[cfg(feature = "oauth")]
             Error::OAuth(e) => fmt::Display::fmt(e, f),
+            #[cfg(feature = "embed")]
+            Error::Embed(e) => fmt::Display::fmt(e, f),
             Error::Request { operation, message } => {
                 write!(f, "could not build the request for `{operation}`: {message}")
             }
@@ -440,6 +446,8 @@ impl std::error::Error for Error {
             } => Some(inner.as_ref()),
             #[cfg(feature = "oauth")]
             Error::OAuth(e) => std::error::Error::source(e),
+            #[cfg(feature = "embed")]
+            Error::Embed(e) => std::error::Error::source(e),
             _ => None,
         }
     }

@@ -74,6 +74,13 @@
 //! features) with one [`workflows::PollPolicy`], and `workflows::QueryPool` (`query`) for many
 //! queries within Looker's concurrency limit.
 //!
+//! # Embedding
+//!
+//! The `embed` module (behind the `embed` feature): signed SSO embed URLs built and verified locally, the
+//! cookieless embed session broker for `@looker/embed-sdk`'s `initCookieless` (the browser's
+//! `User-Agent` forwarded with each call's `.header("User-Agent", …)`), and the embed URL
+//! operations.
+//!
 //! # Raw requests
 //!
 //! [`LookerSdk::request`] sends any method and path (relative to `/api/4.0`) through the same
@@ -104,6 +111,8 @@
 mod auth;
 mod builder;
 pub mod call;
+#[cfg(feature = "embed")]
+pub mod embed;
 mod error;
 // The placeholder modules have no docs; the generator documents the items it writes.
 #[allow(missing_docs)]
