@@ -93,6 +93,7 @@ pub fn command() -> Command {
         .subcommand(Command::new("me").about("The current user (GET /user)"))
         .subcommand(query_command())
         .subcommand(render_command())
+        .subcommand(crate::mcp::command())
         .subcommand(
             Command::new("logout").about(
                 "Revoke the session token (the one `looker login` stored, which is then deleted, \
