@@ -366,3 +366,51 @@ async fn wait(
     let bytes = stream.collect().await.map_err(sdk_error)?;
     shape(ctx, op, &bytes, &mime, 200, (0, false), None, None).await
 }
+
+/// One operation's whole JSON answer, through the same policy and argument checks as
+/// `call_operation` (for the curated tools, which reshape it before bounding it).
+pub async fn fetch(
+    ctx: &Context<'_>,
+    operation_id: &str,
+    params: Value,
+    body: Option<Value>,
+) -> Result<Value, String> {
+    let op = table::find(operation_id).ok_or_else(|| unknown(operation_id))?;
+    match ctx.policy.check(op) {
+        Verdict::Run => {}
+        Verdict::Confirm => {
+            return Err(format!(
+                "`{}` changes the instance: use call_operation, which previews it first",
+                op.id
+            ))
+        }
+        Verdict::Refuse(reason) => return Err(reason),
+    }
+    send_json(ctx, op, params, body).await
+}
+
+/// Sends `op` with no policy check: only for [`fetch`] and for running a dashboard's saved SQL
+/// tiles (allowed by `--allow-sql` alone: the SQL is the dashboard's, and nothing is written).
+pub(super) async fn send_json(
+    ctx: &Context<'_>,
+    op: &'static Operation,
+    params: Value,
+    body: Option<Value>,
+) -> Result<Value, String> {
+    let params = match params {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    let prepared = arguments::prepare(op, &params, body.as_ref())?;
+    let headers = [("user-agent".to_owned(), ctx.user_agent())];
+    let answer = request(ctx.sdk, &prepared, &headers, &[])
+        .send()
+        .await
+        .map_err(|e| CliError::from(e).to_string())?;
+    if answer.bytes().is_empty() {
+        return Ok(Value::Null);
+    }
+    answer
+        .json::<Value>()
+        .map_err(|e| format!("`{}` answered with something not JSON: {e}", op.id))
+}

@@ -136,7 +136,126 @@ const DEFS: &[Def] = &[
         }), &["operation_id"]),
         effect: Effect::Gated,
     },
+    Def {
+        toolset: "query",
+        name: "get_models",
+        description: "LookML models with their explores (name, label).",
+        schema: || object(json!({}), &[]),
+        effect: Effect::Read,
+    },
+    Def {
+        toolset: "query",
+        name: "get_explores",
+        description: "The explores of a model (name, label, description).",
+        schema: || object(json!({"model": {"type": "string"}}), &["model"]),
+        effect: Effect::Read,
+    },
+    Def {
+        toolset: "query",
+        name: "get_fields",
+        description: "Dimensions, measures, filters and parameters of an explore in one call \
+            (name, type, label, description; hidden fields left out).",
+        schema: || object(json!({
+            "model": {"type": "string"},
+            "explore": {"type": "string"},
+            "kinds": {"type": "array", "items": {"type": "string", "enum": ["dimensions", "measures", "filters", "parameters"]}},
+        }), &["model", "explore"]),
+        effect: Effect::Read,
+    },
+    Def {
+        toolset: "query",
+        name: "get_field_value_suggestions",
+        description: "Values of a field, for filters (optionally those matching term).",
+        schema: || object(json!({
+            "model": {"type": "string"},
+            "explore": {"type": "string"},
+            "field": {"type": "string", "description": "view.field"},
+            "term": {"type": "string"},
+        }), &["model", "explore", "field"]),
+        effect: Effect::Read,
+    },
+    Def {
+        toolset: "query",
+        name: "query",
+        description: "Run a query and get its rows as JSON: a saved query_id, or model + explore + \
+            fields with filters {field: expression}, sorts, pivots. Row limit 500 unless limit is given.",
+        schema: query_schema,
+        effect: Effect::Read,
+    },
+    Def {
+        toolset: "query",
+        name: "query_sql",
+        description: "The SQL Looker generates for a query (same arguments as query).",
+        schema: query_schema,
+        effect: Effect::Read,
+    },
+    Def {
+        toolset: "content",
+        name: "search_content",
+        description: "Find dashboards and Looks by title (substring), with their folders.",
+        schema: || object(json!({
+            "title": {"type": "string"},
+            "folder_id": {"type": "string"},
+            "type": {"type": "string", "enum": ["all", "dashboards", "looks"]},
+        }), &[]),
+        effect: Effect::Read,
+    },
+    Def {
+        toolset: "content",
+        name: "get_dashboard",
+        description: "A dashboard: title, folder, filters and tiles with their queries.",
+        schema: || object(json!({"dashboard_id": {"type": "string"}}), &["dashboard_id"]),
+        effect: Effect::Read,
+    },
+    Def {
+        toolset: "content",
+        name: "run_look",
+        description: "Run a Look and get its rows as JSON (limit 500 by default).",
+        schema: || object(json!({"look_id": {"type": "string"}, "limit": {"type": "integer"}}), &["look_id"]),
+        effect: Effect::Read,
+    },
+    Def {
+        toolset: "content",
+        name: "run_dashboard",
+        description: "Run every tile of a dashboard with its own query: query and Look tiles, \
+            merged-results tiles (source queries joined on their merge fields) and SQL tiles \
+            (with --allow-sql). Rows per tile: limit (default 500).",
+        schema: || object(json!({"dashboard_id": {"type": "string"}, "limit": {"type": "integer"}}), &["dashboard_id"]),
+        effect: Effect::Read,
+    },
+    Def {
+        toolset: "content",
+        name: "render",
+        description: "Render a dashboard, Look or query to png, jpg or pdf and wait for it: an \
+            image inline when small, otherwise a file path.",
+        schema: || object(json!({
+            "type": {"type": "string", "enum": ["dashboard", "look", "query"]},
+            "id": {"type": "string"},
+            "format": {"type": "string", "enum": ["png", "jpg", "pdf"]},
+            "width": {"type": "integer"},
+            "height": {"type": "integer"},
+        }), &["type", "id"]),
+        effect: Effect::Read,
+    },
 ];
+
+fn query_schema() -> Value {
+    object(
+        json!({
+            "query_id": {"type": "string", "description": "A saved query; the other arguments are then ignored"},
+            "model": {"type": "string"},
+            "explore": {"type": "string"},
+            "fields": {"type": "array", "items": {"type": "string"}},
+            "filters": {"type": "object", "additionalProperties": {"type": "string"}},
+            "sorts": {"type": "array", "items": {"type": "string"}},
+            "pivots": {"type": "array", "items": {"type": "string"}},
+            "limit": {"type": "integer"},
+            "filter_expression": {"type": "string"},
+            "query_timezone": {"type": "string"},
+        }),
+        &[],
+    )
+}
 
 /// The rmcp [`Tool`] of a definition.
 pub fn tool(def: &Def) -> Tool {
