@@ -34,6 +34,7 @@ pub mod jsonfmt;
 pub mod listing;
 pub mod login;
 pub mod markdown;
+pub mod mcp;
 pub mod output;
 pub mod send;
 pub mod shortcuts;
@@ -121,6 +122,7 @@ async fn dispatch(argv: Vec<OsString>, io: &mut Io) -> Result<i32, CliError> {
             "query" => shortcuts::query(sub, &globals, io).await,
             "render" => shortcuts::render(sub, &globals, io).await,
             "embed" => embed::run(sub, &globals, io).await,
+            "mcp" => mcp::serve(sub, &globals, io).await,
             "logout" => login::logout(&globals, io).await,
             "login" => login::login(sub.get_flag("no-browser"), &globals, io).await,
             "completions" => completions(sub, io).await,

@@ -28,7 +28,7 @@ pub enum Mode {
 
 /// The tasks `--wait` knows how to wait for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Task {
+pub(crate) enum Task {
     Query,
     Render,
     PdtBuild,
@@ -36,7 +36,7 @@ enum Task {
 
 impl Task {
     /// The member of the creating call's answer that names the task.
-    fn id_field(self) -> &'static str {
+    pub(crate) fn id_field(self) -> &'static str {
         match self {
             Task::Query | Task::Render => "id",
             Task::PdtBuild => "materialization_id",
@@ -44,7 +44,8 @@ impl Task {
     }
 }
 
-fn task_of(op: &Operation) -> Option<Task> {
+/// The task `op` creates, if `--wait` (and `looker mcp`'s `wait`) can wait for it.
+pub(crate) fn task_of(op: &Operation) -> Option<Task> {
     match op.id {
         "create_query_task" => Some(Task::Query),
         "start_pdt_build" => Some(Task::PdtBuild),
@@ -85,7 +86,7 @@ pub fn check_mode(op: &Operation, mode: Mode) -> Result<(), CliError> {
 }
 
 /// The raw request for `prepared`, leaving out the query parameters in `skip`.
-fn request<'a>(
+pub(crate) fn request<'a>(
     sdk: &'a looker_sdk::LookerSdk,
     prepared: &Prepared,
     headers: &[(String, String)],
