@@ -213,7 +213,8 @@ pub enum Error {
         message: String,
     },
     /// A long-running task ended without a result: `error`, `failure`, `killed`, `expired`,
-    /// a task the server no longer knows (`not_found`), or `cancelled` by the caller.
+    /// `missing` (a query result the user may not see), a task the server no longer knows
+    /// (`not_found`), or `cancelled` by the caller.
     Task {
         /// Which kind of task.
         kind: TaskKind,

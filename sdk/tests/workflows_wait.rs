@@ -461,3 +461,355 @@ async fn a_pdt_build_is_polled_until_complete_and_cancel_stops_it() {
     assert!(matches!(result, Err(Error::Task { ref status, .. }) if status == "cancelled"));
     assert_eq!(count(&fake, "/api/4.0/derived_table/m2/stop"), 1);
 }
+
+/// A client whose transport would wait out a `Retry-After: 20` (the defaults allow it), so
+/// that only the waiter's own deadline and cancel can end a poll stuck in its retries.
+fn patient(base: &str) -> looker_sdk::LookerSdk {
+    builder(base)
+        .retry(common::fast_retry().with_max_elapsed(Duration::from_secs(120)))
+        .build()
+        .unwrap()
+}
+
+/// Query task `t1` whose status poll always answers `429 Retry-After: 20`; `kill` answers
+/// `kill_query`.
+fn throttled_query_server(kill: fn() -> axum::response::Response) -> common::Handler {
+    handler(move |seen, _| match (seen.method.as_str(), path(seen)) {
+        ("POST", "/api/4.0/query_tasks") => json(
+            StatusCode::OK,
+            serde_json::json!({"id": "t1", "status": "added"}),
+        ),
+        ("GET", "/api/4.0/query_tasks/t1") => (
+            StatusCode::TOO_MANY_REQUESTS,
+            [("retry-after", "20"), ("content-type", "application/json")],
+            r#"{"message":"Too many requests"}"#,
+        )
+            .into_response(),
+        ("DELETE", "/api/4.0/running_queries/t1") => kill(),
+        _ => json(
+            StatusCode::NOT_FOUND,
+            serde_json::json!({"message": "Not found"}),
+        ),
+    })
+}
+
+fn kill_ok() -> axum::response::Response {
+    common::empty(StatusCode::NO_CONTENT)
+}
+
+/// A kill whose answer never ends (headers, then a body that never comes).
+fn kill_hangs() -> axum::response::Response {
+    let never = futures_util::stream::pending::<Result<bytes::Bytes, std::io::Error>>();
+    (
+        StatusCode::OK,
+        [("content-type", "application/json")],
+        axum::body::Body::from_stream(never),
+    )
+        .into_response()
+}
+
+#[tokio::test]
+async fn the_deadline_cuts_a_poll_stuck_in_retry_after() {
+    let fake = Fake::default();
+    let base = fake.start(throttled_query_server(kill_ok)).await;
+    let sdk = patient(&base);
+    let started = Instant::now();
+    let wait = sdk
+        .wait_query_task("t1")
+        .policy(fast().deadline(Duration::from_secs(1)))
+        .into_future();
+    let result = tokio::time::timeout(Duration::from_secs(5), wait)
+        .await
+        .expect("the wait was still running 5 s after its 1 s deadline");
+    let elapsed = started.elapsed();
+    match result {
+        Err(Error::TaskDeadline {
+            kind: TaskKind::QueryTask,
+            id,
+            polls,
+            ..
+        }) => {
+            assert_eq!(id, "t1");
+            assert_eq!(polls, 1, "the one poll stuck in its 20 s retry");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        elapsed >= Duration::from_secs(1) && elapsed < Duration::from_millis(1500),
+        "{elapsed:?}"
+    );
+    assert_eq!(count(&fake, "/api/4.0/query_tasks/t1"), 1);
+}
+
+#[tokio::test]
+async fn the_deadline_also_covers_the_creating_call() {
+    let fake = Fake::default();
+    let base = fake
+        .start(handler(|seen, _| match path(seen) {
+            "/api/4.0/query_tasks" => {
+                (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "20")], "").into_response()
+            }
+            _ => json(StatusCode::NOT_FOUND, serde_json::json!({})),
+        }))
+        .await;
+    let sdk = patient(&base);
+    let task = WriteCreateQueryTask {
+        query_id: Some("42".into()),
+        result_format: Some("json".into()),
+        ..Default::default()
+    };
+    let started = Instant::now();
+    let wait = sdk
+        .run_query_task(&task)
+        .policy(fast().deadline(Duration::from_millis(500)))
+        .into_future();
+    let result = tokio::time::timeout(Duration::from_secs(5), wait)
+        .await
+        .expect("the creating call outlived the deadline");
+    assert!(
+        matches!(result, Err(Error::TaskDeadline { polls: 0, .. })),
+        "{result:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn cancel_cuts_a_poll_stuck_in_retry_after_and_kills_the_query() {
+    let fake = Fake::default();
+    let base = fake.start(throttled_query_server(kill_ok)).await;
+    let sdk = patient(&base);
+    let wait = sdk.wait_query_task("t1").policy(fast());
+    let canceller = wait.canceller();
+    let started = Instant::now();
+    let cancel = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        canceller.cancel();
+    };
+    let (result, ()) = tokio::time::timeout(Duration::from_secs(5), async {
+        tokio::join!(wait.into_future(), cancel)
+    })
+    .await
+    .expect("the wait was still running 5 s after cancel()");
+    let elapsed = started.elapsed();
+    match result {
+        Err(Error::Task {
+            status, message, ..
+        }) => {
+            assert_eq!(status, "cancelled");
+            assert!(message.unwrap().contains("kill_query was sent"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(elapsed < Duration::from_millis(600), "{elapsed:?}");
+    assert_eq!(count(&fake, "/api/4.0/running_queries/t1"), 1);
+}
+
+#[tokio::test]
+async fn a_hanging_kill_still_ends_the_cancelled_wait() {
+    let fake = Fake::default();
+    let base = fake.start(throttled_query_server(kill_hangs)).await;
+    let sdk = patient(&base);
+    let wait = sdk.wait_query_task("t1").policy(fast());
+    let canceller = wait.canceller();
+    let started = Instant::now();
+    let cancel = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        canceller.cancel();
+    };
+    let (result, ()) = tokio::time::timeout(Duration::from_secs(8), async {
+        tokio::join!(wait.into_future(), cancel)
+    })
+    .await
+    .expect("a hanging kill_query held the cancelled wait for 8 s");
+    let elapsed = started.elapsed();
+    match result {
+        Err(Error::Task {
+            status, message, ..
+        }) => {
+            assert_eq!(status, "cancelled");
+            let message = message.unwrap();
+            assert!(
+                message.contains("kill_query") && !message.contains("kill_query was sent;"),
+                "{message}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // 0.3 s, then the kill's 2 s bound (looker_sdk::workflows::CANCEL_CALL_TIMEOUT).
+    assert_eq!(
+        looker_sdk::workflows::CANCEL_CALL_TIMEOUT,
+        Duration::from_secs(2)
+    );
+    assert!(
+        elapsed >= Duration::from_millis(2300) && elapsed < Duration::from_millis(3000),
+        "{elapsed:?}"
+    );
+    assert_eq!(count(&fake, "/api/4.0/running_queries/t1"), 1);
+}
+
+/// Render task `r1` whose status polls answer in turn: `Err(n)` a 500 with message `#n`,
+/// `Ok("reset")` a connection broken mid-answer, `Ok(status)` the status; then the file.
+fn flaky_render_server(answers: &'static [Result<&'static str, u32>]) -> common::Handler {
+    let polls = Arc::new(AtomicUsize::new(0));
+    handler(move |seen, _| match path(seen) {
+        "/api/4.0/render_tasks/r1" => {
+            let n = polls.fetch_add(1, Ordering::SeqCst);
+            match answers[n.min(answers.len() - 1)] {
+                Err(n) => json(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    serde_json::json!({"message": format!("renderer restarting #{n}")}),
+                ),
+                Ok("reset") => {
+                    let broken = futures_util::stream::iter([
+                        Ok(bytes::Bytes::from_static(b"{\"id\":\"r1\",")),
+                        Err(std::io::Error::other("connection dropped")),
+                    ]);
+                    (
+                        StatusCode::OK,
+                        [("content-type", "application/json")],
+                        axum::body::Body::from_stream(broken),
+                    )
+                        .into_response()
+                }
+                Ok(status) => json(
+                    StatusCode::OK,
+                    serde_json::json!({"id": "r1", "status": status}),
+                ),
+            }
+        }
+        "/api/4.0/render_tasks/r1/results" => (
+            StatusCode::OK,
+            [("content-type", "image/png")],
+            b"\x89PNG fake".to_vec(),
+        )
+            .into_response(),
+        _ => json(
+            StatusCode::NOT_FOUND,
+            serde_json::json!({"message": "Not found"}),
+        ),
+    })
+}
+
+#[tokio::test]
+async fn a_500_and_a_dropped_connection_during_a_render_do_not_end_the_wait() {
+    let fake = Fake::default();
+    let base = fake
+        .start(flaky_render_server(&[
+            Ok("rendering"),
+            Err(1),
+            Ok("reset"),
+            Ok("rendering"),
+            Err(2),
+            Ok("success"),
+        ]))
+        .await;
+    // No client retries: the waiter itself rides the failures out.
+    let sdk = builder(&base)
+        .retry(looker_sdk::RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let png = sdk.wait_render_task("r1").policy(fast()).await.unwrap();
+    assert_eq!(png.bytes().as_ref(), b"\x89PNG fake");
+    assert_eq!(count(&fake, "/api/4.0/render_tasks/r1"), 6);
+}
+
+#[tokio::test]
+async fn failed_polls_in_a_row_end_the_wait_with_the_last_cause() {
+    let fake = Fake::default();
+    let base = fake
+        .start(flaky_render_server(&[
+            Ok("rendering"),
+            Err(1),
+            Ok("reset"),
+            Err(3),
+            Ok("success"),
+        ]))
+        .await;
+    let sdk = builder(&base)
+        .retry(looker_sdk::RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let error = sdk.wait_render_task("r1").policy(fast()).await.unwrap_err();
+    assert_eq!(error.status(), Some(500), "{error:?}");
+    assert!(
+        error.to_string().contains("renderer restarting #3"),
+        "{error}"
+    );
+    assert_eq!(
+        count(&fake, "/api/4.0/render_tasks/r1"),
+        4,
+        "3 failures in a row"
+    );
+
+    // With one more tolerated, the same sequence succeeds.
+    let fake = Fake::default();
+    let base = fake
+        .start(flaky_render_server(&[
+            Ok("rendering"),
+            Err(1),
+            Ok("reset"),
+            Err(3),
+            Ok("success"),
+        ]))
+        .await;
+    let sdk = builder(&base)
+        .retry(looker_sdk::RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let png = sdk
+        .wait_render_task("r1")
+        .policy(fast().max_failed_polls(4))
+        .await
+        .unwrap();
+    assert_eq!(png.bytes().as_ref(), b"\x89PNG fake");
+}
+
+#[tokio::test]
+async fn a_final_error_such_as_403_ends_the_wait_at_once() {
+    let fake = Fake::default();
+    let base = fake
+        .start(handler(|_, _| {
+            json(
+                StatusCode::FORBIDDEN,
+                serde_json::json!({"message": "Forbidden"}),
+            )
+        }))
+        .await;
+    let sdk = builder(&base).build().unwrap();
+    let error = sdk.wait_render_task("r1").policy(fast()).await.unwrap_err();
+    assert_eq!(error.status(), Some(403), "{error:?}");
+    assert_eq!(count(&fake, "/api/4.0/render_tasks/r1"), 1);
+}
+
+#[tokio::test]
+async fn a_missing_query_result_ends_the_wait_with_its_own_status() {
+    let fake = Fake::default();
+    let base = fake
+        .start(query_task_server(&["running", "missing"], ""))
+        .await;
+    let sdk = builder(&base).build().unwrap();
+    let wait = sdk
+        .wait_query_task("t1")
+        .policy(fast().deadline(Duration::from_secs(600)))
+        .into_future();
+    let result = tokio::time::timeout(Duration::from_secs(3), wait)
+        .await
+        .expect("`missing` was polled as if still running");
+    match result {
+        Err(Error::Task {
+            kind: TaskKind::QueryTask,
+            status,
+            message,
+            ..
+        }) => {
+            assert_eq!(status, "missing");
+            assert!(message.unwrap().contains("may not see"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(count(&fake, "/api/4.0/query_tasks/t1/results"), 0);
+}

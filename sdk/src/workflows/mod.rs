@@ -37,7 +37,10 @@ pub use deploy::DeployWait;
 pub use paginate::{Pages, Paginator, DEFAULT_PAGE_SIZE};
 #[cfg(feature = "derived_table")]
 pub use pdt::PdtBuildWait;
-pub use poll::{Canceller, PollPolicy, TaskProgress, MIN_INTERVAL};
+pub use poll::{
+    Canceller, PollPolicy, TaskProgress, CANCEL_CALL_TIMEOUT, DEFAULT_MAX_FAILED_POLLS,
+    MIN_INTERVAL,
+};
 #[cfg(feature = "query")]
 pub use pool::{QueryInput, QueryPool, MAX_FAILED_ROUNDS};
 #[cfg(feature = "query")]
