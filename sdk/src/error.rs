@@ -218,7 +218,8 @@ pub enum Error {
     Task {
         /// Which kind of task.
         kind: TaskKind,
-        /// The task's id (query task id, render task id, materialization id, deployment id).
+        /// The task's id (query task id, render task id, materialization id, deployment id,
+        /// CI run id, git diagnostic report id; empty when the task was never created).
         id: String,
         /// The task's terminal status as the server reported it.
         status: String,
@@ -253,6 +254,10 @@ pub enum TaskKind {
     PdtBuild,
     /// `async_deploy_ref_to_production` → `async_deploy_status`.
     Deploy,
+    /// `create_continuous_integration_run` → `get_continuous_integration_run`.
+    CiRun,
+    /// `create_git_diagnostic_report` → `get_git_diagnostic_report`.
+    GitDiagnostic,
 }
 
 impl fmt::Display for TaskKind {
@@ -262,6 +267,8 @@ impl fmt::Display for TaskKind {
             TaskKind::RenderTask => "render task",
             TaskKind::PdtBuild => "PDT build",
             TaskKind::Deploy => "deploy",
+            TaskKind::CiRun => "CI run",
+            TaskKind::GitDiagnostic => "git diagnostic report",
         })
     }
 }

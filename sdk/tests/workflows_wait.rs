@@ -813,3 +813,227 @@ async fn a_missing_query_result_ends_the_wait_with_its_own_status() {
     }
     assert_eq!(count(&fake, "/api/4.0/query_tasks/t1/results"), 0);
 }
+
+/// CI run `run1` of project `p1`: the create answers `create` (status, body); status polls
+/// report `runs` in turn (the last repeats).
+fn ci_server(
+    create: (StatusCode, &'static str),
+    runs: &'static [serde_json::Value],
+) -> common::Handler {
+    let polls = Arc::new(AtomicUsize::new(0));
+    handler(move |seen, _| match (seen.method.as_str(), path(seen)) {
+        ("POST", "/api/4.0/projects/p1/continuous_integration/runs") => {
+            (create.0, [("content-type", "application/json")], create.1).into_response()
+        }
+        ("GET", "/api/4.0/projects/p1/continuous_integration/runs/run1") => {
+            let n = polls.fetch_add(1, Ordering::SeqCst);
+            json(StatusCode::OK, runs[n.min(runs.len() - 1)].clone())
+        }
+        _ => json(
+            StatusCode::NOT_FOUND,
+            serde_json::json!({"message": "Not found"}),
+        ),
+    })
+}
+
+fn ci_suite() -> looker_sdk::models::CreateContinuousIntegrationRunRequest {
+    looker_sdk::models::CreateContinuousIntegrationRunRequest {
+        suite_id: Some("7".into()),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn a_ci_run_that_failed_is_returned_for_the_caller_to_inspect() {
+    static RUNS: std::sync::LazyLock<Vec<serde_json::Value>> = std::sync::LazyLock::new(|| {
+        vec![
+            serde_json::json!({"id": "run1", "status": "queued"}),
+            serde_json::json!({"id": "run1", "status": "unknown"}),
+            serde_json::json!({"id": "run1", "status": "running"}),
+            serde_json::json!({"id": "run1", "status": "failed", "result": {
+                "lookml_result": {"status": "failed"}}}),
+        ]
+    });
+    let fake = Fake::default();
+    let base = fake
+        .start(ci_server(
+            (StatusCode::OK, r#"{"id":"run1","status":"queued"}"#),
+            &RUNS,
+        ))
+        .await;
+    let sdk = builder(&base).build().unwrap();
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let observed = seen.clone();
+    let run = sdk
+        .run_ci("p1", &ci_suite())
+        .policy(fast())
+        .on_status(move |p: &TaskProgress| {
+            assert_eq!(p.kind, TaskKind::CiRun);
+            observed.lock().unwrap().push(p.status.clone());
+        })
+        .await
+        .unwrap();
+    assert_eq!(run.status.as_deref(), Some("failed"));
+    assert!(run.result.unwrap().lookml_result.is_some());
+    assert_eq!(*seen.lock().unwrap(), ["queued", "unknown", "running"]);
+    let create = &fake.calls()[0];
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&create.body).unwrap(),
+        serde_json::json!({"suite_id": "7"})
+    );
+    assert_eq!(
+        count(
+            &fake,
+            "/api/4.0/projects/p1/continuous_integration/runs/run1"
+        ),
+        4
+    );
+}
+
+#[tokio::test]
+async fn a_ci_run_that_passed_or_was_skipped_is_returned() {
+    for status in ["passed", "skipped"] {
+        let runs: &'static [serde_json::Value] = Box::leak(Box::new([
+            serde_json::json!({"id": "run1", "status": "running"}),
+            serde_json::json!({"id": "run1", "status": status}),
+        ]));
+        let fake = Fake::default();
+        let base = fake.start(ci_server((StatusCode::OK, "{}"), runs)).await;
+        let sdk = builder(&base).build().unwrap();
+        let run = sdk.wait_ci_run("p1", "run1").policy(fast()).await.unwrap();
+        assert_eq!(run.status.as_deref(), Some(status));
+    }
+}
+
+#[tokio::test]
+async fn a_ci_run_that_errored_is_a_typed_error_with_its_message() {
+    for status in ["errored", "cancelled"] {
+        let runs: &'static [serde_json::Value] = Box::leak(Box::new([
+            serde_json::json!({"id": "run1", "status": "running"}),
+            serde_json::json!({"id": "run1", "status": status, "result": {
+                "generic_error": {"title": "Git error", "detail": "branch dev-x not found"},
+                "sql_error": {"title": "Connection failed"}}}),
+        ]));
+        let fake = Fake::default();
+        let base = fake.start(ci_server((StatusCode::OK, "{}"), runs)).await;
+        let sdk = builder(&base).build().unwrap();
+        match sdk.wait_ci_run("p1", "run1").policy(fast()).await {
+            Err(Error::Task {
+                kind: TaskKind::CiRun,
+                id,
+                status: got,
+                message,
+            }) => {
+                assert_eq!(id, "run1");
+                assert_eq!(got, status);
+                assert_eq!(
+                    message.as_deref(),
+                    Some("run: Git error: branch dev-x not found; sql: Connection failed")
+                );
+            }
+            other => panic!("{status}: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_ci_run_created_without_a_body_says_no_run_id_came_back() {
+    let fake = Fake::default();
+    let base = fake.start(ci_server((StatusCode::CREATED, ""), &[])).await;
+    let sdk = builder(&base).build().unwrap();
+    let error = sdk
+        .run_ci("p1", &ci_suite())
+        .policy(fast())
+        .await
+        .unwrap_err();
+    match &error {
+        Error::Task {
+            kind: TaskKind::CiRun,
+            status,
+            message,
+            ..
+        } => {
+            assert_eq!(status, "not_created");
+            assert!(
+                message.as_deref().unwrap().contains("without a run id"),
+                "{message:?}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(error.to_string().starts_with("CI run"), "{error}");
+    assert_eq!(fake.calls().len(), 1, "nothing polled");
+}
+
+/// Git diagnostic report `g1` of project `p1` whose polls report `statuses` in turn.
+fn git_diagnostic_server(statuses: &'static [&'static str]) -> common::Handler {
+    let polls = Arc::new(AtomicUsize::new(0));
+    handler(move |seen, _| match (seen.method.as_str(), path(seen)) {
+        ("POST", "/api/4.0/projects/p1/git_diagnostic_report") => json(
+            StatusCode::OK,
+            serde_json::json!({"id": "g1", "status": "pending"}),
+        ),
+        ("GET", "/api/4.0/projects/p1/git_diagnostic_report/g1") => {
+            let n = polls.fetch_add(1, Ordering::SeqCst);
+            let status = statuses[n.min(statuses.len() - 1)];
+            json(
+                StatusCode::OK,
+                serde_json::json!({"id": "g1", "status": status, "state": format!("STATE_{status}"),
+                    "issues": [{"id": "i1", "issue_type": "ssh_key"}]}),
+            )
+        }
+        _ => json(
+            StatusCode::NOT_FOUND,
+            serde_json::json!({"message": "Not found"}),
+        ),
+    })
+}
+
+#[tokio::test]
+async fn a_git_diagnosis_is_created_and_waited_for() {
+    let fake = Fake::default();
+    let base = fake
+        .start(git_diagnostic_server(&["pending", "running", "Complete"]))
+        .await;
+    let sdk = builder(&base).build().unwrap();
+    let body = looker_sdk::models::WriteGitDiagnosticReport {
+        project_type: Some("production".into()),
+    };
+    let report = sdk
+        .run_git_diagnostic("p1", &body)
+        .policy(fast())
+        .await
+        .unwrap();
+    assert_eq!(report.status.as_deref(), Some("Complete"));
+    assert_eq!(report.issues.unwrap().len(), 1);
+    assert_eq!(
+        count(&fake, "/api/4.0/projects/p1/git_diagnostic_report/g1"),
+        3
+    );
+}
+
+#[tokio::test]
+async fn a_failed_git_diagnosis_is_a_typed_error_with_its_state() {
+    let fake = Fake::default();
+    let base = fake
+        .start(git_diagnostic_server(&["running", "failed"]))
+        .await;
+    let sdk = builder(&base).build().unwrap();
+    match sdk
+        .wait_git_diagnostic_report("p1", "g1")
+        .policy(fast())
+        .await
+    {
+        Err(Error::Task {
+            kind: TaskKind::GitDiagnostic,
+            id,
+            status,
+            message,
+        }) => {
+            assert_eq!(id, "g1");
+            assert_eq!(status, "failed");
+            assert_eq!(message.as_deref(), Some("state `STATE_failed`"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
