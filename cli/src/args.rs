@@ -260,18 +260,38 @@ fn global_args() -> Vec<Arg> {
 }
 
 fn query_command() -> Command {
+    let result_format = || {
+        Arg::new("result-format")
+            .long("result-format")
+            .value_name("FORMAT")
+            .help(
+                "Looker's result format: json (default), json_detail, csv, txt, html, md, sql, \
+                 xlsx, png, jpg; --format is then the CLI's output format of a JSON result",
+            )
+            .action(ArgAction::Set)
+    };
     Command::new("query")
-        .about("Run queries; --format is Looker's result format (json, csv, xlsx, txt, …)")
+        .about("Run queries: --result-format is Looker's result format (json, csv, xlsx, png, …)")
+        .long_about(
+            "Run queries. --result-format is the result format Looker produces (json, \
+             json_detail, csv, txt, html, md, sql, xlsx, png, jpg; default json). --format is \
+             then the CLI's output format of a JSON result (json, ndjson, yaml, csv, table), as \
+             for any command. Without --result-format, --format names Looker's result format \
+             (--format csv asks Looker for CSV), and the CLI-only formats (table, yaml, ndjson) \
+             are refused with a hint instead of being sent to Looker.",
+        )
         .subcommand_required(true)
         .subcommand(
             Command::new("run")
-                .about("Run a saved query: looker query run <query_id> --format csv -o out.csv")
-                .arg(Arg::new("id").value_name("QUERY_ID").required(true)),
+                .about("Run a saved query: looker query run <query_id> --result-format csv -o out.csv")
+                .arg(Arg::new("id").value_name("QUERY_ID").required(true))
+                .arg(result_format()),
         )
         .subcommand(
             Command::new("inline")
-                .about("Run a query given as JSON (a WriteQuery): looker query inline q.json --format csv")
-                .arg(Arg::new("file").value_name("FILE|-").required(true)),
+                .about("Run a query given as JSON (a WriteQuery): looker query inline q.json --result-format csv")
+                .arg(Arg::new("file").value_name("FILE|-").required(true))
+                .arg(result_format()),
         )
 }
 

@@ -14,8 +14,8 @@
 //!
 //! Layout: [`args`] (the command line), [`table`] and `generated/` (the operation table written
 //! by `cargo xtask codegen`), [`api`] (describing an operation, checking its arguments),
-//! [`send`] (calling it: once, `--all`, `--wait`), [`shortcuts`] (`query`, `render`),
-//! [`config`] (settings and auth), [`output`] and [`jsonfmt`] (writing results), [`verbose`]
+//! [`send`] (calling it: once, `--all`, `--wait`), [`preflight`] (what is refused before sending), [`shortcuts`] (`query`, `render`),
+//! [`config`] (settings and auth), [`output`] and [`jsonfmt`] (writing results), [`progress`] (spinners, bars, `wrote FILE`), [`verbose`]
 //! (`-v`), [`error`] (exit codes and the one-line error), [`interrupt`] (Ctrl-C).
 
 pub mod api;
@@ -30,6 +30,8 @@ pub mod io;
 pub mod jsonfmt;
 pub mod login;
 pub mod output;
+pub mod preflight;
+pub mod progress;
 pub mod send;
 pub mod shortcuts;
 pub mod table;
@@ -186,7 +188,9 @@ async fn call(
     let prepared = api::prepare(op, op_args, body, io).await?;
     send::check_mode(op, mode)?;
     api::headers(globals)?;
-    api::shape(globals)?;
+    let shape = api::shape(globals)?;
+    let to_terminal = globals.output.is_none() && io.stdout_is_terminal;
+    preflight::check(&prepared, mode, &shape, to_terminal)?;
     let output = send::Output::open(globals).await?;
     let sdk = config::connect(globals).await?;
     send::call(&sdk, globals, prepared, mode, output, io).await

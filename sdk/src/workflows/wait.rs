@@ -49,6 +49,18 @@ macro_rules! wait_options {
                 observer: impl FnMut(&crate::workflows::TaskProgress) + Send + 'a,
             ) -> Self {
                 self.watch.observer = Some(Box::new(observer));
+                self.watch.every_poll = false;
+                self
+            }
+
+            /// Calls `observer` after every status poll that finds the task still running
+            /// (for a display that shows the poll count), not only when the status changes.
+            pub fn on_poll(
+                mut self,
+                observer: impl FnMut(&crate::workflows::TaskProgress) + Send + 'a,
+            ) -> Self {
+                self.watch.observer = Some(Box::new(observer));
+                self.watch.every_poll = true;
                 self
             }
 
@@ -150,6 +162,8 @@ pub(crate) type Observer<'a> = Box<dyn FnMut(&TaskProgress) + Send + 'a>;
 pub(crate) struct Watch<'a> {
     pub(crate) policy: PollPolicy,
     pub(crate) observer: Option<Observer<'a>>,
+    /// The observer is called after every poll (`on_poll`), not only on a change (`on_status`).
+    pub(crate) every_poll: bool,
     pub(crate) canceller: Canceller,
 }
 
@@ -204,7 +218,7 @@ where
                 status,
                 retry_after,
             } => {
-                if last_status.as_deref() != Some(status.as_str()) {
+                if watch.every_poll || last_status.as_deref() != Some(status.as_str()) {
                     if let Some(observer) = watch.observer.as_mut() {
                         observer(&TaskProgress {
                             kind,
