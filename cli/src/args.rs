@@ -43,7 +43,8 @@ stable exit codes.";
 
 const AFTER_HELP: &str = "\
 Settings come from looker.ini (./looker.ini, else $XDG_CONFIG_HOME/looker/looker.ini; a profile is
-a section), then LOOKERSDK_* environment variables, then the flags above.
+a section: --profile, LOOKERSDK_PROFILE, `looker config use NAME`, else [Looker]; `looker config ls`
+lists them), then LOOKERSDK_* environment variables, then the flags above.
 
 Examples:
   looker me
@@ -52,6 +53,9 @@ Examples:
   looker api dashboard 42 --help
   looker api create-query --body query.json
   looker api run-query 17 csv -o orders.csv
+  looker api GET /users/search -q fields=id,email
+  looker query run 17 --result-format json --format table
+  looker config ls
 
 Exit codes: 0 success, 1 API error (4xx), 2 usage or configuration error, 3 authentication
 failed, 4 server error, transport error or timeout.";
@@ -120,6 +124,7 @@ pub fn command() -> Command {
                         .help("Only print the URL (for remote shells; paste the address the browser ends on)"),
                 ),
         )
+        .subcommand(config_command())
         .subcommand(
             Command::new("completions")
                 .about("Print a shell completion script")
@@ -156,7 +161,7 @@ fn global_args() -> Vec<Arg> {
             id::PROFILE,
             "profile",
             "NAME",
-            "Section of the settings file to use",
+            "Section of the settings file to use (or LOOKERSDK_PROFILE; default: `looker config use`)",
         ),
         value(
             id::BASE_URL,
@@ -259,6 +264,28 @@ fn global_args() -> Vec<Arg> {
     ]
 }
 
+fn config_command() -> Command {
+    Command::new("config")
+        .about("Profiles: list them (ls) or set the default one (use NAME)")
+        .long_about(
+            "Profiles are the sections of the settings file (looker.ini). A run uses, first to \
+             last: --profile NAME, the LOOKERSDK_PROFILE environment variable, the default set \
+             by `looker config use NAME` (stored in config.json in the config directory of \
+             `looker login`), else [Looker], else the first section.",
+        )
+        .subcommand_required(true)
+        .subcommand(
+            Command::new("ls")
+                .visible_alias("list")
+                .about("List the profiles, which one is the default and why, and the LOOKERSDK_* overrides (secrets hidden)"),
+        )
+        .subcommand(
+            Command::new("use")
+                .about("Make NAME the default profile of later commands")
+                .arg(Arg::new("name").value_name("NAME").required(true)),
+        )
+}
+
 fn query_command() -> Command {
     let result_format = || {
         Arg::new("result-format")
@@ -334,17 +361,21 @@ fn render_command() -> Command {
 
 fn api_command() -> Command {
     Command::new("api")
-        .about("Call any API operation: looker api <operation> [PATH_ARGS…] [--param VALUE…]")
+        .about("Call any API operation: looker api <operation> [PATH_ARGS…] [--param VALUE…]; any path: looker api GET /path [-q key=value]…")
         .long_about(
             "Call any API operation by its name (snake_case or kebab-case). Path parameters are \
              positional, in path order; query parameters are --name VALUE (arrays: a comma list \
              or repeated flags; booleans: --flag or --flag=false). `looker api list` lists the \
-             operations, `looker api <operation> --help` describes one.",
+             operations, `looker api <operation> --help` describes one.\n\n\
+             Any path, listed in the spec or not: `looker api METHOD /path [-q key=value]… \
+             [--body FILE|-]` (METHOD: GET, POST, PUT, PATCH, DELETE, HEAD, any case; the \
+             path is relative to /api/4.0 and may carry a query string), with the same \
+             settings, login, retries, -o and --format.",
         )
         .arg(
             Arg::new("operation")
                 .value_name("OPERATION")
-                .help("Operation name, or `list`")
+                .help("Operation name, `list`, or an HTTP method followed by a path")
                 .required(true),
         )
         .arg(
@@ -476,7 +507,7 @@ pub type Invocation = (&'static Operation, OperationArgs);
 
 /// Whether the flag `token` (`--name`, `-x`) of `cmd` or its subcommand `api` takes a value.
 /// `None` when it is no flag of theirs.
-fn flag_takes_value(cmd: &Command, token: &str) -> Option<bool> {
+pub(crate) fn flag_takes_value(cmd: &Command, token: &str) -> Option<bool> {
     let api = cmd.find_subcommand("api");
     let args = cmd
         .get_arguments()

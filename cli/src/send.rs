@@ -269,8 +269,23 @@ pub async fn call(
             return call_wait(sdk, &prepared, &headers, &shape, verbose, output, io).await;
         }
     }
-    let stream = request(sdk, &prepared, &headers, &[]).stream().await?;
-    if g.verbose > 0 {
+    let raw = op.response == Response::Raw;
+    let request = request(sdk, &prepared, &headers, &[]);
+    send_once(request, raw, g.verbose > 0, shape, output, io).await
+}
+
+/// Sends one request and writes its answer: JSON in the asked shape, anything else as sent
+/// (`raw`: an answer without a JSON content type is bytes, not JSON).
+pub async fn send_once(
+    request: looker_sdk::RawRequest<'_>,
+    raw: bool,
+    verbose: bool,
+    shape: Shape,
+    output: Output,
+    io: &mut Io,
+) -> Result<(), CliError> {
+    let stream = request.stream().await?;
+    if verbose {
         // The status line comes from the SDK's span (verbose::Tracer), with every attempt.
         if let Some(ct) = stream.content_type() {
             io.stderr.line(&format!("< content-type: {ct}"));
@@ -279,7 +294,6 @@ pub async fn call(
             io.stderr.line(&format!("< content-length: {len}"));
         }
     }
-    let raw = op.response == Response::Raw;
     let stderr = (raw && io.stderr_is_terminal).then(|| io.stderr.clone());
     let mut progress = Progress::new(stderr, stream.content_length());
     let content_type = stream.content_type().map(str::to_owned);
