@@ -117,10 +117,12 @@ pub fn split(
                 path = Some(token.to_owned());
                 continue;
             }
-            n if n > 3 => return Err(CliError::usage(format!(
+            n if n > 3 => {
+                return Err(CliError::usage(format!(
                 "unexpected argument {token:?}: a raw call is `looker api {} PATH [-q key=value]…`",
                 method.as_deref().unwrap_or("GET")
-            ))),
+            )))
+            }
             _ => {}
         }
         rest.push(raw.clone());
