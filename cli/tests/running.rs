@@ -64,7 +64,10 @@ fn a_wait_on_a_terminal_ticks_with_status_elapsed_time_and_polls_then_reports_th
         .iter()
         .find(|l| l.contains("query task q-timed-2600-") && l.contains(": running, "))
         .unwrap_or_else(|| panic!("no spinner line: {:?}", run.stderr));
-    assert!(task.ends_with(" polls") || task.ends_with(" poll"), "{task}");
+    assert!(
+        task.ends_with(" polls") || task.ends_with(" poll"),
+        "{task}"
+    );
     // The elapsed time ticks every second, and the line is redrawn at least twice a second.
     for second in ["0 s", "1 s", "2 s"] {
         assert!(
