@@ -77,8 +77,8 @@ async fn dispatch(argv: Vec<OsString>, io: &mut Io) -> Result<i32, CliError> {
     let cmd = args::command();
     // `api METHOD /path` (a raw call), else `api <operation>` and the other commands.
     let (argv, operation, raw_call) = match raw::split(&cmd, argv)? {
-        Ok((rest, call)) => (rest, None, Some(call)),
-        Err(argv) => {
+        raw::Split::Raw(rest, call) => (rest, None, Some(call)),
+        raw::Split::Other(argv) => {
             let (rest, operation) = args::split_api_args(&cmd, argv)?;
             (rest, operation, None)
         }

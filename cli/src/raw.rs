@@ -30,13 +30,17 @@ pub struct RawCall {
     pub query: Vec<(String, String)>,
 }
 
-/// Takes a raw call (`api METHOD PATH` and its `-q` pairs) out of `argv`. `None` when the
-/// command line is not one (then `argv` is returned untouched for the usual parsing); the
-/// rest has `api METHOD` and the flags for clap.
-pub fn split(
-    cmd: &Command,
-    argv: Vec<OsString>,
-) -> Result<Result<(Vec<OsString>, RawCall), Vec<OsString>>, CliError> {
+/// A command line, after [`split`].
+#[derive(Debug)]
+pub enum Split {
+    /// A raw call, and the rest of the command line (`api METHOD` and the flags) for clap.
+    Raw(Vec<OsString>, RawCall),
+    /// Not a raw call: the command line, untouched.
+    Other(Vec<OsString>),
+}
+
+/// Takes a raw call (`api METHOD PATH` and its `-q` pairs) out of `argv`.
+pub fn split(cmd: &Command, argv: Vec<OsString>) -> Result<Split, CliError> {
     let mut rest = Vec::with_capacity(argv.len());
     let mut method: Option<String> = None;
     let mut path: Option<String> = None;
@@ -104,14 +108,14 @@ pub fn split(
         }
         positionals += 1;
         match positionals {
-            1 if token != "api" => return Ok(Err(argv)),
+            1 if token != "api" => return Ok(Split::Other(argv)),
             2 => match METHODS.iter().find(|m| m.eq_ignore_ascii_case(token)) {
                 Some(m) => {
                     method = Some((*m).to_owned());
                     rest.push(OsString::from(*m));
                     continue;
                 }
-                None => return Ok(Err(argv)),
+                None => return Ok(Split::Other(argv)),
             },
             3 => {
                 path = Some(token.to_owned());
@@ -128,7 +132,7 @@ pub fn split(
         rest.push(raw.clone());
     }
     let Some(method) = method else {
-        return Ok(Err(argv));
+        return Ok(Split::Other(argv));
     };
     let path = path.ok_or_else(|| {
         CliError::usage(format!(
@@ -145,14 +149,14 @@ pub fn split(
         }
         query.push((key.to_owned(), value.to_owned()));
     }
-    Ok(Ok((
+    Ok(Split::Raw(
         rest,
         RawCall {
             method,
             path,
             query,
         },
-    )))
+    ))
 }
 
 /// Splits `/users?fields=id` into the encoded path (without `/api/4.0`) and its query pairs.
@@ -261,13 +265,13 @@ mod tests {
             .chain(args.iter().copied())
             .map(OsString::from)
             .collect();
-        split(&crate::args::command(), argv)
-            .unwrap()
-            .ok()
-            .map(|(rest, call)| {
+        match split(&crate::args::command(), argv).unwrap() {
+            Split::Raw(rest, call) => {
                 let rest = rest.into_iter().map(|s| s.into_string().unwrap()).collect();
-                (rest, call)
-            })
+                Some((rest, call))
+            }
+            Split::Other(_) => None,
+        }
     }
 
     #[test]
