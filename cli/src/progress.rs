@@ -160,7 +160,7 @@ impl Progress {
         self.done
     }
 
-    /// Counts `n` more bytes written; redraws at most every [`REDRAW`].
+    /// Counts `n` more bytes written; redraws at most ten times a second.
     pub fn advance(&mut self, n: usize) {
         self.done += n as u64;
         if self.stderr.is_some() && self.drawn.elapsed() >= REDRAW {

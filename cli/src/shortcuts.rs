@@ -42,7 +42,7 @@ fn query_formats(m: &ArgMatches, g: &Globals) -> Result<(String, Option<String>)
 }
 
 /// `looker query run <id>` (`run_query`) and `looker query inline FILE` (`run_inline_query`):
-/// Looker's result format from `--result-format` (or `--format` alone, see [`query_formats`]),
+/// Looker's result format from `--result-format` (or `--format` alone when it is one of Looker's),
 /// default `json`; the answer is streamed.
 pub async fn query(m: &ArgMatches, g: &Globals, io: &mut Io) -> Result<(), CliError> {
     let Some((name, sub)) = m.subcommand() else {
