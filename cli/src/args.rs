@@ -43,7 +43,8 @@ stable exit codes.";
 
 const AFTER_HELP: &str = "\
 Settings come from looker.ini (./looker.ini, else $XDG_CONFIG_HOME/looker/looker.ini; a profile is
-a section), then LOOKERSDK_* environment variables, then the flags above.
+a section: --profile, LOOKERSDK_PROFILE, `looker config use NAME`, else [Looker]; `looker config ls`
+lists them), then LOOKERSDK_* environment variables, then the flags above.
 
 Examples:
   looker me
@@ -52,6 +53,9 @@ Examples:
   looker api dashboard 42 --help
   looker api create-query --body query.json
   looker api run-query 17 csv -o orders.csv
+  looker api GET /users/search -q fields=id,email
+  looker query run 17 --result-format json --format table
+  looker config ls
 
 Exit codes: 0 success, 1 API error (4xx), 2 usage or configuration error, 3 authentication
 failed, 4 server error, transport error or timeout.";
@@ -123,6 +127,7 @@ pub fn command() -> Command {
                 ),
         )
         .subcommand(completions_command())
+        .subcommand(config_command())
 }
 
 /// `looker completions SHELL`.
@@ -159,7 +164,7 @@ fn global_args() -> Vec<Arg> {
             id::PROFILE,
             "profile",
             "NAME",
-            "Section of the settings file to use",
+            "Section of the settings file to use (or LOOKERSDK_PROFILE; default: `looker config use`)",
         ),
         value(
             id::BASE_URL,
@@ -262,19 +267,61 @@ fn global_args() -> Vec<Arg> {
     ]
 }
 
+fn config_command() -> Command {
+    Command::new("config")
+        .about("Profiles: list them (ls) or set the default one (use NAME)")
+        .long_about(
+            "Profiles are the sections of the settings file (looker.ini). A run uses, first to \
+             last: --profile NAME, the LOOKERSDK_PROFILE environment variable, the default set \
+             by `looker config use NAME` (stored in config.json in the config directory of \
+             `looker login`), else [Looker], else the first section.",
+        )
+        .subcommand_required(true)
+        .subcommand(
+            Command::new("ls")
+                .visible_alias("list")
+                .about("List the profiles, which one is the default and why, and the LOOKERSDK_* overrides (secrets hidden)"),
+        )
+        .subcommand(
+            Command::new("use")
+                .about("Make NAME the default profile of later commands")
+                .arg(Arg::new("name").value_name("NAME").required(true)),
+        )
+}
+
 fn query_command() -> Command {
+    let result_format = || {
+        Arg::new("result-format")
+            .long("result-format")
+            .value_name("FORMAT")
+            .help(
+                "Looker's result format: json (default), json_detail, csv, txt, html, md, sql, \
+                 xlsx, png, jpg; --format is then the CLI's output format of a JSON result",
+            )
+            .action(ArgAction::Set)
+    };
     Command::new("query")
-        .about("Run queries; --format is Looker's result format (json, csv, xlsx, txt, …)")
+        .about("Run queries: --result-format is Looker's result format (json, csv, xlsx, png, …)")
+        .long_about(
+            "Run queries. --result-format is the result format Looker produces (json, \
+             json_detail, csv, txt, html, md, sql, xlsx, png, jpg; default json). --format is \
+             then the CLI's output format of a JSON result (json, ndjson, yaml, csv, table), as \
+             for any command. Without --result-format, --format names Looker's result format \
+             (--format csv asks Looker for CSV), and the CLI-only formats (table, yaml, ndjson) \
+             are refused with a hint instead of being sent to Looker.",
+        )
         .subcommand_required(true)
         .subcommand(
             Command::new("run")
-                .about("Run a saved query: looker query run <query_id> --format csv -o out.csv")
-                .arg(Arg::new("id").value_name("QUERY_ID").required(true)),
+                .about("Run a saved query: looker query run <query_id> --result-format csv -o out.csv")
+                .arg(Arg::new("id").value_name("QUERY_ID").required(true))
+                .arg(result_format()),
         )
         .subcommand(
             Command::new("inline")
-                .about("Run a query given as JSON (a WriteQuery): looker query inline q.json --format csv")
-                .arg(Arg::new("file").value_name("FILE|-").required(true)),
+                .about("Run a query given as JSON (a WriteQuery): looker query inline q.json --result-format csv")
+                .arg(Arg::new("file").value_name("FILE|-").required(true))
+                .arg(result_format()),
         )
 }
 
@@ -317,17 +364,21 @@ fn render_command() -> Command {
 
 fn api_command() -> Command {
     Command::new("api")
-        .about("Call any API operation: looker api <operation> [PATH_ARGS…] [--param VALUE…]")
+        .about("Call any API operation: looker api <operation> [PATH_ARGS…] [--param VALUE…]; any path: looker api GET /path [-q key=value]…")
         .long_about(
             "Call any API operation by its name (snake_case or kebab-case). Path parameters are \
              positional, in path order; query parameters are --name VALUE (arrays: a comma list \
              or repeated flags; booleans: --flag or --flag=false). `looker api list` lists the \
-             operations, `looker api <operation> --help` describes one.",
+             operations, `looker api <operation> --help` describes one.\n\n\
+             Any path, listed in the spec or not: `looker api METHOD /path [-q key=value]… \
+             [--body FILE|-]` (METHOD: GET, POST, PUT, PATCH, DELETE, HEAD, any case; the \
+             path is relative to /api/4.0 and may carry a query string), with the same \
+             settings, login, retries, -o and --format.",
         )
         .arg(
             Arg::new("operation")
                 .value_name("OPERATION")
-                .help("Operation name, or `list`")
+                .help("Operation name, `list`, or an HTTP method followed by a path")
                 .required(true),
         )
         .arg(
@@ -468,7 +519,7 @@ pub type Invocation = (&'static Operation, OperationArgs);
 
 /// Whether the flag `token` (`--name`, `-x`) of `cmd` or its subcommand `api` takes a value.
 /// `None` when it is no flag of theirs.
-fn flag_takes_value(cmd: &Command, token: &str) -> Option<bool> {
+pub(crate) fn flag_takes_value(cmd: &Command, token: &str) -> Option<bool> {
     let api = cmd.find_subcommand("api");
     let args = cmd
         .get_arguments()

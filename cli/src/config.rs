@@ -1,5 +1,6 @@
 //! From global flags to a configured [`LookerSdk`], with the SDK's precedence: `looker.ini`
-//! (the chosen profile section) < `LOOKERSDK_*` environment < command-line flags.
+//! (the chosen profile section, see [`crate::profiles`]) < `LOOKERSDK_*` environment <
+//! command-line flags.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -50,7 +51,7 @@ pub fn token_file(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
 }
 
 /// The ini file to read: `--ini`, else the first default that exists.
-fn ini_file(g: &Globals, env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+pub fn ini_file(g: &Globals, env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
     g.ini
         .clone()
         .or_else(|| default_ini_paths(env).into_iter().find(|p| p.is_file()))
@@ -62,26 +63,17 @@ pub fn builder(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<LookerSdkBuilder, CliError> {
     let mut b = LookerSdk::builder();
-    match ini_file(g, env) {
+    let ini = ini_file(g, env);
+    // The profile (flag, LOOKERSDK_PROFILE, `looker config use`), checked against the file.
+    let profile = crate::profiles::resolve(g, env, ini.as_deref())?;
+    match ini {
         Some(path) => {
             b = b.ini_file(path);
-            if let Some(profile) = &g.profile {
+            if let Some(profile) = profile {
                 b = b.ini_section(profile);
             }
         }
-        None => {
-            if let Some(profile) = &g.profile {
-                let looked: Vec<String> = default_ini_paths(env)
-                    .iter()
-                    .map(|p| p.display().to_string())
-                    .collect();
-                return Err(CliError::usage(format!(
-                    "--profile {profile}: no settings file found (looked for {}); give one with --ini FILE",
-                    looked.join(", ")
-                )));
-            }
-            b = b.ignore_ini();
-        }
+        None => b = b.ignore_ini(),
     }
     if let Some(url) = &g.base_url {
         b = b.base_url(url);

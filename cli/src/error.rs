@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use looker_sdk::{ApiErrorBody, Error as SdkError};
+use looker_sdk::{ApiErrorBody, Error as SdkError, SettingSource};
 
 /// Exit codes, stable and documented in the README.
 pub mod exit {
@@ -105,9 +105,71 @@ impl fmt::Display for CliError {
     }
 }
 
+/// The flag that sets an SDK setting on the command line.
+fn flag_of(setting: &str) -> Option<&'static str> {
+    Some(match setting {
+        "base_url" => "--base-url",
+        "timeout" => "--timeout",
+        "verify_ssl" => "--verify-ssl",
+        "ca_cert_file" => "--ca-cert",
+        "proxy" => "--proxy",
+        "client_id" => "--client-id",
+        "client_secret" => "--client-secret-file",
+        "ini_file" => "--ini",
+        "ini_section" => "--profile",
+        "access_token" => "--token",
+        _ => return None,
+    })
+}
+
+/// An SDK error reworded for a CLI user (flags, not builder methods), when it needs it.
+fn cli_wording(e: &SdkError) -> Option<String> {
+    match e {
+        SdkError::Config {
+            setting,
+            origin: SettingSource::Default,
+            ..
+        } if setting == "base_url" => Some(
+            "no Looker server given: use --base-url URL, set LOOKERSDK_BASE_URL, or put base_url \
+             in a looker.ini profile (./looker.ini or ~/.config/looker/looker.ini; see \
+             `looker config ls`)"
+                .to_owned(),
+        ),
+        // Values set in code are the CLI's flags.
+        SdkError::Config {
+            setting,
+            origin: SettingSource::Code,
+            message,
+        } => Some(match flag_of(setting) {
+            Some(flag) => format!("{flag}: {}", one_line(message)),
+            None => format!("invalid setting `{setting}`: {}", one_line(message)),
+        }),
+        // The API3 login itself was refused (Looker answers 404 for unknown credentials).
+        SdkError::Auth {
+            source: Some(inner),
+            ..
+        } => match inner.as_ref() {
+            SdkError::Api {
+                status: 401 | 404,
+                path,
+                ..
+            } if path.trim_end_matches('/').ends_with("/login") => Some(format!(
+                "login failed: the client id or secret is wrong (or API3 credentials are \
+                 disabled); POST {path} answered {}",
+                inner.status().unwrap_or_default()
+            )),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// `404 Not Found: GET /api/4.0/dashboards/42: Not found` with each validation error, then the
 /// chain of causes, on one line.
 fn write_sdk_error(f: &mut fmt::Formatter<'_>, e: &SdkError) -> fmt::Result {
+    if let Some(text) = cli_wording(e) {
+        return f.write_str(&text);
+    }
     match e {
         SdkError::Api {
             status,

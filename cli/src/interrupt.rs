@@ -81,7 +81,7 @@ impl Interrupt {
                 // No signal handling on this platform: run to the end.
                 Either::Right((Err(_), _)) => return work.await,
                 Either::Right((Ok(()), _)) if self.cancel_wait() => {
-                    stderr.line("\nlooker: cancelling the wait (Ctrl-C again to stop at once)");
+                    stderr.line("looker: cancelling the wait (Ctrl-C again to stop at once)");
                 }
                 Either::Right((Ok(()), _)) => return Err(CliError::Interrupted),
             }

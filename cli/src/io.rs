@@ -22,17 +22,19 @@ pub struct Io {
 }
 
 impl Io {
-    /// The process's own streams.
+    /// The process's own streams. [`FORCE_TTY_ENV`] makes the CLI treat them as terminals.
     pub fn process() -> Io {
         use std::io::IsTerminal;
+        let forced = std::env::var(FORCE_TTY_ENV).unwrap_or_default();
+        let (force_stdout, force_stderr) = forced_terminals(&forced);
         Io {
             stdout: Box::new(Blocking(std::io::BufWriter::with_capacity(
                 256 * 1024,
                 std::io::stdout(),
             ))),
-            stdout_is_terminal: std::io::stdout().is_terminal(),
+            stdout_is_terminal: force_stdout || std::io::stdout().is_terminal(),
             stderr: Stderr::new(Box::new(std::io::stderr())),
-            stderr_is_terminal: std::io::stderr().is_terminal(),
+            stderr_is_terminal: force_stderr || std::io::stderr().is_terminal(),
             stdin: Box::new(tokio::io::stdin()),
             interrupt: Some(crate::interrupt::Interrupt::default()),
         }
@@ -51,6 +53,21 @@ impl Io {
             interrupt: None,
         };
         (io, captured)
+    }
+}
+
+/// A hidden environment variable for tests and recordings: `stdout`, `stderr`, or `1` (both)
+/// makes the process's streams count as terminals (spinners, `wrote FILE`, no binary on
+/// stdout), whatever they really are.
+pub const FORCE_TTY_ENV: &str = "LOOKER_FORCE_TTY";
+
+/// Which streams [`FORCE_TTY_ENV`]'s value forces: (stdout, stderr).
+fn forced_terminals(value: &str) -> (bool, bool) {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "all" => (true, true),
+        "stdout" => (true, false),
+        "stderr" => (false, true),
+        _ => (false, false),
     }
 }
 
@@ -150,14 +167,30 @@ impl Write for SyncCapture {
     }
 }
 
-/// A shared handle on stderr (the `-v` tracer, progress bars and error lines all write to it).
+/// A shared handle on stderr (the `-v` tracer, progress lines and error lines all write to it).
+///
+/// It knows whether a progress line ([`Stderr::progress`]) is on screen: any other output
+/// clears that line first, so that a message (an error, Ctrl-C's notice) starts on a fresh
+/// line and the next redraw puts the progress line back below it.
 #[derive(Clone)]
-pub struct Stderr(Arc<Mutex<Box<dyn Write + Send>>>);
+pub struct Stderr(Arc<Mutex<StderrState>>);
+
+struct StderrState {
+    writer: Box<dyn Write + Send>,
+    /// A progress line (without newline) is on screen.
+    progress_shown: bool,
+}
+
+/// Clears the line the cursor is on (`\r`, then erase to the end of the line).
+const CLEAR_LINE: &[u8] = b"\r\x1b[K";
 
 impl Stderr {
     /// Wraps a writer.
     pub fn new(writer: Box<dyn Write + Send>) -> Self {
-        Stderr(Arc::new(Mutex::new(writer)))
+        Stderr(Arc::new(Mutex::new(StderrState {
+            writer,
+            progress_shown: false,
+        })))
     }
 
     /// Writes one line (a newline is appended); write errors are ignored, as there is nowhere
@@ -166,11 +199,36 @@ impl Stderr {
         self.write(format!("{text}\n").as_bytes());
     }
 
-    /// Writes raw text (progress bars redraw their line with `\r`).
+    /// Writes raw text, after clearing a progress line if one is shown.
     pub fn write(&self, bytes: &[u8]) {
-        if let Ok(mut w) = self.0.lock() {
-            let _ = w.write_all(bytes);
-            let _ = w.flush();
+        if let Ok(mut state) = self.0.lock() {
+            if std::mem::take(&mut state.progress_shown) {
+                let _ = state.writer.write_all(CLEAR_LINE);
+            }
+            let _ = state.writer.write_all(bytes);
+            let _ = state.writer.flush();
+        }
+    }
+
+    /// Draws `text` as the progress line (it replaces the one shown; no newline). Only for a
+    /// terminal: the caller decides.
+    pub fn progress(&self, text: &str) {
+        if let Ok(mut state) = self.0.lock() {
+            let _ = state.writer.write_all(b"\r");
+            let _ = state.writer.write_all(text.as_bytes());
+            let _ = state.writer.write_all(b"\x1b[K");
+            let _ = state.writer.flush();
+            state.progress_shown = true;
+        }
+    }
+
+    /// Removes the progress line, if one is shown.
+    pub fn clear_progress(&self) {
+        if let Ok(mut state) = self.0.lock() {
+            if std::mem::take(&mut state.progress_shown) {
+                let _ = state.writer.write_all(CLEAR_LINE);
+                let _ = state.writer.flush();
+            }
         }
     }
 }

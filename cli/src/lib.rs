@@ -14,8 +14,8 @@
 //!
 //! Layout: [`args`] (the command line), [`table`] and `generated/` (the operation table written
 //! by `cargo xtask codegen`), [`api`] (describing an operation, checking its arguments),
-//! [`send`] (calling it: once, `--all`, `--wait`), [`shortcuts`] (`query`, `render`),
-//! [`config`] (settings and auth), [`output`] and [`jsonfmt`] (writing results), [`verbose`]
+//! [`send`] (calling it: once, `--all`, `--wait`), [`preflight`] (what is refused before sending), [`shortcuts`] (`query`, `render`), [`raw`] (`api GET /path`),
+//! [`config`] (settings and auth), [`profiles`] (which profile, `config ls|use`), [`output`] and [`jsonfmt`] (writing results), [`progress`] (spinners, bars, `wrote FILE`), [`verbose`]
 //! (`-v`), [`error`] (exit codes and the one-line error), [`interrupt`] (Ctrl-C).
 
 pub mod api;
@@ -36,6 +36,10 @@ pub mod login;
 pub mod markdown;
 pub mod mcp;
 pub mod output;
+pub mod preflight;
+pub mod profiles;
+pub mod progress;
+pub mod raw;
 pub mod send;
 pub mod shortcuts;
 pub mod table;
@@ -79,7 +83,14 @@ where
 
 async fn dispatch(argv: Vec<OsString>, io: &mut Io) -> Result<i32, CliError> {
     let cmd = args::command();
-    let (argv, operation) = args::split_api_args(&cmd, argv)?;
+    // `api METHOD /path` (a raw call), else `api <operation>` and the other commands.
+    let (argv, operation, raw_call) = match raw::split(&cmd, argv)? {
+        raw::Split::Raw(rest, call) => (rest, None, Some(call)),
+        raw::Split::Other(argv) => {
+            let (rest, operation) = args::split_api_args(&cmd, argv)?;
+            (rest, operation, None)
+        }
+    };
     let matches = match cmd.try_get_matches_from(argv) {
         Ok(m) => m,
         Err(e) => {
@@ -113,7 +124,10 @@ async fn dispatch(argv: Vec<OsString>, io: &mut Io) -> Result<i32, CliError> {
     let tracer = verbose::Tracer::new(io.stderr.clone());
     let work = async {
         match name {
-            "api" => api_command(sub, operation, &globals, io).await,
+            "api" => match raw_call {
+                Some(call) => raw::call(call, sub, &globals, io).await,
+                None => api_command(sub, operation, &globals, io).await,
+            },
             "me" => {
                 let op = table::find("me").ok_or_else(|| CliError::usage("no `me` operation"))?;
                 let none = args::OperationArgs::default();
@@ -126,6 +140,13 @@ async fn dispatch(argv: Vec<OsString>, io: &mut Io) -> Result<i32, CliError> {
             "logout" => login::logout(&globals, io).await,
             "login" => login::login(sub.get_flag("no-browser"), &globals, io).await,
             "completions" => completions(sub, io).await,
+            "config" => match sub.subcommand() {
+                Some(("use", m)) => {
+                    let name = m.get_one::<String>("name").map_or("", String::as_str);
+                    profiles::use_profile(name, &globals, io).await
+                }
+                _ => profiles::ls(&globals, io).await,
+            },
             other => Err(CliError::usage(format!("unknown command {other}"))),
         }
     };
@@ -205,7 +226,9 @@ async fn call(
     let prepared = api::prepare(op, op_args, body, io).await?;
     send::check_mode(op, mode)?;
     api::headers(globals)?;
-    api::shape(globals)?;
+    let shape = api::shape(globals)?;
+    let to_terminal = globals.output.is_none() && io.stdout_is_terminal;
+    preflight::check(&prepared, mode, &shape, to_terminal)?;
     let output = send::Output::open(globals).await?;
     let sdk = config::connect(globals).await?;
     send::call(&sdk, globals, prepared, mode, output, io).await

@@ -2,7 +2,6 @@
 //! for a terminal, or converted to ndjson, YAML, CSV or a table.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt as _};
@@ -10,8 +9,8 @@ use serde_json::{Map, Value};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use crate::error::CliError;
-use crate::io::Stderr;
 use crate::jsonfmt::{Layout, Relayout};
+pub use crate::progress::Progress;
 
 /// `--format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +65,8 @@ pub struct Sink<'a> {
     /// The temporary file, and the file it becomes on commit (`path`, or the file a symlink
     /// at `path` points to).
     staged: Option<(tempfile::TempPath, PathBuf)>,
+    /// Bytes written so far.
+    written: u64,
 }
 
 impl<'a> Sink<'a> {
@@ -76,6 +77,7 @@ impl<'a> Sink<'a> {
             terminal,
             path: None,
             staged: None,
+            written: 0,
         }
     }
 
@@ -115,6 +117,7 @@ impl<'a> Sink<'a> {
             terminal: false,
             path: Some(path.to_path_buf()),
             staged,
+            written: 0,
         })
     }
 
@@ -144,11 +147,23 @@ impl<'a> Sink<'a> {
         self.terminal
     }
 
+    /// The file named by `-o` (`None`: stdout).
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Bytes written so far.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
     async fn write(&mut self, bytes: &[u8]) -> Result<(), CliError> {
         self.writer
             .write_all(bytes)
             .await
-            .map_err(|e| self.io_error(e))
+            .map_err(|e| self.io_error(e))?;
+        self.written += bytes.len() as u64;
+        Ok(())
     }
 
     async fn flush(&mut self) -> Result<(), CliError> {
@@ -197,82 +212,6 @@ fn staged_file(
     Ok((file, temp))
 }
 
-/// A progress line on stderr (only drawn when stderr is a terminal).
-pub struct Progress {
-    stderr: Option<Stderr>,
-    total: Option<u64>,
-    done: u64,
-    started: Instant,
-    drawn: Instant,
-}
-
-impl Progress {
-    /// A progress line for `total` bytes (if known); drawn only if `stderr` is given.
-    pub fn new(stderr: Option<Stderr>, total: Option<u64>) -> Progress {
-        let now = Instant::now();
-        Progress {
-            stderr,
-            total,
-            done: 0,
-            started: now,
-            drawn: now,
-        }
-    }
-
-    fn advance(&mut self, n: usize) {
-        self.done += n as u64;
-        if self.stderr.is_some() && self.drawn.elapsed() >= Duration::from_millis(100) {
-            self.drawn = Instant::now();
-            self.draw();
-        }
-    }
-
-    fn draw(&self) {
-        let Some(stderr) = &self.stderr else { return };
-        let secs = self.started.elapsed().as_secs_f64().max(0.001);
-        let rate = human(self.done as f64 / secs);
-        let line = match self.total {
-            Some(total) if total > 0 => {
-                let pct = (self.done as f64 / total as f64 * 100.0).min(100.0);
-                let filled = (pct / 5.0) as usize;
-                format!(
-                    "\r[{}{}] {} / {} {pct:3.0}%  {rate}/s\x1b[K",
-                    "#".repeat(filled),
-                    " ".repeat(20 - filled.min(20)),
-                    human(self.done as f64),
-                    human(total as f64)
-                )
-            }
-            _ => format!("\r{}  {rate}/s\x1b[K", human(self.done as f64)),
-        };
-        stderr.write(line.as_bytes());
-    }
-
-    fn finish(&self) {
-        if let Some(stderr) = &self.stderr {
-            if self.started.elapsed() >= Duration::from_millis(100) {
-                stderr.write(b"\r\x1b[K");
-            }
-        }
-    }
-}
-
-/// `1.5 MiB`.
-fn human(bytes: f64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{value:.0} {}", UNITS[unit])
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
 /// A body arriving in chunks: a [`looker_sdk::ByteStream`], or bytes already read ([`once`]).
 pub trait Chunks: Stream<Item = looker_sdk::Result<Bytes>> + Unpin {}
 
@@ -296,7 +235,7 @@ pub async fn copy(
     }
     sink.flush().await?;
     progress.finish();
-    Ok(progress.done)
+    Ok(progress.done())
 }
 
 /// Writes a JSON answer in `shape`: streamed as sent or re-laid out (json, ndjson); parsed and

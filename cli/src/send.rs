@@ -11,6 +11,7 @@ use crate::error::CliError;
 use crate::interrupt::cancel_on_ctrl_c;
 use crate::io::Io;
 use crate::output::{self, Progress, Shape, Sink};
+use crate::progress::WaitDisplay;
 use crate::table::{Operation, Paging, Response, OPERATIONS};
 use crate::verbose::is_secret_header;
 
@@ -40,6 +41,15 @@ impl Task {
         match self {
             Task::Query | Task::Render => "id",
             Task::PdtBuild => "materialization_id",
+        }
+    }
+
+    /// How the spinner names the task before its first status poll answers.
+    fn noun(self) -> &'static str {
+        match self {
+            Task::Query => "query task",
+            Task::Render => "render task",
+            Task::PdtBuild => "PDT build",
         }
     }
 }
@@ -161,7 +171,8 @@ impl Output {
 }
 
 /// Runs `write` into the output and commits the result; when `write` fails, a file named by
-/// `-o` keeps what it had before (see [`Sink`]).
+/// `-o` keeps what it had before (see [`Sink`]). A completed `-o FILE` is reported on a
+/// terminal (`wrote FILE (12.3 MiB)`).
 async fn with_sink(
     output: Output,
     io: &mut Io,
@@ -172,7 +183,14 @@ async fn with_sink(
         None => Sink::stdout(&mut *io.stdout, io.stdout_is_terminal),
     };
     match write(&mut sink).await {
-        Ok(()) => sink.commit().await,
+        Ok(()) => {
+            let written = sink.path().map(|p| (p.to_path_buf(), sink.written()));
+            sink.commit().await?;
+            if let Some((path, bytes)) = written {
+                crate::progress::wrote(io, &path, bytes);
+            }
+            Ok(())
+        }
         Err(e) => {
             sink.discard().await;
             Err(e)
@@ -193,7 +211,16 @@ fn is_json(content_type: Option<&str>) -> Option<bool> {
     })
 }
 
-/// Writes one answer: JSON in the asked shape, anything else as sent (never to a terminal).
+/// Whether a content type is text a terminal can show (CSV, plain text, HTML, SVG, …).
+fn is_text(content_type: Option<&str>) -> bool {
+    let Some(mime) = content_type.and_then(|c| c.split(';').next()) else {
+        return false;
+    };
+    let mime = mime.trim().to_ascii_lowercase();
+    mime.starts_with("text/") || mime.ends_with("+xml") || mime == "application/xml"
+}
+
+/// Writes one answer: JSON in the asked shape, anything else as sent (text only to a terminal).
 pub async fn write_answer(
     body: impl output::Chunks,
     content_type: Option<&str>,
@@ -205,7 +232,7 @@ pub async fn write_answer(
     if is_json(content_type).unwrap_or(!raw_operation) {
         return output::json(body, sink, shape, progress).await;
     }
-    if sink.is_terminal() {
+    if sink.is_terminal() && !is_text(content_type) {
         return Err(CliError::Output(format!(
             "not writing {} to the terminal; use -o FILE or redirect stdout",
             content_type.unwrap_or("a binary answer")
@@ -238,10 +265,28 @@ pub async fn call(
     match mode {
         Mode::Once => {}
         Mode::All => return call_all(sdk, &prepared, &headers, &shape, output, io).await,
-        Mode::Wait => return call_wait(sdk, &prepared, &headers, &shape, output, io).await,
+        Mode::Wait => {
+            let verbose = g.verbose > 0;
+            return call_wait(sdk, &prepared, &headers, &shape, verbose, output, io).await;
+        }
     }
-    let stream = request(sdk, &prepared, &headers, &[]).stream().await?;
-    if g.verbose > 0 {
+    let raw = op.response == Response::Raw;
+    let request = request(sdk, &prepared, &headers, &[]);
+    send_once(request, raw, g.verbose > 0, shape, output, io).await
+}
+
+/// Sends one request and writes its answer: JSON in the asked shape, anything else as sent
+/// (`raw`: an answer without a JSON content type is bytes, not JSON).
+pub async fn send_once(
+    request: looker_sdk::RawRequest<'_>,
+    raw: bool,
+    verbose: bool,
+    shape: Shape,
+    output: Output,
+    io: &mut Io,
+) -> Result<(), CliError> {
+    let stream = request.stream().await?;
+    if verbose {
         // The status line comes from the SDK's span (verbose::Tracer), with every attempt.
         if let Some(ct) = stream.content_type() {
             io.stderr.line(&format!("< content-type: {ct}"));
@@ -250,7 +295,6 @@ pub async fn call(
             io.stderr.line(&format!("< content-length: {len}"));
         }
     }
-    let raw = op.response == Response::Raw;
     let stderr = (raw && io.stderr_is_terminal).then(|| io.stderr.clone());
     let mut progress = Progress::new(stderr, stream.content_length());
     let content_type = stream.content_type().map(str::to_owned);
@@ -330,6 +374,7 @@ async fn call_wait(
     prepared: &Prepared,
     headers: &[(String, String)],
     shape: &Shape,
+    verbose: bool,
     output: Output,
     io: &mut Io,
 ) -> Result<(), CliError> {
@@ -344,18 +389,21 @@ async fn call_wait(
         .ok()
         .and_then(|v| v.get(field).and_then(|id| id.as_str().map(str::to_owned)))
         .ok_or_else(|| CliError::Output(format!("`{}` answered without `{field}`", op.id)))?;
-    let watcher = status_watcher(io);
+    let display = WaitDisplay::new(io, verbose);
+    let what = format!("{} {id}", task.noun());
     match task {
         Task::Query => {
             // Streamed: a large result goes to `-o` or a pipe in constant memory.
-            let wait = sdk.wait_query_task(&id).on_status(watcher);
+            let wait = sdk.wait_query_task(&id).on_poll(display.observer());
             let canceller = wait.canceller();
-            let stream = cancel_on_ctrl_c(io.interrupt.as_ref(), canceller, wait.stream()).await?;
+            let waiting = cancel_on_ctrl_c(io.interrupt.as_ref(), canceller, wait.stream());
+            let stream = display.during(&what, waiting).await?;
             write_file(stream, shape, output, io).await
         }
         Task::PdtBuild => {
-            let wait = sdk.wait_pdt_build(&id).on_status(watcher);
-            let done = cancel_on_ctrl_c(io.interrupt.as_ref(), wait.canceller(), wait).await?;
+            let wait = sdk.wait_pdt_build(&id).on_poll(display.observer());
+            let waiting = cancel_on_ctrl_c(io.interrupt.as_ref(), wait.canceller(), wait);
+            let done = display.during(&what, waiting).await?;
             let json = serde_json::to_vec(&done)
                 .map_err(|e| CliError::Output(format!("cannot write the build's state: {e}")))?;
             let mut progress = Progress::new(None, None);
@@ -373,31 +421,11 @@ async fn call_wait(
             .await
         }
         Task::Render => {
-            let wait = sdk.wait_render_task(&id).on_status(watcher);
+            let wait = sdk.wait_render_task(&id).on_poll(display.observer());
             let canceller = wait.canceller();
-            let stream = cancel_on_ctrl_c(io.interrupt.as_ref(), canceller, wait.stream()).await?;
+            let waiting = cancel_on_ctrl_c(io.interrupt.as_ref(), canceller, wait.stream());
+            let stream = display.during(&what, waiting).await?;
             write_file(stream, shape, output, io).await
-        }
-    }
-}
-
-/// Shows a task's status changes on stderr when it is a terminal.
-pub fn status_watcher(
-    io: &Io,
-) -> impl FnMut(&looker_sdk::workflows::TaskProgress) + Send + 'static {
-    let stderr = io.stderr_is_terminal.then(|| io.stderr.clone());
-    move |p: &looker_sdk::workflows::TaskProgress| {
-        if let Some(stderr) = &stderr {
-            stderr.write(
-                format!(
-                    "\rwaiting for {} {}: {} ({:.0} s)\x1b[K",
-                    p.kind,
-                    p.id,
-                    p.status,
-                    p.elapsed.as_secs_f64()
-                )
-                .as_bytes(),
-            );
         }
     }
 }
@@ -410,9 +438,6 @@ pub async fn write_file(
     output: Output,
     io: &mut Io,
 ) -> Result<(), CliError> {
-    if io.stderr_is_terminal {
-        io.stderr.write(b"\r\x1b[K");
-    }
     let stderr = io.stderr_is_terminal.then(|| io.stderr.clone());
     let mut progress = Progress::new(stderr, stream.content_length());
     let content_type = stream.content_type().map(str::to_owned);

@@ -18,23 +18,55 @@ fn operation(id: &str) -> Result<&'static table::Operation, CliError> {
     })
 }
 
+/// The output formats of the CLI that are no result format of Looker's.
+const CLI_ONLY_FORMATS: [&str; 5] = ["table", "yaml", "yml", "ndjson", "jsonl"];
+
+/// Looker's result format and the CLI's output format of `looker query`: `--result-format` is
+/// Looker's, and `--format` then the CLI's; without `--result-format`, `--format` is Looker's
+/// (and a CLI-only format is refused, not sent to Looker as `/run/table`).
+fn query_formats(m: &ArgMatches, g: &Globals) -> Result<(String, Option<String>), CliError> {
+    match (m.get_one::<String>("result-format"), &g.format) {
+        (Some(result), output) => Ok((result.clone(), output.clone())),
+        (None, Some(format))
+            if CLI_ONLY_FORMATS.contains(&format.to_ascii_lowercase().as_str()) =>
+        {
+            Err(CliError::usage(format!(
+                "--format {format}: `looker query` sends --format to Looker as the result format, \
+                 and Looker has no {format} format; for the JSON result as {format}: \
+                 --result-format json --format {format}"
+            )))
+        }
+        (None, Some(format)) => Ok((format.clone(), None)),
+        (None, None) => Ok(("json".to_owned(), None)),
+    }
+}
+
 /// `looker query run <id>` (`run_query`) and `looker query inline FILE` (`run_inline_query`):
-/// `--format` is the result format sent to Looker (default `json`); the answer is streamed.
+/// Looker's result format from `--result-format` (or `--format` alone when it is one of Looker's),
+/// default `json`; the answer is streamed.
 pub async fn query(m: &ArgMatches, g: &Globals, io: &mut Io) -> Result<(), CliError> {
-    let format = g.format.clone().unwrap_or_else(|| "json".to_owned());
-    // `--format` went to Looker; the answer is shown as it comes.
-    let looker_format = Globals {
-        format: None,
+    let Some((name, sub)) = m.subcommand() else {
+        return Err(CliError::usage(
+            "looker query run|inline; see `looker query --help`",
+        ));
+    };
+    let (result_format, output_format) = query_formats(sub, g)?;
+    let g = Globals {
+        format: output_format,
         ..g.clone()
     };
-    let (op, positional, body) = match m.subcommand() {
-        Some(("run", sub)) => {
+    let (op, positional, body) = match name {
+        "run" => {
             let id = sub.get_one::<String>("id").cloned().unwrap_or_default();
-            (operation("run_query")?, vec![id, format], None)
+            (operation("run_query")?, vec![id, result_format], None)
         }
-        Some(("inline", sub)) => {
+        "inline" => {
             let file = sub.get_one::<String>("file").cloned().unwrap_or_default();
-            (operation("run_inline_query")?, vec![format], Some(file))
+            (
+                operation("run_inline_query")?,
+                vec![result_format],
+                Some(file),
+            )
         }
         _ => {
             return Err(CliError::usage(
@@ -47,9 +79,12 @@ pub async fn query(m: &ArgMatches, g: &Globals, io: &mut Io) -> Result<(), CliEr
         ..OperationArgs::default()
     };
     let prepared = api::prepare(op, args, body.as_deref(), io).await?;
-    let output = send::Output::open(&looker_format).await?;
-    let sdk = crate::config::connect(&looker_format).await?;
-    send::call(&sdk, &looker_format, prepared, Mode::Once, output, io).await
+    let shape = api::shape(&g)?;
+    let to_terminal = g.output.is_none() && io.stdout_is_terminal;
+    crate::preflight::check(&prepared, Mode::Once, &shape, to_terminal)?;
+    let output = send::Output::open(&g).await?;
+    let sdk = crate::config::connect(&g).await?;
+    send::call(&sdk, &g, prepared, Mode::Once, output, io).await
 }
 
 /// `looker render dashboard|look|query <id> --format pdf|png|jpg -o FILE [--width --height]`:
@@ -91,15 +126,18 @@ pub async fn render(m: &ArgMatches, g: &Globals, io: &mut Io) -> Result<(), CliE
     let shape = api::shape(&g)?;
     let output = send::Output::open(&g).await?;
     let sdk = crate::config::connect(&g).await?;
-    let watcher = send::status_watcher(io);
+    let display = crate::progress::WaitDisplay::new(io, g.verbose > 0);
     let wait = match target {
         "dashboard" => sdk.render_dashboard(&id, &format, width, height),
         "look" => sdk.render_look(&id, &format, width, height),
         _ => sdk.render_query(&id, &format, width, height),
     };
-    let wait = wait.on_status(watcher);
+    let wait = wait.on_poll(display.observer());
     let canceller = wait.canceller();
-    let stream =
-        crate::interrupt::cancel_on_ctrl_c(io.interrupt.as_ref(), canceller, wait.stream()).await?;
+    let waiting =
+        crate::interrupt::cancel_on_ctrl_c(io.interrupt.as_ref(), canceller, wait.stream());
+    let stream = display
+        .during(&format!("{target} {id} render"), waiting)
+        .await?;
     send::write_file(stream, &shape, output, io).await
 }

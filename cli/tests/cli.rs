@@ -676,7 +676,16 @@ fn profiles_and_precedence() {
         &[],
     );
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("[prod]"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("no profile `prod` in"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("profiles: Looker, dev"),
+        "{}",
+        run.stderr
+    );
     std::fs::remove_file(scratch.path("looker.ini")).unwrap();
     let run = run_plain(&scratch, &["me", "--profile", "dev"], &[]);
     assert_eq!(run.code, 2, "{}", run.stderr);
@@ -870,10 +879,7 @@ fn connection_flags_are_checked_before_anything_is_sent() {
     let server = Server::start();
     let scratch = Scratch::new();
     for (args, needle) in [
-        (
-            vec!["me", "--ca-cert", "/nonexistent/ca.pem"],
-            "ca_cert_file",
-        ),
+        (vec!["me", "--ca-cert", "/nonexistent/ca.pem"], "--ca-cert"),
         (vec!["me", "--timeout", "soon"], "--timeout"),
         (vec!["me", "--verify-ssl=maybe"], "--verify-ssl"),
         (vec!["me", "--proxy", "::not a url"], "proxy"),

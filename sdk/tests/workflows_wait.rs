@@ -85,6 +85,35 @@ async fn a_query_task_completes_after_n_polls() {
 }
 
 #[tokio::test]
+async fn on_poll_sees_every_poll_with_its_count() {
+    let fake = Fake::default();
+    let base = fake
+        .start(query_task_server(
+            &["added", "running", "running", "complete"],
+            r#"[]"#,
+        ))
+        .await;
+    let sdk = builder(&base).build().unwrap();
+    let seen: Arc<Mutex<Vec<(String, u32)>>> = Arc::default();
+    let observed = seen.clone();
+    sdk.wait_query_task("t1")
+        .policy(fast())
+        .on_poll(move |p: &TaskProgress| observed.lock().unwrap().push((p.status.clone(), p.polls)))
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(
+        seen,
+        [
+            ("added".to_owned(), 1),
+            ("running".to_owned(), 2),
+            ("running".to_owned(), 3)
+        ]
+    );
+}
+
+#[tokio::test]
 async fn a_query_result_streams_and_a_202_result_is_asked_for_again() {
     // 3 MiB of CSV; the first results call answers 202 (not ready yet).
     let csv: &'static [u8] = Box::leak(

@@ -16,6 +16,8 @@ use axum::response::Response;
 pub const CLIENT_ID: &str = "cli-test-id";
 pub const CLIENT_SECRET: &str = "cli-test-SECRET-value";
 pub const TOKEN: &str = "TOKEN-admin-1b2c3d";
+/// A client id whose login the fake refuses with 401 (any other wrong one gets Looker's 404).
+pub const UNAUTHORIZED_CLIENT_ID: &str = "cli-test-401";
 pub const SUDO_TOKEN: &str = "TOKEN-sudo-7-e4f5";
 
 /// The `/user` answer: a field no SDK knows and a number no f64 holds, to prove pass-through.
@@ -99,6 +101,10 @@ async fn answer(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Re
         ("POST", "/login") => {
             let form = url_pairs(std::str::from_utf8(&body).unwrap_or(""));
             let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+            if get("client_id").as_deref() == Some(UNAUTHORIZED_CLIENT_ID) {
+                // Some servers refuse unknown credentials with 401 rather than Looker's 404.
+                return json(StatusCode::UNAUTHORIZED, r#"{"message":"Unauthorized"}"#);
+            }
             if get("client_id").as_deref() == Some(CLIENT_ID)
                 && get("client_secret").as_deref() == Some(CLIENT_SECRET)
             {
@@ -198,10 +204,18 @@ async fn answer(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Re
         ("POST", "/query_tasks") => {
             // Query `slow` and `hang` make tasks that never finish; any other makes `q1`.
             let task: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+            // Query `timed-N` makes a task that runs for N ms from now.
             let id = match task["query_id"].as_str() {
-                Some("slow") => "q-slow",
-                Some("hang") => "q-hang",
-                _ => "q1",
+                Some("slow") => "q-slow".to_owned(),
+                Some("hang") => "q-hang".to_owned(),
+                Some(q) if q.starts_with("timed-") => {
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .unwrap()
+                        .as_millis();
+                    format!("q-{q}-{now}")
+                }
+                _ => "q1".to_owned(),
             };
             json(
                 StatusCode::OK,
@@ -223,6 +237,41 @@ async fn answer(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Re
         ("DELETE", "/running_queries/q-slow") => {
             Response::builder().status(204).body(Body::empty()).unwrap()
         }
+        ("GET", p) if p.starts_with("/query_tasks/q-timed-") && p.ends_with("/results") => {
+            Response::builder()
+                .header("content-type", "text/csv")
+                .body(Body::from("orders.count\r\n3\r\n"))
+                .unwrap()
+        }
+        ("GET", p) if p.starts_with("/query_tasks/q-timed-") => {
+            // q-timed-<run ms>-<created at, ms since the epoch>
+            let mut parts = p["/query_tasks/q-timed-".len()..].split('-');
+            let run: u128 = parts.next().and_then(|n| n.parse().ok()).unwrap_or(0);
+            let created: u128 = parts.next().and_then(|n| n.parse().ok()).unwrap_or(0);
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis();
+            let status = if now >= created + run {
+                "complete"
+            } else {
+                "running"
+            };
+            json(
+                StatusCode::OK,
+                &format!(r#"{{"id":"{}","status":"{status}"}}"#, &p[13..]),
+            )
+        }
+        // A path the spec does not list: echoes the query string and the body.
+        (m, "/custom/echo") => json(
+            StatusCode::OK,
+            &serde_json::json!({
+                "method": m,
+                "query": query,
+                "body": String::from_utf8_lossy(&body),
+            })
+            .to_string(),
+        ),
         ("GET", "/query_tasks/q1") => json(StatusCode::OK, r#"{"id":"q1","status":"complete"}"#),
         ("GET", "/query_tasks/q1/results") => Response::builder()
             .header("content-type", "text/csv")

@@ -131,8 +131,8 @@ impl PollPolicy {
     }
 }
 
-/// A waiter's view of its task, given to a waiter's `on_status`
-/// observer whenever the task's status changes.
+/// A waiter's view of its task, given to a waiter's `on_status` observer whenever the task's
+/// status changes (to an `on_poll` observer after every poll).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct TaskProgress {

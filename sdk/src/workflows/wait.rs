@@ -113,6 +113,18 @@ macro_rules! wait_options {
                 observer: impl FnMut(&crate::workflows::TaskProgress) + Send + 'a,
             ) -> Self {
                 self.watch.observer = Some(Box::new(observer));
+                self.watch.every_poll = false;
+                self
+            }
+
+            /// Calls `observer` after every status poll that finds the task still running
+            /// (for a display that shows the poll count), not only when the status changes.
+            pub fn on_poll(
+                mut self,
+                observer: impl FnMut(&crate::workflows::TaskProgress) + Send + 'a,
+            ) -> Self {
+                self.watch.observer = Some(Box::new(observer));
+                self.watch.every_poll = true;
                 self
             }
 
@@ -247,6 +259,8 @@ pub(crate) type Observer<'a> = Box<dyn FnMut(&TaskProgress) + Send + 'a>;
 pub(crate) struct Watch<'a> {
     pub(crate) policy: PollPolicy,
     pub(crate) observer: Option<Observer<'a>>,
+    /// The observer is called after every poll (`on_poll`), not only on a change (`on_status`).
+    pub(crate) every_poll: bool,
     pub(crate) canceller: Canceller,
     /// When the wait began (set by the first step: the creating call or the first poll).
     started: Option<Instant>,
@@ -322,7 +336,7 @@ where
                 retry_after,
             })) => {
                 failed_in_a_row = 0;
-                if last_status.as_deref() != Some(status.as_str()) {
+                if watch.every_poll || last_status.as_deref() != Some(status.as_str()) {
                     if let Some(observer) = watch.observer.as_mut() {
                         observer(&TaskProgress {
                             kind,
