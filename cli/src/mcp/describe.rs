@@ -68,12 +68,20 @@ pub fn describe(op: &Operation, policy: &Policy) -> Value {
     example.insert("params".into(), Value::Object(required));
     let body = match op.body {
         Body::Json { ty, required } => {
-            let skeleton = op
-                .template()
-                .and_then(|t| serde_json::from_str::<Value>(t).ok())
+            let template = op.template();
+            let skeleton = template
+                .and_then(|t| serde_json::from_str::<Value>(t.all).ok())
                 .unwrap_or(Value::Null);
+            let fields: Vec<Value> = template
+                .map(|t| {
+                    t.fields
+                        .iter()
+                        .map(|f| json!({"name": f.name, "type": f.ty, "required": f.required}))
+                        .collect()
+                })
+                .unwrap_or_default();
             example.insert("body".into(), skeleton.clone());
-            json!({"type": ty, "required": required, "writable_fields": skeleton,
+            json!({"type": ty, "required": required, "fields": fields, "writable_fields": skeleton,
                    "note": "only writable fields are listed; nested objects stop at depth 2; an enum shows its first value"})
         }
         Body::Text { required } => json!({"type": "text", "required": required}),
