@@ -212,6 +212,20 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// Paging through a list broke the paging protocol: the server ignores `offset` (it
+    /// answers the same page again, even far past the end of any list), a page repeats the
+    /// items of the one before it (the same `id`s), or a continuation token repeats. The
+    /// [`Paginator`](crate::workflows::Paginator) stops rather than loop forever or return
+    /// items twice; the items before the failing page were delivered.
+    Paging {
+        /// Operation name (e.g. `search_users`).
+        operation: String,
+        /// What the server did, and at which offset or token.
+        message: String,
+        /// The request that failed while checking the server (the probe past the end), if
+        /// that is what ended paging.
+        source: Option<Box<Error>>,
+    },
     /// A long-running task ended without a result: `error`, `failure`, `killed`, `expired`,
     /// a task the server no longer knows (`not_found`), or `cancelled` by the caller.
     Task {
@@ -397,6 +411,9 @@ impl fmt::Display for Error {
             Error::Request { operation, message } => {
                 write!(f, "could not build the request for `{operation}`: {message}")
             }
+            Error::Paging {
+                operation, message, ..
+            } => write!(f, "paging `{operation}` failed: {message}"),
             Error::Task {
                 kind,
                 id,
@@ -435,6 +452,10 @@ impl std::error::Error for Error {
         match self {
             Error::Transport { source, .. } => Some(source),
             Error::Auth {
+                source: Some(inner),
+                ..
+            }
+            | Error::Paging {
                 source: Some(inner),
                 ..
             } => Some(inner.as_ref()),

@@ -14,6 +14,7 @@
 
 #[cfg(feature = "project")]
 mod deploy;
+mod link_header;
 pub mod paginate;
 #[cfg(feature = "derived_table")]
 mod pdt;
@@ -24,6 +25,7 @@ mod pool;
 mod query;
 #[cfg(feature = "render_task")]
 mod render;
+mod repeated_page;
 #[cfg(any(
     feature = "derived_table",
     feature = "project",
