@@ -696,3 +696,29 @@ async fn identical_token_pages_without_ids_are_data() {
     assert_eq!(reports.len(), 5);
     assert_eq!(fake.calls().len(), 3);
 }
+
+#[tokio::test]
+async fn the_raw_paginator_names_its_operation_in_paging_errors() {
+    let fake = Fake::default();
+    let base = fake
+        .start(handler(|_, _| {
+            json(StatusCode::OK, serde_json::json!([{"name": "all"}]))
+        }))
+        .await;
+    let sdk = builder(&base).build().unwrap();
+    let error = sdk
+        .request(reqwest::Method::GET, "/groups/search")
+        .operation("search_groups")
+        .paginate::<serde_json::Value>()
+        .page_size(1)
+        .collect_all()
+        .await
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("paging `search_groups` failed: the server ignores `offset`"),
+        "{error}"
+    );
+    assert_eq!(fake.calls().len(), 3, "two pages and one probe");
+}
