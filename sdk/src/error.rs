@@ -212,20 +212,6 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
-    /// Paging through a list broke the paging protocol: the server ignores `offset` (it
-    /// answers the same page again, even far past the end of any list), a page repeats the
-    /// items of the one before it (the same `id`s), or a continuation token repeats. The
-    /// [`Paginator`](crate::workflows::Paginator) stops rather than loop forever or return
-    /// items twice; the items before the failing page were delivered.
-    Paging {
-        /// Operation name (e.g. `search_users`).
-        operation: String,
-        /// What the server did, and at which offset or token.
-        message: String,
-        /// The request that failed while checking the server (the probe past the end), if
-        /// that is what ended paging.
-        source: Option<Box<Error>>,
-    },
     /// A long-running task ended without a result: `error`, `failure`, `killed`, `expired`,
     /// a task the server no longer knows (`not_found`), or `cancelled` by the caller.
     Task {
@@ -251,6 +237,21 @@ pub enum Error {
         polls: u32,
         /// The last status seen, if any poll answered.
         last_status: Option<String>,
+    },
+    // Last: a variant added in the middle renumbers the ones after it (cargo-semver-checks).
+    /// Paging through a list broke the paging protocol: the server ignores `offset` (it
+    /// answers the same page again, even far past the end of any list), a page repeats the
+    /// items of the one before it (the same `id`s), or a continuation token repeats. The
+    /// [`Paginator`](crate::workflows::Paginator) stops rather than loop forever or return
+    /// items twice; the items before the failing page were delivered.
+    Paging {
+        /// Operation name (e.g. `search_users`).
+        operation: String,
+        /// What the server did, and at which offset or token.
+        message: String,
+        /// The request that failed while checking the server (the probe past the end), if
+        /// that is what ended paging.
+        source: Option<Box<Error>>,
     },
 }
 
