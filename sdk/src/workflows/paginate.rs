@@ -18,8 +18,8 @@
 //! and it is also what a server that ignores `offset` sends forever. The paginator never loops
 //! and never returns the same objects twice, without failing such data:
 //!
-//! 1. A page that differs from the one before it is delivered (the only cost of the check is
-//!    comparing the bytes of two pages).
+//! 1. A page that differs from the one before it is delivered (the check costs one comparison
+//!    of two pages' bytes).
 //! 2. A repeated page whose items all carry an `id` holds the same objects again: the stream
 //!    ends with [`Error::Paging`] (the server ignores `offset`, or the list changed while it
 //!    was paged). No extra request.
@@ -125,8 +125,8 @@ pub(crate) use paginated;
 /// A page identical to the one before it is never looped on and never returns the same
 /// objects twice: with `id`s it ends the stream with [`Error::Paging`]; without (`fields`
 /// narrowing the items), one request past the end tells data from a server that ignores
-/// `offset`: see [Repeated pages](crate::workflows::paginate#repeated-pages) for how it decides (at most one extra
-/// request per listing).
+/// `offset`: see [Repeated pages](crate::workflows::paginate#repeated-pages) for how it
+/// decides (at most one extra request per listing).
 #[must_use = "a paginator does nothing until it is polled"]
 pub struct Paginator<'a, T> {
     setup: Option<Setup<'a>>,
@@ -474,11 +474,7 @@ impl<'a> Pager<'a> {
                     self.state.done = true;
                     return Poll::Ready(Some(Err(paging_error(&response, message, None))));
                 }
-                Verdict::Probe { offset: probe_at } => {
-                    let held_at = match self.state.cursor {
-                        Cursor::Offset(offset) => offset,
-                        Cursor::Token { .. } => 0, // never: token pages are not probed
-                    };
+                Verdict::Probe { held_at, probe_at } => {
                     tracing::debug!(
                         operation = response.operation,
                         held_at,

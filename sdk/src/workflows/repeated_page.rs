@@ -33,8 +33,9 @@ pub(crate) enum Position<'a> {
 pub(crate) enum Verdict {
     /// Deliver it.
     Deliver,
-    /// Hold it and ask once at this offset (with `limit=1`), then [`RepeatCheck::settle`].
-    Probe { offset: u64 },
+    /// Hold it (it was asked at offset `held_at`) and ask once at offset `probe_at`, with
+    /// `limit=1`; then [`RepeatCheck::settle`].
+    Probe { held_at: u64, probe_at: u64 },
     /// Stop paging with this message.
     Fail(String),
 }
@@ -74,7 +75,8 @@ impl RepeatCheck {
             Position::Token { .. } => Verdict::Deliver,
             Position::Offset(_) if self.offset_honoured => Verdict::Deliver,
             Position::Offset(offset) => Verdict::Probe {
-                offset: total.filter(|&t| t > offset).unwrap_or(PAST_ANY_END),
+                held_at: offset,
+                probe_at: total.filter(|&t| t > offset).unwrap_or(PAST_ANY_END),
             },
         }
     }
@@ -178,7 +180,8 @@ mod tests {
         assert_eq!(
             check.judge(&same, Position::Offset(2), None),
             Verdict::Probe {
-                offset: PAST_ANY_END
+                held_at: 2,
+                probe_at: PAST_ANY_END
             }
         );
         assert!(check.settle(2, PAST_ANY_END, Ok(page(" [] "))).is_ok());
@@ -195,13 +198,17 @@ mod tests {
         check.judge(&same, Position::Offset(0), Some(9));
         assert_eq!(
             check.judge(&same, Position::Offset(1), Some(9)),
-            Verdict::Probe { offset: 9 }
+            Verdict::Probe {
+                held_at: 1,
+                probe_at: 9
+            }
         );
         // A total behind the page cannot be past the end.
         assert_eq!(
             check.judge(&same, Position::Offset(12), Some(9)),
             Verdict::Probe {
-                offset: PAST_ANY_END
+                held_at: 12,
+                probe_at: PAST_ANY_END
             }
         );
     }
