@@ -15,7 +15,8 @@ pub mod exit {
     pub const USAGE: i32 = 2;
     /// Authentication failed.
     pub const AUTH: i32 = 3;
-    /// Server error (5xx after retries), transport error or timeout.
+    /// Server error (5xx after retries), transport error or timeout; a server that breaks the
+    /// paging protocol under `--all` (it ignores `offset`).
     pub const SERVER: i32 = 4;
     /// Stopped by Ctrl-C (128 + SIGINT, as shells report it); a cancelled wait too.
     pub const INTERRUPTED: i32 = 130;
@@ -88,6 +89,8 @@ pub fn sdk_exit_code(e: &SdkError) -> i32 {
         // A task the server ran and failed (query error, render failure) is the API's answer.
         SdkError::Task { status, .. } if status == "cancelled" => exit::INTERRUPTED,
         SdkError::Task { .. } => exit::API,
+        // `--all` met a server that ignores `offset` or repeats its items: the server's fault.
+        SdkError::Paging { .. } => exit::SERVER,
         // Transport, Timeout, TaskDeadline (waited too long), Decode (the server sent something
         // unreadable), and any variant a newer SDK adds.
         _ => exit::SERVER,

@@ -330,7 +330,8 @@ async fn call_all(
             .find(|(n, _)| *n == name)
             .map(|(_, v)| v)
     };
-    let request = request(sdk, prepared, headers, &["limit", "offset"]);
+    // Named, so that a paging error says which operation failed to page.
+    let request = request(sdk, prepared, headers, &["limit", "offset"]).operation(op.id);
     let pages = match op.paging {
         Paging::None => return check_mode(op, Mode::All),
         Paging::Offset => {

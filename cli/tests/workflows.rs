@@ -79,6 +79,58 @@ fn all_streams_every_page_and_stops_on_the_empty_page_after_a_full_one() {
 }
 
 #[test]
+fn all_reports_a_server_ignoring_offset_as_a_paging_error_not_a_request_error() {
+    let server = Server::start();
+    let scratch = Scratch::new();
+    let run = run(
+        &server,
+        &scratch,
+        &[
+            "api",
+            "search_groups",
+            "--all",
+            "--limit",
+            "2",
+            "--format",
+            "ndjson",
+        ],
+    );
+    assert_eq!(run.code, 4, "the server's fault: {}", run.stderr);
+    assert!(
+        run.stderr.starts_with(
+            "looker: paging `search_groups` failed: the server ignores `offset`: the page at \
+             offset 2 repeats the page before it"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("could not build the request"),
+        "{}",
+        run.stderr
+    );
+    // The first page was written; the repeated one was not.
+    assert_eq!(
+        run.stdout_text().lines().count(),
+        2,
+        "{}",
+        run.stdout_text()
+    );
+    let offsets: Vec<String> = server
+        .seen_at("/api/4.0/groups/search")
+        .iter()
+        .map(|s| {
+            s.query_pairs()
+                .into_iter()
+                .find(|(k, _)| k == "offset")
+                .map(|(_, v)| v)
+                .unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(offsets, ["0", "2", "2147483647"], "two pages and one probe");
+}
+
+#[test]
 fn render_waits_for_the_task_and_writes_the_file() {
     let server = Server::start();
     let scratch = Scratch::new();

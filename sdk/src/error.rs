@@ -244,6 +244,21 @@ pub enum Error {
         /// The last status seen, if any poll answered.
         last_status: Option<String>,
     },
+    // Last: a variant added in the middle renumbers the ones after it (cargo-semver-checks).
+    /// Paging through a list broke the paging protocol: the server ignores `offset` (it
+    /// answers the same page again, even far past the end of any list), a page repeats the
+    /// items of the one before it (the same `id`s), or a continuation token repeats. The
+    /// [`Paginator`](crate::workflows::Paginator) stops rather than loop forever or return
+    /// items twice; the items before the failing page were delivered.
+    Paging {
+        /// Operation name (e.g. `search_users`).
+        operation: String,
+        /// What the server did, and at which offset or token.
+        message: String,
+        /// The request that failed while checking the server (the probe past the end), if
+        /// that is what ended paging.
+        source: Option<Box<Error>>,
+    },
 }
 
 /// The kinds of long-running tasks the [`workflows`](crate::workflows) wait for.
@@ -411,6 +426,9 @@ impl fmt::Display for Error {
             Error::Request { operation, message } => {
                 write!(f, "could not build the request for `{operation}`: {message}")
             }
+            Error::Paging {
+                operation, message, ..
+            } => write!(f, "paging `{operation}` failed: {message}"),
             Error::Task {
                 kind,
                 id,
@@ -449,6 +467,10 @@ impl std::error::Error for Error {
         match self {
             Error::Transport { source, .. } => Some(source),
             Error::Auth {
+                source: Some(inner),
+                ..
+            }
+            | Error::Paging {
                 source: Some(inner),
                 ..
             } => Some(inner.as_ref()),

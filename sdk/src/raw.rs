@@ -41,6 +41,15 @@ impl<'a> RawRequest<'a> {
         }
     }
 
+    /// Names the request in errors and `looker.request` tracing spans (default `raw_request`):
+    /// a caller that knows which operation it sends, like the `looker` CLI, passes its
+    /// `operationId`, so that an error reads "paging `search_groups` failed", not
+    /// "paging `raw_request` failed".
+    pub fn operation(mut self, name: &'static str) -> Self {
+        self.parts.operation = name;
+        self
+    }
+
     /// Sets (replaces) a query parameter.
     pub fn query(mut self, name: impl Into<String>, value: impl QueryValue) -> Self {
         self.parts

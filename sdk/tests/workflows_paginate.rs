@@ -195,10 +195,12 @@ async fn a_server_ignoring_offset_ends_the_stream_with_an_error() {
     };
     assert_eq!(items, 3, "the first page is delivered");
     assert!(stream.next().await.is_none(), "nothing after the error");
-    assert_eq!(fake.calls().len(), 2);
+    assert_eq!(fake.calls().len(), 2, "the same ids need no probe");
+    assert!(matches!(error, Error::Paging { .. }), "{error:?}");
     let message = error.to_string();
     assert!(
-        message.contains("same items") && message.contains("offset"),
+        message.contains("page at offset 3 has the same items (the same `id`s)")
+            && message.contains("ignores `offset`"),
         "{message}"
     );
 }
@@ -476,4 +478,247 @@ async fn a_decode_failure_on_a_page_is_reported_with_its_path() {
         Error::Decode { json_path, .. } => assert_eq!(json_path, "[0].email"),
         other => panic!("{other:?}"),
     }
+}
+
+/// Short pages of 2 (a server capping `limit`) over 5 users, with a `Link` header made by
+/// `link` from the next offset: the list goes on only as long as the paginator finds `next`.
+async fn users_behind_links(link: fn(usize) -> Vec<String>) -> (Fake, Vec<String>) {
+    let fake = Fake::default();
+    let base = fake
+        .start(handler(move |seen, _| {
+            let offset = num(seen, "offset").unwrap_or(0);
+            let end = (offset + 2).min(5);
+            let page: Vec<_> = (offset..end)
+                .map(|i| serde_json::json!({"id": i.to_string(), "email": format!("u{i}@x")}))
+                .collect();
+            let mut r = json(StatusCode::OK, serde_json::Value::Array(page));
+            if end < 5 {
+                for value in link(end) {
+                    r.headers_mut().append("link", value.parse().unwrap());
+                }
+            }
+            r
+        }))
+        .await;
+    let sdk = builder(&base).build().unwrap();
+    let users = sdk
+        .search_users()
+        .fields("id,email")
+        .paginate()
+        .page_size(10)
+        .collect_all()
+        .await
+        .unwrap();
+    (fake, users.into_iter().map(|u| u.id.unwrap()).collect())
+}
+
+#[tokio::test]
+async fn a_next_link_whose_url_has_commas_is_followed() {
+    let (fake, got) = users_behind_links(|next| {
+        vec![format!(
+            "<http://h/api/4.0/users/search?fields=id,email&offset={next}&limit=2>; rel=\"next\""
+        )]
+    })
+    .await;
+    assert_eq!(got, ids(0..5));
+    let offsets: Vec<_> = fake.calls().iter().map(|s| num(s, "offset")).collect();
+    assert_eq!(offsets, vec![Some(0), Some(2), Some(4)]);
+    assert!(fake
+        .calls()
+        .iter()
+        .all(|s| param(s, "fields").as_deref() == Some("id,email")));
+}
+
+#[tokio::test]
+async fn next_is_found_among_quoted_commas_several_rels_and_several_link_headers() {
+    let (_, got) = users_behind_links(|next| {
+        vec![
+            "<http://h/api/4.0/users/search?fields=id,email&offset=0>; rel=\"first\"; \
+             title=\"page one, \\\"the first\\\"\""
+                .to_owned(),
+            format!(
+                "<http://h/api/4.0/users/search?offset={next}&fields=id,email>; \
+                 title=\"a, b; c\"; REL=\"Next last\""
+            ),
+        ]
+    })
+    .await;
+    assert_eq!(got, ids(0..5));
+}
+
+/// `n` users narrowed by `fields=role_ids` (every item `{"role_ids":["2"]}`, so full pages
+/// are byte-identical), served honouring limit and offset.
+fn same_role_users(total: usize, headers: PageHeaders) -> common::Handler {
+    handler(move |seen, _| {
+        let offset = num(seen, "offset").unwrap_or(0);
+        let limit = num(seen, "limit").unwrap_or(total);
+        let end = (offset.saturating_add(limit)).min(total);
+        let page: Vec<_> = (offset.min(end)..end)
+            .map(|_| serde_json::json!({"role_ids": ["2"]}))
+            .collect();
+        let mut response = json(StatusCode::OK, serde_json::Value::Array(page));
+        for (k, v) in headers(seen, offset, limit, total) {
+            response.headers_mut().insert(
+                axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        response
+    })
+}
+
+async fn role_ids(base: &str, page_size: u32) -> looker_sdk::Result<Vec<Vec<String>>> {
+    let sdk = builder(base).build().unwrap();
+    let users = sdk
+        .search_users()
+        .fields("role_ids")
+        .paginate()
+        .page_size(page_size)
+        .collect_all()
+        .await?;
+    Ok(users.into_iter().map(|u| u.role_ids.unwrap()).collect())
+}
+
+#[tokio::test]
+async fn identical_pages_narrowed_by_fields_are_data_after_one_probe() {
+    let fake = Fake::default();
+    let base = fake.start(same_role_users(10, no_headers)).await;
+    // Three full pages, byte-identical, then a short one.
+    let got = role_ids(&base, 3).await.unwrap();
+    assert_eq!(got, vec![vec!["2".to_owned()]; 10]);
+    let asked: Vec<_> = fake
+        .calls()
+        .iter()
+        .map(|s| (num(s, "offset"), num(s, "limit")))
+        .collect();
+    assert_eq!(
+        asked,
+        vec![
+            (Some(0), Some(3)),
+            (Some(3), Some(3)),
+            // The probe, once: far past any end, where a server honouring offset has nothing.
+            (Some(2_147_483_647), Some(1)),
+            (Some(6), Some(3)),
+            (Some(9), Some(3)),
+        ]
+    );
+    assert!(
+        fake.calls()
+            .iter()
+            .all(|s| param(s, "fields").as_deref() == Some("role_ids")),
+        "the probe is the same search"
+    );
+}
+
+#[tokio::test]
+async fn the_probe_asks_at_x_total_count_when_the_server_sends_it() {
+    let fake = Fake::default();
+    let base = fake.start(same_role_users(7, total_count)).await;
+    assert_eq!(role_ids(&base, 3).await.unwrap().len(), 7);
+    let offsets: Vec<_> = fake.calls().iter().map(|s| num(s, "offset")).collect();
+    assert_eq!(offsets, vec![Some(0), Some(3), Some(7), Some(6)]);
+}
+
+#[tokio::test]
+async fn a_server_ignoring_offset_on_items_without_ids_is_an_error_after_one_probe() {
+    let fake = Fake::default();
+    let base = fake
+        .start(handler(|_, _| {
+            json(
+                StatusCode::OK,
+                serde_json::Value::Array(vec![serde_json::json!({"role_ids": ["2"]}); 3]),
+            )
+        }))
+        .await;
+    let sdk = builder(&base).build().unwrap();
+    let mut stream = sdk
+        .search_users()
+        .fields("role_ids")
+        .paginate()
+        .page_size(3);
+    let mut items = 0;
+    let error = loop {
+        match stream.next().await {
+            Some(Ok(_)) => items += 1,
+            Some(Err(e)) => break e,
+            None => panic!("the stream ended without noticing the server ignores offset"),
+        }
+    };
+    assert_eq!(
+        items, 3,
+        "the first page only: the repeated one is not delivered"
+    );
+    assert!(stream.next().await.is_none(), "nothing after the error");
+    assert_eq!(fake.calls().len(), 3, "two pages and one probe");
+    match &error {
+        Error::Paging { operation, .. } => assert_eq!(operation, "search_users"),
+        other => panic!("{other:?}"),
+    }
+    let message = error.to_string();
+    assert!(
+        message.starts_with("paging `search_users` failed: ")
+            && message.contains("ignores `offset`")
+            && !message.contains("could not build the request"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn identical_token_pages_without_ids_are_data() {
+    let fake = Fake::default();
+    let base = fake
+        .start(handler(|seen, _| {
+            let (count, next) = match param(seen, "next_page_token").as_deref() {
+                None => (2, Some("t1")),
+                Some("t1") => (2, Some("t2")),
+                _ => (1, None),
+            };
+            let mut r = json(
+                StatusCode::OK,
+                serde_json::Value::Array(vec![serde_json::json!({"title": "Q"}); count]),
+            );
+            if let Some(token) = next {
+                r.headers_mut()
+                    .insert("x-next-page-token", token.parse().unwrap());
+            }
+            r
+        }))
+        .await;
+    let sdk = builder(&base).build().unwrap();
+    let reports = sdk
+        .search_reports()
+        .fields("title")
+        .paginate()
+        .page_size(2)
+        .collect_all()
+        .await
+        .unwrap();
+    assert_eq!(reports.len(), 5);
+    assert_eq!(fake.calls().len(), 3);
+}
+
+#[tokio::test]
+async fn the_raw_paginator_names_its_operation_in_paging_errors() {
+    let fake = Fake::default();
+    let base = fake
+        .start(handler(|_, _| {
+            json(StatusCode::OK, serde_json::json!([{"name": "all"}]))
+        }))
+        .await;
+    let sdk = builder(&base).build().unwrap();
+    let error = sdk
+        .request(reqwest::Method::GET, "/groups/search")
+        .operation("search_groups")
+        .paginate::<serde_json::Value>()
+        .page_size(1)
+        .collect_all()
+        .await
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("paging `search_groups` failed: the server ignores `offset`"),
+        "{error}"
+    );
+    assert_eq!(fake.calls().len(), 3, "two pages and one probe");
 }

@@ -103,12 +103,46 @@ async fn paginate_refuses_a_server_that_ignores_offset() {
         .collect_all()
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("ignoring `offset`"), "{err}");
+    assert!(err.to_string().contains("ignores `offset`"), "{err}");
+    assert!(matches!(err, Error::Paging { .. }), "{err:?}");
     assert_eq!(
         kit.operations().len(),
         2,
         "stopped at the first repeated page"
     );
+}
+
+#[tokio::test]
+async fn paginate_takes_identical_pages_without_ids_as_data_once_the_probe_finds_nothing() {
+    let kit = kit().await;
+    // `fields=title` over dashboards of one title: full pages that are byte-identical.
+    let same = vec![
+        Dashboard {
+            title: Some("Sales".into()),
+            ..Default::default()
+        };
+        2
+    ];
+    kit.search_dashboards().offset(0).respond(&same);
+    kit.search_dashboards().offset(2).respond(&same);
+    kit.search_dashboards().offset(4).respond(&same[..1]);
+    // The paginator's one probe, past any end: a server honouring offset has nothing there.
+    let probe = kit
+        .search_dashboards()
+        .offset(2_147_483_647)
+        .limit(1)
+        .respond(&Vec::<Dashboard>::new());
+    let all = kit
+        .sdk()
+        .search_dashboards()
+        .fields("title")
+        .paginate()
+        .page_size(2)
+        .collect_all()
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 5);
+    assert_eq!(probe.hits(), 1);
 }
 
 #[tokio::test]

@@ -154,6 +154,9 @@ async fn answer(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Re
                 .collect();
             json(StatusCode::OK, &format!("[{}]", items.join(",")))
         }
+        // A server that ignores limit and offset: every page is the same two groups, without
+        // ids (as `fields=name` gives).
+        ("GET", "/groups/search") => json(StatusCode::OK, r#"[{"name":"all"},{"name":"all"}]"#),
         ("POST", p) if p.starts_with("/render_tasks/dashboards/") => json(
             StatusCode::OK,
             r#"{"id":"r1","status":"enqueued_for_query"}"#,

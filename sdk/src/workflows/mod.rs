@@ -20,6 +20,7 @@ mod ci_run;
 mod deploy;
 #[cfg(feature = "project")]
 mod git_diagnostic;
+mod link_header;
 pub mod paginate;
 #[cfg(feature = "derived_table")]
 mod pdt;
@@ -30,6 +31,7 @@ mod pool;
 mod query;
 #[cfg(feature = "render_task")]
 mod render;
+mod repeated_page;
 #[cfg(any(
     feature = "derived_table",
     feature = "project",

@@ -5,8 +5,36 @@
 //! declares no response headers, and Looker sends `Link` / `X-Total-Count` on some endpoints
 //! only, so the paginator never needs them: it stops on a short page or an empty one (Looker
 //! may answer an exactly full last page with a `next` link and then an empty page). When the
-//! headers are there they save requests: a `Link` header without `rel="next"` or an
-//! `X-Total-Count` that has been reached ends the stream without asking for the empty page.
+//! headers are there they save requests: a `Link` header that names other pages (`first`,
+//! `prev`, `last`) but no `rel="next"`, or an `X-Total-Count` that has been reached, ends the
+//! stream without asking for the empty page, and a `rel="next"` link is followed past short
+//! pages. `Link` is read per RFC 8288: commas inside `<…>` and inside quoted parameters,
+//! several links and several `Link` lines, `rel="next last"`, names in any case.
+//!
+//! # Repeated pages
+//!
+//! A page identical to the one before it, byte for byte, is legitimate data when `fields`
+//! narrows the items (`fields=role_ids` over many users gives pages of `{"role_ids":["2"]}`),
+//! and it is also what a server that ignores `offset` sends forever. The paginator never loops
+//! and never returns the same objects twice, without failing such data:
+//!
+//! 1. A page that differs from the one before it is delivered (the check costs one comparison
+//!    of two pages' bytes).
+//! 2. A repeated page whose items all carry an `id` holds the same objects again: the stream
+//!    ends with [`Error::Paging`] (the server ignores `offset`, or the list changed while it
+//!    was paged). No extra request.
+//! 3. A repeated page without ids (under `limit` + `offset`) is held back while **one probe**
+//!    asks for `limit=1` past any possible end: at `X-Total-Count` when the page carries it,
+//!    else at offset 2,147,483,647. A server that honours `offset` answers an empty page there:
+//!    the held page is data and is delivered, and every later repeat in the same listing is
+//!    data too (no second probe). Items there mean the server ignores `offset`: the stream ends
+//!    with [`Error::Paging`] before the repeated page is delivered. A failed probe ends it with
+//!    [`Error::Paging`] too, the probe's error as its source.
+//! 4. Under a continuation token (`search_reports`) a repeated page without ids is data, as the
+//!    server sent a new token; the same token twice is [`Error::Paging`].
+//!
+//! So a listing makes at most one extra request, and only after two identical pages; a
+//! listing whose pages all differ makes none.
 
 use std::collections::VecDeque;
 use std::pin::Pin;
@@ -15,6 +43,8 @@ use std::task::{Context, Poll};
 use futures_util::stream::{Stream, StreamExt};
 use serde::de::DeserializeOwned;
 
+use super::link_header;
+use super::repeated_page::{Position, RepeatCheck, Verdict};
 use crate::call::{Call, Pending};
 use crate::request::RequestParts;
 use crate::response::{decode_json, RawResponse, Response};
@@ -88,10 +118,15 @@ pub(crate) use paginated;
 /// ```
 ///
 /// Every page goes through the client's normal path (auth, retries, timeouts). The stream
-/// ends after a short or empty page, when a `Link` header has no `rel="next"`, when
-/// `X-Total-Count` items have been read, or at [`max_items`](Self::max_items). A page that
-/// repeats the previous one (a server ignoring `offset`) ends it with an error instead of
-/// looping forever.
+/// ends after a short or empty page, when a `Link` header names other pages (`first`, `prev`,
+/// `last`) but no `rel="next"`, when `X-Total-Count` items have been read, or at
+/// [`max_items`](Self::max_items). A `rel="next"` link is followed past short pages.
+///
+/// A page identical to the one before it is never looped on and never returns the same
+/// objects twice: with `id`s it ends the stream with [`Error::Paging`]; without (`fields`
+/// narrowing the items), one request past the end tells data from a server that ignores
+/// `offset`: see [Repeated pages](crate::workflows::paginate#repeated-pages) for how it
+/// decides (at most one extra request per listing).
 #[must_use = "a paginator does nothing until it is polled"]
 pub struct Paginator<'a, T> {
     setup: Option<Setup<'a>>,
@@ -307,8 +342,8 @@ struct State<'a> {
     page_size: u64,
     cursor: Cursor,
     read: u64,
-    /// The previous page's body (a cheap `Bytes` clone), to notice a repeated page.
-    previous_page: Option<bytes::Bytes>,
+    /// The previous page, and whether the server is known to honour `offset`.
+    repeats: RepeatCheck,
     done: bool,
 }
 
@@ -319,6 +354,20 @@ struct Pager<'a> {
     error: Option<Error>,
     /// The page being fetched, with what it asked for.
     in_flight: Option<(Pending<'a, RawResponse>, Asked)>,
+    /// A repeated page held while the probe past the end is answered.
+    probe: Option<Probe<'a>>,
+}
+
+/// A page that repeats the one before it, held back while one request past any end tells
+/// whether the server honours `offset` (see [`repeated_page`](super::repeated_page)).
+struct Probe<'a> {
+    held: Response,
+    asked: Asked,
+    /// The held page's offset.
+    held_at: u64,
+    /// Where the probe asks.
+    probe_at: u64,
+    request: Pending<'a, RawResponse>,
 }
 
 /// What a page's request asked for.
@@ -369,11 +418,12 @@ impl<'a> Pager<'a> {
                 page_size,
                 cursor,
                 read: 0,
-                previous_page: None,
+                repeats: RepeatCheck::default(),
                 done: false,
             },
             error,
             in_flight: None,
+            probe: None,
         }
     }
 
@@ -386,29 +436,72 @@ impl<'a> Pager<'a> {
         if self.state.done {
             return Poll::Ready(None);
         }
-        let (request, asked) = match &mut self.in_flight {
-            Some(in_flight) => in_flight,
-            None => {
-                let Some((parts, asked)) = self.state.next_request() else {
-                    self.state.done = true;
-                    return Poll::Ready(None);
+        loop {
+            if let Some(probe) = &mut self.probe {
+                let Poll::Ready(answer) = probe.request.as_mut().poll(cx) else {
+                    return Poll::Pending;
                 };
-                let sdk = self.state.setup.sdk;
-                self.in_flight.insert((sdk.execute(parts, false), asked))
+                if let Some(probe) = self.probe.take() {
+                    return Poll::Ready(Some(self.state.settle(probe, answer)));
+                }
             }
-        };
-        let asked = *asked;
-        let Poll::Ready(answer) = request.as_mut().poll(cx) else {
-            return Poll::Pending;
-        };
-        self.in_flight = None;
-        Poll::Ready(Some(match answer {
-            Ok(raw) => Ok((raw.into_full(), asked)),
-            Err(e) => {
-                self.state.done = true;
-                Err(e)
+            let (request, asked) = match &mut self.in_flight {
+                Some(in_flight) => in_flight,
+                None => {
+                    let Some((parts, asked)) = self.state.next_request() else {
+                        self.state.done = true;
+                        return Poll::Ready(None);
+                    };
+                    let sdk = self.state.setup.sdk;
+                    self.in_flight.insert((sdk.execute(parts, false), asked))
+                }
+            };
+            let asked = *asked;
+            let Poll::Ready(answer) = request.as_mut().poll(cx) else {
+                return Poll::Pending;
+            };
+            self.in_flight = None;
+            let response = match answer {
+                Ok(raw) => raw.into_full(),
+                Err(e) => {
+                    self.state.done = true;
+                    return Poll::Ready(Some(Err(e)));
+                }
+            };
+            match self.state.judge(&response) {
+                Verdict::Deliver => return Poll::Ready(Some(Ok((response, asked)))),
+                Verdict::Fail(message) => {
+                    self.state.done = true;
+                    return Poll::Ready(Some(Err(paging_error(&response, message, None))));
+                }
+                Verdict::Probe { held_at, probe_at } => {
+                    tracing::debug!(
+                        operation = response.operation,
+                        held_at,
+                        probe_at,
+                        "a page repeats the one before it; asking past the end whether the \
+                         server honours offset"
+                    );
+                    let sdk = self.state.setup.sdk;
+                    self.probe = Some(Probe {
+                        request: sdk.execute(self.state.probe_request(probe_at), false),
+                        held: response,
+                        asked,
+                        held_at,
+                        probe_at,
+                    });
+                }
             }
-        }))
+        }
+    }
+}
+
+/// An [`Error::Paging`] for the operation of `response`.
+fn paging_error(response: &Response, message: String, source: Option<Box<Error>>) -> Error {
+    Error::Paging {
+        operation: response.operation.to_owned(),
+        message,
+        source,
     }
 }
 
@@ -433,6 +526,50 @@ impl State<'_> {
         Some((parts, Asked { limit, remaining }))
     }
 
+    /// What to do with a page that just arrived (before the cursor moves past it).
+    fn judge(&mut self, response: &Response) -> Verdict {
+        let at = match &self.cursor {
+            Cursor::Offset(offset) => Position::Offset(*offset),
+            Cursor::Token { param, token } => Position::Token {
+                param,
+                token: token.as_deref(),
+            },
+        };
+        let total = total_count(&response.headers);
+        self.repeats.judge(&response.bytes, at, total)
+    }
+
+    /// The probe: the same request for one item at `offset`, past any end.
+    fn probe_request(&self, offset: u64) -> RequestParts {
+        let mut parts = self.setup.template.duplicate();
+        parts.set_query("limit".into(), "1".to_owned());
+        parts.set_query("offset".into(), offset.to_string());
+        parts
+    }
+
+    /// The held page when the probe showed the server honours `offset`; else the error.
+    fn settle(
+        &mut self,
+        probe: Probe<'_>,
+        answer: Result<RawResponse>,
+    ) -> Result<(Response, Asked)> {
+        let Probe {
+            held,
+            asked,
+            held_at,
+            probe_at,
+            ..
+        } = probe;
+        let answer = answer.map(|raw| raw.into_full().bytes);
+        match self.repeats.settle(held_at, probe_at, answer) {
+            Ok(()) => Ok((held, asked)),
+            Err((message, source)) => {
+                self.done = true;
+                Err(paging_error(&held, message, source))
+            }
+        }
+    }
+
     /// Moves the cursor past a page of `decoded` items. Returns how many of them to keep
     /// (fewer under `max_items`), or `None` when the page is empty and the list has ended.
     fn advance(
@@ -442,20 +579,7 @@ impl State<'_> {
         asked: Asked,
     ) -> Result<Option<usize>> {
         let Asked { limit, remaining } = asked;
-        let operation = response.operation;
         let links = PageHeaders::read(response);
-
-        if decoded > 0 && self.previous_page.as_ref() == Some(&response.bytes) {
-            return Err(Error::Request {
-                operation: operation.to_string(),
-                message: format!(
-                    "the server answered the page after {} items with the same items as the \
-                     page before (is it ignoring `offset`?); stopped instead of looping forever",
-                    self.read
-                ),
-            });
-        }
-        self.previous_page = Some(response.bytes.clone());
 
         let kept = remaining.map_or(decoded, |r| {
             decoded.min(usize::try_from(r).unwrap_or(usize::MAX))
@@ -481,12 +605,10 @@ impl State<'_> {
                 let next = links.next_param(param).or(links.next_token.clone());
                 let repeated = next.is_some() && next == *token;
                 if repeated && got > 0 {
-                    return Err(Error::Request {
-                        operation: operation.to_string(),
-                        message: format!(
-                            "the server sent the same `{param}` twice; stopped instead of looping"
-                        ),
-                    });
+                    let message = format!(
+                        "the server sent the same `{param}` twice; stopped instead of looping"
+                    );
+                    return Err(paging_error(response, message, None));
                 }
                 *token = next;
                 token.is_none() || got == 0
@@ -516,7 +638,8 @@ fn decode_page<T: DeserializeOwned>(
 /// What the paging headers say, when the server sent them.
 #[derive(Debug, Default, PartialEq)]
 struct PageHeaders {
-    /// A `Link` header was sent (then the absence of `next` means the last page).
+    /// A `Link` header names other pages (`first`, `prev`, `next` or `last`): then the absence
+    /// of `next` means the last page. Links of other relations say nothing about paging.
     link_present: bool,
     /// It has `rel="next"`.
     has_next: bool,
@@ -531,35 +654,33 @@ struct PageHeaders {
 impl PageHeaders {
     fn read(response: &Response) -> Self {
         use reqwest::header::{HeaderName, LINK};
-        const TOTAL: HeaderName = HeaderName::from_static("x-total-count");
         const TOKENS: [HeaderName; 2] = [
             HeaderName::from_static("x-next-page-token"),
             HeaderName::from_static("next_page_token"),
         ];
         let headers = &response.headers;
-        let text = |name: &HeaderName| {
-            let mut values = headers.get_all(name).iter().filter_map(|v| v.to_str().ok());
-            let first = values.next()?.to_owned();
-            Some(values.fold(first, |all, v| all + "," + v))
-        };
         let mut out = PageHeaders::default();
-        if headers.contains_key(&LINK) {
-            let link = text(&LINK).unwrap_or_default();
-            out.link_present = !link.trim().is_empty();
-            if let Some(url) = next_link(&link) {
-                out.has_next = true;
-                out.next_query = query_pairs(url);
-            }
+        // Each `Link` line on its own: an unclosed quote in one cannot swallow the next.
+        let links: Vec<link_header::Link> = headers
+            .get_all(LINK)
+            .iter()
+            .flat_map(|value| link_header::parse(&String::from_utf8_lossy(value.as_bytes())))
+            .collect();
+        out.link_present = links
+            .iter()
+            .any(|l| PAGE_RELATIONS.iter().any(|rel| l.has_rel(rel)));
+        if let Some(next) = links.iter().find(|l| l.has_rel("next")) {
+            out.has_next = true;
+            out.next_query = query_pairs(&next.target);
         }
-        out.total = headers
-            .get(&TOTAL)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse().ok());
+        out.total = total_count(headers);
         out.next_token = TOKENS
             .iter()
-            .filter_map(text)
-            .map(|v| v.trim().to_owned())
-            .find(|v| !v.is_empty());
+            .flat_map(|name| headers.get_all(name))
+            .filter_map(|v| v.to_str().ok())
+            .map(str::trim)
+            .find(|v| !v.is_empty())
+            .map(str::to_owned);
         out
     }
 
@@ -571,23 +692,15 @@ impl PageHeaders {
     }
 }
 
-/// The target of the `rel="next"` entry of a `Link` header (RFC 8288).
-fn next_link(link: &str) -> Option<&str> {
-    link.split(',').find_map(|entry| {
-        let (target, params) = entry.trim().split_once('>')?;
-        let target = target.trim().strip_prefix('<')?;
-        let is_next = params.split(';').any(|p| {
-            let Some((k, v)) = p.split_once('=') else {
-                return false;
-            };
-            k.trim().eq_ignore_ascii_case("rel")
-                && v.trim()
-                    .trim_matches('"')
-                    .split_whitespace()
-                    .any(|r| r.eq_ignore_ascii_case("next"))
-        });
-        is_next.then_some(target)
-    })
+/// The relations of links to other pages of the same list (RFC 8288, RFC 5005 `prev`).
+const PAGE_RELATIONS: [&str; 5] = ["first", "prev", "previous", "next", "last"];
+
+/// `X-Total-Count`, when sent and a number.
+fn total_count(headers: &reqwest::header::HeaderMap) -> Option<u64> {
+    headers
+        .get("x-total-count")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
 }
 
 fn query_pairs(url: &str) -> Vec<(String, String)> {
@@ -602,19 +715,31 @@ fn query_pairs(url: &str) -> Vec<(String, String)> {
 mod tests {
     use super::*;
 
+    fn headers(pairs: &[(&'static str, &str)]) -> PageHeaders {
+        let mut headers = reqwest::header::HeaderMap::new();
+        for (name, value) in pairs {
+            headers.append(*name, value.parse().unwrap());
+        }
+        PageHeaders::read(&Response {
+            operation: "all_users",
+            status: 200,
+            headers,
+            bytes: bytes::Bytes::new(),
+        })
+    }
+
     #[test]
     fn finds_the_next_link_among_others() {
-        let link = r#"<https://x/api/4.0/users?limit=2&offset=0>; rel="first", <https://x/api/4.0/users?limit=2&offset=4>; rel="next", <https://x/api/4.0/users?offset=8>; rel="last""#;
-        assert_eq!(
-            next_link(link),
-            Some("https://x/api/4.0/users?limit=2&offset=4")
-        );
-        assert_eq!(next_link(r#"<https://x/a?offset=2>; rel="prev""#), None);
-        assert_eq!(next_link(""), None);
-        assert_eq!(
-            next_link("<https://x/a?next_page_token=ab%3D>;rel=next"),
-            Some("https://x/a?next_page_token=ab%3D")
-        );
+        let link = r#"<https://x/api/4.0/users?limit=2&offset=0>; rel="first", <https://x/api/4.0/users?fields=id,title&limit=2&offset=4>; rel="next", <https://x/api/4.0/users?offset=8>; rel="last""#;
+        let read = headers(&[("link", link)]);
+        assert!(read.link_present && read.has_next);
+        assert_eq!(read.next_param("offset").as_deref(), Some("4"));
+        assert_eq!(read.next_param("fields").as_deref(), Some("id,title"));
+
+        let read = headers(&[("link", r#"<https://x/a?offset=2>; rel="prev""#)]);
+        assert!(read.link_present && !read.has_next);
+        let read = headers(&[("link", "<https://x/a?next_page_token=ab%3D>;rel=next")]);
+        assert_eq!(read.next_param("next_page_token").as_deref(), Some("ab="));
         assert_eq!(
             query_pairs("https://x/a?next_page_token=ab%3D&limit=5"),
             vec![
@@ -622,5 +747,33 @@ mod tests {
                 ("limit".to_owned(), "5".to_owned())
             ]
         );
+    }
+
+    #[test]
+    fn next_may_be_in_a_second_link_header_and_other_relations_say_nothing() {
+        let read = headers(&[
+            (
+                "link",
+                r#"<https://x/u?offset=0>; rel="first"; title="a, \"b\"""#,
+            ),
+            ("link", r#"<https://x/u?offset=4>; REL="next last""#),
+        ]);
+        assert!(read.has_next);
+        assert_eq!(read.next_param("offset").as_deref(), Some("4"));
+        // A link that is not about paging (or no link at all) does not end the list.
+        for value in [r#"<https://x/schema>; rel="describedby""#, "", "garbage, ;"] {
+            let read = headers(&[("link", value)]);
+            assert!(!read.link_present && !read.has_next, "{value:?}");
+        }
+    }
+
+    #[test]
+    fn reads_the_total_and_a_token_header() {
+        let read = headers(&[("x-total-count", " 42 "), ("x-next-page-token", " t2 ")]);
+        assert_eq!(read.total, Some(42));
+        assert_eq!(read.next_token.as_deref(), Some("t2"));
+        let read = headers(&[("x-total-count", "many"), ("next_page_token", "t3")]);
+        assert_eq!(read.total, None);
+        assert_eq!(read.next_token.as_deref(), Some("t3"));
     }
 }
