@@ -80,6 +80,8 @@ pub struct Output {
     pub version: String,
     /// Hex sha256 of the spec text.
     pub sha256: String,
+    /// Start/status pairs of long-running tasks ([`ir::task_pairs`]), for the report.
+    pub task_pairs: Vec<ir::TaskPair>,
 }
 
 /// Directory of the generated SDK sources.
@@ -323,6 +325,7 @@ pub fn generate(spec_text: &str) -> Result<Output> {
         testkit_features: emit::testkit::cargo_features(&api),
         fixups: spec.fixups,
         stats,
+        task_pairs: ir::task_pairs(&api),
         version: api.version,
         sha256,
     })

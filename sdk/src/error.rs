@@ -213,11 +213,13 @@ pub enum Error {
         message: String,
     },
     /// A long-running task ended without a result: `error`, `failure`, `killed`, `expired`,
-    /// a task the server no longer knows (`not_found`), or `cancelled` by the caller.
+    /// `missing` (a query result the user may not see), a task the server no longer knows
+    /// (`not_found`), or `cancelled` by the caller.
     Task {
         /// Which kind of task.
         kind: TaskKind,
-        /// The task's id (query task id, render task id, materialization id, deployment id).
+        /// The task's id (query task id, render task id, materialization id, deployment id,
+        /// CI run id, git diagnostic report id; empty when the task was never created).
         id: String,
         /// The task's terminal status as the server reported it.
         status: String,
@@ -252,6 +254,10 @@ pub enum TaskKind {
     PdtBuild,
     /// `async_deploy_ref_to_production` → `async_deploy_status`.
     Deploy,
+    /// `create_continuous_integration_run` → `get_continuous_integration_run`.
+    CiRun,
+    /// `create_git_diagnostic_report` → `get_git_diagnostic_report`.
+    GitDiagnostic,
 }
 
 impl fmt::Display for TaskKind {
@@ -261,6 +267,8 @@ impl fmt::Display for TaskKind {
             TaskKind::RenderTask => "render task",
             TaskKind::PdtBuild => "PDT build",
             TaskKind::Deploy => "deploy",
+            TaskKind::CiRun => "CI run",
+            TaskKind::GitDiagnostic => "git diagnostic report",
         })
     }
 }

@@ -302,3 +302,58 @@ async fn cancel_kills_the_running_queries_and_starts_no_more() {
     );
     assert_eq!(state.lock().unwrap().next, 2);
 }
+
+#[tokio::test]
+async fn a_missing_result_ends_that_query_and_frees_its_slot() {
+    let fake = Fake::default();
+    let base = fake
+        .start(handler(|seen, _| {
+            let path = seen.uri.split('?').next().unwrap();
+            match (seen.method.as_str(), path) {
+                ("POST", "/api/4.0/query_tasks") => {
+                    let body: serde_json::Value = serde_json::from_slice(&seen.body).unwrap();
+                    let id = format!("task-{}", body["query_id"].as_str().unwrap());
+                    json(StatusCode::OK, serde_json::json!({ "id": id }))
+                }
+                ("GET", "/api/4.0/query_tasks/multi_results") => {
+                    let ids = query_param(seen, "query_task_ids").unwrap();
+                    let mut out = serde_json::Map::new();
+                    for id in ids.split(',') {
+                        let entry = match id {
+                            "task-1" => serde_json::json!({"status": "missing", "data": null}),
+                            _ => serde_json::json!({"status": "complete", "data": [{"n": 2}]}),
+                        };
+                        out.insert(id.to_owned(), entry);
+                    }
+                    json(StatusCode::OK, serde_json::Value::Object(out))
+                }
+                _ => json(
+                    StatusCode::NOT_FOUND,
+                    serde_json::json!({"message": "Not found"}),
+                ),
+            }
+        }))
+        .await;
+    let sdk = builder(&base).build().unwrap();
+    let pool = QueryPool::new(&sdk)
+        .max_in_flight(1)
+        .policy(fast().deadline(Duration::from_secs(600)));
+    let results = tokio::time::timeout(Duration::from_secs(3), pool.run(["1", "2"]))
+        .await
+        .expect("`missing` held the query's slot as if it were still running");
+    match &results[0] {
+        Err(Error::Task {
+            id,
+            status,
+            message,
+            ..
+        }) => {
+            assert_eq!(id, "task-1");
+            assert_eq!(status, "missing");
+            assert!(message.as_deref().unwrap().contains("may not see"));
+        }
+        other => panic!("{other:?}"),
+    }
+    let rows: serde_json::Value = results[1].as_ref().unwrap().json().unwrap();
+    assert_eq!(rows, serde_json::json!([{"n": 2}]));
+}

@@ -461,3 +461,579 @@ async fn a_pdt_build_is_polled_until_complete_and_cancel_stops_it() {
     assert!(matches!(result, Err(Error::Task { ref status, .. }) if status == "cancelled"));
     assert_eq!(count(&fake, "/api/4.0/derived_table/m2/stop"), 1);
 }
+
+/// A client whose transport would wait out a `Retry-After: 20` (the defaults allow it), so
+/// that only the waiter's own deadline and cancel can end a poll stuck in its retries.
+fn patient(base: &str) -> looker_sdk::LookerSdk {
+    builder(base)
+        .retry(common::fast_retry().with_max_elapsed(Duration::from_secs(120)))
+        .build()
+        .unwrap()
+}
+
+/// Query task `t1` whose status poll always answers `429 Retry-After: 20`; `kill` answers
+/// `kill_query`.
+fn throttled_query_server(kill: fn() -> axum::response::Response) -> common::Handler {
+    handler(move |seen, _| match (seen.method.as_str(), path(seen)) {
+        ("POST", "/api/4.0/query_tasks") => json(
+            StatusCode::OK,
+            serde_json::json!({"id": "t1", "status": "added"}),
+        ),
+        ("GET", "/api/4.0/query_tasks/t1") => (
+            StatusCode::TOO_MANY_REQUESTS,
+            [("retry-after", "20"), ("content-type", "application/json")],
+            r#"{"message":"Too many requests"}"#,
+        )
+            .into_response(),
+        ("DELETE", "/api/4.0/running_queries/t1") => kill(),
+        _ => json(
+            StatusCode::NOT_FOUND,
+            serde_json::json!({"message": "Not found"}),
+        ),
+    })
+}
+
+fn kill_ok() -> axum::response::Response {
+    common::empty(StatusCode::NO_CONTENT)
+}
+
+/// A kill whose answer never ends (headers, then a body that never comes).
+fn kill_hangs() -> axum::response::Response {
+    let never = futures_util::stream::pending::<Result<bytes::Bytes, std::io::Error>>();
+    (
+        StatusCode::OK,
+        [("content-type", "application/json")],
+        axum::body::Body::from_stream(never),
+    )
+        .into_response()
+}
+
+#[tokio::test]
+async fn the_deadline_cuts_a_poll_stuck_in_retry_after() {
+    let fake = Fake::default();
+    let base = fake.start(throttled_query_server(kill_ok)).await;
+    let sdk = patient(&base);
+    let started = Instant::now();
+    let wait = sdk
+        .wait_query_task("t1")
+        .policy(fast().deadline(Duration::from_secs(1)))
+        .into_future();
+    let result = tokio::time::timeout(Duration::from_secs(5), wait)
+        .await
+        .expect("the wait was still running 5 s after its 1 s deadline");
+    let elapsed = started.elapsed();
+    match result {
+        Err(Error::TaskDeadline {
+            kind: TaskKind::QueryTask,
+            id,
+            polls,
+            ..
+        }) => {
+            assert_eq!(id, "t1");
+            assert_eq!(polls, 1, "the one poll stuck in its 20 s retry");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        elapsed >= Duration::from_secs(1) && elapsed < Duration::from_millis(1500),
+        "{elapsed:?}"
+    );
+    assert_eq!(count(&fake, "/api/4.0/query_tasks/t1"), 1);
+}
+
+#[tokio::test]
+async fn the_deadline_also_covers_the_creating_call() {
+    let fake = Fake::default();
+    let base = fake
+        .start(handler(|seen, _| match path(seen) {
+            "/api/4.0/query_tasks" => {
+                (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "20")], "").into_response()
+            }
+            _ => json(StatusCode::NOT_FOUND, serde_json::json!({})),
+        }))
+        .await;
+    let sdk = patient(&base);
+    let task = WriteCreateQueryTask {
+        query_id: Some("42".into()),
+        result_format: Some("json".into()),
+        ..Default::default()
+    };
+    let started = Instant::now();
+    let wait = sdk
+        .run_query_task(&task)
+        .policy(fast().deadline(Duration::from_millis(500)))
+        .into_future();
+    let result = tokio::time::timeout(Duration::from_secs(5), wait)
+        .await
+        .expect("the creating call outlived the deadline");
+    assert!(
+        matches!(result, Err(Error::TaskDeadline { polls: 0, .. })),
+        "{result:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn cancel_cuts_a_poll_stuck_in_retry_after_and_kills_the_query() {
+    let fake = Fake::default();
+    let base = fake.start(throttled_query_server(kill_ok)).await;
+    let sdk = patient(&base);
+    let wait = sdk.wait_query_task("t1").policy(fast());
+    let canceller = wait.canceller();
+    let started = Instant::now();
+    let cancel = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        canceller.cancel();
+    };
+    let (result, ()) = tokio::time::timeout(Duration::from_secs(5), async {
+        tokio::join!(wait.into_future(), cancel)
+    })
+    .await
+    .expect("the wait was still running 5 s after cancel()");
+    let elapsed = started.elapsed();
+    match result {
+        Err(Error::Task {
+            status, message, ..
+        }) => {
+            assert_eq!(status, "cancelled");
+            assert!(message.unwrap().contains("kill_query was sent"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(elapsed < Duration::from_millis(600), "{elapsed:?}");
+    assert_eq!(count(&fake, "/api/4.0/running_queries/t1"), 1);
+}
+
+#[tokio::test]
+async fn a_hanging_kill_still_ends_the_cancelled_wait() {
+    let fake = Fake::default();
+    let base = fake.start(throttled_query_server(kill_hangs)).await;
+    let sdk = patient(&base);
+    let wait = sdk.wait_query_task("t1").policy(fast());
+    let canceller = wait.canceller();
+    let started = Instant::now();
+    let cancel = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        canceller.cancel();
+    };
+    let (result, ()) = tokio::time::timeout(Duration::from_secs(8), async {
+        tokio::join!(wait.into_future(), cancel)
+    })
+    .await
+    .expect("a hanging kill_query held the cancelled wait for 8 s");
+    let elapsed = started.elapsed();
+    match result {
+        Err(Error::Task {
+            status, message, ..
+        }) => {
+            assert_eq!(status, "cancelled");
+            let message = message.unwrap();
+            assert!(
+                message.contains("kill_query") && !message.contains("kill_query was sent;"),
+                "{message}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // 0.3 s, then the kill's 2 s bound (looker_sdk::workflows::CANCEL_CALL_TIMEOUT).
+    assert_eq!(
+        looker_sdk::workflows::CANCEL_CALL_TIMEOUT,
+        Duration::from_secs(2)
+    );
+    assert!(
+        elapsed >= Duration::from_millis(2300) && elapsed < Duration::from_millis(3000),
+        "{elapsed:?}"
+    );
+    assert_eq!(count(&fake, "/api/4.0/running_queries/t1"), 1);
+}
+
+/// Render task `r1` whose status polls answer in turn: `Err(n)` a 500 with message `#n`,
+/// `Ok("reset")` a connection broken mid-answer, `Ok(status)` the status; then the file.
+fn flaky_render_server(answers: &'static [Result<&'static str, u32>]) -> common::Handler {
+    let polls = Arc::new(AtomicUsize::new(0));
+    handler(move |seen, _| match path(seen) {
+        "/api/4.0/render_tasks/r1" => {
+            let n = polls.fetch_add(1, Ordering::SeqCst);
+            match answers[n.min(answers.len() - 1)] {
+                Err(n) => json(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    serde_json::json!({"message": format!("renderer restarting #{n}")}),
+                ),
+                Ok("reset") => {
+                    let broken = futures_util::stream::iter([
+                        Ok(bytes::Bytes::from_static(b"{\"id\":\"r1\",")),
+                        Err(std::io::Error::other("connection dropped")),
+                    ]);
+                    (
+                        StatusCode::OK,
+                        [("content-type", "application/json")],
+                        axum::body::Body::from_stream(broken),
+                    )
+                        .into_response()
+                }
+                Ok(status) => json(
+                    StatusCode::OK,
+                    serde_json::json!({"id": "r1", "status": status}),
+                ),
+            }
+        }
+        "/api/4.0/render_tasks/r1/results" => (
+            StatusCode::OK,
+            [("content-type", "image/png")],
+            b"\x89PNG fake".to_vec(),
+        )
+            .into_response(),
+        _ => json(
+            StatusCode::NOT_FOUND,
+            serde_json::json!({"message": "Not found"}),
+        ),
+    })
+}
+
+#[tokio::test]
+async fn a_500_and_a_dropped_connection_during_a_render_do_not_end_the_wait() {
+    let fake = Fake::default();
+    let base = fake
+        .start(flaky_render_server(&[
+            Ok("rendering"),
+            Err(1),
+            Ok("reset"),
+            Ok("rendering"),
+            Err(2),
+            Ok("success"),
+        ]))
+        .await;
+    // No client retries: the waiter itself rides the failures out.
+    let sdk = builder(&base)
+        .retry(looker_sdk::RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let png = sdk.wait_render_task("r1").policy(fast()).await.unwrap();
+    assert_eq!(png.bytes().as_ref(), b"\x89PNG fake");
+    assert_eq!(count(&fake, "/api/4.0/render_tasks/r1"), 6);
+}
+
+#[tokio::test]
+async fn failed_polls_in_a_row_end_the_wait_with_the_last_cause() {
+    let fake = Fake::default();
+    let base = fake
+        .start(flaky_render_server(&[
+            Ok("rendering"),
+            Err(1),
+            Ok("reset"),
+            Err(3),
+            Ok("success"),
+        ]))
+        .await;
+    let sdk = builder(&base)
+        .retry(looker_sdk::RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let error = sdk.wait_render_task("r1").policy(fast()).await.unwrap_err();
+    assert_eq!(error.status(), Some(500), "{error:?}");
+    assert!(
+        error.to_string().contains("renderer restarting #3"),
+        "{error}"
+    );
+    assert_eq!(
+        count(&fake, "/api/4.0/render_tasks/r1"),
+        4,
+        "3 failures in a row"
+    );
+
+    // With one more tolerated, the same sequence succeeds.
+    let fake = Fake::default();
+    let base = fake
+        .start(flaky_render_server(&[
+            Ok("rendering"),
+            Err(1),
+            Ok("reset"),
+            Err(3),
+            Ok("success"),
+        ]))
+        .await;
+    let sdk = builder(&base)
+        .retry(looker_sdk::RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let png = sdk
+        .wait_render_task("r1")
+        .policy(fast().max_failed_polls(4))
+        .await
+        .unwrap();
+    assert_eq!(png.bytes().as_ref(), b"\x89PNG fake");
+}
+
+#[tokio::test]
+async fn a_final_error_such_as_403_ends_the_wait_at_once() {
+    let fake = Fake::default();
+    let base = fake
+        .start(handler(|_, _| {
+            json(
+                StatusCode::FORBIDDEN,
+                serde_json::json!({"message": "Forbidden"}),
+            )
+        }))
+        .await;
+    let sdk = builder(&base).build().unwrap();
+    let error = sdk.wait_render_task("r1").policy(fast()).await.unwrap_err();
+    assert_eq!(error.status(), Some(403), "{error:?}");
+    assert_eq!(count(&fake, "/api/4.0/render_tasks/r1"), 1);
+}
+
+#[tokio::test]
+async fn a_missing_query_result_ends_the_wait_with_its_own_status() {
+    let fake = Fake::default();
+    let base = fake
+        .start(query_task_server(&["running", "missing"], ""))
+        .await;
+    let sdk = builder(&base).build().unwrap();
+    let wait = sdk
+        .wait_query_task("t1")
+        .policy(fast().deadline(Duration::from_secs(600)))
+        .into_future();
+    let result = tokio::time::timeout(Duration::from_secs(3), wait)
+        .await
+        .expect("`missing` was polled as if still running");
+    match result {
+        Err(Error::Task {
+            kind: TaskKind::QueryTask,
+            status,
+            message,
+            ..
+        }) => {
+            assert_eq!(status, "missing");
+            assert!(message.unwrap().contains("may not see"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(count(&fake, "/api/4.0/query_tasks/t1/results"), 0);
+}
+
+/// CI run `run1` of project `p1`: the create answers `create` (status, body); status polls
+/// report `runs` in turn (the last repeats).
+fn ci_server(
+    create: (StatusCode, &'static str),
+    runs: &'static [serde_json::Value],
+) -> common::Handler {
+    let polls = Arc::new(AtomicUsize::new(0));
+    handler(move |seen, _| match (seen.method.as_str(), path(seen)) {
+        ("POST", "/api/4.0/projects/p1/continuous_integration/runs") => {
+            (create.0, [("content-type", "application/json")], create.1).into_response()
+        }
+        ("GET", "/api/4.0/projects/p1/continuous_integration/runs/run1") => {
+            let n = polls.fetch_add(1, Ordering::SeqCst);
+            json(StatusCode::OK, runs[n.min(runs.len() - 1)].clone())
+        }
+        _ => json(
+            StatusCode::NOT_FOUND,
+            serde_json::json!({"message": "Not found"}),
+        ),
+    })
+}
+
+fn ci_suite() -> looker_sdk::models::CreateContinuousIntegrationRunRequest {
+    looker_sdk::models::CreateContinuousIntegrationRunRequest {
+        suite_id: Some("7".into()),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn a_ci_run_that_failed_is_returned_for_the_caller_to_inspect() {
+    static RUNS: std::sync::LazyLock<Vec<serde_json::Value>> = std::sync::LazyLock::new(|| {
+        vec![
+            serde_json::json!({"id": "run1", "status": "queued"}),
+            serde_json::json!({"id": "run1", "status": "unknown"}),
+            serde_json::json!({"id": "run1", "status": "running"}),
+            serde_json::json!({"id": "run1", "status": "failed", "result": {
+                "lookml_result": {"status": "failed"}}}),
+        ]
+    });
+    let fake = Fake::default();
+    let base = fake
+        .start(ci_server(
+            (StatusCode::OK, r#"{"id":"run1","status":"queued"}"#),
+            &RUNS,
+        ))
+        .await;
+    let sdk = builder(&base).build().unwrap();
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let observed = seen.clone();
+    let run = sdk
+        .run_ci("p1", &ci_suite())
+        .policy(fast())
+        .on_status(move |p: &TaskProgress| {
+            assert_eq!(p.kind, TaskKind::CiRun);
+            observed.lock().unwrap().push(p.status.clone());
+        })
+        .await
+        .unwrap();
+    assert_eq!(run.status.as_deref(), Some("failed"));
+    assert!(run.result.unwrap().lookml_result.is_some());
+    assert_eq!(*seen.lock().unwrap(), ["queued", "unknown", "running"]);
+    let create = &fake.calls()[0];
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&create.body).unwrap(),
+        serde_json::json!({"suite_id": "7"})
+    );
+    assert_eq!(
+        count(
+            &fake,
+            "/api/4.0/projects/p1/continuous_integration/runs/run1"
+        ),
+        4
+    );
+}
+
+#[tokio::test]
+async fn a_ci_run_that_passed_or_was_skipped_is_returned() {
+    for status in ["passed", "skipped"] {
+        let runs: &'static [serde_json::Value] = Box::leak(Box::new([
+            serde_json::json!({"id": "run1", "status": "running"}),
+            serde_json::json!({"id": "run1", "status": status}),
+        ]));
+        let fake = Fake::default();
+        let base = fake.start(ci_server((StatusCode::OK, "{}"), runs)).await;
+        let sdk = builder(&base).build().unwrap();
+        let run = sdk.wait_ci_run("p1", "run1").policy(fast()).await.unwrap();
+        assert_eq!(run.status.as_deref(), Some(status));
+    }
+}
+
+#[tokio::test]
+async fn a_ci_run_that_errored_is_a_typed_error_with_its_message() {
+    for status in ["errored", "cancelled"] {
+        let runs: &'static [serde_json::Value] = Box::leak(Box::new([
+            serde_json::json!({"id": "run1", "status": "running"}),
+            serde_json::json!({"id": "run1", "status": status, "result": {
+                "generic_error": {"title": "Git error", "detail": "branch dev-x not found"},
+                "sql_error": {"title": "Connection failed"}}}),
+        ]));
+        let fake = Fake::default();
+        let base = fake.start(ci_server((StatusCode::OK, "{}"), runs)).await;
+        let sdk = builder(&base).build().unwrap();
+        match sdk.wait_ci_run("p1", "run1").policy(fast()).await {
+            Err(Error::Task {
+                kind: TaskKind::CiRun,
+                id,
+                status: got,
+                message,
+            }) => {
+                assert_eq!(id, "run1");
+                assert_eq!(got, status);
+                assert_eq!(
+                    message.as_deref(),
+                    Some("run: Git error: branch dev-x not found; sql: Connection failed")
+                );
+            }
+            other => panic!("{status}: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_ci_run_created_without_a_body_says_no_run_id_came_back() {
+    let fake = Fake::default();
+    let base = fake.start(ci_server((StatusCode::CREATED, ""), &[])).await;
+    let sdk = builder(&base).build().unwrap();
+    let error = sdk
+        .run_ci("p1", &ci_suite())
+        .policy(fast())
+        .await
+        .unwrap_err();
+    match &error {
+        Error::Task {
+            kind: TaskKind::CiRun,
+            status,
+            message,
+            ..
+        } => {
+            assert_eq!(status, "not_created");
+            assert!(
+                message.as_deref().unwrap().contains("without a run id"),
+                "{message:?}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(error.to_string().starts_with("CI run"), "{error}");
+    assert_eq!(fake.calls().len(), 1, "nothing polled");
+}
+
+/// Git diagnostic report `g1` of project `p1` whose polls report `statuses` in turn.
+fn git_diagnostic_server(statuses: &'static [&'static str]) -> common::Handler {
+    let polls = Arc::new(AtomicUsize::new(0));
+    handler(move |seen, _| match (seen.method.as_str(), path(seen)) {
+        ("POST", "/api/4.0/projects/p1/git_diagnostic_report") => json(
+            StatusCode::OK,
+            serde_json::json!({"id": "g1", "status": "pending"}),
+        ),
+        ("GET", "/api/4.0/projects/p1/git_diagnostic_report/g1") => {
+            let n = polls.fetch_add(1, Ordering::SeqCst);
+            let status = statuses[n.min(statuses.len() - 1)];
+            json(
+                StatusCode::OK,
+                serde_json::json!({"id": "g1", "status": status, "state": format!("STATE_{status}"),
+                    "issues": [{"id": "i1", "issue_type": "ssh_key"}]}),
+            )
+        }
+        _ => json(
+            StatusCode::NOT_FOUND,
+            serde_json::json!({"message": "Not found"}),
+        ),
+    })
+}
+
+#[tokio::test]
+async fn a_git_diagnosis_is_created_and_waited_for() {
+    let fake = Fake::default();
+    let base = fake
+        .start(git_diagnostic_server(&["pending", "running", "Complete"]))
+        .await;
+    let sdk = builder(&base).build().unwrap();
+    let body = looker_sdk::models::WriteGitDiagnosticReport {
+        project_type: Some("production".into()),
+    };
+    let report = sdk
+        .run_git_diagnostic("p1", &body)
+        .policy(fast())
+        .await
+        .unwrap();
+    assert_eq!(report.status.as_deref(), Some("Complete"));
+    assert_eq!(report.issues.unwrap().len(), 1);
+    assert_eq!(
+        count(&fake, "/api/4.0/projects/p1/git_diagnostic_report/g1"),
+        3
+    );
+}
+
+#[tokio::test]
+async fn a_failed_git_diagnosis_is_a_typed_error_with_its_state() {
+    let fake = Fake::default();
+    let base = fake
+        .start(git_diagnostic_server(&["running", "failed"]))
+        .await;
+    let sdk = builder(&base).build().unwrap();
+    match sdk
+        .wait_git_diagnostic_report("p1", "g1")
+        .policy(fast())
+        .await
+    {
+        Err(Error::Task {
+            kind: TaskKind::GitDiagnostic,
+            id,
+            status,
+            message,
+        }) => {
+            assert_eq!(id, "g1");
+            assert_eq!(status, "failed");
+            assert_eq!(message.as_deref(), Some("state `STATE_failed`"));
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -180,7 +180,33 @@ fn print_report(plan: &Plan) {
         "testkit   {} typed stubs ({} operations)",
         s.stubs, s.operations
     );
+    println!(
+        "tasks     {} start/status pairs found in the spec (waiters: sdk/src/workflows/):",
+        out.task_pairs.len()
+    );
+    for pair in &out.task_pairs {
+        let waiter = if WAITED_STATUS_OPERATIONS.contains(&pair.status.as_str()) {
+            ""
+        } else {
+            "  <- no waiter yet"
+        };
+        println!(
+            "          {} -> {}({}), model {}{waiter}",
+            pair.start, pair.status, pair.id_param, pair.model
+        );
+    }
 }
+
+/// The status operations the SDK's waiters poll (`sdk/src/workflows/`), to mark the pairs a
+/// new spec adds that no waiter covers yet.
+const WAITED_STATUS_OPERATIONS: &[&str] = &[
+    "query_task",
+    "render_task",
+    "check_pdt_build",
+    "async_deploy_status",
+    "get_continuous_integration_run",
+    "get_git_diagnostic_report",
+];
 
 /// The sha256 recorded in the committed banner, if any.
 fn committed_sha(root: &Path) -> Option<String> {

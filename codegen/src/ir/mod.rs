@@ -7,8 +7,10 @@
 
 mod build;
 pub mod names;
+pub mod task_pairs;
 
 pub use build::build;
+pub use task_pairs::{task_pairs, TaskPair};
 
 /// The whole API.
 #[derive(Debug, Clone, PartialEq)]

@@ -17,8 +17,9 @@ use crate::{Error, LookerSdk, Result};
 /// A wait for an async deploy; `.await` it for the final status object (`status`,
 /// `commit_sha`, …) as the server sent it.
 ///
-/// `SUCCESS` ends the wait; `FAILED`/`ERROR` end it with [`Error::Task`] carrying the
-/// deploy's `error`. The API cannot stop a deploy, so cancelling only stops waiting.
+/// `SUCCESS` ends the wait; `FAILED`/`ERROR`/`CANCELLED` end it with [`Error::Task`] carrying
+/// the deploy's `error`; other statuses (the spec names `PENDING` and `COMPILING`) keep it
+/// polling. The API cannot stop a deploy, so cancelling only stops waiting.
 #[must_use = "a wait does nothing until it is awaited"]
 pub struct DeployWait<'a> {
     sdk: &'a LookerSdk,
@@ -92,7 +93,7 @@ async fn poll_once(
     let status = text("status").unwrap_or_default();
     match status.to_ascii_uppercase().as_str() {
         "SUCCESS" | "SUCCEEDED" | "COMPLETE" | "DEPLOYED" => Ok(Polled::Ready(state)),
-        "FAILED" | "FAILURE" | "ERROR" => Err(Error::Task {
+        "FAILED" | "FAILURE" | "ERROR" | "CANCELLED" | "CANCELED" => Err(Error::Task {
             kind: TaskKind::Deploy,
             id,
             status,

@@ -2,8 +2,10 @@
 //! tasks, run many queries within Looker's limits.
 //!
 //! - **Pagination** ([`Paginator`]): `.paginate()` on every list operation's builder.
-//! - **Waiters** ([`PollPolicy`]): query tasks, render tasks, PDT builds and async deploys,
-//!   polled with backoff to a deadline, every terminal failure a typed [`Error::Task`].
+//! - **Waiters** ([`PollPolicy`]): query tasks, render tasks, PDT builds, async deploys,
+//!   Continuous Integration runs and git diagnostic reports, polled with backoff to a
+//!   deadline that also cuts a poll stuck in retries, transient poll failures ridden out,
+//!   every terminal failure a typed [`Error::Task`].
 //! - **The query pool** (`QueryPool`, with the `query` feature): many queries with a bound on
 //!   how many run at once.
 //!
@@ -13,7 +15,11 @@
 //! [`Error::Task`]: crate::Error::Task
 
 #[cfg(feature = "project")]
+mod ci_run;
+#[cfg(feature = "project")]
 mod deploy;
+#[cfg(feature = "project")]
+mod git_diagnostic;
 pub mod paginate;
 #[cfg(feature = "derived_table")]
 mod pdt;
@@ -33,11 +39,18 @@ mod render;
 mod wait;
 
 #[cfg(feature = "project")]
+pub use ci_run::CiRunWait;
+#[cfg(feature = "project")]
 pub use deploy::DeployWait;
+#[cfg(feature = "project")]
+pub use git_diagnostic::GitDiagnosticWait;
 pub use paginate::{Pages, Paginator, DEFAULT_PAGE_SIZE};
 #[cfg(feature = "derived_table")]
 pub use pdt::PdtBuildWait;
-pub use poll::{Canceller, PollPolicy, TaskProgress, MIN_INTERVAL};
+pub use poll::{
+    Canceller, PollPolicy, TaskProgress, CANCEL_CALL_TIMEOUT, DEFAULT_MAX_FAILED_POLLS,
+    MIN_INTERVAL,
+};
 #[cfg(feature = "query")]
 pub use pool::{QueryInput, QueryPool, MAX_FAILED_ROUNDS};
 #[cfg(feature = "query")]

@@ -2,7 +2,8 @@
 
 use std::future::IntoFuture;
 
-use super::wait::{missing, poll_until, Polled, Start, Watch};
+use super::poll::CANCEL_CALL_TIMEOUT;
+use super::wait::{missing, poll_until, stop_on_server, Polled, Start, Watch};
 use crate::call::Pending;
 use crate::error::TaskKind;
 use crate::models::MaterializePdt;
@@ -71,6 +72,7 @@ impl<'a> IntoFuture for PdtBuildWait<'a> {
             let id = start
                 .into_id(
                     TaskKind::PdtBuild,
+                    &mut watch,
                     |t| t.materialization_id,
                     "start_pdt_build answered without a materialization_id",
                 )
@@ -81,10 +83,8 @@ impl<'a> IntoFuture for PdtBuildWait<'a> {
                 &mut watch,
                 || poll_once(sdk, &id),
                 || async {
-                    Some(match sdk.stop_pdt_build(&id).await {
-                        Ok(_) => "cancelled by the caller; stop_pdt_build was sent".to_owned(),
-                        Err(e) => format!("cancelled by the caller; stop_pdt_build failed: {e}"),
-                    })
+                    let stop = sdk.stop_pdt_build(&id).timeout(CANCEL_CALL_TIMEOUT);
+                    Some(stop_on_server("stop_pdt_build", stop.into_future()).await)
                 },
             )
             .await

@@ -14,6 +14,15 @@ use crate::error::TaskKind;
 /// The shortest wait between two polls after the first.
 pub const MIN_INTERVAL: Duration = Duration::from_millis(10);
 
+/// The default of [`PollPolicy::max_failed_polls`]: a wait ends when this many status polls
+/// in a row fail with a transient error (the query pool's
+/// [`MAX_FAILED_ROUNDS`](crate::workflows::MAX_FAILED_ROUNDS) has the same value).
+pub const DEFAULT_MAX_FAILED_POLLS: u32 = 3;
+
+/// How long a cancelled wait gives the call that stops the task on the server (`kill_query`,
+/// `stop_pdt_build`) before it returns anyway.
+pub const CANCEL_CALL_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// When to poll a long-running task: the first poll soon, then exponential backoff to a cap,
 /// within an overall deadline. A `Retry-After` from the server lengthens the next wait (never
 /// shortens it).
@@ -24,12 +33,20 @@ pub const MIN_INTERVAL: Duration = Duration::from_millis(10);
 /// | [`multiplier`](Self::multiplier) | 1.6× per poll |
 /// | [`max_interval`](Self::max_interval) | 5 s |
 /// | [`deadline`](Self::deadline) | 10 min (Looker drops queued queries after 600 s) |
+/// | [`max_failed_polls`](Self::max_failed_polls) | 3 failed polls in a row end the wait |
+///
+/// The deadline covers the whole wait: the creating call (for the one-call forms), every
+/// status poll including the client's own retries of it (a poll answered `429` with
+/// `Retry-After: 20` is cut off at the deadline), and the result fetch. A poll that fails with
+/// a transient error (a connection error, a timeout, a 5xx or a 429 after the client's own
+/// retries) is tried again on the schedule; other errors (a 404, a 403, …) end the wait at once.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PollPolicy {
     first_poll: Duration,
     multiplier: f64,
     max_interval: Duration,
     deadline: Duration,
+    max_failed_polls: u32,
 }
 
 impl Default for PollPolicy {
@@ -39,6 +56,7 @@ impl Default for PollPolicy {
             multiplier: 1.6,
             max_interval: Duration::from_secs(5),
             deadline: Duration::from_secs(600),
+            max_failed_polls: DEFAULT_MAX_FAILED_POLLS,
         }
     }
 }
@@ -81,6 +99,21 @@ impl PollPolicy {
     /// The configured deadline.
     pub fn deadline_duration(&self) -> Duration {
         self.deadline
+    }
+
+    /// How many status polls in a row may fail with a transient error before the wait ends
+    /// with the last one's error: with the default 3, two failures in a row are ridden out and
+    /// the third ends the wait (values below 1 are read as 1: the first failure ends it). A
+    /// successful poll starts the count again. The query pool counts its failed rounds with
+    /// the same setting.
+    pub fn max_failed_polls(mut self, failures: u32) -> Self {
+        self.max_failed_polls = failures.max(1);
+        self
+    }
+
+    /// The configured number of failed polls in a row that end a wait.
+    pub fn max_failed_polls_count(&self) -> u32 {
+        self.max_failed_polls
     }
 
     /// The waits between polls without `Retry-After`, in order (endless; the deadline is

@@ -6,12 +6,14 @@
 //! `query_task_multi_results` call per round.
 
 use std::collections::VecDeque;
+use std::future::IntoFuture;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use super::poll::{Canceller, PollPolicy};
-use super::query::{error_message, kill_cancelled};
+use super::poll::{Canceller, PollPolicy, CANCEL_CALL_TIMEOUT};
+use super::query::{error_message, kill_cancelled, MISSING};
+use super::wait::{is_transient, Raced};
 use crate::error::TaskKind;
 use crate::models::{WriteCreateQueryTask, WriteQuery};
 use crate::response::ResponseBody;
@@ -19,8 +21,10 @@ use crate::{Error, LookerSdk, Result};
 
 /// How many `query_task_multi_results` rounds in a row may fail (after the client's own
 /// retries) before the running tasks are given up: then each ends with [`Error::Task`] and is
-/// killed on the server, so that it no longer holds one of the user's query slots.
-pub const MAX_FAILED_ROUNDS: u32 = 3;
+/// killed on the server, so that it no longer holds one of the user's query slots. This is
+/// the default of [`PollPolicy::max_failed_polls`], which sets it for a pool (and for every
+/// waiter's status polls).
+pub const MAX_FAILED_ROUNDS: u32 = super::poll::DEFAULT_MAX_FAILED_POLLS;
 
 /// The default bound on queries running at once (Looker allows 15 per user).
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 10;
@@ -207,8 +211,12 @@ impl<'a> QueryPool<'a> {
             status: "cancelled".into(),
             message: Some(message),
         };
-        for task in running {
-            let message = kill_cancelled(self.sdk, &task.task_id).await;
+        // All at once: each kill is bounded, and a hanging one does not hold up the others.
+        let kills = running
+            .iter()
+            .map(|task| kill_cancelled(self.sdk, &task.task_id));
+        let messages = futures_util::future::join_all(kills).await;
+        for (task, message) in running.into_iter().zip(messages) {
             results[task.index] = Some(Err(cancelled(task.task_id, message)));
         }
         for (index, _) in queue {
@@ -250,9 +258,19 @@ impl<'a> QueryPool<'a> {
             })
     }
 
+    /// Kills a task the pool gives up on, to free its slot on the server; the kill's own
+    /// failure changes nothing, and it is given at most [`CANCEL_CALL_TIMEOUT`].
+    async fn free_slot(&self, task_id: &str) {
+        let kill = self.sdk.kill_query(task_id).timeout(CANCEL_CALL_TIMEOUT);
+        let _ = tokio::time::timeout(CANCEL_CALL_TIMEOUT, kill.into_future()).await;
+    }
+
     /// One `query_task_multi_results` call for every running task; finished ones leave
-    /// `running` with their result. A failed round changes nothing (the tasks are asked for
-    /// again next round, within their deadline) until [`MAX_FAILED_ROUNDS`] fail in a row.
+    /// `running` with their result. A round that fails with a transient error changes nothing
+    /// (the tasks are asked for again next round, within their deadline) until the policy's
+    /// [`max_failed_polls`](PollPolicy::max_failed_polls) fail in a row; any other error
+    /// gives the running tasks up at once. The call races the canceller and the earliest
+    /// task deadline, so a round stuck in the client's retries cannot outlive either.
     async fn poll_round(
         &self,
         running: &mut Vec<Running>,
@@ -260,7 +278,26 @@ impl<'a> QueryPool<'a> {
         failed_rounds: &mut u32,
     ) {
         let ids: Vec<String> = running.iter().map(|r| r.task_id.clone()).collect();
-        let answer = self.sdk.query_task_multi_results(ids).await;
+        let deadline = running
+            .iter()
+            .filter_map(|r| r.started.checked_add(self.policy.deadline_duration()))
+            .min()
+            .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+        let answer = match self
+            .canceller
+            .race(
+                deadline,
+                self.sdk.query_task_multi_results(ids).into_future(),
+            )
+            .await
+        {
+            Raced::Done(answer) => answer,
+            // The caller's loop sees the cancel next.
+            Raced::Cancelled => return,
+            // No answer this round: the tasks past their deadline end below.
+            Raced::Deadline => Ok(Default::default()),
+        };
+        let max_failed = self.policy.max_failed_polls_count();
         let give_up = match &answer {
             Ok(_) => {
                 *failed_rounds = 0;
@@ -270,9 +307,17 @@ impl<'a> QueryPool<'a> {
                 *failed_rounds += 1;
                 tracing::debug!(error = %e, failed_rounds = *failed_rounds, "a query pool round failed");
                 // Given up: the tasks started next get their own rounds.
-                (*failed_rounds >= MAX_FAILED_ROUNDS).then(|| {
+                (*failed_rounds >= max_failed || !is_transient(e)).then(|| {
+                    let message = if *failed_rounds > 1 {
+                        format!(
+                            "query_task_multi_results failed {failed_rounds} rounds in a row \
+                             (last: {e}); kill_query was sent"
+                        )
+                    } else {
+                        format!("query_task_multi_results failed: {e}; kill_query was sent")
+                    };
                     *failed_rounds = 0;
-                    e.to_string()
+                    message
                 })
             }
         };
@@ -285,25 +330,20 @@ impl<'a> QueryPool<'a> {
                     self.outcome(&mut task, entry)
                 }
                 (Err(_), None) => None,
-                (Err(_), Some(e)) => {
-                    // Free the slot on the server; the kill's own failure changes nothing.
-                    let _ = self.sdk.kill_query(&task.task_id).await;
+                (Err(_), Some(message)) => {
+                    self.free_slot(&task.task_id).await;
                     Some(Err(Error::Task {
                         kind: TaskKind::QueryTask,
                         id: task.task_id.clone(),
                         status: "unknown".into(),
-                        message: Some(format!(
-                            "query_task_multi_results failed {MAX_FAILED_ROUNDS} rounds in a \
-                             row (last: {e}); kill_query was sent"
-                        )),
+                        message: Some(message.clone()),
                     }))
                 }
             };
             match outcome {
                 Some(result) => results[task.index] = Some(result),
                 None if task.started.elapsed() >= self.policy.deadline_duration() => {
-                    // Free the slot on the server too; the kill's own failure changes nothing.
-                    let _ = self.sdk.kill_query(&task.task_id).await;
+                    self.free_slot(&task.task_id).await;
                     results[task.index] = Some(Err(Error::TaskDeadline {
                         kind: TaskKind::QueryTask,
                         id: task.task_id.clone(),
@@ -336,7 +376,8 @@ impl<'a> QueryPool<'a> {
             s if super::query::FAILED.contains(&s) => Some(Err(Error::Task {
                 kind: TaskKind::QueryTask,
                 id: task.task_id.clone(),
-                message: error_message(data.to_string().as_bytes()),
+                message: error_message(data.to_string().as_bytes())
+                    .or_else(|| (status == "missing").then(|| MISSING.to_owned())),
                 status,
             })),
             _ => {

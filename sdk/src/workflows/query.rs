@@ -4,15 +4,22 @@ use std::future::IntoFuture;
 
 use serde::de::DeserializeOwned;
 
-use super::wait::{missing, poll_until, Answer, Polled, Start, Watch};
+use super::poll::CANCEL_CALL_TIMEOUT;
+use super::wait::{missing, poll_until, stop_on_server, Answer, Polled, Start, Watch};
 use crate::call::Pending;
 use crate::error::TaskKind;
 use crate::models::{QueryTask, WriteCreateQueryTask};
 use crate::response::{ByteStream, ResponseBody};
 use crate::{Error, LookerSdk, Result};
 
-/// Query task statuses that end a task without a result.
-pub(crate) const FAILED: [&str; 4] = ["error", "killed", "expired", "failure"];
+/// Query task statuses that end a task without a result. `missing` is the status Looker
+/// reports when the user may not see the task's result (`query_task_multi_results`).
+pub(crate) const FAILED: [&str; 5] = ["error", "killed", "expired", "failure", "missing"];
+
+/// The message of a task that ended `missing` (its result carries no message of its own).
+pub(crate) const MISSING: &str =
+    "Looker reports the result as missing: the user may not see this query task's result \
+     (insufficient privileges), or the server no longer has it";
 
 /// A wait for a query task's result; `.await` it for the result as a [`ResponseBody`] in the
 /// task's `result_format`, call [`json`](Self::json) for typed JSON, or
@@ -21,7 +28,8 @@ pub(crate) const FAILED: [&str; 4] = ["error", "killed", "expired", "failure"];
 /// Made by [`LookerSdk::wait_query_task`] (a task you created) or [`LookerSdk::run_query_task`]
 /// (create and wait in one call). It polls `query_task` on the [`PollPolicy`](crate::workflows::PollPolicy), then reads
 /// `query_task_results` (honouring `Retry-After` while that answers 202). `error`, `killed`,
-/// `expired` and a task the server does not know end it with [`Error::Task`]; the deadline
+/// `expired`, `failure`, `missing` (the user may not see the result) and a task the server
+/// does not know end it with [`Error::Task`]; other statuses keep it polling; the deadline
 /// with [`Error::TaskDeadline`]; [`Canceller::cancel`](crate::workflows::Canceller::cancel) sends `kill_query`.
 #[must_use = "a wait does nothing until it is awaited"]
 pub struct QueryTaskWait<'a> {
@@ -114,6 +122,7 @@ impl<'a> QueryTaskWait<'a> {
         let id = start
             .into_id(
                 TaskKind::QueryTask,
+                &mut watch,
                 |t| t.id,
                 "create_query_task answered without a task id",
             )
@@ -145,10 +154,15 @@ async fn poll_once(sdk: &LookerSdk, id: &str, streaming: bool) -> Result<Polled<
         .map_err(|e| missing(TaskKind::QueryTask, id, e))?;
     let status = task.status.unwrap_or_default();
     if FAILED.contains(&status.as_str()) {
-        // The task's own message is in its results body, when the server still has it.
-        let message = match sdk.query_task_results(id).await {
-            Ok(body) => error_message(body.bytes()),
-            Err(e) => Some(e.to_string()),
+        // The task's own message is in its results body, when the server still has it (a
+        // `missing` result is one the user may not read).
+        let message = if status == "missing" {
+            Some(MISSING.to_owned())
+        } else {
+            match sdk.query_task_results(id).await {
+                Ok(body) => error_message(body.bytes()),
+                Err(e) => Some(e.to_string()),
+            }
         };
         return Err(Error::Task {
             kind: TaskKind::QueryTask,
@@ -179,13 +193,14 @@ async fn poll_once(sdk: &LookerSdk, id: &str, streaming: bool) -> Result<Polled<
     }
 }
 
-/// Kills a query task the caller cancelled; the message for its `Error::Task` says whether
-/// the kill went through.
+/// Kills a query task the caller cancelled, within [`CANCEL_CALL_TIMEOUT`]; the message for
+/// its `Error::Task` says whether the kill went through.
 pub(super) async fn kill_cancelled(sdk: &LookerSdk, id: &str) -> String {
-    match sdk.kill_query(id).await {
-        Ok(()) => "cancelled by the caller; kill_query was sent".to_owned(),
-        Err(e) => format!("cancelled by the caller; kill_query failed: {e}"),
-    }
+    let kill = sdk
+        .kill_query(id)
+        .timeout(CANCEL_CALL_TIMEOUT)
+        .into_future();
+    stop_on_server("kill_query", kill).await
 }
 
 /// The message of a JSON error body (`{"message": …}`, `{"errors": [{"message": …}]}`, or a

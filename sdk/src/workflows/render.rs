@@ -167,6 +167,7 @@ impl RenderTaskWait<'_> {
         let id = start
             .into_id(
                 TaskKind::RenderTask,
+                &mut watch,
                 |t| t.id,
                 "the render task was created without an id",
             )
