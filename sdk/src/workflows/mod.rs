@@ -20,6 +20,8 @@ mod ci_run;
 mod deploy;
 #[cfg(feature = "project")]
 mod git_diagnostic;
+#[cfg(feature = "project")]
+pub mod lookml;
 pub mod paginate;
 #[cfg(feature = "derived_table")]
 mod pdt;
