@@ -219,7 +219,22 @@ struct Inner {
     applied_at_login: AtomicU64,
     /// The branch checked out for the work.
     branch: Mutex<Option<String>>,
-    _registration: Registration,
+    /// Released by `finish` (or when the last handle is dropped).
+    registration: Mutex<Option<Registration>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let undo = self.undo.get_mut().unwrap_or_else(|p| p.into_inner());
+        if !undo.is_empty() {
+            let steps: Vec<String> = undo.iter().rev().map(ToString::to_string).collect();
+            tracing::warn!(
+                project = %self.project,
+                "a LookML dev-mode session was dropped without finish(); not done: {}",
+                steps.join("; ")
+            );
+        }
+    }
 }
 
 /// A dev-mode session on one project: created by [`DevSession::enter`], ended by
@@ -298,7 +313,7 @@ impl DevSession {
                 workspace: workspace.to_owned(),
                 applied_at_login: AtomicU64::new(u64::MAX),
                 branch: Mutex::new(None),
-                _registration: registration,
+                registration: Mutex::new(Some(registration)),
             }),
         };
         match session.setup().await {
@@ -476,7 +491,11 @@ impl DevSession {
 
     /// Restores the starting state in reverse order: the starting branch, the temporary
     /// branch deleted, the starting workspace. Every step is tried; the ones that fail are
-    /// reported. Calling it again does nothing (the steps are done or reported).
+    /// reported. Calling it again does nothing (the steps are done or reported). Afterwards a
+    /// new session may start on the same user and project.
+    ///
+    /// Drop cannot send requests: a session dropped without `finish` leaves its state as it
+    /// is (a `tracing` warning says so).
     pub async fn finish(&self) -> std::result::Result<(), RestoreError> {
         let steps: Vec<Undo> = std::mem::take(&mut *lock(&self.inner.undo));
         let sdk = &self.inner.sdk;
@@ -505,6 +524,8 @@ impl DevSession {
                 failed.push((step.to_string(), e));
             }
         }
+        // The user and project are free again, whatever the restore left.
+        lock(&self.inner.registration).take();
         if failed.is_empty() {
             Ok(())
         } else {
