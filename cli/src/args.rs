@@ -120,6 +120,8 @@ pub fn command() -> Command {
                         .help("Only print the URL (for remote shells; paste the address the browser ends on)"),
                 ),
         )
+        .subcommand(crate::lookml::args::lookml_command())
+        .subcommand(crate::lookml::args::ci_command())
         .subcommand(completions_command())
 }
 

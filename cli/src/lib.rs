@@ -32,6 +32,7 @@ pub mod io;
 pub mod jsonfmt;
 pub mod listing;
 pub mod login;
+pub mod lookml;
 pub mod markdown;
 pub mod output;
 pub mod send;
@@ -120,6 +121,8 @@ async fn dispatch(argv: Vec<OsString>, io: &mut Io) -> Result<i32, CliError> {
             "query" => shortcuts::query(sub, &globals, io).await,
             "render" => shortcuts::render(sub, &globals, io).await,
             "logout" => login::logout(&globals, io).await,
+            "lookml" => lookml::lookml(sub, &globals, io).await,
+            "ci" => lookml::ci(sub, &globals, io).await,
             "login" => login::login(sub.get_flag("no-browser"), &globals, io).await,
             "completions" => completions(sub, io).await,
             other => Err(CliError::usage(format!("unknown command {other}"))),
