@@ -296,10 +296,15 @@ fn ci_result(project: &str, validator: &str, r: &Value) -> Report {
                 field: text(e, "field_name").or_else(|| text(e, "dimension")),
                 test: text(e, "test_name"),
                 content,
+                // A SQL error's `line_number` is a line of the SQL, not of the file: the
+                // file's line comes from the IDE link then.
+                line: match text(e, "file_path") {
+                    Some(_) => line(e, "line_number").or(url_line),
+                    None => url_line,
+                },
                 file_path: text(e, "file_path")
                     .map(|p| repo_path(project, &p))
                     .or(url_file),
-                line: line(e, "line_number").or(url_line),
                 message: text(e, "message").unwrap_or_else(|| "(no message)".to_owned()),
                 lookml_url,
                 explore_url: text(e, "explore_url"),
@@ -322,7 +327,10 @@ fn ci_result(project: &str, validator: &str, r: &Value) -> Report {
             (Some(m), None) => m,
             _ => validator.to_owned(),
         };
-        report.checked.push(subject);
+        // Data tests are cases by test name (their successes and errors name them).
+        if t.get("successes").is_none() {
+            report.checked.push(subject);
+        }
         if let Some(errors) = t.get("errors") {
             push_errors(errors, Some(t), &mut report);
         }
