@@ -54,7 +54,8 @@ Examples:
   looker api run-query 17 csv -o orders.csv
 
 Exit codes: 0 success, 1 API error (4xx), 2 usage or configuration error, 3 authentication
-failed, 4 server error, transport error or timeout.";
+failed, 4 server error, transport error or timeout; lookml/ci: 5 deadline exceeded (the run goes
+on), 6 findings, 7 could not restore the starting branch or workspace; 130 interrupted.";
 
 fn global(arg: Arg) -> Arg {
     arg.global(true).help_heading("Global options")
