@@ -58,7 +58,8 @@ Examples:
   looker config ls
 
 Exit codes: 0 success, 1 API error (4xx), 2 usage or configuration error, 3 authentication
-failed, 4 server error, transport error or timeout.";
+failed, 4 server error, transport error or timeout; lookml/ci: 5 deadline exceeded (the run goes
+on), 6 findings, 7 could not restore the starting branch or workspace; 130 interrupted.";
 
 fn global(arg: Arg) -> Arg {
     arg.global(true).help_heading("Global options")
@@ -126,6 +127,8 @@ pub fn command() -> Command {
                         .help("Only print the URL (for remote shells; paste the address the browser ends on)"),
                 ),
         )
+        .subcommand(crate::lookml::args::lookml_command())
+        .subcommand(crate::lookml::args::ci_command())
         .subcommand(completions_command())
         .subcommand(config_command())
 }

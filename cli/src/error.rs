@@ -18,6 +18,13 @@ pub mod exit {
     /// Server error (5xx after retries), transport error or timeout; a server that breaks the
     /// paging protocol under `--all` (it ignores `offset`).
     pub const SERVER: i32 = 4;
+    /// `looker ci run --wait`: the deadline passed; the run goes on server-side.
+    pub const DEADLINE: i32 = 5;
+    /// `looker lookml …` / `looker ci …`: the checks ran and found problems (validation
+    /// errors at or above `--fail-on`, failed data tests, broken content, a failed CI run).
+    pub const FINDINGS: i32 = 6;
+    /// `looker lookml …`: the starting branch or workspace could not be restored.
+    pub const RESTORE: i32 = 7;
     /// Stopped by Ctrl-C (128 + SIGINT, as shells report it); a cancelled wait too.
     pub const INTERRUPTED: i32 = 130;
 }
@@ -38,6 +45,9 @@ pub enum CliError {
     BrokenPipe,
     /// Ctrl-C stopped the run.
     Interrupted,
+    /// The run ends with this exit code and message, its output already written: findings
+    /// (6), a deadline (5), a restore that failed (7), interrupted after restoring (130).
+    Exit(i32, String),
 }
 
 impl CliError {
@@ -54,6 +64,7 @@ impl CliError {
             CliError::Io(_) => exit::USAGE,
             CliError::BrokenPipe => exit::OK,
             CliError::Interrupted => exit::INTERRUPTED,
+            CliError::Exit(code, _) => *code,
             CliError::Sdk(e) => sdk_exit_code(e),
         }
     }
@@ -100,7 +111,9 @@ pub fn sdk_exit_code(e: &SdkError) -> i32 {
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CliError::Usage(m) | CliError::Output(m) | CliError::Io(m) => f.write_str(m),
+            CliError::Usage(m) | CliError::Output(m) | CliError::Io(m) | CliError::Exit(_, m) => {
+                f.write_str(m)
+            }
             CliError::Sdk(e) => write_sdk_error(f, e),
             CliError::BrokenPipe => f.write_str("stdout was closed"),
             CliError::Interrupted => f.write_str("interrupted"),

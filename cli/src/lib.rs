@@ -33,6 +33,7 @@ pub mod io;
 pub mod jsonfmt;
 pub mod listing;
 pub mod login;
+pub mod lookml;
 pub mod markdown;
 pub mod mcp;
 pub mod output;
@@ -138,6 +139,8 @@ async fn dispatch(argv: Vec<OsString>, io: &mut Io) -> Result<i32, CliError> {
             "embed" => embed::run(sub, &globals, io).await,
             "mcp" => mcp::serve(sub, &globals, io).await,
             "logout" => login::logout(&globals, io).await,
+            "lookml" => lookml::lookml(sub, &globals, io).await,
+            "ci" => lookml::ci(sub, &globals, io).await,
             "login" => login::login(sub.get_flag("no-browser"), &globals, io).await,
             "completions" => completions(sub, io).await,
             "config" => match sub.subcommand() {

@@ -318,8 +318,21 @@ impl Auth<'_> {
     }
 
     /// How many times this session has logged in (for diagnostics and tests).
+    ///
+    /// Every login (the first, a refresh before expiry, a new login after a 401) starts a new
+    /// API session, and so a new session state on the server (the dev workspace starts in
+    /// production again). Code that keeps such state compares this count before and after
+    /// its calls; [`ensure_token`](Self::ensure_token) makes the login that is due happen
+    /// first, so that the count says whether the next call runs in a new session.
     pub fn login_count(&self) -> u64 {
         self.sdk.session.login_count()
+    }
+
+    /// Gets a valid token now: the cached one, or a new one from a login (one login for
+    /// concurrent callers). After it, [`login_count`](Self::login_count) tells whether the
+    /// next call runs in a new API session (unless the server rejects the token meanwhile).
+    pub async fn ensure_token(&self) -> Result<()> {
+        self.sdk.session.token(self.sdk).await.map(|_| ())
     }
 
     /// The user id this client acts as, for a client made by [`LookerSdk::sudo`].

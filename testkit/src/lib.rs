@@ -58,6 +58,7 @@ mod call;
 #[allow(missing_docs)]
 #[rustfmt::skip] // formatted by the generator (prettyplease); `cargo xtask check` guards it
 mod generated;
+pub mod lookml_fake;
 mod route;
 mod server;
 mod stub;
@@ -230,7 +231,7 @@ impl FakeLooker {
         })
     }
 
-    fn builder_for(base_url: &str) -> LookerSdkBuilder {
+    pub(crate) fn builder_for(base_url: &str) -> LookerSdkBuilder {
         LookerSdk::builder()
             .ignore_env()
             .ignore_ini()

@@ -21,6 +21,8 @@ mod deploy;
 #[cfg(feature = "project")]
 mod git_diagnostic;
 mod link_header;
+#[cfg(feature = "project")]
+pub mod lookml;
 pub mod paginate;
 #[cfg(feature = "derived_table")]
 mod pdt;

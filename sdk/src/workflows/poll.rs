@@ -174,6 +174,20 @@ impl Canceller {
     pub fn is_cancelled(&self) -> bool {
         self.0.cancelled.load(Ordering::SeqCst)
     }
+
+    /// Resolves once [`cancel`](Self::cancel) is called (at once if it was), for work that
+    /// is not a waiter but stops on the same handle (the LookML dev-mode session).
+    pub async fn until_cancelled(&self) {
+        loop {
+            let notified = self.0.notify.notified();
+            let mut notified = std::pin::pin!(notified);
+            notified.as_mut().enable();
+            if self.is_cancelled() {
+                return;
+            }
+            notified.await;
+        }
+    }
 }
 
 #[cfg(test)]
