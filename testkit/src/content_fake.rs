@@ -262,7 +262,7 @@ struct Store {
 }
 
 /// The writable fields of a query (what makes two query bodies the same query).
-const QUERY_FIELDS: [&str; 16] = [
+const QUERY_FIELDS: [&str; 18] = [
     "model",
     "view",
     "fields",
@@ -279,6 +279,8 @@ const QUERY_FIELDS: [&str; 16] = [
     "vis_config",
     "dynamic_fields",
     "query_timezone",
+    "filter_config",
+    "visible_ui_sections",
 ];
 
 fn pick(body: &Value, fields: &[&str]) -> Map<String, Value> {
