@@ -242,6 +242,9 @@ mod tests {
     #[test]
     fn query_keeps_only_content_fields() {
         let q = json!({"id": "9", "slug": "abc", "model": "m", "view": "v", "fields": ["a"], "limit": null, "can": {}});
-        assert_eq!(query(&q), json!({"model": "m", "view": "v", "fields": ["a"]}));
+        assert_eq!(
+            query(&q),
+            json!({"model": "m", "view": "v", "fields": ["a"]})
+        );
     }
 }

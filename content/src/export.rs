@@ -58,7 +58,12 @@ pub async fn export(sdk: &LookerSdk, selection: &Selection) -> Result<Tree, Erro
                 &format!("folder_{kind} of folder {folder}"),
             )
             .await?;
-            set.extend(list.as_array().into_iter().flatten().filter_map(|o| id_of(o, "id")));
+            set.extend(
+                list.as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|o| id_of(o, "id")),
+            );
         }
     }
 
@@ -76,7 +81,10 @@ pub async fn export(sdk: &LookerSdk, selection: &Selection) -> Result<Tree, Erro
         if look["deleted"] == true {
             continue;
         }
-        let body = source.look(&look).await?.ok_or_else(|| outside("Look", id))?;
+        let body = source
+            .look(&look)
+            .await?
+            .ok_or_else(|| outside("Look", id))?;
         add_ancestors(&source, &look, &mut needed_folders);
         objects.push(Object {
             kind: Kind::Look,
@@ -85,7 +93,12 @@ pub async fn export(sdk: &LookerSdk, selection: &Selection) -> Result<Tree, Erro
         });
     }
     for id in &dashboard_ids {
-        let dash = get(sdk, &format!("/dashboards/{}", seg(id)), &format!("dashboard {id}")).await?;
+        let dash = get(
+            sdk,
+            &format!("/dashboards/{}", seg(id)),
+            &format!("dashboard {id}"),
+        )
+        .await?;
         if dash["deleted"] == true {
             continue;
         }
@@ -139,9 +152,11 @@ fn resolve_folder(source: &Instance<'_>, wanted: &str) -> Result<String, Error> 
         Some("Shared") => path[1..].to_vec(),
         _ => path,
     };
-    source
-        .folder_at(&source.shared_root, &path)
-        .ok_or_else(|| Error::Invalid(format!("no folder {wanted:?} (give an id or a path below Shared)")))
+    source.folder_at(&source.shared_root, &path).ok_or_else(|| {
+        Error::Invalid(format!(
+            "no folder {wanted:?} (give an id or a path below Shared)"
+        ))
+    })
 }
 
 fn is_below(source: &Instance<'_>, id: &str, root: &str) -> bool {
@@ -150,7 +165,11 @@ fn is_below(source: &Instance<'_>, id: &str, root: &str) -> bool {
         if current == root {
             return true;
         }
-        match source.folders.get(&current).and_then(|f| id_of(f, "parent_id")) {
+        match source
+            .folders
+            .get(&current)
+            .and_then(|f| id_of(f, "parent_id"))
+        {
             Some(parent) => current = parent,
             None => return false,
         }
@@ -158,7 +177,11 @@ fn is_below(source: &Instance<'_>, id: &str, root: &str) -> bool {
     false
 }
 
-fn add_ancestors(source: &Instance<'_>, object: &Value, needed: &mut BTreeMap<Vec<String>, String>) {
+fn add_ancestors(
+    source: &Instance<'_>,
+    object: &Value,
+    needed: &mut BTreeMap<Vec<String>, String>,
+) {
     let mut current = id_of(object, "folder_id");
     while let Some(id) = current {
         if id == source.shared_root {

@@ -32,8 +32,10 @@ pub struct IdMap {
 impl IdMap {
     /// The default map file for `target_host` inside the tree `dir`.
     pub fn default_path(dir: &Path, target_host: &str) -> PathBuf {
-        dir.join(".looker-content")
-            .join(format!("map-{}.json", crate::names::encode_name(target_host)))
+        dir.join(".looker-content").join(format!(
+            "map-{}.json",
+            crate::names::encode_name(target_host)
+        ))
     }
 
     /// Loads the map at `path` (an empty map when the file does not exist). A map written for
@@ -114,7 +116,8 @@ impl IdMap {
         origin_id: &str,
         entry: Entry,
     ) -> Result<(), Error> {
-        self.entries.insert(key(source_host, kind, origin_id), entry);
+        self.entries
+            .insert(key(source_host, kind, origin_id), entry);
         self.save()
     }
 
@@ -139,7 +142,9 @@ impl IdMap {
         let mut file = tempfile::NamedTempFile::new_in(&dir).map_err(|e| Error::io(&dir, e))?;
         std::io::Write::write_all(&mut file, &crate::canonical::to_bytes(&value))
             .map_err(|e| Error::io(&self.path, e))?;
-        file.as_file().sync_all().map_err(|e| Error::io(&self.path, e))?;
+        file.as_file()
+            .sync_all()
+            .map_err(|e| Error::io(&self.path, e))?;
         file.persist(&self.path)
             .map_err(|e| Error::io(&self.path, e.error))?;
         Ok(())

@@ -10,8 +10,10 @@ pub fn encode_name(name: &str) -> String {
     let chars: Vec<char> = name.chars().collect();
     let mut out = String::with_capacity(name.len());
     for (i, &c) in chars.iter().enumerate() {
-        let unsafe_char = matches!(c, '%' | '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|')
-            || c.is_control()
+        let unsafe_char = matches!(
+            c,
+            '%' | '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|'
+        ) || c.is_control()
             || (i == 0 && c == '.')
             || (i + 1 == chars.len() && (c == '.' || c == ' '));
         if unsafe_char {
@@ -57,9 +59,22 @@ mod tests {
 
     #[test]
     fn names_round_trip_and_are_safe() {
-        for name in ["Sales", "a/b", "100%", ".hidden", "trailing. ", "x:y*z?", "tab\there", "", "日本"] {
+        for name in [
+            "Sales",
+            "a/b",
+            "100%",
+            ".hidden",
+            "trailing. ",
+            "x:y*z?",
+            "tab\there",
+            "",
+            "日本",
+        ] {
             let encoded = encode_name(name);
-            assert!(!encoded.contains('/') && !encoded.starts_with('.'), "{encoded}");
+            assert!(
+                !encoded.contains('/') && !encoded.starts_with('.'),
+                "{encoded}"
+            );
             assert_eq!(decode_name(&encoded).as_deref(), Some(name), "{encoded}");
         }
         assert_eq!(encode_name("a/b 100%"), "a%2Fb 100%25");

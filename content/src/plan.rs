@@ -112,7 +112,14 @@ impl Plan {
             *counts.entry(o.action.as_str()).or_default() += 1;
         }
         let summary: Vec<String> = counts.iter().map(|(a, n)| format!("{n} {a}")).collect();
-        out.push_str(&format!("plan: {}\n", if summary.is_empty() { "nothing to do".into() } else { summary.join(", ") }));
+        out.push_str(&format!(
+            "plan: {}\n",
+            if summary.is_empty() {
+                "nothing to do".into()
+            } else {
+                summary.join(", ")
+            }
+        ));
         out
     }
 
@@ -142,8 +149,13 @@ impl Plan {
 fn explores_of(body: &Value, out: &mut BTreeSet<(String, String)>) {
     match body {
         Value::Object(map) => {
-            if let (Some(Value::String(m)), Some(Value::String(v))) = (map.get("model"), map.get("view")) {
-                if map.contains_key("fields") || map.contains_key("filters") || map.contains_key("sorts") {
+            if let (Some(Value::String(m)), Some(Value::String(v))) =
+                (map.get("model"), map.get("view"))
+            {
+                if map.contains_key("fields")
+                    || map.contains_key("filters")
+                    || map.contains_key("sorts")
+                {
                     out.insert((m.clone(), v.clone()));
                 }
             }
@@ -159,11 +171,21 @@ fn explores_of(body: &Value, out: &mut BTreeSet<(String, String)>) {
 }
 
 /// Plans `tree` on `sdk`'s instance with the id map `map`. Reads only.
-pub async fn plan(sdk: &LookerSdk, tree: &Tree, map: &IdMap, options: &PlanOptions) -> Result<Plan, Error> {
+pub async fn plan(
+    sdk: &LookerSdk,
+    tree: &Tree,
+    map: &IdMap,
+    options: &PlanOptions,
+) -> Result<Plan, Error> {
     let mut target = Instance::open(sdk).await?;
     let root_id = target
         .folder_at(&target.shared_root.clone(), &options.target_root)
-        .ok_or_else(|| Error::Invalid(format!("target root folder {:?} does not exist on the target (create it first)", options.target_root.join("/"))))?;
+        .ok_or_else(|| {
+            Error::Invalid(format!(
+                "target root folder {:?} does not exist on the target (create it first)",
+                options.target_root.join("/")
+            ))
+        })?;
     target.base = root_id.clone();
 
     // What the content needs: explores and owners, each checked once.
@@ -177,13 +199,22 @@ pub async fn plan(sdk: &LookerSdk, tree: &Tree, map: &IdMap, options: &PlanOptio
     }
     let mut missing_explores = BTreeSet::new();
     for (model, view) in &explores {
-        let path = format!("/lookml_models/{}/explores/{}?fields=name", seg(model), seg(view));
-        match sdk.get_json::<Value>(&path).await {
+        let path = format!(
+            "/lookml_models/{}/explores/{}?fields=name",
+            seg(model),
+            seg(view)
+        );
+        match crate::target::get_raw(sdk, &path).await {
             Ok(_) => {}
             Err(e) if e.status() == Some(404) => {
                 missing_explores.insert((model.clone(), view.clone()));
             }
-            Err(e) => return Err(Error::api(format!("lookml_model_explore {model}::{view}"), e)),
+            Err(e) => {
+                return Err(Error::api(
+                    format!("lookml_model_explore {model}::{view}"),
+                    e,
+                ))
+            }
         }
     }
     let mut users = BTreeMap::new();
@@ -196,9 +227,19 @@ pub async fn plan(sdk: &LookerSdk, tree: &Tree, map: &IdMap, options: &PlanOptio
         .objects
         .iter()
         .filter(|o| o.kind == Kind::Look)
-        .map(|o| (o.folder(), o.body["title"].as_str().unwrap_or("").to_owned()))
+        .map(|o| {
+            (
+                o.folder(),
+                o.body["title"].as_str().unwrap_or("").to_owned(),
+            )
+        })
         .collect();
-    let folders_in_tree: BTreeSet<Vec<String>> = tree.objects.iter().filter(|o| o.kind == Kind::Folder).map(|o| o.folder()).collect();
+    let folders_in_tree: BTreeSet<Vec<String>> = tree
+        .objects
+        .iter()
+        .filter(|o| o.kind == Kind::Folder)
+        .map(|o| o.folder())
+        .collect();
 
     let mut objects = Vec::new();
     for o in &tree.objects {
@@ -215,7 +256,11 @@ pub async fn plan(sdk: &LookerSdk, tree: &Tree, map: &IdMap, options: &PlanOptio
             }
         }
         let folder = o.folder();
-        if o.kind != Kind::Folder && !folder.is_empty() && !folders_in_tree.contains(&folder) && target.folder_at(&root_id, &folder).is_none() {
+        if o.kind != Kind::Folder
+            && !folder.is_empty()
+            && !folders_in_tree.contains(&folder)
+            && target.folder_at(&root_id, &folder).is_none()
+        {
             missing.push(format!("folder {}", folder.join("/")));
         }
         for tile in o.body["tiles"].as_array().into_iter().flatten() {
@@ -234,7 +279,9 @@ pub async fn plan(sdk: &LookerSdk, tree: &Tree, map: &IdMap, options: &PlanOptio
                 }
             }
         }
-        let mapped = map.get(&tree.source_host, o.kind, &o.origin_id).map(|e| e.target_id.clone());
+        let mapped = map
+            .get(&tree.source_host, o.kind, &o.origin_id)
+            .map(|e| e.target_id.clone());
         let mut planned = PlannedObject {
             kind: o.kind,
             key: o.key(),
@@ -250,12 +297,19 @@ pub async fn plan(sdk: &LookerSdk, tree: &Tree, map: &IdMap, options: &PlanOptio
                 let by_map = mapped.filter(|id| target.folders.contains_key(id));
                 match by_map {
                     Some(id) => (Some((id, Value::Null)), false),
-                    None => (target.folder_at(&root_id, &folder).map(|id| (id, Value::Null)), true),
+                    None => (
+                        target
+                            .folder_at(&root_id, &folder)
+                            .map(|id| (id, Value::Null)),
+                        true,
+                    ),
                 }
             }
             Kind::Look => {
                 let by_map = match &mapped {
-                    Some(id) => fetch(sdk, &format!("/looks/{}", seg(id))).await?.filter(|l| l["deleted"] != true),
+                    Some(id) => fetch(sdk, &format!("/looks/{}", seg(id)))
+                        .await?
+                        .filter(|l| l["deleted"] != true),
                     None => None,
                 };
                 match by_map {
@@ -276,7 +330,9 @@ pub async fn plan(sdk: &LookerSdk, tree: &Tree, map: &IdMap, options: &PlanOptio
             }
             Kind::Dashboard => {
                 let by_map = match &mapped {
-                    Some(id) => fetch(sdk, &format!("/dashboards/{}", seg(id))).await?.filter(|d| d["deleted"] != true),
+                    Some(id) => fetch(sdk, &format!("/dashboards/{}", seg(id)))
+                        .await?
+                        .filter(|d| d["deleted"] != true),
                     None => None,
                 };
                 match by_map {
@@ -286,8 +342,21 @@ pub async fn plan(sdk: &LookerSdk, tree: &Tree, map: &IdMap, options: &PlanOptio
                         let mut hit = None;
                         if !slug.is_empty() {
                             for deleted in ["false", "true"] {
-                                let list = get(sdk, &format!("/dashboards/search?slug={}&deleted={deleted}", qv(slug)), "search_dashboards").await?;
-                                if let Some(d) = list.as_array().into_iter().flatten().find(|d| d["slug"].as_str() == Some(slug)) {
+                                let list = get(
+                                    sdk,
+                                    &format!(
+                                        "/dashboards/search?slug={}&deleted={deleted}",
+                                        qv(slug)
+                                    ),
+                                    "search_dashboards",
+                                )
+                                .await?;
+                                if let Some(d) = list
+                                    .as_array()
+                                    .into_iter()
+                                    .flatten()
+                                    .find(|d| d["slug"].as_str() == Some(slug))
+                                {
                                     hit = Some(d.clone());
                                     break;
                                 }
@@ -323,7 +392,12 @@ pub async fn plan(sdk: &LookerSdk, tree: &Tree, map: &IdMap, options: &PlanOptio
             } else {
                 let refs: BTreeMap<String, String> = map
                     .get(&tree.source_host, o.kind, &o.origin_id)
-                    .map(|e| e.children.iter().map(|(r, id)| (id.clone(), r.clone())).collect())
+                    .map(|e| {
+                        e.children
+                            .iter()
+                            .map(|(r, id)| (id.clone(), r.clone()))
+                            .collect()
+                    })
                     .unwrap_or_default();
                 let canonical = match o.kind {
                     Kind::Folder => Some(o.body.clone()),
@@ -331,7 +405,11 @@ pub async fn plan(sdk: &LookerSdk, tree: &Tree, map: &IdMap, options: &PlanOptio
                     Kind::Dashboard => target.dashboard(&current, &refs).await?,
                 };
                 let fields = differing(&o.body, canonical.as_ref().unwrap_or(&Value::Null));
-                planned.action = if fields.is_empty() { Action::Unchanged } else { Action::Update(fields) };
+                planned.action = if fields.is_empty() {
+                    Action::Unchanged
+                } else {
+                    Action::Update(fields)
+                };
                 planned.current = Some(current);
             }
         }
@@ -340,12 +418,16 @@ pub async fn plan(sdk: &LookerSdk, tree: &Tree, map: &IdMap, options: &PlanOptio
         }
         objects.push(planned);
     }
-    Ok(Plan { objects, root_id, users })
+    Ok(Plan {
+        objects,
+        root_id,
+        users,
+    })
 }
 
 /// GET that maps 404 to `None`.
 pub(crate) async fn fetch(sdk: &LookerSdk, path: &str) -> Result<Option<Value>, Error> {
-    match sdk.get_json::<Value>(path).await {
+    match crate::target::get_raw(sdk, path).await {
         Ok(v) => Ok(Some(v)),
         Err(e) if e.status() == Some(404) => Ok(None),
         Err(e) => Err(Error::api(format!("GET {path}"), e)),
@@ -354,9 +436,27 @@ pub(crate) async fn fetch(sdk: &LookerSdk, path: &str) -> Result<Option<Value>, 
 
 /// The id of the Look titled exactly `title` in folder `folder` (search is a LIKE, so the
 /// answer is filtered for an exact match).
-pub(crate) async fn find_look(sdk: &LookerSdk, folder: &str, title: &str) -> Result<Option<String>, Error> {
-    let list = get(sdk, &format!("/looks/search?folder_id={}&title={}&fields=id,title", qv(folder), qv(title)), "search_looks").await?;
-    Ok(list.as_array().into_iter().flatten().find(|l| l["title"].as_str() == Some(title)).and_then(|l| id_of(l, "id")))
+pub(crate) async fn find_look(
+    sdk: &LookerSdk,
+    folder: &str,
+    title: &str,
+) -> Result<Option<String>, Error> {
+    let list = get(
+        sdk,
+        &format!(
+            "/looks/search?folder_id={}&title={}&fields=id,title",
+            qv(folder),
+            qv(title)
+        ),
+        "search_looks",
+    )
+    .await?;
+    Ok(list
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|l| l["title"].as_str() == Some(title))
+        .and_then(|l| id_of(l, "id")))
 }
 
 /// The top-level members whose values differ.
@@ -364,5 +464,8 @@ fn differing(desired: &Value, current: &Value) -> Vec<String> {
     let mut keys: BTreeSet<&String> = BTreeSet::new();
     keys.extend(desired.as_object().into_iter().flat_map(|m| m.keys()));
     keys.extend(current.as_object().into_iter().flat_map(|m| m.keys()));
-    keys.into_iter().filter(|k| desired.get(k.as_str()) != current.get(k.as_str())).cloned().collect()
+    keys.into_iter()
+        .filter(|k| desired.get(k.as_str()) != current.get(k.as_str()))
+        .cloned()
+        .collect()
 }

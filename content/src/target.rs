@@ -10,11 +10,24 @@ use crate::canonical::{self, id_of, id_order, pick};
 use crate::error::Error;
 use crate::tree::Kind;
 
-/// GETs `path` as JSON.
+/// GETs `path` as JSON; a `?a=b&c=d` suffix (values encoded with [`qv`]) becomes query
+/// parameters.
 pub(crate) async fn get(sdk: &LookerSdk, path: &str, context: &str) -> Result<Value, Error> {
-    sdk.get_json::<Value>(path)
+    get_raw(sdk, path)
         .await
         .map_err(|e| Error::api(context.to_owned(), e))
+}
+
+/// [`get`] with the SDK's error.
+pub(crate) async fn get_raw(sdk: &LookerSdk, path: &str) -> Result<Value, looker_sdk::Error> {
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
+    let mut request = sdk.request(looker_sdk::reqwest::Method::GET, path);
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let value = crate::names::decode_name(value).unwrap_or_else(|| value.to_owned());
+        request = request.query(name, value);
+    }
+    request.json_into::<Value>().await
 }
 
 /// Sends a write and decodes its JSON answer.
@@ -61,7 +74,11 @@ pub(crate) async fn user_by_email(sdk: &LookerSdk, email: &str) -> Result<Option
         .as_array()
         .into_iter()
         .flatten()
-        .find(|u| u["email"].as_str().is_some_and(|e| e.eq_ignore_ascii_case(email)))
+        .find(|u| {
+            u["email"]
+                .as_str()
+                .is_some_and(|e| e.eq_ignore_ascii_case(email))
+        })
         .and_then(|u| id_of(u, "id")))
 }
 
@@ -92,7 +109,9 @@ impl<'a> Instance<'a> {
             }
         }
         let shared_root = shared_root.ok_or_else(|| {
-            Error::Invalid("the instance has no Shared folder (no folder with is_shared_root)".into())
+            Error::Invalid(
+                "the instance has no Shared folder (no folder with is_shared_root)".into(),
+            )
         })?;
         Ok(Instance {
             sdk,
@@ -141,11 +160,7 @@ impl<'a> Instance<'a> {
         if let Some(email) = self.emails.get(id) {
             return Ok(email.clone());
         }
-        let email = match self
-            .sdk
-            .get_json::<Value>(&format!("/users/{}?fields=id,email", seg(id)))
-            .await
-        {
+        let email = match get_raw(self.sdk, &format!("/users/{}?fields=id,email", seg(id))).await {
             Ok(user) => user["email"].as_str().map(str::to_owned),
             Err(e) if e.status() == Some(404) => None,
             Err(e) => return Err(Error::api(format!("user {id}"), e)),
@@ -224,20 +239,42 @@ impl<'a> Instance<'a> {
         filters.sort_by_key(|f| (f["row"].as_i64().unwrap_or(0), f["name"].to_string()));
         body.insert("filters".into(), Value::Array(filters));
 
-        let mut layouts: Vec<&Value> = dash["dashboard_layouts"].as_array().into_iter().flatten().collect();
-        layouts.sort_by(|a, b| id_order(&id_of(a, "id").unwrap_or_default(), &id_of(b, "id").unwrap_or_default()));
+        let mut layouts: Vec<&Value> = dash["dashboard_layouts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .collect();
+        layouts.sort_by(|a, b| {
+            id_order(
+                &id_of(a, "id").unwrap_or_default(),
+                &id_of(b, "id").unwrap_or_default(),
+            )
+        });
         let mut tab_refs = BTreeMap::new();
         let mut positions = BTreeMap::new();
         let mut tabs = Vec::new();
         for (i, layout) in layouts.iter().enumerate() {
             let id = id_of(layout, "id").unwrap_or_default();
-            let r = refs.get(&id).cloned().unwrap_or_else(|| format!("tab-{}", i + 1));
+            let r = refs
+                .get(&id)
+                .cloned()
+                .unwrap_or_else(|| format!("tab-{}", i + 1));
             let mut tab = pick(layout, &crate::canonical::TAB_FIELDS);
             tab.insert("ref".into(), json!(r));
             tabs.push(Value::Object(tab));
-            for c in layout["dashboard_layout_components"].as_array().into_iter().flatten() {
+            for c in layout["dashboard_layout_components"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
                 if let Some(element) = id_of(c, "dashboard_element_id") {
-                    positions.insert(element, (r.clone(), Value::Object(pick(c, &crate::canonical::POSITION_FIELDS))));
+                    positions.insert(
+                        element,
+                        (
+                            r.clone(),
+                            Value::Object(pick(c, &crate::canonical::POSITION_FIELDS)),
+                        ),
+                    );
                 }
             }
             tab_refs.insert(id, r);
@@ -245,12 +282,24 @@ impl<'a> Instance<'a> {
         tabs.sort_by_key(|t| t["ref"].as_str().map(ref_number).unwrap_or_default());
         body.insert("tabs".into(), Value::Array(tabs));
 
-        let mut elements: Vec<&Value> = dash["dashboard_elements"].as_array().into_iter().flatten().collect();
-        elements.sort_by(|a, b| id_order(&id_of(a, "id").unwrap_or_default(), &id_of(b, "id").unwrap_or_default()));
+        let mut elements: Vec<&Value> = dash["dashboard_elements"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .collect();
+        elements.sort_by(|a, b| {
+            id_order(
+                &id_of(a, "id").unwrap_or_default(),
+                &id_of(b, "id").unwrap_or_default(),
+            )
+        });
         let mut tiles = Vec::new();
         for (i, element) in elements.iter().enumerate() {
             let id = id_of(element, "id").unwrap_or_default();
-            let r = refs.get(&id).cloned().unwrap_or_else(|| format!("tile-{}", i + 1));
+            let r = refs
+                .get(&id)
+                .cloned()
+                .unwrap_or_else(|| format!("tile-{}", i + 1));
             tiles.push(self.tile(element, r, positions.get(&id)).await?);
         }
         tiles.sort_by_key(|t| t["ref"].as_str().map(ref_number).unwrap_or_default());
@@ -274,7 +323,12 @@ impl<'a> Instance<'a> {
             tile.insert("listen".into(), listen);
         }
         if let Some(merge_id) = id_of(element, "merge_result_id") {
-            let merge = get(self.sdk, &format!("/merge_queries/{}", seg(&merge_id)), "merge_query").await?;
+            let merge = get(
+                self.sdk,
+                &format!("/merge_queries/{}", seg(&merge_id)),
+                "merge_query",
+            )
+            .await?;
             let mut kept = pick(&merge, &crate::canonical::MERGE_FIELDS);
             let mut sources = Vec::new();
             for source in merge["source_queries"].as_array().into_iter().flatten() {
@@ -310,6 +364,10 @@ impl<'a> Instance<'a> {
 
 /// `tile-12` → 12, for ordering refs by number.
 pub(crate) fn ref_number(r: &str) -> (u64, String) {
-    let n = r.rsplit('-').next().and_then(|n| n.parse().ok()).unwrap_or(u64::MAX);
+    let n = r
+        .rsplit('-')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(u64::MAX);
     (n, r.to_owned())
 }

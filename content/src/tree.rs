@@ -90,9 +90,7 @@ impl Object {
         }
         let name = match self.kind {
             Kind::Folder => FOLDER_FILE.to_owned(),
-            Kind::Look | Kind::Dashboard => {
-                encode_name(self.body["title"].as_str().unwrap_or(""))
-            }
+            Kind::Look | Kind::Dashboard => encode_name(self.body["title"].as_str().unwrap_or("")),
         };
         (dir, name)
     }
@@ -102,7 +100,11 @@ impl Object {
 pub(crate) fn folder_path(body: &Value) -> Vec<String> {
     body["folder"]
         .as_array()
-        .map(|a| a.iter().filter_map(|n| n.as_str().map(str::to_owned)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|n| n.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -263,7 +265,9 @@ impl Tree {
         while let Some(d) = stack.pop() {
             let entries = match std::fs::read_dir(&d) {
                 Ok(e) => e,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound && d == dir.join(CONTENT_DIR) => {
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::NotFound && d == dir.join(CONTENT_DIR) =>
+                {
                     break
                 }
                 Err(e) => return Err(Error::io(&d, e)),
@@ -320,7 +324,10 @@ pub(crate) fn read_manifest(dir: &Path) -> Result<Manifest, Error> {
     if format != Some(crate::FORMAT_VERSION) {
         return Err(Error::format(
             path.display().to_string(),
-            format!("format {format:?} is not {} (written by another version?)", crate::FORMAT_VERSION),
+            format!(
+                "format {format:?} is not {} (written by another version?)",
+                crate::FORMAT_VERSION
+            ),
         ));
     }
     let mut files = BTreeMap::new();
