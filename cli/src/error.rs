@@ -17,6 +17,8 @@ pub mod exit {
     pub const AUTH: i32 = 3;
     /// Server error (5xx after retries), transport error or timeout.
     pub const SERVER: i32 = 4;
+    /// `looker content plan|apply`: a conflict or a blocked object; nothing was written.
+    pub const FINDINGS: i32 = 6;
     /// Stopped by Ctrl-C (128 + SIGINT, as shells report it); a cancelled wait too.
     pub const INTERRUPTED: i32 = 130;
 }
@@ -37,6 +39,8 @@ pub enum CliError {
     BrokenPipe,
     /// Ctrl-C stopped the run.
     Interrupted,
+    /// `looker content`: the plan has conflicts or blocked objects (exit 6).
+    Findings(String),
 }
 
 impl CliError {
@@ -53,6 +57,7 @@ impl CliError {
             CliError::Io(_) => exit::USAGE,
             CliError::BrokenPipe => exit::OK,
             CliError::Interrupted => exit::INTERRUPTED,
+            CliError::Findings(_) => exit::FINDINGS,
             CliError::Sdk(e) => sdk_exit_code(e),
         }
     }
@@ -97,7 +102,9 @@ pub fn sdk_exit_code(e: &SdkError) -> i32 {
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CliError::Usage(m) | CliError::Output(m) | CliError::Io(m) => f.write_str(m),
+            CliError::Usage(m) | CliError::Output(m) | CliError::Io(m) | CliError::Findings(m) => {
+                f.write_str(m)
+            }
             CliError::Sdk(e) => write_sdk_error(f, e),
             CliError::BrokenPipe => f.write_str("stdout was closed"),
             CliError::Interrupted => f.write_str("interrupted"),

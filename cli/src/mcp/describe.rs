@@ -70,7 +70,7 @@ pub fn describe(op: &Operation, policy: &Policy) -> Value {
         Body::Json { ty, required } => {
             let skeleton = op
                 .template()
-                .and_then(|t| serde_json::from_str::<Value>(t).ok())
+                .and_then(|t| serde_json::from_str::<Value>(t.all).ok())
                 .unwrap_or(Value::Null);
             example.insert("body".into(), skeleton.clone());
             json!({"type": ty, "required": required, "writable_fields": skeleton,
