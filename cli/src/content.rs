@@ -108,7 +108,7 @@ fn plan_options(m: &ArgMatches, adopt: bool) -> PlanOptions {
 fn failed(e: looker_content::Error) -> CliError {
     match e {
         looker_content::Error::Api { context, source } => {
-            CliError::Io(format!("{context}: {}", CliError::Sdk(source)))
+            CliError::Io(format!("{context}: {}", CliError::Sdk(*source)))
         }
         other => CliError::Io(other.to_string()),
     }

@@ -12,8 +12,8 @@ pub enum Error {
     Api {
         /// What the tool was doing.
         context: String,
-        /// The SDK's error.
-        source: looker_sdk::Error,
+        /// The SDK's error (boxed: it is large).
+        source: Box<looker_sdk::Error>,
     },
     /// Reading or writing the tree or the id map failed.
     Io {
@@ -37,7 +37,7 @@ impl Error {
     pub(crate) fn api(context: impl Into<String>, source: looker_sdk::Error) -> Error {
         Error::Api {
             context: context.into(),
-            source,
+            source: Box::new(source),
         }
     }
 
@@ -78,7 +78,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Api { source, .. } => Some(source),
+            Error::Api { source, .. } => Some(source.as_ref()),
             Error::Io { source, .. } => Some(source),
             _ => None,
         }
