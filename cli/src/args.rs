@@ -99,6 +99,7 @@ pub fn command() -> Command {
         .subcommand(query_command())
         .subcommand(render_command())
         .subcommand(crate::embed::command())
+        .subcommand(crate::content::command())
         .subcommand(crate::mcp::command())
         .subcommand(
             Command::new("logout").about(

@@ -21,7 +21,8 @@ pub mod exit {
     /// `looker ci run --wait`: the deadline passed; the run goes on server-side.
     pub const DEADLINE: i32 = 5;
     /// `looker lookml …` / `looker ci …`: the checks ran and found problems (validation
-    /// errors at or above `--fail-on`, failed data tests, broken content, a failed CI run).
+    /// errors at or above `--fail-on`, failed data tests, broken content, a failed CI run);
+    /// `looker content plan|apply`: a conflict or a blocked object, nothing was written.
     pub const FINDINGS: i32 = 6;
     /// `looker lookml …`: the starting branch or workspace could not be restored.
     pub const RESTORE: i32 = 7;

@@ -22,6 +22,7 @@ pub mod api;
 pub mod args;
 pub mod completion;
 pub mod config;
+pub mod content;
 pub mod describe;
 pub mod embed;
 pub mod error;
@@ -137,6 +138,7 @@ async fn dispatch(argv: Vec<OsString>, io: &mut Io) -> Result<i32, CliError> {
             "query" => shortcuts::query(sub, &globals, io).await,
             "render" => shortcuts::render(sub, &globals, io).await,
             "embed" => embed::run(sub, &globals, io).await,
+            "content" => content::run(sub, &globals, io).await,
             "mcp" => mcp::serve(sub, &globals, io).await,
             "logout" => login::logout(&globals, io).await,
             "lookml" => lookml::lookml(sub, &globals, io).await,

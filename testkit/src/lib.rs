@@ -54,6 +54,7 @@
 #![warn(missing_docs)]
 
 mod call;
+mod content_fake;
 // The generator documents the items it writes; its module files have no docs of their own.
 #[allow(missing_docs)]
 #[rustfmt::skip] // formatted by the generator (prettyplease); `cargo xtask check` guards it
@@ -71,6 +72,7 @@ use std::time::Duration;
 use looker_sdk::{LookerSdk, LookerSdkBuilder, RetryPolicy};
 
 pub use call::Call;
+pub use content_fake::{ContentFake, ContentRequest, ADMIN_EMAIL};
 pub use generated::ops;
 pub use stub::{JsonOperation, Operation, Stub};
 

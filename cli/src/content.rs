@@ -1,0 +1,221 @@
+//! `looker content export|plan|apply|diff`: content as code with the `looker-content` crate.
+//!
+//! The source and target are profiles like any other command (`--profile dev` for export,
+//! `--profile prod` for plan and apply). Exit codes: 0 when everything is applicable (plan) or
+//! ok/unchanged (apply), 6 ("findings") when the plan has a conflict or a blocked object (then
+//! nothing was written), 1 when an object failed.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Arg, ArgAction, ArgMatches, Command};
+use looker_content::{apply, export, plan, ApplyOptions, IdMap, PlanOptions, Selection, Tree};
+
+use crate::args::Globals;
+use crate::config;
+use crate::error::CliError;
+use crate::{write_stdout, Io};
+
+fn dir_arg() -> Arg {
+    Arg::new("dir")
+        .long("dir")
+        .value_name("DIR")
+        .required(true)
+        .help("The content tree")
+}
+
+fn target_args() -> [Arg; 3] {
+    [
+        Arg::new("map").long("map").value_name("FILE")
+            .help("The id map (and resume journal); default DIR/.looker-content/map-<target host>.json"),
+        Arg::new("target-root").long("target-root").value_name("PATH")
+            .help("Folder path on the target the tree's folders go under (default Shared)"),
+        Arg::new("adopt").long("adopt").action(ArgAction::SetTrue)
+            .help("Take over objects found by natural key (slug, folder name, Look title) that the map does not know"),
+    ]
+}
+
+/// The `content` command.
+pub fn command() -> Command {
+    Command::new("content")
+        .about("Content as code: export folders, Looks and dashboards to a tree; plan and apply it elsewhere")
+        .subcommand_required(true)
+        .subcommand(
+            Command::new("export")
+                .about("Export content to a canonical tree (atomic; unchanged content gives identical files)")
+                .arg(dir_arg())
+                .arg(Arg::new("folder").long("folder").value_name("ID|PATH").action(ArgAction::Append).help("A folder and everything below it"))
+                .arg(Arg::new("dashboard").long("dashboard").value_name("ID").action(ArgAction::Append).help("A dashboard"))
+                .arg(Arg::new("look").long("look").value_name("ID").action(ArgAction::Append).help("A Look"))
+                .arg(Arg::new("all").long("all").action(ArgAction::SetTrue).help("Everything under the Shared folder")),
+        )
+        .subcommand(
+            Command::new("plan")
+                .about("What apply would do (reads only); exit 6 on a conflict or blocked object")
+                .arg(dir_arg())
+                .args(target_args())
+                .arg(Arg::new("format").long("format").value_name("FORMAT").value_parser(["text", "json"]).default_value("text").help("text or json")),
+        )
+        .subcommand(
+            Command::new("apply")
+                .about("Plan, then write in dependency order unless the plan has findings")
+                .arg(dir_arg())
+                .args(target_args())
+                .arg(Arg::new("resume").long("resume").action(ArgAction::SetTrue)
+                    .help("Continue a killed apply: objects in the map are kept, natural-key matches adopted"))
+                .arg(Arg::new("report").long("report").value_name("FILE.jsonl").help("Per-object results as JSON lines")),
+        )
+        .subcommand(
+            Command::new("diff")
+                .about("The objects whose target state differs from the tree, with the differing fields")
+                .arg(dir_arg())
+                .args(target_args()),
+        )
+}
+
+fn strings(m: &ArgMatches, id: &str) -> Vec<String> {
+    m.get_many::<String>(id)
+        .map(|v| v.cloned().collect())
+        .unwrap_or_default()
+}
+
+fn map_path(m: &ArgMatches, dir: &Path, host: &str) -> PathBuf {
+    m.get_one::<String>("map")
+        .map_or_else(|| IdMap::default_path(dir, host), PathBuf::from)
+}
+
+fn plan_options(m: &ArgMatches, adopt: bool) -> PlanOptions {
+    PlanOptions {
+        target_root: m
+            .get_one::<String>("target-root")
+            .map(|p| {
+                p.split('/')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+            .map(|p: Vec<String>| {
+                if p.first().map(String::as_str) == Some("Shared") {
+                    p[1..].to_vec()
+                } else {
+                    p
+                }
+            })
+            .unwrap_or_default(),
+        adopt,
+    }
+}
+
+fn failed(e: looker_content::Error) -> CliError {
+    match e {
+        looker_content::Error::Api { context, source } => {
+            CliError::Io(format!("{context}: {}", CliError::Sdk(*source)))
+        }
+        other => CliError::Io(other.to_string()),
+    }
+}
+
+/// Runs `looker content …`.
+pub async fn run(m: &ArgMatches, globals: &Globals, io: &mut Io) -> Result<(), CliError> {
+    let (name, sub) = m
+        .subcommand()
+        .ok_or_else(|| CliError::usage("looker content: give export, plan, apply or diff"))?;
+    let dir = PathBuf::from(sub.get_one::<String>("dir").map_or("", String::as_str));
+    let sdk = config::connect(globals).await?;
+    let host = sdk.settings().base_url().to_owned();
+    if name == "export" {
+        let selection = Selection {
+            folders: strings(sub, "folder"),
+            dashboards: strings(sub, "dashboard"),
+            looks: strings(sub, "look"),
+            all: sub.get_flag("all"),
+        };
+        if !selection.all
+            && selection.folders.is_empty()
+            && selection.dashboards.is_empty()
+            && selection.looks.is_empty()
+        {
+            return Err(CliError::usage(
+                "looker content export: give --all, --folder, --dashboard or --look",
+            ));
+        }
+        let tree = export(&sdk, &selection).await.map_err(failed)?;
+        tree.write(&dir).map_err(failed)?;
+        io.stderr.line(&format!(
+            "exported {} objects to {}",
+            tree.objects.len(),
+            dir.display()
+        ));
+        return Ok(());
+    }
+    let tree = Tree::read(&dir).map_err(failed)?;
+    let mut map = IdMap::load(&map_path(sub, &dir, &host), &host).map_err(failed)?;
+    let adopt = sub.get_flag("adopt") || (name == "apply" && sub.get_flag("resume"));
+    let options = plan_options(sub, adopt);
+    match name {
+        "plan" | "diff" => {
+            let planned = plan(&sdk, &tree, &map, &options).await.map_err(failed)?;
+            let text = if sub.get_one::<String>("format").map(String::as_str) == Some("json") {
+                format!("{:#}\n", planned.to_json())
+            } else if name == "diff" {
+                let mut t = String::new();
+                for o in &planned.objects {
+                    if o.action != looker_content::Action::Unchanged {
+                        t.push_str(&format!("{} {}: {:?}\n", o.kind.as_str(), o.key, o.action));
+                    }
+                }
+                t
+            } else {
+                planned.to_text()
+            };
+            write_stdout(io, text.as_bytes()).await?;
+            if planned.has_findings() {
+                return Err(CliError::Exit(
+                    crate::error::exit::FINDINGS,
+                    "the plan has conflicts or blocked objects; nothing can be applied".into(),
+                ));
+            }
+            Ok(())
+        }
+        _ => {
+            let report = apply(&sdk, &tree, &mut map, &ApplyOptions { plan: options })
+                .await
+                .map_err(failed)?;
+            let mut lines = String::new();
+            for r in &report.results {
+                lines.push_str(&format!("{}\n", r.to_json()));
+            }
+            if let Some(file) = sub.get_one::<String>("report") {
+                std::fs::write(file, &lines).map_err(|e| CliError::Io(format!("{file}: {e}")))?;
+            }
+            write_stdout(io, report.plan.to_text().as_bytes()).await?;
+            if report.plan.has_findings() {
+                return Err(CliError::Exit(
+                    crate::error::exit::FINDINGS,
+                    "the plan has conflicts or blocked objects; nothing was written".into(),
+                ));
+            }
+            if let Some(r) = report.results.iter().find(|r| r.status == "failed") {
+                // The API refused a write (4xx): exit 1, as for any API error; otherwise the
+                // server or the network failed: exit 4. The map keeps what was written.
+                let code = match r.http_status {
+                    Some(status) if (400..500).contains(&status) => crate::error::exit::API,
+                    _ => crate::error::exit::SERVER,
+                };
+                return Err(CliError::Exit(
+                    code,
+                    format!(
+                        "{} {} failed: {} (what was written is in the id map; run apply again to continue)",
+                        r.kind.as_str(),
+                        r.key,
+                        r.message.as_deref().unwrap_or("")
+                    ),
+                ));
+            }
+            io.stderr.line(&format!(
+                "applied: {} objects ok or unchanged",
+                report.results.len()
+            ));
+            Ok(())
+        }
+    }
+}

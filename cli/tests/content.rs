@@ -1,0 +1,94 @@
+//! `looker content` through the built binary against two stateful fakes.
+
+use std::process::Command;
+
+use looker_sdk_testkit::{ContentFake, CLIENT_ID, CLIENT_SECRET};
+use serde_json::json;
+
+fn looker(fake: &ContentFake, home: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let secret = home.join("secret");
+    std::fs::write(&secret, CLIENT_SECRET).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_looker"))
+        .args(args)
+        .args([
+            "--base-url",
+            fake.base_url(),
+            "--client-id",
+            CLIENT_ID,
+            "--client-secret-file",
+        ])
+        .arg(&secret)
+        .env_clear()
+        .env("HOME", home)
+        .current_dir(home)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn export_apply_reapply_and_conflict_through_the_binary() {
+    let a = ContentFake::start(1000).await.unwrap();
+    let b = ContentFake::start(50_000).await.unwrap();
+    let c = ContentFake::start(90_000).await.unwrap();
+    for f in [&a, &b, &c] {
+        f.seed_explore("thelook", "orders");
+    }
+    let sales = a.seed_folder("Sales", None);
+    let q = a.seed(
+        "create_query",
+        &[],
+        json!({"model": "thelook", "view": "orders", "fields": ["orders.count"]}),
+    );
+    let d = a.seed(
+        "create_dashboard",
+        &[],
+        json!({"title": "Revenue", "slug": "rev1", "folder_id": sales}),
+    );
+    a.seed(
+        "create_dashboard_element",
+        &[],
+        json!({"dashboard_id": d["id"], "type": "vis", "title": "Count", "query_id": q["id"]}),
+    );
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("tree");
+    let dir = dir.to_str().unwrap();
+
+    let (code, _, err) = looker(
+        &a,
+        home.path(),
+        &["content", "export", "--dir", dir, "--all"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = looker(
+        &b,
+        home.path(),
+        &["content", "plan", "--dir", dir, "--format", "json"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("\"action\": \"create\""), "{out}");
+    assert_eq!(b.writes(), 0);
+    let (code, _, err) = looker(&b, home.path(), &["content", "apply", "--dir", dir]);
+    assert_eq!(code, 0, "{err}");
+    b.clear_requests();
+    let (code, out, err) = looker(&b, home.path(), &["content", "apply", "--dir", dir]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("plan: 2 unchanged"), "{out}");
+    assert_eq!(b.writes(), 0, "{:?}", b.requests());
+
+    let mine = c.seed_folder("Mine", None);
+    c.seed(
+        "create_dashboard",
+        &[],
+        json!({"title": "Other", "slug": "rev1", "folder_id": mine}),
+    );
+    c.clear_requests();
+    let (code, out, _) = looker(&c, home.path(), &["content", "apply", "--dir", dir]);
+    assert_eq!(code, 6, "{out}");
+    assert!(out.contains("conflict"), "{out}");
+    assert_eq!(c.writes(), 0);
+}

@@ -1,0 +1,634 @@
+//! Apply: plan, stop on findings, then write in dependency order, journaling each id.
+
+use std::collections::BTreeMap;
+
+use looker_sdk::reqwest::Method;
+use looker_sdk::LookerSdk;
+use serde_json::{json, Map, Value};
+
+use crate::canonical::{
+    id_of, pick, FILTER_FIELDS, LOOK_FIELDS, MERGE_FIELDS, POSITION_FIELDS, TAB_FIELDS, TILE_FIELDS,
+};
+use crate::error::Error;
+use crate::map::{Entry, IdMap};
+use crate::plan::{find_look, plan, Action, Plan, PlanOptions};
+use crate::target::{get, seg, write, Instance};
+use crate::tree::{folder_path, Kind, Object, Tree};
+
+/// How apply runs.
+#[derive(Debug, Clone, Default)]
+pub struct ApplyOptions {
+    /// How objects are found on the target.
+    pub plan: PlanOptions,
+}
+
+/// What happened to one object.
+#[derive(Debug, Clone)]
+pub struct ObjectResult {
+    /// Its kind.
+    pub kind: Kind,
+    /// Its key in the tree.
+    pub key: String,
+    /// Its id on the source.
+    pub origin_id: String,
+    /// Its id on the target (when it exists there).
+    pub target_id: Option<String>,
+    /// The planned action.
+    pub action: String,
+    /// `ok`, `unchanged`, `failed`, `skipped` (after a failure) or `blocked` (findings).
+    pub status: String,
+    /// Looker's answer for a failure (status, message, validation errors), or why it was
+    /// skipped.
+    pub message: Option<String>,
+    /// The HTTP status of a failure.
+    pub http_status: Option<u16>,
+}
+
+impl ObjectResult {
+    /// One JSON line of `--report`.
+    pub fn to_json(&self) -> Value {
+        json!({"kind": self.kind.as_str(), "key": self.key, "source_id": self.origin_id,
+            "target_id": self.target_id, "action": self.action, "status": self.status,
+            "http_status": self.http_status, "message": self.message})
+    }
+}
+
+/// The outcome of [`apply`].
+#[derive(Debug)]
+pub struct ApplyReport {
+    /// The plan it followed.
+    pub plan: Plan,
+    /// Per object.
+    pub results: Vec<ObjectResult>,
+}
+
+impl ApplyReport {
+    /// Whether every object is ok or unchanged.
+    pub fn succeeded(&self) -> bool {
+        self.results
+            .iter()
+            .all(|r| r.status == "ok" || r.status == "unchanged")
+    }
+}
+
+/// Plans `tree` on `sdk`'s instance; when the plan has no conflict and nothing blocked,
+/// applies it. The id map is saved after every write. Stops at the first failed object (the
+/// rest are `skipped`), so that nothing is written on top of a half-applied dependency.
+pub async fn apply(
+    sdk: &LookerSdk,
+    tree: &Tree,
+    map: &mut IdMap,
+    options: &ApplyOptions,
+) -> Result<ApplyReport, Error> {
+    let plan = plan(sdk, tree, map, &options.plan).await?;
+    let mut results = Vec::new();
+    let findings = plan.has_findings();
+    let mut failed = false;
+    let mut target = Instance::open(sdk).await?;
+    target.base = plan.root_id.clone();
+    for (planned, object) in plan.objects.iter().zip(&tree.objects) {
+        let mut result = ObjectResult {
+            kind: planned.kind,
+            key: planned.key.clone(),
+            origin_id: planned.origin_id.clone(),
+            target_id: planned.target_id.clone(),
+            action: planned.action.as_str().to_owned(),
+            status: "ok".into(),
+            message: None,
+            http_status: None,
+        };
+        if findings {
+            result.status = match planned.action {
+                Action::Conflict(_) | Action::Blocked(_) => "blocked".into(),
+                _ => "skipped".into(),
+            };
+            result.message = Some("not applied: the plan has conflicts or blocked objects".into());
+        } else if failed {
+            result.status = "skipped".into();
+            result.message = Some("not applied: an earlier object failed".into());
+        } else if planned.action == Action::Unchanged {
+            result.status = "unchanged".into();
+            if let Some(id) = &planned.target_id {
+                let mut entry = map
+                    .get(&tree.source_host, object.kind, &object.origin_id)
+                    .cloned()
+                    .unwrap_or_default();
+                if entry.target_id != *id || entry.sha256 != planned.sha256 {
+                    entry.target_id = id.clone();
+                    entry.sha256 = planned.sha256.clone();
+                    map.record(&tree.source_host, object.kind, &object.origin_id, entry)?;
+                }
+            }
+        } else {
+            let mut step = Step {
+                sdk,
+                tree,
+                map,
+                plan: &plan,
+                target: &mut target,
+            };
+            match step
+                .object(
+                    object,
+                    planned.target_id.clone(),
+                    planned.current.as_ref(),
+                    &planned.sha256,
+                )
+                .await
+            {
+                Ok(id) => result.target_id = Some(id),
+                Err(e) => {
+                    failed = true;
+                    result.status = "failed".into();
+                    result.http_status = e.status();
+                    result.message = Some(e.to_string());
+                }
+            }
+        }
+        results.push(result);
+    }
+    Ok(ApplyReport { plan, results })
+}
+
+struct Step<'s, 'a> {
+    sdk: &'a LookerSdk,
+    tree: &'s Tree,
+    map: &'s mut IdMap,
+    plan: &'s Plan,
+    target: &'s mut Instance<'a>,
+}
+
+impl Step<'_, '_> {
+    fn folder_id(&self, path: &[String]) -> Result<String, Error> {
+        if path.is_empty() {
+            return Ok(self.plan.root_id.clone());
+        }
+        for o in &self.tree.objects {
+            if o.kind == Kind::Folder && o.folder() == path {
+                if let Some(id) =
+                    self.map
+                        .target_id(&self.tree.source_host, Kind::Folder, &o.origin_id)
+                {
+                    return Ok(id.to_owned());
+                }
+            }
+        }
+        self.target
+            .folder_at(&self.plan.root_id, path)
+            .ok_or_else(|| {
+                Error::Invalid(format!("folder {} is not on the target", path.join("/")))
+            })
+    }
+
+    fn owner(&self, body: &Value) -> Option<String> {
+        body["owner"]["email"]
+            .as_str()
+            .and_then(|e| self.plan.users.get(e).cloned())
+    }
+
+    async fn object(
+        &mut self,
+        o: &Object,
+        existing: Option<String>,
+        current: Option<&Value>,
+        sha: &str,
+    ) -> Result<String, Error> {
+        let host = self.tree.source_host.clone();
+        match o.kind {
+            Kind::Folder => {
+                let path = o.folder();
+                let (name, parent) = path
+                    .split_last()
+                    .ok_or_else(|| Error::Invalid("a folder file with an empty path".into()))?;
+                let id = match existing {
+                    Some(id) => id,
+                    None => {
+                        let parent = self.folder_id(parent)?;
+                        let created = write(
+                            self.sdk,
+                            Method::POST,
+                            "/folders",
+                            &json!({"name": name, "parent_id": parent}),
+                            &format!("create_folder {}", o.key()),
+                        )
+                        .await?;
+                        let id = id_of(&created, "id").unwrap_or_default();
+                        self.target.folders.insert(id.clone(), created);
+                        id
+                    }
+                };
+                self.map.record(
+                    &host,
+                    o.kind,
+                    &o.origin_id,
+                    Entry {
+                        target_id: id.clone(),
+                        sha256: sha.into(),
+                        children: BTreeMap::new(),
+                    },
+                )?;
+                Ok(id)
+            }
+            Kind::Look => {
+                let query = self.query(&o.body["query"]).await?;
+                let mut body = pick(&o.body, &LOOK_FIELDS);
+                body.insert("folder_id".into(), json!(self.folder_id(&o.folder())?));
+                body.insert("query_id".into(), json!(query));
+                if let Some(user) = self.owner(&o.body) {
+                    body.insert("user_id".into(), json!(user));
+                }
+                let answer = match &existing {
+                    Some(id) => {
+                        write(
+                            self.sdk,
+                            Method::PATCH,
+                            &format!("/looks/{}", seg(id)),
+                            &Value::Object(body),
+                            &format!("update_look {}", o.key()),
+                        )
+                        .await?
+                    }
+                    None => {
+                        write(
+                            self.sdk,
+                            Method::POST,
+                            "/looks",
+                            &Value::Object(body),
+                            &format!("create_look {}", o.key()),
+                        )
+                        .await?
+                    }
+                };
+                let id = id_of(&answer, "id").unwrap_or_default();
+                self.map.record(
+                    &host,
+                    o.kind,
+                    &o.origin_id,
+                    Entry {
+                        target_id: id.clone(),
+                        sha256: sha.into(),
+                        children: BTreeMap::new(),
+                    },
+                )?;
+                Ok(id)
+            }
+            Kind::Dashboard => self.dashboard(o, existing, current, sha).await,
+        }
+    }
+
+    /// `create_query` (content-addressed, so repeating it creates nothing new).
+    async fn query(&self, q: &Value) -> Result<String, Error> {
+        let answer = write(self.sdk, Method::POST, "/queries", q, "create_query").await?;
+        id_of(&answer, "id")
+            .ok_or_else(|| Error::Invalid("create_query answered without an id".into()))
+    }
+
+    async fn dashboard(
+        &mut self,
+        o: &Object,
+        existing: Option<String>,
+        current: Option<&Value>,
+        sha: &str,
+    ) -> Result<String, Error> {
+        let host = self.tree.source_host.clone();
+        let mut shell = pick(&o.body, &crate::canonical::DASHBOARD_FIELDS);
+        shell.insert("folder_id".into(), json!(self.folder_id(&o.folder())?));
+        if let Some(user) = self.owner(&o.body) {
+            shell.insert("user_id".into(), json!(user));
+        }
+        let mut entry = self
+            .map
+            .get(&host, o.kind, &o.origin_id)
+            .cloned()
+            .unwrap_or_default();
+        let (id, mut dash) = match (existing, current) {
+            (Some(id), Some(current)) => {
+                let differs = shell.iter().any(|(k, v)| current.get(k) != Some(v));
+                if differs {
+                    write(
+                        self.sdk,
+                        Method::PATCH,
+                        &format!("/dashboards/{}", seg(&id)),
+                        &Value::Object(shell),
+                        &format!("update_dashboard {}", o.key()),
+                    )
+                    .await?;
+                }
+                (id, current.clone())
+            }
+            _ => {
+                let created = write(
+                    self.sdk,
+                    Method::POST,
+                    "/dashboards",
+                    &Value::Object(shell),
+                    &format!("create_dashboard {}", o.key()),
+                )
+                .await?;
+                (id_of(&created, "id").unwrap_or_default(), created)
+            }
+        };
+        entry.target_id = id.clone();
+        entry.sha256.clear();
+        self.map
+            .record(&host, o.kind, &o.origin_id, entry.clone())?;
+
+        // Tabs: by the map, else the first tab takes the dashboard's unmapped default layout.
+        let layouts: Vec<Value> = dash["dashboard_layouts"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        for (i, tab) in o.body["tabs"].as_array().into_iter().flatten().enumerate() {
+            let r = tab["ref"].as_str().unwrap_or("").to_owned();
+            let mapped = entry.children.get(&r).and_then(|id| {
+                layouts
+                    .iter()
+                    .find(|l| id_of(l, "id").as_deref() == Some(id))
+            });
+            let mapped = mapped.or_else(|| {
+                if i == 0 {
+                    layouts.iter().find(|l| {
+                        !entry
+                            .children
+                            .values()
+                            .any(|c| Some(c) == id_of(l, "id").as_ref())
+                    })
+                } else {
+                    None
+                }
+            });
+            let wanted = pick(tab, &TAB_FIELDS);
+            let layout_id = match mapped {
+                Some(l) => {
+                    let lid = id_of(l, "id").unwrap_or_default();
+                    if wanted.iter().any(|(k, v)| l.get(k) != Some(v))
+                        || pick(l, &TAB_FIELDS).len() != wanted.len()
+                    {
+                        let mut body = wanted.clone();
+                        for k in TAB_FIELDS {
+                            body.entry(k.to_owned()).or_insert(Value::Null);
+                        }
+                        write(
+                            self.sdk,
+                            Method::PATCH,
+                            &format!("/dashboard_layouts/{}", seg(&lid)),
+                            &Value::Object(body),
+                            "update_dashboard_layout",
+                        )
+                        .await?;
+                    }
+                    lid
+                }
+                None => {
+                    let mut body = wanted.clone();
+                    body.insert("dashboard_id".into(), json!(id));
+                    let created = write(
+                        self.sdk,
+                        Method::POST,
+                        "/dashboard_layouts",
+                        &Value::Object(body),
+                        "create_dashboard_layout",
+                    )
+                    .await?;
+                    id_of(&created, "id").unwrap_or_default()
+                }
+            };
+            entry.children.insert(r, layout_id);
+            self.map
+                .record(&host, o.kind, &o.origin_id, entry.clone())?;
+        }
+
+        // Filters by name.
+        let filters: Vec<Value> = dash["dashboard_filters"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        for filter in o.body["filters"].as_array().into_iter().flatten() {
+            let wanted = pick(filter, &FILTER_FIELDS);
+            match filters.iter().find(|f| f["name"] == filter["name"]) {
+                Some(f) if pick(f, &FILTER_FIELDS) == wanted => {}
+                Some(f) => {
+                    write(
+                        self.sdk,
+                        Method::PATCH,
+                        &format!(
+                            "/dashboard_filters/{}",
+                            seg(&id_of(f, "id").unwrap_or_default())
+                        ),
+                        &Value::Object(wanted),
+                        "update_dashboard_filter",
+                    )
+                    .await?;
+                }
+                None => {
+                    let mut body = wanted;
+                    body.insert("dashboard_id".into(), json!(id));
+                    write(
+                        self.sdk,
+                        Method::POST,
+                        "/dashboard_filters",
+                        &Value::Object(body),
+                        "create_dashboard_filter",
+                    )
+                    .await?;
+                }
+            }
+        }
+
+        // Tiles by the map: update in place (ids and alerts survive), create the rest.
+        let refs: BTreeMap<String, String> = entry
+            .children
+            .iter()
+            .map(|(r, i)| (i.clone(), r.clone()))
+            .collect();
+        let current_canonical = self
+            .target
+            .dashboard(&dash, &refs)
+            .await?
+            .unwrap_or(Value::Null);
+        let current_tiles: BTreeMap<String, Value> = current_canonical["tiles"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t["ref"].as_str().map(|r| (r.to_owned(), t.clone())))
+            .collect();
+        let element_ids: Vec<String> = dash["dashboard_elements"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| id_of(e, "id"))
+            .collect();
+        let mut repositioned = false;
+        for tile in o.body["tiles"].as_array().into_iter().flatten() {
+            let r = tile["ref"].as_str().unwrap_or("").to_owned();
+            let mapped = entry
+                .children
+                .get(&r)
+                .filter(|e| element_ids.contains(e))
+                .cloned();
+            let same = |a: &Value, b: &Value| {
+                let strip = |v: &Value| {
+                    let mut v = v.clone();
+                    if let Some(m) = v.as_object_mut() {
+                        m.remove("position");
+                        m.remove("tab");
+                    }
+                    v
+                };
+                strip(a) == strip(b)
+            };
+            if let (Some(_), Some(cur)) = (&mapped, current_tiles.get(&r)) {
+                if same(tile, cur) {
+                    continue;
+                }
+            }
+            let mut body = pick(tile, &TILE_FIELDS);
+            for k in TILE_FIELDS {
+                body.entry(k.to_owned()).or_insert(Value::Null);
+            }
+            body.insert("query_id".into(), Value::Null);
+            body.insert("look_id".into(), Value::Null);
+            body.insert("merge_result_id".into(), Value::Null);
+            if tile["query"].is_object() {
+                body.insert("query_id".into(), json!(self.query(&tile["query"]).await?));
+            } else if tile["look"].is_object() {
+                body.insert("look_id".into(), json!(self.look_ref(&tile["look"]).await?));
+            } else if tile["merge_result"].is_object() {
+                body.insert(
+                    "merge_result_id".into(),
+                    json!(self.merge(&tile["merge_result"]).await?),
+                );
+            }
+            if let Some(listen) = tile.get("listen") {
+                body.insert("result_maker".into(), json!({"filterables": listen}));
+            }
+            let tab = tile["tab"]
+                .as_str()
+                .and_then(|t| entry.children.get(t))
+                .cloned();
+            match mapped {
+                Some(eid) => {
+                    write(
+                        self.sdk,
+                        Method::PATCH,
+                        &format!("/dashboard_elements/{}", seg(&eid)),
+                        &Value::Object(body),
+                        "update_dashboard_element",
+                    )
+                    .await?;
+                }
+                None => {
+                    body.retain(|_, v| !v.is_null());
+                    body.insert("dashboard_id".into(), json!(id));
+                    if let Some(tab) = tab {
+                        body.insert("dashboard_layout_id".into(), json!(tab));
+                    }
+                    let created = write(
+                        self.sdk,
+                        Method::POST,
+                        "/dashboard_elements",
+                        &Value::Object(body),
+                        "create_dashboard_element",
+                    )
+                    .await?;
+                    entry
+                        .children
+                        .insert(r, id_of(&created, "id").unwrap_or_default());
+                    self.map
+                        .record(&host, o.kind, &o.origin_id, entry.clone())?;
+                    repositioned = true;
+                }
+            }
+        }
+
+        // Positions: compare each tile's component with the file.
+        let positions_differ = o.body["tiles"].as_array().into_iter().flatten().any(|t| {
+            let r = t["ref"].as_str().unwrap_or("");
+            current_tiles.get(r).map(|c| c.get("position")) != Some(t.get("position"))
+        });
+        if repositioned || positions_differ {
+            dash = get(self.sdk, &format!("/dashboards/{}", seg(&id)), "dashboard").await?;
+            let mut components: BTreeMap<String, Value> = BTreeMap::new();
+            for l in dash["dashboard_layouts"].as_array().into_iter().flatten() {
+                for c in l["dashboard_layout_components"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(e) = id_of(c, "dashboard_element_id") {
+                        components.insert(e, c.clone());
+                    }
+                }
+            }
+            for tile in o.body["tiles"].as_array().into_iter().flatten() {
+                let r = tile["ref"].as_str().unwrap_or("");
+                let (Some(eid), Some(pos)) = (entry.children.get(r), tile.get("position")) else {
+                    continue;
+                };
+                let Some(component) = components.get(eid) else {
+                    continue;
+                };
+                let wanted = pick(pos, &POSITION_FIELDS);
+                if wanted.iter().any(|(k, v)| component.get(k) != Some(v)) {
+                    let cid = id_of(component, "id").unwrap_or_default();
+                    write(
+                        self.sdk,
+                        Method::PATCH,
+                        &format!("/dashboard_layout_components/{}", seg(&cid)),
+                        &Value::Object(wanted),
+                        "update_dashboard_layout_component",
+                    )
+                    .await?;
+                }
+            }
+        }
+        entry.sha256 = sha.to_owned();
+        self.map.record(&host, o.kind, &o.origin_id, entry)?;
+        Ok(id)
+    }
+
+    async fn look_ref(&mut self, look: &Value) -> Result<String, Error> {
+        let path = folder_path(look);
+        let title = look["title"].as_str().unwrap_or("");
+        for o in &self.tree.objects {
+            if o.kind == Kind::Look && o.folder() == path && o.body["title"].as_str() == Some(title)
+            {
+                if let Some(id) =
+                    self.map
+                        .target_id(&self.tree.source_host, Kind::Look, &o.origin_id)
+                {
+                    return Ok(id.to_owned());
+                }
+            }
+        }
+        let folder = self.folder_id(&path)?;
+        find_look(self.sdk, &folder, title).await?.ok_or_else(|| {
+            Error::Invalid(format!(
+                "Look {}/{title} is not on the target",
+                path.join("/")
+            ))
+        })
+    }
+
+    async fn merge(&self, merge: &Value) -> Result<String, Error> {
+        let mut body: Map<String, Value> = pick(merge, &MERGE_FIELDS);
+        let mut sources = Vec::new();
+        for source in merge["source_queries"].as_array().into_iter().flatten() {
+            let qid = self.query(&source["query"]).await?;
+            let mut s = pick(source, &["name", "merge_fields"]);
+            s.insert("query_id".into(), json!(qid));
+            sources.push(Value::Object(s));
+        }
+        body.insert("source_queries".into(), Value::Array(sources));
+        let answer = write(
+            self.sdk,
+            Method::POST,
+            "/merge_queries",
+            &Value::Object(body),
+            "create_merge_query",
+        )
+        .await?;
+        id_of(&answer, "id")
+            .ok_or_else(|| Error::Invalid("create_merge_query answered without an id".into()))
+    }
+}

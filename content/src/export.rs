@@ -1,0 +1,195 @@
+//! Export: what to read from the source instance, and the tree it becomes.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use looker_sdk::LookerSdk;
+use serde_json::{json, Value};
+
+use crate::canonical::id_of;
+use crate::error::Error;
+use crate::target::{get, seg, Instance};
+use crate::tree::{Kind, Object, Tree};
+
+/// What to export. Folders are taken with everything below them; every exported object brings
+/// the folders above it (as folder files) so that the tree can be applied alone.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Folders by id, or by path below the Shared folder (`Sales/EMEA`).
+    pub folders: Vec<String>,
+    /// Dashboards by id.
+    pub dashboards: Vec<String>,
+    /// Looks by id.
+    pub looks: Vec<String>,
+    /// Everything under the Shared folder.
+    pub all: bool,
+}
+
+/// Reads the selected content from `sdk`'s instance into a [`Tree`].
+///
+/// Requests: one `all_folders`; per exported folder one `folder_looks` and one
+/// `folder_dashboards` (ids only); one GET per Look and per dashboard; per merged-results tile
+/// one `merge_query` and one `query_for_slug` per source query not read before; one `user` per
+/// distinct owner. Content under the Users folder (personal folders) is refused, since this
+/// version cannot map it to the target yet.
+pub async fn export(sdk: &LookerSdk, selection: &Selection) -> Result<Tree, Error> {
+    let mut source = Instance::open(sdk).await?;
+    let mut folders: BTreeSet<String> = BTreeSet::new();
+    let mut roots = Vec::new();
+    if selection.all {
+        roots.push(source.shared_root.clone());
+    }
+    for wanted in &selection.folders {
+        roots.push(resolve_folder(&source, wanted)?);
+    }
+    for root in &roots {
+        for (id, _) in source.folders.iter() {
+            if is_below(&source, id, root) {
+                folders.insert(id.clone());
+            }
+        }
+    }
+    let mut look_ids: BTreeSet<String> = selection.looks.iter().cloned().collect();
+    let mut dashboard_ids: BTreeSet<String> = selection.dashboards.iter().cloned().collect();
+    for folder in &folders {
+        for (kind, set) in [("looks", &mut look_ids), ("dashboards", &mut dashboard_ids)] {
+            let list = get(
+                sdk,
+                &format!("/folders/{}/{kind}?fields=id", seg(folder)),
+                &format!("folder_{kind} of folder {folder}"),
+            )
+            .await?;
+            set.extend(
+                list.as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|o| id_of(o, "id")),
+            );
+        }
+    }
+
+    let mut objects = Vec::new();
+    let mut needed_folders: BTreeMap<Vec<String>, String> = BTreeMap::new();
+    for id in &folders {
+        if id != &source.shared_root {
+            if let Some(path) = source.path_of(id) {
+                needed_folders.insert(path, id.clone());
+            }
+        }
+    }
+    for id in &look_ids {
+        let look = get(sdk, &format!("/looks/{}", seg(id)), &format!("look {id}")).await?;
+        if look["deleted"] == true {
+            continue;
+        }
+        let body = source
+            .look(&look)
+            .await?
+            .ok_or_else(|| outside("Look", id))?;
+        add_ancestors(&source, &look, &mut needed_folders);
+        objects.push(Object {
+            kind: Kind::Look,
+            origin_id: id.clone(),
+            body,
+        });
+    }
+    for id in &dashboard_ids {
+        let dash = get(
+            sdk,
+            &format!("/dashboards/{}", seg(id)),
+            &format!("dashboard {id}"),
+        )
+        .await?;
+        if dash["deleted"] == true {
+            continue;
+        }
+        let body = source
+            .dashboard(&dash, &BTreeMap::new())
+            .await?
+            .ok_or_else(|| outside("dashboard", id))?;
+        add_ancestors(&source, &dash, &mut needed_folders);
+        objects.push(Object {
+            kind: Kind::Dashboard,
+            origin_id: id.clone(),
+            body,
+        });
+    }
+    for (path, id) in needed_folders {
+        objects.push(Object {
+            kind: Kind::Folder,
+            origin_id: id,
+            body: json!({"kind": Kind::Folder.as_str(), "folder": path}),
+        });
+    }
+    let mut tree = Tree {
+        source_host: sdk.settings().base_url().to_owned(),
+        objects,
+    };
+    tree.sort();
+    Ok(tree)
+}
+
+fn outside(what: &str, id: &str) -> Error {
+    Error::Invalid(format!(
+        "{what} {id} is not under the Shared folder (personal and embed folders are not supported yet)"
+    ))
+}
+
+/// A folder by id, or by path below the Shared folder.
+fn resolve_folder(source: &Instance<'_>, wanted: &str) -> Result<String, Error> {
+    if source.folders.contains_key(wanted) {
+        if source.path_of(wanted).is_none() {
+            return Err(outside("folder", wanted));
+        }
+        return Ok(wanted.to_owned());
+    }
+    let path: Vec<String> = wanted
+        .trim_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let path = match path.first().map(String::as_str) {
+        Some("Shared") => path[1..].to_vec(),
+        _ => path,
+    };
+    source.folder_at(&source.shared_root, &path).ok_or_else(|| {
+        Error::Invalid(format!(
+            "no folder {wanted:?} (give an id or a path below Shared)"
+        ))
+    })
+}
+
+fn is_below(source: &Instance<'_>, id: &str, root: &str) -> bool {
+    let mut current = id.to_owned();
+    for _ in 0..1000 {
+        if current == root {
+            return true;
+        }
+        match source
+            .folders
+            .get(&current)
+            .and_then(|f| id_of(f, "parent_id"))
+        {
+            Some(parent) => current = parent,
+            None => return false,
+        }
+    }
+    false
+}
+
+fn add_ancestors(
+    source: &Instance<'_>,
+    object: &Value,
+    needed: &mut BTreeMap<Vec<String>, String>,
+) {
+    let mut current = id_of(object, "folder_id");
+    while let Some(id) = current {
+        if id == source.shared_root {
+            break;
+        }
+        if let Some(path) = source.path_of(&id) {
+            needed.insert(path, id.clone());
+        }
+        current = source.folders.get(&id).and_then(|f| id_of(f, "parent_id"));
+    }
+}

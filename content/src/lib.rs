@@ -1,0 +1,43 @@
+//! Looker content as code: export folders, Looks and dashboards from one instance into a
+//! canonical file tree, then plan and apply that tree on another instance.
+//!
+//! - [`export`] reads the source through a [`LookerSdk`](looker_sdk::LookerSdk) and returns a
+//!   [`Tree`]; [`Tree::write`] writes it atomically (one file per object, canonical JSON, a
+//!   manifest with per-file sha256 and no timestamps), so exporting unchanged content twice
+//!   gives byte-identical files.
+//! - [`plan`] reads the target (never writes) and decides per object: create, update,
+//!   unchanged, conflict or blocked. [`apply`] plans first, stops before any write when the plan
+//!   has a conflict or a blocked object, and otherwise writes in dependency order (folders,
+//!   queries, Looks, dashboards and their filters, tabs, tiles and positions), recording each
+//!   target id in the [`IdMap`] as soon as it exists.
+//!
+//! Layers: this crate uses only `LookerSdk::request` with JSON values, so it works with any
+//! feature set of `looker-sdk`.
+#![warn(missing_docs)]
+
+mod apply;
+mod canonical;
+mod error;
+mod export;
+mod map;
+mod names;
+mod plan;
+mod target;
+mod tree;
+
+pub use apply::{apply, ApplyOptions, ApplyReport, ObjectResult};
+pub use error::Error;
+pub use export::{export, Selection};
+pub use map::IdMap;
+pub use names::{decode_name, encode_name};
+pub use plan::{plan, Action, Plan, PlanOptions, PlannedObject};
+pub use tree::{Kind, Manifest, Object, Tree, MANIFEST_FILE};
+
+/// The version of this crate, recorded in the manifest as the tool that wrote a tree.
+pub const TOOL_VERSION: &str = concat!("looker-content ", env!("CARGO_PKG_VERSION"));
+
+/// The format version of the tree (the manifest's `format`).
+pub const FORMAT_VERSION: u64 = 1;
+
+/// The Looker API spec whose field lists (what is kept, what is read-only) this crate follows.
+pub const SPEC_VERSION: &str = "4.0.26.12";

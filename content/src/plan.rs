@@ -1,0 +1,471 @@
+//! Plan: what applying a tree would do on the target, decided by reading only.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use looker_sdk::LookerSdk;
+use serde_json::{json, Value};
+
+use crate::canonical::id_of;
+use crate::error::Error;
+use crate::map::IdMap;
+use crate::target::{get, qv, seg, user_by_email, Instance};
+use crate::tree::{sha256_hex, Kind, Tree};
+
+/// How plan (and apply) find things on the target.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    /// The folder path on the target that the tree's top folders go under (`Shared/Staging`);
+    /// the Shared folder when empty. It must exist.
+    pub target_root: Vec<String>,
+    /// Take over objects found by natural key (folder parent + exact name, Look folder + exact
+    /// title, dashboard slug) that the map does not know, instead of reporting a conflict.
+    /// Also what a re-run after a crash needs for the objects written just before it.
+    pub adopt: bool,
+}
+
+/// What will happen to one object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Action {
+    /// It does not exist on the target and will be created.
+    Create,
+    /// It exists and these top-level members differ (`title`, `tiles`, …).
+    Update(Vec<String>),
+    /// It exists and is the same: no write.
+    Unchanged,
+    /// Something on the target stands in the way (why).
+    Conflict(String),
+    /// Something it needs is missing on the target (what).
+    Blocked(Vec<String>),
+}
+
+impl Action {
+    /// `create`, `update`, `unchanged`, `conflict`, `blocked`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update(_) => "update",
+            Action::Unchanged => "unchanged",
+            Action::Conflict(_) => "conflict",
+            Action::Blocked(_) => "blocked",
+        }
+    }
+}
+
+/// One object of the plan.
+#[derive(Debug, Clone)]
+pub struct PlannedObject {
+    /// Its kind.
+    pub kind: Kind,
+    /// Its key in the tree (`Sales/EMEA/Revenue`).
+    pub key: String,
+    /// Its id on the source.
+    pub origin_id: String,
+    /// Its id on the target, when it exists there.
+    pub target_id: Option<String>,
+    /// What will happen.
+    pub action: Action,
+    /// The sha256 of its canonical file.
+    pub sha256: String,
+    /// The target object as the tree would show it (for update comparisons).
+    pub(crate) current: Option<Value>,
+}
+
+/// The plan of a whole tree.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Per object, in apply order.
+    pub objects: Vec<PlannedObject>,
+    /// The target folder the tree's paths start from.
+    pub(crate) root_id: String,
+    /// Owner email → target user id.
+    pub(crate) users: BTreeMap<String, String>,
+}
+
+impl Plan {
+    /// Whether anything is a conflict or blocked (then apply writes nothing).
+    pub fn has_findings(&self) -> bool {
+        self.objects
+            .iter()
+            .any(|o| matches!(o.action, Action::Conflict(_) | Action::Blocked(_)))
+    }
+
+    /// One line per object: `create  dashboard  Sales/Revenue`, with the reason or fields.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        for o in &self.objects {
+            let detail = match &o.action {
+                Action::Update(fields) => format!(" ({})", fields.join(", ")),
+                Action::Conflict(why) => format!(": {why}"),
+                Action::Blocked(missing) => format!(": missing {}", missing.join(", ")),
+                _ => String::new(),
+            };
+            out.push_str(&format!(
+                "{:<9}  {:<9}  {}{detail}\n",
+                o.action.as_str(),
+                o.kind.as_str(),
+                o.key
+            ));
+        }
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for o in &self.objects {
+            *counts.entry(o.action.as_str()).or_default() += 1;
+        }
+        let summary: Vec<String> = counts.iter().map(|(a, n)| format!("{n} {a}")).collect();
+        out.push_str(&format!(
+            "plan: {}\n",
+            if summary.is_empty() {
+                "nothing to do".into()
+            } else {
+                summary.join(", ")
+            }
+        ));
+        out
+    }
+
+    /// The plan as JSON: `{"objects": [{kind, key, origin_id, target_id, action, fields |
+    /// reason | missing}], "findings": bool}`.
+    pub fn to_json(&self) -> Value {
+        let objects: Vec<Value> = self
+            .objects
+            .iter()
+            .map(|o| {
+                let mut v = json!({"kind": o.kind.as_str(), "key": o.key, "origin_id": o.origin_id,
+                    "target_id": o.target_id, "action": o.action.as_str()});
+                match &o.action {
+                    Action::Update(fields) => v["fields"] = json!(fields),
+                    Action::Conflict(why) => v["reason"] = json!(why),
+                    Action::Blocked(missing) => v["missing"] = json!(missing),
+                    _ => {}
+                }
+                v
+            })
+            .collect();
+        json!({"objects": objects, "findings": self.has_findings()})
+    }
+}
+
+/// Every `(model, explore)` a body's queries use.
+fn explores_of(body: &Value, out: &mut BTreeSet<(String, String)>) {
+    match body {
+        Value::Object(map) => {
+            if let (Some(Value::String(m)), Some(Value::String(v))) =
+                (map.get("model"), map.get("view"))
+            {
+                if map.contains_key("fields")
+                    || map.contains_key("filters")
+                    || map.contains_key("sorts")
+                {
+                    out.insert((m.clone(), v.clone()));
+                }
+            }
+            for (k, v) in map {
+                if k != "filters" {
+                    explores_of(v, out);
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| explores_of(i, out)),
+        _ => {}
+    }
+}
+
+/// Plans `tree` on `sdk`'s instance with the id map `map`. Reads only.
+pub async fn plan(
+    sdk: &LookerSdk,
+    tree: &Tree,
+    map: &IdMap,
+    options: &PlanOptions,
+) -> Result<Plan, Error> {
+    let mut target = Instance::open(sdk).await?;
+    let root_id = target
+        .folder_at(&target.shared_root.clone(), &options.target_root)
+        .ok_or_else(|| {
+            Error::Invalid(format!(
+                "target root folder {:?} does not exist on the target (create it first)",
+                options.target_root.join("/")
+            ))
+        })?;
+    target.base = root_id.clone();
+
+    // What the content needs: explores and owners, each checked once.
+    let mut explores = BTreeSet::new();
+    let mut emails = BTreeSet::new();
+    for o in &tree.objects {
+        explores_of(&o.body, &mut explores);
+        if let Some(e) = o.body["owner"]["email"].as_str() {
+            emails.insert(e.to_owned());
+        }
+    }
+    let mut missing_explores = BTreeSet::new();
+    for (model, view) in &explores {
+        let path = format!(
+            "/lookml_models/{}/explores/{}?fields=name",
+            seg(model),
+            seg(view)
+        );
+        match crate::target::get_raw(sdk, &path).await {
+            Ok(_) => {}
+            Err(e) if e.status() == Some(404) => {
+                missing_explores.insert((model.clone(), view.clone()));
+            }
+            Err(e) => {
+                return Err(Error::api(
+                    format!("lookml_model_explore {model}::{view}"),
+                    e,
+                ))
+            }
+        }
+    }
+    let mut users = BTreeMap::new();
+    for email in &emails {
+        if let Some(id) = user_by_email(sdk, email).await? {
+            users.insert(email.clone(), id);
+        }
+    }
+    let looks_in_tree: BTreeSet<(Vec<String>, String)> = tree
+        .objects
+        .iter()
+        .filter(|o| o.kind == Kind::Look)
+        .map(|o| {
+            (
+                o.folder(),
+                o.body["title"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    let folders_in_tree: BTreeSet<Vec<String>> = tree
+        .objects
+        .iter()
+        .filter(|o| o.kind == Kind::Folder)
+        .map(|o| o.folder())
+        .collect();
+
+    let mut objects = Vec::new();
+    for o in &tree.objects {
+        let sha256 = sha256_hex(&crate::canonical::to_bytes(&o.body));
+        let mut missing = Vec::new();
+        let mut found = BTreeSet::new();
+        explores_of(&o.body, &mut found);
+        for (m, v) in found.intersection(&missing_explores) {
+            missing.push(format!("explore {m}::{v}"));
+        }
+        if let Some(e) = o.body["owner"]["email"].as_str() {
+            if !users.contains_key(e) {
+                missing.push(format!("user {e}"));
+            }
+        }
+        let folder = o.folder();
+        if o.kind != Kind::Folder
+            && !folder.is_empty()
+            && !folders_in_tree.contains(&folder)
+            && target.folder_at(&root_id, &folder).is_none()
+        {
+            missing.push(format!("folder {}", folder.join("/")));
+        }
+        for tile in o.body["tiles"].as_array().into_iter().flatten() {
+            let look = &tile["look"];
+            if look.is_object() {
+                let path = crate::tree::folder_path(look);
+                let title = look["title"].as_str().unwrap_or("").to_owned();
+                if !looks_in_tree.contains(&(path.clone(), title.clone())) {
+                    let on_target = match target.folder_at(&root_id, &path) {
+                        Some(f) => find_look(sdk, &f, &title).await?.is_some(),
+                        None => false,
+                    };
+                    if !on_target {
+                        missing.push(format!("Look {}/{title}", path.join("/")));
+                    }
+                }
+            }
+        }
+        let mapped = map
+            .get(&tree.source_host, o.kind, &o.origin_id)
+            .map(|e| e.target_id.clone());
+        let mut planned = PlannedObject {
+            kind: o.kind,
+            key: o.key(),
+            origin_id: o.origin_id.clone(),
+            target_id: None,
+            action: Action::Create,
+            sha256,
+            current: None,
+        };
+        // Find the object on the target: by the map, else by natural key.
+        let (existing, natural) = match o.kind {
+            Kind::Folder => {
+                let by_map = mapped.filter(|id| target.folders.contains_key(id));
+                match by_map {
+                    Some(id) => (Some((id, Value::Null)), false),
+                    None => (
+                        target
+                            .folder_at(&root_id, &folder)
+                            .map(|id| (id, Value::Null)),
+                        true,
+                    ),
+                }
+            }
+            Kind::Look => {
+                let by_map = match &mapped {
+                    Some(id) => fetch(sdk, &format!("/looks/{}", seg(id)))
+                        .await?
+                        .filter(|l| l["deleted"] != true),
+                    None => None,
+                };
+                match by_map {
+                    Some(l) => (id_of(&l, "id").map(|id| (id, l)), false),
+                    None => {
+                        let title = o.body["title"].as_str().unwrap_or("");
+                        let hit = match target.folder_at(&root_id, &folder) {
+                            Some(f) => find_look(sdk, &f, title).await?,
+                            None => None,
+                        };
+                        let hit = match hit {
+                            Some(id) => fetch(sdk, &format!("/looks/{}", seg(&id))).await?,
+                            None => None,
+                        };
+                        (hit.and_then(|l| id_of(&l, "id").map(|id| (id, l))), true)
+                    }
+                }
+            }
+            Kind::Dashboard => {
+                let by_map = match &mapped {
+                    Some(id) => fetch(sdk, &format!("/dashboards/{}", seg(id)))
+                        .await?
+                        .filter(|d| d["deleted"] != true),
+                    None => None,
+                };
+                match by_map {
+                    Some(d) => (id_of(&d, "id").map(|id| (id, d)), false),
+                    None => {
+                        let slug = o.body["slug"].as_str().unwrap_or("");
+                        let mut hit = None;
+                        if !slug.is_empty() {
+                            for deleted in ["false", "true"] {
+                                let list = get(
+                                    sdk,
+                                    &format!(
+                                        "/dashboards/search?slug={}&deleted={deleted}",
+                                        qv(slug)
+                                    ),
+                                    "search_dashboards",
+                                )
+                                .await?;
+                                if let Some(d) = list
+                                    .as_array()
+                                    .into_iter()
+                                    .flatten()
+                                    .find(|d| d["slug"].as_str() == Some(slug))
+                                {
+                                    hit = Some(d.clone());
+                                    break;
+                                }
+                            }
+                        }
+                        match hit {
+                            Some(d) if d["deleted"] == true => {
+                                planned.action = Action::Conflict(format!(
+                                    "slug {slug:?} is held by trashed dashboard {} on the target (restore or permanently delete it)",
+                                    id_of(&d, "id").unwrap_or_default()
+                                ));
+                                (None, true)
+                            }
+                            Some(d) => {
+                                let id = id_of(&d, "id").unwrap_or_default();
+                                let full = fetch(sdk, &format!("/dashboards/{}", seg(&id))).await?;
+                                (full.map(|f| (id, f)), true)
+                            }
+                            None => (None, true),
+                        }
+                    }
+                }
+            }
+        };
+        if let Some((id, current)) = existing {
+            planned.target_id = Some(id.clone());
+            if natural && !options.adopt {
+                planned.action = Action::Conflict(format!(
+                    "{} {} exists on the target (id {id}) but is not in the id map; pass --adopt to take it over",
+                    o.kind.as_str(),
+                    o.key()
+                ));
+            } else {
+                let refs: BTreeMap<String, String> = map
+                    .get(&tree.source_host, o.kind, &o.origin_id)
+                    .map(|e| {
+                        e.children
+                            .iter()
+                            .map(|(r, id)| (id.clone(), r.clone()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let canonical = match o.kind {
+                    Kind::Folder => Some(o.body.clone()),
+                    Kind::Look => target.look(&current).await?,
+                    Kind::Dashboard => target.dashboard(&current, &refs).await?,
+                };
+                let fields = differing(&o.body, canonical.as_ref().unwrap_or(&Value::Null));
+                planned.action = if fields.is_empty() {
+                    Action::Unchanged
+                } else {
+                    Action::Update(fields)
+                };
+                planned.current = Some(current);
+            }
+        }
+        if !missing.is_empty() {
+            planned.action = Action::Blocked(missing);
+        }
+        objects.push(planned);
+    }
+    Ok(Plan {
+        objects,
+        root_id,
+        users,
+    })
+}
+
+/// GET that maps 404 to `None`.
+pub(crate) async fn fetch(sdk: &LookerSdk, path: &str) -> Result<Option<Value>, Error> {
+    match crate::target::get_raw(sdk, path).await {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.status() == Some(404) => Ok(None),
+        Err(e) => Err(Error::api(format!("GET {path}"), e)),
+    }
+}
+
+/// The id of the Look titled exactly `title` in folder `folder` (search is a LIKE, so the
+/// answer is filtered for an exact match).
+pub(crate) async fn find_look(
+    sdk: &LookerSdk,
+    folder: &str,
+    title: &str,
+) -> Result<Option<String>, Error> {
+    let list = get(
+        sdk,
+        &format!(
+            "/looks/search?folder_id={}&title={}&fields=id,title",
+            qv(folder),
+            qv(title)
+        ),
+        "search_looks",
+    )
+    .await?;
+    Ok(list
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|l| l["title"].as_str() == Some(title))
+        .and_then(|l| id_of(l, "id")))
+}
+
+/// The top-level members whose values differ.
+fn differing(desired: &Value, current: &Value) -> Vec<String> {
+    let mut keys: BTreeSet<&String> = BTreeSet::new();
+    keys.extend(desired.as_object().into_iter().flat_map(|m| m.keys()));
+    keys.extend(current.as_object().into_iter().flat_map(|m| m.keys()));
+    keys.into_iter()
+        .filter(|k| desired.get(k.as_str()) != current.get(k.as_str()))
+        .cloned()
+        .collect()
+}
