@@ -80,6 +80,14 @@
 //! auth, retry and error handling; [`LookerSdk::get_json`] is the short form for GET + JSON.
 //! Encode path parameters with [`call::path`].
 //!
+//! # Guides
+//!
+//! Longer guides live in the repository's `docs/` folder, next to the README: `sdk.md` (calls,
+//! results, Cargo features, settings), `workflows.md` (paging, waiters, the query pool),
+//! `oauth.md` (browser login), `testkit.md` (testing code that calls Looker), `cli.md`,
+//! `testing.md`, `maintainers.md`, `performance.md` and `design.md`. Every Rust block in them
+//! is compiled as a doctest of this crate.
+//!
 //! # Sending an explicit JSON `null`
 //!
 //! Model fields are `Option<T>` and `None` is not serialized. To clear a field in a PATCH,
@@ -121,6 +129,33 @@ mod settings;
 mod tests;
 mod transport;
 pub mod workflows;
+
+/// The README and the guides in `docs/`, compiled as doctests: every Rust code block in them
+/// builds in CI (`cargo test --doc`). Their blocks use the test kit and the `oauth` feature,
+/// which this crate's dev-dependencies bring in.
+#[cfg(doctest)]
+mod guides {
+    #[doc = include_str!("../../README.md")]
+    struct Readme;
+    #[doc = include_str!("../../docs/sdk.md")]
+    struct Sdk;
+    #[doc = include_str!("../../docs/workflows.md")]
+    struct Workflows;
+    #[doc = include_str!("../../docs/oauth.md")]
+    struct OAuth;
+    #[doc = include_str!("../../docs/cli.md")]
+    struct Cli;
+    #[doc = include_str!("../../docs/testkit.md")]
+    struct Testkit;
+    #[doc = include_str!("../../docs/testing.md")]
+    struct Testing;
+    #[doc = include_str!("../../docs/maintainers.md")]
+    struct Maintainers;
+    #[doc = include_str!("../../docs/performance.md")]
+    struct Performance;
+    #[doc = include_str!("../../docs/design.md")]
+    struct Design;
+}
 
 pub use generated::{models, requests};
 
