@@ -112,6 +112,7 @@
 mod auth;
 mod builder;
 pub mod call;
+mod credentials;
 mod error;
 // The placeholder modules have no docs; the generator documents the items it writes.
 #[allow(missing_docs)]
@@ -161,12 +162,11 @@ pub use generated::{models, requests};
 
 pub use auth::Auth;
 pub use call::{Pending, QueryValue};
+pub use credentials::Secret;
 pub use error::{ApiErrorBody, Error, LookerError, SettingSource, TaskKind, ValidationErrorDetail};
 pub use raw::RawRequest;
 pub use response::{ByteStream, ResponseBody};
-pub use settings::{
-    LookerSdkBuilder, RetryPolicy, Secret, Settings, DEFAULT_APP_ID, DEFAULT_TIMEOUT,
-};
+pub use settings::{LookerSdkBuilder, RetryPolicy, Settings, DEFAULT_APP_ID, DEFAULT_TIMEOUT};
 
 /// Re-export of the HTTP client crate (for `reqwest::Method` and friends).
 pub use reqwest;
@@ -262,6 +262,21 @@ impl LookerSdk {
             }),
             session: Arc::new(auth::Session::new(mode, preset)),
         })
+    }
+
+    /// The client [`LookerSdkBuilder::build`] makes: from `settings`, then with the tokens of a
+    /// browser login or a token store. Here, above both, so that `settings` needs nothing from
+    /// `oauth`.
+    pub(crate) fn from_builder(
+        settings: Settings,
+        client: Option<reqwest::Client>,
+        #[cfg(feature = "oauth")] oauth_tokens: Option<oauth::OAuthTokens>,
+        #[cfg(feature = "oauth")] token_store: Option<Arc<dyn oauth::TokenStore>>,
+    ) -> Result<Self> {
+        let sdk = Self::from_settings(settings, client)?;
+        #[cfg(feature = "oauth")]
+        let sdk = oauth::session::attach(sdk, oauth_tokens, token_store)?;
+        Ok(sdk)
     }
 
     /// The resolved settings (secrets redacted in `Debug`).

@@ -90,7 +90,11 @@ fn read(path: &Path) -> Result<String, String> {
 /// The problems of one Markdown file, each as `FILE:LINE: what`.
 pub fn check_file(root: &Path, file: &Path) -> Result<Vec<String>, String> {
     let text = read(file)?;
-    let shown = file.strip_prefix(root).unwrap_or(file).display().to_string();
+    let shown = file
+        .strip_prefix(root)
+        .unwrap_or(file)
+        .display()
+        .to_string();
     let dir = file.parent().unwrap_or(root);
     let mut anchors_of: HashMap<PathBuf, Result<Vec<String>, String>> = HashMap::new();
     let mut problems = Vec::new();
@@ -535,11 +539,13 @@ mod tests {
         );
         assert!(quick_start(readme, "Quick start (CLI users)").is_err());
         let root = workspace(&[("sdk/Cargo.toml", "")]);
-        let pointed =
-            point_paths_at("looker-sdk = { path = \"sdk\" }\n", root.path()).unwrap();
+        let pointed = point_paths_at("looker-sdk = { path = \"sdk\" }\n", root.path()).unwrap();
         assert_eq!(
             pointed,
-            format!("looker-sdk = {{ path = \"{}/sdk\" }}\n", root.path().display())
+            format!(
+                "looker-sdk = {{ path = \"{}/sdk\" }}\n",
+                root.path().display()
+            )
         );
         assert!(point_paths_at("x = { path = \"nope\" }\n", root.path()).is_err());
     }
