@@ -1,4 +1,4 @@
-//! The example of the README's "Testing your code" section, as written there.
+//! The example of the test kit guide (docs/testkit.md), as written there.
 
 use looker_sdk::models::RenderTask;
 use looker_sdk_testkit::{fast_polling, FakeLooker};
