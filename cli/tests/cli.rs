@@ -820,8 +820,14 @@ fn discovery_help_template_version_and_completions() {
     }
 }
 
-/// Runs `looker` on a pseudo-terminal (util-linux `script`), so that stdout is a terminal.
-fn run_on_a_terminal(server: &Server, scratch: &Scratch, args: &[&str]) -> Option<Run> {
+/// Runs `looker` on a pseudo-terminal (util-linux `script`, at `script`), so that stdout is a
+/// terminal.
+fn run_on_a_terminal(
+    script: &std::path::Path,
+    server: &Server,
+    scratch: &Scratch,
+    args: &[&str],
+) -> Option<Run> {
     let secret = scratch.path("secret");
     let mut line = vec![env!("CARGO_BIN_EXE_looker").to_owned()];
     line.extend(args.iter().map(|a| a.to_string()));
@@ -834,7 +840,7 @@ fn run_on_a_terminal(server: &Server, scratch: &Scratch, args: &[&str]) -> Optio
         secret.display().to_string(),
     ]);
     let quoted: Vec<String> = line.iter().map(|a| format!("'{a}'")).collect();
-    let output = std::process::Command::new("script")
+    let output = std::process::Command::new(script)
         .args(["-qec", &quoted.join(" "), "/dev/null"])
         .env_clear()
         .env("HOME", scratch.dir.path())
@@ -847,12 +853,15 @@ fn run_on_a_terminal(server: &Server, scratch: &Scratch, args: &[&str]) -> Optio
 
 #[test]
 fn a_terminal_gets_pretty_json_and_never_binary() {
-    let server = Server::start();
-    let scratch = Scratch::new();
-    let Some(pretty) = run_on_a_terminal(&server, &scratch, &["api", "me"]) else {
-        eprintln!("skipped: util-linux `script` is not installed");
+    let script = looker_sdk_testkit::external_program::Program::new("script")
+        .install_hint("apt-get install util-linux");
+    let Some(script) = script.require_for("a_terminal_gets_pretty_json_and_never_binary") else {
         return;
     };
+    let server = Server::start();
+    let scratch = Scratch::new();
+    let pretty =
+        run_on_a_terminal(&script, &server, &scratch, &["api", "me"]).expect("`script` runs");
     assert_eq!(pretty.code, 0, "{}", pretty.stderr);
     let text = pretty.stdout_text().replace("\r\n", "\n");
     assert!(
@@ -864,7 +873,13 @@ fn a_terminal_gets_pretty_json_and_never_binary() {
         text.contains("\"big\": 123456789012345678901234567890,"),
         "{text}"
     );
-    let binary = run_on_a_terminal(&server, &scratch, &["api", "run_query", "100", "png"]).unwrap();
+    let binary = run_on_a_terminal(
+        &script,
+        &server,
+        &scratch,
+        &["api", "run_query", "100", "png"],
+    )
+    .expect("`script` runs");
     assert_eq!(binary.code, 2);
     let text = binary.stdout_text();
     assert!(

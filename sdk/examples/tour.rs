@@ -1,4 +1,4 @@
-//! The README's quick start, compiled: typed calls, optional parameters, a request body, raw
+//! A tour (the README's first quick start, before it showed paging and a render): typed calls, optional parameters, a request body, raw
 //! and streamed results, and sudo.
 //!
 //! ```sh

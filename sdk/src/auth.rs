@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 use reqwest::header::HeaderValue;
 use serde::Deserialize;
 
+use crate::credentials::Secret;
 use crate::error::Error;
 use crate::request::RequestParts;
 use crate::response::decode_json;
-use crate::settings::Secret;
 use crate::{LookerSdk, Result};
 
 /// Tokens are renewed this long before they expire.
@@ -72,9 +72,26 @@ pub(crate) enum Mode {
     Preset,
     /// Acting as another user: `POST /login/{user_id}` with the parent's token.
     Sudo { parent: LookerSdk, user_id: String },
-    /// A browser login (OAuth authorization code + PKCE): renewed with the refresh token.
+    /// A browser login (OAuth authorization code + PKCE): renewed with the refresh token
+    /// (`oauth::session::OAuthSession`).
     #[cfg(feature = "oauth")]
-    OAuth(Box<crate::oauth::session::OAuthSession>),
+    OAuth(Box<dyn Renewal>),
+}
+
+/// A session that renews its own token where an API3 session logs in again: the OAuth
+/// refresh-token session implements it. A trait here, so that `auth` needs nothing from
+/// `oauth` (which builds on this module).
+#[cfg(feature = "oauth")]
+pub(crate) trait Renewal: Send + Sync {
+    /// Whether a refresh token is there to renew with.
+    fn can_refresh(&self) -> bool;
+    /// A new token, inside the session's single flight.
+    fn refresh<'a>(
+        &'a self,
+        sdk: &'a LookerSdk,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Token>> + Send + 'a>>;
+    /// Forgets the refresh token and deletes the stored tokens (logout, or a revoked token).
+    fn forget(&self) -> Result<()>;
 }
 
 pub(crate) struct Session {

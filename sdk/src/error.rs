@@ -5,6 +5,8 @@
 //! secret or an access token.
 
 use std::fmt;
+#[cfg(feature = "oauth")]
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -204,7 +206,7 @@ pub enum Error {
     },
     /// The browser login did not complete, or a token store failed (`oauth` feature).
     #[cfg(feature = "oauth")]
-    OAuth(crate::oauth::OAuthError),
+    OAuth(OAuthError),
     /// A signed embed URL could not be made or verified, or an embed session store failed
     /// (`embed` feature).
     #[cfg(feature = "embed")]
@@ -480,5 +482,100 @@ impl std::error::Error for Error {
             Error::Embed(e) => std::error::Error::source(e),
             _ => None,
         }
+    }
+}
+
+/// Why a browser login or a token store failed (inside [`Error::OAuth`](crate::Error::OAuth)).
+///
+/// A token exchange or refresh that Looker refuses is an [`Error::Auth`](crate::Error::Auth)
+/// instead, with the HTTP error as its source.
+#[cfg(feature = "oauth")]
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum OAuthError {
+    /// Looker redirected back with `error=…` instead of a code (`access_denied`: the user
+    /// declined; others: the request was invalid, e.g. an unknown `client_id` or
+    /// `redirect_uri`).
+    Redirect {
+        /// The OAuth error code, e.g. `access_denied`.
+        error: String,
+        /// Looker's `error_description`, if any.
+        description: Option<String>,
+    },
+    /// The redirect's `state` differs from the one this login sent: a stale tab of an earlier
+    /// login, or a forged request. No code was exchanged.
+    StateMismatch,
+    /// No redirect arrived within the login timeout.
+    Timeout {
+        /// The timeout that elapsed.
+        after: Duration,
+    },
+    /// The loopback listener for `redirect_uri` could not be started.
+    Listen {
+        /// The address it tried (`127.0.0.1:7777`).
+        addr: String,
+        /// The operating system's error (e.g. the port is in use).
+        source: std::io::Error,
+    },
+    /// A [`FileStore`](crate::oauth::FileStore) could not read or write its file.
+    Store {
+        /// The token file.
+        path: PathBuf,
+        /// What failed.
+        source: std::io::Error,
+    },
+}
+
+#[cfg(feature = "oauth")]
+impl OAuthError {
+    /// Whether the user declined the authorization (`error=access_denied`).
+    pub fn is_access_denied(&self) -> bool {
+        matches!(self, OAuthError::Redirect { error, .. } if error == "access_denied")
+    }
+}
+
+#[cfg(feature = "oauth")]
+impl fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OAuthError::Redirect { error, description } => {
+                write!(f, "Looker refused the browser login: {error}")?;
+                if let Some(d) = description {
+                    write!(f, " ({d})")?;
+                }
+                Ok(())
+            }
+            OAuthError::StateMismatch => f.write_str(
+                "the login redirect carried a different `state` than this login sent (a stale browser tab or a forged request); log in again",
+            ),
+            OAuthError::Timeout { after } => write!(
+                f,
+                "no login redirect arrived within {after:?}; log in again"
+            ),
+            OAuthError::Listen { addr, source } => write!(
+                f,
+                "cannot listen on {addr} for the login redirect (redirect_uri): {source}"
+            ),
+            OAuthError::Store { path, source } => {
+                write!(f, "token store {}: {source}", path.display())
+            }
+        }
+    }
+}
+
+#[cfg(feature = "oauth")]
+impl std::error::Error for OAuthError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            OAuthError::Listen { source, .. } | OAuthError::Store { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(feature = "oauth")]
+impl From<OAuthError> for Error {
+    fn from(e: OAuthError) -> Self {
+        Error::OAuth(e)
     }
 }

@@ -87,6 +87,14 @@
 //! auth, retry and error handling; [`LookerSdk::get_json`] is the short form for GET + JSON.
 //! Encode path parameters with [`call::path`].
 //!
+//! # Guides
+//!
+//! Longer guides live in the repository's `docs/` folder, next to the README: `sdk.md` (calls,
+//! results, Cargo features, settings), `workflows.md` (paging, waiters, the query pool),
+//! `oauth.md` (browser login), `testkit.md` (testing code that calls Looker), `cli.md`,
+//! `testing.md`, `maintainers.md`, `performance.md` and `design.md`. Every Rust block in them
+//! is compiled as a doctest of this crate.
+//!
 //! # Sending an explicit JSON `null`
 //!
 //! Model fields are `Option<T>` and `None` is not serialized. To clear a field in a PATCH,
@@ -111,6 +119,7 @@
 mod auth;
 mod builder;
 pub mod call;
+mod credentials;
 #[cfg(feature = "embed")]
 pub mod embed;
 mod error;
@@ -131,16 +140,42 @@ mod tests;
 mod transport;
 pub mod workflows;
 
+/// The README and the guides in `docs/`, compiled as doctests: every Rust code block in them
+/// builds in CI (`cargo test --doc`). Their blocks use the test kit and the `oauth` feature,
+/// which this crate's dev-dependencies bring in.
+#[cfg(doctest)]
+mod guides {
+    #[doc = include_str!("../../README.md")]
+    struct Readme;
+    #[doc = include_str!("../../docs/sdk.md")]
+    struct Sdk;
+    #[doc = include_str!("../../docs/workflows.md")]
+    struct Workflows;
+    #[doc = include_str!("../../docs/oauth.md")]
+    struct OAuth;
+    #[doc = include_str!("../../docs/cli.md")]
+    struct Cli;
+    #[doc = include_str!("../../docs/testkit.md")]
+    struct Testkit;
+    #[doc = include_str!("../../docs/testing.md")]
+    struct Testing;
+    #[doc = include_str!("../../docs/maintainers.md")]
+    struct Maintainers;
+    #[doc = include_str!("../../docs/performance.md")]
+    struct Performance;
+    #[doc = include_str!("../../docs/design.md")]
+    struct Design;
+}
+
 pub use generated::{models, requests};
 
 pub use auth::Auth;
 pub use call::{Pending, QueryValue};
+pub use credentials::Secret;
 pub use error::{ApiErrorBody, Error, LookerError, SettingSource, TaskKind, ValidationErrorDetail};
 pub use raw::RawRequest;
 pub use response::{ByteStream, ResponseBody};
-pub use settings::{
-    LookerSdkBuilder, RetryPolicy, Secret, Settings, DEFAULT_APP_ID, DEFAULT_TIMEOUT,
-};
+pub use settings::{LookerSdkBuilder, RetryPolicy, Settings, DEFAULT_APP_ID, DEFAULT_TIMEOUT};
 
 /// Re-export of the HTTP client crate (for `reqwest::Method` and friends).
 pub use reqwest;
@@ -236,6 +271,21 @@ impl LookerSdk {
             }),
             session: Arc::new(auth::Session::new(mode, preset)),
         })
+    }
+
+    /// The client [`LookerSdkBuilder::build`] makes: from `settings`, then with the tokens of a
+    /// browser login or a token store. Here, above both, so that `settings` needs nothing from
+    /// `oauth`.
+    pub(crate) fn from_builder(
+        settings: Settings,
+        client: Option<reqwest::Client>,
+        #[cfg(feature = "oauth")] oauth_tokens: Option<oauth::OAuthTokens>,
+        #[cfg(feature = "oauth")] token_store: Option<Arc<dyn oauth::TokenStore>>,
+    ) -> Result<Self> {
+        let sdk = Self::from_settings(settings, client)?;
+        #[cfg(feature = "oauth")]
+        let sdk = oauth::session::attach(sdk, oauth_tokens, token_store)?;
+        Ok(sdk)
     }
 
     /// The resolved settings (secrets redacted in `Debug`).

@@ -5,49 +5,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::credentials::Secret;
 use crate::error::{Error, SettingSource};
 use crate::Result;
-
-/// A secret string (client secret, access token, proxy URL with credentials).
-///
-/// Its `Debug` and `Display` never show the value.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret value.
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-    /// The secret value. Avoid logging it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(\"***\")")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-impl From<String> for Secret {
-    fn from(s: String) -> Self {
-        Secret(s)
-    }
-}
-
-impl From<&str> for Secret {
-    fn from(s: &str) -> Self {
-        Secret(s.to_owned())
-    }
-}
 
 /// Retry policy for 429, 503 (all methods), 502/504 (idempotent methods only) and connection
 /// failures.
@@ -253,9 +213,9 @@ pub struct LookerSdkBuilder {
     ignore_ini: bool,
     http_client: Option<reqwest::Client>,
     #[cfg(feature = "oauth")]
-    oauth_tokens: Option<crate::oauth::OAuthTokens>,
+    oauth_tokens: Option<crate::credentials::OAuthTokens>,
     #[cfg(feature = "oauth")]
-    token_store: Option<std::sync::Arc<dyn crate::oauth::TokenStore>>,
+    token_store: Option<std::sync::Arc<dyn crate::credentials::TokenStore>>,
 }
 
 impl fmt::Debug for LookerSdkBuilder {
@@ -337,7 +297,7 @@ impl LookerSdkBuilder {
     /// The client refreshes them when they near expiry. With a [`token_store`](Self::token_store)
     /// too, [`build`](Self::build) saves them there.
     #[cfg(feature = "oauth")]
-    pub fn oauth_tokens(mut self, tokens: crate::oauth::OAuthTokens) -> Self {
+    pub fn oauth_tokens(mut self, tokens: crate::credentials::OAuthTokens) -> Self {
         self.oauth_tokens = Some(tokens);
         self
     }
@@ -346,7 +306,7 @@ impl LookerSdkBuilder {
     /// save the new ones, and logout deletes them. Not used with API3 credentials or a preset
     /// [`access_token`](Self::access_token).
     #[cfg(feature = "oauth")]
-    pub fn token_store(mut self, store: impl crate::oauth::TokenStore + 'static) -> Self {
+    pub fn token_store(mut self, store: impl crate::credentials::TokenStore + 'static) -> Self {
         self.token_store = Some(std::sync::Arc::new(store));
         self
     }
@@ -431,10 +391,14 @@ impl LookerSdkBuilder {
     /// Builds the client.
     pub fn build(self) -> Result<crate::LookerSdk> {
         let settings = self.settings()?;
-        let sdk = crate::LookerSdk::from_settings(settings, self.http_client)?;
-        #[cfg(feature = "oauth")]
-        let sdk = crate::oauth::session::attach(sdk, self.oauth_tokens, self.token_store)?;
-        Ok(sdk)
+        crate::LookerSdk::from_builder(
+            settings,
+            self.http_client,
+            #[cfg(feature = "oauth")]
+            self.oauth_tokens,
+            #[cfg(feature = "oauth")]
+            self.token_store,
+        )
     }
 }
 

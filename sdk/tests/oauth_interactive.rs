@@ -13,6 +13,12 @@ use looker_sdk::LookerSdk;
 #[tokio::test]
 async fn login_interactive_opens_the_browser_and_returns_tokens() {
     use std::os::unix::fs::PermissionsExt;
+    let curl = looker_sdk_testkit::external_program::Program::new("curl")
+        .install_hint("apt-get install curl");
+    let Some(curl) = curl.require_for("login_interactive_opens_the_browser_and_returns_tokens")
+    else {
+        return;
+    };
     let fake = FakeLooker::default();
     let (looker_url, base_url) = fake.start().await;
     let dir = tempfile::tempdir().unwrap();
@@ -21,8 +27,9 @@ async fn login_interactive_opens_the_browser_and_returns_tokens() {
     std::fs::write(
         &script,
         format!(
-            "#!/bin/sh\nprintf '%s' \"$1\" > '{}'\nexec curl -sS -L --noproxy '*' -o /dev/null \"$1\"\n",
-            seen.display()
+            "#!/bin/sh\nprintf '%s' \"$1\" > '{}'\nexec '{}' -sS -L --noproxy '*' -o /dev/null \"$1\"\n",
+            seen.display(),
+            curl.display()
         ),
     )
     .unwrap();

@@ -55,6 +55,10 @@
 
 mod call;
 mod content_fake;
+// This workspace's own policy for tests that drive a program the machine may lack (a browser,
+// curl, Node): shared by its test crates, not part of the kit's documented API.
+#[doc(hidden)]
+pub mod external_program;
 // The generator documents the items it writes; its module files have no docs of their own.
 #[allow(missing_docs)]
 #[rustfmt::skip] // formatted by the generator (prettyplease); `cargo xtask check` guards it

@@ -1,4 +1,4 @@
-//! The example of the README's "Testing your code" section, as written there.
+//! The example of the test kit guide (docs/testkit.md), as written there.
 
 use looker_sdk::models::RenderTask;
 use looker_sdk_testkit::{fast_polling, FakeLooker};
@@ -37,7 +37,7 @@ async fn renders_the_dashboard() {
     assert_eq!(kit.calls_of("render_task").len(), 3);
 }
 
-/// The failure the README shows: the results stub names the wrong task.
+/// The failure the guide shows: the results stub names the wrong task.
 #[tokio::test]
 async fn the_readme_failure_report() {
     let kit = FakeLooker::start().await.unwrap();
@@ -59,13 +59,13 @@ async fn the_readme_failure_report() {
         .policy(fast_polling())
         .await
         .unwrap_err();
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let guide = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/testkit.md"))
+        .unwrap();
     assert!(
-        readme.contains(&err.to_string()),
-        "the README shows:\n{err}"
+        guide.contains(&err.to_string()),
+        "docs/testkit.md shows:\n{err}"
     );
     let report = kit.try_verify().unwrap_err().to_string();
-    assert!(readme.contains(&report), "the README shows:\n{report}");
+    assert!(guide.contains(&report), "docs/testkit.md shows:\n{report}");
     kit.verify_on_drop(false);
 }

@@ -272,6 +272,21 @@ pub fn spec_copy(require_auth: bool) -> Result<Value, String> {
     Ok(prism_document(spec(), &PrismOptions { require_auth }))
 }
 
+/// Whether `node` and `npm`, which Prism needs, are on the PATH, under the workspace's policy
+/// for tests that need a program the machine may lack
+/// ([`looker_sdk_testkit::external_program`]): when they are missing, `false` after one line on
+/// stderr naming `test`, or (in CI, or with `LOOKER_REQUIRE_ALL_TESTS=1`) a panic with that line.
+/// Each Prism test calls it first and returns early on `false`.
+pub fn node_available(test: &str) -> bool {
+    use looker_sdk_testkit::external_program::{require_all_for, Program};
+    let programs = [
+        Program::new("node").install_hint("Node 20: apt-get install nodejs npm"),
+        // The one hint above covers both.
+        Program::new("npm"),
+    ];
+    require_all_for(test, &programs).is_some()
+}
+
 /// Runs `npm ci` in tests/ once when Prism is not installed; returns Prism's entry script.
 pub fn ensure_prism_installed() -> Result<PathBuf, String> {
     static INSTALL: Mutex<()> = Mutex::new(());

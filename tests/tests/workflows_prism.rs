@@ -100,11 +100,17 @@ async fn paginate_every_paged_operation(mode: Mode) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_paged_operation_paginates_in_static_mode() {
+    if !prism::node_available("every_paged_operation_paginates_in_static_mode") {
+        return;
+    }
     paginate_every_paged_operation(Mode::STATIC).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_paged_operation_paginates_in_dynamic_mode() {
+    if !prism::node_available("every_paged_operation_paginates_in_dynamic_mode") {
+        return;
+    }
     paginate_every_paged_operation(Mode::DYNAMIC).await;
 }
 
@@ -237,10 +243,16 @@ async fn waiters(mode: Mode) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn waiters_and_the_pool_send_conforming_requests_in_static_mode() {
+    if !prism::node_available("waiters_and_the_pool_send_conforming_requests_in_static_mode") {
+        return;
+    }
     waiters(Mode::STATIC).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn waiters_and_the_pool_send_conforming_requests_in_dynamic_mode() {
+    if !prism::node_available("waiters_and_the_pool_send_conforming_requests_in_dynamic_mode") {
+        return;
+    }
     waiters(Mode::DYNAMIC).await;
 }

@@ -2,6 +2,7 @@
 //! and the published specs the tests need ([`test_specs`], also used by the test crates).
 //! The `cargo xtask` commands are in the binary (`src/main.rs`).
 
+pub mod docs_check;
 pub mod fetch;
 pub mod paths;
 pub mod test_specs;

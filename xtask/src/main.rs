@@ -6,7 +6,7 @@ mod diff;
 mod prism;
 mod semver;
 
-use xtask::{fetch, paths, CmdResult};
+use xtask::{docs_check, fetch, paths, CmdResult};
 
 use std::process::ExitCode;
 
@@ -21,6 +21,10 @@ usage: cargo xtask <command> [options]
 commands:
   codegen                 regenerate sdk/src/generated from the pinned spec (fetching it when missing)
   check                   regenerate in memory; print a unified diff and fail if the committed files differ
+  check-docs [--links-only]
+                          README.md and docs/*.md: every relative link and #anchor resolves, every
+                          fence names its language, and the README's quick starts compile as new
+                          crates (cargo check --offline in target/)
   fetch-spec [--version X.Y | --from PATH|URL] [--pin]
                           download a spec, verify it, write spec/Looker.4.0.oas.json
   fetch-spec --test-specs find or download (once, into target/looker-spec/) the specs the tests
@@ -52,6 +56,7 @@ fn main() -> ExitCode {
         "prism-spec" => prism::run(rest),
         "bench-build" => bench::run(rest),
         "semver-check" => semver::run(rest),
+        "check-docs" => paths::root().and_then(|root| docs_check::run(&root, rest)),
         "-h" | "--help" | "help" => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

@@ -12,11 +12,10 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 
-use super::store::{TokenKey, TokenStore};
-use super::OAuthTokens;
-use crate::auth::Token;
+use crate::auth::{Renewal, Token};
+use crate::credentials::Secret;
+use crate::credentials::{OAuthTokens, TokenKey, TokenStore};
 use crate::error::{ApiErrorBody, Error, SettingSource};
-use crate::settings::Secret;
 use crate::{LookerSdk, Result};
 
 /// Path of the token endpoint on the API host (outside `/api/4.0`).
@@ -182,13 +181,13 @@ impl OAuthSession {
     }
 
     /// Whether an expired or rejected access token can be replaced without the user.
-    pub(crate) fn can_refresh(&self) -> bool {
+    fn can_refresh(&self) -> bool {
         self.refresh_token().is_some()
     }
 
     /// `grant_type=refresh_token`; keeps the old refresh token when the answer has none, saves
     /// the new tokens to the store. Called inside the session's single flight.
-    pub(crate) async fn refresh(&self, sdk: &LookerSdk) -> Result<Token> {
+    async fn refresh(&self, sdk: &LookerSdk) -> Result<Token> {
         let settings = &sdk.inner.settings;
         let Some(refresh) = self.refresh_token() else {
             return Err(Error::auth(
@@ -236,12 +235,30 @@ impl OAuthSession {
     }
 
     /// Forgets the refresh token and deletes the stored tokens (logout).
-    pub(crate) fn forget(&self) -> Result<()> {
+    fn forget(&self) -> Result<()> {
         self.set_refresh_token(None);
         match &self.store {
             Some((store, key)) => store.delete(key),
             None => Ok(()),
         }
+    }
+}
+
+/// How the session (`auth`) renews an OAuth client's token.
+impl Renewal for OAuthSession {
+    fn can_refresh(&self) -> bool {
+        OAuthSession::can_refresh(self)
+    }
+
+    fn refresh<'a>(
+        &'a self,
+        sdk: &'a LookerSdk,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Token>> + Send + 'a>> {
+        Box::pin(OAuthSession::refresh(self, sdk))
+    }
+
+    fn forget(&self) -> Result<()> {
+        OAuthSession::forget(self)
     }
 }
 

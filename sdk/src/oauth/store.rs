@@ -10,66 +10,17 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use super::{OAuthError, OAuthTokens};
+use super::{OAuthError, OAuthTokens, TokenKey, TokenStore};
 use crate::settings::Settings;
 use crate::Result;
 
-/// What tokens are stored under: the server (`base_url`) and the OAuth app (`client_id`).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct TokenKey {
-    base_url: String,
-    client_id: String,
-}
-
+/// The key of the settings' tokens; here rather than beside [`TokenKey`] (credentials.rs), which
+/// sits below the settings.
 impl TokenKey {
-    /// The key of the tokens of OAuth app `client_id` on the server at `base_url`.
-    pub fn new(base_url: impl Into<String>, client_id: impl Into<String>) -> Self {
-        TokenKey {
-            base_url: base_url.into().trim_end_matches('/').to_owned(),
-            client_id: client_id.into(),
-        }
-    }
-
     /// The key for these settings (`None` without a `client_id`).
     pub fn for_settings(settings: &Settings) -> Option<Self> {
         let id = settings.client_id.as_deref()?;
         Some(TokenKey::new(settings.base_url(), id))
-    }
-
-    /// The server root, without `/api/4.0`.
-    pub fn base_url(&self) -> &str {
-        &self.base_url
-    }
-
-    /// The OAuth app's client id (its `client_guid`).
-    pub fn client_id(&self) -> &str {
-        &self.client_id
-    }
-}
-
-/// Storage for OAuth tokens, keyed by [`TokenKey`].
-///
-/// The SDK loads the tokens when a client is built, saves them after each refresh and deletes
-/// them on logout. Calls are synchronous and should be quick (a small file, a keychain entry).
-pub trait TokenStore: Send + Sync {
-    /// The stored tokens, if any.
-    fn load(&self, key: &TokenKey) -> Result<Option<OAuthTokens>>;
-    /// Stores `tokens`, replacing any stored under `key`.
-    fn save(&self, key: &TokenKey, tokens: &OAuthTokens) -> Result<()>;
-    /// Forgets the tokens stored under `key` (no error if there are none).
-    fn delete(&self, key: &TokenKey) -> Result<()>;
-}
-
-/// A shared store: the builder and the app can hold the same one.
-impl<T: TokenStore + ?Sized> TokenStore for std::sync::Arc<T> {
-    fn load(&self, key: &TokenKey) -> Result<Option<OAuthTokens>> {
-        (**self).load(key)
-    }
-    fn save(&self, key: &TokenKey, tokens: &OAuthTokens) -> Result<()> {
-        (**self).save(key, tokens)
-    }
-    fn delete(&self, key: &TokenKey) -> Result<()> {
-        (**self).delete(key)
     }
 }
 
@@ -147,7 +98,7 @@ struct FileEntry {
 
 impl FileEntry {
     fn matches(&self, key: &TokenKey) -> bool {
-        self.base_url == key.base_url && self.client_id == key.client_id
+        self.base_url == key.base_url() && self.client_id == key.client_id()
     }
 }
 
@@ -225,8 +176,8 @@ impl TokenStore for FileStore {
         let mut contents = self.read()?;
         contents.tokens.retain(|e| !e.matches(key));
         contents.tokens.push(FileEntry {
-            base_url: key.base_url.clone(),
-            client_id: key.client_id.clone(),
+            base_url: key.base_url().to_owned(),
+            client_id: key.client_id().to_owned(),
             access_token: tokens.access_token().expose().to_owned(),
             refresh_token: tokens.refresh_token().map(|t| t.expose().to_owned()),
             expires_at: tokens
