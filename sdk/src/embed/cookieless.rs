@@ -15,8 +15,8 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 
 use super::EmbedError;
+use crate::credentials::Secret;
 use crate::models::{EmbedCookielessSessionAcquire, EmbedCookielessSessionGenerateTokens};
-use crate::settings::Secret;
 use crate::{Error, LookerSdk, Result};
 
 /// The header Looker binds an embed session to.

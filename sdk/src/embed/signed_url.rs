@@ -23,7 +23,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::Value;
 
 use super::EmbedError;
-use crate::settings::Secret;
+use crate::credentials::Secret;
 use crate::{Error, Result};
 
 /// The longest session Looker accepts: 30 days, in seconds.
