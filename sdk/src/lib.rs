@@ -155,6 +155,8 @@ mod guides {
     struct OAuth;
     #[doc = include_str!("../../docs/cli.md")]
     struct Cli;
+    #[doc = include_str!("../../docs/embed.md")]
+    struct Embed;
     #[doc = include_str!("../../docs/testkit.md")]
     struct Testkit;
     #[doc = include_str!("../../docs/testing.md")]
