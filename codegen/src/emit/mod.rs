@@ -125,10 +125,12 @@ pub(crate) fn cfg_text(features: &[String]) -> String {
     }
 }
 
-/// The `generated/mod.rs` file, with two macros that gate hand-written code on what the
-/// generated code uses, so that a build with some features off has no dead code:
+/// The `generated/mod.rs` file, with three macros that gate hand-written code on what the
+/// generated code has: two so that a build with some features off has no dead code,
 /// `with_id_arrays!` (the readers of id arrays in `lenient.rs` and `model::read::lenient_ids`)
-/// and `with_operations!` (`builder::request_builder!`).
+/// and `with_operations!` (`builder::request_builder!`); and `with_operation!`, so that
+/// hand-written code over an operation that not every spec has (the beta CI-run and
+/// git-diagnostic waiters) compiles against an SDK generated from a spec without it.
 pub fn generated_mod_file(api: &Api) -> TokenStream {
     let cfg = match models::id_array_features(api) {
         None => quote!(),
@@ -136,6 +138,12 @@ pub fn generated_mod_file(api: &Api) -> TokenStream {
         Some(features) => quote!(#[cfg(any(test, #(feature = #features),*))]),
     };
     let tags = api.tags.iter().map(|tag| &tag.feature);
+    // One arm per operation of this spec; the method name is the key hand-written code uses.
+    let operations: Vec<TokenStream> = api
+        .operations
+        .iter()
+        .filter_map(|op| op.method_name.parse::<TokenStream>().ok())
+        .collect();
     quote! {
         pub mod models;
         pub mod requests;
@@ -152,6 +160,15 @@ pub fn generated_mod_file(api: &Api) -> TokenStream {
             ($($item:item)*) => { $( #[cfg(any( #(feature = #tags),* ))] $item )* };
         }
         pub(crate) use with_operations;
+
+        /// Keeps its items only when the spec this SDK was generated from has the operation
+        /// named first (`with_operation!(get_continuous_integration_run => items…)`), so that
+        /// hand-written code over an operation another spec lacks still compiles there.
+        macro_rules! with_operation {
+            #( (#operations => $($item:item)*) => { $($item)* }; )*
+            ($other:ident => $($item:item)*) => {};
+        }
+        pub(crate) use with_operation;
     }
 }
 

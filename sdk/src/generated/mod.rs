@@ -30,3 +30,1459 @@ macro_rules! with_operations {
     };
 }
 pub(crate) use with_operations;
+/// Keeps its items only when the spec this SDK was generated from has the operation
+/// named first (`with_operation!(get_continuous_integration_run => items…)`), so that
+/// hand-written code over an operation another spec lacks still compiles there.
+macro_rules! with_operation {
+    (create_query_task => $($item:item)*) => {
+        $($item)*
+    };
+    (query_task_multi_results => $($item:item)*) => {
+        $($item)*
+    };
+    (query_task => $($item:item)*) => {
+        $($item)*
+    };
+    (query_task_results => $($item:item)*) => {
+        $($item)*
+    };
+    (query => $($item:item)*) => {
+        $($item)*
+    };
+    (query_for_slug => $($item:item)*) => {
+        $($item)*
+    };
+    (create_query => $($item:item)*) => {
+        $($item)*
+    };
+    (run_query => $($item:item)*) => {
+        $($item)*
+    };
+    (run_inline_query => $($item:item)*) => {
+        $($item)*
+    };
+    (run_url_encoded_query => $($item:item)*) => {
+        $($item)*
+    };
+    (login => $($item:item)*) => {
+        $($item)*
+    };
+    (login_user => $($item:item)*) => {
+        $($item)*
+    };
+    (logout => $($item:item)*) => {
+        $($item)*
+    };
+    (search_agents => $($item:item)*) => {
+        $($item)*
+    };
+    (create_agent => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_agent => $($item:item)*) => {
+        $($item)*
+    };
+    (get_agent => $($item:item)*) => {
+        $($item)*
+    };
+    (update_agent => $($item:item)*) => {
+        $($item)*
+    };
+    (follow_alert => $($item:item)*) => {
+        $($item)*
+    };
+    (unfollow_alert => $($item:item)*) => {
+        $($item)*
+    };
+    (search_alerts => $($item:item)*) => {
+        $($item)*
+    };
+    (get_alert => $($item:item)*) => {
+        $($item)*
+    };
+    (update_alert => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_alert => $($item:item)*) => {
+        $($item)*
+    };
+    (update_alert_field => $($item:item)*) => {
+        $($item)*
+    };
+    (create_alert => $($item:item)*) => {
+        $($item)*
+    };
+    (enqueue_alert => $($item:item)*) => {
+        $($item)*
+    };
+    (alert_notifications => $($item:item)*) => {
+        $($item)*
+    };
+    (read_alert_notification => $($item:item)*) => {
+        $($item)*
+    };
+    (artifact_usage => $($item:item)*) => {
+        $($item)*
+    };
+    (artifact_namespaces => $($item:item)*) => {
+        $($item)*
+    };
+    (artifact_value => $($item:item)*) => {
+        $($item)*
+    };
+    (purge_artifacts => $($item:item)*) => {
+        $($item)*
+    };
+    (search_artifacts => $($item:item)*) => {
+        $($item)*
+    };
+    (artifact => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_artifact => $($item:item)*) => {
+        $($item)*
+    };
+    (update_artifacts => $($item:item)*) => {
+        $($item)*
+    };
+    (get_ci_run => $($item:item)*) => {
+        $($item)*
+    };
+    (create_ci_run => $($item:item)*) => {
+        $($item)*
+    };
+    (create_continuous_integration_run => $($item:item)*) => {
+        $($item)*
+    };
+    (get_continuous_integration_run => $($item:item)*) => {
+        $($item)*
+    };
+    (cloud_storage_configuration => $($item:item)*) => {
+        $($item)*
+    };
+    (update_cloud_storage_configuration => $($item:item)*) => {
+        $($item)*
+    };
+    (all_color_collections => $($item:item)*) => {
+        $($item)*
+    };
+    (create_color_collection => $($item:item)*) => {
+        $($item)*
+    };
+    (color_collections_custom => $($item:item)*) => {
+        $($item)*
+    };
+    (color_collections_standard => $($item:item)*) => {
+        $($item)*
+    };
+    (default_color_collection => $($item:item)*) => {
+        $($item)*
+    };
+    (set_default_color_collection => $($item:item)*) => {
+        $($item)*
+    };
+    (color_collection => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_color_collection => $($item:item)*) => {
+        $($item)*
+    };
+    (update_color_collection => $($item:item)*) => {
+        $($item)*
+    };
+    (search_content_favorites => $($item:item)*) => {
+        $($item)*
+    };
+    (content_favorite => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_content_favorite => $($item:item)*) => {
+        $($item)*
+    };
+    (create_content_favorite => $($item:item)*) => {
+        $($item)*
+    };
+    (all_content_metadatas => $($item:item)*) => {
+        $($item)*
+    };
+    (content_metadata => $($item:item)*) => {
+        $($item)*
+    };
+    (update_content_metadata => $($item:item)*) => {
+        $($item)*
+    };
+    (all_content_metadata_accesses => $($item:item)*) => {
+        $($item)*
+    };
+    (create_content_metadata_access => $($item:item)*) => {
+        $($item)*
+    };
+    (update_content_metadata_access => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_content_metadata_access => $($item:item)*) => {
+        $($item)*
+    };
+    (search_content => $($item:item)*) => {
+        $($item)*
+    };
+    (content_summary => $($item:item)*) => {
+        $($item)*
+    };
+    (content_thumbnail => $($item:item)*) => {
+        $($item)*
+    };
+    (content_validation => $($item:item)*) => {
+        $($item)*
+    };
+    (search_content_views => $($item:item)*) => {
+        $($item)*
+    };
+    (all_conversation_messages => $($item:item)*) => {
+        $($item)*
+    };
+    (create_conversation_message => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_conversation_message => $($item:item)*) => {
+        $($item)*
+    };
+    (get_conversation_message => $($item:item)*) => {
+        $($item)*
+    };
+    (update_conversation_message => $($item:item)*) => {
+        $($item)*
+    };
+    (search_conversations => $($item:item)*) => {
+        $($item)*
+    };
+    (create_conversation => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_conversation => $($item:item)*) => {
+        $($item)*
+    };
+    (get_conversation => $($item:item)*) => {
+        $($item)*
+    };
+    (update_conversation => $($item:item)*) => {
+        $($item)*
+    };
+    (search_credentials_email => $($item:item)*) => {
+        $($item)*
+    };
+    (custom_welcome_email => $($item:item)*) => {
+        $($item)*
+    };
+    (update_custom_welcome_email => $($item:item)*) => {
+        $($item)*
+    };
+    (update_custom_welcome_email_test => $($item:item)*) => {
+        $($item)*
+    };
+    (all_dashboards => $($item:item)*) => {
+        $($item)*
+    };
+    (create_dashboard => $($item:item)*) => {
+        $($item)*
+    };
+    (search_dashboards => $($item:item)*) => {
+        $($item)*
+    };
+    (import_lookml_dashboard => $($item:item)*) => {
+        $($item)*
+    };
+    (sync_lookml_dashboard => $($item:item)*) => {
+        $($item)*
+    };
+    (dashboard => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_dashboard => $($item:item)*) => {
+        $($item)*
+    };
+    (update_dashboard => $($item:item)*) => {
+        $($item)*
+    };
+    (dashboard_aggregate_table_lookml => $($item:item)*) => {
+        $($item)*
+    };
+    (search_lookml_dashboards => $($item:item)*) => {
+        $($item)*
+    };
+    (dashboard_lookml => $($item:item)*) => {
+        $($item)*
+    };
+    (move_dashboard => $($item:item)*) => {
+        $($item)*
+    };
+    (import_dashboard_from_lookml => $($item:item)*) => {
+        $($item)*
+    };
+    (create_dashboard_from_lookml => $($item:item)*) => {
+        $($item)*
+    };
+    (copy_dashboard => $($item:item)*) => {
+        $($item)*
+    };
+    (update_dashboard_certification => $($item:item)*) => {
+        $($item)*
+    };
+    (update_lookml_certification => $($item:item)*) => {
+        $($item)*
+    };
+    (search_dashboard_elements => $($item:item)*) => {
+        $($item)*
+    };
+    (dashboard_element => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_dashboard_element => $($item:item)*) => {
+        $($item)*
+    };
+    (update_dashboard_element => $($item:item)*) => {
+        $($item)*
+    };
+    (dashboard_dashboard_elements => $($item:item)*) => {
+        $($item)*
+    };
+    (create_dashboard_element => $($item:item)*) => {
+        $($item)*
+    };
+    (dashboard_filter => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_dashboard_filter => $($item:item)*) => {
+        $($item)*
+    };
+    (update_dashboard_filter => $($item:item)*) => {
+        $($item)*
+    };
+    (dashboard_dashboard_filters => $($item:item)*) => {
+        $($item)*
+    };
+    (create_dashboard_filter => $($item:item)*) => {
+        $($item)*
+    };
+    (dashboard_layout_component => $($item:item)*) => {
+        $($item)*
+    };
+    (update_dashboard_layout_component => $($item:item)*) => {
+        $($item)*
+    };
+    (dashboard_layout_dashboard_layout_components => $($item:item)*) => {
+        $($item)*
+    };
+    (dashboard_layout => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_dashboard_layout => $($item:item)*) => {
+        $($item)*
+    };
+    (update_dashboard_layout => $($item:item)*) => {
+        $($item)*
+    };
+    (dashboard_dashboard_layouts => $($item:item)*) => {
+        $($item)*
+    };
+    (create_dashboard_layout => $($item:item)*) => {
+        $($item)*
+    };
+    (dashboard_filter_state => $($item:item)*) => {
+        $($item)*
+    };
+    (create_dashboard_filter_state => $($item:item)*) => {
+        $($item)*
+    };
+    (perform_data_action => $($item:item)*) => {
+        $($item)*
+    };
+    (fetch_remote_data_action_form => $($item:item)*) => {
+        $($item)*
+    };
+    (all_datagroups => $($item:item)*) => {
+        $($item)*
+    };
+    (datagroup => $($item:item)*) => {
+        $($item)*
+    };
+    (update_datagroup => $($item:item)*) => {
+        $($item)*
+    };
+    (all_connections => $($item:item)*) => {
+        $($item)*
+    };
+    (create_connection => $($item:item)*) => {
+        $($item)*
+    };
+    (connection => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_connection => $($item:item)*) => {
+        $($item)*
+    };
+    (update_connection => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_connection_override => $($item:item)*) => {
+        $($item)*
+    };
+    (test_connection => $($item:item)*) => {
+        $($item)*
+    };
+    (test_connection_config => $($item:item)*) => {
+        $($item)*
+    };
+    (lock_all => $($item:item)*) => {
+        $($item)*
+    };
+    (graph_derived_tables_for_model => $($item:item)*) => {
+        $($item)*
+    };
+    (graph_derived_tables_for_view => $($item:item)*) => {
+        $($item)*
+    };
+    (start_pdt_build => $($item:item)*) => {
+        $($item)*
+    };
+    (check_pdt_build => $($item:item)*) => {
+        $($item)*
+    };
+    (stop_pdt_build => $($item:item)*) => {
+        $($item)*
+    };
+    (all_dialect_infos => $($item:item)*) => {
+        $($item)*
+    };
+    (digest_emails_enabled => $($item:item)*) => {
+        $($item)*
+    };
+    (update_digest_emails_enabled => $($item:item)*) => {
+        $($item)*
+    };
+    (create_digest_email_send => $($item:item)*) => {
+        $($item)*
+    };
+    (public_egress_ip_addresses => $($item:item)*) => {
+        $($item)*
+    };
+    (create_embed_secret => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_embed_secret => $($item:item)*) => {
+        $($item)*
+    };
+    (create_sso_embed_url => $($item:item)*) => {
+        $($item)*
+    };
+    (create_embed_url_as_me => $($item:item)*) => {
+        $($item)*
+    };
+    (validate_embed_url => $($item:item)*) => {
+        $($item)*
+    };
+    (acquire_embed_cookieless_session => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_embed_cookieless_session => $($item:item)*) => {
+        $($item)*
+    };
+    (generate_tokens_for_cookieless_session => $($item:item)*) => {
+        $($item)*
+    };
+    (all_external_oauth_applications => $($item:item)*) => {
+        $($item)*
+    };
+    (create_external_oauth_application => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_external_oauth_application => $($item:item)*) => {
+        $($item)*
+    };
+    (update_external_oauth_application => $($item:item)*) => {
+        $($item)*
+    };
+    (create_oauth_application_user_state => $($item:item)*) => {
+        $($item)*
+    };
+    (conversational_analytics_chat => $($item:item)*) => {
+        $($item)*
+    };
+    (all_git_branches => $($item:item)*) => {
+        $($item)*
+    };
+    (git_branch => $($item:item)*) => {
+        $($item)*
+    };
+    (update_git_branch => $($item:item)*) => {
+        $($item)*
+    };
+    (create_git_branch => $($item:item)*) => {
+        $($item)*
+    };
+    (find_git_branch => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_git_branch => $($item:item)*) => {
+        $($item)*
+    };
+    (create_golden_query => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_golden_query => $($item:item)*) => {
+        $($item)*
+    };
+    (update_golden_query => $($item:item)*) => {
+        $($item)*
+    };
+    (all_groups => $($item:item)*) => {
+        $($item)*
+    };
+    (create_group => $($item:item)*) => {
+        $($item)*
+    };
+    (search_groups => $($item:item)*) => {
+        $($item)*
+    };
+    (search_groups_with_roles => $($item:item)*) => {
+        $($item)*
+    };
+    (search_groups_with_hierarchy => $($item:item)*) => {
+        $($item)*
+    };
+    (group => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_group => $($item:item)*) => {
+        $($item)*
+    };
+    (update_group => $($item:item)*) => {
+        $($item)*
+    };
+    (all_group_groups => $($item:item)*) => {
+        $($item)*
+    };
+    (add_group_group => $($item:item)*) => {
+        $($item)*
+    };
+    (all_group_users => $($item:item)*) => {
+        $($item)*
+    };
+    (add_group_user => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_group_user => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_group_from_group => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_user_attribute_group_value => $($item:item)*) => {
+        $($item)*
+    };
+    (update_user_attribute_group_value => $($item:item)*) => {
+        $($item)*
+    };
+    (all_boards => $($item:item)*) => {
+        $($item)*
+    };
+    (create_board => $($item:item)*) => {
+        $($item)*
+    };
+    (search_boards => $($item:item)*) => {
+        $($item)*
+    };
+    (board => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_board => $($item:item)*) => {
+        $($item)*
+    };
+    (update_board => $($item:item)*) => {
+        $($item)*
+    };
+    (all_board_items => $($item:item)*) => {
+        $($item)*
+    };
+    (create_board_item => $($item:item)*) => {
+        $($item)*
+    };
+    (board_item => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_board_item => $($item:item)*) => {
+        $($item)*
+    };
+    (update_board_item => $($item:item)*) => {
+        $($item)*
+    };
+    (all_primary_homepage_sections => $($item:item)*) => {
+        $($item)*
+    };
+    (all_board_sections => $($item:item)*) => {
+        $($item)*
+    };
+    (create_board_section => $($item:item)*) => {
+        $($item)*
+    };
+    (board_section => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_board_section => $($item:item)*) => {
+        $($item)*
+    };
+    (update_board_section => $($item:item)*) => {
+        $($item)*
+    };
+    (run_key_driver_analysis => $($item:item)*) => {
+        $($item)*
+    };
+    (all_integration_hubs => $($item:item)*) => {
+        $($item)*
+    };
+    (create_integration_hub => $($item:item)*) => {
+        $($item)*
+    };
+    (integration_hub => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_integration_hub => $($item:item)*) => {
+        $($item)*
+    };
+    (update_integration_hub => $($item:item)*) => {
+        $($item)*
+    };
+    (get_integration_hub_health => $($item:item)*) => {
+        $($item)*
+    };
+    (accept_integration_hub_legal_agreement => $($item:item)*) => {
+        $($item)*
+    };
+    (all_integrations => $($item:item)*) => {
+        $($item)*
+    };
+    (integration => $($item:item)*) => {
+        $($item)*
+    };
+    (update_integration => $($item:item)*) => {
+        $($item)*
+    };
+    (fetch_integration_form => $($item:item)*) => {
+        $($item)*
+    };
+    (test_integration => $($item:item)*) => {
+        $($item)*
+    };
+    (internal_help_resources_content => $($item:item)*) => {
+        $($item)*
+    };
+    (update_internal_help_resources_content => $($item:item)*) => {
+        $($item)*
+    };
+    (internal_help_resources => $($item:item)*) => {
+        $($item)*
+    };
+    (update_internal_help_resources => $($item:item)*) => {
+        $($item)*
+    };
+    (ldap_config => $($item:item)*) => {
+        $($item)*
+    };
+    (update_ldap_config => $($item:item)*) => {
+        $($item)*
+    };
+    (test_ldap_config_connection => $($item:item)*) => {
+        $($item)*
+    };
+    (test_ldap_config_auth => $($item:item)*) => {
+        $($item)*
+    };
+    (test_ldap_config_user_info => $($item:item)*) => {
+        $($item)*
+    };
+    (test_ldap_config_user_auth => $($item:item)*) => {
+        $($item)*
+    };
+    (all_legacy_features => $($item:item)*) => {
+        $($item)*
+    };
+    (legacy_feature => $($item:item)*) => {
+        $($item)*
+    };
+    (update_legacy_feature => $($item:item)*) => {
+        $($item)*
+    };
+    (all_locales => $($item:item)*) => {
+        $($item)*
+    };
+    (all_looks => $($item:item)*) => {
+        $($item)*
+    };
+    (create_look => $($item:item)*) => {
+        $($item)*
+    };
+    (search_looks => $($item:item)*) => {
+        $($item)*
+    };
+    (look => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_look => $($item:item)*) => {
+        $($item)*
+    };
+    (update_look => $($item:item)*) => {
+        $($item)*
+    };
+    (run_look => $($item:item)*) => {
+        $($item)*
+    };
+    (copy_look => $($item:item)*) => {
+        $($item)*
+    };
+    (move_look => $($item:item)*) => {
+        $($item)*
+    };
+    (update_look_certification => $($item:item)*) => {
+        $($item)*
+    };
+    (all_lookml_models => $($item:item)*) => {
+        $($item)*
+    };
+    (create_lookml_model => $($item:item)*) => {
+        $($item)*
+    };
+    (lookml_model => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_lookml_model => $($item:item)*) => {
+        $($item)*
+    };
+    (update_lookml_model => $($item:item)*) => {
+        $($item)*
+    };
+    (lookml_model_explore => $($item:item)*) => {
+        $($item)*
+    };
+    (merge_query => $($item:item)*) => {
+        $($item)*
+    };
+    (create_merge_query => $($item:item)*) => {
+        $($item)*
+    };
+    (model_fieldname_suggestions => $($item:item)*) => {
+        $($item)*
+    };
+    (get_model => $($item:item)*) => {
+        $($item)*
+    };
+    (connection_databases => $($item:item)*) => {
+        $($item)*
+    };
+    (connection_features => $($item:item)*) => {
+        $($item)*
+    };
+    (connection_schemas => $($item:item)*) => {
+        $($item)*
+    };
+    (connection_tables => $($item:item)*) => {
+        $($item)*
+    };
+    (connection_columns => $($item:item)*) => {
+        $($item)*
+    };
+    (connection_search_columns => $($item:item)*) => {
+        $($item)*
+    };
+    (connection_cost_estimate => $($item:item)*) => {
+        $($item)*
+    };
+    (mobile_settings => $($item:item)*) => {
+        $($item)*
+    };
+    (register_mobile_device => $($item:item)*) => {
+        $($item)*
+    };
+    (deregister_mobile_device => $($item:item)*) => {
+        $($item)*
+    };
+    (update_mobile_device_registration => $($item:item)*) => {
+        $($item)*
+    };
+    (search_model_sets => $($item:item)*) => {
+        $($item)*
+    };
+    (model_set => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_model_set => $($item:item)*) => {
+        $($item)*
+    };
+    (update_model_set => $($item:item)*) => {
+        $($item)*
+    };
+    (all_model_sets => $($item:item)*) => {
+        $($item)*
+    };
+    (create_model_set => $($item:item)*) => {
+        $($item)*
+    };
+    (all_oauth_client_apps => $($item:item)*) => {
+        $($item)*
+    };
+    (oauth_client_app => $($item:item)*) => {
+        $($item)*
+    };
+    (register_oauth_client_app => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_oauth_client_app => $($item:item)*) => {
+        $($item)*
+    };
+    (update_oauth_client_app => $($item:item)*) => {
+        $($item)*
+    };
+    (invalidate_tokens => $($item:item)*) => {
+        $($item)*
+    };
+    (activate_app_user => $($item:item)*) => {
+        $($item)*
+    };
+    (deactivate_app_user => $($item:item)*) => {
+        $($item)*
+    };
+    (oidc_config => $($item:item)*) => {
+        $($item)*
+    };
+    (update_oidc_config => $($item:item)*) => {
+        $($item)*
+    };
+    (oidc_test_config => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_oidc_test_config => $($item:item)*) => {
+        $($item)*
+    };
+    (create_oidc_test_config => $($item:item)*) => {
+        $($item)*
+    };
+    (password_config => $($item:item)*) => {
+        $($item)*
+    };
+    (update_password_config => $($item:item)*) => {
+        $($item)*
+    };
+    (force_password_reset_at_next_login_for_all_users => $($item:item)*) => {
+        $($item)*
+    };
+    (all_permissions => $($item:item)*) => {
+        $($item)*
+    };
+    (search_permission_sets => $($item:item)*) => {
+        $($item)*
+    };
+    (permission_set => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_permission_set => $($item:item)*) => {
+        $($item)*
+    };
+    (update_permission_set => $($item:item)*) => {
+        $($item)*
+    };
+    (all_permission_sets => $($item:item)*) => {
+        $($item)*
+    };
+    (create_permission_set => $($item:item)*) => {
+        $($item)*
+    };
+    (deploy_ref_to_production => $($item:item)*) => {
+        $($item)*
+    };
+    (async_deploy_ref_to_production => $($item:item)*) => {
+        $($item)*
+    };
+    (async_deploy_status => $($item:item)*) => {
+        $($item)*
+    };
+    (deploy_to_production => $($item:item)*) => {
+        $($item)*
+    };
+    (reset_project_to_production => $($item:item)*) => {
+        $($item)*
+    };
+    (reset_project_to_remote => $($item:item)*) => {
+        $($item)*
+    };
+    (all_projects => $($item:item)*) => {
+        $($item)*
+    };
+    (create_project => $($item:item)*) => {
+        $($item)*
+    };
+    (project => $($item:item)*) => {
+        $($item)*
+    };
+    (update_project => $($item:item)*) => {
+        $($item)*
+    };
+    (manifest => $($item:item)*) => {
+        $($item)*
+    };
+    (git_deploy_key => $($item:item)*) => {
+        $($item)*
+    };
+    (create_git_deploy_key => $($item:item)*) => {
+        $($item)*
+    };
+    (project_validation_results => $($item:item)*) => {
+        $($item)*
+    };
+    (validate_project => $($item:item)*) => {
+        $($item)*
+    };
+    (project_workspace => $($item:item)*) => {
+        $($item)*
+    };
+    (all_project_files => $($item:item)*) => {
+        $($item)*
+    };
+    (project_file => $($item:item)*) => {
+        $($item)*
+    };
+    (all_git_connection_tests => $($item:item)*) => {
+        $($item)*
+    };
+    (run_git_connection_test => $($item:item)*) => {
+        $($item)*
+    };
+    (all_lookml_tests => $($item:item)*) => {
+        $($item)*
+    };
+    (run_lookml_test => $($item:item)*) => {
+        $($item)*
+    };
+    (tag_ref => $($item:item)*) => {
+        $($item)*
+    };
+    (create_git_diagnostic_report => $($item:item)*) => {
+        $($item)*
+    };
+    (get_git_diagnostic_report => $($item:item)*) => {
+        $($item)*
+    };
+    (repair_git_diagnostic_report => $($item:item)*) => {
+        $($item)*
+    };
+    (create_look_render_task => $($item:item)*) => {
+        $($item)*
+    };
+    (create_query_render_task => $($item:item)*) => {
+        $($item)*
+    };
+    (create_dashboard_render_task => $($item:item)*) => {
+        $($item)*
+    };
+    (render_task => $($item:item)*) => {
+        $($item)*
+    };
+    (render_task_results => $($item:item)*) => {
+        $($item)*
+    };
+    (create_dashboard_element_render_task => $($item:item)*) => {
+        $($item)*
+    };
+    (update_repository_credential => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_repository_credential => $($item:item)*) => {
+        $($item)*
+    };
+    (get_all_repository_credentials => $($item:item)*) => {
+        $($item)*
+    };
+    (all_roles => $($item:item)*) => {
+        $($item)*
+    };
+    (create_role => $($item:item)*) => {
+        $($item)*
+    };
+    (search_roles => $($item:item)*) => {
+        $($item)*
+    };
+    (search_roles_with_user_count => $($item:item)*) => {
+        $($item)*
+    };
+    (role => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_role => $($item:item)*) => {
+        $($item)*
+    };
+    (update_role => $($item:item)*) => {
+        $($item)*
+    };
+    (role_groups => $($item:item)*) => {
+        $($item)*
+    };
+    (set_role_groups => $($item:item)*) => {
+        $($item)*
+    };
+    (role_users => $($item:item)*) => {
+        $($item)*
+    };
+    (set_role_users => $($item:item)*) => {
+        $($item)*
+    };
+    (all_running_queries => $($item:item)*) => {
+        $($item)*
+    };
+    (kill_query => $($item:item)*) => {
+        $($item)*
+    };
+    (saml_config => $($item:item)*) => {
+        $($item)*
+    };
+    (update_saml_config => $($item:item)*) => {
+        $($item)*
+    };
+    (saml_test_config => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_saml_test_config => $($item:item)*) => {
+        $($item)*
+    };
+    (create_saml_test_config => $($item:item)*) => {
+        $($item)*
+    };
+    (parse_saml_idp_metadata => $($item:item)*) => {
+        $($item)*
+    };
+    (fetch_and_parse_saml_idp_metadata => $($item:item)*) => {
+        $($item)*
+    };
+    (scheduled_plans_for_space => $($item:item)*) => {
+        $($item)*
+    };
+    (scheduled_plan => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_scheduled_plan => $($item:item)*) => {
+        $($item)*
+    };
+    (update_scheduled_plan => $($item:item)*) => {
+        $($item)*
+    };
+    (all_scheduled_plans => $($item:item)*) => {
+        $($item)*
+    };
+    (create_scheduled_plan => $($item:item)*) => {
+        $($item)*
+    };
+    (scheduled_plan_run_once => $($item:item)*) => {
+        $($item)*
+    };
+    (search_scheduled_plans => $($item:item)*) => {
+        $($item)*
+    };
+    (scheduled_plans_for_look => $($item:item)*) => {
+        $($item)*
+    };
+    (scheduled_plans_for_dashboard => $($item:item)*) => {
+        $($item)*
+    };
+    (scheduled_plans_for_lookml_dashboard => $($item:item)*) => {
+        $($item)*
+    };
+    (scheduled_plan_run_once_by_id => $($item:item)*) => {
+        $($item)*
+    };
+    (get_self_service_model_allowed_connections => $($item:item)*) => {
+        $($item)*
+    };
+    (get_self_service_model_lookml => $($item:item)*) => {
+        $($item)*
+    };
+    (update_self_service_explore_certification => $($item:item)*) => {
+        $($item)*
+    };
+    (session_config => $($item:item)*) => {
+        $($item)*
+    };
+    (update_session_config => $($item:item)*) => {
+        $($item)*
+    };
+    (session => $($item:item)*) => {
+        $($item)*
+    };
+    (update_session => $($item:item)*) => {
+        $($item)*
+    };
+    (get_setting => $($item:item)*) => {
+        $($item)*
+    };
+    (set_setting => $($item:item)*) => {
+        $($item)*
+    };
+    (set_smtp_settings => $($item:item)*) => {
+        $($item)*
+    };
+    (smtp_status => $($item:item)*) => {
+        $($item)*
+    };
+    (search_folders => $($item:item)*) => {
+        $($item)*
+    };
+    (folder => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_folder => $($item:item)*) => {
+        $($item)*
+    };
+    (update_folder => $($item:item)*) => {
+        $($item)*
+    };
+    (all_folders => $($item:item)*) => {
+        $($item)*
+    };
+    (create_folder => $($item:item)*) => {
+        $($item)*
+    };
+    (folder_children => $($item:item)*) => {
+        $($item)*
+    };
+    (folder_children_search => $($item:item)*) => {
+        $($item)*
+    };
+    (folder_parent => $($item:item)*) => {
+        $($item)*
+    };
+    (folder_ancestors => $($item:item)*) => {
+        $($item)*
+    };
+    (folder_looks => $($item:item)*) => {
+        $($item)*
+    };
+    (folder_dashboards => $($item:item)*) => {
+        $($item)*
+    };
+    (sql_interface_metadata => $($item:item)*) => {
+        $($item)*
+    };
+    (run_sql_interface_query => $($item:item)*) => {
+        $($item)*
+    };
+    (create_sql_interface_query => $($item:item)*) => {
+        $($item)*
+    };
+    (create_sql_query => $($item:item)*) => {
+        $($item)*
+    };
+    (sql_query => $($item:item)*) => {
+        $($item)*
+    };
+    (run_sql_query => $($item:item)*) => {
+        $($item)*
+    };
+    (search_reports => $($item:item)*) => {
+        $($item)*
+    };
+    (get_support_access_allowlist_entries => $($item:item)*) => {
+        $($item)*
+    };
+    (add_support_access_allowlist_entries => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_support_access_allowlist_entry => $($item:item)*) => {
+        $($item)*
+    };
+    (enable_support_access => $($item:item)*) => {
+        $($item)*
+    };
+    (disable_support_access => $($item:item)*) => {
+        $($item)*
+    };
+    (support_access_status => $($item:item)*) => {
+        $($item)*
+    };
+    (all_themes => $($item:item)*) => {
+        $($item)*
+    };
+    (create_theme => $($item:item)*) => {
+        $($item)*
+    };
+    (search_themes => $($item:item)*) => {
+        $($item)*
+    };
+    (default_theme => $($item:item)*) => {
+        $($item)*
+    };
+    (set_default_theme => $($item:item)*) => {
+        $($item)*
+    };
+    (default_theme_by_type => $($item:item)*) => {
+        $($item)*
+    };
+    (set_default_theme_by_type => $($item:item)*) => {
+        $($item)*
+    };
+    (active_themes => $($item:item)*) => {
+        $($item)*
+    };
+    (theme_or_default => $($item:item)*) => {
+        $($item)*
+    };
+    (validate_theme => $($item:item)*) => {
+        $($item)*
+    };
+    (theme => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_theme => $($item:item)*) => {
+        $($item)*
+    };
+    (update_theme => $($item:item)*) => {
+        $($item)*
+    };
+    (all_timezones => $($item:item)*) => {
+        $($item)*
+    };
+    (all_ssh_servers => $($item:item)*) => {
+        $($item)*
+    };
+    (create_ssh_server => $($item:item)*) => {
+        $($item)*
+    };
+    (ssh_server => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_ssh_server => $($item:item)*) => {
+        $($item)*
+    };
+    (update_ssh_server => $($item:item)*) => {
+        $($item)*
+    };
+    (test_ssh_server => $($item:item)*) => {
+        $($item)*
+    };
+    (all_ssh_tunnels => $($item:item)*) => {
+        $($item)*
+    };
+    (create_ssh_tunnel => $($item:item)*) => {
+        $($item)*
+    };
+    (ssh_tunnel => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_ssh_tunnel => $($item:item)*) => {
+        $($item)*
+    };
+    (update_ssh_tunnel => $($item:item)*) => {
+        $($item)*
+    };
+    (test_ssh_tunnel => $($item:item)*) => {
+        $($item)*
+    };
+    (ssh_public_key => $($item:item)*) => {
+        $($item)*
+    };
+    (all_user_attributes => $($item:item)*) => {
+        $($item)*
+    };
+    (create_user_attribute => $($item:item)*) => {
+        $($item)*
+    };
+    (user_attribute => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_user_attribute => $($item:item)*) => {
+        $($item)*
+    };
+    (update_user_attribute => $($item:item)*) => {
+        $($item)*
+    };
+    (all_user_attribute_group_values => $($item:item)*) => {
+        $($item)*
+    };
+    (set_user_attribute_group_values => $($item:item)*) => {
+        $($item)*
+    };
+    (all_user_login_lockouts => $($item:item)*) => {
+        $($item)*
+    };
+    (search_user_login_lockouts => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_user_login_lockout => $($item:item)*) => {
+        $($item)*
+    };
+    (me => $($item:item)*) => {
+        $($item)*
+    };
+    (all_users => $($item:item)*) => {
+        $($item)*
+    };
+    (create_user => $($item:item)*) => {
+        $($item)*
+    };
+    (search_users => $($item:item)*) => {
+        $($item)*
+    };
+    (search_users_names => $($item:item)*) => {
+        $($item)*
+    };
+    (user => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_user => $($item:item)*) => {
+        $($item)*
+    };
+    (update_user => $($item:item)*) => {
+        $($item)*
+    };
+    (user_for_credential => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_service_account => $($item:item)*) => {
+        $($item)*
+    };
+    (update_service_account => $($item:item)*) => {
+        $($item)*
+    };
+    (user_credentials_email => $($item:item)*) => {
+        $($item)*
+    };
+    (create_user_credentials_email => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_user_credentials_email => $($item:item)*) => {
+        $($item)*
+    };
+    (update_user_credentials_email => $($item:item)*) => {
+        $($item)*
+    };
+    (user_credentials_totp => $($item:item)*) => {
+        $($item)*
+    };
+    (create_user_credentials_totp => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_user_credentials_totp => $($item:item)*) => {
+        $($item)*
+    };
+    (user_credentials_ldap => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_user_credentials_ldap => $($item:item)*) => {
+        $($item)*
+    };
+    (user_credentials_google => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_user_credentials_google => $($item:item)*) => {
+        $($item)*
+    };
+    (user_credentials_saml => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_user_credentials_saml => $($item:item)*) => {
+        $($item)*
+    };
+    (user_credentials_oidc => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_user_credentials_oidc => $($item:item)*) => {
+        $($item)*
+    };
+    (user_credentials_api3 => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_user_credentials_api3 => $($item:item)*) => {
+        $($item)*
+    };
+    (update_user_credentials_api3 => $($item:item)*) => {
+        $($item)*
+    };
+    (all_user_credentials_api3s => $($item:item)*) => {
+        $($item)*
+    };
+    (create_user_credentials_api3 => $($item:item)*) => {
+        $($item)*
+    };
+    (user_credentials_embed => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_user_credentials_embed => $($item:item)*) => {
+        $($item)*
+    };
+    (all_user_credentials_embeds => $($item:item)*) => {
+        $($item)*
+    };
+    (user_credentials_looker_openid => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_user_credentials_looker_openid => $($item:item)*) => {
+        $($item)*
+    };
+    (user_session => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_user_session => $($item:item)*) => {
+        $($item)*
+    };
+    (all_user_sessions => $($item:item)*) => {
+        $($item)*
+    };
+    (create_user_credentials_email_password_reset => $($item:item)*) => {
+        $($item)*
+    };
+    (user_roles => $($item:item)*) => {
+        $($item)*
+    };
+    (set_user_roles => $($item:item)*) => {
+        $($item)*
+    };
+    (user_attribute_user_values => $($item:item)*) => {
+        $($item)*
+    };
+    (delete_user_attribute_user_value => $($item:item)*) => {
+        $($item)*
+    };
+    (set_user_attribute_user_value => $($item:item)*) => {
+        $($item)*
+    };
+    (send_user_credentials_email_password_reset => $($item:item)*) => {
+        $($item)*
+    };
+    (wipeout_user_emails => $($item:item)*) => {
+        $($item)*
+    };
+    (create_embed_user => $($item:item)*) => {
+        $($item)*
+    };
+    (create_service_account => $($item:item)*) => {
+        $($item)*
+    };
+    (vector_thumbnail => $($item:item)*) => {
+        $($item)*
+    };
+    (versions => $($item:item)*) => {
+        $($item)*
+    };
+    (api_spec => $($item:item)*) => {
+        $($item)*
+    };
+    (whitelabel_configuration => $($item:item)*) => {
+        $($item)*
+    };
+    (update_whitelabel_configuration => $($item:item)*) => {
+        $($item)*
+    };
+    (all_workspaces => $($item:item)*) => {
+        $($item)*
+    };
+    (workspace => $($item:item)*) => {
+        $($item)*
+    };
+    ($other:ident => $($item:item)*) => {};
+}
+pub(crate) use with_operation;

@@ -42,12 +42,16 @@ mod repeated_page;
 ))]
 mod wait;
 
-#[cfg(feature = "project")]
-pub use ci_run::CiRunWait;
+crate::generated::with_operation! { get_continuous_integration_run =>
+    #[cfg(feature = "project")]
+    pub use ci_run::CiRunWait;
+}
 #[cfg(feature = "project")]
 pub use deploy::DeployWait;
-#[cfg(feature = "project")]
-pub use git_diagnostic::GitDiagnosticWait;
+crate::generated::with_operation! { get_git_diagnostic_report =>
+    #[cfg(feature = "project")]
+    pub use git_diagnostic::GitDiagnosticWait;
+}
 pub use paginate::{Pages, Paginator, DEFAULT_PAGE_SIZE};
 #[cfg(feature = "derived_table")]
 pub use pdt::PdtBuildWait;

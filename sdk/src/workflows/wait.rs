@@ -82,11 +82,12 @@ pub(crate) async fn stop_on_server<T>(
 }
 
 /// Whether a failed status poll may be tried again: the server or the network may recover
-/// (connection errors, timeouts, 5xx, 408, 429 after the client's own retries). Other
-/// answers (400, 403, 404, …) will not change and end the wait.
+/// (connection errors, timeouts, 500, 502, 503, 504, 408, 429 after the client's own
+/// retries). Other answers (400, 403, 404, 501 Not Implemented, 505, …) will not change and
+/// end the wait.
 pub(crate) fn is_transient(error: &Error) -> bool {
     match error {
-        Error::Api { status, .. } => matches!(status, 408 | 429 | 500..=599),
+        Error::Api { status, .. } => matches!(status, 408 | 429 | 500 | 502 | 503 | 504),
         Error::Timeout { .. } | Error::Transport { .. } => true,
         Error::Auth {
             source: Some(inner),
