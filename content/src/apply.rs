@@ -15,6 +15,24 @@ use crate::plan::{find_look, plan, Action, Plan, PlanOptions};
 use crate::target::{get, seg, write, Instance};
 use crate::tree::{folder_path, Kind, Object, Tree};
 
+/// The id a dashboard's tab or tile has in the map between "about to create it" and "created":
+/// journaled before the create, so that a re-run after a crash in between looks for the child
+/// on the target instead of creating it a second time.
+const PENDING: &str = "";
+
+/// Whether two canonical tiles are the same apart from where they are (position, tab).
+fn same_tile(a: &Value, b: &Value) -> bool {
+    let strip = |v: &Value| {
+        let mut v = v.clone();
+        if let Some(m) = v.as_object_mut() {
+            m.remove("position");
+            m.remove("tab");
+        }
+        v
+    };
+    strip(a) == strip(b)
+}
+
 /// How apply runs.
 #[derive(Debug, Clone, Default)]
 pub struct ApplyOptions {
@@ -345,8 +363,22 @@ impl Step<'_, '_> {
                     .iter()
                     .find(|l| id_of(l, "id").as_deref() == Some(id))
             });
+            let pending = entry.children.get(&r).is_some_and(|id| id == PENDING);
+            let wanted = pick(tab, &TAB_FIELDS);
             let mapped = mapped.or_else(|| {
-                if i == 0 {
+                let unmapped = |l: &&Value| {
+                    !entry
+                        .children
+                        .values()
+                        .any(|c| Some(c) == id_of(l, "id").as_ref())
+                };
+                if pending {
+                    // Created by a run that stopped before journaling it.
+                    layouts
+                        .iter()
+                        .filter(unmapped)
+                        .find(|l| pick(l, &TAB_FIELDS) == wanted)
+                } else if i == 0 {
                     layouts.iter().find(|l| {
                         !entry
                             .children
@@ -357,7 +389,6 @@ impl Step<'_, '_> {
                     None
                 }
             });
-            let wanted = pick(tab, &TAB_FIELDS);
             let layout_id = match mapped {
                 Some(l) => {
                     let lid = id_of(l, "id").unwrap_or_default();
@@ -380,6 +411,9 @@ impl Step<'_, '_> {
                     lid
                 }
                 None => {
+                    entry.children.insert(r.clone(), PENDING.to_owned());
+                    self.map
+                        .record(&host, o.kind, &o.origin_id, entry.clone())?;
                     let mut body = wanted.clone();
                     body.insert("dashboard_id".into(), json!(id));
                     let created = write(
@@ -466,19 +500,17 @@ impl Step<'_, '_> {
                 .get(&r)
                 .filter(|e| element_ids.contains(e))
                 .cloned();
-            let same = |a: &Value, b: &Value| {
-                let strip = |v: &Value| {
-                    let mut v = v.clone();
-                    if let Some(m) = v.as_object_mut() {
-                        m.remove("position");
-                        m.remove("tab");
-                    }
-                    v
-                };
-                strip(a) == strip(b)
-            };
             if let (Some(_), Some(cur)) = (&mapped, current_tiles.get(&r)) {
-                if same(tile, cur) {
+                if same_tile(tile, cur) {
+                    continue;
+                }
+            }
+            if mapped.is_none() && entry.children.get(&r).is_some_and(|id| id == PENDING) {
+                if let Some(eid) = self.unjournaled_tile(&dash, &entry, tile, &r).await? {
+                    entry.children.insert(r, eid);
+                    self.map
+                        .record(&host, o.kind, &o.origin_id, entry.clone())?;
+                    repositioned = true;
                     continue;
                 }
             }
@@ -518,6 +550,9 @@ impl Step<'_, '_> {
                     .await?;
                 }
                 None => {
+                    entry.children.insert(r.clone(), PENDING.to_owned());
+                    self.map
+                        .record(&host, o.kind, &o.origin_id, entry.clone())?;
                     body.retain(|_, v| !v.is_null());
                     body.insert("dashboard_id".into(), json!(id));
                     if let Some(tab) = tab {
@@ -585,6 +620,30 @@ impl Step<'_, '_> {
         entry.sha256 = sha.to_owned();
         self.map.record(&host, o.kind, &o.origin_id, entry)?;
         Ok(id)
+    }
+
+    /// The element of `dash` that no ref of the map names and that shows `tile`: the tile a
+    /// run created and could not journal before it stopped.
+    async fn unjournaled_tile(
+        &mut self,
+        dash: &Value,
+        entry: &Entry,
+        tile: &Value,
+        r: &str,
+    ) -> Result<Option<String>, Error> {
+        for element in dash["dashboard_elements"].as_array().into_iter().flatten() {
+            let Some(eid) = id_of(element, "id") else {
+                continue;
+            };
+            if entry.children.values().any(|c| *c == eid) {
+                continue;
+            }
+            let shown = self.target.tile(element, r.to_owned(), None).await?;
+            if same_tile(&shown, tile) {
+                return Ok(Some(eid));
+            }
+        }
+        Ok(None)
     }
 
     async fn look_ref(&mut self, look: &Value) -> Result<String, Error> {

@@ -307,7 +307,7 @@ impl<'a> Instance<'a> {
         Ok(Some(Value::Object(body)))
     }
 
-    async fn tile(
+    pub(crate) async fn tile(
         &mut self,
         element: &Value,
         r: String,
