@@ -165,7 +165,59 @@ pub async fn apply(
         }
         results.push(result);
     }
+    for planned in &plan.deletions {
+        let mut result = ObjectResult {
+            kind: planned.kind,
+            key: planned.key.clone(),
+            origin_id: planned.origin_id.clone(),
+            target_id: planned.target_id.clone(),
+            action: planned.action.as_str().to_owned(),
+            status: "ok".into(),
+            message: None,
+            http_status: None,
+        };
+        if findings {
+            result.status = match planned.action {
+                Action::Conflict(_) => "blocked".into(),
+                _ => "skipped".into(),
+            };
+            result.message = Some("not applied: the plan has conflicts or blocked objects".into());
+        } else if failed {
+            result.status = "skipped".into();
+            result.message = Some("not applied: an earlier object failed".into());
+        } else if let Err(e) = trash(sdk, tree, map, planned).await {
+            failed = true;
+            result.status = "failed".into();
+            result.http_status = e.status();
+            result.message = Some(e.to_string());
+        }
+        results.push(result);
+    }
     Ok(ApplyReport { plan, results })
+}
+
+/// Moves a pruned Look or dashboard to the target's trash (`deleted: true`, so it can be
+/// restored), then forgets it in the map.
+async fn trash(
+    sdk: &LookerSdk,
+    tree: &Tree,
+    map: &mut IdMap,
+    planned: &crate::plan::PlannedObject,
+) -> Result<(), Error> {
+    let id = planned.target_id.as_deref().unwrap_or_default();
+    let (path, operation) = match planned.kind {
+        Kind::Look => (format!("/looks/{}", seg(id)), "update_look"),
+        _ => (format!("/dashboards/{}", seg(id)), "update_dashboard"),
+    };
+    write(
+        sdk,
+        Method::PATCH,
+        &path,
+        &json!({"deleted": true}),
+        &format!("{operation} {} (prune)", planned.key),
+    )
+    .await?;
+    map.remove(&tree.source_host, planned.kind, &planned.origin_id)
 }
 
 struct Step<'s, 'a> {
