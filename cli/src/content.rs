@@ -32,7 +32,7 @@ fn target_args() -> [Arg; 4] {
         Arg::new("adopt").long("adopt").action(ArgAction::SetTrue)
             .help("Take over objects found by natural key (slug, folder name, Look title) that the map does not know"),
         Arg::new("prune").long("prune").action(ArgAction::SetTrue)
-            .help("Also move to the trash the Looks and dashboards the map says came from the tree but that are no longer in it"),
+            .help("Also move to the trash the Looks and dashboards the map says came from the tree but that are no longer in it, and delete the tiles that left a dashboard's file"),
     ]
 }
 

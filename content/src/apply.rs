@@ -12,7 +12,7 @@ use crate::canonical::{
 use crate::error::Error;
 use crate::map::{Entry, IdMap};
 use crate::plan::{find_look, plan, Action, Plan, PlanOptions};
-use crate::target::{get, seg, write, Instance};
+use crate::target::{delete, get, seg, write, Instance};
 use crate::tree::{folder_path, Kind, Object, Tree};
 
 /// The id a dashboard's tab or tile has in the map between "about to create it" and "created":
@@ -144,6 +144,7 @@ pub async fn apply(
                 map,
                 plan: &plan,
                 target: &mut target,
+                prune: options.plan.prune,
             };
             match step
                 .object(
@@ -226,6 +227,8 @@ struct Step<'s, 'a> {
     map: &'s mut IdMap,
     plan: &'s Plan,
     target: &'s mut Instance<'a>,
+    /// Delete the mapped tiles that are no longer in a dashboard's file.
+    prune: bool,
 }
 
 impl Step<'_, '_> {
@@ -625,6 +628,35 @@ impl Step<'_, '_> {
                         .record(&host, o.kind, &o.origin_id, entry.clone())?;
                     repositioned = true;
                 }
+            }
+        }
+
+        // With prune: the tiles this tree made that its file no longer has.
+        if self.prune {
+            let gone: Vec<(String, String)> = entry
+                .children
+                .iter()
+                .filter(|(r, eid)| {
+                    r.starts_with("tile-")
+                        && element_ids.contains(eid)
+                        && !o.body["tiles"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .any(|t| t["ref"].as_str() == Some(r.as_str()))
+                })
+                .map(|(r, eid)| (r.clone(), eid.clone()))
+                .collect();
+            for (r, eid) in gone {
+                delete(
+                    self.sdk,
+                    &format!("/dashboard_elements/{}", seg(&eid)),
+                    &format!("delete_dashboard_element {} {r} (prune)", o.key()),
+                )
+                .await?;
+                entry.children.remove(&r);
+                self.map
+                    .record(&host, o.kind, &o.origin_id, entry.clone())?;
             }
         }
 

@@ -22,8 +22,9 @@ pub struct PlanOptions {
     /// Also what a re-run after a crash needs for the objects written just before it.
     pub adopt: bool,
     /// Also plan (and apply) moving to the target's trash the Looks and dashboards that the id
-    /// map says came from this tree's source but that are no longer in the tree. Only objects
-    /// in the map and under the target root are considered; folders and tiles are kept.
+    /// map says came from this tree's source but that are no longer in the tree, and deleting
+    /// the mapped tiles that left a dashboard's file. Only objects in the map and under the
+    /// target root are considered; folders are kept.
     pub prune: bool,
 }
 
@@ -417,7 +418,10 @@ pub async fn plan(
                     Kind::Look => target.look(&current).await?,
                     Kind::Dashboard => target.dashboard(&current, &refs).await?,
                 };
-                let fields = differing(&o.body, canonical.as_ref().unwrap_or(&Value::Null));
+                let mut fields = differing(&o.body, canonical.as_ref().unwrap_or(&Value::Null));
+                if options.prune && o.kind == Kind::Dashboard {
+                    fields.extend(pruned_tiles(&o.body, &current, &refs));
+                }
                 planned.action = if fields.is_empty() {
                     Action::Unchanged
                 } else {
@@ -513,6 +517,28 @@ async fn deletions(
         }
     }
     Ok(out)
+}
+
+/// `delete tile-N` for each tile of the map (`refs`: target id → ref) that is still on the
+/// target dashboard `current` but no longer in the file `body`.
+fn pruned_tiles(body: &Value, current: &Value, refs: &BTreeMap<String, String>) -> Vec<String> {
+    let in_file: BTreeSet<&str> = body["tiles"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["ref"].as_str())
+        .collect();
+    let mut gone: Vec<String> = current["dashboard_elements"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| id_of(e, "id"))
+        .filter_map(|id| refs.get(&id))
+        .filter(|r| r.starts_with("tile-") && !in_file.contains(r.as_str()))
+        .map(|r| format!("delete {r}"))
+        .collect();
+    gone.sort();
+    gone
 }
 
 /// GET that maps 404 to `None`.

@@ -209,3 +209,102 @@ async fn a_look_that_a_dashboard_still_links_is_not_pruned() {
     assert_eq!(b.writes(), 0, "{:?}", b.requests());
     assert_eq!(titles(&b, true).await, Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn prune_deletes_a_tile_that_left_the_dashboard_and_keeps_the_others() {
+    let a = ContentFake::start(1000).await.unwrap();
+    let b = ContentFake::start(50_000).await.unwrap();
+    seed_source(&a);
+    b.seed_explore("thelook", "orders");
+    b.seed_explore("thelook", "users");
+    let all = Selection {
+        all: true,
+        ..Default::default()
+    };
+    let full = export(a.sdk(), &all).await.unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let mut map = IdMap::load(&scratch.path().join("map.json"), b.base_url()).unwrap();
+    assert!(apply(b.sdk(), &full, &mut map, &ApplyOptions::default())
+        .await
+        .unwrap()
+        .succeeded());
+    let elements = |dash: &Value| -> Vec<(String, Value)> {
+        dash["dashboard_elements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["id"].as_str().unwrap().to_owned(), e["body_text"].clone()))
+            .collect()
+    };
+    let dashboards: Value = b.sdk().get_json("/dashboards/search").await.unwrap();
+    let on_b = dashboards[0]["id"].as_str().unwrap().to_owned();
+    let before = elements(
+        &b.sdk()
+            .get_json(&format!("/dashboards/{on_b}"))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(before.len(), 4);
+
+    // The text tile leaves the dashboard's file.
+    let mut smaller = full.clone();
+    let dash = smaller
+        .objects
+        .iter_mut()
+        .find(|o| o.kind == Kind::Dashboard)
+        .unwrap();
+    let tiles = dash.body["tiles"].as_array_mut().unwrap();
+    let text = tiles
+        .iter()
+        .position(|t| t["body_text"] == "Hello")
+        .unwrap();
+    let removed = tiles.remove(text)["ref"].as_str().unwrap().to_owned();
+
+    b.clear_requests();
+    let kept = apply(b.sdk(), &smaller, &mut map, &ApplyOptions::default())
+        .await
+        .unwrap();
+    assert!(kept.succeeded());
+    assert_eq!(
+        kept.plan.objects.last().unwrap().action,
+        Action::Update(vec!["tiles".into()])
+    );
+    assert_eq!(b.writes(), 0, "without --prune: {:?}", b.requests());
+
+    let report = apply(b.sdk(), &smaller, &mut map, &pruning())
+        .await
+        .unwrap();
+    assert!(report.succeeded(), "{:#?}", report.results);
+    let planned = &report.plan.objects.last().unwrap().action;
+    assert_eq!(
+        planned,
+        &Action::Update(vec!["tiles".into(), format!("delete {removed}")])
+    );
+    assert_eq!(b.writes(), 1, "{:?}", b.requests());
+    let after = elements(
+        &b.sdk()
+            .get_json(&format!("/dashboards/{on_b}"))
+            .await
+            .unwrap(),
+    );
+    let kept: Vec<(String, Value)> = before
+        .into_iter()
+        .filter(|(_, body)| body != "Hello")
+        .collect();
+    assert_eq!(after, kept, "the other tiles must survive with their ids");
+
+    b.clear_requests();
+    let again = apply(b.sdk(), &smaller, &mut map, &pruning())
+        .await
+        .unwrap();
+    assert!(
+        again
+            .plan
+            .objects
+            .iter()
+            .all(|o| o.action == Action::Unchanged),
+        "{}",
+        again.plan.to_text()
+    );
+    assert_eq!(b.writes(), 0, "{:?}", b.requests());
+}
