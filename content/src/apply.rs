@@ -434,12 +434,7 @@ impl Step<'_, '_> {
                         .filter(unmapped)
                         .find(|l| pick(l, &TAB_FIELDS) == wanted)
                 } else if i == 0 {
-                    layouts.iter().find(|l| {
-                        !entry
-                            .children
-                            .values()
-                            .any(|c| Some(c) == id_of(l, "id").as_ref())
-                    })
+                    layouts.iter().find(unmapped)
                 } else {
                     None
                 }
