@@ -23,7 +23,7 @@ fn dir_arg() -> Arg {
         .help("The content tree")
 }
 
-fn target_args() -> [Arg; 3] {
+fn target_args() -> [Arg; 4] {
     [
         Arg::new("map").long("map").value_name("FILE")
             .help("The id map (and resume journal); default DIR/.looker-content/map-<target host>.json"),
@@ -31,6 +31,8 @@ fn target_args() -> [Arg; 3] {
             .help("Folder path on the target the tree's folders go under (default Shared)"),
         Arg::new("adopt").long("adopt").action(ArgAction::SetTrue)
             .help("Take over objects found by natural key (slug, folder name, Look title) that the map does not know"),
+        Arg::new("prune").long("prune").action(ArgAction::SetTrue)
+            .help("Also move to the trash the Looks and dashboards the map says came from the tree but that are no longer in it, and delete the tiles that left a dashboard's file"),
     ]
 }
 
@@ -102,6 +104,7 @@ fn plan_options(m: &ArgMatches, adopt: bool) -> PlanOptions {
             })
             .unwrap_or_default(),
         adopt,
+        prune: m.get_flag("prune"),
     }
 }
 
@@ -158,7 +161,7 @@ pub async fn run(m: &ArgMatches, globals: &Globals, io: &mut Io) -> Result<(), C
                 format!("{:#}\n", planned.to_json())
             } else if name == "diff" {
                 let mut t = String::new();
-                for o in &planned.objects {
+                for o in planned.objects.iter().chain(&planned.deletions) {
                     if o.action != looker_content::Action::Unchanged {
                         t.push_str(&format!("{} {}: {:?}\n", o.kind.as_str(), o.key, o.action));
                     }

@@ -91,4 +91,29 @@ async fn export_apply_reapply_and_conflict_through_the_binary() {
     assert_eq!(code, 6, "{out}");
     assert!(out.contains("conflict"), "{out}");
     assert_eq!(c.writes(), 0);
+
+    // The dashboard leaves the tree: kept without --prune, planned as a delete with it, then
+    // moved to the trash.
+    std::fs::remove_file(std::path::Path::new(dir).join("content/Sales/Revenue.dashboard.json"))
+        .unwrap();
+    b.clear_requests();
+    let (code, out, err) = looker(&b, home.path(), &["content", "apply", "--dir", dir]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("plan: 1 unchanged"), "{out}");
+    assert_eq!(b.writes(), 0, "{:?}", b.requests());
+    let (code, out, err) = looker(
+        &b,
+        home.path(),
+        &["content", "plan", "--dir", dir, "--prune"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("delete     dashboard  Sales/Revenue"), "{out}");
+    assert_eq!(b.writes(), 0, "{:?}", b.requests());
+    let (code, _, err) = looker(
+        &b,
+        home.path(),
+        &["content", "apply", "--dir", dir, "--prune"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(b.writes(), 1, "{:?}", b.requests());
 }

@@ -12,8 +12,26 @@ use crate::canonical::{
 use crate::error::Error;
 use crate::map::{Entry, IdMap};
 use crate::plan::{find_look, plan, Action, Plan, PlanOptions};
-use crate::target::{get, seg, write, Instance};
+use crate::target::{delete, get, seg, write, Instance};
 use crate::tree::{folder_path, Kind, Object, Tree};
+
+/// The id a dashboard's tab or tile has in the map between "about to create it" and "created":
+/// journaled before the create, so that a re-run after a crash in between looks for the child
+/// on the target instead of creating it a second time.
+const PENDING: &str = "";
+
+/// Whether two canonical tiles are the same apart from where they are (position, tab).
+fn same_tile(a: &Value, b: &Value) -> bool {
+    let strip = |v: &Value| {
+        let mut v = v.clone();
+        if let Some(m) = v.as_object_mut() {
+            m.remove("position");
+            m.remove("tab");
+        }
+        v
+    };
+    strip(a) == strip(b)
+}
 
 /// How apply runs.
 #[derive(Debug, Clone, Default)]
@@ -126,6 +144,7 @@ pub async fn apply(
                 map,
                 plan: &plan,
                 target: &mut target,
+                prune: options.plan.prune,
             };
             match step
                 .object(
@@ -147,7 +166,59 @@ pub async fn apply(
         }
         results.push(result);
     }
+    for planned in &plan.deletions {
+        let mut result = ObjectResult {
+            kind: planned.kind,
+            key: planned.key.clone(),
+            origin_id: planned.origin_id.clone(),
+            target_id: planned.target_id.clone(),
+            action: planned.action.as_str().to_owned(),
+            status: "ok".into(),
+            message: None,
+            http_status: None,
+        };
+        if findings {
+            result.status = match planned.action {
+                Action::Conflict(_) => "blocked".into(),
+                _ => "skipped".into(),
+            };
+            result.message = Some("not applied: the plan has conflicts or blocked objects".into());
+        } else if failed {
+            result.status = "skipped".into();
+            result.message = Some("not applied: an earlier object failed".into());
+        } else if let Err(e) = trash(sdk, tree, map, planned).await {
+            failed = true;
+            result.status = "failed".into();
+            result.http_status = e.status();
+            result.message = Some(e.to_string());
+        }
+        results.push(result);
+    }
     Ok(ApplyReport { plan, results })
+}
+
+/// Moves a pruned Look or dashboard to the target's trash (`deleted: true`, so it can be
+/// restored), then forgets it in the map.
+async fn trash(
+    sdk: &LookerSdk,
+    tree: &Tree,
+    map: &mut IdMap,
+    planned: &crate::plan::PlannedObject,
+) -> Result<(), Error> {
+    let id = planned.target_id.as_deref().unwrap_or_default();
+    let (path, operation) = match planned.kind {
+        Kind::Look => (format!("/looks/{}", seg(id)), "update_look"),
+        _ => (format!("/dashboards/{}", seg(id)), "update_dashboard"),
+    };
+    write(
+        sdk,
+        Method::PATCH,
+        &path,
+        &json!({"deleted": true}),
+        &format!("{operation} {} (prune)", planned.key),
+    )
+    .await?;
+    map.remove(&tree.source_host, planned.kind, &planned.origin_id)
 }
 
 struct Step<'s, 'a> {
@@ -156,6 +227,8 @@ struct Step<'s, 'a> {
     map: &'s mut IdMap,
     plan: &'s Plan,
     target: &'s mut Instance<'a>,
+    /// Delete the mapped tiles that are no longer in a dashboard's file.
+    prune: bool,
 }
 
 impl Step<'_, '_> {
@@ -345,19 +418,27 @@ impl Step<'_, '_> {
                     .iter()
                     .find(|l| id_of(l, "id").as_deref() == Some(id))
             });
+            let pending = entry.children.get(&r).is_some_and(|id| id == PENDING);
+            let wanted = pick(tab, &TAB_FIELDS);
             let mapped = mapped.or_else(|| {
-                if i == 0 {
-                    layouts.iter().find(|l| {
-                        !entry
-                            .children
-                            .values()
-                            .any(|c| Some(c) == id_of(l, "id").as_ref())
-                    })
+                let unmapped = |l: &&Value| {
+                    !entry
+                        .children
+                        .values()
+                        .any(|c| Some(c) == id_of(l, "id").as_ref())
+                };
+                if pending {
+                    // Created by a run that stopped before journaling it.
+                    layouts
+                        .iter()
+                        .filter(unmapped)
+                        .find(|l| pick(l, &TAB_FIELDS) == wanted)
+                } else if i == 0 {
+                    layouts.iter().find(unmapped)
                 } else {
                     None
                 }
             });
-            let wanted = pick(tab, &TAB_FIELDS);
             let layout_id = match mapped {
                 Some(l) => {
                     let lid = id_of(l, "id").unwrap_or_default();
@@ -380,6 +461,9 @@ impl Step<'_, '_> {
                     lid
                 }
                 None => {
+                    entry.children.insert(r.clone(), PENDING.to_owned());
+                    self.map
+                        .record(&host, o.kind, &o.origin_id, entry.clone())?;
                     let mut body = wanted.clone();
                     body.insert("dashboard_id".into(), json!(id));
                     let created = write(
@@ -466,19 +550,17 @@ impl Step<'_, '_> {
                 .get(&r)
                 .filter(|e| element_ids.contains(e))
                 .cloned();
-            let same = |a: &Value, b: &Value| {
-                let strip = |v: &Value| {
-                    let mut v = v.clone();
-                    if let Some(m) = v.as_object_mut() {
-                        m.remove("position");
-                        m.remove("tab");
-                    }
-                    v
-                };
-                strip(a) == strip(b)
-            };
             if let (Some(_), Some(cur)) = (&mapped, current_tiles.get(&r)) {
-                if same(tile, cur) {
+                if same_tile(tile, cur) {
+                    continue;
+                }
+            }
+            if mapped.is_none() && entry.children.get(&r).is_some_and(|id| id == PENDING) {
+                if let Some(eid) = self.unjournaled_tile(&dash, &entry, tile, &r).await? {
+                    entry.children.insert(r, eid);
+                    self.map
+                        .record(&host, o.kind, &o.origin_id, entry.clone())?;
+                    repositioned = true;
                     continue;
                 }
             }
@@ -518,6 +600,9 @@ impl Step<'_, '_> {
                     .await?;
                 }
                 None => {
+                    entry.children.insert(r.clone(), PENDING.to_owned());
+                    self.map
+                        .record(&host, o.kind, &o.origin_id, entry.clone())?;
                     body.retain(|_, v| !v.is_null());
                     body.insert("dashboard_id".into(), json!(id));
                     if let Some(tab) = tab {
@@ -538,6 +623,35 @@ impl Step<'_, '_> {
                         .record(&host, o.kind, &o.origin_id, entry.clone())?;
                     repositioned = true;
                 }
+            }
+        }
+
+        // With prune: the tiles this tree made that its file no longer has.
+        if self.prune {
+            let gone: Vec<(String, String)> = entry
+                .children
+                .iter()
+                .filter(|(r, eid)| {
+                    r.starts_with("tile-")
+                        && element_ids.contains(eid)
+                        && !o.body["tiles"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .any(|t| t["ref"].as_str() == Some(r.as_str()))
+                })
+                .map(|(r, eid)| (r.clone(), eid.clone()))
+                .collect();
+            for (r, eid) in gone {
+                delete(
+                    self.sdk,
+                    &format!("/dashboard_elements/{}", seg(&eid)),
+                    &format!("delete_dashboard_element {} {r} (prune)", o.key()),
+                )
+                .await?;
+                entry.children.remove(&r);
+                self.map
+                    .record(&host, o.kind, &o.origin_id, entry.clone())?;
             }
         }
 
@@ -585,6 +699,30 @@ impl Step<'_, '_> {
         entry.sha256 = sha.to_owned();
         self.map.record(&host, o.kind, &o.origin_id, entry)?;
         Ok(id)
+    }
+
+    /// The element of `dash` that no ref of the map names and that shows `tile`: the tile a
+    /// run created and could not journal before it stopped.
+    async fn unjournaled_tile(
+        &mut self,
+        dash: &Value,
+        entry: &Entry,
+        tile: &Value,
+        r: &str,
+    ) -> Result<Option<String>, Error> {
+        for element in dash["dashboard_elements"].as_array().into_iter().flatten() {
+            let Some(eid) = id_of(element, "id") else {
+                continue;
+            };
+            if entry.children.values().any(|c| *c == eid) {
+                continue;
+            }
+            let shown = self.target.tile(element, r.to_owned(), None).await?;
+            if same_tile(&shown, tile) {
+                return Ok(Some(eid));
+            }
+        }
+        Ok(None)
     }
 
     async fn look_ref(&mut self, look: &Value) -> Result<String, Error> {

@@ -9,7 +9,9 @@
 //!   unchanged, conflict or blocked. [`apply`] plans first, stops before any write when the plan
 //!   has a conflict or a blocked object, and otherwise writes in dependency order (folders,
 //!   queries, Looks, dashboards and their filters, tabs, tiles and positions), recording each
-//!   target id in the [`IdMap`] as soon as it exists.
+//!   target id in the [`IdMap`] as soon as it exists. Nothing is deleted unless
+//!   [`PlanOptions::prune`] asks for it; then the mapped Looks and dashboards that left the
+//!   tree go to the target's trash.
 //!
 //! Layers: this crate uses only `LookerSdk::request` with JSON values, so it works with any
 //! feature set of `looker-sdk`.

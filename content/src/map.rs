@@ -108,6 +108,29 @@ impl IdMap {
         self.entries.get(&key(source_host, kind, origin_id))
     }
 
+    /// The (origin id, target id) of every object of `kind` from `source_host`.
+    pub(crate) fn origins(&self, source_host: &str, kind: Kind) -> Vec<(String, String)> {
+        let prefix = key(source_host, kind, "");
+        self.entries
+            .iter()
+            .filter_map(|(k, e)| {
+                k.strip_prefix(&prefix)
+                    .map(|origin| (origin.to_owned(), e.target_id.clone()))
+            })
+            .collect()
+    }
+
+    /// Forgets an object and saves the map at once.
+    pub(crate) fn remove(
+        &mut self,
+        source_host: &str,
+        kind: Kind,
+        origin_id: &str,
+    ) -> Result<(), Error> {
+        self.entries.remove(&key(source_host, kind, origin_id));
+        self.save()
+    }
+
     /// Records an entry and saves the map at once.
     pub(crate) fn record(
         &mut self,

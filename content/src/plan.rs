@@ -21,6 +21,11 @@ pub struct PlanOptions {
     /// title, dashboard slug) that the map does not know, instead of reporting a conflict.
     /// Also what a re-run after a crash needs for the objects written just before it.
     pub adopt: bool,
+    /// Also plan (and apply) moving to the target's trash the Looks and dashboards that the id
+    /// map says came from this tree's source but that are no longer in the tree, and deleting
+    /// the mapped tiles that left a dashboard's file. Only objects in the map and under the
+    /// target root are considered; folders are kept.
+    pub prune: bool,
 }
 
 /// What will happen to one object.
@@ -37,6 +42,8 @@ pub enum Action {
     Conflict(String),
     /// Something it needs is missing on the target (what).
     Blocked(Vec<String>),
+    /// It is no longer in the tree and will be moved to the target's trash (`--prune`).
+    Delete,
 }
 
 impl Action {
@@ -48,6 +55,7 @@ impl Action {
             Action::Unchanged => "unchanged",
             Action::Conflict(_) => "conflict",
             Action::Blocked(_) => "blocked",
+            Action::Delete => "delete",
         }
     }
 }
@@ -74,8 +82,11 @@ pub struct PlannedObject {
 /// The plan of a whole tree.
 #[derive(Debug, Clone)]
 pub struct Plan {
-    /// Per object, in apply order.
+    /// Per object of the tree, in apply order.
     pub objects: Vec<PlannedObject>,
+    /// With [`PlanOptions::prune`]: the mapped objects no longer in the tree, dashboards first
+    /// (each `delete`, or a `conflict` when something in the tree still needs it).
+    pub deletions: Vec<PlannedObject>,
     /// The target folder the tree's paths start from.
     pub(crate) root_id: String,
     /// Owner email → target user id.
@@ -85,15 +96,19 @@ pub struct Plan {
 impl Plan {
     /// Whether anything is a conflict or blocked (then apply writes nothing).
     pub fn has_findings(&self) -> bool {
-        self.objects
-            .iter()
+        self.all()
             .any(|o| matches!(o.action, Action::Conflict(_) | Action::Blocked(_)))
+    }
+
+    /// The tree's objects, then the deletions.
+    fn all(&self) -> impl Iterator<Item = &PlannedObject> {
+        self.objects.iter().chain(&self.deletions)
     }
 
     /// One line per object: `create  dashboard  Sales/Revenue`, with the reason or fields.
     pub fn to_text(&self) -> String {
         let mut out = String::new();
-        for o in &self.objects {
+        for o in self.all() {
             let detail = match &o.action {
                 Action::Update(fields) => format!(" ({})", fields.join(", ")),
                 Action::Conflict(why) => format!(": {why}"),
@@ -108,7 +123,7 @@ impl Plan {
             ));
         }
         let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-        for o in &self.objects {
+        for o in self.all() {
             *counts.entry(o.action.as_str()).or_default() += 1;
         }
         let summary: Vec<String> = counts.iter().map(|(a, n)| format!("{n} {a}")).collect();
@@ -127,8 +142,7 @@ impl Plan {
     /// reason | missing}], "findings": bool}`.
     pub fn to_json(&self) -> Value {
         let objects: Vec<Value> = self
-            .objects
-            .iter()
+            .all()
             .map(|o| {
                 let mut v = json!({"kind": o.kind.as_str(), "key": o.key, "origin_id": o.origin_id,
                     "target_id": o.target_id, "action": o.action.as_str()});
@@ -404,7 +418,10 @@ pub async fn plan(
                     Kind::Look => target.look(&current).await?,
                     Kind::Dashboard => target.dashboard(&current, &refs).await?,
                 };
-                let fields = differing(&o.body, canonical.as_ref().unwrap_or(&Value::Null));
+                let mut fields = differing(&o.body, canonical.as_ref().unwrap_or(&Value::Null));
+                if options.prune && o.kind == Kind::Dashboard {
+                    fields.extend(pruned_tiles(&o.body, &current, &refs));
+                }
                 planned.action = if fields.is_empty() {
                     Action::Unchanged
                 } else {
@@ -418,11 +435,110 @@ pub async fn plan(
         }
         objects.push(planned);
     }
+    let deletions = if options.prune {
+        deletions(sdk, tree, map, &target).await?
+    } else {
+        Vec::new()
+    };
     Ok(Plan {
         objects,
+        deletions,
         root_id,
         users,
     })
+}
+
+/// The Looks and dashboards the map says came from the tree's source that are no longer in
+/// the tree, still live and under the target root; dashboards first, so that no tile loses its
+/// Look before its dashboard goes.
+async fn deletions(
+    sdk: &LookerSdk,
+    tree: &Tree,
+    map: &IdMap,
+    target: &Instance<'_>,
+) -> Result<Vec<PlannedObject>, Error> {
+    let linked: BTreeSet<(Vec<String>, String)> = tree
+        .objects
+        .iter()
+        .flat_map(|o| o.body["tiles"].as_array().into_iter().flatten())
+        .filter(|t| t["look"].is_object())
+        .map(|t| {
+            (
+                crate::tree::folder_path(&t["look"]),
+                t["look"]["title"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    let mut out = Vec::new();
+    for kind in [Kind::Dashboard, Kind::Look] {
+        let in_tree: BTreeSet<&str> = tree
+            .objects
+            .iter()
+            .filter(|o| o.kind == kind)
+            .map(|o| o.origin_id.as_str())
+            .collect();
+        for (origin_id, target_id) in map.origins(&tree.source_host, kind) {
+            if in_tree.contains(origin_id.as_str()) {
+                continue;
+            }
+            let path = match kind {
+                Kind::Look => format!("/looks/{}", seg(&target_id)),
+                _ => format!("/dashboards/{}", seg(&target_id)),
+            };
+            let Some(current) = fetch(sdk, &path).await?.filter(|v| v["deleted"] != true) else {
+                continue;
+            };
+            let Some(folder) = id_of(&current, "folder_id").and_then(|f| target.path_of(&f)) else {
+                continue;
+            };
+            let title = current["title"].as_str().unwrap_or("").to_owned();
+            let key = folder
+                .iter()
+                .chain(std::iter::once(&title))
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("/");
+            let action = if kind == Kind::Look && linked.contains(&(folder, title)) {
+                Action::Conflict(format!(
+                    "look {key} is no longer in the tree, but a dashboard in it links this Look; keep it in the tree or change the tile"
+                ))
+            } else {
+                Action::Delete
+            };
+            out.push(PlannedObject {
+                kind,
+                key,
+                origin_id,
+                target_id: Some(target_id),
+                action,
+                sha256: String::new(),
+                current: None,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// `delete tile-N` for each tile of the map (`refs`: target id → ref) that is still on the
+/// target dashboard `current` but no longer in the file `body`.
+fn pruned_tiles(body: &Value, current: &Value, refs: &BTreeMap<String, String>) -> Vec<String> {
+    let in_file: BTreeSet<&str> = body["tiles"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["ref"].as_str())
+        .collect();
+    let mut gone: Vec<String> = current["dashboard_elements"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| id_of(e, "id"))
+        .filter_map(|id| refs.get(&id))
+        .filter(|r| r.starts_with("tile-") && !in_file.contains(r.as_str()))
+        .map(|r| format!("delete {r}"))
+        .collect();
+    gone.sort();
+    gone
 }
 
 /// GET that maps 404 to `None`.

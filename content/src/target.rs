@@ -45,6 +45,15 @@ pub(crate) async fn write(
         .map_err(|e| Error::api(context.to_owned(), e))
 }
 
+/// A DELETE (Looker answers 204 with no body).
+pub(crate) async fn delete(sdk: &LookerSdk, path: &str, context: &str) -> Result<(), Error> {
+    sdk.request(looker_sdk::reqwest::Method::DELETE, path)
+        .send()
+        .await
+        .map(drop)
+        .map_err(|e| Error::api(context.to_owned(), e))
+}
+
 /// Percent-encodes one path segment.
 pub(crate) fn seg(text: &str) -> String {
     text.bytes()
@@ -307,7 +316,7 @@ impl<'a> Instance<'a> {
         Ok(Some(Value::Object(body)))
     }
 
-    async fn tile(
+    pub(crate) async fn tile(
         &mut self,
         element: &Value,
         r: String,

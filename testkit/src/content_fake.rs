@@ -510,6 +510,13 @@ impl Store {
             "update_dashboard_element" => {
                 self.update_element(&param("dashboard_element_id"), &body)
             }
+            "delete_dashboard_element" => {
+                let id = param("dashboard_element_id");
+                self.elements.remove(&id).ok_or_else(not_found)?;
+                self.components
+                    .retain(|_, c| c["dashboard_element_id"].as_str() != Some(id.as_str()));
+                Ok(Value::Null)
+            }
             "create_dashboard_layout" => self.create_child("layouts", body, &["dashboard_id"]),
             "update_dashboard_layout" => {
                 self.update_child("layouts", &param("dashboard_layout_id"), &body)
