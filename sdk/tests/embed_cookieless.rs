@@ -129,6 +129,38 @@ async fn refresh_forwards_the_user_agent_and_rotates_the_tokens() {
 }
 
 #[tokio::test]
+async fn a_5xx_on_refresh_is_an_error_and_keeps_the_session() {
+    let (fake, sdk) = start().await;
+    let sessions = CookielessSessions::in_memory(sdk);
+    let key = SessionKey::new("user-42", FIREFOX);
+    let first = sessions.acquire(&key, &user("Ada")).await.unwrap();
+    let reference = fake.state().sessions[0].reference.clone();
+    let refresh = refresh_of(&first.api_token, &first.navigation_token);
+
+    fake.state().generate_down = true;
+    let error = sessions.generate_tokens(&key, &refresh).await.unwrap_err();
+    assert_eq!(error.status(), Some(503), "{error}");
+    assert!(fake
+        .state()
+        .user_agents
+        .iter()
+        .any(|(op, _)| op == "generate_tokens"));
+    // Not an expiry: the session is still stored, so the browser's next refresh can work.
+    let stored = sessions.store().load(&key).await.unwrap();
+    assert_eq!(
+        stored.as_ref().map(StoredSession::reference_token),
+        Some(reference.as_str())
+    );
+
+    fake.state().generate_down = false;
+    let fresh = sessions.generate_tokens(&key, &refresh).await.unwrap();
+    assert!(!fresh.is_expired(), "{fresh:?}");
+    assert!(fresh.session_reference_token_ttl > 3000, "{fresh:?}");
+    assert_ne!(fresh.api_token.as_deref(), Some(first.api_token.as_str()));
+    assert!(fake.state().deleted.is_empty());
+}
+
+#[tokio::test]
 async fn expired_is_exactly_ttl_0() {
     assert_eq!(
         serde_json::to_string(&BrowserTokens::expired()).unwrap(),
