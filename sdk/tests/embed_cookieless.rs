@@ -1,16 +1,20 @@
 //! The cookieless embed session broker against a loopback fake Looker that binds sessions to
 //! the `User-Agent` (tests/embed_fake): the browser-facing JSON, User-Agent forwarding, expiry
-//! as ttl 0, joining a live session, logout, and two browsers of one user.
+//! as ttl 0, joining a live session, logout, and two browsers of one user; the example app's
+//! signed-URL endpoint.
 mod common;
 mod embed_fake;
+
+#[path = "../examples/embed_app/app.rs"]
+mod app;
 
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 
 use embed_fake::EmbedFake;
 use looker_sdk::embed::{
-    BrowserTokens, CookielessSessions, MemorySessionStore, SessionKey, SessionStore, StoredSession,
-    TokenRefresh,
+    verify, BrowserTokens, CookielessSessions, EmbedError, EmbedSecret, MemorySessionStore,
+    SessionKey, SessionStore, StoredSession, TokenRefresh,
 };
 use looker_sdk::models::EmbedCookielessSessionAcquire;
 use looker_sdk::{LookerSdk, Result};
@@ -374,4 +378,76 @@ async fn a_per_call_user_agent_reaches_the_server() {
     let st = fake.state();
     assert_eq!(st.user_agents[0].1, "Forwarded/1.0 (browser)");
     assert_eq!(st.user_agents[1].1, looker_sdk::USER_AGENT);
+}
+
+/// The example app (sdk/examples/embed_app) on a loopback port, signing with `secret`.
+async fn start_example_app(sdk: LookerSdk, secret: Option<&str>) -> String {
+    let app = app::EmbedApp {
+        sessions: CookielessSessions::in_memory(sdk),
+        looker_host: "looker.example.test".into(),
+        dashboard_id: "1".into(),
+        embed_sdk_js: "no-bundle-needed.js".into(),
+        user: user("Ada"),
+        embed_secret: secret.map(EmbedSecret::new),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, app::router(std::sync::Arc::new(app)))
+            .await
+            .unwrap();
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn the_example_apps_auth_endpoint_answers_a_url_that_verifies_with_the_secret() {
+    const SECRET: &str = "example-embed-secret-0123456789";
+    let (_fake, sdk) = start().await;
+    let app = start_example_app(sdk, Some(SECRET)).await;
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let answer = http
+        .get(format!("{app}/auth?src=%2Fembed%2Fdashboards%2F1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 200);
+    let body: serde_json::Value = serde_json::from_slice(&answer.bytes().await.unwrap()).unwrap();
+    let url = body["url"].as_str().unwrap();
+    assert!(
+        url.starts_with("https://looker.example.test/login/embed/"),
+        "{url}"
+    );
+    let verified = verify(url, &EmbedSecret::new(SECRET)).unwrap();
+    assert_eq!(verified.host(), "looker.example.test");
+    assert_eq!(verified.target(), "/embed/dashboards/1");
+    assert_eq!(verified.param("external_user_id"), Some("\"user-42\""));
+    assert_eq!(verified.param("session_length"), Some("3600"));
+    let models: serde_json::Value =
+        serde_json::from_str(verified.param("models").unwrap()).unwrap();
+    assert_eq!(models, serde_json::json!(["thelook"]));
+    // Signed with that secret and no other.
+    let other = verify(url, &EmbedSecret::new("another-secret-0123456789")).unwrap_err();
+    assert!(
+        matches!(
+            other,
+            looker_sdk::Error::Embed(EmbedError::SignatureMismatch)
+        ),
+        "{other:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_example_apps_auth_endpoint_without_a_secret_is_404() {
+    let (_fake, sdk) = start().await;
+    let app = start_example_app(sdk, None).await;
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let answer = http
+        .get(format!("{app}/auth?src=%2Fembed%2Fdashboards%2F1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 404);
+    let body: serde_json::Value = serde_json::from_slice(&answer.bytes().await.unwrap()).unwrap();
+    assert_eq!(body["message"], "no embed secret configured");
 }
