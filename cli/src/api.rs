@@ -76,6 +76,8 @@ pub struct Prepared {
     pub op: &'static Operation,
     /// The encoded path (relative to `/api/4.0`).
     pub path: String,
+    /// The path arguments as given (not encoded), in the order of `op.path_params`.
+    pub path_args: Vec<String>,
     /// Query pairs.
     pub query: Vec<(&'static str, String)>,
     /// Form fields.
@@ -91,6 +93,14 @@ pub enum PreparedBody {
     Json(Box<RawValue>),
     /// Text.
     Text(String),
+}
+
+impl Prepared {
+    /// The path argument `name` as given (`project_id` of `/projects/{project_id}/…`).
+    pub fn path_arg(&self, name: &str) -> Option<&str> {
+        let i = self.op.path_params.iter().position(|p| *p == name)?;
+        self.path_args.get(i).map(String::as_str)
+    }
 }
 
 /// Checks the arguments against the operation (before anything is sent).
@@ -129,8 +139,10 @@ pub async fn prepare(
         }
         segments.push(check_value(op, p, std::slice::from_ref(value))?);
     }
-    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
-    let path = looker_sdk::call::path(op.literals, &segments);
+    let path = looker_sdk::call::path(
+        op.literals,
+        &segments.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
 
     let mut query = Vec::new();
     let mut form = Vec::new();
@@ -204,6 +216,7 @@ pub async fn prepare(
     Ok(Prepared {
         op,
         path,
+        path_args: segments,
         query,
         form,
         body,

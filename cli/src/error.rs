@@ -5,7 +5,7 @@ use std::fmt;
 
 use looker_sdk::{ApiErrorBody, Error as SdkError, SettingSource};
 
-/// Exit codes, stable and documented in the README.
+/// Exit codes, stable and documented in docs/cli.md ("Errors and exit codes").
 pub mod exit {
     /// Success.
     pub const OK: i32 = 0;

@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use looker_sdk::workflows::Canceller;
 use serde_json::value::RawValue;
 
 use crate::api::{headers, shape, Prepared, PreparedBody};
@@ -33,13 +34,17 @@ pub(crate) enum Task {
     Query,
     Render,
     PdtBuild,
+    /// A Continuous Integration run of the project in the path.
+    CiRun,
+    /// A git diagnostic report of the project in the path (created or repaired).
+    GitDiagnostic,
 }
 
 impl Task {
     /// The member of the creating call's answer that names the task.
     pub(crate) fn id_field(self) -> &'static str {
         match self {
-            Task::Query | Task::Render => "id",
+            Task::Query | Task::Render | Task::CiRun | Task::GitDiagnostic => "id",
             Task::PdtBuild => "materialization_id",
         }
     }
@@ -50,15 +55,23 @@ impl Task {
             Task::Query => "query task",
             Task::Render => "render task",
             Task::PdtBuild => "PDT build",
+            Task::CiRun => "CI run",
+            Task::GitDiagnostic => "git diagnostic report",
         }
     }
 }
 
-/// The task `op` creates, if `--wait` (and `looker mcp`'s `wait`) can wait for it.
+/// The task `op` creates, if `--wait` (and `looker mcp`'s `wait`) can wait for it. The
+/// generated table's `waitable` (codegen/src/emit/cli.rs) follows the same rule; a test in
+/// cli/tests/discover.rs holds the two equal.
 pub(crate) fn task_of(op: &Operation) -> Option<Task> {
     match op.id {
         "create_query_task" => Some(Task::Query),
         "start_pdt_build" => Some(Task::PdtBuild),
+        "create_continuous_integration_run" => Some(Task::CiRun),
+        "create_git_diagnostic_report" | "repair_git_diagnostic_report" => {
+            Some(Task::GitDiagnostic)
+        }
         id if id.starts_with("create_") && id.ends_with("_render_task") => Some(Task::Render),
         _ => None,
     }
@@ -103,7 +116,11 @@ pub(crate) fn request<'a>(
     skip: &[&str],
 ) -> looker_sdk::RawRequest<'a> {
     let op = prepared.op;
-    let mut request = sdk.request(op.method.to_http(), &prepared.path);
+    // Named, so that errors and tracing spans say which operation failed (not `raw_request`).
+    // `logout` named so makes the SDK forget the token it revoked, as the generated call does.
+    let mut request = sdk
+        .request(op.method.to_http(), &prepared.path)
+        .operation(op.id);
     for (name, value) in prepared.query.iter().filter(|(n, _)| !skip.contains(n)) {
         request = request.query(*name, value.as_str());
     }
@@ -330,8 +347,7 @@ async fn call_all(
             .find(|(n, _)| *n == name)
             .map(|(_, v)| v)
     };
-    // Named, so that a paging error says which operation failed to page.
-    let request = request(sdk, prepared, headers, &["limit", "offset"]).operation(op.id);
+    let request = request(sdk, prepared, headers, &["limit", "offset"]);
     let pages = match op.paging {
         Paging::None => return check_mode(op, Mode::All),
         Paging::Offset => {
@@ -405,21 +421,32 @@ async fn call_wait(
             let wait = sdk.wait_pdt_build(&id).on_poll(display.observer());
             let waiting = cancel_on_ctrl_c(io.interrupt.as_ref(), wait.canceller(), wait);
             let done = display.during(&what, waiting).await?;
-            let json = serde_json::to_vec(&done)
-                .map_err(|e| CliError::Output(format!("cannot write the build's state: {e}")))?;
-            let mut progress = Progress::new(None, None);
-            with_sink(output, io, async |sink| {
-                write_answer(
-                    output::once(json.into()),
-                    Some("application/json"),
-                    false,
-                    sink,
-                    shape,
-                    &mut progress,
-                )
+            write_state(&done, shape, output, io).await
+        }
+        Task::CiRun => {
+            let project = project_of(prepared)?;
+            let wait = sdk.wait_ci_run(project, &id).on_poll(display.observer());
+            let canceller = wait.canceller();
+            let waiting = cancel_on_ctrl_c(io.interrupt.as_ref(), canceller.clone(), wait);
+            // A `failed` run is the answer (its findings are in `result`), not an error.
+            let run = display
+                .during(&what, waiting)
                 .await
-            })
-            .await
+                .map_err(|e| ended_on_the_server(e, &canceller))?;
+            write_state(&run, shape, output, io).await
+        }
+        Task::GitDiagnostic => {
+            let project = project_of(prepared)?;
+            let wait = sdk
+                .wait_git_diagnostic_report(project, &id)
+                .on_poll(display.observer());
+            let canceller = wait.canceller();
+            let waiting = cancel_on_ctrl_c(io.interrupt.as_ref(), canceller.clone(), wait);
+            let report = display
+                .during(&what, waiting)
+                .await
+                .map_err(|e| ended_on_the_server(e, &canceller))?;
+            write_state(&report, shape, output, io).await
         }
         Task::Render => {
             let wait = sdk.wait_render_task(&id).on_poll(display.observer());
@@ -429,6 +456,52 @@ async fn call_wait(
             write_file(stream, shape, output, io).await
         }
     }
+}
+
+/// A task the server reports `cancelled` (a CI run stopped in Looker's UI) ended on the
+/// server: exit 1 like any failed task, not 130, which is for a wait cancelled here by Ctrl-C.
+fn ended_on_the_server(e: looker_sdk::Error, canceller: &Canceller) -> CliError {
+    match e {
+        looker_sdk::Error::Task { .. } if !canceller.is_cancelled() => {
+            CliError::Exit(crate::error::exit::API, e.to_string())
+        }
+        e => e.into(),
+    }
+}
+
+/// The `project_id` path argument of a project task's creating call.
+pub(crate) fn project_of(prepared: &Prepared) -> Result<&str, CliError> {
+    prepared.path_arg("project_id").ok_or_else(|| {
+        CliError::Output(format!(
+            "`{}` has no project_id path argument to wait with",
+            prepared.op.id
+        ))
+    })
+}
+
+/// Writes a finished task's final state (a PDT build, a CI run, a git diagnostic report) as
+/// JSON in the asked shape.
+async fn write_state(
+    state: &impl serde::Serialize,
+    shape: &Shape,
+    output: Output,
+    io: &mut Io,
+) -> Result<(), CliError> {
+    let json = serde_json::to_vec(state)
+        .map_err(|e| CliError::Output(format!("cannot write the task's final state: {e}")))?;
+    let mut progress = Progress::new(None, None);
+    with_sink(output, io, async |sink| {
+        write_answer(
+            output::once(json.into()),
+            Some("application/json"),
+            false,
+            sink,
+            shape,
+            &mut progress,
+        )
+        .await
+    })
+    .await
 }
 
 /// Writes a downloaded result (a render's file, a query task's result): `-o FILE` or a

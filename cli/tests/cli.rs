@@ -913,3 +913,18 @@ fn connection_flags_are_checked_before_anything_is_sent() {
     );
     assert_eq!(ok.code, 0, "{}", ok.stderr);
 }
+
+#[test]
+fn a_request_that_cannot_be_built_names_its_operation() {
+    let server = Server::start();
+    let scratch = Scratch::new();
+    // A control character cannot go in a header value.
+    let run = run(&server, &scratch, &["api", "me", "-H", "X-Note: a\u{1}b"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("could not build the request for `me`"),
+        "{}",
+        run.stderr
+    );
+    assert!(server.seen_at("/api/4.0/user").is_empty());
+}

@@ -151,6 +151,31 @@ async fn login_then_api_me_uses_the_stored_token_and_logout_deletes_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_logout_revokes_the_stored_token_and_forgets_it_like_logout() {
+    let fake = FakeLooker::default();
+    fake.with(|b| b.echo_auth = false);
+    let (looker_url, base_url) = fake.start().await;
+    let env = Env::new(&looker_url, &base_url);
+    let (code, stderr) = login(&env, &[]).await;
+    assert_eq!(code, 0, "{stderr}");
+    let file = env.token_file();
+    assert!(file.exists());
+
+    // `looker api logout` is the generated `logout`: the token is revoked on the server, and
+    // the SDK forgets it (the stored file goes), so no later command sends a dead token.
+    let (code, _, stderr) = env.run(&["api", "logout"]).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(fake.state().logouts, 1);
+    assert!(
+        !file.exists(),
+        "the revoked token is still stored: {stderr}"
+    );
+    let (code, _, stderr) = env.run(&["logout"]).await;
+    assert_eq!(code, 2, "nothing left to revoke: {stderr}");
+    assert_eq!(fake.state().logouts, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_denied_login_exits_3_and_stores_nothing() {
     let fake = FakeLooker::default();
     fake.with(|b| b.deny = true);

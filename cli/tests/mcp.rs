@@ -240,3 +240,55 @@ async fn a_write_runs_once_and_only_with_the_token_of_its_exact_arguments() {
     assert!(text(&r).contains("--allow-destructive"), "{}", text(&r));
     session.cancel().await.unwrap();
 }
+
+/// A CI run `run1` of project `p1` that ends `failed` on its first poll.
+fn ci_routes(
+    method: &str,
+    path: &str,
+    _query: &str,
+    _body: &[u8],
+) -> Option<axum::response::Response> {
+    let body = match (method, path) {
+        ("POST", "/projects/p1/continuous_integration/runs") => {
+            r#"{"id":"run1","status":"queued"}"#
+        }
+        ("GET", "/projects/p1/continuous_integration/runs/run1") => {
+            r#"{"id":"run1","status":"failed","result":{"sql_result":{"status":"failed"}}}"#
+        }
+        _ => return None,
+    };
+    Some(
+        axum::response::Response::builder()
+            .header("content-type", "application/json")
+            .body(body.to_owned().into())
+            .unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn wait_on_a_ci_run_returns_the_final_run() {
+    let fake = Fake::with(Some(ci_routes));
+    let session = connect(&fake, &["--allow-writes"], ProtocolVersion::V_2025_11_25).await;
+    let args = json!({
+        "operation_id": "create_continuous_integration_run",
+        "params": {"project_id": "p1"},
+        "body": {"suite_id": "7"},
+        "wait": true,
+    });
+    let preview = json_of(&call(&session, "call_operation", args.clone()).await);
+    let mut confirmed = args.clone();
+    confirmed["confirm_token"] = preview["confirm_token"].clone();
+    let r = call(&session, "call_operation", confirmed).await;
+    assert_ne!(r.is_error, Some(true), "{}", text(&r));
+    let run = json_of(&r);
+    assert_eq!(run["id"], "run1", "{run}");
+    assert_eq!(run["status"], "failed");
+    assert_eq!(run["result"]["sql_result"]["status"], "failed");
+    let polls = fake
+        .calls()
+        .iter()
+        .filter(|s| s.path == "/api/4.0/projects/p1/continuous_integration/runs/run1")
+        .count();
+    assert_eq!(polls, 1);
+    session.cancel().await.unwrap();
+}

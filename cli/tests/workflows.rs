@@ -200,6 +200,86 @@ fn wait_on_a_pdt_build_writes_its_final_state() {
 }
 
 #[test]
+fn wait_on_a_ci_run_writes_the_final_run_and_a_failed_run_is_the_answer() {
+    let server = Server::start();
+    let scratch = Scratch::new();
+    let body = scratch.write("suite.json", r#"{"suite_id":"7"}"#);
+    let body = body.to_str().unwrap();
+    let args = |project: &'static str| {
+        [
+            "api",
+            "create_continuous_integration_run",
+            project,
+            "--body",
+            body,
+            "--wait",
+        ]
+    };
+    let run = run(&server, &scratch, &args("p1"));
+    // `failed` is what the suite found, not an error of the call: exit 0, the run on stdout.
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let state: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(state["id"], "run1");
+    assert_eq!(state["status"], "failed");
+    assert_eq!(state["result"]["sql_result"]["status"], "failed");
+    assert_eq!(
+        server
+            .seen_at("/api/4.0/projects/p1/continuous_integration/runs/run1")
+            .len(),
+        2,
+        "polled through `running` to `failed`"
+    );
+
+    let errored = common::run(&server, &scratch, &args("p-err"));
+    assert_eq!(errored.code, 1, "{}", errored.stderr);
+    assert!(errored.stdout.is_empty());
+    assert!(
+        errored.stderr.contains("run-err") && errored.stderr.contains("Suite not found"),
+        "{}",
+        errored.stderr
+    );
+    // Cancelled in Looker is a failed task (1), not a Ctrl-C here (130).
+    let cancelled = common::run(&server, &scratch, &args("p-cancel"));
+    assert_eq!(cancelled.code, 1, "{}", cancelled.stderr);
+    assert!(
+        cancelled.stderr.contains("`cancelled`"),
+        "{}",
+        cancelled.stderr
+    );
+}
+
+#[test]
+fn wait_on_a_git_diagnostic_report_created_or_repaired_writes_the_report() {
+    let server = Server::start();
+    let scratch = Scratch::new();
+    let body = scratch.write("report.json", "{}");
+    let body = body.to_str().unwrap();
+    for args in [
+        &["api", "create_git_diagnostic_report", "p1"][..],
+        &["api", "repair_git_diagnostic_report", "p1", "g1"][..],
+    ] {
+        let args: Vec<&str> = args
+            .iter()
+            .copied()
+            .chain(["--body", body, "--wait"])
+            .collect();
+        let run = run(&server, &scratch, &args);
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+        assert_eq!(report["id"], "g1", "{args:?}");
+        assert_eq!(report["status"], "complete");
+        assert_eq!(report["issues"][0]["issue_type"], "detached_head");
+    }
+    assert_eq!(
+        server
+            .seen_at("/api/4.0/projects/p1/git_diagnostic_report/g1")
+            .len(),
+        2,
+        "one poll per wait"
+    );
+}
+
+#[test]
 fn wait_and_query_shortcuts() {
     let server = Server::start();
     let scratch = Scratch::new();

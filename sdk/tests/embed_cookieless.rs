@@ -1,16 +1,20 @@
 //! The cookieless embed session broker against a loopback fake Looker that binds sessions to
 //! the `User-Agent` (tests/embed_fake): the browser-facing JSON, User-Agent forwarding, expiry
-//! as ttl 0, joining a live session, logout, and two browsers of one user.
+//! as ttl 0, joining a live session, logout, and two browsers of one user; the example app's
+//! signed-URL endpoint.
 mod common;
 mod embed_fake;
+
+#[path = "../examples/embed_app/app.rs"]
+mod app;
 
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 
 use embed_fake::EmbedFake;
 use looker_sdk::embed::{
-    BrowserTokens, CookielessSessions, MemorySessionStore, SessionKey, SessionStore, StoredSession,
-    TokenRefresh,
+    verify, BrowserTokens, CookielessSessions, EmbedError, EmbedSecret, MemorySessionStore,
+    SessionKey, SessionStore, StoredSession, TokenRefresh,
 };
 use looker_sdk::models::EmbedCookielessSessionAcquire;
 use looker_sdk::{LookerSdk, Result};
@@ -126,6 +130,38 @@ async fn refresh_forwards_the_user_agent_and_rotates_the_tokens() {
         .await
         .unwrap();
     assert!(!again.is_expired());
+}
+
+#[tokio::test]
+async fn a_5xx_on_refresh_is_an_error_and_keeps_the_session() {
+    let (fake, sdk) = start().await;
+    let sessions = CookielessSessions::in_memory(sdk);
+    let key = SessionKey::new("user-42", FIREFOX);
+    let first = sessions.acquire(&key, &user("Ada")).await.unwrap();
+    let reference = fake.state().sessions[0].reference.clone();
+    let refresh = refresh_of(&first.api_token, &first.navigation_token);
+
+    fake.state().generate_down = true;
+    let error = sessions.generate_tokens(&key, &refresh).await.unwrap_err();
+    assert_eq!(error.status(), Some(503), "{error}");
+    assert!(fake
+        .state()
+        .user_agents
+        .iter()
+        .any(|(op, _)| op == "generate_tokens"));
+    // Not an expiry: the session is still stored, so the browser's next refresh can work.
+    let stored = sessions.store().load(&key).await.unwrap();
+    assert_eq!(
+        stored.as_ref().map(StoredSession::reference_token),
+        Some(reference.as_str())
+    );
+
+    fake.state().generate_down = false;
+    let fresh = sessions.generate_tokens(&key, &refresh).await.unwrap();
+    assert!(!fresh.is_expired(), "{fresh:?}");
+    assert!(fresh.session_reference_token_ttl > 3000, "{fresh:?}");
+    assert_ne!(fresh.api_token.as_deref(), Some(first.api_token.as_str()));
+    assert!(fake.state().deleted.is_empty());
 }
 
 #[tokio::test]
@@ -342,4 +378,76 @@ async fn a_per_call_user_agent_reaches_the_server() {
     let st = fake.state();
     assert_eq!(st.user_agents[0].1, "Forwarded/1.0 (browser)");
     assert_eq!(st.user_agents[1].1, looker_sdk::USER_AGENT);
+}
+
+/// The example app (sdk/examples/embed_app) on a loopback port, signing with `secret`.
+async fn start_example_app(sdk: LookerSdk, secret: Option<&str>) -> String {
+    let app = app::EmbedApp {
+        sessions: CookielessSessions::in_memory(sdk),
+        looker_host: "looker.example.test".into(),
+        dashboard_id: "1".into(),
+        embed_sdk_js: "no-bundle-needed.js".into(),
+        user: user("Ada"),
+        embed_secret: secret.map(EmbedSecret::new),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, app::router(std::sync::Arc::new(app)))
+            .await
+            .unwrap();
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn the_example_apps_auth_endpoint_answers_a_url_that_verifies_with_the_secret() {
+    const SECRET: &str = "example-embed-secret-0123456789";
+    let (_fake, sdk) = start().await;
+    let app = start_example_app(sdk, Some(SECRET)).await;
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let answer = http
+        .get(format!("{app}/auth?src=%2Fembed%2Fdashboards%2F1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 200);
+    let body: serde_json::Value = serde_json::from_slice(&answer.bytes().await.unwrap()).unwrap();
+    let url = body["url"].as_str().unwrap();
+    assert!(
+        url.starts_with("https://looker.example.test/login/embed/"),
+        "{url}"
+    );
+    let verified = verify(url, &EmbedSecret::new(SECRET)).unwrap();
+    assert_eq!(verified.host(), "looker.example.test");
+    assert_eq!(verified.target(), "/embed/dashboards/1");
+    assert_eq!(verified.param("external_user_id"), Some("\"user-42\""));
+    assert_eq!(verified.param("session_length"), Some("3600"));
+    let models: serde_json::Value =
+        serde_json::from_str(verified.param("models").unwrap()).unwrap();
+    assert_eq!(models, serde_json::json!(["thelook"]));
+    // Signed with that secret and no other.
+    let other = verify(url, &EmbedSecret::new("another-secret-0123456789")).unwrap_err();
+    assert!(
+        matches!(
+            other,
+            looker_sdk::Error::Embed(EmbedError::SignatureMismatch)
+        ),
+        "{other:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_example_apps_auth_endpoint_without_a_secret_is_404() {
+    let (_fake, sdk) = start().await;
+    let app = start_example_app(sdk, None).await;
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let answer = http
+        .get(format!("{app}/auth?src=%2Fembed%2Fdashboards%2F1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 404);
+    let body: serde_json::Value = serde_json::from_slice(&answer.bytes().await.unwrap()).unwrap();
+    assert_eq!(body["message"], "no embed secret configured");
 }

@@ -281,17 +281,35 @@ async fn dropping_the_wait_stops_polling() {
     let fake = Fake::default();
     let base = fake.start(query_task_server(&["running"], "")).await;
     let sdk = builder(&base).build().unwrap();
-    let wait = sdk.wait_query_task("t1").policy(fast());
-    let cut = tokio::time::timeout(Duration::from_millis(150), wait).await;
-    assert!(cut.is_err(), "the task never completes");
-    let polls = count(&fake, "/api/4.0/query_tasks/t1");
-    assert!(polls >= 2, "{polls}");
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(
-        count(&fake, "/api/4.0/query_tasks/t1"),
-        polls,
-        "no poll after the drop"
-    );
+    let polls = |fake: &Fake| count(fake, "/api/4.0/query_tasks/t1");
+    // The wait runs until it has polled twice (however slow the machine), then is dropped.
+    let mut wait = Box::pin(sdk.wait_query_task("t1").policy(fast()).into_future());
+    let polled_twice = async {
+        while polls(&fake) < 2 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    };
+    tokio::select! {
+        _ = &mut wait => panic!("the task never completes"),
+        _ = tokio::time::timeout(Duration::from_secs(10), polled_twice) => {}
+    }
+    drop(wait);
+    assert!(polls(&fake) >= 2, "{}", polls(&fake));
+    // A poll already sent when the wait was dropped may still reach the server (late under
+    // load): let the count settle (no change for 100 ms, 5 poll intervals), then no new poll
+    // may arrive over 400 ms (20 intervals of the 20 ms policy).
+    let settle_by = Instant::now() + Duration::from_secs(5);
+    let mut settled = polls(&fake);
+    loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = polls(&fake);
+        if now == settled || Instant::now() > settle_by {
+            break;
+        }
+        settled = now;
+    }
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(polls(&fake), settled, "no poll after the drop");
     assert_eq!(
         count(&fake, "/api/4.0/running_queries/t1"),
         0,

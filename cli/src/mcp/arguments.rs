@@ -50,8 +50,10 @@ pub fn prepare(
         }
         segments.push(text);
     }
-    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
-    let path = looker_sdk::call::path(op.literals, &segments);
+    let path = looker_sdk::call::path(
+        op.literals,
+        &segments.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
 
     let mut query = Vec::new();
     let mut form = Vec::new();
@@ -118,6 +120,7 @@ pub fn prepare(
     Ok(Prepared {
         op,
         path,
+        path_args: segments,
         query,
         form,
         body,

@@ -14,7 +14,7 @@ use super::cursor::Cursor;
 use super::safety::{canonical, class, Class, Confirmations, Policy, Verdict};
 use crate::api::{Prepared, PreparedBody};
 use crate::error::CliError;
-use crate::send::{request, task_of, Task};
+use crate::send::{project_of, request, task_of, Task};
 use crate::table::{self, Operation, Paging, Response};
 
 /// What a tool needs to call Looker.
@@ -355,6 +355,22 @@ async fn wait(
         Task::PdtBuild => {
             let done = ctx.sdk.wait_pdt_build(&id).await.map_err(sdk_error)?;
             let text = serde_json::to_string(&done).map_err(|e| e.to_string())?;
+            return Ok(answer::text(&text, 0, ctx.limits, None));
+        }
+        Task::CiRun => {
+            let project = project_of(prepared).map_err(|e| e.to_string())?;
+            let run = ctx.sdk.wait_ci_run(project, &id).await.map_err(sdk_error)?;
+            let text = serde_json::to_string(&run).map_err(|e| e.to_string())?;
+            return Ok(answer::text(&text, 0, ctx.limits, None));
+        }
+        Task::GitDiagnostic => {
+            let project = project_of(prepared).map_err(|e| e.to_string())?;
+            let report = ctx
+                .sdk
+                .wait_git_diagnostic_report(project, &id)
+                .await
+                .map_err(sdk_error)?;
+            let text = serde_json::to_string(&report).map_err(|e| e.to_string())?;
             return Ok(answer::text(&text, 0, ctx.limits, None));
         }
     };

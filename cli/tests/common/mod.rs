@@ -85,6 +85,8 @@ fn token_of(headers: &HeaderMap) -> Option<String> {
 
 /// Status polls of render task `r1` so far (it reports `success` from the third on).
 static RENDER_POLLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+/// Status polls of CI run `run1` so far (it reports `failed` from the second on).
+static CI_POLLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 /// Status polls of PDT build `mat1` so far (it reports `complete` from the second on).
 static PDT_POLLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
@@ -351,6 +353,49 @@ async fn answer(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Re
         ("GET", p) if p.starts_with("/queries/") && p.ends_with("/run/json") => {
             json(StatusCode::OK, r#"[{"orders.count":3}]"#)
         }
+        // CI runs: project `p1` makes run `run1` (running, then `failed` with a finding);
+        // `p-err` makes `run-err`, errored; `p-cancel` makes `run-cancel`, cancelled in Looker.
+        ("POST", p)
+            if p.starts_with("/projects/") && p.ends_with("/continuous_integration/runs") =>
+        {
+            let id = match p.split('/').nth(2) {
+                Some("p-err") => "run-err",
+                Some("p-cancel") => "run-cancel",
+                _ => "run1",
+            };
+            json(
+                StatusCode::OK,
+                &format!(r#"{{"id":"{id}","status":"queued"}}"#),
+            )
+        }
+        ("GET", "/projects/p1/continuous_integration/runs/run1") => {
+            let polls = CI_POLLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if polls < 1 {
+                json(StatusCode::OK, r#"{"id":"run1","status":"running"}"#)
+            } else {
+                json(
+                    StatusCode::OK,
+                    r#"{"id":"run1","status":"failed","result":{"sql_result":{"status":"failed"}}}"#,
+                )
+            }
+        }
+        ("GET", "/projects/p-err/continuous_integration/runs/run-err") => json(
+            StatusCode::OK,
+            r#"{"id":"run-err","status":"errored","result":{"generic_error":{"title":"Suite not found"}}}"#,
+        ),
+        ("GET", "/projects/p-cancel/continuous_integration/runs/run-cancel") => json(
+            StatusCode::OK,
+            r#"{"id":"run-cancel","status":"cancelled"}"#,
+        ),
+        // Git diagnostic reports of project `p1`: created or repaired, report `g1` is done.
+        ("POST", "/projects/p1/git_diagnostic_report")
+        | ("POST", "/projects/p1/git_diagnostic_report/g1/repair") => {
+            json(StatusCode::OK, r#"{"id":"g1","status":"pending"}"#)
+        }
+        ("GET", "/projects/p1/git_diagnostic_report/g1") => json(
+            StatusCode::OK,
+            r#"{"id":"g1","status":"complete","issues":[{"id":"i1","issue_type":"detached_head"}]}"#,
+        ),
         _ => json(
             StatusCode::NOT_FOUND,
             r#"{"message":"no such route in the fake"}"#,

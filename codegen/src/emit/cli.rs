@@ -161,11 +161,17 @@ fn operation_entry(out: &mut String, op: &Operation) {
 }
 
 /// Whether `looker api OP --wait` follows the task `op` starts: the operations whose task the
-/// SDK's waiters poll (a query task, a render task, a PDT build).
+/// SDK's waiters poll (a query task, a render task, a PDT build, a CI run, a git diagnostic
+/// report). The CLI's `send::task_of` is the same rule; cli/tests/discover.rs holds them equal.
 fn waitable(op: &Operation) -> bool {
-    op.id == "create_query_task"
-        || op.id == "start_pdt_build"
-        || (op.id.starts_with("create_") && op.id.ends_with("_render_task"))
+    matches!(
+        op.id.as_str(),
+        "create_query_task"
+            | "start_pdt_build"
+            | "create_continuous_integration_run"
+            | "create_git_diagnostic_report"
+            | "repair_git_diagnostic_report"
+    ) || (op.id.starts_with("create_") && op.id.ends_with("_render_task"))
 }
 
 fn param_entry(p: &Param) -> String {

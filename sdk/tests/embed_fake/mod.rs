@@ -47,6 +47,8 @@ pub struct State {
     pub navigation_token_ttl: i64,
     pub counter: usize,
     pub deleted: Vec<String>,
+    /// While set, generate_tokens answers 503 (Looker down or overloaded).
+    pub generate_down: bool,
 }
 
 impl Default for State {
@@ -63,6 +65,7 @@ impl Default for State {
             navigation_token_ttl: 600,
             counter: 0,
             deleted: Vec::new(),
+            generate_down: false,
         }
     }
 }
@@ -178,6 +181,12 @@ impl EmbedFake {
             }
             ("PUT", "/api/4.0/embed/cookieless_session/generate_tokens") => {
                 st.user_agents.push(("generate_tokens".into(), ua.clone()));
+                if st.generate_down {
+                    return json_response(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        json!({"message": "Service Unavailable"}),
+                    );
+                }
                 generate(&mut st, &ua, &body)
             }
             ("DELETE", p) if p.starts_with("/api/4.0/embed/cookieless_session/") => {
