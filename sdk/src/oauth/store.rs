@@ -88,6 +88,8 @@ struct FileContents {
 struct FileEntry {
     base_url: String,
     client_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sudo_user: Option<String>,
     access_token: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     refresh_token: Option<String>,
@@ -98,7 +100,9 @@ struct FileEntry {
 
 impl FileEntry {
     fn matches(&self, key: &TokenKey) -> bool {
-        self.base_url == key.base_url() && self.client_id == key.client_id()
+        self.base_url == key.base_url()
+            && self.client_id == key.client_id()
+            && self.sudo_user.as_deref() == key.sudo_user()
     }
 }
 
@@ -178,6 +182,7 @@ impl TokenStore for FileStore {
         contents.tokens.push(FileEntry {
             base_url: key.base_url().to_owned(),
             client_id: key.client_id().to_owned(),
+            sudo_user: key.sudo_user().map(str::to_owned),
             access_token: tokens.access_token().expose().to_owned(),
             refresh_token: tokens.refresh_token().map(|t| t.expose().to_owned()),
             expires_at: tokens
