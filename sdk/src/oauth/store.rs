@@ -365,6 +365,38 @@ mod tests {
     }
 
     #[test]
+    fn a_sudo_session_is_kept_apart_from_its_parent_and_other_users() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::new(dir.path().join("sessions.json"));
+        let parent = TokenKey::new("https://a.example.com", "api-client");
+        let ada = parent.clone().with_sudo_user("17");
+        let bob = parent.clone().with_sudo_user("18");
+        store.save(&parent, &tokens("tp")).unwrap();
+        store.save(&ada, &tokens("t17")).unwrap();
+        assert_eq!(store.load(&parent).unwrap(), Some(tokens("tp")));
+        assert_eq!(store.load(&ada).unwrap(), Some(tokens("t17")));
+        assert_eq!(store.load(&bob).unwrap(), None);
+        store.delete(&ada).unwrap();
+        assert_eq!(store.load(&parent).unwrap(), Some(tokens("tp")));
+        // A file without the field (written before it existed) is read as no sudo user.
+        std::fs::write(
+            store.path(),
+            r#"{"version":1,"tokens":[{"base_url":"https://a.example.com","client_id":"api-client","access_token":"old"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            store
+                .load(&parent)
+                .unwrap()
+                .unwrap()
+                .access_token()
+                .expose(),
+            "old"
+        );
+        assert_eq!(store.load(&ada).unwrap(), None);
+    }
+
+    #[test]
     fn a_corrupt_file_is_an_error_naming_the_path_without_its_content() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("tokens.json");
