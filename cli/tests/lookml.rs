@@ -703,3 +703,141 @@ fn the_session_cache_can_be_turned_off() {
     assert_eq!(fake.state(|s| s.logins), 2);
     assert!(!session_file(&dir).exists());
 }
+
+// The JUnit golden files as a JUnit reader sees them (junitparser, the Python library many CI
+// tools build on): the counts on each element agree with the cases under it, and each case
+// and failure is where the report says. The golden files are compared with the output above.
+
+/// Prints, per file, each suite's attributes and its cases with their results, as JSON.
+const JUNIT_READER: &str = r#"
+import json, sys
+from junitparser import JUnitXml, TestSuite
+files = []
+for path in sys.argv[1:]:
+    xml = JUnitXml.fromfile(path)
+    suites = [xml] if isinstance(xml, TestSuite) else list(xml)
+    files.append({
+        "root": {"name": xml.name, "tests": xml.tests, "failures": xml.failures, "errors": xml.errors},
+        "suites": [{
+            "name": s.name, "tests": s.tests, "failures": s.failures, "errors": s.errors,
+            "skipped": s.skipped,
+            "cases": [{
+                "name": c.name, "classname": c.classname,
+                "results": [{"kind": type(r).__name__, "type": r.type, "message": r.message}
+                            for r in c.result],
+            } for c in s],
+        } for s in suites],
+    })
+print(json.dumps(files))
+"#;
+
+fn read_junit(python: &std::path::Path, names: &[&str]) -> Vec<Value> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let out = Command::new(python)
+        .arg("-c")
+        .arg(JUNIT_READER)
+        .args(names.iter().map(|n| dir.join(n)))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The counts on each suite and on the root agree with the cases (a reader that trusts the
+/// attributes and one that counts the elements see the same report).
+fn assert_counts_agree(file: &Value) {
+    let (mut tests, mut failures) = (0, 0);
+    for suite in file["suites"].as_array().unwrap() {
+        let cases = suite["cases"].as_array().unwrap();
+        let kinds = |kind: &str| {
+            cases
+                .iter()
+                .filter(|c| {
+                    c["results"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|r| r["kind"] == kind)
+                })
+                .count()
+        };
+        assert_eq!(suite["tests"], cases.len(), "{suite}");
+        assert_eq!(suite["failures"], kinds("Failure"), "{suite}");
+        assert_eq!(suite["errors"], kinds("Error"), "{suite}");
+        assert_eq!(suite["skipped"], kinds("Skipped"), "{suite}");
+        tests += cases.len();
+        failures += kinds("Failure");
+    }
+    assert_eq!(file["root"]["tests"], tests);
+    assert_eq!(file["root"]["failures"], failures);
+}
+
+#[test]
+fn junit_golden_files_read_as_junit() {
+    let python = looker_sdk_testkit::external_program::Program::new("python3")
+        .check(&["-c", "import junitparser"], "cannot import junitparser")
+        .install_hint("pip install junitparser");
+    let Some(python) = python.require_for("junit_golden_files_read_as_junit") else {
+        return;
+    };
+    let files = read_junit(&python, &["validate.junit.xml", "ci.junit.xml"]);
+    for file in &files {
+        assert_counts_agree(file);
+    }
+
+    let validate = &files[0];
+    assert_eq!(validate["root"]["name"], "looker lookml validate shop");
+    let suite = &validate["suites"][0];
+    assert_eq!(suite["name"], "lookml");
+    let cases: Vec<(&str, &str, usize)> = suite["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap(),
+                c["classname"].as_str().unwrap(),
+                c["results"].as_array().unwrap().len(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        cases,
+        [
+            ("project shop", "shop.lookml", 0),
+            ("views/orders.view.lkml", "shop.lookml", 1),
+            ("views/users.view.lkml", "shop.lookml", 1),
+        ]
+    );
+    let warning = &suite["cases"][2]["results"][0];
+    assert_eq!(
+        (&warning["kind"], &warning["type"], &warning["message"]),
+        (
+            &json!("Failure"),
+            &json!("warning"),
+            &json!("Field \"id\" has no description, <b>")
+        )
+    );
+
+    let ci = &files[1];
+    let suites: Vec<(&str, u64)> = ci["suites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap(), s["tests"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        suites,
+        [
+            ("lookml", 1),
+            ("sql", 2),
+            ("assert", 2),
+            ("content", 2),
+            ("style", 0)
+        ]
+    );
+}
