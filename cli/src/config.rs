@@ -10,6 +10,7 @@ use looker_sdk::{LookerSdk, LookerSdkBuilder, RetryPolicy};
 
 use crate::args::Globals;
 use crate::error::CliError;
+use crate::session_cache::SessionCache;
 
 /// The environment variable for a preset access token (the env form of `--token`).
 pub const TOKEN_ENV: &str = "LOOKERSDK_ACCESS_TOKEN";
@@ -143,11 +144,24 @@ pub fn builder(
 
 /// A client for these flags, reading the process environment. With `--su`, the client acts
 /// as that user (one extra login call).
+///
+/// With API credentials the session is kept for the next command ([`SessionCache`]): a kept
+/// session is continued, and every new login is kept.
 pub async fn connect(g: &Globals) -> Result<LookerSdk, CliError> {
     let env = |name: &str| std::env::var(name).ok();
     let sdk = builder(g, &env)?.build()?;
-    match &g.su {
-        Some(user) => Ok(sdk.sudo(user).await?),
-        None => Ok(sdk),
+    let cache = SessionCache::for_client(&sdk, g.su.as_deref(), &env);
+    let Some(user) = &g.su else {
+        if let Some(cache) = &cache {
+            cache.attach(&sdk);
+        }
+        return Ok(sdk);
+    };
+    let sudo = sdk.sudo_lazy(user);
+    if let Some(cache) = &cache {
+        cache.attach(&sudo);
     }
+    // Logs in now (unless a kept session goes on), so that an unknown user is reported here.
+    sudo.auth().ensure_token().await?;
+    Ok(sudo)
 }

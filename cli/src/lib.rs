@@ -43,6 +43,7 @@ pub mod profiles;
 pub mod progress;
 pub mod raw;
 pub mod send;
+pub mod session_cache;
 pub mod shortcuts;
 pub mod table;
 pub mod term;

@@ -6,6 +6,7 @@ use looker_sdk::oauth::{self, LoginOptions, TokenKey};
 use crate::args::Globals;
 use crate::config;
 use crate::error::CliError;
+use crate::session_cache::{self, SessionCache};
 use crate::Io;
 
 /// `looker login [--no-browser]`: the browser login, then one call to say who is logged in.
@@ -73,12 +74,17 @@ pub async fn logout(globals: &Globals, io: &mut Io) -> Result<(), CliError> {
     let env = |name: &str| std::env::var(name).ok();
     let has_token =
         globals.token.is_some() || env(config::TOKEN_ENV).is_some_and(|t| !t.is_empty());
+    if !has_token {
+        let sdk = config::builder(globals, &env)?.build()?;
+        if sdk.settings().has_credentials() {
+            return logout_kept_session(&sdk, globals, io).await;
+        }
+    }
     let sdk = config::connect(globals).await?;
-    if !has_token && (sdk.settings().has_credentials() || !sdk.auth().can_authenticate()) {
+    if !has_token && !sdk.auth().can_authenticate() {
         return Err(CliError::usage(format!(
             "no session to revoke: not logged in with `looker login` for {}, and no token given \
-             with --token or {}; a session made from API credentials ends with the command \
-             that made it",
+             with --token or {}",
             sdk.settings().base_url(),
             config::TOKEN_ENV
         )));
@@ -93,5 +99,44 @@ pub async fn logout(globals: &Globals, io: &mut Io) -> Result<(), CliError> {
             path.display()
         ));
     }
+    Ok(())
+}
+
+/// `looker logout` with API credentials: revokes the API session kept for the next command
+/// ([`SessionCache`]) and deletes it.
+async fn logout_kept_session(
+    sdk: &looker_sdk::LookerSdk,
+    globals: &Globals,
+    io: &mut Io,
+) -> Result<(), CliError> {
+    let env = |name: &str| std::env::var(name).ok();
+    let cache = SessionCache::for_client(sdk, globals.su.as_deref(), &env);
+    let Some((cache, token)) = cache.and_then(|c| c.load().map(|t| (c, t))) else {
+        return Err(CliError::usage(format!(
+            "no session to revoke: no API session is kept for {} (it expired, was revoked, or \
+             {} turns keeping it off); give a token with --token or {} to revoke that one",
+            sdk.settings().base_url(),
+            session_cache::SESSION_CACHE_ENV,
+            config::TOKEN_ENV
+        )));
+    };
+    // Deleted first: whatever the server answers, the next command logs in afresh.
+    cache.delete()?;
+    let client = match &globals.su {
+        Some(user) => sdk.sudo_lazy(user),
+        None => sdk.clone(),
+    };
+    client.auth().resume(&token);
+    match client.auth().logout().await {
+        Ok(_) => {}
+        // The session had ended on the server already.
+        Err(e) if e.status() == Some(401) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let path = session_cache::session_file(&env).unwrap_or_default();
+    io.stderr.line(&format!(
+        "looker: logged out (the kept API session is revoked and deleted from {})",
+        path.display()
+    ));
     Ok(())
 }

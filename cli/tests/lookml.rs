@@ -541,3 +541,303 @@ fn ci_run_wait_follows_a_failing_run_to_its_end() {
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
+
+// Sessions that last across commands (cli/src/session_cache.rs).
+
+fn run_in(fake: &LookmlFake, dir: &tempfile::TempDir, args: &[&str]) -> Run {
+    finish(command(fake, dir, args).output().unwrap())
+}
+
+fn session_file(dir: &tempfile::TempDir) -> std::path::PathBuf {
+    dir.path().join(".config/looker/sessions.json")
+}
+
+/// A kept session written by hand, as `looker` keeps it (expiry in Unix seconds).
+fn keep_session(fake: &LookmlFake, dir: &tempfile::TempDir, token: &str, expires_at: u64) {
+    let path = session_file(dir);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let contents = json!({"version": 1, "tokens": [{
+        "base_url": fake.base_url().trim_end_matches('/'),
+        "client_id": CLIENT_ID,
+        "access_token": token,
+        "expires_at": expires_at,
+    }]});
+    std::fs::write(&path, contents.to_string()).unwrap();
+}
+
+fn kept_token(dir: &tempfile::TempDir) -> Value {
+    let text = std::fs::read_to_string(session_file(dir)).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    v["tokens"][0]["access_token"].clone()
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[test]
+fn a_session_lasts_across_commands_with_one_login_until_logout() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let fake = broken_branch();
+    let dir = tempfile::tempdir().unwrap();
+    let r = run_in(
+        &fake,
+        &dir,
+        &[
+            "lookml",
+            "branch",
+            "checkout",
+            "feature",
+            "--project",
+            "shop",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mode = std::fs::metadata(session_file(&dir))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert_eq!(kept_token(&dir), "fake-token-1");
+
+    // A command that does not enter dev mode itself sees the branch: the session is in dev.
+    let r = run_in(&fake, &dir, &["api", "GET", "/projects/shop/git_branch"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["name"], "feature");
+    let r = run_in(
+        &fake,
+        &dir,
+        &["lookml", "branch", "show", "--project", "shop"],
+    );
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "feature sha-feature\n"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(fake.state(|s| s.logins), 1);
+    let workspaces: Vec<String> = fake
+        .log()
+        .iter()
+        .filter(|l| l.path == "/projects/shop/git_branch" && l.method == "GET")
+        .map(|l| l.workspace.clone())
+        .collect();
+    assert_eq!(workspaces, ["dev", "dev"]);
+
+    let r = run_in(&fake, &dir, &["logout"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("kept API session is revoked"),
+        "{}",
+        r.stderr
+    );
+    assert!(!session_file(&dir).exists());
+    assert!(fake.state(|s| !s.sessions.contains_key("fake-token-1")));
+    // Nothing is kept now: a second logout says so, and the next command logs in afresh.
+    let r = run_in(&fake, &dir, &["logout"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("no API session is kept"), "{}", r.stderr);
+    let r = run_in(
+        &fake,
+        &dir,
+        &["lookml", "branch", "show", "--project", "shop"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(fake.state(|s| s.logins), 2);
+}
+
+#[test]
+fn a_kept_session_is_continued_without_a_login() {
+    let fake = broken_branch();
+    fake.state(|s| s.sessions.insert("kept-token".into(), "dev".into()));
+    let dir = tempfile::tempdir().unwrap();
+    keep_session(&fake, &dir, "kept-token", unix_now() + 3000);
+    let r = run_in(&fake, &dir, &["api", "GET", "/projects/shop/git_branch"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(fake.state(|s| s.logins), 0);
+    assert_eq!(fake.log().last().unwrap().workspace, "dev");
+}
+
+#[test]
+fn an_expired_kept_session_is_not_used() {
+    let fake = broken_branch();
+    // The server would still take it: only the expiry keeps it from being sent.
+    fake.state(|s| s.sessions.insert("kept-token".into(), "dev".into()));
+    let dir = tempfile::tempdir().unwrap();
+    keep_session(&fake, &dir, "kept-token", unix_now() - 10);
+    let r = run_in(&fake, &dir, &["api", "GET", "/projects/shop/git_branch"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(fake.state(|s| s.logins), 1);
+    assert!(fake.log().iter().all(|l| l.workspace != "dev"));
+    assert_eq!(kept_token(&dir), "fake-token-1");
+}
+
+#[test]
+fn a_rejected_kept_session_logs_in_afresh_and_is_kept_again() {
+    let fake = broken_branch();
+    let dir = tempfile::tempdir().unwrap();
+    keep_session(&fake, &dir, "revoked-token", unix_now() + 3000);
+    let r = run_in(&fake, &dir, &["api", "GET", "/projects/shop/git_branch"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(fake.state(|s| s.logins), 1);
+    let statuses: Vec<u16> = fake.log().iter().map(|l| l.status).collect();
+    assert_eq!(statuses, [401, 200, 200]);
+    assert_eq!(kept_token(&dir), "fake-token-1");
+}
+
+#[test]
+fn the_session_cache_can_be_turned_off() {
+    let fake = broken_branch();
+    let dir = tempfile::tempdir().unwrap();
+    for _ in 0..2 {
+        let o = command(&fake, &dir, &["api", "GET", "/projects/shop/git_branch"])
+            .env("LOOKER_SESSION_CACHE", "off")
+            .output()
+            .unwrap();
+        assert_eq!(finish(o).code, 0);
+    }
+    assert_eq!(fake.state(|s| s.logins), 2);
+    assert!(!session_file(&dir).exists());
+}
+
+// The JUnit golden files as a JUnit reader sees them (junitparser, the Python library many CI
+// tools build on): the counts on each element agree with the cases under it, and each case
+// and failure is where the report says. The golden files are compared with the output above.
+
+/// Prints, per file, each suite's attributes and its cases with their results, as JSON.
+const JUNIT_READER: &str = r#"
+import json, sys
+from junitparser import JUnitXml, TestSuite
+files = []
+for path in sys.argv[1:]:
+    xml = JUnitXml.fromfile(path)
+    suites = [xml] if isinstance(xml, TestSuite) else list(xml)
+    files.append({
+        "root": {"name": xml.name, "tests": xml.tests, "failures": xml.failures, "errors": xml.errors},
+        "suites": [{
+            "name": s.name, "tests": s.tests, "failures": s.failures, "errors": s.errors,
+            "skipped": s.skipped,
+            "cases": [{
+                "name": c.name, "classname": c.classname,
+                "results": [{"kind": type(r).__name__, "type": r.type, "message": r.message}
+                            for r in c.result],
+            } for c in s],
+        } for s in suites],
+    })
+print(json.dumps(files))
+"#;
+
+fn read_junit(python: &std::path::Path, names: &[&str]) -> Vec<Value> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let out = Command::new(python)
+        .arg("-c")
+        .arg(JUNIT_READER)
+        .args(names.iter().map(|n| dir.join(n)))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The counts on each suite and on the root agree with the cases (a reader that trusts the
+/// attributes and one that counts the elements see the same report).
+fn assert_counts_agree(file: &Value) {
+    let (mut tests, mut failures) = (0, 0);
+    for suite in file["suites"].as_array().unwrap() {
+        let cases = suite["cases"].as_array().unwrap();
+        let kinds = |kind: &str| {
+            cases
+                .iter()
+                .filter(|c| {
+                    c["results"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|r| r["kind"] == kind)
+                })
+                .count()
+        };
+        assert_eq!(suite["tests"], cases.len(), "{suite}");
+        assert_eq!(suite["failures"], kinds("Failure"), "{suite}");
+        assert_eq!(suite["errors"], kinds("Error"), "{suite}");
+        assert_eq!(suite["skipped"], kinds("Skipped"), "{suite}");
+        tests += cases.len();
+        failures += kinds("Failure");
+    }
+    assert_eq!(file["root"]["tests"], tests);
+    assert_eq!(file["root"]["failures"], failures);
+}
+
+#[test]
+fn junit_golden_files_read_as_junit() {
+    let python = looker_sdk_testkit::external_program::Program::new("python3")
+        .check(&["-c", "import junitparser"], "cannot import junitparser")
+        .install_hint("pip install junitparser");
+    let Some(python) = python.require_for("junit_golden_files_read_as_junit") else {
+        return;
+    };
+    let files = read_junit(&python, &["validate.junit.xml", "ci.junit.xml"]);
+    for file in &files {
+        assert_counts_agree(file);
+    }
+
+    let validate = &files[0];
+    assert_eq!(validate["root"]["name"], "looker lookml validate shop");
+    let suite = &validate["suites"][0];
+    assert_eq!(suite["name"], "lookml");
+    let cases: Vec<(&str, &str, usize)> = suite["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap(),
+                c["classname"].as_str().unwrap(),
+                c["results"].as_array().unwrap().len(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        cases,
+        [
+            ("project shop", "shop.lookml", 0),
+            ("views/orders.view.lkml", "shop.lookml", 1),
+            ("views/users.view.lkml", "shop.lookml", 1),
+        ]
+    );
+    let warning = &suite["cases"][2]["results"][0];
+    assert_eq!(
+        (&warning["kind"], &warning["type"], &warning["message"]),
+        (
+            &json!("Failure"),
+            &json!("warning"),
+            &json!("Field \"id\" has no description, <b>")
+        )
+    );
+
+    let ci = &files[1];
+    let suites: Vec<(&str, u64)> = ci["suites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap(), s["tests"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        suites,
+        [
+            ("lookml", 1),
+            ("sql", 2),
+            ("assert", 2),
+            ("content", 2),
+            ("style", 0)
+        ]
+    );
+}

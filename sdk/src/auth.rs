@@ -2,12 +2,12 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::HeaderValue;
 use serde::Deserialize;
 
-use crate::credentials::Secret;
+use crate::credentials::{Secret, SessionToken};
 use crate::error::Error;
 use crate::request::RequestParts;
 use crate::response::decode_json;
@@ -57,6 +57,21 @@ impl Token {
             .ok_or_else(|| Error::auth("the access token is not a valid header value", None))
     }
 
+    /// The token as it can be kept between processes (`None` if it is not a header value).
+    fn to_session_token(&self) -> Option<SessionToken> {
+        let value = self
+            .header
+            .as_ref()?
+            .to_str()
+            .ok()?
+            .strip_prefix("token ")?;
+        let expires_at = self.expires_at.map(|at| {
+            let left = at.saturating_duration_since(Instant::now());
+            SystemTime::now() + left
+        });
+        Some(SessionToken::new(value, expires_at))
+    }
+
     fn fresh(&self) -> bool {
         match self.expires_at {
             None => true,
@@ -94,11 +109,15 @@ pub(crate) trait Renewal: Send + Sync {
     fn forget(&self) -> Result<()>;
 }
 
+/// Called with each new token (see [`Auth::on_login`]).
+type LoginListener = Arc<dyn Fn(&SessionToken) + Send + Sync>;
+
 pub(crate) struct Session {
     pub(crate) mode: Mode,
     current: RwLock<Option<Token>>,
     refresh: tokio::sync::Mutex<()>,
     logins: AtomicU64,
+    on_login: RwLock<Option<LoginListener>>,
 }
 
 #[derive(Deserialize)]
@@ -115,7 +134,21 @@ impl Session {
             current: RwLock::new(preset),
             refresh: tokio::sync::Mutex::new(()),
             logins: AtomicU64::new(0),
+            on_login: RwLock::new(None),
         }
+    }
+
+    /// Stores a token from a login and tells the listener.
+    fn logged_in(&self, token: Token) {
+        let listener = self
+            .on_login
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if let (Some(listener), Some(kept)) = (listener, token.to_session_token()) {
+            listener(&kept);
+        }
+        self.store(Some(token));
     }
 
     pub(crate) fn cached(&self) -> Option<Token> {
@@ -177,7 +210,7 @@ impl Session {
             return Ok(t);
         }
         let t = self.login(sdk).await?;
-        self.store(Some(t.clone()));
+        self.logged_in(t.clone());
         Ok(t)
     }
 
@@ -185,7 +218,7 @@ impl Session {
     pub(crate) async fn force_login(&self, sdk: &LookerSdk) -> Result<()> {
         let _flight = self.refresh.lock().await;
         let t = self.login(sdk).await?;
-        self.store(Some(t));
+        self.logged_in(t);
         Ok(())
     }
 
@@ -350,6 +383,37 @@ impl Auth<'_> {
     /// next call runs in a new API session (unless the server rejects the token meanwhile).
     pub async fn ensure_token(&self) -> Result<()> {
         self.sdk.session.token(self.sdk).await.map(|_| ())
+    }
+
+    /// Continues an API session kept from an earlier login (e.g. by another process, through
+    /// [`on_login`](Self::on_login)): calls send `token` until it expires or the server
+    /// rejects it, and then log in as usual (with API credentials, or through the sudo
+    /// parent). No login is counted. A token that has expired already is ignored.
+    pub fn resume(&self, token: &SessionToken) {
+        let expires_at = match token.expires_at() {
+            None => None,
+            Some(at) => match at.duration_since(SystemTime::now()) {
+                Ok(left) => Some(Instant::now() + left),
+                Err(_) => return,
+            },
+        };
+        self.sdk.session.store(Some(Token::with_expiry(
+            token.access_token().clone(),
+            expires_at,
+        )));
+    }
+
+    /// Calls `listener` with the new token after every login of this client (the first, a
+    /// renewal before expiry, a new login after a 401), before the call that needed it is
+    /// sent: to keep the session for a later process ([`resume`](Self::resume)). Replaces any
+    /// earlier listener. The listener runs inside the login's single flight: keep it quick.
+    pub fn on_login(&self, listener: impl Fn(&SessionToken) + Send + Sync + 'static) {
+        *self
+            .sdk
+            .session
+            .on_login
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(listener));
     }
 
     /// The user id this client acts as, for a client made by [`LookerSdk::sudo`].

@@ -5,7 +5,6 @@
 //! them point one way: `oauth` → `auth`, `settings` → `credentials` → `error`.
 
 use std::fmt;
-#[cfg(feature = "oauth")]
 use std::time::SystemTime;
 
 #[cfg(feature = "oauth")]
@@ -49,6 +48,44 @@ impl From<String> for Secret {
 impl From<&str> for Secret {
     fn from(s: &str) -> Self {
         Secret(s.to_owned())
+    }
+}
+
+/// An API session token as a client can keep it between processes: the access token and when
+/// it expires. See [`Auth::resume`](crate::Auth::resume) and
+/// [`Auth::on_login`](crate::Auth::on_login). `Debug` never shows the token.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionToken {
+    access_token: Secret,
+    expires_at: Option<SystemTime>,
+}
+
+impl SessionToken {
+    /// A token from its parts (`expires_at`: `None` when unknown).
+    pub fn new(access_token: impl Into<String>, expires_at: Option<SystemTime>) -> Self {
+        SessionToken {
+            access_token: Secret::new(access_token),
+            expires_at,
+        }
+    }
+
+    /// The access token (sent as `Authorization: token …`).
+    pub fn access_token(&self) -> &Secret {
+        &self.access_token
+    }
+
+    /// When the token expires (`None`: unknown).
+    pub fn expires_at(&self) -> Option<SystemTime> {
+        self.expires_at
+    }
+}
+
+impl fmt::Debug for SessionToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionToken")
+            .field("access_token", &"***")
+            .field("expires_at", &self.expires_at)
+            .finish()
     }
 }
 
@@ -104,12 +141,14 @@ impl fmt::Debug for OAuthTokens {
     }
 }
 
-/// What tokens are stored under: the server (`base_url`) and the OAuth app (`client_id`).
+/// What tokens are stored under: the server (`base_url`), the OAuth app or API client
+/// (`client_id`) and, for a session acting as another user, that user's id.
 #[cfg(feature = "oauth")]
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TokenKey {
     base_url: String,
     client_id: String,
+    sudo_user: Option<String>,
 }
 
 #[cfg(feature = "oauth")]
@@ -119,7 +158,19 @@ impl TokenKey {
         TokenKey {
             base_url: base_url.into().trim_end_matches('/').to_owned(),
             client_id: client_id.into(),
+            sudo_user: None,
         }
+    }
+
+    /// The key of a session acting as user `user_id` (`POST /login/{user_id}`).
+    pub fn with_sudo_user(mut self, user_id: impl Into<String>) -> Self {
+        self.sudo_user = Some(user_id.into());
+        self
+    }
+
+    /// The user a sudo session acts as.
+    pub fn sudo_user(&self) -> Option<&str> {
+        self.sudo_user.as_deref()
     }
 
     /// The server root, without `/api/4.0`.

@@ -174,7 +174,7 @@ pub use generated::{models, requests};
 
 pub use auth::Auth;
 pub use call::{Pending, QueryValue};
-pub use credentials::Secret;
+pub use credentials::{Secret, SessionToken};
 pub use error::{ApiErrorBody, Error, LookerError, SettingSource, TaskKind, ValidationErrorDetail};
 pub use raw::RawRequest;
 pub use response::{ByteStream, ResponseBody};
@@ -311,12 +311,19 @@ impl LookerSdk {
     /// renews it through this client when it expires. Logs in immediately, so an unknown user
     /// or missing permission is reported here.
     pub async fn sudo(&self, user_id: &str) -> Result<LookerSdk> {
-        let sdk = LookerSdk {
-            inner: self.inner.clone(),
-            session: auth::sudo_session(self, user_id),
-        };
+        let sdk = self.sudo_lazy(user_id);
         sdk.session.token(&sdk).await?;
         Ok(sdk)
+    }
+
+    /// Like [`sudo`](Self::sudo), but logs in at the first call rather than now: for a client
+    /// that first [resumes](Auth::resume) a session kept from an earlier sudo login, or sets
+    /// [`Auth::on_login`] before that login.
+    pub fn sudo_lazy(&self, user_id: &str) -> LookerSdk {
+        LookerSdk {
+            inner: self.inner.clone(),
+            session: auth::sudo_session(self, user_id),
+        }
     }
 
     /// A raw request to any API path (relative to `/api/4.0`, e.g. `/users/42`), for endpoints

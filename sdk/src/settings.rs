@@ -171,6 +171,14 @@ impl Settings {
     pub fn redirect_uri(&self) -> Option<&str> {
         self.redirect_uri.as_ref().map(|r| r.text.as_str())
     }
+    /// The API3 client id, or the OAuth app's `client_guid`, if set.
+    pub fn client_id(&self) -> Option<&str> {
+        self.client_id.as_deref()
+    }
+    /// Whether a preset access token is configured (`access_token`).
+    pub fn has_access_token(&self) -> bool {
+        self.access_token.is_some()
+    }
     /// Whether API3 client credentials are configured.
     pub fn has_credentials(&self) -> bool {
         self.client_id.is_some() && self.client_secret.is_some()

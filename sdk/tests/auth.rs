@@ -293,3 +293,63 @@ async fn sudo_uses_its_own_token_and_shares_the_settings() {
         .iter()
         .any(|s| s.uri == "/api/4.0/login/1%2F..%2F..%2Fx"));
 }
+
+#[tokio::test]
+async fn each_login_is_reported_and_a_kept_session_resumed_without_one() {
+    use looker_sdk::SessionToken;
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, SystemTime};
+
+    let fake = Fake::default();
+    let base = fake.start(echo_auth()).await;
+    let reported: Arc<Mutex<Vec<SessionToken>>> = Arc::default();
+    let sdk = builder(&base).build().unwrap();
+    let r = reported.clone();
+    sdk.auth()
+        .on_login(move |t| r.lock().unwrap().push(t.clone()));
+    let before = SystemTime::now();
+    let _: Value = sdk.get_json("/user").await.unwrap();
+    let kept = reported.lock().unwrap().clone();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].access_token().expose(), "token-1");
+    // expires_in 3600 from the fake's login answer.
+    let expires = kept[0].expires_at().unwrap();
+    let hour = Duration::from_secs(3600);
+    assert!(
+        expires >= before + hour - Duration::from_secs(5) && expires <= SystemTime::now() + hour
+    );
+
+    // Another client continues the session: no login.
+    let other = builder(&base).build().unwrap();
+    other.auth().resume(&kept[0]);
+    let me: Value = other.get_json("/user").await.unwrap();
+    assert_eq!(me["auth"], "token token-1");
+    assert_eq!(fake.logins(), 1);
+
+    // An expired token is not resumed.
+    let late = builder(&base).build().unwrap();
+    late.auth().resume(&SessionToken::new(
+        "token-0",
+        Some(SystemTime::now() - Duration::from_secs(1)),
+    ));
+    assert!(!late.auth().is_authenticated());
+
+    // A lazy sudo client logs in at its first call, and reports that login.
+    let ada = sdk.sudo_lazy("17");
+    assert_eq!(fake.logins(), 1);
+    let r = reported.clone();
+    ada.auth()
+        .on_login(move |t| r.lock().unwrap().push(t.clone()));
+    let me: Value = ada.get_json("/user").await.unwrap();
+    assert_eq!(me["auth"], "token sudo-17-2");
+    assert_eq!(
+        reported
+            .lock()
+            .unwrap()
+            .last()
+            .unwrap()
+            .access_token()
+            .expose(),
+        "sudo-17-2"
+    );
+}

@@ -32,6 +32,7 @@ pub struct Program {
     names: Vec<&'static str>,
     env: Option<&'static str>,
     install: Option<&'static str>,
+    check: Option<(&'static [&'static str], &'static str)>,
 }
 
 impl Program {
@@ -41,7 +42,16 @@ impl Program {
             names: vec![name],
             env: None,
             install: None,
+            check: None,
         }
+    }
+
+    /// A run of the program that must succeed for it to count as found (`python3 -c "import
+    /// junitparser"`); when it fails, the program is missing because it `lacks` something
+    /// (`"cannot import junitparser"`).
+    pub fn check(mut self, args: &'static [&'static str], lacks: &'static str) -> Self {
+        self.check = Some((args, lacks));
+        self
     }
 
     /// Another name the same program may have (`chromium-browser` for `chromium`).
@@ -68,8 +78,25 @@ impl Program {
         self.names[0]
     }
 
-    /// Where the program is, or why it was not found.
+    /// Where the program is, or why it was not found (or fails its [`check`](Self::check)).
     pub fn locate(&self) -> Result<PathBuf, String> {
+        let path = self.find()?;
+        if let Some((args, lacks)) = self.check {
+            let ok = std::process::Command::new(&path)
+                .args(args)
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            if !ok {
+                return Err(format!("`{}` {lacks}", path.display()));
+            }
+        }
+        Ok(path)
+    }
+
+    fn find(&self) -> Result<PathBuf, String> {
         if let Some(var) = self.env {
             if let Some(value) = std::env::var_os(var).filter(|v| !v.is_empty()) {
                 let path = PathBuf::from(&value);

@@ -88,6 +88,8 @@ struct FileContents {
 struct FileEntry {
     base_url: String,
     client_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sudo_user: Option<String>,
     access_token: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     refresh_token: Option<String>,
@@ -98,7 +100,9 @@ struct FileEntry {
 
 impl FileEntry {
     fn matches(&self, key: &TokenKey) -> bool {
-        self.base_url == key.base_url() && self.client_id == key.client_id()
+        self.base_url == key.base_url()
+            && self.client_id == key.client_id()
+            && self.sudo_user.as_deref() == key.sudo_user()
     }
 }
 
@@ -178,6 +182,7 @@ impl TokenStore for FileStore {
         contents.tokens.push(FileEntry {
             base_url: key.base_url().to_owned(),
             client_id: key.client_id().to_owned(),
+            sudo_user: key.sudo_user().map(str::to_owned),
             access_token: tokens.access_token().expose().to_owned(),
             refresh_token: tokens.refresh_token().map(|t| t.expose().to_owned()),
             expires_at: tokens
@@ -357,6 +362,38 @@ mod tests {
         assert!(!store.path().exists(), "the last delete removes the file");
         store.delete(&b).unwrap();
         assert!(leftovers(store.path().parent().unwrap()).is_empty());
+    }
+
+    #[test]
+    fn a_sudo_session_is_kept_apart_from_its_parent_and_other_users() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::new(dir.path().join("sessions.json"));
+        let parent = TokenKey::new("https://a.example.com", "api-client");
+        let ada = parent.clone().with_sudo_user("17");
+        let bob = parent.clone().with_sudo_user("18");
+        store.save(&parent, &tokens("tp")).unwrap();
+        store.save(&ada, &tokens("t17")).unwrap();
+        assert_eq!(store.load(&parent).unwrap(), Some(tokens("tp")));
+        assert_eq!(store.load(&ada).unwrap(), Some(tokens("t17")));
+        assert_eq!(store.load(&bob).unwrap(), None);
+        store.delete(&ada).unwrap();
+        assert_eq!(store.load(&parent).unwrap(), Some(tokens("tp")));
+        // A file without the field (written before it existed) is read as no sudo user.
+        std::fs::write(
+            store.path(),
+            r#"{"version":1,"tokens":[{"base_url":"https://a.example.com","client_id":"api-client","access_token":"old"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            store
+                .load(&parent)
+                .unwrap()
+                .unwrap()
+                .access_token()
+                .expose(),
+            "old"
+        );
+        assert_eq!(store.load(&ada).unwrap(), None);
     }
 
     #[test]
