@@ -78,7 +78,11 @@ fn on_a_terminal(
     let mut line = vec![format!("'{}'", env!("CARGO_BIN_EXE_looker"))];
     line.extend(args.iter().map(|a| format!("'{a}'")));
     let shell = format!("{setup} exec {}", line.join(" "));
-    let mut cmd = std::process::Command::new("script");
+    // The workspace's policy for missing programs: required under CI, one line elsewhere.
+    let script = looker_sdk_testkit::external_program::Program::new("script")
+        .install_hint("apt-get install util-linux")
+        .require_for("cli/tests/discover.rs (looker on a pseudo-terminal)")?;
+    let mut cmd = std::process::Command::new(script);
     cmd.args(["-qec", &shell, "/dev/null"])
         .env_clear()
         .env("HOME", scratch.dir.path())
@@ -253,14 +257,17 @@ comp looker api list --tag Dashb
 comp looker api create-query --bo
 "#;
     std::fs::write(scratch.path("driver.sh"), driver).unwrap();
-    let Ok(output) = std::process::Command::new("bash")
+    let Some(bash) = looker_sdk_testkit::external_program::Program::new("bash")
+        .install_hint("apt-get install bash")
+        .require_for("cli/tests/discover.rs (the bash completion script run in bash)")
+    else {
+        return;
+    };
+    let output = std::process::Command::new(bash)
         .arg("driver.sh")
         .current_dir(scratch.dir.path())
         .output()
-    else {
-        eprintln!("skipped: bash is not installed");
-        return;
-    };
+        .expect("bash runs");
     let out = String::from_utf8_lossy(&output.stdout);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(

@@ -219,10 +219,15 @@ async fn chromium_with_the_embed_sdk_refreshes_and_then_shows_expired() {
     let (chromium, node) = match missing() {
         Ok(found) => found,
         Err(what) => {
-            if std::env::var("CI").as_deref() == Ok("true") {
-                panic!("the real-browser embed test cannot run in CI: {what}");
+            // The workspace's policy for missing programs (testkit/src/external_program.rs):
+            // required under CI=true or LOOKER_REQUIRE_ALL_TESTS=1, one line and a pass elsewhere.
+            if looker_sdk_testkit::external_program::required() {
+                panic!("the real-browser embed test cannot run here: {what}");
             }
-            eprintln!("SKIPPED embed_browser (real-browser embed test): {what}");
+            eprintln!(
+                "not tested: chromium_with_the_embed_sdk_refreshes_and_then_shows_expired: {what} \
+                 (set LOOKER_REQUIRE_ALL_TESTS=1 to make this a failure)"
+            );
             return;
         }
     };
