@@ -240,3 +240,35 @@ async fn a_write_runs_once_and_only_with_the_token_of_its_exact_arguments() {
     assert!(text(&r).contains("--allow-destructive"), "{}", text(&r));
     session.cancel().await.unwrap();
 }
+
+#[tokio::test]
+async fn global_headers_reach_looker_on_every_tool_request() {
+    let fake = Fake::start();
+    let session = connect(
+        &fake,
+        &["-H", "X-Trace: agent-7"],
+        ProtocolVersion::V_2025_11_25,
+    )
+    .await;
+    let me = call(&session, "call_operation", json!({"operation_id": "me"})).await;
+    assert_ne!(me.is_error, Some(true), "{}", text(&me));
+    let listed = call(
+        &session,
+        "call_operation",
+        json!({"operation_id": "search_dashboards", "max_items": 5}),
+    )
+    .await;
+    assert_ne!(listed.is_error, Some(true), "{}", text(&listed));
+    let calls = fake.calls();
+    assert!(calls.len() >= 2, "{calls:?}");
+    for seen in &calls {
+        assert_eq!(
+            seen.headers.get("x-trace").and_then(|v| v.to_str().ok()),
+            Some("agent-7"),
+            "{} {}",
+            seen.method,
+            seen.path
+        );
+    }
+    session.cancel().await.unwrap();
+}

@@ -29,6 +29,8 @@ pub struct Context<'a> {
     pub limits: &'a Limits,
     /// The tool being run (named in the User-Agent).
     pub tool: &'a str,
+    /// The global `-H` headers, sent with every request of a tool.
+    pub headers: &'a [(String, String)],
 }
 
 impl Context<'_> {
@@ -40,6 +42,13 @@ impl Context<'_> {
             self.tool,
             looker_sdk::USER_AGENT
         )
+    }
+
+    /// The headers of this tool's requests: the `-H` headers, then the User-Agent.
+    pub fn request_headers(&self) -> Vec<(String, String)> {
+        let mut headers = self.headers.to_vec();
+        headers.push(("user-agent".to_owned(), self.user_agent()));
+        headers
     }
 }
 
@@ -132,8 +141,7 @@ pub async fn call_operation(ctx: &Context<'_>, mut args: CallArgs) -> Result<Ans
             Some(token) => ctx.confirmations.redeem(token, &call, now)?,
         }
     }
-    let ua = ctx.user_agent();
-    let headers = [("user-agent".to_owned(), ua)];
+    let headers = ctx.request_headers();
     if args.wait {
         return wait(ctx, &prepared, &headers).await;
     }
@@ -402,7 +410,7 @@ pub(super) async fn send_json(
         _ => Map::new(),
     };
     let prepared = arguments::prepare(op, &params, body.as_ref())?;
-    let headers = [("user-agent".to_owned(), ctx.user_agent())];
+    let headers = ctx.request_headers();
     let answer = request(ctx.sdk, &prepared, &headers, &[])
         .send()
         .await
