@@ -272,3 +272,34 @@ async fn global_headers_reach_looker_on_every_tool_request() {
     }
     session.cancel().await.unwrap();
 }
+
+/// `search_lookml_dashboards` pages by offset, but the spec declares its answer a single object
+/// (and Prism sends one): the object comes back as it is, not a decoding error.
+fn lookml_dashboard_object(
+    method: &str,
+    path: &str,
+    _query: &str,
+    _body: &[u8],
+) -> Option<axum::response::Response> {
+    (method == "GET" && path == "/dashboards/lookml/search").then(|| {
+        axum::response::Response::builder()
+            .header("content-type", "application/json")
+            .body(r#"{"dashboard_id":"sales::overview","lookml":"- dashboard: overview"}"#.into())
+            .unwrap()
+    })
+}
+
+#[tokio::test]
+async fn a_paged_operation_that_answers_one_object_returns_it() {
+    let fake = Fake::with(Some(lookml_dashboard_object));
+    let session = connect(&fake, &[], ProtocolVersion::V_2025_11_25).await;
+    let found = call(
+        &session,
+        "call_operation",
+        json!({"operation_id": "search_lookml_dashboards", "params": {"folder_id": "1"}}),
+    )
+    .await;
+    assert_ne!(found.is_error, Some(true), "{}", text(&found));
+    assert_eq!(json_of(&found)["dashboard_id"], "sales::overview");
+    session.cancel().await.unwrap();
+}
