@@ -303,3 +303,40 @@ async fn a_paged_operation_that_answers_one_object_returns_it() {
     assert_eq!(json_of(&found)["dashboard_id"], "sales::overview");
     session.cancel().await.unwrap();
 }
+
+#[tokio::test]
+async fn describe_operation_lists_every_value_of_an_enum_field() {
+    let fake = Fake::start();
+    let session = connect(&fake, &[], ProtocolVersion::V_2025_11_25).await;
+    let described = json_of(
+        &call(
+            &session,
+            "describe_operation",
+            json!({"operation_id": "create_alert"}),
+        )
+        .await,
+    );
+    let fields = described["body"]["fields"].as_array().expect("body fields");
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap_or_else(|| panic!("no field {name}: {described}"))
+    };
+    // Alert.comparison_type in the 26.12 spec.
+    assert_eq!(
+        field("comparison_type")["values"],
+        json!([
+            "EQUAL_TO",
+            "GREATER_THAN",
+            "GREATER_THAN_OR_EQUAL_TO",
+            "LESS_THAN",
+            "LESS_THAN_OR_EQUAL_TO",
+            "INCREASES_BY",
+            "DECREASES_BY",
+            "CHANGES_BY"
+        ])
+    );
+    assert!(field("cron").get("values").is_none(), "{described}");
+    session.cancel().await.unwrap();
+}
