@@ -5,7 +5,7 @@
 //! code path that reads this data.
 
 pub use crate::generated::operations::OPERATIONS;
-pub use crate::generated::templates::TEMPLATES;
+pub use crate::generated::templates::{ENUMS, TEMPLATES};
 pub use crate::generated::SPEC_VERSION;
 
 /// One API operation.
@@ -197,6 +197,27 @@ pub struct BodyField {
     pub required: bool,
 }
 
+/// The values of one enum type of the API.
+#[derive(Debug)]
+pub struct EnumValues {
+    /// The type name, e.g. `ComparisonType` (as [`BodyField::ty`] names it).
+    pub ty: &'static str,
+    /// Every value, in spec order.
+    pub values: &'static [&'static str],
+}
+
+/// The values of the enum type `ty` (a [`BodyField::ty`], or `[Type]` for a list of it).
+pub fn enum_values(ty: &str) -> Option<&'static [&'static str]> {
+    let ty = ty
+        .strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+        .unwrap_or(ty);
+    ENUMS
+        .binary_search_by(|e| e.ty.cmp(ty))
+        .ok()
+        .map(|i| ENUMS[i].values)
+}
+
 /// What a successful answer carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Response {
@@ -336,6 +357,26 @@ mod tests {
             }
         }
         assert!(TEMPLATES.windows(2).all(|w| w[0].ty < w[1].ty));
+        assert!(ENUMS.windows(2).all(|w| w[0].ty < w[1].ty));
+    }
+
+    #[test]
+    fn enum_values_are_found_for_a_type_and_a_list_of_it() {
+        // Alert.comparison_type in the 26.12 spec.
+        let comparison = [
+            "EQUAL_TO",
+            "GREATER_THAN",
+            "GREATER_THAN_OR_EQUAL_TO",
+            "LESS_THAN",
+            "LESS_THAN_OR_EQUAL_TO",
+            "INCREASES_BY",
+            "DECREASES_BY",
+            "CHANGES_BY",
+        ];
+        assert_eq!(enum_values("ComparisonType"), Some(&comparison[..]));
+        assert_eq!(enum_values("[ComparisonType]"), Some(&comparison[..]));
+        assert_eq!(enum_values("WriteAlert"), None);
+        assert_eq!(enum_values("string"), None);
     }
 
     #[test]

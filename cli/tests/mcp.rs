@@ -292,3 +292,103 @@ async fn wait_on_a_ci_run_returns_the_final_run() {
     assert_eq!(polls, 1);
     session.cancel().await.unwrap();
 }
+
+#[tokio::test]
+async fn global_headers_reach_looker_on_every_tool_request() {
+    let fake = Fake::start();
+    let session = connect(
+        &fake,
+        &["-H", "X-Trace: agent-7"],
+        ProtocolVersion::V_2025_11_25,
+    )
+    .await;
+    let me = call(&session, "call_operation", json!({"operation_id": "me"})).await;
+    assert_ne!(me.is_error, Some(true), "{}", text(&me));
+    let listed = call(
+        &session,
+        "call_operation",
+        json!({"operation_id": "search_dashboards", "max_items": 5}),
+    )
+    .await;
+    assert_ne!(listed.is_error, Some(true), "{}", text(&listed));
+    let calls = fake.calls();
+    assert!(calls.len() >= 2, "{calls:?}");
+    for seen in &calls {
+        assert_eq!(
+            seen.headers.get("x-trace").and_then(|v| v.to_str().ok()),
+            Some("agent-7"),
+            "{} {}",
+            seen.method,
+            seen.path
+        );
+    }
+    session.cancel().await.unwrap();
+}
+
+/// `search_lookml_dashboards` pages by offset, but the spec declares its answer a single object
+/// (and Prism sends one): the object comes back as it is, not a decoding error.
+fn lookml_dashboard_object(
+    method: &str,
+    path: &str,
+    _query: &str,
+    _body: &[u8],
+) -> Option<axum::response::Response> {
+    (method == "GET" && path == "/dashboards/lookml/search").then(|| {
+        axum::response::Response::builder()
+            .header("content-type", "application/json")
+            .body(r#"{"dashboard_id":"sales::overview","lookml":"- dashboard: overview"}"#.into())
+            .unwrap()
+    })
+}
+
+#[tokio::test]
+async fn a_paged_operation_that_answers_one_object_returns_it() {
+    let fake = Fake::with(Some(lookml_dashboard_object));
+    let session = connect(&fake, &[], ProtocolVersion::V_2025_11_25).await;
+    let found = call(
+        &session,
+        "call_operation",
+        json!({"operation_id": "search_lookml_dashboards", "params": {"folder_id": "1"}}),
+    )
+    .await;
+    assert_ne!(found.is_error, Some(true), "{}", text(&found));
+    assert_eq!(json_of(&found)["dashboard_id"], "sales::overview");
+    session.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn describe_operation_lists_every_value_of_an_enum_field() {
+    let fake = Fake::start();
+    let session = connect(&fake, &[], ProtocolVersion::V_2025_11_25).await;
+    let described = json_of(
+        &call(
+            &session,
+            "describe_operation",
+            json!({"operation_id": "create_alert"}),
+        )
+        .await,
+    );
+    let fields = described["body"]["fields"].as_array().expect("body fields");
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap_or_else(|| panic!("no field {name}: {described}"))
+    };
+    // Alert.comparison_type in the 26.12 spec.
+    assert_eq!(
+        field("comparison_type")["values"],
+        json!([
+            "EQUAL_TO",
+            "GREATER_THAN",
+            "GREATER_THAN_OR_EQUAL_TO",
+            "LESS_THAN",
+            "LESS_THAN_OR_EQUAL_TO",
+            "INCREASES_BY",
+            "DECREASES_BY",
+            "CHANGES_BY"
+        ])
+    );
+    assert!(field("cron").get("values").is_none(), "{described}");
+    session.cancel().await.unwrap();
+}

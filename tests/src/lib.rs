@@ -5,6 +5,7 @@
 //! * [`conformance`] — the case table type, the runner and the judge.
 //! * [`generated_cases`] — one case per operation, written by `cargo xtask codegen`.
 //! * [`cli_conformance`] and [`generated_cli_cases`] — the same through the `looker` command.
+//! * [`mcp_conformance`] — the same through `looker mcp`'s `call_operation` tool.
 
 pub mod cli_conformance;
 pub mod conformance;
@@ -12,5 +13,6 @@ pub mod conformance;
 pub mod generated_cases;
 #[rustfmt::skip] // written by `cargo xtask codegen`
 pub mod generated_cli_cases;
+pub mod mcp_conformance;
 pub mod prism;
 pub mod proxy;

@@ -4,7 +4,7 @@
 //! A JSON skeleton of every request body type (`looker api <operation> --template`):
 //! each writable field with a placeholder of its type; and the fields `--help` lists.
 
-use crate::table::{BodyField, Template};
+use crate::table::{BodyField, EnumValues, Template};
 
 /// Every request body type, sorted by name.
 pub static TEMPLATES: &[Template] = &[
@@ -1370,4 +1370,35 @@ pub static TEMPLATES: &[Template] = &[
         required: "{}",
         fields: &[],
     },
+];
+
+/// The values of every enum type of the API, sorted by type name (what
+/// `describe_operation` lists for a body field of that type).
+pub static ENUMS: &[EnumValues] = &[
+    EnumValues { ty: "Align", values: &["left", "right"] },
+    EnumValues { ty: "Category", values: &["parameter", "filter", "measure", "dimension"] },
+    EnumValues { ty: "CertificationStatus", values: &["certified", "revoked"] },
+    EnumValues { ty: "ComparisonType", values: &["EQUAL_TO", "GREATER_THAN", "GREATER_THAN_OR_EQUAL_TO", "LESS_THAN", "LESS_THAN_OR_EQUAL_TO", "INCREASES_BY", "DECREASES_BY", "CHANGES_BY"] },
+    EnumValues { ty: "DependencyStatus", values: &["lock_optional", "lock_required", "lock_error", "install_none"] },
+    EnumValues { ty: "DestinationType", values: &["EMAIL", "ACTION_HUB"] },
+    EnumValues { ty: "DeviceType", values: &["android", "ios"] },
+    EnumValues { ty: "Enhancements", values: &["NONE", "STRATEGIC_NARRATIVE"] },
+    EnumValues { ty: "FillStyle", values: &["enumeration", "range"] },
+    EnumValues { ty: "Format", values: &["topojson", "vector_tile_region"] },
+    EnumValues { ty: "InvestigativeContentType", values: &["dashboard"] },
+    EnumValues { ty: "Kind", values: &["previous", "difference", "relative_change"] },
+    EnumValues { ty: "Name", values: &["day", "hour", "minute", "second", "millisecond", "microsecond", "week", "month", "quarter", "year"] },
+    EnumValues { ty: "Period", values: &["year", "fiscal_year", "quarter", "fiscal_quarter", "month", "week", "date"] },
+    EnumValues { ty: "PermissionType", values: &["view", "edit"] },
+    EnumValues { ty: "PullRequestMode", values: &["off", "links", "recommended", "required"] },
+    EnumValues { ty: "ResultFormat", values: &["inline_json", "json", "json_detail", "json_fe", "json_bi", "csv", "html", "md", "txt", "xlsx", "gsxml", "sql", "odc"] },
+    EnumValues { ty: "SecretType", values: &["SSO", "JWT"] },
+    EnumValues { ty: "SslVersion", values: &["TLSv1_1", "SSLv23", "TLSv1_2"] },
+    EnumValues { ty: "SupportedActionTypes", values: &["cell", "query", "dashboard", "none"] },
+    EnumValues { ty: "SupportedDownloadSettings", values: &["push", "url"] },
+    EnumValues { ty: "SupportedFormats", values: &["txt", "csv", "inline_json", "json", "json_label", "json_detail", "json_detail_lite_stream", "json_bi", "xlsx", "html", "wysiwyg_pdf", "assembled_pdf", "wysiwyg_png", "csv_zip"] },
+    EnumValues { ty: "SupportedFormattings", values: &["formatted", "unformatted"] },
+    EnumValues { ty: "SupportedVisualizationFormattings", values: &["apply", "noapply"] },
+    EnumValues { ty: "UserAttributeFilterTypes", values: &["advanced_filter_string", "advanced_filter_number", "advanced_filter_datetime", "string", "number", "datetime", "relative_url", "yesno", "zipcode"] },
+    EnumValues { ty: "WeekStartDay", values: &["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] },
 ];

@@ -29,6 +29,8 @@ pub struct Context<'a> {
     pub limits: &'a Limits,
     /// The tool being run (named in the User-Agent).
     pub tool: &'a str,
+    /// The global `-H` headers, sent with every request of a tool.
+    pub headers: &'a [(String, String)],
 }
 
 impl Context<'_> {
@@ -40,6 +42,13 @@ impl Context<'_> {
             self.tool,
             looker_sdk::USER_AGENT
         )
+    }
+
+    /// The headers of this tool's requests: the `-H` headers, then the User-Agent.
+    pub fn request_headers(&self) -> Vec<(String, String)> {
+        let mut headers = self.headers.to_vec();
+        headers.push(("user-agent".to_owned(), self.user_agent()));
+        headers
     }
 }
 
@@ -132,8 +141,7 @@ pub async fn call_operation(ctx: &Context<'_>, mut args: CallArgs) -> Result<Ans
             Some(token) => ctx.confirmations.redeem(token, &call, now)?,
         }
     }
-    let ua = ctx.user_agent();
-    let headers = [("user-agent".to_owned(), ua)];
+    let headers = ctx.request_headers();
     if args.wait {
         return wait(ctx, &prepared, &headers).await;
     }
@@ -149,7 +157,10 @@ pub async fn call_operation(ctx: &Context<'_>, mut args: CallArgs) -> Result<Ans
     let resume: answer::Resume<'_> = if resumable { Some(&resume) } else { None };
     let (skip, chars) = resume_at.unwrap_or((0, false));
     if op.paging != Paging::None && !chars {
-        return page(ctx, &prepared, &headers, skip, args.max_items, resume).await;
+        // `None`: the answer is not a list after all; it is sent and shaped as a single answer.
+        if let Some(answer) = page(ctx, &prepared, &headers, skip, args.max_items, resume).await? {
+            return Ok(answer);
+        }
     }
     let answer = request(ctx.sdk, &prepared, &headers, &[])
         .send()
@@ -211,7 +222,10 @@ fn preview(ctx: &Context<'_>, prepared: &Prepared, token: String) -> Answer {
     )
 }
 
-/// A list operation: `max_items` items from `skip` on, through the SDK's paginator.
+/// A list operation: `max_items` items from `skip` on, through the SDK's paginator. `Ok(None)`
+/// when the first answer is not a JSON array: the spec declares some searches with paging
+/// parameters but a single object as the answer (`search_lookml_dashboards`), and what the
+/// server sent is shown as it is rather than refused.
 async fn page(
     ctx: &Context<'_>,
     prepared: &Prepared,
@@ -219,7 +233,7 @@ async fn page(
     skip: u64,
     max_items: Option<u64>,
     resume: answer::Resume<'_>,
-) -> Result<Answer, String> {
+) -> Result<Option<Answer>, String> {
     let op = prepared.op;
     let wanted = max_items
         .unwrap_or(ctx.limits.default_max_items)
@@ -255,7 +269,13 @@ async fn page(
     let mut items = Vec::new();
     let mut seen = 0u64;
     while let Some(item) = pages.next().await {
-        let item = item.map_err(|e| CliError::from(e).to_string())?;
+        let item = match item {
+            Ok(item) => item,
+            Err(looker_sdk::Error::Decode { json_path, .. }) if seen == 0 && json_path == "." => {
+                return Ok(None)
+            }
+            Err(e) => return Err(CliError::from(e).to_string()),
+        };
         seen += 1;
         if seen <= drop_first {
             continue;
@@ -268,7 +288,7 @@ async fn page(
         Paging::Offset if skip == 0 => given_offset.unwrap_or(0),
         _ => skip,
     };
-    Ok(answer::items(items, more, start, ctx.limits, resume))
+    Ok(Some(answer::items(items, more, start, ctx.limits, resume)))
 }
 
 /// Shapes one answer's bytes.
@@ -418,7 +438,7 @@ pub(super) async fn send_json(
         _ => Map::new(),
     };
     let prepared = arguments::prepare(op, &params, body.as_ref())?;
-    let headers = [("user-agent".to_owned(), ctx.user_agent())];
+    let headers = ctx.request_headers();
     let answer = request(ctx.sdk, &prepared, &headers, &[])
         .send()
         .await

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use super::safety::{class, sensitive, Class, Policy, Verdict};
 use crate::send::task_of;
-use crate::table::{Body, Location, Operation, Paging, Response};
+use crate::table::{self, Body, Location, Operation, Paging, Response};
 
 /// How much of an operation's description `describe_operation` shows.
 const DESCRIPTION_CHARS: usize = 2_000;
@@ -39,9 +39,9 @@ pub fn summary(op: &Operation, policy: &Policy) -> Value {
     })
 }
 
-/// `describe_operation`: parameters, the writable body fields (a skeleton whose nested objects
-/// stop at depth 2 and whose enums show their first value), paging, waiting, and an example
-/// call.
+/// `describe_operation`: parameters, the writable body fields (each with its type, and every
+/// value of an enum; a skeleton whose nested objects stop at depth 2 and whose enums show
+/// their first value), paging, waiting, and an example call.
 pub fn describe(op: &Operation, policy: &Policy) -> Value {
     let params: Vec<Value> = op
         .params
@@ -76,13 +76,20 @@ pub fn describe(op: &Operation, policy: &Policy) -> Value {
                 .map(|t| {
                     t.fields
                         .iter()
-                        .map(|f| json!({"name": f.name, "type": f.ty, "required": f.required}))
+                        .map(|f| {
+                            let mut field =
+                                json!({"name": f.name, "type": f.ty, "required": f.required});
+                            if let Some(values) = table::enum_values(f.ty) {
+                                field["values"] = json!(values);
+                            }
+                            field
+                        })
                         .collect()
                 })
                 .unwrap_or_default();
             example.insert("body".into(), skeleton.clone());
             json!({"type": ty, "required": required, "fields": fields, "writable_fields": skeleton,
-                   "note": "only writable fields are listed; nested objects stop at depth 2; an enum shows its first value"})
+                   "note": "only writable fields are listed; nested objects stop at depth 2; fields lists every value of an enum field, writable_fields shows its first"})
         }
         Body::Text { required } => json!({"type": "text", "required": required}),
         Body::Form => json!({"type": "form fields, given in params"}),

@@ -125,12 +125,14 @@ pub fn options(sub: &ArgMatches) -> Result<Options, CliError> {
         policy,
         toolsets,
         limits,
+        headers: Vec::new(),
     })
 }
 
 /// `looker mcp`: serves on the run's stdin/stdout until the client closes them.
 pub async fn serve(sub: &ArgMatches, g: &Globals, io: &mut Io) -> Result<(), CliError> {
-    let options = options(sub)?;
+    let mut options = options(sub)?;
+    options.headers = crate::api::headers(g)?;
     let env = |name: &str| std::env::var(name).ok();
     // `x-looker-appid: looker-mcp` on every request, the waiters' polls included; the tools'
     // own requests also name the tool in their User-Agent.

@@ -29,6 +29,8 @@ pub struct Options {
     pub toolsets: Vec<&'static str>,
     /// Answer bounds.
     pub limits: Limits,
+    /// Headers sent with every tool request (the global `-H 'Name: value'` flags).
+    pub headers: Vec<(String, String)>,
 }
 
 /// `looker mcp`'s handler.
@@ -87,6 +89,7 @@ impl LookerMcp {
             confirmations: &inner.confirmations,
             limits: &inner.options.limits,
             tool: name,
+            headers: &inner.options.headers,
         };
         match name {
             "search_operations" => {

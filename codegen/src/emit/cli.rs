@@ -259,7 +259,7 @@ pub fn templates_file(api: &Api) -> String {
         "//! A JSON skeleton of every request body type (`looker api <operation> --template`):\n\
          //! each writable field with a placeholder of its type; and the fields `--help` lists.\n\
          \n\
-         use crate::table::{BodyField, Template};\n\
+         use crate::table::{BodyField, EnumValues, Template};\n\
          \n\
          /// Every request body type, sorted by name.\n\
          pub static TEMPLATES: &[Template] = &[\n",
@@ -282,6 +282,31 @@ pub fn templates_file(api: &Api) -> String {
             let _ = writeln!(out, "        ],");
         }
         let _ = writeln!(out, "    }},");
+    }
+    out.push_str("];\n");
+    out.push_str(
+        "\n/// The values of every enum type of the API, sorted by type name (what\n\
+         /// `describe_operation` lists for a body field of that type).\n\
+         pub static ENUMS: &[EnumValues] = &[\n",
+    );
+    let mut enums: Vec<(&str, Vec<&str>)> = api
+        .types
+        .iter()
+        .filter_map(|t| match &t.kind {
+            TypeKind::Enum(variants) => Some((
+                t.name.as_str(),
+                variants.iter().map(|v| v.value.as_str()).collect(),
+            )),
+            _ => None,
+        })
+        .collect();
+    enums.sort();
+    enums.dedup_by(|a, b| a.0 == b.0);
+    for (name, values) in enums {
+        let _ = writeln!(
+            out,
+            "    EnumValues {{ ty: {name:?}, values: &{values:?} }},"
+        );
     }
     out.push_str("];\n");
     out
