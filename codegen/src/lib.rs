@@ -80,7 +80,7 @@ pub struct Output {
     pub version: String,
     /// Hex sha256 of the spec text.
     pub sha256: String,
-    /// Start/status pairs of long-running tasks ([`ir::task_pairs`]), for the report.
+    /// Start/status pairs of long-running tasks ([`ir::task_pairs()`](ir::task_pairs())), for the report.
     pub task_pairs: Vec<ir::TaskPair>,
 }
 

@@ -92,9 +92,10 @@
 //! Longer guides live in the repository's `docs/` folder, next to the README: `sdk.md` (calls,
 //! results, Cargo features, settings), `workflows.md` (paging, waiters, the query pool),
 //! `oauth.md` (browser login), `embed.md` (embedding Looker in a web app), `testkit.md` (testing
-//! code that calls Looker), `content.md` (moving content between instances), `cli.md`,
-//! `testing.md`, `maintainers.md`, `performance.md` and `design.md`. Every Rust block in them is
-//! compiled as a doctest of this crate.
+//! code that calls Looker), `content.md` (moving content between instances), `lookml-ci.md`
+//! (LookML CI), `mcp.md` (`looker mcp`), `cli.md`, `testing.md`, `maintainers.md`,
+//! `performance.md` and `design.md`. Every Rust block in them is compiled as a doctest of this
+//! crate.
 //!
 //! # Sending an explicit JSON `null`
 //!
