@@ -261,3 +261,80 @@ async fn ci_run_is_a_write_previewed_then_confirmed_then_waited_for() {
     assert_eq!(fake.state(|s| s.ci_runs.len()), 1);
     session.cancel().await.unwrap();
 }
+
+fn ci_routes(
+    method: &str,
+    path: &str,
+    _query: &str,
+    _body: &[u8],
+) -> Option<axum::response::Response> {
+    let ok = |body: &str| {
+        Some(
+            axum::response::Response::builder()
+                .header("content-type", "application/json")
+                .body(body.to_owned().into())
+                .unwrap(),
+        )
+    };
+    match (method, path) {
+        ("POST", "/projects/shop/continuous_integration/runs") => {
+            ok(r#"{"id":"r1","project_id":"shop","status":"queued"}"#)
+        }
+        ("GET", "/projects/shop/continuous_integration/runs/r1") => {
+            ok(r#"{"id":"r1","project_id":"shop","status":"passed","result":{}}"#)
+        }
+        _ => None,
+    }
+}
+
+/// Which requests of `ci_run` name the tool in their User-Agent: its own (the POST and the
+/// final read of the run), not the SDK waiter's polls (the SDK has no client-wide User-Agent).
+#[tokio::test]
+async fn ci_run_names_itself_in_its_own_requests_user_agent() {
+    let fake = mcp_fake::Fake::with(Some(ci_routes));
+    let session = connect_url(
+        &fake.base_url,
+        &["--toolsets", "lookml", "--allow-writes"],
+        V,
+    )
+    .await;
+    let args = json!({"project": "shop", "suite_id": "7"});
+    let token = json_of(&call(&session, "ci_run", args.clone()).await)["confirm_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut confirmed = args;
+    confirmed["confirm_token"] = json!(token);
+    let r = call(&session, "ci_run", confirmed).await;
+    assert_ne!(r.is_error, Some(true), "{}", text(&r));
+    assert_eq!(json_of(&r)["status"], "passed");
+    let seen: Vec<(String, String, String)> = fake
+        .calls()
+        .into_iter()
+        .map(|s| {
+            let ua = s
+                .headers
+                .get("user-agent")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned();
+            let app = s
+                .headers
+                .get("x-looker-appid")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned();
+            (format!("{} {}", s.method, s.path), ua, app)
+        })
+        .collect();
+    let tool_ua = |ua: &str| ua.starts_with("looker-mcp/") && ua.contains("(tool ci_run)");
+    let (post, poll, read) = (&seen[0], &seen[1], seen.last().unwrap());
+    assert!(post.0.starts_with("POST") && tool_ua(&post.1), "{seen:#?}");
+    assert!(read.0.starts_with("GET") && tool_ua(&read.1), "{seen:#?}");
+    assert!(
+        poll.0.starts_with("GET") && poll.1.starts_with("looker-sdk-rust/"),
+        "{seen:#?}"
+    );
+    assert!(seen.iter().all(|s| s.2 == "looker-mcp"), "{seen:#?}");
+    session.cancel().await.unwrap();
+}

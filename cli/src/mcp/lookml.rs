@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use looker_sdk::workflows::lookml::{
-    self, ci_reports, DevModeError, DevSession, Finding, Report, Target, ValidateOptions,
+    ci_reports, DevModeError, DevSession, Finding, Report, Target, ValidateOptions,
 };
 use looker_sdk::workflows::{Canceller, PollPolicy};
 use serde_json::{json, Map, Value};
@@ -205,7 +205,18 @@ pub async fn ci_run(ctx: &Context<'_>, args: &Map<String, Value>) -> Result<Answ
         }) => Some(format!("{status}: {}", message.unwrap_or_default())),
         Err(e) => return Err(CliError::from(e).to_string()),
     };
-    let run = lookml::ci_run_json(ctx.sdk, &project, &id)
+    // The run as Looker sends it (unknown keys kept), read with the tool's own headers (the
+    // waiter's polls carry the SDK's User-Agent: the SDK has no client-wide one to set).
+    let path = looker_sdk::call::path(
+        &["/projects/", "/continuous_integration/runs/", ""],
+        &[&project, &id],
+    );
+    let mut read = ctx.sdk.request(looker_sdk::reqwest::Method::GET, &path);
+    for (name, value) in &headers {
+        read = read.header(name, value);
+    }
+    let run: Value = read
+        .json_into()
         .await
         .map_err(|e| CliError::from(e).to_string())?;
     let reports = ci_reports(&run);
