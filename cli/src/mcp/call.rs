@@ -135,10 +135,8 @@ pub async fn call_operation(ctx: &Context<'_>, mut args: CallArgs) -> Result<Ans
             "body": args.body,
             "wait": args.wait,
         }));
-        let now = Instant::now();
-        match &args.confirm_token {
-            None => return Ok(preview(ctx, &prepared, ctx.confirmations.issue(&call, now))),
-            Some(token) => ctx.confirmations.redeem(token, &call, now)?,
+        if let Some(preview) = confirm(ctx, &prepared, &call, args.confirm_token.as_deref())? {
+            return Ok(preview);
         }
     }
     let headers = ctx.request_headers();
@@ -189,6 +187,26 @@ fn unknown(name: &str) -> String {
     }
 }
 
+/// A write's confirmation: without a token, `Ok(Some(preview))` with a new token bound to
+/// `call` (its canonical arguments); with one, `Ok(None)` once the token is redeemed for
+/// exactly `call`, or why not.
+pub(super) fn confirm(
+    ctx: &Context<'_>,
+    prepared: &Prepared,
+    call: &str,
+    token: Option<&str>,
+) -> Result<Option<Answer>, String> {
+    let now = Instant::now();
+    match token {
+        None => Ok(Some(preview(
+            ctx,
+            prepared,
+            ctx.confirmations.issue(call, now),
+        ))),
+        Some(token) => ctx.confirmations.redeem(token, call, now).map(|()| None),
+    }
+}
+
 /// The preview of a write: what would be sent, and the token that sends it.
 fn preview(ctx: &Context<'_>, prepared: &Prepared, token: String) -> Answer {
     let body = match &prepared.body {
@@ -215,8 +233,11 @@ fn preview(ctx: &Context<'_>, prepared: &Prepared, token: String) -> Answer {
             },
             "confirm_token": token,
             "expires_in_seconds": ctx.confirmations.ttl().as_secs(),
-            "note": "Nothing was sent. Show this to the user; to send it, call call_operation again \
-                     with exactly the same arguments plus confirm_token (single use).",
+            "note": format!(
+                "Nothing was sent. Show this to the user; to send it, call {} again with \
+                 exactly the same arguments plus confirm_token (single use).",
+                ctx.tool
+            ),
         })
         .to_string(),
     )

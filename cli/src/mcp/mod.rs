@@ -6,7 +6,7 @@
 //! (`describe_operation`), [`call`] (`call_operation`: policy, paging, waiting), [`safety`]
 //! (what may be sent, confirmation tokens), [`arguments`] (JSON arguments to a checked
 //! request), [`cursor`] (continuation cursors), [`answer`] (bounded answers, images, files),
-//! [`curated`] (the task tools).
+//! [`curated`] (the task tools), [`lookml`] (LookML validation and CI runs).
 //!
 //! Protocol revisions: rmcp 3.11 answers `initialize` with the client's own revision when it
 //! knows it (2024-11-05, 2025-03-26, 2025-06-18, 2025-11-25) and serves 2026-07-28 clients,
@@ -18,6 +18,7 @@ pub mod call;
 pub mod curated;
 pub mod cursor;
 pub mod describe;
+pub mod lookml;
 pub mod safety;
 pub mod search;
 pub mod server;
@@ -64,7 +65,7 @@ pub fn command() -> Command {
             Arg::new("toolsets")
                 .long("toolsets")
                 .value_name("A,B")
-                .help("Toolsets to list: meta, query, content, or all (default meta,query,content)")
+                .help("Toolsets to list: meta, query, content, lookml, or all (default meta,query,content)")
                 .action(ArgAction::Set),
         )
         .arg(

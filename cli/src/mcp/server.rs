@@ -15,6 +15,7 @@ use super::answer::{Answer, Limits};
 use super::call::{call_operation, CallArgs, Context};
 use super::curated;
 use super::describe;
+use super::lookml;
 use super::safety::{Confirmations, Policy};
 use super::search::{self, Filter};
 use super::tools::{self, Effect};
@@ -129,6 +130,8 @@ impl LookerMcp {
                     .map_err(|e| format!("call_operation: {e}"))?;
                 call_operation(&ctx, args).await
             }
+            "lookml_validate" => lookml::validate(&ctx, &args).await,
+            "ci_run" => lookml::ci_run(&ctx, &args).await,
             other => curated::run(&ctx, other, args).await,
         }
     }

@@ -23,6 +23,11 @@ pub const TOOLSETS: &[(&str, bool, &str)] = &[
         true,
         "search dashboards and Looks, get a dashboard, run a Look or a dashboard, render",
     ),
+    (
+        "lookml",
+        false,
+        "lookml_validate (a branch or commit needs --allow-writes), ci_run (a write, confirmed)",
+    ),
 ];
 
 /// The default toolsets.
@@ -66,6 +71,10 @@ pub enum Effect {
     Read,
     /// May write, depending on its arguments (gated by the server's policy).
     Gated,
+    /// Reads, but may check out a branch in the user's dev workspace (restored afterwards).
+    Checkout,
+    /// Writes, not destructively (each call confirmed).
+    Write,
 }
 
 /// One tool's definition.
@@ -237,6 +246,39 @@ const DEFS: &[Def] = &[
         }), &["type", "id"]),
         effect: Effect::Read,
     },
+    Def {
+        toolset: "lookml",
+        name: "lookml_validate",
+        description: "Validate a LookML project: {project, status, findings [{severity, \
+            message, file, line, model, explore, field}], restored}. Production unless branch \
+            or commit is given; those are checked out in the API user's dev workspace (a commit \
+            on a temporary branch), which needs a server started with --allow-writes. The \
+            starting workspace and branch are put back and `restored` says whether that worked.",
+        schema: || object(json!({
+            "project": {"type": "string"},
+            "branch": {"type": "string", "description": "A dev branch to validate"},
+            "commit": {"type": "string", "description": "A commit SHA to validate"},
+        }), &["project"]),
+        effect: Effect::Checkout,
+    },
+    Def {
+        toolset: "lookml",
+        name: "ci_run",
+        description: "Start a Continuous Integration run of a suite and wait for it (wait: \
+            false returns at once): {run_id, status, validators, findings}. A write: needs a \
+            server started with --allow-writes; the first call returns a preview and a \
+            confirm_token, the run starts when called again with the same arguments plus \
+            confirm_token.",
+        schema: || object(json!({
+            "project": {"type": "string"},
+            "suite_id": {"type": "string"},
+            "branch": {"type": "string"},
+            "commit": {"type": "string"},
+            "wait": {"type": "boolean", "description": "Default true (up to 10 minutes)"},
+            "confirm_token": {"type": "string", "description": "From the preview"},
+        }), &["project", "suite_id"]),
+        effect: Effect::Write,
+    },
 ];
 
 fn query_schema() -> Value {
@@ -272,6 +314,16 @@ pub fn tool(def: &Def) -> Tool {
         Effect::Gated => ToolAnnotations::new()
             .read_only(false)
             .destructive(true)
+            .idempotent(false)
+            .open_world(false),
+        Effect::Checkout => ToolAnnotations::new()
+            .read_only(false)
+            .destructive(false)
+            .idempotent(true)
+            .open_world(false),
+        Effect::Write => ToolAnnotations::new()
+            .read_only(false)
+            .destructive(false)
             .idempotent(false)
             .open_world(false),
     };

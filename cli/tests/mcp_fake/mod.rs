@@ -195,6 +195,12 @@ pub type Session = RunningService<RoleClient, Client>;
 
 /// Spawns `looker mcp ARGS` against `fake` with a clean environment and connects a client.
 pub async fn connect(fake: &Fake, args: &[&str], version: ProtocolVersion) -> Session {
+    connect_url(&fake.base_url, args, version).await
+}
+
+/// Spawns `looker mcp` against the Looker at `base_url` (any fake that accepts the test's
+/// client id and secret) and initializes it.
+pub async fn connect_url(base_url: &str, args: &[&str], version: ProtocolVersion) -> Session {
     let scratch = std::env::temp_dir().join(format!("looker-mcp-test-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).unwrap();
     let secret = scratch.join("secret");
@@ -202,7 +208,7 @@ pub async fn connect(fake: &Fake, args: &[&str], version: ProtocolVersion) -> Se
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_looker"));
     cmd.arg("mcp")
         .args(args)
-        .args(["--base-url", &fake.base_url, "--client-id", CLIENT_ID])
+        .args(["--base-url", base_url, "--client-id", CLIENT_ID])
         .arg("--client-secret-file")
         .arg(&secret)
         .arg("--files-dir")
