@@ -82,3 +82,95 @@ async fn sql_tiles_need_allow_sql() {
         .all(|s| !s.path.contains("/sql_queries/")));
     session.cancel().await.unwrap();
 }
+
+/// The bytes of the small rendered image (a PNG signature and a few bytes).
+const SMALL_PNG: &[u8] = b"\x89PNG\r\n\x1a\nsmall-render";
+/// The size of the large rendered image, over the test's `--max-image-bytes 1000`.
+const BIG_PNG_LEN: usize = 5000;
+
+fn png(bytes: Vec<u8>) -> Option<Response> {
+    Some(
+        Response::builder()
+            .header("content-type", "image/png")
+            .body(bytes.into())
+            .unwrap(),
+    )
+}
+
+/// Query 11 renders to a small PNG (task rt-small), query 12 to a large one (task rt-big).
+fn render_routes(method: &str, path: &str, _query: &str, _body: &[u8]) -> Option<Response> {
+    match (method, path) {
+        ("POST", "/render_tasks/queries/11/png") => ok(r#"{"id":"rt-small","status":"enqueued"}"#),
+        ("POST", "/render_tasks/queries/12/png") => ok(r#"{"id":"rt-big","status":"enqueued"}"#),
+        ("GET", "/render_tasks/rt-small") => ok(r#"{"id":"rt-small","status":"success"}"#),
+        ("GET", "/render_tasks/rt-big") => ok(r#"{"id":"rt-big","status":"success"}"#),
+        ("GET", "/render_tasks/rt-small/results") => png(SMALL_PNG.to_vec()),
+        ("GET", "/render_tasks/rt-big/results") => png(vec![0x42; BIG_PNG_LEN]),
+        _ => None,
+    }
+}
+
+/// `render` waits for the task: an image under `--max-image-bytes` comes back as an image
+/// block, a larger one as a file path whose file holds the bytes; the waiter's poll carries the
+/// server's `looker-mcp/…` User-Agent.
+#[tokio::test]
+async fn render_returns_a_small_image_inline_and_a_large_one_as_a_file() {
+    use base64::Engine as _;
+    let fake = Fake::with(Some(render_routes));
+    let session = connect(
+        &fake,
+        &["--max-image-bytes", "1000"],
+        ProtocolVersion::V_2025_11_25,
+    )
+    .await;
+
+    let r = call(&session, "render", json!({"type": "query", "id": "11"})).await;
+    assert_ne!(r.is_error, Some(true), "{}", text(&r));
+    let images: Vec<_> = r.content.iter().filter_map(|c| c.as_image()).collect();
+    assert_eq!(images.len(), 1, "{r:?}");
+    assert_eq!(images[0].mime_type, "image/png");
+    let data = base64::engine::general_purpose::STANDARD
+        .decode(&images[0].data)
+        .unwrap();
+    assert_eq!(data, SMALL_PNG);
+
+    let r = call(&session, "render", json!({"type": "query", "id": "12"})).await;
+    assert_ne!(r.is_error, Some(true), "{}", text(&r));
+    assert!(
+        r.content.iter().all(|c| c.as_image().is_none()),
+        "an image block for {BIG_PNG_LEN} bytes: {}",
+        text(&r)
+    );
+    let out = json_of(&r);
+    assert_eq!(out["content_type"], "image/png", "{out}");
+    assert_eq!(out["bytes"], BIG_PNG_LEN, "{out}");
+    let file = std::path::PathBuf::from(out["file"].as_str().unwrap());
+    assert_eq!(
+        file.parent().and_then(|d| d.file_name()),
+        Some(std::ffi::OsStr::new("files")),
+        "under --files-dir: {out}"
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), vec![0x42; BIG_PNG_LEN]);
+    std::fs::remove_file(&file).unwrap();
+
+    let calls = fake.calls();
+    let create = calls
+        .iter()
+        .find(|s| s.path == "/api/4.0/render_tasks/queries/11/png")
+        .expect("the render task was created");
+    assert!(create.query.contains("width=1280"), "{}", create.query);
+    let poll = calls
+        .iter()
+        .find(|s| s.method == "GET" && s.path == "/api/4.0/render_tasks/rt-small")
+        .expect("the task was polled");
+    let ua = poll
+        .headers
+        .get("user-agent")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    assert!(
+        ua.starts_with("looker-mcp/") && ua.contains(" looker-sdk-rust/") && !ua.contains("(tool"),
+        "{ua}"
+    );
+    session.cancel().await.unwrap();
+}

@@ -288,7 +288,8 @@ fn ci_routes(
 }
 
 /// Which requests of `ci_run` name the tool in their User-Agent: its own (the POST and the
-/// final read of the run), not the SDK waiter's polls (the SDK has no client-wide User-Agent).
+/// final read of the run); the SDK waiter's polls and the login carry the server's client-wide
+/// `looker-mcp/<version> looker-sdk-rust/<version>` (no tool: the waiter sends no per-call header).
 #[tokio::test]
 async fn ci_run_names_itself_in_its_own_requests_user_agent() {
     let fake = mcp_fake::Fake::with(Some(ci_routes));
@@ -331,10 +332,26 @@ async fn ci_run_names_itself_in_its_own_requests_user_agent() {
     let (post, poll, read) = (&seen[0], &seen[1], seen.last().unwrap());
     assert!(post.0.starts_with("POST") && tool_ua(&post.1), "{seen:#?}");
     assert!(read.0.starts_with("GET") && tool_ua(&read.1), "{seen:#?}");
-    assert!(
-        poll.0.starts_with("GET") && poll.1.starts_with("looker-sdk-rust/"),
-        "{seen:#?}"
-    );
+    let client_ua = |ua: &str| {
+        ua.starts_with("looker-mcp/") && ua.contains(" looker-sdk-rust/") && !ua.contains("(tool")
+    };
+    assert!(poll.0.starts_with("GET") && client_ua(&poll.1), "{seen:#?}");
     assert!(seen.iter().all(|s| s.2 == "looker-mcp"), "{seen:#?}");
+    let logins: Vec<String> = fake
+        .seen()
+        .into_iter()
+        .filter(|s| s.path.ends_with("/login"))
+        .map(|s| {
+            s.headers
+                .get("user-agent")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned()
+        })
+        .collect();
+    assert!(
+        !logins.is_empty() && logins.iter().all(|ua| client_ua(ua)),
+        "{logins:?}"
+    );
     session.cancel().await.unwrap();
 }

@@ -352,7 +352,7 @@ pub(crate) fn build_client(s: &Settings) -> Result<reqwest::Client> {
         })?,
     );
     let mut b = reqwest::Client::builder()
-        .user_agent(USER_AGENT)
+        .user_agent(s.user_agent())
         .default_headers(headers)
         .connect_timeout(std::time::Duration::from_secs(30))
         .pool_idle_timeout(std::time::Duration::from_secs(60));

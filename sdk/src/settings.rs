@@ -85,6 +85,8 @@ pub struct Settings {
     pub(crate) ca_cert_pem: Option<Vec<u8>>,
     pub(crate) proxy: Option<Secret>,
     pub(crate) app_id: String,
+    /// Replaces the default `User-Agent` of every request ([`LookerSdkBuilder::user_agent`]).
+    pub(crate) user_agent: Option<String>,
     pub(crate) retry: RetryPolicy,
     /// The web host for browser login (`/auth`); may differ from `base_url`.
     pub(crate) looker_url: Option<reqwest::Url>,
@@ -133,6 +135,7 @@ impl fmt::Debug for Settings {
             .field("ca_cert", &self.ca_cert_pem.is_some())
             .field("proxy", &self.proxy.as_ref().map(|_| "***"))
             .field("app_id", &self.app_id)
+            .field("user_agent", &self.user_agent)
             .field("retry", &self.retry)
             .field("looker_url", &self.looker_url.as_ref().map(|u| u.as_str()))
             .field("redirect_uri", &self.redirect_uri.as_ref().map(|r| &r.text))
@@ -160,6 +163,11 @@ impl Settings {
     /// Value of the `x-looker-appid` header.
     pub fn app_id(&self) -> &str {
         &self.app_id
+    }
+    /// The `User-Agent` of every request: the one set with
+    /// [`LookerSdkBuilder::user_agent`], or else [`USER_AGENT`](crate::USER_AGENT).
+    pub fn user_agent(&self) -> &str {
+        self.user_agent.as_deref().unwrap_or(crate::USER_AGENT)
     }
     /// The Looker web URL for browser login (`looker_url`), if set.
     pub fn looker_url(&self) -> Option<&str> {
@@ -219,6 +227,7 @@ pub struct LookerSdkBuilder {
     ini_section: Option<String>,
     ignore_env: bool,
     ignore_ini: bool,
+    user_agent: Option<String>,
     http_client: Option<reqwest::Client>,
     #[cfg(feature = "oauth")]
     oauth_tokens: Option<crate::credentials::OAuthTokens>,
@@ -321,6 +330,14 @@ impl LookerSdkBuilder {
     /// Value of the `x-looker-appid` header (default `looker-sdk-rust`).
     pub fn app_id(mut self, app_id: impl Into<String>) -> Self {
         self.code.insert("app_id", app_id.into());
+        self
+    }
+    /// `User-Agent` of every request of this client, logins and the waiters' polls included
+    /// (default [`USER_AGENT`](crate::USER_AGENT), `looker-sdk-rust/<version>`). A per-call
+    /// `.header("User-Agent", …)` still wins. Not applied to a client given with
+    /// [`http_client`](Self::http_client), which keeps its own.
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
         self
     }
     /// Retry policy (default: [`RetryPolicy::default`]).
@@ -718,6 +735,15 @@ pub(crate) fn resolve(
             "contains characters not allowed in an HTTP header",
         ));
     }
+    if let Some(ua) = &builder.user_agent {
+        if reqwest::header::HeaderValue::from_str(ua).is_err() {
+            return Err(Error::config(
+                "user_agent",
+                SettingSource::Code,
+                "contains characters not allowed in an HTTP header",
+            ));
+        }
+    }
     let _ = SECRET_KEYS;
     Ok(Settings {
         base_url,
@@ -729,6 +755,7 @@ pub(crate) fn resolve(
         ca_cert_pem,
         proxy,
         app_id,
+        user_agent: builder.user_agent.clone(),
         retry: builder.retry.clone().unwrap_or_default(),
         looker_url,
         redirect_uri,

@@ -542,3 +542,53 @@ async fn sent_requests_are_retried_only_when_idempotent() {
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
     assert_eq!(count.load(Ordering::SeqCst), 1 + 4, "GET is retried");
 }
+
+/// `LookerSdkBuilder::user_agent` replaces the default User-Agent on every request, the login
+/// included; a per-call header still wins; without it the default `looker-sdk-rust/…` is sent.
+#[tokio::test]
+async fn client_wide_user_agent_reaches_logins_and_calls() {
+    let fake = Fake::default();
+    let base = fake.start(echo_auth()).await;
+    let sdk = builder(&base)
+        .user_agent("my-tool/9.9 looker-sdk-rust")
+        .build()
+        .unwrap();
+    sdk.get_json::<Value>("/user").await.unwrap();
+    sdk.request(Method::GET, "/session")
+        .header("User-Agent", "per-call/1")
+        .json_into::<Value>()
+        .await
+        .unwrap();
+    let seen = fake.seen();
+    let ua = |uri: &str| {
+        seen.iter()
+            .find(|s| s.uri == uri)
+            .unwrap_or_else(|| panic!("no request to {uri}: {seen:#?}"))
+            .header("user-agent")
+    };
+    assert_eq!(
+        ua("/api/4.0/login").as_deref(),
+        Some("my-tool/9.9 looker-sdk-rust")
+    );
+    assert_eq!(
+        ua("/api/4.0/user").as_deref(),
+        Some("my-tool/9.9 looker-sdk-rust")
+    );
+    assert_eq!(ua("/api/4.0/session").as_deref(), Some("per-call/1"));
+
+    let fake = Fake::default();
+    let base = fake.start(echo_auth()).await;
+    builder(&base)
+        .build()
+        .unwrap()
+        .get_json::<Value>("/user")
+        .await
+        .unwrap();
+    for s in fake.seen() {
+        let ua = s.header("user-agent").unwrap_or_default();
+        assert!(ua.starts_with("looker-sdk-rust/"), "{} sent {ua}", s.uri);
+    }
+
+    let err = builder(&base).user_agent("bad\nua").build().unwrap_err();
+    assert!(err.to_string().contains("user_agent"), "{err}");
+}

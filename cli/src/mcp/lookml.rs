@@ -206,7 +206,7 @@ pub async fn ci_run(ctx: &Context<'_>, args: &Map<String, Value>) -> Result<Answ
         Err(e) => return Err(CliError::from(e).to_string()),
     };
     // The run as Looker sends it (unknown keys kept), read with the tool's own headers (the
-    // waiter's polls carry the SDK's User-Agent: the SDK has no client-wide one to set).
+    // waiter's polls carry the client-wide `looker-mcp/…` User-Agent, without the tool).
     let path = looker_sdk::call::path(
         &["/projects/", "/continuous_integration/runs/", ""],
         &[&project, &id],

@@ -130,14 +130,28 @@ pub fn options(sub: &ArgMatches) -> Result<Options, CliError> {
     })
 }
 
+/// The User-Agent of the server's client: requests no tool names (logins, the waiters' polls,
+/// the dev-mode guard's requests) still say they come from `looker mcp`.
+fn client_user_agent() -> String {
+    format!(
+        "looker-mcp/{} {}",
+        env!("CARGO_PKG_VERSION"),
+        looker_sdk::USER_AGENT
+    )
+}
+
 /// `looker mcp`: serves on the run's stdin/stdout until the client closes them.
 pub async fn serve(sub: &ArgMatches, g: &Globals, io: &mut Io) -> Result<(), CliError> {
     let mut options = options(sub)?;
     options.headers = crate::api::headers(g)?;
     let env = |name: &str| std::env::var(name).ok();
-    // `x-looker-appid: looker-mcp` on every request, the waiters' polls included; the tools'
-    // own requests also name the tool in their User-Agent.
-    let sdk = config::builder(g, &env)?.app_id("looker-mcp").build()?;
+    // `x-looker-appid: looker-mcp` and `User-Agent: looker-mcp/<version> looker-sdk-rust/<version>`
+    // on every request, logins and the waiters' polls included; the tools' own requests also
+    // name the tool in their User-Agent.
+    let sdk = config::builder(g, &env)?
+        .app_id("looker-mcp")
+        .user_agent(client_user_agent())
+        .build()?;
     let sdk = match &g.su {
         Some(user) => sdk.sudo(user).await?,
         None => sdk,
