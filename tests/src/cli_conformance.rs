@@ -197,6 +197,19 @@ pub fn judge(
             }
         }
     }
+    judge_exchanges(case, base, op, exchanges, problems)
+}
+
+/// The part of judging a case that does not depend on the client (the CLI or `looker mcp`):
+/// adds to `problems` what the exchanges tagged with the case show (none, an `Error` violation,
+/// none with the operation's method and path) and makes the outcome.
+pub fn judge_exchanges(
+    case: &CliCase,
+    base: &str,
+    op: Option<&table::Operation>,
+    exchanges: &[Exchange],
+    mut problems: Vec<String>,
+) -> Outcome {
     if exchanges.is_empty() {
         problems.push("no request reached the server".into());
     }

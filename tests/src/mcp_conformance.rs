@@ -16,7 +16,7 @@
 //! 3. every request tagged with the case was answered 2xx with no `Error` violation, and one of
 //!    them used the operation's method and path.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use futures_util::StreamExt as _;
 use looker_cli::table::{self, Body, Operation, Response, Type};
@@ -24,7 +24,7 @@ use rmcp::model::{CallToolRequestParams, CallToolResult, ContentBlock};
 use rmcp::ServiceExt as _;
 use serde_json::{Map, Value};
 
-use crate::cli_conformance::{check_coverage, CliCase, CliSettings};
+use crate::cli_conformance::{check_coverage, judge_exchanges, CliCase, CliSettings};
 use crate::conformance::{path_matches, Outcome, Report, SpecOperation, CASE_TIMEOUT};
 use crate::proxy::{Exchange, RecordingProxy, CASE_HEADER};
 
@@ -251,37 +251,7 @@ pub fn judge(
             }
         }
     }
-    if exchanges.is_empty() {
-        problems.push("no request reached the server".into());
-    }
-    for exchange in exchanges {
-        problems.extend(exchange.problems());
-    }
-    if let Some(op) = op {
-        let hit = exchanges.iter().any(|x| {
-            x.method.eq_ignore_ascii_case(op.method.as_str())
-                && path_matches(base, op.path, x.path())
-        });
-        if !exchanges.is_empty() && !hit {
-            let seen: Vec<String> = exchanges
-                .iter()
-                .map(|x| format!("{} {}", x.method, x.path()))
-                .collect();
-            problems.push(format!(
-                "no {} {base}{} request; saw {}",
-                op.method.as_str(),
-                op.path,
-                seen.join(", ")
-            ));
-        }
-    }
-    Outcome {
-        operation: case.operation.to_string(),
-        tag: op.map_or("", |o| o.tag).to_string(),
-        problems,
-        statuses: exchanges.iter().map(|x| x.status).collect(),
-        elapsed: Duration::ZERO,
-    }
+    judge_exchanges(case, base, op, exchanges, problems)
 }
 
 /// Runs every case (at most `concurrency` at once) through `call_operation` against `proxy`.
