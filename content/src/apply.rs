@@ -11,7 +11,7 @@ use crate::canonical::{
 };
 use crate::error::Error;
 use crate::map::{Entry, IdMap};
-use crate::plan::{find_look, plan, Action, Plan, PlanOptions};
+use crate::plan::{find_look, plan, Action, Plan, PlanOptions, PlannedObject};
 use crate::target::{delete, get, seg, write, Instance};
 use crate::tree::{folder_path, Kind, Object, Tree};
 
@@ -63,6 +63,44 @@ pub struct ObjectResult {
 }
 
 impl ObjectResult {
+    /// The result of `planned` before anything is done (status `ok`).
+    fn of(planned: &PlannedObject) -> Self {
+        ObjectResult {
+            kind: planned.kind,
+            key: planned.key.clone(),
+            origin_id: planned.origin_id.clone(),
+            target_id: planned.target_id.clone(),
+            action: planned.action.as_str().to_owned(),
+            status: "ok".into(),
+            message: None,
+            http_status: None,
+        }
+    }
+
+    /// Marks the object as not applied, and says why, when the plan has findings (`blocked`
+    /// for the object with the finding, `skipped` for the others) or an earlier object failed
+    /// (`skipped`); `true` when it did.
+    fn held_back(&mut self, planned: &PlannedObject, findings: bool, failed: bool) -> bool {
+        if findings {
+            self.status = match planned.action {
+                Action::Conflict(_) | Action::Blocked(_) => "blocked".into(),
+                _ => "skipped".into(),
+            };
+            self.message = Some("not applied: the plan has conflicts or blocked objects".into());
+        } else if failed {
+            self.status = "skipped".into();
+            self.message = Some("not applied: an earlier object failed".into());
+        }
+        findings || failed
+    }
+
+    /// Records a failed write.
+    fn failed(&mut self, error: &Error) {
+        self.status = "failed".into();
+        self.http_status = error.status();
+        self.message = Some(error.to_string());
+    }
+
     /// One JSON line of `--report`.
     pub fn to_json(&self) -> Value {
         json!({"kind": self.kind.as_str(), "key": self.key, "source_id": self.origin_id,
@@ -105,25 +143,9 @@ pub async fn apply(
     let mut target = Instance::open(sdk).await?;
     target.base = plan.root_id.clone();
     for (planned, object) in plan.objects.iter().zip(&tree.objects) {
-        let mut result = ObjectResult {
-            kind: planned.kind,
-            key: planned.key.clone(),
-            origin_id: planned.origin_id.clone(),
-            target_id: planned.target_id.clone(),
-            action: planned.action.as_str().to_owned(),
-            status: "ok".into(),
-            message: None,
-            http_status: None,
-        };
-        if findings {
-            result.status = match planned.action {
-                Action::Conflict(_) | Action::Blocked(_) => "blocked".into(),
-                _ => "skipped".into(),
-            };
-            result.message = Some("not applied: the plan has conflicts or blocked objects".into());
-        } else if failed {
-            result.status = "skipped".into();
-            result.message = Some("not applied: an earlier object failed".into());
+        let mut result = ObjectResult::of(planned);
+        if result.held_back(planned, findings, failed) {
+            // Not applied; the result says why.
         } else if planned.action == Action::Unchanged {
             result.status = "unchanged".into();
             if let Some(id) = &planned.target_id {
@@ -158,39 +180,19 @@ pub async fn apply(
                 Ok(id) => result.target_id = Some(id),
                 Err(e) => {
                     failed = true;
-                    result.status = "failed".into();
-                    result.http_status = e.status();
-                    result.message = Some(e.to_string());
+                    result.failed(&e);
                 }
             }
         }
         results.push(result);
     }
     for planned in &plan.deletions {
-        let mut result = ObjectResult {
-            kind: planned.kind,
-            key: planned.key.clone(),
-            origin_id: planned.origin_id.clone(),
-            target_id: planned.target_id.clone(),
-            action: planned.action.as_str().to_owned(),
-            status: "ok".into(),
-            message: None,
-            http_status: None,
-        };
-        if findings {
-            result.status = match planned.action {
-                Action::Conflict(_) => "blocked".into(),
-                _ => "skipped".into(),
-            };
-            result.message = Some("not applied: the plan has conflicts or blocked objects".into());
-        } else if failed {
-            result.status = "skipped".into();
-            result.message = Some("not applied: an earlier object failed".into());
+        let mut result = ObjectResult::of(planned);
+        if result.held_back(planned, findings, failed) {
+            // Not applied; the result says why.
         } else if let Err(e) = trash(sdk, tree, map, planned).await {
             failed = true;
-            result.status = "failed".into();
-            result.http_status = e.status();
-            result.message = Some(e.to_string());
+            result.failed(&e);
         }
         results.push(result);
     }
