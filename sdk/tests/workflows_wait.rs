@@ -624,11 +624,12 @@ async fn the_deadline_also_covers_the_creating_call() {
     );
 }
 
-#[tokio::test]
-async fn cancel_cuts_a_poll_stuck_in_retry_after_and_kills_the_query() {
-    let fake = Fake::default();
-    let base = fake.start(throttled_query_server(kill_ok)).await;
-    let sdk = patient(&base);
+/// Waits for query task `t1` and cancels the wait 0.3 s in; the result and the time the wait
+/// took. Panics when the wait outlives `limit`.
+async fn cancelled_after_300_ms(
+    sdk: &looker_sdk::LookerSdk,
+    limit: Duration,
+) -> (looker_sdk::Result<looker_sdk::ResponseBody>, Duration) {
     let wait = sdk.wait_query_task("t1").policy(fast());
     let canceller = wait.canceller();
     let started = Instant::now();
@@ -636,12 +637,19 @@ async fn cancel_cuts_a_poll_stuck_in_retry_after_and_kills_the_query() {
         tokio::time::sleep(Duration::from_millis(300)).await;
         canceller.cancel();
     };
-    let (result, ()) = tokio::time::timeout(Duration::from_secs(5), async {
-        tokio::join!(wait.into_future(), cancel)
-    })
-    .await
-    .expect("the wait was still running 5 s after cancel()");
-    let elapsed = started.elapsed();
+    let (result, ()) =
+        tokio::time::timeout(limit, async { tokio::join!(wait.into_future(), cancel) })
+            .await
+            .unwrap_or_else(|_| panic!("the cancelled wait was still running after {limit:?}"));
+    (result, started.elapsed())
+}
+
+#[tokio::test]
+async fn cancel_cuts_a_poll_stuck_in_retry_after_and_kills_the_query() {
+    let fake = Fake::default();
+    let base = fake.start(throttled_query_server(kill_ok)).await;
+    let sdk = patient(&base);
+    let (result, elapsed) = cancelled_after_300_ms(&sdk, Duration::from_secs(5)).await;
     match result {
         Err(Error::Task {
             status, message, ..
@@ -660,19 +668,7 @@ async fn a_hanging_kill_still_ends_the_cancelled_wait() {
     let fake = Fake::default();
     let base = fake.start(throttled_query_server(kill_hangs)).await;
     let sdk = patient(&base);
-    let wait = sdk.wait_query_task("t1").policy(fast());
-    let canceller = wait.canceller();
-    let started = Instant::now();
-    let cancel = async {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        canceller.cancel();
-    };
-    let (result, ()) = tokio::time::timeout(Duration::from_secs(8), async {
-        tokio::join!(wait.into_future(), cancel)
-    })
-    .await
-    .expect("a hanging kill_query held the cancelled wait for 8 s");
-    let elapsed = started.elapsed();
+    let (result, elapsed) = cancelled_after_300_ms(&sdk, Duration::from_secs(8)).await;
     match result {
         Err(Error::Task {
             status, message, ..
