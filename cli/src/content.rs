@@ -8,7 +8,9 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
-use looker_content::{apply, export, plan, ApplyOptions, IdMap, PlanOptions, Selection, Tree};
+use looker_content::{
+    apply, export, plan, ApplyOptions, IdMap, Include, PlanOptions, Selection, Tree,
+};
 
 use crate::args::Globals;
 use crate::config;
@@ -48,7 +50,10 @@ pub fn command() -> Command {
                 .arg(Arg::new("folder").long("folder").value_name("ID|PATH").action(ArgAction::Append).help("A folder and everything below it"))
                 .arg(Arg::new("dashboard").long("dashboard").value_name("ID").action(ArgAction::Append).help("A dashboard"))
                 .arg(Arg::new("look").long("look").value_name("ID").action(ArgAction::Append).help("A Look"))
-                .arg(Arg::new("all").long("all").action(ArgAction::SetTrue).help("Everything under the Shared folder")),
+                .arg(Arg::new("board").long("board").value_name("ID").action(ArgAction::Append).help("A board (needs --include boards)"))
+                .arg(Arg::new("all").long("all").action(ArgAction::SetTrue).help("Everything under the Shared folder"))
+                .arg(Arg::new("include").long("include").value_name("PARTS")
+                    .help("Also export these parts, comma-separated: alerts, schedules, access, boards, or all (schedules send mail and access is instance policy, so moving them is a decision)")),
         )
         .subcommand(
             Command::new("plan")
@@ -130,15 +135,27 @@ pub async fn run(m: &ArgMatches, globals: &Globals, io: &mut Io) -> Result<(), C
             folders: strings(sub, "folder"),
             dashboards: strings(sub, "dashboard"),
             looks: strings(sub, "look"),
+            boards: strings(sub, "board"),
             all: sub.get_flag("all"),
+            include: match sub.get_one::<String>("include") {
+                Some(list) => Include::parse(list)
+                    .map_err(|e| CliError::usage(format!("looker content export: {e}")))?,
+                None => Include::default(),
+            },
         };
         if !selection.all
             && selection.folders.is_empty()
             && selection.dashboards.is_empty()
             && selection.looks.is_empty()
+            && selection.boards.is_empty()
         {
             return Err(CliError::usage(
-                "looker content export: give --all, --folder, --dashboard or --look",
+                "looker content export: give --all, --folder, --dashboard, --look or --board",
+            ));
+        }
+        if !selection.boards.is_empty() && !selection.include.boards {
+            return Err(CliError::usage(
+                "looker content export: --board needs --include boards",
             ));
         }
         let tree = export(&sdk, &selection).await.map_err(failed)?;

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use crate::canonical::id_of;
 use crate::error::Error;
+use crate::include::Include;
 use crate::target::{get, seg, Instance};
 use crate::tree::{Kind, Object, Tree};
 
@@ -20,8 +21,12 @@ pub struct Selection {
     pub dashboards: Vec<String>,
     /// Looks by id.
     pub looks: Vec<String>,
+    /// Boards by id (with [`Include::boards`] every board is exported).
+    pub boards: Vec<String>,
     /// Everything under the Shared folder.
     pub all: bool,
+    /// The optional parts to export too (alerts, schedules, folder access, boards).
+    pub include: Include,
 }
 
 /// Reads the selected content from `sdk`'s instance into a [`Tree`].
@@ -122,6 +127,7 @@ pub async fn export(sdk: &LookerSdk, selection: &Selection) -> Result<Tree, Erro
     }
     let mut tree = Tree {
         source_host: sdk.settings().base_url().to_owned(),
+        include: selection.include,
         objects,
     };
     tree.sort();

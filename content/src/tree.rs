@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 
 use crate::canonical;
 use crate::error::Error;
+use crate::include::Include;
 use crate::names::encode_name;
 
 /// The manifest's file name inside the tree.
@@ -115,6 +116,8 @@ pub struct Manifest {
     pub source_host: String,
     /// Per file (path relative to the tree, `/`-separated): kind, origin id and sha256.
     pub files: BTreeMap<String, (Kind, String, String)>,
+    /// The optional parts the export included (absent in the manifest: none).
+    pub include: Include,
 }
 
 /// A content tree in memory.
@@ -122,6 +125,9 @@ pub struct Manifest {
 pub struct Tree {
     /// The host it was exported from.
     pub source_host: String,
+    /// The optional parts it carries (alerts, schedules, access, boards): plan and apply
+    /// manage exactly these on the target.
+    pub include: Include,
     /// The objects, folders first (parents before children), then Looks, then dashboards.
     pub objects: Vec<Object>,
 }
@@ -187,6 +193,7 @@ impl Tree {
             "tool": crate::TOOL_VERSION,
             "spec_version": crate::SPEC_VERSION,
             "source_host": self.source_host,
+            "include": self.include.names(),
             "counts": counts,
             "files": entries,
         });
@@ -307,6 +314,7 @@ impl Tree {
         }
         let mut tree = Tree {
             source_host: manifest.source_host,
+            include: manifest.include,
             objects,
         };
         tree.sort();
@@ -345,9 +353,21 @@ pub(crate) fn read_manifest(dir: &Path) -> Result<Manifest, Error> {
         };
         files.insert(p.to_owned(), (kind, id.to_owned(), sha.to_owned()));
     }
+    let include = match &value["include"] {
+        Value::Null => Include::default(),
+        Value::Array(names) => Include::from_names(names.iter().map(|n| n.as_str().unwrap_or("")))
+            .map_err(|e| Error::format(path.display().to_string(), e))?,
+        _ => {
+            return Err(Error::format(
+                path.display().to_string(),
+                "`include` is not a list of names",
+            ))
+        }
+    };
     Ok(Manifest {
         source_host: value["source_host"].as_str().unwrap_or_default().to_owned(),
         files,
+        include,
     })
 }
 
