@@ -21,6 +21,7 @@ mod apply;
 mod canonical;
 mod error;
 mod export;
+pub mod gzr;
 mod include;
 mod map;
 pub mod mapping;

@@ -39,7 +39,14 @@ use crate::target::{get, user_by_email};
 use crate::tree::{Kind, Object, Tree};
 
 /// The tables a mapping file may have.
-const TABLES: [&str; 6] = ["users", "groups", "models", "folders", "hosts", "integrations"];
+const TABLES: [&str; 6] = [
+    "users",
+    "groups",
+    "models",
+    "folders",
+    "hosts",
+    "integrations",
+];
 
 /// Whose content keeps its owner.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -123,7 +130,10 @@ impl Mapping {
             })?;
             for (from, to) in table {
                 let to = to.as_str().ok_or_else(|| {
-                    bad(format!("`{key}.{from}` must be a string, not {}", to.type_str()))
+                    bad(format!(
+                        "`{key}.{from}` must be a string, not {}",
+                        to.type_str()
+                    ))
                 })?;
                 if from.is_empty() || to.is_empty() {
                     return Err(bad(format!("`{key}.{from}`: empty names are not mapped")));
@@ -460,10 +470,13 @@ pub(crate) async fn prepare(
             if let Some(email) = o.body["owner"]["email"].as_str() {
                 if let Ok(owner) = owners.owner(email) {
                     if let Some(missing) = &owner.replaced {
-                        notes.entry((o.kind, o.origin_id.clone())).or_default().push(format!(
-                            "owner {missing} is not on the target: owned by the API user {}",
-                            owner.email
-                        ));
+                        notes
+                            .entry((o.kind, o.origin_id.clone()))
+                            .or_default()
+                            .push(format!(
+                                "owner {missing} is not on the target: owned by the API user {}",
+                                owner.email
+                            ));
                         replaced.insert((o.kind, o.origin_id.clone()), owner.email);
                     }
                 }
@@ -575,7 +588,8 @@ mod tests {
             err("[modles]\na = \"b\"\n"),
             "map.toml: unknown key `modles` (the mapping has users, groups, models, folders, hosts, integrations)"
         );
-        assert!(err("[secrets]\nx = \"y\"\n").starts_with("map.toml: `secrets`: secrets are never read from a file"));
+        assert!(err("[secrets]\nx = \"y\"\n")
+            .starts_with("map.toml: `secrets`: secrets are never read from a file"));
         assert_eq!(
             err("[models]\na = 1\n"),
             "map.toml: `models.a` must be a string, not integer"
