@@ -299,23 +299,21 @@ impl Mapping {
         if let Some(q) = body.get_mut("query") {
             self.map_model_member(q);
         }
-        for filter in body["filters"].as_array_mut().into_iter().flatten() {
+        for filter in list_mut(body, "filters") {
             self.map_model_member(filter);
         }
         for tile in tiles_mut(body) {
             if let Some(q) = tile.get_mut("query") {
                 self.map_model_member(q);
             }
-            for source in tile["merge_result"]["source_queries"]
-                .as_array_mut()
-                .into_iter()
-                .flatten()
-            {
-                if let Some(q) = source.get_mut("query") {
-                    self.map_model_member(q);
+            if let Some(merge) = tile.get_mut("merge_result") {
+                for source in list_mut(merge, "source_queries") {
+                    if let Some(q) = source.get_mut("query") {
+                        self.map_model_member(q);
+                    }
                 }
             }
-            for f in tile["listen"].as_array_mut().into_iter().flatten() {
+            for f in list_mut(tile, "listen") {
                 self.map_model_member(f);
             }
         }
@@ -494,7 +492,14 @@ pub(crate) async fn prepare(
 
 /// The tiles of a dashboard body, mutable.
 fn tiles_mut(body: &mut Value) -> impl Iterator<Item = &mut Value> {
-    body.get_mut("tiles")
+    list_mut(body, "tiles")
+}
+
+/// The items of the list `object[key]`, mutable (none when absent: indexing with `[]` would
+/// add the member).
+fn list_mut<'v>(object: &'v mut Value, key: &str) -> impl Iterator<Item = &'v mut Value> {
+    object
+        .get_mut(key)
         .and_then(Value::as_array_mut)
         .into_iter()
         .flatten()
