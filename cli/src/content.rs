@@ -129,15 +129,15 @@ fn plan_options(m: &ArgMatches, command: &str, adopt: bool) -> Result<PlanOption
         .get_one::<String>("owner")
         .and_then(|p| OwnerPolicy::parse(p))
         .unwrap_or_default();
-    let mut options = PlanOptions::default();
-    options.target_root = m
-        .get_one::<String>("target-root")
-        .map(|p| folder_arg(p))
-        .unwrap_or_default();
-    options.adopt = adopt;
-    options.prune = m.get_flag("prune");
-    options.mapping = mapping;
-    Ok(options)
+    Ok(PlanOptions {
+        target_root: m
+            .get_one::<String>("target-root")
+            .map(|p| folder_arg(p))
+            .unwrap_or_default(),
+        adopt,
+        prune: m.get_flag("prune"),
+        mapping,
+    })
 }
 
 /// `looker content import-gzr FILE… --dir DIR --folder PATH`: reads gzr files into the tree in
