@@ -13,6 +13,10 @@
 //!   [`PlanOptions::prune`] asks for it; then the mapped Looks and dashboards that left the
 //!   tree go to the target's trash.
 //!
+//! - [`mapping`]: what differs between the instances (users, groups, models, folders, hosts,
+//!   integrations; [`PlanOptions::mapping`]) and the owner policy, applied to the tree before
+//!   planning. [`gzr`] reads gzr's `dashboard cat` / `look cat` JSON into tree objects.
+//!
 //! Layers: this crate uses only `LookerSdk::request` with JSON values, so it works with any
 //! feature set of `looker-sdk`.
 #![warn(missing_docs)]
