@@ -70,6 +70,16 @@ async fn models_are_mapped_on_the_target_and_an_unmapped_missing_model_blocks() 
     assert!(report.plan.has_findings(), "{}", report.plan.to_text());
     assert_eq!(b.writes(), 0);
 
+    // A model mapped to one the target lacks blocks too.
+    let mut nowhere = Mapping::default();
+    nowhere.models.insert("thelook".into(), "nowhere".into());
+    let report = apply(b.sdk(), &tree, &mut map, &with(&nowhere))
+        .await
+        .unwrap();
+    let text = report.plan.to_text();
+    assert!(text.contains("missing explore nowhere::orders"), "{text}");
+    assert_eq!(b.writes(), 0);
+
     let mut mapping = Mapping::default();
     mapping.models.insert("thelook".into(), "prod_look".into());
     let report = apply(b.sdk(), &tree, &mut map, &with(&mapping))
