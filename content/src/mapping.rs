@@ -405,6 +405,8 @@ impl fmt::Display for Missing {
     }
 }
 
+impl std::error::Error for Missing {}
+
 impl Owners {
     /// The target owner of content owned by `source_email` on the source: the mapped email's
     /// user when it exists on the target; else, under `--owner me`, the API user (with
