@@ -1,4 +1,4 @@
-//! `looker content export|plan|apply|diff`: content as code with the `looker-content` crate.
+//! `looker content export|plan|apply|diff|import-gzr`: content as code with the `looker-content` crate.
 //!
 //! The source and target are profiles like any other command (`--profile dev` for export,
 //! `--profile prod` for plan and apply). Exit codes: 0 when everything is applicable (plan) or
@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use looker_content::{
-    apply, export, plan, ApplyOptions, IdMap, Include, PlanOptions, Selection, Tree,
+    apply, export, plan, ApplyOptions, IdMap, Include, Mapping, OwnerPolicy, PlanOptions,
+    Selection, Tree,
 };
 
 use crate::args::Globals;
@@ -25,7 +26,7 @@ fn dir_arg() -> Arg {
         .help("The content tree")
 }
 
-fn target_args() -> [Arg; 4] {
+fn target_args() -> [Arg; 6] {
     [
         Arg::new("map").long("map").value_name("FILE")
             .help("The id map (and resume journal); default DIR/.looker-content/map-<target host>.json"),
@@ -35,6 +36,10 @@ fn target_args() -> [Arg; 4] {
             .help("Take over objects found by natural key (slug, folder name, Look title) that the map does not know"),
         Arg::new("prune").long("prune").action(ArgAction::SetTrue)
             .help("Also move to the trash the Looks and dashboards the map says came from the tree but that are no longer in it, and delete the tiles that left a dashboard's file"),
+        Arg::new("mapping").long("mapping").value_name("FILE")
+            .help("A TOML file mapping what differs on the target: [users], [groups], [models], [folders], [hosts], [integrations] (see docs/content.md)"),
+        Arg::new("owner").long("owner").value_name("POLICY").value_parser(["keep", "me"]).default_value("keep")
+            .help("keep: an owner missing on the target blocks the object; me: the API user owns it (reported per object)"),
     ]
 }
 
@@ -72,6 +77,16 @@ pub fn command() -> Command {
                 .arg(Arg::new("report").long("report").value_name("FILE.jsonl").help("Per-object results as JSON lines")),
         )
         .subcommand(
+            Command::new("import-gzr")
+                .about("Turn gzr `dashboard cat` / `look cat` JSON files into a content tree (no instance is contacted)")
+                .arg(dir_arg())
+                .arg(Arg::new("files").value_name("FILE").required(true).num_args(1..).help("gzr JSON files"))
+                .arg(Arg::new("folder").long("folder").value_name("PATH").required(true)
+                    .help("The folder path (below Shared) the dashboards and Looks go into, e.g. Sales/EMEA"))
+                .arg(Arg::new("source-host").long("source-host").value_name("HOST").default_value("gzr")
+                    .help("The source recorded in a new tree's manifest (the id map is keyed by it)")),
+        )
+        .subcommand(
             Command::new("diff")
                 .about("The objects whose target state differs from the tree, with the differing fields")
                 .arg(dir_arg())
@@ -90,27 +105,83 @@ fn map_path(m: &ArgMatches, dir: &Path, host: &str) -> PathBuf {
         .map_or_else(|| IdMap::default_path(dir, host), PathBuf::from)
 }
 
-fn plan_options(m: &ArgMatches, adopt: bool) -> PlanOptions {
-    PlanOptions {
+/// A folder path argument: names separated by `/`, a leading `Shared` dropped.
+fn folder_arg(text: &str) -> Vec<String> {
+    let p: Vec<String> = text
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if p.first().map(String::as_str) == Some("Shared") {
+        p[1..].to_vec()
+    } else {
+        p
+    }
+}
+
+fn plan_options(m: &ArgMatches, command: &str, adopt: bool) -> Result<PlanOptions, CliError> {
+    let mut mapping = match m.get_one::<String>("mapping") {
+        Some(file) => Mapping::read(Path::new(file))
+            .map_err(|e| CliError::usage(format!("looker content {command}: {e}")))?,
+        None => Mapping::default(),
+    };
+    mapping.owner = m
+        .get_one::<String>("owner")
+        .and_then(|p| OwnerPolicy::parse(p))
+        .unwrap_or_default();
+    Ok(PlanOptions {
         target_root: m
             .get_one::<String>("target-root")
-            .map(|p| {
-                p.split('/')
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-                    .collect::<Vec<_>>()
-            })
-            .map(|p: Vec<String>| {
-                if p.first().map(String::as_str) == Some("Shared") {
-                    p[1..].to_vec()
-                } else {
-                    p
-                }
-            })
+            .map(|p| folder_arg(p))
             .unwrap_or_default(),
         adopt,
         prune: m.get_flag("prune"),
+        mapping,
+    })
+}
+
+/// `looker content import-gzr FILE… --dir DIR --folder PATH`: reads gzr files into the tree in
+/// DIR (created when absent), offline.
+fn import_gzr(m: &ArgMatches, dir: &Path, io: &mut Io) -> Result<(), CliError> {
+    let folder = folder_arg(m.get_one::<String>("folder").map_or("", String::as_str));
+    if folder.is_empty() {
+        return Err(CliError::usage(
+            "looker content import-gzr: --folder must name a folder below Shared (e.g. Sales/EMEA)",
+        ));
     }
+    let mut tree = if dir.join(looker_content::MANIFEST_FILE).exists() {
+        Tree::read(dir).map_err(failed)?
+    } else {
+        Tree {
+            source_host: m
+                .get_one::<String>("source-host")
+                .cloned()
+                .unwrap_or_default(),
+            include: Include::default(),
+            objects: Vec::new(),
+        }
+    };
+    let mut count = 0;
+    for file in strings(m, "files") {
+        let read = looker_content::gzr::read_gzr(Path::new(&file), &folder)
+            .map_err(|e| CliError::usage(format!("looker content import-gzr: {e}")))?;
+        if !read.skipped.is_empty() {
+            io.stderr.line(&format!(
+                "{file}: not imported: {} (export them from the source instance with --include)",
+                read.skipped.join(", ")
+            ));
+        }
+        count += read.objects.len();
+        looker_content::gzr::add_to_tree(&mut tree, &folder, read.objects)
+            .map_err(|e| CliError::usage(format!("looker content import-gzr: {file}: {e}")))?;
+    }
+    tree.write(dir).map_err(failed)?;
+    io.stderr.line(&format!(
+        "imported {count} objects into {} (folder {})",
+        dir.display(),
+        folder.join("/")
+    ));
+    Ok(())
 }
 
 fn failed(e: looker_content::Error) -> CliError {
@@ -124,10 +195,19 @@ fn failed(e: looker_content::Error) -> CliError {
 
 /// Runs `looker content …`.
 pub async fn run(m: &ArgMatches, globals: &Globals, io: &mut Io) -> Result<(), CliError> {
-    let (name, sub) = m
-        .subcommand()
-        .ok_or_else(|| CliError::usage("looker content: give export, plan, apply or diff"))?;
+    let (name, sub) = m.subcommand().ok_or_else(|| {
+        CliError::usage("looker content: give export, plan, apply, diff or import-gzr")
+    })?;
     let dir = PathBuf::from(sub.get_one::<String>("dir").map_or("", String::as_str));
+    if name == "import-gzr" {
+        return import_gzr(sub, &dir, io);
+    }
+    let options = if name == "export" {
+        PlanOptions::default()
+    } else {
+        let adopt = sub.get_flag("adopt") || (name == "apply" && sub.get_flag("resume"));
+        plan_options(sub, name, adopt)?
+    };
     let sdk = config::connect(globals).await?;
     let host = sdk.settings().base_url().to_owned();
     if name == "export" {
@@ -169,8 +249,6 @@ pub async fn run(m: &ArgMatches, globals: &Globals, io: &mut Io) -> Result<(), C
     }
     let tree = Tree::read(&dir).map_err(failed)?;
     let mut map = IdMap::load(&map_path(sub, &dir, &host), &host).map_err(failed)?;
-    let adopt = sub.get_flag("adopt") || (name == "apply" && sub.get_flag("resume"));
-    let options = plan_options(sub, adopt);
     match name {
         "plan" | "diff" => {
             let planned = plan(&sdk, &tree, &map, &options).await.map_err(failed)?;

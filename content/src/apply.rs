@@ -11,7 +11,7 @@ use crate::canonical::{
 };
 use crate::error::Error;
 use crate::map::{Entry, IdMap};
-use crate::plan::{find_look, plan, Action, Plan, PlanOptions, PlannedObject};
+use crate::plan::{find_look, plan_mapped, Action, Plan, PlanOptions, PlannedObject};
 use crate::target::{delete, get, seg, write, Instance};
 use crate::tree::{folder_path, Kind, Object, Tree};
 
@@ -136,7 +136,9 @@ pub async fn apply(
     map: &mut IdMap,
     options: &ApplyOptions,
 ) -> Result<ApplyReport, Error> {
-    let plan = plan(sdk, tree, map, &options.plan).await?;
+    let prepared = crate::mapping::prepare(sdk, tree, &options.plan.mapping).await?;
+    let tree = &prepared.tree;
+    let plan = plan_mapped(sdk, tree, map, &options.plan, &prepared.notes).await?;
     let mut results = Vec::new();
     let findings = plan.has_findings();
     let mut failed = false;

@@ -13,6 +13,10 @@
 //!   [`PlanOptions::prune`] asks for it; then the mapped Looks and dashboards that left the
 //!   tree go to the target's trash.
 //!
+//! - [`mapping`]: what differs between the instances (users, groups, models, folders, hosts,
+//!   integrations; [`PlanOptions::mapping`]) and the owner policy, applied to the tree before
+//!   planning. [`gzr`] reads gzr's `dashboard cat` / `look cat` JSON into tree objects.
+//!
 //! Layers: this crate uses only `LookerSdk::request` with JSON values, so it works with any
 //! feature set of `looker-sdk`.
 #![warn(missing_docs)]
@@ -21,8 +25,10 @@ mod apply;
 mod canonical;
 mod error;
 mod export;
+pub mod gzr;
 mod include;
 mod map;
+pub mod mapping;
 mod names;
 mod plan;
 mod target;
@@ -33,6 +39,7 @@ pub use error::Error;
 pub use export::{export, Selection};
 pub use include::{Include, INCLUDE_NAMES};
 pub use map::IdMap;
+pub use mapping::{Mapping, OwnerPolicy};
 pub use names::{decode_name, encode_name};
 pub use plan::{plan, Action, Plan, PlanOptions, PlannedObject};
 pub use tree::{Kind, Manifest, Object, Tree, MANIFEST_FILE};

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use crate::canonical::id_of;
 use crate::error::Error;
 use crate::map::IdMap;
+use crate::mapping::{prepare, Mapping};
 use crate::target::{get, qv, seg, user_by_email, Instance};
 use crate::tree::{sha256_hex, Kind, Tree};
 
@@ -26,6 +27,9 @@ pub struct PlanOptions {
     /// the mapped tiles that left a dashboard's file. Only objects in the map and under the
     /// target root are considered; folders are kept.
     pub prune: bool,
+    /// What differs between the source and the target (users, models, folders, hosts, …) and
+    /// the owner policy; applied to the tree before planning (the files are unchanged).
+    pub mapping: Mapping,
 }
 
 /// What will happen to one object.
@@ -75,6 +79,9 @@ pub struct PlannedObject {
     pub action: Action,
     /// The sha256 of its canonical file.
     pub sha256: String,
+    /// What the plan says besides the action (an owner replaced by the API user under
+    /// `--owner me`).
+    pub notes: Vec<String>,
     /// The target object as the tree would show it (for update comparisons).
     pub(crate) current: Option<Value>,
 }
@@ -115,8 +122,9 @@ impl Plan {
                 Action::Blocked(missing) => format!(": missing {}", missing.join(", ")),
                 _ => String::new(),
             };
+            let notes: String = o.notes.iter().map(|n| format!(" [{n}]")).collect();
             out.push_str(&format!(
-                "{:<9}  {:<9}  {}{detail}\n",
+                "{:<9}  {:<9}  {}{detail}{notes}\n",
                 o.action.as_str(),
                 o.kind.as_str(),
                 o.key
@@ -152,6 +160,9 @@ impl Plan {
                     Action::Blocked(missing) => v["missing"] = json!(missing),
                     _ => {}
                 }
+                if !o.notes.is_empty() {
+                    v["notes"] = json!(o.notes);
+                }
                 v
             })
             .collect();
@@ -184,12 +195,25 @@ fn explores_of(body: &Value, out: &mut BTreeSet<(String, String)>) {
     }
 }
 
-/// Plans `tree` on `sdk`'s instance with the id map `map`. Reads only.
+/// Plans `tree` on `sdk`'s instance with the id map `map`, after applying
+/// [`PlanOptions::mapping`] to it. Reads only.
 pub async fn plan(
     sdk: &LookerSdk,
     tree: &Tree,
     map: &IdMap,
     options: &PlanOptions,
+) -> Result<Plan, Error> {
+    let prepared = prepare(sdk, tree, &options.mapping).await?;
+    plan_mapped(sdk, &prepared.tree, map, options, &prepared.notes).await
+}
+
+/// [`plan`] of a tree the mapping was already applied to; `notes` per (kind, source id).
+pub(crate) async fn plan_mapped(
+    sdk: &LookerSdk,
+    tree: &Tree,
+    map: &IdMap,
+    options: &PlanOptions,
+    notes: &BTreeMap<(Kind, String), Vec<String>>,
 ) -> Result<Plan, Error> {
     let mut target = Instance::open(sdk).await?;
     let root_id = target
@@ -270,12 +294,17 @@ pub async fn plan(
             }
         }
         let folder = o.folder();
-        if o.kind != Kind::Folder
-            && !folder.is_empty()
-            && !folders_in_tree.contains(&folder)
-            && target.folder_at(&root_id, &folder).is_none()
+        // A Look's or dashboard's folder, a folder's parent (a mapped folder may go under a
+        // folder that only the target has).
+        let needed = match o.kind {
+            Kind::Folder => folder.split_last().map_or(&[][..], |(_, p)| p),
+            _ => &folder[..],
+        };
+        if !needed.is_empty()
+            && !folders_in_tree.contains(needed)
+            && target.folder_at(&root_id, needed).is_none()
         {
-            missing.push(format!("folder {}", folder.join("/")));
+            missing.push(format!("folder {}", needed.join("/")));
         }
         for tile in o.body["tiles"].as_array().into_iter().flatten() {
             let look = &tile["look"];
@@ -303,6 +332,10 @@ pub async fn plan(
             target_id: None,
             action: Action::Create,
             sha256,
+            notes: notes
+                .get(&(o.kind, o.origin_id.clone()))
+                .cloned()
+                .unwrap_or_default(),
             current: None,
         };
         // Find the object on the target: by the map, else by natural key.
@@ -418,6 +451,13 @@ pub async fn plan(
                     Kind::Look => target.look(&current).await?,
                     Kind::Dashboard => target.dashboard(&current, &refs).await?,
                 };
+                // A file without an owner (a gzr import) leaves the owner as it is.
+                let mut canonical = canonical;
+                if o.body.get("owner").is_none() {
+                    if let Some(Value::Object(c)) = canonical.as_mut() {
+                        c.remove("owner");
+                    }
+                }
                 let mut fields = differing(&o.body, canonical.as_ref().unwrap_or(&Value::Null));
                 if options.prune && o.kind == Kind::Dashboard {
                     fields.extend(pruned_tiles(&o.body, &current, &refs));
@@ -512,6 +552,7 @@ async fn deletions(
                 target_id: Some(target_id),
                 action,
                 sha256: String::new(),
+                notes: Vec::new(),
                 current: None,
             });
         }
