@@ -292,6 +292,12 @@ impl Step<'_, '_> {
                         id
                     }
                 };
+                // A folder's children are the access grants this tool created.
+                let children = self
+                    .map
+                    .get(&host, o.kind, &o.origin_id)
+                    .map(|e| e.children.clone())
+                    .unwrap_or_default();
                 self.map.record(
                     &host,
                     o.kind,
@@ -299,9 +305,22 @@ impl Step<'_, '_> {
                     Entry {
                         target_id: id.clone(),
                         sha256: sha.into(),
-                        children: BTreeMap::new(),
+                        children,
                     },
                 )?;
+                if self.tree.include.access {
+                    let folder = self.target.folders.get(&id);
+                    crate::access::apply_folder(
+                        self.sdk,
+                        &self.plan.principals,
+                        self.map,
+                        &host,
+                        o,
+                        &id,
+                        folder,
+                    )
+                    .await?;
+                }
                 Ok(id)
             }
             Kind::Look => {

@@ -125,6 +125,9 @@ pub async fn export(sdk: &LookerSdk, selection: &Selection) -> Result<Tree, Erro
             body: json!({"kind": Kind::Folder.as_str(), "folder": path}),
         });
     }
+    if selection.include.access {
+        crate::access::export_folders(&mut source, &mut objects).await?;
+    }
     let mut tree = Tree {
         source_host: sdk.settings().base_url().to_owned(),
         include: selection.include,

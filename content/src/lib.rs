@@ -17,6 +17,7 @@
 //! feature set of `looker-sdk`.
 #![warn(missing_docs)]
 
+mod access;
 mod apply;
 mod canonical;
 mod error;

@@ -91,6 +91,8 @@ pub struct Plan {
     pub(crate) root_id: String,
     /// Owner email → target user id.
     pub(crate) users: BTreeMap<String, String>,
+    /// The groups and users that folder access names (with `--include access`).
+    pub(crate) principals: crate::access::Principals,
 }
 
 impl Plan {
@@ -237,6 +239,7 @@ pub async fn plan(
             users.insert(email.clone(), id);
         }
     }
+    let principals = crate::access::Principals::resolve(sdk, tree).await?;
     let looks_in_tree: BTreeSet<(Vec<String>, String)> = tree
         .objects
         .iter()
@@ -268,6 +271,9 @@ pub async fn plan(
             if !users.contains_key(e) {
                 missing.push(format!("user {e}"));
             }
+        }
+        if o.kind == Kind::Folder && tree.include.access {
+            missing.extend(principals.missing(o)?);
         }
         let folder = o.folder();
         if o.kind != Kind::Folder
@@ -414,6 +420,13 @@ pub async fn plan(
                     })
                     .unwrap_or_default();
                 let canonical = match o.kind {
+                    Kind::Folder if tree.include.access => {
+                        let managed = refs.keys().cloned().collect();
+                        Some(
+                            crate::access::as_on_target(&mut target, &principals, o, &id, &managed)
+                                .await?,
+                        )
+                    }
                     Kind::Folder => Some(o.body.clone()),
                     Kind::Look => target.look(&current).await?,
                     Kind::Dashboard => target.dashboard(&current, &refs).await?,
@@ -445,6 +458,7 @@ pub async fn plan(
         deletions,
         root_id,
         users,
+        principals,
     })
 }
 

@@ -106,7 +106,7 @@ pub(crate) struct Instance<'a> {
 impl<'a> Instance<'a> {
     /// Reads the folder tree (one `all_folders`).
     pub(crate) async fn open(sdk: &'a LookerSdk) -> Result<Instance<'a>, Error> {
-        let all = get(sdk, "/folders?fields=id,name,parent_id,is_shared_root,is_users_root,is_personal,is_personal_descendant", "all_folders").await?;
+        let all = get(sdk, "/folders?fields=id,name,parent_id,is_shared_root,is_users_root,is_personal,is_personal_descendant,content_metadata_id", "all_folders").await?;
         let mut folders = BTreeMap::new();
         let mut shared_root = None;
         for f in all.as_array().into_iter().flatten() {

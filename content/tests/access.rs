@@ -1,0 +1,318 @@
+//! Folder access (`--include access`) and personal folders between two stateful fakes.
+
+mod common;
+
+use std::path::Path;
+
+use looker_content::{apply, export, Action, ApplyOptions, IdMap, Include, Selection, Tree};
+use looker_sdk_testkit::ContentFake;
+use serde_json::{json, Value};
+
+use common::{files, seed_source};
+
+fn with_access() -> Selection {
+    Selection {
+        all: true,
+        include: Include {
+            access: true,
+            ..Include::default()
+        },
+        ..Default::default()
+    }
+}
+
+/// The id of the top-level folder `name` (below Shared).
+async fn folder_id(fake: &ContentFake, name: &str) -> String {
+    let found: Value = fake
+        .sdk()
+        .request(looker_sdk::reqwest::Method::GET, "/folders/search")
+        .query("name", name)
+        .json_into()
+        .await
+        .unwrap();
+    found
+        .as_array()
+        .and_then(|a| a.iter().find(|f| f["name"] == name))
+        .and_then(|f| f["id"].as_str())
+        .unwrap_or_else(|| panic!("no folder {name:?}"))
+        .to_owned()
+}
+
+/// Makes folder `folder` on `fake` stop inheriting and gives it grants.
+fn restrict(fake: &ContentFake, folder: &str, grants: &[(&str, &str, &str)]) {
+    let cm = format!("cm{folder}");
+    fake.seed(
+        "update_content_metadata",
+        &[("content_metadata_id", &cm)],
+        json!({"inherits": false}),
+    );
+    for (field, principal, permission) in grants {
+        let mut body = json!({"content_metadata_id": cm, "permission_type": permission});
+        body[*field] = json!(principal);
+        fake.seed("create_content_metadata_access", &[], body);
+    }
+}
+
+/// `inherits` and the grants of a folder as (group or user id, permission), sorted.
+fn access(fake: &ContentFake, folder: &str) -> (bool, Vec<(String, String)>) {
+    let a = fake.access_of(folder);
+    let mut grants: Vec<(String, String)> = a["grants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            let who = g["group_id"]
+                .as_str()
+                .map(|id| format!("group {id}"))
+                .or_else(|| g["user_id"].as_str().map(|id| format!("user {id}")))
+                .unwrap();
+            (who, g["permission_type"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    grants.sort();
+    (a["inherits"] == true, grants)
+}
+
+async fn apply_dir(fake: &ContentFake, dir: &Path) -> looker_content::ApplyReport {
+    let tree = Tree::read(dir).unwrap();
+    let mut map = IdMap::load(&dir.join(".looker-content/map.json"), fake.base_url()).unwrap();
+    apply(fake.sdk(), &tree, &mut map, &ApplyOptions::default())
+        .await
+        .unwrap()
+}
+
+fn actions(report: &looker_content::ApplyReport) -> Vec<(String, String)> {
+    report
+        .plan
+        .objects
+        .iter()
+        .map(|o| (o.key.clone(), o.action.as_str().to_owned()))
+        .collect()
+}
+
+#[tokio::test]
+async fn access_round_trips_and_only_managed_grants_are_removed() {
+    let a = ContentFake::start(1000).await.unwrap();
+    let b = ContentFake::start(50_000).await.unwrap();
+    seed_source(&a);
+    let analysts_a = a.seed_group("Analysts");
+    a.seed_group("Nobody uses this");
+    let ann_a = a.seed_user("ann@example.com");
+    let sales_a = folder_id(&a, "Sales").await;
+    restrict(
+        &a,
+        &sales_a,
+        &[
+            ("group_id", &analysts_a, "view"),
+            ("user_id", &ann_a, "edit"),
+        ],
+    );
+    b.seed_explore("thelook", "orders");
+    b.seed_explore("thelook", "users");
+    b.seed_group("Other group first");
+    let analysts_b = b.seed_group("Analysts");
+    let ops_b = b.seed_group("Ops");
+    let ann_b = b.seed_user("ann@example.com");
+
+    let scratch = tempfile::tempdir().unwrap();
+    let dir_a = scratch.path().join("a");
+    export(a.sdk(), &with_access())
+        .await
+        .unwrap()
+        .write(&dir_a)
+        .unwrap();
+    let sales_file = std::fs::read_to_string(dir_a.join("content/Sales/_folder.json")).unwrap();
+    let access_a: Value = serde_json::from_str::<Value>(&sales_file).unwrap()["access"].clone();
+    assert_eq!(
+        access_a,
+        json!({"inherits": false, "grants": [
+            {"group": "Analysts", "permission": "view"},
+            {"email": "ann@example.com", "permission": "edit"}]})
+    );
+    let emea_file =
+        std::fs::read_to_string(dir_a.join("content/Sales/EMEA %2F 100%25/_folder.json")).unwrap();
+    assert!(emea_file.contains("\"inherits\": true"), "{emea_file}");
+    let manifest = std::fs::read_to_string(dir_a.join("manifest.json")).unwrap();
+    assert!(manifest.contains("\"access\""), "{manifest}");
+
+    let report = apply_dir(&b, &dir_a).await;
+    assert!(report.succeeded(), "{:#?}", report.results);
+    let sales_b = folder_id(&b, "Sales").await;
+    assert_eq!(
+        access(&b, &sales_b),
+        (
+            false,
+            vec![
+                (format!("group {analysts_b}"), "view".into()),
+                (format!("user {ann_b}"), "edit".into())
+            ]
+        )
+    );
+
+    // The target's export is the source's, ids and all.
+    let dir_b = scratch.path().join("b");
+    export(b.sdk(), &with_access())
+        .await
+        .unwrap()
+        .write(&dir_b)
+        .unwrap();
+    assert_eq!(files(&dir_b), files(&dir_a));
+
+    // Re-applying changes nothing.
+    b.clear_requests();
+    let report = apply_dir(&b, &dir_a).await;
+    assert!(
+        report
+            .plan
+            .objects
+            .iter()
+            .all(|o| o.action == Action::Unchanged),
+        "{}",
+        report.plan.to_text()
+    );
+    assert_eq!(b.writes(), 0, "{:?}", b.requests());
+
+    // A grant made on the target by hand is neither a difference nor removed.
+    b.seed(
+        "create_content_metadata_access",
+        &[],
+        json!({"content_metadata_id": format!("cm{sales_b}"), "group_id": ops_b, "permission_type": "view"}),
+    );
+    b.clear_requests();
+    let report = apply_dir(&b, &dir_a).await;
+    assert!(
+        actions(&report).iter().all(|(_, a)| a == "unchanged"),
+        "{}",
+        report.plan.to_text()
+    );
+    assert_eq!(b.writes(), 0);
+
+    // On the source: the user loses access and the group may edit now.
+    let grants = a.access_of(&sales_a)["grants"].clone();
+    for g in grants.as_array().unwrap() {
+        let id = g["id"].as_str().unwrap();
+        if g["user_id"].is_string() {
+            a.seed(
+                "delete_content_metadata_access",
+                &[("content_metadata_access_id", id)],
+                Value::Null,
+            );
+        } else {
+            a.seed(
+                "update_content_metadata_access",
+                &[("content_metadata_access_id", id)],
+                json!({"permission_type": "edit"}),
+            );
+        }
+    }
+    export(a.sdk(), &with_access())
+        .await
+        .unwrap()
+        .write(&dir_a)
+        .unwrap();
+    b.clear_requests();
+    let report = apply_dir(&b, &dir_a).await;
+    assert!(report.succeeded(), "{:#?}", report.results);
+    assert!(
+        actions(&report).contains(&("Sales".into(), "update".into())),
+        "{}",
+        report.plan.to_text()
+    );
+    assert_eq!(
+        access(&b, &sales_b),
+        (
+            false,
+            vec![
+                (format!("group {analysts_b}"), "edit".into()),
+                (format!("group {ops_b}"), "view".into()),
+            ]
+        ),
+        "the managed user grant goes, the hand-made Ops grant stays"
+    );
+    assert_eq!(b.writes(), 2, "{:?}", b.requests());
+}
+
+#[tokio::test]
+async fn a_missing_group_or_user_blocks_everything() {
+    let a = ContentFake::start(1000).await.unwrap();
+    let b = ContentFake::start(50_000).await.unwrap();
+    seed_source(&a);
+    let analysts = a.seed_group("Analysts");
+    let ann = a.seed_user("ann@example.com");
+    let other = folder_id(&a, "Other").await;
+    restrict(
+        &a,
+        &other,
+        &[("group_id", &analysts, "view"), ("user_id", &ann, "view")],
+    );
+    b.seed_explore("thelook", "orders");
+    b.seed_explore("thelook", "users");
+    b.seed_group("Analysts ");
+    b.seed_user("ann@example.org");
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path().join("a");
+    export(a.sdk(), &with_access())
+        .await
+        .unwrap()
+        .write(&dir)
+        .unwrap();
+    b.clear_requests();
+    let report = apply_dir(&b, &dir).await;
+    let blocked: Vec<(String, Action)> = report
+        .plan
+        .objects
+        .iter()
+        .filter(|o| matches!(o.action, Action::Blocked(_)))
+        .map(|o| (o.key.clone(), o.action.clone()))
+        .collect();
+    assert_eq!(
+        blocked,
+        [(
+            "Other".to_owned(),
+            Action::Blocked(vec!["group Analysts".into(), "user ann@example.com".into()])
+        )]
+    );
+    assert!(!report.succeeded());
+    assert_eq!(b.writes(), 0, "{:?}", b.requests());
+}
+
+#[tokio::test]
+async fn without_include_access_the_target_access_is_untouched() {
+    let a = ContentFake::start(1000).await.unwrap();
+    let b = ContentFake::start(50_000).await.unwrap();
+    seed_source(&a);
+    let analysts = a.seed_group("Analysts");
+    let sales_a = folder_id(&a, "Sales").await;
+    restrict(&a, &sales_a, &[("group_id", &analysts, "edit")]);
+    b.seed_explore("thelook", "orders");
+    b.seed_explore("thelook", "users");
+    let ops = b.seed_group("Ops");
+    let sales_b = b.seed_folder("Sales", None);
+    restrict(&b, &sales_b, &[("group_id", &ops, "view")]);
+    let before = b.access_of(&sales_b);
+
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path().join("a");
+    let plain = Selection {
+        all: true,
+        ..Default::default()
+    };
+    export(a.sdk(), &plain).await.unwrap().write(&dir).unwrap();
+    let sales_file = std::fs::read_to_string(dir.join("content/Sales/_folder.json")).unwrap();
+    assert!(!sales_file.contains("access"), "{sales_file}");
+    let tree = Tree::read(&dir).unwrap();
+    let mut map = IdMap::load(&dir.join(".looker-content/map.json"), b.base_url()).unwrap();
+    let mut options = ApplyOptions::default();
+    options.plan.adopt = true;
+    b.clear_requests();
+    let report = apply(b.sdk(), &tree, &mut map, &options).await.unwrap();
+    assert!(report.succeeded(), "{:#?}", report.results);
+    assert!(
+        !b.requests()
+            .iter()
+            .any(|r| r.operation.contains("content_metadata")),
+        "{:?}",
+        b.requests()
+    );
+    assert_eq!(b.access_of(&sales_b), before);
+}
