@@ -25,6 +25,7 @@ mod export;
 mod include;
 mod map;
 mod names;
+mod personal;
 mod plan;
 mod target;
 mod tree;

@@ -93,6 +93,8 @@ pub struct Plan {
     pub(crate) users: BTreeMap<String, String>,
     /// The groups and users that folder access names (with `--include access`).
     pub(crate) principals: crate::access::Principals,
+    /// The target's personal folders of the owners the tree names.
+    pub(crate) personal_roots: crate::personal::Owners,
 }
 
 impl Plan {
@@ -240,22 +242,24 @@ pub async fn plan(
         }
     }
     let principals = crate::access::Principals::resolve(sdk, tree).await?;
-    let looks_in_tree: BTreeSet<(Vec<String>, String)> = tree
+    let missing_owners = crate::personal::resolve(&mut target, tree).await?;
+    let looks_in_tree: BTreeSet<(Option<&str>, Vec<String>, String)> = tree
         .objects
         .iter()
         .filter(|o| o.kind == Kind::Look)
         .map(|o| {
             (
+                o.personal(),
                 o.folder(),
                 o.body["title"].as_str().unwrap_or("").to_owned(),
             )
         })
         .collect();
-    let folders_in_tree: BTreeSet<Vec<String>> = tree
+    let folders_in_tree: BTreeSet<(Option<&str>, Vec<String>)> = tree
         .objects
         .iter()
         .filter(|o| o.kind == Kind::Folder)
-        .map(|o| o.folder())
+        .map(|o| (o.personal(), o.folder()))
         .collect();
 
     let mut objects = Vec::new();
@@ -275,11 +279,26 @@ pub async fn plan(
         if o.kind == Kind::Folder && tree.include.access {
             missing.extend(principals.missing(o)?);
         }
+        // The folder the object's path starts from: the target root, or the personal folder
+        // of its owner (none when that user is missing on the target).
+        let root = target.root_for(o.personal());
+        if let Some(e) = o
+            .personal()
+            .filter(|e| missing_owners.iter().any(|m| m == e))
+        {
+            let what = format!("user {e}");
+            if !missing.contains(&what) {
+                missing.push(what);
+            }
+        }
         let folder = o.folder();
         if o.kind != Kind::Folder
             && !folder.is_empty()
-            && !folders_in_tree.contains(&folder)
-            && target.folder_at(&root_id, &folder).is_none()
+            && !folders_in_tree.contains(&(o.personal(), folder.clone()))
+            && root
+                .as_deref()
+                .and_then(|r| target.folder_at(r, &folder))
+                .is_none()
         {
             missing.push(format!("folder {}", folder.join("/")));
         }
@@ -288,8 +307,12 @@ pub async fn plan(
             if look.is_object() {
                 let path = crate::tree::folder_path(look);
                 let title = look["title"].as_str().unwrap_or("").to_owned();
-                if !looks_in_tree.contains(&(path.clone(), title.clone())) {
-                    let on_target = match target.folder_at(&root_id, &path) {
+                let personal = crate::personal::owner(look);
+                if !looks_in_tree.contains(&(personal, path.clone(), title.clone())) {
+                    let folder = target
+                        .root_for(personal)
+                        .and_then(|r| target.folder_at(&r, &path));
+                    let on_target = match folder {
                         Some(f) => find_look(sdk, &f, &title).await?.is_some(),
                         None => false,
                     };
@@ -318,8 +341,8 @@ pub async fn plan(
                 match by_map {
                     Some(id) => (Some((id, Value::Null)), false),
                     None => (
-                        target
-                            .folder_at(&root_id, &folder)
+                        root.as_deref()
+                            .and_then(|r| target.folder_at(r, &folder))
                             .map(|id| (id, Value::Null)),
                         true,
                     ),
@@ -336,7 +359,7 @@ pub async fn plan(
                     Some(l) => (id_of(&l, "id").map(|id| (id, l)), false),
                     None => {
                         let title = o.body["title"].as_str().unwrap_or("");
-                        let hit = match target.folder_at(&root_id, &folder) {
+                        let hit = match root.as_deref().and_then(|r| target.folder_at(r, &folder)) {
                             Some(f) => find_look(sdk, &f, title).await?,
                             None => None,
                         };
@@ -459,6 +482,7 @@ pub async fn plan(
         root_id,
         users,
         principals,
+        personal_roots: target.owners,
     })
 }
 

@@ -316,3 +316,205 @@ async fn without_include_access_the_target_access_is_untouched() {
     );
     assert_eq!(b.access_of(&sales_b), before);
 }
+
+/// Every file of a tree (both `content/` and `personal/`), sorted.
+fn all_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.join("content"), dir.join("personal")];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((
+                    p.strip_prefix(dir).unwrap().display().to_string(),
+                    std::fs::read(&p).unwrap(),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Ann has a dashboard in her personal folder and a Look in a folder below it; Bob has a Look
+/// in his.
+fn seed_personal(fake: &ContentFake) {
+    fake.seed_explore("thelook", "orders");
+    fake.seed_user("bob@example.com");
+    fake.seed_user("ann@example.com");
+    let ann = fake.personal_folder_of("ann@example.com").unwrap();
+    let bob = fake.personal_folder_of("bob@example.com").unwrap();
+    let drafts = fake.seed_folder("Drafts", Some(&ann));
+    let q = fake.seed(
+        "create_query",
+        &[],
+        json!({"model": "thelook", "view": "orders", "fields": ["orders.count"]}),
+    );
+    fake.seed(
+        "create_look",
+        &[],
+        json!({"title": "Ann's draft", "folder_id": drafts, "query_id": q["id"]}),
+    );
+    fake.seed(
+        "create_look",
+        &[],
+        json!({"title": "Bob's Look", "folder_id": bob, "query_id": q["id"]}),
+    );
+    let d = fake.seed(
+        "create_dashboard",
+        &[],
+        json!({"title": "Ann's board", "slug": "ann1", "folder_id": ann}),
+    );
+    fake.seed(
+        "create_dashboard_element",
+        &[],
+        json!({"dashboard_id": d["id"], "type": "vis", "title": "Count", "query_id": q["id"]}),
+    );
+}
+
+fn personal_selection() -> Selection {
+    Selection {
+        folders: vec![
+            "Users/ann@example.com".into(),
+            "Users/bob@example.com".into(),
+        ],
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn personal_folders_round_trip_by_owner_email() {
+    let a = ContentFake::start(1000).await.unwrap();
+    let b = ContentFake::start(50_000).await.unwrap();
+    seed_personal(&a);
+    b.seed_explore("thelook", "orders");
+    b.seed_user("ann@example.com");
+    b.seed_user("carol@example.com");
+    b.seed_user("bob@example.com");
+    let scratch = tempfile::tempdir().unwrap();
+    let dir_a = scratch.path().join("a");
+    export(a.sdk(), &personal_selection())
+        .await
+        .unwrap()
+        .write(&dir_a)
+        .unwrap();
+    let first = all_files(&dir_a);
+    let names: Vec<&str> = first.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "personal/ann@example.com/Ann's board.dashboard.json",
+            "personal/ann@example.com/Drafts/Ann's draft.look.json",
+            "personal/ann@example.com/Drafts/_folder.json",
+            "personal/bob@example.com/Bob's Look.look.json",
+        ]
+    );
+    let draft = String::from_utf8(first[1].1.clone()).unwrap();
+    assert!(
+        draft.contains("\"personal\": \"ann@example.com\""),
+        "{draft}"
+    );
+    assert!(
+        draft.contains("\"folder\": [\n    \"Drafts\"\n  ]"),
+        "{draft}"
+    );
+
+    let report = apply_dir(&b, &dir_a).await;
+    assert!(report.succeeded(), "{:#?}", report.results);
+    let created_folders: Vec<_> = b
+        .requests()
+        .into_iter()
+        .filter(|r| r.operation == "create_folder")
+        .collect();
+    assert_eq!(created_folders.len(), 1, "only Drafts is created");
+    let drafts: Value = b
+        .sdk()
+        .request(looker_sdk::reqwest::Method::GET, "/folders/search")
+        .query("name", "Drafts")
+        .json_into()
+        .await
+        .unwrap();
+    assert_eq!(
+        drafts[0]["parent_id"],
+        json!(b.personal_folder_of("ann@example.com").unwrap())
+    );
+    let ann_b = b.personal_folder_of("ann@example.com").unwrap();
+    let bob_b = b.personal_folder_of("bob@example.com").unwrap();
+    assert_ne!(ann_b, a.personal_folder_of("ann@example.com").unwrap());
+    let dashboards: Value = b
+        .sdk()
+        .request(looker_sdk::reqwest::Method::GET, "/dashboards/search")
+        .query("slug", "ann1")
+        .json_into()
+        .await
+        .unwrap();
+    assert_eq!(dashboards[0]["folder_id"], json!(ann_b));
+    let looks: Value = b
+        .sdk()
+        .request(looker_sdk::reqwest::Method::GET, "/looks/search")
+        .query("folder_id", &bob_b)
+        .json_into()
+        .await
+        .unwrap();
+    assert_eq!(looks[0]["title"], "Bob's Look");
+
+    let dir_b = scratch.path().join("b");
+    export(b.sdk(), &personal_selection())
+        .await
+        .unwrap()
+        .write(&dir_b)
+        .unwrap();
+    assert_eq!(all_files(&dir_b), first);
+
+    b.clear_requests();
+    let report = apply_dir(&b, &dir_a).await;
+    assert!(
+        report
+            .plan
+            .objects
+            .iter()
+            .all(|o| o.action == Action::Unchanged),
+        "{}",
+        report.plan.to_text()
+    );
+    assert_eq!(b.writes(), 0, "{:?}", b.requests());
+}
+
+#[tokio::test]
+async fn a_missing_personal_folder_owner_blocks_everything() {
+    let a = ContentFake::start(1000).await.unwrap();
+    let b = ContentFake::start(50_000).await.unwrap();
+    seed_personal(&a);
+    b.seed_explore("thelook", "orders");
+    b.seed_user("ann@example.com");
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path().join("a");
+    export(a.sdk(), &personal_selection())
+        .await
+        .unwrap()
+        .write(&dir)
+        .unwrap();
+    b.clear_requests();
+    let report = apply_dir(&b, &dir).await;
+    let blocked: Vec<(String, Action)> = report
+        .plan
+        .objects
+        .iter()
+        .filter(|o| matches!(o.action, Action::Blocked(_)))
+        .map(|o| (o.key.clone(), o.action.clone()))
+        .collect();
+    assert_eq!(
+        blocked,
+        [(
+            "Users/bob@example.com/Bob's Look".to_owned(),
+            Action::Blocked(vec!["user bob@example.com".into()])
+        )]
+    );
+    assert!(!report.succeeded());
+    assert_eq!(b.writes(), 0, "{:?}", b.requests());
+}
