@@ -144,7 +144,8 @@ struct Held {
     permission: String,
 }
 
-/// `inherits` and the explicit grants of content metadata `cm`.
+/// `inherits` and the explicit grants of content metadata `cm` (none read when it inherits:
+/// its access is its parent's).
 async fn read(sdk: &LookerSdk, cm: &str) -> Result<(bool, Vec<Held>), Error> {
     let meta = get(
         sdk,
@@ -153,6 +154,9 @@ async fn read(sdk: &LookerSdk, cm: &str) -> Result<(bool, Vec<Held>), Error> {
     )
     .await?;
     let inherits = meta["inherits"] == true;
+    if inherits {
+        return Ok((true, Vec::new()));
+    }
     let list = get(
         sdk,
         &format!("/content_metadata_access?content_metadata_id={}", qv(cm)),
@@ -344,16 +348,19 @@ impl Principals {
 }
 
 /// Folder file `o` with its `access` as the target folder `id` has it: the grants to the
-/// principals the file names, and those this tool created (`managed`, access ids), but not
-/// grants someone else made for other principals, which apply leaves alone. The body itself
-/// when the file has no `access`.
+/// principals the file names, and those this tool created (`children`: the folder's map
+/// entry), but not grants someone else made for other principals, which apply leaves alone.
+/// A grant journaled as pending (created by a run that stopped before it could record the id)
+/// is left out, so that the folder is an update and apply adopts it. The body itself when the
+/// file has no `access`.
 pub(crate) async fn as_on_target(
     target: &mut Instance<'_>,
     principals: &Principals,
     o: &Object,
     id: &str,
-    managed: &BTreeSet<String>,
+    children: &BTreeMap<String, String>,
 ) -> Result<Value, Error> {
+    let managed: BTreeSet<&String> = children.values().collect();
     let Some(desired) = Access::of(&o.body, &o.key())? else {
         return Ok(o.body.clone());
     };
@@ -363,7 +370,10 @@ pub(crate) async fn as_on_target(
     if !inherits {
         let wanted: BTreeSet<&Principal> = desired.grants.iter().map(|g| &g.principal).collect();
         for (grant, h) in named(target, &principals.group_names, &held, &o.key()).await? {
-            if wanted.contains(&grant.principal) || managed.contains(&h.id) {
+            let pending = children
+                .get(&grant.principal.key())
+                .is_some_and(String::is_empty);
+            if (wanted.contains(&grant.principal) || managed.contains(&h.id)) && !pending {
                 grants.push(grant);
             }
         }
@@ -415,7 +425,6 @@ pub(crate) async fn apply_folder(
         entry.children.retain(|k, _| !k.starts_with(GRANT_KEY));
         return journal(map, &entry);
     }
-    let held = if inherits { Vec::new() } else { held };
     for grant in &desired.grants {
         let child = grant.principal.key();
         let principal_id = principals.id_of(&grant.principal).ok_or_else(|| {

@@ -12,6 +12,9 @@
 //!   target id in the [`IdMap`] as soon as it exists. Nothing is deleted unless
 //!   [`PlanOptions::prune`] asks for it; then the mapped Looks and dashboards that left the
 //!   tree go to the target's trash.
+//! - With [`Include::access`], folder files carry the folder's access (`inherits`, grants to
+//!   groups by name and users by email). Content in personal folders is kept by the owner's
+//!   email (`personal/<email>/…`) and applied to that user's personal folder on the target.
 //!
 //! Layers: this crate uses only `LookerSdk::request` with JSON values, so it works with any
 //! feature set of `looker-sdk`.

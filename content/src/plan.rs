@@ -444,10 +444,19 @@ pub async fn plan(
                     .unwrap_or_default();
                 let canonical = match o.kind {
                     Kind::Folder if tree.include.access => {
-                        let managed = refs.keys().cloned().collect();
+                        let children = map
+                            .get(&tree.source_host, o.kind, &o.origin_id)
+                            .map(|e| e.children.clone())
+                            .unwrap_or_default();
                         Some(
-                            crate::access::as_on_target(&mut target, &principals, o, &id, &managed)
-                                .await?,
+                            crate::access::as_on_target(
+                                &mut target,
+                                &principals,
+                                o,
+                                &id,
+                                &children,
+                            )
+                            .await?,
                         )
                     }
                     Kind::Folder => Some(o.body.clone()),

@@ -518,3 +518,123 @@ async fn a_missing_personal_folder_owner_blocks_everything() {
     assert!(!report.succeeded());
     assert_eq!(b.writes(), 0, "{:?}", b.requests());
 }
+
+/// A target like the one of the resume test: same id base, same seeds, so that two of them
+/// give the same ids for the same requests.
+fn access_target_seeds(fake: &ContentFake) {
+    fake.seed_explore("thelook", "orders");
+    fake.seed_explore("thelook", "users");
+    fake.seed_group("Analysts");
+    fake.seed_user("ann@example.com");
+}
+
+/// Drops every grant to users from folder file `file`.
+fn drop_user_grants(file: &Path) {
+    let mut body: Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+    body["access"]["grants"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|g| g["email"].is_null());
+    std::fs::write(file, serde_json::to_vec_pretty(&body).unwrap()).unwrap();
+}
+
+/// The n-th write happened on the target but the map is the one saved after the (n-1)-th; the
+/// resumed apply re-adopts a grant it created but could not journal, so a later apply still
+/// removes it when the file drops it.
+#[tokio::test]
+async fn grants_written_but_not_journaled_are_adopted_on_resume() {
+    let a = ContentFake::start(1000).await.unwrap();
+    seed_source(&a);
+    let analysts = a.seed_group("Analysts");
+    let ann = a.seed_user("ann@example.com");
+    let sales = folder_id(&a, "Sales").await;
+    restrict(
+        &a,
+        &sales,
+        &[("group_id", &analysts, "view"), ("user_id", &ann, "edit")],
+    );
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path().join("tree");
+    export(a.sdk(), &with_access())
+        .await
+        .unwrap()
+        .write(&dir)
+        .unwrap();
+    let tree = Tree::read(&dir).unwrap();
+
+    let clean = ContentFake::start(50_000).await.unwrap();
+    access_target_seeds(&clean);
+    let mut map = IdMap::load(&scratch.path().join("clean.json"), clean.base_url()).unwrap();
+    clean.clear_requests();
+    assert!(
+        apply(clean.sdk(), &tree, &mut map, &ApplyOptions::default())
+            .await
+            .unwrap()
+            .succeeded()
+    );
+    let writes = clean.writes();
+    let clean_sales = folder_id(&clean, "Sales").await;
+    let want = access(&clean, &clean_sales);
+
+    let mut adopting = ApplyOptions::default();
+    adopting.plan.adopt = true;
+    for n in 1..=writes {
+        let journal = ContentFake::start(50_000).await.unwrap();
+        access_target_seeds(&journal);
+        let map_path = scratch.path().join(format!("journal-{n}.json"));
+        journal.fail_writes_after(Some(n - 1));
+        let mut map = IdMap::load(&map_path, journal.base_url()).unwrap();
+        apply(journal.sdk(), &tree, &mut map, &ApplyOptions::default())
+            .await
+            .unwrap();
+
+        let b = ContentFake::start(50_000).await.unwrap();
+        access_target_seeds(&b);
+        b.fail_writes_after(Some(n));
+        let mut discarded =
+            IdMap::load(&scratch.path().join(format!("x-{n}.json")), b.base_url()).unwrap();
+        apply(b.sdk(), &tree, &mut discarded, &ApplyOptions::default())
+            .await
+            .unwrap();
+        b.fail_writes_after(None);
+        let text = std::fs::read_to_string(&map_path).unwrap_or_else(|_| {
+            json!({"format": 1, "target_host": journal.base_url(), "entries": {}}).to_string()
+        });
+        std::fs::write(&map_path, text.replace(journal.base_url(), b.base_url())).unwrap();
+
+        let mut map = IdMap::load(&map_path, b.base_url()).unwrap();
+        let resumed = apply(b.sdk(), &tree, &mut map, &adopting).await.unwrap();
+        assert!(
+            resumed.succeeded(),
+            "after {n} writes: {:#?}",
+            resumed.results
+        );
+        let b_sales = folder_id(&b, "Sales").await;
+        assert_eq!(access(&b, &b_sales), want, "after {n} writes");
+
+        // The user grant leaves the file: the resumed map knows this tool made it.
+        let edited = scratch.path().join(format!("edited-{n}"));
+        let _ = std::fs::remove_dir_all(&edited);
+        Tree::read(&dir).unwrap().write(&edited).unwrap();
+        drop_user_grants(&edited.join("content/Sales/_folder.json"));
+        let mut map = IdMap::load(&map_path, b.base_url()).unwrap();
+        let pruned = apply(
+            b.sdk(),
+            &Tree::read(&edited).unwrap(),
+            &mut map,
+            &ApplyOptions::default(),
+        )
+        .await
+        .unwrap();
+        assert!(
+            pruned.succeeded(),
+            "after {n} writes: {:#?}",
+            pruned.results
+        );
+        let (_, grants) = access(&b, &b_sales);
+        assert!(
+            grants.iter().all(|(who, _)| who.starts_with("group ")),
+            "after {n} writes, the user grant stayed: {grants:?}"
+        );
+    }
+}

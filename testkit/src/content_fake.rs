@@ -10,7 +10,10 @@
 //! - dashboard slugs are unique, trashed dashboards included (422 with `errors[]`);
 //! - a new dashboard gets one active layout, a new element one component in its layout;
 //! - a Look title is unique within its folder, a folder name among its siblings (422/409);
-//! - `folder_children` pages with `limit`/`offset`.
+//! - `folder_children` pages with `limit`/`offset`;
+//! - every user has a personal folder below the Users root, and each folder has content
+//!   metadata (`inherits`) with group and user grants (see [`ContentFake::seed_group`] and
+//!   [`ContentFake::access_of`]).
 //!
 //! Each fake numbers its objects from its own base, so two fakes are two instances whose ids
 //! differ. Every request is recorded ([`ContentFake::requests`]), so a test can count writes.
