@@ -52,7 +52,7 @@ pub fn command() -> Command {
             Command::new("export")
                 .about("Export content to a canonical tree (atomic; unchanged content gives identical files)")
                 .arg(dir_arg())
-                .arg(Arg::new("folder").long("folder").value_name("ID|PATH").action(ArgAction::Append).help("A folder and everything below it"))
+                .arg(Arg::new("folder").long("folder").value_name("ID|PATH").action(ArgAction::Append).help("A folder and everything below it: an id, a path below Shared, or Users/<email>[/…] for a personal folder"))
                 .arg(Arg::new("dashboard").long("dashboard").value_name("ID").action(ArgAction::Append).help("A dashboard"))
                 .arg(Arg::new("look").long("look").value_name("ID").action(ArgAction::Append).help("A Look"))
                 .arg(Arg::new("board").long("board").value_name("ID").action(ArgAction::Append).help("A board (needs --include boards)"))

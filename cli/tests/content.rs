@@ -117,3 +117,73 @@ async fn export_apply_reapply_and_conflict_through_the_binary() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(b.writes(), 1, "{:?}", b.requests());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn include_access_and_a_personal_folder_through_the_binary() {
+    let a = ContentFake::start(1000).await.unwrap();
+    let b = ContentFake::start(50_000).await.unwrap();
+    let sales = a.seed_folder("Sales", None);
+    let analysts = a.seed_group("Analysts");
+    let cm = format!("cm{sales}");
+    a.seed(
+        "update_content_metadata",
+        &[("content_metadata_id", &cm)],
+        json!({"inherits": false}),
+    );
+    a.seed(
+        "create_content_metadata_access",
+        &[],
+        json!({"content_metadata_id": cm, "group_id": analysts, "permission_type": "view"}),
+    );
+    a.seed_user("ann@example.com");
+    let ann = a.personal_folder_of("ann@example.com").unwrap();
+    a.seed_folder("Drafts", Some(&ann));
+    b.seed_user("ann@example.com");
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("tree");
+    let dir = dir.to_str().unwrap();
+
+    let (code, _, err) = looker(
+        &a,
+        home.path(),
+        &[
+            "content",
+            "export",
+            "--dir",
+            dir,
+            "--all",
+            "--folder",
+            "Users/ann@example.com",
+            "--include",
+            "access",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(home
+        .path()
+        .join("tree/personal/ann@example.com/Drafts/_folder.json")
+        .exists());
+    let (code, out, err) = looker(&b, home.path(), &["content", "plan", "--dir", dir]);
+    assert_eq!(code, 6, "{out}{err}");
+    assert!(out.contains("missing group Analysts"), "{out}");
+    assert_eq!(b.writes(), 0);
+
+    let analysts_b = b.seed_group("Analysts");
+    let (code, out, err) = looker(&b, home.path(), &["content", "apply", "--dir", dir]);
+    assert_eq!(code, 0, "{out}{err}");
+    let sales_b: serde_json::Value = b
+        .sdk()
+        .request(looker_sdk::reqwest::Method::GET, "/folders/search")
+        .query("name", "Sales")
+        .json_into()
+        .await
+        .unwrap();
+    let access = b.access_of(sales_b[0]["id"].as_str().unwrap());
+    assert_eq!(access["inherits"], false);
+    assert_eq!(access["grants"][0]["group_id"], json!(analysts_b));
+    b.clear_requests();
+    let (code, out, err) = looker(&b, home.path(), &["content", "apply", "--dir", dir]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("plan: 2 unchanged"), "{out}");
+    assert_eq!(b.writes(), 0);
+}

@@ -144,6 +144,7 @@ pub async fn apply(
     let mut failed = false;
     let mut target = Instance::open(sdk).await?;
     target.base = plan.root_id.clone();
+    target.owners = plan.personal_roots.clone();
     for (planned, object) in plan.objects.iter().zip(&tree.objects) {
         let mut result = ObjectResult::of(planned);
         if result.held_back(planned, findings, failed) {
@@ -236,12 +237,20 @@ struct Step<'s, 'a> {
 }
 
 impl Step<'_, '_> {
-    fn folder_id(&self, path: &[String]) -> Result<String, Error> {
+    /// The target id of the folder at `path` below the target root, or below the personal
+    /// folder of `personal`.
+    fn folder_id(&self, personal: Option<&str>, path: &[String]) -> Result<String, Error> {
+        let root = self.target.root_for(personal).ok_or_else(|| {
+            Error::Invalid(format!(
+                "the personal folder of {} is not on the target",
+                personal.unwrap_or_default()
+            ))
+        })?;
         if path.is_empty() {
-            return Ok(self.plan.root_id.clone());
+            return Ok(root);
         }
         for o in &self.tree.objects {
-            if o.kind == Kind::Folder && o.folder() == path {
+            if o.kind == Kind::Folder && o.personal() == personal && o.folder() == path {
                 if let Some(id) =
                     self.map
                         .target_id(&self.tree.source_host, Kind::Folder, &o.origin_id)
@@ -250,11 +259,9 @@ impl Step<'_, '_> {
                 }
             }
         }
-        self.target
-            .folder_at(&self.plan.root_id, path)
-            .ok_or_else(|| {
-                Error::Invalid(format!("folder {} is not on the target", path.join("/")))
-            })
+        self.target.folder_at(&root, path).ok_or_else(|| {
+            Error::Invalid(format!("folder {} is not on the target", path.join("/")))
+        })
     }
 
     fn owner(&self, body: &Value) -> Option<String> {
@@ -280,7 +287,7 @@ impl Step<'_, '_> {
                 let id = match existing {
                     Some(id) => id,
                     None => {
-                        let parent = self.folder_id(parent)?;
+                        let parent = self.folder_id(o.personal(), parent)?;
                         let created = write(
                             self.sdk,
                             Method::POST,
@@ -294,6 +301,12 @@ impl Step<'_, '_> {
                         id
                     }
                 };
+                // A folder's children are the access grants this tool created.
+                let children = self
+                    .map
+                    .get(&host, o.kind, &o.origin_id)
+                    .map(|e| e.children.clone())
+                    .unwrap_or_default();
                 self.map.record(
                     &host,
                     o.kind,
@@ -301,15 +314,31 @@ impl Step<'_, '_> {
                     Entry {
                         target_id: id.clone(),
                         sha256: sha.into(),
-                        children: BTreeMap::new(),
+                        children,
                     },
                 )?;
+                if self.tree.include.access {
+                    let folder = self.target.folders.get(&id);
+                    crate::access::apply_folder(
+                        self.sdk,
+                        &self.plan.principals,
+                        self.map,
+                        &host,
+                        o,
+                        &id,
+                        folder,
+                    )
+                    .await?;
+                }
                 Ok(id)
             }
             Kind::Look => {
                 let query = self.query(&o.body["query"]).await?;
                 let mut body = pick(&o.body, &LOOK_FIELDS);
-                body.insert("folder_id".into(), json!(self.folder_id(&o.folder())?));
+                body.insert(
+                    "folder_id".into(),
+                    json!(self.folder_id(o.personal(), &o.folder())?),
+                );
                 body.insert("query_id".into(), json!(query));
                 if let Some(user) = self.owner(&o.body) {
                     body.insert("user_id".into(), json!(user));
@@ -369,7 +398,10 @@ impl Step<'_, '_> {
     ) -> Result<String, Error> {
         let host = self.tree.source_host.clone();
         let mut shell = pick(&o.body, &crate::canonical::DASHBOARD_FIELDS);
-        shell.insert("folder_id".into(), json!(self.folder_id(&o.folder())?));
+        shell.insert(
+            "folder_id".into(),
+            json!(self.folder_id(o.personal(), &o.folder())?),
+        );
         if let Some(user) = self.owner(&o.body) {
             shell.insert("user_id".into(), json!(user));
         }
@@ -732,8 +764,12 @@ impl Step<'_, '_> {
     async fn look_ref(&mut self, look: &Value) -> Result<String, Error> {
         let path = folder_path(look);
         let title = look["title"].as_str().unwrap_or("");
+        let personal = crate::personal::owner(look);
         for o in &self.tree.objects {
-            if o.kind == Kind::Look && o.folder() == path && o.body["title"].as_str() == Some(title)
+            if o.kind == Kind::Look
+                && o.personal() == personal
+                && o.folder() == path
+                && o.body["title"].as_str() == Some(title)
             {
                 if let Some(id) =
                     self.map
@@ -743,7 +779,7 @@ impl Step<'_, '_> {
                 }
             }
         }
-        let folder = self.folder_id(&path)?;
+        let folder = self.folder_id(personal, &path)?;
         find_look(self.sdk, &folder, title).await?.ok_or_else(|| {
             Error::Invalid(format!(
                 "Look {}/{title} is not on the target",

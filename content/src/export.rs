@@ -34,8 +34,10 @@ pub struct Selection {
 /// Requests: one `all_folders`; per exported folder one `folder_looks` and one
 /// `folder_dashboards` (ids only); one GET per Look and per dashboard; per merged-results tile
 /// one `merge_query` and one `query_for_slug` per source query not read before; one `user` per
-/// distinct owner. Content under the Users folder (personal folders) is refused, since this
-/// version cannot map it to the target yet.
+/// distinct owner. Content in personal folders (selected by folder id or `Users/<email>/…`
+/// path, by Look or dashboard id; never by `all`) is kept by its owner's email (one paged
+/// `all_users` the first time, or one `search_users` per `Users/<email>` path); content in embed
+/// folders is refused.
 pub async fn export(sdk: &LookerSdk, selection: &Selection) -> Result<Tree, Error> {
     let mut source = Instance::open(sdk).await?;
     let mut folders: BTreeSet<String> = BTreeSet::new();
@@ -44,7 +46,7 @@ pub async fn export(sdk: &LookerSdk, selection: &Selection) -> Result<Tree, Erro
         roots.push(source.shared_root.clone());
     }
     for wanted in &selection.folders {
-        roots.push(resolve_folder(&source, wanted)?);
+        roots.push(resolve_folder(&mut source, wanted).await?);
     }
     for root in &roots {
         for (id, _) in source.folders.iter() {
@@ -73,11 +75,11 @@ pub async fn export(sdk: &LookerSdk, selection: &Selection) -> Result<Tree, Erro
     }
 
     let mut objects = Vec::new();
-    let mut needed_folders: BTreeMap<Vec<String>, String> = BTreeMap::new();
+    let mut needed_folders: BTreeMap<Location, String> = BTreeMap::new();
     for id in &folders {
-        if id != &source.shared_root {
-            if let Some(path) = source.path_of(id) {
-                needed_folders.insert(path, id.clone());
+        if let Some(location) = source.locate(Some(id.clone())).await? {
+            if !location.1.is_empty() {
+                needed_folders.insert(location, id.clone());
             }
         }
     }
@@ -118,12 +120,19 @@ pub async fn export(sdk: &LookerSdk, selection: &Selection) -> Result<Tree, Erro
             body,
         });
     }
-    for (path, id) in needed_folders {
+    for ((personal, path), id) in needed_folders {
+        let mut body = json!({"kind": Kind::Folder.as_str(), "folder": path});
+        if let Some(email) = personal {
+            body[crate::personal::MEMBER] = json!(email);
+        }
         objects.push(Object {
             kind: Kind::Folder,
             origin_id: id,
-            body: json!({"kind": Kind::Folder.as_str(), "folder": path}),
+            body,
         });
+    }
+    if selection.include.access {
+        crate::access::export_folders(&mut source, &mut objects).await?;
     }
     let mut tree = Tree {
         source_host: sdk.settings().base_url().to_owned(),
@@ -136,17 +145,39 @@ pub async fn export(sdk: &LookerSdk, selection: &Selection) -> Result<Tree, Erro
 
 fn outside(what: &str, id: &str) -> Error {
     Error::Invalid(format!(
-        "{what} {id} is not under the Shared folder (personal and embed folders are not supported yet)"
+        "{what} {id} is neither under the Shared folder nor in a personal folder (embed folders are not supported yet)"
     ))
 }
 
-/// A folder by id, or by path below the Shared folder.
-fn resolve_folder(source: &Instance<'_>, wanted: &str) -> Result<String, Error> {
+/// Where a folder is: the owner email of the personal folder it is in (if it is), and its
+/// path below the Shared root or that personal folder.
+type Location = (Option<String>, Vec<String>);
+
+/// A folder by id, or by path below the Shared folder (`Sales/EMEA`, `Shared/Sales`) or below
+/// a user's personal folder (`Users/ann@example.com/Drafts`).
+async fn resolve_folder(source: &mut Instance<'_>, wanted: &str) -> Result<String, Error> {
     if source.folders.contains_key(wanted) {
-        if source.path_of(wanted).is_none() {
+        if source.locate(Some(wanted.to_owned())).await?.is_none() {
             return Err(outside("folder", wanted));
         }
         return Ok(wanted.to_owned());
+    }
+    if let Some(rest) = wanted.trim_matches('/').strip_prefix("Users/") {
+        let mut names = rest.split('/').filter(|s| !s.is_empty()).map(str::to_owned);
+        let email = names.next().unwrap_or_default();
+        let path: Vec<String> = names.collect();
+        let root = crate::personal::personal_folder_of(source, &email)
+            .await?
+            .ok_or_else(|| {
+                Error::Invalid(format!(
+                    "no folder {wanted:?}: no user with email {email:?} (or no personal folder)"
+                ))
+            })?;
+        return source.folder_at(&root, &path).ok_or_else(|| {
+            Error::Invalid(format!(
+                "no folder {wanted:?} in the personal folder of {email}"
+            ))
+        });
     }
     let path: Vec<String> = wanted
         .trim_matches('/')
@@ -183,18 +214,14 @@ fn is_below(source: &Instance<'_>, id: &str, root: &str) -> bool {
     false
 }
 
-fn add_ancestors(
-    source: &Instance<'_>,
-    object: &Value,
-    needed: &mut BTreeMap<Vec<String>, String>,
-) {
+fn add_ancestors(source: &Instance<'_>, object: &Value, needed: &mut BTreeMap<Location, String>) {
     let mut current = id_of(object, "folder_id");
     while let Some(id) = current {
-        if id == source.shared_root {
-            break;
-        }
-        if let Some(path) = source.path_of(&id) {
-            needed.insert(path, id.clone());
+        match source.location_of(&id) {
+            Some(location) if !location.1.is_empty() => {
+                needed.insert(location, id.clone());
+            }
+            _ => break,
         }
         current = source.folders.get(&id).and_then(|f| id_of(f, "parent_id"));
     }

@@ -12,6 +12,9 @@
 //!   target id in the [`IdMap`] as soon as it exists. Nothing is deleted unless
 //!   [`PlanOptions::prune`] asks for it; then the mapped Looks and dashboards that left the
 //!   tree go to the target's trash.
+//! - With [`Include::access`], folder files carry the folder's access (`inherits`, grants to
+//!   groups by name and users by email). Content in personal folders is kept by the owner's
+//!   email (`personal/<email>/…`) and applied to that user's personal folder on the target.
 //!
 //! - [`mapping`]: what differs between the instances (users, groups, models, folders, hosts,
 //!   integrations; [`PlanOptions::mapping`]) and the owner policy, applied to the tree before
@@ -21,6 +24,7 @@
 //! feature set of `looker-sdk`.
 #![warn(missing_docs)]
 
+mod access;
 mod apply;
 mod canonical;
 mod error;
@@ -30,6 +34,7 @@ mod include;
 mod map;
 pub mod mapping;
 mod names;
+mod personal;
 mod plan;
 mod target;
 mod tree;

@@ -98,6 +98,10 @@ pub struct Plan {
     pub(crate) root_id: String,
     /// Owner email → target user id.
     pub(crate) users: BTreeMap<String, String>,
+    /// The groups and users that folder access names (with `--include access`).
+    pub(crate) principals: crate::access::Principals,
+    /// The target's personal folders of the owners the tree names.
+    pub(crate) personal_roots: crate::personal::Owners,
 }
 
 impl Plan {
@@ -261,22 +265,25 @@ pub(crate) async fn plan_mapped(
             users.insert(email.clone(), id);
         }
     }
-    let looks_in_tree: BTreeSet<(Vec<String>, String)> = tree
+    let principals = crate::access::Principals::resolve(sdk, tree).await?;
+    let missing_owners = crate::personal::resolve(&mut target, tree).await?;
+    let looks_in_tree: BTreeSet<(Option<&str>, Vec<String>, String)> = tree
         .objects
         .iter()
         .filter(|o| o.kind == Kind::Look)
         .map(|o| {
             (
+                o.personal(),
                 o.folder(),
                 o.body["title"].as_str().unwrap_or("").to_owned(),
             )
         })
         .collect();
-    let folders_in_tree: BTreeSet<Vec<String>> = tree
+    let folders_in_tree: BTreeSet<(Option<&str>, Vec<String>)> = tree
         .objects
         .iter()
         .filter(|o| o.kind == Kind::Folder)
-        .map(|o| o.folder())
+        .map(|o| (o.personal(), o.folder()))
         .collect();
 
     let mut objects = Vec::new();
@@ -293,6 +300,21 @@ pub(crate) async fn plan_mapped(
                 missing.push(format!("user {e}"));
             }
         }
+        if o.kind == Kind::Folder && tree.include.access {
+            missing.extend(principals.missing(o)?);
+        }
+        // The folder the object's path starts from: the target root, or the personal folder
+        // of its owner (none when that user is missing on the target).
+        let root = target.root_for(o.personal());
+        if let Some(e) = o
+            .personal()
+            .filter(|e| missing_owners.iter().any(|m| m == e))
+        {
+            let what = format!("user {e}");
+            if !missing.contains(&what) {
+                missing.push(what);
+            }
+        }
         let folder = o.folder();
         // A Look's or dashboard's folder, a folder's parent (a mapped folder may go under a
         // folder that only the target has).
@@ -301,8 +323,11 @@ pub(crate) async fn plan_mapped(
             _ => &folder[..],
         };
         if !needed.is_empty()
-            && !folders_in_tree.contains(needed)
-            && target.folder_at(&root_id, needed).is_none()
+            && !folders_in_tree.contains(&(o.personal(), needed.to_vec()))
+            && root
+                .as_deref()
+                .and_then(|r| target.folder_at(r, needed))
+                .is_none()
         {
             missing.push(format!("folder {}", needed.join("/")));
         }
@@ -311,8 +336,12 @@ pub(crate) async fn plan_mapped(
             if look.is_object() {
                 let path = crate::tree::folder_path(look);
                 let title = look["title"].as_str().unwrap_or("").to_owned();
-                if !looks_in_tree.contains(&(path.clone(), title.clone())) {
-                    let on_target = match target.folder_at(&root_id, &path) {
+                let personal = crate::personal::owner(look);
+                if !looks_in_tree.contains(&(personal, path.clone(), title.clone())) {
+                    let folder = target
+                        .root_for(personal)
+                        .and_then(|r| target.folder_at(&r, &path));
+                    let on_target = match folder {
                         Some(f) => find_look(sdk, &f, &title).await?.is_some(),
                         None => false,
                     };
@@ -345,8 +374,8 @@ pub(crate) async fn plan_mapped(
                 match by_map {
                     Some(id) => (Some((id, Value::Null)), false),
                     None => (
-                        target
-                            .folder_at(&root_id, &folder)
+                        root.as_deref()
+                            .and_then(|r| target.folder_at(r, &folder))
                             .map(|id| (id, Value::Null)),
                         true,
                     ),
@@ -363,7 +392,7 @@ pub(crate) async fn plan_mapped(
                     Some(l) => (id_of(&l, "id").map(|id| (id, l)), false),
                     None => {
                         let title = o.body["title"].as_str().unwrap_or("");
-                        let hit = match target.folder_at(&root_id, &folder) {
+                        let hit = match root.as_deref().and_then(|r| target.folder_at(r, &folder)) {
                             Some(f) => find_look(sdk, &f, title).await?,
                             None => None,
                         };
@@ -447,6 +476,22 @@ pub(crate) async fn plan_mapped(
                     })
                     .unwrap_or_default();
                 let canonical = match o.kind {
+                    Kind::Folder if tree.include.access => {
+                        let children = map
+                            .get(&tree.source_host, o.kind, &o.origin_id)
+                            .map(|e| e.children.clone())
+                            .unwrap_or_default();
+                        Some(
+                            crate::access::as_on_target(
+                                &mut target,
+                                &principals,
+                                o,
+                                &id,
+                                &children,
+                            )
+                            .await?,
+                        )
+                    }
                     Kind::Folder => Some(o.body.clone()),
                     Kind::Look => target.look(&current).await?,
                     Kind::Dashboard => target.dashboard(&current, &refs).await?,
@@ -485,6 +530,8 @@ pub(crate) async fn plan_mapped(
         deletions,
         root_id,
         users,
+        principals,
+        personal_roots: target.owners,
     })
 }
 

@@ -101,12 +101,14 @@ pub(crate) struct Instance<'a> {
     pub(crate) base: String,
     emails: BTreeMap<String, Option<String>>,
     queries_by_slug: BTreeMap<String, Value>,
+    /// The personal folders whose owners are known.
+    pub(crate) owners: crate::personal::Owners,
 }
 
 impl<'a> Instance<'a> {
     /// Reads the folder tree (one `all_folders`).
     pub(crate) async fn open(sdk: &'a LookerSdk) -> Result<Instance<'a>, Error> {
-        let all = get(sdk, "/folders?fields=id,name,parent_id,is_shared_root,is_users_root,is_personal,is_personal_descendant", "all_folders").await?;
+        let all = get(sdk, "/folders?fields=id,name,parent_id,is_shared_root,is_users_root,is_personal,is_personal_descendant,content_metadata_id", "all_folders").await?;
         let mut folders = BTreeMap::new();
         let mut shared_root = None;
         for f in all.as_array().into_iter().flatten() {
@@ -129,6 +131,7 @@ impl<'a> Instance<'a> {
             shared_root,
             emails: BTreeMap::new(),
             queries_by_slug: BTreeMap::new(),
+            owners: Default::default(),
         })
     }
 
@@ -204,14 +207,18 @@ impl<'a> Instance<'a> {
         Ok(self.email_of(&user).await?.map(|e| json!({"email": e})))
     }
 
-    /// A Look in canonical form (`None` when it is not under the Shared root).
+    /// A Look in canonical form (`None` when it is neither under the base folder nor in a
+    /// personal folder).
     pub(crate) async fn look(&mut self, look: &Value) -> Result<Option<Value>, Error> {
-        let Some(folder) = id_of(look, "folder_id").and_then(|f| self.path_of(&f)) else {
+        let Some((personal, folder)) = self.locate(id_of(look, "folder_id")).await? else {
             return Ok(None);
         };
         let mut body = pick(look, &crate::canonical::LOOK_FIELDS);
         body.insert("kind".into(), json!(Kind::Look.as_str()));
         body.insert("folder".into(), json!(folder));
+        if let Some(email) = personal {
+            body.insert(crate::personal::MEMBER.into(), json!(email));
+        }
         if let Some(owner) = self.owner(look).await? {
             body.insert("owner".into(), owner);
         }
@@ -221,7 +228,8 @@ impl<'a> Instance<'a> {
         Ok(Some(Value::Object(body)))
     }
 
-    /// A dashboard in canonical form (`None` when it is not under the Shared root). Tabs and
+    /// A dashboard in canonical form (`None` when it is neither under the base folder nor in
+    /// a personal folder). Tabs and
     /// tiles get refs from `refs` (target element/layout id → ref, from the id map) when it
     /// has them, else by id order (`tab-1`, `tile-1`, …).
     pub(crate) async fn dashboard(
@@ -229,12 +237,15 @@ impl<'a> Instance<'a> {
         dash: &Value,
         refs: &BTreeMap<String, String>,
     ) -> Result<Option<Value>, Error> {
-        let Some(folder) = id_of(dash, "folder_id").and_then(|f| self.path_of(&f)) else {
+        let Some((personal, folder)) = self.locate(id_of(dash, "folder_id")).await? else {
             return Ok(None);
         };
         let mut body = pick(dash, &crate::canonical::DASHBOARD_FIELDS);
         body.insert("kind".into(), json!(Kind::Dashboard.as_str()));
         body.insert("folder".into(), json!(folder));
+        if let Some(email) = personal {
+            body.insert(crate::personal::MEMBER.into(), json!(email));
+        }
         if let Some(owner) = self.owner(dash).await? {
             body.insert("owner".into(), owner);
         }
@@ -350,14 +361,18 @@ impl<'a> Instance<'a> {
             tile.insert("merge_result".into(), Value::Object(kept));
         } else if let Some(look_id) = id_of(element, "look_id") {
             let look = &element["look"];
-            let folder = id_of(look, "folder_id").and_then(|f| self.path_of(&f));
+            let folder = self.locate(id_of(look, "folder_id")).await?;
             match (folder, look["title"].as_str()) {
-                (Some(folder), Some(title)) => {
-                    tile.insert("look".into(), json!({"folder": folder, "title": title}));
+                (Some((personal, folder)), Some(title)) => {
+                    let mut r = json!({"folder": folder, "title": title});
+                    if let Some(email) = personal {
+                        r[crate::personal::MEMBER] = json!(email);
+                    }
+                    tile.insert("look".into(), r);
                 }
                 _ => {
                     return Err(Error::Invalid(format!(
-                        "a tile links Look {look_id}, which is not under the Shared folder (personal folders are not supported yet)"
+                        "a tile links Look {look_id}, which is neither under the Shared folder nor in a personal folder (embed folders are not supported yet)"
                     )))
                 }
             }

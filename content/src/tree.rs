@@ -16,6 +16,8 @@ use crate::names::encode_name;
 pub const MANIFEST_FILE: &str = "manifest.json";
 /// The directory of the objects inside the tree.
 const CONTENT_DIR: &str = "content";
+/// The directory of the objects in personal folders (`personal/<encoded owner email>/…`).
+const PERSONAL_DIR: &str = "personal";
 /// A folder's own file inside its directory (object files end in `.look.json` or
 /// `.dashboard.json`, so it cannot collide with them).
 const FOLDER_FILE: &str = "_folder.json";
@@ -67,14 +69,25 @@ pub struct Object {
 }
 
 impl Object {
-    /// The folder path (names from below the Shared root).
+    /// The folder path (names from below the Shared root, or below the personal folder of
+    /// [`personal`](Self::personal)).
     pub fn folder(&self) -> Vec<String> {
         folder_path(&self.body)
     }
 
-    /// `Sales/EMEA` (folders), `Sales/EMEA/Title` (Looks and dashboards): how reports name it.
+    /// The email of the user whose personal folder the object is in (or below), if it is.
+    pub fn personal(&self) -> Option<&str> {
+        crate::personal::owner(&self.body)
+    }
+
+    /// `Sales/EMEA` (folders), `Sales/EMEA/Title` (Looks and dashboards): how reports name it;
+    /// `Users/<email>/…` in a personal folder.
     pub fn key(&self) -> String {
-        let mut parts = self.folder();
+        let mut parts = match self.personal() {
+            Some(email) => vec!["Users".to_owned(), email.to_owned()],
+            None => Vec::new(),
+        };
+        parts.extend(self.folder());
         match self.kind {
             Kind::Folder => {}
             Kind::Look | Kind::Dashboard => {
@@ -85,7 +98,10 @@ impl Object {
     }
 
     fn base_file(&self) -> (PathBuf, String) {
-        let mut dir = PathBuf::from(CONTENT_DIR);
+        let mut dir = match self.personal() {
+            Some(email) => PathBuf::from(PERSONAL_DIR).join(encode_name(email)),
+            None => PathBuf::from(CONTENT_DIR),
+        };
         for name in self.folder() {
             dir.push(encode_name(&name));
         }
@@ -268,14 +284,13 @@ impl Tree {
     pub fn read(dir: &Path) -> Result<Tree, Error> {
         let manifest = read_manifest(dir)?;
         let mut objects = Vec::new();
-        let mut stack = vec![dir.join(CONTENT_DIR)];
+        let roots = [dir.join(CONTENT_DIR), dir.join(PERSONAL_DIR)];
+        let mut stack = roots.to_vec();
         while let Some(d) = stack.pop() {
             let entries = match std::fs::read_dir(&d) {
                 Ok(e) => e,
-                Err(e)
-                    if e.kind() == std::io::ErrorKind::NotFound && d == dir.join(CONTENT_DIR) =>
-                {
-                    break
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && roots.contains(&d) => {
+                    continue
                 }
                 Err(e) => return Err(Error::io(&d, e)),
             };
@@ -300,6 +315,7 @@ impl Tree {
                     if !body["folder"].is_array() {
                         return Err(Error::format(&rel, "no `folder` (a list of folder names)"));
                     }
+                    crate::personal::check(&body, &rel)?;
                     let origin_id = manifest
                         .files
                         .get(&rel)

@@ -10,7 +10,10 @@
 //! - dashboard slugs are unique, trashed dashboards included (422 with `errors[]`);
 //! - a new dashboard gets one active layout, a new element one component in its layout;
 //! - a Look title is unique within its folder, a folder name among its siblings (422/409);
-//! - `folder_children` pages with `limit`/`offset`.
+//! - `folder_children` pages with `limit`/`offset`;
+//! - every user has a personal folder below the Users root, and each folder has content
+//!   metadata (`inherits`) with group and user grants (see [`ContentFake::seed_group`] and
+//!   [`ContentFake::access_of`]).
 //!
 //! Each fake numbers its objects from its own base, so two fakes are two instances whose ids
 //! differ. Every request is recorded ([`ContentFake::requests`]), so a test can count writes.
@@ -42,6 +45,8 @@ use serde_json::{json, Map, Value};
 
 use crate::route::route;
 use crate::StartError;
+
+mod access;
 
 /// The email of the user the fake's API credentials belong to (`me`).
 pub const ADMIN_EMAIL: &str = "admin@example.com";
@@ -158,6 +163,7 @@ impl ContentFake {
         store
             .users
             .insert(id.clone(), json!({"id": id, "email": email}));
+        store.add_personal_folder(&id);
         id
     }
 
@@ -259,6 +265,7 @@ struct Store {
     explores: BTreeSet<(String, String)>,
     requests: Vec<ContentRequest>,
     write_budget: Option<usize>,
+    access: access::AccessStore,
 }
 
 /// The writable fields of a query (what makes two query bodies the same query).
@@ -329,6 +336,7 @@ impl Store {
             explores: BTreeSet::new(),
             requests: Vec::new(),
             write_budget: None,
+            access: access::AccessStore::default(),
         };
         let me = store.next_id();
         store
@@ -348,6 +356,8 @@ impl Store {
             json!({"id": users, "name": "Users", "parent_id": null, "is_shared_root": false,
                    "is_users_root": true, "is_personal": false, "child_count": 0}),
         );
+        let me = store.me.clone();
+        store.add_personal_folder(&me);
         store
     }
 
@@ -532,10 +542,16 @@ impl Store {
             "update_dashboard_layout_component" => {
                 self.update_child("components", &param("dashboard_layout_component_id"), &body)
             }
-            other => Err(refuse(
-                501,
-                format!("looker-sdk-testkit: the stateful fake does not implement `{other}`"),
-            )),
+            other => self
+                .dispatch_access(other, params, query, &body)
+                .unwrap_or_else(|| {
+                    Err(refuse(
+                        501,
+                        format!(
+                            "looker-sdk-testkit: the stateful fake does not implement `{other}`"
+                        ),
+                    ))
+                }),
         }
     }
 
@@ -548,6 +564,7 @@ impl Store {
             .filter(|f| f["parent_id"].as_str() == Some(&id))
             .count();
         folder["child_count"] = json!(children);
+        folder["content_metadata_id"] = json!(access::content_metadata_id(&id));
         folder["can"] = json!({"show": true});
         folder
     }
