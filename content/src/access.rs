@@ -73,6 +73,26 @@ struct Access {
     grants: Vec<Grant>,
 }
 
+/// Renames the groups and users of a folder file's `access` with the mapping (`[groups]`,
+/// `[users]`), keeping the canonical order. A malformed `access` is left as it is: plan reports
+/// it with the folder named.
+pub(crate) fn map_principals(
+    body: &mut Value,
+    group: impl Fn(&str) -> String,
+    user: impl Fn(&str) -> String,
+) {
+    let Ok(Some(mut access)) = Access::of(body, "") else {
+        return;
+    };
+    for grant in &mut access.grants {
+        grant.principal = match &grant.principal {
+            Principal::Group(name) => Principal::Group(group(name)),
+            Principal::User(email) => Principal::User(user(email)),
+        };
+    }
+    body["access"] = access.to_value();
+}
+
 impl Access {
     /// The canonical `access` member (grants sorted).
     fn to_value(&self) -> Value {

@@ -261,14 +261,35 @@ impl Mapping {
     }
 
     fn map_object(&self, o: &mut Object) {
-        if !self.folders.is_empty() {
+        // Folder paths of personal content are below its owner's personal folder: only the
+        // owner is mapped, by email.
+        if !self.folders.is_empty() && o.personal().is_none() {
             let path = self.folder(&o.folder());
             o.body["folder"] = json!(path);
         }
         let body = &mut o.body;
+        if let Some(email) = crate::personal::owner(body) {
+            let mapped = self.user(email).to_owned();
+            body[crate::personal::MEMBER] = json!(mapped);
+        }
+        if !self.users.is_empty() {
+            for tile in tiles_mut(body) {
+                if let Some(email) = crate::personal::owner(&tile["look"]) {
+                    let mapped = self.user(email).to_owned();
+                    tile["look"][crate::personal::MEMBER] = json!(mapped);
+                }
+            }
+        }
+        if body["access"].is_object() && !(self.groups.is_empty() && self.users.is_empty()) {
+            crate::access::map_principals(
+                body,
+                |g| self.group(g).to_owned(),
+                |u| self.user(u).to_owned(),
+            );
+        }
         if !self.folders.is_empty() {
             for tile in tiles_mut(body) {
-                if tile["look"].is_object() {
+                if tile["look"].is_object() && crate::personal::owner(&tile["look"]).is_none() {
                     let path = self.folder(&crate::tree::folder_path(&tile["look"]));
                     tile["look"]["folder"] = json!(path);
                 }

@@ -638,3 +638,86 @@ async fn grants_written_but_not_journaled_are_adopted_on_resume() {
         );
     }
 }
+
+/// `--mapping` renames the groups and users of access grants (`[groups]`, `[users]`): the
+/// target's grants go to the mapped names, and a re-apply with the same mapping writes nothing.
+#[tokio::test]
+async fn access_grants_follow_the_mapping_of_groups_and_users() {
+    let a = ContentFake::start(1000).await.unwrap();
+    let b = ContentFake::start(50_000).await.unwrap();
+    seed_source(&a);
+    let analysts_a = a.seed_group("Analysts");
+    let ann_a = a.seed_user("ann@dev.example");
+    let sales_a = folder_id(&a, "Sales").await;
+    restrict(
+        &a,
+        &sales_a,
+        &[
+            ("group_id", &analysts_a, "view"),
+            ("user_id", &ann_a, "edit"),
+        ],
+    );
+    b.seed_explore("thelook", "orders");
+    b.seed_explore("thelook", "users");
+    // The target has only the mapped names.
+    let prod_analysts = b.seed_group("Prod Analysts");
+    let ann_b = b.seed_user("ann@prod.example");
+
+    let scratch = tempfile::tempdir().unwrap();
+    let dir_a = scratch.path().join("a");
+    export(a.sdk(), &with_access())
+        .await
+        .unwrap()
+        .write(&dir_a)
+        .unwrap();
+    let tree = Tree::read(&dir_a).unwrap();
+    let mapping = looker_content::Mapping::parse(
+        "[groups]\n\"Analysts\" = \"Prod Analysts\"\n[users]\n\"ann@dev.example\" = \"ann@prod.example\"\n",
+        "map.toml",
+    )
+    .unwrap();
+    let options = ApplyOptions {
+        plan: looker_content::PlanOptions {
+            mapping,
+            ..Default::default()
+        },
+    };
+    let map_path = dir_a.join(".looker-content/map.json");
+
+    // Without the mapping the names are missing on the target: blocked, nothing written.
+    let mut map = IdMap::load(&map_path, b.base_url()).unwrap();
+    b.clear_requests();
+    let report = apply(b.sdk(), &tree, &mut map, &ApplyOptions::default())
+        .await
+        .unwrap();
+    assert!(report.plan.has_findings(), "{}", report.plan.to_text());
+    assert!(
+        report.plan.to_text().contains("group Analysts"),
+        "{}",
+        report.plan.to_text()
+    );
+    assert_eq!(b.writes(), 0);
+
+    let report = apply(b.sdk(), &tree, &mut map, &options).await.unwrap();
+    assert!(report.succeeded(), "{}", report.plan.to_text());
+    let sales_b = folder_id(&b, "Sales").await;
+    assert_eq!(
+        access(&b, &sales_b),
+        (
+            false,
+            vec![
+                (format!("group {prod_analysts}"), "view".into()),
+                (format!("user {ann_b}"), "edit".into())
+            ]
+        )
+    );
+
+    b.clear_requests();
+    let report = apply(b.sdk(), &tree, &mut map, &options).await.unwrap();
+    assert!(
+        actions(&report).iter().all(|(_, a)| a == "unchanged"),
+        "{}",
+        report.plan.to_text()
+    );
+    assert_eq!(b.writes(), 0, "{:?}", b.requests());
+}
