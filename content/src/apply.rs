@@ -335,6 +335,11 @@ impl Step<'_, '_> {
                     }
                 };
                 let id = id_of(&answer, "id").unwrap_or_default();
+                let children = self
+                    .map
+                    .get(&host, o.kind, &o.origin_id)
+                    .map(|e| e.children.clone())
+                    .unwrap_or_default();
                 self.map.record(
                     &host,
                     o.kind,
@@ -342,13 +347,33 @@ impl Step<'_, '_> {
                     Entry {
                         target_id: id.clone(),
                         sha256: sha.into(),
-                        children: BTreeMap::new(),
+                        children,
                     },
                 )?;
+                self.attached(o, &id).await?;
                 Ok(id)
             }
-            Kind::Dashboard => self.dashboard(o, existing, current, sha).await,
+            Kind::Dashboard => {
+                let id = self.dashboard(o, existing, current, sha).await?;
+                self.attached(o, &id).await?;
+                Ok(id)
+            }
         }
+    }
+
+    /// The object's alerts and schedules, after the object itself (see `alerts_schedules`).
+    async fn attached(&mut self, o: &Object, id: &str) -> Result<(), Error> {
+        crate::alerts_schedules::Writer {
+            sdk: self.sdk,
+            map: self.map,
+            source_host: &self.tree.source_host,
+            attached: &self.plan.attached,
+            users: &self.plan.users,
+            target: self.target,
+            prune: self.prune,
+        }
+        .write(o, id)
+        .await
     }
 
     /// `create_query` (content-addressed, so repeating it creates nothing new).

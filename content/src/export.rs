@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use looker_sdk::LookerSdk;
 use serde_json::{json, Value};
 
+use crate::alerts_schedules::{Attached, Scope};
 use crate::canonical::id_of;
 use crate::error::Error;
 use crate::include::Include;
@@ -34,7 +35,9 @@ pub struct Selection {
 /// Requests: one `all_folders`; per exported folder one `folder_looks` and one
 /// `folder_dashboards` (ids only); one GET per Look and per dashboard; per merged-results tile
 /// one `merge_query` and one `query_for_slug` per source query not read before; one `user` per
-/// distinct owner. Content under the Users folder (personal folders) is refused, since this
+/// distinct owner; with [`Include::alerts`] one paged `search_alerts?all_owners=true` walk, with
+/// [`Include::schedules`] one `all_scheduled_plans?all_users=true` (for the whole export, never
+/// per tile or alert), plus one `user` per distinct owner of those. Content under the Users folder (personal folders) is refused, since this
 /// version cannot map it to the target yet.
 pub async fn export(sdk: &LookerSdk, selection: &Selection) -> Result<Tree, Error> {
     let mut source = Instance::open(sdk).await?;
@@ -72,6 +75,7 @@ pub async fn export(sdk: &LookerSdk, selection: &Selection) -> Result<Tree, Erro
         }
     }
 
+    let attached = Attached::read(sdk, selection.include).await?;
     let mut objects = Vec::new();
     let mut needed_folders: BTreeMap<Vec<String>, String> = BTreeMap::new();
     for id in &folders {
@@ -86,10 +90,20 @@ pub async fn export(sdk: &LookerSdk, selection: &Selection) -> Result<Tree, Erro
         if look["deleted"] == true {
             continue;
         }
-        let body = source
+        let mut body = source
             .look(&look)
             .await?
             .ok_or_else(|| outside("Look", id))?;
+        attached
+            .attach(
+                &mut source,
+                Kind::Look,
+                &look,
+                &BTreeMap::new(),
+                Scope::All,
+                &mut body,
+            )
+            .await?;
         add_ancestors(&source, &look, &mut needed_folders);
         objects.push(Object {
             kind: Kind::Look,
@@ -107,10 +121,20 @@ pub async fn export(sdk: &LookerSdk, selection: &Selection) -> Result<Tree, Erro
         if dash["deleted"] == true {
             continue;
         }
-        let body = source
+        let mut body = source
             .dashboard(&dash, &BTreeMap::new())
             .await?
             .ok_or_else(|| outside("dashboard", id))?;
+        attached
+            .attach(
+                &mut source,
+                Kind::Dashboard,
+                &dash,
+                &BTreeMap::new(),
+                Scope::All,
+                &mut body,
+            )
+            .await?;
         add_ancestors(&source, &dash, &mut needed_folders);
         objects.push(Object {
             kind: Kind::Dashboard,

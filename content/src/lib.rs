@@ -17,6 +17,7 @@
 //! feature set of `looker-sdk`.
 #![warn(missing_docs)]
 
+mod alerts_schedules;
 mod apply;
 mod canonical;
 mod error;
@@ -28,6 +29,7 @@ mod plan;
 mod target;
 mod tree;
 
+pub use alerts_schedules::SECRET_ENV_PREFIX;
 pub use apply::{apply, ApplyOptions, ApplyReport, ObjectResult};
 pub use error::Error;
 pub use export::{export, Selection};

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use looker_sdk::LookerSdk;
 use serde_json::{json, Value};
 
+use crate::alerts_schedules::{self, Attached, Scope};
 use crate::canonical::id_of;
 use crate::error::Error;
 use crate::map::IdMap;
@@ -91,6 +92,8 @@ pub struct Plan {
     pub(crate) root_id: String,
     /// Owner email → target user id.
     pub(crate) users: BTreeMap<String, String>,
+    /// The target's alerts and schedules (what the tree includes of them).
+    pub(crate) attached: Attached,
 }
 
 impl Plan {
@@ -210,6 +213,7 @@ pub async fn plan(
         if let Some(e) = o.body["owner"]["email"].as_str() {
             emails.insert(e.to_owned());
         }
+        alerts_schedules::owner_emails(&o.body, &mut emails);
     }
     let mut missing_explores = BTreeSet::new();
     for (model, view) in &explores {
@@ -237,6 +241,7 @@ pub async fn plan(
             users.insert(email.clone(), id);
         }
     }
+    let attached = Attached::read(sdk, tree.include).await?;
     let looks_in_tree: BTreeSet<(Vec<String>, String)> = tree
         .objects
         .iter()
@@ -269,6 +274,7 @@ pub async fn plan(
                 missing.push(format!("user {e}"));
             }
         }
+        missing.extend(alerts_schedules::missing(&o.body, &users));
         let folder = o.folder();
         if o.kind != Kind::Folder
             && !folder.is_empty()
@@ -413,11 +419,20 @@ pub async fn plan(
                             .collect()
                     })
                     .unwrap_or_default();
-                let canonical = match o.kind {
+                let mut canonical = match o.kind {
                     Kind::Folder => Some(o.body.clone()),
                     Kind::Look => target.look(&current).await?,
                     Kind::Dashboard => target.dashboard(&current, &refs).await?,
                 };
+                if let Some(c) = canonical.as_mut() {
+                    let scope = Scope::Managed {
+                        file: &o.body,
+                        prune: options.prune,
+                    };
+                    attached
+                        .attach(&mut target, o.kind, &current, &refs, scope, c)
+                        .await?;
+                }
                 let mut fields = differing(&o.body, canonical.as_ref().unwrap_or(&Value::Null));
                 if options.prune && o.kind == Kind::Dashboard {
                     fields.extend(pruned_tiles(&o.body, &current, &refs));
@@ -445,6 +460,7 @@ pub async fn plan(
         deletions,
         root_id,
         users,
+        attached,
     })
 }
 

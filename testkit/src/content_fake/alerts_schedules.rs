@@ -158,9 +158,13 @@ impl Store {
                 self.extra.secrets.retain(|(p, _), _| *p != id);
                 Ok(Value::Null)
             }
-            "scheduled_plans_for_dashboard" | "scheduled_plans_for_look" | "all_scheduled_plans" => {
+            "scheduled_plans_for_dashboard"
+            | "scheduled_plans_for_look"
+            | "all_scheduled_plans" => {
                 let parent = match operation {
-                    "scheduled_plans_for_dashboard" => Some(("dashboard_id", param("dashboard_id"))),
+                    "scheduled_plans_for_dashboard" => {
+                        Some(("dashboard_id", param("dashboard_id")))
+                    }
                     "scheduled_plans_for_look" => Some(("look_id", param("look_id"))),
                     _ => None,
                 };
@@ -180,7 +184,10 @@ impl Store {
                     .collect();
                 Ok(Value::Array(by_id(found)))
             }
-            other => Err(super::refuse(501, format!("not an alert operation: {other}"))),
+            other => Err(super::refuse(
+                501,
+                format!("not an alert operation: {other}"),
+            )),
         }
     }
 
@@ -259,9 +266,12 @@ impl Store {
             _ => return Err(invalid("dashboard_id", "not_found", "no such content")),
         }
         for tab in plan["tab_ids"].as_array().into_iter().flatten() {
-            let ok = tab.as_str().and_then(|t| self.layouts.get(t)).is_some_and(|l| {
-                dashboard.is_some() && l["dashboard_id"].as_str() == dashboard.as_deref()
-            });
+            let ok = tab
+                .as_str()
+                .and_then(|t| self.layouts.get(t))
+                .is_some_and(|l| {
+                    dashboard.is_some() && l["dashboard_id"].as_str() == dashboard.as_deref()
+                });
             if !ok {
                 return Err(invalid(
                     "tab_ids",
