@@ -537,7 +537,8 @@ impl Writer<'_, '_> {
     /// left the file. Other alerts and schedules on the target are left alone.
     pub(crate) async fn write(&mut self, o: &Object, id: &str) -> Result<(), Error> {
         let include = self.attached.include;
-        if !(include.alerts && o.kind == Kind::Dashboard) && !include.schedules {
+        let alerts = include.alerts && o.kind == Kind::Dashboard;
+        if !alerts && !include.schedules {
             return Ok(());
         }
         let mut entry = self
@@ -546,7 +547,7 @@ impl Writer<'_, '_> {
             .cloned()
             .unwrap_or_default();
         entry.target_id = id.to_owned();
-        if include.alerts && o.kind == Kind::Dashboard {
+        if alerts {
             self.alerts(o, &mut entry).await?;
         }
         if include.schedules {

@@ -50,7 +50,6 @@ fn set_secret() {
 
 /// The ids a seeded source's alerts and schedules are attached to.
 struct Seeded {
-    dashboard: String,
     total: String,
     linked: String,
     tabs: Vec<String>,
@@ -145,7 +144,6 @@ fn seed(fake: &ContentFake, sftp: &str) -> Seeded {
             "secret_parameters": "{\"password\":\"source-secret\"}"}]}),
     );
     Seeded {
-        dashboard: id,
         total,
         linked,
         tabs,
@@ -200,7 +198,7 @@ async fn schedules(fake: &ContentFake) -> Vec<Value> {
         .clone()
 }
 
-fn file<'f>(files: &'f [(String, Vec<u8>)], suffix: &str) -> Value {
+fn file(files: &[(String, Vec<u8>)], suffix: &str) -> Value {
     let (_, bytes) = files
         .iter()
         .find(|(p, _)| p.ends_with(suffix))
@@ -356,7 +354,6 @@ async fn alerts_and_schedules_round_trip_with_owners_tiles_tabs_and_secrets_rema
         again.plan.to_text()
     );
     assert_eq!(b.writes(), 0, "{:?}", b.requests());
-    let _ = seeded.dashboard;
 }
 
 #[tokio::test]
