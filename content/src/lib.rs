@@ -8,8 +8,10 @@
 //! - [`plan`] reads the target (never writes) and decides per object: create, update,
 //!   unchanged, conflict or blocked. [`apply`] plans first, stops before any write when the plan
 //!   has a conflict or a blocked object, and otherwise writes in dependency order (folders,
-//!   queries, Looks, dashboards and their filters, tabs, tiles and positions), recording each
-//!   target id in the [`IdMap`] as soon as it exists. Nothing is deleted unless
+//!   queries, Looks, dashboards and their filters, tabs, tiles and positions, then the alerts and
+//!   schedules the tree [includes](Include)), recording each target id in the [`IdMap`] as soon
+//!   as it exists. Schedule secrets come from the environment ([`SECRET_ENV_PREFIX`]), never
+//!   from the tree. Nothing is deleted unless
 //!   [`PlanOptions::prune`] asks for it; then the mapped Looks and dashboards that left the
 //!   tree go to the target's trash.
 //!
