@@ -11,9 +11,9 @@
 //!   queries, Looks, dashboards and their filters, tabs, tiles and positions, then the alerts and
 //!   schedules the tree [includes](Include)), recording each target id in the [`IdMap`] as soon
 //!   as it exists. Schedule secrets come from the environment ([`SECRET_ENV_PREFIX`]), never
-//!   from the tree. Nothing is deleted unless
-//!   [`PlanOptions::prune`] asks for it; then the mapped Looks and dashboards that left the
-//!   tree go to the target's trash.
+//!   from the tree. Nothing is deleted unless [`PlanOptions::prune`] asks for it; then the
+//!   mapped Looks and dashboards that left the tree go to the target's trash, and the mapped
+//!   tiles, alerts and schedules that left their file are deleted.
 //!
 //! Layers: this crate uses only `LookerSdk::request` with JSON values, so it works with any
 //! feature set of `looker-sdk`.
