@@ -137,6 +137,20 @@ pub(crate) fn owner_id(body: &Value, users: &BTreeMap<String, String>) -> Option
         .and_then(|e| users.get(e).cloned())
 }
 
+/// Whether the plan updates `o` only for its alerts or schedules (so the object itself needs
+/// no write).
+pub(crate) fn only_attached_differ(plan: &crate::plan::Plan, o: &Object) -> bool {
+    plan.objects
+        .iter()
+        .find(|p| p.kind == o.kind && p.origin_id == o.origin_id)
+        .is_some_and(|p| match &p.action {
+            crate::plan::Action::Update(fields) => {
+                fields.iter().all(|f| f == "alerts" || f == "schedules")
+            }
+            _ => false,
+        })
+}
+
 /// The owner emails of an object's alerts and schedules (for the plan's user check).
 pub(crate) fn owner_emails(body: &Value, out: &mut BTreeSet<String>) {
     for item in attached(body) {

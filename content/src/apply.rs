@@ -6,6 +6,7 @@ use looker_sdk::reqwest::Method;
 use looker_sdk::LookerSdk;
 use serde_json::{json, Map, Value};
 
+use crate::alerts_schedules::only_attached_differ;
 use crate::canonical::{
     id_of, pick, FILTER_FIELDS, LOOK_FIELDS, MERGE_FIELDS, POSITION_FIELDS, TAB_FIELDS, TILE_FIELDS,
 };
@@ -305,6 +306,14 @@ impl Step<'_, '_> {
                 Ok(id)
             }
             Kind::Look => {
+                if let Some(id) = existing
+                    .clone()
+                    .filter(|_| only_attached_differ(self.plan, o))
+                {
+                    // Only its schedules differ: no Look or query write.
+                    self.attached(o, &id).await?;
+                    return Ok(id);
+                }
                 let query = self.query(&o.body["query"]).await?;
                 let mut body = pick(&o.body, &LOOK_FIELDS);
                 body.insert("folder_id".into(), json!(self.folder_id(&o.folder())?));

@@ -735,4 +735,23 @@ async fn an_updated_look_keeps_its_schedules_mapped() {
         assert_eq!(write_ops(&b), expected, "{round}");
         assert_eq!(schedules(&b).await.len(), 2, "{round}");
     }
+
+    // Only the schedule changes: one schedule write, no Look or query write.
+    let plans = schedules(&a).await;
+    let nightly = plans.iter().find(|p| p["look_id"].is_string()).unwrap();
+    a.seed(
+        "update_scheduled_plan",
+        &[("scheduled_plan_id", nightly["id"].as_str().unwrap())],
+        json!({"crontab": "30 5 * * *"}),
+    );
+    exported(&a, &with("schedules"), &dir).await;
+    b.clear_requests();
+    let report = apply_dir(&b, &dir, &map, &ApplyOptions::default()).await;
+    assert!(report.succeeded(), "{:#?}", report.results);
+    assert_eq!(write_ops(&b), ["update_scheduled_plan"]);
+    let moved = schedules(&b).await;
+    assert!(
+        moved.iter().any(|p| p["crontab"] == "30 5 * * *"),
+        "{moved:#?}"
+    );
 }
