@@ -238,7 +238,24 @@ async fn alerts_and_schedules_round_trip_with_owners_tiles_tabs_and_secrets_rema
     let scratch = tempfile::tempdir().unwrap();
     let dir = scratch.path().join("tree");
     let map = scratch.path().join("map.json");
+    a.clear_requests();
+    exported(&a, &with(""), &scratch.path().join("plain")).await;
+    let reads = |fake: &ContentFake| {
+        fake.requests()
+            .iter()
+            .filter(|r| r.operation != "login")
+            .count()
+    };
+    let plain = reads(&a);
+    a.clear_requests();
     let source_files = exported(&a, &with("alerts,schedules"), &dir).await;
+    let extra: Vec<&str> = a.requests()[..]
+        .iter()
+        .map(|r| r.operation)
+        .filter(|op| ["search_alerts", "all_scheduled_plans", "user"].contains(op))
+        .collect();
+    // One alert page, one schedule list, and the two owners not seen before (alice, bob).
+    assert_eq!(reads(&a) - plain, 4, "{extra:?}");
 
     // The files: alerts on their tiles by ref, owners by email, tabs by ref, the secret by name.
     let dash = file(&source_files, "Revenue.dashboard.json");
