@@ -166,8 +166,15 @@ pub(crate) fn missing(body: &Value, users: &BTreeMap<String, String>) -> Vec<Str
     let mut out = Vec::new();
     let tiles: BTreeSet<&str> = refs_of(&body["tiles"]);
     let tabs: BTreeSet<&str> = refs_of(&body["tabs"]);
+    let mut seen = BTreeSet::new();
     for item in attached(body) {
         let r = item["ref"].as_str().unwrap_or("?");
+        if item["ref"].as_str().is_none_or(str::is_empty) || !seen.insert(r) {
+            out.push(format!(
+                "a unique `ref` for every alert and schedule (found {})",
+                item["ref"]
+            ));
+        }
         match item["owner"]["email"].as_str() {
             Some(e) if owner_id(item, users).is_none() => {
                 out.push(format!("user {e} (owner of {r})"))
@@ -230,6 +237,8 @@ pub(crate) struct Attached {
     include: Include,
     /// Element id → its alerts.
     alerts: BTreeMap<String, Vec<Value>>,
+    /// Alert id → its element id.
+    alert_elements: BTreeMap<String, String>,
     /// (`dashboard_id` | `look_id`, id) → its schedules.
     schedules: BTreeMap<(&'static str, String), Vec<Value>>,
 }
@@ -255,6 +264,7 @@ impl Attached {
                 let n = items.len();
                 for alert in items {
                     if let Some(element) = id_of(&alert, "dashboard_element_id") {
+                        out.alert_elements.insert(ids(&alert), element.clone());
                         out.alerts.entry(element).or_default().push(alert);
                     }
                 }
@@ -374,7 +384,8 @@ impl Attached {
     }
 
     fn alert_by_id(&self, id: &str) -> Option<&Value> {
-        self.alerts.values().flatten().find(|a| ids(a) == id)
+        let element = self.alert_elements.get(id)?;
+        self.alerts.get(element)?.iter().find(|a| ids(a) == id)
     }
 }
 
@@ -865,5 +876,29 @@ mod tests {
             "SFTP_SFTP_FILES_EXAMPLE_COM_IN"
         );
         assert_eq!(secret_name("s3", "s3://Bucket--x/"), "S3_S3_BUCKET_X");
+    }
+
+    #[test]
+    fn hand_edited_refs_tiles_tabs_and_owners_are_reported_missing() {
+        let body = json!({
+            "tiles": [{"ref": "tile-1"}], "tabs": [{"ref": "tab-1"}],
+            "alerts": [
+                {"ref": "alert-1", "tile": "tile-9", "owner": {"email": "a@x"}},
+                {"ref": "alert-1", "tile": "tile-1"}
+            ],
+            "schedules": [{"tabs": ["tab-1", "tab-2"], "owner": {"email": "b@x"}}]
+        });
+        let users = BTreeMap::from([("a@x".to_owned(), "7".to_owned())]);
+        assert_eq!(
+            missing(&body, &users),
+            [
+                "tile \"tile-9\" (watched by alert-1)",
+                "a unique `ref` for every alert and schedule (found \"alert-1\")",
+                "an owner email for alert-1",
+                "a unique `ref` for every alert and schedule (found null)",
+                "user b@x (owner of ?)",
+                "tab \"tab-2\" (sent by ?)",
+            ]
+        );
     }
 }
