@@ -6,6 +6,7 @@ use looker_sdk::reqwest::Method;
 use looker_sdk::LookerSdk;
 use serde_json::{json, Map, Value};
 
+use crate::alerts_schedules::only_attached_differ;
 use crate::canonical::{
     id_of, pick, FILTER_FIELDS, LOOK_FIELDS, MERGE_FIELDS, POSITION_FIELDS, TAB_FIELDS, TILE_FIELDS,
 };
@@ -333,6 +334,14 @@ impl Step<'_, '_> {
                 Ok(id)
             }
             Kind::Look => {
+                if let Some(id) = existing
+                    .clone()
+                    .filter(|_| only_attached_differ(self.plan, o))
+                {
+                    // Only its schedules differ: no Look or query write.
+                    self.attached(o, &id).await?;
+                    return Ok(id);
+                }
                 let query = self.query(&o.body["query"]).await?;
                 let mut body = pick(&o.body, &LOOK_FIELDS);
                 body.insert(
@@ -366,6 +375,11 @@ impl Step<'_, '_> {
                     }
                 };
                 let id = id_of(&answer, "id").unwrap_or_default();
+                let children = self
+                    .map
+                    .get(&host, o.kind, &o.origin_id)
+                    .map(|e| e.children.clone())
+                    .unwrap_or_default();
                 self.map.record(
                     &host,
                     o.kind,
@@ -373,13 +387,33 @@ impl Step<'_, '_> {
                     Entry {
                         target_id: id.clone(),
                         sha256: sha.into(),
-                        children: BTreeMap::new(),
+                        children,
                     },
                 )?;
+                self.attached(o, &id).await?;
                 Ok(id)
             }
-            Kind::Dashboard => self.dashboard(o, existing, current, sha).await,
+            Kind::Dashboard => {
+                let id = self.dashboard(o, existing, current, sha).await?;
+                self.attached(o, &id).await?;
+                Ok(id)
+            }
         }
+    }
+
+    /// The object's alerts and schedules, after the object itself (see `alerts_schedules`).
+    async fn attached(&mut self, o: &Object, id: &str) -> Result<(), Error> {
+        crate::alerts_schedules::Writer {
+            sdk: self.sdk,
+            map: self.map,
+            source_host: &self.tree.source_host,
+            attached: &self.plan.attached,
+            users: &self.plan.users,
+            target: self.target,
+            prune: self.prune,
+        }
+        .write(o, id)
+        .await
     }
 
     /// `create_query` (content-addressed, so repeating it creates nothing new).

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use looker_sdk::LookerSdk;
 use serde_json::{json, Value};
 
+use crate::alerts_schedules::{Attached, Scope};
 use crate::canonical::id_of;
 use crate::error::Error;
 use crate::include::Include;
@@ -37,7 +38,9 @@ pub struct Selection {
 /// distinct owner. Content in personal folders (selected by folder id or `Users/<email>/…`
 /// path, by Look or dashboard id; never by `all`) is kept by its owner's email (one paged
 /// `all_users` the first time, or one `search_users` per `Users/<email>` path); content in embed
-/// folders is refused.
+/// folders is refused. With [`Include::alerts`] one paged `search_alerts?all_owners=true` walk,
+/// with [`Include::schedules`] one `all_scheduled_plans?all_users=true` (for the whole export,
+/// never per tile or alert), plus one `user` per distinct owner of those.
 pub async fn export(sdk: &LookerSdk, selection: &Selection) -> Result<Tree, Error> {
     let mut source = Instance::open(sdk).await?;
     let mut folders: BTreeSet<String> = BTreeSet::new();
@@ -74,6 +77,7 @@ pub async fn export(sdk: &LookerSdk, selection: &Selection) -> Result<Tree, Erro
         }
     }
 
+    let attached = Attached::read(sdk, selection.include).await?;
     let mut objects = Vec::new();
     let mut needed_folders: BTreeMap<Location, String> = BTreeMap::new();
     for id in &folders {
@@ -88,10 +92,20 @@ pub async fn export(sdk: &LookerSdk, selection: &Selection) -> Result<Tree, Erro
         if look["deleted"] == true {
             continue;
         }
-        let body = source
+        let mut body = source
             .look(&look)
             .await?
             .ok_or_else(|| outside("Look", id))?;
+        attached
+            .attach(
+                &mut source,
+                Kind::Look,
+                &look,
+                &BTreeMap::new(),
+                Scope::All,
+                &mut body,
+            )
+            .await?;
         add_ancestors(&source, &look, &mut needed_folders);
         objects.push(Object {
             kind: Kind::Look,
@@ -109,10 +123,20 @@ pub async fn export(sdk: &LookerSdk, selection: &Selection) -> Result<Tree, Erro
         if dash["deleted"] == true {
             continue;
         }
-        let body = source
+        let mut body = source
             .dashboard(&dash, &BTreeMap::new())
             .await?
             .ok_or_else(|| outside("dashboard", id))?;
+        attached
+            .attach(
+                &mut source,
+                Kind::Dashboard,
+                &dash,
+                &BTreeMap::new(),
+                Scope::All,
+                &mut body,
+            )
+            .await?;
         add_ancestors(&source, &dash, &mut needed_folders);
         objects.push(Object {
             kind: Kind::Dashboard,

@@ -8,10 +8,12 @@
 //! - [`plan`] reads the target (never writes) and decides per object: create, update,
 //!   unchanged, conflict or blocked. [`apply`] plans first, stops before any write when the plan
 //!   has a conflict or a blocked object, and otherwise writes in dependency order (folders,
-//!   queries, Looks, dashboards and their filters, tabs, tiles and positions), recording each
-//!   target id in the [`IdMap`] as soon as it exists. Nothing is deleted unless
-//!   [`PlanOptions::prune`] asks for it; then the mapped Looks and dashboards that left the
-//!   tree go to the target's trash.
+//!   queries, Looks, dashboards and their filters, tabs, tiles and positions, then the alerts and
+//!   schedules the tree [includes](Include)), recording each target id in the [`IdMap`] as soon
+//!   as it exists. Schedule secrets come from the environment ([`SECRET_ENV_PREFIX`]), never
+//!   from the tree. Nothing is deleted unless [`PlanOptions::prune`] asks for it; then the
+//!   mapped Looks and dashboards that left the tree go to the target's trash, and the mapped
+//!   tiles, alerts and schedules that left their file are deleted.
 //! - With [`Include::access`], folder files carry the folder's access (`inherits`, grants to
 //!   groups by name and users by email). Content in personal folders is kept by the owner's
 //!   email (`personal/<email>/…`) and applied to that user's personal folder on the target.
@@ -25,6 +27,7 @@
 #![warn(missing_docs)]
 
 mod access;
+mod alerts_schedules;
 mod apply;
 mod canonical;
 mod error;
@@ -39,6 +42,7 @@ mod plan;
 mod target;
 mod tree;
 
+pub use alerts_schedules::SECRET_ENV_PREFIX;
 pub use apply::{apply, ApplyOptions, ApplyReport, ObjectResult};
 pub use error::Error;
 pub use export::{export, Selection};

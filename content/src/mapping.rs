@@ -299,6 +299,16 @@ impl Mapping {
             let mapped = self.user(email).to_owned();
             body["owner"]["email"] = json!(mapped);
         }
+        if !self.users.is_empty() {
+            for member in ["alerts", "schedules"] {
+                for attached in list_mut(body, member) {
+                    if let Some(email) = attached["owner"]["email"].as_str() {
+                        let mapped = self.user(email).to_owned();
+                        attached["owner"]["email"] = json!(mapped);
+                    }
+                }
+            }
+        }
         if !self.models.is_empty() {
             self.map_models(body);
         }

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use looker_sdk::LookerSdk;
 use serde_json::{json, Value};
 
+use crate::alerts_schedules::{self, Attached, Scope};
 use crate::canonical::id_of;
 use crate::error::Error;
 use crate::map::IdMap;
@@ -102,6 +103,8 @@ pub struct Plan {
     pub(crate) principals: crate::access::Principals,
     /// The target's personal folders of the owners the tree names.
     pub(crate) personal_roots: crate::personal::Owners,
+    /// The target's alerts and schedules (what the tree includes of them).
+    pub(crate) attached: Attached,
 }
 
 impl Plan {
@@ -238,6 +241,7 @@ pub(crate) async fn plan_mapped(
         if let Some(e) = o.body["owner"]["email"].as_str() {
             emails.insert(e.to_owned());
         }
+        alerts_schedules::owner_emails(&o.body, &mut emails);
     }
     let mut missing_explores = BTreeSet::new();
     for (model, view) in &explores {
@@ -267,6 +271,7 @@ pub(crate) async fn plan_mapped(
     }
     let principals = crate::access::Principals::resolve(sdk, tree).await?;
     let missing_owners = crate::personal::resolve(&mut target, tree).await?;
+    let attached = Attached::read(sdk, tree.include).await?;
     let looks_in_tree: BTreeSet<(Option<&str>, Vec<String>, String)> = tree
         .objects
         .iter()
@@ -300,6 +305,7 @@ pub(crate) async fn plan_mapped(
                 missing.push(format!("user {e}"));
             }
         }
+        missing.extend(alerts_schedules::missing(&o.body, &users));
         if o.kind == Kind::Folder && tree.include.access {
             missing.extend(principals.missing(o)?);
         }
@@ -503,6 +509,15 @@ pub(crate) async fn plan_mapped(
                         c.remove("owner");
                     }
                 }
+                if let Some(c) = canonical.as_mut() {
+                    let scope = Scope::Managed {
+                        file: &o.body,
+                        prune: options.prune,
+                    };
+                    attached
+                        .attach(&mut target, o.kind, &current, &refs, scope, c)
+                        .await?;
+                }
                 let mut fields = differing(&o.body, canonical.as_ref().unwrap_or(&Value::Null));
                 if options.prune && o.kind == Kind::Dashboard {
                     fields.extend(pruned_tiles(&o.body, &current, &refs));
@@ -532,6 +547,7 @@ pub(crate) async fn plan_mapped(
         users,
         principals,
         personal_roots: target.owners,
+        attached,
     })
 }
 

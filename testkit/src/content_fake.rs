@@ -1,6 +1,6 @@
 //! A stateful fake Looker for content tools: folders, Looks, dashboards (filters, elements,
-//! layouts and their components), queries and merge queries, users and LookML explores, kept in
-//! memory and changed by the API calls that Looker uses to change them.
+//! layouts and their components), queries and merge queries, alerts, scheduled plans, users and
+//! LookML explores, kept in memory and changed by the API calls that Looker uses to change them.
 //!
 //! Unlike [`FakeLooker`](crate::FakeLooker), nothing is stubbed: a `create_dashboard` makes a
 //! dashboard that the next `dashboard` call returns. It models what content tools trip over:
@@ -10,7 +10,10 @@
 //! - dashboard slugs are unique, trashed dashboards included (422 with `errors[]`);
 //! - a new dashboard gets one active layout, a new element one component in its layout;
 //! - a Look title is unique within its folder, a folder name among its siblings (422/409);
-//! - `folder_children` pages with `limit`/`offset`;
+//! - `folder_children` and `search_alerts` page with `limit`/`offset`;
+//! - `search_alerts` shows other owners' alerts only with `all_owners=true`, the scheduled-plan
+//!   lists other users' plans only with `all_users=true`;
+//! - a schedule destination's `secret_parameters` are write-only (stored, never returned);
 //! - every user has a personal folder below the Users root, and each folder has content
 //!   metadata (`inherits`) with group and user grants (see [`ContentFake::seed_group`] and
 //!   [`ContentFake::access_of`]).
@@ -47,6 +50,7 @@ use crate::route::route;
 use crate::StartError;
 
 mod access;
+mod alerts_schedules;
 
 /// The email of the user the fake's API credentials belong to (`me`).
 pub const ADMIN_EMAIL: &str = "admin@example.com";
@@ -207,6 +211,12 @@ impl ContentFake {
             .count()
     }
 
+    /// The `secret_parameters` last written to scheduled plan `id`'s destination number `index`
+    /// (the API never returns them: they are write-only).
+    pub fn scheduled_plan_secret(&self, id: &str, index: usize) -> Option<String> {
+        self.store().extra.secret(id, index)
+    }
+
     /// Forgets the recorded requests (to count those of one step).
     pub fn clear_requests(&self) {
         self.store().requests.clear();
@@ -263,6 +273,8 @@ struct Store {
     merge_queries: BTreeMap<String, Value>,
     merge_by_body: BTreeMap<String, String>,
     explores: BTreeSet<(String, String)>,
+    /// Alerts and scheduled plans (see `alerts_schedules`).
+    extra: alerts_schedules::Extra,
     requests: Vec<ContentRequest>,
     write_budget: Option<usize>,
     access: access::AccessStore,
@@ -334,6 +346,7 @@ impl Store {
             merge_queries: BTreeMap::new(),
             merge_by_body: BTreeMap::new(),
             explores: BTreeSet::new(),
+            extra: alerts_schedules::Extra::default(),
             requests: Vec::new(),
             write_budget: None,
             access: access::AccessStore::default(),
@@ -541,6 +554,9 @@ impl Store {
             }
             "update_dashboard_layout_component" => {
                 self.update_child("components", &param("dashboard_layout_component_id"), &body)
+            }
+            other if alerts_schedules::handles(other) => {
+                self.alerts_schedules(other, &param, query, body)
             }
             other => self
                 .dispatch_access(other, params, query, &body)
