@@ -1,6 +1,7 @@
 //! A stateful fake Looker for content tools: folders, Looks, dashboards (filters, elements,
 //! layouts and their components), queries and merge queries, users and LookML explores, kept in
-//! memory and changed by the API calls that Looker uses to change them.
+//! memory and changed by the API calls that Looker uses to change them; boards with their
+//! sections and items too.
 //!
 //! Unlike [`FakeLooker`](crate::FakeLooker), nothing is stubbed: a `create_dashboard` makes a
 //! dashboard that the next `dashboard` call returns. It models what content tools trip over:
@@ -42,6 +43,8 @@ use serde_json::{json, Map, Value};
 
 use crate::route::route;
 use crate::StartError;
+
+mod boards;
 
 /// The email of the user the fake's API credentials belong to (`me`).
 pub const ADMIN_EMAIL: &str = "admin@example.com";
@@ -257,6 +260,7 @@ struct Store {
     merge_queries: BTreeMap<String, Value>,
     merge_by_body: BTreeMap<String, String>,
     explores: BTreeSet<(String, String)>,
+    boards: boards::Boards,
     requests: Vec<ContentRequest>,
     write_budget: Option<usize>,
 }
@@ -327,6 +331,7 @@ impl Store {
             merge_queries: BTreeMap::new(),
             merge_by_body: BTreeMap::new(),
             explores: BTreeSet::new(),
+            boards: boards::Boards::default(),
             requests: Vec::new(),
             write_budget: None,
         };
@@ -532,10 +537,13 @@ impl Store {
             "update_dashboard_layout_component" => {
                 self.update_child("components", &param("dashboard_layout_component_id"), &body)
             }
-            other => Err(refuse(
-                501,
-                format!("looker-sdk-testkit: the stateful fake does not implement `{other}`"),
-            )),
+            other => match boards::dispatch(self, other, &param, query, body) {
+                Some(answer) => answer,
+                None => Err(refuse(
+                    501,
+                    format!("looker-sdk-testkit: the stateful fake does not implement `{other}`"),
+                )),
+            },
         }
     }
 
