@@ -348,6 +348,18 @@ impl Step<'_, '_> {
                 Ok(id)
             }
             Kind::Dashboard => self.dashboard(o, existing, current, sha).await,
+            Kind::Board => {
+                let mut boards = crate::boards::Context {
+                    sdk: self.sdk,
+                    tree: self.tree,
+                    map: self.map,
+                    target: self.target,
+                    root_id: &self.plan.root_id,
+                    users: &self.plan.users,
+                    prune: self.prune,
+                };
+                boards.apply(o, existing, current, sha).await
+            }
         }
     }
 

@@ -34,8 +34,10 @@ pub struct Selection {
 /// Requests: one `all_folders`; per exported folder one `folder_looks` and one
 /// `folder_dashboards` (ids only); one GET per Look and per dashboard; per merged-results tile
 /// one `merge_query` and one `query_for_slug` per source query not read before; one `user` per
-/// distinct owner. Content under the Users folder (personal folders) is refused, since this
-/// version cannot map it to the target yet.
+/// distinct owner. With [`Include::boards`]: per board one `board` (with its sections and
+/// items), one `all_boards` with `all`, and at most one `all_dashboards` and one `all_looks`
+/// for items that show content outside the tree. Content under the Users folder (personal
+/// folders) is refused, since this version cannot map it to the target yet.
 pub async fn export(sdk: &LookerSdk, selection: &Selection) -> Result<Tree, Error> {
     let mut source = Instance::open(sdk).await?;
     let mut folders: BTreeSet<String> = BTreeSet::new();
@@ -118,6 +120,8 @@ pub async fn export(sdk: &LookerSdk, selection: &Selection) -> Result<Tree, Erro
             body,
         });
     }
+    let boards = crate::boards::export(sdk, &mut source, selection, &objects).await?;
+    objects.extend(boards);
     for (path, id) in needed_folders {
         objects.push(Object {
             kind: Kind::Folder,

@@ -18,6 +18,7 @@
 #![warn(missing_docs)]
 
 mod apply;
+mod boards;
 mod canonical;
 mod error;
 mod export;

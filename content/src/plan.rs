@@ -293,6 +293,9 @@ pub async fn plan(
                 }
             }
         }
+        if o.kind == Kind::Board {
+            missing.extend(crate::boards::missing(sdk, &target, &root_id, tree, &o.body).await?);
+        }
         let mapped = map
             .get(&tree.source_host, o.kind, &o.origin_id)
             .map(|e| e.target_id.clone());
@@ -341,6 +344,11 @@ pub async fn plan(
                         (hit.and_then(|l| id_of(&l, "id").map(|id| (id, l))), true)
                     }
                 }
+            }
+            Kind::Board => {
+                let entry = map.get(&tree.source_host, o.kind, &o.origin_id);
+                let title = o.body["title"].as_str().unwrap_or("");
+                crate::boards::find(sdk, entry, title).await?
             }
             Kind::Dashboard => {
                 let by_map = match &mapped {
@@ -417,10 +425,26 @@ pub async fn plan(
                     Kind::Folder => Some(o.body.clone()),
                     Kind::Look => target.look(&current).await?,
                     Kind::Dashboard => target.dashboard(&current, &refs).await?,
+                    Kind::Board => {
+                        let entry = map.get(&tree.source_host, o.kind, &o.origin_id);
+                        let view = crate::boards::target_view(
+                            &mut target,
+                            &current,
+                            &o.body,
+                            tree,
+                            map,
+                            entry,
+                        );
+                        Some(view.await?)
+                    }
                 };
                 let mut fields = differing(&o.body, canonical.as_ref().unwrap_or(&Value::Null));
                 if options.prune && o.kind == Kind::Dashboard {
                     fields.extend(pruned_tiles(&o.body, &current, &refs));
+                }
+                if options.prune && o.kind == Kind::Board {
+                    let entry = map.get(&tree.source_host, o.kind, &o.origin_id);
+                    fields.extend(crate::boards::pruned(&o.body, &current, entry));
                 }
                 planned.action = if fields.is_empty() {
                     Action::Unchanged

@@ -1,5 +1,6 @@
 //! The on-disk tree: one canonical JSON file per folder, Look and dashboard under `content/`,
-//! in directories that mirror the folder paths, and `manifest.json` beside it.
+//! in directories that mirror the folder paths, one per board under `boards/`, and
+//! `manifest.json` beside them.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -31,15 +32,18 @@ pub enum Kind {
     /// A dashboard with its filters, tabs, tiles (queries, merge queries, Look links, text)
     /// and positions.
     Dashboard,
+    /// A board with its sections and items (`--include boards`), in `boards/`.
+    Board,
 }
 
 impl Kind {
-    /// `folder`, `look`, `dashboard`: the `kind` member of a file.
+    /// `folder`, `look`, `dashboard`, `board`: the `kind` member of a file.
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Folder => "folder",
             Kind::Look => "look",
             Kind::Dashboard => "dashboard",
+            Kind::Board => "board",
         }
     }
 
@@ -48,6 +52,7 @@ impl Kind {
             "folder" => Some(Kind::Folder),
             "look" => Some(Kind::Look),
             "dashboard" => Some(Kind::Dashboard),
+            "board" => Some(Kind::Board),
             _ => None,
         }
     }
@@ -72,12 +77,13 @@ impl Object {
         folder_path(&self.body)
     }
 
-    /// `Sales/EMEA` (folders), `Sales/EMEA/Title` (Looks and dashboards): how reports name it.
+    /// `Sales/EMEA` (folders), `Sales/EMEA/Title` (Looks and dashboards), `Title` (boards):
+    /// how reports name it.
     pub fn key(&self) -> String {
         let mut parts = self.folder();
         match self.kind {
             Kind::Folder => {}
-            Kind::Look | Kind::Dashboard => {
+            Kind::Look | Kind::Dashboard | Kind::Board => {
                 parts.push(self.body["title"].as_str().unwrap_or("").to_owned())
             }
         }
@@ -85,13 +91,19 @@ impl Object {
     }
 
     fn base_file(&self) -> (PathBuf, String) {
+        if self.kind == Kind::Board {
+            let title = self.body["title"].as_str().unwrap_or("");
+            return (PathBuf::from(crate::boards::BOARD_DIR), encode_name(title));
+        }
         let mut dir = PathBuf::from(CONTENT_DIR);
         for name in self.folder() {
             dir.push(encode_name(&name));
         }
         let name = match self.kind {
             Kind::Folder => FOLDER_FILE.to_owned(),
-            Kind::Look | Kind::Dashboard => encode_name(self.body["title"].as_str().unwrap_or("")),
+            Kind::Look | Kind::Dashboard | Kind::Board => {
+                encode_name(self.body["title"].as_str().unwrap_or(""))
+            }
         };
         (dir, name)
     }
@@ -157,6 +169,7 @@ impl Tree {
                 Kind::Folder => "",
                 Kind::Look => ".look.json",
                 Kind::Dashboard => ".dashboard.json",
+                Kind::Board => ".board.json",
             };
             let mut path = dir.join(format!("{base}{ext}"));
             if !used.insert(path.clone()) {
@@ -268,15 +281,12 @@ impl Tree {
     pub fn read(dir: &Path) -> Result<Tree, Error> {
         let manifest = read_manifest(dir)?;
         let mut objects = Vec::new();
-        let mut stack = vec![dir.join(CONTENT_DIR)];
+        let tops = [dir.join(CONTENT_DIR), dir.join(crate::boards::BOARD_DIR)];
+        let mut stack = tops.to_vec();
         while let Some(d) = stack.pop() {
             let entries = match std::fs::read_dir(&d) {
                 Ok(e) => e,
-                Err(e)
-                    if e.kind() == std::io::ErrorKind::NotFound && d == dir.join(CONTENT_DIR) =>
-                {
-                    break
-                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && tops.contains(&d) => continue,
                 Err(e) => return Err(Error::io(&d, e)),
             };
             for entry in entries {
@@ -295,9 +305,9 @@ impl Tree {
                     let body: Value = serde_json::from_slice(&text)
                         .map_err(|e| Error::format(&rel, format!("not JSON: {e}")))?;
                     let kind = body["kind"].as_str().and_then(Kind::parse).ok_or_else(|| {
-                        Error::format(&rel, "no `kind` (folder, look or dashboard)")
+                        Error::format(&rel, "no `kind` (folder, look, dashboard or board)")
                     })?;
-                    if !body["folder"].is_array() {
+                    if kind != Kind::Board && !body["folder"].is_array() {
                         return Err(Error::format(&rel, "no `folder` (a list of folder names)"));
                     }
                     let origin_id = manifest
