@@ -640,3 +640,47 @@ async fn boards_need_include_boards_and_all_exports_every_board() {
         .collect();
     assert_eq!(reads, vec!["all_boards", "board", "board"]);
 }
+
+/// The window between a write and saving the map: the n-th write happened on the target, but
+/// the map is the one saved after the (n-1)-th (two fakes with the same id base give the same
+/// ids for the same requests, so the map of one stands for the other's).
+#[tokio::test]
+async fn a_write_that_was_not_journaled_is_found_again_not_repeated() {
+    let a = ContentFake::start(1000).await.unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path().join("tree");
+    exported_source(&a, &dir).await;
+    let (writes, clean) = clean_apply(&dir, scratch.path()).await;
+    for n in 1..=writes {
+        let (journal, _) = target(false).await;
+        let map = scratch.path().join(format!("journal-{n}.json"));
+        journal.fail_writes_after(Some(n - 1));
+        apply_dir(&journal, &dir, &map, &ApplyOptions::default()).await;
+
+        let (b, _) = target(false).await;
+        b.fail_writes_after(Some(n));
+        let discarded = scratch.path().join(format!("discarded-{n}.json"));
+        apply_dir(&b, &dir, &discarded, &ApplyOptions::default()).await;
+        b.fail_writes_after(None);
+        let text = std::fs::read_to_string(&map).unwrap_or_else(|_| {
+            json!({"format": 1, "target_host": journal.base_url(), "entries": {}}).to_string()
+        });
+        std::fs::write(&map, text.replace(journal.base_url(), b.base_url())).unwrap();
+
+        let resumed = apply_dir(&b, &dir, &map, &adopting()).await;
+        assert!(resumed.succeeded(), "write {n}: {:#?}", resumed.results);
+        assert_eq!(shape(&b).await, clean, "write {n} not journaled");
+        b.clear_requests();
+        let again = apply_dir(&b, &dir, &map, &ApplyOptions::default()).await;
+        assert!(
+            again
+                .plan
+                .objects
+                .iter()
+                .all(|o| o.action == Action::Unchanged),
+            "write {n}: the map is incomplete\n{}",
+            again.plan.to_text()
+        );
+        assert_eq!(b.writes(), 0, "write {n}: {:?}", b.requests());
+    }
+}
