@@ -358,6 +358,16 @@ async fn an_edited_board_is_updated_in_place_and_items_leave_only_with_prune() {
         panic!("{before:?}")
     };
     let (main_items, other_items) = (sections[0].1.clone(), sections[1].1.clone());
+    // Someone adds an item of their own to the section on the target.
+    let main_id = get(&b, &format!("/boards/{}", board_on(&b, &dir, &map))).await["board_sections"]
+        [0]["id"]
+        .clone();
+    let theirs = b.seed(
+        "create_board_item",
+        &[],
+        json!({"board_section_id": main_id, "lookml_dashboard_id": "thelook::theirs"}),
+    );
+    let theirs = theirs["id"].as_str().unwrap().to_owned();
 
     // Rename a section, change an item's title, swap the Elsewhere items, add an item.
     let mut board = read_board(&dir);
@@ -380,7 +390,8 @@ async fn an_edited_board_is_updated_in_place_and_items_leave_only_with_prune() {
         .find(|o| o.kind == Kind::Board)
         .unwrap();
     assert_eq!(planned.action, Action::Update(vec!["sections".into()]));
-    // Items are matched by place: the swapped places are rewritten in place (ids kept).
+    // Items are matched by place: the swapped places are rewritten in place (ids kept); the
+    // new item is created (their item is not taken for it) and put before theirs.
     assert_eq!(
         write_ops(&b),
         vec![
@@ -389,12 +400,16 @@ async fn an_edited_board_is_updated_in_place_and_items_leave_only_with_prune() {
             "update_board_item",
             "update_board_item",
             "update_board_section",
+            "update_board_section",
         ]
     );
     let after = boards(&b).await;
     assert_eq!(after[0].1[0].0, "Main page");
     assert_eq!(after[0].1[0].1[..2], main_items[..]);
-    assert_eq!(after[0].1[0].1.len(), 3);
+    assert_eq!(after[0].1[0].1.len(), 4);
+    assert_eq!(after[0].1[0].1[3], theirs);
+    let item = get(&b, &format!("/board_items/{theirs}")).await;
+    assert_eq!(item["lookml_dashboard_id"], "thelook::theirs");
     assert_eq!(after[0].1[1].1, other_items);
     let item = get(&b, &format!("/board_items/{}", main_items[0])).await;
     assert_eq!(item["custom_title"], "Revenue!");
@@ -413,7 +428,7 @@ async fn an_edited_board_is_updated_in_place_and_items_leave_only_with_prune() {
     let report = apply_dir(&b, &dir, &map, &ApplyOptions::default()).await;
     assert!(report.succeeded());
     assert_eq!(b.writes(), 0, "{:?}", b.requests());
-    assert_eq!(boards(&b).await[0].1[0].1.len(), 3);
+    assert_eq!(boards(&b).await[0].1[0].1.len(), 4);
     let report = apply_dir(&b, &dir, &map, &pruning()).await;
     assert!(report.succeeded(), "{:#?}", report.results);
     assert_eq!(
@@ -421,7 +436,9 @@ async fn an_edited_board_is_updated_in_place_and_items_leave_only_with_prune() {
         Action::Update(vec!["delete section-1/item-3".into()])
     );
     assert_eq!(write_ops(&b), vec!["delete_board_item"]);
-    assert_eq!(boards(&b).await[0].1[0].1, main_items);
+    let mut kept = main_items.clone();
+    kept.push(theirs);
+    assert_eq!(boards(&b).await[0].1[0].1, kept);
 }
 
 #[tokio::test]
