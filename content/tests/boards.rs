@@ -138,22 +138,12 @@ fn pruning() -> ApplyOptions {
 }
 
 /// Every file of the tree in `dir` but the manifest (which names the source instance), sorted.
-fn files(dir: &Path) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            let rel = p.strip_prefix(dir).unwrap().display().to_string();
-            if rel.starts_with('.') || rel == "manifest.json" {
-                continue;
-            }
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push((rel, std::fs::read_to_string(&p).unwrap()));
-            }
-        }
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = common::files(dir);
+    for e in std::fs::read_dir(dir.join("boards")).unwrap() {
+        let p = e.unwrap().path();
+        let rel = p.strip_prefix(dir).unwrap().display().to_string();
+        out.push((rel, std::fs::read(&p).unwrap()));
     }
     out.sort();
     out
