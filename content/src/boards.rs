@@ -321,14 +321,24 @@ async fn canonical_item(
     Ok(Value::Object(out))
 }
 
-/// Finds the board of the tree on the target: by the map (a pending entry, journaled before a
-/// create that may have happened, by its exact title), else by exact title (a natural-key
-/// match, `true`).
+/// Finds the board `o` of the tree on the target: by the map (a pending entry, journaled
+/// before a create that may have happened, by its exact title), else by exact title (a
+/// natural-key match, `true`). A board the map gives to another board of the tree is never
+/// taken.
 pub(crate) async fn find(
     sdk: &LookerSdk,
-    mapped: Option<&Entry>,
-    title: &str,
+    tree: &Tree,
+    map: &IdMap,
+    o: &Object,
 ) -> Result<(Option<(String, Value)>, bool), Error> {
+    let mapped = map.get(&tree.source_host, o.kind, &o.origin_id);
+    let title = o.body["title"].as_str().unwrap_or("");
+    let taken: BTreeSet<String> = map
+        .origins(&tree.source_host, Kind::Board)
+        .into_iter()
+        .filter(|(origin, _)| *origin != o.origin_id)
+        .map(|(_, target)| target)
+        .collect();
     if let Some(entry) = mapped.filter(|e| !e.target_id.is_empty()) {
         if let Some(board) = fetch(sdk, &format!("/boards/{}", seg(&entry.target_id))).await? {
             return Ok((Some((entry.target_id.clone(), board)), false));
@@ -346,7 +356,7 @@ pub(crate) async fn find(
         .flatten()
         .filter(|b| b["title"].as_str() == Some(title))
         .filter_map(|b| id_of(b, "id").map(|id| (id, b.clone())))
-        .next();
+        .find(|(id, _)| !taken.contains(id));
     let pending = mapped.is_some_and(|e| e.target_id == PENDING);
     match hit {
         Some((id, _)) => {

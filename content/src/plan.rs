@@ -345,11 +345,7 @@ pub async fn plan(
                     }
                 }
             }
-            Kind::Board => {
-                let entry = map.get(&tree.source_host, o.kind, &o.origin_id);
-                let title = o.body["title"].as_str().unwrap_or("");
-                crate::boards::find(sdk, entry, title).await?
-            }
+            Kind::Board => crate::boards::find(sdk, tree, map, o).await?,
             Kind::Dashboard => {
                 let by_map = match &mapped {
                     Some(id) => fetch(sdk, &format!("/dashboards/{}", seg(id)))

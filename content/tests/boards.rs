@@ -691,3 +691,38 @@ async fn a_write_that_was_not_journaled_is_found_again_not_repeated() {
         assert_eq!(b.writes(), 0, "write {n}: {:?}", b.requests());
     }
 }
+
+/// A second board of the same title added to the tree later is created: the target board
+/// that the map gives to the first one is not a conflict for it (nor adopted by it).
+#[tokio::test]
+async fn a_second_board_of_the_same_title_gets_its_own_board() {
+    let a = ContentFake::start(1000).await.unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path().join("tree");
+    let first = exported_source(&a, &dir).await;
+    let (b, _) = target(false).await;
+    let map = scratch.path().join("map.json");
+    assert!(apply_dir(&b, &dir, &map, &ApplyOptions::default())
+        .await
+        .succeeded());
+
+    let second = a.seed("create_board", &[], json!({"title": "Team board"}));
+    let second = second["id"].as_str().unwrap().to_owned();
+    let mut sel = selection(&first);
+    sel.boards.push(second.clone());
+    export(a.sdk(), &sel).await.unwrap().write(&dir).unwrap();
+    assert!(dir
+        .join(format!("boards/Team board~{second}.board.json"))
+        .exists());
+    let report = apply_dir(&b, &dir, &map, &ApplyOptions::default()).await;
+    assert!(report.succeeded(), "{}", report.plan.to_text());
+    let actions: Vec<&str> = report
+        .plan
+        .objects
+        .iter()
+        .filter(|o| o.kind == Kind::Board)
+        .map(|o| o.action.as_str())
+        .collect();
+    assert_eq!(actions, vec!["unchanged", "create"]);
+    assert_eq!(boards(&b).await.len(), 2);
+}
