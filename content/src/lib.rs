@@ -1,5 +1,6 @@
-//! Looker content as code: export folders, Looks and dashboards from one instance into a
-//! canonical file tree, then plan and apply that tree on another instance.
+//! Looker content as code: export folders, Looks, dashboards and (with [`Include::boards`])
+//! boards from one instance into a canonical file tree, then plan and apply that tree on
+//! another instance.
 //!
 //! - [`export`] reads the source through a [`LookerSdk`](looker_sdk::LookerSdk) and returns a
 //!   [`Tree`]; [`Tree::write`] writes it atomically (one file per object, canonical JSON, a
@@ -8,7 +9,8 @@
 //! - [`plan`] reads the target (never writes) and decides per object: create, update,
 //!   unchanged, conflict or blocked. [`apply`] plans first, stops before any write when the plan
 //!   has a conflict or a blocked object, and otherwise writes in dependency order (folders,
-//!   queries, Looks, dashboards and their filters, tabs, tiles and positions), recording each
+//!   queries, Looks, dashboards and their filters, tabs, tiles and positions, boards and their
+//!   sections and items), recording each
 //!   target id in the [`IdMap`] as soon as it exists. Nothing is deleted unless
 //!   [`PlanOptions::prune`] asks for it; then the mapped Looks and dashboards that left the
 //!   tree go to the target's trash.

@@ -140,7 +140,8 @@ pub struct Tree {
     /// The optional parts it carries (alerts, schedules, access, boards): plan and apply
     /// manage exactly these on the target.
     pub include: Include,
-    /// The objects, folders first (parents before children), then Looks, then dashboards.
+    /// The objects, folders first (parents before children), then Looks, then dashboards,
+    /// then boards.
     pub objects: Vec<Object>,
 }
 
