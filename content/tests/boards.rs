@@ -726,3 +726,30 @@ async fn a_second_board_of_the_same_title_gets_its_own_board() {
     assert_eq!(actions, vec!["unchanged", "create"]);
     assert_eq!(boards(&b).await.len(), 2);
 }
+
+/// A hand-edited item that names nothing is a clear error of plan, before any write.
+#[tokio::test]
+async fn an_item_that_names_nothing_is_an_error_not_a_panic() {
+    let a = ContentFake::start(1000).await.unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path().join("tree");
+    exported_source(&a, &dir).await;
+    let mut board = read_board(&dir);
+    board["sections"][1]["items"][0] = json!({"custom_title": "what?"});
+    write_board(&dir, &board);
+    let (b, _) = target(false).await;
+    let tree = Tree::read(&dir).unwrap();
+    let map = IdMap::load(&scratch.path().join("map.json"), b.base_url()).unwrap();
+    b.clear_requests();
+    let e = looker_content::plan(b.sdk(), &tree, &map, &PlanOptions::default())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains(
+            "board \"Team board\": section-2/item-1 names no dashboard, look or lookml_dashboard"
+        ),
+        "{e}"
+    );
+    assert_eq!(b.writes(), 0);
+}
