@@ -74,14 +74,16 @@ fn items(section: &Value) -> &[Value] {
     section["items"].as_array().map_or(&[], Vec::as_slice)
 }
 
-/// How one instance names the content that board items show.
-struct Shown {
+/// How one instance names the content that board items show (one per export or plan, shared
+/// by its boards, so that the lists below are read once).
+pub(crate) struct Shown {
     /// Dashboards of the tree by their id on this instance → (folder, title).
     dashboards: BTreeMap<String, (Vec<String>, String)>,
     /// Looks of the tree likewise.
     looks: BTreeMap<String, (Vec<String>, String)>,
-    /// `all_dashboards` (id → slug), read once when an item shows a dashboard outside the tree.
-    slugs: Option<BTreeMap<String, Option<String>>>,
+    /// `all_dashboards` (id → slug, and whether it is trashed), read once when an item shows a
+    /// dashboard outside the tree.
+    slugs: Option<BTreeMap<String, (Option<String>, bool)>>,
     /// `all_looks` (id → the Look), read once when an item shows a Look outside the tree.
     all_looks: Option<BTreeMap<String, Value>>,
 }
@@ -118,7 +120,7 @@ impl Shown {
     }
 
     /// The tree's dashboards and Looks by the target ids the map gives them.
-    fn of_target(tree: &Tree, map: &IdMap) -> Shown {
+    pub(crate) fn of_target(tree: &Tree, map: &IdMap) -> Shown {
         let mut shown = Shown::new();
         for o in &tree.objects {
             if let Some(id) = map
@@ -131,24 +133,39 @@ impl Shown {
         shown
     }
 
-    async fn slug(&mut self, sdk: &LookerSdk, id: &str) -> Result<Option<String>, Error> {
+    async fn slugs(
+        &mut self,
+        sdk: &LookerSdk,
+    ) -> Result<&BTreeMap<String, (Option<String>, bool)>, Error> {
         if self.slugs.is_none() {
-            let all = get(sdk, "/dashboards?fields=id,slug", "all_dashboards").await?;
+            let all = get(sdk, "/dashboards?fields=id,slug,deleted", "all_dashboards").await?;
             self.slugs = Some(
                 all.as_array()
                     .into_iter()
                     .flatten()
                     .filter_map(|d| {
-                        id_of(d, "id").map(|id| (id, d["slug"].as_str().map(str::to_owned)))
+                        let slug = d["slug"].as_str().map(str::to_owned);
+                        id_of(d, "id").map(|id| (id, (slug, d["deleted"] == true)))
                     })
                     .collect(),
             );
         }
+        Ok(self.slugs.get_or_insert_with(BTreeMap::new))
+    }
+
+    /// The slug of dashboard `id`.
+    async fn slug(&mut self, sdk: &LookerSdk, id: &str) -> Result<Option<String>, Error> {
+        Ok(self.slugs(sdk).await?.get(id).and_then(|(s, _)| s.clone()))
+    }
+
+    /// The live (not trashed) dashboard with `slug`.
+    async fn live(&mut self, sdk: &LookerSdk, slug: &str) -> Result<Option<String>, Error> {
         Ok(self
-            .slugs
-            .as_ref()
-            .and_then(|s| s.get(id).cloned())
-            .flatten())
+            .slugs(sdk)
+            .await?
+            .iter()
+            .find(|(_, (s, deleted))| s.as_deref() == Some(slug) && !deleted)
+            .map(|(id, _)| id.clone()))
     }
 
     async fn look(&mut self, sdk: &LookerSdk, id: &str) -> Result<Option<Value>, Error> {
@@ -395,13 +412,11 @@ pub(crate) async fn target_view(
     target: &mut Instance<'_>,
     current: &Value,
     body: &Value,
-    tree: &Tree,
-    map: &IdMap,
+    shown: &mut Shown,
     entry: Option<&Entry>,
 ) -> Result<Value, Error> {
-    let mut shown = Shown::of_target(tree, map);
     let managed = managed(body, entry);
-    let mut view = canonical(target, current, &mut shown, Some(&managed)).await?;
+    let mut view = canonical(target, current, shown, Some(&managed)).await?;
     let file_sections = sections(body);
     if let Some(view_sections) = view["sections"].as_array_mut() {
         for (s, file) in view_sections.iter_mut().zip(file_sections) {
@@ -462,6 +477,7 @@ pub(crate) async fn missing(
     root_id: &str,
     tree: &Tree,
     body: &Value,
+    shown: &mut Shown,
 ) -> Result<Vec<String>, Error> {
     let title = body["title"].as_str().unwrap_or("");
     let mut out = Vec::new();
@@ -480,7 +496,11 @@ pub(crate) async fn missing(
             if !seen.insert(what.clone()) || what.in_tree(tree).is_some() {
                 continue;
             }
-            if what.on_target(sdk, target, root_id).await?.is_none() {
+            let found = match &what {
+                Wanted::Slug(slug) => shown.live(sdk, slug).await?,
+                _ => what.on_target(sdk, target, root_id).await?,
+            };
+            if found.is_none() {
                 out.push(what.to_string());
             }
         }

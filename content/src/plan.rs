@@ -255,6 +255,7 @@ pub async fn plan(
         .map(|o| o.folder())
         .collect();
 
+    let mut board_names = crate::boards::Shown::of_target(tree, map);
     let mut objects = Vec::new();
     for o in &tree.objects {
         let sha256 = sha256_hex(&crate::canonical::to_bytes(&o.body));
@@ -294,7 +295,10 @@ pub async fn plan(
             }
         }
         if o.kind == Kind::Board {
-            missing.extend(crate::boards::missing(sdk, &target, &root_id, tree, &o.body).await?);
+            let names = &mut board_names;
+            missing.extend(
+                crate::boards::missing(sdk, &target, &root_id, tree, &o.body, names).await?,
+            );
         }
         let mapped = map
             .get(&tree.source_host, o.kind, &o.origin_id)
@@ -427,8 +431,7 @@ pub async fn plan(
                             &mut target,
                             &current,
                             &o.body,
-                            tree,
-                            map,
+                            &mut board_names,
                             entry,
                         );
                         Some(view.await?)

@@ -330,6 +330,20 @@ async fn a_board_round_trips_and_reapplies_without_writes() {
         report.plan.to_text()
     );
     assert_eq!(b.writes(), 0, "{:?}", b.requests());
+    // The board's reads: its GET, and the target's dashboard list once (for the item that
+    // shows a dashboard by slug).
+    let mut reads: Vec<&str> = b
+        .requests()
+        .iter()
+        .map(|r| r.operation)
+        .filter(|o| {
+            (o.contains("board") && !o.contains("dashboard"))
+                || *o == "all_dashboards"
+                || *o == "search_dashboards"
+        })
+        .collect();
+    reads.sort_unstable();
+    assert_eq!(reads, vec!["all_dashboards", "board"]);
 }
 
 #[tokio::test]
