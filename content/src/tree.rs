@@ -308,6 +308,12 @@ impl Tree {
                     let kind = body["kind"].as_str().and_then(Kind::parse).ok_or_else(|| {
                         Error::format(&rel, "no `kind` (folder, look, dashboard or board)")
                     })?;
+                    if kind == Kind::Board && !manifest.include.boards {
+                        return Err(Error::format(
+                            &rel,
+                            "a board, but the manifest does not include boards (export with --include boards)",
+                        ));
+                    }
                     if kind != Kind::Board && !body["folder"].is_array() {
                         return Err(Error::format(&rel, "no `folder` (a list of folder names)"));
                     }

@@ -767,3 +767,20 @@ async fn an_item_that_names_nothing_is_an_error_not_a_panic() {
     );
     assert_eq!(b.writes(), 0);
 }
+
+/// A board file in a tree whose manifest does not include boards is refused when the tree is
+/// read (plan and apply manage exactly what the manifest says the tree includes).
+#[tokio::test]
+async fn a_board_file_needs_boards_in_the_manifest() {
+    let a = ContentFake::start(1000).await.unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path().join("tree");
+    exported_source(&a, &dir).await;
+    let manifest = dir.join("manifest.json");
+    let mut m: Value = serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+    m["include"] = json!([]);
+    std::fs::write(&manifest, m.to_string()).unwrap();
+    let e = Tree::read(&dir).unwrap_err().to_string();
+    assert!(e.contains(BOARD_FILE), "{e}");
+    assert!(e.contains("does not include boards"), "{e}");
+}
