@@ -46,7 +46,7 @@ fn target_args() -> [Arg; 6] {
 /// The `content` command.
 pub fn command() -> Command {
     Command::new("content")
-        .about("Content as code: export folders, Looks and dashboards to a tree; plan and apply it elsewhere")
+        .about("Content as code: export folders, Looks, dashboards and boards (with alerts, schedules and access when asked) to a tree; plan and apply it elsewhere")
         .subcommand_required(true)
         .subcommand(
             Command::new("export")

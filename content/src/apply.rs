@@ -398,6 +398,18 @@ impl Step<'_, '_> {
                 self.attached(o, &id).await?;
                 Ok(id)
             }
+            Kind::Board => {
+                let mut boards = crate::boards::Context {
+                    sdk: self.sdk,
+                    tree: self.tree,
+                    map: self.map,
+                    target: self.target,
+                    root_id: &self.plan.root_id,
+                    users: &self.plan.users,
+                    prune: self.prune,
+                };
+                boards.apply(o, existing, current, sha).await
+            }
         }
     }
 

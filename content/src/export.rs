@@ -40,7 +40,10 @@ pub struct Selection {
 /// `all_users` the first time, or one `search_users` per `Users/<email>` path); content in embed
 /// folders is refused. With [`Include::alerts`] one paged `search_alerts?all_owners=true` walk,
 /// with [`Include::schedules`] one `all_scheduled_plans?all_users=true` (for the whole export,
-/// never per tile or alert), plus one `user` per distinct owner of those.
+/// never per tile or alert), plus one `user` per distinct owner of those. With
+/// [`Include::boards`]: per board one `board` (with its sections and items), one `all_boards`
+/// with `all`, and at most one `all_dashboards` and one `all_looks` for items that show content
+/// outside the tree.
 pub async fn export(sdk: &LookerSdk, selection: &Selection) -> Result<Tree, Error> {
     let mut source = Instance::open(sdk).await?;
     let mut folders: BTreeSet<String> = BTreeSet::new();
@@ -144,6 +147,8 @@ pub async fn export(sdk: &LookerSdk, selection: &Selection) -> Result<Tree, Erro
             body,
         });
     }
+    let boards = crate::boards::export(sdk, &mut source, selection, &objects).await?;
+    objects.extend(boards);
     for ((personal, path), id) in needed_folders {
         let mut body = json!({"kind": Kind::Folder.as_str(), "folder": path});
         if let Some(email) = personal {

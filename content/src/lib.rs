@@ -1,5 +1,6 @@
-//! Looker content as code: export folders, Looks and dashboards from one instance into a
-//! canonical file tree, then plan and apply that tree on another instance.
+//! Looker content as code: export folders, Looks, dashboards and (with [`Include::boards`])
+//! boards from one instance into a canonical file tree, then plan and apply that tree on
+//! another instance.
 //!
 //! - [`export`] reads the source through a [`LookerSdk`](looker_sdk::LookerSdk) and returns a
 //!   [`Tree`]; [`Tree::write`] writes it atomically (one file per object, canonical JSON, a
@@ -9,11 +10,12 @@
 //!   unchanged, conflict or blocked. [`apply`] plans first, stops before any write when the plan
 //!   has a conflict or a blocked object, and otherwise writes in dependency order (folders,
 //!   queries, Looks, dashboards and their filters, tabs, tiles and positions, then the alerts and
-//!   schedules the tree [includes](Include)), recording each target id in the [`IdMap`] as soon
-//!   as it exists. Schedule secrets come from the environment ([`SECRET_ENV_PREFIX`]), never
-//!   from the tree. Nothing is deleted unless [`PlanOptions::prune`] asks for it; then the
-//!   mapped Looks and dashboards that left the tree go to the target's trash, and the mapped
-//!   tiles, alerts and schedules that left their file are deleted.
+//!   schedules the tree [includes](Include), then boards with their sections and items),
+//!   recording each target id in the [`IdMap`] as soon as it exists. Schedule secrets come from
+//!   the environment ([`SECRET_ENV_PREFIX`]), never from the tree. Nothing is deleted unless
+//!   [`PlanOptions::prune`] asks for it; then the mapped Looks and dashboards that left the
+//!   tree go to the target's trash, and the mapped tiles, alerts, schedules and board items
+//!   that left their file are deleted.
 //! - With [`Include::access`], folder files carry the folder's access (`inherits`, grants to
 //!   groups by name and users by email). Content in personal folders is kept by the owner's
 //!   email (`personal/<email>/…`) and applied to that user's personal folder on the target.
@@ -29,6 +31,7 @@
 mod access;
 mod alerts_schedules;
 mod apply;
+mod boards;
 mod canonical;
 mod error;
 mod export;

@@ -291,6 +291,7 @@ pub(crate) async fn plan_mapped(
         .map(|o| (o.personal(), o.folder()))
         .collect();
 
+    let mut board_names = crate::boards::Shown::of_target(tree, map);
     let mut objects = Vec::new();
     for o in &tree.objects {
         let sha256 = sha256_hex(&crate::canonical::to_bytes(&o.body));
@@ -357,6 +358,12 @@ pub(crate) async fn plan_mapped(
                 }
             }
         }
+        if o.kind == Kind::Board {
+            let names = &mut board_names;
+            missing.extend(
+                crate::boards::missing(sdk, &target, &root_id, tree, &o.body, names).await?,
+            );
+        }
         let mapped = map
             .get(&tree.source_host, o.kind, &o.origin_id)
             .map(|e| e.target_id.clone());
@@ -410,6 +417,7 @@ pub(crate) async fn plan_mapped(
                     }
                 }
             }
+            Kind::Board => crate::boards::find(sdk, tree, map, o).await?,
             Kind::Dashboard => {
                 let by_map = match &mapped {
                     Some(id) => fetch(sdk, &format!("/dashboards/{}", seg(id)))
@@ -501,6 +509,17 @@ pub(crate) async fn plan_mapped(
                     Kind::Folder => Some(o.body.clone()),
                     Kind::Look => target.look(&current).await?,
                     Kind::Dashboard => target.dashboard(&current, &refs).await?,
+                    Kind::Board => {
+                        let entry = map.get(&tree.source_host, o.kind, &o.origin_id);
+                        let view = crate::boards::target_view(
+                            &mut target,
+                            &current,
+                            &o.body,
+                            &mut board_names,
+                            entry,
+                        );
+                        Some(view.await?)
+                    }
                 };
                 // A file without an owner (a gzr import) leaves the owner as it is.
                 let mut canonical = canonical;
@@ -521,6 +540,10 @@ pub(crate) async fn plan_mapped(
                 let mut fields = differing(&o.body, canonical.as_ref().unwrap_or(&Value::Null));
                 if options.prune && o.kind == Kind::Dashboard {
                     fields.extend(pruned_tiles(&o.body, &current, &refs));
+                }
+                if options.prune && o.kind == Kind::Board {
+                    let entry = map.get(&tree.source_host, o.kind, &o.origin_id);
+                    fields.extend(crate::boards::pruned(&o.body, &current, entry));
                 }
                 planned.action = if fields.is_empty() {
                     Action::Unchanged

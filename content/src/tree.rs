@@ -1,5 +1,6 @@
 //! The on-disk tree: one canonical JSON file per folder, Look and dashboard under `content/`,
-//! in directories that mirror the folder paths, and `manifest.json` beside it.
+//! in directories that mirror the folder paths, one per board under `boards/`, and
+//! `manifest.json` beside them.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -33,15 +34,18 @@ pub enum Kind {
     /// A dashboard with its filters, tabs, tiles (queries, merge queries, Look links, text)
     /// and positions.
     Dashboard,
+    /// A board with its sections and items (`--include boards`), in `boards/`.
+    Board,
 }
 
 impl Kind {
-    /// `folder`, `look`, `dashboard`: the `kind` member of a file.
+    /// `folder`, `look`, `dashboard`, `board`: the `kind` member of a file.
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Folder => "folder",
             Kind::Look => "look",
             Kind::Dashboard => "dashboard",
+            Kind::Board => "board",
         }
     }
 
@@ -50,6 +54,7 @@ impl Kind {
             "folder" => Some(Kind::Folder),
             "look" => Some(Kind::Look),
             "dashboard" => Some(Kind::Dashboard),
+            "board" => Some(Kind::Board),
             _ => None,
         }
     }
@@ -80,8 +85,8 @@ impl Object {
         crate::personal::owner(&self.body)
     }
 
-    /// `Sales/EMEA` (folders), `Sales/EMEA/Title` (Looks and dashboards): how reports name it;
-    /// `Users/<email>/…` in a personal folder.
+    /// `Sales/EMEA` (folders), `Sales/EMEA/Title` (Looks and dashboards), `Title` (boards):
+    /// how reports name it; `Users/<email>/…` in a personal folder.
     pub fn key(&self) -> String {
         let mut parts = match self.personal() {
             Some(email) => vec!["Users".to_owned(), email.to_owned()],
@@ -90,7 +95,7 @@ impl Object {
         parts.extend(self.folder());
         match self.kind {
             Kind::Folder => {}
-            Kind::Look | Kind::Dashboard => {
+            Kind::Look | Kind::Dashboard | Kind::Board => {
                 parts.push(self.body["title"].as_str().unwrap_or("").to_owned())
             }
         }
@@ -98,6 +103,10 @@ impl Object {
     }
 
     fn base_file(&self) -> (PathBuf, String) {
+        if self.kind == Kind::Board {
+            let title = self.body["title"].as_str().unwrap_or("");
+            return (PathBuf::from(crate::boards::BOARD_DIR), encode_name(title));
+        }
         let mut dir = match self.personal() {
             Some(email) => PathBuf::from(PERSONAL_DIR).join(encode_name(email)),
             None => PathBuf::from(CONTENT_DIR),
@@ -107,7 +116,9 @@ impl Object {
         }
         let name = match self.kind {
             Kind::Folder => FOLDER_FILE.to_owned(),
-            Kind::Look | Kind::Dashboard => encode_name(self.body["title"].as_str().unwrap_or("")),
+            Kind::Look | Kind::Dashboard | Kind::Board => {
+                encode_name(self.body["title"].as_str().unwrap_or(""))
+            }
         };
         (dir, name)
     }
@@ -144,7 +155,8 @@ pub struct Tree {
     /// The optional parts it carries (alerts, schedules, access, boards): plan and apply
     /// manage exactly these on the target.
     pub include: Include,
-    /// The objects, folders first (parents before children), then Looks, then dashboards.
+    /// The objects, folders first (parents before children), then Looks, then dashboards,
+    /// then boards.
     pub objects: Vec<Object>,
 }
 
@@ -173,6 +185,7 @@ impl Tree {
                 Kind::Folder => "",
                 Kind::Look => ".look.json",
                 Kind::Dashboard => ".dashboard.json",
+                Kind::Board => ".board.json",
             };
             let mut path = dir.join(format!("{base}{ext}"));
             if !used.insert(path.clone()) {
@@ -284,7 +297,11 @@ impl Tree {
     pub fn read(dir: &Path) -> Result<Tree, Error> {
         let manifest = read_manifest(dir)?;
         let mut objects = Vec::new();
-        let roots = [dir.join(CONTENT_DIR), dir.join(PERSONAL_DIR)];
+        let roots = [
+            dir.join(CONTENT_DIR),
+            dir.join(PERSONAL_DIR),
+            dir.join(crate::boards::BOARD_DIR),
+        ];
         let mut stack = roots.to_vec();
         while let Some(d) = stack.pop() {
             let entries = match std::fs::read_dir(&d) {
@@ -310,9 +327,15 @@ impl Tree {
                     let body: Value = serde_json::from_slice(&text)
                         .map_err(|e| Error::format(&rel, format!("not JSON: {e}")))?;
                     let kind = body["kind"].as_str().and_then(Kind::parse).ok_or_else(|| {
-                        Error::format(&rel, "no `kind` (folder, look or dashboard)")
+                        Error::format(&rel, "no `kind` (folder, look, dashboard or board)")
                     })?;
-                    if !body["folder"].is_array() {
+                    if kind == Kind::Board && !manifest.include.boards {
+                        return Err(Error::format(
+                            &rel,
+                            "a board, but the manifest does not include boards (export with --include boards)",
+                        ));
+                    }
+                    if kind != Kind::Board && !body["folder"].is_array() {
                         return Err(Error::format(&rel, "no `folder` (a list of folder names)"));
                     }
                     crate::personal::check(&body, &rel)?;

@@ -1,6 +1,7 @@
 //! A stateful fake Looker for content tools: folders, Looks, dashboards (filters, elements,
 //! layouts and their components), queries and merge queries, alerts, scheduled plans, users and
-//! LookML explores, kept in memory and changed by the API calls that Looker uses to change them.
+//! LookML explores, kept in memory and changed by the API calls that Looker uses to change them;
+//! boards with their sections and items too.
 //!
 //! Unlike [`FakeLooker`](crate::FakeLooker), nothing is stubbed: a `create_dashboard` makes a
 //! dashboard that the next `dashboard` call returns. It models what content tools trip over:
@@ -51,6 +52,7 @@ use crate::StartError;
 
 mod access;
 mod alerts_schedules;
+mod boards;
 
 /// The email of the user the fake's API credentials belong to (`me`).
 pub const ADMIN_EMAIL: &str = "admin@example.com";
@@ -275,6 +277,7 @@ struct Store {
     explores: BTreeSet<(String, String)>,
     /// Alerts and scheduled plans (see `alerts_schedules`).
     extra: alerts_schedules::Extra,
+    boards: boards::Boards,
     requests: Vec<ContentRequest>,
     write_budget: Option<usize>,
     access: access::AccessStore,
@@ -347,6 +350,7 @@ impl Store {
             merge_by_body: BTreeMap::new(),
             explores: BTreeSet::new(),
             extra: alerts_schedules::Extra::default(),
+            boards: boards::Boards::default(),
             requests: Vec::new(),
             write_budget: None,
             access: access::AccessStore::default(),
@@ -558,16 +562,18 @@ impl Store {
             other if alerts_schedules::handles(other) => {
                 self.alerts_schedules(other, &param, query, body)
             }
-            other => self
-                .dispatch_access(other, params, query, &body)
-                .unwrap_or_else(|| {
-                    Err(refuse(
+            other => match self.dispatch_access(other, params, query, &body) {
+                Some(answer) => answer,
+                None => match boards::dispatch(self, other, &param, query, body) {
+                    Some(answer) => answer,
+                    None => Err(refuse(
                         501,
                         format!(
                             "looker-sdk-testkit: the stateful fake does not implement `{other}`"
                         ),
-                    ))
-                }),
+                    )),
+                },
+            },
         }
     }
 
