@@ -202,3 +202,136 @@ fn a_branch_checkout_is_refused_during_a_run_of_another_process() {
         first.stdout
     );
 }
+
+// Kept sessions with `--su` (cli/src/session_cache.rs keys them by sudo user).
+
+/// `workspace user METHOD /path` of each request from entry `from` on; logins as
+/// `login` / `login as USER`.
+fn requests_since(fake: &LookmlFake, from: usize) -> Vec<String> {
+    fake.log()[from..]
+        .iter()
+        .map(|l| match l.path.strip_prefix("/login") {
+            Some("") => "login".to_owned(),
+            Some(user) => format!("login as {}", user.trim_start_matches('/')),
+            None => format!("{} {} {}", l.workspace, l.user, l.line()),
+        })
+        .collect()
+}
+
+#[test]
+fn a_sudo_session_is_kept_per_sudo_user_and_stays_in_dev_across_commands() {
+    let fake = slow_feature(Duration::ZERO);
+    let dir = tempfile::tempdir().unwrap();
+    let checkout = [
+        "lookml",
+        "branch",
+        "checkout",
+        "feature",
+        "--project",
+        "shop",
+        "--su",
+        "7",
+    ];
+    let r = run_in(&fake, &dir, &checkout);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        requests_since(&fake, 0),
+        [
+            "login",
+            "login as 7",
+            r#"production 7 PATCH /session {"workspace_id":"dev"}"#,
+            r#"dev 7 PUT /projects/shop/git_branch {"name":"feature"}"#,
+        ]
+    );
+
+    // The same sudo user: the kept session goes on, in dev, without any login.
+    let from = fake.log().len();
+    let show = ["lookml", "branch", "show", "--project", "shop", "--su", "7"];
+    let r = run_in(&fake, &dir, &show);
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "feature sha-feature\n"),
+        "{}",
+        r.stderr
+    );
+    let r = run_in(
+        &fake,
+        &dir,
+        &["api", "GET", "/projects/shop/git_branch", "--su", "7"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        requests_since(&fake, from),
+        [
+            r#"dev 7 PATCH /session {"workspace_id":"dev"}"#,
+            "dev 7 GET /projects/shop/git_branch",
+            "dev 7 GET /projects/shop/git_branch",
+        ]
+    );
+
+    // Another sudo user never gets user 7's session: a sudo login of its own, in production.
+    let from = fake.log().len();
+    let r = run_in(&fake, &dir, &["api", "GET", "/session", "--su", "8"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        requests_since(&fake, from),
+        ["login", "login as 8", "production 8 GET /session"]
+    );
+    // Nor does the API user itself (no sudo).
+    let from = fake.log().len();
+    let r = run_in(&fake, &dir, &["api", "GET", "/session"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        requests_since(&fake, from),
+        ["login", "production api GET /session"]
+    );
+
+    // And each of the three is kept apart: user 7 is still in dev, 8 and the API user go on
+    // without logging in.
+    let from = fake.log().len();
+    for su in [Some("7"), Some("8"), None] {
+        let mut args = vec!["api", "GET", "/session"];
+        if let Some(user) = su {
+            args.extend(["--su", user]);
+        }
+        let r = run_in(&fake, &dir, &args);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    assert_eq!(
+        requests_since(&fake, from),
+        [
+            "dev 7 GET /session",
+            "production 8 GET /session",
+            "production api GET /session"
+        ]
+    );
+}
+
+#[test]
+fn a_validate_with_su_runs_and_restores_in_the_kept_sudo_session() {
+    let fake = slow_feature(Duration::ZERO);
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = VALIDATE.to_vec();
+    args.extend(["--su", "7"]);
+    for _ in 0..2 {
+        let r = run_in(&fake, &dir, &args);
+        assert_eq!(r.code, 6, "{}", r.stderr);
+        assert!(r.stdout.contains("orders.view.lkml"), "{}", r.stdout);
+    }
+    // One sudo login for both runs, and every project call as user 7 in dev.
+    assert_eq!(fake.state(|s| s.sudo_logins.clone()), ["7"]);
+    let log = fake.log();
+    let project_calls: Vec<_> = log
+        .iter()
+        .filter(|l| l.path.starts_with("/projects/"))
+        .collect();
+    assert!(!project_calls.is_empty());
+    assert!(
+        project_calls
+            .iter()
+            .all(|l| l.user == "7" && l.workspace == "dev"),
+        "{:?}",
+        requests_since(&fake, 0)
+    );
+    assert_eq!(fake.state(|s| s.branch.clone()), "personal");
+}
