@@ -566,7 +566,10 @@ impl DevSession {
                 };
                 // A new API session starts in production.
                 if inner.workspace != "production" {
-                    tracing::debug!(workspace = %inner.workspace, "new API session: re-applying the workspace");
+                    tracing::debug!(
+                        workspace = %inner.workspace,
+                        "new API session: re-applying the workspace"
+                    );
                     let body = json!({ "workspace_id": inner.workspace });
                     sdk.request(reqwest::Method::PATCH, "/session")
                         .json(&body)
