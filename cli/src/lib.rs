@@ -41,6 +41,7 @@ pub mod output;
 pub mod preflight;
 pub mod profiles;
 pub mod progress;
+pub mod project_lock;
 pub mod raw;
 pub mod send;
 pub mod session_cache;

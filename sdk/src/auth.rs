@@ -118,6 +118,8 @@ pub(crate) struct Session {
     refresh: tokio::sync::Mutex<()>,
     logins: AtomicU64,
     on_login: RwLock<Option<LoginListener>>,
+    /// Run after every login, before the new token serves any call ([`Auth::on_new_session`]).
+    hooks: Arc<crate::session_hooks::Hooks>,
 }
 
 #[derive(Deserialize)]
@@ -135,6 +137,7 @@ impl Session {
             refresh: tokio::sync::Mutex::new(()),
             logins: AtomicU64::new(0),
             on_login: RwLock::new(None),
+            hooks: Arc::default(),
         }
     }
 
@@ -211,7 +214,19 @@ impl Session {
         }
         let t = self.login(sdk).await?;
         self.logged_in(t.clone());
+        self.set_up(sdk).await?;
         Ok(t)
+    }
+
+    /// Runs the new-session hooks (still inside the login's single flight). A session they
+    /// could not set up is not used: the token is forgotten, so the next call logs in (and
+    /// sets up) again.
+    async fn set_up(&self, sdk: &LookerSdk) -> Result<()> {
+        if let Err(e) = self.hooks.run(sdk).await {
+            self.store(None);
+            return Err(e);
+        }
+        Ok(())
     }
 
     /// Logs in now (replacing any cached token).
@@ -219,7 +234,7 @@ impl Session {
         let _flight = self.refresh.lock().await;
         let t = self.login(sdk).await?;
         self.logged_in(t);
-        Ok(())
+        self.set_up(sdk).await
     }
 
     async fn login(&self, sdk: &LookerSdk) -> Result<Token> {
@@ -414,6 +429,32 @@ impl Auth<'_> {
             .on_login
             .write()
             .unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(listener));
+    }
+
+    /// Runs `hook` after every new login of this client (the first, a renewal before expiry, a
+    /// new login after a 401), before any call is sent with the new token: the call that
+    /// needed the login, the retry of a call answered 401 included. For session state that
+    /// every new API session must get again, such as the dev workspace (`PATCH /session`),
+    /// which a new session starts without.
+    ///
+    /// The hook gets the client and runs inside the login's single flight (concurrent callers
+    /// wait for it). Its own calls use the new token and never log in again: a 401 or an
+    /// expired token in them is their error. When a hook fails, the login's caller gets that
+    /// error and the new token is dropped, so the next call logs in and runs the hooks again.
+    /// Hooks run in the order they were added; each stays until its [`NewSessionHook`] is
+    /// dropped. A kept session continued with [`resume`](Self::resume) is no login: the
+    /// hooks do not run for it.
+    ///
+    /// [`NewSessionHook`]: crate::NewSessionHook
+    pub fn on_new_session<F, Fut>(&self, hook: F) -> crate::NewSessionHook
+    where
+        F: Fn(LookerSdk) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<()>> + Send + 'static,
+    {
+        self.sdk
+            .session
+            .hooks
+            .add(crate::session_hooks::boxed(hook))
     }
 
     /// The user id this client acts as, for a client made by [`LookerSdk::sudo`].

@@ -136,6 +136,7 @@ pub mod oauth;
 mod raw;
 mod request;
 mod response;
+mod session_hooks;
 mod settings;
 #[cfg(test)]
 mod tests;
@@ -179,6 +180,7 @@ pub use credentials::{Secret, SessionToken};
 pub use error::{ApiErrorBody, Error, LookerError, SettingSource, TaskKind, ValidationErrorDetail};
 pub use raw::RawRequest;
 pub use response::{ByteStream, ResponseBody};
+pub use session_hooks::NewSessionHook;
 pub use settings::{LookerSdkBuilder, RetryPolicy, Settings, DEFAULT_APP_ID, DEFAULT_TIMEOUT};
 
 /// Re-export of the HTTP client crate (for `reqwest::Method` and friends).

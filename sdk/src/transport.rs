@@ -68,7 +68,8 @@ impl LookerSdk {
             let can_relogin = match &outcome {
                 Attempt::Unauthorized { token_id, .. } => {
                     self.session.invalidate(*token_id);
-                    self.session.can_relogin(self)
+                    // A new-session hook's call cannot wait for a login: its task holds it.
+                    self.session.can_relogin(self) && !crate::session_hooks::in_hook()
                 }
                 _ => false,
             };
@@ -126,6 +127,12 @@ impl LookerSdk {
         }
         if let Some(token) = self.session.cached() {
             return Ok(Some(token));
+        }
+        if crate::session_hooks::in_hook() {
+            return Err(Error::auth(
+                "the new session's token expired while it was being set up (Auth::on_new_session)",
+                None,
+            ));
         }
         // Boxed: the login future is large, and keeping it out of line keeps every call's
         // future small (it is moved into its box once per call).

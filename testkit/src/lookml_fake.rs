@@ -5,8 +5,10 @@
 //! Looker does: a token is an API session that starts in production; `PATCH /session` changes
 //! that session's workspace only; the branch, the dirty flag and the branches belong to the
 //! user and so are shared by every session; a checkout with uncommitted changes is refused
-//! with Looker's 422. It runs on its own thread (usable from sync and async tests) and logs
-//! every request with the workspace of its session.
+//! with Looker's 422. A sudo login (`POST /login/{user_id}` with the API user's token) makes a
+//! session of its own (the git state stays the one user's). It runs on its own thread (usable
+//! from sync and async tests) and logs every request with the workspace of its session and
+//! the user its token acts as.
 //!
 //! ```
 //! use looker_sdk_testkit::lookml_fake::LookmlFake;
@@ -38,6 +40,9 @@ pub struct Logged {
     pub body: Value,
     /// The token's session workspace when the request arrived (`-` without a valid token).
     pub workspace: String,
+    /// Who the token acts as: `api` (the API3 client), the user id of a sudo login
+    /// (`POST /login/{user_id}`), or `-` without a valid token.
+    pub user: String,
     /// The status answered.
     pub status: u16,
 }
@@ -86,6 +91,10 @@ pub struct LookmlState {
     pub sessions: HashMap<String, String>,
     /// Logins so far.
     pub logins: u64,
+    /// Sudo logins so far (`POST /login/{user_id}`), by user id in order.
+    pub sudo_logins: Vec<String>,
+    /// Session token → the user id it acts as, for the tokens of sudo logins.
+    pub sudo_sessions: HashMap<String, String>,
     /// `expires_in` of new tokens (seconds).
     pub token_expires_in: u64,
     /// When a request to this path (without `/api/4.0`) arrives, the token is revoked and the
@@ -135,6 +144,8 @@ impl Default for LookmlState {
         LookmlState {
             sessions: HashMap::new(),
             logins: 0,
+            sudo_logins: Vec::new(),
+            sudo_sessions: HashMap::new(),
             token_expires_in: 3600,
             revoke_token_at: None,
             production_branch: "main".into(),
@@ -358,6 +369,14 @@ async fn answer(
             .as_ref()
             .and_then(|t| s.sessions.get(t).cloned())
             .unwrap_or_else(|| "-".to_owned());
+        let user = match &token {
+            Some(t) if s.sessions.contains_key(t) => s
+                .sudo_sessions
+                .get(t)
+                .cloned()
+                .unwrap_or_else(|| "api".to_owned()),
+            _ => "-".to_owned(),
+        };
         let log = |s: &mut LookmlState, status: u16| {
             s.log.push(Logged {
                 method: method.clone(),
@@ -365,6 +384,7 @@ async fn answer(
                 query: query.clone(),
                 body: json_body.clone(),
                 workspace: workspace.clone(),
+                user: user.clone(),
                 status,
             })
         };
@@ -396,6 +416,22 @@ async fn answer(
             s.sessions.remove(&token);
             log(&mut s, 401);
             return reply(401, Some(json!({"message": "Requires authentication."})));
+        }
+        if let (Some(id), "POST", "api") =
+            (path.strip_prefix("/login/"), method.as_str(), user.as_str())
+        {
+            // A sudo login with the API user's token: a new session of its own, in production.
+            s.sudo_logins.push(id.to_owned());
+            let sudo_token = format!("fake-token-{}-sudo-{id}", s.sudo_logins.len());
+            s.sessions.insert(sudo_token.clone(), "production".into());
+            s.sudo_sessions.insert(sudo_token.clone(), id.to_owned());
+            log(&mut s, 200);
+            return reply(
+                200,
+                Some(
+                    json!({"access_token": sudo_token, "token_type": "Bearer", "expires_in": s.token_expires_in}),
+                ),
+            );
         }
         let dev = workspace == "dev";
         let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();

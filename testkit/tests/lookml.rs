@@ -144,18 +144,27 @@ async fn a_new_login_mid_run_re_applies_dev_mode_before_the_next_project_call() 
         .iter()
         .map(|l| format!("{} {}", l.workspace, l.line()))
         .collect();
-    // The retried call ran in the new (production) session; dev is re-applied and the call
-    // sent again before anything else.
-    assert_eq!(after[0], "production GET /projects/shop/validate");
+    // Dev is re-applied in the new session before the SDK's retry of the rejected call, and
+    // the retry is the only time the call is sent again.
     assert_eq!(
-        after[1],
+        after[0],
         r#"production PATCH /session {"workspace_id":"dev"}"#
     );
-    assert_eq!(after[2], "dev GET /projects/shop/validate");
-    assert!(log
+    assert_eq!(after[1], "dev GET /projects/shop/validate");
+    assert!(
+        log.iter()
+            .filter(|l| l.path.starts_with("/projects/") && l.status != 401)
+            .all(|l| l.workspace == "dev"),
+        "a project call ran outside dev: {after:?}"
+    );
+    let validates = log
         .iter()
-        .filter(|l| l.path == "/projects/shop/validate" && l.method == "POST")
-        .all(|l| l.workspace == "dev"));
+        .filter(|l| l.path == "/projects/shop/validate" && l.method == "GET")
+        .count();
+    assert_eq!(
+        validates, 2,
+        "the rejected call and its one retry: {after:?}"
+    );
 }
 
 #[tokio::test]

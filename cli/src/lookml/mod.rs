@@ -169,6 +169,17 @@ async fn in_session(
     outcome.result.map_err(dev_error)
 }
 
+/// One run per API user and project across processes ([`crate::project_lock`]), held until
+/// the returned lock is dropped.
+fn lock_project(
+    sdk: &LookerSdk,
+    g: &Globals,
+    project: &str,
+) -> Result<Option<crate::project_lock::ProjectLock>, CliError> {
+    let env = |name: &str| std::env::var(name).ok();
+    crate::project_lock::acquire(sdk, g.su.as_deref(), project, &env)
+}
+
 /// `looker lookml …`.
 pub async fn lookml(m: &ArgMatches, g: &Globals, io: &mut Io) -> Result<(), CliError> {
     let Some((name, sub)) = m.subcommand() else {
@@ -229,6 +240,11 @@ pub async fn lookml(m: &ArgMatches, g: &Globals, io: &mut Io) -> Result<(), CliE
     };
     let target = target(sub);
     let sdk = crate::config::connect(&g).await?;
+    // Production only reads: the user's working copy is not touched.
+    let _lock = match target {
+        Target::Production => None,
+        _ => lock_project(&sdk, &g, &project)?,
+    };
     let mut report = in_session(&sdk, &project, target.clone(), &check, io).await?;
     let mut extra = json!({});
     if name == "content" && sub.get_flag("incremental") {
@@ -326,6 +342,11 @@ async fn branch(m: &ArgMatches, g: &Globals, io: &mut Io) -> Result<(), CliError
         .cloned()
         .unwrap_or_default();
     let sdk = crate::config::connect(g).await?;
+    // A checkout switches the branch under any run of this user: not during one.
+    let _lock = match name {
+        "checkout" => lock_project(&sdk, g, &project)?,
+        _ => None,
+    };
     let path = looker_sdk::call::path(&["/projects/", ""], &[&project]);
     // A new API session starts in production; the branches are the dev workspace's.
     sdk.request(looker_sdk::reqwest::Method::PATCH, "/session")

@@ -221,6 +221,9 @@ struct Inner {
     branch: Mutex<Option<String>>,
     /// Released by `finish` (or when the last handle is dropped).
     registration: Mutex<Option<Registration>>,
+    /// Re-applies the workspace after every new login, before any call in the new session;
+    /// removed by `finish`.
+    session_hook: Mutex<Option<crate::NewSessionHook>>,
 }
 
 impl Drop for Inner {
@@ -242,10 +245,11 @@ impl Drop for Inner {
 /// [`DevSession::run`], which restores on every path, cancellation included.
 ///
 /// The workspace belongs to the API session: every new login (the first, a token refresh, a
-/// new login after a 401) starts in production. Every project call of the session goes
-/// through [`DevSession::call`], which logs in first if a login is due and then re-applies
-/// the workspace when the login count changed; a call that needed a new login on the way
-/// (a 401 answered with a new token) is sent again after re-applying it.
+/// new login after a 401) starts in production. The session adds a hook to the client
+/// ([`Auth::on_new_session`](crate::Auth::on_new_session)) that re-applies the workspace
+/// after every login, before any call is sent in the new API session: the SDK's own retry of
+/// a call answered 401 runs in the workspace too. Every project call of the session goes
+/// through [`DevSession::call`], which also logs in first if a login is due.
 ///
 /// Cloning gives another handle to the same session.
 #[derive(Clone)]
@@ -314,6 +318,7 @@ impl DevSession {
                 applied_at_login: AtomicU64::new(u64::MAX),
                 branch: Mutex::new(None),
                 registration: Mutex::new(Some(registration)),
+                session_hook: Mutex::new(None),
             }),
         };
         match session.setup().await {
@@ -347,6 +352,7 @@ impl DevSession {
             lock(&inner.undo).push(Undo::Workspace(start_ws));
         }
         inner.applied_at_login.store(login, Ordering::SeqCst);
+        *lock(&inner.session_hook) = Some(self.re_apply_on_new_session());
         let (name, reset, sha) = match &inner.target {
             Target::Production => return Ok(()),
             Target::Branch {
@@ -525,6 +531,7 @@ impl DevSession {
             }
         }
         // The user and project are free again, whatever the restore left.
+        lock(&self.inner.session_hook).take();
         lock(&self.inner.registration).take();
         if failed.is_empty() {
             Ok(())
@@ -547,6 +554,36 @@ impl DevSession {
             .map(|_| ())
     }
 
+    /// The hook that puts every new API session of the client into this session's workspace
+    /// before any call is sent in it (the retry of a call answered 401 included).
+    fn re_apply_on_new_session(&self) -> crate::NewSessionHook {
+        let inner = Arc::downgrade(&self.inner);
+        self.inner.sdk.auth().on_new_session(move |sdk| {
+            let inner = inner.clone();
+            async move {
+                let Some(inner) = inner.upgrade() else {
+                    return Ok(());
+                };
+                // A new API session starts in production.
+                if inner.workspace != "production" {
+                    tracing::debug!(
+                        workspace = %inner.workspace,
+                        "new API session: re-applying the workspace"
+                    );
+                    let body = json!({ "workspace_id": inner.workspace });
+                    sdk.request(reqwest::Method::PATCH, "/session")
+                        .json(&body)
+                        .send()
+                        .await?;
+                }
+                inner
+                    .applied_at_login
+                    .store(sdk.auth().login_count(), Ordering::SeqCst);
+                Ok(())
+            }
+        })
+    }
+
     /// Re-applies the session's workspace if a login happened since it was applied.
     async fn ensure_workspace(&self) -> Result<()> {
         let sdk = &self.inner.sdk;
@@ -562,8 +599,10 @@ impl DevSession {
     }
 
     /// Runs one project call in this session's workspace: re-applies the workspace first if a
-    /// login happened since it was applied, and sends the call again (once) if it needed a new
-    /// login on the way, since it then ran in a new API session.
+    /// login happened since it was applied. A login during the call (a 401 answered with a
+    /// new token, and the SDK's retry) re-applies the workspace before the retry is sent
+    /// ([`Auth::on_new_session`](crate::Auth::on_new_session)); should the workspace still
+    /// not be the session's after the call, it is re-applied and the call sent again (once).
     pub async fn call<T, C, Fut>(&self, mut make: C) -> Result<T>
     where
         C: FnMut() -> Fut,
@@ -572,9 +611,8 @@ impl DevSession {
         let sdk = &self.inner.sdk;
         for _ in 0..2 {
             self.ensure_workspace().await?;
-            let before = sdk.auth().login_count();
             let result = make().await;
-            if sdk.auth().login_count() == before {
+            if self.inner.applied_at_login.load(Ordering::SeqCst) == sdk.auth().login_count() {
                 return result;
             }
         }
