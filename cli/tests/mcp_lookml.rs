@@ -355,3 +355,58 @@ async fn ci_run_names_itself_in_its_own_requests_user_agent() {
     );
     session.cancel().await.unwrap();
 }
+
+/// A `lookml_validate` of a branch takes the same cross-process project lock as `looker lookml`
+/// (cli/src/project_lock.rs): while another process holds it, the tool refuses before any
+/// project call; once it is free, the tool runs.
+#[tokio::test]
+async fn lookml_validate_of_a_branch_is_refused_while_another_process_holds_the_project() {
+    let fake = broken_branch();
+    let session = connect_url(
+        fake.base_url(),
+        &["--toolsets", "lookml", "--allow-writes"],
+        V,
+    )
+    .await;
+    // The server's config directory (see `connect_url`), where the locks live.
+    let config = std::env::temp_dir()
+        .join(format!("looker-mcp-test-{}", std::process::id()))
+        .join("config");
+    let env = move |name: &str| {
+        (name == "XDG_CONFIG_HOME").then(|| config.to_string_lossy().into_owned())
+    };
+    let holder = looker_sdk::LookerSdk::builder()
+        .base_url(fake.base_url())
+        .client_id(mcp_fake::CLIENT_ID)
+        .client_secret(mcp_fake::CLIENT_SECRET)
+        .build()
+        .unwrap();
+    let lock = looker_cli::project_lock::acquire(&holder, None, "shop", &env)
+        .unwrap()
+        .expect("a lock with a client id and a config directory");
+
+    let r = call(
+        &session,
+        "lookml_validate",
+        json!({"project": "shop", "branch": "feature"}),
+    )
+    .await;
+    assert_eq!(r.is_error, Some(true), "{}", text(&r));
+    let expected = format!(
+        "another looker process (pid {}) is using project shop for this API user",
+        std::process::id()
+    );
+    assert!(text(&r).contains(&expected), "{}", text(&r));
+    assert_eq!(project_requests(&fake), Vec::<String>::new());
+
+    drop(lock);
+    let r = call(
+        &session,
+        "lookml_validate",
+        json!({"project": "shop", "branch": "feature"}),
+    )
+    .await;
+    assert_ne!(r.is_error, Some(true), "{}", text(&r));
+    assert_eq!(json_of(&r)["branch"], "feature");
+    session.cancel().await.unwrap();
+}

@@ -31,6 +31,8 @@ pub struct Context<'a> {
     pub tool: &'a str,
     /// The global `-H` headers, sent with every request of a tool.
     pub headers: &'a [(String, String)],
+    /// The `--su` user (it keys the LookML project lock).
+    pub sudo_user: Option<&'a str>,
 }
 
 impl Context<'_> {

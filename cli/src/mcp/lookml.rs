@@ -92,6 +92,15 @@ pub async fn validate(ctx: &Context<'_>, args: &Map<String, Value>) -> Result<An
              --allow-writes to allow that. Without branch and commit it validates production."
         ));
     }
+    // One run per API user and project across processes, as `looker lookml` (held until the
+    // answer is built).
+    let _lock = if target == Target::Production {
+        None
+    } else {
+        let env = |name: &str| std::env::var(name).ok();
+        crate::project_lock::acquire(ctx.sdk, ctx.sudo_user, &project, &env)
+            .map_err(|e| format!("{tool}: {e}"))?
+    };
     let cancel = Canceller::default();
     let outcome = DevSession::run(ctx.sdk, &project, target, &cancel, |s| async move {
         let report = s.validate(&ValidateOptions::default()).await?;

@@ -127,6 +127,7 @@ pub fn options(sub: &ArgMatches) -> Result<Options, CliError> {
         toolsets,
         limits,
         headers: Vec::new(),
+        sudo_user: None,
     })
 }
 
@@ -144,6 +145,7 @@ fn client_user_agent() -> String {
 pub async fn serve(sub: &ArgMatches, g: &Globals, io: &mut Io) -> Result<(), CliError> {
     let mut options = options(sub)?;
     options.headers = crate::api::headers(g)?;
+    options.sudo_user = g.su.clone();
     let env = |name: &str| std::env::var(name).ok();
     // `x-looker-appid: looker-mcp` and `User-Agent: looker-mcp/<version> looker-sdk-rust/<version>`
     // on every request, logins and the waiters' polls included; the tools' own requests also

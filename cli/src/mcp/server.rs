@@ -32,6 +32,8 @@ pub struct Options {
     pub limits: Limits,
     /// Headers sent with every tool request (the global `-H 'Name: value'` flags).
     pub headers: Vec<(String, String)>,
+    /// The `--su` user the server acts as (it keys the LookML project lock).
+    pub sudo_user: Option<String>,
 }
 
 /// `looker mcp`'s handler.
@@ -91,6 +93,7 @@ impl LookerMcp {
             limits: &inner.options.limits,
             tool: name,
             headers: &inner.options.headers,
+            sudo_user: inner.options.sudo_user.as_deref(),
         };
         match name {
             "search_operations" => {
