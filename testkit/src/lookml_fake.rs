@@ -6,7 +6,8 @@
 //! that session's workspace only; the branch, the dirty flag and the branches belong to the
 //! user and so are shared by every session; a checkout with uncommitted changes is refused
 //! with Looker's 422. It runs on its own thread (usable from sync and async tests) and logs
-//! every request with the workspace of its session.
+//! every request with the workspace of its session. Its SQL side (models, explores,
+//! dimensions broken per branch, zero-row queries) is [`crate::lookml_sql_fake`].
 //!
 //! ```
 //! use looker_sdk_testkit::lookml_fake::LookmlFake;
@@ -126,6 +127,8 @@ pub struct LookmlState {
     /// The next created run: its statuses and result. `None`: the create answers 201 with no
     /// body.
     pub next_ci_run: Option<(Vec<String>, Value)>,
+    /// Models, explores, dimensions and queries for the SQL validator.
+    pub sql: crate::lookml_sql_fake::SqlState,
     /// Every request.
     pub log: Vec<Logged>,
 }
@@ -154,6 +157,7 @@ impl Default for LookmlState {
             deploys: Vec::new(),
             ci_runs: BTreeMap::new(),
             next_ci_run: None,
+            sql: Default::default(),
             log: Vec::new(),
         }
     }
@@ -296,6 +300,14 @@ impl LookmlFake {
 }
 
 fn reply(status: u16, body: Option<Value>) -> Response<Body> {
+    // 299: a text answer (compiled SQL), sent as 200 text/plain.
+    if let (299, Some(Value::String(text))) = (status, &body) {
+        return Response::builder()
+            .status(StatusCode::OK)
+            .header("content-type", "text/plain; charset=utf-8")
+            .body(Body::from(text.clone()))
+            .unwrap_or_default();
+    }
     let builder =
         Response::builder().status(StatusCode::from_u16(status).unwrap_or(StatusCode::OK));
     match body {
@@ -651,10 +663,21 @@ async fn answer(
                     }
                 }
             }
-            _ => error(
-                404,
-                &format!("the LookML fake has no route {method} {path}"),
-            ),
+            _ => {
+                let key = if dev {
+                    s.branch.clone()
+                } else {
+                    "production".to_owned()
+                };
+                s.sql
+                    .answer(&key, &method, &segments, &query, &json_body)
+                    .unwrap_or_else(|| {
+                        error(
+                            404,
+                            &format!("the LookML fake has no route {method} {path}"),
+                        )
+                    })
+            }
         };
         log(&mut s, result.0);
         result

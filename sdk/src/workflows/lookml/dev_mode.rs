@@ -547,6 +547,22 @@ impl DevSession {
             .map(|_| ())
     }
 
+    /// Runs `work` in the production workspace of this API session, then switches back. From
+    /// the switch on the session's workspace counts as not applied, so if `work` is dropped
+    /// (a cancel), the next [`call`](Self::call), the restore's included, re-applies it first.
+    pub(crate) async fn in_production<T>(&self, work: impl Future<Output = T>) -> Result<T> {
+        if self.inner.workspace == "production" {
+            return Ok(work.await);
+        }
+        self.inner
+            .applied_at_login
+            .store(u64::MAX, Ordering::SeqCst);
+        self.patch_workspace("production").await?;
+        let result = work.await;
+        self.ensure_workspace().await?;
+        Ok(result)
+    }
+
     /// Re-applies the session's workspace if a login happened since it was applied.
     async fn ensure_workspace(&self) -> Result<()> {
         let sdk = &self.inner.sdk;
