@@ -212,7 +212,7 @@ impl DevSession {
         };
         let pool = QueryPool::new(self.sdk())
             .max_in_flight(options.concurrency)
-            .policy(options.policy.clone())
+            .policy(options.policy)
             .result_format("json");
         let mut queries = 0usize;
         let mut rounds = 0usize;
