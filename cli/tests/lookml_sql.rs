@@ -378,3 +378,53 @@ fn explore_selects_the_explores_queried() {
     assert_eq!(findings(&r.stdout), broken_pair()[..1].to_vec());
     assert_eq!(fake.state(|s| s.sql.queries_run), 1 + 5);
 }
+
+/// The benchmark table of docs/lookml-ci.md: queries for N = 6 explores × d dimensions with k
+/// broken (the i-th in explore i, at index (7·i + 5) mod d), against N + k·⌈log₂ d⌉ and
+/// Spectacles' batch mode N + 2k·⌈log₂ d⌉. Run with
+/// `cargo test -p looker-cli --test lookml_sql -- --ignored --nocapture query_count_table`.
+#[test]
+#[ignore = "a benchmark: prints a table"]
+fn query_count_table() {
+    println!(
+        "| d | k | error names the field | queries | N + k·⌈log₂ d⌉ | Spectacles N + 2k·⌈log₂ d⌉ |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for d in [16u32, 64, 256] {
+        for k in [1usize, 2] {
+            for names in [false, true] {
+                let fake = LookmlFake::start();
+                fake.state(|s| {
+                    s.branches.insert("feature".into());
+                    s.sql.errors_name_fields = names;
+                    for (i, view) in VIEWS.iter().enumerate() {
+                        let dims = (0..d).map(|j| {
+                            let dim = FakeDimension::new(&format!("{view}.f{j:03}"));
+                            if i < k && j == (7 * i as u32 + 5) % d {
+                                dim.broken_on("feature")
+                            } else {
+                                dim
+                            }
+                        });
+                        s.sql
+                            .explores
+                            .push(FakeExplore::new("shop", view).dimensions(dims));
+                    }
+                });
+                let r = run(
+                    &fake,
+                    &["lookml", "sql", "--project", "shop", "--branch", "feature"],
+                );
+                assert_eq!(r.code, 6, "{}", r.stderr);
+                let log2 = d.ilog2() as usize;
+                println!(
+                    "| {d} | {k} | {} | {} | {} | {} |",
+                    if names { "yes" } else { "no" },
+                    fake.state(|s| s.sql.queries_run),
+                    6 + k * log2,
+                    6 + 2 * k * log2
+                );
+            }
+        }
+    }
+}
