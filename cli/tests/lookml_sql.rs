@@ -428,3 +428,89 @@ fn query_count_table() {
         }
     }
 }
+
+#[test]
+fn a_new_login_during_a_round_runs_the_round_again_in_dev_mode() {
+    let fake = project();
+    // The token dies at the first `POST /queries`: the client logs in again (a new API
+    // session, in production) and the queries after it would test production's LookML.
+    fake.state(|s| s.revoke_token_at = Some("/queries".into()));
+    let r = run(
+        &fake,
+        &[
+            "lookml",
+            "sql",
+            "--project",
+            "shop",
+            "--branch",
+            "feature",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(r.code, 6, "stderr: {}", r.stderr);
+    assert_eq!(findings(&r.stdout), broken_pair());
+    let log = fake.log();
+    let first_task = log.iter().position(|l| l.path == "/query_tasks").unwrap();
+    let reapplied = log
+        .iter()
+        .skip(first_task)
+        .position(|l| l.line() == r#"PATCH /session {"workspace_id":"dev"}"#)
+        .map(|i| i + first_task)
+        .expect("dev mode re-applied after the new login");
+    // Every query task after the re-application ran in dev mode.
+    assert!(log[reapplied..]
+        .iter()
+        .filter(|l| l.path == "/query_tasks")
+        .all(|l| l.workspace == "dev"));
+    assert_eq!(fake.state(|s| s.branch.clone()), "personal");
+}
+
+#[test]
+fn ctrl_c_during_the_queries_restores_then_exits_130() {
+    let fake = project();
+    // The queries never finish.
+    fake.state(|s| s.sql.polls_to_finish = usize::MAX);
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, CLIENT_SECRET).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_looker"))
+        .args(["lookml", "sql", "--project", "shop", "--branch", "feature"])
+        .args(["--base-url", fake.base_url(), "--client-id", CLIENT_ID])
+        .arg("--client-secret-file")
+        .arg(&secret)
+        .env_clear()
+        .env("HOME", dir.path())
+        .env("LOOKER_SESSION_CACHE", "0")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !fake
+        .lines()
+        .iter()
+        .any(|l| l.starts_with("GET /query_tasks/multi_results"))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the queries never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Command::new("sh")
+        .args(["-c", &format!("kill -INT {}", child.id())])
+        .status()
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("restored"), "{stderr}");
+    assert_eq!(fake.state(|s| s.branch.clone()), "personal");
+    let lines = fake.lines();
+    assert_eq!(
+        lines.last().map(String::as_str),
+        Some(r#"PATCH /session {"workspace_id":"production"}"#)
+    );
+}

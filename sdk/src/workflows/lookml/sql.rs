@@ -170,7 +170,7 @@ impl DevSession {
     /// The SQL validator (how it searches: [`SqlOptions`]): one finding per broken dimension
     /// (with `--fail-fast`, per failing query), with the database's message and the
     /// dimension's file and line from its `lookml_link`. `checked` lists the explores queried;
-    /// `raw` has `queries` (how many were run), `explores` and `unmodified`.
+    /// `raw` has `queries` (how many were run), `rounds`, `explores` and `unmodified`.
     ///
     /// Requests: `GET lookml_models` (the project's models and explores), one
     /// `GET lookml_models/{m}/explores/{e}` per explore, with `incremental` two
@@ -214,8 +214,8 @@ impl DevSession {
             .max_in_flight(options.concurrency)
             .policy(options.policy)
             .result_format("json");
-        let mut queries = 0usize;
         let mut rounds = 0usize;
+        let queries = std::cell::Cell::new(0usize);
         while !steps.is_empty() {
             let mut asked = Vec::new();
             for step in std::mem::take(&mut steps) {
@@ -224,8 +224,6 @@ impl DevSession {
             if asked.is_empty() {
                 continue;
             }
-            // A new login since the last round starts in production: back to dev first.
-            self.call(|| async { Ok(()) }).await?;
             let inputs: Vec<WriteQuery> = asked
                 .iter()
                 .map(|a| {
@@ -237,9 +235,16 @@ impl DevSession {
                     zero_row_query(&explores[explore], &dims)
                 })
                 .collect();
-            queries += inputs.len();
             rounds += 1;
-            let results = pool.run(inputs).await;
+            // A login during the round (a refresh, a 401) starts a new API session in
+            // production, where the queries after it would test production's LookML: the
+            // round is run again, in the session's workspace (`call` re-applies it first).
+            let results = self
+                .call(|| async {
+                    queries.set(queries.get() + inputs.len());
+                    Ok(pool.run(inputs.clone()).await)
+                })
+                .await?;
             for (a, result) in asked.into_iter().zip(results) {
                 let failure = match result {
                     Ok(_) => None,
@@ -259,7 +264,7 @@ impl DevSession {
         }
         .to_owned();
         report.raw = json!({
-            "queries": queries,
+            "queries": queries.get(),
             "rounds": rounds,
             "explores": explores.iter().map(|e| json!({
                 "model": e.model, "explore": e.name, "dimensions": e.dimensions.len(),
