@@ -299,6 +299,53 @@ fn incremental_queries_only_explores_whose_sql_changed() {
         .filter(|l| l.path == "/query_tasks")
         .all(|l| l.workspace == "dev"));
     assert_eq!(fake.state(|s| s.branch.clone()), "personal");
+    // JUnit: the unmodified explores are skipped test cases; text says how many.
+    let junit = run(
+        &fake,
+        &[
+            "lookml",
+            "sql",
+            "--project",
+            "shop",
+            "--branch",
+            "feature",
+            "--incremental",
+            "--format",
+            "junit",
+        ],
+    );
+    assert_eq!(junit.code, 6, "stderr: {}", junit.stderr);
+    assert!(
+        junit
+            .stdout
+            .contains(r#"tests="6" failures="1" errors="0" skipped="4""#),
+        "{}",
+        junit.stdout
+    );
+    assert_eq!(
+        junit
+            .stdout
+            .matches(r#"<skipped message="unmodified"/>"#)
+            .count(),
+        4
+    );
+    let text = run(
+        &fake,
+        &[
+            "lookml",
+            "sql",
+            "--project",
+            "shop",
+            "--branch",
+            "feature",
+            "--incremental",
+        ],
+    );
+    assert!(
+        text.stdout.contains("  4 skipped (unmodified)"),
+        "{}",
+        text.stdout
+    );
 }
 
 #[test]

@@ -170,7 +170,9 @@ impl DevSession {
     /// The SQL validator (how it searches: [`SqlOptions`]): one finding per broken dimension
     /// (with `--fail-fast`, per failing query), with the database's message and the
     /// dimension's file and line from its `lookml_link`. `checked` lists the explores queried;
-    /// `raw` has `queries` (how many were run), `rounds`, `explores` and `unmodified`.
+    /// `raw` has `queries` (how many were run), `rounds`, `explores`, `unmodified` and the
+    /// same as `skipped` (`[{subject, reason: "unmodified"}]`, which the CLI's JUnit shows as
+    /// skipped test cases).
     ///
     /// Requests: `GET lookml_models` (the project's models and explores), one
     /// `GET lookml_models/{m}/explores/{e}` per explore, with `incremental` two
@@ -270,6 +272,9 @@ impl DevSession {
                 "model": e.model, "explore": e.name, "dimensions": e.dimensions.len(),
                 "modified": e.modified,
             })).collect::<Vec<_>>(),
+            "skipped": unmodified.iter()
+                .map(|u| json!({"subject": u, "reason": "unmodified"}))
+                .collect::<Vec<_>>(),
             "unmodified": unmodified,
         });
         Ok(report)
