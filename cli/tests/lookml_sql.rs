@@ -561,3 +561,49 @@ fn ctrl_c_during_the_queries_restores_then_exits_130() {
         Some(r#"PATCH /session {"workspace_id":"production"}"#)
     );
 }
+
+#[test]
+fn an_error_naming_a_working_dimension_costs_one_query_then_the_search_goes_on() {
+    let fake = project();
+    // `orders.f05_typo` works, but the error of the broken `orders.f05` (column
+    // orders.f05_typo) names it.
+    fake.state(|s| {
+        s.sql.explores[0]
+            .dimensions
+            .push(FakeDimension::new("orders.f05_typo").line(99))
+    });
+    let r = run(
+        &fake,
+        &[
+            "lookml",
+            "sql",
+            "--project",
+            "shop",
+            "--branch",
+            "feature",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(r.code, 6, "stderr: {}", r.stderr);
+    assert_eq!(findings(&r.stdout), broken_pair());
+    // orders (17 dimensions, f05_typo sorted after f05): f05_typo alone passes (1), then the
+    // other 16 are searched as in the bisect test (5); users 5; 6 explore queries.
+    assert_eq!(fake.state(|s| s.sql.queries_run), 6 + 1 + 5 + 5);
+}
+
+#[test]
+fn a_project_without_explores_is_a_clear_error() {
+    let fake = project();
+    let r = run(
+        &fake,
+        &["lookml", "sql", "--project", "nope", "--branch", "feature"],
+    );
+    assert_eq!(r.code, 2, "stderr: {}", r.stderr);
+    assert!(
+        r.stderr.contains("project nope has no explores"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(fake.state(|s| s.branch.clone()), "personal");
+}

@@ -477,6 +477,16 @@ impl DevSession {
                 }
             }
         }
+        if wanted.is_empty() {
+            return Err(Error::Request {
+                operation: "lookml sql".into(),
+                message: format!(
+                    "project {} has no explores this user can see (no model of GET \
+                     /lookml_models has project_name {0})",
+                    self.project()
+                ),
+            });
+        }
         if !options.explores.is_empty() {
             let mut selected = Vec::new();
             for spec in &options.explores {
