@@ -669,6 +669,9 @@ async fn answer(
                 } else {
                     "production".to_owned()
                 };
+                if segments == ["queries", "run", "sql"] {
+                    delay = s.sql.compile_delay;
+                }
                 s.sql
                     .answer(&key, &method, &segments, &query, &json_body)
                     .unwrap_or_else(|| {

@@ -170,6 +170,8 @@ pub struct SqlState {
     pub max_in_flight: usize,
     /// `POST queries/run/sql` calls.
     pub compiles: usize,
+    /// How long `POST queries/run/sql` takes.
+    pub compile_delay: std::time::Duration,
 }
 
 impl Default for SqlState {
@@ -185,6 +187,7 @@ impl Default for SqlState {
             in_flight: 0,
             max_in_flight: 0,
             compiles: 0,
+            compile_delay: std::time::Duration::ZERO,
         }
     }
 }
