@@ -607,3 +607,15 @@ fn a_project_without_explores_is_a_clear_error() {
     );
     assert_eq!(fake.state(|s| s.branch.clone()), "personal");
 }
+
+#[test]
+fn incremental_needs_a_branch_or_a_commit() {
+    let fake = project();
+    let r = run(
+        &fake,
+        &["lookml", "sql", "--project", "shop", "--incremental"],
+    );
+    assert_eq!(r.code, 2, "stderr: {}", r.stderr);
+    assert!(r.stderr.contains("--branch"), "{}", r.stderr);
+    assert!(fake.lines().is_empty(), "{:?}", fake.lines());
+}

@@ -119,3 +119,24 @@ async fn a_cancel_while_compiling_in_production_restores_dev_mode_before_the_bra
         ]
     );
 }
+
+#[tokio::test]
+async fn incremental_in_production_is_refused() {
+    let fake = fake();
+    let sdk = fake.sdk();
+    let out = DevSession::run(
+        &sdk,
+        "shop",
+        Target::Production,
+        &Canceller::default(),
+        |s| async move { Ok(s.sql(&fast().incremental(true)).await?) },
+    )
+    .await;
+    out.restore.expect("restored");
+    let e = out.result.expect_err("refused").to_string();
+    assert!(
+        e.contains("incremental compares a branch with production"),
+        "{e}"
+    );
+    assert_eq!(fake.state(|s| s.sql.compiles), 0);
+}

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use clap::{Arg, ArgAction, ArgMatches, Command};
+use clap::{Arg, ArgAction, ArgGroup, ArgMatches, Command};
 use looker_sdk::workflows::lookml::{SqlOptions, SQL_CHUNK_SIZE, SQL_CONCURRENCY};
 use looker_sdk::workflows::PollPolicy;
 
@@ -42,8 +42,10 @@ pub fn command() -> Command {
         Arg::new("incremental")
             .long("incremental")
             .action(ArgAction::SetTrue)
+            .requires("branch-or-commit")
             .help("Query only explores whose compiled SQL differs from production"),
     )
+    .group(ArgGroup::new("branch-or-commit").args(["branch", "commit"]))
     .arg(
         Arg::new("fail-fast")
             .long("fail-fast")

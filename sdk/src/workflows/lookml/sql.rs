@@ -180,6 +180,14 @@ impl DevSession {
     /// and back), then per query `POST queries` and `POST query_tasks`, and one
     /// `GET query_tasks/multi_results` per polling round.
     pub async fn sql(&self, options: &SqlOptions) -> Result<Report> {
+        if options.incremental && self.workspace() == "production" {
+            return Err(Error::Request {
+                operation: "lookml sql".into(),
+                message: "incremental compares a branch with production: check out a branch \
+                          or a commit"
+                    .into(),
+            });
+        }
         let mut explores = self.explores(options).await?;
         let mut unmodified = Vec::new();
         if options.incremental {
