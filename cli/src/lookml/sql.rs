@@ -53,7 +53,7 @@ pub fn command() -> Command {
             .help("Report each failing query's error for its explore; do not search for the dimensions"),
     )
     .after_help(
-        "--timeout DURATION is each query's deadline here (default 1h). Queries: one per \
+        "--timeout DURATION is each query's deadline here (default 10m). Queries: one per \
          explore (per chunk), plus for a broken dimension 2 when the error names it, else at \
          most ceil(log2 dims) + 1.",
     )
