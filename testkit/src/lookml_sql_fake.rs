@@ -49,6 +49,8 @@ pub struct FakeDimension {
     pub only_on: Option<BTreeSet<String>>,
     /// The line of its definition in `views/<view>.view.lkml`.
     pub line: u32,
+    /// Marked `hidden: yes`.
+    pub hidden: bool,
 }
 
 impl FakeDimension {
@@ -62,6 +64,7 @@ impl FakeDimension {
             broken_on: BTreeSet::new(),
             only_on: None,
             line: 1,
+            hidden: false,
         }
     }
 
@@ -82,6 +85,12 @@ impl FakeDimension {
     /// Its SQL on `branch` is `sql` (a change that still works).
     pub fn sql_on(mut self, branch: &str, sql: &str) -> Self {
         self.sql_on.insert(branch.to_owned(), sql.to_owned());
+        self
+    }
+
+    /// Marked `hidden: yes`.
+    pub fn hidden(mut self) -> Self {
+        self.hidden = true;
         self
     }
 
@@ -243,7 +252,7 @@ impl SqlState {
                             .iter()
                             .filter(|d| d.exists_on(key))
                             .map(|d| {
-                                json!({"name": d.name, "hidden": false, "sql": d.sql_at(key),
+                                json!({"name": d.name, "hidden": d.hidden, "sql": d.sql_at(key),
                                 "source_file": format!("views/{}.view.lkml", d.view()),
                                 "lookml_link": format!("/projects/{p}/files/views/{}.view.lkml?line={}", d.view(), d.line)})
                             })

@@ -140,3 +140,31 @@ async fn incremental_in_production_is_refused() {
     );
     assert_eq!(fake.state(|s| s.sql.compiles), 0);
 }
+
+#[tokio::test]
+async fn ignore_hidden_leaves_hidden_dimensions_out() {
+    let fake = fake();
+    fake.state(|s| {
+        let status = &mut s.sql.explores[0].dimensions[1];
+        status.hidden = true;
+    });
+    let sdk = fake.sdk();
+    let out = DevSession::run(
+        &sdk,
+        "shop",
+        Target::branch("feature"),
+        &Canceller::default(),
+        |s| async move { Ok(s.sql(&fast().ignore_hidden(true)).await?) },
+    )
+    .await;
+    out.restore.expect("restored");
+    let report = out.result.expect("ran");
+    // The broken orders.status is hidden: left out, the other two pass in one query.
+    assert_eq!(report.status, "passed");
+    assert!(report.findings.is_empty());
+    assert_eq!(fake.state(|s| s.sql.queries_run), 1);
+    let task = fake
+        .state(|s| s.sql.tasks.values().next().cloned())
+        .unwrap();
+    assert_eq!(task.fields, ["orders.id", "orders.total"]);
+}

@@ -47,6 +47,12 @@ pub fn command() -> Command {
     )
     .group(ArgGroup::new("branch-or-commit").args(["branch", "commit"]))
     .arg(
+        Arg::new("ignore-hidden")
+            .long("ignore-hidden")
+            .action(ArgAction::SetTrue)
+            .help("Leave out hidden dimensions"),
+    )
+    .arg(
         Arg::new("fail-fast")
             .long("fail-fast")
             .action(ArgAction::SetTrue)
@@ -70,7 +76,8 @@ pub fn options(sub: &ArgMatches, timeout: Option<Duration>) -> SqlOptions {
         .concurrency(n("concurrency", SQL_CONCURRENCY))
         .chunk_size(n("chunk-size", SQL_CHUNK_SIZE))
         .incremental(sub.get_flag("incremental"))
-        .fail_fast(sub.get_flag("fail-fast"));
+        .fail_fast(sub.get_flag("fail-fast"))
+        .ignore_hidden(sub.get_flag("ignore-hidden"));
     for e in sub.get_many::<String>("explore").into_iter().flatten() {
         o = o.explore(e.clone());
     }

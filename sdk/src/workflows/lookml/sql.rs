@@ -24,8 +24,8 @@ pub const SQL_CONCURRENCY: usize = 10;
 /// What the SQL validator runs, and how.
 ///
 /// Which dimensions: every dimension of the explore (`fields.dimensions`), hidden ones
-/// included, since a hidden dimension still reaches the database through joins, drills and
-/// other fields (Spectacles tests them too unless told otherwise). Measures, filters and
+/// included unless [`ignore_hidden`](Self::ignore_hidden), since a hidden dimension still
+/// reaches the database through other fields (Spectacles' default too, `--ignore-hidden`). Measures, filters and
 /// parameters are not queried. Dimensions are sorted by name; an explore with more than
 /// [`SqlOptions::chunk_size`] of them is split into several queries.
 ///
@@ -57,6 +57,8 @@ pub struct SqlOptions {
     pub incremental: bool,
     /// Do not search a failing query: its error is the explore's finding.
     pub fail_fast: bool,
+    /// Leave out dimensions marked `hidden`.
+    pub ignore_hidden: bool,
     /// The polling of the pool's rounds and each query's deadline.
     pub policy: PollPolicy,
 }
@@ -69,6 +71,7 @@ impl Default for SqlOptions {
             chunk_size: SQL_CHUNK_SIZE,
             incremental: false,
             fail_fast: false,
+            ignore_hidden: false,
             policy: PollPolicy::default(),
         }
     }
@@ -102,6 +105,12 @@ impl SqlOptions {
     /// Report a failing query's error for its explore, without searching it.
     pub fn fail_fast(mut self, yes: bool) -> Self {
         self.fail_fast = yes;
+        self
+    }
+
+    /// Leave out hidden dimensions.
+    pub fn ignore_hidden(mut self, yes: bool) -> Self {
+        self.ignore_hidden = yes;
         self
     }
 
@@ -526,12 +535,12 @@ impl DevSession {
                     sdk.request(reqwest::Method::GET, &path)
                         .query(
                             "fields",
-                            "name,lookml_link,fields(dimensions(name,lookml_link,source_file))",
+                            "name,lookml_link,fields(dimensions(name,hidden,lookml_link,source_file))",
                         )
                         .json_into::<Value>()
                 })
                 .await?;
-            Ok::<_, Error>(explore_of(model, name, &value))
+            Ok::<_, Error>(explore_of(model, name, &value, options.ignore_hidden))
         }))
         .buffered(options.concurrency.max(1))
         .collect::<Vec<_>>()
@@ -631,13 +640,14 @@ impl DevSession {
     }
 }
 
-fn explore_of(model: String, name: String, value: &Value) -> Explore {
+fn explore_of(model: String, name: String, value: &Value, ignore_hidden: bool) -> Explore {
     let mut dimensions: Vec<Dimension> = value
         .get("fields")
         .and_then(|f| f.get("dimensions"))
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
+        .filter(|d| !(ignore_hidden && d.get("hidden").and_then(Value::as_bool) == Some(true)))
         .filter_map(|d| {
             Some(Dimension {
                 name: text(d, "name")?,
