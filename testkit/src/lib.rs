@@ -64,6 +64,7 @@ pub mod external_program;
 #[rustfmt::skip] // formatted by the generator (prettyplease); `cargo xtask check` guards it
 mod generated;
 pub mod lookml_fake;
+pub mod lookml_sql_fake;
 mod route;
 mod server;
 mod stub;

@@ -8,7 +8,8 @@
 //! with Looker's 422. A sudo login (`POST /login/{user_id}` with the API user's token) makes a
 //! session of its own (the git state stays the one user's). It runs on its own thread (usable
 //! from sync and async tests) and logs every request with the workspace of its session and
-//! the user its token acts as.
+//! the user its token acts as. Its SQL side (models, explores, dimensions broken per branch,
+//! zero-row queries) is [`crate::lookml_sql_fake`].
 //!
 //! ```
 //! use looker_sdk_testkit::lookml_fake::LookmlFake;
@@ -135,6 +136,8 @@ pub struct LookmlState {
     /// The next created run: its statuses and result. `None`: the create answers 201 with no
     /// body.
     pub next_ci_run: Option<(Vec<String>, Value)>,
+    /// Models, explores, dimensions and queries for the SQL validator.
+    pub sql: crate::lookml_sql_fake::SqlState,
     /// Every request.
     pub log: Vec<Logged>,
 }
@@ -165,6 +168,7 @@ impl Default for LookmlState {
             deploys: Vec::new(),
             ci_runs: BTreeMap::new(),
             next_ci_run: None,
+            sql: Default::default(),
             log: Vec::new(),
         }
     }
@@ -307,6 +311,14 @@ impl LookmlFake {
 }
 
 fn reply(status: u16, body: Option<Value>) -> Response<Body> {
+    // 299: a text answer (compiled SQL), sent as 200 text/plain.
+    if let (299, Some(Value::String(text))) = (status, &body) {
+        return Response::builder()
+            .status(StatusCode::OK)
+            .header("content-type", "text/plain; charset=utf-8")
+            .body(Body::from(text.clone()))
+            .unwrap_or_default();
+    }
     let builder =
         Response::builder().status(StatusCode::from_u16(status).unwrap_or(StatusCode::OK));
     match body {
@@ -687,10 +699,24 @@ async fn answer(
                     }
                 }
             }
-            _ => error(
-                404,
-                &format!("the LookML fake has no route {method} {path}"),
-            ),
+            _ => {
+                let key = if dev {
+                    s.branch.clone()
+                } else {
+                    "production".to_owned()
+                };
+                if segments == ["queries", "run", "sql"] {
+                    delay = s.sql.compile_delay;
+                }
+                s.sql
+                    .answer(&key, &method, &segments, &query, &json_body)
+                    .unwrap_or_else(|| {
+                        error(
+                            404,
+                            &format!("the LookML fake has no route {method} {path}"),
+                        )
+                    })
+            }
         };
         log(&mut s, result.0);
         result

@@ -25,7 +25,7 @@ fn commit() -> Arg {
         .help("Check out this commit on a temporary branch (deleted afterwards)")
 }
 
-fn checked(name: &'static str, about: &'static str) -> Command {
+pub(super) fn checked(name: &'static str, about: &'static str) -> Command {
     Command::new(name)
         .about(about)
         .arg(project())
@@ -111,6 +111,7 @@ pub fn lookml_command() -> Command {
                 )
                 .group(ArgGroup::new("branch-or-commit").args(["branch", "commit"])),
         )
+        .subcommand(super::sql::command())
         .subcommand(
             Command::new("deploy")
                 .about("Deploy a branch or a ref to production (deploy_ref_to_production)")

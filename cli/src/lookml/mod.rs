@@ -4,6 +4,7 @@
 
 pub mod args;
 pub mod output;
+pub mod sql;
 
 use std::path::Path;
 use std::time::Duration;
@@ -128,6 +129,7 @@ enum Check {
     Validate(ValidateOptions),
     Test(DataTestOptions),
     Content(ContentOptions),
+    Sql(lookml::SqlOptions),
 }
 
 impl Check {
@@ -136,6 +138,7 @@ impl Check {
             Check::Validate(o) => s.validate(o).await?,
             Check::Test(o) => s.data_tests(o).await?,
             Check::Content(o) => s.content(o).await?,
+            Check::Sql(o) => s.sql(o).await?,
         })
     }
 }
@@ -184,7 +187,7 @@ fn lock_project(
 pub async fn lookml(m: &ArgMatches, g: &Globals, io: &mut Io) -> Result<(), CliError> {
     let Some((name, sub)) = m.subcommand() else {
         return Err(CliError::usage(
-            "looker lookml validate|test|content|deploy|branch",
+            "looker lookml validate|test|content|sql|deploy|branch",
         ));
     };
     let format = Format::parse(g.format.as_deref())?;
@@ -227,6 +230,7 @@ pub async fn lookml(m: &ArgMatches, g: &Globals, io: &mut Io) -> Result<(), CliE
             }
             Check::Test(o)
         }
+        "sql" => Check::Sql(sql::options(sub, timeout)),
         _ => {
             let mut o = ContentOptions::default();
             for f in sub.get_many::<String>("folder").into_iter().flatten() {

@@ -127,6 +127,12 @@ fn text(o: &Outcome<'_>) -> String {
                 "s"
             },
         );
+        let skipped = r.raw.get("skipped").and_then(Value::as_array);
+        if let Some(first) = skipped.and_then(|k| k.first()) {
+            let reason = first.get("reason").and_then(Value::as_str).unwrap_or("");
+            let n = skipped.map_or(0, Vec::len);
+            let _ = writeln!(s, "  {n} skipped ({reason})");
+        }
         for f in r.findings.iter().take(TEXT_FIRST) {
             let _ = write!(
                 s,
@@ -232,20 +238,52 @@ fn junit(o: &Outcome<'_>) -> String {
                 xml(&details.join("\n"))
             );
         }
-        all_tests += cases.len();
+        let skipped = skipped_cases(r, &cases, o.project, &mut body);
+        all_tests += cases.len() + skipped;
         all_failures += failures;
         all_errors += errors;
         let _ = write!(
             suites,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"0\">\n{body}  </testsuite>\n",
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\">\n{body}  </testsuite>\n",
             xml(&r.validator),
-            cases.len()
+            cases.len() + skipped
         );
     }
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"{}\" tests=\"{all_tests}\" failures=\"{all_failures}\" errors=\"{all_errors}\">\n{suites}</testsuites>\n",
         xml(&format!("looker {} {}", o.command, o.project))
     )
+}
+
+/// A `<skipped>` test case per entry of the report's `raw.skipped` (`[{subject, reason}]`, e.g.
+/// the explores `lookml sql --incremental` did not query) that is not a case already; how many.
+fn skipped_cases(r: &Report, cases: &[String], project: &str, body: &mut String) -> usize {
+    let mut n = 0;
+    for s in r
+        .raw
+        .get("skipped")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let Some(subject) = s.get("subject").and_then(Value::as_str) else {
+            continue;
+        };
+        if cases.iter().any(|c| c == subject) {
+            continue;
+        }
+        let reason = s.get("reason").and_then(Value::as_str).unwrap_or("skipped");
+        let _ = writeln!(
+            body,
+            "    <testcase name=\"{}\" classname=\"{}.{}\">\n      <skipped message=\"{}\"/>\n    </testcase>",
+            xml(subject),
+            xml(project),
+            xml(&r.validator),
+            xml(reason)
+        );
+        n += 1;
+    }
+    n
 }
 
 fn f_is_generic(f: &Finding) -> bool {

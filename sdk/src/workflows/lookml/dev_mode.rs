@@ -564,6 +564,12 @@ impl DevSession {
                 let Some(inner) = inner.upgrade() else {
                     return Ok(());
                 };
+                // Not applied on purpose (not entered yet, or a stretch of work in production,
+                // see `in_production`): a new API session starts in production, where that
+                // work belongs; the next `call` re-applies the workspace after it.
+                if inner.applied_at_login.load(Ordering::SeqCst) == u64::MAX {
+                    return Ok(());
+                }
                 // A new API session starts in production.
                 if inner.workspace != "production" {
                     tracing::debug!(
@@ -582,6 +588,23 @@ impl DevSession {
                 Ok(())
             }
         })
+    }
+
+    /// Runs `work` in the production workspace of this API session, then switches back. From
+    /// the switch on the session's workspace counts as not applied, so if `work` is dropped
+    /// (a cancel), the next [`call`](Self::call), the restore's included, re-applies it first;
+    /// a new API session in the middle of `work` stays in production.
+    pub(crate) async fn in_production<T>(&self, work: impl Future<Output = T>) -> Result<T> {
+        if self.inner.workspace == "production" {
+            return Ok(work.await);
+        }
+        self.inner
+            .applied_at_login
+            .store(u64::MAX, Ordering::SeqCst);
+        self.patch_workspace("production").await?;
+        let result = work.await;
+        self.ensure_workspace().await?;
+        Ok(result)
     }
 
     /// Re-applies the session's workspace if a login happened since it was applied.

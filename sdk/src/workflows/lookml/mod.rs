@@ -1,6 +1,7 @@
 //! LookML CI on Looker's API: a dev-mode session guard ([`DevSession`]) that checks out a
 //! branch or a commit and always puts the starting state back (reporting when it cannot), the
-//! checks run in it (LookML validation, data tests, content validation), deploy, and one
+//! checks run in it (LookML validation, data tests, content validation, the SQL validator
+//! [`DevSession::sql`] with the `query` feature), deploy, and one
 //! [`Finding`] type for all of them and for native CI runs ([`ci_reports`]).
 //!
 //! ```no_run
@@ -28,6 +29,8 @@
 mod checks;
 mod dev_mode;
 mod finding;
+#[cfg(feature = "query")]
+mod sql;
 
 pub use checks::{
     ci_run_json, deploy, ContentOptions, DataTestOptions, DeployRef, ValidateOptions,
@@ -35,3 +38,5 @@ pub use checks::{
 };
 pub use dev_mode::{DevModeError, DevSession, RestoreError, RunOutcome, StartState, Target};
 pub use finding::{ci_reports, Finding, Report, Severity};
+#[cfg(feature = "query")]
+pub use sql::{SqlOptions, SQL_CHUNK_SIZE, SQL_CONCURRENCY};
