@@ -5,7 +5,7 @@
 //! Each test writes a small crate under `target/regen/` (outside the workspace) and runs
 //! `cargo check` on it, sharing one target directory so dependencies are built once.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use looker_sdk_tests::prism::workspace_root as root;
@@ -136,14 +136,24 @@ fn check_generated_testkit(sdk_name: &str, output: &codegen::Output) {
         .join("target/regen")
         .join(format!("{sdk_name}-testkit"));
     let _ = std::fs::remove_dir_all(&dir);
-    let src = root().join("testkit/src");
-    for entry in std::fs::read_dir(&src).unwrap().flatten() {
-        let path = entry.path();
-        if path.is_file() {
-            write(&dir.join("src").join(entry.file_name()), &read(&path));
+    let generated = codegen::emit::testkit::TESTKIT_GENERATED_DIR;
+    // The hand-written sources, modules in subdirectories included (`content_fake/…`); the
+    // generated ones come from `output` below.
+    let mut dirs = vec![PathBuf::from("testkit/src")];
+    while let Some(rel_dir) = dirs.pop() {
+        for entry in std::fs::read_dir(root().join(&rel_dir)).unwrap().flatten() {
+            let rel = rel_dir.join(entry.file_name());
+            let path = entry.path();
+            if path.is_dir() && rel != Path::new(generated) {
+                dirs.push(rel);
+            } else if path.is_file() {
+                write(
+                    &dir.join(rel.strip_prefix("testkit").unwrap()),
+                    &read(&path),
+                );
+            }
         }
     }
-    let generated = codegen::emit::testkit::TESTKIT_GENERATED_DIR;
     for file in output
         .files
         .iter()
