@@ -279,6 +279,20 @@ impl Step<'_, '_> {
         sha: &str,
     ) -> Result<String, Error> {
         let host = self.tree.source_host.clone();
+        // A Look or dashboard the plan moves: moved in place first (see `moves`).
+        let moved = match (&existing, crate::moves::planned(self.plan, o)) {
+            (Some(id), Some(fields)) if matches!(o.kind, Kind::Look | Kind::Dashboard) => {
+                let folder = self.folder_id(o.personal(), &o.folder())?;
+                let moved = crate::moves::relocate(self.sdk, o, id, &folder, current).await?;
+                if fields.is_empty() {
+                    crate::moves::record_in_place(self.map, &host, o, id, sha)?;
+                    return Ok(id.clone());
+                }
+                moved
+            }
+            _ => None,
+        };
+        let current = moved.as_ref().or(current);
         match o.kind {
             Kind::Folder => {
                 let path = o.folder();
@@ -286,7 +300,11 @@ impl Step<'_, '_> {
                     .split_last()
                     .ok_or_else(|| Error::Invalid("a folder file with an empty path".into()))?;
                 let id = match existing {
-                    Some(id) => id,
+                    Some(id) => {
+                        let parent = self.folder_id(o.personal(), parent)?;
+                        crate::moves::place_folder(self.target, o, &id, &parent).await?;
+                        id
+                    }
                     None => {
                         let parent = self.folder_id(o.personal(), parent)?;
                         let created = write(

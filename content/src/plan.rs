@@ -49,10 +49,21 @@ pub enum Action {
     Blocked(Vec<String>),
     /// It is no longer in the tree and will be moved to the target's trash (`--prune`).
     Delete,
+    /// It exists in another folder than the tree says (a Look or dashboard: its folder; a
+    /// folder: its parent) and will be moved there in place, keeping its id; `fields` differ
+    /// besides (empty when only the place changes).
+    Move {
+        /// Where it is on the target (a path below the target root, or `folder <id>`).
+        from: String,
+        /// Where the tree puts it.
+        to: String,
+        /// The top-level members that differ besides (`title`, `tiles`, …).
+        fields: Vec<String>,
+    },
 }
 
 impl Action {
-    /// `create`, `update`, `unchanged`, `conflict`, `blocked`.
+    /// `create`, `update`, `unchanged`, `conflict`, `blocked`, `delete`, `move`.
     pub fn as_str(&self) -> &'static str {
         match self {
             Action::Create => "create",
@@ -61,6 +72,7 @@ impl Action {
             Action::Conflict(_) => "conflict",
             Action::Blocked(_) => "blocked",
             Action::Delete => "delete",
+            Action::Move { .. } => "move",
         }
     }
 }
@@ -127,6 +139,12 @@ impl Plan {
                 Action::Update(fields) => format!(" ({})", fields.join(", ")),
                 Action::Conflict(why) => format!(": {why}"),
                 Action::Blocked(missing) => format!(": missing {}", missing.join(", ")),
+                Action::Move { from, to, fields } if fields.is_empty() => {
+                    format!(" ({from} → {to})")
+                }
+                Action::Move { from, to, fields } => {
+                    format!(" ({from} → {to}; {})", fields.join(", "))
+                }
                 _ => String::new(),
             };
             let notes: String = o.notes.iter().map(|n| format!(" [{n}]")).collect();
@@ -154,7 +172,7 @@ impl Plan {
     }
 
     /// The plan as JSON: `{"objects": [{kind, key, origin_id, target_id, action, fields |
-    /// reason | missing}], "findings": bool}`.
+    /// reason | missing | from, to, fields}], "findings": bool}`.
     pub fn to_json(&self) -> Value {
         let objects: Vec<Value> = self
             .all()
@@ -165,6 +183,11 @@ impl Plan {
                     Action::Update(fields) => v["fields"] = json!(fields),
                     Action::Conflict(why) => v["reason"] = json!(why),
                     Action::Blocked(missing) => v["missing"] = json!(missing),
+                    Action::Move { from, to, fields } => {
+                        v["from"] = json!(from);
+                        v["to"] = json!(to);
+                        v["fields"] = json!(fields);
+                    }
                     _ => {}
                 }
                 if !o.notes.is_empty() {
@@ -545,11 +568,7 @@ pub(crate) async fn plan_mapped(
                     let entry = map.get(&tree.source_host, o.kind, &o.origin_id);
                     fields.extend(crate::boards::pruned(&o.body, &current, entry));
                 }
-                planned.action = if fields.is_empty() {
-                    Action::Unchanged
-                } else {
-                    Action::Update(fields)
-                };
+                planned.action = crate::moves::action(&target, tree, map, o, &id, &current, fields);
                 planned.current = Some(current);
             }
         }

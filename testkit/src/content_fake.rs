@@ -53,6 +53,7 @@ use crate::StartError;
 mod access;
 mod alerts_schedules;
 mod boards;
+mod moves;
 
 /// The email of the user the fake's API credentials belong to (`me`).
 pub const ADMIN_EMAIL: &str = "admin@example.com";
@@ -566,12 +567,14 @@ impl Store {
                 Some(answer) => answer,
                 None => match boards::dispatch(self, other, &param, query, body) {
                     Some(answer) => answer,
-                    None => Err(refuse(
-                        501,
-                        format!(
+                    None => moves::dispatch(self, other, &param, query).unwrap_or_else(|| {
+                        Err(refuse(
+                            501,
+                            format!(
                             "looker-sdk-testkit: the stateful fake does not implement `{other}`"
                         ),
-                    )),
+                        ))
+                    }),
                 },
             },
         }
