@@ -484,3 +484,42 @@ async fn a_slug_found_in_another_folder_without_the_map_is_a_conflict_unless_ado
     assert_eq!(after["id"], before["id"]);
     assert_settled(&b, &tree, &fresh).await;
 }
+
+#[tokio::test]
+async fn a_folder_the_mapping_sends_elsewhere_is_moved_in_place() {
+    let (a, b) = (source().await, target().await);
+    let dir = tempfile::tempdir().unwrap();
+    let map = dir.path().join("map.json");
+    let tree_dir = dir.path().join("tree");
+    let tree = applied(&a, &b, &tree_dir, &map).await;
+    let sub = folder_id(&b, &["A", "Sub"]).await;
+    let mapping =
+        looker_content::Mapping::parse("[folders]\n\"Shared/A/Sub\" = \"B/Sub\"\n", "mapping.toml")
+            .unwrap();
+    let options = ApplyOptions {
+        plan: PlanOptions {
+            mapping,
+            ..Default::default()
+        },
+    };
+    let p = plan_on(&b, &tree, &map, &options.plan).await;
+    assert_eq!(
+        planned(&p, "B/Sub").action,
+        Action::Move {
+            from: "A".into(),
+            to: "B".into(),
+            fields: vec![]
+        },
+        "{}",
+        p.to_text()
+    );
+    b.clear_requests();
+    let report = apply_on(&b, &tree, &map, &options).await;
+    assert!(report.succeeded(), "{:?}", report.results);
+    assert_eq!(write_ops(&b), vec!["update_folder"]);
+    assert_eq!(folder_id(&b, &["B", "Sub"]).await, sub);
+    b.clear_requests();
+    let report = apply_on(&b, &tree, &map, &options).await;
+    assert!(report.succeeded(), "{:?}", report.results);
+    assert_eq!(b.writes(), 0, "{}", report.plan.to_text());
+}
