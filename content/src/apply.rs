@@ -146,6 +146,7 @@ pub async fn apply(
     let mut target = Instance::open(sdk).await?;
     target.base = plan.root_id.clone();
     target.owners = plan.personal_roots.clone();
+    target.palettes = plan.palettes.clone();
     for (planned, object) in plan.objects.iter().zip(&tree.objects) {
         let mut result = ObjectResult::of(planned);
         if result.held_back(planned, findings, failed) {
@@ -448,7 +449,9 @@ impl Step<'_, '_> {
 
     /// `create_query` (content-addressed, so repeating it creates nothing new).
     async fn query(&self, q: &Value) -> Result<String, Error> {
-        let answer = write(self.sdk, Method::POST, "/queries", q, "create_query").await?;
+        let mut q = q.clone();
+        self.target.palettes.to_ids(&mut q)?;
+        let answer = write(self.sdk, Method::POST, "/queries", &q, "create_query").await?;
         id_of(&answer, "id")
             .ok_or_else(|| Error::Invalid("create_query answered without an id".into()))
     }
@@ -862,11 +865,13 @@ impl Step<'_, '_> {
             sources.push(Value::Object(s));
         }
         body.insert("source_queries".into(), Value::Array(sources));
+        let mut body = Value::Object(body);
+        self.target.palettes.to_ids(&mut body)?;
         let answer = write(
             self.sdk,
             Method::POST,
             "/merge_queries",
-            &Value::Object(body),
+            &body,
             "create_merge_query",
         )
         .await?;

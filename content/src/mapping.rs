@@ -268,6 +268,9 @@ impl Mapping {
             o.body["folder"] = json!(path);
         }
         let body = &mut o.body;
+        if !self.integrations.is_empty() {
+            crate::integrations::rename(body, |label| self.integration(label).to_owned());
+        }
         if let Some(email) = crate::personal::owner(body) {
             let mapped = self.user(email).to_owned();
             body[crate::personal::MEMBER] = json!(mapped);

@@ -117,6 +117,8 @@ pub struct Plan {
     pub(crate) personal_roots: crate::personal::Owners,
     /// The target's alerts and schedules (what the tree includes of them).
     pub(crate) attached: Attached,
+    /// The target's colour collections (read when the tree names one).
+    pub(crate) palettes: crate::palettes::Palettes,
 }
 
 impl Plan {
@@ -294,7 +296,8 @@ pub(crate) async fn plan_mapped(
     }
     let principals = crate::access::Principals::resolve(sdk, tree).await?;
     let missing_owners = crate::personal::resolve(&mut target, tree).await?;
-    let attached = Attached::read(sdk, tree.include).await?;
+    let mut attached = Attached::read(sdk, tree.include).await?;
+    attached.integrations.load_for(sdk, tree).await?;
     let looks_in_tree: BTreeSet<(Option<&str>, Vec<String>, String)> = tree
         .objects
         .iter()
@@ -330,6 +333,8 @@ pub(crate) async fn plan_mapped(
             }
         }
         missing.extend(alerts_schedules::missing(&o.body, &users));
+        missing.extend(attached.integrations.missing(&o.body));
+        missing.extend(target.palettes.missing(sdk, &o.body).await?);
         if o.kind == Kind::Folder && tree.include.access {
             missing.extend(principals.missing(o)?);
         }
@@ -590,6 +595,7 @@ pub(crate) async fn plan_mapped(
         principals,
         personal_roots: target.owners,
         attached,
+        palettes: target.palettes,
     })
 }
 

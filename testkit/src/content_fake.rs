@@ -53,6 +53,7 @@ use crate::StartError;
 mod access;
 mod alerts_schedules;
 mod boards;
+mod catalog;
 mod moves;
 
 /// The email of the user the fake's API credentials belong to (`me`).
@@ -282,6 +283,8 @@ struct Store {
     requests: Vec<ContentRequest>,
     write_budget: Option<usize>,
     access: access::AccessStore,
+    /// Integrations and colour collections (see `catalog`).
+    catalog: catalog::Catalog,
 }
 
 /// The writable fields of a query (what makes two query bodies the same query).
@@ -355,6 +358,7 @@ impl Store {
             requests: Vec::new(),
             write_budget: None,
             access: access::AccessStore::default(),
+            catalog: catalog::Catalog::default(),
         };
         let me = store.next_id();
         store
@@ -567,14 +571,16 @@ impl Store {
                 Some(answer) => answer,
                 None => match boards::dispatch(self, other, &param, query, body) {
                     Some(answer) => answer,
-                    None => moves::dispatch(self, other, &param, query).unwrap_or_else(|| {
-                        Err(refuse(
-                            501,
-                            format!(
+                    None => moves::dispatch(self, other, &param, query)
+                        .or_else(|| catalog::dispatch(self, other, &param))
+                        .unwrap_or_else(|| {
+                            Err(refuse(
+                                501,
+                                format!(
                             "looker-sdk-testkit: the stateful fake does not implement `{other}`"
                         ),
-                        ))
-                    }),
+                            ))
+                        }),
                 },
             },
         }
@@ -676,6 +682,7 @@ impl Store {
             return Err(invalid("query_id", "not_found", "no such query"));
         }
         self.check_look_title(&folder, &title, None)?;
+        catalog::check_look_query(self, &self.query_view(Some(query)))?;
         let id = self.next_id();
         let mut look = json!({"id": id, "user_id": self.me, "deleted": false,
             "created_at": "2026-01-01T00:00:00Z"});
@@ -700,6 +707,7 @@ impl Store {
             if !self.queries.contains_key(&q) {
                 return Err(invalid("query_id", "not_found", "no such query"));
             }
+            catalog::check_look_query(self, &self.query_view(Some(q)))?;
         }
         if let Some(look) = self.looks.get_mut(id) {
             merge_into(look, body, &["id", "query", "can"]);
