@@ -17,7 +17,12 @@
 //! - a schedule destination's `secret_parameters` are write-only (stored, never returned);
 //! - every user has a personal folder below the Users root, and each folder has content
 //!   metadata (`inherits`) with group and user grants (see [`ContentFake::seed_group`] and
-//!   [`ContentFake::access_of`]).
+//!   [`ContentFake::access_of`]);
+//! - `move_look` / `move_dashboard` keep the id and refuse a move to the current folder (422);
+//! - Action Hub integrations and colour collections ([`ContentFake::seed_integration`],
+//!   [`ContentFake::seed_color_collection`]) are checked: an alert or schedule destination
+//!   naming an unknown integration is a 422, a Look whose `vis_config` names an unknown
+//!   collection or palette a 500 (as Looker answers).
 //!
 //! Each fake numbers its objects from its own base, so two fakes are two instances whose ids
 //! differ. Every request is recorded ([`ContentFake::requests`]), so a test can count writes.
