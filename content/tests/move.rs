@@ -523,3 +523,86 @@ async fn a_folder_the_mapping_sends_elsewhere_is_moved_in_place() {
     assert!(report.succeeded(), "{:?}", report.results);
     assert_eq!(b.writes(), 0, "{}", report.plan.to_text());
 }
+
+#[tokio::test]
+async fn a_dashboard_moved_into_a_new_folder_goes_there_after_the_folder_is_created() {
+    let (a, b) = (source().await, target().await);
+    let dir = tempfile::tempdir().unwrap();
+    let map = dir.path().join("map.json");
+    let tree_dir = dir.path().join("tree");
+    applied(&a, &b, &tree_dir, &map).await;
+    let before = dashboard(&b, "dash-d").await;
+    let mut tree = Tree::read(&tree_dir).unwrap();
+    tree.objects.push(looker_content::Object {
+        kind: looker_content::Kind::Folder,
+        origin_id: "new-folder".into(),
+        body: json!({"kind": "folder", "folder": ["C"]}),
+    });
+    for o in &mut tree.objects {
+        if o.body["slug"] == "dash-d" {
+            o.body["folder"] = json!(["C"]);
+        }
+    }
+    tree.sort();
+
+    let p = plan_on(&b, &tree, &map, &PlanOptions::default()).await;
+    assert_eq!(planned(&p, "C").action, Action::Create, "{}", p.to_text());
+    assert_eq!(
+        planned(&p, "C/D").action,
+        Action::Move {
+            from: "A".into(),
+            to: "C".into(),
+            fields: vec![]
+        },
+        "{}",
+        p.to_text()
+    );
+    b.clear_requests();
+    let report = apply_on(&b, &tree, &map, &ApplyOptions::default()).await;
+    assert!(report.succeeded(), "{:?}", report.results);
+    assert_eq!(write_ops(&b), vec!["create_folder", "move_dashboard"]);
+    let after = dashboard(&b, "dash-d").await;
+    assert_eq!(after["id"], before["id"]);
+    assert_eq!(after["folder_id"], json!(folder_id(&b, &["C"]).await));
+    assert_settled(&b, &tree, &map).await;
+}
+
+#[tokio::test]
+async fn a_renamed_folder_directory_renames_the_folder_in_place() {
+    let (a, b) = (source().await, target().await);
+    let dir = tempfile::tempdir().unwrap();
+    let map = dir.path().join("map.json");
+    let tree_dir = dir.path().join("tree");
+    applied(&a, &b, &tree_dir, &map).await;
+    let sub = folder_id(&b, &["A", "Sub"]).await;
+    let mut tree = Tree::read(&tree_dir).unwrap();
+    for o in &mut tree.objects {
+        if o.body["folder"]
+            .as_array()
+            .is_some_and(|f| f.starts_with(&[json!("A"), json!("Sub")]))
+        {
+            o.body["folder"][1] = json!("Renamed");
+        }
+    }
+    tree.sort();
+
+    let p = plan_on(&b, &tree, &map, &PlanOptions::default()).await;
+    assert_eq!(
+        planned(&p, "A/Renamed").action,
+        Action::Update(vec!["name".into()]),
+        "{}",
+        p.to_text()
+    );
+    assert_eq!(
+        planned(&p, "A/Renamed/S").action,
+        Action::Unchanged,
+        "{}",
+        p.to_text()
+    );
+    b.clear_requests();
+    let report = apply_on(&b, &tree, &map, &ApplyOptions::default()).await;
+    assert!(report.succeeded(), "{:?}", report.results);
+    assert_eq!(write_ops(&b), vec!["update_folder"]);
+    assert_eq!(folder_id(&b, &["A", "Renamed"]).await, sub);
+    assert_settled(&b, &tree, &map).await;
+}
