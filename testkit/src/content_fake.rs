@@ -460,6 +460,7 @@ impl Store {
             "create_folder" => self.create_folder(&body),
             "update_folder" => {
                 let id = param("folder_id");
+                moves::check_folder_parent(self, &id, &body)?;
                 let folder = self.folders.get_mut(&id).ok_or_else(not_found)?;
                 merge_into(folder, &body, &["id"]);
                 self.get_folder(&id)

@@ -8,7 +8,8 @@
 //! - an unknown or trashed Look or dashboard is a 404.
 //!
 //! A folder moves by `update_folder{parent_id}`, which the fake serves with the other folder
-//! operations.
+//! operations; [`check_folder_parent`] refuses a parent that does not exist or is the folder
+//! itself or below it (422).
 
 use std::collections::BTreeMap;
 
@@ -78,4 +79,34 @@ fn move_dashboard(store: &mut Store, id: &str, folder: &str) -> Answer {
         dash["folder_id"] = Value::String(folder.to_owned());
     }
     store.get_dashboard(id)
+}
+
+/// Checks the `parent_id` an `update_folder` of folder `id` sends: it must exist and must not
+/// be the folder or one of its descendants.
+pub(super) fn check_folder_parent(
+    store: &Store,
+    id: &str,
+    body: &Value,
+) -> Result<(), super::Refusal> {
+    let Some(parent) = str_of(body, "parent_id") else {
+        return Ok(());
+    };
+    if !store.folders.contains_key(&parent) {
+        return Err(invalid("parent_id", "not_found", "no such folder"));
+    }
+    let mut current = Some(parent);
+    while let Some(folder) = current {
+        if folder == id {
+            return Err(invalid(
+                "parent_id",
+                "invalid",
+                "a folder cannot move below itself",
+            ));
+        }
+        current = store
+            .folders
+            .get(&folder)
+            .and_then(|f| str_of(f, "parent_id"));
+    }
+    Ok(())
 }
