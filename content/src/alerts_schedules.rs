@@ -242,8 +242,8 @@ pub(crate) struct Attached {
     alert_elements: BTreeMap<String, String>,
     /// (`dashboard_id` | `look_id`, id) → its schedules.
     schedules: BTreeMap<(&'static str, String), Vec<Value>>,
-    /// The instance's Action Hub integrations (read with the alerts or schedules); the
-    /// alerts and schedules above already name them by label.
+    /// The instance's Action Hub integrations (read only when an alert or schedule names
+    /// one); the alerts and schedules above already name them by label.
     pub(crate) integrations: crate::integrations::Integrations,
 }
 
