@@ -87,8 +87,9 @@ const SCHEDULE_FIELDS: [&str; 25] = [
 ];
 
 /// What is kept of a schedule destination (besides `secret`).
-const DESTINATION_FIELDS: [&str; 7] = [
+const DESTINATION_FIELDS: [&str; 8] = [
     "format",
+    "integration",
     "apply_formatting",
     "apply_vis",
     "address",
@@ -241,6 +242,9 @@ pub(crate) struct Attached {
     alert_elements: BTreeMap<String, String>,
     /// (`dashboard_id` | `look_id`, id) → its schedules.
     schedules: BTreeMap<(&'static str, String), Vec<Value>>,
+    /// The instance's Action Hub integrations (read only when an alert or schedule names
+    /// one); the alerts and schedules above already name them by label.
+    pub(crate) integrations: crate::integrations::Integrations,
 }
 
 impl Attached {
@@ -292,6 +296,10 @@ impl Attached {
                 }
             }
         }
+        let alerts = out.alerts.values_mut().flatten();
+        out.integrations
+            .label(sdk, alerts, out.schedules.values_mut().flatten())
+            .await?;
         Ok(out)
     }
 
@@ -473,6 +481,7 @@ async fn alert(
                 "destination_type",
                 "email_address",
                 "action_hub_integration_id",
+                "action_hub_integration",
                 "action_hub_form_params_json",
             ][..],
         ),
@@ -619,6 +628,7 @@ impl Writer<'_, '_> {
                 .and_then(|m| self.attached.alert_by_id(m));
             let mut body = pick(a, &ALERT_FIELDS);
             body.insert("dashboard_element_id".into(), json!(element));
+            self.attached.integrations.to_ids(&mut body)?;
             body.insert("owner_id".into(), json!(owner_id(a, self.users)));
             if let Some(current) = current {
                 let shown = alert(self.target, current, &tiles, r.clone()).await?;
@@ -689,7 +699,10 @@ impl Writer<'_, '_> {
         let file: Vec<Value> = o.body["schedules"].as_array().cloned().unwrap_or_default();
         for s in &file {
             let r = s["ref"].as_str().unwrap_or("").to_owned();
-            let body = self.schedule_body(o, s, parent, id, entry)?;
+            let mut body = self.schedule_body(o, s, parent, id, entry)?;
+            if let Some(b) = body.as_object_mut() {
+                self.attached.integrations.to_ids(b)?;
+            }
             let mapped = entry
                 .children
                 .get(&r)

@@ -146,6 +146,7 @@ pub async fn apply(
     let mut target = Instance::open(sdk).await?;
     target.base = plan.root_id.clone();
     target.owners = plan.personal_roots.clone();
+    target.palettes = plan.palettes.clone();
     for (planned, object) in plan.objects.iter().zip(&tree.objects) {
         let mut result = ObjectResult::of(planned);
         if result.held_back(planned, findings, failed) {
@@ -279,6 +280,20 @@ impl Step<'_, '_> {
         sha: &str,
     ) -> Result<String, Error> {
         let host = self.tree.source_host.clone();
+        // A Look or dashboard the plan moves: moved in place first (see `moves`).
+        let moved = match (&existing, crate::moves::planned(self.plan, o)) {
+            (Some(id), Some(fields)) if matches!(o.kind, Kind::Look | Kind::Dashboard) => {
+                let folder = self.folder_id(o.personal(), &o.folder())?;
+                let moved = crate::moves::relocate(self.sdk, o, id, &folder, current).await?;
+                if fields.is_empty() {
+                    crate::moves::record_in_place(self.map, &host, o, id, sha)?;
+                    return Ok(id.clone());
+                }
+                moved
+            }
+            _ => None,
+        };
+        let current = moved.as_ref().or(current);
         match o.kind {
             Kind::Folder => {
                 let path = o.folder();
@@ -286,7 +301,11 @@ impl Step<'_, '_> {
                     .split_last()
                     .ok_or_else(|| Error::Invalid("a folder file with an empty path".into()))?;
                 let id = match existing {
-                    Some(id) => id,
+                    Some(id) => {
+                        let parent = self.folder_id(o.personal(), parent)?;
+                        crate::moves::place_folder(self.target, o, &id, &parent).await?;
+                        id
+                    }
                     None => {
                         let parent = self.folder_id(o.personal(), parent)?;
                         let created = write(
@@ -430,7 +449,9 @@ impl Step<'_, '_> {
 
     /// `create_query` (content-addressed, so repeating it creates nothing new).
     async fn query(&self, q: &Value) -> Result<String, Error> {
-        let answer = write(self.sdk, Method::POST, "/queries", q, "create_query").await?;
+        let mut q = q.clone();
+        self.target.palettes.to_ids(&mut q)?;
+        let answer = write(self.sdk, Method::POST, "/queries", &q, "create_query").await?;
         id_of(&answer, "id")
             .ok_or_else(|| Error::Invalid("create_query answered without an id".into()))
     }
@@ -844,11 +865,13 @@ impl Step<'_, '_> {
             sources.push(Value::Object(s));
         }
         body.insert("source_queries".into(), Value::Array(sources));
+        let mut body = Value::Object(body);
+        self.target.palettes.to_ids(&mut body)?;
         let answer = write(
             self.sdk,
             Method::POST,
             "/merge_queries",
-            &Value::Object(body),
+            &body,
             "create_merge_query",
         )
         .await?;

@@ -6,8 +6,8 @@
 //!   [`Tree`]; [`Tree::write`] writes it atomically (one file per object, canonical JSON, a
 //!   manifest with per-file sha256 and no timestamps), so exporting unchanged content twice
 //!   gives byte-identical files.
-//! - [`plan`] reads the target (never writes) and decides per object: create, update,
-//!   unchanged, conflict or blocked. [`apply`] plans first, stops before any write when the plan
+//! - [`plan`] reads the target (never writes) and decides per object: create, update, move
+//!   (in place, keeping its id), unchanged, conflict or blocked. [`apply`] plans first, stops before any write when the plan
 //!   has a conflict or a blocked object, and otherwise writes in dependency order (folders,
 //!   queries, Looks, dashboards and their filters, tabs, tiles and positions, then the alerts and
 //!   schedules the tree [includes](Include), then boards with their sections and items),
@@ -37,9 +37,12 @@ mod error;
 mod export;
 pub mod gzr;
 mod include;
+mod integrations;
 mod map;
 pub mod mapping;
+mod moves;
 mod names;
+mod palettes;
 mod personal;
 mod plan;
 mod target;

@@ -268,6 +268,9 @@ impl Mapping {
             o.body["folder"] = json!(path);
         }
         let body = &mut o.body;
+        if !self.integrations.is_empty() {
+            crate::integrations::rename(body, |label| self.integration(label).to_owned());
+        }
         if let Some(email) = crate::personal::owner(body) {
             let mapped = self.user(email).to_owned();
             body[crate::personal::MEMBER] = json!(mapped);
@@ -490,25 +493,33 @@ pub(crate) async fn prepare(
             notes,
         });
     }
+    // (kind, source id, "" for the object itself or the ref of its alert or schedule) → the
+    // API user's email, for the owners that `--owner me` replaces.
     let mut replaced = BTreeMap::new();
     if mapping.owner == OwnerPolicy::Me {
         let emails = tree
             .objects
             .iter()
-            .filter_map(|o| o.body["owner"]["email"].as_str());
+            .flat_map(|o| owned(&o.body))
+            .map(|(_, e)| e);
         let owners = mapping.owners(sdk, emails).await?;
         for o in &tree.objects {
-            if let Some(email) = o.body["owner"]["email"].as_str() {
+            for (r, email) in owned(&o.body) {
                 if let Ok(owner) = owners.owner(email) {
                     if let Some(missing) = &owner.replaced {
+                        let of = if r.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" (of {r})")
+                        };
                         notes
                             .entry((o.kind, o.origin_id.clone()))
                             .or_default()
                             .push(format!(
-                                "owner {missing} is not on the target: owned by the API user {}",
-                                owner.email
-                            ));
-                        replaced.insert((o.kind, o.origin_id.clone()), owner.email);
+                            "owner {missing}{of} is not on the target: owned by the API user {}",
+                            owner.email
+                        ));
+                        replaced.insert((o.kind, o.origin_id.clone(), r.to_owned()), owner.email);
                     }
                 }
             }
@@ -516,11 +527,42 @@ pub(crate) async fn prepare(
     }
     let mut tree = mapping.apply_to(tree)?;
     for o in &mut tree.objects {
-        if let Some(email) = replaced.get(&(o.kind, o.origin_id.clone())) {
+        let key = |r: &str| (o.kind, o.origin_id.clone(), r.to_owned());
+        if let Some(email) = replaced.get(&key("")) {
             o.body["owner"] = json!({"email": email});
+        }
+        let (kind, origin) = (o.kind, o.origin_id.clone());
+        for member in ["alerts", "schedules"] {
+            for item in list_mut(&mut o.body, member) {
+                let r = item["ref"].as_str().unwrap_or_default().to_owned();
+                if let Some(email) = replaced.get(&(kind, origin.clone(), r)) {
+                    item["owner"] = json!({"email": email});
+                }
+            }
         }
     }
     Ok(Prepared { tree, notes })
+}
+
+/// The owners an object's file names: `("", email)` for the object (a Look, dashboard or
+/// board), `(ref, email)` for each of its alerts and schedules.
+fn owned(body: &Value) -> Vec<(&str, &str)> {
+    let mut out: Vec<(&str, &str)> = body["owner"]["email"]
+        .as_str()
+        .map(|e| ("", e))
+        .into_iter()
+        .collect();
+    for member in ["alerts", "schedules"] {
+        for item in body[member].as_array().into_iter().flatten() {
+            // An alert or schedule without a ref is blocked by plan anyway.
+            if let (Some(r), Some(e)) = (item["ref"].as_str(), item["owner"]["email"].as_str()) {
+                if !r.is_empty() {
+                    out.push((r, e));
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The tiles of a dashboard body, mutable.

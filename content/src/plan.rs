@@ -49,10 +49,21 @@ pub enum Action {
     Blocked(Vec<String>),
     /// It is no longer in the tree and will be moved to the target's trash (`--prune`).
     Delete,
+    /// It exists in another folder than the tree says (a Look or dashboard: its folder; a
+    /// folder: its parent) and will be moved there in place, keeping its id; `fields` differ
+    /// besides (empty when only the place changes).
+    Move {
+        /// Where it is on the target (a path below the target root, or `folder <id>`).
+        from: String,
+        /// Where the tree puts it.
+        to: String,
+        /// The top-level members that differ besides (`title`, `tiles`, …).
+        fields: Vec<String>,
+    },
 }
 
 impl Action {
-    /// `create`, `update`, `unchanged`, `conflict`, `blocked`.
+    /// `create`, `update`, `unchanged`, `conflict`, `blocked`, `delete`, `move`.
     pub fn as_str(&self) -> &'static str {
         match self {
             Action::Create => "create",
@@ -61,6 +72,7 @@ impl Action {
             Action::Conflict(_) => "conflict",
             Action::Blocked(_) => "blocked",
             Action::Delete => "delete",
+            Action::Move { .. } => "move",
         }
     }
 }
@@ -105,6 +117,8 @@ pub struct Plan {
     pub(crate) personal_roots: crate::personal::Owners,
     /// The target's alerts and schedules (what the tree includes of them).
     pub(crate) attached: Attached,
+    /// The target's colour collections (read when the tree names one).
+    pub(crate) palettes: crate::palettes::Palettes,
 }
 
 impl Plan {
@@ -127,6 +141,12 @@ impl Plan {
                 Action::Update(fields) => format!(" ({})", fields.join(", ")),
                 Action::Conflict(why) => format!(": {why}"),
                 Action::Blocked(missing) => format!(": missing {}", missing.join(", ")),
+                Action::Move { from, to, fields } if fields.is_empty() => {
+                    format!(" ({from} → {to})")
+                }
+                Action::Move { from, to, fields } => {
+                    format!(" ({from} → {to}; {})", fields.join(", "))
+                }
                 _ => String::new(),
             };
             let notes: String = o.notes.iter().map(|n| format!(" [{n}]")).collect();
@@ -154,7 +174,7 @@ impl Plan {
     }
 
     /// The plan as JSON: `{"objects": [{kind, key, origin_id, target_id, action, fields |
-    /// reason | missing}], "findings": bool}`.
+    /// reason | missing | from, to, fields}], "findings": bool}`.
     pub fn to_json(&self) -> Value {
         let objects: Vec<Value> = self
             .all()
@@ -165,6 +185,11 @@ impl Plan {
                     Action::Update(fields) => v["fields"] = json!(fields),
                     Action::Conflict(why) => v["reason"] = json!(why),
                     Action::Blocked(missing) => v["missing"] = json!(missing),
+                    Action::Move { from, to, fields } => {
+                        v["from"] = json!(from);
+                        v["to"] = json!(to);
+                        v["fields"] = json!(fields);
+                    }
                     _ => {}
                 }
                 if !o.notes.is_empty() {
@@ -271,7 +296,8 @@ pub(crate) async fn plan_mapped(
     }
     let principals = crate::access::Principals::resolve(sdk, tree).await?;
     let missing_owners = crate::personal::resolve(&mut target, tree).await?;
-    let attached = Attached::read(sdk, tree.include).await?;
+    let mut attached = Attached::read(sdk, tree.include).await?;
+    attached.integrations.load_for(sdk, tree).await?;
     let looks_in_tree: BTreeSet<(Option<&str>, Vec<String>, String)> = tree
         .objects
         .iter()
@@ -307,6 +333,8 @@ pub(crate) async fn plan_mapped(
             }
         }
         missing.extend(alerts_schedules::missing(&o.body, &users));
+        missing.extend(attached.integrations.missing(&o.body));
+        missing.extend(target.palettes.missing(sdk, &o.body).await?);
         if o.kind == Kind::Folder && tree.include.access {
             missing.extend(principals.missing(o)?);
         }
@@ -545,11 +573,7 @@ pub(crate) async fn plan_mapped(
                     let entry = map.get(&tree.source_host, o.kind, &o.origin_id);
                     fields.extend(crate::boards::pruned(&o.body, &current, entry));
                 }
-                planned.action = if fields.is_empty() {
-                    Action::Unchanged
-                } else {
-                    Action::Update(fields)
-                };
+                planned.action = crate::moves::action(&target, tree, map, o, &id, &current, fields);
                 planned.current = Some(current);
             }
         }
@@ -571,6 +595,7 @@ pub(crate) async fn plan_mapped(
         principals,
         personal_roots: target.owners,
         attached,
+        palettes: target.palettes,
     })
 }
 

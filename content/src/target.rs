@@ -103,6 +103,8 @@ pub(crate) struct Instance<'a> {
     queries_by_slug: BTreeMap<String, Value>,
     /// The personal folders whose owners are known.
     pub(crate) owners: crate::personal::Owners,
+    /// The colour collections, read when content names one (see `palettes`).
+    pub(crate) palettes: crate::palettes::Palettes,
 }
 
 impl<'a> Instance<'a> {
@@ -132,6 +134,7 @@ impl<'a> Instance<'a> {
             emails: BTreeMap::new(),
             queries_by_slug: BTreeMap::new(),
             owners: Default::default(),
+            palettes: Default::default(),
         })
     }
 
@@ -225,7 +228,9 @@ impl<'a> Instance<'a> {
         if look["query"].is_object() {
             body.insert("query".into(), canonical::query(&look["query"]));
         }
-        Ok(Some(Value::Object(body)))
+        let mut body = Value::Object(body);
+        self.palettes.label(self.sdk, &mut body).await?;
+        Ok(Some(body))
     }
 
     /// A dashboard in canonical form (`None` when it is neither under the base folder nor in
@@ -382,7 +387,9 @@ impl<'a> Instance<'a> {
             let q = get(self.sdk, &format!("/queries/{}", seg(&query_id)), "query").await?;
             tile.insert("query".into(), canonical::query(&q));
         }
-        Ok(Value::Object(tile))
+        let mut tile = Value::Object(tile);
+        self.palettes.label(self.sdk, &mut tile).await?;
+        Ok(tile)
     }
 }
 

@@ -17,7 +17,12 @@
 //! - a schedule destination's `secret_parameters` are write-only (stored, never returned);
 //! - every user has a personal folder below the Users root, and each folder has content
 //!   metadata (`inherits`) with group and user grants (see [`ContentFake::seed_group`] and
-//!   [`ContentFake::access_of`]).
+//!   [`ContentFake::access_of`]);
+//! - `move_look` / `move_dashboard` keep the id and refuse a move to the current folder (422);
+//! - Action Hub integrations and colour collections ([`ContentFake::seed_integration`],
+//!   [`ContentFake::seed_color_collection`]) are checked: an alert or schedule destination
+//!   naming an unknown integration is a 422, a Look whose `vis_config` names an unknown
+//!   collection or palette a 500 (as Looker answers).
 //!
 //! Each fake numbers its objects from its own base, so two fakes are two instances whose ids
 //! differ. Every request is recorded ([`ContentFake::requests`]), so a test can count writes.
@@ -53,6 +58,8 @@ use crate::StartError;
 mod access;
 mod alerts_schedules;
 mod boards;
+mod catalog;
+mod moves;
 
 /// The email of the user the fake's API credentials belong to (`me`).
 pub const ADMIN_EMAIL: &str = "admin@example.com";
@@ -281,6 +288,8 @@ struct Store {
     requests: Vec<ContentRequest>,
     write_budget: Option<usize>,
     access: access::AccessStore,
+    /// Integrations and colour collections (see `catalog`).
+    catalog: catalog::Catalog,
 }
 
 /// The writable fields of a query (what makes two query bodies the same query).
@@ -354,6 +363,7 @@ impl Store {
             requests: Vec::new(),
             write_budget: None,
             access: access::AccessStore::default(),
+            catalog: catalog::Catalog::default(),
         };
         let me = store.next_id();
         store
@@ -450,6 +460,7 @@ impl Store {
             "create_folder" => self.create_folder(&body),
             "update_folder" => {
                 let id = param("folder_id");
+                moves::check_folder_parent(self, &id, &body)?;
                 let folder = self.folders.get_mut(&id).ok_or_else(not_found)?;
                 merge_into(folder, &body, &["id"]);
                 self.get_folder(&id)
@@ -566,12 +577,16 @@ impl Store {
                 Some(answer) => answer,
                 None => match boards::dispatch(self, other, &param, query, body) {
                     Some(answer) => answer,
-                    None => Err(refuse(
-                        501,
-                        format!(
+                    None => moves::dispatch(self, other, &param, query)
+                        .or_else(|| catalog::dispatch(self, other, &param))
+                        .unwrap_or_else(|| {
+                            Err(refuse(
+                                501,
+                                format!(
                             "looker-sdk-testkit: the stateful fake does not implement `{other}`"
                         ),
-                    )),
+                            ))
+                        }),
                 },
             },
         }
@@ -673,6 +688,7 @@ impl Store {
             return Err(invalid("query_id", "not_found", "no such query"));
         }
         self.check_look_title(&folder, &title, None)?;
+        catalog::check_look_query(self, &self.query_view(Some(query)))?;
         let id = self.next_id();
         let mut look = json!({"id": id, "user_id": self.me, "deleted": false,
             "created_at": "2026-01-01T00:00:00Z"});
@@ -697,6 +713,7 @@ impl Store {
             if !self.queries.contains_key(&q) {
                 return Err(invalid("query_id", "not_found", "no such query"));
             }
+            catalog::check_look_query(self, &self.query_view(Some(q)))?;
         }
         if let Some(look) = self.looks.get_mut(id) {
             merge_into(look, body, &["id", "query", "can"]);

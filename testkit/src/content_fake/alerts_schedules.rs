@@ -202,6 +202,7 @@ impl Store {
     /// `body` as the stored alert `id`, after Looker's checks (required fields, the owner
     /// and the element exist).
     fn checked_alert(&self, id: &str, body: Value) -> Answer {
+        super::catalog::check_destinations(self, &body)?;
         for field in [
             "comparison_type",
             "cron",
@@ -244,6 +245,7 @@ impl Store {
 
     /// Checks and stores plan `id` (its destinations get ids, their secrets are kept aside).
     fn store_plan(&mut self, id: &str, mut plan: Value, body: &Value) -> Answer {
+        super::catalog::check_destinations(self, body)?;
         if str_of(&plan, "name").is_none() {
             return Err(invalid("name", "missing", "is required"));
         }
