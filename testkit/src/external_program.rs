@@ -110,7 +110,10 @@ impl Program {
         let path = std::env::var_os("PATH").unwrap_or_default();
         search_path(&self.names, &path).ok_or_else(|| {
             let names = self.names.join("` or `");
-            format!("`{names}` is not on the PATH")
+            match self.env {
+                Some(var) => format!("{var} is not set and `{names}` is not on the PATH"),
+                None => format!("`{names}` is not on the PATH"),
+            }
         })
     }
 
