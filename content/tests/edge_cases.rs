@@ -1,0 +1,150 @@
+//! Cases the issue names that the other suites do not cover: a slug held by a trashed
+//! dashboard on the target, and a button tile (no result maker, no query).
+
+mod common;
+
+use looker_content::{apply, export, plan, Action, ApplyOptions, IdMap, Selection, Tree};
+use looker_sdk_testkit::ContentFake;
+use serde_json::{json, Value};
+
+use common::files;
+
+fn all() -> Selection {
+    Selection {
+        all: true,
+        ..Default::default()
+    }
+}
+
+/// A source with one dashboard (slug `kpis`) holding a button tile and a text tile.
+fn seed(fake: &ContentFake) -> String {
+    let sales = fake.seed_folder("Sales", None);
+    let d = fake.seed(
+        "create_dashboard",
+        &[],
+        json!({"title": "KPIs", "slug": "kpis", "folder_id": sales}),
+    );
+    fake.seed(
+        "create_dashboard_element",
+        &[],
+        json!({"dashboard_id": d["id"], "type": "button", "title": "Open the runbook",
+               "rich_content_json": "{\"text\":\"Runbook\",\"href\":\"https://wiki.example.com/runbook\",\"style\":\"FILLED\"}"}),
+    );
+    fake.seed(
+        "create_dashboard_element",
+        &[],
+        json!({"dashboard_id": d["id"], "type": "text", "title_text": "Notes", "body_text": "Hello"}),
+    );
+    d["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_slug_held_by_a_trashed_dashboard_is_a_conflict_and_nothing_is_written() {
+    let a = ContentFake::start(1000).await.unwrap();
+    let b = ContentFake::start(50_000).await.unwrap();
+    seed(&a);
+    // The target once had a dashboard with that slug; it is in the trash now.
+    let other = b.seed_folder("Elsewhere", None);
+    let old = b.seed(
+        "create_dashboard",
+        &[],
+        json!({"title": "Old KPIs", "slug": "kpis", "folder_id": other}),
+    );
+    let old_id = old["id"].as_str().unwrap();
+    b.seed(
+        "update_dashboard",
+        &[("dashboard_id", old_id)],
+        json!({"deleted": true}),
+    );
+
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path().join("tree");
+    export(a.sdk(), &all()).await.unwrap().write(&dir).unwrap();
+    let tree = Tree::read(&dir).unwrap();
+    let mut map = IdMap::load(&dir.join(".looker-content/map.json"), b.base_url()).unwrap();
+    b.clear_requests();
+    let report = apply(b.sdk(), &tree, &mut map, &ApplyOptions::default())
+        .await
+        .unwrap();
+    let dash = report
+        .plan
+        .objects
+        .iter()
+        .find(|o| o.key == "Sales/KPIs")
+        .unwrap();
+    match &dash.action {
+        Action::Conflict(why) => assert!(
+            why.contains(&format!("held by trashed dashboard {old_id}")),
+            "{why}"
+        ),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert!(report.plan.has_findings());
+    assert_eq!(b.writes(), 0, "{:?}", b.requests());
+    assert!(map.is_empty());
+}
+
+#[tokio::test]
+async fn a_button_tile_round_trips_without_a_query_and_reapplies_with_no_writes() {
+    let a = ContentFake::start(1000).await.unwrap();
+    let b = ContentFake::start(50_000).await.unwrap();
+    seed(&a);
+    let scratch = tempfile::tempdir().unwrap();
+    let dir_a = scratch.path().join("a");
+    export(a.sdk(), &all())
+        .await
+        .unwrap()
+        .write(&dir_a)
+        .unwrap();
+    let file = std::fs::read_to_string(dir_a.join("content/Sales/KPIs.dashboard.json")).unwrap();
+    assert!(file.contains("\"type\": \"button\""), "{file}");
+    assert!(file.contains("wiki.example.com/runbook"), "{file}");
+
+    let tree = Tree::read(&dir_a).unwrap();
+    let mut map = IdMap::load(&dir_a.join(".looker-content/map.json"), b.base_url()).unwrap();
+    let report = apply(b.sdk(), &tree, &mut map, &ApplyOptions::default())
+        .await
+        .unwrap();
+    assert!(report.succeeded(), "{}", report.plan.to_text());
+    // On the target: a button and a text element, neither with a query, Look or merge query.
+    let id = report
+        .results
+        .iter()
+        .find(|r| r.key == "Sales/KPIs")
+        .and_then(|r| r.target_id.clone())
+        .unwrap();
+    let dash: Value = b
+        .sdk()
+        .get_json(&format!("/dashboards/{id}"))
+        .await
+        .unwrap();
+    let elements = dash["dashboard_elements"].as_array().unwrap();
+    assert_eq!(elements.len(), 2, "{elements:#?}");
+    for e in elements {
+        for key in ["query_id", "look_id", "merge_result_id"] {
+            assert!(e[key].is_null(), "{key} set on a {} tile: {e}", e["type"]);
+        }
+    }
+    assert!(elements.iter().any(|e| e["type"] == "button"
+        && e["rich_content_json"]
+            .as_str()
+            .is_some_and(|r| r.contains("runbook"))));
+
+    let dir_b = scratch.path().join("b");
+    export(b.sdk(), &all())
+        .await
+        .unwrap()
+        .write(&dir_b)
+        .unwrap();
+    assert_eq!(files(&dir_b), files(&dir_a));
+    b.clear_requests();
+    let again = plan(b.sdk(), &tree, &map, &Default::default())
+        .await
+        .unwrap();
+    assert!(
+        again.objects.iter().all(|o| o.action == Action::Unchanged),
+        "{}",
+        again.to_text()
+    );
+    assert_eq!(b.writes(), 0);
+}
