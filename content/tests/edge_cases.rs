@@ -7,7 +7,7 @@ use looker_content::{apply, export, plan, Action, ApplyOptions, IdMap, Selection
 use looker_sdk_testkit::ContentFake;
 use serde_json::{json, Value};
 
-use common::files;
+use common::{files, seed_source};
 
 fn all() -> Selection {
     Selection {
@@ -18,11 +18,11 @@ fn all() -> Selection {
 
 /// A source with one dashboard (slug `kpis`) holding a button tile and a text tile.
 fn seed(fake: &ContentFake) -> String {
-    let sales = fake.seed_folder("Sales", None);
+    let ops = fake.seed_folder("Ops", None);
     let d = fake.seed(
         "create_dashboard",
         &[],
-        json!({"title": "KPIs", "slug": "kpis", "folder_id": sales}),
+        json!({"title": "KPIs", "slug": "kpis", "folder_id": ops}),
     );
     fake.seed(
         "create_dashboard_element",
@@ -42,6 +42,10 @@ fn seed(fake: &ContentFake) -> String {
 async fn a_slug_held_by_a_trashed_dashboard_is_a_conflict_and_nothing_is_written() {
     let a = ContentFake::start(1000).await.unwrap();
     let b = ContentFake::start(50_000).await.unwrap();
+    // The common tree beside it: only the dashboard whose slug is held stands in the way.
+    seed_source(&a);
+    b.seed_explore("thelook", "orders");
+    b.seed_explore("thelook", "users");
     seed(&a);
     // The target once had a dashboard with that slug; it is in the trash now.
     let other = b.seed_folder("Elsewhere", None);
@@ -70,7 +74,7 @@ async fn a_slug_held_by_a_trashed_dashboard_is_a_conflict_and_nothing_is_written
         .plan
         .objects
         .iter()
-        .find(|o| o.key == "Sales/KPIs")
+        .find(|o| o.key == "Ops/KPIs")
         .unwrap();
     match &dash.action {
         Action::Conflict(why) => assert!(
@@ -80,6 +84,14 @@ async fn a_slug_held_by_a_trashed_dashboard_is_a_conflict_and_nothing_is_written
         other => panic!("expected a conflict, got {other:?}"),
     }
     assert!(report.plan.has_findings());
+    let others: Vec<_> = report
+        .plan
+        .objects
+        .iter()
+        .filter(|o| o.key != "Ops/KPIs")
+        .map(|o| o.action.as_str())
+        .collect();
+    assert!(others.iter().all(|a| *a == "create"), "{others:?}");
     assert_eq!(b.writes(), 0, "{:?}", b.requests());
     assert!(map.is_empty());
 }
@@ -96,7 +108,7 @@ async fn a_button_tile_round_trips_without_a_query_and_reapplies_with_no_writes(
         .unwrap()
         .write(&dir_a)
         .unwrap();
-    let file = std::fs::read_to_string(dir_a.join("content/Sales/KPIs.dashboard.json")).unwrap();
+    let file = std::fs::read_to_string(dir_a.join("content/Ops/KPIs.dashboard.json")).unwrap();
     assert!(file.contains("\"type\": \"button\""), "{file}");
     assert!(file.contains("wiki.example.com/runbook"), "{file}");
 
@@ -110,7 +122,7 @@ async fn a_button_tile_round_trips_without_a_query_and_reapplies_with_no_writes(
     let id = report
         .results
         .iter()
-        .find(|r| r.key == "Sales/KPIs")
+        .find(|r| r.key == "Ops/KPIs")
         .and_then(|r| r.target_id.clone())
         .unwrap();
     let dash: Value = b
