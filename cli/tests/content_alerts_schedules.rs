@@ -2,44 +2,14 @@
 //! secret comes from `LOOKER_CONTENT_SECRET_<NAME>` in the environment, and without it the
 //! apply is blocked (exit 6) before any write.
 
-use std::process::Command;
-
-use looker_sdk_testkit::{ContentFake, CLIENT_ID, CLIENT_SECRET};
+use looker_sdk_testkit::ContentFake;
 use serde_json::json;
 
 const SECRET: &str = r#"{"password":"not-on-disk-7"}"#;
 
-/// Runs the binary against `fake` with only `env` in its environment (and `HOME`).
-fn looker(
-    fake: &ContentFake,
-    home: &std::path::Path,
-    args: &[&str],
-    env: &[(&str, &str)],
-) -> (i32, String, String) {
-    let secret = home.join("secret");
-    std::fs::write(&secret, CLIENT_SECRET).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_looker"))
-        .args(args)
-        .args([
-            "--base-url",
-            fake.base_url(),
-            "--client-id",
-            CLIENT_ID,
-            "--client-secret-file",
-        ])
-        .arg(&secret)
-        .env_clear()
-        .env("HOME", home)
-        .envs(env.iter().copied())
-        .current_dir(home)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod content_cli;
+
+use content_cli::looker;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_schedule_secret_comes_from_the_environment_and_blocks_without_it() {

@@ -1,34 +1,14 @@
 //! `looker content … --mapping FILE --owner keep|me` and `looker content import-gzr` through
 //! the built binary against stateful fakes.
 
-use std::process::Command;
-
-use looker_sdk_testkit::{ContentFake, CLIENT_ID, CLIENT_SECRET};
+use looker_sdk_testkit::ContentFake;
 use serde_json::json;
 
+mod content_cli;
+
+/// `looker ARGS` against `fake` (see `content_cli::looker`), with no extra environment.
 fn looker(fake: &ContentFake, home: &std::path::Path, args: &[&str]) -> (i32, String, String) {
-    let secret = home.join("secret");
-    std::fs::write(&secret, CLIENT_SECRET).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_looker"))
-        .args(args)
-        .args([
-            "--base-url",
-            fake.base_url(),
-            "--client-id",
-            CLIENT_ID,
-            "--client-secret-file",
-        ])
-        .arg(&secret)
-        .env_clear()
-        .env("HOME", home)
-        .current_dir(home)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    content_cli::looker(fake, home, args, &[])
 }
 
 #[tokio::test(flavor = "multi_thread")]
