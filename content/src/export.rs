@@ -3,9 +3,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use looker_sdk::LookerSdk;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::canonical::id_of;
+use crate::concurrent::{in_order, Concurrency};
 use crate::error::Error;
 use crate::include::Include;
 use crate::target::{get, seg, Instance};
@@ -27,6 +28,8 @@ pub struct Selection {
     pub all: bool,
     /// The optional parts to export too (alerts, schedules, folder access, boards).
     pub include: Include,
+    /// How many requests to keep in flight (the tree is the same for any bound).
+    pub concurrency: Concurrency,
 }
 
 /// Reads the selected content from `sdk`'s instance into a [`Tree`].
@@ -34,10 +37,12 @@ pub struct Selection {
 /// Requests: one `all_folders`; per exported folder one `folder_looks` and one
 /// `folder_dashboards` (ids only); one GET per Look and per dashboard; per merged-results tile
 /// one `merge_query` and one `query_for_slug` per source query not read before; one `user` per
-/// distinct owner. Content under the Users folder (personal folders) is refused, since this
+/// distinct owner. Up to [`Selection::concurrency`] of them are in flight at once; the tree
+/// does not depend on the order the answers come in. Content under the Users folder (personal folders) is refused, since this
 /// version cannot map it to the target yet.
 pub async fn export(sdk: &LookerSdk, selection: &Selection) -> Result<Tree, Error> {
-    let mut source = Instance::open(sdk).await?;
+    let source = Instance::open(sdk).await?;
+    let bound = selection.concurrency;
     let mut folders: BTreeSet<String> = BTreeSet::new();
     let mut roots = Vec::new();
     if selection.all {
@@ -55,21 +60,28 @@ pub async fn export(sdk: &LookerSdk, selection: &Selection) -> Result<Tree, Erro
     }
     let mut look_ids: BTreeSet<String> = selection.looks.iter().cloned().collect();
     let mut dashboard_ids: BTreeSet<String> = selection.dashboards.iter().cloned().collect();
-    for folder in &folders {
-        for (kind, set) in [("looks", &mut look_ids), ("dashboards", &mut dashboard_ids)] {
+    let listings = folders.iter().flat_map(|folder| {
+        ["looks", "dashboards"].map(|kind| async move {
             let list = get(
                 sdk,
                 &format!("/folders/{}/{kind}?fields=id", seg(folder)),
                 &format!("folder_{kind} of folder {folder}"),
             )
             .await?;
-            set.extend(
-                list.as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|o| id_of(o, "id")),
-            );
-        }
+            Ok((kind, list))
+        })
+    });
+    for (kind, list) in in_order(listings, bound).await? {
+        let set = match kind {
+            "looks" => &mut look_ids,
+            _ => &mut dashboard_ids,
+        };
+        set.extend(
+            list.as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|o| id_of(o, "id")),
+        );
     }
 
     let mut objects = Vec::new();
@@ -81,23 +93,27 @@ pub async fn export(sdk: &LookerSdk, selection: &Selection) -> Result<Tree, Erro
             }
         }
     }
-    for id in &look_ids {
+    let source = &source;
+    let looks = look_ids.iter().map(|id| async move {
         let look = get(sdk, &format!("/looks/{}", seg(id)), &format!("look {id}")).await?;
         if look["deleted"] == true {
-            continue;
+            return Ok(None);
         }
         let body = source
             .look(&look)
             .await?
             .ok_or_else(|| outside("Look", id))?;
-        add_ancestors(&source, &look, &mut needed_folders);
+        Ok(Some((id, body, id_of(&look, "folder_id"))))
+    });
+    for (id, body, folder) in in_order(looks, bound).await?.into_iter().flatten() {
+        add_ancestors(source, folder, &mut needed_folders);
         objects.push(Object {
             kind: Kind::Look,
             origin_id: id.clone(),
             body,
         });
     }
-    for id in &dashboard_ids {
+    let dashboards = dashboard_ids.iter().map(|id| async move {
         let dash = get(
             sdk,
             &format!("/dashboards/{}", seg(id)),
@@ -105,13 +121,16 @@ pub async fn export(sdk: &LookerSdk, selection: &Selection) -> Result<Tree, Erro
         )
         .await?;
         if dash["deleted"] == true {
-            continue;
+            return Ok(None);
         }
         let body = source
             .dashboard(&dash, &BTreeMap::new())
             .await?
             .ok_or_else(|| outside("dashboard", id))?;
-        add_ancestors(&source, &dash, &mut needed_folders);
+        Ok(Some((id, body, id_of(&dash, "folder_id"))))
+    });
+    for (id, body, folder) in in_order(dashboards, bound).await?.into_iter().flatten() {
+        add_ancestors(source, folder, &mut needed_folders);
         objects.push(Object {
             kind: Kind::Dashboard,
             origin_id: id.clone(),
@@ -183,12 +202,13 @@ fn is_below(source: &Instance<'_>, id: &str, root: &str) -> bool {
     false
 }
 
+/// Adds the folders from `folder` (an object's `folder_id`) up to the Shared root.
 fn add_ancestors(
     source: &Instance<'_>,
-    object: &Value,
+    folder: Option<String>,
     needed: &mut BTreeMap<Vec<String>, String>,
 ) {
-    let mut current = id_of(object, "folder_id");
+    let mut current = folder;
     while let Some(id) = current {
         if id == source.shared_root {
             break;

@@ -19,6 +19,7 @@
 
 mod apply;
 mod canonical;
+mod concurrent;
 mod error;
 mod export;
 mod include;
@@ -29,6 +30,7 @@ mod target;
 mod tree;
 
 pub use apply::{apply, ApplyOptions, ApplyReport, ObjectResult};
+pub use concurrent::Concurrency;
 pub use error::Error;
 pub use export::{export, Selection};
 pub use include::{Include, INCLUDE_NAMES};
