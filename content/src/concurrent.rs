@@ -1,6 +1,8 @@
 //! Bounded concurrency: how many requests export, plan and apply keep in flight, the helper
 //! that runs reads with that bound in their original order, and the memo that makes each
-//! shared read (an owner's email, a source query) happen once however many tasks want it.
+//! shared read (an owner's email, a source query) happen once however many tasks want it;
+//! for apply, the dependency levels whose objects are written concurrently and the id map
+//! those writers share.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -10,6 +12,8 @@ use std::sync::{Arc, Mutex};
 use futures_util::stream::{self, StreamExt};
 
 use crate::error::Error;
+use crate::map::{Entry, IdMap};
+use crate::tree::{Kind, Object};
 
 /// How many requests may be in flight at once (`--concurrency N`). The default, 8, keeps a
 /// remote instance busy without tripping Looker's per-user rate limits; 1 is strictly
@@ -116,4 +120,99 @@ impl<V: Clone> Memo<V> {
         // Already set: the same content (reads are of content-addressed objects), keep it.
         let _ = self.cell(key).set(value);
     }
+}
+
+/// Runs `tasks` (writes) with at most `bound` at once, each to its end: a task is never
+/// dropped half-way, so an error (a map that cannot be saved) is returned only after the
+/// others finished. Results are in the order of `tasks`.
+pub(crate) async fn to_completion<T, F>(
+    tasks: impl IntoIterator<Item = F>,
+    bound: Concurrency,
+) -> Result<Vec<T>, Error>
+where
+    F: Future<Output = Result<T, Error>>,
+{
+    let indexed = tasks
+        .into_iter()
+        .enumerate()
+        .map(|(i, task)| async move { (i, task.await) });
+    let mut done: Vec<(usize, Result<T, Error>)> = stream::iter(indexed)
+        .buffer_unordered(bound.get())
+        .collect()
+        .await;
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, result)| result).collect()
+}
+
+/// The id map shared by concurrent writers: every change goes through one lock and is saved
+/// whole before the lock is released, so the file on disk always has every recorded entry.
+pub(crate) struct SharedMap<'m>(Mutex<&'m mut IdMap>);
+
+impl<'m> SharedMap<'m> {
+    /// Shares `map` until this is dropped.
+    pub(crate) fn new(map: &'m mut IdMap) -> SharedMap<'m> {
+        SharedMap(Mutex::new(map))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, &'m mut IdMap> {
+        // A panic while the lock was held happens before or after a whole save, never within
+        // an entry (the entries map is changed by one insert or remove).
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// [`IdMap::get`], cloned.
+    pub(crate) fn get(&self, source_host: &str, kind: Kind, origin_id: &str) -> Option<Entry> {
+        self.lock().get(source_host, kind, origin_id).cloned()
+    }
+
+    /// [`IdMap::target_id`], cloned.
+    pub(crate) fn target_id(
+        &self,
+        source_host: &str,
+        kind: Kind,
+        origin_id: &str,
+    ) -> Option<String> {
+        self.lock()
+            .target_id(source_host, kind, origin_id)
+            .map(str::to_owned)
+    }
+
+    /// [`IdMap::record`]: records and saves.
+    pub(crate) fn record(
+        &self,
+        source_host: &str,
+        kind: Kind,
+        origin_id: &str,
+        entry: Entry,
+    ) -> Result<(), Error> {
+        self.lock().record(source_host, kind, origin_id, entry)
+    }
+
+    /// [`IdMap::remove`]: forgets and saves.
+    pub(crate) fn remove(
+        &self,
+        source_host: &str,
+        kind: Kind,
+        origin_id: &str,
+    ) -> Result<(), Error> {
+        self.lock().remove(source_host, kind, origin_id)
+    }
+}
+
+/// The dependency levels of a tree's objects (sorted by [`Tree::sort`](crate::Tree::sort)): folders by depth,
+/// then Looks, then dashboards. The objects of one level need nothing from each other, only
+/// from earlier levels, so apply writes them concurrently.
+pub(crate) fn levels(objects: &[Object]) -> Vec<std::ops::Range<usize>> {
+    let level = |o: &Object| match o.kind {
+        Kind::Folder => (o.kind, o.folder().len()),
+        _ => (o.kind, 0),
+    };
+    let mut out: Vec<std::ops::Range<usize>> = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        match out.last_mut() {
+            Some(range) if level(&objects[range.start]) == level(o) => range.end = i + 1,
+            _ => out.push(i..i + 1),
+        }
+    }
+    out
 }

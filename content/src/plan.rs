@@ -6,10 +6,11 @@ use looker_sdk::LookerSdk;
 use serde_json::{json, Value};
 
 use crate::canonical::id_of;
+use crate::concurrent::{in_order, Concurrency};
 use crate::error::Error;
 use crate::map::IdMap;
 use crate::target::{get, qv, seg, user_by_email, Instance};
-use crate::tree::{sha256_hex, Kind, Tree};
+use crate::tree::{sha256_hex, Kind, Object, Tree};
 
 /// How plan (and apply) find things on the target.
 #[derive(Debug, Clone, Default)]
@@ -26,6 +27,9 @@ pub struct PlanOptions {
     /// the mapped tiles that left a dashboard's file. Only objects in the map and under the
     /// target root are considered; folders are kept.
     pub prune: bool,
+    /// How many requests to keep in flight: plan reads the target objects concurrently, apply
+    /// writes the independent objects of one dependency level concurrently.
+    pub concurrency: Concurrency,
 }
 
 /// What will happen to one object.
@@ -212,31 +216,32 @@ pub async fn plan(
         }
     }
     let mut missing_explores = BTreeSet::new();
-    for (model, view) in &explores {
+    let checks = explores.iter().map(|(model, view)| async move {
         let path = format!(
             "/lookml_models/{}/explores/{}?fields=name",
             seg(model),
             seg(view)
         );
         match crate::target::get_raw(sdk, &path).await {
-            Ok(_) => {}
-            Err(e) if e.status() == Some(404) => {
-                missing_explores.insert((model.clone(), view.clone()));
-            }
-            Err(e) => {
-                return Err(Error::api(
-                    format!("lookml_model_explore {model}::{view}"),
-                    e,
-                ))
-            }
+            Ok(_) => Ok(None),
+            Err(e) if e.status() == Some(404) => Ok(Some((model.clone(), view.clone()))),
+            Err(e) => Err(Error::api(
+                format!("lookml_model_explore {model}::{view}"),
+                e,
+            )),
         }
-    }
-    let mut users = BTreeMap::new();
-    for email in &emails {
-        if let Some(id) = user_by_email(sdk, email).await? {
-            users.insert(email.clone(), id);
-        }
-    }
+    });
+    let bound = options.concurrency;
+    missing_explores.extend(in_order(checks, bound).await?.into_iter().flatten());
+    let lookups = emails.iter().map(|email| async move {
+        let id = user_by_email(sdk, email).await?;
+        Ok(id.map(|id| (email.clone(), id)))
+    });
+    let users: BTreeMap<String, String> = in_order(lookups, bound)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
     let looks_in_tree: BTreeSet<(Vec<String>, String)> = tree
         .objects
         .iter()
@@ -255,8 +260,62 @@ pub async fn plan(
         .map(|o| o.folder())
         .collect();
 
-    let mut objects = Vec::new();
-    for o in &tree.objects {
+    let planner = Planner {
+        sdk,
+        tree,
+        map,
+        options,
+        target: &target,
+        root_id: &root_id,
+        users: &users,
+        missing_explores: &missing_explores,
+        looks_in_tree: &looks_in_tree,
+        folders_in_tree: &folders_in_tree,
+    };
+    // Planning reads only, so the objects are read concurrently (results in tree order).
+    let objects = in_order(tree.objects.iter().map(|o| planner.object(o)), bound).await?;
+    let deletions = if options.prune {
+        deletions(sdk, tree, map, &target).await?
+    } else {
+        Vec::new()
+    };
+    Ok(Plan {
+        objects,
+        deletions,
+        root_id,
+        users,
+    })
+}
+
+/// What planning one object reads: the preflight's findings and the target's folders.
+struct Planner<'p, 'a> {
+    sdk: &'p LookerSdk,
+    tree: &'p Tree,
+    map: &'p IdMap,
+    options: &'p PlanOptions,
+    target: &'p Instance<'a>,
+    root_id: &'p String,
+    users: &'p BTreeMap<String, String>,
+    missing_explores: &'p BTreeSet<(String, String)>,
+    looks_in_tree: &'p BTreeSet<(Vec<String>, String)>,
+    folders_in_tree: &'p BTreeSet<Vec<String>>,
+}
+
+impl Planner<'_, '_> {
+    /// Plans one object of the tree (reads only).
+    async fn object(&self, o: &Object) -> Result<PlannedObject, Error> {
+        let Planner {
+            sdk,
+            tree,
+            map,
+            options,
+            target,
+            root_id,
+            users,
+            missing_explores,
+            looks_in_tree,
+            folders_in_tree,
+        } = *self;
         let sha256 = sha256_hex(&crate::canonical::to_bytes(&o.body));
         let mut missing = Vec::new();
         let mut found = BTreeSet::new();
@@ -433,19 +492,8 @@ pub async fn plan(
         if !missing.is_empty() {
             planned.action = Action::Blocked(missing);
         }
-        objects.push(planned);
+        Ok(planned)
     }
-    let deletions = if options.prune {
-        deletions(sdk, tree, map, &target).await?
-    } else {
-        Vec::new()
-    };
-    Ok(Plan {
-        objects,
-        deletions,
-        root_id,
-        users,
-    })
 }
 
 /// The Looks and dashboards the map says came from the tree's source that are no longer in

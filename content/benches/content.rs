@@ -1,0 +1,227 @@
+//! What exporting and re-applying content costs against a remote-like instance: a
+//! [`ContentFake`] that answers every request after a fixed 20 ms, seeded with dashboards of 12
+//! tiles (10 query tiles, a text tile, and a merged-results tile on every 10th dashboard, a
+//! query tile on the others; see `tests/common/many.rs`).
+//!
+//! Per size it reports the export's requests by operation and per dashboard, its wall time at
+//! the default concurrency against the sequential lower bound (requests × 20 ms), its peak RSS
+//! (`VmHWM` of a child process that runs only the export, so the fake's own memory is not
+//! counted), and the requests of a no-change re-apply.
+//!
+//! Run: `cargo bench -p looker-content --bench content` (sizes 100 and 500, about a minute on 2
+//! cores); `-- --quick` for sizes 20 and 100; `SIZES=50,200` for others.
+
+#[path = "../tests/common/many.rs"]
+mod many;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use looker_content::{apply, export, ApplyOptions, Concurrency, IdMap, Selection, Tree};
+use looker_sdk_testkit::ContentFake;
+
+const LATENCY: Duration = Duration::from_millis(20);
+/// Set in the child process that runs one export: `BASE_URL DIR`.
+const CHILD: &str = "CONTENT_BENCH_EXPORT";
+
+fn all() -> Selection {
+    Selection {
+        all: true,
+        concurrency: Concurrency::DEFAULT,
+        ..Default::default()
+    }
+}
+
+/// The child: exports from the fake at `BASE_URL` into `DIR` and prints
+/// `<milliseconds> <VmHWM kB>`.
+fn child(spec: &str) {
+    let (base_url, dir) = spec
+        .split_once(' ')
+        .expect("CONTENT_BENCH_EXPORT is `URL DIR`");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let sdk = looker_sdk::LookerSdk::builder()
+        .ignore_env()
+        .ignore_ini()
+        .base_url(base_url)
+        .client_id("bench")
+        .client_secret("bench")
+        .proxy("none")
+        .build()
+        .expect("an SDK");
+    let start = Instant::now();
+    let tree = rt.block_on(export(&sdk, &all())).expect("the export");
+    tree.write(Path::new(dir)).expect("write the tree");
+    let elapsed = start.elapsed();
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    let hwm = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .expect("VmHWM in /proc/self/status");
+    println!("{} {hwm}", elapsed.as_millis());
+}
+
+/// Requests since the last clear, by operation.
+fn by_operation(fake: &ContentFake) -> BTreeMap<&'static str, usize> {
+    let mut counts = BTreeMap::new();
+    for r in fake.requests() {
+        *counts.entry(r.operation).or_default() += 1;
+    }
+    counts
+}
+
+/// Bytes of every file under `dir`.
+fn tree_bytes(dir: &Path) -> u64 {
+    let mut total = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read the tree") {
+            let e = e.expect("a directory entry");
+            let meta = e.metadata().expect("metadata");
+            if meta.is_dir() {
+                stack.push(e.path());
+            } else {
+                total += meta.len();
+            }
+        }
+    }
+    total
+}
+
+fn main() {
+    if let Ok(spec) = std::env::var(CHILD) {
+        return child(&spec);
+    }
+    let quick = std::env::args().any(|a| a == "--quick");
+    let sizes: Vec<usize> = match std::env::var("SIZES") {
+        Ok(s) => s
+            .split(',')
+            .map(|n| {
+                n.trim()
+                    .parse()
+                    .expect("SIZES is a comma-separated list of numbers")
+            })
+            .collect(),
+        Err(_) if quick => vec![20, 100],
+        Err(_) => vec![100, 500],
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let scratch = tempfile::tempdir().expect("a temporary directory");
+    println!(
+        "content export and re-apply, ContentFake with {} ms per request, concurrency {}",
+        LATENCY.as_millis(),
+        Concurrency::DEFAULT
+    );
+    for n in sizes {
+        let source = rt
+            .block_on(ContentFake::start(1_000))
+            .expect("the source fake");
+        let merged = many::seed_dashboards(&source, n);
+        source.set_latency(LATENCY);
+        source.clear_requests();
+
+        let dir = scratch.path().join(format!("tree-{n}"));
+        let out = Command::new(std::env::current_exe().expect("the bench binary"))
+            .env(CHILD, format!("{} {}", source.base_url(), dir.display()))
+            .output()
+            .expect("run the export child");
+        assert!(
+            out.status.success(),
+            "the export child failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        let (ms, hwm) = text
+            .trim()
+            .split_once(' ')
+            .and_then(|(a, b)| Some((a.parse::<u64>().ok()?, b.parse::<u64>().ok()?)))
+            .expect("the child prints `<ms> <VmHWM kB>`");
+        let ops = by_operation(&source);
+        let total: usize = ops.values().sum();
+        let dashboards = ops.get("dashboard").copied().unwrap_or(0);
+        assert_eq!(dashboards, n, "one dashboard read per dashboard");
+        let merge_reads = ops.get("merge_query").copied().unwrap_or(0)
+            + ops.get("query").copied().unwrap_or(0)
+            + ops.get("query_for_slug").copied().unwrap_or(0);
+        let fixed = total - dashboards - merge_reads;
+        let lower_bound = total as u64 * LATENCY.as_millis() as u64;
+        println!(
+            "\n{n} dashboards ({merged} with a merged-results tile), {} tiles",
+            n * 12
+        );
+        println!("  export requests: {total} = {dashboards} dashboard + {merge_reads} merge query and source query reads + {fixed} fixed (login, folders, folder listings, owners)");
+        println!("    by operation: {ops:?}");
+        println!(
+            "    per dashboard: {:.2} ({:.2} without the merged-results reads; merged tiles: {:.2} reads each)",
+            total as f64 / n as f64,
+            (total - merge_reads) as f64 / n as f64,
+            merge_reads as f64 / merged.max(1) as f64
+        );
+        println!(
+            "  export wall time: {:.2} s at concurrency {}; sequential lower bound {:.2} s ({total} × {} ms): {:.1}× faster",
+            ms as f64 / 1000.0,
+            Concurrency::DEFAULT,
+            lower_bound as f64 / 1000.0,
+            LATENCY.as_millis(),
+            lower_bound as f64 / ms.max(1) as f64
+        );
+        println!(
+            "  export peak RSS (VmHWM of the exporting process): {:.1} MB; tree on disk {:.1} MB",
+            hwm as f64 / 1024.0,
+            tree_bytes(&dir) as f64 / 1_048_576.0
+        );
+
+        // A no-change re-apply: apply to an empty target without latency, then again with it.
+        let target = rt
+            .block_on(ContentFake::start(500_000))
+            .expect("the target fake");
+        target.seed_explore("thelook", "orders");
+        target.seed_explore("thelook", "users");
+        for u in 0..many::OWNERS {
+            target.seed_user(&format!("owner{u}@example.com"));
+        }
+        let tree = Tree::read(&dir).expect("read the tree");
+        let objects = tree.objects.len();
+        let map_path = scratch.path().join(format!("map-{n}.json"));
+        let options = ApplyOptions::default();
+        let mut map = IdMap::load(&map_path, target.base_url()).expect("the map");
+        let start = Instant::now();
+        let first = rt
+            .block_on(apply(target.sdk(), &tree, &mut map, &options))
+            .expect("the first apply");
+        let first_time = start.elapsed();
+        assert!(first.succeeded(), "the first apply failed");
+        let first_writes = target.writes();
+        target.set_latency(LATENCY);
+        target.clear_requests();
+        let start = Instant::now();
+        let again = rt
+            .block_on(apply(target.sdk(), &tree, &mut map, &options))
+            .expect("the re-apply");
+        let again_time = start.elapsed();
+        assert!(again.succeeded(), "the re-apply failed");
+        let ops = by_operation(&target);
+        let reads: usize = ops.values().sum();
+        println!(
+            "  first apply (no latency): {first_writes} writes in {:.2} s",
+            first_time.as_secs_f64()
+        );
+        println!(
+            "  no-change re-apply: {} writes, {reads} requests for {objects} objects ({:.2} per object), {:.2} s with {} ms per request",
+            target.writes(),
+            reads as f64 / objects as f64,
+            again_time.as_secs_f64(),
+            LATENCY.as_millis()
+        );
+        println!("    by operation: {ops:?}");
+    }
+}
