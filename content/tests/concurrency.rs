@@ -8,7 +8,9 @@ mod many;
 use std::path::Path;
 use std::time::Duration;
 
-use looker_content::{export, Concurrency, Selection};
+use looker_content::{
+    apply, export, plan, Action, ApplyOptions, Concurrency, IdMap, PlanOptions, Selection, Tree,
+};
 use looker_sdk_testkit::ContentFake;
 
 const LATENCY: Duration = Duration::from_millis(20);
@@ -86,5 +88,159 @@ async fn export_reads_each_owner_and_shared_source_query_once() {
         count("folder_dashboards"),
         many::FOLDERS + 1,
         "the Shared folder and its 10"
+    );
+}
+
+/// A target instance that knows the explores and owners of [`many::seed_dashboards`].
+async fn target(id_base: u64) -> ContentFake {
+    let fake = ContentFake::start(id_base).await.unwrap();
+    fake.seed_explore("thelook", "orders");
+    fake.seed_explore("thelook", "users");
+    for u in 0..many::OWNERS {
+        fake.seed_user(&format!("owner{u}@example.com"));
+    }
+    fake
+}
+
+fn applying(concurrency: usize, adopt: bool) -> ApplyOptions {
+    ApplyOptions {
+        plan: PlanOptions {
+            adopt,
+            concurrency: Concurrency::new(concurrency).unwrap(),
+            ..Default::default()
+        },
+    }
+}
+
+/// Exports `fake` sequentially into `dir` and returns the files.
+async fn reexport(fake: &ContentFake, dir: &Path) -> Vec<(String, Vec<u8>)> {
+    export(fake.sdk(), &all(1))
+        .await
+        .unwrap()
+        .write(dir)
+        .unwrap();
+    tree_files(&dir.join("content"))
+}
+
+#[tokio::test]
+async fn plan_and_apply_keep_the_bound_and_match_a_sequential_apply() {
+    let source = ContentFake::start(1000).await.unwrap();
+    many::seed_dashboards(&source, 12);
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path().join("tree");
+    export(source.sdk(), &all(8))
+        .await
+        .unwrap()
+        .write(&dir)
+        .unwrap();
+    let tree = Tree::read(&dir).unwrap();
+
+    let mut exported = Vec::new();
+    for (n, base) in [(1, 50_000), (4, 90_000)] {
+        let b = target(base).await;
+        b.set_latency(Duration::from_millis(10));
+        let map_path = scratch.path().join(format!("map-{n}.json"));
+        let mut map = IdMap::load(&map_path, b.base_url()).unwrap();
+        b.clear_requests();
+        let report = apply(b.sdk(), &tree, &mut map, &applying(n, false))
+            .await
+            .unwrap();
+        assert!(report.succeeded());
+        assert_eq!(b.max_in_flight(), n, "apply at concurrency {n}");
+        // Every object is in the map on disk: no entry lost between concurrent writers.
+        let saved = IdMap::load(&map_path, b.base_url()).unwrap();
+        assert_eq!(saved.len(), tree.objects.len());
+        for o in &tree.objects {
+            assert!(saved
+                .target_id(&tree.source_host, o.kind, &o.origin_id)
+                .is_some());
+        }
+
+        b.clear_requests();
+        let again = plan(b.sdk(), &tree, &saved, &applying(n, false).plan)
+            .await
+            .unwrap();
+        assert_eq!(b.max_in_flight(), n, "plan at concurrency {n}");
+        assert!(again.objects.iter().all(|o| o.action == Action::Unchanged));
+        b.set_latency(Duration::ZERO);
+        exported.push(reexport(&b, &scratch.path().join(format!("re-{n}"))).await);
+    }
+    assert_eq!(
+        exported[0], exported[1],
+        "concurrent apply gives another result"
+    );
+    assert_eq!(exported[0], tree_files(&dir.join("content")));
+}
+
+#[tokio::test]
+async fn a_failure_stops_new_writes_reports_every_object_and_resumes() {
+    let source = ContentFake::start(1000).await.unwrap();
+    many::seed_dashboards(&source, 12);
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path().join("tree");
+    export(source.sdk(), &all(8))
+        .await
+        .unwrap()
+        .write(&dir)
+        .unwrap();
+    let tree = Tree::read(&dir).unwrap();
+
+    let b = target(50_000).await;
+    b.set_latency(Duration::from_millis(5));
+    let map_path = scratch.path().join("map.json");
+    let mut map = IdMap::load(&map_path, b.base_url()).unwrap();
+    // Folders and the first dashboards' writes pass; then every write is refused.
+    b.fail_writes_after(Some(60));
+    let report = apply(b.sdk(), &tree, &mut map, &applying(4, false))
+        .await
+        .unwrap();
+    assert!(!report.succeeded());
+    assert_eq!(
+        report.results.len(),
+        tree.objects.len(),
+        "every object is reported"
+    );
+    let status = |s: &str| report.results.iter().filter(|r| r.status == s).count();
+    assert!(
+        status("failed") >= 1 && status("failed") <= 4,
+        "at most the started ones fail"
+    );
+    assert!(
+        status("skipped") >= 1,
+        "objects after the failure are not started"
+    );
+    assert_eq!(
+        status("ok") + status("failed") + status("skipped"),
+        tree.objects.len()
+    );
+    for r in report.results.iter().filter(|r| r.status == "failed") {
+        assert_eq!(r.http_status, Some(503), "{:?}", r.message);
+    }
+    assert!(b.max_in_flight() <= 4);
+
+    // Resume: nothing is duplicated, the result is the tree.
+    b.fail_writes_after(None);
+    let mut map = IdMap::load(&map_path, b.base_url()).unwrap();
+    let report = apply(b.sdk(), &tree, &mut map, &applying(4, true))
+        .await
+        .unwrap();
+    assert!(
+        report.succeeded(),
+        "{:?}",
+        report
+            .results
+            .iter()
+            .find(|r| r.status != "ok" && r.status != "unchanged")
+    );
+    b.set_latency(Duration::ZERO);
+    let dashboards: serde_json::Value = b.sdk().get_json("/dashboards/search").await.unwrap();
+    assert_eq!(
+        dashboards.as_array().unwrap().len(),
+        12,
+        "no duplicate dashboards"
+    );
+    assert_eq!(
+        reexport(&b, &scratch.path().join("re")).await,
+        tree_files(&dir.join("content"))
     );
 }
