@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use looker_content::{
-    apply, export, plan, ApplyOptions, IdMap, Include, PlanOptions, Selection, Tree,
+    apply, export, plan, ApplyOptions, Concurrency, IdMap, Include, PlanOptions, Selection, Tree,
 };
 
 use crate::args::Globals;
@@ -23,6 +23,23 @@ fn dir_arg() -> Arg {
         .value_name("DIR")
         .required(true)
         .help("The content tree")
+}
+
+fn concurrency_arg() -> Arg {
+    Arg::new("concurrency")
+        .long("concurrency")
+        .value_name("N")
+        .value_parser(|text: &str| text.parse::<Concurrency>())
+        .help(format!(
+            "Requests in flight at once (default {}; 1 = one at a time)",
+            Concurrency::DEFAULT
+        ))
+}
+
+fn concurrency(m: &ArgMatches) -> Concurrency {
+    m.get_one::<Concurrency>("concurrency")
+        .copied()
+        .unwrap_or_default()
 }
 
 fn target_args() -> [Arg; 4] {
@@ -53,13 +70,15 @@ pub fn command() -> Command {
                 .arg(Arg::new("board").long("board").value_name("ID").action(ArgAction::Append).help("A board (needs --include boards)"))
                 .arg(Arg::new("all").long("all").action(ArgAction::SetTrue).help("Everything under the Shared folder"))
                 .arg(Arg::new("include").long("include").value_name("PARTS")
-                    .help("Also export these parts, comma-separated: alerts, schedules, access, boards, or all (schedules send mail and access is instance policy, so moving them is a decision)")),
+                    .help("Also export these parts, comma-separated: alerts, schedules, access, boards, or all (schedules send mail and access is instance policy, so moving them is a decision)"))
+                .arg(concurrency_arg()),
         )
         .subcommand(
             Command::new("plan")
                 .about("What apply would do (reads only); exit 6 on a conflict or blocked object")
                 .arg(dir_arg())
                 .args(target_args())
+                .arg(concurrency_arg())
                 .arg(Arg::new("format").long("format").value_name("FORMAT").value_parser(["text", "json"]).default_value("text").help("text or json")),
         )
         .subcommand(
@@ -67,6 +86,7 @@ pub fn command() -> Command {
                 .about("Plan, then write in dependency order unless the plan has findings")
                 .arg(dir_arg())
                 .args(target_args())
+                .arg(concurrency_arg())
                 .arg(Arg::new("resume").long("resume").action(ArgAction::SetTrue)
                     .help("Continue a killed apply: objects in the map are kept, natural-key matches adopted"))
                 .arg(Arg::new("report").long("report").value_name("FILE.jsonl").help("Per-object results as JSON lines")),
@@ -75,7 +95,8 @@ pub fn command() -> Command {
             Command::new("diff")
                 .about("The objects whose target state differs from the tree, with the differing fields")
                 .arg(dir_arg())
-                .args(target_args()),
+                .args(target_args())
+                .arg(concurrency_arg()),
         )
 }
 
@@ -110,6 +131,7 @@ fn plan_options(m: &ArgMatches, adopt: bool) -> PlanOptions {
             .unwrap_or_default(),
         adopt,
         prune: m.get_flag("prune"),
+        concurrency: concurrency(m),
     }
 }
 
@@ -142,6 +164,7 @@ pub async fn run(m: &ArgMatches, globals: &Globals, io: &mut Io) -> Result<(), C
                     .map_err(|e| CliError::usage(format!("looker content export: {e}")))?,
                 None => Include::default(),
             },
+            concurrency: concurrency(sub),
         };
         if !selection.all
             && selection.folders.is_empty()

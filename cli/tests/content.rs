@@ -117,3 +117,74 @@ async fn export_apply_reapply_and_conflict_through_the_binary() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(b.writes(), 1, "{:?}", b.requests());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrency_bounds_the_requests_in_flight_through_the_binary() {
+    let a = ContentFake::start(1000).await.unwrap();
+    let b = ContentFake::start(50_000).await.unwrap();
+    for f in [&a, &b] {
+        f.seed_explore("thelook", "orders");
+    }
+    let sales = a.seed_folder("Sales", None);
+    for i in 0..6 {
+        let q = a.seed(
+            "create_query",
+            &[],
+            json!({"model": "thelook", "view": "orders", "fields": [format!("orders.m{i}")]}),
+        );
+        let d = a.seed(
+            "create_dashboard",
+            &[],
+            json!({"title": format!("D{i}"), "slug": format!("d{i}"), "folder_id": sales}),
+        );
+        a.seed(
+            "create_dashboard_element",
+            &[],
+            json!({"dashboard_id": d["id"], "type": "vis", "title": "Count", "query_id": q["id"]}),
+        );
+    }
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("tree");
+    let dir = dir.to_str().unwrap();
+
+    let (code, _, err) = looker(
+        &a,
+        home.path(),
+        &[
+            "content",
+            "export",
+            "--dir",
+            dir,
+            "--all",
+            "--concurrency",
+            "0",
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not a number of requests from 1 up"), "{err}");
+
+    a.set_latency(std::time::Duration::from_millis(30));
+    b.set_latency(std::time::Duration::from_millis(30));
+    let (code, _, err) = looker(
+        &a,
+        home.path(),
+        &[
+            "content",
+            "export",
+            "--dir",
+            dir,
+            "--all",
+            "--concurrency",
+            "3",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(a.max_in_flight(), 3, "export --concurrency 3");
+    let (code, _, err) = looker(
+        &b,
+        home.path(),
+        &["content", "apply", "--dir", dir, "--concurrency", "2"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(b.max_in_flight(), 2, "apply --concurrency 2");
+}
