@@ -4,12 +4,14 @@
 //! query tile on the others; see `tests/common/many.rs`).
 //!
 //! Per size it reports the export's requests by operation and per dashboard, its wall time at
-//! the default concurrency against the sequential lower bound (requests × 20 ms), its peak RSS
-//! (`VmHWM` of a child process that runs only the export, so the fake's own memory is not
-//! counted), and the requests of a no-change re-apply.
+//! the default concurrency against the sequential lower bound (requests × 20 ms) and against a
+//! measured export at concurrency 1, its peak RSS (`VmHWM` of a child process that runs only
+//! the export, so the fake's own memory is not counted), and the requests of a no-change
+//! re-apply.
 //!
 //! Run: `cargo bench -p looker-content --bench content` (sizes 100 and 500, about a minute on 2
-//! cores); `-- --quick` for sizes 20 and 100; `SIZES=50,200` for others.
+//! cores); `-- --quick` for sizes 20 and 100; `SIZES=50,200` for others, `LATENCY_MS=0` for
+//! another latency.
 
 #[path = "../tests/common/many.rs"]
 mod many;
@@ -22,24 +24,29 @@ use std::time::{Duration, Instant};
 use looker_content::{apply, export, ApplyOptions, Concurrency, IdMap, Selection, Tree};
 use looker_sdk_testkit::ContentFake;
 
-const LATENCY: Duration = Duration::from_millis(20);
-/// Set in the child process that runs one export: `BASE_URL DIR`.
-const CHILD: &str = "CONTENT_BENCH_EXPORT";
-
-fn all() -> Selection {
-    Selection {
-        all: true,
-        concurrency: Concurrency::DEFAULT,
-        ..Default::default()
-    }
+/// The fake's latency per request (`LATENCY_MS` sets another).
+fn latency() -> Duration {
+    Duration::from_millis(
+        std::env::var("LATENCY_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(20),
+    )
 }
+/// Set in the child process that runs one export: `CONCURRENCY BASE_URL DIR`.
+const CHILD: &str = "CONTENT_BENCH_EXPORT";
 
 /// The child: exports from the fake at `BASE_URL` into `DIR` and prints
 /// `<milliseconds> <VmHWM kB>`.
 fn child(spec: &str) {
-    let (base_url, dir) = spec
-        .split_once(' ')
-        .expect("CONTENT_BENCH_EXPORT is `URL DIR`");
+    let mut parts = spec.splitn(3, ' ');
+    let (Some(concurrency), Some(base_url), Some(dir)) = (
+        parts.next().and_then(|n| n.parse::<Concurrency>().ok()),
+        parts.next(),
+        parts.next(),
+    ) else {
+        panic!("{CHILD} is `CONCURRENCY URL DIR`, not {spec:?}");
+    };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -53,8 +60,13 @@ fn child(spec: &str) {
         .proxy("none")
         .build()
         .expect("an SDK");
+    let selection = Selection {
+        all: true,
+        concurrency,
+        ..Default::default()
+    };
     let start = Instant::now();
-    let tree = rt.block_on(export(&sdk, &all())).expect("the export");
+    let tree = rt.block_on(export(&sdk, &selection)).expect("the export");
     tree.write(Path::new(dir)).expect("write the tree");
     let elapsed = start.elapsed();
     let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
@@ -64,6 +76,27 @@ fn child(spec: &str) {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         .expect("VmHWM in /proc/self/status");
     println!("{} {hwm}", elapsed.as_millis());
+}
+
+/// Runs one export from `fake` into `dir` in a child process: (milliseconds, VmHWM kB).
+fn export_in_child(fake: &ContentFake, dir: &Path, concurrency: Concurrency) -> (u64, u64) {
+    let out = Command::new(std::env::current_exe().expect("the bench binary"))
+        .env(
+            CHILD,
+            format!("{concurrency} {} {}", fake.base_url(), dir.display()),
+        )
+        .output()
+        .expect("run the export child");
+    assert!(
+        out.status.success(),
+        "the export child failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.trim()
+        .split_once(' ')
+        .and_then(|(a, b)| Some((a.parse::<u64>().ok()?, b.parse::<u64>().ok()?)))
+        .expect("the child prints `<ms> <VmHWM kB>`")
 }
 
 /// Requests since the last clear, by operation.
@@ -93,6 +126,10 @@ fn tree_bytes(dir: &Path) -> u64 {
     total
 }
 
+fn secs(ms: u64) -> f64 {
+    ms as f64 / 1000.0
+}
+
 fn main() {
     if let Ok(spec) = std::env::var(CHILD) {
         return child(&spec);
@@ -116,9 +153,9 @@ fn main() {
         .build()
         .expect("a runtime");
     let scratch = tempfile::tempdir().expect("a temporary directory");
+    let ms_per_request = latency().as_millis() as u64;
     println!(
-        "content export and re-apply, ContentFake with {} ms per request, concurrency {}",
-        LATENCY.as_millis(),
+        "content export and re-apply, ContentFake with {ms_per_request} ms per request, default concurrency {}",
         Concurrency::DEFAULT
     );
     for n in sizes {
@@ -126,25 +163,10 @@ fn main() {
             .block_on(ContentFake::start(1_000))
             .expect("the source fake");
         let merged = many::seed_dashboards(&source, n);
-        source.set_latency(LATENCY);
+        source.set_latency(latency());
         source.clear_requests();
-
         let dir = scratch.path().join(format!("tree-{n}"));
-        let out = Command::new(std::env::current_exe().expect("the bench binary"))
-            .env(CHILD, format!("{} {}", source.base_url(), dir.display()))
-            .output()
-            .expect("run the export child");
-        assert!(
-            out.status.success(),
-            "the export child failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let text = String::from_utf8_lossy(&out.stdout);
-        let (ms, hwm) = text
-            .trim()
-            .split_once(' ')
-            .and_then(|(a, b)| Some((a.parse::<u64>().ok()?, b.parse::<u64>().ok()?)))
-            .expect("the child prints `<ms> <VmHWM kB>`");
+        let (ms, hwm) = export_in_child(&source, &dir, Concurrency::DEFAULT);
         let ops = by_operation(&source);
         let total: usize = ops.values().sum();
         let dashboards = ops.get("dashboard").copied().unwrap_or(0);
@@ -153,7 +175,7 @@ fn main() {
             + ops.get("query").copied().unwrap_or(0)
             + ops.get("query_for_slug").copied().unwrap_or(0);
         let fixed = total - dashboards - merge_reads;
-        let lower_bound = total as u64 * LATENCY.as_millis() as u64;
+        let lower_bound = total as u64 * ms_per_request;
         println!(
             "\n{n} dashboards ({merged} with a merged-results tile), {} tiles",
             n * 12
@@ -161,47 +183,59 @@ fn main() {
         println!("  export requests: {total} = {dashboards} dashboard + {merge_reads} merge query and source query reads + {fixed} fixed (login, folders, folder listings, owners)");
         println!("    by operation: {ops:?}");
         println!(
-            "    per dashboard: {:.2} ({:.2} without the merged-results reads; merged tiles: {:.2} reads each)",
+            "    per dashboard: {:.2} ({:.2} without the merged-results reads; {:.2} reads per merged-results tile)",
             total as f64 / n as f64,
             (total - merge_reads) as f64 / n as f64,
             merge_reads as f64 / merged.max(1) as f64
         );
         println!(
-            "  export wall time: {:.2} s at concurrency {}; sequential lower bound {:.2} s ({total} × {} ms): {:.1}× faster",
-            ms as f64 / 1000.0,
+            "  export wall time at concurrency {}: {:.2} s; sequential lower bound {:.2} s ({total} × {ms_per_request} ms): {:.1}× faster",
             Concurrency::DEFAULT,
-            lower_bound as f64 / 1000.0,
-            LATENCY.as_millis(),
+            secs(ms),
+            secs(lower_bound),
             lower_bound as f64 / ms.max(1) as f64
         );
+        let sequential_dir = scratch.path().join(format!("tree-{n}-sequential"));
+        let (sequential_ms, sequential_hwm) =
+            export_in_child(&source, &sequential_dir, Concurrency::SEQUENTIAL);
+        assert_eq!(
+            std::fs::read(sequential_dir.join("manifest.json")).expect("the sequential manifest"),
+            std::fs::read(dir.join("manifest.json")).expect("the manifest"),
+            "the sequential export wrote another tree"
+        );
         println!(
-            "  export peak RSS (VmHWM of the exporting process): {:.1} MB; tree on disk {:.1} MB",
+            "    measured at concurrency 1: {:.2} s, the same tree ({:.1}× slower than concurrency {})",
+            secs(sequential_ms),
+            sequential_ms as f64 / ms.max(1) as f64,
+            Concurrency::DEFAULT
+        );
+        println!(
+            "  export peak RSS (VmHWM of the exporting process): {:.1} MB ({:.1} MB at concurrency 1); tree on disk {:.1} MB",
             hwm as f64 / 1024.0,
+            sequential_hwm as f64 / 1024.0,
             tree_bytes(&dir) as f64 / 1_048_576.0
         );
 
-        // A no-change re-apply: apply to an empty target without latency, then again with it.
+        // A no-change re-apply: the target holds the same content (seeded alike); a first
+        // apply with adopt maps it (reads only), the second is the one measured.
         let target = rt
             .block_on(ContentFake::start(500_000))
             .expect("the target fake");
-        target.seed_explore("thelook", "orders");
-        target.seed_explore("thelook", "users");
-        for u in 0..many::OWNERS {
-            target.seed_user(&format!("owner{u}@example.com"));
-        }
+        many::seed_dashboards(&target, n);
         let tree = Tree::read(&dir).expect("read the tree");
         let objects = tree.objects.len();
         let map_path = scratch.path().join(format!("map-{n}.json"));
-        let options = ApplyOptions::default();
+        let mut options = ApplyOptions::default();
+        options.plan.adopt = true;
         let mut map = IdMap::load(&map_path, target.base_url()).expect("the map");
-        let start = Instant::now();
+        target.clear_requests();
         let first = rt
             .block_on(apply(target.sdk(), &tree, &mut map, &options))
-            .expect("the first apply");
-        let first_time = start.elapsed();
-        assert!(first.succeeded(), "the first apply failed");
-        let first_writes = target.writes();
-        target.set_latency(LATENCY);
+            .expect("the adopting apply");
+        assert!(first.succeeded(), "the adopting apply failed");
+        assert_eq!(target.writes(), 0, "adopting the same content wrote");
+        options.plan.adopt = false;
+        target.set_latency(latency());
         target.clear_requests();
         let start = Instant::now();
         let again = rt
@@ -210,17 +244,12 @@ fn main() {
         let again_time = start.elapsed();
         assert!(again.succeeded(), "the re-apply failed");
         let ops = by_operation(&target);
-        let reads: usize = ops.values().sum();
+        let requests: usize = ops.values().sum();
         println!(
-            "  first apply (no latency): {first_writes} writes in {:.2} s",
-            first_time.as_secs_f64()
-        );
-        println!(
-            "  no-change re-apply: {} writes, {reads} requests for {objects} objects ({:.2} per object), {:.2} s with {} ms per request",
+            "  no-change re-apply: {} writes, {requests} requests for {objects} objects ({:.2} per object), {:.2} s",
             target.writes(),
-            reads as f64 / objects as f64,
+            requests as f64 / objects as f64,
             again_time.as_secs_f64(),
-            LATENCY.as_millis()
         );
         println!("    by operation: {ops:?}");
     }

@@ -68,8 +68,9 @@ impl std::fmt::Display for Concurrency {
 }
 
 /// Runs `tasks` with at most `bound` of them at once and returns their results in the order
-/// of `tasks` (so output never depends on which answer came first). The first error is
-/// returned and the tasks still running are dropped: use it for reads only.
+/// of `tasks` (so output never depends on which answer came first). A slow task does not hold
+/// back the others: a new one starts whenever one ends. The first error is returned and the
+/// tasks still running are dropped: use it for reads only.
 pub(crate) async fn in_order<T, F>(
     tasks: impl IntoIterator<Item = F>,
     bound: Concurrency,
@@ -77,12 +78,17 @@ pub(crate) async fn in_order<T, F>(
 where
     F: Future<Output = Result<T, Error>>,
 {
-    let mut results = stream::iter(tasks).buffered(bound.get());
+    let indexed = tasks
+        .into_iter()
+        .enumerate()
+        .map(|(i, task)| async move { task.await.map(|t| (i, t)) });
+    let mut results = stream::iter(indexed).buffer_unordered(bound.get());
     let mut out = Vec::new();
     while let Some(result) = results.next().await {
         out.push(result?);
     }
-    Ok(out)
+    out.sort_by_key(|(i, _)| *i);
+    Ok(out.into_iter().map(|(_, t)| t).collect())
 }
 
 /// A cache of reads by key that concurrent tasks share: the first task to ask for a key reads
