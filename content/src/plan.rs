@@ -320,7 +320,7 @@ impl Planner<'_, '_> {
         let mut missing = Vec::new();
         let mut found = BTreeSet::new();
         explores_of(&o.body, &mut found);
-        for (m, v) in found.intersection(&missing_explores) {
+        for (m, v) in found.intersection(missing_explores) {
             missing.push(format!("explore {m}::{v}"));
         }
         if let Some(e) = o.body["owner"]["email"].as_str() {
@@ -332,7 +332,7 @@ impl Planner<'_, '_> {
         if o.kind != Kind::Folder
             && !folder.is_empty()
             && !folders_in_tree.contains(&folder)
-            && target.folder_at(&root_id, &folder).is_none()
+            && target.folder_at(root_id, &folder).is_none()
         {
             missing.push(format!("folder {}", folder.join("/")));
         }
@@ -342,7 +342,7 @@ impl Planner<'_, '_> {
                 let path = crate::tree::folder_path(look);
                 let title = look["title"].as_str().unwrap_or("").to_owned();
                 if !looks_in_tree.contains(&(path.clone(), title.clone())) {
-                    let on_target = match target.folder_at(&root_id, &path) {
+                    let on_target = match target.folder_at(root_id, &path) {
                         Some(f) => find_look(sdk, &f, &title).await?.is_some(),
                         None => false,
                     };
@@ -372,7 +372,7 @@ impl Planner<'_, '_> {
                     Some(id) => (Some((id, Value::Null)), false),
                     None => (
                         target
-                            .folder_at(&root_id, &folder)
+                            .folder_at(root_id, &folder)
                             .map(|id| (id, Value::Null)),
                         true,
                     ),
@@ -389,7 +389,7 @@ impl Planner<'_, '_> {
                     Some(l) => (id_of(&l, "id").map(|id| (id, l)), false),
                     None => {
                         let title = o.body["title"].as_str().unwrap_or("");
-                        let hit = match target.folder_at(&root_id, &folder) {
+                        let hit = match target.folder_at(root_id, &folder) {
                             Some(f) => find_look(sdk, &f, title).await?,
                             None => None,
                         };
