@@ -3,7 +3,8 @@
 //! The source and target are profiles like any other command (`--profile dev` for export,
 //! `--profile prod` for plan and apply). Exit codes: 0 when everything is applicable (plan) or
 //! ok/unchanged (apply), 6 ("findings") when the plan has a conflict or a blocked object (then
-//! nothing was written), 1 when an object failed.
+//! nothing was written); when an object failed, the exit code of its SDK error (1 for a refused
+//! write, 3 for a rejected login, 4 for a server or network failure).
 
 use std::path::{Path, PathBuf};
 
@@ -238,10 +239,13 @@ pub async fn run(m: &ArgMatches, globals: &Globals, io: &mut Io) -> Result<(), C
                 ));
             }
             if let Some(r) = report.results.iter().find(|r| r.status == "failed") {
-                // The API refused a write (4xx): exit 1, as for any API error; otherwise the
-                // server or the network failed: exit 4. The map keeps what was written.
-                let code = match r.http_status {
-                    Some(status) if (400..500).contains(&status) => crate::error::exit::API,
+                // The exit code of the SDK error, as for any command (a refused write 1, an
+                // expired login 3, a server or network failure 4); a target that answered
+                // something unusable: 4. The map keeps what was written.
+                let code = match r.error.as_deref() {
+                    Some(looker_content::Error::Api { source, .. }) => {
+                        crate::error::sdk_exit_code(source)
+                    }
                     _ => crate::error::exit::SERVER,
                 };
                 return Err(CliError::Exit(

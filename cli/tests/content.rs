@@ -188,3 +188,34 @@ async fn concurrency_bounds_the_requests_in_flight_through_the_binary() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(b.max_in_flight(), 2, "apply --concurrency 2");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_write_exits_with_the_code_of_its_sdk_error() {
+    let a = ContentFake::start(1000).await.unwrap();
+    let sales = a.seed_folder("Sales", None);
+    a.seed(
+        "create_dashboard",
+        &[],
+        json!({"title": "Revenue", "slug": "rev1", "folder_id": sales}),
+    );
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("tree");
+    let dir = dir.to_str().unwrap();
+    let (code, _, err) = looker(
+        &a,
+        home.path(),
+        &["content", "export", "--dir", dir, "--all"],
+    );
+    assert_eq!(code, 0, "{err}");
+
+    // 401: the session is not accepted (exit 3, not 1 as for other 4xx); 503: the server (4);
+    // 422: a refused write (1).
+    for (status, expected) in [(401, 3), (503, 4), (422, 1)] {
+        let b = ContentFake::start(50_000).await.unwrap();
+        b.refuse_writes_with(status);
+        b.fail_writes_after(Some(0));
+        let (code, _, err) = looker(&b, home.path(), &["content", "apply", "--dir", dir]);
+        assert_eq!(code, expected, "a write refused with {status}: {err}");
+        assert!(err.contains("failed"), "{err}");
+    }
+}

@@ -63,6 +63,9 @@ pub struct ObjectResult {
     pub message: Option<String>,
     /// The HTTP status of a failure.
     pub http_status: Option<u16>,
+    /// The error of a failure, whole (the SDK error inside an [`Error::Api`] tells a refused
+    /// write from an expired login or a network failure).
+    pub error: Option<std::sync::Arc<Error>>,
 }
 
 impl ObjectResult {
@@ -77,6 +80,7 @@ impl ObjectResult {
             status: "ok".into(),
             message: None,
             http_status: None,
+            error: None,
         }
     }
 
@@ -98,10 +102,11 @@ impl ObjectResult {
     }
 
     /// Records a failed write.
-    fn failed(&mut self, error: &Error) {
+    fn failed(&mut self, error: Error) {
         self.status = "failed".into();
         self.http_status = error.status();
         self.message = Some(error.to_string());
+        self.error = Some(std::sync::Arc::new(error));
     }
 
     /// One JSON line of `--report`.
@@ -191,7 +196,7 @@ pub async fn apply(
                     Ok(id) => result.target_id = Some(id),
                     Err(e) => {
                         failed.store(true, Ordering::SeqCst);
-                        result.failed(&e);
+                        result.failed(e);
                     }
                 }
             }
@@ -210,7 +215,7 @@ pub async fn apply(
             // Not applied; the result says why.
         } else if let Err(e) = trash(sdk, tree, &map, planned).await {
             failed = true;
-            result.failed(&e);
+            result.failed(e);
         }
         results.push(result);
     }

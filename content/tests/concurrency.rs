@@ -215,6 +215,12 @@ async fn a_failure_stops_new_writes_reports_every_object_and_resumes() {
     );
     for r in report.results.iter().filter(|r| r.status == "failed") {
         assert_eq!(r.http_status, Some(503), "{:?}", r.message);
+        match r.error.as_deref() {
+            Some(looker_content::Error::Api { source, .. }) => {
+                assert_eq!(source.status(), Some(503));
+            }
+            other => panic!("a failed write carries the SDK error, not {other:?}"),
+        }
     }
     assert!(b.max_in_flight() <= 4);
 

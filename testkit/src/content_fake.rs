@@ -216,6 +216,12 @@ impl ContentFake {
         self.store().write_budget = n;
     }
 
+    /// The status that [`fail_writes_after`](Self::fail_writes_after) refuses writes with
+    /// (503 unless set: 401 for an expired session, 429 for a rate limit, …).
+    pub fn refuse_writes_with(&self, status: u16) {
+        self.store().refusal_status = status;
+    }
+
     /// Makes every later request wait `latency` before it is answered, as a remote instance
     /// would (benchmarks, and tests of how many requests a tool keeps in flight).
     pub fn set_latency(&self, latency: std::time::Duration) {
@@ -304,6 +310,7 @@ struct Store {
     explores: BTreeSet<(String, String)>,
     requests: Vec<ContentRequest>,
     write_budget: Option<usize>,
+    refusal_status: u16,
     pacing: Pacing,
 }
 
@@ -375,6 +382,7 @@ impl Store {
             explores: BTreeSet::new(),
             requests: Vec::new(),
             write_budget: None,
+            refusal_status: 503,
             pacing: Pacing::default(),
         };
         let me = store.next_id();
@@ -1097,7 +1105,7 @@ async fn handle(State(store): State<Arc<Mutex<Store>>>, request: Request) -> Res
                 let refused = is_write && store.write_budget == Some(0);
                 if refused {
                     Err(refuse(
-                        503,
+                        store.refusal_status,
                         "looker-sdk-testkit: writes are refused from here on",
                     ))
                 } else {
