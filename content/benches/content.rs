@@ -9,7 +9,7 @@
 //! the export, so the fake's own memory is not counted), and the requests of a no-change
 //! re-apply.
 //!
-//! Run: `cargo bench -p looker-content --bench content` (sizes 100 and 500, about a minute on 2
+//! Run: `cargo bench -p looker-content --bench content` (sizes 100 and 500, about 35 s on 2
 //! cores); `-- --quick` for sizes 20 and 100; `SIZES=50,200` for others, `LATENCY_MS=0` for
 //! another latency.
 
