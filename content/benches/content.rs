@@ -11,7 +11,8 @@
 //!
 //! Run: `cargo bench -p looker-content --bench content` (sizes 100 and 500, about 35 s on 2
 //! cores); `-- --quick` for sizes 20 and 100; `SIZES=50,200` for others, `LATENCY_MS=0` for
-//! another latency.
+//! another latency; `APPLY_SIZE=20` adds a first apply of 20 dashboards to an empty target at
+//! concurrency 8 and 1.
 
 #[path = "../tests/common/many.rs"]
 mod many;
@@ -252,5 +253,52 @@ fn main() {
             again_time.as_secs_f64(),
         );
         println!("    by operation: {ops:?}");
+    }
+    if let Some(n) = std::env::var("APPLY_SIZE")
+        .ok()
+        .and_then(|n| n.parse().ok())
+    {
+        first_apply(&rt, scratch.path(), n);
+    }
+}
+
+/// `APPLY_SIZE=N`: a first apply of `N` dashboards to an empty target at concurrency 8 and 1.
+fn first_apply(rt: &tokio::runtime::Runtime, scratch: &Path, n: usize) {
+    let source = rt
+        .block_on(ContentFake::start(1_000))
+        .expect("the source fake");
+    many::seed_dashboards(&source, n);
+    let dir = scratch.join(format!("apply-tree-{n}"));
+    export_in_child(&source, &dir, Concurrency::DEFAULT);
+    let tree = Tree::read(&dir).expect("read the tree");
+    println!("\nfirst apply of {n} dashboards to an empty target");
+    for concurrency in [Concurrency::DEFAULT, Concurrency::SEQUENTIAL] {
+        let target = rt
+            .block_on(ContentFake::start(500_000))
+            .expect("the target fake");
+        target.seed_explore("thelook", "orders");
+        target.seed_explore("thelook", "users");
+        for u in 0..many::OWNERS {
+            target.seed_user(&format!("owner{u}@example.com"));
+        }
+        target.set_latency(latency());
+        let map_path = scratch.join(format!("apply-map-{n}-{concurrency}.json"));
+        let mut map = IdMap::load(&map_path, target.base_url()).expect("the map");
+        let mut options = ApplyOptions::default();
+        options.plan.concurrency = concurrency;
+        let start = Instant::now();
+        let report = rt
+            .block_on(apply(target.sdk(), &tree, &mut map, &options))
+            .expect("the apply");
+        let elapsed = start.elapsed();
+        assert!(report.succeeded(), "the first apply failed");
+        let requests = target.requests().len();
+        println!(
+            "  concurrency {concurrency}: {} writes, {requests} requests in {:.2} s (sequential lower bound {:.2} s), peak {} in flight",
+            target.writes(),
+            elapsed.as_secs_f64(),
+            requests as f64 * latency().as_secs_f64(),
+            target.max_in_flight()
+        );
     }
 }

@@ -202,6 +202,7 @@ pub async fn apply(
             }
             Ok(result)
         });
+        let tasks: Vec<_> = tasks.collect();
         results.extend(to_completion(tasks, options.plan.concurrency).await?);
         // The next levels find the new folders by path (`path_of`) too.
         let created =

@@ -9,7 +9,7 @@ use std::future::Future;
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 
-use futures_util::stream::{self, StreamExt};
+use futures_util::stream::{FuturesUnordered, StreamExt};
 
 use crate::error::Error;
 use crate::map::{Entry, IdMap};
@@ -71,24 +71,36 @@ impl std::fmt::Display for Concurrency {
 /// of `tasks` (so output never depends on which answer came first). A slow task does not hold
 /// back the others: a new one starts whenever one ends. The first error is returned and the
 /// tasks still running are dropped: use it for reads only.
-pub(crate) async fn in_order<T, F>(
-    tasks: impl IntoIterator<Item = F>,
-    bound: Concurrency,
-) -> Result<Vec<T>, Error>
+///
+/// `tasks` is a `Vec` (not an iterator) and no closure is kept across an `.await`, so that the
+/// futures of export, plan and apply stay `Send` (closures with borrowed arguments held over
+/// an `.await` make the compiler unable to prove it).
+pub(crate) async fn in_order<T, F>(tasks: Vec<F>, bound: Concurrency) -> Result<Vec<T>, Error>
 where
     F: Future<Output = Result<T, Error>>,
 {
-    let indexed = tasks
-        .into_iter()
-        .enumerate()
-        .map(|(i, task)| async move { task.await.map(|t| (i, t)) });
-    let mut results = stream::iter(indexed).buffer_unordered(bound.get());
-    let mut out = Vec::new();
-    while let Some(result) = results.next().await {
-        out.push(result?);
+    let mut out = Vec::with_capacity(tasks.len());
+    let mut running = FuturesUnordered::new();
+    let mut tasks = tasks.into_iter().enumerate();
+    loop {
+        while running.len() < bound.get() {
+            match tasks.next() {
+                Some((i, task)) => running.push(tagged(i, task)),
+                None => break,
+            }
+        }
+        match running.next().await {
+            Some((i, result)) => out.push((i, result?)),
+            None => break,
+        }
     }
     out.sort_by_key(|(i, _)| *i);
     Ok(out.into_iter().map(|(_, t)| t).collect())
+}
+
+/// `task`'s result with its index.
+async fn tagged<T, F: Future<Output = T>>(i: usize, task: F) -> (usize, T) {
+    (i, task.await)
 }
 
 /// A cache of reads by key that concurrent tasks share: the first task to ask for a key reads
@@ -131,21 +143,25 @@ impl<V: Clone> Memo<V> {
 /// Runs `tasks` (writes) with at most `bound` at once, each to its end: a task is never
 /// dropped half-way, so an error (a map that cannot be saved) is returned only after the
 /// others finished. Results are in the order of `tasks`.
-pub(crate) async fn to_completion<T, F>(
-    tasks: impl IntoIterator<Item = F>,
-    bound: Concurrency,
-) -> Result<Vec<T>, Error>
+pub(crate) async fn to_completion<T, F>(tasks: Vec<F>, bound: Concurrency) -> Result<Vec<T>, Error>
 where
     F: Future<Output = Result<T, Error>>,
 {
-    let indexed = tasks
-        .into_iter()
-        .enumerate()
-        .map(|(i, task)| async move { (i, task.await) });
-    let mut done: Vec<(usize, Result<T, Error>)> = stream::iter(indexed)
-        .buffer_unordered(bound.get())
-        .collect()
-        .await;
+    let mut done = Vec::with_capacity(tasks.len());
+    let mut running = FuturesUnordered::new();
+    let mut tasks = tasks.into_iter().enumerate();
+    loop {
+        while running.len() < bound.get() {
+            match tasks.next() {
+                Some((i, task)) => running.push(tagged(i, task)),
+                None => break,
+            }
+        }
+        match running.next().await {
+            Some(finished) => done.push(finished),
+            None => break,
+        }
+    }
     done.sort_by_key(|(i, _)| *i);
     done.into_iter().map(|(_, result)| result).collect()
 }

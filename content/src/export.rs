@@ -71,6 +71,7 @@ pub async fn export(sdk: &LookerSdk, selection: &Selection) -> Result<Tree, Erro
             Ok((kind, list))
         })
     });
+    let listings: Vec<_> = listings.collect();
     for (kind, list) in in_order(listings, bound).await? {
         let set = match kind {
             "looks" => &mut look_ids,
@@ -105,6 +106,7 @@ pub async fn export(sdk: &LookerSdk, selection: &Selection) -> Result<Tree, Erro
             .ok_or_else(|| outside("Look", id))?;
         Ok(Some((id, body, id_of(&look, "folder_id"))))
     });
+    let looks: Vec<_> = looks.collect();
     for (id, body, folder) in in_order(looks, bound).await?.into_iter().flatten() {
         add_ancestors(source, folder, &mut needed_folders);
         objects.push(Object {
@@ -129,6 +131,7 @@ pub async fn export(sdk: &LookerSdk, selection: &Selection) -> Result<Tree, Erro
             .ok_or_else(|| outside("dashboard", id))?;
         Ok(Some((id, body, id_of(&dash, "folder_id"))))
     });
+    let dashboards: Vec<_> = dashboards.collect();
     for (id, body, folder) in in_order(dashboards, bound).await?.into_iter().flatten() {
         add_ancestors(source, folder, &mut needed_folders);
         objects.push(Object {

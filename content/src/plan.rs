@@ -231,12 +231,14 @@ pub async fn plan(
             )),
         }
     });
+    let checks: Vec<_> = checks.collect();
     let bound = options.concurrency;
     missing_explores.extend(in_order(checks, bound).await?.into_iter().flatten());
     let lookups = emails.iter().map(|email| async move {
         let id = user_by_email(sdk, email).await?;
         Ok(id.map(|id| (email.clone(), id)))
     });
+    let lookups: Vec<_> = lookups.collect();
     let users: BTreeMap<String, String> = in_order(lookups, bound)
         .await?
         .into_iter()
@@ -273,7 +275,8 @@ pub async fn plan(
         folders_in_tree: &folders_in_tree,
     };
     // Planning reads only, so the objects are read concurrently (results in tree order).
-    let objects = in_order(tree.objects.iter().map(|o| planner.object(o)), bound).await?;
+    let planned: Vec<_> = tree.objects.iter().map(|o| planner.object(o)).collect();
+    let objects = in_order(planned, bound).await?;
     let deletions = if options.prune {
         deletions(sdk, tree, map, &target).await?
     } else {

@@ -250,3 +250,27 @@ async fn a_failure_stops_new_writes_reports_every_object_and_resumes() {
         tree_files(&dir.join("content"))
     );
 }
+
+#[tokio::test]
+async fn export_plan_and_apply_futures_can_be_spawned() {
+    fn send<T: Send>(_: &T) {}
+    let fake = ContentFake::start(1000).await.unwrap();
+    let tree = Tree {
+        source_host: fake.base_url().to_owned(),
+        include: Default::default(),
+        objects: Vec::new(),
+    };
+    let scratch = tempfile::tempdir().unwrap();
+    let mut map = IdMap::load(&scratch.path().join("map.json"), fake.base_url()).unwrap();
+    let selection = all(8);
+    let exporting = export(fake.sdk(), &selection);
+    send(&exporting);
+    let options = applying(8, false);
+    let planning = plan(fake.sdk(), &tree, &map, &options.plan);
+    send(&planning);
+    drop((exporting, planning));
+    let applying = apply(fake.sdk(), &tree, &mut map, &options);
+    send(&applying);
+    // And they run when spawned.
+    assert!(applying.await.unwrap().succeeded());
+}
