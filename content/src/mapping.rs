@@ -492,10 +492,12 @@ pub(crate) async fn prepare(
     }
     let mut replaced = BTreeMap::new();
     if mapping.owner == OwnerPolicy::Me {
-        let emails = tree
+        // Collected: a closure kept across the `.await` below would make the future not `Send`.
+        let emails: Vec<&str> = tree
             .objects
             .iter()
-            .filter_map(|o| o.body["owner"]["email"].as_str());
+            .filter_map(|o| o.body["owner"]["email"].as_str())
+            .collect();
         let owners = mapping.owners(sdk, emails).await?;
         for o in &tree.objects {
             if let Some(email) = o.body["owner"]["email"].as_str() {
