@@ -221,9 +221,9 @@ impl<'m> SharedMap<'m> {
     }
 }
 
-/// The dependency levels of a tree's objects (sorted by [`Tree::sort`](crate::Tree::sort)): folders by depth,
-/// then Looks, then dashboards. The objects of one level need nothing from each other, only
-/// from earlier levels, so apply writes them concurrently.
+/// The dependency levels of a tree's objects (sorted by [`Tree::sort`](crate::Tree::sort)):
+/// folders by depth, then Looks, then dashboards, then boards. The objects of one level need
+/// nothing from each other, only from earlier levels, so apply writes them concurrently.
 pub(crate) fn levels(objects: &[Object]) -> Vec<std::ops::Range<usize>> {
     let level = |o: &Object| match o.kind {
         Kind::Folder => (o.kind, o.folder().len()),
