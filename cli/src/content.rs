@@ -3,14 +3,15 @@
 //! The source and target are profiles like any other command (`--profile dev` for export,
 //! `--profile prod` for plan and apply). Exit codes: 0 when everything is applicable (plan) or
 //! ok/unchanged (apply), 6 ("findings") when the plan has a conflict or a blocked object (then
-//! nothing was written), 1 when an object failed.
+//! nothing was written); when an object failed, the exit code of its SDK error (1 for a refused
+//! write, 3 for a rejected login, 4 for a server or network failure).
 
 use std::path::{Path, PathBuf};
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use looker_content::{
-    apply, export, plan, ApplyOptions, IdMap, Include, Mapping, OwnerPolicy, PlanOptions,
-    Selection, Tree,
+    apply, export, plan, ApplyOptions, Concurrency, IdMap, Include, Mapping, OwnerPolicy,
+    PlanOptions, Selection, Tree,
 };
 
 use crate::args::Globals;
@@ -24,6 +25,23 @@ fn dir_arg() -> Arg {
         .value_name("DIR")
         .required(true)
         .help("The content tree")
+}
+
+fn concurrency_arg() -> Arg {
+    Arg::new("concurrency")
+        .long("concurrency")
+        .value_name("N")
+        .value_parser(|text: &str| text.parse::<Concurrency>())
+        .help(format!(
+            "Requests in flight at once (default {}; 1 = one at a time)",
+            Concurrency::DEFAULT
+        ))
+}
+
+fn concurrency(m: &ArgMatches) -> Concurrency {
+    m.get_one::<Concurrency>("concurrency")
+        .copied()
+        .unwrap_or_default()
 }
 
 fn target_args() -> [Arg; 6] {
@@ -58,13 +76,15 @@ pub fn command() -> Command {
                 .arg(Arg::new("board").long("board").value_name("ID").action(ArgAction::Append).help("A board (needs --include boards)"))
                 .arg(Arg::new("all").long("all").action(ArgAction::SetTrue).help("Everything under the Shared folder"))
                 .arg(Arg::new("include").long("include").value_name("PARTS")
-                    .help("Also export these parts, comma-separated: alerts, schedules, access, boards, or all (schedules send mail and access is instance policy, so moving them is a decision)")),
+                    .help("Also export these parts, comma-separated: alerts, schedules, access, boards, or all (schedules send mail and access is instance policy, so moving them is a decision)"))
+                .arg(concurrency_arg()),
         )
         .subcommand(
             Command::new("plan")
                 .about("What apply would do (reads only); exit 6 on a conflict or blocked object")
                 .arg(dir_arg())
                 .args(target_args())
+                .arg(concurrency_arg())
                 .arg(Arg::new("format").long("format").value_name("FORMAT").value_parser(["text", "json"]).default_value("text").help("text or json")),
         )
         .subcommand(
@@ -72,6 +92,7 @@ pub fn command() -> Command {
                 .about("Plan, then write in dependency order unless the plan has findings")
                 .arg(dir_arg())
                 .args(target_args())
+                .arg(concurrency_arg())
                 .arg(Arg::new("resume").long("resume").action(ArgAction::SetTrue)
                     .help("Continue a killed apply: objects in the map are kept, natural-key matches adopted"))
                 .arg(Arg::new("report").long("report").value_name("FILE.jsonl").help("Per-object results as JSON lines")),
@@ -90,7 +111,8 @@ pub fn command() -> Command {
             Command::new("diff")
                 .about("The objects whose target state differs from the tree, with the differing fields")
                 .arg(dir_arg())
-                .args(target_args()),
+                .args(target_args())
+                .arg(concurrency_arg()),
         )
 }
 
@@ -137,6 +159,7 @@ fn plan_options(m: &ArgMatches, command: &str, adopt: bool) -> Result<PlanOption
         adopt,
         prune: m.get_flag("prune"),
         mapping,
+        concurrency: concurrency(m),
     })
 }
 
@@ -222,6 +245,7 @@ pub async fn run(m: &ArgMatches, globals: &Globals, io: &mut Io) -> Result<(), C
                     .map_err(|e| CliError::usage(format!("looker content export: {e}")))?,
                 None => Include::default(),
             },
+            concurrency: concurrency(sub),
         };
         if !selection.all
             && selection.folders.is_empty()
@@ -293,10 +317,13 @@ pub async fn run(m: &ArgMatches, globals: &Globals, io: &mut Io) -> Result<(), C
                 ));
             }
             if let Some(r) = report.results.iter().find(|r| r.status == "failed") {
-                // The API refused a write (4xx): exit 1, as for any API error; otherwise the
-                // server or the network failed: exit 4. The map keeps what was written.
-                let code = match r.http_status {
-                    Some(status) if (400..500).contains(&status) => crate::error::exit::API,
+                // The exit code of the SDK error, as for any command (a refused write 1, an
+                // expired login 3, a server or network failure 4); a target that answered
+                // something unusable: 4. The map keeps what was written.
+                let code = match r.error.as_deref() {
+                    Some(looker_content::Error::Api { source, .. }) => {
+                        crate::error::sdk_exit_code(source)
+                    }
                     _ => crate::error::exit::SERVER,
                 };
                 return Err(CliError::Exit(

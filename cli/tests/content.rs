@@ -167,3 +167,105 @@ async fn include_access_and_a_personal_folder_through_the_binary() {
     assert!(out.contains("plan: 2 unchanged"), "{out}");
     assert_eq!(b.writes(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrency_bounds_the_requests_in_flight_through_the_binary() {
+    let a = ContentFake::start(1000).await.unwrap();
+    let b = ContentFake::start(50_000).await.unwrap();
+    for f in [&a, &b] {
+        f.seed_explore("thelook", "orders");
+    }
+    let sales = a.seed_folder("Sales", None);
+    for i in 0..6 {
+        let q = a.seed(
+            "create_query",
+            &[],
+            json!({"model": "thelook", "view": "orders", "fields": [format!("orders.m{i}")]}),
+        );
+        let d = a.seed(
+            "create_dashboard",
+            &[],
+            json!({"title": format!("D{i}"), "slug": format!("d{i}"), "folder_id": sales}),
+        );
+        a.seed(
+            "create_dashboard_element",
+            &[],
+            json!({"dashboard_id": d["id"], "type": "vis", "title": "Count", "query_id": q["id"]}),
+        );
+    }
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("tree");
+    let dir = dir.to_str().unwrap();
+
+    let (code, _, err) = looker(
+        &a,
+        home.path(),
+        &[
+            "content",
+            "export",
+            "--dir",
+            dir,
+            "--all",
+            "--concurrency",
+            "0",
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not a number of requests from 1 up"), "{err}");
+
+    a.set_latency(std::time::Duration::from_millis(30));
+    b.set_latency(std::time::Duration::from_millis(30));
+    let (code, _, err) = looker(
+        &a,
+        home.path(),
+        &[
+            "content",
+            "export",
+            "--dir",
+            dir,
+            "--all",
+            "--concurrency",
+            "3",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(a.max_in_flight(), 3, "export --concurrency 3");
+    let (code, _, err) = looker(
+        &b,
+        home.path(),
+        &["content", "apply", "--dir", dir, "--concurrency", "2"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(b.max_in_flight(), 2, "apply --concurrency 2");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_write_exits_with_the_code_of_its_sdk_error() {
+    let a = ContentFake::start(1000).await.unwrap();
+    let sales = a.seed_folder("Sales", None);
+    a.seed(
+        "create_dashboard",
+        &[],
+        json!({"title": "Revenue", "slug": "rev1", "folder_id": sales}),
+    );
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("tree");
+    let dir = dir.to_str().unwrap();
+    let (code, _, err) = looker(
+        &a,
+        home.path(),
+        &["content", "export", "--dir", dir, "--all"],
+    );
+    assert_eq!(code, 0, "{err}");
+
+    // 401: the session is not accepted (exit 3, not 1 as for other 4xx); 503: the server (4);
+    // 422: a refused write (1).
+    for (status, expected) in [(401, 3), (503, 4), (422, 1)] {
+        let b = ContentFake::start(50_000).await.unwrap();
+        b.refuse_writes_with(status);
+        b.fail_writes_after(Some(0));
+        let (code, _, err) = looker(&b, home.path(), &["content", "apply", "--dir", dir]);
+        assert_eq!(code, expected, "a write refused with {status}: {err}");
+        assert!(err.contains("failed"), "{err}");
+    }
+}

@@ -23,8 +23,8 @@ use looker_sdk::LookerSdk;
 use serde_json::{json, Value};
 
 use crate::canonical::id_of;
+use crate::concurrent::SharedMap;
 use crate::error::Error;
-use crate::map::IdMap;
 use crate::target::{delete, get, qv, seg, user_by_email, write, Instance};
 use crate::tree::{Kind, Object, Tree};
 
@@ -231,7 +231,7 @@ async fn group_names(sdk: &LookerSdk) -> Result<BTreeMap<String, String>, Error>
 
 /// The grants of `held` in the tree's terms (group names, user emails).
 async fn named(
-    instance: &mut Instance<'_>,
+    instance: &Instance<'_>,
     groups: &BTreeMap<String, String>,
     held: &[Held],
     folder: &str,
@@ -266,29 +266,39 @@ async fn named(
 /// Requests: one `all_groups`; per folder one `content_metadata` and, unless it inherits, one
 /// `all_content_metadata_accesses`; one `user` per distinct user with a grant.
 pub(crate) async fn export_folders(
-    source: &mut Instance<'_>,
+    source: &Instance<'_>,
     objects: &mut [Object],
+    bound: crate::Concurrency,
 ) -> Result<(), Error> {
     let groups = group_names(source.sdk).await?;
-    for object in objects.iter_mut().filter(|o| o.kind == Kind::Folder) {
-        let key = object.key();
-        let cm = content_metadata_of(
-            source.sdk,
-            source.folders.get(&object.origin_id),
-            &object.origin_id,
-        )
-        .await?;
-        let (inherits, held) = read(source.sdk, &cm).await?;
-        let grants = if inherits {
-            Vec::new()
-        } else {
-            named(source, &groups, &held, &key)
-                .await?
-                .into_iter()
-                .map(|(g, _)| g)
-                .collect()
-        };
-        object.body["access"] = Access { inherits, grants }.to_value();
+    let groups = &groups;
+    let reads = objects
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| o.kind == Kind::Folder)
+        .map(|(i, object)| async move {
+            let key = object.key();
+            let cm = content_metadata_of(
+                source.sdk,
+                source.folders.get(&object.origin_id),
+                &object.origin_id,
+            )
+            .await?;
+            let (inherits, held) = read(source.sdk, &cm).await?;
+            let grants = if inherits {
+                Vec::new()
+            } else {
+                named(source, groups, &held, &key)
+                    .await?
+                    .into_iter()
+                    .map(|(g, _)| g)
+                    .collect()
+            };
+            Ok((i, Access { inherits, grants }.to_value()))
+        });
+    let reads: Vec<_> = reads.collect();
+    for (i, access) in crate::concurrent::in_order(reads, bound).await? {
+        objects[i].body["access"] = access;
     }
     Ok(())
 }
@@ -374,7 +384,7 @@ impl Principals {
 /// is left out, so that the folder is an update and apply adopts it. The body itself when the
 /// file has no `access`.
 pub(crate) async fn as_on_target(
-    target: &mut Instance<'_>,
+    target: &Instance<'_>,
     principals: &Principals,
     o: &Object,
     id: &str,
@@ -410,7 +420,7 @@ pub(crate) async fn as_on_target(
 pub(crate) async fn apply_folder(
     sdk: &LookerSdk,
     principals: &Principals,
-    map: &mut IdMap,
+    map: &SharedMap<'_>,
     source_host: &str,
     o: &Object,
     id: &str,
@@ -424,10 +434,9 @@ pub(crate) async fn apply_folder(
     let (inherits, held) = read(sdk, &cm).await?;
     let mut entry = map
         .get(source_host, Kind::Folder, &o.origin_id)
-        .cloned()
         .unwrap_or_default();
     entry.target_id = id.to_owned();
-    let journal = |map: &mut IdMap, entry: &crate::map::Entry| {
+    let journal = |map: &SharedMap<'_>, entry: &crate::map::Entry| {
         map.record(source_host, Kind::Folder, &o.origin_id, entry.clone())
     };
     if inherits != desired.inherits {

@@ -23,9 +23,10 @@ use looker_sdk::LookerSdk;
 use serde_json::{json, Map, Value};
 
 use crate::canonical::{id_of, id_order, pick};
+use crate::concurrent::SharedMap;
 use crate::error::Error;
 use crate::include::Include;
-use crate::map::{Entry, IdMap};
+use crate::map::Entry;
 use crate::target::{delete, get, seg, write, Instance};
 use crate::tree::{Kind, Object};
 
@@ -308,7 +309,7 @@ impl Attached {
     /// `refs` maps target ids to refs as [`Instance::dashboard`] takes them.
     pub(crate) async fn attach(
         &self,
-        instance: &mut Instance<'_>,
+        instance: &Instance<'_>,
         kind: Kind,
         object: &Value,
         refs: &BTreeMap<String, String>,
@@ -446,7 +447,7 @@ fn child_refs(
 
 /// The owner member for a user id (`None` when the user has no email).
 async fn owner(
-    instance: &mut Instance<'_>,
+    instance: &Instance<'_>,
     object: &Value,
     field: &str,
 ) -> Result<Option<Value>, Error> {
@@ -458,7 +459,7 @@ async fn owner(
 
 /// An alert in canonical form.
 async fn alert(
-    instance: &mut Instance<'_>,
+    instance: &Instance<'_>,
     a: &Value,
     tiles: &BTreeMap<String, String>,
     r: String,
@@ -506,7 +507,7 @@ async fn alert(
 
 /// A schedule in canonical form.
 async fn schedule(
-    instance: &mut Instance<'_>,
+    instance: &Instance<'_>,
     s: &Value,
     tabs: &BTreeMap<String, String>,
     r: String,
@@ -554,22 +555,22 @@ async fn schedule(
 }
 
 /// Everything apply needs to write one object's alerts and schedules.
-pub(crate) struct Writer<'s, 'a> {
+pub(crate) struct Writer<'s, 'a, 'm> {
     pub(crate) sdk: &'a LookerSdk,
-    pub(crate) map: &'s mut IdMap,
+    pub(crate) map: &'s SharedMap<'m>,
     pub(crate) source_host: &'s str,
     pub(crate) attached: &'s Attached,
     pub(crate) users: &'s BTreeMap<String, String>,
-    pub(crate) target: &'s mut Instance<'a>,
+    pub(crate) target: &'s Instance<'a>,
     pub(crate) prune: bool,
 }
 
-impl Writer<'_, '_> {
+impl Writer<'_, '_, '_> {
     /// Writes the included alerts and schedules of `o`, whose target id is `id` (its tiles
     /// and tabs already written and in the map): creates what the map does not know (pending
     /// in the map first), updates what differs, and with prune deletes the mapped ones that
     /// left the file. Other alerts and schedules on the target are left alone.
-    pub(crate) async fn write(&mut self, o: &Object, id: &str) -> Result<(), Error> {
+    pub(crate) async fn write(&self, o: &Object, id: &str) -> Result<(), Error> {
         let include = self.attached.include;
         let alerts = include.alerts && o.kind == Kind::Dashboard;
         if !alerts && !include.schedules {
@@ -578,7 +579,6 @@ impl Writer<'_, '_> {
         let mut entry = self
             .map
             .get(self.source_host, o.kind, &o.origin_id)
-            .cloned()
             .unwrap_or_default();
         entry.target_id = id.to_owned();
         if alerts {
@@ -590,12 +590,12 @@ impl Writer<'_, '_> {
         Ok(())
     }
 
-    fn record(&mut self, o: &Object, entry: &Entry) -> Result<(), Error> {
+    fn record(&self, o: &Object, entry: &Entry) -> Result<(), Error> {
         self.map
             .record(self.source_host, o.kind, &o.origin_id, entry.clone())
     }
 
-    async fn alerts(&mut self, o: &Object, entry: &mut Entry) -> Result<(), Error> {
+    async fn alerts(&self, o: &Object, entry: &mut Entry) -> Result<(), Error> {
         let tiles: BTreeMap<String, String> = entry
             .children
             .iter()
@@ -678,7 +678,7 @@ impl Writer<'_, '_> {
         self.prune_children(o, entry, Child::Alert).await
     }
 
-    async fn schedules(&mut self, o: &Object, id: &str, entry: &mut Entry) -> Result<(), Error> {
+    async fn schedules(&self, o: &Object, id: &str, entry: &mut Entry) -> Result<(), Error> {
         let parent = if o.kind == Kind::Look {
             "look_id"
         } else {
@@ -820,7 +820,7 @@ impl Writer<'_, '_> {
     /// With prune: deletes the mapped alerts or schedules that left the file and forgets
     /// them; without, leaves them (and the map) as they are.
     async fn prune_children(
-        &mut self,
+        &self,
         o: &Object,
         entry: &mut Entry,
         child: Child,

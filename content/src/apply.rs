@@ -1,6 +1,8 @@
 //! Apply: plan, stop on findings, then write in dependency order, journaling each id.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
 use looker_sdk::reqwest::Method;
 use looker_sdk::LookerSdk;
@@ -10,6 +12,7 @@ use crate::alerts_schedules::only_attached_differ;
 use crate::canonical::{
     id_of, pick, FILTER_FIELDS, LOOK_FIELDS, MERGE_FIELDS, POSITION_FIELDS, TAB_FIELDS, TILE_FIELDS,
 };
+use crate::concurrent::{levels, to_completion, SharedMap};
 use crate::error::Error;
 use crate::map::{Entry, IdMap};
 use crate::plan::{find_look, plan_mapped, Action, Plan, PlanOptions, PlannedObject};
@@ -61,6 +64,9 @@ pub struct ObjectResult {
     pub message: Option<String>,
     /// The HTTP status of a failure.
     pub http_status: Option<u16>,
+    /// The error of a failure, whole (the SDK error inside an [`Error::Api`] tells a refused
+    /// write from an expired login or a network failure).
+    pub error: Option<std::sync::Arc<Error>>,
 }
 
 impl ObjectResult {
@@ -75,6 +81,7 @@ impl ObjectResult {
             status: "ok".into(),
             message: None,
             http_status: None,
+            error: None,
         }
     }
 
@@ -96,10 +103,11 @@ impl ObjectResult {
     }
 
     /// Records a failed write.
-    fn failed(&mut self, error: &Error) {
+    fn failed(&mut self, error: Error) {
         self.status = "failed".into();
         self.http_status = error.status();
         self.message = Some(error.to_string());
+        self.error = Some(std::sync::Arc::new(error));
     }
 
     /// One JSON line of `--report`.
@@ -129,8 +137,12 @@ impl ApplyReport {
 }
 
 /// Plans `tree` on `sdk`'s instance; when the plan has no conflict and nothing blocked,
-/// applies it. The id map is saved after every write. Stops at the first failed object (the
-/// rest are `skipped`), so that nothing is written on top of a half-applied dependency.
+/// applies it. The id map is saved after every write. Objects of one dependency level
+/// (folders of one depth, Looks, dashboards, boards; a Look's or dashboard's alerts and
+/// schedules are written in its step, after it) are written concurrently, up to
+/// [`PlanOptions::concurrency`](crate::PlanOptions::concurrency) requests in flight. A failed
+/// object stops new ones from starting (the rest are `skipped`; those already started finish),
+/// so that nothing is written on top of a half-applied dependency.
 pub async fn apply(
     sdk: &LookerSdk,
     tree: &Tree,
@@ -142,62 +154,75 @@ pub async fn apply(
     let plan = plan_mapped(sdk, tree, map, &options.plan, &prepared.notes).await?;
     let mut results = Vec::new();
     let findings = plan.has_findings();
-    let mut failed = false;
+    let failed = AtomicBool::new(false);
     let mut target = Instance::open(sdk).await?;
     target.base = plan.root_id.clone();
-    target.owners = plan.personal_roots.clone();
+    target.owners = plan.personal_roots.clone().into();
     target.palettes = plan.palettes.clone();
-    for (planned, object) in plan.objects.iter().zip(&tree.objects) {
-        let mut result = ObjectResult::of(planned);
-        if result.held_back(planned, findings, failed) {
-            // Not applied; the result says why.
-        } else if planned.action == Action::Unchanged {
-            result.status = "unchanged".into();
-            if let Some(id) = &planned.target_id {
-                let mut entry = map
-                    .get(&tree.source_host, object.kind, &object.origin_id)
-                    .cloned()
-                    .unwrap_or_default();
-                if entry.target_id != *id || entry.sha256 != planned.sha256 {
-                    entry.target_id = id.clone();
-                    entry.sha256 = planned.sha256.clone();
-                    map.record(&tree.source_host, object.kind, &object.origin_id, entry)?;
+    let map = SharedMap::new(map);
+    let created_folders = Mutex::new(BTreeMap::new());
+    for level in levels(&tree.objects) {
+        let step = Step {
+            sdk,
+            tree,
+            map: &map,
+            plan: &plan,
+            target: &target,
+            created_folders: &created_folders,
+            prune: options.plan.prune,
+        };
+        let (step, failed, map, plan) = (&step, &failed, &map, &plan);
+        let tasks = level.map(|i| async move {
+            let (planned, object) = (&plan.objects[i], &tree.objects[i]);
+            let mut result = ObjectResult::of(planned);
+            if result.held_back(planned, findings, failed.load(Ordering::SeqCst)) {
+                // Not applied; the result says why.
+            } else if planned.action == Action::Unchanged {
+                result.status = "unchanged".into();
+                if let Some(id) = &planned.target_id {
+                    let mut entry = map
+                        .get(&tree.source_host, object.kind, &object.origin_id)
+                        .unwrap_or_default();
+                    if entry.target_id != *id || entry.sha256 != planned.sha256 {
+                        entry.target_id = id.clone();
+                        entry.sha256 = planned.sha256.clone();
+                        map.record(&tree.source_host, object.kind, &object.origin_id, entry)?;
+                    }
+                }
+            } else {
+                match step
+                    .object(
+                        object,
+                        planned.target_id.clone(),
+                        planned.current.as_ref(),
+                        &planned.sha256,
+                    )
+                    .await
+                {
+                    Ok(id) => result.target_id = Some(id),
+                    Err(e) => {
+                        failed.store(true, Ordering::SeqCst);
+                        result.failed(e);
+                    }
                 }
             }
-        } else {
-            let mut step = Step {
-                sdk,
-                tree,
-                map,
-                plan: &plan,
-                target: &mut target,
-                prune: options.plan.prune,
-            };
-            match step
-                .object(
-                    object,
-                    planned.target_id.clone(),
-                    planned.current.as_ref(),
-                    &planned.sha256,
-                )
-                .await
-            {
-                Ok(id) => result.target_id = Some(id),
-                Err(e) => {
-                    failed = true;
-                    result.failed(&e);
-                }
-            }
-        }
-        results.push(result);
+            Ok(result)
+        });
+        let tasks: Vec<_> = tasks.collect();
+        results.extend(to_completion(tasks, options.plan.concurrency).await?);
+        // The next levels find the new folders by path (`path_of`) too.
+        let created =
+            std::mem::take(&mut *created_folders.lock().unwrap_or_else(|p| p.into_inner()));
+        target.folders.extend(created);
     }
+    let mut failed = failed.into_inner();
     for planned in &plan.deletions {
         let mut result = ObjectResult::of(planned);
         if result.held_back(planned, findings, failed) {
             // Not applied; the result says why.
-        } else if let Err(e) = trash(sdk, tree, map, planned).await {
+        } else if let Err(e) = trash(sdk, tree, &map, planned).await {
             failed = true;
-            result.failed(&e);
+            result.failed(e);
         }
         results.push(result);
     }
@@ -209,7 +234,7 @@ pub async fn apply(
 async fn trash(
     sdk: &LookerSdk,
     tree: &Tree,
-    map: &mut IdMap,
+    map: &SharedMap<'_>,
     planned: &crate::plan::PlannedObject,
 ) -> Result<(), Error> {
     let id = planned.target_id.as_deref().unwrap_or_default();
@@ -228,17 +253,19 @@ async fn trash(
     map.remove(&tree.source_host, planned.kind, &planned.origin_id)
 }
 
-struct Step<'s, 'a> {
+struct Step<'s, 'a, 'm> {
     sdk: &'a LookerSdk,
     tree: &'s Tree,
-    map: &'s mut IdMap,
+    map: &'s SharedMap<'m>,
     plan: &'s Plan,
-    target: &'s mut Instance<'a>,
+    target: &'s Instance<'a>,
+    /// The folders this level created (id → folder), for `target` once the level is done.
+    created_folders: &'s Mutex<BTreeMap<String, Value>>,
     /// Delete the mapped tiles that are no longer in a dashboard's file.
     prune: bool,
 }
 
-impl Step<'_, '_> {
+impl Step<'_, '_, '_> {
     /// The target id of the folder at `path` below the target root, or below the personal
     /// folder of `personal`.
     fn folder_id(&self, personal: Option<&str>, path: &[String]) -> Result<String, Error> {
@@ -273,7 +300,7 @@ impl Step<'_, '_> {
     }
 
     async fn object(
-        &mut self,
+        &self,
         o: &Object,
         existing: Option<String>,
         current: Option<&Value>,
@@ -303,7 +330,14 @@ impl Step<'_, '_> {
                 let id = match existing {
                     Some(id) => {
                         let parent = self.folder_id(o.personal(), parent)?;
-                        crate::moves::place_folder(self.target, o, &id, &parent).await?;
+                        crate::moves::place_folder(
+                            self.target,
+                            self.created_folders,
+                            o,
+                            &id,
+                            &parent,
+                        )
+                        .await?;
                         id
                     }
                     None => {
@@ -317,7 +351,10 @@ impl Step<'_, '_> {
                         )
                         .await?;
                         let id = id_of(&created, "id").unwrap_or_default();
-                        self.target.folders.insert(id.clone(), created);
+                        self.created_folders
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .insert(id.clone(), created);
                         id
                     }
                 };
@@ -338,7 +375,15 @@ impl Step<'_, '_> {
                     },
                 )?;
                 if self.tree.include.access {
-                    let folder = self.target.folders.get(&id);
+                    // A folder this level created is not in `target.folders` before the
+                    // level ends.
+                    let created = self
+                        .created_folders
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .get(&id)
+                        .cloned();
+                    let folder = self.target.folders.get(&id).or(created.as_ref());
                     crate::access::apply_folder(
                         self.sdk,
                         &self.plan.principals,
@@ -418,7 +463,7 @@ impl Step<'_, '_> {
                 Ok(id)
             }
             Kind::Board => {
-                let mut boards = crate::boards::Context {
+                let boards = crate::boards::Context {
                     sdk: self.sdk,
                     tree: self.tree,
                     map: self.map,
@@ -433,7 +478,7 @@ impl Step<'_, '_> {
     }
 
     /// The object's alerts and schedules, after the object itself (see `alerts_schedules`).
-    async fn attached(&mut self, o: &Object, id: &str) -> Result<(), Error> {
+    async fn attached(&self, o: &Object, id: &str) -> Result<(), Error> {
         crate::alerts_schedules::Writer {
             sdk: self.sdk,
             map: self.map,
@@ -457,7 +502,7 @@ impl Step<'_, '_> {
     }
 
     async fn dashboard(
-        &mut self,
+        &self,
         o: &Object,
         existing: Option<String>,
         current: Option<&Value>,
@@ -475,7 +520,6 @@ impl Step<'_, '_> {
         let mut entry = self
             .map
             .get(&host, o.kind, &o.origin_id)
-            .cloned()
             .unwrap_or_default();
         let (id, mut dash) = match (existing, current) {
             (Some(id), Some(current)) => {
@@ -807,7 +851,7 @@ impl Step<'_, '_> {
     /// The element of `dash` that no ref of the map names and that shows `tile`: the tile a
     /// run created and could not journal before it stopped.
     async fn unjournaled_tile(
-        &mut self,
+        &self,
         dash: &Value,
         entry: &Entry,
         tile: &Value,
@@ -828,7 +872,7 @@ impl Step<'_, '_> {
         Ok(None)
     }
 
-    async fn look_ref(&mut self, look: &Value) -> Result<String, Error> {
+    async fn look_ref(&self, look: &Value) -> Result<String, Error> {
         let path = folder_path(look);
         let title = look["title"].as_str().unwrap_or("");
         let personal = crate::personal::owner(look);

@@ -20,6 +20,7 @@ use looker_sdk::LookerSdk;
 use serde_json::{json, Map, Value};
 
 use crate::canonical::{id_of, pick};
+use crate::concurrent::SharedMap;
 use crate::error::Error;
 use crate::export::Selection;
 use crate::map::{Entry, IdMap};
@@ -186,10 +187,11 @@ impl Shown {
 /// The boards a selection names (`--board`, or every board with `--all`), in canonical form.
 /// Requests: one `all_boards` (ids only) with `--all`; one `board` per board (it brings the
 /// sections and items); one `all_dashboards` and one `all_looks` at most, when an item shows
-/// content outside the tree; one `user` per owner not seen before.
+/// content outside the tree; one `user` per owner not seen before. Up to
+/// [`Selection::concurrency`] boards are read at once.
 pub(crate) async fn export(
     sdk: &LookerSdk,
-    source: &mut Instance<'_>,
+    source: &Instance<'_>,
     selection: &Selection,
     objects: &[Object],
 ) -> Result<Vec<Object>, Error> {
@@ -211,11 +213,17 @@ pub(crate) async fn export(
                 .filter_map(|b| id_of(b, "id")),
         );
     }
+    // The boards are read concurrently; their items are then named one board at a time (the
+    // look-ups they share, `all_dashboards` and `all_looks`, are read once).
+    let reads = ids.iter().map(|id| async move {
+        get(sdk, &format!("/boards/{}", seg(id)), &format!("board {id}")).await
+    });
+    let reads: Vec<_> = reads.collect();
+    let boards = crate::concurrent::in_order(reads, selection.concurrency).await?;
     let mut shown = Shown::of_export(objects);
     let mut out = Vec::new();
-    for id in &ids {
-        let board = get(sdk, &format!("/boards/{}", seg(id)), &format!("board {id}")).await?;
-        let body = canonical(source, &board, &mut shown, None).await?;
+    for (id, board) in ids.iter().zip(&boards) {
+        let body = canonical(source, board, &mut shown, None).await?;
         out.push(Object {
             kind: Kind::Board,
             origin_id: id.clone(),
@@ -228,7 +236,7 @@ pub(crate) async fn export(
 /// A board in canonical form. With `managed` (target ids), only those sections and items are
 /// shown (what a tree manages on the target; the rest is someone else's).
 async fn canonical(
-    instance: &mut Instance<'_>,
+    instance: &Instance<'_>,
     board: &Value,
     shown: &mut Shown,
     managed: Option<&BTreeSet<String>>,
@@ -289,7 +297,7 @@ fn in_order<'v>(parent: &'v Value, list: &str, order: &str) -> Vec<&'v Value> {
 }
 
 async fn canonical_item(
-    instance: &mut Instance<'_>,
+    instance: &Instance<'_>,
     board: &str,
     item: &Value,
     shown: &mut Shown,
@@ -409,7 +417,7 @@ fn managed(body: &Value, entry: Option<&Entry>) -> BTreeSet<String> {
 /// the `custom_image` notes of the file are copied (they say what cannot be read on either
 /// instance, so they are no difference).
 pub(crate) async fn target_view(
-    target: &mut Instance<'_>,
+    target: &Instance<'_>,
     current: &Value,
     body: &Value,
     shown: &mut Shown,
@@ -627,10 +635,10 @@ impl Wanted {
 }
 
 /// What applying a board needs from apply.
-pub(crate) struct Context<'s, 'a> {
+pub(crate) struct Context<'s, 'a, 'm> {
     pub(crate) sdk: &'a LookerSdk,
     pub(crate) tree: &'s Tree,
-    pub(crate) map: &'s mut IdMap,
+    pub(crate) map: &'s SharedMap<'m>,
     pub(crate) target: &'s Instance<'a>,
     pub(crate) root_id: &'s str,
     /// Owner email → target user id.
@@ -639,8 +647,8 @@ pub(crate) struct Context<'s, 'a> {
     pub(crate) prune: bool,
 }
 
-impl Context<'_, '_> {
-    fn record(&mut self, o: &Object, entry: &Entry) -> Result<(), Error> {
+impl Context<'_, '_, '_> {
+    fn record(&self, o: &Object, entry: &Entry) -> Result<(), Error> {
         self.map
             .record(&self.tree.source_host, o.kind, &o.origin_id, entry.clone())
     }
@@ -659,7 +667,6 @@ impl Context<'_, '_> {
             self.map
                 .target_id(&self.tree.source_host, o.kind, &o.origin_id)
                 .filter(|id| !id.is_empty())
-                .map(str::to_owned)
         });
         let id = match mapped {
             Some(id) => id,
@@ -674,7 +681,7 @@ impl Context<'_, '_> {
 
     /// Creates or reconciles one board; returns its target id.
     pub(crate) async fn apply(
-        &mut self,
+        &self,
         o: &Object,
         existing: Option<String>,
         current: Option<&Value>,
@@ -684,7 +691,6 @@ impl Context<'_, '_> {
         let mut entry = self
             .map
             .get(&self.tree.source_host, o.kind, &o.origin_id)
-            .cloned()
             .unwrap_or_default();
         let mut shell = pick(&o.body, &["title", "description"]);
         if let Some(user) = o.body["owner"]["email"]

@@ -3,10 +3,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use looker_sdk::LookerSdk;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::alerts_schedules::{Attached, Scope};
 use crate::canonical::id_of;
+use crate::concurrent::{in_order, Concurrency};
 use crate::error::Error;
 use crate::include::Include;
 use crate::target::{get, seg, Instance};
@@ -28,6 +29,8 @@ pub struct Selection {
     pub all: bool,
     /// The optional parts to export too (alerts, schedules, folder access, boards).
     pub include: Include,
+    /// How many requests to keep in flight (the tree is the same for any bound).
+    pub concurrency: Concurrency,
 }
 
 /// Reads the selected content from `sdk`'s instance into a [`Tree`].
@@ -44,15 +47,22 @@ pub struct Selection {
 /// [`Include::boards`]: per board one `board` (with its sections and items), one `all_boards`
 /// with `all`, and at most one `all_dashboards` and one `all_looks` for items that show content
 /// outside the tree.
+///
+/// Up to [`Selection::concurrency`] requests are in flight at once (folder listings, Looks,
+/// dashboards with their merge queries, owners, and attaching alerts and schedules); the tree
+/// does not depend on the order the answers come in. Boards are read concurrently after the
+/// dashboards and Looks; the lists their items need (`all_dashboards`, `all_looks`) are read
+/// once.
 pub async fn export(sdk: &LookerSdk, selection: &Selection) -> Result<Tree, Error> {
-    let mut source = Instance::open(sdk).await?;
+    let source = Instance::open(sdk).await?;
+    let bound = selection.concurrency;
     let mut folders: BTreeSet<String> = BTreeSet::new();
     let mut roots = Vec::new();
     if selection.all {
         roots.push(source.shared_root.clone());
     }
     for wanted in &selection.folders {
-        roots.push(resolve_folder(&mut source, wanted).await?);
+        roots.push(resolve_folder(&source, wanted).await?);
     }
     for root in &roots {
         for (id, _) in source.folders.iter() {
@@ -63,21 +73,29 @@ pub async fn export(sdk: &LookerSdk, selection: &Selection) -> Result<Tree, Erro
     }
     let mut look_ids: BTreeSet<String> = selection.looks.iter().cloned().collect();
     let mut dashboard_ids: BTreeSet<String> = selection.dashboards.iter().cloned().collect();
-    for folder in &folders {
-        for (kind, set) in [("looks", &mut look_ids), ("dashboards", &mut dashboard_ids)] {
+    let listings = folders.iter().flat_map(|folder| {
+        ["looks", "dashboards"].map(|kind| async move {
             let list = get(
                 sdk,
                 &format!("/folders/{}/{kind}?fields=id", seg(folder)),
                 &format!("folder_{kind} of folder {folder}"),
             )
             .await?;
-            set.extend(
-                list.as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|o| id_of(o, "id")),
-            );
-        }
+            Ok((kind, list))
+        })
+    });
+    let listings: Vec<_> = listings.collect();
+    for (kind, list) in in_order(listings, bound).await? {
+        let set = match kind {
+            "looks" => &mut look_ids,
+            _ => &mut dashboard_ids,
+        };
+        set.extend(
+            list.as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|o| id_of(o, "id")),
+        );
     }
 
     let attached = Attached::read(sdk, selection.include).await?;
@@ -90,10 +108,11 @@ pub async fn export(sdk: &LookerSdk, selection: &Selection) -> Result<Tree, Erro
             }
         }
     }
-    for id in &look_ids {
+    let (source, attached) = (&source, &attached);
+    let looks = look_ids.iter().map(|id| async move {
         let look = get(sdk, &format!("/looks/{}", seg(id)), &format!("look {id}")).await?;
         if look["deleted"] == true {
-            continue;
+            return Ok(None);
         }
         let mut body = source
             .look(&look)
@@ -101,7 +120,7 @@ pub async fn export(sdk: &LookerSdk, selection: &Selection) -> Result<Tree, Erro
             .ok_or_else(|| outside("Look", id))?;
         attached
             .attach(
-                &mut source,
+                source,
                 Kind::Look,
                 &look,
                 &BTreeMap::new(),
@@ -109,14 +128,18 @@ pub async fn export(sdk: &LookerSdk, selection: &Selection) -> Result<Tree, Erro
                 &mut body,
             )
             .await?;
-        add_ancestors(&source, &look, &mut needed_folders);
+        Ok(Some((id, body, id_of(&look, "folder_id"))))
+    });
+    let looks: Vec<_> = looks.collect();
+    for (id, body, folder) in in_order(looks, bound).await?.into_iter().flatten() {
+        add_ancestors(source, folder, &mut needed_folders);
         objects.push(Object {
             kind: Kind::Look,
             origin_id: id.clone(),
             body,
         });
     }
-    for id in &dashboard_ids {
+    let dashboards = dashboard_ids.iter().map(|id| async move {
         let dash = get(
             sdk,
             &format!("/dashboards/{}", seg(id)),
@@ -124,7 +147,7 @@ pub async fn export(sdk: &LookerSdk, selection: &Selection) -> Result<Tree, Erro
         )
         .await?;
         if dash["deleted"] == true {
-            continue;
+            return Ok(None);
         }
         let mut body = source
             .dashboard(&dash, &BTreeMap::new())
@@ -132,7 +155,7 @@ pub async fn export(sdk: &LookerSdk, selection: &Selection) -> Result<Tree, Erro
             .ok_or_else(|| outside("dashboard", id))?;
         attached
             .attach(
-                &mut source,
+                source,
                 Kind::Dashboard,
                 &dash,
                 &BTreeMap::new(),
@@ -140,14 +163,18 @@ pub async fn export(sdk: &LookerSdk, selection: &Selection) -> Result<Tree, Erro
                 &mut body,
             )
             .await?;
-        add_ancestors(&source, &dash, &mut needed_folders);
+        Ok(Some((id, body, id_of(&dash, "folder_id"))))
+    });
+    let dashboards: Vec<_> = dashboards.collect();
+    for (id, body, folder) in in_order(dashboards, bound).await?.into_iter().flatten() {
+        add_ancestors(source, folder, &mut needed_folders);
         objects.push(Object {
             kind: Kind::Dashboard,
             origin_id: id.clone(),
             body,
         });
     }
-    let boards = crate::boards::export(sdk, &mut source, selection, &objects).await?;
+    let boards = crate::boards::export(sdk, source, selection, &objects).await?;
     objects.extend(boards);
     for ((personal, path), id) in needed_folders {
         let mut body = json!({"kind": Kind::Folder.as_str(), "folder": path});
@@ -161,7 +188,7 @@ pub async fn export(sdk: &LookerSdk, selection: &Selection) -> Result<Tree, Erro
         });
     }
     if selection.include.access {
-        crate::access::export_folders(&mut source, &mut objects).await?;
+        crate::access::export_folders(source, &mut objects, bound).await?;
     }
     let mut tree = Tree {
         source_host: sdk.settings().base_url().to_owned(),
@@ -184,7 +211,7 @@ type Location = (Option<String>, Vec<String>);
 
 /// A folder by id, or by path below the Shared folder (`Sales/EMEA`, `Shared/Sales`) or below
 /// a user's personal folder (`Users/ann@example.com/Drafts`).
-async fn resolve_folder(source: &mut Instance<'_>, wanted: &str) -> Result<String, Error> {
+async fn resolve_folder(source: &Instance<'_>, wanted: &str) -> Result<String, Error> {
     if source.folders.contains_key(wanted) {
         if source.locate(Some(wanted.to_owned())).await?.is_none() {
             return Err(outside("folder", wanted));
@@ -243,8 +270,14 @@ fn is_below(source: &Instance<'_>, id: &str, root: &str) -> bool {
     false
 }
 
-fn add_ancestors(source: &Instance<'_>, object: &Value, needed: &mut BTreeMap<Location, String>) {
-    let mut current = id_of(object, "folder_id");
+/// Adds the folders from `folder` (an object's `folder_id`) up to the Shared root or the
+/// personal folder it is in.
+fn add_ancestors(
+    source: &Instance<'_>,
+    folder: Option<String>,
+    needed: &mut BTreeMap<Location, String>,
+) {
+    let mut current = folder;
     while let Some(id) = current {
         match source.location_of(&id) {
             Some(location) if !location.1.is_empty() => {

@@ -33,6 +33,7 @@ mod alerts_schedules;
 mod apply;
 mod boards;
 mod canonical;
+mod concurrent;
 mod error;
 mod export;
 pub mod gzr;
@@ -50,6 +51,7 @@ mod tree;
 
 pub use alerts_schedules::SECRET_ENV_PREFIX;
 pub use apply::{apply, ApplyOptions, ApplyReport, ObjectResult};
+pub use concurrent::Concurrency;
 pub use error::Error;
 pub use export::{export, Selection};
 pub use include::{Include, INCLUDE_NAMES};

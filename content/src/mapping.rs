@@ -497,11 +497,13 @@ pub(crate) async fn prepare(
     // API user's email, for the owners that `--owner me` replaces.
     let mut replaced = BTreeMap::new();
     if mapping.owner == OwnerPolicy::Me {
-        let emails = tree
+        // Collected: a closure kept across the `.await` below would make the future not `Send`.
+        let emails: Vec<&str> = tree
             .objects
             .iter()
             .flat_map(|o| owned(&o.body))
-            .map(|(_, e)| e);
+            .map(|(_, e)| e)
+            .collect();
         let owners = mapping.owners(sdk, emails).await?;
         for o in &tree.objects {
             for (r, email) in owned(&o.body) {

@@ -15,6 +15,7 @@ use looker_sdk::reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::canonical::id_of;
+use crate::concurrent::SharedMap;
 use crate::error::Error;
 use crate::map::IdMap;
 use crate::plan::{Action, Plan};
@@ -174,10 +175,12 @@ pub(crate) async fn relocate(
 }
 
 /// Puts existing folder `id` under `parent` with the name its path ends in
-/// (`update_folder{name, parent_id}`), when either differs on the target; keeps `target`'s
-/// folder list in step.
+/// (`update_folder{name, parent_id}`), when either differs on the target. The folder as it
+/// is now goes into `changed` (folder id → folder), which the apply adds to `target`'s folder
+/// list once the level's concurrent writes are done.
 pub(crate) async fn place_folder(
-    target: &mut Instance<'_>,
+    target: &Instance<'_>,
+    changed: &std::sync::Mutex<std::collections::BTreeMap<String, Value>>,
     o: &Object,
     id: &str,
     parent: &str,
@@ -214,11 +217,14 @@ pub(crate) async fn place_folder(
         &format!("update_folder {} (move)", o.key()),
     )
     .await?;
-    if let Some(f) = target.folders.get_mut(id) {
-        for (k, v) in body {
-            f[k.as_str()] = answer.get(&k).cloned().unwrap_or(v);
-        }
+    let mut folder = now.clone();
+    for (k, v) in body {
+        folder[k.as_str()] = answer.get(&k).cloned().unwrap_or(v);
     }
+    changed
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(id.to_owned(), folder);
     Ok(())
 }
 
@@ -238,7 +244,7 @@ fn is_below(target: &Instance<'_>, folder: &str, ancestor: &str) -> bool {
 /// Records in the map that `o` is target object `id` as `sha` describes it (after a move that
 /// left nothing else to update), keeping the children the map knows.
 pub(crate) fn record_in_place(
-    map: &mut IdMap,
+    map: &SharedMap<'_>,
     source_host: &str,
     o: &Object,
     id: &str,
@@ -246,7 +252,6 @@ pub(crate) fn record_in_place(
 ) -> Result<(), Error> {
     let mut entry = map
         .get(source_host, o.kind, &o.origin_id)
-        .cloned()
         .unwrap_or_default();
     entry.target_id = id.to_owned();
     entry.sha256 = sha.to_owned();

@@ -21,11 +21,12 @@ use crate::error::Error;
 /// The member of `vis_config` that names a collection and palette.
 const MEMBER: &str = "color_application";
 
-/// One instance's colour collections, read on first need.
+/// One instance's colour collections, read on first need (once, however many concurrent
+/// tasks ask at the same time).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Palettes {
-    /// `None` until read.
-    collections: Option<Vec<Collection>>,
+    /// Empty until read.
+    collections: tokio::sync::OnceCell<Vec<Collection>>,
 }
 
 #[derive(Debug, Clone)]
@@ -38,45 +39,16 @@ struct Collection {
 
 impl Palettes {
     /// Reads the collections (`all_color_collections`) unless read already.
-    async fn load(&mut self, sdk: &LookerSdk) -> Result<&[Collection], Error> {
-        if self.collections.is_none() {
-            let list = crate::target::get(
-                sdk,
-                "/color_collections?fields=id,label,categoricalPalettes,sequentialPalettes,divergingPalettes",
-                "all_color_collections",
-            )
-            .await?;
-            let mut out = Vec::new();
-            for c in list.as_array().into_iter().flatten() {
-                let (Some(id), Some(label)) = (id_of(c, "id"), c["label"].as_str()) else {
-                    continue;
-                };
-                let mut palettes = BTreeMap::new();
-                for kind in [
-                    "categoricalPalettes",
-                    "sequentialPalettes",
-                    "divergingPalettes",
-                ] {
-                    for p in c[kind].as_array().into_iter().flatten() {
-                        if let (Some(pid), Some(pl)) = (id_of(p, "id"), p["label"].as_str()) {
-                            palettes.insert(pid, pl.to_owned());
-                        }
-                    }
-                }
-                out.push(Collection {
-                    id,
-                    label: label.to_owned(),
-                    palettes,
-                });
-            }
-            self.collections = Some(out);
-        }
-        Ok(self.collections.as_deref().unwrap_or_default())
+    async fn load(&self, sdk: &LookerSdk) -> Result<&[Collection], Error> {
+        self.collections
+            .get_or_try_init(|| read_collections(sdk))
+            .await
+            .map(Vec::as_slice)
     }
 
     /// Replaces collection and palette ids by labels in every `color_application` of `body`
     /// (a canonical object, query or tile), reading the collections when one is there.
-    pub(crate) async fn label(&mut self, sdk: &LookerSdk, body: &mut Value) -> Result<(), Error> {
+    pub(crate) async fn label(&self, sdk: &LookerSdk, body: &mut Value) -> Result<(), Error> {
         let mut found = Vec::new();
         applications_mut(body, &mut found);
         if found.iter().all(|a| !a.contains_key("collection_id")) {
@@ -108,7 +80,7 @@ impl Palettes {
 
     /// What the `color_application`s of a file's `body` name that this instance lacks.
     pub(crate) async fn missing(
-        &mut self,
+        &self,
         sdk: &LookerSdk,
         body: &Value,
     ) -> Result<Vec<String>, Error> {
@@ -181,7 +153,8 @@ impl Palettes {
             };
             let c = self
                 .collections
-                .iter()
+                .get()
+                .into_iter()
                 .flatten()
                 .find(|c| c.label == label)
                 .ok_or_else(|| {
@@ -219,6 +192,40 @@ fn as_id(v: &Value) -> Option<String> {
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
+}
+
+/// Reads an instance's colour collections (`all_color_collections`).
+async fn read_collections(sdk: &LookerSdk) -> Result<Vec<Collection>, Error> {
+    let list = crate::target::get(
+        sdk,
+        "/color_collections?fields=id,label,categoricalPalettes,sequentialPalettes,divergingPalettes",
+        "all_color_collections",
+    )
+    .await?;
+    let mut out = Vec::new();
+    for c in list.as_array().into_iter().flatten() {
+        let (Some(id), Some(label)) = (id_of(c, "id"), c["label"].as_str()) else {
+            continue;
+        };
+        let mut palettes = BTreeMap::new();
+        for kind in [
+            "categoricalPalettes",
+            "sequentialPalettes",
+            "divergingPalettes",
+        ] {
+            for p in c[kind].as_array().into_iter().flatten() {
+                if let (Some(pid), Some(pl)) = (id_of(p, "id"), p["label"].as_str()) {
+                    palettes.insert(pid, pl.to_owned());
+                }
+            }
+        }
+        out.push(Collection {
+            id,
+            label: label.to_owned(),
+            palettes,
+        });
+    }
+    Ok(out)
 }
 
 /// Every `vis_config.color_application` object below `value`.

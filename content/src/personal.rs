@@ -9,6 +9,7 @@
 //! the target blocks the object. Folders below a personal folder are ordinary folders.
 
 use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard};
 
 use serde_json::Value;
 
@@ -48,6 +49,47 @@ impl Owners {
     }
 }
 
+/// An instance's [`Owners`], shared by the concurrent reads of export and plan (hence `&self`
+/// methods): a lock held only between two `.await`s, and the one `all_users` walk that every
+/// task meeting an unknown personal folder waits for instead of sending it again.
+#[derive(Debug, Default)]
+pub(crate) struct KnownOwners {
+    known: Mutex<Owners>,
+    all_users: tokio::sync::OnceCell<()>,
+}
+
+impl KnownOwners {
+    fn lock(&self) -> MutexGuard<'_, Owners> {
+        // A panic while the lock was held cannot leave `Owners` half-changed in a way that
+        // matters: each change is two inserts of the same pair, or setting `complete`.
+        self.known.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// What is known so far.
+    pub(crate) fn snapshot(&self) -> Owners {
+        self.lock().clone()
+    }
+
+    /// Records that `folder` is the personal folder of `email`.
+    pub(crate) fn know(&self, email: &str, folder: &str) {
+        self.lock().know(email, folder);
+    }
+
+    /// The personal folder of `email`, if known.
+    pub(crate) fn folder_of(&self, email: &str) -> Option<String> {
+        self.lock().folder_of(email).cloned()
+    }
+}
+
+impl From<Owners> for KnownOwners {
+    fn from(known: Owners) -> KnownOwners {
+        KnownOwners {
+            known: Mutex::new(known),
+            all_users: tokio::sync::OnceCell::new(),
+        }
+    }
+}
+
 impl Instance<'_> {
     /// The personal folder that folder `id` is in or is (`None` for other folders).
     fn personal_root(&self, id: &str) -> Option<String> {
@@ -69,13 +111,25 @@ impl Instance<'_> {
 
     /// Learns the owner of the personal folder that folder `id` is under (one paged
     /// `all_users` the first time an unknown personal folder is met).
-    pub(crate) async fn learn_owner(&mut self, id: &str) -> Result<(), Error> {
+    pub(crate) async fn learn_owner(&self, id: &str) -> Result<(), Error> {
         let Some(root) = self.personal_root(id) else {
             return Ok(());
         };
-        if self.owners.by_folder.contains_key(&root) || self.owners.complete {
-            return Ok(());
+        {
+            let known = self.owners.lock();
+            if known.by_folder.contains_key(&root) || known.complete {
+                return Ok(());
+            }
         }
+        self.owners
+            .all_users
+            .get_or_try_init(|| self.read_all_users())
+            .await?;
+        Ok(())
+    }
+
+    /// Reads every user's personal folder (one paged `all_users`).
+    async fn read_all_users(&self) -> Result<(), Error> {
         const PAGE: usize = 500;
         for page in 0.. {
             let users = get(
@@ -99,7 +153,7 @@ impl Instance<'_> {
                 break;
             }
         }
-        self.owners.complete = true;
+        self.owners.lock().complete = true;
         Ok(())
     }
 
@@ -111,7 +165,7 @@ impl Instance<'_> {
             return Some((None, path));
         }
         let root = self.personal_root(id)?;
-        let email = self.owners.by_folder.get(&root)?.clone();
+        let email = self.owners.lock().by_folder.get(&root)?.clone();
         let mut names = Vec::new();
         let mut current = id.to_owned();
         while current != root {
@@ -125,7 +179,7 @@ impl Instance<'_> {
 
     /// [`learn_owner`](Self::learn_owner), then [`location_of`](Self::location_of).
     pub(crate) async fn locate(
-        &mut self,
+        &self,
         id: Option<String>,
     ) -> Result<Option<(Option<String>, Vec<String>)>, Error> {
         let Some(id) = id else {
@@ -140,7 +194,7 @@ impl Instance<'_> {
     pub(crate) fn root_for(&self, personal: Option<&str>) -> Option<String> {
         match personal {
             None => Some(self.base.clone()),
-            Some(email) => self.owners.folder_of(email).cloned(),
+            Some(email) => self.owners.folder_of(email),
         }
     }
 }
@@ -149,7 +203,7 @@ impl Instance<'_> {
 /// `search_users` per email) and records them in `target`; the emails with no user (or no
 /// personal folder) are returned, sorted.
 pub(crate) async fn resolve(
-    target: &mut Instance<'_>,
+    target: &Instance<'_>,
     tree: &crate::tree::Tree,
 ) -> Result<Vec<String>, Error> {
     let emails: std::collections::BTreeSet<&str> =
@@ -177,11 +231,11 @@ pub(crate) fn check(body: &Value, path: &str) -> Result<(), Error> {
 
 /// The personal folder of the user with `email` (one `search_users`), recorded in `instance`.
 pub(crate) async fn personal_folder_of(
-    instance: &mut Instance<'_>,
+    instance: &Instance<'_>,
     email: &str,
 ) -> Result<Option<String>, Error> {
     if let Some(folder) = instance.owners.folder_of(email) {
-        return Ok(Some(folder.clone()));
+        return Ok(Some(folder));
     }
     let found = get(
         instance.sdk,

@@ -7,11 +7,12 @@ use serde_json::{json, Value};
 
 use crate::alerts_schedules::{self, Attached, Scope};
 use crate::canonical::id_of;
+use crate::concurrent::{in_order, Concurrency};
 use crate::error::Error;
 use crate::map::IdMap;
 use crate::mapping::{prepare, Mapping};
 use crate::target::{get, qv, seg, user_by_email, Instance};
-use crate::tree::{sha256_hex, Kind, Tree};
+use crate::tree::{sha256_hex, Kind, Object, Tree};
 
 /// How plan (and apply) find things on the target.
 #[derive(Debug, Clone, Default)]
@@ -31,6 +32,9 @@ pub struct PlanOptions {
     /// What differs between the source and the target (users, models, folders, hosts, …) and
     /// the owner policy; applied to the tree before planning (the files are unchanged).
     pub mapping: Mapping,
+    /// How many requests to keep in flight: plan reads the target objects concurrently, apply
+    /// writes the independent objects of one dependency level concurrently.
+    pub concurrency: Concurrency,
 }
 
 /// What will happen to one object.
@@ -269,33 +273,36 @@ pub(crate) async fn plan_mapped(
         alerts_schedules::owner_emails(&o.body, &mut emails);
     }
     let mut missing_explores = BTreeSet::new();
-    for (model, view) in &explores {
+    let checks = explores.iter().map(|(model, view)| async move {
         let path = format!(
             "/lookml_models/{}/explores/{}?fields=name",
             seg(model),
             seg(view)
         );
         match crate::target::get_raw(sdk, &path).await {
-            Ok(_) => {}
-            Err(e) if e.status() == Some(404) => {
-                missing_explores.insert((model.clone(), view.clone()));
-            }
-            Err(e) => {
-                return Err(Error::api(
-                    format!("lookml_model_explore {model}::{view}"),
-                    e,
-                ))
-            }
+            Ok(_) => Ok(None),
+            Err(e) if e.status() == Some(404) => Ok(Some((model.clone(), view.clone()))),
+            Err(e) => Err(Error::api(
+                format!("lookml_model_explore {model}::{view}"),
+                e,
+            )),
         }
-    }
-    let mut users = BTreeMap::new();
-    for email in &emails {
-        if let Some(id) = user_by_email(sdk, email).await? {
-            users.insert(email.clone(), id);
-        }
-    }
+    });
+    let checks: Vec<_> = checks.collect();
+    let bound = options.concurrency;
+    missing_explores.extend(in_order(checks, bound).await?.into_iter().flatten());
+    let lookups = emails.iter().map(|email| async move {
+        let id = user_by_email(sdk, email).await?;
+        Ok(id.map(|id| (email.clone(), id)))
+    });
+    let lookups: Vec<_> = lookups.collect();
+    let users: BTreeMap<String, String> = in_order(lookups, bound)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
     let principals = crate::access::Principals::resolve(sdk, tree).await?;
-    let missing_owners = crate::personal::resolve(&mut target, tree).await?;
+    let missing_owners = crate::personal::resolve(&target, tree).await?;
     let mut attached = Attached::read(sdk, tree.include).await?;
     attached.integrations.load_for(sdk, tree).await?;
     let looks_in_tree: BTreeSet<(Option<&str>, Vec<String>, String)> = tree
@@ -317,14 +324,89 @@ pub(crate) async fn plan_mapped(
         .map(|o| (o.personal(), o.folder()))
         .collect();
 
-    let mut board_names = crate::boards::Shown::of_target(tree, map);
-    let mut objects = Vec::new();
-    for o in &tree.objects {
+    let planner = Planner {
+        sdk,
+        tree,
+        map,
+        options,
+        notes,
+        target: &target,
+        root_id: &root_id,
+        users: &users,
+        missing_explores: &missing_explores,
+        looks_in_tree: &looks_in_tree,
+        folders_in_tree: &folders_in_tree,
+        principals: &principals,
+        missing_owners: &missing_owners,
+        attached: &attached,
+        board_names: &tokio::sync::Mutex::new(crate::boards::Shown::of_target(tree, map)),
+    };
+    // Planning reads only, so the objects are read concurrently (results in tree order).
+    let planned: Vec<_> = tree.objects.iter().map(|o| planner.object(o)).collect();
+    let objects = in_order(planned, bound).await?;
+    let deletions = if options.prune {
+        deletions(sdk, tree, map, &target).await?
+    } else {
+        Vec::new()
+    };
+    Ok(Plan {
+        objects,
+        deletions,
+        root_id,
+        users,
+        principals,
+        personal_roots: target.owners.snapshot(),
+        attached,
+        palettes: target.palettes,
+    })
+}
+
+/// What planning one object reads: the preflight's findings and the target's folders.
+struct Planner<'p, 'a> {
+    sdk: &'p LookerSdk,
+    tree: &'p Tree,
+    map: &'p IdMap,
+    options: &'p PlanOptions,
+    notes: &'p BTreeMap<(Kind, String), Vec<String>>,
+    target: &'p Instance<'a>,
+    root_id: &'p String,
+    users: &'p BTreeMap<String, String>,
+    missing_explores: &'p BTreeSet<(String, String)>,
+    looks_in_tree: &'p BTreeSet<(Option<&'p str>, Vec<String>, String)>,
+    folders_in_tree: &'p BTreeSet<(Option<&'p str>, Vec<String>)>,
+    principals: &'p crate::access::Principals,
+    missing_owners: &'p [String],
+    attached: &'p Attached,
+    /// The names board items show, read once for every board: boards take turns with it (a
+    /// board's lookups wait for the board before it), the other kinds never touch it.
+    board_names: &'p tokio::sync::Mutex<crate::boards::Shown>,
+}
+
+impl Planner<'_, '_> {
+    /// Plans one object of the tree (reads only).
+    async fn object(&self, o: &Object) -> Result<PlannedObject, Error> {
+        let Planner {
+            sdk,
+            tree,
+            map,
+            options,
+            notes,
+            target,
+            root_id,
+            users,
+            missing_explores,
+            looks_in_tree,
+            folders_in_tree,
+            principals,
+            missing_owners,
+            attached,
+            board_names,
+        } = *self;
         let sha256 = sha256_hex(&crate::canonical::to_bytes(&o.body));
         let mut missing = Vec::new();
         let mut found = BTreeSet::new();
         explores_of(&o.body, &mut found);
-        for (m, v) in found.intersection(&missing_explores) {
+        for (m, v) in found.intersection(missing_explores) {
             missing.push(format!("explore {m}::{v}"));
         }
         if let Some(e) = o.body["owner"]["email"].as_str() {
@@ -332,7 +414,7 @@ pub(crate) async fn plan_mapped(
                 missing.push(format!("user {e}"));
             }
         }
-        missing.extend(alerts_schedules::missing(&o.body, &users));
+        missing.extend(alerts_schedules::missing(&o.body, users));
         missing.extend(attached.integrations.missing(&o.body));
         missing.extend(target.palettes.missing(sdk, &o.body).await?);
         if o.kind == Kind::Folder && tree.include.access {
@@ -387,9 +469,9 @@ pub(crate) async fn plan_mapped(
             }
         }
         if o.kind == Kind::Board {
-            let names = &mut board_names;
+            let mut names = board_names.lock().await;
             missing.extend(
-                crate::boards::missing(sdk, &target, &root_id, tree, &o.body, names).await?,
+                crate::boards::missing(sdk, target, root_id, tree, &o.body, &mut names).await?,
             );
         }
         let mapped = map
@@ -524,14 +606,8 @@ pub(crate) async fn plan_mapped(
                             .map(|e| e.children.clone())
                             .unwrap_or_default();
                         Some(
-                            crate::access::as_on_target(
-                                &mut target,
-                                &principals,
-                                o,
-                                &id,
-                                &children,
-                            )
-                            .await?,
+                            crate::access::as_on_target(target, principals, o, &id, &children)
+                                .await?,
                         )
                     }
                     Kind::Folder => Some(o.body.clone()),
@@ -539,12 +615,9 @@ pub(crate) async fn plan_mapped(
                     Kind::Dashboard => target.dashboard(&current, &refs).await?,
                     Kind::Board => {
                         let entry = map.get(&tree.source_host, o.kind, &o.origin_id);
+                        let mut names = board_names.lock().await;
                         let view = crate::boards::target_view(
-                            &mut target,
-                            &current,
-                            &o.body,
-                            &mut board_names,
-                            entry,
+                            target, &current, &o.body, &mut names, entry,
                         );
                         Some(view.await?)
                     }
@@ -562,7 +635,7 @@ pub(crate) async fn plan_mapped(
                         prune: options.prune,
                     };
                     attached
-                        .attach(&mut target, o.kind, &current, &refs, scope, c)
+                        .attach(target, o.kind, &current, &refs, scope, c)
                         .await?;
                 }
                 let mut fields = differing(&o.body, canonical.as_ref().unwrap_or(&Value::Null));
@@ -573,30 +646,15 @@ pub(crate) async fn plan_mapped(
                     let entry = map.get(&tree.source_host, o.kind, &o.origin_id);
                     fields.extend(crate::boards::pruned(&o.body, &current, entry));
                 }
-                planned.action = crate::moves::action(&target, tree, map, o, &id, &current, fields);
+                planned.action = crate::moves::action(target, tree, map, o, &id, &current, fields);
                 planned.current = Some(current);
             }
         }
         if !missing.is_empty() {
             planned.action = Action::Blocked(missing);
         }
-        objects.push(planned);
+        Ok(planned)
     }
-    let deletions = if options.prune {
-        deletions(sdk, tree, map, &target).await?
-    } else {
-        Vec::new()
-    };
-    Ok(Plan {
-        objects,
-        deletions,
-        root_id,
-        users,
-        principals,
-        personal_roots: target.owners,
-        attached,
-        palettes: target.palettes,
-    })
 }
 
 /// The Looks and dashboards the map says came from the tree's source that are no longer in

@@ -7,6 +7,7 @@ use looker_sdk::LookerSdk;
 use serde_json::{json, Map, Value};
 
 use crate::canonical::{self, id_of, id_order, pick};
+use crate::concurrent::Memo;
 use crate::error::Error;
 use crate::tree::Kind;
 
@@ -91,7 +92,8 @@ pub(crate) async fn user_by_email(sdk: &LookerSdk, email: &str) -> Result<Option
         .and_then(|u| id_of(u, "id")))
 }
 
-/// One instance as the tool sees it: its folder tree and caches of what was read.
+/// One instance as the tool sees it: its folder tree and caches of what was read (shared by
+/// the concurrent reads of export and plan, hence `&self` methods).
 pub(crate) struct Instance<'a> {
     pub(crate) sdk: &'a LookerSdk,
     /// Every folder by id.
@@ -99,11 +101,14 @@ pub(crate) struct Instance<'a> {
     pub(crate) shared_root: String,
     /// The folder that paths are relative to: the Shared root, or the target root of a plan.
     pub(crate) base: String,
-    emails: BTreeMap<String, Option<String>>,
-    queries_by_slug: BTreeMap<String, Value>,
-    /// The personal folders whose owners are known.
-    pub(crate) owners: crate::personal::Owners,
-    /// The colour collections, read when content names one (see `palettes`).
+    /// User id → email (`None`: no such user).
+    emails: Memo<Option<String>>,
+    /// `slug:…` and `id:…` → query (queries are content-addressed, so never stale).
+    queries: Memo<Value>,
+    /// The personal folders whose owners are known (shared by concurrent tasks like the memos).
+    pub(crate) owners: crate::personal::KnownOwners,
+    /// The colour collections, read when content names one (see `palettes`; read once, shared
+    /// by concurrent tasks).
     pub(crate) palettes: crate::palettes::Palettes,
 }
 
@@ -131,8 +136,8 @@ impl<'a> Instance<'a> {
             folders,
             base: shared_root.clone(),
             shared_root,
-            emails: BTreeMap::new(),
-            queries_by_slug: BTreeMap::new(),
+            emails: Memo::new(),
+            queries: Memo::new(),
             owners: Default::default(),
             palettes: Default::default(),
         })
@@ -171,39 +176,41 @@ impl<'a> Instance<'a> {
     }
 
     /// The email of user `id` (cached; `None` when the user does not exist).
-    pub(crate) async fn email_of(&mut self, id: &str) -> Result<Option<String>, Error> {
-        if let Some(email) = self.emails.get(id) {
-            return Ok(email.clone());
-        }
-        let email = match get_raw(self.sdk, &format!("/users/{}?fields=id,email", seg(id))).await {
-            Ok(user) => user["email"].as_str().map(str::to_owned),
-            Err(e) if e.status() == Some(404) => None,
-            Err(e) => return Err(Error::api(format!("user {id}"), e)),
-        };
-        self.emails.insert(id.to_owned(), email.clone());
-        Ok(email)
+    pub(crate) async fn email_of(&self, id: &str) -> Result<Option<String>, Error> {
+        self.emails
+            .get_or_read(id, || async {
+                match get_raw(self.sdk, &format!("/users/{}?fields=id,email", seg(id))).await {
+                    Ok(user) => Ok(user["email"].as_str().map(str::to_owned)),
+                    Err(e) if e.status() == Some(404) => Ok(None),
+                    Err(e) => Err(Error::api(format!("user {id}"), e)),
+                }
+            })
+            .await
     }
 
-    async fn query_by_ref(&mut self, source: &Value) -> Result<Value, Error> {
-        let path = match (source["query_slug"].as_str(), id_of(source, "query_id")) {
-            (Some(slug), _) if !slug.is_empty() => {
-                if let Some(q) = self.queries_by_slug.get(slug) {
-                    return Ok(q.clone());
-                }
-                format!("/queries/slug/{}", seg(slug))
-            }
-            (_, Some(id)) => format!("/queries/{}", seg(&id)),
+    async fn query_by_ref(&self, source: &Value) -> Result<Value, Error> {
+        let (key, path) = match (source["query_slug"].as_str(), id_of(source, "query_id")) {
+            (Some(slug), _) if !slug.is_empty() => (
+                format!("slug:{slug}"),
+                format!("/queries/slug/{}", seg(slug)),
+            ),
+            (_, Some(id)) => (format!("id:{id}"), format!("/queries/{}", seg(&id))),
             _ => return Err(Error::Invalid("a merge query source has no query".into())),
         };
-        let q = get(self.sdk, &path, "a merged-results source query").await?;
+        let q = self
+            .queries
+            .get_or_read(&key, || {
+                get(self.sdk, &path, "a merged-results source query")
+            })
+            .await?;
         if let Some(slug) = q["slug"].as_str() {
-            self.queries_by_slug.insert(slug.to_owned(), q.clone());
+            self.queries.insert(&format!("slug:{slug}"), q.clone());
         }
         Ok(q)
     }
 
     /// The owner member (`{"email": …}`) for a `user_id`.
-    async fn owner(&mut self, object: &Value) -> Result<Option<Value>, Error> {
+    async fn owner(&self, object: &Value) -> Result<Option<Value>, Error> {
         let Some(user) = id_of(object, "user_id") else {
             return Ok(None);
         };
@@ -212,7 +219,7 @@ impl<'a> Instance<'a> {
 
     /// A Look in canonical form (`None` when it is neither under the base folder nor in a
     /// personal folder).
-    pub(crate) async fn look(&mut self, look: &Value) -> Result<Option<Value>, Error> {
+    pub(crate) async fn look(&self, look: &Value) -> Result<Option<Value>, Error> {
         let Some((personal, folder)) = self.locate(id_of(look, "folder_id")).await? else {
             return Ok(None);
         };
@@ -238,7 +245,7 @@ impl<'a> Instance<'a> {
     /// tiles get refs from `refs` (target element/layout id → ref, from the id map) when it
     /// has them, else by id order (`tab-1`, `tile-1`, …).
     pub(crate) async fn dashboard(
-        &mut self,
+        &self,
         dash: &Value,
         refs: &BTreeMap<String, String>,
     ) -> Result<Option<Value>, Error> {
@@ -333,7 +340,7 @@ impl<'a> Instance<'a> {
     }
 
     pub(crate) async fn tile(
-        &mut self,
+        &self,
         element: &Value,
         r: String,
         position: Option<&(String, Value)>,

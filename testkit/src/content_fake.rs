@@ -26,6 +26,8 @@
 //!
 //! Each fake numbers its objects from its own base, so two fakes are two instances whose ids
 //! differ. Every request is recorded ([`ContentFake::requests`]), so a test can count writes.
+//! [`ContentFake::set_latency`] makes it answer like a remote instance, and
+//! [`ContentFake::max_in_flight`] tells how many requests a tool kept in flight at once.
 //!
 //! ```
 //! use looker_sdk_testkit::ContentFake;
@@ -228,13 +230,62 @@ impl ContentFake {
 
     /// Forgets the recorded requests (to count those of one step).
     pub fn clear_requests(&self) {
-        self.store().requests.clear();
+        let mut store = self.store();
+        store.requests.clear();
+        store.pacing.max_in_flight = store.pacing.in_flight;
     }
 
     /// Answers the next `n` writes normally, then refuses every later write with a 503, as if
     /// the tool had been killed after its `n`-th write. `None` lifts the limit.
     pub fn fail_writes_after(&self, n: Option<usize>) {
         self.store().write_budget = n;
+    }
+
+    /// The status that [`fail_writes_after`](Self::fail_writes_after) refuses writes with
+    /// (503 unless set: 401 for an expired session, 429 for a rate limit, …).
+    pub fn refuse_writes_with(&self, status: u16) {
+        self.store().refusal_status = status;
+    }
+
+    /// Makes every later request wait `latency` before it is answered, as a remote instance
+    /// would (benchmarks, and tests of how many requests a tool keeps in flight).
+    pub fn set_latency(&self, latency: std::time::Duration) {
+        self.store().pacing.latency = latency;
+    }
+
+    /// The most requests the fake has been answering at one time (from its start, or the last
+    /// [`clear_requests`](Self::clear_requests)).
+    pub fn max_in_flight(&self) -> usize {
+        self.store().pacing.max_in_flight
+    }
+}
+
+/// The fake's latency and the count of requests being answered.
+#[derive(Debug, Default)]
+struct Pacing {
+    latency: std::time::Duration,
+    in_flight: usize,
+    max_in_flight: usize,
+}
+
+/// Counts one request as in flight until it is dropped (every way out of the handler).
+struct InFlight(Arc<Mutex<Store>>);
+
+impl InFlight {
+    /// Counts a request in and returns the latency to wait.
+    fn enter(store: &Arc<Mutex<Store>>) -> (InFlight, std::time::Duration) {
+        let mut locked = store.lock().unwrap_or_else(|p| p.into_inner());
+        let pacing = &mut locked.pacing;
+        pacing.in_flight += 1;
+        pacing.max_in_flight = pacing.max_in_flight.max(pacing.in_flight);
+        (InFlight(store.clone()), pacing.latency)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut locked = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        locked.pacing.in_flight -= 1;
     }
 }
 
@@ -290,6 +341,8 @@ struct Store {
     access: access::AccessStore,
     /// Integrations and colour collections (see `catalog`).
     catalog: catalog::Catalog,
+    refusal_status: u16,
+    pacing: Pacing,
 }
 
 /// The writable fields of a query (what makes two query bodies the same query).
@@ -364,6 +417,8 @@ impl Store {
             write_budget: None,
             access: access::AccessStore::default(),
             catalog: catalog::Catalog::default(),
+            refusal_status: 503,
+            pacing: Pacing::default(),
         };
         let me = store.next_id();
         store
@@ -1078,6 +1133,10 @@ fn page(items: Vec<Value>, query: &BTreeMap<String, String>) -> Vec<Value> {
 }
 
 async fn handle(State(store): State<Arc<Mutex<Store>>>, request: Request) -> Response {
+    let (_in_flight, latency) = InFlight::enter(&store);
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, 64 << 20)
         .await
@@ -1102,7 +1161,7 @@ async fn handle(State(store): State<Arc<Mutex<Store>>>, request: Request) -> Res
                 let refused = is_write && store.write_budget == Some(0);
                 if refused {
                     Err(refuse(
-                        503,
+                        store.refusal_status,
                         "looker-sdk-testkit: writes are refused from here on",
                     ))
                 } else {
