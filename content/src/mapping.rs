@@ -237,16 +237,34 @@ impl Mapping {
     }
 
     /// The tree as the target should have it: models, folders, owners' emails and hosts
-    /// mapped (the owner policy needs the target, see [`Owners`]). Two objects that end up at
-    /// the same place are an error.
+    /// mapped (the owner policy needs the target, see [`Owners`]). Two objects that the mapping
+    /// puts at the same place are an error; objects that already shared a place in the tree
+    /// (two boards or dashboards of one title, kept as `Title~<id>` files) are left as they are.
     pub fn apply_to(&self, tree: &Tree) -> Result<Tree, Error> {
         let mut out = tree.clone();
         for o in &mut out.objects {
             self.map_object(o);
         }
-        let mut seen: BTreeMap<(Kind, String), &str> = BTreeMap::new();
-        for o in &out.objects {
-            if let Some(other) = seen.insert((o.kind, o.key()), &o.origin_id) {
+        // How many objects share each place before mapping.
+        let mut before: BTreeMap<(Kind, String), usize> = BTreeMap::new();
+        for o in &tree.objects {
+            *before.entry((o.kind, o.key())).or_default() += 1;
+        }
+        let mut seen: BTreeMap<(Kind, String), (&str, String)> = BTreeMap::new();
+        for (o, source) in out.objects.iter().zip(&tree.objects) {
+            let Some((other, other_source)) =
+                seen.insert((o.kind, o.key()), (&o.origin_id, source.key()))
+            else {
+                continue;
+            };
+            // Shared in the tree already, and not moved by the mapping: not the mapping's doing.
+            let already = other_source == source.key()
+                && before
+                    .get(&(source.kind, source.key()))
+                    .copied()
+                    .unwrap_or(0)
+                    > 1;
+            if !already {
                 return Err(Error::Invalid(format!(
                     "the mapping puts {} {} (source id {other}) and the one with source id {} at the same place ({})",
                     o.kind.as_str(),
@@ -630,6 +648,47 @@ fn replace_host(text: &str, from: &str, to: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn dashboard(id: &str, folder: &str, title: &str) -> Object {
+        Object {
+            kind: Kind::Dashboard,
+            origin_id: id.into(),
+            body: json!({"kind": "dashboard", "folder": [folder], "title": title,
+                         "owner": {"email": "ann@dev.example"}}),
+        }
+    }
+
+    #[test]
+    fn only_clashes_the_mapping_makes_are_refused() {
+        // Two dashboards of one title in one folder: two files in the tree, fine to map.
+        let tree = Tree {
+            source_host: "https://dev.example".into(),
+            include: crate::Include::default(),
+            objects: vec![
+                dashboard("1", "Sales", "KPIs"),
+                dashboard("2", "Sales", "KPIs"),
+                dashboard("3", "Staging", "KPIs"),
+            ],
+        };
+        let mut users = Mapping::default();
+        users
+            .users
+            .insert("ann@dev.example".into(), "ann@prod.example".into());
+        let mapped = users.apply_to(&tree).expect("not the mapping's clash");
+        assert!(mapped
+            .objects
+            .iter()
+            .all(|o| o.body["owner"]["email"] == "ann@prod.example"));
+
+        // Moving Staging onto Sales puts a third KPIs where the other two are: refused.
+        let mut folders = Mapping::default();
+        folders
+            .folders
+            .insert(vec!["Staging".into()], vec!["Sales".into()]);
+        let e = folders.apply_to(&tree).unwrap_err().to_string();
+        assert!(e.contains("source id 3"), "{e}");
+        assert!(e.contains("(Sales/KPIs)"), "{e}");
+    }
 
     #[test]
     fn hosts_are_replaced_only_where_the_host_ends() {
