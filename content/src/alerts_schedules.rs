@@ -102,6 +102,30 @@ const DESTINATION_FIELDS: [&str; 8] = [
 /// Destination types whose credentials are in the write-only `secret_parameters`.
 const SECRET_TYPES: [&str; 2] = ["s3", "sftp"];
 
+/// The destination type whose address is itself the credential (a Slack or Teams incoming
+/// webhook URL carries its token): the file names a secret instead of the address.
+const WEBHOOK: &str = "webhook";
+
+/// The secret name of a webhook's address: `WEBHOOK_<host>_<first 8 hex digits of the
+/// address's sha256>` (`https://hooks.slack.com/services/T0/B0/x` →
+/// `WEBHOOK_HOOKS_SLACK_COM_…`): stable for one address, different for two, and nothing of the
+/// token in it.
+fn webhook_secret_name(address: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let host = address
+        .split_once("://")
+        .map_or(address, |(_, rest)| rest)
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or("")
+        .rsplit('@')
+        .next()
+        .unwrap_or("");
+    let digest = Sha256::digest(address.as_bytes());
+    let hash: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+    secret_name(WEBHOOK, &format!("{host}_{hash}"))
+}
+
 /// The map's child key prefix of alert and schedule ids (`alert:123`), so that they never
 /// collide with element or layout ids, which share the children map.
 const ALERT_ID: &str = "alert:";
@@ -541,9 +565,13 @@ async fn schedule(
         .map(|d| {
             let mut kept = pick(d, &DESTINATION_FIELDS);
             let kind = d["type"].as_str().unwrap_or("");
+            let address = d["address"].as_str().unwrap_or("");
             if SECRET_TYPES.contains(&kind) {
-                let address = d["address"].as_str().unwrap_or("");
                 kept.insert("secret".into(), json!(secret_name(kind, address)));
+            } else if kind == WEBHOOK {
+                // The address is the credential: it never reaches the tree.
+                kept.remove("address");
+                kept.insert("secret".into(), json!(webhook_secret_name(address)));
             }
             Value::Object(kept)
         })
@@ -806,7 +834,11 @@ impl Writer<'_, '_, '_> {
                         o.key()
                     ))
                 })?;
-                kept.insert("secret_parameters".into(), json!(value));
+                if d["type"].as_str() == Some(WEBHOOK) {
+                    kept.insert("address".into(), json!(value));
+                } else {
+                    kept.insert("secret_parameters".into(), json!(value));
+                }
             }
             destinations.push(Value::Object(kept));
         }
@@ -881,6 +913,21 @@ enum Child {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn webhook_secret_names_name_the_host_and_never_the_token() {
+        let a = webhook_secret_name("https://hooks.slack.com/services/T000/B000/sEcReTtOkEn");
+        let b = webhook_secret_name("https://hooks.slack.com/services/T000/B000/other");
+        assert!(a.starts_with("WEBHOOK_HOOKS_SLACK_COM_"), "{a}");
+        assert_eq!(a.len(), "WEBHOOK_HOOKS_SLACK_COM_".len() + 8, "{a}");
+        assert!(!a.to_ascii_lowercase().contains("secret"), "{a}");
+        assert!(!a.contains("T000"), "{a}");
+        assert_ne!(a, b);
+        assert_eq!(
+            a,
+            webhook_secret_name("https://hooks.slack.com/services/T000/B000/sEcReTtOkEn")
+        );
+    }
 
     #[test]
     fn secret_names_are_upper_snake_of_type_and_address() {

@@ -772,3 +772,82 @@ async fn an_updated_look_keeps_its_schedules_mapped() {
         "{moved:#?}"
     );
 }
+
+/// A webhook's address is its credential (a Slack incoming-webhook URL carries the token): the
+/// tree names a secret instead, apply sends the address from the environment, and a re-apply
+/// writes nothing.
+#[tokio::test]
+async fn a_webhook_address_never_reaches_the_tree_and_comes_from_the_environment() {
+    set_secret();
+    const HOOK: &str = "https://hooks.slack.com/services/T0WEB/B0HOOK/tok3n-not-on-disk";
+    let a = ContentFake::start(1000).await.unwrap();
+    seed(&a, SFTP);
+    let looks = a.seed("search_looks", &[], json!(null));
+    let look = looks[0]["id"].as_str().unwrap().to_owned();
+    let bob = user_id(&a, "bob@example.com").await;
+    a.seed(
+        "create_scheduled_plan",
+        &[],
+        json!({"name": "Orders to Slack", "look_id": look, "user_id": bob, "crontab": "0 6 * * *",
+            "scheduled_plan_destination": [{"type": "webhook", "format": "json", "address": HOOK}]}),
+    );
+    let b = target().await;
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path().join("tree");
+    let tree_files = exported(&a, &with("schedules"), &dir).await;
+    for (path, bytes) in &tree_files {
+        let text = String::from_utf8_lossy(bytes);
+        assert!(!text.contains("tok3n"), "the webhook token is in {path}");
+        assert!(!text.contains("T0WEB"), "the webhook path is in {path}");
+    }
+    let look_file = file(&tree_files, "Orders.look.json");
+    let hook = look_file["schedules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "Orders to Slack")
+        .unwrap()["destinations"][0]
+        .clone();
+    assert!(hook.get("address").is_none(), "{hook}");
+    let name = hook["secret"].as_str().unwrap().to_owned();
+    assert!(name.starts_with("WEBHOOK_HOOKS_SLACK_COM_"), "{name}");
+    let var = format!("LOOKER_CONTENT_SECRET_{name}");
+
+    // Without the variable: blocked, nothing written.
+    let map = scratch.path().join("map.json");
+    b.clear_requests();
+    let report = apply_dir(&b, &dir, &map, &ApplyOptions::default()).await;
+    assert!(!report.succeeded());
+    assert!(
+        report.plan.to_text().contains(&var),
+        "{}",
+        report.plan.to_text()
+    );
+    assert_eq!(b.writes(), 0);
+
+    std::env::set_var(&var, HOOK);
+    let report = apply_dir(&b, &dir, &map, &ApplyOptions::default()).await;
+    assert!(report.succeeded(), "{}", report.plan.to_text());
+    let on_b = schedules(&b).await;
+    let slack = on_b
+        .iter()
+        .find(|s| s["name"] == "Orders to Slack")
+        .unwrap();
+    assert_eq!(
+        slack["scheduled_plan_destination"][0]["address"], HOOK,
+        "{slack}"
+    );
+
+    b.clear_requests();
+    let report = apply_dir(&b, &dir, &map, &ApplyOptions::default()).await;
+    assert!(
+        report
+            .plan
+            .objects
+            .iter()
+            .all(|o| o.action == Action::Unchanged),
+        "{}",
+        report.plan.to_text()
+    );
+    assert_eq!(b.writes(), 0, "{:?}", b.requests());
+}
