@@ -335,6 +335,24 @@ impl Tree {
                             "a board, but the manifest does not include boards (export with --include boards)",
                         ));
                     }
+                    // Parts the manifest does not include would be ignored by apply but
+                    // still checked by plan: a file and its manifest that disagree are refused.
+                    for (member, included, part) in [
+                        ("alerts", manifest.include.alerts, "alerts"),
+                        ("schedules", manifest.include.schedules, "schedules"),
+                        ("access", manifest.include.access, "access"),
+                    ] {
+                        if !included && body.get(member).is_some_and(|v| !v.is_null()) {
+                            return Err(Error::format(
+                                &rel,
+                                format!(
+                                    "has `{member}`, but the manifest does not include {part} \
+                                     (export with --include {part}, or add \"{part}\" to the \
+                                     manifest's `include`)"
+                                ),
+                            ));
+                        }
+                    }
                     if kind != Kind::Board && !body["folder"].is_array() {
                         return Err(Error::format(&rel, "no `folder` (a list of folder names)"));
                     }

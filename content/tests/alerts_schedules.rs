@@ -851,3 +851,26 @@ async fn a_webhook_address_never_reaches_the_tree_and_comes_from_the_environment
     );
     assert_eq!(b.writes(), 0, "{:?}", b.requests());
 }
+
+/// A file with alerts in a tree whose manifest does not include alerts is refused when the tree
+/// is read: apply would ignore them while plan still checked their owners and secrets.
+#[tokio::test]
+async fn alerts_in_a_file_need_alerts_in_the_manifest() {
+    set_secret();
+    let a = ContentFake::start(1000).await.unwrap();
+    seed(&a, SFTP);
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path().join("tree");
+    exported(&a, &with("alerts"), &dir).await;
+    looker_content::Tree::read(&dir).expect("a consistent tree reads");
+    let manifest = dir.join("manifest.json");
+    let mut m: Value = serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+    m["include"] = json!([]);
+    std::fs::write(&manifest, m.to_string()).unwrap();
+    let e = looker_content::Tree::read(&dir).unwrap_err().to_string();
+    assert!(e.contains("Revenue.dashboard.json"), "{e}");
+    assert!(
+        e.contains("has `alerts`, but the manifest does not include alerts"),
+        "{e}"
+    );
+}
