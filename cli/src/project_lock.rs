@@ -109,11 +109,22 @@ fn lock_file(dir: &Path, path: PathBuf, project: &str) -> Result<Option<ProjectL
             let mut holder = String::new();
             // The holder may not have written its pid yet: then it is unknown.
             let _ = file.read_to_string(&mut holder);
-            let pid = holder
+            let holder_pid = holder
                 .lines()
                 .next()
-                .and_then(|l| l.trim().parse::<u32>().ok())
-                .map_or_else(|| "pid unknown".to_owned(), |p| format!("pid {p}"));
+                .and_then(|l| l.trim().parse::<u32>().ok());
+            if holder_pid == Some(std::process::id()) {
+                // `looker mcp` runs tools concurrently: the holder is this very process.
+                return Err(CliError::Exit(
+                    exit::API,
+                    format!(
+                        "this process is already running a LookML check on project {project} \
+                         for this API user (one at a time: one user's git working copy cannot \
+                         serve two); try again when it has finished"
+                    ),
+                ));
+            }
+            let pid = holder_pid.map_or_else(|| "pid unknown".to_owned(), |p| format!("pid {p}"));
             return Err(CliError::Exit(
                 exit::API,
                 format!(
@@ -170,6 +181,29 @@ mod tests {
         for other in &others {
             assert_ne!(fnv1a(base.as_bytes()), fnv1a(other.as_bytes()), "{other}");
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_second_lock_in_the_same_process_says_so_and_the_first_drop_frees_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().to_string_lossy().into_owned();
+        let env = move |name: &str| (name == "XDG_CONFIG_HOME").then(|| config.clone());
+        let sdk = LookerSdk::builder()
+            .base_url("https://x.looker.com")
+            .client_id("id")
+            .client_secret("secret")
+            .build()
+            .unwrap();
+        let first = acquire(&sdk, None, "shop", &env).unwrap().expect("a lock");
+        let second = acquire(&sdk, None, "shop", &env).unwrap_err().to_string();
+        assert!(
+            second.contains("this process is already running a LookML check on project shop"),
+            "{second}"
+        );
+        assert!(acquire(&sdk, None, "other", &env).unwrap().is_some());
+        drop(first);
+        assert!(acquire(&sdk, None, "shop", &env).unwrap().is_some());
     }
 
     #[test]
