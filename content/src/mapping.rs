@@ -140,9 +140,17 @@ impl Mapping {
                 }
                 match key.as_str() {
                     "users" => {
-                        mapping
+                        // Emails match case-insensitively: two spellings of one are one key.
+                        if mapping
                             .users
-                            .insert(from.to_ascii_lowercase(), to.to_owned());
+                            .insert(from.to_ascii_lowercase(), to.to_owned())
+                            .is_some()
+                        {
+                            return Err(bad(format!(
+                                "`users.{from}`: another key names the same user (emails match \
+                                 without regard to case)"
+                            )));
+                        }
                     }
                     "groups" => {
                         mapping.groups.insert(from.clone(), to.to_owned());
@@ -172,7 +180,12 @@ impl Mapping {
                                  (use --target-root to place the whole tree)"
                             )));
                         }
-                        mapping.folders.insert(source, target);
+                        if mapping.folders.insert(source, target).is_some() {
+                            return Err(bad(format!(
+                                "`folders.{from}`: another key names the same folder (a leading \
+                                 `Shared/` is the same path without it)"
+                            )));
+                        }
                     }
                 }
             }
@@ -736,5 +749,9 @@ mod tests {
             "map.toml: `models.a` must be a string, not integer"
         );
         assert!(err("[models\n").starts_with("map.toml: not valid TOML"));
+        let e = err("[folders]\n\"Sales\" = \"A\"\n\"Shared/Sales\" = \"B\"\n");
+        assert!(e.contains("another key names the same folder"), "{e}");
+        let e = err("[users]\n\"Ann@x.example\" = \"a@y\"\n\"ann@x.example\" = \"b@y\"\n");
+        assert!(e.contains("another key names the same user"), "{e}");
     }
 }
