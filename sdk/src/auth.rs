@@ -72,7 +72,7 @@ impl Token {
         Some(SessionToken::new(value, expires_at))
     }
 
-    fn fresh(&self) -> bool {
+    pub(crate) fn fresh(&self) -> bool {
         match self.expires_at {
             None => true,
             Some(t) => Instant::now() + REFRESH_LAG < t,
@@ -118,7 +118,7 @@ pub(crate) struct Session {
     refresh: tokio::sync::Mutex<()>,
     logins: AtomicU64,
     on_login: RwLock<Option<LoginListener>>,
-    /// Run after every login, before the new token serves any call ([`Auth::on_new_session`]).
+    /// Run after every login, before the new token is published ([`Auth::on_new_session`]).
     hooks: Arc<crate::session_hooks::Hooks>,
 }
 
@@ -141,7 +141,7 @@ impl Session {
         }
     }
 
-    /// Stores a token from a login and tells the listener.
+    /// Publishes a token from a login whose session is set up, and tells the listener.
     fn logged_in(&self, token: Token) {
         let listener = self
             .on_login
@@ -202,39 +202,66 @@ impl Session {
         }
     }
 
-    /// A valid token: the cached one, or a new one from exactly one login while concurrent
-    /// callers wait for it.
-    pub(crate) async fn token(&self, sdk: &LookerSdk) -> Result<Token> {
+    /// The token a call can send without logging in: inside this session's new-session
+    /// hooks the new token (not published yet), elsewhere the cached one. `None` when a login
+    /// is due; an error when it is due inside a hook, which cannot log in (its task holds the
+    /// login's single flight, or could wait for it in a circle across sessions).
+    pub(crate) fn usable(&self) -> Result<Option<Token>> {
+        if let Some(t) = crate::session_hooks::token_being_set_up(self) {
+            return match t.fresh() {
+                true => Ok(Some(t)),
+                false => Err(Error::auth(
+                    "the new session's token expired while it was being set up (Auth::on_new_session)",
+                    None,
+                )),
+            };
+        }
         if let Some(t) = self.cached() {
+            return Ok(Some(t));
+        }
+        if crate::session_hooks::in_hook() {
+            return Err(Error::auth(
+                "a call inside a new-session hook (Auth::on_new_session) needs a login, and a hook cannot log in",
+                None,
+            ));
+        }
+        Ok(None)
+    }
+
+    /// A valid token: the cached one, or a new one from exactly one login while concurrent
+    /// callers wait for it (and for its new-session hooks).
+    pub(crate) async fn token(&self, sdk: &LookerSdk) -> Result<Token> {
+        if let Some(t) = self.usable()? {
             return Ok(t);
         }
         let _flight = self.refresh.lock().await;
         if let Some(t) = self.cached() {
             return Ok(t);
         }
-        let t = self.login(sdk).await?;
-        self.logged_in(t.clone());
-        self.set_up(sdk).await?;
-        Ok(t)
-    }
-
-    /// Runs the new-session hooks (still inside the login's single flight). A session they
-    /// could not set up is not used: the token is forgotten, so the next call logs in (and
-    /// sets up) again.
-    async fn set_up(&self, sdk: &LookerSdk) -> Result<()> {
-        if let Err(e) = self.hooks.run(sdk).await {
-            self.store(None);
-            return Err(e);
-        }
-        Ok(())
+        self.log_in_and_set_up(sdk).await
     }
 
     /// Logs in now (replacing any cached token).
     pub(crate) async fn force_login(&self, sdk: &LookerSdk) -> Result<()> {
+        refuse_in_hook("Auth::login")?;
         let _flight = self.refresh.lock().await;
+        self.log_in_and_set_up(sdk).await.map(|_| ())
+    }
+
+    /// Logs in, runs the new-session hooks with the new token, and only then publishes it
+    /// (caches it and tells the listener); called inside the login's single flight. A session
+    /// the hooks could not set up is never used: its token is dropped, so the next call logs
+    /// in (and sets up) again; so is the token of a login dropped (cancelled) meanwhile.
+    async fn log_in_and_set_up(&self, sdk: &LookerSdk) -> Result<Token> {
         let t = self.login(sdk).await?;
-        self.logged_in(t);
-        self.set_up(sdk).await
+        self.hooks.run(sdk, self, &t).await.map_err(|e| {
+            Error::auth(
+                "setting up the new API session failed (Auth::on_new_session)",
+                Some(e),
+            )
+        })?;
+        self.logged_in(t.clone());
+        Ok(t)
     }
 
     async fn login(&self, sdk: &LookerSdk) -> Result<Token> {
@@ -283,6 +310,7 @@ impl Session {
 
     /// Revokes the current token on the server (`DELETE /logout`) and forgets it.
     pub(crate) async fn logout(&self, sdk: &LookerSdk) -> Result<bool> {
+        refuse_in_hook("Auth::logout")?;
         let _flight = self.refresh.lock().await;
         let token = {
             let guard = self.current.read().unwrap_or_else(|p| p.into_inner());
@@ -311,6 +339,18 @@ impl Session {
         }
         revoked?;
         Ok(true)
+    }
+}
+
+/// An error for `entry_point` (which would take the login's single flight) called inside a
+/// new-session hook, whose task holds that flight already.
+fn refuse_in_hook(entry_point: &str) -> Result<()> {
+    match crate::session_hooks::in_hook() {
+        true => Err(Error::auth(
+            format!("{entry_point} cannot be called inside a new-session hook (Auth::on_new_session): the hook runs inside a login, which it would wait for"),
+            None,
+        )),
+        false => Ok(()),
     }
 }
 
@@ -356,13 +396,16 @@ impl std::fmt::Debug for Auth<'_> {
 }
 
 impl Auth<'_> {
-    /// Logs in now (normally not needed: the first call logs in automatically).
+    /// Logs in now (normally not needed: the first call logs in automatically). An error inside
+    /// a [new-session hook](Self::on_new_session), which runs inside a login already.
     pub async fn login(&self) -> Result<()> {
         self.sdk.session.force_login(self.sdk).await
     }
 
     /// Revokes the current token on the server (`DELETE /api/4.0/logout`) and forgets it.
-    /// Returns `false` if there was no token. The next call logs in again (if it can).
+    /// Returns `false` if there was no token. The next call logs in again (if it can). An error
+    /// inside a [new-session hook](Self::on_new_session) (it runs inside a login, which a
+    /// logout waits for).
     ///
     /// A browser-login (OAuth) client also forgets its refresh token and deletes the tokens
     /// from its token store, even when the server cannot be reached (the error is returned);
@@ -394,7 +437,8 @@ impl Auth<'_> {
     }
 
     /// Gets a valid token now: the cached one, or a new one from a login (one login for
-    /// concurrent callers). After it, [`login_count`](Self::login_count) tells whether the
+    /// concurrent callers; inside a [new-session hook](Self::on_new_session), the new token
+    /// being set up, or an error if it expired: a hook cannot log in). After it, [`login_count`](Self::login_count) tells whether the
     /// next call runs in a new API session (unless the server rejects the token meanwhile).
     pub async fn ensure_token(&self) -> Result<()> {
         self.sdk.session.token(self.sdk).await.map(|_| ())
@@ -422,6 +466,8 @@ impl Auth<'_> {
     /// renewal before expiry, a new login after a 401), before the call that needed it is
     /// sent: to keep the session for a later process ([`resume`](Self::resume)). Replaces any
     /// earlier listener. The listener runs inside the login's single flight: keep it quick.
+    /// It runs after the [new-session hooks](Self::on_new_session) succeeded: a token whose
+    /// session could not be set up is never passed to it.
     pub fn on_login(&self, listener: impl Fn(&SessionToken) + Send + Sync + 'static) {
         *self
             .sdk
@@ -437,12 +483,23 @@ impl Auth<'_> {
     /// every new API session must get again, such as the dev workspace (`PATCH /session`),
     /// which a new session starts without.
     ///
-    /// The hook gets the client and runs inside the login's single flight (concurrent callers
-    /// wait for it). Its own calls use the new token and never log in again: a 401 or an
-    /// expired token in them is their error. When a hook fails, the login's caller gets that
-    /// error and the new token is dropped, so the next call logs in and runs the hooks again.
-    /// Hooks run in the order they were added; each stays until its [`NewSessionHook`] is
-    /// dropped. A kept session continued with [`resume`](Self::resume) is no login: the
+    /// The hook gets the client and runs inside the login's single flight: the new token is
+    /// published only after every hook succeeded, so concurrent callers wait for the hooks
+    /// (or, during an explicit [`login`](Self::login), keep sending the previous token, in
+    /// the previous session) and no call but the hooks' own is sent with the new token
+    /// before they finished. The hook's own calls through this client use the new token and
+    /// never log in again: a 401 or an expired token in them is their error. For the same
+    /// reason a hook must not call [`login`](Self::login) or [`logout`](Self::logout) (they
+    /// return an [`Error::Auth`](crate::Error::Auth) there);
+    /// [`ensure_token`](Self::ensure_token) succeeds while the new token is fresh.
+    ///
+    /// When a hook fails, the login's caller gets an [`Error::Auth`](crate::Error::Auth)
+    /// ("setting up the new API session failed") with the hook's error as its source (its
+    /// [`status`](crate::Error::status) is the hook's), the new token is dropped (never
+    /// cached, never passed to the [`on_login`](Self::on_login) listener), so the next call
+    /// logs in and runs the hooks again; so is the token of a login cancelled while its hooks
+    /// ran. Hooks run in the order they were added; each stays until its [`NewSessionHook`]
+    /// is dropped. A kept session continued with [`resume`](Self::resume) is no login: the
     /// hooks do not run for it.
     ///
     /// [`NewSessionHook`]: crate::NewSessionHook

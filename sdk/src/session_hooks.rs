@@ -5,13 +5,15 @@
 //! starts in production). The hooks run right after each login, inside the login's single
 //! flight: concurrent callers wait for them, and the call that needed the login (the first,
 //! a renewal, the retry after a 401) is sent only after them, so it runs in the session as
-//! the hooks left it.
+//! the hooks left it. The new token is published (cached for other callers) only after the
+//! hooks succeeded: until then only the hooks' own calls get it, through [`IN_HOOK`].
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, Weak};
 
+use crate::auth::{Session, Token};
 use crate::{LookerSdk, Result};
 
 type HookFuture = Pin<Box<dyn Future<Output = Result<()>> + Send>>;
@@ -21,8 +23,21 @@ static HOOK_IDS: AtomicU64 = AtomicU64::new(1);
 
 tokio::task_local! {
     /// Set while hooks run: their calls must not log in again (the login's single flight is
-    /// held by the very task that would wait for it).
-    static IN_HOOK: ();
+    /// held by the very task that would wait for it), and their session's calls send the new
+    /// token, which no other caller sees yet.
+    static IN_HOOK: HookScope;
+}
+
+/// What the calls of a running hook need: which session is being set up, and its new token.
+struct HookScope {
+    /// The address of the [`Session`] being set up: only an identity, compared and never
+    /// dereferenced (the session outlives the hooks: the login that runs them borrows it).
+    session: usize,
+    token: Token,
+}
+
+fn address(session: &Session) -> usize {
+    session as *const Session as usize
 }
 
 /// The hooks of one session, in the order they were added.
@@ -44,8 +59,14 @@ impl Hooks {
         }
     }
 
-    /// Runs every hook in turn with `sdk`; the first error ends the run.
-    pub(crate) async fn run(&self, sdk: &LookerSdk) -> Result<()> {
+    /// Runs every hook in turn with `sdk`, its calls in `session` sending `token`; the first
+    /// error ends the run.
+    pub(crate) async fn run(
+        &self,
+        sdk: &LookerSdk,
+        session: &Session,
+        token: &Token,
+    ) -> Result<()> {
         let hooks: Vec<Hook> = self
             .list
             .read()
@@ -54,7 +75,11 @@ impl Hooks {
             .map(|(_, h)| h.clone())
             .collect();
         for hook in hooks {
-            IN_HOOK.scope((), hook(sdk.clone())).await?;
+            let scope = HookScope {
+                session: address(session),
+                token: token.clone(),
+            };
+            IN_HOOK.scope(scope, hook(sdk.clone())).await?;
         }
         Ok(())
     }
@@ -63,6 +88,15 @@ impl Hooks {
 /// Whether the current task runs a session hook (its calls get no new login).
 pub(crate) fn in_hook() -> bool {
     IN_HOOK.try_with(|_| ()).is_ok()
+}
+
+/// The new token of `session`, when the current task runs that session's hooks (the token is
+/// not published yet: only the hooks' calls send it).
+pub(crate) fn token_being_set_up(session: &Session) -> Option<Token> {
+    IN_HOOK
+        .try_with(|scope| (scope.session == address(session)).then(|| scope.token.clone()))
+        .ok()
+        .flatten()
 }
 
 /// Boxes a hook.

@@ -125,14 +125,9 @@ impl LookerSdk {
         if !auth {
             return Ok(None);
         }
-        if let Some(token) = self.session.cached() {
+        // Inside a new-session hook: the new token, not published yet (or an error: no login).
+        if let Some(token) = self.session.usable()? {
             return Ok(Some(token));
-        }
-        if crate::session_hooks::in_hook() {
-            return Err(Error::auth(
-                "the new session's token expired while it was being set up (Auth::on_new_session)",
-                None,
-            ));
         }
         // Boxed: the login future is large, and keeping it out of line keeps every call's
         // future small (it is moved into its box once per call).
