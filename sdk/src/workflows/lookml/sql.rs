@@ -219,7 +219,8 @@ impl Asked {
 
 impl DevSession {
     /// The SQL validator (how it searches: [`SqlOptions`]): one finding per broken dimension
-    /// (with `--fail-fast`, per failing query), with the database's message and the
+    /// (with `--fail-fast`, per failing query; one for an explore that fails as a whole, its
+    /// `raw` with `every_query_fails: true`), with the database's message and the
     /// dimension's file and line from its `lookml_link`. `checked` lists the explores queried;
     /// `raw` has `queries` (how many were run), `rounds`, `explores`, `unmodified` and the
     /// same as `skipped` (`[{subject, reason: "unmodified"}]`, which the CLI's JUnit shows as
