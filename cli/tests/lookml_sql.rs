@@ -477,7 +477,7 @@ fn query_count_table() {
 }
 
 #[test]
-fn a_new_login_during_a_round_runs_the_round_again_in_dev_mode() {
+fn a_new_login_during_a_round_reapplies_dev_mode_before_any_query_of_the_new_session() {
     let fake = project();
     // The token dies at the first `POST /queries`: the client logs in again (a new API
     // session, in production) and the queries after it would test production's LookML.
@@ -630,4 +630,174 @@ fn incremental_needs_a_branch_or_a_commit() {
     assert_eq!(r.code, 2, "stderr: {}", r.stderr);
     assert!(r.stderr.contains("--branch"), "{}", r.stderr);
     assert!(fake.lines().is_empty(), "{:?}", fake.lines());
+}
+
+#[test]
+fn a_query_killed_mid_search_still_searches_the_dimensions_kept_aside() {
+    let fake = project();
+    // orders.f05 and orders.f12 broken; the third query task (the left quarter [0,4) of the
+    // search) is killed.
+    fake.state(|s| {
+        let f12 = s.sql.explores[0].dimensions[12].clone();
+        s.sql.explores[0].dimensions[12] = f12.broken_on("feature");
+        s.sql.killed_tasks.insert(3);
+    });
+    let r = run(
+        &fake,
+        &[
+            "lookml",
+            "sql",
+            "--project",
+            "shop",
+            "--branch",
+            "feature",
+            "--explore",
+            "shop/orders",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(r.code, 6, "stderr: {}", r.stderr);
+    let fields: Vec<(String, String)> = findings(&r.stdout)
+        .into_iter()
+        .map(|f| (f.0, f.1))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            ("orders".to_owned(), String::new()),
+            ("orders".to_owned(), "orders.f05".to_owned()),
+            ("orders".to_owned(), "orders.f12".to_owned()),
+        ]
+    );
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let killed = v["reports"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["field"].is_null())
+        .unwrap();
+    assert!(
+        killed["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("the query could not run"),
+        "{killed}"
+    );
+    // By hand: [0,16) fails, [0,8) fails, [0,4) killed (3); the rest [4,16) fails, [4,10)
+    // fails, [4,7) fails, [4] passes, [5] fails (f05 found), [6,16) kept aside fails with
+    // f12's error, [6,11) passes, [11,13) fails, [11] passes (f12 found), [13,16) passes (10).
+    assert_eq!(fake.state(|s| s.sql.queries_run), 3 + 10);
+}
+
+#[test]
+fn an_explore_whose_every_query_fails_is_one_finding_in_a_few_queries() {
+    let fake = project();
+    // orders' base table is missing on `feature`: every query of it fails with the same
+    // error (but for the position in the SQL), whichever dimensions it has.
+    fake.state(|s| s.sql.explores[0].table_broken_on.insert("feature".into()));
+    let r = run(
+        &fake,
+        &[
+            "lookml",
+            "sql",
+            "--project",
+            "shop",
+            "--branch",
+            "feature",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(r.code, 6, "stderr: {}", r.stderr);
+    assert_eq!(
+        findings(&r.stdout),
+        [
+            (
+                "orders".to_owned(),
+                String::new(),
+                Some("models/shop.model.lkml".to_owned()),
+                Some(1)
+            ),
+            broken_pair()[1].clone(),
+        ]
+    );
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let orders = &v["reports"][0]["findings"][0];
+    let message = orders["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(r#"ERROR: relation "orders_typo" does not exist"#),
+        "{message}"
+    );
+    // By hand: 6 explore queries; orders: [0,8), [0,4), [0,2), [0,1) fail (⌈log₂ 16⌉ = 4),
+    // then the other 15 fail with the same error: 5; users as in the bisect test: 5.
+    assert_eq!(fake.state(|s| s.sql.queries_run), 6 + 5 + 5);
+
+    // In chunks (16 dimensions by 5: [0,5), [5,10), [10,15), [15]), still one finding for
+    // orders, although the last chunk is a single dimension.
+    let fake = project();
+    fake.state(|s| s.sql.explores[0].table_broken_on.insert("feature".into()));
+    let r = run(
+        &fake,
+        &[
+            "lookml",
+            "sql",
+            "--project",
+            "shop",
+            "--branch",
+            "feature",
+            "--chunk-size",
+            "5",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(r.code, 6, "stderr: {}", r.stderr);
+    let fields: Vec<(String, String)> = findings(&r.stdout)
+        .into_iter()
+        .map(|f| (f.0, f.1))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            ("orders".to_owned(), String::new()),
+            ("users".to_owned(), "users.f12".to_owned()),
+        ]
+    );
+}
+
+#[test]
+fn an_explore_of_500_dimensions_that_fails_as_a_whole_costs_ten_queries() {
+    let fake = LookmlFake::start();
+    fake.state(|s| {
+        s.branches.insert("feature".into());
+        let dims = (0..500).map(|i| FakeDimension::new(&format!("orders.f{i:03}")));
+        s.sql.explores.push(
+            FakeExplore::new("shop", "orders")
+                .dimensions(dims)
+                .table_broken_on("feature"),
+        );
+    });
+    let r = run(
+        &fake,
+        &[
+            "lookml",
+            "sql",
+            "--project",
+            "shop",
+            "--branch",
+            "feature",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(r.code, 6, "stderr: {}", r.stderr);
+    let fields: Vec<(String, String)> = findings(&r.stdout)
+        .into_iter()
+        .map(|f| (f.0, f.1))
+        .collect();
+    assert_eq!(fields, [("orders".to_owned(), String::new())]);
+    // By hand: all 500 fail; the left halves of 250, 125, 62, 31, 15, 7, 3 and 1 fail (8);
+    // the other 499 fail with the same error: 1 + 8 + 1.
+    assert_eq!(fake.state(|s| s.sql.queries_run), 10);
 }

@@ -27,7 +27,8 @@
 //! Routes: `GET lookml_models`, `GET lookml_models/{m}/explores/{e}`, `POST queries`,
 //! `POST query_tasks` (the outcome is decided then, on the branch of the session),
 //! `GET query_tasks/multi_results` (a task is `running` for
-//! [`SqlState::polls_to_finish`] polls, then `complete` or `error`), `DELETE running_queries/{id}`
+//! [`SqlState::polls_to_finish`] polls, then `complete`, `error`, or `killed` for
+//! [`SqlState::killed_tasks`]), `DELETE running_queries/{id}`
 //! and `POST queries/run/sql` (the compiled SQL as text, or a 400 for an unknown field).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -122,6 +123,10 @@ pub struct FakeExplore {
     pub name: String,
     /// Its dimensions (any order; the SDK sorts them).
     pub dimensions: Vec<FakeDimension>,
+    /// Branches where its `sql_table_name` names a table the database lacks: every query of
+    /// it fails there with the same error (`relation "<explore>_typo" does not exist`, and the
+    /// position of the table in the SQL, which changes with the fields queried).
+    pub table_broken_on: BTreeSet<String>,
 }
 
 impl FakeExplore {
@@ -131,7 +136,15 @@ impl FakeExplore {
             model: model.to_owned(),
             name: name.to_owned(),
             dimensions: Vec::new(),
+            table_broken_on: BTreeSet::new(),
         }
+    }
+
+    /// Broken as a whole on `branch`: its base table does not exist there, so every query of
+    /// it fails with the same error, whichever dimensions it has.
+    pub fn table_broken_on(mut self, branch: &str) -> Self {
+        self.table_broken_on.insert(branch.to_owned());
+        self
     }
 
     /// With these dimensions.
@@ -148,6 +161,8 @@ pub struct FakeTask {
     pub fields: Vec<String>,
     /// `None`: it completes; else the database's error.
     pub error: Option<String>,
+    /// Ends `killed` (as by a database admin or Looker's query killer) instead.
+    pub killed: bool,
     /// Polls so far.
     pub polls: usize,
     /// Reported finished (or killed).
@@ -167,6 +182,9 @@ pub struct SqlState {
     pub errors_name_fields: bool,
     /// `multi_results` polls a task stays `running` for (default 1).
     pub polls_to_finish: usize,
+    /// The query tasks that end `killed`, by number (1 for the first `POST query_tasks`, in
+    /// the order they are created).
+    pub killed_tasks: BTreeSet<usize>,
     /// Queries created (`POST queries`), by id.
     pub queries: BTreeMap<String, Value>,
     /// Query tasks, by id.
@@ -190,6 +208,7 @@ impl Default for SqlState {
             explores: Vec::new(),
             errors_name_fields: false,
             polls_to_finish: 1,
+            killed_tasks: BTreeSet::new(),
             queries: BTreeMap::new(),
             tasks: BTreeMap::new(),
             queries_run: 0,
@@ -287,12 +306,14 @@ impl SqlState {
                 };
                 let fields = fields_of(&q);
                 let error = self.first_error(key, &q, &fields);
-                let id = format!("t{}", self.tasks.len() + 1);
+                let number = self.tasks.len() + 1;
+                let id = format!("t{number}");
                 self.tasks.insert(
                     id.clone(),
                     FakeTask {
                         fields,
                         error,
+                        killed: self.killed_tasks.contains(&number),
                         polls: 0,
                         done: false,
                     },
@@ -324,6 +345,7 @@ impl SqlState {
                         self.in_flight -= 1;
                     }
                     let entry = match &task.error {
+                        _ if task.killed => json!({"status": "killed", "data": {}}),
                         None => json!({"status": "complete", "data": []}),
                         Some(m) => json!({"status": "error",
                             "data": {"errors": [{"message": m, "message_details": null}]}}),
@@ -359,6 +381,18 @@ impl SqlState {
         let Some(explore) = self.explore(q) else {
             return Some("Unknown explore".into());
         };
+        if explore.table_broken_on.contains(key) {
+            // Where the table name starts in the compiled SQL, as Postgres reports it.
+            let position = self
+                .compile(key, q)
+                .ok()
+                .and_then(|sql| sql.find("\nFROM ").map(|i| i + 7))
+                .unwrap_or(0);
+            return Some(format!(
+                "ERROR: relation \"{}_typo\" does not exist\n  Position: {position}",
+                explore.name
+            ));
+        }
         fields.iter().find_map(|f| {
             let d = explore
                 .dimensions
@@ -397,10 +431,14 @@ impl SqlState {
                 d.name.replace('.', "_")
             ));
         }
+        let table = if explore.table_broken_on.contains(key) {
+            format!("{}_typo", explore.name)
+        } else {
+            explore.name.clone()
+        };
         Ok(format!(
-            "SELECT\n{}\nFROM {}\nWHERE 1=2\nLIMIT 0",
+            "SELECT\n{}\nFROM {table}\nWHERE 1=2\nLIMIT 0",
             select.join(",\n"),
-            explore.name
         ))
     }
 }

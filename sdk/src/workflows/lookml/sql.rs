@@ -43,6 +43,20 @@ pub const SQL_CONCURRENCY: usize = 10;
 /// So a broken dimension that the error names costs 2 queries, and one it does not name at
 /// most ⌈log₂ d⌉ + 1 (the +1 checks what was kept aside, and is saved when nothing was);
 /// Spectacles, which runs both halves of every failing query, spends 2⌈log₂ d⌉.
+///
+/// Once one dimension is found failing, what is still not known is run as one query. When
+/// that fails too, with the same message (compared with runs of white space and numbers
+/// standing alone, such as a position in the SQL, left out) and the message names no
+/// dimension, the explore fails as a whole (a missing table, a broken join or
+/// `sql_always_where`): one finding for the explore, with the database's message, and its
+/// search ends, after ⌊log₂ d⌋ + 2 queries for an explore of d dimensions (10 for 500; the
+/// chunks of a larger explore are searched side by side until one of them ends it) instead
+/// of a search and a finding per dimension. Two broken dimensions with the same
+/// such message cannot be told from this, and are reported the same way.
+///
+/// A query that cannot run (killed, past its deadline, refused) is a finding for its
+/// explore; the dimensions of the search it did not test are still run, so another broken
+/// dimension of the explore is still found.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct SqlOptions {
@@ -151,6 +165,14 @@ enum Step {
     },
 }
 
+impl Step {
+    fn explore(&self) -> usize {
+        match self {
+            Step::Test { explore, .. } | Step::Hunt { explore, .. } => *explore,
+        }
+    }
+}
+
 /// What a round's query was for.
 enum Asked {
     Test {
@@ -173,11 +195,32 @@ enum Asked {
         message: String,
         aside: Vec<usize>,
     },
+    /// Everything else not known (`others`), once `dim` is found failing with `message`:
+    /// failing with the same error (one that names no dimension) means the explore itself
+    /// fails (its table, a join, `sql_always_where`), not `dim`.
+    Confirm {
+        explore: usize,
+        dim: usize,
+        message: String,
+        others: Vec<usize>,
+    },
+}
+
+impl Asked {
+    fn explore(&self) -> usize {
+        match self {
+            Asked::Test { explore, .. }
+            | Asked::Guess { explore, .. }
+            | Asked::Left { explore, .. }
+            | Asked::Confirm { explore, .. } => *explore,
+        }
+    }
 }
 
 impl DevSession {
     /// The SQL validator (how it searches: [`SqlOptions`]): one finding per broken dimension
-    /// (with `--fail-fast`, per failing query), with the database's message and the
+    /// (with `--fail-fast`, per failing query; one for an explore that fails as a whole, its
+    /// `raw` with `every_query_fails: true`), with the database's message and the
     /// dimension's file and line from its `lookml_link`. `checked` lists the explores queried;
     /// `raw` has `queries` (how many were run), `rounds`, `explores`, `unmodified` and the
     /// same as `skipped` (`[{subject, reason: "unmodified"}]`, which the CLI's JUnit shows as
@@ -234,11 +277,13 @@ impl DevSession {
             .policy(options.policy)
             .result_format("json");
         let mut rounds = 0usize;
+        // Explores found to fail as a whole: not searched further.
+        let mut stopped = BTreeSet::new();
         let queries = std::cell::Cell::new(0usize);
         while !steps.is_empty() {
             let mut asked = Vec::new();
             for step in std::mem::take(&mut steps) {
-                self.plan(step, &explores, &mut asked, &mut steps, &mut report);
+                self.plan(step, &explores, &mut asked, &mut report);
             }
             if asked.is_empty() {
                 continue;
@@ -250,14 +295,17 @@ impl DevSession {
                         Asked::Test { explore, dims } => (*explore, dims.clone()),
                         Asked::Guess { explore, guess, .. } => (*explore, vec![*guess]),
                         Asked::Left { explore, left, .. } => (*explore, left.clone()),
+                        Asked::Confirm {
+                            explore, others, ..
+                        } => (*explore, others.clone()),
                     };
                     zero_row_query(&explores[explore], &dims)
                 })
                 .collect();
             rounds += 1;
             // A login during the round (a refresh, a 401) starts a new API session in
-            // production, where the queries after it would test production's LookML: the
-            // round is run again, in the session's workspace (`call` re-applies it first).
+            // production: the session's hook re-applies dev mode before any query of it, and
+            // `call` runs the round again only when a login slipped past that hook.
             let results = self
                 .call(|| async {
                     queries.set(queries.get() + inputs.len());
@@ -265,12 +313,28 @@ impl DevSession {
                 })
                 .await?;
             for (a, result) in asked.into_iter().zip(results) {
+                if stopped.contains(&a.explore()) {
+                    continue;
+                }
                 let failure = match result {
                     Ok(_) => None,
                     Err(e) => Some(failure_of(e)),
                 };
-                self.learn(a, failure, options, &explores, &mut steps, &mut report);
+                if let Some(whole) =
+                    self.learn(a, failure, options, &explores, &mut steps, &mut report)
+                {
+                    // The explore fails as a whole: its one finding replaces those of its
+                    // dimensions (another chunk's), and its search ends.
+                    stopped.insert(whole);
+                    let e = &explores[whole];
+                    report.findings.retain(|f| {
+                        f.field.is_none()
+                            || f.model.as_deref() != Some(e.model.as_str())
+                            || f.explore.as_deref() != Some(e.name.as_str())
+                    });
+                }
             }
+            steps.retain(|s| !stopped.contains(&s.explore()));
         }
         report.status = if report
             .findings
@@ -298,14 +362,7 @@ impl DevSession {
     }
 
     /// The query a step needs next, or what it already tells.
-    fn plan(
-        &self,
-        step: Step,
-        explores: &[Explore],
-        asked: &mut Vec<Asked>,
-        steps: &mut Vec<Step>,
-        report: &mut Report,
-    ) {
+    fn plan(&self, step: Step, explores: &[Explore], asked: &mut Vec<Asked>, report: &mut Report) {
         match step {
             Step::Test { explore, dims } => asked.push(Asked::Test { explore, dims }),
             Step::Hunt {
@@ -315,13 +372,18 @@ impl DevSession {
                 aside,
             } => {
                 if let [only] = dims[..] {
-                    report
-                        .findings
-                        .push(self.dimension_finding(&explores[explore], only, message));
-                    if !aside.is_empty() {
-                        steps.push(Step::Test {
+                    if aside.is_empty() {
+                        report.findings.push(self.dimension_finding(
+                            &explores[explore],
+                            only,
+                            message,
+                        ));
+                    } else {
+                        asked.push(Asked::Confirm {
                             explore,
-                            dims: aside,
+                            dim: only,
+                            message,
+                            others: aside,
                         });
                     }
                     return;
@@ -350,7 +412,9 @@ impl DevSession {
         }
     }
 
-    /// What a query's result tells: the next steps and the findings.
+    /// What a query's result tells: the next steps and the findings. Returns the explore
+    /// when it is found to fail as a whole (its finding is reported; the caller ends its
+    /// search).
     fn learn(
         &self,
         asked: Asked,
@@ -359,24 +423,40 @@ impl DevSession {
         explores: &[Explore],
         steps: &mut Vec<Step>,
         report: &mut Report,
-    ) {
+    ) -> Option<usize> {
         // A query that could not run (killed, past its deadline, refused) is not searched:
-        // it says nothing about the dimensions.
+        // it says nothing about its dimensions. The search goes on with what is still not
+        // known, so another broken dimension is still found.
         let message =
             match failure {
                 None => None,
                 Some(Failure::Sql(m)) => Some(m),
                 Some(Failure::Other(m)) => {
-                    let explore = match &asked {
-                        Asked::Test { explore, .. }
-                        | Asked::Guess { explore, .. }
-                        | Asked::Left { explore, .. } => *explore,
+                    let explore = asked.explore();
+                    let untested = match asked {
+                        Asked::Test { .. } => Vec::new(),
+                        Asked::Guess { rest, aside, .. } => merged(rest, aside),
+                        Asked::Left { right, aside, .. } => merged(right, aside),
+                        Asked::Confirm { dim, message, .. } => {
+                            report.findings.push(self.dimension_finding(
+                                &explores[explore],
+                                dim,
+                                message,
+                            ));
+                            Vec::new()
+                        }
                     };
                     report.findings.push(self.explore_finding(
                         &explores[explore],
                         format!("the query could not run: {m}"),
                     ));
-                    return;
+                    if !untested.is_empty() {
+                        steps.push(Step::Test {
+                            explore,
+                            dims: untested,
+                        });
+                    }
+                    return None;
                 }
             };
         match (asked, message) {
@@ -419,18 +499,12 @@ impl DevSession {
                     ..
                 },
                 Some(own),
-            ) => {
-                report
-                    .findings
-                    .push(self.dimension_finding(&explores[explore], guess, own));
-                let unknown = merged(rest, aside);
-                if !unknown.is_empty() {
-                    steps.push(Step::Test {
-                        explore,
-                        dims: unknown,
-                    });
-                }
-            }
+            ) => steps.push(Step::Hunt {
+                explore,
+                dims: vec![guess],
+                message: own,
+                aside: merged(rest, aside),
+            }),
             (
                 Asked::Left {
                     explore,
@@ -461,7 +535,45 @@ impl DevSession {
                 message: own,
                 aside: merged(right, aside),
             }),
+            (
+                Asked::Confirm {
+                    explore,
+                    dim,
+                    message,
+                    ..
+                },
+                None,
+            ) => report
+                .findings
+                .push(self.dimension_finding(&explores[explore], dim, message)),
+            (
+                Asked::Confirm {
+                    explore,
+                    dim,
+                    message,
+                    others,
+                },
+                Some(own),
+            ) => {
+                let e = &explores[explore];
+                if normalised(&own) == normalised(&message) && !names_any(&own, e) {
+                    let mut finding = self.explore_finding(e, own);
+                    finding.raw["every_query_fails"] = json!(true);
+                    report.findings.push(finding);
+                    return Some(explore);
+                }
+                report
+                    .findings
+                    .push(self.dimension_finding(e, dim, message));
+                steps.push(Step::Hunt {
+                    explore,
+                    dims: others,
+                    message: own,
+                    aside: Vec::new(),
+                });
+            }
         }
+        None
     }
 
     /// The project's explores (those of `options.explores` only, when given), each with its
@@ -736,6 +848,47 @@ fn mentions(text: &str, word: &str) -> bool {
     })
 }
 
+/// Whether `message` names any dimension of the explore (as [`named`] reads names).
+fn names_any(message: &str, explore: &Explore) -> bool {
+    explore
+        .dimensions
+        .iter()
+        .any(|d| mentions(message, &d.name) || mentions(message, &d.name.replace('.', "_")))
+}
+
+/// A database message with what changes from query to query of the same failure left out:
+/// runs of white space are one space, and a number standing alone (a position in the SQL, a
+/// line or column) is `#`; a number inside a name (`f05_typo`) is kept.
+fn normalised(message: &str) -> String {
+    let is_name = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.';
+    let mut out = String::with_capacity(message.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        if !word.is_empty() && word.chars().all(|c| c.is_ascii_digit()) {
+            out.push('#');
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for c in message.trim().chars() {
+        if is_name(c) {
+            word.push(c);
+            continue;
+        }
+        flush(&mut word, &mut out);
+        if c.is_whitespace() {
+            if !out.ends_with(' ') {
+                out.push(' ');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
 fn merged(a: Vec<usize>, b: Vec<usize>) -> Vec<usize> {
     let set: BTreeSet<usize> = a.into_iter().chain(b).collect();
     set.into_iter().collect()
@@ -775,5 +928,30 @@ mod tests {
         assert_eq!(named("syntax error at line 3", &e, &all), None);
         // Only among the given dimensions.
         assert_eq!(named("orders.status is broken", &e, &[0, 1]), None);
+    }
+
+    #[test]
+    fn normalising_drops_positions_and_spacing_but_keeps_numbers_in_names() {
+        assert_eq!(
+            normalised("ERROR: relation \"t\" does not exist\n  Position: 118"),
+            normalised("ERROR: relation \"t\"  does not exist\n  Position: 27 ")
+        );
+        assert_eq!(
+            normalised("Syntax error at [3:14]"),
+            "Syntax error at [#:#]"
+        );
+        assert_ne!(
+            normalised("column orders.f05_typo does not exist"),
+            normalised("column orders.f12_typo does not exist")
+        );
+        assert_ne!(normalised("bad t1 at 3"), normalised("bad t2 at 3"));
+    }
+
+    #[test]
+    fn a_message_names_a_dimension_by_name_or_alias() {
+        let e = explore(&["orders.id", "orders.status"]);
+        assert!(names_any("Unrecognized name: orders_status", &e));
+        assert!(names_any("orders.id is ambiguous", &e));
+        assert!(!names_any("relation \"orders_typo\" does not exist", &e));
     }
 }
