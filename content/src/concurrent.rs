@@ -80,6 +80,26 @@ where
     F: Future<Output = Result<T, Error>>,
 {
     let mut out = Vec::with_capacity(tasks.len());
+    bounded(tasks, bound, |i, result| {
+        out.push((i, result?));
+        Ok(())
+    })
+    .await?;
+    out.sort_by_key(|(i, _)| *i);
+    Ok(out.into_iter().map(|(_, t)| t).collect())
+}
+
+/// Runs `tasks` with at most `bound` of them at once, a new one starting whenever one ends,
+/// and hands each result to `done` with the task's index as it comes. An error from `done`
+/// stops the run (the tasks still running are dropped).
+async fn bounded<T, F>(
+    tasks: Vec<F>,
+    bound: Concurrency,
+    mut done: impl FnMut(usize, T) -> Result<(), Error>,
+) -> Result<(), Error>
+where
+    F: Future<Output = T>,
+{
     let mut running = FuturesUnordered::new();
     let mut tasks = tasks.into_iter().enumerate();
     loop {
@@ -90,12 +110,10 @@ where
             }
         }
         match running.next().await {
-            Some((i, result)) => out.push((i, result?)),
-            None => break,
+            Some((i, result)) => done(i, result)?,
+            None => return Ok(()),
         }
     }
-    out.sort_by_key(|(i, _)| *i);
-    Ok(out.into_iter().map(|(_, t)| t).collect())
 }
 
 /// `task`'s result with its index.
@@ -148,20 +166,11 @@ where
     F: Future<Output = Result<T, Error>>,
 {
     let mut done = Vec::with_capacity(tasks.len());
-    let mut running = FuturesUnordered::new();
-    let mut tasks = tasks.into_iter().enumerate();
-    loop {
-        while running.len() < bound.get() {
-            match tasks.next() {
-                Some((i, task)) => running.push(tagged(i, task)),
-                None => break,
-            }
-        }
-        match running.next().await {
-            Some(finished) => done.push(finished),
-            None => break,
-        }
-    }
+    bounded(tasks, bound, |i, result| {
+        done.push((i, result));
+        Ok(())
+    })
+    .await?;
     done.sort_by_key(|(i, _)| *i);
     done.into_iter().map(|(_, result)| result).collect()
 }
