@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::canonical::id_of;
 use crate::error::Error;
-use crate::target::{get, qv, Instance};
+use crate::target::{get, Instance};
 
 /// The member of a file that names the owner of the personal folder it is under.
 pub(crate) const MEMBER: &str = "personal";
@@ -237,25 +237,8 @@ pub(crate) async fn personal_folder_of(
     if let Some(folder) = instance.owners.folder_of(email) {
         return Ok(Some(folder));
     }
-    let found = get(
-        instance.sdk,
-        &format!(
-            "/users/search?email={}&fields=id,email,personal_folder_id",
-            qv(email)
-        ),
-        &format!("search_users email {email:?}"),
-    )
-    .await?;
-    let folder = found
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|u| {
-            u["email"]
-                .as_str()
-                .is_some_and(|e| e.eq_ignore_ascii_case(email))
-        })
-        .and_then(|u| id_of(u, "personal_folder_id"));
+    let folder =
+        crate::target::user_field_by_email(instance.sdk, email, "personal_folder_id").await?;
     if let Some(folder) = &folder {
         instance.owners.know(email, folder);
     }

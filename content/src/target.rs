@@ -74,9 +74,19 @@ pub(crate) fn qv(text: &str) -> String {
 
 /// The user id for `email` on the instance (exact, case-insensitive match of `search_users`).
 pub(crate) async fn user_by_email(sdk: &LookerSdk, email: &str) -> Result<Option<String>, Error> {
+    user_field_by_email(sdk, email, "id").await
+}
+
+/// Member `field` (an id) of the user with `email` on the instance: one `search_users`, the
+/// exact email taken case-insensitively (never `search_users`' wildcard matches).
+pub(crate) async fn user_field_by_email(
+    sdk: &LookerSdk,
+    email: &str,
+    field: &str,
+) -> Result<Option<String>, Error> {
     let found = get(
         sdk,
-        &format!("/users/search?email={}&fields=id,email", qv(email)),
+        &format!("/users/search?email={}&fields=id,email,{field}", qv(email)),
         &format!("search_users email {email:?}"),
     )
     .await?;
@@ -89,7 +99,7 @@ pub(crate) async fn user_by_email(sdk: &LookerSdk, email: &str) -> Result<Option
                 .as_str()
                 .is_some_and(|e| e.eq_ignore_ascii_case(email))
         })
-        .and_then(|u| id_of(u, "id")))
+        .and_then(|u| id_of(u, field)))
 }
 
 /// One instance as the tool sees it: its folder tree and caches of what was read (shared by
