@@ -84,9 +84,14 @@ pub(crate) async fn user_field_by_email(
     email: &str,
     field: &str,
 ) -> Result<Option<String>, Error> {
+    let fields = if field == "id" {
+        "id,email".to_owned()
+    } else {
+        format!("id,email,{field}")
+    };
     let found = get(
         sdk,
-        &format!("/users/search?email={}&fields=id,email,{field}", qv(email)),
+        &format!("/users/search?email={}&fields={fields}", qv(email)),
         &format!("search_users email {email:?}"),
     )
     .await?;

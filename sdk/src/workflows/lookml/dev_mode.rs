@@ -593,7 +593,9 @@ impl DevSession {
     /// Runs `work` in the production workspace of this API session, then switches back. From
     /// the switch on the session's workspace counts as not applied, so if `work` is dropped
     /// (a cancel), the next [`call`](Self::call), the restore's included, re-applies it first;
-    /// a new API session in the middle of `work` stays in production.
+    /// a new API session in the middle of `work` stays in production. (Used by the SQL
+    /// validator's incremental mode, which needs the `query` feature.)
+    #[cfg(feature = "query")]
     pub(crate) async fn in_production<T>(&self, work: impl Future<Output = T>) -> Result<T> {
         if self.inner.workspace == "production" {
             return Ok(work.await);
