@@ -723,10 +723,11 @@ impl Step<'_, '_, '_> {
             } else if tile["look"].is_object() {
                 body.insert("look_id".into(), json!(self.look_ref(&tile["look"]).await?));
             } else if tile["merge_result"].is_object() {
-                body.insert(
-                    "merge_result_id".into(),
-                    json!(self.merge(&tile["merge_result"]).await?),
-                );
+                let merge_id = self.merge(&tile["merge_result"]).await?;
+                // What the next plan needs to know this merge query without reading it.
+                let (key, digest) = crate::merges::child(&merge_id, &tile["merge_result"]);
+                entry.children.insert(key, digest);
+                body.insert("merge_result_id".into(), json!(merge_id));
             }
             if let Some(listen) = tile.get("listen") {
                 body.insert("result_maker".into(), json!({"filterables": listen}));

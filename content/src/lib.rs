@@ -41,6 +41,7 @@ mod include;
 mod integrations;
 mod map;
 pub mod mapping;
+mod merges;
 mod moves;
 mod names;
 mod palettes;

@@ -261,6 +261,7 @@ pub(crate) async fn plan_mapped(
             ))
         })?;
     target.base = root_id.clone();
+    target.known_merges = crate::merges::known(tree, map);
 
     // What the content needs: explores and owners, each checked once.
     let mut explores = BTreeSet::new();

@@ -125,6 +125,9 @@ pub(crate) struct Instance<'a> {
     /// The colour collections, read when content names one (see `palettes`; read once, shared
     /// by concurrent tasks).
     pub(crate) palettes: crate::palettes::Palettes,
+    /// Merge queries whose content is known without reading them: merge query id → its
+    /// canonical `merge_result` (see `crate::merges`; set by plan, empty elsewhere).
+    pub(crate) known_merges: BTreeMap<String, Value>,
 }
 
 impl<'a> Instance<'a> {
@@ -155,6 +158,7 @@ impl<'a> Instance<'a> {
             queries: Memo::new(),
             owners: Default::default(),
             palettes: Default::default(),
+            known_merges: BTreeMap::new(),
         })
     }
 
@@ -369,7 +373,11 @@ impl<'a> Instance<'a> {
         if let Some(listen) = canonical::filterables(&element["result_maker"]) {
             tile.insert("listen".into(), listen);
         }
-        if let Some(merge_id) = id_of(element, "merge_result_id") {
+        if let Some(known) =
+            id_of(element, "merge_result_id").and_then(|merge_id| self.known_merges.get(&merge_id))
+        {
+            tile.insert("merge_result".into(), known.clone());
+        } else if let Some(merge_id) = id_of(element, "merge_result_id") {
             let merge = get(
                 self.sdk,
                 &format!("/merge_queries/{}", seg(&merge_id)),

@@ -160,3 +160,92 @@ async fn a_button_tile_round_trips_without_a_query_and_reapplies_with_no_writes(
     );
     assert_eq!(b.writes(), 0);
 }
+
+/// A no-change re-apply reads no merge query: apply recorded which merge query it made from
+/// which `merge_result`, and merge queries never change. A tile pointed at another merge query
+/// on the target is read and planned as an update.
+#[tokio::test]
+async fn a_reapply_reads_no_merge_query_unless_the_tile_points_elsewhere() {
+    let a = ContentFake::start(1000).await.unwrap();
+    let b = ContentFake::start(50_000).await.unwrap();
+    seed_source(&a);
+    b.seed_explore("thelook", "orders");
+    b.seed_explore("thelook", "users");
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path().join("tree");
+    export(a.sdk(), &all()).await.unwrap().write(&dir).unwrap();
+    let tree = Tree::read(&dir).unwrap();
+    let mut map = IdMap::load(&dir.join(".looker-content/map.json"), b.base_url()).unwrap();
+    let report = apply(b.sdk(), &tree, &mut map, &ApplyOptions::default())
+        .await
+        .unwrap();
+    assert!(report.succeeded(), "{}", report.plan.to_text());
+    let merge_reads = |fake: &ContentFake| {
+        fake.requests()
+            .iter()
+            .filter(|r| matches!(r.operation, "merge_query" | "query_for_slug" | "query"))
+            .count()
+    };
+
+    b.clear_requests();
+    let again = plan(b.sdk(), &tree, &map, &Default::default())
+        .await
+        .unwrap();
+    assert!(
+        again.objects.iter().all(|o| o.action == Action::Unchanged),
+        "{}",
+        again.to_text()
+    );
+    assert_eq!(merge_reads(&b), 0, "{:?}", b.requests());
+
+    // Someone points the merged tile at another merge query on the target.
+    let dash_id = report
+        .results
+        .iter()
+        .find(|r| r.key.ends_with("/Revenue"))
+        .and_then(|r| r.target_id.clone())
+        .unwrap();
+    let dash: Value = b
+        .sdk()
+        .get_json(&format!("/dashboards/{dash_id}"))
+        .await
+        .unwrap();
+    let merged = dash["dashboard_elements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["merge_result_id"].is_string())
+        .unwrap()
+        .clone();
+    let q = b.seed(
+        "create_query",
+        &[],
+        json!({"model": "thelook", "view": "orders", "fields": ["orders.count"]}),
+    );
+    let other = b.seed(
+        "create_merge_query",
+        &[],
+        json!({"source_queries": [{"query_id": q["id"], "name": "Only orders", "merge_fields": null}]}),
+    );
+    b.seed(
+        "update_dashboard_element",
+        &[("dashboard_element_id", merged["id"].as_str().unwrap())],
+        json!({"merge_result_id": other["id"]}),
+    );
+    b.clear_requests();
+    let changed = plan(b.sdk(), &tree, &map, &Default::default())
+        .await
+        .unwrap();
+    let revenue = changed
+        .objects
+        .iter()
+        .find(|o| o.key.ends_with("/Revenue"))
+        .unwrap();
+    assert_eq!(
+        revenue.action,
+        Action::Update(vec!["tiles".into()]),
+        "{}",
+        changed.to_text()
+    );
+    assert!(merge_reads(&b) > 0, "the unknown merge query was read");
+}
