@@ -183,9 +183,14 @@ pub async fn apply(
                     let mut entry = map
                         .get(&tree.source_host, object.kind, &object.origin_id)
                         .unwrap_or_default();
-                    if entry.target_id != *id || entry.sha256 != planned.sha256 {
+                    // An adopted dashboard: the merge queries plan read and found equal to
+                    // the file's are recorded, so that the next plan need not read them.
+                    let merges = crate::merges::read_children(planned, &plan.read_merges);
+                    let new_merges = merges.iter().any(|(k, _)| !entry.children.contains_key(k));
+                    if entry.target_id != *id || entry.sha256 != planned.sha256 || new_merges {
                         entry.target_id = id.clone();
                         entry.sha256 = planned.sha256.clone();
+                        entry.children.extend(merges);
                         map.record(&tree.source_host, object.kind, &object.origin_id, entry)?;
                     }
                 }

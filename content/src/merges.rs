@@ -6,13 +6,16 @@
 //! dashboard's children in the id map. A later plan whose file still has a `merge_result` of
 //! that sha knows what `X` holds without reading it (nor its source queries): a no-change
 //! re-apply reads one request per dashboard, merged-results tiles included. A tile pointing at
-//! any other merge query is read as before.
+//! any other merge query is read as before. A dashboard that a plan finds unchanged (adopted,
+//! or applied before this was recorded) gets its merge queries recorded the same way from what
+//! that plan read.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
 use crate::map::IdMap;
+use crate::plan::PlannedObject;
 use crate::tree::{sha256_hex, Kind, Tree};
 
 /// The prefix of a merge query's key among a dashboard's children in the id map.
@@ -49,4 +52,24 @@ pub(crate) fn known(tree: &Tree, map: &IdMap) -> BTreeMap<String, Value> {
         }
     }
     out
+}
+
+/// The map children (`merge:<id>` → digest) of the merge queries that an unchanged dashboard's
+/// tiles point at and that plan read (`read`: merge query id → digest).
+pub(crate) fn read_children(
+    planned: &PlannedObject,
+    read: &BTreeMap<String, String>,
+) -> Vec<(String, String)> {
+    if planned.kind != Kind::Dashboard {
+        return Vec::new();
+    }
+    planned
+        .current
+        .as_ref()
+        .and_then(|c| c["dashboard_elements"].as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|e| crate::canonical::id_of(e, "merge_result_id"))
+        .filter_map(|id| read.get(&id).map(|d| (format!("{KEY}{id}"), d.clone())))
+        .collect()
 }

@@ -123,6 +123,8 @@ pub struct Plan {
     pub(crate) attached: Attached,
     /// The target's colour collections (read when the tree names one).
     pub(crate) palettes: crate::palettes::Palettes,
+    /// The merge queries plan read (id → digest of their canonical form), see `merges`.
+    pub(crate) read_merges: BTreeMap<String, String>,
 }
 
 impl Plan {
@@ -358,6 +360,10 @@ pub(crate) async fn plan_mapped(
         principals,
         personal_roots: target.owners.snapshot(),
         attached,
+        read_merges: target
+            .read_merges
+            .into_inner()
+            .unwrap_or_else(|p| p.into_inner()),
         palettes: target.palettes,
     })
 }

@@ -128,6 +128,9 @@ pub(crate) struct Instance<'a> {
     /// Merge queries whose content is known without reading them: merge query id → its
     /// canonical `merge_result` (see `crate::merges`; set by plan, empty elsewhere).
     pub(crate) known_merges: BTreeMap<String, Value>,
+    /// The merge queries read so far: merge query id → the digest of its canonical
+    /// `merge_result` (see `crate::merges`; an adopting apply records them in the map).
+    pub(crate) read_merges: std::sync::Mutex<BTreeMap<String, String>>,
 }
 
 impl<'a> Instance<'a> {
@@ -159,6 +162,7 @@ impl<'a> Instance<'a> {
             owners: Default::default(),
             palettes: Default::default(),
             known_merges: BTreeMap::new(),
+            read_merges: Default::default(),
         })
     }
 
@@ -393,7 +397,13 @@ impl<'a> Instance<'a> {
                 sources.push(Value::Object(s));
             }
             kept.insert("source_queries".into(), Value::Array(sources));
-            tile.insert("merge_result".into(), Value::Object(kept));
+            let kept = Value::Object(kept);
+            let (_, digest) = crate::merges::child(&merge_id, &kept);
+            self.read_merges
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(merge_id, digest);
+            tile.insert("merge_result".into(), kept);
         } else if let Some(look_id) = id_of(element, "look_id") {
             let look = &element["look"];
             let folder = self.locate(id_of(look, "folder_id")).await?;

@@ -249,3 +249,48 @@ async fn a_reapply_reads_no_merge_query_unless_the_tile_points_elsewhere() {
     );
     assert!(merge_reads(&b) > 0, "the unknown merge query was read");
 }
+
+/// An adopting apply (a fresh map over content that is already there) records the merge
+/// queries its plan read, so the plan after it reads none either.
+#[tokio::test]
+async fn an_adopting_apply_records_the_merge_queries_its_plan_read() {
+    let a = ContentFake::start(1000).await.unwrap();
+    let b = ContentFake::start(50_000).await.unwrap();
+    seed_source(&a);
+    b.seed_explore("thelook", "orders");
+    b.seed_explore("thelook", "users");
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path().join("tree");
+    export(a.sdk(), &all()).await.unwrap().write(&dir).unwrap();
+    let tree = Tree::read(&dir).unwrap();
+    let mut first = IdMap::load(&scratch.path().join("first.json"), b.base_url()).unwrap();
+    let made = apply(b.sdk(), &tree, &mut first, &ApplyOptions::default())
+        .await
+        .unwrap();
+    assert!(made.succeeded(), "{}", made.plan.to_text());
+
+    // Another checkout with no map adopts what is there: reads only.
+    let mut fresh = IdMap::load(&scratch.path().join("fresh.json"), b.base_url()).unwrap();
+    let mut adopting = ApplyOptions::default();
+    adopting.plan.adopt = true;
+    b.clear_requests();
+    let adopted = apply(b.sdk(), &tree, &mut fresh, &adopting).await.unwrap();
+    assert!(adopted.succeeded(), "{}", adopted.plan.to_text());
+    assert_eq!(b.writes(), 0, "{:?}", b.requests());
+
+    b.clear_requests();
+    let again = plan(b.sdk(), &tree, &fresh, &Default::default())
+        .await
+        .unwrap();
+    assert!(
+        again.objects.iter().all(|o| o.action == Action::Unchanged),
+        "{}",
+        again.to_text()
+    );
+    let merge_reads = b
+        .requests()
+        .iter()
+        .filter(|r| matches!(r.operation, "merge_query" | "query_for_slug" | "query"))
+        .count();
+    assert_eq!(merge_reads, 0, "{:?}", b.requests());
+}
