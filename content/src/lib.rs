@@ -7,8 +7,9 @@
 //!   manifest with per-file sha256 and no timestamps), so exporting unchanged content twice
 //!   gives byte-identical files.
 //! - [`plan`] reads the target (never writes) and decides per object: create, update, move
-//!   (in place, keeping its id), unchanged, conflict or blocked. [`apply`] plans first, stops before any write when the plan
-//!   has a conflict or a blocked object, and otherwise writes in dependency order (folders,
+//!   (in place, keeping its id), unchanged, conflict or blocked. [`apply`] plans first, stops
+//!   before any write when the plan has a conflict or a blocked object, and otherwise writes in
+//!   dependency order (folders,
 //!   queries, Looks, dashboards and their filters, tabs, tiles and positions, then the alerts and
 //!   schedules the tree [includes](Include), then boards with their sections and items),
 //!   recording each target id in the [`IdMap`] as soon as it exists. Schedule secrets come from
@@ -23,6 +24,10 @@
 //! - [`mapping`]: what differs between the instances (users, groups, models, folders, hosts,
 //!   integrations; [`PlanOptions::mapping`]) and the owner policy, applied to the tree before
 //!   planning. [`gzr`] reads gzr's `dashboard cat` / `look cat` JSON into tree objects.
+//!
+//! - Export and plan read, and apply writes the objects of one dependency level, with up to
+//!   [`Concurrency`] requests in flight ([`Selection::concurrency`],
+//!   [`PlanOptions::concurrency`]); the tree and the results do not depend on it.
 //!
 //! Layers: this crate uses only `LookerSdk::request` with JSON values, so it works with any
 //! feature set of `looker-sdk`.
