@@ -155,14 +155,6 @@ fn secret_value(name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// The target user for an owner email. The owner policy (a `--mapping` of users, or `me`)
-/// plugs in here; without one an owner must exist on the target by the same email.
-pub(crate) fn owner_id(body: &Value, users: &BTreeMap<String, String>) -> Option<String> {
-    body["owner"]["email"]
-        .as_str()
-        .and_then(|e| users.get(e).cloned())
-}
-
 /// Whether the plan updates `o` only for its alerts or schedules (so the object itself needs
 /// no write).
 pub(crate) fn only_attached_differ(plan: &crate::plan::Plan, o: &Object) -> bool {
@@ -202,7 +194,7 @@ pub(crate) fn missing(body: &Value, users: &BTreeMap<String, String>) -> Vec<Str
             ));
         }
         match item["owner"]["email"].as_str() {
-            Some(e) if owner_id(item, users).is_none() => {
+            Some(e) if crate::plan::owner_id(item, users).is_none() => {
                 out.push(format!("user {e} (owner of {r})"))
             }
             Some(_) => {}
@@ -623,6 +615,35 @@ impl Writer<'_, '_, '_> {
             .record(self.source_host, o.kind, &o.origin_id, entry.clone())
     }
 
+    /// Creates alert or schedule `r` of `o` from `body`, journaled: the map records `r` as
+    /// pending (the id prefix alone) before the write and the prefixed new id after it, so a
+    /// run killed in between adopts what it made instead of making it twice.
+    async fn create_journaled(
+        &self,
+        o: &Object,
+        entry: &mut Entry,
+        r: String,
+        child: Child,
+        body: &Value,
+    ) -> Result<(), Error> {
+        entry
+            .children
+            .insert(r.clone(), child.id_prefix().to_owned());
+        self.record(o, entry)?;
+        let created = write(
+            self.sdk,
+            Method::POST,
+            &format!("/{}", child.collection()),
+            body,
+            &format!("create_{} {} {r}", child.noun(), o.key()),
+        )
+        .await?;
+        entry
+            .children
+            .insert(r, format!("{}{}", child.id_prefix(), ids(&created)));
+        self.record(o, entry)
+    }
+
     async fn alerts(&self, o: &Object, entry: &mut Entry) -> Result<(), Error> {
         let tiles: BTreeMap<String, String> = entry
             .children
@@ -657,7 +678,10 @@ impl Writer<'_, '_, '_> {
             let mut body = pick(a, &ALERT_FIELDS);
             body.insert("dashboard_element_id".into(), json!(element));
             self.attached.integrations.to_ids(&mut body)?;
-            body.insert("owner_id".into(), json!(owner_id(a, self.users)));
+            body.insert(
+                "owner_id".into(),
+                json!(crate::plan::owner_id(a, self.users)),
+            );
             if let Some(current) = current {
                 let shown = alert(self.target, current, &tiles, r.clone()).await?;
                 if shown != *a {
@@ -688,20 +712,8 @@ impl Writer<'_, '_, '_> {
                     continue;
                 }
             }
-            entry.children.insert(r.clone(), ALERT_ID.to_owned());
-            self.record(o, entry)?;
-            let created = write(
-                self.sdk,
-                Method::POST,
-                "/alerts",
-                &Value::Object(body),
-                &format!("create_alert {} {r}", o.key()),
-            )
-            .await?;
-            entry
-                .children
-                .insert(r, format!("{ALERT_ID}{}", ids(&created)));
-            self.record(o, entry)?;
+            self.create_journaled(o, entry, r, Child::Alert, &Value::Object(body))
+                .await?;
         }
         self.prune_children(o, entry, Child::Alert).await
     }
@@ -773,20 +785,8 @@ impl Writer<'_, '_, '_> {
                     continue;
                 }
             }
-            entry.children.insert(r.clone(), SCHEDULE_ID.to_owned());
-            self.record(o, entry)?;
-            let created = write(
-                self.sdk,
-                Method::POST,
-                "/scheduled_plans",
-                &body,
-                &format!("create_scheduled_plan {} {r}", o.key()),
-            )
-            .await?;
-            entry
-                .children
-                .insert(r, format!("{SCHEDULE_ID}{}", ids(&created)));
-            self.record(o, entry)?;
+            self.create_journaled(o, entry, r, Child::Schedule, &body)
+                .await?;
         }
         self.prune_children(o, entry, Child::Schedule).await
     }
@@ -807,7 +807,10 @@ impl Writer<'_, '_, '_> {
             body.entry(f.to_owned()).or_insert(Value::Null);
         }
         body.insert(parent.into(), json!(id));
-        body.insert("user_id".into(), json!(owner_id(s, self.users)));
+        body.insert(
+            "user_id".into(),
+            json!(crate::plan::owner_id(s, self.users)),
+        );
         let mut tab_ids = Vec::new();
         for tab in s["tabs"].as_array().into_iter().flatten() {
             let t = tab.as_str().unwrap_or("");
@@ -860,16 +863,11 @@ impl Writer<'_, '_, '_> {
         if !self.prune {
             return Ok(());
         }
-        let (member, prefix, id_prefix, collection, operation) = match child {
-            Child::Alert => ("alerts", "alert-", ALERT_ID, "alerts", "delete_alert"),
-            Child::Schedule => (
-                "schedules",
-                "schedule-",
-                SCHEDULE_ID,
-                "scheduled_plans",
-                "delete_scheduled_plan",
-            ),
+        let (member, prefix) = match child {
+            Child::Alert => ("alerts", "alert-"),
+            Child::Schedule => ("schedules", "schedule-"),
         };
+        let id_prefix = child.id_prefix();
         let in_file = refs_of(&o.body[member]);
         let gone: Vec<(String, String)> = entry
             .children
@@ -882,11 +880,11 @@ impl Writer<'_, '_, '_> {
             .collect();
         for (r, id) in gone {
             if !id.is_empty() {
-                let path = format!("/{collection}/{}", seg(&id));
+                let path = format!("/{}/{}", child.collection(), seg(&id));
                 match delete(
                     self.sdk,
                     &path,
-                    &format!("{operation} {} {r} (prune)", o.key()),
+                    &format!("delete_{} {} {r} (prune)", child.noun(), o.key()),
                 )
                 .await
                 {
@@ -903,11 +901,38 @@ impl Writer<'_, '_, '_> {
     }
 }
 
-/// Which kind of attached child [`Writer::prune_children`] deletes.
+/// Which kind of attached child [`Writer::create_journaled`] creates or
+/// [`Writer::prune_children`] deletes.
 #[derive(Debug, Clone, Copy)]
 enum Child {
     Alert,
     Schedule,
+}
+
+impl Child {
+    /// The prefix of its ids among the map's children.
+    fn id_prefix(self) -> &'static str {
+        match self {
+            Child::Alert => ALERT_ID,
+            Child::Schedule => SCHEDULE_ID,
+        }
+    }
+
+    /// Its collection in the API's paths.
+    fn collection(self) -> &'static str {
+        match self {
+            Child::Alert => "alerts",
+            Child::Schedule => "scheduled_plans",
+        }
+    }
+
+    /// Its name in operation ids (`create_alert`, `delete_scheduled_plan`).
+    fn noun(self) -> &'static str {
+        match self {
+            Child::Alert => "alert",
+            Child::Schedule => "scheduled_plan",
+        }
+    }
 }
 
 #[cfg(test)]

@@ -298,12 +298,6 @@ impl Step<'_, '_, '_> {
         })
     }
 
-    fn owner(&self, body: &Value) -> Option<String> {
-        body["owner"]["email"]
-            .as_str()
-            .and_then(|e| self.plan.users.get(e).cloned())
-    }
-
     async fn object(
         &self,
         o: &Object,
@@ -418,7 +412,7 @@ impl Step<'_, '_, '_> {
                     json!(self.folder_id(o.personal(), &o.folder())?),
                 );
                 body.insert("query_id".into(), json!(query));
-                if let Some(user) = self.owner(&o.body) {
+                if let Some(user) = crate::plan::owner_id(&o.body, &self.plan.users) {
                     body.insert("user_id".into(), json!(user));
                 }
                 let answer = match &existing {
@@ -519,7 +513,7 @@ impl Step<'_, '_, '_> {
             "folder_id".into(),
             json!(self.folder_id(o.personal(), &o.folder())?),
         );
-        if let Some(user) = self.owner(&o.body) {
+        if let Some(user) = crate::plan::owner_id(&o.body, &self.plan.users) {
             shell.insert("user_id".into(), json!(user));
         }
         let mut entry = self

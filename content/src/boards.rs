@@ -693,10 +693,7 @@ impl Context<'_, '_, '_> {
             .get(&self.tree.source_host, o.kind, &o.origin_id)
             .unwrap_or_default();
         let mut shell = pick(&o.body, &["title", "description"]);
-        if let Some(user) = o.body["owner"]["email"]
-            .as_str()
-            .and_then(|e| self.users.get(e))
-        {
+        if let Some(user) = crate::plan::owner_id(&o.body, self.users) {
             shell.insert("user_id".into(), json!(user));
         }
         let (id, mut board) = match (existing, current) {

@@ -758,6 +758,15 @@ fn pruned_tiles(body: &Value, current: &Value, refs: &BTreeMap<String, String>) 
     gone
 }
 
+/// The target user id of a file's (or an alert's, schedule's) `owner` email, from the users the
+/// plan found on the target (`Plan::users`; the mapping and the owner policy have already put
+/// the email the target should have there).
+pub(crate) fn owner_id(body: &Value, users: &BTreeMap<String, String>) -> Option<String> {
+    body["owner"]["email"]
+        .as_str()
+        .and_then(|e| users.get(e).cloned())
+}
+
 /// GET that maps 404 to `None`.
 pub(crate) async fn fetch(sdk: &LookerSdk, path: &str) -> Result<Option<Value>, Error> {
     match crate::target::get_raw(sdk, path).await {
