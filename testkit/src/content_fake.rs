@@ -628,7 +628,7 @@ impl Store {
             other if alerts_schedules::handles(other) => {
                 self.alerts_schedules(other, &param, query, body)
             }
-            other => match self.dispatch_access(other, params, query, &body) {
+            other => match self.dispatch_access(other, &param, query, &body) {
                 Some(answer) => answer,
                 None => match boards::dispatch(self, other, &param, query, body) {
                     Some(answer) => answer,

@@ -126,17 +126,10 @@ impl Store {
     pub(super) fn dispatch_access(
         &mut self,
         operation: &str,
-        params: &[(String, String)],
+        param: &dyn Fn(&str) -> String,
         query: &BTreeMap<String, String>,
         body: &Value,
     ) -> Option<Answer> {
-        let param = |name: &str| {
-            params
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default()
-        };
         Some(match operation {
             "content_metadata" => self.content_metadata_view(&param("content_metadata_id")),
             "update_content_metadata" => {
