@@ -41,6 +41,13 @@ fn run(fake: &LookmlFake, args: &[&str]) -> Run {
 
 const VIEWS: [&str; 6] = ["orders", "users", "items", "stores", "events", "payments"];
 
+/// `looker lookml sql --project shop --branch feature ARGS` against `fake`.
+fn sql_on_feature(fake: &LookmlFake, args: &[&str]) -> Run {
+    let mut all = vec!["lookml", "sql", "--project", "shop", "--branch", "feature"];
+    all.extend_from_slice(args);
+    run(fake, &all)
+}
+
 /// N = 6 explores of 16 dimensions each (`view.f00` … `view.f15`, `f<i>` at line 10 + i of
 /// its view file); on branch `feature`, `orders.f05` and `users.f12` are broken (k = 2).
 fn project() -> LookmlFake {
@@ -105,21 +112,7 @@ fn broken_pair() -> Vec<(String, String, Option<String>, Option<u64>)> {
 #[test]
 fn finds_exactly_the_broken_dimensions_by_bisecting_within_the_query_bound() {
     let fake = project();
-    let r = run(
-        &fake,
-        &[
-            "lookml",
-            "sql",
-            "--project",
-            "shop",
-            "--branch",
-            "feature",
-            "--concurrency",
-            "3",
-            "--format",
-            "json",
-        ],
-    );
+    let r = sql_on_feature(&fake, &["--concurrency", "3", "--format", "json"]);
     assert_eq!(r.code, 6, "stderr: {}", r.stderr);
     assert_eq!(findings(&r.stdout), broken_pair());
     // By hand, the errors naming only the SQL column (dimension indices 0-15):
@@ -140,19 +133,7 @@ fn finds_exactly_the_broken_dimensions_by_bisecting_within_the_query_bound() {
 fn an_error_naming_the_field_costs_two_queries_per_broken_dimension() {
     let fake = project();
     fake.state(|s| s.sql.errors_name_fields = true);
-    let r = run(
-        &fake,
-        &[
-            "lookml",
-            "sql",
-            "--project",
-            "shop",
-            "--branch",
-            "feature",
-            "--format",
-            "github",
-        ],
-    );
+    let r = sql_on_feature(&fake, &["--format", "github"]);
     assert_eq!(r.code, 6, "stderr: {}", r.stderr);
     let lines: Vec<&str> = r
         .stdout
@@ -184,19 +165,7 @@ fn an_error_naming_the_field_costs_two_queries_per_broken_dimension() {
 #[test]
 fn junit_names_file_and_line_of_each_broken_dimension() {
     let fake = project();
-    let r = run(
-        &fake,
-        &[
-            "lookml",
-            "sql",
-            "--project",
-            "shop",
-            "--branch",
-            "feature",
-            "--format",
-            "junit",
-        ],
-    );
+    let r = sql_on_feature(&fake, &["--format", "junit"]);
     assert_eq!(r.code, 6, "stderr: {}", r.stderr);
     assert!(r.stdout.contains("<testsuite name=\"sql\""), "{}", r.stdout);
     assert!(
@@ -255,20 +224,7 @@ fn incremental_queries_only_explores_whose_sql_changed() {
             .sql_on
             .insert("feature".into(), "${TABLE}.f12 + 0".into());
     });
-    let r = run(
-        &fake,
-        &[
-            "lookml",
-            "sql",
-            "--project",
-            "shop",
-            "--branch",
-            "feature",
-            "--incremental",
-            "--format",
-            "json",
-        ],
-    );
+    let r = sql_on_feature(&fake, &["--incremental", "--format", "json"]);
     assert_eq!(r.code, 6, "stderr: {}", r.stderr);
     let v: Value = serde_json::from_str(&r.stdout).unwrap();
     let mut unmodified: Vec<&str> = v["reports"][0]["raw"]["unmodified"]
@@ -300,20 +256,7 @@ fn incremental_queries_only_explores_whose_sql_changed() {
         .all(|l| l.workspace == "dev"));
     assert_eq!(fake.state(|s| s.branch.clone()), "personal");
     // JUnit: the unmodified explores are skipped test cases; text says how many.
-    let junit = run(
-        &fake,
-        &[
-            "lookml",
-            "sql",
-            "--project",
-            "shop",
-            "--branch",
-            "feature",
-            "--incremental",
-            "--format",
-            "junit",
-        ],
-    );
+    let junit = sql_on_feature(&fake, &["--incremental", "--format", "junit"]);
     assert_eq!(junit.code, 6, "stderr: {}", junit.stderr);
     assert!(
         junit
@@ -329,18 +272,7 @@ fn incremental_queries_only_explores_whose_sql_changed() {
             .count(),
         4
     );
-    let text = run(
-        &fake,
-        &[
-            "lookml",
-            "sql",
-            "--project",
-            "shop",
-            "--branch",
-            "feature",
-            "--incremental",
-        ],
-    );
+    let text = sql_on_feature(&fake, &["--incremental"]);
     assert!(
         text.stdout.contains("  4 skipped (unmodified)"),
         "{}",
@@ -351,20 +283,7 @@ fn incremental_queries_only_explores_whose_sql_changed() {
 #[test]
 fn fail_fast_reports_each_failing_explore_without_searching() {
     let fake = project();
-    let r = run(
-        &fake,
-        &[
-            "lookml",
-            "sql",
-            "--project",
-            "shop",
-            "--branch",
-            "feature",
-            "--fail-fast",
-            "--format",
-            "json",
-        ],
-    );
+    let r = sql_on_feature(&fake, &["--fail-fast", "--format", "json"]);
     assert_eq!(r.code, 6, "stderr: {}", r.stderr);
     let f = findings(&r.stdout);
     assert_eq!(
@@ -379,19 +298,7 @@ fn fail_fast_reports_each_failing_explore_without_searching() {
 #[test]
 fn an_explore_outside_the_project_is_a_usage_error_and_the_branch_is_restored() {
     let fake = project();
-    let r = run(
-        &fake,
-        &[
-            "lookml",
-            "sql",
-            "--project",
-            "shop",
-            "--branch",
-            "feature",
-            "--explore",
-            "shop/nope",
-        ],
-    );
+    let r = sql_on_feature(&fake, &["--explore", "shop/nope"]);
     assert_eq!(r.code, 2, "stderr: {}", r.stderr);
     assert!(
         r.stderr
@@ -406,21 +313,7 @@ fn an_explore_outside_the_project_is_a_usage_error_and_the_branch_is_restored() 
 #[test]
 fn explore_selects_the_explores_queried() {
     let fake = project();
-    let r = run(
-        &fake,
-        &[
-            "lookml",
-            "sql",
-            "--project",
-            "shop",
-            "--branch",
-            "feature",
-            "--explore",
-            "shop/orders",
-            "--format",
-            "json",
-        ],
-    );
+    let r = sql_on_feature(&fake, &["--explore", "shop/orders", "--format", "json"]);
     assert_eq!(r.code, 6, "stderr: {}", r.stderr);
     assert_eq!(findings(&r.stdout), broken_pair()[..1].to_vec());
     assert_eq!(fake.state(|s| s.sql.queries_run), 1 + 5);
@@ -458,10 +351,7 @@ fn query_count_table() {
                             .push(FakeExplore::new("shop", view).dimensions(dims));
                     }
                 });
-                let r = run(
-                    &fake,
-                    &["lookml", "sql", "--project", "shop", "--branch", "feature"],
-                );
+                let r = sql_on_feature(&fake, &[]);
                 assert_eq!(r.code, 6, "{}", r.stderr);
                 let log2 = d.ilog2() as usize;
                 println!(
@@ -482,19 +372,7 @@ fn a_new_login_during_a_round_reapplies_dev_mode_before_any_query_of_the_new_ses
     // The token dies at the first `POST /queries`: the client logs in again (a new API
     // session, in production) and the queries after it would test production's LookML.
     fake.state(|s| s.revoke_token_at = Some("/queries".into()));
-    let r = run(
-        &fake,
-        &[
-            "lookml",
-            "sql",
-            "--project",
-            "shop",
-            "--branch",
-            "feature",
-            "--format",
-            "json",
-        ],
-    );
+    let r = sql_on_feature(&fake, &["--format", "json"]);
     assert_eq!(r.code, 6, "stderr: {}", r.stderr);
     assert_eq!(findings(&r.stdout), broken_pair());
     let log = fake.log();
@@ -584,19 +462,7 @@ fn an_error_naming_a_working_dimension_costs_one_query_then_the_search_goes_on()
             .dimensions
             .push(FakeDimension::new("orders.f05_typo").line(99))
     });
-    let r = run(
-        &fake,
-        &[
-            "lookml",
-            "sql",
-            "--project",
-            "shop",
-            "--branch",
-            "feature",
-            "--format",
-            "json",
-        ],
-    );
+    let r = sql_on_feature(&fake, &["--format", "json"]);
     assert_eq!(r.code, 6, "stderr: {}", r.stderr);
     assert_eq!(findings(&r.stdout), broken_pair());
     // orders (17 dimensions, f05_typo sorted after f05): f05_typo alone passes (1), then the
@@ -642,21 +508,7 @@ fn a_query_killed_mid_search_still_searches_the_dimensions_kept_aside() {
         s.sql.explores[0].dimensions[12] = f12.broken_on("feature");
         s.sql.killed_tasks.insert(3);
     });
-    let r = run(
-        &fake,
-        &[
-            "lookml",
-            "sql",
-            "--project",
-            "shop",
-            "--branch",
-            "feature",
-            "--explore",
-            "shop/orders",
-            "--format",
-            "json",
-        ],
-    );
+    let r = sql_on_feature(&fake, &["--explore", "shop/orders", "--format", "json"]);
     assert_eq!(r.code, 6, "stderr: {}", r.stderr);
     let fields: Vec<(String, String)> = findings(&r.stdout)
         .into_iter()
@@ -696,19 +548,7 @@ fn an_explore_whose_every_query_fails_is_one_finding_in_a_few_queries() {
     // orders' base table is missing on `feature`: every query of it fails with the same
     // error (but for the position in the SQL), whichever dimensions it has.
     fake.state(|s| s.sql.explores[0].table_broken_on.insert("feature".into()));
-    let r = run(
-        &fake,
-        &[
-            "lookml",
-            "sql",
-            "--project",
-            "shop",
-            "--branch",
-            "feature",
-            "--format",
-            "json",
-        ],
-    );
+    let r = sql_on_feature(&fake, &["--format", "json"]);
     assert_eq!(r.code, 6, "stderr: {}", r.stderr);
     assert_eq!(
         findings(&r.stdout),
@@ -737,21 +577,7 @@ fn an_explore_whose_every_query_fails_is_one_finding_in_a_few_queries() {
     // orders, although the last chunk is a single dimension.
     let fake = project();
     fake.state(|s| s.sql.explores[0].table_broken_on.insert("feature".into()));
-    let r = run(
-        &fake,
-        &[
-            "lookml",
-            "sql",
-            "--project",
-            "shop",
-            "--branch",
-            "feature",
-            "--chunk-size",
-            "5",
-            "--format",
-            "json",
-        ],
-    );
+    let r = sql_on_feature(&fake, &["--chunk-size", "5", "--format", "json"]);
     assert_eq!(r.code, 6, "stderr: {}", r.stderr);
     let fields: Vec<(String, String)> = findings(&r.stdout)
         .into_iter()
@@ -778,19 +604,7 @@ fn an_explore_of_500_dimensions_that_fails_as_a_whole_costs_ten_queries() {
                 .table_broken_on("feature"),
         );
     });
-    let r = run(
-        &fake,
-        &[
-            "lookml",
-            "sql",
-            "--project",
-            "shop",
-            "--branch",
-            "feature",
-            "--format",
-            "json",
-        ],
-    );
+    let r = sql_on_feature(&fake, &["--format", "json"]);
     assert_eq!(r.code, 6, "stderr: {}", r.stderr);
     let fields: Vec<(String, String)> = findings(&r.stdout)
         .into_iter()
